@@ -19,7 +19,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * How request heads and bodies are framed where clients differ from the letter of RFC 9112 and nginx 1.22.1 still
  * reads them: the body a real php-fpm script receives (hash.php: its length and SHA-256) must be the bytes sent, and
  * the request pipelined after it must be read as the next one. The limits are raised so that a head can pass what one
- * FastCGI record holds.
+ * FastCGI record holds; the head timeout too, past the client's read timeout (20 s), so that a head waited for where it
+ * is to be refused fails its test.
  */
 class RequestFramingIT {
 
@@ -35,6 +36,7 @@ class RequestFramingIT {
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
         edge = EdgeHarness.start(dir, """
                 server.limits { request-line = 64 KiB, header-block = 256 KiB }
+                server.timeouts.request-head = 10 m
                 sites = [{
                   server-names = ["_"], default = true, root = "www"
                   locations = [{ match = "/", fastcgi = php }, { match = "/static/" }]
@@ -132,6 +134,35 @@ class RequestFramingIT {
             assertThat(response.status()).isEqualTo(400);
             assertThat(response.text()).doesNotContain("5 ");
             assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    /**
+     * A line that a byte has made unreadable, whatever follows, is 400 and closes as that byte comes, before php-fpm,
+     * as nginx answers it: its client may never end the line, and it waited for the head timeout (408).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"G\u0001ET", "POST /hash.php\u0000", "POST /hash.php HTTP/1.1\r\nHost: a\r\nX\u0001"})
+    void aLineAByteHasMadeUnreadableIs400AndClosesBeforeItEnds(String unfinished) throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            assertThat(client.send(unfinished).read().status()).isEqualTo(400);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    /** A valid head that comes a byte at a time is waited for, blanks and bytes above 0x7f in it, and reaches php. */
+    @Test
+    void aValidHeadSentAByteAtATimeReachesPhp() throws Exception {
+        byte[] request = "POST /hash.php?\u00e9 HTTP/1.1\r\nHost: a\r\nX_Y: \u00e9\tz\r\nContent-Length: 2\r\n\r\nab"
+                .getBytes(StandardCharsets.ISO_8859_1);
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.socket().setTcpNoDelay(true); // each byte a segment of its own
+            for (byte b : request) {
+                client.send(new byte[] {b});
+            }
+            RawHttpClient.Response response = client.read();
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.text()).isEqualTo(hashed("ab"));
         }
     }
 

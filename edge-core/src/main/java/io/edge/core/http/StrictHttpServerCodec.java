@@ -53,6 +53,11 @@ import java.util.function.LongSupplier;
  * warns that reading it leniently can let a request be smuggled past a proxy in front that splits it otherwise.
  * The checks run in the decoder's own split of the line, on its buffer: nothing is copied or allocated.
  *
+ * <p>Netty's decoder reads a line only once its LF came. A line that a byte has made unreadable, whatever follows,
+ * fails its head as that byte comes ({@link LinePart}), as nginx's parser fails it at the byte: a client that never
+ * ended it was answered 408 at the head timeout. Only the line a decode call leaves unfinished is checked, each byte
+ * of it once: a head that comes whole is not read again.
+ *
  * <p>A chunked body is held to the body limit at each chunk-size line, as nginx holds it to
  * {@code client_max_body_size}: a line that declares more than the limit leaves for the body so far fails the body
  * (a {@link TooLongHttpContentException}: 413, then the connection closes), before a byte of that chunk is read.
@@ -165,6 +170,19 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
      */
     private enum ChunkedBody { NONE, SIZE_LINE, DATA, DELIMITER, TRAILER, REFUSED }
 
+    /**
+     * Where a line of the head not yet ended is, in the bytes of it that came ({@code RequestDecoder#faultSoFar}): the
+     * request line read as {@code method SP target SP HTTP/d.d CR}, a field line as {@code name ":" value CR}.
+     * <pre>
+     *   METHOD --SP--> TARGET_START --a byte above 0x20 but DEL--> TARGET --SP--> VERSION --"HTTP/d.d"--> LINE_CR
+     *   FIELD_START --a token byte--> FIELD_NAME --":"--> FIELD_VALUE --CR--> LINE_CR
+     *   FIELD_START --CR--> LINE_CR (the empty line that ends the head)
+     *   any --a byte the line cannot take, whatever follows (LINE_CR: any, as it is no LF)--> the head fails
+     * </pre>
+     * A new head starts in METHOD (its first byte already a method's), each line after its request line in FIELD_START.
+     */
+    private enum LinePart { METHOD, TARGET_START, TARGET, VERSION, FIELD_START, FIELD_NAME, FIELD_VALUE, LINE_CR }
+
     private final class RequestDecoder extends HttpRequestDecoder {
 
         private final LongSupplier maxBody;
@@ -210,6 +228,14 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         /** Where the method, then the request target, ends in the line being split. */
         private int methodEnd;
         private int targetEnd;
+        /**
+         * Where the line Netty's decoder holds unfinished is ({@link #faultSoFar}), and how many of its bytes were
+         * checked: counted from the reader index, which stays at the line's start until the line ends.
+         */
+        private LinePart partLine;
+        private int partChecked;
+        /** In {@link LinePart#VERSION}: how many bytes of the version came. */
+        private int versionAt;
 
         RequestDecoder(HttpDecoderConfig config, LongSupplier maxBody) {
             super(config);
@@ -265,6 +291,8 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 contentLengthMatched = -1; // the request line
                 contentLengths = 0;
                 transferCodings = null;
+                partLine = LinePart.METHOD;
+                partChecked = 0;
                 byte b = buffer.getByte(first);
                 if (!isMethodChar(b)) {
                     // No method starts so (a space, TAB, NUL, another control byte, binary junk, a lower-case
@@ -289,6 +317,14 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 super.decode(ctx, buffer, out);
                 if (inHead) {
                     watchHeadLines(buffer, consumedFrom, buffer.readerIndex());
+                }
+                // Netty's decoder waits for a line's end before it looks at the line: a byte that fails the line
+                // whatever follows is answered as it comes, as nginx answers it, not at the head timeout (408).
+                // Only the line left unfinished is checked, only its new bytes: none on a head that came whole
+                String fault = inHead && out.size() == from
+                        ? faultSoFar(buffer, buffer.readerIndex() > consumedFrom) : null;
+                if (fault != null) {
+                    refuseUnfinishedHead(buffer, out, fault);
                 }
                 followChunks(buffer, consumedFrom, buffer.readerIndex());
             }
@@ -445,6 +481,98 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                     // Netty's decoder holds a chunk's size in an int; nginx takes larger ones
                     : String.format(Locale.ROOT, "chunk size: %d (expected: < 2 GiB in one chunk)", size)));
             return true;
+        }
+
+        /**
+         * Why the line Netty's decoder holds unfinished in {@code buffer}, from the reader index to the end, fails its
+         * head whatever comes after it, or null while it may still be read: it is checked as edge reads whole lines
+         * (nginx's parser, which refuses at the byte, reads them so but for the blanks between the request line's words
+         * and the field names it ignores: {@code "GET  /"}, {@code "X@Y: 1"}, which edge refuses whole too). Judged on
+         * the bytes not judged before; {@code newLine}: Netty's decoder consumed lines since, so these bytes start a
+         * field line. No LF is among them: Netty's decoder takes a line as its LF comes, or fails it as too long.
+         */
+        private String faultSoFar(ByteBuf buffer, boolean newLine) {
+            if (newLine) {
+                partLine = LinePart.FIELD_START;
+                partChecked = 0;
+            }
+            int lineStart = buffer.readerIndex();
+            int end = buffer.writerIndex();
+            for (int at = lineStart + partChecked; at < end; at++) {
+                int b = buffer.getByte(at) & 0xff;
+                String fault = switch (partLine) {
+                    case METHOD -> b == ' ' ? next(LinePart.TARGET_START)
+                            : isMethodChar((byte) b) ? null : "request line: method then " + hex(b)
+                                    + " (expected: A-Z, _ and - only, then one 0x20, as nginx)";
+                    case TARGET_START -> b > ' ' && b != 0x7f ? next(LinePart.TARGET)
+                            : "request line: after the method: 0x20 " + hex(b) + " (expected: one 0x20, then the target)";
+                    case TARGET -> b == ' ' ? versionStarts()
+                            : b >= ' ' && b != 0x7f ? null : "request line: request target: " + hex(b)
+                                    + " (expected: none below 0x21, nor 0x7f)";
+                    case VERSION -> versionTakes(b) ? null
+                            : "request line: version or what follows it: " + hex(b) + " after "
+                                    + buffer.toString(at - versionAt, versionAt, StandardCharsets.ISO_8859_1)
+                                    + " (expected: HTTP/ in upper case, digit, '.', digit, then the line's end)";
+                    case FIELD_START -> b == '\r' ? next(LinePart.LINE_CR)
+                            : b == ' ' || b == '\t' ? "header: a line starting with a space or tab (expected: no obs-fold,"
+                                    + " RFC 9112 5.2)"
+                            : isTokenChar(b) ? next(LinePart.FIELD_NAME)
+                            : "header: a field name starting with " + hex(b) + " (expected: a token, RFC 9110 5.1)";
+                    case FIELD_NAME -> b == ':' ? next(LinePart.FIELD_VALUE)
+                            : isTokenChar(b) ? null : "header: field name byte " + hex(b)
+                                    + " (expected: a token, then ':' with no blank before it, RFC 9112 5.1)";
+                    case FIELD_VALUE -> b == '\r' ? next(LinePart.LINE_CR)
+                            : b >= ' ' && b != 0x7f || b == '\t' ? null
+                            : "header: control character " + hex(b) + " in a field value (expected: none, RFC 9110 5.5)";
+                    case LINE_CR -> "a CR without LF: CR then " + hex(b) + " (expected: CR LF, RFC 9112 2.2)";
+                };
+                if (fault != null) {
+                    return fault;
+                }
+            }
+            partChecked = end - lineStart;
+            return null;
+        }
+
+        /** Moves the unfinished line on to {@code part}; null, no fault. */
+        private String next(LinePart part) {
+            partLine = part;
+            return null;
+        }
+
+        private String versionStarts() {
+            versionAt = 0;
+            return next(LinePart.VERSION);
+        }
+
+        /**
+         * Whether the version's next byte may be {@code b}: {@code HTTP/}, a digit, '.', a digit, as Netty's strict
+         * reading of the version takes it, then the CR of the line's end (a blank after it is refused too).
+         */
+        private boolean versionTakes(int b) {
+            boolean takes = versionAt < HTTP_SLASH.length ? b == HTTP_SLASH[versionAt]
+                    : versionAt == HTTP_SLASH.length + 1 ? b == '.'
+                    : versionAt < HTTP_SLASH.length + 3 ? b >= '0' && b <= '9'
+                    : b == '\r';
+            if (takes) {
+                versionAt++;
+                partLine = b == '\r' ? LinePart.LINE_CR : LinePart.VERSION;
+            }
+            return takes;
+        }
+
+        /**
+         * Fails the head still being read with {@code fault} (400) as Netty's decoder fails a line it cannot read: its
+         * request once its line was read ({@link #lineRequest}), else a stand-in that keeps what was sent of the line.
+         * Every byte from here on is dropped.
+         */
+        private void refuseUnfinishedHead(ByteBuf buffer, List<Object> out, String fault) {
+            HttpMessage refused = lineRequest != null ? lineRequest : createInvalidMessage();
+            buffer.skipBytes(buffer.readableBytes());
+            refused.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(fault)));
+            // Netty's decoder still reads that head: at the connection's close it would fail it a second time
+            reset();
+            out.add(refused);
         }
 
         /**
@@ -711,6 +839,16 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 return "field name \"" + name + "\" (expected: a token with no blank before the colon, RFC 9112 5.1)";
             }
             return null;
+        }
+
+        /** A byte of a token (RFC 9110 5.6.2), as Netty's decoder holds field names to it. */
+        private static boolean isTokenChar(int b) {
+            return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b < 0x80 && b > ' '
+                    && "!#$%&'*+-.^_`|~".indexOf(b) >= 0;
+        }
+
+        private static String hex(int b) {
+            return String.format(Locale.ROOT, "0x%02x", b);
         }
 
         /** What nginx's parser takes in a method: {@code A-Z}, {@code _} and {@code -}. */

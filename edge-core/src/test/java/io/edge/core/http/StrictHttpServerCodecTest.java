@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpContentException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -125,6 +126,79 @@ class StrictHttpServerCodecTest {
                     StandardCharsets.ISO_8859_1));
             assertThat(channel.<Object>readInbound()).as("what follows is dropped").isNull();
         }
+    }
+
+    /**
+     * A byte that fails its line whatever follows, in the request line or a field line, fails the head as it comes,
+     * before the line's LF: such a line waited for the head timeout (408). nginx 1.22 answers these 400 at once too, but
+     * for the blanks between the request line's words and the field names it ignores (a double space, {@code X@Y},
+     * {@code X\x80Y}), which edge refuses whole as well, and control characters in a field value, which it takes.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"G\u0001ET", "GxET", "GE\u0080T", "GET\u0000", "GET\t/", "GET  /", "GET /a\u0000",
+            "GET /a\u0001b", "GET /a?\u007f", "GET /a\tb", "GET /a  H", "GET /a h", "GET /a HTTX", "GET /a HTTP/x",
+            "GET /a HTTP/1x", "GET /a HTTP/1.x", "GET /a HTTP/1.11", "GET /a HTTP/1.1 ", "GET /a HTTP/1.1\rx",
+            "GET /a HTTP/1.1\r\nX\u0001", "GET /a HTTP/1.1\r\nX Y", "GET /a HTTP/1.1\r\nX\tY",
+            "GET /a HTTP/1.1\r\nX\u0080Y", "GET /a HTTP/1.1\r\nX@Y", "GET /a HTTP/1.1\r\n:", "GET /a HTTP/1.1\r\n\u0001",
+            "GET /a HTTP/1.1\r\n X", "GET /a HTTP/1.1\r\nHost: a\r\n\tb", "GET /a HTTP/1.1\r\nX: a\u0000",
+            "GET /a HTTP/1.1\r\nX: a\u0001", "GET /a HTTP/1.1\r\nX: \u007f", "GET /a HTTP/1.1\r\nX: a\rb",
+            "GET /a HTTP/1.1\r\n\rx", "\r\nPOST /a HTTP/1.0\r\nX\u0001"})
+    void aByteNoLineTakesFailsTheHeadBeforeTheLineEnds(String unfinished) {
+        for (boolean byteByByte : new boolean[] {false, true}) {
+            feed(unfinished, byteByByte);
+            HttpRequest decoded = channel.readInbound();
+            assertThat(decoded).as("byte by byte: " + byteByByte).isNotNull();
+            assertThat(decoded.decoderResult().isFailure()).as("byte by byte: " + byteByByte).isTrue();
+            ReferenceCountUtil.release(decoded);
+            channel.writeInbound(Unpooled.copiedBuffer("\r\nHost: a\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n",
+                    StandardCharsets.ISO_8859_1));
+            channel.finish(); // at the close, the head Netty's decoder was reading is not failed a second time
+            assertThat(channel.<Object>readInbound()).as("what follows is dropped").isNull();
+        }
+    }
+
+    /**
+     * What a line may still become is waited for, fed a byte at a time: blanks and bytes above 0x7f where a head takes
+     * them, an absolute-form target, a CR that may be the line's end. Only a whole head is decoded.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"GET http://a.test/b?c=%20\u00e9 HTTP/1.1\r\nHost: a\r\n\r\n",
+            "M-SEARCH * HTTP/1.0\r\nX_Y: \u0080 b\t c \r\nX-E:\r\nX-F: \t\r\n\r\n",
+            "PURGE /a HTTP/1.2\r\nHost: a\r\nA!#$%&'*+-.^_`|~0: 1\r\n\r\n"})
+    void aHeadThatMayStillBeReadIsWaitedForByteByByte(String head) {
+        feed(head.substring(0, head.length() - 1), true);
+        assertThat(channel.<Object>readInbound()).as("before its last byte").isNull();
+        channel.writeInbound(Unpooled.copiedBuffer(head.substring(head.length() - 1), StandardCharsets.ISO_8859_1));
+        HttpRequest decoded = channel.readInbound();
+        assertThat(decoded.decoderResult().isSuccess()).as("%s", decoded.decoderResult()).isTrue();
+    }
+
+    /**
+     * A head refused before its line ended is the request of its line once that line was read, as Netty fails a
+     * head with a field it cannot read: the access log shows the line, and a HEAD is answered without a body. Before
+     * that, the stand-in keeps what was sent of the line.
+     */
+    @Test
+    void aHeadRefusedBeforeItsLineEndedKeepsItsLineOrWhatCameOfIt() {
+        feed("HEAD /a?b HTTP/1.1\r\nHost: a\r\nX\u0001", false);
+        HttpRequest decoded = channel.readInbound();
+        assertThat(decoded.method() + " " + decoded.uri()).isEqualTo("HEAD /a?b");
+        assertThat(decoded.decoderResult().cause())
+                .hasMessage("header: field name byte 0x01 (expected: a token, then ':' with no blank before it, RFC 9112 5.1)");
+        feed("HEAD /a\u0001", true);
+        StrictHttpServerCodec.UnreadRequest unread = channel.readInbound();
+        assertThat(unread.sent()).isEqualTo("HEAD /a\u0001");
+        assertThat(unread.method().name()).isEqualTo("HEAD");
+        assertThat(unread.decoderResult().cause())
+                .hasMessage("request line: request target: 0x01 (expected: none below 0x21, nor 0x7f)");
+    }
+
+    /** A line too long so far is still refused as too long (414), also when the bytes that came are all fine. */
+    @Test
+    void aLineOverTheLimitSoFarIsStillTooLong() {
+        feed("GET /" + "a".repeat(new HttpDecoderConfig().getMaxInitialLineLength()), true);
+        HttpRequest decoded = channel.readInbound();
+        assertThat(decoded.decoderResult().cause()).isInstanceOf(TooLongHttpLineException.class);
     }
 
     @Test
