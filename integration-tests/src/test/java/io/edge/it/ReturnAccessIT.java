@@ -121,6 +121,26 @@ class ReturnAccessIT {
     }
 
     /**
+     * $host of a request without a Host (HTTP/1.0), on a site without a name, is the address it came to, written as a
+     * Host carries it: an IPv6 one in brackets, "http://[::1]/x". Bare, "http://::1/x" was no URL a client can follow
+     * (nginx, whose $host is the empty name there, sends "http:///x").
+     */
+    @Test
+    void hostFromAnIpv6AddressKeepsItsBracketsInARedirect() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                server.listen = ["[::1]:0"]
+                sites = [{ root = "www", locations = [{ match = "/", return = "301 http://$host$request_uri" }] }]
+                """);
+             RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("GET /x HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+            assertThat(client.read().header("location")).isEqualTo("http://[::1]/x");
+            client.send("GET /y HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n");
+            assertThat(client.read().header("location")).as("a Host's, without its port").isEqualTo("http://[::1]/y");
+        }
+    }
+
+    /**
      * A return's 2xx is judged by the request's preconditions as RFC 9110 13.2.1 has it (nginx judges a 200's, but
      * whatever the method): without validators, If-Match holds for "*" only and If-None-Match: * is a 304 to a GET
      * (412 to a POST); an OPTIONS (a CORS preflight), a redirect or an error is not judged.

@@ -16,6 +16,8 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.NetUtil;
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -248,14 +250,22 @@ public final class ReturnResponder implements Responder {
         };
     }
 
-    /** nginx's {@code $host}: the Host's name, lower case, without port; else the site's name; else the address. */
+    /**
+     * nginx's {@code $host}: the Host's name, lower case, without port; else the site's name; else the address, as a
+     * Host carries it: an IPv6 one in brackets, or "http://$host/" would be no URL.
+     */
     private static String host(Exchange exchange) {
         String header = exchange.request().headers().get(HttpHeaderNames.HOST);
         if (header != null && !header.isEmpty()) {
             return Router.hostName(header);
         }
         String name = serverName(exchange);
-        return name.isEmpty() ? NetUtil.toAddressString(exchange.localAddress().getAddress()) : name;
+        if (!name.isEmpty()) {
+            return name;
+        }
+        InetAddress local = exchange.localAddress().getAddress();
+        String address = NetUtil.toAddressString(local);
+        return local instanceof Inet6Address ? "[" + address + "]" : address;
     }
 
     /** nginx's {@code $server_name}: the site's ({@link io.edge.conf.SiteSettings#serverName}), "" without a site. */
