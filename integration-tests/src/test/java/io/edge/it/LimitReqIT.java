@@ -91,6 +91,28 @@ class LimitReqIT {
         }
     }
 
+    /**
+     * A refusal's warning names an IPv6 client as the access log does, RFC 5952's short form (2001:db8::1), so that one
+     * search finds a client in both: it said 2001:db8:0:0:0:0:0:1. Such warnings come at most one in ten seconds
+     * (ThrottledWarnings, shared by the tests in this JVM), so the test is refused again until one is logged.
+     */
+    @Test
+    void aRefusalsWarningNamesAnIpv6ClientAsTheAccessLogDoes() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        try (CapturedLog log = CapturedLog.of("io.edge.core.limit.RequestLimits");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server.real-ip.from = ["127.0.0.1"]
+                     sites = [{ root = "www", locations = [{ match = "/", return = "200 ok", limit-req { rate = "1 r/m" } }] }]
+                     """)) {
+            assertThat(edge.getFrom("2001:db8::1", "/v6").statusCode()).isEqualTo(200);
+            String warning = Awaits.until(() -> {
+                assertThat(edge.getFrom("2001:db8::1", "/v6").statusCode()).isEqualTo(429);
+                return log.warnings().stream().filter(line -> line.startsWith("GET /v6 ")).findFirst().orElse("");
+            }, line -> !line.isEmpty(), "a warning of the refusal");
+            assertThat(warning).startsWith("GET /v6 from 2001:db8::1 -> 429");
+        }
+    }
+
     /** A zone a reload removed is forgotten once the configurations that named it are retired: not kept for good. */
     @Test
     void aZoneNoConfigurationNamesIsForgottenOnceTheOldOnesRetire() throws Exception {

@@ -12,6 +12,7 @@ import io.edge.fastcgi.LogText;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.NetUtil;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -165,7 +166,7 @@ public final class BasicAuth {
     private static void refused(Exchange exchange, AuthBasic settings, String why) {
         // nginx logs each at error level; a guesser's flood is one line in ten seconds here (the access log has each 401)
         REFUSED.warn(BasicAuth.class, exchange.request().method() + " " + exchange.request().uri() + " from "
-                + exchange.remoteAddress().getAddress().getHostAddress() + " -> 401: " + why);
+                + NetUtil.toAddressString(exchange.remoteAddress().getAddress()) + " -> 401: " + why);
         unauthorized(exchange, settings);
     }
 

@@ -3,6 +3,7 @@ package io.edge.core.http;
 import io.edge.conf.AccessRule;
 import io.edge.conf.LocationSettings;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.NetUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +30,7 @@ public final class AccessCheck {
             return false;
         }
         LOG.debug("{} {} from {}: 403, {} refused by the access rules of location {}", exchange.request().method(),
-                exchange.request().uri(), exchange.remoteAddress().getAddress().getHostAddress(), what,
+                exchange.request().uri(), NetUtil.toAddressString(exchange.remoteAddress().getAddress()), what,
                 location.match());
         exchange.sendError(HttpResponseStatus.FORBIDDEN);
         return true;

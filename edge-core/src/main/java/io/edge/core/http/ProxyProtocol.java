@@ -12,6 +12,7 @@ import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.haproxy.HAProxyProtocolException;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.netty.util.AttributeKey;
+import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -133,9 +134,11 @@ final class ProxyProtocol extends ChannelInboundHandlerAdapter {
         long now = System.nanoTime();
         long last = LOGGED_AT.get();
         if (now - last >= LOG_INTERVAL_NANOS && LOGGED_AT.compareAndSet(last, now)) {
+            InetSocketAddress proxy = peer(ctx.channel()); // no header was read: the proxy's own address
             LOG.warn("closing {}: no readable PROXY protocol header where server.real-ip.proxy-protocol expects one "
                     + "from a trusted proxy ({}; {} since start): is the proxy set to send it (HAProxy: "
-                    + "send-proxy-v2)?", ctx.channel().remoteAddress(), why(cause), broken);
+                    + "send-proxy-v2)?", proxy == null ? "a connection" : NetUtil.toSocketAddressString(proxy),
+                    why(cause), broken);
         }
         ctx.close();
     }

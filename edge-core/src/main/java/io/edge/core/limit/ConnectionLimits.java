@@ -6,6 +6,7 @@ import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.ThrottledWarnings;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -60,7 +61,7 @@ public final class ConnectionLimits {
         }
         // nginx logs each one ("limiting connections by zone ..."); a flood is one line in ten seconds
         REFUSED.warn(ConnectionLimits.class, exchange.request().method() + " " + exchange.request().uri() + " from "
-                + client.getHostAddress() + " -> " + limit.status() + ": past the " + limit.max()
+                + NetUtil.toAddressString(client) + " -> " + limit.status() + ": past the " + limit.max()
                 + " requests in progress " + limit.zone() + " allows a client");
         if (limit.status() == Return.CLOSE) {
             exchange.closeWithoutAnswer(); // nginx's limit_conn_status 444

@@ -9,6 +9,7 @@ import io.edge.core.http.ThrottledWarnings;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.NetUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.util.concurrent.ConcurrentHashMap;
@@ -73,7 +74,7 @@ public final class RequestLimits {
         if (wait == RequestZone.REFUSED) {
             // nginx logs each one ("limiting requests, excess: ... by zone ..."); a flood is one line in ten seconds
             REFUSED.warn(RequestLimits.class, exchange.request().method() + " " + exchange.request().uri()
-                    + " from " + client.getHostAddress() + " -> " + limit.status() + ": over the rate of "
+                    + " from " + NetUtil.toAddressString(client) + " -> " + limit.status() + ": over the rate of "
                     + limit.zone() + " (" + limit.rateText() + ", burst " + limit.burst() + ")");
             if (limit.status() == Return.CLOSE) {
                 exchange.closeWithoutAnswer(); // nginx's limit_req_status 444
