@@ -296,7 +296,8 @@ final class SettingsMapper {
                         server.problem("listen", element.index(), "\"" + address + "\" "
                                         + (earlier.equals(parsed) ? "is listed twice"
                                         : "overlaps \"" + listenWritten.get(i) + "\""),
-                                "each address and port once (a wildcard address takes its port on every address)");
+                                "each address and port once (a wildcard address takes its port on every address, IPv4"
+                                        + " and IPv6 alike: nginx's pair \"listen 80; listen [::]:80;\" is \"*:80\" alone)");
                         parsed = null;
                     }
                 }

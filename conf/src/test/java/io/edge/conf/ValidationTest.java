@@ -1144,6 +1144,17 @@ class ValidationTest {
     }
 
     /**
+     * nginx's pair "listen 80; listen [::]:80;" (its [::] is ipv6only) overlaps here, where "[::]:80" takes IPv4 too:
+     * the problem says what to write instead.
+     */
+    @Test
+    void nginxsPairOfWildcardsIsRefusedSayingThatOneTakesBoth() {
+        ConfigProblem pair = single(SITE + "\nserver.listen = [\"0.0.0.0:18433\", \"[::]:18433\"]");
+        assertThat(pair.message()).isEqualTo("\"[::]:18433\" overlaps \"0.0.0.0:18433\"");
+        assertThat(pair.expected()).contains("IPv4 and IPv6 alike", "is \"*:80\" alone");
+    }
+
+    /**
      * A host name listens on each of its addresses, as nginx's listen does since 1.15.10: "localhost" (127.0.0.1 and
      * ::1 in the tests' hosts file) on both, so a client that tries ::1 first is answered, not refused. Only the first
      * was bound.
