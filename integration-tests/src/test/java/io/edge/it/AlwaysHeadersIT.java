@@ -36,7 +36,10 @@ class AlwaysHeadersIT {
         Path www = PhpScripts.install(Files.createDirectories(dir.resolve("www")));
         Files.writeString(Files.createDirectories(www.resolve("files")).resolve("plain.txt"), "plain\n");
         Files.writeString(Files.createDirectories(www.resolve("bare")).resolve("plain.txt"), "bare\n");
-        Files.copy(www.resolve("echo.php"), Files.createDirectories(www.resolve("small")).resolve("echo.php"));
+        for (String refusing : new String[] {"small", "denied", "locked", "limited-php"}) {
+            Files.copy(www.resolve("echo.php"), Files.createDirectories(www.resolve(refusing)).resolve("echo.php"));
+        }
+        Files.writeString(dir.resolve("htpasswd"), "alice:$apr1$abcdefgh$h9FWgUz3n9YxylKLlR5SQ/\n"); // secret
         Files.writeString(Files.createDirectories(www.resolve("errors")).resolve("404.html"), "the site's 404\n");
         Files.writeString(www.resolve("errors/400.html"), "the site's 400\n");
         Files.writeString(www.resolve("own.php"), """
@@ -71,6 +74,18 @@ class AlwaysHeadersIT {
                     { match = "^~ /front/", fastcgi = php, front-controller = "/small/echo.php"
                       always-headers { X-Where = front } }
                     { match = "^~ /small/", fastcgi = php, body-limit = 10, always-headers { X-Where = small } }
+                    # PHP locations whose front controllers are others', which refuse the client
+                    { match = "^~ /front-denied/", fastcgi = php, front-controller = "/denied/echo.php"
+                      always-headers { X-Where = front } }
+                    { match = "^~ /denied/", fastcgi = php, access = ["deny all"], always-headers { X-Where = denied } }
+                    { match = "^~ /front-locked/", fastcgi = php, front-controller = "/locked/echo.php"
+                      always-headers { X-Where = front } }
+                    { match = "^~ /locked/", fastcgi = php, auth-basic { realm = "Locked", user-file = "htpasswd" }
+                      always-headers { X-Where = locked } }
+                    { match = "^~ /front-limited/", fastcgi = php, front-controller = "/limited-php/echo.php"
+                      always-headers { X-Where = front } }
+                    { match = "^~ /limited-php/", fastcgi = php, limit-req { rate = "1 r/m", burst = 0 }
+                      always-headers { X-Where = limited } }
                   ]
                 }, {
                   # a site where most paths match no location
@@ -196,6 +211,20 @@ class AlwaysHeadersIT {
         HttpResponse<String> tooLarge = LocationHeadersIT.HTTP.send(HttpRequest.newBuilder(edge.uri("/front/form"))
                 .POST(HttpRequest.BodyPublishers.ofString("x".repeat(50))).build(), HttpResponse.BodyHandlers.ofString());
         assertAlways(tooLarge, 413, "x-where", "small");
+    }
+
+    /**
+     * Where a PHP location's front controller takes the request to another location, that location's refusals (its
+     * access rules, its password, its limit-req) are its answers, as nginx's internal redirect there makes them: its
+     * always-headers, not those of the location the request came in at. The script it lets through still runs as the
+     * latter's.
+     */
+    @Test
+    void aRefusalWhereAFrontControllerLandsCarriesThoseOfTheLocationThatRefusedIt() throws Exception {
+        assertAlways(get("/front-denied/page"), 403, "x-where", "denied");
+        assertAlways(get("/front-locked/page"), 401, "x-where", "locked");
+        assertAlways(get("/front-limited/page"), 200, "x-where", "front");
+        assertAlways(get("/front-limited/page"), 429, "x-where", "limited");
     }
 
     @Test

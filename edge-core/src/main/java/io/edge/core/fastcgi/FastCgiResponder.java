@@ -492,15 +492,16 @@ public final class FastCgiResponder implements Responder {
     }
 
     /**
-     * For a script this location found under another URI than the request's (a directory's index, the front
-     * controller, the script part of a path with PATH_INFO): where that URI is another location's, what nginx's
-     * internal redirect there would meet first. A PHP location's body-limit holds the body from now (one declared over
-     * it: 413, answered here). Its access rules refuse the client: 403, answered here. It answers with a return or a rewrite:
-     * the exchange goes there. Else its referers, limits and password this location did not
-     * have are met here ({@link LocationChecks#enter}), and {@code run} runs the script here once they let it through
-     * (never a redirect, which could land the script's URI in a location of files, as an {@code internal} one hiding
-     * the front controller is, and send its source; PATH_INFO stays). True where the exchange was taken over (and
-     * {@code run} run, or due to run); false, and nothing done, where the URI is this location's or none's.
+     * For a script this location found under another URI than the request's (a directory's index, the front controller,
+     * the script part of a path with PATH_INFO): where that URI is another location's, what nginx's internal redirect
+     * there would meet first. A PHP location's body-limit holds the body from now (one declared over it: 413, answered
+     * here). Its access rules refuse the client: 403, answered here. What refuses the client there answers as that
+     * location ({@link Exchange#answerAs}: its always-headers go with it). It answers with a return or a rewrite: the
+     * exchange goes there. Else its referers, limits and password this location did not have are met here ({@link
+     * LocationChecks#enter}), and {@code run} runs the script here once they let it through (never a redirect, which
+     * could land the script's URI in a location of files, as an {@code internal} one hiding the front controller is,
+     * and send its source; PATH_INFO stays). True where the exchange was taken over (and {@code run} run, or due to
+     * run); false, and nothing done, where the URI is this location's or none's.
      */
     private boolean heldElsewhere(Exchange exchange, ScriptResolver.Script script, Runnable run) {
         String uri = script.scriptName();
@@ -522,6 +523,10 @@ public final class FastCgiResponder implements Responder {
         if (owner.handler() == LocationSettings.Handler.FASTCGI && !exchange.holdBodyTo(owner)) {
             return true;
         }
+        // What refuses the client there answers as that location (its always-headers), as nginx's answer there is; the
+        // script it lets through runs as this one's
+        LocationSettings here = exchange.location();
+        exchange.answerAs(owner);
         if (AccessCheck.refuses(exchange, owner, "its script " + uri)) {
             return true;
         }
@@ -530,7 +535,10 @@ public final class FastCgiResponder implements Responder {
             return true;
         }
         // nginx's internal redirect there meets its referers, limits and password too
-        locationChecks.enter(exchange, owner, uri, exchange.location(), run);
+        locationChecks.enter(exchange, owner, uri, here, () -> {
+            exchange.answerAs(here);
+            run.run();
+        });
         return true;
     }
 
