@@ -53,10 +53,11 @@ import java.util.function.LongSupplier;
  * warns that reading it leniently can let a request be smuggled past a proxy in front that splits it otherwise.
  * The checks run in the decoder's own split of the line, on its buffer: nothing is copied or allocated.
  *
- * <p>Netty's decoder reads a line only once its LF came. A line that a byte has made unreadable, whatever follows,
- * fails its head as that byte comes ({@link LinePart}), as nginx's parser fails it at the byte: a client that never
- * ended it was answered 408 at the head timeout. Only the line a decode call leaves unfinished is checked, each byte
- * of it once: a head that comes whole is not read again.
+ * <p>Netty's decoder reads a line only once its LF came, and a field line only once the line after it ended too (that
+ * one may continue it). A line that a byte has made unreadable, whatever follows, fails its head as that byte comes
+ * ({@link LinePart}), as nginx's parser fails it at the byte: a client that never ended it, or sent no line after it,
+ * was answered 408 at the head timeout. Only the line a decode call leaves unfinished and the field line it leaves
+ * held are checked, each byte of them once: a head that comes whole is not read again.
  *
  * <p>A chunked body is held to the body limit at each chunk-size line, as nginx holds it to
  * {@code client_max_body_size}: a line that declares more than the limit leaves for the body so far fails the body
@@ -314,15 +315,16 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                     sizeLine.release();
                 }
             } else {
+                boolean lineWasRead = lineRequest != null;
                 super.decode(ctx, buffer, out);
                 if (inHead) {
                     watchHeadLines(buffer, consumedFrom, buffer.readerIndex());
                 }
-                // Netty's decoder waits for a line's end before it looks at the line: a byte that fails the line
-                // whatever follows is answered as it comes, as nginx answers it, not at the head timeout (408).
-                // Only the line left unfinished is checked, only its new bytes: none on a head that came whole
-                String fault = inHead && out.size() == from
-                        ? faultSoFar(buffer, buffer.readerIndex() > consumedFrom) : null;
+                // Netty's decoder waits for a line's end before it looks at the line, and for the next line's end before
+                // it looks at a field line: a byte that fails the line whatever follows is answered as it comes, as
+                // nginx answers it, not at the head timeout (408). Only the line left unfinished and the field line
+                // held are checked, only their new bytes: none on a head that came whole
+                String fault = inHead && out.size() == from ? faultSoFar(buffer, consumedFrom, lineWasRead) : null;
                 if (fault != null) {
                     refuseUnfinishedHead(buffer, out, fault);
                 }
@@ -484,21 +486,48 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         }
 
         /**
-         * Why the line Netty's decoder holds unfinished in {@code buffer}, from the reader index to the end, fails its
-         * head whatever comes after it, or null while it may still be read: it is checked as edge reads whole lines
-         * (nginx's parser, which refuses at the byte, reads them so but for the blanks between the request line's words
-         * and the field names it ignores: {@code "GET  /"}, {@code "X@Y: 1"}, which edge refuses whole too). Judged on
-         * the bytes not judged before; {@code newLine}: Netty's decoder consumed lines since, so these bytes start a
-         * field line. No LF is among them: Netty's decoder takes a line as its LF comes, or fails it as too long.
+         * Why the head Netty's decoder left unfinished in {@code buffer} fails whatever comes after it, or null while it
+         * may still be read: the line it holds unfinished, from the reader index to the end, and the field line it
+         * consumed last, which it reads only once the line after it ended (it may continue it), are checked as edge
+         * reads whole lines (nginx's parser, which refuses at the byte, reads them so but for the blanks between the
+         * request line's words and the field names it ignores: {@code "GET  /"}, {@code "X@Y: 1"}, which edge refuses
+         * whole too). Judged on the bytes not judged before: those of this decode call, which consumed the bytes from
+         * {@code consumedFrom} to the reader index; {@code lineWasRead}: the request line had been read before it.
+         * No LF is among the unfinished line's bytes: Netty's decoder takes a line as its LF comes, or fails it as too
+         * long.
          */
-        private String faultSoFar(ByteBuf buffer, boolean newLine) {
-            if (newLine) {
+        private String faultSoFar(ByteBuf buffer, int consumedFrom, boolean lineWasRead) {
+            int lineStart = buffer.readerIndex();
+            if (lineStart > consumedFrom) {
+                int heldEnd = lineStart - 1; // its LF
+                int before = buffer.indexOf(heldEnd, consumedFrom, (byte) '\n');
+                // The field line held: one this call brought whole, from its start; else the line left unfinished
+                // before it, on from where its check stopped, unless that was the request line, which Netty read
+                String fault = null;
+                if (before >= 0) {
+                    partLine = LinePart.FIELD_START;
+                    fault = faultIn(buffer, before + 1, heldEnd);
+                } else if (lineWasRead) {
+                    fault = faultIn(buffer, consumedFrom + partChecked, heldEnd);
+                }
+                if (fault != null) {
+                    return fault;
+                }
                 partLine = LinePart.FIELD_START;
                 partChecked = 0;
             }
-            int lineStart = buffer.readerIndex();
             int end = buffer.writerIndex();
-            for (int at = lineStart + partChecked; at < end; at++) {
+            String fault = faultIn(buffer, lineStart + partChecked, end);
+            partChecked = end - lineStart;
+            return fault;
+        }
+
+        /**
+         * Why the bytes from {@code from} to {@code end}, the next of the line {@link #partLine} says where it is in,
+         * fail it whatever follows, or null (the line moved on over them).
+         */
+        private String faultIn(ByteBuf buffer, int from, int end) {
+            for (int at = from; at < end; at++) {
                 int b = buffer.getByte(at) & 0xff;
                 String fault = switch (partLine) {
                     case METHOD -> b == ' ' ? next(LinePart.TARGET_START)
@@ -530,7 +559,6 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                     return fault;
                 }
             }
-            partChecked = end - lineStart;
             return null;
         }
 

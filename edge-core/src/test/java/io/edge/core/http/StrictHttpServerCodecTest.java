@@ -174,6 +174,45 @@ class StrictHttpServerCodecTest {
     }
 
     /**
+     * A field line that a byte has made unreadable fails its head once the line is whole, also when no line comes after
+     * it: Netty's decoder reads a field line only once the line after it ended, so such a head waited for the head
+     * timeout (408), where nginx answers 400 at once. Fed in two parts, split anywhere, and whole; a head whose lines
+     * may still be read is waited for however it is split, and read once its empty line comes.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"X\u0001: 1", "X Y: 1", "X : 1", "X@Y: 1", "X\u0080Y: 1", ":1", "X: a\u0000", "X: \u007f",
+            "X: a\rb"})
+    void aFieldLineNoHeadTakesFailsTheHeadWithNoLineAfterIt(String line) {
+        for (String before : new String[] {"GET /a HTTP/1.1\r\n", "GET /a HTTP/1.1\r\nHost: a\r\n"}) {
+            String head = before + line + "\r\n";
+            for (int split = head.length(); split > 0; split--) {
+                feedInTwo(head, split);
+                HttpRequest decoded = channel.readInbound();
+                assertThat(decoded).as("%s split at %d", head, split).isNotNull();
+                assertThat(decoded.decoderResult().isFailure()).as("%s split at %d", head, split).isTrue();
+                ReferenceCountUtil.release(decoded);
+            }
+            String readable = before + "X-B: \u0080 b\t c \r\nX-E:\r\nA!#$%&'*+-.^_`|~0: 1\r\n";
+            for (int split = readable.length(); split > 0; split--) {
+                feedInTwo(readable, split);
+                assertThat(channel.<Object>readInbound()).as("%s split at %d", readable, split).isNull();
+                channel.writeInbound(Unpooled.copiedBuffer("\r\n", StandardCharsets.ISO_8859_1));
+                HttpRequest decoded = channel.readInbound();
+                assertThat(decoded.decoderResult().isSuccess()).as("%s split at %d", readable, split).isTrue();
+                assertThat(decoded.headers().get("X-E")).isEmpty();
+            }
+        }
+    }
+
+    /** Feeds {@code bytes} to a new channel: up to {@code split}, then the rest, if any. */
+    private void feedInTwo(String bytes, int split) {
+        feed(bytes.substring(0, split), false);
+        if (split < bytes.length()) {
+            channel.writeInbound(Unpooled.copiedBuffer(bytes.substring(split), StandardCharsets.ISO_8859_1));
+        }
+    }
+
+    /**
      * A head refused before its line ended is the request of its line once that line was read, as Netty fails a
      * head with a field it cannot read: the access log shows the line, and a HEAD is answered without a body. Before
      * that, the stand-in keeps what was sent of the line.
