@@ -42,6 +42,7 @@ class AlwaysHeadersIT {
         Files.writeString(dir.resolve("htpasswd"), "alice:$apr1$abcdefgh$h9FWgUz3n9YxylKLlR5SQ/\n"); // secret
         Files.writeString(Files.createDirectories(www.resolve("errors")).resolve("404.html"), "the site's 404\n");
         Files.writeString(www.resolve("errors/400.html"), "the site's 400\n");
+        Files.writeString(www.resolve("errors/416.html"), "the site's 416\n");
         Files.writeString(www.resolve("own.php"), """
                 <?php
                 http_response_code((int)($_GET['s'] ?? 200));
@@ -94,7 +95,7 @@ class AlwaysHeadersIT {
                 }, {
                   # error pages in a location of their own, and where no location takes them
                   server-names = ["pages.test"], root = "www"
-                  error-pages { 404 = "/errors/404.html", 400 = "/errors/400.html" }
+                  error-pages { 404 = "/errors/404.html", 400 = "/errors/400.html", 416 = "/errors/416.html" }
                   locations = [
                     { match = "/", always-headers { X-Where = request } }
                     { match = "^~ /errors/", always-headers { X-Where = page } }
@@ -285,6 +286,24 @@ class AlwaysHeadersIT {
                     .read();
             assertThat(answer.text()).isEqualTo("the site's 404\n");
             assertThat(answer.header("x-where")).as("the failing location's").isNull();
+            assertThat(answer.header("strict-transport-security")).isEqualTo(HSTS);
+        }
+    }
+
+    /**
+     * A file's 416 that goes to the site's page carries the file's location's always-headers and then the page's, as
+     * nginx 1.22.1's (its headers filter ran on the 200 the file began as, before its range filter's 416 went to the
+     * page: "location / { add_header X-A a always; }", "location = /err.html { add_header X-B b always; }", a Range
+     * past the end gets X-A then X-B). It carried the page's alone; a field both give goes once.
+     */
+    @Test
+    void aFilesUnsatisfiableRangeOnAnErrorPageCarriesTheFilesLocationsThenThePages() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response answer = client.send(
+                    "GET /files/plain.txt HTTP/1.1\r\nHost: pages.test\r\nRange: bytes=1000-\r\n\r\n").read();
+            assertThat(answer.status()).isEqualTo(416);
+            assertThat(answer.text()).isEqualTo("the site's 416\n");
+            assertThat(answer.header("x-where")).isEqualTo("request, page");
             assertThat(answer.header("strict-transport-security")).isEqualTo(HSTS);
         }
     }

@@ -31,6 +31,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -535,9 +536,20 @@ final class ServerExchange implements Exchange {
             }
             // add_header ... always: every status. Refused before routing, or a path no location matches (its 404):
             // location-defaults', as nginx's server-level ones are there; the site's error page: its own location's.
-            addHeaders(response.headers(), sentPage != null
-                    ? ErrorResponses.pageAlwaysHeaders(site(), sentPage, connection.unroutedHeaders(this))
-                    : routed ? location.alwaysHeaders() : connection.unroutedHeaders(this));
+            if (sentPage == null) {
+                addHeaders(response.headers(), routed ? location.alwaysHeaders() : connection.unroutedHeaders(this));
+            } else {
+                Map<String, String> pageHeaders =
+                        ErrorResponses.pageAlwaysHeaders(site(), sentPage, connection.unroutedHeaders(this));
+                if (routed && locationHeadersAlways) {
+                    // A file's 416: nginx's headers filter ran on the 200 it began as, before its range filter's 416
+                    // went to the page, so that location's come first; a field both give once, not twice as nginx's
+                    addHeaders(response.headers(), location.alwaysHeaders());
+                    pageHeaders = new LinkedHashMap<>(pageHeaders);
+                    pageHeaders.entrySet().removeAll(location.alwaysHeaders().entrySet());
+                }
+                addHeaders(response.headers(), pageHeaders);
+            }
             // then nginx's gzip filter, on what the headers filter made
             if (compressionOffered && location != null && location.gzip() != null) {
                 gzip = GzipFilter.begin(request, isHead(), response, offeredLength, offeredType, location.gzip(),
