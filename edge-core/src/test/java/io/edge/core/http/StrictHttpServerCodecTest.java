@@ -132,7 +132,9 @@ class StrictHttpServerCodecTest {
      * A byte that fails its line whatever follows, in the request line or a field line, fails the head as it comes,
      * before the line's LF: such a line waited for the head timeout (408). nginx 1.22 answers these 400 at once too, but
      * for the blanks between the request line's words and the field names it ignores (a double space, {@code X@Y},
-     * {@code X\x80Y}), which edge refuses whole as well, and control characters in a field value, which it takes.
+     * {@code X\x80Y}), which edge refuses whole as well, control characters in a field value, which it takes, and a
+     * version of two digits after the dot ({@code HTTP/1.11}), which it reads as HTTP/1.1 and edge, as RFC 9112 2.3
+     * writes a version, refuses whole too.
      */
     @ParameterizedTest
     @ValueSource(strings = {"G\u0001ET", "GxET", "GE\u0080T", "GET\u0000", "GET\t/", "GET  /", "GET /a\u0000",
