@@ -245,6 +245,51 @@ class XAccelRedirectIT {
         }
     }
 
+    /**
+     * nginx's X-Accel-Redirect is an internal redirect: what refuses or fails the request where its URI leads (the
+     * location's access rules' 403, its auth-basic's 401, a missing file's 404, a link out of its root's 403) is that
+     * location's answer, with its always-headers, and where no location takes the URI, the server's (location-defaults'
+     * here), as nginx 1.22 answers. The refusals, and the 404 where no location takes the URI, carried the script
+     * location's.
+     */
+    @Test
+    void aRefusalWhereTheUriLeadsCarriesTheAlwaysHeadersOfItsLocation() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        for (String location : new String[] {"protected", "locked", "files"}) {
+            Files.writeString(Files.createDirectories(www.resolve(location)).resolve("f.txt"), "for members");
+        }
+        Files.writeString(dir.resolve("outside.txt"), "outside the root");
+        Files.createSymbolicLink(www.resolve("files/link.txt"), dir.resolve("outside.txt"));
+        Files.writeString(dir.resolve("htpasswd"), "alice:$apr1$abcdefgh$h9FWgUz3n9YxylKLlR5SQ/\n"); // secret
+        Files.writeString(www.resolve("to.php"), "<?php header('X-Accel-Redirect: ' . $_GET['u']);");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     location-defaults { always-headers { X-Where = server } }
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php, always-headers { X-Where = script } }
+                       { match = "^~ /protected/", internal = true, access = ["deny all"]
+                         always-headers { X-Where = protected } }
+                       { match = "^~ /locked/", internal = true, auth-basic { realm = "Locked", user-file = "htpasswd" }
+                         always-headers { X-Where = locked } }
+                       { match = "^~ /files/", internal = true, always-headers { X-Where = files } }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            assertWhere(get(edge, "/to.php?u=/protected/f.txt"), 403, "protected");
+            assertWhere(get(edge, "/to.php?u=/locked/f.txt"), 401, "locked");
+            assertWhere(get(edge, "/to.php?u=/files/missing.txt"), 404, "files");
+            assertWhere(get(edge, "/to.php?u=/files/link.txt"), 403, "files");
+            assertWhere(get(edge, "/to.php?u=/nowhere/f.txt"), 404, "server");
+            assertWhere(get(edge, "/to.php?u=/files/f.txt"), 200, "files");
+        }
+    }
+
+    private static void assertWhere(HttpResponse<String> answer, int status, String where) {
+        String what = answer.request().uri().getQuery();
+        assertThat(answer.statusCode()).as(what).isEqualTo(status);
+        assertThat(answer.headers().allValues("x-where")).as(what).containsExactly(where);
+    }
+
     private static HttpResponse<String> get(EdgeHarness edge, String path) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(edge.uri(path)).build(), HttpResponse.BodyHandlers.ofString());
     }

@@ -1039,6 +1039,13 @@ public final class FastCgiResponder implements Responder {
             String accelUri = sendfile != null ? null
                     : Path.of("/").resolve(stripLeadingSlashes(fileName)).normalize().toString();
             LocationSettings accelTarget = accelUri == null ? null : exchange.locationOf(accelUri);
+            // The script's location, whose checks the request met already
+            LocationSettings scriptLocation = exchange.location();
+            if (accelUri != null) {
+                // nginx's X-Accel-Redirect is an internal redirect: every answer from here on, a refusal or an error
+                // too, is that of the location its URI routes to (its always-headers; none's: the server's)
+                exchange.answerAs(accelTarget);
+            }
             Path accelRoot = accelTarget == null ? root : accelTarget.root() != null ? accelTarget.root() : siteRoot;
             // an alias location's directory stands for its prefix (nginx's alias), another's root for the whole path
             Path file = sendfile != null ? named : accelTarget != null && accelTarget.alias()
@@ -1132,7 +1139,7 @@ public final class FastCgiResponder implements Responder {
                 // nginx's internal redirect meets that location's referers, limits (the download a script lets out,
                 // one or two at a time per client: limit-conn) and auth_basic too
                 String uri = accelUri != null ? accelUri : exchange.path();
-                locationChecks.enter(exchange, answering, uri, exchange.location(), send);
+                locationChecks.enter(exchange, answering, uri, scriptLocation, send);
             }
             return true;
         }
