@@ -326,10 +326,16 @@ public final class EdgeServer implements AutoCloseable {
 
     /**
      * Routes exchanges that start from now on by {@code next}'s sites to {@code responders} (a reload); the future
-     * completes once no exchange that started before runs any more. Listeners and connections stay.
+     * completes once no exchange that started before runs any more. Listeners and connections stay, but those of
+     * addresses {@code next} no longer lists are marked first, before its routes are in force, where sites listen apart
+     * ({@link HttpServerContext#replaceRoutes}): {@link #applyServer} closes them next.
      */
-    public CompletableFuture<Void> replaceRoutes(EdgeSettings next, Function<LocationSettings, Responder> responders) {
-        return context.replaceRoutes(router(next), responders, next.server().limits().body(), next.alwaysHeaders());
+    public synchronized CompletableFuture<Void> replaceRoutes(EdgeSettings next,
+            Function<LocationSettings, Responder> responders) {
+        List<Channel> dropped = bound.entrySet().stream()
+                .filter(entry -> !next.server().listen().contains(entry.getKey())).map(Map.Entry::getValue).toList();
+        return context.replaceRoutes(router(next), responders, next.server().limits().body(), next.alwaysHeaders(),
+                dropped);
     }
 
     /** The router of {@code settings}' sites; a warning for each of their conflicting server names, as nginx's. */

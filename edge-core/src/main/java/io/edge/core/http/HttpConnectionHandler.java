@@ -90,6 +90,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     /** The address of server.listen the connection was accepted on ({@link HttpServerContext#listenAddress}). */
     private InetSocketAddress listenAddress;
+    /** Whether a reload dropped that listener ({@link HttpServerContext#listenerDrop}). */
+    private HttpServerContext.ListenerDrop listenerDrop;
     private ServerExchange current;
     /** The routes {@link #current} runs on, counted in until its last write ends or the connection closes. */
     private Routes currentRoutes;
@@ -159,6 +161,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         listenAddress = HttpServerContext.listenAddress(ctx.channel());
+        listenerDrop = HttpServerContext.listenerDrop(ctx.channel());
     }
 
     @Override
@@ -286,10 +289,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         long headStart = timeouts.headStartNanos();
         timeouts.headReceived();
         server.requestRead();
-        if (!server.serves(listenAddress)) {
-            // A reload closed this connection's listener, and no site of the routes now in force listens there: its
-            // close (HttpServerContext#closeAccepted) is on its way, or it was accepted as the listener closed. Closed
-            // unanswered: routed among every site, a client of the public port was answered the admin's.
+        if (listenerDrop.dropped()) {
+            // A reload dropped this connection's listener where sites listen apart before it or after: its close
+            // (HttpServerContext#closeAccepted) is on its way. Closed unanswered, never routed by the new routes: among
+            // every site, a client of the public port was answered the admin's, or of the admin port the public's.
             LOG.debug("request from {} on a listener a reload closed: connection closed unanswered",
                     ctx.channel().remoteAddress());
             moreMayCome = true;
@@ -832,7 +835,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             HttpRequest readLine, long startNanos) {
         answeredOutside = true;
         // No Host read: the default site's page, as nginx's default server's error_page
-        SiteSettings site = server.defaultSite(listenAddress);
+        SiteSettings site = listenerDrop.dropped() ? null : server.defaultSite(listenAddress); // not the new one's
         ErrorPage page = site == null ? null : site.errorPage(status.code());
         FullHttpResponse response = ErrorResponses.response(status, head, page);
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

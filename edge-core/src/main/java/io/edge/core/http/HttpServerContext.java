@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.AttributeKey;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -37,16 +38,13 @@ public final class HttpServerContext {
 
     /** The address of server.listen, as configured (port 0 included), a listener was bound for. */
     private static final AttributeKey<InetSocketAddress> LISTEN_ADDRESS = AttributeKey.valueOf("edge.listen-address");
+    /** Whether a reload dropped the listener ({@link ListenerDrop}), set with {@link #LISTEN_ADDRESS}. */
+    private static final AttributeKey<ListenerDrop> LISTENER_DROP = AttributeKey.valueOf("edge.listener-drop");
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpServerContext.class);
     private static final long PAUSE_LOG_INTERVAL_NANOS = 10_000_000_000L;
 
     private volatile Routes routes;
-    /**
-     * Whether the routes {@link #routes} replaced chose sites by address ({@link Router#routesByAddress}): a listener
-     * a reload closes had sites of its own under them ({@link #closeAccepted}).
-     */
-    private volatile boolean replacedRoutedByAddress;
     private volatile ServerSettings settings;
     private volatile AccessLog accessLog;
     private final ChannelGroup connections;
@@ -136,11 +134,19 @@ public final class HttpServerContext {
      * {@code serverBodyLimit} where their location sets none, those refused before routing answered with
      * {@code unroutedHeaders}; those running go on with what they started with. The future completes once none of them
      * runs any more (their last write ended, or their connection closed).
+     * <p>
+     * {@code dropped}, listeners the reload closes next ({@link #closeAccepted}), are marked dropped first where the
+     * routes replaced or the new ones choose sites by address ({@link Router#routesByAddress}): their connections' sites
+     * were their address's, or the new ones never were theirs (an admin port's among them), so a request read on one
+     * from then on is closed unanswered ({@link ListenerDrop}), never routed by these routes. Marked after the swap, one
+     * read in between was: a client of a dropped public port answered by the admin site.
      */
     public CompletableFuture<Void> replaceRoutes(Router router, Function<LocationSettings, Responder> responders,
-            long serverBodyLimit, Map<String, String> unroutedHeaders) {
+            long serverBodyLimit, Map<String, String> unroutedHeaders, Collection<Channel> dropped) {
         Routes old = routes;
-        replacedRoutedByAddress = old.router().routesByAddress();
+        if (old.router().routesByAddress() || router.routesByAddress()) {
+            dropped.forEach(listener -> listener.attr(LISTENER_DROP).get().mark());
+        }
         routes = new Routes(router, responders, serverBodyLimit, unroutedHeaders);
         return old.replaced();
     }
@@ -161,14 +167,6 @@ public final class HttpServerContext {
     long largestBodyLimit() {
         Routes now = routes;
         return now.router().largestBodyLimit(now.serverBodyLimit());
-    }
-
-    /**
-     * Whether the current routes have sites for a connection accepted on {@code listenAddress} ({@link #listenAddress}):
-     * not for one of a listener a reload closed where sites listen apart ({@link Router#serves}).
-     */
-    boolean serves(InetSocketAddress listenAddress) {
-        return routes.router().serves(listenAddress);
     }
 
     /** The current routes' headers for an answer to a request that was never routed ({@link Routes#unroutedHeaders}). */
@@ -322,6 +320,7 @@ public final class HttpServerContext {
      */
     public void addListener(Channel listener, InetSocketAddress configured) {
         listener.attr(LISTEN_ADDRESS).set(configured);
+        listener.attr(LISTENER_DROP).set(new ListenerDrop());
         listeners.add(listener);
     }
 
@@ -333,6 +332,37 @@ public final class HttpServerContext {
     static InetSocketAddress listenAddress(Channel clientChannel) {
         Channel listener = clientChannel.parent();
         return listener == null ? null : listener.attr(LISTEN_ADDRESS).get();
+    }
+
+    /**
+     * Whether a reload dropped the listener {@code clientChannel} was accepted on, to read at each of its requests
+     * ({@link ListenerDrop#NEVER} for a channel of no listener, a test's).
+     */
+    static ListenerDrop listenerDrop(Channel clientChannel) {
+        Channel listener = clientChannel.parent();
+        ListenerDrop drop = listener == null ? null : listener.attr(LISTENER_DROP).get();
+        return drop == null ? ListenerDrop.NEVER : drop;
+    }
+
+    /**
+     * Set once, before the routes of the reload that drops a listener are in force, where its connections must not be
+     * routed by them ({@link #replaceRoutes}); a connection reads it at each request, one volatile read, nothing looked
+     * up. Never unset: the listener is closed.
+     */
+    static final class ListenerDrop {
+
+        /** Of the channels of no listener: never marked. */
+        static final ListenerDrop NEVER = new ListenerDrop();
+
+        private volatile boolean dropped;
+
+        boolean dropped() {
+            return dropped;
+        }
+
+        private void mark() {
+            dropped = true;
+        }
     }
 
     /** The access log as a reload pointed it: exchanges that end from now on write to it (or not). */
@@ -347,14 +377,13 @@ public final class HttpServerContext {
 
     /**
      * Closes the connections {@code listener}, which a reload closed, accepted (an idle one now, a busy one after its
-     * exchange, as a drain) where the routes in force, or those they replaced, choose sites by address
-     * ({@link Router#routesByAddress}): their address has no sites any more, and routed among every site a client of a
-     * public port would be answered another port's default; or it had sites of its own, and the new sites, on every
-     * address that remains, were never its (an admin port's among them). nginx's old workers close their idle
-     * keep-alive connections at a reload too.
+     * exchange, as a drain) where {@link #replaceRoutes} marked it dropped: their address has no sites any more, and
+     * routed among every site a client of a public port would be answered another port's default; or it had sites of
+     * its own, and the new sites, on every address that remains, were never its (an admin port's among them). nginx's
+     * old workers close their idle keep-alive connections at a reload too.
      */
     public void closeAccepted(Channel listener) {
-        if (routes.router().routesByAddress() || replacedRoutedByAddress) {
+        if (listener.attr(LISTENER_DROP).get().dropped()) {
             connections.stream().filter(clientChannel -> clientChannel.parent() == listener)
                     .forEach(HttpChannelInitializer::drain);
         }

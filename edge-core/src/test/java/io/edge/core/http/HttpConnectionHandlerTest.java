@@ -194,7 +194,7 @@ class HttpConnectionHandlerTest {
         EmbeddedClient.send(client, "GET /old HTTP/1.1\r\nHost: a\r\n\r\n");
         assertThat(held[0]).isNotNull();
         CompletableFuture<Void> idle = context.replaceRoutes(new Router(settings.sites(), settings.defaultSite()),
-                location -> new EchoResponder(), settings.server().limits().body(), Map.of());
+                location -> new EchoResponder(), settings.server().limits().body(), Map.of(), List.of());
         assertThat(idle).as("an exchange still runs on the old routes").isNotDone();
         DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
@@ -212,7 +212,7 @@ class HttpConnectionHandlerTest {
         open(exchange -> { }); // never answers
         EmbeddedClient.send(client, "GET /old HTTP/1.1\r\nHost: a\r\n\r\n");
         CompletableFuture<Void> idle = context.replaceRoutes(new Router(settings.sites(), settings.defaultSite()),
-                location -> new EchoResponder(), settings.server().limits().body(), Map.of());
+                location -> new EchoResponder(), settings.server().limits().body(), Map.of(), List.of());
         assertThat(idle).isNotDone();
         client.close();
         assertThat(idle).isDone();
@@ -229,7 +229,7 @@ class HttpConnectionHandlerTest {
         });
         assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n")).startsWith("HTTP/1.1 200 ");
         CompletableFuture<Void> idle = context.replaceRoutes(new Router(settings.sites(), settings.defaultSite()),
-                location -> new EchoResponder(), settings.server().limits().body(), Map.of());
+                location -> new EchoResponder(), settings.server().limits().body(), Map.of(), List.of());
         assertThat(idle).as("the held work still runs on the old routes").isNotDone();
         release[0].run();
         assertThat(idle).isDone();
@@ -344,7 +344,7 @@ class HttpConnectionHandlerTest {
         open(new EchoResponder());
         assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n")).startsWith("HTTP/1.1 200 ");
         assertThat(context.replaceRoutes(new Router(settings.sites(), settings.defaultSite()), location -> null,
-                settings.server().limits().body(), Map.of()))
+                settings.server().limits().body(), Map.of(), List.of()))
                 .isDone();
         assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n"))
                 .as("no responder in the new routes").startsWith("HTTP/1.1 404 ");

@@ -1007,16 +1007,7 @@ class HttpCoreTest {
         InetSocketAddress adminListen = new InetSocketAddress("127.0.0.2", 0);
         InetSocketAddress movedListen = new InetSocketAddress("127.0.0.3", 0);
         ServerSettings base = TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(10)), 100);
-        server = new EdgeServer(TestServers.sites(listening(base, publicListen, adminListen), root,
-                List.of(namedSite("public.org", false, publicListen), namedSite("admin.org", true, adminListen))),
-                location -> exchange -> {
-                    String site = exchange.site().serverName();
-                    DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                            HttpResponseStatus.OK, Unpooled.copiedBuffer(site, StandardCharsets.US_ASCII));
-                    response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, site.length());
-                    exchange.complete(exchange.writeAndFlush(response));
-                });
-        server.start();
+        startSitesApart(base, publicListen, adminListen);
         try (RawHttpClient client = new RawHttpClient(server.boundAddresses().get(0))) {
             String request = "GET / HTTP/1.1\r\nHost: example.org\r\n\r\n";
             assertThat(client.send(request).read().text()).isEqualTo("public.org");
@@ -1029,6 +1020,56 @@ class HttpCoreTest {
             client.send(request);
             assertThat(client.isClosedByPeer()).as("closed, no answer (the admin site's was)").isTrue();
         }
+    }
+
+    /**
+     * A reload from sites on ports of their own to one on every address that remains (the admin port dropped, the
+     * public site left alone on the public port): a request on a kept-alive connection of the dropped admin port, read
+     * once the new routes are in force and before its close, is closed unanswered, where the public site, listening on
+     * every address now, answered it. The public port's connection goes on under the new routes.
+     */
+    @Test
+    void aRequestOnAListenerAReloadToSitesOnEveryAddressDropsIsClosedUnanswered() throws Exception {
+        InetSocketAddress publicListen = new InetSocketAddress("127.0.0.1", 0);
+        InetSocketAddress adminListen = new InetSocketAddress("127.0.0.2", 0);
+        ServerSettings base = TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(10)), 100);
+        startSitesApart(base, publicListen, adminListen);
+        try (RawHttpClient publicClient = new RawHttpClient(server.boundAddresses().get(0));
+                RawHttpClient adminClient = new RawHttpClient(server.boundAddresses().get(1))) {
+            String request = "GET / HTTP/1.1\r\nHost: example.org\r\n\r\n";
+            assertThat(adminClient.send(request).read().text()).isEqualTo("admin.org");
+
+            // the routes of a reload that drops the admin port, its listeners not applied yet
+            server.replaceRoutes(TestServers.sites(listening(base, publicListen), root,
+                    List.of(namedSite("public.org", false))), location -> siteNameResponder());
+
+            adminClient.send(request);
+            assertThat(adminClient.isClosedByPeer()).as("closed, no answer (the public site's was)").isTrue();
+            assertThat(publicClient.send(request).read().text()).as("a port the reload keeps").isEqualTo("public.org");
+        }
+    }
+
+    /**
+     * Starts {@link #server} on {@code base} with the public site alone on {@code publicListen} and the admin site, the
+     * default, alone on {@code adminListen}, each answering its name.
+     */
+    private void startSitesApart(ServerSettings base, InetSocketAddress publicListen, InetSocketAddress adminListen)
+            throws Exception {
+        server = new EdgeServer(TestServers.sites(listening(base, publicListen, adminListen), root,
+                List.of(namedSite("public.org", false, publicListen), namedSite("admin.org", true, adminListen))),
+                location -> siteNameResponder());
+        server.start();
+    }
+
+    /** Answers with the name of the site its request was routed to. */
+    private static Responder siteNameResponder() {
+        return exchange -> {
+            String site = exchange.site().serverName();
+            DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.OK, Unpooled.copiedBuffer(site, StandardCharsets.US_ASCII));
+            response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, site.length());
+            exchange.complete(exchange.writeAndFlush(response));
+        };
     }
 
     /** {@code settings} listening on {@code listen}. */
