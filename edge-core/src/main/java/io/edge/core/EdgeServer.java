@@ -219,9 +219,9 @@ public final class EdgeServer implements AutoCloseable {
             if (!next.listen().contains(entry.getKey())) {
                 bound.remove(entry.getKey());
                 context.removeListener(entry.getValue());
-                context.closeAccepted(entry.getValue());
                 LOG.info("no longer listening on {}", written((InetSocketAddress) entry.getValue().localAddress()));
                 entry.getValue().close().awaitUninterruptibly();
+                context.closeAccepted(entry.getValue()); // once it accepts no more: none it takes after is missed
             }
         }
         server = next;

@@ -43,7 +43,7 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
     protected void initChannel(Channel clientChannel) {
         ServerSettings settings = server.settings(); // a reload's, for connections accepted after it
         if (!server.admit(clientChannel)) {
-            LOG.debug("closing {}: draining", clientChannel.remoteAddress());
+            LOG.debug("closing {}: draining, or its listener dropped by a reload", clientChannel.remoteAddress());
             clientChannel.close();
             return;
         }

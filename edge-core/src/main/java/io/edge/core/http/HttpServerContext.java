@@ -302,7 +302,8 @@ public final class HttpServerContext {
 
     /**
      * Takes {@code clientChannel}, counted by {@link #admitAccepted}, as one of the server's connections (for the drain
-     * at shutdown), or refuses it (false: the caller closes it) when the server began to drain since.
+     * at shutdown), or refuses it (false: the caller closes it) when the server began to drain since, or a reload
+     * dropped its listener ({@link #closeAccepted}).
      */
     boolean admit(Channel clientChannel) {
         if (draining) {
@@ -310,7 +311,9 @@ public final class HttpServerContext {
             return false;
         }
         connections.add(clientChannel); // removed by the group when it closes
-        return true;
+        // Read after the add: closeAccepted, which looks once the listener is marked, sees the connection, or this sees
+        // the mark (one accepted before the listener closed and registered after that look).
+        return !listenerDrop(clientChannel).dropped();
     }
 
     /**
@@ -380,7 +383,8 @@ public final class HttpServerContext {
      * exchange, as a drain) where {@link #replaceRoutes} marked it dropped: their address has no sites any more, and
      * routed among every site a client of a public port would be answered another port's default; or it had sites of
      * its own, and the new sites, on every address that remains, were never its (an admin port's among them). nginx's
-     * old workers close their idle keep-alive connections at a reload too.
+     * old workers close their idle keep-alive connections at a reload too. Called once the listener is closed: one it
+     * accepted before is here, or is refused as it registers ({@link #admit}).
      */
     public void closeAccepted(Channel listener) {
         if (listener.attr(LISTENER_DROP).get().dropped()) {

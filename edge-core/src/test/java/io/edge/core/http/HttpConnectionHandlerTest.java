@@ -2,13 +2,16 @@ package io.edge.core.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.aio.PathPolicy;
 import io.edge.conf.EdgeSettings;
 import io.edge.conf.LimitReq;
 import io.edge.conf.LocationSettings;
+import io.edge.conf.SiteSettings;
 import io.edge.core.limit.RequestLimits;
 import io.edge.core.route.Router;
 import io.edge.fastcgi.QueueFullException;
 import io.edge.fastcgi.QueueTimeoutException;
+import io.netty.channel.DefaultChannelId;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.unix.Errors;
@@ -185,6 +188,39 @@ class HttpConnectionHandlerTest {
         open(exchange -> { }, TestServers.settings(TestServers.server(TestServers.limits(),
                 TestServers.writeTimeout(Duration.ofNanos(500_000)), 10), root));
         assertThat(client.pipeline().get(IdleStateHandler.class).getWriterIdleTimeInMillis()).isEqualTo(1);
+    }
+
+    /**
+     * A connection a listener accepted before a reload closed it, registered with its loop only after the drain of
+     * that listener's connections looked (HttpServerContext#closeAccepted, once the listener is closed), is closed as it
+     * registers: the drain missed it, and idle it stayed open on a listener whose sites are gone.
+     */
+    @Test
+    void aConnectionOfADroppedListenerRegisteredAfterItsDrainLookedIsClosed() {
+        InetSocketAddress publicListen = new InetSocketAddress("127.0.0.1", 8080);
+        InetSocketAddress adminListen = new InetSocketAddress("127.0.0.1", 8081);
+        open(new EchoResponder(), TestServers.sites(TestServers.server(TestServers.limits(),
+                TestServers.timeouts(Duration.ofSeconds(10)), 10), root,
+                List.of(site("public.org", false, publicListen), site("admin.org", true, adminListen))));
+        EmbeddedChannel adminListener = new EmbeddedChannel();
+        context.addListener(adminListener, adminListen);
+
+        // a reload that drops the admin port, the public site on every address that remains
+        context.replaceRoutes(new Router(List.of(site("public.org", true)), null), location -> new EchoResponder(),
+                settings.server().limits().body(), Map.of(), List.of(adminListener));
+        adminListener.close();
+        context.closeAccepted(adminListener);
+        EmbeddedChannel accepted = new EmbeddedChannel(adminListener, DefaultChannelId.newInstance(), true, false,
+                new HttpChannelInitializer(context));
+
+        assertThat(accepted.isOpen()).as("a connection of the dropped admin listener").isFalse();
+    }
+
+    /** A site of one name and location "/" on {@code listen} (none: every address). */
+    private SiteSettings site(String name, boolean isDefault, InetSocketAddress... listen) {
+        return new SiteSettings(List.of(name), isDefault, root, List.of("index.html"), PathPolicy.DEFAULT,
+                List.of(new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
+                        LocationSettings.Handler.STATIC, null)), Map.of(), List.of(listen));
     }
 
     @Test
