@@ -92,6 +92,25 @@ class RealIpIT {
         assertThat(get(behindProxy, "/who.php", "unknown").body()).startsWith("127.0.0.1 ");
     }
 
+    /**
+     * nginx joins the lines of X-Forwarded-For alone: of X-Real-IP (any other header) it reads the first line, a
+     * list in itself whose last address is the client. (A proxy in front must so replace the client's X-Real-IP, not
+     * add its own after it.)
+     */
+    @Test
+    void ofSeveralXRealIpLinesTheFirstIsRead() throws Exception {
+        String site = SITE.formatted(dir.resolve("www"), fpm.address());
+        EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("x-real-ip")),
+                "server.real-ip { from = [\"127.0.0.1\"], header = \"X-Real-IP\" }\n" + site);
+        try {
+            HttpRequest twoLines = HttpRequest.newBuilder(edge.uri("/who.php"))
+                    .header("X-Real-IP", "198.51.100.1, 203.0.113.1").header("X-Real-IP", "203.0.113.2").build();
+            assertThat(HTTP.send(twoLines, HttpResponse.BodyHandlers.ofString()).body()).startsWith("203.0.113.1 ");
+        } finally {
+            edge.close();
+        }
+    }
+
     @Test
     void aClientThatIsNoTrustedProxyIsItsConnection() throws Exception {
         assertThat(get(direct, "/who.php", "203.0.113.9").body()).startsWith("127.0.0.1 ").endsWith(" 203.0.113.9");

@@ -11,7 +11,8 @@ import java.util.List;
  * Whom a request comes from: its connection's peer (or the client its PROXY protocol header named, {@link ProxyProtocol},
  * when {@code real-ip.proxy-protocol} is on; then no header is read), or, when that peer is a trusted proxy
  * ({@code server.real-ip.from}), the address the proxy names in {@code real-ip.header} — nginx's realip module. The
- * header's addresses are read from the end, the nearest proxy's first: the last one is the client; with
+ * header's addresses are read from the end, the nearest proxy's first (several lines of X-Forwarded-For as one list,
+ * of any other header the first line alone, as nginx's): the last one is the client; with
  * {@code recursive}, trusted proxies listed there are passed over too, and the first address from the end that is not
  * one is the client (the first listed when all are). An element that is no IP address literal stops the walk with the
  * client found so far (the peer when it is the last one); names are never looked up.
@@ -33,6 +34,10 @@ final class ClientAddress {
             return peer;
         }
         List<String> lines = headers.getAll(realIp.header());
+        if (lines.size() > 1 && !"X-Forwarded-For".equalsIgnoreCase(realIp.header())) {
+            // nginx joins the lines of X-Forwarded-For alone; of any other header (X-Real-IP) it reads the first
+            lines = lines.subList(0, 1);
+        }
         InetSocketAddress client = peer;
         for (int line = lines.size() - 1; line >= 0; line--) {
             String value = lines.get(line);

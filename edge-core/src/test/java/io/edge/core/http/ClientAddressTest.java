@@ -112,6 +112,18 @@ class ClientAddressTest {
     }
 
     @Test
+    void ofAHeaderOtherThanXForwardedForTheFirstLineAloneIsRead() {
+        RealIp realIp = new RealIp(TRUSTING_TEN.from(), "X-Real-IP", false, false);
+        HttpHeaders headers = new DefaultHttpHeaders().add("X-Real-IP", "198.51.100.1, 203.0.113.1")
+                .add("X-Real-IP", "203.0.113.2");
+        assertThat(ClientAddress.of(PROXY, false, headers, realIp)).isEqualTo(address("203.0.113.1", 0));
+        // the field name in any case is X-Forwarded-For still
+        RealIp lowerCase = new RealIp(TRUSTING_TEN.from(), "x-forwarded-for", false, false);
+        assertThat(ClientAddress.of(PROXY, false, forwardedFor("203.0.113.1", "203.0.113.2"), lowerCase))
+                .isEqualTo(address("203.0.113.2", 0));
+    }
+
+    @Test
     void addressesAreTakenWithThePortsWrittenBesideThem() {
         assertThat(ClientAddress.parse("192.0.2.1")).isEqualTo(address("192.0.2.1", 0));
         assertThat(ClientAddress.parse("192.0.2.1:5000")).isEqualTo(address("192.0.2.1", 5000));
