@@ -20,6 +20,8 @@ final class Addresses {
     static final int MAX_UNIX_PATH_BYTES = 107;
 
     static final String UNIX_PREFIX = "unix:";
+    /** A prefix written before host:port ("tcp:127.0.0.1:9000") that a backend, as nginx's fastcgi_pass, is without. */
+    private static final String TCP_PREFIX = "tcp:";
 
     /** White space between two other characters, as HOCON reads white space (a no-break space too). */
     private static final Pattern WHITE_SPACE_INSIDE =
@@ -142,6 +144,11 @@ final class Addresses {
         }
         if (text.startsWith("*")) {
             throw new IllegalArgumentException("a backend needs a host, not *");
+        }
+        if (text.regionMatches(true, 0, TCP_PREFIX, 0, TCP_PREFIX.length()) && !text.contains("://")) {
+            // "tcp:127.0.0.1:9000" was "an IPv6 address must be written in brackets": its host held a colon
+            throw new IllegalArgumentException("has a \"tcp:\" prefix, which is not taken: write host:port (\""
+                    + text.substring(TCP_PREFIX.length()) + "\") or unix:/path");
         }
         hostPort(text, 1);
         return text;

@@ -1295,6 +1295,23 @@ class ValidationTest {
                 "\"http://127.0.0.1:8080\" is a URL, not an address: write host:port, such as 127.0.0.1:8080");
     }
 
+    /** Its host held a colon: the problem said "an IPv6 address must be written in brackets". */
+    @Test
+    void aBackendAddressWithATcpPrefixIsSaidToNeedNone() {
+        ConfigProblem problem = single(SITE + "\nfastcgi.backends.php.addresses = [\"unix:/run/php.sock\", \"tcp:[::1]:9000\"]");
+        assertThat(problem.file()).isEqualTo(dir.resolve("edge.conf"));
+        assertThat(problem.line()).isEqualTo(3);
+        assertThat(problem.key()).isEqualTo("edge.fastcgi.backends.php.addresses[1]");
+        assertThat(problem.message()).isEqualTo("\"tcp:[::1]:9000\" has a \"tcp:\" prefix, which is not taken: write"
+                + " host:port (\"[::1]:9000\") or unix:/path");
+        assertThat(problem.expected()).isEqualTo("\"unix:/path/to.sock\", \"host:port\" or \"[v6]:port\"");
+        assertThat(single(SITE + "\nfastcgi.backends.php.addresses = [\"TCP:127.0.0.1:9000\"]").message())
+                .isEqualTo("\"TCP:127.0.0.1:9000\" has a \"tcp:\" prefix, which is not taken: write host:port"
+                        + " (\"127.0.0.1:9000\") or unix:/path");
+        assertThat(single(SITE + "\nfastcgi.backends.php.addresses = [\"tcp://127.0.0.1:9000\"]").message())
+                .startsWith("\"tcp://127.0.0.1:9000\" is a URL, not an address");
+    }
+
     @Test
     void locationMatchSyntax() {
         assertThat(single("sites = [{ root = www, locations = [{ match = \"images/\" }] }]").message())
