@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * Whom a request comes from: its connection's peer (or the client its PROXY protocol header named, {@link ProxyProtocol},
@@ -18,6 +19,9 @@ import java.util.List;
  * client found so far (the peer when it is the last one); names are never looked up.
  */
 final class ClientAddress {
+
+    /** Zeros before another digit at the start of a dotted group. */
+    private static final Pattern LEADING_ZEROS = Pattern.compile("(^|\\.)0+(?=[0-9])");
 
     private ClientAddress() {
     }
@@ -64,7 +68,8 @@ final class ClientAddress {
 
     /**
      * An address as a proxy writes it: {@code 192.0.2.1}, {@code 192.0.2.1:5000}, {@code 2001:db8::1},
-     * {@code [2001:db8::1]} or {@code [2001:db8::1]:5000}; the port 0 when none is written. Null for anything else.
+     * {@code [2001:db8::1]} or {@code [2001:db8::1]:5000}; the port 0 when none is written. Leading zeros in a dotted
+     * group are read in decimal, as nginx's ({@code 010.1.2.3} is 10.1.2.3). Null for anything else.
      */
     static InetSocketAddress parse(String text) {
         String host = text;
@@ -96,8 +101,23 @@ final class ClientAddress {
         if (host.indexOf('%') >= 0) {
             return null; // a zone names an interface of the proxy's host, not a client
         }
-        InetAddress address = AddressRange.literal(host);
+        InetAddress address = AddressRange.literal(decimalGroups(host));
         return address == null ? null : new InetSocketAddress(address, port);
+    }
+
+    /**
+     * {@code host} with the leading zeros of its dotted IPv4 groups dropped (its own or an IPv6 address's tail):
+     * nginx's realip reads "010.1.2.3" as 10.1.2.3, in decimal, where {@link AddressRange#literal} refuses it as
+     * ambiguous (inet_aton reads octal 8.1.2.3). Taking the decimal reading here gives nobody a client they could
+     * not name anyway: an entry the trusted proxy did not write is the client's own say, whatever its spelling, and
+     * the client is passed on written plainly (REMOTE_ADDR "10.1.2.3"), never as the header spelled it.
+     */
+    private static String decimalGroups(String host) {
+        int tail = host.lastIndexOf(':') + 1;
+        if (host.indexOf('.', tail) < 0) {
+            return host;
+        }
+        return host.substring(0, tail) + LEADING_ZEROS.matcher(host.substring(tail)).replaceAll("$1");
     }
 
     /** The last comma, space or tab at or before {@code from}, or -1: nginx separates the header's entries so. */

@@ -137,9 +137,26 @@ class ClientAddressTest {
         assertThat(ClientAddress.parse("::192.0.2.1").getAddress()).isInstanceOf(java.net.Inet6Address.class);
         for (String bad : List.of("unknown", "_hidden", "example.com", "example.com:80", "192.0.2", "192.0.2.1:",
                 "192.0.2.1:x", "192.0.2.1:65536", "[192.0.2.1]", "[2001:db8::1", "[2001:db8::1]x", "fe80::1%eth0",
-                "300.0.0.1", "1:80", "::300.0.0.1", "1::2::3", ".:1", "::g", "010.0.0.1", "10.0.0.01")) {
+                "300.0.0.1", "1:80", "::300.0.0.1", "1::2::3", ".:1", "::g", "1..2.3", "1.2.3.", "1.2.3.4.5",
+                "0x7f.0.0.1", "0010.0.0.256")) {
             assertThat(ClientAddress.parse(bad)).as(bad).isNull();
         }
+    }
+
+    /**
+     * nginx 1.22's realip reads a dotted group's leading zeros in decimal (measured: X-Forwarded-For "010.1.2.3" gave
+     * REMOTE_ADDR 10.1.2.3, "2001:db8::01.2.3.4" 2001:db8::102:304), on or off real_ip_recursive; they were no address.
+     */
+    @Test
+    void leadingZerosInADottedGroupAreReadInDecimal() {
+        assertThat(ClientAddress.parse("010.1.2.3")).isEqualTo(address("10.1.2.3", 0));
+        assertThat(ClientAddress.parse("1.2.3.04:0080")).isEqualTo(address("1.2.3.4", 80));
+        assertThat(ClientAddress.parse("00000001.2.3.000")).isEqualTo(address("1.2.3.0", 0));
+        assertThat(ClientAddress.parse("::ffff:1.2.3.04")).isEqualTo(address("1.2.3.4", 0));
+        assertThat(ClientAddress.parse("[2001:db8::01.2.3.4]:80")).isEqualTo(address("2001:db8::102:304", 80));
+        // a trusted proxy so written is passed over, as written plainly
+        assertThat(ClientAddress.of(PROXY, false, forwardedFor("203.0.113.9, 010.1.1.1"), RECURSIVE))
+                .isEqualTo(address("203.0.113.9", 0));
     }
 
     @Test
