@@ -61,9 +61,9 @@ public record AddressRange(InetAddress network, int prefix) {
 
     /**
      * An IP address literal as an address, never looked up; null for anything else. IPv4: four decimal groups of
-     * 0-255, none with a leading zero. IPv6 as RFC 4291 writes it, a dotted IPv4 tail included
-     * ({@code 64:ff9b::192.0.2.1}); an IPv4-mapped one ({@code ::ffff:192.0.2.1}) is the IPv4 address it maps. No
-     * brackets, no zone.
+     * 0-255, none with a leading zero. IPv6 as RFC 4291 writes it (one to four hex digits a group), a dotted IPv4 tail
+     * included ({@code 64:ff9b::192.0.2.1}); an IPv4-mapped one ({@code ::ffff:192.0.2.1}) is the IPv4 address it
+     * maps. No brackets, no zone.
      */
     public static InetAddress literal(String text) {
         if (text.indexOf(':') < 0) {
@@ -71,10 +71,16 @@ public record AddressRange(InetAddress network, int prefix) {
             return NetUtil.isValidIpV4Address(text) && !LEADING_ZERO.matcher(text).find()
                     ? NetUtil.createInetAddressFromIpAddressString(text) : null;
         }
+        int digits = 0;
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             boolean hex = c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'; // ASCII alone
             if (!hex && c != ':' && (c != '.' || i == 0)) {
+                return null;
+            }
+            // at most four hex digits a group, as RFC 4291, inet_pton and nginx: InetAddress took 2001:00db8::1
+            digits = hex ? digits + 1 : 0;
+            if (digits > 4) {
                 return null;
             }
         }

@@ -104,7 +104,7 @@ class StatusConfigTest {
                 sites = [{ root = www, locations = [
                   { match = "= /s", status = true,
                     status-allow = ["300.0.0.1", "10.0.0", "[::1]", "fe80::1%1", "0x7f.0.0.1", "010.0.0.1",
-                      "::ffff:10.0.0.9", "::ffff:0177.0.0.1", "::\uff11"] }
+                      "::ffff:10.0.0.9", "::ffff:0177.0.0.1", "::\uff11", "2001:00db8::1"] }
                 ] }]
                 """);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
@@ -117,7 +117,8 @@ class StatusConfigTest {
                 "\"0x7f.0.0.1\" is not an IP address",
                 "\"010.0.0.1\" is not an IP address",
                 "\"::ffff:0177.0.0.1\" is not an IP address", // its IPv4 tail was read as 177.0.0.1
-                "\"::\uff11\" is not an IP address");
+                "\"::\uff11\" is not an IP address",
+                "\"2001:00db8::1\" is not an IP address"); // five hex digits a group: InetAddress took 2001:db8::1
 
         EdgeSettings settings = new ConfigLoader().load(write("""
                 sites = [{ root = www, locations = [

@@ -130,6 +130,7 @@ class ClientAddressTest {
         assertThat(ClientAddress.parse("2001:db8::1")).isEqualTo(address("2001:db8::1", 0));
         assertThat(ClientAddress.parse("[2001:db8::1]")).isEqualTo(address("2001:db8::1", 0));
         assertThat(ClientAddress.parse("[2001:db8::1]:443")).isEqualTo(address("2001:db8::1", 443));
+        assertThat(ClientAddress.parse("2001:0db8::0001")).isEqualTo(address("2001:db8::1", 0));
         assertThat(ClientAddress.parse("::ffff:192.0.2.1")).isEqualTo(address("192.0.2.1", 0));
         // IPv6 with a dotted IPv4 tail: the IPv6 address it writes (NAT64's prefix, an IPv4-compatible one)
         assertThat(ClientAddress.parse("64:ff9b::192.0.2.1")).isEqualTo(address("64:ff9b::c000:201", 0));
@@ -138,7 +139,7 @@ class ClientAddressTest {
         for (String bad : List.of("unknown", "_hidden", "example.com", "example.com:80", "192.0.2", "192.0.2.1:",
                 "192.0.2.1:x", "192.0.2.1:65536", "[192.0.2.1]", "[2001:db8::1", "[2001:db8::1]x", "fe80::1%eth0",
                 "300.0.0.1", "1:80", "::300.0.0.1", "1::2::3", ".:1", "::g", "1..2.3", "1.2.3.", "1.2.3.4.5",
-                "0x7f.0.0.1", "0010.0.0.256")) {
+                "0x7f.0.0.1", "0010.0.0.256", "2001:00db8::1", "[2001:db8::00001]:80")) {
             assertThat(ClientAddress.parse(bad)).as(bad).isNull();
         }
     }
