@@ -1,10 +1,12 @@
 package io.edge.core.http;
 
 import io.edge.conf.AddressRange;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
@@ -26,10 +28,12 @@ import org.slf4j.LoggerFactory;
  * {@code proxy-protocol = true}): its source is the client of every request on the connection
  * ({@link #peer(Channel)}). A LOCAL command (a proxy's own health check) or an UNKNOWN or Unix-socket source leaves the
  * connection's own address. A connection whose first bytes are no such header is closed at once, as the protocol has
- * it, and logged (a proxy not set to send it would otherwise fail every connection without a word). Netty's decoder
- * reads the header and leaves the pipeline after it; this handler takes its message and leaves too.
+ * it, and logged (a proxy not set to send it would otherwise fail every connection without a word); so is one that
+ * closes with part of a header read and the rest never sent (edge closes it at timeouts.request-head: too few bytes to
+ * tell a header from anything else, "PROXY TCP4" without its line's end). Netty's decoder reads the header and leaves
+ * the pipeline after it; this handler takes its message and leaves too.
  */
-final class ProxyProtocol extends ChannelInboundHandlerAdapter {
+final class ProxyProtocol extends ChannelDuplexHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProxyProtocol.class);
     private static final AttributeKey<InetSocketAddress> CLIENT = AttributeKey.valueOf("edge.proxied-client");
@@ -40,14 +44,38 @@ final class ProxyProtocol extends ChannelInboundHandlerAdapter {
     private static final AtomicLong BROKEN = new AtomicLong();
     private static final AtomicLong LOGGED_AT = new AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS - 1);
 
-    private ProxyProtocol() {
+    /** The decoder ahead of this handler, which sees the connection's bytes. */
+    private final CountingDecoder decoder;
+
+    private ProxyProtocol(CountingDecoder decoder) {
+        this.decoder = decoder;
     }
 
     /** Makes {@code pipeline} read a PROXY protocol header first, before the handler named {@code before}. */
     static void expectIn(ChannelPipeline pipeline, String before) {
         pipeline.channel().attr(EXPECTED).set(Boolean.TRUE);
-        pipeline.addBefore(before, "proxy-protocol", new HAProxyMessageDecoder());
-        pipeline.addBefore(before, "proxied-client", new ProxyProtocol());
+        CountingDecoder decoder = new CountingDecoder();
+        pipeline.addBefore(before, "proxy-protocol", decoder);
+        pipeline.addBefore(before, "proxied-client", new ProxyProtocol(decoder));
+    }
+
+    /** Netty's decoder, counting the bytes it is handed: whether a connection that closes began a header. */
+    private static final class CountingDecoder extends HAProxyMessageDecoder {
+
+        long received;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+            if (msg instanceof ByteBuf bytes) {
+                received += bytes.readableBytes();
+            }
+            super.channelRead(ctx, msg);
+        }
+    }
+
+    /** Broken PROXY protocol headers since start, which the warning counts: its tests' view of whether one was logged. */
+    static long brokenSinceStart() {
+        return BROKEN.get();
     }
 
     /**
@@ -69,6 +97,8 @@ final class ProxyProtocol extends ChannelInboundHandlerAdapter {
 
     /** The header was refused: the connection is closing, and the bytes behind it (a request) go nowhere. */
     private boolean refused;
+    /** Edge closes the connection (a timeout, room made for another), not its proxy. */
+    private boolean closing;
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -84,8 +114,7 @@ final class ProxyProtocol extends ChannelInboundHandlerAdapter {
         try {
             source = source(header);
         } catch (HAProxyProtocolException unreadable) {
-            refused = true;
-            refuse(ctx, unreadable);
+            refuse(ctx, why(unreadable));
             return;
         } finally {
             header.release();
@@ -125,11 +154,36 @@ final class ProxyProtocol extends ChannelInboundHandlerAdapter {
             ctx.fireExceptionCaught(cause);
             return;
         }
-        refuse(ctx, cause);
+        if (!refused) {
+            refuse(ctx, why(cause));
+        }
     }
 
-    /** Closes a connection whose first bytes are no readable PROXY protocol header, logged (throttled). */
-    private static void refuse(ChannelHandlerContext ctx, Throwable cause) {
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        closing = true;
+        ctx.close(promise);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        // still here: no header was taken, and a connection that sent none of one is no broken header (a health check)
+        if (!refused && decoder.received > 0) {
+            broken(ctx, "cut short: " + decoder.received + " bytes, then " + (closing
+                    ? "silence until edge closed it, at timeouts.request-head or to make room" : "the proxy closed it"));
+        }
+        ctx.fireChannelInactive();
+    }
+
+    /** Closes a connection whose first bytes are no readable PROXY protocol header, logged. */
+    private void refuse(ChannelHandlerContext ctx, String why) {
+        broken(ctx, why);
+        ctx.close();
+    }
+
+    /** Counts and logs (at most every 10 s) a connection whose PROXY protocol header was unreadable or never whole. */
+    private void broken(ChannelHandlerContext ctx, String why) {
+        refused = true;
         long broken = BROKEN.incrementAndGet();
         long now = System.nanoTime();
         long last = LOGGED_AT.get();
@@ -138,9 +192,8 @@ final class ProxyProtocol extends ChannelInboundHandlerAdapter {
             LOG.warn("closing {}: no readable PROXY protocol header where server.real-ip.proxy-protocol expects one "
                     + "from a trusted proxy ({}; {} since start): is the proxy set to send it (HAProxy: "
                     + "send-proxy-v2)?", proxy == null ? "a connection" : NetUtil.toSocketAddressString(proxy),
-                    why(cause), broken);
+                    why, broken);
         }
-        ctx.close();
     }
 
     /**

@@ -77,4 +77,35 @@ class ProxyProtocolTest {
         assertThat(channel.isOpen()).isFalse();
         channel.finishAndReleaseAll();
     }
+
+    /**
+     * Too few bytes to tell a header (under v2's 13, or a v1 line without its end) and then nothing: the timeout that
+     * closes the connection (RequestTimeouts, behind this handler) counts it as a broken header, logged as one that
+     * could not be read. It was closed without a word.
+     */
+    @Test
+    void aHeaderCutShortIsBrokenWhenTheConnectionClosesAtItsTimeout() {
+        for (String part : new String[] {"PROXY", "PROXY TCP4 203.0.113.9 127.0.0.1 5555"}) {
+            EmbeddedChannel channel = expecting();
+            long before = ProxyProtocol.brokenSinceStart();
+            channel.writeInbound(Unpooled.copiedBuffer(part, StandardCharsets.US_ASCII));
+            assertThat(channel.isOpen()).as(part + ": waits for the rest").isTrue();
+            channel.pipeline().context("timeouts").close();
+            channel.checkException();
+            assertThat(channel.isOpen()).as(part).isFalse();
+            assertThat(ProxyProtocol.brokenSinceStart()).as(part + ": counted as broken").isEqualTo(before + 1);
+            channel.finishAndReleaseAll();
+        }
+    }
+
+    /** A connection closed before it sent a byte (a proxy's TCP health check) began no header to break. */
+    @Test
+    void aConnectionClosedBeforeItsFirstByteIsNoBrokenHeader() {
+        EmbeddedChannel channel = expecting();
+        long before = ProxyProtocol.brokenSinceStart();
+        channel.pipeline().context("timeouts").close();
+        assertThat(channel.isOpen()).isFalse();
+        assertThat(ProxyProtocol.brokenSinceStart()).isEqualTo(before);
+        channel.finishAndReleaseAll();
+    }
 }
