@@ -114,7 +114,7 @@ final class Addresses {
         }
         if ((hostPort.host().contains(":") || IPV4_LIKE.matcher(hostPort.host()).matches())
                 && AddressRange.literal(hostPort.host()) == null) {
-            // InetAddress reads 0177.0.0.1 as 177.0.0.1, where glibc and nginx read octal, 127.0.0.1
+            // 0177.0.0.1: 177.0.0.1 to InetAddress and nginx (decimal), 127.0.0.1 to glibc's inet_aton (octal)
             throw new IllegalArgumentException("\"" + hostPort.host() + "\" is not an IP address (four numbers 0-255"
                     + " without leading zeros, or IPv6)");
         }

@@ -1285,7 +1285,7 @@ class ValidationTest {
                 .isEqualTo("\"127.0.0.1:\uff18\uff10\" port \"\uff18\uff10\" is not a number");
         assertThat(single(SITE + "\nfastcgi.backends.php.addresses = [\"127.0.0.1:\u0669\u0660\u0660\u0660\"]")
                 .message()).endsWith(" is not a number");
-        // Java reads 0177.0.0.1 as 177.0.0.1, glibc and nginx as octal 127.0.0.1; 1.2.3 as 1.2.0.3
+        // Java and nginx read 0177.0.0.1 as 177.0.0.1, glibc's inet_aton as octal 127.0.0.1; Java 1.2.3 as 1.2.0.3
         for (String host : List.of("0177.0.0.1", "010.0.0.1", "1.2.3", "[::ffff:0177.0.0.1]")) {
             assertThat(single(SITE + "\nserver.listen = [\"" + host + ":8080\"]").message()).as(host)
                     .contains(" is not an IP address");
