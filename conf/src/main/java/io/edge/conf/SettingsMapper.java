@@ -151,32 +151,96 @@ final class SettingsMapper {
      * As root, a spawned php-fpm runs PHP as its spawn.user: a root of its locations that user cannot enter
      * (a home directory of 0700, a tree made under root's umask 077) made each of their scripts php-fpm's "Primary
      * script unknown" (404), found at the first request rather than by the check. Asked of the system as that user
-     * ({@link SpawnAccess}), so that its groups and ACLs count; where it cannot be asked, nothing is said.
+     * ({@link SpawnAccess}), so that its groups and ACLs count; where it cannot be asked, nothing is said. A location's
+     * front controller is asked for as a file it must read: it may lie in a directory below the root that user cannot
+     * enter, or (symlinks = allow) be a link out of the root, and every request no script or file answers runs it.
      */
     private void spawnUsersReach(Map<String, BackendGroupSettings> backends, List<SiteSettings> sites) {
         if (!root || spawnUsers.isEmpty()) {
             return;
         }
-        Set<String> asked = new HashSet<>();
+        Map<String, Boolean> entered = new HashMap<>(); // backend NUL root: whether its spawn.user may enter it
+        Set<String> read = new HashSet<>(); // backend NUL front controller file, asked once
         for (SiteSettings site : sites) {
             for (LocationSettings location : site.locations()) {
                 Section spawnSection = location.handler() == LocationSettings.Handler.FASTCGI
                         && location.fastcgiScript() == null ? spawnUsers.get(location.fastcgiBackend()) : null;
                 Path dir = location.root() != null ? location.root() : site.root();
-                if (spawnSection == null || dir == null || !Files.isDirectory(dir)
-                        || !asked.add(location.fastcgiBackend() + "\0" + dir)) {
+                if (spawnSection == null || dir == null || !Files.isDirectory(dir)) {
                     continue; // a root that is not there is its own problem, said where it is written
                 }
                 BackendGroupSettings.Spawn spawn = backends.get(location.fastcgiBackend()).spawn();
-                if (SpawnAccess.canEnter(spawn.user(), spawn.group(), dir) == Boolean.FALSE) {
-                    spawnSection.problem("user", spawn.user() + (spawn.group() == null ? "" : " (group " + spawn.group()
-                                    + ")") + " cannot enter " + dir + ", the root of the location \""
-                                    + location.match() + "\": php-fpm would answer each of its scripts \"Primary "
-                                    + "script unknown\" (404)",
-                            "a user that can (chmod o+x on it and each directory above it, a group of the user's, or"
-                                    + " an ACL), or another user");
+                String account = spawn.user() + (spawn.group() == null ? "" : " (group " + spawn.group() + ")");
+                String rootKey = location.fastcgiBackend() + "\0" + dir;
+                if (!entered.containsKey(rootKey)) {
+                    boolean enters = SpawnAccess.canEnter(spawn.user(), spawn.group(), dir) != Boolean.FALSE;
+                    entered.put(rootKey, enters);
+                    if (!enters) {
+                        spawnSection.problem("user", account + " cannot enter " + dir + ", the root of the location \""
+                                        + location.match() + "\": php-fpm would answer each of its scripts \"Primary "
+                                        + "script unknown\" (404)",
+                                "a user that can (chmod o+x on it and each directory above it, a group of the user's,"
+                                        + " or an ACL), or another user");
+                    }
+                }
+                Path controller = entered.get(rootKey) ? frontControllerFile(site, location, dir) : null;
+                if (controller != null && read.add(location.fastcgiBackend() + "\0" + controller)
+                        && SpawnAccess.canRead(spawn.user(), spawn.group(), controller) == Boolean.FALSE) {
+                    frontControllerUnread(spawnSection, account, spawn, location, controller);
                 }
             }
+        }
+    }
+
+    /**
+     * Says why {@code account} cannot read {@code controller}, the location's front controller: a directory on the way
+     * to the file it is (through links) that it cannot enter, so php-fpm does not find the script, or the file itself,
+     * which php-fpm finds and cannot open (both measured with php-fpm 8.2).
+     */
+    private static void frontControllerUnread(Section spawnSection, String account, BackendGroupSettings.Spawn spawn,
+            LocationSettings location, Path controller) {
+        Path directory;
+        try {
+            directory = controller.toRealPath().getParent();
+        } catch (IOException e) {
+            directory = controller.getParent();
+        }
+        String of = "the front controller " + location.frontController() + " of the location \"" + location.match()
+                + "\": php-fpm would answer each request that falls back to it ";
+        if (SpawnAccess.canEnter(spawn.user(), spawn.group(), directory) == Boolean.FALSE) {
+            spawnSection.problem("user", account + " cannot enter " + directory + ", where lies " + of
+                            + "\"Primary script unknown\" (404)",
+                    "a user that can (chmod o+x on it and each directory above it, a group of the user's, or an ACL),"
+                            + " or another user");
+        } else {
+            spawnSection.problem("user", account + " cannot read " + controller + ", " + of
+                            + "\"Access denied.\" (403)",
+                    "a user that can (chmod o+r on it, a group of the user's, or an ACL), or another user");
+        }
+    }
+
+    /** Whether the links from {@code root} to {@code file}, an existing file under it, are ones the policy takes. */
+    private static boolean followsPolicy(PathPolicy policy, Path root, Path file) throws IOException {
+        Path real = file.toRealPath();
+        Path realRoot = root.toRealPath();
+        return policy.symlinksMayLeaveRoot() || (policy.followSymlinks()
+                ? real.startsWith(realRoot) : real.equals(realRoot.resolve(root.relativize(file))));
+    }
+
+    /**
+     * The file a FastCGI location's front controller names under {@code root}, where it is one the site's links policy
+     * lets the script lookup run; null where there is none (a front controller a deploy makes later is no problem of
+     * the user's), or edge refuses it itself (403).
+     */
+    private static Path frontControllerFile(SiteSettings site, LocationSettings location, Path root) {
+        if (location.frontController() == null) {
+            return null;
+        }
+        Path file = root.resolve(location.frontController().substring(1));
+        try {
+            return Files.isRegularFile(file) && followsPolicy(site.pathPolicy(), root, file) ? file : null;
+        } catch (IOException e) {
+            return null;
         }
     }
 
@@ -1015,12 +1079,8 @@ final class SettingsMapper {
                     pages.invalid(status, file + " is " + Files.size(file) + " bytes", expected);
                     continue;
                 }
-                Path real = file.toRealPath();
-                Path realRoot = root.toRealPath();
-                boolean allowed = policy.symlinksMayLeaveRoot() || (policy.followSymlinks()
-                        ? real.startsWith(realRoot) : real.equals(realRoot.resolve(root.relativize(file))));
-                if (!allowed) {
-                    pages.invalid(status, file + " is a link to " + real + ", which the site's symlinks = "
+                if (!followsPolicy(policy, root, file)) {
+                    pages.invalid(status, file + " is a link to " + file.toRealPath() + ", which the site's symlinks = "
                             + (policy.followSymlinks() ? "within-root" : "deny") + " refuses", expected);
                     continue;
                 }

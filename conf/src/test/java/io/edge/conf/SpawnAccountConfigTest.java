@@ -128,14 +128,72 @@ class SpawnAccountConfigTest {
                 .isEqualTo("nobody");
     }
 
+    /**
+     * As root, a front controller its spawn.user cannot read is a problem of spawn.user, though the root is open: below
+     * a directory of the root closed to that user, closed itself, or (symlinks = allow) a link to a file in a directory
+     * out of the root closed to it, where the root's check says nothing. Each request no script or file answers runs
+     * it.
+     */
+    @Test
+    void asRootAFrontControllerTheSpawnUserCannotReadIsAProblem() throws Exception {
+        Path www = dir.resolve("www");
+        Path app = Files.createDirectories(www.resolve("app"));
+        Path inApp = Files.writeString(app.resolve("index.php"), "<?php echo 1;");
+        Files.setPosixFilePermissions(inApp, PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(app, PosixFilePermissions.fromString("rwx------"));
+        String fallsBack = " of the location \"/\": php-fpm would answer each request that falls back to it ";
+        assertSpawnUserProblem(spawnAsNobodyIn(www, "", "/app/index.php"), "nobody cannot enter " + app.toRealPath()
+                + ", where lies the front controller /app/index.php" + fallsBack + "\"Primary script unknown\" (404)");
+        Files.setPosixFilePermissions(app, PosixFilePermissions.fromString("rwx--x--x"));
+        Files.setPosixFilePermissions(inApp, PosixFilePermissions.fromString("rw-------"));
+        assertSpawnUserProblem(spawnAsNobodyIn(www, "", "/app/index.php"), "nobody cannot read " + inApp
+                + ", the front controller /app/index.php" + fallsBack + "\"Access denied.\" (403)");
+        Files.setPosixFilePermissions(inApp, PosixFilePermissions.fromString("rw-r--r--"));
+        assertThat(ConfigLoader.checkOnly().asRoot(true).load(spawnAsNobodyIn(www, "", "/app/index.php"))
+                .backends().get("php").spawn().user()).isEqualTo("nobody");
+
+        Path outside = Files.createDirectories(dir.resolve("outside"));
+        Path shared = Files.writeString(outside.resolve("index.php"), "<?php echo 2;");
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(outside, PosixFilePermissions.fromString("rwx------"));
+        Files.createSymbolicLink(www.resolve("index.php"), shared);
+        assertSpawnUserProblem(spawnAsNobodyIn(www, ", symlinks = allow", "/index.php"), "nobody cannot enter "
+                + outside.toRealPath() + ", where lies the front controller /index.php" + fallsBack
+                + "\"Primary script unknown\" (404)");
+        // within the root only (the default), edge refuses that link itself (403): php-fpm never opens it
+        assertThat(ConfigLoader.checkOnly().asRoot(true).load(spawnAsNobodyIn(www, "", "/index.php"))
+                .backends().get("php").spawn().user()).isEqualTo("nobody");
+    }
+
+    /** As root, loading {@code conf} is refused with {@code message} for spawn.user; not root, nothing is said. */
+    private void assertSpawnUserProblem(Path conf, String message) throws Exception {
+        ConfigException refused = catchThrowableOfType(ConfigException.class,
+                () -> ConfigLoader.checkOnly().asRoot(true).load(conf));
+        if ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid") == 0) {
+            assertThat(refused).isNotNull();
+            assertThat(refused.problems()).extracting(ConfigProblem::key, ConfigProblem::line, ConfigProblem::message)
+                    .containsExactly(tuple("edge.fastcgi.backends.php.spawn.user", 3, message));
+        } else {
+            assertThat(refused).as("not root: the system cannot be asked as nobody").isNull();
+        }
+    }
+
     /** A configuration whose spawned php-fpm runs as nobody and whose site's root is {@code www}, made here. */
     private Path spawnAsNobodyIn(Path www) throws Exception {
+        return spawnAsNobodyIn(www, "", null);
+    }
+
+    /**
+     * As {@link #spawnAsNobodyIn(Path)}, with more settings of the site ({@code ", symlinks = allow"}) and the
+     * location's front controller (null: none).
+     */
+    private Path spawnAsNobodyIn(Path www, String site, String frontController) throws Exception {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.createDirectories(www);
         return EdgeConfFile.write(dir, """
                 server.run-dir = run
                 fastcgi.backends.php.spawn { enabled = true, command = "/bin/true", user = nobody }
-                sites = [{ root = www, locations = [{ match = "/", fastcgi = php }] }]
-                """);
+                sites = [{ root = www%s, locations = [{ match = "/", fastcgi = php%s }] }]
+                """.formatted(site, frontController == null ? "" : ", front-controller = \"" + frontController + "\""));
     }
 }

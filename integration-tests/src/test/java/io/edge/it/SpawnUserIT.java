@@ -127,4 +127,43 @@ class SpawnUserIT {
             });
         }
     }
+
+    /**
+     * A front controller below a directory of the root that the spawn's user cannot enter: as root the configuration
+     * is refused at start, naming the directory and spawn.user, rather than every request no script answers getting
+     * php-fpm's 404 (the root itself is open, so its own check says nothing). Not root, php-fpm runs as edge and reads
+     * it.
+     */
+    @Test
+    void aFrontControllerTheSpawnsUserCannotReadIsRefusedAtStart() throws Exception {
+        Path app = Files.createDirectories(dir.resolve("www/app"));
+        Files.writeString(app.resolve("index.php"), "<?php echo 'front';");
+        Files.setPosixFilePermissions(app, PosixFilePermissions.fromString("rwx------"));
+        int port = EdgeProcess.freePort();
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, """
+                edge {
+                  server { listen = ["127.0.0.1:%d"], access-log = off }
+                  fastcgi.backends.php.spawn { enabled = true, workers = 1, user = nobody }
+                  sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                    { match = "/", fastcgi = php, front-controller = "/app/index.php" }
+                  ]}]
+                }
+                """.formatted(port));
+        try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
+            edge.verify(() -> {
+                if (root) {
+                    assertThat(edge.await()).isEqualTo(2); // a configuration problem
+                    assertThat(edge.output()).contains(conf + ":3: edge.fastcgi.backends.php.spawn.user: nobody cannot"
+                            + " enter " + app.toRealPath() + ", where lies the front controller /app/index.php of the"
+                            + " location \"/\": php-fpm would answer each request that falls back to it"
+                            + " \"Primary script unknown\" (404)");
+                } else {
+                    edge.awaitListening(port);
+                    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+                    assertThat(EdgeProcess.get(http, port, "/no/such/page")).isEqualTo("front");
+                }
+            });
+        }
+    }
 }
