@@ -10,6 +10,8 @@ package io.edge.conf;
  *               <its key>} for a location's own
  * @param max    requests a client may have in progress here, at least 1 (nginx's {@code limit_conn <zone> <number>})
  * @param status the answer to one more (nginx's {@code limit_conn_status}), from 400 to 599
+ * @param ipv6Prefix the leading bits of an IPv6 client's address that name it, from 1 to 128 (64: a subscriber's /64
+ *               is one client); an IPv4 client is named by its whole address
  */
-public record LimitConn(String zone, int max, int status) {
+public record LimitConn(String zone, int max, int status, int ipv6Prefix) {
 }

@@ -17,8 +17,10 @@ import java.util.regex.Pattern;
  * @param burst    requests past the rate a client may have outstanding (nginx's {@code burst=})
  * @param nodelay  answer requests within the burst at once instead of spacing them out at the rate
  * @param status   the answer to a request beyond the burst (nginx's {@code limit_req_status}), from 400 to 599
+ * @param ipv6Prefix the leading bits of an IPv6 client's address that name it, from 1 to 128 (64: a subscriber's
+ *                 /64 is one client); an IPv4 client is named by its whole address
  */
-public record LimitReq(String zone, double rate, int burst, boolean nodelay, int status) {
+public record LimitReq(String zone, double rate, int burst, boolean nodelay, int status, int ipv6Prefix) {
 
     /** What a rate is written as, for a message. */
     static final String RATE_EXPECTED = "requests per second or minute, such as \"10 r/s\" or \"30 r/m\"";

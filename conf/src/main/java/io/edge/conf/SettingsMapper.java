@@ -85,6 +85,8 @@ final class SettingsMapper {
     private final boolean root;
     /** Each limit-req zone named so far, with the location that set its rate first: all must agree on it. */
     private final Map<String, Map.Entry<String, Double>> limitZones = new HashMap<>();
+    /** Each limit zone named so far ("limit-req login"), with the location that set its ipv6-prefix first. */
+    private final Map<String, Map.Entry<String, Integer>> zonePrefixes = new HashMap<>();
     /** Each auth-basic user file read so far (null: it had a problem, said once). */
     private final Map<Path, Htpasswd> userFiles = new HashMap<>();
     /** Each spawned backend's spawn section with a user, for {@link #spawnUsersReach}. */
@@ -1681,7 +1683,29 @@ final class SettingsMapper {
             limit.problem("rate", "\"" + rateText + "\" differs from the rate " + first.getKey() + " gives zone "
                     + name + ", whose table of clients is one", "one rate per zone");
         }
-        return new LimitReq(zone != null ? "zone " + zone : "location " + limit.path(), rate, burst, nodelay, status);
+        int ipv6Prefix = ipv6Prefix(limit, "limit-req", zone);
+        return new LimitReq(zone != null ? "zone " + zone : "location " + limit.path(), rate, burst, nodelay, status,
+                ipv6Prefix);
+    }
+
+    /**
+     * A limit's {@code ipv6-prefix}, the same in every location that names its zone (its table of clients is one, keyed
+     * one way), else a problem.
+     */
+    private int ipv6Prefix(Section limit, String kind, String zone) {
+        int prefix = limit.integer("ipv6-prefix", 1, 128);
+        if (zone != null) {
+            Map.Entry<String, Integer> first = zonePrefixes.putIfAbsent(kind + " " + zone,
+                    Map.entry(limit.path(), prefix));
+            if (first != null && first.getValue() != prefix) {
+                // one the location left to the defaults is named by the zone it wrote, which brought the mismatch
+                String key = limit.own().containsKey("ipv6-prefix") ? "ipv6-prefix" : "zone";
+                limit.problem(key, "ipv6-prefix " + prefix + " differs from the " + first.getValue() + " "
+                        + first.getKey() + " gives zone " + zone + ", whose table of clients is one",
+                        "one ipv6-prefix per zone");
+            }
+        }
+        return prefix;
     }
 
     /**
@@ -1807,7 +1831,7 @@ final class SettingsMapper {
     }
 
     /** A location's {@code limit-conn}: null without a max. */
-    private static LimitConn limitConn(Section limit) {
+    private LimitConn limitConn(Section limit) {
         String zone = zoneName(limit);
         int status = limit.integer("status", 400, 599);
         if (!limit.isSet("max")) {
@@ -1819,7 +1843,8 @@ final class SettingsMapper {
             return null;
         }
         int max = limit.integer("max", 1, 1_000_000);
-        return new LimitConn(zone != null ? "zone " + zone : "location " + limit.path(), max, status);
+        int ipv6Prefix = ipv6Prefix(limit, "limit-conn", zone);
+        return new LimitConn(zone != null ? "zone " + zone : "location " + limit.path(), max, status, ipv6Prefix);
     }
 
     /**

@@ -29,10 +29,10 @@ class LimitConnConfigTest {
         List<LocationSettings> locations = settings.sites().get(0).locations();
         assertThat(locations.get(0).limitConn()).isNull();
         assertThat(locations.get(1).limitConn())
-                .isEqualTo(new LimitConn("location edge.sites[0].locations[1].limit-conn", 2, 429));
-        assertThat(locations.get(2).limitConn()).isEqualTo(new LimitConn("zone php", 8, 503));
+                .isEqualTo(new LimitConn("location edge.sites[0].locations[1].limit-conn", 2, 429, 128));
+        assertThat(locations.get(2).limitConn()).isEqualTo(new LimitConn("zone php", 8, 503, 128));
         assertThat(locations.get(3).limitConn()).as("max and status are each location's, as nginx's")
-                .isEqualTo(new LimitConn("zone php", 4, 429));
+                .isEqualTo(new LimitConn("zone php", 4, 429, 128));
     }
 
     @Test
@@ -46,11 +46,11 @@ class LimitConnConfigTest {
                 ] }]
                 """));
         List<LocationSettings> locations = settings.sites().get(0).locations();
-        assertThat(locations.get(0).limitConn()).isEqualTo(new LimitConn("zone all", 16, 429));
+        assertThat(locations.get(0).limitConn()).isEqualTo(new LimitConn("zone all", 16, 429, 128));
         assertThat(locations.get(1).limitConn())
-                .isEqualTo(new LimitConn("location edge.sites[0].locations[1].limit-conn", 1, 429));
+                .isEqualTo(new LimitConn("location edge.sites[0].locations[1].limit-conn", 1, 429, 128));
         assertThat(locations.get(2).limitConn()).as("the defaults' beside a return are no problem: it counts nothing")
-                .isEqualTo(new LimitConn("zone all", 16, 429));
+                .isEqualTo(new LimitConn("zone all", 16, 429, 128));
     }
 
     @Test

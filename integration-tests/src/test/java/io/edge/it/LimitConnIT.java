@@ -79,6 +79,31 @@ class LimitConnIT {
         }
     }
 
+    /**
+     * With ipv6-prefix = 64 an IPv6 client is its /64: a download in progress for one address of it holds the place of
+     * every other, and gives it back when it ends; another /64 is another client.
+     */
+    @Test
+    void withAnIpv6PrefixOf64ADownloadHoldsThePlaceOfItsWholeSlash64() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.write(www.resolve("big.bin"), new byte[BIG]);
+        Files.writeString(www.resolve("small.txt"), "small");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                server.real-ip.from = ["127.0.0.1"]
+                sites = [{ root = "www", locations = [{ match = "/", limit-conn { max = 1, ipv6-prefix = 64 } }] }]
+                """)) {
+            try (RawHttpClient slow = new RawHttpClient(edge.address(), 4096)) {
+                slow.send("GET /big.bin HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 2001:db8::1\r\n\r\n");
+                await(() -> slow.socket().getInputStream().available() > 0, "the download's first bytes");
+                assertThat(edge.getFrom("2001:db8::2", "/small.txt").statusCode()).as("another address of its /64")
+                        .isEqualTo(429);
+                assertThat(edge.getFrom("2001:db8:0:1::1", "/small.txt").body()).as("another /64").isEqualTo("small");
+            }
+            Awaits.until(() -> edge.getFrom("2001:db8::2", "/small.txt").statusCode(), status -> status == 200,
+                    "the /64's place back after the download's client left");
+        }
+    }
+
     /** A reload keeps the tables, as nginx keeps its zones: a download the old configuration started still counts. */
     @Test
     void aDownloadStartedBeforeAReloadStillCountsAfterIt() throws Exception {

@@ -113,6 +113,33 @@ class LimitReqIT {
         }
     }
 
+    /**
+     * With ipv6-prefix = 64 an IPv6 client is its /64, which a subscriber holds whole: another address of it is the
+     * same client, over its rate, while an address in another /64 is another; an IPv4 client is its address still.
+     * Without it, 2001:db8::2 went past the limit 2001:db8::1 had reached.
+     */
+    @Test
+    void withAnIpv6PrefixOf64AnotherAddressOfTheSameSlash64IsTheSameClient() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                server.real-ip.from = ["127.0.0.1"]
+                sites = [{ root = "www", locations = [
+                  { match = "/", return = "200 ok", limit-req { rate = "1 r/m", zone = login, ipv6-prefix = 64 } }
+                ] }]
+                """)) {
+            assertThat(edge.getFrom("2001:db8::1", "/login").statusCode()).isEqualTo(200);
+            assertThat(edge.getFrom("2001:db8::2", "/login").statusCode()).as("another address of the same /64")
+                    .isEqualTo(429);
+            assertThat(edge.getFrom("2001:db8:0:0:ffff:ffff:ffff:ffff", "/login").statusCode()).as("its last")
+                    .isEqualTo(429);
+            assertThat(edge.getFrom("2001:db8:0:1::1", "/login").statusCode()).as("the next /64, another client")
+                    .isEqualTo(200);
+            assertThat(edge.getFrom("198.51.100.1", "/login").statusCode()).isEqualTo(200);
+            assertThat(edge.getFrom("198.51.100.2", "/login").statusCode()).as("IPv4: each address a client")
+                    .isEqualTo(200);
+        }
+    }
+
     /** A zone a reload removed is forgotten once the configurations that named it are retired: not kept for good. */
     @Test
     void aZoneNoConfigurationNamesIsForgottenOnceTheOldOnesRetire() throws Exception {

@@ -55,8 +55,10 @@ public final class ConnectionLimits {
         ConnectionZone zone = (limit.zone().startsWith("zone ") ? named : own)
                 .computeIfAbsent(limit.zone(), name -> new ConnectionZone());
         InetAddress client = exchange.remoteAddress().getAddress();
-        if (zone.acquire(client, limit.max())) {
-            exchange.whenEnded(() -> zone.release(client));
+        // released by the key it was counted by: a reload that changes the zone's ipv6-prefix leaves it right
+        InetAddress key = ClientKeys.of(client, limit.ipv6Prefix());
+        if (zone.acquire(key, limit.max())) {
+            exchange.whenEnded(() -> zone.release(key));
             return true;
         }
         // nginx logs each one ("limiting connections by zone ..."); a flood is one line in ten seconds

@@ -5,9 +5,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
 /**
- * One table of clients of a connection limit (nginx's {@code limit_conn_zone}): per client address, how many of its
- * requests are in progress. A client is in the table only while it has one: the table holds no more entries than
- * there are requests. Thread-safe: the event loops share it.
+ * One table of clients of a connection limit (nginx's {@code limit_conn_zone}): per client key ({@link ClientKeys}),
+ * how many of its requests are in progress. A client is in the table only while it has one: the table holds no more
+ * entries than there are requests. Thread-safe: the event loops share it.
  */
 public final class ConnectionZone {
 

@@ -48,11 +48,15 @@ public final class RequestLimits {
     }
 
     /**
-     * A named zone's key in the map shared across reloads: its name and rate, so that a reload that changes the rate
-     * starts the zone afresh; null for a location's own table.
+     * A named zone's key in the map shared across reloads: its name, rate and IPv6 prefix, so that a reload that
+     * changes the rate, or how its clients are keyed, starts the zone afresh; null for a location's own table.
      */
     public static String namedKey(LimitReq limit) {
-        return limit.zone().startsWith("zone ") ? limit.zone() + " at " + limit.rate() + " r/s" : null;
+        if (!limit.zone().startsWith("zone ")) {
+            return null;
+        }
+        String key = limit.zone() + " at " + limit.rate() + " r/s";
+        return limit.ipv6Prefix() == 128 ? key : key + " per IPv6 /" + limit.ipv6Prefix();
     }
 
     /**
@@ -70,7 +74,8 @@ public final class RequestLimits {
                 ? named.computeIfAbsent(shared, name -> new RequestZone(limit.rate()))
                 : own.computeIfAbsent(limit.zone(), name -> new RequestZone(limit.rate()));
         InetAddress client = exchange.remoteAddress().getAddress();
-        long wait = zone.admit(client, System.nanoTime(), limit.burst(), !limit.nodelay());
+        long wait = zone.admit(ClientKeys.of(client, limit.ipv6Prefix()), System.nanoTime(), limit.burst(),
+                !limit.nodelay());
         if (wait == RequestZone.REFUSED) {
             // nginx logs each one ("limiting requests, excess: ... by zone ..."); a flood is one line in ten seconds
             REFUSED.warn(RequestLimits.class, exchange.request().method() + " " + exchange.request().uri()

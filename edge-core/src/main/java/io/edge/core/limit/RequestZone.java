@@ -6,9 +6,9 @@ import java.net.InetAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One table of clients of a request limit (nginx's {@code limit_req_zone}): per client address, how far it is past
- * the rate, a leaky bucket as nginx's. Each request adds one; the bucket drains at the rate. Thread-safe: the event
- * loops share it.
+ * One table of clients of a request limit (nginx's {@code limit_req_zone}): per client key ({@link ClientKeys}), how
+ * far it is past the rate, a leaky bucket as nginx's. Each request adds one; the bucket drains at the rate.
+ * Thread-safe: the event loops share it.
  */
 public final class RequestZone {
 

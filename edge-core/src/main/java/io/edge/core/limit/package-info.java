@@ -1,2 +1,2 @@
-/** Request rate limits per client, nginx's limit_req: a leaky bucket per client address and zone. */
+/** Per-client limits, nginx's limit_req and limit_conn: a table per zone, keyed by client address or IPv6 prefix. */
 package io.edge.core.limit;
