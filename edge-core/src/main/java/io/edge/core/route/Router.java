@@ -192,9 +192,10 @@ public final class Router {
 
     /**
      * Whether a request of a connection accepted on {@code listenAddress} (null: of no listener) is routed here: not
-     * where sites are chosen by address and no site listens on it, the connection of a listener a reload closed. Its
-     * request would otherwise be routed among every site (a client of the public port answered by another port's
-     * site); nginx answers it from the old configuration, never the new one. Free where no site listens apart.
+     * where sites are chosen by address and no site listens on it, the connection of a listener a reload closed (whose
+     * requests the connection refuses before routing, its listener marked dropped: this is the router's own guard, as
+     * {@link #site} throws). Routed among every site, a client of the public port would be answered by another port's
+     * site; nginx answers it from the old configuration, never the new one. Free where no site listens apart.
      */
     public boolean serves(InetSocketAddress listenAddress) {
         return listenAddress == null || byAddress.isEmpty() || byAddress.containsKey(listenAddress);
