@@ -542,12 +542,13 @@ class FastCgiIT {
         AtomicLong nanos = new AtomicLong();
         try (EdgeHarness clocked = frontControllerSite(own, "static.open-file-cache.revalidate = 1 s", nanos)) {
             HttpRequest late = HttpRequest.newBuilder(clocked.uri("/late.php")).build();
-            assertThat(HTTP.send(late, HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("front controller");
+            assertThat(HTTP.send(late, HttpResponse.BodyHandlers.ofString()).statusCode()).as("no script yet")
+                    .isEqualTo(404);
 
             Files.writeString(own.resolve("www/late.php"), "<?php echo 'deployed late';");
-            assertThat(HTTP.send(late, HttpResponse.BodyHandlers.ofString()).body())
+            assertThat(HTTP.send(late, HttpResponse.BodyHandlers.ofString()).statusCode())
                     .as("what was seen is trusted for static.open-file-cache.revalidate")
-                    .isEqualTo("front controller");
+                    .isEqualTo(404);
 
             nanos.addAndGet(TimeUnit.SECONDS.toNanos(1));
             HttpResponse<String> deployed = HTTP.send(late, HttpResponse.BodyHandlers.ofString());
@@ -1008,7 +1009,8 @@ class FastCgiIT {
     void withTheOpenFileCacheOffANewScriptRunsOnTheNextRequest(@TempDir Path own) throws Exception {
         try (EdgeHarness uncached = frontControllerSite(own, "static.open-file-cache.size = 0", new AtomicLong())) {
             HttpRequest late = HttpRequest.newBuilder(uncached.uri("/late.php")).build();
-            assertThat(HTTP.send(late, HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("front controller");
+            assertThat(HTTP.send(late, HttpResponse.BodyHandlers.ofString()).statusCode()).as("no script yet")
+                    .isEqualTo(404);
             Files.writeString(own.resolve("www/late.php"), "<?php echo 'deployed late';");
             assertThat(HTTP.send(late, HttpResponse.BodyHandlers.ofString()).body())
                     .as("nothing remembered, though the clock stands still").isEqualTo("deployed late");
@@ -1120,14 +1122,60 @@ class FastCgiIT {
 
     /**
      * The old nginx hole (a "PHP" path through an uploaded picture, cgi.fix_pathinfo): /uploads/a.jpg/x.php names no
-     * script, so the front controller answers it; edge never hands php-fpm the picture as the script. The pool
-     * allows .jpg scripts, so php-fpm's own security.limit_extensions would not hide it if edge did.
+     * script, so it is 404 (nginx's try_files $uri =404; php-fpm's own check, 403); edge never hands php-fpm the
+     * picture as the script. The pool allows .jpg scripts, so php-fpm's own security.limit_extensions would not hide
+     * it if edge did.
      */
     @Test
     void aJpegIsNeverRunAsPhp() throws Exception {
         HttpResponse<String> response = get("/uploads/a.jpg/x.php");
-        assertThat(response.statusCode()).isEqualTo(200);
-        assertThat(response.body()).isEqualTo("front controller: /uploads/a.jpg/x.php query=");
+        assertThat(response.statusCode()).isEqualTo(404);
+        assertThat(response.body()).doesNotContain("front controller").doesNotContain("a JPEG must never run");
+    }
+
+    /**
+     * Under a front controller, a path whose script part (to the first .php segment that is no directory) names no
+     * script is the site's 404 page, as nginx's PHP location answers it in the layouts PHP applications ship (Laravel:
+     * php-fpm's "File not found."; WordPress: try_files $uri =404; Symfony: return 404; measured with nginx 1.22 and
+     * php-fpm 8.2): the front controller ran for each, so every probe of a scanner (wp-login.php, xmlrpc.php) booted
+     * the application, which answered 200. The front controller never runs for one (it counts its runs); it still
+     * answers a path without a script part, a pretty URL among them, and its own path.
+     */
+    @Test
+    void underAFrontControllerAMissingScriptIsTheSites404AndTheControllerNeverRuns(@TempDir Path own) throws Exception {
+        Path www = Files.createDirectories(own.resolve("www"));
+        Path runs = own.resolve("runs.txt");
+        Files.writeString(www.resolve("index.php"), "<?php file_put_contents('" + runs + "', $_SERVER['REQUEST_URI']"
+                + " . \"\\n\", FILE_APPEND | LOCK_EX); echo 'front controller for ', $_SERVER['REQUEST_URI'];");
+        Files.writeString(www.resolve("real.php"), "<?php echo 'real [', $_SERVER['PATH_INFO'] ?? '', ']';");
+        Files.writeString(Files.createDirectories(www.resolve("errors")).resolve("404.html"), "the site's own 404");
+        Files.createDirectories(www.resolve("dir.php"));
+        Files.writeString(Files.createDirectories(www.resolve("uploads")).resolve("a.jpg"), "JPEG");
+        try (EdgeHarness site = EdgeHarness.start(own, """
+                sites = [{ server-names = ["_"], default = true, root = "www", index = ["index.php"]
+                  error-pages { 404 = "/errors/404.html" }
+                  locations = [{ match = "/", fastcgi = php, front-controller = "/index.php" }] }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 4 }
+                """.formatted(fpm.address()))) {
+            for (String path : new String[] {"/missing.php", "/wp-login.php?redirect_to=x", "/wp-admin/install.php",
+                    "/phpmyadmin/index.php", "/missing.php/foo", "/missing.php/", "/dir.php/missing.php",
+                    "/dir.php/missing.php/a", "/uploads/a.jpg/x.php", "/real.php.php"}) {
+                HttpResponse<String> missing = HTTP.send(HttpRequest.newBuilder(site.uri(path)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(missing.statusCode()).as(path).isEqualTo(404);
+                assertThat(missing.body()).as(path).isEqualTo("the site's own 404");
+            }
+            HttpResponse<String> posted = HTTP.send(HttpRequest.newBuilder(site.uri("/xmlrpc.php"))
+                    .POST(HttpRequest.BodyPublishers.ofString("<methodCall/>")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(posted.statusCode()).as("a POST too").isEqualTo(404);
+            assertThat(runs).as("the front controller never ran").doesNotExist();
+            for (String path : new String[] {"/blog/post?page=2", "/missing.php.bak", "/dir.php/x", "/index.php"}) {
+                assertThat(body(site, path)).as(path).isEqualTo("front controller for " + path);
+            }
+            assertThat(body(site, "/real.php/foo")).isEqualTo("real [/foo]");
+            assertThat(Files.readAllLines(runs)).containsExactly("/blog/post?page=2", "/missing.php.bak", "/dir.php/x",
+                    "/index.php");
+        }
     }
 
     @Test

@@ -83,6 +83,10 @@ class StaticFrontControllerIT {
             assertThat(send(edge, "GET", "/search/a%5Cb").body()).as("a backslash is a path's character, as for nginx")
                     .isEqualTo("GET /search/a%5Cb /index.php  ");
             assertThat(send(edge, "GET", "/style.css").body()).isEqualTo("body{}");
+            // as behind nginx's layout: a missing script is the PHP location's 404; a path ~ \.php$ does not take is a
+            // path like any other
+            assertThat(send(edge, "GET", "/missing.php").statusCode()).isEqualTo(404);
+            assertThat(send(edge, "GET", "/missing.php/x").body()).isEqualTo("GET /missing.php/x /index.php  ");
             assertThat(send(edge, "PUT", "/style.css").statusCode()).as("an existing file: a file's methods").isEqualTo(405);
             Files.createDirectories(www.resolve("img"));
             assertThat(send(edge, "PUT", "/img").statusCode()).as("an existing directory too, not a redirect")

@@ -25,9 +25,11 @@ import java.util.regex.Pattern;
  *       else is ever handed to PHP as a script, so {@code /uploads/a.jpg/x.php} never runs a JPEG.</li>
  *   <li>With a front controller configured ({@code try_files $uri $uri/ /index.php?$query}): an existing
  *       file is a {@link StaticFile} (not for a path that ends in '/': that names a directory), a directory is a
- *       {@link StaticFile} for the static path to index, and anything else runs the front controller with the original query and an empty PATH_INFO. Without one, a
- *       directory is still a {@link StaticFile} (its index script is the caller's to run, as nginx's {@code index}
- *       does), and anything else that is no script is {@link NotFound}.</li>
+ *       {@link StaticFile} for the static path to index, and anything else runs the front controller with the original
+ *       query and an empty PATH_INFO, but for a path with a script part (step 1) that names no script: that is {@link
+ *       NotFound}, as nginx's PHP location answers a missing script. Without one, a directory is still a {@link
+ *       StaticFile} (its index script is the caller's to run, as nginx's {@code index} does), and anything else that
+ *       is no script is {@link NotFound}.</li>
  *   <li>A script, request path or front controller the probe calls {@link FileProbe.Kind#FORBIDDEN} (the
  *       site's dotfile or link policy refuses it) is {@link Forbidden}: it neither runs nor falls through to
  *       the front controller, so the answer is the static path's 403 for the same path.</li>
@@ -159,6 +161,12 @@ public final class ScriptResolver {
         }
         if (scriptKind == FileProbe.Kind.FORBIDDEN) {
             return Forbidden.refused("script " + scriptName);
+        }
+        if (scriptName != null && scriptKind != FileProbe.Kind.DIRECTORY) {
+            // A script asked for that is not there (/wp-login.php, /missing.php/x, /uploads/a.jpg/x.php) is 404, as
+            // nginx's PHP location answers it (try_files $uri =404; else php-fpm's "File not found."), never the front
+            // controller's: a scanner's thousands of probes would each boot the application, which answers them 200.
+            return new NotFound("no script " + scriptName);
         }
         Path asIs = underRoot(path);
         if (frontController == null) {

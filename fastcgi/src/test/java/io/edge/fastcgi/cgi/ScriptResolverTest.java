@@ -58,11 +58,30 @@ class ScriptResolverTest {
     void uploadedJpegIsNeverAScript() {
         assertThat(new ScriptResolver(root, null).resolve("/uploads/a.jpg/x.php", ""))
                 .isInstanceOf(NotFound.class);
-        // With a front controller the request goes to /index.php, still never to a.jpg.
-        var r = (Script) new ScriptResolver(root, "/index.php").resolve("/uploads/a.jpg/x.php", "q=1");
-        assertThat(r.scriptFilename()).isEqualTo(root.resolve("index.php"));
-        assertThat(r.query()).isEqualTo("q=1");
-        assertThat(r.pathInfo()).isEmpty();
+        // With a front controller too: its script part names no script (nginx: 404, or php-fpm's 403)
+        assertThat(new ScriptResolver(root, "/index.php").resolve("/uploads/a.jpg/x.php", "q=1"))
+                .isInstanceOf(NotFound.class);
+    }
+
+    /**
+     * A path whose script part names no script is 404 under a front controller too, as nginx's PHP location answers
+     * it (try_files $uri =404, or php-fpm's "File not found."): it ran the front controller, which a scanner's
+     * /wp-login.php booted. A path with no script part (a directory named so is a step) and the front controller's
+     * own path still run it.
+     */
+    @Test
+    void underAFrontControllerAMissingScriptIsNotFoundAndAPathWithoutAScriptPartRunsIt() {
+        var resolver = new ScriptResolver(root, "/index.php");
+        for (String path : new String[] {"/missing.php", "/wp-admin/install.php", "/missing.php/foo", "/missing.php/",
+                "/dir.php/missing.php", "/dir.php/missing.php/a/b"}) {
+            assertThat(resolver.resolve(path, "")).as(path).isInstanceOf(NotFound.class);
+        }
+        var front = new Script(root, root.resolve("index.php"), "/index.php", "", "/index.php", "");
+        for (String path : new String[] {"/blog/post", "/dir.php/x", "/missing.php.bak", "/missing.PHP", "/a.phpx"}) {
+            assertThat(resolver.resolve(path, "")).as(path).isEqualTo(front);
+        }
+        assertThat(resolver.resolve("/index.php", "")).isEqualTo(front);
+        assertThat(((Script) resolver.resolve("/index.php/foo", "")).pathInfo()).isEqualTo("/foo");
     }
 
     @Test
