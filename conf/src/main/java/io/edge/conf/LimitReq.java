@@ -6,8 +6,8 @@ import java.util.regex.Pattern;
 
 /**
  * A location's {@code limit-req}, nginx's {@code limit_req}: each client (its address) may make {@code rate} requests a
- * second on average, a leaky bucket as nginx's. Requests past the rate wait until they conform, up to {@code burst} of
- * them at a time; with {@code nodelay} they are answered at once while within the burst; beyond it they get
+ * second on average, a leaky bucket as nginx's. Up to {@code burst} requests past the rate at a time: the first
+ * {@code delay} of them are answered at once, the rest wait until they conform; beyond the burst they get
  * {@code status}.
  *
  * @param zone     the name of its table of clients, as messages say it: {@code zone login} for a zone the
@@ -15,12 +15,13 @@ import java.util.regex.Pattern;
  *                 rate); {@code location <its key>} for a location's own
  * @param rate     requests per second allowed on average, above 0 (nginx's {@code rate=10r/s}, {@code 30r/m})
  * @param burst    requests past the rate a client may have outstanding (nginx's {@code burst=})
- * @param nodelay  answer requests within the burst at once instead of spacing them out at the rate
+ * @param delay    of the requests past the rate, how many are answered at once, from 0 (every one waits) to
+ *                 {@code burst} (none waits: nginx's {@code nodelay}); nginx's {@code delay=}
  * @param status   the answer to a request beyond the burst (nginx's {@code limit_req_status}), from 400 to 599
  * @param ipv6Prefix the leading bits of an IPv6 client's address that name it, from 1 to 128 (64: a subscriber's
  *                 /64 is one client); an IPv4 client is named by its whole address
  */
-public record LimitReq(String zone, double rate, int burst, boolean nodelay, int status, int ipv6Prefix) {
+public record LimitReq(String zone, double rate, int burst, int delay, int status, int ipv6Prefix) {
 
     /** What a rate is written as, for a message. */
     static final String RATE_EXPECTED = "requests per second or minute, such as \"10 r/s\" or \"30 r/m\"";

@@ -171,7 +171,8 @@ final class Problems {
         silenced.add(key);
     }
 
-    private boolean isSilenced(String key) {
+    /** Whether problems about {@code key} are dropped: its value, or one above it, was reported unusable. */
+    boolean isSilenced(String key) {
         if (key == null || silenced.isEmpty()) {
             return false;
         }

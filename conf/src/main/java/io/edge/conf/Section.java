@@ -150,6 +150,14 @@ final class Section {
         }
     }
 
+    /**
+     * Whether the value of {@code name} was found bad in itself ({@link #invalid(String, String, String)}): what was
+     * read of it is a placeholder, which a check against another key would report as the user's.
+     */
+    boolean isInvalid(String name) {
+        return problems.isSilenced(writer(name).key(name));
+    }
+
     /** Like {@link #invalid(String, String, String)} for element {@code index} of the list {@code name}. */
     void invalid(String name, int index, String message, String expected) {
         if (!broken) {

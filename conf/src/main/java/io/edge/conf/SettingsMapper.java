@@ -1659,7 +1659,7 @@ final class SettingsMapper {
     private LimitReq limitReq(Section limit) {
         String rateText = limit.optionalString("rate");
         int burst = limit.integer("burst", 0, 1_000_000);
-        boolean nodelay = limit.bool("nodelay");
+        int delay = limit.integer("delay", 0, 1_000_000);
         int status = limit.integer("status", 400, 599);
         String zone = zoneName(limit);
         if (rateText == null) {
@@ -1684,8 +1684,35 @@ final class SettingsMapper {
                     + name + ", whose table of clients is one", "one rate per zone");
         }
         int ipv6Prefix = ipv6Prefix(limit, "limit-req", zone);
-        return new LimitReq(zone != null ? "zone " + zone : "location " + limit.path(), rate, burst, nodelay, status,
-                ipv6Prefix);
+        return new LimitReq(zone != null ? "zone " + zone : "location " + limit.path(), rate, burst,
+                delay(limit, burst, delay), status, ipv6Prefix);
+    }
+
+    /**
+     * A limit-req's {@code delay}, nginx's {@code delay=}, as read: how many of the requests past the rate go at once,
+     * the whole burst with {@code nodelay}. Beside {@code nodelay = true} it is a problem (nginx takes the one written
+     * last, an order HOCON does not keep), and so is one past the burst (nginx reads it as nodelay: it says more than it
+     * does). Asked of a limit with a rate: one without has its problem already.
+     */
+    private static int delay(Section limit, int burst, int delay) {
+        if (limit.bool("nodelay")) {
+            if (delay != 0) {
+                // named by the key the location wrote; one it left to the defaults is not what it set here
+                boolean delayWritten = limit.own().containsKey("delay") || !limit.own().containsKey("nodelay");
+                limit.problem(delayWritten ? "delay" : "nodelay", "set beside " + (delayWritten ? "nodelay = true"
+                        : "delay = " + delay) + ": nodelay answers the whole burst at once, delay its first " + delay,
+                        "one of delay and nodelay (delay = 0 beside nodelay = true)");
+            }
+            return burst;
+        }
+        if (delay > burst && !limit.isInvalid("burst")) {
+            boolean burstWritten = limit.own().containsKey("burst") && !limit.own().containsKey("delay");
+            limit.problem(burstWritten ? "burst" : "delay", "delay " + delay + " is more than the burst of " + burst
+                    + ", all that can go at once (nginx takes it as nodelay)",
+                    "a delay from 0 to the burst; nodelay = true for the whole burst at once");
+            return burst;
+        }
+        return delay;
     }
 
     /**

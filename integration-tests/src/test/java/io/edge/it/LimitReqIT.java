@@ -9,6 +9,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -184,11 +186,68 @@ class LimitReqIT {
                 assertThat(refused.read().status()).isEqualTo(429);
                 String waitingPath = waiting == b ? "/b" : "/c";
                 waiting.close();
-                Awaits.await(() -> access.lines().stream().anyMatch(line -> line.contains("\"GET " + waitingPath
-                        + " HTTP/1.1\" 499 ")), "the waiting request's client gone: 499");
+                awaitLogged499(access, waitingPath);
             }
         } finally {
             access.close();
+        }
+    }
+
+    /**
+     * delay = 1, nginx's delay=: of a client's requests past the rate (a burst of 3), the first is answered at once,
+     * the next two wait, one more is refused. A waiting request is told from an answered one as above: the refusal,
+     * which comes only once both were counted, finds nothing to read on theirs, and their clients' leaving is a 499.
+     */
+    @Test
+    void withADelayTheFirstOfTheBurstIsAnsweredAtOnceAndTheRestWait() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server.access-log = "-"
+                     server.real-ip.from = ["127.0.0.1"]
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/", return = "200 ok", limit-req { rate = "1 r/m", burst = 3, delay = 1 } }
+                     ] }]
+                     """)) {
+            assertThat(edge.getFrom("198.51.100.1", "/1").statusCode()).as("within the rate").isEqualTo(200);
+            try (RawHttpClient second = new RawHttpClient(edge.address())) {
+                assertThat(second.send(fromClient("/2")).read().status()).as("past the rate, within the delay: at once")
+                        .isEqualTo(200);
+            }
+            // Three more at once: past the delay, two wait (a minute and two), the third, beyond the burst, is refused.
+            // Which is which is the order edge reads them in.
+            List<RawHttpClient> clients = new ArrayList<>();
+            try {
+                for (String path : List.of("/3", "/4", "/5")) {
+                    clients.add(new RawHttpClient(edge.address()).send(fromClient(path)));
+                }
+                RawHttpClient refused = Awaits.until(() -> {
+                    for (RawHttpClient client : clients) {
+                        if (answered(client)) {
+                            return client;
+                        }
+                    }
+                    return null;
+                }, client -> client != null, "an answer to one of the three");
+                assertThat(refused.read().status()).isEqualTo(429);
+                List<String> waiting = new ArrayList<>();
+                for (int i = 0; i < clients.size(); i++) {
+                    if (clients.get(i) != refused) {
+                        assertThat(answered(clients.get(i))).as("still waiting").isFalse();
+                        waiting.add("/" + (i + 3));
+                        clients.get(i).close();
+                    }
+                }
+                assertThat(edge.getFrom("198.51.100.1", "/6").statusCode())
+                        .as("the burst full: the waiting ones count as the answered ones").isEqualTo(429);
+                for (String path : waiting) {
+                    awaitLogged499(access, path);
+                }
+            } finally {
+                for (RawHttpClient client : clients) {
+                    client.close();
+                }
+            }
         }
     }
 
@@ -290,8 +349,20 @@ class LimitReqIT {
         }
     }
 
+    /** Returns once the access log has {@code path}'s GET as 499: its client left while it waited. */
+    private static void awaitLogged499(CapturedLog access, String path) throws Exception {
+        String logged = "\"GET " + path + " HTTP/1.1\" 499 ";
+        Awaits.await(() -> access.lines().stream().anyMatch(line -> line.contains(logged)),
+                "the waiting request " + path + "'s client gone: 499");
+    }
+
     /** Whether the server has sent {@code client} something to read. */
     private static boolean answered(RawHttpClient client) throws java.io.IOException {
         return client.socket().getInputStream().available() > 0;
+    }
+
+    /** A GET of {@code path} from 198.51.100.1, as the trusted proxy in front names the client. */
+    private static String fromClient(String path) {
+        return "GET " + path + " HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.1\r\n\r\n";
     }
 }

@@ -20,12 +20,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A configuration's {@code limit-req} tables by zone ({@link LimitReq#zone}), nginx's {@code limit_req_zone} and
- * {@code limit_req}: a request within the client's rate goes on at once; one past it waits on the event loop's timer
- * until it conforms (or, with {@code nodelay}, goes at once) while the client has at most {@code burst} such requests;
- * one beyond is answered with the limit's status, a {@code Retry-After} of the seconds until the bucket has room, and
- * the site's page for it. A named zone ({@code zone login}) is shared with the configurations before and after while
- * its rate stays the same (nginx keeps its limit_req_zone across a reload: a reload is no fresh burst for a client that
- * was over its rate); a location's own table starts afresh. Thread-safe: the event loops share it.
+ * {@code limit_req}: a request within the client's rate goes on at once; one past it, while the client has at most
+ * {@code burst} such requests, goes at once too if it is among the first {@code delay} of them ({@code nodelay}: all),
+ * else waits on the event loop's timer until it conforms; one beyond is answered with the limit's status, a
+ * {@code Retry-After} of the seconds until the bucket has room, and the site's page for it. A named zone
+ * ({@code zone login}) is shared with the configurations before and after while its rate stays the same (nginx keeps
+ * its limit_req_zone across a reload: a reload is no fresh burst for a client that was over its rate); a location's own
+ * table starts afresh. Thread-safe: the event loops share it.
  */
 public final class RequestLimits {
 
@@ -75,7 +76,7 @@ public final class RequestLimits {
                 : own.computeIfAbsent(limit.zone(), name -> new RequestZone(limit.rate()));
         InetAddress client = exchange.remoteAddress().getAddress();
         long wait = zone.admit(ClientKeys.of(client, limit.ipv6Prefix()), System.nanoTime(), limit.burst(),
-                !limit.nodelay());
+                limit.delay());
         if (wait == RequestZone.REFUSED) {
             // nginx logs each one ("limiting requests, excess: ... by zone ..."); a flood is one line in ten seconds
             REFUSED.warn(RequestLimits.class, exchange.request().method() + " " + exchange.request().uri()

@@ -34,11 +34,13 @@ public final class RequestZone {
     }
 
     /**
-     * Counts a request of {@code client} at {@code nowNanos} against a burst of {@code burst}: 0 to go at once, the
-     * nanoseconds it must wait to conform to the rate (only where {@code delays}; otherwise 0 within the burst), or
-     * {@link #REFUSED} past the burst, which then counts nothing (as nginx's).
+     * Counts a request of {@code client} at {@code nowNanos} against a burst of {@code burst}, of which the first
+     * {@code delay} requests past the rate go at once (nginx's {@code delay=}; {@code burst} for its {@code nodelay},
+     * 0 to space out every one): 0 to go at once, the nanoseconds it must wait to conform to the rate, or
+     * {@link #REFUSED} past the burst, which then counts nothing (as nginx's). A request that goes at once or waits
+     * counts alike: the bucket holds it from now, whatever its wait.
      */
-    public long admit(InetAddress client, long nowNanos, int burst, boolean delays) {
+    public long admit(InetAddress client, long nowNanos, int burst, int delay) {
         long[] wait = new long[1];
         clients.asMap().compute(client, (address, bucket) -> {
             // nginx's: what was past the rate, less what drained since, plus this request; a new client starts empty
@@ -48,7 +50,8 @@ public final class RequestZone {
                 wait[0] = REFUSED;
                 return bucket;
             }
-            wait[0] = delays ? (long) Math.ceil(next / perNano) : 0;
+            // nginx's (excess - delay) / rate: only what is past the delay waits, for what the rate takes to drain it
+            wait[0] = next > delay + 1e-9 ? (long) Math.ceil((next - delay) / perNano) : 0;
             return new Bucket(next, nowNanos);
         });
         return wait[0];

@@ -91,7 +91,7 @@ class HttpConnectionHandlerTest {
     @Test
     void aRequestALimitDelaysLeavesItsBodyUnreadUntilItsTurn() {
         RequestLimits limits = new RequestLimits();
-        LimitReq limit = new LimitReq("zone t", 1.0 / 60, 1, false, 429, 128);
+        LimitReq limit = new LimitReq("zone t", 1.0 / 60, 1, 0, 429, 128);
         Responder echo = new EchoResponder();
         openFromTcp(exchange -> limits.admit(exchange, limit, () -> echo.respond(exchange)));
         client.freezeTime();
