@@ -14,6 +14,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -96,9 +97,23 @@ final class Section {
         return broken;
     }
 
-    /** The keys written in this object itself, without the defaults laid under it. */
+    /**
+     * The keys written in this object itself, without the defaults laid under it: for an object with no defaults of
+     * its own ({@code location-defaults}), those not taken from reference.conf. Those were all there, so a problem
+     * named by the first key written ({@code location-defaults.limit-req { nodelay = true }} without a rate) named
+     * reference.conf's {@code burst}, with no line.
+     */
     ConfigObject own() {
-        return own != null ? own : object;
+        if (own != null) {
+            return own;
+        }
+        Map<String, ConfigValue> written = new LinkedHashMap<>();
+        object.forEach((key, value) -> {
+            if (value.origin().resource() == null && !Substitutions.isCopiedDefault(value.origin())) {
+                written.put(key, value);
+            }
+        });
+        return written.size() == object.size() ? object : ConfigValueFactory.fromMap(written);
     }
 
     String path() {

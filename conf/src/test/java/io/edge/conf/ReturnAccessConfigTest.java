@@ -261,4 +261,23 @@ class ReturnAccessConfigTest {
                                 + "edge.sites[0].locations[3].limit-req gives zone z, whose table of clients is one"),
                         tuple(8, "edge.sites[0].locations[5].limit-req.status", "302 is out of range"));
     }
+
+    @Test
+    void aLimitUnderLocationDefaultsWithoutItsRateOrMaxIsNamedByTheKeyWrittenThere() throws Exception {
+        Path file = EdgeConfFile.write(dir, """
+                location-defaults {
+                  limit-req { nodelay = true }
+                  limit-conn {
+                    status = 503
+                  }
+                }
+                sites = [{ root = www }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactlyInAnyOrder(
+                        tuple(3, "edge.location-defaults.limit-req.nodelay", "set without a rate, which a limit needs"),
+                        tuple(5, "edge.location-defaults.limit-conn.status", "set without a max, which a limit needs"));
+    }
 }
