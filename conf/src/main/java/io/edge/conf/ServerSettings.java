@@ -173,15 +173,25 @@ public record ServerSettings(
      * @param header        the request header carrying the address ({@code X-Forwarded-For}, {@code X-Real-IP})
      * @param recursive     whether the trusted proxies listed in the header are passed over too
      * @param proxyProtocol whether connections from {@code from} begin with a PROXY protocol header instead, whose
-     *                      source is the client of every request on them (then the header is not read)
+     *                      source is the client of every request on them (then the header is not read), and whose
+     *                      SSL field (v2's PP2_TYPE_SSL) says whether the client came over TLS
+     * @param protoHeader   the request header in which {@code from} say whether their client came over TLS
+     *                      ({@code X-Forwarded-Proto}: "https"); empty: none is read, and without the PROXY protocol
+     *                      every request is plain http
      */
-    public record RealIp(List<AddressRange> from, String header, boolean recursive, boolean proxyProtocol) {
+    public record RealIp(List<AddressRange> from, String header, boolean recursive, boolean proxyProtocol,
+                         String protoHeader) {
 
         /** No proxy is trusted. */
         public static final RealIp OFF = new RealIp(List.of(), "X-Forwarded-For", false, false);
 
         public RealIp {
             from = List.copyOf(from);
+        }
+
+        /** Settings that read no scheme from a header. */
+        public RealIp(List<AddressRange> from, String header, boolean recursive, boolean proxyProtocol) {
+            this(from, header, recursive, proxyProtocol, "");
         }
 
         /** Whether any proxy is trusted: else the header is never read. */

@@ -354,8 +354,40 @@ class ValidationTest {
         assertThat(realIp.recursive()).isTrue();
         assertThat(realIp.proxyProtocol()).isFalse();
         assertThat(realIp.enabled()).isTrue();
+        assertThat(realIp.protoHeader()).as("none by default").isEmpty();
         assertThat(new ConfigLoader().load(write("sites = [{ root = www }]")).server().realIp())
                 .isEqualTo(ServerSettings.RealIp.OFF);
+    }
+
+    /**
+     * real-ip.proto-header: a field name the trusted proxies say the client's scheme in; meaningless without a proxy
+     * trusted, and refused beside the PROXY protocol, whose SSL field says it there.
+     */
+    @Test
+    void realIpProtoHeaderIsAFieldNameOfTrustedProxiesWithoutTheProxyProtocol() throws Exception {
+        ServerSettings.RealIp realIp = new ConfigLoader().load(write("""
+                server.real-ip { from = ["10.0.0.0/8"], proto-header = X-Forwarded-Proto }
+                sites = [{ root = www }]
+                """)).server().realIp();
+        assertThat(realIp.protoHeader()).isEqualTo("X-Forwarded-Proto");
+        assertThat(problems("""
+                server.real-ip { from = ["10.0.0.0/8"], proto-header = "X Forwarded Proto" }
+                sites = [{ root = www }]
+                """)).extracting(ConfigProblem::key, ConfigProblem::expected).containsExactly(
+                tuple("edge.server.real-ip.proto-header", "a field name such as X-Forwarded-Proto, or \"\" for none"));
+        assertThat(problems("""
+                server.real-ip { from = ["10.0.0.0/8"], proxy-protocol = true, proto-header = X-Forwarded-Proto }
+                sites = [{ root = www }]
+                """)).extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(
+                tuple("edge.server.real-ip.proto-header", "\"X-Forwarded-Proto\" with proxy-protocol = true"));
+        assertThat(problems("server.real-ip.proto-header = X-Forwarded-Proto\nsites = [{ root = www }]"))
+                .extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(
+                        tuple("edge.server.real-ip.proto-header", "\"X-Forwarded-Proto\" with no proxy in from"));
+        // a from whose every entry is wrong says so alone
+        assertThat(problems("""
+                server.real-ip { from = ["proxy.example"], proto-header = X-Forwarded-Proto }
+                sites = [{ root = www }]
+                """)).extracting(ConfigProblem::key).containsExactly("edge.server.real-ip.from[0]");
     }
 
     @Test

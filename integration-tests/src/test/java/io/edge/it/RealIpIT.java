@@ -18,7 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Behind a proxy edge trusts (server.real-ip.from; here loopback, where the tests connect from), the client is the
  * address the proxy names in X-Forwarded-For: PHP's REMOTE_ADDR, the access log, status-allow. A connection from
- * anywhere else is its own address whatever it sends.
+ * anywhere else is its own address whatever it sends. So is the scheme the client came by to a proxy that ended TLS
+ * (real-ip.proto-header's X-Forwarded-Proto, the PROXY v2 header's SSL field): PHP's HTTPS and REQUEST_SCHEME,
+ * $scheme, and the response cache's keys.
  */
 class RealIpIT {
 
@@ -32,11 +34,17 @@ class RealIpIT {
     static EdgeHarness direct;
     /** Trusts 127.0.0.1 as a proxy that sends the PROXY protocol. */
     static EdgeHarness proxyProtocol;
+    /** Trusts 127.0.0.1 as a proxy that ends TLS and says so in X-Forwarded-Proto. */
+    static EdgeHarness endingTls;
+    /** Reads X-Forwarded-Proto from 10.0.0.0/8 only: the tests are an ordinary client. */
+    static EdgeHarness directWithProto;
     static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     private static final String SITE = """
             sites = [{ server-names = ["_"], default = true, root = "%s", locations = [
-              { match = "/" }, { match = "~ \\\\.php$", fastcgi = php }, { match = "= /edge-status", status = true }
+              { match = "/" }, { match = "~ ^/cached/", fastcgi = php, cache = true }
+              { match = "~ \\\\.php$", fastcgi = php }, { match = "= /edge-status", status = true }
+              { match = "= /where", return = "302 $scheme://$host/there" }
             ] }]
             fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
             """;
@@ -46,6 +54,18 @@ class RealIpIT {
         Path www = Files.createDirectories(dir.resolve("www"));
         Files.writeString(www.resolve("who.php"), "<?php echo $_SERVER['REMOTE_ADDR'], ' ', $_SERVER['REMOTE_PORT'], ' ',"
                 + " $_SERVER['HTTP_X_FORWARDED_FOR'] ?? '-';\n");
+        Files.writeString(www.resolve("scheme.php"),
+                "<?php echo $_SERVER['HTTPS'] ?? '-', ' ', $_SERVER['REQUEST_SCHEME'];\n");
+        // a PHP application's answer to plain http: a cacheable redirect to https
+        Files.writeString(Files.createDirectories(www.resolve("cached")).resolve("moved.php"), """
+                <?php
+                header('Cache-Control: public, max-age=60');
+                if (($_SERVER['HTTPS'] ?? '') !== 'on') {
+                    header('Location: https://' . $_SERVER['HTTP_HOST'] . $_SERVER['REQUEST_URI'], true, 301);
+                    exit;
+                }
+                echo 'secure ', uniqid();
+                """);
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
         String site = SITE.formatted(www, fpm.address());
         behindProxy = EdgeHarness.start(Files.createDirectories(dir.resolve("proxied")), """
@@ -59,6 +79,13 @@ class RealIpIT {
                 server.timeouts.request-head = 1 s
                 server.real-ip { from = ["127.0.0.1"], proxy-protocol = true }
                 """ + site);
+        endingTls = EdgeHarness.start(Files.createDirectories(dir.resolve("ending-tls")), """
+                server.access-log = "-"
+                server.access-log-format = "$scheme $request_uri $status"
+                server.real-ip { from = ["127.0.0.1"], proto-header = X-Forwarded-Proto }
+                """ + site);
+        directWithProto = EdgeHarness.start(Files.createDirectories(dir.resolve("direct-proto")),
+                "server.real-ip { from = [\"10.0.0.0/8\"], proto-header = X-Forwarded-Proto }\n" + site);
     }
 
     @AfterAll
@@ -69,13 +96,25 @@ class RealIpIT {
         if (proxyProtocol != null) {
             proxyProtocol.close();
         }
+        if (endingTls != null) {
+            endingTls.close();
+        }
+        if (directWithProto != null) {
+            directWithProto.close();
+        }
         EdgeHarness.close(behindProxy, fpm);
     }
 
     private static HttpResponse<String> get(EdgeHarness edge, String path, String... forwardedFor) throws Exception {
+        return getWith(edge, path, "X-Forwarded-For", forwardedFor);
+    }
+
+    /** A GET of {@code path} sending {@code header} in {@code lines}, one each. */
+    private static HttpResponse<String> getWith(EdgeHarness edge, String path, String header, String... lines)
+            throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(edge.uri(path));
-        for (String line : forwardedFor) {
-            request.header("X-Forwarded-For", line);
+        for (String line : lines) {
+            request.header(header, line);
         }
         return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
@@ -137,13 +176,17 @@ class RealIpIT {
 
     private static final String WHO = "GET /who.php HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.1\r\n\r\n";
 
-    /** A PROXY protocol v2 header: {@code command} 0x20 LOCAL or 0x21 PROXY, a TCP source and destination. */
-    private static byte[] proxyV2(int command, byte[] source, int sourcePort, byte[] destination, int destinationPort) {
-        java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(16 + 2 * source.length + 4);
+    /**
+     * A PROXY protocol v2 header: {@code command} 0x20 LOCAL or 0x21 PROXY, a TCP source and destination, then
+     * {@code tlvs}.
+     */
+    private static byte[] proxyV2(int command, byte[] source, int sourcePort, byte[] destination, int destinationPort,
+                                  byte... tlvs) {
+        java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(16 + 2 * source.length + 4 + tlvs.length);
         header.put(new byte[] {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A});
         header.put((byte) command).put((byte) (source.length == 4 ? 0x11 : 0x21));
-        header.putShort((short) (2 * source.length + 4));
-        header.put(source).put(destination).putShort((short) sourcePort).putShort((short) destinationPort);
+        header.putShort((short) (2 * source.length + 4 + tlvs.length));
+        header.put(source).put(destination).putShort((short) sourcePort).putShort((short) destinationPort).put(tlvs);
         return header.array();
     }
 
@@ -245,5 +288,126 @@ class RealIpIT {
                     logged -> !logged.isEmpty(), "the 400 logged");
         }
         assertThat(lines).singleElement().asString().startsWith("203.0.113.11 ");
+    }
+
+    private static final String SCHEME = "GET /scheme.php HTTP/1.1\r\nHost: a\r\nX-Forwarded-Proto: https\r\n\r\n";
+
+    private static HttpResponse<String> getAs(EdgeHarness edge, String path, String... forwardedProto)
+            throws Exception {
+        return getWith(edge, path, "X-Forwarded-Proto", forwardedProto);
+    }
+
+    /**
+     * A site reached by http and https alike behind a proxy that ends TLS: PHP sees per request which way its client
+     * came, HTTPS = "on" and REQUEST_SCHEME = "https" only where the trusted proxy says https (nginx's map of
+     * $http_x_forwarded_proto); no HTTPS for http, as nginx's fastcgi_params sends none.
+     */
+    @Test
+    void phpSeesHttpsWhereTheTrustedProxySaysTheClientCameOverTls() throws Exception {
+        assertThat(getAs(endingTls, "/scheme.php", "https").body()).isEqualTo("on https");
+        assertThat(getAs(endingTls, "/scheme.php", "HTTPS").body()).isEqualTo("on https");
+        assertThat(getAs(endingTls, "/scheme.php", "http").body()).isEqualTo("- http");
+        assertThat(getAs(endingTls, "/scheme.php").body()).isEqualTo("- http");
+        // of a list the nearest proxy's entry: the client's own "https" before it is not believed
+        assertThat(getAs(endingTls, "/scheme.php", "https, http").body()).isEqualTo("- http");
+        assertThat(getAs(endingTls, "/scheme.php", "http, https").body()).isEqualTo("on https");
+        // each request of a kept-alive connection as its proxy says of it
+        try (RawHttpClient client = new RawHttpClient(endingTls.address())) {
+            client.send(SCHEME);
+            assertThat(client.read().text()).isEqualTo("on https");
+            client.send("GET /scheme.php HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(client.read().text()).isEqualTo("- http");
+        }
+    }
+
+    /** A client that is no trusted proxy cannot pose as https: its X-Forwarded-Proto is its own, unread. */
+    @Test
+    void aClientThatIsNoTrustedProxyCannotPoseAsHttps() throws Exception {
+        assertThat(getAs(directWithProto, "/scheme.php", "https").body()).isEqualTo("- http");
+        assertThat(getAs(direct, "/scheme.php", "https").body()).isEqualTo("- http");
+        assertThat(getAs(behindProxy, "/scheme.php", "https").body()).as("trusted, but no proto-header named")
+                .isEqualTo("- http");
+        HttpResponse<String> where = getAs(directWithProto, "/where", "https");
+        assertThat(where.headers().firstValue("location")).contains("http://127.0.0.1/there");
+    }
+
+    /** $scheme follows it: return's redirect, and the access log. */
+    @Test
+    void schemeIsHttpsInReturnAndTheAccessLog() throws Exception {
+        List<String> lines;
+        try (CapturedLog access = CapturedLog.of("edge.access")) {
+            HttpResponse<String> secure = getAs(endingTls, "/where?tls", "https");
+            assertThat(secure.statusCode()).isEqualTo(302);
+            assertThat(secure.headers().firstValue("location")).contains("https://127.0.0.1/there");
+            assertThat(getAs(endingTls, "/where?plain", "http").headers().firstValue("location"))
+                    .contains("http://127.0.0.1/there");
+            lines = Awaits.until(() -> access.lines().stream().filter(line -> line.contains("/where?")).toList(),
+                    logged -> logged.size() >= 2, "both logged");
+        }
+        assertThat(lines).containsExactlyInAnyOrder("https /where?tls 302", "http /where?plain 302");
+    }
+
+    /**
+     * The response cache keeps what a script answered for http apart from what it answered for https: its cacheable
+     * 301 to https, made for http, would send an https client to the same URL again and again. Each is served from
+     * the cache to its own scheme, and a PURGE of the URL drops both.
+     */
+    @Test
+    void theResponseCacheDoesNotServeAnAnswerMadeForHttpToHttps() throws Exception {
+        HttpResponse<String> plain = getAs(endingTls, "/cached/moved.php?a", "http");
+        assertThat(plain.statusCode()).isEqualTo(301);
+        assertThat(plain.headers().firstValue("location"))
+                .contains(endingTls.uri("/cached/moved.php?a").toString().replace("http:", "https:"));
+        HttpResponse<String> secure = getAs(endingTls, "/cached/moved.php?a", "https");
+        assertThat(secure.statusCode()).as("not the 301 stored for http").isEqualTo(200);
+        assertThat(secure.body()).startsWith("secure ");
+        assertThat(getAs(endingTls, "/cached/moved.php?a", "https").body()).as("stored for https")
+                .isEqualTo(secure.body());
+        assertThat(getAs(endingTls, "/cached/moved.php?a", "http").statusCode()).isEqualTo(301);
+        // the other way round: https first
+        assertThat(getAs(endingTls, "/cached/moved.php?b", "https").statusCode()).isEqualTo(200);
+        assertThat(getAs(endingTls, "/cached/moved.php?b").statusCode()).isEqualTo(301);
+
+        HttpResponse<String> purged = HTTP.send(HttpRequest.newBuilder(endingTls.uri("/cached/moved.php?a"))
+                .method("PURGE", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(purged.body()).as("the answers of both schemes").isEqualTo("purged 2\n");
+        assertThat(getAs(endingTls, "/cached/moved.php?a", "https").body()).as("run again").startsWith("secure ")
+                .isNotEqualTo(secure.body());
+        HttpResponse<String> prefix = HTTP.send(HttpRequest.newBuilder(endingTls.uri("/cached/moved.php*"))
+                .method("PURGE", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(prefix.body()).as("?a for https, ?b for both").isEqualTo("purged 3\n");
+    }
+
+    /**
+     * HAProxy's send-proxy-v2-ssl: the PROXY v2 header's SSL field, whose PP2_CLIENT_SSL bit is set, says the client
+     * came over TLS, for every request on the connection; without it, or with a v1 header, it is http, and
+     * X-Forwarded-Proto is not read on top.
+     */
+    @Test
+    void behindTheProxyProtocolItsSslFieldSaysHttps() throws Exception {
+        byte[] source = java.net.InetAddress.getByName("203.0.113.20").getAddress();
+        byte[] local = java.net.InetAddress.getByName("127.0.0.1").getAddress();
+        byte[] sslTlv = {0x20, 0x00, 0x0F, 0x01, 0, 0, 0, 0, 0x21, 0x00, 0x07, 'T', 'L', 'S', 'v', '1', '.', '3'};
+        try (RawHttpClient client = new RawHttpClient(proxyProtocol.address())) {
+            client.send(concat(proxyV2(0x21, source, 5000, local, 443, sslTlv), SCHEME));
+            assertThat(client.read().text()).isEqualTo("on https");
+            client.send(SCHEME.replace("X-Forwarded-Proto: https\r\n", ""));
+            assertThat(client.read().text()).isEqualTo("on https");
+        }
+        byte[] notTls = {0x20, 0x00, 0x05, 0x00, 0, 0, 0, 0};
+        byte[] v1 = "PROXY TCP4 203.0.113.20 127.0.0.1 5000 443\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        for (byte[] header : new byte[][] {proxyV2(0x21, source, 5000, local, 80, notTls),
+                proxyV2(0x21, source, 5000, local, 80), v1}) {
+            try (RawHttpClient client = new RawHttpClient(proxyProtocol.address())) {
+                client.send(concat(header, SCHEME));
+                assertThat(client.read().text()).isEqualTo("- http");
+            }
+        }
+        // an SSL field too short for its client bits and verify result: a broken header, closed unanswered
+        try (RawHttpClient client = new RawHttpClient(proxyProtocol.address())) {
+            client.send(concat(proxyV2(0x21, source, 5000, local, 443, (byte) 0x20, (byte) 0, (byte) 1, (byte) 1),
+                    SCHEME));
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
     }
 }

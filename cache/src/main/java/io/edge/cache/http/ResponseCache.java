@@ -297,6 +297,17 @@ public final class ResponseCache implements AutoCloseable {
         }
     }
 
+    /**
+     * The scope of the answers made for https requests of {@code scope} ({@link #scope}, or empty): a request that came
+     * over TLS to a proxy in front that ended it is answered apart from one of the same URL that came by plain http (a
+     * script's cacheable 301 to https, made for http, would send an https client round in a loop). A marker no host
+     * holds ('/') and the separator: its keys are never read as another host's or another scope's, and http
+     * requests keep the keys of {@code scope} as they were. A {@code PURGE} purges both.
+     */
+    public static String httpsScope(String scope) {
+        return scope + "https://" + CachePolicy.HOST_SEPARATOR;
+    }
+
     /** {@link #keyOf(String, HttpRequest)} in no scope. */
     public static String keyOf(HttpRequest request) {
         return keyOf(CachePolicy.NO_SCOPE, request);

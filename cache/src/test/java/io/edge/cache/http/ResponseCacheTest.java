@@ -919,6 +919,45 @@ class ResponseCacheTest {
         }
     }
 
+    /**
+     * The answers made for https requests (httpsScope) are kept apart from those made for http of the same URL, in no
+     * site's scope and in one: neither is found for the other, nor purged with it, nor by a prefix purge of every path
+     * of a host named like the marker (a Host holds no '/'); an invalidation in it reaches the URLs a Location names
+     * as in any scope.
+     */
+    @Test
+    void theHttpsScopeKeepsAnswersForHttpsApartFromThoseForHttp() {
+        for (String site : List.of("", cache.scope(List.of("127.0.0.1:8080")))) {
+            String https = ResponseCache.httpsScope(site);
+            Lookup plainMiss = cache.lookup(site, get("/s" + site.length()));
+            assertThat(fill(plainMiss, get("/s" + site.length()), "moved", "Cache-Control", "max-age=60")).isTrue();
+            assertThat(cache.lookup(https, get("/s" + site.length())).outcome()).isEqualTo(Lookup.Outcome.MISS);
+            Lookup secureMiss = cache.lookup(https, get("/s" + site.length()));
+            assertThat(fill(secureMiss, get("/s" + site.length()), "secure", "Cache-Control", "max-age=60")).isTrue();
+            assertThat(body(cache.lookup(site, get("/s" + site.length())).response())).isEqualTo("moved");
+            assertThat(body(cache.lookup(https, get("/s" + site.length())).response())).isEqualTo("secure");
+
+            for (String host : List.of("https", "https:")) {
+                HttpRequest everyPath = get("");
+                everyPath.headers().set("Host", host);
+                assertThat(cache.purgePrefix(ResponseCache.keyOf(site, everyPath), false)).as(host).isZero();
+            }
+            assertThat(cache.purgePrefix(ResponseCache.keyOf(site, get("/")), false)).isEqualTo(1);
+            assertThat(body(cache.lookup(https, get("/s" + site.length())).response())).isEqualTo("secure");
+            assertThat(cache.purge(ResponseCache.keyOf(https, get("/s" + site.length())), false)).isEqualTo(1);
+            assertThat(cache.lookup(https, get("/s" + site.length())).outcome()).isEqualTo(Lookup.Outcome.MISS);
+        }
+        Lookup miss = cache.lookup(ResponseCache.httpsScope(""), get("/listed"));
+        assertThat(fill(miss, get("/listed"), "list", "Cache-Control", "max-age=60")).isTrue();
+        FullHttpResponse created = backend("", "Location", "https://example.org/listed");
+        try {
+            assertThat(cache.invalidate(ResponseCache.httpsScope(""), request(HttpMethod.POST, "/new"), created, false))
+                    .isEqualTo(1);
+        } finally {
+            created.release();
+        }
+    }
+
     /** Records {@code body} as the answer to the request {@code asked} led to; whether it was stored. */
     boolean fill(Lookup asked, HttpRequest request, String body, String... headers) {
         FullHttpResponse answer = backend(body, headers);

@@ -29,6 +29,7 @@ final class DetachedExchange implements Exchange {
     private final LocationSettings location;
     private final Channel clientChannel;
     private final InetSocketAddress remoteAddress;
+    private final boolean https;
     private final InetSocketAddress localAddress;
     /** The user whose password the client's request had checked: the script sees it again (REMOTE_USER). */
     private final String authenticatedUser;
@@ -42,6 +43,7 @@ final class DetachedExchange implements Exchange {
         this.location = client.location();
         this.clientChannel = client.clientChannel();
         this.remoteAddress = client.remoteAddress();
+        this.https = client.https();
         this.localAddress = client.localAddress();
         this.authenticatedUser = client.authenticatedUser();
     }
@@ -89,6 +91,11 @@ final class DetachedExchange implements Exchange {
     @Override
     public InetSocketAddress remoteAddress() {
         return remoteAddress;
+    }
+
+    @Override
+    public boolean https() {
+        return https;
     }
 
     @Override

@@ -18,9 +18,9 @@ import java.util.List;
 
 /**
  * Takes {@code PURGE} requests of a cached location and passes everything else to the location's
- * responder. {@code PURGE /path?query} purges that URL (every variant), {@code PURGE /prefix*} every URL
- * starting with the prefix, both on the request's {@code Host} and among the entries of the location's site alone
- * (its scope, {@link ResponseCache#scope}); the answer is 200 with the count, 404 when
+ * responder. {@code PURGE /path?query} purges that URL (every variant, the answers made for http and for https),
+ * {@code PURGE /prefix*} every URL starting with the prefix, both on the request's {@code Host} and among the entries
+ * of the location's site alone (its scope, {@link ResponseCache#scope}); the answer is 200 with the count, 404 when
  * nothing was cached, 403 for a client not in {@code purge-allow}. A prefix's literal target may route to any
  * location ({@code PURGE /t*} to a static "/" where the scripts are cached by {@code ~ \.php$}, or a prefix over
  * several locations): every location of a site with a cached one takes prefix purges ({@link #prefixesOnly}), and one
@@ -76,12 +76,15 @@ public final class PurgeResponder implements Responder {
             return;
         }
         String uri = exchange.request().uri();
-        int purged;
-        if (uri.endsWith("*")) {
-            purged = cache.purgePrefix(
-                    ResponseCache.keyOf(scope, keyRequest(exchange, uri.substring(0, uri.length() - 1))), markStale);
-        } else {
-            purged = cache.purge(ResponseCache.keyOf(scope, keyRequest(exchange, uri)), markStale);
+        int purged = 0;
+        // the answers made for http and those made for https (ResponseCache.httpsScope), whichever way the PURGE came
+        for (String in : List.of(scope, ResponseCache.httpsScope(scope))) {
+            if (uri.endsWith("*")) {
+                purged += cache.purgePrefix(
+                        ResponseCache.keyOf(in, keyRequest(exchange, uri.substring(0, uri.length() - 1))), markStale);
+            } else {
+                purged += cache.purge(ResponseCache.keyOf(in, keyRequest(exchange, uri)), markStale);
+            }
         }
         if (purged == 0) {
             exchange.sendError(HttpResponseStatus.NOT_FOUND);

@@ -87,6 +87,8 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
     private final ResponseCache cache;
     /** The scope of the site this gate's location is of ({@link ResponseCache#scope}), or empty. */
     private final String scope;
+    /** That scope's for https requests ({@link ResponseCache#httpsScope}). */
+    private final String httpsScope;
     /** Invalidations mark entries for revalidation instead of removing them (purge-marks-stale). */
     private final boolean invalidationMarksStale;
 
@@ -94,6 +96,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
     public ResponseCacheGate(ResponseCache cache, String scope, boolean invalidationMarksStale) {
         this.cache = cache;
         this.scope = scope;
+        this.httpsScope = ResponseCache.httpsScope(scope);
         this.invalidationMarksStale = invalidationMarksStale;
     }
 
@@ -106,7 +109,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             backend.run(exchange, clientRequest, new Invalidation(clientRequest));
             return;
         }
-        Lookup lookup = cache.lookup(scope, clientRequest);
+        Lookup lookup = cache.lookup(exchange.https() ? httpsScope : scope, clientRequest);
         Lookup.Outcome outcome = lookup.outcome();
         if (outcome != Lookup.Outcome.FRESH && outcome != Lookup.Outcome.STALE_WHILE_REVALIDATE
                 && refusedUncached(exchange)) {
@@ -695,7 +698,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         @Override
         public boolean onHead(HttpResponse backendResponse) {
             this.backendResponse = backendResponse;
-            cache.invalidate(scope, clientRequest, backendResponse, invalidationMarksStale);
+            invalidate();
             return true;
         }
 
@@ -708,8 +711,14 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             // Once more: PHP sends its head with its first output and may change state after it, and a GET that
             // was at the backend meanwhile may have stored what the URI showed before.
             if (backendResponse != null) {
-                cache.invalidate(scope, clientRequest, backendResponse, invalidationMarksStale);
+                invalidate();
             }
+        }
+
+        /** The URL's answers made for http and for https alike: one resource, whichever way the change came. */
+        private void invalidate() {
+            cache.invalidate(scope, clientRequest, backendResponse, invalidationMarksStale);
+            cache.invalidate(httpsScope, clientRequest, backendResponse, invalidationMarksStale);
         }
 
         @Override

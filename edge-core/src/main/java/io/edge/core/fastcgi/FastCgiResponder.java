@@ -665,6 +665,8 @@ public final class FastCgiResponder implements Responder {
         /** Taken while the client is connected: a detached call may reach the backend after it left. */
         private final InetSocketAddress localAddress;
         private final InetSocketAddress remoteAddress;
+        /** Whether the client came over TLS to the proxy in front (PHP's HTTPS), taken with its address. */
+        private final boolean https;
         private final String requestId = Long.toString(REQUEST_IDS.incrementAndGet(), 36);
         private Future<Lease> pending;
         private FcgiExchange backend;
@@ -746,6 +748,7 @@ public final class FastCgiResponder implements Responder {
             this.clientChannel = exchange.clientChannel();
             this.localAddress = exchange.localAddress();
             this.remoteAddress = exchange.remoteAddress();
+            this.https = exchange.https();
             if (exchange.isEnded()) {
                 // a request that runs without its client (runsWithoutClient), whose client left already
                 if (tap == null) {
@@ -855,7 +858,7 @@ public final class FastCgiResponder implements Responder {
             return new CgiRequest(request.method().name(), request.uri(), exchange.sentVersion().text(),
                     exchange.path(), exchange.query(), headers, request.headers().get(HttpHeaderNames.CONTENT_TYPE),
                     contentLength, exchange.site().serverName(), localAddress.getPort(), NetUtil.toAddressString(localAddress.getAddress()),
-                    NetUtil.toAddressString(remoteAddress.getAddress()), remoteAddress.getPort(), false,
+                    NetUtil.toAddressString(remoteAddress.getAddress()), remoteAddress.getPort(), https,
                     exchange.authenticatedUser());
         }
 

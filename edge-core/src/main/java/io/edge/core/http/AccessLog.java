@@ -222,7 +222,8 @@ public final class AccessLog {
                     || logged.upstream().responseNanos() == UpstreamTimes.NONE ? null
                     : seconds(logged.upstream().responseNanos());
             case "pid" -> PID;
-            case "scheme" -> "http";
+            // a request too malformed for an exchange is logged as http, its scheme header unread
+            case "scheme" -> exchange != null ? ReturnResponder.value(exchange, name) : "http";
             // of the site that answered: none for a request no site took
             case "host", "server_name", "server_port", "server_addr" -> exchange == null ? null
                     : ReturnResponder.value(exchange, name);

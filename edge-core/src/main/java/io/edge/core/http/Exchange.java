@@ -142,6 +142,13 @@ public interface Exchange {
 
     InetSocketAddress remoteAddress();
 
+    /**
+     * Whether the client came over TLS to a trusted proxy in front that ended it, as that proxy says
+     * ({@code server.real-ip}: its scheme header, its PROXY protocol header's SSL field): PHP's HTTPS, nginx's
+     * {@code $scheme}, and the response cache's keys follow it. Edge itself speaks plain HTTP: false elsewhere.
+     */
+    boolean https();
+
     InetSocketAddress localAddress();
 
     /**

@@ -13,6 +13,8 @@ import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.haproxy.HAProxyProtocolException;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
+import io.netty.handler.codec.haproxy.HAProxySSLTLV;
+import io.netty.handler.codec.haproxy.HAProxyTLV;
 import io.netty.util.AttributeKey;
 import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
@@ -25,8 +27,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The PROXY protocol header (v1 text or v2 binary, as HAProxy's {@code send-proxy} and {@code send-proxy-v2} and
  * cloud load balancers write it) that a connection from a trusted proxy begins with ({@code server.real-ip} with
- * {@code proxy-protocol = true}): its source is the client of every request on the connection
- * ({@link #peer(Channel)}). A LOCAL command (a proxy's own health check) or an UNKNOWN or Unix-socket source leaves the
+ * {@code proxy-protocol = true}): its source is the client of every request on the connection ({@link #peer(Channel)}),
+ * and a v2 header's SSL field says whether that client came over TLS ({@link #clientTls(Channel)}, HAProxy's
+ * send-proxy-v2-ssl). A LOCAL command (a proxy's own health check) or an UNKNOWN or Unix-socket source leaves the
  * connection's own address. A connection whose first bytes are no such header is closed at once, as the protocol has
  * it, and logged (a proxy not set to send it would otherwise fail every connection without a word); so is one that
  * closes with part of a header read and the rest never sent (edge closes it at timeouts.request-head: too few bytes to
@@ -37,6 +40,8 @@ final class ProxyProtocol extends ChannelDuplexHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProxyProtocol.class);
     private static final AttributeKey<InetSocketAddress> CLIENT = AttributeKey.valueOf("edge.proxied-client");
+    /** Set on a connection whose PROXY v2 header's SSL field says its client came over TLS. */
+    private static final AttributeKey<Boolean> CLIENT_TLS = AttributeKey.valueOf("edge.proxied-client-tls");
     /** Set on a connection accepted to begin with a PROXY protocol header, whatever a reload turns on or off later. */
     private static final AttributeKey<Boolean> EXPECTED = AttributeKey.valueOf("edge.proxy-protocol");
     private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
@@ -95,6 +100,14 @@ final class ProxyProtocol extends ChannelDuplexHandler {
                 : channel.remoteAddress() instanceof InetSocketAddress inet ? inet : null;
     }
 
+    /**
+     * Whether {@code channel}'s PROXY protocol header said its client came over TLS (a v2 header's SSL field with
+     * PP2_CLIENT_SSL set); false for any other connection.
+     */
+    static boolean clientTls(Channel channel) {
+        return channel.hasAttr(CLIENT_TLS);
+    }
+
     /** The header was refused: the connection is closing, and the bytes behind it (a request) go nowhere. */
     private boolean refused;
     /** Edge closes the connection (a timeout, room made for another), not its proxy. */
@@ -111,8 +124,10 @@ final class ProxyProtocol extends ChannelDuplexHandler {
             return;
         }
         InetSocketAddress source;
+        boolean tls;
         try {
             source = source(header);
+            tls = source != null && clientTls(header);
         } catch (HAProxyProtocolException unreadable) {
             refuse(ctx, why(unreadable));
             return;
@@ -121,6 +136,9 @@ final class ProxyProtocol extends ChannelDuplexHandler {
         }
         if (source != null) {
             ctx.channel().attr(CLIENT).set(source);
+        }
+        if (tls) {
+            ctx.channel().attr(CLIENT_TLS).set(Boolean.TRUE);
         }
         ctx.pipeline().remove(this);
     }
@@ -144,6 +162,22 @@ final class ProxyProtocol extends ChannelDuplexHandler {
             throw new HAProxyProtocolException("source address not readable: " + header.sourceAddress());
         }
         return new InetSocketAddress(address, header.sourcePort());
+    }
+
+    /**
+     * Whether {@code header} says its client came over TLS: the PP2_CLIENT_SSL bit of its first SSL field
+     * (PP2_TYPE_SSL, HAProxy's send-proxy-v2-ssl), as nginx's $proxy_protocol_tlv_ssl_... are read; a v1 header or a v2
+     * one without the field says no. Netty's decoder has refused a field too short for its client bits and verify
+     * result, or one running past the header's end (the header is then broken, see {@link #exceptionCaught}).
+     */
+    static boolean clientTls(HAProxyMessage header) {
+        for (HAProxyTLV field : header.tlvs()) {
+            // fields nested in the SSL one (its version, its cipher) follow it in the list: the first is the outer one
+            if (field instanceof HAProxySSLTLV ssl) {
+                return ssl.isPP2ClientSSL();
+            }
+        }
+        return false;
     }
 
     @Override

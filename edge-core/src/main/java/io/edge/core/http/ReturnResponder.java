@@ -235,7 +235,7 @@ public final class ReturnResponder implements Responder {
             return RequestTarget.argument(exchange.query(), name.substring(4));
         }
         return switch (name) {
-            case "scheme" -> "http";
+            case "scheme" -> exchange.https() ? "https" : "http";
             case "host" -> host(exchange);
             case "server_name" -> serverName(exchange);
             case "server_port" -> Integer.toString(exchange.localAddress().getPort());

@@ -82,6 +82,8 @@ final class ServerExchange implements Exchange {
     private RequestTarget target;
     /** {@link #remoteAddress()}, once taken. */
     private InetSocketAddress client;
+    /** {@link #https()}, once taken: 0 not yet, 1 http, 2 https. */
+    private byte scheme;
     private Route route;
     /**
      * The server's body limit of the configuration the request started on (its routes'): a reload changing it lets a
@@ -337,6 +339,21 @@ final class ServerExchange implements Exchange {
             client = found;
         }
         return found;
+    }
+
+    /**
+     * Whether a trusted proxy says the client came over TLS ({@code server.real-ip}), as the settings were when first
+     * asked; taken once per exchange.
+     */
+    @Override
+    public boolean https() {
+        if (scheme == 0) {
+            Channel channel = ctx.channel();
+            InetSocketAddress peer = channel.remoteAddress() instanceof InetSocketAddress inet ? inet : null;
+            scheme = ClientScheme.https(peer, ProxyProtocol.expected(channel), ProxyProtocol.clientTls(channel),
+                    request.headers(), connection.server().settings().realIp()) ? (byte) 2 : (byte) 1;
+        }
+        return scheme == 2;
     }
 
     @Override

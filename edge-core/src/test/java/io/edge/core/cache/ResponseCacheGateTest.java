@@ -477,6 +477,7 @@ class ResponseCacheGateTest {
         @Override public LocationSettings location() { return null; }
         @Override public Channel clientChannel() { return clientChannel; }
         @Override public InetSocketAddress remoteAddress() { return new InetSocketAddress("127.0.0.1", 40000); }
+        @Override public boolean https() { return false; }
         @Override public InetSocketAddress localAddress() { return new InetSocketAddress("127.0.0.1", 8080); }
         @Override public void readBody(Consumer<HttpContent> onContent, Runnable onIncomplete) { }
         @Override public void pauseBody(boolean paused) { }

@@ -114,6 +114,7 @@ class ProbeHopTest {
         @Override public LocationSettings location() { return location; }
         @Override public Channel clientChannel() { return client; }
         @Override public InetSocketAddress remoteAddress() { return new InetSocketAddress("127.0.0.1", 40000); }
+        @Override public boolean https() { return false; }
         @Override public InetSocketAddress localAddress() { return new InetSocketAddress("127.0.0.1", 8080); }
         @Override public void readBody(Consumer<HttpContent> onContent, Runnable onIncomplete) {
             bodyIncomplete = onIncomplete;

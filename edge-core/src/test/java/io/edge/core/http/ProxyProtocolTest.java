@@ -78,6 +78,88 @@ class ProxyProtocolTest {
         channel.finishAndReleaseAll();
     }
 
+    /** A v2 header with {@code tlvs} and a request behind it, on a fresh connection expecting one. */
+    private static EmbeddedChannel afterV2(byte[] tlvs) throws Exception {
+        EmbeddedChannel channel = expecting();
+        channel.writeInbound(Unpooled.wrappedBuffer(v2(tlvs)),
+                Unpooled.copiedBuffer("GET / HTTP/1.1\r\n", StandardCharsets.US_ASCII));
+        return channel;
+    }
+
+    /** An SSL field (PP2_TYPE_SSL): its client bits, a verify result of 0, then {@code nested} fields. */
+    private static byte[] ssl(int client, byte... nested) {
+        ByteBuffer field = ByteBuffer.allocate(3 + 5 + nested.length);
+        field.put((byte) 0x20).putShort((short) (5 + nested.length)).put((byte) client).putInt(0).put(nested);
+        return field.array();
+    }
+
+    /**
+     * HAProxy's send-proxy-v2-ssl: an SSL field whose PP2_CLIENT_SSL bit (0x01) is set says the client came over TLS,
+     * for every request on the connection; its other bits alone (a client certificate), a field without it, no field
+     * or a v1 header say it did not.
+     */
+    @Test
+    void theSslFieldsClientBitSaysTheClientCameOverTls() throws Exception {
+        byte[] version = {0x21, 0x00, 0x07, 'T', 'L', 'S', 'v', '1', '.', '3'};
+        for (byte[] tlvs : new byte[][] {ssl(0x01), ssl(0x07, version),
+                // another field first (PP2_TYPE_NOOP), an ALPN after
+                {0x04, 0x00, 0x01, 0x00, 0x20, 0x00, 0x05, 0x01, 0, 0, 0, 0, 0x01, 0x00, 0x02, 'h', '2'}}) {
+            EmbeddedChannel channel = afterV2(tlvs);
+            assertThat(ProxyProtocol.clientTls(channel)).isTrue();
+            assertThat(ProxyProtocol.peer(channel)).isEqualTo(new InetSocketAddress("203.0.113.9", 5555));
+            Object request = channel.readInbound();
+            assertThat(request).as("the request passed on").isNotNull();
+            channel.finishAndReleaseAll();
+            io.netty.util.ReferenceCountUtil.release(request);
+        }
+        for (byte[] tlvs : new byte[][] {new byte[0], ssl(0x00), ssl(0x06),
+                {0x01, 0x00, 0x02, 'h', '2'}}) { // ALPN alone
+            EmbeddedChannel channel = afterV2(tlvs);
+            assertThat(channel.isOpen()).isTrue();
+            assertThat(ProxyProtocol.clientTls(channel)).isFalse();
+            channel.finishAndReleaseAll();
+        }
+        EmbeddedChannel v1 = expecting();
+        v1.writeInbound(Unpooled.copiedBuffer("PROXY TCP4 203.0.113.9 127.0.0.1 5555 443\r\nGET / HTTP/1.1\r\n",
+                StandardCharsets.US_ASCII));
+        assertThat(ProxyProtocol.clientTls(v1)).isFalse();
+        v1.finishAndReleaseAll();
+    }
+
+    /** A LOCAL header (a proxy's own health check) names no client: its SSL field says nothing of one either. */
+    @Test
+    void aLocalHeadersSslFieldIsNotRead() throws Exception {
+        byte[] header = v2(ssl(0x01));
+        header[12] = 0x20; // LOCAL
+        EmbeddedChannel channel = expecting();
+        channel.writeInbound(Unpooled.wrappedBuffer(header));
+        assertThat(channel.isOpen()).isTrue();
+        assertThat(ProxyProtocol.clientTls(channel)).isFalse();
+        channel.finishAndReleaseAll();
+    }
+
+    /**
+     * An SSL field too short for its client bits and verify result (under 5 bytes), or whose own nested field runs
+     * past it, is a broken header, as Netty's decoder reads it: the connection is closed and counted, its request
+     * going nowhere, and nothing of the header is left unreleased (paranoid leak detection).
+     */
+    @Test
+    void aBrokenSslFieldClosesTheConnectionAsABrokenHeader() throws Exception {
+        for (byte[] tlvs : new byte[][] {{0x20, 0x00, 0x01, 0x01}, {0x20, 0x00, 0x04, 0x01, 0, 0, 0},
+                {0x20, 0x00, 0x00, 0x01, 0x00, 0x02, 'h', '2'}, {0x20, 0x00, 0x09, 0x01, 0, 0, 0, 0},
+                ssl(0x01, (byte) 0x21, (byte) 0x00, (byte) 0x09, (byte) 'T')}) {
+            long before = ProxyProtocol.brokenSinceStart();
+            EmbeddedChannel channel = afterV2(tlvs);
+            channel.checkException();
+            assertThat(channel.isOpen()).isFalse();
+            Object passedOn = channel.readInbound();
+            assertThat(passedOn).as("the request goes nowhere").isNull();
+            assertThat(ProxyProtocol.clientTls(channel)).isFalse();
+            assertThat(ProxyProtocol.brokenSinceStart()).isEqualTo(before + 1);
+            channel.finishAndReleaseAll();
+        }
+    }
+
     /**
      * Too few bytes to tell a header (under v2's 13, or a v1 line without its end) and then nothing: the timeout that
      * closes the connection (RequestTimeouts, behind this handler) counts it as a broken header, logged as one that

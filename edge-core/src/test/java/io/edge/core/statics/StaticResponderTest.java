@@ -1610,6 +1610,7 @@ class StaticResponderTest {
         @Override public LocationSettings location() { return location; }
         @Override public Channel clientChannel() { return channel; }
         @Override public InetSocketAddress remoteAddress() { return new InetSocketAddress(0); }
+        @Override public boolean https() { return false; }
         @Override public InetSocketAddress localAddress() { return new InetSocketAddress(0); }
         @Override public void readBody(Consumer<HttpContent> onContent, Runnable onIncomplete) { }
         @Override public void pauseBody(boolean paused) { }

@@ -20,7 +20,7 @@ import java.util.Objects;
  * @param serverAddr    the local address the request came in on
  * @param remoteAddr    the client's address
  * @param remotePort    the client's port
- * @param https         whether the client connection is TLS
+ * @param https         whether the client came over TLS (to a proxy in front that ended it: edge speaks plain HTTP)
  * @param remoteUser    the user whose password the server checked (auth-basic), bytes one char each; null for none
  */
 public record CgiRequest(
