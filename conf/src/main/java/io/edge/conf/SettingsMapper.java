@@ -551,11 +551,6 @@ final class SettingsMapper {
         if (!protoHeader.isEmpty() && HttpHeaderValidationUtil.validateToken(protoHeader) != -1) {
             realIp.problem("proto-header", LocationMatch.quoted(protoHeader) + " is not a header name",
                     "a field name such as X-Forwarded-Proto, or \"\" for none");
-        } else if (!protoHeader.isEmpty() && proxyProtocol) {
-            // the PROXY protocol's SSL field says it on those connections, as their source says the client
-            realIp.problem("proto-header", LocationMatch.quoted(protoHeader) + " with proxy-protocol = true",
-                    "\"\": the PROXY v2 header's SSL field says whether the client came over TLS (HAProxy's "
-                            + "send-proxy-v2-ssl)");
         } else if (!protoHeader.isEmpty() && from.isEmpty() && realIp.isEmptyList("from")) {
             realIp.problem("proto-header", LocationMatch.quoted(protoHeader) + " with no proxy in from",
                     "the addresses of the proxies that send it in from, or \"\"");

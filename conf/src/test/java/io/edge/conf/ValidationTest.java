@@ -361,7 +361,7 @@ class ValidationTest {
 
     /**
      * real-ip.proto-header: a field name the trusted proxies say the client's scheme in; meaningless without a proxy
-     * trusted, and refused beside the PROXY protocol, whose SSL field says it there.
+     * trusted.
      */
     @Test
     void realIpProtoHeaderIsAFieldNameOfTrustedProxiesWithoutTheProxyProtocol() throws Exception {
@@ -375,11 +375,6 @@ class ValidationTest {
                 sites = [{ root = www }]
                 """)).extracting(ConfigProblem::key, ConfigProblem::expected).containsExactly(
                 tuple("edge.server.real-ip.proto-header", "a field name such as X-Forwarded-Proto, or \"\" for none"));
-        assertThat(problems("""
-                server.real-ip { from = ["10.0.0.0/8"], proxy-protocol = true, proto-header = X-Forwarded-Proto }
-                sites = [{ root = www }]
-                """)).extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(
-                tuple("edge.server.real-ip.proto-header", "\"X-Forwarded-Proto\" with proxy-protocol = true"));
         assertThat(problems("server.real-ip.proto-header = X-Forwarded-Proto\nsites = [{ root = www }]"))
                 .extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(
                         tuple("edge.server.real-ip.proto-header", "\"X-Forwarded-Proto\" with no proxy in from"));

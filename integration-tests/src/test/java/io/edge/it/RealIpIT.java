@@ -222,20 +222,25 @@ class RealIpIT {
     /**
      * A reload that turns the PROXY protocol on applies to connections accepted from then on: one the proxy opened
      * before it (HAProxy reuses its connections for good) has its clients named in X-Forwarded-For still, and is not
-     * taken for the proxy's own requests, which the loopback default of status-allow lets in.
+     * taken for the proxy's own requests, which the loopback default of status-allow lets in; its scheme is read from
+     * X-Forwarded-Proto still too, kept set through the reload (else an application's redirect to https would loop on
+     * it until the proxy closed it).
      */
     @Test
     void aConnectionAcceptedBeforeAReloadTurnedTheProxyProtocolOnIsStillItsClientsNotTheProxys() throws Exception {
         String site = SITE.formatted(dir.resolve("www"), fpm.address());
         EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("turned-on")),
-                "server.real-ip.from = [\"127.0.0.1\"]\n" + site);
+                "server.real-ip { from = [\"127.0.0.1\"], proto-header = X-Forwarded-Proto }\n" + site);
         try (RawHttpClient kept = new RawHttpClient(edge.address())) {
             String status = "GET /edge-status HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.1\r\n\r\n";
             kept.send(status);
             assertThat(kept.read().status()).as("the client, not loopback").isEqualTo(403);
-            edge.reload("server.real-ip { from = [\"127.0.0.1\"], proxy-protocol = true }\n" + site);
+            edge.reload("server.real-ip { from = [\"127.0.0.1\"], proxy-protocol = true,"
+                    + " proto-header = X-Forwarded-Proto }\n" + site);
             kept.send(WHO);
             assertThat(kept.read().text()).startsWith("198.51.100.1 ");
+            kept.send(SCHEME);
+            assertThat(kept.read().text()).isEqualTo("on https");
             kept.send(status);
             assertThat(kept.read().status()).isEqualTo(403);
             try (RawHttpClient fresh = new RawHttpClient(edge.address())) {

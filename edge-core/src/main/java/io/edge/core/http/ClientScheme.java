@@ -10,7 +10,8 @@ import java.util.List;
  * plain HTTP, so a request is https only where a trusted proxy says so, as {@link ClientAddress} takes the client's
  * address. On a connection accepted to begin with a PROXY protocol header its SSL field says it
  * ({@link ProxyProtocol#clientTls}); on one from a trusted proxy, {@code real-ip.proto-header}'s last entry
- * ({@code X-Forwarded-Proto: https}, case ignored); every other request is http, whatever it sends.
+ * ({@code X-Forwarded-Proto: https}, case ignored), also on one accepted before a reload turned the PROXY protocol on
+ * (as {@link ClientAddress} reads its header there); every other request is http, whatever it sends.
  */
 final class ClientScheme {
 
