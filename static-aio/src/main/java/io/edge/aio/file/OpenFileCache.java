@@ -352,7 +352,7 @@ public final class OpenFileCache implements AutoCloseable {
      */
     public OpenFile acquire(PathResolver resolver, Resolution resolution) throws IOException {
         if (resolution.linksToCheck()) {
-            Resolution checked = resolver.checkLinks(resolution.uriPath()).requireOk(); // a refusal as its exception
+            Resolution checked = resolver.checkLinks(resolution).requireOk(); // a refusal as its exception
             try {
                 return checkedByDescriptor(resolver, checked, acquire(checked.file(), resolver.followSymlinks()));
             } catch (LinkChangedException e) {
@@ -376,7 +376,7 @@ public final class OpenFileCache implements AutoCloseable {
                 }
             }
         }
-        Resolution checked = resolver.checkLinks(resolution.uriPath()).requireOk(); // a refusal as its exception
+        Resolution checked = resolver.checkLinks(resolution).requireOk(); // a refusal as its exception
         if (descriptors == Descriptors.CHANNEL_ONLY) {
             return acquire(checked.file(), resolver.followSymlinks()); // no natives: by path
         }
@@ -483,7 +483,7 @@ public final class OpenFileCache implements AutoCloseable {
                         throw new AccessDeniedException(resolution.uriPath(), null,
                                 "a link appeared on the path while it was opened");
                     }
-                    checked = resolver.checkLinksAgain(resolution.uriPath()).requireOk();
+                    checked = resolver.checkLinksAgain(resolution).requireOk();
                     continue;
                 }
             }
@@ -491,7 +491,7 @@ public final class OpenFileCache implements AutoCloseable {
                 return opened;
             }
             // The root was replaced since (a deploy switched a link to it): resolved against the new one.
-            Resolution again = resolver.resolveForOpen(resolution.uriPath());
+            Resolution again = resolver.resolveAgain(resolution);
             if (!again.isOk() || again.beneath() == root) {
                 throw new NoSuchFileException(resolution.uriPath(), null, "the root changed while it was opened");
             }

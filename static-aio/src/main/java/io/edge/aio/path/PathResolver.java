@@ -28,6 +28,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -112,6 +113,11 @@ public final class PathResolver {
     private final ConcurrentHashMap<Path, Directory> directories = new ConcurrentHashMap<>();
     /** The request paths the root stands for ({@code /} but for an alias): a path is looked up past it. */
     private final String uriPrefix;
+    /**
+     * For an alias in a regex location, the path below the root a request path names (its captures written into the
+     * alias), not yet normalised, or null where it names none; null for a root that stands for a prefix.
+     */
+    private final UnaryOperator<String> below;
     /** Whether the root is held open for confined opens; false for a caller that opens nothing beneath it. */
     private final boolean holdsRoot;
     private volatile Root current;
@@ -153,13 +159,26 @@ public final class PathResolver {
      */
     public PathResolver(Path root, PathPolicy policy, LongSupplier nanoClock, Duration directoryTtl,
             String uriPrefix) {
-        this(root, policy, nanoClock, directoryTtl, true, true, uriPrefix);
+        this(root, policy, nanoClock, directoryTtl, true, true, uriPrefix, null);
+    }
+
+    /**
+     * As {@link #PathResolver(Path, PathPolicy, LongSupplier, Duration)}, for a root below which {@code below} says
+     * where a request path's file is (nginx's {@code alias} in a regex location, {@code /data/images/$1}: the root
+     * {@code /data/images}, and below it the path's capture). {@code below} takes a decoded, normalised request path
+     * and returns the path under the root, without a leading slash and not yet normalised, or null where the path
+     * names nothing here; the rules are then held against that path as against a request's: normalised, one that
+     * climbs above the root names no file (404), a dotfile segment in it is refused, its links are checked.
+     */
+    public PathResolver(Path root, PathPolicy policy, LongSupplier nanoClock, Duration directoryTtl,
+            UnaryOperator<String> below) {
+        this(root, policy, nanoClock, directoryTtl, true, true, "/", Objects.requireNonNull(below, "below"));
     }
 
     /** @param checkRootPeriodically false: the root changes only when a test calls {@link #checkRoot} */
     PathResolver(Path root, PathPolicy policy, LongSupplier nanoClock, Duration directoryTtl,
             boolean checkRootPeriodically) {
-        this(root, policy, nanoClock, directoryTtl, true, checkRootPeriodically, "/");
+        this(root, policy, nanoClock, directoryTtl, true, checkRootPeriodically, "/", null);
     }
 
     /**
@@ -171,15 +190,16 @@ public final class PathResolver {
      */
     public static PathResolver forChecksOnly(Path root, PathPolicy policy, LongSupplier nanoClock,
             Duration directoryTtl) {
-        return new PathResolver(root, policy, nanoClock, directoryTtl, false, true, "/");
+        return new PathResolver(root, policy, nanoClock, directoryTtl, false, true, "/", null);
     }
 
     private PathResolver(Path root, PathPolicy policy, LongSupplier nanoClock, Duration directoryTtl,
-            boolean holdsRoot, boolean checkRootPeriodically, String uriPrefix) {
+            boolean holdsRoot, boolean checkRootPeriodically, String uriPrefix, UnaryOperator<String> below) {
         if (!uriPrefix.startsWith("/") || !uriPrefix.endsWith("/")) {
             throw new IllegalArgumentException("a prefix starts and ends with /: " + uriPrefix);
         }
         this.uriPrefix = uriPrefix;
+        this.below = below;
         this.holdsRoot = holdsRoot;
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
         this.directoryTtlNanos = directoryTtl.toNanos();
@@ -324,6 +344,16 @@ public final class PathResolver {
      * Where links may go anywhere there is nothing to check: the lexical path is the file. Never blocks.
      */
     public Resolution resolveForOpen(String decodedPath) {
+        return resolveForOpen(decodedPath, "");
+    }
+
+    /**
+     * As {@link #resolveForOpen(String)}, for the file whose name is that of {@code decodedPath}'s file followed by
+     * {@code suffix} (a precompressed {@code .gz} beside it, as nginx's gzip_static appends it to the file's name, not
+     * to the URI: under an alias in a regex location the two differ). Its {@link Resolution#uriPath()} is the path's
+     * with the suffix. Never blocks.
+     */
+    public Resolution resolveForOpen(String decodedPath, String suffix) {
         String uriPath;
         try {
             uriPath = checkedNormal(decodedPath);
@@ -333,29 +363,67 @@ public final class PathResolver {
         if (hasByteEscapes(uriPath)) {
             return notUtf8(uriPath);
         }
-        if (!uriPath.startsWith(uriPrefix)) {
-            return outsidePrefix(uriPath);
+        String relative = below(uriPath);
+        if (relative == null) {
+            return outside(uriPath);
         }
-        Root root = current;
-        String relative = relative(uriPath);
+        if (!suffix.isEmpty()) {
+            uriPath += suffix;
+            relative += suffix;
+        }
         if (refusesDotfile(relative)) {
             return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, DOTFILE);
         }
+        return lexical(uriPath, relative);
+    }
+
+    /**
+     * The same file as {@code resolution}, lexically resolved (as {@link #resolveForOpen(String)}) against the root
+     * held now: for an open that found the root it was resolved against replaced (a deploy switched a link to it).
+     * Never blocks.
+     */
+    public Resolution resolveAgain(Resolution resolution) {
+        return resolution.relative() == null ? resolveForOpen(resolution.uriPath())
+                : lexical(resolution.uriPath(), resolution.relative());
+    }
+
+    /** The file {@code relative} (normalised, below the root, its lexical rules held) names, to open. */
+    private Resolution lexical(String uriPath, String relative) {
+        Root root = current;
         Path lexical = relative.isEmpty() ? root.real() : root.real().resolve(relative);
         if (policy.followSymlinks() && policy.symlinksMayLeaveRoot()) {
             return Resolution.ok(uriPath, lexical);
         }
-        return root.directory() == null ? Resolution.linksToCheck(uriPath, lexical)
-                : Resolution.confined(uriPath, lexical, root.directory(), uriPrefix.length());
+        return root.directory() == null ? Resolution.linksToCheck(uriPath, lexical, relative)
+                : Resolution.confined(uriPath, lexical, root.directory(), relative);
     }
 
-    /** {@code uriPath} (normalised, under {@link #uriPrefix}) relative to the root: no leading slash. */
-    private String relative(String uriPath) {
-        return uriPath.substring(uriPrefix.length());
+    /**
+     * The path below the root {@code uriPath} (normalised) names, normalised, without a leading slash ("" for the root
+     * itself); null where it names nothing under this root: outside the prefix, not matched by an alias's regex, or
+     * climbing above the root once the alias's captures are written in ({@code /data/$1/x} with a capture "..", which
+     * a regex as {@code ^/u/(\.\.)x$} takes from a normalised path).
+     */
+    private String below(String uriPath) {
+        if (below == null) {
+            return uriPath.startsWith(uriPrefix) ? uriPath.substring(uriPrefix.length()) : null;
+        }
+        String mapped = below.apply(uriPath);
+        if (mapped == null) {
+            return null;
+        }
+        try {
+            return normalizeDecoded("/" + mapped).substring(1);
+        } catch (MalformedPathException climbs) {
+            return null;
+        }
     }
 
-    private static Resolution outsidePrefix(String uriPath) {
-        return Resolution.refused(Resolution.Status.NOT_FOUND, uriPath, "not under this root's path");
+    /** The refusal of a path that names nothing under this root ({@link #below}: null): 404. */
+    private Resolution outside(String uriPath) {
+        return Resolution.refused(Resolution.Status.NOT_FOUND, uriPath, below == null ? "not under this root's path"
+                : below.apply(uriPath) == null ? "not matched by the alias's regex"
+                : "the alias's captures lead out of its directory");
     }
 
     private static Resolution notUtf8(String uriPath) {
@@ -382,10 +450,11 @@ public final class PathResolver {
             if (hasByteEscapes(uriPath)) {
                 return notUtf8(uriPath);
             }
-            if (!uriPath.startsWith(uriPrefix)) {
-                return outsidePrefix(uriPath);
+            String relative = below(uriPath);
+            if (relative == null) {
+                return outside(uriPath);
             }
-            return refusesDotfile(relative(uriPath)) ? Resolution.refused(Resolution.Status.FORBIDDEN, uriPath,
+            return refusesDotfile(relative) ? Resolution.refused(Resolution.Status.FORBIDDEN, uriPath,
                     DOTFILE) : null;
         } catch (MalformedPathException e) {
             return Resolution.refused(Resolution.Status.BAD_REQUEST, null, e.getMessage());
@@ -398,7 +467,18 @@ public final class PathResolver {
      * followed and staying inside the root. Blocks on the file system.
      */
     public Resolution checkLinks(String uriPath) {
-        return resolveChecked(uriPath, current.real());
+        String relative = below(uriPath);
+        return relative == null ? outside(uriPath) : resolveChecked(uriPath, relative, current.real());
+    }
+
+    /**
+     * {@link #checkLinks(String)} of the file {@code resolution} names (a suffix's file included): this resolver's,
+     * lexical, {@link Resolution#confined() confined} or with {@link Resolution#linksToCheck() links to check}.
+     * Blocks.
+     */
+    public Resolution checkLinks(Resolution resolution) {
+        return resolution.relative() == null ? checkLinks(resolution.uriPath())
+                : resolveChecked(resolution.uriPath(), resolution.relative(), current.real());
     }
 
     /**
@@ -406,16 +486,23 @@ public final class PathResolver {
      * real path met a link when opened (the tree changed since). Blocks on the file system.
      */
     public Resolution checkLinksAgain(String uriPath) {
-        if (!uriPath.startsWith(uriPrefix)) {
-            return outsidePrefix(uriPath);
-        }
+        String relative = below(uriPath);
+        return relative == null ? outside(uriPath) : checkLinksAgain(uriPath, relative);
+    }
+
+    /** {@link #checkLinksAgain(String)} of the file {@code resolution} names, as {@link #checkLinks(Resolution)}. */
+    public Resolution checkLinksAgain(Resolution resolution) {
+        return resolution.relative() == null ? checkLinksAgain(resolution.uriPath())
+                : checkLinksAgain(resolution.uriPath(), resolution.relative());
+    }
+
+    private Resolution checkLinksAgain(String uriPath, String relative) {
         Path root = current.real();
-        String relative = relative(uriPath);
         Path lexical = relative.isEmpty() ? root : root.resolve(relative);
         if (!relative.isEmpty()) {
             directories.remove(lexical.getParent());
         }
-        return resolveChecked(uriPath, root);
+        return resolveChecked(uriPath, relative, root);
     }
 
     /** Resolves a raw request path (as in the URI, before '?'). Blocks on the file system. */
@@ -426,8 +513,7 @@ public final class PathResolver {
         } catch (MalformedPathException e) {
             return Resolution.refused(Resolution.Status.BAD_REQUEST, null, e.getMessage());
         }
-        return hasByteEscapes(uriPath) ? notUtf8(uriPath) : !uriPath.startsWith(uriPrefix) ? outsidePrefix(uriPath)
-                : resolveChecked(uriPath, current.real());
+        return hasByteEscapes(uriPath) ? notUtf8(uriPath) : checkLinks(uriPath);
     }
 
     /**
@@ -436,15 +522,12 @@ public final class PathResolver {
      */
     public Resolution resolveNormalized(String decodedPath) {
         Resolution lexical = resolveForOpen(decodedPath);
-        return lexical.confined() ? resolveChecked(lexical.uriPath(), lexical.beneath().path())
-                : lexical.linksToCheck() ? checkLinks(lexical.uriPath()) : lexical;
+        return lexical.confined() ? resolveChecked(lexical.uriPath(), lexical.relative(), lexical.beneath().path())
+                : lexical.linksToCheck() ? checkLinks(lexical) : lexical;
     }
 
-    private Resolution resolveChecked(String uriPath, Path root) {
-        if (!uriPath.startsWith(uriPrefix)) {
-            return outsidePrefix(uriPath);
-        }
-        String relative = relative(uriPath);
+    /** The file {@code relative} (normalised, below {@code root}) names, its links checked. Blocks. */
+    private Resolution resolveChecked(String uriPath, String relative, Path root) {
         if (refusesDotfile(relative)) {
             return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, DOTFILE);
         }

@@ -19,14 +19,16 @@ import java.util.Objects;
  *                 beneath this root, the resolver's when it resolved ({@link PathResolver#rootDirectory()}),
  *                 which refuses any link on the way, and a link found there calls for
  *                 {@link PathResolver#checkLinks}
- * @param rootLength how much of {@code uriPath} the root stands for: 1 ("/"), or an alias's prefix ("/thumbs/");
- *                 read only for a confined open ({@link #relativePath()})
+ * @param relative the path of {@code file} below the root, normalised, without a leading '/' ("" for the root itself):
+ *                 {@code uriPath} past what the root stands for ("/", an alias's prefix "/thumbs/"), or what an alias
+ *                 in a regex location makes of it; set where the file is still to be checked or opened beneath the
+ *                 root ({@link #relativePath()}), else null
  * @param linksToCheck the file's links were not checked, and no root is held to open it beneath
  *                 ({@link #linksToCheck()}): {@link PathResolver#checkLinks} decides, off the event loop, before it
  *                 is opened
  */
 public record Resolution(Status status, String uriPath, Path file, String reason, RootDirectory beneath,
-                         int rootLength, boolean linksToCheck) {
+                         String relative, boolean linksToCheck) {
 
     /**
      * The outcome; the core maps it to 200/400/403/404, and FAILED to 500: the file system could not answer (an I/O
@@ -45,29 +47,30 @@ public record Resolution(Status status, String uriPath, Path file, String reason
     }
 
     public Resolution(Status status, String uriPath, Path file, String reason) {
-        this(status, uriPath, file, reason, null, 1, false);
+        this(status, uriPath, file, reason, null, null, false);
     }
 
     static Resolution ok(String uriPath, Path file) {
         return new Resolution(Status.OK, uriPath, file, "");
     }
 
-    static Resolution confined(String uriPath, Path lexicalFile, RootDirectory beneath, int rootLength) {
+    static Resolution confined(String uriPath, Path lexicalFile, RootDirectory beneath, String relative) {
         return new Resolution(Status.OK, uriPath, lexicalFile, "", Objects.requireNonNull(beneath, "beneath"),
-                rootLength, false);
+                Objects.requireNonNull(relative, "relative"), false);
     }
 
-    static Resolution linksToCheck(String uriPath, Path lexicalFile) {
-        return new Resolution(Status.OK, uriPath, lexicalFile, "", null, 1, true);
+    static Resolution linksToCheck(String uriPath, Path lexicalFile, String relative) {
+        return new Resolution(Status.OK, uriPath, lexicalFile, "", null, Objects.requireNonNull(relative, "relative"),
+                true);
     }
 
     static Resolution refused(Status status, String uriPath, String reason) {
         return new Resolution(status, uriPath, null, reason);
     }
 
-    /** The path to open relative to the root: {@code uriPath} past what the root stands for ("." for the root). */
+    /** The path to open relative to the root: {@link #relative} ("." for the root). */
     public String relativePath() {
-        return uriPath.length() == rootLength ? "." : uriPath.substring(rootLength);
+        return relative.isEmpty() ? "." : relative;
     }
 
     /** Whether the file must be opened beneath {@link #beneath()}: its links were not checked. */

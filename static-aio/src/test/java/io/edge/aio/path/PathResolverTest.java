@@ -598,4 +598,55 @@ class PathResolverTest {
         assertThatThrownBy(() -> new PathResolver(root, PathPolicy.DEFAULT, System::nanoTime, Duration.ofSeconds(1),
                 "/thumbs")).isInstanceOf(IllegalArgumentException.class);
     }
+
+    /**
+     * A root below which a function says where a path's file is (nginx's alias in a regex location, /data/$1): what it
+     * makes is normalised and held to the root's rules as a request's path is, one climbing out of it (a capture of
+     * "..") names nothing (404), a dotfile in it is refused, its links are checked; a suffix's file (gzip_static's
+     * .gz) is the file's name and the suffix, not what the path and the suffix make.
+     */
+    @Test
+    void aRootBelowWhichAFunctionSaysWhereAPathsFileIs() throws IOException {
+        java.util.regex.Pattern regex = java.util.regex.Pattern.compile("^/u/(.*)\\.jpg$");
+        PathResolver alias = new PathResolver(root, PathPolicy.DEFAULT, System::nanoTime, Duration.ofSeconds(1),
+                path -> {
+                    java.util.regex.Matcher m = regex.matcher(path);
+                    return m.matches() ? m.group(1) + "/thumb.jpg" : null;
+                });
+        Resolution thumb = alias.resolveForOpen("/u/AB/CD.jpg");
+        assertThat(thumb.isOk()).isTrue();
+        assertThat(thumb.uriPath()).as("the path as asked, for redirects, types and logs").isEqualTo("/u/AB/CD.jpg");
+        assertThat(thumb.file()).isEqualTo(root.toRealPath().resolve("AB/CD/thumb.jpg"));
+        assertThat(alias.resolveNormalized("/u/AB/CD.jpg").file())
+                .isEqualTo(root.toRealPath().resolve("AB/CD/thumb.jpg"));
+        assertThat(alias.checkLinks(thumb).file()).isEqualTo(root.toRealPath().resolve("AB/CD/thumb.jpg"));
+        assertThat(alias.checkLinksAgain("/u/AB/CD.jpg").isOk()).isTrue();
+        assertThat(alias.resolveAgain(thumb).file()).isEqualTo(thumb.file());
+
+        Resolution gz = alias.resolveForOpen("/u/AB/CD.jpg", ".gz");
+        assertThat(gz.file()).as("the file's name and .gz").isEqualTo(root.toRealPath().resolve("AB/CD/thumb.jpg.gz"));
+        assertThat(gz.uriPath()).isEqualTo("/u/AB/CD.jpg.gz");
+        assertThat(alias.checkLinks(gz).status()).as("checked as that file, not as the path with .gz")
+                .isEqualTo(Status.NOT_FOUND);
+        Files.writeString(root.resolve("AB/CD/thumb.jpg.gz"), "gz");
+        assertThat(alias.checkLinks(gz).file()).isEqualTo(root.toRealPath().resolve("AB/CD/thumb.jpg.gz"));
+
+        Resolution climbs = alias.resolveForOpen("/u/../../secret/passwd.jpg");
+        assertThat(climbs.status()).as("normalised as a request's path first").isEqualTo(Status.BAD_REQUEST);
+        PathResolver dots = new PathResolver(root, PathPolicy.DEFAULT, System::nanoTime, Duration.ofSeconds(1),
+                path -> path.equals("/u/..x") ? "../secret/passwd" : path.equals("/u/.git") ? ".git/config"
+                        : path.equals("/u/link") ? "escape/passwd" : null);
+        Resolution out = dots.resolveForOpen("/u/..x");
+        assertThat(out.status()).as("a capture of \"..\" out of the root").isEqualTo(Status.NOT_FOUND);
+        assertThat(out.reason()).isEqualTo("the alias's captures lead out of its directory");
+        assertThat(dots.lexicalRefusal("/u/..x").status()).isEqualTo(Status.NOT_FOUND);
+        assertThat(dots.resolve("/u/..x").status()).isEqualTo(Status.NOT_FOUND);
+        assertThat(dots.checkLinks("/u/..x").status()).isEqualTo(Status.NOT_FOUND);
+        assertThat(dots.resolveForOpen("/u/.git").status()).as("a dotfile the captures make")
+                .isEqualTo(Status.FORBIDDEN);
+        assertThat(dots.resolveNormalized("/u/link").status()).as("a link out of the root").isEqualTo(Status.FORBIDDEN);
+        Resolution none = dots.resolveForOpen("/v/x");
+        assertThat(none.status()).isEqualTo(Status.NOT_FOUND);
+        assertThat(none.reason()).isEqualTo("not matched by the alias's regex");
+    }
 }
