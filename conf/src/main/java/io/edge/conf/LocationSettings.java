@@ -67,13 +67,17 @@ import java.util.regex.Pattern;
  * @param referers        the Referer headers its requests may carry, others answered otherwise (nginx's
  *                        {@code valid_referers}); {@code null}: any
  * @param alias           {@link #root} is the directory the location's prefix stands for (nginx's {@code alias}):
- *                        {@code /thumbs/ab/x.jpg} is {@code ab/x.jpg} in it for the prefix {@code /thumbs/}
+ *                        {@code /thumbs/ab/x.jpg} is {@code ab/x.jpg} in it for the prefix {@code /thumbs/}; in a
+ *                        regex location, the alias's fixed directory, below which {@link #aliasCaptures} say where
+ *                        a path's file is
  * @param limitRate       how fast a file's body goes to each client (nginx's {@code limit_rate}); {@code null}: as fast
  *                        as it can
  * @param autoindex       how a directory with no index file is listed (nginx's {@code autoindex on}); {@code null}: it
  *                        is not (403)
  * @param alwaysHeaders   added to every answer of this location whatever its status, edge's error pages too, nginx's
  *                        {@code add_header ... always}; by name, none of them in {@link #headers}
+ * @param aliasCaptures   for an alias in a regex location, the file's path below {@link #root} its captures make
+ *                        ({@code alias /srv/images/$1}); {@code null} for any other location
  */
 public record LocationSettings(
         String match,
@@ -106,7 +110,8 @@ public record LocationSettings(
         boolean alias,
         LimitRate limitRate,
         Autoindex autoindex,
-        Map<String, String> alwaysHeaders) {
+        Map<String, String> alwaysHeaders,
+        AliasCaptures aliasCaptures) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -133,7 +138,7 @@ public record LocationSettings(
                             boolean internal, String fastcgiScript) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
                 statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
-                List.of(), null, null, null, null, null, true, null, false, null, null, Map.of());
+                List.of(), null, null, null, null, null, true, null, false, null, null, Map.of(), null);
     }
 
     /** A location without {@code expires}, {@code headers} or {@code always-headers}. */

@@ -121,8 +121,28 @@ public record Return(int status, List<Part> text) {
 
     /** {@code text} split into literals and variables, each variable checked against what exists. */
     static List<Part> parts(String text, Pattern regex) {
+        Set<String> groups = namedGroups(regex);
+        int groupCount = regex == null ? 0 : regex.matcher("").groupCount();
+        return parts(text, name -> variableFault(name, regex != null, groupCount, groups));
+    }
+
+    /**
+     * {@code text} split into literals and the captures of {@code regex} ($1 to $9, named groups), as {@link #parts}
+     * but with no request variable: an alias's file path, which a header or an argument must not choose.
+     */
+    static List<Part> captures(String text, Pattern regex) {
+        Set<String> groups = namedGroups(regex);
+        int groupCount = regex.matcher("").groupCount();
+        return parts(text, name -> Character.isDigit(name.charAt(0)) || groups.contains(name)
+                ? variableFault(name, true, groupCount, groups)
+                : "has variable $" + name + ", which is no capture of the location's regex ("
+                + (groupCount == 0 ? "it has none" : "its captures: $1" + (groupCount == 1 ? "" : " to $"
+                + Math.min(groupCount, 9)) + (groups.isEmpty() ? "" : ", $" + String.join(", $", groups))) + ")");
+    }
+
+    /** The names of {@code regex}'s named groups ({@code (?<slug>...)}); none without a regex. */
+    private static Set<String> namedGroups(Pattern regex) {
         Set<String> groups = new TreeSet<>();
-        int groupCount = 0;
         if (regex != null) {
             Matcher named = NAMED_GROUP.matcher(regex.pattern());
             while (named.find()) {
@@ -130,10 +150,8 @@ public record Return(int status, List<Part> text) {
                     groups.add(named.group(1));
                 }
             }
-            groupCount = regex.matcher("").groupCount();
         }
-        int groupsOfRegex = groupCount;
-        return parts(text, name -> variableFault(name, regex != null, groupsOfRegex, groups));
+        return groups;
     }
 
     /**

@@ -1430,11 +1430,18 @@ final class SettingsMapper {
             // an alias replaces location-defaults' root; beside the location's own it is a problem
             Path root = location.isSet("root") && (!alias || location.own().containsKey("root"))
                     ? directory(location, "root", false) : null;
+            AliasCaptures aliasCaptures = null;
             if (alias) {
                 if (root != null) {
                     location.problem("alias", "set with root, which it replaces", "alias or root, not both");
                 }
-                root = directory(location, "alias", false);
+                if (parsed != null && parsed.kind() == LocationSettings.Kind.REGEX) {
+                    RegexAlias regexAlias = regexAlias(location, parsed.regex());
+                    root = regexAlias == null ? null : regexAlias.directory();
+                    aliasCaptures = regexAlias == null ? null : regexAlias.captures();
+                } else {
+                    root = directory(location, "alias", false);
+                }
             }
             String backend = location.optionalString("fastcgi");
             Set<String> usable = backendNames.usable();
@@ -1584,7 +1591,8 @@ final class SettingsMapper {
                     || handler == LocationSettings.Handler.FASTCGI), internal, fastcgiScript, access,
                     returns, rewrite, limitReq, limitConn, authBasic, location.bool("access-log"), referers,
                     alias && root != null, limitRate, handler == LocationSettings.Handler.STATIC
-                    || handler == LocationSettings.Handler.FASTCGI ? autoindex : null, alwaysHeaders));
+                    || handler == LocationSettings.Handler.FASTCGI ? autoindex : null, alwaysHeaders,
+                    root != null ? aliasCaptures : null));
         }
         return result;
     }
@@ -1805,17 +1813,67 @@ final class SettingsMapper {
         return invalid == null ? null : new Referers(none, blocked, serverNames, hosts, regexes, invalid);
     }
 
+    /** An alias in a regex location: its fixed directory, and what the captures make below it. */
+    private record RegexAlias(Path directory, AliasCaptures captures) {
+    }
+
     /**
-     * Records a problem where a location's {@code alias} cannot be: in a location whose match is not a prefix ending in
-     * {@code /} (nginx's alias in /thumbs without the slash reads /thumbs../x as ../x beside the directory; a regex
-     * location's would need its captures), or that answers otherwise than with files.
+     * The alias of a regex location, nginx's {@code alias /data/images/$1}: the text before its first capture, cut at
+     * its last "/", an existing directory (not "/"), and the captures of {@code regex} in the rest. Null where it is
+     * none (then a problem): an alias without a capture (nginx serves that one file for every path the regex matches,
+     * a known trap: the regex's extension or directory says nothing of what goes out), or with a request variable.
+     */
+    private RegexAlias regexAlias(Section location, Pattern regex) {
+        String written = location.optionalString("alias");
+        if (written == null) {
+            return null;
+        }
+        String expected = "a directory and, below it, the location's captures ($1 to $9, named groups), such as"
+                + " \"/srv/images/$1\"";
+        int variable = written.indexOf('$');
+        if (variable < 0) {
+            location.problem("alias", LocationMatch.quoted(written) + " has no capture in a regex location: every path"
+                    + " the regex matches would be that one file (nginx's alias so)", expected);
+            return null;
+        }
+        int cut = written.lastIndexOf('/', variable);
+        if (cut < 0) {
+            location.problem("alias", LocationMatch.quoted(written) + " starts with a capture: no directory holds its"
+                    + " files", expected);
+            return null;
+        }
+        List<Return.Part> below;
+        try {
+            below = Return.captures(written.substring(cut + 1), regex);
+        } catch (IllegalArgumentException e) {
+            location.invalid("alias", LocationMatch.quoted(written) + " " + e.getMessage(), expected);
+            return null;
+        }
+        Path directory = location.toPath("alias", written.substring(0, cut + 1), base);
+        if (directory != null && directory.getParent() == null) {
+            location.problem("alias", LocationMatch.quoted(written) + " has / before its first capture: a capture"
+                    + " could name any file", expected);
+            return null;
+        }
+        directory = directory(location, "alias", directory);
+        return directory == null ? null : new RegexAlias(directory, new AliasCaptures(regex, below));
+    }
+
+    /**
+     * Records a problem where a location's {@code alias} cannot be: in a location whose match is neither a prefix
+     * ending in {@code /} nor a regex (nginx's alias in /thumbs without the slash reads /thumbs../x as ../x beside the
+     * directory), or that answers otherwise than with files.
      */
     private static void aliasFault(Section location, LocationMatch parsed, LocationSettings.Handler handler) {
         String expected = "alias in a prefix location of files whose match ends in /, such as"
-                + " { match = \"/thumbs/\", alias = \"/srv/thumbs/\" }";
-        if (parsed != null && ((parsed.kind() != LocationSettings.Kind.PREFIX
-                && parsed.kind() != LocationSettings.Kind.PREFIX_NO_REGEX) || !parsed.pattern().endsWith("/"))) {
-            location.problem("alias", "set in a location whose match is not a prefix ending in /", expected);
+                + " { match = \"/thumbs/\", alias = \"/srv/thumbs/\" }, or in a regex location of files with its"
+                + " captures, such as { match = \"~ ^/users/(.+\\\\.png)$\", alias = \"/srv/images/$1\" }";
+        boolean prefix = parsed != null && (parsed.kind() == LocationSettings.Kind.PREFIX
+                || parsed.kind() == LocationSettings.Kind.PREFIX_NO_REGEX);
+        if (parsed != null && parsed.kind() != LocationSettings.Kind.REGEX
+                && (!prefix || !parsed.pattern().endsWith("/"))) {
+            location.problem("alias", "set in a location whose match is neither a prefix ending in / nor a regex",
+                    expected);
         } else if (handler != LocationSettings.Handler.STATIC) {
             location.problem("alias", "set in a location that answers otherwise than with files ("
                     + handler.name().toLowerCase(Locale.ROOT) + ")", expected);
@@ -2203,7 +2261,11 @@ final class SettingsMapper {
             }
             return null;
         }
-        Path path = section.path(name, base);
+        return directory(section, name, section.path(name, base));
+    }
+
+    /** {@code path}, written at {@code name}, if an existing directory edge's user can search; a problem if not. */
+    private static Path directory(Section section, String name, Path path) {
         if (path != null && !Files.isDirectory(path)) {
             section.invalid(name, whyNoDirectory(path), "the path of an existing directory");
         } else if (path != null && !Files.isExecutable(path)) {

@@ -63,23 +63,98 @@ class AliasConfigTest {
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
         assertThat(e).isNotNull();
         String expected = "alias in a prefix location of files whose match ends in /, such as"
-                + " { match = \"/thumbs/\", alias = \"/srv/thumbs/\" }";
+                + " { match = \"/thumbs/\", alias = \"/srv/thumbs/\" }, or in a regex location of files with its"
+                + " captures, such as { match = \"~ ^/users/(.+\\\\.png)$\", alias = \"/srv/images/$1\" }";
         assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message,
                         ConfigProblem::expected)
                 .contains(
                         tuple(4, "edge.sites[0].locations[0].alias", "set with root, which it replaces",
                                 "alias or root, not both"),
-                        tuple(5, "edge.sites[0].locations[1].alias", "set in a location whose match is not a prefix"
-                                + " ending in /", expected),
-                        tuple(6, "edge.sites[0].locations[2].alias", "set in a location whose match is not a prefix"
-                                + " ending in /", expected),
-                        tuple(7, "edge.sites[0].locations[3].alias", "set in a location whose match is not a prefix"
-                                + " ending in /", expected),
+                        tuple(5, "edge.sites[0].locations[1].alias", "set in a location whose match is neither a"
+                                + " prefix ending in / nor a regex", expected),
+                        tuple(6, "edge.sites[0].locations[2].alias", "\"thumbs\" has no capture in a regex location:"
+                                + " every path the regex matches would be that one file (nginx's alias so)", CAPTURES),
+                        tuple(7, "edge.sites[0].locations[3].alias", "set in a location whose match is neither a"
+                                + " prefix ending in / nor a regex", expected),
                         tuple(8, "edge.sites[0].locations[4].alias", "set in a location that answers otherwise than"
                                 + " with files (fastcgi)", expected),
                         tuple(9, "edge.sites[0].locations[5].alias", dir.toAbsolutePath().normalize()
                                 .resolve("missing") + " does not exist", "the path of an existing directory"));
         assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::message)
                 .contains(tuple(2, "set for every location: each would stand for one directory"));
+    }
+
+    private static final String CAPTURES = "a directory and, below it, the location's captures ($1 to $9, named"
+            + " groups), such as \"/srv/images/$1\"";
+
+    /**
+     * An alias in a regex location, nginx's alias /data/images/$1: the text before its first capture, cut at its last
+     * "/", is the location's root, and the captures of a path the regex matches make the file's path below it.
+     */
+    @Test
+    void anAliasInARegexLocationIsItsFixedDirectoryAndTheCapturesBelowIt() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                sites = [{ root = www, locations = [
+                  { match = "~ ^/users/(.+\\\\.(?:gif|jpe?g|png))$", alias = "thumbs/$1" }
+                  { match = "~* ^/n/(?<size>[0-9]+)/(?P<name>.+)$", alias = "thumbs/w${size}/$name" }
+                  { match = "~ ^/i/(.*)$", alias = "thumbs/img$1" }
+                  { match = "~ ^/u/(\\\\.\\\\.)x$", alias = "thumbs/$1/secret" }
+                ] }]
+                """));
+        List<LocationSettings> locations = settings.sites().get(0).locations();
+        Path thumbs = dir.resolve("thumbs").toAbsolutePath().normalize();
+        assertThat(locations).allSatisfy(location -> {
+            assertThat(location.alias()).isTrue();
+            assertThat(location.root()).isEqualTo(thumbs);
+        });
+        AliasCaptures users = locations.get(0).aliasCaptures();
+        assertThat(users.below("/users/ab/cd/x.png")).isEqualTo("ab/cd/x.png");
+        assertThat(users.below("/users/x.txt")).as("a path the regex does not match names nothing").isNull();
+        assertThat(locations.get(1).aliasCaptures().below("/N/120/a.jpg")).isEqualTo("w120/a.jpg");
+        assertThat(locations.get(2).aliasCaptures().below("/i/")).as("an empty capture").isEqualTo("img");
+        assertThat(locations.get(3).aliasCaptures().below("/u/..x"))
+                .as("a capture of \"..\": the resolver holds it below the directory").isEqualTo("../secret");
+    }
+
+    @Test
+    void anAliasInARegexLocationWithoutItsCapturesIsListedWithWhatIsWrong() throws Exception {
+        Files.writeString(dir.resolve("file"), "");
+        Path file = EdgeConfFile.write(dir, """
+                sites = [{ root = www, locations = [
+                  { match = "~ ^/a/(.*)$", alias = "thumbs/$2" }
+                  { match = "~ ^/b/(.*)$", alias = "thumbs/$host/$1" }
+                  { match = "~ ^/c/(.*)$", alias = "$1" }
+                  { match = "~ ^/d/(.*)$", alias = "/$1" }
+                  { match = "~ ^/e/(.*)$", alias = "missing/$1" }
+                  { match = "~ ^/f/(.*)$", alias = "thumbs/$1", fastcgi = php }
+                  { match = "~ ^/g/(?<x>.*)$", alias = "thumbs/${y}" }
+                  { match = "~ ^/h/.*$", alias = "thumbs/$1" }
+                ] }]
+                fastcgi.backends.php { addresses = ["unix:/run/php/php-fpm.sock"] }
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message,
+                        ConfigProblem::expected)
+                .contains(
+                        tuple(3, "edge.sites[0].locations[0].alias", "\"thumbs/$2\" has capture $2, but the"
+                                + " location's regex has 1 group", CAPTURES),
+                        tuple(4, "edge.sites[0].locations[1].alias", "\"thumbs/$host/$1\" has variable $host, which"
+                                + " is no capture of the location's regex (its captures: $1)", CAPTURES),
+                        tuple(5, "edge.sites[0].locations[2].alias", "\"$1\" starts with a capture: no directory"
+                                + " holds its files", CAPTURES),
+                        tuple(6, "edge.sites[0].locations[3].alias", "\"/$1\" has / before its first capture: a"
+                                + " capture could name any file", CAPTURES),
+                        tuple(7, "edge.sites[0].locations[4].alias", dir.toAbsolutePath().normalize()
+                                .resolve("missing") + " does not exist", "the path of an existing directory"),
+                        tuple(8, "edge.sites[0].locations[5].alias", "set in a location that answers otherwise than"
+                                + " with files (fastcgi)", "alias in a prefix location of files whose match ends in /,"
+                                + " such as { match = \"/thumbs/\", alias = \"/srv/thumbs/\" }, or in a regex location"
+                                + " of files with its captures, such as { match = \"~ ^/users/(.+\\\\.png)$\","
+                                + " alias = \"/srv/images/$1\" }"),
+                        tuple(9, "edge.sites[0].locations[6].alias", "\"thumbs/${y}\" has variable $y, which is no"
+                                + " capture of the location's regex (its captures: $1, $x)", CAPTURES),
+                        tuple(10, "edge.sites[0].locations[7].alias", "\"thumbs/$1\" has capture $1, but the"
+                                + " location's regex has 0 groups", CAPTURES));
     }
 }

@@ -112,6 +112,101 @@ class AliasIT {
         }
     }
 
+    /**
+     * nginx's alias in a regex location, {@code location ~ ^/users/(.+\\.png)$ { alias /data/images/$1; }}: the file is
+     * what the captures make of the alias, held below its directory (the part before the first capture) with the
+     * site's rules: a capture of ".." that nginx follows out of it names nothing, a dotfile or a link out of it is
+     * refused. Directories redirect and take their index as a path's would; gzip.static looks for the file's .gz; two
+     * captures are two files (the caches hold files, not the location).
+     */
+    @Test
+    void aRegexLocationsAliasIsWhatItsCapturesMakeBelowItsDirectory() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Path images = Files.createDirectories(dir.resolve("srv/images"));
+        Files.createDirectories(images.resolve("sub"));
+        Files.writeString(images.resolve("a.png"), "png a");
+        Files.write(images.resolve("a.png.gz"), new byte[] {31, -117, 8, 0});
+        Files.writeString(images.resolve("sub/b.png"), "png b");
+        Files.writeString(images.resolve("sub/index.html"), "index of sub");
+        Files.writeString(images.resolve(".hidden.png"), "hidden");
+        Files.writeString(dir.resolve("srv/secret.png"), "secret beside the directory");
+        Files.createSymbolicLink(images.resolve("link.png"), dir.resolve("srv/secret.png"));
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/" }
+                  { match = "~ ^/users/(.+\\\\.(?:gif|jpe?g|png))$", alias = "srv/images/$1", gzip.static = true }
+                  { match = "~ ^/all/(?<path>.*)$", alias = "srv/images/${path}" }
+                  { match = "~ ^/u/(\\\\.\\\\.)x$", alias = "srv/images/$1/secret.png" }
+                ] }]
+                """)) {
+            HttpResponse<byte[]> a = get(edge, "/users/a.png");
+            assertThat(a.statusCode()).isEqualTo(200);
+            assertThat(new String(a.body())).isEqualTo("png a");
+            assertThat(a.headers().firstValue("content-type")).contains("image/png");
+            for (int round = 0; round < 2; round++) { // the second round from the caches: by file, not by location
+                assertThat(new String(get(edge, "/users/sub/b.png").body())).as("a capture with a /")
+                        .isEqualTo("png b");
+                assertThat(new String(get(edge, "/users/a.png").body())).isEqualTo("png a");
+                assertThat(new String(get(edge, "/all/sub/b.png").body())).isEqualTo("png b");
+            }
+            assertThat(new String(get(edge, "/users/sub%2Fb.png").body())).as("%2F decoded, as nginx's")
+                    .isEqualTo("png b");
+            assertThat(get(edge, "/users/missing.png").statusCode()).isEqualTo(404);
+            assertThat(get(edge, "/users/a.txt").statusCode()).as("not the regex's: the site's root").isEqualTo(404);
+
+            assertThat(get(edge, "/u/..x").statusCode()).as("a capture of \"..\" out of the directory (nginx sends"
+                    + " the file beside it)").isEqualTo(404);
+            assertThat(get(edge, "/users/.hidden.png").statusCode()).as("a dotfile through a capture (the site's"
+                    + " dotfiles = deny)").isEqualTo(403);
+            assertThat(get(edge, "/users/link.png").statusCode()).as("a link out of the directory (symlinks ="
+                    + " within-root)").isEqualTo(403);
+
+            HttpResponse<byte[]> redirect = get(edge, "/all/sub");
+            assertThat(redirect.statusCode()).as("a directory named without its slash").isEqualTo(301);
+            assertThat(redirect.headers().firstValue("location")).contains("/all/sub/");
+            assertThat(new String(get(edge, "/all/sub/").body())).as("its index, the path's own")
+                    .isEqualTo("index of sub");
+            assertThat(get(edge, "/all/").statusCode()).as("an empty capture: the directory, no index").isEqualTo(403);
+
+            // the regex does not match /users/a.png.gz: nginx's gzip_static looks for the file's name and .gz
+            HttpResponse<byte[]> gzipped = get(edge, "/users/a.png", "Accept-Encoding", "gzip");
+            assertThat(gzipped.headers().firstValue("content-encoding")).as("the file's .gz").contains("gzip");
+            assertThat(gzipped.body()).containsExactly(31, -117, 8, 0);
+            assertThat(new String(get(edge, "/users/a.png").body())).isEqualTo("png a");
+        }
+    }
+
+    /** A script's X-Accel-Redirect into an internal regex location with an alias: the file its captures make. */
+    @Test
+    void anXAccelRedirectIntoARegexAliasLocationNamesTheFileItsCapturesMake() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path vault = Files.createDirectories(dir.resolve("vault/reports"));
+        Files.writeString(vault.resolve("2026.pdf"), "the report");
+        Files.writeString(dir.resolve("vault/secret.pdf"), "beside");
+        Files.writeString(www.resolve("download.php"), """
+                <?php
+                header('X-Accel-Redirect: ' . $_GET['to']);
+                """);
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")),
+                "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php }
+                       { match = "~ ^/private/([0-9]+)$", alias = "%s/$1.pdf", internal = true }
+                       { match = "~ ^/odd/(\\\\.\\\\.)x$", alias = "%s/$1/secret.pdf", internal = true }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"] }
+                     """.formatted(vault, vault, fpm.address()))) {
+            HttpResponse<byte[]> report = get(edge, "/download.php?to=/private/2026");
+            assertThat(report.statusCode()).isEqualTo(200);
+            assertThat(new String(report.body())).isEqualTo("the report");
+            assertThat(get(edge, "/private/2026").statusCode()).as("internal").isEqualTo(404);
+            assertThat(get(edge, "/download.php?to=/private/2025").statusCode()).isEqualTo(404);
+            assertThat(get(edge, "/download.php?to=/odd/..x").statusCode()).as("a capture of \"..\" out of the"
+                    + " directory").isEqualTo(404);
+        }
+    }
+
     private static HttpResponse<byte[]> get(EdgeHarness edge, String target, String... headers) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(edge.uri(target));
         if (headers.length > 0) {

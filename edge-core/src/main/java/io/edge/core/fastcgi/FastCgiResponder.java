@@ -1050,9 +1050,19 @@ public final class FastCgiResponder implements Responder {
                 exchange.answerAs(accelTarget);
             }
             Path accelRoot = accelTarget == null ? root : accelTarget.root() != null ? accelTarget.root() : siteRoot;
-            // an alias location's directory stands for its prefix (nginx's alias), another's root for the whole path
-            Path file = sendfile != null ? named : accelTarget != null && accelTarget.alias()
-                    ? accelRoot.resolve(stripLeadingSlashes(accelUri.substring(accelTarget.pattern().length())))
+            // an alias location's directory stands for its prefix (nginx's alias), another's root for the whole path;
+            // an alias in a regex location says by the URI's captures what is below its directory
+            String below = accelTarget == null || !accelTarget.alias() ? null : accelTarget.aliasCaptures() == null
+                    ? accelUri.substring(accelTarget.pattern().length()) : accelTarget.aliasCaptures().below(accelUri);
+            if (accelTarget != null && accelTarget.alias() && (below == null
+                    || !accelRoot.resolve(stripLeadingSlashes(below)).normalize().startsWith(accelRoot))) {
+                // a capture of "..", as a client's request there is refused: no file below the alias's directory
+                LOG.warn("[{}] backend asked to send {}, whose location's alias captures name no file below {}: 404",
+                        requestId, LogText.escapeControls(accel), accelRoot);
+                exchange.sendError(HttpResponseStatus.NOT_FOUND);
+                return true;
+            }
+            Path file = sendfile != null ? named : below != null ? accelRoot.resolve(stripLeadingSlashes(below))
                     : accelRoot.resolve(stripLeadingSlashes(accelUri));
             Path normalized = file.toAbsolutePath().normalize();
             List<PathResolver> roots;
@@ -1153,7 +1163,8 @@ public final class FastCgiResponder implements Responder {
          */
         private static String sendfileUri(Exchange exchange, Path root, Path file) {
             for (LocationSettings location : exchange.site().locations()) {
-                if (location.alias() && file.startsWith(location.root())) {
+                // an alias in a regex location is left out: which URI its captures make a file of is not known
+                if (location.alias() && location.aliasCaptures() == null && file.startsWith(location.root())) {
                     String uri = location.pattern() + location.root().relativize(file);
                     if (exchange.locationOf(uri) == location) {
                         return uri;

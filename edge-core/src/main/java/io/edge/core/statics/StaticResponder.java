@@ -8,6 +8,7 @@ import io.edge.aio.file.OpenFile;
 import io.edge.aio.linux.Syscalls;
 import io.edge.aio.path.PathResolver;
 import io.edge.aio.path.Resolution;
+import io.edge.conf.AliasCaptures;
 import io.edge.conf.Autoindex;
 import io.edge.conf.ErrorPage;
 import io.edge.conf.LimitRate;
@@ -204,7 +205,8 @@ public final class StaticResponder implements Responder {
      * their roots go once a reload replaced the configuration and its last request ended.
      */
     public static final class Resolvers implements Function<Exchange, PathResolver>, AutoCloseable {
-        private record Key(Path root, PathPolicy policy, String uriPrefix) {
+        /** {@code captures}: an alias's in a regex location (by its regex, the same object), else null. */
+        private record Key(Path root, PathPolicy policy, String uriPrefix, AliasCaptures captures) {
         }
 
         /** Site and location settings by identity: records compare by value, which costs more than the lookup. */
@@ -237,11 +239,11 @@ public final class StaticResponder implements Responder {
         public void prepare(List<SiteSettings> sites) {
             for (SiteSettings site : sites) {
                 if (site.root() != null) {
-                    resolverOf(site.root(), site.pathPolicy(), "/");
+                    resolverOf(site.root(), site.pathPolicy(), "/", null);
                 }
                 for (LocationSettings location : site.locations()) {
                     if (location.root() != null) {
-                        resolverOf(location.root(), site.pathPolicy(), uriPrefix(location));
+                        resolverOf(location.root(), site.pathPolicy(), uriPrefix(location), location.aliasCaptures());
                     }
                 }
             }
@@ -252,14 +254,19 @@ public final class StaticResponder implements Responder {
             return resolvers.size();
         }
 
-        private PathResolver resolverOf(Path root, PathPolicy policy, String uriPrefix) {
-            return resolvers.computeIfAbsent(new Key(root, policy, uriPrefix),
-                    k -> new PathResolver(k.root(), k.policy(), nanoClock, DIRECTORY_TTL, k.uriPrefix()));
+        private PathResolver resolverOf(Path root, PathPolicy policy, String uriPrefix, AliasCaptures captures) {
+            return resolvers.computeIfAbsent(new Key(root, policy, uriPrefix, captures),
+                    k -> k.captures() != null
+                            ? new PathResolver(k.root(), k.policy(), nanoClock, DIRECTORY_TTL, k.captures()::below)
+                            : new PathResolver(k.root(), k.policy(), nanoClock, DIRECTORY_TTL, k.uriPrefix()));
         }
 
-        /** The request paths {@code location}'s root stands for: its prefix for an alias, else all. */
+        /**
+         * The request paths {@code location}'s root stands for: its prefix for an alias, else all (an alias in a regex
+         * location says by its captures where a path is below its directory).
+         */
         private static String uriPrefix(LocationSettings location) {
-            return location.alias() ? location.pattern() : "/";
+            return location.alias() && location.aliasCaptures() == null ? location.pattern() : "/";
         }
 
         @Override
@@ -272,8 +279,8 @@ public final class StaticResponder implements Responder {
             }
             LocationSettings location = exchange.location();
             PathResolver resolver = location != null && location.root() != null
-                    ? resolverOf(location.root(), site.pathPolicy(), uriPrefix(location))
-                    : resolverOf(site.root(), site.pathPolicy(), "/"); // made by prepare(), unless a test's
+                    ? resolverOf(location.root(), site.pathPolicy(), uriPrefix(location), location.aliasCaptures())
+                    : resolverOf(site.root(), site.pathPolicy(), "/", null); // made by prepare(), unless a test's
             if (bySettings.size() > 4096) {
                 bySettings.clear(); // settings of configurations reloaded since
             }
@@ -318,7 +325,8 @@ public final class StaticResponder implements Responder {
         }
         String uriPath = resolution.uriPath();
         if (readsOnly && !uriPath.endsWith("/") && takesPrecompressed(exchange)) {
-            Resolution compressed = resolver.resolveForOpen(exchange.path() + ".gz");
+            // nginx's gzip_static: the file's name and .gz (under an alias's captures, not what the path and .gz make)
+            Resolution compressed = resolver.resolveForOpen(exchange.path(), ".gz");
             if (compressed.isOk()) {
                 engine.open(resolver, compressed, true).whenComplete((file, error) -> onLoop(exchange, () -> {
                     if (exchange.isEnded()) {
