@@ -325,6 +325,43 @@ class RealIpIT {
         }
     }
 
+    /**
+     * A request's client and scheme are judged by the same real-ip settings: one whose client a trusted proxy named,
+     * waiting past limit-req's rate while a reload stopped trusting that proxy, still has the scheme that proxy said.
+     * The scheme was read from the new settings when the script ran: PHP saw the named client as REMOTE_ADDR, there by
+     * the proxy's word, and no HTTPS, that same proxy's word no longer believed.
+     */
+    @Test
+    void aRequestsClientAndSchemeAreJudgedByTheSameSettingsAcrossAReload() throws Exception {
+        Path www = dir.resolve("www");
+        Files.writeString(www.resolve("client.php"),
+                "<?php echo $_SERVER['REMOTE_ADDR'], ' ', $_SERVER['HTTPS'] ?? '-';\n");
+        String site = """
+                sites = [{ server-names = ["_"], default = true, root = "%s", locations = [
+                  { match = "~ \\\\.php$", fastcgi = php, limit-req { rate = "12 r/m", burst = 1 } }
+                ] }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                """.formatted(www, fpm.address());
+        EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("trust-reloaded")),
+                "server.real-ip { from = [\"127.0.0.1\"], proto-header = X-Forwarded-Proto }\n" + site);
+        String request = "GET /client.php HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.7\r\n"
+                + "X-Forwarded-Proto: https\r\n\r\n";
+        try (RawHttpClient first = new RawHttpClient(edge.address());
+             RawHttpClient waiting = new RawHttpClient(edge.address())) {
+            first.send(request);
+            assertThat(first.read().text()).isEqualTo("198.51.100.7 on");
+            waiting.send(request); // the client's second within the rate's 5 s: it waits them out
+            edge.reload("server.real-ip { from = [\"10.0.0.0/8\"], proto-header = X-Forwarded-Proto }\n" + site);
+            assertThat(waiting.read().text()).isEqualTo("198.51.100.7 on");
+            try (RawHttpClient after = new RawHttpClient(edge.address())) {
+                after.send(request);
+                assertThat(after.read().text()).as("the reload took").isEqualTo("127.0.0.1 -");
+            }
+        } finally {
+            edge.close();
+        }
+    }
+
     /** A client that is no trusted proxy cannot pose as https: its X-Forwarded-Proto is its own, unread. */
     @Test
     void aClientThatIsNoTrustedProxyCannotPoseAsHttps() throws Exception {

@@ -3,6 +3,7 @@ package io.edge.core.http;
 import io.edge.conf.ErrorPage;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.Return;
+import io.edge.conf.ServerSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.core.route.Route;
 import io.netty.buffer.ByteBuf;
@@ -84,6 +85,8 @@ final class ServerExchange implements Exchange {
     private InetSocketAddress client;
     /** {@link #https()}, once taken: 0 not yet, 1 http, 2 https. */
     private byte scheme;
+    /** The real-ip settings {@link #remoteAddress()} and {@link #https()} judge by, once taken ({@link #realIp()}). */
+    private ServerSettings.RealIp realIp;
     private Route route;
     /**
      * The server's body limit of the configuration the request started on (its routes'): a reload changing it lets a
@@ -328,22 +331,22 @@ final class ServerExchange implements Exchange {
 
     /**
      * The client: the connection's peer, or whom a trusted proxy there names ({@code server.real-ip}), as the settings
-     * were when first asked; taken once per exchange.
+     * were when first asked ({@link #realIp()}); taken once per exchange.
      */
     @Override
     public InetSocketAddress remoteAddress() {
         InetSocketAddress found = client;
         if (found == null) {
             found = ClientAddress.of(ProxyProtocol.peer(ctx.channel()), ProxyProtocol.expected(ctx.channel()),
-                    request.headers(), connection.server().settings().realIp());
+                    request.headers(), realIp());
             client = found;
         }
         return found;
     }
 
     /**
-     * Whether a trusted proxy says the client came over TLS ({@code server.real-ip}), as the settings were when first
-     * asked; taken once per exchange.
+     * Whether a trusted proxy says the client came over TLS ({@code server.real-ip}), by the settings that judged the
+     * client ({@link #realIp()}); taken once per exchange.
      */
     @Override
     public boolean https() {
@@ -351,9 +354,24 @@ final class ServerExchange implements Exchange {
             Channel channel = ctx.channel();
             InetSocketAddress peer = channel.remoteAddress() instanceof InetSocketAddress inet ? inet : null;
             scheme = ClientScheme.https(peer, ProxyProtocol.expected(channel), ProxyProtocol.clientTls(channel),
-                    request.headers(), connection.server().settings().realIp()) ? (byte) 2 : (byte) 1;
+                    request.headers(), realIp()) ? (byte) 2 : (byte) 1;
         }
         return scheme == 2;
+    }
+
+    /**
+     * The server's real-ip settings when first asked, kept for the exchange: its client (taken as it comes, for access
+     * rules and limits) and its scheme (taken when a script runs or the cache is asked, perhaps after a limit-req wait
+     * or an upload) are judged by the same. Each read at its time, a reload in between that stopped trusting a proxy
+     * left its named client (by its word) without the https it said (no longer believed).
+     */
+    private ServerSettings.RealIp realIp() {
+        ServerSettings.RealIp taken = realIp;
+        if (taken == null) {
+            taken = connection.server().settings().realIp();
+            realIp = taken;
+        }
+        return taken;
     }
 
     @Override
