@@ -12,7 +12,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,17 +39,17 @@ class ScaleOutIT {
     }
 
     @Test
+    @SuppressWarnings("try") // HAProxy serves the body's requests
     void eachUriSticksToOneNodeAndTheUrisSpreadOverBoth() throws Exception {
         try (EdgeHarness one = node("node-1"); EdgeHarness two = node("node-2")) {
             int port = EdgeProcess.freePort();
-            Process haproxy = haproxy(port, """
+            try (Haproxy haproxy = haproxy(port, """
                         balance uri
                         hash-type consistent
                         http-reuse safe
                         server edge1 127.0.0.1:%d
                         server edge2 127.0.0.1:%d
-                    """.formatted(one.address().getPort(), two.address().getPort()));
-            try {
+                    """.formatted(one.address().getPort(), two.address().getPort()))) {
                 Map<String, String> servedBy = new HashMap<>();
                 for (int round = 0; round < 2; round++) {
                     for (int i = 0; i < 32; i++) {
@@ -66,9 +65,6 @@ class ScaleOutIT {
                 }
                 Set<String> nodes = new HashSet<>(servedBy.values());
                 assertThat(nodes).as("the URIs spread over both nodes").containsExactlyInAnyOrder("node-1", "node-2");
-            } finally {
-                haproxy.destroy();
-                assertThat(haproxy.waitFor(10, TimeUnit.SECONDS)).isTrue();
             }
         }
     }
@@ -95,6 +91,7 @@ class ScaleOutIT {
     }
 
     /** {@code direct}: whether the tests' own 127.0.0.1 is also asked straight, and judged as itself. */
+    @SuppressWarnings("try") // HAProxy serves the body's requests
     private void judgedAsTheClientThroughHaproxy(String realIp, String backendOptions, String serverLine,
             boolean direct) throws Exception {
         Path home = Files.createDirectories(dir.resolve("node"));
@@ -106,9 +103,9 @@ class ScaleOutIT {
                 """)) {
             Files.writeString(home.resolve("index.html"), "up");
             int port = EdgeProcess.freePort();
-            Process haproxy = haproxy(port, "    option httpchk GET /\n    " + backendOptions.replace("\n", "\n    ")
-                    + serverLine.formatted(node.address().getPort()));
-            try (java.net.Socket client = new java.net.Socket()) {
+            try (Haproxy haproxy = haproxy(port, "    option httpchk GET /\n    "
+                    + backendOptions.replace("\n", "\n    ") + serverLine.formatted(node.address().getPort()));
+                 java.net.Socket client = new java.net.Socket()) {
                 client.bind(new java.net.InetSocketAddress("127.0.0.2", 0));
                 client.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
                 client.getOutputStream().write("GET /edge-status HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
@@ -120,9 +117,6 @@ class ScaleOutIT {
                     assertThat(HTTP.send(HttpRequest.newBuilder(node.uri("/edge-status")).build(),
                             HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(403);
                 }
-            } finally {
-                haproxy.destroy();
-                assertThat(haproxy.waitFor(10, TimeUnit.SECONDS)).isTrue();
             }
         }
     }
@@ -131,57 +125,17 @@ class ScaleOutIT {
     void theShippedExampleIsAValidHaproxyConfigurationWithTheBalancingTestedHere() throws Exception {
         Path example = Path.of("..", "examples", "haproxy.cfg"); // the integration tests run in their module's folder
         assertThat(Files.readString(example)).contains("balance uri", "hash-type consistent");
-        Process check = new ProcessBuilder(haproxyBinary(), "-c", "-f", example.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("check.log").toFile()).start();
-        assertThat(check.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(check.exitValue()).as(Files.readString(dir.resolve("check.log"))).isZero();
+        Path log = dir.resolve("check.log");
+        assertThat(Haproxy.check(example, log)).as(Files.readString(log)).isTrue();
     }
 
     /** A HAProxy on 127.0.0.1:{@code port}, listening, whose one backend has {@code backendLines}. */
-    private Process haproxy(int port, String backendLines) throws Exception {
-        Path config = Files.writeString(dir.resolve("haproxy.cfg"), """
-                global
-                    maxconn 256
-                defaults
-                    mode http
-                    timeout connect 5s
-                    timeout client 30s
-                    timeout server 30s
+    private Haproxy haproxy(int port, String backendLines) throws Exception {
+        return Haproxy.start(dir, Haproxy.GLOBAL_AND_DEFAULTS + """
                 frontend thumbs
                     bind 127.0.0.1:%d
                     default_backend edges
                 backend edges
-                """.formatted(port) + backendLines);
-        Process haproxy = new ProcessBuilder(haproxyBinary(), "-db", "-f", config.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("haproxy.log").toFile()).start();
-        try {
-            awaitListening(port, haproxy);
-        } catch (Throwable e) {
-            haproxy.destroy();
-            throw e;
-        }
-        return haproxy;
-    }
-
-    /** HAProxy from bin/setup (Debian's haproxy package). */
-    private static String haproxyBinary() {
-        return Files.isExecutable(Path.of("/usr/sbin/haproxy")) ? "/usr/sbin/haproxy" : "haproxy";
-    }
-
-    /** Waits (up to 20 s) until HAProxy answers on {@code port}; fails with its log if it exits first. */
-    private void awaitListening(int port, Process haproxy) throws Exception {
-        for (int i = 0; i < 200; i++) {
-            if (!haproxy.isAlive()) {
-                throw new AssertionError("haproxy exited " + haproxy.exitValue() + ": "
-                        + Files.readString(dir.resolve("haproxy.log")));
-            }
-            try (java.net.Socket probe = new java.net.Socket()) {
-                probe.connect(new java.net.InetSocketAddress("127.0.0.1", port), 1000);
-                return;
-            } catch (java.io.IOException notYet) {
-                Thread.sleep(100);
-            }
-        }
-        throw new AssertionError("haproxy did not listen on " + port + ": " + Files.readString(dir.resolve("haproxy.log")));
+                """.formatted(port) + backendLines, port);
     }
 }
