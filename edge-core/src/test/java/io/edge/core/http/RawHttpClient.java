@@ -13,8 +13,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * A blocking HTTP/1.1 client over a plain socket, for what well-behaved clients can't send: malformed
- * requests, pipelines, slow heads. Reads responses framed by Content-Length or chunked encoding.
+ * A blocking HTTP/1.1 client over a plain socket (or a TLS one, to a proxy that ends TLS), for what well-behaved
+ * clients can't send: malformed requests, pipelines, slow heads, a Host of the test's choosing. Reads responses
+ * framed by Content-Length or chunked encoding.
  */
 public final class RawHttpClient implements AutoCloseable {
 
@@ -42,14 +43,24 @@ public final class RawHttpClient implements AutoCloseable {
      * read yet then waits in the server's socket, as a response to a client on a slow link does.
      */
     public RawHttpClient(InetSocketAddress address, int receiveBuffer) throws IOException {
-        socket = new Socket();
+        this(connect(address, receiveBuffer));
+    }
+
+    /** Over {@code connected}, a socket connected already (an {@code SSLSocket}: TLS to a proxy in front). */
+    public RawHttpClient(Socket connected) throws IOException {
+        socket = connected;
+        socket.setSoTimeout(20_000);
+        in = socket.getInputStream();
+        out = socket.getOutputStream();
+    }
+
+    private static Socket connect(InetSocketAddress address, int receiveBuffer) throws IOException {
+        Socket socket = new Socket();
         if (receiveBuffer > 0) {
             socket.setReceiveBufferSize(receiveBuffer); // before the connect, which announces the window
         }
         socket.connect(address);
-        socket.setSoTimeout(20_000);
-        in = socket.getInputStream();
-        out = socket.getOutputStream();
+        return socket;
     }
 
     public RawHttpClient send(String raw) throws IOException {
