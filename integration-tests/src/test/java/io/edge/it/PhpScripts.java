@@ -187,6 +187,26 @@ final class PhpScripts {
         return root;
     }
 
+    /**
+     * Writes the scripts of a site reached by http and https behind a proxy that ends TLS into {@code root}:
+     * {@code scheme.php} echoes PHP's HTTPS ("-" unset) and REQUEST_SCHEME; {@code cached/moved.php} is an
+     * application's answer to plain http, a cacheable 301 to the same URL by https, and to https a cacheable page
+     * unique to each run ("secure " and an id).
+     */
+    static void installSchemeScripts(Path root) throws IOException {
+        write(root, "scheme.php", "<?php echo $_SERVER['HTTPS'] ?? '-', ' ', $_SERVER['REQUEST_SCHEME'];\n");
+        Files.createDirectories(root.resolve("cached"));
+        write(root, "cached/moved.php", """
+                <?php
+                header('Cache-Control: public, max-age=60');
+                if (($_SERVER['HTTPS'] ?? '') !== 'on') {
+                    header('Location: https://' . $_SERVER['HTTP_HOST'] . $_SERVER['REQUEST_URI'], true, 301);
+                    exit;
+                }
+                echo 'secure ', uniqid();
+                """);
+    }
+
     private static void write(Path root, String name, String text) throws IOException {
         Files.writeString(root.resolve(name), text);
     }

@@ -54,18 +54,7 @@ class RealIpIT {
         Path www = Files.createDirectories(dir.resolve("www"));
         Files.writeString(www.resolve("who.php"), "<?php echo $_SERVER['REMOTE_ADDR'], ' ', $_SERVER['REMOTE_PORT'], ' ',"
                 + " $_SERVER['HTTP_X_FORWARDED_FOR'] ?? '-';\n");
-        Files.writeString(www.resolve("scheme.php"),
-                "<?php echo $_SERVER['HTTPS'] ?? '-', ' ', $_SERVER['REQUEST_SCHEME'];\n");
-        // a PHP application's answer to plain http: a cacheable redirect to https
-        Files.writeString(Files.createDirectories(www.resolve("cached")).resolve("moved.php"), """
-                <?php
-                header('Cache-Control: public, max-age=60');
-                if (($_SERVER['HTTPS'] ?? '') !== 'on') {
-                    header('Location: https://' . $_SERVER['HTTP_HOST'] . $_SERVER['REQUEST_URI'], true, 301);
-                    exit;
-                }
-                echo 'secure ', uniqid();
-                """);
+        PhpScripts.installSchemeScripts(www);
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
         String site = SITE.formatted(www, fpm.address());
         behindProxy = EdgeHarness.start(Files.createDirectories(dir.resolve("proxied")), """
