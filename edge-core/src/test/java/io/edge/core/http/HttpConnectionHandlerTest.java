@@ -11,12 +11,16 @@ import io.edge.core.limit.RequestLimits;
 import io.edge.core.route.Router;
 import io.edge.fastcgi.QueueFullException;
 import io.edge.fastcgi.QueueTimeoutException;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.DefaultChannelId;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.unix.Errors;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -188,6 +192,87 @@ class HttpConnectionHandlerTest {
         open(exchange -> { }, TestServers.settings(TestServers.server(TestServers.limits(),
                 TestServers.writeTimeout(Duration.ofNanos(500_000)), 10), root));
         assertThat(client.pipeline().get(IdleStateHandler.class).getWriterIdleTimeInMillis()).isEqualTo(1);
+    }
+
+    /**
+     * A client that reads steadily, only slower than the server writes, is never cut off by the write timeout: its write
+     * makes progress at every look although it completes in none of several timeouts (on a real socket a write completes
+     * once all of it is in the socket, whose send buffer, megabytes, drains at the client's pace). It was reset at its
+     * first timeout. The socket here takes what the test lets through and the clock is the test's: on a real one, a
+     * reader not scheduled for a whole timeout on a loaded machine has stalled, and its reset is right (HttpCoreTest's
+     * reader at 3 MB/s under a 1 s timeout failed so). Once it takes nothing for the timeout, it is reset.
+     */
+    @Test
+    void aClientReadingSteadilyButSlowlyIsNotCutOffByTheWriteTimeout() {
+        int size = 1 << 20;
+        open(exchange -> {
+            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                    exchange.clientChannel().alloc().buffer(size).writeZero(size));
+            response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, size);
+            exchange.complete(exchange.writeAndFlush(response));
+        }, TestServers.settings(TestServers.server(TestServers.limits(),
+                TestServers.writeTimeout(Duration.ofSeconds(1)), 10), root));
+        client.close();
+        SlowReader reader = new SlowReader(new HttpChannelInitializer(context));
+        client = reader;
+        client.freezeTime();
+        EmbeddedClient.send(client, "GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
+        for (int second = 0; second < 8; second++) {
+            reader.take(size / 16); // half the body over eight timeouts: no write completes meanwhile
+            client.advanceTimeBy(1, TimeUnit.SECONDS);
+            client.runScheduledPendingTasks();
+            assertThat(client.isActive()).as("still open after %d s", second + 1).isTrue();
+        }
+        reader.take(size);
+        String head = reader.received().substring(0, reader.received().indexOf("\r\n\r\n") + 4);
+        assertThat(head).startsWith("HTTP/1.1 200 ").doesNotContainIgnoringCase("connection: close");
+        assertThat(reader.received().length() - head.length()).as("the whole body").isEqualTo(size);
+
+        EmbeddedClient.send(client, "GET /again HTTP/1.1\r\nHost: a\r\n\r\n");
+        reader.take(size / 16);
+        for (int second = 0; second < 3 && client.isActive(); second++) { // one to two timeouts after its last progress
+            client.advanceTimeBy(1, TimeUnit.SECONDS);
+            client.runScheduledPendingTasks();
+        }
+        assertThat(client.isActive()).as("a reader that stopped is cut off").isFalse();
+    }
+
+    /**
+     * A client connection whose socket takes only the bytes {@link #take} lets through, as a slow reader's does (an
+     * embedded channel's takes whatever is written at once); what it took is {@link #received}.
+     */
+    private static final class SlowReader extends EmbeddedChannel {
+        private final java.io.ByteArrayOutputStream taken = new java.io.ByteArrayOutputStream();
+        private long allowed;
+
+        SlowReader(ChannelHandler handler) {
+            super(handler);
+        }
+
+        /** Lets {@code bytes} more into the socket and tells the channel it may write again, as epoll's EPOLLOUT. */
+        void take(long bytes) {
+            allowed += bytes;
+            unsafe().flush();
+        }
+
+        String received() {
+            return taken.toString(StandardCharsets.ISO_8859_1);
+        }
+
+        @Override
+        protected void doWrite(ChannelOutboundBuffer out) {
+            for (Object message; (message = out.current()) != null; ) {
+                ByteBuf buffer = (ByteBuf) message;
+                int bytes = (int) Math.min(buffer.readableBytes(), allowed - taken.size());
+                if (bytes == 0 && buffer.isReadable()) {
+                    return; // the socket is full: the rest waits in the outbound buffer
+                }
+                byte[] copy = new byte[bytes];
+                buffer.getBytes(buffer.readerIndex(), copy);
+                taken.writeBytes(copy);
+                out.removeBytes(bytes);
+            }
+        }
     }
 
     /**

@@ -1372,37 +1372,6 @@ class HttpCoreTest {
         }
     }
 
-    /**
-     * A client that reads steadily, only slower than the server writes, is never cut off by the write timeout: its
-     * writes make progress although none completes within the timeout (a write completes once all of it is in the
-     * socket, whose send buffer, megabytes, drains at the client's pace). It was reset at its first timeout.
-     */
-    @Test
-    void aClientReadingSteadilyButSlowlyIsNotCutOffByTheWriteTimeout() throws Exception {
-        InetSocketAddress address = start(TestServers.server(TestServers.limits(), TestServers.writeTimeout(Duration.ofSeconds(1)), 100));
-        long size = 12L << 20;
-        try (RawHttpClient client = new RawHttpClient(address)) {
-            client.send("GET /big?size=" + size + " HTTP/1.1\r\nHost: a\r\n\r\n");
-            java.io.InputStream in = client.socket().getInputStream();
-            long received = 0;
-            byte[] buffer = new byte[16384];
-            // 3 MB/s by the clock: the head and 12 MiB take some 4 s, several write timeouts, data moving all along.
-            // Not slower: the kernel wakes a writer only once a third of the send buffer (autotuned up to 4 MiB on
-            // loopback) has drained, and at 800 KB/s that alone could take longer than the timeout. A reader behind
-            // its pace reads on without sleeping: 5 ms of sleep per read, as before, fell to that on a loaded machine,
-            // where each sleep overran.
-            long start = System.nanoTime();
-            for (int n; received < size && (n = in.read(buffer)) > 0; ) {
-                received += n;
-                long ahead = start + received * 1_000_000_000L / 3_000_000 - System.nanoTime();
-                if (ahead > 0) {
-                    TimeUnit.NANOSECONDS.sleep(ahead);
-                }
-            }
-            assertThat(received).as("the head and the whole body").isGreaterThan(size);
-        }
-    }
-
     @Test
     void idleKeptAliveConnectionsAreClosedOnShutdown() throws Exception {
         InetSocketAddress address = start();
