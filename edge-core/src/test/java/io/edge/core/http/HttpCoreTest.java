@@ -1357,7 +1357,12 @@ class HttpCoreTest {
         try (RawHttpClient client = new RawHttpClient(address)) {
             client.socket().setReceiveBufferSize(4096);
             client.send("GET /big?size=" + size + " HTTP/1.1\r\nHost: a\r\n\r\n");
-            Thread.sleep(5000); // read nothing while the server's writes stall (reset one to two timeouts after the last)
+            // Read nothing until the server has reset the connection (one to two timeouts after its last progress): a
+            // fixed 5 s could pass on a loaded machine before the server accepted it or its idle check ran, and the
+            // reading then let the answer finish.
+            waitUntil(() -> server.connectionStats().accepted() == 1 && server.connectionStats().open() == 0,
+                    Duration.ofSeconds(60));
+            assertThat(server.connectionStats().open()).as("the stalled connection is reset").isZero();
             long[] received = {0};
             // Reset, not closed: a close would leave megabytes queued for a reader that does not read.
             assertThatThrownBy(() -> {
