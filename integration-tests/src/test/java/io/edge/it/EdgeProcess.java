@@ -21,6 +21,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** edge as a separate process (same class path as the tests), for exit codes and signals. */
 final class EdgeProcess implements AutoCloseable {
@@ -205,6 +207,27 @@ final class EdgeProcess implements AutoCloseable {
             }
         }
         throw new AssertionError("edge did not listen on " + port + ":\n" + output());
+    }
+
+    /**
+     * Waits (bounded) until edge says it listens on a loopback port and returns that port: for a configuration that
+     * listens on {@code 127.0.0.1:0}, the port the kernel gave edge as it bound. Nothing can take that port from it,
+     * where a {@link #freePort} is only free when picked: any process on the machine (another build's tests, which pick
+     * from the same range) may bind it before edge starts, edge then fails to, and {@link #awaitListening} is answered
+     * by that other process, which may be gone by the first request (a ConnectException on a loaded machine).
+     */
+    int awaitBoundPort() throws Exception {
+        Matcher listening = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+) ").matcher("");
+        for (int i = 0; i < 300; i++) {
+            if (listening.reset(output()).find()) {
+                return Integer.parseInt(listening.group(1));
+            }
+            if (!process.isAlive()) {
+                throw new AssertionError("edge exited early:\n" + output());
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("edge did not say it listens:\n" + output());
     }
 
     /** Sends signal {@code name} ("HUP", "USR1") with kill(1). */

@@ -515,8 +515,7 @@ class FastCgiBusyIT {
     @Test
     void getsOverTcpWhoseWorkersEndAfterTheirLastRequestAllSucceed() throws Exception {
         PhpScripts.install(Files.createDirectories(dir.resolve("www")));
-        int port = EdgeProcess.freePort();
-        try (PhpFpm fpm = PhpFpm.tcp(Files.createDirectories(dir.resolve("fpm")), port,
+        try (PhpFpm fpm = PhpFpm.tcp(Files.createDirectories(dir.resolve("fpm")),
                 "pm = static\npm.max_children = 4\npm.max_requests = 5\n");
              EdgeHarness edge = phpEdge(fpm, "queue.timeout = 60 s, keep-alive.enabled = true")) {
             Map<Integer, Integer> statuses = new ConcurrentHashMap<>();

@@ -31,31 +31,32 @@ class FastCgiProcessIT {
     @TempDir
     Path dir;
 
-    /** Writes edge.conf: edge on {@code port}, everything passed to {@code fpm}, with {@code location} settings too. */
-    private Path conf(int port, PhpFpm fpm, String location) throws Exception {
+    /**
+     * Writes edge.conf: edge on a loopback port the kernel picks as it binds ({@link EdgeProcess#awaitBoundPort}),
+     * everything passed to {@code fpm}, with {@code location} settings too.
+     */
+    private Path conf(PhpFpm fpm, String location) throws Exception {
         Path conf = dir.resolve("edge.conf");
         Files.writeString(conf, """
                 edge {
-                  server { listen = ["127.0.0.1:%d"], access-log = off }
+                  server { listen = ["127.0.0.1:0"], access-log = off }
                   sites = [{ server-names = ["_"], default = true, root = "www", locations = [{ match = "/", fastcgi = php%s }] }]
                   fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
                 }
-                """.formatted(port, location, fpm.address()));
+                """.formatted(location, fpm.address()));
         return conf;
     }
 
     @Test
     void largeResponseStreamsThroughASmallHeapAndStderrIsLogged() throws Exception {
         PhpScripts.install(Files.createDirectories(dir.resolve("www")));
-        int fpmPort = EdgeProcess.freePort();
-        int port = EdgeProcess.freePort();
-        try (PhpFpm fpm = PhpFpm.tcp(Files.createDirectories(dir.resolve("fpm")), fpmPort, "pm = static\npm.max_children = 2\n")) {
-            Path conf = conf(port, fpm, "");
+        try (PhpFpm fpm = PhpFpm.tcp(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n")) {
+            Path conf = conf(fpm, "");
             // 200 MiB through a heap and a direct memory of a fraction of it: a response held whole would fail
             try (EdgeProcess edge = EdgeProcess.startWithJvmOptions(List.of("-Xmx96m", "-XX:MaxDirectMemorySize=32m"),
                     dir, "-c", conf.toString())) {
                 edge.verify(() -> {
-                    edge.awaitListening(port);
+                    int port = edge.awaitBoundPort();
                     HttpClient http = HttpClient.newHttpClient();
                     HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(
                             URI.create("http://127.0.0.1:" + port + "/big.php?mib=200")).build(), HttpResponse.BodyHandlers.ofInputStream());
@@ -107,17 +108,15 @@ class FastCgiProcessIT {
         Path done = Files.createDirectories(dir.resolve("done"));
         Files.writeString(www.resolve("page.php"), "<?php $id = (int) $_GET['id']; header('Content-Length: " + length + "'); echo str_repeat(chr(65 + $id % 26), "
                 + length + "); file_put_contents('" + done + "/' . $id, 'done');\n");
-        int fpmPort = EdgeProcess.freePort();
-        int port = EdgeProcess.freePort();
         try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 8\n")) {
-            Path conf = conf(port, fpm, "").resolveSibling("edge.conf");
+            Path conf = conf(fpm, "").resolveSibling("edge.conf");
             Files.writeString(conf, Files.readString(conf).replace("max-connections = 2", "max-connections = 8"));
             try (EdgeProcess edge = EdgeProcess.startWithJvmOptions(List.of("-XX:MaxDirectMemorySize=16m"),
                     dir, "-c", conf.toString())) {
                 List<Socket> slow = new ArrayList<>();
                 try {
                     edge.verify(() -> {
-                        edge.awaitListening(port);
+                        int port = edge.awaitBoundPort();
                         for (int id = 0; id < clients; id++) {
                             Socket socket = new Socket();
                             slow.add(socket);
@@ -164,14 +163,12 @@ class FastCgiProcessIT {
         Path www = Files.createDirectories(dir.resolve("www"));
         Files.writeString(www.resolve("page.php"), "<?php header('Cache-Control: max-age=600');"
                 + " echo str_repeat(chr(65 + (int) $_GET['id'] % 26), 900000);\n");
-        int fpmPort = EdgeProcess.freePort();
-        int port = EdgeProcess.freePort();
-        try (PhpFpm fpm = PhpFpm.tcp(Files.createDirectories(dir.resolve("fpm")), fpmPort, "pm = static\npm.max_children = 2\n")) {
-            Path conf = conf(port, fpm, ", cache = true");
+        try (PhpFpm fpm = PhpFpm.tcp(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n")) {
+            Path conf = conf(fpm, ", cache = true");
             try (EdgeProcess edge = EdgeProcess.startWithJvmOptions(List.of("-XX:MaxDirectMemorySize=32m"),
                     dir, "-c", conf.toString())) {
                 edge.verify(() -> {
-                    edge.awaitListening(port);
+                    int port = edge.awaitBoundPort();
                     assertThat(edge.output()).contains("edge.cache.content.max-bytes 256 MiB held to 8 MiB and"
                             + " edge.cache.responses.max-bytes 256 MiB held to 8 MiB: the JVM's direct memory limit is"
                             + " 32 MiB");

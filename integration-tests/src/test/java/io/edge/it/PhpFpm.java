@@ -49,8 +49,23 @@ final class PhpFpm implements AutoCloseable {
         return new PhpFpm(dir, dir.resolve("php-fpm.sock").toString(), pool).start();
     }
 
-    static PhpFpm tcp(Path dir, int port, String pool) throws IOException {
-        return new PhpFpm(dir, "127.0.0.1:" + port, pool).start();
+    /**
+     * As {@link #unix}, listening on a loopback TCP port of its own ({@link #address}): one {@link EdgeProcess#freePort}
+     * picks, and another if php-fpm could not bind it. A port is only free when picked: any process on the machine
+     * (another build's tests, which pick from the same range) may bind it before php-fpm starts.
+     */
+    static PhpFpm tcp(Path dir, String pool) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            Files.deleteIfExists(dir.resolve("php-fpm.log"));
+            PhpFpm fpm = new PhpFpm(dir, "127.0.0.1:" + EdgeProcess.freePort(), pool);
+            try {
+                return fpm.start();
+            } catch (IOException failed) {
+                if (attempt == 5 || !fpm.log().contains("Address already in use")) {
+                    throw failed;
+                }
+            }
+        }
     }
 
     /** The address in edge's configuration syntax. */
@@ -72,7 +87,8 @@ final class PhpFpm implements AutoCloseable {
             if (!process.isAlive()) {
                 throw new IOException("php-fpm exited: " + log());
             }
-            if (accepts()) {
+            // over TCP, another process's listener on the port would accept as well: php-fpm's own word too
+            if (accepts() && (listen.startsWith("/") || log().contains("ready to handle connections"))) {
                 return;
             }
             try {
