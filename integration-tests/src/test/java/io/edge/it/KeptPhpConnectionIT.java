@@ -37,11 +37,10 @@ class KeptPhpConnectionIT {
                 for ($i = 0; $i < 10; $i++) { echo $i; flush(); usleep(300000); }
                 echo 'done';
                 """);
-        int port = EdgeProcess.freePort();
         Path conf = dir.resolve("edge.conf");
         Files.writeString(conf, """
                 edge {
-                  server { listen = ["127.0.0.1:%d"], access-log = off }
+                  server { listen = ["127.0.0.1:0"], access-log = off }
                   fastcgi.backends.php {
                     spawn { enabled = true, workers = 1 }
                     timeouts.read = 2 s
@@ -51,10 +50,10 @@ class KeptPhpConnectionIT {
                     { match = "/", fastcgi = php }
                   ]}]
                 }
-                """.formatted(port));
+                """);
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
                 // The one worker's connection is kept; the worker's clock starts now, as it waits for the next request.
                 assertThat(EdgeProcess.get(http, port, "/quick.php")).isEqualTo("quick");

@@ -31,20 +31,19 @@ class OutOfDescriptorsIT {
         Path www = Files.createDirectories(dir.resolve("www"));
         Files.writeString(www.resolve("index.html"), "static\n");
         Files.writeString(www.resolve("quick.php"), "<?php echo 'quick';");
-        int port = EdgeProcess.freePort();
         try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n")) {
             Path conf = dir.resolve("edge.conf");
             Files.writeString(conf, """
                     edge {
-                      server { listen = ["127.0.0.1:%d"], access-log = off }
+                      server { listen = ["127.0.0.1:0"], access-log = off }
                       sites = [{ server-names = ["_"], default = true, root = "www", locations = [
                         { match = "~ \\\\.php$", fastcgi = php }, { match = "/" } ] }]
                       fastcgi.backends.php { addresses = ["%s"], max-connections = 2, queue.timeout = 2 s }
                     }
-                    """.formatted(port, fpm.address()));
+                    """.formatted(fpm.address()));
             try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
                 edge.verify(() -> {
-                    edge.awaitListening(port);
+                    int port = edge.awaitBoundPort();
                     InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
                     try (RawHttpClient client = new RawHttpClient(address)) {
                         assertThat(client.send("GET /index.html HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);

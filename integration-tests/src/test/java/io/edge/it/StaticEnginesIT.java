@@ -146,10 +146,9 @@ class StaticEnginesIT {
         byte[] thumb = write("thumb.jpg", 7_001, 6);
         write("big.bin", 6 * (1 << 20), 7);
         dropFromPageCache(dir.resolve("root/big.bin"));
-        int port = EdgeProcess.freePort();
-        try (EdgeProcess edge = startUnderDirectMemoryLimit(engine, "4m", port)) {
+        try (EdgeProcess edge = startUnderDirectMemoryLimit(engine, "4m")) {
             edge.verify(() -> {
-                InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
+                InetSocketAddress address = new InetSocketAddress("127.0.0.1", edge.awaitBoundPort());
                 try (RawHttpClient client = new RawHttpClient(address)) {
                     client.send("GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n"); // one 6 MiB read: over the limit
                     RawHttpClient.Response response = client.read();
@@ -179,10 +178,9 @@ class StaticEnginesIT {
         byte[] second = write("second.bin", 6 * (1 << 20), 9);
         dropFromPageCache(dir.resolve("root/held.bin"));
         dropFromPageCache(dir.resolve("root/second.bin"));
-        int port = EdgeProcess.freePort();
-        try (EdgeProcess edge = startUnderDirectMemoryLimit(engine, "16m", port)) {
+        try (EdgeProcess edge = startUnderDirectMemoryLimit(engine, "16m")) {
             edge.verify(() -> {
-                InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
+                InetSocketAddress address = new InetSocketAddress("127.0.0.1", edge.awaitBoundPort());
                 try (RawHttpClient slow = new RawHttpClient(address, 16 * 1024)) {
                     slow.send("GET /held.bin HTTP/1.1\r\nHost: a\r\n\r\n");
                     // Body bytes came: the 6 MiB read is done, and its buffer waits for a client that reads no more.
@@ -201,23 +199,24 @@ class StaticEnginesIT {
     }
 
     /**
-     * Edge as a process on {@code engine} under {@code -XX:MaxDirectMemorySize=limit}, listening on {@code port}: a file
+     * Edge as a process on {@code engine} under {@code -XX:MaxDirectMemorySize=limit}, listening on a loopback port it
+     * binds ({@link EdgeProcess#awaitBoundPort}): a file
      * of up to 8 MiB is one read, and the content cache is off (each request reaches the engine).
      */
-    private EdgeProcess startUnderDirectMemoryLimit(String engine, String limit, int port) throws Exception {
+    private EdgeProcess startUnderDirectMemoryLimit(String engine, String limit) throws Exception {
         Path conf = dir.resolve("edge.conf");
         Files.writeString(conf, """
                 edge {
-                  server { listen = ["127.0.0.1:%d"], access-log = off }
+                  server { listen = ["127.0.0.1:0"], access-log = off }
                   static { engine = %s, sendfile-chunk = 8 MiB }
                   cache.content.enabled = false
                   sites = [{ server-names = ["_"], default = true, root = "root" }]
                 }
-                """.formatted(port, engine));
+                """.formatted(engine));
         EdgeProcess edge = EdgeProcess.startWithJvmOptions(List.of("-XX:MaxDirectMemorySize=" + limit), dir,
                 "-c", conf.toString());
         try {
-            edge.awaitListening(port);
+            edge.awaitBoundPort();
         } catch (Exception | Error e) {
             edge.close();
             throw e;
