@@ -39,17 +39,17 @@ class AccessLogIT {
         Path www = Files.createDirectories(dir.resolve("www"));
         Files.writeString(www.resolve("a.txt"), "static\n");
         Files.writeString(www.resolve("addr.php"), "<?php echo $_SERVER['REMOTE_ADDR'], ' ', $_SERVER['SERVER_ADDR'];");
-        int port = EdgeProcess.freePort();
         CapturedLog access = CapturedLog.of("edge.access");
         try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
              EdgeHarness edge = EdgeHarness.start(dir, """
-                     server { listen = ["[::1]:%d"], access-log = "-" }
+                     server { listen = ["[::1]:0"], access-log = "-" }
                      sites = [{ server-names = ["_"], default = true, root = "www", locations = [
                        { match = "/" }, { match = "~ \\\\.php$", fastcgi = php }
                      ] }]
                      fastcgi.backends.php { addresses = ["%s"], max-connections = 1 }
-                     """.formatted(port, fpm.address()))) {
+                     """.formatted(fpm.address()))) {
             assertThat(edge.address().getAddress().getHostAddress()).as("listening on ::1").isEqualTo("0:0:0:0:0:0:0:1");
+            int port = edge.address().getPort();
             HttpResponse<String> file = HTTP.send(HttpRequest.newBuilder(URI.create("http://[::1]:" + port + "/a.txt"))
                     .build(), HttpResponse.BodyHandlers.ofString());
             assertThat(file.statusCode()).isEqualTo(200);

@@ -48,21 +48,20 @@ class SpawnUserIT {
     }
 
     private String phpUidWith(String spawnExtra, String[] output) throws Exception {
-        int port = EdgeProcess.freePort();
         Path conf = dir.resolve("edge.conf");
         Files.writeString(conf, """
                 edge {
-                  server { listen = ["127.0.0.1:%d"], access-log = off }
+                  server { listen = ["127.0.0.1:0"], access-log = off }
                   fastcgi.backends.php.spawn { enabled = true, workers = 1 %s }
                   sites = [{ server-names = ["_"], default = true, root = "www", locations = [
                     { match = "/", fastcgi = php }
                   ]}]
                 }
-                """.formatted(port, spawnExtra));
+                """.formatted(spawnExtra));
         String[] uid = new String[1];
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
                 uid[0] = EdgeProcess.get(http, port, "/uid.php");
                 // The error log is written by a thread of its own: all of it is out once edge has stopped.
@@ -101,23 +100,22 @@ class SpawnUserIT {
 
     @Test
     void aReloadThatChangesTheSpawnKeepsItsUser() throws Exception {
-        int port = EdgeProcess.freePort();
         Path conf = dir.resolve("edge.conf");
         String edgeConf = """
                 edge {
-                  server { listen = ["127.0.0.1:%d"], access-log = off }
+                  server { listen = ["127.0.0.1:0"], access-log = off }
                   fastcgi.backends.php.spawn { enabled = true, workers = %d, user = nobody }
                   sites = [{ server-names = ["_"], default = true, root = "www", locations = [
                     { match = "/", fastcgi = php }
                   ]}]
                 }
                 """;
-        Files.writeString(conf, edgeConf.formatted(port, 1));
+        Files.writeString(conf, edgeConf.formatted(1));
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 // Another spawn (workers), so a php-fpm of its own, on a socket beside the running one's.
-                Files.writeString(conf, edgeConf.formatted(port, 2));
+                Files.writeString(conf, edgeConf.formatted(2));
                 edge.signal("HUP");
                 edge.awaitOutput("(generation 2)");
                 HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
@@ -139,17 +137,16 @@ class SpawnUserIT {
         Path app = Files.createDirectories(dir.resolve("www/app"));
         Files.writeString(app.resolve("index.php"), "<?php echo 'front';");
         Files.setPosixFilePermissions(app, PosixFilePermissions.fromString("rwx------"));
-        int port = EdgeProcess.freePort();
         Path conf = dir.resolve("edge.conf");
         Files.writeString(conf, """
                 edge {
-                  server { listen = ["127.0.0.1:%d"], access-log = off }
+                  server { listen = ["127.0.0.1:0"], access-log = off }
                   fastcgi.backends.php.spawn { enabled = true, workers = 1, user = nobody }
                   sites = [{ server-names = ["_"], default = true, root = "www", locations = [
                     { match = "/", fastcgi = php, front-controller = "/app/index.php" }
                   ]}]
                 }
-                """.formatted(port));
+                """);
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
                 if (root) {
@@ -159,7 +156,7 @@ class SpawnUserIT {
                             + " location \"/\": php-fpm would answer each request that falls back to it"
                             + " \"Primary script unknown\" (404)");
                 } else {
-                    edge.awaitListening(port);
+                    int port = edge.awaitBoundPort();
                     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
                     assertThat(EdgeProcess.get(http, port, "/no/such/page")).isEqualTo("front");
                 }
