@@ -37,8 +37,9 @@ class EdgeProcessIT {
     Path dir;
 
     /**
-     * Writes edge.conf: one default site serving {@code root} under the test's directory, listening on {@code port},
-     * with {@code serverSettings} (e.g. {@code access-log = off}) in its server block.
+     * Writes edge.conf: one default site serving {@code root} under the test's directory, listening on {@code port}
+     * (0: one the kernel gives edge as it binds, {@link EdgeProcess#awaitBoundPort}), with {@code serverSettings} (e.g.
+     * {@code access-log = off}) in its server block.
      */
     private Path defaultSiteConf(int port, String serverSettings) throws IOException {
         Path conf = dir.resolve("edge.conf");
@@ -275,9 +276,8 @@ class EdgeProcessIT {
     @Test
     void conflictingServerNamesAreAWarningAtCheckConfigAndAtTheStart() throws Exception {
         Files.createDirectories(dir.resolve("root"));
-        int port = EdgeProcess.freePort();
         Path conf = dir.resolve("edge.conf");
-        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = off }\n"
+        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:0\"], access-log = off }\n"
                 + " sites = [{ server-names = [\".a.org\"], default = true, root = \"root\" },\n"
                 + "   { server-names = [\"a.org\"], root = \"root\" }]\n}\n");
         String warning = "conflicting server name \"a.org\" of edge.sites[1] and \".a.org\" of edge.sites[0]: "
@@ -288,7 +288,7 @@ class EdgeProcessIT {
         }
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 edge.awaitOutput(warning);
                 assertThat(edge.output()).containsOnlyOnce(warning);
             });
@@ -341,11 +341,10 @@ class EdgeProcessIT {
     void withoutALocaleBinEdgeServesNonAsciiFileNamesAndAnotherLauncherIsWarnedAndAnswers404() throws Exception {
         Files.writeString(Files.createDirectories(dir.resolve("root")).resolve("café.txt"), "café");
         for (boolean byLauncher : new boolean[] {true, false}) {
-            int port = EdgeProcess.freePort();
-            Path conf = defaultSiteConf(port, "access-log = off");
+                Path conf = defaultSiteConf(0, "access-log = off");
             try (EdgeProcess edge = EdgeProcess.startWithoutLocale(byLauncher, dir, "-c", conf.toString())) {
                 edge.verify(() -> {
-                    edge.awaitListening(port);
+                    int port = edge.awaitBoundPort();
                     if (byLauncher) {
                         assertThat(EdgeProcess.get(HttpClient.newHttpClient(), port, "/caf%C3%A9.txt"))
                                 .isEqualTo("café");
@@ -381,11 +380,10 @@ class EdgeProcessIT {
                 out.write(java.nio.ByteBuffer.wrap(block));
             }
         }
-        int port = EdgeProcess.freePort();
-        Path conf = defaultSiteConf(port, "access-log = off, timeouts.drain = 60 s");
+        Path conf = defaultSiteConf(0, "access-log = off, timeouts.drain = 60 s");
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 HttpResponse<InputStream> response = HttpClient.newHttpClient().send(
                         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/big.bin")).build(),
                         HttpResponse.BodyHandlers.ofInputStream());
@@ -428,12 +426,11 @@ class EdgeProcessIT {
         try (var file = new java.io.RandomAccessFile(root.resolve("big.bin").toFile(), "rw")) {
             file.setLength(256L << 20);
         }
-        int port = EdgeProcess.freePort();
-        Path conf = defaultSiteConf(port, "access-log = off, timeouts.drain = 1 h");
+        Path conf = defaultSiteConf(0, "access-log = off, timeouts.drain = 1 h");
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString());
              java.net.Socket stalled = new java.net.Socket()) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 stalled.setReceiveBufferSize(4096);
                 stalled.connect(new java.net.InetSocketAddress("127.0.0.1", port));
                 stalled.getOutputStream().write("GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -455,12 +452,11 @@ class EdgeProcessIT {
     @Test
     void aSecondSigtermStopsPhpFpmItsFastWay() throws Exception {
         Path started = busyScript();
-        int port = EdgeProcess.freePort();
-        Path conf = spawnedPhpConf(port, 1, "timeouts.drain = 1 h");
+        Path conf = spawnedPhpConf(0, 1, "timeouts.drain = 1 h");
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString());
              java.net.Socket client = new java.net.Socket()) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 runBusyScript(client, port, started);
                 edge.signal("TERM");
                 edge.awaitOutput("shutting down: draining");
@@ -480,13 +476,12 @@ class EdgeProcessIT {
     @Test
     void aDrainThatRunsOutStopsPhpFpmItsFastWayAndIsTheOneAReloadSet() throws Exception {
         Path started = busyScript();
-        int port = EdgeProcess.freePort();
-        Path conf = spawnedPhpConf(port, 1, "timeouts.drain = 1 h");
+        Path conf = spawnedPhpConf(0, 1, "timeouts.drain = 1 h");
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString());
              java.net.Socket client = new java.net.Socket()) {
             edge.verify(() -> {
-                edge.awaitListening(port);
-                spawnedPhpConf(port, 1, "timeouts.drain = 1 s");
+                int port = edge.awaitBoundPort();
+                spawnedPhpConf(0, 1, "timeouts.drain = 1 s");
                 edge.signal("HUP");
                 edge.awaitOutput("(generation 2)");
                 runBusyScript(client, port, started);
@@ -506,12 +501,11 @@ class EdgeProcessIT {
     @Test
     void usr1ReopensASpawnedPhpFpmsLog() throws Exception {
         Files.createDirectories(dir.resolve("www"));
-        int port = EdgeProcess.freePort();
-        Path conf = spawnedPhpConf(port, 1, "");
+        Path conf = spawnedPhpConf(0, 1, "");
         Path log = dir.resolve("run/php/php-fpm.log");
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 Files.move(log, dir.resolve("php-fpm.log.1")); // as logrotate does, before its postrotate kill
                 edge.signal("USR1");
                 edge.awaitOutput("php-fpm for group php: " + log.toAbsolutePath() + " reopened");
@@ -523,12 +517,11 @@ class EdgeProcessIT {
     @Test
     void usr1AndHupReopenTheAccessLogAfterARenameAndTheServerKeepsRunning() throws Exception {
         Files.writeString(Files.createDirectories(dir.resolve("root")).resolve("a.txt"), "a");
-        int port = EdgeProcess.freePort();
-        Path conf = defaultSiteConf(port, "access-log = \"access.log\"");
+        Path conf = defaultSiteConf(0, "access-log = \"access.log\"");
         Path log = dir.resolve("access.log");
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 HttpClient http = HttpClient.newHttpClient();
                 EdgeProcess.get(http, port, "/a.txt?first");
                 awaitContains(log, "first");
@@ -562,15 +555,14 @@ class EdgeProcessIT {
         for (int i = 0; i < 600; i++) {
             Files.writeString(root.resolve("f" + i + ".txt"), "file " + i);
         }
-        int port = EdgeProcess.freePort();
         Path conf = dir.resolve("edge.conf");
-        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = off }\n"
+        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:0\"], access-log = off }\n"
                 + " cache.content.enabled = false\n static.open-file-cache.min-uses = 1\n"
                 + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n}\n");
         try (EdgeProcess edge = EdgeProcess.startUnder(List.of("prlimit", "--nofile=512:512", "--"), dir,
                 "-c", conf.toString())) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 try (Socket one = new Socket("127.0.0.1", port)) {
                     for (int i = 0; i < 600; i++) {
                         one.getOutputStream().write(("GET /f" + i + ".txt HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -616,14 +608,13 @@ class EdgeProcessIT {
         for (int i = 0; i < 140; i++) {
             Files.createLink(links.resolve("b" + i + ".bin"), big); // a path, and so a descriptor, of its own
         }
-        int port = EdgeProcess.freePort();
         Path conf = dir.resolve("edge.conf");
-        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = off }\n"
+        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:0\"], access-log = off }\n"
                 + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n}\n");
         try (EdgeProcess edge = EdgeProcess.startUnder(List.of("prlimit", "--nofile=300:300", "--"), dir,
                 "-c", conf.toString())) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 List<Socket> downloads = new java.util.ArrayList<>();
                 try {
                     for (int i = 0; i < 140; i++) {
@@ -667,16 +658,15 @@ class EdgeProcessIT {
     void aReloadGivingFastCgiMoreConnectionsUnderALowDescriptorLimitShrinksTheFilesShare() throws Exception {
         Path root = Files.createDirectories(dir.resolve("root"));
         Files.writeString(root.resolve("index.html"), "index\n");
-        int port = EdgeProcess.freePort();
         Path conf = dir.resolve("edge.conf");
-        String site = "edge {\n server { listen = [\"127.0.0.1:" + port + "\"], access-log = off }\n"
+        String site = "edge {\n server { listen = [\"127.0.0.1:0\"], access-log = off }\n"
                 + " sites = [{ server-names = [\"_\"], default = true, root = \"root\" }]\n"
                 + " fastcgi.backends.php { addresses = [\"127.0.0.1:9\"], max-connections = %d }\n}\n";
         Files.writeString(conf, site.formatted(4));
         try (EdgeProcess edge = EdgeProcess.startUnder(List.of("prlimit", "--nofile=300:300", "--"), dir,
                 "-c", conf.toString())) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 Pattern held = Pattern.compile("fd-budget \\d+ held to (\\d+)");
                 Matcher first = held.matcher(edge.output());
                 assertThat(first.find()).as("held under the limit at the start").isTrue();
@@ -835,11 +825,10 @@ class EdgeProcessIT {
     void aFailedReopenOfTheAccessLogSaysSoAndLinesGoOnToTheFileOpenBefore() throws Exception {
         Files.writeString(Files.createDirectories(dir.resolve("root")).resolve("a.txt"), "a");
         Path logs = Files.createDirectories(dir.resolve("logs"));
-        int port = EdgeProcess.freePort();
-        Path conf = defaultSiteConf(port, "access-log = \"logs/access.log\"");
+        Path conf = defaultSiteConf(0, "access-log = \"logs/access.log\"");
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 HttpClient http = HttpClient.newHttpClient();
                 EdgeProcess.get(http, port, "/a.txt?first");
                 Path moved = dir.resolve("logs.old");
@@ -873,11 +862,10 @@ class EdgeProcessIT {
     @Test
     void usr2ReloadsAServerStartedByBinEdge() throws Exception {
         Files.writeString(Files.createDirectories(dir.resolve("root")).resolve("a.txt"), "a");
-        int port = EdgeProcess.freePort();
-        Path conf = defaultSiteConf(port, "access-log = off");
+        Path conf = defaultSiteConf(0, "access-log = off");
         try (EdgeProcess edge = EdgeProcess.startByLauncher(dir, "-c", conf.toString())) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 edge.signal("USR2");
                 edge.awaitOutput("(generation 2)");
                 assertThat(edge.process.isAlive()).isTrue();
@@ -898,11 +886,10 @@ class EdgeProcessIT {
     @Test
     void theCopyBinEdgeRunsFromIsReadableByOtherUsers() throws Exception {
         Files.createDirectories(dir.resolve("root"));
-        int port = EdgeProcess.freePort();
-        Path conf = defaultSiteConf(port, "access-log = off");
+        Path conf = defaultSiteConf(0, "access-log = off");
         try (EdgeProcess edge = EdgeProcess.startByLauncher(dir, "-c", conf.toString())) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 List<String> command = List.of(Files.readString(Path.of("/proc", Long.toString(edge.process.pid()),
                         "cmdline")).split("\0"));
                 Path copy = Path.of(command.get(command.indexOf("-jar") + 1)).getParent();
@@ -946,8 +933,7 @@ class EdgeProcessIT {
     @Test
     void signalsWhileTheJvmStartsDoNotEndAServerStartedByBinEdge() throws Exception {
         Files.writeString(Files.createDirectories(dir.resolve("root")).resolve("a.txt"), "a");
-        int port = EdgeProcess.freePort();
-        Path conf = defaultSiteConf(port, "access-log = off");
+        Path conf = defaultSiteConf(0, "access-log = off");
         try (EdgeProcess edge = EdgeProcess.startByLauncher(dir, "-c", conf.toString())) {
             edge.verify(() -> {
                 Path cmdline = Path.of("/proc", Long.toString(edge.process.pid()), "cmdline");
@@ -956,7 +942,7 @@ class EdgeProcessIT {
                 for (String signal : List.of("HUP", "USR1", "USR2")) {
                     edge.signal(signal);
                 }
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 assertThat(EdgeProcess.get(HttpClient.newHttpClient(), port, "/a.txt")).isEqualTo("a");
                 edge.signal("HUP");
                 edge.awaitOutput("(generation 2)");
@@ -974,11 +960,10 @@ class EdgeProcessIT {
     @Test
     void hupReloadsAServerStartedUnderNohup() throws Exception {
         Files.createDirectories(dir.resolve("root"));
-        int port = EdgeProcess.freePort();
-        Path conf = defaultSiteConf(port, "access-log = off");
+        Path conf = defaultSiteConf(0, "access-log = off");
         try (EdgeProcess edge = EdgeProcess.startUnder(List.of("nohup"), dir, "-c", conf.toString())) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 edge.signal("HUP");
                 edge.awaitOutput("(generation 2)");
                 assertThat(edge.process.isAlive()).isTrue();
@@ -1000,11 +985,10 @@ class EdgeProcessIT {
                 for ($i = 0; $i < 600 && !file_exists($gates . '/go'); $i++) { usleep(50000); }
                 echo 'done ', $_GET['id'];
                 """.formatted(gates));
-        int port = EdgeProcess.freePort();
         Path conf = dir.resolve("edge.conf");
         Files.writeString(conf, """
                 edge {
-                  server { listen = ["127.0.0.1:%d"], access-log = off, timeouts.drain = 60 s }
+                  server { listen = ["127.0.0.1:0"], access-log = off, timeouts.drain = 60 s }
                   fastcgi.backends.php {
                     spawn { enabled = true, workers = 1 }
                     queue { max-waiters = 10, timeout = 60 s }
@@ -1014,10 +998,10 @@ class EdgeProcessIT {
                     { match = "/", fastcgi = php }
                   ]}]
                 }
-                """.formatted(port));
+                """);
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 HttpClient http = HttpClient.newHttpClient();
                 CompletableFuture<HttpResponse<String>> first = http.sendAsync(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + port + "/gate.php?id=a")).build(), HttpResponse.BodyHandlers.ofString());
@@ -1045,12 +1029,11 @@ class EdgeProcessIT {
     void aSpawnedPhpFpmEndsWhenEdgeIsKilled() throws Exception {
         Path www = Files.createDirectories(dir.resolve("www"));
         Files.writeString(www.resolve("hi.php"), "<?php echo 'hi';\n");
-        int port = EdgeProcess.freePort();
-        Path conf = spawnedPhpConf(port, 2, "");
+        Path conf = spawnedPhpConf(0, 2, "");
         Path pidFile = dir.resolve("run/php/php-fpm.pid");
         long master = -1;
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
-            edge.awaitListening(port);
+            int port = edge.awaitBoundPort();
             assertThat(EdgeProcess.get(HttpClient.newHttpClient(), port, "/hi.php")).isEqualTo("hi");
             master = Long.parseLong(Files.readString(pidFile).strip());
             assertThat(ProcessHandle.of(master)).as("php-fpm's master").isPresent();
