@@ -51,9 +51,8 @@ class ReloadIT {
                     """.formatted(gates));
             Files.writeString(root.resolve("pid.php"), "<?php echo getmypid();\n");
         }
-        int port = EdgeProcess.freePort();
         Path conf = dir.resolve("edge.conf");
-        Files.writeString(conf, config(port, "a", 1));
+        Files.writeString(conf, config(0, "a", 1));
         Path firstPidFile = dir.resolve("run/php/php-fpm.pid");
         long firstMaster = -1;
         long secondMaster = -1;
@@ -62,7 +61,7 @@ class ReloadIT {
                 HttpClient http = HttpClient.newHttpClient();
                 long[] masters = new long[2];
                 edge.verify(() -> {
-                    edge.awaitListening(port);
+                    int port = edge.awaitBoundPort();
                     assertThat(EdgeProcess.get(http, port, "/x.txt")).isEqualTo("site a");
                     masters[0] = Long.parseLong(Files.readString(firstPidFile).strip());
 
@@ -71,7 +70,7 @@ class ReloadIT {
                         assertThat(getOn(kept, "/x.txt")).isEqualTo("site a");
 
                         // Only the site's root changes: php-fpm is kept.
-                        Files.writeString(conf, config(port, "b", 1));
+                        Files.writeString(conf, config(0, "b", 1));
                         reload(edge, 2);
                         assertThat(getOn(kept, "/x.txt")).isEqualTo("site b");
                         assertThat(EdgeProcess.get(http, port, "/x.txt")).isEqualTo("site b");
@@ -90,7 +89,7 @@ class ReloadIT {
                         Awaits.await(() -> EdgeProcess.get(http, port, "/status").contains("waiters=1 "),
                                 "the second request queued");
                         assertThat(EdgeProcess.get(http, port, "/status")).contains("waiters=1 ");
-                        Files.writeString(conf, config(port, "b", 2));
+                        Files.writeString(conf, config(0, "b", 2));
                         reload(edge, 3);
 
                         // New requests go to a new php-fpm, while the old one's worker is still held.
@@ -118,7 +117,7 @@ class ReloadIT {
                         assertThat(alive(masters[1])).isTrue();
 
                         // A file with problems: refused, every problem logged with its line, nothing changes.
-                        Files.writeString(conf, config(port, "a", 2).replace("workers = 2", "workers = many")
+                        Files.writeString(conf, config(0, "a", 2).replace("workers = 2", "workers = many")
                                 .replace("access-log = off", "access-log = off, keep-alive-timeout = 5 s"));
                         edge.signal("HUP");
                         edge.awaitOutput("reload refused");
@@ -155,12 +154,11 @@ class ReloadIT {
     @Test
     void hupWithAnUnchangedFileKeepsServingAndChangesNothing() throws Exception {
         siteA();
-        int port = EdgeProcess.freePort();
         Path conf = dir.resolve("edge.conf");
-        Files.writeString(conf, staticSite(port));
+        Files.writeString(conf, staticSite(0));
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 HttpClient http = HttpClient.newHttpClient();
                 reload(edge, 2);
                 assertThat(EdgeProcess.get(http, port, "/x.txt")).isEqualTo("site a");
@@ -182,12 +180,11 @@ class ReloadIT {
     @Test
     void hupReloadsAFileThatIncludesAClasspathResource() throws Exception {
         siteA();
-        int port = EdgeProcess.freePort();
         Path conf = dir.resolve("edge.conf");
-        Files.writeString(conf, "include classpath(\"reference.conf\")\n" + staticSite(port));
+        Files.writeString(conf, "include classpath(\"reference.conf\")\n" + staticSite(0));
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 reload(edge, 2);
                 assertThat(edge.output()).doesNotContain("reload refused");
                 assertThat(EdgeProcess.get(HttpClient.newHttpClient(), port, "/x.txt")).isEqualTo("site a");
@@ -254,7 +251,6 @@ class ReloadIT {
     @Test
     void hupTurnsTheAccessLogOnIntoAFileAndOffAgain() throws Exception {
         siteA();
-        int port = EdgeProcess.freePort();
         Path conf = dir.resolve("edge.conf");
         String body = """
                 edge {
@@ -262,14 +258,14 @@ class ReloadIT {
                   sites = [{ server-names = ["_"], default = true, root = "a" }]
                 }
                 """;
-        Files.writeString(conf, body.formatted(port, "off"));
+        Files.writeString(conf, body.formatted(0, "off"));
         Path log = dir.resolve("access.log");
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 HttpClient http = HttpClient.newHttpClient();
                 EdgeProcess.get(http, port, "/x.txt?while-off");
-                Files.writeString(conf, body.formatted(port, "\"access.log\""));
+                Files.writeString(conf, body.formatted(0, "\"access.log\""));
                 reload(edge, 2);
                 EdgeProcess.get(http, port, "/x.txt?to-the-file");
                 Awaits.await(() -> Files.exists(log) && Files.readString(log).contains("to-the-file"),
@@ -277,7 +273,7 @@ class ReloadIT {
                 assertThat(Files.readString(log)).contains("\"GET /x.txt?to-the-file HTTP/1.1\" 200 6");
 
                 // A file that cannot be opened: the reload fails and the log stays where it was.
-                Files.writeString(conf, body.formatted(port, "\"" + Files.createDirectories(dir.resolve("a-directory"))
+                Files.writeString(conf, body.formatted(0, "\"" + Files.createDirectories(dir.resolve("a-directory"))
                         + "\""));
                 edge.signal("HUP");
                 Awaits.await(() -> edge.output().contains("reload refused") || edge.output().contains("reload failed"),
@@ -285,7 +281,7 @@ class ReloadIT {
                 assertThat(edge.output()).containsAnyOf("reload refused", "reload failed").doesNotContain("(generation 3)");
                 EdgeProcess.get(http, port, "/x.txt?still-the-file");
 
-                Files.writeString(conf, body.formatted(port, "off"));
+                Files.writeString(conf, body.formatted(0, "off"));
                 reload(edge, 3);
                 EdgeProcess.get(http, port, "/x.txt?off-again");
                 edge.process.destroy(); // SIGTERM writes out what is queued
@@ -302,16 +298,15 @@ class ReloadIT {
         Path root = Files.createDirectories(dir.resolve("a"));
         Files.writeString(root.resolve("pid.php"), "<?php echo getmypid();\n");
         Files.writeString(root.resolve("x.txt"), "site a");
-        int port = EdgeProcess.freePort();
         Path conf = dir.resolve("edge.conf");
-        Files.writeString(conf, staticSite(port));
+        Files.writeString(conf, staticSite(0));
         long[] master = {-1};
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             try {
                 edge.verify(() -> {
-                    edge.awaitListening(port);
+                    int port = edge.awaitBoundPort();
                     HttpClient http = HttpClient.newHttpClient();
-                    Files.writeString(conf, config(port, "a", 1).replace(", run-dir = \"run\"", ""));
+                    Files.writeString(conf, config(0, "a", 1).replace(", run-dir = \"run\"", ""));
                     reload(edge, 2);
                     master[0] = parentOf(Long.parseLong(EdgeProcess.get(http, port, "/pid.php")));
                     reload(edge, 3); // the same file again
@@ -335,7 +330,6 @@ class ReloadIT {
     @Test
     void aGroupsCountersSinceStartSurviveAReloadThatChangesIt() throws Exception {
         Files.writeString(siteA().resolve("x.php"), "<?php echo 1;\n");
-        int port = EdgeProcess.freePort();
         Path conf = dir.resolve("edge.conf");
         String group = """
                 edge {
@@ -348,16 +342,16 @@ class ReloadIT {
                 }
                 """;
         Path nobody = dir.resolve("nobody-listens.sock");
-        Files.writeString(conf, group.formatted(port, nobody, 500));
+        Files.writeString(conf, group.formatted(0, nobody, 500));
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 HttpClient http = HttpClient.newHttpClient();
                 HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/x.php")).build();
                 assertThat(http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(503);
                 String counted = "edge_fastcgi_queue_timeouts_total{group=\"php\"} 1\n"; // no one listens: it waits
                 assertThat(EdgeProcess.get(http, port, "/status?format=prometheus")).contains(counted);
-                Files.writeString(conf, group.formatted(port, nobody, 400));
+                Files.writeString(conf, group.formatted(0, nobody, 400));
                 reload(edge, 2);
                 assertThat(EdgeProcess.get(http, port, "/status?format=prometheus")).contains(counted);
                 assertThat(EdgeProcess.get(http, port, "/status")).contains(" timed-out=1 ");
@@ -373,7 +367,6 @@ class ReloadIT {
     @Test
     void staticAndContentCacheCountersSinceStartSurviveAReloadThatRebuildsThem() throws Exception {
         siteA();
-        int port = EdgeProcess.freePort();
         Path conf = dir.resolve("edge.conf");
         String config = """
                 edge {
@@ -386,10 +379,10 @@ class ReloadIT {
                   ]}]
                 }
                 """;
-        Files.writeString(conf, config.formatted(port, 30, 64));
+        Files.writeString(conf, config.formatted(0, 30, 64));
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 HttpClient http = HttpClient.newHttpClient();
                 for (int i = 0; i < 3; i++) { // a miss, a miss that copies it in, a hit
                     assertThat(EdgeProcess.get(http, port, "/x.txt")).isEqualTo("site a");
@@ -397,7 +390,7 @@ class ReloadIT {
                 List<String> before = staticCounters(EdgeProcess.get(http, port, "/status?format=prometheus"));
                 assertThat(before).contains("edge_content_cache_hits_total 1", "edge_content_cache_misses_total 2");
                 assertThat(before).anyMatch(line -> line.startsWith("edge_static_") && !line.endsWith(" 0"));
-                Files.writeString(conf, config.formatted(port, 20, 32));
+                Files.writeString(conf, config.formatted(0, 20, 32));
                 reload(edge, 2);
                 assertThat(staticCounters(EdgeProcess.get(http, port, "/status?format=prometheus")))
                         .as("no static request since: the same counts").isEqualTo(before);
@@ -416,19 +409,18 @@ class ReloadIT {
     @Test
     void responseCacheCountersSinceStartSurviveAReloadThatRebuildsIt() throws Exception {
         Files.writeString(siteA().resolve("x.php"), "<?php echo 1;\n");
-        int port = EdgeProcess.freePort();
         Path conf = dir.resolve("edge.conf");
         Path nobody = dir.resolve("nobody-listens.sock");
-        Files.writeString(conf, cachedPhp(port, nobody, "max-bytes = 64 MiB"));
+        Files.writeString(conf, cachedPhp(0, nobody, "max-bytes = 64 MiB"));
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 HttpClient http = HttpClient.newHttpClient();
                 HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/x.php")).build();
                 assertThat(http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(503);
                 String counted = "edge_response_cache_misses_total 1\n"; // looked up, then waited for nobody
                 assertThat(EdgeProcess.get(http, port, "/status?format=prometheus")).contains(counted);
-                Files.writeString(conf, cachedPhp(port, nobody, "max-bytes = 32 MiB"));
+                Files.writeString(conf, cachedPhp(0, nobody, "max-bytes = 32 MiB"));
                 reload(edge, 2);
                 assertThat(EdgeProcess.get(http, port, "/status?format=prometheus")).contains(counted);
                 assertThat(EdgeProcess.get(http, port, "/status")).contains("response cache: hits=0 misses=1 ");
@@ -443,19 +435,18 @@ class ReloadIT {
     @Test
     void aReloadThatChangesTheResponseCacheKeepsWhatItStores() throws Exception {
         Files.writeString(siteA().resolve("page.php"), "<?php header('Cache-Control: max-age=1'); echo uniqid();\n");
-        int port = EdgeProcess.freePort();
         Path conf = dir.resolve("edge.conf");
         try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n")) {
-            Files.writeString(conf, cachedPhp(port, Path.of(fpm.address().substring("unix:".length())),
+            Files.writeString(conf, cachedPhp(0, Path.of(fpm.address().substring("unix:".length())),
                     "stale-grace = 0 s"));
             try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
                 edge.verify(() -> {
-                    edge.awaitListening(port);
+                    int port = edge.awaitBoundPort();
                     HttpClient http = HttpClient.newHttpClient();
                     String stored = EdgeProcess.get(http, port, "/page.php");
                     assertThat(EdgeProcess.get(http, port, "/page.php")).as("a hit").isEqualTo(stored);
                     // PHP goes away (the group now names a socket nobody listens on), and the grace is raised for it
-                    Files.writeString(conf, cachedPhp(port, dir.resolve("nobody-listens.sock"), "stale-grace = 1 h"));
+                    Files.writeString(conf, cachedPhp(0, dir.resolve("nobody-listens.sock"), "stale-grace = 1 h"));
                     reload(edge, 2);
                     Awaits.await(() -> {
                         HttpResponse<String> stale = http.send(HttpRequest.newBuilder(
