@@ -193,18 +193,22 @@ final class EdgeProcess implements AutoCloseable {
         }
     }
 
-    /** Waits (bounded) until the port accepts connections. */
+    /**
+     * Waits (bounded) until edge says it listens on {@code port} and the port accepts connections: its own word, as a
+     * connection alone could be accepted by another process that bound the port first (a {@link #freePort} is only
+     * free when picked), edge then failing to start. For a test that needs a port known before edge starts; others let
+     * edge bind port 0 ({@link #awaitBoundPort}).
+     */
     void awaitListening(int port) throws Exception {
+        Matcher listening = Pattern.compile("listening on \\S+:" + port + " \\(").matcher("");
         for (int i = 0; i < 300; i++) {
             if (!process.isAlive()) {
                 throw new AssertionError("edge exited early:\n" + output());
             }
-            try {
-                new Socket("127.0.0.1", port).close();
+            if (listening.reset(output()).find() && accepts(port)) {
                 return;
-            } catch (IOException notYet) {
-                Thread.sleep(100);
             }
+            Thread.sleep(100);
         }
         throw new AssertionError("edge did not listen on " + port + ":\n" + output());
     }
