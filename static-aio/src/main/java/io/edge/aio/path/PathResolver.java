@@ -363,9 +363,10 @@ public final class PathResolver {
         if (hasByteEscapes(uriPath)) {
             return notUtf8(uriPath);
         }
-        String relative = below(uriPath);
+        String mapped = mapped(uriPath);
+        String relative = mapped == null ? null : below(mapped);
         if (relative == null) {
-            return outside(uriPath);
+            return outside(uriPath, mapped);
         }
         if (!suffix.isEmpty()) {
             uriPath += suffix;
@@ -399,18 +400,26 @@ public final class PathResolver {
     }
 
     /**
-     * The path below the root {@code uriPath} (normalised) names, normalised, without a leading slash ("" for the root
-     * itself); null where it names nothing under this root: outside the prefix, not matched by an alias's regex, or
-     * climbing above the root once the alias's captures are written in ({@code /data/$1/x} with a capture "..", which
-     * a regex as {@code ^/u/(\.\.)x$} takes from a normalised path).
+     * What {@code uriPath} (normalised) names below the root before it is normalised: past the prefix, or what an
+     * alias's captures make of it; null where it names nothing under this root (outside the prefix, not matched by the
+     * alias's regex). The regex runs here alone, once per path resolved: {@link #below(String, String)} and
+     * {@link #outside} take what it made.
      */
-    private String below(String uriPath) {
+    private String mapped(String uriPath) {
         if (below == null) {
             return uriPath.startsWith(uriPrefix) ? uriPath.substring(uriPrefix.length()) : null;
         }
-        String mapped = below.apply(uriPath);
-        if (mapped == null) {
-            return null;
+        return below.apply(uriPath);
+    }
+
+    /**
+     * The path below the root {@code mapped} ({@link #mapped}: not null) is, normalised, without a leading slash ("" for
+     * the root itself); null where it climbs above the root once the alias's captures are written in ({@code /data/$1/x}
+     * with a capture "..", which a regex as {@code ^/u/(\.\.)x$} takes from a normalised path).
+     */
+    private String below(String mapped) {
+        if (below == null) {
+            return mapped; // the rest of a normalised path
         }
         try {
             return normalizeDecoded("/" + mapped).substring(1);
@@ -419,11 +428,13 @@ public final class PathResolver {
         }
     }
 
-    /** The refusal of a path that names nothing under this root ({@link #below}: null): 404. */
-    private Resolution outside(String uriPath) {
+    /**
+     * The refusal of a path that names nothing under this root, 404: {@code mapped} is what {@link #mapped} made of it
+     * (null: nothing), which {@link #below(String)} found climbing out.
+     */
+    private Resolution outside(String uriPath, String mapped) {
         return Resolution.refused(Resolution.Status.NOT_FOUND, uriPath, below == null ? "not under this root's path"
-                : below.apply(uriPath) == null ? "not matched by the alias's regex"
-                : "the alias's captures lead out of its directory");
+                : mapped == null ? "not matched by the alias's regex" : "the alias's captures lead out of its directory");
     }
 
     private static Resolution notUtf8(String uriPath) {
@@ -450,9 +461,10 @@ public final class PathResolver {
             if (hasByteEscapes(uriPath)) {
                 return notUtf8(uriPath);
             }
-            String relative = below(uriPath);
+            String mapped = mapped(uriPath);
+            String relative = mapped == null ? null : below(mapped);
             if (relative == null) {
-                return outside(uriPath);
+                return outside(uriPath, mapped);
             }
             return refusesDotfile(relative) ? Resolution.refused(Resolution.Status.FORBIDDEN, uriPath,
                     DOTFILE) : null;
@@ -467,8 +479,9 @@ public final class PathResolver {
      * followed and staying inside the root. Blocks on the file system.
      */
     public Resolution checkLinks(String uriPath) {
-        String relative = below(uriPath);
-        return relative == null ? outside(uriPath) : resolveChecked(uriPath, relative, current.real());
+        String mapped = mapped(uriPath);
+        String relative = mapped == null ? null : below(mapped);
+        return relative == null ? outside(uriPath, mapped) : resolveChecked(uriPath, relative, current.real());
     }
 
     /**
@@ -486,8 +499,9 @@ public final class PathResolver {
      * real path met a link when opened (the tree changed since). Blocks on the file system.
      */
     public Resolution checkLinksAgain(String uriPath) {
-        String relative = below(uriPath);
-        return relative == null ? outside(uriPath) : checkLinksAgain(uriPath, relative);
+        String mapped = mapped(uriPath);
+        String relative = mapped == null ? null : below(mapped);
+        return relative == null ? outside(uriPath, mapped) : checkLinksAgain(uriPath, relative);
     }
 
     /** {@link #checkLinksAgain(String)} of the file {@code resolution} names, as {@link #checkLinks(Resolution)}. */

@@ -649,4 +649,31 @@ class PathResolverTest {
         assertThat(none.status()).isEqualTo(Status.NOT_FOUND);
         assertThat(none.reason()).isEqualTo("not matched by the alias's regex");
     }
+
+    /**
+     * An alias's regex runs once per path a resolver refuses too: a path it does not match, or one whose captures
+     * climb out, is told apart by what that one run made (the regex may read a crafted path millions of times within
+     * its budget, and a second run for the refusal's reason doubled that on every 404 there).
+     */
+    @Test
+    void anAliasRegexRunsOncePerRefusedPath() {
+        AtomicLong runs = new AtomicLong();
+        PathResolver dots = new PathResolver(root, PathPolicy.DEFAULT, System::nanoTime, Duration.ofSeconds(1),
+                path -> {
+                    runs.incrementAndGet();
+                    return path.equals("/u/..x") ? "../secret/passwd" : null;
+                });
+        Resolution out = dots.resolveForOpen("/u/..x");
+        assertThat(out.reason()).isEqualTo("the alias's captures lead out of its directory");
+        assertThat(runs.getAndSet(0)).isEqualTo(1);
+        Resolution none = dots.resolveForOpen("/v/x");
+        assertThat(none.reason()).isEqualTo("not matched by the alias's regex");
+        assertThat(runs.getAndSet(0)).isEqualTo(1);
+        assertThat(dots.lexicalRefusal("/v/x").status()).isEqualTo(Status.NOT_FOUND);
+        assertThat(runs.getAndSet(0)).isEqualTo(1);
+        assertThat(dots.checkLinks("/u/..x").status()).isEqualTo(Status.NOT_FOUND);
+        assertThat(runs.getAndSet(0)).isEqualTo(1);
+        assertThat(dots.checkLinksAgain("/v/x").status()).isEqualTo(Status.NOT_FOUND);
+        assertThat(runs.getAndSet(0)).isEqualTo(1);
+    }
 }
