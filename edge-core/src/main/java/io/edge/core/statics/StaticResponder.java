@@ -325,8 +325,9 @@ public final class StaticResponder implements Responder {
         }
         String uriPath = resolution.uriPath();
         if (readsOnly && !uriPath.endsWith("/") && takesPrecompressed(exchange)) {
-            // nginx's gzip_static: the file's name and .gz (under an alias's captures, not what the path and .gz make)
-            Resolution compressed = resolver.resolveForOpen(exchange.path(), ".gz");
+            // nginx's gzip_static: the file's name and .gz (under an alias's captures, not what the path and .gz make),
+            // from what the path was resolved to: not normalised nor matched by the alias's regex again
+            Resolution compressed = resolver.resolveForOpen(resolution, ".gz");
             if (compressed.isOk()) {
                 engine.open(resolver, compressed, true).whenComplete((file, error) -> onLoop(exchange, () -> {
                     if (exchange.isEnded()) {

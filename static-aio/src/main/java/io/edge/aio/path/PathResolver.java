@@ -368,6 +368,20 @@ public final class PathResolver {
         if (relative == null) {
             return outside(uriPath, mapped);
         }
+        return suffixed(uriPath, relative, suffix);
+    }
+
+    /**
+     * As {@link #resolveForOpen(String, String)}, from {@code resolution}, what {@link #resolveForOpen(String)} made of
+     * the path (OK): its file's name and {@code suffix}, without normalising the path or running an alias's regex on
+     * it again (gzip_static's look for the .gz of every file it serves). Never blocks.
+     */
+    public Resolution resolveForOpen(Resolution resolution, String suffix) {
+        return suffixed(resolution.uriPath(), Objects.requireNonNull(resolution.relative(), "relative"), suffix);
+    }
+
+    /** The file {@code relative} and {@code suffix} name (normalised, below the root), its dotfile rule held. */
+    private Resolution suffixed(String uriPath, String relative, String suffix) {
         if (!suffix.isEmpty()) {
             uriPath += suffix;
             relative += suffix;
@@ -393,7 +407,7 @@ public final class PathResolver {
         Root root = current;
         Path lexical = relative.isEmpty() ? root.real() : root.real().resolve(relative);
         if (policy.followSymlinks() && policy.symlinksMayLeaveRoot()) {
-            return Resolution.ok(uriPath, lexical);
+            return Resolution.lexical(uriPath, lexical, relative);
         }
         return root.directory() == null ? Resolution.linksToCheck(uriPath, lexical, relative)
                 : Resolution.confined(uriPath, lexical, root.directory(), relative);

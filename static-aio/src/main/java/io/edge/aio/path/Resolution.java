@@ -21,8 +21,9 @@ import java.util.Objects;
  *                 {@link PathResolver#checkLinks}
  * @param relative the path of {@code file} below the root, normalised, without a leading '/' ("" for the root itself):
  *                 {@code uriPath} past what the root stands for ("/", an alias's prefix "/thumbs/"), or what an alias
- *                 in a regex location makes of it; set where the file is still to be checked or opened beneath the
- *                 root ({@link #relativePath()}), else null
+ *                 in a regex location makes of it; set on what {@link PathResolver#resolveForOpen(String)} made (a
+ *                 file still to be checked or opened beneath the root, {@link #relativePath()}, or one whose name a
+ *                 suffix extends, {@link PathResolver#resolveForOpen(Resolution, String)}), else null
  * @param linksToCheck the file's links were not checked, and no root is held to open it beneath
  *                 ({@link #linksToCheck()}): {@link PathResolver#checkLinks} decides, off the event loop, before it
  *                 is opened
@@ -52,6 +53,11 @@ public record Resolution(Status status, String uriPath, Path file, String reason
 
     static Resolution ok(String uriPath, Path file) {
         return new Resolution(Status.OK, uriPath, file, "");
+    }
+
+    /** A file whose links there is nothing to check of (they may lead anywhere), made lexically: its relative path. */
+    static Resolution lexical(String uriPath, Path file, String relative) {
+        return new Resolution(Status.OK, uriPath, file, "", null, Objects.requireNonNull(relative, "relative"), false);
     }
 
     static Resolution confined(String uriPath, Path lexicalFile, RootDirectory beneath, String relative) {

@@ -676,4 +676,34 @@ class PathResolverTest {
         assertThat(dots.checkLinksAgain("/v/x").status()).isEqualTo(Status.NOT_FOUND);
         assertThat(runs.getAndSet(0)).isEqualTo(1);
     }
+
+    /**
+     * gzip_static's look for a file's .gz, from what the path was resolved to: the file's name and the suffix, held to
+     * the dotfile rule, with no second run of the alias's regex (nor normalisation of the path) per request; under a
+     * root as under an alias, links checked or not.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"within-root", "anywhere"})
+    void aSuffixsFileIsFoundFromTheResolutionWithoutTheRegexAgain(String symlinks) throws IOException {
+        Files.createDirectories(root.resolve("AB"));
+        Files.writeString(root.resolve("AB/x.png.gz"), "gz");
+        PathPolicy policy = symlinks.equals("anywhere") ? new PathPolicy(false, true, true) : PathPolicy.DEFAULT;
+        AtomicLong runs = new AtomicLong();
+        PathResolver alias = new PathResolver(root, policy, System::nanoTime, Duration.ofSeconds(1), path -> {
+            runs.incrementAndGet();
+            return path.startsWith("/u/") ? path.substring(3) : null;
+        });
+        Resolution file = alias.resolveForOpen("/u/AB/x.png");
+        Resolution gz = alias.resolveForOpen(file, ".gz");
+        assertThat(runs.get()).isEqualTo(1);
+        assertThat(gz.uriPath()).isEqualTo("/u/AB/x.png.gz");
+        assertThat(alias.resolveNormalized("/u/AB/x.png.gz").file()).isEqualTo(root.toRealPath().resolve("AB/x.png.gz"));
+        assertThat(gz.file()).isEqualTo(alias.resolveForOpen("/u/AB/x.png", ".gz").file());
+        assertThat(alias.checkLinks(gz).file()).isEqualTo(root.toRealPath().resolve("AB/x.png.gz"));
+        assertThat(alias.resolveForOpen(alias.resolveForOpen("/u/"), ".gz").status()).as("the root's .gz: a dotfile")
+                .isEqualTo(Status.FORBIDDEN);
+        PathResolver plain = new PathResolver(root, policy, System::nanoTime, Duration.ofSeconds(1), "/");
+        assertThat(plain.resolveForOpen(plain.resolveForOpen("/AB/x.png"), ".gz").file())
+                .isEqualTo(plain.resolveForOpen("/AB/x.png.gz").file());
+    }
 }
