@@ -37,9 +37,7 @@ public record AliasCaptures(Pattern regex, List<Return.Part> below) {
             if (part.literal() != null) {
                 out.append(part.literal());
             } else {
-                String name = part.variable();
-                String value = Character.isDigit(name.charAt(0)) ? captures.group(name.charAt(0) - '0')
-                        : captures.group(name);
+                String value = part.captured(captures);
                 out.append(value == null ? "" : value);
             }
         }

@@ -50,6 +50,15 @@ public record Return(int status, List<Part> text) {
             return variable != null && !VARIABLES.contains(variable) && !variable.startsWith("http_")
                     && !variable.startsWith("arg_");
         }
+
+        /**
+         * This capture's value in {@code captures}, the match of the location's regex: $1 to $9 by number, a named
+         * group by name; null where its group took no part in the match.
+         */
+        public String captured(Matcher captures) {
+            return Character.isDigit(variable.charAt(0)) ? captures.group(variable.charAt(0) - '0')
+                    : captures.group(variable);
+        }
     }
 
     /** Whether {@code status} is a redirect, whose text is the {@code Location}. */

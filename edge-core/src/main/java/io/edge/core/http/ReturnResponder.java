@@ -168,8 +168,7 @@ public final class ReturnResponder implements Responder {
                     // give up where it routed the path: the same search, in a budget of its own
                     captures = BoundedMatch.first(location.regex(), path, BoundedMatch.PATH_STEPS);
                 }
-                String value = captures == null ? null : Character.isDigit(name.charAt(0))
-                        ? captures.group(name.charAt(0) - '0') : captures.group(name);
+                String value = captures == null ? null : part.captured(captures);
                 appendText(out, value == null ? "" : value, escape);
                 continue;
             }
