@@ -16,7 +16,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
@@ -161,6 +164,81 @@ final class EdgeProcess implements AutoCloseable {
         }
         try (ServerSocket socket = new ServerSocket(0)) { // no range left below the ephemeral one: as the kernel picks
             return socket.getLocalPort();
+        }
+    }
+
+    /** A test's step run on ports picked for it ({@link #onFreePorts}), returning what it started (or null). */
+    interface OnPorts<T> {
+        T run(int[] ports) throws Exception;
+    }
+
+    /** How many times {@link #onFreePorts} picks ports before it gives up. */
+    private static final int PICKS = 5;
+
+    /**
+     * Runs {@code step} on {@code count} {@link #freePort}s, and again on fresh ones where it failed because one of
+     * them was in use: a port is only free when picked, and any process on the machine (another build's tests, which
+     * pick from the same range) may bind it before the server {@code step} starts does. For a server that must be
+     * told its port before it starts, where port 0 will not do: HAProxy, which refuses it, or edge where its
+     * configuration names the port again (a second listener beside one on port 0, a site's listen, a listener a
+     * reload adds). {@code step} runs again whole, so it must close what it started when it fails. A failure that does
+     * not say one of the ports is in use is thrown as it is; after {@value #PICKS} picks all taken, the last failure
+     * is thrown, saying so.
+     */
+    static <T> T onFreePorts(int count, OnPorts<T> step) throws Exception {
+        for (int pick = 1; ; pick++) {
+            int[] ports = new int[count];
+            for (int i = 0; i < count; i++) {
+                ports[i] = freePort();
+            }
+            try {
+                return step.run(ports);
+            } catch (Exception | AssertionError failure) {
+                if (!saysInUse(failure, ports)) {
+                    throw failure;
+                }
+                if (pick == PICKS) {
+                    throw new AssertionError(PICKS + " picks of free ports, each found in use by another process "
+                            + "before the test's server bound it; the last one's failure follows", failure);
+                }
+            }
+        }
+    }
+
+    /**
+     * Whether {@code failure}, a cause or a suppressed one says on one line that a loopback port of {@code ports} is
+     * in use, as edge does ({@code edge.conf:3: edge.server.listen[1]: 127.0.0.1:20345: address already in use}) or
+     * HAProxy ({@code cannot bind socket (Address already in use) for [127.0.0.1:20345]}); an output quoted in its
+     * message counts too.
+     */
+    private static boolean saysInUse(Throwable failure, int[] ports) {
+        List<String> messages = new ArrayList<>();
+        collectMessages(failure, messages, Collections.newSetFromMap(new IdentityHashMap<>()));
+        for (String message : messages) {
+            for (String line : (Iterable<String>) message.lines()::iterator) {
+                if (!line.toLowerCase(Locale.ROOT).contains("address already in use")) {
+                    continue;
+                }
+                for (int port : ports) {
+                    if (Pattern.compile("127\\.0\\.0\\.1:" + port + "(?!\\d)").matcher(line).find()) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    private static void collectMessages(Throwable failure, List<String> messages, Set<Throwable> seen) {
+        if (failure == null || !seen.add(failure)) {
+            return;
+        }
+        if (failure.getMessage() != null) {
+            messages.add(failure.getMessage());
+        }
+        collectMessages(failure.getCause(), messages, seen);
+        for (Throwable suppressed : failure.getSuppressed()) {
+            collectMessages(suppressed, messages, seen);
         }
     }
 

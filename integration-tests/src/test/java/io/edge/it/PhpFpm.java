@@ -50,22 +50,14 @@ final class PhpFpm implements AutoCloseable {
     }
 
     /**
-     * As {@link #unix}, listening on a loopback TCP port of its own ({@link #address}): one {@link EdgeProcess#freePort}
-     * picks, and another if php-fpm could not bind it. A port is only free when picked: any process on the machine
-     * (another build's tests, which pick from the same range) may bind it before php-fpm starts.
+     * As {@link #unix}, listening on a loopback TCP port of its own ({@link #address}): php-fpm binds no port 0, so one
+     * is picked free, and another where php-fpm could not bind it ({@link EdgeProcess#onFreePorts}).
      */
-    static PhpFpm tcp(Path dir, String pool) throws IOException {
-        for (int attempt = 1; ; attempt++) {
+    static PhpFpm tcp(Path dir, String pool) throws Exception {
+        return EdgeProcess.onFreePorts(1, ports -> {
             Files.deleteIfExists(dir.resolve("php-fpm.log"));
-            PhpFpm fpm = new PhpFpm(dir, "127.0.0.1:" + EdgeProcess.freePort(), pool);
-            try {
-                return fpm.start();
-            } catch (IOException failed) {
-                if (attempt == 5 || !fpm.log().contains("Address already in use")) {
-                    throw failed;
-                }
-            }
-        }
+            return new PhpFpm(dir, "127.0.0.1:" + ports[0], pool).start();
+        });
     }
 
     /** The address in edge's configuration syntax. */
