@@ -2,12 +2,16 @@ package io.edge.it;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * A real HAProxy (Debian's haproxy package, installed by .ci/run) started by a test in the foreground with its
- * configuration written in a temp directory, listening on loopback ports of the test's; its output goes to
+ * configuration written in a temp directory, listening on loopback ports picked for it; its output goes to
  * {@code haproxy.log} there.
  */
 final class Haproxy implements AutoCloseable {
@@ -25,30 +29,49 @@ final class Haproxy implements AutoCloseable {
 
     private final Path dir;
     private final Process process;
+    private final int[] ports;
 
-    private Haproxy(Path dir, Process process) {
+    private Haproxy(Path dir, Process process, int[] ports) {
         this.dir = dir;
         this.process = process;
+        this.ports = ports;
+    }
+
+    /** What HAProxy's configuration is, made for the loopback ports it is to listen on. */
+    interface Config {
+        String on(int[] ports);
     }
 
     /**
-     * Writes {@code config} to {@code haproxy.cfg} in {@code dir}, starts HAProxy on it and waits (up to 20 s each)
-     * until it accepts connections on every one of {@code ports}; fails with its log if it exits first.
+     * Writes {@code config}, made for {@code count} loopback ports picked free, to {@code haproxy.cfg} in {@code dir},
+     * starts HAProxy on it and waits (up to 20 s each) until it listens on every one of them; fails with its log if it
+     * exits first. HAProxy binds no port 0, so its ports are picked before it starts; where one was bound by another
+     * process meanwhile, HAProxy exits saying so and is started again on fresh ones ({@link EdgeProcess#onFreePorts}).
      */
-    static Haproxy start(Path dir, String config, int... ports) throws Exception {
+    static Haproxy start(Path dir, int count, Config config) throws Exception {
+        return EdgeProcess.onFreePorts(count, ports -> start(dir, config.on(ports), ports));
+    }
+
+    private static Haproxy start(Path dir, String config, int[] ports) throws Exception {
         Path file = Files.writeString(dir.resolve("haproxy.cfg"), config);
         Process process = new ProcessBuilder(binary(), "-db", "-f", file.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("haproxy.log").toFile()).start();
-        Haproxy haproxy = new Haproxy(dir, process);
+        Haproxy haproxy = new Haproxy(dir, process, ports);
         try {
             for (int port : ports) {
                 haproxy.awaitListening(port);
             }
         } catch (Throwable e) {
             process.destroy();
+            process.waitFor(10, TimeUnit.SECONDS);
             throw e;
         }
         return haproxy;
+    }
+
+    /** The {@code index}th of the loopback ports its configuration was made for. */
+    int port(int index) {
+        return ports[index];
     }
 
     /** HAProxy from .ci/run (Debian's haproxy package). */
@@ -67,19 +90,48 @@ final class Haproxy implements AutoCloseable {
         return check.exitValue() == 0;
     }
 
+    /**
+     * Waits until HAProxy itself listens on {@code port}: a connection accepted there could be another process's that
+     * bound it first (HAProxy then exits saying so, but maybe only after the connection).
+     */
     private void awaitListening(int port) throws Exception {
         for (int i = 0; i < 200; i++) {
             if (!process.isAlive()) {
                 throw new AssertionError("haproxy exited " + process.exitValue() + ": " + log());
             }
-            try (java.net.Socket probe = new java.net.Socket()) {
-                probe.connect(new java.net.InetSocketAddress("127.0.0.1", port), 1000);
+            if (listensOn(port)) {
                 return;
-            } catch (IOException notYet) {
-                Thread.sleep(100);
             }
+            Thread.sleep(100);
         }
         throw new AssertionError("haproxy did not listen on " + port + ": " + log());
+    }
+
+    /**
+     * Whether one of HAProxy's descriptors is a socket listening on 127.0.0.1:{@code port}: a line of
+     * {@code /proc/net/tcp} in state 0A (LISTEN) for that address, whose inode is one of {@code /proc/PID/fd}'s
+     * {@code socket:[inode]} links.
+     */
+    private boolean listensOn(int port) throws IOException {
+        Set<String> sockets = new HashSet<>();
+        try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(process.pid()), "fd"))) {
+            for (Path fd : (Iterable<Path>) fds::iterator) {
+                String target = Files.readSymbolicLink(fd).toString();
+                if (target.startsWith("socket:[")) {
+                    sockets.add(target.substring(8, target.length() - 1));
+                }
+            }
+        } catch (NoSuchFileException exited) { // the loop sees it exited
+            return false;
+        }
+        String local = String.format("0100007F:%04X", port); // 127.0.0.1 as the kernel's bytes, in hex
+        for (String line : Files.readAllLines(Path.of("/proc/net/tcp"))) {
+            String[] fields = line.strip().split("\\s+");
+            if (fields.length > 9 && fields[1].equals(local) && fields[3].equals("0A") && sockets.contains(fields[9])) {
+                return true;
+            }
+        }
+        return false;
     }
 
     String log() throws IOException {

@@ -124,11 +124,9 @@ class HaproxyTlsIT {
     @SuppressWarnings("try") // both serve the requests
     private void behindHaproxy(String name, SaysTheScheme way, Requests requests) throws Exception {
         Path home = Files.createDirectories(dir.resolve(name));
-        tlsPort = EdgeProcess.freePort();
-        plainPort = EdgeProcess.freePort();
         try (EdgeHarness edge = EdgeHarness.start(home,
                 way.realIp + "\n" + SITE.formatted(dir.resolve("www"), fpm.address()));
-             Haproxy haproxy = Haproxy.start(home, Haproxy.GLOBAL_AND_DEFAULTS + """
+             Haproxy haproxy = Haproxy.start(home, 2, ports -> Haproxy.GLOBAL_AND_DEFAULTS + """
                      frontend site
                          bind 127.0.0.1:%d ssl crt %s
                          bind 127.0.0.1:%d
@@ -136,8 +134,10 @@ class HaproxyTlsIT {
                      backend edges
                          option forwardfor
                          server edge1 127.0.0.1:%d%s
-                     """.formatted(tlsPort, pem, plainPort, way.frontendLines, edge.address().getPort(),
-                    way.serverOptions), tlsPort, plainPort)) {
+                     """.formatted(ports[0], pem, ports[1], way.frontendLines, edge.address().getPort(),
+                    way.serverOptions))) {
+            tlsPort = haproxy.port(0);
+            plainPort = haproxy.port(1);
             requests.run();
         }
     }

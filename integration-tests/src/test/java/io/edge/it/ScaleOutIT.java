@@ -42,14 +42,14 @@ class ScaleOutIT {
     @SuppressWarnings("try") // HAProxy serves the body's requests
     void eachUriSticksToOneNodeAndTheUrisSpreadOverBoth() throws Exception {
         try (EdgeHarness one = node("node-1"); EdgeHarness two = node("node-2")) {
-            int port = EdgeProcess.freePort();
-            try (Haproxy haproxy = haproxy(port, """
+            try (Haproxy haproxy = haproxy("""
                         balance uri
                         hash-type consistent
                         http-reuse safe
                         server edge1 127.0.0.1:%d
                         server edge2 127.0.0.1:%d
                     """.formatted(one.address().getPort(), two.address().getPort()))) {
+                int port = haproxy.port(0);
                 Map<String, String> servedBy = new HashMap<>();
                 for (int round = 0; round < 2; round++) {
                     for (int i = 0; i < 32; i++) {
@@ -102,12 +102,11 @@ class ScaleOutIT {
                   { match = "/" }] }]
                 """)) {
             Files.writeString(home.resolve("index.html"), "up");
-            int port = EdgeProcess.freePort();
-            try (Haproxy haproxy = haproxy(port, "    option httpchk GET /\n    "
+            try (Haproxy haproxy = haproxy("    option httpchk GET /\n    "
                     + backendOptions.replace("\n", "\n    ") + serverLine.formatted(node.address().getPort()));
                  java.net.Socket client = new java.net.Socket()) {
                 client.bind(new java.net.InetSocketAddress("127.0.0.2", 0));
-                client.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
+                client.connect(new java.net.InetSocketAddress("127.0.0.1", haproxy.port(0)), 5000);
                 client.getOutputStream().write("GET /edge-status HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
                         .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
                 String answer = new String(client.getInputStream().readAllBytes(),
@@ -129,13 +128,13 @@ class ScaleOutIT {
         assertThat(Haproxy.check(example, log)).as(Files.readString(log)).isTrue();
     }
 
-    /** A HAProxy on 127.0.0.1:{@code port}, listening, whose one backend has {@code backendLines}. */
-    private Haproxy haproxy(int port, String backendLines) throws Exception {
-        return Haproxy.start(dir, Haproxy.GLOBAL_AND_DEFAULTS + """
+    /** A HAProxy listening on a loopback port of its own ({@link Haproxy#port}), one backend of {@code backendLines}. */
+    private Haproxy haproxy(String backendLines) throws Exception {
+        return Haproxy.start(dir, 1, ports -> Haproxy.GLOBAL_AND_DEFAULTS + """
                 frontend thumbs
                     bind 127.0.0.1:%d
                     default_backend edges
                 backend edges
-                """.formatted(port) + backendLines, port);
+                """.formatted(ports[0]) + backendLines);
     }
 }
