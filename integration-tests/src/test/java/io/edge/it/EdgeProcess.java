@@ -272,31 +272,11 @@ final class EdgeProcess implements AutoCloseable {
     }
 
     /**
-     * Waits (bounded) until edge says it listens on {@code port} and the port accepts connections: its own word, as a
-     * connection alone could be accepted by another process that bound the port first (a {@link #freePort} is only
-     * free when picked), edge then failing to start. For a test that needs a port known before edge starts; others let
-     * edge bind port 0 ({@link #awaitBoundPort}).
-     */
-    void awaitListening(int port) throws Exception {
-        Matcher listening = Pattern.compile("listening on \\S+:" + port + " \\(").matcher("");
-        for (int i = 0; i < 300; i++) {
-            if (!process.isAlive()) {
-                throw new AssertionError("edge exited early:\n" + output());
-            }
-            if (listening.reset(output()).find() && accepts(port)) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("edge did not listen on " + port + ":\n" + output());
-    }
-
-    /**
      * Waits (bounded) until edge says it listens on a loopback port and returns that port: for a configuration that
      * listens on {@code 127.0.0.1:0}, the port the kernel gave edge as it bound. Nothing can take that port from it,
      * where a {@link #freePort} is only free when picked: any process on the machine (another build's tests, which pick
-     * from the same range) may bind it before edge starts, edge then fails to, and {@link #awaitListening} is answered
-     * by that other process, which may be gone by the first request (a ConnectException on a loaded machine).
+     * from the same range) may bind it before edge starts, edge then fails to, and a connection is accepted by that
+     * other process, which may be gone by the first request (a ConnectException on a loaded machine).
      */
     int awaitBoundPort() throws Exception {
         Matcher listening = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+) ").matcher("");

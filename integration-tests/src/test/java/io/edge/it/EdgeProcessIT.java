@@ -109,21 +109,20 @@ class EdgeProcessIT {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
                 ServerSocket alsoTaken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             int port = taken.getLocalPort();
-            int free = EdgeProcess.freePort();
             Path conf = dir.resolve("edge.conf");
             Files.writeString(conf, """
                     edge {
                       server {
                         access-log = off
                         listen = [
-                          "127.0.0.1:%d"
+                          "127.0.0.1:0"
                           "127.0.0.1:%d"
                           "127.0.0.1:%d"
                         ]
                       }
                       sites = [{ root = "." }]
                     }
-                    """.formatted(free, port, alsoTaken.getLocalPort()));
+                    """.formatted(port, alsoTaken.getLocalPort()));
             try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
                 assertThat(edge.await()).isEqualTo(1);
                 // every address in use at once, as every problem of a file is (only the first was named)
@@ -160,7 +159,7 @@ class EdgeProcessIT {
                   sites = [{ root = www }]
                   fastcgi.backends.php.spawn { enabled = true, command = "%s", workers = 1 }
                 }
-                """.formatted(EdgeProcess.freePort(), fake));
+                """.formatted(0, fake));
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             assertThat(edge.await()).isEqualTo(1);
             String output = edge.output();
@@ -194,7 +193,7 @@ class EdgeProcessIT {
                   sites = [{ root = www }]
                   fastcgi.backends.php.spawn { enabled = true, command = "%s", workers = 1 }
                 }
-                """.formatted(EdgeProcess.freePort(), fake));
+                """.formatted(0, fake));
         long phpFpm = -1;
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             EdgeProcess.awaitExists(started);
@@ -698,17 +697,20 @@ class EdgeProcessIT {
     void thePidFileNamesTheRunningServerAndEdgeMinusSSignalsIt() throws Exception {
         Files.createDirectories(dir.resolve("root"));
         Files.createDirectories(dir.resolve("run"));
-        int port = EdgeProcess.freePort();
-        Path conf = defaultSiteConf(port, "access-log = \"access.log\", pid-file = \"edge.pid\"");
+        Path conf = defaultSiteConf(0, "access-log = \"access.log\", pid-file = \"edge.pid\"");
         Path pidFile = dir.resolve("edge.pid");
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 Awaits.await(() -> Files.exists(pidFile), "the pid file");
                 assertThat(Files.readString(pidFile)).isEqualTo(edge.process.pid() + "\n");
 
-                try (EdgeProcess second = EdgeProcess.start(dir, "-c", conf.toString())) {
+                // the same pid file, and the port the first one holds
+                Path taken = Files.writeString(dir.resolve("taken.conf"), Files.readString(conf)
+                        .replace("127.0.0.1:0", "127.0.0.1:" + port));
+                try (EdgeProcess second = EdgeProcess.start(dir, "-c", taken.toString())) {
                     assertThat(second.await()).as("its port is taken").isEqualTo(1);
+                    assertThat(second.output()).contains("127.0.0.1:" + port + ": address already in use");
                 }
                 assertThat(Files.readString(pidFile)).as("the first one's").isEqualTo(edge.process.pid() + "\n");
 
@@ -741,7 +743,7 @@ class EdgeProcessIT {
     @Test
     void edgeMinusSRefusesAPidFileThatNamesNoRunningEdge() throws Exception {
         Files.createDirectories(dir.resolve("root"));
-        Path conf = defaultSiteConf(EdgeProcess.freePort(), "pid-file = \"edge.pid\"");
+        Path conf = defaultSiteConf(0, "pid-file = \"edge.pid\"");
         Path pidFile = dir.resolve("edge.pid");
         Process other = new ProcessBuilder("sleep", "60").start();
         try {
@@ -774,7 +776,7 @@ class EdgeProcessIT {
             assertThat(refused.await()).isEqualTo(1);
             assertThat(refused.output()).isEqualTo("edge: -s quit: " + pidFile + " does not exist (is edge running?)\n");
         }
-        Path without = defaultSiteConf(EdgeProcess.freePort(), "access-log = off");
+        Path without = defaultSiteConf(0, "access-log = off");
         try (EdgeProcess refused = EdgeProcess.start(dir, "-s", "reload", "-c", without.toString())) {
             assertThat(refused.await()).isEqualTo(1);
             assertThat(refused.output()).isEqualTo("edge: -s reload: " + without

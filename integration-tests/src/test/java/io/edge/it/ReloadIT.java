@@ -197,8 +197,6 @@ class ReloadIT {
         siteA();
         Files.createDirectories(dir.resolve("b"));
         Files.writeString(dir.resolve("b/x.txt"), "site b");
-        int port = EdgeProcess.freePort();
-        int otherPort = EdgeProcess.freePort();
         Path conf = dir.resolve("edge.conf");
         String body = """
                 edge {
@@ -206,22 +204,26 @@ class ReloadIT {
                   sites = [{ server-names = ["_"], default = true, root = "%s" }]
                 }
                 """;
-        Files.writeString(conf, body.formatted("\"127.0.0.1:" + port + "\"", 2, 100, "a"));
+        Files.writeString(conf, body.formatted("\"127.0.0.1:0\"", 2, 100, "a"));
         try (EdgeProcess edge = EdgeProcess.start(dir, "-c", conf.toString())) {
             edge.verify(() -> {
-                edge.awaitListening(port);
+                int port = edge.awaitBoundPort();
                 HttpClient http = HttpClient.newHttpClient();
                 HttpRequest crowded = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/x.txt"))
                         .header("X-One", "1").header("X-Two", "2").header("X-Three", "3").build();
                 assertThat(http.send(crowded, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+                int otherPort;
                 try (Socket kept = new Socket("127.0.0.1", port)) {
                     assertThat(getOn(kept, "/x.txt")).isEqualTo("site a");
 
-                    // Another port besides, and six header fields at most (the client's own are five); io-threads
-                    // needs a restart.
-                    Files.writeString(conf, body.formatted("\"127.0.0.1:" + port + "\", \"127.0.0.1:" + otherPort + "\"",
-                            1, 6, "b"));
-                    reload(edge, 2);
+                    // Another port besides (named, as a second one cannot be 0 too), and six header fields at most
+                    // (the client's own are five); io-threads needs a restart.
+                    otherPort = EdgeProcess.onFreePorts(1, ports -> {
+                        Files.writeString(conf, body.formatted("\"127.0.0.1:0\", \"127.0.0.1:" + ports[0] + "\"",
+                                1, 6, "b"));
+                        reloadOrFail(edge, 2);
+                        return ports[0];
+                    });
                     assertThat(edge.output()).contains("edge.server io-threads changed; those apply only on a restart");
                     assertThat(EdgeProcess.get(http, otherPort, "/x.txt")).isEqualTo("site b");
                     assertThat(http.send(crowded, HttpResponse.BodyHandlers.ofString()).statusCode())
@@ -236,12 +238,12 @@ class ReloadIT {
                 }
 
                 // A listen address that cannot be bound: the reload fails and nothing changes.
-                try (ServerSocket taken = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
-                    assertThat(taken.getLocalPort()).isEqualTo(port);
-                    Files.writeString(conf, body.formatted("\"127.0.0.1:" + port + "\"", 1, 100, "a"));
+                try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                    Files.writeString(conf, body.formatted("\"127.0.0.1:" + taken.getLocalPort() + "\"", 1, 100, "a"));
                     edge.signal("HUP");
                     edge.awaitOutput("reload failed, the running configuration stays: " + conf
-                            + ":2: edge.server.listen[0]: 127.0.0.1:" + port + ": address already in use");
+                            + ":2: edge.server.listen[0]: 127.0.0.1:" + taken.getLocalPort()
+                            + ": address already in use");
                     assertThat(EdgeProcess.get(http, otherPort, "/x.txt")).isEqualTo("site b");
                 }
             });
@@ -525,6 +527,20 @@ class ReloadIT {
     private static void reload(EdgeProcess edge, int generation) throws Exception {
         edge.signal("HUP");
         edge.awaitOutput("(generation " + generation + ")");
+    }
+
+    /**
+     * As {@link #reload}, but a reload that fails fails at once, with edge's word why (its lines from the signal on):
+     * for {@link EdgeProcess#onFreePorts}, which tries again on another port when the one a reload adds was in use.
+     */
+    private static void reloadOrFail(EdgeProcess edge, int generation) throws Exception {
+        int before = edge.output().length();
+        edge.signal("HUP");
+        String since = Awaits.until(() -> edge.output().substring(before), lines -> lines.contains("(generation "
+                + generation + ")") || lines.contains("reload failed"), "reload to generation " + generation);
+        if (!since.contains("(generation " + generation + ")")) {
+            throw new AssertionError("the reload to generation " + generation + " failed:\n" + since);
+        }
     }
 
     /** One GET on an open connection, kept alive; the body of its 200 answer. */
