@@ -149,10 +149,11 @@ final class EdgeProcess implements AutoCloseable {
     }
 
     /**
-     * A port free now, for a server the test starts (edge, by its configuration) to listen on: chosen at random below
-     * the ephemeral range ({@link #firstEphemeralPort}) and never handed out twice in this JVM.
+     * A port free now, for a server that must be told its port before it starts ({@link #onFreePorts}, which picks
+     * again where it was taken by then): chosen at random below the ephemeral range ({@link #firstEphemeralPort}) and
+     * never handed out twice in this JVM.
      */
-    static int freePort() throws IOException {
+    private static int freePort() throws IOException {
         int below = firstEphemeralPort();
         if (below > LOWEST_PORT + 1_000) {
             for (int attempt = 0; attempt < 1_000; attempt++) {

@@ -39,13 +39,22 @@ class SiteListenCacheIT {
 
     @Test
     void eachSiteIsAnsweredAndPurgedFromItsOwnEntries() throws Exception {
-        int publicPort = EdgeProcess.freePort();
-        int adminPort = EdgeProcess.freePort();
         for (String site : new String[] {"public", "admin", "shared"}) {
             Files.writeString(Files.createDirectories(dir.resolve(site)).resolve("who.php"), WHO_PHP);
         }
-        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
-             EdgeHarness edge = EdgeHarness.start(dir, """
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")),
+                "pm = static\npm.max_children = 2\n")) {
+            // two listeners, each named again by a site: not port 0, picked free, and again where one was in use by the
+            // time edge bound it (edge binds before any request, so no script has run then)
+            EdgeProcess.onFreePorts(2, ports -> {
+                eachSiteOnItsOwnEntries(fpm, ports[0], ports[1]);
+                return null;
+            });
+        }
+    }
+
+    private void eachSiteOnItsOwnEntries(PhpFpm fpm, int publicPort, int adminPort) throws Exception {
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
                      server.listen = ["127.0.0.1:%d", "127.0.0.1:%d"]
                      sites = [
                        { server-names = ["_"], listen = ["127.0.0.1:%d"], root = "public",

@@ -3,8 +3,6 @@ package io.edge.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.core.http.RawHttpClient;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,17 +17,30 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SiteListenIT {
 
-    private static final int PUBLIC = freePort();
-    private static final int ADMIN = freePort();
-    private static final int MOVED = freePort();
+    /** The ports of the test's listeners: picked free for each run ({@link #onFreePorts}). */
+    private int publicPort;
+    private int adminPort;
+    /** Where a reload moves the public site. */
+    private int movedPort;
 
-    /** A port free now, as the process tests pick theirs ({@link EdgeProcess#freePort}). */
-    private static int freePort() {
-        try {
-            return EdgeProcess.freePort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    /** What a test runs on its ports. */
+    private interface Run {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs {@code run} on the three ports picked free, and again on others where one was in use by the time edge bound
+     * it (at the start or a reload): edge cannot bind port 0 for them, its configuration naming each again in a
+     * site's listen, and a port is only free when picked.
+     */
+    private void onFreePorts(Run run) throws Exception {
+        EdgeProcess.onFreePorts(3, ports -> {
+            publicPort = ports[0];
+            adminPort = ports[1];
+            movedPort = ports[2];
+            run.run();
+            return null;
+        });
     }
 
     @TempDir
@@ -41,37 +52,44 @@ class SiteListenIT {
             Files.writeString(Files.createDirectories(dir.resolve(site)).resolve("who.txt"), site);
         }
         Files.writeString(dir.resolve("admin/who.php"), "<?php echo 'admin script on ', $_SERVER['SERVER_PORT'];");
-        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
-             EdgeHarness edge = EdgeHarness.start(dir, config(fpm, "_", "127.0.0.1:" + ADMIN, ""))) {
-            assertThat(edge.edge().boundAddresses()).containsExactly(new InetSocketAddress("127.0.0.1", PUBLIC),
-                    new InetSocketAddress("127.0.0.1", ADMIN));
-            assertThat(who(PUBLIC, "example.org")).as("the first site on the port is its default").isEqualTo("public");
-            assertThat(who(ADMIN, "example.org")).as("another port, another first site").isEqualTo("admin");
-            assertThat(who(PUBLIC, "_")).isEqualTo("public");
-            assertThat(who(ADMIN, "_")).as("\"_\" of two sites on two ports: no conflict").isEqualTo("admin");
-            assertThat(who(PUBLIC, "shared.org")).as("a site on both ports").isEqualTo("shared");
-            assertThat(who(ADMIN, "shared.org")).isEqualTo("shared");
-            assertThat(get(ADMIN, "example.org", "/who.php")).isEqualTo("admin script on " + ADMIN);
-            assertThat(status(PUBLIC, "example.org", "/who.php")).as("the public site has no PHP location: the file"
-                    + " is not there").isEqualTo(404);
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")),
+                "pm = static\npm.max_children = 1\n")) {
+            onFreePorts(() -> eachPortsOwnSitesThenAReloadMovesOne(fpm));
+        }
+    }
+
+    private void eachPortsOwnSitesThenAReloadMovesOne(PhpFpm fpm) throws Exception {
+        try (EdgeHarness edge = EdgeHarness.start(dir, config(fpm, "_", "127.0.0.1:" + adminPort, ""))) {
+            assertThat(edge.edge().boundAddresses()).containsExactly(new InetSocketAddress("127.0.0.1", publicPort),
+                    new InetSocketAddress("127.0.0.1", adminPort));
+            assertThat(who(publicPort, "example.org")).as("the first site on the port is its default")
+                    .isEqualTo("public");
+            assertThat(who(adminPort, "example.org")).as("another port, another first site").isEqualTo("admin");
+            assertThat(who(publicPort, "_")).isEqualTo("public");
+            assertThat(who(adminPort, "_")).as("\"_\" of two sites on two ports: no conflict").isEqualTo("admin");
+            assertThat(who(publicPort, "shared.org")).as("a site on both ports").isEqualTo("shared");
+            assertThat(who(adminPort, "shared.org")).isEqualTo("shared");
+            assertThat(get(adminPort, "example.org", "/who.php")).isEqualTo("admin script on " + adminPort);
+            assertThat(status(publicPort, "example.org", "/who.php")).as("the public site has no PHP location: the"
+                    + " file is not there").isEqualTo(404);
 
             // the shared site the default of the admin port alone
-            edge.reload(config(fpm, "_", "127.0.0.1:" + ADMIN, "default = true, listen = [\"127.0.0.1:" + ADMIN
-                    + "\"]"));
-            assertThat(who(ADMIN, "example.org")).as("marked default on that port").isEqualTo("shared");
-            assertThat(who(ADMIN, "_")).isEqualTo("admin");
-            assertThat(who(PUBLIC, "example.org")).isEqualTo("public");
-            assertThat(who(PUBLIC, "shared.org")).as("no longer on this port").isEqualTo("public");
+            edge.reload(config(fpm, "_", "127.0.0.1:" + adminPort, "default = true, listen = [\"127.0.0.1:"
+                    + adminPort + "\"]"));
+            assertThat(who(adminPort, "example.org")).as("marked default on that port").isEqualTo("shared");
+            assertThat(who(adminPort, "_")).isEqualTo("admin");
+            assertThat(who(publicPort, "example.org")).isEqualTo("public");
+            assertThat(who(publicPort, "shared.org")).as("no longer on this port").isEqualTo("public");
 
             // the admin site moved to the public port, behind the public site (a name of its own there: "_" of two
             // sites on one address is an error); the shared one keeps the admin port
-            edge.reload(config(fpm, "admin.org", "127.0.0.1:" + PUBLIC, "default = true, listen = [\"127.0.0.1:"
-                    + ADMIN + "\"]"));
-            assertThat(who(PUBLIC, "admin.org")).isEqualTo("admin");
-            assertThat(get(PUBLIC, "admin.org", "/who.php")).isEqualTo("admin script on " + PUBLIC);
-            assertThat(who(PUBLIC, "example.org")).as("still the first there").isEqualTo("public");
-            assertThat(who(ADMIN, "admin.org")).as("moved away").isEqualTo("shared");
-            assertThat(who(ADMIN, "_")).isEqualTo("shared");
+            edge.reload(config(fpm, "admin.org", "127.0.0.1:" + publicPort, "default = true, listen = [\"127.0.0.1:"
+                    + adminPort + "\"]"));
+            assertThat(who(publicPort, "admin.org")).isEqualTo("admin");
+            assertThat(get(publicPort, "admin.org", "/who.php")).isEqualTo("admin script on " + publicPort);
+            assertThat(who(publicPort, "example.org")).as("still the first there").isEqualTo("public");
+            assertThat(who(adminPort, "admin.org")).as("moved away").isEqualTo("shared");
+            assertThat(who(adminPort, "_")).isEqualTo("shared");
         }
     }
 
@@ -93,7 +111,8 @@ class SiteListenIT {
      */
     @Test
     void aReloadThatClosesAPortClosesTheConnectionsItAccepted() throws Exception {
-        reloadClosesTheKeptPublicConnection(APART.formatted(MOVED, ADMIN, MOVED, ADMIN), MOVED, "public");
+        onFreePorts(() -> reloadClosesTheKeptPublicConnection(APART.formatted(movedPort, adminPort, movedPort,
+                adminPort), movedPort, "public"));
     }
 
     /**
@@ -104,10 +123,10 @@ class SiteListenIT {
      */
     @Test
     void aReloadToSitesOnEveryAddressClosesTheConnectionsOfAPortItDrops() throws Exception {
-        reloadClosesTheKeptPublicConnection("""
+        onFreePorts(() -> reloadClosesTheKeptPublicConnection("""
                 server.listen = ["127.0.0.1:%d"]
                 sites = [{ server-names = ["admin.org"], root = "admin", locations = [{ match = "/" }] }]
-                """.formatted(ADMIN), ADMIN, "admin");
+                """.formatted(adminPort), adminPort, "admin"));
     }
 
     /**
@@ -117,8 +136,8 @@ class SiteListenIT {
     private void reloadClosesTheKeptPublicConnection(String next, int answering, String answer) throws Exception {
         Files.writeString(Files.createDirectories(dir.resolve("public")).resolve("who.txt"), "public");
         Files.writeString(Files.createDirectories(dir.resolve("admin")).resolve("who.txt"), "admin");
-        try (EdgeHarness edge = EdgeHarness.start(dir, APART.formatted(PUBLIC, ADMIN, PUBLIC, ADMIN));
-             RawHttpClient client = new RawHttpClient(new InetSocketAddress("127.0.0.1", PUBLIC))) {
+        try (EdgeHarness edge = EdgeHarness.start(dir, APART.formatted(publicPort, adminPort, publicPort, adminPort));
+             RawHttpClient client = new RawHttpClient(new InetSocketAddress("127.0.0.1", publicPort))) {
             String request = "GET /who.txt HTTP/1.1\r\nHost: example.org\r\n\r\n";
             assertThat(client.send(request).read().text()).isEqualTo("public");
             edge.reload(next);
@@ -131,7 +150,7 @@ class SiteListenIT {
      * Two listeners; a public site named "_" on the first, an admin site named {@code adminName} with PHP on
      * {@code adminListen}, and a site named shared.org with {@code shared} (every address where it writes none).
      */
-    private static String config(PhpFpm fpm, String adminName, String adminListen, String shared) {
+    private String config(PhpFpm fpm, String adminName, String adminListen, String shared) {
         return """
                 server.listen = ["127.0.0.1:%d", "127.0.0.1:%d"]
                 sites = [
@@ -142,7 +161,7 @@ class SiteListenIT {
                   { server-names = ["shared.org"], root = "shared", locations = [{ match = "/" }]%s }
                 ]
                 fastcgi.backends.php { addresses = ["%s"] }
-                """.formatted(PUBLIC, ADMIN, PUBLIC, adminName,
+                """.formatted(publicPort, adminPort, publicPort, adminName,
                 adminListen, shared.isEmpty() ? "" : ", " + shared, fpm.address());
     }
 
