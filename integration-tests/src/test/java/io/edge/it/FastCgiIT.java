@@ -669,8 +669,10 @@ class FastCgiIT {
 
     /**
      * A directory named like a script ("dir.php") is a step of the path, as lighttpd and Apache find the script: edge
-     * redirected /dir.php to /dir.php/, then ran the front controller for /dir.php/ and even for /dir.php/index.php,
-     * as the path was split at the directory.
+     * ran the front controller for /dir.php/ and even for /dir.php/index.php, as the path was split at the directory.
+     * Named as a script, /dir.php is none: 404, as nginx's ~ \.php$ location answers it (try_files $uri =404; without
+     * it php-fpm's "No input file specified."; measured with nginx 1.22 and php-fpm 8.2), where edge redirected it to
+     * /dir.php/. A path below it that names nothing is the front controller's, as behind nginx's try_files.
      */
     @Test
     void aDirectoryNamedLikeAScriptIsIndexedAndItsScriptsRun() throws Exception {
@@ -678,9 +680,14 @@ class FastCgiIT {
         Files.writeString(named.resolve("index.php"), "<?php echo $_SERVER['SCRIPT_NAME'], ' [', "
                 + "$_SERVER['PATH_INFO'] ?? '', '] for ', $_SERVER['REQUEST_URI'];");
         HttpResponse<String> bare = get("/dir.php");
-        assertThat(bare.statusCode()).isEqualTo(301);
-        assertThat(bare.headers().firstValue("location")).hasValue("/dir.php/");
+        assertThat(bare.statusCode()).isEqualTo(404);
+        assertThat(bare.headers().firstValue("location")).isEmpty();
+        assertThat(bare.body()).doesNotContain("/dir.php/index.php");
+        HttpResponse<String> posted = HTTP.send(HttpRequest.newBuilder(edge.uri("/dir.php"))
+                .POST(HttpRequest.BodyPublishers.ofString("a=1")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(posted.statusCode()).as("a POST too").isEqualTo(404);
         assertThat(get("/dir.php/").body()).isEqualTo("/dir.php/index.php [] for /dir.php/");
+        assertThat(get("/dir.php/x?q=1").body()).isEqualTo("front controller: /dir.php/x?q=1 query=q=1");
         assertThat(get("/dir.php/index.php").body()).isEqualTo("/dir.php/index.php [] for /dir.php/index.php");
         assertThat(get("/dir.php/index.php/a/b").body()).isEqualTo("/dir.php/index.php [/a/b] for /dir.php/index.php/a/b");
     }
@@ -1138,8 +1145,9 @@ class FastCgiIT {
      * script is the site's 404 page, as nginx's PHP location answers it in the layouts PHP applications ship (Laravel:
      * php-fpm's "File not found."; WordPress: try_files $uri =404; Symfony: return 404; measured with nginx 1.22 and
      * php-fpm 8.2): the front controller ran for each, so every probe of a scanner (wp-login.php, xmlrpc.php) booted
-     * the application, which answered 200. The front controller never runs for one (it counts its runs); it still
-     * answers a path without a script part, a pretty URL among them, and its own path.
+     * the application, which answered 200. A directory named as a script (/dir.php) is the site's 404 page too. The
+     * front controller never runs for one (it counts its runs); it still answers a path without a script part, a
+     * pretty URL among them, and its own path.
      */
     @Test
     void underAFrontControllerAMissingScriptIsTheSites404AndTheControllerNeverRuns(@TempDir Path own) throws Exception {
@@ -1159,7 +1167,7 @@ class FastCgiIT {
                 """.formatted(fpm.address()))) {
             for (String path : new String[] {"/missing.php", "/wp-login.php?redirect_to=x", "/wp-admin/install.php",
                     "/phpmyadmin/index.php", "/missing.php/foo", "/missing.php/", "/dir.php/missing.php",
-                    "/dir.php/missing.php/a", "/uploads/a.jpg/x.php", "/real.php.php"}) {
+                    "/dir.php/missing.php/a", "/uploads/a.jpg/x.php", "/real.php.php", "/dir.php"}) {
                 HttpResponse<String> missing = HTTP.send(HttpRequest.newBuilder(site.uri(path)).build(),
                         HttpResponse.BodyHandlers.ofString());
                 assertThat(missing.statusCode()).as(path).isEqualTo(404);

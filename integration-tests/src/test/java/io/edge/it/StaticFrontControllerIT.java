@@ -87,6 +87,13 @@ class StaticFrontControllerIT {
             // path like any other
             assertThat(send(edge, "GET", "/missing.php").statusCode()).isEqualTo(404);
             assertThat(send(edge, "GET", "/missing.php/x").body()).isEqualTo("GET /missing.php/x /index.php  ");
+            // a directory named as a script is none there (nginx: try_files $uri =404, or php-fpm's "No input file
+            // specified."), not a redirect to /dir.php/; below it, a path like any other
+            Files.createDirectories(www.resolve("dir.php"));
+            HttpResponse<String> directory = send(edge, "GET", "/dir.php");
+            assertThat(directory.statusCode()).isEqualTo(404);
+            assertThat(directory.headers().firstValue("location")).isEmpty();
+            assertThat(send(edge, "GET", "/dir.php/x").body()).isEqualTo("GET /dir.php/x /index.php  ");
             assertThat(send(edge, "PUT", "/style.css").statusCode()).as("an existing file: a file's methods").isEqualTo(405);
             Files.createDirectories(www.resolve("img"));
             assertThat(send(edge, "PUT", "/img").statusCode()).as("an existing directory too, not a redirect")

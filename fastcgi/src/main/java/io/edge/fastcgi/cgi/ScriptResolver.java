@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
  *       query and an empty PATH_INFO, but for a path with a script part (step 1) that names no script: that is {@link
  *       NotFound}, as nginx's PHP location answers a missing script. Without one, a directory is still a {@link
  *       StaticFile} (its index script is the caller's to run, as nginx's {@code index} does), and anything else that
- *       is no script is {@link NotFound}.</li>
+ *       is no script is {@link NotFound}. Either way a directory named as a script, by a path ending in {@code .php}
+ *       ({@code /dir.php}, nginx's {@code ~ \.php$}), is {@link NotFound}: {@code /dir.php/} is the directory.</li>
  *   <li>A script, request path or front controller the probe calls {@link FileProbe.Kind#FORBIDDEN} (the
  *       site's dotfile or link policy refuses it) is {@link Forbidden}: it neither runs nor falls through to
  *       the front controller, so the answer is the static path's 403 for the same path.</li>
@@ -169,25 +170,28 @@ public final class ScriptResolver {
             return new NotFound("no script " + scriptName);
         }
         Path asIs = underRoot(path);
+        FileProbe.Kind kind = kindOf(asIs);
+        if (kind == FileProbe.Kind.DIRECTORY && path.endsWith(".php")) {
+            // Asked for as a script (/dir.php), a directory is none: 404, as nginx's ~ \.php$ location answers it
+            // (try_files $uri =404 wants a file; without it php-fpm's "No input file specified."), never a redirect to
+            // /dir.php/. Named as a directory (/dir.php/) it is indexed, and a path below it is one like any other.
+            return new NotFound("directory " + path + " named as a script");
+        }
         if (frontController == null) {
             // A directory is still answered, as nginx's index answers it without any try_files: the caller looks
             // for its index script (or hands it to the static path).
-            return asIs != null && probe.kind(asIs) == FileProbe.Kind.DIRECTORY ? new StaticFile(asIs, true)
-                    : new NotFound("no script for " + path);
+            return kind == FileProbe.Kind.DIRECTORY ? new StaticFile(asIs, true) : new NotFound("no script for " + path);
         }
-        if (asIs != null) {
-            FileProbe.Kind kind = probe.kind(asIs);
-            // A Path drops the trailing '/', so "/a.jpg/" would find the file a.jpg: a file is no match for it
-            // (stat says ENOTDIR, as nginx's try_files finds), and the front controller answers it.
-            if (kind == FileProbe.Kind.FILE && scriptName == null && !path.endsWith("/")) {
-                return new StaticFile(asIs, false);
-            }
-            if (kind == FileProbe.Kind.DIRECTORY) {
-                return new StaticFile(asIs, true);
-            }
-            if (kind == FileProbe.Kind.FORBIDDEN) {
-                return Forbidden.refused(path.toString());
-            }
+        // A Path drops the trailing '/', so "/a.jpg/" would find the file a.jpg: a file is no match for it (stat says
+        // ENOTDIR, as nginx's try_files finds), and the front controller answers it.
+        if (kind == FileProbe.Kind.FILE && scriptName == null && !path.endsWith("/")) {
+            return new StaticFile(asIs, false);
+        }
+        if (kind == FileProbe.Kind.DIRECTORY) {
+            return new StaticFile(asIs, true);
+        }
+        if (kind == FileProbe.Kind.FORBIDDEN) {
+            return Forbidden.refused(path);
         }
         Path controller = underRoot(frontController);
         FileProbe.Kind controllerKind = kindOf(controller);

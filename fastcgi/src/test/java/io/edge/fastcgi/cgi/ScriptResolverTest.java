@@ -11,6 +11,7 @@ import io.edge.fastcgi.cgi.ScriptResolver.StaticFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -105,6 +106,29 @@ class ScriptResolverTest {
                     .isEqualTo(new StaticFile(root.resolve("dir.php"), true));
         }
         assertThat(new ScriptResolver(root, null).resolve("/dir.php/missing.php", "")).isInstanceOf(NotFound.class);
+    }
+
+    /**
+     * A directory named as a script, by a path ending in .php (nginx's ~ \.php$ takes it), is no script: 404, as nginx
+     * answers it (try_files $uri =404 wants a file; without it php-fpm's "No input file specified."), with a front
+     * controller or without, whatever splits the path. It was the static path's, a 301 to /dir.php/. Named as a
+     * directory (/dir.php/) it is still indexed, and a path below it is one like any other; a directory whose name
+     * ends otherwise is one like any other too.
+     */
+    @Test
+    void aDirectoryNamedAsAScriptIsNotFound() {
+        for (String controller : new String[] {null, "/index.php"}) {
+            for (ScriptResolver resolver : new ScriptResolver[] {new ScriptResolver(root, controller),
+                    new ScriptResolver(root, Pattern.compile("^(.+\\.php)(/.*)$"), controller, FileProbe.FILESYSTEM)}) {
+                assertThat(resolver.resolve("/dir.php", "")).as(controller).isInstanceOf(NotFound.class);
+                assertThat(resolver.resolve("/dir.php/", "")).as(controller)
+                        .isEqualTo(new StaticFile(root.resolve("dir.php"), true));
+                assertThat(resolver.resolve("/app.php.d", "")).as(controller)
+                        .isEqualTo(new StaticFile(root.resolve("app.php.d"), true));
+            }
+        }
+        assertThat(new ScriptResolver(root, "/index.php").resolve("/dir.php/x", "q")).isEqualTo(new Script(root,
+                root.resolve("index.php"), "/index.php", "", "/index.php", "q"));
     }
 
     @Test
