@@ -2,11 +2,15 @@ package io.edge.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import io.edge.core.http.CapturedLog;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -68,6 +72,65 @@ class RewriteIT {
             HttpResponse<String> latin1 = send(edge, "GET", "/article-name/caf%E9");
             assertThat(latin1.body()).as("a capture's byte that is not UTF-8 goes on as that byte, as nginx's")
                     .isEqualTo("name=caf%E9");
+        }
+    }
+
+    /**
+     * A rewrite to a script that is not there (or to a directory named as one) is the PHP location's 404, the site's page
+     * for it, as nginx's rewrite ... last into its ~ \.php$ location with try_files $uri =404 answers it (measured with
+     * nginx 1.22): never the front controller's answer, never a cycle, nothing logged. In a PHP location with a front
+     * controller, and in the layout of a location of files beside ~ \.php$, where a files location's front controller
+     * that names a missing script is 404 the same way. The front controller counts its runs: none.
+     */
+    @Test
+    void aRewriteToAMissingScriptIsThePhpLocations404() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path runs = dir.resolve("runs.txt");
+        Files.writeString(www.resolve("index.php"), "<?php file_put_contents('" + runs + "', $_SERVER['REQUEST_URI']"
+                + " . \"\\n\", FILE_APPEND | LOCK_EX); echo 'front controller for ', $_SERVER['REQUEST_URI'];");
+        Files.writeString(Files.createDirectories(www.resolve("errors")).resolve("404.html"), "the site's own 404");
+        Files.createDirectories(www.resolve("dir.php"));
+        String rewrites = """
+                { match = "~ ^/old/(.*)$", rewrite = "/missing.php?page=$1" }
+                { match = "~ ^/folder/", rewrite = "/dir.php" }
+                """;
+        String phpFrontController = """
+                { match = "/", fastcgi = php, front-controller = "/index.php" }
+                { match = "~ ^/older/", rewrite = "/missing.php/more" }
+                """;
+        String filesBesidePhp = """
+                { match = "/", front-controller = "/index.php" }
+                { match = "~ \\\\.php$", fastcgi = php }
+                { match = "^~ /lost/", front-controller = "/missing.php" }
+                """;
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n")) {
+            for (String locations : new String[] {phpFrontController, filesBesidePhp}) {
+                try (EdgeHarness edge = EdgeHarness.start(dir, """
+                        sites = [{ server-names = ["_"], default = true, root = "www", index = ["index.php"]
+                          error-pages { 404 = "/errors/404.html" }
+                          locations = [
+                        %s%s  ] }]
+                        fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                        """.formatted(locations, rewrites, fpm.address()));
+                     CapturedLog log = CapturedLog.of("io.edge")) {
+                    List<String> paths = new ArrayList<>(List.of("/old/page?x=1", "/folder/x"));
+                    paths.add(locations.equals(phpFrontController) ? "/older/x" : "/lost/x");
+                    for (String path : paths) {
+                        HttpResponse<String> missing = send(edge, "GET", path);
+                        assertThat(missing.statusCode()).as(path).isEqualTo(404);
+                        assertThat(missing.body()).as(path).isEqualTo("the site's own 404");
+                    }
+                    HttpResponse<String> posted = HTTP.send(HttpRequest.newBuilder(edge.uri("/old/form"))
+                            .POST(HttpRequest.BodyPublishers.ofString("a=1")).build(), HttpResponse.BodyHandlers.ofString());
+                    assertThat(posted.statusCode()).as("a POST too").isEqualTo(404);
+                    assertThat(runs).as("the front controller never ran").doesNotExist();
+                    assertThat(send(edge, "GET", "/blog/post").body()).as("it answers what names nothing")
+                            .isEqualTo("front controller for /blog/post");
+                    Files.delete(runs);
+                    assertThat(log.events()).as("no warning, no error: a 404")
+                            .noneMatch(e -> e.getLevel().isGreaterOrEqual(Level.WARN));
+                }
+            }
         }
     }
 
