@@ -3,9 +3,11 @@ package io.edge.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.core.http.CapturedLog;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -281,6 +283,48 @@ class XAccelRedirectIT {
             assertWhere(get(edge, "/to.php?u=/files/link.txt"), 403, "files");
             assertWhere(get(edge, "/to.php?u=/nowhere/f.txt"), 404, "server");
             assertWhere(get(edge, "/to.php?u=/files/f.txt"), 200, "files");
+        }
+    }
+
+    /**
+     * A name that ends in "/" (or "/.") names a directory, and a file there is 404: a client's own request for
+     * /files/file.jpg/ is, and nginx answers its X-Accel-Redirect so (its internal redirect to the URI finds no
+     * directory: ENOTDIR; measured with nginx 1.22), where edge sent the file. An X-Sendfile path the same way, as
+     * open(2) finds it. A directory named so is still never sent (403), and the file by its own name still goes.
+     */
+    @Test
+    void aFileNamedAsADirectoryIs404AsAClientsOwnRequestIs(@TempDir Path own) throws Exception {
+        Path www = Files.createDirectories(own.resolve("www"));
+        for (String location : new String[] {"protected", "files"}) {
+            Files.writeString(Files.createDirectories(www.resolve(location)).resolve("file.jpg"), "JPEG");
+        }
+        Files.createDirectories(www.resolve("protected/sub"));
+        Files.writeString(www.resolve("to.php"), "<?php header('X-Accel-Redirect: ' . $_GET['u']);");
+        Files.writeString(Files.createDirectories(www.resolve("sf")).resolve("sf.php"),
+                "<?php header('X-Sendfile: ' . $_GET['s']);");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(own.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(own, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php }
+                       { match = "^~ /sf/", fastcgi = php, x-sendfile = ["www/protected"] }
+                       { match = "^~ /protected/", internal = true }
+                       { match = "/" }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            assertThat(get(edge, "/files/file.jpg/").statusCode()).as("a client's own request").isEqualTo(404);
+            for (String uri : new String[] {"/protected/file.jpg/", "/protected/file.jpg/.", "/protected//file.jpg/",
+                    "/files/file.jpg/", "/protected/file.jpg/?x=1"}) {
+                HttpResponse<String> named = get(edge, "/to.php?u=" + URLEncoder.encode(uri, StandardCharsets.UTF_8));
+                assertThat(named.statusCode()).as(uri).isEqualTo(404);
+                assertThat(named.body()).as(uri).doesNotContain("JPEG");
+            }
+            HttpResponse<String> sendfile = get(edge, "/sf/sf.php?s=" + www.resolve("protected/file.jpg") + "/");
+            assertThat(sendfile.statusCode()).as("X-Sendfile").isEqualTo(404);
+            assertThat(sendfile.body()).doesNotContain("JPEG");
+            assertThat(get(edge, "/to.php?u=/protected/sub/").statusCode()).as("a directory").isEqualTo(403);
+            assertThat(get(edge, "/to.php?u=/protected/file.jpg").body()).isEqualTo("JPEG");
+            assertThat(get(edge, "/sf/sf.php?s=" + www.resolve("protected/file.jpg")).body()).isEqualTo("JPEG");
         }
     }
 

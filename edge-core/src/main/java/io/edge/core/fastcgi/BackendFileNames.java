@@ -35,6 +35,14 @@ final class BackendFileNames {
     }
 
     /**
+     * Whether a file's name ({@link #sendfilePath}, {@link #accelPath}) names a directory: it ends in "/" or in a "."
+     * segment, where the kernel wants one (a file there: ENOTDIR), as a request's path "/a.jpg/" names no file.
+     */
+    static boolean namesDirectory(String name) {
+        return name.endsWith("/") || name.endsWith("/.");
+    }
+
+    /**
      * Whether an {@code X-Accel-Redirect} URI (its query already taken off) is one nginx refuses as unsafe, with 404
      * (ngx_http_parse_unsafe_uri): no path from the root ({@code protected/x.pdf}, an empty one), a {@code ..} segment
      * as sent or once its {@code %XX} escapes are decoded ({@code /protected/%2e%2e/secret.txt}: a script passes on

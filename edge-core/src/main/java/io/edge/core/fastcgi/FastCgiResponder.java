@@ -1039,8 +1039,13 @@ public final class FastCgiResponder implements Responder {
                 exchange.sendError(HttpResponseStatus.NOT_FOUND);
                 return true;
             }
+            // A name ending in "/" names a directory, and edge sends none: a file there is 404, as open(2) finds it
+            // (ENOTDIR) and a client's own request for /protected/file.jpg/ is answered, nginx's internal redirect to
+            // such a URI too. The URI is routed with its slash, as nginx routes it.
+            boolean namesDirectory = BackendFileNames.namesDirectory(fileName);
+            Path uriPath = Path.of("/").resolve(stripLeadingSlashes(fileName)).normalize();
             String accelUri = sendfile != null ? null
-                    : Path.of("/").resolve(stripLeadingSlashes(fileName)).normalize().toString();
+                    : namesDirectory && uriPath.getNameCount() > 0 ? uriPath + "/" : uriPath.toString();
             LocationSettings accelTarget = accelUri == null ? null : exchange.locationOf(accelUri);
             // The script's location, whose checks the request met already
             LocationSettings scriptLocation = exchange.location();
@@ -1143,7 +1148,7 @@ public final class FastCgiResponder implements Responder {
             Runnable send = () -> {
                 // The file goes out with the headers and expires of that location, not the script's
                 exchange.answerAs(answering);
-                staticResponder.sendFileWithin(exchange, normalized, passThrough,
+                staticResponder.sendFileWithin(exchange, normalized, namesDirectory, passThrough,
                         real -> sendable(file, normalized, real, roots), limitRate);
             };
             if (answering == null) {

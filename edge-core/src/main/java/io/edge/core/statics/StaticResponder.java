@@ -747,21 +747,29 @@ public final class StaticResponder implements Responder {
      * expires replaces an upstream's.
      */
     public void sendFileWithin(Exchange exchange, Path file, HttpHeaders passThrough, Predicate<Path> within) {
-        sendFileWithin(exchange, file, passThrough, within, limitRateOf(exchange), true);
+        sendFileWithin(exchange, file, false, passThrough, within, limitRateOf(exchange), true);
     }
 
     /**
      * As {@link #sendFileWithin(Exchange, Path, HttpHeaders, Predicate)}, the body paced by {@code limitRate} (the
-     * backend's {@code X-Accel-Limit-Rate}) in place of the location's, or unpaced where it is null.
+     * backend's {@code X-Accel-Limit-Rate}) in place of the location's, or unpaced where it is null. Where {@code
+     * namedAsDirectory} (the backend's name ended in "/"), a file is 404, as open(2) of that name finds (ENOTDIR) and
+     * as a request's path naming a file so is answered.
      */
-    public void sendFileWithin(Exchange exchange, Path file, HttpHeaders passThrough, Predicate<Path> within,
-            LimitRate limitRate) {
-        sendFileWithin(exchange, file, passThrough, within, limitRate, true);
+    public void sendFileWithin(Exchange exchange, Path file, boolean namedAsDirectory, HttpHeaders passThrough,
+            Predicate<Path> within, LimitRate limitRate) {
+        sendFileWithin(exchange, file, namedAsDirectory, passThrough, within, limitRate, true);
     }
 
-    private void sendFileWithin(Exchange exchange, Path file, HttpHeaders passThrough, Predicate<Path> within,
-            LimitRate limitRate, boolean mayRetry) {
-        open(exchange, engine.open(file, true, bodyExpected(exchange)), openFile -> {
+    private void sendFileWithin(Exchange exchange, Path file, boolean namedAsDirectory, HttpHeaders passThrough,
+            Predicate<Path> within, LimitRate limitRate, boolean mayRetry) {
+        // a file named as a directory is 404: not read whole as it opens
+        open(exchange, engine.open(file, true, bodyExpected(exchange) && !namedAsDirectory), openFile -> {
+            if (namedAsDirectory && !openFile.isDirectory()) {
+                openFile.release();
+                exchange.sendError(HttpResponseStatus.NOT_FOUND);
+                return;
+            }
             if (openFile.isDirectory() || !isWithin(openFile, within)) {
                 openFile.release();
                 exchange.sendError(HttpResponseStatus.FORBIDDEN);
@@ -772,7 +780,8 @@ public final class StaticResponder implements Responder {
             HttpHeaders backendHeaders = expiresOf(exchange) == null ? passThrough : new DefaultHttpHeaders()
                     .add(passThrough).remove(HttpHeaderNames.CACHE_CONTROL).remove(HttpHeaderNames.EXPIRES);
             serve(exchange, openFile, file.getFileName().toString(), backendHeaders,
-                    mayRetry ? () -> sendFileWithin(exchange, file, passThrough, within, limitRate, false) : null,
+                    mayRetry ? () -> sendFileWithin(exchange, file, namedAsDirectory, passThrough, within, limitRate,
+                            false) : null,
                     limitRate);
         }, () -> exchange.sendError(HttpResponseStatus.NOT_FOUND));
     }

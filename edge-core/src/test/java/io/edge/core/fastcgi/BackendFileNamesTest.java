@@ -24,6 +24,17 @@ class BackendFileNamesTest {
         assertThat(BackendFileNames.accelPath("/protected/x%00.txt")).isNull();
     }
 
+    /** A name that ends in "/" or a "." segment names a directory, as the kernel takes it (a file there: ENOTDIR). */
+    @Test
+    void aNameEndingInASlashOrADotSegmentNamesADirectory() {
+        for (String directory : new String[] {"/protected/file.jpg/", "/protected/file.jpg/.", "/", "/srv/files//"}) {
+            assertThat(BackendFileNames.namesDirectory(directory)).as(directory).isTrue();
+        }
+        for (String file : new String[] {"/protected/file.jpg", "/protected/file.", "/protected/.hidden", "/a/./b"}) {
+            assertThat(BackendFileNames.namesDirectory(file)).as(file).isFalse();
+        }
+    }
+
     /** As nginx's ngx_http_parse_unsafe_uri: a ".." segment as sent or decoded once, a NUL, no path from the root. */
     @Test
     void anAccelRedirectUriWithADotDotSegmentOrNoPathFromTheRootIsUnsafe() {
