@@ -22,6 +22,7 @@ import io.edge.core.http.HttpStatusException;
 import io.edge.core.http.RequestTarget;
 import io.edge.core.http.Responder;
 import io.edge.core.http.ThrottledWarnings;
+import io.edge.core.limit.BodyPace;
 import io.edge.core.statics.ByteRanges.Partial;
 import io.edge.core.statics.ByteRanges.Range;
 import io.edge.core.statics.ByteRanges.Unsatisfiable;
@@ -1315,19 +1316,13 @@ public final class StaticResponder implements Responder {
         private final long chunk;
         /** The engine's stage of the piece being loaded, until {@link #loaded} (or it came at once); else null. */
         private CompletableFuture<?> loading;
-        /** The location's limit-rate (or a backend's), or null: the body goes as fast as the client takes it. */
-        private final LimitRate limitRate;
-        /** Body bytes handed to the channel so far, for {@link #limitRate}. */
-        private long sent;
         /**
-         * When the body started, on its event loop's clock, for {@link #limitRate}: the rate is counted from then (nginx
-         * counts from the request's start, which is the same but for the file's open).
+         * The pace of the location's limit-rate (or a backend's), counted from the body's start (nginx counts from the
+         * request's, which is the same but for the file's open); null: the body goes as fast as the client takes it.
          */
-        private final long startNanos;
-        /** A wait for {@link #limitRate}, scheduled: {@link #run} goes on when it ends; else null. */
-        private ScheduledFuture<?> pacing;
-        /** The pieces past {@link #limitRate}'s {@code after}: a quarter second's worth, 4 KiB at least. */
-        private final long pacedChunk;
+        private final BodyPace pace;
+        /** File bytes handed to the channel so far, for {@link #pace}. */
+        private long sent;
         /** Where the piece being loaded started ({@link #piece}, {@link #sliceDone}, {@link #sent}), to load it again. */
         private int loadPiece;
         private long loadSliceDone;
@@ -1341,13 +1336,8 @@ public final class StaticResponder implements Responder {
         BodySender(Exchange exchange, HttpResponse head, OpenFile file, List<Piece> pieces, Runnable again,
                 boolean read, LimitRate limitRate) {
             this.read = read;
-            this.limitRate = limitRate;
-            this.startNanos = exchange.clientChannel().eventLoop().ticker().nanoTime();
+            this.pace = limitRate == null ? null : new BodyPace(limitRate, exchange.clientChannel().eventLoop());
             this.chunk = read ? Math.min(engine.chunkSize(), READ_CHUNK) : engine.chunkSize();
-            // paced, in pieces of a quarter second's worth (4 KiB at least, nginx's own floor): the client sees a
-            // steady stream, with no silence a proxy in front would take for a stalled server
-            this.pacedChunk = limitRate == null ? chunk : Math.min(chunk, Math.max(4 * 1024,
-                    limitRate.bytesPerSecond() / 4));
             this.exchange = exchange;
             this.again = again;
             this.head = head;
@@ -1365,7 +1355,7 @@ public final class StaticResponder implements Responder {
                     fileBytes += piece instanceof Slice ? piece.length() : 0;
                 }
                 // not when paced: a corked tail would wait for the next piece, a quarter second later
-                corked = fileBytes > chunk && limitRate == null && cork(true);
+                corked = fileBytes > chunk && pace == null && cork(true);
                 exchange.write(head);
                 head = null;
                 for (ByteBuf text : heldText) {
@@ -1408,7 +1398,7 @@ public final class StaticResponder implements Responder {
                     piece++;
                     continue;
                 }
-                if (limitRate != null && head == null && paced()) {
+                if (pace != null && head == null && pace.holds(paceCount(), this)) {
                     return; // run() again once the rate allows the next piece
                 }
                 CompletableFuture<Object> next;
@@ -1433,31 +1423,10 @@ public final class StaticResponder implements Responder {
             }
         }
 
-        /**
-         * Whether the body sent so far is ahead of the location's rate, nginx's limit_rate: the bytes past
-         * {@code after} may be as many as the rate allows for the time since the body started plus one second;
-         * ahead, {@link #run} is scheduled for when the next piece is allowed and true returned.
-         */
-        private boolean paced() {
-            if (pacing != null) {
-                return true;
-            }
-            // what went out: a compressed body's bytes, not the file's, as nginx counts what it sent
+        /** What {@link #pace} counts: what went out, a compressed body's bytes, not the file's, as nginx counts. */
+        private long paceCount() {
             long written = read ? exchange.bodyBytesWritten() : -1;
-            long ahead = (written >= 0 ? written : sent) - limitRate.after();
-            if (ahead <= 0) {
-                return false;
-            }
-            long elapsed = exchange.clientChannel().eventLoop().ticker().nanoTime() - startNanos;
-            long allowedAt = (long) ((double) ahead / limitRate.bytesPerSecond() * 1e9) - TimeUnit.SECONDS.toNanos(1);
-            if (allowedAt <= elapsed) {
-                return false;
-            }
-            pacing = exchange.clientChannel().eventLoop().schedule(() -> {
-                pacing = null;
-                run();
-            }, allowedAt - elapsed, TimeUnit.NANOSECONDS);
-            return true;
+            return written >= 0 ? written : sent;
         }
 
         /** A piece the engine had to read first (linux-aio-sendfile: into its slab). */
@@ -1526,8 +1495,7 @@ public final class StaticResponder implements Responder {
             loadSliceDone = sliceDone;
             loadSent = sent;
             // before limit-rate's "after", in full chunks up to it; past it, paced pieces
-            long size = limitRate == null ? chunk : sent < limitRate.after() ? Math.min(chunk, limitRate.after() - sent)
-                    : pacedChunk;
+            long size = pace == null ? chunk : pace.piece(sent, chunk);
             long length = Math.min(size, slice.length() - sliceDone);
             // Once the head is out, a full read queue refusing a piece could only cut the response short: it waits.
             WhenFull whenFull = head == null ? WhenFull.WAIT : WhenFull.REFUSE;
@@ -1578,9 +1546,8 @@ public final class StaticResponder implements Responder {
 
         /** Leaves SENDING: releases the file once (and uncorks), and cancels a piece still being loaded. */
         private void abort() {
-            if (pacing != null) {
-                pacing.cancel(false); // a client that left is let go now, not when its next piece was due
-                pacing = null;
+            if (pace != null) {
+                pace.cancel(); // a client that left is let go now, not when its next piece was due
             }
             if (memoryRetry != null) {
                 memoryRetry.cancel(false);
