@@ -318,6 +318,21 @@ final class ResponseSpool {
     }
 
     /**
+     * Takes back {@code rest} (owned by the spool from now on), the part of the last chunk {@link #poll} or
+     * {@link #readNext} handed out that the caller did not write (a paced answer's piece was smaller): the oldest
+     * bytes held again, handed out first by the next {@link #poll}.
+     */
+    void putBack(ByteBuf rest) {
+        int bytes = rest.readableBytes();
+        if (released || failure != null || bytes == 0) {
+            rest.release();
+            return;
+        }
+        memory.addFirst(rest);
+        memoryBytes += bytes;
+    }
+
+    /**
      * Reads up to {@link #READ_CHUNK} of the oldest bytes held from the file, on a spool thread, and hands them to
      * {@code then} (which owns them) on the loop: call it when {@link #poll} gave null and the spool is not empty.
      * One read at a time; nothing is handed out if the spool is released or fails before.

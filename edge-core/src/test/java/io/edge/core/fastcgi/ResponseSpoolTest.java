@@ -81,20 +81,23 @@ class ResponseSpoolTest {
     private byte[] drain(ResponseSpool spool) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         while (onLoop(() -> !spool.isEmpty())) {
-            CompletableFuture<ByteBuf> next = new CompletableFuture<>();
-            onLoop(() -> {
-                ByteBuf chunk = spool.poll();
-                if (chunk != null) {
-                    next.complete(chunk);
-                } else {
-                    spool.readNext(next::complete);
-                }
-            });
-            ByteBuf chunk = next.get(10, TimeUnit.SECONDS);
-            out.write(ByteBufUtil.getBytes(chunk));
-            chunk.release();
+            out.write(takeOne(spool));
         }
         return out.toByteArray();
+    }
+
+    /** Asks {@code spool} for its next chunk: polled at once, or completed once read from its file. */
+    private CompletableFuture<ByteBuf> ask(ResponseSpool spool) throws Exception {
+        CompletableFuture<ByteBuf> next = new CompletableFuture<>();
+        onLoop(() -> {
+            ByteBuf chunk = spool.poll();
+            if (chunk != null) {
+                next.complete(chunk);
+            } else {
+                spool.readNext(next::complete);
+            }
+        });
+        return next;
     }
 
     @Test
@@ -135,18 +138,7 @@ class ResponseSpoolTest {
             }
             // some of it taken (a memory chunk, a file read or two), then more arrives behind the rest
             for (int i = 0; i < 2; i++) {
-                CompletableFuture<ByteBuf> next = new CompletableFuture<>();
-                onLoop(() -> {
-                    ByteBuf chunk = spool.poll();
-                    if (chunk != null) {
-                        next.complete(chunk);
-                    } else {
-                        spool.readNext(next::complete);
-                    }
-                });
-                ByteBuf chunk = next.get(10, TimeUnit.SECONDS);
-                got.write(ByteBufUtil.getBytes(chunk));
-                chunk.release();
+                got.write(takeOne(spool));
             }
         }
         got.write(drain(spool));
@@ -162,6 +154,37 @@ class ResponseSpoolTest {
         tail.writeBytes(after);
         assertThat(drain(spool)).isEqualTo(tail.toByteArray());
         onLoop(spool::release);
+        awaitSpoolFilesOpen(0);
+        assertThat(failures).isEmpty();
+    }
+
+    /**
+     * A paced answer writes a piece of a chunk and puts the rest back: it comes out first, before the memory chunks
+     * and the file's bytes behind it, and the order of the whole is kept; one put back after release is dropped.
+     */
+    @Test
+    void theRestOfAChunkPutBackComesOutFirst() throws Exception {
+        ResponseSpool spool = spool(4096, 1 << 20);
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        for (int i = 0; i < 6; i++) { // 3000 bytes each: one in memory, the rest in the file
+            byte[] b = bytes(3000, i);
+            expected.writeBytes(b);
+            onLoop(() -> spool.add(chunk(b)));
+        }
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        for (int i = 0; i < 3; i++) { // the memory chunk, then two of the file's reads, each a piece at a time
+            ByteBuf chunk = ask(spool).get(10, TimeUnit.SECONDS);
+            ByteBuf piece = chunk.readRetainedSlice(1000);
+            got.write(ByteBufUtil.getBytes(piece));
+            piece.release();
+            onLoop(() -> spool.putBack(chunk));
+        }
+        got.write(drain(spool));
+        assertThat(got.toByteArray()).isEqualTo(expected.toByteArray());
+        onLoop(spool::release);
+        ByteBuf late = chunk(bytes(10, 0));
+        onLoop(() -> spool.putBack(late));
+        assertThat(late.refCnt()).isZero();
         awaitSpoolFilesOpen(0);
         assertThat(failures).isEmpty();
     }
@@ -472,15 +495,7 @@ class ResponseSpoolTest {
         got.write(ByteBufUtil.getBytes(first));
         first.release();
         while (onLoop(() -> !spool.isEmpty())) {
-            CompletableFuture<ByteBuf> next = new CompletableFuture<>();
-            onLoop(() -> {
-                ByteBuf chunk = spool.poll();
-                if (chunk != null) {
-                    next.complete(chunk);
-                } else {
-                    spool.readNext(next::complete);
-                }
-            });
+            CompletableFuture<ByteBuf> next = ask(spool);
             while (!next.isDone()) {
                 assertThat(heldBack).as("a file task to run").isNotEmpty();
                 heldBack.remove(0).run();
@@ -534,16 +549,7 @@ class ResponseSpoolTest {
 
     /** The next bytes {@code spool} hands out (a memory chunk, or a file read, awaited). */
     private byte[] takeOne(ResponseSpool spool) throws Exception {
-        CompletableFuture<ByteBuf> next = new CompletableFuture<>();
-        onLoop(() -> {
-            ByteBuf chunk = spool.poll();
-            if (chunk != null) {
-                next.complete(chunk);
-            } else {
-                spool.readNext(next::complete);
-            }
-        });
-        ByteBuf chunk = next.get(10, TimeUnit.SECONDS);
+        ByteBuf chunk = ask(spool).get(10, TimeUnit.SECONDS);
         byte[] bytes = ByteBufUtil.getBytes(chunk);
         chunk.release();
         return bytes;
