@@ -2,19 +2,29 @@ package io.edge.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A location's {@code limit-rate}, nginx's limit_rate, on a real edge and a real php-fpm: a paced body arrives whole and
- * in order, from the location itself and through a script's X-Accel-Redirect into it (its pace is unit-tested on a
- * clock moved by hand: no test here times anything).
+ * in order, from the location itself, through a script's X-Accel-Redirect into it, and as a script's own answer, whose
+ * php-fpm worker is free long before its client has it all (the pace is unit-tested on a clock moved by hand: no test
+ * here times anything, they assert what comes before what).
  */
 class LimitRateIT {
 
@@ -59,7 +69,7 @@ class LimitRateIT {
             HttpResponse<byte[]> range = HTTP.send(HttpRequest.newBuilder(edge.uri("/downloads/big.bin"))
                     .header("Range", "bytes=1000-2999999").build(), HttpResponse.BodyHandlers.ofByteArray());
             assertThat(range.statusCode()).isEqualTo(206);
-            assertThat(range.body()).isEqualTo(java.util.Arrays.copyOfRange(file, 1000, 3_000_000));
+            assertThat(range.body()).isEqualTo(Arrays.copyOfRange(file, 1000, 3_000_000));
             for (String rate : new String[] {"4194304", "0", "fast"}) {
                 HttpResponse<byte[]> paced = HTTP.send(HttpRequest.newBuilder(edge.uri("/paced.php?rate=" + rate))
                         .build(), HttpResponse.BodyHandlers.ofByteArray());
@@ -67,6 +77,109 @@ class LimitRateIT {
                 assertThat(paced.body()).as("X-Accel-Limit-Rate " + rate).isEqualTo(file);
                 assertThat(paced.headers().firstValue("x-accel-limit-rate")).as("never the client's").isEmpty();
             }
+        }
+    }
+
+    /** The pace of the scripts' answers below: 64 KiB a second, of which the first second's worth goes at once. */
+    private static final int FIRST_SECONDS_WORTH = 64 * 1024;
+    /** Bytes of the script's answer: five seconds' worth at the rate past the first second's. */
+    private static final int SCRIPT_BODY = 384 * 1024;
+
+    /**
+     * Prints SCRIPT_BODY bytes (a line pattern, each line its number) with their Content-Length; ?rate= sets its
+     * X-Accel-Limit-Rate.
+     */
+    private static final String BIG_SCRIPT = """
+            <?php
+            if (isset($_GET['rate'])) { header('X-Accel-Limit-Rate: ' . $_GET['rate']); }
+            header('Content-Type: application/octet-stream');
+            header('Content-Length: %d');
+            $s = '';
+            for ($i = 0; strlen($s) < %d; $i++) { $s .= sprintf("%%015d\n", $i); }
+            echo substr($s, 0, %d);
+            """.formatted(SCRIPT_BODY, SCRIPT_BODY, SCRIPT_BODY);
+
+    private static byte[] scriptBody() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (int i = 0; out.size() < SCRIPT_BODY; i++) {
+            out.writeBytes(String.format("%015d\n", i).getBytes(StandardCharsets.US_ASCII));
+        }
+        return Arrays.copyOf(out.toByteArray(), SCRIPT_BODY);
+    }
+
+    /**
+     * A PHP location's limit-rate paces the script's answer (it went as fast as the client took it), and edge holds
+     * what the pace keeps back, so the pool's one worker is free at once: another request is answered while the first
+     * client, reading as fast as it can, still waits for most of its body; then that body arrives whole.
+     */
+    @Test
+    void aPhpLocationsLimitRatePacesTheScriptsAnswerWithItsWorkerFree() throws Exception {
+        pacedScriptLeavesItsWorkerFree("""
+                { match = "~ \\\\.php$", fastcgi = php, limit-rate { rate = 64 KiB } }
+                """, "/big.php");
+    }
+
+    /**
+     * nginx's X-Accel-Limit-Rate in a script's own answer (not only beside an X-Accel-Redirect) paces its body, in a
+     * location without a limit-rate; the client never sees the header.
+     */
+    @Test
+    void aScriptsOwnXAccelLimitRatePacesItsAnswer() throws Exception {
+        pacedScriptLeavesItsWorkerFree("""
+                { match = "~ \\\\.php$", fastcgi = php }
+                """, "/big.php?rate=65536");
+    }
+
+    private void pacedScriptLeavesItsWorkerFree(String location, String uri) throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("big.php"), BIG_SCRIPT);
+        Files.writeString(www.resolve("other.php"), "<?php echo 'worker free';");
+        byte[] expected = scriptBody();
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       %s
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 1 }
+                     """.formatted(location, fpm.address()));
+             Socket paced = new Socket()) {
+            paced.connect(edge.address());
+            paced.getOutputStream().write(("GET " + uri + " HTTP/1.1\r\nHost: paced\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = paced.getInputStream();
+            String head = FastCgiBufferingIT.readHead(in);
+            assertThat(head).startsWith("HTTP/1.1 200").containsIgnoringCase("content-length: " + SCRIPT_BODY);
+            assertThat(head.toLowerCase()).as("never the client's").doesNotContain("x-accel-limit-rate");
+            // the client reads all it can as it comes, on a thread of its own
+            AtomicInteger received = new AtomicInteger();
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            CompletableFuture<Void> whole = new CompletableFuture<>();
+            Thread reader = new Thread(() -> {
+                byte[] buffer = new byte[8192];
+                try {
+                    for (int n; (n = in.read(buffer)) > 0; ) {
+                        got.write(buffer, 0, n);
+                        received.addAndGet(n);
+                    }
+                    whole.complete(null);
+                } catch (IOException e) {
+                    whole.completeExceptionally(e);
+                }
+            }, "paced-client");
+            reader.start();
+            // Past the first second's worth, which goes at once: unpaced, the rest was on its way with it, and the
+            // client, reading on, had it all long before another request could be answered.
+            Awaits.await(() -> received.get() > FIRST_SECONDS_WORTH + 16 * 1024, "more than the first second's worth");
+
+            HttpResponse<String> other = HTTP.send(HttpRequest.newBuilder(edge.uri("/other.php")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(other.statusCode()).isEqualTo(200);
+            assertThat(other.body()).isEqualTo("worker free");
+            assertThat(received.get()).as("the paced client, reading all it can, still waits for the rest")
+                    .isLessThan(SCRIPT_BODY);
+
+            whole.get(60, TimeUnit.SECONDS);
+            assertThat(got.toByteArray()).as("then the whole body, byte for byte").isEqualTo(expected);
         }
     }
 }

@@ -13,6 +13,7 @@ import io.edge.core.http.HttpStatusException;
 import io.edge.core.http.LocationChecks;
 import io.edge.core.http.Responder;
 import io.edge.core.http.ThrottledWarnings;
+import io.edge.core.limit.BodyPace;
 import io.edge.core.limit.ConnectionLimits;
 import io.edge.core.limit.RequestLimits;
 import io.edge.core.statics.StaticResponder;
@@ -700,6 +701,11 @@ public final class FastCgiResponder implements Responder {
         private boolean headReceived;
         /** The backend's X-Accel-Limit-Rate, taken from its head as it came; null for none. */
         private String accelLimitRate;
+        /**
+         * The pace of the body to the client (the location's limit-rate, or the backend's X-Accel-Limit-Rate): then
+         * every byte of it goes through {@link #spool} and out a piece at a time; null for none.
+         */
+        private BodyPace pace;
         private boolean redirected;
         private boolean takenOver;
         /** The head's status has no body (1xx, 204, 304): what the script wrote after it is dropped, not counted. */
@@ -865,7 +871,7 @@ public final class FastCgiResponder implements Responder {
         @Override
         public void onHead(HttpResponse head) {
             headReceived = true;
-            // beside an X-Accel-Redirect or X-Sendfile: the pace of the file (taken by sendfile), never the client's
+            // the pace of the answer, the script's body or the file it hands out (sendfile), never the client's
             accelLimitRate = head.headers().get(CgiResponseParser.X_ACCEL_LIMIT_RATE);
             head.headers().remove(CgiResponseParser.X_ACCEL_LIMIT_RATE);
             boolean tapTookOver = tap != null && !tap.onHead(head);
@@ -885,6 +891,10 @@ public final class FastCgiResponder implements Responder {
             bodiless = !Exchange.statusHasBody(head.status().code());
             if (!exchange.isHead() && !bodiless) {
                 declaredLength = declaredLength(head);
+                LimitRate limitRate = limitRate(accelLimitRate, exchange.location());
+                if (limitRate != null) {
+                    pace = new BodyPace(limitRate, clientChannel.eventLoop());
+                }
             }
         }
 
@@ -956,14 +966,15 @@ public final class FastCgiResponder implements Responder {
             if (declaredLength < 0 || relayed == declaredLength) {
                 exchange.offerCompression(); // a cut body keeps the length it declared, so the client sees it cut
             }
-            if (heldBytes > clientChannel.config().getWriteBufferHighWaterMark() || !exchange.isWritable()) {
-                // More than the connection takes at once: the head, then the body as any streamed one, so that what
-                // the client does not read yet goes to the spool (and its file), not all of it into memory.
+            if (heldBytes > clientChannel.config().getWriteBufferHighWaterMark() || !exchange.isWritable()
+                    || pace != null && !pace.allowsAtOnce(heldBytes)) {
+                // More than the connection (or the pace) takes at once: the head, then the body as any streamed one, so
+                // that what the client does not read yet goes to the spool (and its file), not all of it into memory.
                 exchange.write(new DefaultHttpResponse(head.protocolVersion(), head.status(), headers));
                 relayHeld();
                 if (spool != null && !spool.isEmpty()) {
                     endAfterSpool = true; // the drain waiting ends the response
-                } else {
+                } else if (!responseEnded) { // a paced answer's drain, run as the body was handed on, may have ended it
                     endResponse();
                 }
                 return;
@@ -1180,9 +1191,10 @@ public final class FastCgiResponder implements Responder {
         }
 
         /**
-         * The pace of the file's body: the backend's {@code X-Accel-Limit-Rate} (bytes a second; 0: none), as nginx
-         * takes it, with the {@code after} of {@code answering}'s limit-rate; without the header (or with one that is
-         * no number, ignored as nginx ignores it), {@code answering}'s limit-rate; else null.
+         * The pace of the answer's body (the script's own, or the file it hands out): the backend's
+         * {@code X-Accel-Limit-Rate} (bytes a second; 0: none), as nginx takes it, with the {@code after} of
+         * {@code answering}'s limit-rate; without the header (or with one that is no number, ignored as nginx ignores
+         * it), {@code answering}'s limit-rate; else null.
          */
         private LimitRate limitRate(String header, LocationSettings answering) {
             LimitRate own = answering == null ? null : answering.limitRate();
@@ -1356,9 +1368,12 @@ public final class FastCgiResponder implements Responder {
             relay(chunk);
         }
 
-        /** Writes {@code chunk} (owned by the call until now) to the client if it takes it now, else to the spool. */
+        /**
+         * Writes {@code chunk} (owned by the call until now) to the client if it takes it now, else to the spool; a
+         * paced body always to the spool, which the drain writes out a piece at a time as the pace allows.
+         */
         private void relay(ByteBuf chunk) {
-            if ((spool == null || spool.isEmpty()) && exchange.isWritable()) {
+            if ((spool == null || spool.isEmpty()) && exchange.isWritable() && pace == null) {
                 exchange.write(new DefaultHttpContent(chunk)); // flushed when this read from the backend is done
                 if (!exchange.isWritable()) {
                     exchange.flush();
@@ -1366,9 +1381,9 @@ public final class FastCgiResponder implements Responder {
                 }
                 return;
             }
-            // The client can't take it now: held, in order, so the backend goes on and its worker is free once the
-            // script ends; the backend waits only once the spool is full (memory, then its file; memory alone once
-            // the file failed).
+            // The client can't take it now (or its pace holds it back): held, in order, so the backend goes on and its
+            // worker is free once the script ends; the backend waits only once the spool is full (memory, then its
+            // file; memory alone once the file failed).
             if (spool == null) {
                 spool = new ResponseSpool(clientChannel, responseBuffer.memory(), responseBuffer.maxTempFile(),
                         spoolDir, this::spoolFailed, this::spoolWithoutFile, this::spoolHasRoom);
@@ -1389,9 +1404,11 @@ public final class FastCgiResponder implements Responder {
         }
 
         /**
-         * Writes what the spool holds while the client takes it: memory chunks at once, the file's a read at a time
-         * (on a spool thread, then back here). Lets the backend go on once the spool has room, and ends the response
-         * when the backend's end was waiting for it. Invariant: a spool that holds anything has a drain waiting.
+         * Writes what the spool holds while the client takes it (and, paced, while the pace allows: a piece at a time,
+         * then again once the next is due): memory chunks at once, the file's a read at a time (on a spool thread,
+         * then back here). Lets the backend go on once the spool has room, and ends the response when the backend's
+         * end was waiting for it. Invariant: a spool that holds anything has one drain waiting (for the client to
+         * take more, for a read of the file, or for the pace).
          */
         private void drain() {
             draining = false;
@@ -1402,6 +1419,11 @@ public final class FastCgiResponder implements Responder {
                 if (!exchange.isWritable()) {
                     exchange.flush();
                     awaitClient();
+                    return;
+                }
+                if (pace != null && pace.holds(sentToClient(), this::drain)) {
+                    draining = true; // the pace runs drain() once the next piece is due
+                    exchange.flush();
                     return;
                 }
                 ByteBuf chunk = spool.poll();
@@ -1431,11 +1453,14 @@ public final class FastCgiResponder implements Responder {
         /**
          * Whether the client has (or holds, written) all of the body the backend's head declared, while the backend
          * has not ended: a script that sends its page with a Content-Length, then works on (the mod_php habit of
-         * sending the page and then mailing or resizing, without fastcgi_finish_request). Its answer is whole.
+         * sending the page and then mailing or resizing, without fastcgi_finish_request). Its answer is whole. Body held
+         * with the head goes with it ({@link #endWhole}); once the head is out, body still held is not the client's yet
+         * (a paced answer's drain runs while {@link #relayHeld} hands it on).
          */
         private boolean answerIsWhole() {
             return declaredLength >= 0 && relayed == declaredLength && !bodiless && !exchange.isHead()
-                    && (spool == null || spool.isEmpty()) && !responseEnded && !exchange.isEnded();
+                    && (heldHead != null || heldBody.isEmpty()) && (spool == null || spool.isEmpty()) && !responseEnded
+                    && !exchange.isEnded();
         }
 
         /**
@@ -1457,11 +1482,22 @@ public final class FastCgiResponder implements Responder {
             takenOver = true;
         }
 
-        /** Writes a chunk from the spool (owned by the caller until now); the backend goes on once there is room. */
+        /**
+         * Writes a chunk from the spool (owned by the caller until now), paced: its first piece, the rest put back;
+         * the backend goes on once there is room.
+         */
         private void toClient(ByteBuf chunk) {
             if (clientGone || detached || exchange.isEnded()) {
                 chunk.release();
                 return;
+            }
+            if (pace != null) {
+                int piece = (int) pace.piece(sentToClient(), chunk.readableBytes());
+                if (piece < chunk.readableBytes()) {
+                    ByteBuf rest = chunk;
+                    chunk = rest.readRetainedSlice(piece); // the write's; the rest is the spool's again
+                    spool.putBack(rest);
+                }
             }
             exchange.write(new DefaultHttpContent(chunk));
             if (backend != null && !spool.isFull()) {
@@ -1504,8 +1540,16 @@ public final class FastCgiResponder implements Responder {
             }
         }
 
-        /** Drops what the spool holds (its file with it); idempotent. */
+        /** Body bytes written to the client so far, as they go out (compressed, where gzip compresses them). */
+        private long sentToClient() {
+            return Math.max(0, exchange.bodyBytesWritten());
+        }
+
+        /** Drops what the spool holds (its file with it), and the pace's wait for a drain; idempotent. */
         private void releaseSpool() {
+            if (pace != null) {
+                pace.cancel();
+            }
             if (spool != null) {
                 spool.release();
             }

@@ -162,11 +162,8 @@ public final class CgiResponseParser {
             status = HttpResponseStatus.FOUND;
         }
         dropHopByHop(headers, status);
-        boolean sendsFile = headers.contains("X-Accel-Redirect") || headers.contains("X-Sendfile");
         for (CharSequence name : SERVER_DIRECTIVES) {
-            if (!(sendsFile && X_ACCEL_LIMIT_RATE.contentEqualsIgnoreCase(name))) {
-                headers.remove(name);
-            }
+            headers.remove(name);
         }
         return new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, headers);
     }
@@ -178,15 +175,15 @@ public final class CgiResponseParser {
     /**
      * nginx's directives a script gives the server in front of it, which nginx hides from the client (its
      * fastcgi_hide_header defaults). Edge does not act on these; passed on, they would reach a proxy or CDN before
-     * edge that does (X-Accel-Limit-Rate throttling every client of it). X-Accel-Redirect is taken up elsewhere, and so
-     * is X-Accel-Expires, by the response cache, which the server hides from the client once the cache has seen it;
-     * and X-Accel-Limit-Rate beside an X-Accel-Redirect or X-Sendfile, the pace of the file edge sends, which edge
-     * takes (and hides) as the head comes.
+     * edge that does. X-Accel-Redirect is taken up elsewhere, and so is X-Accel-Expires, by the response cache, which
+     * the server hides from the client once the cache has seen it; and X-Accel-Limit-Rate, the pace of the answer (the
+     * script's own body, or the file an X-Accel-Redirect or X-Sendfile hands out), which the server takes (and hides)
+     * as the head comes.
      */
-    /** The pace of a file an X-Accel-Redirect or X-Sendfile hands out, bytes a second (nginx's). */
+    private static final List<CharSequence> SERVER_DIRECTIVES = List.of("X-Accel-Buffering", "X-Accel-Charset");
+
+    /** The pace of the answer, bytes a second, 0 for none (nginx's): the server's to take, never the client's. */
     public static final AsciiString X_ACCEL_LIMIT_RATE = AsciiString.of("X-Accel-Limit-Rate");
-    private static final List<CharSequence> SERVER_DIRECTIVES = List.of("X-Accel-Buffering", X_ACCEL_LIMIT_RATE,
-            "X-Accel-Charset");
 
     /**
      * Removes what would frame or steer the client connection: a script's {@code Transfer-Encoding} (with its own

@@ -87,9 +87,10 @@ class CgiResponseParserTest {
     }
 
     /**
-     * X-Accel-Buffering, -Limit-Rate and -Charset are a script's word to the server in front of it; nginx hides them
-     * from the client, and a proxy or CDN before edge that reads them must not take them as its own. X-Accel-Expires
-     * stays for the response cache, which reads it; the server hides it once the cache has seen it.
+     * X-Accel-Buffering and -Charset are a script's word to the server in front of it; nginx hides them from the
+     * client, and a proxy or CDN before edge that reads them must not take them as its own. X-Accel-Expires stays for
+     * the response cache, which reads it, and X-Accel-Limit-Rate for the server, which paces the answer by it (the
+     * script's own body, or a file it hands out); the server hides both once it has seen them.
      */
     @Test
     void xAccelDirectivesToTheServerNeverReachTheClient() {
@@ -97,8 +98,8 @@ class CgiResponseParserTest {
         ByteBuf in = buf("X-Accel-Buffering: no\r\nx-accel-expires: 10\r\nX-Accel-Limit-Rate: 1024\r\n"
                 + "X-Accel-Charset: utf-8\r\nX-Accel-Other: kept\r\nContent-Type: text/plain\r\n\r\n");
         assertThat(p.parse(in)).isTrue();
-        assertThat(p.head().headers().names()).containsExactlyInAnyOrder("x-accel-expires", "X-Accel-Other",
-                "Content-Type");
+        assertThat(p.head().headers().names()).containsExactlyInAnyOrder("x-accel-expires", "X-Accel-Limit-Rate",
+                "X-Accel-Other", "Content-Type");
         in.release();
         CgiResponseParser file = new CgiResponseParser(8192);
         ByteBuf accel = buf("X-Accel-Redirect: /files/a.bin\r\nX-Accel-Limit-Rate: 1024\r\n\r\n");
