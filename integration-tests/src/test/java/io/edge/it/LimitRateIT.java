@@ -87,11 +87,12 @@ class LimitRateIT {
 
     /**
      * Prints SCRIPT_BODY bytes (a line pattern, each line its number) with their Content-Length; ?rate= sets its
-     * X-Accel-Limit-Rate.
+     * X-Accel-Limit-Rate, ?cache lets the response cache keep it for a minute.
      */
     private static final String BIG_SCRIPT = """
             <?php
             if (isset($_GET['rate'])) { header('X-Accel-Limit-Rate: ' . $_GET['rate']); }
+            if (isset($_GET['cache'])) { header('Cache-Control: public, max-age=60'); }
             header('Content-Type: application/octet-stream');
             header('Content-Length: %d');
             $s = '';
@@ -116,7 +117,7 @@ class LimitRateIT {
     void aPhpLocationsLimitRatePacesTheScriptsAnswerWithItsWorkerFree() throws Exception {
         pacedScriptLeavesItsWorkerFree("""
                 { match = "~ \\\\.php$", fastcgi = php, limit-rate { rate = 64 KiB } }
-                """, "/big.php");
+                """, "/big.php", false);
     }
 
     /**
@@ -127,10 +128,26 @@ class LimitRateIT {
     void aScriptsOwnXAccelLimitRatePacesItsAnswer() throws Exception {
         pacedScriptLeavesItsWorkerFree("""
                 { match = "~ \\\\.php$", fastcgi = php }
-                """, "/big.php?rate=65536");
+                """, "/big.php?rate=65536", false);
     }
 
-    private void pacedScriptLeavesItsWorkerFree(String location, String uri) throws Exception {
+    /**
+     * An answer from the response cache goes at its location's pace too. The script's X-Accel-Limit-Rate: 0 let the
+     * miss go at full speed; the cache does not keep the header, so its hit is paced as the location says.
+     */
+    @Test
+    void aHitFromTheResponseCacheGoesAtItsLocationsPace() throws Exception {
+        pacedScriptLeavesItsWorkerFree("""
+                { match = "~ \\\\.php$", fastcgi = php, cache = true, limit-rate { rate = 64 KiB } }
+                """, "/big.php?cache&rate=0", true);
+    }
+
+    /**
+     * Asks for {@code uri} (first once more, whole at once, if {@code hit}: the hit is asked next) and reads its answer
+     * as it comes; meanwhile another request to the pool's one worker is answered while the client still waits for
+     * most of its body; then the body arrives whole.
+     */
+    private void pacedScriptLeavesItsWorkerFree(String location, String uri, boolean hit) throws Exception {
         Path www = Files.createDirectories(dir.resolve("www"));
         Files.writeString(www.resolve("big.php"), BIG_SCRIPT);
         Files.writeString(www.resolve("other.php"), "<?php echo 'worker free';");
@@ -143,9 +160,15 @@ class LimitRateIT {
                      fastcgi.backends.php { addresses = ["%s"], max-connections = 1 }
                      """.formatted(location, fpm.address()));
              Socket paced = new Socket()) {
+            if (hit) {
+                HttpResponse<byte[]> miss = HTTP.send(HttpRequest.newBuilder(edge.uri(uri)).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                assertThat(miss.body()).isEqualTo(expected);
+            }
             paced.connect(edge.address());
-            paced.getOutputStream().write(("GET " + uri + " HTTP/1.1\r\nHost: paced\r\nConnection: close\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            // the Host the miss had: the cache keys its answers by it
+            paced.getOutputStream().write(("GET " + uri + " HTTP/1.1\r\nHost: " + edge.uri(uri).getAuthority()
+                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             InputStream in = paced.getInputStream();
             String head = FastCgiBufferingIT.readHead(in);
             assertThat(head).startsWith("HTTP/1.1 200").containsIgnoringCase("content-length: " + SCRIPT_BODY);

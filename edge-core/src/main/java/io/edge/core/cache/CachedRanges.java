@@ -67,11 +67,7 @@ final class CachedRanges {
         }
         // the Vary its 200 would have; never compressed: its ranges are of the stored bytes
         exchange.offerCompression(length, type);
-        if (exchange.isHead() || part.content().readableBytes() <= SlicedAnswer.SLICE) {
-            exchange.complete(exchange.writeAndFlush(part));
-        } else {
-            SlicedAnswer.send(exchange, part);
-        }
+        SlicedAnswer.answer(exchange, part);
         return true;
     }
 

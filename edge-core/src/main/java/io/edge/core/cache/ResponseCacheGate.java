@@ -318,11 +318,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                     return true;
                 }
                 exchange.offerCompression();
-                if (exchange.isHead() || response.content().readableBytes() <= SlicedAnswer.SLICE) {
-                    exchange.complete(exchange.writeAndFlush(response)); // the write owns the body from here
-                } else {
-                    SlicedAnswer.send(exchange, response);
-                }
+                SlicedAnswer.answer(exchange, response);
             }
         }
         return true;

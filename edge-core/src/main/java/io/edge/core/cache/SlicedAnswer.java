@@ -1,6 +1,9 @@
 package io.edge.core.cache;
 
+import io.edge.conf.LimitRate;
+import io.edge.conf.LocationSettings;
 import io.edge.core.http.Exchange;
+import io.edge.core.limit.BodyPace;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -13,6 +16,8 @@ import java.util.concurrent.RejectedExecutionException;
  * A stored answer larger than a slice, sent as its head and then a slice at a time: each once the last one has gone to
  * the client, and after what else waits on the event loop. Written whole, a location's gzip would compress it in one
  * call (a 1 MiB page: ~15 ms of the loop at level 1, far more at 9) while every other connection of that loop waited.
+ * Under its location's limit-rate, the slices are the pace's pieces, each sent when the pace allows it
+ * ({@link BodyPace}), as a script's answer from the backend is.
  */
 final class SlicedAnswer implements Runnable {
 
@@ -21,17 +26,32 @@ final class SlicedAnswer implements Runnable {
 
     private final Exchange exchange;
     private final ByteBuf body;
+    /** The pace of the location's limit-rate; null: each slice as soon as the last one went. */
+    private final BodyPace pace;
     private boolean released;
 
-    private SlicedAnswer(Exchange exchange, ByteBuf body) {
+    private SlicedAnswer(Exchange exchange, ByteBuf body, BodyPace pace) {
         this.exchange = exchange;
         this.body = body;
+        this.pace = pace;
     }
 
-    /** Answers {@code exchange} with {@code response} (owned from here), its body longer than {@link #SLICE}. */
-    static void send(Exchange exchange, FullHttpResponse response) {
+    /**
+     * Answers {@code exchange} with {@code response} (owned from here): in one write when its body is a slice at most
+     * (or it answers a HEAD) and its location's limit-rate, if any, lets the body go at once; else its head, then its
+     * body a slice (or a paced piece) at a time.
+     */
+    static void answer(Exchange exchange, FullHttpResponse response) {
+        LocationSettings location = exchange.location();
+        LimitRate limitRate = location == null || exchange.isHead() ? null : location.limitRate();
+        BodyPace pace = limitRate == null ? null : new BodyPace(limitRate, exchange.clientChannel().eventLoop());
+        int length = response.content().readableBytes();
+        if (exchange.isHead() || length <= SLICE && (pace == null || pace.allowsAtOnce(length))) {
+            exchange.complete(exchange.writeAndFlush(response)); // the write owns the body from here
+            return;
+        }
         exchange.write(new DefaultHttpResponse(response.protocolVersion(), response.status(), response.headers()));
-        new SlicedAnswer(exchange, response.content()).run();
+        new SlicedAnswer(exchange, response.content(), pace).run();
     }
 
     @Override
@@ -49,7 +69,13 @@ final class SlicedAnswer implements Runnable {
             release();
             return;
         }
-        ByteBuf slice = body.readRetainedSlice(Math.min(SLICE, body.readableBytes()));
+        // what went out, compressed where gzip compresses it, as nginx counts what it sent
+        long sent = Math.max(0, exchange.bodyBytesWritten());
+        if (pace != null && pace.holds(sent, this)) {
+            return; // run again once the pace allows the next piece
+        }
+        int size = pace == null ? SLICE : (int) pace.piece(sent, SLICE);
+        ByteBuf slice = body.readRetainedSlice(Math.min(size, body.readableBytes()));
         if (!body.isReadable()) {
             release();
             exchange.complete(exchange.writeAndFlush(new DefaultLastHttpContent(slice)));

@@ -462,6 +462,8 @@ class ResponseCacheGateTest {
         final ByteArrayOutputStream body = new ByteArrayOutputStream();
         HttpResponse head;
         boolean ended;
+        /** The location it is answered in; null: none. */
+        LocationSettings location;
 
         FakeExchange(Channel clientChannel, HttpRequest request) {
             this.clientChannel = clientChannel;
@@ -474,7 +476,7 @@ class ResponseCacheGateTest {
         @Override public String query() { return ""; }
         @Override public boolean isHead() { return HttpMethod.HEAD.equals(request.method()); }
         @Override public SiteSettings site() { return null; }
-        @Override public LocationSettings location() { return null; }
+        @Override public LocationSettings location() { return location; }
         @Override public Channel clientChannel() { return clientChannel; }
         @Override public InetSocketAddress remoteAddress() { return new InetSocketAddress("127.0.0.1", 40000); }
         @Override public boolean https() { return false; }
@@ -507,6 +509,7 @@ class ResponseCacheGateTest {
         @Override public void onClientGone(Runnable task) { goneTasks.add(task); }
         @Override public void whenEnded(Runnable task) { throw new UnsupportedOperationException("no limit here"); }
         @Override public boolean isEnded() { return ended; }
+        @Override public long bodyBytesWritten() { return body.size(); }
 
         /** Its client leaves before it was answered: the tasks registered for that run, as ServerExchange's do. */
         void clientLeaves() {
