@@ -2,6 +2,7 @@ package io.edge.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,6 +18,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -140,6 +142,35 @@ class LimitRateIT {
         pacedScriptLeavesItsWorkerFree("""
                 { match = "~ \\\\.php$", fastcgi = php, cache = true, limit-rate { rate = 64 KiB } }
                 """, "/big.php?cache&rate=0", true);
+    }
+
+    /**
+     * A paced answer that the location's gzip compresses (chunked: the script gives no length) arrives whole; the pace
+     * counts the compressed bytes as they go out.
+     */
+    @Test
+    void aPacedCompressedAnswerArrivesWhole() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("text.php"), """
+                <?php
+                header('Content-Type: text/plain');
+                for ($i = 0; $i < %d; $i++) { printf("%%015d\n", $i); }
+                """.formatted(SCRIPT_BODY / 16));
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php, gzip.enabled = true, limit-rate { rate = 16 KiB } }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"] }
+                     """.formatted(fpm.address()))) {
+            HttpResponse<byte[]> paced = HTTP.send(HttpRequest.newBuilder(edge.uri("/text.php"))
+                    .header("Accept-Encoding", "gzip").build(), HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(paced.statusCode()).isEqualTo(200);
+            assertThat(paced.headers().firstValue("content-encoding")).contains("gzip");
+            try (GZIPInputStream gunzip = new GZIPInputStream(new ByteArrayInputStream(paced.body()))) {
+                assertThat(gunzip.readAllBytes()).as("the whole body, byte for byte").isEqualTo(scriptBody());
+            }
+        }
     }
 
     /**
