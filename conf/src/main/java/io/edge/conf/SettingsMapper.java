@@ -1446,7 +1446,8 @@ final class SettingsMapper {
             String backend = location.optionalString("fastcgi");
             Set<String> usable = backendNames.usable();
             if (backend != null && backendNames.isUnknown(backend)) {
-                location.problem("fastcgi", "no backend named \"" + backend + "\""
+                // bad in itself: said once, where written (location-defaults' for every location inheriting it)
+                location.invalid("fastcgi", "no backend named \"" + backend + "\""
                                 + UnknownKeys.suggestion(backend, usable),
                         usable.isEmpty() ? "a backend defined under edge.fastcgi.backends"
                                 : "one of " + String.join(", ", new TreeSet<>(usable)));

@@ -1382,6 +1382,21 @@ class ValidationTest {
         assertThat(problem.expected()).isEqualTo("one of php");
     }
 
+    /**
+     * A backend misspelt under location-defaults was one problem per location, each named as that location's fastcgi
+     * at location-defaults' line: the config audit's fifty lines for one typo, none naming the key to correct.
+     */
+    @Test
+    void anUndefinedBackendUnderLocationDefaultsIsOneProblemThere() {
+        List<ConfigProblem> problems = problems("""
+                location-defaults.fastcgi = phq
+                sites = [{ root = www, locations = [{ match = "/" }, { match = "/a/" }] }, { root = www }]
+                fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
+                """);
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::line, ConfigProblem::message)
+                .containsExactly(tuple("edge.location-defaults.fastcgi", 2, "no backend named \"phq\" (did you mean \"php\"?)"));
+    }
+
     @Test
     void spawnCommandMustBeExecutableOnlyWhenEnabled() throws Exception {
         Files.writeString(dir.resolve("not-executable"), "");
