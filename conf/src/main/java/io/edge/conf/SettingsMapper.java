@@ -1237,6 +1237,11 @@ final class SettingsMapper {
             problems.add(isBuiltIn(sites.origin()) ? edge.anchor() : sites.origin(), edge.key("sites"), message,
                     "at least one site, sites = [{ root = \"/srv/www\" }]");
         }
+        // nginx writes gzip or expires in a server block, index in a location: said where each belongs
+        UnknownKeys.Neighbour locationKeys = new UnknownKeys.Neighbour(locationTemplate, "a location's",
+                "in the site's locations, or under location-defaults for every location");
+        UnknownKeys.Neighbour siteKeys = new UnknownKeys.Neighbour(siteTemplate, "a site's",
+                "in the site, or under site-defaults for every site");
         List<SiteSettings> result = new ArrayList<>();
         Map<String, List<NameOwner>> serverNameOwners = new HashMap<>();
         Map<InetSocketAddress, String> defaultOwners = new HashMap<>();
@@ -1244,7 +1249,7 @@ final class SettingsMapper {
                 .toList();
         for (int i = 0; i < siteSections.size(); i++) {
             Section site = siteSections.get(i);
-            UnknownKeys.check(site.own(), siteTemplate, site.path(), Set.of("root"), Set.of(), problems);
+            UnknownKeys.check(site.own(), siteTemplate, site.path(), Set.of("root"), Set.of(), locationKeys, problems);
             List<InetSocketAddress> listen = listens.get(i);
             List<String> serverNames = new ArrayList<>();
             for (Section.Element element : site.elements("server-names")) {
@@ -1299,7 +1304,8 @@ final class SettingsMapper {
                 }
             }
             PathPolicy policy = pathPolicy(site);
-            List<LocationSettings> locations = locations(site, locationDefaults, locationTemplate, backendNames);
+            List<LocationSettings> locations = locations(site, locationDefaults, locationTemplate, siteKeys,
+                    backendNames);
             Map<Integer, ErrorPage> errorPages = errorPages(site.section("error-pages"), root, policy, mimeTypes);
             result.add(new SiteSettings(serverNames, isDefault, root, index, policy, locations, errorPages, listen));
         }
@@ -1397,7 +1403,7 @@ final class SettingsMapper {
     }
 
     private List<LocationSettings> locations(Section site, Section defaults, ConfigObject template,
-                                             BackendNames backendNames) {
+                                             UnknownKeys.Neighbour siteKeys, BackendNames backendNames) {
         List<LocationSettings> result = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         List<Section> sections = site.sections("locations", defaults);
@@ -1405,7 +1411,8 @@ final class SettingsMapper {
             site.problem("locations", "no locations", "at least one location, such as { match = \"/\" }");
         }
         for (Section location : sections) {
-            UnknownKeys.check(location.own(), template, location.path(), Set.of("match"), Set.of(), problems);
+            UnknownKeys.check(location.own(), template, location.path(), Set.of("match"), Set.of(), siteKeys,
+                    problems);
             String match = location.string("match");
             LocationMatch parsed;
             try {

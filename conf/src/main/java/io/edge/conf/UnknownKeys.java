@@ -29,12 +29,38 @@ final class UnknownKeys {
      */
     static void check(ConfigObject actual, ConfigObject template, String path, Set<String> extra,
                       Set<String> freeMaps, Problems problems) {
+        check(actual, template, path, extra, freeMaps, null, problems);
+    }
+
+    /**
+     * Keys known at a neighbouring level, where a key unknown at this one belongs: a location's in a site (nginx
+     * writes gzip, expires or add_header in a server block), a site's in a location.
+     *
+     * @param template the neighbour's known keys
+     * @param owner    whose keys they are, such as {@code "a location's"}
+     * @param where    where such a key is written, such as {@code "in the site's locations"}
+     */
+    record Neighbour(ConfigObject template, String owner, String where) {
+    }
+
+    /**
+     * As {@link #check(ConfigObject, ConfigObject, String, Set, Set, Problems)}, and a key of {@code neighbour}
+     * written at this level (not below it) is said to be the neighbour's, and where to write it.
+     */
+    static void check(ConfigObject actual, ConfigObject template, String path, Set<String> extra,
+                      Set<String> freeMaps, Neighbour neighbour, Problems problems) {
         for (Map.Entry<String, ConfigValue> entry : actual.entrySet()) {
             String name = entry.getKey();
             String key = Section.child(path, name);
             ConfigValue known = template.get(name);
             if (known == null) {
-                if (!extra.contains(name)) {
+                if (extra.contains(name)) {
+                    continue;
+                }
+                if (neighbour != null && neighbour.template().containsKey(name)) {
+                    problems.add(entry.getValue().origin(), key, "unknown key here: " + name + " is "
+                            + neighbour.owner() + " key", name + " " + neighbour.where());
+                } else {
                     Set<String> keys = union(template.keySet(), extra);
                     String suggestion = suggestion(name, keys);
                     if (suggestion.isEmpty()) {

@@ -51,12 +51,32 @@ class ValidationTest {
     /** Without a close name to suggest, what is expected is one of the keys known where it was written. */
     @Test
     void unknownKeyWithoutAnyCloseNameListsTheKeysKnownThere() {
-        ConfigProblem problem = single("sites = [{ root = www, headers { X-Frame-Options = DENY } }]");
-        assertThat(problem.key()).isEqualTo("edge.sites[0].headers");
+        ConfigProblem problem = single("sites = [{ root = www, bananas { X-Frame-Options = DENY } }]");
+        assertThat(problem.key()).isEqualTo("edge.sites[0].bananas");
         assertThat(problem.message()).isEqualTo("unknown key");
         assertThat(problem.expected())
                 .isEqualTo("one of default, dotfiles, error-pages, index, listen, locations, root, server-names, symlinks");
         assertThat(single(SITE + "\nserver.max-conections = 5").expected()).as("a suggestion says it already").isNull();
+    }
+
+    /**
+     * nginx writes gzip, expires or add_header in a server block, index in a location: here a location's key in a site
+     * was an unknown key with the site's keys to choose from, as if misspelt, and a site's key in a location the same.
+     */
+    @Test
+    void aLocationsKeyInASiteAndASitesKeyInALocationAreSaidToBelongThere() {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, gzip.enabled = true, headers { X-Frame-Options = DENY },
+                  locations = [{ match = "/", index = ["index.php"] }] }]
+                """);
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::line, ConfigProblem::message,
+                ConfigProblem::expected).containsExactlyInAnyOrder(
+                tuple("edge.sites[0].gzip", 2, "unknown key here: gzip is a location's key",
+                        "gzip in the site's locations, or under location-defaults for every location"),
+                tuple("edge.sites[0].headers", 2, "unknown key here: headers is a location's key",
+                        "headers in the site's locations, or under location-defaults for every location"),
+                tuple("edge.sites[0].locations[0].index", 3, "unknown key here: index is a site's key",
+                        "index in the site, or under site-defaults for every site"));
     }
 
     @Test
