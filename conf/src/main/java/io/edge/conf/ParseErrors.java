@@ -83,6 +83,12 @@ final class ParseErrors {
      */
     private static final Pattern ANOTHER_VALUE = Pattern.compile("[,}\\]].*[^\\s,}\\]]");
     private static final String EXPECTED_NO_CYCLE = "no file that includes, directly or not, itself";
+    /**
+     * Typesafe's words for a character the tokenizer refused, said twice (once with the advice to quote the value):
+     * group 1 a backslash's next character in a quoted string, 2 a reserved character outside quotes.
+     */
+    private static final Pattern REFUSED_CHARACTER = Pattern.compile(".*?\\((?:backslash followed by '(.)', this is not a"
+            + " valid escape sequence|Reserved character '(.)' is not allowed outside quotes).*", Pattern.DOTALL);
 
     private ParseErrors() {
     }
@@ -127,6 +133,15 @@ final class ParseErrors {
         if (e instanceof ConfigException.Parse && e.getMessage().contains(NEWLINE_IN_STRING)) {
             return new ConfigProblem(where, line, null, "a quoted string is not closed on its line",
                     "a closing \" before the line ends, or \"\"\"...\"\"\" for a string over several lines");
+        }
+        Matcher refused = REFUSED_CHARACTER.matcher(message);
+        if (e instanceof ConfigException.Parse && refused.matches()) {
+            return refused.group(1) != null
+                    ? new ConfigProblem(where, line, null, "\\" + refused.group(1) + " in a quoted string is not an escape",
+                            "\\\\ for a backslash, as in \"~ \\\\.php$\", or the string in triple quotes, where a backslash"
+                            + " is itself: \"\"\"~ \\.php$\"\"\"")
+                    : new ConfigProblem(where, line, null, "'" + refused.group(2) + "' is not allowed outside quotes",
+                            "the value (or key) in double quotes, as in match = \"^~ /thumbs/\"");
         }
         String concatenation = concatenation(e);
         if (concatenation != null) {

@@ -487,6 +487,34 @@ class ParseErrorsTest {
         });
     }
 
+    /**
+     * nginx's location ~ \.php$ written in quotes: HOCON's strings escape as JSON's, and Typesafe's words said what was
+     * wrong twice over in one line, then advised the quotes the value already had.
+     */
+    @Test
+    void aBackslashThatEscapesNothingInAQuotedStringSaysHowToWriteOne() throws Exception {
+        Path file = write("e1.conf", "edge {\n  sites = [{ root = www, locations = [\n"
+                + "    { match = \"~ \\.php$\", fastcgi = php }\n  ] }]\n}\n");
+        assertThat(problems(file)).singleElement().satisfies(p -> {
+            assertThat(p.line()).isEqualTo(3);
+            assertThat(p.message()).isEqualTo("\\. in a quoted string is not an escape");
+            assertThat(p.expected()).isEqualTo("\\\\ for a backslash, as in \"~ \\\\.php$\", or the string in triple"
+                    + " quotes, where a backslash is itself: \"\"\"~ \\.php$\"\"\"");
+        });
+    }
+
+    /** nginx's location ^~ /thumbs/ written without quotes: Typesafe's words said the reserved character twice. */
+    @Test
+    void aReservedCharacterOutsideQuotesIsSaidOnce() throws Exception {
+        Path file = write("e2.conf", "edge {\n  sites = [{ root = www, locations = [\n"
+                + "    { match = ^~ /thumbs/ }\n  ] }]\n}\n");
+        assertThat(problems(file)).singleElement().satisfies(p -> {
+            assertThat(p.line()).isEqualTo(3);
+            assertThat(p.message()).isEqualTo("'^' is not allowed outside quotes");
+            assertThat(p.expected()).isEqualTo("the value (or key) in double quotes, as in match = \"^~ /thumbs/\"");
+        });
+    }
+
     /** edge reads a .conf file as HOCON, whatever it holds: Typesafe's advice to rename it .properties would not help. */
     @Test
     void aSyntaxErrorDoesNotAdviseRenamingTheFile() throws Exception {
