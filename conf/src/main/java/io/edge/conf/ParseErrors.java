@@ -17,7 +17,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -151,7 +153,7 @@ final class ParseErrors {
             message = "expecting a key or a closing '}' here, not: " + message.substring(PARENTHESIS.length());
         }
         if (e instanceof ConfigException.Parse && message.contains("end of file")) {
-            message += " (an unclosed { or [ ?)";
+            message += " (an unclosed { or [ ?" + leftOpen(where) + ")";
         }
         return new ConfigProblem(where, line, null, message, null);
     }
@@ -368,6 +370,47 @@ final class ParseErrors {
             }
         }
         return open > 0;
+    }
+
+    /**
+     * Which { or [ of {@code file}, a file that ends with one left open, is likely the one, counted outside strings
+     * and comments: the first that a } or ] at the start of a line closes while indented less than the line that
+     * opened it (the one left open was before it, and it closes that line's), else the last left open at the end;
+     * "" when the file cannot be read or leaves none open.
+     */
+    private static String leftOpen(Path file) {
+        List<String> lines = linesOf(file);
+        if (lines == null) {
+            return "";
+        }
+        String[] code = withoutStringsAndComments(String.join("\n", lines)).split("\n", -1);
+        Deque<int[]> open = new ArrayDeque<>(); // each the line (from 0) and the character that opened it
+        for (int i = 0; i < code.length; i++) {
+            int indentation = indentation(code[i]);
+            for (int j = indentation; j < code[i].length(); j++) {
+                char c = code[i].charAt(j);
+                if (c == '{' || c == '[') {
+                    open.push(new int[] {i, c});
+                } else if ((c == '}' || c == ']') && !open.isEmpty()) {
+                    int[] opener = open.pop();
+                    if (j == indentation && indentation < indentation(code[opener[0]])) {
+                        return " the " + (char) opener[1] + " on line " + (opener[0] + 1) + ", by the indentation of the "
+                                + c + " on line " + (i + 1);
+                    }
+                }
+            }
+        }
+        return open.isEmpty() ? "" : " the " + (char) open.peek()[1] + " on line " + (open.peek()[0] + 1)
+                + " is the last left open";
+    }
+
+    /** How many white space characters {@code line} starts with. */
+    private static int indentation(String line) {
+        int i = 0;
+        while (i < line.length() && Character.isWhitespace(line.charAt(i))) {
+            i++;
+        }
+        return i;
     }
 
     /** Where a file nests its objects and lists deepest: the first line at that depth, and the depth. */

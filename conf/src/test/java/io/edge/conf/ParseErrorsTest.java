@@ -455,7 +455,8 @@ class ParseErrorsTest {
     void aMissingKeyIsNotCalledAMissingParenthesis() throws Exception {
         Path unclosed = write("k1.conf", "edge {\n  sites = []\n  server { io-threads = 2\n}\n");
         assertThat(problems(unclosed)).singleElement().satisfies(p -> assertThat(p.message())
-                .isEqualTo("expecting a key or a closing '}' here, not: end of file (an unclosed { or [ ?)"));
+                .isEqualTo("expecting a key or a closing '}' here, not: end of file (an unclosed { or [ ? the { on line 3,"
+                        + " by the indentation of the } on line 4)"));
         Path braces = write("k2.conf", "edge {\n  sites = []\n  { io-threads = 2 }\n}\n");
         assertThat(problems(braces)).singleElement().satisfies(p -> {
             assertThat(p.line()).isEqualTo(3);
@@ -551,7 +552,24 @@ class ParseErrorsTest {
     void anUnclosedBracketAtTheEndGetsTheHintToo() throws Exception {
         Path file = write("s6.conf", "edge {\n  sites = [\n");
         assertThat(problems(file)).singleElement()
-                .satisfies(p -> assertThat(p.message()).contains("(an unclosed { or [ ?)"));
+                .satisfies(p -> assertThat(p.message()).endsWith("(an unclosed { or [ ? the [ on line 2 is the last left open)"));
+    }
+
+    /**
+     * A brace left open in a long file was reported at its end alone, with no hint of which: the } whose indentation is
+     * less than the line that opened what it closes points to the brace left open there, before it. Braces and
+     * brackets in strings and comments are not counted.
+     */
+    @Test
+    void anUnclosedBraceIsFoundByTheIndentationOfTheBraceAfterIt() throws Exception {
+        Path file = write("s8.conf", "edge {\n  server {\n    listen = [\"127.0.0.1:8080\"] # [ {\n  }\n"
+                + "  sites = [{ root = www, locations = [\n    { match = \"/{\", return = 404 }\n  ] }]\n"
+                + "  static {\n    threads = 4\n  fastcgi.backends {}\n}\n");
+        assertThat(problems(file)).singleElement().satisfies(p -> {
+            assertThat(p.line()).isEqualTo(12);
+            assertThat(p.message()).isEqualTo("expecting a key or a closing '}' here, not: end of file (an unclosed"
+                    + " { or [ ? the { on line 8, by the indentation of the } on line 11)");
+        });
     }
 
     @Test
@@ -746,7 +764,7 @@ class ParseErrorsTest {
         Path file = write("s5.conf", "edge {\n sites = []\n");
         ConfigProblem problem = problems(file).get(0);
         assertThat(problem.line()).isEqualTo(3);
-        assertThat(problem.message()).endsWith("end of file (an unclosed { or [ ?)");
+        assertThat(problem.message()).endsWith("end of file (an unclosed { or [ ? the { on line 1 is the last left open)");
     }
 
     /** Typesafe reads such bytes as U+FFFD without a word: "café" in Latin-1 was a root named "caf\uFFFD". */
