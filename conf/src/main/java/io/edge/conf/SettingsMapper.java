@@ -529,6 +529,7 @@ final class SettingsMapper {
      */
     private static ServerSettings.RealIp realIp(Section realIp) {
         List<AddressRange> from = addresses(realIp, "from");
+        boolean noProxy = from.isEmpty() && realIp.isEmptyList("from");
         String header = realIp.string("header");
         if (header.isEmpty() || HttpHeaderValidationUtil.validateToken(header) != -1) {
             realIp.problem("header", LocationMatch.quoted(header) + " is not a header name",
@@ -541,9 +542,17 @@ final class SettingsMapper {
         } else if (header.equalsIgnoreCase("Forwarded")) {
             realIp.problem("header", "\"Forwarded\" (RFC 7239, for=...) is not read: none of its values is an address",
                     "a field of bare addresses such as X-Forwarded-For or X-Real-IP");
+        } else if (noProxy && realIp.own().containsKey("header")) {
+            // nginx's real_ip_header without set_real_ip_from: the header would never be read
+            realIp.problem("header", LocationMatch.quoted(header) + " with no proxy in from",
+                    "the addresses of the proxies that send it in from, or no header");
+        }
+        boolean recursive = realIp.bool("recursive");
+        if (noProxy && recursive) {
+            realIp.problem("recursive", "true with no proxy in from", "the addresses of the proxies in from, or false");
         }
         boolean proxyProtocol = realIp.bool("proxy-protocol");
-        if (proxyProtocol && from.isEmpty() && realIp.isEmptyList("from")) {
+        if (proxyProtocol && noProxy) {
             realIp.problem("proxy-protocol", "true with no proxy in from",
                     "the addresses of the proxies that send it in from, or false");
         }
@@ -551,11 +560,11 @@ final class SettingsMapper {
         if (!protoHeader.isEmpty() && HttpHeaderValidationUtil.validateToken(protoHeader) != -1) {
             realIp.problem("proto-header", LocationMatch.quoted(protoHeader) + " is not a header name",
                     "a field name such as X-Forwarded-Proto, or \"\" for none");
-        } else if (!protoHeader.isEmpty() && from.isEmpty() && realIp.isEmptyList("from")) {
+        } else if (!protoHeader.isEmpty() && noProxy) {
             realIp.problem("proto-header", LocationMatch.quoted(protoHeader) + " with no proxy in from",
                     "the addresses of the proxies that send it in from, or \"\"");
         }
-        return new ServerSettings.RealIp(from, header, realIp.bool("recursive"), proxyProtocol, protoHeader);
+        return new ServerSettings.RealIp(from, header, recursive, proxyProtocol, protoHeader);
     }
 
     /**

@@ -66,7 +66,7 @@ class DuplicateKeysTest {
         EdgeSettings settings = load("""
                 edge {
                   sites = [{ root = www, locations = [{ match = "/", headers { X-A = "1" }, headers = null, headers { X-A = "2" } }] }]
-                  server { real-ip { header = X-Real-IP }, real-ip.header = X-Client-IP }
+                  server { real-ip { from = ["10.0.0.1"], header = X-Real-IP }, real-ip.header = X-Client-IP }
                   mime-types {
                 """ + types + """
                   }

@@ -380,6 +380,23 @@ class ValidationTest {
     }
 
     /**
+     * nginx's real_ip_header without set_real_ip_from, a known trap: the header was taken and never read, the client
+     * being every request's proxy, without a word (proxy-protocol and proto-header said so already).
+     */
+    @Test
+    void aRealIpHeaderOrRecursiveWithNoProxyInFromIsAProblem() throws Exception {
+        assertThat(problems("server.real-ip { header = X-Real-IP, recursive = true }\nsites = [{ root = www }]"))
+                .extracting(ConfigProblem::key, ConfigProblem::line, ConfigProblem::message, ConfigProblem::expected)
+                .containsExactly(
+                        tuple("edge.server.real-ip.header", 2, "\"X-Real-IP\" with no proxy in from",
+                                "the addresses of the proxies that send it in from, or no header"),
+                        tuple("edge.server.real-ip.recursive", 2, "true with no proxy in from",
+                                "the addresses of the proxies in from, or false"));
+        assertThat(new ConfigLoader().load(write("server.real-ip.recursive = false\nsites = [{ root = www }]")).server()
+                .realIp()).as("false says nothing is read").isEqualTo(ServerSettings.RealIp.OFF);
+    }
+
+    /**
      * real-ip.proto-header: a field name the trusted proxies say the client's scheme in; meaningless without a proxy
      * trusted.
      */
