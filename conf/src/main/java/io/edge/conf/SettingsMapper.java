@@ -911,6 +911,9 @@ final class SettingsMapper {
         Section keepAlive = backend.section("keep-alive");
         BackendGroupSettings.KeepAlive reuse = new BackendGroupSettings.KeepAlive(keepAlive.bool("enabled"),
                 keepAlive.duration("idle-timeout", false), keepAlive.integer("max-requests", 0, Integer.MAX_VALUE));
+        if (!reuse.enabled() && name != null && backend.own().containsKey("keep-alive")) {
+            setWhileOff(keepAlive, "keep-alive", Set.of("enabled"), "enabled = true beside it");
+        }
         Section health = backend.section("health");
         BackendGroupSettings.Health passive = new BackendGroupSettings.Health(
                 health.integer("max-fails", 0, Integer.MAX_VALUE), health.duration("fail-timeout", false));
@@ -1546,6 +1549,10 @@ final class SettingsMapper {
             Section gzipSection = location.section("gzip");
             LocationSettings.Gzip gzip = gzip(gzipSection);
             boolean gzipStatic = gzipSection.bool("static");
+            if (gzip == null && !gzipStatic && location.own().containsKey("gzip")) {
+                setWhileOff(gzipSection, "gzip", Set.of("enabled", "static"),
+                        "enabled = true beside it (or static = true, for files' .gz)");
+            }
             boolean internal = location.bool("internal");
             if (internal && handler != LocationSettings.Handler.STATIC) {
                 location.problem("internal", "true in a location with " + (returns != null ? "return"
@@ -1563,6 +1570,9 @@ final class SettingsMapper {
             LimitRate limitRate = limitRate(location.section("limit-rate"));
             Section listing = location.section("autoindex");
             Autoindex autoindex = autoindex(listing);
+            if (autoindex == null && location.own().containsKey("autoindex")) {
+                setWhileOff(listing, "autoindex", Set.of("enabled"), "enabled = true beside it");
+            }
             if (autoindex != null && handler != LocationSettings.Handler.STATIC
                     && handler != LocationSettings.Handler.FASTCGI && location.own().containsKey("autoindex")
                     && listing.own().containsKey("enabled")) {
@@ -1933,6 +1943,19 @@ final class SettingsMapper {
     }
 
     /** A location's {@code autoindex}: null unless enabled. */
+    /**
+     * Reports the first key that {@code section}, the object of a feature an element wrote ({@code gzip { ... }}),
+     * sets while the feature is off and the element wrote none of its {@code switches}: those settings do nothing
+     * (nginx's gzip_comp_level without gzip on). The defaults' are no fault: they are for the elements that turn
+     * it on; a switch written off beside them is the user's choice.
+     */
+    private static void setWhileOff(Section section, String feature, Set<String> switches, String expected) {
+        ConfigObject own = section.own();
+        if (!own.isEmpty() && switches.stream().noneMatch(own::containsKey)) {
+            section.problem(new TreeSet<>(own.keySet()).first(), "set while " + feature + " is off", expected);
+        }
+    }
+
     private static Autoindex autoindex(Section autoindex) {
         Autoindex.Format format = autoindex.choice("format", AUTOINDEX_FORMATS);
         boolean exactSize = autoindex.bool("exact-size");

@@ -422,6 +422,41 @@ class ValidationTest {
                 """)).extracting(ConfigProblem::key).containsExactly("edge.server.real-ip.from[0]");
     }
 
+    /**
+     * A location's gzip or autoindex, or a backend's keep-alive, written without its switch while the defaults leave it
+     * off did nothing, without a word: gzip { level = 6 } compressed nothing (nginx's gzip_comp_level without gzip on).
+     * Written under the defaults, for the locations or backends that turn it on, or beside the switch written off,
+     * it is no fault.
+     */
+    @Test
+    void settingsOfAFeatureLeftOffAreAProblemWhereWrittenBesideNoSwitch() throws Exception {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, locations = [
+                  { match = "/", gzip { level = 6, types = ["text/html"] } }
+                  { match = "/pub/", autoindex { format = json } }
+                ] }]
+                fastcgi.backends.php { addresses = ["127.0.0.1:9000"], keep-alive.max-requests = 50 }
+                """);
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::line, ConfigProblem::message,
+                ConfigProblem::expected).containsExactlyInAnyOrder(
+                tuple("edge.sites[0].locations[0].gzip.level", 3, "set while gzip is off",
+                        "enabled = true beside it (or static = true, for files' .gz)"),
+                tuple("edge.sites[0].locations[1].autoindex.format", 4, "set while autoindex is off",
+                        "enabled = true beside it"),
+                tuple("edge.fastcgi.backends.php.keep-alive.max-requests", 6, "set while keep-alive is off",
+                        "enabled = true beside it"));
+        assertThat(new ConfigLoader().load(write("""
+                location-defaults { gzip.level = 6, autoindex.format = json }
+                fastcgi.backend-defaults.keep-alive.max-requests = 50
+                sites = [{ root = www, locations = [
+                  { match = "/", gzip { enabled = true } }
+                  { match = "/a/", gzip { static = true, level = 9 } }
+                  { match = "/b/", gzip { enabled = false, level = 9 }, autoindex { enabled = false, format = xml } }
+                ] }]
+                fastcgi.backends.php { addresses = ["127.0.0.1:9000"], keep-alive { enabled = false, max-requests = 9 } }
+                """)).sites().get(0).locations().get(0).gzip().level()).isEqualTo(6);
+    }
+
     @Test
     void gzipCompressesWhatABackendAnswersByTheTypesItNames() throws Exception {
         List<ConfigProblem> problems = problems("""
