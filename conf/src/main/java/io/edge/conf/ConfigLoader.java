@@ -200,10 +200,12 @@ public final class ConfigLoader {
                 }
             }
             checkUtf8(read, problems);
+            checkSemicolons(read, problems);
             throw new ConfigException(problems.sorted());
         }
         checkLineEnds(read, problems);
         checkUtf8(read, problems);
+        checkSemicolons(read, problems);
         ConfigObject referenceEdge = (ConfigObject) reference.resolve().root().get("edge");
 
         UnknownKeys.check(merged.root(), reference.root(), "", Set.of(), FREE_MAPS, problems);
@@ -295,11 +297,25 @@ public final class ConfigLoader {
         checkBytes(files, problems, Utf8Check::problem);
     }
 
+    /** Reports each line of {@code files} (each once) with a ';' after a value, which HOCON read as part of it. */
+    private static void checkSemicolons(List<Path> files, Problems problems) {
+        checkAllInBytes(files, problems, SemicolonCheck::problems);
+    }
+
     /**
      * Reports what {@code check} finds in the bytes of each of {@code files}, each once; a file that cannot be read
      * is left to its include, or the loader, to report.
      */
     private static void checkBytes(List<Path> files, Problems problems, BiFunction<Path, byte[], ConfigProblem> check) {
+        checkAllInBytes(files, problems, (file, bytes) -> {
+            ConfigProblem problem = check.apply(file, bytes);
+            return problem == null ? List.of() : List.of(problem);
+        });
+    }
+
+    /** As {@link #checkBytes}, for a check that may find several problems in a file. */
+    private static void checkAllInBytes(List<Path> files, Problems problems,
+                                        BiFunction<Path, byte[], List<ConfigProblem>> check) {
         for (Path read : new LinkedHashSet<>(files)) {
             byte[] bytes;
             try {
@@ -307,10 +323,7 @@ public final class ConfigLoader {
             } catch (IOException | RuntimeException e) {
                 continue;
             }
-            ConfigProblem problem = check.apply(read, bytes);
-            if (problem != null) {
-                problems.add(problem);
-            }
+            check.apply(read, bytes).forEach(problems::add);
         }
     }
 

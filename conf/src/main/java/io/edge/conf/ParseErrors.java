@@ -450,7 +450,7 @@ final class ParseErrors {
      * string taken raw, as far as its closing quotes) and its {@code #} and {@code //} comments blanked out, line breaks
      * kept: the keys, unquoted values and punctuation the parser reads.
      */
-    private static String withoutStringsAndComments(String text) {
+    static String withoutStringsAndComments(String text) {
         return withoutStringsAndComments(text, stringsAndComments(text));
     }
 
