@@ -208,7 +208,8 @@ public final class ConfigLoader {
         checkSemicolons(read, problems);
         ConfigObject referenceEdge = (ConfigObject) reference.resolve().root().get("edge");
 
-        UnknownKeys.check(merged.root(), reference.root(), "", Set.of(), FREE_MAPS, problems);
+        UnknownKeys.check(merged.root(), reference.root(), "", Set.of(), FREE_MAPS, defaultsNeighbours(reference),
+                problems);
         ConfigValue edgeValue = merged.root().get("edge");
         if (edgeValue == null || edgeValue.valueType() != ConfigValueType.OBJECT) {
             problems.add(edgeValue == null ? null : edgeValue.origin(), "edge", "is not an object", "edge { ... }");
@@ -265,6 +266,21 @@ public final class ConfigLoader {
             throw new ConfigException(again.sorted());
         }
         return settings.withWarnings(warnings);
+    }
+
+    /**
+     * site-defaults' and location-defaults' keys, each the other's neighbour: a location's key written under
+     * site-defaults (gzip, expires) is said to belong under location-defaults, and a site's under location-defaults
+     * (index) under site-defaults, as in a site and a location themselves.
+     */
+    private static Map<String, UnknownKeys.Neighbour> defaultsNeighbours(Config reference) {
+        ConfigObject edge = (ConfigObject) reference.root().get("edge");
+        ConfigObject sites = (ConfigObject) edge.get("site-defaults");
+        ConfigObject locations = (ConfigObject) edge.get("location-defaults");
+        return Map.of("edge.site-defaults", new UnknownKeys.Neighbour(locations, "a location's",
+                        "under location-defaults, or in the sites' locations"),
+                "edge.location-defaults", new UnknownKeys.Neighbour(sites, "a site's",
+                        "under site-defaults, or in the sites"));
     }
 
     /** {@code problems} with the one of a spawned php-fpm's temporary run directory that cannot be made ({@code why}). */

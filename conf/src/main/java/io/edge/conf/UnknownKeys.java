@@ -29,7 +29,7 @@ final class UnknownKeys {
      */
     static void check(ConfigObject actual, ConfigObject template, String path, Set<String> extra,
                       Set<String> freeMaps, Problems problems) {
-        check(actual, template, path, extra, freeMaps, null, problems);
+        check(actual, template, path, extra, freeMaps, Map.of(), problems);
     }
 
     /**
@@ -49,6 +49,16 @@ final class UnknownKeys {
      */
     static void check(ConfigObject actual, ConfigObject template, String path, Set<String> extra,
                       Set<String> freeMaps, Neighbour neighbour, Problems problems) {
+        check(actual, template, path, extra, freeMaps, Map.of(path, neighbour), problems);
+    }
+
+    /**
+     * As {@link #check(ConfigObject, ConfigObject, String, Set, Set, Problems)}, and a key unknown in an object whose
+     * full key {@code neighbours} lists, but known to its neighbour there, is said to be the neighbour's.
+     */
+    static void check(ConfigObject actual, ConfigObject template, String path, Set<String> extra,
+                      Set<String> freeMaps, Map<String, Neighbour> neighbours, Problems problems) {
+        Neighbour neighbour = neighbours.get(path);
         for (Map.Entry<String, ConfigValue> entry : actual.entrySet()) {
             String name = entry.getKey();
             String key = Section.child(path, name);
@@ -77,7 +87,7 @@ final class UnknownKeys {
             ConfigValue value = entry.getValue();
             if (value.valueType() == ConfigValueType.OBJECT && known.valueType() == ConfigValueType.OBJECT
                     && !freeMaps.contains(key) && !((ConfigObject) known).isEmpty()) {
-                check((ConfigObject) value, (ConfigObject) known, key, Set.of(), freeMaps, problems);
+                check((ConfigObject) value, (ConfigObject) known, key, Set.of(), freeMaps, neighbours, problems);
             }
         }
     }

@@ -79,6 +79,22 @@ class ValidationTest {
                         "index in the site, or under site-defaults for every site"));
     }
 
+    /** The same under the defaults: a location's key under site-defaults, a site's under location-defaults. */
+    @Test
+    void aLocationsKeyUnderSiteDefaultsAndASitesKeyUnderLocationDefaultsAreSaidToBelongThere() {
+        List<ConfigProblem> problems = problems("""
+                site-defaults { expires = 1 h }
+                location-defaults { index = ["index.php"] }
+                sites = [{ root = www }]
+                """);
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::line, ConfigProblem::message,
+                ConfigProblem::expected).containsExactlyInAnyOrder(
+                tuple("edge.site-defaults.expires", 2, "unknown key here: expires is a location's key",
+                        "expires under location-defaults, or in the sites' locations"),
+                tuple("edge.location-defaults.index", 3, "unknown key here: index is a site's key",
+                        "index under site-defaults, or in the sites"));
+    }
+
     @Test
     void unknownKeysInsideSitesLocationsAndBackendsAreFound() {
         List<ConfigProblem> problems = problems("""
