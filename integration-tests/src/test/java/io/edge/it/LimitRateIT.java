@@ -145,6 +145,34 @@ class LimitRateIT {
     }
 
     /**
+     * A script that sends its page with a Content-Length and then works on past timeouts.read (the mod_php habit): its
+     * paced answer, all of it with edge by then, still arrives whole, as an unpaced one does (whole once the declared
+     * bytes were out). It was cut: the pace still held most of it when the read timed out, and that dropped it.
+     */
+    @Test
+    void aPacedAnswerIsWholeThoughItsScriptWorksOnPastTheReadTimeout() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("work.php"), BIG_SCRIPT + """
+                while (ob_get_level()) { ob_end_flush(); }
+                flush();
+                ignore_user_abort(true);
+                sleep(20);
+                """);
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php, limit-rate { rate = 64 KiB } }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], timeouts.read = 1 s }
+                     """.formatted(fpm.address()))) {
+            HttpResponse<byte[]> paced = HTTP.send(HttpRequest.newBuilder(edge.uri("/work.php")).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(paced.statusCode()).isEqualTo(200);
+            assertThat(paced.body()).as("the whole body, byte for byte").isEqualTo(scriptBody());
+        }
+    }
+
+    /**
      * A paced answer that the location's gzip compresses (chunked: the script gives no length) arrives whole; the pace
      * counts the compressed bytes as they go out.
      */

@@ -1451,16 +1451,17 @@ public final class FastCgiResponder implements Responder {
         }
 
         /**
-         * Whether the client has (or holds, written) all of the body the backend's head declared, while the backend
-         * has not ended: a script that sends its page with a Content-Length, then works on (the mod_php habit of
-         * sending the page and then mailing or resizing, without fastcgi_finish_request). Its answer is whole. Body held
-         * with the head goes with it ({@link #endWhole}); once the head is out, body still held is not the client's yet
-         * (a paced answer's drain runs while {@link #relayHeld} hands it on).
+         * Whether the client has (or holds, written, or will have from the spool) all of the body the backend's head
+         * declared, while the backend has not ended: a script that sends its page with a Content-Length, then works on
+         * (the mod_php habit of sending the page and then mailing or resizing, without fastcgi_finish_request). Its
+         * answer is whole, and what the script does after (fails, outlives timeouts.read) cannot cut it, however long
+         * its client (or its pace) takes. Body held with the head goes with it ({@link #endWhole}); once the head is
+         * out, body still held is not the client's yet (a paced answer's drain runs while {@link #relayHeld} hands it
+         * on).
          */
         private boolean answerIsWhole() {
             return declaredLength >= 0 && relayed == declaredLength && !bodiless && !exchange.isHead()
-                    && (heldHead != null || heldBody.isEmpty()) && (spool == null || spool.isEmpty()) && !responseEnded
-                    && !exchange.isEnded();
+                    && (heldHead != null || heldBody.isEmpty()) && !responseEnded && !exchange.isEnded();
         }
 
         /**
@@ -1475,6 +1476,9 @@ public final class FastCgiResponder implements Responder {
             answeredWhole = true;
             if (heldHead != null) {
                 writeHeldResponse();
+            } else if (spool != null && !spool.isEmpty()) {
+                endAfterSpool = true; // the drain waiting ends the response
+                exchange.flush();
             } else {
                 releaseSpool();
                 endResponse();
