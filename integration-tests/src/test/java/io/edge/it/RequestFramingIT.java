@@ -13,6 +13,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -39,7 +40,8 @@ class RequestFramingIT {
                 server.timeouts.request-head = 10 m
                 sites = [{
                   server-names = ["_"], default = true, root = "www"
-                  locations = [{ match = "/", fastcgi = php }, { match = "/static/" }]
+                  locations = [{ match = "/", fastcgi = php }, { match = "/static/" }
+                    { match = "^~ /denied/", access = ["deny all"] }, { match = "^~ /fixed/", return = "200 fixed" }]
                 }]
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
                 """.formatted(fpm.address()));
@@ -93,6 +95,32 @@ class RequestFramingIT {
     void anUnknownExpectationIsIgnoredAndTheBodyReachesPhp() throws Exception {
         assertThat(postedThenNext("POST /hash.php HTTP/1.1\r\nHost: a\r\nExpect: something\r\nContent-Length: 5\r\n"
                 + "\r\nhello")).isEqualTo(hashed("hello"));
+    }
+
+    /**
+     * A request sent as the body of one answered without reading it (refused by access, a return, a method a static
+     * location does not take) is dropped as that body, by its length or its chunks, never read as a request of its own:
+     * the next request answered is the one after the body. A script gets the same body as data.
+     */
+    @ParameterizedTest
+    @CsvSource({"POST /denied/x, 403", "POST /fixed/x, 200", "PUT /static/plain.txt, 405", "GET /hash.php, 200"})
+    void aRequestInsideABodyIsNeverReadAsOne(String target, int status) throws Exception {
+        String inside = "GET /fixed/inside HTTP/1.1\r\nHost: a\r\n\r\n";
+        String[] framings = {"Content-Length: " + inside.length() + "\r\n\r\n" + inside,
+                "Transfer-Encoding: chunked\r\n\r\n" + Integer.toHexString(inside.length()) + "\r\n" + inside
+                        + "\r\n0\r\n\r\n"};
+        for (String framing : framings) {
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                client.send(target + " HTTP/1.1\r\nHost: a\r\n" + framing
+                        + "GET /static/plain.txt HTTP/1.1\r\nHost: a\r\n\r\n");
+                RawHttpClient.Response answered = client.read();
+                assertThat(answered.status()).as(target + " " + framing).isEqualTo(status);
+                if (target.endsWith(".php")) {
+                    assertThat(answered.text()).isEqualTo(hashed(inside));
+                }
+                assertThat(client.read().text()).as("the request after the body").isEqualTo("plain static file\n");
+            }
+        }
     }
 
     /**
