@@ -431,14 +431,19 @@ final class Section {
     }
 
     boolean bool(String name) {
-        ConfigValue value = required(name, "true or false");
+        return bool(name, "true or false");
+    }
+
+    /** A boolean, as {@link #bool(String)}, where {@code expected} says what to write instead of another value. */
+    boolean bool(String name, String expected) {
+        ConfigValue value = required(name, expected);
         if (value == null) {
             return false;
         }
         try {
             return value.atKey("v").getBoolean("v");
         } catch (com.typesafe.config.ConfigException e) {
-            invalid(name, render(value) + " is not a boolean", "true or false");
+            invalid(name, render(value) + " is not a boolean", expected);
             return false;
         }
     }

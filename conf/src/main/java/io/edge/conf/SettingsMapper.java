@@ -1616,7 +1616,8 @@ final class SettingsMapper {
                     || handler == LocationSettings.Handler.FASTCGI ? gzip : null,
                     gzipStatic && (handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI), internal, fastcgiScript, access,
-                    returns, rewrite, limitReq, limitConn, authBasic, location.bool("access-log"), referers,
+                    returns, rewrite, limitReq, limitConn, authBasic, location.bool("access-log", "true or false (" + UnknownKeys.SERVER_KEYS.get("access-log")
+                    + ")"), referers,
                     alias && root != null, limitRate, handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI ? autoindex : null, alwaysHeaders,
                     root != null ? aliasCaptures : null));

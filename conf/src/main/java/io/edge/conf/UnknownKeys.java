@@ -44,6 +44,14 @@ final class UnknownKeys {
     }
 
     /**
+     * Keys a neighbour knows under the same name as a server-wide setting that an nginx server block writes: nginx's
+     * per-server access_log is edge's server.access-log (one log for every site), where a location's access-log only
+     * says whether its requests go to it. Said instead of the neighbour's place.
+     */
+    static final Map<String, String> SERVER_KEYS = Map.of("access-log", "the log's file in server.access-log (one for"
+            + " every site); a location's access-log = false keeps its requests out of it");
+
+    /**
      * As {@link #check(ConfigObject, ConfigObject, String, Set, Set, Problems)}, and a key of {@code neighbour}
      * written at this level (not below it) is said to be the neighbour's, and where to write it.
      */
@@ -69,7 +77,8 @@ final class UnknownKeys {
                 }
                 if (neighbour != null && neighbour.template().containsKey(name)) {
                     problems.add(entry.getValue().origin(), key, "unknown key here: " + name + " is "
-                            + neighbour.owner() + " key", name + " " + neighbour.where());
+                            + neighbour.owner() + " key", SERVER_KEYS.getOrDefault(name,
+                            name + " " + neighbour.where()));
                 } else {
                     Set<String> keys = union(template.keySet(), extra);
                     String suggestion = suggestion(name, keys);

@@ -79,6 +79,26 @@ class ValidationTest {
                         "index in the site, or under site-defaults for every site"));
     }
 
+    /**
+     * nginx's per-server access_log names a file; edge's is server.access-log, one for every site, and a location's
+     * access-log only says whether its requests go to it: a file named in a site or a location is pointed there, not
+     * to the location's switch.
+     */
+    @Test
+    void anAccessLogFileInASiteOrALocationIsPointedToTheServersLog() {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, access-log = "/var/log/edge/site.log",
+                  locations = [{ match = "/", access-log = "/var/log/edge/loc.log" }] }]
+                """);
+        String serverLog = "the log's file in server.access-log (one for every site); a location's access-log = false"
+                + " keeps its requests out of it";
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::line, ConfigProblem::message,
+                ConfigProblem::expected).containsExactlyInAnyOrder(
+                tuple("edge.sites[0].access-log", 2, "unknown key here: access-log is a location's key", serverLog),
+                tuple("edge.sites[0].locations[0].access-log", 3, "\"/var/log/edge/loc.log\" is not a boolean",
+                        "true or false (" + serverLog + ")"));
+    }
+
     /** The same under the defaults: a location's key under site-defaults, a site's under location-defaults. */
     @Test
     void aLocationsKeyUnderSiteDefaultsAndASitesKeyUnderLocationDefaultsAreSaidToBelongThere() {
