@@ -113,7 +113,8 @@ public record ResponseCacheSettings(
      */
     public static String bypassCookieFault(String name) {
         String bare = name.strip();
-        if (bare.isEmpty() || bare.contains("=") || bare.contains(";")) {
+        // no cookie's name holds these (PHP's setcookie refuses them, as RFC 6265 does): such a name never matches
+        if (bare.isEmpty() || bare.chars().anyMatch(c -> c <= ' ' || c == 0x7f || "=;,".indexOf(c) >= 0)) {
             return "is not a cookie name";
         }
         int star = bare.indexOf('*');

@@ -75,7 +75,7 @@ class CacheConfigTest {
                 cache.content.max-file-size = 3 GiB
                 cache.responses.coalesce-timeout = "3 parsecs"
                 cache.responses.purge-allow = ["localhost"]
-                cache.responses.bypass-cookies = ["a=b", "wordpress_logged_in_*", "wp*x"]
+                cache.responses.bypass-cookies = ["a=b", "wordpress_logged_in_*", "wp*x", "wp session", "a,b"]
                 cache.responses.max-bytes = -1
                 cache.responses.valid { 200 = 0 s, 304 = 1 m, "20" = 1 m, any = soon }
                 """);
@@ -88,6 +88,8 @@ class CacheConfigTest {
                 tuple("edge.cache.responses.purge-allow[0]", 5),
                 tuple("edge.cache.responses.bypass-cookies[0]", 6),
                 tuple("edge.cache.responses.bypass-cookies[2]", 6),
+                tuple("edge.cache.responses.bypass-cookies[3]", 6),
+                tuple("edge.cache.responses.bypass-cookies[4]", 6),
                 tuple("edge.cache.responses.max-bytes", 7),
                 tuple("edge.cache.responses.valid.200", 8),
                 tuple("edge.cache.responses.valid.304", 8),
