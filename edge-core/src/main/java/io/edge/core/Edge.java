@@ -43,6 +43,7 @@ import io.edge.core.status.PrometheusText;
 import io.edge.core.status.StatusResponder;
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.cgi.ScriptResolver;
+import io.edge.fastcgi.pool.AddressCounts;
 import io.edge.fastcgi.pool.BackendPool;
 import io.edge.fastcgi.pool.PoolStats;
 import io.edge.fastcgi.spawn.PhpFpmSupervisor;
@@ -158,6 +159,11 @@ public final class Edge {
     private Path spoolDir;
     /** Queue waits by group name, kept across reloads. */
     private final Map<String, WaitStats> waitStats = new ConcurrentHashMap<>();
+    /**
+     * The connections to each FastCGI address, counted across every group and generation: two groups at one php-fpm
+     * share its workers, so one's idle kept connections are given up for the other's connect.
+     */
+    private final AddressCounts backendCounts = new AddressCounts();
     private final Map<String, String> lastLoggedStats = new LinkedHashMap<>();
     private ScheduledExecutorService statsLogger;
     /** Where generations are retired, never an event loop (closing pools and stopping php-fpm waits). */
@@ -653,7 +659,7 @@ public final class Edge {
                     }
                 } else {
                     g.pools.put(group.name(), BackendPool.create(spawned(g, group, before, previous),
-                            previous == null ? null : previous.pools.get(group.name())));
+                            previous == null ? null : previous.pools.get(group.name()), backendCounts));
                 }
                 waitStats.computeIfAbsent(group.name(), name -> new WaitStats());
             }

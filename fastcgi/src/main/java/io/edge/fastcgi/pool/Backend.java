@@ -18,6 +18,11 @@ final class Backend {
      * SharedSlots}): what max-connections is held to.
      */
     final AtomicInteger shared;
+    /**
+     * The connections to this address of every pool of the server, of every group ({@link AddressCounts}): past
+     * max-connections, an idle one of another group holds a worker that a connect of this one waits for.
+     */
+    final AtomicInteger everywhere;
     /** Closed connections whose worker may still run a script, counted in {@link #open} until their linger ends. */
     int lingering;
     /** Idle kept-alive connections, most recently used last. */
@@ -53,10 +58,11 @@ final class Backend {
     /** Down (passive health) until then; 0 = up. */
     long downUntil;
 
-    Backend(BackendAddress address, int index, AtomicInteger shared) {
+    Backend(BackendAddress address, int index, AtomicInteger shared, AtomicInteger everywhere) {
         this.address = address;
         this.index = index;
         this.shared = shared;
+        this.everywhere = everywhere;
     }
 
     /** Refused, with no connection of its own alive (a lingering one's is closed): nothing of it answers now. */

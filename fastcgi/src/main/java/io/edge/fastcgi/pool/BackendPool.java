@@ -175,6 +175,13 @@ public final class BackendPool implements AutoCloseable {
     private final Counters counters;
     /** Shared with the pools that replace this one on a reload: an address's connections count across them. */
     private final SharedSlots slots;
+    /** Where this pool's connections to each address are counted with those of the server's other groups. */
+    private final AddressCounts addressCounts;
+    /**
+     * The pools of other groups at one of this pool's addresses ({@link AddressCounts}), set as pools join and leave:
+     * a connect that takes an address past max-connections has one of them give an idle connection up.
+     */
+    volatile List<BackendPool> neighbours = List.of();
 
     /** A pool connecting with epoll channels on the caller's event loop (which must be an epoll loop). */
     public static BackendPool create(BackendGroupSettings settings) {
@@ -187,7 +194,17 @@ public final class BackendPool implements AutoCloseable {
      * its own requests still count while they drain; the gauges are this pool's own.
      */
     public static BackendPool create(BackendGroupSettings settings, BackendPool predecessor) {
-        return new BackendPool(settings, new EpollConnector(settings.timeouts().connect()), Timers.SYSTEM, predecessor);
+        return create(settings, predecessor, predecessor == null ? new AddressCounts() : predecessor.addressCounts);
+    }
+
+    /**
+     * As {@link #create(BackendGroupSettings, BackendPool)}, its connections counted in {@code addressCounts} with those
+     * of the server's other groups at the same addresses.
+     */
+    public static BackendPool create(BackendGroupSettings settings, BackendPool predecessor,
+                                     AddressCounts addressCounts) {
+        return new BackendPool(settings, new EpollConnector(settings.timeouts().connect()), Timers.SYSTEM, predecessor,
+                addressCounts);
     }
 
     BackendPool(BackendGroupSettings settings, Connector connector, Timers timers) {
@@ -195,8 +212,15 @@ public final class BackendPool implements AutoCloseable {
     }
 
     BackendPool(BackendGroupSettings settings, Connector connector, Timers timers, BackendPool predecessor) {
+        this(settings, connector, timers, predecessor,
+                predecessor == null ? new AddressCounts() : predecessor.addressCounts);
+    }
+
+    BackendPool(BackendGroupSettings settings, Connector connector, Timers timers, BackendPool predecessor,
+                AddressCounts addressCounts) {
         this.counters = predecessor == null ? new Counters() : predecessor.counters;
         this.slots = predecessor == null ? new SharedSlots() : predecessor.slots;
+        this.addressCounts = addressCounts;
         this.name = settings.name();
         this.balance = settings.balance() == null
                 ? BackendGroupSettings.Balance.LEAST_CONNECTIONS : settings.balance();
@@ -228,10 +252,12 @@ public final class BackendPool implements AutoCloseable {
         this.timers = timers;
         this.queue = new WaitQueue(maxWaiters);
         List<BackendAddress> parsed = settings.addresses().stream().map(BackendAddress::parse).toList();
-        List<AtomicInteger> counters = slots.join(this, parsed.stream().map(BackendAddress::spec).toList());
+        List<String> specs = parsed.stream().map(BackendAddress::spec).toList();
+        List<AtomicInteger> counters = slots.join(this, specs);
+        List<AtomicInteger> everywhere = addressCounts.join(this, specs);
         this.backends = new Backend[parsed.size()];
         for (int i = 0; i < backends.length; i++) {
-            backends[i] = new Backend(parsed.get(i), i, counters.get(i));
+            backends[i] = new Backend(parsed.get(i), i, counters.get(i), everywhere.get(i));
         }
         ready = true;
     }
@@ -406,6 +432,7 @@ public final class BackendPool implements AutoCloseable {
             closeAllIdle(after);
         }
         slots.leave(this);
+        addressCounts.leave(this);
         runAll(after);
     }
 
@@ -456,6 +483,29 @@ public final class BackendPool implements AutoCloseable {
             }
         }
         runAll(after);
+    }
+
+    /**
+     * A pool of another group connects to {@code spec} past max-connections with this one's connections there
+     * ({@link AddressCounts}): the idle connection there used longest ago, unless this pool's own queued requests are
+     * about to take it, is closed, freeing its php-fpm worker for that connect. True if one was.
+     */
+    boolean giveUpOneIdle(String spec) {
+        if (!ready) {
+            return false;
+        }
+        List<Runnable> after = new ArrayList<>(4);
+        synchronized (this) {
+            for (Backend b : backends) {
+                PooledConnection pc;
+                if (queue.isEmpty() && b.address.spec().equals(spec) && (pc = b.idle.pollFirst()) != null) {
+                    closeIdle(pc, after);
+                    break;
+                }
+            }
+        }
+        runAll(after);
+        return !after.isEmpty();
     }
 
     private void closeAllIdle(List<Runnable> after) {
@@ -590,6 +640,12 @@ public final class BackendPool implements AutoCloseable {
             granting = () -> move(w, moving);
         } else if (takeSharedSlot(b)) {
             b.open++;
+            if (b.everywhere.incrementAndGet() > maxConnections && !neighbours.isEmpty()) {
+                // with the other groups' connections there, more than its workers: one of them may be idle, holding
+                // the worker this connect would wait for in php-fpm's backlog
+                String spec = b.address.spec();
+                after.add(() -> neighbours.stream().anyMatch(other -> other.giveUpOneIdle(spec)));
+            }
             granting = () -> connect(w, b);
         } else {
             return false;
@@ -735,6 +791,7 @@ public final class BackendPool implements AutoCloseable {
     private void vacate(Backend b, List<Runnable> after) {
         b.open--;
         b.shared.decrementAndGet();
+        b.everywhere.decrementAndGet();
         if (closed) {
             notifyAll(); // awaitDrained
         }
@@ -1220,6 +1277,8 @@ public final class BackendPool implements AutoCloseable {
             check(b.open <= maxConnections, b.address + ": open " + b.open + " > max " + maxConnections);
             check(b.open >= 0, b.address + ": open " + b.open + " < 0");
             check(b.shared.get() >= b.open, b.address + ": open " + b.open + " > shared " + b.shared.get());
+            check(b.everywhere.get() >= b.shared.get(), b.address + ": shared " + b.shared.get() + " > everywhere "
+                    + b.everywhere.get());
             check(b.lingering >= 0 && b.lingering <= b.open - b.idle.size(),
                     b.address + ": lingering " + b.lingering + " of open " + b.open + ", idle " + b.idle.size());
             for (PooledConnection pc : b.idle) {

@@ -560,6 +560,80 @@ class BackendPoolTest {
         }
     }
 
+    /** Another group at the same php-fpm, as Edge builds it: its connections counted in the same {@code counts}. */
+    BackendPool otherGroup(AddressCounts counts, int maxConnections) {
+        return new BackendPool(settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, maxConnections, 10,
+                true, 2), connector, timers, null, counts);
+    }
+
+    /**
+     * Two groups at one php-fpm of two workers: while the first keeps both of its connections idle, the second's
+     * connect would wait in php-fpm's backlog for one of them to time out; the first closes the one it used longest ago.
+     */
+    @Test
+    void aConnectPastMaxConnectionsWithAnotherGroupsConnectionsClosesOneOfItsIdleOnes() {
+        AddressCounts counts = new AddressCounts();
+        BackendPool a = otherGroup(counts, 2);
+        BackendPool b = otherGroup(counts, 2);
+        try {
+            Future<Lease> first = a.acquire(loopA);
+            Future<Lease> second = a.acquire(loopA);
+            connector.succeedAll();
+            Channel older = first.getNow().channel();
+            first.getNow().release(Lease.Outcome.REUSABLE);
+            second.getNow().release(Lease.Outcome.REUSABLE);
+            assertThat(a.stats().idle()).isEqualTo(2);
+
+            Future<Lease> other = b.acquire(loopB);
+            assertThat(connector.pending).as("b connects: it has slots of its own").hasSize(1);
+            assertThat(a.stats().idle()).as("a gave one idle connection up").isEqualTo(1);
+            assertThat(older.isOpen()).as("the one used longest ago").isFalse();
+            connector.succeedNext();
+            assertThat(other.isSuccess()).isTrue();
+            other.getNow().release(Lease.Outcome.REUSABLE);
+
+            Future<Lease> again = b.acquire(loopB);
+            assertThat(again.isSuccess()).as("b's own idle connection, taken past nobody").isTrue();
+            assertThat(a.stats().idle()).isEqualTo(1);
+            again.getNow().release(Lease.Outcome.REUSABLE);
+            a.checkInvariants();
+            b.checkInvariants();
+        } finally {
+            a.close();
+            b.close();
+        }
+        assertThat(counts.addressesCounted()).as("both left, nothing open: forgotten").isZero();
+    }
+
+    /** Within the workers, with a group's queue waiting for its idle connections, or in a pool of its own: none closed. */
+    @Test
+    void anotherGroupsIdleConnectionsAreKeptWhileTheAddressHasWorkersToSpare() {
+        AddressCounts counts = new AddressCounts();
+        BackendPool a = otherGroup(counts, 3);
+        BackendPool b = otherGroup(counts, 3);
+        BackendPool apart = otherGroup(new AddressCounts(), 1);
+        try {
+            Future<Lease> first = a.acquire(loopA);
+            Future<Lease> second = a.acquire(loopA);
+            connector.succeedAll();
+            first.getNow().release(Lease.Outcome.REUSABLE);
+            second.getNow().release(Lease.Outcome.REUSABLE);
+            Future<Lease> third = b.acquire(loopA);
+            connector.succeedNext();
+            assertThat(a.stats().idle()).as("3 connections, 3 workers").isEqualTo(2);
+            Future<Lease> own = apart.acquire(loopA);
+            connector.succeedNext();
+            assertThat(a.stats().idle()).as("counted elsewhere").isEqualTo(2);
+            assertThat(third.isSuccess() && own.isSuccess()).isTrue();
+            third.getNow().release(Lease.Outcome.CLOSE);
+            own.getNow().release(Lease.Outcome.CLOSE);
+        } finally {
+            a.close();
+            b.close();
+            apart.close();
+        }
+    }
+
     /** A reload that fails after building the new pool closes it: the old one is the newest again and keeps idle ones. */
     @Test
     void aPoolClosedBeforeItTookOverLeavesTheOldOneKeepingConnections() {
