@@ -151,4 +151,29 @@ class IdleKeptConnectionsIT {
             assertQuickAnswer(first, "a"); // and group a, one of whose connections went, is served too
         }
     }
+
+    /**
+     * Question (2), across a reload: a group renamed while a request of the old name still runs keeps the old
+     * generation's pool, and its idle connection, until that request ends. The new name's first request connects past
+     * the workers; the old pool gives its idle connection up rather than hold the worker until its idle timeout.
+     */
+    @Test
+    void aRenamedGroupsRequestIsAnsweredWhileTheOldNamesIdleConnectionHoldsAWorker() throws Exception {
+        String sites = """
+                sites = [{ server-names = ["_"], default = true, root = "www",
+                           locations = [{ match = "/", fastcgi = %s }] }]
+                """;
+        try (EdgeHarness edge = EdgeHarness.start(dir, sites.formatted("a") + group("a", fpm.address()));
+             RawHttpClient running = new RawHttpClient(edge.address());
+             RawHttpClient before = new RawHttpClient(edge.address());
+             RawHttpClient after = new RawHttpClient(edge.address())) {
+            running.send("GET /a/hold.php?id=1 HTTP/1.1\r\nHost: a\r\n\r\n");
+            await(() -> Files.exists(dir.resolve("started-1")), "the running request's script started");
+            assertQuickAnswer(before, "a"); // the other worker's connection, idle from now on
+            edge.reload(sites.formatted("b") + group("b", fpm.address()));
+            assertQuickAnswer(after, "b");
+            Files.createFile(dir.resolve("release"));
+            assertThat(running.read().text()).isEqualTo("held 1");
+        }
+    }
 }
