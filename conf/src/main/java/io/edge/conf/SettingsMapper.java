@@ -1610,14 +1610,15 @@ final class SettingsMapper {
             if (parsed == null) {
                 continue;
             }
+            boolean accessLogged = location.bool("access-log",
+                    "true or false (" + UnknownKeys.SERVER_KEYS.get("access-log") + ")");
             result.add(new LocationSettings(match, parsed.kind(), parsed.pattern(), parsed.regex(), root, handler,
                     backend, frontController, sendfileRoots, cache, guarded ? statusAllow : List.of(), expires, headers,
                     bodyLimit, fastcgiParams, handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI ? gzip : null,
                     gzipStatic && (handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI), internal, fastcgiScript, access,
-                    returns, rewrite, limitReq, limitConn, authBasic, location.bool("access-log", "true or false (" + UnknownKeys.SERVER_KEYS.get("access-log")
-                    + ")"), referers,
+                    returns, rewrite, limitReq, limitConn, authBasic, accessLogged, referers,
                     alias && root != null, limitRate, handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI ? autoindex : null, alwaysHeaders,
                     root != null ? aliasCaptures : null));
@@ -1943,7 +1944,6 @@ final class SettingsMapper {
         return formats;
     }
 
-    /** A location's {@code autoindex}: null unless enabled. */
     /**
      * Reports the first key that {@code section}, the object of a feature an element wrote ({@code gzip { ... }}),
      * sets while the feature is off and the element wrote none of its {@code switches}: those settings do nothing
@@ -1957,6 +1957,7 @@ final class SettingsMapper {
         }
     }
 
+    /** A location's {@code autoindex}: null unless enabled. */
     private static Autoindex autoindex(Section autoindex) {
         Autoindex.Format format = autoindex.choice("format", AUTOINDEX_FORMATS);
         boolean exactSize = autoindex.bool("exact-size");
