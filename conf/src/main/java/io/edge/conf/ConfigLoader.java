@@ -27,7 +27,8 @@ import java.util.function.BiFunction;
  * suggested), wrong types, bad durations and sizes, values out of range, unknown enum values, missing or
  * nonexistent directories, bad location matches, references to undefined backends, bytes that are not UTF-8 and
  * lines ended by CR alone in the file or a file it includes. Each names the file and line where the value was written.
- * A value that one file sets twice in one object is no problem but a warning ({@link EdgeSettings#warnings}).
+ * A value that one file sets twice in one object is no problem but a warning ({@link EdgeSettings#warnings}), as are
+ * backend groups that name one address (their max-connections add up at its php-fpm).
  *
  * <p>Relative paths in the file are resolved against the file's directory. When {@code server.run-dir} is
  * {@code ""} and a backend is spawned, each load (but a {@link #checkOnly()} one) creates a fresh directory
@@ -226,7 +227,9 @@ public final class ConfigLoader {
         EdgeSettings settings =
                 new SettingsMapper(problems, source.getParent(), placeholder, false, referenceEdge, root)
                         .map(edge, source);
-        List<ConfigProblem> warnings = DuplicateKeys.in(file, read);
+        List<ConfigProblem> warnings = new ArrayList<>(DuplicateKeys.in(file, read));
+        warnings.addAll(settings.warnings());
+        warnings = problems.inReadOrder(warnings);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems.sorted(), warnings);
         }

@@ -18,8 +18,8 @@ import java.util.TreeMap;
  * @param sites      virtual hosts, in configuration order; exactly one is the default
  * @param backends   FastCGI backend groups by name
  * @param cache      the file content and response caches
- * @param warnings   what is not wrong but likely a mistake (a value set twice in one object), for the operator to
- *                   read: logged at a start and a reload, printed by {@code --check-config}
+ * @param warnings   what is not wrong but likely a mistake (a value set twice in one object, backend groups at one
+ *                   address), for the operator to read: logged at a start and a reload, printed by {@code --check-config}
  * @param alwaysHeaders {@code location-defaults}' {@code always-headers}: added to the answers given before any location
  *                   is chosen (a request that cannot be read or routed, a request head's timeout) and to those of a
  *                   path no location matches (404), as nginx adds a server's {@code add_header ... always} to its 400s

@@ -3,6 +3,7 @@ package io.edge.conf;
 import com.typesafe.config.ConfigOrigin;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -213,7 +214,12 @@ final class Problems {
      * are about the whole file. A file not known to be read (before any was) comes after, by name.
      */
     List<ConfigProblem> sorted() {
-        List<ConfigProblem> list = new ArrayList<>(found);
+        return inReadOrder(found);
+    }
+
+    /** {@code some} problems (or warnings) in the order their lines are read, as {@link #sorted} lists these. */
+    List<ConfigProblem> inReadOrder(Collection<ConfigProblem> some) {
+        List<ConfigProblem> list = new ArrayList<>(some);
         list.sort(Comparator.comparing((ConfigProblem p) -> readAt(p) == null)
                 .thenComparing(this::compareReadAt)
                 .thenComparing((ConfigProblem p) -> String.valueOf(p.file()))

@@ -91,6 +91,8 @@ final class SettingsMapper {
     private final Map<Path, Htpasswd> userFiles = new HashMap<>();
     /** Each spawned backend's spawn section with a user, for {@link #spawnUsersReach}. */
     private final Map<String, Section> spawnUsers = new HashMap<>();
+    /** The addresses each backend group wrote, for the warning of groups sharing one. */
+    private final SharedAddresses sharedAddresses = new SharedAddresses();
 
     /**
      * @param problems  where problems go
@@ -146,7 +148,8 @@ final class SettingsMapper {
         Map<String, String> alwaysHeaders = headers(defaults(edge, "location-defaults",
                 objectOrEmpty(reference.get("location-defaults"))).section("always-headers"), "always-headers");
         return new EdgeSettings(source, server, staticIo, mimeTypes, sites,
-                withBodyLimits(backends, sites, server.limits().body()), cache, List.of(), alwaysHeaders);
+                withBodyLimits(backends, sites, server.limits().body()), cache,
+                sharedAddresses.warnings(backends, problems), alwaysHeaders);
     }
 
     /**
@@ -893,6 +896,9 @@ final class SettingsMapper {
                 }
             }
             addresses.add(canonical);
+            if (name != null && !spawnEnabled) {
+                sharedAddresses.add(name, canonical, backend.writtenAt("addresses", element.index()));
+            }
         }
         Map<String, BackendGroupSettings.Balance> balances = new LinkedHashMap<>();
         balances.put("least-connections", BackendGroupSettings.Balance.LEAST_CONNECTIONS);
