@@ -134,14 +134,24 @@ class LimitRateIT {
     }
 
     /**
-     * An answer from the response cache goes at its location's pace too. The script's X-Accel-Limit-Rate: 0 let the
-     * miss go at full speed; the cache does not keep the header, so its hit is paced as the location says.
+     * An answer from the response cache goes at its location's pace too, where its script sent no X-Accel-Limit-Rate.
      */
     @Test
     void aHitFromTheResponseCacheGoesAtItsLocationsPace() throws Exception {
         pacedScriptLeavesItsWorkerFree("""
                 { match = "~ \\\\.php$", fastcgi = php, cache = true, limit-rate { rate = 64 KiB } }
-                """, "/big.php?cache&rate=0", true);
+                """, "/big.php?cache", true);
+    }
+
+    /**
+     * The response cache keeps the script's X-Accel-Limit-Rate with its answer, as nginx's does, and paces every hit
+     * by it as the miss was paced, in a location without a limit-rate; neither the miss nor the hit carries it.
+     */
+    @Test
+    void aHitGoesAtThePaceItsScriptSentWithTheMiss() throws Exception {
+        pacedScriptLeavesItsWorkerFree("""
+                { match = "~ \\\\.php$", fastcgi = php, cache = true }
+                """, "/big.php?cache&rate=65536", true);
     }
 
     /**
@@ -223,6 +233,7 @@ class LimitRateIT {
                 HttpResponse<byte[]> miss = HTTP.send(HttpRequest.newBuilder(edge.uri(uri)).build(),
                         HttpResponse.BodyHandlers.ofByteArray());
                 assertThat(miss.body()).isEqualTo(expected);
+                assertThat(miss.headers().firstValue("x-accel-limit-rate")).as("never the client's").isEmpty();
             }
             paced.connect(edge.address());
             // the Host the miss had: the cache keys its answers by it
@@ -232,6 +243,9 @@ class LimitRateIT {
             String head = FastCgiBufferingIT.readHead(in);
             assertThat(head).startsWith("HTTP/1.1 200").containsIgnoringCase("content-length: " + SCRIPT_BODY);
             assertThat(head.toLowerCase()).as("never the client's").doesNotContain("x-accel-limit-rate");
+            if (hit) {
+                assertThat(head).as("from the cache, which gives its age").containsPattern("(?im)^age: \\d+\r\n");
+            }
             // the client reads all it can as it comes, on a thread of its own
             AtomicInteger received = new AtomicInteger();
             ByteArrayOutputStream got = new ByteArrayOutputStream();

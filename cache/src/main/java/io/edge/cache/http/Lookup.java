@@ -1,7 +1,6 @@
 package io.edge.cache.http;
 
 import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
@@ -107,7 +106,7 @@ public final class Lookup {
      * empty for HEAD); {@code null} when there is no entry or it was evicted since the lookup. Serve it
      * as is only for FRESH and STALE_WHILE_REVALIDATE.
      */
-    public FullHttpResponse response() {
+    public CachedResponse response() {
         return stored == null ? null : cache.toResponse(stored, head);
     }
 
@@ -122,7 +121,7 @@ public final class Lookup {
     }
 
     /** {@link #response()} if {@link #usableOnError()}, counted as a stale answer; else {@code null}. */
-    public FullHttpResponse responseOnError() {
+    public CachedResponse responseOnError() {
         return usableOnError() ? cache.staleAnswer(response()) : null;
     }
 

@@ -9,7 +9,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.DateFormatter;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -95,12 +94,18 @@ public final class ResponseCache implements AutoCloseable {
      */
     public static final String X_ACCEL_EXPIRES = "X-Accel-Expires";
     /**
+     * nginx's pace of an answer from a script (bytes a second; 0: none), which nginx's cache stores with the answer
+     * and applies at every use: kept beside an entry rather than in its fields, handed out beside the head ({@link
+     * CachedResponse#xAccelLimitRate}), never sent to a client.
+     */
+    public static final String X_ACCEL_LIMIT_RATE = "X-Accel-Limit-Rate";
+    /**
      * RFC 9110 7.6.1 hop-by-hop fields, never stored; {@code Age} is computed on the way out; a script's
-     * {@code X-Accel-Expires} is for this cache, not for clients (nginx hides it).
+     * {@code X-Accel-Expires} and {@code X-Accel-Limit-Rate} are for this server, not for clients (nginx hides them).
      */
     private static final Set<String> NOT_STORED = Set.of("connection", "keep-alive", "proxy-connection",
             "transfer-encoding", "te", "trailer", "upgrade", "proxy-authenticate", "proxy-authorization", "age",
-            X_ACCEL_EXPIRES.toLowerCase(Locale.ROOT));
+            X_ACCEL_EXPIRES.toLowerCase(Locale.ROOT), X_ACCEL_LIMIT_RATE.toLowerCase(Locale.ROOT));
     /** RFC 9111 3.2: fields a 304 does not update. */
     private static final Set<String> NOT_UPDATED = Set.of("content-length", "content-encoding", "content-range",
             "transfer-encoding");
@@ -595,7 +600,8 @@ public final class ResponseCache implements AutoCloseable {
         String key = CachePolicy.variantKey(primary, vary, clientRequest.headers());
         HttpHeaders headers = storedHeaders(backendResponse.headers(), body.readableBytes());
         StoredResponse stored = entry(backendResponse.status(), headers, backendResponse.headers(), receipt, cc,
-                backendResponse.headers().get(X_ACCEL_EXPIRES), valid, body);
+                backendResponse.headers().get(X_ACCEL_EXPIRES), backendResponse.headers().get(X_ACCEL_LIMIT_RATE),
+                valid, body);
         if (uncacheable != null) {
             uncacheable.invalidate(primary); // storable again: its misses coalesce from now on
         }
@@ -733,12 +739,13 @@ public final class ResponseCache implements AutoCloseable {
     /**
      * {@code received}: the backend's message as it came, for its {@code Age}; {@code receipt}: when its head came
      * (RFC 9111 4.2.3's response_time; not when its body ended, which would age it by the seconds the body took);
-     * {@code xAccelExpires}: the script's word to this cache, or null; {@code valid}: the seconds the settings keep an
+     * {@code xAccelExpires}: the script's word to this cache, or null; {@code xAccelLimitRate}: the script's pace of
+     * the answer, kept for every use, or null; {@code valid}: the seconds the settings keep an
      * answer that says nothing of its lifetime ({@link CachePolicy#validSeconds}), or {@link
      * CachePolicy#NO_ACCEL_EXPIRES}.
      */
     private StoredResponse entry(HttpResponseStatus status, HttpHeaders headers, HttpHeaders received, Receipt receipt,
-            CacheControl cc, String xAccelExpires, long valid, ByteBuf body) {
+            CacheControl cc, String xAccelExpires, String xAccelLimitRate, long valid, ByteBuf body) {
         long wall = receipt.wallMillis();
         long accel = CachePolicy.accelExpires(xAccelExpires, wall);
         long lifetime = valid > 0 ? valid : CachePolicy.freshnessLifetime(headers, cc, wall, accel);
@@ -760,7 +767,8 @@ public final class ResponseCache implements AutoCloseable {
                         graceApplies ? updatingNanos : 0),
                 staleForbidden ? 0 : onError, !staleForbidden && graceApplies,
                 cc.noCache() && accel <= 0, staleForbidden, CachePolicy.sharedWithAuthorization(cc),
-                headers.get(HttpHeaderNames.ETAG), headers.get(HttpHeaderNames.LAST_MODIFIED), xAccelExpires);
+                headers.get(HttpHeaderNames.ETAG), headers.get(HttpHeaderNames.LAST_MODIFIED), xAccelExpires,
+                xAccelLimitRate);
     }
 
     private static int varyIndexWeight(String primary, List<String> names) {
@@ -813,7 +821,8 @@ public final class ResponseCache implements AutoCloseable {
 
     /**
      * Merges a backend's 304 into the entry {@code lookup} found (RFC 9111 4.3.4): its fields replace the
-     * stored ones ({@code Date} too, set to now when the 304 has none), freshness and age are computed again
+     * stored ones ({@code Date} too, set to now when the 304 has none; its {@code X-Accel-Expires} and {@code
+     * X-Accel-Limit-Rate} the script's kept ones, which stay where it has none), freshness and age are computed again
      * from them, the body stays. Returns the updated response for the client,
      * owned by the caller, or {@code null} when the entry was evicted meanwhile (then the caller asks the
      * backend again, unconditionally). If the merged fields no longer allow storing, the entry is dropped
@@ -822,7 +831,7 @@ public final class ResponseCache implements AutoCloseable {
      * the entry is dropped and {@code null} returned, so the body stored is never sent under the new version's
      * validator.
      */
-    public FullHttpResponse revalidated(Lookup lookup, HttpResponse notModified) {
+    public CachedResponse revalidated(Lookup lookup, HttpResponse notModified) {
         if (notModified.status().code() != 304 || lookup.stored == null) {
             throw new IllegalArgumentException("revalidated() needs a 304 and a lookup with an entry: "
                     + notModified.status() + ", " + lookup);
@@ -853,15 +862,17 @@ public final class ResponseCache implements AutoCloseable {
         // A 304's X-Accel-Expires replaces the entry's, as its Cache-Control does; without one, the script's word
         // when it stored the answer still holds.
         String accel = notModified.headers().get(X_ACCEL_EXPIRES, old.xAccelExpires);
+        // So does its X-Accel-Limit-Rate (0 for none from here on); without one, the pace it was stored with holds.
+        String limitRate = notModified.headers().get(X_ACCEL_LIMIT_RATE, old.xAccelLimitRate);
         // Without one, the settings' valid for an answer that still says nothing of its lifetime (the 304 may say
         // something now), as they are now (a reload may have changed them since it was stored).
         HttpResponse renewal = new DefaultHttpResponse(HttpVersion.HTTP_1_1, old.status, merged);
         long valid = accel == null ? policy.validSeconds(renewal, cc) : CachePolicy.NO_ACCEL_EXPIRES;
         // The request that made the entry passed the request-side rules; only the response side can change.
         if (policy.storableResponse(renewal, cc, accel, valid)) {
-            StoredResponse renewed = entry(old.status, merged, notModified.headers(), receipt, cc, accel, valid,
-                    body); // owns body
-            FullHttpResponse answer = toResponse(renewed, lookup.head); // before the entry can be evicted
+            StoredResponse renewed = entry(old.status, merged, notModified.headers(), receipt, cc, accel, limitRate,
+                    valid, body); // owns body
+            CachedResponse answer = toResponse(renewed, lookup.head); // before the entry can be evicted
             String primary = primaryOf(lookup.key());
             if (purgeMarks.purgedSince(primary, lookup.asOf)) {
                 // a purge marked the entry stale (or removed it) while the backend said it was not modified: the
@@ -900,7 +911,7 @@ public final class ResponseCache implements AutoCloseable {
             body = Unpooled.EMPTY_BUFFER;
         }
         // The caller owns body from here.
-        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, old.status, body, out, new DefaultHttpHeaders());
+        return new CachedResponse(old.status, body, out, limitRate);
     }
 
     /**
@@ -935,7 +946,7 @@ public final class ResponseCache implements AutoCloseable {
         return etag.startsWith("W/") ? etag.substring(2) : etag;
     }
 
-    FullHttpResponse toResponse(StoredResponse stored, boolean head) {
+    CachedResponse toResponse(StoredResponse stored, boolean head) {
         ByteBuf body = head ? Unpooled.EMPTY_BUFFER : retainedBody(stored);
         if (body == null) {
             return null;
@@ -943,7 +954,7 @@ public final class ResponseCache implements AutoCloseable {
         HttpHeaders headers = new DefaultHttpHeaders().set(stored.headers)
                 .set(HttpHeaderNames.AGE, stored.ageSeconds(ticker.read()));
         // The caller owns body (a retained duplicate) from here.
-        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, stored.status, body, headers, new DefaultHttpHeaders());
+        return new CachedResponse(stored.status, body, headers, stored.xAccelLimitRate);
     }
 
     boolean usableOnError(StoredResponse stored) {
@@ -956,7 +967,7 @@ public final class ResponseCache implements AutoCloseable {
         return ticker.read() - stored.freshUntil < usable;
     }
 
-    FullHttpResponse staleAnswer(FullHttpResponse response) {
+    CachedResponse staleAnswer(CachedResponse response) {
         if (response != null) {
             staleAnswers.increment();
         }

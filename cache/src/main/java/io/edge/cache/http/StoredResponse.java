@@ -46,12 +46,18 @@ final class StoredResponse extends AbstractReferenceCounted {
     final String lastModified;
     /** The script's {@code X-Accel-Expires} when it was stored, or null: a 304 without one renews by it. */
     final String xAccelExpires;
+    /**
+     * The script's {@code X-Accel-Limit-Rate} when it was stored (or the 304's that renewed it), or null: the pace of
+     * every use, handed out beside the head ({@link CachedResponse#xAccelLimitRate}).
+     */
+    final String xAccelLimitRate;
 
     StoredResponse(HttpResponseStatus status, HttpHeaders headers, ByteBuf body, long bornAt, long receivedAt,
             long freshUntil,
             long staleWhileRevalidateNanos, long staleIfErrorNanos, boolean graceApplies, boolean alwaysRevalidate,
             boolean staleForbidden,
-            boolean sharedWithAuthorization, String etag, String lastModified, String xAccelExpires) {
+            boolean sharedWithAuthorization, String etag, String lastModified, String xAccelExpires,
+            String xAccelLimitRate) {
         this.status = status;
         this.headers = headers;
         this.body = body;
@@ -67,6 +73,7 @@ final class StoredResponse extends AbstractReferenceCounted {
         this.etag = etag;
         this.lastModified = lastModified;
         this.xAccelExpires = xAccelExpires;
+        this.xAccelLimitRate = xAccelLimitRate;
     }
 
     long ageSeconds(long now) {
@@ -94,10 +101,16 @@ final class StoredResponse extends AbstractReferenceCounted {
     }
 
     int weight(String key) {
-        long w = (long) body.capacity() + 2L * key.length() + 320;
+        long w = (long) body.capacity() + 2L * key.length() + 320 + keptWeight(xAccelExpires)
+                + keptWeight(xAccelLimitRate);
         for (var header : headers) {
             w += 2L * (header.getKey().length() + header.getValue().length()) + 48;
         }
         return (int) Math.min(Integer.MAX_VALUE, w);
+    }
+
+    /** The weight of a field's value kept beside the headers, as one in them: its characters and a string's own. */
+    private static long keptWeight(String kept) {
+        return kept == null ? 0 : 2L * kept.length() + 48;
     }
 }

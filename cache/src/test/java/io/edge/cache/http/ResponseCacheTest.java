@@ -67,6 +67,15 @@ class ResponseCacheTest {
         return r;
     }
 
+    /** A backend's 304 with {@code headers} (name, value, ...). */
+    static HttpResponse notModified(String... headers) {
+        HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
+        for (int i = 0; i < headers.length; i += 2) {
+            r.headers().add(headers[i], headers[i + 1]);
+        }
+        return r;
+    }
+
     /** Stores as the FastCGI path would, then releases its own response. */
     boolean store(HttpRequest request, FullHttpResponse response) {
         try {
@@ -320,8 +329,7 @@ class ResponseCacheTest {
         time.advanceSeconds(10);
         Lookup stale = cache.lookup(get("/r"));
         assertThat(stale.outcome()).isEqualTo(Lookup.Outcome.STALE);
-        HttpResponse notModified = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
-        notModified.headers().set("ETag", "\"r\"");
+        HttpResponse notModified = notModified("ETag", "\"r\"");
         FullHttpResponse renewed = cache.revalidated(stale, notModified);
         assertThat(renewed.headers().contains("X-Accel-Expires")).isFalse();
         assertThat(body(renewed)).isEqualTo("R");
@@ -336,6 +344,50 @@ class ResponseCacheTest {
         assertThat(last.headers().contains("X-Accel-Expires")).isFalse();
         assertThat(body(last)).isEqualTo("R");
         assertThat(cache.lookup(get("/r")).outcome()).isEqualTo(Lookup.Outcome.MISS);
+    }
+
+    /**
+     * A script's X-Accel-Limit-Rate is kept with its answer, as nginx's cache keeps it, and handed out beside the head
+     * at every use, never in it; counted in what the entry weighs. A 304 without one leaves it; one with its own
+     * replaces it.
+     */
+    @Test
+    void theScriptsXAccelLimitRateIsKeptBesideTheAnswerAndA304MayReplaceIt() {
+        assertThat(store(get("/p"), backend("P", "Cache-Control", "max-age=10", "ETag", "\"r\""))).isTrue();
+        long plain = cache.stats().bytesHeld();
+        CachedResponse unpaced = cache.lookup(get("/p")).response();
+        assertThat(unpaced.xAccelLimitRate()).isNull();
+        unpaced.release();
+        assertThat(store(get("/r"), backend("R", "Cache-Control", "max-age=10", "ETag", "\"r\"",
+                "X-Accel-Limit-Rate", "65536"))).isTrue();
+        assertThat(cache.stats().bytesHeld() - plain).as("the same entry and the kept value's characters")
+                .isEqualTo(plain + 2 * "65536".length() + 48);
+        CachedResponse hit = cache.lookup(get("/r")).response();
+        assertThat(hit.headers().contains("X-Accel-Limit-Rate")).as("never to a client").isFalse();
+        assertThat(hit.xAccelLimitRate()).isEqualTo("65536");
+        assertThat(body(hit)).isEqualTo("R");
+
+        time.advanceSeconds(10);
+        Lookup stale = cache.lookup(get("/r"));
+        assertThat(stale.outcome()).isEqualTo(Lookup.Outcome.STALE);
+        HttpResponse notModified = notModified("ETag", "\"r\"");
+        CachedResponse renewed = cache.revalidated(stale, notModified);
+        assertThat(renewed.xAccelLimitRate()).as("a 304 without one: the stored pace holds").isEqualTo("65536");
+        assertThat(body(renewed)).isEqualTo("R");
+        CachedResponse renewedHit = cache.lookup(get("/r")).response();
+        assertThat(renewedHit.xAccelLimitRate()).isEqualTo("65536");
+        renewedHit.release();
+
+        time.advanceSeconds(10);
+        notModified.headers().set("X-Accel-Limit-Rate", "0");
+        CachedResponse last = cache.revalidated(cache.lookup(get("/r")), notModified);
+        assertThat(last.headers().contains("X-Accel-Limit-Rate")).isFalse();
+        assertThat(last.xAccelLimitRate()).as("the 304's own").isEqualTo("0");
+        assertThat(body(last)).isEqualTo("R");
+        CachedResponse lastHit = cache.lookup(get("/r")).response();
+        assertThat(lastHit.headers().contains("X-Accel-Limit-Rate")).isFalse();
+        assertThat(lastHit.xAccelLimitRate()).isEqualTo("0");
+        lastHit.release();
     }
 
     /**

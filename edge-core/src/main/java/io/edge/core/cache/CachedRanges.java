@@ -37,10 +37,11 @@ final class CachedRanges {
     }
 
     /**
-     * Answers {@code exchange}'s Range from {@code response} and returns true, owning {@code response}; returns false,
-     * nothing written or released, when the whole answer is to go.
+     * Answers {@code exchange}'s Range from {@code response} and returns true, owning {@code response}, the part paced
+     * as {@link SlicedAnswer} paces by {@code accelLimitRate}; returns false, nothing written or released, when the
+     * whole answer is to go.
      */
-    static boolean answer(Exchange exchange, FullHttpResponse response) {
+    static boolean answer(Exchange exchange, FullHttpResponse response, String accelLimitRate) {
         // a HEAD's lookup may hand the answer back without its body: its head says how long the GET's is
         long length = exchange.isHead() ? HttpUtil.getContentLength(response, -1L) : response.content().readableBytes();
         ByteRanges.Result ranges = RangeSlicer.rangesOf(exchange.request(), response, length);
@@ -67,7 +68,7 @@ final class CachedRanges {
         }
         // the Vary its 200 would have; never compressed: its ranges are of the stored bytes
         exchange.offerCompression(length, type);
-        SlicedAnswer.answer(exchange, part);
+        SlicedAnswer.answer(exchange, part, accelLimitRate);
         return true;
     }
 

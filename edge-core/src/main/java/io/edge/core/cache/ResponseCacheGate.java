@@ -1,5 +1,6 @@
 package io.edge.core.cache;
 
+import io.edge.cache.http.CachedResponse;
 import io.edge.cache.http.Coalescer;
 import io.edge.cache.http.HttpDates;
 import io.edge.cache.http.Lookup;
@@ -123,7 +124,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 }
             }
             case STALE_WHILE_REVALIDATE -> {
-                FullHttpResponse stale = lookup.response();
+                CachedResponse stale = lookup.response();
                 if (stale == null) {
                     if (!refusedUncached(exchange)) {
                         coalesce(exchange, backend, lookup); // evicted since the lookup
@@ -298,9 +299,10 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
      * Answers {@code exchange} with a response from the cache (owned here from now on), or as the client's
      * preconditions say of it: 304 when its validators match, 412 when its If-Match or If-Unmodified-Since do not
      * (RFC 9110 13.2.2; a cache evaluates them as the origin would, nginx's not-modified filter too); a Range as
-     * {@link CachedRanges} says. Returns false, writing nothing, when {@code response} is {@code null}.
+     * {@link CachedRanges} says; its body paced by the script's X-Accel-Limit-Rate kept with it, as the miss was, else
+     * by the location's limit-rate. Returns false, writing nothing, when {@code response} is {@code null}.
      */
-    static boolean answer(Exchange exchange, FullHttpResponse response) {
+    static boolean answer(Exchange exchange, CachedResponse response) {
         if (response == null) {
             return false;
         }
@@ -314,11 +316,12 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 exchange.sendError(HttpResponseStatus.PRECONDITION_FAILED);
             }
             case PROCEED -> {
-                if (CachedRanges.answer(exchange, response)) {
+                String limitRate = response.xAccelLimitRate();
+                if (CachedRanges.answer(exchange, response, limitRate)) {
                     return true;
                 }
                 exchange.offerCompression();
-                SlicedAnswer.answer(exchange, response);
+                SlicedAnswer.answer(exchange, response, limitRate);
             }
         }
         return true;
@@ -329,7 +332,8 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         FullHttpResponse notModified = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                 HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER);
         notModified.headers().set(response.headers()).remove(HttpHeaderNames.CONTENT_LENGTH)
-                .remove(HttpHeaderNames.TRANSFER_ENCODING).remove(ResponseCache.X_ACCEL_EXPIRES);
+                .remove(HttpHeaderNames.TRANSFER_ENCODING).remove(ResponseCache.X_ACCEL_EXPIRES)
+                .remove(ResponseCache.X_ACCEL_LIMIT_RATE);
         // its Vary and ETag as the 200's went: judged by that one's length, as its head says (a stored answer's always
         // does, also where a HEAD's lookup handed it back without its body; a backend's was checked to be a number)
         long length = HttpUtil.getContentLength(response, -1L);
@@ -410,7 +414,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         /** What the backend was asked: a GET also for a HEAD client, so the answer can be stored. */
         private final HttpRequest backendRequest;
         private ResponseRecorder recorder;
-        private FullHttpResponse merged;
+        private CachedResponse merged;
         private boolean revalidated;
         private HttpResponseStatus replacedError;
         private boolean headPassed;
@@ -542,7 +546,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             if (headPassed) {
                 return false; // the client has a head already: the responder closes the connection
             }
-            FullHttpResponse stale = lookup.responseOnError();
+            CachedResponse stale = lookup.responseOnError();
             if (stale != null) {
                 LOG.debug("{} {}: answered from a stale copy after {}", exchange.request().method(),
                         exchange.request().uri(), cause.toString());
@@ -555,7 +559,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 releaseMerged(); // the merge into the entry is what counts now
                 return;
             }
-            FullHttpResponse response = merged;
+            CachedResponse response = merged;
             merged = null;
             if (answer(exchange, response)) {
                 return;
@@ -751,7 +755,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         @Override
         public boolean onHead(HttpResponse backendResponse) {
             if (backendResponse.status().code() == 304 && askedWithValidators(backendRequest)) {
-                FullHttpResponse merged = cache.revalidated(lookup, backendResponse);
+                CachedResponse merged = cache.revalidated(lookup, backendResponse);
                 if (merged != null) {
                     merged.release(); // nobody to answer: the merge into the entry is what counts
                 }

@@ -16,8 +16,9 @@ import java.util.concurrent.RejectedExecutionException;
  * A stored answer larger than a slice, sent as its head and then a slice at a time: each once the last one has gone to
  * the client, and after what else waits on the event loop. Written whole, a location's gzip would compress it in one
  * call (a 1 MiB page: ~15 ms of the loop at level 1, far more at 9) while every other connection of that loop waited.
- * Under its location's limit-rate, the slices are the pace's pieces, each sent when the pace allows it
- * ({@link BodyPace}), as a script's answer from the backend is.
+ * Under a limit-rate, the slices are the pace's pieces, each sent when the pace allows it ({@link BodyPace}), as a
+ * script's answer from the backend is: the script's X-Accel-Limit-Rate kept with the answer, as it paced the miss, else
+ * the location's.
  */
 final class SlicedAnswer implements Runnable {
 
@@ -26,7 +27,7 @@ final class SlicedAnswer implements Runnable {
 
     private final Exchange exchange;
     private final ByteBuf body;
-    /** The pace of the location's limit-rate; null: each slice as soon as the last one went. */
+    /** The pace of the answer; null: each slice as soon as the last one went. */
     private final BodyPace pace;
     private boolean released;
 
@@ -38,12 +39,14 @@ final class SlicedAnswer implements Runnable {
 
     /**
      * Answers {@code exchange} with {@code response} (owned from here): in one write when its body is a slice at most
-     * (or it answers a HEAD) and its location's limit-rate, if any, lets the body go at once; else its head, then its
-     * body a slice (or a paced piece) at a time.
+     * (or it answers a HEAD) and its pace, if any, lets the body go at once; else its head, then its body a slice (or a
+     * paced piece) at a time. The pace: {@code accelLimitRate}, the script's X-Accel-Limit-Rate kept with the answer
+     * (null for none), with the location's limit-rate ({@link BodyPace#ofScript}).
      */
-    static void answer(Exchange exchange, FullHttpResponse response) {
+    static void answer(Exchange exchange, FullHttpResponse response, String accelLimitRate) {
         LocationSettings location = exchange.location();
-        LimitRate limitRate = location == null || exchange.isHead() ? null : location.limitRate();
+        LimitRate limitRate = exchange.isHead() ? null
+                : BodyPace.ofScript(accelLimitRate, location == null ? null : location.limitRate());
         BodyPace pace = limitRate == null ? null : new BodyPace(limitRate, exchange.clientChannel().eventLoop());
         int length = response.content().readableBytes();
         if (exchange.isHead() || length <= SLICE && (pace == null || pace.allowsAtOnce(length))) {

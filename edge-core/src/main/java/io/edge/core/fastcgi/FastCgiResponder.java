@@ -871,12 +871,13 @@ public final class FastCgiResponder implements Responder {
         @Override
         public void onHead(HttpResponse head) {
             headReceived = true;
-            // the pace of the answer, the script's body or the file it hands out (sendfile), never the client's
+            // the pace of the answer, the script's body or the file it hands out (sendfile)
             accelLimitRate = head.headers().get(CgiResponseParser.X_ACCEL_LIMIT_RATE);
-            head.headers().remove(CgiResponseParser.X_ACCEL_LIMIT_RATE);
             boolean tapTookOver = tap != null && !tap.onHead(head);
-            // The response cache (the tap) has read it; as nginx, the client never sees it.
+            // The response cache (the tap) has read them, and keeps them with the answer; as nginx, the client never
+            // sees them.
             head.headers().remove(ResponseCache.X_ACCEL_EXPIRES);
+            head.headers().remove(CgiResponseParser.X_ACCEL_LIMIT_RATE);
             if (tapTookOver || detached) {
                 takenOver = true;
                 if (tap != null && !tap.wantsRest()) {
@@ -1192,26 +1193,10 @@ public final class FastCgiResponder implements Responder {
 
         /**
          * The pace of the answer's body (the script's own, or the file it hands out): the backend's
-         * {@code X-Accel-Limit-Rate} (bytes a second; 0: none), as nginx takes it, with the {@code after} of
-         * {@code answering}'s limit-rate; without the header (or with one that is no number, ignored as nginx ignores
-         * it), {@code answering}'s limit-rate; else null.
+         * {@code X-Accel-Limit-Rate} with {@code answering}'s limit-rate ({@link BodyPace#ofScript}).
          */
-        private LimitRate limitRate(String header, LocationSettings answering) {
-            LimitRate own = answering == null ? null : answering.limitRate();
-            if (header == null) {
-                return own;
-            }
-            long rate;
-            try {
-                rate = Long.parseLong(header.strip());
-            } catch (NumberFormatException e) {
-                LOG.debug("[{}] X-Accel-Limit-Rate {} is no number: ignored", requestId, LogText.escapeControls(header));
-                return own;
-            }
-            if (rate < 0) {
-                return own;
-            }
-            return rate == 0 ? null : new LimitRate(rate, own == null ? 0 : own.after());
+        private static LimitRate limitRate(String header, LocationSettings answering) {
+            return BodyPace.ofScript(header, answering == null ? null : answering.limitRate());
         }
 
         /**

@@ -1,9 +1,12 @@
 package io.edge.core.limit;
 
 import io.edge.conf.LimitRate;
+import io.edge.fastcgi.LogText;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The pace of one answer's body under a limit-rate, nginx's {@code limit_rate} and {@code limit_rate_after}: the bytes
@@ -20,6 +23,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class BodyPace {
 
+    private static final Logger LOG = LoggerFactory.getLogger(BodyPace.class);
+
     /** The least a paced piece holds, nginx's. */
     static final long MIN_PIECE = 4 * 1024;
 
@@ -29,6 +34,29 @@ public final class BodyPace {
     private final long startNanos;
     /** The wait {@link #holds} scheduled, until it ends or is cancelled; else null. */
     private ScheduledFuture<?> wait;
+
+    /**
+     * The limit-rate of a script's answer, its body or the file it hands out, from the backend or from the response
+     * cache: the script's {@code X-Accel-Limit-Rate} {@code header} (bytes a second; 0: none), as nginx takes it, with
+     * the {@code after} of {@code own}, the limit-rate of the location that answers; without the header, or with one
+     * that is no number or is negative (ignored, as nginx ignores it), {@code own}; null for none.
+     */
+    public static LimitRate ofScript(String header, LimitRate own) {
+        if (header == null) {
+            return own;
+        }
+        long rate;
+        try {
+            rate = Long.parseLong(header.strip());
+        } catch (NumberFormatException e) {
+            LOG.debug("X-Accel-Limit-Rate {} is no number: ignored", LogText.escapeControls(header));
+            return own;
+        }
+        if (rate < 0) {
+            return own;
+        }
+        return rate == 0 ? null : new LimitRate(rate, own == null ? 0 : own.after());
+    }
 
     /** A pace of {@code limitRate} for a body starting now, on {@code loop}'s clock. */
     public BodyPace(LimitRate limitRate, EventLoop loop) {

@@ -51,7 +51,7 @@ class CachedRangesTest {
         FullHttpResponse response = stored(300_000);
         String all = response.content().toString(StandardCharsets.US_ASCII);
         FakeExchange exchange = asking("bytes=10-99999,200000-");
-        assertThat(CachedRanges.answer(exchange, response)).isTrue();
+        assertThat(CachedRanges.answer(exchange, response, null)).isTrue();
         client.runPendingTasks();
 
         assertThat(exchange.statuses).containsExactly(HttpResponseStatus.PARTIAL_CONTENT);
@@ -73,7 +73,7 @@ class CachedRangesTest {
         FullHttpResponse response = stored(300_000);
         String all = response.content().toString(StandardCharsets.US_ASCII);
         FakeExchange exchange = asking("bytes=-150000");
-        assertThat(CachedRanges.answer(exchange, response)).isTrue();
+        assertThat(CachedRanges.answer(exchange, response, null)).isTrue();
         client.runPendingTasks();
 
         assertThat(exchange.head.headers().get(HttpHeaderNames.CONTENT_RANGE)).isEqualTo("bytes 150000-299999/300000");
@@ -86,10 +86,10 @@ class CachedRangesTest {
     @Test
     void aRangeThatIsNotBytesOrAnAnswerThatTakesNoRangesIsLeftWhole() {
         FullHttpResponse response = stored(100);
-        assertThat(CachedRanges.answer(asking("lines=1-2"), response)).isFalse();
+        assertThat(CachedRanges.answer(asking("lines=1-2"), response, null)).isFalse();
         response.headers().remove(HttpHeaderNames.ACCEPT_RANGES);
         FakeExchange exchange = asking("bytes=1-2");
-        assertThat(CachedRanges.answer(exchange, response)).isFalse();
+        assertThat(CachedRanges.answer(exchange, response, null)).isFalse();
         assertThat(exchange.statuses).isEmpty();
         assertThat(response.refCnt()).isEqualTo(1);
         response.release();

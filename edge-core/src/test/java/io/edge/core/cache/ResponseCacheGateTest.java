@@ -422,6 +422,63 @@ class ResponseCacheGateTest {
         assertThat(cache.stats().entries()).isEqualTo(1);
     }
 
+    /**
+     * The script's X-Accel-Limit-Rate paces every hit of its answer, as it paced the miss, though the location has no
+     * limit-rate; a client never sees it. A 304 that renews the answer without one keeps that pace; one with its own
+     * (0: none) sets it.
+     */
+    @Test
+    void theScriptsXAccelLimitRatePacesEveryHitTillA304ChangesIt() {
+        client.freezeTime();
+        String page = "p".repeat(20_000);
+        enter(HttpMethod.GET, "/paced.php");
+        calls.get(0).answer(head("Cache-Control", "max-age=60", "ETag", "\"v1\"", "Content-Length", "20000",
+                "X-Accel-Limit-Rate", "4096"), page);
+
+        FakeExchange hit = enter(HttpMethod.GET, "/paced.php");
+        client.runPendingTasks();
+        assertThat(hit.head.headers().contains("X-Accel-Limit-Rate")).as("never the client's").isFalse();
+        assertThat(hit.body.size()).as("the first second's worth, in 4 KiB pieces").isEqualTo(2 * 4096);
+        client.advanceTimeBy(10, TimeUnit.SECONDS);
+        client.runScheduledPendingTasks();
+        client.runPendingTasks();
+        assertThat(hit.ended).isTrue();
+        assertThat(hit.body.toString(StandardCharsets.UTF_8)).isEqualTo(page);
+
+        nanos.addAndGet(Duration.ofSeconds(61).toNanos());
+        FakeExchange renewed = enter(HttpMethod.GET, "/paced.php");
+        assertThat(calls.get(1).backendRequest().headers().get("If-None-Match")).isEqualTo("\"v1\"");
+        assertThat(calls.get(1).tap().onHead(notModified("ETag", "\"v1\"", "Cache-Control", "max-age=60"))).isFalse();
+        calls.get(1).tap().onEnd();
+        client.runPendingTasks();
+        assertThat(renewed.head.headers().contains("X-Accel-Limit-Rate")).isFalse();
+        assertThat(renewed.body.size()).as("the pace it was stored with").isEqualTo(2 * 4096);
+        client.advanceTimeBy(10, TimeUnit.SECONDS);
+        client.runScheduledPendingTasks();
+        client.runPendingTasks();
+        assertThat(renewed.ended).isTrue();
+
+        nanos.addAndGet(Duration.ofSeconds(61).toNanos());
+        FakeExchange unpaced = enter(HttpMethod.GET, "/paced.php");
+        assertThat(calls.get(2).tap().onHead(notModified("ETag", "\"v1\"", "Cache-Control", "max-age=60",
+                "X-Accel-Limit-Rate", "0"))).isFalse();
+        calls.get(2).tap().onEnd();
+        client.runPendingTasks();
+        assertThat(unpaced.ended).as("the 304's own word: no pace").isTrue();
+        assertThat(unpaced.body.toString(StandardCharsets.UTF_8)).isEqualTo(page);
+        FakeExchange nextHit = enter(HttpMethod.GET, "/paced.php");
+        client.runPendingTasks();
+        assertThat(nextHit.head.headers().contains("X-Accel-Limit-Rate")).isFalse();
+        assertThat(nextHit.ended).as("and none from then on").isTrue();
+        assertThat(calls).hasSize(3);
+    }
+
+    static HttpResponse notModified(String... headers) {
+        HttpResponse head = head(headers);
+        head.setStatus(HttpResponseStatus.NOT_MODIFIED);
+        return head;
+    }
+
     @Test
     void onlyIfCachedIsAnsweredFromTheCacheOr504NeverByTheBackend() {
         FakeExchange miss = enter(HttpMethod.GET, "/page.php", "Cache-Control", "only-if-cached");

@@ -1,0 +1,30 @@
+package io.edge.cache.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+
+/**
+ * A response from the cache, for a client: the stored head and body, and beside them what the script said to the
+ * server alone and the cache kept for each use, never a field of the head.
+ */
+public final class CachedResponse extends DefaultFullHttpResponse {
+
+    private final String xAccelLimitRate;
+
+    CachedResponse(HttpResponseStatus status, ByteBuf body, HttpHeaders headers, String xAccelLimitRate) {
+        super(HttpVersion.HTTP_1_1, status, body, headers, new DefaultHttpHeaders());
+        this.xAccelLimitRate = xAccelLimitRate;
+    }
+
+    /**
+     * The script's {@code X-Accel-Limit-Rate} (bytes a second; 0: none) as it came with the answer stored, or with the
+     * 304 that last renewed it; null when it sent none. The server paces the answer by it, as it paced the miss.
+     */
+    public String xAccelLimitRate() {
+        return xAccelLimitRate;
+    }
+}
