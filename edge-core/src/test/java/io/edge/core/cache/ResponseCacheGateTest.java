@@ -473,6 +473,17 @@ class ResponseCacheGateTest {
         assertThat(calls).hasSize(3);
     }
 
+    /** A miss the gate answers 304 from the script's head, by the client's validators, does not pass the pace on. */
+    @Test
+    void aNotModifiedJudgedOnAMissDoesNotCarryTheScriptsXAccelLimitRate() {
+        FakeExchange conditional = enter(HttpMethod.GET, "/paced.php", "If-None-Match", "\"v1\"");
+        assertThat(calls.get(0).tap().onHead(head("Cache-Control", "max-age=60", "ETag", "\"v1\"",
+                "X-Accel-Limit-Rate", "4096"))).isFalse();
+        assertThat(conditional.statuses).containsExactly(HttpResponseStatus.NOT_MODIFIED);
+        assertThat(conditional.head.headers().contains("X-Accel-Limit-Rate")).as("never the client's").isFalse();
+        calls.get(0).tap().onEnd();
+    }
+
     static HttpResponse notModified(String... headers) {
         HttpResponse head = head(headers);
         head.setStatus(HttpResponseStatus.NOT_MODIFIED);
