@@ -1,6 +1,5 @@
 package io.edge.conf;
 
-import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -8,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -152,24 +150,6 @@ final class Addresses {
         }
         hostPort(text, 1);
         return text;
-    }
-
-    /**
-     * What two {@link #backend} addresses reaching the same socket have in common: a Unix socket's path (already
-     * absolute and normalised), a host in lower case, an IP literal in one spelling. Host names are not looked up:
-     * "localhost:9000" and "127.0.0.1:9000" stay two, as DNS may change what the first names.
-     */
-    static String sameBackend(String backend) {
-        if (backend.startsWith(UNIX_PREFIX)) {
-            return backend;
-        }
-        HostPort hostPort = hostPort(backend, 1);
-        String host = hostPort.host().toLowerCase(Locale.ROOT);
-        InetAddress literal = NetUtil.createInetAddressFromIpAddressString(host); // null for a name: never looked up
-        if (literal != null) {
-            host = literal.getHostAddress();
-        }
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + hostPort.port();
     }
 
     /** Checks that {@code socket} fits in sun_path and returns it as text. */

@@ -19,6 +19,7 @@ import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.SpoolDirectory;
 import io.edge.fastcgi.cgi.CgiParams;
 import io.edge.fastcgi.codec.FcgiNameValues;
+import io.edge.fastcgi.pool.BackendAddress;
 import io.edge.fastcgi.spawn.IniCheck;
 import io.edge.fastcgi.spawn.PhpSapi;
 import io.edge.fastcgi.spawn.SpawnAccess;
@@ -879,7 +880,7 @@ final class SettingsMapper {
                         "\"unix:/path/to.sock\", \"host:port\" or \"[v6]:port\"");
                 continue;
             }
-            String first = reached.putIfAbsent(Addresses.sameBackend(canonical), address);
+            String first = reached.putIfAbsent(BackendAddress.key(canonical), address);
             if (first != null) {
                 backend.invalid("addresses", element.index(), "\"" + address + "\" "
                                 + (first.equals(address) ? "is listed twice" : "is the same address as \"" + first + "\""),

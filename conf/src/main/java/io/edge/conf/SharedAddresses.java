@@ -1,6 +1,7 @@
 package io.edge.conf;
 
 import io.edge.fastcgi.BackendGroupSettings;
+import io.edge.fastcgi.pool.BackendAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,7 +15,7 @@ import java.util.stream.Collectors;
  * does not see it (no 503 + Retry-After: a 504 at timeouts.read). The pools free one another's idle kept connections
  * (AddressCounts), not busy ones. A warning, not a problem: edge cannot know the pm.max_children of a php-fpm it does
  * not spawn, which may have room for them all; of one it spawns it does (spawn.workers, that group's max-connections
- * alone). Addresses are compared as {@link Addresses#sameBackend} does: host names are not looked up.
+ * alone). Addresses are compared as the pools count them ({@link BackendAddress#key}): host names are not looked up.
  */
 final class SharedAddresses {
 
@@ -26,7 +27,7 @@ final class SharedAddresses {
 
     /** Group {@code group} names {@code address} (a {@link Addresses#backend}), written {@code at}. */
     void add(String group, String address, WrittenAt at) {
-        written.add(new Written(group, address, Addresses.sameBackend(address), at));
+        written.add(new Written(group, address, BackendAddress.key(address), at));
     }
 
     /**
@@ -37,7 +38,7 @@ final class SharedAddresses {
     List<ConfigProblem> warnings(Map<String, BackendGroupSettings> groups, Problems problems) {
         Map<String, String> spawnedAt = new TreeMap<>(); // a spawned php-fpm's socket, by what it reaches: its group
         groups.values().stream().filter(group -> group.spawn() != null)
-                .forEach(group -> group.addresses().forEach(a -> spawnedAt.put(Addresses.sameBackend(a), group.name())));
+                .forEach(group -> group.addresses().forEach(a -> spawnedAt.put(BackendAddress.key(a), group.name())));
         Map<String, List<Written>> byAddress = new LinkedHashMap<>();
         for (Written w : written) {
             byAddress.computeIfAbsent(w.reached(), reached -> new ArrayList<>()).add(w);

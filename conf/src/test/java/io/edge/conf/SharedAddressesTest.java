@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
 
+import io.edge.fastcgi.pool.BackendAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,6 +55,26 @@ class SharedAddressesTest {
                 .containsExactly(tuple(4, "edge.fastcgi.backends.b.addresses[1]"));
         assertThat(settings.warnings().get(0).message()).startsWith("groups a, b and c connect to [0:0::1]:9000, each"
                 + " up to its own max-connections (a 8, b 3, c 2): 13 connections at once;");
+    }
+
+    /**
+     * The groups warned of are those whose pools count the address together ({@link BackendAddress#key}): the pools
+     * are given the addresses as written, and counted "[0::1]:9000" and "[::1]:9000" apart.
+     */
+    @Test
+    void groupsWarnedOfAreCountedTogetherByTheirPools() throws Exception {
+        EdgeSettings settings = load("""
+                fastcgi.backends {
+                  a { addresses = ["[::1]:9000", "PHP.internal:9001", "127.0.0.1:9002"] }
+                  b { addresses = ["[0::1]:9000", "php.internal:9001", "localhost:9002"] }
+                }
+                """);
+        assertThat(settings.warnings()).extracting(ConfigProblem::key).containsExactly(
+                "edge.fastcgi.backends.b.addresses[0]", "edge.fastcgi.backends.b.addresses[1]");
+        List<String> a = settings.backends().get("a").addresses().stream().map(BackendAddress::key).toList();
+        List<String> b = settings.backends().get("b").addresses().stream().map(BackendAddress::key).toList();
+        assertThat(b.subList(0, 2)).isEqualTo(a.subList(0, 2));
+        assertThat(b.get(2)).as("a host name is not looked up").isNotEqualTo(a.get(2));
     }
 
     /** Host names are not looked up: one that names the address another group writes as a literal is not seen. */

@@ -18,18 +18,24 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class AddressCounts {
 
-    /** Connections of every pool at an address: connecting, leased, idle and lingering. */
+    /**
+     * Connections of every pool at an address, by its {@link BackendAddress#key()} (two groups may spell one address
+     * two ways): connecting, leased, idle and lingering.
+     */
     private final Map<String, AtomicInteger> taken = new HashMap<>();
-    /** The addresses of each pool that joined and has not left. */
+    /** The address keys of each pool that joined and has not left. */
     private final Map<BackendPool, List<String>> addresses = new HashMap<>();
 
-    /** {@code pool}, being built, counts its connections to {@code specs} here: their counters, in order. */
-    synchronized List<AtomicInteger> join(BackendPool pool, List<String> specs) {
-        List<AtomicInteger> counters = new ArrayList<>(specs.size());
-        for (String spec : specs) {
-            counters.add(taken.computeIfAbsent(spec, s -> new AtomicInteger()));
+    /**
+     * {@code pool}, being built, counts its connections to the addresses of {@code keys} ({@link BackendAddress#key()})
+     * here: their counters, in order.
+     */
+    synchronized List<AtomicInteger> join(BackendPool pool, List<String> keys) {
+        List<AtomicInteger> counters = new ArrayList<>(keys.size());
+        for (String key : keys) {
+            counters.add(taken.computeIfAbsent(key, s -> new AtomicInteger()));
         }
-        addresses.put(pool, List.copyOf(specs));
+        addresses.put(pool, List.copyOf(keys));
         tellNeighbours();
         return counters;
     }
@@ -42,7 +48,7 @@ public final class AddressCounts {
     synchronized void leave(BackendPool pool) {
         addresses.remove(pool);
         taken.entrySet().removeIf(e -> e.getValue().get() == 0
-                && addresses.values().stream().noneMatch(specs -> specs.contains(e.getKey())));
+                && addresses.values().stream().noneMatch(keys -> keys.contains(e.getKey())));
         tellNeighbours();
     }
 

@@ -10,6 +10,8 @@ final class Backend {
     static final long MAX_BUSY_BACKOFF_NANOS = 200_000_000L;
 
     final BackendAddress address;
+    /** {@link BackendAddress#key()}: what its counts are kept by, for another spelling of it too. */
+    final String key;
     final int index;
     /** Connections counted against max-connections: connecting + leased + idle + lingering. */
     int open;
@@ -60,6 +62,7 @@ final class Backend {
 
     Backend(BackendAddress address, int index, AtomicInteger shared, AtomicInteger everywhere) {
         this.address = address;
+        this.key = address.key();
         this.index = index;
         this.shared = shared;
         this.everywhere = everywhere;

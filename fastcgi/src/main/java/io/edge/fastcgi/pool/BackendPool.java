@@ -252,9 +252,10 @@ public final class BackendPool implements AutoCloseable {
         this.timers = timers;
         this.queue = new WaitQueue(maxWaiters);
         List<BackendAddress> parsed = settings.addresses().stream().map(BackendAddress::parse).toList();
-        List<String> specs = parsed.stream().map(BackendAddress::spec).toList();
-        List<AtomicInteger> counters = slots.join(this, specs);
-        List<AtomicInteger> everywhere = addressCounts.join(this, specs);
+        // by the socket each reaches, not as written: "[::1]:9000" in one group is "[0::1]:9000" in another
+        List<String> keys = parsed.stream().map(BackendAddress::key).toList();
+        List<AtomicInteger> counters = slots.join(this, keys);
+        List<AtomicInteger> everywhere = addressCounts.join(this, keys);
         this.backends = new Backend[parsed.size()];
         for (int i = 0; i < backends.length; i++) {
             backends[i] = new Backend(parsed.get(i), i, counters.get(i), everywhere.get(i));
@@ -486,11 +487,12 @@ public final class BackendPool implements AutoCloseable {
     }
 
     /**
-     * A pool of another group connects to {@code spec} past max-connections with this one's connections there
-     * ({@link AddressCounts}): the idle connection there used longest ago, unless this pool's own queued requests are
-     * about to take it, is closed, freeing its php-fpm worker for that connect. True if one was.
+     * A pool of another group connects to the address of {@code key} ({@link BackendAddress#key()}) past
+     * max-connections with this one's connections there ({@link AddressCounts}): the idle connection there used longest
+     * ago, unless this pool's own queued requests are about to take it, is closed, freeing its php-fpm worker for that
+     * connect. True if one was.
      */
-    boolean giveUpOneIdle(String spec) {
+    boolean giveUpOneIdle(String key) {
         if (!ready) {
             return false;
         }
@@ -498,7 +500,7 @@ public final class BackendPool implements AutoCloseable {
         synchronized (this) {
             for (Backend b : backends) {
                 PooledConnection pc;
-                if (queue.isEmpty() && b.address.spec().equals(spec) && (pc = b.idle.pollFirst()) != null) {
+                if (queue.isEmpty() && b.key.equals(key) && (pc = b.idle.pollFirst()) != null) {
                     closeIdle(pc, after);
                     break;
                 }
@@ -643,8 +645,8 @@ public final class BackendPool implements AutoCloseable {
             if (b.everywhere.incrementAndGet() > maxConnections && !neighbours.isEmpty()) {
                 // with the other groups' connections there, more than its workers: one of them may be idle, holding
                 // the worker this connect would wait for in php-fpm's backlog
-                String spec = b.address.spec();
-                after.add(() -> neighbours.stream().anyMatch(other -> other.giveUpOneIdle(spec)));
+                String key = b.key;
+                after.add(() -> neighbours.stream().anyMatch(other -> other.giveUpOneIdle(key)));
             }
             granting = () -> connect(w, b);
         } else {

@@ -19,9 +19,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class SharedSlots {
 
-    /** Connections of every pool sharing these slots, by address: connecting, leased, idle and lingering. */
+    /**
+     * Connections of every pool sharing these slots, by address ({@link BackendAddress#key()}: a reload may respell
+     * one): connecting, leased, idle and lingering.
+     */
     private final Map<String, AtomicInteger> taken = new HashMap<>();
-    /** The addresses of each pool that joined and has not left. */
+    /** The address keys of each pool that joined and has not left. */
     private final Map<BackendPool, List<String>> addresses = new HashMap<>();
     /** The pools that joined and have not left, oldest first. */
     private final List<BackendPool> pools = new CopyOnWriteArrayList<>();
@@ -35,19 +38,19 @@ final class SharedSlots {
     final AtomicInteger answered = new AtomicInteger();
 
     /**
-     * {@code pool}, a pool being built, takes the place of those before it: the counters of its {@code specs}, in
-     * order. It is offered slots only once {@link BackendPool#isReady}; the pools before it give up their idle
-     * connections, which hold workers it needs.
+     * {@code pool}, a pool being built, takes the place of those before it: the counters of its addresses'
+     * {@code keys}, in order. It is offered slots only once {@link BackendPool#isReady}; the pools before it give up
+     * their idle connections, which hold workers it needs.
      */
-    List<AtomicInteger> join(BackendPool pool, List<String> specs) {
-        List<AtomicInteger> counters = new ArrayList<>(specs.size());
+    List<AtomicInteger> join(BackendPool pool, List<String> keys) {
+        List<AtomicInteger> counters = new ArrayList<>(keys.size());
         List<BackendPool> older;
         synchronized (this) {
-            for (String spec : specs) {
-                counters.add(taken.computeIfAbsent(spec, s -> new AtomicInteger()));
+            for (String key : keys) {
+                counters.add(taken.computeIfAbsent(key, k -> new AtomicInteger()));
             }
             older = List.copyOf(pools);
-            addresses.put(pool, List.copyOf(specs));
+            addresses.put(pool, List.copyOf(keys));
             pools.add(pool);
             newest = pool;
         }
@@ -66,7 +69,7 @@ final class SharedSlots {
         addresses.remove(pool);
         newest = pools.isEmpty() ? null : pools.get(pools.size() - 1);
         taken.entrySet().removeIf(e -> e.getValue().get() == 0
-                && addresses.values().stream().noneMatch(specs -> specs.contains(e.getKey())));
+                && addresses.values().stream().noneMatch(keys -> keys.contains(e.getKey())));
     }
 
     /** Whether {@code pool} has every address of {@code other} (both joined and not left): the same, or more. */

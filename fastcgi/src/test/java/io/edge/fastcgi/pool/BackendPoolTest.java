@@ -24,6 +24,8 @@ import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class BackendPoolTest {
 
@@ -472,6 +474,38 @@ class BackendPoolTest {
     }
 
     /**
+     * A reload that writes the group's address another way ({@code [::1]:9000} for {@code [0::1]:9000}) builds a pool
+     * for the same php-fpm: it takes the old pool's queue, and the old pool's running request holds the one slot. The
+     * new pool counted its connections apart and connected past max-connections, and the old queue waited there.
+     */
+    @ParameterizedTest
+    @CsvSource({"[0::1]:9000, [::1]:9000", "PHP:9000, php:9000", "unix:/run/php//fpm.sock, unix:/run/php/fpm.sock"})
+    void aReloadThatRespellsAnAddressSharesItsSlots(String was, String now) {
+        BackendPool old = pool(settings(List.of(was), Balance.LEAST_CONNECTIONS, 1, 10, false, 2));
+        Future<Lease> running = old.acquire(loopA);
+        connector.succeedNext();
+        Future<Lease> waiting = old.acquire(loopA);
+        BackendPool next = new BackendPool(settings(List.of(now), Balance.LEAST_CONNECTIONS, 1, 10, false, 2),
+                connector, timers, old);
+        try {
+            next.takeOver();
+            assertThat(old.stats().waiters()).as("the same address: handed over").isZero();
+            Future<Lease> fresh = next.acquire(loopA);
+            assertThat(connector.pending).as("the one slot is the running request's").isEmpty();
+            running.getNow().release(Lease.Outcome.CLOSE);
+            connector.succeedNext();
+            assertThat(waiting.isSuccess()).as("the oldest first").isTrue();
+            waiting.getNow().release(Lease.Outcome.CLOSE);
+            connector.succeedNext();
+            assertThat(fresh.isSuccess()).isTrue();
+            fresh.getNow().release(Lease.Outcome.CLOSE);
+            next.checkInvariants();
+        } finally {
+            next.close();
+        }
+    }
+
+    /**
      * A group given more addresses takes the old pool's queue, its addresses being among them; one moved to other
      * addresses that edge did not spawn keeps it there (its requests' params were made for the files as they lie there).
      */
@@ -562,8 +596,13 @@ class BackendPoolTest {
 
     /** Another group at the same php-fpm, as Edge builds it: its connections counted in the same {@code counts}. */
     BackendPool otherGroup(AddressCounts counts, int maxConnections) {
-        return new BackendPool(settings(List.of("unix:/run/php.sock"), Balance.LEAST_CONNECTIONS, maxConnections, 10,
-                true, 2), connector, timers, null, counts);
+        return otherGroup(counts, "unix:/run/php.sock", maxConnections);
+    }
+
+    /** Another group at {@code address}, as Edge builds it: its connections counted in the same {@code counts}. */
+    BackendPool otherGroup(AddressCounts counts, String address, int maxConnections) {
+        return new BackendPool(settings(List.of(address), Balance.LEAST_CONNECTIONS, maxConnections, 10, true, 2),
+                connector, timers, null, counts);
     }
 
     /**
@@ -603,6 +642,61 @@ class BackendPoolTest {
             b.close();
         }
         assertThat(counts.addressesCounted()).as("both left, nothing open: forgotten").isZero();
+    }
+
+    /**
+     * Two groups writing one php-fpm's address two ways, which the configuration warns of as one address
+     * ({@link BackendAddress#key}): the first closes an idle connection for the second's connect past its two workers.
+     * Each group's connections were counted under its own spelling, and the second's connect waited in the backlog.
+     */
+    @ParameterizedTest
+    @CsvSource({"[::1]:9000, [0::1]:9000", "[::1]:9000, [0:0:0:0:0:0:0:1]:9000", "PHP:9000, php:9000",
+            "[::ffff:127.0.0.1]:9000, 127.0.0.1:9000", "unix:/run/php//fpm.sock, unix:/run/php/fpm.sock",
+            "unix:/run/php/./fpm.sock, unix:/run/php/fpm.sock"})
+    void twoGroupsSpellingOneAddressTwoWaysCountItTogether(String first, String second) {
+        AddressCounts counts = new AddressCounts();
+        BackendPool a = otherGroup(counts, first, 2);
+        BackendPool b = otherGroup(counts, second, 2);
+        try {
+            Future<Lease> other = keepTwoIdleThenConnect(a, b);
+            assertThat(a.stats().idle()).as("a gave one idle connection up").isEqualTo(1);
+            assertThat(counts.addressesCounted()).as("one address").isEqualTo(1);
+            connector.succeedNext();
+            other.getNow().release(Lease.Outcome.CLOSE);
+            a.checkInvariants();
+            b.checkInvariants();
+        } finally {
+            a.close();
+            b.close();
+        }
+    }
+
+    /** {@code a} keeps two connections idle, then {@code b} asks for one: what it got, once connected. */
+    Future<Lease> keepTwoIdleThenConnect(BackendPool a, BackendPool b) {
+        Future<Lease> one = a.acquire(loopA);
+        Future<Lease> two = a.acquire(loopA);
+        connector.succeedAll();
+        one.getNow().release(Lease.Outcome.REUSABLE);
+        two.getNow().release(Lease.Outcome.REUSABLE);
+        return b.acquire(loopB);
+    }
+
+    /** Names are not looked up: localhost and 127.0.0.1 are two addresses (DNS may change what the first names). */
+    @Test
+    void twoGroupsAtAHostNameAndAnAddressCountThemApart() {
+        AddressCounts counts = new AddressCounts();
+        BackendPool a = otherGroup(counts, "localhost:9000", 2);
+        BackendPool b = otherGroup(counts, "127.0.0.1:9000", 2);
+        try {
+            Future<Lease> other = keepTwoIdleThenConnect(a, b);
+            assertThat(a.stats().idle()).as("counted apart: kept").isEqualTo(2);
+            assertThat(counts.addressesCounted()).isEqualTo(2);
+            connector.succeedNext();
+            other.getNow().release(Lease.Outcome.CLOSE);
+        } finally {
+            a.close();
+            b.close();
+        }
     }
 
     /** Within the workers, with a group's queue waiting for its idle connections, or in a pool of its own: none closed. */
