@@ -29,8 +29,10 @@ import java.util.regex.Pattern;
  *       query and an empty PATH_INFO, but for a path with a script part (step 1) that names no script: that is {@link
  *       NotFound}, as nginx's PHP location answers a missing script. Without one, a directory is still a {@link
  *       StaticFile} (its index script is the caller's to run, as nginx's {@code index} does), and anything else that
- *       is no script is {@link NotFound}. Either way a directory named as a script, by a path ending in {@code .php}
- *       ({@code /dir.php}, nginx's {@code ~ \.php$}), is {@link NotFound}: {@code /dir.php/} is the directory.</li>
+ *       is no script is {@link NotFound}. Either way a directory named as a script is {@link NotFound}: by a path
+ *       the split takes whole as a script name, of itself or of a path below it ({@code /dir.php} by default, nginx's
+ *       {@code ~ \.php$}; {@code /dir.phtml} for a split on {@code .phtml}, where {@code /dir.php} is a directory like
+ *       any other). {@code /dir.php/} is the directory.</li>
  *   <li>A script, request path or front controller the probe calls {@link FileProbe.Kind#FORBIDDEN} (the
  *       site's dotfile or link policy refuses it) is {@link Forbidden}: it neither runs nor falls through to
  *       the front controller, so the answer is the static path's 403 for the same path.</li>
@@ -171,7 +173,7 @@ public final class ScriptResolver {
         }
         Path asIs = underRoot(path);
         FileProbe.Kind kind = kindOf(asIs);
-        if (kind == FileProbe.Kind.DIRECTORY && path.endsWith(".php")) {
+        if (kind == FileProbe.Kind.DIRECTORY && namesScript(path)) {
             // Asked for as a script (/dir.php), a directory is none: 404, as nginx's ~ \.php$ location answers it
             // (try_files $uri =404 wants a file; without it php-fpm's "No input file specified."), never a redirect to
             // /dir.php/. Named as a directory (/dir.php/) it is indexed, and a path below it is one like any other.
@@ -224,6 +226,23 @@ public final class ScriptResolver {
             at = path.indexOf(".php", at + 1);
         }
         return -1;
+    }
+
+    /**
+     * Whether the split takes {@code path} whole as a script name: of the path itself, or of a path below it (with
+     * a PATH_INFO, which a split such as {@code ^(.+\.php)(/.+)$} requires). By default, a path ending in {@code .php}.
+     */
+    private boolean namesScript(String path) {
+        if (splitPathInfo == DEFAULT_SPLIT) {
+            return path.endsWith(".php");
+        }
+        return scriptNameEnd(path) == path.length() || scriptNameEnd(path + "/x") == path.length();
+    }
+
+    /** Where the split's script name ends in {@code path}, or -1: the split does not match. */
+    private int scriptNameEnd(String path) {
+        Matcher m = splitPathInfo.matcher(path);
+        return m.matches() ? m.end(1) : -1;
     }
 
     /** What the probe says {@code file} is; missing for no file ({@link #underRoot} found none). */

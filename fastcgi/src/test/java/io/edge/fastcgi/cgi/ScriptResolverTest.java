@@ -131,6 +131,29 @@ class ScriptResolverTest {
                 root.resolve("index.php"), "/index.php", "", "/index.php", "q"));
     }
 
+    /**
+     * What names a script is the split's: under a split on .phtml a directory /dir.phtml is 404 and /dir.php a
+     * directory like any other. The rule was a path ending in .php, whatever the split.
+     */
+    @Test
+    void aDirectoryIsNamedAsAScriptByTheSplit() throws IOException {
+        Files.createDirectories(root.resolve("dir.phtml"));
+        for (String controller : new String[] {null, "/index.php"}) {
+            for (Pattern split : new Pattern[] {Pattern.compile("^(.+?\\.phtml)(/.*)?$"),
+                    Pattern.compile("^(.+\\.phtml)(/.+)$")}) {
+                var resolver = new ScriptResolver(root, split, controller, FileProbe.FILESYSTEM);
+                String as = controller + " " + split;
+                assertThat(resolver.resolve("/dir.phtml", "")).as(as).isInstanceOf(NotFound.class);
+                assertThat(resolver.resolve("/dir.phtml/", "")).as(as)
+                        .isEqualTo(new StaticFile(root.resolve("dir.phtml"), true));
+                assertThat(resolver.resolve("/dir.php", "")).as(as)
+                        .isEqualTo(new StaticFile(root.resolve("dir.php"), true));
+            }
+        }
+        assertThat(new ScriptResolver(root, null).resolve("/dir.phtml", ""))
+                .isEqualTo(new StaticFile(root.resolve("dir.phtml"), true));
+    }
+
     @Test
     void lineBreakOrNulInPathInfoIsRejected() {
         ScriptResolver resolver = new ScriptResolver(root, "/index.php");
