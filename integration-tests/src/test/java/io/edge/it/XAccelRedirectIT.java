@@ -328,6 +328,50 @@ class XAccelRedirectIT {
         }
     }
 
+    /**
+     * An X-Accel-Redirect to a directory named with its slash sends the directory's index file, as nginx's internal
+     * redirect to such a URI goes through its index module, in an internal location too: it was always 403. Without
+     * an index file it is still 403, as is a directory named without its slash, an index.php (never its source) and an
+     * index file whose URI routes to another location (a PHP one, which nginx would run it in).
+     */
+    @Test
+    void aDirectoryNamedWithItsSlashSendsItsIndexFile(@TempDir Path own) throws Exception {
+        Path www = Files.createDirectories(own.resolve("www"));
+        for (String location : new String[] {"protected", "vault"}) {
+            Files.writeString(Files.createDirectories(www.resolve(location + "/sub")).resolve("index.html"),
+                    location + " index");
+            Files.createDirectories(www.resolve(location + "/empty"));
+            Files.writeString(Files.createDirectories(www.resolve(location + "/php")).resolve("index.php"),
+                    "<?php echo 'ran'; // SOURCE");
+        }
+        Files.writeString(www.resolve("to.php"), "<?php header('X-Accel-Redirect: ' . $_GET['u']);");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(own.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(own, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", index = ["index.php", "index.html"],
+                       locations = [
+                         { match = "~ \\\\.php$", fastcgi = php }
+                         { match = "^~ /protected/", internal = true }
+                         { match = "/vault/", internal = true }
+                         { match = "/" }
+                       ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            for (String location : new String[] {"protected", "vault"}) {
+                HttpResponse<String> index = get(edge, "/to.php?u=/" + location + "/sub/");
+                assertThat(index.statusCode()).as(location).isEqualTo(200);
+                assertThat(index.body()).isEqualTo(location + " index");
+                assertThat(get(edge, "/" + location + "/sub/").statusCode()).as("internal: not for clients")
+                        .isEqualTo(404);
+                assertThat(get(edge, "/to.php?u=/" + location + "/sub").statusCode()).as("no slash").isEqualTo(403);
+                assertThat(get(edge, "/to.php?u=/" + location + "/empty/").statusCode()).as("no index")
+                        .isEqualTo(403);
+                HttpResponse<String> script = get(edge, "/to.php?u=/" + location + "/php/");
+                assertThat(script.statusCode()).as(location + ": index.php").isEqualTo(403);
+                assertThat(script.body()).doesNotContain("SOURCE").doesNotContain("ran");
+            }
+        }
+    }
+
     private static void assertWhere(HttpResponse<String> answer, int status, String where) {
         String what = answer.request().uri().getQuery();
         assertThat(answer.statusCode()).as(what).isEqualTo(status);

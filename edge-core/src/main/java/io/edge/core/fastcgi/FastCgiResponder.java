@@ -1051,9 +1051,10 @@ public final class FastCgiResponder implements Responder {
                 exchange.sendError(HttpResponseStatus.NOT_FOUND);
                 return true;
             }
-            // A name ending in "/" names a directory, and edge sends none: a file there is 404, as open(2) finds it
-            // (ENOTDIR) and a client's own request for /protected/file.jpg/ is answered, nginx's internal redirect to
-            // such a URI too. The URI is routed with its slash, as nginx routes it.
+            // A name ending in "/" names a directory, and edge sends none (an X-Accel-Redirect's gets its index file):
+            // a file there is 404, as open(2) finds it (ENOTDIR) and a client's own request for /protected/file.jpg/
+            // is answered, nginx's internal redirect to such a URI too. The URI is routed with its slash, as nginx
+            // routes it.
             boolean namesDirectory = BackendFileNames.namesDirectory(fileName);
             Path uriPath = Path.of("/").resolve(stripLeadingSlashes(fileName)).normalize();
             String accelUri = sendfile != null ? null
@@ -1160,8 +1161,15 @@ public final class FastCgiResponder implements Responder {
             Runnable send = () -> {
                 // The file goes out with the headers and expires of that location, not the script's
                 exchange.answerAs(answering);
-                staticResponder.sendFileWithin(exchange, normalized, namesDirectory, passThrough,
-                        real -> sendable(file, normalized, real, roots), limitRate);
+                if (accelUri != null && namesDirectory) {
+                    // nginx's internal redirect to a directory's URI goes through its index module: the directory's
+                    // index file, under the same checks, else 403. X-Sendfile names a file only.
+                    staticResponder.sendIndexWithin(exchange, normalized, accelUri, passThrough,
+                            (index, real) -> sendable(file, index, real, roots), limitRate);
+                } else {
+                    staticResponder.sendFileWithin(exchange, normalized, namesDirectory, passThrough,
+                            real -> sendable(file, normalized, real, roots), limitRate);
+                }
             };
             if (answering == null) {
                 send.run();

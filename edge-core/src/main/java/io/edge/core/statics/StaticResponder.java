@@ -84,6 +84,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
+import java.util.function.BiPredicate;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
@@ -771,20 +772,95 @@ public final class StaticResponder implements Responder {
                 exchange.sendError(HttpResponseStatus.NOT_FOUND);
                 return;
             }
-            if (openFile.isDirectory() || !isWithin(openFile, within)) {
+            if (openFile.isDirectory()) {
                 openFile.release();
                 exchange.sendError(HttpResponseStatus.FORBIDDEN);
                 return;
             }
-            // Replaced by the exchange (the location's expires) anyway: dropped here, so that they do not keep the file
-            // out of the content cache.
-            HttpHeaders backendHeaders = expiresOf(exchange) == null ? passThrough : new DefaultHttpHeaders()
-                    .add(passThrough).remove(HttpHeaderNames.CACHE_CONTROL).remove(HttpHeaderNames.EXPIRES);
-            serve(exchange, openFile, file.getFileName().toString(), backendHeaders,
-                    mayRetry ? () -> sendFileWithin(exchange, file, namedAsDirectory, passThrough, within, limitRate,
-                            false) : null,
-                    limitRate);
+            sendIfWithin(exchange, openFile, file, within, passThrough, limitRate, mayRetry
+                    ? () -> sendFileWithin(exchange, file, namedAsDirectory, passThrough, within, limitRate, false)
+                    : null);
         }, () -> exchange.sendError(HttpResponseStatus.NOT_FOUND));
+    }
+
+    /**
+     * As {@link #sendFileWithin(Exchange, Path, boolean, HttpHeaders, Predicate, LimitRate)} for the directory
+     * {@code directory}, which a backend named with its slash ({@code X-Accel-Redirect: /protected/sub/}, the URI
+     * {@code directoryUri}): the first of the site's index files there is sent, as nginx's index module answers its
+     * internal redirect to such a URI; with none, 403, as a client's own request there without an index is answered;
+     * with a file or nothing there, 404. {@code within} judges the index file by its name and its real path, as the
+     * file a backend names is judged. One whose URI routes to another location than the exchange's (a regex location
+     * of its own; index.php, which a PHP location would run) is refused, 403: nginx's index would redirect it there,
+     * and edge does not follow a backend's file into a location whose checks it did not meet.
+     */
+    public void sendIndexWithin(Exchange exchange, Path directory, String directoryUri, HttpHeaders passThrough,
+            BiPredicate<Path, Path> within, LimitRate limitRate) {
+        open(exchange, engine.open(directory, true, false), openFile -> {
+            boolean isDirectory = openFile.isDirectory();
+            openFile.release();
+            if (isDirectory) {
+                sendIndexWithin(exchange, directory, directoryUri, 0, passThrough, within, limitRate, true);
+            } else {
+                exchange.sendError(HttpResponseStatus.NOT_FOUND); // a file named as a directory, as sendFileWithin's
+            }
+        }, () -> exchange.sendError(HttpResponseStatus.NOT_FOUND));
+    }
+
+    private void sendIndexWithin(Exchange exchange, Path directory, String directoryUri, int i,
+            HttpHeaders passThrough, BiPredicate<Path, Path> within, LimitRate limitRate, boolean mayRetry) {
+        List<String> index = exchange.site().index();
+        if (i >= index.size()) {
+            exchange.sendError(HttpResponseStatus.FORBIDDEN); // no index file, and a directory is never sent
+            return;
+        }
+        Path file = directory.resolve(index.get(i)).normalize();
+        Runnable next = () -> sendIndexWithin(exchange, directory, directoryUri, i + 1, passThrough, within, limitRate,
+                mayRetry);
+        open(exchange, engine.open(file, true, bodyExpected(exchange)), openFile -> {
+            if (openFile.isDirectory()) {
+                openFile.release(); // passed over, as the static path's index passes one over
+                next.run();
+                return;
+            }
+            String uriPath = directoryUri + index.get(i);
+            LocationSettings owner;
+            try {
+                owner = exchange.locationOf(uriPath);
+            } catch (HttpStatusException gaveUp) { // a location's regex on the index's path (Router.location)
+                openFile.release();
+                exchange.fail(gaveUp);
+                return;
+            }
+            if (owner != exchange.location()) {
+                openFile.release();
+                LOG.warn("{} {}: the index file {} of the directory a backend named routes to another location than"
+                        + " the directory's: 403, not followed", exchange.request().method(),
+                        LogText.escapeControls(exchange.request().uri()), LogText.escapeControls(uriPath));
+                exchange.sendError(HttpResponseStatus.FORBIDDEN);
+                return;
+            }
+            sendIfWithin(exchange, openFile, file, real -> within.test(file, real), passThrough, limitRate, mayRetry
+                    ? () -> sendIndexWithin(exchange, directory, directoryUri, i, passThrough, within, limitRate, false)
+                    : null);
+        }, next);
+    }
+
+    /**
+     * Sends {@code openFile} (owned here), which a backend named {@code file}, with its {@code passThrough} headers if
+     * {@code within} accepts its real path, else 403; {@code retry} (or null) answers anew if it shrank.
+     */
+    private void sendIfWithin(Exchange exchange, OpenFile openFile, Path file, Predicate<Path> within,
+            HttpHeaders passThrough, LimitRate limitRate, Runnable retry) {
+        if (!isWithin(openFile, within)) {
+            openFile.release();
+            exchange.sendError(HttpResponseStatus.FORBIDDEN);
+            return;
+        }
+        // Replaced by the exchange (the location's expires) anyway: dropped here, so that they do not keep the file out
+        // of the content cache.
+        HttpHeaders backendHeaders = expiresOf(exchange) == null ? passThrough : new DefaultHttpHeaders()
+                .add(passThrough).remove(HttpHeaderNames.CACHE_CONTROL).remove(HttpHeaderNames.EXPIRES);
+        serve(exchange, openFile, file.getFileName().toString(), backendHeaders, retry, limitRate);
     }
 
     private static boolean isWithin(OpenFile file, Predicate<Path> within) {
