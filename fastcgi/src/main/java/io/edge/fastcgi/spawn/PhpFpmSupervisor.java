@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * start quotes the tail of what that php-fpm wrote there (the log is appended to, so it may hold an earlier php-fpm's
  * lines: a previous run on the same run directory, a previous reload generation); it names the log only when the
  * run directory outlives edge (not {@link BackendGroupSettings.Spawn#runDirTemporary()}), as the message is read after
- * edge has stopped.
+ * edge has stopped. The warnings and errors a php-fpm writes there as it starts are logged in edge's log too
+ * ({@link StartupLog}).
  *
  * <p>Thread safety: all methods may be called from any thread, but {@link #start()}, {@link #stop()} and
  * {@link #reload()} block (start up to 10 s, or until a {@link #stop()} from another thread; stop up to 20 s):
@@ -278,6 +279,7 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             Runtime.getRuntime().addShutdownHook(shutdownHook);
         }
         launched.onExit().thenAccept(this::exited);
+        relayStartupLog(launched);
         try {
             restarter.scheduleWithFixedDelay(this::checkSocket, SOCKET_CHECK.toMillis(), SOCKET_CHECK.toMillis(),
                     TimeUnit.MILLISECONDS);
@@ -849,7 +851,40 @@ public final class PhpFpmSupervisor implements AutoCloseable {
             restarts++;
         }
         launched.onExit().thenAccept(this::exited);
+        relayStartupLog(launched);
         LOG.info("php-fpm for group {} restarted: pid {}, socket {}", groupName, launched.pid(), socketFile);
+    }
+
+    /**
+     * Logs, at WARN, the warnings and errors {@code launched} wrote to php-fpm.log as it started ({@link StartupLog}),
+     * which an operator reading only edge's log would otherwise miss: read on the supervisor's thread every
+     * {@link StartupLog#POLL} until {@link StartupLog#SETTLE} after its socket accepted, while it is the php-fpm run.
+     */
+    private void relayStartupLog(Process launched) {
+        long start;
+        synchronized (lock) {
+            start = logStart;
+        }
+        StartupLog startup = new StartupLog(groupName, logFile, start, line -> LOG.warn("{}", line));
+        long deadline = System.nanoTime() + StartupLog.SETTLE.toNanos();
+        pollStartupLog(launched, startup, deadline, 0);
+    }
+
+    private void pollStartupLog(Process launched, StartupLog startup, long deadline, long delayMillis) {
+        try {
+            restarter.schedule(() -> {
+                synchronized (lock) {
+                    if (process != launched || state == State.STOPPED) {
+                        return; // restarted or stopped: its lines are no longer news
+                    }
+                }
+                if (startup.poll(System.nanoTime() - deadline >= 0)) {
+                    pollStartupLog(launched, startup, deadline, StartupLog.POLL.toMillis());
+                }
+            }, delayMillis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException stopped) {
+            // stop() shut the executor down
+        }
     }
 
     /**
