@@ -736,6 +736,18 @@ public final class ResponseCache implements AutoCloseable {
         return cc.noCache() || CachePolicy.freshnessLifetime(headers, cc, wall, accel) <= CachePolicy.initialAge(headers);
     }
 
+    /** Whether {@code header} is an X-Accel-Limit-Rate a hit would pace by: bytes a second, 0 (none) included. */
+    private static boolean isLimitRate(String header) {
+        if (header == null) {
+            return false;
+        }
+        try {
+            return Long.parseLong(header.strip()) >= 0;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
     /**
      * {@code received}: the backend's message as it came, for its {@code Age}; {@code receipt}: when its head came
      * (RFC 9111 4.2.3's response_time; not when its body ended, which would age it by the seconds the body took);
@@ -862,8 +874,11 @@ public final class ResponseCache implements AutoCloseable {
         // A 304's X-Accel-Expires replaces the entry's, as its Cache-Control does; without one, the script's word
         // when it stored the answer still holds.
         String accel = notModified.headers().get(X_ACCEL_EXPIRES, old.xAccelExpires);
-        // So does its X-Accel-Limit-Rate (0 for none from here on); without one, the pace it was stored with holds.
-        String limitRate = notModified.headers().get(X_ACCEL_LIMIT_RATE, old.xAccelLimitRate);
+        // So does its X-Accel-Limit-Rate (0 for none from here on); without one, or with one that is no number or is
+        // negative (a hit would ignore it, as nginx does, and fall back to the location's), the pace it was stored
+        // with holds.
+        String renewedRate = notModified.headers().get(X_ACCEL_LIMIT_RATE);
+        String limitRate = isLimitRate(renewedRate) ? renewedRate : old.xAccelLimitRate;
         // Without one, the settings' valid for an answer that still says nothing of its lifetime (the 304 may say
         // something now), as they are now (a reload may have changed them since it was stored).
         HttpResponse renewal = new DefaultHttpResponse(HttpVersion.HTTP_1_1, old.status, merged);

@@ -391,6 +391,35 @@ class ResponseCacheTest {
     }
 
     /**
+     * A 304 whose X-Accel-Limit-Rate is no number, or is negative, leaves the stored one: a hit ignores such a value
+     * (as nginx does) and would go at the location's pace instead of the script's. A number, 0 included, replaces it.
+     */
+    @Test
+    void a304WithAnXAccelLimitRateThatIsNoNumberLeavesTheStoredOne() {
+        assertThat(store(get("/r"), backend("R", "Cache-Control", "max-age=10", "ETag", "\"r\"",
+                "X-Accel-Limit-Rate", "65536"))).isTrue();
+        HttpResponse notModified = notModified("ETag", "\"r\"");
+        for (String bad : new String[] {"fast", "-1", ""}) {
+            time.advanceSeconds(10);
+            Lookup stale = cache.lookup(get("/r"));
+            assertThat(stale.outcome()).isEqualTo(Lookup.Outcome.STALE);
+            notModified.headers().set("X-Accel-Limit-Rate", bad);
+            CachedResponse renewed = cache.revalidated(stale, notModified);
+            assertThat(renewed.xAccelLimitRate()).as("a 304 with \"%s\"", bad).isEqualTo("65536");
+            renewed.release();
+            CachedResponse hit = cache.lookup(get("/r")).response();
+            assertThat(hit.xAccelLimitRate()).as("a hit after a 304 with \"%s\"", bad).isEqualTo("65536");
+            hit.release();
+        }
+
+        time.advanceSeconds(10);
+        notModified.headers().set("X-Accel-Limit-Rate", "0");
+        CachedResponse last = cache.revalidated(cache.lookup(get("/r")), notModified);
+        assertThat(last.xAccelLimitRate()).as("a number replaces it").isEqualTo("0");
+        last.release();
+    }
+
+    /**
      * A reload that changes the response cache's settings builds a new one: it counts on from its predecessor's
      * counters (they went back to 0, which Prometheus takes for a restart), also what the predecessor still counts while
      * it drains, and holds what it stored (below).
