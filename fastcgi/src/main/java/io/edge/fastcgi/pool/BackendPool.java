@@ -490,24 +490,27 @@ public final class BackendPool implements AutoCloseable {
      * A pool of another group connects to the address of {@code key} ({@link BackendAddress#key()}) past
      * max-connections with this one's connections there ({@link AddressCounts}): the idle connection there used longest
      * ago, unless this pool's own queued requests are about to take it, is closed, freeing its php-fpm worker for that
-     * connect. True if one was.
+     * connect. Idle ones there the backend closed (a php-fpm restart, its request_terminate_timeout), whose close this
+     * pool has not yet seen, free no worker: they are cleaned up on the way, as their close would. True if an open one
+     * was closed; else the caller asks the next group.
      */
     boolean giveUpOneIdle(String key) {
         if (!ready) {
             return false;
         }
         List<Runnable> after = new ArrayList<>(4);
+        boolean gaveUp = false;
         synchronized (this) {
-            for (Backend b : backends) {
-                PooledConnection pc;
-                if (queue.isEmpty() && b.key.equals(key) && (pc = b.idle.pollFirst()) != null) {
+            for (int i = 0; i < backends.length && !gaveUp && queue.isEmpty(); i++) {
+                Backend b = backends[i];
+                for (PooledConnection pc; !gaveUp && b.key.equals(key) && (pc = b.idle.pollFirst()) != null; ) {
+                    gaveUp = pc.channel.isActive();
                     closeIdle(pc, after);
-                    break;
                 }
             }
         }
         runAll(after);
-        return !after.isEmpty();
+        return gaveUp;
     }
 
     private void closeAllIdle(List<Runnable> after) {

@@ -58,7 +58,7 @@ class BackendPoolTest {
 
         Pending succeedNext() {
             Pending p = pending.poll();
-            EmbeddedChannel ch = new EmbeddedChannel();
+            EmbeddedChannel ch = new BackendChannel();
             opened.add(ch);
             p.promise().setSuccess(ch);
             return p;
@@ -74,6 +74,16 @@ class BackendPoolTest {
             while (!pending.isEmpty()) {
                 succeedNext();
             }
+        }
+    }
+
+    /** A connection the backend may close before edge has seen it: inactive, its close not yet fired. */
+    static final class BackendChannel extends EmbeddedChannel {
+        boolean closedByBackend;
+
+        @Override
+        public boolean isActive() {
+            return !closedByBackend && super.isActive();
         }
     }
 
@@ -671,14 +681,62 @@ class BackendPoolTest {
         }
     }
 
+    /**
+     * An idle connection php-fpm closed before the pool saw it (a restart) frees no worker: the group giving one up for
+     * another's connect cleans it up and closes an open one; with none open it gave none up, and the next group is
+     * asked. It closed the dead one and said it had given one up, the other group's connect waiting in the backlog.
+     */
+    @Test
+    void aGroupGivingUpAnIdleConnectionClosesAnOpenOneNotOneItsBackendClosed() {
+        AddressCounts counts = new AddressCounts();
+        BackendPool a = otherGroup(counts, 2);
+        BackendPool b = otherGroup(counts, 2);
+        try {
+            List<Channel> idle = keepTwoIdle(a);
+            BackendChannel dead = (BackendChannel) idle.get(0);
+            Channel open = idle.get(1);
+            dead.closedByBackend = true; // the one used longest ago, given up first
+
+            Future<Lease> other = b.acquire(loopB);
+            assertThat(connector.pending).as("b connects").hasSize(1);
+            assertThat(open.isOpen()).as("the open one, whose worker b's connect takes").isFalse();
+            assertThat(dead.isOpen()).as("the dead one cleaned up").isFalse();
+            assertThat(a.stats().open()).isZero();
+            a.checkInvariants();
+            connector.succeedNext();
+            assertThat(other.isSuccess()).isTrue();
+
+            Future<Lease> third = a.acquire(loopA);
+            connector.succeedNext();
+            ((BackendChannel) third.getNow().channel()).closedByBackend = true;
+            third.getNow().release(Lease.Outcome.REUSABLE);
+            assertThat(a.giveUpOneIdle(BackendAddress.key("unix:/run/php.sock"))).as("none open: none given up")
+                    .isFalse();
+            assertThat(a.stats().open()).as("cleaned up still").isZero();
+            other.getNow().release(Lease.Outcome.CLOSE);
+            a.checkInvariants();
+            b.checkInvariants();
+        } finally {
+            a.close();
+            b.close();
+        }
+    }
+
     /** {@code a} keeps two connections idle, then {@code b} asks for one: what it got, once connected. */
     Future<Lease> keepTwoIdleThenConnect(BackendPool a, BackendPool b) {
+        keepTwoIdle(a);
+        return b.acquire(loopB);
+    }
+
+    /** {@code a} keeps two connections idle: their channels, the one used longest ago first. */
+    List<Channel> keepTwoIdle(BackendPool a) {
         Future<Lease> one = a.acquire(loopA);
         Future<Lease> two = a.acquire(loopA);
         connector.succeedAll();
+        List<Channel> channels = List.of(one.getNow().channel(), two.getNow().channel());
         one.getNow().release(Lease.Outcome.REUSABLE);
         two.getNow().release(Lease.Outcome.REUSABLE);
-        return b.acquire(loopB);
+        return channels;
     }
 
     /** Names are not looked up: localhost and 127.0.0.1 are two addresses (DNS may change what the first names). */
