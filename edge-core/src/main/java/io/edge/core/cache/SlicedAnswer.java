@@ -46,7 +46,8 @@ final class SlicedAnswer implements Runnable {
     static void answer(Exchange exchange, FullHttpResponse response, String accelLimitRate) {
         LocationSettings location = exchange.location();
         LimitRate limitRate = exchange.isHead() ? null
-                : BodyPace.ofScript(accelLimitRate, location == null ? null : location.limitRate());
+                : BodyPace.ofScript(accelLimitRate, location == null ? null : location.limitRate(),
+                        () -> exchange.request().method() + " " + exchange.request().uri() + " from the cache:");
         BodyPace pace = limitRate == null ? null : new BodyPace(limitRate, exchange.clientChannel().eventLoop());
         int length = response.content().readableBytes();
         if (exchange.isHead() || length <= SLICE && (pace == null || pace.allowsAtOnce(length))) {

@@ -1203,8 +1203,9 @@ public final class FastCgiResponder implements Responder {
          * The pace of the answer's body (the script's own, or the file it hands out): the backend's
          * {@code X-Accel-Limit-Rate} with {@code answering}'s limit-rate ({@link BodyPace#ofScript}).
          */
-        private static LimitRate limitRate(String header, LocationSettings answering) {
-            return BodyPace.ofScript(header, answering == null ? null : answering.limitRate());
+        private LimitRate limitRate(String header, LocationSettings answering) {
+            return BodyPace.ofScript(header, answering == null ? null : answering.limitRate(),
+                    () -> "[" + requestId + "]");
         }
 
         /**

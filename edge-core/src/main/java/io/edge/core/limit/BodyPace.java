@@ -5,6 +5,7 @@ import io.edge.fastcgi.LogText;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,9 +40,10 @@ public final class BodyPace {
      * The limit-rate of a script's answer, its body or the file it hands out, from the backend or from the response
      * cache: the script's {@code X-Accel-Limit-Rate} {@code header} (bytes a second; 0: none), as nginx takes it, with
      * the {@code after} of {@code own}, the limit-rate of the location that answers; without the header, or with one
-     * that is no number or is negative (ignored, as nginx ignores it), {@code own}; null for none.
+     * that is no number or is negative (ignored, as nginx ignores it), {@code own}; null for none. {@code whose}
+     * starts the debug line that says one was ignored (the request's id, say), asked only then.
      */
-    public static LimitRate ofScript(String header, LimitRate own) {
+    public static LimitRate ofScript(String header, LimitRate own, Supplier<String> whose) {
         if (header == null) {
             return own;
         }
@@ -49,7 +51,10 @@ public final class BodyPace {
         try {
             rate = Long.parseLong(header.strip());
         } catch (NumberFormatException e) {
-            LOG.debug("X-Accel-Limit-Rate {} is no number: ignored", LogText.escapeControls(header));
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("{} X-Accel-Limit-Rate {} is no number: ignored", whose.get(),
+                        LogText.escapeControls(header));
+            }
             return own;
         }
         if (rate < 0) {
