@@ -137,12 +137,18 @@ class IdleKeptConnectionsIT {
      */
     @Test
     void aSecondGroupAtTheSamePhpFpmIsAnsweredWhileTheFirstsIdleConnectionsHoldEveryWorker() throws Exception {
+        secondGroupIsAnsweredWhileTheFirstsIdleConnectionsHoldEveryWorker(fpm.address(), fpm.address());
+    }
+
+    /** Groups a and b at {@code addressA} and {@code addressB}: a's idle connections hold both workers; b is answered. */
+    private void secondGroupIsAnsweredWhileTheFirstsIdleConnectionsHoldEveryWorker(String addressA, String addressB)
+            throws Exception {
         try (EdgeHarness edge = EdgeHarness.start(dir, """
                 sites = [{ server-names = ["_"], default = true, root = "www", locations = [
                   { match = "/a/", fastcgi = a }
                   { match = "/b/", fastcgi = b }
                 ] }]
-                """ + group("a", fpm.address()) + group("b", fpm.address()));
+                """ + group("a", addressA) + group("b", addressB));
              RawHttpClient first = new RawHttpClient(edge.address());
              RawHttpClient second = new RawHttpClient(edge.address());
              RawHttpClient third = new RawHttpClient(edge.address())) {
@@ -150,6 +156,20 @@ class IdleKeptConnectionsIT {
             assertQuickAnswer(second, "b");
             assertQuickAnswer(first, "a"); // and group a, one of whose connections went, is served too
         }
+    }
+
+    /**
+     * Question (2), with the php-fpm's socket spelt two ways ("dir/fpm.sock" and "dir/./fpm.sock"): one php-fpm, so
+     * a gives up an idle connection for b's connect past the workers, as above. The pools kept the
+     * connections by the address's text, so neither group counted the other's and b waited in the backlog.
+     */
+    @Test
+    void aSecondGroupNamingTheSameSocketAnotherWayIsAnsweredWhileTheFirstsIdleConnectionsHoldEveryWorker()
+            throws Exception {
+        String address = fpm.address();
+        int slash = address.lastIndexOf('/');
+        String respelt = address.substring(0, slash) + "/." + address.substring(slash);
+        secondGroupIsAnsweredWhileTheFirstsIdleConnectionsHoldEveryWorker(address, respelt);
     }
 
     /**
