@@ -18,6 +18,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -155,6 +156,80 @@ class LimitRateIT {
     }
 
     /**
+     * A 304 that renews a stale entry carries the script's X-Accel-Limit-Rate, which replaces the one kept with the
+     * miss: stored at 64 KiB/s, renewed with 0, the hit after it goes unpaced. The client never sees the header. That
+     * hit is asked while a paced answer of the same pace, asked before it, still comes, and is whole first: at the
+     * pace the miss was kept with it would come after that one. The cache ages on a fake clock.
+     */
+    @Test
+    void a304ThatRenewsAnEntryWithXAccelLimitRateZeroLeavesItsHitsUnpaced() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("big.php"), BIG_SCRIPT);
+        Files.writeString(www.resolve("renewed.php"), """
+                <?php
+                file_put_contents('%s/renewed-runs', ($_SERVER['HTTP_IF_NONE_MATCH'] ?? '-') . "\n", FILE_APPEND);
+                header('ETag: "v1"');
+                if (($_SERVER['HTTP_IF_NONE_MATCH'] ?? '') === '"v1"') {
+                    header('X-Accel-Limit-Rate: 0');
+                    header('Cache-Control: public, max-age=60');
+                    http_response_code(304);
+                    exit;
+                }
+                header('Cache-Control: public, max-age=1');
+                $_GET['rate'] = '65536';
+                """.formatted(dir) + BIG_SCRIPT.substring("<?php\n".length()));
+        byte[] expected = scriptBody();
+        AtomicLong nanos = new AtomicLong(1);
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php, cache = true }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 1 }
+                     """.formatted(fpm.address()), nanos::get)) {
+            HttpResponse<byte[]> miss = HTTP.send(HttpRequest.newBuilder(edge.uri("/renewed.php")).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(miss.statusCode()).isEqualTo(200);
+            assertThat(miss.body()).isEqualTo(expected);
+            assertThat(miss.headers().firstValue("x-accel-limit-rate")).as("never the client's").isEmpty();
+
+            nanos.addAndGet(TimeUnit.SECONDS.toNanos(5)); // stale: the next request revalidates with the script
+            HttpResponse<byte[]> renewed = HTTP.send(HttpRequest.newBuilder(edge.uri("/renewed.php")).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(renewed.statusCode()).isEqualTo(200);
+            assertThat(renewed.body()).isEqualTo(expected);
+            assertThat(renewed.headers().firstValue("x-accel-limit-rate")).as("never the client's").isEmpty();
+            assertThat(renewed.headers().firstValue("age")).as("the 304 renewed the entry").contains("0");
+            assertThat(Files.readAllLines(dir.resolve("renewed-runs"))).as("a miss, then a revalidation")
+                    .containsExactly("-", "\"v1\"");
+
+            // a paced answer of the pace the miss was kept with, under way past its first second's worth
+            try (Socket paced = new Socket()) {
+                paced.connect(edge.address());
+                paced.getOutputStream().write(("GET /big.php?rate=65536 HTTP/1.1\r\nHost: a\r\nConnection: close"
+                        + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                InputStream in = paced.getInputStream();
+                assertThat(FastCgiBufferingIT.readHead(in)).startsWith("HTTP/1.1 200");
+                AtomicInteger received = new AtomicInteger();
+                CompletableFuture<Void> whole = readAsItComes(in, received, new ByteArrayOutputStream());
+                Awaits.await(() -> received.get() > FIRST_SECONDS_WORTH + 16 * 1024,
+                        "more than the first second's worth");
+
+                HttpResponse<byte[]> hit = HTTP.send(HttpRequest.newBuilder(edge.uri("/renewed.php")).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                assertThat(hit.statusCode()).isEqualTo(200);
+                assertThat(hit.headers().firstValue("age")).as("a hit of the renewed entry").contains("0");
+                assertThat(hit.headers().firstValue("x-accel-limit-rate")).as("never the client's").isEmpty();
+                assertThat(hit.body()).isEqualTo(expected);
+                assertThat(received.get()).as("the paced answer asked before the hit still comes").isLessThan(
+                        SCRIPT_BODY);
+                whole.get(60, TimeUnit.SECONDS);
+            }
+            assertThat(Files.readAllLines(dir.resolve("renewed-runs"))).as("the hit ran no script").hasSize(2);
+        }
+    }
+
+    /**
      * A script that sends its page with a Content-Length and then works on past timeouts.read (the mod_php habit): its
      * paced answer, all of it with edge by then, still arrives whole, as an unpaced one does (whole once the declared
      * bytes were out). It was cut: the pace still held most of it when the read timed out, and that dropped it.
@@ -249,20 +324,7 @@ class LimitRateIT {
             // the client reads all it can as it comes, on a thread of its own
             AtomicInteger received = new AtomicInteger();
             ByteArrayOutputStream got = new ByteArrayOutputStream();
-            CompletableFuture<Void> whole = new CompletableFuture<>();
-            Thread reader = new Thread(() -> {
-                byte[] buffer = new byte[8192];
-                try {
-                    for (int n; (n = in.read(buffer)) > 0; ) {
-                        got.write(buffer, 0, n);
-                        received.addAndGet(n);
-                    }
-                    whole.complete(null);
-                } catch (IOException e) {
-                    whole.completeExceptionally(e);
-                }
-            }, "paced-client");
-            reader.start();
+            CompletableFuture<Void> whole = readAsItComes(in, received, got);
             // Past the first second's worth, which goes at once: unpaced, the rest was on its way with it, and the
             // client, reading on, had it all long before another request could be answered.
             Awaits.await(() -> received.get() > FIRST_SECONDS_WORTH + 16 * 1024, "more than the first second's worth");
@@ -277,5 +339,25 @@ class LimitRateIT {
             whole.get(60, TimeUnit.SECONDS);
             assertThat(got.toByteArray()).as("then the whole body, byte for byte").isEqualTo(expected);
         }
+    }
+
+    /** Reads {@code in} to its end on a thread of its own, as fast as it comes, into {@code got}, counting it. */
+    private static CompletableFuture<Void> readAsItComes(InputStream in, AtomicInteger received,
+            ByteArrayOutputStream got) {
+        CompletableFuture<Void> whole = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            byte[] buffer = new byte[8192];
+            try {
+                for (int n; (n = in.read(buffer)) > 0; ) {
+                    got.write(buffer, 0, n);
+                    received.addAndGet(n);
+                }
+                whole.complete(null);
+            } catch (IOException e) {
+                whole.completeExceptionally(e);
+            }
+        }, "paced-client");
+        reader.start();
+        return whole;
     }
 }
