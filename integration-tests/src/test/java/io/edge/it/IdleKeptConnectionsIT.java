@@ -160,8 +160,8 @@ class IdleKeptConnectionsIT {
 
     /**
      * Question (2), with the php-fpm's socket spelt two ways ("dir/fpm.sock" and "dir/./fpm.sock"): one php-fpm, so
-     * a gives up an idle connection for b's connect past the workers, as above. The pools kept the
-     * connections by the address's text, so neither group counted the other's and b waited in the backlog.
+     * a gives up an idle connection for b's connect past the workers, as above. The configuration
+     * normalises a socket's path before the pools see it, so this held before they counted by BackendAddress.key too.
      */
     @Test
     void aSecondGroupNamingTheSameSocketAnotherWayIsAnsweredWhileTheFirstsIdleConnectionsHoldEveryWorker()
@@ -170,6 +170,24 @@ class IdleKeptConnectionsIT {
         int slash = address.lastIndexOf('/');
         String respelt = address.substring(0, slash) + "/." + address.substring(slash);
         secondGroupIsAnsweredWhileTheFirstsIdleConnectionsHoldEveryWorker(address, respelt);
+    }
+
+    /**
+     * As above at a php-fpm on a loopback TCP port, written "127.0.0.1:port" in group a and "[::ffff:127.0.0.1]:port"
+     * (the IPv4-mapped spelling) in group b. Unlike a socket's path, which the configuration normalises, the pools
+     * kept these two texts apart: b's connect waited in php-fpm's backlog past the client's wait.
+     */
+    @Test
+    void aSecondGroupSpellingTheSameIpAnotherWayIsAnsweredWhileTheFirstsIdleConnectionsHoldEveryWorker()
+            throws Exception {
+        fpm.close();
+        fpm = PhpFpm.tcp(Files.createDirectories(dir.resolve("fpm-tcp")), """
+                pm = static
+                pm.max_children = 2
+                """);
+        String address = fpm.address();
+        String port = address.substring(address.lastIndexOf(':') + 1);
+        secondGroupIsAnsweredWhileTheFirstsIdleConnectionsHoldEveryWorker(address, "[::ffff:127.0.0.1]:" + port);
     }
 
     /**
