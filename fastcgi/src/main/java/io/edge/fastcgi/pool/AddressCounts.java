@@ -1,9 +1,7 @@
 package io.edge.fastcgi.pool;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -18,56 +16,44 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class AddressCounts {
 
-    /**
-     * Connections of every pool at an address, by its {@link BackendAddress#key()} (two groups may spell one address
-     * two ways): connecting, leased, idle and lingering.
-     */
-    private final Map<String, AtomicInteger> taken = new HashMap<>();
-    /** The address keys of each pool that joined and has not left. */
-    private final Map<BackendPool, List<String>> addresses = new HashMap<>();
+    /** Connections of every pool at an address, whichever group (two groups may spell one address two ways). */
+    private final AddressCounters counters = new AddressCounters();
 
     /**
      * {@code pool}, being built, counts its connections to the addresses of {@code keys} ({@link BackendAddress#key()})
      * here: their counters, in order.
      */
     synchronized List<AtomicInteger> join(BackendPool pool, List<String> keys) {
-        List<AtomicInteger> counters = new ArrayList<>(keys.size());
-        for (String key : keys) {
-            counters.add(taken.computeIfAbsent(key, s -> new AtomicInteger()));
-        }
-        addresses.put(pool, List.copyOf(keys));
+        List<AtomicInteger> joined = counters.join(pool, keys);
         tellNeighbours();
-        return counters;
+        return joined;
     }
 
     /**
-     * {@code pool} was closed: it keeps no connection idle any more (its leased ones still count until released). An
-     * address no pool has any more, its last connection gone (a spawned php-fpm's socket a reload moved from), is
-     * forgotten, so that reloads do not add up.
+     * {@code pool} was closed: it keeps no connection idle any more (its leased ones still count until released); an
+     * address no pool has any more, its last connection gone, is forgotten.
      */
     synchronized void leave(BackendPool pool) {
-        addresses.remove(pool);
-        taken.entrySet().removeIf(e -> e.getValue().get() == 0
-                && addresses.values().stream().noneMatch(keys -> keys.contains(e.getKey())));
+        counters.leave(pool);
         tellNeighbours();
     }
 
     /** Tells each pool the pools of other groups (other {@link SharedSlots}) at one of its addresses. */
     private void tellNeighbours() {
-        for (Map.Entry<BackendPool, List<String>> pool : addresses.entrySet()) {
+        for (BackendPool pool : counters.pools()) {
+            List<String> keys = counters.keysOf(pool);
             List<BackendPool> neighbours = new ArrayList<>();
-            for (Map.Entry<BackendPool, List<String>> other : addresses.entrySet()) {
-                if (other.getKey().slots() != pool.getKey().slots()
-                        && other.getValue().stream().anyMatch(pool.getValue()::contains)) {
-                    neighbours.add(other.getKey());
+            for (BackendPool other : counters.pools()) {
+                if (other.slots() != pool.slots() && counters.keysOf(other).stream().anyMatch(keys::contains)) {
+                    neighbours.add(other);
                 }
             }
-            pool.getKey().neighbours = List.copyOf(neighbours);
+            pool.neighbours = List.copyOf(neighbours);
         }
     }
 
     /** How many addresses are counted. For tests. */
     synchronized int addressesCounted() {
-        return taken.size();
+        return counters.size();
     }
 }

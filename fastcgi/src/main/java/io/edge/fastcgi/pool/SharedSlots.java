@@ -1,9 +1,7 @@
 package io.edge.fastcgi.pool;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -19,13 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class SharedSlots {
 
-    /**
-     * Connections of every pool sharing these slots, by address ({@link BackendAddress#key()}: a reload may respell
-     * one): connecting, leased, idle and lingering.
-     */
-    private final Map<String, AtomicInteger> taken = new HashMap<>();
-    /** The address keys of each pool that joined and has not left. */
-    private final Map<BackendPool, List<String>> addresses = new HashMap<>();
+    /** Connections of every pool sharing these slots, by address (a reload may respell one). */
+    private final AddressCounters counters = new AddressCounters();
     /** The pools that joined and have not left, oldest first. */
     private final List<BackendPool> pools = new CopyOnWriteArrayList<>();
     /** The last of {@link #pools}, null when none is left. */
@@ -43,19 +36,16 @@ final class SharedSlots {
      * their idle connections, which hold workers it needs.
      */
     List<AtomicInteger> join(BackendPool pool, List<String> keys) {
-        List<AtomicInteger> counters = new ArrayList<>(keys.size());
+        List<AtomicInteger> joined;
         List<BackendPool> older;
         synchronized (this) {
-            for (String key : keys) {
-                counters.add(taken.computeIfAbsent(key, k -> new AtomicInteger()));
-            }
+            joined = counters.join(pool, keys);
             older = List.copyOf(pools);
-            addresses.put(pool, List.copyOf(keys));
             pools.add(pool);
             newest = pool;
         }
         older.forEach(BackendPool::giveUpIdle);
-        return counters;
+        return joined;
     }
 
     /**
@@ -66,23 +56,21 @@ final class SharedSlots {
      */
     synchronized void leave(BackendPool pool) {
         pools.remove(pool);
-        addresses.remove(pool);
+        counters.leave(pool);
         newest = pools.isEmpty() ? null : pools.get(pools.size() - 1);
-        taken.entrySet().removeIf(e -> e.getValue().get() == 0
-                && addresses.values().stream().noneMatch(keys -> keys.contains(e.getKey())));
     }
 
     /** Whether {@code pool} has every address of {@code other} (both joined and not left): the same, or more. */
     synchronized boolean hasAddressesOf(BackendPool pool, BackendPool other) {
-        List<String> mine = addresses.get(pool);
-        List<String> theirs = addresses.get(other);
+        List<String> mine = counters.keysOf(pool);
+        List<String> theirs = counters.keysOf(other);
         return mine != null && theirs != null && mine.containsAll(theirs);
     }
 
     /** The pools that joined before {@code pool} and have not left, oldest first; none if it left. */
     synchronized List<BackendPool> before(BackendPool pool) {
         List<BackendPool> older = new ArrayList<>();
-        if (!addresses.containsKey(pool)) {
+        if (counters.keysOf(pool) == null) {
             return older;
         }
         for (BackendPool other : pools) {
@@ -139,6 +127,6 @@ final class SharedSlots {
 
     /** How many addresses are counted. For tests. */
     synchronized int addressesCounted() {
-        return taken.size();
+        return counters.size();
     }
 }
