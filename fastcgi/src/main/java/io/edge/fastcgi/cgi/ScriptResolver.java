@@ -18,14 +18,19 @@ import java.util.regex.Pattern;
  *   <li>The path is split by {@code splitPathInfo} (nginx {@code fastcgi_split_path_info}: group 1 is the
  *       script name, group 2, if any, the PATH_INFO). The default splits after the first segment ending in
  *       {@code .php} that is no directory: {@code /a.php/b.php/c} runs {@code /a.php} with PATH_INFO
- *       {@code /b.php/c}, {@code /dir.php/index.php} runs {@code /dir.php/index.php}.</li>
+ *       {@code /b.php/c}, {@code /dir.php/index.php} runs {@code /dir.php/index.php}. Where another split does not
+ *       match, the path is the script name, PATH_INFO empty, as nginx's, but only for a path the split would take
+ *       whole as one, of a path below it ({@code /a.phtml} under {@code ^(.+?\.phtml)(/.*)$}): any other path has no
+ *       script part. A script name is the path's start (group 1 at index 0, not empty), else the split names
+ *       none.</li>
  *   <li>A line break or NUL in the path is {@link Rejected} (CVE-2019-11043 rides on a newline in
  *       PATH_INFO).</li>
  *   <li>The script must be an existing regular file under the root; otherwise it is not a script. Nothing
  *       else is ever handed to PHP as a script, so {@code /uploads/a.jpg/x.php} never runs a JPEG.</li>
  *   <li>With a front controller configured ({@code try_files $uri $uri/ /index.php?$query}): an existing
  *       file is a {@link StaticFile} (not for a path that ends in '/': that names a directory), a directory is a
- *       {@link StaticFile} for the static path to index, and anything else runs the front controller with the original
+ *       {@link StaticFile} for the static path to index (a {@code .php} file the split names no script is {@link
+ *       NotFound}, never its source), and anything else runs the front controller with the original
  *       query and an empty PATH_INFO, but for a path with a script part (step 1) that names no script: that is {@link
  *       NotFound}, as nginx's PHP location answers a missing script. Without one, a directory is still a {@link
  *       StaticFile} (its index script is the caller's to run, as nginx's {@code index} does), and anything else that
@@ -152,9 +157,14 @@ public final class ScriptResolver {
             }
         } else {
             Matcher m = splitPathInfo.matcher(path);
-            if (m.matches()) {
+            if (splits(m)) {
                 scriptName = m.group(1);
                 pathInfo = m.groupCount() >= 2 && m.group(2) != null ? m.group(2) : "";
+            } else if (namesScript(path)) {
+                // nginx's split that does not match (^(.+?\.php)(/.*)$ of /a.php) leaves the path the script name
+                scriptName = path;
+            }
+            if (scriptName != null) {
                 scriptFile = underRoot(scriptName);
                 scriptKind = kindOf(scriptFile);
             }
@@ -187,7 +197,10 @@ public final class ScriptResolver {
         // A Path drops the trailing '/', so "/a.jpg/" would find the file a.jpg: a file is no match for it (stat says
         // ENOTDIR, as nginx's try_files finds), and the front controller answers it.
         if (kind == FileProbe.Kind.FILE && scriptName == null && !path.endsWith("/")) {
-            return new StaticFile(asIs, false);
+            // A .php file another split names no script (/x.php under a split on .phtml) is still PHP's source
+            return splitPathInfo != DEFAULT_SPLIT && path.endsWith(".php")
+                    ? new NotFound("no script for " + path + " by the split, and never sent as a file")
+                    : new StaticFile(asIs, false);
         }
         if (kind == FileProbe.Kind.DIRECTORY) {
             return new StaticFile(asIs, true);
@@ -239,10 +252,18 @@ public final class ScriptResolver {
         return scriptNameEnd(path) == path.length() || scriptNameEnd(path + "/x") == path.length();
     }
 
-    /** Where the split's script name ends in {@code path}, or -1: the split does not match. */
+    /** Where the split's script name ends in {@code path}, or -1: the split does not match, or names no path. */
     private int scriptNameEnd(String path) {
         Matcher m = splitPathInfo.matcher(path);
-        return m.matches() ? m.end(1) : -1;
+        return splits(m) ? m.end(1) : -1;
+    }
+
+    /**
+     * Whether {@code m} matches its path with a script name, a path from the start: a split whose first group may
+     * take none, or not the path's first "/" ({@code ^(.*)(/.*)$}, {@code ^/(.+)$}), names no script with it.
+     */
+    private static boolean splits(Matcher m) {
+        return m.matches() && m.group(1) != null && m.start(1) == 0 && !m.group(1).isEmpty();
     }
 
     /** What the probe says {@code file} is; missing for no file ({@link #underRoot} found none). */

@@ -213,12 +213,60 @@ class ScriptResolverTest {
         assertThat(new ScriptResolver(root, "/index.php").resolve("/nothing", "")).isInstanceOf(NotFound.class);
     }
 
+    /**
+     * A split that does not match a path it would take whole as a script name leaves the path the script, PATH_INFO
+     * empty, as nginx's fastcgi_split_path_info ^(.+\.php)(/.+)$ runs /a.php: it was no script (404).
+     */
     @Test
     void customSplitRegex() {
-        var resolver = new ScriptResolver(root, java.util.regex.Pattern.compile("^(.+\\.php)(/.+)$"), null,
-                ScriptResolver.FileProbe.FILESYSTEM);
-        assertThat(resolver.resolve("/a.php", "")).isInstanceOf(NotFound.class); // group 2 required here
+        var resolver = new ScriptResolver(root, Pattern.compile("^(.+\\.php)(/.+)$"), null, FileProbe.FILESYSTEM);
+        assertThat(resolver.resolve("/a.php", "")).isEqualTo(new Script(root, root.resolve("a.php"), "/a.php", "",
+                "/a.php", ""));
         assertThat(((Script) resolver.resolve("/a.php/p", "")).pathInfo()).isEqualTo("/p");
+        assertThat(resolver.resolve("/a.php/", "")).as("none of the split's, and no file").isInstanceOf(NotFound.class);
+    }
+
+    /**
+     * A split on another extension: its scripts run with PATH_INFO or without, a missing one is 404 under a front
+     * controller too, and a .php file it names no script is 404, never sent as a file (its source).
+     */
+    @Test
+    void aSplitOnAnotherExtensionRunsItsScriptsAndNeverSendsAPhpFile() throws IOException {
+        Files.writeString(root.resolve("x.phtml"), "<?php");
+        for (Pattern split : new Pattern[] {Pattern.compile("^(.+?\\.phtml)(/.*)$"),
+                Pattern.compile("^(.+?\\.phtml)(/.*)?$")}) {
+            var resolver = new ScriptResolver(root, split, "/index.php", FileProbe.FILESYSTEM);
+            assertThat(resolver.resolve("/x.phtml/a/b", "q")).as(split.pattern()).isEqualTo(new Script(root,
+                    root.resolve("x.phtml"), "/x.phtml", "/a/b", "/x.phtml/a/b", "q"));
+            assertThat(resolver.resolve("/x.phtml", "")).as(split.pattern()).isEqualTo(new Script(root,
+                    root.resolve("x.phtml"), "/x.phtml", "", "/x.phtml", ""));
+            assertThat(resolver.resolve("/missing.phtml/a", "")).as(split.pattern()).isInstanceOf(NotFound.class);
+            assertThat(resolver.resolve("/a.php", "")).as(split.pattern()).isInstanceOf(NotFound.class);
+            assertThat(resolver.resolve("/uploads/a.jpg", "")).as(split.pattern())
+                    .isEqualTo(new StaticFile(root.resolve("uploads/a.jpg"), false));
+        }
+    }
+
+    /** A split that names one script gives PATH_INFO to it alone; other paths have no script part. */
+    @Test
+    void aSplitForOneScriptGivesPathInfoToItAlone() throws IOException {
+        Files.writeString(root.resolve("api.php"), "<?php");
+        var resolver = new ScriptResolver(root, Pattern.compile("^(/api\\.php)(/.*)$"), null, FileProbe.FILESYSTEM);
+        assertThat(((Script) resolver.resolve("/api.php/v1/users", "")).pathInfo()).isEqualTo("/v1/users");
+        assertThat(((Script) resolver.resolve("/api.php", "")).pathInfo()).isEmpty();
+        assertThat(resolver.resolve("/a.php/x", "")).isInstanceOf(NotFound.class);
+        assertThat(resolver.resolve("/a.php", "")).isInstanceOf(NotFound.class);
+    }
+
+    /** A split whose first group takes no path from its start names no script with it (it threw, or cut a file name). */
+    @Test
+    void aSplitWhoseScriptNameIsNoPathStartNamesNone() {
+        for (String split : new String[] {"^/(.+\\.php)(/.*)$", "^(/x)?(/.*)$", "^(.*?)(/.*)$"}) {
+            var resolver = new ScriptResolver(root, Pattern.compile(split), null, FileProbe.FILESYSTEM);
+            for (String path : new String[] {"/a.php/x", "/a.php"}) {
+                assertThat(resolver.resolve(path, "")).as(split + " " + path).isInstanceOf(NotFound.class);
+            }
+        }
     }
 
     @Test
