@@ -1,5 +1,6 @@
 package io.edge.conf;
 
+import io.edge.fastcgi.cgi.ScriptResolver;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
@@ -78,6 +79,9 @@ import java.util.regex.Pattern;
  *                        {@code add_header ... always}; by name, none of them in {@link #headers}
  * @param aliasCaptures   for an alias in a regex location, the file's path below {@link #root} its captures make
  *                        ({@code alias /srv/images/$1}); {@code null} for any other location
+ * @param splitPathInfo   for FastCGI locations, the split of a path into the script name (group 1) and PATH_INFO
+ *                        (group 2), nginx's {@code fastcgi_split_path_info}; {@code null}: edge's default, after the
+ *                        first segment ending in {@code .php} that is no directory
  */
 public record LocationSettings(
         String match,
@@ -111,7 +115,8 @@ public record LocationSettings(
         LimitRate limitRate,
         Autoindex autoindex,
         Map<String, String> alwaysHeaders,
-        AliasCaptures aliasCaptures) {
+        AliasCaptures aliasCaptures,
+        Pattern splitPathInfo) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -128,6 +133,21 @@ public record LocationSettings(
         alwaysHeaders = Collections.unmodifiableMap(new TreeMap<>(alwaysHeaders));
         fastcgiParams = Collections.unmodifiableMap(new TreeMap<>(fastcgiParams));
         access = List.copyOf(access);
+    }
+
+    /** A location with edge's default split of a script's path. */
+    public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
+                            String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
+                            List<AddressRange> statusAllow, Duration expires, Map<String, String> headers,
+                            long bodyLimit, Map<String, String> fastcgiParams, Gzip gzip, boolean gzipStatic,
+                            boolean internal, String fastcgiScript, List<AccessRule> access, Return returns,
+                            Rewrite rewrite, LimitReq limitReq, LimitConn limitConn, AuthBasic authBasic,
+                            boolean accessLog, Referers referers, boolean alias, LimitRate limitRate,
+                            Autoindex autoindex, Map<String, String> alwaysHeaders, AliasCaptures aliasCaptures) {
+        this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
+                statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
+                access, returns, rewrite, limitReq, limitConn, authBasic, accessLog, referers, alias, limitRate,
+                autoindex, alwaysHeaders, aliasCaptures, null);
     }
 
     /** A location that lets every client in and answers with its handler. */
@@ -147,6 +167,11 @@ public record LocationSettings(
                             List<AddressRange> statusAllow) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
                 statusAllow, null, Map.of(), SERVER_BODY_LIMIT, Map.of(), null, false, false, null);
+    }
+
+    /** How a script's path is split into SCRIPT_NAME and PATH_INFO: {@link #splitPathInfo}, else edge's default. */
+    public Pattern scriptSplit() {
+        return splitPathInfo != null ? splitPathInfo : ScriptResolver.DEFAULT_SPLIT;
     }
 
     /** This location's body limit: its own, else {@code serverLimit}. */

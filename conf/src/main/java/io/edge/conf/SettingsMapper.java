@@ -1494,6 +1494,7 @@ final class SettingsMapper {
                 location.problem("fastcgi-script", LocationMatch.quoted(fastcgiScript) + " " + scriptFault,
                         "a path such as \"/fpm-status\" in a location with fastcgi = <backend> and no front-controller");
             }
+            Pattern splitPathInfo = splitPathInfo(location, backend, fastcgiScript);
             List<Path> sendfileRoots = new ArrayList<>();
             for (Section.Element element : location.elements("x-sendfile")) {
                 // "" would resolve to the configuration's directory: a directory no one meant to open to the backend
@@ -1628,9 +1629,37 @@ final class SettingsMapper {
                     returns, rewrite, limitReq, limitConn, authBasic, accessLogged, referers,
                     alias && root != null, limitRate, handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI ? autoindex : null, alwaysHeaders,
-                    root != null ? aliasCaptures : null));
+                    root != null ? aliasCaptures : null, handler == LocationSettings.Handler.FASTCGI ? splitPathInfo
+                    : null));
         }
         return result;
+    }
+
+    /**
+     * A location's split-path-info, or null for edge's default: a problem where it is no split of a path into a script
+     * name and PATH_INFO ({@link SplitPathInfo}), or where the location wrote it and splits no script's path (it has no
+     * fastcgi, or one fastcgi-script). location-defaults' applies where there is a backend, and is no fault elsewhere.
+     */
+    private static Pattern splitPathInfo(Section location, String backend, String fastcgiScript) {
+        String text = location.optionalString("split-path-info");
+        if (text == null) {
+            return null;
+        }
+        Pattern split;
+        try {
+            split = SplitPathInfo.parse(text);
+        } catch (IllegalArgumentException e) {
+            // bad in itself: said once, where written (location-defaults' for every location inheriting it)
+            location.invalid("split-path-info", LocationMatch.quoted(text) + " " + e.getMessage(),
+                    SplitPathInfo.EXPECTED);
+            return null;
+        }
+        if (location.own().containsKey("split-path-info") && (backend == null || fastcgiScript != null)) {
+            location.problem("split-path-info", "set in a location " + (backend == null ? "without fastcgi"
+                            : "with a fastcgi-script, which runs with no PATH_INFO"),
+                    "split-path-info only in a location with fastcgi = <backend>, or under location-defaults");
+        }
+        return split;
     }
 
     /**

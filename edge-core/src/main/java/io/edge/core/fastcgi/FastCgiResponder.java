@@ -190,11 +190,14 @@ public final class FastCgiResponder implements Responder {
     /** The same resolution from what the probe remembers only, for the event loop; null: the probe never waits. */
     private final Resolvers onLoop;
 
-    /** Resolves under one root through one probe: with the front controller, and scripts only (for index files). */
+    /**
+     * Resolves under one root through one probe, splitting paths as the location says (split-path-info): with the
+     * front controller, and scripts only (for index files).
+     */
     private record Resolvers(ScriptResolver resolver, ScriptResolver scriptsOnly, ScriptResolver.FileProbe probe) {
-        Resolvers(Path root, String frontController, ScriptResolver.FileProbe probe) {
-            this(new ScriptResolver(root, ScriptResolver.DEFAULT_SPLIT, frontController, probe),
-                    new ScriptResolver(root, ScriptResolver.DEFAULT_SPLIT, null, probe), probe);
+        Resolvers(Path root, LocationSettings location, ScriptResolver.FileProbe probe) {
+            this(new ScriptResolver(root, location.scriptSplit(), location.frontController(), probe),
+                    new ScriptResolver(root, location.scriptSplit(), null, probe), probe);
         }
     }
 
@@ -353,12 +356,12 @@ public final class FastCgiResponder implements Responder {
         this.siteRoot = siteRoot;
         this.absoluteRoot = root.toAbsolutePath().normalize();
         this.timeouts = timeouts;
-        this.anywhere = new Resolvers(root, location.frontController(), probe);
+        this.anywhere = new Resolvers(root, location, probe);
         this.fixedScript = location.fastcgiScript();
         this.fixedScriptAllowed = location.statusAllow();
         // null: a probe that does not wait (tests' FILESYSTEM on a local disk) resolves on the loop itself
         this.onLoop = probe instanceof CachedFileProbe cached
-                ? new Resolvers(root, location.frontController(), cached.cachedOnly()) : null;
+                ? new Resolvers(root, location, cached.cachedOnly()) : null;
         this.gate = gate;
         this.cgiOptions = location.fastcgiParams().isEmpty() ? CgiOptions.DEFAULT
                 : new CgiOptions(false, List.copyOf(location.fastcgiParams().entrySet()));

@@ -621,7 +621,7 @@ public final class StaticResponder implements Responder {
     private static boolean isScriptOfThisLocation(Exchange exchange, String uriPath) {
         LocationSettings location = exchange.location();
         return location != null && location.handler() == LocationSettings.Handler.FASTCGI
-                && ScriptResolver.DEFAULT_SPLIT.matcher(uriPath).matches();
+                && ScriptResolver.hasScriptPart(location.scriptSplit(), uriPath);
     }
 
     /**

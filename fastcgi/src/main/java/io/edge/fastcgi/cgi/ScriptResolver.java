@@ -249,12 +249,25 @@ public final class ScriptResolver {
         if (splitPathInfo == DEFAULT_SPLIT) {
             return path.endsWith(".php");
         }
-        return scriptNameEnd(path) == path.length() || scriptNameEnd(path + "/x") == path.length();
+        return namesScript(splitPathInfo, path);
+    }
+
+    /** As {@link #namesScript(String)}, for any split. */
+    private static boolean namesScript(Pattern split, String path) {
+        return scriptNameEnd(split, path) == path.length() || scriptNameEnd(split, path + "/x") == path.length();
+    }
+
+    /**
+     * Whether {@code split} finds a script part in {@code path} (which need not name a file): it matches with a
+     * script name, or takes the path whole as one (a split that does not match, {@link #resolve}).
+     */
+    public static boolean hasScriptPart(Pattern split, String path) {
+        return scriptNameEnd(split, path) > 0 || namesScript(split, path);
     }
 
     /** Where the split's script name ends in {@code path}, or -1: the split does not match, or names no path. */
-    private int scriptNameEnd(String path) {
-        Matcher m = splitPathInfo.matcher(path);
+    private static int scriptNameEnd(Pattern split, String path) {
+        Matcher m = split.matcher(path);
         return splits(m) ? m.end(1) : -1;
     }
 
