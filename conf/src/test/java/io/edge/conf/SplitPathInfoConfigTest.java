@@ -116,7 +116,8 @@ class SplitPathInfoConfigTest {
                 """);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
         assertThat(e).isNotNull();
-        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key)
-                .containsExactly(tuple(3, "edge.location-defaults.split-path-info"));
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(tuple(3, "edge.location-defaults.split-path-info",
+                        "\"^(.+\\.php)\" has 1 capturing group (nginx's fastcgi_split_path_info takes 2)"));
     }
 }

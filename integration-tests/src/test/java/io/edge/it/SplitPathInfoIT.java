@@ -1,0 +1,97 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A location's split-path-info (nginx's fastcgi_split_path_info) in front of a real php-fpm whose pool runs .phtml
+ * scripts too: a .phtml location splits its paths by its own regex, and the site's default PHP location beside it
+ * splits as it always has.
+ */
+class SplitPathInfoIT {
+
+    @TempDir
+    static Path dir;
+
+    static PhpFpm fpm;
+    static EdgeHarness edge;
+    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    /** What PHP was told: which script ran, and the two params the split makes. */
+    private static final String SAYS = "<?php echo basename($_SERVER['SCRIPT_FILENAME']), ' SCRIPT_NAME=',"
+            + " $_SERVER['SCRIPT_NAME'], ' PATH_INFO=[', $_SERVER['PATH_INFO'] ?? '', ']';";
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        for (String script : new String[] {"app.phtml", "index.php", "page.php"}) {
+            Files.writeString(www.resolve(script), SAYS);
+        }
+        Files.writeString(www.resolve("notes.txt"), "plain");
+        fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), """
+                pm = static
+                pm.max_children = 2
+                security.limit_extensions = .php .phtml
+                """);
+        edge = EdgeHarness.start(dir, """
+                sites = [{
+                  server-names = ["_"], default = true, root = "www", index = ["index.php"]
+                  locations = [
+                    { match = "/", fastcgi = php, front-controller = "/index.php" }
+                    { match = "~ \\\\.phtml(/|$)", fastcgi = php, split-path-info = "^(.+?\\\\.phtml)(/.*)$" }
+                  ]
+                }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                """.formatted(fpm.address()));
+    }
+
+    @AfterAll
+    static void stop() {
+        EdgeHarness.close(edge, fpm);
+    }
+
+    private static HttpResponse<String> get(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(edge.uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static void assertRuns(String path, String body) throws Exception {
+        HttpResponse<String> response = get(path);
+        assertThat(response.statusCode()).as(path).isEqualTo(200);
+        assertThat(response.body()).as(path).isEqualTo(body);
+    }
+
+    /**
+     * Under split-path-info = "^(.+?\\.phtml)(/.*)$" a .phtml script runs with the rest of the path as PATH_INFO, and
+     * without one as itself (nginx's split that does not match leaves the path the script name); a missing one is 404.
+     * Before, the key was unknown (the configuration refused), and the resolver's split on .php alone ran none of them.
+     */
+    @Test
+    void aPhtmlScriptRunsWithThePathInfoItsLocationsSplitMakes() throws Exception {
+        assertRuns("/app.phtml/users/7", "app.phtml SCRIPT_NAME=/app.phtml PATH_INFO=[/users/7]");
+        assertRuns("/app.phtml/", "app.phtml SCRIPT_NAME=/app.phtml PATH_INFO=[/]");
+        assertRuns("/app.phtml", "app.phtml SCRIPT_NAME=/app.phtml PATH_INFO=[]");
+        assertThat(get("/missing.phtml/users/7").statusCode()).isEqualTo(404);
+        assertThat(get("/missing.phtml").statusCode()).isEqualTo(404);
+    }
+
+    /** The location without the key splits after the first .php segment, as before: a .phtml path there is no script. */
+    @Test
+    void theDefaultLocationSplitsAsBefore() throws Exception {
+        assertRuns("/page.php/a/b.php/c", "page.php SCRIPT_NAME=/page.php PATH_INFO=[/a/b.php/c]");
+        assertRuns("/page.php", "page.php SCRIPT_NAME=/page.php PATH_INFO=[]");
+        assertRuns("/blog/post", "index.php SCRIPT_NAME=/index.php PATH_INFO=[]");
+        assertThat(get("/missing.php/x").statusCode()).isEqualTo(404);
+        HttpResponse<String> file = get("/notes.txt");
+        assertThat(file.statusCode()).isEqualTo(200);
+        assertThat(file.body()).isEqualTo("plain");
+    }
+}
