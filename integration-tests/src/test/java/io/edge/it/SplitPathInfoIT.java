@@ -37,6 +37,7 @@ class SplitPathInfoIT {
             Files.writeString(www.resolve(script), SAYS);
         }
         Files.writeString(www.resolve("notes.txt"), "plain");
+        Files.writeString(www.resolve("send.php"), "<?php header('X-Sendfile: ' . __DIR__ . '/' . $_GET['f']);");
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), """
                 pm = static
                 pm.max_children = 2
@@ -46,7 +47,7 @@ class SplitPathInfoIT {
                 sites = [{
                   server-names = ["_"], default = true, root = "www", index = ["index.php"]
                   locations = [
-                    { match = "/", fastcgi = php, front-controller = "/index.php" }
+                    { match = "/", fastcgi = php, front-controller = "/index.php", x-sendfile = ["www"] }
                     { match = "~ \\\\.phtml(/|$)", fastcgi = php, split-path-info = "^(.+?\\\\.phtml)(/.*)$" }
                   ]
                 }]
@@ -81,6 +82,22 @@ class SplitPathInfoIT {
         assertRuns("/app.phtml", "app.phtml SCRIPT_NAME=/app.phtml PATH_INFO=[]");
         assertThat(get("/missing.phtml/users/7").statusCode()).isEqualTo(404);
         assertThat(get("/missing.phtml").statusCode()).isEqualTo(404);
+    }
+
+    /**
+     * A script's X-Sendfile of a .phtml script, which the site's split-path-info names one, is refused as a .php one is:
+     * sent, it would be its source (it was). A file beside it goes.
+     */
+    @Test
+    void aScriptTheSplitNamesIsNeverHandedOutAsAFile() throws Exception {
+        for (String script : new String[] {"app.phtml", "page.php"}) {
+            HttpResponse<String> refused = get("/send.php?f=" + script);
+            assertThat(refused.statusCode()).as(script).isEqualTo(403);
+            assertThat(refused.body()).as(script).doesNotContain("<?php");
+        }
+        HttpResponse<String> file = get("/send.php?f=notes.txt");
+        assertThat(file.statusCode()).isEqualTo(200);
+        assertThat(file.body()).isEqualTo("plain");
     }
 
     /** The location without the key splits after the first .php segment, as before: a .phtml path there is no script. */

@@ -63,12 +63,14 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -1252,11 +1254,14 @@ public final class FastCgiResponder implements Responder {
          * file like any other.
          */
         private boolean isScript(Path file) {
-            if (isScriptUnder(file, root) || isScriptUnder(file, anywhere.probe().backendRoot(root))) {
+            List<Pattern> splits = exchange.site().locations().stream().map(LocationSettings::splitPathInfo)
+                    .filter(Objects::nonNull).toList(); // a site's split-path-info names its scripts (.phtml) too
+            if (isScriptUnder(file, root, splits) || isScriptUnder(file, anywhere.probe().backendRoot(root), splits)) {
                 return true;
             }
             for (PathResolver documentRoot : documentRoots) {
-                if (isScriptUnder(file, documentRoot.configuredRoot()) || isScriptUnder(file, documentRoot.root())) {
+                if (isScriptUnder(file, documentRoot.configuredRoot(), splits)
+                        || isScriptUnder(file, documentRoot.root(), splits)) {
                     return true;
                 }
             }
@@ -1272,13 +1277,16 @@ public final class FastCgiResponder implements Responder {
         /**
          * Whether {@code file} lies below {@code under} with a segment ending in {@code .php} (any case, past trailing
          * blanks and controls: a name "t.php" and a line feed is one a PHP location's regex takes too, and the split
-         * pattern's "." stops at a line terminator), itself or a directory it is below (as PATH_INFO runs it).
+         * pattern's "." stops at a line terminator), itself or a directory it is below (as PATH_INFO runs it); or
+         * whose path there, as a URI, has a script part by one of {@code splits}.
          */
-        private static boolean isScriptUnder(Path file, Path under) {
+        private static boolean isScriptUnder(Path file, Path under, List<Pattern> splits) {
             if (!file.startsWith(under) || file.equals(under)) {
                 return false;
             }
+            StringBuilder uri = new StringBuilder();
             for (Path segment : under.relativize(file)) {
+                uri.append('/').append(segment);
                 String name = segment.toString();
                 int end = name.length();
                 while (end > 0 && isBlankOrControl(name.charAt(end - 1))) {
@@ -1288,7 +1296,7 @@ public final class FastCgiResponder implements Responder {
                     return true;
                 }
             }
-            return false;
+            return splits.stream().anyMatch(split -> ScriptResolver.hasScriptPart(split, uri.toString()));
         }
 
         /** White space (U+2028 and U+2029 too), or a control character (NEL, U+0085, too). */
