@@ -34,7 +34,7 @@ public record EdgeSettings(
         Map<String, BackendGroupSettings> backends,
         CacheSettings cache,
         List<ConfigProblem> warnings,
-        Map<String, String> alwaysHeaders) {
+        Map<String, VariableText> alwaysHeaders) {
 
     public EdgeSettings {
         mimeTypes = Map.copyOf(mimeTypes);

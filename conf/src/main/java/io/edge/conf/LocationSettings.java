@@ -37,7 +37,7 @@ import java.util.regex.Pattern;
  *                        names ({@code Cache-Control: max-age} and {@code Expires}, nginx's {@code expires});
  *                        negative: already expired ({@code no-cache}); {@code null}: no such headers
  * @param headers         added to this location's answers with the statuses {@link #addsHeaders} names, nginx's
- *                        {@code add_header}; by name
+ *                        {@code add_header}; by name, each value with the request's variables
  * @param bodyLimit       the largest request body this location takes, in bytes (nginx's {@code client_max_body_size}
  *                        in a location); {@code Long.MAX_VALUE}: no limit; {@link #SERVER_BODY_LIMIT}:
  *                        {@code server.limits.body}
@@ -96,9 +96,9 @@ public record LocationSettings(
         boolean cache,
         List<AddressRange> statusAllow,
         Duration expires,
-        Map<String, String> headers,
+        Map<String, VariableText> headers,
         long bodyLimit,
-        Map<String, String> fastcgiParams,
+        Map<String, VariableText> fastcgiParams,
         Gzip gzip,
         boolean gzipStatic,
         boolean internal,
@@ -114,7 +114,7 @@ public record LocationSettings(
         boolean alias,
         LimitRate limitRate,
         Autoindex autoindex,
-        Map<String, String> alwaysHeaders,
+        Map<String, VariableText> alwaysHeaders,
         AliasCaptures aliasCaptures,
         Pattern splitPathInfo) {
 
@@ -138,27 +138,27 @@ public record LocationSettings(
     /** A location with edge's default split of a script's path. */
     public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
                             String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
-                            List<AddressRange> statusAllow, Duration expires, Map<String, String> headers,
-                            long bodyLimit, Map<String, String> fastcgiParams, Gzip gzip, boolean gzipStatic,
+                            List<AddressRange> statusAllow, Duration expires, Map<String, VariableText> headers,
+                            long bodyLimit, Map<String, VariableText> fastcgiParams, Gzip gzip, boolean gzipStatic,
                             boolean internal, String fastcgiScript, List<AccessRule> access, Return returns,
                             Rewrite rewrite, LimitReq limitReq, LimitConn limitConn, AuthBasic authBasic,
                             boolean accessLog, Referers referers, boolean alias, LimitRate limitRate,
-                            Autoindex autoindex, Map<String, String> alwaysHeaders, AliasCaptures aliasCaptures) {
+                            Autoindex autoindex, Map<String, VariableText> alwaysHeaders, AliasCaptures aliasCaptures) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
                 statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
                 access, returns, rewrite, limitReq, limitConn, authBasic, accessLog, referers, alias, limitRate,
                 autoindex, alwaysHeaders, aliasCaptures, null);
     }
 
-    /** A location that lets every client in and answers with its handler. */
+    /** A location that lets every client in and answers with its handler, its headers and params constants. */
     public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
                             String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
                             List<AddressRange> statusAllow, Duration expires, Map<String, String> headers,
                             long bodyLimit, Map<String, String> fastcgiParams, Gzip gzip, boolean gzipStatic,
                             boolean internal, String fastcgiScript) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
-                statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
-                List.of(), null, null, null, null, null, true, null, false, null, null, Map.of(), null);
+                statusAllow, expires, VariableText.constants(headers), bodyLimit, VariableText.constants(fastcgiParams),
+                gzip, gzipStatic, internal, fastcgiScript, List.of(), null, null, null, null, null, true, null, false, null, null, Map.of(), null);
     }
 
     /** A location without {@code expires}, {@code headers} or {@code always-headers}. */

@@ -2,6 +2,7 @@ package io.edge.conf;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
@@ -14,7 +15,8 @@ import java.util.regex.Pattern;
  * another status takes an optional text, sent as the body; 444 closes the connection without an answer.
  *
  * <p>The text holds variables as nginx writes them, {@code $name} or {@code ${name}}: {@link #VARIABLES}, a request
- * header ({@code $http_user_agent}), a query argument ({@code $arg_page}), and the location's regex captures
+ * header ({@code $http_user_agent}), a query argument ({@code $arg_page}), a cookie ({@code $cookie_session}), and the
+ * location's regex captures
  * ({@code $1} to {@code $9}, one digit as nginx reads it, and named groups {@code (?<slug>...)} as {@code $slug}).
  *
  * @param status the status answered
@@ -27,7 +29,11 @@ public record Return(int status, List<Part> text) {
 
     /** The request's variables a text may name, besides headers, arguments and captures. */
     public static final Set<String> VARIABLES = Set.of("scheme", "host", "server_port", "server_addr", "server_name",
-            "request_uri", "uri", "document_uri", "args", "query_string", "is_args", "request_method", "remote_addr");
+            "request_uri", "uri", "document_uri", "args", "query_string", "is_args", "request_method", "remote_addr",
+            "remote_port", "server_protocol", "https", "content_type", "content_length", "request_id");
+
+    /** The prefixes of the variables named after one of the request's: a header, a query argument, a cookie. */
+    public static final List<String> PREFIXES = List.of("http_", "arg_", "cookie_");
 
     /** What a return is written as, for a message. */
     static final String EXPECTED = "a status and an optional text or URL, such as \"301 https://example.org"
@@ -41,14 +47,13 @@ public record Return(int status, List<Part> text) {
 
     /**
      * One piece of the text: {@code literal} text, or the value of {@code variable} (its name without {@code $}: a
-     * name of {@link #VARIABLES}, {@code http_...}, {@code arg_...}, a capture's digit or group name).
+     * name of {@link #VARIABLES}, one of {@link #PREFIXES} and a name, a capture's digit or group name).
      */
     public record Part(String literal, String variable) {
 
         /** Whether this part is a capture of the location's regex. */
         public boolean isCapture() {
-            return variable != null && !VARIABLES.contains(variable) && !variable.startsWith("http_")
-                    && !variable.startsWith("arg_");
+            return variable != null && !VARIABLES.contains(variable) && !prefixed(variable);
         }
 
         /**
@@ -168,6 +173,15 @@ public record Return(int status, List<Part> text) {
      * {@code $9}), each variable's name checked by {@code fault}: why it names nothing, or null.
      */
     static List<Part> parts(String text, Function<String, String> fault) {
+        return parts(text, fault, false);
+    }
+
+    /**
+     * As {@link #parts(String, Function)}; with {@code dollarsKept} (a header's or a param's value) {@code $$} is one
+     * literal {@code $}, a {@code $} before anything but a name's letter, {@code _} or <code>{</code> is kept as written
+     * ({@code US$ 5}, {@code $5.00}: no captures there), and names are read ignoring case, as nginx's are.
+     */
+    static List<Part> parts(String text, Function<String, String> fault, boolean dollarsKept) {
         List<Part> parts = new ArrayList<>();
         StringBuilder literal = new StringBuilder();
         int i = 0;
@@ -176,6 +190,12 @@ public record Return(int status, List<Part> text) {
             if (c != '$') {
                 literal.append(c);
                 i++;
+                continue;
+            }
+            char after = i + 1 < text.length() ? text.charAt(i + 1) : ' ';
+            if (dollarsKept && (after == '$' || after != '{' && (Character.isDigit(after) || !isNameChar(after)))) {
+                literal.append('$');
+                i += after == '$' ? 2 : 1;
                 continue;
             }
             String name;
@@ -204,6 +224,9 @@ public record Return(int status, List<Part> text) {
                             + " of its text (a variable is $name or ${name}; a capture $1 to $9)");
                 }
             }
+            if (dollarsKept) {
+                name = name.toLowerCase(Locale.ROOT);
+            }
             String why = fault.apply(name);
             if (why != null) {
                 throw new IllegalArgumentException(why);
@@ -219,6 +242,16 @@ public record Return(int status, List<Part> text) {
             parts.add(new Part(literal.toString(), null));
         }
         return parts;
+    }
+
+    /** Whether {@code name} is one of {@link #PREFIXES} followed by a name ({@code http_origin}). */
+    public static boolean prefixed(String name) {
+        for (String prefix : PREFIXES) {
+            if (name.startsWith(prefix) && name.length() > prefix.length()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -245,7 +278,7 @@ public record Return(int status, List<Part> text) {
         if (VARIABLES.contains(name) || groups.contains(name)) {
             return null;
         }
-        if ((name.startsWith("http_") || name.startsWith("arg_")) && name.indexOf('_') < name.length() - 1) {
+        if (prefixed(name)) {
             return null;
         }
         if (Character.isDigit(name.charAt(0))) {
@@ -258,7 +291,7 @@ public record Return(int status, List<Part> text) {
                     + (groupCount == 1 ? "" : "s");
         }
         return "has unknown variable $" + name + " (known: $" + String.join(", $", new TreeSet<>(VARIABLES))
-                + ", $http_<header>, $arg_<name>" + (regex ? ", captures $1 to $9 and the regex's named groups" : "")
+                + ", $http_<header>, $arg_<name>, $cookie_<name>" + (regex ? ", captures $1 to $9 and the regex's named groups" : "")
                 + ")";
     }
 }

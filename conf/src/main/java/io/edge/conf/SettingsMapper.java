@@ -146,7 +146,7 @@ final class SettingsMapper {
         spawnUsersReach(backends, sites);
         CacheSettings cache = cache(edge.section("cache"));
         // read (and checked) as each location's too: its problems are found once
-        Map<String, String> alwaysHeaders = headers(defaults(edge, "location-defaults",
+        Map<String, VariableText> alwaysHeaders = headers(defaults(edge, "location-defaults",
                 objectOrEmpty(reference.get("location-defaults"))).section("always-headers"), "always-headers");
         return new EdgeSettings(source, server, staticIo, mimeTypes, sites,
                 withBodyLimits(backends, sites, server.limits().body()), cache,
@@ -1543,10 +1543,10 @@ final class SettingsMapper {
             if (expires != null && status) {
                 location.problem("expires", "set in a status location", "off: the status page is never cached");
             }
-            Map<String, String> headers = headers(location.section("headers"), "headers");
-            Map<String, String> alwaysHeaders = headers(location.section("always-headers"), "always-headers");
+            Map<String, VariableText> headers = headers(location.section("headers"), "headers");
+            Map<String, VariableText> alwaysHeaders = headers(location.section("always-headers"), "always-headers");
             headersInBoth(location, headers, alwaysHeaders);
-            Map<String, String> fastcgiParams = fastcgiParams(location.section("fastcgi-params"));
+            Map<String, VariableText> fastcgiParams = fastcgiParams(location.section("fastcgi-params"));
             if (backend == null && location.own().get("fastcgi-params") instanceof ConfigObject own && !own.isEmpty()) {
                 // the location's own (location-defaults' apply where there is a backend, unused elsewhere)
                 location.problem("fastcgi-params", "set in a location without fastcgi",
@@ -2145,16 +2145,15 @@ final class SettingsMapper {
     /**
      * A location's {@code headers} or {@code always-headers} ({@code setting}): each name an HTTP token that is not
      * edge's to set (framing, connection, Date), each value visible ASCII, spaces and tabs inside, nothing else (a line
-     * break would split the head).
+     * break would split the head), its variables ones edge has ({@link #variableFault}).
      */
-    private static Map<String, String> headers(Section headers, String setting) {
-        Map<String, String> result = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    private static Map<String, VariableText> headers(Section headers, String setting) {
+        Map<String, VariableText> result = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         for (String name : new TreeSet<>(headers.object().keySet())) { // sorted: the same problems in the same order
             String value = headers.optionalString(name);
             if (value == null) {
                 continue;
             }
-            String variable = nginxVariableIn(value);
             if (name.isEmpty() || HttpHeaderValidationUtil.validateToken(name) != -1) {
                 headers.problem(name, "\"" + name + "\" is not a header name", "a field name such as X-Frame-Options");
             } else if (EDGE_OWN_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
@@ -2164,15 +2163,28 @@ final class SettingsMapper {
                     || value.strip().length() != value.length()) {
                 headers.problem(name, "\"" + value.replace("\n", "\\n").replace("\r", "\\r")
                         + "\" is not a header value", "printable ASCII without leading or trailing spaces");
-            } else if (variable != null) {
-                // nginx's add_header expands them; here Access-Control-Allow-Origin: $http_origin went to every
-                // browser as those twelve characters
-                headers.problem(name, notExpanded(value, variable, setting), "a fixed value");
-            } else if (result.put(name, value) != null) {
-                headers.problem(name, name + " is set twice (names are compared ignoring case)", "each name once");
+            } else {
+                VariableText text = variableText(headers, name, value, setting);
+                if (text != null && result.put(name, text) != null) {
+                    headers.problem(name, name + " is set twice (names are compared ignoring case)", "each name once");
+                }
             }
         }
         return result;
+    }
+
+    /**
+     * {@code value}, {@code setting}'s {@code name}, with its variables; null, with a problem, where it names one edge
+     * does not have or is written wrong.
+     */
+    private static VariableText variableText(Section section, String name, String value, String setting) {
+        try {
+            return VariableText.parse(value, variable -> variableFault(variable, setting));
+        } catch (IllegalArgumentException e) {
+            section.problem(name, LocationMatch.quoted(value) + " " + e.getMessage(), "a value with the variables"
+                    + " edge has, $$ for a literal $ before a name (\"$$name\" sends \"$name\")");
+            return null;
+        }
     }
 
     /**
@@ -2180,11 +2192,11 @@ final class SettingsMapper {
      * empty one is dropped): it would go out twice on the statuses both cover, and it is not said which was meant. At
      * the one the location wrote itself, the always-headers' when it wrote both or neither (location-defaults).
      */
-    private static void headersInBoth(Section location, Map<String, String> headers,
-            Map<String, String> alwaysHeaders) {
+    private static void headersInBoth(Section location, Map<String, VariableText> headers,
+            Map<String, VariableText> alwaysHeaders) {
         alwaysHeaders.forEach((name, value) -> {
-            String other = headers.get(name); // compared ignoring case, as each map's names are
-            if (value.isEmpty() || other == null || other.isEmpty()) {
+            VariableText other = headers.get(name); // compared ignoring case, as each map's names are
+            if ("".equals(value.constant()) || other == null || "".equals(other.constant())) {
                 return;
             }
             Predicate<String> writes = setting -> location.own().get(setting) instanceof ConfigObject own
@@ -2204,15 +2216,13 @@ final class SettingsMapper {
      * request than the one sent; an HTTP_ name would pose as a header the client sent), each value without control
      * characters but tab (it goes to the backend as its UTF-8 bytes).
      */
-    private static Map<String, String> fastcgiParams(Section params) {
-        Map<String, String> result = new TreeMap<>();
+    private static Map<String, VariableText> fastcgiParams(Section params) {
+        Map<String, VariableText> result = new TreeMap<>();
         for (String name : new TreeSet<>(params.object().keySet())) { // sorted: the same problems in the same order
             String value = params.optionalString(name);
             if (value == null) {
                 continue;
             }
-            int bytes = CgiParams.utf8Bytes(value).length(); // as it goes to the backend
-            String variable = nginxVariableIn(value);
             if (!CGI_NAME.matcher(name).matches()) {
                 params.problem(name, LocationMatch.quoted(name) + " is not a CGI variable name",
                         "letters, digits and '_', not starting with a digit (HTTPS, APP_ENV)");
@@ -2222,29 +2232,27 @@ final class SettingsMapper {
             } else if (!value.chars().allMatch(c -> c == '\t' || !Character.isISOControl(c))) {
                 params.problem(name, LocationMatch.quoted(value) + " has a control character",
                         "a value without control characters but tab");
-            } else if (variable != null) {
-                // nginx expands fastcgi_param's variables; here "$https" went to PHP as those six characters, which
-                // Symfony's and Laravel's isSecure() take for HTTPS on a plain connection
-                params.problem(name, notExpanded(value, variable, "fastcgi-params"), "a fixed value (edge passes the "
-                        + "request's own params itself; HTTPS = \"on\" where a proxy in front ends TLS)");
             } else if (hasLoneSurrogate(value)) {
                 // no character: its UTF-8 bytes are a "?"
                 params.problem(name, "has half of a UTF-16 pair (\\ud800 to \\udfff alone), no character",
                         "a value of Unicode characters");
-            } else if (bytes > FcgiNameValues.longestValueInARecord(name)) {
-                // php-fpm takes a pair in one PARAMS record: every request of the location would be refused (414)
-                params.problem(name, "is " + bytes + " bytes, more than a FastCGI record takes beside its"
-                        + " name", "a value of at most " + FcgiNameValues.longestValueInARecord(name) + " bytes");
             } else {
-                result.put(name, value);
+                VariableText text = variableText(params, name, value, "fastcgi-params");
+                // as it goes to the backend, its variables' values yet to come
+                int bytes = text == null ? 0 : CgiParams.utf8Bytes(text.literals()).length();
+                if (bytes > FcgiNameValues.longestValueInARecord(name)) {
+                    // php-fpm takes a pair in one PARAMS record: every request of the location would be refused (414)
+                    params.problem(name, "is " + bytes + " bytes, more than a FastCGI record takes beside its"
+                            + " name", "a value of at most " + FcgiNameValues.longestValueInARecord(name) + " bytes");
+                } else if (text != null) {
+                    result.put(name, text);
+                }
             }
         }
         return result;
     }
 
     private static final Pattern CGI_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
-    /** A variable as nginx writes one: {@code $name} or {@code ${name}}. */
-    private static final Pattern VARIABLE = Pattern.compile("\\$\\{?([a-z_][a-z0-9_]*)", Pattern.CASE_INSENSITIVE);
     /** Variables of nginx's fastcgi_param lines (Debian's fastcgi_params, snippets) besides the access log's. */
     private static final Set<String> FASTCGI_PARAM_VARIABLES = Set.of("https", "document_root", "realpath_root",
             "fastcgi_script_name", "fastcgi_path_info", "request_filename", "content_type", "content_length",
@@ -2252,27 +2260,24 @@ final class SettingsMapper {
             "request_body", "request_id", "request_length", "ssl_protocol", "ssl_cipher", "ssl_client_verify",
             "ssl_client_s_dn", "ssl_server_name", "proxy_protocol_addr", "proxy_protocol_port", "realip_remote_addr");
 
-    /** The problem of {@code value}, which names nginx's {@code variable}, in {@code setting}. */
-    private static String notExpanded(String value, String variable, String setting) {
-        return LocationMatch.quoted(value) + " names nginx's $" + variable + ", which " + setting
-                + " send as written, not expanded";
+    /**
+     * Why the variable {@code name} (lower case) cannot be in a value of {@code setting} (headers, always-headers,
+     * fastcgi-params), or null: edge has the request's ({@link Return#VARIABLES}, a header's, an argument's, a
+     * cookie's), not nginx's others, such as those of its FastCGI module or the access log's.
+     */
+    static String variableFault(String name, String setting) {
+        if (Return.VARIABLES.contains(name) || Return.prefixed(name)) {
+            return null;
+        }
+        String known = "(known: $" + String.join(", $", new TreeSet<>(Return.VARIABLES))
+                + ", $http_<header>, $arg_<name>, $cookie_<name>; $$ for a literal $)";
+        if (LogFormat.VARIABLES.contains(name) || FASTCGI_PARAM_VARIABLES.contains(name)) {
+            // nginx expands it; here it was sent as written: $document_root as those fourteen characters
+            return "names nginx's $" + name + ", which edge does not have in " + setting + " " + known;
+        }
+        return "has unknown variable $" + name + " " + known;
     }
 
-    /**
-     * The first of nginx's variables {@code value} names ({@code $https}, {@code ${host}}, {@code $http_x_forwarded_for}),
-     * or null: a literal {@code $} before anything else ({@code pa$$w0rd} names no variable of nginx's) is kept.
-     */
-    static String nginxVariableIn(String value) {
-        Matcher m = VARIABLE.matcher(value);
-        while (m.find()) {
-            String name = m.group(1).toLowerCase(Locale.ROOT); // nginx's names are case-insensitive
-            if (LogFormat.VARIABLES.contains(name) || FASTCGI_PARAM_VARIABLES.contains(name)
-                    || name.startsWith("http_") || name.startsWith("arg_") || name.startsWith("cookie_")) {
-                return name;
-            }
-        }
-        return null;
-    }
     /** The params edge derives from the request and its script, which a location may not fix. */
     private static final Set<String> REQUEST_PARAMS = Set.of("SCRIPT_FILENAME", "SCRIPT_NAME", "PATH_INFO",
             "PATH_TRANSLATED", "REQUEST_URI", "DOCUMENT_URI", "DOCUMENT_ROOT", "QUERY_STRING", "REQUEST_METHOD",

@@ -29,10 +29,10 @@ class HeadersConfigTest {
                 ] }]
                 """));
         assertThat(settings.sites().get(0).locations().get(0).headers())
-                .containsExactly(entry("X-Content-Type-Options", "nosniff"));
+                .containsExactly(entry("X-Content-Type-Options", VariableText.of("nosniff")));
         assertThat(settings.sites().get(0).locations().get(1).headers()).containsOnly(
-                entry("Access-Control-Allow-Origin", "*"), entry("Cache-Control", "no-store"),
-                entry("X-Content-Type-Options", "nosniff"));
+                entry("Access-Control-Allow-Origin", VariableText.of("*")), entry("Cache-Control", VariableText.of("no-store")),
+                entry("X-Content-Type-Options", VariableText.of("nosniff")));
     }
 
     @Test
@@ -47,8 +47,8 @@ class HeadersConfigTest {
                 ] }]
                 """));
         assertThat(settings.sites().get(0).locations().get(1).headers())
-                .containsExactly(entry("X-Frame-Options", "SAMEORIGIN"));
-        assertThat(settings.sites().get(0).locations().get(2).headers()).containsExactly(entry("X-Frame-Options", ""));
+                .containsExactly(entry("X-Frame-Options", VariableText.of("SAMEORIGIN")));
+        assertThat(settings.sites().get(0).locations().get(2).headers()).containsExactly(entry("X-Frame-Options", VariableText.of("")));
     }
 
     @Test
@@ -88,14 +88,14 @@ class HeadersConfigTest {
                 """));
         List<LocationSettings> locations = settings.sites().get(0).locations();
         assertThat(locations.get(0).alwaysHeaders()).containsOnly(
-                entry("Strict-Transport-Security", "max-age=31536000"), entry("X-Frame-Options", "DENY"));
-        assertThat(locations.get(1).alwaysHeaders()).containsOnly(entry("Strict-Transport-Security", "max-age=31536000"),
-                entry("X-Frame-Options", "SAMEORIGIN"), entry("X-Robots-Tag", "noindex"));
+                entry("Strict-Transport-Security", VariableText.of("max-age=31536000")), entry("X-Frame-Options", VariableText.of("DENY")));
+        assertThat(locations.get(1).alwaysHeaders()).containsOnly(entry("Strict-Transport-Security", VariableText.of("max-age=31536000")),
+                entry("X-Frame-Options", VariableText.of("SAMEORIGIN")), entry("X-Robots-Tag", VariableText.of("noindex")));
         assertThat(locations.get(2).alwaysHeaders()).containsOnly(
-                entry("Strict-Transport-Security", "max-age=31536000"), entry("X-Frame-Options", ""));
+                entry("Strict-Transport-Security", VariableText.of("max-age=31536000")), entry("X-Frame-Options", VariableText.of("")));
         assertThat(locations).allSatisfy(location -> assertThat(location.headers()).isEmpty());
         assertThat(settings.alwaysHeaders()).as("the defaults', for answers no location gives").containsOnly(
-                entry("Strict-Transport-Security", "max-age=31536000"), entry("X-Frame-Options", "DENY"));
+                entry("Strict-Transport-Security", VariableText.of("max-age=31536000")), entry("X-Frame-Options", VariableText.of("DENY")));
     }
 
     @Test
@@ -113,7 +113,7 @@ class HeadersConfigTest {
                   { match = "/b/", always-headers { Connection = close } },
                   { match = "/c/", always-headers { X-Split = "a\\r\\nSet-Cookie: x=1" } },
                   { match = "/d/", always-headers { X-Twice = a, x-twice = b } },
-                  { match = "/e/", always-headers { Access-Control-Allow-Origin = "$http_origin" } }
+                  { match = "/e/", always-headers { Access-Control-Allow-Origin = "$http_origin", X-Root = "$document_root" } }
                 ] }]
                 """);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
@@ -126,9 +126,12 @@ class HeadersConfigTest {
                                 "\"a\\r\\nSet-Cookie: x=1\" is not a header value"),
                         tuple(6, "edge.sites[0].locations[3].always-headers.x-twice",
                                 "x-twice is set twice (names are compared ignoring case)"),
-                        tuple(7, "edge.sites[0].locations[4].always-headers.Access-Control-Allow-Origin",
-                                "\"$http_origin\" names nginx's $http_origin, which always-headers send as written,"
-                                + " not expanded"));
+                        tuple(7, "edge.sites[0].locations[4].always-headers.X-Root", "\"$document_root\" names"
+                                + " nginx's $document_root, which edge does not have in always-headers (known: $args,"
+                                + " $content_length, $content_type, $document_uri, $host, $https, $is_args,"
+                                + " $query_string, $remote_addr, $remote_port, $request_id, $request_method,"
+                                + " $request_uri, $scheme, $server_addr, $server_name, $server_port, $server_protocol,"
+                                + " $uri, $http_<header>, $arg_<name>, $cookie_<name>; $$ for a literal $)"));
     }
 
     /**

@@ -13,6 +13,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -288,43 +289,78 @@ class ValidationTest {
     }
 
     /**
-     * A fastcgi-params value that names one of nginx's variables is a problem: nginx expands them, edge sends the value
-     * as written, and Debian's {@code fastcgi_param HTTPS $https if_not_empty} copied over told PHP "$https" (true to
-     * Symfony's and Laravel's isSecure()) on every plain request. A lone "$" or one before no such name is kept.
+     * fastcgi-params expand the request's variables, as nginx's fastcgi_param does (Debian's {@code HTTPS $https}); one
+     * edge does not have (its FastCGI module's $document_root, or none of nginx's) is a problem naming those it has,
+     * never sent as written. {@code $$} writes a literal {@code $}; a {@code $} before no name is kept (a price).
      */
     @Test
-    void aFastcgiParamNamingAnNginxVariableIsAProblem() throws Exception {
+    void fastcgiParamsExpandTheRequestsVariablesAndAnUnknownOneIsAProblem() throws Exception {
         List<ConfigProblem> problems = problems("""
                 sites = [{ root = www, locations = [{ match = "/", fastcgi = php, fastcgi-params {
                   HTTPS = "$https", SERVER_NAME_X = "${host}", FORWARDED = "for=$http_x_forwarded_for",
-                  UPPER = "$Host", DB_PASSWORD = "pa$$w0rd", PRICE = "$5", SHELL = "$PATH", APP_ENV = prod } }] }]
+                  UPPER = "$Host", DB_PASSWORD = "pa$$w0rd", PRICE = "$5", SHELL = "$PATH", APP_ENV = prod,
+                  ROOT = "$document_root", OPEN = "${host", EMPTY = "${}" } }] }]
                 fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
                 """);
-        assertThat(problems).extracting(ConfigProblem::key).containsExactly(
-                "edge.sites[0].locations[0].fastcgi-params.FORWARDED",
-                "edge.sites[0].locations[0].fastcgi-params.HTTPS",
-                "edge.sites[0].locations[0].fastcgi-params.SERVER_NAME_X",
-                "edge.sites[0].locations[0].fastcgi-params.UPPER");
-        assertThat(problems.get(1).message()).contains("$https", "send as written, not expanded");
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::line).containsExactly(
+                tuple("edge.sites[0].locations[0].fastcgi-params.SHELL", 4),
+                tuple("edge.sites[0].locations[0].fastcgi-params.EMPTY", 5),
+                tuple("edge.sites[0].locations[0].fastcgi-params.OPEN", 5),
+                tuple("edge.sites[0].locations[0].fastcgi-params.ROOT", 5));
+        assertThat(problems.get(1).message()).isEqualTo("\"${}\" has \"${}\", which names no variable");
+        assertThat(problems.get(2).message()).isEqualTo("\"${host\" has a \"${\" without its \"}\"");
+        assertThat(problems.get(3).message()).startsWith("\"$document_root\" names nginx's $document_root, which edge"
+                + " does not have in fastcgi-params (known: $args, $content_length,");
+        assertThat(problems.get(0).message()).startsWith("\"$PATH\" has unknown variable $path (known: $args,")
+                .endsWith("$http_<header>, $arg_<name>, $cookie_<name>; $$ for a literal $)");
+        assertThat(problems.get(0).expected()).isEqualTo("a value with the variables edge has, $$ for a literal $"
+                + " before a name (\"$$name\" sends \"$name\")");
+
+        Map<String, VariableText> params = new ConfigLoader().load(write("""
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = php, fastcgi-params {
+                  HTTPS = "$https", SERVER_NAME_X = "${host}", UPPER = "$Host", DB_PASSWORD = "pa$$w0rd$",
+                  PRICE = "US$ 5, $5", APP_ENV = prod } }] }]
+                fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
+                """)).sites().get(0).locations().get(0).fastcgiParams();
+        assertThat(params.get("HTTPS").parts()).containsExactly(new Return.Part(null, "https"));
+        assertThat(params.get("HTTPS").constant()).isNull();
+        assertThat(params.get("SERVER_NAME_X").parts()).containsExactly(new Return.Part(null, "host"));
+        assertThat(params.get("UPPER").parts()).as("names ignoring case").containsExactly(new Return.Part(null, "host"));
+        assertThat(params.get("DB_PASSWORD").constant()).isEqualTo("pa$w0rd$");
+        assertThat(params.get("PRICE").constant()).isEqualTo("US$ 5, $5");
+        assertThat(params.get("APP_ENV").constant()).isEqualTo("prod");
     }
 
     /**
-     * So is a headers value that names one: nginx's add_header expands it, edge sends it as written (a CORS line,
-     * Access-Control-Allow-Origin $http_origin, told every browser "$http_origin").
+     * So do headers, as nginx's add_header does (a CORS line, Access-Control-Allow-Origin $http_origin); a value with
+     * none is a constant, built once.
      */
     @Test
-    void aHeaderValueNamingAnNginxVariableIsAProblem() throws Exception {
-        List<ConfigProblem> problems = problems("""
+    void headerValuesExpandTheRequestsVariables() throws Exception {
+        LocationSettings location = new ConfigLoader().load(write("""
                 sites = [{ root = www, locations = [{ match = "/", headers {
                   Access-Control-Allow-Origin = "$http_origin", X-Host = "${host}", X-Request-Id = "$request_id",
-                  X-Price = "$5", X-Frame-Options = DENY } }] }]
+                  Link = "<https://$host$uri>; rel=canonical", X-Price = "$5", X-Frame-Options = DENY,
+                  X-Literal = "$$request_id" } }] }]
+                """)).sites().get(0).locations().get(0);
+        assertThat(location.headers().get("Link").parts()).containsExactly(new Return.Part("<https://", null),
+                new Return.Part(null, "host"), new Return.Part(null, "uri"), new Return.Part(">; rel=canonical", null));
+        assertThat(location.headers().get("X-Request-Id").parts()).containsExactly(new Return.Part(null, "request_id"));
+        assertThat(location.headers().get("Access-Control-Allow-Origin").parts())
+                .containsExactly(new Return.Part(null, "http_origin"));
+        assertThat(location.headers().get("X-Price").constant()).isEqualTo("$5");
+        assertThat(location.headers().get("X-Literal").constant()).isEqualTo("$request_id");
+        assertThat(location.headers().get("X-Frame-Options")).isEqualTo(VariableText.of("DENY"));
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, locations = [{ match = "/", headers {
+                  X-Foo = "$foo", X-Time = "$request_time" } }] }]
                 """);
-        assertThat(problems).extracting(ConfigProblem::key).containsExactly(
-                "edge.sites[0].locations[0].headers.Access-Control-Allow-Origin",
-                "edge.sites[0].locations[0].headers.X-Host",
-                "edge.sites[0].locations[0].headers.X-Request-Id");
-        assertThat(problems.get(0).message()).isEqualTo("\"$http_origin\" names nginx's $http_origin, which headers"
-                + " send as written, not expanded");
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::line).containsExactly(
+                tuple("edge.sites[0].locations[0].headers.X-Foo", 3),
+                tuple("edge.sites[0].locations[0].headers.X-Time", 3));
+        assertThat(problems.get(0).message()).startsWith("\"$foo\" has unknown variable $foo (known: $args,");
+        assertThat(problems.get(1).message()).startsWith("\"$request_time\" names nginx's $request_time, which edge"
+                + " does not have in headers (known:");
     }
 
     /**
@@ -364,8 +400,8 @@ class ValidationTest {
                 fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
                 """));
         assertThat(settings.sites().get(0).locations().get(0).fastcgiParams()).containsExactly(
-                entry("APP_ENV", "dev"), entry("HTTPS", "on"), entry("HTTP_X_SENDFILE_TYPE", "X-Accel-Redirect"),
-                entry("SERVER_SOFTWARE", "nginx/1.22.1"));
+                entry("APP_ENV", VariableText.of("dev")), entry("HTTPS", VariableText.of("on")), entry("HTTP_X_SENDFILE_TYPE", VariableText.of("X-Accel-Redirect")),
+                entry("SERVER_SOFTWARE", VariableText.of("nginx/1.22.1")));
     }
 
     /**

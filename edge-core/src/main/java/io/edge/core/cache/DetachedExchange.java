@@ -33,6 +33,8 @@ final class DetachedExchange implements Exchange {
     private final InetSocketAddress localAddress;
     /** The user whose password the client's request had checked: the script sees it again (REMOTE_USER). */
     private final String authenticatedUser;
+    /** The client's {@code $request_id} (made now if it was not yet): the refresh is its request, carried on. */
+    private final String requestId;
 
     /** Snapshots what {@code client} knows before it completes; {@code request} is what the backend gets. */
     DetachedExchange(Exchange client, HttpRequest request) {
@@ -46,6 +48,12 @@ final class DetachedExchange implements Exchange {
         this.https = client.https();
         this.localAddress = client.localAddress();
         this.authenticatedUser = client.authenticatedUser();
+        this.requestId = client.requestId();
+    }
+
+    @Override
+    public String requestId() {
+        return requestId;
     }
 
     @Override

@@ -7,12 +7,14 @@ import io.edge.cache.http.ResponseCache;
 import io.edge.conf.AddressRange;
 import io.edge.conf.LimitRate;
 import io.edge.conf.LocationSettings;
+import io.edge.conf.VariableText;
 import io.edge.core.http.AccessCheck;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.HttpStatusException;
 import io.edge.core.http.LocationChecks;
 import io.edge.core.http.Responder;
 import io.edge.core.http.ThrottledWarnings;
+import io.edge.core.http.Variables;
 import io.edge.core.limit.BodyPace;
 import io.edge.core.limit.ConnectionLimits;
 import io.edge.core.limit.RequestLimits;
@@ -224,7 +226,10 @@ public final class FastCgiResponder implements Responder {
     }
     private final ScriptGate gate;
     /** The location's fastcgi-params, sent after the standard params. */
+    /** The location's fastcgi-params when they are constants, else null. */
     private final CgiOptions cgiOptions;
+    /** The location's fastcgi-params when one of them names a variable, else null. */
+    private final List<Map.Entry<String, VariableText>> variableParams;
 
     /**
      * Stands between a resolved script and the backend: the response cache. It answers the exchange itself
@@ -365,8 +370,13 @@ public final class FastCgiResponder implements Responder {
         this.onLoop = probe instanceof CachedFileProbe cached
                 ? new Resolvers(root, location, cached.cachedOnly()) : null;
         this.gate = gate;
+        // built once where no value names a variable; else the values are expanded for each request (cgiOptions())
+        this.variableParams = location.fastcgiParams().values().stream().allMatch(p -> p.constant() != null) ? null
+                : List.copyOf(location.fastcgiParams().entrySet());
         this.cgiOptions = location.fastcgiParams().isEmpty() ? CgiOptions.DEFAULT
-                : new CgiOptions(false, List.copyOf(location.fastcgiParams().entrySet()));
+                : variableParams != null ? null
+                : new CgiOptions(false, location.fastcgiParams().entrySet().stream()
+                        .map(p -> Map.entry(p.getKey(), p.getValue().constant())).toList());
     }
 
     /** {@code dirs}, distinct, each as configured and as its real path now (taken again every second, off the loop). */
@@ -817,7 +827,7 @@ public final class FastCgiResponder implements Responder {
                 lease.release(Lease.Outcome.CLOSE);
                 return;
             }
-            ByteBuf params = CgiParams.encode(clientChannel.alloc(), cgiRequest(), script, cgiOptions);
+            ByteBuf params = CgiParams.encode(clientChannel.alloc(), cgiRequest(), script, cgiOptions());
             String tooLong = FcgiNameValues.pairLongerThanARecord(params);
             if (tooLong != null) {
                 // php-fpm cannot take it (it resets the connection); possible only with server.limits over 64 KiB.
@@ -861,6 +871,22 @@ public final class FastCgiResponder implements Responder {
         private boolean replayable() {
             HttpMethod method = request.method();
             return (HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method)) && contentLength <= 0;
+        }
+
+        /**
+         * The location's fastcgi-params for this request: its variables' values (a request's {@code $uri} with CR LF
+         * in it percent-encoded, as in a header: {@link Variables#param}); a param that comes out empty is sent
+         * empty, as nginx's fastcgi_param without if_not_empty is.
+         */
+        private CgiOptions cgiOptions() {
+            if (variableParams == null) {
+                return cgiOptions;
+            }
+            List<Map.Entry<String, String>> params = new ArrayList<>(variableParams.size());
+            for (Map.Entry<String, VariableText> param : variableParams) {
+                params.add(Map.entry(param.getKey(), Variables.param(exchange, param.getValue())));
+            }
+            return new CgiOptions(false, params);
         }
 
         private CgiRequest cgiRequest() {

@@ -7,6 +7,7 @@ import io.edge.aio.file.ReadQueueFullException;
 import io.edge.conf.ErrorPage;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
+import io.edge.conf.VariableText;
 import io.edge.core.route.Router;
 import io.edge.fastcgi.BackendBusyException;
 import io.edge.fastcgi.BackendTimeoutException;
@@ -183,7 +184,8 @@ public final class ErrorResponses {
      * ... always, not those of the location that failed, nor, for a request it could not read, only the server's);
      * {@code unrouted}, location-defaults', where no location takes the URI.
      */
-    static Map<String, String> pageAlwaysHeaders(SiteSettings site, ErrorPage page, Map<String, String> unrouted) {
+    static Map<String, VariableText> pageAlwaysHeaders(SiteSettings site, ErrorPage page,
+            Map<String, VariableText> unrouted) {
         LocationSettings location;
         try {
             location = Router.location(site, page.uri());

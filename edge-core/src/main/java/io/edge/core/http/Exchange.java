@@ -313,6 +313,14 @@ public interface Exchange {
         return null;
     }
 
+    /**
+     * nginx's {@code $request_id}: 32 random hex digits naming this request, the same wherever it is asked (its
+     * headers, its script's params, its return), made when first asked. By default a new one each time.
+     */
+    default String requestId() {
+        return Variables.newRequestId();
+    }
+
     /** {@code user}'s password was checked for this request ({@link #authenticatedUser}). By default forgotten. */
     default void authenticated(String user) {
     }

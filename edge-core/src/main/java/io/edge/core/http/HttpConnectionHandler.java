@@ -3,6 +3,7 @@ package io.edge.core.http;
 import io.edge.conf.ErrorPage;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
+import io.edge.conf.VariableText;
 import io.edge.core.route.Route;
 import io.edge.fastcgi.LogText;
 import io.netty.channel.ChannelFuture;
@@ -538,7 +539,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
      * The headers of an answer of {@code exchange} that no location gives (location-defaults' always-headers): those of
      * the routes it runs on, while it runs.
      */
-    Map<String, String> unroutedHeaders(ServerExchange exchange) {
+    Map<String, VariableText> unroutedHeaders(ServerExchange exchange) {
         return exchange == current && currentRoutes != null ? currentRoutes.unroutedHeaders() : server.unroutedHeaders();
     }
 
@@ -843,7 +844,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         response.headers().set(HttpHeaderNames.DATE, HttpDate.now());
         // location-defaults' always-headers; a page's location's with the page
         ServerExchange.addHeaders(response.headers(), page == null ? server.unroutedHeaders()
-                : ErrorResponses.pageAlwaysHeaders(site, page, server.unroutedHeaders()));
+                : ErrorResponses.pageAlwaysHeaders(site, page, server.unroutedHeaders()), null);
         if (!accessLogged || !server.accessLog().isEnabled()) {
             return ctx.writeAndFlush(response);
         }

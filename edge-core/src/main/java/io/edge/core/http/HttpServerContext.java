@@ -3,6 +3,7 @@ package io.edge.core.http;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.ServerSettings;
 import io.edge.conf.SiteSettings;
+import io.edge.conf.VariableText;
 import io.edge.core.route.Router;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -108,7 +109,7 @@ public final class HttpServerContext {
      *                        always-headers)
      */
     public HttpServerContext(Router router, Function<LocationSettings, Responder> responders,
-                             Map<String, String> unroutedHeaders, ServerSettings settings, AccessLog accessLog,
+                             Map<String, VariableText> unroutedHeaders, ServerSettings settings, AccessLog accessLog,
                              ChannelGroup connections) {
         this.routes = new Routes(router, responders, settings.limits().body(), unroutedHeaders);
         this.settings = settings;
@@ -142,7 +143,7 @@ public final class HttpServerContext {
      * read in between was: a client of a dropped public port answered by the admin site.
      */
     public CompletableFuture<Void> replaceRoutes(Router router, Function<LocationSettings, Responder> responders,
-            long serverBodyLimit, Map<String, String> unroutedHeaders, Collection<Channel> dropped) {
+            long serverBodyLimit, Map<String, VariableText> unroutedHeaders, Collection<Channel> dropped) {
         Routes old = routes;
         if (old.router().routesByAddress() || router.routesByAddress()) {
             dropped.forEach(listener -> listener.attr(LISTENER_DROP).get().mark());
@@ -170,7 +171,7 @@ public final class HttpServerContext {
     }
 
     /** The current routes' headers for an answer to a request that was never routed ({@link Routes#unroutedHeaders}). */
-    Map<String, String> unroutedHeaders() {
+    Map<String, VariableText> unroutedHeaders() {
         return routes.unroutedHeaders();
     }
 

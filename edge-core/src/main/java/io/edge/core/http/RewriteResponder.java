@@ -20,7 +20,7 @@ public final class RewriteResponder implements Responder {
     @Override
     public void respond(Exchange exchange) {
         Rewrite rewrite = exchange.location().rewrite();
-        String rawPath = ReturnResponder.render(exchange, rewrite.path(), ReturnResponder.Escape.URL);
+        String rawPath = Variables.render(exchange, rewrite.path(), Variables.Escape.URL);
         String path;
         try {
             path = PathResolver.normalize(rawPath);
@@ -33,7 +33,7 @@ public final class RewriteResponder implements Responder {
         }
         String query = exchange.query();
         if (rewrite.setsQuery()) {
-            String set = ReturnResponder.render(exchange, rewrite.query(), ReturnResponder.Escape.QUERY);
+            String set = Variables.render(exchange, rewrite.query(), Variables.Escape.QUERY);
             query = !rewrite.keepsQuery() || query.isEmpty() ? set : set + "&" + query;
         }
         LocationSettings landing;

@@ -1,6 +1,7 @@
 package io.edge.core.http;
 
 import io.edge.conf.LocationSettings;
+import io.edge.conf.VariableText;
 import io.edge.core.route.Router;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -23,13 +24,13 @@ final class Routes {
      */
     private final long serverBodyLimit;
     /** {@code location-defaults}' always-headers of the same configuration: on answers no location gives. */
-    private final Map<String, String> unroutedHeaders;
+    private final Map<String, VariableText> unroutedHeaders;
     private final AtomicInteger running = new AtomicInteger();
     private final CompletableFuture<Void> idle = new CompletableFuture<>();
     private volatile boolean replaced;
 
     Routes(Router router, Function<LocationSettings, Responder> responders, long serverBodyLimit,
-            Map<String, String> unroutedHeaders) {
+            Map<String, VariableText> unroutedHeaders) {
         this.router = router;
         this.responders = responders;
         this.serverBodyLimit = serverBodyLimit;
@@ -45,7 +46,7 @@ final class Routes {
     }
 
     /** The headers of an answer given before a location is chosen (nginx's server-level add_header ... always). */
-    Map<String, String> unroutedHeaders() {
+    Map<String, VariableText> unroutedHeaders() {
         return unroutedHeaders;
     }
 

@@ -5,6 +5,7 @@ import io.edge.conf.LocationSettings;
 import io.edge.conf.Return;
 import io.edge.conf.ServerSettings;
 import io.edge.conf.SiteSettings;
+import io.edge.conf.VariableText;
 import io.edge.core.route.Route;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
@@ -105,6 +106,8 @@ final class ServerExchange implements Exchange {
      * headers of one no location gives in place of a location's.
      */
     private boolean unrouted;
+    /** {@link #requestId()}, once asked; the same through internal redirects, as nginx's. */
+    private String requestId;
     /** {@link #errorPage}: the site's page that this answer sends, whose URI's location gives its always-headers. */
     private ErrorPage sentPage;
     /** When its head began ({@link System#nanoTime}): nginx's request time counts from the head's first byte. */
@@ -297,6 +300,14 @@ final class ServerExchange implements Exchange {
         route = newRoute;
         answering = null;
         bodyLocation = null;
+    }
+
+    @Override
+    public String requestId() {
+        if (requestId == null) {
+            requestId = Variables.newRequestId();
+        }
+        return requestId;
     }
 
     @Override
@@ -567,23 +578,24 @@ final class ServerExchange implements Exchange {
             boolean routed = !unrouted && location != null;
             if (routed && (LocationSettings.addsHeaders(status) || locationHeadersAlways)) {
                 expires(response.headers(), location.expires());
-                addHeaders(response.headers(), location.headers()); // checked when the configuration was read
+                addHeaders(response.headers(), location.headers(), this); // checked when the configuration was read
             }
             // add_header ... always: every status. Refused before routing, or a path no location matches (its 404):
             // location-defaults', as nginx's server-level ones are there; the site's error page: its own location's.
             if (sentPage == null) {
-                addHeaders(response.headers(), routed ? location.alwaysHeaders() : connection.unroutedHeaders(this));
+                addHeaders(response.headers(), routed ? location.alwaysHeaders() : connection.unroutedHeaders(this),
+                        this);
             } else {
-                Map<String, String> pageHeaders =
+                Map<String, VariableText> pageHeaders =
                         ErrorResponses.pageAlwaysHeaders(site(), sentPage, connection.unroutedHeaders(this));
                 if (routed && locationHeadersAlways) {
                     // A file's 416: nginx's headers filter ran on the 200 it began as, before its range filter's 416
                     // went to the page, so that location's come first; a field both give once, not twice as nginx's
-                    addHeaders(response.headers(), location.alwaysHeaders());
+                    addHeaders(response.headers(), location.alwaysHeaders(), this);
                     pageHeaders = new LinkedHashMap<>(pageHeaders);
                     pageHeaders.entrySet().removeAll(location.alwaysHeaders().entrySet());
                 }
-                addHeaders(response.headers(), pageHeaders);
+                addHeaders(response.headers(), pageHeaders, this);
             }
             // then nginx's gzip filter, on what the headers filter made
             if (compressionOffered && location != null && location.gzip() != null) {
@@ -710,14 +722,17 @@ final class ServerExchange implements Exchange {
 
     /**
      * Adds a location's {@code headers} as nginx's add_header does: {@code Last-Modified} and {@code ETag} in place of
-     * the answer's own (an empty value removes it), any other field unless its value is empty.
+     * the answer's own (an empty value removes it), any other field unless its value is empty; a value's variables
+     * those of {@code exchange} (null: outside any, where they are empty: {@link Variables#field}). Taken as the head
+     * goes out, never kept in what the response cache stores: each answer, a hit too, gets its own.
      */
-    static void addHeaders(HttpHeaders headers, Map<String, String> added) {
-        added.forEach((name, value) -> {
+    static void addHeaders(HttpHeaders headers, Map<String, VariableText> added, Exchange exchange) {
+        added.forEach((name, text) -> {
             if (HttpHeaderNames.LAST_MODIFIED.contentEqualsIgnoreCase(name)
                     || HttpHeaderNames.ETAG.contentEqualsIgnoreCase(name)) {
                 headers.remove(name);
             }
+            String value = Variables.field(exchange, text);
             if (!value.isEmpty()) {
                 headers.add(name, value);
             }

@@ -1,0 +1,267 @@
+package io.edge.core.http;
+
+import io.edge.conf.BoundedMatch;
+import io.edge.conf.LocationSettings;
+import io.edge.conf.Return;
+import io.edge.conf.VariableText;
+import io.edge.core.route.Router;
+import io.edge.fastcgi.cgi.CgiParams;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.util.NetUtil;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+
+/**
+ * nginx's request variables ({@code $host}, {@code $uri}, {@code $http_origin}, {@code $request_id}, ...; see {@link
+ * Return#VARIABLES}) and the texts made of them: a {@code return}'s, a {@code rewrite}'s, a location's {@code headers},
+ * {@code always-headers} and {@code fastcgi-params}. The one place a variable's value is taken; each user says how it
+ * is written into its text ({@link Escape}). Values are taken when asked, on the exchange's loop.
+ */
+public final class Variables {
+
+    private Variables() {
+    }
+
+    /**
+     * {@code text}'s value for {@code exchange}, a header's: a constant as it is, else its variables expanded with their
+     * control bytes encoded ({@link Escape#FIELD}); "" (the header is left out) where nobody asked: an answer outside any
+     * exchange, to a request edge could not read.
+     */
+    public static String field(Exchange exchange, VariableText text) {
+        if (text.constant() != null) {
+            return text.constant();
+        }
+        return exchange == null ? "" : render(exchange, text.parts(), Escape.FIELD);
+    }
+
+    /**
+     * {@code text}'s value for {@code exchange}, a FastCGI param's, as {@link #field} makes it, in the form
+     * {@link CgiParams} takes (Unicode, its UTF-8 bytes sent): a byte of a header's value that is no ASCII stands as
+     * the lone U+DC80 to U+DCFF it is sent as, so a client's UTF-8 reaches PHP as the client sent it, not encoded twice.
+     */
+    public static String param(Exchange exchange, VariableText text) {
+        if (text.constant() != null) {
+            return text.constant();
+        }
+        return paramText(render(exchange, text.parts(), Escape.FIELD));
+    }
+
+    /** {@code bytes}, one char each, as the text whose UTF-8 bytes {@link CgiParams#utf8Bytes} makes them again. */
+    static String paramText(String bytes) {
+        for (int i = 0; i < bytes.length(); i++) {
+            if (bytes.charAt(i) >= 0x80) {
+                StringBuilder unicode = new StringBuilder(bytes.length()).append(bytes, 0, i);
+                for (int j = i; j < bytes.length(); j++) {
+                    char c = bytes.charAt(j);
+                    unicode.append(c < 0x80 ? c : (char) (0xDC00 | c));
+                }
+                return unicode.toString();
+            }
+        }
+        return bytes;
+    }
+
+    /** A new {@code $request_id}, as nginx's: 16 random bytes as 32 lower-case hex digits. */
+    public static String newRequestId() {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        return hex16(random.nextLong()) + hex16(random.nextLong());
+    }
+
+    private static String hex16(long bits) {
+        String hex = Long.toHexString(bits);
+        return "0".repeat(16 - hex.length()) + hex;
+    }
+
+    /**
+     * nginx's {@code $cookie_name}: the value of the first cookie called {@code name} (compared ignoring case, as
+     * nginx's) among {@code lines}, the request's Cookie fields; "" for none.
+     */
+    static String cookie(List<String> lines, String name) {
+        for (String line : lines) {
+            int start = 0;
+            while (start < line.length()) {
+                int end = line.indexOf(';', start);
+                if (end < 0) {
+                    end = line.length();
+                }
+                int at = start;
+                while (at < end && (line.charAt(at) == ' ' || line.charAt(at) == '\t')) {
+                    at++;
+                }
+                int equals = at + name.length();
+                if (equals < end && line.charAt(equals) == '=' && line.regionMatches(true, at, name, 0, name.length())) {
+                    return line.substring(equals + 1, end).strip();
+                }
+                start = end + 1;
+            }
+        }
+        return "";
+    }
+
+    /** How a variable's value is written into a text. */
+    enum Escape {
+        /** As it is: a body's text. */
+        NONE,
+        /**
+         * For a URL: a decoded value ({@code $uri}, a capture) percent-encoded as a path is; others as {@link #LITERAL}.
+         */
+        URL,
+        /**
+         * For a query's part: as {@link #URL}, and a decoded value's {@code &}, {@code =}, {@code +}, {@code #} encoded
+         * too, so a capture is one argument's value and adds none (nginx escapes a rewrite's captures in its arguments).
+         */
+        QUERY,
+        /** For a URL, a part that is one already (the configuration's, or sent): blanks, controls, non-ASCII encoded. */
+        LITERAL,
+        /**
+         * For a header's or a FastCGI param's value: every value as the bytes it was sent as (a decoded {@code $uri} as
+         * its UTF-8 bytes), one char each, its control bytes but tab percent-encoded ({@code %0D%0A}), so that a value
+         * can never end a header line, nor cut a param where PHP reads it as a C string.
+         */
+        FIELD
+    }
+
+    /** {@code text} for this request, its variables' values written as {@code escape} says. */
+    public static String render(Exchange exchange, List<Return.Part> text, Escape escape) {
+        return render(exchange, exchange.location(), exchange.path(), text, escape);
+    }
+
+    /** As above, with the captures {@code location}'s regex (none without one) makes of {@code path}. */
+    static String render(Exchange exchange, LocationSettings location, String path, List<Return.Part> text,
+            Escape escape) {
+        Matcher captures = null;
+        StringBuilder out = new StringBuilder(64);
+        for (Return.Part part : text) {
+            if (part.literal() != null) {
+                // the configuration's text: in a URL, its non-ASCII characters as their UTF-8 bytes encoded
+                appendText(out, part.literal(), escape == Escape.NONE || escape == Escape.FIELD ? escape
+                        : Escape.LITERAL);
+                continue;
+            }
+            String name = part.variable();
+            if (part.isCapture()) {
+                if (captures == null && location.regex() != null) {
+                    // null where not routed by this regex (an internal redirect's path): no captures. It does not
+                    // give up where it routed the path: the same search, in a budget of its own
+                    captures = BoundedMatch.first(location.regex(), path, BoundedMatch.PATH_STEPS);
+                }
+                String value = captures == null ? null : part.captured(captures);
+                appendText(out, value == null ? "" : value, escape);
+                continue;
+            }
+            String value = value(exchange, name);
+            if (name.equals("uri") || name.equals("document_uri")) {
+                appendText(out, value, escape);
+            } else {
+                // As sent: Netty reads a head's bytes one char each (ISO-8859-1), which a UTF-8 client's "é" is two of
+                appendBytes(out, value.getBytes(StandardCharsets.ISO_8859_1), escape == Escape.NONE
+                        || escape == Escape.FIELD ? escape : Escape.LITERAL);
+            }
+        }
+        return out.toString();
+    }
+
+    /** Appends {@code text} (characters: a decoded path's, a capture of it, the configuration's) as {@code escape} says. */
+    private static void appendText(StringBuilder out, String text, Escape escape) {
+        if (escape == Escape.NONE) {
+            out.append(text);
+        } else {
+            // a path's byte that was not UTF-8 (kept by its decoding as a lone U+DC80-U+DCFF) goes out as that byte
+            appendBytes(out, CgiParams.utf8Bytes(text).getBytes(StandardCharsets.ISO_8859_1), escape);
+        }
+    }
+
+    /**
+     * Appends {@code bytes}: as UTF-8 text ({@link Escape#NONE}); else percent-encoded where {@code escape} says: a
+     * decoded value's ({@link Escape#URL}, {@link Escape#QUERY}) all but a path's characters, others' ({@link
+     * Escape#LITERAL}: the configuration's, or sent as a URL's) blanks, controls and non-ASCII only; a field's
+     * ({@link Escape#FIELD}) controls only.
+     */
+    private static void appendBytes(StringBuilder out, byte[] bytes, Escape escape) {
+        if (escape == Escape.NONE) {
+            out.append(new String(bytes, StandardCharsets.UTF_8));
+            return;
+        }
+        RequestTarget.percentEncode(out, bytes, switch (escape) {
+            case LITERAL -> c -> c > ' ' && c < 0x7f;
+            case FIELD -> c -> c >= ' ' && c != 0x7f || c == '\t';
+            case URL -> RequestTarget::keptInPath;
+            // a path's but the three that would make one argument's value several
+            default -> c -> RequestTarget.keptInPath(c) && "&+=".indexOf(c) < 0;
+        });
+    }
+
+    /** The lines of the field {@code header} as one value: joined by ", ", a Cookie's by "; ". */
+    public static String joined(String header, List<String> values) {
+        return values.size() == 1 ? values.get(0)
+                : String.join(header.equalsIgnoreCase("cookie") ? "; " : ", ", values);
+    }
+
+    /**
+     * The value of the request variable {@code name} (see {@link Return#VARIABLES}, {@link Return#PREFIXES}); "" where
+     * the request has none. Header-made values are as sent, one char per byte; {@code $uri} is decoded text. A
+     * header sent in several lines is all of them, as nginx's (1.23 on; 1.22 for X-Forwarded-For and Cookie): joined
+     * by ", " (Cookie by "; "). The first alone logged a client's forged X-Forwarded-For and never the line HAProxy's
+     * option forwardfor adds after it.
+     */
+    public static String value(Exchange exchange, String name) {
+        if (name.startsWith("cookie_")) {
+            return cookie(exchange.request().headers().getAll(HttpHeaderNames.COOKIE), name.substring(7));
+        }
+        if (name.startsWith("http_")) {
+            String header = name.substring(5).replace('_', '-');
+            List<String> values = exchange.request().headers().getAll(header);
+            return values.isEmpty() ? "" : joined(header, values);
+        }
+        if (name.startsWith("arg_")) {
+            return RequestTarget.argument(exchange.query(), name.substring(4));
+        }
+        return switch (name) {
+            case "scheme" -> exchange.https() ? "https" : "http";
+            case "host" -> host(exchange);
+            case "server_name" -> serverName(exchange);
+            case "server_port" -> Integer.toString(exchange.localAddress().getPort());
+            case "server_addr" -> NetUtil.toAddressString(exchange.localAddress().getAddress());
+            case "request_uri" -> exchange.request().uri();
+            case "uri", "document_uri" -> exchange.path();
+            case "args", "query_string" -> exchange.query();
+            case "is_args" -> exchange.query().isEmpty() ? "" : "?";
+            case "request_method" -> exchange.request().method().name();
+            case "remote_addr" -> NetUtil.toAddressString(exchange.remoteAddress().getAddress());
+            case "remote_port" -> Integer.toString(exchange.remoteAddress().getPort());
+            case "server_protocol" -> exchange.sentVersion().text();
+            case "https" -> exchange.https() ? "on" : "";
+            case "content_type" -> exchange.request().headers().get(HttpHeaderNames.CONTENT_TYPE, "");
+            case "content_length" -> exchange.request().headers().get(HttpHeaderNames.CONTENT_LENGTH, "");
+            case "request_id" -> exchange.requestId();
+            default -> throw new IllegalArgumentException("no variable $" + name); // the configuration checked them
+        };
+    }
+
+    /**
+     * nginx's {@code $host}: the Host's name, lower case, without port; else the site's name; else the address, as a
+     * Host carries it: an IPv6 one in brackets, or "http://$host/" would be no URL.
+     */
+    private static String host(Exchange exchange) {
+        String header = exchange.request().headers().get(HttpHeaderNames.HOST);
+        if (header != null && !header.isEmpty()) {
+            return Router.hostName(header);
+        }
+        String name = serverName(exchange);
+        if (!name.isEmpty()) {
+            return name;
+        }
+        InetAddress local = exchange.localAddress().getAddress();
+        String address = NetUtil.toAddressString(local);
+        return local instanceof Inet6Address ? "[" + address + "]" : address;
+    }
+
+    /** nginx's {@code $server_name}: the site's ({@link io.edge.conf.SiteSettings#serverName}), "" without a site. */
+    private static String serverName(Exchange exchange) {
+        return exchange.site() == null ? "" : exchange.site().serverName();
+    }
+}

@@ -1,0 +1,147 @@
+package io.edge.core.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.conf.LocationSettings;
+import io.edge.conf.Return;
+import io.edge.conf.ServerSettings;
+import io.edge.conf.VariableText;
+import io.edge.core.EdgeServer;
+import io.edge.fastcgi.cgi.CgiParams;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A location's headers with nginx's variables, expanded for each answer as the head goes out (nginx's add_header). */
+class VariablesTest {
+
+    @TempDir
+    Path root;
+
+    private EdgeServer server;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (server != null) {
+            server.shutdown();
+        }
+    }
+
+    private static VariableText text(Return.Part... parts) {
+        return new VariableText(List.of(parts), null);
+    }
+
+    private static Return.Part variable(String name) {
+        return new Return.Part(null, name);
+    }
+
+    private static Return.Part literal(String text) {
+        return new Return.Part(text, null);
+    }
+
+    /** A server whose one location adds {@code headers} and answers 200 with its request's $request_id as the body. */
+    private InetSocketAddress start(Map<String, VariableText> headers, Map<String, VariableText> alwaysHeaders)
+            throws Exception {
+        LocationSettings location = new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
+                LocationSettings.Handler.STATIC, null, null, List.of(), false, List.of(), null, headers,
+                LocationSettings.SERVER_BODY_LIMIT, Map.of(), null, false, false, null, List.of(), null, null, null, null,
+                null, true, null, false, null, null, alwaysHeaders, null);
+        ServerSettings settings = TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(10)),
+                100);
+        server = new EdgeServer(TestServers.settings(settings, root, List.of(location)), l -> exchange -> {
+            if (exchange.path().equals("/missing")) {
+                exchange.sendError(HttpResponseStatus.NOT_FOUND);
+                return;
+            }
+            byte[] id = exchange.requestId().getBytes(StandardCharsets.US_ASCII);
+            DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                    Unpooled.wrappedBuffer(id));
+            response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, id.length);
+            exchange.complete(exchange.writeAndFlush(response));
+        });
+        server.start();
+        return server.boundAddresses().get(0);
+    }
+
+    /**
+     * $request_id is 32 hex digits, one per request, the same in every header and wherever else the request asks for
+     * it (here the responder's body); each other variable as the request has it, a header that comes out empty is not
+     * sent (as nginx's empty add_header), a constant as written.
+     */
+    @Test
+    void headersExpandTheRequestsVariablesEachRequestItsOwnRequestId() throws Exception {
+        Map<String, VariableText> headers = new TreeMap<>();
+        headers.put("X-Request-Id", text(variable("request_id")));
+        headers.put("X-Again", text(literal("id="), variable("request_id")));
+        headers.put("Link", text(literal("<http://"), variable("host"), variable("uri"), literal(">; rel=canonical")));
+        headers.put("X-Session", text(variable("cookie_sid")));
+        headers.put("X-Origin", text(variable("http_origin")));
+        headers.put("X-Https", text(variable("https")));
+        headers.put("X-Protocol", text(variable("server_protocol"), literal(" "), variable("content_type")));
+        headers.put("X-Const", VariableText.of("fixed"));
+        InetSocketAddress address = start(headers, Map.of());
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            RawHttpClient.Response first = client.send("GET /a/b.html?x=1 HTTP/1.1\r\nHost: Example.ORG:8080\r\n"
+                    + "Cookie: a=1; sid=abc; SID=other\r\nContent-Type: text/plain\r\n\r\n").read();
+            assertThat(first.status()).isEqualTo(200);
+            assertThat(first.header("x-request-id")).matches("[0-9a-f]{32}").isEqualTo(first.text());
+            assertThat(first.header("x-again")).isEqualTo("id=" + first.text());
+            assertThat(first.header("link")).isEqualTo("<http://example.org/a/b.html>; rel=canonical");
+            assertThat(first.header("x-session")).isEqualTo("abc");
+            assertThat(first.header("x-protocol")).isEqualTo("HTTP/1.1 text/plain");
+            assertThat(first.header("x-const")).isEqualTo("fixed");
+            assertThat(first.headers()).as("empty: not sent").doesNotContainKeys("x-origin", "x-https");
+            RawHttpClient.Response second = client.send("GET / HTTP/1.1\r\nHost: a\r\nOrigin: https://b.example\r\n\r\n")
+                    .read();
+            assertThat(second.header("x-request-id")).matches("[0-9a-f]{32}").isEqualTo(second.text())
+                    .isNotEqualTo(first.text());
+            assertThat(second.header("x-origin")).isEqualTo("https://b.example");
+        }
+    }
+
+    /**
+     * A decoded $uri's CR LF (sent as %0D%0A) can never split the head: its control bytes go out percent-encoded, no
+     * field of the client's making is added; a non-ASCII path as its UTF-8 bytes. On an error page too (always-headers).
+     */
+    @Test
+    void aValuesControlBytesArePercentEncodedSoNoHeaderIsSplit() throws Exception {
+        InetSocketAddress address = start(Map.of("X-Uri", text(variable("uri"))),
+                Map.of("X-Always", text(literal("at "), variable("uri"))));
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            RawHttpClient.Response response = client.send("GET /a%0D%0ASet-Cookie:%20x=1%01%C3%A9 HTTP/1.1\r\nHost: a"
+                    + "\r\n\r\n").read();
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.header("x-uri")).isEqualTo("/a%0D%0ASet-Cookie: x=1%01\u00c3\u00a9");
+            assertThat(response.header("x-always")).isEqualTo("at /a%0D%0ASet-Cookie: x=1%01\u00c3\u00a9");
+            assertThat(response.headers()).doesNotContainKey("set-cookie");
+            RawHttpClient.Response missing = client.send("GET /missing HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(missing.status()).isEqualTo(404);
+            assertThat(missing.header("x-always")).isEqualTo("at /missing");
+            assertThat(missing.headers()).as("headers: not on a 404").doesNotContainKey("x-uri");
+        }
+    }
+
+    /** A FastCGI param's value is what CgiParams sends as its UTF-8 bytes: a header's bytes reach PHP as sent. */
+    @Test
+    void aParamsBytesGoToTheBackendAsTheyWereSent() {
+        String fromHeader = "caf\u00c3\u00a9\r"; // "café" sent in UTF-8, one char per byte, as Netty reads a head
+        String bytes = fromHeader.replace("\r", "%0D");
+        assertThat(CgiParams.utf8Bytes(Variables.paramText(bytes))).isEqualTo(bytes);
+        assertThat(Variables.cookie(List.of("a=1;  sid = x", "sid=2"), "sid")).isEqualTo("2");
+        assertThat(Variables.cookie(List.of("a=1;  sid=x ; b=2"), "SID")).isEqualTo("x");
+        assertThat(Variables.cookie(List.of("xsid=1"), "sid")).isEmpty();
+    }
+
+}

@@ -1,0 +1,149 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.core.http.RawHttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * nginx's variables in a location's {@code fastcgi-params} and {@code headers} in front of a real php-fpm: PHP sees the
+ * params the request's values make, the client the headers, one {@code $request_id} in both; a cached answer's hit gets
+ * its own; a decoded $uri's CR LF splits neither.
+ */
+class VariablesIT {
+
+    @TempDir
+    static Path dir;
+
+    static PhpFpm fpm;
+    static EdgeHarness edge;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        // each of the params below as NAME=value, "-" for one PHP was not sent
+        Files.writeString(www.resolve("vars.php"), """
+                <?php
+                foreach (['REQ_ID', 'APP_HOST', 'HTTPS', 'APP_URI', 'APP_AGENT', 'APP_EMPTY', 'APP_LITERAL', 'APP_COOKIE',
+                          'HTTP_X_REQUEST_ID'] as $name) {
+                    echo $name, '=', $_SERVER[$name] ?? '-', "\\n";
+                }
+                """);
+        Files.createDirectories(www.resolve("cached"));
+        Files.writeString(www.resolve("cached/page.php"), """
+                <?php
+                header('Cache-Control: public, max-age=60');
+                echo uniqid('', true), ' ', $_SERVER['REQ_ID'], "\\n";
+                """);
+        fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+        edge = EdgeHarness.start(dir, """
+                location-defaults.fastcgi-params { REQ_ID = "$request_id" }
+                sites = [{
+                  server-names = ["_"], default = true, root = "www"
+                  locations = [
+                    { match = "/", fastcgi = php, front-controller = "/vars.php"
+                      fastcgi-params { APP_HOST = "$host", HTTPS = "$https", APP_URI = "$uri",
+                                       APP_AGENT = "agent: ${http_user_agent}", APP_EMPTY = "$http_x_none",
+                                       APP_LITERAL = "$$host costs US$ 5", APP_COOKIE = "$cookie_sid",
+                                       HTTP_X_REQUEST_ID = "$request_id" }
+                      headers { X-Request-Id = "$request_id", X-Uri = "$uri", X-Origin = "$http_origin" }
+                      always-headers { Link = "<https://$host$uri>; rel=canonical" } }
+                    { match = "^~ /cached/", fastcgi = php, cache = true, headers { X-Request-Id = "$request_id" } }
+                    { match = "^~ /files/", always-headers { X-Uri = "$uri" } }
+                  ]
+                }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                """.formatted(fpm.address()));
+    }
+
+    @AfterAll
+    static void stop() {
+        EdgeHarness.close(edge, fpm);
+    }
+
+    private static Map<String, String> lines(String text) {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (String line : text.split("\n")) {
+            int equals = line.indexOf('=');
+            values.put(line.substring(0, equals), line.substring(equals + 1));
+        }
+        return values;
+    }
+
+    /**
+     * PHP sees each param as the request makes it (an empty one sent empty, as nginx's fastcgi_param sends it; $$ one
+     * literal $; an HTTP_ one in place of a header the client sent), the client the headers (an empty one left out), and
+     * both the same $request_id, another for the next request.
+     */
+    @Test
+    void paramsAndHeadersCarryTheRequestsValuesAndOneRequestId() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response first = client.send("GET /vars.php HTTP/1.1\r\nHost: Shop.Example:81\r\n"
+                    + "User-Agent: probe/1\r\nCookie: a=1; sid=s3cr3t\r\nX-Request-Id: forged\r\n\r\n").read();
+            assertThat(first.status()).isEqualTo(200);
+            Map<String, String> php = lines(first.text());
+            assertThat(php.get("REQ_ID")).matches("[0-9a-f]{32}");
+            assertThat(php).containsEntry("APP_HOST", "shop.example").containsEntry("HTTPS", "")
+                    .containsEntry("APP_URI", "/vars.php").containsEntry("APP_AGENT", "agent: probe/1")
+                    .containsEntry("APP_EMPTY", "").containsEntry("APP_LITERAL", "$host costs US$ 5")
+                    .containsEntry("APP_COOKIE", "s3cr3t").containsEntry("HTTP_X_REQUEST_ID", php.get("REQ_ID"));
+            assertThat(first.header("x-request-id")).isEqualTo(php.get("REQ_ID"));
+            assertThat(first.header("x-uri")).isEqualTo("/vars.php");
+            assertThat(first.header("link")).isEqualTo("<https://shop.example/vars.php>; rel=canonical");
+            assertThat(first.headers()).as("expands to nothing: not sent").doesNotContainKey("x-origin");
+
+            RawHttpClient.Response second = client.send("GET /vars.php HTTP/1.1\r\nHost: a\r\n"
+                    + "Origin: https://b.example\r\n\r\n").read();
+            assertThat(lines(second.text()).get("REQ_ID")).matches("[0-9a-f]{32}").isNotEqualTo(php.get("REQ_ID"))
+                    .isEqualTo(second.header("x-request-id"));
+            assertThat(second.header("x-origin")).isEqualTo("https://b.example");
+        }
+    }
+
+    /**
+     * A decoded $uri's control bytes go to PHP and to the client percent-encoded (%01, %1B): a param is never cut where
+     * PHP reads a C string, nor a terminal's escape logged as sent. A script's path with CR LF or NUL is refused before
+     * (400), as before; a file's goes on: its CR LF (sent as %0D%0A) adds no header of the client's making.
+     */
+    @Test
+    void aDecodedUrisControlBytesSplitNeitherAHeaderNorAParam() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response script = client.send("GET /page%01%1B[31m HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(script.status()).isEqualTo(200);
+            assertThat(lines(script.text())).containsEntry("APP_URI", "/page%01%1B[31m");
+            assertThat(script.header("x-uri")).isEqualTo("/page%01%1B[31m");
+            RawHttpClient.Response file = client.send("GET /files/a%0D%0ASet-Cookie:%20evil=1%0D%0A HTTP/1.1\r\n"
+                    + "Host: a\r\n\r\n").read();
+            assertThat(file.status()).isEqualTo(404);
+            assertThat(file.header("x-uri")).isEqualTo("/files/a%0D%0ASet-Cookie: evil=1%0D%0A");
+            assertThat(file.headers()).doesNotContainKey("set-cookie");
+        }
+    }
+
+    /**
+     * The response cache keeps the script's answer, never the location's headers: a hit, the same body, carries its
+     * own $request_id, not the one of the request that filled the cache (which the script saw).
+     */
+    @Test
+    void aCachedAnswersHitGetsItsOwnRequestId() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response miss = client.send("GET /cached/page.php HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            RawHttpClient.Response hit = client.send("GET /cached/page.php HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            RawHttpClient.Response again = client.send("GET /cached/page.php HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(miss.status()).isEqualTo(200);
+            assertThat(hit.text()).as("from the cache").isEqualTo(miss.text());
+            assertThat(again.text()).isEqualTo(miss.text());
+            assertThat(miss.text().strip()).endsWith(" " + miss.header("x-request-id"));
+            assertThat(hit.header("x-request-id")).matches("[0-9a-f]{32}").isNotEqualTo(miss.header("x-request-id"));
+            assertThat(again.header("x-request-id")).matches("[0-9a-f]{32}")
+                    .isNotIn(miss.header("x-request-id"), hit.header("x-request-id"));
+        }
+    }
+}
