@@ -66,7 +66,7 @@ public final class Variables {
     }
 
     /** A new {@code $request_id}, as nginx's: 16 random bytes as 32 lower-case hex digits. */
-    public static String newRequestId() {
+    static String newRequestId() {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         return hex16(random.nextLong()) + hex16(random.nextLong());
     }
@@ -126,7 +126,7 @@ public final class Variables {
     }
 
     /** {@code text} for this request, its variables' values written as {@code escape} says. */
-    public static String render(Exchange exchange, List<Return.Part> text, Escape escape) {
+    static String render(Exchange exchange, List<Return.Part> text, Escape escape) {
         return render(exchange, exchange.location(), exchange.path(), text, escape);
     }
 
@@ -196,7 +196,7 @@ public final class Variables {
     }
 
     /** The lines of the field {@code header} as one value: joined by ", ", a Cookie's by "; ". */
-    public static String joined(String header, List<String> values) {
+    static String joined(String header, List<String> values) {
         return values.size() == 1 ? values.get(0)
                 : String.join(header.equalsIgnoreCase("cookie") ? "; " : ", ", values);
     }
@@ -208,7 +208,7 @@ public final class Variables {
      * by ", " (Cookie by "; "). The first alone logged a client's forged X-Forwarded-For and never the line HAProxy's
      * option forwardfor adds after it.
      */
-    public static String value(Exchange exchange, String name) {
+    static String value(Exchange exchange, String name) {
         if (name.startsWith("cookie_")) {
             return cookie(exchange.request().headers().getAll(HttpHeaderNames.COOKIE), name.substring(7));
         }
