@@ -2178,8 +2178,10 @@ final class SettingsMapper {
      * does not have or is written wrong.
      */
     private static VariableText variableText(Section section, String name, String value, String setting) {
+        boolean ifNotEmpty = setting.equals("fastcgi-params") && value.endsWith(VariableText.IF_NOT_EMPTY);
         try {
-            return VariableText.parse(value, variable -> variableFault(variable, setting));
+            String text = ifNotEmpty ? value.substring(0, value.length() - VariableText.IF_NOT_EMPTY.length()) : value;
+            return VariableText.parse(text, variable -> variableFault(variable, setting), ifNotEmpty);
         } catch (IllegalArgumentException e) {
             section.problem(name, LocationMatch.quoted(value) + " " + e.getMessage(), "a value with the variables"
                     + " edge has, $$ for a literal $ before a name (\"$$name\" sends \"$name\")");
@@ -2214,7 +2216,8 @@ final class SettingsMapper {
      * A location's {@code fastcgi-params}: each name a CGI variable's ([A-Za-z_][A-Za-z0-9_]*) that is not one edge
      * derives from the request and its script (a fixed SCRIPT_FILENAME or REQUEST_URI would run or describe another
      * request than the one sent; an HTTP_ name would pose as a header the client sent), each value without control
-     * characters but tab (it goes to the backend as its UTF-8 bytes).
+     * characters but tab (it goes to the backend as its UTF-8 bytes), its variables ones edge has, nginx's
+     * {@code if_not_empty} after it; one that is empty for sure with it is left out.
      */
     private static Map<String, VariableText> fastcgiParams(Section params) {
         Map<String, VariableText> result = new TreeMap<>();
@@ -2244,7 +2247,7 @@ final class SettingsMapper {
                     // php-fpm takes a pair in one PARAMS record: every request of the location would be refused (414)
                     params.problem(name, "is " + bytes + " bytes, more than a FastCGI record takes beside its"
                             + " name", "a value of at most " + FcgiNameValues.longestValueInARecord(name) + " bytes");
-                } else if (text != null) {
+                } else if (text != null && !(text.ifNotEmpty() && "".equals(text.constant()))) {
                     result.put(name, text);
                 }
             }

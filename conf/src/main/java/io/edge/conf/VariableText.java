@@ -10,13 +10,23 @@ import java.util.function.Function;
  * {@code ${host}}), expanded for each request as nginx's {@code add_header} and {@code fastcgi_param} do. A value
  * that names none is {@link #constant}, the same for every request.
  *
- * @param parts    the value, as literal and variable parts in order ({@link Return.Part})
- * @param constant the value when {@code parts} has no variable, else null
+ * @param parts      the value, as literal and variable parts in order ({@link Return.Part})
+ * @param constant   the value when {@code parts} has no variable, else null
+ * @param ifNotEmpty a FastCGI param's {@code if_not_empty}, nginx's: the param is not sent where the value comes out
+ *                   empty
  */
-public record VariableText(List<Return.Part> parts, String constant) {
+public record VariableText(List<Return.Part> parts, String constant, boolean ifNotEmpty) {
+
+    /** The suffix of a FastCGI param's value that makes it {@link #ifNotEmpty}, as nginx's fastcgi_param writes it. */
+    static final String IF_NOT_EMPTY = " if_not_empty";
 
     public VariableText {
         parts = List.copyOf(parts);
+    }
+
+    /** A value sent whatever it comes out as. */
+    public VariableText(List<Return.Part> parts, String constant) {
+        this(parts, constant, false);
     }
 
     /** A value that names no variable. */
@@ -38,15 +48,20 @@ public record VariableText(List<Return.Part> parts, String constant) {
      * @throws IllegalArgumentException saying what is wrong with {@code written}
      */
     static VariableText parse(String written, Function<String, String> fault) {
+        return parse(written, fault, false);
+    }
+
+    /** As {@link #parse(String, Function)}, {@link #ifNotEmpty} as said. */
+    static VariableText parse(String written, Function<String, String> fault, boolean ifNotEmpty) {
         List<Return.Part> parts = Return.parts(written, fault, true);
         StringBuilder literal = new StringBuilder(written.length());
         for (Return.Part part : parts) {
             if (part.literal() == null) {
-                return new VariableText(parts, null);
+                return new VariableText(parts, null, ifNotEmpty);
             }
             literal.append(part.literal());
         }
-        return new VariableText(parts, literal.toString());
+        return new VariableText(parts, literal.toString(), ifNotEmpty);
     }
 
     /** The value's literal text alone, each variable left out: what is sent of it at the least. */

@@ -319,7 +319,8 @@ class ValidationTest {
         Map<String, VariableText> params = new ConfigLoader().load(write("""
                 sites = [{ root = www, locations = [{ match = "/", fastcgi = php, fastcgi-params {
                   HTTPS = "$https", SERVER_NAME_X = "${host}", UPPER = "$Host", DB_PASSWORD = "pa$$w0rd$",
-                  PRICE = "US$ 5, $5", APP_ENV = prod } }] }]
+                  PRICE = "US$ 5, $5", APP_ENV = prod, HTTPS_IF = "$https if_not_empty", NONE = " if_not_empty",
+                  ON = "on if_not_empty" } }] }]
                 fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
                 """)).sites().get(0).locations().get(0).fastcgiParams();
         assertThat(params.get("HTTPS").parts()).containsExactly(new Return.Part(null, "https"));
@@ -329,6 +330,11 @@ class ValidationTest {
         assertThat(params.get("DB_PASSWORD").constant()).isEqualTo("pa$w0rd$");
         assertThat(params.get("PRICE").constant()).isEqualTo("US$ 5, $5");
         assertThat(params.get("APP_ENV").constant()).isEqualTo("prod");
+        assertThat(params.get("HTTPS").ifNotEmpty()).isFalse();
+        assertThat(params.get("HTTPS_IF")).as("nginx's if_not_empty")
+                .isEqualTo(new VariableText(List.of(new Return.Part(null, "https")), null, true));
+        assertThat(params.get("ON")).isEqualTo(new VariableText(List.of(new Return.Part("on", null)), "on", true));
+        assertThat(params).as("empty for sure: never sent").doesNotContainKey("NONE");
     }
 
     /**

@@ -32,7 +32,7 @@ class VariablesIT {
         Files.writeString(www.resolve("vars.php"), """
                 <?php
                 foreach (['REQ_ID', 'APP_HOST', 'HTTPS', 'APP_URI', 'APP_AGENT', 'APP_EMPTY', 'APP_LITERAL', 'APP_COOKIE',
-                          'HTTP_X_REQUEST_ID'] as $name) {
+                          'HTTP_X_REQUEST_ID', 'APP_IF_EMPTY', 'APP_IF_SET'] as $name) {
                     echo $name, '=', $_SERVER[$name] ?? '-', "\\n";
                 }
                 """);
@@ -52,7 +52,8 @@ class VariablesIT {
                       fastcgi-params { APP_HOST = "$host", HTTPS = "$https", APP_URI = "$uri",
                                        APP_AGENT = "agent: ${http_user_agent}", APP_EMPTY = "$http_x_none",
                                        APP_LITERAL = "$$host costs US$ 5", APP_COOKIE = "$cookie_sid",
-                                       HTTP_X_REQUEST_ID = "$request_id" }
+                                       HTTP_X_REQUEST_ID = "$request_id", APP_IF_EMPTY = "$https if_not_empty",
+                                       APP_IF_SET = "$host if_not_empty" }
                       headers { X-Request-Id = "$request_id", X-Uri = "$uri", X-Origin = "$http_origin" }
                       always-headers { Link = "<https://$host$uri>; rel=canonical" } }
                     { match = "^~ /cached/", fastcgi = php, cache = true, headers { X-Request-Id = "$request_id" } }
@@ -78,8 +79,8 @@ class VariablesIT {
     }
 
     /**
-     * PHP sees each param as the request makes it (an empty one sent empty, as nginx's fastcgi_param sends it; $$ one
-     * literal $; an HTTP_ one in place of a header the client sent), the client the headers (an empty one left out), and
+     * PHP sees each param as the request makes it (an empty one sent empty, as nginx's fastcgi_param sends it, but with
+     * if_not_empty; $$ one literal $; an HTTP_ one in place of a header the client sent), the client the headers (an empty one left out), and
      * both the same $request_id, another for the next request.
      */
     @Test
@@ -93,7 +94,8 @@ class VariablesIT {
             assertThat(php).containsEntry("APP_HOST", "shop.example").containsEntry("HTTPS", "")
                     .containsEntry("APP_URI", "/vars.php").containsEntry("APP_AGENT", "agent: probe/1")
                     .containsEntry("APP_EMPTY", "").containsEntry("APP_LITERAL", "$host costs US$ 5")
-                    .containsEntry("APP_COOKIE", "s3cr3t").containsEntry("HTTP_X_REQUEST_ID", php.get("REQ_ID"));
+                    .containsEntry("APP_COOKIE", "s3cr3t").containsEntry("HTTP_X_REQUEST_ID", php.get("REQ_ID"))
+                    .containsEntry("APP_IF_EMPTY", "-").containsEntry("APP_IF_SET", "shop.example");
             assertThat(first.header("x-request-id")).isEqualTo(php.get("REQ_ID"));
             assertThat(first.header("x-uri")).isEqualTo("/vars.php");
             assertThat(first.header("link")).isEqualTo("<https://shop.example/vars.php>; rel=canonical");

@@ -876,7 +876,7 @@ public final class FastCgiResponder implements Responder {
         /**
          * The location's fastcgi-params for this request: its variables' values (a request's {@code $uri} with CR LF
          * in it percent-encoded, as in a header: {@link Variables#param}); a param that comes out empty is sent
-         * empty, as nginx's fastcgi_param without if_not_empty is.
+         * empty, as nginx's fastcgi_param is, but one written with if_not_empty.
          */
         private CgiOptions cgiOptions() {
             if (variableParams == null) {
@@ -884,7 +884,10 @@ public final class FastCgiResponder implements Responder {
             }
             List<Map.Entry<String, String>> params = new ArrayList<>(variableParams.size());
             for (Map.Entry<String, VariableText> param : variableParams) {
-                params.add(Map.entry(param.getKey(), Variables.param(exchange, param.getValue())));
+                String value = Variables.param(exchange, param.getValue());
+                if (!value.isEmpty() || !param.getValue().ifNotEmpty()) {
+                    params.add(Map.entry(param.getKey(), value));
+                }
             }
             return new CgiOptions(false, params);
         }
