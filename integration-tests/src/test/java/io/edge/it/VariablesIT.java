@@ -42,13 +42,19 @@ class VariablesIT {
                 header('Cache-Control: public, max-age=60');
                 echo uniqid('', true), ' ', $_SERVER['REQ_ID'], "\\n";
                 """);
+        Files.createDirectories(www.resolve("files"));
+        Files.writeString(www.resolve("files/a.txt"), "a file\n");
+        Files.writeString(www.resolve("accel.php"), """
+                <?php
+                header('X-Accel-Redirect: /files/a.txt');
+                """);
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
         edge = EdgeHarness.start(dir, """
                 location-defaults.fastcgi-params { REQ_ID = "$request_id" }
                 sites = [{
                   server-names = ["_"], default = true, root = "www"
                   locations = [
-                    { match = "/", fastcgi = php, front-controller = "/vars.php"
+                    { match = "/", fastcgi = php, front-controller = "/vars.php", x-sendfile = ["www/files"]
                       fastcgi-params { APP_HOST = "$host", HTTPS = "$https", APP_URI = "$uri",
                                        APP_AGENT = "agent: ${http_user_agent}", APP_EMPTY = "$http_x_none",
                                        APP_LITERAL = "$$host costs US$ 5", APP_COOKIE = "$cookie_sid",
@@ -57,7 +63,9 @@ class VariablesIT {
                       headers { X-Request-Id = "$request_id", X-Uri = "$uri", X-Origin = "$http_origin" }
                       always-headers { Link = "<https://$host$uri>; rel=canonical" } }
                     { match = "^~ /cached/", fastcgi = php, cache = true, headers { X-Request-Id = "$request_id" } }
-                    { match = "^~ /files/", always-headers { X-Uri = "$uri" } }
+                    { match = "^~ /files/", always-headers { X-Uri = "$uri" }, headers { X-Request-Id = "$request_id" } }
+                    { match = "= /old", return = "301 https://$host/new?id=$request_id"
+                      headers { X-Request-Id = "$request_id" } }
                   ]
                 }]
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
@@ -126,6 +134,37 @@ class VariablesIT {
             assertThat(file.status()).isEqualTo(404);
             assertThat(file.header("x-uri")).isEqualTo("/files/a%0D%0ASet-Cookie: evil=1%0D%0A");
             assertThat(file.headers()).doesNotContainKey("set-cookie");
+        }
+    }
+
+    /**
+     * Headers go on with their values expanded for each answer whoever gives it: a file, its 304, the file a script
+     * hands out (those of the location its URI routes to; its $uri stays the request's, where nginx's internal
+     * redirect would make it the X-Accel-Redirect's), a return's redirect (whose URL names the same $request_id).
+     */
+    @Test
+    void filesTheir304sHandedOutFilesAndRedirectsCarryExpandedHeaders() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response file = client.send("GET /files/a.txt HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(file.status()).isEqualTo(200);
+            assertThat(file.header("x-request-id")).matches("[0-9a-f]{32}");
+            assertThat(file.header("x-uri")).isEqualTo("/files/a.txt");
+            RawHttpClient.Response notModified = client.send("GET /files/a.txt HTTP/1.1\r\nHost: a\r\n"
+                    + "If-None-Match: " + file.header("etag") + "\r\n\r\n").read();
+            assertThat(notModified.status()).isEqualTo(304);
+            assertThat(notModified.header("x-request-id")).matches("[0-9a-f]{32}").isNotEqualTo(file.header("x-request-id"));
+            assertThat(notModified.header("x-uri")).isEqualTo("/files/a.txt");
+            RawHttpClient.Response handedOut = client.send("GET /accel.php HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(handedOut.status()).isEqualTo(200);
+            assertThat(handedOut.text()).isEqualTo("a file\n");
+            assertThat(handedOut.header("x-request-id")).matches("[0-9a-f]{32}");
+            assertThat(handedOut.header("x-uri")).isEqualTo("/accel.php");
+            assertThat(handedOut.headers()).as("the script's location's, not the file's").doesNotContainKey("link");
+            RawHttpClient.Response redirect = client.send("GET /old HTTP/1.1\r\nHost: shop.example\r\n\r\n").read();
+            assertThat(redirect.status()).isEqualTo(301);
+            assertThat(redirect.header("x-request-id")).matches("[0-9a-f]{32}");
+            assertThat(redirect.header("location")).isEqualTo("https://shop.example/new?id="
+                    + redirect.header("x-request-id"));
         }
     }
 
