@@ -43,7 +43,7 @@ import java.util.regex.Pattern;
  *                        {@code server.limits.body}
  * @param fastcgiParams   for FastCGI locations, params sent to the backend after the standard ones, each replacing
  *                        one of the same name (nginx's {@code fastcgi_param}: {@code HTTPS = on} behind a proxy that
- *                        ends TLS); in the order of their names
+ *                        ends TLS); in the order of their names, each value with the request's variables
  * @param gzip            how the location's answers (a backend's, files) are compressed for clients that take gzip
  *                        (nginx's {@code gzip on}); {@code null}: they go as they are
  * @param gzipStatic      a file's {@code .gz} beside it is sent instead, compressed, to clients that take gzip (nginx's
@@ -76,7 +76,8 @@ import java.util.regex.Pattern;
  * @param autoindex       how a directory with no index file is listed (nginx's {@code autoindex on}); {@code null}: it
  *                        is not (403)
  * @param alwaysHeaders   added to every answer of this location whatever its status, edge's error pages too, nginx's
- *                        {@code add_header ... always}; by name, none of them in {@link #headers}
+ *                        {@code add_header ... always}; by name, none of them in {@link #headers}, each value
+ *                        with the request's variables
  * @param aliasCaptures   for an alias in a regex location, the file's path below {@link #root} its captures make
  *                        ({@code alias /srv/images/$1}); {@code null} for any other location
  * @param splitPathInfo   for FastCGI locations, the split of a path into the script name (group 1) and PATH_INFO

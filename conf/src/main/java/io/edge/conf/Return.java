@@ -178,8 +178,8 @@ public record Return(int status, List<Part> text) {
 
     /**
      * As {@link #parts(String, Function)}; with {@code dollarsKept} (a header's or a param's value) {@code $$} is one
-     * literal {@code $}, a {@code $} before anything but a name's letter, {@code _} or <code>{</code> is kept as written
-     * ({@code US$ 5}, {@code $5.00}: no captures there), and names are read ignoring case, as nginx's are.
+     * literal {@code $}, a {@code $} before anything but a name's letter, {@code _} or <code>{</code> is kept as
+     * written ({@code US$ 5}, {@code $5.00}: no captures there), and names are read ignoring case, as nginx's are.
      */
     static List<Part> parts(String text, Function<String, String> fault, boolean dollarsKept) {
         List<Part> parts = new ArrayList<>();
