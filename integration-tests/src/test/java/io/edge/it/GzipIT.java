@@ -561,7 +561,7 @@ class GzipIT {
     }
 
     /** Inflates {@code chunk}, which starts {@code at} bytes into the gzip stream (its 10-byte header skipped). */
-    private static void inflate(Inflater inflater, byte[] chunk, int at, StringBuilder text) throws Exception {
+    static void inflate(Inflater inflater, byte[] chunk, int at, StringBuilder text) throws Exception {
         int skip = Math.max(0, Math.min(chunk.length, 10 - at));
         inflater.setInput(chunk, skip, chunk.length - skip);
         byte[] out = new byte[4096];
@@ -571,7 +571,7 @@ class GzipIT {
     }
 
     /** One chunk of a chunked body; empty for the last (its trailer read). */
-    private static byte[] chunk(InputStream in) throws IOException {
+    static byte[] chunk(InputStream in) throws IOException {
         int size = Integer.parseInt(line(in).split(";")[0].strip(), 16);
         if (size == 0) {
             for (String trailer = line(in); !trailer.isEmpty(); trailer = line(in)) {
@@ -584,7 +584,7 @@ class GzipIT {
         return chunk;
     }
 
-    private static String line(InputStream in) throws IOException {
+    static String line(InputStream in) throws IOException {
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         for (int b = in.read(); b != '\n'; b = in.read()) {
             if (b < 0) {

@@ -29,7 +29,8 @@ import java.util.stream.Collectors;
  * {@code proxy-revalidate} forbid every stale answer, the configured grace included; {@code s-maxage}, which
  * implies {@code proxy-revalidate} (RFC 9111 5.2.2.10), forbids the grace. A script's {@code X-Accel-Expires}
  * (nginx's fastcgi_cache) sets this cache's freshness over all of those ({@link #accelExpires}); it never makes an
- * answer storable that {@code private}, {@code no-store}, a cookie, {@code Vary: *} or the request keep out.
+ * answer storable that {@code private}, {@code no-store}, a cookie, {@code Vary: *}, the script's
+ * {@code X-Accel-Buffering: no} (a stream, which nginx does not cache) or the request keep out.
  */
 final class CachePolicy {
 
@@ -135,6 +136,9 @@ final class CachePolicy {
         }
         if (!settings.storeSetCookie() && res.contains(HttpHeaderNames.SET_COOKIE)) {
             return false;
+        }
+        if (ResponseCache.unbuffered(res)) {
+            return false; // a stream (Server-Sent Events, a job's progress) is its client's alone, as nginx keeps it
         }
         long accel = accelExpires(xAccelExpires, wallMillis.getAsLong());
         if (accel == 0) {

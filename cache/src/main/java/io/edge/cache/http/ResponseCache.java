@@ -100,12 +100,19 @@ public final class ResponseCache implements AutoCloseable {
      */
     public static final String X_ACCEL_LIMIT_RATE = "X-Accel-Limit-Rate";
     /**
+     * nginx's word from a script that its answer streams ({@link #unbuffered}): such an answer is not stored, as nginx
+     * caches no unbuffered answer; never stored with one that is, never sent to a client (nginx hides it).
+     */
+    public static final String X_ACCEL_BUFFERING = "X-Accel-Buffering";
+    /**
      * RFC 9110 7.6.1 hop-by-hop fields, never stored; {@code Age} is computed on the way out; a script's
-     * {@code X-Accel-Expires} and {@code X-Accel-Limit-Rate} are for this server, not for clients (nginx hides them).
+     * {@code X-Accel-Expires}, {@code X-Accel-Limit-Rate} and {@code X-Accel-Buffering} are for this server, not for
+     * clients (nginx hides them).
      */
     private static final Set<String> NOT_STORED = Set.of("connection", "keep-alive", "proxy-connection",
             "transfer-encoding", "te", "trailer", "upgrade", "proxy-authenticate", "proxy-authorization", "age",
-            X_ACCEL_EXPIRES.toLowerCase(Locale.ROOT), X_ACCEL_LIMIT_RATE.toLowerCase(Locale.ROOT));
+            X_ACCEL_EXPIRES.toLowerCase(Locale.ROOT), X_ACCEL_LIMIT_RATE.toLowerCase(Locale.ROOT),
+            X_ACCEL_BUFFERING.toLowerCase(Locale.ROOT));
     /** RFC 9111 3.2: fields a 304 does not update. */
     private static final Set<String> NOT_UPDATED = Set.of("content-length", "content-encoding", "content-range",
             "transfer-encoding");
@@ -332,6 +339,16 @@ public final class ResponseCache implements AutoCloseable {
      */
     public static boolean onlyIfCached(HttpRequest clientRequest) {
         return CacheControl.of(clientRequest.headers()).onlyIfCached();
+    }
+
+    /**
+     * Whether a script's answer with {@code headers} is to stream unbuffered, nginx's {@code X-Accel-Buffering: no}:
+     * read as nginx reads it, by its first letter, {@code n} or {@code N} (a {@code y} or anything else: buffered, the
+     * default). The server reads the backend only as fast as the client takes it, and this cache stores no such answer.
+     */
+    public static boolean unbuffered(HttpHeaders headers) {
+        String value = headers.get(X_ACCEL_BUFFERING);
+        return value != null && !value.isEmpty() && (value.charAt(0) | 0x20) == 'n';
     }
 
     /** {@link #lookup(String, HttpRequest)} in no scope. */

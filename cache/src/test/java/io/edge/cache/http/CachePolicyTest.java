@@ -130,6 +130,24 @@ class CachePolicyTest {
     }
 
     /**
+     * X-Accel-Buffering: no is a script's word that its answer streams (Server-Sent Events, a job's progress): nginx
+     * caches no unbuffered answer, so neither does this cache, whatever its Cache-Control or X-Accel-Expires say. nginx
+     * reads the first letter alone; yes (or anything not n...) leaves the answer as any.
+     */
+    @Test
+    void neverStoresAnUnbufferedAnswer() {
+        for (String no : new String[] {"no", "No", "NO", "n", "nope"}) {
+            assertThat(storable(get("/a"), response(200, "Cache-Control", "max-age=60", "X-Accel-Buffering", no)))
+                    .as(no).isFalse();
+        }
+        assertThat(storable(get("/a"), response(200, "X-Accel-Expires", "60", "X-Accel-Buffering", "no"))).isFalse();
+        for (String buffered : new String[] {"yes", "Yes", "", "maybe"}) {
+            assertThat(storable(get("/a"), response(200, "Cache-Control", "max-age=60", "X-Accel-Buffering",
+                    buffered))).as(buffered).isTrue();
+        }
+    }
+
+    /**
      * X-Accel-Expires: 0 is a script's word to the cache in front of it (nginx's fastcgi_cache) not to store its
      * answer, whatever its Cache-Control lets browsers keep; a value nginx cannot read it ignores.
      */

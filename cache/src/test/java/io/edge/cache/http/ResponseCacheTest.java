@@ -347,6 +347,22 @@ class ResponseCacheTest {
     }
 
     /**
+     * An answer a script streams unbuffered (X-Accel-Buffering: no) is not stored, and its URL's misses no longer wait
+     * behind one another (a stream may never end); a buffered one (yes) is stored as any, without the header.
+     */
+    @Test
+    void anUnbufferedAnswerIsNotStoredAndABufferedOneKeepsNoHeader() {
+        assertThat(store(get("/s"), backend("S", "Cache-Control", "max-age=10", "X-Accel-Buffering", "no"))).isFalse();
+        Lookup stream = cache.lookup(get("/s"));
+        assertThat(stream.outcome()).isEqualTo(Lookup.Outcome.MISS);
+        assertThat(stream.uncacheable()).as("its misses go to the backend side by side").isTrue();
+        assertThat(store(get("/b"), backend("B", "Cache-Control", "max-age=10", "X-Accel-Buffering", "yes"))).isTrue();
+        CachedResponse hit = cache.lookup(get("/b")).response();
+        assertThat(hit.headers().contains("X-Accel-Buffering")).as("never to a client").isFalse();
+        assertThat(body(hit)).isEqualTo("B");
+    }
+
+    /**
      * A script's X-Accel-Limit-Rate is kept with its answer, as nginx's cache keeps it, and handed out beside the head
      * at every use, never in it; counted in what the entry weighs. A 304 without one leaves it; one with its own
      * replaces it.

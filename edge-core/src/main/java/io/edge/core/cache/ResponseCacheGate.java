@@ -333,7 +333,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER);
         notModified.headers().set(response.headers()).remove(HttpHeaderNames.CONTENT_LENGTH)
                 .remove(HttpHeaderNames.TRANSFER_ENCODING).remove(ResponseCache.X_ACCEL_EXPIRES)
-                .remove(ResponseCache.X_ACCEL_LIMIT_RATE);
+                .remove(ResponseCache.X_ACCEL_LIMIT_RATE).remove(ResponseCache.X_ACCEL_BUFFERING);
         // its Vary and ETag as the 200's went: judged by that one's length, as its head says (a stored answer's always
         // does, also where a HEAD's lookup handed it back without its body; a backend's was checked to be a number)
         long length = HttpUtil.getContentLength(response, -1L);

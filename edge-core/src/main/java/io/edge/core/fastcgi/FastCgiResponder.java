@@ -717,6 +717,12 @@ public final class FastCgiResponder implements Responder {
         /** The backend's X-Accel-Limit-Rate, taken from its head as it came; null for none. */
         private String accelLimitRate;
         /**
+         * The backend's head said X-Accel-Buffering: no (a stream: Server-Sent Events, a job's progress): what its
+         * client can't take yet is held in memory alone ({@link #relay}), never in a spool file, as nginx reads an
+         * unbuffered answer only as fast as its client takes it.
+         */
+        private boolean unbuffered;
+        /**
          * The pace of the body to the client (the location's limit-rate, or the backend's X-Accel-Limit-Rate): then
          * every byte of it goes through {@link #spool} and out a piece at a time; null for none.
          */
@@ -907,11 +913,13 @@ public final class FastCgiResponder implements Responder {
             headReceived = true;
             // the pace of the answer, the script's body or the file it hands out (sendfile)
             accelLimitRate = head.headers().get(CgiResponseParser.X_ACCEL_LIMIT_RATE);
+            unbuffered = ResponseCache.unbuffered(head.headers());
             boolean tapTookOver = tap != null && !tap.onHead(head);
-            // The response cache (the tap) has read them, and keeps them with the answer; as nginx, the client never
-            // sees them.
+            // The response cache (the tap) has read them, and keeps them with the answer (an unbuffered one it does not
+            // store); as nginx, the client never sees them.
             head.headers().remove(ResponseCache.X_ACCEL_EXPIRES);
             head.headers().remove(CgiResponseParser.X_ACCEL_LIMIT_RATE);
+            head.headers().remove(ResponseCache.X_ACCEL_BUFFERING);
             if (tapTookOver || detached) {
                 takenOver = true;
                 if (tap != null && !tap.wantsRest()) {
@@ -1417,10 +1425,12 @@ public final class FastCgiResponder implements Responder {
             }
             // The client can't take it now (or its pace holds it back): held, in order, so the backend goes on and its
             // worker is free once the script ends; the backend waits only once the spool is full (memory, then its
-            // file; memory alone once the file failed).
+            // file; memory alone once the file failed, or for an unbuffered answer: a stream that never ends would
+            // fill the file to its bound for a client that stalled).
             if (spool == null) {
-                spool = new ResponseSpool(clientChannel, responseBuffer.memory(), responseBuffer.maxTempFile(),
-                        spoolDir, this::spoolFailed, this::spoolWithoutFile, this::spoolHasRoom);
+                spool = new ResponseSpool(clientChannel, responseBuffer.memory(),
+                        unbuffered ? 0 : responseBuffer.maxTempFile(), spoolDir, this::spoolFailed,
+                        this::spoolWithoutFile, this::spoolHasRoom);
             }
             spool.add(chunk);
             if (spool.isFull()) {

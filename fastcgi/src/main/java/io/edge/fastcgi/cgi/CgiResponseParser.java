@@ -178,9 +178,10 @@ public final class CgiResponseParser {
      * edge that does. X-Accel-Redirect is taken up elsewhere, and so is X-Accel-Expires, by the response cache, which
      * the server hides from the client once the cache has seen it; and X-Accel-Limit-Rate, the pace of the answer (the
      * script's own body, or the file an X-Accel-Redirect or X-Sendfile hands out), which the server takes (and hides)
-     * as the head comes.
+     * as the head comes; and X-Accel-Buffering, whether the answer streams unbuffered, which the response cache and the
+     * server read (and the server hides) as the head comes.
      */
-    private static final List<CharSequence> SERVER_DIRECTIVES = List.of("X-Accel-Buffering", "X-Accel-Charset");
+    private static final List<CharSequence> SERVER_DIRECTIVES = List.of("X-Accel-Charset");
 
     /** The pace of the answer, bytes a second, 0 for none (nginx's): the server's to take, never the client's. */
     public static final AsciiString X_ACCEL_LIMIT_RATE = AsciiString.of("X-Accel-Limit-Rate");

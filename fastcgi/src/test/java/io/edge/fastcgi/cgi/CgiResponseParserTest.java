@@ -87,10 +87,11 @@ class CgiResponseParserTest {
     }
 
     /**
-     * X-Accel-Buffering and -Charset are a script's word to the server in front of it; nginx hides them from the
-     * client, and a proxy or CDN before edge that reads them must not take them as its own. X-Accel-Expires stays for
-     * the response cache, which reads it, and X-Accel-Limit-Rate for the server, which paces the answer by it (the
-     * script's own body, or a file it hands out); the server hides both once it has seen them.
+     * X-Accel-Charset is a script's word to the server in front of it; nginx hides it from the client, and a proxy or
+     * CDN before edge that reads it must not take it as its own. X-Accel-Expires stays for the response cache, which
+     * reads it, X-Accel-Limit-Rate for the server, which paces the answer by it (the script's own body, or a file it
+     * hands out), and X-Accel-Buffering for both (an unbuffered answer is not stored, and its backend is read as its
+     * client takes it); the server hides them once it has seen them.
      */
     @Test
     void xAccelDirectivesToTheServerNeverReachTheClient() {
@@ -98,8 +99,8 @@ class CgiResponseParserTest {
         ByteBuf in = buf("X-Accel-Buffering: no\r\nx-accel-expires: 10\r\nX-Accel-Limit-Rate: 1024\r\n"
                 + "X-Accel-Charset: utf-8\r\nX-Accel-Other: kept\r\nContent-Type: text/plain\r\n\r\n");
         assertThat(p.parse(in)).isTrue();
-        assertThat(p.head().headers().names()).containsExactlyInAnyOrder("x-accel-expires", "X-Accel-Limit-Rate",
-                "X-Accel-Other", "Content-Type");
+        assertThat(p.head().headers().names()).containsExactlyInAnyOrder("X-Accel-Buffering", "x-accel-expires",
+                "X-Accel-Limit-Rate", "X-Accel-Other", "Content-Type");
         in.release();
         CgiResponseParser file = new CgiResponseParser(8192);
         ByteBuf accel = buf("X-Accel-Redirect: /files/a.bin\r\nX-Accel-Limit-Rate: 1024\r\n\r\n");
