@@ -206,17 +206,23 @@ class ValidationTest {
                 + "\nfastcgi.backends.php { addresses = [\"127.0.0.1:9000\"], response-buffer { memory = 8 KiB, "
                 + "max-temp-file = 0 } }")).backends().get("php").responseBuffer();
         assertThat(set).isEqualTo(new BackendGroupSettings.ResponseBuffer(8192, 0));
+        BackendGroupSettings.ResponseBuffer off = new ConfigLoader().load(write(SITE
+                + "\nfastcgi.backends.php { addresses = [\"127.0.0.1:9000\"], response-buffer.enabled = false }"))
+                .backends().get("php").responseBuffer();
+        assertThat(off).isEqualTo(new BackendGroupSettings.ResponseBuffer(64 * 1024, 1L << 30, false));
         List<ConfigProblem> problems = problems(SITE + """
 
                 fastcgi.backends.php {
                   addresses = ["127.0.0.1:9000"]
                   response-buffer { memory = 1 GiB,
-                    max-temp-file = lots }
+                    max-temp-file = lots
+                    enabled = off-please }
                 }
                 """);
         assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::line).containsExactlyInAnyOrder(
                 tuple("edge.fastcgi.backends.php.response-buffer.memory", 5),
-                tuple("edge.fastcgi.backends.php.response-buffer.max-temp-file", 6));
+                tuple("edge.fastcgi.backends.php.response-buffer.max-temp-file", 6),
+                tuple("edge.fastcgi.backends.php.response-buffer.enabled", 7));
         assertThat(problems).filteredOn(p -> p.key().endsWith("memory")).singleElement().hasToString(
                 dir.resolve("edge.conf") + ":5: edge.fastcgi.backends.php.response-buffer.memory: \"1 GiB\" is out of "
                 + "range (expected: a size such as 16 MiB, from 0 to 67108864 bytes)");

@@ -63,13 +63,20 @@ public record BackendGroupSettings(
      * @param memory      bytes of one response held in memory (beyond the client connection's own send buffer)
      * @param maxTempFile bytes of one response held in a temporary file beyond that; past it, the backend is read
      *                    only as fast as the client takes (0: no temporary file)
+     * @param enabled     false: nginx's {@code fastcgi_buffering off}, every answer unbuffered (held in memory alone,
+     *                    not cached) as if its script sent {@code X-Accel-Buffering: no}, unless it sends {@code yes}
      */
-    public record ResponseBuffer(int memory, long maxTempFile) {
+    public record ResponseBuffer(int memory, long maxTempFile, boolean enabled) {
         public ResponseBuffer {
             if (memory < 0 || maxTempFile < 0) {
                 throw new IllegalArgumentException("memory: " + memory + ", maxTempFile: " + maxTempFile
                         + " (expected: >= 0)");
             }
+        }
+
+        /** Buffering on (the default, nginx's too). */
+        public ResponseBuffer(int memory, long maxTempFile) {
+            this(memory, maxTempFile, true);
         }
     }
 

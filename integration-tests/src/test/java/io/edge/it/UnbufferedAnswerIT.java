@@ -82,7 +82,7 @@ class UnbufferedAnswerIT {
         Path gates = Files.createDirectories(dir.resolve("gates"));
         Files.writeString(www.resolve("large.php"),
                 LARGE.replace("MARKS", Files.createDirectories(dir.resolve("marks")).toString()));
-        for (String sub : new String[] {"", "cached/", "paced/"}) {
+        for (String sub : new String[] {"", "cached/", "paced/", "streams/"}) {
             Files.createDirectories(www.resolve(sub));
             Files.writeString(www.resolve(sub + "events.php"),
                     EVENTS.replace("RUNS", dir.resolve("runs.txt").toString()).replace("GATES", gates.toString()));
@@ -101,11 +101,17 @@ class UnbufferedAnswerIT {
                     { match = "~ \\\\.php$", fastcgi = php, gzip { enabled = true, types = ["text/event-stream"] } }
                     { match = "^~ /cached/", fastcgi = php, cache = true }
                     { match = "^~ /paced/", fastcgi = php, limit-rate { rate = 1 MiB } }
+                    { match = "^~ /streams/", fastcgi = streams, cache = true }
                   ]
                 }]
                 fastcgi.backends.php {
                   addresses = ["%s"]
-                  max-connections = 4
+                  max-connections = 2
+                }
+                fastcgi.backends.streams {
+                  addresses = ["%2$s"]
+                  max-connections = 2
+                  response-buffer.enabled = false
                 }
                 """.formatted(dir.resolve("run"), fpm.address()));
     }
@@ -158,6 +164,22 @@ class UnbufferedAnswerIT {
         String hit = events("/cached/events.php?id=kept&buffering=yes", false);
         assertThat(hit).contains("age:").doesNotContain("x-accel-buffering");
         assertThat(runs("kept")).as("script runs").isEqualTo(1);
+    }
+
+    /**
+     * A group with its response buffer off (nginx's fastcgi_buffering off) takes every answer as unbuffered: a script
+     * that says nothing streams and is not stored; one that says X-Accel-Buffering: yes is, as nginx lets the header
+     * override the directive.
+     */
+    @Test
+    void aGroupWithItsBufferOffTakesEveryAnswerAsUnbufferedButOneThatSaysYes() throws Exception {
+        events("/streams/events.php?id=off", false);
+        String again = events("/streams/events.php?id=off", false);
+        assertThat(again).doesNotContain("age:", "x-accel-buffering");
+        assertThat(runs("off")).as("script runs").isEqualTo(2);
+        events("/streams/events.php?id=on&buffering=yes", false);
+        assertThat(events("/streams/events.php?id=on&buffering=yes", false)).contains("age:");
+        assertThat(runs("on")).as("script runs").isEqualTo(1);
     }
 
     /**
