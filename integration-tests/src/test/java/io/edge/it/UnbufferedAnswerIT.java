@@ -24,8 +24,10 @@ import org.junit.jupiter.api.io.TempDir;
  * A script that streams (Server-Sent Events, a long job's progress) against a real php-fpm, as behind nginx with the
  * script's {@code X-Accel-Buffering: no}: each piece it flushes reaches the client before the script makes the next
  * (the script waits for the test to let it go on, so a piece held back fails the client's read, not a clock), plain
- * and gzip-compressed, in a location with the response cache and in a paced one; the header never reaches the client,
- * and such an answer is not stored (with {@code yes}, it is, as any).
+ * and gzip-compressed (HTTP/1.1, chunked), in a location with the response cache and in a paced one; the header never
+ * reaches the client, and such an answer is not stored (with {@code yes}, it is, as any), nor held in a spool file for
+ * a slow client: the script waits for it, and one that stalls for good is reset at the write timeout, which stops the
+ * script. A group's {@code response-buffer.enabled = false} (nginx's fastcgi_buffering off) takes every answer so.
  */
 class UnbufferedAnswerIT {
 

@@ -106,7 +106,8 @@ import org.slf4j.LoggerFactory;
  *            ({@link FcgiExchange#abort}); so does a tap that answered from the head and wants none of the rest
  *   EXCHANGE --client not writable--> body into the spool, drained in order as the client takes it; spool full:
  *            backend paused until it has room; END_REQUEST with the spool not empty: slot freed, the drain ends the
- *            response; spool file not writable: the rest held in memory, backend paused until the client drains it;
+ *            response; spool file not writable, or an unbuffered answer (X-Accel-Buffering: no, or the group's
+ *            response-buffer off): the rest held in memory, backend paused until the client drains it;
  *            client gone or spool file not readable: the spool (and its file) released
  * </pre>
  *
