@@ -32,7 +32,7 @@ class LogFormatConfigTest {
     @Test
     void badFormatsAreListedWithWhatIsWrong() throws Exception {
         Path file = EdgeConfFile.write(dir, """
-                server { access-log-format = "$remote_addr $upstream_addr $1", access-log-escape = yaml }
+                server { access-log-format = "$remote_addr $gzip_ratio $1", access-log-escape = yaml }
                 sites = [{ root = www }]
                 """);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
@@ -40,7 +40,7 @@ class LogFormatConfigTest {
         assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key).containsExactlyInAnyOrder(
                 tuple(2, "edge.server.access-log-format"), tuple(2, "edge.server.access-log-escape"));
         assertThat(e.problems()).extracting(ConfigProblem::message).anySatisfy(message -> assertThat(message)
-                .startsWith("\"$remote_addr $upstream_addr $1\" has unknown variable $upstream_addr (known: $args,"));
+                .startsWith("\"$remote_addr $gzip_ratio $1\" has unknown variable $gzip_ratio (known: $args,"));
         Path broken = EdgeConfFile.write(dir, """
                 server.access-log-format = "a\\nb"
                 sites = [{ root = www }]

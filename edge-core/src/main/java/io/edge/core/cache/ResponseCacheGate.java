@@ -7,6 +7,7 @@ import io.edge.cache.http.Lookup;
 import io.edge.cache.http.ResponseCache;
 import io.edge.cache.http.ResponseRecorder;
 import io.edge.core.fastcgi.FastCgiResponder;
+import io.edge.core.http.CacheStatus;
 import io.edge.core.http.Exchange;
 import io.edge.core.statics.Preconditions;
 import io.netty.buffer.ByteBuf;
@@ -112,6 +113,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         }
         Lookup lookup = cache.lookup(exchange.https() ? httpsScope : scope, clientRequest);
         Lookup.Outcome outcome = lookup.outcome();
+        exchange.cacheStatus(cacheStatus(outcome));
         if (outcome != Lookup.Outcome.FRESH && outcome != Lookup.Outcome.STALE_WHILE_REVALIDATE
                 && refusedUncached(exchange)) {
             return;
@@ -119,20 +121,24 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         switch (outcome) {
             case BYPASS -> backend.run(exchange, clientRequest, null);
             case FRESH -> {
-                if (!answer(exchange, lookup.response()) && !refusedUncached(exchange)) {
-                    coalesce(exchange, backend, lookup);
+                if (!answer(exchange, lookup.response())) {
+                    exchange.cacheStatus(CacheStatus.MISS); // evicted since the lookup
+                    if (!refusedUncached(exchange)) {
+                        coalesce(exchange, backend, lookup);
+                    }
                 }
             }
             case STALE_WHILE_REVALIDATE -> {
                 CachedResponse stale = lookup.response();
                 if (stale == null) {
+                    exchange.cacheStatus(CacheStatus.MISS);
                     if (!refusedUncached(exchange)) {
                         coalesce(exchange, backend, lookup); // evicted since the lookup
                     }
                     return;
                 }
                 Coalescer.Ticket refresh = lookup.refresh();
-                if (refresh == null) {
+                if (refresh == null) { // UPDATING: another request refreshes it
                     answer(exchange, stale);
                     return;
                 }
@@ -142,6 +148,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 DetachedExchange detached = new DetachedExchange(exchange, backendRequest);
                 Runnable release = exchange.holdBackends();
                 try {
+                    exchange.cacheStatus(CacheStatus.STALE); // as nginx's background update's
                     answer(exchange, stale);
                     backend.run(detached, backendRequest, new Refresh(backendRequest, lookup, refresh, release));
                 } catch (RuntimeException | Error e) {
@@ -188,7 +195,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             // A flight may have stored the answer and landed between our lookup and the join: look again
             // before going to the backend, or a burst of misses runs the script twice.
             Lookup again = cache.lookupAfterFlight(exchange.request(), lookup);
-            if (again.outcome() == Lookup.Outcome.FRESH && answer(exchange, again.response())) {
+            if (again.outcome() == Lookup.Outcome.FRESH && answer(exchange, again.response(), CacheStatus.HIT)) {
                 ticket.done();
                 return;
             }
@@ -223,8 +230,9 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                     boolean usable = again.outcome() == Lookup.Outcome.FRESH
                             || again.outcome() == Lookup.Outcome.STALE_WHILE_REVALIDATE;
                     if (again.outcome() == Lookup.Outcome.BYPASS) {
+                        exchange.cacheStatus(CacheStatus.BYPASS);
                         backend.run(exchange, exchange.request(), null);
-                    } else if (usable && answer(exchange, again.response())) {
+                    } else if (usable && answer(exchange, again.response(), CacheStatus.HIT)) {
                         return;
                     } else if (again.outcome() == Lookup.Outcome.MISS && !again.uncacheable() && !again.alone()
                             && !again.key().equals(lookup.key())) {
@@ -234,11 +242,12 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                         // or its index forgot it meanwhile: each round needs a backend run, so it cannot spin).
                         coalesce(exchange, backend, again, false, waited);
                     } else {
+                        exchange.cacheStatus(cacheStatus(again.outcome()));
                         fetch(exchange, backend, again, null, true, waited);
                     }
                 }
                 case FAILED -> {
-                    if (!answer(exchange, lookup.responseOnError())) {
+                    if (!answer(exchange, lookup.responseOnError(), CacheStatus.STALE)) {
                         fetch(exchange, backend, lookup, null, true, waited);
                     }
                 }
@@ -246,7 +255,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                     // The leader is still waiting after coalesce-timeout: the backend is under pressure, and
                     // joining its queue as well would likely end in a queue timeout. A stale copy answers now; else
                     // it queues for what is left of the queue timeout after this wait.
-                    if (!answer(exchange, lookup.responseOnError())) {
+                    if (!answer(exchange, lookup.responseOnError(), CacheStatus.UPDATING)) {
                         fetch(exchange, backend, lookup, null, true, waited);
                     }
                 }
@@ -325,6 +334,29 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             }
         }
         return true;
+    }
+
+    /** As {@link #answer(Exchange, CachedResponse)}, the access log told the cache answered as {@code status}. */
+    private static boolean answer(Exchange exchange, CachedResponse response, CacheStatus status) {
+        if (response == null) {
+            return false;
+        }
+        exchange.cacheStatus(status);
+        return answer(exchange, response);
+    }
+
+    /**
+     * The access log's word for a lookup's outcome, before anything came of it: nginx's for the same case (a stale
+     * entry that may answer while revalidated: UPDATING, unless this request refreshes it).
+     */
+    private static CacheStatus cacheStatus(Lookup.Outcome outcome) {
+        return switch (outcome) {
+            case FRESH -> CacheStatus.HIT;
+            case STALE_WHILE_REVALIDATE -> CacheStatus.UPDATING;
+            case STALE -> CacheStatus.EXPIRED;
+            case MISS -> CacheStatus.MISS;
+            case BYPASS -> CacheStatus.BYPASS;
+        };
     }
 
     /** Answers {@code exchange} with a 304 carrying the headers of {@code response}, whose body is not looked at. */
@@ -551,7 +583,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
                 LOG.debug("{} {}: answered from a stale copy after {}", exchange.request().method(),
                         exchange.request().uri(), cause.toString());
             }
-            return answer(exchange, stale);
+            return answer(exchange, stale, CacheStatus.STALE);
         }
 
         private void answerMerged() {
@@ -561,20 +593,20 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             }
             CachedResponse response = merged;
             merged = null;
-            if (answer(exchange, response)) {
+            if (answer(exchange, response, CacheStatus.REVALIDATED)) {
                 return;
             }
             // The entry was evicted or replaced between the lookup and the 304: an entry its backend answered since this
             // lookup (another revalidation's, a store's) answers; else ask again, unconditionally.
             Lookup now = cache.lookupAfterFlight(exchange.request(), lookup);
-            if (now.outcome() != Lookup.Outcome.FRESH || !answer(exchange, now.response())) {
+            if (now.outcome() != Lookup.Outcome.FRESH || !answer(exchange, now.response(), CacheStatus.HIT)) {
                 fetch(exchange, backend, lookup, null, false);
             }
         }
 
         /** The backend's 5xx was held back for the stale copy; if that was evicted meanwhile, the status goes out. */
         private void answerStaleFor(HttpResponseStatus backendStatus) {
-            if (!detached && !answer(exchange, lookup.responseOnError())) {
+            if (!detached && !answer(exchange, lookup.responseOnError(), CacheStatus.STALE)) {
                 exchange.sendError(backendStatus);
             }
         }

@@ -9,6 +9,7 @@ import io.edge.conf.LimitRate;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.VariableText;
 import io.edge.core.http.AccessCheck;
+import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.HttpStatusException;
 import io.edge.core.http.LocationChecks;
@@ -58,6 +59,7 @@ import io.netty.util.NetUtil;
 import io.netty.util.concurrent.Future;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.file.FileSystemException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -830,6 +832,8 @@ public final class FastCgiResponder implements Responder {
             queuedNanos += lease.waitNanos();
             waitStats.record(lease.waitNanos());
             exchange.upstreamStarted(lease.waitNanos(), lease.connectNanos());
+            SocketAddress peer = lease.channel().remoteAddress();
+            exchange.upstreamAddress(peer != null ? peer : lease.address().address());
             if (clientGone) {
                 lease.release(Lease.Outcome.CLOSE);
                 return;
@@ -912,6 +916,7 @@ public final class FastCgiResponder implements Responder {
         @Override
         public void onHead(HttpResponse head) {
             headReceived = true;
+            exchange.upstreamStatus(head.status().code());
             // the pace of the answer, the script's body or the file it hands out (sendfile)
             accelLimitRate = head.headers().get(CgiResponseParser.X_ACCEL_LIMIT_RATE);
             if (!responseBuffer.enabled() && !head.headers().contains(ResponseCache.X_ACCEL_BUFFERING)) {
@@ -1717,6 +1722,10 @@ public final class FastCgiResponder implements Responder {
         @Override
         public void onError(Throwable cause) {
             exchange.upstreamEnded(); // a retry starts it again
+            if (!headReceived) {
+                // the try's status as nginx writes one that failed: 504 timed out, else 502
+                exchange.upstreamStatus(ErrorResponses.statusFor(cause).code() == 504 ? 504 : 502);
+            }
             if (answeredWhole) {
                 // The client had its whole answer; the script went on after it, and then failed, or outlived
                 // timeouts.read: nothing of the answer is lost, the slot is free again

@@ -3,12 +3,15 @@ package io.edge.core.http;
 import io.edge.conf.LogFormat;
 import io.edge.conf.Return;
 import io.edge.fastcgi.cgi.CgiParams;
+import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
@@ -16,8 +19,10 @@ import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +48,8 @@ public final class AccessLog {
     private final boolean enabled;
     /** The configured line ({@code access-log-format}), or null for the combined format with the times. */
     private final LogFormat format;
+    /** The line names {@code $bytes_sent}: each exchange tells whether its head went ({@link #countsHead}). */
+    private final boolean countsHead;
 
     public AccessLog(boolean enabled) {
         this(enabled, null);
@@ -52,6 +59,13 @@ public final class AccessLog {
     public AccessLog(boolean enabled, LogFormat format) {
         this.enabled = enabled && LOG.isInfoEnabled();
         this.format = format;
+        this.countsHead = this.enabled && format != null
+                && format.parts().stream().anyMatch(part -> "bytes_sent".equals(part.variable()));
+    }
+
+    /** Whether an exchange is to tell whether its answer's head went to the client: the line counts it. */
+    boolean countsHead() {
+        return countsHead;
     }
 
     /** False when {@link #log} would write nothing, so callers can skip gathering its arguments. */
@@ -222,6 +236,10 @@ public final class AccessLog {
                     || logged.upstream().responseNanos() == UpstreamTimes.NONE ? null
                     : seconds(logged.upstream().responseNanos());
             case "pid" -> PID;
+            case "remote_port" -> logged.remote() == null ? null
+                    : logged.remote().getPort() == 0 ? "" : Integer.toString(logged.remote().getPort());
+            case "upstream_cache_status", "upstream_addr", "upstream_status", "bytes_sent", "request_length",
+                 "connection", "connection_requests", "request_completion" -> exchangeValue(logged, name);
             // a request too malformed for an exchange is logged as http, its scheme header unread
             case "scheme" -> exchange != null ? ReturnResponder.value(exchange, name) : "http";
             // of the site that answered: none for a request no site took
@@ -229,6 +247,54 @@ public final class AccessLog {
                     : ReturnResponder.value(exchange, name);
             default -> throw new IllegalArgumentException("no variable $" + name); // the configuration checked them
         };
+    }
+
+    /**
+     * The variables {@code name} that the exchange counted for the log ({@link ServerExchange}'s): none for a request
+     * too malformed for one ({@code $request_completion} empty, as for any request whose answer did not go whole).
+     */
+    private static String exchangeValue(Logged logged, String name) {
+        if (!(logged.exchange() instanceof ServerExchange exchange)) {
+            return name.equals("request_completion") ? "" : null;
+        }
+        return switch (name) {
+            case "upstream_cache_status" -> exchange.loggedCacheStatus() == null ? null
+                    : exchange.loggedCacheStatus().name();
+            case "upstream_addr" -> exchange.loggedUpstreamAddresses();
+            case "upstream_status" -> exchange.loggedUpstreamStatuses();
+            case "bytes_sent" -> Long.toString(exchange.bytesSent());
+            case "request_length" -> Long.toString(exchange.requestLength());
+            case "connection" -> Long.toString(exchange.connectionSerial());
+            case "connection_requests" -> Long.toString(exchange.connectionRequest());
+            case "request_completion" -> exchange.completed() ? "OK" : "";
+            default -> throw new IllegalArgumentException("no variable $" + name);
+        };
+    }
+
+    /** A backend as nginx's {@code $upstream_addr} writes it: {@code ip:port} ({@code [::1]:9000}), {@code unix:/path}. */
+    static String upstreamAddress(SocketAddress backend) {
+        if (backend instanceof InetSocketAddress inet) {
+            return inet.isUnresolved() ? inet.getHostString() + ":" + inet.getPort() : NetUtil.toSocketAddressString(inet);
+        }
+        if (backend instanceof DomainSocketAddress unix) {
+            return "unix:" + unix.path();
+        }
+        return String.valueOf(backend);
+    }
+
+    /**
+     * The bytes of a response head of {@code status} and {@code headers} as the encoder writes it: its status line
+     * ({@code HTTP/1.1}, the code, the reason phrase), each field as {@code name: value} and CRLF, and the empty line.
+     */
+    static long headLength(HttpResponseStatus status, HttpHeaders headers) {
+        // the status line, and the empty line that ends the head
+        long length = "HTTP/1.1 000 \r\n".length() + status.reasonPhrase().length() + "\r\n".length();
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> fields = headers.iteratorCharSequence();
+             fields.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> field = fields.next();
+            length += field.getKey().length() + 2 + field.getValue().length() + 2;
+        }
+        return length;
     }
 
     private static String seconds(long nanos) {

@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.function.Consumer;
 
 /**
@@ -206,6 +207,25 @@ public interface Exchange {
 
     /** The backend's answer ended (or failed): the access log's upstream response time stops. */
     default void upstreamEnded() {
+    }
+
+    /**
+     * The request went to the backend at {@code backend}, the peer of the connection it took (the access log's
+     * {@code $upstream_addr}); after {@link #upstreamStarted}. A retry on another connection is a try of its own, as
+     * nginx's next upstream is: the log lists them all.
+     */
+    default void upstreamAddress(SocketAddress backend) {
+    }
+
+    /**
+     * The backend's answer to this try had {@code status} (the access log's {@code $upstream_status}), or the try
+     * failed before any answer: 502, or 504 for a timeout, as nginx writes for a try that failed.
+     */
+    default void upstreamStatus(int status) {
+    }
+
+    /** What the response cache made of this request, the access log's {@code $upstream_cache_status}: the last said. */
+    default void cacheStatus(CacheStatus status) {
     }
 
     /** As {@link #readBody(Consumer, Runnable)}, for a responder that keeps nothing of the body between chunks. */

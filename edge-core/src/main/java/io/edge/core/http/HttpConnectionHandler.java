@@ -39,6 +39,7 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,6 +69,8 @@ import org.slf4j.LoggerFactory;
 final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpConnectionHandler.class);
+    /** The last connection's serial number ({@link #serial}). */
+    private static final AtomicLong SERIALS = new AtomicLong();
     private static final ThrottledWarnings OUT_OF_MEMORY = new ThrottledWarnings(LOG, System::nanoTime);
     private static final AtomicBoolean UNNAMEABLE_LOGGED = new AtomicBoolean();
     /** The response cache's purge (its responder, in io.edge.core.cache, takes it). */
@@ -105,6 +108,15 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private boolean clientReset;
     /** Requests started on this connection, the running one too. */
     private long started;
+    /** nginx's {@code $connection}: this connection's serial number, among every connection of the process. */
+    private final long serial = SERIALS.incrementAndGet();
+    /** The decoder ({@link StrictHttpServerCodec#received}), or null where a test has none. */
+    private StrictHttpServerCodec codec;
+    /**
+     * Where in what the connection received each queued request's bytes begin and (so far) end ({@link #pipelined}'s
+     * requests in order): handed to its exchange as it starts. The running exchange's end moves on with its body.
+     */
+    private ArrayDeque<long[]> queuedSpans;
     /** The client sent its last byte ({@link #inputClosed}): the connection closes once nothing runs or waits. */
     private boolean inputClosed;
     /** The request most recently read announced a body whose end has not come yet. */
@@ -163,6 +175,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
         listenAddress = HttpServerContext.listenAddress(ctx.channel());
         listenerDrop = HttpServerContext.listenerDrop(ctx.channel());
+        codec = ctx.pipeline().get(StrictHttpServerCodec.class);
     }
 
     @Override
@@ -187,7 +200,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 moreMayCome = true;
                 ReferenceCountUtil.release(msg);
             } else if (current == null && pipelined.isEmpty() && mayStart()) {
-                start(request);
+                start(request, receivedFrom(), received());
                 if (current != null) {
                     // routed: its chunk-size lines are held to its location's limit, not to the largest of all (none
                     // is read yet)
@@ -195,6 +208,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 }
             } else {
                 pipelined.add(request);
+                if (queuedSpans == null) {
+                    queuedSpans = new ArrayDeque<>(2);
+                }
+                queuedSpans.add(new long[] {receivedFrom(), received()});
                 pausedForPipelining = true;
                 pausedForWrites |= current == null; // not writable: started once it is
                 updateReading();
@@ -216,7 +233,12 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             }
             if (!pipelined.isEmpty()) {
                 pipelined.add(content);
+                long[] span = queuedSpans == null ? null : queuedSpans.peekLast();
+                if (span != null) {
+                    span[1] = received();
+                }
             } else if (current != null) {
+                current.receivedTo(received());
                 current.offerBody(content);
             } else {
                 content.release();
@@ -279,7 +301,28 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         // else: a pipelined or dropped request was bad; the running exchange finishes, then the connection closes
     }
 
-    private void start(HttpRequest request) {
+    /** The bytes the connection received so far ({@link StrictHttpServerCodec#received}). */
+    private long received() {
+        return codec == null ? 0 : codec.received();
+    }
+
+    /** Where, in {@link #received}, the request read last began. */
+    private long receivedFrom() {
+        return codec == null ? 0 : codec.requestFrom();
+    }
+
+    /** nginx's {@code $connection}. */
+    long serial() {
+        return serial;
+    }
+
+    /** Requests started on this connection so far, the running one too (nginx's {@code $connection_requests}). */
+    long requestsStarted() {
+        return started;
+    }
+
+    /** {@code receivedFrom}, {@code receivedTo}: where its bytes are in what the connection received, as far as read. */
+    private void start(HttpRequest request, long receivedFrom, long receivedTo) {
         started++;
         if (pausedForWrites) {
             // Started because the channel is writable again, maybe before its writability event came: reading
@@ -356,7 +399,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                         "declared body over the location's limit");
             }
             exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion, target, route,
-                    expectsContinue && Exchange.announcesBody(request), serverBodyLimit, headStart);
+                    expectsContinue && Exchange.announcesBody(request), serverBodyLimit, headStart, receivedFrom,
+                    receivedTo);
         } catch (HttpStatusException status) {
             if (ErrorResponses.closesConnection(status.status())) {
                 closeAfterCurrent = true;
@@ -368,7 +412,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             try {
                 exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion,
                         parsed != null ? parsed : new RequestTarget(null, "/", "", "/"),
-                        route != null ? route : refusedRoute(routes, request), false, serverBodyLimit, headStart);
+                        route != null ? route : refusedRoute(routes, request), false, serverBodyLimit, headStart,
+                        receivedFrom, receivedTo);
             } catch (RuntimeException | Error e) {
                 routes.exit(); // no exchange took the routes over
                 throw e;
@@ -647,7 +692,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                         break;
                     }
                     pipelined.poll();
-                    start(request);
+                    long[] span = queuedSpans == null ? null : queuedSpans.poll();
+                    start(request, span == null ? 0 : span[0], span == null ? 0 : span[1]);
                     queuedBody = 0;
                     if (current != null && pipelined.stream().noneMatch(HttpRequest.class::isInstance)
                             && chunkedBodyLimit.test(current.bodyLimit())) {
@@ -734,6 +780,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         while ((msg = pipelined.pollLast()) != null) {
             ReferenceCountUtil.release(msg);
             if (msg instanceof HttpRequest) {
+                if (queuedSpans != null) {
+                    queuedSpans.pollLast();
+                }
                 break;
             }
         }
@@ -928,6 +977,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         while ((msg = pipelined.poll()) != null) {
             moreMayCome = true;
             ReferenceCountUtil.release(msg);
+        }
+        if (queuedSpans != null) {
+            queuedSpans.clear();
         }
     }
 

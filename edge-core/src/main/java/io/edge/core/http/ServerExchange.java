@@ -16,6 +16,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.FileRegion;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -31,6 +32,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -115,6 +117,8 @@ final class ServerExchange implements Exchange {
     /** The client waits for {@code 100 Continue} before it sends the body its head announced. */
     private final boolean expectsContinue;
     private boolean continueSent;
+    /** The {@code 100 Continue} went to the client: counted in nginx's {@code $bytes_sent} as nginx counts it. */
+    private boolean continueWent;
     /** Some of the request body reached the exchange (the client did not wait for a 100, or got one). */
     private boolean bodyArrived;
     private State state = State.OPEN;
@@ -142,6 +146,28 @@ final class ServerExchange implements Exchange {
     private long upstreamEnd;
     /** The request waited in a queue and no backend took it ({@link #upstreamQueued}). */
     private boolean upstreamQueuedOnly;
+    /**
+     * The access log's other nginx variables of the backend and the cache ({@link #upstreamAddress},
+     * {@link #upstreamStatus}, {@link #cacheStatus}): the backend of the last try, its status (0: none), and the tries
+     * before it as the log writes them ("addr, " and "status, " each), null unless the request was tried again.
+     */
+    private SocketAddress upstreamAddress;
+    private int upstreamStatus;
+    private String triedAddresses;
+    private String triedStatuses;
+    private CacheStatus cacheStatus;
+    /** This request's number on its connection, 1 for the first (nginx's {@code $connection_requests}). */
+    private final long connectionRequest;
+    /** Where its bytes begin and, as far as read, end in what its connection received (nginx's {@code $request_length}). */
+    private final long receivedFrom;
+    private long receivedTo;
+    /** The head as the client was sent it; whether it went (told only where the log's line names {@code $bytes_sent}). */
+    private HttpResponseStatus sentStatus;
+    private boolean headWent;
+    /** The head is being written, and {@link #headWent} wants telling. */
+    private boolean headPending;
+    /** The answer's last write succeeded: the answer went whole (nginx's {@code $request_completion}). */
+    private boolean completed;
     private List<HttpContent> earlyBody;
     private Consumer<HttpContent> bodyConsumer;
     /** Runs if the exchange ends before {@link #bodyConsumer} had the last chunk; null once it had. */
@@ -175,11 +201,16 @@ final class ServerExchange implements Exchange {
      * @param sentVersion     the version as the client sent it (an HTTP/1.x above 1.1 is read as 1.1)
      * @param expectsContinue the (valid, HTTP/1.1) request carried {@code Expect: 100-continue}, since removed, and
      *                        announced a body
+     * @param receivedFrom    where the request's first byte is in what its connection received
+     * @param receivedTo      where its last byte read so far is ({@link #receivedTo(long)} moves it on with the body)
      */
     ServerExchange(HttpConnectionHandler connection, ChannelHandlerContext ctx, HttpRequest request, String sentUri,
                    HttpVersion sentVersion, RequestTarget target, Route route, boolean expectsContinue,
-                   long serverBodyLimit, long startNanos) {
+                   long serverBodyLimit, long startNanos, long receivedFrom, long receivedTo) {
         this.connection = connection;
+        this.connectionRequest = connection.requestsStarted();
+        this.receivedFrom = receivedFrom;
+        this.receivedTo = receivedTo;
         this.startNanos = startNanos;
         this.ctx = ctx;
         this.request = request;
@@ -448,6 +479,33 @@ final class ServerExchange implements Exchange {
     }
 
     @Override
+    public void upstreamAddress(SocketAddress backend) {
+        if (upstreamAddress != null) { // a try before this one: listed first, as nginx lists each upstream tried
+            triedAddresses = (triedAddresses == null ? "" : triedAddresses) + AccessLog.upstreamAddress(upstreamAddress)
+                    + ", ";
+            triedStatuses = (triedStatuses == null ? "" : triedStatuses)
+                    + (upstreamStatus == 0 ? "-" : Integer.toString(upstreamStatus)) + ", ";
+        }
+        upstreamAddress = backend;
+        upstreamStatus = 0;
+    }
+
+    @Override
+    public void upstreamStatus(int status) {
+        upstreamStatus = status;
+    }
+
+    @Override
+    public void cacheStatus(CacheStatus status) {
+        cacheStatus = status;
+    }
+
+    /** More of the request's body was read: its last byte so far is at {@code received} (see the constructor). */
+    void receivedTo(long received) {
+        receivedTo = received;
+    }
+
+    @Override
     public void pauseBody(boolean paused) {
         connection.pauseBody(this, paused);
     }
@@ -476,6 +534,7 @@ final class ServerExchange implements Exchange {
         ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
                 Unpooled.EMPTY_BUFFER)).addListener((ChannelFutureListener) written -> {
                     if (written.isSuccess()) {
+                        continueWent = true;
                         connection.continueWritten();
                     } else {
                         written.channel().close();
@@ -535,12 +594,21 @@ final class ServerExchange implements Exchange {
 
     @Override
     public ChannelFuture write(Object message) {
-        return counted(track(message, false), false);
+        return headWatched(counted(track(message, false), false));
     }
 
     @Override
     public ChannelFuture writeAndFlush(Object message) {
-        return counted(track(message, true), true);
+        return headWatched(counted(track(message, true), true));
+    }
+
+    /** {@code write}: if it holds the head and the access log counts it ({@link #headPending}), told once it went. */
+    private ChannelFuture headWatched(ChannelFuture write) {
+        if (headPending) {
+            headPending = false;
+            write.addListener(f -> headWent |= f.isSuccess());
+        }
+        return write;
     }
 
     @Override
@@ -626,6 +694,8 @@ final class ServerExchange implements Exchange {
             keepAlive = decideKeepAlive(response);
             chunked = HttpUtil.isTransferEncodingChunked(response);
             sentHeaders = response.headers();
+            sentStatus = response.status();
+            headPending = connection.server().accessLog().countsHead();
         } else if (gzip != null && message instanceof HttpContent content) {
             message = gzip.encode(content, flush);
             if (message instanceof LastHttpContent) {
@@ -897,7 +967,10 @@ final class ServerExchange implements Exchange {
         endGzip();
         writableTasks = null;
         if (connection.server().accessLog().isEnabled()) {
-            lastWrite.addListener((ChannelFutureListener) f -> log());
+            lastWrite.addListener((ChannelFutureListener) f -> {
+                completed = f.isSuccess();
+                log();
+            });
         }
         if (endTasks != null) {
             lastWrite.addListener((ChannelFutureListener) f -> runEndTasks()); // in progress until its last byte went
@@ -1041,6 +1114,55 @@ final class ServerExchange implements Exchange {
         }
         connection.server().accessLog().log(remoteAddress(), request, sentUri, sentVersion, status, sentBytes,
                 startNanos, upstreamTimes(), this, sentHeaders);
+    }
+
+    /** nginx's {@code $upstream_cache_status}: null where the cache did not look the request up. */
+    CacheStatus loggedCacheStatus() {
+        return cacheStatus;
+    }
+
+    /** nginx's {@code $upstream_addr}: each backend tried, or null where none was. */
+    String loggedUpstreamAddresses() {
+        if (upstreamAddress == null) {
+            return null;
+        }
+        String last = AccessLog.upstreamAddress(upstreamAddress);
+        return triedAddresses == null ? last : triedAddresses + last;
+    }
+
+    /** nginx's {@code $upstream_status}: each try's status ("-" for one that had none yet), or null where none was. */
+    String loggedUpstreamStatuses() {
+        if (upstreamAddress == null) {
+            return null;
+        }
+        String last = upstreamStatus == 0 ? "-" : Integer.toString(upstreamStatus);
+        return triedStatuses == null ? last : triedStatuses + last;
+    }
+
+    /** nginx's {@code $bytes_sent}: a {@code 100 Continue} and the head, if they went, and the body bytes sent. */
+    long bytesSent() {
+        return (continueWent ? AccessLog.headLength(HttpResponseStatus.CONTINUE, EmptyHttpHeaders.INSTANCE) : 0)
+                + (headWent && sentStatus != null ? AccessLog.headLength(sentStatus, sentHeaders) : 0) + sentBytes;
+    }
+
+    /** nginx's {@code $request_length}: the request line, head and body as far as read. */
+    long requestLength() {
+        return receivedTo - receivedFrom;
+    }
+
+    /** nginx's {@code $connection}. */
+    long connectionSerial() {
+        return connection.serial();
+    }
+
+    /** nginx's {@code $connection_requests}: this request's number on its connection. */
+    long connectionRequest() {
+        return connectionRequest;
+    }
+
+    /** nginx's {@code $request_completion}: the answer went whole. */
+    boolean completed() {
+        return completed;
     }
 
     /** The backend's timings for the access log: null where no backend took the request and it waited for none. */

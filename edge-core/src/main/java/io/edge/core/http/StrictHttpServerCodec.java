@@ -121,6 +121,19 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         return decoder.inHead ? decoder.lineRequest : null;
     }
 
+    /**
+     * The connection's bytes read so far, as far as requests were decoded from them: as a request or a part of its body
+     * is handed on, up to that one's last byte (Netty's decoder returns after each).
+     */
+    long received() {
+        return decoder.received;
+    }
+
+    /** Where, in {@link #received}, the request head decoded last began: its first byte, empty lines before it not. */
+    long requestFrom() {
+        return decoder.requestFrom;
+    }
+
     /** Whether part of a request head was read and the head is not whole yet. */
     boolean readingHead() {
         return decoder.inHead;
@@ -200,6 +213,14 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         /** Bytes of the trailer section dropped so far. */
         private int trailerBytes;
 
+        /**
+         * The bytes consumed since the connection began, up to the end of the last decode call; where that call's began
+         * in its buffer; where in those bytes the head read last (or being read) began, past the empty lines before it.
+         */
+        private long received;
+        private int callFrom;
+        private long requestFrom;
+
         /** Only empty lines (CRLF) read since the last request ended, or the connection began. */
         private boolean betweenRequests = true;
         /**
@@ -247,6 +268,15 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
 
         @Override
         protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+            callFrom = buffer.readerIndex();
+            try {
+                decodeRequests(ctx, buffer, out);
+            } finally {
+                received += buffer.readerIndex() - callFrom;
+            }
+        }
+
+        private void decodeRequests(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
             if (chunked == ChunkedBody.REFUSED) {
                 buffer.skipBytes(buffer.readableBytes()); // as Netty's BAD_MESSAGE: the connection closes
                 return;
@@ -284,6 +314,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                     return;
                 }
                 buffer.readerIndex(first);
+                requestFrom = received + first - callFrom;
                 betweenRequests = false;
                 inHead = true;
                 headLf = false;

@@ -3,14 +3,21 @@ package io.edge.core.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.conf.LocationSettings;
+import io.edge.conf.LogFormat;
+import io.edge.conf.Return;
+import io.edge.conf.ServerSettings;
 import io.edge.core.EdgeServer;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.DefaultFileRegion;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -20,9 +27,11 @@ import java.io.EOFException;
 import java.io.InputStream;
 import java.io.RandomAccessFile;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -38,13 +47,22 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * The access log's body bytes are those that went to the client, as nginx's {@code $body_bytes_sent}: not what was
  * handed to the channel (a cut response's unsent rest), with a chunked body's framing; and a line edge writes for a
- * head it could not take (a 408) carries the time since that head began and is counted as a request.
+ * head it could not take (a 408) carries the time since that head began and is counted as a request. nginx's other
+ * variables of the connection and its bytes too: {@code $connection}, {@code $connection_requests},
+ * {@code $request_length} (line, head and body as they came, chunk framing too), {@code $bytes_sent} (head and body),
+ * {@code $request_completion}, {@code $remote_port}; and "-" for the backend's and the cache's where neither answered.
  */
 class AccessLogBytesTest {
 
     /** Status, body bytes and request time of a combined line with edge's timings after it. */
     private static final Pattern LINE = Pattern.compile(".*\" (\\d{3}) (\\d+) \"[^\"]*\" \"[^\"]*\" (\\d+\\.\\d{3}) .*");
     private static final long FILE_SIZE = 32 << 20;
+    /**
+     * A line of {@code $connection $connection_requests $request_length $bytes_sent $request_completion $remote_port
+     * $upstream_addr|$upstream_status|$upstream_cache_status $uri}.
+     */
+    private static final Pattern VARIABLES_LINE = Pattern.compile(
+            "(\\d+) (\\d+) (\\d+) (\\d+) (OK|) (\\d+) (.+)\\|(.+)\\|(.+) (/\\w)");
 
     @TempDir
     Path root;
@@ -307,6 +325,135 @@ class AccessLogBytesTest {
             RawHttpClient.Response response = client.read();
             return new Answered(response, awaitLines(access));
         }
+    }
+
+    @Test
+    void pipelinedRequestsAreCountedByTheBytesTheyCameInAndTheBytesTheirAnswersWent() throws Exception {
+        InetSocketAddress address = startLogging("$connection $connection_requests $request_length $bytes_sent "
+                + "$request_completion $remote_port $upstream_addr|$upstream_status|$upstream_cache_status $uri");
+        List<String> requests = List.of(
+                "GET /a?size=10 HTTP/1.1\r\nHost: a\r\nUser-Agent: x\r\n\r\n",
+                "POST /b?size=2000 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
+                "POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                        + "3\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n");
+        byte[] answers;
+        int clientPort;
+        String firstConnection;
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             Socket client = new Socket()) {
+            client.connect(address);
+            clientPort = client.getLocalPort();
+            // all at once: the second and third wait, queued, while the first runs; an empty line before the second
+            // is no part of it (nginx's request starts at its method)
+            client.getOutputStream().write((requests.get(0) + "\r\n" + requests.get(1) + requests.get(2))
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            answers = readToEnd(client.getInputStream());
+            assertThat(awaitLines(access, 3)).hasSize(3);
+            List<Matcher> lines = new ArrayList<>();
+            for (String line : access.lines()) {
+                Matcher matcher = VARIABLES_LINE.matcher(line);
+                assertThat(matcher.matches()).as(line).isTrue();
+                lines.add(matcher);
+            }
+            long sent = 0;
+            for (int i = 0; i < 3; i++) {
+                Matcher line = lines.get(i);
+                assertThat(line.group(10)).isEqualTo(List.of("/a", "/b", "/c").get(i));
+                assertThat(line.group(1)).as("one connection").isEqualTo(lines.get(0).group(1));
+                assertThat(line.group(2)).as("its place on it").isEqualTo(Integer.toString(i + 1));
+                assertThat(Long.parseLong(line.group(3))).as("the bytes it came in: " + line.group())
+                        .isEqualTo(requests.get(i).length());
+                assertThat(line.group(5)).isEqualTo("OK");
+                assertThat(line.group(6)).isEqualTo(Integer.toString(clientPort));
+                assertThat(line.group(7) + "|" + line.group(8) + "|" + line.group(9)).as("no backend, no cache")
+                        .isEqualTo("-|-|-");
+                sent += Long.parseLong(line.group(4));
+            }
+            assertThat(sent).as("the answers' bytes, heads and bodies").isEqualTo(answers.length);
+            firstConnection = lines.get(0).group(1);
+        }
+        // another connection: another number, and it counts its requests from 1
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             RawHttpClient client = new RawHttpClient(address)) {
+            client.send("GET /d HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(awaitLines(access, 1)).hasSize(1);
+            String[] words = access.lines().get(0).split(" ");
+            assertThat(words[0]).as("its number").isNotEqualTo(firstConnection);
+            assertThat(words[1]).as("its first request").isEqualTo("1");
+        }
+    }
+
+    /** A {@code 100 Continue} the client was sent is among the bytes it was sent, as nginx counts it. */
+    @Test
+    void anInterimContinueIsCountedAmongTheBytesSent() throws Exception {
+        InetSocketAddress address = startLogging("$bytes_sent $request_length $request_completion $uri");
+        String head = "PUT /e HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3\r\n"
+                + "Connection: close\r\n\r\n";
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             Socket client = new Socket()) {
+            client.connect(address);
+            client.getOutputStream().write(head.getBytes(StandardCharsets.ISO_8859_1));
+            byte[] interim = client.getInputStream().readNBytes("HTTP/1.1 100 Continue\r\n\r\n".length());
+            assertThat(new String(interim, StandardCharsets.ISO_8859_1)).isEqualTo("HTTP/1.1 100 Continue\r\n\r\n");
+            client.getOutputStream().write("abc".getBytes(StandardCharsets.ISO_8859_1));
+            byte[] answer = readToEnd(client.getInputStream());
+            assertThat(awaitLines(access, 1)).hasSize(1);
+            assertThat(access.lines().get(0)).isEqualTo((interim.length + answer.length) + " " + (head.length() + 3)
+                    + " OK /e");
+        }
+    }
+
+    @Test
+    void aHeadIsCountedAsTheEncoderWritesIt() {
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_FOUND);
+        head.headers().add(HttpHeaderNames.CONTENT_LENGTH, 0).add("X-Two", "a").add("X-Two", "b, c")
+                .add(HttpHeaderNames.DATE, HttpDate.now());
+        EmbeddedChannel encoder = new EmbeddedChannel(new HttpResponseEncoder());
+        encoder.writeOutbound(head);
+        long encoded = 0;
+        for (ByteBuf out; (out = encoder.readOutbound()) != null; ) {
+            encoded += out.readableBytes();
+            out.release();
+        }
+        encoder.finishAndReleaseAll();
+        assertThat(AccessLog.headLength(head.status(), head.headers())).isEqualTo(encoded);
+    }
+
+    @Test
+    void aBackendIsWrittenAsNginxWritesItsUpstreamAddr() throws Exception {
+        assertThat(AccessLog.upstreamAddress(new InetSocketAddress("127.0.0.1", 9000))).isEqualTo("127.0.0.1:9000");
+        assertThat(AccessLog.upstreamAddress(new InetSocketAddress("::1", 9000))).isEqualTo("[::1]:9000");
+        assertThat(AccessLog.upstreamAddress(new DomainSocketAddress("/run/php/fpm.sock")))
+                .isEqualTo("unix:/run/php/fpm.sock");
+    }
+
+    /** A server answering with {@link EchoResponder}, its access-log line written as {@code format} says. */
+    private InetSocketAddress startLogging(String format) throws Exception {
+        ServerSettings plain = TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(10)), 100);
+        ServerSettings logged = new ServerSettings(plain.listen(), plain.ioThreads(), plain.maxConnections(),
+                plain.limits(), plain.timeouts(), null, plain.runDir(), true, false, Map.of(),
+                ServerSettings.DEFAULT_TCP_NOTSENT_LOWAT, ServerSettings.RealIp.OFF, null, logFormat(format));
+        server = new EdgeServer(TestServers.settings(logged, root), location -> new EchoResponder());
+        server.start();
+        return server.boundAddresses().get(0);
+    }
+
+    /** {@code written}'s variables ({@code $name}, letters and underscores) and the text between them. */
+    private static LogFormat logFormat(String written) {
+        List<Return.Part> parts = new ArrayList<>();
+        Matcher variable = Pattern.compile("\\$([a-z_]+)").matcher(written);
+        int at = 0;
+        while (variable.find()) {
+            if (variable.start() > at) {
+                parts.add(new Return.Part(written.substring(at, variable.start()), null));
+            }
+            parts.add(new Return.Part(null, variable.group(1)));
+            at = variable.end();
+        }
+        if (at < written.length()) {
+            parts.add(new Return.Part(written.substring(at), null));
+        }
+        return new LogFormat(parts, false);
     }
 
     private InetSocketAddress start(Responder responder, Duration headTimeout) throws Exception {
