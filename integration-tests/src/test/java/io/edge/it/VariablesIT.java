@@ -1,7 +1,9 @@
 package io.edge.it;
 
+import static io.edge.it.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.core.http.CapturedLog;
 import io.edge.core.http.RawHttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,6 +52,7 @@ class VariablesIT {
                 """);
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
         edge = EdgeHarness.start(dir, """
+                server { access-log = "-", access-log-format = "$request_uri $request_id" }
                 location-defaults.fastcgi-params { REQ_ID = "$request_id" }
                 sites = [{
                   server-names = ["_"], default = true, root = "www"
@@ -75,6 +78,28 @@ class VariablesIT {
     @AfterAll
     static void stop() {
         EdgeHarness.close(edge, fpm);
+    }
+
+    /**
+     * The access log's $request_id is the one the request's headers and script were given (nginx's, one per request),
+     * and a request whose answer named none is logged with one of its own.
+     */
+    @Test
+    void theAccessLogNamesTheRequestIdItsHeadersAndScriptHad() throws Exception {
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response answer = client.send("GET /vars.php?logged HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(answer.status()).isEqualTo(200);
+            String id = answer.header("x-request-id");
+            assertThat(lines(answer.text())).containsEntry("REQ_ID", id);
+            await(() -> access.lines().contains("/vars.php?logged " + id), "the line of /vars.php?logged");
+
+            RawHttpClient.Response missing = client.send("GET /files/missing.txt HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(missing.status()).isEqualTo(404);
+            assertThat(missing.headers()).doesNotContainKey("x-request-id");
+            await(() -> access.lines().stream().anyMatch(line -> line.matches("/files/missing\\.txt [0-9a-f]{32}")),
+                    "the line of /files/missing.txt");
+        }
     }
 
     private static Map<String, String> lines(String text) {

@@ -204,7 +204,7 @@ public final class AccessLog {
                 return null;
             }
             // as return's: cookies joined with "; ", as nginx's $http_cookie
-            return exchange != null ? ReturnResponder.value(exchange, name) : ReturnResponder.joined(header,
+            return exchange != null ? Variables.value(exchange, name) : Variables.joined(header,
                     request.headers().getAll(header));
         }
         return switch (name) {
@@ -236,15 +236,17 @@ public final class AccessLog {
                     || logged.upstream().responseNanos() == UpstreamTimes.NONE ? null
                     : seconds(logged.upstream().responseNanos());
             case "pid" -> PID;
+            // the one its headers, its script's params and its return named; made now if none did
+            case "request_id" -> exchange == null ? null : exchange.requestId();
             case "remote_port" -> logged.remote() == null ? null
                     : logged.remote().getPort() == 0 ? "" : Integer.toString(logged.remote().getPort());
             case "upstream_cache_status", "upstream_addr", "upstream_status", "bytes_sent", "request_length",
                  "connection", "connection_requests", "request_completion" -> exchangeValue(logged, name);
             // a request too malformed for an exchange is logged as http, its scheme header unread
-            case "scheme" -> exchange != null ? ReturnResponder.value(exchange, name) : "http";
+            case "scheme" -> exchange != null ? Variables.value(exchange, name) : "http";
             // of the site that answered: none for a request no site took
             case "host", "server_name", "server_port", "server_addr" -> exchange == null ? null
-                    : ReturnResponder.value(exchange, name);
+                    : Variables.value(exchange, name);
             default -> throw new IllegalArgumentException("no variable $" + name); // the configuration checked them
         };
     }

@@ -128,14 +128,4 @@ public final class ReturnResponder implements Responder {
         }
         return null;
     }
-
-    /** The value of the request variable {@code name}: {@link Variables#value}, for the access log. */
-    static String value(Exchange exchange, String name) {
-        return Variables.value(exchange, name);
-    }
-
-    /** The lines of the field {@code header} as one value: {@link Variables#joined}, for the access log. */
-    static String joined(String header, List<String> values) {
-        return Variables.joined(header, values);
-    }
 }
