@@ -32,6 +32,12 @@ public record Return(int status, List<Part> text) {
             "request_uri", "uri", "document_uri", "args", "query_string", "is_args", "request_method", "remote_addr",
             "remote_port", "server_protocol", "https", "content_type", "content_length", "request_id");
 
+    /**
+     * Variables of what came of the request, which a header or a FastCGI param may name (nginx's add_header
+     * X-Cache-Status $upstream_cache_status) but a return or a rewrite, answered before the response cache, not.
+     */
+    public static final Set<String> ANSWER_VARIABLES = Set.of("upstream_cache_status");
+
     /** The prefixes of the variables named after one of the request's: a header, a query argument, a cookie. */
     public static final List<String> PREFIXES = List.of("http_", "arg_", "cookie_");
 
@@ -53,7 +59,8 @@ public record Return(int status, List<Part> text) {
 
         /** Whether this part is a capture of the location's regex. */
         public boolean isCapture() {
-            return variable != null && !VARIABLES.contains(variable) && !prefixed(variable);
+            return variable != null && !VARIABLES.contains(variable) && !ANSWER_VARIABLES.contains(variable)
+                    && !prefixed(variable);
         }
 
         /**

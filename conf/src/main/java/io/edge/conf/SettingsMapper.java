@@ -2267,16 +2267,18 @@ final class SettingsMapper {
     /**
      * Why the variable {@code name} (lower case) cannot be in a value of {@code setting} (headers, always-headers,
      * fastcgi-params), or null: edge has the request's ({@link Return#VARIABLES}, a header's, an argument's, a
-     * cookie's), not nginx's others, such as those of its FastCGI module or the access log's.
+     * cookie's) and the response cache's word ({@link Return#ANSWER_VARIABLES}), not nginx's others, such as those of
+     * its FastCGI module or the rest of the access log's.
      */
     static String variableFault(String name, String setting) {
-        if (Return.VARIABLES.contains(name) || Return.prefixed(name)) {
+        if (Return.VARIABLES.contains(name) || Return.ANSWER_VARIABLES.contains(name) || Return.prefixed(name)) {
             return null;
         }
         String known = "(known: $" + String.join(", $", new TreeSet<>(Return.VARIABLES))
+                + ", $" + String.join(", $", Return.ANSWER_VARIABLES)
                 + ", $http_<header>, $arg_<name>, $cookie_<name>; $$ for a literal $)";
         if (LogFormat.VARIABLES.contains(name) || FASTCGI_PARAM_VARIABLES.contains(name)) {
-            // nginx expands it; here it was sent as written: $document_root as those fourteen characters
+            // nginx expands it; edge has no value for it here
             return "names nginx's $" + name + ", which edge does not have in " + setting + " " + known;
         }
         return "has unknown variable $" + name + " " + known;

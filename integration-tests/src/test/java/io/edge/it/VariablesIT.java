@@ -42,7 +42,7 @@ class VariablesIT {
         Files.writeString(www.resolve("cached/page.php"), """
                 <?php
                 header('Cache-Control: public, max-age=60');
-                echo uniqid('', true), ' ', $_SERVER['REQ_ID'], "\\n";
+                echo uniqid('', true), ' ', $_SERVER['APP_CACHE'], ' ', $_SERVER['REQ_ID'], "\\n";
                 """);
         Files.createDirectories(www.resolve("files"));
         Files.writeString(www.resolve("files/a.txt"), "a file\n");
@@ -65,7 +65,9 @@ class VariablesIT {
                                        APP_IF_SET = "$host if_not_empty" }
                       headers { X-Request-Id = "$request_id", X-Uri = "$uri", X-Origin = "$http_origin" }
                       always-headers { Link = "<https://$host$uri>; rel=canonical" } }
-                    { match = "^~ /cached/", fastcgi = php, cache = true, headers { X-Request-Id = "$request_id" } }
+                    { match = "^~ /cached/", fastcgi = php, cache = true
+                      fastcgi-params { APP_CACHE = "$upstream_cache_status" }
+                      headers { X-Request-Id = "$request_id", X-Cache-Status = "$upstream_cache_status" } }
                     { match = "^~ /files/", always-headers { X-Uri = "$uri" }, headers { X-Request-Id = "$request_id" } }
                     { match = "= /old", return = "301 https://$host/new?id=$request_id"
                       headers { X-Request-Id = "$request_id" } }
@@ -195,7 +197,8 @@ class VariablesIT {
 
     /**
      * The response cache keeps the script's answer, never the location's headers: a hit, the same body, carries its
-     * own $request_id, not the one of the request that filled the cache (which the script saw).
+     * own $request_id, not the one of the request that filled the cache (which the script saw), and its own
+     * $upstream_cache_status (nginx's add_header X-Cache-Status): MISS, then HIT; the script saw MISS in its param.
      */
     @Test
     void aCachedAnswersHitGetsItsOwnRequestId() throws Exception {
@@ -210,6 +213,10 @@ class VariablesIT {
             assertThat(hit.header("x-request-id")).matches("[0-9a-f]{32}").isNotEqualTo(miss.header("x-request-id"));
             assertThat(again.header("x-request-id")).matches("[0-9a-f]{32}")
                     .isNotIn(miss.header("x-request-id"), hit.header("x-request-id"));
+            assertThat(miss.text()).contains(" MISS ");
+            assertThat(miss.header("x-cache-status")).isEqualTo("MISS");
+            assertThat(hit.header("x-cache-status")).isEqualTo("HIT");
+            assertThat(again.header("x-cache-status")).isEqualTo("HIT");
         }
     }
 }

@@ -260,8 +260,7 @@ public final class AccessLog {
             return name.equals("request_completion") ? "" : null;
         }
         return switch (name) {
-            case "upstream_cache_status" -> exchange.loggedCacheStatus() == null ? null
-                    : exchange.loggedCacheStatus().name();
+            case "upstream_cache_status" -> exchange.cacheStatus() == null ? null : exchange.cacheStatus().name();
             case "upstream_addr" -> exchange.loggedUpstreamAddresses();
             case "upstream_status" -> exchange.loggedUpstreamStatuses();
             case "bytes_sent" -> Long.toString(exchange.bytesSent());

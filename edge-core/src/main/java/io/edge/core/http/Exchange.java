@@ -228,6 +228,11 @@ public interface Exchange {
     default void cacheStatus(CacheStatus status) {
     }
 
+    /** What the response cache made of this request so far ({@link #cacheStatus(CacheStatus)}), or null: none. */
+    default CacheStatus cacheStatus() {
+        return null;
+    }
+
     /** As {@link #readBody(Consumer, Runnable)}, for a responder that keeps nothing of the body between chunks. */
     default void readBody(Consumer<HttpContent> onContent) {
         readBody(onContent, () -> { });

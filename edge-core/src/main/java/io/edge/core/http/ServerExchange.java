@@ -500,6 +500,12 @@ final class ServerExchange implements Exchange {
         cacheStatus = status;
     }
 
+    /** nginx's {@code $upstream_cache_status}: null where the cache did not look the request up. */
+    @Override
+    public CacheStatus cacheStatus() {
+        return cacheStatus;
+    }
+
     /** More of the request's body was read: its last byte so far is at {@code received} (see the constructor). */
     void receivedTo(long received) {
         receivedTo = received;
@@ -1114,11 +1120,6 @@ final class ServerExchange implements Exchange {
         }
         connection.server().accessLog().log(remoteAddress(), request, sentUri, sentVersion, status, sentBytes,
                 startNanos, upstreamTimes(), this, sentHeaders);
-    }
-
-    /** nginx's {@code $upstream_cache_status}: null where the cache did not look the request up. */
-    CacheStatus loggedCacheStatus() {
-        return cacheStatus;
     }
 
     /** nginx's {@code $upstream_addr}: each backend tried, or null where none was. */

@@ -238,6 +238,8 @@ public final class Variables {
             case "content_type" -> exchange.request().headers().get(HttpHeaderNames.CONTENT_TYPE, "");
             case "content_length" -> exchange.request().headers().get(HttpHeaderNames.CONTENT_LENGTH, "");
             case "request_id" -> exchange.requestId();
+            // the response cache's word, known before any answer goes (add_header X-Cache-Status, nginx's idiom)
+            case "upstream_cache_status" -> exchange.cacheStatus() == null ? "" : exchange.cacheStatus().name();
             default -> throw new IllegalArgumentException("no variable $" + name); // the configuration checked them
         };
     }
