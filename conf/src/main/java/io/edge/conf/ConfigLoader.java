@@ -104,7 +104,8 @@ public final class ConfigLoader {
     private static final int MANY_LEVELS = 1000;
 
     /** Objects whose keys are the user's to choose; every other object's keys are checked. */
-    private static final Set<String> FREE_MAPS = Set.of("edge.mime-types", "edge.fastcgi.backends");
+    private static final Set<String> FREE_MAPS = Set.of("edge.mime-types", "edge.fastcgi.backends",
+            "edge.server.maps");
 
     /**
      * Loads and checks {@code file}.

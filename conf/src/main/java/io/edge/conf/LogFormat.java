@@ -39,13 +39,18 @@ public record LogFormat(List<Return.Part> parts, boolean json) {
      * @throws IllegalArgumentException saying what is wrong with {@code written}
      */
     static LogFormat parse(String written, boolean json) {
+        return parse(written, json, VariableMaps.NONE);
+    }
+
+    /** As {@link #parse(String, boolean)}, the line naming {@code maps} as well. */
+    static LogFormat parse(String written, boolean json, VariableMaps maps) {
         if (written.isBlank()) {
             throw new IllegalArgumentException("is empty");
         }
         if (written.chars().anyMatch(c -> c < 0x20 && c != '\t' || c == 0x7f)) {
             throw new IllegalArgumentException("has a line break or a control character: a line is one line");
         }
-        return new LogFormat(Return.parts(written, LogFormat::variableFault), json);
+        return new LogFormat(maps.bind(Return.parts(written, maps.orMap(LogFormat::variableFault)), Set.of()), json);
     }
 
     private static String variableFault(String name) {

@@ -193,6 +193,11 @@ final class Problems {
         return found.isEmpty();
     }
 
+    /** How many problems were found so far: a check that added none is told by the count it leaves. */
+    int count() {
+        return found.size();
+    }
+
     /** Problems are to be listed in the order {@code order} read the files ({@link #sorted}). */
     void readIn(ReadOrder order) {
         readAt = order.positions();

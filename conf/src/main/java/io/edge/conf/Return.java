@@ -53,14 +53,22 @@ public record Return(int status, List<Part> text) {
 
     /**
      * One piece of the text: {@code literal} text, or the value of {@code variable} (its name without {@code $}: a
-     * name of {@link #VARIABLES}, one of {@link #PREFIXES} and a name, a capture's digit or group name).
+     * name of {@link #VARIABLES}, one of {@link #PREFIXES} and a name, a capture's digit or group name, or a map's
+     * name, the {@code map} then).
+     *
+     * @param map the server's map {@code variable} names ({@code server.maps}), else null
      */
-    public record Part(String literal, String variable) {
+    public record Part(String literal, String variable, VariableMap map) {
 
-        /** Whether this part is a capture of the location's regex. */
+        /** A literal, or a variable that names no map. */
+        public Part(String literal, String variable) {
+            this(literal, variable, null);
+        }
+
+        /** Whether this part is a capture of the location's regex (a map's value: of its entry's regex). */
         public boolean isCapture() {
-            return variable != null && !VARIABLES.contains(variable) && !ANSWER_VARIABLES.contains(variable)
-                    && !prefixed(variable);
+            return variable != null && map == null && !VARIABLES.contains(variable)
+                    && !ANSWER_VARIABLES.contains(variable) && !prefixed(variable);
         }
 
         /**
@@ -94,6 +102,11 @@ public record Return(int status, List<Part> text) {
      * @throws IllegalArgumentException saying what is wrong with {@code written}
      */
     static Return parse(String written, Pattern regex) {
+        return parse(written, regex, VariableMaps.NONE);
+    }
+
+    /** As {@link #parse(String, Pattern)}, its text naming {@code maps} as well. */
+    static Return parse(String written, Pattern regex, VariableMaps maps) {
         String trimmed = written.stripLeading();
         if (trimmed.isBlank()) {
             throw new IllegalArgumentException("is empty");
@@ -137,14 +150,20 @@ public record Return(int status, List<Part> text) {
         if (text.chars().anyMatch(c -> c < 0x20 && c != '\t' && c != '\n' || c == 0x7f)) {
             throw new IllegalArgumentException("has a control character other than tab or line feed in its text");
         }
-        return new Return(status, parts(text, regex));
+        return new Return(status, parts(text, regex, maps));
     }
 
     /** {@code text} split into literals and variables, each variable checked against what exists. */
     static List<Part> parts(String text, Pattern regex) {
+        return parts(text, regex, VariableMaps.NONE);
+    }
+
+    /** As {@link #parts(String, Pattern)}, a map's name its map, but where {@code regex} has a group of that name. */
+    static List<Part> parts(String text, Pattern regex, VariableMaps maps) {
         Set<String> groups = namedGroups(regex);
         int groupCount = regex == null ? 0 : regex.matcher("").groupCount();
-        return parts(text, name -> variableFault(name, regex != null, groupCount, groups));
+        return maps.bind(parts(text, name -> maps.has(name) && !groups.contains(name) ? null
+                : maps.withNames(variableFault(name, regex != null, groupCount, groups))), groups);
     }
 
     /**
@@ -162,7 +181,7 @@ public record Return(int status, List<Part> text) {
     }
 
     /** The names of {@code regex}'s named groups ({@code (?<slug>...)}); none without a regex. */
-    private static Set<String> namedGroups(Pattern regex) {
+    static Set<String> namedGroups(Pattern regex) {
         Set<String> groups = new TreeSet<>();
         if (regex != null) {
             Matcher named = NAMED_GROUP.matcher(regex.pattern());

@@ -34,6 +34,11 @@ public record Rewrite(List<Return.Part> path, List<Return.Part> query, boolean s
      * @throws IllegalArgumentException saying what is wrong with {@code written}
      */
     static Rewrite parse(String written, Pattern regex) {
+        return parse(written, regex, VariableMaps.NONE);
+    }
+
+    /** As {@link #parse(String, Pattern)}, the replacement naming {@code maps} as well. */
+    static Rewrite parse(String written, Pattern regex, VariableMaps maps) {
         String text = written.strip();
         if (!text.startsWith("/")) {
             throw new IllegalArgumentException("does not start with \"/\"");
@@ -49,14 +54,14 @@ public record Rewrite(List<Return.Part> path, List<Return.Part> query, boolean s
         if (queryText.endsWith("?")) {
             queryText = queryText.substring(0, queryText.length() - 1);
         }
-        List<Return.Part> path = Return.parts(pathText, regex);
+        List<Return.Part> path = Return.parts(pathText, regex, maps);
         for (Return.Part part : path) {
             if (part.literal() != null && !part.literal().matches("([^%]|%[0-9A-Fa-f]{2})*")) {
                 throw new IllegalArgumentException("has a % not followed by two hex digits in its path (a percent"
                         + " sign is %25: the path is decoded as a request's)");
             }
         }
-        List<Return.Part> query = queryText.isEmpty() ? List.of() : Return.parts(queryText, regex);
+        List<Return.Part> query = queryText.isEmpty() ? List.of() : Return.parts(queryText, regex, maps);
         return new Rewrite(path, query, question >= 0, keepsQuery);
     }
 }

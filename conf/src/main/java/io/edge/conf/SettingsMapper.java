@@ -94,6 +94,8 @@ final class SettingsMapper {
     private final Map<String, Section> spawnUsers = new HashMap<>();
     /** The addresses each backend group wrote, for the warning of groups sharing one. */
     private final SharedAddresses sharedAddresses = new SharedAddresses();
+    /** The server's maps ({@code server.maps}), read first: every text after may name them. */
+    private VariableMaps maps = VariableMaps.NONE;
 
     /**
      * @param problems  where problems go
@@ -115,6 +117,7 @@ final class SettingsMapper {
 
     EdgeSettings map(Section edge, Path source) {
         Section serverSection = edge.section("server");
+        maps = VariableMaps.read(serverSection.section("maps"), problems, SettingsMapper::reservedName);
         ServerSettings server = server(serverSection);
         StaticIoSettings staticIo = staticIo(edge.section("static"));
         Map<String, String> mimeTypes = mimeTypes(edge.section("mime-types"));
@@ -475,7 +478,7 @@ final class SettingsMapper {
     }
 
     /** {@code server.access-log-format} and its escape: null for edge's own line. */
-    private static LogFormat logFormat(Section server) {
+    private LogFormat logFormat(Section server) {
         Map<String, Boolean> escapes = new LinkedHashMap<>();
         escapes.put("default", false);
         escapes.put("json", true);
@@ -485,7 +488,7 @@ final class SettingsMapper {
             return null;
         }
         try {
-            return LogFormat.parse(written, json);
+            return LogFormat.parse(written, json, maps);
         } catch (IllegalArgumentException e) {
             server.invalid("access-log-format", LocationMatch.quoted(written) + " " + e.getMessage(),
                     LogFormat.EXPECTED);
@@ -1681,7 +1684,7 @@ final class SettingsMapper {
             return null; // its match is a problem already: which captures it has is not known
         }
         try {
-            return Return.parse(written, parsed.regex());
+            return Return.parse(written, parsed.regex(), maps);
         } catch (IllegalArgumentException e) {
             location.invalid("return", LocationMatch.quoted(written) + " " + e.getMessage(), Return.EXPECTED);
             return null;
@@ -1710,7 +1713,7 @@ final class SettingsMapper {
             return null; // as for a return
         }
         try {
-            return Rewrite.parse(written, parsed.regex());
+            return Rewrite.parse(written, parsed.regex(), maps);
         } catch (IllegalArgumentException e) {
             location.invalid("rewrite", LocationMatch.quoted(written) + " " + e.getMessage(), Rewrite.EXPECTED);
             return null;
@@ -2148,7 +2151,7 @@ final class SettingsMapper {
      * edge's to set (framing, connection, Date), each value visible ASCII, spaces and tabs inside, nothing else (a line
      * break would split the head), its variables ones edge has ({@link #variableFault}).
      */
-    private static Map<String, VariableText> headers(Section headers, String setting) {
+    private Map<String, VariableText> headers(Section headers, String setting) {
         Map<String, VariableText> result = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         for (String name : new TreeSet<>(headers.object().keySet())) { // sorted: the same problems in the same order
             String value = headers.optionalString(name);
@@ -2178,11 +2181,12 @@ final class SettingsMapper {
      * {@code value}, {@code setting}'s {@code name}, with its variables; null, with a problem, where it names one edge
      * does not have or is written wrong.
      */
-    private static VariableText variableText(Section section, String name, String value, String setting) {
+    private VariableText variableText(Section section, String name, String value, String setting) {
         boolean ifNotEmpty = setting.equals("fastcgi-params") && value.endsWith(VariableText.IF_NOT_EMPTY);
         try {
             String text = ifNotEmpty ? value.substring(0, value.length() - VariableText.IF_NOT_EMPTY.length()) : value;
-            return VariableText.parse(text, variable -> variableFault(variable, setting), ifNotEmpty);
+            return maps.bind(VariableText.parse(text, maps.orMap(variable -> variableFault(variable, setting)),
+                    ifNotEmpty));
         } catch (IllegalArgumentException e) {
             section.problem(name, LocationMatch.quoted(value) + " " + e.getMessage(), "a value with the variables"
                     + " edge has, $$ for a literal $ before a name (\"$$name\" sends \"$name\")");
@@ -2220,7 +2224,7 @@ final class SettingsMapper {
      * characters but tab (it goes to the backend as its UTF-8 bytes), its variables ones edge has, nginx's
      * {@code if_not_empty} after it; one that is empty for sure with it is left out.
      */
-    private static Map<String, VariableText> fastcgiParams(Section params) {
+    private Map<String, VariableText> fastcgiParams(Section params) {
         Map<String, VariableText> result = new TreeMap<>();
         for (String name : new TreeSet<>(params.object().keySet())) { // sorted: the same problems in the same order
             String value = params.optionalString(name);
@@ -2282,6 +2286,20 @@ final class SettingsMapper {
             return "names nginx's $" + name + ", which edge does not have in " + setting + " " + known;
         }
         return "has unknown variable $" + name + " " + known;
+    }
+
+    /**
+     * Why a map may not be called {@code name}, or null: a variable edge has, or one of nginx's, which a configuration
+     * brought from nginx means as nginx's.
+     */
+    static String reservedName(String name) {
+        if (Return.VARIABLES.contains(name) || Return.ANSWER_VARIABLES.contains(name)) {
+            return "is a variable edge has";
+        }
+        if (LogFormat.VARIABLES.contains(name) || FASTCGI_PARAM_VARIABLES.contains(name)) {
+            return "is a variable of nginx's";
+        }
+        return null;
     }
 
     /** The params edge derives from the request and its script, which a location may not fix. */

@@ -165,13 +165,16 @@ public final class AccessLog {
                 continue;
             }
             String name = part.variable();
-            String value = value(logged, name);
+            // a map of the request's values: none for a request too malformed for an exchange
+            String value = part.map() == null ? value(logged, name)
+                    : logged.exchange() == null ? null : Variables.mapValue(logged.exchange(), part.map());
             if (value == null) {
                 // a value the request has not: nginx's "-", nothing in a JSON string
                 line.append(format.json() ? "" : "-");
                 continue;
             }
-            if (name.equals("uri") || name.equals("document_uri") || name.equals("server_name")) {
+            if (part.map() == null && (name.equals("uri") || name.equals("document_uri")
+                    || name.equals("server_name"))) {
                 // decoded text: as the bytes it was sent as (a byte that was no UTF-8 is kept as U+DC80-U+DCFF)
                 value = CgiParams.utf8Bytes(value);
             }

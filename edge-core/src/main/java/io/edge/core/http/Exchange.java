@@ -3,6 +3,7 @@ package io.edge.core.http;
 import io.edge.conf.ErrorPage;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
+import io.edge.conf.VariableMap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -13,6 +14,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -344,6 +347,14 @@ public interface Exchange {
      */
     default String requestId() {
         return Variables.newRequestId();
+    }
+
+    /**
+     * The values of the server's maps this request has asked for so far ({@link Variables}), each worked out once:
+     * made at the first asked. By default a new one each time, nothing kept.
+     */
+    default Map<VariableMap, String> mapValues() {
+        return new IdentityHashMap<>(2);
     }
 
     /** {@code user}'s password was checked for this request ({@link #authenticatedUser}). By default forgotten. */

@@ -5,6 +5,7 @@ import io.edge.conf.LocationSettings;
 import io.edge.conf.Return;
 import io.edge.conf.ServerSettings;
 import io.edge.conf.SiteSettings;
+import io.edge.conf.VariableMap;
 import io.edge.conf.VariableText;
 import io.edge.core.route.Route;
 import io.netty.buffer.ByteBuf;
@@ -35,6 +36,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -110,6 +112,8 @@ final class ServerExchange implements Exchange {
     private boolean unrouted;
     /** {@link #requestId()}, once asked; the same through internal redirects, as nginx's. */
     private String requestId;
+    /** {@link #mapValues()}, once asked: kept through internal redirects, as nginx keeps a map's value. */
+    private Map<VariableMap, String> mapValues;
     /** {@link #errorPage}: the site's page that this answer sends, whose URI's location gives its always-headers. */
     private ErrorPage sentPage;
     /** When its head began ({@link System#nanoTime}): nginx's request time counts from the head's first byte. */
@@ -331,6 +335,14 @@ final class ServerExchange implements Exchange {
         route = newRoute;
         answering = null;
         bodyLocation = null;
+    }
+
+    @Override
+    public Map<VariableMap, String> mapValues() {
+        if (mapValues == null) {
+            mapValues = new IdentityHashMap<>(4);
+        }
+        return mapValues;
     }
 
     @Override

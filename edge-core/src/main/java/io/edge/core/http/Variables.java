@@ -3,6 +3,7 @@ package io.edge.core.http;
 import io.edge.conf.BoundedMatch;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.Return;
+import io.edge.conf.VariableMap;
 import io.edge.conf.VariableText;
 import io.edge.core.route.Router;
 import io.edge.fastcgi.cgi.CgiParams;
@@ -12,6 +13,7 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 
@@ -153,8 +155,8 @@ public final class Variables {
                 appendText(out, value == null ? "" : value, escape);
                 continue;
             }
-            String value = value(exchange, name);
-            if (name.equals("uri") || name.equals("document_uri")) {
+            String value = part.map() != null ? mapValue(exchange, part.map()) : value(exchange, name);
+            if (part.map() == null && (name.equals("uri") || name.equals("document_uri"))) {
                 appendText(out, value, escape);
             } else {
                 // As sent: Netty reads a head's bytes one char each (ISO-8859-1), which a UTF-8 client's "é" is two of
@@ -242,6 +244,45 @@ public final class Variables {
             case "upstream_cache_status" -> exchange.cacheStatus() == null ? "" : exchange.cacheStatus().name();
             default -> throw new IllegalArgumentException("no variable $" + name); // the configuration checked them
         };
+    }
+
+    /**
+     * The value of {@code map} for this request, as a header's is (one char per byte): worked out when first asked,
+     * then kept for the request ({@link Exchange#mapValues}), as nginx's map.
+     */
+    static String mapValue(Exchange exchange, VariableMap map) {
+        Map<VariableMap, String> values = exchange.mapValues();
+        String value = values.get(map);
+        if (value == null) {
+            VariableMap.Found found = map.find(sent(exchange, map.source(), null));
+            value = sent(exchange, found.value(), found.captures());
+            values.put(map, value);
+        }
+        return value;
+    }
+
+    /**
+     * {@code text} as the bytes it stands for, one char each: the configuration's text and a decoded {@code $uri} as
+     * their UTF-8 bytes, the request's values as sent, a capture of {@code captures} (a map's regex's) as found.
+     */
+    private static String sent(Exchange exchange, List<Return.Part> text, Matcher captures) {
+        StringBuilder out = new StringBuilder(32);
+        for (Return.Part part : text) {
+            String name = part.variable();
+            if (part.literal() != null) {
+                out.append(CgiParams.utf8Bytes(part.literal()));
+            } else if (part.map() != null) {
+                out.append(mapValue(exchange, part.map()));
+            } else if (part.isCapture()) {
+                String value = captures == null ? null : part.captured(captures);
+                out.append(value == null ? "" : value);
+            } else if (name.equals("uri") || name.equals("document_uri")) {
+                out.append(CgiParams.utf8Bytes(value(exchange, name)));
+            } else {
+                out.append(value(exchange, name));
+            }
+        }
+        return out.toString();
     }
 
     /**

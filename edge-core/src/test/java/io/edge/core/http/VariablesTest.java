@@ -2,6 +2,7 @@ package io.edge.core.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.conf.ConfigLoader;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.Return;
 import io.edge.conf.ServerSettings;
@@ -15,6 +16,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -130,6 +132,47 @@ class VariablesTest {
             assertThat(missing.status()).isEqualTo(404);
             assertThat(missing.header("x-always")).isEqualTo("at /missing");
             assertThat(missing.headers()).as("headers: not on a 404").doesNotContainKey("x-uri");
+        }
+    }
+
+    /**
+     * The server's maps (nginx's map) as a location's headers name them: exact before wildcard names before regexes
+     * in order, else the default; a regex's captures ($1, a named group) and another map in a value; a map that comes
+     * out empty leaves its header out (CORS for one origin and not another).
+     */
+    @Test
+    void aMapsValueIsTheEntryItsSourceTakesInNginxsOrder() throws Exception {
+        Files.createDirectories(root.resolve("www"));
+        Path conf = root.resolve("edge.conf");
+        Files.writeString(conf, """
+                edge {
+                  server.maps {
+                    cors_origin { source = "$http_origin", values = [{ match = "~^https://(www\\\\.)?example\\\\.(com|org)$", value = "$http_origin" }] }
+                    site { source = "$host", hostnames = true, default = other, values = [
+                      { match = "~^(?<sub>[a-z]+)\\\\.example\\\\.(org|com)$", value = "re-$sub-$2-$cors_origin" }
+                      { match = ".example.org", value = wild }
+                      { match = "EXAMPLE.org", value = exact }
+                    ]}
+                  }
+                  sites = [{ root = www, locations = [{ match = "/", headers { X-Cors = "$cors_origin", X-Site = "[$site]" } }] }]
+                }
+                """);
+        LocationSettings configured = new ConfigLoader().load(conf).sites().get(0).locations().get(0);
+        InetSocketAddress address = start(configured.headers(), Map.of());
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            RawHttpClient.Response exact = client.send("GET / HTTP/1.1\r\nHost: example.org\r\n"
+                    + "Origin: https://www.example.com\r\n\r\n").read();
+            assertThat(exact.header("x-cors")).isEqualTo("https://www.example.com");
+            assertThat(exact.header("x-site")).as("exact before the wildcard and the regex").isEqualTo("[exact]");
+            RawHttpClient.Response wild = client.send("GET / HTTP/1.1\r\nHost: Shop.Example.ORG.\r\n"
+                    + "Origin: https://evil.example\r\n\r\n").read();
+            assertThat(wild.headers()).as("no match, default \"\": not sent").doesNotContainKey("x-cors");
+            assertThat(wild.header("x-site")).as("the wildcard before the regex written first").isEqualTo("[wild]");
+            RawHttpClient.Response regex = client.send("GET / HTTP/1.1\r\nHost: shop.example.com\r\n"
+                    + "Origin: https://example.org\r\n\r\n").read();
+            assertThat(regex.header("x-site")).isEqualTo("[re-shop-com-https://example.org]");
+            RawHttpClient.Response other = client.send("GET / HTTP/1.1\r\nHost: example.net\r\n\r\n").read();
+            assertThat(other.header("x-site")).isEqualTo("[other]");
         }
     }
 

@@ -1,0 +1,123 @@
+package io.edge.conf;
+
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One of the server's maps ({@code server.maps}), nginx's {@code map $source $name { ... }}: the variable
+ * {@code $name}, whose value for a request is that of the entry its {@link #source}'s value matches, nginx's order:
+ * an exact key (compared ignoring ASCII case); with {@code hostnames} the longest wildcard name that starts with
+ * {@code *.} or {@code .}, then the longest that ends with {@code .*}; then the first regex as written (not tried on
+ * an empty value); else the default. A value is text with variables, an entry's regex's captures among them.
+ *
+ * <p>Identity is the map's: its parts name it, and one map names another.
+ */
+public final class VariableMap {
+
+    private final String name;
+    private final List<Return.Part> source;
+    private final List<Return.Part> fallback;
+    private final boolean hostnames;
+    private final Map<String, List<Return.Part>> exact;
+    private final List<Wildcard> heads;
+    private final List<Wildcard> tails;
+    private final List<Regex> regexes;
+
+    /**
+     * A wildcard name's entry: {@code *.example.org} ({@code text} ".example.org", a name under it),
+     * {@code .example.org} (the same, {@code bare} the name itself as well), {@code www.example.*} ({@code text}
+     * "www.example.", a name after it).
+     */
+    record Wildcard(String text, boolean bare, List<Return.Part> value) {
+    }
+
+    /** A regex's entry: {@code ~} is case-sensitive, {@code ~*} not (in {@code pattern}'s flags). */
+    record Regex(Pattern pattern, List<Return.Part> value) {
+    }
+
+    /** The entry a value took: its value's parts, and the match of its regex for their captures (null: none). */
+    public record Found(List<Return.Part> value, Matcher captures) {
+    }
+
+    /**
+     * @param exact lower-case keys; {@code heads} and {@code tails} lower case, longest first
+     */
+    VariableMap(String name, List<Return.Part> source, List<Return.Part> fallback, boolean hostnames,
+            Map<String, List<Return.Part>> exact, List<Wildcard> heads, List<Wildcard> tails, List<Regex> regexes) {
+        this.name = name;
+        this.source = List.copyOf(source);
+        this.fallback = List.copyOf(fallback);
+        this.hostnames = hostnames;
+        this.exact = Map.copyOf(exact);
+        this.heads = List.copyOf(heads);
+        this.tails = List.copyOf(tails);
+        this.regexes = List.copyOf(regexes);
+    }
+
+    /** The variable's name, without {@code $}. */
+    public String name() {
+        return name;
+    }
+
+    /** The text whose value is looked up: variables and other maps. */
+    public List<Return.Part> source() {
+        return source;
+    }
+
+    /**
+     * The entry {@code value} (the source's, as sent: one char per byte) takes; the default where none does. A regex
+     * runs within {@link BoundedMatch#STEPS}: one that gives up matches not.
+     */
+    public Found find(String value) {
+        String key = hostnames && value.endsWith(".") ? value.substring(0, value.length() - 1) : value;
+        String lower = asciiLowerCase(key);
+        List<Return.Part> found = exact.get(lower);
+        if (found != null) {
+            return new Found(found, null);
+        }
+        for (Wildcard head : heads) {
+            if (lower.endsWith(head.text()) && lower.length() > head.text().length()
+                    || head.bare() && lower.length() == head.text().length() - 1 && head.text().endsWith(lower)) {
+                return new Found(head.value(), null);
+            }
+        }
+        for (Wildcard tail : tails) {
+            if (lower.startsWith(tail.text()) && lower.length() > tail.text().length()) {
+                return new Found(tail.value(), null);
+            }
+        }
+        if (!key.isEmpty()) {
+            for (Regex regex : regexes) {
+                Matcher match = BoundedMatch.first(regex.pattern(), key, BoundedMatch.STEPS);
+                if (match != null) {
+                    return new Found(regex.value(), match);
+                }
+            }
+        }
+        return new Found(fallback, null);
+    }
+
+    /** {@code text} with A to Z lower case, as nginx compares a map's keys; other characters as they are. */
+    static String asciiLowerCase(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c >= 'A' && c <= 'Z') {
+                char[] chars = text.toCharArray();
+                for (int j = i; j < chars.length; j++) {
+                    if (chars[j] >= 'A' && chars[j] <= 'Z') {
+                        chars[j] += 'a' - 'A';
+                    }
+                }
+                return new String(chars);
+            }
+        }
+        return text;
+    }
+
+    @Override
+    public String toString() {
+        return "$" + name;
+    }
+}
