@@ -51,11 +51,6 @@ final class VariableMaps {
         return names.contains(name);
     }
 
-    /** The map called {@code name}, null for none (or one with a problem). */
-    VariableMap get(String name) {
-        return maps.get(name);
-    }
-
     /** {@code parts} with each variable that names a map (but those in {@code except}: a regex's groups) bound to it. */
     List<Return.Part> bind(List<Return.Part> parts, Set<String> except) {
         if (maps.isEmpty()) {
