@@ -185,6 +185,20 @@ class UnbufferedAnswerIT {
     }
 
     /**
+     * nginx reads the header's whole value, "no" or "yes" in any case, and nothing else: a script's "nope" leaves its
+     * answer buffered (stored as any), and under a group whose buffer is off a "1" leaves it unbuffered (not stored).
+     */
+    @Test
+    void onlyNoAndYesAreReadAsNginxReadsThem() throws Exception {
+        events("/cached/events.php?id=nope&buffering=nope", false);
+        assertThat(events("/cached/events.php?id=nope&buffering=nope", false)).contains("age:");
+        assertThat(runs("nope")).as("script runs").isEqualTo(1);
+        events("/streams/events.php?id=one&buffering=1", false);
+        assertThat(events("/streams/events.php?id=one&buffering=1", false)).doesNotContain("age:");
+        assertThat(runs("one")).as("script runs").isEqualTo(2);
+    }
+
+    /**
      * A client that reads nothing for a while: what it does not take is held in the response buffer's memory alone
      * (nginx reads an unbuffered answer only as fast as its client takes it), never in a spool file, and the script
      * waits for the client beyond it; reading at last, the client gets every byte, and the script ends.

@@ -343,12 +343,24 @@ public final class ResponseCache implements AutoCloseable {
 
     /**
      * Whether a script's answer with {@code headers} is to stream unbuffered, nginx's {@code X-Accel-Buffering: no}:
-     * read as nginx reads it, by its first letter, {@code n} or {@code N} (a {@code y} or anything else: buffered, the
-     * default). The server reads the backend only as fast as the client takes it, and this cache stores no such answer.
+     * read as nginx reads it, the whole value, {@code no} in any case (anything else: buffered, the default). The server
+     * reads the backend only as fast as the client takes it, and this cache stores no such answer.
      */
     public static boolean unbuffered(HttpHeaders headers) {
+        return unbuffered(headers, true);
+    }
+
+    /**
+     * As {@link #unbuffered(HttpHeaders)} where the answer is buffered as {@code buffering} says (a group's
+     * response-buffer.enabled, nginx's fastcgi_buffering) unless the script says {@code no} or {@code yes}, in any
+     * case; nginx's ngx_http_upstream_process_buffering reads no other value.
+     */
+    public static boolean unbuffered(HttpHeaders headers, boolean buffering) {
         String value = headers.get(X_ACCEL_BUFFERING);
-        return value != null && !value.isEmpty() && (value.charAt(0) | 0x20) == 'n';
+        if ("no".equalsIgnoreCase(value)) {
+            return true;
+        }
+        return !buffering && !"yes".equalsIgnoreCase(value);
     }
 
     /** {@link #lookup(String, HttpRequest)} in no scope. */

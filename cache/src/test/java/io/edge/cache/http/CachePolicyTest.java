@@ -132,16 +132,17 @@ class CachePolicyTest {
     /**
      * X-Accel-Buffering: no is a script's word that its answer streams (Server-Sent Events, a job's progress): nginx
      * caches no unbuffered answer, so neither does this cache, whatever its Cache-Control or X-Accel-Expires say. nginx
-     * reads the first letter alone; yes (or anything not n...) leaves the answer as any.
+     * reads "no" alone, in any case (ngx_http_upstream_process_buffering compares the whole value): "n", "nope" or
+     * anything else leaves the answer as any.
      */
     @Test
     void neverStoresAnUnbufferedAnswer() {
-        for (String no : new String[] {"no", "No", "NO", "n", "nope"}) {
+        for (String no : new String[] {"no", "No", "NO", "nO"}) {
             assertThat(storable(get("/a"), response(200, "Cache-Control", "max-age=60", "X-Accel-Buffering", no)))
                     .as(no).isFalse();
         }
         assertThat(storable(get("/a"), response(200, "X-Accel-Expires", "60", "X-Accel-Buffering", "no"))).isFalse();
-        for (String buffered : new String[] {"yes", "Yes", "", "maybe"}) {
+        for (String buffered : new String[] {"yes", "Yes", "", "maybe", "n", "nope", "none", "no-store"}) {
             assertThat(storable(get("/a"), response(200, "Cache-Control", "max-age=60", "X-Accel-Buffering",
                     buffered))).as(buffered).isTrue();
         }

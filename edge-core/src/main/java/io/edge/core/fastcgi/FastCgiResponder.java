@@ -919,11 +919,11 @@ public final class FastCgiResponder implements Responder {
             exchange.upstreamStatus(head.status().code());
             // the pace of the answer, the script's body or the file it hands out (sendfile)
             accelLimitRate = head.headers().get(CgiResponseParser.X_ACCEL_LIMIT_RATE);
-            if (!responseBuffer.enabled() && !head.headers().contains(ResponseCache.X_ACCEL_BUFFERING)) {
-                // the group's fastcgi_buffering off: read, by the tap too, as the script's own word
+            unbuffered = ResponseCache.unbuffered(head.headers(), responseBuffer.enabled());
+            if (unbuffered && !responseBuffer.enabled()) {
+                // the group's fastcgi_buffering off, no "yes" from the script: read, by the tap too, as its own "no"
                 head.headers().set(ResponseCache.X_ACCEL_BUFFERING, "no");
             }
-            unbuffered = ResponseCache.unbuffered(head.headers());
             boolean tapTookOver = tap != null && !tap.onHead(head);
             // The response cache (the tap) has read them, and keeps them with the answer (an unbuffered one it does not
             // store); as nginx, the client never sees them.
