@@ -37,6 +37,9 @@ class SplitPathInfoIT {
             Files.writeString(www.resolve(script), SAYS);
         }
         Files.writeString(www.resolve("notes.txt"), "plain");
+        Path docs = Files.createDirectories(www.resolve("phtml-only/docs"));
+        Files.writeString(docs.resolve("index.php"), SAYS);
+        Files.writeString(www.resolve("phtml-only/front.phtml"), SAYS);
         Files.writeString(www.resolve("send.php"), "<?php header('X-Sendfile: ' . __DIR__ . '/' . $_GET['f']);");
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), """
                 pm = static
@@ -49,6 +52,8 @@ class SplitPathInfoIT {
                   locations = [
                     { match = "/", fastcgi = php, front-controller = "/index.php", x-sendfile = ["www"] }
                     { match = "~ \\\\.phtml(/|$)", fastcgi = php, split-path-info = "^(.+?\\\\.phtml)(/.*)$" }
+                    { match = "^~ /phtml-only/", fastcgi = php, front-controller = "/phtml-only/front.phtml"
+                      split-path-info = "^(.+?\\\\.phtml)(/.*)$" }
                   ]
                 }]
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
@@ -98,6 +103,19 @@ class SplitPathInfoIT {
         HttpResponse<String> file = get("/send.php?f=notes.txt");
         assertThat(file.statusCode()).isEqualTo(200);
         assertThat(file.body()).isEqualTo("plain");
+    }
+
+    /**
+     * Under a location whose split names .phtml scripts only, a .php file is no script and never its source: asked for
+     * itself it is 404, and as a directory's index file it is passed over as missing (the site's index is index.php
+     * alone: 403, no index). The index was sent as a file, its source.
+     */
+    @Test
+    void aPhpIndexFileTheSplitNamesNoScriptIsNeverSentAsItsSource() throws Exception {
+        assertThat(get("/phtml-only/docs/index.php").statusCode()).isEqualTo(404);
+        HttpResponse<String> index = get("/phtml-only/docs/");
+        assertThat(index.body()).doesNotContain("<?php");
+        assertThat(index.statusCode()).isEqualTo(403);
     }
 
     /** The location without the key splits after the first .php segment, as before: a .phtml path there is no script. */

@@ -505,9 +505,12 @@ public final class StaticResponder implements Responder {
             }
             LocationSettings answering = owner != null ? owner : exchange.location();
             if (!script && isPhpName(index.get(i))
-                    && (answering == null || answering.handler() == LocationSettings.Handler.STATIC)) {
-                // /static/index.php where no PHP location takes it (under "^~ /static/", which no regex overrides):
-                // passed over as a missing index, never sent as a file, its source (nginx sends it)
+                    && (answering == null || answering.handler() == LocationSettings.Handler.STATIC
+                    || !elsewhere && answering.handler() == LocationSettings.Handler.FASTCGI)) {
+                // /static/index.php where no PHP location takes it (under "^~ /static/", which no regex overrides),
+                // or under this FastCGI location whose split-path-info names no .php script (a split on .phtml, which
+                // answers /docs/index.php itself 404): passed over as a missing index, never sent as a file, its
+                // source (nginx sends it)
                 file.release();
                 tryIndex(exchange, resolver, directory, i + 1, mayRetry);
                 return;
