@@ -2,6 +2,7 @@ package io.edge.core.cache;
 
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
+import io.edge.core.http.CacheStatus;
 import io.edge.core.http.Exchange;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -54,6 +55,15 @@ final class DetachedExchange implements Exchange {
     @Override
     public String requestId() {
         return requestId;
+    }
+
+    /**
+     * nginx's {@code $upstream_cache_status} of a background update: the stale entry it refreshes was looked up as
+     * expired (what the script's fastcgi-params name).
+     */
+    @Override
+    public CacheStatus cacheStatus() {
+        return CacheStatus.EXPIRED;
     }
 
     @Override

@@ -7,6 +7,7 @@ import io.edge.cache.http.ResponseCache;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.core.fastcgi.FastCgiResponder;
+import io.edge.core.http.CacheStatus;
 import io.edge.core.http.Exchange;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -519,6 +520,24 @@ class ResponseCacheGateTest {
         FakeExchange post = enter(HttpMethod.POST, "/page.php", "Cache-Control", "only-if-cached");
         assertThat(post.statuses).as("not a request this cache answers: the script's").isEmpty();
         assertThat(calls).hasSize(3);
+    }
+
+    /**
+     * The background refresh of a stale-while-revalidate answer runs its script as nginx's background update does, with
+     * $upstream_cache_status EXPIRED (what its fastcgi-params name): it had none, its script saw an empty value.
+     */
+    @Test
+    void aBackgroundRefreshRunsItsScriptAsExpired() {
+        enter(HttpMethod.GET, "/page.php");
+        calls.get(0).answer(head("Cache-Control", "max-age=60, stale-while-revalidate=30"), "page");
+        nanos.addAndGet(Duration.ofSeconds(70).toNanos());
+        FakeExchange stale = enter(HttpMethod.GET, "/page.php");
+        assertThat(stale.statuses).containsExactly(HttpResponseStatus.OK);
+        assertThat(calls).hasSize(2);
+        assertThat(calls.get(1).exchange().cacheStatus()).isEqualTo(CacheStatus.EXPIRED);
+        FastCgiResponder.ResponseTap refresh = calls.get(1).tap();
+        assertThat(refresh.onHead(head("Cache-Control", "max-age=60"))).as("stored only").isFalse();
+        refresh.onEnd();
     }
 
     /** The parts of an exchange the gate uses, recorded (the last head, the body's bytes); writes are released. */
