@@ -357,6 +357,14 @@ public interface Exchange {
         return new IdentityHashMap<>(2);
     }
 
+    /**
+     * The request body's bytes once read whole ({@link #readBody} saw its last chunk), for nginx's {@code $content_length}
+     * of a chunked body; -1 while some is still to come, or where the body was never read. By default -1.
+     */
+    default long bodyLengthRead() {
+        return -1;
+    }
+
     /** {@code user}'s password was checked for this request ({@link #authenticatedUser}). By default forgotten. */
     default void authenticated(String user) {
     }

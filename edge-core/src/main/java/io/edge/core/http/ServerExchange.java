@@ -136,6 +136,9 @@ final class ServerExchange implements Exchange {
     private String authenticatedUser;
     private boolean keepAlive;
     private int status;
+    /** Request body bytes handed to the responder ({@link #bodyLengthRead}), and whether its last chunk was among them. */
+    private long bodyRead;
+    private boolean bodyReadWhole;
     /** Body bytes handed to the channel, chunk framing included (what limit-rate paces). */
     private long bodyBytes;
     /** Body bytes the kernel took, of writes that completed or the part of a file sent before one failed: nginx's
@@ -561,10 +564,17 @@ final class ServerExchange implements Exchange {
     }
 
     private void deliver(HttpContent content) {
+        bodyRead += content.content().readableBytes(); // counted before the consumer, its new owner, may release it
         if (content instanceof LastHttpContent) {
             bodyIncomplete = null;
+            bodyReadWhole = true;
         }
         bodyConsumer.accept(content);
+    }
+
+    @Override
+    public long bodyLengthRead() {
+        return bodyReadWhole ? bodyRead : -1;
     }
 
     /** The exchange is over, so is its request body: release what was held, tell a consumer still waiting. */

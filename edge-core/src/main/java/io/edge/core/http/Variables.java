@@ -8,6 +8,7 @@ import io.edge.conf.VariableText;
 import io.edge.core.route.Router;
 import io.edge.fastcgi.cgi.CgiParams;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.NetUtil;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -238,7 +239,7 @@ public final class Variables {
             case "server_protocol" -> exchange.sentVersion().text();
             case "https" -> exchange.https() ? "on" : "";
             case "content_type" -> exchange.request().headers().get(HttpHeaderNames.CONTENT_TYPE, "");
-            case "content_length" -> exchange.request().headers().get(HttpHeaderNames.CONTENT_LENGTH, "");
+            case "content_length" -> contentLength(exchange);
             case "request_id" -> exchange.requestId();
             // the response cache's word, known before any answer goes (add_header X-Cache-Status, nginx's idiom)
             case "upstream_cache_status" -> exchange.cacheStatus() == null ? "" : exchange.cacheStatus().name();
@@ -283,6 +284,20 @@ public final class Variables {
             }
         }
         return out.toString();
+    }
+
+    /**
+     * nginx's {@code $content_length}: the request's Content-Length; a chunked body's length once read whole, as nginx
+     * gives it once it read the body (a script's fastcgi-params, the headers of its answer), the CONTENT_LENGTH param
+     * edge sends; else none.
+     */
+    private static String contentLength(Exchange exchange) {
+        String header = exchange.request().headers().get(HttpHeaderNames.CONTENT_LENGTH);
+        if (header != null) {
+            return header;
+        }
+        long read = exchange.bodyLengthRead();
+        return read >= 0 && HttpUtil.isTransferEncodingChunked(exchange.request()) ? Long.toString(read) : "";
     }
 
     /**
