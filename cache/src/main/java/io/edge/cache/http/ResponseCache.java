@@ -353,14 +353,18 @@ public final class ResponseCache implements AutoCloseable {
     /**
      * As {@link #unbuffered(HttpHeaders)} where the answer is buffered as {@code buffering} says (a group's
      * response-buffer.enabled, nginx's fastcgi_buffering) unless the script says {@code no} or {@code yes}, in any
-     * case; nginx's ngx_http_upstream_process_buffering reads no other value.
+     * case; nginx's ngx_http_upstream_process_buffering reads no other value, and reads each line in turn: of several,
+     * the last "no" or "yes" says it.
      */
     public static boolean unbuffered(HttpHeaders headers, boolean buffering) {
-        String value = headers.get(X_ACCEL_BUFFERING);
-        if ("no".equalsIgnoreCase(value)) {
-            return true;
+        for (String value : headers.getAll(X_ACCEL_BUFFERING)) {
+            if ("no".equalsIgnoreCase(value)) {
+                buffering = false;
+            } else if ("yes".equalsIgnoreCase(value)) {
+                buffering = true;
+            }
         }
-        return !buffering && !"yes".equalsIgnoreCase(value);
+        return !buffering;
     }
 
     /** {@link #lookup(String, HttpRequest)} in no scope. */

@@ -146,6 +146,13 @@ class CachePolicyTest {
             assertThat(storable(get("/a"), response(200, "Cache-Control", "max-age=60", "X-Accel-Buffering",
                     buffered))).as(buffered).isTrue();
         }
+        // of several lines the last "no" or "yes", as nginx reads each in turn
+        assertThat(storable(get("/a"), response(200, "Cache-Control", "max-age=60", "X-Accel-Buffering", "no",
+                "X-Accel-Buffering", "yes"))).isTrue();
+        assertThat(storable(get("/a"), response(200, "Cache-Control", "max-age=60", "X-Accel-Buffering", "yes",
+                "X-Accel-Buffering", "no"))).isFalse();
+        assertThat(storable(get("/a"), response(200, "Cache-Control", "max-age=60", "X-Accel-Buffering", "no",
+                "X-Accel-Buffering", "nope"))).isFalse();
     }
 
     /**
