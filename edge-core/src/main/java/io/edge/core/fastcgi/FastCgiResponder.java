@@ -228,7 +228,6 @@ public final class FastCgiResponder implements Responder {
         return threads;
     }
     private final ScriptGate gate;
-    /** The location's fastcgi-params, sent after the standard params. */
     /** The location's fastcgi-params when they are constants, else null. */
     private final CgiOptions cgiOptions;
     /** The location's fastcgi-params when one of them names a variable, else null. */
