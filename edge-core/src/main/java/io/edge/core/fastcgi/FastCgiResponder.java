@@ -504,6 +504,11 @@ public final class FastCgiResponder implements Responder {
                         + " user may not search a directory on the way or read the file)");
             }
             exchange.sendError(HttpResponseStatus.FORBIDDEN);
+        } else if (resolution instanceof ScriptResolver.SplitGaveUp gaveUp) {
+            // the split's, not the client's: said (at most once every 10 s), as a location regex that gives up is
+            refusals.warn(ScriptResolver.SplitGaveUp.class, exchange.request().method() + " "
+                    + LogText.escapeControls(exchange.request().uri()) + " -> 404: " + gaveUp.reason());
+            exchange.sendError(HttpResponseStatus.NOT_FOUND);
         } else {
             exchange.sendError(HttpResponseStatus.NOT_FOUND);
         }

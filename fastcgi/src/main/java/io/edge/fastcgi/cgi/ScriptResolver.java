@@ -7,6 +7,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import io.edge.fastcgi.regex.BoundedMatch;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -75,7 +76,7 @@ public final class ScriptResolver {
     }
 
     /** Outcome of {@link #resolve}. */
-    public sealed interface Resolution permits Script, StaticFile, NotFound, Rejected, Forbidden {
+    public sealed interface Resolution permits Script, StaticFile, NotFound, Rejected, Forbidden, SplitGaveUp {
     }
 
     /**
@@ -94,6 +95,13 @@ public final class ScriptResolver {
 
     /** Nothing to run: 404. */
     public record NotFound(String reason) implements Resolution {
+    }
+
+    /**
+     * The split backtracked past {@link BoundedMatch#PATH_STEPS} reads of the path (or deeper than the stack), as
+     * PCRE's match limit stops nginx's: the path has no script part, 404, and the split is worth a warning.
+     */
+    public record SplitGaveUp(String reason) implements Resolution {
     }
 
     /** A path no backend may see: 400. */
@@ -156,13 +164,21 @@ public final class ScriptResolver {
                 }
             }
         } else {
-            Matcher m = splitPathInfo.matcher(path);
-            if (splits(m)) {
-                scriptName = m.group(1);
-                pathInfo = m.groupCount() >= 2 && m.group(2) != null ? m.group(2) : "";
-            } else if (namesScript(path)) {
-                // nginx's split that does not match (^(.+?\.php)(/.*)$ of /a.php) leaves the path the script name
-                scriptName = path;
+            // one budget for the split's tries on this path (three at most), as for a site's location regexes
+            BoundedMatch.Budgeted budgeted = BoundedMatch.budgeted(path, BoundedMatch.PATH_STEPS);
+            try {
+                Matcher m = BoundedMatch.whole(splitPathInfo, budgeted);
+                if (splits(m)) {
+                    scriptName = m.group(1);
+                    pathInfo = m.groupCount() >= 2 && m.group(2) != null ? m.group(2) : "";
+                } else if (namesScript(splitPathInfo, budgeted)) {
+                    // nginx's split that does not match (^(.+?\.php)(/.*)$ of /a.php) leaves the path the script name
+                    scriptName = path;
+                }
+            } catch (BoundedMatch.GaveUpException e) {
+                return new SplitGaveUp("split-path-info \"" + splitPathInfo.pattern() + "\" gave up on a path of "
+                        + path.length() + " characters (past " + BoundedMatch.PATH_STEPS + " steps, or too deep): no"
+                        + " script; a split that backtracks less would");
             }
             if (scriptName != null) {
                 scriptFile = underRoot(scriptName);
@@ -249,34 +265,45 @@ public final class ScriptResolver {
         if (splitPathInfo == DEFAULT_SPLIT) {
             return path.endsWith(".php");
         }
-        return namesScript(splitPathInfo, path);
+        try {
+            return namesScript(splitPathInfo, BoundedMatch.budgeted(path, BoundedMatch.PATH_STEPS));
+        } catch (BoundedMatch.GaveUpException e) {
+            return true; // as hasScriptPart: what may be a script is never sent as a file
+        }
     }
 
-    /** As {@link #namesScript(String)}, for any split. */
-    private static boolean namesScript(Pattern split, String path) {
-        return scriptNameEnd(split, path) == path.length() || scriptNameEnd(split, path + "/x") == path.length();
+    /** As {@link #namesScript(String)}, for any split, within what is left of the path's budget. */
+    private static boolean namesScript(Pattern split, BoundedMatch.Budgeted path) {
+        int length = path.length();
+        return scriptNameEnd(split, path) == length || scriptNameEnd(split, path.then(path + "/x")) == length;
     }
 
     /**
      * Whether {@code split} finds a script part in {@code path} (which need not name a file): it matches with a
-     * script name, or takes the path whole as one (a split that does not match, {@link #resolve}).
+     * script name, or takes the path whole as one (a split that does not match, {@link #resolve}). A split that gives
+     * up on the path ({@link BoundedMatch#PATH_STEPS}) finds one: what may be a script is never sent as a file.
      */
     public static boolean hasScriptPart(Pattern split, String path) {
-        return scriptNameEnd(split, path) > 0 || namesScript(split, path);
+        BoundedMatch.Budgeted budgeted = BoundedMatch.budgeted(path, BoundedMatch.PATH_STEPS);
+        try {
+            return scriptNameEnd(split, budgeted) > 0 || namesScript(split, budgeted);
+        } catch (BoundedMatch.GaveUpException e) {
+            return true;
+        }
     }
 
     /** Where the split's script name ends in {@code path}, or -1: the split does not match, or names no path. */
-    private static int scriptNameEnd(Pattern split, String path) {
-        Matcher m = split.matcher(path);
+    private static int scriptNameEnd(Pattern split, BoundedMatch.Budgeted path) {
+        Matcher m = BoundedMatch.whole(split, path);
         return splits(m) ? m.end(1) : -1;
     }
 
     /**
-     * Whether {@code m} matches its path with a script name, a path from the start: a split whose first group may
-     * take none, or not the path's first "/" ({@code ^(.*)(/.*)$}, {@code ^/(.+)$}), names no script with it.
+     * Whether {@code m}, a split's match of a whole path or null, names a script, a path from the start: a split whose
+     * first group may take none, or not the path's first "/" ({@code ^(.*)(/.*)$}, {@code ^/(.+)$}), names none.
      */
     private static boolean splits(Matcher m) {
-        return m.matches() && m.group(1) != null && m.start(1) == 0 && !m.group(1).isEmpty();
+        return m != null && m.group(1) != null && m.start(1) == 0 && !m.group(1).isEmpty();
     }
 
     /** What the probe says {@code file} is; missing for no file ({@link #underRoot} found none). */

@@ -7,6 +7,7 @@ import io.edge.fastcgi.cgi.ScriptResolver.Forbidden;
 import io.edge.fastcgi.cgi.ScriptResolver.NotFound;
 import io.edge.fastcgi.cgi.ScriptResolver.Rejected;
 import io.edge.fastcgi.cgi.ScriptResolver.Script;
+import io.edge.fastcgi.cgi.ScriptResolver.SplitGaveUp;
 import io.edge.fastcgi.cgi.ScriptResolver.StaticFile;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -321,5 +322,27 @@ class ScriptResolverTest {
         var resolver = new ScriptResolver(root, ScriptResolver.DEFAULT_SPLIT, "/index.php", refusing("index.php"));
         assertThat(resolver.resolve("/articles/42", "")).isInstanceOf(Forbidden.class);
         assertThat(resolver.resolve("/a.php", "")).as("other scripts still run").isInstanceOf(Script.class);
+    }
+
+    @Test
+    void splitThatBacktracksGivesUpOnALongPathAsNoScript() throws IOException {
+        // ^(.*.*.*\.phtml) reads a path of n characters with no ".phtml" about n^3 / 6 times: 170 million for 1 000
+        Pattern catastrophic = Pattern.compile("^(.*.*.*\\.phtml)(/.*)$");
+        String path = "/a".repeat(500);
+        var resolver = new ScriptResolver(root, catastrophic, "/index.php", FileProbe.FILESYSTEM);
+        assertThat(resolver.resolve(path, "")).as("404, never the front controller")
+                .isInstanceOf(SplitGaveUp.class)
+                .extracting(r -> ((SplitGaveUp) r).reason()).asString().contains(catastrophic.pattern());
+        assertThat(ScriptResolver.hasScriptPart(catastrophic, path)).as("may be a script: never sent as a file")
+                .isTrue();
+
+        Files.writeString(root.resolve("app.phtml"), "<?php");
+        var script = (Script) resolver.resolve("/app.phtml/x", "");
+        assertThat(script.scriptName()).as("a short path still splits").isEqualTo("/app.phtml");
+        assertThat(script.pathInfo()).isEqualTo("/x");
+        var sane = new ScriptResolver(root, Pattern.compile("^(.+?\\.phtml)(/.*)$"), "/index.php",
+                FileProbe.FILESYSTEM);
+        assertThat(sane.resolve(path, "")).as("a split that does not backtrack: the front controller")
+                .isInstanceOf(Script.class).extracting(r -> ((Script) r).scriptName()).isEqualTo("/index.php");
     }
 }

@@ -1,4 +1,4 @@
-package io.edge.conf;
+package io.edge.fastcgi.regex;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
