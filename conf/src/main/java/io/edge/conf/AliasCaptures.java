@@ -1,5 +1,6 @@
 package io.edge.conf;
 
+import io.edge.fastcgi.regex.BoundedMatch;
 import java.util.List;
 import java.util.Objects;
 import java.util.regex.Matcher;

@@ -1,5 +1,6 @@
 package io.edge.conf;
 
+import io.edge.fastcgi.regex.BoundedMatch;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;

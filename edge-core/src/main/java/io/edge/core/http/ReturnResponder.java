@@ -1,11 +1,11 @@
 package io.edge.core.http;
 
-import io.edge.conf.BoundedMatch;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.Return;
 import io.edge.core.route.Router;
 import io.edge.core.statics.Preconditions;
 import io.edge.fastcgi.cgi.CgiParams;
+import io.edge.fastcgi.regex.BoundedMatch;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;

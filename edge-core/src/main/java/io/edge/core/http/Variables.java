@@ -1,12 +1,12 @@
 package io.edge.core.http;
 
-import io.edge.conf.BoundedMatch;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.Return;
 import io.edge.conf.VariableMap;
 import io.edge.conf.VariableText;
 import io.edge.core.route.Router;
 import io.edge.fastcgi.cgi.CgiParams;
+import io.edge.fastcgi.regex.BoundedMatch;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.NetUtil;

@@ -1,11 +1,11 @@
 package io.edge.core.route;
 
-import io.edge.conf.BoundedMatch;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.ServerSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.core.http.HttpStatusException;
 import io.edge.core.http.ThrottledWarnings;
+import io.edge.fastcgi.regex.BoundedMatch;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;

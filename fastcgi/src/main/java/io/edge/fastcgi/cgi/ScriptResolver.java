@@ -1,5 +1,6 @@
 package io.edge.fastcgi.cgi;
 
+import io.edge.fastcgi.regex.BoundedMatch;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -7,7 +8,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
-import io.edge.fastcgi.regex.BoundedMatch;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
