@@ -159,7 +159,8 @@ public record LocationSettings(
                             boolean internal, String fastcgiScript) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
                 statusAllow, expires, VariableText.constants(headers), bodyLimit, VariableText.constants(fastcgiParams),
-                gzip, gzipStatic, internal, fastcgiScript, List.of(), null, null, null, null, null, true, null, false, null, null, Map.of(), null);
+                gzip, gzipStatic, internal, fastcgiScript, List.of(), null, null, null, null, null, true, null, false,
+                null, null, Map.of(), null);
     }
 
     /** A location without {@code expires}, {@code headers} or {@code always-headers}. */

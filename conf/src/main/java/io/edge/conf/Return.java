@@ -317,7 +317,7 @@ public record Return(int status, List<Part> text) {
                     + (groupCount == 1 ? "" : "s");
         }
         return "has unknown variable $" + name + " (known: $" + String.join(", $", new TreeSet<>(VARIABLES))
-                + ", $http_<header>, $arg_<name>, $cookie_<name>" + (regex ? ", captures $1 to $9 and the regex's named groups" : "")
-                + ")";
+                + ", $http_<header>, $arg_<name>, $cookie_<name>"
+                + (regex ? ", captures $1 to $9 and the regex's named groups" : "") + ")";
     }
 }

@@ -930,8 +930,8 @@ final class SettingsMapper {
 
         Section buffer = backend.section("response-buffer");
         BackendGroupSettings.ResponseBuffer responseBuffer = new BackendGroupSettings.ResponseBuffer(
-                (int) buffer.bytes("memory", 0, MAX_RESPONSE_BUFFER_MEMORY), buffer.bytes("max-temp-file", 0, Long.MAX_VALUE),
-                buffer.bool("enabled"));
+                (int) buffer.bytes("memory", 0, MAX_RESPONSE_BUFFER_MEMORY),
+                buffer.bytes("max-temp-file", 0, Long.MAX_VALUE), buffer.bool("enabled"));
 
         Path command = spawnSection.path("command", base);
         int workers = spawnSection.integer("workers", 1, 4096);

@@ -275,7 +275,9 @@ public final class AccessLog {
         };
     }
 
-    /** A backend as nginx's {@code $upstream_addr} writes it: {@code ip:port} ({@code [::1]:9000}), {@code unix:/path}. */
+    /**
+     * A backend as nginx's {@code $upstream_addr} writes it: {@code ip:port} ({@code [::1]:9000}), {@code unix:/path}.
+     */
     static String upstreamAddress(SocketAddress backend) {
         if (backend instanceof InetSocketAddress inet) {
             return inet.isUnresolved() ? inet.getHostString() + ":" + inet.getPort() : NetUtil.toSocketAddressString(inet);
