@@ -22,8 +22,11 @@ public record LogFormat(List<Return.Part> parts, boolean json) {
             "scheme", "pid", "remote_port", "bytes_sent", "request_length", "request_completion", "connection",
             "connection_requests", "upstream_addr", "upstream_status", "upstream_cache_status", "request_id");
 
-    /** A request's field ({@code $http_user_agent}), the answer's ({@code $sent_http_content_type}). */
-    private static final List<String> HEADER_PREFIXES = List.of("http_", "sent_http_");
+    /**
+     * A request's field ({@code $http_user_agent}), the answer's ({@code $sent_http_content_type}), a query argument
+     * ({@code $arg_page}), a cookie ({@code $cookie_sid}).
+     */
+    private static final List<String> HEADER_PREFIXES = List.of("http_", "sent_http_", "arg_", "cookie_");
 
     /** What a format is written as, for a message. */
     static final String EXPECTED = "text with nginx's variables, such as \"$remote_addr [$time_local] \\\"$request\\\""
@@ -63,6 +66,6 @@ public record LogFormat(List<Return.Part> parts, boolean json) {
             }
         }
         return "has unknown variable $" + name + " (known: $" + String.join(", $", new TreeSet<>(VARIABLES))
-                + ", $http_<header>, $sent_http_<header>)";
+                + ", $http_<header>, $sent_http_<header>, $arg_<name>, $cookie_<name>)";
     }
 }

@@ -103,6 +103,31 @@ class AccessLogFormatIT {
     }
 
     /**
+     * nginx's {@code $arg_<name>} and {@code $cookie_<name>}: the value as sent, nothing for one sent empty
+     * ({@code ?empty=}), "-" for one the request has not.
+     */
+    @Test
+    void argAndCookieVariablesAreTheRequestsOrADash() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("a.txt"), "static\n");
+        CapturedLog access = CapturedLog.of("edge.access");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                server { access-log = "-", access-log-format = "$uri|$arg_page|$arg_empty|$cookie_sid|$cookie_none" }
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [{ match = "/" }] }]
+                """)) {
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                assertThat(client.send("GET /a.txt?Page=2%20x&empty= HTTP/1.1\r\nHost: a\r\n"
+                        + "Cookie: a=1; sid=s3\r\nCookie: none=\r\n\r\n").read().status()).isEqualTo(200);
+                assertThat(client.send("GET /b.txt HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(404);
+            }
+            await(() -> access.lines().size() == 2, "two lines");
+            assertThat(access.lines()).containsExactly("/a.txt|2%20x||s3|", "/b.txt|-|-|-|-");
+        } finally {
+            access.close();
+        }
+    }
+
+    /**
      * What nginx writes for the odd ones: a path's bytes as sent (UTF-8 and a byte that is none), an absolute-form
      * target's origin form, an empty $is_args as nothing, and a refused request's parsed path and query.
      */

@@ -210,6 +210,14 @@ public final class AccessLog {
             return exchange != null ? Variables.value(exchange, name) : Variables.joined(header,
                     request.headers().getAll(header));
         }
+        if (name.startsWith("arg_")) {
+            // as return's, but "-" for an argument the query has not (nginx's not found), nothing for "?name="
+            return exchange == null ? null : RequestTarget.argumentFound(exchange.query(), name.substring(4));
+        }
+        if (name.startsWith("cookie_")) {
+            return request == null ? null
+                    : Variables.cookieFound(request.headers().getAll(HttpHeaderNames.COOKIE), name.substring(7));
+        }
         return switch (name) {
             case "remote_addr" -> logged.remote() == null ? null
                     : NetUtil.toAddressString(logged.remote().getAddress());

@@ -171,6 +171,12 @@ public record RequestTarget(String authority, String path, String query, String 
 
     /** nginx's {@code $arg_name}: the first {@code name=value} of {@code query} (name compared ignoring case), as sent. */
     public static String argument(String query, String name) {
+        String found = argumentFound(query, name);
+        return found == null ? "" : found;
+    }
+
+    /** As {@link #argument}, null where the query has no argument {@code name} ("" for {@code ?name=}). */
+    static String argumentFound(String query, String name) {
         int start = 0;
         while (start <= query.length()) {
             int end = query.indexOf('&', start);
@@ -184,6 +190,6 @@ public record RequestTarget(String authority, String path, String query, String 
             }
             start = end + 1;
         }
-        return "";
+        return null;
     }
 }

@@ -84,6 +84,12 @@ public final class Variables {
      * nginx's) among {@code lines}, the request's Cookie fields; "" for none.
      */
     static String cookie(List<String> lines, String name) {
+        String found = cookieFound(lines, name);
+        return found == null ? "" : found;
+    }
+
+    /** As {@link #cookie}, null where no line has a cookie {@code name} ("" for {@code name=}). */
+    static String cookieFound(List<String> lines, String name) {
         for (String line : lines) {
             int start = 0;
             while (start < line.length()) {
@@ -102,7 +108,7 @@ public final class Variables {
                 start = end + 1;
             }
         }
-        return "";
+        return null;
     }
 
     /** How a variable's value is written into a text. */
