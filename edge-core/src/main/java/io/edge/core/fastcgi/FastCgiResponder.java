@@ -74,6 +74,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -1329,13 +1330,15 @@ public final class FastCgiResponder implements Responder {
          * Whether {@code file} lies below {@code under} with a segment ending in {@code .php} (any case, past trailing
          * blanks and controls: a name "t.php" and a line feed is one a PHP location's regex takes too, and the split
          * pattern's "." stops at a line terminator), itself or a directory it is below (as PATH_INFO runs it); or
-         * whose path there, as a URI, has a script part by one of {@code splits}.
+         * whose path there, as a URI, has a script part by one of {@code splits}, as named or with each segment's
+         * trailing blanks and controls left out, as for {@code .php} ("app.phtml" and a line feed).
          */
-        private static boolean isScriptUnder(Path file, Path under, List<Pattern> splits) {
+        private boolean isScriptUnder(Path file, Path under, List<Pattern> splits) {
             if (!file.startsWith(under) || file.equals(under)) {
                 return false;
             }
             StringBuilder uri = new StringBuilder();
+            StringBuilder trimmed = new StringBuilder();
             for (Path segment : under.relativize(file)) {
                 uri.append('/').append(segment);
                 String name = segment.toString();
@@ -1346,8 +1349,13 @@ public final class FastCgiResponder implements Responder {
                 if (end >= 4 && name.regionMatches(true, end - 4, ".php", 0, 4)) {
                     return true;
                 }
+                trimmed.append('/').append(name, 0, end);
             }
-            return splits.stream().anyMatch(split -> ScriptResolver.hasScriptPart(split, uri.toString()));
+            Consumer<ScriptResolver.SplitGaveUp> gaveUp = split -> refusals.warn(ScriptResolver.SplitGaveUp.class,
+                    "[" + requestId + "] backend asked to send " + logged(file) + ": " + split.reason());
+            return splits.stream().anyMatch(split -> ScriptResolver.hasScriptPart(split, uri.toString(), gaveUp)
+                    || trimmed.length() != uri.length()
+                            && ScriptResolver.hasScriptPart(split, trimmed.toString(), gaveUp));
         }
 
         /** White space (U+2028 and U+2029 too), or a control character (NEL, U+0085, too). */

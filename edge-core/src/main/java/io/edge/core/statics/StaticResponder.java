@@ -619,12 +619,16 @@ public final class StaticResponder implements Responder {
 
     /**
      * Whether the index file {@code uriPath} is a script of this exchange's own location, a FastCGI one: sent as a
-     * file, it would be its source.
+     * file, it would be its source. A split that gives up on the path takes it for one, and is said (at most once
+     * every 10 s), as the FastCGI path says its own.
      */
-    private static boolean isScriptOfThisLocation(Exchange exchange, String uriPath) {
+    private boolean isScriptOfThisLocation(Exchange exchange, String uriPath) {
         LocationSettings location = exchange.location();
         return location != null && location.handler() == LocationSettings.Handler.FASTCGI
-                && ScriptResolver.hasScriptPart(location.scriptSplit(), uriPath);
+                && ScriptResolver.hasScriptPart(location.scriptSplit(), uriPath, gaveUp -> refusals.warn(
+                        ScriptResolver.SplitGaveUp.class, exchange.request().method() + " "
+                        + LogText.escapeControls(exchange.request().uri()) + ": index file " + LogText.escapeControls(
+                        uriPath) + ": " + gaveUp.reason()));
     }
 
     /**

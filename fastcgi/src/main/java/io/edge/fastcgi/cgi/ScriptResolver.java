@@ -9,6 +9,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -102,6 +103,13 @@ public final class ScriptResolver {
      * PCRE's match limit stops nginx's: the path has no script part, 404, and the split is worth a warning.
      */
     public record SplitGaveUp(String reason) implements Resolution {
+
+        /** That of {@code split} on {@code path}, which it took for {@code outcome} ("no script"). */
+        static SplitGaveUp of(Pattern split, String path, String outcome) {
+            return new SplitGaveUp("split-path-info \"" + split.pattern() + "\" gave up on a path of " + path.length()
+                    + " characters (past " + BoundedMatch.PATH_STEPS + " steps, or too deep): " + outcome + "; a split"
+                    + " that backtracks less would not");
+        }
     }
 
     /** A path no backend may see: 400. */
@@ -176,9 +184,7 @@ public final class ScriptResolver {
                     scriptName = path;
                 }
             } catch (BoundedMatch.GaveUpException e) {
-                return new SplitGaveUp("split-path-info \"" + splitPathInfo.pattern() + "\" gave up on a path of "
-                        + path.length() + " characters (past " + BoundedMatch.PATH_STEPS + " steps, or too deep): no"
-                        + " script; a split that backtracks less would");
+                return SplitGaveUp.of(splitPathInfo, path, "no script");
             }
             if (scriptName != null) {
                 scriptFile = underRoot(scriptName);
@@ -281,13 +287,15 @@ public final class ScriptResolver {
     /**
      * Whether {@code split} finds a script part in {@code path} (which need not name a file): it matches with a
      * script name, or takes the path whole as one (a split that does not match, {@link #resolve}). A split that gives
-     * up on the path ({@link BoundedMatch#PATH_STEPS}) finds one: what may be a script is never sent as a file.
+     * up on the path ({@link BoundedMatch#PATH_STEPS}) finds one: what may be a script is never sent as a file; {@code
+     * gaveUp} is told why, for the caller's warning (as {@link #resolve}'s {@link SplitGaveUp} is said).
      */
-    public static boolean hasScriptPart(Pattern split, String path) {
+    public static boolean hasScriptPart(Pattern split, String path, Consumer<SplitGaveUp> gaveUp) {
         BoundedMatch.Budgeted budgeted = BoundedMatch.budgeted(path, BoundedMatch.PATH_STEPS);
         try {
             return scriptNameEnd(split, budgeted) > 0 || namesScript(split, budgeted);
         } catch (BoundedMatch.GaveUpException e) {
+            gaveUp.accept(SplitGaveUp.of(split, path, "taken for a script, never sent as a file"));
             return true;
         }
     }

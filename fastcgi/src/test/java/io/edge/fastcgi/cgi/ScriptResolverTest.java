@@ -12,6 +12,8 @@ import io.edge.fastcgi.cgi.ScriptResolver.StaticFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -333,8 +335,14 @@ class ScriptResolverTest {
         assertThat(resolver.resolve(path, "")).as("404, never the front controller")
                 .isInstanceOf(SplitGaveUp.class)
                 .extracting(r -> ((SplitGaveUp) r).reason()).asString().contains(catastrophic.pattern());
-        assertThat(ScriptResolver.hasScriptPart(catastrophic, path)).as("may be a script: never sent as a file")
-                .isTrue();
+        List<SplitGaveUp> said = new ArrayList<>();
+        assertThat(ScriptResolver.hasScriptPart(catastrophic, path, said::add))
+                .as("may be a script: never sent as a file").isTrue();
+        assertThat(said).as("told, for a warning").singleElement().extracting(SplitGaveUp::reason).asString()
+                .contains(catastrophic.pattern(), "taken for a script");
+        said.clear();
+        assertThat(ScriptResolver.hasScriptPart(catastrophic, "/a.phtml/x", said::add)).isTrue();
+        assertThat(said).as("a short path: nothing to tell").isEmpty();
 
         Files.writeString(root.resolve("app.phtml"), "<?php");
         var script = (Script) resolver.resolve("/app.phtml/x", "");
