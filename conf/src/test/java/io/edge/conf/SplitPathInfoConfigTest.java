@@ -66,7 +66,7 @@ class SplitPathInfoConfigTest {
                   { match = "/b/", fastcgi = php, split-path-info = "^(.+\\\\.phtml)$" }
                   { match = "/c/", fastcgi = php, split-path-info = "^((.+)\\\\.phtml)(/.*)$" }
                   { match = "/d/", fastcgi = php, split-path-info = "^/(.+\\\\.phtml)(/.*)$" }
-                  { match = "/e/", fastcgi = php, split-path-info = "^(.+\\\\.php)(.*)$" }
+                  { match = "/e/", fastcgi = php, split-path-info = "^(.+\\\\.php)(x.*)$" }
                   { match = "/f/", fastcgi = php, split-path-info = "^(.+\\\\.php)x(/.*)$" }
                   { match = "/g/", fastcgi = php, split-path-info = "^(.+\\\\.php)(/.*)x$" }
                   { match = "/h/", split-path-info = "^(.+?\\\\.phtml)(/.*)$" }
@@ -91,8 +91,8 @@ class SplitPathInfoConfigTest {
                 "\"^((.+)\\.phtml)(/.*)$\" has 3 capturing groups (nginx's fastcgi_split_path_info takes 2)",
                 "\"^/(.+\\.phtml)(/.*)$\" does not start with the script name's group: SCRIPT_NAME would not start"
                         + " with the path's \"/\"",
-                "\"^(.+\\.php)(.*)$\" has a PATH_INFO group that does not start with \"/\": it could split /a.phpx"
-                        + " into /a.php and \"x\"",
+                "\"^(.+\\.php)(x.*)$\" has a PATH_INFO group that does not start with \"/\" (nor is nginx's"
+                        + " \"(.*)\"): it could split /a.phpx into /a.php and \"x\"",
                 "\"^(.+\\.php)x(/.*)$\" has something between the script name's group and the PATH_INFO's: that part"
                         + " of the path would be neither",
                 "\"^(.+\\.php)(/.*)x$\" has something after the PATH_INFO's group: that part of the path would be"
@@ -102,6 +102,36 @@ class SplitPathInfoConfigTest {
                 "\".+\\.php(/.*)\" has 1 capturing group (nginx's fastcgi_split_path_info takes 2)");
         assertThat(e.problems()).filteredOn(p -> p.line() < 11 || p.line() == 14).extracting(ConfigProblem::expected)
                 .containsOnly(SplitPathInfo.EXPECTED);
+    }
+
+    /**
+     * nginx's documented {@code ^(.+\.php)(.*)$} is taken, its PATH_INFO group made a path's ({@code (/.*)?}); inline
+     * flags before the {@code ^} and a leading {@code ~*}, as "match" writes a case-insensitive regex, are taken too.
+     */
+    @Test
+    void nginxsDocumentedSplitAndCaseInsensitiveOnesAreTaken() throws Exception {
+        List<LocationSettings> locations = locations("""
+                fastcgi.backends.php { addresses = ["unix:/run/php.sock"] }
+                sites = [{ root = www, locations = [
+                  { match = "/a/", fastcgi = php, split-path-info = "^(.+\\\\.php)(.*)$" }
+                  { match = "/b/", fastcgi = php, split-path-info = "(?i)^(.+\\\\.php)(/.+)$" }
+                  { match = "/c/", fastcgi = php, split-path-info = "~* ^(.+\\\\.phtml)(/.*)$" }
+                  { match = "/d/", fastcgi = php, split-path-info = "^(?i)(?<script>.+?\\\\.php5)(?<info>.*)?$" }
+                ] }]
+                """);
+        Pattern nginx = locations.get(0).scriptSplit();
+        assertThat(nginx.pattern()).isEqualTo("^(.+\\.php)(/.*)?$");
+        assertThat(nginx.matcher("/show.php/article/0001").replaceAll("$1 $2")).isEqualTo("/show.php /article/0001");
+        assertThat(nginx.matcher("/show.php").matches()).isTrue();
+        assertThat(nginx.matcher("/a.phpx").matches()).as("no PATH_INFO \"x\"").isFalse();
+        assertThat(nginx.matcher("/a.php/b.phpx").replaceAll("$1 $2")).isEqualTo("/a.php /b.phpx");
+        Pattern upper = locations.get(1).scriptSplit();
+        assertThat(upper.matcher("/INDEX.PHP/x").replaceAll("$1 $2")).isEqualTo("/INDEX.PHP /x");
+        Pattern tilde = locations.get(2).scriptSplit();
+        assertThat(tilde.matcher("/App.PHTML/x").replaceAll("$1 $2")).isEqualTo("/App.PHTML /x");
+        Pattern named = locations.get(3).scriptSplit();
+        assertThat(named.pattern()).isEqualTo("^(?i)(?<script>.+?\\.php5)(?<info>/.*)?$");
+        assertThat(named.matcher("/a.PHP5").matches()).isTrue();
     }
 
     /** A bad split under location-defaults is said once, where written, not at every location inheriting it. */

@@ -40,7 +40,11 @@ class SplitPathInfoIT {
         Path docs = Files.createDirectories(www.resolve("phtml-only/docs"));
         Files.writeString(docs.resolve("index.php"), SAYS);
         Files.writeString(www.resolve("phtml-only/front.phtml"), SAYS);
-        Files.writeString(www.resolve("send.php"), "<?php header('X-Sendfile: ' . __DIR__ . '/' . $_GET['f']);");
+        Files.writeString(Files.createDirectories(www.resolve("files")).resolve("nl.phtml\n"), SAYS);
+        Files.writeString(Files.createDirectories(www.resolve("nginx")).resolve("show.php"), SAYS);
+        Files.writeString(Files.createDirectories(www.resolve("upper")).resolve("page.php"), SAYS);
+        Files.writeString(www.resolve("send.php"), "<?php header(isset($_GET['a']) ? 'X-Accel-Redirect: ' . $_GET['a']"
+                + " : 'X-Sendfile: ' . __DIR__ . '/' . $_GET['f']);");
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), """
                 pm = static
                 pm.max_children = 2
@@ -54,6 +58,9 @@ class SplitPathInfoIT {
                     { match = "~ \\\\.phtml(/|$)", fastcgi = php, split-path-info = "^(.+?\\\\.phtml)(/.*)$" }
                     { match = "^~ /phtml-only/", fastcgi = php, front-controller = "/phtml-only/front.phtml"
                       split-path-info = "^(.+?\\\\.phtml)(/.*)$" }
+                    { match = "^~ /files/" }
+                    { match = "^~ /nginx/", fastcgi = php, split-path-info = "^(.+\\\\.php)(.*)$" }
+                    { match = "^~ /upper/", fastcgi = php, split-path-info = "(?i)^(.+\\\\.php)(/.+)$" }
                   ]
                 }]
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
@@ -91,11 +98,13 @@ class SplitPathInfoIT {
 
     /**
      * A script's X-Sendfile of a .phtml script, which the site's split-path-info names one, is refused as a .php one is:
-     * sent, it would be its source (it was). A file beside it goes.
+     * sent, it would be its source (it was). So is an X-Accel-Redirect's whose name ends in a line feed past ".phtml"
+     * (percent-encoded, decoded as nginx decodes it), as a .php one is: PCRE's "$" matches before it, so nginx's "~
+     * \\.phtml$" runs it (it was sent). A file beside it goes.
      */
     @Test
     void aScriptTheSplitNamesIsNeverHandedOutAsAFile() throws Exception {
-        for (String script : new String[] {"app.phtml", "page.php"}) {
+        for (String script : new String[] {"app.phtml", "page.php", "x&a=/files/nl.phtml%250A"}) {
             HttpResponse<String> refused = get("/send.php?f=" + script);
             assertThat(refused.statusCode()).as(script).isEqualTo(403);
             assertThat(refused.body()).as(script).doesNotContain("<?php");
@@ -116,6 +125,29 @@ class SplitPathInfoIT {
         HttpResponse<String> index = get("/phtml-only/docs/");
         assertThat(index.body()).doesNotContain("<?php");
         assertThat(index.statusCode()).isEqualTo(403);
+    }
+
+    /**
+     * nginx's documented split, ^(.+\.php)(.*)$, with no try_files but the split's script (nginx's try_files
+     * $fastcgi_script_name =404): a script runs with its PATH_INFO, or none; a missing one is 404, and so is a name
+     * where nginx's split would make a PATH_INFO that is no path (/show.phpx: /show.php and "x"). A case-insensitive
+     * split, (?i)^(.+\.php)(/.+)$, splits /PAGE.PHP/x too, but the file is looked for as named, as nginx looks: on a
+     * case-sensitive file system there is none, 404. Both were refused before: the configuration did not load.
+     */
+    @Test
+    void nginxsDocumentedSplitAndACaseInsensitiveOneRunAsNginxWithTryFiles() throws Exception {
+        assertRuns("/nginx/show.php/article/0001", "show.php SCRIPT_NAME=/nginx/show.php PATH_INFO=[/article/0001]");
+        assertRuns("/nginx/show.php", "show.php SCRIPT_NAME=/nginx/show.php PATH_INFO=[]");
+        assertThat(get("/nginx/missing.php").statusCode()).isEqualTo(404);
+        assertThat(get("/nginx/missing.php/x").statusCode()).isEqualTo(404);
+        HttpResponse<String> inName = get("/nginx/show.phpx");
+        assertThat(inName.statusCode()).isEqualTo(404);
+        assertThat(inName.body()).doesNotContain("<?php");
+        assertRuns("/upper/page.php/x", "page.php SCRIPT_NAME=/upper/page.php PATH_INFO=[/x]");
+        assertRuns("/upper/page.php", "page.php SCRIPT_NAME=/upper/page.php PATH_INFO=[]");
+        HttpResponse<String> upper = get("/upper/PAGE.PHP/x");
+        assertThat(upper.statusCode()).isEqualTo(404);
+        assertThat(upper.body()).doesNotContain("<?php");
     }
 
     /** The location without the key splits after the first .php segment, as before: a .phtml path there is no script. */
