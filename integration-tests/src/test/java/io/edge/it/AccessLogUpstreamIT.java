@@ -70,6 +70,44 @@ class AccessLogUpstreamIT {
         }
     }
 
+    /**
+     * A request whose connect failed logs the address it tried and the status it was answered, as nginx logs the
+     * address and 502 of a connect that failed: a socket missing while its queue timeout runs out (php-fpm taken for
+     * restarting: 503), and a TCP port nothing listens on past the restart window (502). Both were "-" before. A request that only waited for a slot
+     * of a busy group and was tried at no backend still logs "-" (edge's queue; nginx has none).
+     */
+    @Test
+    void aConnectThatFailedLogsTheAddressItTriedAndTheStatusAnswered() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(dir.resolve("gone"));
+        String gone = "unix:" + dir.resolve("gone/fpm.sock");
+        String refused = "127.0.0.1:19601";
+        CapturedLog access = CapturedLog.of("edge.access");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                     server { access-log = "-", access-log-format = "$request_uri|$status|$upstream_status|$upstream_addr" }
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "^~ /gone/", fastcgi = gone, fastcgi-script = "/x.php" }
+                       { match = "^~ /refused/", fastcgi = refused, fastcgi-script = "/x.php" }
+                     ] }]
+                     fastcgi.backends.gone { addresses = ["%s"], queue.timeout = 1 s }
+                     fastcgi.backends.refused { addresses = ["%s"], queue.timeout = 30 s }
+                     """.formatted(gone, refused))) {
+            assertFailureLogged(edge, access, "/gone/a", "/gone/a|503|503|" + gone);
+            assertFailureLogged(edge, access, "/refused/a", "/refused/a|502|502|" + refused);
+        } finally {
+            access.close();
+        }
+    }
+
+    /** Sends a GET of {@code target} and checks its line is {@code expected}. */
+    private static void assertFailureLogged(EdgeHarness edge, CapturedLog access, String target, String expected)
+            throws Exception {
+        int before = access.lines().size();
+        byte[] answer = exchange(edge, get(target));
+        await(() -> access.lines().size() == before + 1, "the line of " + target);
+        assertThat(access.lines().get(before)).as(new String(answer, StandardCharsets.ISO_8859_1)).isEqualTo(expected);
+    }
+
     /** {@code cache.php} for {@code id} with {@code cacheControl} and more of its query. */
     private static String script(String id, String cacheControl, String extra) {
         return "/cache.php?id=" + id + "&cc=" + URLEncoder.encode(cacheControl, StandardCharsets.UTF_8) + extra;

@@ -25,6 +25,7 @@ import io.edge.fastcgi.BackendOverloadedException;
 import io.edge.fastcgi.BackendUnavailableException;
 import io.edge.fastcgi.LogText;
 import io.edge.fastcgi.QueueFullException;
+import io.edge.fastcgi.QueueTimeoutException;
 import io.edge.fastcgi.cgi.CgiOptions;
 import io.edge.fastcgi.cgi.CgiResponseParser;
 import io.edge.fastcgi.cgi.CgiParams;
@@ -797,6 +798,12 @@ public final class FastCgiResponder implements Responder {
             }
         }
 
+        /** The address a connect made for this request failed at, as {@code cause} names it; null for none. */
+        private static SocketAddress triedAddress(Throwable cause) {
+            return cause instanceof BackendUnavailableException unavailable ? unavailable.triedAddress()
+                    : cause instanceof QueueTimeoutException timedOut ? timedOut.triedAddress() : null;
+        }
+
         void acquire() {
             if (clientGone) {
                 return; // a retry queued before the client left: no queue slot, no lease for nobody
@@ -827,6 +834,13 @@ public final class FastCgiResponder implements Responder {
                 if (!(f.cause() instanceof QueueFullException)) {
                     // its wait ran out (503), or the group failed it after a wait (502): the log says how long it was
                     exchange.upstreamQueued(queuedSoFar());
+                }
+                SocketAddress tried = triedAddress(f.cause());
+                if (tried != null) {
+                    // a connect made for it failed (refused, no socket, no permission): nginx's $upstream_addr names
+                    // the address it tried and $upstream_status the status of that try, here what the client gets
+                    exchange.upstreamAddress(tried);
+                    exchange.upstreamStatus(ErrorResponses.statusFor(f.cause()).code());
                 }
                 releaseBody();
                 failed(f.cause());

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -276,15 +277,15 @@ public final class BackendPool implements AutoCloseable {
         if (closed) {
             after.add(() -> w.promise.tryFailure(shuttingDown()));
         } else if (allDown(now)) {
-            after.add(() -> w.promise.tryFailure(allDownException()));
+            after.add(() -> w.promise.tryFailure(allDownException(w)));
         } else if (failsOnRefusal(w, now) && !queue.isEmpty()) {
             // the queued requests' connects, on the busy backoff, tell when php-fpm is back
-            after.add(() -> w.promise.tryFailure(refusingException()));
+            after.add(() -> w.promise.tryFailure(refusingException(w)));
         } else if (!queue.isEmpty() || !dispatch(w, now, after)) {
             if (failsOnRefusal(w, now)) {
                 // backing off: no connect is due yet. One that is due is made for it (dispatched above): where only
                 // such requests come, they are what finds php-fpm back, at most a backoff (200 ms) after it is.
-                after.add(() -> w.promise.tryFailure(refusingException()));
+                after.add(() -> w.promise.tryFailure(refusingException(w)));
             } else if (again) {
                 queue.putBack(w, true);
                 armTimer(w, budget);
@@ -429,7 +430,7 @@ public final class BackendPool implements AutoCloseable {
                 return;
             }
             closed = true;
-            failAllQueued(shuttingDown(), after);
+            failAllQueued(w -> shuttingDown(), after);
             closeAllIdle(after);
         }
         slots.leave(this);
@@ -871,8 +872,10 @@ public final class BackendPool implements AutoCloseable {
         return (w.unlessRefused || outage(now)) && refusing(now);
     }
 
-    private BackendUnavailableException refusingException() {
-        return new BackendUnavailableException("fastcgi group " + name + ": connects refused (nothing listens)");
+    /** That of the group refusing connects, for {@code w} (which names the address it tried, if it did). */
+    private BackendUnavailableException refusingException(Waiter w) {
+        return new BackendUnavailableException("fastcgi group " + name + ": connects refused (nothing listens)", null,
+                w.tried);
     }
 
     /** Fails the queued requests that have an answer of their own ({@link Waiter#unlessRefused}). */
@@ -883,7 +886,7 @@ public final class BackendPool implements AutoCloseable {
                 queue.remove(w);
                 stopTimer(w, after);
                 Waiter failed = w;
-                BackendUnavailableException cause = refusingException();
+                BackendUnavailableException cause = refusingException(w);
                 after.add(() -> failed.promise.tryFailure(cause));
             }
             w = next;
@@ -911,15 +914,17 @@ public final class BackendPool implements AutoCloseable {
         }
     }
 
-    private BackendUnavailableException allDownException() {
-        return new BackendUnavailableException("fastcgi group " + name + ": every address is down");
+    private BackendUnavailableException allDownException(Waiter w) {
+        return new BackendUnavailableException("fastcgi group " + name + ": every address is down", null, w.tried);
     }
 
-    private void failAllQueued(RuntimeException cause, List<Runnable> after) {
+    /** Fails every queued request with its {@code cause}, one for each (it names what that request tried). */
+    private void failAllQueued(Function<Waiter, RuntimeException> cause, List<Runnable> after) {
         for (Waiter w; (w = queue.poll()) != null; ) {
             Waiter failed = w;
+            RuntimeException failure = cause.apply(w);
             stopTimer(w, after);
-            after.add(() -> failed.promise.tryFailure(cause));
+            after.add(() -> failed.promise.tryFailure(failure));
         }
     }
 
@@ -994,6 +999,7 @@ public final class BackendPool implements AutoCloseable {
         Throwable cause = f.cause();
         boolean busy = ConnectFailures.isBusy(cause);
         synchronized (this) {
+            w.tried = b.address.address();
             vacate(b, after);
             if (busy) {
                 boolean wasRefused = b.refused;
@@ -1034,9 +1040,9 @@ public final class BackendPool implements AutoCloseable {
                 after.add(() -> w.promise.tryFailure(shuttingDown()));
             } else if (!busy && (w.hardFailures >= backends.length || allDown(now))) {
                 after.add(() -> w.promise.tryFailure(new BackendUnavailableException("fastcgi group " + name
-                        + ": connect to " + b.address + " failed", cause)));
+                        + ": connect to " + b.address + " failed", cause, w.tried)));
             } else if (failsOnRefusal(w, now)) {
-                after.add(() -> w.promise.tryFailure(refusingException()));
+                after.add(() -> w.promise.tryFailure(refusingException(w)));
             } else if (now - w.deadlineNanos >= 0) {
                 counters.timedOut.incrementAndGet();
                 QueueTimeoutException timedOut = queueTimeout(w);
@@ -1048,14 +1054,14 @@ public final class BackendPool implements AutoCloseable {
                 armTimer(w, w.deadlineNanos - now);
             }
             if (allDown(now)) {
-                failAllQueued(allDownException(), after);
+                failAllQueued(this::allDownException, after);
             } else if (refusing(now) && outage(now)) {
                 if (!outageLogged) {
                     outageLogged = true;
                     LOG.warn("fastcgi group {}: connects refused for over {} s: taken for down, not restarting; "
                             + "requests fail at once (502) until a connect works", name, RESTART_WINDOW.toSeconds());
                 }
-                failAllQueued(refusingException(), after);
+                failAllQueued(this::refusingException, after);
             } else if (refusing(now)) {
                 failQueuedUnlessRefused(after);
             }
@@ -1120,7 +1126,7 @@ public final class BackendPool implements AutoCloseable {
             }
         }
         return new QueueTimeoutException(name, queueTimeout, last == null ? null : last.lastBusyFailure,
-                retryAfterSeconds);
+                retryAfterSeconds, w.tried);
     }
 
     /** {@code lease}'s answer is complete, its slot held until its worker is free ({@link Lease#answered}). */

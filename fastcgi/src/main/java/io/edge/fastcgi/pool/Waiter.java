@@ -2,6 +2,7 @@ package io.edge.fastcgi.pool;
 
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Promise;
+import java.net.SocketAddress;
 
 /** One request's claim for a connection; fields guarded by the pool's lock. */
 final class Waiter {
@@ -22,6 +23,8 @@ final class Waiter {
     final boolean again;
     /** Hard (non-busy) connect failures this request met; bounded by the number of addresses. */
     int hardFailures;
+    /** The address of the last connect made for it that failed, or null: what its failure names as tried. */
+    SocketAddress tried;
     Runnable cancelTimer;
     /** Whether a younger waiter took a slot before this one; since when ({@link #overtakenSinceNanos}). */
     boolean overtaken;
