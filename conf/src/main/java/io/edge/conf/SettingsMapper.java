@@ -847,6 +847,29 @@ final class SettingsMapper {
     }
 
     /**
+     * Why the socket of {@code backend}, which is there, would refuse edge's connects for their permission (EACCES, a
+     * 502 each: php-fpm's listen.mode 0660 for another user and group), as {@code writable} (access(2)'s W_OK) sees it;
+     * null where it is no socket there (not yet made: php-fpm makes it when it starts) or edge may write it. Run as
+     * root, edge may write any.
+     */
+    static String unwritableSocket(String backend, Predicate<Path> writable) {
+        if (!backend.startsWith(Addresses.UNIX_PREFIX)) {
+            return null;
+        }
+        Path socket = Path.of(backend.substring(Addresses.UNIX_PREFIX.length()));
+        try {
+            int mode = (Integer) Files.getAttribute(socket, "unix:mode");
+            if ((mode & 0170000) != 0140000 || writable.test(socket)) { // S_IFMT, S_IFSOCK
+                return null;
+            }
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException notThere) {
+            return null;
+        }
+        return socket + " is a socket edge's user (" + System.getProperty("user.name") + ") may not write to, or"
+                + " reach: each connect would be refused for its permission (EACCES), a 502";
+    }
+
+    /**
      * Why {@code socket}, which is there, is no socket (a directory: "unix:/run/php/"; a regular file), or null: not
      * there (php-fpm makes it when it starts), a socket, or out of reach. Connects to it were refused, taken for a
      * restarting php-fpm: each request waited 5 s for its 502.
@@ -896,6 +919,13 @@ final class SettingsMapper {
                     backend.invalid("addresses", element.index(), "\"" + address + "\": " + directoryProblem,
                             "a socket path in an existing directory (php-fpm makes the socket, not its directory),"
                                     + " such as unix:/run/php/php8.2-fpm.sock");
+                    continue;
+                }
+                String unwritable = unwritableSocket(canonical, Files::isWritable);
+                if (unwritable != null) {
+                    backend.invalid("addresses", element.index(), "\"" + address + "\": " + unwritable,
+                            "a socket edge's user may write to (php-fpm's listen.owner, listen.group and listen.mode,"
+                                    + " as for nginx's user)");
                     continue;
                 }
             }

@@ -1436,6 +1436,31 @@ class ValidationTest {
         }
     }
 
+    /**
+     * A socket there that edge's user may not write (php-fpm's listen.mode 0660 for another user) is a problem: each
+     * connect would be refused (EACCES), a 502. A socket not there yet (php-fpm makes it when it starts) and one edge
+     * may write are not, and a file there is the other check's. The tests run as root, whom access(2) lets write any
+     * socket, so the permission is the injected check's here; the test of a socket in a directory that does not exist
+     * loads a configuration with a socket the real check lets through.
+     */
+    @Test
+    void aSocketEdgesUserMayNotWriteIsAProblemAndOneNotThereYetIsNot() throws Exception {
+        Files.writeString(dir.resolve("file"), "");
+        try (java.nio.channels.ServerSocketChannel listening = java.nio.channels.ServerSocketChannel.open(
+                java.net.StandardProtocolFamily.UNIX)) {
+            Path socket = dir.resolve("live.sock");
+            listening.bind(java.net.UnixDomainSocketAddress.of(socket));
+            assertThat(SettingsMapper.unwritableSocket("unix:" + socket, path -> false))
+                    .startsWith(socket + " is a socket edge's user (").endsWith("may not write to, or reach: each"
+                            + " connect would be refused for its permission (EACCES), a 502");
+            assertThat(SettingsMapper.unwritableSocket("unix:" + socket, path -> true)).isNull();
+            assertThat(SettingsMapper.unwritableSocket("unix:" + socket, Files::isWritable)).as("its owner").isNull();
+            assertThat(SettingsMapper.unwritableSocket("unix:" + dir.resolve("none.sock"), path -> false)).isNull();
+            assertThat(SettingsMapper.unwritableSocket("unix:" + dir.resolve("file"), path -> false)).isNull();
+            assertThat(SettingsMapper.unwritableSocket("127.0.0.1:9000", path -> false)).isNull();
+        }
+    }
+
     @Test
     void aListOfTheWrongTypeIsOneProblem() {
         ConfigProblem sites = single("sites = { root = www }");
