@@ -1440,8 +1440,8 @@ class ValidationTest {
      * A socket there that edge's user may not write (php-fpm's listen.mode 0660 for another user) is a problem: each
      * connect would be refused (EACCES), a 502. A socket not there yet (php-fpm makes it when it starts) and one edge
      * may write are not, and a file there is the other check's. The tests run as root, whom access(2) lets write any
-     * socket, so the permission is the injected check's here; the test of a socket in a directory that does not exist
-     * loads a configuration with a socket the real check lets through.
+     * socket, so the permission is the injected check's here; EdgeProcessIT runs --check-config without root's
+     * override against a real socket.
      */
     @Test
     void aSocketEdgesUserMayNotWriteIsAProblemAndOneNotThereYetIsNot() throws Exception {

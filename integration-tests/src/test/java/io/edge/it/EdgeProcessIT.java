@@ -269,6 +269,37 @@ class EdgeProcessIT {
     }
 
     /**
+     * A FastCGI group's Unix socket that is there but edge's user may not write (php-fpm's listen.mode for another
+     * user) passed --check-config, "configuration ok", and every request to it then got 502 (connect: EACCES). Run as
+     * root, edge runs here without CAP_DAC_OVERRIDE, as any other user would. A socket not there yet passes.
+     */
+    @Test
+    void checkConfigReportsAFastCgiSocketEdgeMayNotWriteAndExits2() throws Exception {
+        Path socket = dir.resolve("fpm.sock");
+        try (java.nio.channels.ServerSocketChannel listening = java.nio.channels.ServerSocketChannel.open(
+                java.net.StandardProtocolFamily.UNIX)) {
+            listening.bind(java.net.UnixDomainSocketAddress.of(socket));
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("r--r--r--"));
+            Path conf = dir.resolve("edge.conf");
+            Files.writeString(conf, """
+                    edge {
+                      sites = [{ root = "." }]
+                      fastcgi.backends.php.addresses = ["unix:%s", "unix:%s"]
+                    }
+                    """.formatted(socket, dir.resolve("later.sock")));
+            List<String> withoutRootsOverride = "root".equals(System.getProperty("user.name"))
+                    ? List.of("setpriv", "--bounding-set=-dac_override,-dac_read_search") : List.of();
+            try (EdgeProcess edge = EdgeProcess.startUnder(withoutRootsOverride, dir, "--check-config", "-c",
+                    conf.toString())) {
+                assertThat(edge.await()).isEqualTo(2);
+                assertThat(edge.output().lines()).singleElement().asString().startsWith(conf
+                        + ":3: edge.fastcgi.backends.php.addresses[0]: \"unix:" + socket + "\": " + socket
+                        + " is a socket edge's user (").contains("(EACCES)").doesNotContain("later.sock");
+            }
+        }
+    }
+
+    /**
      * ".a.org" claims a.org too: with "a.org" in another site that is a warning naming both and which answers, at
      * --check-config (still ok, exit 0) and at the start, as nginx's "conflicting server name"; it passed without a word.
      */
