@@ -83,6 +83,8 @@ import java.util.regex.Pattern;
  * @param splitPathInfo   for FastCGI locations, the split of a path into the script name (group 1) and PATH_INFO
  *                        (group 2), nginx's {@code fastcgi_split_path_info}; {@code null}: edge's default, after the
  *                        first segment ending in {@code .php} that is no directory
+ * @param secureLink      the signed, expiring URLs its requests must carry, others answered otherwise (nginx's
+ *                        {@code secure_link} and {@code secure_link_md5}); {@code null}: none asked for
  */
 public record LocationSettings(
         String match,
@@ -117,7 +119,8 @@ public record LocationSettings(
         Autoindex autoindex,
         Map<String, VariableText> alwaysHeaders,
         AliasCaptures aliasCaptures,
-        Pattern splitPathInfo) {
+        Pattern splitPathInfo,
+        SecureLink secureLink) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -134,6 +137,22 @@ public record LocationSettings(
         alwaysHeaders = Collections.unmodifiableMap(new TreeMap<>(alwaysHeaders));
         fastcgiParams = Collections.unmodifiableMap(new TreeMap<>(fastcgiParams));
         access = List.copyOf(access);
+    }
+
+    /** A location without a secure link. */
+    public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
+                            String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
+                            List<AddressRange> statusAllow, Duration expires, Map<String, VariableText> headers,
+                            long bodyLimit, Map<String, VariableText> fastcgiParams, Gzip gzip, boolean gzipStatic,
+                            boolean internal, String fastcgiScript, List<AccessRule> access, Return returns,
+                            Rewrite rewrite, LimitReq limitReq, LimitConn limitConn, AuthBasic authBasic,
+                            boolean accessLog, Referers referers, boolean alias, LimitRate limitRate,
+                            Autoindex autoindex, Map<String, VariableText> alwaysHeaders, AliasCaptures aliasCaptures,
+                            Pattern splitPathInfo) {
+        this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
+                statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
+                access, returns, rewrite, limitReq, limitConn, authBasic, accessLog, referers, alias, limitRate,
+                autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, null);
     }
 
     /** A location with edge's default split of a script's path. */

@@ -30,7 +30,8 @@ public record Return(int status, List<Part> text) {
     /** The request's variables a text may name, besides headers, arguments and captures. */
     public static final Set<String> VARIABLES = Set.of("scheme", "host", "server_port", "server_addr", "server_name",
             "request_uri", "uri", "document_uri", "args", "query_string", "is_args", "request_method", "remote_addr",
-            "remote_port", "server_protocol", "https", "content_type", "content_length", "request_id");
+            "remote_port", "server_protocol", "https", "content_type", "content_length", "request_id",
+            "secure_link", "secure_link_expires");
 
     /**
      * Variables of what came of the request, which a header or a FastCGI param may name (nginx's add_header

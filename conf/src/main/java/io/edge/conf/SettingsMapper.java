@@ -1626,6 +1626,8 @@ final class SettingsMapper {
             }
             AuthBasic authBasic = authBasic(location.section("auth-basic"));
             Referers referers = parsed == null ? null : referers(location.section("referers"), parsed.regex());
+            SecureLink secureLink = parsed == null ? null : secureLink(location.section("secure-link"),
+                    parsed.regex());
             // A return or a rewrite answers before them, as nginx's rewrite phase: written beside one, they would seem
             // to guard a location they never do (location-defaults' apply where the location leads, and are no fault)
             if (authBasic != null && location.own().containsKey("auth-basic") && (returns != null || rewrite != null)) {
@@ -1664,7 +1666,7 @@ final class SettingsMapper {
                     alias && root != null, limitRate, handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI ? autoindex : null, alwaysHeaders,
                     root != null ? aliasCaptures : null, handler == LocationSettings.Handler.FASTCGI ? splitPathInfo
-                    : null));
+                    : null, secureLink));
         }
         return result;
     }
@@ -1910,6 +1912,64 @@ final class SettingsMapper {
             return null;
         }
         return invalid == null ? null : new Referers(none, blocked, serverNames, hosts, regexes, invalid);
+    }
+
+    /**
+     * A location's {@code secure-link}: null without a link and an md5, which turn the check on together. {@code regex},
+     * the location's (null for another match), says which captures its answers may use. The link and the md5 name the
+     * request's variables but no map (nor $secure_link, which they make: nginx would find the cycle per request), the
+     * md5 {@code $secure_link_expires} as well.
+     */
+    private static SecureLink secureLink(Section section, Pattern regex) {
+        String link = section.optionalString("link");
+        String md5 = section.optionalString("md5");
+        if (link == null || md5 == null) {
+            String set = link != null ? "link" : md5 != null ? "md5" : section.own().containsKey("invalid") ? "invalid"
+                    : section.own().containsKey("expired") ? "expired" : null;
+            if (set != null && !section.isInvalid(set)) {
+                section.problem(set, "set without " + (link != null ? "md5" : md5 != null ? "link" : "link and md5")
+                        + ", which turn the check on together", "link = \"$arg_md5,$arg_expires\" and md5 ="
+                        + " \"$secure_link_expires$uri secret\" beside it");
+            }
+            return null;
+        }
+        List<Return.Part> linkParts = secureLinkText(section, "link", link, false);
+        List<Return.Part> md5Parts = secureLinkText(section, "md5", md5, true);
+        Return invalid = secureLinkAnswer(section, "invalid", regex);
+        Return expired = secureLinkAnswer(section, "expired", regex);
+        return linkParts == null || md5Parts == null || invalid == null || expired == null ? null
+                : new SecureLink(linkParts, md5Parts, invalid, expired);
+    }
+
+    /** A secure-link's {@code link} or {@code md5} ({@code key}): its parts, or null with a problem. */
+    private static List<Return.Part> secureLinkText(Section section, String key, String written, boolean md5) {
+        try {
+            return Return.parts(written, name -> name.equals("secure_link") || !md5 && name.equals("secure_link_expires")
+                    ? "has $" + name + ", which the " + key + " itself makes" : variableFault(name, "secure-link." + key),
+                    true);
+        } catch (IllegalArgumentException e) {
+            section.invalid(key, LocationMatch.quoted(written) + " " + e.getMessage(), md5
+                    ? "text with the request's variables and $secure_link_expires, such as \"$secure_link_expires$uri"
+                    + "$remote_addr secret\"" : "text with the request's variables, such as \"$arg_md5,$arg_expires\"");
+            return null;
+        }
+    }
+
+    /** A secure-link's {@code invalid} or {@code expired} answer, written as a return is; null with a problem. */
+    private static Return secureLinkAnswer(Section section, String key, Pattern regex) {
+        String written = section.optionalString(key);
+        if (written == null) {
+            if (!section.isSet(key)) {
+                section.problem(key, "is null", "an answer as a return is written: 403, 410, 444, \"302 /expired.png\"");
+            }
+            return null;
+        }
+        try {
+            return Return.parse(written, regex);
+        } catch (IllegalArgumentException e) {
+            section.invalid(key, LocationMatch.quoted(written) + " " + e.getMessage(), Return.EXPECTED);
+            return null;
+        }
     }
 
     /** An alias in a regex location: its fixed directory, and what the captures make below it. */

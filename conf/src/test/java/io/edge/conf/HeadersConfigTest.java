@@ -130,7 +130,7 @@ class HeadersConfigTest {
                                 + " nginx's $document_root, which edge does not have in always-headers (known: $args,"
                                 + " $content_length, $content_type, $document_uri, $host, $https, $is_args,"
                                 + " $query_string, $remote_addr, $remote_port, $request_id, $request_method,"
-                                + " $request_uri, $scheme, $server_addr, $server_name, $server_port, $server_protocol,"
+                                + " $request_uri, $scheme, $secure_link, $secure_link_expires, $server_addr, $server_name, $server_port, $server_protocol,"
                                 + " $uri, $upstream_cache_status, $http_<header>, $arg_<name>, $cookie_<name>; $$ for a literal $)"));
     }
 

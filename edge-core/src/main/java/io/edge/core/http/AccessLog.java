@@ -258,6 +258,9 @@ public final class AccessLog {
             // of the site that answered: none for a request no site took
             case "host", "server_name", "server_port", "server_addr" -> exchange == null ? null
                     : Variables.value(exchange, name);
+            // nginx's not found ("-") for a link that is not good, or where the location asks for none
+            case "secure_link" -> exchange == null ? null : Variables.secureLink(exchange, exchange.location());
+            case "secure_link_expires" -> exchange == null ? null : Variables.secureLinkExpires(exchange);
             default -> throw new IllegalArgumentException("no variable $" + name); // the configuration checked them
         };
     }

@@ -5,6 +5,7 @@ import io.edge.conf.LimitConn;
 import io.edge.conf.LimitReq;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.Referers;
+import io.edge.conf.SecureLink;
 import io.edge.core.auth.BasicAuth;
 import io.edge.core.limit.ConnectionLimits;
 import io.edge.core.limit.RequestLimits;
@@ -13,7 +14,9 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 /**
  * What a request meets as it enters a location, after the location's access rules, in nginx's order of phases: its
  * referers (nginx's {@code valid_referers} with {@code if ($invalid_referer) { return ...; }}, rewrite phase: another
- * Referer gets the invalid answer, as a return), its limit-req and limit-conn (preaccess, each
+ * Referer gets the invalid answer, as a return) and its secure link (nginx's {@code secure_link} with {@code if
+ * ($secure_link = "") / ("0")}, rewrite phase too: a link missing or wrong gets the invalid answer, one past its time
+ * the expired one), its limit-req and limit-conn (preaccess, each
  * counting a request once whatever locations it passes), its password (access); then the location's own answer. A
  * return answers before the limit-conn and the password, a rewrite hands the request on before the limits and the
  * password (where it leads has its own), as nginx's rewrite phase comes first. One configuration's: its limit tables.
@@ -30,7 +33,7 @@ public final class LocationChecks {
 
     /** {@code inner}, {@code location}'s own responder, behind its checks; {@code inner} itself where it has none. */
     public Responder guard(Responder inner, LocationSettings location) {
-        if (location.referers() == null && limitReq(location) == null && limitConn(location) == null
+        if (location.referers() == null && location.secureLink() == null && limitReq(location) == null && limitConn(location) == null
                 && authBasic(location) == null) {
             return inner;
         }
@@ -47,6 +50,10 @@ public final class LocationChecks {
     public void enter(Exchange exchange, LocationSettings location, String uri, LocationSettings here, Runnable then) {
         // referers by identity: a location's own (their regexes have no equals); met again, they answer the same
         if (location.referers() != (here == null ? null : here.referers()) && refusesReferer(exchange, location, uri)) {
+            return;
+        }
+        if (location.secureLink() != (here == null ? null : here.secureLink())
+                && refusesSecureLink(exchange, location, uri)) {
             return;
         }
         AuthBasic auth = beyond(authBasic(location), here == null ? null : here.authBasic());
@@ -76,6 +83,21 @@ public final class LocationChecks {
             return false;
         }
         ReturnResponder.answer(exchange, location, uri, referers.invalid());
+        return true;
+    }
+
+    /**
+     * Whether {@code location}'s secure-link refuses {@code exchange}'s link, then answered with its invalid or expired
+     * answer, as a return is, with the captures the location's regex makes of {@code uri}. False without a secure-link.
+     */
+    private static boolean refusesSecureLink(Exchange exchange, LocationSettings location, String uri) {
+        SecureLink link = location.secureLink();
+        String verdict = Variables.secureLink(exchange, location);
+        if (link == null || SecureLink.VALID.equals(verdict)) {
+            return false;
+        }
+        ReturnResponder.answer(exchange, location, uri, SecureLink.EXPIRED.equals(verdict) ? link.expired()
+                : link.invalid());
         return true;
     }
 

@@ -2,6 +2,7 @@ package io.edge.core.http;
 
 import io.edge.conf.LocationSettings;
 import io.edge.conf.Return;
+import io.edge.conf.SecureLink;
 import io.edge.conf.VariableMap;
 import io.edge.conf.VariableText;
 import io.edge.core.route.Router;
@@ -249,8 +250,50 @@ public final class Variables {
             case "request_id" -> exchange.requestId();
             // the response cache's word, known before any answer goes (add_header X-Cache-Status, nginx's idiom)
             case "upstream_cache_status" -> exchange.cacheStatus() == null ? "" : exchange.cacheStatus().name();
+            case "secure_link" -> orEmpty(secureLink(exchange, exchange.location()));
+            case "secure_link_expires" -> orEmpty(secureLinkExpires(exchange));
             default -> throw new IllegalArgumentException("no variable $" + name); // the configuration checked them
         };
+    }
+
+    /**
+     * nginx's {@code $secure_link} of {@code location}'s secure-link ({@link SecureLink#check}) for this request, at
+     * edge's clock: "" for a link missing, malformed or wrong, "0" for one past its time, "1" for a good one; null (not
+     * found, "-" in the log, "" elsewhere) where the location has none or the link is not good, as nginx's. The md5's
+     * {@code $secure_link_expires} is this link's, whichever location the exchange is in now (an internal redirect's
+     * checks name the one it lands in).
+     */
+    static String secureLink(Exchange exchange, LocationSettings location) {
+        SecureLink link = location == null ? null : location.secureLink();
+        if (link == null) {
+            return null;
+        }
+        String value = sent(exchange, link.link(), null);
+        String verdict = SecureLink.check(value, () -> {
+            StringBuilder signed = new StringBuilder(64);
+            for (Return.Part part : link.md5()) {
+                if ("secure_link_expires".equals(part.variable())) {
+                    signed.append(orEmpty(SecureLink.expiresText(value)));
+                } else {
+                    signed.append(sent(exchange, List.of(part), null));
+                }
+            }
+            return signed.toString();
+        }, System.currentTimeMillis() / 1000);
+        return verdict.equals(SecureLink.INVALID) ? null : verdict;
+    }
+
+    /**
+     * nginx's {@code $secure_link_expires} for this request: the expiry time its location's secure-link carries, as
+     * sent; null (not found) where there is none, or it is no time nginx takes.
+     */
+    static String secureLinkExpires(Exchange exchange) {
+        SecureLink link = exchange.location() == null ? null : exchange.location().secureLink();
+        return link == null ? null : SecureLink.expiresText(sent(exchange, link.link(), null));
+    }
+
+    private static String orEmpty(String value) {
+        return value == null ? "" : value;
     }
 
     /**
