@@ -94,7 +94,7 @@ final class SettingsMapper {
     private final Map<String, Section> spawnUsers = new HashMap<>();
     /** The addresses each backend group wrote, for the warning of groups sharing one. */
     private final SharedAddresses sharedAddresses = new SharedAddresses();
-    /** The server's maps ({@code server.maps}), read first: every text after may name them. */
+    /** The server's maps and geos ({@code server.maps}, {@code server.geo}), read first: every text after may name them. */
     private VariableMaps maps = VariableMaps.NONE;
 
     /**
@@ -117,7 +117,8 @@ final class SettingsMapper {
 
     EdgeSettings map(Section edge, Path source) {
         Section serverSection = edge.section("server");
-        maps = VariableMaps.read(serverSection.section("maps"), problems, SettingsMapper::reservedName);
+        maps = VariableMaps.read(serverSection.section("maps"), serverSection.section("geo"), problems,
+                SettingsMapper::reservedName);
         ServerSettings server = server(serverSection);
         StaticIoSettings staticIo = staticIo(edge.section("static"));
         Map<String, String> mimeTypes = mimeTypes(edge.section("mime-types"));

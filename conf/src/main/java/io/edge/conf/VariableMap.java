@@ -1,6 +1,7 @@
 package io.edge.conf;
 
 import io.edge.fastcgi.regex.BoundedMatch;
+import io.netty.util.NetUtil;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -13,9 +14,14 @@ import java.util.regex.Pattern;
  * {@code *.} or {@code .}, then the longest that ends with {@code .*}; then the first regex as written (not tried on
  * an empty value); else the default. A value is text with variables, an entry's regex's captures among them.
  *
+ * <p>A geo ({@code server.geo}) is one too: its value is found by the address its source names.
+ *
  * <p>Identity is the map's: its parts name it, and one map names another.
  */
 public final class VariableMap {
+
+    /** What nginx's geo looks up for a source that is no address: INADDR_NONE. */
+    private static final byte[] NO_ADDRESS = {-1, -1, -1, -1};
 
     private final String name;
     private final List<Return.Part> source;
@@ -25,6 +31,8 @@ public final class VariableMap {
     private final List<Wildcard> heads;
     private final List<Wildcard> tails;
     private final List<Regex> regexes;
+    /** A geo's ranges ({@code server.geo}), else null. */
+    private final AddressTable<List<Return.Part>> ranges;
 
     /**
      * A wildcard name's entry: {@code *.example.org} ({@code text} ".example.org", a name under it),
@@ -55,6 +63,24 @@ public final class VariableMap {
         this.heads = List.copyOf(heads);
         this.tails = List.copyOf(tails);
         this.regexes = List.copyOf(regexes);
+        this.ranges = null;
+    }
+
+    /**
+     * One of the server's geos ({@code server.geo}), nginx's {@code geo $source $name { ... }}: the value of the most
+     * specific of {@code ranges} that holds the address {@code source} names, else {@code fallback}.
+     */
+    VariableMap(String name, List<Return.Part> source, List<Return.Part> fallback,
+            AddressTable<List<Return.Part>> ranges) {
+        this.name = name;
+        this.source = List.copyOf(source);
+        this.fallback = List.copyOf(fallback);
+        this.hostnames = false;
+        this.exact = Map.of();
+        this.heads = List.of();
+        this.tails = List.of();
+        this.regexes = List.of();
+        this.ranges = ranges;
     }
 
     /** The variable's name, without {@code $}. */
@@ -69,9 +95,15 @@ public final class VariableMap {
 
     /**
      * The entry {@code value} (the source's, as sent: one char per byte) takes; the default where none does. A regex
-     * runs within {@link BoundedMatch#STEPS}: one that gives up matches not.
+     * runs within {@link BoundedMatch#STEPS}: one that gives up matches not. A geo's value is an address.
      */
     public Found find(String value) {
+        if (ranges != null) {
+            // as nginx's geo: a value that is no address is looked up as 255.255.255.255
+            byte[] address = NetUtil.createByteArrayFromIpAddressString(value);
+            List<Return.Part> found = ranges.find(address != null ? address : NO_ADDRESS);
+            return new Found(found != null ? found : fallback, null);
+        }
         String key = hostnames && value.endsWith(".") ? value.substring(0, value.length() - 1) : value;
         String lower = asciiLowerCase(key);
         List<Return.Part> found = exact.get(lower);

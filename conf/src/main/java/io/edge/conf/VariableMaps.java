@@ -34,6 +34,10 @@ final class VariableMaps {
     private static final Pattern NAME = Pattern.compile("[a-z_][a-z0-9_]*");
     private static final Set<String> MAP_KEYS = Set.of("source", "default", "hostnames", "values");
     private static final Set<String> ENTRY_KEYS = Set.of("match", "value");
+    private static final Set<String> GEO_KEYS = Set.of("source", "default", "values");
+
+    /** What a geo is written as, for a message. */
+    static final String GEO_EXPECTED = "{ default = \"0\", values = [{ match = \"10.0.0.0/8\", value = \"1\" }] }";
     /** The prefixes of nginx's variables named after something: a map's name must start with none of them. */
     private static final List<String> NGINX_PREFIXES = List.of("http_", "arg_", "cookie_", "sent_http_",
             "upstream_http_", "sent_trailer_", "upstream_trailer_");
@@ -94,6 +98,40 @@ final class VariableMaps {
      * @param reserved names a map may not take (nginx's and edge's variables), with why
      */
     static VariableMaps read(Section section, Problems problems, Function<String, String> reserved) {
+        return read(section, null, problems, reserved);
+    }
+
+    /**
+     * As {@link #read(Section, Problems, Function)}, and {@code geoSection}, {@code server.geo} (null: none): each key
+     * a geo's name, a name neither a map's nor a variable's. Maps may name the geos; a geo's source names none.
+     */
+    static VariableMaps read(Section section, Section geoSection, Problems problems,
+            Function<String, String> reserved) {
+        Set<String> names = names(section, reserved);
+        Map<String, VariableMap> geos = new HashMap<>();
+        if (geoSection != null) {
+            for (String name : names(geoSection, reserved)) {
+                if (names.contains(name)) {
+                    geoSection.problem(name, "$" + name + " is a map's name already", "a name no map has");
+                } else {
+                    names.add(name);
+                    ConfigValue value = geoSection.object().get(name);
+                    if (value.valueType() != ConfigValueType.OBJECT) {
+                        geoSection.invalid(name, Section.render(value) + " is not an object", GEO_EXPECTED);
+                        continue;
+                    }
+                    VariableMap geo = readGeo(geoSection.section(name), name, problems);
+                    if (geo != null) {
+                        geos.put(name, geo);
+                    }
+                }
+            }
+        }
+        return read(section, names, geos, problems);
+    }
+
+    /** The names {@code section}'s keys give variables, each that cannot be one said. */
+    private static Set<String> names(Section section, Function<String, String> reserved) {
         Set<String> names = new TreeSet<>();
         for (String name : section.object().keySet()) {
             String clash = reserved.apply(name);
@@ -109,8 +147,73 @@ final class VariableMaps {
                 names.add(name);
             }
         }
+        return names;
+    }
+
+    /**
+     * A geo as read: its source (the request's variables, {@code $remote_addr} unless said), its default, and each of
+     * its values' ranges, an address or a network once each; null with a problem.
+     */
+    private static VariableMap readGeo(Section geo, String name, Problems problems) {
+        for (String key : new TreeSet<>(geo.object().keySet())) {
+            if (!GEO_KEYS.contains(key)) {
+                geo.problem(key, LocationMatch.quoted(key) + " is not a key of a geo", "source, default and values");
+            }
+        }
+        int count = problems.count();
+        Set<String> uses = new TreeSet<>();
+        List<Return.Part> source = geo.isSet("source") ? text(geo, "source", geo.string("source"), Set.of(), null,
+                uses) : List.of(new Return.Part(null, "remote_addr"));
+        String fallback = geo.isSet("default") ? geo.string("default") : "";
+        AddressTable<List<Return.Part>> ranges = new AddressTable<>();
+        if (geo.isSet("values")) {
+            Section noDefaults = new Section(ConfigValueFactory.fromMap(Map.of()), geo.key("values"), geo.anchor(),
+                    problems);
+            Map<String, String> written = new HashMap<>(); // each network once, as written where first
+            for (Section entry : geo.sections("values", noDefaults)) {
+                for (String key : new TreeSet<>(entry.object().keySet())) {
+                    if (!ENTRY_KEYS.contains(key)) {
+                        entry.problem(key, LocationMatch.quoted(key) + " is not a key of a geo's value",
+                                "match and value");
+                    }
+                }
+                String match = entry.string("match");
+                String value = entry.string("value");
+                AddressRange range;
+                try {
+                    range = Addresses.range(match.strip());
+                } catch (IllegalArgumentException e) {
+                    entry.invalid("match", LocationMatch.quoted(match) + " " + e.getMessage(),
+                            "an IP address or network such as \"10.0.0.0/8\", \"192.168.1.7\" or \"2001:db8::/32\"");
+                    continue;
+                }
+                if (!ranges.add(range, literal(value))) {
+                    entry.problem("match", LocationMatch.quoted(match) + " is the network " + range + " of "
+                            + written.get(range.toString()) + " already", "each network once");
+                } else {
+                    written.put(range.toString(), entry.path());
+                }
+            }
+        }
+        if (problems.count() != count) {
+            return null;
+        }
+        return new VariableMap(name, source, literal(fallback), ranges);
+    }
+
+    /** {@code text} as a value's parts: a geo's values are literal text, as nginx's. */
+    private static List<Return.Part> literal(String text) {
+        return text.isEmpty() ? List.of() : List.of(new Return.Part(text, null));
+    }
+
+    /** The maps of {@code section} called {@code names} (the geos' among them, read already: {@code geos}). */
+    private static VariableMaps read(Section section, Set<String> names, Map<String, VariableMap> geos,
+            Problems problems) {
         Map<String, Read> read = new TreeMap<>();
-        for (String name : names) {
+        for (String name : section.object().keySet()) {
+            if (!names.contains(name) || geos.containsKey(name)) {
+                continue; // said
+            }
             ConfigValue value = section.object().get(name);
             if (value.valueType() != ConfigValueType.OBJECT) {
                 section.invalid(name, Section.render(value) + " is not an object", EXPECTED);
@@ -122,7 +225,7 @@ final class VariableMaps {
             }
         }
         Set<String> cyclic = cycles(read);
-        Map<String, VariableMap> built = new HashMap<>();
+        Map<String, VariableMap> built = new HashMap<>(geos);
         for (String name : read.keySet()) {
             if (!cyclic.contains(name)) {
                 build(name, read, built);

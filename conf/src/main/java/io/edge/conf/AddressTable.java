@@ -1,0 +1,92 @@
+package io.edge.conf;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Address ranges and a value for each, found by longest prefix, as nginx's geo radix trees find them: for an address,
+ * the value of the most specific range that holds it. IPv4 and IPv6 ranges are apart (an IPv4 address is never in an
+ * IPv6 range, nor the other way). A lookup costs one hash probe per prefix length the table has (at most 33 or 129),
+ * however many ranges there are.
+ *
+ * @param <V> the values
+ */
+final class AddressTable<V> {
+
+    /** A network's bits, IPv4's in the top 32 of {@code high}, IPv6's in both, those past its prefix zero. */
+    private record Bits(long high, long low) {
+    }
+
+    private final Family<V> ipv4 = new Family<>();
+    private final Family<V> ipv6 = new Family<>();
+
+    /** The ranges of one family: by prefix length, the networks of that length; the lengths there are, longest first. */
+    private static final class Family<V> {
+        final Map<Integer, Map<Bits, V>> byPrefix = new HashMap<>();
+        int[] prefixes = new int[0];
+    }
+
+    /**
+     * Adds {@code range} with {@code value}; false (nothing added) where the table has that network and length already.
+     */
+    boolean add(AddressRange range, V value) {
+        byte[] network = range.network().getAddress();
+        Family<V> family = network.length == 4 ? ipv4 : ipv6;
+        Map<Bits, V> networks = family.byPrefix.get(range.prefix());
+        if (networks == null) {
+            networks = new HashMap<>();
+            family.byPrefix.put(range.prefix(), networks);
+            family.prefixes = family.byPrefix.keySet().stream().mapToInt(Integer::intValue)
+                    .map(i -> -i).sorted().map(i -> -i).toArray();
+        }
+        return networks.putIfAbsent(bits(network, range.prefix()), value) == null;
+    }
+
+    /**
+     * The value of the longest range that holds {@code address} (4 bytes, or 16: an IPv4-mapped one is the IPv4
+     * address it maps), or null where none does.
+     */
+    V find(byte[] address) {
+        if (address.length == 16 && isIpv4Mapped(address)) {
+            address = Arrays.copyOfRange(address, 12, 16);
+        }
+        Family<V> family = address.length == 4 ? ipv4 : ipv6;
+        for (int prefix : family.prefixes) {
+            V value = family.byPrefix.get(prefix).get(bits(address, prefix));
+            if (value != null) {
+                return value;
+            }
+        }
+        return null;
+    }
+
+    private static boolean isIpv4Mapped(byte[] address) {
+        for (int i = 0; i < 10; i++) {
+            if (address[i] != 0) {
+                return false;
+            }
+        }
+        return address[10] == (byte) 0xff && address[11] == (byte) 0xff;
+    }
+
+    /** {@code address}'s first {@code prefix} bits, the others zero. */
+    private static Bits bits(byte[] address, int prefix) {
+        long high = 0;
+        long low = 0;
+        for (int i = 0; i < address.length; i++) {
+            long b = address[i] & 0xffL;
+            if (i < 8) {
+                high |= b << (56 - 8 * i);
+            } else {
+                low |= b << (56 - 8 * (i - 8));
+            }
+        }
+        return new Bits(high & mask(prefix), low & mask(prefix - 64));
+    }
+
+    /** A mask of the top {@code bits} bits of a long (none for 0 or less, all for 64 or more). */
+    private static long mask(int bits) {
+        return bits <= 0 ? 0 : bits >= 64 ? -1L : -1L << (64 - bits);
+    }
+}
