@@ -21,7 +21,7 @@ final class AddressTable<V> {
     private final Family<V> ipv4 = new Family<>();
     private final Family<V> ipv6 = new Family<>();
 
-    /** The ranges of one family: by prefix length, the networks of that length; the lengths there are, longest first. */
+    /** One family's ranges: by prefix length, the networks of that length; the lengths there are, longest first. */
     private static final class Family<V> {
         final Map<Integer, Map<Bits, V>> byPrefix = new HashMap<>();
         int[] prefixes = new int[0];

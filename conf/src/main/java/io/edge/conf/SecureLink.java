@@ -37,7 +37,8 @@ public record SecureLink(List<Return.Part> link, List<Return.Part> md5, Return i
 
     /**
      * {@code $secure_link} of a request whose {@link #link} came out as {@code linkValue}, {@link #md5} as {@code
-     * signed} gives it (the bytes, one char each: asked only for a well-formed hash), at {@code nowSeconds} (unix time).
+     * signed} gives it (the bytes, one char each: asked only for a well-formed hash), at {@code nowSeconds} (unix
+     * time).
      */
     public static String check(String linkValue, Supplier<String> signed, long nowSeconds) {
         int comma = linkValue.indexOf(',');

@@ -94,7 +94,7 @@ final class SettingsMapper {
     private final Map<String, Section> spawnUsers = new HashMap<>();
     /** The addresses each backend group wrote, for the warning of groups sharing one. */
     private final SharedAddresses sharedAddresses = new SharedAddresses();
-    /** The server's maps and geos ({@code server.maps}, {@code server.geo}), read first: every text after may name them. */
+    /** The server's maps and geos ({@code server.maps}, {@code server.geo}), read first: every text may name them. */
     private VariableMaps maps = VariableMaps.NONE;
 
     /**
@@ -1916,8 +1916,8 @@ final class SettingsMapper {
     }
 
     /**
-     * A location's {@code secure-link}: null without a link and an md5, which turn the check on together. {@code regex},
-     * the location's (null for another match), says which captures its answers may use. The link and the md5 name the
+     * A location's {@code secure-link}: null without a link and an md5, which turn the check on together. {@code
+     * regex}, the location's (null for another match), says which captures its answers may use. The link and the md5 name the
      * request's variables but no map (nor $secure_link, which they make: nginx would find the cycle per request), the
      * md5 {@code $secure_link_expires} as well.
      */
@@ -1945,9 +1945,9 @@ final class SettingsMapper {
     /** A secure-link's {@code link} or {@code md5} ({@code key}): its parts, or null with a problem. */
     private static List<Return.Part> secureLinkText(Section section, String key, String written, boolean md5) {
         try {
-            return Return.parts(written, name -> name.equals("secure_link") || !md5 && name.equals("secure_link_expires")
-                    ? "has $" + name + ", which the " + key + " itself makes" : variableFault(name, "secure-link." + key),
-                    true);
+            return Return.parts(written, name -> name.equals("secure_link")
+                    || !md5 && name.equals("secure_link_expires") ? "has $" + name + ", which the " + key
+                    + " itself makes" : variableFault(name, "secure-link." + key), true);
         } catch (IllegalArgumentException e) {
             section.invalid(key, LocationMatch.quoted(written) + " " + e.getMessage(), md5
                     ? "text with the request's variables and $secure_link_expires, such as \"$secure_link_expires$uri"
@@ -1961,7 +1961,8 @@ final class SettingsMapper {
         String written = section.optionalString(key);
         if (written == null) {
             if (!section.isSet(key)) {
-                section.problem(key, "is null", "an answer as a return is written: 403, 410, 444, \"302 /expired.png\"");
+                section.problem(key, "is null",
+                        "an answer as a return is written: 403, 410, 444, \"302 /expired.png\"");
             }
             return null;
         }

@@ -33,7 +33,8 @@ public final class LocationChecks {
 
     /** {@code inner}, {@code location}'s own responder, behind its checks; {@code inner} itself where it has none. */
     public Responder guard(Responder inner, LocationSettings location) {
-        if (location.referers() == null && location.secureLink() == null && limitReq(location) == null && limitConn(location) == null
+        if (location.referers() == null && location.secureLink() == null && limitReq(location) == null
+                && limitConn(location) == null
                 && authBasic(location) == null) {
             return inner;
         }
