@@ -205,8 +205,8 @@ public record Return(int status, List<Part> text) {
 
     /**
      * As {@link #parts(String, Function)}; with {@code dollarsKept} (a header's or a param's value) {@code $$} is one
-     * literal {@code $}, a {@code $} before anything but a name's letter, {@code _} or <code>{</code> is kept as
-     * written ({@code US$ 5}, {@code $5.00}: no captures there), and names are read ignoring case, as nginx's are.
+     * literal {@code $}, a {@code $} before anything but a name's letter, {@code _}, <code>{</code> or a capture's
+     * digit (1 to 9) is kept as written ({@code US$ 5}, {@code $0}), and names are read ignoring case, as nginx's are.
      */
     static List<Part> parts(String text, Function<String, String> fault, boolean dollarsKept) {
         List<Part> parts = new ArrayList<>();
@@ -220,7 +220,7 @@ public record Return(int status, List<Part> text) {
                 continue;
             }
             char after = i + 1 < text.length() ? text.charAt(i + 1) : ' ';
-            if (dollarsKept && (after == '$' || after != '{' && (Character.isDigit(after) || !isNameChar(after)))) {
+            if (dollarsKept && (after == '$' || after != '{' && (after == '0' || !isNameChar(after)))) {
                 literal.append('$');
                 i += after == '$' ? 2 : 1;
                 continue;
@@ -269,6 +269,24 @@ public record Return(int status, List<Part> text) {
             parts.add(new Part(literal.toString(), null));
         }
         return parts;
+    }
+
+    /**
+     * Why {@code $digit}, a capture, is none of {@code regex}'s (null: not a regex location's), or null where it is
+     * one: as in a return.
+     */
+    static String captureFault(String digit, Pattern regex) {
+        return variableFault(digit, regex != null, regex == null ? 0 : regex.matcher("").groupCount(), Set.of());
+    }
+
+    /** The group of {@code groups} named {@code name} ignoring case (a header's names are read so), or null. */
+    static String group(String name, Set<String> groups) {
+        for (String group : groups) {
+            if (group.equalsIgnoreCase(name)) {
+                return group;
+            }
+        }
+        return null;
     }
 
     /** Whether {@code name} is one of {@link #PREFIXES} followed by a name ({@code http_origin}). */

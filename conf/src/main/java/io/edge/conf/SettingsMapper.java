@@ -54,6 +54,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -151,7 +152,7 @@ final class SettingsMapper {
         CacheSettings cache = cache(edge.section("cache"));
         // read (and checked) as each location's too: its problems are found once
         Map<String, VariableText> alwaysHeaders = headers(defaults(edge, "location-defaults",
-                objectOrEmpty(reference.get("location-defaults"))).section("always-headers"), "always-headers");
+                objectOrEmpty(reference.get("location-defaults"))).section("always-headers"), "always-headers", null);
         return new EdgeSettings(source, server, staticIo, mimeTypes, sites,
                 withBodyLimits(backends, sites, server.limits().body()), cache,
                 sharedAddresses.warnings(backends, problems), alwaysHeaders);
@@ -1578,10 +1579,13 @@ final class SettingsMapper {
             if (expires != null && status) {
                 location.problem("expires", "set in a status location", "off: the status page is never cached");
             }
-            Map<String, VariableText> headers = headers(location.section("headers"), "headers");
-            Map<String, VariableText> alwaysHeaders = headers(location.section("always-headers"), "always-headers");
+            // their captures are the location regex's (one whose match is a problem: of none)
+            Pattern regex = parsed == null ? null : parsed.regex();
+            Map<String, VariableText> headers = headers(location.section("headers"), "headers", regex);
+            Map<String, VariableText> alwaysHeaders = headers(location.section("always-headers"), "always-headers",
+                    regex);
             headersInBoth(location, headers, alwaysHeaders);
-            Map<String, VariableText> fastcgiParams = fastcgiParams(location.section("fastcgi-params"));
+            Map<String, VariableText> fastcgiParams = fastcgiParams(location.section("fastcgi-params"), regex);
             if (backend == null && location.own().get("fastcgi-params") instanceof ConfigObject own && !own.isEmpty()) {
                 // the location's own (location-defaults' apply where there is a backend, unused elsewhere)
                 location.problem("fastcgi-params", "set in a location without fastcgi",
@@ -2241,9 +2245,10 @@ final class SettingsMapper {
     /**
      * A location's {@code headers} or {@code always-headers} ({@code setting}): each name an HTTP token that is not
      * edge's to set (framing, connection, Date), each value visible ASCII, spaces and tabs inside, nothing else (a line
-     * break would split the head), its variables ones edge has ({@link #variableFault}).
+     * break would split the head), its variables ones edge has ({@link #variableFault}) and captures of {@code regex},
+     * the location's (null: none).
      */
-    private Map<String, VariableText> headers(Section headers, String setting) {
+    private Map<String, VariableText> headers(Section headers, String setting, Pattern regex) {
         Map<String, VariableText> result = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         for (String name : new TreeSet<>(headers.object().keySet())) { // sorted: the same problems in the same order
             String value = headers.optionalString(name);
@@ -2260,7 +2265,7 @@ final class SettingsMapper {
                 headers.problem(name, "\"" + value.replace("\n", "\\n").replace("\r", "\\r")
                         + "\" is not a header value", "printable ASCII without leading or trailing spaces");
             } else {
-                VariableText text = variableText(headers, name, value, setting);
+                VariableText text = variableText(headers, name, value, setting, regex);
                 if (text != null && result.put(name, text) != null) {
                     headers.problem(name, name + " is set twice (names are compared ignoring case)", "each name once");
                 }
@@ -2270,15 +2275,20 @@ final class SettingsMapper {
     }
 
     /**
-     * {@code value}, {@code setting}'s {@code name}, with its variables; null, with a problem, where it names one edge
-     * does not have or is written wrong.
+     * {@code value}, {@code setting}'s {@code name}, with its variables and the captures of {@code regex} (the
+     * location's, null for none: $1 to $9 and its named groups, as a return's); null, with a problem, where it names
+     * one edge does not have or is written wrong.
      */
-    private VariableText variableText(Section section, String name, String value, String setting) {
+    private VariableText variableText(Section section, String name, String value, String setting, Pattern regex) {
         boolean ifNotEmpty = setting.equals("fastcgi-params") && value.endsWith(VariableText.IF_NOT_EMPTY);
+        Set<String> groups = Return.namedGroups(regex);
         try {
             String text = ifNotEmpty ? value.substring(0, value.length() - VariableText.IF_NOT_EMPTY.length()) : value;
-            return maps.bind(VariableText.parse(text, maps.orMap(variable -> variableFault(variable, setting)),
-                    ifNotEmpty));
+            // a group's name is its capture, not a map's, as in a return
+            Function<String, String> fault = variable -> Character.isDigit(variable.charAt(0))
+                    ? Return.captureFault(variable, regex) : Return.group(variable, groups) != null ? null
+                    : maps.orMap(known -> variableFault(known, setting)).apply(variable);
+            return maps.bind(VariableText.parse(text, fault, ifNotEmpty, groups), groups);
         } catch (IllegalArgumentException e) {
             section.problem(name, LocationMatch.quoted(value) + " " + e.getMessage(), "a value with the variables"
                     + " edge has, $$ for a literal $ before a name (\"$$name\" sends \"$name\")");
@@ -2316,7 +2326,7 @@ final class SettingsMapper {
      * characters but tab (it goes to the backend as its UTF-8 bytes), its variables ones edge has, nginx's
      * {@code if_not_empty} after it; one that is empty for sure with it is left out.
      */
-    private Map<String, VariableText> fastcgiParams(Section params) {
+    private Map<String, VariableText> fastcgiParams(Section params, Pattern regex) {
         Map<String, VariableText> result = new TreeMap<>();
         for (String name : new TreeSet<>(params.object().keySet())) { // sorted: the same problems in the same order
             String value = params.optionalString(name);
@@ -2337,7 +2347,7 @@ final class SettingsMapper {
                 params.problem(name, "has half of a UTF-16 pair (\\ud800 to \\udfff alone), no character",
                         "a value of Unicode characters");
             } else {
-                VariableText text = variableText(params, name, value, "fastcgi-params");
+                VariableText text = variableText(params, name, value, "fastcgi-params", regex);
                 // as it goes to the backend, its variables' values yet to come
                 int bytes = text == null ? 0 : CgiParams.utf8Bytes(text.literals()).length();
                 if (bytes > FcgiNameValues.longestValueInARecord(name)) {

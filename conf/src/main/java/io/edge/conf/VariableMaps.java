@@ -71,8 +71,13 @@ final class VariableMaps {
 
     /** {@code text} with its variables that name a map bound to it; null stays null. */
     VariableText bind(VariableText text) {
+        return bind(text, Set.of());
+    }
+
+    /** As {@link #bind(VariableText)}, but for a name in {@code except} (a capture's group). */
+    VariableText bind(VariableText text, Set<String> except) {
         return text == null || text.constant() != null ? text
-                : new VariableText(bind(text.parts(), Set.of()), null, text.ifNotEmpty());
+                : new VariableText(bind(text.parts(), except), null, text.ifNotEmpty());
     }
 
     /** {@code fault} that takes a map's name as well, and names the maps in what it says of another. */

@@ -3,6 +3,7 @@ package io.edge.conf;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -53,7 +54,21 @@ public record VariableText(List<Return.Part> parts, String constant, boolean ifN
 
     /** As {@link #parse(String, Function)}, {@link #ifNotEmpty} as said. */
     static VariableText parse(String written, Function<String, String> fault, boolean ifNotEmpty) {
+        return parse(written, fault, ifNotEmpty, Set.of());
+    }
+
+    /**
+     * As {@link #parse(String, Function, boolean)}, a name of one of {@code groups} (the location regex's named groups;
+     * names are read ignoring case) that group's capture.
+     */
+    static VariableText parse(String written, Function<String, String> fault, boolean ifNotEmpty, Set<String> groups) {
         List<Return.Part> parts = Return.parts(written, fault, true);
+        if (!groups.isEmpty()) {
+            parts = parts.stream().map(part -> {
+                String group = part.variable() == null ? null : Return.group(part.variable(), groups);
+                return group == null ? part : new Return.Part(null, group);
+            }).toList();
+        }
         StringBuilder literal = new StringBuilder(written.length());
         for (Return.Part part : parts) {
             if (part.literal() == null) {

@@ -309,23 +309,26 @@ class ValidationTest {
                 fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
                 """);
         assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::line).containsExactly(
+                tuple("edge.sites[0].locations[0].fastcgi-params.PRICE", 4),
                 tuple("edge.sites[0].locations[0].fastcgi-params.SHELL", 4),
                 tuple("edge.sites[0].locations[0].fastcgi-params.EMPTY", 5),
                 tuple("edge.sites[0].locations[0].fastcgi-params.OPEN", 5),
                 tuple("edge.sites[0].locations[0].fastcgi-params.ROOT", 5));
-        assertThat(problems.get(1).message()).isEqualTo("\"${}\" has \"${}\", which names no variable");
-        assertThat(problems.get(2).message()).isEqualTo("\"${host\" has a \"${\" without its \"}\"");
-        assertThat(problems.get(3).message()).startsWith("\"$document_root\" names nginx's $document_root, which edge"
+        assertThat(problems.get(0).message()).as("a capture, as nginx reads it: none outside a regex location")
+                .isEqualTo("\"$5\" has capture $5 in a location whose match is no regex");
+        assertThat(problems.get(2).message()).isEqualTo("\"${}\" has \"${}\", which names no variable");
+        assertThat(problems.get(3).message()).isEqualTo("\"${host\" has a \"${\" without its \"}\"");
+        assertThat(problems.get(4).message()).startsWith("\"$document_root\" names nginx's $document_root, which edge"
                 + " does not have in fastcgi-params (known: $args, $content_length,");
-        assertThat(problems.get(0).message()).startsWith("\"$PATH\" has unknown variable $path (known: $args,")
+        assertThat(problems.get(1).message()).startsWith("\"$PATH\" has unknown variable $path (known: $args,")
                 .endsWith("$http_<header>, $arg_<name>, $cookie_<name>; $$ for a literal $)");
-        assertThat(problems.get(0).expected()).isEqualTo("a value with the variables edge has, $$ for a literal $"
+        assertThat(problems.get(1).expected()).isEqualTo("a value with the variables edge has, $$ for a literal $"
                 + " before a name (\"$$name\" sends \"$name\")");
 
         Map<String, VariableText> params = new ConfigLoader().load(write("""
                 sites = [{ root = www, locations = [{ match = "/", fastcgi = php, fastcgi-params {
                   HTTPS = "$https", SERVER_NAME_X = "${host}", UPPER = "$Host", DB_PASSWORD = "pa$$w0rd$",
-                  PRICE = "US$ 5, $5", APP_ENV = prod, HTTPS_IF = "$https if_not_empty", NONE = " if_not_empty",
+                  PRICE = "US$ 5, $$5, $0", APP_ENV = prod, HTTPS_IF = "$https if_not_empty", NONE = " if_not_empty",
                   ON = "on if_not_empty" } }] }]
                 fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
                 """)).sites().get(0).locations().get(0).fastcgiParams();
@@ -334,7 +337,7 @@ class ValidationTest {
         assertThat(params.get("SERVER_NAME_X").parts()).containsExactly(new Return.Part(null, "host"));
         assertThat(params.get("UPPER").parts()).as("names ignoring case").containsExactly(new Return.Part(null, "host"));
         assertThat(params.get("DB_PASSWORD").constant()).isEqualTo("pa$w0rd$");
-        assertThat(params.get("PRICE").constant()).isEqualTo("US$ 5, $5");
+        assertThat(params.get("PRICE").constant()).isEqualTo("US$ 5, $5, $0");
         assertThat(params.get("APP_ENV").constant()).isEqualTo("prod");
         assertThat(params.get("HTTPS").ifNotEmpty()).isFalse();
         assertThat(params.get("HTTPS_IF")).as("nginx's if_not_empty")
@@ -352,7 +355,7 @@ class ValidationTest {
         LocationSettings location = new ConfigLoader().load(write("""
                 sites = [{ root = www, locations = [{ match = "/", headers {
                   Access-Control-Allow-Origin = "$http_origin", X-Host = "${host}", X-Request-Id = "$request_id",
-                  Link = "<https://$host$uri>; rel=canonical", X-Price = "$5", X-Frame-Options = DENY,
+                  Link = "<https://$host$uri>; rel=canonical", X-Price = "$$5", X-Frame-Options = DENY,
                   X-Literal = "$$request_id" } }] }]
                 """)).sites().get(0).locations().get(0);
         assertThat(location.headers().get("Link").parts()).containsExactly(new Return.Part("<https://", null),
@@ -373,6 +376,47 @@ class ValidationTest {
         assertThat(problems.get(0).message()).startsWith("\"$foo\" has unknown variable $foo (known: $args,");
         assertThat(problems.get(1).message()).startsWith("\"$request_time\" names nginx's $request_time, which edge"
                 + " does not have in headers (known:");
+    }
+
+    /**
+     * A regex location's captures, $1 to $9 and its named groups, are its headers', always-headers' and
+     * fastcgi-params' as its return's (nginx's add_header X-Size $size, fastcgi_param SIZE $1 after
+     * {@code location ~ ^/img/(?<size>\d+)/}): a group's name read ignoring case as any variable's, and before a map's;
+     * one its regex has not is a problem, as is any capture outside a regex location.
+     */
+    @Test
+    void aRegexLocationsCapturesAreItsHeadersAndParams() throws Exception {
+        LocationSettings location = new ConfigLoader().load(write("""
+                server.maps.size { source = "$uri", values = [] }
+                sites = [{ root = www, locations = [{ match = "~ ^/img/(?<size>\\\\d+)/(.+)$", fastcgi = php,
+                  headers { X-Size = "$size", X-Name = "img-${2}", X-Upper = "$SIZE" },
+                  always-headers { X-First = "$1" },
+                  fastcgi-params { SIZE = "$size", NAME = "$2 if_not_empty" } }] }]
+                fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
+                """)).sites().get(0).locations().get(0);
+        assertThat(location.headers().get("X-Size").parts()).containsExactly(new Return.Part(null, "size"));
+        assertThat(location.headers().get("X-Size").parts().get(0).isCapture()).as("the group's, not the map's")
+                .isTrue();
+        assertThat(location.headers().get("X-Upper").parts()).containsExactly(new Return.Part(null, "size"));
+        assertThat(location.headers().get("X-Name").parts()).containsExactly(new Return.Part("img-", null),
+                new Return.Part(null, "2"));
+        assertThat(location.alwaysHeaders().get("X-First").parts()).containsExactly(new Return.Part(null, "1"));
+        assertThat(location.fastcgiParams().get("SIZE").parts()).containsExactly(new Return.Part(null, "size"));
+        assertThat(location.fastcgiParams().get("NAME"))
+                .isEqualTo(new VariableText(List.of(new Return.Part(null, "2")), null, true));
+
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, locations = [
+                  { match = "~ ^/img/(?<size>\\\\d+)/$", headers { X-Three = "$3", X-Width = "$width" } }
+                  { match = "/thumbs/", always-headers { X-One = "$1" } } ] }]
+                """);
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(
+                tuple("edge.sites[0].locations[0].headers.X-Three",
+                        "\"$3\" has capture $3, but the location's regex has 1 group"),
+                tuple("edge.sites[0].locations[0].headers.X-Width", "\"$width\" has unknown variable $width (known:"
+                        + problems.get(1).message().substring(problems.get(1).message().indexOf("(known:") + 7)),
+                tuple("edge.sites[0].locations[1].always-headers.X-One",
+                        "\"$1\" has capture $1 in a location whose match is no regex"));
     }
 
     /**
