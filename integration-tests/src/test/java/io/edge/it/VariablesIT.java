@@ -50,12 +50,26 @@ class VariablesIT {
                 <?php
                 header('X-Accel-Redirect: /files/a.txt');
                 """);
+        Files.createDirectories(www.resolve("pages"));
+        Files.writeString(www.resolve("pages/403.html"), "refused\n");
+        Files.createDirectories(www.resolve("thumbs/120"));
+        Files.writeString(www.resolve("thumbs/120/a.txt"), "a thumb\n");
+        Files.writeString(www.resolve("caps.php"), """
+                <?php
+                if (isset($_GET['thumb'])) {
+                    header('X-Accel-Redirect: /thumbs/120/a.txt');
+                    exit;
+                }
+                foreach (['SIZE', 'NAME', 'FIRST'] as $name) {
+                    echo $name, '=', $_SERVER[$name] ?? '-', "\\n";
+                }
+                """);
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
         edge = EdgeHarness.start(dir, """
-                server { access-log = "-", access-log-format = "$request_uri $request_id" }
+                server { access-log = "-", access-log-format = "$request_uri $request_id $uri" }
                 location-defaults.fastcgi-params { REQ_ID = "$request_id" }
                 sites = [{
-                  server-names = ["_"], default = true, root = "www"
+                  server-names = ["_"], default = true, root = "www", error-pages { 403 = "/pages/403.html" }
                   locations = [
                     { match = "/", fastcgi = php, front-controller = "/vars.php", x-sendfile = ["www/files"]
                       fastcgi-params { APP_HOST = "$host", HTTPS = "$https", APP_URI = "$uri",
@@ -69,6 +83,11 @@ class VariablesIT {
                       fastcgi-params { APP_CACHE = "$upstream_cache_status" }
                       headers { X-Request-Id = "$request_id", X-Cache-Status = "$upstream_cache_status" } }
                     { match = "^~ /files/", always-headers { X-Uri = "$uri" }, headers { X-Request-Id = "$request_id" } }
+                    { match = "~ ^/thumbs/(?<size>\\\\d+)/(.+)$", headers { X-Size = "$size", X-Name = "$2" }
+                      always-headers { X-Uri = "$uri", X-First = "$1" } }
+                    { match = "~ ^/caps/(?<size>\\\\d+)/(.+)$", fastcgi = php, front-controller = "/caps.php"
+                      fastcgi-params { SIZE = "$size", NAME = "$2", FIRST = "${1}px" }, headers { X-Size = "$Size" } }
+                    { match = "~ ^/pages/(?<code>\\\\d+)\\\\.html$", always-headers { X-Page = "$code" } }
                     { match = "= /old", return = "301 https://$host/new?id=$request_id"
                       headers { X-Request-Id = "$request_id" } }
                   ]
@@ -94,12 +113,14 @@ class VariablesIT {
             assertThat(answer.status()).isEqualTo(200);
             String id = answer.header("x-request-id");
             assertThat(lines(answer.text())).containsEntry("REQ_ID", id);
-            await(() -> access.lines().contains("/vars.php?logged " + id), "the line of /vars.php?logged");
+            await(() -> access.lines().contains("/vars.php?logged " + id + " /vars.php"),
+                    "the line of /vars.php?logged");
 
             RawHttpClient.Response missing = client.send("GET /files/missing.txt HTTP/1.1\r\nHost: a\r\n\r\n").read();
             assertThat(missing.status()).isEqualTo(404);
             assertThat(missing.headers()).doesNotContainKey("x-request-id");
-            await(() -> access.lines().stream().anyMatch(line -> line.matches("/files/missing\\.txt [0-9a-f]{32}")),
+            await(() -> access.lines().stream().anyMatch(
+                    line -> line.matches("/files/missing\\.txt [0-9a-f]{32} /files/missing\\.txt")),
                     "the line of /files/missing.txt");
         }
     }
@@ -166,8 +187,8 @@ class VariablesIT {
 
     /**
      * Headers go on with their values expanded for each answer whoever gives it: a file, its 304, the file a script
-     * hands out (those of the location its URI routes to; its $uri stays the request's, where nginx's internal
-     * redirect would make it the X-Accel-Redirect's), a return's redirect (whose URL names the same $request_id).
+     * hands out (those of the location its URI routes to, its $uri the X-Accel-Redirect's, as nginx's internal redirect
+     * makes it), a return's redirect (whose URL names the same $request_id).
      */
     @Test
     void filesTheir304sHandedOutFilesAndRedirectsCarryExpandedHeaders() throws Exception {
@@ -185,13 +206,56 @@ class VariablesIT {
             assertThat(handedOut.status()).isEqualTo(200);
             assertThat(handedOut.text()).isEqualTo("a file\n");
             assertThat(handedOut.header("x-request-id")).matches("[0-9a-f]{32}");
-            assertThat(handedOut.header("x-uri")).isEqualTo("/accel.php");
+            assertThat(handedOut.header("x-uri")).isEqualTo("/files/a.txt");
             assertThat(handedOut.headers()).as("the script's location's, not the file's").doesNotContainKey("link");
             RawHttpClient.Response redirect = client.send("GET /old HTTP/1.1\r\nHost: shop.example\r\n\r\n").read();
             assertThat(redirect.status()).isEqualTo(301);
             assertThat(redirect.header("x-request-id")).matches("[0-9a-f]{32}");
             assertThat(redirect.header("location")).isEqualTo("https://shop.example/new?id="
                     + redirect.header("x-request-id"));
+        }
+    }
+
+    /**
+     * A regex location's captures, $1 to $9 and named groups, fill its headers, always-headers and fastcgi-params as
+     * nginx's add_header and fastcgi_param: a file's, a 404's always-headers, PHP's params (a front controller's script
+     * run for the location that took the request, its captures of the request's path), and a file a script hands out,
+     * whose captures and $uri are the X-Accel-Redirect URI's, in its headers and in the access log.
+     */
+    @Test
+    void aRegexLocationsCapturesFillItsHeadersAndParams() throws Exception {
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response thumb = client.send("GET /thumbs/120/a.txt HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(thumb.status()).isEqualTo(200);
+            assertThat(thumb.header("x-size")).isEqualTo("120");
+            assertThat(thumb.header("x-name")).isEqualTo("a.txt");
+            assertThat(thumb.header("x-first")).isEqualTo("120");
+            RawHttpClient.Response missing = client.send("GET /thumbs/300/b.txt HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(missing.status()).isEqualTo(404);
+            assertThat(missing.header("x-first")).isEqualTo("300");
+            assertThat(missing.headers()).as("headers go with a 2xx or 3xx alone").doesNotContainKey("x-size");
+
+            RawHttpClient.Response script = client.send("GET /caps/64/cat.jpg HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(script.status()).isEqualTo(200);
+            assertThat(lines(script.text())).containsEntry("SIZE", "64").containsEntry("NAME", "cat.jpg")
+                    .containsEntry("FIRST", "64px");
+            assertThat(script.header("x-size")).isEqualTo("64");
+
+            RawHttpClient.Response handedOut = client.send("GET /caps/64/cat.jpg?thumb HTTP/1.1\r\nHost: a\r\n\r\n")
+                    .read();
+            assertThat(handedOut.status()).isEqualTo(200);
+            assertThat(handedOut.text()).isEqualTo("a thumb\n");
+            assertThat(handedOut.header("x-size")).isEqualTo("120");
+            assertThat(handedOut.header("x-name")).isEqualTo("a.txt");
+            assertThat(handedOut.header("x-uri")).isEqualTo("/thumbs/120/a.txt");
+            // an error page's always-headers are its location's, their captures of the page's URI
+            RawHttpClient.Response refused = client.send("GET /files/ HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(refused.status()).isEqualTo(403);
+            assertThat(refused.text()).isEqualTo("refused\n");
+            assertThat(refused.header("x-page")).isEqualTo("403");
+            await(() -> access.lines().stream().anyMatch(line -> line.matches(
+                    "/caps/64/cat\\.jpg\\?thumb [0-9a-f]{32} /thumbs/120/a\\.txt")), "the handed out file's line");
         }
     }
 

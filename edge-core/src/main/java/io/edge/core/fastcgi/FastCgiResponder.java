@@ -234,6 +234,8 @@ public final class FastCgiResponder implements Responder {
     private final CgiOptions cgiOptions;
     /** The location's fastcgi-params when one of them names a variable, else null. */
     private final List<Map.Entry<String, VariableText>> variableParams;
+    /** The location whose fastcgi-params those are: their captures are its regex's. */
+    private final LocationSettings paramsLocation;
 
     /**
      * Stands between a resolved script and the backend: the response cache. It answers the exchange itself
@@ -377,6 +379,7 @@ public final class FastCgiResponder implements Responder {
         // built once where no value names a variable; else the values are expanded for each request (cgiOptions())
         this.variableParams = location.fastcgiParams().values().stream().allMatch(p -> p.constant() != null) ? null
                 : List.copyOf(location.fastcgiParams().entrySet());
+        this.paramsLocation = location;
         this.cgiOptions = location.fastcgiParams().isEmpty() ? CgiOptions.DEFAULT
                 : variableParams != null ? null
                 : new CgiOptions(false, location.fastcgiParams().entrySet().stream()
@@ -914,7 +917,7 @@ public final class FastCgiResponder implements Responder {
             }
             List<Map.Entry<String, String>> params = new ArrayList<>(variableParams.size());
             for (Map.Entry<String, VariableText> param : variableParams) {
-                String value = Variables.param(exchange, param.getValue());
+                String value = Variables.param(exchange, paramsLocation, param.getValue());
                 if (!value.isEmpty() || !param.getValue().ifNotEmpty()) {
                     params.add(Map.entry(param.getKey(), value));
                 }
@@ -1135,8 +1138,9 @@ public final class FastCgiResponder implements Responder {
             LocationSettings scriptLocation = exchange.location();
             if (accelUri != null) {
                 // nginx's X-Accel-Redirect is an internal redirect: every answer from here on, a refusal or an error
-                // too, is that of the location its URI routes to (its always-headers; none's: the server's)
-                exchange.answerAs(accelTarget);
+                // too, is that of the location its URI routes to (its always-headers; none's: the server's), and its
+                // $uri that URI (headers, the access log; the captures of that location's regex are of it)
+                exchange.answerAs(accelTarget, accelUri);
             }
             Path accelRoot = accelTarget == null ? root : accelTarget.root() != null ? accelTarget.root() : siteRoot;
             // an alias location's directory stands for its prefix (nginx's alias), another's root for the whole path;
@@ -1230,7 +1234,7 @@ public final class FastCgiResponder implements Responder {
             }
             LimitRate limitRate = limitRate(accelLimitRate, answering);
             Runnable send = () -> {
-                // The file goes out with the headers and expires of that location, not the script's
+                // The file goes out with the headers and expires of that location, not the script's (its $uri kept)
                 exchange.answerAs(answering);
                 if (accelUri != null && namesDirectory) {
                     // nginx's internal redirect to a directory's URI goes through its index module: the directory's

@@ -232,7 +232,8 @@ public final class AccessLog {
             case "request_method" -> request == null ? null : request.method().name();
             // origin-form, as nginx's (an absolute-form target's scheme and host are not in it)
             case "request_uri" -> exchange != null ? request.uri() : logged.sentUri();
-            case "uri", "document_uri" -> exchange == null ? null : exchange.path();
+            // nginx's: an X-Accel-Redirect's URI for the file it hands out
+            case "uri", "document_uri" -> exchange == null ? null : exchange.uri();
             case "args", "query_string" -> exchange == null || exchange.query().isEmpty() ? null : exchange.query();
             case "is_args" -> exchange == null || exchange.query().isEmpty() ? "" : "?";
             case "server_protocol" -> logged.version() == null ? null : logged.version().text();

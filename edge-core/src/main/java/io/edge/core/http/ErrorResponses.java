@@ -186,13 +186,20 @@ public final class ErrorResponses {
      */
     static Map<String, VariableText> pageAlwaysHeaders(SiteSettings site, ErrorPage page,
             Map<String, VariableText> unrouted) {
-        LocationSettings location;
-        try {
-            location = Router.location(site, page.uri());
-        } catch (HttpStatusException gaveUp) {
-            location = null; // a location's regex gave up on the page's own path: it takes none
-        }
+        LocationSettings location = pageLocation(site, page);
         return location == null ? unrouted : location.alwaysHeaders();
+    }
+
+    /**
+     * The location {@code page}'s URI routes to, whose always-headers go with it (their captures that location regex's
+     * of the URI, as after nginx's internal redirect); null for none.
+     */
+    static LocationSettings pageLocation(SiteSettings site, ErrorPage page) {
+        try {
+            return Router.location(site, page.uri());
+        } catch (HttpStatusException gaveUp) {
+            return null; // a location's regex gave up on the page's own path: it takes none
+        }
     }
 
     /**

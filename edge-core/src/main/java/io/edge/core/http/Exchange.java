@@ -44,6 +44,15 @@ public interface Exchange {
     /** The percent-decoded, normalised path (always starts with '/', no "." or ".." segments). */
     String path();
 
+    /**
+     * nginx's {@code $uri}: the path of what is answered, {@link #path()} but after an X-Accel-Redirect, whose URI it
+     * is then ({@link #answerAs(LocationSettings, String)}), as nginx's internal redirect makes it. The captures of a
+     * regex location's headers and params are its.
+     */
+    default String uri() {
+        return path();
+    }
+
     /** The raw query string without '?', or "" when there is none. */
     String query();
 
@@ -103,6 +112,15 @@ public interface Exchange {
      * nothing changes.
      */
     default void answerAs(LocationSettings location) {
+    }
+
+    /**
+     * As {@link #answerAs(LocationSettings)}, for {@code uri} (decoded, normalised), an X-Accel-Redirect's:
+     * {@link #uri} from now on, as nginx's internal redirect makes {@code $uri} (the access log's too). {@link #path}
+     * stays the request's.
+     */
+    default void answerAs(LocationSettings location, String uri) {
+        answerAs(location);
     }
 
     /**

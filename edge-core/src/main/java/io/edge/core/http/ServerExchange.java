@@ -100,6 +100,8 @@ final class ServerExchange implements Exchange {
     private final long serverBodyLimit;
     /** {@link #answerAs}: whose answer this is, if not the routed location's. */
     private Route answering;
+    /** {@link #answerAs(LocationSettings, String)}: the URI answered ({@link #uri}), if not the target's path. */
+    private String answeringUri;
     private int redirects;
     /** {@link #holdBodyTo}: the location whose body-limit the body is held to in place of the route's; null: the route's. */
     private LocationSettings bodyLocation;
@@ -245,6 +247,11 @@ final class ServerExchange implements Exchange {
     }
 
     @Override
+    public String uri() {
+        return answeringUri != null ? answeringUri : target.path();
+    }
+
+    @Override
     public String query() {
         return target.query();
     }
@@ -276,6 +283,12 @@ final class ServerExchange implements Exchange {
             throw new IllegalStateException("answerAs after the response started");
         }
         answering = new Route(site(), location);
+    }
+
+    @Override
+    public void answerAs(LocationSettings location, String uri) {
+        answerAs(location);
+        answeringUri = uri;
     }
 
     /**
@@ -337,6 +350,7 @@ final class ServerExchange implements Exchange {
     void reroute(Route newRoute) {
         route = newRoute;
         answering = null;
+        answeringUri = null;
         bodyLocation = null;
     }
 
@@ -682,8 +696,9 @@ final class ServerExchange implements Exchange {
                 addHeaders(response.headers(), routed ? location.alwaysHeaders() : connection.unroutedHeaders(this),
                         this);
             } else {
-                Map<String, VariableText> pageHeaders =
-                        ErrorResponses.pageAlwaysHeaders(site(), sentPage, connection.unroutedHeaders(this));
+                LocationSettings pageLocation = ErrorResponses.pageLocation(site(), sentPage);
+                Map<String, VariableText> pageHeaders = pageLocation == null ? connection.unroutedHeaders(this)
+                        : pageLocation.alwaysHeaders();
                 if (routed && locationHeadersAlways) {
                     // A file's 416: nginx's headers filter ran on the 200 it began as, before its range filter's 416
                     // went to the page, so that location's come first; a field both give once, not twice as nginx's
@@ -691,7 +706,8 @@ final class ServerExchange implements Exchange {
                     pageHeaders = new LinkedHashMap<>(pageHeaders);
                     pageHeaders.entrySet().removeAll(location.alwaysHeaders().entrySet());
                 }
-                addHeaders(response.headers(), pageHeaders, this);
+                // a regex location's captures of the page's URI, as nginx's error_page redirect finds them
+                addHeaders(response.headers(), pageHeaders, this, pageLocation, sentPage.uri());
             }
             // then nginx's gzip filter, on what the headers filter made
             if (compressionOffered && location != null && location.gzip() != null) {
@@ -825,12 +841,22 @@ final class ServerExchange implements Exchange {
      * goes out, never kept in what the response cache stores: each answer, a hit too, gets its own.
      */
     static void addHeaders(HttpHeaders headers, Map<String, VariableText> added, Exchange exchange) {
+        addHeaders(headers, added, exchange, null, null);
+    }
+
+    /**
+     * As above, for {@code added} of {@code location} (its regex's captures of {@code uri}), not the exchange's; null:
+     * the exchange's.
+     */
+    private static void addHeaders(HttpHeaders headers, Map<String, VariableText> added, Exchange exchange,
+            LocationSettings location, String uri) {
         added.forEach((name, text) -> {
             if (HttpHeaderNames.LAST_MODIFIED.contentEqualsIgnoreCase(name)
                     || HttpHeaderNames.ETAG.contentEqualsIgnoreCase(name)) {
                 headers.remove(name);
             }
-            String value = Variables.field(exchange, text);
+            String value = location == null ? Variables.field(exchange, text)
+                    : Variables.field(exchange, location, uri, text);
             if (!value.isEmpty()) {
                 headers.add(name, value);
             }

@@ -43,15 +43,28 @@ public final class Variables {
     }
 
     /**
-     * {@code text}'s value for {@code exchange}, a FastCGI param's, as {@link #field} makes it, in the form
-     * {@link CgiParams} takes (Unicode, its UTF-8 bytes sent): a byte of a header's value that is no ASCII stands as
-     * the lone U+DC80 to U+DCFF it is sent as, so a client's UTF-8 reaches PHP as the client sent it, not encoded twice.
+     * As {@link #field(Exchange, VariableText)}, {@code text} being {@code location}'s, its captures those of its regex
+     * on {@code uri}: an error page's always-headers, of the location the page's URI routes to.
      */
-    public static String param(Exchange exchange, VariableText text) {
+    static String field(Exchange exchange, LocationSettings location, String uri, VariableText text) {
         if (text.constant() != null) {
             return text.constant();
         }
-        return paramText(render(exchange, text.parts(), Escape.FIELD));
+        return exchange == null ? "" : render(exchange, location, uri, text.parts(), Escape.FIELD);
+    }
+
+    /**
+     * {@code text}'s value for {@code exchange}, a FastCGI param's, as {@link #field} makes it, in the form
+     * {@link CgiParams} takes (Unicode, its UTF-8 bytes sent): a byte of a header's value that is no ASCII stands as
+     * the lone U+DC80 to U+DCFF it is sent as, so a client's UTF-8 reaches PHP as the client sent it, not encoded twice.
+     * {@code text} is {@code location}'s fastcgi-params': its captures are its regex's on {@link Exchange#uri} (the
+     * location that runs the script, whichever the exchange answers as meanwhile).
+     */
+    public static String param(Exchange exchange, LocationSettings location, VariableText text) {
+        if (text.constant() != null) {
+            return text.constant();
+        }
+        return paramText(render(exchange, location, exchange.uri(), text.parts(), Escape.FIELD));
     }
 
     /** {@code bytes}, one char each, as the text whose UTF-8 bytes {@link CgiParams#utf8Bytes} makes them again. */
@@ -135,9 +148,12 @@ public final class Variables {
         FIELD
     }
 
-    /** {@code text} for this request, its variables' values written as {@code escape} says. */
+    /**
+     * {@code text} for this request, its variables' values written as {@code escape} says, its captures those of the
+     * answering location's regex on {@link Exchange#uri} (an X-Accel-Redirect's URI on its location's regex).
+     */
     static String render(Exchange exchange, List<Return.Part> text, Escape escape) {
-        return render(exchange, exchange.location(), exchange.path(), text, escape);
+        return render(exchange, exchange.location(), exchange.uri(), text, escape);
     }
 
     /** As above, with the captures {@code location}'s regex (none without one) makes of {@code path}. */
@@ -154,7 +170,7 @@ public final class Variables {
             }
             String name = part.variable();
             if (part.isCapture()) {
-                if (captures == null && location.regex() != null) {
+                if (captures == null && location != null && location.regex() != null) {
                     // null where not routed by this regex (an internal redirect's path): no captures. It does not
                     // give up where it routed the path: the same search, in a budget of its own
                     captures = BoundedMatch.first(location.regex(), path, BoundedMatch.PATH_STEPS);
@@ -237,7 +253,7 @@ public final class Variables {
             case "server_port" -> Integer.toString(exchange.localAddress().getPort());
             case "server_addr" -> NetUtil.toAddressString(exchange.localAddress().getAddress());
             case "request_uri" -> exchange.request().uri();
-            case "uri", "document_uri" -> exchange.path();
+            case "uri", "document_uri" -> exchange.uri();
             case "args", "query_string" -> exchange.query();
             case "is_args" -> exchange.query().isEmpty() ? "" : "?";
             case "request_method" -> exchange.request().method().name();
