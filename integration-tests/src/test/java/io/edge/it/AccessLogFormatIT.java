@@ -158,6 +158,58 @@ class AccessLogFormatIT {
         }
     }
 
+    /**
+     * A request refused before it is routed is logged as nginx logs it: the path and query it parsed ($uri, $args),
+     * "-" where the target was none (a fragment, a line too long to read); and with its connection's number and its
+     * own there, and a $request_id, even where it was too malformed for an exchange.
+     */
+    @Test
+    void requestsRefusedBeforeRoutingHaveTheirParsedPathAndConnectionNumbers() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Files.writeString(dir.resolve("www/a.txt"), "a\n");
+        CapturedLog access = CapturedLog.of("edge.access");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                server.access-log = "-"
+                server.access-log-format = "$status|$uri|$args|$connection|$connection_requests|$request_id|$request"
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [{ match = "/" }] }]
+                """)) {
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                assertThat(client.send("GET /a.txt HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
+                assertThat(client.send("GET /two/hosts?q=1 HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n").read().status())
+                        .isEqualTo(400);
+            }
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                assertThat(client.send("GET /bad/header?z=2 HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n").read()
+                        .status()).isEqualTo(400);
+            }
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                assertThat(client.send("GET /frag#x HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(400);
+            }
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                assertThat(client.send("GET /" + "l".repeat(70_000) + " HTTP/1.1\r\nHost: a\r\n\r\n").read()
+                        .status()).isEqualTo(414);
+            }
+            await(() -> access.lines().size() == 5, "five lines");
+            List<String> lines = access.lines();
+            String id = "[0-9a-f]{32}";
+            String ok = lines.stream().filter(line -> line.startsWith("200|")).findFirst().orElseThrow();
+            assertThat(ok).matches("200\\|/a\\.txt\\|-\\|\\d+\\|1\\|" + id + "\\|GET /a\\.txt HTTP/1\\.1");
+            String connection = ok.split("\\|")[3];
+            assertThat(lines).as("its path parsed, on the same connection: its second request")
+                    .contains(lines.stream().filter(line -> line.contains("/two/hosts")).findFirst().orElseThrow())
+                    .anyMatch(line -> line.matches("400\\|/two/hosts\\|q=1\\|" + connection + "\\|2\\|" + id
+                            + "\\|GET /two/hosts\\?q=1 HTTP/1\\.1"))
+                    .as("too malformed for an exchange: its line's path, a connection of its own")
+                    .anyMatch(line -> line.matches("400\\|/bad/header\\|z=2\\|(?!" + connection + "\\|)\\d+\\|1\\|" + id
+                            + "\\|GET /bad/header\\?z=2 HTTP/1\\.1"))
+                    .as("no target parsed: no $uri")
+                    .anyMatch(line -> line.matches("400\\|-\\|-\\|\\d+\\|1\\|" + id + "\\|GET /frag#x HTTP/1\\.1"))
+                    .anyMatch(line -> line.matches("414\\|-\\|-\\|\\d+\\|1\\|" + id + "\\|.*"));
+        } finally {
+            access.close();
+        }
+    }
+
     @Test
     void jsonEscapeKeepsEveryLineValidJsonWhateverAClientSends() throws Exception {
         Path www = Files.createDirectories(dir.resolve("www"));

@@ -82,12 +82,22 @@ public final class AccessLog {
      */
     void log(InetSocketAddress remote, HttpRequest request, String uri, HttpVersion version, int status,
              long bodyBytes, long startNanos, UpstreamTimes upstream, Exchange exchange, HttpHeaders sent) {
+        log(remote, request, uri, version, status, bodyBytes, startNanos, upstream, exchange, sent, null);
+    }
+
+    /**
+     * As above, for a request answered outside any exchange ({@code exchange} null), {@code unanswered} saying its
+     * connection's and its number.
+     */
+    void log(InetSocketAddress remote, HttpRequest request, String uri, HttpVersion version, int status,
+             long bodyBytes, long startNanos, UpstreamTimes upstream, Exchange exchange, HttpHeaders sent,
+             Unanswered unanswered) {
         if (!enabled) {
             return;
         }
         if (format != null) {
             LOG.info(formatted(new Logged(remote, request, request.method() + " " + uri + " " + version, uri, version,
-                    status, bodyBytes, startNanos, upstream, exchange, sent)));
+                    status, bodyBytes, startNanos, upstream, exchange, sent, unanswered)));
             return;
         }
         HttpHeaders headers = request.headers();
@@ -102,13 +112,13 @@ public final class AccessLog {
      * @param sent     the answer's head as it went to the client ({@code $sent_http_*}), or null for none
      */
     void log(InetSocketAddress remote, String requestLine, int status, long bodyBytes, String referer, String userAgent,
-             long startNanos, UpstreamTimes upstream, HttpHeaders sent) {
+             long startNanos, UpstreamTimes upstream, HttpHeaders sent, Unanswered unanswered) {
         if (!enabled) {
             return;
         }
         if (format != null) { // a line too malformed for a request: what was sent of it alone
             LOG.info(formatted(new Logged(remote, null, requestLine, null, null, status, bodyBytes, startNanos,
-                    upstream, null, sent)));
+                    upstream, null, sent, unanswered)));
             return;
         }
         combined(remote, null, requestLine, status, bodyBytes, referer, userAgent, startNanos, upstream);
@@ -150,10 +160,21 @@ public final class AccessLog {
         LOG.info(line.toString());
     }
 
-    /** What one line of {@link #format} is made of: a request's ({@code request} null for one too malformed). */
+    /**
+     * What a request answered outside any exchange (too malformed for one, or its head not read whole) has of nginx's
+     * variables all the same: its connection's number ({@code $connection}) and its own there
+     * ({@code $connection_requests}).
+     */
+    record Unanswered(long connection, long request) {
+    }
+
+    /**
+     * What one line of {@link #format} is made of: a request's ({@code request} null for one too malformed;
+     * {@code unanswered} for one without an exchange, else null).
+     */
     private record Logged(InetSocketAddress remote, HttpRequest request, String requestLine, String sentUri,
                           HttpVersion version, int status, long bodyBytes, long startNanos, UpstreamTimes upstream,
-                          Exchange exchange, HttpHeaders sent) {
+                          Exchange exchange, HttpHeaders sent, Unanswered unanswered) {
     }
 
     /** The line {@link #format} makes of {@code logged}. */
@@ -232,10 +253,14 @@ public final class AccessLog {
             case "request_method" -> request == null ? null : request.method().name();
             // origin-form, as nginx's (an absolute-form target's scheme and host are not in it)
             case "request_uri" -> exchange != null ? request.uri() : logged.sentUri();
-            // nginx's: an X-Accel-Redirect's URI for the file it hands out
-            case "uri", "document_uri" -> exchange == null ? null : exchange.uri();
-            case "args", "query_string" -> exchange == null || exchange.query().isEmpty() ? null : exchange.query();
-            case "is_args" -> exchange == null || exchange.query().isEmpty() ? "" : "?";
+            // nginx's: the path it parsed (an X-Accel-Redirect's URI after it), even where it refused the request
+            // then (a bad header, 431); none where it could not parse the target
+            case "uri", "document_uri" -> exchange == null ? parsedTarget(logged) == null ? null
+                    : parsedTarget(logged).path() : exchange.uri().isEmpty() ? null : exchange.uri();
+            case "args", "query_string" -> nonEmpty(exchange != null ? exchange.query()
+                    : parsedTarget(logged) == null ? "" : parsedTarget(logged).query());
+            case "is_args" -> nonEmpty(exchange != null ? exchange.query()
+                    : parsedTarget(logged) == null ? "" : parsedTarget(logged).query()) == null ? "" : "?";
             case "server_protocol" -> logged.version() == null ? null : logged.version().text();
             case "status" -> Integer.toString(logged.status());
             case "body_bytes_sent" -> Long.toString(logged.bodyBytes());
@@ -248,8 +273,9 @@ public final class AccessLog {
                     || logged.upstream().responseNanos() == UpstreamTimes.NONE ? null
                     : seconds(logged.upstream().responseNanos());
             case "pid" -> PID;
-            // the one its headers, its script's params and its return named; made now if none did
-            case "request_id" -> exchange == null ? null : exchange.requestId();
+            // the one its headers, its script's params and its return named; made now if none did (a request too
+            // malformed for an exchange has one too, as nginx's)
+            case "request_id" -> exchange == null ? Variables.newRequestId() : exchange.requestId();
             case "remote_port" -> logged.remote() == null ? null
                     : logged.remote().getPort() == 0 ? "" : Integer.toString(logged.remote().getPort());
             case "upstream_cache_status", "upstream_addr", "upstream_status", "bytes_sent", "request_length",
@@ -272,7 +298,14 @@ public final class AccessLog {
      */
     private static String exchangeValue(Logged logged, String name) {
         if (!(logged.exchange() instanceof ServerExchange exchange)) {
-            return name.equals("request_completion") ? "" : null;
+            Unanswered unanswered = logged.unanswered();
+            return switch (name) {
+                case "request_completion" -> "";
+                // counted as nginx counts it, on a connection that had a number from its accept
+                case "connection" -> unanswered == null ? null : Long.toString(unanswered.connection());
+                case "connection_requests" -> unanswered == null ? null : Long.toString(unanswered.request());
+                default -> null;
+            };
         }
         return switch (name) {
             case "upstream_cache_status" -> exchange.cacheStatus() == null ? null : exchange.cacheStatus().name();
@@ -285,6 +318,19 @@ public final class AccessLog {
             case "request_completion" -> exchange.completed() ? "OK" : "";
             default -> throw new IllegalArgumentException("no variable $" + name);
         };
+    }
+
+    /**
+     * The target of {@code logged}, a request answered outside any exchange, as parsed: null where there is no line, or
+     * its target could not be parsed (asked for a line that names {@code $uri} or {@code $args} alone).
+     */
+    private static RequestTarget parsedTarget(Logged logged) {
+        return logged.sentUri() == null ? null : RequestTarget.parsedOrNull(logged.sentUri());
+    }
+
+    /** {@code value}, or null ("-") for "". */
+    private static String nonEmpty(String value) {
+        return value.isEmpty() ? null : value;
     }
 
     /**

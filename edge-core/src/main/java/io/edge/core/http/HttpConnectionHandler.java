@@ -358,7 +358,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             }
             // A request line that was read stands in the access log with the head's referer and agent, as in
             // nginx's; for one that could not be, what was sent of it (writeErrorThatCloses)
-            closing.closeAfter(writeErrorThatCloses(status, false, true, request, headStart), this::clientMaySend);
+            closing.closeAfter(writeErrorThatCloses(status, false, true, request, headStart, started),
+                    this::clientMaySend);
             return;
         }
         String sentUri = request.uri();
@@ -408,7 +409,12 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             }
             // Routed where the request could be (a body declared over its location's limit), else to its Host's
             // site, so the answer is that site's error page as it is for a chunked body over the limit.
-            // its path and query as parsed where they could be (the access log's $uri and $args), else "/"
+            // its path and query as parsed where they could be (the access log's $uri and $args: a bad header's
+            // refusal comes before the target is parsed, which nginx's $uri has all the same), else "/" for routing
+            // alone, no $uri
+            if (parsed == null) {
+                parsed = RequestTarget.parsedOrNull(sentUri);
+            }
             try {
                 exchange = new ServerExchange(this, ctx, request, sentUri, sentVersion,
                         parsed != null ? parsed : new RequestTarget(null, "/", "", "/"),
@@ -420,6 +426,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             }
             if (route == null) {
                 exchange.refusedUnrouted();
+            }
+            if (parsed == null) {
+                exchange.targetUnparsed();
             }
             currentRoutes = routes;
             current = exchange;
@@ -882,7 +891,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
      * body bytes the client was sent (none to one that had gone).
      */
     private ChannelFuture writeErrorThatCloses(HttpResponseStatus status, boolean head, boolean accessLogged,
-            HttpRequest readLine, long startNanos) {
+            HttpRequest readLine, long startNanos, long requestNumber) {
         answeredOutside = true;
         // No Host read: the default site's page, as nginx's default server's error_page
         SiteSettings site = listenerDrop.dropped() ? null : server.defaultSite(listenAddress); // not the new one's
@@ -901,7 +910,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         int bytes = response.content().readableBytes();
         HttpHeaders sentHeaders = response.headers();
         return ctx.writeAndFlush(response).addListener(written ->
-                logUnanswered(remote, status, readLine, written.isSuccess() ? bytes : 0, startNanos, sentHeaders));
+                logUnanswered(remote, status, readLine, written.isSuccess() ? bytes : 0, startNanos, sentHeaders,
+                        new AccessLog.Unanswered(serial, requestNumber)));
     }
 
     /**
@@ -909,14 +919,14 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
      * {@link #writeErrorThatCloses} takes it, {@code sent} body bytes, {@code sentHeaders} the answer's head or null.
      */
     private void logUnanswered(InetSocketAddress remote, HttpResponseStatus status, HttpRequest readLine, long sent,
-            long startNanos, HttpHeaders sentHeaders) {
+            long startNanos, HttpHeaders sentHeaders, AccessLog.Unanswered unanswered) {
         if (readLine == null || readLine instanceof FullHttpRequest) { // no line read: the stand-in for one
             String line = readLine instanceof StrictHttpServerCodec.UnreadRequest unread ? unread.sent() : null;
             server.accessLog().log(remote, line == null ? "-" : line, status.code(), sent, null, null,
-                    startNanos, null, sentHeaders);
+                    startNanos, null, sentHeaders, unanswered);
         } else {
             server.accessLog().log(remote, readLine, readLine.uri(), StrictHttpServerCodec.sentVersion(readLine),
-                    status.code(), sent, startNanos, null, null, sentHeaders);
+                    status.code(), sent, startNanos, null, null, sentHeaders, unanswered);
         }
     }
 
@@ -1008,8 +1018,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 // counted as a request, as nginx's stub_status counts one from its first byte
                 server.requestRead();
                 StrictHttpServerCodec codec = ctx.pipeline().get(StrictHttpServerCodec.class);
+                // the head begun is a request of the connection's, as nginx counts one from its first byte
                 writeErrorThatCloses(timeout.status(), false, true, codec == null ? null : codec.unfinishedHead(),
-                        timeouts.headStartNanos()).addListener(ChannelFutureListener.CLOSE);
+                        timeouts.headStartNanos(), started + 1).addListener(ChannelFutureListener.CLOSE);
             } else {
                 ctx.close();
             }
@@ -1095,7 +1106,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         server.requestRead();
         if (server.accessLog().isEnabled()) {
             logUnanswered(ProxyProtocol.peer(ctx.channel()), HttpResponseStatus.BAD_REQUEST, codec.unfinishedHead(), 0,
-                    timeouts.headStartNanos(), null);
+                    timeouts.headStartNanos(), null, new AccessLog.Unanswered(serial, started + 1));
         }
     }
 
@@ -1140,7 +1151,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 try {
                     StrictHttpServerCodec codec = ctx.pipeline().get(StrictHttpServerCodec.class);
                     writeErrorThatCloses(HttpResponseStatus.SERVICE_UNAVAILABLE, false, true,
-                            codec == null ? null : codec.unfinishedHead(), timeouts.headStartNanos())
+                            codec == null ? null : codec.unfinishedHead(), timeouts.headStartNanos(), started + 1)
                             .addListener(ChannelFutureListener.CLOSE);
                     return;
                 } catch (OutOfMemoryError again) {

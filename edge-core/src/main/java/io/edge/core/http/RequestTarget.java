@@ -136,6 +136,15 @@ public record RequestTarget(String authority, String path, String query, String 
         return c >= '0' && c <= '9';
     }
 
+    /** {@code uri} {@link #parse parsed}, or null where it is no target: what is logged of a request refused. */
+    static RequestTarget parsedOrNull(String uri) {
+        try {
+            return parse(uri);
+        } catch (HttpStatusException unparsable) {
+            return null;
+        }
+    }
+
     private static HttpStatusException bad(String reason) {
         return new HttpStatusException(HttpResponseStatus.BAD_REQUEST, reason);
     }

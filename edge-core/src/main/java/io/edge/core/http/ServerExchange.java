@@ -102,6 +102,8 @@ final class ServerExchange implements Exchange {
     private Route answering;
     /** {@link #answerAs(LocationSettings, String)}: the URI answered ({@link #uri}), if not the target's path. */
     private String answeringUri;
+    /** {@link #targetUnparsed}: the target could not be parsed, and stands as "/" for routing its refusal alone. */
+    private boolean targetUnparsed;
     private int redirects;
     /** {@link #holdBodyTo}: the location whose body-limit the body is held to in place of the route's; null: the route's. */
     private LocationSettings bodyLocation;
@@ -248,7 +250,12 @@ final class ServerExchange implements Exchange {
 
     @Override
     public String uri() {
-        return answeringUri != null ? answeringUri : target.path();
+        return answeringUri != null ? answeringUri : targetUnparsed ? "" : target.path();
+    }
+
+    /** The request was refused with a target that could not be parsed: it has no {@link #uri} (nginx's "not found"). */
+    void targetUnparsed() {
+        targetUnparsed = true;
     }
 
     @Override

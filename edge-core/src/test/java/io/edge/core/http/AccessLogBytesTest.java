@@ -383,6 +383,34 @@ class AccessLogBytesTest {
         }
     }
 
+    /**
+     * A request too malformed for an exchange (a header line without a colon) still has nginx's variables of its
+     * connection, its number there and a $request_id, and the path and query its line parsed to, as nginx logs them; a
+     * request refused for a target that parses to none is "-" there, not the "/" its refusal is routed by.
+     */
+    @Test
+    void aRefusedRequestHasItsConnectionsNumbersAndTheParsedPathOrADash() throws Exception {
+        InetSocketAddress address = startLogging("$connection $connection_requests $uri $args $request_id $status");
+        List<String> lines;
+        try (CapturedLog access = CapturedLog.of("edge.access")) {
+            try (RawHttpClient client = new RawHttpClient(address)) {
+                assertThat(client.send("GET /ok?x=1 HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
+                assertThat(client.send("GET /bad/path?z=2 HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n").read()
+                        .status()).isEqualTo(400);
+            }
+            try (RawHttpClient client = new RawHttpClient(address)) {
+                assertThat(client.send("GET /frag#x HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(400);
+            }
+            lines = awaitLines(access, 3);
+        }
+        assertThat(lines).hasSize(3);
+        String connection = lines.get(0).split(" ")[0];
+        assertThat(lines.get(0)).matches(connection + " 1 /ok x=1 [0-9a-f]{32} 200");
+        assertThat(lines.get(1)).as("the same connection's second request")
+                .matches(connection + " 2 /bad/path z=2 [0-9a-f]{32} 400");
+        assertThat(lines.get(2)).matches("\\d+ 1 - - [0-9a-f]{32} 400").doesNotStartWith(connection + " ");
+    }
+
     /** A {@code 100 Continue} the client was sent is among the bytes it was sent, as nginx counts it. */
     @Test
     void anInterimContinueIsCountedAmongTheBytesSent() throws Exception {
