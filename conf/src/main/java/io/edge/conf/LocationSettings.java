@@ -85,6 +85,8 @@ import java.util.regex.Pattern;
  *                        first segment ending in {@code .php} that is no directory
  * @param secureLink      the signed, expiring URLs its requests must carry, others answered otherwise (nginx's
  *                        {@code secure_link} and {@code secure_link_md5}); {@code null}: none asked for
+ * @param rewrites        its {@code if}s and rewrites (nginx's rewrite phase), met in order after its access rules and
+ *                        before anything else of it
  */
 public record LocationSettings(
         String match,
@@ -120,7 +122,8 @@ public record LocationSettings(
         Map<String, VariableText> alwaysHeaders,
         AliasCaptures aliasCaptures,
         Pattern splitPathInfo,
-        SecureLink secureLink) {
+        SecureLink secureLink,
+        List<RewriteRule> rewrites) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -137,9 +140,10 @@ public record LocationSettings(
         alwaysHeaders = Collections.unmodifiableMap(new TreeMap<>(alwaysHeaders));
         fastcgiParams = Collections.unmodifiableMap(new TreeMap<>(fastcgiParams));
         access = List.copyOf(access);
+        rewrites = List.copyOf(rewrites);
     }
 
-    /** A location without a secure link. */
+    /** A location without a secure link or rewrites. */
     public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
                             String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
                             List<AddressRange> statusAllow, Duration expires, Map<String, VariableText> headers,
@@ -152,10 +156,10 @@ public record LocationSettings(
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
                 statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
                 access, returns, rewrite, limitReq, limitConn, authBasic, accessLog, referers, alias, limitRate,
-                autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, null);
+                autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, null, List.of());
     }
 
-    /** A location with edge's default split of a script's path. */
+    /** A location with edge's default split of a script's path, and no secure link or rewrites. */
     public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
                             String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
                             List<AddressRange> statusAllow, Duration expires, Map<String, VariableText> headers,

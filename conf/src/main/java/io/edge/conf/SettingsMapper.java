@@ -1362,7 +1362,9 @@ final class SettingsMapper {
             List<LocationSettings> locations = locations(site, locationDefaults, locationTemplate, siteKeys,
                     backendNames);
             Map<Integer, ErrorPage> errorPages = errorPages(site.section("error-pages"), root, policy, mimeTypes);
-            result.add(new SiteSettings(serverNames, isDefault, root, index, policy, locations, errorPages, listen));
+            List<RewriteRule> rewrites = rewriteRules(site, null, false);
+            result.add(new SiteSettings(serverNames, isDefault, root, index, policy, locations, errorPages, listen,
+                    rewrites));
         }
         return result;
     }
@@ -1656,6 +1658,7 @@ final class SettingsMapper {
                 location.problem("rewrite", "set beside this location's own limit-req, which it hands the request past:"
                         + " the location it leads to counts it", "limit-req in the location a rewrite leads to");
             }
+            List<RewriteRule> rewrites = rewriteRules(location, parsed == null ? null : parsed.regex(), true);
             if (parsed == null) {
                 continue;
             }
@@ -1671,7 +1674,7 @@ final class SettingsMapper {
                     alias && root != null, limitRate, handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI ? autoindex : null, alwaysHeaders,
                     root != null ? aliasCaptures : null, handler == LocationSettings.Handler.FASTCGI ? splitPathInfo
-                    : null, secureLink));
+                    : null, secureLink, rewrites));
         }
         return result;
     }
@@ -1701,6 +1704,68 @@ final class SettingsMapper {
                     "split-path-info only in a location with fastcgi = <backend>, or under location-defaults");
         }
         return split;
+    }
+
+    /**
+     * A site's or a location's {@code rewrites} (nginx's {@code if} with a return or a rewrite, and bare rewrites), in
+     * order; each entry that is no object, names another key, or has a bad condition, return or rewrite a problem at
+     * its key. {@code regex}: a location's, whose captures an entry's return has where its condition has none.
+     */
+    private List<RewriteRule> rewriteRules(Section owner, Pattern regex, boolean inLocation) {
+        List<RewriteRule> rules = new ArrayList<>();
+        Section none = new Section(ConfigValueFactory.fromMap(Map.of()), "", owner.anchor(), problems);
+        for (Section entry : owner.sections("rewrites", none)) {
+            boolean unknown = false; // a misspelled key: its return or rewrite not said missing too
+            for (String key : new TreeSet<>(entry.own().keySet())) {
+                if (!Set.of("if", "return", "rewrite").contains(key)) {
+                    entry.problem(key, "is no key of a rewrites entry" + UnknownKeys.suggestion(key,
+                            Set.of("if", "return", "rewrite")), RewriteRule.EXPECTED);
+                    unknown = true;
+                }
+            }
+            if (unknown) {
+                continue;
+            }
+            String condition = entry.isSet("if") ? entry.optionalString("if") : null;
+            String answer = entry.isSet("return") ? entry.optionalString("return") : null;
+            String rewrite = entry.isSet("rewrite") ? entry.optionalString("rewrite") : null;
+            if (answer != null && rewrite != null) {
+                entry.problem("rewrite", "set beside a return, which answers first", "return or rewrite, not both");
+                continue;
+            }
+            if (answer == null && rewrite == null) {
+                problems.add(entry.anchor(), entry.path(), "has neither return nor rewrite", RewriteRule.EXPECTED);
+                continue;
+            }
+            RewriteRule.Condition parsedCondition = null;
+            if (condition != null) {
+                try {
+                    parsedCondition = RewriteRule.condition(condition, maps);
+                } catch (IllegalArgumentException e) {
+                    entry.invalid("if", LocationMatch.quoted(condition) + " " + e.getMessage(),
+                            RewriteRule.CONDITION_EXPECTED);
+                    continue;
+                }
+            }
+            if (answer != null) {
+                Pattern captures = parsedCondition != null && parsedCondition.regex() != null ? parsedCondition.regex()
+                        : regex;
+                try {
+                    rules.add(new RewriteRule(parsedCondition, Return.parse(answer, captures, maps), captures, null,
+                            RewriteRule.Flag.NONE, null));
+                } catch (IllegalArgumentException e) {
+                    entry.invalid("return", LocationMatch.quoted(answer) + " " + e.getMessage(), Return.EXPECTED);
+                }
+                continue;
+            }
+            try {
+                rules.add(RewriteRule.rewrite(parsedCondition, rewrite, maps, inLocation));
+            } catch (IllegalArgumentException e) {
+                entry.invalid("rewrite", LocationMatch.quoted(rewrite) + " " + e.getMessage(),
+                        RewriteRule.REWRITE_EXPECTED);
+            }
+        }
+        return rules;
     }
 
     /**

@@ -24,6 +24,8 @@ import java.util.regex.Pattern;
  * @param listen       the addresses of {@code server.listen} it answers on, as nginx's listen in a server block: a
  *                     connection accepted by the listener of one of them is routed among the sites listening there
  *                     alone; empty for every address (a configuration fills in server.listen's where none is written)
+ * @param rewrites     its {@code if}s and rewrites met before a location is chosen (nginx's server rewrite phase), in
+ *                     order
  */
 public record SiteSettings(
         List<String> serverNames,
@@ -33,10 +35,12 @@ public record SiteSettings(
         PathPolicy pathPolicy,
         List<LocationSettings> locations,
         Map<Integer, ErrorPage> errorPages,
-        List<InetSocketAddress> listen) {
+        List<InetSocketAddress> listen,
+        List<RewriteRule> rewrites) {
 
     public SiteSettings {
         listen = List.copyOf(listen);
+        rewrites = List.copyOf(rewrites);
         serverNames = List.copyOf(serverNames);
         index = List.copyOf(index);
         locations = List.copyOf(locations);
@@ -83,6 +87,13 @@ public record SiteSettings(
     /** The site's page for {@code status}, or null: edge's built-in one. */
     public ErrorPage errorPage(int status) {
         return errorPages.get(status);
+    }
+
+    /** A site without rewrites. */
+    public SiteSettings(List<String> serverNames, boolean isDefault, Path root, List<String> index,
+            PathPolicy pathPolicy, List<LocationSettings> locations, Map<Integer, ErrorPage> errorPages,
+            List<InetSocketAddress> listen) {
+        this(serverNames, isDefault, root, index, pathPolicy, locations, errorPages, listen, List.of());
     }
 
     /** A site on every listen address. */

@@ -1,0 +1,231 @@
+package io.edge.conf;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * One entry of a site's or a location's {@code rewrites}, nginx's rewrite module as its "If is evil" page calls safe:
+ * an {@code if} that answers with a {@code return} or hands the request on with a {@code rewrite}, or a bare
+ * {@code rewrite regex replacement [flag]}. A site's run before a location is chosen (nginx's server rewrite phase), a
+ * location's after its access rules and before anything else of it (its referers, limits, password, own answer).
+ *
+ * @param condition the {@code if}'s condition; null for a bare rewrite or return, which is always met
+ * @param answer    what the entry answers with: its return, or the redirect a rewrite's {@code redirect} or
+ *                  {@code permanent} (or a replacement that is a URL) makes; null for a rewrite that hands on
+ * @param regex     the rewrite's regex, tried on {@code $uri} (its captures are the replacement's {@code $1}...); the
+ *                  condition's for a return whose condition is a regex (its captures are the return's); else null
+ * @param rewrite   the new URI, for a rewrite that hands on ({@link Flag#NONE}, {@link Flag#LAST}, {@link Flag#BREAK})
+ * @param flag      the rewrite's flag; {@link Flag#NONE} for a return
+ * @param argsJoin  for a redirect made by a rewrite, what joins the request's own query to its URL ("?", "&"); null
+ *                  where it is not appended (a return, a replacement ending in "?")
+ */
+public record RewriteRule(Condition condition, Return answer, Pattern regex, Rewrite rewrite, Flag flag,
+        String argsJoin) {
+
+    /** What an entry is written as, for a message. */
+    static final String EXPECTED = "{ if = \"$host != example.org\", return = \"301 https://example.org$request_uri\" },"
+            + " { if = \"$is_bot\", rewrite = \"^ /bots.html last\" } or { rewrite = \"^/old/(.*)$ /new/$1 permanent\" }";
+
+    /** What a rewrite is written as, for a message. */
+    static final String REWRITE_EXPECTED = "\"regex replacement [last | break | redirect | permanent]\", as nginx's"
+            + " rewrite: \"^/old/(.*)$ /new/$1 permanent\", \"^/feed$ /index.php?feed=rss last\"";
+
+    /** What a condition is written as, for a message. */
+    static final String CONDITION_EXPECTED = "a variable (false when empty or \"0\"), or a variable, an operator (=, !=,"
+            + " ~, ~*, !~, !~*) and a text or regex: \"$host != example.org\", \"$request_method !~ ^(GET|HEAD)$\"";
+
+    /** nginx's rewrite flags. */
+    public enum Flag {
+        /** None written: the URI changes, the entries after it are met with it, then the request is routed again. */
+        NONE,
+        /** Routed again with the new URI at once; the entries after it are passed over. */
+        LAST,
+        /** As {@link #LAST} in a site; refused in a location, where nginx would serve the new URI from it. */
+        BREAK,
+        /** A 302 to the replacement. */
+        REDIRECT,
+        /** A 301 to the replacement. */
+        PERMANENT
+    }
+
+    /** How a condition compares its variable. */
+    public enum Operator {
+        /** True unless the value is empty or "0". */
+        SET,
+        EQUALS,
+        NOT_EQUALS,
+        MATCHES,
+        NOT_MATCHES
+    }
+
+    /**
+     * An {@code if}'s condition.
+     *
+     * @param subject  the variable tested (a map's, or a request's)
+     * @param operator how
+     * @param text     for {@link Operator#EQUALS} and {@link Operator#NOT_EQUALS}, what it is compared with (variables
+     *                 in it as in a return's text); else empty
+     * @param regex    for {@link Operator#MATCHES} and {@link Operator#NOT_MATCHES}, what is searched in it
+     */
+    public record Condition(Return.Part subject, Operator operator, List<Return.Part> text, Pattern regex) {
+
+        public Condition {
+            text = List.copyOf(text);
+        }
+    }
+
+    /**
+     * An entry's {@code if}, as nginx writes it between the parentheses (which may be written too): {@code $is_bot},
+     * {@code $host != example.org}, {@code $request_method !~ ^(GET|HEAD|POST)$}, a text or a regex in quotes where it
+     * holds blanks.
+     *
+     * @throws IllegalArgumentException saying what is wrong with {@code written}
+     */
+    static Condition condition(String written, VariableMaps maps) {
+        String text = written.strip();
+        if (text.startsWith("(") && text.endsWith(")")) {
+            text = text.substring(1, text.length() - 1).strip();
+        }
+        if (text.isEmpty()) {
+            throw new IllegalArgumentException("is empty");
+        }
+        if (text.matches("!?-[fdex]\\s.*")) {
+            // a stat() on the event loop, or a branch on the file engine's answer in the middle of this phase
+            throw new IllegalArgumentException("is a file test, which edge does not make: for \"!-f $request_filename\""
+                    + " with a rewrite to a script, a PHP location's front-controller does it");
+        }
+        if (!text.startsWith("$")) {
+            throw new IllegalArgumentException("does not start with a variable");
+        }
+        int end = 1;
+        if (text.startsWith("${")) {
+            end = text.indexOf('}') + 1;
+            if (end == 0) {
+                throw new IllegalArgumentException("has a \"${\" without its \"}\"");
+            }
+        } else {
+            while (end < text.length() && !Character.isWhitespace(text.charAt(end))) {
+                end++;
+            }
+        }
+        List<Return.Part> subject = Return.parts(text.substring(0, end), null, maps);
+        if (subject.size() != 1 || subject.get(0).variable() == null || subject.get(0).isCapture()) {
+            throw new IllegalArgumentException("starts with \"" + text.substring(0, end) + "\", which is no one"
+                    + " variable of the request's or a map's");
+        }
+        String rest = text.substring(end).strip();
+        if (rest.isEmpty()) {
+            return new Condition(subject.get(0), Operator.SET, List.of(), null);
+        }
+        int blank = 0;
+        while (blank < rest.length() && !Character.isWhitespace(rest.charAt(blank))) {
+            blank++;
+        }
+        String operator = rest.substring(0, blank);
+        String operand = unquoted(rest.substring(blank).strip());
+        switch (operator) {
+            case "=", "!=" -> {
+                return new Condition(subject.get(0), operator.equals("=") ? Operator.EQUALS : Operator.NOT_EQUALS,
+                        Return.parts(operand, null, maps), null);
+            }
+            case "~", "~*", "!~", "!~*" -> {
+                if (operand.isEmpty()) {
+                    throw new IllegalArgumentException("has no regex after " + operator);
+                }
+                Pattern regex = LocationMatch.compile(operand, operator.endsWith("*") ? Pattern.CASE_INSENSITIVE : 0);
+                return new Condition(subject.get(0), operator.startsWith("!") ? Operator.NOT_MATCHES
+                        : Operator.MATCHES, List.of(), regex);
+            }
+            default -> throw new IllegalArgumentException("has \"" + operator + "\" where an operator (=, !=, ~, ~*,"
+                    + " !~, !~*) goes");
+        }
+    }
+
+    /**
+     * A rewrite as nginx writes it, {@code regex replacement [flag]}: regex and replacement in quotes where they hold
+     * blanks, {@code last} or {@code break} (or none) for a URI the request is routed by, {@code redirect} (302) or
+     * {@code permanent} (301), or a replacement that starts with {@code http://}, {@code https://} or {@code $scheme},
+     * for a redirect. {@code inLocation}: a location's, where {@code break} is refused.
+     *
+     * @throws IllegalArgumentException saying what is wrong with {@code written}
+     */
+    static RewriteRule rewrite(Condition condition, String written, VariableMaps maps, boolean inLocation) {
+        List<String> words = words(written);
+        if (words.size() < 2 || words.size() > 3) {
+            throw new IllegalArgumentException("has " + words.size() + " word" + (words.size() == 1 ? "" : "s")
+                    + ", not a regex, a replacement and an optional flag");
+        }
+        Flag flag = Flag.NONE;
+        if (words.size() == 3) {
+            try {
+                flag = Flag.valueOf(words.get(2).toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("has flag \"" + words.get(2) + "\", not last, break, redirect or"
+                        + " permanent");
+            }
+            if (flag == Flag.NONE) {
+                throw new IllegalArgumentException("has flag \"" + words.get(2) + "\", not last, break, redirect or"
+                        + " permanent");
+            }
+        }
+        if (flag == Flag.BREAK && inLocation) {
+            throw new IllegalArgumentException("has flag break, which in a location would serve the new URI from it"
+                    + " (nginx's \"if is evil\"): last routes it to its own location");
+        }
+        Pattern regex = LocationMatch.compile(words.get(0), 0);
+        String replacement = words.get(1);
+        boolean url = replacement.startsWith("http://") || replacement.startsWith("https://")
+                || replacement.startsWith("$scheme");
+        if (url || flag == Flag.REDIRECT || flag == Flag.PERMANENT) {
+            // nginx appends the request's query to a redirect's URL, after "&" where the URL has one already, but where
+            // the replacement ends in "?"
+            String argsJoin = replacement.endsWith("?") ? null : replacement.contains("?") ? "&" : "?";
+            String target = replacement.endsWith("?") ? replacement.substring(0, replacement.length() - 1)
+                    : replacement;
+            Return answer = Return.parse((flag == Flag.PERMANENT ? "301 " : "302 ") + target, regex, maps);
+            return new RewriteRule(condition, answer, regex, null, flag == Flag.PERMANENT ? flag : Flag.REDIRECT,
+                    argsJoin);
+        }
+        return new RewriteRule(condition, null, regex, Rewrite.parse(replacement, regex, maps), flag, null);
+    }
+
+    /** {@code written}'s words, split at blanks but within quotes ("..." or '...'), the quotes taken off. */
+    private static List<String> words(String written) {
+        List<String> words = new ArrayList<>();
+        int i = 0;
+        while (i < written.length()) {
+            char c = written.charAt(i);
+            if (Character.isWhitespace(c)) {
+                i++;
+                continue;
+            }
+            if (c == '"' || c == '\'') {
+                int close = written.indexOf(c, i + 1);
+                if (close < 0) {
+                    throw new IllegalArgumentException("has a " + c + " without its closing one");
+                }
+                words.add(written.substring(i + 1, close));
+                i = close + 1;
+                continue;
+            }
+            int end = i;
+            while (end < written.length() && !Character.isWhitespace(written.charAt(end))) {
+                end++;
+            }
+            words.add(written.substring(i, end));
+            i = end;
+        }
+        return words;
+    }
+
+    /** {@code text} without the quotes ("..." or '...') around it, if it has them. */
+    private static String unquoted(String text) {
+        if (text.length() >= 2 && (text.charAt(0) == '"' || text.charAt(0) == '\'')
+                && text.charAt(text.length() - 1) == text.charAt(0)) {
+            return text.substring(1, text.length() - 1);
+        }
+        return text;
+    }
+}

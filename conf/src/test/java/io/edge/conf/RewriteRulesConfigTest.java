@@ -1,0 +1,118 @@
+package io.edge.conf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.tuple;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A site's and a location's {@code rewrites} (nginx's if with return or rewrite, and bare rewrites) onto settings. */
+class RewriteRulesConfigTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void entriesAreReadAsNginxWritesThem() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                server.maps.is_bot { source = "$http_user_agent", default = "0", values = [{ match = "~*bot", value = "1" }] }
+                sites = [{ root = www
+                  rewrites = [
+                    { if = "$host != 'example.com'", return = "301 https://example.com$request_uri" }
+                    { if = "($request_method !~* ^(GET|HEAD)$)", return = 405 }
+                    { if = "$is_bot", return = 444 }
+                    { rewrite = "^/old/(.*)$ /new/$1 permanent" }
+                    { rewrite = "^/feed$ /index.php?feed=rss last" }
+                    { rewrite = "'^/a b$' https://example.org/x?y=1" }
+                    { rewrite = "^/c$ /d?" }
+                  ]
+                  locations = [{ match = "~ ^/p/(\\\\d+)$", rewrites = [
+                    { if = "$http_x_id = ''", return = "302 /q/$1" }
+                    { if = "$arg_lang ~ ^(?<lang>en|fr)$", return = "302 /$lang/" }
+                  ] }]
+                }]
+                """));
+        List<RewriteRule> site = settings.sites().get(0).rewrites();
+        assertThat(site).extracting(r -> r.condition() == null ? null : r.condition().operator(), RewriteRule::flag)
+                .containsExactly(tuple(RewriteRule.Operator.NOT_EQUALS, RewriteRule.Flag.NONE),
+                        tuple(RewriteRule.Operator.NOT_MATCHES, RewriteRule.Flag.NONE),
+                        tuple(RewriteRule.Operator.SET, RewriteRule.Flag.NONE),
+                        tuple(null, RewriteRule.Flag.PERMANENT), tuple(null, RewriteRule.Flag.LAST),
+                        tuple(null, RewriteRule.Flag.REDIRECT), tuple(null, RewriteRule.Flag.NONE));
+        assertThat(site.get(0).condition().subject().variable()).isEqualTo("host");
+        assertThat(site.get(0).condition().text()).as("the quotes taken off")
+                .containsExactly(new Return.Part("example.com", null));
+        assertThat(site.get(1).condition().regex().matcher("delete").find()).as("~* ignores case").isFalse();
+        assertThat(site.get(1).condition().regex().matcher("get").find()).isTrue();
+        assertThat(site.get(2).condition().subject().map()).as("a map's variable").isNotNull();
+        assertThat(site.get(3).answer().status()).isEqualTo(301);
+        assertThat(site.get(3).argsJoin()).isEqualTo("?");
+        assertThat(site.get(4).rewrite().query()).containsExactly(new Return.Part("feed=rss", null));
+        assertThat(site.get(5).answer().status()).as("a URL replacement redirects, 302").isEqualTo(302);
+        assertThat(site.get(5).argsJoin()).isEqualTo("&");
+        assertThat(site.get(5).regex().pattern()).isEqualTo("^/a b$");
+        assertThat(site.get(6).rewrite().keepsQuery()).isFalse();
+        List<RewriteRule> location = settings.sites().get(0).locations().get(0).rewrites();
+        assertThat(location.get(0).condition().text()).as("'' is empty").isEmpty();
+        assertThat(location.get(0).answer().text().get(1).isCapture()).as("the location regex's capture").isTrue();
+        assertThat(location.get(1).regex()).as("the if's own regex gives the captures")
+                .isSameAs(location.get(1).condition().regex());
+    }
+
+    @Test
+    void badEntriesAreListedWithWhatIsWrong() throws Exception {
+        Path file = EdgeConfFile.write(dir, """
+                sites = [{ root = www
+                  rewrites = [
+                    { if = "$nope", return = 403 }
+                    { if = "$host ~ ^(a", return = 403 }
+                    { if = "!-f $request_filename", rewrite = "^ /index.php last" }
+                    { if = "$host <> a", return = 403 }
+                    { if = "$host", return = "200 $1" }
+                    { rewrite = "^/a$" }
+                    { rewrite = "^/a$ /b sideways" }
+                    { if = "$host" }
+                    { if = "$host", return = 403, rewrite = "^ /b" }
+                    { if = "$host", retrun = 403 }
+                    { rewrite = "^/(a)$ /b/$2 last" }
+                  ]
+                  locations = [{ match = "/", rewrites = [{ rewrite = "^/x$ /y break" }] }]
+                }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactlyInAnyOrder(
+                        tuple(4, "edge.sites[0].rewrites[0].if", "\"$nope\" has unknown variable $nope (known: "
+                                + "$args, $content_length, $content_type, $document_uri, $host, $https, $is_args, "
+                                + "$query_string, $remote_addr, $remote_port, $request_id, $request_method, "
+                                + "$request_uri, $scheme, $secure_link, $secure_link_expires, $server_addr, "
+                                + "$server_name, $server_port, $server_protocol, $uri, $http_<header>, $arg_<name>, "
+                                + "$cookie_<name>)"),
+                        tuple(5, "edge.sites[0].rewrites[1].if",
+                                "\"$host ~ ^(a\" bad regular expression: Unclosed group at index 3"),
+                        tuple(6, "edge.sites[0].rewrites[2].if", "\"!-f $request_filename\" is a file test, which"
+                                + " edge does not make: for \"!-f $request_filename\" with a rewrite to a script, a PHP"
+                                + " location's front-controller does it"),
+                        tuple(7, "edge.sites[0].rewrites[3].if",
+                                "\"$host <> a\" has \"<>\" where an operator (=, !=, ~, ~*, !~, !~*) goes"),
+                        tuple(8, "edge.sites[0].rewrites[4].return",
+                                "\"200 $1\" has capture $1 in a location whose match is no regex"),
+                        tuple(9, "edge.sites[0].rewrites[5].rewrite",
+                                "\"^/a$\" has 1 word, not a regex, a replacement and an optional flag"),
+                        tuple(10, "edge.sites[0].rewrites[6].rewrite",
+                                "\"^/a$ /b sideways\" has flag \"sideways\", not last, break, redirect or permanent"),
+                        tuple(11, "edge.sites[0].rewrites[7]", "has neither return nor rewrite"),
+                        tuple(12, "edge.sites[0].rewrites[8].rewrite", "set beside a return, which answers first"),
+                        tuple(13, "edge.sites[0].rewrites[9].retrun", "is no key of a rewrites entry (did you mean"
+                                + " \"return\"?)"),
+                        tuple(14, "edge.sites[0].rewrites[10].rewrite",
+                                "\"^/(a)$ /b/$2 last\" has capture $2, but the location's regex has 1 group"),
+                        tuple(16, "edge.sites[0].locations[0].rewrites[0].rewrite", "\"^/x$ /y break\" has flag"
+                                + " break, which in a location would serve the new URI from it (nginx's \"if is evil\"):"
+                                + " last routes it to its own location"));
+    }
+}
