@@ -30,6 +30,7 @@ import io.edge.core.fastcgi.WaitStats;
 import io.edge.core.http.HttpServerContext;
 import io.edge.core.http.LocationChecks;
 import io.edge.core.http.Responder;
+import io.edge.core.http.RewritePhase;
 import io.edge.core.http.ReturnResponder;
 import io.edge.core.http.RewriteResponder;
 import io.edge.core.limit.ConnectionLimits;
@@ -988,8 +989,8 @@ public final class Edge {
         if (auth != null) {
             g.userFiles.computeIfAbsent(auth.userFile(), file -> UserFile.of(file, auth.users())); // kept current
         }
-        // its referers, limits and password, in nginx's order of phases
-        return g.locationChecks.guard(responder, location);
+        // its rewrites, referers, limits and password, in nginx's order of phases
+        return RewritePhase.guard(g.locationChecks.guard(responder, location), location);
     }
 
     /** The site's root and its locations' own: where an X-Accel-Redirect may take a file from by default. */

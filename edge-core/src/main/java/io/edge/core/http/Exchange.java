@@ -106,6 +106,16 @@ public interface Exchange {
     }
 
     /**
+     * Takes {@code path} (decoded, normalised) and {@code query} as this exchange's from now on, without routing it
+     * again: a rewrite without a flag, whose entries after it meet the new URI before the request is routed by it
+     * ({@link #redirect(String, String)} then). What the client sent stays. By default there is no URI to change: the
+     * exchange fails.
+     */
+    default void retarget(String path, String query) {
+        fail(new IllegalStateException("no rewrite to " + path + " here"));
+    }
+
+    /**
      * Answers from now on as {@code location} would (null: as no location), though the responder stays: an
      * X-Accel-Redirect's target, as nginx's internal redirect hands a file to the location its URI routes to.
      * {@link #location} names it, so its {@code headers} and {@code expires} go with the answer and the routed

@@ -449,6 +449,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             closeAfterCurrent = true;
             moreMayCome = true;
         }
+        if (RewritePhase.server(exchange)) {
+            return; // answered, or routed again by its new URI (nginx's server rewrite phase, before a location)
+        }
         if (exchange.location() != null && exchange.location().internal()) {
             exchange.sendError(HttpResponseStatus.NOT_FOUND); // only an X-Accel-Redirect goes there (nginx's internal)
             return;

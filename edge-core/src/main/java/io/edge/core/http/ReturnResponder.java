@@ -21,6 +21,7 @@ import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A location's {@code return} ({@link Return}), nginx's: every request is answered with the configured status at
@@ -43,6 +44,14 @@ public final class ReturnResponder implements Responder {
      * X-Accel-Redirect's) and its Content-Type, whichever location the exchange routed to.
      */
     public static void answer(Exchange exchange, LocationSettings location, String path, Return answer) {
+        answer(exchange, location, location.regex(), path, answer);
+    }
+
+    /**
+     * As above, with the captures {@code regex} (none where null) makes of {@code subject}: an {@code if}'s regex of
+     * the value it tested, a rewrite's of the path.
+     */
+    static void answer(Exchange exchange, LocationSettings location, Pattern regex, String subject, Return answer) {
         if (answer.status() == Return.CLOSE) {
             exchange.closeWithoutAnswer();
             return;
@@ -55,7 +64,7 @@ public final class ReturnResponder implements Responder {
         if (answer.status() < 300 && preconditionsAnswered(exchange)) {
             return;
         }
-        String text = Variables.render(exchange, location, path, answer.text(),
+        String text = Variables.render(exchange, regex, subject, answer.text(),
                 answer.redirects() ? Variables.Escape.URL : Variables.Escape.NONE);
         FullHttpResponse response;
         if (answer.redirects()) {
@@ -70,7 +79,7 @@ public final class ReturnResponder implements Responder {
                     : ByteBufUtil.writeUtf8(exchange.clientChannel().alloc(), text);
             response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
             response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, length);
-            String ownType = ownType(exchange, location);
+            String ownType = location == null ? null : ownType(exchange, location);
             if (ownType == null) {
                 response.headers().set(HttpHeaderNames.CONTENT_TYPE, TEXT_TYPE);
             } else if (!LocationSettings.addsHeaders(answer.status())) {

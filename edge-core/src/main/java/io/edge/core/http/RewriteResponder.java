@@ -5,6 +5,7 @@ import io.edge.aio.path.PathResolver;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.Rewrite;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,23 +20,45 @@ public final class RewriteResponder implements Responder {
 
     @Override
     public void respond(Exchange exchange) {
-        Rewrite rewrite = exchange.location().rewrite();
-        String rawPath = Variables.render(exchange, rewrite.path(), Variables.Escape.URL);
-        String path;
-        try {
-            path = PathResolver.normalize(rawPath);
-        } catch (MalformedPathException e) {
-            // A value that climbs ("/.." from a header or an argument): as a request for that URI would be answered
-            LOG.debug("{} {}: rewrite of location {} to {} is no path: {}", exchange.request().method(),
-                    exchange.request().uri(), exchange.location().match(), rawPath, e.getMessage());
-            exchange.sendError(HttpResponseStatus.BAD_REQUEST);
-            return;
+        LocationSettings location = exchange.location();
+        String path = newPath(exchange, location.regex(), location.rewrite(), "location " + location.match());
+        if (path != null) {
+            handOn(exchange, path, newQuery(exchange, location.regex(), location.rewrite()));
         }
+    }
+
+    /**
+     * The path {@code rewrite} makes of {@code exchange}'s, with the captures {@code regex} makes of it, normalized;
+     * null where it is none (a value that climbs, "/.." from a header or an argument), answered 400 then, as a request
+     * for that URI would be. {@code whose}: the rewrite's owner, for the log.
+     */
+    static String newPath(Exchange exchange, Pattern regex, Rewrite rewrite, String whose) {
+        String rawPath = Variables.render(exchange, regex, exchange.path(), rewrite.path(), Variables.Escape.URL);
+        try {
+            return PathResolver.normalize(rawPath);
+        } catch (MalformedPathException e) {
+            LOG.debug("{} {}: rewrite of {} to {} is no path: {}", exchange.request().method(),
+                    exchange.request().uri(), whose, rawPath, e.getMessage());
+            exchange.sendError(HttpResponseStatus.BAD_REQUEST);
+            return null;
+        }
+    }
+
+    /** The query {@code rewrite} makes: its own, the request's kept after it or dropped, as nginx's arguments. */
+    static String newQuery(Exchange exchange, Pattern regex, Rewrite rewrite) {
         String query = exchange.query();
         if (rewrite.setsQuery()) {
-            String set = Variables.render(exchange, rewrite.query(), Variables.Escape.QUERY);
+            String set = Variables.render(exchange, regex, exchange.path(), rewrite.query(), Variables.Escape.QUERY);
             query = !rewrite.keepsQuery() || query.isEmpty() ? set : set + "&" + query;
         }
+        return query;
+    }
+
+    /**
+     * Routes {@code exchange} again as a request for {@code path} and {@code query}: 404 where that is an internal
+     * location's, 500 where a location's regex gave up on the path.
+     */
+    static void handOn(Exchange exchange, String path, String query) {
         LocationSettings landing;
         try {
             landing = exchange.locationOf(path);

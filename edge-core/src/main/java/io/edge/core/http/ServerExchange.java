@@ -353,7 +353,15 @@ final class ServerExchange implements Exchange {
         connection.redirect(this);
     }
 
-    /** Routes this exchange again ({@link #redirect}): its target changed. */
+    @Override
+    public void retarget(String path, String query) {
+        if (state != State.OPEN) {
+            throw new IllegalStateException("rewrite after the response started: " + path);
+        }
+        target = new RequestTarget(target.authority(), path, query, target.originForm());
+    }
+
+        /** Routes this exchange again ({@link #redirect}): its target changed. */
     void reroute(Route newRoute) {
         route = newRoute;
         answering = null;

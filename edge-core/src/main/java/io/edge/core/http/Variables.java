@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * nginx's request variables ({@code $host}, {@code $uri}, {@code $http_origin}, {@code $request_id}, ...; see {@link
@@ -159,6 +160,11 @@ public final class Variables {
     /** As above, with the captures {@code location}'s regex (none without one) makes of {@code path}. */
     static String render(Exchange exchange, LocationSettings location, String path, List<Return.Part> text,
             Escape escape) {
+        return render(exchange, location == null ? null : location.regex(), path, text, escape);
+    }
+
+    /** As above, with the captures {@code regex} (none where null) makes of {@code subject}. */
+    static String render(Exchange exchange, Pattern regex, String subject, List<Return.Part> text, Escape escape) {
         Matcher captures = null;
         StringBuilder out = new StringBuilder(64);
         for (Return.Part part : text) {
@@ -170,10 +176,10 @@ public final class Variables {
             }
             String name = part.variable();
             if (part.isCapture()) {
-                if (captures == null && location != null && location.regex() != null) {
+                if (captures == null && regex != null) {
                     // null where not routed by this regex (an internal redirect's path): no captures. It does not
                     // give up where it routed the path: the same search, in a budget of its own
-                    captures = BoundedMatch.first(location.regex(), path, BoundedMatch.PATH_STEPS);
+                    captures = BoundedMatch.first(regex, subject, BoundedMatch.PATH_STEPS);
                 }
                 String value = captures == null ? null : part.captured(captures);
                 appendText(out, value == null ? "" : value, escape);
@@ -331,7 +337,7 @@ public final class Variables {
      * {@code text} as the bytes it stands for, one char each: the configuration's text and a decoded {@code $uri} as
      * their UTF-8 bytes, the request's values as sent, a capture of {@code captures} (a map's regex's) as found.
      */
-    private static String sent(Exchange exchange, List<Return.Part> text, Matcher captures) {
+    static String sent(Exchange exchange, List<Return.Part> text, Matcher captures) {
         StringBuilder out = new StringBuilder(32);
         for (Return.Part part : text) {
             String name = part.variable();

@@ -1,0 +1,145 @@
+package io.edge.core.http;
+
+import io.edge.conf.LocationSettings;
+import io.edge.conf.Return;
+import io.edge.conf.RewriteRule;
+import io.edge.fastcgi.regex.BoundedMatch;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * nginx's rewrite phases: a site's {@code rewrites} met before a location is chosen (its server rewrite phase), a
+ * location's as the request enters it, after its access rules (its rewrite phase). Entries are met in order: an
+ * {@code if} whose condition holds answers with its return or hands the request on with its rewrite; a rewrite whose
+ * regex finds a match in {@code $uri} redirects (redirect, permanent), routes the request again at once (last,
+ * break), or changes the URI the entries after it see (no flag), routed again after the last. Synchronous: no entry
+ * waits for anything (nginx's file tests, which would, are not taken).
+ *
+ * <p>Every regex of one phase, conditions' and rewrites', reads its text within one budget of
+ * {@link BoundedMatch#PATH_STEPS}, as the location regexes share one for a path: a client's header or path cannot hold
+ * the loop. One that gives up answers 500, as a location's regex that gives up on a path does.
+ */
+public final class RewritePhase {
+
+    private RewritePhase() {
+    }
+
+    /** {@code inner}, {@code location}'s responder behind its checks, behind its rewrites; itself where it has none. */
+    public static Responder guard(Responder inner, LocationSettings location) {
+        if (location.rewrites().isEmpty()) {
+            return inner;
+        }
+        return exchange -> {
+            if (!run(exchange, location.rewrites(), location, () -> { })) {
+                inner.respond(exchange);
+            }
+        };
+    }
+
+    /**
+     * Meets {@code exchange}'s site's rewrites, before its location is chosen; says whether they answered it or routed
+     * it again (the caller leaves it then). What they answer carries no location's headers nor type, as nginx's
+     * server-level return carries none.
+     */
+    static boolean server(ServerExchange exchange) {
+        if (exchange.site() == null || exchange.site().rewrites().isEmpty()) {
+            return false;
+        }
+        return run(exchange, exchange.site().rewrites(), null, exchange::refusedUnrouted);
+    }
+
+    /**
+     * Meets {@code rules} for {@code exchange}, {@code location}'s (null: a site's before a location is chosen), and
+     * says whether one answered it or routed it again; false where the request goes on as it is. {@code answering} runs
+     * before an entry answers.
+     */
+    static boolean run(Exchange exchange, List<RewriteRule> rules, LocationSettings location, Runnable answering) {
+        BoundedMatch.Budgeted budget = null;
+        boolean retargeted = false;
+        for (RewriteRule rule : rules) {
+            String subject = exchange.path(); // what the answer's captures are taken of
+            RewriteRule.Condition condition = rule.condition();
+            if (condition != null) {
+                String value = Variables.sent(exchange, List.of(condition.subject()), null);
+                boolean met;
+                switch (condition.operator()) {
+                    case SET -> met = !value.isEmpty() && !value.equals("0");
+                    case EQUALS, NOT_EQUALS -> met = value.equals(Variables.sent(exchange, condition.text(), null))
+                            == (condition.operator() == RewriteRule.Operator.EQUALS);
+                    default -> {
+                        budget = budget == null ? BoundedMatch.budgeted(value, BoundedMatch.PATH_STEPS)
+                                : budget.then(value);
+                        BoundedMatch.Result found = BoundedMatch.find(condition.regex(), budget);
+                        if (found == BoundedMatch.Result.GAVE_UP) {
+                            return gaveUp(exchange, condition.regex());
+                        }
+                        met = (found == BoundedMatch.Result.FOUND)
+                                == (condition.operator() == RewriteRule.Operator.MATCHES);
+                        subject = value;
+                    }
+                }
+                if (!met) {
+                    continue;
+                }
+            }
+            if (rule.rewrite() == null && rule.flag() == RewriteRule.Flag.NONE) { // a return
+                answering.run();
+                ReturnResponder.answer(exchange, location, rule.regex(), subject, rule.answer());
+                return true;
+            }
+            budget = budget == null ? BoundedMatch.budgeted(exchange.path(), BoundedMatch.PATH_STEPS)
+                    : budget.then(exchange.path());
+            BoundedMatch.Result found = BoundedMatch.find(rule.regex(), budget);
+            if (found == BoundedMatch.Result.GAVE_UP) {
+                return gaveUp(exchange, rule.regex());
+            }
+            if (found == BoundedMatch.Result.NOT_FOUND) {
+                continue;
+            }
+            if (rule.answer() != null) { // redirect, permanent
+                answering.run();
+                ReturnResponder.answer(exchange, location, rule.regex(), exchange.path(), withArgs(exchange, rule));
+                return true;
+            }
+            String whose = location == null ? "site " + exchange.site().serverName() : "location " + location.match();
+            String path = RewriteResponder.newPath(exchange, rule.regex(), rule.rewrite(), whose);
+            if (path == null) {
+                return true; // answered 400
+            }
+            String query = RewriteResponder.newQuery(exchange, rule.regex(), rule.rewrite());
+            if (rule.flag() == RewriteRule.Flag.NONE) {
+                exchange.retarget(path, query);
+                retargeted = true;
+                continue;
+            }
+            RewriteResponder.handOn(exchange, path, query);
+            return true;
+        }
+        if (retargeted) {
+            RewriteResponder.handOn(exchange, exchange.path(), exchange.query());
+            return true;
+        }
+        return false;
+    }
+
+    /** A rewrite's redirect, the request's query appended as nginx's rewrite appends it. */
+    private static Return withArgs(Exchange exchange, RewriteRule rule) {
+        Return answer = rule.answer();
+        if (rule.argsJoin() == null || exchange.query().isEmpty()) {
+            return answer;
+        }
+        List<Return.Part> text = new ArrayList<>(answer.text());
+        text.add(new Return.Part(rule.argsJoin(), null));
+        text.add(new Return.Part(null, "args"));
+        return new Return(answer.status(), text);
+    }
+
+    /** Answers 500 for a regex that gave up, as the router's location regexes do; true: answered. */
+    private static boolean gaveUp(Exchange exchange, Pattern regex) {
+        exchange.fail(new HttpStatusException(HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                "rewrites' regex \"" + regex.pattern() + "\" gave up within its budget"));
+        return true;
+    }
+}
