@@ -1,0 +1,114 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.core.http.RawHttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * nginx's {@code if} with {@code return} and {@code rewrite}, and its server-level rewrites, as configurations copied
+ * from nginx write them, on a real edge and a real php-fpm: the canonical host's redirect, the methods a site takes, a
+ * map's bot closed unanswered, a legacy path redirected, a feed's pretty URL routed to PHP with its arguments, and a
+ * location's own if.
+ */
+class IfRewriteIT {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void serverAndLocationIfsAnswerOrHandOnAsNginxs() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("index.php"), """
+                <?php echo $_SERVER['SCRIPT_NAME'], ' ', $_SERVER['QUERY_STRING'], ' ', $_SERVER['REQUEST_URI'], ' ',
+                    $_GET['feed'];""");
+        Files.writeString(www.resolve("page.html"), "a page");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server.maps.is_bot { source = "$http_user_agent", default = "0", values = [
+                       { match = "~*badbot", value = "1" }
+                     ] }
+                     sites = [{ server-names = ["example.com", "www.example.com"], default = true, root = "www"
+                       rewrites = [
+                         { if = "$host != example.com", return = "301 https://example.com$request_uri" }
+                         { if = "$request_method !~ ^(GET|HEAD|POST)$", return = 405 }
+                         { if = "($is_bot)", return = 444 }
+                         { rewrite = "^/old/(.*)$ /new/$1 permanent" }
+                         { rewrite = "^/feed$ /index.php?feed=rss last" }
+                       ]
+                       locations = [
+                         { match = "/", rewrites = [
+                           { if = "$arg_debug", return = "403 no debugging" }
+                           { if = "$http_x_lang ~ ^(en|fr)$", return = "302 /$1/" }
+                         ] }
+                         { match = "~ \\\\.php$", fastcgi = php }
+                       ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            RawHttpClient.Response other = get(edge, "GET /a/b?c=1 HTTP/1.1\r\nHost: www.example.com\r\n\r\n");
+            assertThat(other.status()).isEqualTo(301);
+            assertThat(other.header("location")).isEqualTo("https://example.com/a/b?c=1");
+
+            assertThat(get(edge, "DELETE /page.html HTTP/1.1\r\nHost: example.com\r\n\r\n").status()).isEqualTo(405);
+
+            try (RawHttpClient bot = new RawHttpClient(edge.address())) {
+                bot.send("GET /page.html HTTP/1.1\r\nHost: example.com\r\nUser-Agent: Mozilla BadBot/2\r\n\r\n");
+                assertThat(bot.isClosedByPeer()).as("444: closed without an answer").isTrue();
+            }
+
+            RawHttpClient.Response moved = get(edge, "GET /old/x/y.html?utm=1 HTTP/1.1\r\nHost: example.com\r\n\r\n");
+            assertThat(moved.status()).isEqualTo(301);
+            assertThat(moved.header("location")).as("the query appended, as nginx's rewrite ... permanent")
+                    .isEqualTo("/new/x/y.html?utm=1");
+
+            RawHttpClient.Response feed = get(edge, "GET /feed?page=2 HTTP/1.1\r\nHost: example.com\r\n\r\n");
+            assertThat(feed.status()).isEqualTo(200);
+            assertThat(feed.text()).as("routed again to PHP, its query and the sent URI as nginx's")
+                    .isEqualTo("/index.php feed=rss&page=2 /feed?page=2 rss");
+
+            RawHttpClient.Response page = get(edge, "GET /page.html HTTP/1.1\r\nHost: example.com\r\n\r\n");
+            assertThat(page.status()).isEqualTo(200);
+            assertThat(page.text()).isEqualTo("a page");
+            RawHttpClient.Response debug = get(edge, "GET /page.html?debug=1 HTTP/1.1\r\nHost: example.com\r\n\r\n");
+            assertThat(debug.status()).as("the location's if").isEqualTo(403);
+            assertThat(debug.text()).isEqualTo("no debugging");
+            assertThat(get(edge, "GET /page.html?debug=0 HTTP/1.1\r\nHost: example.com\r\n\r\n").status())
+                    .as("\"0\" is false, as nginx's").isEqualTo(200);
+            RawHttpClient.Response lang = get(edge, "GET /page.html HTTP/1.1\r\nHost: example.com\r\nX-Lang: fr\r\n\r\n");
+            assertThat(lang.status()).isEqualTo(302);
+            assertThat(lang.header("location")).as("the if regex's capture").isEqualTo("/fr/");
+        }
+    }
+
+    @Test
+    void rewritesWithoutAFlagChainAndACycleIs500() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("c.html"), "c");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www"
+                  rewrites = [
+                    { rewrite = "^/a$ /b" }
+                    { rewrite = "^/b$ /c.html" }
+                  ]
+                  locations = [
+                    { match = "/" }
+                    { match = "/loop/", rewrites = [{ rewrite = "^/loop/(.*)$ /loop/$1 last" }] }
+                  ] }]
+                """)) {
+            RawHttpClient.Response chained = get(edge, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertThat(chained.status()).isEqualTo(200);
+            assertThat(chained.text()).as("the second rewrite met the first one's URI").isEqualTo("c");
+            assertThat(get(edge, "GET /loop/x HTTP/1.1\r\nHost: x\r\n\r\n").status())
+                    .as("nginx's cycle limit").isEqualTo(500);
+        }
+    }
+
+    private static RawHttpClient.Response get(EdgeHarness edge, String raw) throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            return client.send(raw).read(raw.startsWith("HEAD "));
+        }
+    }
+}
