@@ -25,16 +25,18 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
         String argsJoin) {
 
     /** What an entry is written as, for a message. */
-    static final String EXPECTED = "{ if = \"$host != example.org\", return = \"301 https://example.org$request_uri\" },"
-            + " { if = \"$is_bot\", rewrite = \"^ /bots.html last\" } or { rewrite = \"^/old/(.*)$ /new/$1 permanent\" }";
+    static final String EXPECTED = "{ if = \"$host != example.org\", return = \"301 https://example.org"
+            + "$request_uri\" }, { if = \"$is_bot\", rewrite = \"^ /bots.html last\" } or { rewrite = \"^/old/(.*)$"
+            + " /new/$1 permanent\" }";
 
     /** What a rewrite is written as, for a message. */
     static final String REWRITE_EXPECTED = "\"regex replacement [last | break | redirect | permanent]\", as nginx's"
             + " rewrite: \"^/old/(.*)$ /new/$1 permanent\", \"^/feed$ /index.php?feed=rss last\"";
 
     /** What a condition is written as, for a message. */
-    static final String CONDITION_EXPECTED = "a variable (false when empty or \"0\"), or a variable, an operator (=, !=,"
-            + " ~, ~*, !~, !~*) and a text or regex: \"$host != example.org\", \"$request_method !~ ^(GET|HEAD)$\"";
+    static final String CONDITION_EXPECTED = "a variable (false when empty or \"0\"), or a variable, an operator"
+            + " (=, !=, ~, ~*, !~, !~*) and a text or regex: \"$host != example.org\","
+            + " \"$request_method !~ ^(GET|HEAD)$\"";
 
     /** nginx's rewrite flags. */
     public enum Flag {

@@ -18,7 +18,9 @@ class RewriteRulesConfigTest {
     @Test
     void entriesAreReadAsNginxWritesThem() throws Exception {
         EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
-                server.maps.is_bot { source = "$http_user_agent", default = "0", values = [{ match = "~*bot", value = "1" }] }
+                server.maps.is_bot { source = "$http_user_agent", default = "0", values = [
+                  { match = "~*bot", value = "1" }
+                ] }
                 sites = [{ root = www
                   rewrites = [
                     { if = "$host != 'example.com'", return = "301 https://example.com$request_uri" }
@@ -112,7 +114,7 @@ class RewriteRulesConfigTest {
                         tuple(14, "edge.sites[0].rewrites[10].rewrite",
                                 "\"^/(a)$ /b/$2 last\" has capture $2, but the location's regex has 1 group"),
                         tuple(16, "edge.sites[0].locations[0].rewrites[0].rewrite", "\"^/x$ /y break\" has flag"
-                                + " break, which in a location would serve the new URI from it (nginx's \"if is evil\"):"
-                                + " last routes it to its own location"));
+                                + " break, which in a location would serve the new URI from it (nginx's \"if is"
+                                + " evil\"): last routes it to its own location"));
     }
 }

@@ -26,7 +26,8 @@ class IfRewriteIT {
                 <?php echo $_SERVER['SCRIPT_NAME'], ' ', $_SERVER['QUERY_STRING'], ' ', $_SERVER['REQUEST_URI'], ' ',
                     $_GET['feed'];""");
         Files.writeString(www.resolve("page.html"), "a page");
-        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")),
+                "pm = static\npm.max_children = 2\n");
              EdgeHarness edge = EdgeHarness.start(dir, """
                      server.maps.is_bot { source = "$http_user_agent", default = "0", values = [
                        { match = "~*badbot", value = "1" }
@@ -77,7 +78,8 @@ class IfRewriteIT {
             assertThat(debug.text()).isEqualTo("no debugging");
             assertThat(get(edge, "GET /page.html?debug=0 HTTP/1.1\r\nHost: example.com\r\n\r\n").status())
                     .as("\"0\" is false, as nginx's").isEqualTo(200);
-            RawHttpClient.Response lang = get(edge, "GET /page.html HTTP/1.1\r\nHost: example.com\r\nX-Lang: fr\r\n\r\n");
+            RawHttpClient.Response lang = get(edge,
+                    "GET /page.html HTTP/1.1\r\nHost: example.com\r\nX-Lang: fr\r\n\r\n");
             assertThat(lang.status()).isEqualTo(302);
             assertThat(lang.header("location")).as("the if regex's capture").isEqualTo("/fr/");
         }
