@@ -77,7 +77,9 @@ public final class RewritePhase {
                         }
                         met = (found == BoundedMatch.Result.FOUND)
                                 == (condition.operator() == RewriteRule.Operator.MATCHES);
-                        subject = value;
+                        // its bytes as the text a capture is written from: a byte past ASCII as the lone U+DC80 to
+                        // U+DCFF that goes out as that byte, not as the UTF-8 of the char it is one of
+                        subject = Variables.paramText(value);
                     }
                 }
                 if (!met) {

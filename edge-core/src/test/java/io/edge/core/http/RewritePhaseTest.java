@@ -75,6 +75,7 @@ class RewritePhaseTest {
                       { if = "$http_x_old = yes", return = "301 /items/$1" }
                       { if = "$http_x_slow ~ ^(.*)/(.*)/(.*)\\\\.jpg$", return = 403 }
                     ] }
+                    { match = "/name/", rewrites = [{ if = "$http_x_name ~ ^n-(.+)$", return = "302 /n/$1" }] }
                   ] }]
                 """);
         try (RawHttpClient client = new RawHttpClient(address)) {
@@ -92,6 +93,10 @@ class RewritePhaseTest {
             assertThat(old.header("location")).as("the location regex's capture").isEqualTo("/items/7");
             assertThat(client.send("GET /item/7 HTTP/1.1\r\nHost: h\r\nX-Old: no\r\n\r\n").read().text())
                     .isEqualTo("~ ^/item/(\\d+)$ /item/7?");
+            RawHttpClient.Response name = client.send("GET /name/ HTTP/1.1\r\nHost: h\r\nX-Name: n-caf\u00c3\u00a9"
+                    + "\r\n\r\n").read();
+            assertThat(name.header("location")).as("a header's UTF-8 captured as the bytes sent, encoded once")
+                    .isEqualTo("/n/caf%C3%A9");
             RawHttpClient.Response slow = client.send("GET /item/7 HTTP/1.1\r\nHost: h\r\nX-Slow: "
                     + "/" + "a/".repeat(1500) + "b\r\n\r\n").read(); // 1500^3 / 6 reads to say no
             assertThat(slow.status()).as("a regex that backtracks gives up within its budget: 500, the loop let go")
