@@ -12,6 +12,13 @@ package io.edge.conf;
  * @param status the answer to one more (nginx's {@code limit_conn_status}), from 400 to 599
  * @param ipv6Prefix the leading bits of an IPv6 client's address that name it, from 1 to 128 (64: a subscriber's /64
  *               is one client); an IPv4 client is named by its whole address
+ * @param key    what the zone counts requests by instead of the client, nginx's {@code limit_conn_zone} key, as
+ *               {@link LimitReq#key}: a request whose key comes out empty is not counted; null: the client
  */
-public record LimitConn(String zone, int max, int status, int ipv6Prefix) {
+public record LimitConn(String zone, int max, int status, int ipv6Prefix, VariableText key) {
+
+    /** A limit counting each client. */
+    public LimitConn(String zone, int max, int status, int ipv6Prefix) {
+        this(zone, max, status, ipv6Prefix, null);
+    }
 }

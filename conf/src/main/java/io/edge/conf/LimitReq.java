@@ -20,8 +20,17 @@ import java.util.regex.Pattern;
  * @param status   the answer to a request beyond the burst (nginx's {@code limit_req_status}), from 400 to 599
  * @param ipv6Prefix the leading bits of an IPv6 client's address that name it, from 1 to 128 (64: a subscriber's
  *                 /64 is one client); an IPv4 client is named by its whole address
+ * @param key      what the zone counts requests by instead of the client, nginx's {@code limit_req_zone} key: a text
+ *                 with the request's variables ({@code "$http_x_api_key"}; a constant, such as {@code "all"}, one
+ *                 bucket for every request, nginx's {@code $server_name} zone), a request whose key comes out empty
+ *                 not limited by it, as nginx's; null: the client ({@code ipv6Prefix})
  */
-public record LimitReq(String zone, double rate, int burst, int delay, int status, int ipv6Prefix) {
+public record LimitReq(String zone, double rate, int burst, int delay, int status, int ipv6Prefix, VariableText key) {
+
+    /** A limit counting each client. */
+    public LimitReq(String zone, double rate, int burst, int delay, int status, int ipv6Prefix) {
+        this(zone, rate, burst, delay, status, ipv6Prefix, null);
+    }
 
     /** What a rate is written as, for a message. */
     static final String RATE_EXPECTED = "requests per second or minute, such as \"10 r/s\" or \"30 r/m\"";

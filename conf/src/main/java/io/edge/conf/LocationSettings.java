@@ -58,10 +58,10 @@ import java.util.regex.Pattern;
  *                        else {@code null}
  * @param rewrite         for {@link Handler#REWRITE} locations, the URI every request is answered as, routed again
  *                        (nginx's {@code rewrite ... last}); else {@code null}
- * @param limitReq        how many requests a second each client may make here (nginx's {@code limit_req}); {@code null}:
- *                        no limit
- * @param limitConn       how many requests each client may have in progress here at a time (nginx's
- *                        {@code limit_conn}); {@code null}: no limit
+ * @param limitReqs       how many requests a second each client (or each key) may make here (nginx's
+ *                        {@code limit_req}), each in its own zone, every one applying; empty: no limit
+ * @param limitConns      how many requests each client (or each key) may have in progress here at a time (nginx's
+ *                        {@code limit_conn}), each in its own zone, every one applying; empty: no limit
  * @param authBasic       the users and passwords this location asks for (nginx's {@code auth_basic}); {@code null}: none
  * @param accessLog       whether the requests this location answers are written to the access log (nginx's
  *                        {@code access_log off} in a location: false)
@@ -111,8 +111,8 @@ public record LocationSettings(
         List<AccessRule> access,
         Return returns,
         Rewrite rewrite,
-        LimitReq limitReq,
-        LimitConn limitConn,
+        List<LimitReq> limitReqs,
+        List<LimitConn> limitConns,
         AuthBasic authBasic,
         boolean accessLog,
         Referers referers,
@@ -141,6 +141,8 @@ public record LocationSettings(
         fastcgiParams = Collections.unmodifiableMap(new TreeMap<>(fastcgiParams));
         access = List.copyOf(access);
         rewrites = List.copyOf(rewrites);
+        limitReqs = List.copyOf(limitReqs);
+        limitConns = List.copyOf(limitConns);
     }
 
     /** A location without a secure link or rewrites. */
@@ -149,13 +151,13 @@ public record LocationSettings(
                             List<AddressRange> statusAllow, Duration expires, Map<String, VariableText> headers,
                             long bodyLimit, Map<String, VariableText> fastcgiParams, Gzip gzip, boolean gzipStatic,
                             boolean internal, String fastcgiScript, List<AccessRule> access, Return returns,
-                            Rewrite rewrite, LimitReq limitReq, LimitConn limitConn, AuthBasic authBasic,
-                            boolean accessLog, Referers referers, boolean alias, LimitRate limitRate,
-                            Autoindex autoindex, Map<String, VariableText> alwaysHeaders, AliasCaptures aliasCaptures,
-                            Pattern splitPathInfo) {
+                            Rewrite rewrite, List<LimitReq> limitReqs, List<LimitConn> limitConns,
+                            AuthBasic authBasic, boolean accessLog, Referers referers, boolean alias,
+                            LimitRate limitRate, Autoindex autoindex, Map<String, VariableText> alwaysHeaders,
+                            AliasCaptures aliasCaptures, Pattern splitPathInfo) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
                 statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
-                access, returns, rewrite, limitReq, limitConn, authBasic, accessLog, referers, alias, limitRate,
+                access, returns, rewrite, limitReqs, limitConns, authBasic, accessLog, referers, alias, limitRate,
                 autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, null, List.of());
     }
 
@@ -165,12 +167,13 @@ public record LocationSettings(
                             List<AddressRange> statusAllow, Duration expires, Map<String, VariableText> headers,
                             long bodyLimit, Map<String, VariableText> fastcgiParams, Gzip gzip, boolean gzipStatic,
                             boolean internal, String fastcgiScript, List<AccessRule> access, Return returns,
-                            Rewrite rewrite, LimitReq limitReq, LimitConn limitConn, AuthBasic authBasic,
-                            boolean accessLog, Referers referers, boolean alias, LimitRate limitRate,
-                            Autoindex autoindex, Map<String, VariableText> alwaysHeaders, AliasCaptures aliasCaptures) {
+                            Rewrite rewrite, List<LimitReq> limitReqs, List<LimitConn> limitConns,
+                            AuthBasic authBasic, boolean accessLog, Referers referers, boolean alias,
+                            LimitRate limitRate, Autoindex autoindex, Map<String, VariableText> alwaysHeaders,
+                            AliasCaptures aliasCaptures) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
                 statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
-                access, returns, rewrite, limitReq, limitConn, authBasic, accessLog, referers, alias, limitRate,
+                access, returns, rewrite, limitReqs, limitConns, authBasic, accessLog, referers, alias, limitRate,
                 autoindex, alwaysHeaders, aliasCaptures, null);
     }
 
@@ -182,8 +185,8 @@ public record LocationSettings(
                             boolean internal, String fastcgiScript) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
                 statusAllow, expires, VariableText.constants(headers), bodyLimit, VariableText.constants(fastcgiParams),
-                gzip, gzipStatic, internal, fastcgiScript, List.of(), null, null, null, null, null, true, null, false,
-                null, null, Map.of(), null);
+                gzip, gzipStatic, internal, fastcgiScript, List.of(), null, null, List.of(), List.of(), null, true,
+                null, false, null, null, Map.of(), null);
     }
 
     /** A location without {@code expires}, {@code headers} or {@code always-headers}. */

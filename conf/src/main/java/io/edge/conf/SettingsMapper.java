@@ -2,6 +2,7 @@ package io.edge.conf;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigList;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigValue;
@@ -89,6 +90,8 @@ final class SettingsMapper {
     private final Map<String, Map.Entry<String, Double>> limitZones = new HashMap<>();
     /** Each limit zone named so far ("limit-req login"), with the location that set its ipv6-prefix first. */
     private final Map<String, Map.Entry<String, Integer>> zonePrefixes = new HashMap<>();
+    /** Each limit zone named so far ("limit-req login"), with the location that set its key first ("": the client). */
+    private final Map<String, Map.Entry<String, String>> zoneKeys = new HashMap<>();
     /** Each auth-basic user file read so far (null: it had a problem, said once). */
     private final Map<Path, Htpasswd> userFiles = new HashMap<>();
     /** Each spawned backend's spawn section with a user, for {@link #spawnUsersReach}. */
@@ -1613,9 +1616,8 @@ final class SettingsMapper {
                 aliasFault(location, parsed, handler);
             }
             List<AccessRule> access = accessRules(location);
-            LimitReq limitReq = limitReq(location.section("limit-req"));
-            Section connections = location.section("limit-conn");
-            LimitConn limitConn = limitConn(connections);
+            List<LimitReq> limitReqs = limits(location, "limit-req", template, this::limitReq, LimitReq::zone);
+            List<LimitConn> limitConns = limits(location, "limit-conn", template, this::limitConn, LimitConn::zone);
             LimitRate limitRate = limitRate(location.section("limit-rate"));
             Section listing = location.section("autoindex");
             Autoindex autoindex = autoindex(listing);
@@ -1642,19 +1644,22 @@ final class SettingsMapper {
                         + ", which answers first: no password is asked", "auth-basic in the location a rewrite leads"
                         + " to, or a location of its own");
             }
-            if (limitConn != null && location.own().containsKey("limit-conn") && (returns != null || rewrite != null)) {
+            if (!limitConns.isEmpty() && location.own().containsKey("limit-conn")
+                    && (returns != null || rewrite != null)) {
                 // a return answers at once, a rewrite hands the request on: nothing of theirs stays in progress
                 String message = "set in a location with " + (returns != null ? "return" : "rewrite")
                         + ", which answers first: nothing is counted";
                 String expected = "limit-conn in the location a rewrite leads to, or a location of its own";
-                if (connections.own().isEmpty()) {
+                Section connections = location.value("limit-conn") instanceof ConfigObject
+                        ? location.section("limit-conn") : null;
+                if (connections == null || connections.own().isEmpty()) {
                     location.problem("limit-conn", message, expected); // limit-conn {}: the defaults' max
                 } else {
                     // at a key the location wrote: that is where a line is known
                     connections.problem(new TreeSet<>(connections.own().keySet()).first(), message, expected);
                 }
             }
-            if (limitReq != null && location.own().containsKey("limit-req") && rewrite != null) {
+            if (!limitReqs.isEmpty() && location.own().containsKey("limit-req") && rewrite != null) {
                 location.problem("rewrite", "set beside this location's own limit-req, which it hands the request past:"
                         + " the location it leads to counts it", "limit-req in the location a rewrite leads to");
             }
@@ -1670,7 +1675,7 @@ final class SettingsMapper {
                     || handler == LocationSettings.Handler.FASTCGI ? gzip : null,
                     gzipStatic && (handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI), internal, fastcgiScript, access,
-                    returns, rewrite, limitReq, limitConn, authBasic, accessLogged, referers,
+                    returns, rewrite, limitReqs, limitConns, authBasic, accessLogged, referers,
                     alias && root != null, limitRate, handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI ? autoindex : null, alwaysHeaders,
                     root != null ? aliasCaptures : null, handler == LocationSettings.Handler.FASTCGI ? splitPathInfo
@@ -1840,6 +1845,38 @@ final class SettingsMapper {
     }
 
     /**
+     * A location's limits of one {@code kind} ({@code limit-req}, {@code limit-conn}): one object, or a list of them,
+     * nginx's several {@code limit_req} (or {@code limit_conn}) in a location, each in its own zone and every one
+     * applying; each element with reference.conf's defaults ({@code template}'s) under it, as location-defaults' own
+     * limit is not (a list replaces it whole). A zone named twice in one list is a problem, as nginx's "is duplicate".
+     */
+    private <T> List<T> limits(Section location, String kind, ConfigObject template, Function<Section, T> read,
+            Function<T, String> zone) {
+        if (!(location.value(kind) instanceof ConfigList)) {
+            T limit = read.apply(location.section(kind));
+            return limit == null ? List.of() : List.of(limit);
+        }
+        ConfigObject defaults = objectOrEmpty(template.get(kind));
+        List<T> result = new ArrayList<>();
+        Map<String, String> zones = new HashMap<>();
+        for (Section element : location.sections(kind, new Section(defaults, kind, defaults.origin(), problems))) {
+            UnknownKeys.check(element.own(), defaults, element.path(), Set.of(), Set.of(), problems);
+            T limit = read.apply(element);
+            if (limit == null) {
+                continue;
+            }
+            String first = zones.putIfAbsent(zone.apply(limit), element.path());
+            if (first != null) {
+                element.problem("zone", zone.apply(limit) + " is already in this location's " + kind + ", at " + first,
+                        "each zone once in a location (an entry without a zone has a table of its own)");
+            } else {
+                result.add(limit);
+            }
+        }
+        return result;
+    }
+
+    /**
      * A location's {@code limit-req}: null without a rate. A zone's rate is the same in every location that names it
      * (its table of clients is one), else a problem.
      */
@@ -1871,8 +1908,9 @@ final class SettingsMapper {
                     + name + ", whose table of clients is one", "one rate per zone");
         }
         int ipv6Prefix = ipv6Prefix(limit, "limit-req", zone);
+        VariableText key = zoneKey(limit, "limit-req", zone, ipv6Prefix);
         return new LimitReq(zone != null ? "zone " + zone : "location " + limit.path(), rate, burst,
-                delay(limit, burst, delay), status, ipv6Prefix);
+                delay(limit, burst, delay), status, ipv6Prefix, key);
     }
 
     /**
@@ -1920,6 +1958,45 @@ final class SettingsMapper {
             }
         }
         return prefix;
+    }
+
+    /**
+     * A limit's {@code key}, nginx's zone key: null for the client (unset), else the text with its variables. The same
+     * in every location that names the zone (its table is keyed one way), else a problem; so is an ipv6-prefix beside
+     * it (the prefix says how a client is keyed) and a variable of the answer, which is not there when limits count.
+     */
+    private VariableText zoneKey(Section limit, String kind, String zone, int ipv6Prefix) {
+        String written = limit.optionalString("key");
+        VariableText key = null;
+        if (written != null && written.isEmpty()) {
+            limit.problem("key", "\"\" is no key: every request's would be empty, and none counted",
+                    "a text with variables, such as \"$http_x_api_key\", or a constant such as \"all\"");
+            written = null;
+        } else if (written != null) {
+            key = variableText(limit, "key", written, kind + " key", null);
+            if (key != null && key.parts().stream().anyMatch(part -> part.variable() != null
+                    && Return.ANSWER_VARIABLES.contains(part.variable()))) {
+                limit.problem("key", LocationMatch.quoted(written) + " names a variable of the answer, which a limit"
+                        + " counting the request before it has no value for", "the request's variables");
+                key = null;
+            }
+            if (ipv6Prefix != 128) {
+                limit.problem(limit.own().containsKey("ipv6-prefix") ? "ipv6-prefix" : "key", "ipv6-prefix "
+                        + ipv6Prefix + " set beside key, which counts requests by something else than the client",
+                        "one of key and ipv6-prefix");
+            }
+        }
+        if (zone != null) {
+            String text = written == null ? "" : written;
+            Map.Entry<String, String> first = zoneKeys.putIfAbsent(kind + " " + zone, Map.entry(limit.path(), text));
+            if (first != null && !first.getValue().equals(text)) {
+                String firstKey = first.getValue().isEmpty() ? "the client" : "\"" + first.getValue() + "\"";
+                limit.problem(limit.own().containsKey("key") ? "key" : "zone", (written == null ? "the client"
+                        : "\"" + written + "\"") + " as key differs from " + firstKey + ", which " + first.getKey()
+                        + " gives zone " + zone + ", whose table is one", "one key per zone");
+            }
+        }
+        return key;
     }
 
     /**
@@ -2180,7 +2257,8 @@ final class SettingsMapper {
         }
         int max = limit.integer("max", 1, 1_000_000);
         int ipv6Prefix = ipv6Prefix(limit, "limit-conn", zone);
-        return new LimitConn(zone != null ? "zone " + zone : "location " + limit.path(), max, status, ipv6Prefix);
+        VariableText key = zoneKey(limit, "limit-conn", zone, ipv6Prefix);
+        return new LimitConn(zone != null ? "zone " + zone : "location " + limit.path(), max, status, ipv6Prefix, key);
     }
 
     /**

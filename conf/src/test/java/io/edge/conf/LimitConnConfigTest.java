@@ -27,12 +27,12 @@ class LimitConnConfigTest {
                 fastcgi.backends { php { addresses = ["unix:/run/php/php-fpm.sock"] } }
                 """));
         List<LocationSettings> locations = settings.sites().get(0).locations();
-        assertThat(locations.get(0).limitConn()).isNull();
-        assertThat(locations.get(1).limitConn())
-                .isEqualTo(new LimitConn("location edge.sites[0].locations[1].limit-conn", 2, 429, 128));
-        assertThat(locations.get(2).limitConn()).isEqualTo(new LimitConn("zone php", 8, 503, 128));
-        assertThat(locations.get(3).limitConn()).as("max and status are each location's, as nginx's")
-                .isEqualTo(new LimitConn("zone php", 4, 429, 128));
+        assertThat(locations.get(0).limitConns()).isEmpty();
+        assertThat(locations.get(1).limitConns())
+                .containsExactly(new LimitConn("location edge.sites[0].locations[1].limit-conn", 2, 429, 128));
+        assertThat(locations.get(2).limitConns()).containsExactly(new LimitConn("zone php", 8, 503, 128));
+        assertThat(locations.get(3).limitConns()).as("max and status are each location's, as nginx's")
+                .containsExactly(new LimitConn("zone php", 4, 429, 128));
     }
 
     @Test
@@ -46,11 +46,11 @@ class LimitConnConfigTest {
                 ] }]
                 """));
         List<LocationSettings> locations = settings.sites().get(0).locations();
-        assertThat(locations.get(0).limitConn()).isEqualTo(new LimitConn("zone all", 16, 429, 128));
-        assertThat(locations.get(1).limitConn())
-                .isEqualTo(new LimitConn("location edge.sites[0].locations[1].limit-conn", 1, 429, 128));
-        assertThat(locations.get(2).limitConn()).as("the defaults' beside a return are no problem: it counts nothing")
-                .isEqualTo(new LimitConn("zone all", 16, 429, 128));
+        assertThat(locations.get(0).limitConns()).containsExactly(new LimitConn("zone all", 16, 429, 128));
+        assertThat(locations.get(1).limitConns())
+                .containsExactly(new LimitConn("location edge.sites[0].locations[1].limit-conn", 1, 429, 128));
+        assertThat(locations.get(2).limitConns()).as("the defaults' beside a return are no problem: it counts nothing")
+                .containsExactly(new LimitConn("zone all", 16, 429, 128));
     }
 
     @Test

@@ -26,11 +26,12 @@ class LimitIpv6PrefixConfigTest {
                 ] }]
                 """));
         List<LocationSettings> locations = settings.sites().get(0).locations();
-        assertThat(locations.get(0).limitReq().ipv6Prefix()).isEqualTo(64);
-        assertThat(locations.get(1).limitReq().ipv6Prefix()).isEqualTo(64);
-        assertThat(locations.get(2).limitConn().ipv6Prefix()).isEqualTo(56);
-        assertThat(locations.get(3).limitReq().ipv6Prefix()).as("the default: the whole address").isEqualTo(128);
-        assertThat(locations.get(3).limitConn().ipv6Prefix()).isEqualTo(128);
+        assertThat(locations.get(0).limitReqs().get(0).ipv6Prefix()).isEqualTo(64);
+        assertThat(locations.get(1).limitReqs().get(0).ipv6Prefix()).isEqualTo(64);
+        assertThat(locations.get(2).limitConns().get(0).ipv6Prefix()).isEqualTo(56);
+        assertThat(locations.get(3).limitReqs().get(0).ipv6Prefix()).as("the default: the whole address")
+                .isEqualTo(128);
+        assertThat(locations.get(3).limitConns().get(0).ipv6Prefix()).isEqualTo(128);
     }
 
     /** A limit-conn zone is another table than a limit-req one of the same name: /g/'s is no problem. */

@@ -28,7 +28,8 @@ class LimitReqDelayConfigTest {
                 ] }]
                 """));
         List<LocationSettings> locations = settings.sites().get(0).locations();
-        assertThat(locations).extracting(location -> location.limitReq().delay()).containsExactly(2, 1, 0, 4, 3);
+        assertThat(locations).extracting(location -> location.limitReqs().get(0).delay())
+                .containsExactly(2, 1, 0, 4, 3);
     }
 
     /**

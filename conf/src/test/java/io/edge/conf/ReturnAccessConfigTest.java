@@ -231,12 +231,12 @@ class ReturnAccessConfigTest {
                 ] }]
                 """));
         List<LocationSettings> locations = settings.sites().get(0).locations();
-        assertThat(locations.get(0).limitReq()).isNull();
-        assertThat(locations.get(1).limitReq()).isEqualTo(new LimitReq("zone auth", 5, 10, 10, 429, 128));
-        assertThat(locations.get(2).limitReq()).isEqualTo(new LimitReq("zone auth", 5, 0, 0, 429, 128));
-        assertThat(locations.get(3).limitReq()).isEqualTo(
+        assertThat(locations.get(0).limitReqs()).isEmpty();
+        assertThat(locations.get(1).limitReqs()).containsExactly(new LimitReq("zone auth", 5, 10, 10, 429, 128));
+        assertThat(locations.get(2).limitReqs()).containsExactly(new LimitReq("zone auth", 5, 0, 0, 429, 128));
+        assertThat(locations.get(3).limitReqs()).containsExactly(
                 new LimitReq("location edge.sites[0].locations[3].limit-req", 0.5, 0, 0, 503, 128));
-        assertThat(locations.get(3).limitReq().rateText()).isEqualTo("30r/m");
+        assertThat(locations.get(3).limitReqs().get(0).rateText()).isEqualTo("30r/m");
     }
 
     @Test

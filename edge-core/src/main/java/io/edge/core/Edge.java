@@ -528,12 +528,8 @@ public final class Edge {
         for (Generation g : live) {
             for (SiteSettings site : g.settings.sites()) {
                 for (LocationSettings location : site.locations()) {
-                    if (location.limitReq() != null) {
-                        requestZones.add(RequestLimits.namedKey(location.limitReq()));
-                    }
-                    if (location.limitConn() != null) {
-                        connectionZones.add(location.limitConn().zone());
-                    }
+                    location.limitReqs().forEach(limit -> requestZones.add(RequestLimits.namedKey(limit)));
+                    location.limitConns().forEach(limit -> connectionZones.add(limit.zone()));
                 }
             }
         }

@@ -10,6 +10,7 @@ import io.edge.core.auth.BasicAuth;
 import io.edge.core.limit.ConnectionLimits;
 import io.edge.core.limit.RequestLimits;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import java.util.List;
 
 /**
  * What a request meets as it enters a location, after the location's access rules, in nginx's order of phases: its
@@ -33,8 +34,8 @@ public final class LocationChecks {
 
     /** {@code inner}, {@code location}'s own responder, behind its checks; {@code inner} itself where it has none. */
     public Responder guard(Responder inner, LocationSettings location) {
-        if (location.referers() == null && location.secureLink() == null && limitReq(location) == null
-                && limitConn(location) == null
+        if (location.referers() == null && location.secureLink() == null && limitReqs(location).isEmpty()
+                && limitConns(location).isEmpty()
                 && authBasic(location) == null) {
             return inner;
         }
@@ -58,8 +59,8 @@ public final class LocationChecks {
             return;
         }
         AuthBasic auth = beyond(authBasic(location), here == null ? null : here.authBasic());
-        LimitReq requests = beyond(limitReq(location), here == null ? null : here.limitReq());
-        LimitConn connections = beyond(limitConn(location), here == null ? null : here.limitConn());
+        List<LimitReq> requests = beyond(limitReqs(location), here == null ? null : here.limitReqs());
+        List<LimitConn> connections = beyond(limitConns(location), here == null ? null : here.limitConns());
         Runnable checked = auth == null ? then : () -> BasicAuth.authorize(exchange, auth, then);
         Runnable counted = connections == null ? checked : () -> {
             if (connectionLimits.admit(exchange, connections)) {
@@ -107,16 +108,21 @@ public final class LocationChecks {
         return check == null || check.equals(met) ? null : check;
     }
 
+    /** {@code limits}, unless the location the request came in by had the same: null then, or for none. */
+    private static <T> List<T> beyond(List<T> limits, List<T> met) {
+        return limits.isEmpty() || limits.equals(met) ? null : limits;
+    }
+
     private static AuthBasic authBasic(LocationSettings location) {
         return answersFirst(location) ? null : location.authBasic();
     }
 
-    private static LimitConn limitConn(LocationSettings location) {
-        return answersFirst(location) ? null : location.limitConn();
+    private static List<LimitConn> limitConns(LocationSettings location) {
+        return answersFirst(location) ? List.of() : location.limitConns();
     }
 
-    private static LimitReq limitReq(LocationSettings location) {
-        return location.handler() == LocationSettings.Handler.REWRITE ? null : location.limitReq();
+    private static List<LimitReq> limitReqs(LocationSettings location) {
+        return location.handler() == LocationSettings.Handler.REWRITE ? List.of() : location.limitReqs();
     }
 
     /** A return or a rewrite location: it answers, or hands the request on, before the limit-conn and the password. */

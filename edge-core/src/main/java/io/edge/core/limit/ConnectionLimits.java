@@ -7,7 +7,8 @@ import io.edge.core.http.Exchange;
 import io.edge.core.http.ThrottledWarnings;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.NetUtil;
-import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import org.slf4j.Logger;
@@ -17,7 +18,9 @@ import org.slf4j.LoggerFactory;
  * The {@code limit-conn} tables by zone ({@link LimitConn#zone}), nginx's {@code limit_conn}: a request
  * goes on while its client has fewer than the location's {@code max} requests in progress in the zone, and counts there
  * until it has ended (its answer's last byte written, or its client gone); one more is answered with the limit's
- * status and the site's page for it. Thread-safe: the event loops share it.
+ * status and the site's page for it. A location with several ({@code limit_conn perip 10; limit_conn perserver 1000})
+ * counts a request in each; one refusing it gives back the places the others took, as nginx's. Thread-safe: the event
+ * loops share it.
  */
 public final class ConnectionLimits {
 
@@ -44,27 +47,45 @@ public final class ConnectionLimits {
     }
 
     /**
-     * Counts {@code exchange}'s request by {@code limit}, if no limit counted it before (nginx counts a request once,
-     * whatever internal redirects take it through other limited locations): true when it goes on, its place given back
-     * when it ends; false when it was refused (and answered).
+     * Counts {@code exchange}'s request by {@code limits}, a location's, in order, if no limit counted it before (nginx
+     * counts a request once, whatever internal redirects take it through other limited locations): true when it goes
+     * on, its places given back when it ends; false when one refused it (and it was answered with that one's status),
+     * the places the ones before took given back at once (nginx's ngx_http_limit_conn_cleanup_all). A zone whose key
+     * comes out empty for the request does not count it, as nginx's.
      */
-    public boolean admit(Exchange exchange, LimitConn limit) {
+    public boolean admit(Exchange exchange, List<LimitConn> limits) {
         if (!exchange.claimConnCount()) {
             return true; // counted already, where it came from
         }
-        ConnectionZone zone = (limit.zone().startsWith("zone ") ? named : own)
-                .computeIfAbsent(limit.zone(), name -> new ConnectionZone());
-        InetAddress client = exchange.remoteAddress().getAddress();
-        // released by the key it was counted by: a reload that changes the zone's ipv6-prefix leaves it right
-        InetAddress key = ClientKeys.of(client, limit.ipv6Prefix());
-        if (zone.acquire(key, limit.max())) {
-            exchange.whenEnded(() -> zone.release(key));
-            return true;
+        List<Runnable> releases = new ArrayList<>(limits.size());
+        for (LimitConn limit : limits) {
+            // released by the key it was counted by: a reload that changes the zone's key leaves it right
+            Object key = ZoneKeys.of(exchange, limit.key(), limit.ipv6Prefix());
+            if (key == null) {
+                continue;
+            }
+            ConnectionZone zone = (limit.zone().startsWith("zone ") ? named : own)
+                    .computeIfAbsent(limit.zone(), name -> new ConnectionZone());
+            if (!zone.acquire(key, limit.max())) {
+                releases.forEach(Runnable::run);
+                refuse(exchange, limit);
+                return false;
+            }
+            releases.add(() -> zone.release(key));
         }
+        if (!releases.isEmpty()) {
+            exchange.whenEnded(() -> releases.forEach(Runnable::run));
+        }
+        return true;
+    }
+
+    /** Answers {@code exchange}, which {@code limit} refused. */
+    private static void refuse(Exchange exchange, LimitConn limit) {
         // nginx logs each one ("limiting connections by zone ..."); a flood is one line in ten seconds
         REFUSED.warn(ConnectionLimits.class, exchange.request().method() + " " + exchange.request().uri() + " from "
-                + NetUtil.toAddressString(client) + " -> " + limit.status() + ": past the " + limit.max()
-                + " requests in progress " + limit.zone() + " allows a client");
+                + NetUtil.toAddressString(exchange.remoteAddress().getAddress()) + " -> " + limit.status()
+                + ": past the " + limit.max() + " requests in progress " + limit.zone() + " allows "
+                + (limit.key() == null ? "a client" : "a key"));
         if (limit.status() == Return.CLOSE) {
             exchange.closeWithoutAnswer(); // nginx's limit_conn_status 444
         } else {
@@ -73,6 +94,5 @@ public final class ConnectionLimits {
             exchange.complete(exchange.writeAndFlush(ErrorResponses.response(status,
                     exchange.isHead(), exchange.errorPage(status), 0)));
         }
-        return false;
     }
 }

@@ -1,6 +1,7 @@
 package io.edge.core.limit;
 
 import io.edge.conf.LimitReq;
+import io.edge.conf.LocationSettings;
 import io.edge.conf.Return;
 import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
@@ -11,7 +12,8 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.NetUtil;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * {@code Retry-After} of the seconds until the bucket has room, and the site's page for it. A named zone
  * ({@code zone login}) is shared with the configurations before and after while its rate stays the same (nginx keeps
  * its limit_req_zone across a reload: a reload is no fresh burst for a client that was over its rate); a location's own
- * table starts afresh. Thread-safe: the event loops share it.
+ * table starts afresh. A location with several ({@link LocationSettings#limitReqs}) counts a request in each, as
+ * nginx's several limit_req ({@link #admit(List, long)}). Thread-safe: the event loops share it.
  */
 public final class RequestLimits {
 
@@ -49,7 +52,7 @@ public final class RequestLimits {
     }
 
     /**
-     * A named zone's key in the map shared across reloads: its name, rate and IPv6 prefix, so that a reload that
+     * A named zone's key in the map shared across reloads: its name, rate, IPv6 prefix and key, so that a reload that
      * changes the rate, or how its clients are keyed, starts the zone afresh; null for a location's own table.
      */
     public static String namedKey(LimitReq limit) {
@@ -57,31 +60,79 @@ public final class RequestLimits {
             return null;
         }
         String key = limit.zone() + " at " + limit.rate() + " r/s";
+        if (limit.key() != null) {
+            StringBuilder written = new StringBuilder(key).append(" by ");
+            limit.key().parts().forEach(part -> written.append(part.literal() != null ? part.literal()
+                    : "${" + part.variable() + "}"));
+            return written.toString();
+        }
         return limit.ipv6Prefix() == 128 ? key : key + " per IPv6 /" + limit.ipv6Prefix();
     }
 
+    /** A zone a request is counted in: its table, the request's key there, and the location's limit of it. */
+    record Count(RequestZone zone, Object key, LimitReq limit) {
+    }
+
+    /** What {@link #admit(List, long)} says of a request: refused by {@code refusedBy}, else to wait so long. */
+    record Verdict(LimitReq refusedBy, long waitNanos) {
+    }
+
     /**
-     * Counts {@code exchange}'s request by {@code limit} (if no limit counted it before: nginx counts a request once,
-     * whatever internal redirects take it through other limited locations) and runs {@code then} once it may go: at
-     * once, or after its wait; one beyond the burst is answered, and {@code then} never runs.
+     * nginx's several limit_req in one location (ngx_http_limit_req_handler): each zone but the last is looked at in
+     * order, counting nothing; the last counts it if it fits; then, all having let it in, each of the others counts
+     * it too. A request one refuses is counted in none (nginx's ngx_http_limit_req_unlock: what the ones before it
+     * were about to take is let go), so a client refused by a global ceiling spends nothing of its own rate, nor one
+     * refused by its own rate anything of the ceiling. One let in waits for the longest wait any asks for
+     * (ngx_http_limit_req_account's max_delay).
      */
-    public void admit(Exchange exchange, LimitReq limit, Runnable then) {
+    static Verdict admit(List<Count> counts, long nowNanos) {
+        int last = counts.size() - 1;
+        for (int i = 0; i < last; i++) {
+            Count count = counts.get(i);
+            if (!count.zone().fits(count.key(), nowNanos, count.limit().burst())) {
+                return new Verdict(count.limit(), RequestZone.REFUSED);
+            }
+        }
+        Count lastCount = counts.get(last);
+        long wait = lastCount.zone().admit(lastCount.key(), nowNanos, lastCount.limit().burst(),
+                lastCount.limit().delay());
+        if (wait == RequestZone.REFUSED) {
+            return new Verdict(lastCount.limit(), RequestZone.REFUSED);
+        }
+        for (int i = 0; i < last; i++) {
+            Count count = counts.get(i);
+            wait = Math.max(wait, count.zone().count(count.key(), nowNanos, count.limit().delay()));
+        }
+        return new Verdict(null, wait);
+    }
+
+    /**
+     * Counts {@code exchange}'s request by {@code limits}, a location's (if no limit counted it before: nginx counts a
+     * request once, whatever internal redirects take it through other limited locations) and runs {@code then} once
+     * it may go: at once, or after its wait; one a limit refuses is answered with that limit's status, and {@code then}
+     * never runs. A zone whose key comes out empty for the request does not count it, as nginx's.
+     */
+    public void admit(Exchange exchange, List<LimitReq> limits, Runnable then) {
         if (!exchange.claimLimitCount()) {
             then.run(); // counted already, where it came from: nginx counts a request once
             return;
         }
-        String shared = namedKey(limit);
-        RequestZone zone = shared != null
-                ? named.computeIfAbsent(shared, name -> new RequestZone(limit.rate()))
-                : own.computeIfAbsent(limit.zone(), name -> new RequestZone(limit.rate()));
-        InetAddress client = exchange.remoteAddress().getAddress();
-        long wait = zone.admit(ClientKeys.of(client, limit.ipv6Prefix()), System.nanoTime(), limit.burst(),
-                limit.delay());
-        if (wait == RequestZone.REFUSED) {
+        List<Count> counts = new ArrayList<>(limits.size());
+        for (LimitReq limit : limits) {
+            Object key = ZoneKeys.of(exchange, limit.key(), limit.ipv6Prefix());
+            if (key != null) {
+                counts.add(new Count(zone(limit), key, limit));
+            }
+        }
+        Verdict verdict = counts.isEmpty() ? new Verdict(null, 0) : admit(counts, System.nanoTime());
+        long wait = verdict.waitNanos();
+        LimitReq limit = verdict.refusedBy();
+        if (limit != null) {
             // nginx logs each one ("limiting requests, excess: ... by zone ..."); a flood is one line in ten seconds
             REFUSED.warn(RequestLimits.class, exchange.request().method() + " " + exchange.request().uri()
-                    + " from " + NetUtil.toAddressString(client) + " -> " + limit.status() + ": over the rate of "
-                    + limit.zone() + " (" + limit.rateText() + ", burst " + limit.burst() + ")");
+                    + " from " + NetUtil.toAddressString(exchange.remoteAddress().getAddress()) + " -> "
+                    + limit.status() + ": over the rate of " + limit.zone() + " (" + limit.rateText() + ", burst "
+                    + limit.burst() + ")");
             if (limit.status() == Return.CLOSE) {
                 exchange.closeWithoutAnswer(); // nginx's limit_req_status 444
                 return;
@@ -111,5 +162,13 @@ public final class RequestLimits {
             HeldRequest.run(exchange, then);
         }, wait, TimeUnit.NANOSECONDS);
         exchange.onClientGone(() -> waiting.cancel(false)); // what the wait holds (the connection) goes with its client
+    }
+
+    /** {@code limit}'s table: its named zone's, shared across reloads, or its location's own. */
+    private RequestZone zone(LimitReq limit) {
+        String shared = namedKey(limit);
+        return shared != null
+                ? named.computeIfAbsent(shared, name -> new RequestZone(limit.rate()))
+                : own.computeIfAbsent(limit.zone(), name -> new RequestZone(limit.rate()));
     }
 }

@@ -2,13 +2,12 @@ package io.edge.core.limit;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import java.net.InetAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One table of clients of a request limit (nginx's {@code limit_req_zone}): per client key ({@link ClientKeys}), how
- * far it is past the rate, a leaky bucket as nginx's. Each request adds one; the bucket drains at the rate.
- * Thread-safe: the event loops share it.
+ * One table of clients of a request limit (nginx's {@code limit_req_zone}): per key ({@link ZoneKeys}: a client's
+ * address, or the value of the zone's key text), how far it is past the rate, a leaky bucket as nginx's. Each request
+ * adds one; the bucket drains at the rate. Thread-safe: the event loops share it.
  */
 public final class RequestZone {
 
@@ -19,7 +18,7 @@ public final class RequestZone {
     public static final long REFUSED = -1;
 
     private final double perNano;
-    private final Cache<InetAddress, Bucket> clients;
+    private final Cache<Object, Bucket> clients;
 
     /** A client's requests past the rate, as of {@code atNanos}. */
     private record Bucket(double excess, long atNanos) {
@@ -40,12 +39,10 @@ public final class RequestZone {
      * {@link #REFUSED} past the burst, which then counts nothing (as nginx's). A request that goes at once or waits
      * counts alike: the bucket holds it from now, whatever its wait.
      */
-    public long admit(InetAddress client, long nowNanos, int burst, int delay) {
+    public long admit(Object client, long nowNanos, int burst, int delay) {
         long[] wait = new long[1];
         clients.asMap().compute(client, (address, bucket) -> {
-            // nginx's: what was past the rate, less what drained since, plus this request; a new client starts empty
-            double next = bucket == null ? 0
-                    : Math.max(0, bucket.excess - (nowNanos - bucket.atNanos) * perNano + 1);
+            double next = next(bucket, nowNanos);
             if (next > burst + 1e-9) {
                 wait[0] = REFUSED;
                 return bucket;
@@ -55,5 +52,27 @@ public final class RequestZone {
             return new Bucket(next, nowNanos);
         });
         return wait[0];
+    }
+
+    /**
+     * Whether a request of {@code client} at {@code nowNanos} is within a burst of {@code burst}, counting nothing:
+     * nginx's look at a zone before the last of a location's, which takes from none until all have let it in.
+     */
+    boolean fits(Object client, long nowNanos, int burst) {
+        return next(clients.getIfPresent(client), nowNanos) <= burst + 1e-9;
+    }
+
+    /**
+     * Counts a request of {@code client} that every zone of its location let in, whatever its burst now (nginx's
+     * ngx_http_limit_req_account: what another request took meanwhile is not looked at again): its wait, as
+     * {@link #admit}'s.
+     */
+    long count(Object client, long nowNanos, int delay) {
+        return admit(client, nowNanos, Integer.MAX_VALUE, delay);
+    }
+
+    /** nginx's: what was past the rate, less what drained since, plus this request; a new client starts empty. */
+    private double next(Bucket bucket, long nowNanos) {
+        return bucket == null ? 0 : Math.max(0, bucket.excess - (nowNanos - bucket.atNanos) * perNano + 1);
     }
 }

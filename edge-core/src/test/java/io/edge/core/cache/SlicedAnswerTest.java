@@ -34,8 +34,8 @@ class SlicedAnswerTest {
     static LocationSettings limited(LimitRate limitRate) {
         return new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
                 LocationSettings.Handler.STATIC, null, null, List.of(), false, List.of(), null, Map.of(),
-                LocationSettings.SERVER_BODY_LIMIT, Map.of(), null, false, false, null, List.of(), null, null, null,
-                null, null, true, null, false, limitRate, null, Map.of(), null);
+                LocationSettings.SERVER_BODY_LIMIT, Map.of(), null, false, false, null, List.of(), null, null,
+                List.of(), List.of(), null, true, null, false, limitRate, null, Map.of(), null);
     }
 
     /** Moves the loop's clock on by {@code time}, then runs what is due and what that queued. */

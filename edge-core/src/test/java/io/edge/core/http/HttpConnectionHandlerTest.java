@@ -97,7 +97,7 @@ class HttpConnectionHandlerTest {
         RequestLimits limits = new RequestLimits();
         LimitReq limit = new LimitReq("zone t", 1.0 / 60, 1, 0, 429, 128);
         Responder echo = new EchoResponder();
-        openFromTcp(exchange -> limits.admit(exchange, limit, () -> echo.respond(exchange)));
+        openFromTcp(exchange -> limits.admit(exchange, List.of(limit), () -> echo.respond(exchange)));
         client.freezeTime();
         assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n")).startsWith("HTTP/1.1 200 ");
         assertThat(EmbeddedClient.send(client, "POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"))

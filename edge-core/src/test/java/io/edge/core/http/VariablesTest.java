@@ -58,8 +58,8 @@ class VariablesTest {
             throws Exception {
         LocationSettings location = new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
                 LocationSettings.Handler.STATIC, null, null, List.of(), false, List.of(), null, headers,
-                LocationSettings.SERVER_BODY_LIMIT, Map.of(), null, false, false, null, List.of(), null, null, null, null,
-                null, true, null, false, null, null, alwaysHeaders, null);
+                LocationSettings.SERVER_BODY_LIMIT, Map.of(), null, false, false, null, List.of(), null, null,
+                List.of(), List.of(), null, true, null, false, null, null, alwaysHeaders, null);
         ServerSettings settings = TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(10)),
                 100);
         server = new EdgeServer(TestServers.settings(settings, root, List.of(location)), l -> exchange -> {

@@ -161,8 +161,8 @@ class StaticResponderTest {
         FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
         ex.location = new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
                 LocationSettings.Handler.STATIC, null, null, List.of(), false, List.of(), null, Map.of(),
-                LocationSettings.SERVER_BODY_LIMIT, Map.of(), null, false, false, null, List.of(), null, null, null,
-                null, null, true, null, false, new LimitRate(8, 0), null, Map.of(), null); // 8 bytes a second; the engine's pieces are 10
+                LocationSettings.SERVER_BODY_LIMIT, Map.of(), null, false, false, null, List.of(), null, null,
+                List.of(), List.of(), null, true, null, false, new LimitRate(8, 0), null, Map.of(), null); // 8 bytes a second; the engine's pieces are 10
         ex.channel.freezeTime();
         try {
             responder.respond(ex);
@@ -196,8 +196,8 @@ class StaticResponderTest {
         FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
         ex.location = new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
                 LocationSettings.Handler.STATIC, null, null, List.of(), false, List.of(), null, Map.of(),
-                LocationSettings.SERVER_BODY_LIMIT, Map.of(), null, false, false, null, List.of(), null, null, null,
-                null, null, true, null, false, new LimitRate(1, 15), null, Map.of(), null); // 1 byte a second after 15 bytes
+                LocationSettings.SERVER_BODY_LIMIT, Map.of(), null, false, false, null, List.of(), null, null,
+                List.of(), List.of(), null, true, null, false, new LimitRate(1, 15), null, Map.of(), null); // 1 byte a second after 15 bytes
         ex.channel.freezeTime();
         try {
             responder.respond(ex);
