@@ -1616,8 +1616,10 @@ final class SettingsMapper {
                 aliasFault(location, parsed, handler);
             }
             List<AccessRule> access = accessRules(location);
-            List<LimitReq> limitReqs = limits(location, "limit-req", template, this::limitReq, LimitReq::zone);
-            List<LimitConn> limitConns = limits(location, "limit-conn", template, this::limitConn, LimitConn::zone);
+            List<LimitReq> limitReqs = limits(location, defaults, "limit-req", template, this::limitReq,
+                    LimitReq::zone);
+            List<LimitConn> limitConns = limits(location, defaults, "limit-conn", template, this::limitConn,
+                    LimitConn::zone);
             LimitRate limitRate = limitRate(location.section("limit-rate"));
             Section listing = location.section("autoindex");
             Autoindex autoindex = autoindex(listing);
@@ -1849,17 +1851,26 @@ final class SettingsMapper {
      * nginx's several {@code limit_req} (or {@code limit_conn}) in a location, each in its own zone and every one
      * applying; each element with reference.conf's defaults ({@code template}'s) under it, as location-defaults' own
      * limit is not (a list replaces it whole). A zone named twice in one list is a problem, as nginx's "is duplicate".
+     * A location's own object beside a list in {@code locationDefaults} has reference.conf's defaults under it too.
      */
-    private <T> List<T> limits(Section location, String kind, ConfigObject template, Function<Section, T> read,
-            Function<T, String> zone) {
-        if (!(location.value(kind) instanceof ConfigList)) {
+    private <T> List<T> limits(Section location, Section locationDefaults, String kind, ConfigObject template,
+            Function<Section, T> read, Function<T, String> zone) {
+        ConfigObject defaults = objectOrEmpty(template.get(kind));
+        Section reference = new Section(defaults, kind, defaults.origin(), problems);
+        ConfigValue value = location.value(kind);
+        if (value instanceof ConfigObject written && locationDefaults.value(kind) instanceof ConfigList) {
+            // copied: HOCON's object, merged over the defaults' list, ignores any fallback from then on
+            ConfigObject own = ConfigValueFactory.fromMap(new LinkedHashMap<>(written));
+            T limit = read.apply(location.withDefaults(own, reference, location.key(kind), written.origin()));
+            return limit == null ? List.of() : List.of(limit);
+        }
+        if (!(value instanceof ConfigList)) {
             T limit = read.apply(location.section(kind));
             return limit == null ? List.of() : List.of(limit);
         }
-        ConfigObject defaults = objectOrEmpty(template.get(kind));
         List<T> result = new ArrayList<>();
         Map<String, String> zones = new HashMap<>();
-        for (Section element : location.sections(kind, new Section(defaults, kind, defaults.origin(), problems))) {
+        for (Section element : location.sections(kind, reference)) {
             UnknownKeys.check(element.own(), defaults, element.path(), Set.of(), Set.of(), problems);
             T limit = read.apply(element);
             if (limit == null) {

@@ -52,6 +52,25 @@ class LimitZonesConfigTest {
         assertThat(locations.get(2).limitReqs()).as("an empty list: none, the defaults' replaced").isEmpty();
     }
 
+    /**
+     * A list under location-defaults holds every location, nginx's limit_req at server level; a location's own, a
+     * single object too, replaces it, with reference.conf's defaults under it (it said burst and the rest missing).
+     */
+    @Test
+    void aListUnderLocationDefaultsHoldsEveryLocationAndOneOfItsOwnReplacesIt() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                location-defaults { limit-req = [{ zone = perip, rate = "5 r/s" }
+                                                 { zone = all, rate = "50 r/s", key = "$server_name" }] }
+                sites = [{ root = www, locations = [
+                  { match = "/" }
+                  { match = "/login/", limit-req { zone = login, rate = "1 r/s" } }
+                ] }]
+                """));
+        List<LocationSettings> locations = settings.sites().get(0).locations();
+        assertThat(locations.get(0).limitReqs()).extracting(LimitReq::zone).containsExactly("zone perip", "zone all");
+        assertThat(locations.get(1).limitReqs()).extracting(LimitReq::zone).containsExactly("zone login");
+    }
+
     @Test
     void aConstantKeyIsOneBucketForEveryRequest() throws Exception {
         EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
