@@ -361,7 +361,7 @@ final class ServerExchange implements Exchange {
         target = new RequestTarget(target.authority(), path, query, target.originForm());
     }
 
-        /** Routes this exchange again ({@link #redirect}): its target changed. */
+    /** Routes this exchange again ({@link #redirect}): its target changed. */
     void reroute(Route newRoute) {
         route = newRoute;
         answering = null;
