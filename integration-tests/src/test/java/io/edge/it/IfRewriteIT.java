@@ -108,6 +108,37 @@ class IfRewriteIT {
         }
     }
 
+    @Test
+    void aScriptFoundUnderAnotherLocationsUriMeetsThatLocationsRewrites() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(www.resolve("admin"));
+        Files.writeString(www.resolve("admin/index.php"), "<?php echo 'admin ', $_SERVER['PATH_INFO'] ?? '';");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")),
+                "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", index = ["index.php"]
+                       locations = [
+                         { match = "/", fastcgi = php, split-path-info = "^(.+\\\\.php)(/.*)$" }
+                         { match = "~ ^/admin/.*\\\\.php$", fastcgi = php, rewrites = [
+                           { if = "$http_x_admin != yes", return = "403 admins only" }
+                         ] }
+                       ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            assertThat(get(edge, "GET /admin/index.php HTTP/1.1\r\nHost: x\r\n\r\n").status()).isEqualTo(403);
+            // nginx's internal redirect to /admin/index.php meets that location's if, as the request for it does
+            RawHttpClient.Response index = get(edge, "GET /admin/ HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertThat(index.status()).as("the directory's index.php, its location's if").isEqualTo(403);
+            assertThat(index.text()).isEqualTo("admins only");
+            RawHttpClient.Response pathInfo = get(edge, "GET /admin/index.php/x HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertThat(pathInfo.status()).as("the script part of a path with PATH_INFO").isEqualTo(403);
+            RawHttpClient.Response admin = get(edge,
+                    "GET /admin/index.php/x HTTP/1.1\r\nHost: x\r\nX-Admin: yes\r\n\r\n");
+            assertThat(admin.status()).isEqualTo(200);
+            assertThat(admin.text()).isEqualTo("admin /x");
+        }
+    }
+
     private static RawHttpClient.Response get(EdgeHarness edge, String raw) throws Exception {
         try (RawHttpClient client = new RawHttpClient(edge.address())) {
             return client.send(raw).read(raw.startsWith("HEAD "));

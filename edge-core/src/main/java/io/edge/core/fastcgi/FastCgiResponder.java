@@ -14,6 +14,7 @@ import io.edge.core.http.Exchange;
 import io.edge.core.http.HttpStatusException;
 import io.edge.core.http.LocationChecks;
 import io.edge.core.http.Responder;
+import io.edge.core.http.RewritePhase;
 import io.edge.core.http.ThrottledWarnings;
 import io.edge.core.http.Variables;
 import io.edge.core.limit.BodyPace;
@@ -560,6 +561,10 @@ public final class FastCgiResponder implements Responder {
         }
         if (owner.handler() == LocationSettings.Handler.RETURN || owner.handler() == LocationSettings.Handler.REWRITE) {
             exchange.redirect(uri);
+            return true;
+        }
+        // its ifs and rewrites, which nginx's internal redirect there meets: an if guarding its scripts guards this one
+        if (RewritePhase.enter(exchange, owner, uri)) {
             return true;
         }
         // nginx's internal redirect there meets its referers, limits and password too

@@ -32,10 +32,21 @@ public final class RewritePhase {
             return inner;
         }
         return exchange -> {
-            if (!run(exchange, location.rewrites(), location, () -> { })) {
+            if (!run(exchange, location.rewrites(), location, exchange.path(), () -> { })) {
                 inner.respond(exchange);
             }
         };
+    }
+
+    /**
+     * Meets {@code location}'s rewrites for {@code exchange}, which runs a script of {@code uri} there though routed
+     * elsewhere (a directory's index.php, the script part of a path with PATH_INFO): nginx's internal redirect to
+     * {@code uri} meets them, so an {@code if} guarding a location's scripts guards them whatever URI found them. Their
+     * regexes search {@code uri}; {@code $uri} stays the request's. True where one answered the request or routed it
+     * again; false where it goes on.
+     */
+    public static boolean enter(Exchange exchange, LocationSettings location, String uri) {
+        return !location.rewrites().isEmpty() && run(exchange, location.rewrites(), location, uri, () -> { });
     }
 
     /**
@@ -47,19 +58,21 @@ public final class RewritePhase {
         if (exchange.site() == null || exchange.site().rewrites().isEmpty()) {
             return false;
         }
-        return run(exchange, exchange.site().rewrites(), null, exchange::refusedUnrouted);
+        return run(exchange, exchange.site().rewrites(), null, exchange.path(), exchange::refusedUnrouted);
     }
 
     /**
-     * Meets {@code rules} for {@code exchange}, {@code location}'s (null: a site's before a location is chosen), and
-     * says whether one answered it or routed it again; false where the request goes on as it is. {@code answering} runs
-     * before an entry answers.
+     * Meets {@code rules} for {@code exchange}, {@code location}'s (null: a site's before a location is chosen), their
+     * regexes searching {@code path} (then what a rewrite without a flag makes of it), and says whether one answered it
+     * or routed it again; false where the request goes on as it is. {@code answering} runs before an entry answers.
      */
-    static boolean run(Exchange exchange, List<RewriteRule> rules, LocationSettings location, Runnable answering) {
+    private static boolean run(Exchange exchange, List<RewriteRule> rules, LocationSettings location, String path,
+            Runnable answering) {
         BoundedMatch.Budgeted budget = null;
         boolean retargeted = false;
+        String current = path;
         for (RewriteRule rule : rules) {
-            String subject = exchange.path(); // what the answer's captures are taken of
+            String subject = current; // what the answer's captures are taken of
             RewriteRule.Condition condition = rule.condition();
             if (condition != null) {
                 String value = Variables.sent(exchange, List.of(condition.subject()), null);
@@ -91,8 +104,7 @@ public final class RewritePhase {
                 ReturnResponder.answer(exchange, location, rule.regex(), subject, rule.answer());
                 return true;
             }
-            budget = budget == null ? BoundedMatch.budgeted(exchange.path(), BoundedMatch.PATH_STEPS)
-                    : budget.then(exchange.path());
+            budget = budget == null ? BoundedMatch.budgeted(current, BoundedMatch.PATH_STEPS) : budget.then(current);
             BoundedMatch.Result found = BoundedMatch.find(rule.regex(), budget);
             if (found == BoundedMatch.Result.GAVE_UP) {
                 return gaveUp(exchange, rule.regex());
@@ -102,21 +114,22 @@ public final class RewritePhase {
             }
             if (rule.answer() != null) { // redirect, permanent
                 answering.run();
-                ReturnResponder.answer(exchange, location, rule.regex(), exchange.path(), withArgs(exchange, rule));
+                ReturnResponder.answer(exchange, location, rule.regex(), current, withArgs(exchange, rule));
                 return true;
             }
             String whose = location == null ? "site " + exchange.site().serverName() : "location " + location.match();
-            String path = RewriteResponder.newPath(exchange, rule.regex(), rule.rewrite(), whose);
-            if (path == null) {
+            String rewritten = RewriteResponder.newPath(exchange, rule.regex(), current, rule.rewrite(), whose);
+            if (rewritten == null) {
                 return true; // answered 400
             }
-            String query = RewriteResponder.newQuery(exchange, rule.regex(), rule.rewrite());
+            String query = RewriteResponder.newQuery(exchange, rule.regex(), current, rule.rewrite());
             if (rule.flag() == RewriteRule.Flag.NONE) {
-                exchange.retarget(path, query);
+                exchange.retarget(rewritten, query);
+                current = rewritten;
                 retargeted = true;
                 continue;
             }
-            RewriteResponder.handOn(exchange, path, query);
+            RewriteResponder.handOn(exchange, rewritten, query);
             return true;
         }
         if (retargeted) {

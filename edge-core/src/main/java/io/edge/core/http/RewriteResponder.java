@@ -21,19 +21,20 @@ public final class RewriteResponder implements Responder {
     @Override
     public void respond(Exchange exchange) {
         LocationSettings location = exchange.location();
-        String path = newPath(exchange, location.regex(), location.rewrite(), "location " + location.match());
+        String path = newPath(exchange, location.regex(), exchange.path(), location.rewrite(),
+                "location " + location.match());
         if (path != null) {
-            handOn(exchange, path, newQuery(exchange, location.regex(), location.rewrite()));
+            handOn(exchange, path, newQuery(exchange, location.regex(), exchange.path(), location.rewrite()));
         }
     }
 
     /**
-     * The path {@code rewrite} makes of {@code exchange}'s, with the captures {@code regex} makes of it, normalized;
+     * The path {@code rewrite} makes of {@code from}, with the captures {@code regex} makes of it, normalized;
      * null where it is none (a value that climbs, "/.." from a header or an argument), answered 400 then, as a request
      * for that URI would be. {@code whose}: the rewrite's owner, for the log.
      */
-    static String newPath(Exchange exchange, Pattern regex, Rewrite rewrite, String whose) {
-        String rawPath = Variables.render(exchange, regex, exchange.path(), rewrite.path(), Variables.Escape.URL);
+    static String newPath(Exchange exchange, Pattern regex, String from, Rewrite rewrite, String whose) {
+        String rawPath = Variables.render(exchange, regex, from, rewrite.path(), Variables.Escape.URL);
         try {
             return PathResolver.normalize(rawPath);
         } catch (MalformedPathException e) {
@@ -44,11 +45,14 @@ public final class RewriteResponder implements Responder {
         }
     }
 
-    /** The query {@code rewrite} makes: its own, the request's kept after it or dropped, as nginx's arguments. */
-    static String newQuery(Exchange exchange, Pattern regex, Rewrite rewrite) {
+    /**
+     * The query {@code rewrite} makes, its captures {@code regex}'s of {@code from}: its own, the request's kept after
+     * it or dropped, as nginx's arguments.
+     */
+    static String newQuery(Exchange exchange, Pattern regex, String from, Rewrite rewrite) {
         String query = exchange.query();
         if (rewrite.setsQuery()) {
-            String set = Variables.render(exchange, regex, exchange.path(), rewrite.query(), Variables.Escape.QUERY);
+            String set = Variables.render(exchange, regex, from, rewrite.query(), Variables.Escape.QUERY);
             query = !rewrite.keepsQuery() || query.isEmpty() ? set : set + "&" + query;
         }
         return query;
