@@ -139,6 +139,29 @@ class IfRewriteIT {
         }
     }
 
+    @Test
+    void aReloadChangesTheRewritesOfNewRequests() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("a.html"), "a");
+        Files.writeString(www.resolve("b.html"), "b");
+        String config = """
+                sites = [{ server-names = ["_"], default = true, root = "www"
+                  rewrites = [{ rewrite = "^/go$ /%s.html last" }]
+                  locations = [
+                    { match = "/", rewrites = [{ if = "$arg_x", return = "%s" }] }
+                  ] }]
+                """;
+        try (EdgeHarness edge = EdgeHarness.start(dir, config.formatted("a", "403"))) {
+            assertThat(get(edge, "GET /go HTTP/1.1\r\nHost: x\r\n\r\n").text()).isEqualTo("a");
+            assertThat(get(edge, "GET /a.html?x=1 HTTP/1.1\r\nHost: x\r\n\r\n").status()).isEqualTo(403);
+
+            edge.reload(config.formatted("b", "410"));
+            assertThat(get(edge, "GET /go HTTP/1.1\r\nHost: x\r\n\r\n").text()).as("the site's").isEqualTo("b");
+            assertThat(get(edge, "GET /a.html?x=1 HTTP/1.1\r\nHost: x\r\n\r\n").status()).as("the location's")
+                    .isEqualTo(410);
+        }
+    }
+
     private static RawHttpClient.Response get(EdgeHarness edge, String raw) throws Exception {
         try (RawHttpClient client = new RawHttpClient(edge.address())) {
             return client.send(raw).read(raw.startsWith("HEAD "));
