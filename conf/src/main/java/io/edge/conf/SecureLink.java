@@ -20,8 +20,9 @@ import java.util.function.Supplier;
  * @param link    nginx's {@code secure_link} expression: text with the request's variables
  * @param md5     nginx's {@code secure_link_md5} expression: text with the request's variables and {@code
  *                $secure_link_expires}
- * @param invalid the answer where {@code $secure_link} is ""
- * @param expired the answer where {@code $secure_link} is "0"
+ * @param invalid the answer where {@code $secure_link} is "", or null for none: the request goes on (nginx's
+ *                secure_link without its if; a location's rewrites, or its script, decide by {@code $secure_link})
+ * @param expired the answer where {@code $secure_link} is "0", or null for none, likewise
  */
 public record SecureLink(List<Return.Part> link, List<Return.Part> md5, Return invalid, Return expired) {
 
@@ -33,6 +34,11 @@ public record SecureLink(List<Return.Part> link, List<Return.Part> md5, Return i
     public SecureLink {
         link = List.copyOf(link);
         md5 = List.copyOf(md5);
+    }
+
+    /** Whether an answer of its own refuses some links: false where both are null, nginx's secure_link alone. */
+    public boolean answers() {
+        return invalid != null || expired != null;
     }
 
     /**
@@ -56,7 +62,7 @@ public record SecureLink(List<Return.Part> link, List<Return.Part> md5, Return i
             return INVALID;
         }
         byte[] expected = newMd5().digest(signed.get().getBytes(StandardCharsets.ISO_8859_1));
-        if (!MessageDigest.isEqual(sent, expected)) { // constant time, as nginx's
+        if (!MessageDigest.isEqual(sent, expected)) { // constant time (nginx's memcmp is not)
             return INVALID;
         }
         return expires != 0 && expires < nowSeconds ? EXPIRED : VALID;

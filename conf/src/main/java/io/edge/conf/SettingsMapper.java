@@ -2095,8 +2095,8 @@ final class SettingsMapper {
         List<Return.Part> md5Parts = secureLinkText(section, "md5", md5, true);
         Return invalid = secureLinkAnswer(section, "invalid", regex);
         Return expired = secureLinkAnswer(section, "expired", regex);
-        return linkParts == null || md5Parts == null || invalid == null || expired == null ? null
-                : new SecureLink(linkParts, md5Parts, invalid, expired);
+        return linkParts == null || md5Parts == null || section.isInvalid("invalid") || section.isInvalid("expired")
+                ? null : new SecureLink(linkParts, md5Parts, invalid, expired);
     }
 
     /** A secure-link's {@code link} or {@code md5} ({@code key}): its parts, or null with a problem. */
@@ -2113,14 +2113,14 @@ final class SettingsMapper {
         }
     }
 
-    /** A secure-link's {@code invalid} or {@code expired} answer, written as a return is; null with a problem. */
+    /**
+     * A secure-link's {@code invalid} or {@code expired} answer, written as a return is; null for none (the key null:
+     * the request goes on, as nginx's secure_link without its if, and $secure_link says), or with a problem (the key
+     * then {@link Section#isInvalid}).
+     */
     private static Return secureLinkAnswer(Section section, String key, Pattern regex) {
         String written = section.optionalString(key);
         if (written == null) {
-            if (!section.isSet(key)) {
-                section.problem(key, "is null",
-                        "an answer as a return is written: 403, 410, 444, \"302 /expired.png\"");
-            }
             return null;
         }
         try {

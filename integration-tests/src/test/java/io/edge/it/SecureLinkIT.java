@@ -54,6 +54,14 @@ class SecureLinkIT {
                     secure-link { link = "$arg_md5,$arg_expires", md5 = "$secure_link_expires$uri$remote_addr secret" } }
                   { match = "~ ^/signed/(.*)$", return = "200 signed $1"
                     secure-link { link = "$arg_h", md5 = "$uri s3cr$$t", invalid = "302 /login?next=$1", expired = 444 } }
+                  { match = "/ifs/", return = "200 through $secure_link"
+                    rewrites = [{ if = "$secure_link = \"\"", return = "302 /login" }
+                                { if = "$secure_link = \"0\"", return = "200 renew $secure_link_expires" }]
+                    secure-link { link = "$arg_md5,$arg_expires", md5 = "$secure_link_expires$uri secret"
+                                  invalid = null, expired = null } }
+                  { match = "/told/", return = "200 [$secure_link]"
+                    secure-link { link = "$arg_md5,$arg_expires", md5 = "$secure_link_expires$uri secret"
+                                  invalid = null, expired = null } }
                 ] }]
                 """);
     }
@@ -124,5 +132,33 @@ class SecureLinkIT {
             client.send("GET " + uri + "?h=" + hash(uri + " s3cr$t") + "," + PAST + " HTTP/1.1\r\nHost: a\r\n\r\n");
             assertThat(client.isClosedByPeer()).as("444: no answer at all").isTrue();
         }
+    }
+
+    /**
+     * nginx's idiom written literally: a location's rewrites see $secure_link as the link makes it (the rewrite phase
+     * comes before the secure-link's own answers), and with invalid and expired null (nginx's secure_link without its
+     * ifs) nothing is refused but by them; a location without rewrites then lets every link through, $secure_link
+     * telling its answer (a script) which it was.
+     */
+    @Test
+    void rewritesSeeTheLinkAndNullAnswersLetItThrough() throws Exception {
+        String uri = "/ifs/a";
+        HttpResponse<byte[]> good = get(uri + "?md5=" + hash(FUTURE + uri + " secret") + "&expires=" + FUTURE);
+        assertThat(new String(good.body(), StandardCharsets.UTF_8)).isEqualTo("through 1");
+        HttpResponse<byte[]> bad = get(uri + "?md5=" + hash(FUTURE + uri + " other") + "&expires=" + FUTURE);
+        assertThat(bad.statusCode()).isEqualTo(302);
+        assertThat(bad.headers().firstValue("location")).contains("/login");
+        HttpResponse<byte[]> old = get(uri + "?md5=" + hash(PAST + uri + " secret") + "&expires=" + PAST);
+        assertThat(old.statusCode()).isEqualTo(200);
+        assertThat(new String(old.body(), StandardCharsets.UTF_8)).isEqualTo("renew " + PAST);
+
+        String told = "/told/a";
+        assertThat(new String(get(told + "?md5=" + hash(FUTURE + told + " secret") + "&expires=" + FUTURE).body(),
+                StandardCharsets.UTF_8)).isEqualTo("[1]");
+        assertThat(new String(get(told + "?md5=" + hash(PAST + told + " secret") + "&expires=" + PAST).body(),
+                StandardCharsets.UTF_8)).isEqualTo("[0]");
+        HttpResponse<byte[]> none = get(told);
+        assertThat(none.statusCode()).isEqualTo(200);
+        assertThat(new String(none.body(), StandardCharsets.UTF_8)).isEqualTo("[]");
     }
 }

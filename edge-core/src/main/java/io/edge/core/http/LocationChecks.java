@@ -5,6 +5,7 @@ import io.edge.conf.LimitConn;
 import io.edge.conf.LimitReq;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.Referers;
+import io.edge.conf.Return;
 import io.edge.conf.SecureLink;
 import io.edge.core.auth.BasicAuth;
 import io.edge.core.limit.ConnectionLimits;
@@ -34,7 +35,7 @@ public final class LocationChecks {
 
     /** {@code inner}, {@code location}'s own responder, behind its checks; {@code inner} itself where it has none. */
     public Responder guard(Responder inner, LocationSettings location) {
-        if (location.referers() == null && location.secureLink() == null && limitReqs(location).isEmpty()
+        if (location.referers() == null && !answersSecureLink(location) && limitReqs(location).isEmpty()
                 && limitConns(location).isEmpty()
                 && authBasic(location) == null) {
             return inner;
@@ -54,7 +55,7 @@ public final class LocationChecks {
         if (location.referers() != (here == null ? null : here.referers()) && refusesReferer(exchange, location, uri)) {
             return;
         }
-        if (location.secureLink() != (here == null ? null : here.secureLink())
+        if (answersSecureLink(location) && location.secureLink() != (here == null ? null : here.secureLink())
                 && refusesSecureLink(exchange, location, uri)) {
             return;
         }
@@ -98,9 +99,17 @@ public final class LocationChecks {
         if (link == null || SecureLink.VALID.equals(verdict)) {
             return false;
         }
-        ReturnResponder.answer(exchange, location, uri, SecureLink.EXPIRED.equals(verdict) ? link.expired()
-                : link.invalid());
+        Return answer = SecureLink.EXPIRED.equals(verdict) ? link.expired() : link.invalid();
+        if (answer == null) { // let through: $secure_link says which it was
+            return false;
+        }
+        ReturnResponder.answer(exchange, location, uri, answer);
         return true;
+    }
+
+    /** Whether {@code location} has a secure-link with an answer of its own (one without only makes the variable). */
+    private static boolean answersSecureLink(LocationSettings location) {
+        return location.secureLink() != null && location.secureLink().answers();
     }
 
     /** {@code check}, unless the location the request came in by had the same. */
