@@ -348,6 +348,8 @@ final class VariableMaps {
                     "text without control characters but tab");
             return List.of();
         }
+        // no names: a geo's source, read before the maps (a map's own name is among them)
+        String maps = names.isEmpty() ? "; a geo's source names no map" : ", the maps";
         Set<String> groups = Return.namedGroups(regex);
         int groupCount = regex == null ? 0 : regex.matcher("").groupCount();
         try {
@@ -366,13 +368,13 @@ final class VariableMaps {
                             + groupCount + " group" + (groupCount == 1 ? "" : "s");
                 }
                 return "has unknown variable $" + name + " (known: $" + String.join(", $",
-                        new TreeSet<>(Return.VARIABLES)) + ", $http_<header>, $arg_<name>, $cookie_<name>, the"
-                        + " maps" + (regex == null ? "" : ", the regex's captures $1 to $9 and named groups") + ")";
+                        new TreeSet<>(Return.VARIABLES)) + ", $http_<header>, $arg_<name>, $cookie_<name>"
+                        + (regex == null ? "" : ", the regex's captures $1 to $9 and named groups") + maps + ")";
             });
             return parts;
         } catch (IllegalArgumentException e) {
             section.invalid(key, LocationMatch.quoted(written) + " " + e.getMessage(),
-                    "text with the request's variables and other maps");
+                    "text with the request's variables" + (names.isEmpty() ? "" : " and other maps"));
             return List.of();
         }
     }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -105,6 +106,8 @@ class GeoConfigTest {
                 "$same is a map's name already",
                 "$remote_addr is a variable edge has",
                 "\"colour\" is not a key of a geo",
+                "\"$nomap\" has unknown variable $nomap (known: $" + String.join(", $", new TreeSet<>(Return.VARIABLES))
+                        + ", $http_<header>, $arg_<name>, $cookie_<name>; a geo's source names no map)",
                 "\"10.0.0.7/8\" has bits set past its /8",
                 "\"nonsense\" is not an IP address",
                 "\"10.0.0.0/8\" is the network 10.0.0.0/8 of edge.server.geo.c.values[0] already");
