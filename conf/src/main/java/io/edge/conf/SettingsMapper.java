@@ -1638,7 +1638,7 @@ final class SettingsMapper {
             AuthBasic authBasic = authBasic(location.section("auth-basic"));
             Referers referers = parsed == null ? null : referers(location.section("referers"), parsed.regex());
             SecureLink secureLink = parsed == null ? null : secureLink(location.section("secure-link"),
-                    parsed.regex());
+                    location.own().get("secure-link"), parsed.regex());
             // A return or a rewrite answers before them, as nginx's rewrite phase: written beside one, they would seem
             // to guard a location they never do (location-defaults' apply where the location leads, and are no fault)
             if (authBasic != null && location.own().containsKey("auth-basic") && (returns != null || rewrite != null)) {
@@ -2073,17 +2073,20 @@ final class SettingsMapper {
     }
 
     /**
-     * A location's {@code secure-link}: null without a link and an md5, which turn the check on together. {@code
-     * regex}, the location's (null for another match), says which captures its answers may use. The link and the md5 name the
-     * request's variables but no map (nor $secure_link, which they make: nginx would find the cycle per request), the
-     * md5 {@code $secure_link_expires} as well.
+     * A location's {@code secure-link}: null without a link and an md5, which turn the check on together ({@code
+     * written}, the location's own, says whether an answer without them is its fault). {@code regex}, the location's
+     * (null for another match), says which captures its answers may use. The link and the md5 name the request's
+     * variables but no map (nor $secure_link, which they make: nginx would find the cycle per request), the md5
+     * {@code $secure_link_expires} as well.
      */
-    private static SecureLink secureLink(Section section, Pattern regex) {
+    private static SecureLink secureLink(Section section, ConfigValue written, Pattern regex) {
         String link = section.optionalString("link");
         String md5 = section.optionalString("md5");
         if (link == null || md5 == null) {
-            String set = link != null ? "link" : md5 != null ? "md5" : section.own().containsKey("invalid") ? "invalid"
-                    : section.own().containsKey("expired") ? "expired" : null;
+            // an answer alone is a fault where the location wrote it: location-defaults' are for those with a link
+            Set<String> own = written instanceof ConfigObject object ? object.keySet() : Set.of();
+            String set = link != null ? "link" : md5 != null ? "md5" : own.contains("invalid") ? "invalid"
+                    : own.contains("expired") ? "expired" : null;
             if (set != null && !section.isInvalid(set)) {
                 section.problem(set, "set without " + (link != null ? "md5" : md5 != null ? "link" : "link and md5")
                         + ", which turn the check on together", "link = \"$arg_md5,$arg_expires\" and md5 ="

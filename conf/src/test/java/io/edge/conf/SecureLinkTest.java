@@ -115,6 +115,25 @@ class SecureLinkTest {
         assertThat(read("{}")).as("none asked for").isNull();
     }
 
+    /**
+     * location-defaults' answers, a site's redirect for every link it refuses, apply where a location asks for a link
+     * and are no fault where one does not (as referers' invalid without valid); an answer a location writes alone is.
+     */
+    @Test
+    void locationDefaultsAnswersAreNoFaultWhereALocationHasNoLink() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                location-defaults { secure-link { invalid = "302 /login", expired = null } }
+                sites = [{ root = www, locations = [
+                  { match = "/thumbs/", secure-link { link = "$arg_md5", md5 = "$uri secret" } }
+                  { match = "/" }
+                ]}]
+                """));
+        SecureLink thumbs = settings.sites().get(0).locations().get(0).secureLink();
+        assertThat(thumbs.invalid().status()).isEqualTo(302);
+        assertThat(thumbs.expired()).as("none: a link past its time goes on").isNull();
+        assertThat(settings.sites().get(0).locations().get(1).secureLink()).isNull();
+    }
+
     @Test
     void everyProblemIsSaidWithItsLineAndKey() throws Exception {
         Path file = EdgeConfFile.write(dir, """
