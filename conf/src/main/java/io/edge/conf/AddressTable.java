@@ -1,5 +1,6 @@
 package io.edge.conf;
 
+import io.netty.util.NetUtil;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -59,6 +60,54 @@ final class AddressTable<V> {
             }
         }
         return null;
+    }
+
+    /**
+     * {@code text} as nginx's {@code ngx_parse_addr} reads a geo's source: an IPv4 address as {@code ngx_inet_addr}
+     * takes it (an octet's leading zeros, an empty octet 0), else an IPv6 one, {@code ::a.b.c.d} the IPv4-compatible
+     * IPv6 address it is (not the IPv4 one), brackets and a zone none; null for no address.
+     */
+    static byte[] parse(String text) {
+        if (text.indexOf(':') < 0) {
+            return ipv4(text);
+        }
+        if (text.indexOf('[') >= 0 || text.indexOf('%') >= 0) {
+            return null;
+        }
+        byte[] address = NetUtil.createByteArrayFromIpAddressString(text);
+        int colon = text.lastIndexOf(':');
+        if (address != null && address.length == 16 && isIpv4Mapped(address) && text.indexOf('.') > colon
+                && !text.substring(text.lastIndexOf(':', colon - 1) + 1, colon).equalsIgnoreCase("ffff")) {
+            address[10] = 0; // Netty's reading of ::a.b.c.d as ::ffff:a.b.c.d
+            address[11] = 0;
+        }
+        return address;
+    }
+
+    /** {@code text} as nginx's {@code ngx_inet_addr} reads it: four decimal octets, each at most 255; else null. */
+    private static byte[] ipv4(String text) {
+        byte[] address = new byte[4];
+        int octet = 0;
+        int dots = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c >= '0' && c <= '9') {
+                octet = octet * 10 + (c - '0');
+                if (octet > 255) {
+                    return null;
+                }
+            } else if (c == '.' && dots < 3) {
+                address[dots++] = (byte) octet;
+                octet = 0;
+            } else {
+                return null;
+            }
+        }
+        if (dots != 3) {
+            return null;
+        }
+        address[3] = (byte) octet;
+        return address;
     }
 
     private static boolean isIpv4Mapped(byte[] address) {

@@ -1,7 +1,6 @@
 package io.edge.conf;
 
 import io.edge.fastcgi.regex.BoundedMatch;
-import io.netty.util.NetUtil;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -100,7 +99,7 @@ public final class VariableMap {
     public Found find(String value) {
         if (ranges != null) {
             // as nginx's geo: a value that is no address is looked up as 255.255.255.255
-            byte[] address = NetUtil.createByteArrayFromIpAddressString(value);
+            byte[] address = AddressTable.parse(value);
             List<Return.Part> found = ranges.find(address != null ? address : NO_ADDRESS);
             return new Found(found != null ? found : fallback, null);
         }

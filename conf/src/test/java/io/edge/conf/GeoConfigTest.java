@@ -59,6 +59,13 @@ class GeoConfigTest {
         assertThat(value(net, "2001:db8:2::1")).isEqualTo("doc6");
         assertThat(value(net, "::1")).as("::/0 holds every IPv6 address, no IPv4 one").isEqualTo("any6");
         assertThat(value(net, "not an address")).isEqualTo("0");
+        // a source's text read as nginx's ngx_parse_addr reads it, checked against nginx 1.22 side by side
+        assertThat(value(net, "::10.1.2.3")).as("IPv4-compatible: an IPv6 address").isEqualTo("any6");
+        assertThat(value(net, "0010.1.2.3")).as("an octet's leading zeros").isEqualTo("host");
+        assertThat(value(net, "10..2.3")).as("an empty octet is 0").isEqualTo("ten");
+        assertThat(value(net, "[2001:db8::1]")).as("brackets: no address").isEqualTo("0");
+        assertThat(value(net, "fe80::1%eth0")).as("a zone: no address").isEqualTo("0");
+        assertThat(value(net, "10.1.2.3 ")).isEqualTo("0");
         VariableMap byArg = mapOf(location.headers().get("X-Arg"));
         assertThat(byArg.source()).extracting(Return.Part::variable).containsExactly("arg_ip");
         assertThat(value(byArg, "x")).as("no address: 255.255.255.255, as nginx's").isEqualTo("none");
