@@ -60,6 +60,10 @@ class VariablesIT {
                     header('X-Accel-Redirect: /thumbs/120/a.txt');
                     exit;
                 }
+                if (isset($_GET['sendfile'])) {
+                    header('X-Sendfile: ' . __DIR__ . '/thumbs/120/a.txt');
+                    exit;
+                }
                 foreach (['SIZE', 'NAME', 'FIRST'] as $name) {
                     echo $name, '=', $_SERVER[$name] ?? '-', "\\n";
                 }
@@ -86,7 +90,8 @@ class VariablesIT {
                     { match = "~ ^/thumbs/(?<size>\\\\d+)/(.+)$", headers { X-Size = "$size", X-Name = "$2" }
                       always-headers { X-Uri = "$uri", X-First = "$1" } }
                     { match = "~ ^/caps/(?<size>\\\\d+)/(.+)$", fastcgi = php, front-controller = "/caps.php"
-                      fastcgi-params { SIZE = "$size", NAME = "$2", FIRST = "${1}px" }, headers { X-Size = "$Size" } }
+                      x-sendfile = ["www/thumbs"], headers { X-Size = "$Size" }
+                      fastcgi-params { SIZE = "$size", NAME = "$2", FIRST = "${1}px" } }
                     { match = "~ ^/pages/(?<code>\\\\d+)\\\\.html$", always-headers { X-Page = "$code" } }
                     { match = "= /old", return = "301 https://$host/new?id=$request_id"
                       headers { X-Request-Id = "$request_id" } }
@@ -249,6 +254,14 @@ class VariablesIT {
             assertThat(handedOut.header("x-size")).isEqualTo("120");
             assertThat(handedOut.header("x-name")).isEqualTo("a.txt");
             assertThat(handedOut.header("x-uri")).isEqualTo("/thumbs/120/a.txt");
+            // an X-Sendfile's file goes out as the location of its URI: that location regex's captures are of it
+            RawHttpClient.Response sent = client.send("GET /caps/64/cat.jpg?sendfile HTTP/1.1\r\nHost: a\r\n\r\n")
+                    .read();
+            assertThat(sent.status()).isEqualTo(200);
+            assertThat(sent.text()).isEqualTo("a thumb\n");
+            assertThat(sent.header("x-size")).isEqualTo("120");
+            assertThat(sent.header("x-name")).isEqualTo("a.txt");
+            assertThat(sent.header("x-uri")).isEqualTo("/thumbs/120/a.txt");
             // an error page's always-headers are its location's, their captures of the page's URI
             RawHttpClient.Response refused = client.send("GET /files/ HTTP/1.1\r\nHost: a\r\n\r\n").read();
             assertThat(refused.status()).isEqualTo(403);

@@ -1239,8 +1239,14 @@ public final class FastCgiResponder implements Responder {
             }
             LimitRate limitRate = limitRate(accelLimitRate, answering);
             Runnable send = () -> {
-                // The file goes out with the headers and expires of that location, not the script's (its $uri kept)
-                exchange.answerAs(answering);
+                // The file goes out with the headers and expires of that location, not the script's: an
+                // X-Accel-Redirect's $uri kept, an X-Sendfile path's its URI there, whose captures that location's
+                // regex makes (of the script's path they were none, or another path's)
+                if (sendfileUri != null && answering != null) {
+                    exchange.answerAs(answering, sendfileUri);
+                } else {
+                    exchange.answerAs(answering);
+                }
                 if (accelUri != null && namesDirectory) {
                     // nginx's internal redirect to a directory's URI goes through its index module: the directory's
                     // index file, under the same checks, else 403. X-Sendfile names a file only.
