@@ -88,7 +88,8 @@ class VariablesIT {
                       headers { X-Request-Id = "$request_id", X-Cache-Status = "$upstream_cache_status" } }
                     { match = "^~ /files/", always-headers { X-Uri = "$uri" }, headers { X-Request-Id = "$request_id" } }
                     { match = "~ ^/thumbs/(?<size>\\\\d+)/(.+)$", headers { X-Size = "$size", X-Name = "$2" }
-                      always-headers { X-Uri = "$uri", X-First = "$1" } }
+                      always-headers { X-Uri = "$uri", X-First = "$1" }
+                      referers { valid = [none], invalid = "302 /hotlink/$size.png" } }
                     { match = "~ ^/caps/(?<size>\\\\d+)/(.+)$", fastcgi = php, front-controller = "/caps.php"
                       x-sendfile = ["www/thumbs"], headers { X-Size = "$Size" }
                       fastcgi-params { SIZE = "$size", NAME = "$2", FIRST = "${1}px" } }
@@ -262,6 +263,10 @@ class VariablesIT {
             assertThat(sent.header("x-size")).isEqualTo("120");
             assertThat(sent.header("x-name")).isEqualTo("a.txt");
             assertThat(sent.header("x-uri")).isEqualTo("/thumbs/120/a.txt");
+            RawHttpClient.Response hotlinked = client.send("GET /caps/64/cat.jpg?sendfile HTTP/1.1\r\nHost: a\r\n"
+                    + "Referer: https://elsewhere.example/\r\n\r\n").read();
+            assertThat(hotlinked.status()).isEqualTo(302);
+            assertThat(hotlinked.header("location")).isEqualTo("/hotlink/120.png");
             // an error page's always-headers are its location's, their captures of the page's URI
             RawHttpClient.Response refused = client.send("GET /files/ HTTP/1.1\r\nHost: a\r\n\r\n").read();
             assertThat(refused.status()).isEqualTo(403);

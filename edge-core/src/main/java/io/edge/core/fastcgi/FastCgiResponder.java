@@ -1261,9 +1261,10 @@ public final class FastCgiResponder implements Responder {
                 send.run();
             } else {
                 // nginx's internal redirect meets that location's referers, limits (the download a script lets out,
-                // one or two at a time per client: limit-conn) and auth_basic too
-                String uri = accelUri != null ? accelUri : exchange.path();
-                locationChecks.enter(exchange, answering, uri, scriptLocation, send);
+                // one or two at a time per client: limit-conn) and auth_basic too, its answers' captures of the URI
+                // that location took (an X-Sendfile path's too, never the script's path)
+                locationChecks.enter(exchange, answering, accelUri != null ? accelUri : sendfileUri, scriptLocation,
+                        send);
             }
             return true;
         }
