@@ -87,9 +87,22 @@ record LocationMatch(LocationSettings.Kind kind, String pattern, Pattern regex) 
         return path;
     }
 
+    /**
+     * A regex location; one of its groups named as one of edge's variables ({@code (?<host>...)}, read ignoring case
+     * as a header's names are) is refused, as nginx refuses it: its captures are its headers' and return's variables,
+     * and {@code $host} would name both.
+     */
     private static LocationMatch regex(String text, int flags) {
         String expression = text.strip();
-        return new LocationMatch(LocationSettings.Kind.REGEX, expression, compile(expression, flags));
+        Pattern regex = compile(expression, flags);
+        for (String group : Return.namedGroups(regex)) {
+            String name = group.toLowerCase(Locale.ROOT);
+            if (Return.VARIABLES.contains(name) || Return.ANSWER_VARIABLES.contains(name)) {
+                throw new IllegalArgumentException("has a group named " + group + ", one of edge's variables ($" + name
+                        + "): nginx refuses it too (the duplicate \"" + name + "\" variable)");
+            }
+        }
+        return new LocationMatch(LocationSettings.Kind.REGEX, expression, regex);
     }
 
     /**

@@ -379,6 +379,26 @@ class ValidationTest {
     }
 
     /**
+     * A location regex's group named as one of edge's variables ({@code (?<host>...)}, {@code (?<Uri>...)}) is a
+     * problem, as nginx refuses it ("the duplicate "host" variable"): its headers' and return's {@code $host} was read as
+     * the capture and sent as the request's Host.
+     */
+    @Test
+    void aGroupNamedAsAVariableIsAProblem() {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, locations = [
+                  { match = "~ ^/h/(?<host>[^/]+)/", headers { X-H = "$host" } }
+                  { match = "~* ^/u/(?<Uri>.+)$", return = "200 $uri" }
+                  { match = "~ ^/s/(?<size>\\\\d+)/", headers { X-Size = "$size" } }
+                ] }]
+                """);
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::line).containsExactly(
+                tuple("edge.sites[0].locations[0].match", 3), tuple("edge.sites[0].locations[1].match", 4));
+        assertThat(problems.get(0).message()).isEqualTo("\"~ ^/h/(?<host>[^/]+)/\" has a group named host, one of"
+                + " edge's variables ($host): nginx refuses it too (the duplicate \"host\" variable)");
+    }
+
+    /**
      * A regex location's captures, $1 to $9 and its named groups, are its headers', always-headers' and
      * fastcgi-params' as its return's (nginx's add_header X-Size $size, fastcgi_param SIZE $1 after
      * {@code location ~ ^/img/(?<size>\d+)/}): a group's name read ignoring case as any variable's, and before a map's;
