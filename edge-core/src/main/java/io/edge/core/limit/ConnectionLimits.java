@@ -51,16 +51,27 @@ public final class ConnectionLimits {
      * counts a request once, whatever internal redirects take it through other limited locations): true when it goes
      * on, its places given back when it ends; false when one refused it (and it was answered with that one's status),
      * the places the ones before took given back at once (nginx's ngx_http_limit_conn_cleanup_all). A zone whose key
-     * comes out empty for the request does not count it, as nginx's.
+     * comes out empty for the request does not count it, as nginx's; a request no zone counts is not counted
+     * by this location, so that a location an internal redirect takes it to may count it.
      */
     public boolean admit(Exchange exchange, List<LimitConn> limits) {
-        if (!exchange.claimConnCount()) {
-            return true; // counted already, where it came from
+        List<Object> keys = new ArrayList<>(limits.size());
+        boolean anyKey = false;
+        for (LimitConn limit : limits) {
+            Object key = ZoneKeys.of(exchange, limit.key(), limit.ipv6Prefix());
+            keys.add(key);
+            anyKey |= key != null;
+        }
+        // counted already, where it came from; one no zone counts (its keys all empty) is not counted here, and the
+        // location a redirect takes it to may count it, as nginx's
+        if (!anyKey || !exchange.claimConnCount()) {
+            return true;
         }
         List<Runnable> releases = new ArrayList<>(limits.size());
-        for (LimitConn limit : limits) {
+        for (int i = 0; i < limits.size(); i++) {
+            LimitConn limit = limits.get(i);
             // released by the key it was counted by: a reload that changes the zone's key leaves it right
-            Object key = ZoneKeys.of(exchange, limit.key(), limit.ipv6Prefix());
+            Object key = keys.get(i);
             if (key == null) {
                 continue;
             }

@@ -110,13 +110,10 @@ public final class RequestLimits {
      * Counts {@code exchange}'s request by {@code limits}, a location's (if no limit counted it before: nginx counts a
      * request once, whatever internal redirects take it through other limited locations) and runs {@code then} once
      * it may go: at once, or after its wait; one a limit refuses is answered with that limit's status, and {@code then}
-     * never runs. A zone whose key comes out empty for the request does not count it, as nginx's.
+     * never runs. A zone whose key comes out empty for the request does not count it, as nginx's; a request no zone
+     * counts is not counted by this location, so that a location an internal redirect takes it to may count it.
      */
     public void admit(Exchange exchange, List<LimitReq> limits, Runnable then) {
-        if (!exchange.claimLimitCount()) {
-            then.run(); // counted already, where it came from: nginx counts a request once
-            return;
-        }
         List<Count> counts = new ArrayList<>(limits.size());
         for (LimitReq limit : limits) {
             Object key = ZoneKeys.of(exchange, limit.key(), limit.ipv6Prefix());
@@ -124,7 +121,13 @@ public final class RequestLimits {
                 counts.add(new Count(zone(limit), key, limit));
             }
         }
-        Verdict verdict = counts.isEmpty() ? new Verdict(null, 0) : admit(counts, System.nanoTime());
+        // counted already, where it came from: nginx counts a request once; one no zone took (its keys all empty)
+        // is not counted, and the location a redirect takes it to may count it, as nginx's
+        if (counts.isEmpty() || !exchange.claimLimitCount()) {
+            then.run();
+            return;
+        }
+        Verdict verdict = admit(counts, System.nanoTime());
         long wait = verdict.waitNanos();
         LimitReq limit = verdict.refusedBy();
         if (limit != null) {
