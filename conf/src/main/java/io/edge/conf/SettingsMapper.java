@@ -55,6 +55,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
@@ -1852,27 +1853,31 @@ final class SettingsMapper {
      * applying; each element with reference.conf's defaults ({@code template}'s) under it, as location-defaults' own
      * limit is not (a list replaces it whole). A zone named twice in one list is a problem, as nginx's "is duplicate".
      * A location's own object beside a list in {@code locationDefaults} has reference.conf's defaults under it too.
+     * One without a zone has a table of the location's own, inherited from location-defaults too.
      */
     private <T> List<T> limits(Section location, Section locationDefaults, String kind, ConfigObject template,
-            Function<Section, T> read, Function<T, String> zone) {
+            BiFunction<Section, String, T> read, Function<T, String> zone) {
         ConfigObject defaults = objectOrEmpty(template.get(kind));
         Section reference = new Section(defaults, kind, defaults.origin(), problems);
         ConfigValue value = location.value(kind);
         if (value instanceof ConfigObject written && locationDefaults.value(kind) instanceof ConfigList) {
             // copied: HOCON's object, merged over the defaults' list, ignores any fallback from then on
             ConfigObject own = ConfigValueFactory.fromMap(new LinkedHashMap<>(written));
-            T limit = read.apply(location.withDefaults(own, reference, location.key(kind), written.origin()));
+            T limit = read.apply(location.withDefaults(own, reference, location.key(kind), written.origin()),
+                    location.key(kind));
             return limit == null ? List.of() : List.of(limit);
         }
         if (!(value instanceof ConfigList)) {
-            T limit = read.apply(location.section(kind));
+            T limit = read.apply(location.section(kind), location.key(kind));
             return limit == null ? List.of() : List.of(limit);
         }
         List<T> result = new ArrayList<>();
         Map<String, String> zones = new HashMap<>();
         for (Section element : location.sections(kind, reference)) {
             UnknownKeys.check(element.own(), defaults, element.path(), Set.of(), Set.of(), problems);
-            T limit = read.apply(element);
+            // a table of its own named after this location's entry ("...limit-req[1]"), even where inherited
+            String index = element.path().substring(element.path().lastIndexOf('['));
+            T limit = read.apply(element, location.key(kind) + index);
             if (limit == null) {
                 continue;
             }
@@ -1889,9 +1894,10 @@ final class SettingsMapper {
 
     /**
      * A location's {@code limit-req}: null without a rate. A zone's rate is the same in every location that names it
-     * (its table of clients is one), else a problem.
+     * (its table of clients is one), else a problem. Without a zone, its table is the location's own, named
+     * {@code ownTable} (the location's key: each location inheriting one from location-defaults its own table).
      */
-    private LimitReq limitReq(Section limit) {
+    private LimitReq limitReq(Section limit, String ownTable) {
         String rateText = limit.optionalString("rate");
         int burst = limit.integer("burst", 0, 1_000_000);
         int delay = limit.integer("delay", 0, 1_000_000);
@@ -1912,7 +1918,7 @@ final class SettingsMapper {
             limit.invalid("rate", "\"" + rateText + "\" " + e.getMessage(), LimitReq.RATE_EXPECTED);
             return null;
         }
-        String name = zone != null ? zone : limit.path(); // a table of its own: the location's key names it
+        String name = zone != null ? zone : ownTable; // a table of its own: the location's key names it
         Map.Entry<String, Double> first = limitZones.putIfAbsent(name, Map.entry(limit.path(), rate));
         if (first != null && first.getValue() != rate) {
             limit.problem("rate", "\"" + rateText + "\" differs from the rate " + first.getKey() + " gives zone "
@@ -1920,7 +1926,7 @@ final class SettingsMapper {
         }
         int ipv6Prefix = ipv6Prefix(limit, "limit-req", zone);
         VariableText key = zoneKey(limit, "limit-req", zone, ipv6Prefix);
-        return new LimitReq(zone != null ? "zone " + zone : "location " + limit.path(), rate, burst,
+        return new LimitReq(zone != null ? "zone " + zone : "location " + ownTable, rate, burst,
                 delay(limit, burst, delay), status, ipv6Prefix, key);
     }
 
@@ -2258,7 +2264,7 @@ final class SettingsMapper {
     }
 
     /** A location's {@code limit-conn}: null without a max. */
-    private LimitConn limitConn(Section limit) {
+    private LimitConn limitConn(Section limit, String ownTable) {
         String zone = zoneName(limit);
         int status = limit.integer("status", 400, 599);
         if (!limit.isSet("max")) {
@@ -2272,7 +2278,7 @@ final class SettingsMapper {
         int max = limit.integer("max", 1, 1_000_000);
         int ipv6Prefix = ipv6Prefix(limit, "limit-conn", zone);
         VariableText key = zoneKey(limit, "limit-conn", zone, ipv6Prefix);
-        return new LimitConn(zone != null ? "zone " + zone : "location " + limit.path(), max, status, ipv6Prefix, key);
+        return new LimitConn(zone != null ? "zone " + zone : "location " + ownTable, max, status, ipv6Prefix, key);
     }
 
     /**

@@ -48,7 +48,7 @@ class LimitZonesConfigTest {
         assertThat(locations.get(1).limitConns()).as("the single form, as before")
                 .containsExactly(new LimitConn("location edge.sites[0].locations[1].limit-conn", 2, 429, 128));
         assertThat(locations.get(1).limitReqs()).as("location-defaults' own")
-                .containsExactly(new LimitReq("location edge.location-defaults.limit-req", 1, 7, 0, 429, 128));
+                .containsExactly(new LimitReq("location edge.sites[0].locations[1].limit-req", 1, 7, 0, 429, 128));
         assertThat(locations.get(2).limitReqs()).as("an empty list: none, the defaults' replaced").isEmpty();
     }
 
@@ -69,6 +69,27 @@ class LimitZonesConfigTest {
         List<LocationSettings> locations = settings.sites().get(0).locations();
         assertThat(locations.get(0).limitReqs()).extracting(LimitReq::zone).containsExactly("zone perip", "zone all");
         assertThat(locations.get(1).limitReqs()).extracting(LimitReq::zone).containsExactly("zone login");
+    }
+
+    /**
+     * A limit without a zone under location-defaults gives every location inheriting it a table of its own, as
+     * reference.conf says ("each location counts on its own"); a zone shares one, nginx's server-level limit_req.
+     * They were all named after location-defaults, so every location counted in one table.
+     */
+    @Test
+    void aZonelessLimitUnderLocationDefaultsIsATableOfEachLocationsOwn() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                location-defaults { limit-req = [{ rate = "5 r/s" }, { zone = all, rate = "50 r/s" }]
+                                    limit-conn { max = 2 } }
+                sites = [{ root = www, locations = [{ match = "/a/" }, { match = "/b/" }] }]
+                """));
+        List<LocationSettings> locations = settings.sites().get(0).locations();
+        assertThat(locations).extracting(location -> location.limitReqs().get(0).zone()).containsExactly(
+                "location edge.sites[0].locations[0].limit-req[0]", "location edge.sites[0].locations[1].limit-req[0]");
+        assertThat(locations).extracting(location -> location.limitReqs().get(1).zone())
+                .containsExactly("zone all", "zone all");
+        assertThat(locations).extracting(location -> location.limitConns().get(0).zone()).containsExactly(
+                "location edge.sites[0].locations[0].limit-conn", "location edge.sites[0].locations[1].limit-conn");
     }
 
     @Test

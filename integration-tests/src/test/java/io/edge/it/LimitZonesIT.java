@@ -122,6 +122,33 @@ class LimitZonesIT {
     }
 
     /**
+     * A limit-req without a zone under location-defaults counts each location inheriting it in a table of its own, as
+     * reference.conf says; one with a zone counts them together (nginx's limit_req at server level). The zone-less
+     * one was one table for every location.
+     */
+    @Test
+    void aZonelessLimitUnderLocationDefaultsCountsEachLocationOnItsOwn() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                server.real-ip.from = ["127.0.0.1"]
+                location-defaults.limit-req { rate = "1 r/m" }
+                sites = [{ root = "www", locations = [
+                  { match = "/x/", return = "200 x" }
+                  { match = "/y/", return = "200 y" }
+                  { match = "/shared/", return = "200 z", limit-req = [{ rate = "1 r/m", zone = site }] }
+                  { match = "/also-shared/", return = "200 z", limit-req = [{ rate = "1 r/m", zone = site }] }
+                ] }]
+                """)) {
+            assertThat(edge.getFrom("198.51.100.1", "/x/").statusCode()).isEqualTo(200);
+            assertThat(edge.getFrom("198.51.100.1", "/y/").statusCode()).as("its own table").isEqualTo(200);
+            assertThat(edge.getFrom("198.51.100.1", "/x/").statusCode()).isEqualTo(429);
+            assertThat(edge.getFrom("198.51.100.1", "/shared/").statusCode()).isEqualTo(200);
+            assertThat(edge.getFrom("198.51.100.1", "/also-shared/").statusCode()).as("the zone's one table")
+                    .isEqualTo(429);
+        }
+    }
+
+    /**
      * Two limit-conn in one location, a site's ceiling before a client's own: a client's second download, refused by
      * its own limit, gives back the place it took in the ceiling (nginx's cleanup of a refused request's counts), so
      * another client's request goes; with two downloads in progress the ceiling refuses a third client.
