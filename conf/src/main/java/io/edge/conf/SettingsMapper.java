@@ -1978,12 +1978,17 @@ final class SettingsMapper {
     }
 
     /**
-     * A limit's {@code key}, nginx's zone key: null for the client (unset), else the text with its variables. The same
+     * A limit's {@code key}, nginx's zone key: null for the client (unset, or left to location-defaults by a location
+     * naming a zone itself: the key is the defaults' zone's), else the text with its variables. The same
      * in every location that names the zone (its table is keyed one way), else a problem; so is an ipv6-prefix beside
      * it (the prefix says how a client is keyed) and a variable of the answer, which is not there when limits count.
      */
     private VariableText zoneKey(Section limit, String kind, String zone, int ipv6Prefix) {
         String written = limit.optionalString("key");
+        if (written != null && limit.own().containsKey("zone") && !limit.own().containsKey("key")) {
+            // location-defaults' key is its zone's: a location naming a zone counts it by the client unless it says
+            written = null;
+        }
         VariableText key = null;
         if (written != null && written.isEmpty()) {
             limit.problem("key", "\"\" is no key: every request's would be empty, and none counted",

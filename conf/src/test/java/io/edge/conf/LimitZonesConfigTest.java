@@ -92,6 +92,31 @@ class LimitZonesConfigTest {
                 "location edge.sites[0].locations[0].limit-conn", "location edge.sites[0].locations[1].limit-conn");
     }
 
+    /**
+     * A key is its zone's (nginx's limit_req_zone): a location naming a zone of its own beside location-defaults'
+     * keyed one counts it by the client unless it writes a key; it took the defaults' "$server_name", so its login
+     * zone was one bucket for every client. One naming no zone is in the defaults' zone, with its key.
+     */
+    @Test
+    void aLocationNamingItsOwnZoneTakesNoKeyFromLocationDefaults() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                location-defaults { limit-req { zone = all, rate = "50 r/s", key = "$server_name", burst = 100 } }
+                sites = [{ root = www, locations = [
+                  { match = "/" }
+                  { match = "/login/", limit-req { zone = login, rate = "1 r/s" } }
+                  { match = "/api/", limit-req { zone = api, rate = "1 r/s", key = "$http_x_api_key" } }
+                  { match = "/b/", limit-req { burst = 5 } }
+                ] }]
+                """));
+        List<LocationSettings> locations = settings.sites().get(0).locations();
+        assertThat(locations.get(1).limitReqs().get(0).key()).as("the client").isNull();
+        assertThat(locations.get(2).limitReqs().get(0).key().parts())
+                .containsExactly(new Return.Part(null, "http_x_api_key"));
+        assertThat(locations.get(3).limitReqs().get(0).zone()).isEqualTo("zone all");
+        assertThat(locations.get(3).limitReqs().get(0).key().parts())
+                .containsExactly(new Return.Part(null, "server_name"));
+    }
+
     @Test
     void aConstantKeyIsOneBucketForEveryRequest() throws Exception {
         EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
