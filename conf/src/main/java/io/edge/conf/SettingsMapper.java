@@ -1994,6 +1994,11 @@ final class SettingsMapper {
             limit.problem("key", "\"\" is no key: every request's would be empty, and none counted",
                     "a text with variables, such as \"$http_x_api_key\", or a constant such as \"all\"");
             written = null;
+        } else if (written != null && written.strip().equals("$binary_remote_addr")) {
+            // nginx's usual limit_req_zone key: the client's address, which a limit without a key counts by
+            limit.problem("key", "\"$binary_remote_addr\" is the client, which a limit counts by without a key",
+                    "no key (null: the client; ipv6-prefix for an IPv6 client's network)");
+            written = null;
         } else if (written != null) {
             key = variableText(limit, "key", written, kind + " key", null);
             if (key != null && key.parts().stream().anyMatch(part -> part.variable() != null

@@ -169,6 +169,21 @@ class LimitZonesConfigTest {
                         tuple(11, "edge.sites[0].locations[8].limit-req[0]", "5 is not an object"));
     }
 
+    /** nginx's usual key, $binary_remote_addr, is the client: said so, not as an unknown variable. */
+    @Test
+    void nginxsBinaryRemoteAddrAsKeyIsSaidToBeTheClient() throws Exception {
+        Path file = EdgeConfFile.write(dir, """
+                sites = [{ root = www, locations = [
+                  { match = "/", limit-req { zone = perip, rate = "1 r/s", key = "$binary_remote_addr" } }
+                ] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(tuple(3, "edge.sites[0].locations[0].limit-req.key", "\"$binary_remote_addr\" is"
+                        + " the client, which a limit counts by without a key"));
+    }
+
     /** What a message about an unknown variable lists, as {@link SettingsMapper#variableFault} says it. */
     private static String known() {
         String fault = SettingsMapper.variableFault("nope", "limit-req key");
