@@ -188,6 +188,32 @@ class LimitZonesIT {
         }
     }
 
+    /**
+     * As for limit-req, a request no limit-conn zone counts where it comes in (no X-Api-Key) is counted where its
+     * index takes it: a client with a download in progress there is refused its directory's index. It went through.
+     */
+    @Test
+    void aRequestNoConnZoneCountedWhereItCameInIsCountedWhereItsIndexTakesIt() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www/files"));
+        Files.write(www.resolve("big.bin"), new byte[BIG]);
+        Files.writeString(www.resolve("small.txt"), "small");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                server.real-ip.from = ["127.0.0.1"]
+                sites = [{ server-names = ["_"], default = true, root = "www", index = ["small.txt"], locations = [
+                  { match = "= /files/", limit-conn { zone = keys, max = 5, key = "$http_x_api_key" } }
+                  { match = "/files/", limit-conn { zone = perip, max = 1 } }
+                ] }]
+                """);
+             RawHttpClient download = new RawHttpClient(edge.address(), 4096)) {
+            assertThat(edge.getFrom("198.51.100.1", "/files/").body()).isEqualTo("small");
+            download.send("GET /files/big.bin HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.1\r\n\r\n");
+            await(() -> download.socket().getInputStream().available() > 0, "the download's first bytes");
+            assertThat(edge.getFrom("198.51.100.1", "/files/").statusCode())
+                    .as("counted by the index's zone, where the client has its download").isEqualTo(429);
+            assertThat(edge.getFrom("198.51.100.2", "/files/").body()).as("another client").isEqualTo("small");
+        }
+    }
+
     private static HttpResponse<String> apiCall(EdgeHarness edge, String client, String apiKey) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(edge.uri("/api/x")).header("X-Forwarded-For", client)
                 .header("X-Api-Key", apiKey).build(), HttpResponse.BodyHandlers.ofString());
