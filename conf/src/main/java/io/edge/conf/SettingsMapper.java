@@ -1852,7 +1852,10 @@ final class SettingsMapper {
      * nginx's several {@code limit_req} (or {@code limit_conn}) in a location, each in its own zone and every one
      * applying; each element with reference.conf's defaults ({@code template}'s) under it, as location-defaults' own
      * limit is not (a list replaces it whole). A zone named twice in one list is a problem, as nginx's "is duplicate".
-     * A location's own object beside a list in {@code locationDefaults} has reference.conf's defaults under it too.
+     * A location's own object beside a list in {@code locationDefaults} has reference.conf's defaults under it too,
+     * and so does one naming a zone other than location-defaults' object's: that zone's limit, as nginx's limit_req in
+     * a location replaces the inherited one whole (burst, nodelay, status, a key are of the defaults' zone; a login
+     * zone took their burst of 20). One naming the defaults' zone, or none, inherits what it leaves out.
      * One without a zone has a table of the location's own, inherited from location-defaults too.
      */
     private <T> List<T> limits(Section location, Section locationDefaults, String kind, ConfigObject template,
@@ -1860,7 +1863,9 @@ final class SettingsMapper {
         ConfigObject defaults = objectOrEmpty(template.get(kind));
         Section reference = new Section(defaults, kind, defaults.origin(), problems);
         ConfigValue value = location.value(kind);
-        if (value instanceof ConfigObject written && locationDefaults.value(kind) instanceof ConfigList) {
+        ConfigValue inherited = locationDefaults.value(kind);
+        if (value instanceof ConfigObject && location.own().get(kind) instanceof ConfigObject written
+                && (inherited instanceof ConfigList || namesAnotherZone(written, inherited))) {
             // copied: HOCON's object, merged over the defaults' list, ignores any fallback from then on
             ConfigObject own = ConfigValueFactory.fromMap(new LinkedHashMap<>(written));
             T limit = read.apply(location.withDefaults(own, reference, location.key(kind), written.origin()),
@@ -1890,6 +1895,14 @@ final class SettingsMapper {
             }
         }
         return result;
+    }
+
+    /** Whether a location's own limit object names a zone, other than the one location-defaults' object names. */
+    private static boolean namesAnotherZone(ConfigObject written, ConfigValue inherited) {
+        ConfigValue zone = written.get("zone");
+        ConfigValue theirs = inherited instanceof ConfigObject object ? object.get("zone") : null;
+        return zone != null && zone.valueType() != ConfigValueType.NULL
+                && (theirs == null || !zone.unwrapped().equals(theirs.unwrapped()));
     }
 
     /**
@@ -1978,17 +1991,13 @@ final class SettingsMapper {
     }
 
     /**
-     * A limit's {@code key}, nginx's zone key: null for the client (unset, or left to location-defaults by a location
-     * naming a zone itself: the key is the defaults' zone's), else the text with its variables. The same
+     * A limit's {@code key}, nginx's zone key: null for the client (unset; a location naming a zone other than
+     * location-defaults' takes none from them, see {@link #limits}), else the text with its variables. The same
      * in every location that names the zone (its table is keyed one way), else a problem; so is an ipv6-prefix beside
      * it (the prefix says how a client is keyed) and a variable of the answer, which is not there when limits count.
      */
     private VariableText zoneKey(Section limit, String kind, String zone, int ipv6Prefix) {
         String written = limit.optionalString("key");
-        if (written != null && limit.own().containsKey("zone") && !limit.own().containsKey("key")) {
-            // location-defaults' key is its zone's: a location naming a zone counts it by the client unless it says
-            written = null;
-        }
         VariableText key = null;
         if (written != null && written.isEmpty()) {
             limit.problem("key", "\"\" is no key: every request's would be empty, and none counted",

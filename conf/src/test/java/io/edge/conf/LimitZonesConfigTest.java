@@ -117,6 +117,47 @@ class LimitZonesConfigTest {
                 .containsExactly(new Return.Part(null, "server_name"));
     }
 
+    /**
+     * A location's own limit naming a zone other than location-defaults' is that zone's, nginx's limit_req in a
+     * location replacing the inherited one whole: reference.conf's defaults under it, not location-defaults' burst,
+     * nodelay, status, ipv6-prefix (or limit-conn's max); it took them through HOCON's merge, so a login zone of
+     * 1 r/s let a burst of 20 through at once. One naming the defaults' zone, or none, still inherits them.
+     */
+    @Test
+    void aLocationNamingAnotherZoneTakesNothingFromLocationDefaults() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                location-defaults {
+                  limit-req { rate = "10 r/s", burst = 20, nodelay = true, status = 503, ipv6-prefix = 64 }
+                  limit-conn { zone = perip, max = 4, status = 503, ipv6-prefix = 64 }
+                }
+                sites = [{ root = www, locations = [
+                  { match = "/" }
+                  { match = "/login/", limit-req { zone = login, rate = "1 r/s" }
+                    limit-conn { zone = login, max = 1 } }
+                  { match = "/b/", limit-req { burst = 5 }, limit-conn { zone = perip, max = 2 } }
+                ] }]
+                """));
+        List<LocationSettings> locations = settings.sites().get(0).locations();
+        assertThat(locations.get(1).limitReqs()).as("reference.conf's defaults under the login zone")
+                .containsExactly(new LimitReq("zone login", 1, 0, 0, 429, 128));
+        assertThat(locations.get(1).limitConns()).containsExactly(new LimitConn("zone login", 1, 429, 128));
+        assertThat(locations.get(2).limitReqs()).as("no zone named: location-defaults' under it")
+                .containsExactly(new LimitReq("location edge.sites[0].locations[2].limit-req", 10, 5, 5, 503, 64));
+        assertThat(locations.get(2).limitConns()).as("the defaults' zone: its status and prefix")
+                .containsExactly(new LimitConn("zone perip", 2, 503, 64));
+    }
+
+    /** A location naming location-defaults' keyed zone itself keeps its key (it was the client, a problem). */
+    @Test
+    void aLocationNamingTheDefaultsZoneKeepsItsKey() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                location-defaults { limit-req { zone = all, rate = "50 r/s", key = "$server_name" } }
+                sites = [{ root = www, locations = [{ match = "/" }, { match = "/b/", limit-req { zone = all } }] }]
+                """));
+        assertThat(settings.sites().get(0).locations().get(1).limitReqs().get(0).key().parts())
+                .containsExactly(new Return.Part(null, "server_name"));
+    }
+
     @Test
     void aConstantKeyIsOneBucketForEveryRequest() throws Exception {
         EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
