@@ -46,6 +46,9 @@ public record Return(int status, List<Part> text) {
     static final String EXPECTED = "a status and an optional text or URL, such as \"301 https://example.org"
             + "$request_uri\", \"403\", \"200 ok\" or \"444\"; a URL alone is a 302";
 
+    /** How a capture's problem ends where there is no regex: a site's rewrites say where theirs come from instead. */
+    static final String NO_REGEX = " in a location whose match is no regex";
+
     private static final Pattern NAMED_GROUP = Pattern.compile("\\(\\?<([a-zA-Z][a-zA-Z0-9]*)>");
 
     public Return {
@@ -329,7 +332,7 @@ public record Return(int status, List<Part> text) {
         if (Character.isDigit(name.charAt(0))) {
             int group = name.charAt(0) - '0';
             if (!regex) {
-                return "has capture $" + group + " in a location whose match is no regex";
+                return "has capture $" + group + NO_REGEX;
             }
             return group <= groupCount ? null
                     : "has capture $" + group + ", but the location's regex has " + groupCount + " group"

@@ -3,6 +3,7 @@ package io.edge.conf;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -126,7 +127,7 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
             blank++;
         }
         String operator = rest.substring(0, blank);
-        String operand = unquoted(rest.substring(blank).strip());
+        String operand = operand(operator, rest.substring(blank).strip());
         switch (operator) {
             case "=", "!=" -> {
                 return new Condition(subject.get(0), operator.equals("=") ? Operator.EQUALS : Operator.NOT_EQUALS,
@@ -222,12 +223,27 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
         return words;
     }
 
-    /** {@code text} without the quotes ("..." or '...') around it, if it has them. */
-    private static String unquoted(String text) {
-        if (text.length() >= 2 && (text.charAt(0) == '"' || text.charAt(0) == '\'')
-                && text.charAt(text.length() - 1) == text.charAt(0)) {
-            return text.substring(1, text.length() - 1);
+    /**
+     * The text or regex after a condition's {@code operator}, {@code written} as one word, its quotes taken off: nginx
+     * takes one argument there, and refuses more ({@code if ($uri = a b)}: "invalid condition") or none. An
+     * operator that is none has its own problem later, whatever follows it.
+     */
+    private static String operand(String operator, String written) {
+        if (!Set.of("=", "!=", "~", "~*", "!~", "!~*").contains(operator)) {
+            return written;
         }
-        return text;
+        List<String> words = words(written);
+        boolean regex = operator.contains("~");
+        if (words.isEmpty()) {
+            throw new IllegalArgumentException(regex ? "has no regex after " + operator
+                    : "has no text after " + operator + " ('' for the empty one)");
+        }
+        if (words.size() > 1) {
+            boolean quotes = written.indexOf('"') >= 0 || written.indexOf('\'') >= 0;
+            throw new IllegalArgumentException("has " + words.size() + " words after " + operator + ", which nginx"
+                    + " refuses (\"invalid condition\"): a " + (regex ? "regex" : "text") + " with blanks is quoted"
+                    + (quotes ? " whole" : ", '" + written + "' or \"" + written + "\""));
+        }
+        return words.get(0);
     }
 }

@@ -1762,7 +1762,14 @@ final class SettingsMapper {
                     rules.add(new RewriteRule(parsedCondition, Return.parse(answer, captures, maps), captures, null,
                             RewriteRule.Flag.NONE, null));
                 } catch (IllegalArgumentException e) {
-                    entry.invalid("return", LocationMatch.quoted(answer) + " " + e.getMessage(), Return.EXPECTED);
+                    String message = e.getMessage();
+                    if (!inLocation && message.endsWith(Return.NO_REGEX)) {
+                        // a site's entry is in no location: its captures are an if regex's alone
+                        message = message.substring(0, message.length() - Return.NO_REGEX.length()) + ", but a site's"
+                                + " rewrites have no location regex: an if with a regex has the captures"
+                                + " (\"$uri ~ ^/(.*)$\")";
+                    }
+                    entry.invalid("return", LocationMatch.quoted(answer) + " " + message, Return.EXPECTED);
                 }
                 continue;
             }

@@ -102,7 +102,8 @@ class RewriteRulesConfigTest {
                         tuple(7, "edge.sites[0].rewrites[3].if",
                                 "\"$host <> a\" has \"<>\" where an operator (=, !=, ~, ~*, !~, !~*) goes"),
                         tuple(8, "edge.sites[0].rewrites[4].return",
-                                "\"200 $1\" has capture $1 in a location whose match is no regex"),
+                                "\"200 $1\" has capture $1, but a site's rewrites have no location regex: an if with"
+                                + " a regex has the captures (\"$uri ~ ^/(.*)$\")"),
                         tuple(9, "edge.sites[0].rewrites[5].rewrite",
                                 "\"^/a$\" has 1 word, not a regex, a replacement and an optional flag"),
                         tuple(10, "edge.sites[0].rewrites[6].rewrite",
@@ -116,5 +117,40 @@ class RewriteRulesConfigTest {
                         tuple(16, "edge.sites[0].locations[0].rewrites[0].rewrite", "\"^/x$ /y break\" has flag"
                                 + " break, which in a location would serve the new URI from it (nginx's \"if is"
                                 + " evil\"): last routes it to its own location"));
+    }
+
+    /**
+     * The text or regex after an if's operator is one word, as nginx takes it: "$uri = a b" (nginx's "invalid
+     * condition") is a problem saying to quote it; it was taken as the text "a b". Nothing after = is one too (nginx's
+     * "invalid condition"; '' is the empty text).
+     */
+    @Test
+    void aConditionsTextWithBlanksIsQuoted() throws Exception {
+        Path file = EdgeConfFile.write(dir, """
+                sites = [{ root = www
+                  rewrites = [
+                    { if = "$uri = a b", return = 403 }
+                    { if = "$uri !~ ^/a b$", return = 403 }
+                    { if = "$uri = 'a' b", return = 403 }
+                    { if = "$uri =", return = 403 }
+                    { if = "$uri = 'a b'", return = 403 }
+                    { if = "$uri ~ \\"^/a b$\\"", return = 403 }
+                  ]
+                  locations = [{ match = "/" }]
+                }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactlyInAnyOrder(
+                        tuple(4, "edge.sites[0].rewrites[0].if", "\"$uri = a b\" has 2 words after =, which nginx"
+                                + " refuses (\"invalid condition\"): a text with blanks is quoted, 'a b' or \"a b\""),
+                        tuple(5, "edge.sites[0].rewrites[1].if", "\"$uri !~ ^/a b$\" has 2 words after !~, which"
+                                + " nginx refuses (\"invalid condition\"): a regex with blanks is quoted, '^/a b$' or"
+                                + " \"^/a b$\""),
+                        tuple(6, "edge.sites[0].rewrites[2].if", "\"$uri = 'a' b\" has 2 words after =, which nginx"
+                                + " refuses (\"invalid condition\"): a text with blanks is quoted whole"),
+                        tuple(7, "edge.sites[0].rewrites[3].if", "\"$uri =\" has no text after = ('' for the empty"
+                                + " one)"));
     }
 }

@@ -55,8 +55,8 @@ class SecureLinkIT {
                   { match = "~ ^/signed/(.*)$", return = "200 signed $1"
                     secure-link { link = "$arg_h", md5 = "$uri s3cr$$t", invalid = "302 /login?next=$1", expired = 444 } }
                   { match = "/ifs/", return = "200 through $secure_link"
-                    rewrites = [{ if = "$secure_link = \"\"", return = "302 /login" }
-                                { if = "$secure_link = \"0\"", return = "200 renew $secure_link_expires" }]
+                    rewrites = [{ if = "$secure_link = \\"\\"", return = "302 /login" }
+                                { if = "$secure_link = \\"0\\"", return = "200 renew $secure_link_expires" }]
                     secure-link { link = "$arg_md5,$arg_expires", md5 = "$secure_link_expires$uri secret"
                                   invalid = null, expired = null } }
                   { match = "/told/", return = "200 [$secure_link]"
