@@ -48,7 +48,7 @@ class VariablesIT {
         Files.writeString(www.resolve("files/a.txt"), "a file\n");
         Files.writeString(www.resolve("accel.php"), """
                 <?php
-                header('X-Accel-Redirect: /files/a.txt');
+                header('X-Accel-Redirect: /files/a.txt' . (isset($_GET['q']) ? '?v=7&w=%41' : ''));
                 """);
         Files.createDirectories(www.resolve("pages"));
         Files.writeString(www.resolve("pages/403.html"), "refused\n");
@@ -86,7 +86,8 @@ class VariablesIT {
                     { match = "^~ /cached/", fastcgi = php, cache = true
                       fastcgi-params { APP_CACHE = "$upstream_cache_status" }
                       headers { X-Request-Id = "$request_id", X-Cache-Status = "$upstream_cache_status" } }
-                    { match = "^~ /files/", always-headers { X-Uri = "$uri" }, headers { X-Request-Id = "$request_id" } }
+                    { match = "^~ /files/", always-headers { X-Uri = "$uri", X-Args = "$is_args$args", X-Arg = "$arg_v" }
+                      headers { X-Request-Id = "$request_id" } }
                     { match = "~ ^/thumbs/(?<size>\\\\d+)/(.+)$", headers { X-Size = "$size", X-Name = "$2" }
                       always-headers { X-Uri = "$uri", X-First = "$1" }
                       referers { valid = [none], invalid = "302 /hotlink/$size.png" } }
@@ -214,6 +215,14 @@ class VariablesIT {
             assertThat(handedOut.header("x-request-id")).matches("[0-9a-f]{32}");
             assertThat(handedOut.header("x-uri")).isEqualTo("/files/a.txt");
             assertThat(handedOut.headers()).as("the script's location's, not the file's").doesNotContainKey("link");
+            // its $args, $arg_<name> and $is_args are the X-Accel-Redirect's query, none where it has none
+            RawHttpClient.Response withQuery = client.send("GET /accel.php?v=1&q HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(withQuery.text()).isEqualTo("a file\n");
+            assertThat(withQuery.header("x-args")).isEqualTo("?v=7&w=%41");
+            assertThat(withQuery.header("x-arg")).isEqualTo("7");
+            RawHttpClient.Response noQuery = client.send("GET /accel.php?v=1 HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(noQuery.text()).isEqualTo("a file\n");
+            assertThat(noQuery.headers()).doesNotContainKeys("x-args", "x-arg");
             RawHttpClient.Response redirect = client.send("GET /old HTTP/1.1\r\nHost: shop.example\r\n\r\n").read();
             assertThat(redirect.status()).isEqualTo(301);
             assertThat(redirect.header("x-request-id")).matches("[0-9a-f]{32}");

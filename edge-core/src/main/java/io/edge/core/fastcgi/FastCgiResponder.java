@@ -1144,8 +1144,9 @@ public final class FastCgiResponder implements Responder {
             if (accelUri != null) {
                 // nginx's X-Accel-Redirect is an internal redirect: every answer from here on, a refusal or an error
                 // too, is that of the location its URI routes to (its always-headers; none's: the server's), and its
-                // $uri that URI (headers, the access log; the captures of that location's regex are of it)
-                exchange.answerAs(accelTarget, accelUri);
+                // $uri that URI (headers, the access log; the captures of that location's regex are of it), its $args
+                // the URI's query, none without one
+                exchange.answerAs(accelTarget, accelUri, queryOf(accel));
             }
             Path accelRoot = accelTarget == null ? root : accelTarget.root() != null ? accelTarget.root() : siteRoot;
             // an alias location's directory stands for its prefix (nginx's alias), another's root for the whole path;
@@ -1396,6 +1397,12 @@ public final class FastCgiResponder implements Responder {
         private static String withoutQuery(String uri) {
             int query = uri.indexOf('?');
             return query < 0 ? uri : uri.substring(0, query);
+        }
+
+        /** The raw query of {@code uri}, after its first '?'; "" where it has none. */
+        private static String queryOf(String uri) {
+            int query = uri.indexOf('?');
+            return query < 0 ? "" : uri.substring(query + 1);
         }
 
         private static boolean isDotfileUnder(Path file, Path dir) {

@@ -54,7 +54,10 @@ public interface Exchange {
         return path();
     }
 
-    /** The raw query string without '?', or "" when there is none. */
+    /**
+     * The raw query string without '?', or "" when there is none: an X-Accel-Redirect's once the exchange answers as
+     * its URI ({@link #answerAs(LocationSettings, String, String)}).
+     */
     String query();
 
     /** True for HEAD: the responder sends the headers a GET would get, and no body. */
@@ -132,6 +135,16 @@ public interface Exchange {
      */
     default void answerAs(LocationSettings location, String uri) {
         answerAs(location);
+    }
+
+    /**
+     * As {@link #answerAs(LocationSettings, String)}, with {@code query} (raw, without '?'; "" for none) the
+     * X-Accel-Redirect's: {@link #query} from now on ({@code $args}, {@code $arg_<name>}, {@code $is_args} of the
+     * answer's headers and the access log), as nginx's internal redirect takes the redirect's arguments, none where it
+     * has no '?'. The request line ({@code $request}, {@code $request_uri}) stays as sent.
+     */
+    default void answerAs(LocationSettings location, String uri, String query) {
+        answerAs(location, uri);
     }
 
     /**

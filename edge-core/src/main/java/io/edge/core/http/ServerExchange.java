@@ -102,6 +102,8 @@ final class ServerExchange implements Exchange {
     private Route answering;
     /** {@link #answerAs(LocationSettings, String)}: the URI answered ({@link #uri}), if not the target's path. */
     private String answeringUri;
+    /** {@link #answerAs(LocationSettings, String, String)}: the query answered ({@link #query}), if not the target's. */
+    private String answeringQuery;
     /** {@link #targetUnparsed}: the target could not be parsed, and stands as "/" for routing its refusal alone. */
     private boolean targetUnparsed;
     private int redirects;
@@ -260,7 +262,7 @@ final class ServerExchange implements Exchange {
 
     @Override
     public String query() {
-        return target.query();
+        return answeringQuery != null ? answeringQuery : target.query();
     }
 
     @Override
@@ -296,6 +298,12 @@ final class ServerExchange implements Exchange {
     public void answerAs(LocationSettings location, String uri) {
         answerAs(location);
         answeringUri = uri;
+    }
+
+    @Override
+    public void answerAs(LocationSettings location, String uri, String query) {
+        answerAs(location, uri);
+        answeringQuery = query;
     }
 
     /**
@@ -366,6 +374,7 @@ final class ServerExchange implements Exchange {
         route = newRoute;
         answering = null;
         answeringUri = null;
+        answeringQuery = null;
         bodyLocation = null;
     }
 
