@@ -86,7 +86,8 @@ class VariablesIT {
                     { match = "^~ /cached/", fastcgi = php, cache = true
                       fastcgi-params { APP_CACHE = "$upstream_cache_status" }
                       headers { X-Request-Id = "$request_id", X-Cache-Status = "$upstream_cache_status" } }
-                    { match = "^~ /files/", always-headers { X-Uri = "$uri", X-Args = "$is_args$args", X-Arg = "$arg_v" }
+                    { match = "^~ /files/"
+                      always-headers { X-Uri = "$uri", X-Args = "$is_args$args", X-Arg = "$arg_v" }
                       headers { X-Request-Id = "$request_id" } }
                     { match = "~ ^/thumbs/(?<size>\\\\d+)/(.+)$", headers { X-Size = "$size", X-Name = "$2" }
                       always-headers { X-Uri = "$uri", X-First = "$1" }
@@ -94,7 +95,8 @@ class VariablesIT {
                     { match = "~ ^/caps/(?<size>\\\\d+)/(.+)$", fastcgi = php, front-controller = "/caps.php"
                       x-sendfile = ["www/thumbs"], headers { X-Size = "$Size" }
                       fastcgi-params { SIZE = "$size", NAME = "$2", FIRST = "${1}px" } }
-                    { match = "~ ^/pages/(?<code>\\\\d+)\\\\.html$", always-headers { X-Page = "$code" } }
+                    { match = "~ ^/pages/(?<code>\\\\d+)\\\\.html$"
+                      always-headers { X-Page = "$code", X-Uri = "$uri", X-Args = "$is_args$args" } }
                     { match = "= /old", return = "301 https://$host/new?id=$request_id"
                       headers { X-Request-Id = "$request_id" } }
                   ]
@@ -281,6 +283,13 @@ class VariablesIT {
             assertThat(refused.status()).isEqualTo(403);
             assertThat(refused.text()).isEqualTo("refused\n");
             assertThat(refused.header("x-page")).isEqualTo("403");
+            // and its $uri the page's, its $args none, as nginx's error_page redirect makes them: in the log too
+            RawHttpClient.Response withQuery = client.send("GET /files/?x=1 HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(withQuery.status()).isEqualTo(403);
+            assertThat(withQuery.header("x-uri")).isEqualTo("/pages/403.html");
+            assertThat(withQuery.headers()).doesNotContainKey("x-args");
+            await(() -> access.lines().stream().anyMatch(line -> line.matches(
+                    "/files/\\?x=1 [0-9a-f]{32} /pages/403\\.html")), "the error page's line");
             await(() -> access.lines().stream().anyMatch(line -> line.matches(
                     "/caps/64/cat\\.jpg\\?thumb [0-9a-f]{32} /thumbs/120/a\\.txt")), "the handed out file's line");
         }

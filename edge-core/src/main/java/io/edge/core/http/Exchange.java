@@ -46,9 +46,9 @@ public interface Exchange {
 
     /**
      * nginx's {@code $uri}: the path of what is answered, {@link #path()} but after an X-Accel-Redirect, whose URI it
-     * is then ({@link #answerAs(LocationSettings, String)}), as nginx's internal redirect makes it; "" for a request
-     * whose target could not be parsed (nginx's "not found"). The captures of a regex location's headers and params
-     * are its.
+     * is then ({@link #answerAs(LocationSettings, String)}), and a site's error page's once its head goes (its
+     * always-headers, the access log), as nginx's internal redirect makes it; "" for a request whose target could not
+     * be parsed (nginx's "not found"). The captures of a regex location's headers and params are its.
      */
     default String uri() {
         return path();

@@ -102,7 +102,7 @@ final class ServerExchange implements Exchange {
     private Route answering;
     /** {@link #answerAs(LocationSettings, String)}: the URI answered ({@link #uri}), if not the target's path. */
     private String answeringUri;
-    /** {@link #answerAs(LocationSettings, String, String)}: the query answered ({@link #query}), if not the target's. */
+    /** {@link #answerAs(LocationSettings, String, String)}: the query answered ({@link #query}), not the target's. */
     private String answeringQuery;
     /** {@link #targetUnparsed}: the target could not be parsed, and stands as "/" for routing its refusal alone. */
     private boolean targetUnparsed;
@@ -730,7 +730,11 @@ final class ServerExchange implements Exchange {
                     pageHeaders = new LinkedHashMap<>(pageHeaders);
                     pageHeaders.entrySet().removeAll(location.alwaysHeaders().entrySet());
                 }
-                // a regex location's captures of the page's URI, as nginx's error_page redirect finds them
+                // From here (the page's always-headers, the access log) the page's URI is $uri and its args none, as
+                // nginx's error_page redirect makes them; the 416's headers above were the file's. Its location's
+                // regex's captures are of that URI, as nginx's redirect finds them
+                answeringUri = sentPage.uri();
+                answeringQuery = "";
                 addHeaders(response.headers(), pageHeaders, this, pageLocation, sentPage.uri());
             }
             // then nginx's gzip filter, on what the headers filter made
