@@ -392,6 +392,23 @@ public interface Exchange {
     }
 
     /**
+     * The verdict of {@code location}'s secure-link ({@link io.edge.conf.SecureLink#check}) this request was given, or
+     * null where none was worked out yet for that location ({@link #secureLinkVerdict(LocationSettings, String)}). By
+     * default none is kept.
+     */
+    default String secureLinkVerdict(LocationSettings location) {
+        return null;
+    }
+
+    /**
+     * Keeps {@code verdict} as this request's for {@code location}'s secure-link, as nginx keeps {@code $secure_link}
+     * once worked out: its check, its headers and its log line do one MD5, not one each, and cannot disagree (a link
+     * expiring between them). By default forgotten.
+     */
+    default void secureLinkVerdict(LocationSettings location, String verdict) {
+    }
+
+    /**
      * The values of the server's maps this request has asked for so far ({@link Variables}), each worked out once:
      * made at the first asked. By default a new one each time, nothing kept.
      */

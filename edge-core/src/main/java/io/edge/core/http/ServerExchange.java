@@ -120,6 +120,9 @@ final class ServerExchange implements Exchange {
     private String requestId;
     /** {@link #mapValues()}, once asked: kept through internal redirects, as nginx keeps a map's value. */
     private Map<VariableMap, String> mapValues;
+    /** {@link #secureLinkVerdict(LocationSettings)}: the location whose secure-link's verdict is kept, and that. */
+    private LocationSettings secureLinkLocation;
+    private String secureLinkVerdict;
     /** {@link #errorPage}: the site's page that this answer sends, whose URI's location gives its always-headers. */
     private ErrorPage sentPage;
     /** When its head began ({@link System#nanoTime}): nginx's request time counts from the head's first byte. */
@@ -376,6 +379,17 @@ final class ServerExchange implements Exchange {
         answeringUri = null;
         answeringQuery = null;
         bodyLocation = null;
+    }
+
+    @Override
+    public String secureLinkVerdict(LocationSettings location) {
+        return location == secureLinkLocation ? secureLinkVerdict : null;
+    }
+
+    @Override
+    public void secureLinkVerdict(LocationSettings location, String verdict) {
+        secureLinkLocation = location;
+        secureLinkVerdict = verdict;
     }
 
     @Override

@@ -283,25 +283,30 @@ public final class Variables {
      * edge's clock: "" for a link missing, malformed or wrong, "0" for one past its time, "1" for a good one; null (not
      * found, "-" in the log, "" elsewhere) where the location has none or the link is not good, as nginx's. The md5's
      * {@code $secure_link_expires} is this link's, whichever location the exchange is in now (an internal redirect's
-     * checks name the one it lands in).
+     * checks name the one it lands in). Worked out once per request and location ({@link Exchange#secureLinkVerdict}),
+     * as nginx keeps the variable: the check, the headers and the log line read one verdict.
      */
     static String secureLink(Exchange exchange, LocationSettings location) {
         SecureLink link = location == null ? null : location.secureLink();
         if (link == null) {
             return null;
         }
-        String value = sent(exchange, link.link(), null);
-        String verdict = SecureLink.check(value, () -> {
-            StringBuilder signed = new StringBuilder(64);
-            for (Return.Part part : link.md5()) {
-                if ("secure_link_expires".equals(part.variable())) {
-                    signed.append(orEmpty(SecureLink.expiresText(value)));
-                } else {
-                    signed.append(sent(exchange, List.of(part), null));
+        String verdict = exchange.secureLinkVerdict(location);
+        if (verdict == null) {
+            String value = sent(exchange, link.link(), null);
+            verdict = SecureLink.check(value, () -> {
+                StringBuilder signed = new StringBuilder(64);
+                for (Return.Part part : link.md5()) {
+                    if ("secure_link_expires".equals(part.variable())) {
+                        signed.append(orEmpty(SecureLink.expiresText(value)));
+                    } else {
+                        signed.append(sent(exchange, List.of(part), null));
+                    }
                 }
-            }
-            return signed.toString();
-        }, System.currentTimeMillis() / 1000);
+                return signed.toString();
+            }, System.currentTimeMillis() / 1000);
+            exchange.secureLinkVerdict(location, verdict);
+        }
         return verdict.equals(SecureLink.INVALID) ? null : verdict;
     }
 

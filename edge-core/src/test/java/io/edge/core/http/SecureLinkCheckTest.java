@@ -69,6 +69,9 @@ class SecureLinkCheckTest {
         LocationChecks checks = new LocationChecks(null, null);
         server = new EdgeServer(TestServers.settings(settings, root, List.of(location("/s/", expiring),
                 location("/t/", timeless))), l -> checks.guard(exchange -> {
+                    if (exchange.query().endsWith("&then=none")) {
+                        exchange.retarget(exchange.path(), ""); // the link gone once the check passed it
+                    }
                     DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                             HttpResponseStatus.OK);
                     response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
@@ -102,6 +105,11 @@ class SecureLinkCheckTest {
             assertThat(get(client, "/t/other?md5=" + TIMELESS).status()).isEqualTo(403);
             assertThat(get(client, "/t/link?md5=" + TIMELESS.toLowerCase()).status()).as("tampered").isEqualTo(403);
             assertThat(get(client, "/t/link").status()).isEqualTo(403);
+
+            // worked out once, as nginx keeps $secure_link: the headers say the verdict the check had
+            RawHttpClient.Response kept = get(client, "/t/link?md5=" + TIMELESS + "&then=none");
+            assertThat(kept.status()).isEqualTo(200);
+            assertThat(kept.header("x-link")).isEqualTo("1/");
 
             assertThat(get(client, "/s/link?md5=" + PAST + "&expires=1000000000").status()).isEqualTo(410);
             assertThat(get(client, "/s/link?md5=" + PAST + "&expires=1000000001").status()).isEqualTo(403);
