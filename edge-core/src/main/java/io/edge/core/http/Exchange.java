@@ -4,6 +4,7 @@ import io.edge.conf.ErrorPage;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.conf.VariableMap;
+import io.edge.fastcgi.regex.BoundedMatch;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -17,6 +18,8 @@ import java.net.SocketAddress;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One request and its response on a client connection. Responses leave in request order: the core hands a
@@ -389,6 +392,15 @@ public interface Exchange {
      */
     default String requestId() {
         return Variables.newRequestId();
+    }
+
+    /**
+     * The first match {@code regex} finds in {@code subject} within {@link BoundedMatch#PATH_STEPS} reads, for the
+     * captures of a text ({@link Variables}); null where it finds none or gives up. An exchange keeps the last one it
+     * found, so that an answer whose headers name several captures runs its location's regex once, not once a header.
+     */
+    default Matcher captures(Pattern regex, String subject) {
+        return BoundedMatch.first(regex, subject, BoundedMatch.PATH_STEPS);
     }
 
     /**

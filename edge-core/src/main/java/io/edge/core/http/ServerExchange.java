@@ -41,6 +41,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -120,6 +122,10 @@ final class ServerExchange implements Exchange {
     private String requestId;
     /** {@link #mapValues()}, once asked: kept through internal redirects, as nginx keeps a map's value. */
     private Map<VariableMap, String> mapValues;
+    /** {@link #captures}: the regex and subject last searched, and the match found there (null: none). */
+    private Pattern capturesRegex;
+    private String capturesSubject;
+    private Matcher captures;
     /** {@link #secureLinkVerdict(LocationSettings)}: the location whose secure-link's verdict is kept, and that. */
     private LocationSettings secureLinkLocation;
     private String secureLinkVerdict;
@@ -379,6 +385,16 @@ final class ServerExchange implements Exchange {
         answeringUri = null;
         answeringQuery = null;
         bodyLocation = null;
+    }
+
+    @Override
+    public Matcher captures(Pattern regex, String subject) {
+        if (regex != capturesRegex || !subject.equals(capturesSubject)) {
+            captures = Exchange.super.captures(regex, subject);
+            capturesRegex = regex;
+            capturesSubject = subject;
+        }
+        return captures;
     }
 
     @Override

@@ -7,7 +7,6 @@ import io.edge.conf.VariableMap;
 import io.edge.conf.VariableText;
 import io.edge.core.route.Router;
 import io.edge.fastcgi.cgi.CgiParams;
-import io.edge.fastcgi.regex.BoundedMatch;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.NetUtil;
@@ -178,8 +177,8 @@ public final class Variables {
             if (part.isCapture()) {
                 if (captures == null && regex != null) {
                     // null where not routed by this regex (an internal redirect's path): no captures. It does not
-                    // give up where it routed the path: the same search, in a budget of its own
-                    captures = BoundedMatch.first(regex, subject, BoundedMatch.PATH_STEPS);
+                    // give up where it routed the path: the same search, in a budget of its own; once an answer
+                    captures = exchange.captures(regex, subject);
                 }
                 String value = captures == null ? null : part.captured(captures);
                 appendText(out, value == null ? "" : value, escape);

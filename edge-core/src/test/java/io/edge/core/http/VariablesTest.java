@@ -22,6 +22,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -187,4 +189,41 @@ class VariablesTest {
         assertThat(Variables.cookie(List.of("xsid=1"), "sid")).isEmpty();
     }
 
+    /**
+     * An answer runs its location's regex once for all its captures, as nginx keeps the captures of its location's
+     * match: the headers' $size and $2 are read of the match the exchange found first, not of one search a header.
+     */
+    @Test
+    void anAnswersCapturesAreFoundOnce() throws Exception {
+        Pattern regex = Pattern.compile("^/img/(?<size>\\d+)/(.+)$");
+        Map<String, VariableText> headers = new TreeMap<>();
+        headers.put("X-Size", text(variable("size")));
+        headers.put("X-Name", text(variable("2")));
+        LocationSettings location = new LocationSettings("~ " + regex.pattern(), LocationSettings.Kind.REGEX,
+                regex.pattern(), regex, null, LocationSettings.Handler.STATIC, null, null, List.of(), false, List.of(),
+                null, headers, LocationSettings.SERVER_BODY_LIMIT, Map.of(), null, false, false, null, List.of(), null,
+                null, List.of(), List.of(), null, true, null, false, null, null, Map.of(), null);
+        ServerSettings settings = TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(10)),
+                100);
+        server = new EdgeServer(TestServers.settings(settings, root, List.of(location)), l -> exchange -> {
+            Matcher first = exchange.captures(regex, exchange.uri());
+            String both = Variables.field(exchange, text(variable("size"), literal("/"), variable("2")));
+            byte[] body = (both + (exchange.captures(regex, exchange.uri()) == first ? " once" : " again"))
+                    .getBytes(StandardCharsets.US_ASCII);
+            DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                    Unpooled.wrappedBuffer(body));
+            response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+            exchange.complete(exchange.writeAndFlush(response));
+        });
+        server.start();
+        try (RawHttpClient client = new RawHttpClient(server.boundAddresses().get(0))) {
+            RawHttpClient.Response answer = client.send("GET /img/120/cat.jpg HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(answer.text()).isEqualTo("120/cat.jpg once");
+            assertThat(answer.header("x-size")).isEqualTo("120");
+            assertThat(answer.header("x-name")).isEqualTo("cat.jpg");
+            RawHttpClient.Response other = client.send("GET /img/64/dog.png HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(other.text()).as("another request's its own").isEqualTo("64/dog.png once");
+            assertThat(other.header("x-size")).isEqualTo("64");
+        }
+    }
 }
