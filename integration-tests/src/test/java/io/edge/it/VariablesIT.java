@@ -70,7 +70,7 @@ class VariablesIT {
                 """);
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
         edge = EdgeHarness.start(dir, """
-                server { access-log = "-", access-log-format = "$request_uri $request_id $uri" }
+                server { access-log = "-", access-log-format = "$request_uri $request_id $uri $args" }
                 location-defaults.fastcgi-params { REQ_ID = "$request_id" }
                 sites = [{
                   server-names = ["_"], default = true, root = "www", error-pages { 403 = "/pages/403.html" }
@@ -122,14 +122,14 @@ class VariablesIT {
             assertThat(answer.status()).isEqualTo(200);
             String id = answer.header("x-request-id");
             assertThat(lines(answer.text())).containsEntry("REQ_ID", id);
-            await(() -> access.lines().contains("/vars.php?logged " + id + " /vars.php"),
+            await(() -> access.lines().contains("/vars.php?logged " + id + " /vars.php logged"),
                     "the line of /vars.php?logged");
 
             RawHttpClient.Response missing = client.send("GET /files/missing.txt HTTP/1.1\r\nHost: a\r\n\r\n").read();
             assertThat(missing.status()).isEqualTo(404);
             assertThat(missing.headers()).doesNotContainKey("x-request-id");
             await(() -> access.lines().stream().anyMatch(
-                    line -> line.matches("/files/missing\\.txt [0-9a-f]{32} /files/missing\\.txt")),
+                    line -> line.matches("/files/missing\\.txt [0-9a-f]{32} /files/missing\\.txt -")),
                     "the line of /files/missing.txt");
         }
     }
@@ -201,7 +201,8 @@ class VariablesIT {
      */
     @Test
     void filesTheir304sHandedOutFilesAndRedirectsCarryExpandedHeaders() throws Exception {
-        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             RawHttpClient client = new RawHttpClient(edge.address())) {
             RawHttpClient.Response file = client.send("GET /files/a.txt HTTP/1.1\r\nHost: a\r\n\r\n").read();
             assertThat(file.status()).isEqualTo(200);
             assertThat(file.header("x-request-id")).matches("[0-9a-f]{32}");
@@ -222,6 +223,8 @@ class VariablesIT {
             assertThat(withQuery.text()).isEqualTo("a file\n");
             assertThat(withQuery.header("x-args")).isEqualTo("?v=7&w=%41");
             assertThat(withQuery.header("x-arg")).isEqualTo("7");
+            await(() -> access.lines().contains("/accel.php?v=1&q " + withQuery.header("x-request-id")
+                    + " /files/a.txt v=7&w=%41"), "the line of the file, its query the X-Accel-Redirect's");
             RawHttpClient.Response noQuery = client.send("GET /accel.php?v=1 HTTP/1.1\r\nHost: a\r\n\r\n").read();
             assertThat(noQuery.text()).isEqualTo("a file\n");
             assertThat(noQuery.headers()).doesNotContainKeys("x-args", "x-arg");
@@ -289,9 +292,9 @@ class VariablesIT {
             assertThat(withQuery.header("x-uri")).isEqualTo("/pages/403.html");
             assertThat(withQuery.headers()).doesNotContainKey("x-args");
             await(() -> access.lines().stream().anyMatch(line -> line.matches(
-                    "/files/\\?x=1 [0-9a-f]{32} /pages/403\\.html")), "the error page's line");
+                    "/files/\\?x=1 [0-9a-f]{32} /pages/403\\.html -")), "the error page's line");
             await(() -> access.lines().stream().anyMatch(line -> line.matches(
-                    "/caps/64/cat\\.jpg\\?thumb [0-9a-f]{32} /thumbs/120/a\\.txt")), "the handed out file's line");
+                    "/caps/64/cat\\.jpg\\?thumb [0-9a-f]{32} /thumbs/120/a\\.txt -")), "the handed out file's line");
         }
     }
 
