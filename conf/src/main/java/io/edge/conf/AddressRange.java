@@ -99,6 +99,16 @@ public record AddressRange(InetAddress network, int prefix) {
         return new AddressRange(address, address.getAddress().length * 8);
     }
 
+    /** Whether {@code address} (16 bytes) is an IPv4 one written as IPv6, ::ffff:a.b.c.d. */
+    public static boolean isIpv4Mapped(byte[] address) {
+        for (int i = 0; i < 10; i++) {
+            if (address[i] != 0) {
+                return false;
+            }
+        }
+        return address[10] == (byte) 0xff && address[11] == (byte) 0xff;
+    }
+
     @Override
     public String toString() {
         return network.getHostAddress() + "/" + prefix;

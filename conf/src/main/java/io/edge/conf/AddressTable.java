@@ -49,7 +49,7 @@ final class AddressTable<V> {
      * address it maps), or null where none does.
      */
     V find(byte[] address) {
-        if (address.length == 16 && isIpv4Mapped(address)) {
+        if (address.length == 16 && AddressRange.isIpv4Mapped(address)) {
             address = Arrays.copyOfRange(address, 12, 16);
         }
         Family<V> family = address.length == 4 ? ipv4 : ipv6;
@@ -76,7 +76,7 @@ final class AddressTable<V> {
         }
         byte[] address = NetUtil.createByteArrayFromIpAddressString(text);
         int colon = text.lastIndexOf(':');
-        if (address != null && address.length == 16 && isIpv4Mapped(address) && text.indexOf('.') > colon
+        if (address != null && address.length == 16 && AddressRange.isIpv4Mapped(address) && text.indexOf('.') > colon
                 && !text.substring(text.lastIndexOf(':', colon - 1) + 1, colon).equalsIgnoreCase("ffff")) {
             address[10] = 0; // Netty's reading of ::a.b.c.d as ::ffff:a.b.c.d
             address[11] = 0;
@@ -108,15 +108,6 @@ final class AddressTable<V> {
         }
         address[3] = (byte) octet;
         return address;
-    }
-
-    private static boolean isIpv4Mapped(byte[] address) {
-        for (int i = 0; i < 10; i++) {
-            if (address[i] != 0) {
-                return false;
-            }
-        }
-        return address[10] == (byte) 0xff && address[11] == (byte) 0xff;
     }
 
     /** {@code address}'s first {@code prefix} bits, the others zero. */

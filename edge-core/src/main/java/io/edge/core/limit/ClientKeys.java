@@ -1,5 +1,6 @@
 package io.edge.core.limit;
 
+import io.edge.conf.AddressRange;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -26,7 +27,7 @@ final class ClientKeys {
             return client;
         }
         byte[] address = client.getAddress(); // a copy: ours to mask
-        if (isIpv4Mapped(address)) {
+        if (AddressRange.isIpv4Mapped(address)) {
             return client;
         }
         int whole = ipv6Prefix / 8;
@@ -37,15 +38,5 @@ final class ClientKeys {
         } catch (UnknownHostException e) {
             throw new AssertionError("16 bytes are an IPv6 address", e);
         }
-    }
-
-    /** Whether {@code address} (16 bytes) is an IPv4 one written as IPv6, ::ffff:a.b.c.d. */
-    private static boolean isIpv4Mapped(byte[] address) {
-        for (int i = 0; i < 10; i++) {
-            if (address[i] != 0) {
-                return false;
-            }
-        }
-        return address[10] == (byte) 0xff && address[11] == (byte) 0xff;
     }
 }
