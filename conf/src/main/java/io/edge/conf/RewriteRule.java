@@ -82,11 +82,12 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
     /**
      * An entry's {@code if}, as nginx writes it between the parentheses (which may be written too): {@code $is_bot},
      * {@code $host != example.org}, {@code $request_method !~ ^(GET|HEAD|POST)$}, a text or a regex in quotes where it
-     * holds blanks.
+     * holds blanks. A text's captures are {@code regex}'s, its location's (null: none), as nginx's {@code $1} there is
+     * the location's while no regex of its own matched.
      *
      * @throws IllegalArgumentException saying what is wrong with {@code written}
      */
-    static Condition condition(String written, VariableMaps maps) {
+    static Condition condition(String written, Pattern regex, VariableMaps maps) {
         String text = written.strip();
         if (text.startsWith("(") && text.endsWith(")")) {
             text = text.substring(1, text.length() - 1).strip();
@@ -131,15 +132,15 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
         switch (operator) {
             case "=", "!=" -> {
                 return new Condition(subject.get(0), operator.equals("=") ? Operator.EQUALS : Operator.NOT_EQUALS,
-                        Return.parts(operand, null, maps), null);
+                        Return.parts(operand, regex, maps), null);
             }
             case "~", "~*", "!~", "!~*" -> {
                 if (operand.isEmpty()) {
                     throw new IllegalArgumentException("has no regex after " + operator);
                 }
-                Pattern regex = LocationMatch.compile(operand, operator.endsWith("*") ? Pattern.CASE_INSENSITIVE : 0);
+                Pattern own = LocationMatch.compile(operand, operator.endsWith("*") ? Pattern.CASE_INSENSITIVE : 0);
                 return new Condition(subject.get(0), operator.startsWith("!") ? Operator.NOT_MATCHES
-                        : Operator.MATCHES, List.of(), regex);
+                        : Operator.MATCHES, List.of(), own);
             }
             default -> throw new IllegalArgumentException("has \"" + operator + "\" where an operator (=, !=, ~, ~*,"
                     + " !~, !~*) goes");

@@ -1748,9 +1748,9 @@ final class SettingsMapper {
             RewriteRule.Condition parsedCondition = null;
             if (condition != null) {
                 try {
-                    parsedCondition = RewriteRule.condition(condition, maps);
+                    parsedCondition = RewriteRule.condition(condition, regex, maps);
                 } catch (IllegalArgumentException e) {
-                    entry.invalid("if", LocationMatch.quoted(condition) + " " + e.getMessage(),
+                    entry.invalid("if", LocationMatch.quoted(condition) + " " + capturesProblem(e, inLocation),
                             RewriteRule.CONDITION_EXPECTED);
                     continue;
                 }
@@ -1762,14 +1762,8 @@ final class SettingsMapper {
                     rules.add(new RewriteRule(parsedCondition, Return.parse(answer, captures, maps), captures, null,
                             RewriteRule.Flag.NONE, null));
                 } catch (IllegalArgumentException e) {
-                    String message = e.getMessage();
-                    if (!inLocation && message.endsWith(Return.NO_REGEX)) {
-                        // a site's entry is in no location: its captures are an if regex's alone
-                        message = message.substring(0, message.length() - Return.NO_REGEX.length()) + ", but a site's"
-                                + " rewrites have no location regex: an if with a regex has the captures"
-                                + " (\"$uri ~ ^/(.*)$\")";
-                    }
-                    entry.invalid("return", LocationMatch.quoted(answer) + " " + message, Return.EXPECTED);
+                    entry.invalid("return", LocationMatch.quoted(answer) + " " + capturesProblem(e, inLocation),
+                            Return.EXPECTED);
                 }
                 continue;
             }
@@ -1781,6 +1775,19 @@ final class SettingsMapper {
             }
         }
         return rules;
+    }
+
+    /**
+     * {@code e}'s message of a rewrites entry's if or return; a site's capture without a regex says where a site's
+     * captures come from: its entries are in no location, and their captures are an if regex's alone.
+     */
+    private static String capturesProblem(IllegalArgumentException e, boolean inLocation) {
+        String message = e.getMessage();
+        if (inLocation || !message.endsWith(Return.NO_REGEX)) {
+            return message;
+        }
+        return message.substring(0, message.length() - Return.NO_REGEX.length()) + ", but a site's rewrites have no"
+                + " location regex: an if with a regex has the captures (\"$uri ~ ^/(.*)$\")";
     }
 
     /**

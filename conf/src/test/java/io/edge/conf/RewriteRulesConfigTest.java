@@ -153,4 +153,34 @@ class RewriteRulesConfigTest {
                         tuple(7, "edge.sites[0].rewrites[3].if", "\"$uri =\" has no text after = ('' for the empty"
                                 + " one)"));
     }
+
+    /**
+     * An if's text has the captures its return has: in a regex location the location's, as nginx's
+     * "if ($arg_c = $1)" in "location ~ ^/eq/(\w+)$" compares with the location's $1 (it said "no regex" of a regex
+     * location). A site's have none, and say where captures come from; a prefix location's, that it has no regex.
+     */
+    @Test
+    void anIfTextHasTheLocationRegexsCaptures() throws Exception {
+        Path file = EdgeConfFile.write(dir, """
+                sites = [{ root = www
+                  rewrites = [{ if = "$arg_c = $1", return = 403 }]
+                  locations = [
+                    { match = "~ ^/eq/(\\\\w+)$", rewrites = [{ if = "$arg_c = $1", return = 403 }] }
+                    { match = "/", rewrites = [{ if = "$arg_c != x$1", return = 403 }] }
+                    { match = "~ ^/two/(a)$", rewrites = [{ if = "$arg_c = $2", return = 403 }] }
+                  ]
+                }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactlyInAnyOrder(
+                        tuple(3, "edge.sites[0].rewrites[0].if", "\"$arg_c = $1\" has capture $1, but a site's"
+                                + " rewrites have no location regex: an if with a regex has the captures"
+                                + " (\"$uri ~ ^/(.*)$\")"),
+                        tuple(6, "edge.sites[0].locations[1].rewrites[0].if",
+                                "\"$arg_c != x$1\" has capture $1 in a location whose match is no regex"),
+                        tuple(7, "edge.sites[0].locations[2].rewrites[0].if",
+                                "\"$arg_c = $2\" has capture $2, but the location's regex has 1 group"));
+    }
 }

@@ -7,6 +7,7 @@ import io.edge.fastcgi.regex.BoundedMatch;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -79,7 +80,8 @@ public final class RewritePhase {
                 boolean met;
                 switch (condition.operator()) {
                     case SET -> met = !value.isEmpty() && !value.equals("0");
-                    case EQUALS, NOT_EQUALS -> met = value.equals(Variables.sent(exchange, condition.text(), null))
+                    case EQUALS, NOT_EQUALS -> met = value.equals(Variables.sent(exchange, condition.text(),
+                            textCaptures(exchange, condition.text(), location, current)))
                             == (condition.operator() == RewriteRule.Operator.EQUALS);
                     default -> {
                         budget = budget == null ? BoundedMatch.budgeted(value, BoundedMatch.PATH_STEPS)
@@ -137,6 +139,23 @@ public final class RewritePhase {
             return true;
         }
         return false;
+    }
+
+    /**
+     * The captures an if's {@code text} is written with: its location's regex's of {@code path}, as nginx's {@code $1}
+     * there is the location's; null where it names none (no match run) or has no location regex (a site's: refused).
+     */
+    private static Matcher textCaptures(Exchange exchange, List<Return.Part> text, LocationSettings location,
+            String path) {
+        if (location == null || location.regex() == null) {
+            return null;
+        }
+        for (Return.Part part : text) {
+            if (part.isCapture()) {
+                return exchange.captures(location.regex(), path);
+            }
+        }
+        return null;
     }
 
     /** A rewrite's redirect, the request's query appended as nginx's rewrite appends it. */

@@ -103,4 +103,24 @@ class RewritePhaseTest {
                     .isEqualTo(500);
         }
     }
+
+    /**
+     * An if's text in a regex location has the location's captures, as nginx's "if ($arg_c = $1)" in
+     * "location ~ ^/eq/(\w+)$" compares with the location's $1.
+     */
+    @Test
+    void anIfTextHasTheLocationsCaptures() throws Exception {
+        InetSocketAddress address = start("""
+                sites = [{ root = www
+                  locations = [{ match = "~ ^/eq/(\\\\w+)$", rewrites = [
+                    { if = "$arg_c = $1", return = "200 eq $1" }
+                  ] }]
+                }]
+                """);
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            assertThat(client.send("GET /eq/ab?c=ab HTTP/1.1\r\nHost: h\r\n\r\n").read().text()).isEqualTo("eq ab");
+            assertThat(client.send("GET /eq/ab?c=x HTTP/1.1\r\nHost: h\r\n\r\n").read().text())
+                    .isEqualTo("~ ^/eq/(\\w+)$ /eq/ab?c=x");
+        }
+    }
 }
