@@ -162,6 +162,107 @@ class IfRewriteIT {
         }
     }
 
+    /**
+     * A site's rewrites are met again at each internal redirect, as nginx's: the directory's index file of the very
+     * location, and the PHP script a location of files' front controller names (they were met once, for the request's
+     * URI). Checked beside nginx 1.22: "rewrite ^/dir/index\.html$ /other.html last;" in the server block answers
+     * /dir/ with other.html.
+     */
+    @Test
+    void aSitesRewritesAreMetAgainAtAnIndexAndAFrontController() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(www.resolve("dir"));
+        Files.writeString(www.resolve("dir/index.html"), "dir index");
+        Files.writeString(www.resolve("other.html"), "other");
+        Files.writeString(www.resolve("index.php"), "<?php echo 'index ', $_SERVER['REQUEST_URI'];");
+        Files.writeString(www.resolve("front.php"), "<?php echo 'front ', $_SERVER['REQUEST_URI'], ' ',"
+                + " $_SERVER['DOCUMENT_URI'];");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")),
+                "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www"
+                       rewrites = [
+                         { rewrite = "^/dir/index\\\\.html$ /other.html last" }
+                         { rewrite = "^/index\\\\.php$ /front.php last" }
+                       ]
+                       locations = [
+                         { match = "/", front-controller = "/index.php" }
+                         { match = "~ \\\\.php$", fastcgi = php }
+                       ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            assertThat(get(edge, "GET /dir/ HTTP/1.1\r\nHost: x\r\n\r\n").text()).as("the index's URI rewritten")
+                    .isEqualTo("other");
+            assertThat(get(edge, "GET /pretty?a=1 HTTP/1.1\r\nHost: x\r\n\r\n").text())
+                    .as("the front controller's URI rewritten").isEqualTo("front /pretty?a=1 /front.php");
+        }
+    }
+
+    /**
+     * A PHP location's own front controller and index are found by nginx's internal redirect, whose URI meets the
+     * location's rewrites again with $uri the script's: "location / { if ($uri = /index.php) { return 200 ...; }
+     * try_files $uri /index.php?$args; fastcgi_pass ...; }" answers /pretty "front at /index.php" in nginx 1.22. They
+     * ran the script, the location's rewrites met for the request's URI alone.
+     */
+    @Test
+    void aPhpLocationsFrontControllerAndIndexMeetItsRewritesWithTheScriptsUri() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("index.php"), "<?php echo 'index ', $_SERVER['REQUEST_URI'];");
+        Files.createDirectories(www.resolve("sub"));
+        Files.writeString(www.resolve("sub/index.php"), "<?php echo 'sub ', $_SERVER['REQUEST_URI'];");
+        Files.writeString(www.resolve("a.php"), "<?php echo 'a ', $_SERVER['PATH_INFO'];");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")),
+                "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", index = ["index.php"]
+                       locations = [
+                         { match = "/", fastcgi = php, front-controller = "/index.php", rewrites = [
+                           { if = "$uri = /index.php", return = "200 front at $uri" }
+                           { if = "$uri = /sub/index.php", return = "200 index at $uri" }
+                         ] }
+                       ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            assertThat(get(edge, "GET /pretty HTTP/1.1\r\nHost: x\r\n\r\n").text()).as("the front controller's")
+                    .isEqualTo("front at /index.php");
+            assertThat(get(edge, "GET /sub/ HTTP/1.1\r\nHost: x\r\n\r\n").text()).as("the index's")
+                    .isEqualTo("index at /sub/index.php");
+            assertThat(get(edge, "GET /a.php/x HTTP/1.1\r\nHost: x\r\n\r\n").text())
+                    .as("a path with PATH_INFO is no redirect, in nginx neither").isEqualTo("a /x");
+        }
+    }
+
+    /**
+     * A body is held to the limit of the location a site's rewrite routes it to, as nginx checks client_max_body_size
+     * in the location it finds: "client_max_body_size 10;" in the server and 1m in "location /upload/" take a body of
+     * 26 bytes to /big rewritten to /upload/big in nginx 1.22. It was 413, held to the first location's.
+     */
+    @Test
+    void aBodyIsHeldToTheLimitOfTheLocationASitesRewriteFinds() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(www.resolve("upload"));
+        Files.writeString(www.resolve("upload/up.php"), "<?php echo strlen(file_get_contents('php://input'));");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")),
+                "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www"
+                       rewrites = [{ rewrite = "^/big$ /upload/up.php last" }]
+                       locations = [
+                         { match = "/", body-limit = 10 }
+                         { match = "/upload/", fastcgi = php, body-limit = 1 MiB }
+                       ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            String body = "abcdefghijklmnopqrstuvwxyz";
+            RawHttpClient.Response big = get(edge, "POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length()
+                    + "\r\n\r\n" + body);
+            assertThat(big.status()).isEqualTo(200);
+            assertThat(big.text()).isEqualTo("26");
+            assertThat(get(edge, "POST /other HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length()
+                    + "\r\n\r\n" + body).status()).isEqualTo(413);
+        }
+    }
+
     private static RawHttpClient.Response get(EdgeHarness edge, String raw) throws Exception {
         try (RawHttpClient client = new RawHttpClient(edge.address())) {
             return client.send(raw).read(raw.startsWith("HEAD "));

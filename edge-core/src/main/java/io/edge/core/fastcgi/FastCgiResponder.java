@@ -530,7 +530,8 @@ public final class FastCgiResponder implements Responder {
      * LocationChecks#enter}), and {@code run} runs the script here once they let it through (never a redirect, which
      * could land the script's URI in a location of files, as an {@code internal} one hiding the front controller is,
      * and send its source; PATH_INFO stays). True where the exchange was taken over (and {@code run} run, or due to
-     * run); false, and nothing done, where the URI is this location's or none's.
+     * run); false, and nothing done, where the URI is this location's or none's. An index or front controller whose URI
+     * rewrites are to meet ({@link #redirectedForRewrites}) goes there by the exchange's internal redirect instead.
      */
     private boolean heldElsewhere(Exchange exchange, ScriptResolver.Script script, Runnable run) {
         String uri = script.scriptName();
@@ -542,6 +543,10 @@ public final class FastCgiResponder implements Responder {
             owner = exchange.locationOf(uri);
         } catch (HttpStatusException gaveUp) { // a location's regex on the script's path (Router.location)
             exchange.fail(gaveUp);
+            return true;
+        }
+        if (redirectedForRewrites(exchange, script, owner)) {
+            exchange.redirect(uri);
             return true;
         }
         if (owner == null || owner == exchange.location()) {
@@ -573,6 +578,21 @@ public final class FastCgiResponder implements Responder {
             run.run();
         });
         return true;
+    }
+
+    /**
+     * Whether {@code script}, an index or the front controller (not the script part of a path with PATH_INFO, which
+     * nginx finds without a redirect), goes to its URI by an internal redirect, as nginx's index and try_files do, for
+     * rewrites to meet it there: the site's where it has some, or those of this location, its {@code owner}, for the
+     * script's {@code $uri}. Only to a PHP location: one of files would send the script's source.
+     */
+    private static boolean redirectedForRewrites(Exchange exchange, ScriptResolver.Script script,
+            LocationSettings owner) {
+        if (owner == null || owner.handler() != LocationSettings.Handler.FASTCGI
+                || script.documentUri().equals(exchange.path())) {
+            return false;
+        }
+        return !exchange.site().rewrites().isEmpty() || owner == exchange.location() && !owner.rewrites().isEmpty();
     }
 
     /**

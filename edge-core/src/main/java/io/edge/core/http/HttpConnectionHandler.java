@@ -395,7 +395,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             }
             route = routes.router().route(listenAddress,
                     request.headers().get(HttpHeaderNames.HOST), target.path());
-            if (HttpUtil.getContentLength(request, -1L) > bodyLimit(route, serverBodyLimit)) {
+            // a site's rewrites may route it elsewhere first: held to that location's limit once they ran, as nginx
+            // checks client_max_body_size in the location it finds after its server rewrite phase
+            if (!hasRewrites(route) && HttpUtil.getContentLength(request, -1L) > bodyLimit(route, serverBodyLimit)) {
                 throw new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
                         "declared body over the location's limit");
             }
@@ -449,8 +451,13 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             closeAfterCurrent = true;
             moreMayCome = true;
         }
-        if (RewritePhase.server(exchange)) {
-            return; // answered, or routed again by its new URI (nginx's server rewrite phase, before a location)
+        if (hasRewrites(route)) {
+            if (exchange.meetSiteRewrites()) {
+                return; // answered, or routed again by its new URI (nginx's server rewrite phase, before a location)
+            }
+            if (refusesBody(exchange, "after its site's rewrites")) {
+                return;
+            }
         }
         if (exchange.location() != null && exchange.location().internal()) {
             exchange.sendError(HttpResponseStatus.NOT_FOUND); // only an X-Accel-Redirect goes there (nginx's internal)
@@ -541,9 +548,11 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     /**
      * {@link Exchange#redirect} of {@code exchange}, whose target now names the new path: routed again by the routes
      * it runs on (a reload meanwhile does not move it) and answered by that location's responder; 500 where a
-     * location's regex gave up on the new path.
+     * location's regex gave up on the new path. An {@code internal} redirect's URI (an index file, a front controller)
+     * meets the site's rewrites first, as nginx's internal redirect starts again at its server rewrite phase; a
+     * rewrite's goes to its location.
      */
-    void redirect(ServerExchange exchange) {
+    void redirect(ServerExchange exchange, boolean internal) {
         if (exchange != current) {
             throw new IllegalStateException("redirect of an exchange that is not running");
         }
@@ -555,6 +564,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         exchange.reroute(route);
+        if (internal && exchange.meetSiteRewrites()) {
+            return;
+        }
         if (!refusesBody(exchange, exchange.path())) {
             respond(exchange);
         }
@@ -861,6 +873,11 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The body limit of a request routed to {@code route}: its location's, else {@code serverLimit}. */
+    /** Whether {@code route}'s site has rewrites (nginx's server rewrite phase has something to do). */
+    private static boolean hasRewrites(Route route) {
+        return route.site() != null && !route.site().rewrites().isEmpty();
+    }
+
     static long bodyLimit(Route route, long serverLimit) {
         LocationSettings location = route == null ? null : route.location();
         return location == null ? serverLimit : location.bodyLimit(serverLimit);

@@ -109,6 +109,8 @@ final class ServerExchange implements Exchange {
     /** {@link #targetUnparsed}: the target could not be parsed, and stands as "/" for routing its refusal alone. */
     private boolean targetUnparsed;
     private int redirects;
+    /** {@link #meetSiteRewrites}: the site's rewrites are being met, and a URI they route by is not counted. */
+    private boolean siteRewriting;
     /** {@link #holdBodyTo}: the location whose body-limit the body is held to in place of the route's; null: the route's. */
     private LocationSettings bodyLocation;
     /** {@link #withLocationHeaders}: the location's headers go with the head whatever its status. */
@@ -346,18 +348,42 @@ final class ServerExchange implements Exchange {
                 "body over the limit of the location it was routed to"));
     }
 
-    /** As nginx, at most {@value #MAX_REDIRECTS} internal redirects per request; beyond, a loop: 500. */
+    /**
+     * Meets its site's rewrites ({@link RewritePhase#server}) for its URI now: nginx's server rewrite phase, as the
+     * request comes and again at each internal redirect. True where they answered it or routed it again. A URI they
+     * change is routed again uncounted, as nginx counts no server rewrite among its 10.
+     */
+    boolean meetSiteRewrites() {
+        siteRewriting = true;
+        try {
+            return RewritePhase.server(this);
+        } finally {
+            siteRewriting = false;
+        }
+    }
+
+    /**
+     * As nginx, at most {@value #MAX_REDIRECTS} internal redirects and location rewrites per request; beyond, a loop:
+     * 500. An internal redirect meets the site's rewrites again for its URI ({@link #meetSiteRewrites}); a rewrite's
+     * URI ({@link #redirect(String, String)}) goes to its location, as nginx's does.
+     */
     @Override
     public void redirect(String path) {
-        redirect(path, target.query());
+        redirect(path, target.query(), true);
     }
 
     @Override
     public void redirect(String path, String query) {
+        redirect(path, query, false);
+    }
+
+    private void redirect(String path, String query, boolean internal) {
         if (state != State.OPEN) {
             throw new IllegalStateException("redirect after the response started: " + path);
         }
-        if (++redirects > MAX_REDIRECTS) {
+        boolean counted = !siteRewriting;
+        siteRewriting = false; // what the location it lands in does is counted
+        if (counted && ++redirects > MAX_REDIRECTS) {
             // A cycle in the configuration (front controllers, index files of other locations), hit by every request
             // of the paths it covers: one line now and then, no stack trace, as nginx's "internal redirection cycle"
             REDIRECT_CYCLES.warn(ServerExchange.class, request.method() + " " + request.uri() + " -> 500: more than "
@@ -367,7 +393,7 @@ final class ServerExchange implements Exchange {
             return;
         }
         target = new RequestTarget(target.authority(), path, query, target.originForm());
-        connection.redirect(this);
+        connection.redirect(this, internal);
     }
 
     @Override

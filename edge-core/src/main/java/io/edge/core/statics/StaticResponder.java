@@ -521,11 +521,12 @@ public final class StaticResponder implements Responder {
                 // says otherwise). 404, as the client's own request for it.
                 file.release();
                 exchange.sendError(HttpResponseStatus.NOT_FOUND);
-            } else if (elsewhere) {
+            } else if (elsewhere || !exchange.site().rewrites().isEmpty()) {
                 // /docs/index.php under a PHP location: run there, never sent as a file (its source); any index
                 // file gets its own location's settings, as nginx's internal redirect does. A script of this very
                 // location (a FastCGI one whose script lookup, remembered for a second, did not see it yet) is run
-                // through the same redirect.
+                // through the same redirect. So is this location's own index where the site has rewrites: nginx's
+                // redirect to /dir/index.html meets them again.
                 file.release();
                 exchange.redirect(uriPath);
             } else if (!readsOnly(exchange)) {

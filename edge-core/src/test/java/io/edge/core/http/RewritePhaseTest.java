@@ -45,6 +45,10 @@ class RewritePhaseTest {
                 100);
         server = new EdgeServer(TestServers.sites(settings, root, new ConfigLoader().load(conf).sites()),
                 location -> RewritePhase.guard(exchange -> {
+                    if (exchange.path().endsWith("/") && location.match().startsWith("/")) {
+                        exchange.redirect(exchange.path() + "index.html"); // as a directory's index file is found
+                        return;
+                    }
                     byte[] body = (location.match() + " " + exchange.path() + "?" + exchange.query())
                             .getBytes(StandardCharsets.UTF_8);
                     DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
@@ -105,6 +109,46 @@ class RewritePhaseTest {
     }
 
     /**
+     * A site's rewrites are met again for the new URI at an internal redirect (here a directory's index file, as
+     * nginx's index module redirects to /dir/index.html), not at a location's rewrite (nginx routes its URI again and
+     * meets the site's no more), and nginx's 10 internal redirects and location rewrites are counted across them (a
+     * site's rewrite is not counted). They were met once per request: /dir/ found its index.
+     */
+    @Test
+    void siteRewritesAreMetAgainAtAnInternalRedirect() throws Exception {
+        InetSocketAddress address = start("""
+                sites = [{ root = www
+                  rewrites = [
+                    { if = "$uri = /dir/index.html", return = 418 }
+                    { rewrite = "^/moved/index.html$ /elsewhere/index.html" }
+                    { rewrite = "^/loc-target$ /never" }
+                    { rewrite = "^/cycle/index.html$ /cycle/" }
+                    { rewrite = "^/n/(x*)/index.html$ /n/$1x" }
+                  ]
+                  locations = [
+                    { match = "/" }
+                    { match = "/loc/", rewrites = [{ rewrite = "^ /loc-target last" }] }
+                    { match = "~ ^/n/x{1,5}$", rewrites = [{ rewrite = "^/n/(x*)$ /n/$1/ last" }] }
+                  ] }]
+                """);
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            assertThat(client.send("GET /dir/ HTTP/1.1\r\nHost: h\r\n\r\n").read().status())
+                    .as("the index file's URI met the site's if").isEqualTo(418);
+            assertThat(client.send("GET /moved/ HTTP/1.1\r\nHost: h\r\n\r\n").read().text())
+                    .as("and its rewrite").isEqualTo("/ /elsewhere/index.html?");
+            assertThat(client.send("GET /loc/a HTTP/1.1\r\nHost: h\r\n\r\n").read().text())
+                    .as("a location's rewrite last meets the site's no more").isEqualTo("/ /loc-target?");
+            assertThat(client.send("GET /cycle/ HTTP/1.1\r\nHost: h\r\n\r\n").read().status())
+                    .as("an index and a site's rewrite back to its directory: a cycle, 500").isEqualTo(500);
+        }
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            assertThat(client.send("GET /n/x/ HTTP/1.1\r\nHost: h\r\n\r\n").read().text())
+                    .as("5 index files and 4 location rewrites, the site's 5 rewrites between them not counted")
+                    .isEqualTo("/ /n/xxxxxx?");
+        }
+    }
+
+    /**
      * An if's text in a regex location has the location's captures, as nginx's "if ($arg_c = $1)" in
      * "location ~ ^/eq/(\w+)$" compares with the location's $1.
      */
@@ -121,6 +165,34 @@ class RewritePhaseTest {
             assertThat(client.send("GET /eq/ab?c=ab HTTP/1.1\r\nHost: h\r\n\r\n").read().text()).isEqualTo("eq ab");
             assertThat(client.send("GET /eq/ab?c=x HTTP/1.1\r\nHost: h\r\n\r\n").read().text())
                     .isEqualTo("~ ^/eq/(\\w+)$ /eq/ab?c=x");
+        }
+    }
+
+    /**
+     * A body is held to the limit of the location the site's rewrites route it to, as nginx checks
+     * client_max_body_size in the location it finds after its server rewrite phase: it was held to the first
+     * location's, 413 before the rewrites ran.
+     */
+    @Test
+    void aBodyIsHeldToTheLimitOfTheLocationTheSitesRewritesFind() throws Exception {
+        InetSocketAddress address = start("""
+                sites = [{ root = www
+                  rewrites = [{ rewrite = "^/big$ /upload/big" }]
+                  locations = [
+                    { match = "/", body-limit = 10 }
+                    { match = "/upload/", body-limit = 1 MiB }
+                  ] }]
+                """);
+        String body = "abcdefghijklmnopqrstuvwxyz";
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            RawHttpClient.Response big = client.send("POST /big HTTP/1.1\r\nHost: h\r\nContent-Length: "
+                    + body.length() + "\r\n\r\n" + body).read();
+            assertThat(big.status()).as("the upload location's limit").isEqualTo(200);
+            assertThat(big.text()).isEqualTo("/upload/ /upload/big?");
+        }
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            assertThat(client.send("POST /other HTTP/1.1\r\nHost: h\r\nContent-Length: " + body.length()
+                    + "\r\n\r\n" + body).read().status()).as("the first location's").isEqualTo(413);
         }
     }
 }
