@@ -872,12 +872,12 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         return timeouts.keepsAlive();
     }
 
-    /** The body limit of a request routed to {@code route}: its location's, else {@code serverLimit}. */
     /** Whether {@code route}'s site has rewrites (nginx's server rewrite phase has something to do). */
     private static boolean hasRewrites(Route route) {
         return route.site() != null && !route.site().rewrites().isEmpty();
     }
 
+    /** The body limit of a request routed to {@code route}: its location's, else {@code serverLimit}. */
     static long bodyLimit(Route route, long serverLimit) {
         LocationSettings location = route == null ? null : route.location();
         return location == null ? serverLimit : location.bodyLimit(serverLimit);
