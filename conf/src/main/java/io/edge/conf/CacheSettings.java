@@ -13,12 +13,25 @@ import java.util.List;
  * @param purgeAllow      client addresses from which {@code PURGE} is accepted
  * @param purgeMarksStale {@code PURGE}, and the invalidation after an unsafe method, mark entries stale instead of
  *                        removing them
+ * @param bypass          nginx's {@code fastcgi_cache_bypass}: texts with variables; where one comes out neither empty
+ *                        nor "0", the answer is not taken from the cache (BYPASS), nor stored
+ * @param noCache         nginx's {@code fastcgi_no_cache}: likewise, the answer is not stored (one stored before still
+ *                        answers)
  */
 public record CacheSettings(ContentCacheSettings content, ResponseCacheSettings responses,
-                            List<AddressRange> purgeAllow, boolean purgeMarksStale) {
+                            List<AddressRange> purgeAllow, boolean purgeMarksStale, List<VariableText> bypass,
+                            List<VariableText> noCache) {
 
     public CacheSettings {
         purgeAllow = List.copyOf(purgeAllow);
+        bypass = List.copyOf(bypass);
+        noCache = List.copyOf(noCache);
+    }
+
+    /** Caches without bypass or no-cache texts. */
+    public CacheSettings(ContentCacheSettings content, ResponseCacheSettings responses,
+                         List<AddressRange> purgeAllow, boolean purgeMarksStale) {
+        this(content, responses, purgeAllow, purgeMarksStale, List.of(), List.of());
     }
 
     /** The defaults of {@code reference.conf}, for settings built in code (tests). */

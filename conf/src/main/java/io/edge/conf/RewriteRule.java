@@ -1,9 +1,14 @@
 package io.edge.conf;
 
+import com.typesafe.config.ConfigList;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -21,9 +26,148 @@ import java.util.regex.Pattern;
  * @param flag      the rewrite's flag; {@link Flag#NONE} for a return
  * @param argsJoin  for a redirect made by a rewrite, what joins the request's own query to its URL ("?", "&"); null
  *                  where it is not appended (a return, a replacement ending in "?")
+ * @param sets      the entry's {@code set}s, nginx's {@code set $name value}, in order: made when the entry is met (its
+ *                  condition holds; a rewrite's regex finds a match), before its return or rewrite, with the captures
+ *                  its return (its rewrite) has; an entry of sets alone has neither return nor rewrite
  */
 public record RewriteRule(Condition condition, Return answer, Pattern regex, Rewrite rewrite, Flag flag,
-        String argsJoin) {
+        String argsJoin, List<Assignment> sets) {
+
+    public RewriteRule {
+        sets = List.copyOf(sets);
+    }
+
+    /** An entry without sets. */
+    public RewriteRule(Condition condition, Return answer, Pattern regex, Rewrite rewrite, Flag flag,
+            String argsJoin) {
+        this(condition, answer, regex, rewrite, flag, argsJoin, List.of());
+    }
+
+    /** This entry with {@code sets}. */
+    RewriteRule withSets(List<Assignment> sets) {
+        return new RewriteRule(condition, answer, regex, rewrite, flag, argsJoin, sets);
+    }
+
+    /** Whether the entry only sets variables: it neither answers nor hands the request on. */
+    public boolean setsOnly() {
+        return answer == null && rewrite == null;
+    }
+
+    /** What a set is written as, for a message. */
+    static final String SET_EXPECTED = "a variable and its value, as nginx's set: \"$skip_cache 1\", \"$full"
+            + " $scheme://$host$uri\", \"$args ''\" (a value with blanks in quotes), or a list of them";
+
+    /**
+     * One {@code set $name value}: {@code value} (text with the request's variables, maps, set variables and captures)
+     * becomes {@code name}'s for the rest of the request.
+     *
+     * @param name     the variable's name, without {@code $}
+     * @param variable the variable set: one declared by a set, or a map's or geo's (its value for this request
+     *                 replaced, as nginx's set replaces a map's); null for {@code $args}, the request's query
+     * @param value    the value's parts
+     */
+    public record Assignment(String name, VariableMap variable, List<Return.Part> value) {
+
+        public Assignment {
+            value = List.copyOf(value);
+        }
+    }
+
+    /** The built-in variables a set may change: {@code $args}, the query passed on (nginx's set $args). */
+    static final Set<String> SETTABLE = Set.of("args");
+
+    /**
+     * The variables the {@code set}s of {@code edge}'s rewrites name (the sites', the locations', site-defaults' and
+     * location-defaults'), read before anything else, as nginx declares a set's variable for every server block: every
+     * text may name one. A set written wrong declares nothing; its problem is said where it is read.
+     */
+    static Set<String> setNames(ConfigObject edge) {
+        Set<String> names = new TreeSet<>();
+        List<ConfigValue> owners = new ArrayList<>();
+        owners.add(edge.get("site-defaults"));
+        owners.add(edge.get("location-defaults"));
+        for (ConfigValue site : listed(edge.get("sites"))) {
+            owners.add(site);
+            if (site instanceof ConfigObject object) {
+                owners.addAll(listed(object.get("locations")));
+            }
+        }
+        for (ConfigValue owner : owners) {
+            if (owner instanceof ConfigObject object) {
+                for (ConfigValue entry : listed(object.get("rewrites"))) {
+                    if (entry instanceof ConfigObject rule) {
+                        ConfigValue set = rule.get("set");
+                        List<ConfigValue> written = set instanceof ConfigList list ? list
+                                : set == null ? List.of() : List.of(set);
+                        for (ConfigValue one : written) {
+                            String name = one.valueType() == ConfigValueType.STRING
+                                    ? setName((String) one.unwrapped()) : null;
+                            if (name != null) {
+                                names.add(name);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return names;
+    }
+
+    private static List<ConfigValue> listed(ConfigValue value) {
+        return value instanceof ConfigList list ? list : List.of();
+    }
+
+    /**
+     * The name {@code written} sets, without {@code $}: its first word's, where that is {@code $} and a variable's
+     * name; else null (the problem is said where the set is read).
+     */
+    static String setName(String written) {
+        String text = written.strip();
+        int end = 0;
+        while (end < text.length() && !Character.isWhitespace(text.charAt(end))) {
+            end++;
+        }
+        String first = text.substring(0, end);
+        return first.matches("\\$[a-z_][a-z0-9_]*") ? first.substring(1) : null;
+    }
+
+    /**
+     * A set as written, {@code $name value}: {@code name} one of {@code maps} (a set's, a map's or a geo's) or
+     * {@link #SETTABLE}, {@code value} one word (in quotes where it holds blanks; '' for empty) with variables and
+     * the captures of {@code regex} (null: none).
+     *
+     * @throws IllegalArgumentException saying what is wrong with {@code written}
+     */
+    static Assignment set(String written, Pattern regex, VariableMaps maps) {
+        List<String> words = words(written);
+        if (words.size() != 2) {
+            throw new IllegalArgumentException("has " + words.size() + " word" + (words.size() == 1 ? "" : "s")
+                    + ", not a variable and a value");
+        }
+        String target = words.get(0);
+        if (!target.startsWith("$") || target.length() < 2) {
+            throw new IllegalArgumentException("sets \"" + target + "\", which is no variable ($name)");
+        }
+        String name = target.substring(1);
+        if (!name.matches("[a-z_][a-z0-9_]*")) {
+            throw new IllegalArgumentException("sets \"" + target + "\", not a variable's name (lower-case letters,"
+                    + " digits and '_', not starting with a digit)");
+        }
+        VariableMap variable = maps.get(name);
+        if (variable == null && !SETTABLE.contains(name)) {
+            String what = Return.VARIABLES.contains(name) || Return.ANSWER_VARIABLES.contains(name)
+                    ? "edge's $" + name + ", which the request makes" : Return.prefixed(name) ? "$" + name
+                    + ", which is named after the request's header, argument or cookie" : "nginx's $" + name
+                    + ", which edge does not have";
+            throw new IllegalArgumentException("sets " + what + ": a set may change $args (the query passed on)"
+                    + " and its own variables");
+        }
+        String value = words.get(1);
+        if (value.chars().anyMatch(c -> c < 0x20 && c != '\t' || c == 0x7f)) {
+            throw new IllegalArgumentException("has a control character in its value");
+        }
+        return new Assignment(name, variable, Return.parts(value, regex, maps));
+    }
 
     /** What an entry is written as, for a message. */
     static final String EXPECTED = "{ if = \"$host != example.org\", return = \"301 https://example.org"
@@ -196,7 +340,7 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
     }
 
     /** {@code written}'s words, split at blanks but within quotes ("..." or '...'), the quotes taken off. */
-    private static List<String> words(String written) {
+    static List<String> words(String written) {
         List<String> words = new ArrayList<>();
         int i = 0;
         while (i < written.length()) {

@@ -122,8 +122,8 @@ final class SettingsMapper {
 
     EdgeSettings map(Section edge, Path source) {
         Section serverSection = edge.section("server");
-        maps = VariableMaps.read(serverSection.section("maps"), serverSection.section("geo"), problems,
-                SettingsMapper::reservedName);
+        maps = VariableMaps.read(serverSection.section("maps"), serverSection.section("geo"),
+                RewriteRule.setNames(edge.object()), problems, SettingsMapper::reservedName);
         ServerSettings server = server(serverSection);
         StaticIoSettings staticIo = staticIo(edge.section("static"));
         Map<String, String> mimeTypes = mimeTypes(edge.section("mime-types"));
@@ -331,7 +331,23 @@ final class SettingsMapper {
                 responses.duration("stale-while-updating", true),
                 valid);
         return new CacheSettings(contentEnabled ? contentSettings : null, responseSettings,
-                addresses(responses, "purge-allow"), responses.bool("purge-marks-stale"));
+                addresses(responses, "purge-allow"), responses.bool("purge-marks-stale"),
+                conditions(responses, "bypass"), conditions(responses, "no-cache"));
+    }
+
+    /**
+     * {@code name} of {@code responses}, nginx's fastcgi_cache_bypass or fastcgi_no_cache: a list of texts with
+     * variables (maps, set variables), each that names one edge does not have a problem.
+     */
+    private List<VariableText> conditions(Section responses, String name) {
+        List<VariableText> texts = new ArrayList<>();
+        for (Section.Element element : responses.elements(name)) {
+            VariableText text = variableText(responses, name, element.text(), name, null);
+            if (text != null) {
+                texts.add(text);
+            }
+        }
+        return texts;
     }
 
     /** A list of IP address literals; each one that is not is a problem. */
@@ -1722,12 +1738,13 @@ final class SettingsMapper {
     private List<RewriteRule> rewriteRules(Section owner, Pattern regex, boolean inLocation) {
         List<RewriteRule> rules = new ArrayList<>();
         Section none = new Section(ConfigValueFactory.fromMap(Map.of()), "", owner.anchor(), problems);
+        Set<String> keys = Set.of("if", "return", "rewrite", "set");
         for (Section entry : owner.sections("rewrites", none)) {
             boolean unknown = false; // a misspelled key: its return or rewrite not said missing too
             for (String key : new TreeSet<>(entry.own().keySet())) {
-                if (!Set.of("if", "return", "rewrite").contains(key)) {
-                    entry.problem(key, "is no key of a rewrites entry" + UnknownKeys.suggestion(key,
-                            Set.of("if", "return", "rewrite")), RewriteRule.EXPECTED);
+                if (!keys.contains(key)) {
+                    entry.problem(key, "is no key of a rewrites entry" + UnknownKeys.suggestion(key, keys),
+                            RewriteRule.EXPECTED);
                     unknown = true;
                 }
             }
@@ -1737,12 +1754,14 @@ final class SettingsMapper {
             String condition = entry.isSet("if") ? entry.optionalString("if") : null;
             String answer = entry.isSet("return") ? entry.optionalString("return") : null;
             String rewrite = entry.isSet("rewrite") ? entry.optionalString("rewrite") : null;
+            List<Section.Element> sets = setsOf(entry);
             if (answer != null && rewrite != null) {
                 entry.problem("rewrite", "set beside a return, which answers first", "return or rewrite, not both");
                 continue;
             }
-            if (answer == null && rewrite == null) {
-                problems.add(entry.anchor(), entry.path(), "has neither return nor rewrite", RewriteRule.EXPECTED);
+            if (answer == null && rewrite == null && sets == null) {
+                problems.add(entry.anchor(), entry.path(), "has neither return, rewrite nor set",
+                        RewriteRule.EXPECTED);
                 continue;
             }
             RewriteRule.Condition parsedCondition = null;
@@ -1755,38 +1774,83 @@ final class SettingsMapper {
                     continue;
                 }
             }
+            Pattern captures = parsedCondition != null && parsedCondition.regex() != null ? parsedCondition.regex()
+                    : regex;
+            RewriteRule rule = null;
             if (answer != null) {
-                Pattern captures = parsedCondition != null && parsedCondition.regex() != null ? parsedCondition.regex()
-                        : regex;
                 try {
-                    rules.add(new RewriteRule(parsedCondition, Return.parse(answer, captures, maps), captures, null,
-                            RewriteRule.Flag.NONE, null));
+                    rule = new RewriteRule(parsedCondition, Return.parse(answer, captures, maps), captures, null,
+                            RewriteRule.Flag.NONE, null);
                 } catch (IllegalArgumentException e) {
                     entry.invalid("return", LocationMatch.quoted(answer) + " " + capturesProblem(e, inLocation),
                             Return.EXPECTED);
+                    continue;
                 }
-                continue;
+            } else if (rewrite != null) {
+                try {
+                    rule = RewriteRule.rewrite(parsedCondition, rewrite, maps, inLocation);
+                } catch (IllegalArgumentException e) {
+                    entry.invalid("rewrite", LocationMatch.quoted(rewrite) + " " + e.getMessage(),
+                            RewriteRule.REWRITE_EXPECTED);
+                    continue;
+                }
+            } else {
+                rule = new RewriteRule(parsedCondition, null, captures, null, RewriteRule.Flag.NONE, null);
             }
-            try {
-                rules.add(RewriteRule.rewrite(parsedCondition, rewrite, maps, inLocation));
-            } catch (IllegalArgumentException e) {
-                entry.invalid("rewrite", LocationMatch.quoted(rewrite) + " " + e.getMessage(),
-                        RewriteRule.REWRITE_EXPECTED);
+            if (sets != null) {
+                rule = rule.withSets(assignments(entry, sets, rule.regex(), inLocation));
             }
+            rules.add(rule);
         }
         return rules;
     }
 
+    /** An entry's {@code set}: one string or a list of them; null where it has none (or a problem was said). */
+    private static List<Section.Element> setsOf(Section entry) {
+        if (!entry.isSet("set")) {
+            return null;
+        }
+        if (entry.value("set").valueType() == ConfigValueType.LIST) {
+            List<Section.Element> sets = entry.elements("set");
+            if (sets.isEmpty()) {
+                entry.invalid("set", "[] sets nothing", RewriteRule.SET_EXPECTED); // and is said nowhere else
+            }
+            return sets;
+        }
+        String written = entry.optionalString("set");
+        return written == null ? null : List.of(new Section.Element(-1, written));
+    }
+
+    /** An entry's sets, their values' captures {@code regex}'s; each that is written wrong a problem. */
+    private List<RewriteRule.Assignment> assignments(Section entry, List<Section.Element> sets, Pattern regex,
+            boolean inLocation) {
+        List<RewriteRule.Assignment> assignments = new ArrayList<>();
+        for (Section.Element set : sets) {
+            try {
+                assignments.add(RewriteRule.set(set.text(), regex, maps));
+            } catch (IllegalArgumentException e) {
+                String message = LocationMatch.quoted(set.text()) + " " + capturesProblem(e, inLocation);
+                if (set.index() < 0) {
+                    entry.invalid("set", message, RewriteRule.SET_EXPECTED);
+                } else {
+                    entry.invalid("set", set.index(), message, RewriteRule.SET_EXPECTED);
+                }
+            }
+        }
+        return assignments;
+    }
+
     /**
-     * {@code e}'s message of a rewrites entry's if or return; a site's capture without a regex says where a site's
+     * {@code e}'s message of a rewrites entry's if, return or set; a site's capture without a regex says where a site's
      * captures come from: its entries are in no location, and their captures are an if regex's alone.
      */
     private static String capturesProblem(IllegalArgumentException e, boolean inLocation) {
         String message = e.getMessage();
-        if (inLocation || !message.endsWith(Return.NO_REGEX)) {
+        if (inLocation || !message.contains(Return.NO_REGEX)) {
             return message;
         }
-        return message.substring(0, message.length() - Return.NO_REGEX.length()) + ", but a site's rewrites have no"
+        // the maps named after it, if any, are left off: a capture is no map
+        return message.substring(0, message.indexOf(Return.NO_REGEX)) + ", but a site's rewrites have no"
                 + " location regex: an if with a regex has the captures (\"$uri ~ ^/(.*)$\")";
     }
 

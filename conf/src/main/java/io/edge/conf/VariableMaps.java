@@ -44,15 +44,27 @@ final class VariableMaps {
 
     private final Set<String> names;
     private final Map<String, VariableMap> maps;
+    /** The names among {@link #names} that sets declare, said apart from the maps'. */
+    private final Set<String> setNames;
 
     private VariableMaps(Set<String> names, Map<String, VariableMap> maps) {
+        this(names, maps, Set.of());
+    }
+
+    private VariableMaps(Set<String> names, Map<String, VariableMap> maps, Set<String> setNames) {
         this.names = Set.copyOf(names);
         this.maps = Map.copyOf(maps);
+        this.setNames = Set.copyOf(setNames);
     }
 
     /** Whether {@code name} is a map's. */
     boolean has(String name) {
         return names.contains(name);
+    }
+
+    /** The map, geo or set variable called {@code name}; null for none (or one whose problem was said). */
+    VariableMap get(String name) {
+        return maps.get(name);
     }
 
     /** {@code parts} with each variable that names a map (but those in {@code except}: a regex's groups) bound to it. */
@@ -87,8 +99,14 @@ final class VariableMaps {
 
     /** {@code why} a name names nothing, the maps' names said with it; null stays null. */
     String withNames(String why) {
-        return why == null || names.isEmpty() ? why : why + " (maps: $" + String.join(", $", new TreeSet<>(names))
-                + ")";
+        if (why == null || names.isEmpty()) {
+            return why;
+        }
+        Set<String> mapNames = new TreeSet<>(names);
+        mapNames.removeAll(setNames);
+        return why + " (" + (mapNames.isEmpty() ? "" : "maps: $" + String.join(", $", mapNames))
+                + (mapNames.isEmpty() || setNames.isEmpty() ? "" : "; ")
+                + (setNames.isEmpty() ? "" : "set: $" + String.join(", $", new TreeSet<>(setNames))) + ")";
     }
 
     /** A map as read, its parts not yet bound to the maps they name. */
@@ -112,6 +130,17 @@ final class VariableMaps {
      */
     static VariableMaps read(Section section, Section geoSection, Problems problems,
             Function<String, String> reserved) {
+        return read(section, geoSection, Set.of(), problems, reserved);
+    }
+
+    /**
+     * As {@link #read(Section, Section, Problems, Function)}, and the variables the sites' and locations' {@code set}s
+     * name ({@code declared}): each that is not a map's, a geo's nor {@code reserved} a variable of its own, as nginx's
+     * set declares one for every server block, "" for a request until a set gives it a value. Its value is kept as a
+     * map's is ({@code Exchange.mapValues}), so every text may name it and a map may take it as its source.
+     */
+    static VariableMaps read(Section section, Section geoSection, Set<String> declared, Problems problems,
+            Function<String, String> reserved) {
         Set<String> names = names(section, reserved);
         Map<String, VariableMap> geos = new HashMap<>();
         if (geoSection != null) {
@@ -132,7 +161,19 @@ final class VariableMaps {
                 }
             }
         }
-        return read(section, names, geos, problems);
+        Set<String> setNames = new TreeSet<>();
+        for (String name : declared) {
+            if (!names.contains(name) && reserved.apply(name) == null && NAME.matcher(name).matches()
+                    && NGINX_PREFIXES.stream().noneMatch(name::startsWith)) {
+                // no source, no entries: "" until set
+                setNames.add(name);
+                geos.put(name, new VariableMap(name, List.of(), List.of(), false, Map.of(), List.of(), List.of(),
+                        List.of()));
+            }
+        }
+        names.addAll(setNames);
+        VariableMaps read = read(section, names, geos, problems);
+        return new VariableMaps(read.names, read.maps, setNames);
     }
 
     /** The names {@code section}'s keys give variables, each that cannot be one said. */

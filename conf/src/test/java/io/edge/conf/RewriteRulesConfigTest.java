@@ -108,7 +108,7 @@ class RewriteRulesConfigTest {
                                 "\"^/a$\" has 1 word, not a regex, a replacement and an optional flag"),
                         tuple(10, "edge.sites[0].rewrites[6].rewrite",
                                 "\"^/a$ /b sideways\" has flag \"sideways\", not last, break, redirect or permanent"),
-                        tuple(11, "edge.sites[0].rewrites[7]", "has neither return nor rewrite"),
+                        tuple(11, "edge.sites[0].rewrites[7]", "has neither return, rewrite nor set"),
                         tuple(12, "edge.sites[0].rewrites[8].rewrite", "set beside a return, which answers first"),
                         tuple(13, "edge.sites[0].rewrites[9].retrun", "is no key of a rewrites entry (did you mean"
                                 + " \"return\"?)"),

@@ -1010,7 +1010,8 @@ public final class Edge {
             if (location.cache()) {
                 FastCgiResponder fastCgi = new FastCgiResponder(location, site.root(), pool, staticResponder,
                         group.timeouts(), group.responseBuffer(), waitStats.get(group.name()), probe,
-                        new ResponseCacheGate(g.responseCache, cacheScope, g.settings.cache().purgeMarksStale()),
+                        new ResponseCacheGate(g.responseCache, cacheScope, g.settings.cache().purgeMarksStale(),
+                                g.settings.cache().bypass(), g.settings.cache().noCache()),
                         spoolDir(), documentRoots(site), g.locationChecks);
                 return new PurgeResponder(fastCgi, g.responseCache, cacheScope, g.settings.cache().purgeAllow(),
                         g.settings.cache().purgeMarksStale());

@@ -6,9 +6,11 @@ import io.edge.cache.http.HttpDates;
 import io.edge.cache.http.Lookup;
 import io.edge.cache.http.ResponseCache;
 import io.edge.cache.http.ResponseRecorder;
+import io.edge.conf.VariableText;
 import io.edge.core.fastcgi.FastCgiResponder;
 import io.edge.core.http.CacheStatus;
 import io.edge.core.http.Exchange;
+import io.edge.core.http.Variables;
 import io.edge.core.statics.Preconditions;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -94,12 +96,39 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
     /** Invalidations mark entries for revalidation instead of removing them (purge-marks-stale). */
     private final boolean invalidationMarksStale;
 
+    /** nginx's fastcgi_cache_bypass: where one comes out neither empty nor "0", the cache stays out (BYPASS). */
+    private final List<VariableText> bypass;
+    /** nginx's fastcgi_no_cache: where one comes out neither empty nor "0", nothing is stored. */
+    private final List<VariableText> noCache;
+
     /** @param scope the scope of the site ({@link ResponseCache#scope}), empty where each host names one site */
     public ResponseCacheGate(ResponseCache cache, String scope, boolean invalidationMarksStale) {
+        this(cache, scope, invalidationMarksStale, List.of(), List.of());
+    }
+
+    /**
+     * As above, with the texts of {@code cache.responses.bypass} and {@code no-cache} (see {@link
+     * io.edge.conf.CacheSettings}), read for each request about to be looked up.
+     */
+    public ResponseCacheGate(ResponseCache cache, String scope, boolean invalidationMarksStale,
+            List<VariableText> bypass, List<VariableText> noCache) {
         this.cache = cache;
         this.scope = scope;
         this.httpsScope = ResponseCache.httpsScope(scope);
         this.invalidationMarksStale = invalidationMarksStale;
+        this.bypass = List.copyOf(bypass);
+        this.noCache = List.copyOf(noCache);
+    }
+
+    /** Whether one of {@code texts} comes out neither empty nor "0" for {@code exchange}, as nginx's test of them. */
+    private static boolean holds(Exchange exchange, List<VariableText> texts) {
+        for (VariableText text : texts) {
+            String value = Variables.field(exchange, text);
+            if (!value.isEmpty() && !value.equals("0")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
@@ -111,11 +140,29 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             backend.run(exchange, clientRequest, new Invalidation(clientRequest));
             return;
         }
+        if (!bypass.isEmpty() && holds(exchange, bypass)) {
+            exchange.cacheStatus(CacheStatus.BYPASS);
+            if (!refusedUncached(exchange)) {
+                backend.run(exchange, clientRequest, null);
+            }
+            return;
+        }
         Lookup lookup = cache.lookup(exchange.https() ? httpsScope : scope, clientRequest);
         Lookup.Outcome outcome = lookup.outcome();
         exchange.cacheStatus(cacheStatus(outcome));
         if (outcome != Lookup.Outcome.FRESH && outcome != Lookup.Outcome.STALE_WHILE_REVALIDATE
                 && refusedUncached(exchange)) {
+            return;
+        }
+        if (outcome != Lookup.Outcome.FRESH && outcome != Lookup.Outcome.BYPASS && !noCache.isEmpty()
+                && holds(exchange, noCache)) {
+            // nginx's fastcgi_no_cache: what is stored answers; else the script does, and its answer is not kept (nor
+            // does this request lead a flight others would wait on for an answer never stored)
+            exchange.cacheStatus(outcome == Lookup.Outcome.MISS ? CacheStatus.MISS : CacheStatus.EXPIRED);
+            if (outcome == Lookup.Outcome.STALE_WHILE_REVALIDATE && refusedUncached(exchange)) {
+                return;
+            }
+            backend.run(exchange, clientRequest, null);
             return;
         }
         switch (outcome) {

@@ -3,6 +3,7 @@ package io.edge.core.http;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.Return;
 import io.edge.conf.RewriteRule;
+import io.edge.fastcgi.cgi.CgiParams;
 import io.edge.fastcgi.regex.BoundedMatch;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.ArrayList;
@@ -15,7 +16,8 @@ import java.util.regex.Pattern;
  * location's as the request enters it, after its access rules (its rewrite phase). Entries are met in order: an
  * {@code if} whose condition holds answers with its return or hands the request on with its rewrite; a rewrite whose
  * regex finds a match in {@code $uri} redirects (redirect, permanent), routes the request again at once (last,
- * break), or changes the URI the entries after it see (no flag), routed again after the last. Synchronous: no entry
+ * break), or changes the URI the entries after it see (no flag), routed again after the last. An entry's sets are
+ * made where it is met, before its return or rewrite; an entry of sets alone goes on to the next. Synchronous: no entry
  * waits for anything (nginx's file tests, which would, are not taken).
  *
  * <p>Every regex of one phase, conditions' and rewrites', reads its text within one budget of
@@ -101,7 +103,13 @@ public final class RewritePhase {
                     continue;
                 }
             }
-            if (rule.rewrite() == null && rule.flag() == RewriteRule.Flag.NONE) { // a return
+            if (rule.rewrite() == null && rule.flag() == RewriteRule.Flag.NONE) { // a return, or sets alone
+                if (!rule.sets().isEmpty()) {
+                    assign(exchange, rule, subject);
+                }
+                if (rule.setsOnly()) {
+                    continue;
+                }
                 answering.run();
                 ReturnResponder.answer(exchange, location, rule.regex(), subject, rule.answer());
                 return true;
@@ -113,6 +121,9 @@ public final class RewritePhase {
             }
             if (found == BoundedMatch.Result.NOT_FOUND) {
                 continue;
+            }
+            if (!rule.sets().isEmpty()) {
+                assign(exchange, rule, current);
             }
             if (rule.answer() != null) { // redirect, permanent
                 answering.run();
@@ -156,6 +167,37 @@ public final class RewritePhase {
             }
         }
         return null;
+    }
+
+    /**
+     * Makes {@code rule}'s sets, nginx's {@code set $name value}, in order: each value, its captures {@code rule}'s
+     * regex's in {@code subject} (the text a return of it would take them of), becomes its variable's for the rest of
+     * the request, kept with the maps' values ({@link Exchange#mapValues}: a set variable is a map without entries, so
+     * every text that names it reads it as it reads a map), or the request's query for {@code $args}. A value is kept
+     * as a map's is, as the bytes it stands for, one char each.
+     */
+    private static void assign(Exchange exchange, RewriteRule rule, String subject) {
+        Matcher captures = null;
+        for (RewriteRule.Assignment set : rule.sets()) {
+            StringBuilder value = new StringBuilder(32);
+            for (Return.Part part : set.value()) {
+                if (part.isCapture()) {
+                    if (captures == null && rule.regex() != null) {
+                        captures = exchange.captures(rule.regex(), subject);
+                    }
+                    String captured = captures == null ? null : part.captured(captures);
+                    // the subject is text (a decoded path, a value's bytes as their chars): kept as its bytes
+                    value.append(captured == null ? "" : CgiParams.utf8Bytes(captured));
+                } else {
+                    value.append(Variables.sent(exchange, List.of(part), null));
+                }
+            }
+            if (set.variable() == null) { // $args
+                exchange.retarget(exchange.path(), value.toString());
+            } else {
+                exchange.mapValues().put(set.variable(), value.toString());
+            }
+        }
     }
 
     /** A rewrite's redirect, the request's query appended as nginx's rewrite appends it. */

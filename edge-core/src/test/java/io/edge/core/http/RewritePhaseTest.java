@@ -195,4 +195,51 @@ class RewritePhaseTest {
                     + "\r\n\r\n" + body).read().status()).as("the first location's").isEqualTo(413);
         }
     }
+
+    /**
+     * nginx's set: a value made where its entry is met (an if that holds, a rewrite's regex that matches, with their
+     * captures), seen by every later entry, the site's by the location's; "" where no set reached it; $args changes
+     * the query passed on; a map whose source names a set variable read at its first use and kept.
+     */
+    @Test
+    void setsAreMadeInOrderAndSeenByLaterEntries() throws Exception {
+        InetSocketAddress address = start("""
+                server.maps.lang_name { source = "$lang", default = "none", values = [{ match = "fr", value = "french" }] }
+                sites = [{ root = www
+                  rewrites = [
+                    { set = "$skip 0" }
+                    { if = "$request_method = POST", set = "$skip 1" }
+                    { if = "$http_x_user ~ ^u-(.+)$", set = ["$user $1", "$full $scheme://$host$uri"] }
+                    { rewrite = "^/old/(.*)$ /new/$1", set = "$was $1" }
+                    { if = "$arg_drop", set = "$args kept=1" }
+                  ]
+                  locations = [
+                    { match = "/", rewrites = [
+                      { if = "$skip", return = "200 skipped" }
+                      { return = "200 skip=$skip user=$user full=$full was=$was never=$never uri=$uri args=$args" }
+                    ] }
+                    { match = "/q/" }
+                    { match = "/lang/", rewrites = [{ set = "$lang fr" }, { return = "200 $lang_name" }] }
+                    { match = "/early/", rewrites = [
+                      { if = "$lang_name = none", set = "$seen yes" }
+                      { set = "$lang fr" }
+                      { return = "200 $lang_name $seen" }
+                    ] }
+                    { match = "/z/", rewrites = [{ if = "$arg_z", set = "$never 1" }] }
+                  ] }]
+                """);
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            assertThat(client.send("GET /old/x?drop=1 HTTP/1.1\r\nHost: h\r\nX-User: u-bob\r\n\r\n").read().text())
+                    .as("each set made in order, with its if's or rewrite's captures; the site's seen by the location")
+                    .isEqualTo("skip=0 user=bob full=http://h/old/x was=x never= uri=/new/x args=kept=1");
+            assertThat(client.send("POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n").read().text())
+                    .as("a later set replaces an earlier one's value").isEqualTo("skipped");
+            assertThat(client.send("GET /q/a?drop=1&k=v HTTP/1.1\r\nHost: h\r\n\r\n").read().text())
+                    .as("set $args: the query passed on").isEqualTo("/q/ /q/a?kept=1");
+            assertThat(client.send("GET /lang/ HTTP/1.1\r\nHost: h\r\n\r\n").read().text())
+                    .as("a map whose source is a set variable").isEqualTo("french");
+            assertThat(client.send("GET /early/ HTTP/1.1\r\nHost: h\r\n\r\n").read().text())
+                    .as("a map read before the set keeps its first value, as nginx's").isEqualTo("none yes");
+        }
+    }
 }
