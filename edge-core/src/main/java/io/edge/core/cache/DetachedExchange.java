@@ -2,6 +2,7 @@ package io.edge.core.cache;
 
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
+import io.edge.conf.VariableMap;
 import io.edge.core.http.CacheStatus;
 import io.edge.core.http.Exchange;
 import io.netty.channel.Channel;
@@ -13,6 +14,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -36,6 +39,11 @@ final class DetachedExchange implements Exchange {
     private final String authenticatedUser;
     /** The client's {@code $request_id} (made now if it was not yet): the refresh is its request, carried on. */
     private final String requestId;
+    /**
+     * The client's variables' values so far (its sets', its maps'): the script's fastcgi-params name what the client's
+     * rewrites set ($skip_cache), as its own run would have. Kept as they are, as nginx's subrequest sees them.
+     */
+    private final Map<VariableMap, String> mapValues;
 
     /** Snapshots what {@code client} knows before it completes; {@code request} is what the backend gets. */
     DetachedExchange(Exchange client, HttpRequest request) {
@@ -50,6 +58,12 @@ final class DetachedExchange implements Exchange {
         this.localAddress = client.localAddress();
         this.authenticatedUser = client.authenticatedUser();
         this.requestId = client.requestId();
+        this.mapValues = new IdentityHashMap<>(client.mapValues());
+    }
+
+    @Override
+    public Map<VariableMap, String> mapValues() {
+        return mapValues;
     }
 
     @Override

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.cache.ResponseCacheSettings;
 import io.edge.cache.http.ResponseCache;
+import io.edge.conf.ConfigLoader;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
+import io.edge.conf.VariableMap;
 import io.edge.core.fastcgi.FastCgiResponder;
 import io.edge.core.http.CacheStatus;
 import io.edge.core.http.Exchange;
@@ -31,15 +33,20 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The gate between clients and a script, with a fake backend that records each call (its request and tap) and
@@ -540,6 +547,32 @@ class ResponseCacheGateTest {
         refresh.onEnd();
     }
 
+    /**
+     * A background refresh runs its script with the values the client's rewrites set ($skip_cache in its
+     * fastcgi-params): it saw none, each variable read "" as if never set.
+     */
+    @Test
+    void aBackgroundRefreshCarriesTheClientsSetVariables(@TempDir Path dir) throws Exception {
+        Path conf = dir.resolve("edge.conf");
+        Files.createDirectories(dir.resolve("www"));
+        Files.writeString(conf, "edge.sites = [{ root = www, rewrites = [{ set = \"$skip_cache 0\" }],"
+                + " locations = [{ match = \"/\" }] }]\n");
+        VariableMap skipCache = new ConfigLoader().load(conf).sites().get(0).rewrites().get(0).sets().get(0)
+                .variable();
+        enter(HttpMethod.GET, "/page.php");
+        calls.get(0).answer(head("Cache-Control", "max-age=60, stale-while-revalidate=30"), "page");
+        nanos.addAndGet(Duration.ofSeconds(70).toNanos());
+        HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/page.php");
+        FakeExchange stale = new FakeExchange(client, request);
+        stale.mapValues().put(skipCache, "0");
+        gate.enter(stale, backend);
+        assertThat(calls).hasSize(2);
+        assertThat(calls.get(1).exchange().mapValues()).containsEntry(skipCache, "0");
+        FastCgiResponder.ResponseTap refresh = calls.get(1).tap();
+        assertThat(refresh.onHead(head("Cache-Control", "max-age=60"))).as("stored only").isFalse();
+        refresh.onEnd();
+    }
+
     /** The parts of an exchange the gate uses, recorded (the last head, the body's bytes); writes are released. */
     static final class FakeExchange implements Exchange {
         final Channel clientChannel;
@@ -551,6 +584,10 @@ class ResponseCacheGateTest {
         boolean ended;
         /** The location it is answered in; null: none. */
         LocationSettings location;
+        /** Its variables' values: kept, as a server exchange keeps them. */
+        final Map<VariableMap, String> mapValues = new IdentityHashMap<>();
+
+        @Override public Map<VariableMap, String> mapValues() { return mapValues; }
 
         FakeExchange(Channel clientChannel, HttpRequest request) {
             this.clientChannel = clientChannel;
