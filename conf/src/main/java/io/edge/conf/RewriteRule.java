@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigValueType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
@@ -77,6 +78,13 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
     static final Set<String> SETTABLE = Set.of("args");
 
     /**
+     * nginx's variables a set changes that edge reads nowhere: set, they would be a variable of their own that slows
+     * nothing, so they are refused with what edge has instead.
+     */
+    private static final Map<String, String> NOT_READ = Map.of("limit_rate",
+            "a location's limit-rate (nginx's limit_rate), or a script's X-Accel-Limit-Rate");
+
+    /**
      * The variables the {@code set}s of {@code edge}'s rewrites name (the sites', the locations', site-defaults' and
      * location-defaults'), read before anything else, as nginx declares a set's variable for every server block: every
      * text may name one. A set written wrong declares nothing; its problem is said where it is read.
@@ -128,7 +136,8 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
             end++;
         }
         String first = text.substring(0, end);
-        return first.matches("\\$[a-z_][a-z0-9_]*") ? first.substring(1) : null;
+        return first.matches("\\$[a-z_][a-z0-9_]*") && !NOT_READ.containsKey(first.substring(1))
+                ? first.substring(1) : null;
     }
 
     /**
@@ -152,6 +161,10 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
         if (!name.matches("[a-z_][a-z0-9_]*")) {
             throw new IllegalArgumentException("sets \"" + target + "\", not a variable's name (lower-case letters,"
                     + " digits and '_', not starting with a digit)");
+        }
+        if (NOT_READ.containsKey(name)) {
+            throw new IllegalArgumentException("sets nginx's $" + name + ", which edge does not read: "
+                    + NOT_READ.get(name));
         }
         VariableMap variable = maps.get(name);
         if (variable == null && !SETTABLE.contains(name)) {

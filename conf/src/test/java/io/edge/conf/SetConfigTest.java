@@ -83,6 +83,7 @@ class SetConfigTest {
                     { set = "$skip $nope" }
                     { if = "$host", set = ["$skip 1", "$document_root /x"] }
                     { set = "$Skip 1" }
+                    { set = "$limit_rate 100k" }
                   ]
                   locations = [{ match = "/" }]
                 }]
@@ -106,7 +107,10 @@ class SetConfigTest {
                                 + " $document_root, which edge does not have: a set may change $args (the query passed"
                                 + " on) and its own variables"),
                         tuple(13, "edge.sites[0].rewrites[8].set", "\"$Skip 1\" sets \"$Skip\", not a variable's name"
-                                + " (lower-case letters, digits and '_', not starting with a digit)"));
+                                + " (lower-case letters, digits and '_', not starting with a digit)"),
+                        tuple(14, "edge.sites[0].rewrites[9].set", "\"$limit_rate 100k\" sets nginx's $limit_rate,"
+                                + " which edge does not read: a location's limit-rate (nginx's limit_rate), or a"
+                                + " script's X-Accel-Limit-Rate"));
         assertThat(e.problems()).extracting(ConfigProblem::key).contains("edge.sites[0].rewrites[6].set",
                 "edge.cache.responses.bypass", "edge.cache.responses.no-cache");
         assertThat(e.problems()).filteredOn(p -> p.key().equals("edge.sites[0].rewrites[6].set"))
