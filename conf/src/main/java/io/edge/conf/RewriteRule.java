@@ -14,15 +14,16 @@ import java.util.regex.Pattern;
 
 /**
  * One entry of a site's or a location's {@code rewrites}, nginx's rewrite module as its "If is evil" page calls safe:
- * an {@code if} that answers with a {@code return} or hands the request on with a {@code rewrite}, or a bare
- * {@code rewrite regex replacement [flag]}. A site's run before a location is chosen (nginx's server rewrite phase), a
+ * an {@code if} that answers with a {@code return}, hands the request on with a {@code rewrite} or sets variables
+ * with {@code set}, or a bare {@code rewrite regex replacement [flag]} or {@code set}. A site's run before a location is chosen (nginx's server rewrite phase), a
  * location's after its access rules and before anything else of it (its referers, limits, password, own answer).
  *
  * @param condition the {@code if}'s condition; null for a bare rewrite or return, which is always met
  * @param answer    what the entry answers with: its return, or the redirect a rewrite's {@code redirect} or
  *                  {@code permanent} (or a replacement that is a URL) makes; null for a rewrite that hands on
  * @param regex     the rewrite's regex, tried on {@code $uri} (its captures are the replacement's {@code $1}...); the
- *                  condition's for a return whose condition is a regex (its captures are the return's); else null
+ *                  condition's for a return (or sets alone) whose condition is a regex (its captures are the
+ *                  return's, the sets'), else the location's; null in a site
  * @param rewrite   the new URI, for a rewrite that hands on ({@link Flag#NONE}, {@link Flag#LAST}, {@link Flag#BREAK})
  * @param flag      the rewrite's flag; {@link Flag#NONE} for a return
  * @param argsJoin  for a redirect made by a rewrite, what joins the request's own query to its URL ("?", "&"); null
@@ -184,8 +185,8 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
 
     /** What an entry is written as, for a message. */
     static final String EXPECTED = "{ if = \"$host != example.org\", return = \"301 https://example.org"
-            + "$request_uri\" }, { if = \"$is_bot\", rewrite = \"^ /bots.html last\" } or { rewrite = \"^/old/(.*)$"
-            + " /new/$1 permanent\" }";
+            + "$request_uri\" }, { if = \"$is_bot\", rewrite = \"^ /bots.html last\" }, { rewrite = \"^/old/(.*)$"
+            + " /new/$1 permanent\" } or { if = \"$request_method = POST\", set = \"$skip_cache 1\" }";
 
     /** What a rewrite is written as, for a message. */
     static final String REWRITE_EXPECTED = "\"regex replacement [last | break | redirect | permanent]\", as nginx's"
