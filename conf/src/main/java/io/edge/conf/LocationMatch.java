@@ -105,6 +105,9 @@ record LocationMatch(LocationSettings.Kind kind, String pattern, Pattern regex) 
         return new LocationMatch(LocationSettings.Kind.REGEX, expression, regex);
     }
 
+    /** The longest regex taken: nginx reads no word of its file longer ("too long parameter"). */
+    static final int MAX_REGEX = 4096;
+
     /**
      * {@code expression}, a regular expression written for nginx's PCRE ({@link PcreClasses}), compiled.
      *
@@ -113,6 +116,12 @@ record LocationMatch(LocationSettings.Kind kind, String pattern, Pattern regex) 
     static Pattern compile(String expression, int flags) {
         if (expression.isEmpty()) {
             throw new IllegalArgumentException("has no regular expression");
+        }
+        if (expression.length() > MAX_REGEX) {
+            // Java's compile of a run of literals takes time square in its length (its Boyer-Moore table): one of
+            // 200 000 characters held a check, and a reload, for minutes
+            throw new IllegalArgumentException("bad regular expression: " + expression.length() + " characters long,"
+                    + " more than the " + MAX_REGEX + " nginx reads as one parameter");
         }
         String java;
         try {

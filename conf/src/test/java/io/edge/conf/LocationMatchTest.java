@@ -134,6 +134,22 @@ class LocationMatchTest {
         assertThat(matches("~ (?i)^/A", "/a")).isTrue();
     }
 
+    /**
+     * A regex longer than nginx reads a word of its file (4096 bytes: "too long parameter") is refused: Java's compile
+     * of a long literal run takes time square in its length, and a location of 200 000 characters held
+     * --check-config, or a reload, for minutes. One as long as nginx's longest is taken.
+     */
+    @Test
+    void rejectsARegexLongerThanNginxReads() {
+        assertThatIllegalArgumentException().isThrownBy(() -> LocationMatch.parse("~ ^/" + "a".repeat(4095)))
+                .withMessage("bad regular expression: 4097 characters long, more than the 4096 nginx reads as one"
+                        + " parameter");
+        assertThatIllegalArgumentException().as("a map's, an if's or a referer's regex too")
+                .isThrownBy(() -> LocationMatch.compile("a".repeat(5000), 0))
+                .withMessageStartingWith("bad regular expression: 5000 characters long");
+        assertThat(matches("~ ^/" + "a".repeat(4094), "/" + "a".repeat(4094))).isTrue();
+    }
+
     private static boolean matches(String match, String path) {
         return LocationMatch.parse(match).regex().matcher(path).find();
     }
