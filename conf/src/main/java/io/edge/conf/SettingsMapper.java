@@ -32,7 +32,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -636,27 +635,23 @@ final class SettingsMapper {
 
     /**
      * Why {@code file} cannot be opened for appending, as the start opens an access log, or {@code null} when it can.
-     * access(2) answers yes to root where the open fails (/proc, a read-only mount): the file is opened, and one that
-     * was not there removed again, so that --check-config leaves nothing behind.
+     * access(2) answers yes to root where the open fails (/proc, a read-only mount): a file that is there is opened; for
+     * one that is not, a file of a name of this check's own is made beside it and removed ({@link #fileRefused}), so
+     * that --check-config leaves nothing behind, and two checks at once (a deploy's beside an {@code edge -s reload})
+     * never take each other's file for the log (one opened the other's as it was removed: "No such file or directory",
+     * exit 2 for a good configuration).
      */
-    private static String appendRefused(Path file) {
+    static String appendRefused(Path file) {
         try {
-            try {
-                FileChannel.open(file, StandardOpenOption.APPEND, StandardOpenOption.CREATE_NEW).close();
-            } catch (FileAlreadyExistsException e) {
-                // there (or made meanwhile, by logrotate's create): opened as it is, and never removed
-                FileChannel.open(file, StandardOpenOption.APPEND).close();
-                return null;
-            }
+            FileChannel.open(file, StandardOpenOption.APPEND).close(); // there: opened as it is, never removed
+            return null;
+        } catch (NoSuchFileException e) {
+            // not there yet (or removed meanwhile): the start makes it where a file can be made (its directory is, as
+            // checked before)
+            return fileRefused(file.toAbsolutePath().getParent(), ".edge-probe-");
         } catch (IOException | RuntimeException e) {
             return reason(e);
         }
-        try {
-            Files.deleteIfExists(file); // the one this call made
-        } catch (IOException | RuntimeException e) {
-            // made, which is what was asked; an empty file that cannot be removed is left
-        }
-        return null;
     }
 
     /**
