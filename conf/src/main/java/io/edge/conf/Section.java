@@ -152,6 +152,17 @@ final class Section {
     }
 
     /**
+     * Records a problem about {@code name}, a key left out here (or inherited from reference.conf, with no line of its
+     * own), at the line of {@code written}, the object the user wrote that lacks it.
+     */
+    void problemAt(Section written, String name, String message, String expected) {
+        if (!broken) {
+            problems.add(written.anchor(), key(name), message, expected);
+            problems.silence(key(name));
+        }
+    }
+
+    /**
      * Records that the value of {@code name} is bad in itself (whatever it belongs to): where it was written,
      * under the defaults' key when it was inherited unchanged from them. It is the one problem of that key: the
      * caller goes on with a placeholder, and what a later check finds wrong with the placeholder (fd-budget = 0

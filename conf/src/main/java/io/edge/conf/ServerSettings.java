@@ -30,6 +30,7 @@ import java.util.Map;
  *                        {@code null} for none
  * @param accessLogFormat the access log's line (nginx's {@code log_format}), or {@code null} for edge's own: the
  *                        combined format, the request time and the backend's times
+ * @param tls             which of {@code listen} end TLS, and how ({@link Tls#NONE}: none)
  */
 public record ServerSettings(
         List<InetSocketAddress> listen,
@@ -45,7 +46,8 @@ public record ServerSettings(
         int tcpNotsentLowat,
         RealIp realIp,
         Path pidFile,
-        LogFormat accessLogFormat) {
+        LogFormat accessLogFormat,
+        Tls tls) {
 
     /** {@code tcp-notsent-lowat} when it is not set: see reference.conf. */
     public static final int DEFAULT_TCP_NOTSENT_LOWAT = 128 * 1024;
@@ -53,6 +55,43 @@ public record ServerSettings(
     public ServerSettings {
         listen = List.copyOf(listen);
         listenWrittenAt = Map.copyOf(listenWrittenAt);
+    }
+
+    /** Settings without TLS. */
+    public ServerSettings(List<InetSocketAddress> listen, int ioThreads, int maxConnections, HttpLimits limits,
+                          HttpTimeouts timeouts, Path accessLog, Path runDir, boolean accessLogEnabled,
+                          boolean runDirTemporary, Map<InetSocketAddress, WrittenAt> listenWrittenAt,
+                          int tcpNotsentLowat, RealIp realIp, Path pidFile, LogFormat accessLogFormat) {
+        this(listen, ioThreads, maxConnections, limits, timeouts, accessLog, runDir, accessLogEnabled, runDirTemporary,
+                listenWrittenAt, tcpNotsentLowat, realIp, pidFile, accessLogFormat, Tls.NONE);
+    }
+
+    /**
+     * TLS of the listeners marked {@code ssl} (nginx's {@code listen 443 ssl} and {@code ssl_*} of the http block).
+     *
+     * @param listen         the addresses of server.listen that end TLS
+     * @param protocols      the versions offered, nginx's names ("TLSv1.2", "TLSv1.3")
+     * @param ciphers        the cipher suites offered (IANA names), in order; empty: the provider's own secure list
+     * @param sessionTimeout how long a session may be resumed (nginx's ssl_session_timeout)
+     * @param sessionCache   sessions kept for resumption; 0: none
+     */
+    public record Tls(java.util.Set<InetSocketAddress> listen, List<String> protocols, List<String> ciphers,
+            Duration sessionTimeout, long sessionCache) {
+
+        /** No listener ends TLS. */
+        public static final Tls NONE = new Tls(java.util.Set.of(), List.of("TLSv1.2", "TLSv1.3"), List.of(),
+                Duration.ofMinutes(5), 20480);
+
+        public Tls {
+            listen = java.util.Set.copyOf(listen);
+            protocols = List.copyOf(protocols);
+            ciphers = List.copyOf(ciphers);
+        }
+
+        /** Whether the listener of {@code address} (one of server.listen) ends TLS. */
+        public boolean endsOn(InetSocketAddress address) {
+            return address != null && listen.contains(address);
+        }
     }
 
     /** Settings with edge's own access log line. */
@@ -84,7 +123,8 @@ public record ServerSettings(
     /** These settings with {@code maxConnections} instead (held under the descriptor limit). */
     public ServerSettings withMaxConnections(int maxConnections) {
         return new ServerSettings(listen, ioThreads, maxConnections, limits, timeouts, accessLog, runDir,
-                accessLogEnabled, runDirTemporary, listenWrittenAt, tcpNotsentLowat, realIp, pidFile, accessLogFormat);
+                accessLogEnabled, runDirTemporary, listenWrittenAt, tcpNotsentLowat, realIp, pidFile, accessLogFormat,
+                tls);
     }
 
     /**
@@ -95,7 +135,7 @@ public record ServerSettings(
     public ServerSettings reloadedOver(ServerSettings inForce, ServerSettings accessLogs) {
         return new ServerSettings(listen, inForce.ioThreads, maxConnections, limits, timeouts, accessLogs.accessLog,
                 inForce.runDir, accessLogs.accessLogEnabled, inForce.runDirTemporary, listenWrittenAt, tcpNotsentLowat,
-                realIp, pidFile, accessLogFormat);
+                realIp, pidFile, accessLogFormat, tls);
     }
 
     /**

@@ -149,7 +149,8 @@ final class SettingsMapper {
             // no run directory (none made for a spawned php-fpm either): those bodies go to java.io.tmpdir
             tmpdirProblem(serverSection, Path.of(System.getProperty("java.io.tmpdir")));
         }
-        List<SiteSettings> sites = sites(edge, BackendNames.of(fastcgi, backends.keySet()), mimeTypes, server.listen());
+        List<SiteSettings> sites = sites(edge, BackendNames.of(fastcgi, backends.keySet()), mimeTypes, server.listen(),
+                server.tls().listen());
         unlistened(server, sites);
         spawnUsersReach(backends, sites);
         CacheSettings cache = cache(edge.section("cache"));
@@ -372,8 +373,14 @@ final class SettingsMapper {
         if (addresses.isEmpty() && server.isEmptyList("listen")) {
             server.problem("listen", "no address", "at least one \"host:port\"");
         }
+        Set<InetSocketAddress> tlsListen = new HashSet<>();
         for (Section.Element element : addresses) {
             String address = element.text();
+            // nginx's "listen 443 ssl": the listener ends TLS
+            boolean ssl = TLS_LISTEN.matcher(address).matches();
+            if (ssl) {
+                address = address.substring(0, address.length() - 3).strip();
+            }
             List<InetSocketAddress> resolved;
             try {
                 resolved = Addresses.listen(address);
@@ -401,6 +408,9 @@ final class SettingsMapper {
                 listen.add(parsed);
                 listenWritten.add(address);
                 listenWrittenAt.put(parsed, server.writtenAt("listen", element.index()));
+                if (ssl) {
+                    tlsListen.add(parsed);
+                }
             }
         }
         int ioThreads = server.integer("io-threads", 0, 1024);
@@ -495,7 +505,97 @@ final class SettingsMapper {
         }
         return new ServerSettings(listen, ioThreads, maxConnections, httpLimits, httpTimeouts, accessLog,
                 run == null ? runDir : run, accessLogEnabled, runDirText.isEmpty() && runDirMade, listenWrittenAt,
-                tcpNotsentLowat, realIp(server.section("real-ip")), pidFile, logFormat(server));
+                tcpNotsentLowat, realIp(server.section("real-ip")), pidFile, logFormat(server),
+                tls(server.section("tls"), tlsListen));
+    }
+
+    /** nginx's names of the TLS versions, as server.tls.protocols takes them, to the JDK's and Netty's. */
+    private static final List<String> TLS_PROTOCOLS = List.of("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3");
+    /** A listen entry marked for TLS: "127.0.0.1:8443 ssl". */
+    private static final Pattern TLS_LISTEN = Pattern.compile(".*\\s+ssl");
+
+    /** server.tls: how the listeners of {@code tlsListen} end TLS. */
+    private static ServerSettings.Tls tls(Section tls, Set<InetSocketAddress> tlsListen) {
+        List<String> protocols = new ArrayList<>();
+        for (Section.Element element : tls.elements("protocols")) {
+            if (!TLS_PROTOCOLS.contains(element.text())) {
+                tls.invalid("protocols", element.index(), "\"" + element.text() + "\" is not a TLS version",
+                        "some of \"TLSv1.2\", \"TLSv1.3\" (\"TLSv1\" and \"TLSv1.1\" for very old clients)");
+            } else if (!protocols.contains(element.text())) {
+                protocols.add(element.text());
+            }
+        }
+        if (protocols.isEmpty() && !tls.isInvalid("protocols")) {
+            tls.problem("protocols", "no TLS version", "at least one of \"TLSv1.2\", \"TLSv1.3\"");
+        }
+        List<String> ciphers = new ArrayList<>();
+        List<Section.Element> cipherElements = tls.elements("ciphers");
+        if (!cipherElements.isEmpty()) {
+            Set<String> known;
+            try {
+                known = Set.of(javax.net.ssl.SSLContext.getDefault().getSupportedSSLParameters().getCipherSuites());
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+            for (Section.Element element : cipherElements) {
+                if (!known.contains(element.text())) {
+                    tls.invalid("ciphers", element.index(), "\"" + element.text() + "\" is not a cipher suite"
+                            + " this JVM knows", "IANA names such as \"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"");
+                } else {
+                    ciphers.add(element.text());
+                }
+            }
+        }
+        return new ServerSettings.Tls(tlsListen, protocols, ciphers, tls.duration("session-timeout", false),
+                tls.integer("session-cache", 0, Integer.MAX_VALUE));
+    }
+
+    /**
+     * A site's tls: its certificate chain and key read now, or null where it names none. Each file that cannot be
+     * read, holds no certificate or key, or a key that is not the certificate's, is a problem of its key.
+     */
+    private static TlsCertificate siteTls(Section site, Section tls, Path base) {
+        String certificateText = tls.optionalString("certificate");
+        String keyText = tls.optionalString("key");
+        boolean certificateSet = certificateText != null && !certificateText.isEmpty();
+        boolean keySet = keyText != null && !keyText.isEmpty();
+        if (!certificateSet && !keySet) {
+            return null;
+        }
+        if (!certificateSet || !keySet) {
+            tls.problemAt(site, certificateSet ? "key" : "certificate", "not set, and tls." + (certificateSet ? "certificate"
+                    : "key") + " is", "both a certificate (chain) file and its key file, as nginx's ssl_certificate"
+                    + " and ssl_certificate_key");
+            return null;
+        }
+        Path certificateFile = tls.toPath("certificate", certificateText, base);
+        Path keyFile = tls.toPath("key", keyText, base);
+        if (certificateFile == null || keyFile == null) {
+            return null;
+        }
+        List<java.security.cert.X509Certificate> chain;
+        try {
+            chain = PemFiles.certificates(certificateFile);
+        } catch (IllegalArgumentException e) {
+            tls.invalid("certificate", e.getMessage(), "a PEM file of the certificate, then its intermediates"
+                    + " (certbot's fullchain.pem)");
+            return null;
+        }
+        java.security.PrivateKey key;
+        try {
+            key = PemFiles.privateKey(keyFile);
+        } catch (IllegalArgumentException e) {
+            tls.invalid("key", e.getMessage(), "a PEM file of the certificate's private key (certbot's privkey.pem)");
+            return null;
+        }
+        String mismatch = PemFiles.mismatch(key, chain.get(0));
+        if (mismatch != null) {
+            tls.invalid("key", keyFile + " " + mismatch + " (" + certificateFile + ": "
+                    + chain.get(0).getSubjectX500Principal().getName() + ")",
+                    "the private key of the first certificate of tls.certificate");
+            return null;
+        }
+        return new TlsCertificate(certificateFile, keyFile, chain, key);
     }
 
     /** {@code server.access-log-format} and its escape: null for edge's own line. */
@@ -1283,7 +1383,7 @@ final class SettingsMapper {
     }
 
     List<SiteSettings> sites(Section edge, BackendNames backendNames, Map<String, String> mimeTypes,
-            List<InetSocketAddress> serverListen) {
+            List<InetSocketAddress> serverListen, Set<InetSocketAddress> tlsListen) {
         ConfigObject siteTemplate = objectOrEmpty(reference.get("site-defaults"));
         ConfigObject locationTemplate = objectOrEmpty(reference.get("location-defaults"));
         Section siteDefaults = defaults(edge, "site-defaults", siteTemplate);
@@ -1378,8 +1478,18 @@ final class SettingsMapper {
                     backendNames);
             Map<Integer, ErrorPage> errorPages = errorPages(site.section("error-pages"), root, policy, mimeTypes);
             List<RewriteRule> rewrites = rewriteRules(site, null, false);
+            Section tlsSection = site.section("tls");
+            TlsCertificate tls = siteTls(site, tlsSection, base);
+            InetSocketAddress bare = tls != null || tlsSection.isInvalid("certificate") || tlsSection.isInvalid("key")
+                    ? null : listen.stream().filter(tlsListen::contains).findFirst().orElse(null);
+            if (bare != null && !tlsSection.isBroken()) {
+                // nginx: no "ssl_certificate" is defined for the "listen ... ssl" directive
+                tlsSection.problemAt(site, "certificate", "not set, and the site listens on \"" + ServerSettings.written(bare)
+                        + " ssl\"", "tls { certificate = \"/etc/ssl/fullchain.pem\", key = \"/etc/ssl/privkey.pem\" }"
+                        + " in every site on a listener marked ssl (or under site-defaults)");
+            }
             result.add(new SiteSettings(serverNames, isDefault, root, index, policy, locations, errorPages, listen,
-                    rewrites));
+                    rewrites, tls));
         }
         return result;
     }

@@ -26,6 +26,8 @@ import java.util.regex.Pattern;
  *                     alone; empty for every address (a configuration fills in server.listen's where none is written)
  * @param rewrites     its {@code if}s and rewrites met before a location is chosen (nginx's server rewrite phase), in
  *                     order
+ * @param tls          its certificate and key for the listeners that end TLS (nginx's ssl_certificate and
+ *                     ssl_certificate_key), or null: none
  */
 public record SiteSettings(
         List<String> serverNames,
@@ -36,7 +38,8 @@ public record SiteSettings(
         List<LocationSettings> locations,
         Map<Integer, ErrorPage> errorPages,
         List<InetSocketAddress> listen,
-        List<RewriteRule> rewrites) {
+        List<RewriteRule> rewrites,
+        TlsCertificate tls) {
 
     public SiteSettings {
         listen = List.copyOf(listen);
@@ -87,6 +90,13 @@ public record SiteSettings(
     /** The site's page for {@code status}, or null: edge's built-in one. */
     public ErrorPage errorPage(int status) {
         return errorPages.get(status);
+    }
+
+    /** A site without a certificate. */
+    public SiteSettings(List<String> serverNames, boolean isDefault, Path root, List<String> index,
+            PathPolicy pathPolicy, List<LocationSettings> locations, Map<Integer, ErrorPage> errorPages,
+            List<InetSocketAddress> listen, List<RewriteRule> rewrites) {
+        this(serverNames, isDefault, root, index, pathPolicy, locations, errorPages, listen, rewrites, null);
     }
 
     /** A site without rewrites. */

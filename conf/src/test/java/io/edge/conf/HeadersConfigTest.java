@@ -131,6 +131,7 @@ class HeadersConfigTest {
                                 + " $content_length, $content_type, $document_uri, $host, $https, $is_args,"
                                 + " $query_string, $remote_addr, $remote_port, $request_id, $request_method,"
                                 + " $request_uri, $scheme, $secure_link, $secure_link_expires, $server_addr, $server_name, $server_port, $server_protocol,"
+                                + " $ssl_cipher, $ssl_protocol, $ssl_server_name,"
                                 + " $uri, $upstream_cache_status, $http_<header>, $arg_<name>, $cookie_<name>; $$ for a literal $)"));
     }
 

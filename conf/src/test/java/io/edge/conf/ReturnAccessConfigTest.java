@@ -101,6 +101,7 @@ class ReturnAccessConfigTest {
                                 + "$args, $content_length, $content_type, $document_uri, $host, $https, $is_args, "
                                 + "$query_string, $remote_addr, $remote_port, $request_id, $request_method, "
                                 + "$request_uri, $scheme, $secure_link, $secure_link_expires, $server_addr, $server_name, $server_port, $server_protocol, "
+                                + "$ssl_cipher, $ssl_protocol, $ssl_server_name, "
                                 + "$uri, $http_<header>, $arg_<name>, $cookie_<name>)"),
                         tuple(6, "edge.sites[0].locations[2].return",
                                 "\"200 $1\" has capture $1 in a location whose match is no regex"),

@@ -92,7 +92,8 @@ class RewriteRulesConfigTest {
                                 + "$args, $content_length, $content_type, $document_uri, $host, $https, $is_args, "
                                 + "$query_string, $remote_addr, $remote_port, $request_id, $request_method, "
                                 + "$request_uri, $scheme, $secure_link, $secure_link_expires, $server_addr, "
-                                + "$server_name, $server_port, $server_protocol, $uri, $http_<header>, $arg_<name>, "
+                                + "$server_name, $server_port, $server_protocol, $ssl_cipher, $ssl_protocol, $ssl_server_name, $uri, "
+                                + "$http_<header>, $arg_<name>, "
                                 + "$cookie_<name>)"),
                         tuple(5, "edge.sites[0].rewrites[1].if",
                                 "\"$host ~ ^(a\" bad regular expression: Unclosed group at index 3"),

@@ -56,7 +56,7 @@ class ValidationTest {
         assertThat(problem.key()).isEqualTo("edge.sites[0].bananas");
         assertThat(problem.message()).isEqualTo("unknown key");
         assertThat(problem.expected())
-                .isEqualTo("one of default, dotfiles, error-pages, index, listen, locations, rewrites, root, server-names, symlinks");
+                .isEqualTo("one of default, dotfiles, error-pages, index, listen, locations, rewrites, root, server-names, symlinks, tls");
         assertThat(single(SITE + "\nserver.max-conections = 5").expected()).as("a suggestion says it already").isNull();
     }
 

@@ -42,6 +42,7 @@ import io.edge.core.statics.MimeTypes;
 import io.edge.core.statics.StaticResponder;
 import io.edge.core.status.PrometheusText;
 import io.edge.core.status.StatusResponder;
+import io.edge.core.tls.TlsContexts;
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.cgi.ScriptResolver;
 import io.edge.fastcgi.pool.AddressCounts;
@@ -382,6 +383,9 @@ public final class Edge {
         }
         ServerSettings logs = switchAccessLog ? next.server() : inForce;
         ServerSettings running = next.server().reloadedOver(inForce, logs);
+        // the certificates read again with the configuration, made contexts before anything changes: refused, the
+        // reload is
+        TlsContexts tls = TlsContexts.of(next);
         Map<InetSocketAddress, Channel> listeners = server.bindNew(running); // before a php-fpm is started for nothing
         Generation previous = current;
         Generation fresh;
@@ -411,7 +415,7 @@ public final class Edge {
             }
         });
         Map<LocationSettings, Responder> responders = fresh.responders;
-        CompletableFuture<Void> idle = server.replaceRoutes(next, responders::get);
+        CompletableFuture<Void> idle = server.replaceRoutes(next, tls, responders::get);
         server.applyServer(running, listeners);
         Duration drain = running.timeouts().drain();
         LOG.info("reload: configuration {} applied to new requests (generation {}); requests running finish on the "

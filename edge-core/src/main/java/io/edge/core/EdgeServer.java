@@ -9,6 +9,7 @@ import io.edge.core.http.HttpChannelInitializer;
 import io.edge.core.http.HttpServerContext;
 import io.edge.core.http.Responder;
 import io.edge.core.route.Router;
+import io.edge.core.tls.TlsContexts;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -98,6 +99,7 @@ public final class EdgeServer implements AutoCloseable {
 
     /** Binds every listen address; returns once all are bound. */
     public void start() throws InterruptedException, IOException {
+        TlsContexts tls = TlsContexts.of(settings); // a certificate the provider refuses fails the start before a bind
         epoll = Epoll.isAvailable();
         if (!epoll) {
             LOG.warn("native epoll transport unavailable, using NIO: {}", Epoll.unavailabilityCause().toString());
@@ -114,6 +116,7 @@ public final class EdgeServer implements AutoCloseable {
                 withinLimits(settings.server()),
                 new AccessLog(settings.server().accessLogEnabled(), settings.server().accessLogFormat()), connections);
         responders = null; // the context's now, which a reload replaces
+        context.replaceTls(tls);
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         bootstrap = new ServerBootstrap()
                 .group(acceptGroup, ioGroup)
@@ -331,7 +334,17 @@ public final class EdgeServer implements AutoCloseable {
      * ({@link HttpServerContext#replaceRoutes}): {@link #applyServer} closes them next.
      */
     public synchronized CompletableFuture<Void> replaceRoutes(EdgeSettings next,
+            Function<LocationSettings, Responder> responders) throws IOException {
+        return replaceRoutes(next, TlsContexts.of(next), responders);
+    }
+
+    /**
+     * As {@link #replaceRoutes(EdgeSettings, Function)}, connections accepted from now on ending TLS by {@code tls}
+     * (made of {@code next} before anything of it was put in force, so that a certificate refused refuses the reload).
+     */
+    public synchronized CompletableFuture<Void> replaceRoutes(EdgeSettings next, TlsContexts tls,
             Function<LocationSettings, Responder> responders) {
+        context.replaceTls(tls);
         List<Channel> dropped = bound.entrySet().stream()
                 .filter(entry -> !next.server().listen().contains(entry.getKey())).map(Map.Entry::getValue).toList();
         return context.replaceRoutes(router(next), responders, next.server().limits().body(), next.alwaysHeaders(),

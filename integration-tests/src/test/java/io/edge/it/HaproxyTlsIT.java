@@ -3,7 +3,6 @@ package io.edge.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.core.http.RawHttpClient;
-import java.io.InputStream;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -11,13 +10,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -63,15 +59,7 @@ class HaproxyTlsIT {
         assertThat(openssl.exitValue()).as(Files.readString(tls.resolve("openssl.log"))).isZero();
         pem = Files.writeString(tls.resolve("haproxy.pem"),
                 Files.readString(tls.resolve("cert.pem")) + Files.readString(tls.resolve("key.pem")));
-        KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
-        trusted.load(null, null);
-        try (InputStream cert = Files.newInputStream(tls.resolve("cert.pem"))) {
-            trusted.setCertificateEntry("haproxy", CertificateFactory.getInstance("X.509").generateCertificate(cert));
-        }
-        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        trust.init(trusted);
-        trustingTheTestsCertificate = SSLContext.getInstance("TLS");
-        trustingTheTestsCertificate.init(null, trust.getTrustManagers(), null);
+        trustingTheTestsCertificate = TrustingContext.of(tls.resolve("cert.pem"));
     }
 
     @AfterAll

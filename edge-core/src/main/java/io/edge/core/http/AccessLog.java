@@ -288,6 +288,9 @@ public final class AccessLog {
             // nginx's not found ("-") for a link that is not good, or where the location asks for none
             case "secure_link" -> exchange == null ? null : Variables.secureLink(exchange, exchange.location());
             case "secure_link_expires" -> exchange == null ? null : Variables.secureLinkExpires(exchange);
+            case "ssl_protocol", "ssl_cipher", "ssl_server_name" -> exchange == null ? null
+                    : nonEmpty(Variables.tls(exchange.clientChannel(), name));
+            case "https" -> exchange == null ? null : nonEmpty(Variables.value(exchange, name));
             default -> throw new IllegalArgumentException("no variable $" + name); // the configuration checked them
         };
     }

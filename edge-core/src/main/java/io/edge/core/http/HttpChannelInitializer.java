@@ -1,6 +1,7 @@
 package io.edge.core.http;
 
 import io.edge.conf.ServerSettings;
+import io.edge.core.tls.TlsContexts;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelInitializer;
@@ -21,7 +22,8 @@ import org.slf4j.LoggerFactory;
  *     -> HttpConnectionHandler (exchanges, routing, responders)
  * </pre>
  * with {@link ProxyProtocol}'s two handlers first on a connection from a trusted proxy that sends the PROXY protocol
- * (they leave once its header is read),
+ * (they leave once its header is read), then on a listener marked ssl {@link TlsContexts#addTo TLS's} (the SSL handler,
+ * and a reader of file regions, which cannot go through it as sendfile),
  * and, once a response that ends the connection is out, {@link LingeringClose} first, to drop what still comes.
  * No {@code HttpServerExpectContinueHandler}: it answers {@code 100 Continue} as soon as a request head is read,
  * before validation and in the middle of an earlier pipelined response. The exchange sends it instead, when its
@@ -78,6 +80,13 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
             // before the timeouts: its header is no request, and a connection that has sent only that waits for its first
             // request as a new one does (closed quietly at request-head), not a 408 for a head
             ProxyProtocol.expectIn(pipeline, "timeouts");
+        }
+        InetSocketAddress listenAddress = HttpServerContext.listenAddress(clientChannel);
+        TlsContexts tls = server.tls();
+        if (tls.endsOn(listenAddress)) {
+            // after a PROXY protocol header, which comes before the handshake; before the timeouts, which then cover a
+            // handshake never finished as they cover a request head never sent
+            tls.addTo(pipeline, "timeouts", listenAddress, timeouts.requestHead());
         }
         // No pipelining depth (Netty's own codec has one, 128 by default, beyond which it fails the connection and
         // every answer still owed): reading stops while a request waits (HttpConnectionHandler), so what is held is

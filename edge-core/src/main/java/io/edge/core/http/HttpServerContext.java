@@ -5,6 +5,7 @@ import io.edge.conf.ServerSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.conf.VariableText;
 import io.edge.core.route.Router;
+import io.edge.core.tls.TlsContexts;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -47,6 +48,8 @@ public final class HttpServerContext {
 
     private volatile Routes routes;
     private volatile ServerSettings settings;
+    /** The TLS of the listeners marked ssl, for connections accepted from now on ({@link #replaceTls}). */
+    private volatile TlsContexts tls = TlsContexts.NONE;
     private volatile AccessLog accessLog;
     private final ChannelGroup connections;
     private volatile boolean draining;
@@ -154,6 +157,18 @@ public final class HttpServerContext {
 
     ServerSettings settings() {
         return settings;
+    }
+
+    /**
+     * Connections accepted from now on end TLS by {@code next} (a reload's certificates, or listeners marked ssl or no
+     * longer); those open keep the context they began with.
+     */
+    public void replaceTls(TlsContexts next) {
+        tls = next;
+    }
+
+    TlsContexts tls() {
+        return tls;
     }
 
     /** Where 413s are logged. */

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
@@ -100,11 +101,14 @@ final class LingeringClose extends ChannelInboundHandlerAdapter {
         lingerStart = now();
         lastRead = lingerStart;
         // Nothing is pending: the last write is done and nothing writes after it (a shutdown fails what is pending).
-        clientChannel.shutdownOutput().addListener(shut -> {
+        // A TLS connection's close_notify goes first: the socket's shutdown goes past the SSL handler.
+        SslHandler tls = clientChannel.pipeline().get(SslHandler.class);
+        ChannelFuture notified = tls == null ? clientChannel.newSucceededFuture() : tls.closeOutbound();
+        notified.addListener(sent -> clientChannel.shutdownOutput().addListener(shut -> {
             if (!shut.isSuccess()) {
                 clientChannel.close();
             }
-        });
+        }));
         clientChannel.config().setAutoRead(true); // reading may have been paused (pipelining, backpressure)
         schedule(Math.min(lingeringNanos, lingeringTimeNanos));
     }

@@ -8,6 +8,7 @@ import io.edge.conf.SiteSettings;
 import io.edge.conf.VariableMap;
 import io.edge.conf.VariableText;
 import io.edge.core.route.Route;
+import io.edge.core.tls.TlsContexts;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
 import io.netty.buffer.Unpooled;
@@ -496,16 +497,16 @@ final class ServerExchange implements Exchange {
     }
 
     /**
-     * Whether a trusted proxy says the client came over TLS ({@code server.real-ip}), by the settings that judged the
-     * client ({@link #realIp()}); taken once per exchange.
+     * Whether the client came over TLS: to a listener marked ssl, or to a proxy in front that says so
+     * ({@code server.real-ip}), by the settings that judged the client ({@link #realIp()}); taken once per exchange.
      */
     @Override
     public boolean https() {
         if (scheme == 0) {
             Channel channel = ctx.channel();
             InetSocketAddress peer = channel.remoteAddress() instanceof InetSocketAddress inet ? inet : null;
-            scheme = ClientScheme.https(peer, ProxyProtocol.expected(channel), ProxyProtocol.clientTls(channel),
-                    request.headers(), realIp()) ? (byte) 2 : (byte) 1;
+            scheme = TlsContexts.endsTls(channel) || ClientScheme.https(peer, ProxyProtocol.expected(channel),
+                    ProxyProtocol.clientTls(channel), request.headers(), realIp()) ? (byte) 2 : (byte) 1;
         }
         return scheme == 2;
     }

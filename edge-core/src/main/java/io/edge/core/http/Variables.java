@@ -6,8 +6,11 @@ import io.edge.conf.SecureLink;
 import io.edge.conf.VariableMap;
 import io.edge.conf.VariableText;
 import io.edge.core.route.Router;
+import io.edge.core.tls.TlsContexts;
 import io.edge.fastcgi.cgi.CgiParams;
+import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.ssl.CipherSuiteConverter;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.NetUtil;
 import java.net.Inet6Address;
@@ -15,9 +18,11 @@ import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLSession;
 
 /**
  * nginx's request variables ({@code $host}, {@code $uri}, {@code $http_origin}, {@code $request_id}, ...; see {@link
@@ -266,6 +271,8 @@ public final class Variables {
             case "remote_port" -> Integer.toString(exchange.remoteAddress().getPort());
             case "server_protocol" -> exchange.sentVersion().text();
             case "https" -> exchange.https() ? "on" : "";
+            // nginx's, of the connection's own TLS: "" on a plain one (or behind a proxy that ended it)
+            case "ssl_protocol", "ssl_cipher", "ssl_server_name" -> tls(exchange.clientChannel(), name);
             case "content_type" -> exchange.request().headers().get(HttpHeaderNames.CONTENT_TYPE, "");
             case "content_length" -> contentLength(exchange);
             case "request_id" -> exchange.requestId();
@@ -396,5 +403,28 @@ public final class Variables {
     /** nginx's {@code $server_name}: the site's ({@link io.edge.conf.SiteSettings#serverName}), "" without a site. */
     private static String serverName(Exchange exchange) {
         return exchange.site() == null ? "" : exchange.site().serverName();
+    }
+
+    /**
+     * {@code $ssl_protocol} ("TLSv1.3"), {@code $ssl_cipher} (OpenSSL's name, as nginx's: "TLS_AES_128_GCM_SHA256",
+     * "ECDHE-RSA-AES128-GCM-SHA256") or {@code $ssl_server_name} (the client hello's SNI name) of {@code clientChannel};
+     * "" on a plain connection.
+     */
+    static String tls(Channel clientChannel, String name) {
+        SSLSession session = clientChannel == null ? null : TlsContexts.session(clientChannel);
+        if (session == null) {
+            return "";
+        }
+        return switch (name) {
+            case "ssl_protocol" -> session.getProtocol();
+            case "ssl_cipher" -> openSslName(session.getCipherSuite());
+            default -> Objects.requireNonNullElse(TlsContexts.serverName(clientChannel), "");
+        };
+    }
+
+    /** OpenSSL's name of a cipher suite the JDK names by IANA's, as nginx's $ssl_cipher says it. */
+    private static String openSslName(String suite) {
+        String name = CipherSuiteConverter.toOpenSsl(suite, false);
+        return name == null ? suite : name;
     }
 }

@@ -251,7 +251,7 @@ public final class Router {
      *
      * @throws IllegalArgumentException where this router does not {@link #serves serve} {@code listenAddress}
      */
-    SiteSettings site(InetSocketAddress listenAddress, String hostHeader) {
+    public SiteSettings site(InetSocketAddress listenAddress, String hostHeader) {
         Names names = listenAddress == null || byAddress.isEmpty() ? everyAddress // no site listens apart: not hashed
                 : byAddress.get(listenAddress);
         if (names == null) {

@@ -1,0 +1,136 @@
+package io.edge.conf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A listener marked ssl (nginx's {@code listen 443 ssl}), server.tls, and a site's certificate and key (nginx's
+ * ssl_certificate, ssl_certificate_key) in the forms openssl and certbot write, made here by the openssl CLI.
+ */
+class TlsConfigTest {
+
+    private static final String LISTEN = "server.listen = [\"127.0.0.1:19380\", \"127.0.0.1:19381 ssl\"]\n";
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aListenerMarkedSslWithACertificateOfEachKind() throws Exception {
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "rsa8.pem", "-out", "rsa.pem", "-days",
+                "2", "-subj", "/CN=rsa.test");
+        openssl("rsa", "-in", "rsa8.pem", "-traditional", "-out", "rsa1.pem");
+        openssl("ecparam", "-name", "prime256v1", "-genkey", "-out", "ec1.pem");
+        openssl("req", "-x509", "-key", "ec1.pem", "-out", "ec.pem", "-days", "2", "-subj", "/CN=ec.test");
+        openssl("pkcs8", "-topk8", "-nocrypt", "-in", "ec1.pem", "-out", "ec8.pem");
+        assertThat(Files.readString(dir.resolve("rsa1.pem"))).startsWith("-----BEGIN RSA PRIVATE KEY-----");
+        assertThat(Files.readString(dir.resolve("ec1.pem"))).contains("-----BEGIN EC PRIVATE KEY-----");
+        EdgeSettings settings = load(LISTEN + """
+                server.tls { protocols = ["TLSv1.3"], session-timeout = 10m, session-cache = 100 }
+                sites = [
+                  { root = www, tls { certificate = rsa.pem, key = rsa8.pem } }
+                  { root = www, tls { certificate = rsa.pem, key = rsa1.pem } }
+                  { root = www, tls { certificate = ec.pem, key = ec1.pem } }
+                  { root = www, tls { certificate = ec.pem, key = ec8.pem } }
+                ]""");
+        ServerSettings.Tls tls = settings.server().tls();
+        assertThat(tls.listen()).containsExactly(new InetSocketAddress("127.0.0.1", 19381));
+        assertThat(tls.endsOn(new InetSocketAddress("127.0.0.1", 19380))).isFalse();
+        assertThat(settings.server().listen()).hasSize(2);
+        assertThat(tls.protocols()).containsExactly("TLSv1.3");
+        assertThat(tls.sessionTimeout()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(tls.sessionCache()).isEqualTo(100);
+        assertThat(settings.sites()).extracting(site -> site.tls().key().getAlgorithm())
+                .containsExactly("RSA", "RSA", "EC", "EC");
+        assertThat(settings.sites().get(0).tls().leaf().getSubjectX500Principal().getName()).isEqualTo("CN=rsa.test");
+    }
+
+    @Test
+    void aChainFileIsReadWhole() throws Exception {
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+                "-subj", "/CN=Test CA");
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr", "-subj",
+                "/CN=leaf.test");
+        openssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+                "leaf.pem", "-days", "2");
+        Files.writeString(dir.resolve("fullchain.pem"), Files.readString(dir.resolve("leaf.pem"))
+                + Files.readString(dir.resolve("ca.pem")));
+        EdgeSettings settings = load(LISTEN + """
+                site-defaults.tls { certificate = fullchain.pem, key = leaf.key }
+                sites = [{ root = www }]""");
+        assertThat(settings.sites().get(0).tls().chain()).extracting(c -> c.getSubjectX500Principal().getName())
+                .containsExactly("CN=leaf.test", "CN=Test CA");
+    }
+
+    @Test
+    void everyProblemNamesItsKey() throws Exception {
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "a.key", "-out", "a.pem", "-days", "2",
+                "-subj", "/CN=a.test");
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "b.key", "-out", "b.pem", "-days", "2",
+                "-subj", "/CN=b.test");
+        Files.writeString(dir.resolve("junk.pem"), "not a certificate\n");
+        List<ConfigProblem> problems = problems(LISTEN + """
+                server.tls.protocols = ["TLSv1.2", "SSLv3"]
+                sites = [
+                  { root = www, server-names = [a], tls { certificate = missing.pem, key = a.key } }
+                  { root = www, server-names = [b], tls { certificate = junk.pem, key = a.key } }
+                  { root = www, server-names = [c], tls { certificate = a.pem, key = b.key } }
+                  { root = www, server-names = [d] }
+                  { root = www, server-names = [e], tls { certificate = a.pem, key = a.pem } }
+                  { root = www, server-names = [f], tls { certificate = a.pem } }
+                ]""");
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key).containsExactlyInAnyOrder(
+                tuple(3, "edge.server.tls.protocols[1]"),
+                tuple(5, "edge.sites[0].tls.certificate"),
+                tuple(6, "edge.sites[1].tls.certificate"),
+                tuple(7, "edge.sites[2].tls.key"),
+                tuple(8, "edge.sites[3].tls.certificate"),
+                tuple(9, "edge.sites[4].tls.key"),
+                tuple(10, "edge.sites[5].tls.key"));
+        assertThat(problems).extracting(ConfigProblem::message).anyMatch(m -> m.contains("missing.pem cannot be read"
+                + " (No such file or directory)")).anyMatch(m -> m.contains("junk.pem holds no certificate"))
+                .anyMatch(m -> m.contains("b.key does not match the certificate's public key"))
+                .anyMatch(m -> m.equals("not set, and the site listens on \"127.0.0.1:19381 ssl\""))
+                .anyMatch(m -> m.contains("a.pem holds no private key"))
+                .anyMatch(m -> m.equals("\"SSLv3\" is not a TLS version"));
+    }
+
+    @Test
+    void aPlainConfigurationHasNoTlsListener() throws Exception {
+        EdgeSettings settings = load("server.listen = [\"127.0.0.1:19380\"]\nsites = [{ root = www }]");
+        assertThat(settings.server().tls().listen()).isEmpty();
+        assertThat(settings.sites().get(0).tls()).isNull();
+    }
+
+    private void openssl(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("openssl"));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("openssl.log").toFile()).start();
+        assertThat(process.waitFor()).as(String.join(" ", command)).isZero();
+    }
+
+    private EdgeSettings load(String body) throws Exception {
+        return new ConfigLoader().load(EdgeConfFile.write(dir, body));
+    }
+
+    private List<ConfigProblem> problems(String body) {
+        try {
+            load(body);
+        } catch (ConfigException e) {
+            return e.problems();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        throw new AssertionError("loading should fail");
+    }
+}

@@ -1,0 +1,163 @@
+package io.edge.core.tls;
+
+import io.edge.conf.EdgeSettings;
+import io.edge.conf.ServerSettings;
+import io.edge.conf.SiteSettings;
+import io.edge.conf.TlsCertificate;
+import io.edge.core.route.Router;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SniHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.util.AttributeKey;
+import io.netty.util.Mapping;
+import java.net.InetSocketAddress;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The TLS of one configuration: an {@code SslContext} per certificate of its sites, made once as the configuration is
+ * put in force (a reload makes new ones of the files read again; connections open keep the one they began with), and
+ * the handlers a connection of a listener marked ssl begins with:
+ * <pre>
+ *   PlainHttpRefusal (400 to plain HTTP) -> SniHandler, then SslHandler -> TlsEvents -> FileRegionReader -> ...
+ * </pre>
+ * The certificate is the site's that the SNI name routes to among the sites of the listener, by the router's own
+ * choice (nginx picks the server block for SNI as for Host): no name, or one of no site, gets the default site's.
+ * The provider is BoringSSL (netty-tcnative) where it loads, else the JDK's.
+ */
+public final class TlsContexts {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TlsContexts.class);
+    /** The SNI name of a connection, as its client hello gave it (absent without one). */
+    static final AttributeKey<String> SERVER_NAME = AttributeKey.valueOf("edge.tls.server-name");
+
+    /** A configuration without a listener marked ssl. */
+    public static final TlsContexts NONE = new TlsContexts(ServerSettings.Tls.NONE, null, Map.of());
+
+    private final ServerSettings.Tls settings;
+    private final Router router;
+    private final Map<TlsCertificate, SslContext> contexts;
+
+    private TlsContexts(ServerSettings.Tls settings, Router router, Map<TlsCertificate, SslContext> contexts) {
+        this.settings = settings;
+        this.router = router;
+        this.contexts = contexts;
+    }
+
+    /**
+     * The contexts of {@code settings}' sites that listen on an address marked ssl (their certificates were read and
+     * checked with the configuration).
+     *
+     * @throws SSLException where the provider refuses a certificate, key or setting
+     */
+    public static TlsContexts of(EdgeSettings settings) throws SSLException {
+        ServerSettings.Tls tls = settings.server().tls();
+        if (tls.listen().isEmpty()) {
+            return NONE;
+        }
+        SslProvider provider = provider();
+        Map<TlsCertificate, SslContext> contexts = new HashMap<>();
+        for (SiteSettings site : settings.sites()) {
+            if (site.tls() != null && !contexts.containsKey(site.tls())) {
+                contexts.put(site.tls(), context(site.tls(), tls, provider));
+            }
+        }
+        return new TlsContexts(tls, new Router(settings.sites(), settings.defaultSite()), Map.copyOf(contexts));
+    }
+
+    private static SslContext context(TlsCertificate certificate, ServerSettings.Tls tls, SslProvider provider)
+            throws SSLException {
+        return SslContextBuilder.forServer(certificate.key(), certificate.chain().toArray(X509Certificate[]::new))
+                .sslProvider(provider)
+                .protocols(tls.protocols())
+                .ciphers(tls.ciphers().isEmpty() ? null : tls.ciphers())
+                .sessionTimeout(tls.sessionTimeout().toSeconds())
+                .sessionCacheSize(tls.sessionCache())
+                // HTTP/1.1 alone: a client offering h2 and http/1.1 gets http/1.1, one offering h2 alone none
+                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                        ApplicationProtocolNames.HTTP_1_1))
+                .build();
+    }
+
+    /** BoringSSL where netty-tcnative loads, else the JDK's; said once. */
+    private static SslProvider provider() {
+        return Provider.CHOSEN;
+    }
+
+    /** The provider, chosen and logged at the first configuration with TLS. */
+    private static final class Provider {
+        static final SslProvider CHOSEN = choose();
+
+        private static SslProvider choose() {
+            if (OpenSsl.isAvailable()) {
+                LOG.info("TLS by {} (netty-tcnative)", OpenSsl.versionString());
+                return SslProvider.OPENSSL;
+            }
+            LOG.info("TLS by the JDK's SSLEngine: netty-tcnative did not load ({})",
+                    String.valueOf(OpenSsl.unavailabilityCause()));
+            return SslProvider.JDK;
+        }
+    }
+
+    /** Whether connections of the listener of {@code listenAddress} (one of server.listen, as configured) end TLS. */
+    public boolean endsOn(InetSocketAddress listenAddress) {
+        return settings.endsOn(listenAddress) && router != null && router.serves(listenAddress);
+    }
+
+    /**
+     * Puts the TLS handlers of a connection of the listener of {@code listenAddress} ({@link #endsOn}) in
+     * {@code pipeline} before the handler {@code before}; a handshake not done within {@code handshakeTimeout} fails.
+     */
+    public void addTo(ChannelPipeline pipeline, String before, InetSocketAddress listenAddress,
+            Duration handshakeTimeout) {
+        Mapping<String, SslContext> byName = serverName -> {
+            TlsCertificate certificate = router.site(listenAddress, serverName).tls();
+            // every site on the listener has one (the configuration's check); the default's for one it lacked
+            return contexts.get(certificate != null ? certificate : router.site(listenAddress, null).tls());
+        };
+        long timeoutMillis = Math.max(1, handshakeTimeout.toMillis());
+        pipeline.addBefore(before, "plain-refusal", new PlainHttpRefusal());
+        pipeline.addBefore(before, "tls", new SniHandler(byName, timeoutMillis) {
+            @Override
+            protected SslHandler newSslHandler(SslContext context, ByteBufAllocator allocator) {
+                SslHandler handler = super.newSslHandler(context, allocator);
+                handler.setHandshakeTimeoutMillis(timeoutMillis);
+                return handler;
+            }
+        });
+        pipeline.addBefore(before, "tls-events", new TlsEvents());
+        pipeline.addBefore(before, "file-regions", new FileRegionReader());
+    }
+
+    /** The TLS session of {@code clientChannel}, or null: a plain connection, or a handshake not done. */
+    public static SSLSession session(Channel clientChannel) {
+        SslHandler handler = clientChannel.pipeline().get(SslHandler.class);
+        return handler == null || !handler.handshakeFuture().isSuccess() ? null : handler.engine().getSession();
+    }
+
+    /** Whether {@code clientChannel} ends TLS: it began with the handlers of {@link #addTo}. */
+    public static boolean endsTls(Channel clientChannel) {
+        return clientChannel.pipeline().get(SslHandler.class) != null;
+    }
+
+    /** The SNI name {@code clientChannel}'s client hello named, or null. */
+    public static String serverName(Channel clientChannel) {
+        return clientChannel.attr(SERVER_NAME).get();
+    }
+}

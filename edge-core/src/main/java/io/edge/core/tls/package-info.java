@@ -1,0 +1,2 @@
+/** Ends TLS on the listeners marked ssl: certificates by SNI, the handshake's failures, files read for the cipher. */
+package io.edge.core.tls;

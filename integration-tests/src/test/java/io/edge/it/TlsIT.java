@@ -1,0 +1,336 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.edge.conf.ConfigException;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * TLS ended by edge itself (nginx's {@code listen 443 ssl} and {@code ssl_certificate}): two sites with certificates of
+ * a test CA made by the openssl CLI, one RSA with its key in PKCS#1, one ECDSA in SEC1; a client that verifies the chain
+ * and the name, and sends SNI; static files of every size streamed through the cipher; a real php-fpm told HTTPS,
+ * REQUEST_SCHEME and SERVER_PORT; plain HTTP to the TLS port answered 400; a reload taking a renewed certificate.
+ */
+@SuppressWarnings("try") // the edge of a test serves its requests
+class TlsIT {
+
+    private static final int PLAIN = 19301;
+    private static final int TLS = 19302;
+
+    @TempDir
+    static Path dir;
+
+    static PhpFpm fpm;
+    static SSLContext trustingTheTestCa;
+    static Path www;
+    static byte[] small;
+    static Path large;
+
+    @BeforeAll
+    static void start() throws Exception {
+        www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("env.php"), "<?php echo $_SERVER['HTTPS'] ?? '-', ' ', $_SERVER['REQUEST_SCHEME'],"
+                + " ' ', $_SERVER['SERVER_PORT'];\n");
+        Files.write(www.resolve("empty.txt"), new byte[0]);
+        small = "a small file\n".getBytes(StandardCharsets.US_ASCII);
+        Files.write(www.resolve("small.txt"), small);
+        Random random = new Random(7);
+        byte[] block = new byte[1 << 20];
+        random.nextBytes(block);
+        try (OutputStream out = Files.newOutputStream(www.resolve("ten.bin"))) {
+            for (int i = 0; i < 10; i++) {
+                out.write(block);
+            }
+        }
+        large = www.resolve("large.bin");
+        try (OutputStream out = Files.newOutputStream(large)) {
+            for (int i = 0; i < 120; i++) {
+                block[0] = (byte) i;
+                out.write(block);
+            }
+        }
+        Files.createDirectories(www.resolve("dir"));
+        fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+        Path tls = Files.createDirectories(dir.resolve("tls"));
+        openssl(tls, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days",
+                "2", "-subj", "/CN=edge test CA");
+        leaf(tls, "a", "rsa:2048", "/CN=a.test");
+        openssl(tls, "rsa", "-in", "a.key", "-traditional", "-out", "a.key"); // PKCS#1, older certbot's
+        openssl(tls, "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "b.key"); // SEC1
+        signed(tls, "b", "/CN=b.test");
+        trustingTheTestCa = TrustingContext.of(tls.resolve("ca.pem"));
+    }
+
+    @AfterAll
+    static void stop() {
+        EdgeHarness.close(null, fpm);
+    }
+
+    /** A key of {@code spec} and a certificate of it signed by the test CA, full chain in {@code name}.pem. */
+    private static void leaf(Path tls, String name, String spec, String subject) throws Exception {
+        openssl(tls, "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", name + ".key");
+        signed(tls, name, subject);
+    }
+
+    private static void signed(Path tls, String name, String subject) throws Exception {
+        String host = subject.substring(subject.indexOf('=') + 1).split("/")[0];
+        openssl(tls, "req", "-new", "-key", name + ".key", "-out", name + ".csr", "-subj", subject);
+        Files.writeString(tls.resolve(name + ".ext"), "subjectAltName=DNS:" + host + "\n");
+        openssl(tls, "x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-days", "2", "-extfile", name + ".ext", "-out", name + ".leaf.pem");
+        Files.writeString(tls.resolve(name + ".pem"), Files.readString(tls.resolve(name + ".leaf.pem"))
+                + Files.readString(tls.resolve("ca.pem")));
+    }
+
+    private static void openssl(Path in, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("openssl"));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).directory(in.toFile()).redirectErrorStream(true)
+                .redirectOutput(in.resolve("openssl.log").toFile()).start();
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(String.join(" ", command) + ": "
+                + Files.readString(in.resolve("openssl.log"))).isZero();
+    }
+
+    private static String config() {
+        Path tls = dir.resolve("tls");
+        return """
+                server.listen = ["127.0.0.1:%d", "127.0.0.1:%d ssl"]
+                sites = [
+                  { server-names = [a.test], default = true, root = "%s",
+                    tls { certificate = "%s", key = "%s" },
+                    locations = [
+                      { match = "/" }
+                      { match = "~ \\\\.php$", fastcgi = php }
+                      { match = "/vars", return = "200 $https $scheme $ssl_protocol $ssl_server_name $server_port" }
+                    ] }
+                  { server-names = [b.test], root = "%s", tls { certificate = "%s", key = "%s" } }
+                ]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                """.formatted(PLAIN, TLS, www, tls.resolve("a.pem"), tls.resolve("a.key"), www, tls.resolve("b.pem"),
+                tls.resolve("b.key"), fpm.address());
+    }
+
+    @Test
+    void staticFilesOfEverySizeStreamThroughTheCipher() throws Exception {
+        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("static")), config());
+             Client client = new Client("a.test")) {
+            Answer empty = client.get("/empty.txt");
+            assertThat(empty.status()).isEqualTo(200);
+            assertThat(empty.body()).isEmpty();
+            assertThat(client.get("/small.txt").body()).isEqualTo(small);
+            assertThat(client.get("/ten.bin").sha256()).isEqualTo(sha256(www.resolve("ten.bin")));
+            Answer range = client.get("/ten.bin", "Range: bytes=1048570-1048589");
+            assertThat(range.status()).isEqualTo(206);
+            byte[] ten = Files.readAllBytes(www.resolve("ten.bin"));
+            assertThat(range.body()).isEqualTo(java.util.Arrays.copyOfRange(ten, 1048570, 1048590));
+            Answer big = client.get("/large.bin");
+            assertThat(big.length()).isEqualTo(Files.size(large));
+            assertThat(big.sha256()).isEqualTo(sha256(large));
+        }
+    }
+
+    @Test
+    void phpAndTheVariablesSeeHttps() throws Exception {
+        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("php")), config());
+             Client client = new Client("a.test")) {
+            assertThat(client.get("/env.php").text()).isEqualTo("on https " + TLS);
+            assertThat(client.get("/vars").text()).matches("on https TLSv1\\.[23] a\\.test " + TLS);
+            Answer redirect = client.get("/dir");
+            assertThat(redirect.status()).isEqualTo(301);
+            assertThat(redirect.headers().get("location")).satisfiesAnyOf(
+                    location -> assertThat(location).isEqualTo("/dir/"),
+                    location -> assertThat(location).isEqualTo("https://a.test:" + TLS + "/dir/"));
+            try (Socket plain = new Socket("127.0.0.1", PLAIN)) {
+                Answer answer = Client.exchange(plain, "a.test", "/env.php");
+                assertThat(answer.text()).isEqualTo("- http " + PLAIN);
+            }
+        }
+    }
+
+    @Test
+    void sniChoosesTheSitesCertificate() throws Exception {
+        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("sni")), config())) {
+            try (Client a = new Client("a.test"); Client b = new Client("b.test")) {
+                assertThat(a.peer().getSubjectX500Principal().getName()).isEqualTo("CN=a.test");
+                assertThat(b.peer().getSubjectX500Principal().getName()).isEqualTo("CN=b.test");
+                assertThat(b.peer().getPublicKey().getAlgorithm()).isEqualTo("EC");
+                assertThat(b.chain()).hasSize(2); // the chain file sent whole
+                // the Host header routes, whatever the SNI name was, as nginx's
+                assertThat(b.get("/vars", "Host: a.test").text()).contains(" b.test ");
+            }
+            try (Client unknown = new Client("c.test", false)) {
+                assertThat(unknown.peer().getSubjectX500Principal().getName()).isEqualTo("CN=a.test"); // the default's
+            }
+        }
+    }
+
+    @Test
+    void plainHttpToTheTlsPortIsAnswered400() throws Exception {
+        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("plain")), config());
+             Socket plain = new Socket("127.0.0.1", TLS)) {
+            Answer answer = Client.exchange(plain, "a.test", "/small.txt");
+            assertThat(answer.status()).isEqualTo(400);
+            assertThat(answer.text()).contains("The plain HTTP request was sent to HTTPS port");
+            assertThat(plain.getInputStream().read()).isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void aReloadTakesARenewedCertificateForNewConnections() throws Exception {
+        Path tls = dir.resolve("tls");
+        byte[] before = Files.readAllBytes(tls.resolve("b.pem"));
+        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("reload")), config());
+             Client open = new Client("b.test")) {
+            assertThat(open.get("/small.txt").body()).isEqualTo(small);
+            signed(tls, "b", "/CN=b.test/O=renewed");
+            edge.reload(config());
+            try (Client renewed = new Client("b.test")) {
+                assertThat(renewed.peer().getSubjectX500Principal().getName()).isEqualTo("O=renewed,CN=b.test");
+            }
+            assertThat(open.get("/small.txt").body()).isEqualTo(small); // the open one keeps its session
+            assertThat(open.peer().getSubjectX500Principal().getName()).isEqualTo("CN=b.test");
+            Files.writeString(tls.resolve("b.pem"), "not a certificate\n");
+            assertThatThrownBy(() -> edge.reload(config())).isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("edge.sites[1].tls.certificate");
+            try (Client still = new Client("b.test")) {
+                assertThat(still.peer().getSubjectX500Principal().getName()).isEqualTo("O=renewed,CN=b.test");
+            }
+        } finally {
+            Files.write(tls.resolve("b.pem"), before);
+        }
+    }
+
+    private static String sha256(Path file) throws Exception {
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buffer = new byte[1 << 16];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                digest.update(buffer, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    /** An answer: its status, headers (names in lower case) and body (a large one's digest and length alone). */
+    record Answer(int status, Map<String, String> headers, byte[] body, String sha256, long length) {
+        String text() {
+            return new String(body, StandardCharsets.UTF_8);
+        }
+    }
+
+    /** A kept-alive TLS connection to the TLS port naming {@code host} in SNI, verifying the chain (and the name). */
+    static final class Client implements AutoCloseable {
+        private final SSLSocket socket;
+        private final String host;
+
+        Client(String host) throws IOException {
+            this(host, true);
+        }
+
+        Client(String host, boolean verifyName) throws IOException {
+            this.host = host;
+            Socket tcp = new Socket("127.0.0.1", TLS);
+            socket = (SSLSocket) trustingTheTestCa.getSocketFactory().createSocket(tcp, host, TLS, true);
+            SSLParameters parameters = socket.getSSLParameters();
+            parameters.setEndpointIdentificationAlgorithm(verifyName ? "HTTPS" : null);
+            socket.setSSLParameters(parameters);
+            socket.startHandshake();
+        }
+
+        X509Certificate peer() throws IOException {
+            return (X509Certificate) socket.getSession().getPeerCertificates()[0];
+        }
+
+        java.security.cert.Certificate[] chain() throws IOException {
+            return socket.getSession().getPeerCertificates();
+        }
+
+        Answer get(String target, String... headers) throws Exception {
+            return exchange(socket, host, target, headers);
+        }
+
+        /** One GET on {@code socket}, kept alive; a body over 1 MiB is digested as it comes. */
+        static Answer exchange(Socket socket, String host, String target, String... headers) throws Exception {
+            StringBuilder request = new StringBuilder("GET " + target + " HTTP/1.1\r\n");
+            boolean hostGiven = false;
+            for (String header : headers) {
+                request.append(header).append("\r\n");
+                hostGiven |= header.toLowerCase().startsWith("host:");
+            }
+            if (!hostGiven) {
+                request.append("Host: ").append(host).append("\r\n");
+            }
+            OutputStream out = socket.getOutputStream();
+            out.write(request.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            String status = line(in);
+            Map<String, String> fields = new LinkedHashMap<>();
+            for (String line; !(line = line(in)).isEmpty(); ) {
+                int colon = line.indexOf(':');
+                fields.put(line.substring(0, colon).toLowerCase(), line.substring(colon + 1).strip());
+            }
+            long length = Long.parseLong(fields.getOrDefault("content-length", "0"));
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            ByteArrayOutputStream kept = new ByteArrayOutputStream();
+            byte[] buffer = new byte[1 << 16];
+            long left = length;
+            while (left > 0) {
+                int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+                if (n < 0) {
+                    throw new IOException("the body ended " + left + " bytes short");
+                }
+                digest.update(buffer, 0, n);
+                if (length <= 1 << 20) {
+                    kept.write(buffer, 0, n);
+                }
+                left -= n;
+            }
+            return new Answer(Integer.parseInt(status.split(" ")[1]), fields, kept.toByteArray(),
+                    HexFormat.of().formatHex(digest.digest()), length);
+        }
+
+        private static String line(InputStream in) throws IOException {
+            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            for (int b; (b = in.read()) != '\n'; ) {
+                if (b < 0) {
+                    throw new IOException("the connection closed mid-line: " + line);
+                }
+                line.write(b);
+            }
+            return line.toString(StandardCharsets.ISO_8859_1).stripTrailing();
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+}
