@@ -76,6 +76,17 @@ class TlsIT {
             }
         }
         Files.createDirectories(www.resolve("dir"));
+        Files.createDirectories(www.resolve("protected"));
+        Files.copy(www.resolve("ten.bin"), www.resolve("protected/ten.bin"));
+        Files.writeString(www.resolve("dl.php"), "<?php header('X-Accel-Redirect: /protected/ten.bin');\n");
+        Files.writeString(www.resolve("big.php"), "<?php echo str_repeat('0123456789abcdef', 262144);\n");
+        Files.createDirectories(www.resolve("cached"));
+        Files.writeString(www.resolve("cached/page.php"), "<?php header('Cache-Control: public, max-age=60');"
+                + " echo str_repeat(uniqid() . ' ', 40000);\n");
+        Files.createDirectories(www.resolve("assets"));
+        Files.writeString(www.resolve("assets/app.js"), "console.log('plain');\n");
+        Files.write(www.resolve("assets/app.js.gz"), new byte[] {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0,
+                0, 0, 0, 0, 0, 0, 0, 0});
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
         Path tls = Files.createDirectories(dir.resolve("tls"));
         openssl(tls, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days",
@@ -127,6 +138,9 @@ class TlsIT {
                     tls { certificate = "%s", key = "%s" },
                     locations = [
                       { match = "/" }
+                      { match = "^~ /protected/", internal = true }
+                      { match = "^~ /assets/", gzip { static = true, enabled = false } }
+                      { match = "~ ^/cached/", fastcgi = php, cache = true }
                       { match = "~ \\\\.php$", fastcgi = php }
                       { match = "/vars", return = "200 $https $scheme $ssl_protocol $ssl_server_name $server_port" }
                     ] }
@@ -137,9 +151,14 @@ class TlsIT {
                 tls.resolve("b.key"), fpm.address());
     }
 
+    /** An edge of {@link #config} with its files in {@code name}'s folder. */
+    private static EdgeHarness started(String name) throws Exception {
+        return EdgeHarness.start(Files.createDirectories(dir.resolve(name)), config());
+    }
+
     @Test
     void staticFilesOfEverySizeStreamThroughTheCipher() throws Exception {
-        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("static")), config());
+        try (EdgeHarness edge = started("static");
              Client client = new Client("a.test")) {
             Answer empty = client.get("/empty.txt");
             assertThat(empty.status()).isEqualTo(200);
@@ -156,9 +175,49 @@ class TlsIT {
         }
     }
 
+    /** Every answer that leaves as a file region on plain HTTP goes through the cipher on TLS. */
+    @Test
+    void answersOfScriptsTheCacheAndCompressedFilesGoThroughTheCipher() throws Exception {
+        try (EdgeHarness edge = started("kinds");
+             Client client = new Client("a.test")) {
+            Answer handedOut = client.get("/dl.php");
+            assertThat(handedOut.status()).isEqualTo(200);
+            assertThat(handedOut.sha256()).isEqualTo(sha256(www.resolve("ten.bin")));
+            Answer big = client.get("/big.php");
+            assertThat(big.length()).isEqualTo(4L << 20);
+            assertThat(big.sha256()).isEqualTo(sha256("0123456789abcdef".repeat(262144).getBytes(StandardCharsets.US_ASCII)));
+            Answer first = client.get("/cached/page.php");
+            Answer hit = client.get("/cached/page.php");
+            assertThat(first.length()).isGreaterThan(100_000);
+            assertThat(hit.sha256()).isEqualTo(first.sha256());
+            Answer compressed = client.get("/assets/app.js", "Accept-Encoding: gzip");
+            assertThat(compressed.headers().get("content-encoding")).isEqualTo("gzip");
+            assertThat(compressed.body()).isEqualTo(Files.readAllBytes(www.resolve("assets/app.js.gz")));
+        }
+    }
+
+    /** A handshake that fails (no version in common, garbage for a hello) closes that connection alone. */
+    @Test
+    void aFailedHandshakeClosesItsConnectionAlone() throws Exception {
+        try (EdgeHarness edge = started("failed")) {
+            try (SSLSocket old = (SSLSocket) trustingTheTestCa.getSocketFactory().createSocket("127.0.0.1", TLS)) {
+                old.setEnabledProtocols(new String[] {"TLSv1.1"});
+                assertThatThrownBy(old::startHandshake).isInstanceOf(IOException.class);
+            }
+            try (Socket garbage = new Socket("127.0.0.1", TLS)) {
+                garbage.getOutputStream().write(new byte[] {0x16, 3, 1, 0, 5, 1, 2, 3, 4, 5});
+                garbage.setSoTimeout(10_000);
+                assertThat(garbage.getInputStream().readAllBytes()).as("closed, an alert at most").hasSizeLessThan(64);
+            }
+            try (Client client = new Client("a.test")) {
+                assertThat(client.get("/small.txt").body()).isEqualTo(small);
+            }
+        }
+    }
+
     @Test
     void phpAndTheVariablesSeeHttps() throws Exception {
-        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("php")), config());
+        try (EdgeHarness edge = started("php");
              Client client = new Client("a.test")) {
             assertThat(client.get("/env.php").text()).isEqualTo("on https " + TLS);
             assertThat(client.get("/vars").text()).matches("on https TLSv1\\.[23] a\\.test " + TLS);
@@ -176,7 +235,7 @@ class TlsIT {
 
     @Test
     void sniChoosesTheSitesCertificate() throws Exception {
-        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("sni")), config())) {
+        try (EdgeHarness edge = started("sni")) {
             try (Client a = new Client("a.test"); Client b = new Client("b.test")) {
                 assertThat(a.peer().getSubjectX500Principal().getName()).isEqualTo("CN=a.test");
                 assertThat(b.peer().getSubjectX500Principal().getName()).isEqualTo("CN=b.test");
@@ -193,7 +252,7 @@ class TlsIT {
 
     @Test
     void plainHttpToTheTlsPortIsAnswered400() throws Exception {
-        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("plain")), config());
+        try (EdgeHarness edge = started("plain");
              Socket plain = new Socket("127.0.0.1", TLS)) {
             Answer answer = Client.exchange(plain, "a.test", "/small.txt");
             assertThat(answer.status()).isEqualTo(400);
@@ -206,7 +265,7 @@ class TlsIT {
     void aReloadTakesARenewedCertificateForNewConnections() throws Exception {
         Path tls = dir.resolve("tls");
         byte[] before = Files.readAllBytes(tls.resolve("b.pem"));
-        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("reload")), config());
+        try (EdgeHarness edge = started("reload");
              Client open = new Client("b.test")) {
             assertThat(open.get("/small.txt").body()).isEqualTo(small);
             signed(tls, "b", "/CN=b.test/O=renewed");
@@ -225,6 +284,10 @@ class TlsIT {
         } finally {
             Files.write(tls.resolve("b.pem"), before);
         }
+    }
+
+    private static String sha256(byte[] bytes) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     }
 
     private static String sha256(Path file) throws Exception {
@@ -297,9 +360,27 @@ class TlsIT {
                 int colon = line.indexOf(':');
                 fields.put(line.substring(0, colon).toLowerCase(), line.substring(colon + 1).strip());
             }
-            long length = Long.parseLong(fields.getOrDefault("content-length", "0"));
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             ByteArrayOutputStream kept = new ByteArrayOutputStream();
+            long length = 0;
+            if ("chunked".equals(fields.get("transfer-encoding"))) {
+                for (long size; (size = Long.parseLong(line(in).split(";")[0], 16)) > 0; line(in)) {
+                    body(in, size, digest, kept);
+                    length += size;
+                }
+                line(in); // the empty trailer section
+            } else {
+                length = Long.parseLong(fields.getOrDefault("content-length", "0"));
+                body(in, length, digest, kept);
+            }
+            return new Answer(Integer.parseInt(status.split(" ")[1]), fields,
+                    length <= 1 << 20 ? kept.toByteArray() : new byte[0], HexFormat.of().formatHex(digest.digest()),
+                    length);
+        }
+
+        /** Reads {@code length} bytes of a body into {@code digest}, and into {@code kept} while it holds 1 MiB or less. */
+        private static void body(InputStream in, long length, MessageDigest digest, ByteArrayOutputStream kept)
+                throws IOException {
             byte[] buffer = new byte[1 << 16];
             long left = length;
             while (left > 0) {
@@ -308,13 +389,11 @@ class TlsIT {
                     throw new IOException("the body ended " + left + " bytes short");
                 }
                 digest.update(buffer, 0, n);
-                if (length <= 1 << 20) {
+                if (kept.size() <= 1 << 20) {
                     kept.write(buffer, 0, n);
                 }
                 left -= n;
             }
-            return new Answer(Integer.parseInt(status.split(" ")[1]), fields, kept.toByteArray(),
-                    HexFormat.of().formatHex(digest.digest()), length);
         }
 
         private static String line(InputStream in) throws IOException {
