@@ -130,9 +130,14 @@ class TlsIT {
     }
 
     private static String config() {
+        return config("127.0.0.1:" + PLAIN, "127.0.0.1:" + TLS + " ssl");
+    }
+
+    /** Both sites on server.listen's {@code first} and {@code second}. */
+    private static String config(String first, String second) {
         Path tls = dir.resolve("tls");
         return """
-                server.listen = ["127.0.0.1:%d", "127.0.0.1:%d ssl"]
+                server.listen = ["%s", "%s"]
                 sites = [
                   { server-names = [a.test], default = true, root = "%s",
                     tls { certificate = "%s", key = "%s" },
@@ -147,7 +152,7 @@ class TlsIT {
                   { server-names = [b.test], root = "%s", tls { certificate = "%s", key = "%s" } }
                 ]
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
-                """.formatted(PLAIN, TLS, www, tls.resolve("a.pem"), tls.resolve("a.key"), www, tls.resolve("b.pem"),
+                """.formatted(first, second, www, tls.resolve("a.pem"), tls.resolve("a.key"), www, tls.resolve("b.pem"),
                 tls.resolve("b.key"), fpm.address());
     }
 
@@ -283,6 +288,23 @@ class TlsIT {
             }
         } finally {
             Files.write(tls.resolve("b.pem"), before);
+        }
+    }
+
+    /** nginx's listen ... ssl moved from one port to another by a reload: connections accepted after it follow it. */
+    @Test
+    void aReloadMayTakeTheSslMarkOffAPortAndPutItOnAnother() throws Exception {
+        try (EdgeHarness edge = started("switch")) {
+            edge.reload(config("127.0.0.1:" + PLAIN + " ssl", "127.0.0.1:" + TLS));
+            try (Socket plain = new Socket("127.0.0.1", TLS)) {
+                assertThat(Client.exchange(plain, "a.test", "/env.php").text()).isEqualTo("- http " + TLS);
+            }
+            try (Socket tcp = new Socket("127.0.0.1", PLAIN);
+                 SSLSocket tls = (SSLSocket) trustingTheTestCa.getSocketFactory().createSocket(tcp, "a.test", PLAIN,
+                         true)) {
+                tls.startHandshake();
+                assertThat(Client.exchange(tls, "a.test", "/env.php").text()).isEqualTo("on https " + PLAIN);
+            }
         }
     }
 
