@@ -573,19 +573,20 @@ final class SettingsMapper {
         if (certificateFile == null || keyFile == null) {
             return null;
         }
-        List<java.security.cert.X509Certificate> chain;
+        List<java.security.cert.X509Certificate> chain = null;
         try {
             chain = PemFiles.certificates(certificateFile);
         } catch (IllegalArgumentException e) {
             tls.invalid("certificate", e.getMessage(), "a PEM file of the certificate, then its intermediates"
                     + " (certbot's fullchain.pem)");
-            return null;
         }
-        java.security.PrivateKey key;
+        java.security.PrivateKey key = null;
         try {
             key = PemFiles.privateKey(keyFile);
         } catch (IllegalArgumentException e) {
             tls.invalid("key", e.getMessage(), "a PEM file of the certificate's private key (certbot's privkey.pem)");
+        }
+        if (chain == null || key == null) {
             return null;
         }
         String mismatch = PemFiles.mismatch(key, chain.get(0));

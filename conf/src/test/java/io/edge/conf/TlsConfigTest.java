@@ -104,6 +104,18 @@ class TlsConfigTest {
                 .anyMatch(m -> m.equals("\"SSLv3\" is not a TLS version"));
     }
 
+    /** certbot's two files both gone (a renewal that failed half-way, a wrong live/ directory): both said at once. */
+    @Test
+    void aMissingCertificateAndKeyAreBothProblems() {
+        List<ConfigProblem> problems = problems(LISTEN
+                + "sites = [{ root = www, tls { certificate = live/fullchain.pem, key = live/privkey.pem } }]");
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(
+                tuple("edge.sites[0].tls.certificate", dir.resolve("live/fullchain.pem")
+                        + " cannot be read (No such file or directory)"),
+                tuple("edge.sites[0].tls.key", dir.resolve("live/privkey.pem")
+                        + " cannot be read (No such file or directory)"));
+    }
+
     @Test
     void aPlainConfigurationHasNoTlsListener() throws Exception {
         EdgeSettings settings = load("server.listen = [\"127.0.0.1:19380\"]\nsites = [{ root = www }]");
