@@ -1416,7 +1416,7 @@ final class SettingsMapper {
         List<SiteSettings> result = new ArrayList<>();
         Map<String, List<NameOwner>> serverNameOwners = new HashMap<>();
         Map<InetSocketAddress, String> defaultOwners = new HashMap<>();
-        List<List<InetSocketAddress>> listens = siteSections.stream().map(site -> siteListen(site, serverListen))
+        List<List<InetSocketAddress>> listens = siteSections.stream().map(site -> siteListen(site, serverListen, tlsListen))
                 .toList();
         for (int i = 0; i < siteSections.size(); i++) {
             Section site = siteSections.get(i);
@@ -1509,7 +1509,8 @@ final class SettingsMapper {
      * writes none. A site names a listener, not an address a listener takes: matched by the listener a connection came
      * in on, "127.0.0.1:8080" under a server's "*:8080" would be none of them.
      */
-    private static List<InetSocketAddress> siteListen(Section site, List<InetSocketAddress> serverListen) {
+    private static List<InetSocketAddress> siteListen(Section site, List<InetSocketAddress> serverListen,
+            Set<InetSocketAddress> tlsListen) {
         List<Section.Element> elements = site.elements("listen");
         if (elements.isEmpty() || serverListen.isEmpty()) {
             return serverListen; // none written; or server.listen has none to judge them by (a problem of its own)
@@ -1520,9 +1521,11 @@ final class SettingsMapper {
         boolean wrong = false;
         for (Section.Element element : elements) {
             String address = element.text();
+            // nginx's "listen 443 ssl" in a server block: the address of a listener server.listen marks ssl
+            boolean ssl = TLS_LISTEN.matcher(address).matches();
             List<InetSocketAddress> resolved;
             try {
-                resolved = Addresses.listen(address);
+                resolved = Addresses.listen(ssl ? address.substring(0, address.length() - 3).strip() : address);
             } catch (IllegalArgumentException e) {
                 site.invalid("listen", element.index(), "\"" + address + "\" " + e.getMessage(), expected);
                 wrong = true;
@@ -1544,6 +1547,13 @@ final class SettingsMapper {
                     site.invalid("listen", element.index(), "\"" + address + "\" is not an address of server.listen"
                             + (wildcard == null ? "" : " (its \"" + ServerSettings.written(wildcard) + "\" takes every address on"
                             + " the port: a site names the listener)"), expected);
+                    wrong = true;
+                    break;
+                }
+                if (ssl && !tlsListen.contains(parsed)) {
+                    site.invalid("listen", element.index(), "\"" + address + "\" is not marked ssl in server.listen",
+                            "\"" + ServerSettings.written(parsed) + " ssl\" in server.listen (a site names the address,"
+                                    + " with or without \" ssl\")");
                     wrong = true;
                     break;
                 }

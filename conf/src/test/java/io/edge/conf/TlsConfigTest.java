@@ -116,6 +116,28 @@ class TlsConfigTest {
                         + " cannot be read (No such file or directory)"));
     }
 
+    /** nginx's {@code listen 443 ssl} copied into a site: the address, with " ssl" beside it or not. */
+    @Test
+    void aSiteNamesATlsListenerWithOrWithoutSsl() throws Exception {
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "a.key", "-out", "a.pem", "-days", "2",
+                "-subj", "/CN=a.test");
+        EdgeSettings settings = load(LISTEN + """
+                sites = [
+                  { root = www, listen = ["127.0.0.1:19380"] }
+                  { root = www, listen = ["127.0.0.1:19381 ssl"], tls { certificate = a.pem, key = a.key } }
+                  { root = www, listen = ["127.0.0.1:19381"], tls { certificate = a.pem, key = a.key } }
+                ]""");
+        assertThat(settings.sites().get(1).listen()).containsExactly(new InetSocketAddress("127.0.0.1", 19381));
+        assertThat(settings.sites().get(2).listen()).containsExactly(new InetSocketAddress("127.0.0.1", 19381));
+        List<ConfigProblem> problems = problems(LISTEN + """
+                sites = [
+                  { root = www, listen = ["127.0.0.1:19380 ssl"] }
+                  { root = www, listen = ["127.0.0.1:19381"], tls { certificate = a.pem, key = a.key } }
+                ]""");
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(
+                tuple("edge.sites[0].listen[0]", "\"127.0.0.1:19380 ssl\" is not marked ssl in server.listen"));
+    }
+
     @Test
     void aPlainConfigurationHasNoTlsListener() throws Exception {
         EdgeSettings settings = load("server.listen = [\"127.0.0.1:19380\"]\nsites = [{ root = www }]");
