@@ -291,6 +291,18 @@ class TlsIT {
         }
     }
 
+    /** A client that never finishes its handshake is closed at the request-head timeout, as one that sends no head. */
+    @Test
+    void aHandshakeNeverFinishedEndsAtTheRequestHeadTimeout() throws Exception {
+        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("stalled")),
+                config() + "server.timeouts.request-head = 1s\n");
+             Socket stalled = new Socket("127.0.0.1", TLS)) {
+            stalled.getOutputStream().write(new byte[] {0x16, 3, 1, 0, 100, 1}); // a hello's first bytes, no more
+            stalled.setSoTimeout(60_000);
+            assertThat(stalled.getInputStream().readAllBytes()).as("closed, an alert at most").hasSizeLessThan(64);
+        }
+    }
+
     /** nginx's listen ... ssl moved from one port to another by a reload: connections accepted after it follow it. */
     @Test
     void aReloadMayTakeTheSslMarkOffAPortAndPutItOnAnother() throws Exception {
