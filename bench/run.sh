@@ -12,6 +12,7 @@
 #   hot-thumbs-zipf, cold-thumbs-slowfs-zipf   the same with Zipf(ZIPF_S) popularity (bench/wrk-zipf.lua)
 #   cache-hit-ratio     no server: the content cache against a plain LRU of the same bytes on a Zipf stream
 #                       over the tree (ZipfHitRatio in the cache module's tests), HITRATIO lines
+#   hot-thumbs-tls      hot-thumbs over https, each server ending TLS itself (a self-signed ECDSA P-256 certificate)
 #   big-file            one 700 MB file, 1 and 2 concurrent downloads, cold and hot: MB/s and CPU s/GB
 #   php-saturate        php-fpm (started by this script) with 4 workers, a 100 ms script, listen.backlog 8, 64 clients:
 #                       successes, failures, goodput = share of the pool's 40 req/s capacity
@@ -94,6 +95,8 @@ export ZIPF_S=${ZIPF_S:-0.9} ZIPF_SEED=${ZIPF_SEED:-42}   # read by wrk-zipf.lua
 HITRATIO_REQUESTS=${HITRATIO_REQUESTS:-2000000}
 HITRATIO_MIB=${HITRATIO_MIB:-16,64,256}
 WRK_LUA=$TOOLS/wrk-random.lua   # the request mix; the *-zipf scenarios switch it to wrk-zipf.lua
+TLS=0             # the *-tls scenarios: every server ends TLS itself (TLS_CERT, TLS_KEY), clients speak https
+SCHEME=http
 ALL_SERVERS=(edge edge-nocache edge-io_uring edge-threads edge-linux-aio-sendfile edge-sendfile nginx nginx-aio lighttpd)
 KNOWN_SERVERS=("${ALL_SERVERS[@]}" edge-mem edge-nolowat)   # edge-mem, edge-nolowat: only when named
 CLK_TCK=$(getconf CLK_TCK)
@@ -118,9 +121,12 @@ ensure_base_deps() {
   local s; for s in "${SERVERS[@]}"; do
     case $s in
       nginx|nginx-aio) need_cmd nginx nginx-light nginx ;;
-      lighttpd) need_cmd lighttpd lighttpd ;;
+      lighttpd) need_cmd lighttpd lighttpd
+                [ "$TLS" = 1 ] && [ ! -e /usr/lib/lighttpd/mod_openssl.so ] && apt_install lighttpd-mod-openssl ;;
     esac
   done
+  [ "$TLS" = 1 ] && need_cmd openssl openssl
+  return 0
 }
 PATH=$PATH:/usr/sbin:/sbin
 
@@ -219,8 +225,11 @@ $( [ "${STATIC_GZIP:-0}" = 1 ] && echo "    gzip on; gzip_comp_level 1; gzip_min
     client_body_temp_path $1/tmp; proxy_temp_path $1/tmp; fastcgi_temp_path $1/tmp;
     uwsgi_temp_path $1/tmp; scgi_temp_path $1/tmp;
     server {
-        listen 127.0.0.1:$2 default_server;
-        server_name _;
+        listen 127.0.0.1:$2$( [ "$TLS" = 1 ] && echo " ssl" ) default_server;
+        server_name _;$( [ "$TLS" = 1 ] && printf '%s' "
+        ssl_certificate $TLS_CERT;
+        ssl_certificate_key $TLS_KEY;
+        ssl_session_cache shared:SSL:10m;" )
         root $3;
         $extra
         location / { }
@@ -254,13 +263,22 @@ deflate.compression-level = 1
 deflate.cache-dir = "$1/deflate-cache"
 EOF
   fi
+  if [ "$TLS" = 1 ]; then   # Debian's lighttpd-mod-openssl
+    cat >>"$1/lighttpd.conf" <<EOF
+server.modules += ( "mod_openssl" )
+ssl.engine = "enable"
+ssl.pemfile = "$TLS_CERT"
+ssl.privkey = "$TLS_KEY"
+EOF
+  fi
   [ -n "${LIGHTTPD_MAX_FDS:-}" ] && echo "server.max-fds = $LIGHTTPD_MAX_FDS" >>"$1/lighttpd.conf"
   return 0
 }
 conf_edge() {     # conf_edge DIR PORT ROOT ENGINE [LINE] — the shape edge's conf module reads (edge.static.engine)
   cat >"$1/edge.conf" <<EOF
 edge {
-  server { listen = ["127.0.0.1:$2"], access-log = off }
+  server { listen = ["127.0.0.1:$2$( [ "$TLS" = 1 ] && echo " ssl" )"], access-log = off }
+$( [ "$TLS" = 1 ] && echo "  site-defaults.tls { certificate = \"$TLS_CERT\", key = \"$TLS_KEY\" }" )
   static { engine = $4 }
   ${5:-}
   sites = [{ server-names = ["_"], default = true, root = "$3", locations = [{ match = "/" }] }]
@@ -305,7 +323,7 @@ server_launch() { # server_launch NAME [URL_PATH]: runs the server on the config
   ( cd "$SERVER_DIR" && exec setsid "${cmd[@]}" ) >"$SERVER_DIR/stdout.log" 2>"$SERVER_DIR/stderr.log" </dev/null &
   SID=$!
   local t0=$SECONDS
-  until curl -s -o /dev/null "http://127.0.0.1:$PORT$probe"; do
+  until curl -sk -o /dev/null "$SCHEME://127.0.0.1:$PORT$probe"; do
     if ! kill -0 "$SID" 2>/dev/null; then
       log "$name exited at start-up; its stderr:"; tail -n 30 "$SERVER_DIR/stderr.log" >&2; SID=; return 1
     fi
@@ -342,7 +360,7 @@ cpu_ticks() {     # utime+stime (+ reaped children) of every process in session 
 }
 sanity_check() {  # one file through the server must come back 200 with its exact size
   local url=$1 file=$2 got
-  got=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "$url") || got="curl-failed"
+  got=$(curl -sk -o /dev/null -w '%{http_code} %{size_download}' "$url") || got="curl-failed"
   [ "$got" = "200 $(stat -c %s "$file")" ] || { log "sanity check failed for $url: got '$got', want '200 $(stat -c %s "$file")'"; return 1; }
 }
 
@@ -362,17 +380,20 @@ start_warm() {
   local name=$1 scen=$2 root=$3 first
   server_start "$name" "$root" || { echo "RESULT scenario=$scen server=$name rps=0 p50_ms=0 p99_ms=0 ok=0 errors=1 failed=start" >>"$RUNS"; return 1; }
   first=$(head -n1 "$PATHS")
-  if ! sanity_check "http://127.0.0.1:$PORT$first" "$root$first"; then
+  if ! sanity_check "$SCHEME://127.0.0.1:$PORT$first" "$root$first"; then
     echo "RESULT scenario=$scen server=$name rps=0 p50_ms=0 p99_ms=0 ok=0 errors=1 failed=sanity" >>"$RUNS"; server_stop; return 1
   fi
+  if [ "$TLS" = 1 ]; then   # what each server settles on with an OpenSSL client (wrk's library too)
+    log "$name: $(curl -skv -o /dev/null "$SCHEME://127.0.0.1:$PORT$first" 2>&1 | sed -n 's/.*SSL connection using //p' | head -n1)"
+  fi
   if [ "${STATIC_GZIP:-0}" = 1 ]; then   # the file must come compressed, or the run measures something else
-    curl -s -H 'Accept-Encoding: gzip' -D "$SERVER_DIR/first.head" -o "$SERVER_DIR/first.gz" "http://127.0.0.1:$PORT$first" || true
+    curl -sk -H 'Accept-Encoding: gzip' -D "$SERVER_DIR/first.head" -o "$SERVER_DIR/first.gz" "$SCHEME://127.0.0.1:$PORT$first" || true
     if ! grep -qi '^content-encoding: *gzip' "$SERVER_DIR/first.head" || ! gzip -t "$SERVER_DIR/first.gz" 2>/dev/null; then
       log "$name did not compress $first"
       echo "RESULT scenario=$scen server=$name rps=0 p50_ms=0 p99_ms=0 ok=0 errors=1 failed=not-gzip" >>"$RUNS"; server_stop; return 1
     fi
   fi
-  [ "$WARMUP" -gt 0 ] && wrk_run "http://127.0.0.1:$PORT" "$WARMUP" >/dev/null
+  [ "$WARMUP" -gt 0 ] && wrk_run "$SCHEME://127.0.0.1:$PORT" "$WARMUP" >/dev/null
   return 0
 }
 cpu_seconds() { awk -v t="$1" -v h="$CLK_TCK" 'BEGIN{printf "%.2f", t/h}'; }
@@ -383,7 +404,7 @@ measure_thumbs() {
   [ "$cold" = 1 ] && drop_caches
   local u0 s0 u1 s1 ok
   read -r u0 s0 < <(cpu_split)
-  res=$(wrk_run "http://127.0.0.1:$PORT" "$DURATION")
+  res=$(wrk_run "$SCHEME://127.0.0.1:$PORT" "$DURATION")
   read -r u1 s1 < <(cpu_split)
   server_stop
   # CPU per answered request, split into user and system time: where a server's cost lies, beside its rate
@@ -401,12 +422,12 @@ measure_mixed() {
   start_warm "$name" "$scen" "$root" || return 0
   first=$(head -n1 "$PATHS"); echo "$first" >"$WORK/hot-path.txt"
   drop_caches
-  curl -s -o /dev/null "http://127.0.0.1:$PORT$first" || true   # a dead server shows in the RESULT line
+  curl -sk -o /dev/null "$SCHEME://127.0.0.1:$PORT$first" || true   # a dead server shows in the RESULT line
   c0=$(cpu_ticks)
   # wrk refuses fewer connections than threads
-  PATHS=$WORK/hot-path.txt CONNS=$HOT_CONNS THREADS=$((THREADS < HOT_CONNS ? THREADS : HOT_CONNS)) wrk_run "http://127.0.0.1:$PORT" "$DURATION" >"$WORK/hot.txt" &
+  PATHS=$WORK/hot-path.txt CONNS=$HOT_CONNS THREADS=$((THREADS < HOT_CONNS ? THREADS : HOT_CONNS)) wrk_run "$SCHEME://127.0.0.1:$PORT" "$DURATION" >"$WORK/hot.txt" &
   hot_pid=$!
-  res=$(wrk_run "http://127.0.0.1:$PORT" "$DURATION")
+  res=$(wrk_run "$SCHEME://127.0.0.1:$PORT" "$DURATION")
   wait "$hot_pid"   # only it: the server is a child of this shell too
   c1=$(cpu_ticks)
   server_stop
@@ -481,6 +502,21 @@ EOF
 scenario_hot-thumbs() {
   tree_ensure "$NFILES"; warm_tree "$TREE"
   run_servers measure_thumbs hot-thumbs "$TREE" 0
+}
+# hot-thumbs-tls: hot-thumbs over TLS (every server ending it itself, one self-signed ECDSA P-256 certificate; wrk
+# keeps its connections, so this is the record layer's cost per small answer, not handshakes'). sendfile is out
+# for all of them: nginx and lighttpd read the file into a buffer to encrypt it, as edge does
+scenario_hot-thumbs-tls() {
+  tree_ensure "$NFILES"; warm_tree "$TREE"
+  run_servers measure_thumbs hot-thumbs-tls "$TREE" 0
+}
+tls_ensure() {    # tls_ensure -> TLS_CERT, TLS_KEY: a self-signed certificate for 127.0.0.1, made once
+  local dir=$BENCH_DIR/tls
+  TLS_CERT=$dir/cert.pem TLS_KEY=$dir/key.pem
+  [ -s "$TLS_CERT" ] && [ -s "$TLS_KEY" ] && return 0
+  mkdir -p "$dir"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 -subj /CN=127.0.0.1 \
+      -addext subjectAltName=IP:127.0.0.1 -keyout "$TLS_KEY" -out "$TLS_CERT" 2>/dev/null || die "openssl could not make $TLS_CERT"
 }
 # static-gzip: NCSS generated stylesheets (8-40 KB, compressible as real CSS is), asked for gzipped
 css_tree_ensure() {  # -> TREE, PATHS
@@ -605,10 +641,10 @@ scenario_big-file() {
 big_start() {
   local name=$1 dir=$2 w
   server_start "$name" "$dir" || { echo "RESULT scenario=big-file server=$name mode=cold conc=1 mbps=0 rps=0 ok=0 errors=1 failed=start" >>"$RUNS"; return 1; }
-  sanity_check "http://127.0.0.1:$PORT/big.bin" "$BIG" || { server_stop; echo "RESULT scenario=big-file server=$name mode=cold conc=1 mbps=0 rps=0 ok=0 errors=1 failed=sanity" >>"$RUNS"; return 1; }
+  sanity_check "$SCHEME://127.0.0.1:$PORT/big.bin" "$BIG" || { server_stop; echo "RESULT scenario=big-file server=$name mode=cold conc=1 mbps=0 rps=0 ok=0 errors=1 failed=sanity" >>"$RUNS"; return 1; }
   for w in $(seq "$BIG_WARM"); do
     [ "$w" = 1 ] && drop_caches
-    curl -s -o /dev/null "http://127.0.0.1:$PORT/big.bin" || true
+    curl -sk -o /dev/null "$SCHEME://127.0.0.1:$PORT/big.bin" || true
   done
 }
 # measure_big SERVER MODE CONC (SID and PORT: the running server's): one row, appended to $RUNS. cold: caches dropped,
@@ -621,7 +657,7 @@ measure_big() {
   c0=$(cpu_ticks); t0=$(date +%s.%N)
   for k in $(seq "$conc"); do
     ( for _ in $(seq "$rounds"); do
-        curl -s -o /dev/null -w '%{http_code} %{size_download} %{time_total}\n' "http://127.0.0.1:$PORT/big.bin" || echo "000 0 0"
+        curl -sk -o /dev/null -w '%{http_code} %{size_download} %{time_total}\n' "$SCHEME://127.0.0.1:$PORT/big.bin" || echo "000 0 0"
       done >>"$out.$k" ) &
     pids+=($!)
   done
@@ -765,20 +801,20 @@ measure_php() {
   fi
   local body_bytes=""
   if [ "$PHP_GZIP" = 1 ]; then   # the page must come compressed, or the run measures something else
-    curl -s -H 'Accept-Encoding: gzip' -D "$SERVER_DIR/page.head" -o "$SERVER_DIR/page.gz" "http://127.0.0.1:$PORT/$script" || true
+    curl -sk -H 'Accept-Encoding: gzip' -D "$SERVER_DIR/page.head" -o "$SERVER_DIR/page.gz" "$SCHEME://127.0.0.1:$PORT/$script" || true
     if ! grep -qi '^content-encoding: *gzip' "$SERVER_DIR/page.head" || ! gzip -t "$SERVER_DIR/page.gz" 2>/dev/null; then
       server_stop; fpm_stop
       echo "RESULT scenario=$scen server=$name rps=0 p50_ms=0 p99_ms=0 ok=0 errors=1 failed=not-gzip" >>"$RUNS"; return 0
     fi
     body_bytes=" body_bytes=$(stat -c %s "$SERVER_DIR/page.gz")"
   fi
-  [ "$WARMUP" -gt 0 ] && wrk_run "http://127.0.0.1:$PORT/$script" "$WARMUP" >/dev/null
+  [ "$WARMUP" -gt 0 ] && wrk_run "$SCHEME://127.0.0.1:$PORT/$script" "$WARMUP" >/dev/null
   local reloader= reloads=""
   if [ "$RELOADING" = 1 ]; then
     reload_loop "$name" "$SERVER_DIR" >"$SERVER_DIR/reloads.txt" & reloader=$!
   fi
   c0=$(cpu_ticks)
-  res=$(wrk_run "http://127.0.0.1:$PORT/$script" "$DURATION")
+  res=$(wrk_run "$SCHEME://127.0.0.1:$PORT/$script" "$DURATION")
   c1=$(cpu_ticks)
   if [ -n "$reloader" ]; then
     kill "$reloader" 2>/dev/null || true; wait "$reloader" 2>/dev/null || true
@@ -832,6 +868,7 @@ usage() {
 case $1 in -h|--help) usage ;; esac
 SCENARIO=$1; shift
 declare -F "scenario_$SCENARIO" >/dev/null || { echo "unknown scenario: $SCENARIO" >&2; usage; }
+case $SCENARIO in *-tls) TLS=1 SCHEME=https ;; esac
 if [ $# -gt 0 ]; then SERVERS=("$@"); else SERVERS=("${ALL_SERVERS[@]}"); fi
 for s in "${SERVERS[@]}"; do port_of "$s" >/dev/null; done
 [ "$(id -u)" = 0 ] || log "not root: cold scenarios (drop_caches), nginx 'user root' and slowfs need root"
@@ -853,6 +890,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 ensure_base_deps
+[ "$TLS" = 1 ] && tls_ensure
 log "scenario=$SCENARIO servers=${SERVERS[*]} duration=${DURATION}s warmup=${WARMUP}s wrk -t$THREADS -c$CONNS repeat=$REPEAT"
 "scenario_$SCENARIO"
 DEVICE_FPS=
