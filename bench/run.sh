@@ -95,6 +95,7 @@ export ZIPF_S=${ZIPF_S:-0.9} ZIPF_SEED=${ZIPF_SEED:-42}   # read by wrk-zipf.lua
 HITRATIO_REQUESTS=${HITRATIO_REQUESTS:-2000000}
 HITRATIO_MIB=${HITRATIO_MIB:-16,64,256}
 WRK_LUA=$TOOLS/wrk-random.lua   # the request mix; the *-zipf scenarios switch it to wrk-zipf.lua
+NGINX_ACCEPT=${NGINX_ACCEPT:-multi}   # how nginx's workers take connections: multi (multi_accept on), one, reuseport
 TLS=0             # the *-tls scenarios: every server ends TLS itself (TLS_CERT, TLS_KEY), clients speak https
 SCHEME=http
 ALL_SERVERS=(edge edge-nocache edge-io_uring edge-threads edge-linux-aio-sendfile edge-sendfile nginx nginx-aio lighttpd)
@@ -211,7 +212,7 @@ worker_processes 2;
 worker_rlimit_nofile 20000;
 pid $1/nginx.pid;
 error_log $1/error.log warn;
-events { worker_connections 8192; use epoll; multi_accept on; }
+events { worker_connections 8192; use epoll; multi_accept $( [ "$NGINX_ACCEPT" = multi ] && echo on || echo off ); }
 http {
     types { image/jpeg jpg jpeg; text/html html; text/css css; application/octet-stream bin; }
 $( [ "${STATIC_GZIP:-0}" = 1 ] && echo "    gzip on; gzip_comp_level 1; gzip_min_length 256; gzip_vary on; gzip_types text/css;" )
@@ -225,7 +226,7 @@ $( [ "${STATIC_GZIP:-0}" = 1 ] && echo "    gzip on; gzip_comp_level 1; gzip_min
     client_body_temp_path $1/tmp; proxy_temp_path $1/tmp; fastcgi_temp_path $1/tmp;
     uwsgi_temp_path $1/tmp; scgi_temp_path $1/tmp;
     server {
-        listen 127.0.0.1:$2$( [ "$TLS" = 1 ] && echo " ssl" ) default_server;
+        listen 127.0.0.1:$2$( [ "$TLS" = 1 ] && echo " ssl" )$( [ "$NGINX_ACCEPT" = reuseport ] && echo " reuseport" ) default_server;
         server_name _;$( [ "$TLS" = 1 ] && printf '%s' "
         ssl_certificate $TLS_CERT;
         ssl_certificate_key $TLS_KEY;
