@@ -156,8 +156,14 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         }
         if (outcome != Lookup.Outcome.FRESH && outcome != Lookup.Outcome.BYPASS && !noCache.isEmpty()
                 && holds(exchange, noCache)) {
-            // nginx's fastcgi_no_cache: what is stored answers; else the script does, and its answer is not kept (nor
-            // does this request lead a flight others would wait on for an answer never stored)
+            // nginx's fastcgi_no_cache: what is stored answers, a stale-while-revalidate answer too (STALE, as nginx's
+            // with fastcgi_cache_use_stale updating), but no refresh is run whose answer could not be kept; else the
+            // script does, and its answer is not kept (nor does this request lead a flight others would wait on for
+            // an answer never stored)
+            if (outcome == Lookup.Outcome.STALE_WHILE_REVALIDATE
+                    && answer(exchange, lookup.response(), CacheStatus.STALE)) {
+                return;
+            }
             exchange.cacheStatus(outcome == Lookup.Outcome.MISS ? CacheStatus.MISS : CacheStatus.EXPIRED);
             if (outcome == Lookup.Outcome.STALE_WHILE_REVALIDATE && refusedUncached(exchange)) {
                 return;

@@ -6,8 +6,10 @@ import io.edge.cache.ResponseCacheSettings;
 import io.edge.cache.http.ResponseCache;
 import io.edge.conf.ConfigLoader;
 import io.edge.conf.LocationSettings;
+import io.edge.conf.Return;
 import io.edge.conf.SiteSettings;
 import io.edge.conf.VariableMap;
+import io.edge.conf.VariableText;
 import io.edge.core.fastcgi.FastCgiResponder;
 import io.edge.core.http.CacheStatus;
 import io.edge.core.http.Exchange;
@@ -573,6 +575,30 @@ class ResponseCacheGateTest {
         refresh.onEnd();
     }
 
+    /**
+     * A request that no-cache keeps from storing (nginx's fastcgi_no_cache) is answered by a stale-while-revalidate
+     * answer as any other request is, STALE, and runs no refresh whose answer it could not keep: nginx 1.22 answers
+     * it STALE with fastcgi_cache_use_stale updating. It ran the script, EXPIRED, and waited for it.
+     */
+    @Test
+    void noCacheIsAnsweredByAStaleWhileRevalidateAnswerAndRefreshesNothing() {
+        gate = new ResponseCacheGate(cache, "", false, List.of(),
+                List.of(new VariableText(List.of(new Return.Part(null, "http_x_nostore")), null)));
+        enter(HttpMethod.GET, "/page.php");
+        calls.get(0).answer(head("Cache-Control", "max-age=60, stale-while-revalidate=30"), "page");
+        nanos.addAndGet(Duration.ofSeconds(70).toNanos());
+        FakeExchange unstored = enter(HttpMethod.GET, "/page.php", "X-Nostore", "1");
+        assertThat(unstored.statuses).containsExactly(HttpResponseStatus.OK);
+        assertThat(unstored.body.toString(StandardCharsets.UTF_8)).isEqualTo("page");
+        assertThat(unstored.cacheStatus()).isEqualTo(CacheStatus.STALE);
+        assertThat(calls).as("no refresh: its answer would not be kept").hasSize(1);
+        FakeExchange next = enter(HttpMethod.GET, "/page.php");
+        assertThat(next.cacheStatus()).as("still stale for the next").isEqualTo(CacheStatus.STALE);
+        assertThat(calls).as("whose refresh runs").hasSize(2);
+        assertThat(calls.get(1).tap().onHead(head("Cache-Control", "max-age=60"))).isFalse();
+        calls.get(1).tap().onEnd();
+    }
+
     /** The parts of an exchange the gate uses, recorded (the last head, the body's bytes); writes are released. */
     static final class FakeExchange implements Exchange {
         final Channel clientChannel;
@@ -588,6 +614,10 @@ class ResponseCacheGateTest {
         final Map<VariableMap, String> mapValues = new IdentityHashMap<>();
 
         @Override public Map<VariableMap, String> mapValues() { return mapValues; }
+        /** What the gate made of it, as a server exchange keeps it. */
+        CacheStatus cacheStatus;
+        @Override public void cacheStatus(CacheStatus status) { cacheStatus = status; }
+        @Override public CacheStatus cacheStatus() { return cacheStatus; }
 
         FakeExchange(Channel clientChannel, HttpRequest request) {
             this.clientChannel = clientChannel;
