@@ -86,16 +86,17 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
             "a location's limit-rate (nginx's limit_rate), or a script's X-Accel-Limit-Rate");
 
     /**
-     * The variables the {@code set}s of {@code edge}'s rewrites name (the sites', the locations', site-defaults' and
-     * location-defaults'), read before anything else, as nginx declares a set's variable for every server block: every
-     * text may name one. A set written wrong declares nothing; its problem is said where it is read.
+     * The variables the {@code set}s of {@code edge}'s rewrites name (the sites', the locations', site-defaults' and its
+     * locations', location-defaults'), read before anything else, as nginx declares a set's variable for every server
+     * block: every text may name one. A set written wrong declares nothing; its problem is said where it is read.
      */
     static Set<String> setNames(ConfigObject edge) {
         Set<String> names = new TreeSet<>();
         List<ConfigValue> owners = new ArrayList<>();
-        owners.add(edge.get("site-defaults"));
         owners.add(edge.get("location-defaults"));
-        for (ConfigValue site : listed(edge.get("sites"))) {
+        List<ConfigValue> sites = new ArrayList<>(listed(edge.get("sites")));
+        sites.add(edge.get("site-defaults")); // its locations are those of every site that lists none
+        for (ConfigValue site : sites) {
             owners.add(site);
             if (site instanceof ConfigObject object) {
                 owners.addAll(listed(object.get("locations")));

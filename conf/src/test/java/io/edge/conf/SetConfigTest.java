@@ -117,4 +117,19 @@ class SetConfigTest {
                 .extracting(ConfigProblem::message).allMatch(m -> m.startsWith("\"$skip $nope\" has unknown variable"
                         + " $nope"));
     }
+    /**
+     * A set in site-defaults' locations (those of every site that lists none) declares its variable as any other set
+     * does: it was refused as "nginx's $from_defaults, which edge does not have", and every text naming it too.
+     */
+    @Test
+    void aSetInSiteDefaultsLocationsDeclaresItsVariable() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                site-defaults.locations = [{ match = "/", rewrites = [{ set = "$from_defaults 1" },
+                  { return = "200 $from_defaults" }] }]
+                sites = [{ root = www }]
+                """));
+        RewriteRule.Assignment set = settings.sites().get(0).locations().get(0).rewrites().get(0).sets().get(0);
+        assertThat(set.variable()).isNotNull();
+        assertThat(set.variable().name()).isEqualTo("from_defaults");
+    }
 }
