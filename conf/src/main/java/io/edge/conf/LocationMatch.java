@@ -63,12 +63,24 @@ record LocationMatch(LocationSettings.Kind kind, String pattern, Pattern regex) 
         return new LocationMatch(LocationSettings.Kind.PREFIX, path(trimmed), null);
     }
 
-    /** {@code text} in quotes, each control character written as the HOCON escape that writes it ({@code \u0000}). */
+    /** The longest text {@link #quoted} says whole; of a longer one, its first {@link #QUOTED_START} characters. */
+    private static final int QUOTED_WHOLE = 1024;
+    private static final int QUOTED_START = 80;
+
+    /**
+     * {@code text} in quotes, each control character written as the HOCON escape that writes it ({@code \u0000}); one
+     * longer than {@value #QUOTED_WHOLE} characters by its start and its length, as nginx's "too long parameter" says
+     * its start (a regex of 200 000 characters was said whole in each of its problems).
+     */
     static String quoted(String text) {
-        StringBuilder quoted = new StringBuilder(text.length() + 2).append('"');
-        for (int i = 0; i < text.length(); i++) {
+        int shown = text.length() > QUOTED_WHOLE ? QUOTED_START : text.length();
+        StringBuilder quoted = new StringBuilder(shown + 2).append('"');
+        for (int i = 0; i < shown; i++) {
             char c = text.charAt(i);
             quoted.append(Character.isISOControl(c) ? String.format(Locale.ROOT, "\\u%04x", (int) c) : c);
+        }
+        if (shown < text.length()) {
+            return quoted.append("...\" (").append(text.length()).append(" characters)").toString();
         }
         return quoted.append('"').toString();
     }

@@ -150,6 +150,17 @@ class LocationMatchTest {
         assertThat(matches("~ ^/" + "a".repeat(4094), "/" + "a".repeat(4094))).isTrue();
     }
 
+    /**
+     * A text longer than 1024 characters is said in a problem by its start and its length, as nginx's "too long
+     * parameter" says its start: a location regex of 200 000 characters was said whole in each of its problems.
+     */
+    @Test
+    void aLongTextIsQuotedByItsStartAndItsLength() {
+        assertThat(LocationMatch.quoted("~ ^/" + "a".repeat(5000)))
+                .isEqualTo("\"~ ^/" + "a".repeat(76) + "...\" (5004 characters)");
+        assertThat(LocationMatch.quoted("a".repeat(1024))).isEqualTo("\"" + "a".repeat(1024) + "\"");
+    }
+
     private static boolean matches(String match, String path) {
         return LocationMatch.parse(match).regex().matcher(path).find();
     }
