@@ -25,6 +25,7 @@ import io.edge.fastcgi.spawn.IniCheck;
 import io.edge.fastcgi.spawn.PhpSapi;
 import io.edge.fastcgi.spawn.SpawnAccess;
 import io.netty.handler.codec.http.HttpHeaderValidationUtil;
+import io.netty.handler.ssl.CipherSuiteConverter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -528,26 +529,75 @@ final class SettingsMapper {
         if (protocols.isEmpty() && !tls.isInvalid("protocols")) {
             tls.problem("protocols", "no TLS version", "at least one of \"TLSv1.2\", \"TLSv1.3\"");
         }
-        List<String> ciphers = new ArrayList<>();
-        List<Section.Element> cipherElements = tls.elements("ciphers");
-        if (!cipherElements.isEmpty()) {
-            Set<String> known;
-            try {
-                known = Set.of(javax.net.ssl.SSLContext.getDefault().getSupportedSSLParameters().getCipherSuites());
-            } catch (java.security.NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
-            }
-            for (Section.Element element : cipherElements) {
-                if (!known.contains(element.text())) {
-                    tls.invalid("ciphers", element.index(), "\"" + element.text() + "\" is not a cipher suite"
-                            + " this JVM knows", "IANA names such as \"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"");
-                } else {
-                    ciphers.add(element.text());
-                }
-            }
-        }
+        List<String> ciphers = ciphers(tls);
         return new ServerSettings.Tls(tlsListen, protocols, ciphers, tls.duration("session-timeout", false),
                 tls.integer("session-cache", 0, Integer.MAX_VALUE));
+    }
+
+    /**
+     * server.tls.ciphers, each entry a suite or nginx's ssl_ciphers line of them ("ECDHE-RSA-AES128-GCM-SHA256:..."),
+     * by OpenSSL's names or IANA's: IANA's names, in order, once each. OpenSSL's patterns ("HIGH", "!aNULL") and
+     * TLSv1.3's suites are problems: edge names the suites itself, and TLSv1.3's are the provider's.
+     */
+    private static List<String> ciphers(Section tls) {
+        List<String> ciphers = new ArrayList<>();
+        List<Section.Element> elements = tls.elements("ciphers");
+        if (elements.isEmpty()) {
+            return ciphers;
+        }
+        Set<String> known;
+        try {
+            known = Set.of(javax.net.ssl.SSLContext.getDefault().getSupportedSSLParameters().getCipherSuites());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        for (Section.Element element : elements) {
+            List<String> patterns = new ArrayList<>();
+            List<String> unknown = new ArrayList<>();
+            List<String> tls13 = new ArrayList<>();
+            List<String> named = new ArrayList<>();
+            for (String name : element.text().split("[:, ]+")) {
+                if (name.isEmpty()) {
+                    continue;
+                }
+                String iana = known.contains(name) ? name : CipherSuiteConverter.toJava(name, "TLS");
+                if (iana != null && known.contains(iana)) {
+                    (TLS13_SUITE.matcher(iana).matches() ? tls13 : named).add(iana);
+                } else if (CIPHER_PATTERN.matcher(name).matches()) {
+                    patterns.add(name);
+                } else {
+                    unknown.add(name);
+                }
+            }
+            String quoted = "\"" + element.text() + "\"";
+            if (!patterns.isEmpty()) {
+                tls.invalid("ciphers", element.index(), quoted + " holds OpenSSL's cipher patterns ("
+                        + quotedList(patterns) + "), which edge does not read", "the suites named one by one, by"
+                        + " OpenSSL's names (\"ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256\") or IANA's;"
+                        + " or no ciphers: the provider's own list, forward-secret AEAD suites only");
+            } else if (!unknown.isEmpty()) {
+                tls.invalid("ciphers", element.index(), (unknown.size() == 1 && named.isEmpty() && tls13.isEmpty()
+                        ? quoted + " is not" : quoted + " holds " + quotedList(unknown) + ", not")
+                        + " a cipher suite this JVM knows", "OpenSSL's names such as \"ECDHE-RSA-AES128-GCM-SHA256\""
+                        + " or IANA's such as \"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"");
+            } else if (!tls13.isEmpty()) {
+                tls.invalid("ciphers", element.index(), (named.isEmpty() && tls13.size() == 1 ? quoted + " is a"
+                        : quoted + " holds " + quotedList(tls13) + ", a") + " TLSv1.3 suite: TLSv1.3's are the"
+                        + " provider's, as nginx's ssl_ciphers leaves them", "suites of TLSv1.2 and below");
+            } else {
+                named.stream().filter(name -> !ciphers.contains(name)).forEach(ciphers::add);
+            }
+        }
+        return ciphers;
+    }
+
+    /** TLSv1.3's suites by IANA's names, which OpenSSL's names the same. */
+    private static final Pattern TLS13_SUITE = Pattern.compile("TLS_(AES|CHACHA20)_[A-Z0-9_]+");
+    /** A term of OpenSSL's cipher strings that names no suite: "HIGH", "!aNULL", "EECDH+AESGCM", "@STRENGTH". */
+    private static final Pattern CIPHER_PATTERN = Pattern.compile("[!+\\-@].*|.*\\+.*|[A-Za-z0-9=]+");
+
+    private static String quotedList(List<String> names) {
+        return names.stream().map(name -> "\"" + name + "\"").collect(java.util.stream.Collectors.joining(", "));
     }
 
     /**

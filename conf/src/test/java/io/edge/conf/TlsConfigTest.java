@@ -138,6 +138,36 @@ class TlsConfigTest {
                 tuple("edge.sites[0].listen[0]", "\"127.0.0.1:19380 ssl\" is not marked ssl in server.listen"));
     }
 
+    /**
+     * nginx's ssl_ciphers copied as it is: one colon-separated line of OpenSSL's names (Mozilla's intermediate list),
+     * IANA's names beside them; OpenSSL's patterns ("HIGH:!aNULL") and TLSv1.3's suites each a problem saying why.
+     */
+    @Test
+    void ciphersTakeNginxsLine() throws Exception {
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "a.key", "-out", "a.pem", "-days", "2",
+                "-subj", "/CN=a.test");
+        EdgeSettings settings = load(LISTEN + """
+                server.tls.ciphers = ["ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:\
+                ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:\
+                ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"]
+                sites = [{ root = www, tls { certificate = a.pem, key = a.key } }]""");
+        assertThat(settings.server().tls().ciphers()).containsExactly("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+                "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+                "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+                "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256");
+        List<ConfigProblem> problems = problems(LISTEN + """
+                server.tls.ciphers = ["HIGH:!aNULL:!MD5", "TLS_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA257"]
+                sites = [{ root = www, tls { certificate = a.pem, key = a.key } }]""");
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(
+                        tuple(3, "edge.server.tls.ciphers[0]", "\"HIGH:!aNULL:!MD5\" holds OpenSSL's cipher"
+                                + " patterns (\"HIGH\", \"!aNULL\", \"!MD5\"), which edge does not read"),
+                        tuple(3, "edge.server.tls.ciphers[1]", "\"TLS_AES_128_GCM_SHA256\" is a TLSv1.3 suite:"
+                                + " TLSv1.3's are the provider's, as nginx's ssl_ciphers leaves them"),
+                        tuple(3, "edge.server.tls.ciphers[2]", "\"ECDHE-RSA-AES128-GCM-SHA257\" is not a cipher"
+                                + " suite this JVM knows"));
+    }
+
     @Test
     void aPlainConfigurationHasNoTlsListener() throws Exception {
         EdgeSettings settings = load("server.listen = [\"127.0.0.1:19380\"]\nsites = [{ root = www }]");
