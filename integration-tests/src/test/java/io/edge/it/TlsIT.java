@@ -255,6 +255,38 @@ class TlsIT {
         }
     }
 
+    /** nginx's ssl_ciphers line as Mozilla's intermediate profile writes it, DHE's suites that BoringSSL lacks left out. */
+    @Test
+    void nginxsCipherLineIsTheOneOffered() throws Exception {
+        Path tls = dir.resolve("tls");
+        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("ciphers")), config()
+                + "server.tls.ciphers = [\"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                + "DHE-RSA-AES128-GCM-SHA256\"]\n")) {
+            assertThat(sClient(tls, "-tls1_2", "a.test")).contains("Cipher is ECDHE-RSA-AES128-GCM-SHA256");
+            assertThat(sClient(tls, "-tls1_2", "a.test", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384"))
+                    .contains("Cipher is (NONE)");
+            assertThat(sClient(tls, "-tls1_3", "a.test")).contains("New, TLSv1.3");
+        }
+    }
+
+    /**
+     * What openssl s_client says of a GET of /small.txt through the TLS port, {@code args} added; it reads to the end
+     * (-ign_eof), so a TLSv1.3 ticket sent after the handshake is read and kept with -sess_out.
+     */
+    private static String sClient(Path in, String version, String serverName, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + TLS,
+                "-servername", serverName, version, "-CAfile", "ca.pem", "-ign_eof"));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).directory(in.toFile()).redirectErrorStream(true).start();
+        try (OutputStream request = process.getOutputStream()) {
+            request.write(("GET /small.txt HTTP/1.1\r\nHost: " + serverName + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+        }
+        String said = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return said;
+    }
+
     @Test
     void plainHttpToTheTlsPortIsAnswered400() throws Exception {
         try (EdgeHarness edge = started("plain");

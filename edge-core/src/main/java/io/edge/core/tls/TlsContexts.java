@@ -21,7 +21,9 @@ import io.netty.util.Mapping;
 import java.net.InetSocketAddress;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
@@ -70,21 +72,53 @@ public final class TlsContexts {
             return NONE;
         }
         SslProvider provider = provider();
+        List<String> ciphers = offered(tls.ciphers(), provider);
         Map<TlsCertificate, SslContext> contexts = new HashMap<>();
         for (SiteSettings site : settings.sites()) {
             if (site.tls() != null && !contexts.containsKey(site.tls())) {
-                contexts.put(site.tls(), context(site.tls(), tls, provider));
+                contexts.put(site.tls(), context(site.tls(), tls, ciphers, provider));
             }
         }
         return new TlsContexts(tls, new Router(settings.sites(), settings.defaultSite()), Map.copyOf(contexts));
     }
 
-    private static SslContext context(TlsCertificate certificate, ServerSettings.Tls tls, SslProvider provider)
-            throws SSLException {
+    /** TLSv1.3's suites (RFC 8446), which server.tls.ciphers never names: the provider's. */
+    private static final List<String> TLS13_SUITES = List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+            "TLS_CHACHA20_POLY1305_SHA256");
+
+    /**
+     * The suites offered by server.tls.ciphers (null for the provider's own list): those it names that
+     * {@code provider} has, those it lacks (BoringSSL has no DHE suites, which Mozilla's intermediate list for nginx
+     * names) left out and said, as OpenSSL skips names it lacks in nginx's ssl_ciphers; then TLSv1.3's, which nginx's
+     * ssl_ciphers leaves on (a list without them would turn TLSv1.3 off).
+     *
+     * @throws SSLException where it has none of them
+     */
+    private static List<String> offered(List<String> ciphers, SslProvider provider) throws SSLException {
+        if (ciphers.isEmpty()) {
+            return null;
+        }
+        List<String> offered = new ArrayList<>(provider != SslProvider.OPENSSL ? ciphers // checked with the configuration
+                : ciphers.stream().filter(OpenSsl::isCipherSuiteAvailable).toList());
+        if (offered.isEmpty()) {
+            throw new SSLException("none of server.tls.ciphers " + ciphers + " is one " + OpenSsl.versionString()
+                    + " has");
+        }
+        if (offered.size() < ciphers.size()) {
+            LOG.info("server.tls.ciphers: {} left out, which {} does not have", ciphers.stream()
+                    .filter(name -> !offered.contains(name)).toList(), OpenSsl.versionString());
+        }
+        offered.addAll(provider != SslProvider.OPENSSL ? TLS13_SUITES
+                : TLS13_SUITES.stream().filter(OpenSsl::isCipherSuiteAvailable).toList());
+        return offered;
+    }
+
+    private static SslContext context(TlsCertificate certificate, ServerSettings.Tls tls, List<String> ciphers,
+            SslProvider provider) throws SSLException {
         return SslContextBuilder.forServer(certificate.key(), certificate.chain().toArray(X509Certificate[]::new))
                 .sslProvider(provider)
                 .protocols(tls.protocols())
-                .ciphers(tls.ciphers().isEmpty() ? null : tls.ciphers())
+                .ciphers(ciphers)
                 .sessionTimeout(tls.sessionTimeout().toSeconds())
                 .sessionCacheSize(tls.sessionCache())
                 // HTTP/1.1 alone: a client offering h2 and http/1.1 gets http/1.1, one offering h2 alone none
