@@ -1,9 +1,11 @@
 package io.edge.it;
 
+import static io.edge.it.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.edge.conf.ConfigException;
+import io.edge.core.http.CapturedLog;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -287,14 +289,21 @@ class TlsIT {
         return said;
     }
 
+    /** As nginx: answered 400, and logged as its access.log logs it ("GET /small.txt HTTP/1.1" 400 255). */
     @Test
     void plainHttpToTheTlsPortIsAnswered400() throws Exception {
-        try (EdgeHarness edge = started("plain");
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("plain")), config()
+                + "server.access-log = \"-\"\n");
              Socket plain = new Socket("127.0.0.1", TLS)) {
             Answer answer = Client.exchange(plain, "a.test", "/small.txt");
             assertThat(answer.status()).isEqualTo(400);
             assertThat(answer.text()).contains("The plain HTTP request was sent to HTTPS port");
             assertThat(plain.getInputStream().read()).isEqualTo(-1);
+            await(() -> !access.lines().isEmpty(), "a line");
+            assertThat(access.lines()).singleElement().asString()
+                    .matches("127\\.0\\.0\\.1 - - \\[.*\\] \"GET /small\\.txt HTTP/1\\.1\" 400 "
+                            + answer.body().length + " \"-\" \"-\".*");
         }
     }
 

@@ -86,7 +86,9 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
         if (tls.endsOn(listenAddress)) {
             // after a PROXY protocol header, which comes before the handshake; before the timeouts, which then cover a
             // handshake never finished as they cover a request head never sent
-            tls.addTo(pipeline, "timeouts", listenAddress, timeouts.requestHead());
+            tls.addTo(pipeline, "timeouts", listenAddress, timeouts.requestHead(),
+                    (line, referer, agent, bytes, start) -> server.accessLog().log(ProxyProtocol.peer(clientChannel),
+                            line, 400, bytes, referer, agent, start, null, null, null));
         }
         // No pipelining depth (Netty's own codec has one, 128 by default, beyond which it fails the connection and
         // every answer still owed): reading stops while a request waits (HttpConnectionHandler), so what is held is

@@ -2,7 +2,6 @@ package io.edge.core.tls;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.ssl.SslHandler;
@@ -21,6 +20,8 @@ final class PlainHttpRefusal extends ByteToMessageDecoder {
     private static final Logger LOG = LoggerFactory.getLogger(PlainHttpRefusal.class);
     /** A TLS record's header: content type, version, length. */
     private static final int RECORD_HEADER = 5;
+    /** Of the first read, what is looked at for the access log's request line, referer and user agent. */
+    private static final int HEAD_READ = 8192;
     private static final byte[] BODY = ("<html>\r\n"
             + "<head><title>400 The plain HTTP request was sent to HTTPS port</title></head>\r\n"
             + "<body>\r\n"
@@ -34,7 +35,13 @@ final class PlainHttpRefusal extends ByteToMessageDecoder {
             + "Connection: close\r\n"
             + "\r\n" + new String(BODY, StandardCharsets.US_ASCII)).getBytes(StandardCharsets.US_ASCII);
 
+    private final TlsContexts.RefusedLog logged;
+    private final long startNanos = System.nanoTime();
     private boolean refused;
+
+    PlainHttpRefusal(TlsContexts.RefusedLog logged) {
+        this.logged = logged;
+    }
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
@@ -50,9 +57,27 @@ final class PlainHttpRefusal extends ByteToMessageDecoder {
             return;
         }
         refused = true;
+        String[] head = in.readCharSequence(Math.min(in.readableBytes(), HEAD_READ), StandardCharsets.ISO_8859_1)
+                .toString().split("\r?\n", -1);
         in.skipBytes(in.readableBytes());
         LOG.debug("{}: a plain HTTP request to a TLS listener, answered 400", ctx.channel().remoteAddress());
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(ANSWER)).addListener(ChannelFutureListener.CLOSE);
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(ANSWER)).addListener(written -> {
+            // as nginx's access.log has it: "GET / HTTP/1.1" 400 255, what of the head came in the first read
+            logged.log(head[0].isEmpty() ? "-" : head[0], field(head, "referer"), field(head, "user-agent"),
+                    written.isSuccess() ? BODY.length : 0, startNanos);
+            ctx.close();
+        });
+    }
+
+    /** The value of {@code name}'s first line in {@code head}'s field lines, or null. */
+    private static String field(String[] head, String name) {
+        for (int i = 1; i < head.length && !head[i].isEmpty(); i++) {
+            int colon = head[i].indexOf(':');
+            if (colon == name.length() && head[i].regionMatches(true, 0, name, 0, colon)) {
+                return head[i].substring(colon + 1).strip();
+            }
+        }
+        return null;
     }
 
     /** Whether {@code type} is a TLS record's content type (change_cipher_spec, alert, handshake, application_data). */

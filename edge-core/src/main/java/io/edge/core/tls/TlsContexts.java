@@ -157,16 +157,17 @@ public final class TlsContexts {
     /**
      * Puts the TLS handlers of a connection of the listener of {@code listenAddress} ({@link #endsOn}) in
      * {@code pipeline} before the handler {@code before}; a handshake not done within {@code handshakeTimeout} fails.
+     * Plain HTTP answered 400 goes to {@code refusedLog} (the access log).
      */
     public void addTo(ChannelPipeline pipeline, String before, InetSocketAddress listenAddress,
-            Duration handshakeTimeout) {
+            Duration handshakeTimeout, RefusedLog refusedLog) {
         Mapping<String, SslContext> byName = serverName -> {
             TlsCertificate certificate = router.site(listenAddress, serverName).tls();
             // every site on the listener has one (the configuration's check); the default's for one it lacked
             return contexts.get(certificate != null ? certificate : router.site(listenAddress, null).tls());
         };
         long timeoutMillis = Math.max(1, handshakeTimeout.toMillis());
-        pipeline.addBefore(before, "plain-refusal", new PlainHttpRefusal());
+        pipeline.addBefore(before, "plain-refusal", new PlainHttpRefusal(refusedLog));
         pipeline.addBefore(before, "tls", new SniHandler(byName, timeoutMillis) {
             @Override
             protected SslHandler newSslHandler(SslContext context, ByteBufAllocator allocator) {
@@ -177,6 +178,16 @@ public final class TlsContexts {
         });
         pipeline.addBefore(before, "tls-events", new TlsEvents());
         pipeline.addBefore(before, "file-regions", new FileRegionReader());
+    }
+
+    /** The access log of plain HTTP sent to a TLS listener, answered 400 as nginx answers it. */
+    public interface RefusedLog {
+        /**
+         * @param requestLine what came of its request line, "-" for none
+         * @param referer     its Referer, or null
+         * @param userAgent   its User-Agent, or null
+         */
+        void log(String requestLine, String referer, String userAgent, long bodyBytes, long startNanos);
     }
 
     /** The TLS session of {@code clientChannel}, or null: a plain connection, or a handshake not done. */
