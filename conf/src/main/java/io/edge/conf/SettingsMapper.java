@@ -1529,15 +1529,24 @@ final class SettingsMapper {
                     backendNames);
             Map<Integer, ErrorPage> errorPages = errorPages(site.section("error-pages"), root, policy, mimeTypes);
             List<RewriteRule> rewrites = rewriteRules(site, null, false);
-            Section tlsSection = site.section("tls");
-            TlsCertificate tls = siteTls(site, tlsSection, base);
-            InetSocketAddress bare = tls != null || tlsSection.isInvalid("certificate") || tlsSection.isInvalid("key")
-                    ? null : listen.stream().filter(tlsListen::contains).findFirst().orElse(null);
-            if (bare != null && !tlsSection.isBroken()) {
-                // nginx: no "ssl_certificate" is defined for the "listen ... ssl" directive
-                tlsSection.problemAt(site, "certificate", "not set, and the site listens on \"" + ServerSettings.written(bare)
-                        + " ssl\"", "tls { certificate = \"/etc/ssl/fullchain.pem\", key = \"/etc/ssl/privkey.pem\" }"
-                        + " in every site on a listener marked ssl (or under site-defaults)");
+            TlsCertificate tls = null;
+            if (site.value("tls") instanceof ConfigList certificates) {
+                site.invalid("tls", "a list of " + certificates.size() + ": a site has one certificate (nginx's"
+                        + " ssl_certificate twice, ECDSA beside RSA, is not taken)", "one tls { certificate, key }:"
+                        + " an ECDSA certificate serves the clients of the last ten years, an RSA one older ones too");
+            } else {
+                Section tlsSection = site.section("tls");
+                tls = siteTls(site, tlsSection, base);
+                InetSocketAddress bare = tls != null || tlsSection.isInvalid("certificate")
+                        || tlsSection.isInvalid("key") ? null
+                        : listen.stream().filter(tlsListen::contains).findFirst().orElse(null);
+                if (bare != null && !tlsSection.isBroken()) {
+                    // nginx: no "ssl_certificate" is defined for the "listen ... ssl" directive
+                    tlsSection.problemAt(site, "certificate", "not set, and the site listens on \""
+                            + ServerSettings.written(bare) + " ssl\"", "tls { certificate = \"/etc/ssl/fullchain.pem\","
+                            + " key = \"/etc/ssl/privkey.pem\" } in every site on a listener marked ssl (or under"
+                            + " site-defaults)");
+                }
             }
             result.add(new SiteSettings(serverNames, isDefault, root, index, policy, locations, errorPages, listen,
                     rewrites, tls));

@@ -168,6 +168,21 @@ class TlsConfigTest {
                                 + " suite this JVM knows"));
     }
 
+    /** nginx's two ssl_certificate lines (ECDSA beside RSA) written as a list: one problem that says why. */
+    @Test
+    void twoCertificatesOfASiteAreOneProblemSayingWhy() throws Exception {
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "a.key", "-out", "a.pem", "-days", "2",
+                "-subj", "/CN=a.test");
+        openssl("ecparam", "-name", "prime256v1", "-genkey", "-out", "ec.key");
+        openssl("req", "-x509", "-key", "ec.key", "-out", "ec.pem", "-days", "2", "-subj", "/CN=a.test");
+        List<ConfigProblem> problems = problems(LISTEN + """
+                sites = [{ root = www, tls = [{ certificate = a.pem, key = a.key }, { certificate = ec.pem, key = ec.key }] }]
+                """);
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(tuple(
+                "edge.sites[0].tls", "a list of 2: a site has one certificate (nginx's ssl_certificate twice, ECDSA"
+                        + " beside RSA, is not taken)"));
+    }
+
     @Test
     void aPlainConfigurationHasNoTlsListener() throws Exception {
         EdgeSettings settings = load("server.listen = [\"127.0.0.1:19380\"]\nsites = [{ root = www }]");
