@@ -13,9 +13,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -24,6 +27,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
@@ -76,6 +82,12 @@ class TlsIT {
                 block[0] = (byte) i;
                 out.write(block);
             }
+        }
+        Files.createDirectories(www.resolve("thumbs"));
+        for (int i = 0; i < 120; i++) { // 1 KiB to 60 KiB: below the inline limit and above it
+            byte[] thumb = new byte[512 * (i + 2)];
+            random.nextBytes(thumb);
+            Files.write(www.resolve("thumbs/" + i + ".jpg"), thumb);
         }
         Files.createDirectories(www.resolve("dir"));
         Files.createDirectories(www.resolve("protected"));
@@ -150,6 +162,7 @@ class TlsIT {
                       { match = "~ ^/cached/", fastcgi = php, cache = true }
                       { match = "~ \\\\.php$", fastcgi = php }
                       { match = "/vars", return = "200 $https $scheme $ssl_protocol $ssl_server_name $server_port" }
+                      { match = "= /edge-status", status = true }
                     ] }
                   { server-names = [b.test], root = "%s", tls { certificate = "%s", key = "%s" } }
                 ]
@@ -180,6 +193,159 @@ class TlsIT {
             assertThat(big.length()).isEqualTo(Files.size(large));
             assertThat(big.sha256()).isEqualTo(sha256(large));
         }
+    }
+
+    /**
+     * On TLS a file's bytes, a range's too, are read by the file engine into buffers (its reads counted, on the
+     * loop's own ring where it has one), none sent as a sendfile region for FileRegionReader's threads to read; the
+     * same file over plain HTTP goes by sendfile, as before.
+     */
+    @Test
+    void overTlsTheFileEngineReadsAFileWhereSendfileSendsItOverPlainHttp() throws Exception {
+        try (EdgeHarness edge = started("engine");
+             Client client = new Client("a.test");
+             Socket plain = new Socket("127.0.0.1", PLAIN)) {
+            String ten = sha256(www.resolve("ten.bin"));
+            Map<String, Double> before = engineCounters(edge);
+            assertThat(client.get("/ten.bin").sha256()).isEqualTo(ten);
+            assertThat(client.get("/ten.bin", "Range: bytes=2097152-4194303").length()).isEqualTo(2 << 20);
+            Map<String, Double> overTls = engineCounters(edge);
+            assertThat(overTls.get("edge_static_sendfile_regions_total")).as("regions over TLS")
+                    .isEqualTo(before.get("edge_static_sendfile_regions_total"));
+            assertThat(reads(overTls) - reads(before)).as("engine reads over TLS").isGreaterThanOrEqualTo(12);
+            assertThat(Client.exchange(plain, "a.test", "/ten.bin").sha256()).isEqualTo(ten);
+            assertThat(engineCounters(edge).get("edge_static_sendfile_regions_total")).as("regions over plain HTTP")
+                    .isGreaterThan(overTls.get("edge_static_sendfile_regions_total"));
+        }
+    }
+
+    /** Many files, below the inline limit and above it, one after the other on one kept-alive TLS connection. */
+    @Test
+    void manySmallFilesGoOverOneKeptAliveTlsConnection() throws Exception {
+        try (EdgeHarness edge = started("thumbs");
+             Client client = new Client("a.test")) {
+            for (int round = 0; round < 2; round++) {
+                for (int i = 0; i < 120; i++) {
+                    Answer thumb = client.get("/thumbs/" + i + ".jpg");
+                    assertThat(thumb.status()).isEqualTo(200);
+                    assertThat(thumb.body()).as("thumb " + i).isEqualTo(Files.readAllBytes(www.resolve("thumbs/" + i
+                            + ".jpg")));
+                }
+            }
+        }
+    }
+
+    /** A range in the middle of a 10 MiB file, over several of the engine's reads. */
+    @Test
+    void aRangeInTheMiddleOfALargeFile() throws Exception {
+        try (EdgeHarness edge = started("middle");
+             Client client = new Client("a.test")) {
+            Answer range = client.get("/ten.bin", "Range: bytes=3000001-7999999");
+            assertThat(range.status()).isEqualTo(206);
+            assertThat(range.headers().get("content-range")).isEqualTo("bytes 3000001-7999999/10485760");
+            byte[] ten = Files.readAllBytes(www.resolve("ten.bin"));
+            assertThat(range.length()).isEqualTo(4999999);
+            assertThat(range.sha256()).isEqualTo(sha256(java.util.Arrays.copyOfRange(ten, 3000001, 8000000)));
+        }
+    }
+
+    /** One file sent at once over plain HTTP (sendfile) and TLS (the engine's reads), whole to both. */
+    @Test
+    void theSameFileOverPlainAndTlsListenersAtOnce() throws Exception {
+        try (EdgeHarness edge = started("both")) {
+            String expected = sha256(large);
+            ExecutorService clients = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<String>> answers = new ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    answers.add(clients.submit(() -> {
+                        try (Client client = new Client("a.test")) {
+                            return client.get("/large.bin").sha256();
+                        }
+                    }));
+                    answers.add(clients.submit(() -> {
+                        try (Socket plain = new Socket("127.0.0.1", PLAIN)) {
+                            return Client.exchange(plain, "a.test", "/large.bin").sha256();
+                        }
+                    }));
+                }
+                for (Future<String> answer : answers) {
+                    assertThat(answer.get(120, TimeUnit.SECONDS)).isEqualTo(expected);
+                }
+            } finally {
+                clients.shutdownNow();
+            }
+        }
+    }
+
+    /**
+     * A file truncated while it is sent over TLS: the engine's read past its new end fails, and the connection ends
+     * with the body cut short, not left waiting; the next request gets the file as it is now.
+     */
+    @Test
+    void aFileTruncatedWhileSentOverTlsEndsTheConnection() throws Exception {
+        Path shrinks = www.resolve("shrinks.bin");
+        byte[] block = new byte[1 << 20];
+        new Random(11).nextBytes(block);
+        try (OutputStream out = Files.newOutputStream(shrinks)) {
+            for (int i = 0; i < 48; i++) {
+                out.write(block);
+            }
+        }
+        try (EdgeHarness edge = started("shrinks")) {
+            cutShort(shrinks);
+            try (Client client = new Client("a.test")) {
+                assertThat(client.get("/shrinks.bin").sha256()).isEqualTo(sha256(shrinks));
+            }
+        }
+    }
+
+    /** GETs {@code shrinks} over TLS, truncates it to 2 MiB once 1 MiB came, and reads what comes until it ends. */
+    private static void cutShort(Path shrinks) throws Exception {
+        byte[] block = new byte[1 << 16];
+        try (Socket tcp = new Socket("127.0.0.1", TLS);
+             SSLSocket tls = (SSLSocket) trustingTheTestCa.getSocketFactory().createSocket(tcp, "a.test", TLS, true)) {
+            tls.setSoTimeout(30_000); // a hang fails the test with a timeout, never ends it as a cut
+            tls.getOutputStream().write("GET /shrinks.bin HTTP/1.1\r\nHost: a.test\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = new BufferedInputStream(tls.getInputStream());
+            byte[] first = in.readNBytes(1 << 20);
+            assertThat(new String(first, 0, 15, StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 200 OK");
+            try (FileChannel file = FileChannel.open(shrinks, StandardOpenOption.WRITE)) {
+                file.truncate(2 << 20);
+            }
+            long rest = 0;
+            try {
+                for (int n; (n = in.read(block)) >= 0; ) {
+                    rest += n;
+                }
+            } catch (SocketTimeoutException hung) {
+                throw new AssertionError("the connection was left open after " + rest + " more bytes", hung);
+            } catch (IOException cut) {
+                // the connection closed without TLS's close_notify: a body cut short, as the client is told
+            }
+            assertThat((1 << 20) + rest).as("what came of 48 MiB").isLessThan(48L << 20);
+        }
+    }
+
+    /** The file engine's counters, from the status page's Prometheus text. */
+    private static Map<String, Double> engineCounters(EdgeHarness edge) throws Exception {
+        Map<String, Double> counters = new LinkedHashMap<>();
+        try (Socket plain = new Socket("127.0.0.1", PLAIN)) {
+            for (String line : Client.exchange(plain, "a.test", "/edge-status?format=prometheus").text().split("\n")) {
+                if (line.startsWith("edge_static_")) {
+                    String[] parts = line.split(" ");
+                    counters.put(parts[0].replaceAll("\\{.*", ""), Double.parseDouble(parts[parts.length - 1]));
+                }
+            }
+        }
+        assertThat(counters).containsKeys("edge_static_sendfile_regions_total", "edge_static_resident_reads_total",
+                "edge_static_async_reads_total");
+        return counters;
+    }
+
+    private static double reads(Map<String, Double> counters) {
+        return counters.get("edge_static_resident_reads_total") + counters.get("edge_static_async_reads_total");
     }
 
     /** Every answer that leaves as a file region on plain HTTP goes through the cipher on TLS. */

@@ -4,6 +4,7 @@ import io.edge.conf.ErrorPage;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.conf.VariableMap;
+import io.edge.core.tls.TlsContexts;
 import io.edge.fastcgi.regex.BoundedMatch;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -197,6 +198,15 @@ public interface Exchange {
      * {@code $scheme}, and the response cache's keys follow it. Edge itself speaks plain HTTP: false elsewhere.
      */
     boolean https();
+
+    /**
+     * Whether the client's connection ends TLS here (a listener marked ssl): what is written to it is encrypted by
+     * edge, so a file's bytes cannot go by {@code sendfile} and are better read into buffers by the file engine. By
+     * default the channel's pipeline tells; a server's exchange knows it from its connection, with no lookup.
+     */
+    default boolean endsTls() {
+        return TlsContexts.endsTls(clientChannel());
+    }
 
     InetSocketAddress localAddress();
 

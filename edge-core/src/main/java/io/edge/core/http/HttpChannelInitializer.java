@@ -83,7 +83,8 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
         }
         InetSocketAddress listenAddress = HttpServerContext.listenAddress(clientChannel);
         TlsContexts tls = server.tls();
-        if (tls.endsOn(listenAddress)) {
+        boolean endsTls = tls.endsOn(listenAddress);
+        if (endsTls) {
             // after a PROXY protocol header, which comes before the handshake; before the timeouts, which then cover a
             // handshake never finished as they cover a request head never sent
             tls.addTo(pipeline, "timeouts", listenAddress, timeouts.requestHead(),
@@ -100,7 +101,7 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
         // which turns the watch off; Netty raises anything shorter than a millisecond to one.
         pipeline.addLast("write-timeout", new IdleStateHandler(true, 0, timeouts.write().toNanos(), 0, TimeUnit.NANOSECONDS));
         pipeline.addLast("exchanges", new HttpConnectionHandler(server, requestTimeouts,
-                new LingeringClose(timeouts.lingering(), timeouts.lingeringTime()), codec::limitChunkedBody));
+                new LingeringClose(timeouts.lingering(), timeouts.lingeringTime()), codec::limitChunkedBody, endsTls));
     }
 
     /** Asks every open connection to close once its running exchange is done (idle ones close at once). */

@@ -90,6 +90,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     /** How the connection closes after a response that ends it. */
     private final LingeringClose closing;
     private final LongPredicate chunkedBodyLimit;
+    /** The connection came to a listener marked ssl: its pipeline ends TLS. */
+    private final boolean endsTls;
     private final ArrayDeque<HttpObject> pipelined = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     /** The address of server.listen the connection was accepted on ({@link HttpServerContext#listenAddress}). */
@@ -163,8 +165,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
      *                         ({@link StrictHttpServerCodec#limitChunkedBody})
      */
     HttpConnectionHandler(HttpServerContext server, RequestTimeouts timeouts, LingeringClose closing,
-            LongPredicate chunkedBodyLimit) {
+            LongPredicate chunkedBodyLimit, boolean endsTls) {
         this.server = server;
+        this.endsTls = endsTls;
         this.timeouts = timeouts;
         this.closing = closing;
         this.chunkedBodyLimit = chunkedBodyLimit;
@@ -868,6 +871,11 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** Whether connections are kept alive between requests at all (false: {@code keep-alive = 0}). */
+    /** Whether this connection ends TLS ({@link Exchange#endsTls}). */
+    boolean endsTls() {
+        return endsTls;
+    }
+
     boolean keepsAlive() {
         return timeouts.keepsAlive();
     }

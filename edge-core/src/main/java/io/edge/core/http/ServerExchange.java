@@ -511,6 +511,11 @@ final class ServerExchange implements Exchange {
         return scheme == 2;
     }
 
+    @Override
+    public boolean endsTls() {
+        return connection.endsTls();
+    }
+
     /**
      * The server's real-ip settings when first asked, kept for the exchange: its client (taken as it comes, for access
      * rules and limits) and its scheme (taken when a script runs or the cache is asked, perhaps after a limit-req wait

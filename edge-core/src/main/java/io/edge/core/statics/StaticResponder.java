@@ -101,7 +101,10 @@ import org.slf4j.LoggerFactory;
  * (206, multipart 206, 416); then the body: a file up to {@link FileEngine#inlineLimit()} is read and leaves
  * in one write with the head, a larger one as engine regions of at most {@link FileEngine#chunkSize()}
  * ({@link FileEngine#loadRegion}: an engine may read a piece before it can be sent), one in flight at a time (a {@code FileRegion} does not count towards channel writability, so the
- * write futures are the backpressure).
+ * write futures are the backpressure). On a connection that ends TLS ({@link Exchange#endsTls}), where no
+ * {@code sendfile} goes through the cipher, a larger file or a range is read by the engine into buffers of at most
+ * 256 KiB instead (as for the gzip filter), at most two of them written and not yet sent, on the loop's own ring
+ * where the engine has one.
  *
  * <p>Ownership: the {@link OpenFile} reference from the engine is held by this responder until the last
  * body piece was written (or the client went away); each region holds its own reference.
@@ -1173,8 +1176,9 @@ public final class StaticResponder implements Responder {
         HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, OWN_HEADERS);
         head(response.headers(), responseType, contentLength, etag, mtime).add(extra).add(passThrough);
         offerCompression(exchange, response, compressibleType, size);
-        // compressed on its way out: read into buffers for zlib, not sent by sendfile
-        boolean read = compressibleType != null && status == HttpResponseStatus.OK
+        // read into buffers by the engine, not sent by sendfile: compressed on its way out (zlib), or encrypted (no
+        // sendfile through a cipher; a region there would be read by FileRegionReader's threads, past the engine)
+        boolean read = exchange.endsTls() || compressibleType != null && status == HttpResponseStatus.OK
                 && GzipFilter.takesGzip(exchange.request());
         new BodySender(exchange, response, file, body, again, read, limitRate).run();
     }
@@ -1353,8 +1357,8 @@ public final class StaticResponder implements Responder {
         /** Messages written and not yet completed at most: memory per download is this many chunks. */
         private static final int IN_FLIGHT = 2;
         /**
-         * The most of a file read at once for the gzip filter: sendfile-chunk may be up to 2 GiB, and each buffer
-         * read is held in memory (twice, with its compressed form) while it goes out.
+         * The most of a file read at once for the gzip filter or a TLS connection: sendfile-chunk may be up to 2 GiB,
+         * and each buffer read is held in memory (twice, with its compressed or encrypted form) while it goes out.
          */
         private static final int READ_CHUNK = 256 * 1024;
         /**
@@ -1394,7 +1398,10 @@ public final class StaticResponder implements Responder {
          * once (BENCHMARKS.md). The head goes out in the first segment with the body.
          */
         private boolean corked;
-        /** The file's bytes are read into buffers (for the gzip filter) rather than sent as regions. */
+        /**
+         * The file's bytes are read into buffers by the engine (for the gzip filter, or the cipher of a connection that
+         * ends TLS) rather than sent as regions.
+         */
         private final boolean read;
         /** The most of the file one message carries: a sendfile chunk, or {@link #READ_CHUNK} at most when read. */
         private final long chunk;

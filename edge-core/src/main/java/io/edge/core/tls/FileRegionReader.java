@@ -21,8 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Sends a {@code FileRegion} through the SSL handler, which takes buffers only: sendfile cannot go through a cipher.
- * Each region written on a TLS connection (a static file's piece, a cached answer's, a FastCGI answer spooled to a
- * file, an X-Accel-Redirect file) is read in pieces of at most {@link #PIECE} bytes into pooled buffers, one piece at a
+ * Each region written on a TLS connection (a cached answer's, a FastCGI answer spooled to a file; not a static file's,
+ * an X-Accel-Redirect file's: the static responder has the file engine read those into buffers, see
+ * {@code Exchange#endsTls}) is read in pieces of at most {@link #PIECE} bytes into pooled buffers, one piece at a
  * time, by a thread of {@link #READERS}, never the event loop; each piece is written as it comes while the channel is
  * writable, and once it is not, the next read waits for it to be again. So a connection holds a piece and what the
  * channel's high-water mark lets queue, never the file, whatever its size. Writes after a region wait for it, in order;

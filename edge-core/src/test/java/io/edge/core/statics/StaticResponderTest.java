@@ -79,6 +79,8 @@ class StaticResponderTest {
     SendfileEngine engine;
     StaticResponder responder;
     SiteSettings site;
+    /** The fake exchanges' connections end TLS. */
+    boolean tls;
 
     @BeforeEach
     void setUp() throws IOException {
@@ -137,6 +139,31 @@ class StaticResponderTest {
             ex.releaseAll();
         }
         assertThat(ex.completed).isTrue();
+    }
+
+    /**
+     * On a connection that ends TLS no sendfile goes through the cipher: a file above the inline limit, and a range of
+     * it, are read by the engine into buffers, chunk by chunk, and written as such; no FileRegion is left for
+     * FileRegionReader's threads to read past the engine.
+     */
+    @Test
+    void onAConnectionEndingTlsAFileAndARangeAreReadByTheEngineIntoBuffers() throws IOException {
+        tls = true;
+        FakeExchange whole = run(HttpMethod.GET, "/big.txt");
+        FakeExchange range = run(HttpMethod.GET, "/big.txt", "Range", "bytes=5-24");
+        try {
+            assertThat(whole.messages).noneMatch(m -> m instanceof FileRegion);
+            assertThat(whole.messages.subList(1, 5)).allMatch(m -> m instanceof HttpContent);
+            assertThat(whole.body()).isEqualTo(BIG);
+            assertThat(((HttpResponse) range.messages.get(0)).status()).isEqualTo(HttpResponseStatus.PARTIAL_CONTENT);
+            assertThat(range.messages).noneMatch(m -> m instanceof FileRegion);
+            assertThat(range.body()).isEqualTo(BIG.substring(5, 25));
+        } finally {
+            whole.releaseAll();
+            range.releaseAll();
+        }
+        assertThat(whole.completed).isTrue();
+        assertThat(range.completed).isTrue();
     }
 
     @Test
@@ -1611,6 +1638,7 @@ class StaticResponderTest {
         @Override public Channel clientChannel() { return channel; }
         @Override public InetSocketAddress remoteAddress() { return new InetSocketAddress(0); }
         @Override public boolean https() { return false; }
+        @Override public boolean endsTls() { return tls; }
         @Override public InetSocketAddress localAddress() { return new InetSocketAddress(0); }
         @Override public void readBody(Consumer<HttpContent> onContent, Runnable onIncomplete) { }
         @Override public void pauseBody(boolean paused) { }
