@@ -84,8 +84,10 @@ class TlsIT {
             }
         }
         Files.createDirectories(www.resolve("thumbs"));
-        for (int i = 0; i < 120; i++) { // 1 KiB to 60 KiB: below the inline limit and above it
-            byte[] thumb = new byte[512 * (i + 2)];
+        for (int i = 0; i < 120; i++) {
+            // 1 KiB to 120 KiB: read whole with the head up to the inline limit (the content cache's 64 KiB), in pieces
+            // above it
+            byte[] thumb = new byte[1024 * (i + 1)];
             random.nextBytes(thumb);
             Files.write(www.resolve("thumbs/" + i + ".jpg"), thumb);
         }
@@ -219,7 +221,10 @@ class TlsIT {
         }
     }
 
-    /** Many files, below the inline limit and above it, one after the other on one kept-alive TLS connection. */
+    /**
+     * Many small files, below the inline limit and above it, one after the other on one kept-alive TLS connection;
+     * twice, the second time from the content cache where it kept them.
+     */
     @Test
     void manySmallFilesGoOverOneKeptAliveTlsConnection() throws Exception {
         try (EdgeHarness edge = started("thumbs");

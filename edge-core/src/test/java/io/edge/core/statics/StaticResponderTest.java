@@ -376,8 +376,22 @@ class StaticResponderTest {
 
     @Test
     void multipleRanges() throws IOException {
+        multipleRanges(false);
+    }
+
+    /** The same on a connection that ends TLS: the parts' bytes read by the engine into buffers between the texts. */
+    @Test
+    void multipleRangesOnAConnectionEndingTls() throws IOException {
+        tls = true;
+        multipleRanges(true);
+    }
+
+    private void multipleRanges(boolean buffersOnly) throws IOException {
         FakeExchange ex = run(HttpMethod.GET, "/big.txt", "Range", "bytes=0-1,30-");
         try {
+            if (buffersOnly) {
+                assertThat(ex.messages).noneMatch(m -> m instanceof FileRegion);
+            }
             HttpResponse head = (HttpResponse) ex.messages.get(0);
             assertThat(head.status()).isEqualTo(HttpResponseStatus.PARTIAL_CONTENT);
             String type = head.headers().get("Content-Type");
