@@ -153,7 +153,7 @@ final class EdgeProcess implements AutoCloseable {
      * again where it was taken by then): chosen at random below the ephemeral range ({@link #firstEphemeralPort}) and
      * never handed out twice in this JVM.
      */
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         int below = firstEphemeralPort();
         if (below > LOWEST_PORT + 1_000) {
             for (int attempt = 0; attempt < 1_000; attempt++) {

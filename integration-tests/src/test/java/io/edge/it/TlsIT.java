@@ -48,8 +48,9 @@ import org.junit.jupiter.api.io.TempDir;
 @SuppressWarnings("try") // the edge of a test serves its requests
 class TlsIT {
 
-    private static final int PLAIN = 19301;
-    private static final int TLS = 19302;
+    /** The plain and the TLS listener's ports, free ones of this run's. */
+    private static int PLAIN;
+    private static int TLS;
 
     @TempDir
     static Path dir;
@@ -62,6 +63,8 @@ class TlsIT {
 
     @BeforeAll
     static void start() throws Exception {
+        PLAIN = EdgeProcess.freePort();
+        TLS = EdgeProcess.freePort();
         www = Files.createDirectories(dir.resolve("www"));
         Files.writeString(www.resolve("env.php"), "<?php echo $_SERVER['HTTPS'] ?? '-', ' ', $_SERVER['REQUEST_SCHEME'],"
                 + " ' ', $_SERVER['SERVER_PORT'];\n");
