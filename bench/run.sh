@@ -36,6 +36,10 @@
 #   edge edge-nocache edge-io_uring edge-threads edge-linux-aio-sendfile edge-sendfile nginx nginx-aio lighttpd
 #   (edge-nocache: edge with edge.cache.content.enabled = false)
 #   edge-nolowat, on request only: edge with server.tcp-notsent-lowat = 0 (the kernel's unlimited default, as nginx).
+#   nginx-one, nginx-reuseport, on request only: nginx with multi_accept off (each wake-up of a worker takes one
+#   connection), and with listen ... reuseport (the kernel spreads connections over the workers). The default
+#   `nginx` runs multi_accept on, which lets the first worker to wake take all of wrk's 64 connections at once:
+#   one worker serves them all and the other idles (BENCHMARKS.md, seventieth session).
 #   edge-mem, on request only (name it): edge with the content cache sized for the whole tree (EDGE_MEM_BYTES
 #   [3 GiB]) and trusted for 60 s (as nginx-aio's open_file_cache_valid): how an operator of an immutable,
 #   hash-named thumbnail tree would run it. Not for cold-* scenarios: it keeps what the warm-up read.
@@ -95,11 +99,10 @@ export ZIPF_S=${ZIPF_S:-0.9} ZIPF_SEED=${ZIPF_SEED:-42}   # read by wrk-zipf.lua
 HITRATIO_REQUESTS=${HITRATIO_REQUESTS:-2000000}
 HITRATIO_MIB=${HITRATIO_MIB:-16,64,256}
 WRK_LUA=$TOOLS/wrk-random.lua   # the request mix; the *-zipf scenarios switch it to wrk-zipf.lua
-NGINX_ACCEPT=${NGINX_ACCEPT:-multi}   # how nginx's workers take connections: multi (multi_accept on), one, reuseport
 TLS=0             # the *-tls scenarios: every server ends TLS itself (TLS_CERT, TLS_KEY), clients speak https
 SCHEME=http
 ALL_SERVERS=(edge edge-nocache edge-io_uring edge-threads edge-linux-aio-sendfile edge-sendfile nginx nginx-aio lighttpd)
-KNOWN_SERVERS=("${ALL_SERVERS[@]}" edge-mem edge-nolowat)   # edge-mem, edge-nolowat: only when named
+KNOWN_SERVERS=("${ALL_SERVERS[@]}" edge-mem edge-nolowat nginx-one nginx-reuseport)   # these four: only when named
 CLK_TCK=$(getconf CLK_TCK)
 
 log() { echo "# $*" >&2; }
@@ -121,7 +124,7 @@ ensure_base_deps() {
   need_cmd wrk wrk; need_cmd python3 python3; need_cmd curl curl; need_cmd ss iproute2
   local s; for s in "${SERVERS[@]}"; do
     case $s in
-      nginx|nginx-aio) need_cmd nginx nginx-light nginx ;;
+      nginx*) need_cmd nginx nginx-light nginx ;;
       lighttpd) need_cmd lighttpd lighttpd
                 [ "$TLS" = 1 ] && [ ! -e /usr/lib/lighttpd/mod_openssl.so ] && apt_install lighttpd-mod-openssl ;;
     esac
@@ -194,7 +197,7 @@ port_of() {
   local i=0 s; for s in "${KNOWN_SERVERS[@]}"; do [ "$s" = "$1" ] && { echo $((PORT_BASE + i)); return; }; i=$((i + 1)); done
   die "unknown server $1 (known: ${KNOWN_SERVERS[*]})"
 }
-conf_nginx() {    # conf_nginx DIR PORT ROOT aio(0|1)
+conf_nginx() {    # conf_nginx DIR PORT ROOT aio(0|1) [ACCEPT: multi (multi_accept on), one (off), reuseport]
   local extra=""
   if [ "$4" = 1 ]; then
     # nginx's answer to blocking disk reads: reads (and sendfile) offloaded to the default thread pool
@@ -212,7 +215,7 @@ worker_processes 2;
 worker_rlimit_nofile 20000;
 pid $1/nginx.pid;
 error_log $1/error.log warn;
-events { worker_connections 8192; use epoll; multi_accept $( [ "$NGINX_ACCEPT" = multi ] && echo on || echo off ); }
+events { worker_connections 8192; use epoll; multi_accept $( [ "${5:-multi}" = multi ] && echo on || echo off ); }
 http {
     types { image/jpeg jpg jpeg; text/html html; text/css css; application/octet-stream bin; }
 $( [ "${STATIC_GZIP:-0}" = 1 ] && echo "    gzip on; gzip_comp_level 1; gzip_min_length 256; gzip_vary on; gzip_types text/css;" )
@@ -226,10 +229,11 @@ $( [ "${STATIC_GZIP:-0}" = 1 ] && echo "    gzip on; gzip_comp_level 1; gzip_min
     client_body_temp_path $1/tmp; proxy_temp_path $1/tmp; fastcgi_temp_path $1/tmp;
     uwsgi_temp_path $1/tmp; scgi_temp_path $1/tmp;
     server {
-        listen 127.0.0.1:$2$( [ "$TLS" = 1 ] && echo " ssl" )$( [ "$NGINX_ACCEPT" = reuseport ] && echo " reuseport" ) default_server;
+        listen 127.0.0.1:$2$( [ "$TLS" = 1 ] && echo " ssl" )$( [ "${5:-multi}" = reuseport ] && echo " reuseport" ) default_server;
         server_name _;$( [ "$TLS" = 1 ] && printf '%s' "
         ssl_certificate $TLS_CERT;
         ssl_certificate_key $TLS_KEY;
+        ssl_protocols TLSv1.2 TLSv1.3;
         ssl_session_cache shared:SSL:10m;" )
         root $3;
         $extra
@@ -296,6 +300,8 @@ server_start() {  # server_start NAME ROOT: a static configuration
   case $name in
     nginx)     conf_nginx "$SERVER_DIR" "$PORT" "$root" 0 ;;
     nginx-aio) conf_nginx "$SERVER_DIR" "$PORT" "$root" 1 ;;
+    nginx-one) conf_nginx "$SERVER_DIR" "$PORT" "$root" 0 one ;;
+    nginx-reuseport) conf_nginx "$SERVER_DIR" "$PORT" "$root" 0 reuseport ;;
     lighttpd)  conf_lighttpd "$SERVER_DIR" "$PORT" "$root" ;;
     edge)      conf_edge "$SERVER_DIR" "$PORT" "$root" auto \
                  "$( [ "${STATIC_GZIP:-0}" = 1 ] && echo "location-defaults.gzip.enabled = true" )" ;;
@@ -316,7 +322,7 @@ server_launch() { # server_launch NAME [URL_PATH]: runs the server on the config
   local name=$1 probe=${2:-/} timeout=30
   local -a cmd
   case $name in
-    nginx|nginx-aio) cmd=(nginx -p "$SERVER_DIR" -c "$SERVER_DIR/nginx.conf") ;;
+    nginx*)          cmd=(nginx -p "$SERVER_DIR" -c "$SERVER_DIR/nginx.conf") ;;
     lighttpd)        cmd=(lighttpd -D -f "$SERVER_DIR/lighttpd.conf") ;;
     edge*)           cmd=("$REPO/bin/edge" -c "$SERVER_DIR/edge.conf"); timeout=$EDGE_START_TIMEOUT ;;
   esac
