@@ -8,7 +8,6 @@ import io.edge.conf.SiteSettings;
 import io.edge.conf.VariableMap;
 import io.edge.conf.VariableText;
 import io.edge.core.route.Route;
-import io.edge.core.tls.TlsContexts;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
 import io.netty.buffer.Unpooled;
@@ -505,7 +504,7 @@ final class ServerExchange implements Exchange {
         if (scheme == 0) {
             Channel channel = ctx.channel();
             InetSocketAddress peer = channel.remoteAddress() instanceof InetSocketAddress inet ? inet : null;
-            scheme = TlsContexts.endsTls(channel) || ClientScheme.https(peer, ProxyProtocol.expected(channel),
+            scheme = endsTls() || ClientScheme.https(peer, ProxyProtocol.expected(channel),
                     ProxyProtocol.clientTls(channel), request.headers(), realIp()) ? (byte) 2 : (byte) 1;
         }
         return scheme == 2;
