@@ -376,12 +376,10 @@ final class SettingsMapper {
         }
         Set<InetSocketAddress> tlsListen = new HashSet<>();
         for (Section.Element element : addresses) {
-            String address = element.text();
             // nginx's "listen 443 ssl": the listener ends TLS
-            boolean ssl = TLS_LISTEN.matcher(address).matches();
-            if (ssl) {
-                address = address.substring(0, address.length() - 3).strip();
-            }
+            String marked = sslAddress(element.text());
+            boolean ssl = marked != null;
+            String address = ssl ? marked : element.text();
             List<InetSocketAddress> resolved;
             try {
                 resolved = Addresses.listen(address);
@@ -513,7 +511,13 @@ final class SettingsMapper {
     /** nginx's names of the TLS versions, as server.tls.protocols takes them, to the JDK's and Netty's. */
     private static final List<String> TLS_PROTOCOLS = List.of("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3");
     /** A listen entry marked for TLS: "127.0.0.1:8443 ssl". */
-    private static final Pattern TLS_LISTEN = Pattern.compile(".*\\s+ssl");
+    private static final Pattern TLS_LISTEN = Pattern.compile("(.*?)\\s+ssl");
+
+    /** The address of a listen entry marked for TLS ({@link #TLS_LISTEN}), or null where it is not marked. */
+    private static String sslAddress(String written) {
+        Matcher marked = TLS_LISTEN.matcher(written);
+        return marked.matches() ? marked.group(1).strip() : null;
+    }
 
     /** server.tls: how the listeners of {@code tlsListen} end TLS. */
     private static ServerSettings.Tls tls(Section tls, Set<InetSocketAddress> tlsListen) {
@@ -1581,10 +1585,11 @@ final class SettingsMapper {
         for (Section.Element element : elements) {
             String address = element.text();
             // nginx's "listen 443 ssl" in a server block: the address of a listener server.listen marks ssl
-            boolean ssl = TLS_LISTEN.matcher(address).matches();
+            String marked = sslAddress(address);
+            boolean ssl = marked != null;
             List<InetSocketAddress> resolved;
             try {
-                resolved = Addresses.listen(ssl ? address.substring(0, address.length() - 3).strip() : address);
+                resolved = Addresses.listen(ssl ? marked : address);
             } catch (IllegalArgumentException e) {
                 site.invalid("listen", element.index(), "\"" + address + "\" " + e.getMessage(), expected);
                 wrong = true;
