@@ -138,9 +138,12 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
             end++;
         }
         String first = text.substring(0, end);
-        return first.matches("\\$[a-z_][a-z0-9_]*") && !NOT_READ.containsKey(first.substring(1))
-                ? first.substring(1) : null;
+        String name = first.startsWith("$") ? first.substring(1) : "";
+        return SET_NAME.matcher(name).matches() && !NOT_READ.containsKey(name) ? name : null;
     }
+
+    /** A name a set may give a variable of its own, nginx's: lower-case letters, digits and '_', no digit first. */
+    private static final Pattern SET_NAME = Pattern.compile("[a-z_][a-z0-9_]*");
 
     /**
      * A set as written, {@code $name value}: {@code name} one of {@code maps} (a set's, a map's or a geo's) or
@@ -160,7 +163,7 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
             throw new IllegalArgumentException("sets \"" + target + "\", which is no variable ($name)");
         }
         String name = target.substring(1);
-        if (!name.matches("[a-z_][a-z0-9_]*")) {
+        if (!SET_NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("sets \"" + target + "\", not a variable's name (lower-case letters,"
                     + " digits and '_', not starting with a digit)");
         }
