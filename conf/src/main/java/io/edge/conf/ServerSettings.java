@@ -76,11 +76,11 @@ public record ServerSettings(
      * @param sessionCache   sessions kept for resumption; 0: none
      */
     public record Tls(java.util.Set<InetSocketAddress> listen, List<String> protocols, List<String> ciphers,
-            Duration sessionTimeout, long sessionCache) {
+            Duration sessionTimeout, long sessionCache, Http2 http2) {
 
         /** No listener ends TLS. */
         public static final Tls NONE = new Tls(java.util.Set.of(), List.of("TLSv1.2", "TLSv1.3"), List.of(),
-                Duration.ofMinutes(5), 20480);
+                Duration.ofMinutes(5), 20480, Http2.NONE);
 
         public Tls {
             listen = java.util.Set.copyOf(listen);
@@ -90,6 +90,25 @@ public record ServerSettings(
 
         /** Whether the listener of {@code address} (one of server.listen) ends TLS. */
         public boolean endsOn(InetSocketAddress address) {
+            return address != null && listen.contains(address);
+        }
+    }
+
+    /**
+     * server.http2: the listeners marked http2 (each one marked ssl too), whose ALPN offers h2 before http/1.1, as
+     * nginx's {@code listen 443 ssl http2}; {@code maxConcurrentStreams} is nginx's http2_max_concurrent_streams.
+     */
+    public record Http2(java.util.Set<InetSocketAddress> listen, int maxConcurrentStreams) {
+
+        /** No listener offers HTTP/2. */
+        public static final Http2 NONE = new Http2(java.util.Set.of(), 128);
+
+        public Http2 {
+            listen = java.util.Set.copyOf(listen);
+        }
+
+        /** Whether the listener of {@code address} (one of server.listen) offers h2. */
+        public boolean offeredOn(InetSocketAddress address) {
             return address != null && listen.contains(address);
         }
     }

@@ -151,7 +151,7 @@ final class SettingsMapper {
             tmpdirProblem(serverSection, Path.of(System.getProperty("java.io.tmpdir")));
         }
         List<SiteSettings> sites = sites(edge, BackendNames.of(fastcgi, backends.keySet()), mimeTypes, server.listen(),
-                server.tls().listen());
+                server.tls());
         unlistened(server, sites);
         spawnUsersReach(backends, sites);
         CacheSettings cache = cache(edge.section("cache"));
@@ -375,11 +375,18 @@ final class SettingsMapper {
             server.problem("listen", "no address", "at least one \"host:port\"");
         }
         Set<InetSocketAddress> tlsListen = new HashSet<>();
+        Set<InetSocketAddress> http2Listen = new HashSet<>();
         for (Section.Element element : addresses) {
-            // nginx's "listen 443 ssl": the listener ends TLS
-            String marked = sslAddress(element.text());
-            boolean ssl = marked != null;
-            String address = ssl ? marked : element.text();
+            // nginx's "listen 443 ssl": the listener ends TLS; "listen 443 ssl http2": and offers HTTP/2 by ALPN
+            Listen marked = Listen.of(element.text());
+            boolean ssl = marked.ssl();
+            String address = marked.address();
+            if (marked.http2() && !ssl) {
+                server.problem("listen", element.index(), "\"" + element.text() + "\" is marked http2 but not ssl",
+                        "\"" + address + " ssl http2\" (HTTP/2 is offered over TLS, by ALPN; h2c, HTTP/2 in the clear,"
+                                + " is not taken)");
+                continue;
+            }
             List<InetSocketAddress> resolved;
             try {
                 resolved = Addresses.listen(address);
@@ -409,6 +416,9 @@ final class SettingsMapper {
                 listenWrittenAt.put(parsed, server.writtenAt("listen", element.index()));
                 if (ssl) {
                     tlsListen.add(parsed);
+                }
+                if (marked.http2()) {
+                    http2Listen.add(parsed);
                 }
             }
         }
@@ -505,22 +515,37 @@ final class SettingsMapper {
         return new ServerSettings(listen, ioThreads, maxConnections, httpLimits, httpTimeouts, accessLog,
                 run == null ? runDir : run, accessLogEnabled, runDirText.isEmpty() && runDirMade, listenWrittenAt,
                 tcpNotsentLowat, realIp(server.section("real-ip")), pidFile, logFormat(server),
-                tls(server.section("tls"), tlsListen));
+                tls(server.section("tls"), tlsListen, http2(server.section("http2"), http2Listen)));
     }
 
     /** nginx's names of the TLS versions, as server.tls.protocols takes them, to the JDK's and Netty's. */
     private static final List<String> TLS_PROTOCOLS = List.of("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3");
-    /** A listen entry marked for TLS: "127.0.0.1:8443 ssl". */
-    private static final Pattern TLS_LISTEN = Pattern.compile("(.*?)\\s+ssl");
+    /** A listen entry and its marks, nginx's parameters of listen: "127.0.0.1:8443 ssl", "*:443 ssl http2". */
+    private static final Pattern MARKED_LISTEN = Pattern.compile("(.*?)((?:\\s+(?:ssl|http2))*)");
 
-    /** The address of a listen entry marked for TLS ({@link #TLS_LISTEN}), or null where it is not marked. */
-    private static String sslAddress(String written) {
-        Matcher marked = TLS_LISTEN.matcher(written);
-        return marked.matches() ? marked.group(1).strip() : null;
+    /**
+     * A listen entry as written: its address, and whether it is marked ssl (the listener ends TLS) and http2 (ALPN
+     * offers h2 there too), in either order, as nginx takes listen's parameters.
+     */
+    private record Listen(String address, boolean ssl, boolean http2) {
+
+        static Listen of(String written) {
+            Matcher marked = MARKED_LISTEN.matcher(written);
+            if (!marked.matches()) { // never: the pattern takes any text, its marks perhaps none
+                return new Listen(written, false, false);
+            }
+            List<String> marks = List.of(marked.group(2).strip().split("\\s+"));
+            return new Listen(marked.group(1).strip(), marks.contains("ssl"), marks.contains("http2"));
+        }
     }
 
-    /** server.tls: how the listeners of {@code tlsListen} end TLS. */
-    private static ServerSettings.Tls tls(Section tls, Set<InetSocketAddress> tlsListen) {
+    /** server.http2: how the listeners of {@code http2Listen} speak HTTP/2. */
+    private static ServerSettings.Http2 http2(Section http2, Set<InetSocketAddress> http2Listen) {
+        return new ServerSettings.Http2(http2Listen, http2.integer("max-concurrent-streams", 1, Integer.MAX_VALUE));
+    }
+
+    /** server.tls: how the listeners of {@code tlsListen} end TLS, those of {@code http2} offering h2 by ALPN. */
+    private static ServerSettings.Tls tls(Section tls, Set<InetSocketAddress> tlsListen, ServerSettings.Http2 http2) {
         List<String> protocols = new ArrayList<>();
         for (Section.Element element : tls.elements("protocols")) {
             if (!TLS_PROTOCOLS.contains(element.text())) {
@@ -535,7 +560,7 @@ final class SettingsMapper {
         }
         List<String> ciphers = ciphers(tls);
         return new ServerSettings.Tls(tlsListen, protocols, ciphers, tls.duration("session-timeout", false),
-                tls.integer("session-cache", 0, Integer.MAX_VALUE));
+                tls.integer("session-cache", 0, Integer.MAX_VALUE), http2);
     }
 
     /**
@@ -1438,7 +1463,7 @@ final class SettingsMapper {
     }
 
     List<SiteSettings> sites(Section edge, BackendNames backendNames, Map<String, String> mimeTypes,
-            List<InetSocketAddress> serverListen, Set<InetSocketAddress> tlsListen) {
+            List<InetSocketAddress> serverListen, ServerSettings.Tls serverTls) {
         ConfigObject siteTemplate = objectOrEmpty(reference.get("site-defaults"));
         ConfigObject locationTemplate = objectOrEmpty(reference.get("location-defaults"));
         Section siteDefaults = defaults(edge, "site-defaults", siteTemplate);
@@ -1470,7 +1495,7 @@ final class SettingsMapper {
         List<SiteSettings> result = new ArrayList<>();
         Map<String, List<NameOwner>> serverNameOwners = new HashMap<>();
         Map<InetSocketAddress, String> defaultOwners = new HashMap<>();
-        List<List<InetSocketAddress>> listens = siteSections.stream().map(site -> siteListen(site, serverListen, tlsListen))
+        List<List<InetSocketAddress>> listens = siteSections.stream().map(site -> siteListen(site, serverListen, serverTls))
                 .toList();
         for (int i = 0; i < siteSections.size(); i++) {
             Section site = siteSections.get(i);
@@ -1543,7 +1568,7 @@ final class SettingsMapper {
                 tls = siteTls(site, tlsSection, base);
                 InetSocketAddress bare = tls != null || tlsSection.isInvalid("certificate")
                         || tlsSection.isInvalid("key") ? null
-                        : listen.stream().filter(tlsListen::contains).findFirst().orElse(null);
+                        : listen.stream().filter(serverTls::endsOn).findFirst().orElse(null);
                 if (bare != null && !tlsSection.isBroken()) {
                     // nginx: no "ssl_certificate" is defined for the "listen ... ssl" directive
                     tlsSection.problemAt(site, "certificate", "not set, and the site listens on \""
@@ -1573,7 +1598,7 @@ final class SettingsMapper {
      * in on, "127.0.0.1:8080" under a server's "*:8080" would be none of them.
      */
     private static List<InetSocketAddress> siteListen(Section site, List<InetSocketAddress> serverListen,
-            Set<InetSocketAddress> tlsListen) {
+            ServerSettings.Tls tls) {
         List<Section.Element> elements = site.elements("listen");
         if (elements.isEmpty() || serverListen.isEmpty()) {
             return serverListen; // none written; or server.listen has none to judge them by (a problem of its own)
@@ -1584,12 +1609,11 @@ final class SettingsMapper {
         boolean wrong = false;
         for (Section.Element element : elements) {
             String address = element.text();
-            // nginx's "listen 443 ssl" in a server block: the address of a listener server.listen marks ssl
-            String marked = sslAddress(address);
-            boolean ssl = marked != null;
+            // nginx's "listen 443 ssl http2" in a server block: the address of a listener server.listen marks so
+            Listen marked = Listen.of(address);
             List<InetSocketAddress> resolved;
             try {
-                resolved = Addresses.listen(ssl ? marked : address);
+                resolved = Addresses.listen(marked.address());
             } catch (IllegalArgumentException e) {
                 site.invalid("listen", element.index(), "\"" + address + "\" " + e.getMessage(), expected);
                 wrong = true;
@@ -1614,10 +1638,12 @@ final class SettingsMapper {
                     wrong = true;
                     break;
                 }
-                if (ssl && !tlsListen.contains(parsed)) {
-                    site.invalid("listen", element.index(), "\"" + address + "\" is not marked ssl in server.listen",
-                            "\"" + ServerSettings.written(parsed) + " ssl\" in server.listen (a site names the address,"
-                                    + " with or without \" ssl\")");
+                String unmarked = marked.ssl() && !tls.endsOn(parsed) ? "ssl"
+                        : marked.http2() && !tls.http2().offeredOn(parsed) ? "http2" : null;
+                if (unmarked != null) {
+                    site.invalid("listen", element.index(), "\"" + address + "\" is not marked " + unmarked
+                            + " in server.listen", "\"" + ServerSettings.written(parsed) + " " + unmarked + "\" in"
+                            + " server.listen (a site names the address, with or without its marks)");
                     wrong = true;
                     break;
                 }

@@ -139,6 +139,43 @@ class TlsConfigTest {
     }
 
     /**
+     * nginx's {@code listen 443 ssl http2}: the marks in either order, in server.listen and a site's listen, and
+     * server.http2's stream limit (nginx's http2_max_concurrent_streams, 128 by default); http2 without ssl refused
+     * (h2c is not taken), as is a site's http2 on a listener server.listen does not mark so.
+     */
+    @Test
+    void aListenerMarkedHttp2() throws Exception {
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "a.key", "-out", "a.pem", "-days", "2",
+                "-subj", "/CN=a.test");
+        String listen = "server.listen = [\"127.0.0.1:19380 ssl\", \"127.0.0.1:19381 http2 ssl\"]\n";
+        EdgeSettings settings = load(listen + """
+                sites = [
+                  { root = www, listen = ["127.0.0.1:19381 ssl http2"], tls { certificate = a.pem, key = a.key } }
+                  { root = www, tls { certificate = a.pem, key = a.key } }
+                ]""");
+        InetSocketAddress h2 = new InetSocketAddress("127.0.0.1", 19381);
+        assertThat(settings.server().tls().listen()).containsExactlyInAnyOrder(h2,
+                new InetSocketAddress("127.0.0.1", 19380));
+        assertThat(settings.server().tls().http2().listen()).containsExactly(h2);
+        assertThat(settings.server().tls().http2().maxConcurrentStreams()).isEqualTo(128);
+        assertThat(settings.sites().get(0).listen()).containsExactly(h2);
+        assertThat(load(listen + """
+                server.http2.max-concurrent-streams = 32
+                sites = [{ root = www, tls { certificate = a.pem, key = a.key } }]""").server().tls().http2()
+                .maxConcurrentStreams()).isEqualTo(32);
+        List<ConfigProblem> problems = problems("""
+                server.listen = ["127.0.0.1:19380 http2", "127.0.0.1:19381 ssl"]
+                server.http2.max-concurrent-streams = 0
+                sites = [
+                  { root = www, listen = ["127.0.0.1:19381 ssl http2"], tls { certificate = a.pem, key = a.key } }
+                ]""");
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::message).containsExactlyInAnyOrder(
+                tuple("edge.server.listen[0]", "\"127.0.0.1:19380 http2\" is marked http2 but not ssl"),
+                tuple("edge.server.http2.max-concurrent-streams", "0 is out of range"),
+                tuple("edge.sites[0].listen[0]", "\"127.0.0.1:19381 ssl http2\" is not marked http2 in server.listen"));
+    }
+
+    /**
      * nginx's ssl_ciphers copied as it is: one colon-separated line of OpenSSL's names (Mozilla's intermediate list),
      * IANA's names beside them; OpenSSL's patterns ("HIGH:!aNULL") and TLSv1.3's suites each a problem saying why.
      */
