@@ -21,7 +21,7 @@ public record LogFormat(List<Return.Part> parts, boolean json) {
             "upstream_connect_time", "upstream_queue_time", "host", "server_name", "server_port", "server_addr",
             "scheme", "pid", "remote_port", "bytes_sent", "request_length", "request_completion", "connection",
             "connection_requests", "upstream_addr", "upstream_status", "upstream_cache_status", "request_id",
-            "secure_link", "secure_link_expires", "https", "ssl_protocol", "ssl_cipher", "ssl_server_name");
+            "secure_link", "secure_link_expires", "https", "ssl_protocol", "ssl_cipher", "ssl_server_name", "http2");
 
     /**
      * A request's field ({@code $http_user_agent}), the answer's ({@code $sent_http_content_type}), a query argument

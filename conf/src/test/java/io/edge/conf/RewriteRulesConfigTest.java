@@ -89,7 +89,7 @@ class RewriteRulesConfigTest {
         assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
                 .containsExactlyInAnyOrder(
                         tuple(4, "edge.sites[0].rewrites[0].if", "\"$nope\" has unknown variable $nope (known: "
-                                + "$args, $content_length, $content_type, $document_uri, $host, $https, $is_args, "
+                                + "$args, $content_length, $content_type, $document_uri, $host, $http2, $https, $is_args, "
                                 + "$query_string, $remote_addr, $remote_port, $request_id, $request_method, "
                                 + "$request_uri, $scheme, $secure_link, $secure_link_expires, $server_addr, "
                                 + "$server_name, $server_port, $server_protocol, $ssl_cipher, $ssl_protocol, $ssl_server_name, $uri, "

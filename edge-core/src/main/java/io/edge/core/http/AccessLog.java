@@ -290,7 +290,7 @@ public final class AccessLog {
             case "secure_link_expires" -> exchange == null ? null : Variables.secureLinkExpires(exchange);
             case "ssl_protocol", "ssl_cipher", "ssl_server_name" -> exchange == null ? null
                     : nonEmpty(Variables.tls(exchange.clientChannel(), name));
-            case "https" -> exchange == null ? null : nonEmpty(Variables.value(exchange, name));
+            case "https", "http2" -> exchange == null ? null : nonEmpty(Variables.value(exchange, name));
             default -> throw new IllegalArgumentException("no variable $" + name); // the configuration checked them
         };
     }

@@ -11,12 +11,13 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Builds the pipeline of an accepted client connection:
+ * Builds the pipeline of an accepted client connection (of HTTP/1; where ALPN picks h2, see {@link Http2Connection}):
  * <pre>
  *   RequestTimeouts -> StrictHttpServerCodec (line/header limits) -> IdleStateHandler (stalled writes)
  *     -> HttpConnectionHandler (exchanges, routing, responders)
@@ -102,7 +103,20 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
         pipeline.addLast("write-timeout", new IdleStateHandler(true, 0, timeouts.write().toNanos(), 0, TimeUnit.NANOSECONDS));
         pipeline.addLast("exchanges", new HttpConnectionHandler(server, requestTimeouts,
                 new LingeringClose(timeouts.lingering(), timeouts.lingeringTime()), codec::limitChunkedBody, endsTls));
+        if (endsTls && tls.offersHttp2(listenAddress)) {
+            // built for HTTP/1.1 above, what a client that picks http/1.1 (or no ALPN) gets; one that picks h2 gets
+            // HTTP/2 in their place once the handshake is done
+            pipeline.addBefore("timeouts", "alpn", new Http2Connection.Negotiation(http2 -> {
+                for (String http1 : HTTP1_HANDLERS) {
+                    http2.remove(http1);
+                }
+                Http2Connection.addTo(http2, server, settings);
+            }));
+        }
     }
+
+    /** The handlers of HTTP/1 alone, which a connection turned to HTTP/2 does without. */
+    private static final List<String> HTTP1_HANDLERS = List.of("timeouts", "http", "write-timeout", "exchanges");
 
     /** Asks every open connection to close once its running exchange is done (idle ones close at once). */
     public static void drain(Channel clientChannel) {

@@ -6,6 +6,7 @@ import io.edge.conf.SiteSettings;
 import io.edge.conf.VariableText;
 import io.edge.core.route.Route;
 import io.edge.fastcgi.LogText;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -64,6 +65,11 @@ import org.slf4j.LoggerFactory;
  * <p>Only the running exchange writes, so a {@code 100 Continue} it sends ({@link ServerExchange#readBody}) follows
  * the end of every earlier response and precedes its own.
  *
+ * <p>On HTTP/2 one runs on each stream's channel, the stream's one request ({@link Http2Connection}): what is HTTP/1's
+ * alone, keep-alive, pipelining, a lingering close, the client's half-close, is then left out (the stream closes once
+ * its answer is out, or is reset where it ends early), and the connection's serial number and request count are the
+ * HTTP/2 connection's.
+ *
  * <p>Runs on the connection's event loop only; no locking.
  */
 final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
@@ -92,6 +98,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private final LongPredicate chunkedBodyLimit;
     /** The connection came to a listener marked ssl: its pipeline ends TLS. */
     private final boolean endsTls;
+    /** The HTTP/2 connection whose stream this handler runs, or null on HTTP/1. */
+    private final Http2Connection h2;
+    /** The client's connection: the channel itself, or on HTTP/2 the stream's parent. */
+    private Channel clientConnection;
     private final ArrayDeque<HttpObject> pipelined = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     /** The address of server.listen the connection was accepted on ({@link HttpServerContext#listenAddress}). */
@@ -111,7 +121,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     /** Requests started on this connection, the running one too. */
     private long started;
     /** nginx's {@code $connection}: this connection's serial number, among every connection of the process. */
-    private final long serial = SERIALS.incrementAndGet();
+    private final long serial;
     /** The decoder ({@link StrictHttpServerCodec#received}), or null where a test has none. */
     private StrictHttpServerCodec codec;
     /**
@@ -166,18 +176,32 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
      */
     HttpConnectionHandler(HttpServerContext server, RequestTimeouts timeouts, LingeringClose closing,
             LongPredicate chunkedBodyLimit, boolean endsTls) {
+        this(server, timeouts, closing, chunkedBodyLimit, endsTls, null);
+    }
+
+    /** The handler of a stream of {@code h2} (null: of an HTTP/1 connection). */
+    HttpConnectionHandler(HttpServerContext server, RequestTimeouts timeouts, LingeringClose closing,
+            LongPredicate chunkedBodyLimit, boolean endsTls, Http2Connection h2) {
         this.server = server;
         this.endsTls = endsTls;
         this.timeouts = timeouts;
         this.closing = closing;
         this.chunkedBodyLimit = chunkedBodyLimit;
+        this.h2 = h2;
+        this.serial = h2 == null ? nextSerial() : h2.serial();
+    }
+
+    /** A new connection's serial number ({@link #serial}). */
+    static long nextSerial() {
+        return SERIALS.incrementAndGet();
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        listenAddress = HttpServerContext.listenAddress(ctx.channel());
-        listenerDrop = HttpServerContext.listenerDrop(ctx.channel());
+        clientConnection = h2 == null ? ctx.channel() : ctx.channel().parent();
+        listenAddress = HttpServerContext.listenAddress(clientConnection);
+        listenerDrop = HttpServerContext.listenerDrop(clientConnection);
         codec = ctx.pipeline().get(StrictHttpServerCodec.class);
     }
 
@@ -321,12 +345,20 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
 
     /** Requests started on this connection so far, the running one too (nginx's {@code $connection_requests}). */
     long requestsStarted() {
-        return started;
+        return h2 == null ? started : h2.requestsStarted();
+    }
+
+    /** The client's connection: the channel this handler runs on, or the HTTP/2 connection of its stream. */
+    Channel clientConnection() {
+        return clientConnection;
     }
 
     /** {@code receivedFrom}, {@code receivedTo}: where its bytes are in what the connection received, as far as read. */
     private void start(HttpRequest request, long receivedFrom, long receivedTo) {
         started++;
+        if (h2 != null) {
+            h2.requestStarted();
+        }
         if (pausedForWrites) {
             // Started because the channel is writable again, maybe before its writability event came: reading
             // must not stay off for this exchange (its body), which that event, once it comes, would not undo.
@@ -355,7 +387,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             if (status.code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()) {
                 // a queued request's chunked body past the largest limit any location takes
                 long largest = server.largestBodyLimit();
-                tooLarge(ClientAddress.of(ProxyProtocol.peer(ctx.channel()), ProxyProtocol.expected(ctx.channel()),
+                tooLarge(ClientAddress.of(ProxyProtocol.peer(clientConnection), ProxyProtocol.expected(clientConnection),
                         request.headers(), server.settings().realIp()), request,
                         largest == Long.MAX_VALUE ? past(largest) : past(largest) + ", the largest any location takes");
             }
@@ -676,7 +708,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         Routes routes = currentRoutes;
         currentRoutes = null;
         lastWrite.addListener(written -> routes.exit());
-        if (!keepAlive || closeAfterCurrent || server.isDraining()) {
+        if (!keepAlive || closeAfterCurrent || server.isDraining() || h2 != null) { // a stream carries one request
             closeAfterCurrent = true;
             releasePipelined();
             closing.closeAfter(lastWrite, this::clientMaySend);
@@ -870,12 +902,17 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         return server.settings().limits().carriesAnother(started);
     }
 
-    /** Whether connections are kept alive between requests at all (false: {@code keep-alive = 0}). */
+    /** Whether the running exchange is an HTTP/2 stream's: its answer never says how the connection goes on. */
+    boolean isStream() {
+        return h2 != null;
+    }
+
     /** Whether this connection ends TLS ({@link Exchange#endsTls}). */
     boolean endsTls() {
         return endsTls;
     }
 
+    /** Whether connections are kept alive between requests at all (false: {@code keep-alive = 0}). */
     boolean keepsAlive() {
         return timeouts.keepsAlive();
     }
@@ -934,7 +971,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         if (!accessLogged || !server.accessLog().isEnabled()) {
             return ctx.writeAndFlush(response);
         }
-        InetSocketAddress remote = ProxyProtocol.peer(ctx.channel()); // no X-Forwarded-For: the head is what was bad
+        InetSocketAddress remote = ProxyProtocol.peer(clientConnection); // no X-Forwarded-For: the head is what was bad
         int bytes = response.content().readableBytes();
         HttpHeaders sentHeaders = response.headers();
         return ctx.writeAndFlush(response).addListener(written ->
@@ -1053,7 +1090,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 ctx.close();
             }
         } else if (evt instanceof ChannelInputShutdownEvent) {
-            inputClosed();
+            if (h2 == null) { // a stream's end is its request's end, the client not gone: its reset closes the stream
+                inputClosed();
+            }
         } else if (evt instanceof IdleStateEvent idle) {
             // no write completed for the write timeout: reset if bytes are pending and none of them moved
             ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
@@ -1133,7 +1172,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         server.requestRead();
         if (server.accessLog().isEnabled()) {
-            logUnanswered(ProxyProtocol.peer(ctx.channel()), HttpResponseStatus.BAD_REQUEST, codec.unfinishedHead(), 0,
+            logUnanswered(ProxyProtocol.peer(clientConnection), HttpResponseStatus.BAD_REQUEST, codec.unfinishedHead(), 0,
                     timeouts.headStartNanos(), null, new AccessLog.Unanswered(serial, started + 1));
         }
     }

@@ -1,6 +1,8 @@
 package io.edge.core.http;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufHolder;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -114,7 +116,8 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (readingBody && msg instanceof ByteBuf buf && buf.isReadable()) {
+        if (readingBody && (msg instanceof ByteBuf buf ? buf : msg instanceof ByteBufHolder frame ? frame.content()
+                : Unpooled.EMPTY_BUFFER).isReadable()) { // a buffer; on an HTTP/2 stream, a DATA frame
             deadline = now() + bodyNanos; // the timer, when it fires, re-arms for it
         } else if (state == State.WAITING && msg instanceof ByteBuf buf && buf.isReadable()
                 && (midRequest.getAsBoolean() || buf.forEachByte(ByteProcessor.FIND_NON_CRLF) >= 0)) {
@@ -148,12 +151,22 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        stop();
+        ctx.fireChannelInactive();
+    }
+
+    /** Taken out of a connection that ALPN turned to HTTP/2 ({@link Http2Connection}), whose streams have their own. */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        stop();
+    }
+
+    private void stop() {
         notIdle();
         if (timer != null) {
             timer.cancel(false);
             timer = null;
         }
-        ctx.fireChannelInactive();
     }
 
     /**

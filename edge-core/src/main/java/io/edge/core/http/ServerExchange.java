@@ -488,7 +488,8 @@ final class ServerExchange implements Exchange {
     public InetSocketAddress remoteAddress() {
         InetSocketAddress found = client;
         if (found == null) {
-            found = ClientAddress.of(ProxyProtocol.peer(ctx.channel()), ProxyProtocol.expected(ctx.channel()),
+            Channel clientConnection = connection.clientConnection();
+            found = ClientAddress.of(ProxyProtocol.peer(clientConnection), ProxyProtocol.expected(clientConnection),
                     request.headers(), realIp());
             client = found;
         }
@@ -502,7 +503,7 @@ final class ServerExchange implements Exchange {
     @Override
     public boolean https() {
         if (scheme == 0) {
-            Channel channel = ctx.channel();
+            Channel channel = connection.clientConnection();
             InetSocketAddress peer = channel.remoteAddress() instanceof InetSocketAddress inet ? inet : null;
             scheme = endsTls() || ClientScheme.https(peer, ProxyProtocol.expected(channel),
                     ProxyProtocol.clientTls(channel), request.headers(), realIp()) ? (byte) 2 : (byte) 1;
@@ -532,7 +533,7 @@ final class ServerExchange implements Exchange {
 
     @Override
     public InetSocketAddress localAddress() {
-        return (InetSocketAddress) ctx.channel().localAddress();
+        return (InetSocketAddress) connection.clientConnection().localAddress();
     }
 
     // ---- request body
@@ -953,6 +954,9 @@ final class ServerExchange implements Exchange {
     }
 
     private boolean decideKeepAlive(HttpResponse response) {
+        if (connection.isStream()) {
+            return false; // an HTTP/2 stream ends with its answer, and HTTP/2 has no Connection field (RFC 9113 8.2.2)
+        }
         HttpHeaders headers = response.headers();
         boolean framed = HttpUtil.isContentLengthSet(response) || HttpUtil.isTransferEncodingChunked(response)
                 || !sendsBody();

@@ -988,8 +988,11 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         return at;
     }
 
-    /** A request whose line named an HTTP/1.x above 1.1, read and answered as HTTP/1.1 (RFC 9110 2.5). */
-    private static final class ReadAsHttp11 extends DefaultHttpRequest {
+    /**
+     * A request whose line named an HTTP/1.x above 1.1 (RFC 9110 2.5), or an HTTP/2 stream's ({@link Http2Connection}),
+     * read and answered as HTTP/1.1; {@link #sentVersion} says what was sent.
+     */
+    static final class ReadAsHttp11 extends DefaultHttpRequest {
 
         private final HttpVersion sent;
 

@@ -18,6 +18,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /**
  * Sends a {@code FileRegion} through the SSL handler, which takes buffers only: sendfile cannot go through a cipher.
@@ -46,6 +47,9 @@ final class FileRegionReader extends ChannelDuplexHandler {
     private record Pending(Object message, ChannelPromise promise) {
     }
 
+    /** What a piece is written as: the piece itself, or, on an HTTP/2 stream, an HTTP body part holding it. */
+    private final Function<ByteBuf, Object> pieces;
+
     /** Writes held behind a region being read (its own first), oldest first. */
     private final ArrayDeque<Pending> held = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
@@ -65,6 +69,19 @@ final class FileRegionReader extends ChannelDuplexHandler {
                 });
         executor.allowCoreThreadTimeOut(true);
         return executor;
+    }
+
+    /** A reader for a TLS connection: pieces go to the SSL handler as buffers. */
+    FileRegionReader() {
+        this(piece -> piece);
+    }
+
+    /**
+     * A reader whose pieces are written as {@code pieces} makes them of each: on an HTTP/2 stream, whose channel takes
+     * frames, as body parts ahead of the codec that makes DATA frames of them.
+     */
+    FileRegionReader(Function<ByteBuf, Object> pieces) {
+        this.pieces = pieces;
     }
 
     @Override
@@ -128,7 +145,7 @@ final class FileRegionReader extends ChannelDuplexHandler {
             if (left <= 0) { // an empty region
                 held.poll();
                 ReferenceCountUtil.release(region);
-                ctx.write(Unpooled.EMPTY_BUFFER, head.promise());
+                ctx.write(pieces.apply(Unpooled.EMPTY_BUFFER), head.promise());
                 continue;
             }
             if (!ctx.channel().isWritable()) {
@@ -179,11 +196,11 @@ final class FileRegionReader extends ChannelDuplexHandler {
             return;
         }
         if (region.transferred() < region.count()) {
-            ctx.writeAndFlush(piece, ctx.voidPromise());
+            ctx.writeAndFlush(pieces.apply(piece), ctx.voidPromise());
         } else {
             held.poll();
             ReferenceCountUtil.release(region); // written whole: what a socket's write does with it
-            ctx.write(piece, head.promise());
+            ctx.write(pieces.apply(piece), head.promise());
             ctx.flush();
         }
         pump();

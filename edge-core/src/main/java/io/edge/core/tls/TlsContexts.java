@@ -7,7 +7,10 @@ import io.edge.conf.TlsCertificate;
 import io.edge.core.route.Router;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.OpenSsl;
@@ -48,16 +51,20 @@ public final class TlsContexts {
     static final AttributeKey<String> SERVER_NAME = AttributeKey.valueOf("edge.tls.server-name");
 
     /** A configuration without a listener marked ssl. */
-    public static final TlsContexts NONE = new TlsContexts(ServerSettings.Tls.NONE, null, Map.of());
+    public static final TlsContexts NONE = new TlsContexts(ServerSettings.Tls.NONE, null, Map.of(), Map.of());
 
     private final ServerSettings.Tls settings;
     private final Router router;
     private final Map<TlsCertificate, SslContext> contexts;
+    /** Those of listeners marked http2, whose ALPN offers h2 first: none without one. */
+    private final Map<TlsCertificate, SslContext> http2Contexts;
 
-    private TlsContexts(ServerSettings.Tls settings, Router router, Map<TlsCertificate, SslContext> contexts) {
+    private TlsContexts(ServerSettings.Tls settings, Router router, Map<TlsCertificate, SslContext> contexts,
+            Map<TlsCertificate, SslContext> http2Contexts) {
         this.settings = settings;
         this.router = router;
         this.contexts = contexts;
+        this.http2Contexts = http2Contexts;
     }
 
     /**
@@ -74,12 +81,18 @@ public final class TlsContexts {
         SslProvider provider = provider();
         List<String> ciphers = offered(tls.ciphers(), provider);
         Map<TlsCertificate, SslContext> contexts = new HashMap<>();
+        Map<TlsCertificate, SslContext> http2Contexts = new HashMap<>();
+        boolean http2 = !tls.http2().listen().isEmpty();
         for (SiteSettings site : settings.sites()) {
             if (site.tls() != null && !contexts.containsKey(site.tls())) {
-                contexts.put(site.tls(), context(site.tls(), tls, ciphers, provider));
+                contexts.put(site.tls(), context(site.tls(), tls, ciphers, provider, HTTP_1_1));
+                if (http2) {
+                    http2Contexts.put(site.tls(), context(site.tls(), tls, ciphers, provider, H2_FIRST));
+                }
             }
         }
-        return new TlsContexts(tls, new Router(settings.sites(), settings.defaultSite()), Map.copyOf(contexts));
+        return new TlsContexts(tls, new Router(settings.sites(), settings.defaultSite()), Map.copyOf(contexts),
+                Map.copyOf(http2Contexts));
     }
 
     /** TLSv1.3's suites (RFC 8446), which server.tls.ciphers never names: the provider's. */
@@ -113,19 +126,30 @@ public final class TlsContexts {
         return offered;
     }
 
+    /**
+     * ALPN of a listener marked ssl: HTTP/1.1 alone, so a client offering h2 and http/1.1 gets http/1.1, one offering
+     * h2 alone none.
+     */
+    private static final ApplicationProtocolConfig HTTP_1_1 = alpn(ApplicationProtocolNames.HTTP_1_1);
+    /** ALPN of a listener marked http2 too: h2 where the client offers it, else http/1.1, as nginx prefers. */
+    private static final ApplicationProtocolConfig H2_FIRST = alpn(ApplicationProtocolNames.HTTP_2,
+            ApplicationProtocolNames.HTTP_1_1);
+
+    private static ApplicationProtocolConfig alpn(String... protocols) {
+        return new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, protocols);
+    }
+
     private static SslContext context(TlsCertificate certificate, ServerSettings.Tls tls, List<String> ciphers,
-            SslProvider provider) throws SSLException {
+            SslProvider provider, ApplicationProtocolConfig alpn) throws SSLException {
         return SslContextBuilder.forServer(certificate.key(), certificate.chain().toArray(X509Certificate[]::new))
                 .sslProvider(provider)
                 .protocols(tls.protocols())
                 .ciphers(ciphers)
                 .sessionTimeout(tls.sessionTimeout().toSeconds())
                 .sessionCacheSize(tls.sessionCache())
-                // HTTP/1.1 alone: a client offering h2 and http/1.1 gets http/1.1, one offering h2 alone none
-                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
-                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                        ApplicationProtocolNames.HTTP_1_1))
+                .applicationProtocolConfig(alpn)
                 .build();
     }
 
@@ -154,6 +178,11 @@ public final class TlsContexts {
         return settings.endsOn(listenAddress) && router != null && router.serves(listenAddress);
     }
 
+    /** Whether the listener of {@code listenAddress} ends TLS ({@link #endsOn}) and offers h2 by ALPN (marked http2). */
+    public boolean offersHttp2(InetSocketAddress listenAddress) {
+        return endsOn(listenAddress) && settings.http2().offeredOn(listenAddress);
+    }
+
     /**
      * Puts the TLS handlers of a connection of the listener of {@code listenAddress} ({@link #endsOn}) in
      * {@code pipeline} before the handler {@code before}; a handshake not done within {@code handshakeTimeout} fails.
@@ -161,10 +190,11 @@ public final class TlsContexts {
      */
     public void addTo(ChannelPipeline pipeline, String before, InetSocketAddress listenAddress,
             Duration handshakeTimeout, RefusedLog refusedLog) {
+        Map<TlsCertificate, SslContext> listenerContexts = offersHttp2(listenAddress) ? http2Contexts : contexts;
         Mapping<String, SslContext> byName = serverName -> {
             TlsCertificate certificate = router.site(listenAddress, serverName).tls();
             // every site on the listener has one (the configuration's check); the default's for one it lacked
-            return contexts.get(certificate != null ? certificate : router.site(listenAddress, null).tls());
+            return listenerContexts.get(certificate != null ? certificate : router.site(listenAddress, null).tls());
         };
         long timeoutMillis = Math.max(1, handshakeTimeout.toMillis());
         pipeline.addBefore(before, "plain-refusal", new PlainHttpRefusal(refusedLog));
@@ -180,6 +210,14 @@ public final class TlsContexts {
         pipeline.addBefore(before, "file-regions", new FileRegionReader());
     }
 
+    /**
+     * The reader of file regions of an HTTP/2 stream, put after its HTTP/1 codec: its pieces go as body parts, so a
+     * file goes in pieces that heed the stream's flow control (its channel's writability) as on a TLS connection.
+     */
+    public static ChannelHandler streamFileRegions() {
+        return new FileRegionReader(DefaultHttpContent::new);
+    }
+
     /** The access log of plain HTTP sent to a TLS listener, answered 400 as nginx answers it. */
     public interface RefusedLog {
         /**
@@ -192,17 +230,22 @@ public final class TlsContexts {
 
     /** The TLS session of {@code clientChannel}, or null: a plain connection, or a handshake not done. */
     public static SSLSession session(Channel clientChannel) {
-        SslHandler handler = clientChannel.pipeline().get(SslHandler.class);
+        SslHandler handler = connectionOf(clientChannel).pipeline().get(SslHandler.class);
         return handler == null || !handler.handshakeFuture().isSuccess() ? null : handler.engine().getSession();
     }
 
     /** Whether {@code clientChannel} ends TLS: it began with the handlers of {@link #addTo}. */
     public static boolean endsTls(Channel clientChannel) {
-        return clientChannel.pipeline().get(SslHandler.class) != null;
+        return connectionOf(clientChannel).pipeline().get(SslHandler.class) != null;
+    }
+
+    /** The connection {@code clientChannel} is on: itself, or an HTTP/2 stream's parent. */
+    private static Channel connectionOf(Channel clientChannel) {
+        return clientChannel instanceof Http2StreamChannel ? clientChannel.parent() : clientChannel;
     }
 
     /** The SNI name {@code clientChannel}'s client hello named, or null. */
     public static String serverName(Channel clientChannel) {
-        return clientChannel.attr(SERVER_NAME).get();
+        return connectionOf(clientChannel).attr(SERVER_NAME).get();
     }
 }

@@ -1,0 +1,241 @@
+package io.edge.core.http;
+
+import io.edge.conf.ServerSettings;
+import io.edge.core.tls.TlsContexts;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.codec.http2.HttpConversionUtil;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * An HTTP/2 connection, as a connection of a listener marked http2 becomes once ALPN chose h2 ({@link Negotiation}):
+ * <pre>
+ *   ... SslHandler -> Http2FrameCodec (frames, HPACK, flow control, GOAWAY) -> Http2MultiplexHandler -> Http2Connection
+ * </pre>
+ * and each stream a child channel that serves its one request as an HTTP/1.1 connection serves one, by the same
+ * handler ({@link HttpConnectionHandler}), so routing, files, FastCGI, caches, limits and the access log are the same:
+ * <pre>
+ *   RequestTimeouts -> Http2StreamFrameToHttpObjectCodec -> StreamRequests (read as HTTP/1.1, sent as HTTP/2.0)
+ *     -> FileRegionReader (files in pieces, as DATA frames) -> HttpConnectionHandler
+ * </pre>
+ * A stream's answer carries no connection-specific field: Netty's codec drops them (RFC 9113 8.2.2). A stream the
+ * client resets closes its channel, which ends its exchange as a client's close does on HTTP/1 (a FastCGI request
+ * aborted, its backend freed). Bounded as nginx bounds it: {@code server.http2.max-concurrent-streams} streams at once,
+ * the decoded header list by {@code limits.header-block} (Netty answers one over it 431), its path by
+ * {@code limits.request-line} (414), and more than {@link #RESETS_PER_WINDOW} resets in {@link #RESET_WINDOW_SECONDS}
+ * end the connection (Rapid Reset, CVE-2023-44487).
+ *
+ * <p>This handler keeps what the streams share: the connection's serial number and request count ({@code $connection},
+ * {@code $connection_requests}), and the keep-alive wait: with no stream open for {@code timeouts.keep-alive} the
+ * connection closes, as nginx's keepalive_timeout closes an idle HTTP/2 connection. A close (that one, a reload's or a
+ * stop's drain) is Netty's graceful one: GOAWAY, then the streams in flight finish before the connection closes.
+ */
+final class Http2Connection extends ChannelInboundHandlerAdapter {
+
+    /** What the access log, {@code $server_protocol} and CGI's SERVER_PROTOCOL say of a stream's request, as nginx. */
+    static final HttpVersion HTTP_2 = new HttpVersion("HTTP", 2, 0, true);
+    /** Resets a client may send in {@link #RESET_WINDOW_SECONDS} (Netty's default, named here for the documentation). */
+    static final int RESETS_PER_WINDOW = 200;
+    static final int RESET_WINDOW_SECONDS = 30;
+
+    private final long serial = HttpConnectionHandler.nextSerial();
+    private final long idleNanos;
+    private ChannelHandlerContext ctx;
+    private long requestsStarted;
+    private int openStreams;
+    private ScheduledFuture<?> idleClose;
+
+    private Http2Connection(Duration idle) {
+        this.idleNanos = idle.toNanos();
+    }
+
+    /**
+     * Makes {@code pipeline}'s connection, whose client chose h2, an HTTP/2 one: its HTTP/1 handlers already gone, the
+     * frame codec and the streams' handlers go last.
+     */
+    static void addTo(ChannelPipeline pipeline, HttpServerContext server, ServerSettings settings) {
+        ServerSettings.HttpLimits limits = settings.limits();
+        ServerSettings.HttpTimeouts timeouts = settings.timeouts();
+        // keep-alive = 0 closes HTTP/1 connections after each request; a stream is that already, and the connection
+        // waits for its first one as for a request head
+        Http2Connection connection = new Http2Connection(timeouts.keepAlive().isZero() ? timeouts.requestHead()
+                : timeouts.keepAlive());
+        Http2Settings offered = Http2Settings.defaultSettings()
+                .maxConcurrentStreams(settings.tls().http2().maxConcurrentStreams())
+                .maxHeaderListSize(limits.headerBlock());
+        pipeline.addLast("h2", Http2FrameCodecBuilder.forServer()
+                .initialSettings(offered)
+                .validateHeaders(true)
+                .decoderEnforceMaxRstFramesPerWindow(RESETS_PER_WINDOW, RESET_WINDOW_SECONDS)
+                // a drain waits for the streams in flight, as an HTTP/1 drain waits for the running exchange
+                .gracefulShutdownTimeoutMillis(-1)
+                .build());
+        pipeline.addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+            @Override
+            protected void initChannel(Http2StreamChannel stream) {
+                connection.streamOpened(stream);
+                RequestTimeouts streamTimeouts = new RequestTimeouts(timeouts.requestHead(), timeouts.body(),
+                        timeouts.keepAlive());
+                ChannelPipeline streamPipeline = stream.pipeline();
+                streamPipeline.addLast("timeouts", streamTimeouts);
+                streamPipeline.addLast("http", new Http2StreamFrameToHttpObjectCodec(true));
+                streamPipeline.addLast("requests", new StreamRequests(limits.requestLine()));
+                streamPipeline.addLast("file-regions", TlsContexts.streamFileRegions());
+                streamPipeline.addLast("exchanges", new HttpConnectionHandler(server, streamTimeouts,
+                        new LingeringClose(Duration.ZERO, Duration.ZERO), limit -> false, true, connection));
+            }
+        }));
+        pipeline.addLast("h2-connection", connection);
+    }
+
+    long serial() {
+        return serial;
+    }
+
+    /** A stream's request started: counted for {@code $connection_requests}. */
+    void requestStarted() {
+        requestsStarted++;
+    }
+
+    long requestsStarted() {
+        return requestsStarted;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        waitIdle();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (idleClose != null) {
+            idleClose.cancel(false);
+        }
+        ctx.fireChannelInactive();
+    }
+
+    private void streamOpened(Channel stream) {
+        openStreams++;
+        if (idleClose != null) {
+            idleClose.cancel(false);
+            idleClose = null;
+        }
+        stream.closeFuture().addListener(closed -> {
+            if (--openStreams == 0) {
+                waitIdle();
+            }
+        });
+    }
+
+    private void waitIdle() {
+        if (ctx.channel().isActive()) {
+            idleClose = ctx.executor().schedule(() -> {
+                if (openStreams == 0) {
+                    ctx.close(); // GOAWAY first (Netty's graceful close)
+                }
+            }, idleNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /**
+     * A stream's request as the exchange takes it: Netty's codec makes an HTTP/1.1 request of the HEADERS, with its
+     * own fields for the stream's id, scheme and path, which no script should see as a client's, removed here; it is
+     * marked sent as HTTP/2.0, and a request whose HEADERS ended the stream (a full request) is split into its head
+     * and its body's end, as an HTTP/1 decoder gives them. A path over {@code limits.request-line} is a 414, as an
+     * HTTP/1 request line over it is.
+     */
+    private static final class StreamRequests extends ChannelInboundHandlerAdapter {
+
+        private final int requestLine;
+
+        StreamRequests(int requestLine) {
+            this.requestLine = requestLine;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (!(msg instanceof HttpRequest request)) {
+                ctx.fireChannelRead(msg);
+                return;
+            }
+            for (HttpConversionUtil.ExtensionHeaderNames added : HttpConversionUtil.ExtensionHeaderNames.values()) {
+                request.headers().remove(added.text());
+            }
+            HttpRequest read = new StrictHttpServerCodec.ReadAsHttp11(HTTP_2, request);
+            if (request.uri().length() > requestLine) {
+                read.setDecoderResult(DecoderResult.failure(new TooLongHttpLineException("path of "
+                        + request.uri().length() + " characters (expected: <= " + requestLine + ")")));
+            }
+            ctx.fireChannelRead(read);
+            if (msg instanceof FullHttpRequest full) {
+                // its content and trailers now the last content's, handed on with it
+                ctx.fireChannelRead(new DefaultLastHttpContent(full.content(), full.trailingHeaders()));
+            }
+        }
+    }
+
+    /**
+     * Put before the HTTP/1 handlers of a connection of a listener marked http2: once the handshake is done, where the
+     * client chose h2 {@code toHttp2} turns the connection to HTTP/2; else (http/1.1, or no ALPN) it stays as it was
+     * built. What the client sent meanwhile is held and handed on after, to whichever handlers are there then.
+     */
+    static final class Negotiation extends ChannelInboundHandlerAdapter {
+
+        private final Consumer<ChannelPipeline> toHttp2;
+        private final List<Object> held = new ArrayList<>(1);
+
+        Negotiation(Consumer<ChannelPipeline> toHttp2) {
+            this.toHttp2 = toHttp2;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            held.add(msg);
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof SslHandshakeCompletionEvent done && done.isSuccess()) {
+                SslHandler tls = ctx.pipeline().get(SslHandler.class);
+                if (tls != null && ApplicationProtocolNames.HTTP_2.equals(tls.applicationProtocol())) {
+                    toHttp2.accept(ctx.pipeline());
+                }
+                ctx.fireUserEventTriggered(evt);
+                held.forEach(ctx::fireChannelRead);
+                held.clear();
+                ctx.pipeline().remove(this);
+                return;
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+
+        @Override
+        public void handlerRemoved(ChannelHandlerContext ctx) {
+            held.forEach(io.netty.util.ReferenceCountUtil::release); // the connection closed before its handshake ended
+            held.clear();
+        }
+    }
+}
