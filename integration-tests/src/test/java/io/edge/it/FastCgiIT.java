@@ -946,15 +946,7 @@ class FastCgiIT {
     void aStreamingScriptWhoseClientLeftIsStoppedAtItsNextOutput(String method, @TempDir Path own) throws Exception {
         Path www = Files.createDirectories(own.resolve("www"));
         Path ended = own.resolve("ended");
-        Files.writeString(www.resolve("stream.php"), """
-                <?php
-                register_shutdown_function(function () use (&$i) {
-                    file_put_contents('%s', 'aborted=' . connection_aborted() . ' lines=' . $i);
-                });
-                header('Content-Type: text/plain');
-                while (ob_get_level() > 0) { ob_end_flush(); }
-                for ($i = 0; $i < 5000; $i++) { echo str_repeat('x', 8191), "\n"; flush(); usleep(1000); }
-                """.formatted(ended));
+        PhpScripts.streamNotingItsEnd(www, ended);
         try (EdgeHarness site = EdgeHarness.start(own, """
                 sites = [{ server-names = ["_"], default = true, root = "www",
                   locations = [{ match = "/", fastcgi = php }] }]

@@ -10,6 +10,23 @@ final class PhpScripts {
     private PhpScripts() {
     }
 
+    /**
+     * Writes {@code stream.php} into {@code www}: a script streaming 40 MiB in 8 KiB lines, a millisecond apart, that
+     * notes at its end in {@code ended} whether PHP saw its client go ({@code aborted=1}) and how many lines it wrote;
+     * so a test tells, without a clock, that a client's leaving stopped it at its next output.
+     */
+    static void streamNotingItsEnd(Path www, Path ended) throws IOException {
+        Files.writeString(www.resolve("stream.php"), """
+                <?php
+                register_shutdown_function(function () use (&$i) {
+                    file_put_contents('%s', 'aborted=' . connection_aborted() . ' lines=' . $i);
+                });
+                header('Content-Type: text/plain');
+                while (ob_get_level() > 0) { ob_end_flush(); }
+                for ($i = 0; $i < 5000; $i++) { echo str_repeat('x', 8191), "\n"; flush(); usleep(1000); }
+                """.formatted(ended));
+    }
+
     /** Writes every script into {@code root} and returns it. */
     static Path install(Path root) throws IOException {
         Files.createDirectories(root.resolve("static"));

@@ -1,0 +1,431 @@
+package io.edge.it;
+
+import static io.edge.it.Awaits.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.core.http.CapturedLog;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.netty.util.ReferenceCountUtil;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.GZIPInputStream;
+import javax.net.ssl.SSLContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * HTTP/2 on a listener marked {@code ssl http2}, as nginx's {@code listen 443 ssl http2}: the JDK's client speaking h2
+ * (and http/1.1 to the same port), a real php-fpm, static files whole, in ranges and revalidated, many streams on one
+ * connection, and Netty's own HTTP/2 client for a stream reset in the middle of a script's answer.
+ */
+@SuppressWarnings("try") // the edge of a test serves its requests
+class Http2IT {
+
+    private static int port;
+
+    @TempDir
+    static Path dir;
+
+    static PhpFpm fpm;
+    static Path www;
+    static SSLContext trusting;
+    static Path ten;
+    /** A file of 256 KiB: fifty answers of {@link #ten} at once would not fit the test JVM's heap. */
+    static Path quarter;
+
+    @BeforeAll
+    static void start() throws Exception {
+        port = EdgeProcess.freePort();
+        www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("small.txt"), "a small file\n");
+        Files.writeString(www.resolve("page.html"), "<p>" + "compressible text ".repeat(500) + "</p>\n");
+        Files.writeString(www.resolve("env.php"), "<?php echo $_SERVER['SERVER_PROTOCOL'], ' ', $_SERVER['HTTPS'] ?? '-',"
+                + " ' ', $_GET['n'] ?? '', ' ', isset($_SERVER['HTTP_X_HTTP2_STREAM_ID']) ? 'stream-id' : '-';\n");
+        Files.writeString(www.resolve("echo.php"), "<?php echo strlen(file_get_contents('php://input')), ' ',"
+                + " md5(file_get_contents('php://input'));\n");
+        byte[] block = new byte[1 << 20];
+        new Random(11).nextBytes(block);
+        ten = www.resolve("ten.bin");
+        try (OutputStream out = Files.newOutputStream(ten)) {
+            for (int i = 0; i < 10; i++) {
+                block[0] = (byte) i;
+                out.write(block);
+            }
+        }
+        quarter = www.resolve("quarter.bin");
+        Files.write(quarter, Arrays.copyOf(block, 256 * 1024));
+        fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+        Path tls = Files.createDirectories(dir.resolve("tls"));
+        Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                "key.pem", "-out", "cert.pem", "-days", "2", "-subj", "/CN=localhost", "-addext",
+                "subjectAltName=IP:127.0.0.1,DNS:localhost").directory(tls.toFile()).redirectErrorStream(true)
+                .redirectOutput(tls.resolve("openssl.log").toFile()).start();
+        assertThat(openssl.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(openssl.exitValue()).as(Files.readString(tls.resolve("openssl.log"))).isZero();
+        trusting = TrustingContext.of(tls.resolve("cert.pem"));
+    }
+
+    @AfterAll
+    static void stop() {
+        EdgeHarness.close(null, fpm);
+    }
+
+    /** {@code extra}: more of the configuration (a log format, a backend's queue). */
+    private static EdgeHarness started(String name, String extra) throws Exception {
+        Path tls = dir.resolve("tls");
+        return EdgeHarness.start(Files.createDirectories(dir.resolve(name)), """
+                server.listen = ["127.0.0.1:%d ssl http2"]
+                sites = [
+                  { server-names = [localhost], default = true, root = "%s",
+                    tls { certificate = "%s", key = "%s" },
+                    locations = [
+                      { match = "/", gzip.enabled = true }
+                      { match = "~ \\\\.php$", fastcgi = php }
+                      { match = "/vars", return = "200 $http2 $server_protocol $scheme $https" }
+                    ] }
+                ]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                """.formatted(port, www, tls.resolve("cert.pem"), tls.resolve("key.pem"), fpm.address()) + extra);
+    }
+
+    private static HttpClient client(HttpClient.Version version) {
+        return HttpClient.newBuilder().version(version).sslContext(trusting).build();
+    }
+
+    private static HttpRequest.Builder request(String target) {
+        return HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + target));
+    }
+
+    private static HttpResponse<byte[]> get(HttpClient client, String target, String... headers) throws Exception {
+        HttpRequest.Builder request = request(target);
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    private static String text(HttpResponse<byte[]> response) {
+        return new String(response.body(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void staticFilesWholeInRangesAndRevalidatedGoOverH2() throws Exception {
+        try (EdgeHarness edge = started("static", "")) {
+            HttpClient h2 = client(HttpClient.Version.HTTP_2);
+            HttpResponse<byte[]> small = get(h2, "/small.txt");
+            assertThat(small.version()).isEqualTo(HttpClient.Version.HTTP_2);
+            assertThat(small.statusCode()).isEqualTo(200);
+            assertThat(text(small)).isEqualTo("a small file\n");
+            assertThat(small.headers().map()).doesNotContainKeys("connection", "keep-alive", "transfer-encoding");
+            HttpResponse<byte[]> range = get(h2, "/ten.bin", "Range", "bytes=1048570-1048589");
+            assertThat(range.statusCode()).isEqualTo(206);
+            byte[] whole = Files.readAllBytes(ten);
+            assertThat(range.body()).isEqualTo(Arrays.copyOfRange(whole, 1048570, 1048590));
+            String etag = small.headers().firstValue("etag").orElseThrow();
+            assertThat(get(h2, "/small.txt", "If-None-Match", etag).statusCode()).isEqualTo(304);
+            HttpResponse<byte[]> large = get(h2, "/ten.bin");
+            assertThat(large.body().length).isEqualTo(whole.length);
+            assertThat(sha256(large.body())).isEqualTo(sha256(whole));
+            HttpResponse<byte[]> zipped = get(h2, "/page.html", "Accept-Encoding", "gzip");
+            assertThat(zipped.headers().firstValue("content-encoding")).hasValue("gzip");
+            assertThat(new GZIPInputStream(new ByteArrayInputStream(zipped.body())).readAllBytes())
+                    .isEqualTo(Files.readAllBytes(www.resolve("page.html")));
+        }
+    }
+
+    @Test
+    void aScriptIsToldHttp2AndGetsItsPostBody() throws Exception {
+        try (EdgeHarness edge = started("php", "")) {
+            HttpClient h2 = client(HttpClient.Version.HTTP_2);
+            HttpResponse<byte[]> env = get(h2, "/env.php?n=1");
+            assertThat(env.version()).isEqualTo(HttpClient.Version.HTTP_2);
+            assertThat(text(env)).isEqualTo("HTTP/2.0 on 1 -");
+            byte[] body = new byte[300_000];
+            new Random(3).nextBytes(body);
+            HttpResponse<String> echoed = h2.send(request("/echo.php").POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(echoed.statusCode()).isEqualTo(200);
+            assertThat(echoed.body()).isEqualTo(body.length + " " + HexFormat.of().formatHex(MessageDigest
+                    .getInstance("MD5").digest(body)));
+            assertThat(text(get(h2, "/vars"))).isEqualTo("h2 HTTP/2.0 https on");
+        }
+    }
+
+    /** Fifty requests at once on the one connection the JDK's client keeps to a host: all answered, each its own. */
+    @Test
+    void manyStreamsOnOneConnection() throws Exception {
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             EdgeHarness edge = started("many", """
+                     server.access-log = "-"
+                     server.access-log-format = "$connection $http2 \\"$request\\" $status"
+                     """)) {
+            HttpClient h2 = client(HttpClient.Version.HTTP_2);
+            get(h2, "/small.txt"); // the connection, made once
+            List<CompletableFuture<HttpResponse<byte[]>>> answers = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                String target = i % 2 == 0 ? "/env.php?n=" + i : "/quarter.bin";
+                answers.add(h2.sendAsync(request(target).build(), HttpResponse.BodyHandlers.ofByteArray()));
+            }
+            String whole = sha256(Files.readAllBytes(quarter));
+            for (int i = 0; i < 50; i++) {
+                HttpResponse<byte[]> answer = answers.get(i).get(60, TimeUnit.SECONDS);
+                assertThat(answer.statusCode()).as("request " + i).isEqualTo(200);
+                if (i % 2 == 0) {
+                    assertThat(text(answer)).isEqualTo("HTTP/2.0 on " + i + " -");
+                } else {
+                    assertThat(sha256(answer.body())).as("request " + i).isEqualTo(whole);
+                }
+            }
+            await(() -> access.lines().size() == 51, "51 lines");
+            String connection = access.lines().get(0).split(" ")[0];
+            assertThat(access.lines()).allSatisfy(line -> assertThat(line).startsWith(connection + " h2 \"GET /")
+                    .endsWith(" HTTP/2.0\" 200"));
+            assertThat(access.lines()).contains(connection + " h2 \"GET /env.php?n=48 HTTP/2.0\" 200");
+        }
+    }
+
+    @Test
+    void http11StillGoesToTheSameListener() throws Exception {
+        try (EdgeHarness edge = started("http11", "")) {
+            HttpClient h1 = client(HttpClient.Version.HTTP_1_1);
+            HttpResponse<byte[]> small = get(h1, "/small.txt");
+            assertThat(small.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
+            assertThat(text(small)).isEqualTo("a small file\n");
+            assertThat(text(get(h1, "/env.php?n=2"))).isEqualTo("HTTP/1.1 on 2 -");
+            assertThat(text(get(h1, "/vars"))).isEqualTo(" HTTP/1.1 https on");
+            assertThat(sha256(get(h1, "/ten.bin").body())).isEqualTo(sha256(Files.readAllBytes(ten)));
+        }
+    }
+
+    /** Each stream is held to the request limits: answered on its own, the connection going on. */
+    @Test
+    void theRequestLimitsAnswerEachStream() throws Exception {
+        try (EdgeHarness edge = started("limits", """
+                server.limits { body = 1k, request-line = 200, header-count = 20 }
+                """)) {
+            HttpClient h2 = client(HttpClient.Version.HTTP_2);
+            HttpResponse<String> tooLarge = h2.send(request("/echo.php").POST(HttpRequest.BodyPublishers.ofByteArray(
+                    new byte[4096])).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(tooLarge.statusCode()).isEqualTo(413);
+            assertThat(get(h2, "/small.txt?" + "x".repeat(300)).statusCode()).isEqualTo(414);
+            List<String> headers = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                headers.add("X-Field-" + i);
+                headers.add("v");
+            }
+            assertThat(get(h2, "/small.txt", headers.toArray(String[]::new)).statusCode()).isEqualTo(431);
+            assertThat(text(get(h2, "/small.txt"))).isEqualTo("a small file\n");
+        }
+    }
+
+    /**
+     * A stream reset in the middle of a script's answer ends its FastCGI request as a client's close does on HTTP/1:
+     * the script is told (connection_aborted), and the backend's one connection is free for the next request on the
+     * same connection, which would get 503 at once were it still held.
+     */
+    @Test
+    void aStreamResetMidScriptFreesItsBackend() throws Exception {
+        Path ended = dir.resolve("reset-ended");
+        PhpScripts.streamNotingItsEnd(www, ended);
+        try (EdgeHarness edge = started("reset", """
+                fastcgi.backends.php { max-connections = 1, queue.max-waiters = 0 }
+                """);
+             NettyClient client = new NettyClient()) {
+            Answer streamed = new Answer();
+            Http2StreamChannel stream = client.get("/stream.php", streamed);
+            await(() -> streamed.bytes.get() > 64 * 1024, "some of the answer");
+            stream.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL)).sync();
+            await(() -> Files.exists(ended), "the script's end");
+            assertThat(Files.readString(ended)).as("stopped at an output after its stream was reset")
+                    .startsWith("aborted=1 ").doesNotEndWith(" lines=5000");
+            Answer next = new Answer();
+            client.get("/env.php?n=3", next);
+            await(() -> next.done, "the next answer");
+            assertThat(next.status).isEqualTo("200");
+            assertThat(next.body.toString(StandardCharsets.UTF_8)).isEqualTo("HTTP/2.0 on 3 -");
+        }
+    }
+
+    /** As nginx's keepalive_timeout: a connection with no stream open for it is closed, GOAWAY first. */
+    @Test
+    void anIdleConnectionClosesAfterTheKeepAliveTimeout() throws Exception {
+        try (EdgeHarness edge = started("idle", "server.timeouts.keep-alive = 1s\n");
+             NettyClient client = new NettyClient()) {
+            Answer answer = new Answer();
+            client.get("/small.txt", answer);
+            await(() -> answer.done, "the answer");
+            assertThat(answer.status).isEqualTo("200");
+            await(() -> !client.connection.isActive(), "the idle connection's close");
+            assertThat(client.goAway).isEqualTo(Http2Error.NO_ERROR.code());
+        }
+    }
+
+    /**
+     * A stop drains an HTTP/2 connection as nginx's graceful shutdown does: GOAWAY at once, naming the last stream
+     * taken, and the stream in flight answered whole before the connection closes.
+     */
+    @Test
+    void aStopSendsGoAwayAndLetsTheStreamInFlightFinish() throws Exception {
+        Path started = dir.resolve("drain-started");
+        Path release = dir.resolve("drain-release");
+        Files.writeString(www.resolve("wait.php"), """
+                <?php
+                touch('%s');
+                while (!file_exists('%s')) { usleep(20000); }
+                echo 'finished';
+                """.formatted(started, release));
+        EdgeHarness edge = started("drain", "");
+        try (NettyClient client = new NettyClient()) {
+            Answer waiting = new Answer();
+            client.get("/wait.php", waiting);
+            await(() -> Files.exists(started), "the script running");
+            Thread stopping = new Thread(edge::close, "stopping edge");
+            stopping.start();
+            await(() -> client.goAway != null, "a GOAWAY");
+            assertThat(client.connection.isActive()).isTrue();
+            Files.writeString(release, "go");
+            await(() -> waiting.done, "the answer in flight");
+            assertThat(waiting.status).isEqualTo("200");
+            assertThat(waiting.body.toString(StandardCharsets.UTF_8)).isEqualTo("finished");
+            await(() -> !client.connection.isActive(), "the connection's close");
+            stopping.join(30_000);
+        } finally {
+            edge.close();
+        }
+    }
+
+    private static DefaultHttp2Headers headers(String path) {
+        DefaultHttp2Headers headers = new DefaultHttp2Headers();
+        headers.method("GET").path(path).scheme("https").authority("localhost");
+        return headers;
+    }
+
+    /** Netty's HTTP/2 client, over TLS by ALPN, on one connection: streams opened at will, a GOAWAY noted. */
+    private static final class NettyClient implements AutoCloseable {
+        private final EventLoopGroup loops = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        final Channel connection;
+        /** The error code of the GOAWAY the server sent, or null before one. */
+        volatile Long goAway;
+
+        NettyClient() throws Exception {
+            SslContext tls = SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE)
+                    .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                            ApplicationProtocolNames.HTTP_2)).build();
+            connection = new Bootstrap().group(loops).channel(EpollSocketChannel.class)
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel channel) {
+                            channel.pipeline().addLast(tls.newHandler(channel.alloc(), "127.0.0.1", port),
+                                    Http2FrameCodecBuilder.forClient().build(),
+                                    new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()),
+                                    new ChannelInboundHandlerAdapter() {
+                                        @Override
+                                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                            if (msg instanceof Http2GoAwayFrame frame) {
+                                                goAway = frame.errorCode();
+                                            }
+                                            ReferenceCountUtil.release(msg);
+                                        }
+                                    });
+                        }
+                    }).connect("127.0.0.1", port).sync().channel();
+        }
+
+        /** Opens a stream with a GET of {@code path}, what comes on it going to {@code answer}. */
+        Http2StreamChannel get(String path, Answer answer) throws Exception {
+            Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection).handler(answer).open().sync()
+                    .getNow();
+            stream.writeAndFlush(new DefaultHttp2HeadersFrame(headers(path), true)).sync();
+            return stream;
+        }
+
+        @Override
+        public void close() throws Exception {
+            try {
+                connection.close().sync();
+            } finally {
+                loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+            }
+        }
+    }
+
+    /** What came on one stream of Netty's client: its status, its body (counted; kept up to 64 KiB), its end. */
+    private static final class Answer extends ChannelInboundHandlerAdapter {
+        final AtomicLong bytes = new AtomicLong();
+        final java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        volatile String status;
+        volatile boolean done;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) throws IOException {
+            try {
+                if (msg instanceof Http2HeadersFrame head) {
+                    if (head.headers().status() != null) {
+                        status = head.headers().status().toString();
+                    }
+                    done |= head.isEndStream();
+                } else if (msg instanceof Http2DataFrame data) {
+                    int readable = data.content().readableBytes();
+                    if (body.size() < 64 * 1024) {
+                        byte[] bytesRead = new byte[readable];
+                        data.content().getBytes(data.content().readerIndex(), bytesRead);
+                        body.write(bytesRead);
+                    }
+                    bytes.addAndGet(readable);
+                    done |= data.isEndStream();
+                }
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+    }
+
+    private static String sha256(byte[] bytes) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+}
