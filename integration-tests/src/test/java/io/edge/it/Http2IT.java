@@ -240,6 +240,40 @@ class Http2IT {
         }
     }
 
+    /**
+     * curl's HTTP/2 (nghttp2, which refuses an answer with a connection-specific field): a script, a HEAD, an upload
+     * that waits for 100 Continue.
+     */
+    @Test
+    void curlGetsAScriptAndAHeadOverH2() throws Exception {
+        try (EdgeHarness edge = started("curl", "")) {
+            assertThat(curl("-w", " %{http_version}", "https://127.0.0.1:" + port + "/env.php?n=4"))
+                    .isEqualTo("HTTP/2.0 on 4 - 2");
+            assertThat(curl("-I", "https://127.0.0.1:" + port + "/small.txt")).startsWith("HTTP/2 200")
+                    .contains("content-length: 13").doesNotContain("connection:");
+            // a body sent once the script's location asked for it: the 100 Continue a HEADERS frame of its own
+            Path upload = dir.resolve("upload.bin");
+            byte[] body = new byte[2_000_000];
+            new Random(5).nextBytes(body);
+            Files.write(upload, body);
+            assertThat(curl("-H", "Expect: 100-continue", "--data-binary", "@" + upload, "https://127.0.0.1:" + port
+                    + "/echo.php")).isEqualTo(body.length + " " + HexFormat.of().formatHex(MessageDigest
+                    .getInstance("MD5").digest(body)));
+        }
+    }
+
+    /** What curl, speaking h2 and trusting the test's certificate, printed; it must succeed. */
+    private static String curl(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("curl", "-sS", "--http2", "--cacert",
+                dir.resolve("tls/cert.pem").toString()));
+        command.addAll(List.of(args));
+        Process curl = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String said = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(curl.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(curl.exitValue()).as(said).isZero();
+        return said;
+    }
+
     /** Each stream is held to the request limits: answered on its own, the connection going on. */
     @Test
     void theRequestLimitsAnswerEachStream() throws Exception {
