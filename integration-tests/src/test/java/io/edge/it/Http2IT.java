@@ -283,6 +283,7 @@ class Http2IT {
             HttpClient h2 = client(HttpClient.Version.HTTP_2);
             HttpResponse<String> tooLarge = h2.send(request("/echo.php").POST(HttpRequest.BodyPublishers.ofByteArray(
                     new byte[4096])).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(tooLarge.version()).isEqualTo(HttpClient.Version.HTTP_2);
             assertThat(tooLarge.statusCode()).isEqualTo(413);
             assertThat(get(h2, "/small.txt?" + "x".repeat(300)).statusCode()).isEqualTo(414);
             List<String> headers = new ArrayList<>();
