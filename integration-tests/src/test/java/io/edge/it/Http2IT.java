@@ -324,6 +324,39 @@ class Http2IT {
         }
     }
 
+    /**
+     * Rapid Reset (CVE-2023-44487): a client that opens streams and resets each at once, more than 200 in 30 seconds,
+     * loses its connection, as nginx's own bound on it ends such a connection; 150 leave it serving.
+     */
+    @Test
+    void aClientResettingStreamsFasterThanTheBoundLosesItsConnection() throws Exception {
+        try (EdgeHarness edge = started("rapid-reset", "");
+             NettyClient within = new NettyClient();
+             NettyClient past = new NettyClient()) {
+            resetStreams(within, 150);
+            Answer still = new Answer();
+            within.get("/small.txt", still);
+            await(() -> still.done, "an answer after 150 resets");
+            assertThat(still.status).isEqualTo("200");
+            resetStreams(past, 300);
+            await(() -> !past.connection.isActive(), "the close of a connection that reset 300 streams");
+            assertThat(within.connection.isActive()).isTrue();
+        }
+    }
+
+    /** Opens {@code count} streams on {@code client}'s connection and resets each at once, while it is open. */
+    private static void resetStreams(NettyClient client, int count) throws Exception {
+        for (int i = 0; i < count && client.connection.isActive(); i++) {
+            try {
+                // its body still to come: the stream is open at edge when its reset arrives
+                client.postWithoutBody("/echo.php").writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL))
+                        .sync();
+            } catch (Exception closed) { // the connection ended meanwhile
+                assertThat(client.connection.isActive()).as("open after " + closed).isFalse();
+            }
+        }
+    }
+
     /** As nginx's keepalive_timeout: a connection with no stream open for it is closed, GOAWAY first. */
     @Test
     void anIdleConnectionClosesAfterTheKeepAliveTimeout() throws Exception {
@@ -413,9 +446,20 @@ class Http2IT {
 
         /** Opens a stream with a GET of {@code path}, what comes on it going to {@code answer}. */
         Http2StreamChannel get(String path, Answer answer) throws Exception {
+            return open(headers(path), answer, true);
+        }
+
+        /** Opens a stream with a POST of {@code path} that announces a body of 10 bytes, none of them sent. */
+        Http2StreamChannel postWithoutBody(String path) throws Exception {
+            DefaultHttp2Headers post = headers(path);
+            post.method("POST").setInt("content-length", 10);
+            return open(post, new Answer(), false);
+        }
+
+        private Http2StreamChannel open(DefaultHttp2Headers headers, Answer answer, boolean ended) throws Exception {
             Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection).handler(answer).open().sync()
                     .getNow();
-            stream.writeAndFlush(new DefaultHttp2HeadersFrame(headers(path), true)).sync();
+            stream.writeAndFlush(new DefaultHttp2HeadersFrame(headers, ended)).sync();
             return stream;
         }
 
