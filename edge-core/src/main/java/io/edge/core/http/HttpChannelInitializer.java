@@ -118,7 +118,11 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
     /** The handlers of HTTP/1 alone, which a connection turned to HTTP/2 does without. */
     private static final List<String> HTTP1_HANDLERS = List.of("timeouts", "http", "write-timeout", "exchanges");
 
-    /** Asks every open connection to close once its running exchange is done (idle ones close at once). */
+    /**
+     * Asks every open connection to close once its running exchange is done (idle ones close at once); an HTTP/2 one,
+     * with no such handler of its own, is closed by Netty's graceful close: GOAWAY, then the close once its streams
+     * in flight are done ({@link Http2Connection}).
+     */
     public static void drain(Channel clientChannel) {
         clientChannel.eventLoop().execute(() -> {
             HttpConnectionHandler handler = clientChannel.pipeline().get(HttpConnectionHandler.class);
