@@ -13,6 +13,7 @@ import io.edge.aio.file.FileEngine.WhenFull;
 import io.edge.aio.file.FileEngineStats;
 import io.edge.aio.file.OpenFile;
 import io.edge.aio.file.OpenFileCache;
+import io.edge.aio.file.PathStatus;
 import io.edge.aio.path.Resolution;
 import io.edge.aio.file.SendfileEngine;
 import io.edge.conf.LimitRate;
@@ -1534,6 +1535,7 @@ class StaticResponderTest {
 
         @Override public CompletionStage<OpenFile> open(Path file, boolean followLinks) { return delegate.open(file, followLinks); }
         @Override public CompletionStage<OpenFile> open(PathResolver resolver, Resolution resolution) { return delegate.open(resolver, resolution); }
+        @Override public CompletionStage<PathStatus> status(String path) { return delegate.status(path); }
         @Override public CompletionStage<OpenFile> open(PathResolver resolver, Resolution resolution, boolean bodyExpected) {
             bodiesExpected.add(bodyExpected);
             if (heldOpens == null) {

@@ -115,6 +115,14 @@ public interface FileEngine extends AutoCloseable {
         WAIT
     }
 
+    /**
+     * What {@code path} (as given, absolute) is now, links followed: nginx's {@code if} file tests ask it. Never
+     * remembered, so a file created or removed between two requests is seen by the second. The stage completes with
+     * the answer (any stat failure is {@link PathStatus#MISSING}), or fails as an open on the pool does: the queue full
+     * ({@link ReadQueueFullException}), the engine closed, the read timeout passed.
+     */
+    CompletionStage<PathStatus> status(String path);
+
     /** Largest {@link #region} length worth writing as one message ({@code sendfileChunk}). */
     long chunkSize();
 

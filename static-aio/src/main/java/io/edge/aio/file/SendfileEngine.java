@@ -80,6 +80,12 @@ public final class SendfileEngine implements FileEngine {
         return now(() -> cache.acquire(resolver, resolution));
     }
 
+    /** On the caller, as this engine opens: the blocking baseline. */
+    @Override
+    public CompletionStage<PathStatus> status(String path) {
+        return CompletableFuture.completedFuture(PathStatus.of(path));
+    }
+
     private static CompletionStage<OpenFile> now(OpenFileCache.Acquire acquire) {
         try {
             return CompletableFuture.completedFuture(acquire.acquire());

@@ -73,6 +73,15 @@ abstract class ThreadPoolBackedEngine implements FileEngine {
     }
 
     /**
+     * On the pool, as an open that cannot be made on the caller: a {@code statx} on the ring would go to a kernel
+     * worker all the same.
+     */
+    @Override
+    public CompletionStage<PathStatus> status(String path) {
+        return blocking.status(path);
+    }
+
+    /**
      * An engine's fallback to its pool: completes {@code result} with what {@code work} gives (a read or region
      * the pool counts itself, so the engine's own asynchronous read is taken back; one the caller no longer
      * wants is released) and gives up the caller's reference to {@code file}, which the pool's work holds by

@@ -369,6 +369,15 @@ public final class ThreadPoolEngine implements FileEngine {
         return result;
     }
 
+    /** On a pool thread, refused when its queue is full and timed as an open is. */
+    @Override
+    public CompletionStage<PathStatus> status(String path) {
+        CompletableFuture<PathStatus> result = new CompletableFuture<>();
+        execute(result, WhenFull.REFUSE, () -> result.complete(PathStatus.of(path)), () -> { });
+        ReadTimer.arm(result, new ReadTimer.Deadline(), readTimeoutNanos, counters, () -> "stat of " + path);
+        return result;
+    }
+
     @Override
     public Object region(OpenFile file, long offset, long length) {
         FileReads.checkRange(file, offset, length);
