@@ -39,6 +39,13 @@ public record Return(int status, List<Part> text) {
      */
     public static final Set<String> ANSWER_VARIABLES = Set.of("upstream_cache_status");
 
+    /**
+     * nginx's variables of the file a request names, {@code $document_root} (its location's root, or alias) and
+     * {@code $request_filename} (that and the URI, an alias's prefix taken off): edge's own paths, which a file test's
+     * path names ({@code if (!-e $request_filename)}) and nothing else (a FastCGI param's path is the backend's).
+     */
+    public static final Set<String> FILE_VARIABLES = Set.of("document_root", "request_filename");
+
     /** The prefixes of the variables named after one of the request's: a header, a query argument, a cookie. */
     public static final List<String> PREFIXES = List.of("http_", "arg_", "cookie_");
 
@@ -72,7 +79,7 @@ public record Return(int status, List<Part> text) {
         /** Whether this part is a capture of the location's regex (a map's value: of its entry's regex). */
         public boolean isCapture() {
             return variable != null && map == null && !VARIABLES.contains(variable)
-                    && !ANSWER_VARIABLES.contains(variable) && !prefixed(variable);
+                    && !ANSWER_VARIABLES.contains(variable) && !FILE_VARIABLES.contains(variable) && !prefixed(variable);
         }
 
         /**
@@ -164,9 +171,14 @@ public record Return(int status, List<Part> text) {
 
     /** As {@link #parts(String, Pattern)}, a map's name its map, but where {@code regex} has a group of that name. */
     static List<Part> parts(String text, Pattern regex, VariableMaps maps) {
+        return parts(text, regex, maps, Set.of());
+    }
+
+    /** As {@link #parts(String, Pattern, VariableMaps)}, {@code also} variables too (such as {@link #FILE_VARIABLES}). */
+    static List<Part> parts(String text, Pattern regex, VariableMaps maps, Set<String> also) {
         Set<String> groups = namedGroups(regex);
         int groupCount = regex == null ? 0 : regex.matcher("").groupCount();
-        return maps.bind(parts(text, name -> maps.has(name) && !groups.contains(name) ? null
+        return maps.bind(parts(text, name -> maps.has(name) && !groups.contains(name) || also.contains(name) ? null
                 : maps.withNames(variableFault(name, regex != null, groupCount, groups))), groups);
     }
 
@@ -328,6 +340,9 @@ public record Return(int status, List<Part> text) {
         }
         if (prefixed(name)) {
             return null;
+        }
+        if (FILE_VARIABLES.contains(name)) {
+            return "has $" + name + ", which only a file test's path names (\"!-e $" + name + "\")";
         }
         if (Character.isDigit(name.charAt(0))) {
             int group = name.charAt(0) - '0';

@@ -197,9 +197,9 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
             + " rewrite: \"^/old/(.*)$ /new/$1 permanent\", \"^/feed$ /index.php?feed=rss last\"";
 
     /** What a condition is written as, for a message. */
-    static final String CONDITION_EXPECTED = "a variable (false when empty or \"0\"), or a variable, an operator"
-            + " (=, !=, ~, ~*, !~, !~*) and a text or regex: \"$host != example.org\","
-            + " \"$request_method !~ ^(GET|HEAD)$\"";
+    static final String CONDITION_EXPECTED = "a variable (false when empty or \"0\"), a variable, an operator"
+            + " (=, !=, ~, ~*, !~, !~*) and a text or regex, or a file test (-f, !-f, -d, !-d, -e, !-e, -x, !-x) and a"
+            + " path: \"$host != example.org\", \"$request_method !~ ^(GET|HEAD)$\", \"!-e $request_filename\"";
 
     /** nginx's rewrite flags. */
     public enum Flag {
@@ -222,16 +222,34 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
         EQUALS,
         NOT_EQUALS,
         MATCHES,
-        NOT_MATCHES
+        NOT_MATCHES,
+        /** nginx's {@code -f}: the path is a regular file, links followed. */
+        FILE,
+        NOT_FILE,
+        /** {@code -d}: a directory, links followed. */
+        DIRECTORY,
+        NOT_DIRECTORY,
+        /** {@code -e}: anything that exists, links followed (a link to nothing does not). */
+        EXISTS,
+        NOT_EXISTS,
+        /** {@code -x}: anything whose owner may execute it (nginx reads the mode's owner bit: a directory usually). */
+        EXECUTABLE,
+        NOT_EXECUTABLE;
+
+        /** Whether this is one of nginx's file tests, which ask the file system about a path. */
+        public boolean fileTest() {
+            return compareTo(FILE) >= 0;
+        }
     }
 
     /**
      * An {@code if}'s condition.
      *
-     * @param subject  the variable tested (a map's, or a request's)
+     * @param subject  the variable tested (a map's, or a request's); null for a file test
      * @param operator how
      * @param text     for {@link Operator#EQUALS} and {@link Operator#NOT_EQUALS}, what it is compared with (variables
-     *                 in it as in a return's text); else empty
+     *                 in it as in a return's text); for a file test ({@link Operator#fileTest}), the path asked
+     *                 about; else empty
      * @param regex    for {@link Operator#MATCHES} and {@link Operator#NOT_MATCHES}, what is searched in it
      */
     public record Condition(Return.Part subject, Operator operator, List<Return.Part> text, Pattern regex) {
@@ -243,7 +261,8 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
 
     /**
      * An entry's {@code if}, as nginx writes it between the parentheses (which may be written too): {@code $is_bot},
-     * {@code $host != example.org}, {@code $request_method !~ ^(GET|HEAD|POST)$}, a text or a regex in quotes where it
+     * {@code $host != example.org}, {@code $request_method !~ ^(GET|HEAD|POST)$}, {@code !-e $request_filename}
+     * ({@link #fileTest}), a text or a regex in quotes where it
      * holds blanks. A text's captures are {@code regex}'s, its location's (null: none), as nginx's {@code $1} there is
      * the location's while no regex of its own matched.
      *
@@ -257,10 +276,8 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
         if (text.isEmpty()) {
             throw new IllegalArgumentException("is empty");
         }
-        if (text.matches("!?-[fdex]\\s.*")) {
-            // a stat() on the event loop, or a branch on the file engine's answer in the middle of this phase
-            throw new IllegalArgumentException("is a file test, which edge does not make: for \"!-f $request_filename\""
-                    + " with a rewrite to a script, a PHP location's front-controller does it");
+        if (text.startsWith("-") || text.startsWith("!-")) {
+            return fileTest(text, regex, maps);
         }
         if (!text.startsWith("$")) {
             throw new IllegalArgumentException("does not start with a variable");
@@ -307,6 +324,44 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
             default -> throw new IllegalArgumentException("has \"" + operator + "\" where an operator (=, !=, ~, ~*,"
                     + " !~, !~*) goes");
         }
+    }
+
+    /** nginx's file tests, as written. */
+    private static final Map<String, Operator> FILE_TESTS = Map.of("-f", Operator.FILE, "!-f", Operator.NOT_FILE,
+            "-d", Operator.DIRECTORY, "!-d", Operator.NOT_DIRECTORY, "-e", Operator.EXISTS, "!-e", Operator.NOT_EXISTS,
+            "-x", Operator.EXECUTABLE, "!-x", Operator.NOT_EXECUTABLE);
+
+    /**
+     * A file test, nginx's {@code -f $request_filename}: the test and one text (variables and {@code regex}'s captures
+     * in it, in quotes where it holds blanks), the path asked about. A text that starts with the configuration's own
+     * characters starts with "/": the path is never the server's working directory's.
+     */
+    private static Condition fileTest(String text, Pattern regex, VariableMaps maps) {
+        int blank = 0;
+        while (blank < text.length() && !Character.isWhitespace(text.charAt(blank))) {
+            blank++;
+        }
+        String test = text.substring(0, blank);
+        Operator operator = FILE_TESTS.get(test);
+        if (operator == null) {
+            throw new IllegalArgumentException("has \"" + test + "\" where a file test (-f, !-f, -d, !-d, -e, !-e, -x,"
+                    + " !-x) goes");
+        }
+        List<String> words = words(text.substring(blank));
+        if (words.isEmpty()) {
+            throw new IllegalArgumentException("has no path after " + test);
+        }
+        if (words.size() > 1 || words.get(0).startsWith("~")) {
+            throw new IllegalArgumentException("has " + (words.size() > 1 ? words.size() + " words" : "a regex")
+                    + " after " + test + ", which takes one path (a text of variables, such as $request_filename or"
+                    + " $document_root/maintenance.html), not a comparison");
+        }
+        List<Return.Part> path = Return.parts(words.get(0), regex, maps, Return.FILE_VARIABLES);
+        if (path.isEmpty() || path.get(0).literal() != null && !path.get(0).literal().startsWith("/")) {
+            throw new IllegalArgumentException("tests \"" + words.get(0) + "\", which is no absolute path (\"/\" or a"
+                    + " variable first)");
+        }
+        return new Condition(null, operator, path, null);
     }
 
     /**

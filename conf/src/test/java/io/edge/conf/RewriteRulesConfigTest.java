@@ -12,6 +12,12 @@ import org.junit.jupiter.api.io.TempDir;
 /** A site's and a location's {@code rewrites} (nginx's if with return or rewrite, and bare rewrites) onto settings. */
 class RewriteRulesConfigTest {
 
+    /** What a problem naming an unknown variable in a rewrite lists as known, in its order. */
+    private static final String KNOWN_VARIABLES = "$args, $content_length, $content_type, $document_uri, $host, $http2,"
+            + " $https, $is_args, $query_string, $remote_addr, $remote_port, $request_id, $request_method, $request_uri,"
+            + " $scheme, $secure_link, $secure_link_expires, $server_addr, $server_name, $server_port, $server_protocol,"
+            + " $ssl_cipher, $ssl_protocol, $ssl_server_name, $uri, $http_<header>, $arg_<name>, $cookie_<name>";
+
     @TempDir
     Path dir;
 
@@ -71,7 +77,7 @@ class RewriteRulesConfigTest {
                   rewrites = [
                     { if = "$nope", return = 403 }
                     { if = "$host ~ ^(a", return = 403 }
-                    { if = "!-f $request_filename", rewrite = "^ /index.php last" }
+                    { if = "-q $uri", rewrite = "^ /index.php last" }
                     { if = "$host <> a", return = 403 }
                     { if = "$host", return = "200 $1" }
                     { rewrite = "^/a$" }
@@ -88,18 +94,11 @@ class RewriteRulesConfigTest {
         assertThat(e).isNotNull();
         assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
                 .containsExactlyInAnyOrder(
-                        tuple(4, "edge.sites[0].rewrites[0].if", "\"$nope\" has unknown variable $nope (known: "
-                                + "$args, $content_length, $content_type, $document_uri, $host, $http2, $https, $is_args, "
-                                + "$query_string, $remote_addr, $remote_port, $request_id, $request_method, "
-                                + "$request_uri, $scheme, $secure_link, $secure_link_expires, $server_addr, "
-                                + "$server_name, $server_port, $server_protocol, $ssl_cipher, $ssl_protocol, $ssl_server_name, $uri, "
-                                + "$http_<header>, $arg_<name>, "
-                                + "$cookie_<name>)"),
+                        tuple(4, "edge.sites[0].rewrites[0].if", "\"$nope\" has unknown variable $nope (known: " + KNOWN_VARIABLES + ")"),
                         tuple(5, "edge.sites[0].rewrites[1].if",
                                 "\"$host ~ ^(a\" bad regular expression: Unclosed group at index 3"),
-                        tuple(6, "edge.sites[0].rewrites[2].if", "\"!-f $request_filename\" is a file test, which"
-                                + " edge does not make: for \"!-f $request_filename\" with a rewrite to a script, a PHP"
-                                + " location's front-controller does it"),
+                        tuple(6, "edge.sites[0].rewrites[2].if", "\"-q $uri\" has \"-q\" where a file test (-f, !-f,"
+                                + " -d, !-d, -e, !-e, -x, !-x) goes"),
                         tuple(7, "edge.sites[0].rewrites[3].if",
                                 "\"$host <> a\" has \"<>\" where an operator (=, !=, ~, ~*, !~, !~*) goes"),
                         tuple(8, "edge.sites[0].rewrites[4].return",
@@ -118,6 +117,90 @@ class RewriteRulesConfigTest {
                         tuple(16, "edge.sites[0].locations[0].rewrites[0].rewrite", "\"^/x$ /y break\" has flag"
                                 + " break, which in a location would serve the new URI from it (nginx's \"if is"
                                 + " evil\"): last routes it to its own location"));
+    }
+
+    /**
+     * nginx's file tests, "-f", "!-f", "-d", "!-d", "-e", "!-e", "-x", "!-x" and a path: a text of variables (edge's
+     * $request_filename and $document_root among them), in a site and in a location, where the location regex's
+     * captures are the path's too.
+     */
+    @Test
+    void fileTestsAreReadAsNginxWritesThem() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                sites = [{ root = www
+                  rewrites = [
+                    { if = "(!-e $request_filename)", rewrite = "^ /index.php last" }
+                    { if = "-f $document_root/maintenance.html", return = 503 }
+                    { if = "!-f '/srv/x y'", return = 404 }
+                    { if = "-d $request_filename", set = "$dir 1" }
+                    { if = "!-d $request_filename", return = 404 }
+                    { if = "-e /etc/passwd", return = 403 }
+                    { if = "-x $request_filename", return = 403 }
+                    { if = "!-x '/srv/a b'", return = 403 }
+                  ]
+                  locations = [{ match = "~ ^/u/(\\\\w+)$", rewrites = [
+                    { if = "!-f $document_root/u/$1.html", return = "302 /$1" }
+                  ] }]
+                }]
+                """));
+        List<RewriteRule> site = settings.sites().get(0).rewrites();
+        assertThat(site).extracting(r -> r.condition().operator()).containsExactly(RewriteRule.Operator.NOT_EXISTS,
+                RewriteRule.Operator.FILE, RewriteRule.Operator.NOT_FILE, RewriteRule.Operator.DIRECTORY,
+                RewriteRule.Operator.NOT_DIRECTORY, RewriteRule.Operator.EXISTS, RewriteRule.Operator.EXECUTABLE,
+                RewriteRule.Operator.NOT_EXECUTABLE);
+        assertThat(site).allMatch(r -> r.condition().operator().fileTest() && r.condition().subject() == null);
+        assertThat(site.get(0).condition().text()).containsExactly(new Return.Part(null, "request_filename"));
+        assertThat(site.get(1).condition().text()).containsExactly(new Return.Part(null, "document_root"),
+                new Return.Part("/maintenance.html", null));
+        assertThat(site.get(2).condition().text()).as("quoted where it has blanks")
+                .containsExactly(new Return.Part("/srv/x y", null));
+        assertThat(site.get(0).condition().text().get(0).isCapture()).isFalse();
+        RewriteRule location = settings.sites().get(0).locations().get(0).rewrites().get(0);
+        assertThat(location.condition().text().get(2).isCapture()).as("the location regex's capture").isTrue();
+        assertThat(location.regex()).as("the return's captures, the location's")
+                .isSameAs(settings.sites().get(0).locations().get(0).regex());
+    }
+
+    /**
+     * A file test that is none of nginx's, without a path, with a comparison or a regex after it, or with a path that
+     * is no absolute one is a problem naming the entry's file, line and key; $request_filename is a file test's alone.
+     */
+    @Test
+    void badFileTestsAreListedWithWhatIsWrong() throws Exception {
+        Path file = EdgeConfFile.write(dir, """
+                sites = [{ root = www
+                  rewrites = [
+                    { if = "-q $uri", return = 403 }
+                    { if = "!-f", return = 403 }
+                    { if = "-f $request_filename ~ \\\\.php$", return = 403 }
+                    { if = "!-e ~^/x", return = 403 }
+                    { if = "-f maintenance.html", return = 503 }
+                    { if = "-d $nope", return = 403 }
+                    { if = "$request_filename", return = 403 }
+                    { if = "-f $1", return = 403 }
+                  ]
+                }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(
+                        tuple(4, "edge.sites[0].rewrites[0].if", "\"-q $uri\" has \"-q\" where a file test (-f, !-f,"
+                                + " -d, !-d, -e, !-e, -x, !-x) goes"),
+                        tuple(5, "edge.sites[0].rewrites[1].if", "\"!-f\" has no path after !-f"),
+                        tuple(6, "edge.sites[0].rewrites[2].if", "\"-f $request_filename ~ \\.php$\" has 3 words"
+                                + " after -f, which takes one path (a text of variables, such as $request_filename or"
+                                + " $document_root/maintenance.html), not a comparison"),
+                        tuple(7, "edge.sites[0].rewrites[3].if", "\"!-e ~^/x\" has a regex after !-e, which takes one"
+                                + " path (a text of variables, such as $request_filename or"
+                                + " $document_root/maintenance.html), not a comparison"),
+                        tuple(8, "edge.sites[0].rewrites[4].if", "\"-f maintenance.html\" tests"
+                                + " \"maintenance.html\", which is no absolute path (\"/\" or a variable first)"),
+                        tuple(9, "edge.sites[0].rewrites[5].if", "\"-d $nope\" has unknown variable $nope (known: " + KNOWN_VARIABLES + ")"),
+                        tuple(10, "edge.sites[0].rewrites[6].if", "\"$request_filename\" has"
+                                + " $request_filename, which only a file test's path names (\"!-e $request_filename\")"),
+                        tuple(11, "edge.sites[0].rewrites[7].if", "\"-f $1\" has capture $1, but a site's rewrites"
+                                + " have no location regex: an if with a regex has the captures (\"$uri ~ ^/(.*)$\")"));
     }
 
     /**

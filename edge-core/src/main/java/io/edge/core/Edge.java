@@ -252,7 +252,7 @@ public final class Edge {
             statsLogger.scheduleWithFixedDelay(this::refreshUserFiles, 1, 1, TimeUnit.SECONDS);
             retirer = Executors.newSingleThreadExecutor(daemon("edge-reload"));
             Map<LocationSettings, Responder> responders = current.responders;
-            server = new EdgeServer(settings, responders::get);
+            server = new EdgeServer(settings, responders::get, current.engine);
             server.start();
             if (settings.server().pidFile() != null) {
                 writePidFile(settings.server().pidFile()); // once it listens: a start that fails leaves an earlier one
@@ -415,7 +415,7 @@ public final class Edge {
             }
         });
         Map<LocationSettings, Responder> responders = fresh.responders;
-        CompletableFuture<Void> idle = server.replaceRoutes(next, tls, responders::get);
+        CompletableFuture<Void> idle = server.replaceRoutes(next, tls, responders::get, fresh.engine);
         server.applyServer(running, listeners);
         Duration drain = running.timeouts().drain();
         LOG.info("reload: configuration {} applied to new requests (generation {}); requests running finish on the "

@@ -1,5 +1,6 @@
 package io.edge.core;
 
+import io.edge.aio.file.FileEngine;
 import io.edge.conf.EdgeSettings;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.ServerSettings;
@@ -66,6 +67,8 @@ public final class EdgeServer implements AutoCloseable {
      * that configuration's caches, engine and pools, and through each cache's successor every one made since.
      */
     private Function<LocationSettings, Responder> responders;
+    /** The first configuration's file engine, which its rewrites' file tests ask, until {@link #start} hands it on. */
+    private FileEngine files;
     private final Supplier<DescriptorLimit> descriptors;
     /** The limit {@code max-connections} is held under, taken at the start. */
     private DescriptorLimit descriptorLimit = DescriptorLimit.UNKNOWN;
@@ -82,7 +85,13 @@ public final class EdgeServer implements AutoCloseable {
     private final Map<InetSocketAddress, Channel> bound = new LinkedHashMap<>();
 
     public EdgeServer(EdgeSettings settings, Function<LocationSettings, Responder> responders) {
+        this(settings, responders, (FileEngine) null);
+    }
+
+    /** As above, the rewrites' file tests ({@code if (!-e $request_filename)}) asking {@code files} (null: none). */
+    public EdgeServer(EdgeSettings settings, Function<LocationSettings, Responder> responders, FileEngine files) {
         this(settings, responders, () -> DescriptorLimit.ofThisProcess(settings.staticIo().engine()));
+        this.files = files;
     }
 
     /**
@@ -112,10 +121,11 @@ public final class EdgeServer implements AutoCloseable {
         ioGroup = new MultiThreadIoEventLoopGroup(loops, ioHandler);
         ChannelGroup connections = new DefaultChannelGroup("edge-connections", GlobalEventExecutor.INSTANCE);
         descriptorLimit = descriptors.get();
-        context = new HttpServerContext(router(settings), responders, settings.alwaysHeaders(),
+        context = new HttpServerContext(router(settings), responders, files, settings.alwaysHeaders(),
                 withinLimits(settings.server()),
                 new AccessLog(settings.server().accessLogEnabled(), settings.server().accessLogFormat()), connections);
         responders = null; // the context's now, which a reload replaces
+        files = null;
         context.replaceTls(tls);
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         bootstrap = new ServerBootstrap()
@@ -344,11 +354,17 @@ public final class EdgeServer implements AutoCloseable {
      */
     public synchronized CompletableFuture<Void> replaceRoutes(EdgeSettings next, TlsContexts tls,
             Function<LocationSettings, Responder> responders) {
+        return replaceRoutes(next, tls, responders, null);
+    }
+
+    /** As above, the new routes' file tests asking {@code files}, the new configuration's engine (null: none). */
+    public synchronized CompletableFuture<Void> replaceRoutes(EdgeSettings next, TlsContexts tls,
+            Function<LocationSettings, Responder> responders, FileEngine files) {
         context.replaceTls(tls);
         List<Channel> dropped = bound.entrySet().stream()
                 .filter(entry -> !next.server().listen().contains(entry.getKey())).map(Map.Entry::getValue).toList();
-        return context.replaceRoutes(router(next), responders, next.server().limits().body(), next.alwaysHeaders(),
-                dropped);
+        return context.replaceRoutes(router(next), responders, files, next.server().limits().body(),
+                next.alwaysHeaders(), dropped);
     }
 
     /** The router of {@code settings}' sites; a warning for each of their conflicting server names, as nginx's. */

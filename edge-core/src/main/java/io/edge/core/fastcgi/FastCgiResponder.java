@@ -568,15 +568,15 @@ public final class FastCgiResponder implements Responder {
             exchange.redirect(uri);
             return true;
         }
-        // its ifs and rewrites, which nginx's internal redirect there meets: an if guarding its scripts guards this one
-        if (RewritePhase.enter(exchange, owner, uri)) {
-            return true;
-        }
-        // nginx's internal redirect there meets its referers, limits and password too
-        locationChecks.enter(exchange, owner, uri, here, () -> {
+        // nginx's internal redirect there meets its referers, limits and password too, after its ifs and rewrites
+        Runnable checks = () -> locationChecks.enter(exchange, owner, uri, here, () -> {
             exchange.answerAs(here);
             run.run();
         });
+        // its ifs and rewrites, which nginx's internal redirect there meets: an if guarding its scripts guards this one
+        if (!RewritePhase.enter(exchange, owner, uri, checks)) {
+            checks.run();
+        }
         return true;
     }
 

@@ -1,5 +1,6 @@
 package io.edge.core.http;
 
+import io.edge.aio.file.FileEngine;
 import io.edge.conf.ErrorPage;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
@@ -189,6 +190,14 @@ public interface Exchange {
     }
 
     Channel clientChannel();
+
+    /**
+     * The file engine of the configuration the exchange runs on, which its rewrites' file tests ask
+     * ({@link RewritePhase}); null where there is none (an exchange outside a server's routes).
+     */
+    default FileEngine files() {
+        return null;
+    }
 
     InetSocketAddress remoteAddress();
 

@@ -1,5 +1,6 @@
 package io.edge.core.http;
 
+import io.edge.aio.file.FileEngine;
 import io.edge.conf.ErrorPage;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
@@ -487,13 +488,25 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             moreMayCome = true;
         }
         if (hasRewrites(route)) {
-            if (exchange.meetSiteRewrites()) {
-                return; // answered, or routed again by its new URI (nginx's server rewrite phase, before a location)
+            if (!exchange.meetSiteRewrites(HttpConnectionHandler::afterSiteRewrites)) {
+                afterSiteRewrites(exchange);
             }
-            if (refusesBody(exchange, "after its site's rewrites")) {
-                return;
-            }
+            // else answered, routed again by its new URI (nginx's server rewrite phase, before a location), or waiting
+            // for a file test
+            return;
         }
+        respondRouted(exchange);
+    }
+
+    /** What follows a request's site's rewrites that answered nothing: its body's limit, then its location. */
+    private static void afterSiteRewrites(ServerExchange exchange) {
+        if (!exchange.connection().refusesBody(exchange, "after its site's rewrites")) {
+            exchange.connection().respondRouted(exchange);
+        }
+    }
+
+    /** Answers {@code exchange} as its location says; 404 in an internal one, which only an X-Accel-Redirect reaches. */
+    private void respondRouted(ServerExchange exchange) {
         if (exchange.location() != null && exchange.location().internal()) {
             exchange.sendError(HttpResponseStatus.NOT_FOUND); // only an X-Accel-Redirect goes there (nginx's internal)
             return;
@@ -599,11 +612,16 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         exchange.reroute(route);
-        if (internal && exchange.meetSiteRewrites()) {
+        if (internal && exchange.meetSiteRewrites(HttpConnectionHandler::afterRedirect)) {
             return;
         }
-        if (!refusesBody(exchange, exchange.path())) {
-            respond(exchange);
+        afterRedirect(exchange);
+    }
+
+    /** What follows a redirect's routing (and its site's rewrites): its body's limit, then its location's responder. */
+    private static void afterRedirect(ServerExchange exchange) {
+        if (!exchange.connection().refusesBody(exchange, exchange.path())) {
+            exchange.connection().respond(exchange);
         }
     }
 
@@ -867,6 +885,11 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** {@link Exchange#holdBackends} of {@code exchange}: while it is the running one, else nothing to hold. */
+    /** {@link Exchange#files} of {@code exchange}: its routes' file engine, while it is the running one. */
+    FileEngine files(ServerExchange exchange) {
+        return exchange == current && currentRoutes != null ? currentRoutes.files() : null;
+    }
+
     Runnable holdRoutes(ServerExchange exchange) {
         return exchange == current ? currentRoutes.hold() : () -> { };
     }

@@ -1,5 +1,6 @@
 package io.edge.core.http;
 
+import io.edge.aio.file.FileEngine;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.ServerSettings;
 import io.edge.conf.SiteSettings;
@@ -114,7 +115,14 @@ public final class HttpServerContext {
     public HttpServerContext(Router router, Function<LocationSettings, Responder> responders,
                              Map<String, VariableText> unroutedHeaders, ServerSettings settings, AccessLog accessLog,
                              ChannelGroup connections) {
-        this.routes = new Routes(router, responders, settings.limits().body(), unroutedHeaders);
+        this(router, responders, null, unroutedHeaders, settings, accessLog, connections);
+    }
+
+    /** @param files the file engine of the same configuration, which rewrites' file tests ask (null: none) */
+    public HttpServerContext(Router router, Function<LocationSettings, Responder> responders, FileEngine files,
+                             Map<String, VariableText> unroutedHeaders, ServerSettings settings, AccessLog accessLog,
+                             ChannelGroup connections) {
+        this.routes = new Routes(router, responders, settings.limits().body(), unroutedHeaders, files);
         this.settings = settings;
         this.accessLog = accessLog;
         this.connections = connections;
@@ -147,11 +155,18 @@ public final class HttpServerContext {
      */
     public CompletableFuture<Void> replaceRoutes(Router router, Function<LocationSettings, Responder> responders,
             long serverBodyLimit, Map<String, VariableText> unroutedHeaders, Collection<Channel> dropped) {
+        return replaceRoutes(router, responders, null, serverBodyLimit, unroutedHeaders, dropped);
+    }
+
+    /** As above, the rewrites' file tests asking {@code files} (null: none). */
+    public CompletableFuture<Void> replaceRoutes(Router router, Function<LocationSettings, Responder> responders,
+            FileEngine files, long serverBodyLimit, Map<String, VariableText> unroutedHeaders,
+            Collection<Channel> dropped) {
         Routes old = routes;
         if (old.router().routesByAddress() || router.routesByAddress()) {
             dropped.forEach(listener -> listener.attr(LISTENER_DROP).get().mark());
         }
-        routes = new Routes(router, responders, serverBodyLimit, unroutedHeaders);
+        routes = new Routes(router, responders, serverBodyLimit, unroutedHeaders, files);
         return old.replaced();
     }
 

@@ -1,13 +1,21 @@
 package io.edge.core.http;
 
+import io.edge.aio.file.FileEngine;
+import io.edge.aio.file.PathStatus;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.Return;
 import io.edge.conf.RewriteRule;
 import io.edge.fastcgi.cgi.CgiParams;
 import io.edge.fastcgi.regex.BoundedMatch;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -17,14 +25,22 @@ import java.util.regex.Pattern;
  * {@code if} whose condition holds answers with its return or hands the request on with its rewrite; a rewrite whose
  * regex finds a match in {@code $uri} redirects (redirect, permanent), routes the request again at once (last,
  * break), or changes the URI the entries after it see (no flag), routed again after the last. An entry's sets are
- * made where it is met, before its return or rewrite; an entry of sets alone goes on to the next. Synchronous: no entry
- * waits for anything (nginx's file tests, which would, are not taken).
+ * made where it is met, before its return or rewrite; an entry of sets alone goes on to the next.
+ *
+ * <p>Synchronous but for nginx's file tests ({@code if (!-e $request_filename)}): an entry with one suspends the phase,
+ * the file engine stats the path off the loop ({@link FileEngine#status}: never a stat on the loop), and the entries
+ * from it on are met on the loop when the answer comes, then what follows them ({@code goOn}) where none answered. An
+ * exchange that ended meanwhile (its client left) is let go there. The entries before it, and phases without file
+ * tests, run as before, at no cost of their own.
  *
  * <p>Every regex of one phase, conditions' and rewrites', reads its text within one budget of
  * {@link BoundedMatch#PATH_STEPS}, as the location regexes share one for a path: a client's header or path cannot hold
- * the loop. One that gives up answers 500, as a location's regex that gives up on a path does.
+ * the loop. One that gives up answers 500, as a location's regex that gives up on a path does. A phase resumed after a
+ * file test starts a budget of its own: it holds the loop from there.
  */
 public final class RewritePhase {
+
+    private static final Runnable NOTHING = () -> { };
 
     private RewritePhase() {
     }
@@ -34,8 +50,9 @@ public final class RewritePhase {
         if (location.rewrites().isEmpty()) {
             return inner;
         }
+        Consumer<Exchange> goOn = inner::respond;
         return exchange -> {
-            if (!run(exchange, location.rewrites(), location, exchange.path(), () -> { })) {
+            if (!run(exchange, location.rewrites(), 0, null, location, exchange.path(), false, NOTHING, goOn)) {
                 inner.respond(exchange);
             }
         };
@@ -46,62 +63,76 @@ public final class RewritePhase {
      * elsewhere (a directory's index.php, the script part of a path with PATH_INFO): nginx's internal redirect to
      * {@code uri} meets them, so an {@code if} guarding a location's scripts guards them whatever URI found them. Their
      * regexes search {@code uri}; {@code $uri} stays the request's. True where one answered the request or routed it
-     * again; false where it goes on.
+     * again, or a file test waits ({@code goOn} runs where the entries after it answer nothing); false where it goes on.
      */
-    public static boolean enter(Exchange exchange, LocationSettings location, String uri) {
-        return !location.rewrites().isEmpty() && run(exchange, location.rewrites(), location, uri, () -> { });
+    public static boolean enter(Exchange exchange, LocationSettings location, String uri, Runnable goOn) {
+        return !location.rewrites().isEmpty()
+                && run(exchange, location.rewrites(), 0, null, location, uri, false, NOTHING, e -> goOn.run());
     }
 
     /**
      * Meets {@code exchange}'s site's rewrites, before its location is chosen; says whether they answered it or routed
-     * it again (the caller leaves it then). What they answer carries no location's headers nor type, as nginx's
-     * server-level return carries none.
+     * it again, or wait for a file test (the caller leaves it then; {@code goOn} runs where what follows answers
+     * nothing). What they answer carries no location's headers nor type, as nginx's server-level return carries none.
      */
-    static boolean server(ServerExchange exchange) {
+    static boolean server(ServerExchange exchange, Consumer<ServerExchange> goOn) {
         if (exchange.site() == null || exchange.site().rewrites().isEmpty()) {
             return false;
         }
-        return run(exchange, exchange.site().rewrites(), null, exchange.path(), exchange::refusedUnrouted);
+        return run(exchange, exchange.site().rewrites(), 0, null, null, exchange.path(), false,
+                exchange::refusedUnrouted, goOn);
     }
 
     /**
-     * Meets {@code rules} for {@code exchange}, {@code location}'s (null: a site's before a location is chosen), their
-     * regexes searching {@code path} (then what a rewrite without a flag makes of it), and says whether one answered it
-     * or routed it again; false where the request goes on as it is. {@code answering} runs before an entry answers.
+     * Meets {@code rules} from {@code from} for {@code exchange}, {@code location}'s (null: a site's before a location
+     * is chosen), their regexes searching {@code path} (then what a rewrite without a flag makes of it;
+     * {@code retargeted}: one did before), and says whether one answered it or routed it again, or a file test waits;
+     * false where the request goes on as it is. {@code answering} runs before an entry answers. {@code met}: whether
+     * the condition of the entry at {@code from} holds, a file test's answer; null: it is tested here.
      */
-    private static boolean run(Exchange exchange, List<RewriteRule> rules, LocationSettings location, String path,
-            Runnable answering) {
+    private static <E extends Exchange> boolean run(E exchange, List<RewriteRule> rules, int from, Boolean met,
+            LocationSettings location, String path, boolean retargeted, Runnable answering, Consumer<? super E> goOn) {
         BoundedMatch.Budgeted budget = null;
-        boolean retargeted = false;
         String current = path;
-        for (RewriteRule rule : rules) {
+        for (int i = from; i < rules.size(); i++) {
+            RewriteRule rule = rules.get(i);
             String subject = current; // what the answer's captures are taken of
             RewriteRule.Condition condition = rule.condition();
-            if (condition != null) {
-                String value = Variables.sent(exchange, List.of(condition.subject()), null);
-                boolean met;
+            if (condition != null && (i != from || met == null)) {
+                boolean holds;
                 switch (condition.operator()) {
-                    case SET -> met = !value.isEmpty() && !value.equals("0");
-                    case EQUALS, NOT_EQUALS -> met = value.equals(Variables.sent(exchange, condition.text(),
-                            textCaptures(exchange, condition.text(), location, current)))
+                    case SET -> {
+                        String value = Variables.sent(exchange, List.of(condition.subject()), null);
+                        holds = !value.isEmpty() && !value.equals("0");
+                    }
+                    case EQUALS, NOT_EQUALS -> holds = Variables.sent(exchange, List.of(condition.subject()), null)
+                            .equals(Variables.sent(exchange, condition.text(),
+                                    textCaptures(exchange, condition.text(), location, current)))
                             == (condition.operator() == RewriteRule.Operator.EQUALS);
-                    default -> {
+                    case MATCHES, NOT_MATCHES -> {
+                        String value = Variables.sent(exchange, List.of(condition.subject()), null);
                         budget = budget == null ? BoundedMatch.budgeted(value, BoundedMatch.PATH_STEPS)
                                 : budget.then(value);
                         BoundedMatch.Result found = BoundedMatch.find(condition.regex(), budget);
                         if (found == BoundedMatch.Result.GAVE_UP) {
                             return gaveUp(exchange, condition.regex());
                         }
-                        met = (found == BoundedMatch.Result.FOUND)
+                        holds = (found == BoundedMatch.Result.FOUND)
                                 == (condition.operator() == RewriteRule.Operator.MATCHES);
                         // its bytes as the text a capture is written from: a byte past ASCII as the lone U+DC80 to
                         // U+DCFF that goes out as that byte, not as the UTF-8 of the char it is one of
                         subject = Variables.paramText(value);
                     }
+                    default -> {
+                        testFile(exchange, rules, i, location, current, retargeted, answering, goOn);
+                        return true;
+                    }
                 }
-                if (!met) {
+                if (!holds) {
                     continue;
                 }
+            } else if (condition != null && !met) {
+                continue;
             }
             if (rule.rewrite() == null && rule.flag() == RewriteRule.Flag.NONE) { // a return, or sets alone
                 if (!rule.sets().isEmpty()) {
@@ -150,6 +181,114 @@ public final class RewritePhase {
             return true;
         }
         return false;
+    }
+
+    /**
+     * The file test of the entry at {@code at}: its path's status asked of the file engine, off the loop, and the
+     * entries met from there on the exchange's loop once it answers ({@link #run}), then {@code goOn} where none
+     * answered. The body stays in the kernel meanwhile ({@link Exchange#pauseBody}), as while a script is looked for.
+     * An exchange that ended meanwhile is let go; a stat the engine refuses (its queue full: 503) or that fails
+     * answers as a file the static path could not open.
+     */
+    private static <E extends Exchange> void testFile(E exchange, List<RewriteRule> rules, int at,
+            LocationSettings location, String path, boolean retargeted, Runnable answering,
+            Consumer<? super E> goOn) {
+        RewriteRule.Condition condition = rules.get(at).condition();
+        String tested = filePath(exchange, condition.text(), location, path);
+        FileEngine files = exchange.files();
+        if (files == null) {
+            exchange.fail(new IllegalStateException("no file engine for the file test of " + tested));
+            return;
+        }
+        EventLoop loop = exchange.clientChannel().eventLoop();
+        exchange.pauseBody(true); // undone when the answer is back, or with the exchange's end
+        files.status(tested).whenComplete((status, failure) -> execute(loop, () -> {
+            if (exchange.isEnded()) {
+                return; // its client left: nobody to answer
+            }
+            exchange.pauseBody(false);
+            if (failure != null) {
+                exchange.fail(failure instanceof CompletionException wrapped ? wrapped.getCause() : failure);
+                return;
+            }
+            boolean holds = holds(condition.operator(), status);
+            BooleanSupplier rest = () -> run(exchange, rules, at, holds, location, path, retargeted, answering, goOn);
+            try {
+                // a site's, as when they were met first: the URI they route by is no redirect of the 10
+                boolean done = location == null ? ((ServerExchange) exchange).siteRewriting(rest) : rest.getAsBoolean();
+                if (!done) {
+                    goOn.accept(exchange);
+                }
+            } catch (RuntimeException e) {
+                exchange.fail(e); // as the connection handler answers a responder that throws: a 500, never silence
+            }
+        }));
+    }
+
+    /** Whether a file test {@code operator} holds of {@code status}, as nginx's ngx_http_script_file_code says. */
+    static boolean holds(RewriteRule.Operator operator, PathStatus status) {
+        return switch (operator) {
+            case FILE -> status.regularFile();
+            case NOT_FILE -> !status.regularFile();
+            case DIRECTORY -> status.directory();
+            case NOT_DIRECTORY -> !status.directory();
+            case EXISTS -> status.exists();
+            case NOT_EXISTS -> !status.exists();
+            case EXECUTABLE -> status.ownerExecutable();
+            case NOT_EXECUTABLE -> !status.ownerExecutable();
+            default -> throw new IllegalArgumentException("no file test: " + operator);
+        };
+    }
+
+    /**
+     * The path a file test's {@code text} names for {@code exchange}: its variables as sent, {@code $document_root}
+     * and {@code $request_filename} {@code location}'s (a site's root where null or it has none of its own) for
+     * {@code uri}, as nginx's for the location the phase runs in; its bytes read as UTF-8, the file system's names.
+     */
+    static String filePath(Exchange exchange, List<Return.Part> text, LocationSettings location, String uri) {
+        StringBuilder bytes = new StringBuilder(128);
+        Matcher captures = textCaptures(exchange, text, location, uri);
+        for (Return.Part part : text) {
+            if ("document_root".equals(part.variable()) && part.map() == null) {
+                bytes.append(CgiParams.utf8Bytes(documentRoot(exchange, location)));
+            } else if ("request_filename".equals(part.variable()) && part.map() == null) {
+                bytes.append(CgiParams.utf8Bytes(requestFilename(exchange, location, uri)));
+            } else {
+                bytes.append(Variables.sent(exchange, List.of(part), captures));
+            }
+        }
+        return new String(bytes.toString().getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+    }
+
+    /** nginx's {@code $document_root}: {@code location}'s root (its alias), else its site's. */
+    private static String documentRoot(Exchange exchange, LocationSettings location) {
+        return (location != null && location.root() != null ? location.root() : exchange.site().root()).toString();
+    }
+
+    /**
+     * nginx's {@code $request_filename}: the root and {@code uri} (decoded, normalised: it stays below the root); an
+     * alias's directory and what follows its prefix, or the file its captures make (an alias in a regex location).
+     */
+    static String requestFilename(Exchange exchange, LocationSettings location, String uri) {
+        String root = documentRoot(exchange, location);
+        if (location == null || !location.alias()) {
+            return root.endsWith("/") ? root + uri.substring(1) : root + uri;
+        }
+        String below = location.aliasCaptures() != null ? location.aliasCaptures().below(uri)
+                : uri.startsWith(location.pattern()) ? uri.substring(location.pattern().length()) : null;
+        if (below == null) {
+            return root; // the alias's regex gave up: its directory, which a test may still ask about
+        }
+        String file = below.isEmpty() || below.startsWith("/") ? root + below : root + "/" + below;
+        return uri.endsWith("/") && !file.endsWith("/") ? file + "/" : file;
+    }
+
+    private static void execute(EventLoop loop, Runnable task) {
+        try {
+            loop.execute(task);
+        } catch (RejectedExecutionException shuttingDown) {
+            // the loop is gone, and the connection with it
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.edge.core.http;
 
+import io.edge.aio.file.FileEngine;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.VariableText;
 import io.edge.core.route.Router;
@@ -25,12 +26,15 @@ final class Routes {
     private final long serverBodyLimit;
     /** {@code location-defaults}' always-headers of the same configuration: on answers no location gives. */
     private final Map<String, VariableText> unroutedHeaders;
+    /** The file engine of the same configuration, which the rewrites' file tests ask; null: none (a test's). */
+    private final FileEngine files;
     private final AtomicInteger running = new AtomicInteger();
     private final CompletableFuture<Void> idle = new CompletableFuture<>();
     private volatile boolean replaced;
 
     Routes(Router router, Function<LocationSettings, Responder> responders, long serverBodyLimit,
-            Map<String, VariableText> unroutedHeaders) {
+            Map<String, VariableText> unroutedHeaders, FileEngine files) {
+        this.files = files;
         this.router = router;
         this.responders = responders;
         this.serverBodyLimit = serverBodyLimit;
@@ -39,6 +43,10 @@ final class Routes {
 
     Router router() {
         return router;
+    }
+
+    FileEngine files() {
+        return files;
     }
 
     long serverBodyLimit() {

@@ -1,5 +1,6 @@
 package io.edge.core.http;
 
+import io.edge.aio.file.FileEngine;
 import io.edge.conf.ErrorPage;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.Return;
@@ -40,6 +41,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -350,13 +352,19 @@ final class ServerExchange implements Exchange {
 
     /**
      * Meets its site's rewrites ({@link RewritePhase#server}) for its URI now: nginx's server rewrite phase, as the
-     * request comes and again at each internal redirect. True where they answered it or routed it again. A URI they
-     * change is routed again uncounted, as nginx counts no server rewrite among its 10.
+     * request comes and again at each internal redirect. True where they answered it or routed it again, or wait for a
+     * file test ({@code goOn} runs then where they answer nothing). A URI they change is routed again uncounted, as
+     * nginx counts no server rewrite among its 10.
      */
-    boolean meetSiteRewrites() {
+    boolean meetSiteRewrites(Consumer<ServerExchange> goOn) {
+        return siteRewriting(() -> RewritePhase.server(this, goOn));
+    }
+
+    /** Meets the rest of its site's rewrites ({@code phase}), resumed after a file test, as {@link #meetSiteRewrites}. */
+    boolean siteRewriting(BooleanSupplier phase) {
         siteRewriting = true;
         try {
-            return RewritePhase.server(this);
+            return phase.getAsBoolean();
         } finally {
             siteRewriting = false;
         }
@@ -478,6 +486,16 @@ final class ServerExchange implements Exchange {
     @Override
     public Channel clientChannel() {
         return ctx.channel();
+    }
+
+    @Override
+    public FileEngine files() {
+        return connection.files(this);
+    }
+
+    /** The connection it came on. */
+    HttpConnectionHandler connection() {
+        return connection;
     }
 
     /**

@@ -2,6 +2,8 @@ package io.edge.core.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.aio.file.FileEngine;
+import io.edge.aio.file.PathStatus;
 import io.edge.conf.ConfigLoader;
 import io.edge.conf.ServerSettings;
 import io.edge.core.EdgeServer;
@@ -13,8 +15,16 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.lang.reflect.Proxy;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,6 +39,8 @@ class RewritePhaseTest {
     Path root;
 
     private EdgeServer server;
+    /** Requests the locations' responder answered. */
+    private final AtomicInteger answered = new AtomicInteger();
 
     @AfterEach
     void stop() throws Exception {
@@ -38,6 +50,11 @@ class RewritePhaseTest {
     }
 
     private InetSocketAddress start(String sites) throws Exception {
+        return start(sites, null);
+    }
+
+    /** As {@link #start(String)}, the file tests asking {@code files}. */
+    private InetSocketAddress start(String sites, FileEngine files) throws Exception {
         Files.createDirectories(root.resolve("www"));
         Path conf = root.resolve("edge.conf");
         Files.writeString(conf, "edge {\n" + sites + "\n}\n");
@@ -54,8 +71,9 @@ class RewritePhaseTest {
                     DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                             HttpResponseStatus.OK, Unpooled.wrappedBuffer(body));
                     response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+                    answered.incrementAndGet();
                     exchange.complete(exchange.writeAndFlush(response));
-                }, location));
+                }, location), files);
         server.start();
         return server.boundAddresses().get(0);
     }
@@ -241,5 +259,147 @@ class RewritePhaseTest {
             assertThat(client.send("GET /early/ HTTP/1.1\r\nHost: h\r\n\r\n").read().text())
                     .as("a map read before the set keeps its first value, as nginx's").isEqualTo("none yes");
         }
+    }
+
+    /**
+     * A file engine whose stats wait until the test answers them ({@link #answer}), or answer at once from another
+     * thread ({@code held} false): a file test's phase is resumed on its loop either way.
+     */
+    private static final class HeldStats {
+        final BlockingQueue<CompletableFuture<PathStatus>> held = new LinkedBlockingQueue<>();
+        final List<String> asked = new CopyOnWriteArrayList<>();
+        volatile boolean holding;
+        final FileEngine engine = (FileEngine) Proxy.newProxyInstance(FileEngine.class.getClassLoader(),
+                new Class<?>[] {FileEngine.class}, (proxy, method, args) -> {
+                    if (!method.getName().equals("status")) {
+                        throw new UnsupportedOperationException(method.getName());
+                    }
+                    String path = (String) args[0];
+                    asked.add(path);
+                    CompletableFuture<PathStatus> status = new CompletableFuture<>();
+                    if (holding) {
+                        held.add(status);
+                    } else {
+                        CompletableFuture.runAsync(() -> status.complete(PathStatus.of(path)));
+                    }
+                    return status;
+                });
+
+        /** Answers the oldest stat held with what the path is now. */
+        void answer() throws InterruptedException {
+            held.take().complete(PathStatus.of(asked.get(asked.size() - 1)));
+        }
+    }
+
+    /**
+     * nginx's file tests: a site's maintenance file answers 503 while it exists (seen at once: never remembered), a
+     * path that names nothing goes to the front controller, an existing file and a directory do not; a location's -d,
+     * -f, -x and their negations on $request_filename, $document_root and an absolute path; a trailing "/" after a
+     * file names nothing; an entry's sets before the test are kept through it, and the entries after it are met.
+     */
+    @Test
+    void fileTestsAnswerAsNginxsDo() throws Exception {
+        HeldStats stats = new HeldStats();
+        Path www = Files.createDirectories(root.resolve("www"));
+        Files.writeString(www.resolve("real.txt"), "x");
+        Files.createDirectories(www.resolve("d/sub"));
+        Path script = Files.writeString(www.resolve("d/run.sh"), "#!/bin/sh");
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr--r--"));
+        Files.createSymbolicLink(www.resolve("link.txt"), www.resolve("real.txt"));
+        Files.createSymbolicLink(www.resolve("dangling"), www.resolve("nothing"));
+        InetSocketAddress address = start("""
+                sites = [{ root = www
+                  rewrites = [
+                    { set = "$before 1" }
+                    { if = "-f $document_root/maintenance.html", return = "503 down" }
+                    { if = "!-e $request_filename", rewrite = "^ /index.php last" }
+                  ]
+                  locations = [
+                    { match = "/" }
+                    { match = "/index.php", rewrites = [{ if = "$before", return = "200 front $uri" }] }
+                    { match = "/d/", rewrites = [
+                      { if = "-d $request_filename", return = "200 dir" }
+                      { if = "-x $request_filename", return = "200 exec" }
+                      { if = "!-f $request_filename", return = "404" }
+                      { if = "-f '%s/real.txt/'", return = "200 a file with a slash" }
+                    ] }
+                  ] }]
+                """.formatted(www), stats.engine);
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            assertThat(client.send("GET /real.txt HTTP/1.1\r\nHost: h\r\n\r\n").read().text())
+                    .as("an existing file: the site's entries all met, then its location").isEqualTo("/ /real.txt?");
+            assertThat(client.send("GET /link.txt HTTP/1.1\r\nHost: h\r\n\r\n").read().text())
+                    .as("a link to a file exists").isEqualTo("/ /link.txt?");
+            assertThat(client.send("GET /dangling HTTP/1.1\r\nHost: h\r\n\r\n").read().text())
+                    .as("a link to nothing does not: to the front controller, the set before the test kept")
+                    .isEqualTo("front /index.php");
+            assertThat(client.send("GET /no/such/dir/x HTTP/1.1\r\nHost: h\r\n\r\n").read().text())
+                    .as("a path under a missing directory names nothing").isEqualTo("front /index.php");
+            Files.writeString(www.resolve("maintenance.html"), "down");
+            RawHttpClient.Response down = client.send("GET /real.txt HTTP/1.1\r\nHost: h\r\n\r\n").read();
+            assertThat(down.status()).as("the maintenance file, created since").isEqualTo(503);
+            Files.delete(www.resolve("maintenance.html"));
+            assertThat(client.send("GET /real.txt HTTP/1.1\r\nHost: h\r\n\r\n").read().status())
+                    .as("and removed again").isEqualTo(200);
+            assertThat(client.send("GET /d/sub/ HTTP/1.1\r\nHost: h\r\n\r\n").read().text()).isEqualTo("dir");
+            assertThat(client.send("GET /d/run.sh HTTP/1.1\r\nHost: h\r\n\r\n").read().text())
+                    .as("the owner's execute bit").isEqualTo("exec");
+            assertThat(client.send("GET /d/nothing HTTP/1.1\r\nHost: h\r\n\r\n").read().text())
+                    .as("the site's rewrite routed it to its front controller first").isEqualTo("front /index.php");
+        }
+        assertThat(stats.asked).contains(www + "/maintenance.html", www + "/real.txt", www + "/d/sub/",
+                www + "/d/run.sh");
+        assertThat(PathStatus.of(www + "/real.txt/")).as("a file named with a trailing slash names nothing")
+                .isEqualTo(PathStatus.MISSING);
+        assertThat(PathStatus.of(www + "/d/sub/").directory()).isTrue();
+    }
+
+    /**
+     * An entry with a file test suspends the phase until the engine answers, and the request goes on on its loop
+     * then, with the entries after it; a client that left meanwhile is let go there (nothing answered, nothing
+     * leaked), and the next request is served as ever.
+     */
+    @Test
+    void aFileTestSuspendsThePhaseUntilTheEngineAnswers() throws Exception {
+        HeldStats stats = new HeldStats();
+        stats.holding = true;
+        Path www = Files.createDirectories(root.resolve("www"));
+        Files.writeString(www.resolve("real.txt"), "x");
+        InetSocketAddress address = start("""
+                sites = [{ root = www
+                  locations = [{ match = "/", rewrites = [
+                    { if = "!-e $request_filename", return = "404" }
+                    { set = "$after 1" }
+                    { if = "$after = ''", return = "500 the set after the test was not made" }
+                  ] }]
+                }]
+                """, stats.engine);
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            client.send("GET /real.txt HTTP/1.1\r\nHost: h\r\n\r\n");
+            CompletableFuture<PathStatus> first = stats.held.take();
+            assertThat(answered).as("nothing answered while the stat waits").hasValue(0);
+            first.complete(PathStatus.of(www + "/real.txt"));
+            assertThat(client.read().text()).as("the entries after the test met on the loop, then its location")
+                    .isEqualTo("/ /real.txt?");
+            client.send("GET /real.txt HTTP/1.1\r\nHost: h\r\n\r\n");
+            stats.held.take().complete(PathStatus.MISSING);
+            assertThat(client.read().status()).isEqualTo(404);
+        }
+        int before = answered.get();
+        RawHttpClient gone = new RawHttpClient(address);
+        gone.send("GET /real.txt HTTP/1.1\r\nHost: h\r\n\r\n");
+        CompletableFuture<PathStatus> orphan = stats.held.take();
+        gone.socket().setSoLinger(true, 0);
+        gone.close(); // a reset: the exchange ends with its connection
+        while (server.connectionStats().open() > 0) {
+            Thread.sleep(10); // until the server saw it go
+        }
+        orphan.complete(PathStatus.of(www + "/real.txt"));
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            client.send("GET /real.txt HTTP/1.1\r\nHost: h\r\n\r\n");
+            stats.held.take().complete(PathStatus.of(www + "/real.txt"));
+            assertThat(client.read().text()).isEqualTo("/ /real.txt?");
+        }
+        assertThat(answered.get() - before).as("the one whose client left was not answered").isEqualTo(1);
     }
 }
