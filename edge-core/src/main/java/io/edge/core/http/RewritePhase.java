@@ -87,10 +87,10 @@ public final class RewritePhase {
      * Meets {@code rules} from {@code from} for {@code exchange}, {@code location}'s (null: a site's before a location
      * is chosen), their regexes searching {@code path} (then what a rewrite without a flag makes of it;
      * {@code retargeted}: one did before), and says whether one answered it or routed it again, or a file test waits;
-     * false where the request goes on as it is. {@code answering} runs before an entry answers. {@code met}: whether
-     * the condition of the entry at {@code from} holds, a file test's answer; null: it is tested here.
+     * false where the request goes on as it is. {@code answering} runs before an entry answers. {@code tested}:
+     * whether the condition of the entry at {@code from} holds, a file test's answer; null: it is tested here.
      */
-    private static <E extends Exchange> boolean run(E exchange, List<RewriteRule> rules, int from, Boolean met,
+    private static <E extends Exchange> boolean run(E exchange, List<RewriteRule> rules, int from, Boolean tested,
             LocationSettings location, String path, boolean retargeted, Runnable answering, Consumer<? super E> goOn) {
         BoundedMatch.Budgeted budget = null;
         String current = path;
@@ -98,40 +98,36 @@ public final class RewritePhase {
             RewriteRule rule = rules.get(i);
             String subject = current; // what the answer's captures are taken of
             RewriteRule.Condition condition = rule.condition();
-            if (condition != null && (i != from || met == null)) {
-                boolean holds;
+            if (condition != null && (i != from || tested == null)) {
+                if (condition.operator().fileTest()) {
+                    testFile(exchange, rules, i, location, current, retargeted, answering, goOn);
+                    return true;
+                }
+                String value = Variables.sent(exchange, List.of(condition.subject()), null);
+                boolean met;
                 switch (condition.operator()) {
-                    case SET -> {
-                        String value = Variables.sent(exchange, List.of(condition.subject()), null);
-                        holds = !value.isEmpty() && !value.equals("0");
-                    }
-                    case EQUALS, NOT_EQUALS -> holds = Variables.sent(exchange, List.of(condition.subject()), null)
-                            .equals(Variables.sent(exchange, condition.text(),
-                                    textCaptures(exchange, condition.text(), location, current)))
+                    case SET -> met = !value.isEmpty() && !value.equals("0");
+                    case EQUALS, NOT_EQUALS -> met = value.equals(Variables.sent(exchange, condition.text(),
+                            textCaptures(exchange, condition.text(), location, current)))
                             == (condition.operator() == RewriteRule.Operator.EQUALS);
-                    case MATCHES, NOT_MATCHES -> {
-                        String value = Variables.sent(exchange, List.of(condition.subject()), null);
+                    default -> {
                         budget = budget == null ? BoundedMatch.budgeted(value, BoundedMatch.PATH_STEPS)
                                 : budget.then(value);
                         BoundedMatch.Result found = BoundedMatch.find(condition.regex(), budget);
                         if (found == BoundedMatch.Result.GAVE_UP) {
                             return gaveUp(exchange, condition.regex());
                         }
-                        holds = (found == BoundedMatch.Result.FOUND)
+                        met = (found == BoundedMatch.Result.FOUND)
                                 == (condition.operator() == RewriteRule.Operator.MATCHES);
                         // its bytes as the text a capture is written from: a byte past ASCII as the lone U+DC80 to
                         // U+DCFF that goes out as that byte, not as the UTF-8 of the char it is one of
                         subject = Variables.paramText(value);
                     }
-                    default -> {
-                        testFile(exchange, rules, i, location, current, retargeted, answering, goOn);
-                        return true;
-                    }
                 }
-                if (!holds) {
+                if (!met) {
                     continue;
                 }
-            } else if (condition != null && !met) {
+            } else if (condition != null && !tested) {
                 continue;
             }
             if (rule.rewrite() == null && rule.flag() == RewriteRule.Flag.NONE) { // a return, or sets alone
@@ -194,15 +190,15 @@ public final class RewritePhase {
             LocationSettings location, String path, boolean retargeted, Runnable answering,
             Consumer<? super E> goOn) {
         RewriteRule.Condition condition = rules.get(at).condition();
-        String tested = filePath(exchange, condition.text(), location, path);
+        String file = filePath(exchange, condition.text(), location, path);
         FileEngine files = exchange.files();
         if (files == null) {
-            exchange.fail(new IllegalStateException("no file engine for the file test of " + tested));
+            exchange.fail(new IllegalStateException("no file engine for the file test of " + file));
             return;
         }
         EventLoop loop = exchange.clientChannel().eventLoop();
         exchange.pauseBody(true); // undone when the answer is back, or with the exchange's end
-        files.status(tested).whenComplete((status, failure) -> execute(loop, () -> {
+        files.status(file).whenComplete((status, failure) -> execute(loop, () -> {
             if (exchange.isEnded()) {
                 return; // its client left: nobody to answer
             }

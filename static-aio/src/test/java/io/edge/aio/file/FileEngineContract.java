@@ -36,6 +36,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -280,6 +281,33 @@ abstract class FileEngineContract {
         byte[] out = new byte[length];
         System.arraycopy(bytes, (int) offset, out, 0, length);
         return out;
+    }
+
+    /**
+     * What a path is, as nginx's if file tests ask: links followed (a link to nothing is no file), a trailing "/"
+     * after a file names nothing, a path under a missing directory or under a file is missing, the owner's execute bit
+     * (a directory's too); never remembered, so a file created, removed or made executable is seen at once.
+     */
+    @Test
+    void statusIsWhatThePathIsNowLinksFollowed() throws Exception {
+        Path file = Files.writeString(dir.resolve("f.txt"), "x");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        Path sub = Files.createDirectories(dir.resolve("sub"));
+        Files.createSymbolicLink(dir.resolve("link"), file);
+        Files.createSymbolicLink(dir.resolve("dangling"), dir.resolve("none"));
+        assertThat(await(engine.status(file.toString()))).isEqualTo(new PathStatus(true, true, false, false));
+        assertThat(await(engine.status(file + "/"))).isEqualTo(PathStatus.MISSING);
+        assertThat(await(engine.status(dir + "/link"))).isEqualTo(new PathStatus(true, true, false, false));
+        assertThat(await(engine.status(dir + "/dangling"))).isEqualTo(PathStatus.MISSING);
+        assertThat(await(engine.status(sub + "/"))).extracting(PathStatus::directory, PathStatus::ownerExecutable)
+                .containsExactly(true, true);
+        assertThat(await(engine.status(dir + "/none/x"))).isEqualTo(PathStatus.MISSING);
+        assertThat(await(engine.status(file + "/x"))).isEqualTo(PathStatus.MISSING);
+        assertThat(await(engine.status(""))).isEqualTo(PathStatus.MISSING);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr--r--"));
+        assertThat(await(engine.status(file.toString())).ownerExecutable()).isTrue();
+        Files.delete(file);
+        assertThat(await(engine.status(file.toString()))).isEqualTo(PathStatus.MISSING);
     }
 
     @Test
