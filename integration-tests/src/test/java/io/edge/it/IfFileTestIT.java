@@ -37,10 +37,8 @@ class IfFileTestIT {
         Files.writeString(www.resolve("style.css"), "body{}");
         Files.createDirectories(www.resolve("files/sub"));
         Files.writeString(www.resolve("files/a.txt"), "a");
-        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")),
-                "pm = static\npm.max_children = 2\n");
-             EdgeHarness edge = EdgeHarness.start(dir, """
-                     static.engine = %s
+        try (PhpFpm fpm = fpm();
+             EdgeHarness edge = start(engine, fpm, """
                      sites = [{ server-names = ["_"], default = true, root = "www"
                        rewrites = [
                          { if = "-f $document_root/maintenance.html", return = "503 down for maintenance" }
@@ -51,8 +49,7 @@ class IfFileTestIT {
                          { match = "/files/", rewrites = [{ if = "-d $request_filename", return = "200 a directory" }] }
                          { match = "~ \\\\.php$", fastcgi = php }
                        ] }]
-                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
-                     """.formatted(engine, fpm.address()))) {
+                     """)) {
             assertThat(get(edge, "GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n").text()).as("a file, served")
                     .isEqualTo("body{}");
             assertThat(get(edge, "GET /wp-login.php HTTP/1.1\r\nHost: x\r\n\r\n").text()).as("a script, run")
@@ -77,6 +74,48 @@ class IfFileTestIT {
             assertThat(get(edge, "GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n").status()).as("and removed again")
                     .isEqualTo(200);
         }
+    }
+
+    /**
+     * A PHP location's file test guards its scripts whatever URI found them: the script asked for, and a directory's
+     * index.php found under another location's URI (nginx's internal redirect there meets the location's if), which
+     * goes on to run once the flag file is there.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"io_uring", "threads"})
+    void aPhpLocationsFileTestGuardsItsScriptsFoundUnderAnotherUri(String engine) throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(www.resolve("admin"));
+        Files.writeString(www.resolve("admin/index.php"), "<?php echo 'admin';");
+        try (PhpFpm fpm = fpm();
+             EdgeHarness edge = start(engine, fpm, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", index = ["index.php"]
+                       locations = [
+                         { match = "/", fastcgi = php }
+                         { match = "~ ^/admin/.*\\\\.php$", fastcgi = php, rewrites = [
+                           { if = "!-f $document_root/admin/enabled", return = "403 admin is off" }
+                         ] }
+                       ] }]
+                     """)) {
+            assertThat(get(edge, "GET /admin/index.php HTTP/1.1\r\nHost: x\r\n\r\n").text())
+                    .isEqualTo("admin is off");
+            RawHttpClient.Response index = get(edge, "GET /admin/ HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertThat(index.status()).as("the directory's index.php, its location's file test").isEqualTo(403);
+            Files.writeString(www.resolve("admin/enabled"), "");
+            assertThat(get(edge, "GET /admin/ HTTP/1.1\r\nHost: x\r\n\r\n").text()).isEqualTo("admin");
+            assertThat(get(edge, "GET /admin/index.php HTTP/1.1\r\nHost: x\r\n\r\n").text()).isEqualTo("admin");
+        }
+    }
+
+    /** A php-fpm of two children on a unix socket under the test's directory. */
+    private PhpFpm fpm() throws Exception {
+        return PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+    }
+
+    /** Edge on {@code engine} with {@code sites}, its backend php {@code fpm}. */
+    private EdgeHarness start(String engine, PhpFpm fpm, String sites) throws Exception {
+        return EdgeHarness.start(dir, "static.engine = " + engine + "\n" + sites
+                + "fastcgi.backends.php { addresses = [\"" + fpm.address() + "\"], max-connections = 2 }\n");
     }
 
     private static RawHttpClient.Response get(EdgeHarness edge, String raw) throws Exception {

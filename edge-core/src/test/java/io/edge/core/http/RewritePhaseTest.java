@@ -402,4 +402,29 @@ class RewritePhaseTest {
         }
         assertThat(answered.get() - before).as("the one whose client left was not answered").isEqualTo(1);
     }
+
+    /**
+     * $request_filename in an alias's location is its directory and what follows its prefix (a trailing "/" kept), as
+     * nginx's; $document_root is the alias's directory.
+     */
+    @Test
+    void anAliasMapsRequestFilenameAsNginxs() throws Exception {
+        HeldStats stats = new HeldStats();
+        Path alias = Files.createDirectories(root.resolve("shared"));
+        Files.createDirectories(alias.resolve("sub"));
+        Files.writeString(alias.resolve("a.txt"), "a");
+        InetSocketAddress address = start("""
+                sites = [{ root = www
+                  locations = [{ match = "/al/", alias = shared, rewrites = [
+                    { if = "-d $request_filename", return = "200 dir" }
+                    { if = "-f $document_root/a.txt", return = "200 file" }
+                  ] }]
+                }]
+                """, stats.engine);
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            assertThat(client.send("GET /al/sub/ HTTP/1.1\r\nHost: h\r\n\r\n").read().text()).isEqualTo("dir");
+            assertThat(client.send("GET /al/x HTTP/1.1\r\nHost: h\r\n\r\n").read().text()).isEqualTo("file");
+        }
+        assertThat(stats.asked).containsExactly(alias + "/sub/", alias + "/x", alias + "/a.txt");
+    }
 }
