@@ -1,5 +1,6 @@
 package io.edge.core.cache;
 
+import io.edge.aio.file.FileEngine;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.conf.VariableMap;
@@ -44,6 +45,8 @@ final class DetachedExchange implements Exchange {
      * rewrites set ($skip_cache), as its own run would have. Kept as they are, as nginx's subrequest sees them.
      */
     private final Map<VariableMap, String> mapValues;
+    /** The client's file engine: a location's file test the refresh meets (a script found under its URI) asks it. */
+    private final FileEngine files;
 
     /** Snapshots what {@code client} knows before it completes; {@code request} is what the backend gets. */
     DetachedExchange(Exchange client, HttpRequest request) {
@@ -59,6 +62,7 @@ final class DetachedExchange implements Exchange {
         this.authenticatedUser = client.authenticatedUser();
         this.requestId = client.requestId();
         this.mapValues = new IdentityHashMap<>(client.mapValues());
+        this.files = client.files();
     }
 
     @Override
@@ -118,6 +122,11 @@ final class DetachedExchange implements Exchange {
     @Override
     public Channel clientChannel() {
         return clientChannel;
+    }
+
+    @Override
+    public FileEngine files() {
+        return files;
     }
 
     @Override

@@ -884,12 +884,12 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         return route == null ? null : route.location();
     }
 
-    /** {@link Exchange#holdBackends} of {@code exchange}: while it is the running one, else nothing to hold. */
     /** {@link Exchange#files} of {@code exchange}: its routes' file engine, while it is the running one. */
     FileEngine files(ServerExchange exchange) {
         return exchange == current && currentRoutes != null ? currentRoutes.files() : null;
     }
 
+    /** {@link Exchange#holdBackends} of {@code exchange}: while it is the running one, else nothing to hold. */
     Runnable holdRoutes(ServerExchange exchange) {
         return exchange == current ? currentRoutes.hold() : () -> { };
     }

@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -169,11 +168,11 @@ public final class RewritePhase {
                 retargeted = true;
                 continue;
             }
-            RewriteResponder.handOn(exchange, rewritten, query);
+            handOn(exchange, location, rewritten, query);
             return true;
         }
         if (retargeted) {
-            RewriteResponder.handOn(exchange, exchange.path(), exchange.query());
+            handOn(exchange, location, exchange.path(), exchange.query());
             return true;
         }
         return false;
@@ -207,18 +206,26 @@ public final class RewritePhase {
                 exchange.fail(failure instanceof CompletionException wrapped ? wrapped.getCause() : failure);
                 return;
             }
-            boolean holds = holds(condition.operator(), status);
-            BooleanSupplier rest = () -> run(exchange, rules, at, holds, location, path, retargeted, answering, goOn);
             try {
-                // a site's, as when they were met first: the URI they route by is no redirect of the 10
-                boolean done = location == null ? ((ServerExchange) exchange).siteRewriting(rest) : rest.getAsBoolean();
-                if (!done) {
+                if (!run(exchange, rules, at, holds(condition.operator(), status), location, path, retargeted,
+                        answering, goOn)) {
                     goOn.accept(exchange);
                 }
             } catch (RuntimeException e) {
                 exchange.fail(e); // as the connection handler answers a responder that throws: a 500, never silence
             }
         }));
+    }
+
+    /**
+     * {@link RewriteResponder#handOn} of {@code exchange} to {@code path}: a site's ({@code location} null) routed again
+     * uncounted ({@link ServerExchange#siteRewrite}), as nginx counts no server rewrite among its 10 redirects.
+     */
+    private static void handOn(Exchange exchange, LocationSettings location, String path, String query) {
+        if (location == null) {
+            ((ServerExchange) exchange).siteRewrite();
+        }
+        RewriteResponder.handOn(exchange, path, query);
     }
 
     /** Whether a file test {@code operator} holds of {@code status}, as nginx's ngx_http_script_file_code says. */

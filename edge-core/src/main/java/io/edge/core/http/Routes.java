@@ -34,11 +34,11 @@ final class Routes {
 
     Routes(Router router, Function<LocationSettings, Responder> responders, long serverBodyLimit,
             Map<String, VariableText> unroutedHeaders, FileEngine files) {
-        this.files = files;
         this.router = router;
         this.responders = responders;
         this.serverBodyLimit = serverBodyLimit;
         this.unroutedHeaders = unroutedHeaders;
+        this.files = files;
     }
 
     Router router() {

@@ -41,7 +41,6 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -111,7 +110,7 @@ final class ServerExchange implements Exchange {
     /** {@link #targetUnparsed}: the target could not be parsed, and stands as "/" for routing its refusal alone. */
     private boolean targetUnparsed;
     private int redirects;
-    /** {@link #meetSiteRewrites}: the site's rewrites are being met, and a URI they route by is not counted. */
+    /** {@link #siteRewrite}: the next redirect is a site's rewrite's, and the URI it routes by is not counted. */
     private boolean siteRewriting;
     /** {@link #holdBodyTo}: the location whose body-limit the body is held to in place of the route's; null: the route's. */
     private LocationSettings bodyLocation;
@@ -357,17 +356,15 @@ final class ServerExchange implements Exchange {
      * nginx counts no server rewrite among its 10.
      */
     boolean meetSiteRewrites(Consumer<ServerExchange> goOn) {
-        return siteRewriting(() -> RewritePhase.server(this, goOn));
+        return RewritePhase.server(this, goOn);
     }
 
-    /** Meets the rest of its site's rewrites ({@code phase}), resumed after a file test, as {@link #meetSiteRewrites}. */
-    boolean siteRewriting(BooleanSupplier phase) {
+    /**
+     * Says that the redirect that follows is a site's rewrite's (met now, or once a file test answered): routed again
+     * uncounted, as nginx counts no server rewrite among its 10.
+     */
+    void siteRewrite() {
         siteRewriting = true;
-        try {
-            return phase.getAsBoolean();
-        } finally {
-            siteRewriting = false;
-        }
     }
 
     /**
