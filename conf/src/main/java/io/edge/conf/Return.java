@@ -122,6 +122,9 @@ public record Return(int status, List<Part> text) {
         if (trimmed.isBlank()) {
             throw new IllegalArgumentException("is empty");
         }
+        if (isQuote(trimmed.charAt(0)) && isUrl(unquoted(trimmed))) { // a URL alone in quotes
+            trimmed = unquoted(trimmed);
+        }
         int end = 0;
         while (end < trimmed.length() && !Character.isWhitespace(trimmed.charAt(end))) {
             end++;
@@ -129,7 +132,7 @@ public record Return(int status, List<Part> text) {
         String first = trimmed.substring(0, end);
         int status;
         String text;
-        if (first.startsWith("http://") || first.startsWith("https://") || first.startsWith("$scheme")) {
+        if (isUrl(first)) {
             status = 302;
             text = trimmed.strip();
         } else if (first.matches("\\d{1,3}")) {
@@ -139,6 +142,9 @@ public record Return(int status, List<Part> text) {
             text = redirects(status) ? trimmed.substring(end).strip() : trimmed.substring(end).replaceFirst("^[ \t]+", "");
             if (text.isBlank()) {
                 text = "";
+            }
+            if (!text.isEmpty() && isQuote(text.charAt(0))) {
+                text = unquoted(text);
             }
         } else {
             throw new IllegalArgumentException("starts with \"" + first + "\", neither a status nor a URL");
@@ -162,6 +168,36 @@ public record Return(int status, List<Part> text) {
             throw new IllegalArgumentException("has a control character other than tab or line feed in its text");
         }
         return new Return(status, parts(text, regex, maps));
+    }
+
+    /** Whether {@code text} starts as a URL, which nginx's return takes alone as a 302's and a rewrite redirects to. */
+    static boolean isUrl(String text) {
+        return text.startsWith("http://") || text.startsWith("https://") || text.startsWith("$scheme");
+    }
+
+    private static boolean isQuote(char c) {
+        return c == '\'' || c == '"';
+    }
+
+    /**
+     * {@code text}, which starts with a quote, without its quotes, as nginx's configuration reads a quoted word
+     * ({@code return 200 'a b';} answers {@code a b}, its variables still read): the word ends at the same quote, with
+     * nothing but blanks after it (nginx's return takes one text).
+     *
+     * @throws IllegalArgumentException where the quote is never closed or something follows it
+     */
+    private static String unquoted(String text) {
+        String word = text.strip();
+        char quote = word.charAt(0);
+        int close = word.indexOf(quote, 1);
+        if (close < 0) {
+            throw new IllegalArgumentException("has a " + quote + " without its closing one");
+        }
+        if (close != word.length() - 1) {
+            throw new IllegalArgumentException("has \"" + word.substring(close + 1) + "\" after its closing " + quote
+                    + " (nginx's return takes one text: quote all of it, or none)");
+        }
+        return word.substring(1, close);
     }
 
     /** {@code text} split into literals and variables, each variable checked against what exists. */

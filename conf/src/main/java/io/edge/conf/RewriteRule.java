@@ -397,8 +397,7 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
         }
         Pattern regex = LocationMatch.compile(words.get(0), 0);
         String replacement = words.get(1);
-        boolean url = replacement.startsWith("http://") || replacement.startsWith("https://")
-                || replacement.startsWith("$scheme");
+        boolean url = Return.isUrl(replacement);
         if (url || flag == Flag.REDIRECT || flag == Flag.PERMANENT) {
             // nginx appends the request's query to a redirect's URL, after "&" where the URL has one already, but where
             // the replacement ends in "?"

@@ -75,6 +75,25 @@ class ReturnAccessConfigTest {
     }
 
     @Test
+    void aQuotedTextOrUrlLosesItsQuotesAsNginxsDoesItsVariablesKept() {
+        assertThat(Return.parse("200 'a b'", null).text()).containsExactly(new Return.Part("a b", null));
+        assertThat(Return.parse("200 \"a b\"", null).text()).containsExactly(new Return.Part("a b", null));
+        assertThat(Return.parse("200 \"x $uri 'y'\"", null).text()).containsExactly(new Return.Part("x ", null),
+                new Return.Part(null, "uri"), new Return.Part(" 'y'", null));
+        assertThat(Return.parse("200 'x $uri \"y\"'", null).text()).containsExactly(new Return.Part("x ", null),
+                new Return.Part(null, "uri"), new Return.Part(" \"y\"", null));
+        assertThat(Return.parse("200 ''", null).text()).as("nginx's empty text").isEmpty();
+        assertThat(Return.parse("301 '/b/$1'", Pattern.compile("^/a/(.*)$")).text())
+                .containsExactly(new Return.Part("/b/", null), new Return.Part(null, "1"));
+        assertThat(Return.parse("'https://example.org/'", null))
+                .isEqualTo(new Return(302, List.of(new Return.Part("https://example.org/", null))));
+        assertThat(Return.parse("200 a'b'", null).text()).as("quotes inside a word are its own, as nginx's")
+                .containsExactly(new Return.Part("a'b'", null));
+        assertThatThrownBy(() -> Return.parse("200 'a' 'b'", null)).hasMessageContaining("after its closing '");
+        assertThatThrownBy(() -> Return.parse("200 \"a b", null)).hasMessageContaining("without its closing");
+    }
+
+    @Test
     void badReturnsAreListedWithWhatIsWrong() throws Exception {
         Path file = EdgeConfFile.write(dir, """
                 fastcgi.backends.php { addresses = ["127.0.0.1:9000"] }
