@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the site's rewrites, {@code fastcgi_cache_bypass} and {@code fastcgi_no_cache} as cache.responses' bypass and
  * no-cache, on a real edge and a real php-fpm. A POST, a query, a logged-in cookie and /wp-admin/ run the script every
  * time (BYPASS) and store nothing; a plain GET is stored (its second answer a HIT). A no-cache of its own keeps a
- * page out of the cache without stopping the hits of one stored before.
+ * page out of the cache without stopping the hits of one stored before. Each BYPASS is counted on the status page.
  */
 class WordPressSkipCacheIT {
 
@@ -49,6 +49,7 @@ class WordPressSkipCacheIT {
                        locations = [
                          { match = "~ \\\\.php$", fastcgi = php, cache = true,
                            headers { X-Cache = "$upstream_cache_status", X-Skip = "$skip_cache" } }
+                         { match = "= /edge-status", status = true }
                        ] }]
                      fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
                      cache.responses { valid { 200 = 10 m }, bypass = ["$skip_cache"],
@@ -85,6 +86,10 @@ class WordPressSkipCacheIT {
                 assertThat(loggedIn.text()).as("logged in").isEqualTo("/other.php run=" + run);
                 assertThat(loggedIn.header("x-cache")).isEqualTo("BYPASS");
             }
+            assertThat(get(edge, "GET /edge-status?format=prometheus HTTP/1.1\r\nHost: a\r\n\r\n").text().lines())
+                    .as("every BYPASS answer counted, as nginx's $upstream_cache_status BYPASS: not the POSTs, never"
+                            + " looked up")
+                    .contains("edge_response_cache_bypasses_total 6");
             RawHttpClient.Response anonymous = get(edge, "GET /other.php HTTP/1.1\r\nHost: a\r\n\r\n");
             assertThat(anonymous.text()).as("nothing the bypasses answered was stored").isEqualTo("/other.php run=10");
             assertThat(anonymous.header("x-cache")).isEqualTo("MISS");

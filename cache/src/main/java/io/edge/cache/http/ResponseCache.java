@@ -382,6 +382,21 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     /**
+     * A {@link Lookup.Outcome#BYPASS} in {@code scope} decided outside the cache (a location's {@code bypass} texts,
+     * nginx's fastcgi_cache_bypass), counted with the bypasses the cache decides itself, as nginx counts every
+     * $upstream_cache_status BYPASS alike.
+     */
+    public Lookup bypassed(String scope) {
+        return bypassed(scope, true);
+    }
+
+    /** A {@link Lookup.Outcome#BYPASS} in {@code scope}, counted where {@code count}. */
+    private Lookup bypassed(String scope, boolean count) {
+        count(bypasses, count);
+        return new Lookup(this, scope, Lookup.Outcome.BYPASS, null, null, false, false);
+    }
+
+    /**
      * Looks {@code clientRequest} up once more after a flight it waited for (or led) ended, {@code first} being its
      * lookup before: not counted again, so that hits and misses count client requests. An entry whose answer came after
      * {@code first} was made (stored or revalidated by the flight) is {@link Lookup.Outcome#FRESH} to it, also where
@@ -397,8 +412,7 @@ public final class ResponseCache implements AutoCloseable {
     /** {@code validatedFor}: a lookup before a flight, for {@link #lookupAfterFlight}; else null. */
     private Lookup lookup(String scope, HttpRequest clientRequest, boolean count, Lookup validatedFor) {
         if (policy.bypass(clientRequest)) {
-            count(bypasses, count);
-            return new Lookup(this, scope, Lookup.Outcome.BYPASS, null, null, false, false);
+            return bypassed(scope, count);
         }
         boolean head = HttpMethod.HEAD.equals(clientRequest.method());
         String primary = CachePolicy.primaryKey(scope, clientRequest);
@@ -410,8 +424,7 @@ public final class ResponseCache implements AutoCloseable {
                     goesAlone(clientRequest, null));
         }
         if (clientRequest.headers().contains(HttpHeaderNames.AUTHORIZATION) && !stored.sharedWithAuthorization) {
-            count(bypasses, count);
-            return new Lookup(this, scope, Lookup.Outcome.BYPASS, null, null, false, false);
+            return bypassed(scope, count);
         }
         long now = ticker.read();
         boolean forced = policy.clientForcesRevalidation(clientRequest);

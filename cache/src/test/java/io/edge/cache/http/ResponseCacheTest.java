@@ -630,6 +630,9 @@ class ResponseCacheTest {
         assertThat(cache.lookup(get("/a", "Cookie", "SESSID=1")).outcome()).isEqualTo(Lookup.Outcome.BYPASS);
         assertThat(cache.lookup(request(HttpMethod.POST, "/a")).outcome()).isEqualTo(Lookup.Outcome.BYPASS);
         assertThat(cache.stats().bypasses()).isEqualTo(3);
+        assertThat(cache.bypassed("").outcome()).as("a bypass decided outside, a location's bypass texts")
+                .isEqualTo(Lookup.Outcome.BYPASS);
+        assertThat(cache.stats().bypasses()).isEqualTo(4);
     }
 
     @Test

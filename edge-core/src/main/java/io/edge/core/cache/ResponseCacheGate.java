@@ -140,14 +140,9 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             backend.run(exchange, clientRequest, new Invalidation(clientRequest));
             return;
         }
-        if (!bypass.isEmpty() && holds(exchange, bypass)) {
-            exchange.cacheStatus(CacheStatus.BYPASS);
-            if (!refusedUncached(exchange)) {
-                backend.run(exchange, clientRequest, null);
-            }
-            return;
-        }
-        Lookup lookup = cache.lookup(exchange.https() ? httpsScope : scope, clientRequest);
+        String requestScope = exchange.https() ? httpsScope : scope;
+        Lookup lookup = !bypass.isEmpty() && holds(exchange, bypass) ? cache.bypassed(requestScope)
+                : cache.lookup(requestScope, clientRequest);
         Lookup.Outcome outcome = lookup.outcome();
         exchange.cacheStatus(cacheStatus(outcome));
         if (outcome != Lookup.Outcome.FRESH && outcome != Lookup.Outcome.STALE_WHILE_REVALIDATE
