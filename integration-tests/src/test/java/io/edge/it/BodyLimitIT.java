@@ -3,6 +3,7 @@ package io.edge.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.core.http.RawHttpClient;
+import java.io.ByteArrayOutputStream;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -209,6 +210,45 @@ class BodyLimitIT {
                 assertThat(response.text()).startsWith("1000 ");
             }
         }
+    }
+
+    /**
+     * An upload in chunks of one byte, sent in one write, reaches PHP whole and in order (its chunks of one read are
+     * handed on as one piece: {@code BodyCoalescer}), and is held to the location's limit to the byte, as nginx's
+     * client_max_body_size holds it: 1024 such chunks for 1 KiB are taken, 1025 refused.
+     */
+    @Test
+    void anUploadInOneByteChunksReachesPhpWholeAndIsHeldToTheLimitToTheByte() throws Exception {
+        byte[] body = new byte[10_000];
+        new Random(11).nextBytes(body);
+        try (RawHttpClient client = sendOneByteChunks("/upload/hash.php", body)) {
+            RawHttpClient.Response response = client.read();
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.text()).isEqualTo(body.length + " " + sha256(body));
+        }
+        try (RawHttpClient client = sendOneByteChunks("/small/hash.php", new byte[1024])) {
+            RawHttpClient.Response response = client.read();
+            assertThat(response.status()).as("1024 bytes for 1 KiB").isEqualTo(200);
+            assertThat(response.text()).isEqualTo("1024 " + sha256(new byte[1024]));
+        }
+        try (RawHttpClient client = sendOneByteChunks("/small/hash.php", new byte[1025])) {
+            assertThat(client.read().status()).as("1025 bytes for 1 KiB").isEqualTo(413);
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
+    /** A client that sent a POST to {@code path} with {@code body} in chunks of one byte, all in one write. */
+    private static RawHttpClient sendOneByteChunks(String path, byte[] body) throws Exception {
+        ByteArrayOutputStream wire = new ByteArrayOutputStream();
+        wire.writeBytes(("POST " + path + " HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        for (byte b : body) {
+            wire.writeBytes(new byte[] {'1', '\r', '\n', b, '\r', '\n'});
+        }
+        wire.writeBytes("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        RawHttpClient client = new RawHttpClient(edge.address());
+        client.send(wire.toByteArray());
+        return client;
     }
 
     /** A client that sent a POST to {@code path} with a chunked body of {@code size} bytes in one chunk. */
