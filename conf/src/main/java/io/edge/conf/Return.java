@@ -83,12 +83,16 @@ public record Return(int status, List<Part> text) {
         }
 
         /**
-         * This capture's value in {@code captures}, the match of the location's regex: $1 to $9 by number, a named
-         * group by name; null where its group took no part in the match.
+         * This capture's value in {@code captures}, the match of the location's regex (or the last regex that ran, for
+         * a number): $1 to $9 by number, a named group by name; null where its group took no part in the match or
+         * the regex has no such group (nginx's $2 after a regex of one group).
          */
         public String captured(Matcher captures) {
-            return Character.isDigit(variable.charAt(0)) ? captures.group(variable.charAt(0) - '0')
-                    : captures.group(variable);
+            if (!Character.isDigit(variable.charAt(0))) {
+                return captures.group(variable);
+            }
+            int group = variable.charAt(0) - '0';
+            return group <= captures.groupCount() ? captures.group(group) : null;
         }
     }
 

@@ -52,6 +52,11 @@ public final class ReturnResponder implements Responder {
      * the value it tested, a rewrite's of the path.
      */
     static void answer(Exchange exchange, LocationSettings location, Pattern regex, String subject, Return answer) {
+        answer(exchange, location, Captures.of(exchange, regex, subject), answer);
+    }
+
+    /** As above, with {@code captures}: a rewrites entry's, whose $1 is the last regex's that ran. */
+    static void answer(Exchange exchange, LocationSettings location, Captures captures, Return answer) {
         if (answer.status() == Return.CLOSE) {
             exchange.closeWithoutAnswer();
             return;
@@ -64,7 +69,7 @@ public final class ReturnResponder implements Responder {
         if (answer.status() < 300 && preconditionsAnswered(exchange)) {
             return;
         }
-        String text = Variables.render(exchange, regex, subject, answer.text(),
+        String text = Variables.render(exchange, captures, answer.text(),
                 answer.redirects() ? Variables.Escape.URL : Variables.Escape.NONE);
         FullHttpResponse response;
         if (answer.redirects()) {

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -24,7 +23,8 @@ import java.util.regex.Pattern;
  * {@code if} whose condition holds answers with its return or hands the request on with its rewrite; a rewrite whose
  * regex finds a match in {@code $uri} redirects (redirect, permanent), routes the request again at once (last,
  * break), or changes the URI the entries after it see (no flag), routed again after the last. An entry's sets are
- * made where it is met, before its return or rewrite; an entry of sets alone goes on to the next.
+ * made where it is met, before its return or rewrite; an entry of sets alone goes on to the next. As nginx's, the
+ * {@code $1} to {@code $9} of an entry's texts are the last regex's that ran ({@link Captures}).
  *
  * <p>Synchronous but for nginx's file tests ({@code if (!-e $request_filename)}): an entry with one suspends the phase,
  * the file engine stats the path off the loop ({@link FileEngine#status}: never a stat on the loop), and the entries
@@ -51,7 +51,7 @@ public final class RewritePhase {
         }
         Consumer<Exchange> goOn = inner::respond;
         return exchange -> {
-            if (!run(exchange, location.rewrites(), 0, null, location, exchange.path(), false, NOTHING, goOn)) {
+            if (!run(exchange, location.rewrites(), location, exchange.path(), NOTHING, goOn, null, false)) {
                 inner.respond(exchange);
             }
         };
@@ -66,7 +66,7 @@ public final class RewritePhase {
      */
     public static boolean enter(Exchange exchange, LocationSettings location, String uri, Runnable goOn) {
         return !location.rewrites().isEmpty()
-                && run(exchange, location.rewrites(), 0, null, location, uri, false, NOTHING, e -> goOn.run());
+                && run(exchange, location.rewrites(), location, uri, NOTHING, e -> goOn.run(), null, false);
     }
 
     /**
@@ -78,36 +78,52 @@ public final class RewritePhase {
         if (exchange.site() == null || exchange.site().rewrites().isEmpty()) {
             return false;
         }
-        return run(exchange, exchange.site().rewrites(), 0, null, null, exchange.path(), false,
-                exchange::refusedUnrouted, goOn);
+        return run(exchange, exchange.site().rewrites(), null, exchange.path(), exchange::refusedUnrouted, goOn, null,
+                false);
     }
 
     /**
-     * Meets {@code rules} from {@code from} for {@code exchange}, {@code location}'s (null: a site's before a location
-     * is chosen), their regexes searching {@code path} (then what a rewrite without a flag makes of it;
-     * {@code retargeted}: one did before), and says whether one answered it or routed it again, or a file test waits;
-     * false where the request goes on as it is. {@code answering} runs before an entry answers. {@code tested}:
-     * whether the condition of the entry at {@code from} holds, a file test's answer; null: it is tested here.
+     * Where a phase a file test suspended goes on: at the entry {@code at} (the file test's), a rewrite without a flag
+     * met before it or not ({@code retargeted}), {@code $1} to {@code $9} those of {@code lastRegex} in
+     * {@code lastSubject} (null: none).
      */
-    private static <E extends Exchange> boolean run(E exchange, List<RewriteRule> rules, int from, Boolean tested,
-            LocationSettings location, String path, boolean retargeted, Runnable answering, Consumer<? super E> goOn) {
+    private record Suspended(int at, boolean retargeted, Pattern lastRegex, String lastSubject) {
+    }
+
+    /**
+     * Meets {@code rules} for {@code exchange}, {@code location}'s (null: a site's before a location is chosen), their
+     * regexes searching {@code path} (then what a rewrite without a flag makes of it), and says whether one answered it
+     * or routed it again, or a file test waits; false where the request goes on as it is. {@code answering} runs before
+     * an entry answers. From the first entry where {@code resumed} is null; else from where a file test suspended the
+     * phase, {@code held} whether the test held.
+     */
+    private static <E extends Exchange> boolean run(E exchange, List<RewriteRule> rules, LocationSettings location,
+            String path, Runnable answering, Consumer<? super E> goOn, Suspended resumed, boolean held) {
         BoundedMatch.Budgeted budget = null;
         String current = path;
+        int from = resumed == null ? 0 : resumed.at();
+        boolean retargeted = resumed != null && resumed.retargeted();
+        // nginx's $1 to $9: the last regex's that ran, the location's until an entry's runs; none where it found no
+        // match (a failed if clears them, as nginx's does)
+        Pattern lastRegex = resumed != null ? resumed.lastRegex() : location == null ? null : location.regex();
+        String lastSubject = resumed != null ? resumed.lastSubject() : path;
         for (int i = from; i < rules.size(); i++) {
             RewriteRule rule = rules.get(i);
             String subject = current; // what the answer's captures are taken of
             RewriteRule.Condition condition = rule.condition();
-            if (condition != null && (i != from || tested == null)) {
+            if (condition != null && (i != from || resumed == null)) {
                 if (condition.operator().fileTest()) {
-                    testFile(exchange, rules, i, location, current, retargeted, answering, goOn);
+                    testFile(exchange, rules, location, current, answering, goOn,
+                            new Suspended(i, retargeted, lastRegex, lastSubject));
                     return true;
                 }
-                String value = Variables.sent(exchange, List.of(condition.subject()), null);
+                String value = Variables.sent(exchange, List.of(condition.subject()));
                 boolean met;
                 switch (condition.operator()) {
                     case SET -> met = !value.isEmpty() && !value.equals("0");
                     case EQUALS, NOT_EQUALS -> met = value.equals(Variables.sent(exchange, condition.text(),
-                            textCaptures(exchange, condition.text(), location, current)))
+                            Captures.of(exchange, location == null ? null : location.regex(), current, lastRegex,
+                                    lastSubject)))
                             == (condition.operator() == RewriteRule.Operator.EQUALS);
                     default -> {
                         budget = budget == null ? BoundedMatch.budgeted(value, BoundedMatch.PATH_STEPS)
@@ -121,23 +137,26 @@ public final class RewritePhase {
                         // its bytes as the text a capture is written from: a byte past ASCII as the lone U+DC80 to
                         // U+DCFF that goes out as that byte, not as the UTF-8 of the char it is one of
                         subject = Variables.paramText(value);
+                        lastRegex = condition.regex();
+                        lastSubject = subject;
                     }
                 }
                 if (!met) {
                     continue;
                 }
-            } else if (condition != null && !tested) {
+            } else if (condition != null && !held) {
                 continue;
             }
             if (rule.rewrite() == null && rule.flag() == RewriteRule.Flag.NONE) { // a return, or sets alone
+                Captures captures = Captures.of(exchange, rule.regex(), subject, lastRegex, lastSubject);
                 if (!rule.sets().isEmpty()) {
-                    assign(exchange, rule, subject);
+                    assign(exchange, rule, captures);
                 }
                 if (rule.setsOnly()) {
                     continue;
                 }
                 answering.run();
-                ReturnResponder.answer(exchange, location, rule.regex(), subject, rule.answer());
+                ReturnResponder.answer(exchange, location, captures, rule.answer());
                 return true;
             }
             budget = budget == null ? BoundedMatch.budgeted(current, BoundedMatch.PATH_STEPS) : budget.then(current);
@@ -145,11 +164,13 @@ public final class RewritePhase {
             if (found == BoundedMatch.Result.GAVE_UP) {
                 return gaveUp(exchange, rule.regex());
             }
+            lastRegex = rule.regex();
+            lastSubject = current;
             if (found == BoundedMatch.Result.NOT_FOUND) {
                 continue;
             }
             if (!rule.sets().isEmpty()) {
-                assign(exchange, rule, current);
+                assign(exchange, rule, Captures.of(exchange, rule.regex(), current));
             }
             if (rule.answer() != null) { // redirect, permanent
                 answering.run();
@@ -179,17 +200,18 @@ public final class RewritePhase {
     }
 
     /**
-     * The file test of the entry at {@code at}: its path's status asked of the file engine, off the loop, and the
-     * entries met from there on the exchange's loop once it answers ({@link #run}), then {@code goOn} where none
+     * The file test of the entry {@code suspended} names: its path's status asked of the file engine, off the loop, and
+     * the entries met from there on the exchange's loop once it answers ({@link #run}), then {@code goOn} where none
      * answered. The body stays in the kernel meanwhile ({@link Exchange#pauseBody}), as while a script is looked for.
      * An exchange that ended meanwhile is let go; a stat the engine refuses (its queue full: 503) or that fails
      * answers as a file the static path could not open.
      */
-    private static <E extends Exchange> void testFile(E exchange, List<RewriteRule> rules, int at,
-            LocationSettings location, String path, boolean retargeted, Runnable answering,
-            Consumer<? super E> goOn) {
-        RewriteRule.Condition condition = rules.get(at).condition();
-        String file = filePath(exchange, condition.text(), location, path);
+    private static <E extends Exchange> void testFile(E exchange, List<RewriteRule> rules, LocationSettings location,
+            String path, Runnable answering, Consumer<? super E> goOn, Suspended suspended) {
+        RewriteRule.Condition condition = rules.get(suspended.at()).condition();
+        String file = filePath(exchange, condition.text(), location, path,
+                Captures.of(exchange, location == null ? null : location.regex(), path, suspended.lastRegex(),
+                        suspended.lastSubject()));
         FileEngine files = exchange.files();
         if (files == null) {
             exchange.fail(new IllegalStateException("no file engine for the file test of " + file));
@@ -207,8 +229,8 @@ public final class RewritePhase {
                 return;
             }
             try {
-                if (!run(exchange, rules, at, holds(condition.operator(), status), location, path, retargeted,
-                        answering, goOn)) {
+                if (!run(exchange, rules, location, path, answering, goOn, suspended,
+                        holds(condition.operator(), status))) {
                     goOn.accept(exchange);
                 }
             } catch (RuntimeException e) {
@@ -246,11 +268,12 @@ public final class RewritePhase {
     /**
      * The path a file test's {@code text} names for {@code exchange}: its variables as sent, {@code $document_root}
      * and {@code $request_filename} {@code location}'s (a site's root where null or it has none of its own) for
-     * {@code uri}, as nginx's for the location the phase runs in; its bytes read as UTF-8, the file system's names.
+     * {@code uri}, as nginx's for the location the phase runs in, and {@code captures}; its bytes read as UTF-8, the
+     * file system's names.
      */
-    static String filePath(Exchange exchange, List<Return.Part> text, LocationSettings location, String uri) {
+    private static String filePath(Exchange exchange, List<Return.Part> text, LocationSettings location, String uri,
+            Captures captures) {
         StringBuilder bytes = new StringBuilder(128);
-        Matcher captures = textCaptures(exchange, text, location, uri);
         for (Return.Part part : text) {
             if ("document_root".equals(part.variable()) && part.map() == null) {
                 bytes.append(CgiParams.utf8Bytes(documentRoot(exchange, location)));
@@ -295,43 +318,22 @@ public final class RewritePhase {
     }
 
     /**
-     * The captures an if's {@code text} is written with: its location's regex's of {@code path}, as nginx's {@code $1}
-     * there is the location's; null where it names none (no match run) or has no location regex (a site's: refused).
+     * Makes {@code rule}'s sets, nginx's {@code set $name value}, in order: each value, with {@code captures} (those a
+     * return of it would have), becomes its variable's for the rest of the request, kept with the maps' values
+     * ({@link Exchange#mapValues}: a set variable is a map without entries, so every text that names it reads it as it
+     * reads a map), or the request's query for {@code $args}. A value is kept as a map's is, as the bytes it stands
+     * for, one char each.
      */
-    private static Matcher textCaptures(Exchange exchange, List<Return.Part> text, LocationSettings location,
-            String path) {
-        if (location == null || location.regex() == null) {
-            return null;
-        }
-        for (Return.Part part : text) {
-            if (part.isCapture()) {
-                return exchange.captures(location.regex(), path);
-            }
-        }
-        return null;
-    }
-
-    /**
-     * Makes {@code rule}'s sets, nginx's {@code set $name value}, in order: each value, its captures {@code rule}'s
-     * regex's in {@code subject} (the text a return of it would take them of), becomes its variable's for the rest of
-     * the request, kept with the maps' values ({@link Exchange#mapValues}: a set variable is a map without entries, so
-     * every text that names it reads it as it reads a map), or the request's query for {@code $args}. A value is kept
-     * as a map's is, as the bytes it stands for, one char each.
-     */
-    private static void assign(Exchange exchange, RewriteRule rule, String subject) {
-        Matcher captures = null;
+    private static void assign(Exchange exchange, RewriteRule rule, Captures captures) {
         for (RewriteRule.Assignment set : rule.sets()) {
             StringBuilder value = new StringBuilder(32);
             for (Return.Part part : set.value()) {
                 if (part.isCapture()) {
-                    if (captures == null && rule.regex() != null) {
-                        captures = exchange.captures(rule.regex(), subject);
-                    }
-                    String captured = captures == null ? null : part.captured(captures);
+                    String captured = captures.value(part);
                     // the subject is text (a decoded path, a value's bytes as their chars): kept as its bytes
                     value.append(captured == null ? "" : CgiParams.utf8Bytes(captured));
                 } else {
-                    value.append(Variables.sent(exchange, List.of(part), null));
+                    value.append(Variables.sent(exchange, List.of(part)));
                 }
             }
             if (set.variable() == null) { // $args

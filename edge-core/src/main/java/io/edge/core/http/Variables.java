@@ -169,7 +169,11 @@ public final class Variables {
 
     /** As above, with the captures {@code regex} (none where null) makes of {@code subject}. */
     static String render(Exchange exchange, Pattern regex, String subject, List<Return.Part> text, Escape escape) {
-        Matcher captures = null;
+        return render(exchange, Captures.of(exchange, regex, subject), text, escape);
+    }
+
+    /** As above, with {@code captures}. */
+    static String render(Exchange exchange, Captures captures, List<Return.Part> text, Escape escape) {
         StringBuilder out = new StringBuilder(64);
         for (Return.Part part : text) {
             if (part.literal() != null) {
@@ -180,12 +184,9 @@ public final class Variables {
             }
             String name = part.variable();
             if (part.isCapture()) {
-                if (captures == null && regex != null) {
-                    // null where not routed by this regex (an internal redirect's path): no captures. It does not
-                    // give up where it routed the path: the same search, in a budget of its own; once an answer
-                    captures = exchange.captures(regex, subject);
-                }
-                String value = captures == null ? null : part.captured(captures);
+                // null where not routed by its regex (an internal redirect's path): no captures. It does not give up
+                // where it routed the path: the same search, in a budget of its own; once an answer
+                String value = captures.value(part);
                 appendText(out, value == null ? "" : value, escape);
                 continue;
             }
@@ -301,14 +302,14 @@ public final class Variables {
         }
         String verdict = exchange.secureLinkVerdict(location);
         if (verdict == null) {
-            String value = sent(exchange, link.link(), null);
+            String value = sent(exchange, link.link());
             verdict = SecureLink.check(value, () -> {
                 StringBuilder signed = new StringBuilder(64);
                 for (Return.Part part : link.md5()) {
                     if ("secure_link_expires".equals(part.variable())) {
                         signed.append(orEmpty(SecureLink.expiresText(value)));
                     } else {
-                        signed.append(sent(exchange, List.of(part), null));
+                        signed.append(sent(exchange, List.of(part)));
                     }
                 }
                 return signed.toString();
@@ -324,7 +325,7 @@ public final class Variables {
      */
     static String secureLinkExpires(Exchange exchange) {
         SecureLink link = exchange.location() == null ? null : exchange.location().secureLink();
-        return link == null ? null : SecureLink.expiresText(sent(exchange, link.link(), null));
+        return link == null ? null : SecureLink.expiresText(sent(exchange, link.link()));
     }
 
     private static String orEmpty(String value) {
@@ -339,7 +340,7 @@ public final class Variables {
         Map<VariableMap, String> values = exchange.mapValues();
         String value = values.get(map);
         if (value == null) {
-            VariableMap.Found found = map.find(sent(exchange, map.source(), null));
+            VariableMap.Found found = map.find(sent(exchange, map.source()));
             value = sent(exchange, found.value(), found.captures());
             values.put(map, value);
         }
@@ -351,6 +352,16 @@ public final class Variables {
      * their UTF-8 bytes, the request's values as sent, a capture of {@code captures} (a map's regex's) as found.
      */
     static String sent(Exchange exchange, List<Return.Part> text, Matcher captures) {
+        return sent(exchange, text, Captures.found(captures));
+    }
+
+    /** As above, without captures. */
+    static String sent(Exchange exchange, List<Return.Part> text) {
+        return sent(exchange, text, Captures.found(null));
+    }
+
+    /** As above, with {@code captures}. */
+    static String sent(Exchange exchange, List<Return.Part> text, Captures captures) {
         StringBuilder out = new StringBuilder(32);
         for (Return.Part part : text) {
             String name = part.variable();
@@ -359,7 +370,7 @@ public final class Variables {
             } else if (part.map() != null) {
                 out.append(mapValue(exchange, part.map()));
             } else if (part.isCapture()) {
-                String value = captures == null ? null : part.captured(captures);
+                String value = captures.value(part);
                 out.append(value == null ? "" : value);
             } else if (name.equals("uri") || name.equals("document_uri")) {
                 out.append(CgiParams.utf8Bytes(value(exchange, name)));

@@ -12,10 +12,10 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import java.lang.reflect.Proxy;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -426,5 +426,62 @@ class RewritePhaseTest {
             assertThat(client.send("GET /al/x HTTP/1.1\r\nHost: h\r\n\r\n").read().text()).isEqualTo("file");
         }
         assertThat(stats.asked).containsExactly(alias + "/sub/", alias + "/x", alias + "/a.txt");
+    }
+
+    /**
+     * nginx's $1 to $9 are the last regex's that ran: an if's regex that finds no match leaves none (nginx 1.22: after
+     * "if ($arg_x ~ ^(\\d+)$)" fails, $1 is empty, not the location's), one that matches its own, whether or not
+     * the entry is met ("!~"); a rewrite's regex its own, matched or not, for the entries after it ("rewrite
+     * ^/i/(\\w)(\\w*)$ /j/$2; set $v $1;" sets "a"); a named group stays the regex's that set it.
+     */
+    @Test
+    void capturesAreTheLastRegexsAsNginxLeavesThem() throws Exception {
+        InetSocketAddress address = start("""
+                sites = [{ root = www
+                  locations = [
+                    { match = "~ ^/d/(\\\\w+)$", rewrites = [
+                      { set = "$before $1" }
+                      { if = "$arg_x ~ ^(\\\\d+)$", set = "$in $1" }
+                      { return = "200 before=[$before] in=[$in] after=[$1]" }
+                    ] }
+                    { match = "~ ^/f/(\\\\w+)/(\\\\w+)$", rewrites = [
+                      { if = "$arg_x ~ ^(\\\\d+)$", set = "$in $1" }
+                      { return = "200 f1=[$1] f2=[$2]" }
+                    ] }
+                    { match = "~ ^/h/(\\\\w+)$", rewrites = [
+                      { if = "$arg_x !~ ^(\\\\d+)$", return = "200 neg h1=[$1]" }
+                      { return = "200 pos h1=[$1]" }
+                    ] }
+                    { match = "~ ^/i/(\\\\w+)$", rewrites = [
+                      { rewrite = "^/i/(\\\\w)(\\\\w*)$ /j/$2" }
+                      { set = "$v $1" }
+                      { return = "200 v=[$v] uri=[$uri]" }
+                    ] }
+                    { match = "~ ^/k/(\\\\w+)$", rewrites = [
+                      { rewrite = "^/nomatch(\\\\d)$ /j" }
+                      { return = "200 k1=[$1]" }
+                    ] }
+                    { match = "~ ^/n/(?<slug>\\\\w+)$", rewrites = [
+                      { if = "$arg_x ~ ^(\\\\d+)$", set = "$in $1" }
+                      { return = "200 slug=[$slug] one=[$1]" }
+                    ] }
+                  ] }]
+                """);
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            for (String[] asked : new String[][] {
+                    {"/d/abc?x=12", "before=[abc] in=[12] after=[12]"},
+                    {"/d/abc?x=zz", "before=[abc] in=[] after=[]"},
+                    {"/f/aa/bb?x=zz", "f1=[] f2=[]"},
+                    {"/f/aa/bb?x=12", "f1=[12] f2=[]"},
+                    {"/h/abc?x=zz", "neg h1=[]"},
+                    {"/h/abc?x=12", "pos h1=[12]"},
+                    {"/i/abc", "v=[a] uri=[/j/bc]"},
+                    {"/k/abc", "k1=[]"},
+                    {"/n/abc?x=zz", "slug=[abc] one=[]"},
+                    {"/n/abc?x=12", "slug=[abc] one=[12]"}}) {
+                assertThat(client.send("GET " + asked[0] + " HTTP/1.1\r\nHost: h\r\n\r\n").read().text())
+                        .as(asked[0] + ", as nginx 1.22 answers it").isEqualTo(asked[1]);
+            }
+        }
     }
 }

@@ -1,0 +1,73 @@
+package io.edge.core.http;
+
+import io.edge.conf.Return;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Where a text's captures come from, as nginx's rewrite module leaves them: {@code $1} to {@code $9} are the last
+ * regex's that ran (a location's, an {@code if}'s, a rewrite's), none where that one found no match; a named group is
+ * the regex's that defines it, which nginx keeps as a variable of the match that set it, whatever ran since. Each
+ * regex is run on its subject only when a capture of it is first asked for, then kept.
+ */
+final class Captures {
+
+    private final Exchange exchange;
+    private final Pattern namedRegex;
+    private final String namedSubject;
+    private final Pattern numberedRegex;
+    private final String numberedSubject;
+    private Matcher named;
+    private Matcher numbered;
+    private boolean namedRun;
+    private boolean numberedRun;
+
+    private Captures(Exchange exchange, Pattern namedRegex, String namedSubject, Pattern numberedRegex,
+            String numberedSubject) {
+        this.exchange = exchange;
+        this.namedRegex = namedRegex;
+        this.namedSubject = namedSubject;
+        this.numberedRegex = numberedRegex;
+        this.numberedSubject = numberedSubject;
+    }
+
+    /** Every capture of {@code regex} (none where null) in {@code subject}. */
+    static Captures of(Exchange exchange, Pattern regex, String subject) {
+        return new Captures(exchange, regex, subject, regex, subject);
+    }
+
+    /** Named groups of {@code namedRegex} in {@code namedSubject}; $1 to $9 of {@code numberedRegex}. */
+    static Captures of(Exchange exchange, Pattern namedRegex, String namedSubject, Pattern numberedRegex,
+            String numberedSubject) {
+        return new Captures(exchange, namedRegex, namedSubject, numberedRegex, numberedSubject);
+    }
+
+    /** Every capture of {@code match} (none where null), a match already made (a map's regex's). */
+    static Captures found(Matcher match) {
+        Captures captures = new Captures(null, null, null, null, null);
+        captures.named = match;
+        captures.numbered = match;
+        captures.namedRun = true;
+        captures.numberedRun = true;
+        return captures;
+    }
+
+    /** The value of {@code part}, a capture; null where its regex found no match or its group took no part. */
+    String value(Return.Part part) {
+        Matcher match;
+        if (Character.isDigit(part.variable().charAt(0))) {
+            if (!numberedRun) {
+                numbered = numberedRegex == null ? null : exchange.captures(numberedRegex, numberedSubject);
+                numberedRun = true;
+            }
+            match = numbered;
+        } else {
+            if (!namedRun) {
+                named = namedRegex == null ? null : exchange.captures(namedRegex, namedSubject);
+                namedRun = true;
+            }
+            match = named;
+        }
+        return match == null ? null : part.captured(match);
+    }
+}
