@@ -1945,6 +1945,7 @@ final class SettingsMapper {
         List<RewriteRule> rules = new ArrayList<>();
         Section none = new Section(ConfigValueFactory.fromMap(Map.of()), "", owner.anchor(), problems);
         Set<String> keys = Set.of("if", "return", "rewrite", "set");
+        int ranGroups = groups(regex); // the most groups of a regex met so far: whose $1 to $9 a text may name
         for (Section entry : owner.sections("rewrites", none)) {
             boolean unknown = false; // a misspelled key: its return or rewrite not said missing too
             for (String key : new TreeSet<>(entry.own().keySet())) {
@@ -1973,7 +1974,7 @@ final class SettingsMapper {
             RewriteRule.Condition parsedCondition = null;
             if (condition != null) {
                 try {
-                    parsedCondition = RewriteRule.condition(condition, regex, maps);
+                    parsedCondition = RewriteRule.condition(condition, checkedCaptures(regex, ranGroups), maps);
                 } catch (IllegalArgumentException e) {
                     entry.invalid("if", LocationMatch.quoted(condition) + " " + capturesProblem(e, inLocation),
                             RewriteRule.CONDITION_EXPECTED);
@@ -1982,10 +1983,11 @@ final class SettingsMapper {
             }
             Pattern captures = parsedCondition != null && parsedCondition.regex() != null ? parsedCondition.regex()
                     : regex;
+            Pattern checked = captures == regex ? checkedCaptures(regex, ranGroups) : captures;
             RewriteRule rule = null;
             if (answer != null) {
                 try {
-                    rule = new RewriteRule(parsedCondition, Return.parse(answer, captures, maps), captures, null,
+                    rule = new RewriteRule(parsedCondition, Return.parse(answer, checked, maps), captures, null,
                             RewriteRule.Flag.NONE, null);
                 } catch (IllegalArgumentException e) {
                     entry.invalid("return", LocationMatch.quoted(answer) + " " + capturesProblem(e, inLocation),
@@ -2004,11 +2006,32 @@ final class SettingsMapper {
                 rule = new RewriteRule(parsedCondition, null, captures, null, RewriteRule.Flag.NONE, null);
             }
             if (sets != null) {
-                rule = rule.withSets(assignments(entry, sets, rule.regex(), inLocation));
+                rule = rule.withSets(assignments(entry, sets, rewrite != null ? rule.regex() : checked, inLocation));
             }
             rules.add(rule);
+            ranGroups = Math.max(ranGroups, Math.max(groups(rule.regex()), parsedCondition == null ? 0
+                    : groups(parsedCondition.regex())));
         }
         return rules;
+    }
+
+    private static int groups(Pattern regex) {
+        return regex == null ? 0 : regex.matcher("").groupCount();
+    }
+
+    /**
+     * {@code regex} (null: none) as an entry's captures are checked: its named groups, and as many numbered ones as the
+     * most a regex met before the entry has ({@code ranGroups}), as nginx's $1 to $9 are the last regex's that ran
+     * ("rewrite ^/(a)(.*)$ /x$2; set $v $1;" in a prefix location); one past them all is a problem.
+     */
+    private static Pattern checkedCaptures(Pattern regex, int ranGroups) {
+        int own = groups(regex);
+        if (own >= ranGroups) {
+            return regex;
+        }
+        String more = "()".repeat(ranGroups - own);
+        return regex == null ? Pattern.compile(more) : Pattern.compile("(?:" + regex.pattern() + ")" + more,
+                regex.flags());
     }
 
     /** An entry's {@code set}: one string or a list of them; null where it has none (or a problem was said). */

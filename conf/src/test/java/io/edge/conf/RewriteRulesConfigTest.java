@@ -267,4 +267,38 @@ class RewriteRulesConfigTest {
                         tuple(7, "edge.sites[0].locations[2].rewrites[0].if",
                                 "\"$arg_c = $2\" has capture $2, but the location's regex has 1 group"));
     }
+
+    /**
+     * As nginx's $1 to $9 are the last regex's that ran, an entry after a rewrite or an if with a regex may name as
+     * many as the most any regex before it has ("rewrite ^/(a)(.*)$ /x$2; set $v $1;" in a prefix location, in a
+     * site); one past them all is still a problem, and so is one before any regex ran.
+     */
+    @Test
+    void anEntryMayNameTheCapturesOfTheRegexesMetBeforeIt() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                sites = [{ root = www
+                  rewrites = [{ rewrite = "^/old/(a)(.*)$ /new/$2" }, { set = "$was $2" }]
+                  locations = [
+                    { match = "/r/", rewrites = [
+                      { rewrite = "^/r/(a)(.*)$ /x$2" }
+                      { if = "$arg_c = $2", set = "$v $1" }
+                      { return = "200 $1 $2" }
+                    ] }
+                  ]
+                }]
+                """));
+        assertThat(settings.sites().get(0).rewrites().get(1).sets().get(0).value())
+                .containsExactly(new Return.Part(null, "2"));
+        assertThat(settings.sites().get(0).locations().get(0).rewrites().get(2).answer().text()).hasSize(3);
+
+        Path file = EdgeConfFile.write(dir, """
+                sites = [{ root = www
+                  rewrites = [{ set = "$early $1" }, { rewrite = "^/old/(a)$ /new" }, { return = "200 $2" }]
+                }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::key).containsExactlyInAnyOrder(
+                "edge.sites[0].rewrites[0].set", "edge.sites[0].rewrites[2].return");
+    }
 }

@@ -432,7 +432,7 @@ class RewritePhaseTest {
      * nginx's $1 to $9 are the last regex's that ran: an if's regex that finds no match leaves none (nginx 1.22: after
      * "if ($arg_x ~ ^(\\d+)$)" fails, $1 is empty, not the location's), one that matches its own, whether or not
      * the entry is met ("!~"); a rewrite's regex its own, matched or not, for the entries after it ("rewrite
-     * ^/i/(\\w)(\\w*)$ /j/$2; set $v $1;" sets "a"); a named group stays the regex's that set it.
+     * ^/i/(\\w)(\\w*)$ /j/$2; set $v $1;" sets "a", in a prefix location too); a named group stays the regex's that set it.
      */
     @Test
     void capturesAreTheLastRegexsAsNginxLeavesThem() throws Exception {
@@ -461,6 +461,17 @@ class RewritePhaseTest {
                       { rewrite = "^/nomatch(\\\\d)$ /j" }
                       { return = "200 k1=[$1]" }
                     ] }
+                    { match = "/r/", rewrites = [
+                      { rewrite = "^/r/(a)(.*)$ /x$2" }
+                      { set = ["$v $1", "$w $2"] }
+                      { return = "200 v=[$v] w=[$w] uri=[$uri]" }
+                    ] }
+                    { match = "/s/", rewrites = [
+                      { rewrite = "^/s/(a)(.*)$ /x$2" }
+                      { rewrite = "^/zzz(.*)$ /q$1" }
+                      { set = "$v $1" }
+                      { return = "200 v=[$v] uri=[$uri]" }
+                    ] }
                     { match = "~ ^/n/(?<slug>\\\\w+)$", rewrites = [
                       { if = "$arg_x ~ ^(\\\\d+)$", set = "$in $1" }
                       { return = "200 slug=[$slug] one=[$1]" }
@@ -478,7 +489,9 @@ class RewritePhaseTest {
                     {"/i/abc", "v=[a] uri=[/j/bc]"},
                     {"/k/abc", "k1=[]"},
                     {"/n/abc?x=zz", "slug=[abc] one=[]"},
-                    {"/n/abc?x=12", "slug=[abc] one=[12]"}}) {
+                    {"/n/abc?x=12", "slug=[abc] one=[12]"},
+                    {"/r/abc", "v=[a] w=[bc] uri=[/xbc]"},
+                    {"/s/abc", "v=[] uri=[/xbc]"}}) {
                 assertThat(client.send("GET " + asked[0] + " HTTP/1.1\r\nHost: h\r\n\r\n").read().text())
                         .as(asked[0] + ", as nginx 1.22 answers it").isEqualTo(asked[1]);
             }
