@@ -213,9 +213,9 @@ class BodyLimitIT {
     }
 
     /**
-     * An upload in chunks of one byte, sent in one write, reaches PHP whole and in order (its chunks of one read are
-     * handed on as one piece: {@code BodyCoalescer}), and is held to the location's limit to the byte, as nginx's
-     * client_max_body_size holds it: 1024 such chunks for 1 KiB are taken, 1025 refused.
+     * An upload in chunks of one byte, sent in one write, reaches PHP whole and in order (the small chunks of one read
+     * are handed on as one piece: {@code StrictHttpServerCodec}), and is held to the location's limit to the byte, as
+     * nginx's client_max_body_size holds it: 1024 such chunks for 1 KiB are taken, 1025 refused.
      */
     @Test
     void anUploadInOneByteChunksReachesPhpWholeAndIsHeldToTheLimitToTheByte() throws Exception {

@@ -98,7 +98,6 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
         StrictHttpServerCodec codec = new StrictHttpServerCodec(decoder, server::largestBodyLimit);
         requestTimeouts.midRequestFrom(codec::midRequest);
         pipeline.addLast("http", codec);
-        pipeline.addLast("body-coalescer", new BodyCoalescer());
         // In nanoseconds: in whole milliseconds a write timeout under one (which the configuration allows, > 0) is 0,
         // which turns the watch off; Netty raises anything shorter than a millisecond to one.
         pipeline.addLast("write-timeout", new IdleStateHandler(true, 0, timeouts.write().toNanos(), 0, TimeUnit.NANOSECONDS));

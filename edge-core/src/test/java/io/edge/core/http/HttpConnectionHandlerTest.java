@@ -482,9 +482,9 @@ class HttpConnectionHandlerTest {
 
     /**
      * An upload in 1-byte chunks that came in one read reaches the exchange's body consumer in a few pieces, not one a
-     * chunk as Netty's decoder makes them (each then counted, checked and spooled on its own: some fifty times nginx's
-     * CPU), its bytes whole and in order, no piece over {@link BodyCoalescer#MOST} bytes; the body limit still holds to
-     * the byte: one byte over it, in the same read, is 413.
+     * chunk as Netty's decoder makes them (each then counted, checked and spooled on its own), its bytes whole and in
+     * order, no piece over {@link StrictHttpServerCodec#GATHERED_MOST} bytes; a body over the limit in such chunks, in
+     * the same read, is still 413.
      */
     @Test
     void aBodyOfManySmallChunksInOneReadReachesTheExchangeInAFewPieces() {
@@ -512,7 +512,8 @@ class HttpConnectionHandlerTest {
         assertThat(EmbeddedClient.send(client, wire.append("0\r\n\r\n").toString())).startsWith("HTTP/1.1 204 ");
         assertThat(body.toString(StandardCharsets.US_ASCII)).isEqualTo(sent.toString());
         assertThat(pieces).as("100 000 chunks of one read, at most 64 KiB a piece, then the last")
-                .hasSizeLessThanOrEqualTo(4).allSatisfy(size -> assertThat(size).isLessThanOrEqualTo(BodyCoalescer.MOST));
+                .hasSizeLessThanOrEqualTo(4)
+                .allSatisfy(size -> assertThat(size).isLessThanOrEqualTo(StrictHttpServerCodec.GATHERED_MOST));
 
         long limit = settings.server().limits().body();
         StringBuilder over = new StringBuilder("POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
