@@ -105,7 +105,7 @@ public final class ConfigLoader {
 
     /** Objects whose keys are the user's to choose; every other object's keys are checked. */
     private static final Set<String> FREE_MAPS = Set.of("edge.mime-types", "edge.fastcgi.backends",
-            "edge.server.maps");
+            "edge.proxy.backends", "edge.server.maps", "edge.location-defaults.proxy-headers");
 
     /**
      * Loads and checks {@code file}.

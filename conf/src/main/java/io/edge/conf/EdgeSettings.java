@@ -17,6 +17,7 @@ import java.util.TreeMap;
  * @param mimeTypes  file extension (lower case, no dot) to media type: the built-in table plus overrides
  * @param sites      virtual hosts, in configuration order; exactly one is the default
  * @param backends   FastCGI backend groups by name
+ * @param proxyBackends HTTP backend groups by name ({@code proxy.backends}), pools of the same kind as FastCGI's
  * @param cache      the file content and response caches
  * @param warnings   what is not wrong but likely a mistake (a value set twice in one object, backend groups at one
  *                   address), for the operator to read: logged at a start and a reload, printed by {@code --check-config}
@@ -34,14 +35,23 @@ public record EdgeSettings(
         Map<String, BackendGroupSettings> backends,
         CacheSettings cache,
         List<ConfigProblem> warnings,
-        Map<String, VariableText> alwaysHeaders) {
+        Map<String, VariableText> alwaysHeaders,
+        Map<String, BackendGroupSettings> proxyBackends) {
 
     public EdgeSettings {
+        proxyBackends = Map.copyOf(proxyBackends);
         mimeTypes = Map.copyOf(mimeTypes);
         sites = List.copyOf(sites);
         backends = Map.copyOf(backends);
         warnings = List.copyOf(warnings);
         alwaysHeaders = Collections.unmodifiableMap(new TreeMap<>(alwaysHeaders));
+    }
+
+    /** Settings without HTTP backends. */
+    public EdgeSettings(Path source, ServerSettings server, StaticIoSettings staticIo, Map<String, String> mimeTypes,
+                        List<SiteSettings> sites, Map<String, BackendGroupSettings> backends, CacheSettings cache,
+                        List<ConfigProblem> warnings, Map<String, VariableText> alwaysHeaders) {
+        this(source, server, staticIo, mimeTypes, sites, backends, cache, warnings, alwaysHeaders, Map.of());
     }
 
     /** Settings without warnings, nor headers on answers no location gives. */
@@ -58,7 +68,8 @@ public record EdgeSettings(
 
     /** These settings with {@code warnings} instead of theirs. */
     EdgeSettings withWarnings(List<ConfigProblem> warnings) {
-        return new EdgeSettings(source, server, staticIo, mimeTypes, sites, backends, cache, warnings, alwaysHeaders);
+        return new EdgeSettings(source, server, staticIo, mimeTypes, sites, backends, cache, warnings, alwaysHeaders,
+                proxyBackends);
     }
 
     /** The site that answers requests whose Host matches no server name. */

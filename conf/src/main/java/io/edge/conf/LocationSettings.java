@@ -87,6 +87,8 @@ import java.util.regex.Pattern;
  *                        {@code secure_link} and {@code secure_link_md5}); {@code null}: none asked for
  * @param rewrites        its {@code if}s and rewrites (nginx's rewrite phase), met in order after its access rules and
  *                        before anything else of it
+ * @param proxy           for {@link Handler#PROXY} locations, the HTTP backend group and how a request goes to it;
+ *                        else {@code null}
  */
 public record LocationSettings(
         String match,
@@ -123,7 +125,8 @@ public record LocationSettings(
         AliasCaptures aliasCaptures,
         Pattern splitPathInfo,
         SecureLink secureLink,
-        List<RewriteRule> rewrites) {
+        List<RewriteRule> rewrites,
+        Proxy proxy) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -143,6 +146,23 @@ public record LocationSettings(
         rewrites = List.copyOf(rewrites);
         limitReqs = List.copyOf(limitReqs);
         limitConns = List.copyOf(limitConns);
+    }
+
+    /** A location that passes nothing to an HTTP backend. */
+    public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
+                            String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
+                            List<AddressRange> statusAllow, Duration expires, Map<String, VariableText> headers,
+                            long bodyLimit, Map<String, VariableText> fastcgiParams, Gzip gzip, boolean gzipStatic,
+                            boolean internal, String fastcgiScript, List<AccessRule> access, Return returns,
+                            Rewrite rewrite, List<LimitReq> limitReqs, List<LimitConn> limitConns,
+                            AuthBasic authBasic, boolean accessLog, Referers referers, boolean alias,
+                            LimitRate limitRate, Autoindex autoindex, Map<String, VariableText> alwaysHeaders,
+                            AliasCaptures aliasCaptures, Pattern splitPathInfo, SecureLink secureLink,
+                            List<RewriteRule> rewrites) {
+        this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
+                statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
+                access, returns, rewrite, limitReqs, limitConns, authBasic, accessLog, referers, alias, limitRate,
+                autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, secureLink, rewrites, null);
     }
 
     /** A location with edge's default split of a script's path, and no secure link or rewrites. */
@@ -241,12 +261,29 @@ public record LocationSettings(
         }
     }
 
+    /**
+     * A location's {@code proxy}: nginx's {@code proxy_pass} to an upstream.
+     *
+     * @param backend the group under {@code proxy.backends}
+     * @param uri     what replaces the location's prefix in the path sent (nginx's proxy_pass URI part); {@code null}:
+     *                the request's URI goes as the client sent it
+     * @param host    nginx's {@code $proxy_host}: the group's first address as a Host ({@code host:port}, no port for
+     *                80, {@code localhost} for a Unix socket)
+     * @param headers request headers set for the backend (nginx's {@code proxy_set_header}), by name; a value that
+     *                comes out empty leaves the header out
+     */
+    public record Proxy(String backend, String uri, String host, Map<String, VariableText> headers) {
+        public Proxy {
+            headers = Collections.unmodifiableMap(new TreeMap<>(headers));
+        }
+    }
+
     /** How a location's pattern is compared with a request path. */
     public enum Kind { EXACT, PREFIX, PREFIX_NO_REGEX, REGEX }
 
     /**
-     * Who answers a location's requests: files, a FastCGI backend, edge's status page, its {@code return}, or the
-     * location its {@code rewrite} leads to.
+     * Who answers a location's requests: files, a FastCGI backend, an HTTP backend, edge's status page, its
+     * {@code return}, or the location its {@code rewrite} leads to.
      */
-    public enum Handler { STATIC, FASTCGI, STATUS, RETURN, REWRITE }
+    public enum Handler { STATIC, FASTCGI, PROXY, STATUS, RETURN, REWRITE }
 }

@@ -31,7 +31,8 @@ public record Return(int status, List<Part> text) {
     public static final Set<String> VARIABLES = Set.of("scheme", "host", "server_port", "server_addr", "server_name",
             "request_uri", "uri", "document_uri", "args", "query_string", "is_args", "request_method", "remote_addr",
             "remote_port", "server_protocol", "https", "content_type", "content_length", "request_id",
-            "secure_link", "secure_link_expires", "ssl_protocol", "ssl_cipher", "ssl_server_name", "http2");
+            "secure_link", "secure_link_expires", "ssl_protocol", "ssl_cipher", "ssl_server_name", "http2",
+            "proxy_host", "proxy_add_x_forwarded_for");
 
     /**
      * Variables of what came of the request, which a header or a FastCGI param may name (nginx's add_header

@@ -120,6 +120,10 @@ final class SettingsMapper {
         this.root = root;
     }
 
+    /** The HTTP backend groups, read before the sites whose locations name them ({@link #proxy}). */
+    private Map<String, BackendGroupSettings> proxyBackends = Map.of();
+    private BackendNames proxyNames = new BackendNames(Set.of(), Set.of(), false);
+
     EdgeSettings map(Section edge, Path source) {
         Section serverSection = edge.section("server");
         maps = VariableMaps.read(serverSection.section("maps"), serverSection.section("geo"),
@@ -150,6 +154,9 @@ final class SettingsMapper {
             // no run directory (none made for a spawned php-fpm either): those bodies go to java.io.tmpdir
             tmpdirProblem(serverSection, Path.of(System.getProperty("java.io.tmpdir")));
         }
+        Section proxy = edge.section("proxy");
+        proxyBackends = proxyBackends(proxy);
+        proxyNames = BackendNames.of(proxy, proxyBackends.keySet());
         List<SiteSettings> sites = sites(edge, BackendNames.of(fastcgi, backends.keySet()), mimeTypes, server.listen(),
                 server.tls());
         unlistened(server, sites);
@@ -160,7 +167,7 @@ final class SettingsMapper {
                 objectOrEmpty(reference.get("location-defaults"))).section("always-headers"), "always-headers", null);
         return new EdgeSettings(source, server, staticIo, mimeTypes, sites,
                 withBodyLimits(backends, sites, server.limits().body()), cache,
-                sharedAddresses.warnings(backends, problems), alwaysHeaders);
+                sharedAddresses.warnings(backends, problems), alwaysHeaders, proxyBackends);
     }
 
     /**
@@ -992,11 +999,25 @@ final class SettingsMapper {
     }
 
     Map<String, BackendGroupSettings> backends(Section fastcgi, ServerSettings server) {
-        ConfigObject template = objectOrEmpty(((ConfigObject) reference.get("fastcgi")).get("backend-defaults"));
-        Section defaults = defaults(fastcgi, "backend-defaults", template);
+        return groups(fastcgi, "fastcgi", (name, backend) -> backend(name, backend, server));
+    }
+
+    /** The HTTP backend groups under {@code edge.proxy.backends}, as FastCGI's are read. */
+    Map<String, BackendGroupSettings> proxyBackends(Section proxy) {
+        return groups(proxy, "proxy", this::proxyBackend);
+    }
+
+    /**
+     * The groups under {@code section.backends}, each over {@code section.backend-defaults}, read by {@code group}
+     * (given a null name, it checks the defaults alone).
+     */
+    private Map<String, BackendGroupSettings> groups(Section section, String kind,
+            BiFunction<String, Section, BackendGroupSettings> group) {
+        ConfigObject template = objectOrEmpty(((ConfigObject) reference.get(kind)).get("backend-defaults"));
+        Section defaults = defaults(section, "backend-defaults", template);
         // Checked on their own, backends or none; a backend inheriting a bad value does not repeat it.
-        backend(null, defaults, server);
-        Section backends = fastcgi.section("backends");
+        group.apply(null, defaults);
+        Section backends = section.section("backends");
         Map<String, BackendGroupSettings> result = new TreeMap<>();
         for (Map.Entry<String, ConfigValue> entry : backends.object().entrySet()) {
             String name = entry.getKey();
@@ -1013,7 +1034,7 @@ final class SettingsMapper {
             }
             UnknownKeys.check((ConfigObject) value, template, key, Set.of(), Set.of(), problems);
             Section backend = backends.withDefaults((ConfigObject) value, defaults, key, value.origin());
-            result.put(name, backend(name, backend, server));
+            result.put(name, group.apply(name, backend));
         }
         return result;
     }
@@ -1084,6 +1105,90 @@ final class SettingsMapper {
         }
     }
 
+    /**
+     * {@code element} of {@code backend}'s addresses in its canonical form ({@link Addresses#backend}), recorded in
+     * {@code reached} by what it reaches; null, with a problem, where it is no address or one listed before.
+     */
+    private String backendAddress(Section backend, Section.Element element, Map<String, String> reached) {
+        String address = element.text();
+        String canonical;
+        try {
+            canonical = Addresses.backend(address, base);
+        } catch (IllegalArgumentException e) {
+            backend.invalid("addresses", element.index(), "\"" + address + "\" " + e.getMessage(),
+                    "\"unix:/path/to.sock\", \"host:port\" or \"[v6]:port\"");
+            return null;
+        }
+        String first = reached.putIfAbsent(BackendAddress.key(canonical), address);
+        if (first != null) {
+            backend.invalid("addresses", element.index(), "\"" + address + "\" "
+                            + (first.equals(address) ? "is listed twice" : "is the same address as \"" + first + "\""),
+                    "each address once (max-connections is how many connections one takes)");
+            return null;
+        }
+        return canonical;
+    }
+
+    /** What a FastCGI group and an HTTP group share: the choice of address, the pool, its queue, timeouts and health. */
+    private record Pooling(BackendGroupSettings.Balance balance, int maxConnections, BackendGroupSettings.Queue queue,
+                           BackendGroupSettings.Timeouts timeouts, BackendGroupSettings.KeepAlive keepAlive,
+                           BackendGroupSettings.Health health) {
+    }
+
+    private Pooling pooling(String name, Section backend) {
+        Map<String, BackendGroupSettings.Balance> balances = new LinkedHashMap<>();
+        balances.put("least-connections", BackendGroupSettings.Balance.LEAST_CONNECTIONS);
+        balances.put("round-robin", BackendGroupSettings.Balance.ROUND_ROBIN);
+        BackendGroupSettings.Balance balance = backend.choice("balance", balances);
+        int maxConnections = backend.integer("max-connections", 1, Integer.MAX_VALUE);
+        Section queue = backend.section("queue");
+        BackendGroupSettings.Queue waitQueue = new BackendGroupSettings.Queue(
+                queue.integer("max-waiters", 0, Integer.MAX_VALUE), queue.duration("timeout", false),
+                queue.duration("retry-after", true, Duration.ofDays(1)));
+        Section timeouts = backend.section("timeouts");
+        BackendGroupSettings.Timeouts backendTimeouts = new BackendGroupSettings.Timeouts(
+                timeouts.duration("connect", false), timeouts.duration("read", false),
+                timeouts.duration("write", false));
+        Section keepAlive = backend.section("keep-alive");
+        BackendGroupSettings.KeepAlive reuse = new BackendGroupSettings.KeepAlive(keepAlive.bool("enabled"),
+                keepAlive.duration("idle-timeout", false), keepAlive.integer("max-requests", 0, Integer.MAX_VALUE));
+        if (!reuse.enabled() && name != null && backend.own().containsKey("keep-alive")) {
+            setWhileOff(keepAlive, "keep-alive", Set.of("enabled"), "enabled = true beside it");
+        }
+        Section health = backend.section("health");
+        BackendGroupSettings.Health passive = new BackendGroupSettings.Health(
+                health.integer("max-fails", 0, Integer.MAX_VALUE), health.duration("fail-timeout", false));
+        return new Pooling(balance, maxConnections, waitQueue, backendTimeouts, reuse, passive);
+    }
+
+    /**
+     * An HTTP backend group ({@code proxy.backends}), or with {@code name == null} the defaults alone. A pool as a
+     * FastCGI group's, without php-fpm's parts: nothing spawned, a slot freed with the answer (no worker to await), and
+     * no response buffer (an answer is streamed as fast as its client takes it).
+     */
+    private BackendGroupSettings proxyBackend(String name, Section backend) {
+        List<String> addresses = new ArrayList<>();
+        Map<String, String> reached = new HashMap<>();
+        for (Section.Element element : backend.elements("addresses")) {
+            String canonical = backendAddress(backend, element, reached);
+            if (canonical != null) {
+                addresses.add(canonical);
+            }
+        }
+        Pooling pooling = pooling(name, backend);
+        if (name == null) {
+            return null;
+        }
+        if (addresses.isEmpty() && backend.isEmptyList("addresses")) {
+            ConfigValue list = backend.object().get("addresses");
+            problems.add(list != null && !isBuiltIn(list.origin()) ? list.origin() : backend.anchor(),
+                    backend.key("addresses"), "no address", "at least one address, such as \"127.0.0.1:3000\"");
+        }
+        return new BackendGroupSettings(name, addresses, pooling.balance(), pooling.maxConnections(), pooling.queue(),
+                pooling.timeouts(), pooling.keepAlive(), pooling.health(), null,
+                new BackendGroupSettings.ResponseBuffer(0, 0, false), false);
+    }
+
     /** A backend group, or with {@code name == null} the defaults alone: what is wrong in any group. */
     private BackendGroupSettings backend(String name, Section backend, ServerSettings server) {
         List<String> addresses = new ArrayList<>();
@@ -1095,19 +1200,8 @@ final class SettingsMapper {
         boolean spawnEnabled = spawnSection.bool("enabled");
         for (Section.Element element : written) {
             String address = element.text();
-            String canonical;
-            try {
-                canonical = Addresses.backend(address, base);
-            } catch (IllegalArgumentException e) {
-                backend.invalid("addresses", element.index(), "\"" + address + "\" " + e.getMessage(),
-                        "\"unix:/path/to.sock\", \"host:port\" or \"[v6]:port\"");
-                continue;
-            }
-            String first = reached.putIfAbsent(BackendAddress.key(canonical), address);
-            if (first != null) {
-                backend.invalid("addresses", element.index(), "\"" + address + "\" "
-                                + (first.equals(address) ? "is listed twice" : "is the same address as \"" + first + "\""),
-                        "each address once (max-connections is how many connections one takes)");
+            String canonical = backendAddress(backend, element, reached);
+            if (canonical == null) {
                 continue;
             }
             if (!spawnEnabled) { // a spawned php-fpm's socket directory is edge's own, and then none is written
@@ -1131,29 +1225,13 @@ final class SettingsMapper {
                 sharedAddresses.add(name, canonical, backend.writtenAt("addresses", element.index()));
             }
         }
-        Map<String, BackendGroupSettings.Balance> balances = new LinkedHashMap<>();
-        balances.put("least-connections", BackendGroupSettings.Balance.LEAST_CONNECTIONS);
-        balances.put("round-robin", BackendGroupSettings.Balance.ROUND_ROBIN);
-        BackendGroupSettings.Balance balance = backend.choice("balance", balances);
-        int maxConnections = backend.integer("max-connections", 1, Integer.MAX_VALUE);
-
-        Section queue = backend.section("queue");
-        BackendGroupSettings.Queue waitQueue = new BackendGroupSettings.Queue(
-                queue.integer("max-waiters", 0, Integer.MAX_VALUE), queue.duration("timeout", false),
-                queue.duration("retry-after", true, Duration.ofDays(1)));
-        Section timeouts = backend.section("timeouts");
-        BackendGroupSettings.Timeouts backendTimeouts = new BackendGroupSettings.Timeouts(
-                timeouts.duration("connect", false), timeouts.duration("read", false),
-                timeouts.duration("write", false));
-        Section keepAlive = backend.section("keep-alive");
-        BackendGroupSettings.KeepAlive reuse = new BackendGroupSettings.KeepAlive(keepAlive.bool("enabled"),
-                keepAlive.duration("idle-timeout", false), keepAlive.integer("max-requests", 0, Integer.MAX_VALUE));
-        if (!reuse.enabled() && name != null && backend.own().containsKey("keep-alive")) {
-            setWhileOff(keepAlive, "keep-alive", Set.of("enabled"), "enabled = true beside it");
-        }
-        Section health = backend.section("health");
-        BackendGroupSettings.Health passive = new BackendGroupSettings.Health(
-                health.integer("max-fails", 0, Integer.MAX_VALUE), health.duration("fail-timeout", false));
+        Pooling pooling = pooling(name, backend);
+        BackendGroupSettings.Balance balance = pooling.balance();
+        int maxConnections = pooling.maxConnections();
+        BackendGroupSettings.Queue waitQueue = pooling.queue();
+        BackendGroupSettings.Timeouts backendTimeouts = pooling.timeouts();
+        BackendGroupSettings.KeepAlive reuse = pooling.keepAlive();
+        BackendGroupSettings.Health passive = pooling.health();
 
         Section buffer = backend.section("response-buffer");
         BackendGroupSettings.ResponseBuffer responseBuffer = new BackendGroupSettings.ResponseBuffer(
@@ -1694,7 +1772,8 @@ final class SettingsMapper {
             site.problem("locations", "no locations", "at least one location, such as { match = \"/\" }");
         }
         for (Section location : sections) {
-            UnknownKeys.check(location.own(), template, location.path(), Set.of("match"), Set.of(), siteKeys,
+            UnknownKeys.check(location.own(), template, location.path(), Set.of("match"),
+                    Set.of(Section.child(location.path(), "proxy-headers")), siteKeys,
                     problems);
             String match = location.string("match");
             LocationMatch parsed;
@@ -1799,10 +1878,17 @@ final class SettingsMapper {
             Return returns = returnOf(location, parsed, backend, status, frontController, sendfileRoots, cache);
             Rewrite rewrite = rewriteOf(location, parsed, backend, status, frontController, sendfileRoots, cache,
                     returns);
+            LocationSettings.Proxy proxy = proxy(location, parsed, backend);
             LocationSettings.Handler handler = returns != null ? LocationSettings.Handler.RETURN
                     : rewrite != null ? LocationSettings.Handler.REWRITE
                     : status ? LocationSettings.Handler.STATUS
-                    : backend == null ? LocationSettings.Handler.STATIC : LocationSettings.Handler.FASTCGI;
+                    : backend != null ? LocationSettings.Handler.FASTCGI
+                    : proxy != null ? LocationSettings.Handler.PROXY : LocationSettings.Handler.STATIC;
+            if (proxy != null && handler != LocationSettings.Handler.PROXY && backend == null) { // fastcgi: said in proxy()
+                location.problem("proxy", "set in a location with " + (returns != null ? "return"
+                                : rewrite != null ? "rewrite" : "status = true"),
+                        "proxy in a location of its own, without return, rewrite or status");
+            }
             Duration expires = expires(location);
             if (expires != null && status) {
                 location.problem("expires", "set in a status location", "off: the status page is never cached");
@@ -1904,9 +1990,59 @@ final class SettingsMapper {
                     alias && root != null, limitRate, handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI ? autoindex : null, alwaysHeaders,
                     root != null ? aliasCaptures : null, handler == LocationSettings.Handler.FASTCGI ? splitPathInfo
-                    : null, secureLink, rewrites));
+                    : null, secureLink, rewrites, handler == LocationSettings.Handler.PROXY ? proxy : null));
         }
         return result;
+    }
+
+    /**
+     * A location's {@code proxy} with its {@code proxy-uri} and {@code proxy-headers}, or null where it names no group
+     * (or one with a problem, reported here or at the group); {@code backend} is its fastcgi, which excludes it.
+     */
+    private LocationSettings.Proxy proxy(Section location, LocationMatch parsed, String backend) {
+        String name = location.optionalString("proxy");
+        String uri = location.optionalString("proxy-uri");
+        Pattern regex = parsed == null ? null : parsed.regex();
+        Map<String, VariableText> headers = headers(location.section("proxy-headers"), "proxy-headers", regex);
+        if (name == null) {
+            if (uri != null || location.own().get("proxy-headers") instanceof ConfigObject own && !own.isEmpty()) {
+                location.problem(uri != null ? "proxy-uri" : "proxy-headers", "set in a location without proxy",
+                        "proxy-uri and proxy-headers only in a location with proxy = <backend>, proxy-headers also"
+                        + " under location-defaults");
+            }
+            return null;
+        }
+        if (proxyNames.isUnknown(name)) {
+            Set<String> usable = proxyNames.usable();
+            location.invalid("proxy", "no backend named \"" + name + "\"" + UnknownKeys.suggestion(name, usable),
+                    usable.isEmpty() ? "a backend defined under edge.proxy.backends"
+                            : "one of " + String.join(", ", new TreeSet<>(usable)));
+        }
+        if (backend != null) {
+            location.problem("proxy", "set with fastcgi = \"" + backend + "\"", "fastcgi or proxy, not both");
+        }
+        if (uri != null && (!uri.startsWith("/") || !uri.chars().allMatch(c -> c > 0x20 && c < 0x7f))) {
+            location.problem("proxy-uri", LocationMatch.quoted(uri) + " is not a path",
+                    "a path from the root such as \"/\" or \"/v2/\", printable ASCII, no spaces");
+        } else if (uri != null && parsed != null && parsed.kind() == LocationSettings.Kind.REGEX) {
+            // as nginx: a regex names no part of the path to replace
+            location.problem("proxy-uri", "set in a regex location, which names no prefix to replace",
+                    "proxy-uri in a prefix or exact location; a rewrite for a regex one");
+        }
+        BackendGroupSettings group = proxyBackends.get(name);
+        return group == null || group.addresses().isEmpty() ? null
+                : new LocationSettings.Proxy(name, uri, proxyHost(group.addresses().get(0)), headers);
+    }
+
+    /**
+     * nginx's {@code $proxy_host} for a backend address ({@link Addresses#backend}'s form): {@code host:port}, the
+     * port left out when it is 80, and {@code localhost} for a Unix socket, as nginx sends to {@code http://unix:...}.
+     */
+    static String proxyHost(String address) {
+        if (address.startsWith(Addresses.UNIX_PREFIX)) {
+            return "localhost";
+        }
+        return address.endsWith(":80") ? address.substring(0, address.length() - 3) : address;
     }
 
     /**

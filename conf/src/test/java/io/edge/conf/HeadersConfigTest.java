@@ -129,7 +129,8 @@ class HeadersConfigTest {
                         tuple(7, "edge.sites[0].locations[4].always-headers.X-Root", "\"$document_root\" names"
                                 + " nginx's $document_root, which edge does not have in always-headers (known: $args,"
                                 + " $content_length, $content_type, $document_uri, $host, $http2, $https, $is_args,"
-                                + " $query_string, $remote_addr, $remote_port, $request_id, $request_method,"
+                                + " $proxy_add_x_forwarded_for, $proxy_host, $query_string, $remote_addr, $remote_port,"
+                                + " $request_id, $request_method,"
                                 + " $request_uri, $scheme, $secure_link, $secure_link_expires, $server_addr, $server_name, $server_port, $server_protocol,"
                                 + " $ssl_cipher, $ssl_protocol, $ssl_server_name,"
                                 + " $uri, $upstream_cache_status, $http_<header>, $arg_<name>, $cookie_<name>; $$ for a literal $)"));

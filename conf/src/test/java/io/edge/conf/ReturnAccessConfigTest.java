@@ -118,7 +118,8 @@ class ReturnAccessConfigTest {
                         tuple(4, "edge.sites[0].locations[0].return", "\"301\" has no URL for its redirect (301)"),
                         tuple(5, "edge.sites[0].locations[1].return", "\"200 $nope\" has unknown variable $nope (known: "
                                 + "$args, $content_length, $content_type, $document_uri, $host, $http2, $https, $is_args, "
-                                + "$query_string, $remote_addr, $remote_port, $request_id, $request_method, "
+                                + "$proxy_add_x_forwarded_for, $proxy_host, $query_string, $remote_addr, $remote_port, "
+                                + "$request_id, $request_method, "
                                 + "$request_uri, $scheme, $secure_link, $secure_link_expires, $server_addr, $server_name, $server_port, $server_protocol, "
                                 + "$ssl_cipher, $ssl_protocol, $ssl_server_name, "
                                 + "$uri, $http_<header>, $arg_<name>, $cookie_<name>)"),

@@ -14,9 +14,10 @@ class RewriteRulesConfigTest {
 
     /** What a problem naming an unknown variable in a rewrite lists as known, in its order. */
     private static final String KNOWN_VARIABLES = "$args, $content_length, $content_type, $document_uri, $host, $http2,"
-            + " $https, $is_args, $query_string, $remote_addr, $remote_port, $request_id, $request_method, $request_uri,"
-            + " $scheme, $secure_link, $secure_link_expires, $server_addr, $server_name, $server_port, $server_protocol,"
-            + " $ssl_cipher, $ssl_protocol, $ssl_server_name, $uri, $http_<header>, $arg_<name>, $cookie_<name>";
+            + " $https, $is_args, $proxy_add_x_forwarded_for, $proxy_host, $query_string, $remote_addr, $remote_port,"
+            + " $request_id, $request_method, $request_uri, $scheme, $secure_link, $secure_link_expires, $server_addr,"
+            + " $server_name, $server_port, $server_protocol, $ssl_cipher, $ssl_protocol, $ssl_server_name, $uri,"
+            + " $http_<header>, $arg_<name>, $cookie_<name>";
 
     @TempDir
     Path dir;

@@ -8,6 +8,7 @@ import io.edge.conf.ErrorPage;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.conf.VariableText;
+import io.edge.core.proxy.ProxyProtocolException;
 import io.edge.core.route.Router;
 import io.edge.fastcgi.BackendBusyException;
 import io.edge.fastcgi.BackendTimeoutException;
@@ -107,7 +108,8 @@ public final class ErrorResponses {
             if (t instanceof BackendUnavailableException && t.getCause() instanceof ConnectTimeoutException) {
                 return HttpResponseStatus.GATEWAY_TIMEOUT; // as nginx: "upstream timed out ... while connecting"
             }
-            if (t instanceof FcgiProtocolException || t instanceof BackendUnavailableException) {
+            if (t instanceof FcgiProtocolException || t instanceof ProxyProtocolException
+                    || t instanceof BackendUnavailableException) {
                 return HttpResponseStatus.BAD_GATEWAY;
             }
             if (t instanceof TooLongHttpLineException) {
@@ -164,7 +166,7 @@ public final class ErrorResponses {
         return switch (location.handler()) {
             case STATIC, STATUS -> READ_METHODS;
             case FASTCGI -> location.cache() ? SCRIPT_METHODS + ", PURGE" : SCRIPT_METHODS;
-            case RETURN, REWRITE -> SCRIPT_METHODS; // answered (or passed on) whatever the method
+            case PROXY, RETURN, REWRITE -> SCRIPT_METHODS; // answered (or passed on) whatever the method
         };
     }
 

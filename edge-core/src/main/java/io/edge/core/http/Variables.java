@@ -282,9 +282,20 @@ public final class Variables {
             // the response cache's word, known before any answer goes (add_header X-Cache-Status, nginx's idiom)
             case "upstream_cache_status" -> exchange.cacheStatus() == null ? "" : exchange.cacheStatus().name();
             case "secure_link" -> orEmpty(secureLink(exchange, exchange.location()));
+            // nginx's proxy module's: the backend's Host, and X-Forwarded-For with the client appended
+            case "proxy_host" -> exchange.location() == null || exchange.location().proxy() == null ? ""
+                    : exchange.location().proxy().host();
+            case "proxy_add_x_forwarded_for" -> forwardedFor(exchange);
             case "secure_link_expires" -> orEmpty(secureLinkExpires(exchange));
             default -> throw new IllegalArgumentException("no variable $" + name); // the configuration checked them
         };
+    }
+
+    /** nginx's {@code $proxy_add_x_forwarded_for}: the request's X-Forwarded-For, ", ", its client's address. */
+    private static String forwardedFor(Exchange exchange) {
+        String client = NetUtil.toAddressString(exchange.remoteAddress().getAddress());
+        List<String> sent = exchange.request().headers().getAll("X-Forwarded-For");
+        return sent.isEmpty() ? client : String.join(", ", sent) + ", " + client;
     }
 
     /**
