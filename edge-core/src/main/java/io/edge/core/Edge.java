@@ -33,6 +33,7 @@ import io.edge.core.http.Responder;
 import io.edge.core.http.RewritePhase;
 import io.edge.core.http.ReturnResponder;
 import io.edge.core.http.RewriteResponder;
+import io.edge.core.proxy.ProxyResponder;
 import io.edge.core.limit.ConnectionLimits;
 import io.edge.core.limit.ConnectionZone;
 import io.edge.core.limit.RequestLimits;
@@ -216,6 +217,9 @@ public final class Edge {
         /** The groups as configured (before a spawned php-fpm's run directory was moved: see {@link #build}). */
         final Map<String, BackendGroupSettings> groups = new LinkedHashMap<>();
         final Map<String, BackendPool> pools = new LinkedHashMap<>();
+        /** The HTTP backend groups (proxy.backends) as configured, and their pools, kept over a reload as FastCGI's. */
+        final Map<String, BackendGroupSettings> proxyGroups = new LinkedHashMap<>();
+        final Map<String, BackendPool> proxyPools = new LinkedHashMap<>();
         final Map<String, PhpFpmSupervisor> supervisors = new LinkedHashMap<>();
         final Map<ScriptRoot, ScriptResolver.FileProbe> scriptProbes = new LinkedHashMap<>();
         final Map<LocationSettings, Responder> responders = new IdentityHashMap<>();
@@ -223,6 +227,13 @@ public final class Edge {
         final LocationChecks locationChecks;
         /** The auth-basic user files by path, read again when they change ({@link #refreshUserFiles}). */
         final Map<Path, UserFile> userFiles = new HashMap<>();
+
+        /** Every pool of this generation: FastCGI's and the HTTP groups'. */
+        List<BackendPool> allPools() {
+            List<BackendPool> all = new ArrayList<>(pools.values());
+            all.addAll(proxyPools.values());
+            return all;
+        }
 
         Generation(EdgeSettings settings, int number, ConcurrentMap<String, RequestZone> namedRequestZones,
                 ConcurrentMap<String, ConnectionZone> namedConnectionZones) {
@@ -409,11 +420,8 @@ public final class Edge {
         retiring.add(previous);
         // a group's new pool takes the queue of the one it replaces where it has its addresses (or where both are a
         // php-fpm edge spawned): one queue, oldest first
-        fresh.pools.forEach((group, pool) -> {
-            if (previous.pools.get(group) != pool) {
-                pool.takeOver();
-            }
-        });
+        takeOver(fresh.pools, previous.pools);
+        takeOver(fresh.proxyPools, previous.proxyPools);
         Map<LocationSettings, Responder> responders = fresh.responders;
         CompletableFuture<Void> idle = server.replaceRoutes(next, tls, responders::get, fresh.engine);
         server.applyServer(running, listeners);
@@ -664,6 +672,13 @@ public final class Edge {
                 }
                 waitStats.computeIfAbsent(group.name(), name -> new WaitStats());
             }
+            for (BackendGroupSettings group : next.proxyBackends().values()) {
+                g.proxyGroups.put(group.name(), group);
+                boolean same = previous != null && group.equals(previous.proxyGroups.get(group.name()));
+                g.proxyPools.put(group.name(), same ? previous.proxyPools.get(group.name())
+                        : BackendPool.create(group, previous == null ? null : previous.proxyPools.get(group.name()),
+                        backendCounts));
+            }
             ResponseCacheSettings responses = g.heldCaches.responses(); // null: no location caches
             if (responses != null && previous != null && previous.responseCache != null
                     && responses.equals(previous.heldCaches.responses())) {
@@ -753,6 +768,15 @@ public final class Edge {
                 group.responseBuffer(), group.awaitWorker());
     }
 
+    /** Has each pool of {@code fresh} a reload made anew take over the queue of the one of its name in {@code previous}. */
+    private static void takeOver(Map<String, BackendPool> fresh, Map<String, BackendPool> previous) {
+        fresh.forEach((group, pool) -> {
+            if (previous.get(group) != pool) {
+                pool.takeOver();
+            }
+        });
+    }
+
     /**
      * Closes the parts of {@code g} that none of {@code live} holds, in the order {@link #stop} needs: pools before
      * the php-fpm they connect to, caches, then the file engine.
@@ -790,8 +814,8 @@ public final class Edge {
     private void close(Generation g, List<Generation> live, long deadlineNanos, BooleanSupplier giveUp,
             boolean files) {
         List<BackendPool> closed = new ArrayList<>();
-        for (BackendPool pool : g.pools.values()) {
-            if (live.stream().noneMatch(o -> o.pools.containsValue(pool))) {
+        for (BackendPool pool : g.allPools()) {
+            if (live.stream().noneMatch(o -> o.allPools().contains(pool))) {
                 closeQuietly("a backend pool", pool::close);
                 closed.add(pool);
             }
@@ -876,6 +900,7 @@ public final class Edge {
                     spawned.add(pool);
                 }
             });
+            pools.addAll(g.proxyPools.values());
         }
         // Every pool, not only a spawned php-fpm's: a request still queued (a POST whose client left, waiting to be
         // sent again after an FCGI_OVERLOADED) is failed while its event loop still runs its listener. Closed after the
@@ -1024,6 +1049,10 @@ public final class Edge {
                     group.responseBuffer(), waitStats.get(group.name()), probe, null, spoolDir(), documentRoots(site),
                     g.locationChecks);
         }
+        if (location.handler() == LocationSettings.Handler.PROXY) {
+            return new ProxyResponder(g.proxyPools.get(location.proxy().backend()),
+                    g.proxyGroups.get(location.proxy().backend()).timeouts());
+        }
         if (location.handler() == LocationSettings.Handler.STATUS) {
             return new StatusResponder(this::statusLines, this::metrics, location.statusAllow());
         }
@@ -1134,13 +1163,19 @@ public final class Edge {
     }
 
     private String backendLine(String name, BackendPool pool) {
-        PoolStats stats = pool.stats();
         WaitStats waits = waitStats.get(name);
+        return poolLine(pool) + String.format(Locale.ROOT, " leases=%d wait-mean-ms=%.1f", waits.count(),
+                waits.meanMillis());
+    }
+
+    /** A pool's connections, waiters and rejections: an HTTP group's line, the start of a FastCGI group's. */
+    private static String poolLine(BackendPool pool) {
+        PoolStats stats = pool.stats();
         return String.format(Locale.ROOT,
                 "open=%d idle=%d lingering=%d answered=%d waiters=%d rejected-full=%d timed-out=%d busy-connects=%d "
-                        + "failed-connects=%d leases=%d wait-mean-ms=%.1f",
+                        + "failed-connects=%d",
                 stats.open(), stats.idle(), stats.lingering(), stats.answered(), stats.waiters(), stats.rejectedFull(),
-                stats.timedOut(), stats.busyConnects(), stats.failedConnects(), waits.count(), waits.meanMillis());
+                stats.timedOut(), stats.busyConnects(), stats.failedConnects());
     }
 
     /**
@@ -1153,6 +1188,7 @@ public final class Edge {
         lines.add("connections: " + server.connectionsLine());
         lines.add("static files: " + StaticStatsLine.sinceStart(g.engine.stats()));
         g.pools.forEach((name, pool) -> lines.add("fastcgi group " + name + ": " + backendLine(name, pool)));
+        g.proxyPools.forEach((name, pool) -> lines.add("proxy group " + name + ": " + poolLine(pool)));
         if (g.contentCache != null) {
             lines.add("content cache: " + contentCacheLine(g.contentCache));
         }

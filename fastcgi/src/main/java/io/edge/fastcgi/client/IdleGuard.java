@@ -12,9 +12,9 @@ import io.netty.util.ReferenceCountUtil;
  * closed. The pool then forgets it.
  */
 @ChannelHandler.Sharable
-final class IdleGuard extends ChannelInboundHandlerAdapter {
+public final class IdleGuard extends ChannelInboundHandlerAdapter {
 
-    static final IdleGuard INSTANCE = new IdleGuard();
+    public static final IdleGuard INSTANCE = new IdleGuard();
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {

@@ -1,0 +1,88 @@
+package io.edge.core.proxy;
+
+import io.edge.conf.LocationSettings;
+import io.edge.conf.VariableText;
+import io.edge.core.http.Exchange;
+import io.edge.core.http.Variables;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The header rules of nginx's proxy module, pure functions of a head's headers: which hop-by-hop headers stay on their
+ * hop (RFC 9110 7.6.1: Connection and the names it lists, Keep-Alive, TE, Trailer, Upgrade, Transfer-Encoding, and the
+ * Proxy-* ones), which of a backend's are hidden from the client (proxy_hide_header's defaults), and the request
+ * headers a location sets (proxy_set_header).
+ */
+final class ProxyHeaders {
+
+    /** Hop-by-hop in either direction; Content-Length too, as the body is framed anew on each hop. */
+    private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "te", "trailer", "upgrade",
+            "transfer-encoding", "content-length");
+
+    /** Hidden from the client by nginx's proxy_hide_header defaults (and X-Accel-*): edge sets its own Date and Server. */
+    private static final Set<String> HIDDEN = Set.of("date", "server", "x-pad");
+
+    private ProxyHeaders() {
+    }
+
+    /**
+     * The client's request headers the backend gets: all but the hop-by-hop ones, Host (set by the location's
+     * proxy-headers) and Expect (edge answered the client's 100-continue itself and sends the body unasked).
+     */
+    static void copyRequest(HttpHeaders from, HttpHeaders to) {
+        List<String> named = connectionTokens(from);
+        from.forEach(header -> {
+            String name = header.getKey().toLowerCase(Locale.ROOT);
+            if (!isHopByHop(name, named) && !name.equals("host") && !name.equals("expect")) {
+                to.add(header.getKey(), header.getValue());
+            }
+        });
+    }
+
+    /** The location's proxy-headers for this request, each replacing the client's; one that comes out "" is left out. */
+    static void setConfigured(Exchange exchange, LocationSettings.Proxy proxy, HttpHeaders to) {
+        for (Map.Entry<String, VariableText> header : proxy.headers().entrySet()) {
+            String value = Variables.field(exchange, header.getValue());
+            to.remove(header.getKey());
+            if (!value.isEmpty()) {
+                to.set(header.getKey(), value);
+            }
+        }
+    }
+
+    /** The backend's response headers the client gets: not hop-by-hop, not hidden (Date, Server, X-Pad, X-Accel-*). */
+    static void copyResponse(HttpHeaders from, HttpHeaders to) {
+        List<String> named = connectionTokens(from);
+        from.forEach(header -> {
+            String name = header.getKey().toLowerCase(Locale.ROOT);
+            if (!isHopByHop(name, named) && !HIDDEN.contains(name) && !name.startsWith("x-accel-")) {
+                to.add(header.getKey(), header.getValue());
+            }
+        });
+    }
+
+    private static boolean isHopByHop(String lowerName, List<String> connectionTokens) {
+        return HOP_BY_HOP.contains(lowerName) || lowerName.startsWith("proxy-") || lowerName.equals("proxy")
+                || connectionTokens.contains(lowerName);
+    }
+
+    /** The header names a Connection header lists, lower case ("close" and "keep-alive" among them, harmlessly). */
+    private static List<String> connectionTokens(HttpHeaders headers) {
+        List<String> tokens = new ArrayList<>();
+        for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String token : value.split(",")) {
+                String name = token.strip().toLowerCase(Locale.ROOT);
+                if (!name.isEmpty()) {
+                    tokens.add(name);
+                }
+            }
+        }
+        return tokens;
+    }
+
+}

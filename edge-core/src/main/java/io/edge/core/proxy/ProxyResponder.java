@@ -1,0 +1,490 @@
+package io.edge.core.proxy;
+
+import io.edge.conf.LocationSettings;
+import io.edge.core.http.ErrorResponses;
+import io.edge.core.http.Exchange;
+import io.edge.core.http.Responder;
+import io.edge.fastcgi.BackendGroupSettings;
+import io.edge.fastcgi.BackendTimeoutException;
+import io.edge.fastcgi.BackendUnavailableException;
+import io.edge.fastcgi.QueueFullException;
+import io.edge.fastcgi.QueueTimeoutException;
+import io.edge.fastcgi.client.IdleGuard;
+import io.edge.fastcgi.pool.BackendPool;
+import io.edge.fastcgi.pool.Lease;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.SocketAddress;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Answers a location's requests from an HTTP/1.1 backend group (nginx's {@code proxy_pass} to an upstream), on the
+ * client's event loop: the connection comes from the group's {@link BackendPool} (so a request that finds every
+ * connection busy waits in its bounded queue, then 503 + Retry-After, as a FastCGI request does), and carries Netty's
+ * {@link HttpClientCodec} ahead of the running call's handler and an {@link IdleGuard} for the time between calls.
+ *
+ * <h2>A call</h2>
+ * <pre>
+ *   QUEUED ──lease──► SENDING (head, then the body as the client sends it) ──body sent──► AWAITING (the head)
+ *      │                 │  (the backend may answer before the body is all sent: its head and body pass on, and the
+ *      │                 │   connection is closed after, never reused)
+ *      │                 └──────────────────────────────► STREAMING ──last content──► DONE (lease REUSABLE or CLOSE)
+ *   queue full / timeout: 503; no connect: 502 (504 for a connect timeout)
+ *   any state ──client gone──► DONE: the place in the queue given up, or the backend connection closed (never pooled
+ *                              with an answer half read)
+ *   SENDING / AWAITING ──kept connection closed before any byte of an answer──► QUEUED again, once, for a request that
+ *                              is idempotent and has no body (nginx's proxy_next_upstream error); else 502
+ *   any state ──read (or write) timeout──► 504; ──not HTTP / a 101──► 502 (the head not yet sent), else the client's
+ *                              connection closed
+ * </pre>
+ * Backpressure both ways: the backend is not read while the client's connection takes nothing more, and the client's
+ * body is not read while the backend's takes nothing more.
+ */
+public final class ProxyResponder implements Responder {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyResponder.class);
+    static final String CODEC = "proxy-http-codec";
+    static final String CALL = "proxy-call";
+    static final String IDLE_GUARD = "proxy-idle-guard";
+    /** Methods sent again on a new connection when a kept one ended before an answer (RFC 9110 9.2.2). */
+    private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT,
+            HttpMethod.DELETE, HttpMethod.OPTIONS, HttpMethod.TRACE);
+
+    private final BackendPool pool;
+    private final long readTimeoutNanos;
+    private final long writeTimeoutNanos;
+
+    public ProxyResponder(BackendPool pool, BackendGroupSettings.Timeouts timeouts) {
+        this.pool = pool;
+        this.readTimeoutNanos = timeouts.read().toNanos();
+        this.writeTimeoutNanos = timeouts.write().toNanos();
+    }
+
+    @Override
+    public void respond(Exchange exchange) {
+        new Call(exchange).acquire();
+    }
+
+    /**
+     * One request's way to the backend and back; every method runs on the client's event loop. Sharable only in that
+     * it goes into a second connection's pipeline when sent again ({@link #backendFailed}): it is in one at a time.
+     */
+    @ChannelHandler.Sharable
+    private final class Call extends ChannelInboundHandlerAdapter {
+
+        private final Exchange exchange;
+        private final LocationSettings location;
+        private final boolean hasBody;
+        private Future<Lease> pending;
+        private Lease lease;
+        private Channel backendChannel;
+        private ScheduledFuture<?> timer;
+        /** When the backend last moved (a read, a write done), or the client let it move again after a pause. */
+        private long lastProgressNanos;
+        private long queuedNanos;
+        private long acquiredAt;
+        private boolean retried;
+        private boolean requestSent;
+        /** Some byte of an answer came: a request is never sent again past this. */
+        private boolean answering;
+        private boolean headWritten;
+        /** The backend is not read until the client takes more. */
+        private boolean paused;
+        /** A 1xx head came: its (empty) body is dropped with it. */
+        private boolean interim;
+        /** The answer's head lets the connection carry another request once its body is read. */
+        private boolean keepBackend;
+        private boolean done;
+        private final ChannelFutureListener sent = this::written;
+
+        Call(Exchange exchange) {
+            this.exchange = exchange;
+            this.location = exchange.location();
+            this.hasBody = Exchange.announcesBody(exchange.request());
+            exchange.tagLogLines("[" + exchange.requestId() + "]");
+            exchange.onClientGone(this::clientGone);
+            exchange.endOnClientClose(true);
+        }
+
+        void acquire() {
+            if (done) {
+                return;
+            }
+            acquiredAt = System.nanoTime();
+            pending = retried ? pool.acquireAgain(exchange.clientChannel().eventLoop(), queuedNanos)
+                    : pool.acquire(exchange.clientChannel().eventLoop());
+            pending.addListener(f -> leased());
+        }
+
+        private void leased() {
+            Future<Lease> f = pending;
+            pending = null;
+            if (f.isCancelled()) {
+                return;
+            }
+            if (!f.isSuccess()) {
+                if (!(f.cause() instanceof QueueFullException)) {
+                    exchange.upstreamQueued(queuedNanos + System.nanoTime() - acquiredAt);
+                }
+                SocketAddress tried = f.cause() instanceof BackendUnavailableException unavailable
+                        ? unavailable.triedAddress()
+                        : f.cause() instanceof QueueTimeoutException timedOut ? timedOut.triedAddress() : null;
+                if (tried != null) {
+                    exchange.upstreamAddress(tried);
+                    exchange.upstreamStatus(ErrorResponses.statusFor(f.cause()).code());
+                }
+                finish();
+                exchange.fail(f.cause());
+                return;
+            }
+            lease = f.getNow();
+            if (done) {
+                lease.release(Lease.Outcome.CLOSE);
+                return;
+            }
+            queuedNanos += lease.waitNanos();
+            exchange.upstreamStarted(lease.waitNanos(), lease.connectNanos());
+            backendChannel = lease.channel();
+            SocketAddress peer = backendChannel.remoteAddress();
+            exchange.upstreamAddress(peer != null ? peer : lease.address().address());
+            lease.exchangeStarted();
+            ChannelPipeline p = backendChannel.pipeline();
+            if (p.get(CODEC) == null) {
+                p.addLast(CODEC, new HttpClientCodec());
+                p.addLast(IDLE_GUARD, IdleGuard.INSTANCE);
+            }
+            if (!backendChannel.isActive()) {
+                backendFailed(new BackendUnavailableException(lease.address() + ": connection closed before the request"));
+                return;
+            }
+            p.addBefore(IDLE_GUARD, CALL, this);
+            lastProgressNanos = System.nanoTime();
+            armTimer(Math.min(readTimeoutNanos, writeTimeoutNanos));
+            backendChannel.write(requestHead()).addListener(sent);
+            if (hasBody) {
+                exchange.readBody(this::sendBody, this::bodyCut);
+            } else {
+                // the encoder's message ends with its last content, none for a request without a body
+                backendChannel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(sent);
+                requestSent = true;
+            }
+        }
+
+        private HttpRequest requestHead() {
+            HttpRequest client = exchange.request();
+            HttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, client.method(),
+                    ProxyTarget.of(client.uri(), exchange.uri(), exchange.query(), location));
+            ProxyHeaders.copyRequest(client.headers(), head.headers());
+            ProxyHeaders.setConfigured(exchange, location.proxy(), head.headers());
+            if (HttpUtil.isTransferEncodingChunked(client)) {
+                HttpUtil.setTransferEncodingChunked(head, true);
+            } else if (hasBody) {
+                head.headers().set(HttpHeaderNames.CONTENT_LENGTH, HttpUtil.getContentLength(client, 0L));
+            }
+            if (!lease.keepAlive()) {
+                head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            }
+            return head;
+        }
+
+        /** A chunk of the client's body, this call's to release: on to the backend, the client paused while it lags. */
+        private void sendBody(HttpContent chunk) {
+            if (done || backendChannel == null) {
+                chunk.release();
+                return;
+            }
+            boolean last = chunk instanceof LastHttpContent;
+            Object out = last ? new DefaultLastHttpContent(chunk.content())
+                    : new DefaultHttpContent(chunk.content());
+            backendChannel.writeAndFlush(out).addListener(sent);
+            if (last) {
+                requestSent = true;
+            } else if (!backendChannel.isWritable()) {
+                exchange.pauseBody(true);
+            }
+        }
+
+        /** The client's body ended short (its client left, over the limit): the backend has half a request. */
+        private void bodyCut() {
+            if (!done && lease != null) {
+                finish();
+                releaseLease(Lease.Outcome.ABANDONED);
+            }
+        }
+
+        /** A write to the backend ended; one to a connection this call has left (sent again elsewhere) says nothing. */
+        private void written(ChannelFuture f) {
+            if (f.channel() != backendChannel) {
+                return;
+            }
+            if (f.isSuccess()) {
+                lastProgressNanos = System.nanoTime();
+            } else if (!done) {
+                backendFailed(new BackendUnavailableException(lease.address() + ": the request could not be sent ("
+                        + f.cause() + ")"));
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (ctx.channel().isWritable() && !requestSent && !done) {
+                exchange.pauseBody(false);
+            }
+            ctx.fireChannelWritabilityChanged();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (done) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            lastProgressNanos = System.nanoTime();
+            answering = true;
+            HttpObject object = (HttpObject) msg;
+            if (object.decoderResult().isFailure()) {
+                ReferenceCountUtil.release(msg);
+                protocolError("not an HTTP answer (" + object.decoderResult().cause() + ")");
+                return;
+            }
+            if (msg instanceof HttpResponse response) {
+                head(response);
+            }
+            if (msg instanceof HttpContent content && !done) {
+                body(content);
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        private void head(HttpResponse response) {
+            int code = response.status().code();
+            if (code == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
+                protocolError("a 101 (Switching Protocols): edge passes no upgraded connection (websocket) on");
+                return;
+            }
+            if (code < 200) {
+                interim = true; // 100, 102, 103: dropped, with the empty body the decoder gives them
+                return;
+            }
+            exchange.upstreamStatus(code);
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status());
+            ProxyHeaders.copyResponse(response.headers(), head.headers());
+            boolean bodiless = exchange.isHead() || !Exchange.statusHasBody(code);
+            if (HttpUtil.isContentLengthSet(response) && !HttpUtil.isTransferEncodingChunked(response)) {
+                head.headers().set(HttpHeaderNames.CONTENT_LENGTH, HttpUtil.getContentLength(response, 0L));
+            } else if (!bodiless) {
+                // chunked or read to the close: chunked to an HTTP/1.1 client, to the close to an HTTP/1.0 one
+                if (exchange.request().protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+                    HttpUtil.setTransferEncodingChunked(head, true);
+                } else {
+                    head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+                }
+            }
+            // an answer read to the close leaves nothing to reuse
+            keepBackend = lease.keepAlive() && HttpUtil.isKeepAlive(response) && (HttpUtil.isContentLengthSet(response)
+                    || HttpUtil.isTransferEncodingChunked(response) || bodiless);
+            headWritten = true;
+            exchange.write(head);
+        }
+
+        private void body(HttpContent content) {
+            if (interim) {
+                content.release();
+                interim = !(content instanceof LastHttpContent);
+                return;
+            }
+            boolean last = content instanceof LastHttpContent;
+            if (content.content().isReadable()) {
+                // trailers dropped: the client's framing is edge's own
+                exchange.write(new DefaultHttpContent(content.content()));
+            } else {
+                content.release();
+            }
+            if (last) {
+                exchange.upstreamEnded();
+                finish();
+                // the backend had the whole request and framed its whole answer: the connection may carry another
+                releaseLease(requestSent && keepBackend ? Lease.Outcome.REUSABLE : Lease.Outcome.CLOSE);
+                exchange.complete(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+            } else if (!exchange.isWritable() && !paused) {
+                paused = true;
+                backendChannel.config().setAutoRead(false);
+                exchange.onWritable(this::resume);
+            }
+        }
+
+        private void resume() {
+            paused = false;
+            if (!done) {
+                lastProgressNanos = System.nanoTime();
+                backendChannel.config().setAutoRead(true);
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (headWritten && !done) {
+                exchange.flush();
+            }
+            ctx.fireChannelReadComplete();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (!done) {
+                backendFailed(closedEarly());
+            }
+            ctx.fireChannelInactive();
+        }
+
+        private BackendUnavailableException closedEarly() {
+            return new BackendUnavailableException(lease.address() + ": connection closed "
+                    + (answering ? "in the middle of the answer" : "before any answer"));
+        }
+
+        /** The backend ended its side (a Unix socket read with half-closure) before the answer's end. */
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+            if (event instanceof ChannelInputShutdownEvent && !done) {
+                backendFailed(closedEarly());
+            }
+            ctx.fireUserEventTriggered(event);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (!done) {
+                backendFailed(new BackendUnavailableException(lease.address() + ": " + cause, cause));
+            }
+        }
+
+        private void protocolError(String what) {
+            exchange.upstreamStatus(HttpResponseStatus.BAD_GATEWAY.code());
+            exchange.upstreamEnded();
+            finish();
+            releaseLease(Lease.Outcome.BACKEND_FAILED);
+            exchange.fail(new ProxyProtocolException(lease.address() + " answered " + exchange.request().method()
+                    + " " + exchange.request().uri() + " with " + what));
+        }
+
+        /**
+         * The connection failed (closed, reset, a write refused). A kept one that ended before any answer to an
+         * idempotent request without a body is most likely one the backend closed as idle: the request goes once
+         * more, on another connection, as nginx's proxy_next_upstream error does.
+         */
+        private void backendFailed(Throwable cause) {
+            boolean again = !answering && !retried && lease.isReused() && !hasBody
+                    && IDEMPOTENT.contains(exchange.request().method());
+            finish();
+            if (again) {
+                LOG.debug("[{}] {}: sent again on a new connection", exchange.requestId(), cause.getMessage());
+                releaseLease(Lease.Outcome.CLOSE);
+                exchange.upstreamEnded();
+                retried = true;
+                done = false;
+                backendChannel = null;
+                lease = null;
+                acquire();
+                return;
+            }
+            releaseLease(Lease.Outcome.BACKEND_FAILED);
+            exchange.upstreamStatus(HttpResponseStatus.BAD_GATEWAY.code());
+            exchange.upstreamEnded();
+            exchange.fail(cause);
+        }
+
+        private void armTimer(long delayNanos) {
+            timer = exchange.clientChannel().eventLoop().schedule(this::checkTimer, delayNanos, TimeUnit.NANOSECONDS);
+        }
+
+        /**
+         * The read (or, until the request is sent, write) timeout: the time since the backend last moved, the time
+         * the client kept it paused not counted.
+         */
+        private void checkTimer() {
+            if (done) {
+                return;
+            }
+            long timeout = requestSent ? readTimeoutNanos : writeTimeoutNanos;
+            long left = lastProgressNanos + timeout - System.nanoTime();
+            if (paused || left > 0) {
+                armTimer(paused ? timeout : left);
+                return;
+            }
+            finish();
+            releaseLease(Lease.Outcome.TIMED_OUT);
+            exchange.upstreamStatus(HttpResponseStatus.GATEWAY_TIMEOUT.code());
+            exchange.upstreamEnded();
+            exchange.fail(new BackendTimeoutException(lease.address() + ": no " + (requestSent ? "answer" : "progress"
+                    + " sending the request") + " within " + TimeUnit.NANOSECONDS.toMillis(timeout) + " ms"));
+        }
+
+        private void clientGone() {
+            if (done) {
+                return;
+            }
+            if (pending != null) {
+                exchange.upstreamQueued(queuedNanos + System.nanoTime() - acquiredAt); // for the access log's 499
+                pending.cancel(false);
+            }
+            finish();
+            if (lease != null) {
+                // never pooled with an answer half read, nor a request half sent
+                exchange.upstreamEnded();
+                releaseLease(requestSent ? Lease.Outcome.CLOSE : Lease.Outcome.ABANDONED);
+            }
+        }
+
+        /** The call is over for the backend: its timer stopped, its handler out of the connection's pipeline. */
+        private void finish() {
+            done = true;
+            if (timer != null) {
+                timer.cancel(false);
+                timer = null;
+            }
+            if (backendChannel != null && backendChannel.pipeline().context(this) != null) {
+                backendChannel.pipeline().remove(this);
+            }
+            if (paused && backendChannel != null) {
+                backendChannel.config().setAutoRead(true);
+            }
+        }
+
+        /** Gives the connection back; one that is not reusable is closed by the pool. */
+        private void releaseLease(Lease.Outcome outcome) {
+            if (outcome != Lease.Outcome.REUSABLE && backendChannel != null) {
+                backendChannel.close();
+            }
+            lease.release(outcome);
+        }
+    }
+}

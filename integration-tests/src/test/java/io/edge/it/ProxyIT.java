@@ -1,0 +1,442 @@
+package io.edge.it;
+
+import static io.edge.it.Awaits.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.edge.core.http.CapturedLog;
+import io.edge.core.http.RawHttpClient;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * nginx's {@code proxy_pass} to an HTTP/1.1 backend: a real edge in front of the JDK's HTTP server on a free port, and
+ * a real HTTP client. The faults (garbage, a stall, a close mid-answer, a kept connection closed under a request) come
+ * from {@link FakeHttpBackend}, a raw socket that answers as told.
+ */
+class ProxyIT {
+
+    private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @TempDir
+    Path dir;
+
+    private HttpServer backend;
+    private ExecutorService backendThreads;
+    /** What the backend saw of each request: its URI and headers, by the X-Test header the test gave it. */
+    private final Map<String, HttpExchange> seen = new ConcurrentHashMap<>();
+    /** The client ports of the backend's connections. */
+    private final Set<Integer> backendConnections = ConcurrentHashMap.newKeySet();
+    /** Requests the slow path holds at once, and at most. */
+    private final AtomicInteger inSlow = new AtomicInteger();
+    private final AtomicInteger maxInSlow = new AtomicInteger();
+    private volatile CountDownLatch slowGate = new CountDownLatch(0);
+
+    @BeforeEach
+    void startBackend() throws IOException {
+        backend = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        backendThreads = Executors.newCachedThreadPool();
+        backend.setExecutor(backendThreads);
+        backend.createContext("/", this::answer);
+        backend.start();
+    }
+
+    @AfterEach
+    void stopBackend() {
+        backend.stop(0);
+        backendThreads.shutdownNow();
+    }
+
+    private void answer(HttpExchange exchange) throws IOException {
+        backendConnections.add(exchange.getRemoteAddress().getPort());
+        String test = exchange.getRequestHeaders().getFirst("X-Test");
+        if (test != null) {
+            seen.put(test, exchange);
+        }
+        String path = exchange.getRequestURI().getPath();
+        byte[] body;
+        try (InputStream in = exchange.getRequestBody()) {
+            body = in.readAllBytes();
+        }
+        if (path.endsWith("/echo")) {
+            byte[] answer = ("method=" + exchange.getRequestMethod() + " uri=" + exchange.getRequestURI()
+                    + " length=" + body.length + " sha=" + sha256(body)).getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Server", "backend/1");
+            exchange.getResponseHeaders().add("X-Accel-Buffering", "no");
+            exchange.getResponseHeaders().add("X-Pad", "avoid browser bug");
+            exchange.getResponseHeaders().add("X-App", "yes");
+            exchange.getResponseHeaders().add("Connection", "X-Secret");
+            exchange.getResponseHeaders().add("X-Secret", "hop");
+            exchange.sendResponseHeaders(201, exchange.getRequestMethod().equals("HEAD") ? -1 : answer.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                if (!exchange.getRequestMethod().equals("HEAD")) {
+                    out.write(answer);
+                }
+            }
+            return;
+        }
+        if (path.endsWith("/big")) {
+            // chunked (length 0), or with a Content-Length, as the query asks
+            boolean chunked = "chunked".equals(exchange.getRequestURI().getQuery());
+            exchange.sendResponseHeaders(200, chunked ? 0 : BIG);
+            try (OutputStream out = exchange.getResponseBody()) {
+                writeBig(out);
+            }
+            return;
+        }
+        if (path.endsWith("/slow")) {
+            int now = inSlow.incrementAndGet();
+            maxInSlow.accumulateAndGet(now, Math::max);
+            try {
+                slowGate.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                inSlow.decrementAndGet();
+            }
+        }
+        byte[] ok = "ok".getBytes(StandardCharsets.UTF_8);
+        exchange.sendResponseHeaders(200, ok.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(ok);
+        }
+    }
+
+    private static final int BIG = 24 * 1024 * 1024 + 13;
+
+    /** {@link #BIG} bytes of a pattern no shift of itself matches: a lost, doubled or moved byte shows. */
+    private static void writeBig(OutputStream out) throws IOException {
+        byte[] block = new byte[65536];
+        int written = 0;
+        while (written < BIG) {
+            int n = Math.min(block.length, BIG - written);
+            for (int i = 0; i < n; i++) {
+                block[i] = bigByte(written + i);
+            }
+            out.write(block, 0, n);
+            written += n;
+        }
+    }
+
+    private static byte bigByte(int index) {
+        return (byte) (index * 31 + (index >>> 13));
+    }
+
+    private String backendAddress() {
+        return "127.0.0.1:" + backend.getAddress().getPort();
+    }
+
+    /** An edge with a location /api/ proxied to the JDK backend (the group's settings {@code group}), and more. */
+    private EdgeHarness edge(String group, String locations) throws Exception {
+        java.nio.file.Files.createDirectories(dir.resolve("www"));
+        return EdgeHarness.start(dir, """
+                server { access-log = "-", access-log-format = "$request_uri|$status|$upstream_status|$upstream_addr" }
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/api/", proxy = api }
+                  %s
+                ] }]
+                proxy.backends.api { addresses = ["%s"]
+                  %s
+                }
+                """.formatted(locations, backendAddress(), group));
+    }
+
+    private static HttpResponse<String> get(EdgeHarness edge, String target, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(edge.uri(target)).timeout(Duration.ofSeconds(20));
+        for (int i = 0; i < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        return CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aRequestAndItsAnswerPassWithNginxsHeaderRules() throws Exception {
+        CapturedLog access = CapturedLog.of("edge.access");
+        try (EdgeHarness edge = edge("", "")) {
+            RawHttpClient.Response answer;
+            try (RawHttpClient raw = new RawHttpClient(edge.address())) {
+                answer = raw.send("GET /api/x/echo?a=1&b=%2F HTTP/1.1\r\nHost: edge.test\r\nX-Test: rules\r\n"
+                        + "X-Forwarded-For: 203.0.113.7\r\nKeep-Alive: timeout=5\r\nX-Drop: 1\r\n"
+                        + "Proxy: http://evil:1\r\nConnection: X-Drop\r\n\r\n").read();
+            }
+            assertThat(answer.status()).isEqualTo(201);
+            // the URI as the client sent it: proxy_pass without a URI part
+            assertThat(answer.text()).startsWith("method=GET uri=/api/x/echo?a=1&b=%2F length=0");
+            assertThat(answer.header("X-App")).isEqualTo("yes");
+            // proxy_hide_header's defaults, and the hop-by-hop headers, its Connection's X-Secret among them
+            assertThat(answer.header("Server")).isNull();
+            assertThat(answer.headers().keySet()).doesNotContain("x-accel-buffering", "x-pad", "x-secret");
+            HttpExchange request = seen.get("rules");
+            assertThat(request.getRequestHeaders().getFirst("Host")).isEqualTo(backendAddress());
+            assertThat(request.getRequestHeaders().getFirst("X-Forwarded-For")).isEqualTo("203.0.113.7, 127.0.0.1");
+            assertThat(request.getRequestHeaders().getFirst("X-Real-IP")).isEqualTo("127.0.0.1");
+            assertThat(request.getRequestHeaders().getFirst("X-Forwarded-Proto")).isEqualTo("http");
+            assertThat(request.getRequestHeaders().keySet()).map(String::toLowerCase)
+                    .doesNotContain("keep-alive", "x-drop", "proxy");
+            await(() -> access.lines().stream().anyMatch(l -> l.startsWith("/api/x/echo")), "the access log line");
+            assertThat(access.lines()).anyMatch(l -> l.equals("/api/x/echo?a=1&b=%2F|201|201|" + backendAddress()));
+        } finally {
+            access.close();
+        }
+    }
+
+    @Test
+    void aProxyUriReplacesTheLocationsPrefixAndHostMayBeTheClients() throws Exception {
+        try (EdgeHarness edge = edge("", """
+                { match = "/v1/", proxy = api, proxy-uri = "/api/new/", proxy-headers { Host = "$host", X-Real-IP = "" } }
+                { match = "= /exact", proxy = api, proxy-uri = "/api/echo" }
+                """)) {
+            HttpResponse<String> answer = get(edge, "/v1/sub/echo?q=1", "X-Test", "uri");
+            assertThat(answer.body()).startsWith("method=GET uri=/api/new/sub/echo?q=1 ");
+            // nginx's $host: the client's Host without its port
+            assertThat(seen.get("uri").getRequestHeaders().getFirst("Host")).isEqualTo("127.0.0.1");
+            assertThat(seen.get("uri").getRequestHeaders().containsKey("X-Real-IP")).isFalse();
+            assertThat(get(edge, "/exact?z=2").body()).startsWith("method=GET uri=/api/echo?z=2 ");
+        }
+    }
+
+    @Test
+    void aPostBodyHeadAndABigAnswerArriveByteExactOnOneKeptConnection() throws Exception {
+        try (EdgeHarness edge = edge("", "")) {
+            byte[] body = new byte[3 * 1024 * 1024 + 7];
+            for (int i = 0; i < body.length; i++) {
+                body[i] = (byte) (i * 7);
+            }
+            HttpResponse<String> posted = CLIENT.send(HttpRequest.newBuilder(edge.uri("/api/echo"))
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(posted.body()).isEqualTo("method=POST uri=/api/echo length=" + body.length + " sha="
+                    + sha256(body));
+            // a chunked upload goes chunked
+            HttpResponse<String> streamed = CLIENT.send(HttpRequest.newBuilder(edge.uri("/api/echo"))
+                    .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body)))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(streamed.body()).endsWith("length=" + body.length + " sha=" + sha256(body));
+            HttpResponse<String> head = CLIENT.send(HttpRequest.newBuilder(edge.uri("/api/echo"))
+                    .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(head.statusCode()).isEqualTo(201);
+            assertThat(head.body()).isEmpty();
+            for (String query : List.of("chunked", "length")) {
+                HttpResponse<byte[]> big = CLIENT.send(HttpRequest.newBuilder(edge.uri("/api/big?" + query)).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                assertThat(big.body().length).as(query).isEqualTo(BIG);
+                for (int i = 0; i < BIG; i++) {
+                    if (big.body()[i] != bigByte(i)) {
+                        throw new AssertionError(query + ": byte " + i + " differs");
+                    }
+                }
+            }
+            // five requests one after another: the backend saw one connection (keep-alive to the backend)
+            backendConnections.clear();
+            for (int i = 0; i < 5; i++) {
+                assertThat(get(edge, "/api/ok").body()).isEqualTo("ok");
+            }
+            assertThat(backendConnections).hasSize(1);
+        }
+    }
+
+    /**
+     * A client that reads nothing holds the backend back rather than edge's memory: the backend's writes stop once the
+     * sockets' buffers between them are full (far short of the answer), and the whole answer still arrives, byte-exact,
+     * once the client reads. Then a client gone in the middle of an answer: the backend connection is closed, not
+     * pooled, and the next request is answered on a new one.
+     */
+    @Test
+    void aSlowClientPausesTheBackendAndAClientGoneClosesItsConnection() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend();
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = ".", locations = [{ match = "/", proxy = fake }] }]
+                proxy.backends.fake { addresses = ["127.0.0.1:%d"], timeouts.read = 60 s }
+                """.formatted(fake.port()))) {
+            int size = 256 * 1024 * 1024;
+            fake.streamOnPath("huge", size);
+            try (RawHttpClient raw = new RawHttpClient(edge.address(), 64 * 1024)) {
+                raw.send("GET /huge HTTP/1.1\r\nHost: a\r\n\r\n");
+                await(() -> fake.streamed() > 0, "the backend's first bytes");
+                // the backend stalls once the buffers in between are full: what it could send stays far short
+                long stalledAt = Awaits.until(() -> {
+                    long before = fake.streamed();
+                    Thread.sleep(300);
+                    return fake.streamed() == before ? before : -1L;
+                }, at -> at >= 0, "the backend held back");
+                assertThat(stalledAt).isLessThan(64L * 1024 * 1024);
+                InputStream in = raw.socket().getInputStream();
+                String head = readHead(in);
+                assertThat(head).startsWith("http/1.1 200").contains("content-length: " + size);
+                byte[] block = new byte[1 << 16];
+                long read = 0;
+                while (read < size) {
+                    int n = in.read(block, 0, (int) Math.min(block.length, size - read));
+                    assertThat(n).isPositive();
+                    for (int i = 0; i < n; i++) {
+                        if (block[i] != bigByte((int) (read + i))) {
+                            throw new AssertionError("byte " + (read + i) + " differs");
+                        }
+                    }
+                    read += n;
+                }
+            }
+            assertThat(fake.connections()).isEqualTo(1);
+            // a client gone in the middle: the backend sees its connection closed
+            try (RawHttpClient raw = new RawHttpClient(edge.address(), 64 * 1024)) {
+                raw.send("GET /huge HTTP/1.1\r\nHost: a\r\n\r\n");
+                await(() -> fake.streamsStarted() == 2 && fake.streamed() > 0, "the answer started");
+            }
+            await(() -> fake.streamsEnded() == 2, "the backend connection closed");
+            fake.answer("after", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nafter");
+            assertThat(get(edge, "/after").body()).isEqualTo("after");
+            assertThat(fake.connections()).isEqualTo(2);
+        }
+    }
+
+    private static String readHead(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("closed in the head: " + head);
+            }
+            head.append((char) b);
+        }
+        return head.toString().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    @Test
+    void aBusyBackendsRequestsWaitInTheQueueThenGet503WithRetryAfter() throws Exception {
+        slowGate = new CountDownLatch(1);
+        try (EdgeHarness edge = edge("max-connections = 1, queue { timeout = 30 s }",
+                "{ match = \"= /edge-status\", status = true }")) {
+            ExecutorService clients = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    answers.add(clients.submit(() -> get(edge, "/api/slow")));
+                }
+                await(() -> inSlow.get() == 1, "the first request at the backend");
+                await(() -> edge.status().contains("proxy group api: open=1 idle=0 lingering=0 answered=0 waiters=3 "),
+                        "three requests queued");
+                slowGate.countDown();
+                for (Future<HttpResponse<String>> answer : answers) {
+                    assertThat(answer.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+                }
+                assertThat(maxInSlow.get()).isEqualTo(1);
+            } finally {
+                clients.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    void pastTheQueuesTimeoutA503WithRetryAfter() throws Exception {
+        slowGate = new CountDownLatch(1);
+        try (EdgeHarness edge = edge("max-connections = 1, queue { timeout = 300 ms, retry-after = 7 s }", "")) {
+            ExecutorService clients = Executors.newFixedThreadPool(1);
+            try {
+                Future<HttpResponse<String>> first = clients.submit(() -> get(edge, "/api/slow"));
+                await(() -> inSlow.get() == 1, "the first request at the backend");
+                HttpResponse<String> refused = get(edge, "/api/ok");
+                assertThat(refused.statusCode()).isEqualTo(503);
+                assertThat(refused.headers().firstValue("Retry-After")).hasValue("7");
+                slowGate.countDown();
+                assertThat(first.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+            } finally {
+                clients.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    void garbageIs502AStallIs504AndAConnectRefusedIs502() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend();
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = ".", locations = [
+                  { match = "/", proxy = fake }
+                  { match = "/refused/", proxy = refused }
+                ] }]
+                proxy.backends.fake { addresses = ["127.0.0.1:%d"], timeouts.read = 500 ms, keep-alive.enabled = false }
+                proxy.backends.refused { addresses = ["127.0.0.1:%d"] }
+                """.formatted(fake.port(), FakeHttpBackend.closedPort()))) {
+            fake.answer("garbage", "this is not HTTP\r\n\r\n");
+            assertThat(get(edge, "/garbage").statusCode()).isEqualTo(502);
+            fake.answer("upgrade", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+            assertThat(get(edge, "/upgrade").statusCode()).isEqualTo(502);
+            fake.answer("stall", null);
+            HttpResponse<String> stalled = get(edge, "/stall");
+            assertThat(stalled.statusCode()).isEqualTo(504);
+            assertThat(stalled.body()).doesNotContain("Exception").doesNotContain("at io.");
+            fake.answer("closed", "");
+            assertThat(get(edge, "/closed").statusCode()).isEqualTo(502);
+            fake.answer("continue", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+            assertThat(get(edge, "/continue").body()).isEqualTo("hi");
+            fake.answer("unframed", "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nread to the close");
+            HttpResponse<String> unframed = get(edge, "/unframed");
+            assertThat(unframed.body()).isEqualTo("read to the close");
+            // cut in the middle of a declared length: the client sees its connection closed, not a short 200
+            fake.answer("cut", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b");
+            try (RawHttpClient raw = new RawHttpClient(edge.address())) {
+                raw.send("GET /cut HTTP/1.1\r\nHost: a\r\n\r\n");
+                byte[] all = raw.socket().getInputStream().readAllBytes();
+                String text = new String(all, StandardCharsets.ISO_8859_1);
+                assertThat(text).startsWith("HTTP/1.1 200").endsWith("only ten b");
+            }
+            assertThat(get(edge, "/refused/x").statusCode()).isEqualTo(502);
+        }
+    }
+
+    @Test
+    void aKeptConnectionTheBackendClosedUnderAGetIsRetriedOnce() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend();
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = ".", locations = [{ match = "/", proxy = fake }] }]
+                proxy.backends.fake { addresses = ["127.0.0.1:%d"] }
+                """.formatted(fake.port()))) {
+            fake.answer("first", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst");
+            assertThat(get(edge, "/first").body()).isEqualTo("first");
+            // the kept connection is closed as the next request arrives on it; a new one answers
+            fake.closeKeptOnNext();
+            fake.answer("second", "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond");
+            assertThat(get(edge, "/second").body()).isEqualTo("second");
+            assertThat(fake.connections()).isEqualTo(2);
+            // a POST is not sent again: 502
+            fake.answer("third", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nthird");
+            assertThat(get(edge, "/third").body()).isEqualTo("third");
+            fake.closeKeptOnNext();
+            HttpResponse<String> post = CLIENT.send(HttpRequest.newBuilder(edge.uri("/post"))
+                    .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(post.statusCode()).isEqualTo(502);
+        }
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
