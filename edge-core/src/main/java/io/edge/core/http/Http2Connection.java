@@ -7,13 +7,18 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
@@ -100,6 +105,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
                         timeouts.keepAlive());
                 ChannelPipeline streamPipeline = stream.pipeline();
                 streamPipeline.addLast("timeouts", streamTimeouts);
+                streamPipeline.addLast("head-check", new RequestHeadCheck());
                 streamPipeline.addLast("http", new Http2StreamFrameToHttpObjectCodec(true));
                 streamPipeline.addLast("requests", new StreamRequests(limits.requestLine()));
                 streamPipeline.addLast("file-regions", TlsContexts.streamFileRegions());
@@ -157,6 +163,51 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
                     ctx.close(); // GOAWAY first (Netty's graceful close)
                 }
             }, idleNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /**
+     * Stands before Netty's codec in a stream's pipeline for the HEADERS that open it. Of HEADERS that also end the
+     * stream (a GET) the codec makes one full request, allocating its content before it makes the request line, and it
+     * keeps that buffer where the line cannot be made (no {@code :method} or {@code :path}, a blank in either): a leak
+     * any client could make at will. Such HEADERS go to {@link StreamRequests#exceptionCaught} as the codec's own
+     * refusal of a malformed request does (PROTOCOL_ERROR), never to the codec. HEADERS after the first (trailers)
+     * pass as they are.
+     */
+    static final class RequestHeadCheck extends ChannelInboundHandlerAdapter {
+
+        private boolean headRead;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof Http2HeadersFrame head && !headRead) {
+                headRead = true;
+                String refused = refusal(head.headers());
+                if (refused != null) {
+                    ctx.fireExceptionCaught(new DecoderException(refused));
+                    return;
+                }
+            }
+            ctx.fireChannelRead(msg);
+        }
+
+        /** Why the codec could make no request line of {@code headers}, as {@code HttpConversionUtil} makes it; or null. */
+        private static String refusal(Http2Headers headers) {
+            CharSequence method = headers.method();
+            CharSequence target = HttpMethod.CONNECT.asciiName().contentEquals(method) ? headers.authority()
+                    : headers.path();
+            if (method == null || target == null) {
+                return method == null ? "no :method" : "no request target (:path, or a CONNECT's :authority)";
+            }
+            try {
+                if (HttpUtil.isEncodingSafeStartLineToken(HttpMethod.valueOf(method.toString()).asciiName())
+                        && HttpUtil.isEncodingSafeStartLineToken(target)) {
+                    return null;
+                }
+            } catch (IllegalArgumentException notAMethod) {
+                // a blank or control character in it, as below
+            }
+            return "no request line of \"" + method + " " + target + "\"";
         }
     }
 
