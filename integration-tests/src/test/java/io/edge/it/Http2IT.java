@@ -22,6 +22,7 @@ import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
@@ -357,6 +358,30 @@ class Http2IT {
         }
     }
 
+    /**
+     * A malformed request (RFC 9113 8.1.1: a Host that is not its :authority, a path with a blank) is a stream error of
+     * type PROTOCOL_ERROR, the connection serving on; nginx answers it 400.
+     */
+    @Test
+    void aMalformedRequestIsResetAsAProtocolError() throws Exception {
+        try (EdgeHarness edge = started("malformed", "");
+             NettyClient client = new NettyClient()) {
+            DefaultHttp2Headers twoHosts = headers("/small.txt");
+            twoHosts.add("host", "other.example");
+            Answer otherHost = new Answer();
+            client.open(twoHosts, otherHost, true);
+            Answer blank = new Answer();
+            client.get("/small .txt", blank);
+            await(() -> otherHost.reset != null && blank.reset != null, "the streams' resets");
+            assertThat(otherHost.reset).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
+            assertThat(blank.reset).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
+            Answer still = new Answer();
+            client.get("/small.txt", still);
+            await(() -> still.done, "an answer after them");
+            assertThat(still.status).isEqualTo("200");
+        }
+    }
+
     /** As nginx's keepalive_timeout: a connection with no stream open for it is closed, GOAWAY first. */
     @Test
     void anIdleConnectionClosesAfterTheKeepAliveTimeout() throws Exception {
@@ -456,7 +481,7 @@ class Http2IT {
             return open(post, new Answer(), false);
         }
 
-        private Http2StreamChannel open(DefaultHttp2Headers headers, Answer answer, boolean ended) throws Exception {
+        Http2StreamChannel open(DefaultHttp2Headers headers, Answer answer, boolean ended) throws Exception {
             Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection).handler(answer).open().sync()
                     .getNow();
             stream.writeAndFlush(new DefaultHttp2HeadersFrame(headers, ended)).sync();
@@ -479,6 +504,8 @@ class Http2IT {
         final java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
         volatile String status;
         volatile boolean done;
+        /** The error code of the RST_STREAM the server sent, or null before one. */
+        volatile Long reset;
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) throws IOException {
@@ -501,6 +528,14 @@ class Http2IT {
             } finally {
                 ReferenceCountUtil.release(msg);
             }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof Http2ResetFrame frame) { // Netty's multiplexer hands a stream its reset so
+                reset = frame.errorCode();
+            }
+            ReferenceCountUtil.release(evt);
         }
     }
 

@@ -3,6 +3,7 @@ package io.edge.core.http;
 import io.edge.conf.ServerSettings;
 import io.edge.core.tls.TlsContexts;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -16,6 +17,8 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
@@ -245,6 +248,21 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
                 // its content and trailers now the last content's, handed on with it
                 ctx.fireChannelRead(new DefaultLastHttpContent(full.content(), full.trailingHeaders()));
             }
+        }
+
+        /**
+         * HEADERS Netty's codec could make no request of, malformed (RFC 9113 8.1.1: a Host that is not the
+         * :authority, no :path, a blank in it): the stream error PROTOCOL_ERROR, not the CANCEL a close would send
+         * (nginx answers such a request 400).
+         */
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (!(cause instanceof DecoderException)) {
+                ctx.fireExceptionCaught(cause);
+                return;
+            }
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.PROTOCOL_ERROR))
+                    .addListener(ChannelFutureListener.CLOSE);
         }
     }
 
