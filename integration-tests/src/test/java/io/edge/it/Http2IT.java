@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.core.http.CapturedLog;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -19,6 +20,7 @@ import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -379,6 +381,27 @@ class Http2IT {
             client.get("/small.txt", still);
             await(() -> still.done, "an answer after them");
             assertThat(still.status).isEqualTo("200");
+        }
+    }
+
+    /**
+     * A client that breaks the protocol (a DATA frame on stream 0) loses its connection with a GOAWAY PROTOCOL_ERROR, and
+     * no stack trace: any client could fill the error log with them (nginx logs it at info).
+     */
+    @Test
+    void aConnectionErrorClosesQuietly() throws Exception {
+        try (CapturedLog pipeline = CapturedLog.of("io.netty.channel.DefaultChannelPipeline");
+             EdgeHarness edge = started("connection-error", "");
+             NettyClient client = new NettyClient()) {
+            Answer first = new Answer();
+            client.get("/small.txt", first);
+            await(() -> first.done, "an answer");
+            byte[] dataOnStreamZero = {0, 0, 0, 0, 1, 0, 0, 0, 0};
+            client.connection.pipeline().context(Http2FrameCodec.class)
+                    .writeAndFlush(Unpooled.wrappedBuffer(dataOnStreamZero)).sync();
+            await(() -> !client.connection.isActive(), "the connection's close");
+            assertThat(client.goAway).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
+            assertThat(pipeline.warnings()).isEmpty();
         }
     }
 

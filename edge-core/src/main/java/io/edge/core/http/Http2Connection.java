@@ -19,6 +19,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
@@ -144,6 +145,18 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
             idleClose.cancel(false);
         }
         ctx.fireChannelInactive();
+    }
+
+    /**
+     * A client's breach of the protocol, which the frame codec has met already (GOAWAY and the close, as nginx), or a
+     * failed read of a client gone: no stack trace at the pipeline's tail, which any client could write into the error
+     * log at will.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!(cause instanceof Http2Exception)) {
+            ctx.close();
+        }
     }
 
     private void streamOpened(Channel stream) {
