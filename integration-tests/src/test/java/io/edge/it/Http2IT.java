@@ -14,6 +14,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
@@ -361,8 +362,8 @@ class Http2IT {
     }
 
     /**
-     * A malformed request (RFC 9113 8.1.1: a Host that is not its :authority, a path with a blank) is a stream error of
-     * type PROTOCOL_ERROR, the connection serving on; nginx answers it 400.
+     * A malformed request (RFC 9113 8.1.1: a Host that is not its :authority, a path with a blank, a body shorter than
+     * its content-length) is a stream error of type PROTOCOL_ERROR, the connection serving on; nginx answers it 400.
      */
     @Test
     void aMalformedRequestIsResetAsAProtocolError() throws Exception {
@@ -374,9 +375,17 @@ class Http2IT {
             client.open(twoHosts, otherHost, true);
             Answer blank = new Answer();
             client.get("/small .txt", blank);
-            await(() -> otherHost.reset != null && blank.reset != null, "the streams' resets");
+            DefaultHttp2Headers post = headers("/echo.php");
+            post.method("POST").setInt("content-length", 10);
+            Answer shortBody = new Answer();
+            client.open(post, shortBody, false).writeAndFlush(new DefaultHttp2DataFrame(
+                    Unpooled.wrappedBuffer(new byte[5]), true)).sync();
+            await(() -> otherHost.reset != null && blank.reset != null && shortBody.reset != null,
+                    "the streams' resets");
             assertThat(otherHost.reset).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
             assertThat(blank.reset).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
+            assertThat(shortBody.reset).as("a body shorter than its content-length").isEqualTo(
+                    Http2Error.PROTOCOL_ERROR.code());
             Answer still = new Answer();
             client.get("/small.txt", still);
             await(() -> still.done, "an answer after them");

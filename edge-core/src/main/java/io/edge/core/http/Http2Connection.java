@@ -264,17 +264,19 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         }
 
         /**
-         * HEADERS Netty's codec could make no request of, malformed (RFC 9113 8.1.1: a Host that is not the
-         * :authority, no :path, a blank in it): the stream error PROTOCOL_ERROR, not the CANCEL a close would send
-         * (nginx answers such a request 400).
+         * A malformed request (RFC 9113 8.1.1): HEADERS Netty's codec could make no request of (a Host that is not the
+         * :authority, no :path, a blank in it), or the stream error the frame codec hands the stream (a body that is
+         * not its content-length), which it closes then: the stream error's code, PROTOCOL_ERROR, not the CANCEL a
+         * close would send (nginx answers such a request 400).
          */
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            if (!(cause instanceof DecoderException)) {
+            if (!(cause instanceof DecoderException) && !(cause instanceof Http2Exception)) {
                 ctx.fireExceptionCaught(cause);
                 return;
             }
-            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.PROTOCOL_ERROR))
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(cause instanceof Http2Exception streamError
+                    ? streamError.error() : Http2Error.PROTOCOL_ERROR))
                     .addListener(ChannelFutureListener.CLOSE);
         }
     }
