@@ -26,6 +26,7 @@ import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
@@ -436,12 +437,7 @@ class Http2IT {
     void aStopSendsGoAwayAndLetsTheStreamInFlightFinish() throws Exception {
         Path started = dir.resolve("drain-started");
         Path release = dir.resolve("drain-release");
-        Files.writeString(www.resolve("wait.php"), """
-                <?php
-                touch('%s');
-                while (!file_exists('%s')) { usleep(20000); }
-                echo 'finished';
-                """.formatted(started, release));
+        waitingScript("wait.php", started, release);
         EdgeHarness edge = started("drain", "");
         try (NettyClient client = new NettyClient()) {
             Answer waiting = new Answer();
@@ -462,6 +458,51 @@ class Http2IT {
         }
     }
 
+    /** Writes {@code name}, a script that touches {@code started}, then answers "finished" once {@code release} exists. */
+    private static void waitingScript(String name, Path started, Path release) throws IOException {
+        Files.writeString(www.resolve(name), """
+                <?php
+                touch('%s');
+                while (!file_exists('%s')) { usleep(20000); }
+                echo 'finished';
+                """.formatted(started, release));
+    }
+
+    /**
+     * As nginx's send_timeout: a client that opens no window for the answers it asked for (its streams' initial
+     * window 0, never a WINDOW_UPDATE) has its connection reset once its output has not moved for timeouts.write, a
+     * file's answer and a script's ended with it (the script told, its backend freed); a connection waiting for a
+     * script still thinking, owing nothing, stays and gets its answer.
+     */
+    @Test
+    void aClientThatOpensNoWindowIsResetAfterTheWriteTimeout() throws Exception {
+        Path ended = dir.resolve("stalled-ended");
+        PhpScripts.streamNotingItsEnd(www, ended);
+        Path started = dir.resolve("think-started");
+        Path release = dir.resolve("think-release");
+        waitingScript("think.php", started, release);
+        try (EdgeHarness edge = started("write-timeout", "server.timeouts.write = 1s\n");
+             NettyClient thinking = new NettyClient(Http2Settings.defaultSettings());
+             NettyClient stalled = new NettyClient(Http2Settings.defaultSettings().initialWindowSize(0))) {
+            Answer waiting = new Answer();
+            thinking.get("/think.php", waiting);
+            await(() -> Files.exists(started), "the thinking script running");
+            Answer file = new Answer();
+            Answer script = new Answer();
+            stalled.get("/ten.bin", file);
+            stalled.get("/stream.php", script);
+            await(() -> !stalled.connection.isActive(), "the stalled connection's close");
+            assertThat(stalled.goAway).as("reset, not closed gracefully").isNull();
+            assertThat(file.done || script.done).isFalse();
+            await(() -> Files.exists(ended), "the stalled script's end");
+            assertThat(Files.readString(ended)).startsWith("aborted=1 ");
+            assertThat(thinking.connection.isActive()).isTrue();
+            Files.writeString(release, "go");
+            await(() -> waiting.done, "the thought-out answer");
+            assertThat(waiting.body.toString(StandardCharsets.UTF_8)).isEqualTo("finished");
+        }
+    }
+
     private static DefaultHttp2Headers headers(String path) {
         DefaultHttp2Headers headers = new DefaultHttp2Headers();
         headers.method("GET").path(path).scheme("https").authority("localhost");
@@ -476,6 +517,11 @@ class Http2IT {
         volatile Long goAway;
 
         NettyClient() throws Exception {
+            this(Http2Settings.defaultSettings());
+        }
+
+        /** {@code offered}: the client's SETTINGS (a window it opens to the server). */
+        NettyClient(Http2Settings offered) throws Exception {
             SslContext tls = SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE)
                     .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
                             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
@@ -486,7 +532,7 @@ class Http2IT {
                         @Override
                         protected void initChannel(Channel channel) {
                             channel.pipeline().addLast(tls.newHandler(channel.alloc(), "127.0.0.1", port),
-                                    Http2FrameCodecBuilder.forClient().build(),
+                                    Http2FrameCodecBuilder.forClient().initialSettings(offered).build(),
                                     new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()),
                                     new ChannelInboundHandlerAdapter() {
                                         @Override

@@ -7,6 +7,8 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.DecoderResult;
@@ -20,10 +22,12 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
@@ -31,12 +35,15 @@ import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An HTTP/2 connection, as a connection of a listener marked http2 becomes once ALPN chose h2 ({@link Negotiation}):
@@ -60,6 +67,7 @@ import java.util.function.Consumer;
  * {@code $connection_requests}), and the keep-alive wait: with no stream open for {@code timeouts.keep-alive} the
  * connection closes, as nginx's keepalive_timeout closes an idle HTTP/2 connection. A close (that one, a reload's or a
  * stop's drain) is Netty's graceful one: GOAWAY, then the streams in flight finish before the connection closes.
+ * A connection whose output stalls for {@code timeouts.write} is reset instead ({@link #userEventTriggered}).
  */
 final class Http2Connection extends ChannelInboundHandlerAdapter {
 
@@ -69,9 +77,12 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     static final int RESETS_PER_WINDOW = 200;
     static final int RESET_WINDOW_SECONDS = 30;
 
+    private static final Logger LOG = LoggerFactory.getLogger(Http2Connection.class);
+
     private final long serial = HttpConnectionHandler.nextSerial();
     private final long idleNanos;
     private ChannelHandlerContext ctx;
+    private Http2FrameCodec codec;
     private long requestsStarted;
     private int openStreams;
     private ScheduledFuture<?> idleClose;
@@ -94,13 +105,14 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         Http2Settings offered = Http2Settings.defaultSettings()
                 .maxConcurrentStreams(settings.tls().http2().maxConcurrentStreams())
                 .maxHeaderListSize(limits.headerBlock());
-        pipeline.addLast("h2", Http2FrameCodecBuilder.forServer()
+        connection.codec = Http2FrameCodecBuilder.forServer()
                 .initialSettings(offered)
                 .validateHeaders(true)
                 .decoderEnforceMaxRstFramesPerWindow(RESETS_PER_WINDOW, RESET_WINDOW_SECONDS)
                 // a drain waits for the streams in flight, as an HTTP/1 drain waits for the running exchange
                 .gracefulShutdownTimeoutMillis(-1)
-                .build());
+                .build();
+        pipeline.addLast("h2", connection.codec);
         pipeline.addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel stream) {
@@ -156,6 +168,43 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (!(cause instanceof Http2Exception)) {
             ctx.close();
+        }
+    }
+
+    /**
+     * The write timeout's event, from the connection's idle handler before the frame codec (kept from HTTP/1's
+     * pipeline): no frame's write completed for {@code timeouts.write}. A connection that owes output, in its socket's
+     * queue or held by flow control for a stream whose window (or the connection's) the client does not open, is
+     * reset, its streams closed, their files and backends freed, as nginx's send_timeout ends an HTTP/2 connection.
+     * One that owes none, a script still thinking or no stream open, is left alone. Only a repeated event counts: Netty
+     * sends one only when the socket's queue did not move since the one before (any move of flow-controlled data
+     * passes through that queue), so a reader that stopped is reset one to two timeouts after its last completed
+     * write, as on HTTP/1.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent idle) {
+            if (!idle.isFirst() && owesOutput()) {
+                LOG.debug("resetting {}: write stalled", ctx.channel().remoteAddress());
+                ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0);
+                // closed below the frame codec, whose own close is the graceful one that waits for the streams
+                ctx.pipeline().context(codec).close();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    private boolean owesOutput() {
+        ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+        if (out != null && out.totalPendingWriteBytes() > 0) {
+            return true;
+        }
+        Http2RemoteFlowController flow = codec.connection().remote().flowController();
+        try { // the first stream with data held, if any
+            return codec.connection().forEachActiveStream(stream -> !flow.hasFlowControlled(stream)) != null;
+        } catch (Http2Exception e) { // the visitor throws none
+            throw new IllegalStateException(e);
         }
     }
 

@@ -115,8 +115,11 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
         }
     }
 
-    /** The handlers of HTTP/1 alone, which a connection turned to HTTP/2 does without. */
-    private static final List<String> HTTP1_HANDLERS = List.of("timeouts", "http", "write-timeout", "exchanges");
+    /**
+     * The handlers of HTTP/1 alone, which a connection turned to HTTP/2 does without; the write timeout's stays, then
+     * before the frame codec, where it sees every frame written ({@link Http2Connection}'s stalled output).
+     */
+    private static final List<String> HTTP1_HANDLERS = List.of("timeouts", "http", "exchanges");
 
     /**
      * Asks every open connection to close once its running exchange is done (idle ones close at once); an HTTP/2 one,
