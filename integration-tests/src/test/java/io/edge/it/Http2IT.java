@@ -430,6 +430,47 @@ class Http2IT {
     }
 
     /**
+     * As nginx's keepalive_requests bounds an HTTP/2 connection's streams: the third of three sends GOAWAY and is
+     * answered whole before the connection closes; the fourth request goes on a new connection, counted from one.
+     * (Netty's client: the JDK's before 24 fails a request in flight when a GOAWAY comes, JDK-8335181.)
+     */
+    @Test
+    void keepAliveRequestsEndsAConnectionWithGoAwayAtItsLastStream() throws Exception {
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             EdgeHarness edge = started("keep-alive-requests", """
+                     server.limits.keep-alive-requests = 3
+                     server.access-log = "-"
+                     server.access-log-format = "$connection $connection_requests $request_uri $status"
+                     """);
+             NettyClient first = new NettyClient();
+             NettyClient second = new NettyClient()) {
+            for (int i = 1; i <= 3; i++) {
+                Answer answer = answered(first, "/env.php?n=" + i);
+                assertThat(answer.body.toString(StandardCharsets.UTF_8)).isEqualTo("HTTP/2.0 on " + i + " -");
+                assertThat(first.goAway).as("a GOAWAY after answer " + i).isEqualTo(i < 3 ? null
+                        : Http2Error.NO_ERROR.code());
+            }
+            await(() -> !first.connection.isActive(), "the connection's close after its third stream");
+            assertThat(answered(second, "/small.txt?n=4").status).isEqualTo("200");
+            await(() -> access.lines().size() == 4, "4 lines");
+            String[] fourth = access.lines().get(3).split(" ");
+            String connection = access.lines().get(0).split(" ")[0];
+            assertThat(access.lines().subList(0, 3)).containsExactly(connection + " 1 /env.php?n=1 200",
+                    connection + " 2 /env.php?n=2 200", connection + " 3 /env.php?n=3 200");
+            assertThat(fourth[0]).isNotEqualTo(connection);
+            assertThat(fourth[1]).isEqualTo("1");
+        }
+    }
+
+    /** {@code client}'s whole answer to a GET of {@code path}. */
+    private static Answer answered(NettyClient client, String path) throws Exception {
+        Answer answer = new Answer();
+        client.get(path, answer);
+        await(() -> answer.done, "the answer to " + path);
+        return answer;
+    }
+
+    /**
      * A stop drains an HTTP/2 connection as nginx's graceful shutdown does: GOAWAY at once, naming the last stream
      * taken, and the stream in flight answered whole before the connection closes.
      */

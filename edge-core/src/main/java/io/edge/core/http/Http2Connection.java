@@ -65,7 +65,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>This handler keeps what the streams share: the connection's serial number and request count ({@code $connection},
  * {@code $connection_requests}), and the keep-alive wait: with no stream open for {@code timeouts.keep-alive} the
- * connection closes, as nginx's keepalive_timeout closes an idle HTTP/2 connection. A close (that one, a reload's or a
+ * connection closes, as nginx's keepalive_timeout closes an idle HTTP/2 connection; the {@code
+ * limits.keep-alive-requests}th stream closes it too ({@link #requestStarted}). A close (those, a reload's or a
  * stop's drain) is Netty's graceful one: GOAWAY, then the streams in flight finish before the connection closes.
  * A connection whose output stalls for {@code timeouts.write} is reset instead ({@link #userEventTriggered}).
  */
@@ -81,14 +82,16 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
 
     private final long serial = HttpConnectionHandler.nextSerial();
     private final long idleNanos;
+    private final ServerSettings.HttpLimits limits;
     private ChannelHandlerContext ctx;
     private Http2FrameCodec codec;
     private long requestsStarted;
     private int openStreams;
     private ScheduledFuture<?> idleClose;
 
-    private Http2Connection(Duration idle) {
+    private Http2Connection(Duration idle, ServerSettings.HttpLimits limits) {
         this.idleNanos = idle.toNanos();
+        this.limits = limits;
     }
 
     /**
@@ -101,7 +104,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         // keep-alive = 0 closes HTTP/1 connections after each request; a stream is that already, and the connection
         // waits for its first one as for a request head
         Http2Connection connection = new Http2Connection(timeouts.keepAlive().isZero() ? timeouts.requestHead()
-                : timeouts.keepAlive());
+                : timeouts.keepAlive(), limits);
         Http2Settings offered = Http2Settings.defaultSettings()
                 .maxConcurrentStreams(settings.tls().http2().maxConcurrentStreams())
                 .maxHeaderListSize(limits.headerBlock());
@@ -136,9 +139,17 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         return serial;
     }
 
-    /** A stream's request started: counted for {@code $connection_requests}. */
+    /**
+     * A stream's request started: counted for {@code $connection_requests}, and against {@code
+     * limits.keep-alive-requests}. The last one the connection carries closes it as nginx's keepalive_requests does an
+     * HTTP/2 connection: GOAWAY at once, the streams in flight finishing first (a client opens its next ones on a new
+     * connection).
+     */
     void requestStarted() {
         requestsStarted++;
+        if (!limits.carriesAnother(requestsStarted)) {
+            ctx.close();
+        }
     }
 
     long requestsStarted() {
