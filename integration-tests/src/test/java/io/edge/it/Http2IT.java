@@ -462,6 +462,26 @@ class Http2IT {
         }
     }
 
+    /**
+     * At max-connections an HTTP/2 connection with no stream open is closed (GOAWAY) to make room for a new client, as
+     * an idle kept-alive HTTP/1 one is, and as nginx drains its reusable connections; its keep-alive wait is far off.
+     */
+    @Test
+    void anIdleConnectionIsClosedToMakeRoomAtMaxConnections() throws Exception {
+        try (EdgeHarness edge = started("make-room", """
+                server.max-connections = 1
+                server.timeouts.keep-alive = 10 m
+                """);
+             NettyClient idle = new NettyClient()) {
+            assertThat(answered(idle, "/small.txt").status).isEqualTo("200");
+            CompletableFuture<HttpResponse<byte[]>> next = client(HttpClient.Version.HTTP_2).sendAsync(
+                    request("/small.txt").build(), HttpResponse.BodyHandlers.ofByteArray());
+            await(() -> !idle.connection.isActive(), "the idle connection's close");
+            assertThat(idle.goAway).isEqualTo(Http2Error.NO_ERROR.code());
+            assertThat(text(next.get(60, TimeUnit.SECONDS))).isEqualTo("a small file\n");
+        }
+    }
+
     /** {@code client}'s whole answer to a GET of {@code path}. */
     private static Answer answered(NettyClient client, String path) throws Exception {
         Answer answer = new Answer();

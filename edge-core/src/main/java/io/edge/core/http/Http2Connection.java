@@ -3,6 +3,7 @@ package io.edge.core.http;
 import io.edge.conf.ServerSettings;
 import io.edge.core.tls.TlsContexts;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -70,7 +71,7 @@ import org.slf4j.LoggerFactory;
  * stop's drain) is Netty's graceful one: GOAWAY, then the streams in flight finish before the connection closes.
  * A connection whose output stalls for {@code timeouts.write} is reset instead ({@link #userEventTriggered}).
  */
-final class Http2Connection extends ChannelInboundHandlerAdapter {
+final class Http2Connection extends ReusableConnection {
 
     /** What the access log, {@code $server_protocol} and CGI's SERVER_PROTOCOL say of a stream's request, as nginx. */
     static final HttpVersion HTTP_2 = new HttpVersion("HTTP", 2, 0, true);
@@ -89,9 +90,10 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     private int openStreams;
     private ScheduledFuture<?> idleClose;
 
-    private Http2Connection(Duration idle, ServerSettings.HttpLimits limits) {
+    private Http2Connection(Duration idle, ServerSettings.HttpLimits limits, IdleConnections idleList) {
         this.idleNanos = idle.toNanos();
         this.limits = limits;
+        this.idleList = idleList;
     }
 
     /**
@@ -104,7 +106,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         // keep-alive = 0 closes HTTP/1 connections after each request; a stream is that already, and the connection
         // waits for its first one as for a request head
         Http2Connection connection = new Http2Connection(timeouts.keepAlive().isZero() ? timeouts.requestHead()
-                : timeouts.keepAlive(), limits);
+                : timeouts.keepAlive(), limits, server.idleConnections(pipeline.channel().eventLoop()));
         Http2Settings offered = Http2Settings.defaultSettings()
                 .maxConcurrentStreams(settings.tls().http2().maxConcurrentStreams())
                 .maxHeaderListSize(limits.headerBlock());
@@ -167,7 +169,15 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         if (idleClose != null) {
             idleClose.cancel(false);
         }
+        notIdle();
         ctx.fireChannelInactive();
+    }
+
+    /** GOAWAY first, as at the end of the keep-alive wait. */
+    @Override
+    ChannelFuture closeIdle() {
+        notIdle();
+        return ctx.close();
     }
 
     /**
@@ -221,6 +231,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
 
     private void streamOpened(Channel stream) {
         openStreams++;
+        notIdle();
         if (idleClose != null) {
             idleClose.cancel(false);
             idleClose = null;
@@ -232,8 +243,16 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         });
     }
 
+    /**
+     * No stream open: the keep-alive wait starts, and one that has carried a stream is listed among its loop's idle
+     * connections, which {@code max-connections} may close to make room as it closes HTTP/1's kept-alive ones (a new one
+     * is not: its first HEADERS may be in the socket, not read yet).
+     */
     private void waitIdle() {
         if (ctx.channel().isActive()) {
+            if (requestsStarted > 0 && !idleLinked) {
+                idleList.add(this, ctx.executor().ticker().nanoTime());
+            }
             idleClose = ctx.executor().schedule(() -> {
                 if (openStreams == 0) {
                     ctx.close(); // GOAWAY first (Netty's graceful close)

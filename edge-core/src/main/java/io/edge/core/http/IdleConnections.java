@@ -6,9 +6,10 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The connections of one event loop that wait for a request with nothing in flight, new ones that have sent nothing yet
  * and kept-alive ones, oldest idle first: those closed to make room at {@code max-connections} (nginx's reusable
- * connections, drained by {@code ngx_drain_connections}). An intrusive list through {@link RequestTimeouts}, which
- * links a connection as its keep-alive wait starts (a new one once it has been silent a second) and unlinks it as a
- * request's first byte arrives or it closes: no allocation and no lock per request.
+ * connections, drained by {@code ngx_drain_connections}). An intrusive list through {@link ReusableConnection}: an
+ * HTTP/1 connection's {@link ReusableConnection} links it as its keep-alive wait starts (a new one once it has been
+ * silent a second) and unlinks it as a request's first byte arrives or it closes; an HTTP/2 one's
+ * {@link Http2Connection} links it while no stream is open once one was. No allocation and no lock per request.
  *
  * <p>The list is its loop's alone. Other threads see only {@link #oldestIdleSince}, so the accept loop can pick the
  * loop whose oldest idle connection waited longest; it is written only when the list's first connection changes,
@@ -24,8 +25,8 @@ final class IdleConnections {
 
     private final EventLoop loop;
     private final HttpServerContext server;
-    private RequestTimeouts oldest;
-    private RequestTimeouts newest;
+    private ReusableConnection oldest;
+    private ReusableConnection newest;
     private final AtomicLong oldestIdleSince = new AtomicLong(NONE);
 
     IdleConnections(EventLoop loop, HttpServerContext server) {
@@ -54,7 +55,7 @@ final class IdleConnections {
      * and a loop registered later registered after the wish was set. Each report is posted to the accept loop after
      * this loop's ordered store of {@link #oldestIdleSince}, which it therefore sees.
      */
-    void add(RequestTimeouts connection, long now) {
+    void add(ReusableConnection connection, long now) {
         connection.idleSince = now;
         connection.idlePrevious = newest;
         connection.idleNext = null;
@@ -72,9 +73,9 @@ final class IdleConnections {
     }
 
     /** {@code connection}, linked, is busy again or closed. On the loop. */
-    void remove(RequestTimeouts connection) {
-        RequestTimeouts previous = connection.idlePrevious;
-        RequestTimeouts next = connection.idleNext;
+    void remove(ReusableConnection connection) {
+        ReusableConnection previous = connection.idlePrevious;
+        ReusableConnection next = connection.idleNext;
         if (previous == null) {
             oldest = next;
             oldestIdleSince.lazySet(next == null ? NONE : next.idleSince);

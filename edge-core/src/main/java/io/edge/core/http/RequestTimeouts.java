@@ -5,7 +5,6 @@ import io.netty.buffer.ByteBufHolder;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.ByteProcessor;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -40,7 +39,7 @@ import java.util.function.BooleanSupplier;
  *
  * All methods run on the channel's event loop.
  */
-final class RequestTimeouts extends ChannelInboundHandlerAdapter {
+final class RequestTimeouts extends ReusableConnection {
 
     /** The event fired down the pipeline when a request body stayed silent for the body timeout. */
     static final Object BODY_TIMEOUT = new Object() {
@@ -73,13 +72,6 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
     private ChannelFuture responseEnd;
     /** Whether the decoder holds part of a request (bytes of the next head that came with or after the last one). */
     private BooleanSupplier midRequest = () -> false;
-    /** Where this connection is listed while its keep-alive wait runs ({@link #trackIdleIn}), or null. */
-    private IdleConnections idleList;
-    /** Links of {@link #idleList}'s list, and when this connection joined it; its list's alone. */
-    RequestTimeouts idlePrevious;
-    RequestTimeouts idleNext;
-    boolean idleLinked;
-    long idleSince;
     /**
      * When a new connection joins {@link #idleList} if it is still waiting for its first request (empty lines alone are
      * nothing); 0 once that time came.
@@ -203,19 +195,11 @@ final class RequestTimeouts extends ChannelInboundHandlerAdapter {
         this.idleList = idle;
     }
 
-    /**
-     * Closes the connection, idle, to free its slot for a waiting client: quietly, as the end of its keep-alive wait
-     * does (nginx closes its idle keep-alive connections so when it runs out of them).
-     */
+    /** Quietly, as the end of its keep-alive wait does. */
+    @Override
     ChannelFuture closeIdle() {
         notIdle();
         return ctx.close();
-    }
-
-    private void notIdle() {
-        if (idleLinked) {
-            idleList.remove(this);
-        }
     }
 
     /** A request head announced a body (a length or chunks); it is read from now on. */
