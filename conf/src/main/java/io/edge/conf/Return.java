@@ -127,8 +127,11 @@ public record Return(int status, List<Part> text) {
         if (trimmed.isBlank()) {
             throw new IllegalArgumentException("is empty");
         }
-        if (isQuote(trimmed.charAt(0)) && isUrl(unquoted(trimmed))) { // a URL alone in quotes
-            trimmed = unquoted(trimmed);
+        if (isQuote(trimmed.charAt(0))) {
+            String word = unquoted(trimmed);
+            if (isUrl(word)) { // a URL alone in quotes
+                trimmed = word;
+            }
         }
         int end = 0;
         while (end < trimmed.length() && !Character.isWhitespace(trimmed.charAt(end))) {

@@ -338,28 +338,25 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
      * characters starts with "/": the path is never the server's working directory's.
      */
     private static Condition fileTest(String text, Pattern regex, VariableMaps maps) {
-        int blank = 0;
-        while (blank < text.length() && !Character.isWhitespace(text.charAt(blank))) {
-            blank++;
-        }
-        String test = text.substring(0, blank);
+        List<String> words = words(text); // the test first: it starts with "-" or "!-", never a quote
+        String test = words.get(0);
         Operator operator = FILE_TESTS.get(test);
         if (operator == null) {
             throw new IllegalArgumentException("has \"" + test + "\" where a file test (-f, !-f, -d, !-d, -e, !-e, -x,"
                     + " !-x) goes");
         }
-        List<String> words = words(text.substring(blank));
-        if (words.isEmpty()) {
+        if (words.size() == 1) {
             throw new IllegalArgumentException("has no path after " + test);
         }
-        if (words.size() > 1 || words.get(0).startsWith("~")) {
-            throw new IllegalArgumentException("has " + (words.size() > 1 ? words.size() + " words" : "a regex")
+        String written = words.get(1);
+        if (words.size() > 2 || written.startsWith("~")) {
+            throw new IllegalArgumentException("has " + (words.size() > 2 ? words.size() - 1 + " words" : "a regex")
                     + " after " + test + ", which takes one path (a text of variables, such as $request_filename or"
                     + " $document_root/maintenance.html), not a comparison");
         }
-        List<Return.Part> path = Return.parts(words.get(0), regex, maps, Return.FILE_VARIABLES);
+        List<Return.Part> path = Return.parts(written, regex, maps, Return.FILE_VARIABLES);
         if (path.isEmpty() || path.get(0).literal() != null && !path.get(0).literal().startsWith("/")) {
-            throw new IllegalArgumentException("tests \"" + words.get(0) + "\", which is no absolute path (\"/\" or a"
+            throw new IllegalArgumentException("tests \"" + written + "\", which is no absolute path (\"/\" or a"
                     + " variable first)");
         }
         return new Condition(null, operator, path, null);
