@@ -42,6 +42,9 @@ final class Captures {
         return new Captures(exchange, namedRegex, namedSubject, numberedRegex, numberedSubject);
     }
 
+    /** No captures: every one is null. Shared, as nothing is left to run. */
+    static final Captures NONE = found(null);
+
     /** Every capture of {@code match} (none where null), a match already made (a map's regex's). */
     static Captures found(Matcher match) {
         Captures captures = new Captures(null, null, null, null, null);

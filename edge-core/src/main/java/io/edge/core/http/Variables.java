@@ -363,12 +363,12 @@ public final class Variables {
      * their UTF-8 bytes, the request's values as sent, a capture of {@code captures} (a map's regex's) as found.
      */
     static String sent(Exchange exchange, List<Return.Part> text, Matcher captures) {
-        return sent(exchange, text, Captures.found(captures));
+        return sent(exchange, text, captures == null ? Captures.NONE : Captures.found(captures));
     }
 
     /** As above, without captures. */
     static String sent(Exchange exchange, List<Return.Part> text) {
-        return sent(exchange, text, Captures.found(null));
+        return sent(exchange, text, Captures.NONE);
     }
 
     /** As above, with {@code captures}. */
