@@ -13,12 +13,15 @@ import java.io.FileNotFoundException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -278,6 +281,8 @@ public final class BackendPool implements AutoCloseable {
             after.add(() -> w.promise.tryFailure(shuttingDown()));
         } else if (allDown(now)) {
             after.add(() -> w.promise.tryFailure(allDownException(w)));
+        } else if (triedAll(w, now)) {
+            after.add(() -> w.promise.tryFailure(triedAllException(w, null)));
         } else if (failsOnRefusal(w, now) && !queue.isEmpty()) {
             // the queued requests' connects, on the busy backoff, tell when php-fpm is back
             after.add(() -> w.promise.tryFailure(refusingException(w)));
@@ -294,6 +299,9 @@ public final class BackendPool implements AutoCloseable {
             } else {
                 counters.rejectedFull.incrementAndGet();
                 after.add(() -> w.promise.tryFailure(new QueueFullException(name, maxWaiters, retryAfterSeconds)));
+            }
+            if (w.queued && queue.peek().excluded != null) {
+                dispatchQueued(now, after); // the one ahead waits for an address it has not tried: another may be free
             }
             if (w.queued && slots.isShared()) {
                 after.add(() -> slots.wanted(this)); // the slot it waits for may sit idle in another pool
@@ -375,15 +383,38 @@ public final class BackendPool implements AutoCloseable {
         return acquire(loop, waitedNanos, again, true);
     }
 
+    /**
+     * As {@link #acquire(EventLoop, long)}, or {@link #acquireAgain} when {@code again}, for a request passed on to the
+     * next address when one fails it (nginx's {@code proxy_next_upstream error timeout} with {@code
+     * proxy_next_upstream_tries 0}): it is never given a connection to an address whose {@linkplain BackendAddress#key
+     * key} is in {@code tried} (those it went out to before), nor to one whose connect failed for it here. A connect that
+     * fails (refused, reset, unreachable, timed out) is counted against its address's health (a refusal too, which
+     * for another request is only a busy backend restarting) and reported to {@code failedConnect}, on {@code loop},
+     * before the request goes on to another address; when none is left that it has not tried and that is not down, the
+     * future fails with {@link BackendUnavailableException} (naming the last failure's cause, if any), at once if
+     * {@code tried} names them all. Busy is not a failure: a request whose untried addresses have every slot taken
+     * waits for one in the queue as any other. A queued request that excludes an address may be passed, for that
+     * address, by requests behind it.
+     */
+    public Future<Lease> acquireNext(EventLoop loop, long waitedNanos, boolean again, Set<String> tried,
+            Consumer<BackendUnavailableException> failedConnect) {
+        return acquire(loop, waitedNanos, again, false, new HashSet<>(tried), failedConnect);
+    }
+
     private Future<Lease> acquire(EventLoop loop, long waitedNanos, boolean again) {
         return acquire(loop, waitedNanos, again, false);
     }
 
     private Future<Lease> acquire(EventLoop loop, long waitedNanos, boolean again, boolean unlessRefused) {
+        return acquire(loop, waitedNanos, again, unlessRefused, null, null);
+    }
+
+    private Future<Lease> acquire(EventLoop loop, long waitedNanos, boolean again, boolean unlessRefused,
+            Set<String> excluded, Consumer<BackendUnavailableException> failedConnect) {
         long now = timers.nanoTime();
         long budget = Math.max(0, queueTimeoutNanos - Math.max(0, waitedNanos));
         Promise<Lease> promise = loop.newPromise();
-        Waiter w = new Waiter(promise, loop, now, now + budget, unlessRefused, again);
+        Waiter w = new Waiter(promise, loop, now, now + budget, unlessRefused, again, excluded, failedConnect);
         List<Runnable> after = new ArrayList<>(2);
         BackendPool handedTo;
         synchronized (this) { // under the lock: a hand-over is done under it too, so no request is left behind
@@ -394,7 +425,7 @@ public final class BackendPool implements AutoCloseable {
         }
         if (handedTo != null) {
             // outside this lock: never two pools' locks at once
-            return handedTo.acquire(loop, waitedNanos, again, unlessRefused);
+            return handedTo.acquire(loop, waitedNanos, again, unlessRefused, excluded, failedConnect);
         }
         promise.addListener(f -> {
             if (f.isCancelled()) {
@@ -613,7 +644,7 @@ public final class BackendPool implements AutoCloseable {
     /** Gives {@code w} a slot if some address is eligible; false (nothing changed) if none is. */
     private boolean dispatch(Waiter w, long now, List<Runnable> after) {
         for (int tries = 0; tries <= backends.length; tries++) {
-            Backend b = choose(now);
+            Backend b = choose(now, w);
             if (b == null) {
                 return false;
             }
@@ -694,11 +725,21 @@ public final class BackendPool implements AutoCloseable {
                 queue.remove(w);
                 continue;
             }
-            Backend b = choose(now);
+            Backend b = choose(now, w);
+            Waiter taker = w;
+            for (Waiter behind = w.next; b == null && taker.excluded != null && behind != null; behind = behind.next) {
+                // w waits for an address it has not tried: one behind it may take another
+                if (!behind.promise.isDone()) {
+                    taker = behind;
+                    b = choose(now, behind);
+                }
+            }
             if (b == null) {
                 return;
             }
-            Waiter taker = localTaker(w, b, now);
+            if (taker == w) {
+                taker = localTaker(w, b, now);
+            }
             if (!assign(taker, b, after)) {
                 // another pool took b's last slot since choose: try again (b with an idle connection to move now,
                 // or another address), a few times at most; a slot the other pool frees comes back here (freed)
@@ -729,7 +770,7 @@ public final class BackendPool implements AutoCloseable {
         }
         int looked = 0;
         for (Waiter w = head.next; w != null && looked < LOOKAHEAD; w = w.next, looked++) {
-            if (!w.promise.isDone() && hasIdleOn(b, w.loop)) {
+            if (!w.promise.isDone() && hasIdleOn(b, w.loop) && !w.excludes(b)) {
                 if (!head.overtaken) {
                     head.overtaken = true;
                     head.overtakenSinceNanos = now;
@@ -758,13 +799,15 @@ public final class BackendPool implements AutoCloseable {
         return false;
     }
 
-    private Backend choose(long now) {
+    /** The address to give a slot of next, to {@code w} (null: to any request); null when none can take one now. */
+    private Backend choose(long now, Waiter w) {
         int n = backends.length;
         int start = nextIndex;
         Backend best = null;
         for (int i = 0; i < n; i++) {
             Backend b = backends[(start + i) % n];
-            if (b.isDown(now) || (b.idle.isEmpty() && (b.isBusy(now) || b.shared.get() >= maxConnections))) {
+            if (b.isDown(now) || (b.idle.isEmpty() && (b.isBusy(now) || b.shared.get() >= maxConnections))
+                    || w != null && w.excludes(b)) {
                 continue;
             }
             if (balance == BackendGroupSettings.Balance.ROUND_ROBIN) {
@@ -902,6 +945,27 @@ public final class BackendPool implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Whether {@code w}, passed on to the next address ({@link #acquireNext}), has none left: every address it has not
+     * tried is down.
+     */
+    private boolean triedAll(Waiter w, long now) {
+        if (w.excluded == null) {
+            return false;
+        }
+        for (Backend b : backends) {
+            if (!w.excludes(b) && !b.isDown(now)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private BackendUnavailableException triedAllException(Waiter w, Throwable cause) {
+        return new BackendUnavailableException("group " + name + ": every address was tried"
+                + (cause == null ? "" : ", the last failed: " + reasonOf(cause)), cause, w.tried);
+    }
+
     private PoolClosedException shuttingDown() {
         return new PoolClosedException(name, retryAfterSeconds);
     }
@@ -1001,6 +1065,16 @@ public final class BackendPool implements AutoCloseable {
         synchronized (this) {
             w.tried = b.address.address();
             vacate(b, after);
+            if (w.excluded != null) {
+                // passed on to the next address: this one is not tried again, and nginx counts the failure against it
+                w.excluded.add(b.key);
+                if (busy && ConnectFailures.isRefused(cause)) {
+                    markFailure(b, now);
+                }
+                BackendUnavailableException failed = new BackendUnavailableException("group " + name + ": connect to "
+                        + b.address + " failed", cause, w.tried);
+                after.add(() -> w.failedConnect.accept(failed));
+            }
             if (busy) {
                 boolean wasRefused = b.refused;
                 b.refused = ConnectFailures.isRefused(cause);
@@ -1038,6 +1112,8 @@ public final class BackendPool implements AutoCloseable {
                 // cancelled while connecting: nothing to do for it
             } else if (closed && handedTo == null) {
                 after.add(() -> w.promise.tryFailure(shuttingDown()));
+            } else if (triedAll(w, now)) {
+                after.add(() -> w.promise.tryFailure(triedAllException(w, cause)));
             } else if (!busy && (w.hardFailures >= backends.length || allDown(now))) {
                 after.add(() -> w.promise.tryFailure(new BackendUnavailableException("fastcgi group " + name
                         + ": connect to " + b.address + " failed", cause, w.tried)));
@@ -1151,7 +1227,7 @@ public final class BackendPool implements AutoCloseable {
     /** Whether an address could take a request now ({@link #choose}), the round robin's place left as it was. */
     private boolean eligibleNow(long now) {
         int saved = nextIndex;
-        boolean eligible = choose(now) != null;
+        boolean eligible = choose(now, null) != null;
         nextIndex = saved;
         return eligible;
     }
@@ -1304,8 +1380,11 @@ public final class BackendPool implements AutoCloseable {
             open += b.open;
         }
         check(answeredHeld >= 0 && answeredHeld <= open, "answered slots " + answeredHeld + " of " + open + " open");
-        if (!queue.isEmpty()) {
-            check(!eligibleNow(now) || closed, "an address is eligible while requests wait");
+        for (Waiter w = queue.peek(); w != null && !closed; w = w.next) {
+            // one passed on to the next address waits for those it has not tried
+            int saved = nextIndex;
+            check(w.promise.isDone() || choose(now, w) == null, "an address is eligible while requests wait");
+            nextIndex = saved;
         }
     }
 

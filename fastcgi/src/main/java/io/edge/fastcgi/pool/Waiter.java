@@ -2,7 +2,10 @@ package io.edge.fastcgi.pool;
 
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Promise;
+import io.edge.fastcgi.BackendUnavailableException;
 import java.net.SocketAddress;
+import java.util.Set;
+import java.util.function.Consumer;
 
 /** One request's claim for a connection; fields guarded by the pool's lock. */
 final class Waiter {
@@ -21,6 +24,14 @@ final class Waiter {
      * it had its turn, so it goes ahead of every request that had not ({@link WaitQueue#putBack}).
      */
     final boolean again;
+    /**
+     * For a request passed on to the next address (nginx's {@code proxy_next_upstream}, {@link
+     * BackendPool#acquireNext}): the {@linkplain BackendAddress#key keys} of the addresses it was tried at, which it is
+     * not given again, its own failed connects added; null for any other request.
+     */
+    final Set<String> excluded;
+    /** Told of each connect that failed for it, on its loop, while {@link #excluded} is not null. */
+    final Consumer<BackendUnavailableException> failedConnect;
     /** Hard (non-busy) connect failures this request met; bounded by the number of addresses. */
     int hardFailures;
     /** The address of the last connect made for it that failed, or null: what its failure names as tried. */
@@ -40,11 +51,23 @@ final class Waiter {
 
     Waiter(Promise<Lease> promise, EventLoop loop, long startNanos, long deadlineNanos, boolean unlessRefused,
             boolean again) {
+        this(promise, loop, startNanos, deadlineNanos, unlessRefused, again, null, null);
+    }
+
+    Waiter(Promise<Lease> promise, EventLoop loop, long startNanos, long deadlineNanos, boolean unlessRefused,
+            boolean again, Set<String> excluded, Consumer<BackendUnavailableException> failedConnect) {
+        this.excluded = excluded;
+        this.failedConnect = failedConnect;
         this.unlessRefused = unlessRefused;
         this.again = again;
         this.promise = promise;
         this.loop = loop;
         this.startNanos = startNanos;
         this.deadlineNanos = deadlineNanos;
+    }
+
+    /** Whether {@code b} is one it must not be given ({@link #excluded}). */
+    boolean excludes(Backend b) {
+        return excluded != null && excluded.contains(b.key);
     }
 }

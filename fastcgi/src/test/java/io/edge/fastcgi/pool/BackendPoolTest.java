@@ -1664,4 +1664,110 @@ class BackendPoolTest {
                 .isInstanceOf(io.edge.fastcgi.BackendBusyException.class)
                 .hasMessage("fastcgi group php: shutting down");
     }
+
+    /**
+     * nginx's proxy_next_upstream: a request passed on is never given an address it went out to, nor one whose connect
+     * failed for it (a refusal too, which counts against the address's health as nginx counts it); with none left it
+     * fails, naming the last failure.
+     */
+    @Test
+    void aRequestPassedOnIsNeverGivenAnAddressItTriedAndFailsWhenNoneIsLeft() {
+        pool(settings(List.of("unix:/a.sock", "unix:/b.sock", "unix:/c.sock"), Balance.ROUND_ROBIN, 1, 10, true, 1));
+        List<BackendUnavailableException> failed = new ArrayList<>();
+        Future<Lease> f = pool.acquireNext(loopA, 0, false, java.util.Set.of(BackendAddress.key("unix:/a.sock")),
+                failed::add);
+        assertThat(connector.pending.peek().address().spec()).isEqualTo("unix:/b.sock");
+        connector.failNext(refused());
+        assertThat(failed).extracting(e -> e.triedAddress().toString()).containsExactly("/b.sock");
+        assertThat(f.isDone()).isFalse();
+        assertThat(connector.pending.peek().address().spec()).isEqualTo("unix:/c.sock");
+        pool.checkInvariants();
+        connector.failNext(new java.io.IOException("Connection reset by peer"));
+        assertThat(failed).hasSize(2);
+        assertThat(f.cause()).isInstanceOf(BackendUnavailableException.class)
+                .hasMessageContaining("every address was tried").hasMessageContaining("Connection reset by peer");
+        assertThat(connector.pending).isEmpty();
+        // max-fails 1: b (refused) and c are down; a plain request goes to a
+        pool.acquire(loopA);
+        assertThat(connector.pending.peek().address().spec()).isEqualTo("unix:/a.sock");
+        connector.succeedAll();
+    }
+
+    @Test
+    void aRequestPassedOnThatTriedEveryAddressFailsAtOnce() {
+        pool(settings(List.of("unix:/a.sock", "unix:/b.sock"), Balance.ROUND_ROBIN, 1, 10, true, 1));
+        Future<Lease> f = pool.acquireNext(loopA, 0, true,
+                java.util.Set.of(BackendAddress.key("unix:/a.sock"), BackendAddress.key("unix:/b.sock")), e -> { });
+        assertThat(f.cause()).isInstanceOf(BackendUnavailableException.class)
+                .hasMessageContaining("every address was tried");
+        assertThat(connector.pending).isEmpty();
+    }
+
+    /** A single address refusing: a plain request waits for a restart, one passed on has nowhere else to go. */
+    @Test
+    void aRequestPassedOnToASingleRefusingAddressFailsAtOnce() {
+        onePhp(1, 10);
+        List<BackendUnavailableException> failed = new ArrayList<>();
+        Future<Lease> f = pool.acquireNext(loopA, 0, false, java.util.Set.of(), failed::add);
+        connector.failNext(refused());
+        assertThat(failed).hasSize(1);
+        assertThat(f.cause()).isInstanceOf(BackendUnavailableException.class).hasRootCauseMessage(
+                "connect(..) failed: Connection refused");
+    }
+
+    /**
+     * Busy is no failure: one passed on waits in the queue for the address it has not tried, and a request behind it
+     * takes the slot of the one it tried.
+     */
+    @Test
+    void aQueuedRequestPassedOnWaitsForItsUntriedAddressWhileOthersPassItForTheTriedOne() {
+        pool(settings(List.of("unix:/a.sock", "unix:/b.sock"), Balance.ROUND_ROBIN, 1, 10, true, 1));
+        Future<Lease> onA = pool.acquire(loopA);
+        connector.succeedNext();
+        Future<Lease> onB = pool.acquire(loopA);
+        connector.succeedNext();
+        assertThat(onA.getNow().address().spec()).isEqualTo("unix:/a.sock");
+        Future<Lease> passedOn = pool.acquireNext(loopA, 0, true, java.util.Set.of(BackendAddress.key("unix:/a.sock")),
+                e -> { });
+        Future<Lease> plain = pool.acquire(loopA);
+        assertThat(pool.stats().waiters()).isEqualTo(2);
+        pool.checkInvariants();
+
+        onA.getNow().release(Lease.Outcome.REUSABLE);
+        assertThat(plain.isSuccess()).isTrue();
+        assertThat(plain.getNow().address().spec()).isEqualTo("unix:/a.sock");
+        assertThat(passedOn.isDone()).isFalse();
+        pool.checkInvariants();
+
+        onB.getNow().release(Lease.Outcome.REUSABLE);
+        assertThat(passedOn.isSuccess()).isTrue();
+        assertThat(passedOn.getNow().address().spec()).isEqualTo("unix:/b.sock");
+        plain.getNow().release(Lease.Outcome.CLOSE);
+        passedOn.getNow().release(Lease.Outcome.CLOSE);
+    }
+
+    /** One passed on waiting at the head of the queue does not hold back a newcomer an address it tried could take. */
+    @Test
+    void aNewcomerIsNotHeldBehindARequestPassedOnForAnAddressItTried() {
+        pool(settings(List.of("unix:/a.sock", "unix:/b.sock"), Balance.ROUND_ROBIN, 1, 10, false, 1));
+        Future<Lease> onA = pool.acquire(loopA);
+        connector.succeedNext();
+        Future<Lease> onB = pool.acquire(loopA);
+        connector.succeedNext();
+        Future<Lease> passedOn = pool.acquireNext(loopA, 0, true, java.util.Set.of(BackendAddress.key("unix:/b.sock")),
+                e -> { });
+        onB.getNow().release(Lease.Outcome.CLOSE); // b's slot free: the one ahead tried b
+        assertThat(passedOn.isDone()).isFalse();
+        pool.checkInvariants();
+        Future<Lease> newcomer = pool.acquire(loopA);
+        assertThat(connector.pending).hasSize(1);
+        assertThat(connector.succeedNext().address().spec()).isEqualTo("unix:/b.sock");
+        assertThat(newcomer.isSuccess()).isTrue();
+        pool.checkInvariants();
+        onA.getNow().release(Lease.Outcome.CLOSE);
+        connector.succeedNext();
+        assertThat(passedOn.getNow().address().spec()).isEqualTo("unix:/a.sock");
+        newcomer.getNow().release(Lease.Outcome.CLOSE);
+        passedOn.getNow().release(Lease.Outcome.CLOSE);
+    }
 }
