@@ -40,6 +40,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.SocketAddress;
+import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -57,14 +58,24 @@ import org.slf4j.LoggerFactory;
  *      │                 │  (the backend may answer before the body is all sent: its head and body pass on, and the
  *      │                 │   connection is closed after, never reused)
  *      │                 └──────────────────────────────► STREAMING ──last content──► DONE (lease REUSABLE or CLOSE)
- *   queue full / timeout: 503; no connect: 502 (504 for a connect timeout)
+ *   queue full / timeout: 503; a connect that fails (refused, reset, unreachable, timed out): the next address of
+ *                              the group not tried yet, any method (nothing went); none left: 502 (504 for a timeout)
  *   any state ──client gone──► DONE: the place in the queue given up, or the backend connection closed (never pooled
  *                              with an answer half read)
  *   SENDING / AWAITING ──kept connection closed before any byte of an answer──► QUEUED again, once, for a request that
- *                              is idempotent and has no body (nginx's proxy_next_upstream error); else 502
- *   any state ──read (or write) timeout──► 504; ──not HTTP / a 101──► 502 (the head not yet sent), else the client's
- *                              connection closed
+ *                              nginx passes on (below) and that has no body (nginx's proxy_next_upstream error)
+ *   SENDING / AWAITING ──connection failed or read (or write) timeout before any byte of an answer──► QUEUED for the
+ *                              next address not tried yet, for a request nginx passes on and without a body; else (or
+ *                              none left) 502, 504 for a timeout
+ *   STREAMING ──failed or timed out──► the client's connection closed (never sent again: bytes of it went)
+ *   any state ──not HTTP / a 101──► 502 (the head not yet sent), else the client's connection closed
  * </pre>
+ * The next address is nginx's {@code proxy_next_upstream error timeout} with {@code proxy_next_upstream_tries 0} (its
+ * defaults): each address at most once per request ({@link BackendPool#acquireNext}), every try in
+ * {@code $upstream_addr} and {@code $upstream_status} ("127.0.0.1:8081, 127.0.0.1:8082" and "502, 200"), each failure
+ * counted against its address's health; a queue full or timed out (busy) is no failure. nginx sends any request again
+ * once it went out except a POST, LOCK or PATCH (1.9.13); edge streams the client's body where nginx buffers it whole
+ * first, so a request with a body, once it went, has none to send again.
  * Backpressure both ways: the backend is not read while the client's connection takes nothing more, and the client's
  * body is not read while the backend's takes nothing more.
  */
@@ -74,9 +85,12 @@ public final class ProxyResponder implements Responder {
     static final String CODEC = "proxy-http-codec";
     static final String CALL = "proxy-call";
     static final String IDLE_GUARD = "proxy-idle-guard";
-    /** Methods sent again on a new connection when a kept one ended before an answer (RFC 9110 9.2.2). */
-    private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT,
-            HttpMethod.DELETE, HttpMethod.OPTIONS, HttpMethod.TRACE);
+    /**
+     * Methods never sent again once they went to a backend, whatever failed: nginx's non-idempotent ones (every other
+     * method it passes on, as RFC 9110 9.2.2 allows of the idempotent ones, and also of a method it does not know).
+     */
+    private static final Set<HttpMethod> NOT_PASSED_ON = Set.of(HttpMethod.POST, HttpMethod.PATCH,
+            HttpMethod.valueOf("LOCK"));
 
     private final BackendPool pool;
     private final long readTimeoutNanos;
@@ -112,6 +126,12 @@ public final class ProxyResponder implements Responder {
         private long queuedNanos;
         private long acquiredAt;
         private boolean retried;
+        /** The keys of the addresses the request went out to: it is passed on only to others. */
+        private final Set<String> tried = new HashSet<>();
+        /** The failure that passed the request on, answered if no other address takes it; null before one. */
+        private Throwable passedOnFor;
+        /** The address of the last connect that failed for the current acquire (listed for the log), or null. */
+        private SocketAddress failedConnect;
         private boolean requestSent;
         /** Some byte of an answer came: a request is never sent again past this. */
         private boolean answering;
@@ -139,9 +159,19 @@ public final class ProxyResponder implements Responder {
                 return;
             }
             acquiredAt = System.nanoTime();
-            pending = retried ? pool.acquireAgain(exchange.clientChannel().eventLoop(), queuedNanos)
-                    : pool.acquire(exchange.clientChannel().eventLoop());
+            failedConnect = null;
+            pending = pool.acquireNext(exchange.clientChannel().eventLoop(), queuedNanos, retried || passedOnFor != null,
+                    tried, this::connectFailed);
             pending.addListener(f -> leased());
+        }
+
+        /** A connect made for the request failed, and it goes on to the next address if any: a try of its own. */
+        private void connectFailed(BackendUnavailableException failure) {
+            if (!done) {
+                failedConnect = failure.triedAddress();
+                exchange.upstreamAddress(failedConnect);
+                exchange.upstreamStatus(ErrorResponses.statusFor(failure).code());
+            }
         }
 
         private void leased() {
@@ -157,12 +187,14 @@ public final class ProxyResponder implements Responder {
                 SocketAddress tried = f.cause() instanceof BackendUnavailableException unavailable
                         ? unavailable.triedAddress()
                         : f.cause() instanceof QueueTimeoutException timedOut ? timedOut.triedAddress() : null;
-                if (tried != null) {
+                if (tried != null && !tried.equals(failedConnect)) { // (that one is listed: connectFailed)
                     exchange.upstreamAddress(tried);
                     exchange.upstreamStatus(ErrorResponses.statusFor(f.cause()).code());
                 }
                 finish();
-                exchange.fail(f.cause());
+                // passed on with no address left to try: answered as the last try failed, as nginx does
+                exchange.fail(passedOnFor != null && f.cause() instanceof BackendUnavailableException && tried == null
+                        ? passedOnFor : f.cause());
                 return;
             }
             lease = f.getNow();
@@ -397,13 +429,12 @@ public final class ProxyResponder implements Responder {
         }
 
         /**
-         * The connection failed (closed, reset, a write refused). A kept one that ended before any answer to an
-         * idempotent request without a body is most likely one the backend closed as idle: the request goes once
-         * more, on another connection, as nginx's proxy_next_upstream error does.
+         * The connection failed (closed, reset, a write refused). A kept one that ended before any answer to a
+         * request without a body is most likely one the backend closed as idle: the request goes once more, on another
+         * connection, as nginx's proxy_next_upstream error does; else it goes to the next address ({@link #passOn}).
          */
         private void backendFailed(Throwable cause) {
-            boolean again = !answering && !retried && lease.isReused() && !hasBody
-                    && IDEMPOTENT.contains(exchange.request().method());
+            boolean again = !answering && !retried && lease.isReused() && passable();
             finish();
             if (again) {
                 LOG.debug("[{}] {}: sent again on a new connection", exchange.requestId(), cause.getMessage());
@@ -419,7 +450,34 @@ public final class ProxyResponder implements Responder {
             releaseLease(Lease.Outcome.BACKEND_FAILED);
             exchange.upstreamStatus(HttpResponseStatus.BAD_GATEWAY.code());
             exchange.upstreamEnded();
+            if (!answering && passable()) {
+                passOn(cause);
+                return;
+            }
             exchange.fail(cause);
+        }
+
+        /**
+         * Whether the request may be sent again after it went out, before any byte of an answer: nginx's rule (not a
+         * POST, LOCK or PATCH), and only without a body, since edge does not keep a body it streamed.
+         */
+        private boolean passable() {
+            return !hasBody && !NOT_PASSED_ON.contains(exchange.request().method());
+        }
+
+        /**
+         * The backend failed the request ({@code cause}, its try listed and its lease released) before any byte of an
+         * answer: it goes to the next address of the group it has not gone to, as nginx's proxy_next_upstream error
+         * timeout does; with none left, {@code cause} answers it.
+         */
+        private void passOn(Throwable cause) {
+            LOG.debug("[{}] {}: passed on to the next address", exchange.requestId(), cause.getMessage());
+            tried.add(lease.address().key());
+            passedOnFor = cause;
+            done = false;
+            backendChannel = null;
+            lease = null;
+            acquire();
         }
 
         private void armTimer(long delayNanos) {
@@ -444,8 +502,14 @@ public final class ProxyResponder implements Responder {
             releaseLease(Lease.Outcome.TIMED_OUT);
             exchange.upstreamStatus(HttpResponseStatus.GATEWAY_TIMEOUT.code());
             exchange.upstreamEnded();
-            exchange.fail(new BackendTimeoutException(lease.address() + ": no " + (requestSent ? "answer" : "progress"
-                    + " sending the request") + " within " + TimeUnit.NANOSECONDS.toMillis(timeout) + " ms"));
+            BackendTimeoutException timedOut = new BackendTimeoutException(lease.address() + ": no " + (requestSent
+                    ? "answer" : "progress sending the request") + " within " + TimeUnit.NANOSECONDS.toMillis(timeout)
+                    + " ms");
+            if (!answering && passable()) {
+                passOn(timedOut);
+                return;
+            }
+            exchange.fail(timedOut);
         }
 
         private void clientGone() {
