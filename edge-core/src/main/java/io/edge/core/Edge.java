@@ -1200,6 +1200,29 @@ public final class Edge {
         return lines;
     }
 
+    /**
+     * A backend group's pool in the metrics, {@code prefix} naming its kind ({@code edge_fastcgi}, {@code edge_proxy}):
+     * the same names and labels for both. Returns the figures read.
+     */
+    private static PoolStats poolMetrics(PrometheusText m, String prefix, BackendPool pool, String... group) {
+        PoolStats stats = pool.stats();
+        m.gauge(prefix + "_connections_open", "Backend connections (connecting, leased, idle, lingering).", stats.open(),
+                        group)
+                .gauge(prefix + "_connections_idle", "Idle kept-alive backend connections.", stats.idle(), group)
+                .gauge(prefix + "_connections_lingering", "Backend connections closed while their backend may still be "
+                        + "at work on the request (timed out or cut off), still counted as open.", stats.lingering(),
+                        group)
+                .gauge(prefix + "_waiters", "Requests in the wait queue.", stats.waiters(), group)
+                .counter(prefix + "_rejected_full_total", "Requests refused (503): wait queue full.",
+                        stats.rejectedFull(), group)
+                .counter(prefix + "_queue_timeouts_total", "Requests that waited out queue.timeout (503).",
+                        stats.timedOut(), group)
+                .counter(prefix + "_busy_connects_total", "Connects refused as busy or restarting, sent back to wait.",
+                        stats.busyConnects(), group)
+                .counter(prefix + "_failed_connects_total", "Other failed connects.", stats.failedConnects(), group);
+        return stats;
+    }
+
     private static final String QUEUE_WAIT_HELP =
             "Time from asking for a backend connection to having one (queue wait plus a new connection's connect), per lease.";
 
@@ -1251,28 +1274,16 @@ public final class Edge {
                         latency.getMean() * latency.getTotalCount() / 1e6, engineLabel)
                 .summary("edge_static_read_latency_seconds", "_count", latencyHelp, latency.getTotalCount(), engineLabel);
         g.pools.forEach((name, pool) -> {
-            PoolStats stats = pool.stats();
             WaitStats waits = waitStats.get(name);
             String[] group = {"group", name};
-            m.gauge("edge_fastcgi_connections_open", "Backend connections (connecting, leased, idle, lingering).", stats.open(), group)
-                    .gauge("edge_fastcgi_connections_idle", "Idle kept-alive backend connections.", stats.idle(), group)
-                    .gauge("edge_fastcgi_connections_lingering", "Backend connections closed while their worker may "
-                            + "still run the script (timed out or cut off), still counted as open.", stats.lingering(),
-                            group)
-                    .gauge("edge_fastcgi_connections_answered", "Backend connections whose answer is complete, held "
+            PoolStats stats = poolMetrics(m, "edge_fastcgi", pool, group);
+            m.gauge("edge_fastcgi_connections_answered", "Backend connections whose answer is complete, held "
                             + "until their worker is free (await-worker): as many more requests may wait.",
                             stats.answered(), group)
-                    .gauge("edge_fastcgi_waiters", "Requests in the wait queue.", stats.waiters(), group)
-                    .counter("edge_fastcgi_rejected_full_total", "Requests refused (503): wait queue full.",
-                            stats.rejectedFull(), group)
-                    .counter("edge_fastcgi_queue_timeouts_total", "Requests that waited out queue.timeout (503).",
-                            stats.timedOut(), group)
-                    .counter("edge_fastcgi_busy_connects_total", "Connects refused as busy or restarting, sent back to wait.",
-                            stats.busyConnects(), group)
-                    .counter("edge_fastcgi_failed_connects_total", "Other failed connects.", stats.failedConnects(), group)
                     .summary("edge_fastcgi_queue_wait_seconds", "_sum", QUEUE_WAIT_HELP, waits.totalSeconds(), group)
                     .summary("edge_fastcgi_queue_wait_seconds", "_count", QUEUE_WAIT_HELP, waits.count(), group);
         });
+        g.proxyPools.forEach((name, pool) -> poolMetrics(m, "edge_proxy", pool, "group", name));
         if (g.contentCache != null) {
             ContentCacheStats stats = g.contentCache.stats();
             m.counter("edge_content_cache_hits_total", "Static files answered from memory.", stats.hits())

@@ -67,6 +67,7 @@ class ProxyNextUpstreamIT {
         return EdgeHarness.start(dir, """
                 server { access-log = "-", access-log-format = "$request_method $request_uri|$status|$upstream_status|$upstream_addr" }
                 sites = [{ server-names = ["_"], default = true, root = ".", locations = [
+                  { match = "= /edge-status", status = true }
                 %s] }]
                 %s""".formatted(locations, backends));
     }
@@ -123,6 +124,11 @@ class ProxyNextUpstreamIT {
             send(edge, "GET", "/api/c", null);
             assertThat(logged("GET", "/api/b")).isEqualTo("200|200|" + at(good.port()));
             assertThat(logged("GET", "/api/c")).isEqualTo("200|200|" + at(good.port()));
+            // the group in the metrics, as a FastCGI group is: its refused connect counted
+            assertThat(send(edge, "GET", "/edge-status?format=prometheus", null).body())
+                    .contains("edge_proxy_connections_open{group=\"api\"} ")
+                    .contains("edge_proxy_waiters{group=\"api\"} 0\n")
+                    .contains("edge_proxy_busy_connects_total{group=\"api\"} 1\n");
         }
     }
 
