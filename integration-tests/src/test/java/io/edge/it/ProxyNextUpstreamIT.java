@@ -133,19 +133,19 @@ class ProxyNextUpstreamIT {
     }
 
     /**
-     * A connection closed after the request went, before any answer: a GET, DELETE, a bodiless PUT goes on, a POST or
-     * PATCH (nginx's non-idempotent methods) does not, nor a PUT with a body (edge does not keep a body it streamed).
+     * A connection closed after the request went, before any answer: a GET, DELETE, PROPFIND, a bodiless PUT goes on,
+     * a POST, PATCH or LOCK (nginx's non-idempotent methods) does not, bodiless too, nor a PUT with a body (edge does not keep a body it streamed).
      * Round-robin over [closing, good], so each request goes to the closing one first: after one that was not passed
      * on, a GET that the good one answers alone puts the rotation back.
      */
     @Test
-    void aConnectionClosedUnderTheRequestPassesItOnUnlessItIsAPostPatchOrHasABody() throws Exception {
+    void aConnectionClosedUnderTheRequestPassesItOnUnlessItIsAPostPatchLockOrHasABody() throws Exception {
         try (FakeHttpBackend closing = new FakeHttpBackend();
              FakeHttpBackend good = new FakeHttpBackend();
              EdgeHarness edge = edge("api", "addresses = [\"%s\", \"%s\"], keep-alive.enabled = false"
                      .formatted(at(closing.port()), at(good.port())))) {
-            for (String path : new String[] {"get", "post", "patch", "put", "put-empty", "delete", "back1", "back2",
-                    "back3"}) {
+            for (String path : new String[] {"get", "post", "patch", "put", "put-empty", "delete", "lock", "propfind",
+                    "back1", "back2", "back3", "back4"}) {
                 closing.answer("api/" + path, "");
                 good.answer("api/" + path, GOOD);
             }
@@ -173,6 +173,13 @@ class ProxyNextUpstreamIT {
             assertThat(logged("PUT", "/api/put-empty")).isEqualTo("200" + both);
             assertThat(send(edge, "DELETE", "/api/delete", null).statusCode()).isEqualTo(200);
             assertThat(logged("DELETE", "/api/delete")).isEqualTo("200" + both);
+            // a method nginx does not name non-idempotent goes on, as there
+            assertThat(send(edge, "PROPFIND", "/api/propfind", null).statusCode()).isEqualTo(200);
+            assertThat(logged("PROPFIND", "/api/propfind")).isEqualTo("200" + both);
+            assertThat(send(edge, "LOCK", "/api/lock", null).statusCode()).isEqualTo(502);
+            assertThat(logged("LOCK", "/api/lock")).isEqualTo("502" + first);
+            send(edge, "GET", "/api/back4", null);
+            assertThat(logged("GET", "/api/back4")).isEqualTo("200" + second);
         }
     }
 
