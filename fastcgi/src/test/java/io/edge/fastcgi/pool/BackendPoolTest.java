@@ -1721,42 +1721,50 @@ class BackendPoolTest {
      */
     @Test
     void aQueuedRequestPassedOnWaitsForItsUntriedAddressWhileOthersPassItForTheTriedOne() {
-        pool(settings(List.of("unix:/a.sock", "unix:/b.sock"), Balance.ROUND_ROBIN, 1, 10, true, 1));
-        Future<Lease> onA = pool.acquire(loopA);
-        connector.succeedNext();
-        Future<Lease> onB = pool.acquire(loopA);
-        connector.succeedNext();
-        assertThat(onA.getNow().address().spec()).isEqualTo("unix:/a.sock");
+        List<Lease> held = oneLeaseEach(true);
+        Lease onA = held.get(0);
+        Lease onB = held.get(1);
         Future<Lease> passedOn = pool.acquireNext(loopA, 0, true, java.util.Set.of(BackendAddress.key("unix:/a.sock")),
                 e -> { });
         Future<Lease> plain = pool.acquire(loopA);
         assertThat(pool.stats().waiters()).isEqualTo(2);
         pool.checkInvariants();
 
-        onA.getNow().release(Lease.Outcome.REUSABLE);
+        onA.release(Lease.Outcome.REUSABLE);
         assertThat(plain.isSuccess()).isTrue();
         assertThat(plain.getNow().address().spec()).isEqualTo("unix:/a.sock");
         assertThat(passedOn.isDone()).isFalse();
         pool.checkInvariants();
 
-        onB.getNow().release(Lease.Outcome.REUSABLE);
+        onB.release(Lease.Outcome.REUSABLE);
         assertThat(passedOn.isSuccess()).isTrue();
         assertThat(passedOn.getNow().address().spec()).isEqualTo("unix:/b.sock");
         plain.getNow().release(Lease.Outcome.CLOSE);
         passedOn.getNow().release(Lease.Outcome.CLOSE);
     }
 
+    /** A round-robin pool at unix:/a.sock and unix:/b.sock, one connection each and max-fails 1: both leased. */
+    private List<Lease> oneLeaseEach(boolean keepAlive) {
+        pool(settings(List.of("unix:/a.sock", "unix:/b.sock"), Balance.ROUND_ROBIN, 1, 10, keepAlive, 1));
+        List<Lease> held = new ArrayList<>();
+        for (String address : List.of("unix:/a.sock", "unix:/b.sock")) {
+            Future<Lease> f = pool.acquire(loopA);
+            connector.succeedNext();
+            assertThat(f.getNow().address().spec()).isEqualTo(address);
+            held.add(f.getNow());
+        }
+        return held;
+    }
+
     /** One passed on waiting at the head of the queue does not hold back a newcomer an address it tried could take. */
     @Test
     void aNewcomerIsNotHeldBehindARequestPassedOnForAnAddressItTried() {
-        pool(settings(List.of("unix:/a.sock", "unix:/b.sock"), Balance.ROUND_ROBIN, 1, 10, false, 1));
-        Future<Lease> onA = pool.acquire(loopA);
-        connector.succeedNext();
-        Future<Lease> onB = pool.acquire(loopA);
-        connector.succeedNext();
+        List<Lease> held = oneLeaseEach(false);
+        Lease onA = held.get(0);
+        Lease onB = held.get(1);
         Future<Lease> passedOn = pool.acquireNext(loopA, 0, true, java.util.Set.of(BackendAddress.key("unix:/b.sock")),
                 e -> { });
-        onB.getNow().release(Lease.Outcome.CLOSE); // b's slot free: the one ahead tried b
+        onB.release(Lease.Outcome.CLOSE); // b's slot free: the one ahead tried b
         assertThat(passedOn.isDone()).isFalse();
         pool.checkInvariants();
         Future<Lease> newcomer = pool.acquire(loopA);
@@ -1764,7 +1772,7 @@ class BackendPoolTest {
         assertThat(connector.succeedNext().address().spec()).isEqualTo("unix:/b.sock");
         assertThat(newcomer.isSuccess()).isTrue();
         pool.checkInvariants();
-        onA.getNow().release(Lease.Outcome.CLOSE);
+        onA.release(Lease.Outcome.CLOSE);
         connector.succeedNext();
         assertThat(passedOn.getNow().address().spec()).isEqualTo("unix:/a.sock");
         newcomer.getNow().release(Lease.Outcome.CLOSE);
