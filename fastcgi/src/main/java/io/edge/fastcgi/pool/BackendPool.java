@@ -49,6 +49,9 @@ import org.slf4j.LoggerFactory;
  *      │                answer may be the one asking again; none with max-waiters 0, never to wait); back for
  *      │                acquireAgain (a request sent again after its lease's connection ended unread: it had its turn)
  *      (back: ahead of every request not dispatched yet, behind those sent again before it: WaitQueue#putBack)
+ *   one passed on to the next address ({@link #acquireNext}, HTTP groups): never DISPATCHED to an address it tried or
+ *   whose connect failed for it (refused too, then counted against the address); FAILED (BackendUnavailable) when no
+ *   address is left that it has not tried and that is not down; QUEUED, those behind it may pass it for one it tried
  *   QUEUED ──oldest, when a slot frees──► DISPATCHED
  *   QUEUED ──deadline──► FAILED (QueueTimeout)        QUEUED ──promise cancelled──► removed, never dispatched
  *   one with an answer of its own ({@link #acquireUnlessRefused}), arriving or QUEUED, while every address refuses
@@ -101,8 +104,9 @@ import org.slf4j.LoggerFactory;
  * <h2>Invariants (asserted by {@link #checkInvariants()} in tests)</h2>
  * For each address {@code 0 <= idle <= open <= max-connections} and {@code 0 <= lingering <= open - idle}; every
  * idle connection is in state IDLE;
- * a queued waiter's promise is not done; while the queue is not empty, no address is eligible (it has a
- * free slot while not busy, or an idle connection, and is not down) — except transiently inside a dispatch.
+ * a queued waiter's promise is not done; no address is eligible (it has a free slot while not busy, or an idle
+ * connection, and is not down) for a queued waiter (one passed on: of those it has not tried) — except transiently
+ * inside a dispatch.
  */
 public final class BackendPool implements AutoCloseable {
 
