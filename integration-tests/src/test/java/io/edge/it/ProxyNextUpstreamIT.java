@@ -242,7 +242,8 @@ class ProxyNextUpstreamIT {
             assertThat(send(edge, "GET", "/stalling/x", null).statusCode()).isEqualTo(504);
             assertThat(logged("GET", "/stalling/x")).isEqualTo("504|504, 504|" + at(stalling1.port()) + ", "
                     + at(stalling2.port()));
-            // one address refusing: nowhere else to go, 502 at once (no wait for it to come back, as nginx)
+            // the last address left refusing is waited for as a restart (nginx: 502 at once), then 502 as an outage:
+            // above, the second address of two; here the only one
             assertThat(send(edge, "GET", "/single/x", null).statusCode()).isEqualTo(502);
             assertThat(logged("GET", "/single/x")).isEqualTo("502|502|" + at(closed1));
         }

@@ -59,7 +59,8 @@ import org.slf4j.LoggerFactory;
  *      │                 │   connection is closed after, never reused)
  *      │                 └──────────────────────────────► STREAMING ──last content──► DONE (lease REUSABLE or CLOSE)
  *   queue full / timeout: 503; a connect that fails (refused, reset, unreachable, timed out): the next address of
- *                              the group not tried yet, any method (nothing went); none left: 502 (504 for a timeout)
+ *                              the group not tried yet, any method (nothing went); none left: 502 (504 for a timeout);
+ *                              the last one left refusing is waited for as a restart (BackendPool's restart window)
  *   any state ──client gone──► DONE: the place in the queue given up, or the backend connection closed (never pooled
  *                              with an answer half read)
  *   SENDING / AWAITING ──kept connection closed before any byte of an answer──► QUEUED again, once, for a request that

@@ -50,8 +50,9 @@ import org.slf4j.LoggerFactory;
  *      │                acquireAgain (a request sent again after its lease's connection ended unread: it had its turn)
  *      (back: ahead of every request not dispatched yet, behind those sent again before it: WaitQueue#putBack)
  *   one passed on to the next address ({@link #acquireNext}, HTTP groups): never DISPATCHED to an address it tried or
- *   whose connect failed for it (refused too, then counted against the address); FAILED (BackendUnavailable) when no
- *   address is left that it has not tried and that is not down; QUEUED, those behind it may pass it for one it tried
+ *   whose connect failed for it (refused too, then counted against the address), except a refusal of the last one
+ *   left to it: waited for as a restart, as above; FAILED (BackendUnavailable) when no address is left that it has not
+ *   tried and that is not down; QUEUED, those behind it may pass it for one it tried
  *   QUEUED ──oldest, when a slot frees──► DISPATCHED
  *   QUEUED ──deadline──► FAILED (QueueTimeout)        QUEUED ──promise cancelled──► removed, never dispatched
  *   one with an answer of its own ({@link #acquireUnlessRefused}), arriving or QUEUED, while every address refuses
@@ -394,7 +395,10 @@ public final class BackendPool implements AutoCloseable {
      * key} is in {@code tried} (those it went out to before), nor to one whose connect failed for it here. A connect that
      * fails (refused, reset, unreachable, timed out) is counted against its address's health (a refusal too, which
      * for another request is only a busy backend restarting) and reported to {@code failedConnect}, on {@code loop},
-     * before the request goes on to another address; when none is left that it has not tried and that is not down, the
+     * before the request goes on to another address. A refused (or otherwise busy) connect to the last address left to
+     * it is not: that one is waited for as a restart of the backend, as any request waits ({@link #RESTART_WINDOW}), so
+     * a group of one address, or of several all restarting at once, does not answer 502 at once. When none is left that
+     * it has not tried and that is not down, the
      * future fails with {@link BackendUnavailableException} (naming the last failure's cause, if any), at once if
      * {@code tried} names them all. Busy is not a failure: a request whose untried addresses have every slot taken
      * waits for one in the queue as any other. A queued request that excludes an address may be passed, for that
@@ -965,6 +969,16 @@ public final class BackendPool implements AutoCloseable {
         return true;
     }
 
+    /** Whether {@code b} is the only address {@code w} may still be given: every other one it excludes or is down. */
+    private boolean lastLeftFor(Waiter w, Backend b, long now) {
+        for (Backend other : backends) {
+            if (other != b && !w.excludes(other) && !other.isDown(now)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private BackendUnavailableException triedAllException(Waiter w, Throwable cause) {
         return new BackendUnavailableException("group " + name + ": every address was tried"
                 + (cause == null ? "" : ", the last failed: " + reasonOf(cause)), cause, w.tried);
@@ -1069,8 +1083,9 @@ public final class BackendPool implements AutoCloseable {
         synchronized (this) {
             w.tried = b.address.address();
             vacate(b, after);
-            if (w.excluded != null) {
-                // passed on to the next address: this one is not tried again, and nginx counts the failure against it
+            if (w.excluded != null && !(busy && lastLeftFor(w, b, now))) {
+                // passed on to the next address: this one is not tried again, and nginx counts the failure against it.
+                // Not the last one it may go to refusing: that is waited for as a restart, as for any request
                 w.excluded.add(b.key);
                 if (busy && ConnectFailures.isRefused(cause)) {
                     markFailure(b, now);
