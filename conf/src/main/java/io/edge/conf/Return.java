@@ -123,6 +123,11 @@ public record Return(int status, List<Part> text) {
 
     /** As {@link #parse(String, Pattern)}, its text naming {@code maps} as well. */
     static Return parse(String written, Pattern regex, VariableMaps maps) {
+        return parse(written, regex, maps, Set.of());
+    }
+
+    /** As {@link #parse(String, Pattern, VariableMaps)}, its text naming the named groups {@code earlier} as well. */
+    static Return parse(String written, Pattern regex, VariableMaps maps, Set<String> earlier) {
         String trimmed = written.stripLeading();
         if (trimmed.isBlank()) {
             throw new IllegalArgumentException("is empty");
@@ -175,7 +180,7 @@ public record Return(int status, List<Part> text) {
         if (text.chars().anyMatch(c -> c < 0x20 && c != '\t' && c != '\n' || c == 0x7f)) {
             throw new IllegalArgumentException("has a control character other than tab or line feed in its text");
         }
-        return new Return(status, parts(text, regex, maps));
+        return new Return(status, parts(text, regex, maps, earlier));
     }
 
     /** Whether {@code text} starts as a URL, which nginx's return takes alone as a 302's and a rewrite redirects to. */

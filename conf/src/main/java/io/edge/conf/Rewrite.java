@@ -1,6 +1,7 @@
 package io.edge.conf;
 
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -39,6 +40,11 @@ public record Rewrite(List<Return.Part> path, List<Return.Part> query, boolean s
 
     /** As {@link #parse(String, Pattern)}, the replacement naming {@code maps} as well. */
     static Rewrite parse(String written, Pattern regex, VariableMaps maps) {
+        return parse(written, regex, maps, Set.of());
+    }
+
+    /** As {@link #parse(String, Pattern, VariableMaps)}, and the named groups {@code earlier} (regexes' met before). */
+    static Rewrite parse(String written, Pattern regex, VariableMaps maps, Set<String> earlier) {
         String text = written.strip();
         if (!text.startsWith("/")) {
             throw new IllegalArgumentException("does not start with \"/\"");
@@ -54,14 +60,14 @@ public record Rewrite(List<Return.Part> path, List<Return.Part> query, boolean s
         if (queryText.endsWith("?")) {
             queryText = queryText.substring(0, queryText.length() - 1);
         }
-        List<Return.Part> path = Return.parts(pathText, regex, maps);
+        List<Return.Part> path = Return.parts(pathText, regex, maps, earlier);
         for (Return.Part part : path) {
             if (part.literal() != null && !part.literal().matches("([^%]|%[0-9A-Fa-f]{2})*")) {
                 throw new IllegalArgumentException("has a % not followed by two hex digits in its path (a percent"
                         + " sign is %25: the path is decoded as a request's)");
             }
         }
-        List<Return.Part> query = queryText.isEmpty() ? List.of() : Return.parts(queryText, regex, maps);
+        List<Return.Part> query = queryText.isEmpty() ? List.of() : Return.parts(queryText, regex, maps, earlier);
         return new Rewrite(path, query, question >= 0, keepsQuery);
     }
 }

@@ -32,23 +32,34 @@ import java.util.regex.Pattern;
  * @param sets      the entry's {@code set}s, nginx's {@code set $name value}, in order: made when the entry is met (its
  *                  condition holds; a rewrite's regex finds a match), before its return or rewrite, with the captures
  *                  its return (its rewrite) has; an entry of sets alone has neither return nor rewrite
+ * @param groups    the named groups of each regex of the entry's list that has some, the location's and every entry's
+ *                  (an if's, a rewrite's), the same map for all of them: a text's {@code $slug} is the group of that
+ *                  name of the last of them that found a match, as nginx keeps a named capture as a variable of the
+ *                  match that set it, whatever ran since ({@code if ($uri ~ ^/(?<slug>[a-z]+))} then
+ *                  {@code rewrite ^ /index.php?s=$slug})
  */
 public record RewriteRule(Condition condition, Return answer, Pattern regex, Rewrite rewrite, Flag flag,
-        String argsJoin, List<Assignment> sets) {
+        String argsJoin, List<Assignment> sets, Map<Pattern, Set<String>> groups) {
 
     public RewriteRule {
         sets = List.copyOf(sets);
+        groups = Map.copyOf(groups); // a Pattern is equal to itself alone: looked up by the regex that ran
     }
 
-    /** An entry without sets. */
+    /** An entry without sets, its regexes' named groups not yet known. */
     public RewriteRule(Condition condition, Return answer, Pattern regex, Rewrite rewrite, Flag flag,
             String argsJoin) {
-        this(condition, answer, regex, rewrite, flag, argsJoin, List.of());
+        this(condition, answer, regex, rewrite, flag, argsJoin, List.of(), Map.of());
     }
 
     /** This entry with {@code sets}. */
     RewriteRule withSets(List<Assignment> sets) {
-        return new RewriteRule(condition, answer, regex, rewrite, flag, argsJoin, sets);
+        return new RewriteRule(condition, answer, regex, rewrite, flag, argsJoin, sets, groups);
+    }
+
+    /** This entry with {@code groups}, its list's regexes' named groups. */
+    RewriteRule withGroups(Map<Pattern, Set<String>> groups) {
+        return new RewriteRule(condition, answer, regex, rewrite, flag, argsJoin, sets, groups);
     }
 
     /** Whether the entry only sets variables: it neither answers nor hands the request on. */
@@ -149,11 +160,11 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
     /**
      * A set as written, {@code $name value}: {@code name} one of {@code maps} (a set's, a map's or a geo's) or
      * {@link #SETTABLE}, {@code value} one word (in quotes where it holds blanks; '' for empty) with variables and
-     * the captures of {@code regex} (null: none).
+     * the captures of {@code regex} (null: none) and the named groups {@code earlier} (regexes' met before).
      *
      * @throws IllegalArgumentException saying what is wrong with {@code written}
      */
-    static Assignment set(String written, Pattern regex, VariableMaps maps) {
+    static Assignment set(String written, Pattern regex, VariableMaps maps, Set<String> earlier) {
         List<String> words = words(written);
         if (words.size() != 2) {
             throw new IllegalArgumentException("has " + words.size() + " word" + (words.size() == 1 ? "" : "s")
@@ -185,7 +196,7 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
         if (value.chars().anyMatch(c -> c < 0x20 && c != '\t' || c == 0x7f)) {
             throw new IllegalArgumentException("has a control character in its value");
         }
-        return new Assignment(name, variable, Return.parts(value, regex, maps));
+        return new Assignment(name, variable, Return.parts(value, regex, maps, earlier));
     }
 
     /** What an entry is written as, for a message. */
@@ -265,11 +276,11 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
      * {@code $host != example.org}, {@code $request_method !~ ^(GET|HEAD|POST)$}, {@code !-e $request_filename}
      * ({@link #fileTest}), a text or a regex in quotes where it
      * holds blanks. A text's captures are {@code regex}'s, its location's (null: none), as nginx's {@code $1} there is
-     * the location's while no regex of its own matched.
+     * the location's while no regex of its own matched, and the named groups {@code earlier} (regexes' met before).
      *
      * @throws IllegalArgumentException saying what is wrong with {@code written}
      */
-    static Condition condition(String written, Pattern regex, VariableMaps maps) {
+    static Condition condition(String written, Pattern regex, VariableMaps maps, Set<String> earlier) {
         String text = written.strip();
         if (text.startsWith("(") && text.endsWith(")")) {
             text = text.substring(1, text.length() - 1).strip();
@@ -278,7 +289,7 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
             throw new IllegalArgumentException("is empty");
         }
         if (text.startsWith("-") || text.startsWith("!-")) {
-            return fileTest(text, regex, maps);
+            return fileTest(text, regex, maps, earlier);
         }
         if (!text.startsWith("$")) {
             throw new IllegalArgumentException("does not start with a variable");
@@ -312,7 +323,7 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
         switch (operator) {
             case "=", "!=" -> {
                 return new Condition(subject.get(0), operator.equals("=") ? Operator.EQUALS : Operator.NOT_EQUALS,
-                        Return.parts(operand, regex, maps), null);
+                        Return.parts(operand, regex, maps, earlier), null);
             }
             case "~", "~*", "!~", "!~*" -> {
                 if (operand.isEmpty()) {
@@ -337,7 +348,7 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
      * in it, in quotes where it holds blanks), the path asked about. A text that starts with the configuration's own
      * characters starts with "/": the path is never the server's working directory's.
      */
-    private static Condition fileTest(String text, Pattern regex, VariableMaps maps) {
+    private static Condition fileTest(String text, Pattern regex, VariableMaps maps, Set<String> earlier) {
         List<String> words = words(text); // the test first: it starts with "-" or "!-", never a quote
         String test = words.get(0);
         Operator operator = FILE_TESTS.get(test);
@@ -354,7 +365,9 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
                     + " after " + test + ", which takes one path (a text of variables, such as $request_filename or"
                     + " $document_root/maintenance.html), not a comparison");
         }
-        List<Return.Part> path = Return.parts(written, regex, maps, Return.FILE_VARIABLES);
+        Set<String> also = new TreeSet<>(Return.FILE_VARIABLES);
+        also.addAll(earlier);
+        List<Return.Part> path = Return.parts(written, regex, maps, also);
         if (path.isEmpty() || path.get(0).literal() != null && !path.get(0).literal().startsWith("/")) {
             throw new IllegalArgumentException("tests \"" + written + "\", which is no absolute path (\"/\" or a"
                     + " variable first)");
@@ -366,11 +379,14 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
      * A rewrite as nginx writes it, {@code regex replacement [flag]}: regex and replacement in quotes where they hold
      * blanks, {@code last} or {@code break} (or none) for a URI the request is routed by, {@code redirect} (302) or
      * {@code permanent} (301), or a replacement that starts with {@code http://}, {@code https://} or {@code $scheme},
-     * for a redirect. {@code inLocation}: a location's, where {@code break} is refused.
+     * for a redirect. {@code inLocation}: a location's, where {@code break} is refused. The replacement may name the
+     * named groups {@code earlier} (those of the regexes met before it: its if's, the entries' before it, the
+     * location's) besides its regex's.
      *
      * @throws IllegalArgumentException saying what is wrong with {@code written}
      */
-    static RewriteRule rewrite(Condition condition, String written, VariableMaps maps, boolean inLocation) {
+    static RewriteRule rewrite(Condition condition, String written, VariableMaps maps, boolean inLocation,
+            Set<String> earlier) {
         List<String> words = words(written);
         if (words.size() < 2 || words.size() > 3) {
             throw new IllegalArgumentException("has " + words.size() + " word" + (words.size() == 1 ? "" : "s")
@@ -402,11 +418,11 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
             String argsJoin = replacement.endsWith("?") ? null : replacement.contains("?") ? "&" : "?";
             String target = replacement.endsWith("?") ? replacement.substring(0, replacement.length() - 1)
                     : replacement;
-            Return answer = Return.parse((flag == Flag.PERMANENT ? "301 " : "302 ") + target, regex, maps);
+            Return answer = Return.parse((flag == Flag.PERMANENT ? "301 " : "302 ") + target, regex, maps, earlier);
             return new RewriteRule(condition, answer, regex, null, flag == Flag.PERMANENT ? flag : Flag.REDIRECT,
                     argsJoin);
         }
-        return new RewriteRule(condition, null, regex, Rewrite.parse(replacement, regex, maps), flag, null);
+        return new RewriteRule(condition, null, regex, Rewrite.parse(replacement, regex, maps, earlier), flag, null);
     }
 
     /** {@code written}'s words, split at blanks but within quotes ("..." or '...'), the quotes taken off. */

@@ -2082,6 +2082,11 @@ final class SettingsMapper {
         Section none = new Section(ConfigValueFactory.fromMap(Map.of()), "", owner.anchor(), problems);
         Set<String> keys = Set.of("if", "return", "rewrite", "set");
         int ranGroups = groups(regex); // the most groups of a regex met so far: whose $1 to $9 a text may name
+        // the named groups of the regexes met so far (the location's, the entries'): nginx keeps each as a variable of
+        // the match that set it, so a text after them may name any of them
+        Map<Pattern, Set<String>> groups = new HashMap<>();
+        Set<String> earlier = new TreeSet<>();
+        named(regex, groups, earlier);
         for (Section entry : owner.sections("rewrites", none)) {
             boolean unknown = false; // a misspelled key: its return or rewrite not said missing too
             for (String key : new TreeSet<>(entry.own().keySet())) {
@@ -2110,21 +2115,23 @@ final class SettingsMapper {
             RewriteRule.Condition parsedCondition = null;
             if (condition != null) {
                 try {
-                    parsedCondition = RewriteRule.condition(condition, checkedCaptures(regex, ranGroups), maps);
+                    parsedCondition = RewriteRule.condition(condition, checkedCaptures(regex, ranGroups), maps,
+                            earlier);
                 } catch (IllegalArgumentException e) {
                     entry.invalid("if", LocationMatch.quoted(condition) + " " + capturesProblem(e, inLocation),
                             RewriteRule.CONDITION_EXPECTED);
                     continue;
                 }
             }
+            named(parsedCondition == null ? null : parsedCondition.regex(), groups, earlier); // its if's ran first
             Pattern captures = parsedCondition != null && parsedCondition.regex() != null ? parsedCondition.regex()
                     : regex;
             Pattern checked = captures == regex ? checkedCaptures(regex, ranGroups) : captures;
             RewriteRule rule = null;
             if (answer != null) {
                 try {
-                    rule = new RewriteRule(parsedCondition, Return.parse(answer, checked, maps), captures, null,
-                            RewriteRule.Flag.NONE, null);
+                    rule = new RewriteRule(parsedCondition, Return.parse(answer, checked, maps, earlier), captures,
+                            null, RewriteRule.Flag.NONE, null);
                 } catch (IllegalArgumentException e) {
                     entry.invalid("return", LocationMatch.quoted(answer) + " " + capturesProblem(e, inLocation),
                             Return.EXPECTED);
@@ -2132,7 +2139,7 @@ final class SettingsMapper {
                 }
             } else if (rewrite != null) {
                 try {
-                    rule = RewriteRule.rewrite(parsedCondition, rewrite, maps, inLocation);
+                    rule = RewriteRule.rewrite(parsedCondition, rewrite, maps, inLocation, earlier);
                 } catch (IllegalArgumentException e) {
                     entry.invalid("rewrite", LocationMatch.quoted(rewrite) + " " + e.getMessage(),
                             RewriteRule.REWRITE_EXPECTED);
@@ -2141,14 +2148,28 @@ final class SettingsMapper {
             } else {
                 rule = new RewriteRule(parsedCondition, null, captures, null, RewriteRule.Flag.NONE, null);
             }
+            if (rewrite != null) {
+                named(rule.regex(), groups, earlier);
+            }
             if (sets != null) {
-                rule = rule.withSets(assignments(entry, sets, rewrite != null ? rule.regex() : checked, inLocation));
+                rule = rule.withSets(assignments(entry, sets, rewrite != null ? rule.regex() : checked, earlier,
+                        inLocation));
             }
             rules.add(rule);
             ranGroups = Math.max(ranGroups, Math.max(groups(rule.regex()), parsedCondition == null ? 0
                     : groups(parsedCondition.regex())));
         }
-        return rules;
+        Map<Pattern, Set<String>> all = Map.copyOf(groups); // one map, which each entry's copy is
+        return rules.stream().map(rule -> rule.withGroups(all)).toList();
+    }
+
+    /** Adds {@code regex}'s named groups (none where null, or it has none) to {@code groups} and {@code earlier}. */
+    private static void named(Pattern regex, Map<Pattern, Set<String>> groups, Set<String> earlier) {
+        Set<String> names = Return.namedGroups(regex);
+        if (!names.isEmpty()) {
+            groups.put(regex, Set.copyOf(names));
+            earlier.addAll(names);
+        }
     }
 
     private static int groups(Pattern regex) {
@@ -2186,13 +2207,16 @@ final class SettingsMapper {
         return written == null ? null : List.of(new Section.Element(-1, written));
     }
 
-    /** An entry's sets, their values' captures {@code regex}'s; each that is written wrong a problem. */
+    /**
+     * An entry's sets, their values' captures {@code regex}'s and the named groups {@code earlier}; each that is
+     * written wrong a problem.
+     */
     private List<RewriteRule.Assignment> assignments(Section entry, List<Section.Element> sets, Pattern regex,
-            boolean inLocation) {
+            Set<String> earlier, boolean inLocation) {
         List<RewriteRule.Assignment> assignments = new ArrayList<>();
         for (Section.Element set : sets) {
             try {
-                assignments.add(RewriteRule.set(set.text(), regex, maps));
+                assignments.add(RewriteRule.set(set.text(), regex, maps, earlier));
             } catch (IllegalArgumentException e) {
                 String message = LocationMatch.quoted(set.text()) + " " + capturesProblem(e, inLocation);
                 if (set.index() < 0) {

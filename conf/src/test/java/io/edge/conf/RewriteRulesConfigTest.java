@@ -302,4 +302,50 @@ class RewriteRulesConfigTest {
         assertThat(e.problems()).extracting(ConfigProblem::key).containsExactlyInAnyOrder(
                 "edge.sites[0].rewrites[0].set", "edge.sites[0].rewrites[2].return");
     }
+
+    /**
+     * nginx keeps a named group as a variable of the match that set it: an entry may name a group of any regex met
+     * before it in its list (an earlier if's, rewrite's, its own if's, the location's), in its if text, file test,
+     * rewrite, return and sets ("if ($uri ~ ^/(?<slug>[a-z]+)) {...} rewrite ^ /index.php?s=$slug;"). A name no regex
+     * before it has is still an unknown variable, said at its file, line and key: one defined only after it, one of
+     * another list. No numbered capture comes with a name: "$2" after a regex of one group is still a problem.
+     */
+    @Test
+    void anEntryMayNameTheNamedGroupsOfTheRegexesMetBeforeIt() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                sites = [{ root = www
+                  rewrites = [
+                    { if = "$uri ~ ^/(?<slug>[a-z]+)", set = "$seen $slug" }
+                    { rewrite = "^/s/ /index.php?s=$slug last" }
+                    { if = "$arg_x = $slug", return = "301 /x/$slug" }
+                    { if = "!-f /srv/$slug", set = "$missing $slug" }
+                    { if = "$arg_y ~ ^(?<y>\\\\d+)$", rewrite = "^/y/ /y.php?y=$y&s=$slug redirect" }
+                  ]
+                  locations = [
+                    { match = "~ ^/n/(?<n>\\\\w+)$", rewrites = [{ rewrite = "^ /index.php?n=$n last" }] }
+                  ]
+                }]
+                """));
+        List<RewriteRule> rules = settings.sites().get(0).rewrites();
+        assertThat(rules.get(1).rewrite().query()).contains(new Return.Part(null, "slug"));
+        assertThat(rules.get(4).answer().text()).contains(new Return.Part(null, "slug"), new Return.Part(null, "y"));
+        assertThat(rules.get(0).groups()).isSameAs(rules.get(4).groups()).hasSize(2);
+
+        Path file = EdgeConfFile.write(dir, """
+                sites = [{ root = www
+                  rewrites = [
+                    { rewrite = "^/a/ /b?s=$late" }
+                    { if = "$uri ~ ^/(?<late>[a-z]+)", return = "200 $late $2" }
+                  ]
+                  locations = [{ match = "/", rewrites = [{ return = "200 $late" }] }]
+                }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key)
+                .containsExactlyInAnyOrder(tuple(4, "edge.sites[0].rewrites[0].rewrite"),
+                        tuple(5, "edge.sites[0].rewrites[1].return"),
+                        tuple(7, "edge.sites[0].locations[0].rewrites[0].return"));
+        assertThat(e.problems().get(0).message()).contains("has unknown variable $late");
+    }
 }

@@ -1,6 +1,8 @@
 package io.edge.core.http;
 
 import io.edge.conf.Return;
+import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -12,9 +14,19 @@ import java.util.regex.Pattern;
  */
 final class Captures {
 
+    /**
+     * The regexes of a rewrites list that found a match, in {@code subject}, the last first ({@code before}: the one
+     * matched before it, null for none): where a named group is looked up, as nginx's variable of that name is the
+     * last match's that set it.
+     */
+    record Matched(Pattern regex, String subject, Matched before) {
+    }
+
     private final Exchange exchange;
     private final Pattern namedRegex;
     private final String namedSubject;
+    private final Matched matched;
+    private final Map<Pattern, Set<String>> groups;
     private final Pattern numberedRegex;
     private final String numberedSubject;
     private Matcher named;
@@ -22,13 +34,20 @@ final class Captures {
     private boolean namedRun;
     private boolean numberedRun;
 
-    private Captures(Exchange exchange, Pattern namedRegex, String namedSubject, Pattern numberedRegex,
-            String numberedSubject) {
+    private Captures(Exchange exchange, Pattern namedRegex, String namedSubject, Matched matched,
+            Map<Pattern, Set<String>> groups, Pattern numberedRegex, String numberedSubject) {
         this.exchange = exchange;
         this.namedRegex = namedRegex;
         this.namedSubject = namedSubject;
+        this.matched = matched;
+        this.groups = groups;
         this.numberedRegex = numberedRegex;
         this.numberedSubject = numberedSubject;
+    }
+
+    private Captures(Exchange exchange, Pattern namedRegex, String namedSubject, Pattern numberedRegex,
+            String numberedSubject) {
+        this(exchange, namedRegex, namedSubject, null, null, numberedRegex, numberedSubject);
     }
 
     /** Every capture of {@code regex} (none where null) in {@code subject}. */
@@ -40,6 +59,15 @@ final class Captures {
     static Captures of(Exchange exchange, Pattern namedRegex, String namedSubject, Pattern numberedRegex,
             String numberedSubject) {
         return new Captures(exchange, namedRegex, namedSubject, numberedRegex, numberedSubject);
+    }
+
+    /**
+     * A rewrites entry's: a named group the last of {@code matched} that has it (its groups as {@code groups} says)
+     * found, null where none has; $1 to $9 of {@code numberedRegex}.
+     */
+    static Captures of(Exchange exchange, Matched matched, Map<Pattern, Set<String>> groups, Pattern numberedRegex,
+            String numberedSubject) {
+        return new Captures(exchange, null, null, matched, groups, numberedRegex, numberedSubject);
     }
 
     /** No captures: every one is null. Shared, as nothing is left to run. */
@@ -64,6 +92,8 @@ final class Captures {
                 numberedRun = true;
             }
             match = numbered;
+        } else if (groups != null) {
+            return lastMatched(part);
         } else {
             if (!namedRun) {
                 named = namedRegex == null ? null : exchange.captures(namedRegex, namedSubject);
@@ -72,5 +102,16 @@ final class Captures {
             match = named;
         }
         return match == null ? null : part.captured(match);
+    }
+
+    /** The named group {@code part} of the last of {@link #matched} that has it; null where none has. */
+    private String lastMatched(Return.Part part) {
+        for (Matched regex = matched; regex != null; regex = regex.before()) {
+            if (groups.getOrDefault(regex.regex(), Set.of()).contains(part.variable())) {
+                Matcher match = exchange.captures(regex.regex(), regex.subject());
+                return match == null ? null : part.captured(match);
+            }
+        }
+        return null;
     }
 }

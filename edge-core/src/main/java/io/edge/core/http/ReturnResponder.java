@@ -47,11 +47,9 @@ public final class ReturnResponder implements Responder {
         answer(exchange, location, location.regex(), path, answer);
     }
 
-    /**
-     * As above, with the captures {@code regex} (none where null) makes of {@code subject}: an {@code if}'s regex of
-     * the value it tested, a rewrite's of the path.
-     */
-    static void answer(Exchange exchange, LocationSettings location, Pattern regex, String subject, Return answer) {
+    /** As above, with the captures {@code regex} (none where null) makes of {@code subject}. */
+    private static void answer(Exchange exchange, LocationSettings location, Pattern regex, String subject,
+            Return answer) {
         answer(exchange, location, Captures.of(exchange, regex, subject), answer);
     }
 

@@ -85,9 +85,10 @@ public final class RewritePhase {
     /**
      * Where a phase a file test suspended goes on: at the entry {@code at} (the file test's), a rewrite without a flag
      * met before it or not ({@code retargeted}), {@code $1} to {@code $9} those of {@code lastRegex} in
-     * {@code lastSubject} (null: none).
+     * {@code lastSubject} (null: none), the named groups those of {@code matched}.
      */
-    private record Suspended(int at, boolean retargeted, Pattern lastRegex, String lastSubject) {
+    private record Suspended(int at, boolean retargeted, Pattern lastRegex, String lastSubject,
+            Captures.Matched matched) {
     }
 
     /**
@@ -107,6 +108,10 @@ public final class RewritePhase {
         // match (a failed if clears them, as nginx's does)
         Pattern lastRegex = resumed != null ? resumed.lastRegex() : location == null ? null : location.regex();
         String lastSubject = resumed != null ? resumed.lastSubject() : path;
+        // the regexes that found a match, the last first, whose named groups nginx keeps as variables: the location's
+        // until an entry's matches
+        Captures.Matched matched = resumed != null ? resumed.matched() : location == null || location.regex() == null
+                ? null : new Captures.Matched(location.regex(), path, null);
         for (int i = from; i < rules.size(); i++) {
             RewriteRule rule = rules.get(i);
             String subject = current; // what the answer's captures are taken of
@@ -114,7 +119,7 @@ public final class RewritePhase {
             if (condition != null && (i != from || resumed == null)) {
                 if (condition.operator().fileTest()) {
                     testFile(exchange, rules, location, current, answering, goOn,
-                            new Suspended(i, retargeted, lastRegex, lastSubject));
+                            new Suspended(i, retargeted, lastRegex, lastSubject, matched));
                     return true;
                 }
                 String value = Variables.sent(exchange, List.of(condition.subject()));
@@ -122,8 +127,7 @@ public final class RewritePhase {
                 switch (condition.operator()) {
                     case SET -> met = !value.isEmpty() && !value.equals("0");
                     case EQUALS, NOT_EQUALS -> met = value.equals(Variables.sent(exchange, condition.text(),
-                            Captures.of(exchange, location == null ? null : location.regex(), current, lastRegex,
-                                    lastSubject)))
+                            Captures.of(exchange, matched, rule.groups(), lastRegex, lastSubject)))
                             == (condition.operator() == RewriteRule.Operator.EQUALS);
                     default -> {
                         budget = budget == null ? BoundedMatch.budgeted(value, BoundedMatch.PATH_STEPS)
@@ -139,6 +143,9 @@ public final class RewritePhase {
                         subject = Variables.paramText(value);
                         lastRegex = condition.regex();
                         lastSubject = subject;
+                        if (found == BoundedMatch.Result.FOUND) {
+                            matched = new Captures.Matched(lastRegex, subject, matched);
+                        }
                     }
                 }
                 if (!met) {
@@ -148,7 +155,7 @@ public final class RewritePhase {
                 continue;
             }
             if (rule.rewrite() == null && rule.flag() == RewriteRule.Flag.NONE) { // a return, or sets alone
-                Captures captures = Captures.of(exchange, rule.regex(), subject, lastRegex, lastSubject);
+                Captures captures = Captures.of(exchange, matched, rule.groups(), lastRegex, lastSubject);
                 if (!rule.sets().isEmpty()) {
                     assign(exchange, rule, captures);
                 }
@@ -169,20 +176,22 @@ public final class RewritePhase {
             if (found == BoundedMatch.Result.NOT_FOUND) {
                 continue;
             }
+            matched = new Captures.Matched(rule.regex(), current, matched);
+            Captures captures = Captures.of(exchange, matched, rule.groups(), rule.regex(), current);
             if (!rule.sets().isEmpty()) {
-                assign(exchange, rule, Captures.of(exchange, rule.regex(), current));
+                assign(exchange, rule, captures);
             }
             if (rule.answer() != null) { // redirect, permanent
                 answering.run();
-                ReturnResponder.answer(exchange, location, rule.regex(), current, withArgs(exchange, rule));
+                ReturnResponder.answer(exchange, location, captures, withArgs(exchange, rule));
                 return true;
             }
             String whose = location == null ? "site " + exchange.site().serverName() : "location " + location.match();
-            String rewritten = RewriteResponder.newPath(exchange, rule.regex(), current, rule.rewrite(), whose);
+            String rewritten = RewriteResponder.newPath(exchange, captures, rule.rewrite(), whose);
             if (rewritten == null) {
                 return true; // answered 400
             }
-            String query = RewriteResponder.newQuery(exchange, rule.regex(), current, rule.rewrite());
+            String query = RewriteResponder.newQuery(exchange, captures, rule.rewrite());
             if (rule.flag() == RewriteRule.Flag.NONE) {
                 exchange.retarget(rewritten, query);
                 current = rewritten;
@@ -210,7 +219,7 @@ public final class RewritePhase {
             String path, Runnable answering, Consumer<? super E> goOn, Suspended suspended) {
         RewriteRule.Condition condition = rules.get(suspended.at()).condition();
         String file = filePath(exchange, condition.text(), location, path,
-                Captures.of(exchange, location == null ? null : location.regex(), path, suspended.lastRegex(),
+                Captures.of(exchange, suspended.matched(), rules.get(suspended.at()).groups(), suspended.lastRegex(),
                         suspended.lastSubject()));
         FileEngine files = exchange.files();
         if (files == null) {

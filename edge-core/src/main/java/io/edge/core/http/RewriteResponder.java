@@ -5,7 +5,6 @@ import io.edge.aio.path.PathResolver;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.Rewrite;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,20 +20,20 @@ public final class RewriteResponder implements Responder {
     @Override
     public void respond(Exchange exchange) {
         LocationSettings location = exchange.location();
-        String path = newPath(exchange, location.regex(), exchange.path(), location.rewrite(),
-                "location " + location.match());
+        Captures captures = Captures.of(exchange, location.regex(), exchange.path());
+        String path = newPath(exchange, captures, location.rewrite(), "location " + location.match());
         if (path != null) {
-            handOn(exchange, path, newQuery(exchange, location.regex(), exchange.path(), location.rewrite()));
+            handOn(exchange, path, newQuery(exchange, captures, location.rewrite()));
         }
     }
 
     /**
-     * The path {@code rewrite} makes of {@code from}, with the captures {@code regex} makes of it, normalized;
-     * null where it is none (a value that climbs, "/.." from a header or an argument), answered 400 then, as a request
-     * for that URI would be. {@code whose}: the rewrite's owner, for the log.
+     * The path {@code rewrite} makes, with {@code captures} (its regex's of the path it rewrites), normalized; null
+     * where it is none (a value that climbs, "/.." from a header or an argument), answered 400 then, as a request for
+     * that URI would be. {@code whose}: the rewrite's owner, for the log.
      */
-    static String newPath(Exchange exchange, Pattern regex, String from, Rewrite rewrite, String whose) {
-        String rawPath = Variables.render(exchange, regex, from, rewrite.path(), Variables.Escape.URL);
+    static String newPath(Exchange exchange, Captures captures, Rewrite rewrite, String whose) {
+        String rawPath = Variables.render(exchange, captures, rewrite.path(), Variables.Escape.URL);
         try {
             return PathResolver.normalize(rawPath);
         } catch (MalformedPathException e) {
@@ -46,13 +45,13 @@ public final class RewriteResponder implements Responder {
     }
 
     /**
-     * The query {@code rewrite} makes, its captures {@code regex}'s of {@code from}: its own, the request's kept after
-     * it or dropped, as nginx's arguments.
+     * The query {@code rewrite} makes, with {@code captures}: its own, the request's kept after it or dropped, as
+     * nginx's arguments.
      */
-    static String newQuery(Exchange exchange, Pattern regex, String from, Rewrite rewrite) {
+    static String newQuery(Exchange exchange, Captures captures, Rewrite rewrite) {
         String query = exchange.query();
         if (rewrite.setsQuery()) {
-            String set = Variables.render(exchange, regex, from, rewrite.query(), Variables.Escape.QUERY);
+            String set = Variables.render(exchange, captures, rewrite.query(), Variables.Escape.QUERY);
             query = !rewrite.keepsQuery() || query.isEmpty() ? set : set + "&" + query;
         }
         return query;

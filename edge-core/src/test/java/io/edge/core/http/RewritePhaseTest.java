@@ -497,4 +497,52 @@ class RewritePhaseTest {
             }
         }
     }
+
+    /**
+     * A named group is a variable of the last match that set it (nginx's), for every entry after its regex's: an if's
+     * {@code (?<slug>...)} reaches a later rewrite and return, whatever regexes ran since; a later regex of the same
+     * name that matches replaces it (a "!~" one too: it matched), one that finds no match leaves it; never matched,
+     * it is empty. Answers as nginx 1.22 gave them, side by side with the same blocks.
+     */
+    @Test
+    void aNamedGroupIsTheLastMatchsThatSetIt() throws Exception {
+        InetSocketAddress address = start("""
+                sites = [{ server-names = [h], root = www
+                  rewrites = [
+                    { if = "$uri ~ ^/(?<slug>[a-z]+)", set = "$seen $slug" }
+                    { rewrite = "^/s/ /index.php?s=$slug last" }
+                    { rewrite = "^/m/(?<mid>\\\\w+)$ /c/$mid" }
+                    { if = "$uri ~ ^/c/", return = "200 c mid=[$mid] slug=[$slug] seen=[$seen]" }
+                    { if = "$uri ~ ^/(?<slug>[0-9]+)", return = "200 digits slug=[$slug]" }
+                    { if = "$uri !~ ^/(?<slug>[A-Z]+)", return = "200 neg slug=[$slug]" }
+                  ]
+                  locations = [{ match = "/" }]
+                }, { server-names = [n], root = www
+                  locations = [
+                    { match = "~ ^/n/(?<slug>\\\\w+)$", rewrites = [
+                      { if = "$arg_x ~ ^(?<slug>\\\\d+)$", set = "$in 1" }
+                      { if = "$arg_y ~ ^(?<other>\\\\d+)$", set = "$in 2" }
+                      { rewrite = "^/n/(\\\\w)\\\\w*$ /q/$1$slug$other" }
+                      { return = "200 slug=[$slug] other=[$other] uri=[$uri]" }
+                    ] }
+                    { match = "/" }
+                  ] }]
+                """);
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            for (String[] asked : new String[][] {
+                    {"/s/x", "/ /index.php?s=s"},
+                    {"/S/x", "/ /S/x?"},
+                    {"/m/qq", "c mid=[qq] slug=[m] seen=[m]"},
+                    {"/9", "digits slug=[9]"},
+                    {"/zz", "neg slug=[zz]"},
+                    {"/n/abc", "slug=[abc] other=[] uri=[/q/aabc]"},
+                    {"/n/abc?x=12", "slug=[12] other=[] uri=[/q/a12]"},
+                    {"/n/abc?y=7", "slug=[abc] other=[7] uri=[/q/aabc7]"},
+                    {"/n/abc?x=12&y=7", "slug=[12] other=[7] uri=[/q/a127]"}}) {
+                String host = asked[0].startsWith("/n/") ? "n" : "h";
+                assertThat(client.send("GET " + asked[0] + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n").read().text())
+                        .as(asked[0] + ", as nginx 1.22 answers it").isEqualTo(asked[1]);
+            }
+        }
+    }
 }
