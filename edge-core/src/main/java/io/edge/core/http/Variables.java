@@ -16,10 +16,12 @@ import io.netty.util.NetUtil;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLSession;
@@ -87,15 +89,34 @@ public final class Variables {
         return bytes;
     }
 
-    /** A new {@code $request_id}, as nginx's: 16 random bytes as 32 lower-case hex digits. */
-    static String newRequestId() {
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        return hex16(random.nextLong()) + hex16(random.nextLong());
+    /**
+     * Each thread's maker of {@code $request_id}s ({@link #seeded}), one each so that no event loop waits on another's
+     * lock. Not ThreadLocalRandom, whose ids are its seed undone (a test shows one id telling the next):
+     * configurations use {@code $request_id} as a CSP nonce, as nginx's from RAND_bytes may be.
+     */
+    private static final ThreadLocal<SecureRandom> REQUEST_IDS = ThreadLocal.withInitial(Variables::seeded);
+
+    /**
+     * A DRBG (SHA-256 Hash_DRBG) seeded now, from the kernel's random source: the one read of it its thread makes, after
+     * which each id is computation alone. The kernel's CRNG is memory (Linux 5.6 on, {@code /dev/random} waits only
+     * before it is first ready, at boot), so an event loop may read it, once.
+     */
+    private static SecureRandom seeded() {
+        SecureRandom random;
+        try {
+            random = SecureRandom.getInstance("DRBG");
+        } catch (NoSuchAlgorithmException e) {
+            random = new SecureRandom(); // a JDK without DRBG (every JDK since 9 has it): the platform's default
+        }
+        random.nextBytes(new byte[1]); // a DRBG is seeded as it is first asked
+        return random;
     }
 
-    private static String hex16(long bits) {
-        String hex = Long.toHexString(bits);
-        return "0".repeat(16 - hex.length()) + hex;
+    /** A new {@code $request_id}, as nginx's: 16 random bytes (cryptographically strong) as 32 lower-case hex digits. */
+    static String newRequestId() {
+        byte[] bytes = new byte[16];
+        REQUEST_IDS.get().nextBytes(bytes);
+        return HexFormat.of().formatHex(bytes);
     }
 
     /**

@@ -226,4 +226,46 @@ class VariablesTest {
             assertThat(other.header("x-size")).isEqualTo("64");
         }
     }
+
+    /**
+     * A {@code $request_id} seen tells nothing of the next: nginx makes it with RAND_bytes, and configurations use it
+     * as a CSP nonce ({@code add_header Content-Security-Policy "script-src 'nonce-$request_id'"}). Made from
+     * ThreadLocalRandom it told everything: each long is the thread's seed through MurmurHash3's finalizer, which can be
+     * undone, and the seed moves by a fixed step each long, which an id's two longs show, so one id gave every later id
+     * its event loop would make.
+     */
+    @Test
+    void aRequestIdSeenDoesNotTellTheNext() {
+        String seen = Variables.newRequestId();
+        String next = Variables.newRequestId();
+        assertThat(seen).matches("[0-9a-f]{32}");
+        long first = unmix(Long.parseUnsignedLong(seen.substring(0, 16), 16)); // the seeds behind its two longs
+        long seed = unmix(Long.parseUnsignedLong(seen.substring(16), 16));
+        long gamma = seed - first; // the thread's step
+        String predicted = String.format("%016x%016x", mix(seed + gamma), mix(seed + 2 * gamma));
+        assertThat(next).matches("[0-9a-f]{32}").isNotEqualTo(predicted);
+    }
+
+    /** MurmurHash3's 64-bit finalizer, ThreadLocalRandom's mix64. */
+    private static long mix(long z) {
+        z = (z ^ (z >>> 33)) * 0xff51afd7ed558ccdL;
+        z = (z ^ (z >>> 33)) * 0xc4ceb9fe1a85ec53L;
+        return z ^ (z >>> 33);
+    }
+
+    /** {@link #mix} undone: x ^ (x >>> 33) is its own inverse, and an odd multiplier has one modulo 2^64. */
+    private static long unmix(long z) {
+        z = (z ^ (z >>> 33)) * inverse(0xc4ceb9fe1a85ec53L);
+        z = (z ^ (z >>> 33)) * inverse(0xff51afd7ed558ccdL);
+        return z ^ (z >>> 33);
+    }
+
+    /** The inverse of odd {@code a} modulo 2^64, by Newton's iteration (each step doubles the bits that are right). */
+    private static long inverse(long a) {
+        long x = a;
+        for (int i = 0; i < 5; i++) {
+            x *= 2 - a * x;
+        }
+        return x;
+    }
 }

@@ -94,6 +94,8 @@ public final class EventLoopBlockingCheck implements BeforeAllCallback, BeforeEa
             new String[] {"io.edge.aio.file.FileReads", "readResident"},
             new String[] {"io.edge.aio.linux.ShmSlab", "create"},
             new String[] {"io.edge.core.statics.DirectoryListing", "<clinit>"},
+            // a $request_id maker's seed, once per thread: the kernel's CRNG, memory, which waits only at boot
+            new String[] {"io.edge.core.http.Variables", "seeded"},
             // a class loaded, once (BlockHound allows ClassLoader.loadClass; newer JDKs come here by other frames)
             new String[] {"jdk.internal.loader.URLClassPath$FileLoader", "getResource"},
             new String[] {"jdk.internal.loader.URLClassPath$JarLoader", "getResource"},
