@@ -23,8 +23,8 @@ import java.util.regex.Pattern;
  *                  {@code permanent} (or a replacement that is a URL) makes; null for a rewrite that hands on
  * @param regex     the rewrite's regex, tried on {@code $uri} (its captures are the replacement's {@code $1}...); the
  *                  condition's for a return (or sets alone) whose condition is a regex (its captures are the
- *                  return's, the sets'), else the location's (its named groups are theirs, and its groups bound the
- *                  {@code $N} they may name, whose value is the last regex's that ran, as nginx's); null in a site
+ *                  return's, the sets'), else the location's (its groups bound the {@code $N} they may name, whose
+ *                  value is the last regex's that ran, as nginx's; a named group is {@code groups}'); null in a site
  * @param rewrite   the new URI, for a rewrite that hands on ({@link Flag#NONE}, {@link Flag#LAST}, {@link Flag#BREAK})
  * @param flag      the rewrite's flag; {@link Flag#NONE} for a return
  * @param argsJoin  for a redirect made by a rewrite, what joins the request's own query to its URL ("?", "&"); null
