@@ -46,7 +46,8 @@ class LimitConnIT {
                 """)) {
             try (RawHttpClient slow = new RawHttpClient(edge.address(), 4096)) {
                 slow.send("GET /downloads/big.bin HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.1\r\n\r\n");
-                await(() -> slow.socket().getInputStream().available() > 0, "the download's first bytes");
+                assertThat(slow.readStatusLine()).as("the download under way, not refused")
+                        .isEqualTo("HTTP/1.1 200 OK");
 
                 HttpResponse<String> refused = edge.getFrom("198.51.100.1", "/downloads/small.txt");
                 assertThat(refused.statusCode()).as("a second request in progress for the client").isEqualTo(429);
@@ -94,7 +95,8 @@ class LimitConnIT {
                 """)) {
             try (RawHttpClient slow = new RawHttpClient(edge.address(), 4096)) {
                 slow.send("GET /big.bin HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 2001:db8::1\r\n\r\n");
-                await(() -> slow.socket().getInputStream().available() > 0, "the download's first bytes");
+                assertThat(slow.readStatusLine()).as("the download under way, not refused")
+                        .isEqualTo("HTTP/1.1 200 OK");
                 assertThat(edge.getFrom("2001:db8::2", "/small.txt").statusCode()).as("another address of its /64")
                         .isEqualTo(429);
                 assertThat(edge.getFrom("2001:db8:0:1::1", "/small.txt").body()).as("another /64").isEqualTo("small");
@@ -120,7 +122,8 @@ class LimitConnIT {
         try (EdgeHarness edge = EdgeHarness.start(dir, config.formatted("old"));
              RawHttpClient slow = new RawHttpClient(edge.address(), 4096)) {
             slow.send("GET /big.bin HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.1\r\n\r\n");
-            await(() -> slow.socket().getInputStream().available() > 0, "the download's first bytes");
+            assertThat(slow.readStatusLine()).as("the download under way, not refused")
+                    .isEqualTo("HTTP/1.1 200 OK");
             edge.reload(config.formatted("new"));
             assertThat(edge.getFrom("198.51.100.1", "/version").body()).as("the new configuration answers")
                     .isEqualTo("new");
@@ -177,7 +180,8 @@ class LimitConnIT {
             try (RawHttpClient slow = new RawHttpClient(edge.address(), 4096);
                  RawHttpClient bot = new RawHttpClient(edge.address())) {
                 slow.send("GET /bots/big.bin HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.2\r\n\r\n");
-                await(() -> slow.socket().getInputStream().available() > 0, "the download's first bytes");
+                assertThat(slow.readStatusLine()).as("the download under way, not refused")
+                        .isEqualTo("HTTP/1.1 200 OK");
                 bot.send("GET /bots/big.bin HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.2\r\n\r\n");
                 assertThat(bot.isClosedByPeer()).as("444: no answer at all").isTrue();
             }
@@ -261,7 +265,8 @@ class LimitConnIT {
                      """.formatted(fpm.address()))) {
             try (RawHttpClient slow = new RawHttpClient(edge.address(), 4096)) {
                 slow.send("GET /download.php?f=big.bin HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.1\r\n\r\n");
-                await(() -> slow.socket().getInputStream().available() > 0, "the download's first bytes");
+                assertThat(slow.readStatusLine()).as("the download under way, not refused")
+                        .isEqualTo("HTTP/1.1 200 OK");
 
                 assertThat(edge.getFrom("198.51.100.1", "/download.php?f=small.txt").statusCode())
                         .as("the client's second download meanwhile").isEqualTo(429);

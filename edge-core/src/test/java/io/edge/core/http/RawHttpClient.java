@@ -121,6 +121,14 @@ public final class RawHttpClient implements AutoCloseable {
         return read(false);
     }
 
+    /**
+     * Reads a response's status line alone and leaves the rest in the socket: a download's answer, told from a refusal
+     * while its body still comes (its first bytes alone would be either).
+     */
+    public String readStatusLine() throws IOException {
+        return line();
+    }
+
     /** True when the server has closed the connection (reads end of stream, or a reset). */
     public boolean isClosedByPeer() throws IOException {
         try {
