@@ -27,6 +27,15 @@ final class PhpScripts {
                 """.formatted(ended));
     }
 
+    /**
+     * What a script wrote into {@code file} as it ended ({@link #streamNotingItsEnd}'s note), once it is there; fails
+     * naming {@code what} when it never came. PHP creates the file before it writes into it: a test that read the file
+     * as soon as it existed could read nothing.
+     */
+    static String noted(Path file, String what) throws Exception {
+        return Awaits.until(() -> Files.exists(file) ? Files.readString(file) : "", note -> !note.isEmpty(), what);
+    }
+
     /** Writes every script into {@code root} and returns it. */
     static Path install(Path root) throws IOException {
         Files.createDirectories(root.resolve("static"));

@@ -58,10 +58,7 @@ class ScriptWorksOnIT {
             assertThat(dir.resolve("ended")).as("answered while the script works on").doesNotExist();
 
             Files.writeString(dir.resolve("go"), "");
-            for (int i = 0; i < 300 && !Files.exists(dir.resolve("ended")); i++) {
-                Thread.sleep(100);
-            }
-            assertThat(dir.resolve("ended")).hasContent("let go");
+            assertThat(PhpScripts.noted(dir.resolve("ended"), "the script's end")).isEqualTo("let go");
             assertThat(get(client, "/page.txt").text()).as("the same connection, still").isEqualTo("static");
             assertThat(log.warnings()).as("the page was whole: nothing was cut").isEmpty();
         }
