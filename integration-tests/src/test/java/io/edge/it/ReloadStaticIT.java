@@ -186,11 +186,9 @@ class ReloadStaticIT {
                 edge.reload(site(a, "threads"));
             }
             assertThat(body(http, edge, "/x.txt")).isEqualTo("site a");
-            long open = descriptorsOf(a);
-            for (int tries = 0; open > 1 && tries < 100; tries++) { // the retired ones close off the request path
-                Thread.sleep(100);
-                open = descriptorsOf(a);
-            }
+            // the retired ones close off the request path, once their last answer is out
+            long open = Awaits.until(() -> descriptorsOf(a), held -> held <= 1,
+                    "the retired configurations' roots let go");
             assertThat(open).as("descriptors of the root held").isEqualTo(1);
         }
     }
