@@ -10,8 +10,12 @@ import io.edge.fastcgi.regex.BoundedMatch;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -71,6 +75,19 @@ public interface Exchange {
     /** Whether {@code request}'s head says a body follows: chunks, or a length above 0. */
     static boolean announcesBody(HttpRequest request) {
         return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+    }
+
+    /**
+     * Whether {@code request} asks to turn its connection into another protocol's (RFC 9110 7.8): HTTP/1.1, an
+     * {@code Upgrade} field and {@code upgrade} among the {@code Connection} field's tokens, and no body (what would
+     * follow a body is not the request's). The decoder reads nothing after such a request until its answer is out
+     * ({@link StrictHttpServerCodec}): the bytes after it may be the new protocol's, not a request's.
+     */
+    static boolean asksUpgrade(HttpRequest request) {
+        return request.protocolVersion().equals(HttpVersion.HTTP_1_1)
+                && request.headers().contains(HttpHeaderNames.UPGRADE)
+                && request.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
+                && !announcesBody(request);
     }
 
     /** Whether a response of status {@code code} has a body (RFC 9112 6.3): not a 1xx, 204 or 304. */
@@ -482,6 +499,37 @@ public interface Exchange {
      */
     default boolean claimConnCount() {
         return true;
+    }
+
+    /**
+     * Whether {@link #upgrade} may give this request's connection to a tunnel: a request that {@link #asksUpgrade}, the
+     * last one its HTTP/1 connection read (the decoder holds what came after it, unread), on a connection that is not
+     * closing. Never an HTTP/2 stream's (RFC 8441's extended CONNECT is not taken). By default not.
+     */
+    default boolean upgradable() {
+        return false;
+    }
+
+    /**
+     * Answers with {@code head}, a 101 (Switching Protocols) with its {@code Upgrade} and {@code Connection} fields, and
+     * gives the client's connection to {@code tunnel}: the HTTP/1 handlers (decoder, encoder, request timeouts) leave
+     * its pipeline and {@code tunnel} takes their place, where it reads the client's bytes as {@code ByteBuf}s, those the
+     * client sent after its request first, and writes its own to the channel. Only where {@link #upgradable}. The
+     * exchange runs on (a limit-conn place held, no access-log line) until {@link #tunnelEnded}.
+     *
+     * @return the write of the head
+     */
+    default ChannelFuture upgrade(HttpResponse head, ChannelHandler tunnel) {
+        throw new UnsupportedOperationException("no upgrade here");
+    }
+
+    /**
+     * Ends the exchange {@link #upgrade} gave a tunnel, after {@code lastWrite}, the tunnel's last write to the client:
+     * the connection closes, the access log says 101 with the head and {@code bytesSent}, the bytes the tunnel wrote to
+     * the client, as nginx's $bytes_sent counts an upgraded connection's.
+     */
+    default void tunnelEnded(ChannelFuture lastWrite, long bytesSent) {
+        throw new UnsupportedOperationException("no upgrade here");
     }
 
     /**

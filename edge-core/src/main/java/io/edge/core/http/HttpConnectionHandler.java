@@ -10,9 +10,11 @@ import io.edge.fastcgi.LogText;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.PrematureChannelClosureException;
@@ -163,6 +165,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
      * way: no request starts before, as nginx frees a request's place before it reads the next one pipelined.
      */
     private ChannelFuture heldUntilWritten;
+    /** The connection is a tunnel's ({@link #upgrade}): the HTTP/1 handlers are gone, the tunnel reads. */
+    private boolean upgraded;
     /** {@link #startPipelined} is running further up the stack: an exchange ending now leaves the next to it. */
     private boolean startingPipelined;
     /** The pending output as the last write-timeout event saw it ({@link #movedSinceLastLook}). */
@@ -250,6 +254,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             if (content instanceof LastHttpContent) {
                 bodyPending = false;
                 timeouts.bodyEnded();
+                if (codec != null && codec.holdsUpgrade()) {
+                    updateReading(); // nothing more is read until the request that asked for an upgrade is answered
+                }
             }
             if (discardingBody) { // the body of a request dropped above: never the running exchange's
                 moreMayCome = true;
@@ -796,6 +803,14 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         if (closeAfterCurrent) {
             return;
         }
+        if (current == null && pipelined.isEmpty() && codec != null && codec.holdsUpgrade()) {
+            // the request that asked for an upgrade was answered without one: what came after it is read now, a
+            // request in it started (or queued) as it is decoded
+            codec.readHeld();
+            if (closeAfterCurrent) {
+                return;
+            }
+        }
         if (inputClosed && current == null && pipelined.isEmpty()) {
             closeAfterLastResponse(); // nothing more can come
             return;
@@ -903,12 +918,44 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void updateReading() {
+        if (upgraded) {
+            return; // the tunnel reads as it can write
+        }
+        if (codec != null && codec.holdsUpgrade()) {
+            ctx.channel().config().setAutoRead(false);
+            return;
+        }
         if (inputClosed) {
             // Nothing more can be read, and Netty 4.2's epoll channel fails a read asked for after its input closed
             // (epoll_ctl: ENOENT) by closing the connection, with the answers still to give.
             return;
         }
         ctx.channel().config().setAutoRead(!pausedForPipelining && !pausedForBody && !pausedForWrites);
+    }
+
+    /** {@link Exchange#upgradable} of {@code exchange}. */
+    boolean upgradable(ServerExchange exchange) {
+        return exchange == current && h2 == null && pipelined.isEmpty() && !closeAfterCurrent && !inputClosed
+                && !upgraded && codec != null && codec.holdsUpgrade() && ctx.pipeline().context(codec) != null;
+    }
+
+    /**
+     * The running exchange's client connection goes to {@code tunnel} ({@link Exchange#upgrade}), its 101 written: the
+     * tunnel goes in before this handler, and the request timeouts and the codec leave, the codec handing the tunnel
+     * the bytes it held after the request. This handler stays last, for the exchange's end ({@link #exchangeDone}, then
+     * the close), the write timeout's events, and the connection's close.
+     */
+    void upgrade(ServerExchange exchange, ChannelHandler tunnel) {
+        if (!upgradable(exchange)) {
+            throw new IllegalStateException("no upgrade of this connection");
+        }
+        upgraded = true;
+        ChannelPipeline pipeline = ctx.pipeline();
+        pipeline.addBefore(ctx.name(), "tunnel", tunnel);
+        if (pipeline.context(timeouts) != null) {
+            pipeline.remove(timeouts);
+        }
+        pipeline.remove(codec);
     }
 
     /** The running exchange's {@code 100 Continue} was written: the client sends its body from now on. */

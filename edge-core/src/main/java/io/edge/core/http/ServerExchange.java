@@ -15,6 +15,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.FileRegion;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -76,6 +77,9 @@ final class ServerExchange implements Exchange {
     private static final ThrottledWarnings KNOWN_FAULTS = new ThrottledWarnings(LOG, System::nanoTime);
 
     private enum State { OPEN, HEAD_SENT, DONE }
+
+    /** The answer is a 101 whose connection goes to a tunnel ({@link #upgrade}). */
+    private boolean upgrading;
 
     private static final int MAX_REDIRECTS = 10;
     /** nginx's {@code Expires} for {@code expires epoch}. */
@@ -840,7 +844,8 @@ final class ServerExchange implements Exchange {
             offeredLength = -1;
             offeredType = null;
             compressedForm = null;
-            keepAlive = decideKeepAlive(response);
+            // a 101's connection carries no other request: its Connection field (upgrade) is the backend's, not edge's
+            keepAlive = upgrading ? false : decideKeepAlive(response);
             chunked = HttpUtil.isTransferEncodingChunked(response);
             sentHeaders = response.headers();
             sentStatus = response.status();
@@ -1012,6 +1017,35 @@ final class ServerExchange implements Exchange {
         List<Runnable> tasks = writableTasks;
         writableTasks = null;
         tasks.forEach(Runnable::run);
+    }
+
+    @Override
+    public boolean upgradable() {
+        return state == State.OPEN && connection.upgradable(this);
+    }
+
+    @Override
+    public ChannelFuture upgrade(HttpResponse head, ChannelHandler tunnel) {
+        if (!upgradable() || head.status().code() != HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
+            ReferenceCountUtil.release(head);
+            throw new IllegalStateException("no upgrade here");
+        }
+        upgrading = true;
+        write(head);
+        // the encoder's message ends here: what follows is the tunnel's, past the encoder
+        ChannelFuture written = writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+        connection.upgrade(this, tunnel);
+        return written;
+    }
+
+    @Override
+    public void tunnelEnded(ChannelFuture lastWrite, long bytesSent) {
+        if (!upgrading || state == State.DONE) {
+            return;
+        }
+        sentBytes += bytesSent;
+        bodyBytes += bytesSent;
+        completeAndClose(lastWrite);
     }
 
     @Override

@@ -102,6 +102,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
     private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>();
 
     private final RequestDecoder decoder;
+    private ChannelHandlerContext ctx;
 
     /**
      * @param maxBody the largest request body, in bytes; asked as each chunked request's head is decoded (a reload
@@ -140,6 +141,43 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
     /** Where, in {@link #received}, the request head decoded last began: its first byte, empty lines before it not. */
     long requestFrom() {
         return decoder.requestFrom;
+    }
+
+    /**
+     * Whether the decoder holds what came after a request that {@link Exchange#asksUpgrade}, unread: until that request
+     * is answered, the bytes after it may be another protocol's (a websocket frame the client sent with its handshake),
+     * which read as a request would be lost (a 400 for a line that starts with 0x81). Its answer either gives the
+     * connection to a tunnel, which takes those bytes as they are as this codec leaves the pipeline (Netty's decoder
+     * hands on what it holds as it is removed), or reads on with {@link #readHeld}.
+     */
+    boolean holdsUpgrade() {
+        return decoder.upgradeHeld;
+    }
+
+    /**
+     * The request that asked for an upgrade was answered as any other (the connection goes on in HTTP/1): what came
+     * after it is decoded now, the requests in it handed on (the caller reads, as for a read, once this returns).
+     */
+    void readHeld() {
+        if (!decoder.upgradeHeld) {
+            return;
+        }
+        decoder.upgradeHeld = false;
+        if (ctx != null) {
+            // an empty read: Netty's decoder then decodes what it holds, as after any read
+            try {
+                channelRead(ctx, Unpooled.EMPTY_BUFFER);
+                channelReadComplete(ctx);
+            } catch (Exception e) { // Netty's decoder passes its own failures on as decoded requests: none comes here
+                ctx.fireExceptionCaught(e);
+            }
+        }
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+        this.ctx = ctx;
+        super.handlerAdded(ctx);
     }
 
     /** Whether part of a request head was read and the head is not whole yet. */
@@ -229,6 +267,10 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
         private int callFrom;
         private long requestFrom;
 
+        /** The request decoded last {@link Exchange#asksUpgrade}: once its end is, {@link #upgradeHeld} too. */
+        private boolean upgradeAsked;
+        /** Nothing after the request that asked for an upgrade is read until it is answered ({@link #holdsUpgrade}). */
+        private boolean upgradeHeld;
         /** Only empty lines (CRLF) read since the last request ended, or the connection began. */
         private boolean betweenRequests = true;
         /**
@@ -288,6 +330,9 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
             if (chunked == ChunkedBody.REFUSED) {
                 buffer.skipBytes(buffer.readableBytes()); // as Netty's BAD_MESSAGE: the connection closes
                 return;
+            }
+            if (upgradeHeld) {
+                return; // nothing consumed: Netty's decoder keeps the bytes, and stops decoding this read
             }
             ByteBuf sizeLine = null;
             if (chunked == ChunkedBody.SIZE_LINE) {
@@ -397,6 +442,7 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                         request.setDecoderResult(DecoderResult.failure(refused));
                     }
                     methods.add(request.method());
+                    upgradeAsked = request.decoderResult().isSuccess() && Exchange.asksUpgrade(request);
                     if (request.decoderResult().isSuccess() && HttpUtil.isTransferEncodingChunked(request)) {
                         chunked = ChunkedBody.SIZE_LINE; // as Netty's decoder, which returned after this head
                         bodyLimit = maxBody.getAsLong();
@@ -406,6 +452,8 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
                 if (decoded instanceof LastHttpContent) {
                     betweenRequests = true;
                     chunked = ChunkedBody.NONE;
+                    upgradeHeld = upgradeAsked;
+                    upgradeAsked = false;
                 }
                 if (decoded instanceof DecoderResultProvider result && result.decoderResult().isFailure()) {
                     // the connection closes after its 400: every byte from here on is dropped, as Netty's decoder

@@ -70,6 +70,54 @@ class StrictHttpServerCodecTest {
         return heads;
     }
 
+    /**
+     * What follows a request that asks for an upgrade is held unread (a websocket frame would read as a request line
+     * that starts with 0x81: a 400, the frame lost): handed on as it is when the codec leaves for a tunnel, read as
+     * requests when the upgrade was answered without one.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void theBytesAfterAnUpgradeRequestWaitUntilItIsAnswered(boolean byteByByte) {
+        String upgrade = "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n";
+        assertThat(decode(upgrade + "\u0081\u0085frame" + "GET /next HTTP/1.1\r\nHost: a\r\n\r\n", byteByByte))
+                .containsExactly("GET /ws HTTP/1.1");
+        StrictHttpServerCodec codec = channel.pipeline().get(StrictHttpServerCodec.class);
+        assertThat(codec.holdsUpgrade()).isTrue();
+        channel.pipeline().remove(codec);
+        ByteBuf held = Unpooled.buffer();
+        for (Object raw; (raw = channel.readInbound()) != null; ) {
+            held.writeBytes((ByteBuf) raw);
+            ReferenceCountUtil.release(raw);
+        }
+        assertThat(held.toString(StandardCharsets.ISO_8859_1))
+                .isEqualTo("\u0081\u0085frameGET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+        held.release();
+
+        // answered without an upgrade: the next request is read then
+        assertThat(decode(upgrade + "GET /next HTTP/1.1\r\nHost: a\r\n\r\n", byteByByte))
+                .containsExactly("GET /ws HTTP/1.1");
+        channel.pipeline().get(StrictHttpServerCodec.class).readHeld();
+        List<String> next = new ArrayList<>();
+        for (Object decoded; (decoded = channel.readInbound()) != null; ) {
+            if (decoded instanceof HttpRequest request) {
+                next.add(request.uri());
+            }
+            ReferenceCountUtil.release(decoded);
+        }
+        assertThat(next).containsExactly("/next");
+    }
+
+    @Test
+    void noHoldAfterARequestThatAsksNoUpgradeOrHasABody() {
+        assertThat(decode("GET /a HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n",
+                false)).containsExactly("GET /a HTTP/1.1", "GET /b HTTP/1.1");
+        assertThat(decode("POST /a HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n"
+                + "Content-Length: 1\r\n\r\nxGET /b HTTP/1.1\r\nHost: a\r\n\r\n", false))
+                .containsExactly("POST /a HTTP/1.1", "GET /b HTTP/1.1");
+        assertThat(decode("GET /a HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n"
+                + "GET /b HTTP/1.1\r\nHost: a\r\n\r\n", false)).containsExactly("GET /a HTTP/1.0", "GET /b HTTP/1.1");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"GET\r/php/env.php\u000bHTTP/1.1", "GET /a.txt\f\f\fHTTP/1.1", "GET /a.txt http/1.1",
             " GET /a.txt HTTP/1.1", "\r\n GET /a.txt HTTP/1.1", "GET  /a.txt HTTP/1.1", "GET /a.txt  HTTP/1.1",
