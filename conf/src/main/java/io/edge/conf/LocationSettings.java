@@ -271,8 +271,10 @@ public record LocationSettings(
      *                80, {@code localhost} for a Unix socket)
      * @param headers request headers set for the backend (nginx's {@code proxy_set_header}), by name; a value that
      *                comes out empty leaves the header out
+     * @param upgrade whether a client's request to upgrade its connection (a websocket's) goes to the backend with its
+     *                Upgrade field, and a 101 answer makes the two connections a tunnel; false: sent without, as any
      */
-    public record Proxy(String backend, String uri, String host, Map<String, VariableText> headers) {
+    public record Proxy(String backend, String uri, String host, Map<String, VariableText> headers, boolean upgrade) {
         public Proxy {
             headers = Collections.unmodifiableMap(new TreeMap<>(headers));
         }

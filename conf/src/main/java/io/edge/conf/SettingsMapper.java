@@ -1996,19 +1996,24 @@ final class SettingsMapper {
     }
 
     /**
-     * A location's {@code proxy} with its {@code proxy-uri} and {@code proxy-headers}, or null where it names no group
-     * (or one with a problem, reported here or at the group); {@code backend} is its fastcgi, which excludes it.
+     * A location's {@code proxy} with its {@code proxy-uri}, {@code proxy-headers} and {@code proxy-upgrade}, or null
+     * where it names no group (or one with a problem, reported here or at the group); {@code backend} is its fastcgi,
+     * which excludes it.
      */
     private LocationSettings.Proxy proxy(Section location, LocationMatch parsed, String backend) {
         String name = location.optionalString("proxy");
         String uri = location.optionalString("proxy-uri");
         Pattern regex = parsed == null ? null : parsed.regex();
         Map<String, VariableText> headers = headers(location.section("proxy-headers"), "proxy-headers", regex);
+        boolean upgrade = location.bool("proxy-upgrade");
         if (name == null) {
             if (uri != null || location.own().get("proxy-headers") instanceof ConfigObject own && !own.isEmpty()) {
                 location.problem(uri != null ? "proxy-uri" : "proxy-headers", "set in a location without proxy",
                         "proxy-uri and proxy-headers only in a location with proxy = <backend>, proxy-headers also"
                         + " under location-defaults");
+            } else if (location.own().get("proxy-upgrade") != null) {
+                location.problem("proxy-upgrade", "set in a location without proxy",
+                        "proxy-upgrade only in a location with proxy = <backend>, or under location-defaults");
             }
             return null;
         }
@@ -2031,7 +2036,7 @@ final class SettingsMapper {
         }
         BackendGroupSettings group = proxyBackends.get(name);
         return group == null || group.addresses().isEmpty() ? null
-                : new LocationSettings.Proxy(name, uri, proxyHost(group.addresses().get(0)), headers);
+                : new LocationSettings.Proxy(name, uri, proxyHost(group.addresses().get(0)), headers, upgrade);
     }
 
     /**
@@ -2907,8 +2912,12 @@ final class SettingsMapper {
             if (name.isEmpty() || HttpHeaderValidationUtil.validateToken(name) != -1) {
                 headers.problem(name, "\"" + name + "\" is not a header name", "a field name such as X-Frame-Options");
             } else if (EDGE_OWN_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+                // nginx's websocket lines (proxy_set_header Upgrade $http_upgrade; Connection "upgrade"): edge's own
+                boolean upgrade = setting.equals("proxy-headers")
+                        && Set.of("upgrade", "connection").contains(name.toLowerCase(Locale.ROOT));
                 headers.problem(name, name + " is edge's to set", "a header that is not one of "
-                        + String.join(", ", new TreeSet<>(EDGE_OWN_HEADERS)));
+                        + String.join(", ", new TreeSet<>(EDGE_OWN_HEADERS)) + (upgrade
+                        ? " (a client's upgrade, a websocket's, goes to the backend by itself: proxy-upgrade)" : ""));
             } else if (!value.chars().allMatch(c -> c == '\t' || (c >= 0x20 && c < 0x7f))
                     || value.strip().length() != value.length()) {
                 headers.problem(name, "\"" + value.replace("\n", "\\n").replace("\r", "\\r")

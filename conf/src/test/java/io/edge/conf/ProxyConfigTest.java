@@ -61,6 +61,7 @@ class ProxyConfigTest {
         assertThat(proxy.headers().get("Host").parts()).isNotEmpty();
 
         LocationSettings metrics = settings.sites().get(0).locations().get(1);
+        assertThat(proxy.upgrade()).as("reference.conf's default: a websocket passes").isTrue();
         assertThat(metrics.proxy().uri()).isNull();
         assertThat(metrics.proxy().host()).as("nginx's $proxy_host leaves port 80 out").isEqualTo("localhost");
         assertThat(settings.sites().get(0).locations().get(2).proxy()).isNull();
@@ -88,6 +89,8 @@ class ProxyConfigTest {
                   { match = "/e/", proxy-uri = "/" }
                   { match = "/f/", proxy = ok, proxy-headers { Connection = "close" } }
                   { match = "/g/", proxy = ok, proxy-headers { X-Bad = "$nonesuch" } }
+                  { match = "/h/", proxy-upgrade = false }
+                  { match = "/i/", proxy = ok, proxy-upgrade = "sometimes", proxy-headers { Upgrade = "$http_upgrade" } }
                 ] }]
                 """);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
@@ -101,13 +104,18 @@ class ProxyConfigTest {
                 tuple(10, "edge.sites[0].locations[3].proxy-uri"),
                 tuple(11, "edge.sites[0].locations[4].proxy-uri"),
                 tuple(12, "edge.sites[0].locations[5].proxy-headers.Connection"),
-                tuple(13, "edge.sites[0].locations[6].proxy-headers.X-Bad"));
+                tuple(13, "edge.sites[0].locations[6].proxy-headers.X-Bad"),
+                tuple(14, "edge.sites[0].locations[7].proxy-upgrade"),
+                tuple(15, "edge.sites[0].locations[8].proxy-upgrade"),
+                tuple(15, "edge.sites[0].locations[8].proxy-headers.Upgrade"));
         assertThat(e.problems()).extracting(ConfigProblem::message).contains(
                 "no backend named \"apx\" (did you mean \"api\"?)",
                 "set with fastcgi = \"php\"",
                 "set in a regex location, which names no prefix to replace",
                 "\"no-slash\" is not a path",
-                "set in a location without proxy");
+                "set in a location without proxy", "\"sometimes\" is not a boolean");
+        assertThat(e.problems()).filteredOn(p -> p.key().endsWith("proxy-headers.Upgrade")).extracting(
+                ConfigProblem::expected).singleElement().asString().endsWith("goes to the backend by itself: proxy-upgrade)");
         assertThat(e.problems()).filteredOn(p -> p.key().equals("edge.sites[0].locations[1].proxy")).hasSize(1);
         assertThat(e.problems()).allSatisfy(p -> assertThat(p.file()).isEqualTo(file));
     }

@@ -70,6 +70,7 @@ import org.slf4j.LoggerFactory;
  *                              none left) 502, 504 for a timeout
  *   STREAMING ──failed or timed out──► the client's connection closed (never sent again: bytes of it went)
  *   any state ──not HTTP / a 101──► 502 (the head not yet sent), else the client's connection closed
+ *   AWAITING ──a 101 to a request that asked to upgrade──► DONE: both connections a {@link ProxyTunnel}'s
  * </pre>
  * The next address is nginx's {@code proxy_next_upstream error timeout} with {@code proxy_next_upstream_tries 0} (its
  * defaults): each address at most once per request ({@link BackendPool#acquireNext}), every try in
@@ -118,6 +119,8 @@ public final class ProxyResponder implements Responder {
         private final Exchange exchange;
         private final LocationSettings location;
         private final boolean hasBody;
+        /** The protocols the backend is asked to switch to (the client's Upgrade, h2c left out), or null for none. */
+        private final String upgrade;
         private Future<Lease> pending;
         private Lease lease;
         private Channel backendChannel;
@@ -150,6 +153,8 @@ public final class ProxyResponder implements Responder {
             this.exchange = exchange;
             this.location = exchange.location();
             this.hasBody = Exchange.announcesBody(exchange.request());
+            this.upgrade = location.proxy().upgrade() && exchange.upgradable()
+                    ? ProxyHeaders.upgradeProtocols(exchange.request().headers()) : null;
             exchange.tagLogLines("[" + exchange.requestId() + "]");
             exchange.onClientGone(this::clientGone);
             exchange.endOnClientClose(true);
@@ -245,6 +250,10 @@ public final class ProxyResponder implements Responder {
             if (!lease.keepAlive()) {
                 head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             }
+            if (upgrade != null) {
+                head.headers().set(HttpHeaderNames.UPGRADE, upgrade);
+                head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+            }
             return head;
         }
 
@@ -321,7 +330,12 @@ public final class ProxyResponder implements Responder {
         private void head(HttpResponse response) {
             int code = response.status().code();
             if (code == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
-                protocolError("a 101 (Switching Protocols): edge passes no upgraded connection (websocket) on");
+                if (upgrade != null && response.headers().contains(HttpHeaderNames.UPGRADE) && exchange.upgradable()) {
+                    tunnel(response);
+                } else {
+                    protocolError("a 101 (Switching Protocols) " + (upgrade == null ? "to a request that asked for none"
+                            : "without an Upgrade field"));
+                }
                 return;
             }
             if (code < 200) {
@@ -347,6 +361,17 @@ public final class ProxyResponder implements Responder {
                     || HttpUtil.isTransferEncodingChunked(response) || bodiless);
             headWritten = true;
             exchange.write(head);
+        }
+
+        /** The backend switched protocols: the call is over, its connection and the client's a tunnel's. */
+        private void tunnel(HttpResponse response) {
+            exchange.upstreamStatus(response.status().code());
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status());
+            ProxyHeaders.copyResponse(response.headers(), head.headers());
+            head.headers().set(HttpHeaderNames.UPGRADE, response.headers().get(HttpHeaderNames.UPGRADE));
+            head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+            finish();
+            ProxyTunnel.open(exchange, lease, head, CODEC, IDLE_GUARD, readTimeoutNanos);
         }
 
         private void body(HttpContent content) {

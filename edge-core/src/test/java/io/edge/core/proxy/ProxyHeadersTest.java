@@ -33,4 +33,14 @@ class ProxyHeadersTest {
         assertThat(client.names()).containsExactlyInAnyOrder("Set-Cookie", "Content-Type");
         assertThat(client.getAll("Set-Cookie")).containsExactly("a=1", "b=2");
     }
+
+    @Test
+    void anUpgradeAsksForWhatTheClientNamedButH2c() {
+        assertThat(ProxyHeaders.upgradeProtocols(new DefaultHttpHeaders().add("Upgrade", "websocket")))
+                .isEqualTo("websocket");
+        assertThat(ProxyHeaders.upgradeProtocols(new DefaultHttpHeaders().add("Upgrade", "h2c, websocket")))
+                .isEqualTo("websocket");
+        assertThat(ProxyHeaders.upgradeProtocols(new DefaultHttpHeaders().add("Upgrade", "H2C"))).isNull();
+        assertThat(ProxyHeaders.upgradeProtocols(new DefaultHttpHeaders())).isNull();
+    }
 }
