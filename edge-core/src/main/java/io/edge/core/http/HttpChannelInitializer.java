@@ -25,7 +25,9 @@ import org.slf4j.LoggerFactory;
  * with {@link ProxyProtocol}'s two handlers first on a connection from a trusted proxy that sends the PROXY protocol
  * (they leave once its header is read), then on a listener marked ssl {@link TlsContexts#addTo TLS's} (the SSL handler,
  * and a reader of file regions, which cannot go through it as sendfile),
- * and, once a response that ends the connection is out, {@link LingeringClose} first, to drop what still comes.
+ * and, once a response that ends the connection is out, {@link LingeringClose} first, to drop what still comes; a
+ * 101 to a request that asked to upgrade takes the request timeouts and the codec out, and a tunnel's handler in
+ * before the exchanges' ({@link Exchange#upgrade}).
  * No {@code HttpServerExpectContinueHandler}: it answers {@code 100 Continue} as soon as a request head is read,
  * before validation and in the middle of an earlier pipelined response. The exchange sends it instead, when its
  * responder first asks for the body ({@link ServerExchange#readBody}).

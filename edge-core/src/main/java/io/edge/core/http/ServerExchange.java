@@ -56,6 +56,7 @@ import org.slf4j.LoggerFactory;
  *   OPEN --write(HttpResponse)--> HEAD_SENT --complete()--> DONE
  *   OPEN --fail()/sendError()--> DONE (error response written)
  *   HEAD_SENT --fail()--> DONE (connection closed: the client can't be told any more)
+ *   OPEN --upgrade(101)--> HEAD_SENT, the connection a tunnel's --tunnelEnded()--> DONE (the connection closed)
  *   any --client gone--> DONE (clientGone tasks run once)
  * </pre>
  *

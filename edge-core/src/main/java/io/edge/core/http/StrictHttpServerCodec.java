@@ -103,6 +103,10 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
 
     private final RequestDecoder decoder;
     private ChannelHandlerContext ctx;
+    /** In {@link #channelRead}: Netty's decoder may be handing requests on. */
+    private boolean reading;
+    /** {@link #readHeld} was asked while {@link #reading}: what is held is decoded once that read returns. */
+    private boolean heldToRead;
 
     /**
      * @param maxBody the largest request body, in bytes; asked as each chunked request's head is decoded (a reload
@@ -163,6 +167,16 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
             return;
         }
         decoder.upgradeHeld = false;
+        if (reading) {
+            // answered at once, while Netty's decoder hands on what it decoded (the request's end still to come): it
+            // reads on by itself, and what is left is decoded once it returns, never inside it
+            heldToRead = true;
+        } else {
+            decodeHeld();
+        }
+    }
+
+    private void decodeHeld() {
         if (ctx != null) {
             // an empty read: Netty's decoder then decodes what it holds, as after any read
             try {
@@ -171,6 +185,20 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
             } catch (Exception e) { // Netty's decoder passes its own failures on as decoded requests: none comes here
                 ctx.fireExceptionCaught(e);
             }
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        reading = true;
+        try {
+            super.channelRead(ctx, msg);
+        } finally {
+            reading = false;
+        }
+        if (heldToRead) {
+            heldToRead = false;
+            decodeHeld();
         }
     }
 

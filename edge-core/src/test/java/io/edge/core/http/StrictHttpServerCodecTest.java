@@ -107,6 +107,29 @@ class StrictHttpServerCodecTest {
         assertThat(next).containsExactly("/next");
     }
 
+    /** An upgrade answered at once, as its request is handed on (a return, a 404): the next is read after its end. */
+    @Test
+    void anUpgradeAnsweredAsItsRequestIsHandedOnLetsTheNextFollowInOrder() {
+        StrictHttpServerCodec codec = new StrictHttpServerCodec(new HttpDecoderConfig(), () -> bodyLimit);
+        List<String> read = new ArrayList<>();
+        channel.finishAndReleaseAll();
+        channel = new EmbeddedChannel(codec, new io.netty.channel.ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                read.add(msg instanceof HttpRequest request ? request.uri() : msg instanceof LastHttpContent ? "end"
+                        : msg.getClass().getSimpleName());
+                ReferenceCountUtil.release(msg);
+                if (read.size() == 1) {
+                    codec.readHeld();
+                }
+            }
+        });
+        channel.writeInbound(Unpooled.copiedBuffer("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\n"
+                + "Upgrade: websocket\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n", StandardCharsets.ISO_8859_1));
+        assertThat(read).containsExactly("/ws", "end", "/next", "end");
+        assertThat(codec.holdsUpgrade()).isFalse();
+    }
+
     @Test
     void noHoldAfterARequestThatAsksNoUpgradeOrHasABody() {
         assertThat(decode("GET /a HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n",
