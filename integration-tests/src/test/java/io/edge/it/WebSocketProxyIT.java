@@ -58,7 +58,7 @@ class WebSocketProxyIT {
 
     /**
      * /ws/ to group ws (one connection, a 300 ms queue), /q/ to queued (one connection, a 30 s queue), /idle/ to idle
-     * (a 1 s read timeout), /off/ with proxy-upgrade off.
+     * (a 1 s read timeout), /off/ with proxy-upgrade off, /limited/ with a limit-conn of 1; /healthz a return.
      */
     private EdgeHarness edge() throws Exception {
         Files.createDirectories(dir.resolve("www"));
@@ -70,14 +70,17 @@ class WebSocketProxyIT {
                   { match = "/q/", proxy = queued }
                   { match = "/idle/", proxy = idle }
                   { match = "/off/", proxy = ws, proxy-upgrade = false }
+                  { match = "/limited/", proxy = plenty, limit-conn { max = 1 } }
+                  { match = "= /healthz", return = "200 ok" }
                   { match = "= /edge-status", status = true }
                 ] }]
                 proxy.backends {
                   ws { addresses = ["%s"], max-connections = 1, queue { timeout = 300 ms } }
                   queued { addresses = ["%s"], max-connections = 1, queue { timeout = 30 s } }
                   idle { addresses = ["%s"], timeouts { read = 1 s } }
+                  plenty { addresses = ["%s"] }
                 }
-                """.formatted(address, address, address));
+                """.formatted(address, address, address, address));
     }
 
     private static URI ws(EdgeHarness edge, String path) {
@@ -202,7 +205,7 @@ class WebSocketProxyIT {
             CompletableFuture<Void> goOn = new CompletableFuture<>();
             received.reading = goOn;
             WebSocket socket = open(edge, "/ws/echo", received);
-            byte[] big = new byte[24 * 1024 * 1024 + 7];
+            byte[] big = new byte[8 * 1024 * 1024 + 7];
             for (int i = 0; i < big.length; i++) {
                 big[i] = (byte) (i * 31 + (i >>> 11));
             }
@@ -261,6 +264,28 @@ class WebSocketProxyIT {
     }
 
     @Test
+    void anOpenTunnelHoldsItsPlaceInALimitConn() throws Exception {
+        try (EdgeHarness edge = edge()) {
+            Received first = new Received();
+            WebSocket socket = open(edge, "/limited/echo", first);
+            assertThatThrownBy(() -> open(edge, "/limited/echo", new Received()))
+                    .cause().isInstanceOf(WebSocketHandshakeException.class)
+                    .satisfies(e -> assertThat(((WebSocketHandshakeException) e).getResponse().statusCode())
+                            .isEqualTo(429)); // limit-conn's status, edge's default
+            echoThenClose(socket, first, "held");
+            Received second = new Received();
+            WebSocket again = Awaits.until(() -> {
+                try {
+                    return open(edge, "/limited/echo", second);
+                } catch (ExecutionException refused) {
+                    return null; // the first's place is given back as its close ends: asked again
+                }
+            }, opened -> opened != null, "a tunnel once the first closed");
+            echoThenClose(again, second, "after");
+        }
+    }
+
+    @Test
     void aFrameSentWithTheHandshakeIsNotLost() throws Exception {
         try (EdgeHarness edge = edge(); Socket raw = new Socket("127.0.0.1", edge.address().getPort())) {
             raw.setSoTimeout(30_000);
@@ -313,6 +338,21 @@ class WebSocketProxyIT {
             assertThat(off.text()).isEqualTo("plain upgrade=null");
             assertThat(CLIENT.send(java.net.http.HttpRequest.newBuilder(edge.uri("/ws/plain")).build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("plain upgrade=null");
+        }
+    }
+
+    /** An upgrade asked where edge answers at once (a return): the request pipelined after it is read, in order. */
+    @Test
+    void anUpgradeAnsweredAtOnceLeavesTheRequestAfterItToBeRead() throws Exception {
+        try (EdgeHarness edge = edge(); RawHttpClient raw = new RawHttpClient(edge.address())) {
+            raw.send("GET /healthz HTTP/1.1\r\nHost: edge.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+                    + "GET /ws/plain HTTP/1.1\r\nHost: edge.test\r\n\r\n");
+            RawHttpClient.Response returned = raw.read();
+            assertThat(returned.status()).isEqualTo(200);
+            assertThat(returned.text()).isEqualTo("ok");
+            RawHttpClient.Response proxied = raw.read();
+            assertThat(proxied.status()).isEqualTo(200);
+            assertThat(proxied.text()).isEqualTo("plain upgrade=null");
         }
     }
 
