@@ -95,8 +95,10 @@ public record ServerSettings(
     }
 
     /**
-     * server.http2: the listeners marked http2 (each one marked ssl too), whose ALPN offers h2 before http/1.1, as
-     * nginx's {@code listen 443 ssl http2}; {@code maxConcurrentStreams} is nginx's http2_max_concurrent_streams.
+     * server.http2: the listeners marked http2: one marked ssl too offers h2 by ALPN before http/1.1, as nginx's
+     * {@code listen 443 ssl http2}; a plain one serves HTTP/2 in the clear (h2c) to a client that begins with its
+     * preface, HTTP/1.x to any other, as nginx's {@code listen 80 http2} since 1.25.1. {@code maxConcurrentStreams} is
+     * nginx's http2_max_concurrent_streams.
      */
     public record Http2(java.util.Set<InetSocketAddress> listen, int maxConcurrentStreams) {
 
@@ -107,7 +109,7 @@ public record ServerSettings(
             listen = java.util.Set.copyOf(listen);
         }
 
-        /** Whether the listener of {@code address} (one of server.listen) offers h2. */
+        /** Whether the listener of {@code address} (one of server.listen) offers h2 (or h2c, where it is plain). */
         public boolean offeredOn(InetSocketAddress address) {
             return address != null && listen.contains(address);
         }

@@ -384,16 +384,11 @@ final class SettingsMapper {
         Set<InetSocketAddress> tlsListen = new HashSet<>();
         Set<InetSocketAddress> http2Listen = new HashSet<>();
         for (Section.Element element : addresses) {
-            // nginx's "listen 443 ssl": the listener ends TLS; "listen 443 ssl http2": and offers HTTP/2 by ALPN
+            // nginx's "listen 443 ssl": the listener ends TLS; "listen 443 ssl http2": and offers HTTP/2 by ALPN;
+            // "listen 80 http2" (nginx >= 1.25.1): HTTP/2 in the clear (h2c) to a client that begins with its preface
             Listen marked = Listen.of(element.text());
             boolean ssl = marked.ssl();
             String address = marked.address();
-            if (marked.http2() && !ssl) {
-                server.problem("listen", element.index(), "\"" + element.text() + "\" is marked http2 but not ssl",
-                        "\"" + address + " ssl http2\" (HTTP/2 is offered over TLS, by ALPN; h2c, HTTP/2 in the clear,"
-                                + " is not taken)");
-                continue;
-            }
             List<InetSocketAddress> resolved;
             try {
                 resolved = Addresses.listen(address);
@@ -532,7 +527,8 @@ final class SettingsMapper {
 
     /**
      * A listen entry as written: its address, and whether it is marked ssl (the listener ends TLS) and http2 (ALPN
-     * offers h2 there too), in either order, as nginx takes listen's parameters.
+     * offers h2 there too; without ssl, h2c to a client that begins with HTTP/2's preface), in either order, as nginx
+     * takes listen's parameters.
      */
     private record Listen(String address, boolean ssl, boolean http2) {
 
@@ -551,7 +547,10 @@ final class SettingsMapper {
         return new ServerSettings.Http2(http2Listen, http2.integer("max-concurrent-streams", 1, Integer.MAX_VALUE));
     }
 
-    /** server.tls: how the listeners of {@code tlsListen} end TLS, those of {@code http2} offering h2 by ALPN. */
+    /**
+     * server.tls: how the listeners of {@code tlsListen} end TLS, those of {@code http2} offering h2 by ALPN ({@code
+     * http2}'s plain listeners too, which speak h2c).
+     */
     private static ServerSettings.Tls tls(Section tls, Set<InetSocketAddress> tlsListen, ServerSettings.Http2 http2) {
         List<String> protocols = new ArrayList<>();
         for (Section.Element element : tls.elements("protocols")) {

@@ -140,8 +140,9 @@ class TlsConfigTest {
 
     /**
      * nginx's {@code listen 443 ssl http2}: the marks in either order, in server.listen and a site's listen, and
-     * server.http2's stream limit (nginx's http2_max_concurrent_streams, 128 by default); http2 without ssl refused
-     * (h2c is not taken), as is a site's http2 on a listener server.listen does not mark so.
+     * server.http2's stream limit (nginx's http2_max_concurrent_streams, 128 by default); http2 without ssl, nginx's
+     * {@code listen 80 http2} (h2c), a plain listener among them; a site's http2 on a listener server.listen does not
+     * mark so refused.
      */
     @Test
     void aListenerMarkedHttp2() throws Exception {
@@ -163,6 +164,13 @@ class TlsConfigTest {
                 server.http2.max-concurrent-streams = 32
                 sites = [{ root = www, tls { certificate = a.pem, key = a.key } }]""").server().tls().http2()
                 .maxConcurrentStreams()).isEqualTo(32);
+        InetSocketAddress h2c = new InetSocketAddress("127.0.0.1", 19382);
+        EdgeSettings clear = load("""
+                server.listen = ["127.0.0.1:19382 http2", "127.0.0.1:19380"]
+                sites = [{ root = www, listen = ["127.0.0.1:19382 http2"] }, { root = www }]""");
+        assertThat(clear.server().tls().listen()).isEmpty();
+        assertThat(clear.server().tls().http2().listen()).containsExactly(h2c);
+        assertThat(clear.sites().get(0).listen()).containsExactly(h2c);
         List<ConfigProblem> problems = problems("""
                 server.listen = ["127.0.0.1:19380 http2", "127.0.0.1:19381 ssl"]
                 server.http2.max-concurrent-streams = 0
@@ -170,7 +178,6 @@ class TlsConfigTest {
                   { root = www, listen = ["127.0.0.1:19381 ssl http2"], tls { certificate = a.pem, key = a.key } }
                 ]""");
         assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::message).containsExactlyInAnyOrder(
-                tuple("edge.server.listen[0]", "\"127.0.0.1:19380 http2\" is marked http2 but not ssl"),
                 tuple("edge.server.http2.max-concurrent-streams", "0 is out of range"),
                 tuple("edge.sites[0].listen[0]", "\"127.0.0.1:19381 ssl http2\" is not marked http2 in server.listen"));
     }

@@ -4,12 +4,14 @@ import static io.edge.it.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.core.http.CapturedLog;
+import io.edge.core.http.RawHttpClient;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -38,6 +40,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -60,16 +63,22 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * HTTP/2 on a listener marked {@code ssl http2}, as nginx's {@code listen 443 ssl http2}: the JDK's client speaking h2
  * (and http/1.1 to the same port), a real php-fpm, static files whole, in ranges and revalidated, many streams on one
- * connection, and Netty's own HTTP/2 client for a stream reset in the middle of a script's answer.
+ * connection, and Netty's own HTTP/2 client for a stream reset in the middle of a script's answer. And h2c on a plain
+ * one marked {@code http2}, as nginx's {@code listen 80 http2} since 1.25.1: curl and Netty's client with prior
+ * knowledge, HTTP/1.1 to the same port, an {@code Upgrade: h2c} answered as HTTP/1.1.
  */
 @SuppressWarnings("try") // the edge of a test serves its requests
 class Http2IT {
 
     private static int port;
+    /** The plain listener marked http2 (h2c) of every test's edge. */
+    private static int clearPort;
 
     @TempDir
     static Path dir;
@@ -84,6 +93,7 @@ class Http2IT {
     @BeforeAll
     static void start() throws Exception {
         port = EdgeProcess.freePort();
+        clearPort = EdgeProcess.freePort();
         www = Files.createDirectories(dir.resolve("www"));
         Files.writeString(www.resolve("small.txt"), "a small file\n");
         Files.writeString(www.resolve("page.html"), "<p>" + "compressible text ".repeat(500) + "</p>\n");
@@ -122,7 +132,7 @@ class Http2IT {
     private static EdgeHarness started(String name, String extra) throws Exception {
         Path tls = dir.resolve("tls");
         return EdgeHarness.start(Files.createDirectories(dir.resolve(name)), """
-                server.listen = ["127.0.0.1:%d ssl http2"]
+                server.listen = ["127.0.0.1:%d ssl http2", "127.0.0.1:%d http2"]
                 sites = [
                   { server-names = [localhost], default = true, root = "%s",
                     tls { certificate = "%s", key = "%s" },
@@ -130,10 +140,12 @@ class Http2IT {
                       { match = "/", gzip.enabled = true }
                       { match = "~ \\\\.php$", fastcgi = php }
                       { match = "/vars", return = "200 $http2 $server_protocol $scheme $https" }
+                      { match = "/client", return = "200 $remote_addr $http2" }
                     ] }
                 ]
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
-                """.formatted(port, www, tls.resolve("cert.pem"), tls.resolve("key.pem"), fpm.address()) + extra);
+                """.formatted(port, clearPort, www, tls.resolve("cert.pem"), tls.resolve("key.pem"), fpm.address())
+                + extra);
     }
 
     private static HttpClient client(HttpClient.Version version) {
@@ -331,13 +343,14 @@ class Http2IT {
 
     /**
      * Rapid Reset (CVE-2023-44487): a client that opens streams and resets each at once, more than 200 in 30 seconds,
-     * loses its connection, as nginx's own bound on it ends such a connection; 150 leave it serving.
+     * loses its connection, as nginx's own bound on it ends such a connection; 150 leave it serving. h2c's too.
      */
-    @Test
-    void aClientResettingStreamsFasterThanTheBoundLosesItsConnection() throws Exception {
-        try (EdgeHarness edge = started("rapid-reset", "");
-             NettyClient within = new NettyClient();
-             NettyClient past = new NettyClient()) {
+    @ParameterizedTest(name = "tls {0}")
+    @ValueSource(booleans = {true, false})
+    void aClientResettingStreamsFasterThanTheBoundLosesItsConnection(boolean tls) throws Exception {
+        try (EdgeHarness edge = started("rapid-reset-" + tls, "");
+             NettyClient within = new NettyClient(tls);
+             NettyClient past = new NettyClient(tls)) {
             resetStreams(within, 150);
             Answer still = new Answer();
             within.get("/small.txt", still);
@@ -415,11 +428,12 @@ class Http2IT {
         }
     }
 
-    /** As nginx's keepalive_timeout: a connection with no stream open for it is closed, GOAWAY first. */
-    @Test
-    void anIdleConnectionClosesAfterTheKeepAliveTimeout() throws Exception {
-        try (EdgeHarness edge = started("idle", "server.timeouts.keep-alive = 1s\n");
-             NettyClient client = new NettyClient()) {
+    /** As nginx's keepalive_timeout: a connection with no stream open for it is closed, GOAWAY first; h2c's too. */
+    @ParameterizedTest(name = "tls {0}")
+    @ValueSource(booleans = {true, false})
+    void anIdleConnectionClosesAfterTheKeepAliveTimeout(boolean tls) throws Exception {
+        try (EdgeHarness edge = started("idle-" + tls, "server.timeouts.keep-alive = 1s\n");
+             NettyClient client = new NettyClient(tls)) {
             Answer answer = new Answer();
             client.get("/small.txt", answer);
             await(() -> answer.done, "the answer");
@@ -492,17 +506,18 @@ class Http2IT {
 
     /**
      * A stop drains an HTTP/2 connection as nginx's graceful shutdown does: GOAWAY at once, naming the last stream
-     * taken, and the stream in flight answered whole before the connection closes.
+     * taken, and the stream in flight answered whole before the connection closes. h2c's too.
      */
-    @Test
-    void aStopSendsGoAwayAndLetsTheStreamInFlightFinish() throws Exception {
-        Path started = dir.resolve("drain-started");
-        Path release = dir.resolve("drain-release");
-        waitingScript("wait.php", started, release);
-        EdgeHarness edge = started("drain", "");
-        try (NettyClient client = new NettyClient()) {
+    @ParameterizedTest(name = "tls {0}")
+    @ValueSource(booleans = {true, false})
+    void aStopSendsGoAwayAndLetsTheStreamInFlightFinish(boolean tls) throws Exception {
+        Path started = dir.resolve("drain-started-" + tls);
+        Path release = dir.resolve("drain-release-" + tls);
+        waitingScript("wait-" + tls + ".php", started, release);
+        EdgeHarness edge = started("drain-" + tls, "");
+        try (NettyClient client = new NettyClient(tls)) {
             Answer waiting = new Answer();
-            client.get("/wait.php", waiting);
+            client.get("/wait-" + tls + ".php", waiting);
             await(() -> Files.exists(started), "the script running");
             Thread stopping = new Thread(edge::close, "stopping edge");
             stopping.start();
@@ -563,16 +578,124 @@ class Http2IT {
         }
     }
 
+    /**
+     * h2c on the plain listener marked http2, as nginx's {@code listen 80 http2} since 1.25.1: curl with prior
+     * knowledge gets a script, a large file and a HEAD over HTTP/2 with $http2 "h2c" and $scheme http, as nginx's, the access log
+     * saying {@code HTTP/2.0}; Netty's client over plain TCP gets many streams on one connection.
+     */
+    @Test
+    void h2cByPriorKnowledgeOnThePlainListener() throws Exception {
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             EdgeHarness edge = started("h2c", """
+                     server.access-log = "-"
+                     server.access-log-format = "$http2 \\"$request\\" $status"
+                     """);
+             NettyClient client = new NettyClient(false)) {
+            String clear = "http://127.0.0.1:" + clearPort;
+            assertThat(curl("--http2-prior-knowledge", "-w", " %{http_version}", clear + "/env.php?n=5"))
+                    .isEqualTo("HTTP/2.0 - 5 - 2");
+            assertThat(curl("--http2-prior-knowledge", clear + "/vars")).isEqualTo("h2c HTTP/2.0 http ");
+            assertThat(curl("--http2-prior-knowledge", "-I", clear + "/small.txt")).startsWith("HTTP/2 200")
+                    .contains("content-length: 13").doesNotContain("connection:");
+            assertThat(curlSha256("--http2-prior-knowledge", clear + "/ten.bin"))
+                    .isEqualTo(sha256(Files.readAllBytes(ten)));
+            List<Answer> answers = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                Answer answer = new Answer();
+                client.get(i % 2 == 0 ? "/env.php?n=" + i : "/quarter.bin", answer);
+                answers.add(answer);
+            }
+            for (int i = 0; i < 20; i++) {
+                Answer answer = answers.get(i);
+                await(() -> answer.done, "answer " + i);
+                assertThat(answer.status).isEqualTo("200");
+                if (i % 2 == 0) {
+                    assertThat(answer.body.toString(StandardCharsets.UTF_8)).isEqualTo("HTTP/2.0 - " + i + " -");
+                } else {
+                    assertThat(answer.bytes.get()).isEqualTo(Files.size(quarter));
+                }
+            }
+            await(() -> access.lines().size() == 24, "24 lines");
+            assertThat(access.lines()).allSatisfy(line -> assertThat(line).startsWith("h2c \"")
+                    .contains(" HTTP/2.0\" "));
+            assertThat(access.lines()).contains("h2c \"GET /env.php?n=18 HTTP/2.0\" 200", "h2c \"HEAD /small.txt HTTP/2.0\" 200");
+        }
+    }
+
+    /**
+     * On the h2c listener anything that does not begin with HTTP/2's preface is HTTP/1.x as before: a request, one
+     * asking for {@code Upgrade: h2c} (answered as HTTP/1.1, no 101, as nginx answers it; curl's {@code --http2} on an
+     * http URL asks so), and one whose line begins as the preface does, {@code PRI * HTTP/1.1} (400, as nginx's).
+     */
+    @Test
+    void http11AndAnUpgradeToH2cStayHttp11OnThePlainListener() throws Exception {
+        try (EdgeHarness edge = started("h2c-http11", "")) {
+            InetSocketAddress clear = new InetSocketAddress("127.0.0.1", clearPort);
+            try (RawHttpClient client = new RawHttpClient(clear)) {
+                RawHttpClient.Response plain = client.send("GET /vars HTTP/1.1\r\nHost: localhost\r\n\r\n").read();
+                assertThat(plain.status()).isEqualTo(200);
+                assertThat(plain.text()).isEqualTo(" HTTP/1.1 http ");
+                RawHttpClient.Response upgrade = client.send("GET /vars HTTP/1.1\r\nHost: localhost\r\n"
+                        + "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n")
+                        .read();
+                assertThat(upgrade.status()).isEqualTo(200);
+                assertThat(upgrade.text()).isEqualTo(" HTTP/1.1 http ");
+                assertThat(upgrade.header("upgrade")).isNull();
+                RawHttpClient.Response kept = client.send("GET /small.txt HTTP/1.1\r\nHost: localhost\r\n\r\n").read();
+                assertThat(kept.text()).isEqualTo("a small file\n");
+            }
+            assertThat(curl("--http2", "-w", " %{http_version}", "http://127.0.0.1:" + clearPort + "/small.txt"))
+                    .isEqualTo("a small file\n 1.1");
+            try (RawHttpClient client = new RawHttpClient(clear)) {
+                assertThat(client.send("PRI * HTTP/1.1\r\nHost: localhost\r\n\r\n").read().status()).isEqualTo(400);
+            }
+        }
+    }
+
+    /**
+     * A connection to the h2c listener from a proxy that sends the PROXY protocol: its header first, then HTTP/2's
+     * preface; the streams' client is the header's.
+     */
+    @Test
+    void h2cAfterAProxyProtocolHeader() throws Exception {
+        try (EdgeHarness edge = started("h2c-proxy-protocol", """
+                server.real-ip { from = ["127.0.0.1"], proxy-protocol = true }
+                """);
+             NettyClient client = new NettyClient(false, Http2Settings.defaultSettings(),
+                     "PROXY TCP4 203.0.113.7 127.0.0.1 40000 80\r\n")) {
+            Answer answer = answered(client, "/client");
+            assertThat(answer.status).isEqualTo("200");
+            assertThat(answer.body.toString(StandardCharsets.UTF_8)).isEqualTo("203.0.113.7 h2c");
+        }
+    }
+
+    /** The SHA-256 of what curl fetched. */
+    private static String curlSha256(String... args) throws Exception {
+        Path fetched = dir.resolve("curl-" + System.nanoTime());
+        List<String> command = new ArrayList<>(List.of(args));
+        command.addAll(List.of("-o", fetched.toString()));
+        curl(command.toArray(String[]::new));
+        try {
+            return sha256(Files.readAllBytes(fetched));
+        } finally {
+            Files.delete(fetched);
+        }
+    }
+
     private static DefaultHttp2Headers headers(String path) {
         DefaultHttp2Headers headers = new DefaultHttp2Headers();
         headers.method("GET").path(path).scheme("https").authority("localhost");
         return headers;
     }
 
-    /** Netty's HTTP/2 client, over TLS by ALPN, on one connection: streams opened at will, a GOAWAY noted. */
+    /**
+     * Netty's HTTP/2 client on one connection, over TLS by ALPN or in the clear with prior knowledge (h2c): streams
+     * opened at will, a GOAWAY noted.
+     */
     private static final class NettyClient implements AutoCloseable {
         private final EventLoopGroup loops = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         final Channel connection;
+        private final boolean tls;
         /** The error code of the GOAWAY the server sent, or null before one. */
         volatile Long goAway;
 
@@ -582,7 +705,19 @@ class Http2IT {
 
         /** {@code offered}: the client's SETTINGS (a window it opens to the server). */
         NettyClient(Http2Settings offered) throws Exception {
-            SslContext tls = SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE)
+            this(true, offered, null);
+        }
+
+        /** Over TLS, or ({@code tls} false) h2c to the plain listener. */
+        NettyClient(boolean tls) throws Exception {
+            this(tls, Http2Settings.defaultSettings(), null);
+        }
+
+        /** {@code before}: what the connection sends before HTTP/2's preface (a PROXY protocol header), or null. */
+        NettyClient(boolean tls, Http2Settings offered, String before) throws Exception {
+            this.tls = tls;
+            SslContext context = !tls ? null : SslContextBuilder.forClient()
+                    .trustManager(InsecureTrustManagerFactory.INSTANCE)
                     .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
                             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
@@ -591,20 +726,42 @@ class Http2IT {
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel channel) {
-                            channel.pipeline().addLast(tls.newHandler(channel.alloc(), "127.0.0.1", port),
-                                    Http2FrameCodecBuilder.forClient().initialSettings(offered).build(),
-                                    new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()),
-                                    new ChannelInboundHandlerAdapter() {
-                                        @Override
-                                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                                            if (msg instanceof Http2GoAwayFrame frame) {
-                                                goAway = frame.errorCode();
-                                            }
-                                            ReferenceCountUtil.release(msg);
-                                        }
-                                    });
+                            if (context != null) {
+                                channel.pipeline().addLast(context.newHandler(channel.alloc(), "127.0.0.1", port));
+                            }
+                            if (before == null) {
+                                addHttp2(channel.pipeline(), offered);
+                                return;
+                            }
+                            // the codec sends its preface once the connection is up, before channelActive reaches a
+                            // handler ahead of it: it comes after the header is written
+                            channel.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                                @Override
+                                public void channelActive(ChannelHandlerContext ctx) {
+                                    ctx.writeAndFlush(Unpooled.copiedBuffer(before, StandardCharsets.US_ASCII));
+                                    addHttp2(ctx.pipeline(), offered);
+                                    ctx.fireChannelActive();
+                                    ctx.pipeline().remove(this);
+                                }
+                            });
                         }
-                    }).connect("127.0.0.1", port).sync().channel();
+                    }).connect("127.0.0.1", tls ? port : clearPort).sync().channel();
+            // channelActive, which adds the codec behind a header, passes in the loop's task that ended the connect
+            connection.eventLoop().submit(() -> { }).sync();
+        }
+
+        private void addHttp2(ChannelPipeline pipeline, Http2Settings offered) {
+            pipeline.addLast(Http2FrameCodecBuilder.forClient().initialSettings(offered).build(),
+                    new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()),
+                    new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            if (msg instanceof Http2GoAwayFrame frame) {
+                                goAway = frame.errorCode();
+                            }
+                            ReferenceCountUtil.release(msg);
+                        }
+                    });
         }
 
         /** Opens a stream with a GET of {@code path}, what comes on it going to {@code answer}. */
@@ -620,6 +777,7 @@ class Http2IT {
         }
 
         Http2StreamChannel open(DefaultHttp2Headers headers, Answer answer, boolean ended) throws Exception {
+            headers.scheme(tls ? "https" : "http");
             Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection).handler(answer).open().sync()
                     .getNow();
             stream.writeAndFlush(new DefaultHttp2HeadersFrame(headers, ended)).sync();

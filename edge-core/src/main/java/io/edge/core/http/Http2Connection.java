@@ -2,6 +2,7 @@ package io.edge.core.http;
 
 import io.edge.conf.ServerSettings;
 import io.edge.core.tls.TlsContexts;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -11,6 +12,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
@@ -38,6 +40,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,7 +50,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An HTTP/2 connection, as a connection of a listener marked http2 becomes once ALPN chose h2 ({@link Negotiation}):
+ * An HTTP/2 connection, as a connection of a listener marked http2 becomes once ALPN chose h2 ({@link Negotiation}),
+ * or, on a plain one, once its first bytes were HTTP/2's client preface ({@link PriorKnowledge}, h2c):
  * <pre>
  *   ... SslHandler -> Http2FrameCodec (frames, HPACK, flow control, GOAWAY) -> Http2MultiplexHandler -> Http2Connection
  * </pre>
@@ -97,10 +101,10 @@ final class Http2Connection extends ReusableConnection {
     }
 
     /**
-     * Makes {@code pipeline}'s connection, whose client chose h2, an HTTP/2 one: its HTTP/1 handlers already gone, the
-     * frame codec and the streams' handlers go last.
+     * Makes {@code pipeline}'s connection, whose client chose h2 (or began with the preface: {@code endsTls} false),
+     * an HTTP/2 one: its HTTP/1 handlers already gone, the frame codec and the streams' handlers go last.
      */
-    static void addTo(ChannelPipeline pipeline, HttpServerContext server, ServerSettings settings) {
+    static void addTo(ChannelPipeline pipeline, HttpServerContext server, ServerSettings settings, boolean endsTls) {
         ServerSettings.HttpLimits limits = settings.limits();
         ServerSettings.HttpTimeouts timeouts = settings.timeouts();
         // keep-alive = 0 closes HTTP/1 connections after each request; a stream is that already, and the connection
@@ -131,7 +135,7 @@ final class Http2Connection extends ReusableConnection {
                 streamPipeline.addLast("requests", new StreamRequests(limits.requestLine()));
                 streamPipeline.addLast("file-regions", TlsContexts.streamFileRegions());
                 streamPipeline.addLast("exchanges", new HttpConnectionHandler(server, streamTimeouts,
-                        new LingeringClose(Duration.ZERO, Duration.ZERO), limit -> false, true, connection));
+                        new LingeringClose(Duration.ZERO, Duration.ZERO), limit -> false, endsTls, connection));
             }
         }));
         pipeline.addLast("h2-connection", connection);
@@ -357,6 +361,45 @@ final class Http2Connection extends ReusableConnection {
             ctx.writeAndFlush(new DefaultHttp2ResetFrame(cause instanceof Http2Exception streamError
                     ? streamError.error() : Http2Error.PROTOCOL_ERROR))
                     .addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    /**
+     * Put before the HTTP/1 handlers of a plain connection of a listener marked http2 (after a PROXY protocol
+     * header's handlers), as nginx since 1.25.1 reads a connection of {@code listen 80 http2}: one whose first bytes
+     * are HTTP/2's client preface (RFC 9113 3.4), which a client with prior knowledge sends (HAProxy's {@code proto
+     * h2}, Envoy, gRPC, {@code curl --http2-prior-knowledge}, a load balancer that ended TLS), is turned to HTTP/2 by
+     * {@code toHttp2}; any other stays HTTP/1.x as built, decided at its first byte that is not the preface's, so a
+     * request waits for nothing here ("PRI * HTTP/1.1" too: HTTP/1's 400). No {@code Upgrade: h2c} (RFC 7540 3.2,
+     * gone from RFC 9113): a request asking for it is answered as HTTP/1.1, as nginx answers it. What was read goes on
+     * to whichever handlers are there then, the preface with it (the frame codec reads it); a connection that closes
+     * with part of the preface sent closes quietly, as one that sent nothing, and so does one that sends no more of it
+     * by {@code timeouts.request-head} (no request begun).
+     */
+    static final class PriorKnowledge extends ByteToMessageDecoder {
+
+        private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
+        private final Consumer<ChannelPipeline> toHttp2;
+
+        PriorKnowledge(Consumer<ChannelPipeline> toHttp2) {
+            this.toHttp2 = toHttp2;
+        }
+
+        /** Reads nothing: once it is known, this handler leaves, and Netty's decoder hands on what it holds. */
+        @Override
+        protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+            int known = Math.min(in.readableBytes(), PREFACE.length);
+            for (int i = 0; i < known; i++) {
+                if (in.getByte(in.readerIndex() + i) != PREFACE[i]) {
+                    ctx.pipeline().remove(this);
+                    return;
+                }
+            }
+            if (known == PREFACE.length) {
+                toHttp2.accept(ctx.pipeline());
+                ctx.pipeline().remove(this);
+            }
         }
     }
 

@@ -17,7 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Builds the pipeline of an accepted client connection (of HTTP/1; where ALPN picks h2, see {@link Http2Connection}):
+ * Builds the pipeline of an accepted client connection (of HTTP/1; where ALPN picks h2, or a plain connection of a
+ * listener marked http2 begins with HTTP/2's preface, see {@link Http2Connection}):
  * <pre>
  *   RequestTimeouts -> StrictHttpServerCodec (line/header limits) -> IdleStateHandler (stalled writes)
  *     -> HttpConnectionHandler (exchanges, routing, responders)
@@ -108,13 +109,21 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
         if (endsTls && tls.offersHttp2(listenAddress)) {
             // built for HTTP/1.1 above, what a client that picks http/1.1 (or no ALPN) gets; one that picks h2 gets
             // HTTP/2 in their place once the handshake is done
-            pipeline.addBefore("timeouts", "alpn", new Http2Connection.Negotiation(http2 -> {
-                for (String http1 : HTTP1_HANDLERS) {
-                    http2.remove(http1);
-                }
-                Http2Connection.addTo(http2, server, settings);
-            }));
+            pipeline.addBefore("timeouts", "alpn",
+                    new Http2Connection.Negotiation(http2 -> toHttp2(http2, settings, true)));
+        } else if (!endsTls && settings.tls().http2().offeredOn(listenAddress)) {
+            // h2c: likewise for a client whose first bytes, after a PROXY protocol header, are HTTP/2's preface
+            pipeline.addBefore("timeouts", "h2c",
+                    new Http2Connection.PriorKnowledge(h2c -> toHttp2(h2c, settings, false)));
         }
+    }
+
+    /** Turns {@code pipeline}'s connection, built for HTTP/1.1, to HTTP/2. */
+    private void toHttp2(ChannelPipeline pipeline, ServerSettings settings, boolean endsTls) {
+        for (String http1 : HTTP1_HANDLERS) {
+            pipeline.remove(http1);
+        }
+        Http2Connection.addTo(pipeline, server, settings, endsTls);
     }
 
     /**

@@ -293,8 +293,8 @@ public final class Variables {
             case "remote_port" -> Integer.toString(exchange.remoteAddress().getPort());
             case "server_protocol" -> exchange.sentVersion().text();
             case "https" -> exchange.https() ? "on" : "";
-            // nginx's: the protocol ALPN chose, "h2" on an HTTP/2 stream (h2c is not taken), "" on HTTP/1.x
-            case "http2" -> exchange.sentVersion().majorVersion() == 2 ? "h2" : "";
+            // nginx's: "h2" on an HTTP/2 stream over TLS, "h2c" on one in the clear, "" on HTTP/1.x
+            case "http2" -> exchange.sentVersion().majorVersion() != 2 ? "" : exchange.endsTls() ? "h2" : "h2c";
             // nginx's, of the connection's own TLS: "" on a plain one (or behind a proxy that ended it)
             case "ssl_protocol", "ssl_cipher", "ssl_server_name" -> tls(exchange.clientChannel(), name);
             case "content_type" -> exchange.request().headers().get(HttpHeaderNames.CONTENT_TYPE, "");

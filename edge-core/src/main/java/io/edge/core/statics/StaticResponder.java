@@ -1176,9 +1176,11 @@ public final class StaticResponder implements Responder {
         HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, OWN_HEADERS);
         head(response.headers(), responseType, contentLength, etag, mtime).add(extra).add(passThrough);
         offerCompression(exchange, response, compressibleType, size);
-        // read into buffers by the engine, not sent by sendfile: compressed on its way out (zlib), or encrypted (no
-        // sendfile through a cipher; a region there would be read by FileRegionReader's threads, past the engine)
-        boolean read = exchange.endsTls() || compressibleType != null && status == HttpResponseStatus.OK
+        // read into buffers by the engine, not sent by sendfile: compressed on its way out (zlib), encrypted (no
+        // sendfile through a cipher), or in an HTTP/2 stream's DATA frames, h2c's too (a region there would be read by
+        // FileRegionReader's threads, past the engine)
+        boolean read = exchange.endsTls() || exchange.sentVersion().majorVersion() == 2
+                || compressibleType != null && status == HttpResponseStatus.OK
                 && GzipFilter.takesGzip(exchange.request());
         new BodySender(exchange, response, file, body, again, read, limitRate).run();
     }

@@ -82,7 +82,7 @@ public final class TlsContexts {
         List<String> ciphers = offered(tls.ciphers(), provider);
         Map<TlsCertificate, SslContext> contexts = new HashMap<>();
         Map<TlsCertificate, SslContext> http2Contexts = new HashMap<>();
-        boolean http2 = !tls.http2().listen().isEmpty();
+        boolean http2 = tls.http2().listen().stream().anyMatch(tls::endsOn); // h2c's need none
         for (SiteSettings site : settings.sites()) {
             if (site.tls() != null && !contexts.containsKey(site.tls())) {
                 contexts.put(site.tls(), context(site.tls(), tls, ciphers, provider, HTTP_1_1));
