@@ -3,6 +3,7 @@ package io.edge.core.http;
 import io.edge.conf.ServerSettings;
 import io.edge.core.tls.TlsContexts;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -15,6 +16,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
@@ -270,8 +272,8 @@ final class Http2Connection extends ReusableConnection {
      * stream (a GET) the codec makes one full request, allocating its content before it makes the request line, and it
      * keeps that buffer where the line cannot be made (no {@code :method} or {@code :path}, a blank in either): a leak
      * any client could make at will. Such HEADERS go to {@link StreamRequests#exceptionCaught} as the codec's own
-     * refusal of a malformed request does (PROTOCOL_ERROR), never to the codec. HEADERS after the first (trailers)
-     * pass as they are.
+     * refusal of a malformed request does (a 400), never to the codec. HEADERS after the first (trailers) pass as they
+     * are.
      */
     static final class RequestHeadCheck extends ChannelInboundHandlerAdapter {
 
@@ -320,6 +322,8 @@ final class Http2Connection extends ReusableConnection {
     private static final class StreamRequests extends ChannelInboundHandlerAdapter {
 
         private final int requestLine;
+        /** A request was handed on: what fails after it is its body's or trailers' (a reset), not its head's. */
+        private boolean requestRead;
 
         StreamRequests(int requestLine) {
             this.requestLine = requestLine;
@@ -334,6 +338,7 @@ final class Http2Connection extends ReusableConnection {
             for (HttpConversionUtil.ExtensionHeaderNames added : HttpConversionUtil.ExtensionHeaderNames.values()) {
                 request.headers().remove(added.text());
             }
+            requestRead = true;
             HttpRequest read = new StrictHttpServerCodec.ReadAsHttp11(HTTP_2, request);
             if (request.uri().length() > requestLine) {
                 read.setDecoderResult(DecoderResult.failure(new TooLongHttpLineException("path of "
@@ -347,15 +352,25 @@ final class Http2Connection extends ReusableConnection {
         }
 
         /**
-         * A malformed request (RFC 9113 8.1.1): HEADERS Netty's codec could make no request of (a Host that is not the
-         * :authority, no :path, a blank in it), or the stream error the frame codec hands the stream (a body that is
-         * not its content-length), which it closes then: the stream error's code, PROTOCOL_ERROR, not the CANCEL a
-         * close would send (nginx answers such a request 400).
+         * A malformed request (RFC 9113 8.1.1). HEADERS Netty's codec could make no request of (a Host that is not the
+         * :authority, no :path, a blank in it) are answered 400 and logged ({@code "-" 400}), as nginx answers and
+         * logs them: handed on as the stand-in for a request HTTP/1's decoder could not read, which the exchanges'
+         * handler answers so. The stream error the frame codec hands the stream (a body that is not its
+         * content-length), or a failure after the head was handed on, closes it with a reset: the stream error's code,
+         * PROTOCOL_ERROR, not the CANCEL a close would send.
          */
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             if (!(cause instanceof DecoderException) && !(cause instanceof Http2Exception)) {
                 ctx.fireExceptionCaught(cause);
+                return;
+            }
+            if (cause instanceof DecoderException && !requestRead) {
+                requestRead = true;
+                FullHttpRequest unreadable = new DefaultFullHttpRequest(HTTP_2, HttpMethod.GET, "/bad-request",
+                        Unpooled.EMPTY_BUFFER);
+                unreadable.setDecoderResult(DecoderResult.failure(cause));
+                ctx.fireChannelRead(unreadable);
                 return;
             }
             ctx.writeAndFlush(new DefaultHttp2ResetFrame(cause instanceof Http2Exception streamError
