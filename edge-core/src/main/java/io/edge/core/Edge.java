@@ -1217,7 +1217,8 @@ public final class Edge {
                         stats.rejectedFull(), group)
                 .counter(prefix + "_queue_timeouts_total", "Requests that waited out queue.timeout (503).",
                         stats.timedOut(), group)
-                .counter(prefix + "_busy_connects_total", "Connects refused as busy or restarting, sent back to wait.",
+                .counter(prefix + "_busy_connects_total", "Connects refused or busy (a restart, a full backlog): for a FastCGI "
+                        + "group sent back to wait; for a proxy group passed to the next address, the last one waited for.",
                         stats.busyConnects(), group)
                 .counter(prefix + "_failed_connects_total", "Other failed connects.", stats.failedConnects(), group);
         return stats;
