@@ -944,6 +944,24 @@ public final class BackendPool implements AutoCloseable {
         }
     }
 
+    /**
+     * Fails the queued requests passed on to the next address ({@link #acquireNext}) that have none left ({@link
+     * #triedAll}): the addresses they had not tried are down now, so they fail at once, as they would arriving now.
+     */
+    private void failQueuedWithNoneLeft(long now, List<Runnable> after) {
+        for (Waiter w = queue.peek(); w != null; ) {
+            Waiter next = w.next;
+            if (!w.promise.isDone() && triedAll(w, now)) {
+                queue.remove(w);
+                stopTimer(w, after);
+                Waiter failed = w;
+                BackendUnavailableException cause = triedAllException(w, null);
+                after.add(() -> failed.promise.tryFailure(cause));
+            }
+            w = next;
+        }
+    }
+
     private boolean allDown(long now) {
         for (Backend b : backends) {
             if (!b.isDown(now)) {
@@ -1279,6 +1297,7 @@ public final class BackendPool implements AutoCloseable {
             }
             if (outcome == Lease.Outcome.BACKEND_FAILED || outcome == Lease.Outcome.TIMED_OUT) {
                 markFailure(b, now);
+                failQueuedWithNoneLeft(now, after); // b down now: the last address some passed on waited for
             } else if (outcome == Lease.Outcome.REUSABLE) {
                 b.consecutiveFailures = 0;
                 b.refused = false; // it answered: a refusal from now on starts a new run (and a new restart window)

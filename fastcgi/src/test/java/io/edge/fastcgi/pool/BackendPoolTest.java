@@ -1764,6 +1764,26 @@ class BackendPoolTest {
         return held;
     }
 
+    /**
+     * One passed on, queued for the only address it has not tried, fails at once when a failed lease takes that address
+     * down (max-fails 1), as it would arriving then: not after its queue timeout.
+     */
+    @Test
+    void aQueuedRequestPassedOnFailsAtOnceWhenItsLastUntriedAddressGoesDown() {
+        List<Lease> held = oneLeaseEach(true);
+        Lease onA = held.get(0);
+        Lease onB = held.get(1);
+        Future<Lease> passedOn = pool.acquireNext(loopA, 0, true, java.util.Set.of(BackendAddress.key("unix:/a.sock")),
+                e -> { });
+        assertThat(passedOn.isDone()).isFalse();
+        onB.release(Lease.Outcome.BACKEND_FAILED);
+        assertThat(passedOn.cause()).isInstanceOf(BackendUnavailableException.class)
+                .hasMessageContaining("every address was tried");
+        assertThat(pool.stats().waiters()).isZero();
+        pool.checkInvariants();
+        onA.release(Lease.Outcome.CLOSE);
+    }
+
     /** One passed on waiting at the head of the queue does not hold back a newcomer an address it tried could take. */
     @Test
     void aNewcomerIsNotHeldBehindARequestPassedOnForAnAddressItTried() {
