@@ -19,7 +19,11 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -198,6 +202,70 @@ class ProxyNextUpstreamIT {
                     + at(good.port()));
             assertThat(send(edge, "POST", "/api/post", null).statusCode()).isEqualTo(504);
             assertThat(logged("POST", "/api/post")).isEqualTo("504|504|" + at(stalling.port()));
+        }
+    }
+
+    /**
+     * Fifty GETs at once to a group whose first address hangs: each one sent there times out and goes to the other,
+     * every one is answered 200, and no connection nor place in the queue is left behind.
+     */
+    @Test
+    void concurrentGetsPassedOnFromAHangingAddressAreAllAnswered() throws Exception {
+        try (FakeHttpBackend stalling = new FakeHttpBackend();
+             FakeHttpBackend good = new FakeHttpBackend();
+             EdgeHarness edge = edge("api", "addresses = [\"%s\", \"%s\"], timeouts.read = 300 ms, max-connections = 8"
+                     .formatted(at(stalling.port()), at(good.port())))) {
+            stalling.answer("api/c", null);
+            good.answer("api/c", GOOD);
+            List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                all.add(CLIENT.sendAsync(HttpRequest.newBuilder(edge.uri("/api/c?" + i)).timeout(Duration.ofSeconds(30))
+                        .build(), HttpResponse.BodyHandlers.ofString()));
+            }
+            for (var f : all) {
+                HttpResponse<String> r = f.get(60, TimeUnit.SECONDS);
+                assertThat(r.statusCode()).as(r.uri().toString()).isEqualTo(200);
+            }
+            await(() -> send(edge, "GET", "/edge-status?format=prometheus", null).body()
+                    .contains("edge_proxy_waiters{group=\"api\"} 0\n"), "no waiter left");
+            await(() -> !send(edge, "GET", "/edge-status", null).body().contains("lingering=")
+                    || send(edge, "GET", "/edge-status", null).body().contains("lingering=0"), "no lingering slot left");
+        }
+    }
+
+    /**
+     * Passed on from an address that timed out to the last one, which refuses: answered 502 as the last try failed (after
+     * the restart window at most), not left waiting for its whole queue timeout.
+     */
+    @Test
+    void passedOnToALastAddressThatRefusesIsA502() throws Exception {
+        int closed = FakeHttpBackend.closedPort();
+        try (FakeHttpBackend stalling = new FakeHttpBackend();
+             EdgeHarness edge = edge("api", "addresses = [\"%s\", \"%s\"], timeouts.read = 300 ms, queue.timeout = 60 s"
+                     .formatted(at(stalling.port()), at(closed)))) {
+            stalling.answer("api/x", null);
+            HttpRequest request = HttpRequest.newBuilder(edge.uri("/api/x")).timeout(Duration.ofSeconds(20)).build();
+            assertThat(CLIENT.send(request, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(502);
+            assertThat(logged("GET", "/api/x")).isEqualTo("502|504, 502|" + at(stalling.port()) + ", " + at(closed));
+        }
+    }
+
+    /** The client gone while its request, passed on, waits on the second address: both slots come back. */
+    @Test
+    void aClientGoneWhilePassedOnLeavesNoSlotTaken() throws Exception {
+        try (FakeHttpBackend stalling1 = new FakeHttpBackend();
+             FakeHttpBackend stalling2 = new FakeHttpBackend();
+             EdgeHarness edge = edge("api", "addresses = [\"%s\", \"%s\"], timeouts.read = 1 s"
+                     .formatted(at(stalling1.port()), at(stalling2.port())))) {
+            stalling1.answer("api/x", null);
+            stalling2.answer("api/x", null);
+            try (RawHttpClient raw = new RawHttpClient(edge.address())) {
+                raw.send("GET /api/x HTTP/1.1\r\nHost: a\r\n\r\n");
+                await(() -> stalling1.connections() + stalling2.connections() == 2, "passed on to the second");
+            }
+            assertThat(logged("GET", "/api/x")).startsWith("499|504, ");
+            await(() -> send(edge, "GET", "/edge-status", null).body().contains("proxy group api: open=0 "),
+                    "no connection left");
         }
     }
 

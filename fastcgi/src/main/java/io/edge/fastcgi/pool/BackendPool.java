@@ -51,8 +51,8 @@ import org.slf4j.LoggerFactory;
  *      (back: ahead of every request not dispatched yet, behind those sent again before it: WaitQueue#putBack)
  *   one passed on to the next address ({@link #acquireNext}, HTTP groups): never DISPATCHED to an address it tried or
  *   whose connect failed for it (refused too, then counted against the address), except a refusal of the last one
- *   left to it: waited for as a restart, as above; FAILED (BackendUnavailable) when no address is left that it has not
- *   tried and that is not down; QUEUED, those behind it may pass it for one it tried
+ *   left to it: waited for as a restart, as above (the restart window counted on the addresses left to it); FAILED
+ *   (BackendUnavailable) when no address is left that it has not tried and that is not down; QUEUED, those behind it may pass it for one it tried
  *   QUEUED ──oldest, when a slot frees──► DISPATCHED
  *   QUEUED ──deadline──► FAILED (QueueTimeout)        QUEUED ──promise cancelled──► removed, never dispatched
  *   one with an answer of its own ({@link #acquireUnlessRefused}), arriving or QUEUED, while every address refuses
@@ -890,8 +890,16 @@ public final class BackendPool implements AutoCloseable {
      * request's on the busy backoff, or one a request with an answer of its own arrives to find due ({@link #admit}).
      */
     private boolean refusing(long now) {
+        return refusing(null, now);
+    }
+
+    /**
+     * {@link #refusing}, of the addresses {@code w} may still go to (null: all of them): one passed on from an address
+     * that answers connects but failed it (a read timeout) has only the others left, and waits for them alone.
+     */
+    private boolean refusing(Waiter w, long now) {
         for (Backend b : backends) {
-            if (!b.isRefusing() && !b.isDown(now)) {
+            if ((w == null || !w.excludes(b)) && !b.isRefusing() && !b.isDown(now)) {
                 return false;
             }
         }
@@ -904,11 +912,19 @@ public final class BackendPool implements AutoCloseable {
      * restarts it (a backoff of up to 5 s, then up to 10 s for it to listen), and its requests wait for that.
      */
     private boolean outage(long now) {
+        return outage(null, now);
+    }
+
+    /**
+     * {@link #outage}, of the addresses {@code w} may still go to (null: all of them), as {@link #refusing(Waiter, long)}.
+     */
+    private boolean outage(Waiter w, long now) {
         if (spawned) {
             return false;
         }
         for (Backend b : backends) {
-            if (!b.isDown(now) && (!b.refused || now - b.refusedSince < RESTART_WINDOW_NANOS)) {
+            if ((w == null || !w.excludes(b)) && !b.isDown(now)
+                    && (!b.refused || now - b.refusedSince < RESTART_WINDOW_NANOS)) {
                 return false;
             }
         }
@@ -917,10 +933,11 @@ public final class BackendPool implements AutoCloseable {
 
     /**
      * Whether {@code w} fails at once for connects refused ({@link #refusingException}) rather than wait for a restart:
-     * every address refuses, and {@code w} answers without the backend or the refusals have lasted for an outage.
+     * every address it may go to refuses, and {@code w} answers without the backend or the refusals have lasted for an
+     * outage.
      */
     private boolean failsOnRefusal(Waiter w, long now) {
-        return (w.unlessRefused || outage(now)) && refusing(now);
+        return (w.unlessRefused || outage(w, now)) && refusing(w, now);
     }
 
     /** That of the group refusing connects, for {@code w} (which names the address it tried, if it did). */
