@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -12,6 +13,20 @@ import javax.net.ssl.TrustManagerFactory;
 final class TrustingContext {
 
     private TrustingContext() {
+    }
+
+    /**
+     * Makes a self-signed certificate for localhost and 127.0.0.1 in {@code tls} (cert.pem, key.pem) with openssl, as a
+     * listener marked ssl takes it.
+     */
+    static void selfSigned(Path tls) throws Exception {
+        Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                "key.pem", "-out", "cert.pem", "-days", "2", "-subj", "/CN=localhost", "-addext",
+                "subjectAltName=IP:127.0.0.1,DNS:localhost").directory(tls.toFile()).redirectErrorStream(true)
+                .redirectOutput(tls.resolve("openssl.log").toFile()).start();
+        if (!openssl.waitFor(60, TimeUnit.SECONDS) || openssl.exitValue() != 0) {
+            throw new IllegalStateException("openssl failed: " + Files.readString(tls.resolve("openssl.log")));
+        }
     }
 
     /** A context trusting the certificate in the PEM file {@code certificate}, and nothing else. */

@@ -19,11 +19,17 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -62,8 +68,12 @@ class WebSocketProxyIT {
      */
     private EdgeHarness edge() throws Exception {
         Files.createDirectories(dir.resolve("www"));
+        return EdgeHarness.start(dir, conf());
+    }
+
+    private String conf() {
         String address = backend.address();
-        return EdgeHarness.start(dir, """
+        return """
                 server { access-log = "-", access-log-format = "$request_uri|$status|$upstream_status|$bytes_sent" }
                 sites = [{ server-names = ["_"], default = true, root = "www", locations = [
                   { match = "/ws/", proxy = ws }
@@ -71,6 +81,7 @@ class WebSocketProxyIT {
                   { match = "/idle/", proxy = idle }
                   { match = "/off/", proxy = ws, proxy-upgrade = false }
                   { match = "/limited/", proxy = plenty, limit-conn { max = 1 } }
+                  { match = "/plenty/", proxy = plenty }
                   { match = "= /healthz", return = "200 ok" }
                   { match = "= /edge-status", status = true }
                 ] }]
@@ -80,7 +91,7 @@ class WebSocketProxyIT {
                   idle { addresses = ["%s"], timeouts { read = 1 s } }
                   plenty { addresses = ["%s"] }
                 }
-                """.formatted(address, address, address, address));
+                """.formatted(address, address, address, address);
     }
 
     private static URI ws(EdgeHarness edge, String path) {
@@ -282,6 +293,142 @@ class WebSocketProxyIT {
                 }
             }, opened -> opened != null, "a tunnel once the first closed");
             echoThenClose(again, second, "after");
+        }
+    }
+
+    /**
+     * Many tunnels opened and closed quickly, a third of the clients gone mid-handshake, a third right after the 101,
+     * a third after an echo: every backend connection closes, every limit-conn place comes back.
+     */
+    @Test
+    void manyTunnelsOpenedAndClosedQuicklyGiveEverySlotAndPlaceBack() throws Exception {
+        try (EdgeHarness edge = edge()) {
+            ExecutorService clients = Executors.newFixedThreadPool(8);
+            try {
+                List<Future<?>> done = new ArrayList<>();
+                for (int i = 0; i < 200; i++) {
+                    int kind = i % 3;
+                    done.add(clients.submit(() -> {
+                        try (Socket raw = new Socket("127.0.0.1", edge.address().getPort())) {
+                            raw.setSoTimeout(30_000);
+                            OutputStream out = raw.getOutputStream();
+                            out.write(("GET /plenty/echo HTTP/1.1\r\nHost: edge.test\r\nConnection: Upgrade\r\n"
+                                    + "Upgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                    + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                            out.flush();
+                            if (kind == 0) {
+                                return null;
+                            }
+                            InputStream in = raw.getInputStream();
+                            assertThat(readHead(in)).startsWith("HTTP/1.1 101 ");
+                            if (kind == 2) {
+                                out.write(maskedText("hi"));
+                                out.flush();
+                                assertThat(in.readNBytes(4)).containsExactly(0x81, 2, 'h', 'i');
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : done) {
+                    f.get(60, TimeUnit.SECONDS);
+                }
+            } finally {
+                clients.shutdownNow();
+            }
+            await(() -> edge.status().contains("proxy group plenty: open=0 "), "every tunnel's connection gone");
+            Received received = new Received();
+            echoThenClose(open(edge, "/limited/echo", received), received, "after");
+        }
+    }
+
+    /** A reload leaves an open tunnel open (nginx's old worker keeps it), and its slot comes back as it closes. */
+    @Test
+    void aReloadLeavesAnOpenTunnelOpen() throws Exception {
+        try (EdgeHarness edge = edge()) {
+            Received received = new Received();
+            WebSocket socket = open(edge, "/ws/echo", received);
+            echo(socket, received, "before");
+            edge.reload(conf());
+            echoThenClose(socket, received, "after");
+            Received second = new Received();
+            WebSocket again = Awaits.until(() -> {
+                try {
+                    return open(edge, "/ws/echo", second);
+                } catch (ExecutionException busy) {
+                    return null;
+                }
+            }, opened -> opened != null, "a tunnel once the first closed");
+            echoThenClose(again, second, "second");
+            await(() -> edge.status().contains("proxy group ws: open=0 "), "the tunnels' connections gone");
+        }
+    }
+
+    /** A tunnel behind a listener that ends TLS: messages both ways, a large one byte exact, then the slot back. */
+    @Test
+    void aTunnelBehindTlsEchoesBothWays() throws Exception {
+        Path tls = Files.createDirectories(dir.resolve("tls"));
+        TrustingContext.selfSigned(tls);
+        Files.createDirectories(dir.resolve("www"));
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                server.listen = ["127.0.0.1:19710 ssl"]
+                sites = [{ server-names = ["_"], default = true, root = "www",
+                  tls { certificate = "%s", key = "%s" },
+                  locations = [
+                    { match = "/ws/", proxy = ws }
+                    { match = "= /edge-status", status = true }
+                ] }]
+                proxy.backends.ws { addresses = ["%s"], max-connections = 1, queue.timeout = 300 ms }
+                """.formatted(tls.resolve("cert.pem"), tls.resolve("key.pem"), backend.address()))) {
+            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .sslContext(TrustingContext.of(tls.resolve("cert.pem"))).build();
+            Received received = new Received();
+            WebSocket socket = client.newWebSocketBuilder().buildAsync(URI.create("wss://127.0.0.1:" + edge.address().getPort() + "/ws/echo"),
+                    received).get(30, TimeUnit.SECONDS);
+            echo(socket, received, "over tls");
+            byte[] large = new byte[2 * 1024 * 1024];
+            new Random(7).nextBytes(large);
+            socket.sendBinary(ByteBuffer.wrap(large), true).get(30, TimeUnit.SECONDS);
+            assertThat((byte[]) received.next()).isEqualTo(large);
+            echoThenClose(socket, received, "bye");
+            // the slot back: a second tunnel (the status page is on the TLS listener only)
+            Received second = new Received();
+            WebSocket again = client.newWebSocketBuilder().buildAsync(URI.create("wss://127.0.0.1:" + edge.address().getPort() + "/ws/echo"),
+                    second).get(30, TimeUnit.SECONDS);
+            echoThenClose(again, second, "again");
+        }
+    }
+
+    /**
+     * A backend that sends bytes with its 101 and closes at once: the client gets the 101, the bytes, then the close;
+     * one that closes right after a bare 101 too; the slot is free after each.
+     */
+    @Test
+    void aBackendClosingRightAfterItsSwitchGivesTheClientWhatItSentThenTheClose() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        try (FakeHttpBackend fake = new FakeHttpBackend();
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/", proxy = fake }
+                  { match = "= /edge-status", status = true }
+                ] }]
+                proxy.backends.fake { addresses = ["127.0.0.1:%d"], max-connections = 1, queue.timeout = 300 ms }
+                """.formatted(fake.port()))) {
+            String switched = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+            fake.answer("with-data", switched + "hello");
+            fake.answer("bare", switched);
+            for (String path : new String[] {"with-data", "bare", "with-data"}) {
+                try (Socket raw = new Socket("127.0.0.1", edge.address().getPort())) {
+                    raw.setSoTimeout(30_000);
+                    raw.getOutputStream().write(("GET /" + path + " HTTP/1.1\r\nHost: edge.test\r\n"
+                            + "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    InputStream in = raw.getInputStream();
+                    assertThat(readHead(in)).startsWith("HTTP/1.1 101 ");
+                    assertThat(new String(in.readAllBytes(), StandardCharsets.ISO_8859_1))
+                            .isEqualTo(path.equals("bare") ? "" : "hello");
+                }
+                await(() -> edge.status().contains("proxy group fake: open=0 "), "the slot free after " + path);
+            }
         }
     }
 
