@@ -1806,4 +1806,34 @@ class BackendPoolTest {
         newcomer.getNow().release(Lease.Outcome.CLOSE);
         passedOn.getNow().release(Lease.Outcome.CLOSE);
     }
+
+    /**
+     * Passed on from an address that answers connects (a read timeout there) to the last one left, which refuses: its
+     * restart is waited for the restart window, then the request fails (502), as when every address refuses; not held
+     * for its whole queue timeout because the address it left is not refusing.
+     */
+    @Test
+    void aRequestPassedOnToTheLastAddressRefusingFailsAfterTheRestartWindow() {
+        pool(new BackendGroupSettings("php", List.of("unix:/a.sock", "unix:/b.sock"), Balance.ROUND_ROBIN, 1,
+                new BackendGroupSettings.Queue(10, Duration.ofSeconds(60), Duration.ofSeconds(1)),
+                new BackendGroupSettings.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(30)),
+                new BackendGroupSettings.KeepAlive(true, Duration.ofSeconds(10), 3),
+                new BackendGroupSettings.Health(0, Duration.ofSeconds(5)), null,
+                new BackendGroupSettings.ResponseBuffer(64 * 1024, 1L << 30)));
+        Future<Lease> f = pool.acquireNext(loopA, 0, true, java.util.Set.of(BackendAddress.key("unix:/a.sock")),
+                e -> { });
+        long waitedMillis = 0;
+        while (!f.isDone() && waitedMillis < 30_000) {
+            if (!connector.pending.isEmpty()) {
+                assertThat(connector.pending.peek().address().spec()).isEqualTo("unix:/b.sock");
+                connector.failNext(refused());
+            }
+            pool.checkInvariants();
+            timers.advanceMillis(100);
+            waitedMillis += 100;
+        }
+        assertThat(f.cause()).isInstanceOf(BackendUnavailableException.class);
+        assertThat(waitedMillis).isBetween(BackendPool.RESTART_WINDOW.toMillis(),
+                BackendPool.RESTART_WINDOW.toMillis() + 1000);
+    }
 }
