@@ -269,6 +269,28 @@ class ProxyNextUpstreamIT {
         }
     }
 
+    /** nginx counts a read timeout against the address too: with max-fails 1 the next requests go to the other. */
+    @Test
+    void aReadTimeoutCountsAgainstTheAddressesHealth() throws Exception {
+        try (FakeHttpBackend stalling = new FakeHttpBackend();
+             FakeHttpBackend good = new FakeHttpBackend();
+             EdgeHarness edge = edge("api", "addresses = [\"%s\", \"%s\"], timeouts.read = 300 ms, "
+                     .formatted(at(stalling.port()), at(good.port())) + "health { max-fails = 1, fail-timeout = 60 s }")) {
+            for (String path : new String[] {"a", "b", "c", "d"}) {
+                stalling.answer("api/" + path, null);
+                good.answer("api/" + path, GOOD);
+            }
+            assertThat(send(edge, "GET", "/api/a", null).body()).isEqualTo("good");
+            assertThat(logged("GET", "/api/a")).isEqualTo("200|504, 200|" + at(stalling.port()) + ", "
+                    + at(good.port()));
+            for (String path : new String[] {"b", "c", "d"}) {
+                assertThat(send(edge, "GET", "/api/" + path, null).body()).isEqualTo("good");
+                assertThat(logged("GET", "/api/" + path)).isEqualTo("200|200|" + at(good.port()));
+            }
+            assertThat(stalling.connections()).isEqualTo(1);
+        }
+    }
+
     /**
      * Bytes of the answer went to the client: the request is never sent again, the client's connection closed (the
      * backend closes after its short answer: edge asked for the close).

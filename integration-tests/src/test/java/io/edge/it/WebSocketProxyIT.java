@@ -154,6 +154,20 @@ class WebSocketProxyIT {
         return CLIENT.newWebSocketBuilder().buildAsync(ws(edge, path), received).get(30, TimeUnit.SECONDS);
     }
 
+    /** A websocket handshake for {@code path}, as a browser sends it. */
+    private static byte[] handshake(String path) {
+        return ("GET " + path + " HTTP/1.1\r\nHost: edge.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** Group plenty's connections all closed, and /limited/'s one limit-conn place free: a tunnel opens there. */
+    private static void placesBack(EdgeHarness edge) throws Exception {
+        await(() -> edge.status().contains("proxy group plenty: open=0 "), "every tunnel's connection gone");
+        Received received = new Received();
+        echoThenClose(open(edge, "/limited/echo", received), received, "after");
+    }
+
     /** Sends {@code text} and takes its echo. */
     private static void echo(WebSocket socket, Received received, String text) throws Exception {
         socket.sendText(text, true).get(10, TimeUnit.SECONDS);
@@ -312,9 +326,7 @@ class WebSocketProxyIT {
                         try (Socket raw = new Socket("127.0.0.1", edge.address().getPort())) {
                             raw.setSoTimeout(30_000);
                             OutputStream out = raw.getOutputStream();
-                            out.write(("GET /plenty/echo HTTP/1.1\r\nHost: edge.test\r\nConnection: Upgrade\r\n"
-                                    + "Upgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                                    + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                            out.write(handshake("/plenty/echo"));
                             out.flush();
                             if (kind == 0) {
                                 return null;
@@ -336,9 +348,7 @@ class WebSocketProxyIT {
             } finally {
                 clients.shutdownNow();
             }
-            await(() -> edge.status().contains("proxy group plenty: open=0 "), "every tunnel's connection gone");
-            Received received = new Received();
-            echoThenClose(open(edge, "/limited/echo", received), received, "after");
+            placesBack(edge);
         }
     }
 
@@ -361,6 +371,44 @@ class WebSocketProxyIT {
             }, opened -> opened != null, "a tunnel once the first closed");
             echoThenClose(again, second, "second");
             await(() -> edge.status().contains("proxy group ws: open=0 "), "the tunnels' connections gone");
+        }
+    }
+
+    /**
+     * A client that sends on but reads nothing of the echo: the tunnel backs up both ways, the write timeout resets
+     * the client (nginx's send_timeout), and the backend's slot and the limit-conn place come back.
+     */
+    @Test
+    void aClientThatStopsReadingIsResetAndGivesItsPlacesBack() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                server { timeouts.write = 1 s }
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/limited/", proxy = plenty, limit-conn { max = 1 } }
+                  { match = "= /edge-status", status = true }
+                ] }]
+                proxy.backends.plenty { addresses = ["%s"] }
+                """.formatted(backend.address()));
+             Socket raw = new Socket("127.0.0.1", edge.address().getPort())) {
+            raw.setSoTimeout(30_000);
+            raw.setReceiveBufferSize(4096);
+            OutputStream out = raw.getOutputStream();
+            out.write(handshake("/limited/echo"));
+            out.flush();
+            assertThat(readHead(raw.getInputStream())).startsWith("HTTP/1.1 101 ");
+            Thread writer = new Thread(() -> {
+                byte[] frame = maskedText("x".repeat(100));
+                try {
+                    for (int i = 0; i < 1_000_000; i++) {
+                        out.write(frame); // until the tunnel backs up, then until the reset
+                    }
+                } catch (IOException reset) {
+                    // the reset
+                }
+            });
+            writer.setDaemon(true);
+            writer.start();
+            placesBack(edge);
         }
     }
 
