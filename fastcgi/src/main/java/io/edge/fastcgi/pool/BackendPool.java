@@ -52,7 +52,8 @@ import org.slf4j.LoggerFactory;
  *   one passed on to the next address ({@link #acquireNext}, HTTP groups): never DISPATCHED to an address it tried or
  *   whose connect failed for it (refused too, then counted against the address), except a refusal of the last one
  *   left to it: waited for as a restart, as above (the restart window counted on the addresses left to it); FAILED
- *   (BackendUnavailable) when no address is left that it has not tried and that is not down; QUEUED, those behind it may pass it for one it tried
+ *   (BackendUnavailable) when no address is left that it has not tried and that is not down, arriving or QUEUED (a
+ *   failed lease taking the last one down); QUEUED, those behind it may pass it for one it tried
  *   QUEUED ──oldest, when a slot frees──► DISPATCHED
  *   QUEUED ──deadline──► FAILED (QueueTimeout)        QUEUED ──promise cancelled──► removed, never dispatched
  *   one with an answer of its own ({@link #acquireUnlessRefused}), arriving or QUEUED, while every address refuses
