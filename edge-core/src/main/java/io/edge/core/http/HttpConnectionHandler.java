@@ -811,8 +811,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
         }
-        if (inputClosed && current == null && pipelined.isEmpty()) {
-            closeAfterLastResponse(); // nothing more can come
+        if (inputClosed && current == null && pipelined.isEmpty() && (codec == null || !codec.finHeld())) {
+            closeAfterLastResponse(); // nothing more can come (but what the codec held past the FIN: told again after)
             return;
         }
         pausedForWrites = current == null && !mayStart();
@@ -846,7 +846,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         if (current != null && current.endsOnClientClose()) {
             ctx.close();
-        } else if (current == null && pipelined.isEmpty()) {
+        } else if (current == null && pipelined.isEmpty() && !closeAfterCurrent) {
+            // (told again, the codec having held requests behind an upgrade request past the FIN: closing already)
             closeAfterLastResponse();
         }
         // else: the running exchange ends, startPipelined answers what waits and then closes

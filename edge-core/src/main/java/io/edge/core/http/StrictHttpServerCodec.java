@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.DecoderResultProvider;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -107,6 +108,13 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
     private boolean reading;
     /** {@link #readHeld} was asked while {@link #reading}: what is held is decoded once that read returns. */
     private boolean heldToRead;
+    /**
+     * The client's FIN came while the decoder {@link #holdsUpgrade}: passed on to the handlers after at once, and to
+     * the decoder once what it holds is read ({@link #readHeld}), not before: told of it, Netty's decoder drops what it
+     * holds (its buffer is released after its last decode), which would lose the requests pipelined after the upgrade
+     * request unanswered, where the same requests without the upgrade are answered before the connection closes.
+     */
+    private boolean finHeld;
 
     /**
      * @param maxBody the largest request body, in bytes; asked as each chunked request's head is decoded (a reload
@@ -159,6 +167,15 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
     }
 
     /**
+     * Whether the client's FIN came while the decoder {@link #holdsUpgrade}, and has not reached the decoder yet: the
+     * requests held are still to be read ({@link #readHeld}), the connection must not close as if none could come; once
+     * they are, the FIN is passed on again.
+     */
+    boolean finHeld() {
+        return finHeld;
+    }
+
+    /**
      * The request that asked for an upgrade was answered as any other (the connection goes on in HTTP/1): what came
      * after it is decoded now, the requests in it handed on (the caller reads, as for a read, once this returns).
      */
@@ -182,6 +199,12 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
             try {
                 channelRead(ctx, Unpooled.EMPTY_BUFFER);
                 channelReadComplete(ctx);
+                if (finHeld && !decoder.upgradeHeld) {
+                    // what was held is read: the decoder ends as at the FIN (a request cut short there is one), and
+                    // the handlers after it hear of the FIN again, with what it cut short now read
+                    finHeld = false;
+                    super.userEventTriggered(ctx, ChannelInputShutdownEvent.INSTANCE);
+                }
             } catch (Exception e) { // Netty's decoder passes its own failures on as decoded requests: none comes here
                 ctx.fireExceptionCaught(e);
             }
@@ -200,6 +223,16 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
             heldToRead = false;
             decodeHeld();
         }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof ChannelInputShutdownEvent && decoder.upgradeHeld) {
+            finHeld = true;
+            ctx.fireUserEventTriggered(evt);
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
     }
 
     @Override

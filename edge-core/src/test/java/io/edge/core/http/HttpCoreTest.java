@@ -171,6 +171,25 @@ class HttpCoreTest {
         }
     }
 
+    /**
+     * As above, the first request asking for an upgrade (any location: the codec holds what follows it until it is
+     * answered): the requests behind it are answered all the same, in order. Netty's decoder dropped them as it heard
+     * of the FIN while it held them; and once they were read after it, the first answered at once closed the
+     * connection as if nothing more could come, dropping the last.
+     */
+    @Test
+    void aClientThatHalfClosesAfterAnUpgradeRequestAndRequestsPipelinedGetsEveryAnswer() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(start())) {
+            client.send("GET /u?delay=200 HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n"
+                    + "GET /h2 HTTP/1.1\r\nHost: a\r\n\r\nGET /h3 HTTP/1.1\r\nHost: a\r\n\r\n");
+            client.socket().shutdownOutput();
+            assertThat(answer(client)).isEqualTo("200 /u?delay=200 body=0");
+            assertThat(answer(client)).isEqualTo("200 /h2? body=0");
+            assertThat(answer(client)).isEqualTo("200 /h3? body=0");
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
+
     @Test
     void aClientThatHalfClosesWhileIdleOrInTheMiddleOfABodyIsClosedWithoutAnAnswer() throws Exception {
         InetSocketAddress address = start();

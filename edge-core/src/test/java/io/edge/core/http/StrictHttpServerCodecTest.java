@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -107,10 +108,11 @@ class StrictHttpServerCodecTest {
         assertThat(next).containsExactly("/next");
     }
 
-    /** An upgrade answered at once, as its request is handed on (a return, a 404): the next is read after its end. */
-    @Test
-    void anUpgradeAnsweredAsItsRequestIsHandedOnLetsTheNextFollowInOrder() {
-        StrictHttpServerCodec codec = new StrictHttpServerCodec(new HttpDecoderConfig(), () -> bodyLimit);
+    /**
+     * A channel of {@code codec} and a handler that records what it hands on: a request's target, "end" for a request's
+     * end, "fin" for the client's FIN; {@code afterFirst} runs once the first is recorded (an answer given at once).
+     */
+    private List<String> recording(StrictHttpServerCodec codec, Runnable afterFirst) {
         List<String> read = new ArrayList<>();
         channel.finishAndReleaseAll();
         channel = new EmbeddedChannel(codec, new io.netty.channel.ChannelInboundHandlerAdapter() {
@@ -120,14 +122,49 @@ class StrictHttpServerCodecTest {
                         : msg.getClass().getSimpleName());
                 ReferenceCountUtil.release(msg);
                 if (read.size() == 1) {
-                    codec.readHeld();
+                    afterFirst.run();
+                }
+            }
+
+            @Override
+            public void userEventTriggered(io.netty.channel.ChannelHandlerContext ctx, Object evt) {
+                if (evt instanceof ChannelInputShutdownEvent) {
+                    read.add("fin");
                 }
             }
         });
+        return read;
+    }
+
+    /** An upgrade answered at once, as its request is handed on (a return, a 404): the next is read after its end. */
+    @Test
+    void anUpgradeAnsweredAsItsRequestIsHandedOnLetsTheNextFollowInOrder() {
+        StrictHttpServerCodec codec = new StrictHttpServerCodec(new HttpDecoderConfig(), () -> bodyLimit);
+        List<String> read = recording(codec, () -> codec.readHeld());
         channel.writeInbound(Unpooled.copiedBuffer("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\n"
                 + "Upgrade: websocket\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n", StandardCharsets.ISO_8859_1));
         assertThat(read).containsExactly("/ws", "end", "/next", "end");
         assertThat(codec.holdsUpgrade()).isFalse();
+    }
+
+    /**
+     * The client half-closes ({@code shutdown(SHUT_WR)}) after its pipelined requests while they are held behind one
+     * that asked for an upgrade (a static file still being written to it): they are still read once that request is
+     * answered, in order, and the FIN passed on then too, as the same requests are answered without the upgrade. Netty's
+     * decoder, told of the FIN, released what it held: the requests were lost unanswered.
+     */
+    @Test
+    void requestsHeldBehindAnUpgradeOutliveTheClientsFin() {
+        StrictHttpServerCodec codec = new StrictHttpServerCodec(new HttpDecoderConfig(), () -> bodyLimit);
+        List<String> read = recording(codec, () -> { });
+        channel.writeInbound(Unpooled.copiedBuffer("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\n"
+                + "Upgrade: websocket\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\nGET /last HTTP/1.1\r\nHost: a\r\n\r\n",
+                StandardCharsets.ISO_8859_1));
+        channel.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        assertThat(read).containsExactly("/ws", "end", "fin");
+        read.clear();
+        codec.readHeld();
+        assertThat(read).containsExactly("/next", "end", "/last", "end", "fin");
     }
 
     @Test
