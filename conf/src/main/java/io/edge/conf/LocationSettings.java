@@ -148,23 +148,6 @@ public record LocationSettings(
         limitConns = List.copyOf(limitConns);
     }
 
-    /** A location that passes nothing to an HTTP backend. */
-    public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
-                            String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
-                            List<AddressRange> statusAllow, Duration expires, Map<String, VariableText> headers,
-                            long bodyLimit, Map<String, VariableText> fastcgiParams, Gzip gzip, boolean gzipStatic,
-                            boolean internal, String fastcgiScript, List<AccessRule> access, Return returns,
-                            Rewrite rewrite, List<LimitReq> limitReqs, List<LimitConn> limitConns,
-                            AuthBasic authBasic, boolean accessLog, Referers referers, boolean alias,
-                            LimitRate limitRate, Autoindex autoindex, Map<String, VariableText> alwaysHeaders,
-                            AliasCaptures aliasCaptures, Pattern splitPathInfo, SecureLink secureLink,
-                            List<RewriteRule> rewrites) {
-        this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
-                statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
-                access, returns, rewrite, limitReqs, limitConns, authBasic, accessLog, referers, alias, limitRate,
-                autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, secureLink, rewrites, null);
-    }
-
     /** A location with edge's default split of a script's path, and no secure link or rewrites. */
     public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
                             String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
@@ -178,7 +161,7 @@ public record LocationSettings(
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
                 statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
                 access, returns, rewrite, limitReqs, limitConns, authBasic, accessLog, referers, alias, limitRate,
-                autoindex, alwaysHeaders, aliasCaptures, null, null, List.of());
+                autoindex, alwaysHeaders, aliasCaptures, null, null, List.of(), null);
     }
 
     /** A location that lets every client in and answers with its handler, its headers and params constants. */

@@ -88,7 +88,7 @@ class SecureLinkCheckTest {
         return new LocationSettings(prefix, LocationSettings.Kind.PREFIX, prefix, null, null,
                 LocationSettings.Handler.STATIC, null, null, List.of(), false, List.of(), null, headers,
                 LocationSettings.SERVER_BODY_LIMIT, Map.of(), null, false, false, null, List.of(), null, null, List.of(),
-                List.of(), null, true, null, false, null, null, Map.of(), null, null, link, List.of());
+                List.of(), null, true, null, false, null, null, Map.of(), null, null, link, List.of(), null);
     }
 
     private static RawHttpClient.Response get(RawHttpClient client, String target) throws Exception {
