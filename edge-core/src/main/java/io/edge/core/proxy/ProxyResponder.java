@@ -190,16 +190,16 @@ public final class ProxyResponder implements Responder {
                 if (!(f.cause() instanceof QueueFullException)) {
                     exchange.upstreamQueued(queuedNanos + System.nanoTime() - acquiredAt);
                 }
-                SocketAddress tried = f.cause() instanceof BackendUnavailableException unavailable
+                SocketAddress last = f.cause() instanceof BackendUnavailableException unavailable
                         ? unavailable.triedAddress()
                         : f.cause() instanceof QueueTimeoutException timedOut ? timedOut.triedAddress() : null;
-                if (tried != null && !tried.equals(failedConnect)) { // (that one is listed: connectFailed)
-                    exchange.upstreamAddress(tried);
+                if (last != null && !last.equals(failedConnect)) { // (that one is listed: connectFailed)
+                    exchange.upstreamAddress(last);
                     exchange.upstreamStatus(ErrorResponses.statusFor(f.cause()).code());
                 }
                 finish();
                 // passed on with no address left to try: answered as the last try failed, as nginx does
-                exchange.fail(passedOnFor != null && f.cause() instanceof BackendUnavailableException && tried == null
+                exchange.fail(passedOnFor != null && f.cause() instanceof BackendUnavailableException && last == null
                         ? passedOnFor : f.cause());
                 return;
             }
@@ -457,7 +457,7 @@ public final class ProxyResponder implements Responder {
         /**
          * The connection failed (closed, reset, a write refused). A kept one that ended before any answer to a
          * request without a body is most likely one the backend closed as idle: the request goes once more, on another
-         * connection, as nginx's proxy_next_upstream error does; else it goes to the next address ({@link #passOn}).
+         * connection, as nginx's proxy_next_upstream error does; else it goes to the next address ({@link #passOnOrFail}).
          */
         private void backendFailed(Throwable cause) {
             boolean again = !answering && !retried && lease.isReused() && passable();
@@ -467,20 +467,13 @@ public final class ProxyResponder implements Responder {
                 releaseLease(Lease.Outcome.CLOSE);
                 exchange.upstreamEnded();
                 retried = true;
-                done = false;
-                backendChannel = null;
-                lease = null;
-                acquire();
+                acquireAgain();
                 return;
             }
             releaseLease(Lease.Outcome.BACKEND_FAILED);
             exchange.upstreamStatus(HttpResponseStatus.BAD_GATEWAY.code());
             exchange.upstreamEnded();
-            if (!answering && passable()) {
-                passOn(cause);
-                return;
-            }
-            exchange.fail(cause);
+            passOnOrFail(cause);
         }
 
         /**
@@ -492,14 +485,24 @@ public final class ProxyResponder implements Responder {
         }
 
         /**
-         * The backend failed the request ({@code cause}, its try listed and its lease released) before any byte of an
-         * answer: it goes to the next address of the group it has not gone to, as nginx's proxy_next_upstream error
-         * timeout does; with none left, {@code cause} answers it.
+         * The backend failed the request ({@code cause}, its try listed and its lease released). Before any byte of an
+         * answer, a request that {@link #passable may go again} goes to the next address of the group it has not gone
+         * to, as nginx's proxy_next_upstream error timeout does (with none left, {@code cause} answers it); else
+         * {@code cause} answers it now.
          */
-        private void passOn(Throwable cause) {
+        private void passOnOrFail(Throwable cause) {
+            if (answering || !passable()) {
+                exchange.fail(cause);
+                return;
+            }
             LOG.debug("[{}] {}: passed on to the next address", exchange.requestId(), cause.getMessage());
             tried.add(lease.address().key());
             passedOnFor = cause;
+            acquireAgain();
+        }
+
+        /** The call, {@link #finish finished} with its lease given back, asks the pool again for the same request. */
+        private void acquireAgain() {
             done = false;
             backendChannel = null;
             lease = null;
@@ -531,11 +534,7 @@ public final class ProxyResponder implements Responder {
             BackendTimeoutException timedOut = new BackendTimeoutException(lease.address() + ": no " + (requestSent
                     ? "answer" : "progress sending the request") + " within " + TimeUnit.NANOSECONDS.toMillis(timeout)
                     + " ms");
-            if (!answering && passable()) {
-                passOn(timedOut);
-                return;
-            }
-            exchange.fail(timedOut);
+            passOnOrFail(timedOut);
         }
 
         private void clientGone() {
