@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -947,34 +948,20 @@ public final class BackendPool implements AutoCloseable {
                 w.tried);
     }
 
-    /** Fails the queued requests that have an answer of their own ({@link Waiter#unlessRefused}). */
-    private void failQueuedUnlessRefused(List<Runnable> after) {
-        for (Waiter w = queue.peek(); w != null; ) {
-            Waiter next = w.next;
-            if (w.unlessRefused) {
-                queue.remove(w);
-                stopTimer(w, after);
-                Waiter failed = w;
-                BackendUnavailableException cause = refusingException(w);
-                after.add(() -> failed.promise.tryFailure(cause));
-            }
-            w = next;
-        }
-    }
-
     /**
-     * Fails the queued requests passed on to the next address ({@link #acquireNext}) that have none left ({@link
-     * #triedAll}): the addresses they had not tried are down now, so they fail at once, as they would arriving now.
+     * Fails the queued requests {@code which} names, each with {@code cause}'s failure for it: those that have an answer
+     * of their own ({@link Waiter#unlessRefused}) when the group refuses, those passed on to the next address that have
+     * none left ({@link #triedAll}) when a failed lease took the last down.
      */
-    private void failQueuedWithNoneLeft(long now, List<Runnable> after) {
+    private void failQueued(Predicate<Waiter> which, Function<Waiter, RuntimeException> cause, List<Runnable> after) {
         for (Waiter w = queue.peek(); w != null; ) {
             Waiter next = w.next;
-            if (!w.promise.isDone() && triedAll(w, now)) {
+            if (which.test(w)) {
                 queue.remove(w);
                 stopTimer(w, after);
                 Waiter failed = w;
-                BackendUnavailableException cause = triedAllException(w, null);
-                after.add(() -> failed.promise.tryFailure(cause));
+                RuntimeException failure = cause.apply(w);
+                after.add(() -> failed.promise.tryFailure(failure));
             }
             w = next;
         }
@@ -994,21 +981,16 @@ public final class BackendPool implements AutoCloseable {
      * tried is down.
      */
     private boolean triedAll(Waiter w, long now) {
-        if (w.excluded == null) {
-            return false;
-        }
-        for (Backend b : backends) {
-            if (!w.excludes(b) && !b.isDown(now)) {
-                return false;
-            }
-        }
-        return true;
+        return w.excluded != null && noneLeftBesides(w, null, now);
     }
 
-    /** Whether {@code b} is the only address {@code w} may still be given: every other one it excludes or is down. */
-    private boolean lastLeftFor(Waiter w, Backend b, long now) {
-        for (Backend other : backends) {
-            if (other != b && !w.excludes(other) && !other.isDown(now)) {
+    /**
+     * Whether {@code w} may be given no address but {@code besides} (null: none at all): every other one it excludes
+     * or is down.
+     */
+    private boolean noneLeftBesides(Waiter w, Backend besides, long now) {
+        for (Backend b : backends) {
+            if (b != besides && !w.excludes(b) && !b.isDown(now)) {
                 return false;
             }
         }
@@ -1038,12 +1020,7 @@ public final class BackendPool implements AutoCloseable {
 
     /** Fails every queued request with its {@code cause}, one for each (it names what that request tried). */
     private void failAllQueued(Function<Waiter, RuntimeException> cause, List<Runnable> after) {
-        for (Waiter w; (w = queue.poll()) != null; ) {
-            Waiter failed = w;
-            RuntimeException failure = cause.apply(w);
-            stopTimer(w, after);
-            after.add(() -> failed.promise.tryFailure(failure));
-        }
+        failQueued(w -> true, cause, after);
     }
 
     // ---- events, called without the lock ---------------------------------------------------------------
@@ -1119,7 +1096,7 @@ public final class BackendPool implements AutoCloseable {
         synchronized (this) {
             w.tried = b.address.address();
             vacate(b, after);
-            if (w.excluded != null && !(busy && lastLeftFor(w, b, now))) {
+            if (w.excluded != null && !(busy && noneLeftBesides(w, b, now))) {
                 // passed on to the next address: this one is not tried again, and nginx counts the failure against it.
                 // Not the last one it may go to refusing: that is waited for as a restart, as for any request
                 w.excluded.add(b.key);
@@ -1194,7 +1171,7 @@ public final class BackendPool implements AutoCloseable {
                 }
                 failAllQueued(this::refusingException, after);
             } else if (refusing(now)) {
-                failQueuedUnlessRefused(after);
+                failQueued(queued -> queued.unlessRefused, this::refusingException, after);
             }
             dispatchQueued(now, after);
         }
@@ -1315,7 +1292,8 @@ public final class BackendPool implements AutoCloseable {
             }
             if (outcome == Lease.Outcome.BACKEND_FAILED || outcome == Lease.Outcome.TIMED_OUT) {
                 markFailure(b, now);
-                failQueuedWithNoneLeft(now, after); // b down now: the last address some passed on waited for
+                // b down now: the last address some passed on waited for
+                failQueued(w -> !w.promise.isDone() && triedAll(w, now), w -> triedAllException(w, null), after);
             } else if (outcome == Lease.Outcome.REUSABLE) {
                 b.consecutiveFailures = 0;
                 b.refused = false; // it answered: a refusal from now on starts a new run (and a new restart window)
