@@ -227,8 +227,12 @@ public record Return(int status, List<Part> text) {
     static List<Part> parts(String text, Pattern regex, VariableMaps maps, Set<String> also) {
         Set<String> groups = namedGroups(regex);
         int groupCount = regex == null ? 0 : regex.matcher("").groupCount();
+        // a group of a regex met before (also) is a capture still where a site's regex declares its variable too:
+        // the value is the last match's that set it, which a capture of those regexes finds
+        Set<String> captures = new TreeSet<>(groups);
+        captures.addAll(also);
         return maps.bind(parts(text, name -> maps.has(name) && !groups.contains(name) || also.contains(name) ? null
-                : maps.withNames(variableFault(name, regex != null, groupCount, groups))), groups);
+                : maps.withNames(variableFault(name, regex != null, groupCount, groups))), captures);
     }
 
     /**
@@ -246,7 +250,7 @@ public record Return(int status, List<Part> text) {
     }
 
     /** The names of {@code regex}'s named groups ({@code (?<slug>...)}); none without a regex. */
-    static Set<String> namedGroups(Pattern regex) {
+    public static Set<String> namedGroups(Pattern regex) {
         Set<String> groups = new TreeSet<>();
         if (regex != null) {
             Matcher named = NAMED_GROUP.matcher(regex.pattern());
@@ -257,6 +261,20 @@ public record Return(int status, List<Part> text) {
             }
         }
         return groups;
+    }
+
+    /**
+     * The names {@code written}, a regex's text not yet compiled (or a rewrite's, a condition's that holds one), gives
+     * named groups ({@code (?<slug>...)}), or seems to: read before anything is compiled, for the variables they
+     * declare ({@link RewriteRule#captureNames}).
+     */
+    static Set<String> writtenGroups(String written) {
+        Set<String> names = new TreeSet<>();
+        Matcher named = NAMED_GROUP.matcher(written);
+        while (named.find()) {
+            names.add(named.group(1));
+        }
+        return names;
     }
 
     /**

@@ -135,6 +135,36 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
         return names;
     }
 
+    /**
+     * The named groups of {@code edge}'s site-level regexes (its sites' and site-defaults' server names written
+     * {@code ~regex}, and their rewrites' regexes, a rewrite's and an if's), read before anything else as
+     * {@link #setNames} are: nginx makes a regex's named group a variable that the match sets and that keeps its
+     * value for the rest of the request, so a location's texts may name one ({@code $sub} of
+     * {@code ~^(?<sub>.+)\.example\.com$}). What only looks like a group is declared too, and stays "".
+     */
+    static Set<String> captureNames(ConfigObject edge) {
+        Set<String> names = new TreeSet<>();
+        List<ConfigValue> sites = new ArrayList<>(listed(edge.get("sites")));
+        sites.add(edge.get("site-defaults"));
+        for (ConfigValue site : sites) {
+            if (site instanceof ConfigObject object) {
+                List<ConfigValue> written = new ArrayList<>(listed(object.get("server-names")));
+                for (ConfigValue entry : listed(object.get("rewrites"))) {
+                    if (entry instanceof ConfigObject rule) {
+                        written.add(rule.get("rewrite"));
+                        written.add(rule.get("if"));
+                    }
+                }
+                for (ConfigValue one : written) {
+                    if (one != null && one.valueType() == ConfigValueType.STRING) {
+                        names.addAll(Return.writtenGroups((String) one.unwrapped()));
+                    }
+                }
+            }
+        }
+        return names;
+    }
+
     private static List<ConfigValue> listed(ConfigValue value) {
         return value instanceof ConfigList list ? list : List.of();
     }

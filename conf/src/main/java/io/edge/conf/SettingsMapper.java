@@ -126,8 +126,10 @@ final class SettingsMapper {
 
     EdgeSettings map(Section edge, Path source) {
         Section serverSection = edge.section("server");
-        maps = VariableMaps.read(serverSection.section("maps"), serverSection.section("geo"),
-                RewriteRule.setNames(edge.object()), problems, SettingsMapper::reservedName);
+        Set<String> declared = RewriteRule.setNames(edge.object());
+        declared.addAll(RewriteRule.captureNames(edge.object()));
+        maps = VariableMaps.read(serverSection.section("maps"), serverSection.section("geo"), declared, problems,
+                SettingsMapper::reservedName);
         ServerSettings server = server(serverSection);
         StaticIoSettings staticIo = staticIo(edge.section("static"));
         Map<String, String> mimeTypes = mimeTypes(edge.section("mime-types"));
@@ -1655,9 +1657,32 @@ final class SettingsMapper {
                 }
             }
             result.add(new SiteSettings(serverNames, isDefault, root, index, policy, locations, errorPages, listen,
-                    rewrites, tls));
+                    rewrites, tls, captureVariables(serverNames, rewrites)));
         }
         return result;
+    }
+
+    /**
+     * The variables the named groups of a site's regexes set when they match (its server names' written {@code ~regex},
+     * its rewrites'), by group name: as nginx's, they keep the last match's value for the rest of the request, so a
+     * location's texts read them as a set's variable ({@link RewriteRule#captureNames} declared them).
+     */
+    private Map<String, VariableMap> captureVariables(List<String> serverNames, List<RewriteRule> rewrites) {
+        Set<String> names = new TreeSet<>();
+        for (String name : serverNames) {
+            names.addAll(Return.namedGroups(SiteSettings.serverNameRegex(name)));
+        }
+        if (!rewrites.isEmpty()) {
+            rewrites.get(0).groups().values().forEach(names::addAll); // each entry's copy is the list's
+        }
+        Map<String, VariableMap> variables = new HashMap<>();
+        for (String name : names) {
+            VariableMap variable = maps.get(name);
+            if (variable != null) {
+                variables.put(name, variable);
+            }
+        }
+        return variables;
     }
 
     /** A site of {@code site} that has a server name, and the addresses it listens on. */

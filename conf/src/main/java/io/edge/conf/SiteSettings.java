@@ -28,6 +28,9 @@ import java.util.regex.Pattern;
  *                     order
  * @param tls          its certificate and key for the listeners that end TLS (nginx's ssl_certificate and
  *                     ssl_certificate_key), or null: none
+ * @param captureVariables the variables the named groups of its server names' and rewrites' regexes set when they
+ *                     match, by group name: nginx keeps a named capture as a variable for the rest of the request,
+ *                     which its locations' texts read ({@code $sub} of {@code ~^(?<sub>.+)\.example\.com$})
  */
 public record SiteSettings(
         List<String> serverNames,
@@ -39,9 +42,11 @@ public record SiteSettings(
         Map<Integer, ErrorPage> errorPages,
         List<InetSocketAddress> listen,
         List<RewriteRule> rewrites,
-        TlsCertificate tls) {
+        TlsCertificate tls,
+        Map<String, VariableMap> captureVariables) {
 
     public SiteSettings {
+        captureVariables = Map.copyOf(captureVariables);
         listen = List.copyOf(listen);
         rewrites = List.copyOf(rewrites);
         serverNames = List.copyOf(serverNames);
@@ -90,6 +95,13 @@ public record SiteSettings(
     /** The site's page for {@code status}, or null: edge's built-in one. */
     public ErrorPage errorPage(int status) {
         return errorPages.get(status);
+    }
+
+    /** A site whose regexes set no variables. */
+    public SiteSettings(List<String> serverNames, boolean isDefault, Path root, List<String> index,
+            PathPolicy pathPolicy, List<LocationSettings> locations, Map<Integer, ErrorPage> errorPages,
+            List<InetSocketAddress> listen, List<RewriteRule> rewrites, TlsCertificate tls) {
+        this(serverNames, isDefault, root, index, pathPolicy, locations, errorPages, listen, rewrites, tls, Map.of());
     }
 
     /** A site without a certificate. */

@@ -1,6 +1,8 @@
 package io.edge.core.http;
 
 import io.edge.conf.Return;
+import io.edge.conf.VariableMap;
+import io.edge.fastcgi.cgi.CgiParams;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -70,6 +72,36 @@ final class Captures {
         return new Captures(exchange, null, null, matched, groups, numberedRegex, numberedSubject);
     }
 
+    /**
+     * Sets the variables of {@code exchange}'s site ({@link io.edge.conf.SiteSettings#captureVariables}) that
+     * {@code groups}, named groups of {@code regex}, stand for, to what the match {@code regex} found in {@code subject}
+     * captured ("" for a group that took no part): nginx makes a named group a variable that the match sets and that
+     * keeps its value for the rest of the request, so a location's texts read it whichever regex ran last. Nothing where
+     * the site declares none of them, or the regex now finds no match (it gave up: no value is kept).
+     */
+    static void keep(Exchange exchange, Pattern regex, String subject, Set<String> groups) {
+        Map<String, VariableMap> variables = exchange.site() == null ? Map.of() : exchange.site().captureVariables();
+        if (variables.isEmpty() || groups == null || groups.isEmpty()) {
+            return;
+        }
+        Matcher match = null;
+        for (String group : groups) {
+            VariableMap variable = variables.get(group);
+            if (variable == null) {
+                continue;
+            }
+            if (match == null) {
+                match = exchange.captures(regex, subject);
+                if (match == null) {
+                    return;
+                }
+            }
+            String captured = match.group(group);
+            // kept as a set's value is, as the bytes it stands for, one char each
+            exchange.mapValues().put(variable, captured == null ? "" : CgiParams.utf8Bytes(captured));
+        }
+    }
+
     /** No captures: every one is null. Shared, as nothing is left to run. */
     static final Captures NONE = found(null);
 
@@ -104,7 +136,10 @@ final class Captures {
         return match == null ? null : part.captured(match);
     }
 
-    /** The named group {@code part} of the last of {@link #matched} that has it; null where none has. */
+    /**
+     * The named group {@code part} of the last of {@link #matched} that has it; where none has, the value a site's regex
+     * kept of it ({@link #keep}: a server name's, a site rewrite's, met before this list), else null.
+     */
     private String lastMatched(Return.Part part) {
         for (Matched regex = matched; regex != null; regex = regex.before()) {
             if (groups.getOrDefault(regex.regex(), Set.of()).contains(part.variable())) {
@@ -112,6 +147,8 @@ final class Captures {
                 return match == null ? null : part.captured(match);
             }
         }
-        return null;
+        VariableMap variable = exchange.site() == null ? null : exchange.site().captureVariables().get(part.variable());
+        String kept = variable == null ? null : exchange.mapValues().get(variable);
+        return kept == null ? null : Variables.paramText(kept); // kept as bytes, one char each: a capture is text
     }
 }

@@ -145,6 +145,7 @@ public final class RewritePhase {
                         lastSubject = subject;
                         if (found == BoundedMatch.Result.FOUND) {
                             matched = new Captures.Matched(lastRegex, subject, matched);
+                            Captures.keep(exchange, lastRegex, subject, rule.groups().get(lastRegex));
                         }
                     }
                 }
@@ -177,6 +178,7 @@ public final class RewritePhase {
                 continue;
             }
             matched = new Captures.Matched(rule.regex(), current, matched);
+            Captures.keep(exchange, rule.regex(), current, rule.groups().get(rule.regex()));
             Captures captures = Captures.of(exchange, matched, rule.groups(), rule.regex(), current);
             if (!rule.sets().isEmpty()) {
                 assign(exchange, rule, captures);

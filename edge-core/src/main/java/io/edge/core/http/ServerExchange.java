@@ -9,6 +9,7 @@ import io.edge.conf.SiteSettings;
 import io.edge.conf.VariableMap;
 import io.edge.conf.VariableText;
 import io.edge.core.route.Route;
+import io.edge.core.route.Router;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
 import io.netty.buffer.Unpooled;
@@ -250,6 +251,11 @@ final class ServerExchange implements Exchange {
         this.route = route;
         this.expectsContinue = expectsContinue;
         this.serverBodyLimit = serverBodyLimit;
+        if (route != null && route.hostRegex() != null) {
+            // the server name's named groups, nginx's variables from the match that chose the site on
+            Captures.keep(this, route.hostRegex(), Router.hostName(request.headers().get(HttpHeaderNames.HOST)),
+                    route.hostGroups());
+        }
     }
 
     @Override

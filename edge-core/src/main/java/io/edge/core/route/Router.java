@@ -1,6 +1,7 @@
 package io.edge.core.route;
 
 import io.edge.conf.LocationSettings;
+import io.edge.conf.Return;
 import io.edge.conf.ServerSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.core.http.HttpStatusException;
@@ -59,8 +60,12 @@ public final class Router {
     /** The largest body limit a location of these sites sets itself, or -1. */
     private final long largestLocationBodyLimit;
 
-    /** A server name written as a regex, and the regex. */
-    private record RegexName(String name, Pattern pattern) {
+    /** A server name written as a regex, the regex and its named groups. */
+    private record RegexName(String name, Pattern pattern, Set<String> groups) {
+    }
+
+    /** A site, and the regex name of it that chose it (null: another name, or none, did). */
+    private record Chosen(SiteSettings site, RegexName regex) {
     }
 
     /** A server name as written and the index of its site in the configuration's list. */
@@ -139,7 +144,7 @@ public final class Router {
                 for (String name : site.serverNames()) {
                     Pattern regex = SiteSettings.serverNameRegex(name);
                     if (regex != null) {
-                        regexNames.add(Map.entry(new RegexName(name, regex), site));
+                        regexNames.add(Map.entry(new RegexName(name, regex, Return.namedGroups(regex)), site));
                         continue;
                     }
                     String n = name.toLowerCase(Locale.ROOT);
@@ -236,8 +241,10 @@ public final class Router {
      * @throws IllegalArgumentException where this router does not {@link #serves serve} {@code listenAddress}
      */
     public Route route(InetSocketAddress listenAddress, String hostHeader, String path) {
-        SiteSettings site = site(listenAddress, hostHeader);
-        return new Route(site, location(site, path));
+        Chosen chosen = chosen(listenAddress, hostHeader);
+        SiteSettings site = chosen.site();
+        return chosen.regex() == null ? new Route(site, location(site, path))
+                : new Route(site, location(site, path), chosen.regex().pattern(), chosen.regex().groups());
     }
 
     /** The site for {@code hostHeader} among every site. */
@@ -252,6 +259,11 @@ public final class Router {
      * @throws IllegalArgumentException where this router does not {@link #serves serve} {@code listenAddress}
      */
     public SiteSettings site(InetSocketAddress listenAddress, String hostHeader) {
+        return chosen(listenAddress, hostHeader).site();
+    }
+
+    /** As {@link #site(InetSocketAddress, String)}, with the regex name that chose it. */
+    private Chosen chosen(InetSocketAddress listenAddress, String hostHeader) {
         Names names = listenAddress == null || byAddress.isEmpty() ? everyAddress // no site listens apart: not hashed
                 : byAddress.get(listenAddress);
         if (names == null) {
@@ -261,9 +273,15 @@ public final class Router {
         String host = hostHeader == null || hostHeader.isEmpty() ? null : hostName(hostHeader);
         SiteSettings named = host == null ? null : exactOrLeading(names, host);
         if (named == null && host != null) {
-            named = trailingOrRegex(names, host);
+            named = trailing(names, host);
+            if (named == null) {
+                Map.Entry<RegexName, SiteSettings> regex = regex(names, host);
+                if (regex != null) {
+                    return new Chosen(regex.getValue(), regex.getKey());
+                }
+            }
         }
-        return named != null ? named : names.defaultSite;
+        return new Chosen(named != null ? named : names.defaultSite, null);
     }
 
     /** The site of {@code host}'s exact name or longest leading wildcard, or null. */
@@ -280,19 +298,24 @@ public final class Router {
         return null;
     }
 
-    /** The site of {@code host}'s longest trailing wildcard, else of the first regex name that finds a match, or null. */
-    private SiteSettings trailingOrRegex(Names names, String host) {
+    /** The site of {@code host}'s longest trailing wildcard, or null. */
+    private static SiteSettings trailing(Names names, String host) {
         for (Map.Entry<String, SiteSettings> prefix : names.prefixNames) {
             if (host.length() > prefix.getKey().length() && host.startsWith(prefix.getKey())) {
                 return prefix.getValue();
             }
         }
+        return null;
+    }
+
+    /** The first regex name that finds a match in {@code host}, and its site; null for none. */
+    private Map.Entry<RegexName, SiteSettings> regex(Names names, String host) {
         if (names.regexNames.isEmpty() || host.length() > REGEX_HOST_MAX) {
             return null; // no host name is that long: a regex's work on it would grow with what the client sent
         }
         for (Map.Entry<RegexName, SiteSettings> regex : names.regexNames) {
             if (finds(regex.getKey(), host)) {
-                return regex.getValue();
+                return regex;
             }
         }
         return null;

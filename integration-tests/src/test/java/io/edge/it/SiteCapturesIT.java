@@ -1,0 +1,56 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.core.http.RawHttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A site's regexes' named groups read in its locations, as nginx keeps a named capture as a variable for the rest of
+ * the request: a server name's ({@code ~^(?<sub>[a-z]+)\.example\.com$}) and a site rewrite's, on a real edge.
+ */
+class SiteCapturesIT {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aLocationReadsTheNamedGroupsOfItsSitesServerNameAndRewrites() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                server.listen = ["127.0.0.1:19501"]
+                sites = [
+                  { server-names = ["~^(?<sub>[a-z]+)\\\\.example\\\\.com$", "example.com"], root = www
+                    rewrites = [{ rewrite = "^/(?<lang>en|fr)/(.*)$ /$2" }]
+                    locations = [
+                      { match = "/", return = "200 sub=$sub lang=$lang", headers { X-Sub = "$sub" } }
+                      { match = "/old/", rewrites = [{ if = "$sub = shop", return = "301 https://example.com/$sub$uri" }] }
+                    ]
+                  }
+                ]
+                """)) {
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                RawHttpClient.Response response = client.send(
+                        "GET /fr/x HTTP/1.1\r\nHost: shop.example.com\r\n\r\n").read();
+                assertThat(response.status()).isEqualTo(200);
+                assertThat(response.text()).as("the server name's group and the site rewrite's, kept past both")
+                        .isEqualTo("sub=shop lang=fr");
+                assertThat(response.header("X-Sub")).isEqualTo("shop");
+            }
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                RawHttpClient.Response response = client.send(
+                        "GET /old/a HTTP/1.1\r\nHost: shop.example.com\r\n\r\n").read();
+                assertThat(response.status()).isEqualTo(301);
+                assertThat(response.header("Location")).isEqualTo("https://example.com/shop/old/a");
+            }
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                RawHttpClient.Response response = client.send("GET /x HTTP/1.1\r\nHost: example.com\r\n\r\n").read();
+                assertThat(response.text()).as("routed by its exact name: no regex ran, nothing set, as nginx's")
+                        .isEqualTo("sub= lang=");
+            }
+        }
+    }
+}
