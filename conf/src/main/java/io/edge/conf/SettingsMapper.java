@@ -127,9 +127,11 @@ final class SettingsMapper {
     EdgeSettings map(Section edge, Path source) {
         Section serverSection = edge.section("server");
         Set<String> declared = RewriteRule.setNames(edge.object());
-        declared.addAll(RewriteRule.captureNames(edge.object()));
+        Set<String> captured = RewriteRule.captureNames(edge.object());
+        captured.removeAll(declared); // a set's as well: said as a set's
+        declared.addAll(captured);
         maps = VariableMaps.read(serverSection.section("maps"), serverSection.section("geo"), declared, problems,
-                SettingsMapper::reservedName);
+                SettingsMapper::reservedName).captured(captured);
         ServerSettings server = server(serverSection);
         StaticIoSettings staticIo = staticIo(edge.section("static"));
         Map<String, String> mimeTypes = mimeTypes(edge.section("mime-types"));

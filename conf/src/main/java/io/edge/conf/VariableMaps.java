@@ -46,15 +46,29 @@ final class VariableMaps {
     private final Map<String, VariableMap> maps;
     /** The names among {@link #names} that sets declare, said apart from the maps'. */
     private final Set<String> setNames;
+    /** The names among {@link #setNames} that a site regex's named groups declare alone, said apart from the sets'. */
+    private final Set<String> capturedNames;
 
     private VariableMaps(Set<String> names, Map<String, VariableMap> maps) {
-        this(names, maps, Set.of());
+        this(names, maps, Set.of(), Set.of());
     }
 
-    private VariableMaps(Set<String> names, Map<String, VariableMap> maps, Set<String> setNames) {
+    private VariableMaps(Set<String> names, Map<String, VariableMap> maps, Set<String> setNames,
+            Set<String> capturedNames) {
         this.names = Set.copyOf(names);
         this.maps = Map.copyOf(maps);
         this.setNames = Set.copyOf(setNames);
+        this.capturedNames = Set.copyOf(capturedNames);
+    }
+
+    /**
+     * These, the variables of {@code captured} (among those declared: {@link RewriteRule#captureNames}) said as a site
+     * regex's named captures, not as a set's.
+     */
+    VariableMaps captured(Set<String> captured) {
+        Set<String> kept = new TreeSet<>(captured);
+        kept.retainAll(setNames);
+        return new VariableMaps(names, maps, setNames, kept);
     }
 
     /** Whether {@code name} is a map's. */
@@ -104,9 +118,19 @@ final class VariableMaps {
         }
         Set<String> mapNames = new TreeSet<>(names);
         mapNames.removeAll(setNames);
-        return why + " (" + (mapNames.isEmpty() ? "" : "maps: $" + String.join(", $", mapNames))
-                + (mapNames.isEmpty() || setNames.isEmpty() ? "" : "; ")
-                + (setNames.isEmpty() ? "" : "set: $" + String.join(", $", new TreeSet<>(setNames))) + ")";
+        Set<String> set = new TreeSet<>(setNames);
+        set.removeAll(capturedNames);
+        List<String> kinds = new ArrayList<>(3);
+        if (!mapNames.isEmpty()) {
+            kinds.add("maps: $" + String.join(", $", mapNames));
+        }
+        if (!set.isEmpty()) {
+            kinds.add("set: $" + String.join(", $", set));
+        }
+        if (!capturedNames.isEmpty()) {
+            kinds.add("a site regex's named captures: $" + String.join(", $", new TreeSet<>(capturedNames)));
+        }
+        return why + " (" + String.join("; ", kinds) + ")";
     }
 
     /** A map as read, its parts not yet bound to the maps they name. */
@@ -173,7 +197,7 @@ final class VariableMaps {
         }
         names.addAll(setNames);
         VariableMaps read = read(section, names, geos, problems);
-        return new VariableMaps(read.names, read.maps, setNames);
+        return new VariableMaps(read.names, read.maps, setNames, Set.of());
     }
 
     /** The names {@code section}'s keys give variables, each that cannot be one said. */

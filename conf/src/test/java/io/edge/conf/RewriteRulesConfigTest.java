@@ -381,6 +381,7 @@ class RewriteRulesConfigTest {
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
         assertThat(e).isNotNull();
         assertThat(e.problems()).extracting(ConfigProblem::key).containsExactly("edge.sites[0].locations[0].return");
-        assertThat(e.problems().get(0).message()).contains("has unknown variable $other");
+        assertThat(e.problems().get(0).message()).contains("has unknown variable $other")
+                .contains("(a site regex's named captures: $sub)");
     }
 }

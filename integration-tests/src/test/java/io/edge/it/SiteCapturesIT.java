@@ -28,6 +28,10 @@ class SiteCapturesIT {
                     locations = [
                       { match = "/", return = "200 sub=$sub lang=$lang", headers { X-Sub = "$sub" } }
                       { match = "/old/", rewrites = [{ if = "$sub = shop", return = "301 https://example.com/$sub$uri" }] }
+                      { match = "/both/", headers { X-Sub = "$sub" }, rewrites = [
+                        { if = "$arg_s ~ ^(?<sub>[a-z]+)$", set = "$seen 1" }
+                        { return = "200 $sub" }
+                      ] }
                     ]
                   }
                 ]
@@ -45,6 +49,18 @@ class SiteCapturesIT {
                         "GET /old/a HTTP/1.1\r\nHost: shop.example.com\r\n\r\n").read();
                 assertThat(response.status()).isEqualTo(301);
                 assertThat(response.header("Location")).isEqualTo("https://example.com/shop/old/a");
+            }
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                RawHttpClient.Response response = client.send(
+                        "GET /both/?s=xyz HTTP/1.1\r\nHost: shop.example.com\r\n\r\n").read();
+                assertThat(response.text()).as("the last match that set it: the location's if").isEqualTo("xyz");
+                assertThat(response.header("X-Sub")).isEqualTo("xyz");
+            }
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                RawHttpClient.Response response = client.send(
+                        "GET /both/?s=1 HTTP/1.1\r\nHost: shop.example.com\r\n\r\n").read();
+                assertThat(response.text()).as("its if found no match: the server name's stays").isEqualTo("shop");
+                assertThat(response.header("X-Sub")).isEqualTo("shop");
             }
             try (RawHttpClient client = new RawHttpClient(edge.address())) {
                 RawHttpClient.Response response = client.send("GET /x HTTP/1.1\r\nHost: example.com\r\n\r\n").read();

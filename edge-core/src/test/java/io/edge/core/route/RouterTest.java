@@ -232,6 +232,12 @@ class RouterTest {
         assertThat(router.site("shop.example.net")).as("caseless: it has an upper-case letter").isSameAs(caseless);
         assertThat(router.site("example.net")).isSameAs(fallback);
         assertThat(router.conflicts()).isEmpty();
+        // the regex that chose the site, whose named groups nginx sets as variables; none where another name did
+        Route byRegex = router.route(null, "www2.example.net", "/");
+        assertThat(byRegex.hostRegex().pattern()).isEqualTo("^www\\d+\\.(?<domain>.+)$");
+        assertThat(byRegex.hostGroups()).containsExactly("domain");
+        assertThat(router.route(null, "www.example.org", "/").hostRegex()).isNull();
+        assertThat(router.route(null, "example.net", "/").hostRegex()).as("the default site").isNull();
         Router twice = new Router(List.of(mail, site(List.of("mail.*"), false), fallback), fallback);
         assertThat(twice.site("mail.test")).isSameAs(mail);
         assertThat(twice.conflicts()).singleElement().asString().contains("conflicting server name \"mail.*\"");
