@@ -256,10 +256,22 @@ public record LocationSettings(
      *                comes out empty leaves the header out
      * @param upgrade whether a client's request to upgrade its connection (a websocket's) goes to the backend with its
      *                Upgrade field, and a 101 answer makes the two connections a tunnel; false: sent without, as any
+     * @param redirects how the backend's Location and Refresh headers are rewritten (nginx's {@code proxy_redirect}):
+     *                the first whose {@code from} such a URL starts with has it replaced by its {@code to}; empty:
+     *                they pass as the backend sent them ({@code proxy_redirect off})
      */
-    public record Proxy(String backend, String uri, String host, Map<String, VariableText> headers, boolean upgrade) {
+    public record Proxy(String backend, String uri, String host, Map<String, VariableText> headers, boolean upgrade,
+                        List<Redirect> redirects) {
         public Proxy {
             headers = Collections.unmodifiableMap(new TreeMap<>(headers));
+            redirects = List.copyOf(redirects);
+        }
+
+        /**
+         * One rewrite of {@code proxy_redirect}: a backend's URL that starts with {@code from} (compared case and all)
+         * has that start replaced by {@code to}. Both with the request's variables.
+         */
+        public record Redirect(VariableText from, VariableText to) {
         }
     }
 

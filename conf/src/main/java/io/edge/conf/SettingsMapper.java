@@ -2037,9 +2037,13 @@ final class SettingsMapper {
                 location.problem(uri != null ? "proxy-uri" : "proxy-headers", "set in a location without proxy",
                         "proxy-uri and proxy-headers only in a location with proxy = <backend>, proxy-headers also"
                         + " under location-defaults");
-            } else if (location.own().get("proxy-upgrade") != null) {
-                location.problem("proxy-upgrade", "set in a location without proxy",
-                        "proxy-upgrade only in a location with proxy = <backend>, or under location-defaults");
+            } else {
+                for (String setting : List.of("proxy-upgrade", "proxy-redirect")) {
+                    if (location.own().get(setting) != null) {
+                        location.problem(setting, "set in a location without proxy",
+                                setting + " only in a location with proxy = <backend>, or under location-defaults");
+                    }
+                }
             }
             return null;
         }
@@ -2061,8 +2065,107 @@ final class SettingsMapper {
                     "proxy-uri in a prefix or exact location; a rewrite for a regex one");
         }
         BackendGroupSettings group = proxyBackends.get(name);
-        return group == null || group.addresses().isEmpty() ? null
-                : new LocationSettings.Proxy(name, uri, proxyHost(group.addresses().get(0)), headers, upgrade);
+        String host = group == null || group.addresses().isEmpty() ? null : proxyHost(group.addresses().get(0));
+        String prefix = parsed == null || parsed.kind() == LocationSettings.Kind.REGEX ? null : parsed.pattern();
+        List<LocationSettings.Proxy.Redirect> redirects = proxyRedirects(location, regex,
+                defaultRedirect(host, uri, prefix));
+        return host == null ? null : new LocationSettings.Proxy(name, uri, host, headers, upgrade, redirects);
+    }
+
+    /** What proxy-redirect accepts. */
+    private static final String PROXY_REDIRECT_EXPECTED = "default, off, or a list of { from = \"...\", to = \"...\" }"
+            + " and default, such as [{ from = \"http://app:3000/\", to = \"/\" }, default]";
+
+    /**
+     * A location's {@code proxy-redirect}, nginx's {@code proxy_redirect}: {@code default} ({@code byDefault}),
+     * {@code off} (none), or a list of pairs and {@code default}s, in order. A pair's {@code from} is a start of a URL
+     * (nginx's {@code ~} regular expressions are not taken), its {@code to} what replaces it, both with the request's
+     * variables and the location regex's captures.
+     */
+    private List<LocationSettings.Proxy.Redirect> proxyRedirects(Section location, Pattern regex,
+            LocationSettings.Proxy.Redirect byDefault) {
+        ConfigValue value = location.value("proxy-redirect");
+        if (value == null || value.valueType() == ConfigValueType.NULL
+                || value.valueType() == ConfigValueType.BOOLEAN && !((Boolean) value.unwrapped())) {
+            return List.of(); // "off" unquoted may read as false
+        }
+        if (value.valueType() == ConfigValueType.STRING) {
+            switch (((String) value.unwrapped()).strip()) {
+                case "default" -> {
+                    return List.of(byDefault);
+                }
+                case "off", "false", "none" -> {
+                    return List.of();
+                }
+                default -> {
+                }
+            }
+        }
+        if (!(value instanceof ConfigList list)) {
+            location.problem("proxy-redirect", Section.render(value) + " is not a proxy-redirect",
+                    PROXY_REDIRECT_EXPECTED);
+            return List.of();
+        }
+        List<LocationSettings.Proxy.Redirect> result = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            ConfigValue element = list.get(i);
+            if (element.valueType() == ConfigValueType.STRING && "default".equals(element.unwrapped())) {
+                result.add(byDefault);
+            } else if (element instanceof ConfigObject pair) {
+                Section section = new Section(pair, location.key("proxy-redirect") + "[" + i + "]", pair.origin(),
+                        problems);
+                LocationSettings.Proxy.Redirect redirect = redirectPair(section, regex);
+                if (redirect != null) {
+                    result.add(redirect);
+                }
+            } else {
+                location.problem("proxy-redirect", i, Section.render(element) + " is not a pair or default",
+                        "{ from = \"...\", to = \"...\" } or default");
+            }
+        }
+        return result;
+    }
+
+    /** One of proxy-redirect's pairs, or null with its problems said. */
+    private LocationSettings.Proxy.Redirect redirectPair(Section pair, Pattern regex) {
+        for (String key : new TreeSet<>(pair.object().keySet())) {
+            if (!key.equals("from") && !key.equals("to")) {
+                pair.problem(key, "unknown key" + UnknownKeys.suggestion(key, Set.of("from", "to")),
+                        "from and to only");
+            }
+        }
+        VariableText from = null;
+        VariableText to = null;
+        for (String key : List.of("from", "to")) {
+            String text = pair.optionalString(key);
+            if (text == null) {
+                pair.missing(key, key.equals("from") ? "the start of a URL the backend sends, such as"
+                        + " \"http://app:3000/\"" : "what replaces it, such as \"/\" or \"https://$host/\"");
+            } else if (key.equals("from") && (text.isEmpty() || text.startsWith("~"))) {
+                pair.problem(key, text.isEmpty() ? "empty" : LocationMatch.quoted(text) + " is a regular expression,"
+                        + " which edge does not take here", "the start of a URL, compared as written, such as"
+                        + " \"http://app:3000/\"");
+            } else if (!text.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+                pair.problem(key, LocationMatch.quoted(text) + " is not a URL", "printable ASCII, no spaces");
+            } else if (key.equals("from")) {
+                from = variableText(pair, key, text, "proxy-redirect", regex);
+            } else {
+                to = variableText(pair, key, text, "proxy-redirect", regex);
+            }
+        }
+        return from == null || to == null ? null : new LocationSettings.Proxy.Redirect(from, to);
+    }
+
+    /**
+     * nginx's {@code proxy_redirect default}: the proxy_pass URL, {@code http://} and {@code $proxy_host} (the Host a
+     * backend sees by default, from which it makes its absolute redirects) with the proxy-uri, replaced by the
+     * location's prefix ({@code http://127.0.0.1:3000/} by {@code /api/} for {@code /api/} with {@code proxy-uri = "/"});
+     * without a proxy-uri (or in a regex location) {@code http://$proxy_host/} by {@code /}.
+     */
+    static LocationSettings.Proxy.Redirect defaultRedirect(String host, String uri, String prefix) {
+        boolean replaced = uri != null && prefix != null;
+        return new LocationSettings.Proxy.Redirect(VariableText.of("http://" + host + (replaced ? uri : "/")),
+                VariableText.of(replaced ? prefix : "/"));
     }
 
     /**

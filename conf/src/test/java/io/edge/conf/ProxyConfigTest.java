@@ -7,10 +7,14 @@ import static org.assertj.core.api.Assertions.tuple;
 import io.edge.fastcgi.BackendGroupSettings;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** proxy.backends (nginx's upstream) and a location's proxy, proxy-uri and proxy-headers (proxy_pass, proxy_set_header). */
+/**
+ * proxy.backends (nginx's upstream) and a location's proxy, proxy-uri, proxy-headers and proxy-redirect (proxy_pass,
+ * proxy_set_header, proxy_redirect).
+ */
 class ProxyConfigTest {
 
     @TempDir
@@ -130,5 +134,71 @@ class ProxyConfigTest {
         assertThat(e.problems()).extracting(ConfigProblem::key, ConfigProblem::message, ConfigProblem::expected)
                 .containsExactly(tuple("edge.proxy.backends.api.addresses", "no address",
                         "at least one address, such as \"127.0.0.1:3000\""));
+    }
+
+    private static List<String> redirects(LocationSettings location) {
+        return location.proxy().redirects().stream().map(r -> (r.from().constant() != null ? r.from().constant()
+                : "(variable)") + " -> " + (r.to().constant() != null ? r.to().constant() : "(variable)")).toList();
+    }
+
+    @Test
+    void proxyRedirectIsNginxsDefaultOffOrPairsInOrder() throws Exception {
+        EdgeSettings settings = load("""
+                proxy.backends.api { addresses = ["127.0.0.1:3000"] }
+                proxy.backends.web { addresses = ["localhost:80"] }
+                sites = [{ root = www, locations = [
+                  { match = "/api/", proxy = api, proxy-uri = "/" }
+                  { match = "/app/", proxy = web }
+                  { match = "~ ^/r/", proxy = api }
+                  { match = "= /exact", proxy = api, proxy-uri = "/v2/exact" }
+                  { match = "/off/", proxy = api, proxy-uri = "/", proxy-redirect = off }
+                  { match = "/quoted-off/", proxy = api, proxy-redirect = "off" }
+                  { match = "/pairs/", proxy = api, proxy-uri = "/", proxy-redirect = [
+                    { from = "http://app.internal/", to = "https://$host/" }, default, { from = "/", to = "/pairs/" } ] }
+                ] }]
+                """);
+        List<LocationSettings> locations = settings.sites().get(0).locations();
+        assertThat(redirects(locations.get(0))).containsExactly("http://127.0.0.1:3000/ -> /api/");
+        assertThat(redirects(locations.get(1))).as("no proxy-uri: proxy_pass http://web; and port 80 left out")
+                .containsExactly("http://localhost/ -> /");
+        assertThat(redirects(locations.get(2))).containsExactly("http://127.0.0.1:3000/ -> /");
+        assertThat(redirects(locations.get(3))).containsExactly("http://127.0.0.1:3000/v2/exact -> /exact");
+        assertThat(locations.get(4).proxy().redirects()).isEmpty();
+        assertThat(locations.get(5).proxy().redirects()).isEmpty();
+        assertThat(redirects(locations.get(6))).containsExactly("http://app.internal/ -> (variable)",
+                "http://127.0.0.1:3000/ -> /pairs/", "/ -> /pairs/");
+    }
+
+    @Test
+    void aBadProxyRedirectIsAProblem() throws Exception {
+        Path file = EdgeConfFile.write(dir, """
+                proxy.backends.ok { addresses = ["127.0.0.1:3000"] }
+                sites = [{ root = www, locations = [
+                  { match = "/a/", proxy = ok, proxy-redirect = sometimes }
+                  { match = "/b/", proxy = ok, proxy-redirect = [{ from = "~^http://(.*)$", to = "/x" }] }
+                  { match = "/c/", proxy = ok, proxy-redirect = [{ from = "http://x/" }, { to = "/" }, 3] }
+                  { match = "/d/", proxy = ok, proxy-redirect = [{ from = "http://x/", to = "/$nonesuch", form = "y" }] }
+                  { match = "/e/", proxy-redirect = off }
+                  { match = "/f/", proxy = ok, proxy-redirect = [{ from = "http://x/ y", to = "/" }] }
+                ] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key).containsExactlyInAnyOrder(
+                tuple(4, "edge.sites[0].locations[0].proxy-redirect"),
+                tuple(5, "edge.sites[0].locations[1].proxy-redirect[0].from"),
+                tuple(6, "edge.sites[0].locations[2].proxy-redirect[0].to"),
+                tuple(6, "edge.sites[0].locations[2].proxy-redirect[1].from"),
+                tuple(6, "edge.sites[0].locations[2].proxy-redirect[2]"),
+                tuple(7, "edge.sites[0].locations[3].proxy-redirect[0].form"),
+                tuple(7, "edge.sites[0].locations[3].proxy-redirect[0].to"),
+                tuple(8, "edge.sites[0].locations[4].proxy-redirect"),
+                tuple(9, "edge.sites[0].locations[5].proxy-redirect[0].from"));
+        assertThat(e.problems()).extracting(ConfigProblem::message).contains("\"sometimes\" is not a proxy-redirect",
+                "\"~^http://(.*)$\" is a regular expression, which edge does not take here", "missing",
+                "3 is not a pair or default", "unknown key (did you mean \"from\"?)", "set in a location without proxy",
+                "\"http://x/ y\" is not a URL");
+        assertThat(e.problems()).filteredOn(p -> p.key().endsWith("locations[0].proxy-redirect"))
+                .extracting(ConfigProblem::expected).singleElement().asString().startsWith("default, off, or a list");
+        assertThat(e.problems()).allSatisfy(p -> assertThat(p.file()).isEqualTo(file));
     }
 }
