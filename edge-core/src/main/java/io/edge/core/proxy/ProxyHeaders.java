@@ -27,6 +27,9 @@ final class ProxyHeaders {
     /** Hidden from the client by nginx's proxy_hide_header defaults (and X-Accel-*): edge sets its own Date and Server. */
     private static final Set<String> HIDDEN = Set.of("date", "server", "x-pad");
 
+    /** A backend's redirect after a delay, whose {@code url=} proxy_redirect rewrites as nginx's does. */
+    private static final CharSequence REFRESH = "Refresh";
+
     private ProxyHeaders() {
     }
 
@@ -64,6 +67,48 @@ final class ProxyHeaders {
                 to.add(header.getKey(), header.getValue());
             }
         });
+    }
+
+    /**
+     * The backend's redirects rewritten for the client, nginx's {@code proxy_redirect}: each Location header, and the URL
+     * after {@code url=} in each Refresh header, by the location's first pair whose {@code from} it starts with; a URL
+     * none of them starts with stays as it is.
+     */
+    static void rewriteRedirects(Exchange exchange, LocationSettings.Proxy proxy, HttpHeaders headers) {
+        if (proxy.redirects().isEmpty()) {
+            return;
+        }
+        for (CharSequence name : List.of(HttpHeaderNames.LOCATION, REFRESH)) {
+            List<String> values = headers.getAll(name);
+            if (values.isEmpty()) {
+                continue;
+            }
+            List<String> rewritten = new ArrayList<>(values.size());
+            for (String value : values) {
+                int url = name == REFRESH ? refreshUrl(value) : 0;
+                rewritten.add(url < 0 ? value : redirected(exchange, proxy.redirects(), value, url));
+            }
+            headers.set(name, rewritten);
+        }
+    }
+
+    /** Where the URL of a Refresh value ({@code 5; url=/next}) starts, after nginx's {@code url=} in any case; -1: none. */
+    private static int refreshUrl(String refresh) {
+        int url = refresh.toLowerCase(Locale.ROOT).indexOf("url=");
+        return url < 0 ? -1 : url + "url=".length();
+    }
+
+    /** {@code value} with the URL at {@code start} rewritten by the first of {@code redirects} whose from it starts with. */
+    static String redirected(Exchange exchange, List<LocationSettings.Proxy.Redirect> redirects, String value,
+            int start) {
+        for (LocationSettings.Proxy.Redirect redirect : redirects) {
+            String from = Variables.field(exchange, redirect.from());
+            if (!from.isEmpty() && value.startsWith(from, start)) {
+                return value.substring(0, start) + Variables.field(exchange, redirect.to())
+                        + value.substring(start + from.length());
+            }
+        }
+        return value;
     }
 
     /**

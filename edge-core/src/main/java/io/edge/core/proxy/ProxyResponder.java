@@ -345,6 +345,7 @@ public final class ProxyResponder implements Responder {
             exchange.upstreamStatus(code);
             HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status());
             ProxyHeaders.copyResponse(response.headers(), head.headers());
+            ProxyHeaders.rewriteRedirects(exchange, location.proxy(), head.headers());
             boolean bodiless = exchange.isHead() || !Exchange.statusHasBody(code);
             if (HttpUtil.isContentLengthSet(response) && !HttpUtil.isTransferEncodingChunked(response)) {
                 head.headers().set(HttpHeaderNames.CONTENT_LENGTH, HttpUtil.getContentLength(response, 0L));

@@ -2,11 +2,18 @@ package io.edge.core.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.conf.LocationSettings;
+import io.edge.conf.VariableText;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The hop-by-hop headers stay on their hop; proxy_hide_header's defaults are hidden from the client. */
+/**
+ * The hop-by-hop headers stay on their hop; proxy_hide_header's defaults are hidden from the client; proxy_redirect
+ * rewrites a backend's Location and Refresh.
+ */
 class ProxyHeadersTest {
 
     @Test
@@ -42,5 +49,70 @@ class ProxyHeadersTest {
                 .isEqualTo("websocket");
         assertThat(ProxyHeaders.upgradeProtocols(new DefaultHttpHeaders().add("Upgrade", "H2C"))).isNull();
         assertThat(ProxyHeaders.upgradeProtocols(new DefaultHttpHeaders())).isNull();
+    }
+
+    private static LocationSettings.Proxy redirecting(String... fromTo) {
+        List<LocationSettings.Proxy.Redirect> redirects = new java.util.ArrayList<>();
+        for (int i = 0; i < fromTo.length; i += 2) {
+            redirects.add(new LocationSettings.Proxy.Redirect(VariableText.of(fromTo[i]), VariableText.of(fromTo[i + 1])));
+        }
+        return new LocationSettings.Proxy("api", "/", "127.0.0.1:3000", Map.of(), true, redirects);
+    }
+
+    private static HttpHeaders rewritten(LocationSettings.Proxy proxy, String... headers) {
+        HttpHeaders answer = new DefaultHttpHeaders();
+        for (int i = 0; i < headers.length; i += 2) {
+            answer.add(headers[i], headers[i + 1]);
+        }
+        ProxyHeaders.rewriteRedirects(null, proxy, answer);
+        return answer;
+    }
+
+    @Test
+    void aLocationStartingWithAPairsFromHasItReplacedByItsTo() {
+        LocationSettings.Proxy proxy = redirecting("http://127.0.0.1:3000/", "/api/");
+        assertThat(rewritten(proxy, "Location", "http://127.0.0.1:3000/users?id=1").get("Location"))
+                .isEqualTo("/api/users?id=1");
+        assertThat(rewritten(proxy, "Location", "http://127.0.0.1:3000/").get("Location")).isEqualTo("/api/");
+        // another host, another port, a relative URL, another case: as sent
+        assertThat(rewritten(proxy, "Location", "http://127.0.0.1:3001/users").get("Location"))
+                .isEqualTo("http://127.0.0.1:3001/users");
+        assertThat(rewritten(proxy, "Location", "/users").get("Location")).isEqualTo("/users");
+        assertThat(rewritten(proxy, "Location", "HTTP://127.0.0.1:3000/users").get("Location"))
+                .isEqualTo("HTTP://127.0.0.1:3000/users");
+        // only at the start
+        assertThat(rewritten(proxy, "Location", "https://x/?next=http://127.0.0.1:3000/").get("Location"))
+                .isEqualTo("https://x/?next=http://127.0.0.1:3000/");
+    }
+
+    @Test
+    void theFirstPairThatMatchesWinsInTheirOrder() {
+        LocationSettings.Proxy proxy = redirecting("http://app/admin/", "/console/", "http://app/", "/",
+                "http://app/a", "/never");
+        assertThat(rewritten(proxy, "Location", "http://app/admin/x").get("Location")).isEqualTo("/console/x");
+        assertThat(rewritten(proxy, "Location", "http://app/a/b").get("Location")).isEqualTo("/a/b");
+        assertThat(rewritten(redirecting("/", "/app/"), "Location", "/login").get("Location"))
+                .as("nginx's proxy_redirect / /app/: a relative redirect too").isEqualTo("/app/login");
+    }
+
+    @Test
+    void refreshHasItsUrlRewrittenAndNothingElseIsTouched() {
+        LocationSettings.Proxy proxy = redirecting("http://app/", "/api/");
+        HttpHeaders answer = rewritten(proxy, "Refresh", "5; URL=http://app/next", "Content-Location", "http://app/x",
+                "Link", "<http://app/style.css>; rel=preload", "X-Url", "http://app/y");
+        assertThat(answer.get("Refresh")).isEqualTo("5; URL=/api/next");
+        assertThat(answer.get("Content-Location")).isEqualTo("http://app/x");
+        assertThat(answer.get("Link")).isEqualTo("<http://app/style.css>; rel=preload");
+        assertThat(answer.get("X-Url")).isEqualTo("http://app/y");
+        assertThat(rewritten(proxy, "Refresh", "5").get("Refresh")).as("no url=").isEqualTo("5");
+        assertThat(rewritten(proxy, "Refresh", "0;url=http://app/").get("Refresh")).isEqualTo("0;url=/api/");
+    }
+
+    @Test
+    void offLeavesTheRedirectsAsSent() {
+        HttpHeaders answer = rewritten(redirecting(), "Location", "http://127.0.0.1:3000/x", "Refresh",
+                "1; url=http://127.0.0.1:3000/y");
+        assertThat(answer.get("Location")).isEqualTo("http://127.0.0.1:3000/x");
+        assertThat(answer.get("Refresh")).isEqualTo("1; url=http://127.0.0.1:3000/y");
     }
 }
