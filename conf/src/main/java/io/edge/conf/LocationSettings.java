@@ -269,9 +269,19 @@ public record LocationSettings(
 
         /**
          * One rewrite of {@code proxy_redirect}: a backend's URL that starts with {@code from} (compared case and all)
-         * has that start replaced by {@code to}. Both with the request's variables.
+         * has that start replaced by {@code to}; one in which {@code regex} finds a match is replaced whole by it.
+         *
+         * @param from  the start of a URL, with the request's variables; null where {@code regex} is set
+         * @param regex nginx's {@code ~regex} (or {@code ~*regex}), whose captures are {@code to}'s $1 to $9 and named
+         *              groups; null for a {@code from}
+         * @param to    what replaces it, with the request's variables
          */
-        public record Redirect(VariableText from, VariableText to) {
+        public record Redirect(VariableText from, Pattern regex, VariableText to) {
+
+            /** A pair of a start and what replaces it. */
+            public Redirect(VariableText from, VariableText to) {
+                this(from, null, to);
+            }
         }
     }
 

@@ -2079,8 +2079,8 @@ final class SettingsMapper {
     /**
      * A location's {@code proxy-redirect}, nginx's {@code proxy_redirect}: {@code default} ({@code byDefault}),
      * {@code off} (none), or a list of pairs and {@code default}s, in order. A pair's {@code from} is a start of a URL
-     * (nginx's {@code ~} regular expressions are not taken), its {@code to} what replaces it, both with the request's
-     * variables and the location regex's captures.
+     * or a regular expression, its {@code to} what replaces it, both with the request's variables and the location
+     * regex's captures (the to of a regular expression its own).
      */
     private List<LocationSettings.Proxy.Redirect> proxyRedirects(Section location, Pattern regex,
             LocationSettings.Proxy.Redirect byDefault) {
@@ -2126,34 +2126,51 @@ final class SettingsMapper {
         return result;
     }
 
-    /** One of proxy-redirect's pairs, or null with its problems said. */
-    private LocationSettings.Proxy.Redirect redirectPair(Section pair, Pattern regex) {
+    /**
+     * One of proxy-redirect's pairs, or null with its problems said. A {@code from} written {@code ~regex} (or
+     * {@code ~*regex}, ignoring case) is a regular expression, whose captures are the {@code to}'s $1 and named groups
+     * in place of the location's.
+     */
+    private LocationSettings.Proxy.Redirect redirectPair(Section pair, Pattern locationRegex) {
         for (String key : new TreeSet<>(pair.object().keySet())) {
             if (!key.equals("from") && !key.equals("to")) {
                 pair.problem(key, "unknown key" + UnknownKeys.suggestion(key, Set.of("from", "to")),
                         "from and to only");
             }
         }
+        String fromText = redirectText(pair, "from", "the start of a URL the backend sends, such as"
+                + " \"http://app:3000/\", or ~ and a regular expression");
+        String toText = redirectText(pair, "to", "what replaces it, such as \"/\" or \"https://$host/\"");
         VariableText from = null;
-        VariableText to = null;
-        for (String key : List.of("from", "to")) {
-            String text = pair.optionalString(key);
-            if (text == null) {
-                pair.missing(key, key.equals("from") ? "the start of a URL the backend sends, such as"
-                        + " \"http://app:3000/\"" : "what replaces it, such as \"/\" or \"https://$host/\"");
-            } else if (key.equals("from") && (text.isEmpty() || text.startsWith("~"))) {
-                pair.problem(key, text.isEmpty() ? "empty" : LocationMatch.quoted(text) + " is a regular expression,"
-                        + " which edge does not take here", "the start of a URL, compared as written, such as"
-                        + " \"http://app:3000/\"");
-            } else if (!text.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
-                pair.problem(key, LocationMatch.quoted(text) + " is not a URL", "printable ASCII, no spaces");
-            } else if (key.equals("from")) {
-                from = variableText(pair, key, text, "proxy-redirect", regex);
-            } else {
-                to = variableText(pair, key, text, "proxy-redirect", regex);
+        Pattern regex = null;
+        if (fromText != null && fromText.startsWith("~")) {
+            try {
+                regex = LocationMatch.parse(fromText).regex();
+            } catch (IllegalArgumentException e) {
+                pair.problem("from", LocationMatch.quoted(fromText) + " " + e.getMessage(),
+                        "~ and a regular expression, ~* to ignore case: \"~^http://[^/]+/(.*)$\"");
             }
+        } else if (fromText != null && fromText.isEmpty()) {
+            pair.problem("from", "empty", "the start of a URL, compared as written, such as \"http://app:3000/\"");
+        } else if (fromText != null) {
+            from = variableText(pair, "from", fromText, "proxy-redirect", locationRegex);
         }
-        return from == null || to == null ? null : new LocationSettings.Proxy.Redirect(from, to);
+        VariableText to = toText == null ? null
+                : variableText(pair, "to", toText, "proxy-redirect", regex != null ? regex : locationRegex);
+        return from == null && regex == null || to == null ? null
+                : new LocationSettings.Proxy.Redirect(from, regex, to);
+    }
+
+    /** A pair's {@code from} or {@code to} as written, or null where it is missing or no URL (a problem said). */
+    private static String redirectText(Section pair, String key, String expected) {
+        String text = pair.optionalString(key);
+        if (text == null) {
+            pair.missing(key, expected);
+        } else if (!text.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+            pair.problem(key, LocationMatch.quoted(text) + " is not a URL", "printable ASCII, no spaces");
+            return null;
+        }
+        return text;
     }
 
     /**
@@ -2164,7 +2181,7 @@ final class SettingsMapper {
      */
     static LocationSettings.Proxy.Redirect defaultRedirect(String host, String uri, String prefix) {
         boolean replaced = uri != null && prefix != null;
-        return new LocationSettings.Proxy.Redirect(VariableText.of("http://" + host + (replaced ? uri : "/")),
+        return new LocationSettings.Proxy.Redirect(VariableText.of("http://" + host + (replaced ? uri : "/")), null,
                 VariableText.of(replaced ? prefix : "/"));
     }
 

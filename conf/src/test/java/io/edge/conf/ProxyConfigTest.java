@@ -137,8 +137,8 @@ class ProxyConfigTest {
     }
 
     private static List<String> redirects(LocationSettings location) {
-        return location.proxy().redirects().stream().map(r -> (r.from().constant() != null ? r.from().constant()
-                : "(variable)") + " -> " + (r.to().constant() != null ? r.to().constant() : "(variable)")).toList();
+        return location.proxy().redirects().stream().map(r -> (r.regex() != null ? "(regex)"
+                : r.from().constant() != null ? r.from().constant() : "(variable)") + " -> " + (r.to().constant() != null ? r.to().constant() : "(variable)")).toList();
     }
 
     @Test
@@ -154,7 +154,8 @@ class ProxyConfigTest {
                   { match = "/off/", proxy = api, proxy-uri = "/", proxy-redirect = off }
                   { match = "/quoted-off/", proxy = api, proxy-redirect = "off" }
                   { match = "/pairs/", proxy = api, proxy-uri = "/", proxy-redirect = [
-                    { from = "http://app.internal/", to = "https://$host/" }, default, { from = "/", to = "/pairs/" } ] }
+                    { from = "http://app.internal/", to = "https://$host/" }, default, { from = "/", to = "/pairs/" }
+                    { from = "~*^https?://(?<site>[a-z.]+)/(.*)$", to = "/$site/$2" } ] }
                 ] }]
                 """);
         List<LocationSettings> locations = settings.sites().get(0).locations();
@@ -166,7 +167,10 @@ class ProxyConfigTest {
         assertThat(locations.get(4).proxy().redirects()).isEmpty();
         assertThat(locations.get(5).proxy().redirects()).isEmpty();
         assertThat(redirects(locations.get(6))).containsExactly("http://app.internal/ -> (variable)",
-                "http://127.0.0.1:3000/ -> /pairs/", "/ -> /pairs/");
+                "http://127.0.0.1:3000/ -> /pairs/", "/ -> /pairs/", "(regex) -> (variable)");
+        java.util.regex.Pattern regex = locations.get(6).proxy().redirects().get(3).regex();
+        assertThat(regex.pattern()).isEqualTo("^https?://(?<site>[a-z.]+)/(.*)$");
+        assertThat(regex.matcher("HTTP://App/x").matches()).as("~*: case ignored").isTrue();
     }
 
     @Test
@@ -175,7 +179,7 @@ class ProxyConfigTest {
                 proxy.backends.ok { addresses = ["127.0.0.1:3000"] }
                 sites = [{ root = www, locations = [
                   { match = "/a/", proxy = ok, proxy-redirect = sometimes }
-                  { match = "/b/", proxy = ok, proxy-redirect = [{ from = "~^http://(.*)$", to = "/x" }] }
+                  { match = "/b/", proxy = ok, proxy-redirect = [{ from = "~^http://(.*$", to = "/x" }, { from = "~^http://(.*)$", to = "/$2" }] }
                   { match = "/c/", proxy = ok, proxy-redirect = [{ from = "http://x/" }, { to = "/" }, 3] }
                   { match = "/d/", proxy = ok, proxy-redirect = [{ from = "http://x/", to = "/$nonesuch", form = "y" }] }
                   { match = "/e/", proxy-redirect = off }
@@ -186,6 +190,7 @@ class ProxyConfigTest {
         assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key).containsExactlyInAnyOrder(
                 tuple(4, "edge.sites[0].locations[0].proxy-redirect"),
                 tuple(5, "edge.sites[0].locations[1].proxy-redirect[0].from"),
+                tuple(5, "edge.sites[0].locations[1].proxy-redirect[1].to"),
                 tuple(6, "edge.sites[0].locations[2].proxy-redirect[0].to"),
                 tuple(6, "edge.sites[0].locations[2].proxy-redirect[1].from"),
                 tuple(6, "edge.sites[0].locations[2].proxy-redirect[2]"),
@@ -194,7 +199,7 @@ class ProxyConfigTest {
                 tuple(8, "edge.sites[0].locations[4].proxy-redirect"),
                 tuple(9, "edge.sites[0].locations[5].proxy-redirect[0].from"));
         assertThat(e.problems()).extracting(ConfigProblem::message).contains("\"sometimes\" is not a proxy-redirect",
-                "\"~^http://(.*)$\" is a regular expression, which edge does not take here", "missing",
+                "missing",
                 "3 is not a pair or default", "unknown key (did you mean \"from\"?)", "set in a location without proxy",
                 "\"http://x/ y\" is not a URL");
         assertThat(e.problems()).filteredOn(p -> p.key().endsWith("locations[0].proxy-redirect"))
