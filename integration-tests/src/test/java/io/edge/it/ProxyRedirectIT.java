@@ -84,6 +84,9 @@ class ProxyRedirectIT {
                     { from = "http://%s/", to = "/never/" }
                   ] }
                   { match = "/off/", proxy = app, proxy-uri = "/", proxy-redirect = off }
+                  { match = "~ ^/([a-z]+)/old/", proxy = app, proxy-redirect = [
+                    { from = "~*^http://[^/]+/legacy/(.*)$", to = "https://$host/new/$1" }
+                  ] }
                 ] }]
                 proxy.backends.app { addresses = ["%s"] }
                 """.formatted(backendAddress(), backendAddress()));
@@ -126,6 +129,17 @@ class ProxyRedirectIT {
             assertThat(location(edge, "/shop/x", "http://{host}/cart")).as("default, listed before a pair that would")
                     .isEqualTo("/shop/cart");
             assertThat(location(edge, "/shop/x", "http://elsewhere/cart")).isEqualTo("http://elsewhere/cart");
+        }
+    }
+
+    @Test
+    void aRegexPairReplacesTheWholeUrlWithItsCaptures() throws Exception {
+        try (EdgeHarness edge = edge()) {
+            // its $1 the pair's regex's, not the location's; ~*: case ignored
+            assertThat(location(edge, "/acme/old/x", "HTTP://{host}/legacy/page?id=2"))
+                    .isEqualTo("https://127.0.0.1/new/page?id=2");
+            assertThat(location(edge, "/acme/old/x", "http://{host}/current")).isEqualTo("http://" + backendAddress()
+                    + "/current");
         }
     }
 

@@ -49,6 +49,14 @@ public final class Variables {
         return exchange == null ? "" : render(exchange, text.parts(), Escape.FIELD);
     }
 
+    /** As {@link #field(Exchange, VariableText)}, with the captures of {@code match} (a proxy-redirect's regex's). */
+    public static String field(Exchange exchange, Matcher match, VariableText text) {
+        if (text.constant() != null) {
+            return text.constant();
+        }
+        return render(exchange, Captures.found(match), text.parts(), Escape.FIELD);
+    }
+
     /**
      * As {@link #field(Exchange, VariableText)}, {@code text} being {@code location}'s, its captures those of its regex
      * on {@code uri}: an error page's always-headers, of the location the page's URI routes to.

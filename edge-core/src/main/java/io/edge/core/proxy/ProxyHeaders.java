@@ -4,6 +4,7 @@ import io.edge.conf.LocationSettings;
 import io.edge.conf.VariableText;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.Variables;
+import io.edge.fastcgi.regex.BoundedMatch;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.ArrayList;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
 
 /**
  * The header rules of nginx's proxy module, pure functions of a head's headers: which hop-by-hop headers stay on their
@@ -98,10 +100,21 @@ final class ProxyHeaders {
         return url < 0 ? -1 : url + "url=".length();
     }
 
-    /** {@code value} with the URL at {@code start} rewritten by the first of {@code redirects} whose from it starts with. */
+    /**
+     * {@code value} with the URL at {@code start} rewritten by the first of {@code redirects} whose from it starts with,
+     * or whose regex finds a match in it.
+     */
     static String redirected(Exchange exchange, List<LocationSettings.Proxy.Redirect> redirects, String value,
             int start) {
         for (LocationSettings.Proxy.Redirect redirect : redirects) {
+            if (redirect.regex() != null) {
+                // as nginx's: the whole URL replaced, the regex run within a budget (the backend wrote the URL)
+                Matcher match = BoundedMatch.first(redirect.regex(), value.substring(start), BoundedMatch.STEPS);
+                if (match != null) {
+                    return value.substring(0, start) + Variables.field(exchange, match, redirect.to());
+                }
+                continue;
+            }
             String from = Variables.field(exchange, redirect.from());
             if (!from.isEmpty() && value.startsWith(from, start)) {
                 return value.substring(0, start) + Variables.field(exchange, redirect.to())

@@ -3,11 +3,13 @@ package io.edge.core.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.conf.LocationSettings;
+import io.edge.conf.Return;
 import io.edge.conf.VariableText;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -114,5 +116,23 @@ class ProxyHeadersTest {
                 "1; url=http://127.0.0.1:3000/y");
         assertThat(answer.get("Location")).isEqualTo("http://127.0.0.1:3000/x");
         assertThat(answer.get("Refresh")).isEqualTo("1; url=http://127.0.0.1:3000/y");
+    }
+
+    @Test
+    void aRegexReplacesTheWholeUrlWithItsCaptures() {
+        // nginx's proxy_redirect ~^http://[^/]+:3000/(?<rest>.*)$ /app/$rest; and a $1 after it
+        VariableText to = new VariableText(List.of(new Return.Part("/app/", null), new Return.Part(null, "rest")), null);
+        VariableText first = new VariableText(List.of(new Return.Part("/one/", null), new Return.Part(null, "1")), null);
+        LocationSettings.Proxy proxy = new LocationSettings.Proxy("api", null, "127.0.0.1:3000", Map.of(), true, List.of(
+                new LocationSettings.Proxy.Redirect(null, Pattern.compile("^http://[^/]+:3000/(?<rest>.*)$"), to),
+                new LocationSettings.Proxy.Redirect(null, Pattern.compile("//([a-z]+)\\.internal/"), first)));
+        assertThat(rewritten(proxy, "Location", "http://backend:3000/users?id=1").get("Location"))
+                .isEqualTo("/app/users?id=1");
+        assertThat(rewritten(proxy, "Refresh", "3;url=http://backend:3000/next").get("Refresh"))
+                .isEqualTo("3;url=/app/next");
+        assertThat(rewritten(proxy, "Location", "https://cart.internal/x").get("Location"))
+                .as("found anywhere in it, the whole URL replaced, as nginx's").isEqualTo("/one/cart");
+        assertThat(rewritten(proxy, "Location", "http://backend:3001/users").get("Location"))
+                .isEqualTo("http://backend:3001/users");
     }
 }
