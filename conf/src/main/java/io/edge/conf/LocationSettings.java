@@ -257,7 +257,7 @@ public record LocationSettings(
      * @param upgrade whether a client's request to upgrade its connection (a websocket's) goes to the backend with its
      *                Upgrade field, and a 101 answer makes the two connections a tunnel; false: sent without, as any
      * @param redirects how the backend's Location and Refresh headers are rewritten (nginx's {@code proxy_redirect}):
-     *                the first whose {@code from} such a URL starts with has it replaced by its {@code to}; empty:
+     *                the first that takes such a URL ({@link Redirect}) has it replaced by its {@code to}; empty:
      *                they pass as the backend sent them ({@code proxy_redirect off})
      */
     public record Proxy(String backend, String uri, String host, Map<String, VariableText> headers, boolean upgrade,

@@ -73,8 +73,8 @@ final class ProxyHeaders {
 
     /**
      * The backend's redirects rewritten for the client, nginx's {@code proxy_redirect}: each Location header, and the URL
-     * after {@code url=} in each Refresh header, by the location's first pair whose {@code from} it starts with; a URL
-     * none of them starts with stays as it is.
+     * after {@code url=} in each Refresh header, by the location's first pair whose {@code from} it starts with (or
+     * whose regex finds a match in it); a URL no pair takes stays as it is.
      */
     static void rewriteRedirects(Exchange exchange, LocationSettings.Proxy proxy, HttpHeaders headers) {
         if (proxy.redirects().isEmpty()) {
