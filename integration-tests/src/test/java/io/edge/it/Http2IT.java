@@ -430,6 +430,77 @@ class Http2IT {
         }
     }
 
+    /**
+     * A header block malformed by RFC 9113 8.2 (an uppercase field name, a connection-specific field, a TE other than
+     * trailers): its stream reset PROTOCOL_ERROR, as nginx resets it, logged in the error log (as nginx's "client sent
+     * invalid header name", throttled) and as {@code "-" 400} in the access log. The connection serves on.
+     */
+    @Test
+    void anInvalidHeaderResetsItsStreamAndIsLogged() throws Exception {
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             CapturedLog errors = CapturedLog.of("io.edge.core.http.Http2Connection");
+             EdgeHarness edge = started("invalid-header", """
+                     server.access-log = "-"
+                     server.access-log-format = "\\"$request\\" $status"
+                     """);
+             NettyClient client = new NettyClient()) {
+            List<String[]> invalid = List.of(new String[] {"connection", "close"}, new String[] {"X-Upper", "a"},
+                    new String[] {"te", "gzip"}, new String[] {"transfer-encoding", "chunked"},
+                    new String[] {"upgrade", "h2c"}, new String[] {"keep-alive", "5"});
+            for (String[] field : invalid) {
+                DefaultHttp2Headers headers = new DefaultHttp2Headers(false); // the client's own checks off
+                headers.method("GET").path("/small.txt").authority("localhost").add(field[0], field[1]);
+                Answer refused = new Answer();
+                client.open(headers, refused, true);
+                await(() -> refused.reset != null, "the reset of a stream with " + field[0]);
+                assertThat(refused.reset).as(field[0]).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
+                assertThat(refused.status).as(field[0]).isNull();
+            }
+            await(() -> access.lines().size() == invalid.size(), invalid.size() + " lines");
+            assertThat(access.lines()).containsOnly("\"-\" 400");
+            assertThat(errors.warnings()).singleElement().asString()
+                    .startsWith("HTTP/2 client 127.0.0.1 sent an invalid header block on stream 3, reset"
+                            + " (PROTOCOL_ERROR): ").contains("'connection'");
+            Answer still = answered(client, "/small.txt");
+            assertThat(still.status).isEqualTo("200");
+        }
+    }
+
+    /**
+     * A header list that decodes past {@code limits.header-block}: the first answered 431 (as an HTTP/1 head past it),
+     * the second on the connection ends it with GOAWAY ENHANCE_YOUR_CALM, as nginx ends one at the first (an HPACK
+     * bomb: a few bytes may name a large field sent before). Both in the error log, the 431 in the access log.
+     */
+    @Test
+    void aHeaderListPastTheLimitIs431AndASecondEndsTheConnection() throws Exception {
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             CapturedLog errors = CapturedLog.of("io.edge.core.http.Http2Connection");
+             EdgeHarness edge = started("header-list", """
+                     server.limits.header-block = 4 KiB
+                     server.access-log = "-"
+                     server.access-log-format = "\\"$request\\" $status"
+                     """);
+             NettyClient client = new NettyClient()) {
+            DefaultHttp2Headers large = headers("/small.txt");
+            large.add("x-large", "v".repeat(5000));
+            Answer first = new Answer();
+            client.open(large, first, true);
+            await(() -> first.status != null, "the first answer");
+            assertThat(first.status).isEqualTo("431");
+            DefaultHttp2Headers again = headers("/small.txt");
+            again.add("x-large", "w".repeat(5000));
+            client.open(again, new Answer(), true);
+            await(() -> !client.connection.isActive(), "the connection's close");
+            assertThat(client.goAway).isEqualTo(Http2Error.ENHANCE_YOUR_CALM.code());
+            assertThat(access.lines()).containsExactly("\"-\" 431");
+            assertThat(errors.warnings()).containsExactly(
+                    "HTTP/2 client 127.0.0.1 sent a header list past server.limits.header-block (4096 bytes decoded)"
+                            + " on stream 3; answered 431",
+                    "HTTP/2 client 127.0.0.1 sent a second header list past server.limits.header-block (4096 bytes"
+                            + " decoded) on stream 5; connection closed (GOAWAY ENHANCE_YOUR_CALM)");
+        }
+    }
+
     /** As nginx's keepalive_timeout: a connection with no stream open for it is closed, GOAWAY first; h2c's too. */
     @ParameterizedTest(name = "tls {0}")
     @ValueSource(booleans = {true, false})
@@ -753,7 +824,9 @@ class Http2IT {
         }
 
         private void addHttp2(ChannelPipeline pipeline, Http2Settings offered) {
-            pipeline.addLast(Http2FrameCodecBuilder.forClient().initialSettings(offered).build(),
+            // a header list past the one the server offers goes all the same: the tests send it on purpose
+            pipeline.addLast(Http2FrameCodecBuilder.forClient().initialSettings(offered)
+                            .encoderIgnoreMaxHeaderListSize(true).build(),
                     new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()),
                     new ChannelInboundHandlerAdapter() {
                         @Override

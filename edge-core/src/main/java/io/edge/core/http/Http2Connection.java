@@ -21,10 +21,14 @@ import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.DecoratingHttp2ConnectionDecoder;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2ConnectionDecoder;
+import io.netty.handler.codec.http2.Http2ConnectionEncoder;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
@@ -41,7 +45,9 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.NetUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -66,9 +72,9 @@ import org.slf4j.LoggerFactory;
  * A stream's answer carries no connection-specific field: Netty's codec drops them (RFC 9113 8.2.2). A stream the
  * client resets closes its channel, which ends its exchange as a client's close does on HTTP/1 (a FastCGI request
  * aborted, its backend freed). Bounded as nginx bounds it: {@code server.http2.max-concurrent-streams} streams at once,
- * the decoded header list by {@code limits.header-block} (Netty answers one over it 431), its path by
- * {@code limits.request-line} (414), and more than {@link #RESETS_PER_WINDOW} resets in {@link #RESET_WINDOW_SECONDS}
- * end the connection (Rapid Reset, CVE-2023-44487).
+ * the decoded header list by {@code limits.header-block} (Netty answers one over it 431, a second one ends the
+ * connection: {@link HeaderBlockChecks}), its path by {@code limits.request-line} (414), and more than {@link
+ * #RESETS_PER_WINDOW} resets in {@link #RESET_WINDOW_SECONDS} end the connection (Rapid Reset, CVE-2023-44487).
  *
  * <p>This handler keeps what the streams share: the connection's serial number and request count ({@code $connection},
  * {@code $connection_requests}), and the keep-alive wait: with no stream open for {@code timeouts.keep-alive} the
@@ -90,15 +96,20 @@ final class Http2Connection extends ReusableConnection {
     private final long serial = HttpConnectionHandler.nextSerial();
     private final long idleNanos;
     private final ServerSettings.HttpLimits limits;
+    private final HttpServerContext server;
     private ChannelHandlerContext ctx;
     private Http2FrameCodec codec;
     private long requestsStarted;
     private int openStreams;
     private ScheduledFuture<?> idleClose;
+    /** Header blocks of this connection that decoded past {@code limits.header-block} (each answered 431). */
+    private int headerBlocksTooLarge;
 
-    private Http2Connection(Duration idle, ServerSettings.HttpLimits limits, IdleConnections idleList) {
+    private Http2Connection(Duration idle, ServerSettings.HttpLimits limits, HttpServerContext server,
+            IdleConnections idleList) {
         this.idleNanos = idle.toNanos();
         this.limits = limits;
+        this.server = server;
         this.idleList = idleList;
     }
 
@@ -112,11 +123,11 @@ final class Http2Connection extends ReusableConnection {
         // keep-alive = 0 closes HTTP/1 connections after each request; a stream is that already, and the connection
         // waits for its first one as for a request head
         Http2Connection connection = new Http2Connection(timeouts.keepAlive().isZero() ? timeouts.requestHead()
-                : timeouts.keepAlive(), limits, server.idleConnections(pipeline.channel().eventLoop()));
+                : timeouts.keepAlive(), limits, server, server.idleConnections(pipeline.channel().eventLoop()));
         Http2Settings offered = Http2Settings.defaultSettings()
                 .maxConcurrentStreams(settings.tls().http2().maxConcurrentStreams())
                 .maxHeaderListSize(limits.headerBlock());
-        connection.codec = Http2FrameCodecBuilder.forServer()
+        connection.codec = new CodecBuilder(connection)
                 .initialSettings(offered)
                 .validateHeaders(true)
                 .decoderEnforceMaxRstFramesPerWindow(RESETS_PER_WINDOW, RESET_WINDOW_SECONDS)
@@ -264,6 +275,88 @@ final class Http2Connection extends ReusableConnection {
                     ctx.close(); // GOAWAY first (Netty's graceful close)
                 }
             }, idleNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /**
+     * Netty's server frame codec with {@link HeaderBlockChecks} around its decoder: as {@code forServer()} builds it,
+     * through the constructor Netty keeps for a builder that changes what it builds.
+     */
+    private static final class CodecBuilder extends Http2FrameCodecBuilder {
+
+        private final Http2Connection connection;
+
+        CodecBuilder(Http2Connection connection) {
+            this.connection = connection;
+            server(true);
+        }
+
+        @Override
+        protected Http2FrameCodec build(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder,
+                Http2Settings initialSettings) {
+            return super.build(connection.new HeaderBlockChecks(decoder), encoder, initialSettings);
+        }
+    }
+
+    /**
+     * Sees the header blocks the frame codec refuses before any stream is opened for them, which Netty answers itself
+     * and logs nowhere, and logs them as nginx does (RFC 9113 8.2.2, 8.3):
+     * <ul>
+     * <li>a malformed one (an uppercase field name, a connection-specific field: Connection, Keep-Alive,
+     *     Proxy-Connection, Transfer-Encoding, Upgrade, a TE other than "trailers"; a pseudo-header unknown, repeated
+     *     or after a field): the stream is reset PROTOCOL_ERROR, as nginx resets it ("client sent invalid header
+     *     name"), logged in the error log and as a {@code "-" 400} in the access log, as a malformed request that
+     *     reaches a stream is; the connection serves on.
+     * <li>one that decodes past {@code limits.header-block}: the first is answered 431, as an HTTP/1 head over it is;
+     *     the second on the same connection ends it with GOAWAY ENHANCE_YOUR_CALM, as nginx ends one at the first:
+     *     HPACK lets a few bytes name a field sent before, so a client that keeps sending lists that decode past the
+     *     limit makes edge decode far more than it sends (an HPACK bomb). Both logged, and the 431 as {@code "-" 431}.
+     * </ul>
+     */
+    private final class HeaderBlockChecks extends DecoratingHttp2ConnectionDecoder {
+
+        HeaderBlockChecks(Http2ConnectionDecoder decoder) {
+            super(decoder);
+        }
+
+        @Override
+        public void decodeFrame(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Http2Exception {
+            try {
+                super.decodeFrame(ctx, in, out);
+            } catch (Http2Exception.StreamException refused) {
+                boolean tooLarge = refused instanceof Http2Exception.HeaderListSizeException size && size.duringDecode();
+                if (!tooLarge && (refused.error() != Http2Error.PROTOCOL_ERROR
+                        || connection().stream(refused.streamId()) != null)) {
+                    throw refused; // of a stream open (a body not its content-length): the stream's own handlers'
+                }
+                InetSocketAddress remote = ProxyProtocol.peer(ctx.channel());
+                String client = "HTTP/2 client " + (remote == null || remote.getAddress() == null ? "-"
+                        : NetUtil.toAddressString(remote.getAddress())) + " sent ";
+                ThrottledWarnings log = server.refusedHeaders();
+                if (!tooLarge) {
+                    log.warn(Http2Exception.StreamException.class, client + "an invalid header block on stream "
+                            + refused.streamId() + ", reset (PROTOCOL_ERROR): " + refused.getMessage());
+                    logRefused(remote, HttpResponseStatus.BAD_REQUEST);
+                } else if (++headerBlocksTooLarge == 1) {
+                    log.warn(Http2Exception.HeaderListSizeException.class, client + "a header list past"
+                            + " server.limits.header-block (" + limits.headerBlock() + " bytes decoded) on stream "
+                            + refused.streamId() + "; answered 431");
+                    logRefused(remote, HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE);
+                } else {
+                    log.warn(Http2Exception.class, client + "a second header list past server.limits.header-block ("
+                            + limits.headerBlock() + " bytes decoded) on stream " + refused.streamId()
+                            + "; connection closed (GOAWAY ENHANCE_YOUR_CALM)");
+                    throw Http2Exception.connectionError(Http2Error.ENHANCE_YOUR_CALM,
+                            "a second header list past %d bytes", limits.headerBlock());
+                }
+                throw refused;
+            }
+        }
+
+        /** The access log's line of a header block no stream was opened for: {@code "-"}, as nginx's. */
+        private void logRefused(InetSocketAddress remote, HttpResponseStatus status) {
+            server.accessLog().log(remote, "-", status.code(), 0, null, null, System.nanoTime(), null, null,
+                    new AccessLog.Unanswered(serial, requestsStarted + 1));
         }
     }
 

@@ -107,6 +107,13 @@ public final class HttpServerContext {
      */
     private final ThrottledWarnings tooLarge =
             new ThrottledWarnings(LoggerFactory.getLogger(HttpConnectionHandler.class), System::nanoTime);
+    /**
+     * HTTP/2 header blocks refused before a stream was opened for them (malformed, or past {@code limits.header-block}),
+     * logged (by {@link Http2Connection}'s logger) as nginx logs "client sent invalid header name" and "client sent too
+     * large header"; throttled as {@link #tooLarge}: any client can send them at will.
+     */
+    private final ThrottledWarnings refusedHeaders =
+            new ThrottledWarnings(LoggerFactory.getLogger(Http2Connection.class), System::nanoTime);
 
     /**
      * @param unroutedHeaders added to the answers given before a location is chosen ({@code location-defaults}'
@@ -189,6 +196,11 @@ public final class HttpServerContext {
     /** Where 413s are logged. */
     ThrottledWarnings tooLarge() {
         return tooLarge;
+    }
+
+    /** Where refused HTTP/2 header blocks are logged. */
+    ThrottledWarnings refusedHeaders() {
+        return refusedHeaders;
     }
 
     /**
