@@ -501,6 +501,92 @@ class Http2IT {
         }
     }
 
+    /**
+     * h2c with prior knowledge, frames written by hand: a client that sends the preface and its SETTINGS, then its FIN,
+     * is closed at once (nginx closes it at once too), not held for the keep-alive wait; one that sends a request first
+     * gets its answer, then the close.
+     */
+    @ParameterizedTest(name = "with a request {0}")
+    @ValueSource(booleans = {false, true})
+    void aClientThatHalfClosesIsClosedOnceNoStreamIsOpen(boolean withRequest) throws Exception {
+        try (EdgeHarness edge = started("half-close-" + withRequest, "server.timeouts.keep-alive = 1h\n");
+             java.net.Socket socket = new java.net.Socket("127.0.0.1", clearPort)) {
+            socket.setSoTimeout(60_000); // far below the keep-alive wait: the close must not be that one
+            OutputStream out = socket.getOutputStream();
+            out.write(PREFACE_AND_SETTINGS);
+            if (withRequest) {
+                out.write(GET_VARS);
+            }
+            socket.shutdownOutput();
+            List<Integer> types = new ArrayList<>();
+            java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
+            byte[] head = new byte[9];
+            while (in.read(head, 0, 1) == 1) { // the end of the stream: edge closed the connection
+                in.readFully(head, 1, 8);
+                int length = (head[0] & 0xff) << 16 | (head[1] & 0xff) << 8 | head[2] & 0xff;
+                in.readFully(new byte[length]);
+                types.add((int) head[3]);
+            }
+            assertThat(types).as("frame types").startsWith(SETTINGS).endsWith(GOAWAY);
+            assertThat(types.contains(HEADERS)).as("an answer").isEqualTo(withRequest);
+        }
+    }
+
+    /**
+     * A connection to the h2c listener that sends part of HTTP/2's preface and no more: at {@code request-head}
+     * answered 408 and logged {@code "-" 408}, as an HTTP/1 head that stops (what it sent is HTTP/1 as much as
+     * HTTP/2 so far), where it was closed unlogged.
+     */
+    @Test
+    void aPartialPrefaceIsAnswered408AndLoggedAtTheHeadTimeout() throws Exception {
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             EdgeHarness edge = started("partial-preface", """
+                     server.timeouts.request-head = 1s
+                     server.access-log = "-"
+                     server.access-log-format = "\\"$request\\" $status"
+                     """);
+             java.net.Socket socket = new java.net.Socket("127.0.0.1", clearPort)) {
+            socket.setSoTimeout(60_000);
+            socket.getOutputStream().write(Arrays.copyOf(PREFACE_AND_SETTINGS, 10));
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            assertThat(answer).startsWith("HTTP/1.1 408 ");
+            await(() -> access.lines().size() == 1, "the access log's line");
+            assertThat(access.lines()).containsExactly("\"-\" 408");
+        }
+    }
+
+    /*
+     * Frames written by hand (RFC 9113 4.1): a 9-byte header, then the payload
+     *   +-----------------------------------------------+
+     *   |                 Length (24)                   |
+     *   +---------------+---------------+---------------+
+     *   |   Type (8)    |   Flags (8)   |
+     *   +-+-------------+---------------+-------------------------------+
+     *   |R|                 Stream Identifier (31)                      |
+     *   +=+=============================================================+
+     */
+    private static final int HEADERS = 1;
+    private static final int SETTINGS = 4;
+    private static final int GOAWAY = 7;
+    /** The client preface, then an empty SETTINGS frame. */
+    private static final byte[] PREFACE_AND_SETTINGS = concat("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+            .getBytes(StandardCharsets.US_ASCII), new byte[] {0, 0, 0, SETTINGS, 0, 0, 0, 0, 0});
+    /**
+     * HEADERS on stream 1, END_STREAM and END_HEADERS: GET (static index 2), http (6), :path "/vars" and :authority
+     * "localhost" as literals without indexing of static names 4 and 1.
+     */
+    private static final byte[] GET_VARS = concat(new byte[] {0, 0, 20, HEADERS, 5, 0, 0, 0, 1, (byte) 0x82,
+            (byte) 0x86, 0x04, 5}, "/vars".getBytes(StandardCharsets.US_ASCII), new byte[] {0x01, 9},
+            "localhost".getBytes(StandardCharsets.US_ASCII));
+
+    private static byte[] concat(byte[]... parts) {
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            all.writeBytes(part);
+        }
+        return all.toByteArray();
+    }
+
     /** As nginx's keepalive_timeout: a connection with no stream open for it is closed, GOAWAY first; h2c's too. */
     @ParameterizedTest(name = "tls {0}")
     @ValueSource(booleans = {true, false})

@@ -13,6 +13,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.DecoderResult;
@@ -79,8 +80,9 @@ import org.slf4j.LoggerFactory;
  * <p>This handler keeps what the streams share: the connection's serial number and request count ({@code $connection},
  * {@code $connection_requests}), and the keep-alive wait: with no stream open for {@code timeouts.keep-alive} the
  * connection closes, as nginx's keepalive_timeout closes an idle HTTP/2 connection; the {@code
- * limits.keep-alive-requests}th stream closes it too ({@link #requestStarted}). A close (those, a reload's or a
- * stop's drain) is Netty's graceful one: GOAWAY, then the streams in flight finish before the connection closes.
+ * limits.keep-alive-requests}th stream closes it too ({@link #requestStarted}), and so does the client's FIN once no
+ * stream is open (nginx closes at once). A close (those, a reload's or a stop's drain) is Netty's graceful one:
+ * GOAWAY, then the streams in flight finish before the connection closes.
  * A connection whose output stalls for {@code timeouts.write} is reset instead ({@link #userEventTriggered}).
  */
 final class Http2Connection extends ReusableConnection {
@@ -102,6 +104,8 @@ final class Http2Connection extends ReusableConnection {
     private long requestsStarted;
     private int openStreams;
     private ScheduledFuture<?> idleClose;
+    /** The client half-closed the connection (sent its FIN): it opens no stream more. */
+    private boolean inputClosed;
     /** Header blocks of this connection that decoded past {@code limits.header-block} (each answered 431). */
     private int headerBlocksTooLarge;
 
@@ -230,6 +234,15 @@ final class Http2Connection extends ReusableConnection {
             }
             return;
         }
+        if (evt instanceof ChannelInputShutdownEvent) {
+            // The client's FIN: it opens no stream more, so the connection closes once the streams open are answered
+            // (at once if none is: no keep-alive wait for a client that cannot send), GOAWAY first. nginx closes at
+            // once, those too.
+            inputClosed = true;
+            if (openStreams == 0) {
+                ctx.close();
+            }
+        }
         ctx.fireUserEventTriggered(evt);
     }
 
@@ -255,7 +268,11 @@ final class Http2Connection extends ReusableConnection {
         }
         stream.closeFuture().addListener(closed -> {
             if (--openStreams == 0) {
-                waitIdle();
+                if (inputClosed) {
+                    ctx.close();
+                } else {
+                    waitIdle();
+                }
             }
         });
     }
@@ -480,9 +497,10 @@ final class Http2Connection extends ReusableConnection {
      * {@code toHttp2}; any other stays HTTP/1.x as built, decided at its first byte that is not the preface's, so a
      * request waits for nothing here ("PRI * HTTP/1.1" too: HTTP/1's 400). No {@code Upgrade: h2c} (RFC 7540 3.2,
      * gone from RFC 9113): a request asking for it is answered as HTTP/1.1, as nginx answers it. What was read goes on
-     * to whichever handlers are there then, the preface with it (the frame codec reads it); a connection that closes
-     * with part of the preface sent closes quietly, as one that sent nothing, and so does one that sends no more of it
-     * by {@code timeouts.request-head} (no request begun).
+     * to whichever handlers are there then, the preface with it (the frame codec reads it). Put after HTTP/1's request
+     * timeouts, which see the preface's first bytes as a head begun: one that sends no more of it by {@code
+     * timeouts.request-head} is answered 408 and logged {@code "-" 408}, as an HTTP/1 head that stops is (nginx logs
+     * "client timed out" and sends GOAWAY); a connection that closes with part of it sent closes quietly.
      */
     static final class PriorKnowledge extends ByteToMessageDecoder {
 

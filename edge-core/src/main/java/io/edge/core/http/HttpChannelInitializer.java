@@ -112,8 +112,9 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
             pipeline.addBefore("timeouts", "alpn",
                     new Http2Connection.Negotiation(http2 -> toHttp2(http2, settings, true)));
         } else if (!endsTls && settings.tls().http2().offeredOn(listenAddress)) {
-            // h2c: likewise for a client whose first bytes, after a PROXY protocol header, are HTTP/2's preface
-            pipeline.addBefore("timeouts", "h2c",
+            // h2c: likewise for a client whose first bytes, after a PROXY protocol header, are HTTP/2's preface;
+            // after the timeouts, which see a preface begun as a head begun (408 and logged if it stops)
+            pipeline.addAfter("timeouts", "h2c",
                     new Http2Connection.PriorKnowledge(h2c -> toHttp2(h2c, settings, false)));
         }
     }

@@ -120,6 +120,9 @@ final class RequestTimeouts extends ReusableConnection {
             notIdle();
             long headDeadline = now() + requestHeadNanos;
             ctx.fireChannelRead(msg);
+            if (ctx.isRemoved()) {
+                return; // the read was HTTP/2's preface: the connection, HTTP/2 now, has no use for these
+            }
             if (state == State.HEAD) {
                 arm(headDeadline); // the head is still incomplete
             } else {
