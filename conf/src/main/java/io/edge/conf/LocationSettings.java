@@ -4,6 +4,7 @@ import io.edge.fastcgi.cgi.ScriptResolver;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -259,9 +260,10 @@ public record LocationSettings(
      * @param redirects how the backend's Location and Refresh headers are rewritten (nginx's {@code proxy_redirect}):
      *                the first that takes such a URL ({@link Redirect}) has it replaced by its {@code to}; empty:
      *                they pass as the backend sent them ({@code proxy_redirect off})
+     * @param nextUpstream when a request goes on to the next address of the group
      */
     public record Proxy(String backend, String uri, String host, Map<String, VariableText> headers, boolean upgrade,
-                        List<Redirect> redirects) {
+                        List<Redirect> redirects, NextUpstream nextUpstream) {
         public Proxy {
             headers = Collections.unmodifiableMap(new TreeMap<>(headers));
             redirects = List.copyOf(redirects);
@@ -282,6 +284,56 @@ public record LocationSettings(
             public Redirect(VariableText from, VariableText to) {
                 this(from, null, to);
             }
+        }
+    }
+
+    /**
+     * When a proxied request goes on to the next address of its group: nginx's {@code proxy_next_upstream},
+     * {@code proxy_next_upstream_tries} and {@code proxy_next_upstream_timeout}.
+     *
+     * @param conditions what passes a request on; empty for nginx's {@code off}
+     * @param tries      at most this many addresses tried for a request, the first one included; 0: no limit
+     * @param timeout    no passing on once this long went since the request first went to the group; zero: no limit
+     */
+    public record NextUpstream(Set<Condition> conditions, int tries, Duration timeout) {
+        /** nginx's default: {@code error timeout}, no limit of tries or time. */
+        public static final NextUpstream DEFAULT = new NextUpstream(EnumSet.of(Condition.ERROR, Condition.TIMEOUT), 0,
+                Duration.ZERO);
+
+        public NextUpstream {
+            conditions = conditions.isEmpty() ? Set.of() : Collections.unmodifiableSet(EnumSet.copyOf(conditions));
+        }
+
+        public boolean on(Condition condition) {
+            return conditions.contains(condition);
+        }
+
+        /** The condition an answer's status meets, or null for a status that never passes a request on. */
+        public static Condition ofStatus(int status) {
+            return switch (status) {
+                case 500 -> Condition.HTTP_500;
+                case 502 -> Condition.HTTP_502;
+                case 503 -> Condition.HTTP_503;
+                case 504 -> Condition.HTTP_504;
+                case 403 -> Condition.HTTP_403;
+                case 404 -> Condition.HTTP_404;
+                case 429 -> Condition.HTTP_429;
+                default -> null;
+            };
+        }
+    }
+
+    /** One of {@code proxy_next_upstream}'s conditions, written as nginx's in lower case ({@code http_502}). */
+    public enum Condition {
+        ERROR, TIMEOUT, INVALID_HEADER, HTTP_500, HTTP_502, HTTP_503, HTTP_504, HTTP_403, HTTP_404, HTTP_429,
+        NON_IDEMPOTENT;
+
+        /**
+         * Whether an answer with this status, passed on, is counted against its address's health, as nginx counts it:
+         * a 5xx or 429 it was told to pass on is, a 403 or 404 never.
+         */
+        public boolean isFailure() {
+            return this != HTTP_403 && this != HTTP_404;
         }
     }
 

@@ -46,6 +46,7 @@ import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -60,6 +61,7 @@ import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Maps the merged, resolved {@code edge} object onto the settings records, recording every problem.
@@ -2038,7 +2040,8 @@ final class SettingsMapper {
                         "proxy-uri and proxy-headers only in a location with proxy = <backend>, proxy-headers also"
                         + " under location-defaults");
             } else {
-                for (String setting : List.of("proxy-upgrade", "proxy-redirect")) {
+                for (String setting : List.of("proxy-upgrade", "proxy-redirect", "proxy-next-upstream",
+                        "proxy-next-upstream-tries", "proxy-next-upstream-timeout")) {
                     if (location.own().get(setting) != null) {
                         location.problem(setting, "set in a location without proxy",
                                 setting + " only in a location with proxy = <backend>, or under location-defaults");
@@ -2047,6 +2050,7 @@ final class SettingsMapper {
             }
             return null;
         }
+        LocationSettings.NextUpstream nextUpstream = nextUpstream(location);
         if (proxyNames.isUnknown(name)) {
             Set<String> usable = proxyNames.usable();
             location.invalid("proxy", "no backend named \"" + name + "\"" + UnknownKeys.suggestion(name, usable),
@@ -2069,7 +2073,8 @@ final class SettingsMapper {
         String prefix = parsed == null || parsed.kind() == LocationSettings.Kind.REGEX ? null : parsed.pattern();
         List<LocationSettings.Proxy.Redirect> redirects = proxyRedirects(location, regex,
                 defaultRedirect(host, uri, prefix));
-        return host == null ? null : new LocationSettings.Proxy(name, uri, host, headers, upgrade, redirects);
+        return host == null ? null : new LocationSettings.Proxy(name, uri, host, headers, upgrade, redirects,
+                nextUpstream);
     }
 
     /** What proxy-redirect accepts. */
@@ -2183,6 +2188,40 @@ final class SettingsMapper {
         boolean replaced = uri != null && prefix != null;
         return new LocationSettings.Proxy.Redirect(VariableText.of("http://" + host + (replaced ? uri : "/")), null,
                 VariableText.of(replaced ? prefix : "/"));
+    }
+
+    /**
+     * A proxy location's proxy-next-upstream (nginx's proxy_next_upstream conditions, written as nginx's), its
+     * -tries and its -timeout.
+     */
+    private static LocationSettings.NextUpstream nextUpstream(Section location) {
+        String key = "proxy-next-upstream";
+        String expected = "some of " + Arrays.stream(LocationSettings.Condition.values())
+                .map(c -> c.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", ")) + "; or [off] alone";
+        Set<LocationSettings.Condition> conditions = EnumSet.noneOf(LocationSettings.Condition.class);
+        List<Section.Element> elements = location.elements(key);
+        boolean off = false;
+        for (Section.Element element : elements) {
+            String text = element.text();
+            LocationSettings.Condition condition = Arrays.stream(LocationSettings.Condition.values())
+                    .filter(c -> c.name().toLowerCase(Locale.ROOT).equals(text)).findFirst().orElse(null);
+            if (text.equals("off")) {
+                off = true;
+            } else if (condition == null) {
+                location.invalid(key, element.index(), "\"" + text + "\" is not a proxy_next_upstream condition",
+                        expected);
+            } else {
+                conditions.add(condition);
+            }
+        }
+        if (off && elements.size() > 1) {
+            location.invalid(key, "off with other conditions", "[off] alone, or the conditions without it");
+        } else if (elements.isEmpty() && !location.isInvalid(key)) {
+            location.invalid(key, "no condition", expected + " (nginx's proxy_next_upstream off)");
+        }
+        int tries = location.integer("proxy-next-upstream-tries", 0, Integer.MAX_VALUE);
+        Duration timeout = location.duration("proxy-next-upstream-timeout", true);
+        return new LocationSettings.NextUpstream(off ? Set.of() : conditions, tries, timeout);
     }
 
     /**

@@ -20,4 +20,9 @@ final class EdgeConfFile {
         Files.writeString(file, "edge {\n" + body + "\n}\n");
         return file;
     }
+
+    /** Loads {@code edge { body }} as {@link #write} writes it. */
+    static EdgeSettings load(Path dir, String body) throws IOException, ConfigException {
+        return new ConfigLoader().load(write(dir, body));
+    }
 }

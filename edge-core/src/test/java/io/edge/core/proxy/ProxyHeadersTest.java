@@ -58,7 +58,8 @@ class ProxyHeadersTest {
         for (int i = 0; i < fromTo.length; i += 2) {
             redirects.add(new LocationSettings.Proxy.Redirect(VariableText.of(fromTo[i]), VariableText.of(fromTo[i + 1])));
         }
-        return new LocationSettings.Proxy("api", "/", "127.0.0.1:3000", Map.of(), true, redirects);
+        return new LocationSettings.Proxy("api", "/", "127.0.0.1:3000", Map.of(), true, redirects,
+                LocationSettings.NextUpstream.DEFAULT);
     }
 
     private static HttpHeaders rewritten(LocationSettings.Proxy proxy, String... headers) {
@@ -125,7 +126,8 @@ class ProxyHeadersTest {
         VariableText first = new VariableText(List.of(new Return.Part("/one/", null), new Return.Part(null, "1")), null);
         LocationSettings.Proxy proxy = new LocationSettings.Proxy("api", null, "127.0.0.1:3000", Map.of(), true, List.of(
                 new LocationSettings.Proxy.Redirect(null, Pattern.compile("^http://[^/]+:3000/(?<rest>.*)$"), to),
-                new LocationSettings.Proxy.Redirect(null, Pattern.compile("//([a-z]+)\\.internal/"), first)));
+                new LocationSettings.Proxy.Redirect(null, Pattern.compile("//([a-z]+)\\.internal/"), first)),
+                LocationSettings.NextUpstream.DEFAULT);
         assertThat(rewritten(proxy, "Location", "http://backend:3000/users?id=1").get("Location"))
                 .isEqualTo("/app/users?id=1");
         assertThat(rewritten(proxy, "Refresh", "3;url=http://backend:3000/next").get("Refresh"))

@@ -1,0 +1,98 @@
+package io.edge.conf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.tuple;
+
+import io.edge.conf.LocationSettings.Condition;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A proxy location's proxy-next-upstream, -tries and -timeout (nginx's proxy_next_upstream and its two bounds). */
+class NextUpstreamConfigTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theDefaultIsNginxsErrorTimeoutUnbounded() throws Exception {
+        EdgeSettings settings = EdgeConfFile.load(dir, """
+                proxy.backends.api { addresses = ["127.0.0.1:3000"] }
+                sites = [{ root = www, locations = [{ match = "/", proxy = api }] }]
+                """);
+        assertThat(settings.sites().get(0).locations().get(0).proxy().nextUpstream())
+                .isEqualTo(LocationSettings.NextUpstream.DEFAULT)
+                .isEqualTo(new LocationSettings.NextUpstream(Set.of(Condition.ERROR, Condition.TIMEOUT), 0,
+                        Duration.ZERO));
+    }
+
+    @Test
+    void conditionsTriesAndTimeoutAreReadAsWrittenAndOffIsNone() throws Exception {
+        EdgeSettings settings = EdgeConfFile.load(dir, """
+                proxy.backends.api { addresses = ["127.0.0.1:3000", "127.0.0.1:3001"] }
+                location-defaults.proxy-next-upstream-tries = 3
+                sites = [{ root = www, locations = [
+                  { match = "/a/", proxy = api, proxy-next-upstream = [error, http_502, http_503, non_idempotent]
+                    proxy-next-upstream-tries = 2, proxy-next-upstream-timeout = 10 s }
+                  { match = "/b/", proxy = api, proxy-next-upstream = [off] }
+                  { match = "/", proxy = api, proxy-next-upstream = [timeout, invalid_header, http_500, http_504,
+                    http_403, http_404, http_429] }
+                ] }]
+                """);
+        var locations = settings.sites().get(0).locations();
+        assertThat(locations.get(0).proxy().nextUpstream()).isEqualTo(new LocationSettings.NextUpstream(Set.of(
+                Condition.ERROR, Condition.HTTP_502, Condition.HTTP_503, Condition.NON_IDEMPOTENT), 2,
+                Duration.ofSeconds(10)));
+        assertThat(locations.get(1).proxy().nextUpstream().conditions()).as("off").isEmpty();
+        assertThat(locations.get(1).proxy().nextUpstream().tries()).as("location-defaults'").isEqualTo(3);
+        assertThat(locations.get(2).proxy().nextUpstream().conditions()).containsExactlyInAnyOrder(Condition.TIMEOUT,
+                Condition.INVALID_HEADER, Condition.HTTP_500, Condition.HTTP_504, Condition.HTTP_403,
+                Condition.HTTP_404, Condition.HTTP_429);
+    }
+
+    @Test
+    void statusesMapToTheirConditionsAnd403And404AreNoFailures() {
+        assertThat(LocationSettings.NextUpstream.ofStatus(502)).isEqualTo(Condition.HTTP_502);
+        assertThat(LocationSettings.NextUpstream.ofStatus(429)).isEqualTo(Condition.HTTP_429);
+        assertThat(LocationSettings.NextUpstream.ofStatus(501)).as("not one of nginx's").isNull();
+        assertThat(LocationSettings.NextUpstream.ofStatus(200)).isNull();
+        assertThat(Condition.HTTP_503.isFailure()).isTrue();
+        assertThat(Condition.HTTP_404.isFailure()).isFalse();
+        assertThat(Condition.HTTP_403.isFailure()).isFalse();
+    }
+
+    /** Every problem at once, each with its line and key and what was expected. */
+    @Test
+    void badValuesAreProblemsWithTheirLineAndKey() throws Exception {
+        Path file = EdgeConfFile.write(dir, """
+                proxy.backends.api { addresses = ["127.0.0.1:3000"] }
+                sites = [{ root = www, locations = [
+                  { match = "/a/", proxy = api, proxy-next-upstream = [error, http_501] }
+                  { match = "/b/", proxy = api, proxy-next-upstream = [off, error] }
+                  { match = "/c/", proxy = api, proxy-next-upstream-tries = -1 }
+                  { match = "/d/", proxy = api, proxy-next-upstream-timeout = -2 s }
+                  { match = "/e/", proxy = api, proxy-next-upstream = [] }
+                  { match = "/f/", proxy-next-upstream = [off] }
+                  { match = "/g/", proxy = api, proxy-next-upstream = error }
+                ] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        // location i is written on line 4 + i, each with one problem
+        List<String> keys = List.of("proxy-next-upstream[1]", "proxy-next-upstream", "proxy-next-upstream-tries",
+                "proxy-next-upstream-timeout", "proxy-next-upstream", "proxy-next-upstream", "proxy-next-upstream");
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key).containsExactlyInAnyOrderElementsOf(
+                IntStream.range(0, keys.size()).mapToObj(i -> tuple(4 + i, "edge.sites[0].locations[" + i + "]."
+                        + keys.get(i))).toList());
+        assertThat(e.problems()).extracting(ConfigProblem::message).contains(
+                "\"http_501\" is not a proxy_next_upstream condition", "off with other conditions",
+                "-1 is out of range", "no condition", "set in a location without proxy", "\"error\" is not a list");
+        assertThat(e.problems()).filteredOn(p -> p.key().endsWith("proxy-next-upstream[1]")).extracting(
+                ConfigProblem::expected).singleElement().asString().contains("http_502", "non_idempotent", "[off] alone");
+        assertThat(e.problems()).allSatisfy(p -> assertThat(p.file()).isEqualTo(file));
+    }
+}
