@@ -20,6 +20,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -54,7 +55,8 @@ import org.slf4j.LoggerFactory;
  *   whose connect failed for it (refused too, then counted against the address), except a refusal of the last one
  *   left to it: waited for as a restart, as above (the restart window counted on the addresses left to it); FAILED
  *   (BackendUnavailable) when no address is left that it has not tried and that is not down, arriving or QUEUED (a
- *   failed lease taking the last one down); QUEUED, those behind it may pass it for one it tried
+ *   failed lease taking the last one down), or with its failed connect's failure when that may not pass it on (its
+ *   location's proxy_next_upstream conditions, tries or timeout); QUEUED, those behind it may pass it for one it tried
  *   QUEUED ──oldest, when a slot frees──► DISPATCHED
  *   QUEUED ──deadline──► FAILED (QueueTimeout)        QUEUED ──promise cancelled──► removed, never dispatched
  *   one with an answer of its own ({@link #acquireUnlessRefused}), arriving or QUEUED, while every address refuses
@@ -408,7 +410,42 @@ public final class BackendPool implements AutoCloseable {
      */
     public Future<Lease> acquireNext(EventLoop loop, long waitedNanos, boolean again, Set<String> tried,
             Consumer<BackendUnavailableException> failedConnect) {
-        return acquire(loop, waitedNanos, again, false, new HashSet<>(tried), failedConnect);
+        return acquireNext(loop, waitedNanos, again, tried, (key, failure) -> failedConnect.accept(failure),
+                cause -> true);
+    }
+
+    /**
+     * As {@link #acquireNext(EventLoop, long, boolean, Set, Consumer)}, {@code failedConnect} told the key of the address
+     * whose connect failed too, where a connect that fails goes on to another address only if {@code passesOn} says so
+     * of its cause (asked on {@code loop}, under the pool's lock: nginx's proxy_next_upstream conditions and bounds);
+     * when not, the future fails with it (a {@link BackendUnavailableException} naming the address), {@code
+     * failedConnect} not told. A refusal of the last address left is waited for as a restart still (nothing passed on).
+     */
+    public Future<Lease> acquireNext(EventLoop loop, long waitedNanos, boolean again, Set<String> tried,
+            BiConsumer<String, BackendUnavailableException> failedConnect, Predicate<Throwable> passesOn) {
+        return acquire(loop, waitedNanos, again, false, new HashSet<>(tried), failedConnect, passesOn);
+    }
+
+    /**
+     * Whether an address is left that a request passed on to the next address ({@link #acquireNext}) could be given:
+     * one not in {@code tried} (keys) and not down. The request's answer from the last of them is passed to the client
+     * rather than dropped for none (nginx's proxy_next_upstream http_503 passes on no last answer).
+     */
+    public boolean hasAddressBesides(Set<String> tried) {
+        BackendPool handedTo;
+        synchronized (this) {
+            handedTo = liveSuccessor();
+            if (handedTo == null) {
+                long now = timers.nanoTime();
+                for (Backend b : backends) {
+                    if (!tried.contains(b.key) && !b.isDown(now)) {
+                        return true;
+                    }
+                }
+                return false;
+            }
+        }
+        return handedTo.hasAddressBesides(tried); // outside this lock: never two pools' locks at once
     }
 
     private Future<Lease> acquire(EventLoop loop, long waitedNanos, boolean again) {
@@ -416,15 +453,17 @@ public final class BackendPool implements AutoCloseable {
     }
 
     private Future<Lease> acquire(EventLoop loop, long waitedNanos, boolean again, boolean unlessRefused) {
-        return acquire(loop, waitedNanos, again, unlessRefused, null, null);
+        return acquire(loop, waitedNanos, again, unlessRefused, null, null, null);
     }
 
     private Future<Lease> acquire(EventLoop loop, long waitedNanos, boolean again, boolean unlessRefused,
-            Set<String> excluded, Consumer<BackendUnavailableException> failedConnect) {
+            Set<String> excluded, BiConsumer<String, BackendUnavailableException> failedConnect,
+            Predicate<Throwable> passesOn) {
         long now = timers.nanoTime();
         long budget = Math.max(0, queueTimeoutNanos - Math.max(0, waitedNanos));
         Promise<Lease> promise = loop.newPromise();
-        Waiter w = new Waiter(promise, loop, now, now + budget, unlessRefused, again, excluded, failedConnect);
+        Waiter w = new Waiter(promise, loop, now, now + budget, unlessRefused, again, excluded, failedConnect,
+                passesOn);
         List<Runnable> after = new ArrayList<>(2);
         BackendPool handedTo;
         synchronized (this) { // under the lock: a hand-over is done under it too, so no request is left behind
@@ -435,7 +474,7 @@ public final class BackendPool implements AutoCloseable {
         }
         if (handedTo != null) {
             // outside this lock: never two pools' locks at once
-            return handedTo.acquire(loop, waitedNanos, again, unlessRefused, excluded, failedConnect);
+            return handedTo.acquire(loop, waitedNanos, again, unlessRefused, excluded, failedConnect, passesOn);
         }
         promise.addListener(f -> {
             if (f.isCancelled()) {
@@ -1093,6 +1132,7 @@ public final class BackendPool implements AutoCloseable {
         }
         Throwable cause = f.cause();
         boolean busy = ConnectFailures.isBusy(cause);
+        BackendUnavailableException stopped = null; // the failure that ends a request not passed on
         synchronized (this) {
             w.tried = b.address.address();
             vacate(b, after);
@@ -1105,7 +1145,11 @@ public final class BackendPool implements AutoCloseable {
                 }
                 BackendUnavailableException failed = new BackendUnavailableException("group " + name + ": connect to "
                         + b.address + " failed", cause, w.tried);
-                after.add(() -> w.failedConnect.accept(failed));
+                if (w.promise.isDone() || w.passesOn.test(cause)) {
+                    after.add(() -> w.failedConnect.accept(b.key, failed));
+                } else {
+                    stopped = failed;
+                }
             }
             if (busy) {
                 boolean wasRefused = b.refused;
@@ -1142,6 +1186,9 @@ public final class BackendPool implements AutoCloseable {
             BackendPool handedTo = liveSuccessor(); // handed over while it connected: it waits in the one queue
             if (w.promise.isDone()) {
                 // cancelled while connecting: nothing to do for it
+            } else if (stopped != null) {
+                BackendUnavailableException failure = stopped;
+                after.add(() -> w.promise.tryFailure(failure));
             } else if (closed && handedTo == null) {
                 after.add(() -> w.promise.tryFailure(shuttingDown()));
             } else if (triedAll(w, now)) {

@@ -5,7 +5,8 @@ import io.netty.util.concurrent.Promise;
 import io.edge.fastcgi.BackendUnavailableException;
 import java.net.SocketAddress;
 import java.util.Set;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
+import java.util.function.Predicate;
 
 /** One request's claim for a connection; fields guarded by the pool's lock. */
 final class Waiter {
@@ -30,8 +31,16 @@ final class Waiter {
      * not given again, its own failed connects added; null for any other request.
      */
     final Set<String> excluded;
-    /** Told of each connect that failed for it, on its loop, while {@link #excluded} is not null. */
-    final Consumer<BackendUnavailableException> failedConnect;
+    /**
+     * Told of each connect that failed for it (the address's {@linkplain BackendAddress#key key} and the failure), on
+     * its loop, while {@link #excluded} is not null.
+     */
+    final BiConsumer<String, BackendUnavailableException> failedConnect;
+    /**
+     * Whether a connect that failed for it (the cause given) sends it on to another address, asked on its loop while
+     * {@link #excluded} is not null; when not, that failure fails it.
+     */
+    final Predicate<Throwable> passesOn;
     /** Hard (non-busy) connect failures this request met; bounded by the number of addresses. */
     int hardFailures;
     /** The address of the last connect made for it that failed, or null: what its failure names as tried. */
@@ -51,13 +60,15 @@ final class Waiter {
 
     Waiter(Promise<Lease> promise, EventLoop loop, long startNanos, long deadlineNanos, boolean unlessRefused,
             boolean again) {
-        this(promise, loop, startNanos, deadlineNanos, unlessRefused, again, null, null);
+        this(promise, loop, startNanos, deadlineNanos, unlessRefused, again, null, null, null);
     }
 
     Waiter(Promise<Lease> promise, EventLoop loop, long startNanos, long deadlineNanos, boolean unlessRefused,
-            boolean again, Set<String> excluded, Consumer<BackendUnavailableException> failedConnect) {
+            boolean again, Set<String> excluded, BiConsumer<String, BackendUnavailableException> failedConnect,
+            Predicate<Throwable> passesOn) {
         this.excluded = excluded;
         this.failedConnect = failedConnect;
+        this.passesOn = passesOn;
         this.unlessRefused = unlessRefused;
         this.again = again;
         this.promise = promise;

@@ -1693,6 +1693,45 @@ class BackendPoolTest {
         connector.succeedAll();
     }
 
+    /**
+     * A connect failure the request's passesOn refuses (nginx's proxy_next_upstream off, or its tries used up) fails it
+     * with that failure, naming the address, where it would go on; the address is still counted against.
+     */
+    @Test
+    void aFailedConnectThatMayNotPassOnFailsTheRequest() {
+        pool(settings(List.of("unix:/a.sock", "unix:/b.sock"), Balance.ROUND_ROBIN, 1, 10, true, 1));
+        List<String> failedKeys = new ArrayList<>();
+        List<Throwable> asked = new ArrayList<>();
+        Future<Lease> f = pool.acquireNext(loopA, 0, false, java.util.Set.of(), (key, e) -> failedKeys.add(key),
+                cause -> !asked.add(cause));
+        connector.failNext(new java.io.IOException("Connection reset by peer"));
+        assertThat(asked).singleElement().asString().contains("Connection reset by peer");
+        assertThat(failedKeys).as("not passed on: not told as a try of its own").isEmpty();
+        assertThat(f.cause()).isInstanceOf(BackendUnavailableException.class).hasMessageContaining("connect to")
+                .hasMessageContaining("a.sock");
+        assertThat(((BackendUnavailableException) f.cause()).triedAddress().toString()).isEqualTo("/a.sock");
+        assertThat(connector.pending).as("b not tried").isEmpty();
+        pool.checkInvariants();
+        // max-fails 1: a is down, b is the only address besides it
+        assertThat(pool.hasAddressBesides(java.util.Set.of())).isTrue();
+        assertThat(pool.hasAddressBesides(java.util.Set.of(BackendAddress.key("unix:/b.sock")))).isFalse();
+    }
+
+    /** Told of each failed connect, the address's key too: what the caller adds to those it tried. */
+    @Test
+    void aFailedConnectPassedOnIsToldWithItsAddressesKey() {
+        pool(settings(List.of("unix:/a.sock", "unix:/b.sock"), Balance.ROUND_ROBIN, 1, 10, true, 0));
+        List<String> failedKeys = new ArrayList<>();
+        Future<Lease> f = pool.acquireNext(loopA, 0, false, java.util.Set.of(), (key, e) -> failedKeys.add(key),
+                cause -> true);
+        connector.failNext(new java.io.IOException("Connection reset by peer"));
+        assertThat(failedKeys).containsExactly(BackendAddress.key("unix:/a.sock"));
+        connector.succeedNext();
+        assertThat(f.isSuccess()).isTrue();
+        assertThat(f.getNow().address().spec()).isEqualTo("unix:/b.sock");
+        f.getNow().release(Lease.Outcome.REUSABLE);
+    }
+
     @Test
     void aRequestPassedOnThatTriedEveryAddressFailsAtOnce() {
         pool(settings(List.of("unix:/a.sock", "unix:/b.sock"), Balance.ROUND_ROBIN, 1, 10, true, 1));
