@@ -19,6 +19,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
@@ -59,25 +60,31 @@ import org.slf4j.LoggerFactory;
  *      │                 │   connection is closed after, never reused)
  *      │                 └──────────────────────────────► STREAMING ──last content──► DONE (lease REUSABLE or CLOSE)
  *   queue full / timeout: 503; a connect that fails (refused, reset, unreachable, timed out): the next address of
- *                              the group not tried yet, any method (nothing went); none left: 502 (504 for a timeout);
- *                              the last one left refusing is waited for as a restart (BackendPool's restart window)
+ *                              the group not tried yet, any method (nothing went), with error (timeout for a connect
+ *                              timeout) in the list; none left: 502 (504 for a timeout); the last one left refusing is
+ *                              waited for as a restart (BackendPool's restart window)
  *   any state ──client gone──► DONE: the place in the queue given up, or the backend connection closed (never pooled
  *                              with an answer half read)
  *   SENDING / AWAITING ──kept connection closed before any byte of an answer──► QUEUED again, once, for a request that
- *                              nginx passes on (below) and that has no body (nginx's proxy_next_upstream error)
- *   SENDING / AWAITING ──connection failed or read (or write) timeout before any byte of an answer──► QUEUED for the
- *                              next address not tried yet, for a request nginx passes on and without a body; else (or
- *                              none left) 502, 504 for a timeout
+ *                              nginx passes on (below) and that has no body, with error in the list (not a try)
+ *   SENDING / AWAITING ──connection failed (error), read (or write) timeout (timeout), an answer not HTTP
+ *                              (invalid_header) or a head whose status is in the list (http_502...: its connection
+ *                              closed, its body unread) before any byte of an answer went to the client──► QUEUED for
+ *                              the next address not tried yet, for a request nginx passes on and without a body; else
+ *                              (or none left) 502, 504 for a timeout, or that head's answer as it is, the last
+ *                              address's (an address left is looked for before a head is dropped)
  *   STREAMING ──failed or timed out──► the client's connection closed (never sent again: bytes of it went)
  *   any state ──not HTTP / a 101──► 502 (the head not yet sent), else the client's connection closed
  *   AWAITING ──a 101 to a request that asked to upgrade──► DONE: both connections a {@link ProxyTunnel}'s
  * </pre>
- * The next address is nginx's {@code proxy_next_upstream error timeout} with {@code proxy_next_upstream_tries 0} (its
- * defaults): each address at most once per request ({@link BackendPool#acquireNext}), every try in
- * {@code $upstream_addr} and {@code $upstream_status} ("127.0.0.1:8081, 127.0.0.1:8082" and "502, 200"), each failure
- * counted against its address's health; a queue full or timed out (busy) is no failure. nginx sends any request again
- * once it went out except a POST, LOCK or PATCH (1.9.13); edge streams the client's body where nginx buffers it whole
- * first, so a request with a body, once it went, has none to send again.
+ * The next address is nginx's {@code proxy_next_upstream}, its conditions the location's (proxy-next-upstream, error
+ * and timeout by default; none for off), bounded by {@code proxy_next_upstream_tries} and {@code
+ * proxy_next_upstream_timeout} (proxy-next-upstream-tries and -timeout, 0 for none: the defaults): each address at most
+ * once per request ({@link BackendPool#acquireNext}), every try in {@code $upstream_addr} and {@code $upstream_status}
+ * ("127.0.0.1:8081, 127.0.0.1:8082" and "502, 200"), each failure counted against its address's health (a 403 or 404
+ * passed on is none); a queue full or timed out (busy) is no failure. nginx sends any request again once it went out
+ * except a POST, LOCK or PATCH (1.9.13), those too with non_idempotent; edge streams the client's body where nginx
+ * buffers it whole first, so a request with a body, once it went, has none to send again, whatever the list.
  * Backpressure both ways: the backend is not read while the client's connection takes nothing more, and the client's
  * body is not read while the backend's takes nothing more.
  */
@@ -118,6 +125,12 @@ public final class ProxyResponder implements Responder {
 
         private final Exchange exchange;
         private final LocationSettings location;
+        /** When the request goes on to the next address (proxy-next-upstream). */
+        private final LocationSettings.NextUpstream next;
+        /** When it first went to the group: proxy-next-upstream-timeout counts from here. */
+        private final long startedNanos = System.nanoTime();
+        /** Tries that failed, connects included: proxy-next-upstream-tries bounds them. */
+        private int failedTries;
         private final boolean hasBody;
         /** The protocols the backend is asked to switch to (the client's Upgrade, h2c left out), or null for none. */
         private final String upgrade;
@@ -152,6 +165,7 @@ public final class ProxyResponder implements Responder {
         Call(Exchange exchange) {
             this.exchange = exchange;
             this.location = exchange.location();
+            this.next = location.proxy().nextUpstream();
             this.hasBody = Exchange.announcesBody(exchange.request());
             this.upgrade = location.proxy().upgrade() && exchange.upgradable()
                     ? ProxyHeaders.upgradeProtocols(exchange.request().headers()) : null;
@@ -167,12 +181,15 @@ public final class ProxyResponder implements Responder {
             acquiredAt = System.nanoTime();
             failedConnect = null;
             pending = pool.acquireNext(exchange.clientChannel().eventLoop(), queuedNanos, retried || passedOnFor != null,
-                    tried, this::connectFailed);
+                    tried, this::connectFailed, cause -> mayPassOn(cause instanceof ConnectTimeoutException
+                            ? LocationSettings.Condition.TIMEOUT : LocationSettings.Condition.ERROR));
             pending.addListener(f -> leased());
         }
 
         /** A connect made for the request failed, and it goes on to the next address if any: a try of its own. */
-        private void connectFailed(BackendUnavailableException failure) {
+        private void connectFailed(String key, BackendUnavailableException failure) {
+            tried.add(key);
+            failedTries++;
             if (!done) {
                 failedConnect = failure.triedAddress();
                 exchange.upstreamAddress(failedConnect);
@@ -343,6 +360,15 @@ public final class ProxyResponder implements Responder {
                 return;
             }
             exchange.upstreamStatus(code);
+            LocationSettings.Condition status = LocationSettings.NextUpstream.ofStatus(code);
+            if (status != null && mayGoAgain(status) && pool.hasAddressBesides(triedWith(lease))) {
+                // dropped, head and body (the connection closed with what is left of it unread): the next one answers
+                finish();
+                releaseLease(status.isFailure() ? Lease.Outcome.BACKEND_FAILED : Lease.Outcome.CLOSE);
+                exchange.upstreamEnded();
+                passOn(new BackendUnavailableException(lease.address() + " answered " + code));
+                return;
+            }
             HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status());
             ProxyHeaders.copyResponse(response.headers(), head.headers());
             ProxyHeaders.rewriteRedirects(exchange, location.proxy(), head.headers());
@@ -451,8 +477,8 @@ public final class ProxyResponder implements Responder {
             exchange.upstreamEnded();
             finish();
             releaseLease(Lease.Outcome.BACKEND_FAILED);
-            exchange.fail(new ProxyProtocolException(lease.address() + " answered " + exchange.request().method()
-                    + " " + exchange.request().uri() + " with " + what));
+            passOnOrFail(new ProxyProtocolException(lease.address() + " answered " + exchange.request().method()
+                    + " " + exchange.request().uri() + " with " + what), LocationSettings.Condition.INVALID_HEADER);
         }
 
         /**
@@ -461,7 +487,8 @@ public final class ProxyResponder implements Responder {
          * connection, as nginx's proxy_next_upstream error does; else it goes to the next address ({@link #passOnOrFail}).
          */
         private void backendFailed(Throwable cause) {
-            boolean again = !answering && !retried && lease.isReused() && passable();
+            boolean again = !answering && !retried && lease.isReused() && passable()
+                    && next.on(LocationSettings.Condition.ERROR);
             finish();
             if (again) {
                 LOG.debug("[{}] {}: sent again on a new connection", exchange.requestId(), cause.getMessage());
@@ -474,30 +501,61 @@ public final class ProxyResponder implements Responder {
             releaseLease(Lease.Outcome.BACKEND_FAILED);
             exchange.upstreamStatus(HttpResponseStatus.BAD_GATEWAY.code());
             exchange.upstreamEnded();
-            passOnOrFail(cause);
+            passOnOrFail(cause, LocationSettings.Condition.ERROR);
         }
 
         /**
-         * Whether the request may be sent again after it went out, before any byte of an answer: nginx's rule (not a
-         * POST, LOCK or PATCH), and only without a body, since edge does not keep a body it streamed.
+         * Whether the request may be sent again after it went out: nginx's rule (not a POST, LOCK or PATCH, unless
+         * proxy-next-upstream has non_idempotent), and only without a body, since edge does not keep a body it
+         * streamed.
          */
         private boolean passable() {
-            return !hasBody && !NOT_PASSED_ON.contains(exchange.request().method());
+            return !hasBody && (next.on(LocationSettings.Condition.NON_IDEMPOTENT)
+                    || !NOT_PASSED_ON.contains(exchange.request().method()));
         }
 
         /**
-         * The backend failed the request ({@code cause}, its try listed and its lease released). Before any byte of an
-         * answer, a request that {@link #passable may go again} goes to the next address of the group it has not gone
-         * to, as nginx's proxy_next_upstream error timeout does (with none left, {@code cause} answers it); else
-         * {@code cause} answers it now.
+         * Whether a try that failed for {@code condition} passes the request on (nginx's proxy_next_upstream): the
+         * condition is in the location's list, and neither its tries (this one counted) nor its time are used up.
          */
-        private void passOnOrFail(Throwable cause) {
-            if (answering || !passable()) {
+        private boolean mayPassOn(LocationSettings.Condition condition) {
+            return next.on(condition) && (next.tries() == 0 || failedTries + 1 < next.tries())
+                    && (next.timeout().isZero() || System.nanoTime() - startedNanos < next.timeout().toNanos());
+        }
+
+        /**
+         * As {@link #mayPassOn}, for a request that went out: one that {@link #passable may go again}, nothing of
+         * the answer sent to the client yet.
+         */
+        private boolean mayGoAgain(LocationSettings.Condition condition) {
+            return !headWritten && passable() && mayPassOn(condition);
+        }
+
+        /** The addresses tried, with the lease's. */
+        private Set<String> triedWith(Lease current) {
+            Set<String> all = new HashSet<>(tried);
+            all.add(current.address().key());
+            return all;
+        }
+
+        /**
+         * The backend failed the request ({@code cause}, its try listed and its lease released) for {@code condition}.
+         * A request that {@link #mayGoAgain may go again} goes to the next address of the group it has not gone to
+         * (with none left, {@code cause} answers it); else {@code cause} answers it now.
+         */
+        private void passOnOrFail(Throwable cause, LocationSettings.Condition condition) {
+            if (mayGoAgain(condition)) {
+                passOn(cause);
+            } else {
                 exchange.fail(cause);
-                return;
             }
+        }
+
+        /** The request, its try over ({@code cause}, listed, its lease released), goes to the next address. */
+        private void passOn(Throwable cause) {
             LOG.debug("[{}] {}: passed on to the next address", exchange.requestId(), cause.getMessage());
             tried.add(lease.address().key());
+            failedTries++;
             passedOnFor = cause;
             acquireAgain();
         }
@@ -505,6 +563,8 @@ public final class ProxyResponder implements Responder {
         /** The call, {@link #finish finished} with its lease given back, asks the pool again for the same request. */
         private void acquireAgain() {
             done = false;
+            answering = false;
+            interim = false;
             backendChannel = null;
             lease = null;
             acquire();
@@ -535,7 +595,7 @@ public final class ProxyResponder implements Responder {
             BackendTimeoutException timedOut = new BackendTimeoutException(lease.address() + ": no " + (requestSent
                     ? "answer" : "progress sending the request") + " within " + TimeUnit.NANOSECONDS.toMillis(timeout)
                     + " ms");
-            passOnOrFail(timedOut);
+            passOnOrFail(timedOut, LocationSettings.Condition.TIMEOUT);
         }
 
         private void clientGone() {

@@ -1,0 +1,253 @@
+package io.edge.it;
+
+import static io.edge.it.Awaits.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import io.edge.core.http.CapturedLog;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A proxy location's proxy-next-upstream, -tries and -timeout (nginx's proxy_next_upstream with its conditions,
+ * proxy_next_upstream_tries and proxy_next_upstream_timeout) through edge with a real client, to real backends that
+ * answer one status each and count the requests they get. Each location has a group of its own, round-robin from its
+ * first address, so each test's first request goes to the first address listed.
+ */
+class ProxyNextUpstreamConditionsIT {
+
+    private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @TempDir
+    Path dir;
+
+    /** The access log's lines, a test's own (JUnit makes an instance for each). */
+    private final CapturedLog access = CapturedLog.of("edge.access");
+
+    @AfterEach
+    void stopCapturing() {
+        access.close();
+    }
+
+    /** A backend that answers every request with {@code status} and {@code body}, and counts them. */
+    private static final class Backend implements AutoCloseable {
+
+        private final HttpServer server;
+        private final AtomicInteger hits = new AtomicInteger();
+
+        Backend(int status, String body) throws IOException {
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            server.createContext("/", exchange -> {
+                hits.incrementAndGet();
+                exchange.getRequestBody().readAllBytes();
+                byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().set("X-Backend", body);
+                exchange.sendResponseHeaders(status, bytes.length);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(bytes);
+                }
+            });
+            server.start();
+        }
+
+        String address() {
+            return "127.0.0.1:" + server.getAddress().getPort();
+        }
+
+        int hits() {
+            return hits.get();
+        }
+
+        @Override
+        public void close() {
+            server.stop(0);
+        }
+    }
+
+    /**
+     * An edge whose location /{name}/ goes to a group of its own for each {name, addresses, location settings} of
+     * {@code locations}: the addresses a comma-separated list, the settings the location's proxy-next-upstream keys.
+     */
+    private EdgeHarness edge(String[]... locations) throws Exception {
+        StringBuilder sites = new StringBuilder();
+        StringBuilder groups = new StringBuilder();
+        for (String[] location : locations) {
+            sites.append("  { match = \"/%s/\", proxy = %s, %s }\n".formatted(location[0], location[0], location[2]));
+            groups.append("proxy.backends.%s { addresses = [%s], balance = round-robin, health.max-fails = 0, "
+                    .formatted(location[0], location[1].replaceAll("([^, ]+)", "\"$1\"")))
+                    .append("timeouts.read = 300 ms }\n");
+        }
+        return EdgeHarness.start(dir, """
+                server { access-log = "-", access-log-format = "$request_method $request_uri|$status|$upstream_status|$upstream_addr" }
+                sites = [{ server-names = ["_"], default = true, root = ".", locations = [
+                %s] }]
+                %s""".formatted(sites, groups));
+    }
+
+    private static String[] location(String name, String settings, String... addresses) {
+        return new String[] {name, String.join(", ", addresses), settings};
+    }
+
+    private static HttpResponse<String> send(EdgeHarness edge, String method, String target, String body)
+            throws Exception {
+        return CLIENT.send(HttpRequest.newBuilder(edge.uri(target)).timeout(Duration.ofSeconds(20)).method(method,
+                body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The access log's status|upstream_status|upstream_addr for {@code method} and {@code target}, once written. */
+    private String logged(String method, String target) throws Exception {
+        String start = method + " " + target + "|";
+        await(() -> access.lines().stream().anyMatch(l -> l.startsWith(start)), "the access log line of " + start);
+        return access.lines().stream().filter(l -> l.startsWith(start)).findFirst().orElseThrow()
+                .substring(start.length());
+    }
+
+    @Test
+    void a502GoesToTheNextAddressWithHttp502InTheListAndNotWithout() throws Exception {
+        try (Backend bad = new Backend(502, "bad gateway of the first");
+             Backend good = new Backend(200, "good");
+             EdgeHarness edge = edge(location("on", "proxy-next-upstream = [error, timeout, http_502]",
+                     bad.address(), good.address()), location("off", "", bad.address(), good.address()))) {
+            HttpResponse<String> passed = send(edge, "GET", "/on/a", null);
+            assertThat(passed.statusCode()).isEqualTo(200);
+            assertThat(passed.body()).isEqualTo("good");
+            assertThat(logged("GET", "/on/a")).isEqualTo("200|502, 200|" + bad.address() + ", " + good.address());
+            assertThat(bad.hits()).isEqualTo(1);
+            assertThat(good.hits()).isEqualTo(1);
+
+            // nginx's default, error timeout: a 502 is an answer like any
+            HttpResponse<String> kept = send(edge, "GET", "/off/a", null);
+            assertThat(kept.statusCode()).isEqualTo(502);
+            assertThat(kept.body()).isEqualTo("bad gateway of the first");
+            assertThat(logged("GET", "/off/a")).isEqualTo("502|502|" + bad.address());
+            assertThat(good.hits()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void theLastAddressesAnswerIsPassedOnAsItIs() throws Exception {
+        try (Backend busy = new Backend(503, "busy, the first");
+             Backend busyToo = new Backend(503, "busy, the second");
+             EdgeHarness edge = edge(location("api", "proxy-next-upstream = [http_503]", busy.address(),
+                     busyToo.address()))) {
+            HttpResponse<String> last = send(edge, "GET", "/api/a", null);
+            assertThat(last.statusCode()).isEqualTo(503);
+            assertThat(last.body()).isEqualTo("busy, the second");
+            assertThat(last.headers().firstValue("X-Backend")).hasValue("busy, the second");
+            assertThat(logged("GET", "/api/a")).isEqualTo("503|503, 503|" + busy.address() + ", "
+                    + busyToo.address());
+            assertThat(busy.hits()).isEqualTo(1);
+            assertThat(busyToo.hits()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void triesBoundThePassingOn() throws Exception {
+        try (Backend bad = new Backend(502, "first");
+             Backend badToo = new Backend(502, "second");
+             Backend good = new Backend(200, "good");
+             EdgeHarness edge = edge(
+                     location("two", "proxy-next-upstream = [http_502], proxy-next-upstream-tries = 2", bad.address(),
+                             badToo.address(), good.address()),
+                     location("any", "proxy-next-upstream = [http_502]", bad.address(), badToo.address(),
+                             good.address()))) {
+            HttpResponse<String> bounded = send(edge, "GET", "/two/a", null);
+            assertThat(bounded.statusCode()).isEqualTo(502);
+            assertThat(bounded.body()).isEqualTo("second");
+            assertThat(logged("GET", "/two/a")).isEqualTo("502|502, 502|" + bad.address() + ", " + badToo.address());
+            assertThat(good.hits()).isZero();
+
+            HttpResponse<String> unbounded = send(edge, "GET", "/any/a", null);
+            assertThat(unbounded.body()).isEqualTo("good");
+            assertThat(logged("GET", "/any/a")).isEqualTo("200|502, 502, 200|" + bad.address() + ", "
+                    + badToo.address() + ", " + good.address());
+        }
+    }
+
+    @Test
+    void offPassesNotEvenAFailedConnectOn() throws Exception {
+        int closed = FakeHttpBackend.closedPort();
+        String refusing = "127.0.0.1:" + closed;
+        try (Backend good = new Backend(200, "good");
+             EdgeHarness edge = edge(location("off", "proxy-next-upstream = [off]", refusing, good.address()),
+                     location("on", "", refusing, good.address()))) {
+            assertThat(send(edge, "GET", "/off/a", null).statusCode()).isEqualTo(502);
+            assertThat(logged("GET", "/off/a")).isEqualTo("502|502|" + refusing);
+            assertThat(good.hits()).isZero();
+
+            assertThat(send(edge, "GET", "/on/a", null).body()).isEqualTo("good");
+            assertThat(logged("GET", "/on/a")).isEqualTo("200|502, 200|" + refusing + ", " + good.address());
+        }
+    }
+
+    /**
+     * A POST went out: passed on only with non_idempotent, and never with a body (edge streamed it and keeps no copy).
+     * A 404 passes on with http_404 too.
+     */
+    @Test
+    void aPostGoesOnOnlyWithNonIdempotentAndWithoutABody() throws Exception {
+        try (Backend missing = new Backend(404, "not here");
+             Backend good = new Backend(200, "good");
+             EdgeHarness edge = edge(
+                     location("idempotent", "proxy-next-upstream = [http_404]", missing.address(), good.address()),
+                     location("any", "proxy-next-upstream = [http_404, non_idempotent]", missing.address(),
+                             good.address()),
+                     location("body", "proxy-next-upstream = [http_404, non_idempotent]", missing.address(),
+                             good.address()))) {
+            assertThat(send(edge, "POST", "/idempotent/a", null).statusCode()).isEqualTo(404);
+            assertThat(logged("POST", "/idempotent/a")).isEqualTo("404|404|" + missing.address());
+
+            assertThat(send(edge, "POST", "/any/a", null).body()).isEqualTo("good");
+            assertThat(logged("POST", "/any/a")).isEqualTo("200|404, 200|" + missing.address() + ", "
+                    + good.address());
+
+            assertThat(send(edge, "POST", "/body/a", "a body").statusCode()).isEqualTo(404);
+            assertThat(logged("POST", "/body/a")).isEqualTo("404|404|" + missing.address());
+            assertThat(good.hits()).isEqualTo(1);
+        }
+    }
+
+    /** A garbled answer goes on with invalid_header; a read timeout past proxy-next-upstream-timeout does not. */
+    @Test
+    void invalidHeaderPassesOnAndTheTimeoutBoundsIt() throws Exception {
+        try (FakeHttpBackend odd = new FakeHttpBackend();
+             Backend good = new Backend(200, "good");
+             EdgeHarness edge = edge(
+                     location("garbled", "proxy-next-upstream = [invalid_header]", "127.0.0.1:" + odd.port(),
+                             good.address()),
+                     location("default", "", "127.0.0.1:" + odd.port(), good.address()),
+                     location("late", "proxy-next-upstream-timeout = 100 ms", "127.0.0.1:" + odd.port(),
+                             good.address()),
+                     location("early", "proxy-next-upstream-timeout = 1 h", "127.0.0.1:" + odd.port(),
+                             good.address()))) {
+            odd.answer("garbled/a", "SPDY/9 what\r\n\r\n");
+            odd.answer("default/a", "SPDY/9 what\r\n\r\n");
+            odd.answer("late/a", null);
+            odd.answer("early/a", null);
+            assertThat(send(edge, "GET", "/garbled/a", null).body()).isEqualTo("good");
+            assertThat(logged("GET", "/garbled/a")).isEqualTo("200|502, 200|127.0.0.1:" + odd.port() + ", "
+                    + good.address());
+            assertThat(send(edge, "GET", "/default/a", null).statusCode()).isEqualTo(502);
+
+            // the read timeout, 300 ms, is past the 100 ms the request had to go on
+            assertThat(send(edge, "GET", "/late/a", null).statusCode()).isEqualTo(504);
+            assertThat(logged("GET", "/late/a")).isEqualTo("504|504|127.0.0.1:" + odd.port());
+            assertThat(send(edge, "GET", "/early/a", null).body()).isEqualTo("good");
+            assertThat(logged("GET", "/early/a")).isEqualTo("200|504, 200|127.0.0.1:" + odd.port() + ", "
+                    + good.address());
+        }
+    }
+}
