@@ -193,6 +193,21 @@ class ProxyNextUpstreamConditionsIT {
         }
     }
 
+    /** off: not even a kept connection the backend closed under a GET is tried again on a new one, as in nginx. */
+    @Test
+    void offDoesNotSendAgainOnANewConnection() throws Exception {
+        try (FakeHttpBackend kept = new FakeHttpBackend();
+             EdgeHarness edge = edge(location("off", "proxy-next-upstream = [off]", "127.0.0.1:" + kept.port()))) {
+            kept.answer("off/first", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst");
+            kept.answer("off/second", "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond");
+            assertThat(send(edge, "GET", "/off/first", null).body()).isEqualTo("first");
+            kept.closeKeptOnNext();
+            assertThat(send(edge, "GET", "/off/second", null).statusCode()).isEqualTo(502);
+            assertThat(logged("GET", "/off/second")).isEqualTo("502|502|127.0.0.1:" + kept.port());
+            assertThat(kept.connections()).isEqualTo(1);
+        }
+    }
+
     /**
      * A POST went out: passed on only with non_idempotent, and never with a body (edge streamed it and keeps no copy).
      * A 404 passes on with http_404 too.

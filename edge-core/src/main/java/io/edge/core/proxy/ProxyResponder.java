@@ -337,7 +337,8 @@ public final class ProxyResponder implements Responder {
             if (msg instanceof HttpResponse response) {
                 head(response);
             }
-            if (msg instanceof HttpContent content && !done) {
+            // (a head passed on may have the call on another connection already: this one's content is not its own)
+            if (msg instanceof HttpContent content && !done && ctx.channel() == backendChannel) {
                 body(content);
             } else {
                 ReferenceCountUtil.release(msg);
