@@ -77,8 +77,9 @@ class ProxyNextUpstreamConditionsIT {
     }
 
     /**
-     * An edge whose location /{name}/ goes to a group of its own for each {name, addresses, location settings} of
-     * {@code locations}: the addresses a comma-separated list, the settings the location's proxy-next-upstream keys.
+     * An edge whose location /{name}/ goes to a group of its own for each {name, addresses, location settings, group
+     * settings} of {@code locations}: the addresses a comma-separated list, the location's settings its
+     * proxy-next-upstream keys, the group's laid over round-robin, no health checks and a read timeout of 300 ms.
      */
     private EdgeHarness edge(String[]... locations) throws Exception {
         StringBuilder sites = new StringBuilder();
@@ -87,7 +88,7 @@ class ProxyNextUpstreamConditionsIT {
             sites.append("  { match = \"/%s/\", proxy = %s, %s }\n".formatted(location[0], location[0], location[2]));
             groups.append("proxy.backends.%s { addresses = [%s], balance = round-robin, health.max-fails = 0, "
                     .formatted(location[0], location[1].replaceAll("([^, ]+)", "\"$1\"")))
-                    .append("timeouts.read = 300 ms }\n");
+                    .append("timeouts.read = 300 ms").append(location[3]).append(" }\n");
         }
         return EdgeHarness.start(dir, """
                 server { access-log = "-", access-log-format = "$request_method $request_uri|$status|$upstream_status|$upstream_addr" }
@@ -97,7 +98,11 @@ class ProxyNextUpstreamConditionsIT {
     }
 
     private static String[] location(String name, String settings, String... addresses) {
-        return new String[] {name, String.join(", ", addresses), settings};
+        return locationInGroup(name, settings, "", addresses);
+    }
+
+    private static String[] locationInGroup(String name, String settings, String groupSettings, String... addresses) {
+        return new String[] {name, String.join(", ", addresses), settings, groupSettings};
     }
 
     private static HttpResponse<String> send(EdgeHarness edge, String method, String target, String body)
@@ -190,6 +195,32 @@ class ProxyNextUpstreamConditionsIT {
 
             assertThat(send(edge, "GET", "/on/a", null).body()).isEqualTo("good");
             assertThat(logged("GET", "/on/a")).isEqualTo("200|502, 200|" + refusing + ", " + good.address());
+        }
+    }
+
+    /**
+     * As nginx counts them: a 503 passed on counts against its address's health (max-fails 1 takes it out, the next
+     * request goes to the other alone), a 404 passed on does not (the next request meets it again).
+     */
+    @Test
+    void a503PassedOnCountsAgainstItsAddressAnd404DoesNot() throws Exception {
+        String health = ", health { max-fails = 1, fail-timeout = 60 s }";
+        try (Backend busy = new Backend(503, "busy");
+             Backend missing = new Backend(404, "not here");
+             Backend good = new Backend(200, "good");
+             EdgeHarness edge = edge(locationInGroup("busy", "proxy-next-upstream = [http_503]", health,
+                     busy.address(), good.address()), locationInGroup("missing", "proxy-next-upstream = [http_404]",
+                     health, missing.address(), good.address()))) {
+            for (String name : new String[] {"busy", "missing"}) {
+                send(edge, "GET", "/" + name + "/a", null);
+                send(edge, "GET", "/" + name + "/b", null);
+            }
+            assertThat(logged("GET", "/busy/a")).isEqualTo("200|503, 200|" + busy.address() + ", " + good.address());
+            assertThat(logged("GET", "/busy/b")).isEqualTo("200|200|" + good.address());
+            assertThat(busy.hits()).isEqualTo(1);
+            assertThat(logged("GET", "/missing/b")).isEqualTo("200|404, 200|" + missing.address() + ", "
+                    + good.address());
+            assertThat(missing.hits()).isEqualTo(2);
         }
     }
 
