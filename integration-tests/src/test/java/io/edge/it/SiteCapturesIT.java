@@ -28,6 +28,7 @@ class SiteCapturesIT {
                     locations = [
                       { match = "/", return = "200 sub=$sub lang=$lang", headers { X-Sub = "$sub" } }
                       { match = "/old/", rewrites = [{ if = "$sub = shop", return = "301 https://example.com/$sub$uri" }] }
+                      { match = "~ ^/num/(?<sub>[0-9]+)$", rewrites = [{ rewrite = "^ / last" }] }
                       { match = "/both/", headers { X-Sub = "$sub" }, rewrites = [
                         { if = "$arg_s ~ ^(?<sub>[a-z]+)$", set = "$seen 1" }
                         { return = "200 $sub" }
@@ -61,6 +62,12 @@ class SiteCapturesIT {
                         "GET /both/?s=1 HTTP/1.1\r\nHost: shop.example.com\r\n\r\n").read();
                 assertThat(response.text()).as("its if found no match: the server name's stays").isEqualTo("shop");
                 assertThat(response.header("X-Sub")).isEqualTo("shop");
+            }
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                RawHttpClient.Response response = client.send(
+                        "GET /num/42 HTTP/1.1\r\nHost: shop.example.com\r\n\r\n").read();
+                assertThat(response.text()).as("the location regex's group of that name, kept past its rewrite")
+                        .isEqualTo("sub=42 lang=");
             }
             try (RawHttpClient client = new RawHttpClient(edge.address())) {
                 RawHttpClient.Response response = client.send("GET /x HTTP/1.1\r\nHost: example.com\r\n\r\n").read();

@@ -1,5 +1,6 @@
 package io.edge.core.http;
 
+import io.edge.conf.LocationSettings;
 import io.edge.conf.Return;
 import io.edge.conf.VariableMap;
 import io.edge.fastcgi.cgi.CgiParams;
@@ -100,6 +101,19 @@ final class Captures {
             // kept as a set's value is, as the bytes it stands for, one char each
             exchange.mapValues().put(variable, captured == null ? "" : CgiParams.utf8Bytes(captured));
         }
+    }
+
+    /**
+     * As {@link #keep}, for the regex of {@code location}, which {@code path} was routed to: nginx's match of a regex
+     * location sets its named groups' variables as any regex's does, so one named as a site regex's group is the
+     * location's past a rewrite or redirect out of it. Nothing where the site's regexes declare no variable.
+     */
+    static void keepLocation(Exchange exchange, LocationSettings location, String path) {
+        if (location == null || location.regex() == null || exchange.site() == null
+                || exchange.site().captureVariables().isEmpty()) {
+            return;
+        }
+        keep(exchange, location.regex(), path, Return.namedGroups(location.regex()));
     }
 
     /** No captures: every one is null. Shared, as nothing is left to run. */

@@ -562,6 +562,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                     "method: " + exchange.request().method()));
             return;
         }
+        Captures.keepLocation(exchange, exchange.location(), exchange.path());
         LocationSettings location = exchange.location() != null ? exchange.location() : prefixPurgeTaker(exchange);
         if (AccessCheck.refuses(exchange, location, "the request")) {
             return;
