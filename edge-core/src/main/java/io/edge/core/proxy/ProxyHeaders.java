@@ -31,6 +31,8 @@ final class ProxyHeaders {
 
     /** A backend's redirect after a delay, whose {@code url=} proxy_redirect rewrites as nginx's does. */
     private static final CharSequence REFRESH = "Refresh";
+    /** The headers proxy_redirect rewrites. */
+    private static final List<CharSequence> REDIRECTING = List.of(HttpHeaderNames.LOCATION, REFRESH);
 
     private ProxyHeaders() {
     }
@@ -80,17 +82,23 @@ final class ProxyHeaders {
         if (proxy.redirects().isEmpty()) {
             return;
         }
-        for (CharSequence name : List.of(HttpHeaderNames.LOCATION, REFRESH)) {
-            List<String> values = headers.getAll(name);
-            if (values.isEmpty()) {
-                continue;
+        for (CharSequence name : REDIRECTING) {
+            if (!headers.contains(name)) {
+                continue; // most answers: nothing asked of them
             }
+            List<String> values = headers.getAll(name);
             List<String> rewritten = new ArrayList<>(values.size());
+            boolean changed = false;
             for (String value : values) {
                 int url = name == REFRESH ? refreshUrl(value) : 0;
-                rewritten.add(url < 0 ? value : redirected(exchange, proxy.redirects(), value, url));
+                String result = url < 0 ? value : redirected(exchange, proxy.redirects(), value, url);
+                changed |= !result.equals(value);
+                rewritten.add(result);
             }
-            headers.set(name, rewritten);
+            if (changed) {
+                // set only then: a header no pair took keeps its name as the backend wrote it, and its place
+                headers.set(name, rewritten);
+            }
         }
     }
 

@@ -112,6 +112,14 @@ class ProxyHeadersTest {
     }
 
     @Test
+    void aRedirectNoPairTakesKeepsItsNameAsWrittenAndItsPlace() {
+        HttpHeaders answer = rewritten(redirecting("http://127.0.0.1:3000/", "/api/"), "Location", "/elsewhere",
+                "X-After", "1");
+        assertThat(answer.names()).containsExactly("Location", "X-After");
+        assertThat(answer.iteratorAsString().next().getKey()).isEqualTo("Location");
+    }
+
+    @Test
     void offLeavesTheRedirectsAsSent() {
         HttpHeaders answer = rewritten(redirecting(), "Location", "http://127.0.0.1:3000/x", "Refresh",
                 "1; url=http://127.0.0.1:3000/y");
