@@ -251,7 +251,8 @@ final class ServerExchange implements Exchange {
         this.route = route;
         this.expectsContinue = expectsContinue;
         this.serverBodyLimit = serverBodyLimit;
-        if (route != null && route.hostRegex() != null) {
+        if (route != null && route.hostRegex() != null && !route.hostGroups().isEmpty()
+                && route.site() != null && !route.site().captureVariables().isEmpty()) {
             // the server name's named groups, nginx's variables from the match that chose the site on
             Captures.keep(this, route.hostRegex(), Router.hostName(request.headers().get(HttpHeaderNames.HOST)),
                     route.hostGroups());

@@ -64,10 +64,6 @@ public final class Router {
     private record RegexName(String name, Pattern pattern, Set<String> groups) {
     }
 
-    /** A site, and the regex name of it that chose it (null: another name, or none, did). */
-    private record Chosen(SiteSettings site, RegexName regex) {
-    }
-
     /** A server name as written and the index of its site in the configuration's list. */
     private record Claim(String name, int site) {
     }
@@ -241,10 +237,16 @@ public final class Router {
      * @throws IllegalArgumentException where this router does not {@link #serves serve} {@code listenAddress}
      */
     public Route route(InetSocketAddress listenAddress, String hostHeader, String path) {
-        Chosen chosen = chosen(listenAddress, hostHeader);
-        SiteSettings site = chosen.site();
-        return chosen.regex() == null ? new Route(site, location(site, path))
-                : new Route(site, location(site, path), chosen.regex().pattern(), chosen.regex().groups());
+        Names names = names(listenAddress);
+        String host = host(hostHeader);
+        SiteSettings named = named(names, host);
+        Map.Entry<RegexName, SiteSettings> regex = named == null ? regex(names, host) : null;
+        if (regex != null) {
+            SiteSettings site = regex.getValue();
+            return new Route(site, location(site, path), regex.getKey().pattern(), regex.getKey().groups());
+        }
+        SiteSettings site = named != null ? named : names.defaultSite;
+        return new Route(site, location(site, path)); // nothing more made for a request no regex name routed
     }
 
     /** The site for {@code hostHeader} among every site. */
@@ -259,29 +261,33 @@ public final class Router {
      * @throws IllegalArgumentException where this router does not {@link #serves serve} {@code listenAddress}
      */
     public SiteSettings site(InetSocketAddress listenAddress, String hostHeader) {
-        return chosen(listenAddress, hostHeader).site();
+        Names names = names(listenAddress);
+        String host = host(hostHeader);
+        SiteSettings named = named(names, host);
+        Map.Entry<RegexName, SiteSettings> regex = named == null ? regex(names, host) : null;
+        return regex != null ? regex.getValue() : named != null ? named : names.defaultSite;
     }
 
-    /** As {@link #site(InetSocketAddress, String)}, with the regex name that chose it. */
-    private Chosen chosen(InetSocketAddress listenAddress, String hostHeader) {
+    /** The names of the sites on {@code listenAddress} (null: every site). */
+    private Names names(InetSocketAddress listenAddress) {
         Names names = listenAddress == null || byAddress.isEmpty() ? everyAddress // no site listens apart: not hashed
                 : byAddress.get(listenAddress);
         if (names == null) {
             // never among every site: another address's default would answer a client of this one
             throw new IllegalArgumentException("no site listens on " + ServerSettings.written(listenAddress));
         }
-        String host = hostHeader == null || hostHeader.isEmpty() ? null : hostName(hostHeader);
+        return names;
+    }
+
+    /** The host name of {@code hostHeader}; null for none. */
+    private static String host(String hostHeader) {
+        return hostHeader == null || hostHeader.isEmpty() ? null : hostName(hostHeader);
+    }
+
+    /** The site of {@code host}'s exact name, longest leading wildcard or longest trailing one; null for none. */
+    private static SiteSettings named(Names names, String host) {
         SiteSettings named = host == null ? null : exactOrLeading(names, host);
-        if (named == null && host != null) {
-            named = trailing(names, host);
-            if (named == null) {
-                Map.Entry<RegexName, SiteSettings> regex = regex(names, host);
-                if (regex != null) {
-                    return new Chosen(regex.getValue(), regex.getKey());
-                }
-            }
-        }
-        return new Chosen(named != null ? named : names.defaultSite, null);
+        return named != null || host == null ? named : trailing(names, host);
     }
 
     /** The site of {@code host}'s exact name or longest leading wildcard, or null. */
@@ -310,7 +316,7 @@ public final class Router {
 
     /** The first regex name that finds a match in {@code host}, and its site; null for none. */
     private Map.Entry<RegexName, SiteSettings> regex(Names names, String host) {
-        if (names.regexNames.isEmpty() || host.length() > REGEX_HOST_MAX) {
+        if (host == null || names.regexNames.isEmpty() || host.length() > REGEX_HOST_MAX) {
             return null; // no host name is that long: a regex's work on it would grow with what the client sent
         }
         for (Map.Entry<RegexName, SiteSettings> regex : names.regexNames) {
