@@ -502,6 +502,65 @@ class Http2IT {
     }
 
     /**
+     * The GOAWAY ENHANCE_YOUR_CALM of a second header list past the limit ends the reading too, as nginx's does: the
+     * frames that came after it in the same read (a client's burst: more HPACK bombs, more requests) are not decoded,
+     * and open no stream, where they opened and began one each, served to a connection already closed (499).
+     */
+    @Test
+    void framesAfterTheSecondHeaderListPastTheLimitAreNotRead() throws Exception {
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             EdgeHarness edge = started("header-list-burst", """
+                     server.limits.header-block = 4 KiB
+                     server.access-log = "-"
+                     server.access-log-format = "\\"$request\\" $status"
+                     """);
+             java.net.Socket socket = new java.net.Socket("127.0.0.1", clearPort)) {
+            socket.setSoTimeout(60_000);
+            java.io.ByteArrayOutputStream burst = new java.io.ByteArrayOutputStream();
+            burst.writeBytes(PREFACE_AND_SETTINGS);
+            burst.writeBytes(largeHeaders(1));
+            burst.writeBytes(largeHeaders(3));
+            for (int stream = 5; stream < 25; stream += 2) {
+                burst.writeBytes(getVars(stream));
+            }
+            socket.getOutputStream().write(burst.toByteArray()); // one write: read by edge at once
+            socket.getInputStream().readAllBytes(); // until edge closes the connection
+            Thread.sleep(500); // lines of streams opened after the close, if any
+            assertThat(access.lines()).containsExactly("\"-\" 431");
+        }
+    }
+
+    /**
+     * HEADERS on {@code stream}, END_STREAM and END_HEADERS, whose list decodes past 4 KiB (35 fields of 100-byte
+     * values: 4655 bytes as RFC 9113 counts them) though its block, 3 640 bytes, is within the 5 KiB its encoded
+     * size may reach (the frame reader's own limit, a quarter more).
+     */
+    private static byte[] largeHeaders(int stream) {
+        java.io.ByteArrayOutputStream block = new java.io.ByteArrayOutputStream();
+        block.writeBytes(new byte[] {(byte) 0x82, (byte) 0x86, 0x04, 5});
+        block.writeBytes("/vars".getBytes(StandardCharsets.US_ASCII));
+        block.writeBytes(new byte[] {0x01, 9});
+        block.writeBytes("localhost".getBytes(StandardCharsets.US_ASCII));
+        for (int i = 0; i < 35; i++) { // literal without indexing, new name "x", a 100-byte value
+            block.writeBytes(new byte[] {0, 1, 'x', 100});
+            block.writeBytes("v".repeat(100).getBytes(StandardCharsets.US_ASCII));
+        }
+        return concat(frameHead(block.size(), HEADERS, 5, stream), block.toByteArray());
+    }
+
+    /** {@link #GET_VARS} on {@code stream}. */
+    private static byte[] getVars(int stream) {
+        byte[] get = GET_VARS.clone();
+        get[8] = (byte) stream;
+        return get;
+    }
+
+    private static byte[] frameHead(int length, int type, int flags, int stream) {
+        return new byte[] {(byte) (length >> 16), (byte) (length >> 8), (byte) length, (byte) type, (byte) flags,
+            (byte) (stream >>> 24), (byte) (stream >> 16), (byte) (stream >> 8), (byte) stream};
+    }
+
+    /**
      * h2c with prior knowledge, frames written by hand: a client that sends the preface and its SETTINGS, then its FIN,
      * is closed at once (nginx closes it at once too), not held for the keep-alive wait; one that sends a request first
      * gets its answer, then the close.

@@ -332,12 +332,23 @@ final class Http2Connection extends ReusableConnection {
      */
     private final class HeaderBlockChecks extends DecoratingHttp2ConnectionDecoder {
 
+        /**
+         * The connection was ended here: what the client sent after is read no more, as the frame reader reads no more
+         * after a connection error of its own (one thrown here, after it, leaves it reading the rest of the read:
+         * more bombs decoded, more streams opened and served on a connection closed).
+         */
+        private boolean ended;
+
         HeaderBlockChecks(Http2ConnectionDecoder decoder) {
             super(decoder);
         }
 
         @Override
         public void decodeFrame(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Http2Exception {
+            if (ended) {
+                in.skipBytes(in.readableBytes());
+                return;
+            }
             try {
                 super.decodeFrame(ctx, in, out);
             } catch (Http2Exception.StreamException refused) {
@@ -363,6 +374,8 @@ final class Http2Connection extends ReusableConnection {
                     log.warn(Http2Exception.class, client + "a second header list past server.limits.header-block ("
                             + limits.headerBlock() + " bytes decoded) on stream " + refused.streamId()
                             + "; connection closed (GOAWAY ENHANCE_YOUR_CALM)");
+                    ended = true;
+                    in.skipBytes(in.readableBytes());
                     throw Http2Exception.connectionError(Http2Error.ENHANCE_YOUR_CALM,
                             "a second header list past %d bytes", limits.headerBlock());
                 }
