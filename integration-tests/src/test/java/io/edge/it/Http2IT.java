@@ -531,6 +531,35 @@ class Http2IT {
     }
 
     /**
+     * A burst of malformed header blocks, each reset (PROTOCOL_ERROR) and logged: past the resets the codec sends in
+     * its window (200) it ends the connection, and the rest of the burst is read no more, nor logged.
+     */
+    @Test
+    void aBurstOfInvalidHeaderBlocksIsNotReadPastTheConnectionsEnd() throws Exception {
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             EdgeHarness edge = started("invalid-burst", """
+                     server.access-log = "-"
+                     server.access-log-format = "\\"$request\\" $status"
+                     """);
+             java.net.Socket socket = new java.net.Socket("127.0.0.1", clearPort)) {
+            socket.setSoTimeout(60_000);
+            java.io.ByteArrayOutputStream burst = new java.io.ByteArrayOutputStream();
+            burst.writeBytes(PREFACE_AND_SETTINGS);
+            for (int stream = 1; stream < 1000; stream += 2) { // 500 streams, each with an uppercase field name
+                byte[] upper = concat(GET_VARS, new byte[] {0, 1, 'X', 1, 'a'});
+                upper[2] += 5;
+                upper[7] = (byte) (stream >> 8);
+                upper[8] = (byte) stream;
+                burst.writeBytes(upper);
+            }
+            socket.getOutputStream().write(burst.toByteArray());
+            socket.getInputStream().readAllBytes(); // until edge closes the connection
+            Thread.sleep(500);
+            assertThat(access.lines()).hasSizeLessThanOrEqualTo(201).containsOnly("\"-\" 400");
+        }
+    }
+
+    /**
      * HEADERS on {@code stream}, END_STREAM and END_HEADERS, whose list decodes past 4 KiB (35 fields of 100-byte
      * values: 4655 bytes as RFC 9113 counts them) though its block, 3 640 bytes, is within the 5 KiB its encoded
      * size may reach (the frame reader's own limit, a quarter more).

@@ -335,7 +335,9 @@ final class Http2Connection extends ReusableConnection {
         /**
          * The connection was ended here: what the client sent after is read no more, as the frame reader reads no more
          * after a connection error of its own (one thrown here, after it, leaves it reading the rest of the read:
-         * more bombs decoded, more streams opened and served on a connection closed).
+         * more bombs decoded, more streams opened and served on a connection closed). Nor once it is closed by a
+         * connection error the codec met writing (the resets it sent past {@link #RESETS_PER_WINDOW}): the rest of
+         * a burst of malformed blocks was refused and logged one by one, after the close.
          */
         private boolean ended;
 
@@ -345,7 +347,7 @@ final class Http2Connection extends ReusableConnection {
 
         @Override
         public void decodeFrame(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Http2Exception {
-            if (ended) {
+            if (ended || !ctx.channel().isActive()) { // or by the codec itself, from a write (too many resets)
                 in.skipBytes(in.readableBytes());
                 return;
             }
