@@ -508,26 +508,14 @@ class Http2IT {
      */
     @Test
     void framesAfterTheSecondHeaderListPastTheLimitAreNotRead() throws Exception {
-        try (CapturedLog access = CapturedLog.of("edge.access");
-             EdgeHarness edge = started("header-list-burst", """
-                     server.limits.header-block = 4 KiB
-                     server.access-log = "-"
-                     server.access-log-format = "\\"$request\\" $status"
-                     """);
-             java.net.Socket socket = new java.net.Socket("127.0.0.1", clearPort)) {
-            socket.setSoTimeout(60_000);
-            java.io.ByteArrayOutputStream burst = new java.io.ByteArrayOutputStream();
-            burst.writeBytes(PREFACE_AND_SETTINGS);
-            burst.writeBytes(largeHeaders(1));
-            burst.writeBytes(largeHeaders(3));
-            for (int stream = 5; stream < 25; stream += 2) {
-                burst.writeBytes(getVars(stream));
-            }
-            socket.getOutputStream().write(burst.toByteArray()); // one write: read by edge at once
-            socket.getInputStream().readAllBytes(); // until edge closes the connection
-            Thread.sleep(500); // lines of streams opened after the close, if any
-            assertThat(access.lines()).containsExactly("\"-\" 431");
+        java.io.ByteArrayOutputStream burst = new java.io.ByteArrayOutputStream();
+        burst.writeBytes(largeHeaders(1));
+        burst.writeBytes(largeHeaders(3));
+        for (int stream = 5; stream < 25; stream += 2) {
+            burst.writeBytes(getVars(stream));
         }
+        assertThat(accessLinesOfBurst("header-list-burst", "server.limits.header-block = 4 KiB\n", burst))
+                .containsExactly("\"-\" 431");
     }
 
     /**
@@ -536,26 +524,35 @@ class Http2IT {
      */
     @Test
     void aBurstOfInvalidHeaderBlocksIsNotReadPastTheConnectionsEnd() throws Exception {
+        java.io.ByteArrayOutputStream burst = new java.io.ByteArrayOutputStream();
+        for (int stream = 1; stream < 1000; stream += 2) { // 500 streams, each with an uppercase field name
+            byte[] upper = concat(GET_VARS, new byte[] {0, 1, 'X', 1, 'a'});
+            upper[2] += 5;
+            upper[7] = (byte) (stream >> 8);
+            upper[8] = (byte) stream;
+            burst.writeBytes(upper);
+        }
+        assertThat(accessLinesOfBurst("invalid-burst", "", burst)).hasSizeLessThanOrEqualTo(201)
+                .containsOnly("\"-\" 400");
+    }
+
+    /**
+     * The access log's lines of a connection to the h2c listener that sends the preface, its SETTINGS and {@code
+     * frames} in one write (read by edge at once), then reads until edge closes it.
+     */
+    private static List<String> accessLinesOfBurst(String name, String extra, java.io.ByteArrayOutputStream frames)
+            throws Exception {
         try (CapturedLog access = CapturedLog.of("edge.access");
-             EdgeHarness edge = started("invalid-burst", """
+             EdgeHarness edge = started(name, extra + """
                      server.access-log = "-"
                      server.access-log-format = "\\"$request\\" $status"
                      """);
              java.net.Socket socket = new java.net.Socket("127.0.0.1", clearPort)) {
             socket.setSoTimeout(60_000);
-            java.io.ByteArrayOutputStream burst = new java.io.ByteArrayOutputStream();
-            burst.writeBytes(PREFACE_AND_SETTINGS);
-            for (int stream = 1; stream < 1000; stream += 2) { // 500 streams, each with an uppercase field name
-                byte[] upper = concat(GET_VARS, new byte[] {0, 1, 'X', 1, 'a'});
-                upper[2] += 5;
-                upper[7] = (byte) (stream >> 8);
-                upper[8] = (byte) stream;
-                burst.writeBytes(upper);
-            }
-            socket.getOutputStream().write(burst.toByteArray());
-            socket.getInputStream().readAllBytes(); // until edge closes the connection
-            Thread.sleep(500);
-            assertThat(access.lines()).hasSizeLessThanOrEqualTo(201).containsOnly("\"-\" 400");
+            socket.getOutputStream().write(concat(PREFACE_AND_SETTINGS, frames.toByteArray()));
+            socket.getInputStream().readAllBytes();
+            Thread.sleep(500); // lines of streams opened after the close, if any
+            return access.lines();
         }
     }
 
