@@ -519,6 +519,36 @@ class Http2IT {
     }
 
     /**
+     * A header list past the limit on a stream already answered and closed (trailers, or HEADERS again) is that
+     * stream's error, reset by the codec: not one more request refused, neither logged {@code "-" 431} (its request
+     * was logged already) nor counted as the first of the two that end the connection. Nor, malformed, {@code "-" 400}.
+     */
+    @Test
+    void aHeaderListOnAStreamClosedIsNoRequestRefused() throws Exception {
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             CapturedLog errors = CapturedLog.of("io.edge.core.http.Http2Connection");
+             EdgeHarness edge = started("header-list-closed-stream", """
+                     server.limits.header-block = 4 KiB
+                     server.access-log = "-"
+                     server.access-log-format = "\\"$request\\" $status"
+                     """);
+             java.net.Socket socket = new java.net.Socket("127.0.0.1", clearPort)) {
+            socket.setSoTimeout(60_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(concat(PREFACE_AND_SETTINGS, GET_VARS));
+            await(() -> access.lines().size() == 1, "the answer's line");
+            byte[] upper = concat(getVars(1), new byte[] {0, 1, 'X', 1, 'a'});
+            upper[2] += 5;
+            out.write(concat(largeHeaders(1), upper, largeHeaders(3), largeHeaders(5)));
+            socket.getInputStream().readAllBytes(); // the second past the limit ends it
+            assertThat(access.lines()).containsExactly("\"GET /vars HTTP/2.0\" 200", "\"-\" 431");
+            assertThat(errors.warnings()).hasSize(2);
+            assertThat(errors.warnings().get(0)).contains("on stream 3; answered 431");
+            assertThat(errors.warnings().get(1)).contains("on stream 5; connection closed");
+        }
+    }
+
+    /**
      * A burst of malformed header blocks, each reset (PROTOCOL_ERROR) and logged: past the resets the codec sends in
      * its window (200) it ends the connection, and the rest of the burst is read no more, nor logged.
      */

@@ -355,9 +355,11 @@ final class Http2Connection extends ReusableConnection {
                 super.decodeFrame(ctx, in, out);
             } catch (Http2Exception.StreamException refused) {
                 boolean tooLarge = refused instanceof Http2Exception.HeaderListSizeException size && size.duringDecode();
-                if (!tooLarge && (refused.error() != Http2Error.PROTOCOL_ERROR
-                        || connection().stream(refused.streamId()) != null)) {
-                    throw refused; // of a stream open (a body not its content-length): the stream's own handlers'
+                if (!tooLarge && refused.error() != Http2Error.PROTOCOL_ERROR
+                        || connection().streamMayHaveExisted(refused.streamId())) {
+                    // of a stream opened before, open (a body not its content-length: the stream's own handlers') or
+                    // closed (trailers, HEADERS again): its request was logged, and the codec resets it
+                    throw refused;
                 }
                 InetSocketAddress remote = ProxyProtocol.peer(ctx.channel());
                 String client = "HTTP/2 client " + (remote == null || remote.getAddress() == null ? "-"
