@@ -648,6 +648,36 @@ class Http2IT {
     }
 
     /**
+     * A client's FIN with a stream whose request body is still coming: that body can come no more, so the stream is
+     * reset and its exchange ended (499, php-fpm's request aborted), as HTTP/1's is at a FIN mid-body, and the
+     * connection closes, not held with its backend for {@code timeouts.body}.
+     */
+    @Test
+    void aHalfCloseMidBodyEndsTheStream() throws Exception {
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             EdgeHarness edge = started("half-close-mid-body", """
+                     server.timeouts.body = 1h
+                     server.access-log = "-"
+                     server.access-log-format = "\\"$request\\" $status"
+                     """);
+             java.net.Socket socket = new java.net.Socket("127.0.0.1", clearPort)) {
+            socket.setSoTimeout(30_000); // far below the body timeout
+            // POST (static index 3) /echo.php, content-length (28) 100, then 10 bytes of it
+            byte[] block = concat(new byte[] {(byte) 0x83, (byte) 0x86, 0x04, 9},
+                    "/echo.php".getBytes(StandardCharsets.US_ASCII), new byte[] {0x01, 9},
+                    "localhost".getBytes(StandardCharsets.US_ASCII), new byte[] {0x0f, 0x0d, 3, '1', '0', '0'});
+            OutputStream out = socket.getOutputStream();
+            out.write(concat(PREFACE_AND_SETTINGS, frameHead(block.length, HEADERS, 4, 1), block,
+                    frameHead(10, 0, 0, 1), new byte[10]));
+            Thread.sleep(300); // the request passed on to php-fpm
+            socket.shutdownOutput();
+            socket.getInputStream().readAllBytes(); // until edge closes the connection
+            await(() -> access.lines().size() == 1, "the access log's line");
+            assertThat(access.lines()).containsExactly("\"POST /echo.php HTTP/2.0\" 499");
+        }
+    }
+
+    /**
      * A connection to the h2c listener that sends part of HTTP/2's preface and no more: at {@code request-head}
      * answered 408 and logged {@code "-" 408}, as an HTTP/1 head that stops (what it sent is HTTP/1 as much as
      * HTTP/2 so far), where it was closed unlogged.

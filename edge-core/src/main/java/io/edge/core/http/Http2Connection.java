@@ -39,6 +39,7 @@ import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.codec.http2.HttpConversionUtil;
@@ -52,7 +53,9 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -81,7 +84,7 @@ import org.slf4j.LoggerFactory;
  * {@code $connection_requests}), and the keep-alive wait: with no stream open for {@code timeouts.keep-alive} the
  * connection closes, as nginx's keepalive_timeout closes an idle HTTP/2 connection; the {@code
  * limits.keep-alive-requests}th stream closes it too ({@link #requestStarted}), and so does the client's FIN once no
- * stream is open (nginx closes at once). A close (those, a reload's or a stop's drain) is Netty's graceful one:
+ * stream is open, a stream whose request is still coming reset at once (nginx closes at once). A close (those, a reload's or a stop's drain) is Netty's graceful one:
  * GOAWAY, then the streams in flight finish before the connection closes.
  * A connection whose output stalls for {@code timeouts.write} is reset instead ({@link #userEventTriggered}).
  */
@@ -103,6 +106,8 @@ final class Http2Connection extends ReusableConnection {
     private Http2FrameCodec codec;
     private long requestsStarted;
     private int openStreams;
+    /** The streams open: {@link #openStreams} of them. */
+    private final Set<Http2StreamChannel> streams = new HashSet<>();
     private ScheduledFuture<?> idleClose;
     /** The client half-closed the connection (sent its FIN): it opens no stream more. */
     private boolean inputClosed;
@@ -242,6 +247,15 @@ final class Http2Connection extends ReusableConnection {
             if (openStreams == 0) {
                 ctx.close();
             }
+            // A stream whose request is still coming (a body, trailers) can have no more of it: reset (CANCEL), its
+            // exchange ended as a client's reset ends it (499, a backend's request aborted), as HTTP/1's is at the
+            // client's FIN mid-body, not left waiting for timeouts.body with its backend held
+            for (Http2StreamChannel stream : List.copyOf(streams)) {
+                Http2Stream.State state = stream.stream().state();
+                if (state == Http2Stream.State.OPEN || state == Http2Stream.State.HALF_CLOSED_LOCAL) {
+                    stream.close();
+                }
+            }
         }
         ctx.fireUserEventTriggered(evt);
     }
@@ -259,14 +273,16 @@ final class Http2Connection extends ReusableConnection {
         }
     }
 
-    private void streamOpened(Channel stream) {
+    private void streamOpened(Http2StreamChannel stream) {
         openStreams++;
+        streams.add(stream);
         notIdle();
         if (idleClose != null) {
             idleClose.cancel(false);
             idleClose = null;
         }
         stream.closeFuture().addListener(closed -> {
+            streams.remove(stream);
             if (--openStreams == 0) {
                 if (inputClosed) {
                     ctx.close();
