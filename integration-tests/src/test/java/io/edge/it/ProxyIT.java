@@ -4,13 +4,11 @@ import static io.edge.it.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.edge.core.http.CapturedLog;
 import io.edge.core.http.RawHttpClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -47,8 +45,7 @@ class ProxyIT {
     @TempDir
     Path dir;
 
-    private HttpServer backend;
-    private ExecutorService backendThreads;
+    private JdkBackend backend;
     /** What the backend saw of each request: its URI and headers, by the X-Test header the test gave it. */
     private final Map<String, HttpExchange> seen = new ConcurrentHashMap<>();
     /** The client ports of the backend's connections. */
@@ -60,17 +57,12 @@ class ProxyIT {
 
     @BeforeEach
     void startBackend() throws IOException {
-        backend = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        backendThreads = Executors.newCachedThreadPool();
-        backend.setExecutor(backendThreads);
-        backend.createContext("/", this::answer);
-        backend.start();
+        backend = JdkBackend.start(this::answer);
     }
 
     @AfterEach
     void stopBackend() {
-        backend.stop(0);
-        backendThreads.shutdownNow();
+        backend.close();
     }
 
     private void answer(HttpExchange exchange) throws IOException {
@@ -149,7 +141,7 @@ class ProxyIT {
     }
 
     private String backendAddress() {
-        return "127.0.0.1:" + backend.getAddress().getPort();
+        return backend.address();
     }
 
     /** An edge with a location /api/ proxied to the JDK backend (the group's settings {@code group}), and more. */

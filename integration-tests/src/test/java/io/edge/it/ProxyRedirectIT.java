@@ -3,9 +3,7 @@ package io.edge.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -15,8 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,8 +31,7 @@ class ProxyRedirectIT {
     @TempDir
     Path dir;
 
-    private HttpServer backend;
-    private ExecutorService backendThreads;
+    private JdkBackend backend;
 
     /**
      * Every request is answered 302, its Location the query's {@code to} with {@code {host}} the Host it came with, and
@@ -44,17 +39,12 @@ class ProxyRedirectIT {
      */
     @BeforeEach
     void startBackend() throws IOException {
-        backend = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        backendThreads = Executors.newCachedThreadPool();
-        backend.setExecutor(backendThreads);
-        backend.createContext("/", this::redirect);
-        backend.start();
+        backend = JdkBackend.start(this::redirect);
     }
 
     @AfterEach
     void stopBackend() {
-        backend.stop(0);
-        backendThreads.shutdownNow();
+        backend.close();
     }
 
     private void redirect(HttpExchange exchange) throws IOException {
@@ -69,7 +59,7 @@ class ProxyRedirectIT {
     }
 
     private String backendAddress() {
-        return "127.0.0.1:" + backend.getAddress().getPort();
+        return backend.address();
     }
 
     private EdgeHarness edge() throws Exception {
