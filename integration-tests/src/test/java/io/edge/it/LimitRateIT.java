@@ -342,7 +342,7 @@ class LimitRateIT {
     }
 
     /** Reads {@code in} to its end on a thread of its own, as fast as it comes, into {@code got}, counting it. */
-    private static CompletableFuture<Void> readAsItComes(InputStream in, AtomicInteger received,
+    static CompletableFuture<Void> readAsItComes(InputStream in, AtomicInteger received,
             ByteArrayOutputStream got) {
         CompletableFuture<Void> whole = new CompletableFuture<>();
         Thread reader = new Thread(() -> {

@@ -1,9 +1,11 @@
 package io.edge.core.proxy;
 
+import io.edge.conf.LimitRate;
 import io.edge.conf.LocationSettings;
 import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.Responder;
+import io.edge.core.limit.BodyPace;
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.BackendTimeoutException;
 import io.edge.fastcgi.BackendUnavailableException;
@@ -86,7 +88,9 @@ import org.slf4j.LoggerFactory;
  * except a POST, LOCK or PATCH (1.9.13), those too with non_idempotent; edge streams the client's body where nginx
  * buffers it whole first, so a request with a body, once it went, has none to send again, whatever the list.
  * Backpressure both ways: the backend is not read while the client's connection takes nothing more, and the client's
- * body is not read while the backend's takes nothing more.
+ * body is not read while the backend's takes nothing more. A location's limit-rate, or the backend's own
+ * X-Accel-Limit-Rate, paces the answer's body as nginx's limit_rate does ({@link BodyPace}): ahead of the rate, the
+ * backend is not read until the next piece is due.
  */
 public final class ProxyResponder implements Responder {
 
@@ -153,8 +157,12 @@ public final class ProxyResponder implements Responder {
         /** Some byte of an answer came: a request is never sent again past this. */
         private boolean answering;
         private boolean headWritten;
-        /** The backend is not read until the client takes more. */
+        /** The backend is not read until the client takes more, or the pace lets the next piece go. */
         private boolean paused;
+        /** The pace of the answer's body (the location's limit-rate, or the backend's X-Accel-Limit-Rate); or null. */
+        private BodyPace pace;
+        /** The answer's body bytes handed to the client so far, which the pace counts. */
+        private long bodySent;
         /** A 1xx head came: its (empty) body is dropped with it. */
         private boolean interim;
         /** The answer's head lets the connection carry another request once its body is read. */
@@ -387,6 +395,10 @@ public final class ProxyResponder implements Responder {
             // an answer read to the close leaves nothing to reuse
             keepBackend = lease.keepAlive() && HttpUtil.isKeepAlive(response) && (HttpUtil.isContentLengthSet(response)
                     || HttpUtil.isTransferEncodingChunked(response) || bodiless);
+            // nginx's limit_rate paces a proxied answer too, and its backend may set the pace (X-Accel-Limit-Rate)
+            LimitRate limitRate = BodyPace.ofScript(response.headers().get("X-Accel-Limit-Rate"),
+                    location.limitRate(), () -> "[" + exchange.requestId() + "]");
+            pace = limitRate == null || bodiless ? null : new BodyPace(limitRate, exchange.clientChannel().eventLoop());
             headWritten = true;
             exchange.write(head);
         }
@@ -410,6 +422,7 @@ public final class ProxyResponder implements Responder {
             }
             boolean last = content instanceof LastHttpContent;
             if (content.content().isReadable()) {
+                bodySent += content.content().readableBytes();
                 // trailers dropped: the client's framing is edge's own
                 exchange.write(new DefaultHttpContent(content.content()));
             } else {
@@ -421,9 +434,25 @@ public final class ProxyResponder implements Responder {
                 // the backend had the whole request and framed its whole answer: the connection may carry another
                 releaseLease(requestSent && keepBackend ? Lease.Outcome.REUSABLE : Lease.Outcome.CLOSE);
                 exchange.complete(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+            } else if (!paused && pace != null && pace.holds(bodySent, this::paceDue)) {
+                // ahead of the rate: the backend is not read (what this read brought still goes) until it is due
+                paused = true;
+                backendChannel.config().setAutoRead(false);
             } else if (!exchange.isWritable() && !paused) {
                 paused = true;
                 backendChannel.config().setAutoRead(false);
+                exchange.onWritable(this::resume);
+            }
+        }
+
+        /** The pace lets the next piece go: the backend is read again once the client takes more. */
+        private void paceDue() {
+            if (done) {
+                return;
+            }
+            if (exchange.isWritable()) {
+                resume();
+            } else {
                 exchange.onWritable(this::resume);
             }
         }
@@ -618,6 +647,9 @@ public final class ProxyResponder implements Responder {
         /** The call is over for the backend: its timer stopped, its handler out of the connection's pipeline. */
         private void finish() {
             done = true;
+            if (pace != null) {
+                pace.cancel();
+            }
             if (timer != null) {
                 timer.cancel(false);
                 timer = null;
