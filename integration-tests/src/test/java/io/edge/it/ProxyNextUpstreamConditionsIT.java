@@ -199,8 +199,8 @@ class ProxyNextUpstreamConditionsIT {
     }
 
     /**
-     * As nginx counts them: a 503 passed on counts against its address's health (max-fails 1 takes it out, the next
-     * request goes to the other alone), a 404 passed on does not (the next request meets it again).
+     * As nginx counts them: a 503 passed on counts against its address's health (max-fails 1 takes it out, the third
+     * request, its turn again, goes to the other alone), a 404 passed on does not (the third request meets it again).
      */
     @Test
     void a503PassedOnCountsAgainstItsAddressAnd404DoesNot() throws Exception {
@@ -212,14 +212,40 @@ class ProxyNextUpstreamConditionsIT {
                      busy.address(), good.address()), locationInGroup("missing", "proxy-next-upstream = [http_404]",
                      health, missing.address(), good.address()))) {
             for (String name : new String[] {"busy", "missing"}) {
-                send(edge, "GET", "/" + name + "/a", null);
-                send(edge, "GET", "/" + name + "/b", null);
+                for (String path : new String[] {"a", "b", "c"}) {
+                    send(edge, "GET", "/" + name + "/" + path, null);
+                }
             }
             assertThat(logged("GET", "/busy/a")).isEqualTo("200|503, 200|" + busy.address() + ", " + good.address());
             assertThat(logged("GET", "/busy/b")).isEqualTo("200|200|" + good.address());
+            assertThat(logged("GET", "/busy/c")).isEqualTo("200|200|" + good.address());
             assertThat(busy.hits()).isEqualTo(1);
-            assertThat(logged("GET", "/missing/b")).isEqualTo("200|404, 200|" + missing.address() + ", "
+            assertThat(logged("GET", "/missing/b")).isEqualTo("200|200|" + good.address());
+            assertThat(logged("GET", "/missing/c")).isEqualTo("200|404, 200|" + missing.address() + ", "
                     + good.address());
+            assertThat(missing.hits()).isEqualTo(2);
+        }
+    }
+
+    /**
+     * The address a request was passed on to had its turn of the rotation, as in nginx's round robin (and least_conn's
+     * ties): the next request starts at the one after it, not again at the address that passed it on, which would
+     * otherwise meet every request first (a 404 passed on is no failure that takes it out).
+     */
+    @Test
+    void theAddressPassedOnToHadItsTurn() throws Exception {
+        try (Backend missing = new Backend(404, "not here");
+             Backend good = new Backend(200, "good");
+             EdgeHarness edge = edge(location("rr", "proxy-next-upstream = [http_404]", missing.address(),
+                     good.address()), locationInGroup("least", "proxy-next-upstream = [http_404]",
+                     ", balance = least-connections", missing.address(), good.address()))) {
+            for (String name : new String[] {"rr", "least"}) {
+                assertThat(send(edge, "GET", "/" + name + "/a", null).body()).isEqualTo("good");
+                assertThat(send(edge, "GET", "/" + name + "/b", null).body()).isEqualTo("good");
+                assertThat(logged("GET", "/" + name + "/a")).isEqualTo("200|404, 200|" + missing.address() + ", "
+                        + good.address());
+                assertThat(logged("GET", "/" + name + "/b")).isEqualTo("200|200|" + good.address());
+            }
             assertThat(missing.hits()).isEqualTo(2);
         }
     }

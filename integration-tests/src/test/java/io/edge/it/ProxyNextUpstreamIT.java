@@ -144,8 +144,8 @@ class ProxyNextUpstreamIT {
     /**
      * A connection closed after the request went, before any answer: a GET, DELETE, PROPFIND, a bodiless PUT goes on,
      * a POST, PATCH or LOCK (nginx's non-idempotent methods) does not, bodiless too, nor a PUT with a body (edge does not keep a body it streamed).
-     * Round-robin over [closing, good], so each request goes to the closing one first: after one that was not passed
-     * on, a GET that the good one answers alone puts the rotation back.
+     * Round-robin over [closing, good]: after each request, a GET that the good one answers alone (its turn, whether
+     * the request before was passed on to it or not) puts the rotation back to the closing one.
      */
     @Test
     void aConnectionClosedUnderTheRequestPassesItOnUnlessItIsAPostPatchLockOrHasABody() throws Exception {
@@ -154,7 +154,7 @@ class ProxyNextUpstreamIT {
              EdgeHarness edge = edge("api", "addresses = [\"%s\", \"%s\"], keep-alive.enabled = false"
                      .formatted(at(closing.port()), at(good.port())))) {
             for (String path : new String[] {"get", "post", "patch", "put", "put-empty", "delete", "lock", "propfind",
-                    "back1", "back2", "back3", "back4"}) {
+                    "back1", "back2", "back3", "back4", "back5", "back6", "back7", "back8"}) {
                 closing.answer("api/" + path, "");
                 good.answer("api/" + path, GOOD);
             }
@@ -164,6 +164,8 @@ class ProxyNextUpstreamIT {
 
             assertThat(send(edge, "GET", "/api/get", null).body()).isEqualTo("good");
             assertThat(logged("GET", "/api/get")).isEqualTo("200" + both);
+            send(edge, "GET", "/api/back5", null);
+            assertThat(logged("GET", "/api/back5")).isEqualTo("200" + second);
 
             assertThat(send(edge, "POST", "/api/post", "x").statusCode()).isEqualTo(502);
             assertThat(logged("POST", "/api/post")).isEqualTo("502" + first);
@@ -180,11 +182,14 @@ class ProxyNextUpstreamIT {
 
             assertThat(send(edge, "PUT", "/api/put-empty", null).statusCode()).isEqualTo(200);
             assertThat(logged("PUT", "/api/put-empty")).isEqualTo("200" + both);
+            send(edge, "GET", "/api/back6", null);
             assertThat(send(edge, "DELETE", "/api/delete", null).statusCode()).isEqualTo(200);
             assertThat(logged("DELETE", "/api/delete")).isEqualTo("200" + both);
+            send(edge, "GET", "/api/back7", null);
             // a method nginx does not name non-idempotent goes on, as there
             assertThat(send(edge, "PROPFIND", "/api/propfind", null).statusCode()).isEqualTo(200);
             assertThat(logged("PROPFIND", "/api/propfind")).isEqualTo("200" + both);
+            send(edge, "GET", "/api/back8", null);
             assertThat(send(edge, "LOCK", "/api/lock", null).statusCode()).isEqualTo(502);
             assertThat(logged("LOCK", "/api/lock")).isEqualTo("502" + first);
             send(edge, "GET", "/api/back4", null);
@@ -202,9 +207,12 @@ class ProxyNextUpstreamIT {
             stalling.answer("api/post", null);
             good.answer("api/get", GOOD);
             good.answer("api/post", GOOD);
+            good.answer("api/between", GOOD);
             assertThat(send(edge, "GET", "/api/get", null).body()).isEqualTo("good");
             assertThat(logged("GET", "/api/get")).isEqualTo("200|504, 200|" + at(stalling.port()) + ", "
                     + at(good.port()));
+            // the good one's turn (the GET passed on to it took none): the POST then goes to the stalling one
+            assertThat(send(edge, "GET", "/api/between", null).body()).isEqualTo("good");
             assertThat(send(edge, "POST", "/api/post", null).statusCode()).isEqualTo(504);
             assertThat(logged("POST", "/api/post")).isEqualTo("504|504|" + at(stalling.port()));
         }

@@ -867,7 +867,9 @@ public final class BackendPool implements AutoCloseable {
                 best = b;
             }
         }
-        if (best != null) {
+        if (best != null && (w == null || w.excluded == null || w.excluded.isEmpty())) {
+            // a request passed on takes the next address out of turn: the rotation goes on from the address it was
+            // first given, as nginx's round robin does (else the one that passed it on meets every request first)
             nextIndex = (best.index + 1) % n;
         }
         return best;
