@@ -292,6 +292,27 @@ class ProxyNextUpstreamConditionsIT {
         }
     }
 
+    /**
+     * A connection closed in the middle of the answer's head is nginx's "upstream prematurely closed connection", an
+     * error: passed on with nginx's default error timeout, not taken for an answer that is not HTTP (invalid_header).
+     */
+    @Test
+    void aConnectionClosedWithinTheHeadIsAnError() throws Exception {
+        try (FakeHttpBackend cut = new FakeHttpBackend();
+             Backend good = new Backend(200, "good");
+             EdgeHarness edge = edge(location("default", "", "127.0.0.1:" + cut.port(), good.address()),
+                     location("garbled", "proxy-next-upstream = [invalid_header]", "127.0.0.1:" + cut.port(),
+                             good.address()))) {
+            cut.answer("default/a", "HTTP/1.1 200 OK\r\nContent-Le");
+            cut.answer("garbled/a", "HTTP/1.1 200 OK\r\nContent-Le");
+            assertThat(send(edge, "GET", "/default/a", null).body()).isEqualTo("good");
+            assertThat(logged("GET", "/default/a")).isEqualTo("200|502, 200|127.0.0.1:" + cut.port() + ", "
+                    + good.address());
+            assertThat(send(edge, "GET", "/garbled/a", null).statusCode()).isEqualTo(502);
+            assertThat(logged("GET", "/garbled/a")).isEqualTo("502|502|127.0.0.1:" + cut.port());
+        }
+    }
+
     /** A garbled answer goes on with invalid_header; a read timeout past proxy-next-upstream-timeout does not. */
     @Test
     void invalidHeaderPassesOnAndTheTimeoutBoundsIt() throws Exception {

@@ -23,6 +23,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
@@ -339,7 +340,13 @@ public final class ProxyResponder implements Responder {
             HttpObject object = (HttpObject) msg;
             if (object.decoderResult().isFailure()) {
                 ReferenceCountUtil.release(msg);
-                protocolError("not an HTTP answer (" + object.decoderResult().cause() + ")");
+                if (object.decoderResult().cause() instanceof PrematureChannelClosureException) {
+                    // closed within the head: nginx's "upstream prematurely closed connection", an error, not a
+                    // garbled answer (invalid_header)
+                    backendFailed(closedEarly());
+                } else {
+                    protocolError("not an HTTP answer (" + object.decoderResult().cause() + ")");
+                }
                 return;
             }
             if (msg instanceof HttpResponse response) {
