@@ -678,6 +678,36 @@ class Http2IT {
     }
 
     /**
+     * A client's FIN while its stream's script runs: an exchange that ends with its client (FastCGI, proxy) has its
+     * client gone, so the stream is reset (499, php-fpm's request aborted) and the connection closes, as HTTP/1's
+     * exchange ends at the FIN; not held until the script answers a client that left.
+     */
+    @Test
+    void aHalfCloseEndsAStreamWhoseScriptRuns() throws Exception {
+        Path started = dir.resolve("wait-started");
+        Files.writeString(www.resolve("wait.php"), "<?php touch('" + started + "'); sleep(8); echo 'late';");
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             EdgeHarness edge = started("half-close-script", """
+                     server.access-log = "-"
+                     server.access-log-format = "\\"$request\\" $status"
+                     """);
+             java.net.Socket socket = new java.net.Socket("127.0.0.1", clearPort)) {
+            socket.setSoTimeout(30_000);
+            // GET (static index 2), http (6), :path /wait.php, :authority localhost; END_STREAM | END_HEADERS
+            byte[] block = concat(new byte[] {(byte) 0x82, (byte) 0x86, 0x04, 9},
+                    "/wait.php".getBytes(StandardCharsets.US_ASCII), new byte[] {0x01, 9},
+                    "localhost".getBytes(StandardCharsets.US_ASCII));
+            OutputStream out = socket.getOutputStream();
+            out.write(concat(PREFACE_AND_SETTINGS, frameHead(block.length, HEADERS, 5, 1), block));
+            await(() -> Files.exists(started), "the script running");
+            socket.shutdownOutput();
+            socket.getInputStream().readAllBytes(); // until edge closes the connection
+            await(() -> access.lines().size() == 1, "the access log's line");
+            assertThat(access.lines()).containsExactly("\"GET /wait.php HTTP/2.0\" 499");
+        }
+    }
+
+    /**
      * A connection to the h2c listener that sends part of HTTP/2's preface and no more: at {@code request-head}
      * answered 408 and logged {@code "-" 408}, as an HTTP/1 head that stops (what it sent is HTTP/1 as much as
      * HTTP/2 so far), where it was closed unlogged.

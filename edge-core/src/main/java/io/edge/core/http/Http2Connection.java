@@ -84,7 +84,8 @@ import org.slf4j.LoggerFactory;
  * {@code $connection_requests}), and the keep-alive wait: with no stream open for {@code timeouts.keep-alive} the
  * connection closes, as nginx's keepalive_timeout closes an idle HTTP/2 connection; the {@code
  * limits.keep-alive-requests}th stream closes it too ({@link #requestStarted}), and so does the client's FIN once no
- * stream is open, a stream whose request is still coming reset at once (nginx closes at once). A close (those, a reload's or a stop's drain) is Netty's graceful one:
+ * stream is open, a stream whose request is still coming, or whose script's or backend's answer is awaited, reset at once
+ * (nginx closes at once). A close (those, a reload's or a stop's drain) is Netty's graceful one:
  * GOAWAY, then the streams in flight finish before the connection closes.
  * A connection whose output stalls for {@code timeouts.write} is reset instead ({@link #userEventTriggered}).
  */
@@ -247,12 +248,15 @@ final class Http2Connection extends ReusableConnection {
             if (openStreams == 0) {
                 ctx.close();
             }
-            // A stream whose request is still coming (a body, trailers) can have no more of it: reset (CANCEL), its
+            // A stream whose request is still coming (a body, trailers) can have no more of it, and one whose exchange
+            // ends with its client (a script's or a backend's answer awaited) has its client gone: reset (CANCEL), the
             // exchange ended as a client's reset ends it (499, a backend's request aborted), as HTTP/1's is at the
-            // client's FIN mid-body, not left waiting for timeouts.body with its backend held
+            // client's FIN, not left waiting for timeouts.body, or for an answer nobody reads, with its backend held
             for (Http2StreamChannel stream : List.copyOf(streams)) {
                 Http2Stream.State state = stream.stream().state();
-                if (state == Http2Stream.State.OPEN || state == Http2Stream.State.HALF_CLOSED_LOCAL) {
+                HttpConnectionHandler exchanges = stream.pipeline().get(HttpConnectionHandler.class);
+                if (state == Http2Stream.State.OPEN || state == Http2Stream.State.HALF_CLOSED_LOCAL
+                        || exchanges != null && exchanges.endsWithItsClient()) {
                     stream.close();
                 }
             }

@@ -855,6 +855,14 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
+     * An HTTP/2 stream's: its exchange asked to end with its client ({@link Exchange#endOnClientClose}: a FastCGI or
+     * proxied request), so the connection's FIN ends it, as HTTP/1's {@link #inputClosed} does.
+     */
+    boolean endsWithItsClient() {
+        return current != null && current.endsOnClientClose();
+    }
+
+    /**
      * {@link Exchange#endOnClientClose} asked by {@code exchange} after the client's FIN came (a FastCGI request whose
      * script was looked up, or whose body went to its spool file, meanwhile): it ends now, as it would have at the FIN,
      * before it takes a queue place; nothing queued behind it is answered, as at the FIN.
