@@ -100,21 +100,38 @@ record LocationMatch(LocationSettings.Kind kind, String pattern, Pattern regex) 
     }
 
     /**
-     * A regex location; one of its groups named as one of edge's variables ({@code (?<host>...)}, read ignoring case
-     * as a header's names are) is refused, as nginx refuses it: its captures are its headers' and return's variables,
-     * and {@code $host} would name both.
+     * A regex location; one of its groups named as one of edge's variables is refused ({@link #variableGroupFault}):
+     * its captures are its headers' and return's variables, and {@code $host} would name both.
      */
     private static LocationMatch regex(String text, int flags) {
         String expression = text.strip();
         Pattern regex = compile(expression, flags);
+        String fault = variableGroupFault(regex);
+        if (fault != null) {
+            throw new IllegalArgumentException(fault);
+        }
+        return new LocationMatch(LocationSettings.Kind.REGEX, expression, regex);
+    }
+
+    /** What a regex whose named groups become variables is expected to be, for a message. */
+    static final String VARIABLE_GROUP_EXPECTED = "named groups whose names are none of edge's variables, such as"
+            + " (?<sub>...) rather than (?<host>...)";
+
+    /**
+     * Why {@code regex} (null: none) cannot be one whose named groups become variables, or null: a group named as one
+     * of edge's variables ({@code (?<host>...)}, read ignoring case as a variable's name is). nginx refuses it wherever
+     * a regex's groups become variables (a location's, a server name's, a rewrite's, an if's: "the duplicate "host"
+     * variable"); edge read {@code $host} as the request's and the capture went nowhere.
+     */
+    static String variableGroupFault(Pattern regex) {
         for (String group : Return.namedGroups(regex)) {
             String name = group.toLowerCase(Locale.ROOT);
             if (Return.VARIABLES.contains(name) || Return.ANSWER_VARIABLES.contains(name)) {
-                throw new IllegalArgumentException("has a group named " + group + ", one of edge's variables ($" + name
-                        + "): nginx refuses it too (the duplicate \"" + name + "\" variable)");
+                return "has a group named " + group + ", one of edge's variables ($" + name + "): nginx refuses it"
+                        + " too (the duplicate \"" + name + "\" variable)";
             }
         }
-        return new LocationMatch(LocationSettings.Kind.REGEX, expression, regex);
+        return null;
     }
 
     /** The longest regex taken: nginx reads no word of its file longer ("too long parameter"). */

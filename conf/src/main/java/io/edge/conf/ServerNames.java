@@ -53,8 +53,8 @@ final class ServerNames {
                         "the regular expression right after ~, such as ~^shop\\.");
             }
             try {
-                SiteSettings.serverNameRegex(name);
-                return null;
+                String group = LocationMatch.variableGroupFault(SiteSettings.serverNameRegex(name));
+                return group == null ? null : new Fault(group, LocationMatch.VARIABLE_GROUP_EXPECTED);
             } catch (IllegalArgumentException e) {
                 return new Fault(e.getMessage(), "a regular expression a host is matched with, such as"
                         + " ~^(www\\.)?example\\.(com|net)$");

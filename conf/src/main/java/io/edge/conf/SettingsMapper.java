@@ -2312,6 +2312,9 @@ final class SettingsMapper {
                             RewriteRule.CONDITION_EXPECTED);
                     continue;
                 }
+                if (variableGroup(entry, "if", condition, parsedCondition.regex())) {
+                    continue;
+                }
             }
             named(parsedCondition == null ? null : parsedCondition.regex(), groups, earlier); // its if's ran first
             Pattern captures = parsedCondition != null && parsedCondition.regex() != null ? parsedCondition.regex()
@@ -2335,6 +2338,9 @@ final class SettingsMapper {
                             RewriteRule.REWRITE_EXPECTED);
                     continue;
                 }
+                if (variableGroup(entry, "rewrite", rewrite, rule.regex())) {
+                    continue;
+                }
             } else {
                 rule = new RewriteRule(parsedCondition, null, captures, null, RewriteRule.Flag.NONE, null);
             }
@@ -2351,6 +2357,18 @@ final class SettingsMapper {
         }
         Map<Pattern, Set<String>> all = Map.copyOf(groups); // one map, which each entry's copy is
         return rules.stream().map(rule -> rule.withGroups(all)).toList();
+    }
+
+    /**
+     * Whether {@code regex}, of {@code entry}'s {@code key} written {@code written}, has a group named as one of edge's
+     * variables ({@link LocationMatch#variableGroupFault}), a problem at that key.
+     */
+    private static boolean variableGroup(Section entry, String key, String written, Pattern regex) {
+        String fault = LocationMatch.variableGroupFault(regex);
+        if (fault != null) {
+            entry.invalid(key, LocationMatch.quoted(written) + " " + fault, LocationMatch.VARIABLE_GROUP_EXPECTED);
+        }
+        return fault != null;
     }
 
     /** Adds {@code regex}'s named groups (none where null, or it has none) to {@code groups} and {@code earlier}. */

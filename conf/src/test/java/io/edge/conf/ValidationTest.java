@@ -399,6 +399,33 @@ class ValidationTest {
     }
 
     /**
+     * A server name's, a rewrite's or an if's group named as one of edge's variables ({@code (?<host>...)},
+     * {@code (?<Scheme>...)}) is a problem too, as nginx refuses it ("the duplicate "host" variable"): its capture
+     * went nowhere, a text's {@code $host} read the request's. A group of another name is taken.
+     */
+    @Test
+    void aSiteRegexsGroupNamedAsAVariableIsAProblem() {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, server-names = ["~^(?<host>.+)\\\\.example\\\\.com$", "~^(?<sub>.+)\\\\.org$"]
+                  rewrites = [
+                    { rewrite = "^/u/(?<uri>.+)$ /$uri" }
+                    { if = "$http_x_forwarded_proto ~ ^(?<Scheme>https?)$", return = "403" }
+                    { rewrite = "^/s/(?<slug>.+)$ /$sub/$slug" }
+                  ]
+                  locations = [{ match = "/", rewrites = [{ rewrite = "^/a/(?<https>.*)$ /a" }] }] }]
+                """);
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::line).containsExactly(
+                tuple("edge.sites[0].server-names[0]", 2), tuple("edge.sites[0].rewrites[0].rewrite", 4),
+                tuple("edge.sites[0].rewrites[1].if", 5), tuple("edge.sites[0].locations[0].rewrites[0].rewrite", 8));
+        assertThat(problems.get(0).message()).isEqualTo("\"~^(?<host>.+)\\.example\\.com$\" has a group named host, one"
+                + " of edge's variables ($host): nginx refuses it too (the duplicate \"host\" variable)");
+        assertThat(problems.get(2).message()).isEqualTo("\"$http_x_forwarded_proto ~ ^(?<Scheme>https?)$\" has a"
+                + " group named Scheme, one of edge's variables ($scheme): nginx refuses it too (the duplicate"
+                + " \"scheme\" variable)");
+        assertThat(problems).extracting(ConfigProblem::expected).containsOnly(LocationMatch.VARIABLE_GROUP_EXPECTED);
+    }
+
+    /**
      * A regex location's captures, $1 to $9 and its named groups, are its headers', always-headers' and
      * fastcgi-params' as its return's (nginx's add_header X-Size $size, fastcgi_param SIZE $1 after
      * {@code location ~ ^/img/(?<size>\d+)/}): a group's name read ignoring case as any variable's, and before a map's;
