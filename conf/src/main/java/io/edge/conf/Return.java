@@ -232,7 +232,8 @@ public record Return(int status, List<Part> text) {
         Set<String> captures = new TreeSet<>(groups);
         captures.addAll(also);
         return maps.bind(parts(text, name -> maps.has(name) && !groups.contains(name) || also.contains(name) ? null
-                : maps.withNames(variableFault(name, regex != null, groupCount, groups))), captures);
+                : maps.withNames(variableFault(name, regex != null, groupCount, groups, LOCATION_REGEX))),
+                captures);
     }
 
     /**
@@ -243,7 +244,7 @@ public record Return(int status, List<Part> text) {
         Set<String> groups = namedGroups(regex);
         int groupCount = regex.matcher("").groupCount();
         return parts(text, name -> Character.isDigit(name.charAt(0)) || groups.contains(name)
-                ? variableFault(name, true, groupCount, groups)
+                ? variableFault(name, true, groupCount, groups, LOCATION_REGEX)
                 : "has variable $" + name + ", which is no capture of the location's regex ("
                 + (groupCount == 0 ? "it has none" : "its captures: $1" + (groupCount == 1 ? "" : " to $"
                 + Math.min(groupCount, 9)) + (groups.isEmpty() ? "" : ", $" + String.join(", $", groups))) + ")");
@@ -353,12 +354,16 @@ public record Return(int status, List<Part> text) {
         return parts;
     }
 
+    /** What a capture's problem calls the regex whose groups it counts, where that is a location's. */
+    static final String LOCATION_REGEX = "the location's regex";
+
     /**
      * Why {@code $digit}, a capture, is none of {@code regex}'s (null: not a regex location's), or null where it is
-     * one: as in a return.
+     * one: as in a return. {@code regexName} is what the problem calls the regex ({@link #LOCATION_REGEX}).
      */
-    static String captureFault(String digit, Pattern regex) {
-        return variableFault(digit, regex != null, regex == null ? 0 : regex.matcher("").groupCount(), Set.of());
+    static String captureFault(String digit, Pattern regex, String regexName) {
+        return variableFault(digit, regex != null, regex == null ? 0 : regex.matcher("").groupCount(), Set.of(),
+                regexName);
     }
 
     /** The group of {@code groups} named {@code name} ignoring case (a header's names are read so), or null. */
@@ -400,8 +405,9 @@ public record Return(int status, List<Part> text) {
         return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_';
     }
 
-    /** Why {@code name} names nothing a request has, or null. */
-    private static String variableFault(String name, boolean regex, int groupCount, Set<String> groups) {
+    /** Why {@code name} names nothing a request has, or null; {@code regexName} is what it calls the regex. */
+    private static String variableFault(String name, boolean regex, int groupCount, Set<String> groups,
+            String regexName) {
         if (VARIABLES.contains(name) || groups.contains(name)) {
             return null;
         }
@@ -417,7 +423,7 @@ public record Return(int status, List<Part> text) {
                 return "has capture $" + group + NO_REGEX;
             }
             return group <= groupCount ? null
-                    : "has capture $" + group + ", but the location's regex has " + groupCount + " group"
+                    : "has capture $" + group + ", but " + regexName + " has " + groupCount + " group"
                     + (groupCount == 1 ? "" : "s");
         }
         return "has unknown variable $" + name + " (known: $" + String.join(", $", new TreeSet<>(VARIABLES))

@@ -2160,8 +2160,9 @@ final class SettingsMapper {
         } else if (fromText != null) {
             from = variableText(pair, "from", fromText, "proxy-redirect", locationRegex);
         }
-        VariableText to = toText == null ? null
-                : variableText(pair, "to", toText, "proxy-redirect", regex != null ? regex : locationRegex);
+        VariableText to = toText == null ? null : regex != null
+                ? variableText(pair, "to", toText, "proxy-redirect", regex, "its from's regex")
+                : variableText(pair, "to", toText, "proxy-redirect", locationRegex);
         return from == null && regex == null || to == null ? null
                 : new LocationSettings.Proxy.Redirect(from, regex, to);
     }
@@ -3141,13 +3142,19 @@ final class SettingsMapper {
      * one edge does not have or is written wrong.
      */
     private VariableText variableText(Section section, String name, String value, String setting, Pattern regex) {
+        return variableText(section, name, value, setting, regex, Return.LOCATION_REGEX);
+    }
+
+    /** As {@link #variableText(Section, String, String, String, Pattern)}, {@code regex} called {@code regexName}. */
+    private VariableText variableText(Section section, String name, String value, String setting, Pattern regex,
+            String regexName) {
         boolean ifNotEmpty = setting.equals("fastcgi-params") && value.endsWith(VariableText.IF_NOT_EMPTY);
         Set<String> groups = Return.namedGroups(regex);
         try {
             String text = ifNotEmpty ? value.substring(0, value.length() - VariableText.IF_NOT_EMPTY.length()) : value;
             // a group's name is its capture, not a map's, as in a return
             Function<String, String> fault = variable -> Character.isDigit(variable.charAt(0))
-                    ? Return.captureFault(variable, regex) : Return.group(variable, groups) != null ? null
+                    ? Return.captureFault(variable, regex, regexName) : Return.group(variable, groups) != null ? null
                     : maps.orMap(known -> variableFault(known, setting)).apply(variable);
             return maps.bind(VariableText.parse(text, fault, ifNotEmpty, groups), groups);
         } catch (IllegalArgumentException e) {

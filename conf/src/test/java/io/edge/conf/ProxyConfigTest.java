@@ -173,6 +173,27 @@ class ProxyConfigTest {
         assertThat(regex.matcher("HTTP://App/x").matches()).as("~*: case ignored").isTrue();
     }
 
+    /**
+     * A pair's {@code to} names the captures of its own {@code from} regex, in place of the location's: a capture past
+     * them says so, as one past the location's does where the pair's from is no regex.
+     */
+    @Test
+    void aCaptureBeyondAProxyRedirectRegexNamesItsRegex() throws Exception {
+        Path file = EdgeConfFile.write(dir, """
+                proxy.backends.ok { addresses = ["127.0.0.1:3000"] }
+                sites = [{ root = www, locations = [
+                  { match = "~ ^/r/(a)/(b)/", proxy = ok, proxy-redirect = [
+                    { from = "~^http://x/(.*)$", to = "/$2" }, { from = "http://y/", to = "/$3" } ] }
+                ] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e.problems()).extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(
+                tuple("edge.sites[0].locations[0].proxy-redirect[0].to",
+                        "\"/$2\" has capture $2, but its from's regex has 1 group"),
+                tuple("edge.sites[0].locations[0].proxy-redirect[1].to",
+                        "\"/$3\" has capture $3, but the location's regex has 2 groups"));
+    }
+
     @Test
     void aBadProxyRedirectIsAProblem() throws Exception {
         Path file = EdgeConfFile.write(dir, """
