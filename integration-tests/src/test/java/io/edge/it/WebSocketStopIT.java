@@ -30,14 +30,15 @@ class WebSocketStopIT {
     @Test
     void aStopClosesAnOpenTunnelOnceTheDrainTimeoutPasses() throws Exception {
         Files.createDirectories(dir.resolve("www"));
-        try (WebSocketEchoBackend backend = new WebSocketEchoBackend()) {
-            EdgeHarness edge = EdgeHarness.start(dir, """
-                    server { listen = ["127.0.0.1:19502"], timeouts.drain = 1 s }
-                    sites = [{ server-names = ["_"], default = true, root = "www", locations = [
-                      { match = "/ws/", proxy = ws }
-                    ] }]
-                    proxy.backends.ws { addresses = ["%s"] }
-                    """.formatted(backend.address()));
+        // edge closed (a second stop, which does nothing after the test's) however the test ends, then the backend
+        try (WebSocketEchoBackend backend = new WebSocketEchoBackend();
+                EdgeHarness edge = EdgeHarness.start(dir, """
+                        server { listen = ["127.0.0.1:19502"], timeouts.drain = 1 s }
+                        sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                          { match = "/ws/", proxy = ws }
+                        ] }]
+                        proxy.backends.ws { addresses = ["%s"] }
+                        """.formatted(backend.address()))) {
             CompletableFuture<Boolean> stop;
             try (Socket client = new Socket("127.0.0.1", 19502)) {
                 client.setSoTimeout(60_000); // a guard: the test fails, not hangs, where the tunnel is never closed
