@@ -2361,10 +2361,11 @@ final class SettingsMapper {
     }
 
     /**
-     * Whether {@code regex}, of {@code entry}'s {@code key} written {@code written}, has a group named as one of edge's
-     * variables ({@link LocationMatch#variableGroupFault}), a problem at that key.
+     * Whether {@code regex}, of {@code entry}'s {@code key} written {@code written} (a rewrite's, an if's, a map
+     * entry's), has a group named as one of edge's variables ({@link LocationMatch#variableGroupFault}), a problem at
+     * that key.
      */
-    private static boolean variableGroup(Section entry, String key, String written, Pattern regex) {
+    static boolean variableGroup(Section entry, String key, String written, Pattern regex) {
         String fault = LocationMatch.variableGroupFault(regex);
         if (fault != null) {
             entry.invalid(key, LocationMatch.quoted(written) + " " + fault, LocationMatch.VARIABLE_GROUP_EXPECTED);

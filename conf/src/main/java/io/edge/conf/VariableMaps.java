@@ -362,6 +362,9 @@ final class VariableMaps {
                         "~regex (case-sensitive) or ~*regex (not), as PCRE writes it");
                 return;
             }
+            if (SettingsMapper.variableGroup(entry, "match", match, regex)) {
+                return;
+            }
             if (duplicate(entry, match, match, written)) {
                 return;
             }

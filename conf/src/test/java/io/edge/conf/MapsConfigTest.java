@@ -118,6 +118,25 @@ class MapsConfigTest {
         assertThat(map.find("~X").value().get(0).literal()).isEqualTo("tilde");
     }
 
+    /**
+     * A map entry's regex with a group named as one of edge's variables ({@code (?<host>...)}) is a problem, as nginx
+     * refuses it ("the duplicate "host" variable"): its value's $host was the request's, not the capture.
+     */
+    @Test
+    void aGroupNamedAsAVariableIsAProblem() throws Exception {
+        List<ConfigProblem> problems = problems("""
+                server.maps.tenant { source = "$http_x_tenant", values = [
+                  { match = "~^(?<host>[a-z]+)\\\\.example$", value = "$host" }
+                  { match = "~^(?<t>[a-z]+)$", value = "$t" } ] }
+                sites = [{ root = www, locations = [{ match = "/", headers { X-Tenant = "$tenant" } }] }]
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(tuple(3, "edge.server.maps.tenant.values[0].match", "\"~^(?<host>[a-z]+)\\.example$\""
+                        + " has a group named host, one of edge's variables ($host): nginx refuses it too (the"
+                        + " duplicate \"host\" variable)"));
+        assertThat(problems.get(0).expected()).isEqualTo(LocationMatch.VARIABLE_GROUP_EXPECTED);
+    }
+
     @Test
     void everyProblemIsListedWithItsLineAndKey() throws Exception {
         List<ConfigProblem> problems = problems("""
