@@ -308,6 +308,16 @@ public record LocationSettings(
             return conditions.contains(condition);
         }
 
+        /**
+         * Whether a try that failed for {@code condition} passes its request on: the condition is in the list, and
+         * neither the tries ({@code failedTries} before this one, which counts too) nor the time ({@code elapsedNanos}
+         * since the request first went to the group) are used up.
+         */
+        public boolean passesOn(Condition condition, int failedTries, long elapsedNanos) {
+            return on(condition) && (tries == 0 || failedTries + 1 < tries)
+                    && (timeout.isZero() || elapsedNanos < timeout.toNanos());
+        }
+
         /** The condition an answer's status meets, or null for a status that never passes a request on. */
         public static Condition ofStatus(int status) {
             return switch (status) {

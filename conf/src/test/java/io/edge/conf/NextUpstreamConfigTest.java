@@ -95,4 +95,16 @@ class NextUpstreamConfigTest {
                 ConfigProblem::expected).singleElement().asString().contains("http_502", "non_idempotent", "[off] alone");
         assertThat(e.problems()).allSatisfy(p -> assertThat(p.file()).isEqualTo(file));
     }
+
+    /** nginx's bounds: the tries count every address tried, this one too; the time counts from the first try. */
+    @Test
+    void aFailedTryPassesOnWhileItsConditionIsListedAndTheBoundsAreNotReached() {
+        LocationSettings.NextUpstream twoTries = new LocationSettings.NextUpstream(Set.of(Condition.ERROR), 2,
+                Duration.ofSeconds(10));
+        assertThat(twoTries.passesOn(Condition.ERROR, 0, 0)).isTrue();
+        assertThat(twoTries.passesOn(Condition.TIMEOUT, 0, 0)).isFalse();
+        assertThat(twoTries.passesOn(Condition.ERROR, 1, 0)).isFalse();
+        assertThat(twoTries.passesOn(Condition.ERROR, 0, Duration.ofSeconds(10).toNanos())).isFalse();
+        assertThat(LocationSettings.NextUpstream.DEFAULT.passesOn(Condition.TIMEOUT, 1000, Long.MAX_VALUE)).isTrue();
+    }
 }

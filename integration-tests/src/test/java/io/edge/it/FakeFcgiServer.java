@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * keeps the connection; {@code garbage.php}, {@code cut.php}, {@code stall.php}, {@code overloaded.php},
  * {@code bighead.php} and {@code short.php} (a body shorter than its Content-Length, as from a script killed
  * mid-readfile) misbehave ({@code overloaded-once.php} only the first time for each query string); {@code sendfile-stall.php} sends X-Sendfile of the root's file.txt, then stalls;
+ * {@code stderr-then-close.php} sends a STDERR record and closes, before any STDOUT;
  * {@code head-then-cut.php} sends a cacheable head and the start of its body, then cuts its answer once the test
  * calls {@link #cutAfterHead}. It records how many requests each connection carried.
  */
@@ -109,6 +110,15 @@ final class FakeFcgiServer implements AutoCloseable {
                         return;
                     }
                     case "stall.php" -> Thread.sleep(60_000);
+                    case "stderr-then-close.php" -> {
+                        // a script that logged, then its worker died before any output (nginx still passes it on)
+                        skipRecord(in);
+                        byte[] line = "PHP Warning: about to die".getBytes(StandardCharsets.US_ASCII);
+                        out.write(new byte[] {1, 7, 0, 1, 0, (byte) line.length, 0, 0});
+                        out.write(line);
+                        out.flush();
+                        return;
+                    }
                     case "overloaded.php" -> {
                         overloadedAnswers.incrementAndGet();
                         end(out, 2);

@@ -1,6 +1,5 @@
 package io.edge.it;
 
-import static io.edge.it.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
@@ -9,12 +8,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -27,8 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
  * first address, so each test's first request goes to the first address listed.
  */
 class ProxyNextUpstreamConditionsIT {
-
-    private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     @TempDir
     Path dir;
@@ -107,17 +101,12 @@ class ProxyNextUpstreamConditionsIT {
 
     private static HttpResponse<String> send(EdgeHarness edge, String method, String target, String body)
             throws Exception {
-        return CLIENT.send(HttpRequest.newBuilder(edge.uri(target)).timeout(Duration.ofSeconds(20)).method(method,
-                body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
-                .build(), HttpResponse.BodyHandlers.ofString());
+        return UpstreamTries.send(edge, method, target, body);
     }
 
     /** The access log's status|upstream_status|upstream_addr for {@code method} and {@code target}, once written. */
     private String logged(String method, String target) throws Exception {
-        String start = method + " " + target + "|";
-        await(() -> access.lines().stream().anyMatch(l -> l.startsWith(start)), "the access log line of " + start);
-        return access.lines().stream().filter(l -> l.startsWith(start)).findFirst().orElseThrow()
-                .substring(start.length());
+        return UpstreamTries.logged(access, method, target);
     }
 
     @Test

@@ -78,18 +78,12 @@ class ProxyNextUpstreamIT {
 
     private static HttpResponse<String> send(EdgeHarness edge, String method, String target, String body)
             throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(edge.uri(target)).timeout(Duration.ofSeconds(20))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofString(body));
-        return CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return UpstreamTries.send(edge, method, target, body);
     }
 
     /** The access log's line for {@code method} and {@code target}, once written: status|upstream_status|upstream_addr. */
     private String logged(String method, String target) throws Exception {
-        String start = method + " " + target + "|";
-        await(() -> access.lines().stream().anyMatch(l -> l.startsWith(start)), "the access log line of " + start);
-        return access.lines().stream().filter(l -> l.startsWith(start)).findFirst().orElseThrow()
-                .substring(start.length());
+        return UpstreamTries.logged(access, method, target);
     }
 
     private static String at(int port) {

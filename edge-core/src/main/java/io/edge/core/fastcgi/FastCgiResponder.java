@@ -23,7 +23,9 @@ import io.edge.core.limit.RequestLimits;
 import io.edge.core.statics.StaticResponder;
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.BackendOverloadedException;
+import io.edge.fastcgi.BackendTimeoutException;
 import io.edge.fastcgi.BackendUnavailableException;
+import io.edge.fastcgi.FcgiProtocolException;
 import io.edge.fastcgi.LogText;
 import io.edge.fastcgi.QueueFullException;
 import io.edge.fastcgi.QueueTimeoutException;
@@ -41,6 +43,7 @@ import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -67,9 +70,11 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -104,6 +109,13 @@ import org.slf4j.LoggerFactory;
  *   WAIT --client gone--> waiter cancelled: the request never reaches PHP; with a tap that still wants the answer
  *            (the cache's leader, for its followers), the request stays until the tap gives it up
  *   WAIT --queue full / deadline--> 503 + Retry-After
+ *   WAIT --a connect fails (refused, no socket file, timed out), group of several addresses--> the next address not
+ *            tried yet, any method (nothing went), the try listed with its 502 (504 for a connect timeout); the last
+ *            one left refusing is waited for as a restart (BackendPool's restart window)
+ *   EXCHANGE --connection failed (error), read or write timeout (timeout), an answer not FastCGI (invalid_header),
+ *            before the answer's head, group of several addresses--> WAIT for the next address not tried yet, for a
+ *            request nginx passes on (not a POST, LOCK or PATCH), the try listed with its 502 or 504; none left: as
+ *            below
  *   EXCHANGE --connection died before the answer: nothing sent (again at most 16 times: kept connections whose
  *            workers had ended), or a bodiless GET/HEAD that brought back no record (once)--> WAIT again; otherwise 502
  *   EXCHANGE --FCGI_OVERLOADED before any output--> WAIT again, for what is left of the queue timeout
@@ -116,9 +128,19 @@ import org.slf4j.LoggerFactory;
  *            client gone or spool file not readable: the spool (and its file) released
  * </pre>
  *
- * A request whose body was sent is not replayed on a mere reset, and none that brought back any record (STDOUT,
- * STDERR) is: its script ran. A connection reset before any record is replayed for a bodiless GET/HEAD: php-fpm resets
- * the connections in its backlog when it stops, and a stop and start must fail no request; a worker killed
+ * The next address is nginx's {@code fastcgi_next_upstream error timeout} (its default, with tries and timeout 0: each
+ * address at most once per request, {@link BackendPool#acquireNext}), every try in {@code $upstream_addr} and {@code
+ * $upstream_status} ("unix:/run/a.sock, unix:/run/b.sock" and "502, 200"), each failure counted against its
+ * address's health; a queue full or timed out (busy) is no failure, and no 5xx from a script passes a request on.
+ * Unlike the proxy path, which streams bodies, a request's body is read whole before its first try and kept to the
+ * call's end ({@link SpooledBody}), so a request that goes to the next address after it went (a PUT, a DELETE) goes
+ * with it whole, as nginx's buffered body does; a POST, LOCK or PATCH never goes again once it went. The location's
+ * list is not configurable yet (nginx's fastcgi_next_upstream, its tries and timeout: always the default here).
+ *
+ * <p>Within one address (a group of one, or none left to pass on to): a request whose body was sent is not replayed
+ * on a mere reset, and none that brought back any record (STDOUT, STDERR) is: its script ran. A connection reset
+ * before any record is replayed for a bodiless GET/HEAD: php-fpm resets the connections in its backlog when it
+ * stops, and a stop and start must fail no request; a worker killed
  * mid-script before it wrote anything looks the same (php-fpm leaves the request's last, empty STDIN record unread, so
  * its close is a reset too), and its GET runs once more: twice at most, each replay an INFO line. A kept connection
  * that ends quietly before any record (a worker's last request, pm.max_requests, over TCP) is not counted against
@@ -157,6 +179,12 @@ public final class FastCgiResponder implements Responder {
      * request while it answers others (each answer ends its busy hold) from cycling it.
      */
     private static final int MAX_OVERLOADED_RETRIES = 16;
+    /**
+     * Methods never sent to the next address once they went to a backend (nginx's non-idempotent ones), unless the
+     * list has non_idempotent.
+     */
+    private static final Set<HttpMethod> NOT_PASSED_ON = Set.of(HttpMethod.POST, HttpMethod.PATCH,
+            HttpMethod.valueOf("LOCK"));
     /**
      * Request bodies up to this length are kept in memory (forms and JSON), larger ones in a spool file
      * ({@link SpooledBody}); nginx's client_body_buffer_size is 16 KiB.
@@ -734,6 +762,20 @@ public final class FastCgiResponder implements Responder {
          */
         private boolean alone;
         private int retries;
+        /** When the request goes on to the next address of a group of several (nginx's fastcgi_next_upstream). */
+        private final LocationSettings.NextUpstream next = LocationSettings.NextUpstream.DEFAULT;
+        /** When it first went to the group: the next-upstream timeout counts from here. */
+        private final long startedNanos = System.nanoTime();
+        /** Tries that failed, connects included: the next-upstream tries bound them. */
+        private int failedTries;
+        /** The keys of the addresses the request went out to, or whose connect failed for it: passed on to others. */
+        private final Set<String> tried = new HashSet<>();
+        /** The failure that passed the request on, answered if no other address takes it; null before one. */
+        private Throwable passedOnFor;
+        /** The address of the last connect that failed for the current acquire (listed for the log), or null. */
+        private SocketAddress failedConnect;
+        /** The current try's lease, from its grant on. */
+        private Lease lease;
         /** What this call's earlier leases waited in the group's queue: a retry waits only the rest of its timeout. */
         private long queuedNanos;
         /** When the last {@link #acquire} asked for a connection ({@link System#nanoTime}). */
@@ -838,12 +880,57 @@ public final class FastCgiResponder implements Responder {
             }
             long waited = (tap == null ? 0 : tap.waitedNanos()) + queuedNanos;
             acquiredAt = System.nanoTime();
-            boolean again = retries + unreadRetries + overloadedRetries != 0;
-            pending = tap != null && tap.answersWithoutBackend()
-                    ? pool.acquireUnlessRefused(clientChannel.eventLoop(), waited, again)
-                    : again ? pool.acquireAgain(clientChannel.eventLoop(), waited)
-                    : pool.acquire(clientChannel.eventLoop(), waited);
+            boolean again = retries + unreadRetries + overloadedRetries != 0 || passedOnFor != null;
+            failedConnect = null;
+            pending = pool.acquireNext(clientChannel.eventLoop(), waited, again,
+                    tap != null && tap.answersWithoutBackend(), tried, this::connectFailed,
+                    cause -> mayPassOn(cause instanceof ConnectTimeoutException
+                            ? LocationSettings.Condition.TIMEOUT : LocationSettings.Condition.ERROR));
             pending.addListener(f -> leased());
+        }
+
+        /** A connect made for the request failed, and it goes on to the next address if any: a try of its own. */
+        private void connectFailed(String key, BackendUnavailableException failure) {
+            tried.add(key);
+            failedTries++;
+            if (!clientGone) {
+                failedConnect = failure.triedAddress();
+                exchange.upstreamAddress(failedConnect);
+                exchange.upstreamStatus(ErrorResponses.statusFor(failure).code());
+            }
+        }
+
+        /**
+         * Whether a try that failed for {@code condition} passes the request on (nginx's fastcgi_next_upstream): the
+         * condition is in the list, and neither its tries (this one counted) nor its time are used up.
+         */
+        private boolean mayPassOn(LocationSettings.Condition condition) {
+            return next.passesOn(condition, failedTries, System.nanoTime() - startedNanos);
+        }
+
+        /**
+         * As {@link #mayPassOn}, for a request that went out to the backend and failed there before its answer's head:
+         * not a POST, LOCK or PATCH (nginx's non-idempotent methods) unless the list has non_idempotent. Its body, read
+         * whole before the try, is kept until the call ends ({@link SpooledBody}), so it goes again with it, as nginx's
+         * buffered body does.
+         */
+        private boolean mayGoAgain(LocationSettings.Condition condition) {
+            return !headReceived && (next.on(LocationSettings.Condition.NON_IDEMPOTENT)
+                    || !NOT_PASSED_ON.contains(request.method())) && mayPassOn(condition);
+        }
+
+        /** The condition of nginx's fastcgi_next_upstream that {@code cause}, a try's failure, meets; null for none. */
+        private static LocationSettings.Condition conditionOf(Throwable cause) {
+            return cause instanceof BackendTimeoutException ? LocationSettings.Condition.TIMEOUT
+                    : cause instanceof BackendUnavailableException ? LocationSettings.Condition.ERROR
+                    : cause instanceof FcgiProtocolException ? LocationSettings.Condition.INVALID_HEADER : null;
+        }
+
+        /** The addresses tried, with the current lease's. */
+        private Set<String> triedWithLease() {
+            Set<String> all = new HashSet<>(tried);
+            all.add(lease.address().key());
+            return all;
         }
 
         /** What this call has waited in the group's queue, its earlier leases' waits and the current one's so far. */
@@ -863,18 +950,21 @@ public final class FastCgiResponder implements Responder {
                     // its wait ran out (503), or the group failed it after a wait (502): the log says how long it was
                     exchange.upstreamQueued(queuedSoFar());
                 }
-                SocketAddress tried = triedAddress(f.cause());
-                if (tried != null) {
+                SocketAddress last = triedAddress(f.cause());
+                if (last != null && !last.equals(failedConnect)) { // (that one is listed: connectFailed)
                     // a connect made for it failed (refused, no socket, no permission): nginx's $upstream_addr names
                     // the address it tried and $upstream_status the status of that try, here what the client gets
-                    exchange.upstreamAddress(tried);
+                    exchange.upstreamAddress(last);
                     exchange.upstreamStatus(ErrorResponses.statusFor(f.cause()).code());
                 }
                 releaseBody();
-                failed(f.cause());
+                // passed on with no address left to try: answered as the last try failed, as nginx does
+                failed(passedOnFor != null && f.cause() instanceof BackendUnavailableException && last == null
+                        ? passedOnFor : f.cause());
                 return;
             }
             Lease lease = f.getNow();
+            this.lease = lease;
             leasedAt = System.nanoTime();
             queuedNanos += lease.waitNanos();
             waitStats.record(lease.waitNanos());
@@ -1826,8 +1916,22 @@ public final class FastCgiResponder implements Responder {
             // or, for a bodiless GET/HEAD, a kept connection ended quietly before any record (the same over TCP)
             boolean unread = backend == null || backend.requestUnread()
                     || backend.keptConnectionEnded() && replayable();
+            LocationSettings.Condition condition = conditionOf(cause);
+            if ((!unread || unreadRetries >= MAX_UNREAD_RETRIES) && condition != null && lease != null
+                    && mayGoAgain(condition) && pool.hasAddressBesides(triedWithLease())) {
+                // nginx's fastcgi_next_upstream error timeout: the next address of the group not tried yet; this try
+                // listed with its 502 or 504 (its lease released by the exchange, counted against its health)
+                LOG.debug("[{}] {}: passed on to the next address", requestId, cause.getMessage());
+                tried.add(lease.address().key());
+                failedTries++;
+                passedOnFor = cause;
+                backend = null;
+                acquireAgain();
+                return;
+            }
             if (cause instanceof BackendUnavailableException && !headReceived
-                    && (unread ? unreadRetries < MAX_UNREAD_RETRIES : retries < MAX_RETRIES)
+                    && (unread ? unreadRetries < MAX_UNREAD_RETRIES
+                            : retries < MAX_RETRIES && tried.isEmpty() && next.on(LocationSettings.Condition.ERROR))
                     && (unread || backend.mayReplay() && replayable())) {
                 // The connection died before an answer. Waiting again is safe when the request is unread, whatever
                 // its method: that connection is closed, and each such one met brings a new connection nearer, so

@@ -556,8 +556,7 @@ public final class ProxyResponder implements Responder {
          * condition is in the location's list, and neither its tries (this one counted) nor its time are used up.
          */
         private boolean mayPassOn(LocationSettings.Condition condition) {
-            return next.on(condition) && (next.tries() == 0 || failedTries + 1 < next.tries())
-                    && (next.timeout().isZero() || System.nanoTime() - startedNanos < next.timeout().toNanos());
+            return next.passesOn(condition, failedTries, System.nanoTime() - startedNanos);
         }
 
         /**

@@ -423,7 +423,18 @@ public final class BackendPool implements AutoCloseable {
      */
     public Future<Lease> acquireNext(EventLoop loop, long waitedNanos, boolean again, Set<String> tried,
             BiConsumer<String, BackendUnavailableException> failedConnect, Predicate<Throwable> passesOn) {
-        return acquire(loop, waitedNanos, again, false, new HashSet<>(tried), failedConnect, passesOn);
+        return acquireNext(loop, waitedNanos, again, false, tried, failedConnect, passesOn);
+    }
+
+    /**
+     * As {@link #acquireNext(EventLoop, long, boolean, Set, BiConsumer, Predicate)}, for a request with an answer of its
+     * own should the backend be down when {@code unlessRefused} ({@link #acquireUnlessRefused}): it fails at once while
+     * the addresses left to it refuse connections.
+     */
+    public Future<Lease> acquireNext(EventLoop loop, long waitedNanos, boolean again, boolean unlessRefused,
+            Set<String> tried, BiConsumer<String, BackendUnavailableException> failedConnect,
+            Predicate<Throwable> passesOn) {
+        return acquire(loop, waitedNanos, again, unlessRefused, new HashSet<>(tried), failedConnect, passesOn);
     }
 
     /**

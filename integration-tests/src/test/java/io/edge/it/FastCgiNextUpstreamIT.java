@@ -1,0 +1,145 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.core.http.CapturedLog;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * nginx's {@code fastcgi_next_upstream error timeout} (its default, with {@code fastcgi_next_upstream_tries 0}) for a
+ * FastCGI group of several addresses: a connect that fails (a socket file missing, a php-fpm stopped), and a failure
+ * or timeout after the request went and before the answer's head, send the request to the next address it has not
+ * tried (after it went: not a POST, LOCK or PATCH); every try is in {@code $upstream_addr} and {@code $upstream_status}
+ * ("unix:/a.sock, unix:/b.sock" and "502, 200"). Real php-fpm pools and a {@link FakeFcgiServer} that stalls or dies
+ * after a STDERR record.
+ */
+class FastCgiNextUpstreamIT {
+
+    @TempDir
+    Path dir;
+
+    /** The access log's lines, a test's own (JUnit makes an instance for each). */
+    private final CapturedLog access = CapturedLog.of("edge.access");
+
+    @AfterEach
+    void closeLog() {
+        access.close();
+    }
+
+    /**
+     * An edge whose location /{name}/ runs {@code script} (every script echoes "good") at each group {@code name} of
+     * {@code groups}: name, script, addresses and settings.
+     */
+    private EdgeHarness edge(String... groups) throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        StringBuilder locations = new StringBuilder();
+        StringBuilder backends = new StringBuilder();
+        for (int i = 0; i < groups.length; i += 3) {
+            Files.writeString(www.resolve(groups[i + 1]), "<?php echo 'good';");
+            locations.append("  { match = \"^~ /").append(groups[i]).append("/\", fastcgi = ").append(groups[i])
+                    .append(", fastcgi-script = \"/").append(groups[i + 1]).append("\" }\n");
+            backends.append("fastcgi.backends.").append(groups[i])
+                    .append(" { balance = round-robin, health.max-fails = 0, ").append(groups[i + 2]).append(" }\n");
+        }
+        return EdgeHarness.start(dir, """
+                server { access-log = "-", access-log-format = "%s" }
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                %s] }]
+                %s""".formatted(UpstreamTries.FORMAT, locations, backends));
+    }
+
+    private static HttpResponse<String> send(EdgeHarness edge, String method, String target, String body)
+            throws Exception {
+        return UpstreamTries.send(edge, method, target, body);
+    }
+
+    /** The access log's line of {@code method} {@code target}, once written: status|upstream_status|upstream_addr. */
+    private String logged(String method, String target) throws Exception {
+        return UpstreamTries.logged(access, method, target);
+    }
+
+    private PhpFpm fpm(String name) throws Exception {
+        return PhpFpm.unix(Files.createDirectories(dir.resolve(name)), "pm = static\npm.max_children = 2");
+    }
+
+    private static String addresses(String first, String second) {
+        return "addresses = [\"%s\", \"%s\"]".formatted(first, second);
+    }
+
+    @Test
+    void aConnectThatFailsGoesToTheNextAddressWhateverTheMethodAndEveryTryIsLogged() throws Exception {
+        String missing = "unix:" + Files.createDirectories(dir.resolve("none")).resolve("php-fpm.sock");
+        try (PhpFpm good = fpm("good"); PhpFpm stopped = fpm("stopped")) {
+            stopped.stopNow();
+            // a group each: an address that refused is skipped for a short backoff after
+            try (EdgeHarness edge = edge("missing", "a.php", addresses(missing, good.address()),
+                    "stopped", "b.php", addresses(stopped.address(), good.address()),
+                    "post", "c.php", addresses(missing, good.address()))) {
+                HttpResponse<String> get = send(edge, "GET", "/missing/x", null);
+                assertThat(get.body()).isEqualTo("good");
+                assertThat(logged("GET", "/missing/x")).isEqualTo("200|502, 200|" + missing + ", " + good.address());
+                assertThat(send(edge, "GET", "/stopped/x", null).body()).isEqualTo("good");
+                assertThat(logged("GET", "/stopped/x")).isEqualTo("200|502, 200|" + stopped.address() + ", "
+                        + good.address());
+                // nothing went to the first: a POST with its body is passed on too
+                HttpResponse<String> post = send(edge, "POST", "/post/x", "a body");
+                assertThat(post.statusCode()).isEqualTo(200);
+                assertThat(logged("POST", "/post/x")).isEqualTo("200|502, 200|" + missing + ", " + good.address());
+            }
+        }
+    }
+
+    /**
+     * A read timeout before the answer's head (a stalled backend): a GET goes to the next address, 504 listed for the
+     * first try; a POST, which went, is answered 504. Round-robin over [stalling, good]: a GET the good one answers
+     * alone (its turn: the GET passed on to it took none) puts the rotation back to the stalling one.
+     */
+    @Test
+    @SuppressWarnings("try") // the fake peer answers the body's requests
+    void aReadTimeoutBeforeTheAnswerPassesAGetOnAndNotAPost() throws Exception {
+        Path socket = dir.resolve("fake.sock");
+        String fake = "unix:" + socket;
+        try (PhpFpm good = fpm("good"); FakeFcgiServer stalling = new FakeFcgiServer(socket);
+             EdgeHarness edge = edge("stall", "stall.php", addresses(fake, good.address()) + ", timeouts.read = 1 s")) {
+            assertThat(send(edge, "GET", "/stall/a", null).body()).isEqualTo("good");
+            assertThat(logged("GET", "/stall/a")).isEqualTo("200|504, 200|" + fake + ", " + good.address());
+            assertThat(send(edge, "GET", "/stall/between", null).body()).isEqualTo("good");
+            assertThat(logged("GET", "/stall/between")).isEqualTo("200|200|" + good.address());
+            assertThat(send(edge, "POST", "/stall/post", "x").statusCode()).isEqualTo(504);
+            assertThat(logged("POST", "/stall/post")).isEqualTo("504|504|" + fake);
+        }
+    }
+
+    /**
+     * The backend's connection closed after the request went and before any output (a worker that died, having logged
+     * a line on its STDERR): a GET and a PUT with its body (read whole before the try, so sent again whole, as nginx's
+     * buffered body is) go to the next address; a POST does not.
+     */
+    @Test
+    @SuppressWarnings("try") // the fake peer answers the body's requests
+    void aConnectionClosedBeforeTheAnswerPassesItOnUnlessItIsAPost() throws Exception {
+        Path socket = dir.resolve("fake.sock");
+        String fake = "unix:" + socket;
+        try (PhpFpm good = fpm("good"); FakeFcgiServer dying = new FakeFcgiServer(socket);
+             EdgeHarness edge = edge("cut", "stderr-then-close.php", addresses(fake, good.address()))) {
+            String both = "|502, 200|" + fake + ", " + good.address();
+            assertThat(send(edge, "GET", "/cut/get", null).body()).isEqualTo("good");
+            assertThat(logged("GET", "/cut/get")).isEqualTo("200" + both);
+            send(edge, "GET", "/cut/back1", null);
+            assertThat(logged("GET", "/cut/back1")).isEqualTo("200|200|" + good.address());
+
+            HttpResponse<String> put = send(edge, "PUT", "/cut/put", "a body");
+            assertThat(put.statusCode()).isEqualTo(200);
+            assertThat(logged("PUT", "/cut/put")).isEqualTo("200" + both);
+            send(edge, "GET", "/cut/back2", null);
+
+            assertThat(send(edge, "POST", "/cut/post", "x").statusCode()).isEqualTo(502);
+            assertThat(logged("POST", "/cut/post")).isEqualTo("502|502|" + fake);
+        }
+    }
+}
