@@ -142,4 +142,17 @@ class FastCgiNextUpstreamIT {
             assertThat(logged("POST", "/cut/post")).isEqualTo("502|502|" + fake);
         }
     }
+
+    /** A script's own 5xx is its answer, passed as it is, as by nginx's default list (no http_503 in it). */
+    @Test
+    void aScriptsOwn503IsAnsweredAsItIs() throws Exception {
+        try (PhpFpm first = fpm("first"); PhpFpm second = fpm("second");
+             EdgeHarness edge = edge("busy", "busy.php", addresses(first.address(), second.address()))) {
+            Files.writeString(dir.resolve("www/busy.php"), "<?php http_response_code(503); echo 'busy';");
+            HttpResponse<String> busy = send(edge, "GET", "/busy/x", null);
+            assertThat(busy.statusCode()).isEqualTo(503);
+            assertThat(busy.body()).isEqualTo("busy");
+            assertThat(logged("GET", "/busy/x")).isEqualTo("503|503|" + first.address());
+        }
+    }
 }
