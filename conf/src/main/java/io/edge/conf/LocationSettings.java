@@ -261,9 +261,12 @@ public record LocationSettings(
      *                the first that takes such a URL ({@link Redirect}) has it replaced by its {@code to}; empty:
      *                they pass as the backend sent them ({@code proxy_redirect off})
      * @param nextUpstream when a request goes on to the next address of the group
+     * @param buffering whether an answer is read from the backend as fast as it comes, what the client has not taken
+     *                held in the group's response-buffer (nginx's {@code proxy_buffering}); false: read only as fast
+     *                as the client takes it
      */
     public record Proxy(String backend, String uri, String host, Map<String, VariableText> headers, boolean upgrade,
-                        List<Redirect> redirects, NextUpstream nextUpstream) {
+                        List<Redirect> redirects, NextUpstream nextUpstream, boolean buffering) {
         public Proxy {
             headers = Collections.unmodifiableMap(new TreeMap<>(headers));
             redirects = List.copyOf(redirects);

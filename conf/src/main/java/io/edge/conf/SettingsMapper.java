@@ -1168,8 +1168,8 @@ final class SettingsMapper {
 
     /**
      * An HTTP backend group ({@code proxy.backends}), or with {@code name == null} the defaults alone. A pool as a
-     * FastCGI group's, without php-fpm's parts: nothing spawned, a slot freed with the answer (no worker to await), and
-     * no response buffer (an answer is streamed as fast as its client takes it).
+     * FastCGI group's, without php-fpm's parts: nothing spawned, and a slot freed with the answer (no worker to await);
+     * its response-buffer holds what a slow client has not taken yet (a location's proxy-buffering turns it off).
      */
     private BackendGroupSettings proxyBackend(String name, Section backend) {
         List<String> addresses = new ArrayList<>();
@@ -1189,9 +1189,12 @@ final class SettingsMapper {
             problems.add(list != null && !isBuiltIn(list.origin()) ? list.origin() : backend.anchor(),
                     backend.key("addresses"), "no address", "at least one address, such as \"127.0.0.1:3000\"");
         }
+        Section buffer = backend.section("response-buffer");
+        BackendGroupSettings.ResponseBuffer responseBuffer = new BackendGroupSettings.ResponseBuffer(
+                (int) buffer.bytes("memory", 0, MAX_RESPONSE_BUFFER_MEMORY),
+                buffer.bytes("max-temp-file", 0, Long.MAX_VALUE));
         return new BackendGroupSettings(name, addresses, pooling.balance(), pooling.maxConnections(), pooling.queue(),
-                pooling.timeouts(), pooling.keepAlive(), pooling.health(), null,
-                new BackendGroupSettings.ResponseBuffer(0, 0, false), false);
+                pooling.timeouts(), pooling.keepAlive(), pooling.health(), null, responseBuffer, false);
     }
 
     /** A backend group, or with {@code name == null} the defaults alone: what is wrong in any group. */
@@ -2034,13 +2037,14 @@ final class SettingsMapper {
         Pattern regex = parsed == null ? null : parsed.regex();
         Map<String, VariableText> headers = headers(location.section("proxy-headers"), "proxy-headers", regex);
         boolean upgrade = location.bool("proxy-upgrade");
+        boolean buffering = location.bool("proxy-buffering");
         if (name == null) {
             if (uri != null || location.own().get("proxy-headers") instanceof ConfigObject own && !own.isEmpty()) {
                 location.problem(uri != null ? "proxy-uri" : "proxy-headers", "set in a location without proxy",
                         "proxy-uri and proxy-headers only in a location with proxy = <backend>, proxy-headers also"
                         + " under location-defaults");
             } else {
-                for (String setting : List.of("proxy-upgrade", "proxy-redirect", "proxy-next-upstream",
+                for (String setting : List.of("proxy-upgrade", "proxy-buffering", "proxy-redirect", "proxy-next-upstream",
                         "proxy-next-upstream-tries", "proxy-next-upstream-timeout")) {
                     if (location.own().get(setting) != null) {
                         location.problem(setting, "set in a location without proxy",
@@ -2074,7 +2078,7 @@ final class SettingsMapper {
         List<LocationSettings.Proxy.Redirect> redirects = proxyRedirects(location, regex,
                 defaultRedirect(host, uri, prefix));
         return host == null ? null : new LocationSettings.Proxy(name, uri, host, headers, upgrade, redirects,
-                nextUpstream);
+                nextUpstream, buffering);
     }
 
     /** What proxy-redirect accepts. */

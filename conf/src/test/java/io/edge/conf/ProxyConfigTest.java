@@ -33,11 +33,12 @@ class ProxyConfigTest {
                   queue { max-waiters = 10, timeout = 2 s, retry-after = 3 s }
                   timeouts { connect = 1 s, read = 5 s, write = 6 s }
                   keep-alive { idle-timeout = 2 s }
+                  response-buffer { memory = 16 KiB, max-temp-file = 0 }
                 }
                 proxy.backends.metrics { addresses = ["localhost:80"] }
                 sites = [{ root = www, locations = [
                   { match = "/api/", proxy = api, proxy-uri = "/", proxy-headers { Host = "$host", X-Request-Id = "$request_id" } }
-                  { match = "= /metrics", proxy = metrics }
+                  { match = "= /metrics", proxy = metrics, proxy-buffering = false }
                   { match = "/" }
                 ] }]
                 """);
@@ -51,6 +52,9 @@ class ProxyConfigTest {
         assertThat(api.keepAlive().idleTimeout()).isEqualTo(Duration.ofSeconds(2));
         assertThat(api.spawn()).isNull();
         assertThat(api.awaitWorker()).as("no php-fpm worker to wait for").isFalse();
+        assertThat(api.responseBuffer()).isEqualTo(new BackendGroupSettings.ResponseBuffer(16 * 1024, 0));
+        assertThat(settings.proxyBackends().get("metrics").responseBuffer()).as("reference.conf's defaults")
+                .isEqualTo(new BackendGroupSettings.ResponseBuffer(64 * 1024, 1L << 30));
         assertThat(settings.backends()).as("FastCGI's groups are apart").isEmpty();
 
         LocationSettings apiLocation = settings.sites().get(0).locations().get(0);
@@ -66,6 +70,8 @@ class ProxyConfigTest {
 
         LocationSettings metrics = settings.sites().get(0).locations().get(1);
         assertThat(proxy.upgrade()).as("reference.conf's default: a websocket passes").isTrue();
+        assertThat(proxy.buffering()).as("reference.conf's default, as nginx's proxy_buffering").isTrue();
+        assertThat(metrics.proxy().buffering()).isFalse();
         assertThat(metrics.proxy().uri()).isNull();
         assertThat(metrics.proxy().host()).as("nginx's $proxy_host leaves port 80 out").isEqualTo("localhost");
         assertThat(settings.sites().get(0).locations().get(2).proxy()).isNull();
@@ -95,7 +101,10 @@ class ProxyConfigTest {
                   { match = "/g/", proxy = ok, proxy-headers { X-Bad = "$nonesuch" } }
                   { match = "/h/", proxy-upgrade = false }
                   { match = "/i/", proxy = ok, proxy-upgrade = "sometimes", proxy-headers { Upgrade = "$http_upgrade" } }
+                  { match = "/j/", proxy-buffering = false }
+                  { match = "/k/", proxy = ok, proxy-buffering = "sometimes" }
                 ] }]
+                proxy.backends.big { addresses = ["127.0.0.1:3001"], response-buffer.memory = 1 GiB }
                 """);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
         assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key).contains(
@@ -111,7 +120,10 @@ class ProxyConfigTest {
                 tuple(13, "edge.sites[0].locations[6].proxy-headers.X-Bad"),
                 tuple(14, "edge.sites[0].locations[7].proxy-upgrade"),
                 tuple(15, "edge.sites[0].locations[8].proxy-upgrade"),
-                tuple(15, "edge.sites[0].locations[8].proxy-headers.Upgrade"));
+                tuple(15, "edge.sites[0].locations[8].proxy-headers.Upgrade"),
+                tuple(16, "edge.sites[0].locations[9].proxy-buffering"),
+                tuple(17, "edge.sites[0].locations[10].proxy-buffering"),
+                tuple(19, "edge.proxy.backends.big.response-buffer.memory"));
         assertThat(e.problems()).extracting(ConfigProblem::message).contains(
                 "no backend named \"apx\" (did you mean \"api\"?)",
                 "set with fastcgi = \"php\"",

@@ -1051,7 +1051,7 @@ public final class Edge {
         }
         if (location.handler() == LocationSettings.Handler.PROXY) {
             return new ProxyResponder(g.proxyPools.get(location.proxy().backend()),
-                    g.proxyGroups.get(location.proxy().backend()).timeouts());
+                    g.proxyGroups.get(location.proxy().backend()), spoolDir());
         }
         if (location.handler() == LocationSettings.Handler.STATUS) {
             return new StatusResponder(this::statusLines, this::metrics, location.statusAllow());

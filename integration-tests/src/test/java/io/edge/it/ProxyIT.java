@@ -253,7 +253,8 @@ class ProxyIT {
     }
 
     /**
-     * A client that reads nothing holds the backend back rather than edge's memory: the backend's writes stop once the
+     * Unbuffered (proxy-buffering = false; a buffered answer is {@link ProxyBufferingIT}'s), a client that reads nothing
+     * holds the backend back rather than edge's memory: the backend's writes stop once the
      * sockets' buffers between them are full (far short of the answer), and the whole answer still arrives, byte-exact,
      * once the client reads. Then a client gone in the middle of an answer: the backend connection is closed, not
      * pooled, and the next request is answered on a new one.
@@ -262,7 +263,8 @@ class ProxyIT {
     void aSlowClientPausesTheBackendAndAClientGoneClosesItsConnection() throws Exception {
         try (FakeHttpBackend fake = new FakeHttpBackend();
              EdgeHarness edge = EdgeHarness.start(dir, """
-                sites = [{ server-names = ["_"], default = true, root = ".", locations = [{ match = "/", proxy = fake }] }]
+                sites = [{ server-names = ["_"], default = true, root = ".", locations = [{ match = "/", proxy = fake,
+                  proxy-buffering = false }] }]
                 proxy.backends.fake { addresses = ["127.0.0.1:%d"], timeouts.read = 60 s }
                 """.formatted(fake.port()))) {
             int size = 256 * 1024 * 1024;

@@ -40,8 +40,11 @@ import java.util.function.Consumer;
  * <p>Every method runs on the client's event loop. The file is opened, written, read and closed only by tasks chained
  * one after another ({@link SpoolTasks}) on the spool threads, never on the event loop; the last one closes it. Being
  * unlinked from the start, it is gone with its descriptor whatever happens to the process.
+ *
+ * <p>Public for the proxy's answers too ({@code io.edge.core.proxy}, nginx's {@code proxy_buffering}): the same spool,
+ * its threads and its spool directory serve both kinds of backend.
  */
-final class ResponseSpool {
+public final class ResponseSpool {
 
     /** Bytes read back from the file per chunk written to the client. */
     static final int READ_CHUNK = 64 * 1024;
@@ -120,7 +123,7 @@ final class ResponseSpool {
         });
     }
 
-    ResponseSpool(Channel client, int memoryLimit, long maxFileSize, Path dir, Consumer<IOException> onFailure,
+    public ResponseSpool(Channel client, int memoryLimit, long maxFileSize, Path dir, Consumer<IOException> onFailure,
             Consumer<IOException> withoutFile, Runnable roomMade) {
         this(client, memoryLimit, maxFileSize, dir, onFailure, withoutFile, roomMade, SpooledBody.THREADS,
                 FileOpener.UNLINKED);
@@ -153,7 +156,7 @@ final class ResponseSpool {
     }
 
     /** Appends {@code chunk}, which the spool owns from now on. */
-    void add(ByteBuf chunk) {
+    public void add(ByteBuf chunk) {
         int bytes = chunk.readableBytes();
         if (released || failure != null || bytes == 0) {
             chunk.release();
@@ -266,7 +269,7 @@ final class ResponseSpool {
     }
 
     /** Nothing is held: every byte added was handed out by {@link #poll} or {@link #readNext}. */
-    boolean isEmpty() {
+    public boolean isEmpty() {
         return memoryBytes == 0 && fileBytes() == 0 && reading == 0 && unwritten == 0;
     }
 
@@ -274,7 +277,7 @@ final class ResponseSpool {
      * The spool holds as much as it may: the caller stops reading the backend until it is not. Once the file failed,
      * as long as it holds anything (as a file at its max), or memory is past its limit.
      */
-    boolean isFull() {
+    public boolean isFull() {
         return memoryBytes + unwritten > memoryLimit || (maxFileSize > 0 && writePosition >= maxFileSize)
                 || (fileFailed && (fileBytes() > 0 || reading > 0));
     }
@@ -303,7 +306,7 @@ final class ResponseSpool {
      * The oldest bytes held, if they wait in memory (the caller owns them from now on); null if they are in the file
      * ({@link #readNext}), or nothing is held, or the spool was released or failed.
      */
-    ByteBuf poll() {
+    public ByteBuf poll() {
         if (released || failure != null || reading > 0) {
             return null;
         }
@@ -322,7 +325,7 @@ final class ResponseSpool {
      * {@link #readNext} handed out that the caller did not write (a paced answer's piece was smaller): the oldest
      * bytes held again, handed out first by the next {@link #poll}.
      */
-    void putBack(ByteBuf rest) {
+    public void putBack(ByteBuf rest) {
         int bytes = rest.readableBytes();
         if (released || failure != null || bytes == 0) {
             rest.release();
@@ -337,7 +340,7 @@ final class ResponseSpool {
      * {@code then} (which owns them) on the loop: call it when {@link #poll} gave null and the spool is not empty.
      * One read at a time; nothing is handed out if the spool is released or fails before.
      */
-    void readNext(Consumer<ByteBuf> then) {
+    public void readNext(Consumer<ByteBuf> then) {
         writeGathered(); // its write is chained before the read
         int bytes = (int) Math.min(READ_CHUNK, fileBytes());
         // The file failed and what it holds was read: chunks kept from its failed writes are still on their way back
@@ -377,7 +380,7 @@ final class ResponseSpool {
     }
 
     /** Drops what is held: memory now, the file once the tasks chained before are done. Idempotent. */
-    void release() {
+    public void release() {
         if (released) {
             return;
         }

@@ -5,6 +5,7 @@ import io.edge.conf.LocationSettings;
 import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.Responder;
+import io.edge.core.fastcgi.ResponseSpool;
 import io.edge.core.limit.BodyPace;
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.BackendTimeoutException;
@@ -14,6 +15,7 @@ import io.edge.fastcgi.QueueTimeoutException;
 import io.edge.fastcgi.client.IdleGuard;
 import io.edge.fastcgi.pool.BackendPool;
 import io.edge.fastcgi.pool.Lease;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -43,7 +45,9 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
 import java.net.SocketAddress;
+import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -62,6 +66,9 @@ import org.slf4j.LoggerFactory;
  *      │                 │  (the backend may answer before the body is all sent: its head and body pass on, and the
  *      │                 │   connection is closed after, never reused)
  *      │                 └──────────────────────────────► STREAMING ──last content──► DONE (lease REUSABLE or CLOSE)
+ *   STREAMING, buffered ──what the client can't take now──► the spool, drained as the client takes it; the backend
+ *                              paused only while it is full; last content with it not empty: DONE for the backend
+ *                              (lease given back), the drain ends the client's answer
  *   queue full / timeout: 503; a connect that fails (refused, reset, unreachable, timed out): the next address of
  *                              the group not tried yet, any method (nothing went), with error (timeout for a connect
  *                              timeout) in the list; none left: 502 (504 for a timeout); the last one left refusing is
@@ -88,10 +95,16 @@ import org.slf4j.LoggerFactory;
  * passed on is none); a queue full or timed out (busy) is no failure. nginx sends any request again once it went out
  * except a POST, LOCK or PATCH (1.9.13), those too with non_idempotent; edge streams the client's body where nginx
  * buffers it whole first, so a request with a body, once it went, has none to send again, whatever the list.
- * Backpressure both ways: the backend is not read while the client's connection takes nothing more, and the client's
- * body is not read while the backend's takes nothing more. A location's limit-rate, or the backend's own
- * X-Accel-Limit-Rate, paces the answer's body as nginx's limit_rate does ({@link BodyPace}): ahead of the rate, the
- * backend is not read until the next piece is due.
+ * The answer is read as fast as the backend sends it (nginx's {@code proxy_buffering}, the location's proxy-buffering):
+ * what the client does not take at once is held in a {@link ResponseSpool} (the group's response-buffer: memory, then
+ * an unlinked temporary file), drained in order as the client takes it, so the backend's connection is given back
+ * (kept or closed) once the answer is whole, and the read timeout stops with it; only a full spool pauses the backend.
+ * A client that leaves drops the spool. Without buffering (proxy-buffering = false, or the backend's
+ * X-Accel-Buffering: no) the backend is not read while the client's connection takes nothing more. The client's body
+ * is not read while the backend's connection takes nothing more. A location's limit-rate, or the backend's own
+ * X-Accel-Limit-Rate, paces the answer's body as nginx's limit_rate does ({@link BodyPace}): buffered, the spool's
+ * drain writes a piece at a time as the pace allows; unbuffered, ahead of the rate, the backend is not read until
+ * the next piece is due.
  */
 public final class ProxyResponder implements Responder {
 
@@ -109,11 +122,21 @@ public final class ProxyResponder implements Responder {
     private final BackendPool pool;
     private final long readTimeoutNanos;
     private final long writeTimeoutNanos;
+    private final BackendGroupSettings.ResponseBuffer responseBuffer;
+    /** Where a spool's temporary file is made (server.run-dir's, as a FastCGI answer's). */
+    private final Path spoolDir;
 
-    public ProxyResponder(BackendPool pool, BackendGroupSettings.Timeouts timeouts) {
+    /**
+     * @param pool     the group's connections
+     * @param group    the group: its timeouts, and its response-buffer for a buffered answer
+     * @param spoolDir where a buffered answer's temporary file is made (and at once unlinked)
+     */
+    public ProxyResponder(BackendPool pool, BackendGroupSettings group, Path spoolDir) {
         this.pool = pool;
-        this.readTimeoutNanos = timeouts.read().toNanos();
-        this.writeTimeoutNanos = timeouts.write().toNanos();
+        this.readTimeoutNanos = group.timeouts().read().toNanos();
+        this.writeTimeoutNanos = group.timeouts().write().toNanos();
+        this.responseBuffer = group.responseBuffer();
+        this.spoolDir = spoolDir;
     }
 
     @Override
@@ -164,6 +187,16 @@ public final class ProxyResponder implements Responder {
         private BodyPace pace;
         /** The answer's body bytes handed to the client so far, which the pace counts. */
         private long bodySent;
+        /** The answer is read as fast as the backend sends it, what the client does not take held in {@link #spool}. */
+        private boolean buffered;
+        /** What of a buffered answer the client has not taken yet, in order; made on the first need. */
+        private ResponseSpool spool;
+        /** A drain of {@link #spool} waits (for the client to take more, a read of its file, or the pace). */
+        private boolean draining;
+        /** The backend's answer ended with some of it still in {@link #spool}: the drain ends the client's. */
+        private boolean endAfterSpool;
+        /** The client left (or its answer failed): nothing more is written to it. */
+        private boolean clientLeft;
         /** A 1xx head came: its (empty) body is dropped with it. */
         private boolean interim;
         /** The answer's head lets the connection carry another request once its body is read. */
@@ -406,6 +439,9 @@ public final class ProxyResponder implements Responder {
             LimitRate limitRate = BodyPace.ofScript(response.headers().get("X-Accel-Limit-Rate"),
                     location.limitRate(), () -> "[" + exchange.requestId() + "]");
             pace = limitRate == null || bodiless ? null : new BodyPace(limitRate, exchange.clientChannel().eventLoop());
+            // nginx's proxy_buffering, which the backend may turn off for its answer (X-Accel-Buffering: no)
+            buffered = location.proxy().buffering() && !bodiless
+                    && !"no".equalsIgnoreCase(response.headers().get("X-Accel-Buffering"));
             headWritten = true;
             exchange.write(head);
         }
@@ -428,19 +464,25 @@ public final class ProxyResponder implements Responder {
                 return;
             }
             boolean last = content instanceof LastHttpContent;
-            if (content.content().isReadable()) {
-                bodySent += content.content().readableBytes();
-                // trailers dropped: the client's framing is edge's own
-                exchange.write(new DefaultHttpContent(content.content()));
-            } else {
+            if (!content.content().isReadable()) {
                 content.release();
+            } else if (buffered && (spool != null && !spool.isEmpty() || !exchange.isWritable() || pace != null)) {
+                toSpool(content.content()); // trailers dropped: the client's framing is edge's own
+            } else {
+                bodySent += content.content().readableBytes();
+                exchange.write(new DefaultHttpContent(content.content()));
             }
             if (last) {
                 exchange.upstreamEnded();
+                endAfterSpool = spool != null && !spool.isEmpty(); // the drain waiting ends the client's answer
                 finish();
                 // the backend had the whole request and framed its whole answer: the connection may carry another
                 releaseLease(requestSent && keepBackend ? Lease.Outcome.REUSABLE : Lease.Outcome.CLOSE);
-                exchange.complete(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+                if (!endAfterSpool) {
+                    exchange.complete(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+                }
+            } else if (buffered) {
+                return; // the backend is paused only by a full spool (toSpool)
             } else if (!paused && pace != null && pace.holds(bodySent, this::paceDue)) {
                 // ahead of the rate: the backend is not read (what this read brought still goes) until it is due
                 paused = true;
@@ -449,6 +491,143 @@ public final class ProxyResponder implements Responder {
                 paused = true;
                 backendChannel.config().setAutoRead(false);
                 exchange.onWritable(this::resume);
+            }
+        }
+
+        /**
+         * Holds {@code chunk} (the call's until now, the spool's from now on) for the client, which can't take it now
+         * (or its pace holds it back); the backend waits only once the spool is full (memory, then its file).
+         */
+        private void toSpool(ByteBuf chunk) {
+            if (spool == null) {
+                spool = new ResponseSpool(exchange.clientChannel(), responseBuffer.memory(),
+                        responseBuffer.maxTempFile(), spoolDir, this::spoolFailed, this::spoolWithoutFile,
+                        this::spoolHasRoom);
+            }
+            spool.add(chunk);
+            if (spool.isFull() && !paused) {
+                paused = true;
+                backendChannel.config().setAutoRead(false);
+            }
+            if (!exchange.isWritable()) {
+                // what this read wrote is sent now: the client's connection turns writable again only as it goes out,
+                // and a read that ends the answer is flushed by nobody else
+                exchange.flush();
+            }
+            awaitClient();
+        }
+
+        /** Drains the spool once the client can take more (at once if it can), unless a drain waits already. */
+        private void awaitClient() {
+            if (!draining) {
+                draining = true;
+                exchange.onWritable(this::drain);
+            }
+        }
+
+        /**
+         * Writes what the spool holds while the client takes it (and, paced, while the pace allows: a piece at a time,
+         * then again once the next is due): memory chunks at once, the file's a read at a time (on a spool thread,
+         * then back here). Lets the backend go on once the spool has room, and ends the client's answer when the
+         * backend's end waited for it. Invariant: a spool that holds anything has one drain waiting.
+         */
+        private void drain() {
+            draining = false;
+            if (spool == null || clientLeft) {
+                return;
+            }
+            while (!spool.isEmpty()) {
+                if (!exchange.isWritable()) {
+                    exchange.flush();
+                    awaitClient();
+                    return;
+                }
+                if (pace != null && pace.holds(bodySent, this::drain)) {
+                    draining = true; // the pace runs drain() once the next piece is due
+                    exchange.flush();
+                    return;
+                }
+                ByteBuf chunk = spool.poll();
+                if (chunk == null) {
+                    draining = true;
+                    exchange.flush();
+                    spool.readNext(read -> {
+                        draining = false;
+                        toClient(read);
+                        drain();
+                    });
+                    return;
+                }
+                toClient(chunk);
+            }
+            if (endAfterSpool) {
+                endAfterSpool = false;
+                releaseSpool();
+                exchange.complete(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+            } else {
+                exchange.flush();
+            }
+        }
+
+        /**
+         * Writes a chunk from the spool (owned by the caller until now), paced: its first piece, the rest put back;
+         * the backend goes on once there is room.
+         */
+        private void toClient(ByteBuf chunk) {
+            if (clientLeft) {
+                chunk.release();
+                return;
+            }
+            if (pace != null) {
+                int piece = (int) pace.piece(bodySent, chunk.readableBytes());
+                if (piece < chunk.readableBytes()) {
+                    ByteBuf rest = chunk;
+                    chunk = rest.readRetainedSlice(piece); // the write's; the rest is the spool's again
+                    spool.putBack(rest);
+                }
+            }
+            bodySent += chunk.readableBytes();
+            exchange.write(new DefaultHttpContent(chunk));
+            spoolHasRoom();
+        }
+
+        /** The spool has room again (the client took some, or its file took what waited for the disk). */
+        private void spoolHasRoom() {
+            if (paused && !done && !spool.isFull()) {
+                resume();
+            }
+        }
+
+        /** The spool's file could not be made or written: nothing is lost, the backend is paced by the client. */
+        private void spoolWithoutFile(IOException cause) {
+            LOG.warn("[{}] answer to {} {}: its spool file in {} failed ({}); the answer goes on without it, the "
+                    + "backend paced by the client", exchange.requestId(), exchange.request().method(),
+                    exchange.request().uri(), spoolDir, cause.toString());
+        }
+
+        /** The spool's file could not be read back: the answer can't be whole, the client's connection is closed. */
+        private void spoolFailed(IOException cause) {
+            LOG.warn("[{}] answer to {} {}: its spool file in {} could not be read back ({}); the answer is cut short",
+                    exchange.requestId(), exchange.request().method(), exchange.request().uri(), spoolDir,
+                    cause.toString());
+            endAfterSpool = false;
+            if (!done) {
+                finish();
+                exchange.upstreamEnded();
+                releaseLease(Lease.Outcome.CLOSE);
+            }
+            releaseSpool();
+            exchange.fail(cause);
+        }
+
+        /** Drops what the spool holds (its file with it) and the pace's wait; nothing more goes to the client. */
+        private void releaseSpool() {
+            if (spool != null) {
+                clientLeft = true;
+                if (pace != null) {
+                    pace.cancel();
+                }
+                spool.release();
             }
         }
 
@@ -635,6 +814,8 @@ public final class ProxyResponder implements Responder {
         }
 
         private void clientGone() {
+            endAfterSpool = false;
+            releaseSpool();
             if (done) {
                 return;
             }
@@ -653,8 +834,11 @@ public final class ProxyResponder implements Responder {
         /** The call is over for the backend: its timer stopped, its handler out of the connection's pipeline. */
         private void finish() {
             done = true;
-            if (pace != null) {
-                pace.cancel();
+            if (!endAfterSpool) {
+                releaseSpool(); // the answer failed, or was answered whole: the spool has nothing left for the client
+                if (pace != null) {
+                    pace.cancel();
+                }
             }
             if (timer != null) {
                 timer.cancel(false);
