@@ -190,8 +190,8 @@ class ProxyBufferingIT {
         return line.toString().strip();
     }
 
-    /** Descriptors of this process (edge runs in it) on deleted response spool files in the run-dir. */
+    /** Descriptors of this process (edge runs in it) on deleted response spool files in the run-dir (0 without one). */
     private long spoolFilesOpen() throws IOException {
-        return SpoolFiles.open(run().toRealPath() + "/edge-response-");
+        return Files.isDirectory(run()) ? SpoolFiles.open(run().toRealPath() + "/edge-response-") : 0;
     }
 }
