@@ -19,8 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,22 +42,11 @@ class ProxyBufferingIT {
     @TempDir
     Path dir;
 
-    private JdkBackend backend;
     /** Requests the backend took, and answers it wrote to their end. */
     private final AtomicInteger taken = new AtomicInteger();
     private final AtomicInteger written = new AtomicInteger();
 
-    /** /big: BODY with its Content-Length; /chunked: BODY chunked; anything else: "small". */
-    @BeforeEach
-    void startBackend() throws IOException {
-        backend = JdkBackend.start(this::answer);
-    }
-
-    @AfterEach
-    void stopBackend() {
-        backend.close();
-    }
-
+    /** The backend's answers: /big, BODY with its Content-Length; /chunked, BODY chunked; anything else, "small". */
     private void answer(HttpExchange exchange) throws IOException {
         taken.incrementAndGet();
         String path = exchange.getRequestURI().getPath();
@@ -74,7 +61,7 @@ class ProxyBufferingIT {
         written.incrementAndGet();
     }
 
-    private EdgeHarness edge() throws Exception {
+    private EdgeHarness edge(JdkBackend backend) throws Exception {
         Files.createDirectories(dir.resolve("www"));
         return EdgeHarness.start(dir, """
                 server.run-dir = "%s"
@@ -97,7 +84,7 @@ class ProxyBufferingIT {
     @Test
     void clientsThatReadNothingHoldNoBackendConnectionAndGetEveryByteWhenTheyRead() throws Exception {
         List<Socket> slow = new ArrayList<>();
-        try (EdgeHarness edge = edge()) {
+        try (JdkBackend backend = JdkBackend.start(this::answer); EdgeHarness edge = edge(backend)) {
             slow.add(request(edge, "/big"));
             slow.add(request(edge, "/chunked"));
             // Both answers were read whole one after the other on the one connection, though nobody read them.
@@ -127,7 +114,7 @@ class ProxyBufferingIT {
 
     @Test
     void aClientThatLeavesDropsItsSpool() throws Exception {
-        try (EdgeHarness edge = edge()) {
+        try (JdkBackend backend = JdkBackend.start(this::answer); EdgeHarness edge = edge(backend)) {
             Socket leaving = request(edge, "/big");
             Awaits.await(() -> written.get() == 1, "the answer written by the backend");
             Awaits.await(() -> spoolFilesOpen() > 0, "the answer held in a spool file");
@@ -141,7 +128,8 @@ class ProxyBufferingIT {
 
     @Test
     void withProxyBufferingOffAClientThatReadsNothingHoldsTheConnection() throws Exception {
-        try (EdgeHarness edge = edge(); Socket slow = request(edge, "/off/big")) {
+        try (JdkBackend backend = JdkBackend.start(this::answer); EdgeHarness edge = edge(backend);
+             Socket slow = request(edge, "/off/big")) {
             Awaits.await(() -> taken.get() == 1, "the request on the group's connection");
             HttpResponse<String> other = CLIENT.send(HttpRequest.newBuilder(edge.uri("/small")).build(),
                     HttpResponse.BodyHandlers.ofString());

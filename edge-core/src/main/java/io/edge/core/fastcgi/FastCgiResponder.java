@@ -835,8 +835,8 @@ public final class FastCgiResponder implements Responder {
         private boolean responseEnded;
         /** What the client could not take yet, in order; null until some of the body had to wait. */
         private ResponseSpool spool;
-        /** A drain of {@link #spool} waits for the client to take more or for a read of the spool file. */
-        private boolean draining;
+        /** Writes {@link #spool} out as the client takes it; made with it. */
+        private SpoolDrain drain;
         /** The backend's response ended with some of it still in {@link #spool}: the drain ends it. */
         private boolean endAfterSpool;
 
@@ -1600,6 +1600,7 @@ public final class FastCgiResponder implements Responder {
                 spool = new ResponseSpool(clientChannel, responseBuffer.memory(),
                         unbuffered ? 0 : responseBuffer.maxTempFile(), spoolDir, this::spoolFailed,
                         this::spoolWithoutFile, this::spoolHasRoom);
+                drain = new SpoolDrain(spool, exchange, new DrainSink());
             }
             spool.add(chunk);
             if (spool.isFull()) {
@@ -1608,50 +1609,18 @@ public final class FastCgiResponder implements Responder {
             awaitClient();
         }
 
-        /** Drains the spool once the client can take more (at once if it can), unless a drain waits already. */
+        /**
+         * Drains the spool once the client can take more (at once if it can), unless a drain waits already; nothing
+         * before there is a spool (made, with its drain, once a chunk waits).
+         */
         private void awaitClient() {
-            if (!draining) {
-                draining = true;
-                exchange.onWritable(this::drain);
+            if (drain != null) {
+                drain.await();
             }
         }
 
-        /**
-         * Writes what the spool holds while the client takes it (and, paced, while the pace allows: a piece at a time,
-         * then again once the next is due): memory chunks at once, the file's a read at a time (on a spool thread,
-         * then back here). Lets the backend go on once the spool has room, and ends the response when the backend's
-         * end was waiting for it. Invariant: a spool that holds anything has one drain waiting (for the client to
-         * take more, for a read of the file, or for the pace).
-         */
-        private void drain() {
-            draining = false;
-            if (spool == null || clientGone || detached || exchange.isEnded()) {
-                return;
-            }
-            while (!spool.isEmpty()) {
-                if (!exchange.isWritable()) {
-                    exchange.flush();
-                    awaitClient();
-                    return;
-                }
-                if (pace != null && pace.holds(sentToClient(), this::drain)) {
-                    draining = true; // the pace runs drain() once the next piece is due
-                    exchange.flush();
-                    return;
-                }
-                ByteBuf chunk = spool.poll();
-                if (chunk == null) {
-                    draining = true;
-                    exchange.flush();
-                    spool.readNext(read -> {
-                        draining = false;
-                        toClient(read);
-                        drain();
-                    });
-                    return;
-                }
-                toClient(chunk);
-            }
+        /** The spool is drained: ends the response when the backend's end was waiting for it. */
+        private void drained() {
             if (endAfterSpool) {
                 endAfterSpool = false;
                 releaseSpool();
@@ -1699,26 +1668,34 @@ public final class FastCgiResponder implements Responder {
             takenOver = true;
         }
 
-        /**
-         * Writes a chunk from the spool (owned by the caller until now), paced: its first piece, the rest put back;
-         * the backend goes on once there is room.
-         */
-        private void toClient(ByteBuf chunk) {
-            if (clientGone || detached || exchange.isEnded()) {
-                chunk.release();
-                return;
+        /** The drain's way to the client ({@link SpoolDrain}). */
+        private final class DrainSink implements SpoolDrain.Sink {
+            @Override
+            public boolean stopped() {
+                return clientGone || detached || exchange.isEnded();
             }
-            if (pace != null) {
-                int piece = (int) pace.piece(sentToClient(), chunk.readableBytes());
-                if (piece < chunk.readableBytes()) {
-                    ByteBuf rest = chunk;
-                    chunk = rest.readRetainedSlice(piece); // the write's; the rest is the spool's again
-                    spool.putBack(rest);
+
+            @Override
+            public BodyPace pace() {
+                return pace;
+            }
+
+            @Override
+            public long sent() {
+                return sentToClient();
+            }
+
+            @Override
+            public void write(ByteBuf chunk) {
+                exchange.write(new DefaultHttpContent(chunk));
+                if (backend != null && !spool.isFull()) {
+                    backend.resumeResponse(); // the spool has room again
                 }
             }
-            exchange.write(new DefaultHttpContent(chunk));
-            if (backend != null && !spool.isFull()) {
-                backend.resumeResponse();
+
+            @Override
+            public void drained() {
+                Call.this.drained();
             }
         }
 

@@ -6,6 +6,7 @@ import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.Responder;
 import io.edge.core.fastcgi.ResponseSpool;
+import io.edge.core.fastcgi.SpoolDrain;
 import io.edge.core.limit.BodyPace;
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.BackendTimeoutException;
@@ -191,8 +192,8 @@ public final class ProxyResponder implements Responder {
         private boolean buffered;
         /** What of a buffered answer the client has not taken yet, in order; made on the first need. */
         private ResponseSpool spool;
-        /** A drain of {@link #spool} waits (for the client to take more, a read of its file, or the pace). */
-        private boolean draining;
+        /** Writes {@link #spool} out as the client takes it; made with it. */
+        private SpoolDrain drain;
         /** The backend's answer ended with some of it still in {@link #spool}: the drain ends the client's. */
         private boolean endAfterSpool;
         /** The client left (or its answer failed): nothing more is written to it. */
@@ -503,6 +504,7 @@ public final class ProxyResponder implements Responder {
                 spool = new ResponseSpool(exchange.clientChannel(), responseBuffer.memory(),
                         responseBuffer.maxTempFile(), spoolDir, this::spoolFailed, this::spoolWithoutFile,
                         this::spoolHasRoom);
+                drain = new SpoolDrain(spool, exchange, new DrainSink());
             }
             spool.add(chunk);
             if (spool.isFull() && !paused) {
@@ -514,81 +516,44 @@ public final class ProxyResponder implements Responder {
                 // and a read that ends the answer is flushed by nobody else
                 exchange.flush();
             }
-            awaitClient();
+            drain.await();
         }
 
-        /** Drains the spool once the client can take more (at once if it can), unless a drain waits already. */
-        private void awaitClient() {
-            if (!draining) {
-                draining = true;
-                exchange.onWritable(this::drain);
+        /** The drain's way to the client ({@link SpoolDrain}). */
+        private final class DrainSink implements SpoolDrain.Sink {
+            @Override
+            public boolean stopped() {
+                return clientLeft;
             }
-        }
 
-        /**
-         * Writes what the spool holds while the client takes it (and, paced, while the pace allows: a piece at a time,
-         * then again once the next is due): memory chunks at once, the file's a read at a time (on a spool thread,
-         * then back here). Lets the backend go on once the spool has room, and ends the client's answer when the
-         * backend's end waited for it. Invariant: a spool that holds anything has one drain waiting.
-         */
-        private void drain() {
-            draining = false;
-            if (spool == null || clientLeft) {
-                return;
+            @Override
+            public BodyPace pace() {
+                return pace;
             }
-            while (!spool.isEmpty()) {
-                if (!exchange.isWritable()) {
-                    exchange.flush();
-                    awaitClient();
-                    return;
-                }
-                if (pace != null && pace.holds(bodySent, this::drain)) {
-                    draining = true; // the pace runs drain() once the next piece is due
-                    exchange.flush();
-                    return;
-                }
-                ByteBuf chunk = spool.poll();
-                if (chunk == null) {
-                    draining = true;
-                    exchange.flush();
-                    spool.readNext(read -> {
-                        draining = false;
-                        toClient(read);
-                        drain();
-                    });
-                    return;
-                }
-                toClient(chunk);
-            }
-            if (endAfterSpool) {
-                endAfterSpool = false;
-                releaseSpool();
-                exchange.complete(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
-            } else {
-                exchange.flush();
-            }
-        }
 
-        /**
-         * Writes a chunk from the spool (owned by the caller until now), paced: its first piece, the rest put back;
-         * the backend goes on once there is room.
-         */
-        private void toClient(ByteBuf chunk) {
-            if (clientLeft) {
-                chunk.release();
-                return;
+            @Override
+            public long sent() {
+                return bodySent;
             }
-            if (pace != null) {
-                int piece = (int) pace.piece(bodySent, chunk.readableBytes());
-                if (piece < chunk.readableBytes()) {
-                    ByteBuf rest = chunk;
-                    chunk = rest.readRetainedSlice(piece); // the write's; the rest is the spool's again
-                    spool.putBack(rest);
+
+            @Override
+            public void write(ByteBuf chunk) {
+                bodySent += chunk.readableBytes();
+                exchange.write(new DefaultHttpContent(chunk));
+                spoolHasRoom();
+            }
+
+            /** Ends the client's answer when the backend's end waited for the spool. */
+            @Override
+            public void drained() {
+                if (endAfterSpool) {
+                    endAfterSpool = false;
+                    releaseSpool();
+                    exchange.complete(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+                } else {
+                    exchange.flush();
                 }
             }
-            bodySent += chunk.readableBytes();
-            exchange.write(new DefaultHttpContent(chunk));
-            spoolHasRoom();
         }
 
         /** The spool has room again (the client took some, or its file took what waited for the disk). */
