@@ -46,10 +46,16 @@ class ProxyBufferingIT {
     private final AtomicInteger taken = new AtomicInteger();
     private final AtomicInteger written = new AtomicInteger();
 
-    /** The backend's answers: /big, BODY with its Content-Length; /chunked, BODY chunked; anything else, "small". */
+    /**
+     * The backend's answers: /big, BODY with its Content-Length; /chunked, BODY chunked; anything else, "small"; under
+     * /stream/, with X-Accel-Buffering: no.
+     */
     private void answer(HttpExchange exchange) throws IOException {
         taken.incrementAndGet();
         String path = exchange.getRequestURI().getPath();
+        if (path.startsWith("/stream/")) {
+            exchange.getResponseHeaders().add("X-Accel-Buffering", "no");
+        }
         byte[] body = path.endsWith("/big") || path.endsWith("/chunked") ? BODY
                 : "small".getBytes(StandardCharsets.US_ASCII);
         exchange.sendResponseHeaders(200, path.endsWith("/chunked") ? 0 : body.length);
@@ -128,8 +134,18 @@ class ProxyBufferingIT {
 
     @Test
     void withProxyBufferingOffAClientThatReadsNothingHoldsTheConnection() throws Exception {
+        holdsTheConnection("/off/big");
+    }
+
+    /** nginx reads the header too (unless proxy_ignore_headers): the backend's own answer streams. */
+    @Test
+    void aBackendsXAccelBufferingNoStreamsItsAnswer() throws Exception {
+        holdsTheConnection("/stream/big");
+    }
+
+    private void holdsTheConnection(String path) throws Exception {
         try (JdkBackend backend = JdkBackend.start(this::answer); EdgeHarness edge = edge(backend);
-             Socket slow = request(edge, "/off/big")) {
+             Socket slow = request(edge, path)) {
             Awaits.await(() -> taken.get() == 1, "the request on the group's connection");
             HttpResponse<String> other = CLIENT.send(HttpRequest.newBuilder(edge.uri("/small")).build(),
                     HttpResponse.BodyHandlers.ofString());
@@ -137,7 +153,8 @@ class ProxyBufferingIT {
             assertThat(spoolFilesOpen()).as("nothing spooled").isZero();
 
             InputStream in = slow.getInputStream();
-            assertThat(FastCgiBufferingIT.readHead(in)).startsWith("HTTP/1.1 200");
+            assertThat(FastCgiBufferingIT.readHead(in)).startsWith("HTTP/1.1 200").doesNotContainIgnoringCase(
+                    "x-accel-buffering");
             assertThat(in.readNBytes(BODY.length)).as("the whole body, byte for byte").isEqualTo(BODY);
         }
     }
