@@ -116,6 +116,32 @@ class FastCgiNextUpstreamIT {
     }
 
     /**
+     * A PUT whose client left runs on without it (its script gets the request, as edge runs a request that is not a
+     * GET or HEAD), but once it went to an address it is not passed on to the next: nobody waits for its answer, and
+     * nginx, its client gone, never tries another (499).
+     */
+    @Test
+    @SuppressWarnings("try") // the fake peer answers the body's requests
+    void aRequestWhoseClientLeftIsNotPassedOnOnceItWent() throws Exception {
+        Path socket = dir.resolve("fake.sock");
+        String fake = "unix:" + socket;
+        try (PhpFpm good = fpm("good"); FakeFcgiServer stalling = new FakeFcgiServer(socket);
+             EdgeHarness edge = edge("stall", "stall.php", addresses(fake, good.address()) + ", timeouts.read = 1 s")) {
+            Path ran = dir.resolve("ran");
+            Files.writeString(dir.resolve("www/stall.php"),
+                    "<?php file_put_contents('" + ran + "', 'ran'); echo 'good';");
+            try (java.net.Socket client = new java.net.Socket("127.0.0.1", edge.uri("/").getPort())) {
+                client.getOutputStream().write(("PUT /stall/gone HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\n"
+                        + "a body").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                client.getOutputStream().flush();
+                Thread.sleep(300); // at the stalling address by now
+            }
+            Thread.sleep(2_500); // its read timeout (1 s) long past
+            assertThat(ran).doesNotExist();
+        }
+    }
+
+    /**
      * The backend's connection closed after the request went and before any output (a worker that died, having logged
      * a line on its STDERR): a GET and a PUT with its body (read whole before the try, so sent again whole, as nginx's
      * buffered body is) go to the next address; a POST does not.

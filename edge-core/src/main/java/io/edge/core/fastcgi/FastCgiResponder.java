@@ -912,10 +912,11 @@ public final class FastCgiResponder implements Responder {
          * As {@link #mayPassOn}, for a request that went out to the backend and failed there before its answer's head:
          * not a POST, LOCK or PATCH (nginx's non-idempotent methods) unless the list has non_idempotent. Its body, read
          * whole before the try, is kept until the call ends ({@link SpooledBody}), so it goes again with it, as nginx's
-         * buffered body does.
+         * buffered body does. Not a request whose client left (it runs {@link #alone}): its script got it, nobody waits
+         * for an answer, and nginx, its client gone, tries no other address.
          */
         private boolean mayGoAgain(LocationSettings.Condition condition) {
-            return !headReceived && (next.on(LocationSettings.Condition.NON_IDEMPOTENT)
+            return !headReceived && !alone && (next.on(LocationSettings.Condition.NON_IDEMPOTENT)
                     || !NOT_PASSED_ON.contains(request.method())) && mayPassOn(condition);
         }
 
