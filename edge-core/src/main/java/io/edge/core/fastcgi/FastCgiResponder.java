@@ -112,8 +112,8 @@ import org.slf4j.LoggerFactory;
  *   WAIT --a connect fails (refused, no socket file, timed out), group of several addresses--> the next address not
  *            tried yet, any method (nothing went), the try listed with its 502 (504 for a connect timeout); the last
  *            one left refusing is waited for as a restart (BackendPool's restart window)
- *   EXCHANGE --connection failed (error), read or write timeout (timeout), an answer not FastCGI (invalid_header),
- *            before the answer's head, group of several addresses--> WAIT for the next address not tried yet, for a
+ *   EXCHANGE --connection failed (error), read or write timeout (timeout) (an answer not FastCGI, invalid_header,
+ *            only where the list has it: not nginx's default, nor edge's), before the answer's head, group of several addresses--> WAIT for the next address not tried yet, for a
  *            request nginx passes on (not a POST, LOCK or PATCH), the try listed with its 502 or 504; none left: as
  *            below
  *   EXCHANGE --connection died before the answer: nothing sent (again at most 16 times: kept connections whose

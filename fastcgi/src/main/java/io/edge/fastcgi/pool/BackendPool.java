@@ -309,7 +309,7 @@ public final class BackendPool implements AutoCloseable {
                 counters.rejectedFull.incrementAndGet();
                 after.add(() -> w.promise.tryFailure(new QueueFullException(name, maxWaiters, retryAfterSeconds)));
             }
-            if (w.queued && queue.peek().excluded != null) {
+            if (w.queued && excludesAny(queue.peek())) {
                 dispatchQueued(now, after); // the one ahead waits for an address it has not tried: another may be free
             }
             if (w.queued && slots.isShared()) {
@@ -777,6 +777,11 @@ public final class BackendPool implements AutoCloseable {
         }
     }
 
+    /** Whether {@code w} may not be given some address (one it tried): others may be free for those behind it. */
+    private static boolean excludesAny(Waiter w) {
+        return w.excluded != null && !w.excluded.isEmpty();
+    }
+
     private void dispatchQueued(long now, List<Runnable> after) {
         int lost = 0;
         while (!queue.isEmpty()) {
@@ -787,8 +792,9 @@ public final class BackendPool implements AutoCloseable {
             }
             Backend b = choose(now, w);
             Waiter taker = w;
-            for (Waiter behind = w.next; b == null && taker.excluded != null && behind != null; behind = behind.next) {
-                // w waits for an address it has not tried: one behind it may take another
+            for (Waiter behind = w.next; b == null && excludesAny(taker) && behind != null; behind = behind.next) {
+                // w waits for an address it has not tried: one behind it may take another (one that excludes none
+                // found none free: none behind it can, and the queue is not walked)
                 if (!behind.promise.isDone()) {
                     taker = behind;
                     b = choose(now, behind);
