@@ -56,6 +56,9 @@ class ProxyBufferingIT {
         if (path.startsWith("/stream/")) {
             exchange.getResponseHeaders().add("X-Accel-Buffering", "no");
         }
+        if (path.startsWith("/off/yes/")) {
+            exchange.getResponseHeaders().add("X-Accel-Buffering", "yes");
+        }
         byte[] body = path.endsWith("/big") || path.endsWith("/chunked") ? BODY
                 : "small".getBytes(StandardCharsets.US_ASCII);
         exchange.sendResponseHeaders(200, path.endsWith("/chunked") ? 0 : body.length);
@@ -115,6 +118,21 @@ class ProxyBufferingIT {
             for (Socket socket : slow) {
                 socket.close();
             }
+        }
+    }
+
+    /** nginx's X-Accel-Buffering: yes turns buffering on for its answer where proxy_buffering is off. */
+    @Test
+    void aBackendsXAccelBufferingYesBuffersWhereTheLocationDoesNot() throws Exception {
+        try (JdkBackend backend = JdkBackend.start(this::answer); EdgeHarness edge = edge(backend);
+             Socket slow = request(edge, "/off/yes/big")) {
+            Awaits.await(() -> written.get() == 1, "the answer written by the backend though nobody read it");
+            HttpResponse<String> other = CLIENT.send(HttpRequest.newBuilder(edge.uri("/small")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(other.statusCode()).as("the group's one connection is free").isEqualTo(200);
+            InputStream in = slow.getInputStream();
+            assertThat(FastCgiBufferingIT.readHead(in)).startsWith("HTTP/1.1 200");
+            assertThat(in.readNBytes(BODY.length)).as("the whole body, byte for byte").isEqualTo(BODY);
         }
     }
 

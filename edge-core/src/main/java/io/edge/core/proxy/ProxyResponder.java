@@ -441,13 +441,26 @@ public final class ProxyResponder implements Responder {
                     location.limitRate(), () -> "[" + exchange.requestId() + "]");
             pace = limitRate == null || bodiless ? null : new BodyPace(limitRate, exchange.clientChannel().eventLoop());
             // nginx's proxy_buffering, which the backend may turn off for its answer (X-Accel-Buffering: no)
-            buffered = location.proxy().buffering() && !bodiless
-                    && !"no".equalsIgnoreCase(response.headers().get("X-Accel-Buffering"));
+            // or on where the location has it off (yes), as nginx's: the last of several "yes"/"no" lines
+            buffered = !bodiless && accelBuffering(response, location.proxy().buffering());
             headWritten = true;
             exchange.write(head);
         }
 
         /** The backend switched protocols: the call is over, its connection and the client's a tunnel's. */
+        /** The backend's X-Accel-Buffering ("yes" or "no" in any case, of several lines the last), else {@code dflt}. */
+        private static boolean accelBuffering(HttpResponse response, boolean dflt) {
+            boolean buffering = dflt;
+            for (String value : response.headers().getAll("X-Accel-Buffering")) {
+                if ("yes".equalsIgnoreCase(value.strip())) {
+                    buffering = true;
+                } else if ("no".equalsIgnoreCase(value.strip())) {
+                    buffering = false;
+                }
+            }
+            return buffering;
+        }
+
         private void tunnel(HttpResponse response) {
             exchange.upstreamStatus(response.status().code());
             HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status());
