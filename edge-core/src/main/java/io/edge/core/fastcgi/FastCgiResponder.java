@@ -28,7 +28,6 @@ import io.edge.fastcgi.BackendUnavailableException;
 import io.edge.fastcgi.FcgiProtocolException;
 import io.edge.fastcgi.LogText;
 import io.edge.fastcgi.QueueFullException;
-import io.edge.fastcgi.QueueTimeoutException;
 import io.edge.fastcgi.cgi.CgiOptions;
 import io.edge.fastcgi.cgi.CgiResponseParser;
 import io.edge.fastcgi.cgi.CgiParams;
@@ -868,12 +867,6 @@ public final class FastCgiResponder implements Responder {
             }
         }
 
-        /** The address a connect made for this request failed at, as {@code cause} names it; null for none. */
-        private static SocketAddress triedAddress(Throwable cause) {
-            return cause instanceof BackendUnavailableException unavailable ? unavailable.triedAddress()
-                    : cause instanceof QueueTimeoutException timedOut ? timedOut.triedAddress() : null;
-        }
-
         void acquire() {
             if (clientGone) {
                 return; // a retry queued before the client left: no queue slot, no lease for nobody
@@ -895,8 +888,7 @@ public final class FastCgiResponder implements Responder {
             failedTries++;
             if (!clientGone) {
                 failedConnect = failure.triedAddress();
-                exchange.upstreamAddress(failedConnect);
-                exchange.upstreamStatus(ErrorResponses.statusFor(failure).code());
+                exchange.upstreamFailed(failedConnect, failure);
             }
         }
 
@@ -951,12 +943,11 @@ public final class FastCgiResponder implements Responder {
                     // its wait ran out (503), or the group failed it after a wait (502): the log says how long it was
                     exchange.upstreamQueued(queuedSoFar());
                 }
-                SocketAddress last = triedAddress(f.cause());
+                SocketAddress last = BackendPool.triedAddress(f.cause());
                 if (last != null && !last.equals(failedConnect)) { // (that one is listed: connectFailed)
                     // a connect made for it failed (refused, no socket, no permission): nginx's $upstream_addr names
                     // the address it tried and $upstream_status the status of that try, here what the client gets
-                    exchange.upstreamAddress(last);
-                    exchange.upstreamStatus(ErrorResponses.statusFor(f.cause()).code());
+                    exchange.upstreamFailed(last, f.cause());
                 }
                 releaseBody();
                 // passed on with no address left to try: answered as the last try failed, as nginx does

@@ -308,6 +308,16 @@ public interface Exchange {
     default void upstreamStatus(int status) {
     }
 
+    /**
+     * A try at {@code backend} that failed before any answer, for {@code failure}: listed in {@code $upstream_addr}
+     * with the status that failure answers ({@link ErrorResponses#statusFor}: 502, 504 for a timeout), as nginx lists
+     * a failed try.
+     */
+    default void upstreamFailed(SocketAddress backend, Throwable failure) {
+        upstreamAddress(backend);
+        upstreamStatus(ErrorResponses.statusFor(failure).code());
+    }
+
     /** What the response cache made of this request, the access log's {@code $upstream_cache_status}: the last said. */
     default void cacheStatus(CacheStatus status) {
     }

@@ -2,7 +2,6 @@ package io.edge.core.proxy;
 
 import io.edge.conf.LimitRate;
 import io.edge.conf.LocationSettings;
-import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.Responder;
 import io.edge.core.fastcgi.ResponseSpool;
@@ -12,7 +11,6 @@ import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.BackendTimeoutException;
 import io.edge.fastcgi.BackendUnavailableException;
 import io.edge.fastcgi.QueueFullException;
-import io.edge.fastcgi.QueueTimeoutException;
 import io.edge.fastcgi.client.IdleGuard;
 import io.edge.fastcgi.pool.BackendPool;
 import io.edge.fastcgi.pool.Lease;
@@ -235,8 +233,7 @@ public final class ProxyResponder implements Responder {
             failedTries++;
             if (!done) {
                 failedConnect = failure.triedAddress();
-                exchange.upstreamAddress(failedConnect);
-                exchange.upstreamStatus(ErrorResponses.statusFor(failure).code());
+                exchange.upstreamFailed(failedConnect, failure);
             }
         }
 
@@ -250,12 +247,9 @@ public final class ProxyResponder implements Responder {
                 if (!(f.cause() instanceof QueueFullException)) {
                     exchange.upstreamQueued(queuedNanos + System.nanoTime() - acquiredAt);
                 }
-                SocketAddress last = f.cause() instanceof BackendUnavailableException unavailable
-                        ? unavailable.triedAddress()
-                        : f.cause() instanceof QueueTimeoutException timedOut ? timedOut.triedAddress() : null;
+                SocketAddress last = BackendPool.triedAddress(f.cause());
                 if (last != null && !last.equals(failedConnect)) { // (that one is listed: connectFailed)
-                    exchange.upstreamAddress(last);
-                    exchange.upstreamStatus(ErrorResponses.statusFor(f.cause()).code());
+                    exchange.upstreamFailed(last, f.cause());
                 }
                 finish();
                 // passed on with no address left to try: answered as the last try failed, as nginx does

@@ -10,6 +10,7 @@ import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.io.FileNotFoundException;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -435,6 +436,15 @@ public final class BackendPool implements AutoCloseable {
             Set<String> tried, BiConsumer<String, BackendUnavailableException> failedConnect,
             Predicate<Throwable> passesOn) {
         return acquire(loop, waitedNanos, again, unlessRefused, new HashSet<>(tried), failedConnect, passesOn);
+    }
+
+    /**
+     * The address a connect made for a request failed at, as the failure of its lease ({@link
+     * BackendUnavailableException}, {@link QueueTimeoutException}) names it; null for none.
+     */
+    public static SocketAddress triedAddress(Throwable failure) {
+        return failure instanceof BackendUnavailableException unavailable ? unavailable.triedAddress()
+                : failure instanceof QueueTimeoutException timedOut ? timedOut.triedAddress() : null;
     }
 
     /**
