@@ -106,8 +106,7 @@ final class Http2Connection extends ReusableConnection {
     private ChannelHandlerContext ctx;
     private Http2FrameCodec codec;
     private long requestsStarted;
-    private int openStreams;
-    /** The streams open: {@link #openStreams} of them. */
+    /** The streams open. */
     private final Set<Http2StreamChannel> streams = new HashSet<>();
     private ScheduledFuture<?> idleClose;
     /** The client half-closed the connection (sent its FIN): it opens no stream more. */
@@ -245,7 +244,7 @@ final class Http2Connection extends ReusableConnection {
             // (at once if none is: no keep-alive wait for a client that cannot send), GOAWAY first. nginx closes at
             // once, those too.
             inputClosed = true;
-            if (openStreams == 0) {
+            if (streams.isEmpty()) {
                 ctx.close();
             }
             // A stream whose request is still coming (a body, trailers) can have no more of it, and one whose exchange
@@ -278,7 +277,6 @@ final class Http2Connection extends ReusableConnection {
     }
 
     private void streamOpened(Http2StreamChannel stream) {
-        openStreams++;
         streams.add(stream);
         notIdle();
         if (idleClose != null) {
@@ -287,7 +285,7 @@ final class Http2Connection extends ReusableConnection {
         }
         stream.closeFuture().addListener(closed -> {
             streams.remove(stream);
-            if (--openStreams == 0) {
+            if (streams.isEmpty()) {
                 if (inputClosed) {
                     ctx.close();
                 } else {
@@ -308,7 +306,7 @@ final class Http2Connection extends ReusableConnection {
                 idleList.add(this, ctx.executor().ticker().nanoTime());
             }
             idleClose = ctx.executor().schedule(() -> {
-                if (openStreams == 0) {
+                if (streams.isEmpty()) {
                     ctx.close(); // GOAWAY first (Netty's graceful close)
                 }
             }, idleNanos, TimeUnit.NANOSECONDS);
