@@ -131,10 +131,10 @@ import org.slf4j.LoggerFactory;
  * address at most once per request, {@link BackendPool#acquireNext}), every try in {@code $upstream_addr} and {@code
  * $upstream_status} ("unix:/run/a.sock, unix:/run/b.sock" and "502, 200"), each failure counted against its
  * address's health; a queue full or timed out (busy) is no failure, and no 5xx from a script passes a request on.
- * Unlike the proxy path, which streams bodies, a request's body is read whole before its first try and kept to the
- * call's end ({@link SpooledBody}), so a request that goes to the next address after it went (a PUT, a DELETE) goes
- * with it whole, as nginx's buffered body does; a POST, LOCK or PATCH never goes again once it went. The location's
- * list is not configurable yet (nginx's fastcgi_next_upstream, its tries and timeout: always the default here).
+ * A request's body is read whole before its first try and kept to the call's end ({@link SpooledBody}, as the proxy
+ * path's), so a request that goes to the next address after it went (a PUT, a DELETE) goes with it whole, as nginx's
+ * buffered body does; a POST, LOCK or PATCH never goes again once it went. The location's list is not configurable
+ * yet (nginx's fastcgi_next_upstream, its tries and timeout: always the default here).
  *
  * <p>Within one address (a group of one, or none left to pass on to): a request whose body was sent is not replayed
  * on a mere reset, and none that brought back any record (STDOUT, STDERR) is: its script ran. A connection reset
@@ -184,12 +184,7 @@ public final class FastCgiResponder implements Responder {
      */
     private static final Set<HttpMethod> NOT_PASSED_ON = Set.of(HttpMethod.POST, HttpMethod.PATCH,
             HttpMethod.valueOf("LOCK"));
-    /**
-     * Request bodies up to this length are kept in memory (forms and JSON), larger ones in a spool file
-     * ({@link SpooledBody}); nginx's client_body_buffer_size is 16 KiB.
-     */
-    static final int BUFFERED_BODY = 64 * 1024;
-    /** Where request bodies go by default when they outgrow {@link #BUFFERED_BODY}. */
+    /** Where request bodies go by default when they outgrow memory ({@link SpooledBody#IN_MEMORY}). */
     public static final Path DEFAULT_SPOOL_DIR = Path.of(System.getProperty("java.io.tmpdir"));
 
     private final BackendPool pool;
@@ -373,11 +368,11 @@ public final class FastCgiResponder implements Responder {
     }
 
     /**
-     * As above, spooling request bodies larger than {@link #BUFFERED_BODY}, and responses past the memory buffer, to
-     * unlinked files in {@code spoolDir} (as nginx's client_body_temp_path and fastcgi_temp_path); {@code siteRoots},
-     * the site's document roots (its own and its locations'), are where an X-Accel-Redirect may take a file from when
-     * the location names no x-sendfile directories; {@code locationChecks}, the configuration's, are met where a
-     * script found under another location's URI, or a file it hands out, lands in another location.
+     * As above, spooling request bodies larger than {@link SpooledBody#IN_MEMORY}, and responses past the memory
+     * buffer, to unlinked files in {@code spoolDir} (as nginx's client_body_temp_path and fastcgi_temp_path); {@code
+     * siteRoots}, the site's document roots (its own and its locations'), are where an X-Accel-Redirect may take a file
+     * from when the location names no x-sendfile directories; {@code locationChecks}, the configuration's, are met
+     * where a script found under another location's URI, or a file it hands out, lands in another location.
      */
     public FastCgiResponder(LocationSettings location, Path siteRoot, BackendPool pool, StaticResponder staticResponder,
                             BackendGroupSettings.Timeouts timeouts, BackendGroupSettings.ResponseBuffer responseBuffer,
@@ -679,8 +674,8 @@ public final class FastCgiResponder implements Responder {
         }
         Runnable held = unattended ? exchange.holdBackends() : NOTHING_HELD;
         // A spool that takes nothing for the backend write timeout fails the body as a backend that takes nothing would.
-        SpooledBody body = new SpooledBody(exchange.clientChannel(), exchange::pauseBody, BUFFERED_BODY, spoolDir,
-                timeouts.write(), error -> {
+        SpooledBody body = new SpooledBody(exchange.clientChannel(), exchange::pauseBody, SpooledBody.IN_MEMORY,
+                spoolDir, timeouts.write(), error -> {
                     held.run();
                     // in bursts, as uploads come (a full disk, the descriptor limit): throttled as the 503s are
                     boolean noDescriptor = Syscalls.isOutOfDescriptors(error);
@@ -694,23 +689,15 @@ public final class FastCgiResponder implements Responder {
                     exchange.sendError(noDescriptor ? HttpResponseStatus.SERVICE_UNAVAILABLE
                             : HttpResponseStatus.INTERNAL_SERVER_ERROR);
                 });
-        exchange.readBody(content -> {
-            boolean last = content instanceof LastHttpContent;
-            ByteBuf part = content.content().retain();
-            content.release();
-            body.add(part); // its own now, released whatever happens there (out of direct memory too)
-            if (last) {
-                body.finish(() -> {
-                    boolean clientLeft = !exchange.clientChannel().isActive();
-                    if (unattended ? exchange.isEnded() && !clientLeft : exchange.isEnded() || clientLeft) {
-                        body.release(); // answered already; or the client left while the last of it was spooled
-                        held.run();
-                        return;
-                    }
-                    new Call(exchange, script, request, tap, body, held).acquire();
-                });
+        exchange.readBody(content -> body.take(content, () -> {
+            boolean clientLeft = !exchange.clientChannel().isActive();
+            if (unattended ? exchange.isEnded() && !clientLeft : exchange.isEnded() || clientLeft) {
+                body.release(); // answered already; or the client left while the last of it was spooled
+                held.run();
+                return;
             }
-        }, () -> {
+            new Call(exchange, script, request, tap, body, held).acquire();
+        }), () -> {
             body.release();
             held.run();
         });
@@ -1004,7 +991,8 @@ public final class FastCgiResponder implements Responder {
             if (body == null) {
                 backend.endStdin();
             } else {
-                body.sendTo(backend, this::bodyUnreadable);
+                body.sendTo(new SpooledBody.Sink(backend::writeStdin, backend::endStdin, backend::isDone,
+                        backend::isWritable, backend::onWritable), this::bodyUnreadable);
             }
         }
 

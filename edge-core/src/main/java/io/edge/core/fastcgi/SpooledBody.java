@@ -5,6 +5,8 @@ import io.edge.fastcgi.client.FcgiExchange;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -25,25 +27,32 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
- * A request body read whole before a backend connection is taken, as nginx buffers request bodies
- * ({@code fastcgi_request_buffering on}, its default): a client trickling an upload in holds no PHP worker
- * meanwhile. Up to {@code memoryLimit} bytes stay in memory (copied to the heap, so that a body arriving slowly pins
- * none of the direct buffers its parts were read into), as long as all bodies together hold no more than the shared
- * {@link MemoryBudget} ({@link #BODIES_IN_MEMORY}: an eighth of the heap); past either the body, from its first byte,
- * goes to an unlinked temporary file in {@code dir}, written and later read back on the spool's own threads, never on the
- * event loop. While more than {@link #HIGH_WATER} bytes wait for the disk the client's reading is paused
- * ({@link io.edge.core.http.Exchange#pauseBody}: the body timeout does not count it), and it resumes once they are
- * down to {@link #LOW_WATER}. A spool that takes no bytes for {@code stallTimeout} while the client waits (a disk that
- * hangs) fails the body, so no connection stays paused for ever.
+ * A request body read whole before a backend connection is taken, as nginx buffers request bodies ({@code
+ * fastcgi_request_buffering on} and {@code proxy_request_buffering on}, its defaults): a client trickling an upload in
+ * holds no PHP worker, nor proxied backend connection, meanwhile; and the body, kept until the request is answered,
+ * goes again whole to the next address a request is passed on to. Up to {@code memoryLimit} bytes stay in memory
+ * (copied to the heap, so that a body arriving slowly pins none of the direct buffers its parts were read into), as
+ * long as all bodies together hold no more than the shared {@link MemoryBudget} ({@link #BODIES_IN_MEMORY}: an eighth
+ * of the heap); past either the body, from its first byte, goes to an unlinked temporary file in {@code dir}, written
+ * and later read back on the spool's own threads, never on the event loop. While more than {@link #HIGH_WATER} bytes
+ * wait for the disk the client's reading is paused ({@link io.edge.core.http.Exchange#pauseBody}: the body timeout does
+ * not count it), and it resumes once they are down to {@link #LOW_WATER}. A spool that takes no bytes for {@code
+ * stallTimeout} while the client waits (a disk that hangs) fails the body, so no connection stays paused for ever.
  *
  * <p>Every method runs on the client's event loop. The file is used only by tasks chained one after another
  * ({@link SpoolTasks}), so by one spool thread at a time and in order; the last one closes it.
  */
-final class SpooledBody {
+public final class SpooledBody {
 
+    /**
+     * Request bodies up to this length are kept in memory (forms and JSON), larger ones in a spool file; nginx's
+     * client_body_buffer_size is 16 KiB.
+     */
+    public static final int IN_MEMORY = 64 * 1024;
     /** Bytes read back from the file per STDIN write: one FastCGI record's worth (at most 65 535, 8-aligned). */
     static final int READ_CHUNK = 65528;
     /**
@@ -98,8 +107,22 @@ final class SpooledBody {
 
     /** Pauses and resumes reading the client ({@link io.edge.core.http.Exchange#pauseBody}). */
     @FunctionalInterface
-    interface ReadPause {
+    public interface ReadPause {
         void pause(boolean paused);
+    }
+
+    /**
+     * Where {@link #sendTo} writes the body: a FastCGI exchange's STDIN, a proxied request's content on one try's
+     * connection. Called on the client's event loop.
+     *
+     * @param write      writes a part, which the sink owns from then on
+     * @param end        the body is all written
+     * @param isDone     whether the try it carries is over (answered, failed, left): nothing more is written to it
+     * @param isWritable whether it takes more now
+     * @param onWritable runs a task once it takes more
+     */
+    public record Sink(Consumer<ByteBuf> write, Runnable end, BooleanSupplier isDone, BooleanSupplier isWritable,
+                       Consumer<Runnable> onWritable) {
     }
 
     private final Channel client;
@@ -142,7 +165,7 @@ final class SpooledBody {
      * @param onFailure   called on the loop, once, if the body cannot be written to its file; the body is then never
      *                    ready and is released right after (the caller answers)
      */
-    SpooledBody(Channel client, ReadPause readPause, int memoryLimit, Path dir, Duration stallTimeout,
+    public SpooledBody(Channel client, ReadPause readPause, int memoryLimit, Path dir, Duration stallTimeout,
             Consumer<IOException> onFailure) {
         this(client, readPause, memoryLimit, dir, stallTimeout, onFailure, THREADS, BODIES_IN_MEMORY);
     }
@@ -170,6 +193,20 @@ final class SpooledBody {
         // on the heap too: past 1024 parts a composite consolidates them into one buffer of its own kind
         this.memory = client.alloc().compositeHeapBuffer(1024);
         this.gathered = new SmallChunks(client.alloc(), READ_CHUNK);
+    }
+
+    /**
+     * Appends the bytes of {@code content}, a part of the client's body as {@link io.edge.core.http.Exchange#readBody}
+     * hands it, and releases it; after its last part, {@code ready} runs as {@link #finish} says.
+     */
+    public void take(HttpContent content, Runnable ready) {
+        boolean last = content instanceof LastHttpContent;
+        ByteBuf part = content.content().retain();
+        content.release();
+        add(part); // its own now, released whatever happens there (out of direct memory too)
+        if (last) {
+            finish(ready);
+        }
     }
 
     /** Appends {@code chunk}, which this body owns from now on. */
@@ -253,7 +290,7 @@ final class SpooledBody {
     }
 
     /** Calls {@code ready} on the loop once the whole body is in memory or on disk (not if it failed or was released). */
-    void finish(Runnable ready) {
+    public void finish(Runnable ready) {
         if (failure != null || released) {
             return;
         }
@@ -269,55 +306,56 @@ final class SpooledBody {
         });
     }
 
-    long length() {
+    public long length() {
         return length;
     }
 
     /**
-     * Writes the whole body to {@code backend}'s STDIN and ends it: from memory at once, from the file a chunk at a
-     * time, each read on a spool thread and written when the backend takes more. Stops when the backend is done or
-     * the body released. A read that fails is handed to {@code unreadable} (on the loop), which must end the backend
-     * exchange: it must not take part of the body for all of it. The body is kept until {@link #release}, so it can
-     * be sent again to another backend (one that never took the request: {@link FcgiExchange#requestUnread}).
+     * Writes the whole body to {@code backend} and ends it: from memory at once, from the file a chunk at a time, each
+     * read on a spool thread and written when the backend takes more. Stops when the backend is done or the body
+     * released. A read that fails is handed to {@code unreadable} (on the loop), which must end the backend exchange:
+     * it must not take part of the body for all of it. The body is kept until {@link #release}, so it can be sent
+     * again to another backend (one that never took the request, {@link FcgiExchange#requestUnread}; the next address
+     * of a group, nginx's next upstream).
      */
-    void sendTo(FcgiExchange backend, Consumer<IOException> unreadable) {
+    public void sendTo(Sink backend, Consumer<IOException> unreadable) {
         sending = true;
         if (memory != null) {
-            backend.writeStdin(memory.retainedDuplicate());
-            backend.endStdin();
+            backend.write().accept(memory.retainedDuplicate());
+            backend.end().run();
             return;
         }
         sendFrom(backend, 0, unreadable);
     }
 
-    private void sendFrom(FcgiExchange backend, long position, Consumer<IOException> unreadable) {
-        if (released || backend.isDone()) {
+    private void sendFrom(Sink backend, long position, Consumer<IOException> unreadable) {
+        if (released || backend.isDone().getAsBoolean()) {
             return;
         }
         int bytes = (int) Math.min(READ_CHUNK, length - position);
         tasks.chain(() -> read(position, bytes), chunk -> {
-            if (chunk == null || released || backend.isDone()) {
+            if (chunk == null || released || backend.isDone().getAsBoolean()) {
                 if (chunk != null) {
                     chunk.release();
-                } else if (!released && !backend.isDone()) {
+                } else if (!released && !backend.isDone().getAsBoolean()) {
                     unreadable.accept(failure);
                 }
                 return;
             }
-            backend.writeStdin(chunk);
+            backend.write().accept(chunk);
             long next = position + bytes;
             if (next == length) {
-                backend.endStdin();
-            } else if (backend.isWritable()) {
+                backend.end().run();
+            } else if (backend.isWritable().getAsBoolean()) {
                 sendFrom(backend, next, unreadable);
             } else {
-                backend.onWritable(() -> sendFrom(backend, next, unreadable));
+                backend.onWritable().accept(() -> sendFrom(backend, next, unreadable));
             }
         });
     }
 
     /** Drops the body: memory now, the file once the tasks chained before it are done. Idempotent. */
-    void release() {
+    public void release() {
         if (released) {
             return;
         }
