@@ -264,9 +264,13 @@ public record LocationSettings(
      * @param buffering whether an answer is read from the backend as fast as it comes, what the client has not taken
      *                held in the group's response-buffer (nginx's {@code proxy_buffering}); false: read only as fast
      *                as the client takes it
+     * @param requestBuffering whether a request's body is read whole (memory, then a temporary file) before the
+     *                request takes a backend connection, and kept to go again to the next address (nginx's {@code
+     *                proxy_request_buffering}); false: streamed to the backend as the client sends it, never sent again
      */
     public record Proxy(String backend, String uri, String host, Map<String, VariableText> headers, boolean upgrade,
-                        List<Redirect> redirects, NextUpstream nextUpstream, boolean buffering) {
+                        List<Redirect> redirects, NextUpstream nextUpstream, boolean buffering,
+                        boolean requestBuffering) {
         public Proxy {
             headers = Collections.unmodifiableMap(new TreeMap<>(headers));
             redirects = List.copyOf(redirects);

@@ -2038,14 +2038,17 @@ final class SettingsMapper {
         Map<String, VariableText> headers = headers(location.section("proxy-headers"), "proxy-headers", regex);
         boolean upgrade = location.bool("proxy-upgrade");
         boolean buffering = location.bool("proxy-buffering");
+        boolean requestBuffering = location.bool("proxy-request-buffering",
+                "true or false (nginx's proxy_request_buffering on or off)");
         if (name == null) {
             if (uri != null || location.own().get("proxy-headers") instanceof ConfigObject own && !own.isEmpty()) {
                 location.problem(uri != null ? "proxy-uri" : "proxy-headers", "set in a location without proxy",
                         "proxy-uri and proxy-headers only in a location with proxy = <backend>, proxy-headers also"
                         + " under location-defaults");
             } else {
-                for (String setting : List.of("proxy-upgrade", "proxy-buffering", "proxy-redirect", "proxy-next-upstream",
-                        "proxy-next-upstream-tries", "proxy-next-upstream-timeout")) {
+                for (String setting : List.of("proxy-upgrade", "proxy-buffering", "proxy-request-buffering",
+                        "proxy-redirect", "proxy-next-upstream", "proxy-next-upstream-tries",
+                        "proxy-next-upstream-timeout")) {
                     if (location.own().get(setting) != null) {
                         location.problem(setting, "set in a location without proxy",
                                 setting + " only in a location with proxy = <backend>, or under location-defaults");
@@ -2078,7 +2081,7 @@ final class SettingsMapper {
         List<LocationSettings.Proxy.Redirect> redirects = proxyRedirects(location, regex,
                 defaultRedirect(host, uri, prefix));
         return host == null ? null : new LocationSettings.Proxy(name, uri, host, headers, upgrade, redirects,
-                nextUpstream, buffering);
+                nextUpstream, buffering, requestBuffering);
     }
 
     /** What proxy-redirect accepts. */

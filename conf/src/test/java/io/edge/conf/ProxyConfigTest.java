@@ -38,7 +38,7 @@ class ProxyConfigTest {
                 proxy.backends.metrics { addresses = ["localhost:80"] }
                 sites = [{ root = www, locations = [
                   { match = "/api/", proxy = api, proxy-uri = "/", proxy-headers { Host = "$host", X-Request-Id = "$request_id" } }
-                  { match = "= /metrics", proxy = metrics, proxy-buffering = false }
+                  { match = "= /metrics", proxy = metrics, proxy-buffering = false, proxy-request-buffering = false }
                   { match = "/" }
                 ] }]
                 """);
@@ -72,6 +72,9 @@ class ProxyConfigTest {
         assertThat(proxy.upgrade()).as("reference.conf's default: a websocket passes").isTrue();
         assertThat(proxy.buffering()).as("reference.conf's default, as nginx's proxy_buffering").isTrue();
         assertThat(metrics.proxy().buffering()).isFalse();
+        assertThat(proxy.requestBuffering()).as("reference.conf's default, as nginx's proxy_request_buffering")
+                .isTrue();
+        assertThat(metrics.proxy().requestBuffering()).isFalse();
         assertThat(metrics.proxy().uri()).isNull();
         assertThat(metrics.proxy().host()).as("nginx's $proxy_host leaves port 80 out").isEqualTo("localhost");
         assertThat(settings.sites().get(0).locations().get(2).proxy()).isNull();
@@ -103,6 +106,8 @@ class ProxyConfigTest {
                   { match = "/i/", proxy = ok, proxy-upgrade = "sometimes", proxy-headers { Upgrade = "$http_upgrade" } }
                   { match = "/j/", proxy-buffering = false }
                   { match = "/k/", proxy = ok, proxy-buffering = "sometimes" }
+                  { match = "/l/", proxy-request-buffering = false }
+                  { match = "/m/", proxy = ok, proxy-request-buffering = "sometimes" }
                 ] }]
                 proxy.backends.big { addresses = ["127.0.0.1:3001"], response-buffer.memory = 1 GiB }
                 """);
@@ -123,7 +128,9 @@ class ProxyConfigTest {
                 tuple(15, "edge.sites[0].locations[8].proxy-headers.Upgrade"),
                 tuple(16, "edge.sites[0].locations[9].proxy-buffering"),
                 tuple(17, "edge.sites[0].locations[10].proxy-buffering"),
-                tuple(19, "edge.proxy.backends.big.response-buffer.memory"));
+                tuple(18, "edge.sites[0].locations[11].proxy-request-buffering"),
+                tuple(19, "edge.sites[0].locations[12].proxy-request-buffering"),
+                tuple(21, "edge.proxy.backends.big.response-buffer.memory"));
         assertThat(e.problems()).extracting(ConfigProblem::message).contains(
                 "no backend named \"apx\" (did you mean \"api\"?)",
                 "set with fastcgi = \"php\"",
@@ -132,6 +139,9 @@ class ProxyConfigTest {
                 "set in a location without proxy", "\"sometimes\" is not a boolean");
         assertThat(e.problems()).filteredOn(p -> p.key().endsWith("proxy-headers.Upgrade")).extracting(
                 ConfigProblem::expected).singleElement().asString().endsWith("goes to the backend by itself: proxy-upgrade)");
+        assertThat(e.problems()).filteredOn(p -> p.key().equals("edge.sites[0].locations[12].proxy-request-buffering"))
+                .extracting(ConfigProblem::message, ConfigProblem::expected).containsExactly(tuple(
+                        "\"sometimes\" is not a boolean", "true or false (nginx's proxy_request_buffering on or off)"));
         assertThat(e.problems()).filteredOn(p -> p.key().equals("edge.sites[0].locations[1].proxy")).hasSize(1);
         assertThat(e.problems()).allSatisfy(p -> assertThat(p.file()).isEqualTo(file));
     }

@@ -255,19 +255,19 @@ class ProxyNextUpstreamConditionsIT {
     }
 
     /**
-     * A POST went out: passed on only with non_idempotent, and never with a body (edge streamed it and keeps no copy).
-     * A 404 passes on with http_404 too.
+     * A POST went out: passed on only with non_idempotent, and never with a body streamed (proxy-request-buffering =
+     * false: nothing kept to send again). A 404 passes on with http_404 too.
      */
     @Test
-    void aPostGoesOnOnlyWithNonIdempotentAndWithoutABody() throws Exception {
+    void aPostGoesOnOnlyWithNonIdempotentAndNeverWithABodyStreamed() throws Exception {
         try (Backend missing = new Backend(404, "not here");
              Backend good = new Backend(200, "good");
              EdgeHarness edge = edge(
                      location("idempotent", "proxy-next-upstream = [http_404]", missing.address(), good.address()),
                      location("any", "proxy-next-upstream = [http_404, non_idempotent]", missing.address(),
                              good.address()),
-                     location("body", "proxy-next-upstream = [http_404, non_idempotent]", missing.address(),
-                             good.address()))) {
+                     location("body", "proxy-next-upstream = [http_404, non_idempotent], "
+                             + "proxy-request-buffering = false", missing.address(), good.address()))) {
             assertThat(send(edge, "POST", "/idempotent/a", null).statusCode()).isEqualTo(404);
             assertThat(logged("POST", "/idempotent/a")).isEqualTo("404|404|" + missing.address());
 

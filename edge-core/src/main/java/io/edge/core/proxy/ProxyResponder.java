@@ -1,11 +1,13 @@
 package io.edge.core.proxy;
 
+import io.edge.aio.linux.Syscalls;
 import io.edge.conf.LimitRate;
 import io.edge.conf.LocationSettings;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.Responder;
 import io.edge.core.fastcgi.ResponseSpool;
 import io.edge.core.fastcgi.SpoolDrain;
+import io.edge.core.fastcgi.SpooledBody;
 import io.edge.core.limit.BodyPace;
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.BackendTimeoutException;
@@ -47,6 +49,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -61,7 +64,8 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>A call</h2>
  * <pre>
- *   QUEUED ──lease──► SENDING (head, then the body as the client sends it) ──body sent──► AWAITING (the head)
+ *   [BODY: read whole, memory then a temporary file (proxy-request-buffering)] ──whole──► QUEUED
+ *   QUEUED ──lease──► SENDING (head, then the body kept, or as the client sends it) ──body sent──► AWAITING (the head)
  *      │                 │  (the backend may answer before the body is all sent: its head and body pass on, and the
  *      │                 │   connection is closed after, never reused)
  *      │                 └──────────────────────────────► STREAMING ──last content──► DONE (lease REUSABLE or CLOSE)
@@ -75,13 +79,14 @@ import org.slf4j.LoggerFactory;
  *   any state ──client gone──► DONE: the place in the queue given up, or the backend connection closed (never pooled
  *                              with an answer half read)
  *   SENDING / AWAITING ──kept connection closed before any byte of an answer──► QUEUED again, once, for a request that
- *                              nginx passes on (below) and that has no body, with error in the list (not a try)
+ *                              nginx passes on (below) and that has no body or a kept one, with error in the list
+ *                              (not a try)
  *   SENDING / AWAITING ──connection failed (error), read (or write) timeout (timeout), an answer not HTTP
  *                              (invalid_header) or a head whose status is in the list (http_502...: its connection
  *                              closed, its body unread) before any byte of an answer went to the client──► QUEUED for
- *                              the next address not tried yet, for a request nginx passes on and without a body; else
- *                              (or none left) 502, 504 for a timeout, or that head's answer as it is, the last
- *                              address's (an address left is looked for before a head is dropped)
+ *                              the next address not tried yet, for a request nginx passes on, its body kept (or
+ *                              none); else (or none left) 502, 504 for a timeout, or that head's answer as it is, the
+ *                              last address's (an address left is looked for before a head is dropped)
  *   STREAMING ──failed or timed out──► the client's connection closed (never sent again: bytes of it went)
  *   any state ──not HTTP / a 101──► 502 (the head not yet sent), else the client's connection closed
  *   AWAITING ──a 101 to a request that asked to upgrade──► DONE: both connections a {@link ProxyTunnel}'s
@@ -92,8 +97,13 @@ import org.slf4j.LoggerFactory;
  * once per request ({@link BackendPool#acquireNext}), every try in {@code $upstream_addr} and {@code $upstream_status}
  * ("127.0.0.1:8081, 127.0.0.1:8082" and "502, 200"), each failure counted against its address's health (a 403 or 404
  * passed on is none); a queue full or timed out (busy) is no failure. nginx sends any request again once it went out
- * except a POST, LOCK or PATCH (1.9.13), those too with non_idempotent; edge streams the client's body where nginx
- * buffers it whole first, so a request with a body, once it went, has none to send again, whatever the list.
+ * except a POST, LOCK or PATCH (1.9.13), those too with non_idempotent.
+ * A request's body is read whole before the request goes to the group, as nginx's {@code proxy_request_buffering}
+ * (the location's proxy-request-buffering, on by default): a {@link SpooledBody}, memory then an unlinked temporary
+ * file, so a client that uploads slowly holds no connection (nor place of max-connections) meanwhile; it goes with its
+ * Content-Length, chunked or not as the client sent it, and is kept until the exchange ends, so a request passed on
+ * goes with it whole. Without (proxy-request-buffering = false) the body is streamed as the client sends it, and a
+ * request with one, once it went, has none to send again, whatever the list.
  * The answer is read as fast as the backend sends it (nginx's {@code proxy_buffering}, the location's proxy-buffering):
  * what the client does not take at once is held in a {@link ResponseSpool} (the group's response-buffer: memory, then
  * an unlinked temporary file), drained in order as the client takes it, so the backend's connection is given back
@@ -140,7 +150,7 @@ public final class ProxyResponder implements Responder {
 
     @Override
     public void respond(Exchange exchange) {
-        new Call(exchange).acquire();
+        new Call(exchange).start();
     }
 
     /**
@@ -159,6 +169,10 @@ public final class ProxyResponder implements Responder {
         /** Tries that failed, connects included: proxy-next-upstream-tries bounds them. */
         private int failedTries;
         private final boolean hasBody;
+        /** The body, read whole before the first try and sent whole with each (proxy-request-buffering); or null. */
+        private SpooledBody body;
+        /** What waits for the backend's connection to take more of {@link #body}; or null. */
+        private Runnable whenWritable;
         /** The protocols the backend is asked to switch to (the client's Upgrade, h2c left out), or null for none. */
         private final String upgrade;
         private Future<Lease> pending;
@@ -213,6 +227,72 @@ public final class ProxyResponder implements Responder {
             exchange.tagLogLines("[" + exchange.requestId() + "]");
             exchange.onClientGone(this::clientGone);
             exchange.endOnClientClose(true);
+        }
+
+        /**
+         * Goes to the group; a request with a body, where the location buffers it (nginx's proxy_request_buffering),
+         * once that body is whole. Expect: 100-continue is answered as the body is asked for: a full queue before
+         * that (the client spared an upload only to be refused), as a FastCGI location's.
+         */
+        void start() {
+            if (!hasBody || !location.proxy().requestBuffering()) {
+                acquire();
+                return;
+            }
+            if (exchange.isEnded()) {
+                return; // its client's FIN came already (endOnClientClose)
+            }
+            if (exchange.awaitsContinue()) {
+                QueueFullException full = pool.refusalIfFull();
+                if (full != null) {
+                    exchange.fail(full);
+                    return;
+                }
+            }
+            // a spool that takes nothing for the group's write timeout fails as a backend that takes nothing would
+            SpooledBody whole = new SpooledBody(exchange.clientChannel(), exchange::pauseBody, SpooledBody.IN_MEMORY,
+                    spoolDir, Duration.ofNanos(writeTimeoutNanos), this::bodyNotSpooled);
+            exchange.whenEnded(whole::release); // kept for every try until then
+            exchange.readBody(content -> whole.take(content, () -> {
+                if (!done && !exchange.isEnded()) {
+                    body = whole;
+                    acquire();
+                }
+            }), whole::release);
+        }
+
+        /** The body could not go to its spool file (a full disk, no descriptor left): 500 (503 for descriptors). */
+        private void bodyNotSpooled(IOException cause) {
+            LOG.warn("[{}] request body of {} {} could not be spooled to {}: {}", exchange.requestId(),
+                    exchange.request().method(), exchange.request().uri(), spoolDir, cause.toString());
+            exchange.sendError(Syscalls.isOutOfDescriptors(cause) ? HttpResponseStatus.SERVICE_UNAVAILABLE
+                    : HttpResponseStatus.INTERNAL_SERVER_ERROR);
+        }
+
+        /**
+         * The kept body could not be read back from its spool file: the backend got part of it, its connection is
+         * closed and the request ends, 500 (edge's fault), or cut where the backend's answer began.
+         */
+        private void bodyUnreadable(IOException cause) {
+            LOG.warn("[{}] request body of {} {} could not be read back from its spool file: {}", exchange.requestId(),
+                    exchange.request().method(), exchange.request().uri(), cause.toString());
+            finish();
+            exchange.upstreamEnded();
+            releaseLease(Lease.Outcome.CLOSE);
+            if (headWritten) {
+                exchange.fail(cause);
+            } else {
+                exchange.sendError(HttpResponseStatus.INTERNAL_SERVER_ERROR);
+            }
+        }
+
+        /** One try's connection as where the kept {@link #body} goes; closed once the call left that connection. */
+        private SpooledBody.Sink sinkTo(Channel backend) {
+            return new SpooledBody.Sink(part -> backend.writeAndFlush(new DefaultHttpContent(part)).addListener(sent),
+                    () -> {
+                        backend.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(sent);
+                        requestSent = true;
+                    }, () -> done || backendChannel != backend, backend::isWritable, task -> whenWritable = task);
         }
 
         void acquire() {
@@ -281,7 +361,9 @@ public final class ProxyResponder implements Responder {
             lastProgressNanos = System.nanoTime();
             armTimer(Math.min(readTimeoutNanos, writeTimeoutNanos));
             backendChannel.write(requestHead()).addListener(sent);
-            if (hasBody) {
+            if (body != null) {
+                body.sendTo(sinkTo(backendChannel), this::bodyUnreadable);
+            } else if (hasBody) {
                 exchange.readBody(this::sendBody, this::bodyCut);
             } else {
                 // the encoder's message ends with its last content, none for a request without a body
@@ -296,7 +378,10 @@ public final class ProxyResponder implements Responder {
                     ProxyTarget.of(client.uri(), exchange.uri(), exchange.query(), location));
             ProxyHeaders.copyRequest(client.headers(), head.headers());
             ProxyHeaders.setConfigured(exchange, location.proxy(), head.headers());
-            if (HttpUtil.isTransferEncodingChunked(client)) {
+            if (body != null) {
+                // read whole: its length is known, a chunked one's too (as nginx sends a buffered body)
+                head.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.length());
+            } else if (HttpUtil.isTransferEncodingChunked(client)) {
                 HttpUtil.setTransferEncodingChunked(head, true);
             } else if (hasBody) {
                 head.headers().set(HttpHeaderNames.CONTENT_LENGTH, HttpUtil.getContentLength(client, 0L));
@@ -351,6 +436,11 @@ public final class ProxyResponder implements Responder {
 
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (ctx.channel().isWritable() && whenWritable != null) {
+                Runnable kept = whenWritable; // the kept body's next part
+                whenWritable = null;
+                kept.run();
+            }
             if (ctx.channel().isWritable() && !requestSent && !done) {
                 exchange.pauseBody(false);
             }
@@ -694,11 +784,10 @@ public final class ProxyResponder implements Responder {
 
         /**
          * Whether the request may be sent again after it went out: nginx's rule (not a POST, LOCK or PATCH, unless
-         * proxy-next-upstream has non_idempotent), and only without a body, since edge does not keep a body it
-         * streamed.
+         * proxy-next-upstream has non_idempotent), and only with its body kept, or none: a body streamed is not kept.
          */
         private boolean passable() {
-            return !hasBody && (next.on(LocationSettings.Condition.NON_IDEMPOTENT)
+            return (!hasBody || body != null) && (next.on(LocationSettings.Condition.NON_IDEMPOTENT)
                     || !NOT_PASSED_ON.contains(exchange.request().method()));
         }
 
@@ -750,6 +839,7 @@ public final class ProxyResponder implements Responder {
         /** The call, {@link #finish finished} with its lease given back, asks the pool again for the same request. */
         private void acquireAgain() {
             done = false;
+            requestSent = false; // the next try sends it anew, its kept body too
             answering = false;
             interim = false;
             backendChannel = null;

@@ -59,7 +59,7 @@ class ProxyHeadersTest {
             redirects.add(new LocationSettings.Proxy.Redirect(VariableText.of(fromTo[i]), VariableText.of(fromTo[i + 1])));
         }
         return new LocationSettings.Proxy("api", "/", "127.0.0.1:3000", Map.of(), true, redirects,
-                LocationSettings.NextUpstream.DEFAULT, true);
+                LocationSettings.NextUpstream.DEFAULT, true, true);
     }
 
     private static HttpHeaders rewritten(LocationSettings.Proxy proxy, String... headers) {
@@ -135,7 +135,7 @@ class ProxyHeadersTest {
         LocationSettings.Proxy proxy = new LocationSettings.Proxy("api", null, "127.0.0.1:3000", Map.of(), true, List.of(
                 new LocationSettings.Proxy.Redirect(null, Pattern.compile("^http://[^/]+:3000/(?<rest>.*)$"), to),
                 new LocationSettings.Proxy.Redirect(null, Pattern.compile("//([a-z]+)\\.internal/"), first)),
-                LocationSettings.NextUpstream.DEFAULT, true);
+                LocationSettings.NextUpstream.DEFAULT, true, true);
         assertThat(rewritten(proxy, "Location", "http://backend:3000/users?id=1").get("Location"))
                 .isEqualTo("/app/users?id=1");
         assertThat(rewritten(proxy, "Refresh", "3;url=http://backend:3000/next").get("Refresh"))
