@@ -90,6 +90,9 @@ import java.util.regex.Pattern;
  *                        before anything else of it
  * @param proxy           for {@link Handler#PROXY} locations, the HTTP backend group and how a request goes to it;
  *                        else {@code null}
+ * @param fastcgiNextUpstream for {@link Handler#FASTCGI} locations, when a request goes on to the next address of its
+ *                        group (nginx's {@code fastcgi_next_upstream}, its tries and timeout; {@code null} given for one
+ *                        is {@link NextUpstream#DEFAULT}); else {@code null}
  */
 public record LocationSettings(
         String match,
@@ -127,7 +130,8 @@ public record LocationSettings(
         Pattern splitPathInfo,
         SecureLink secureLink,
         List<RewriteRule> rewrites,
-        Proxy proxy) {
+        Proxy proxy,
+        NextUpstream fastcgiNextUpstream) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -147,6 +151,26 @@ public record LocationSettings(
         rewrites = List.copyOf(rewrites);
         limitReqs = List.copyOf(limitReqs);
         limitConns = List.copyOf(limitConns);
+        if (handler == Handler.FASTCGI && fastcgiNextUpstream == null) {
+            fastcgiNextUpstream = NextUpstream.DEFAULT;
+        }
+    }
+
+    /** A location whose FastCGI requests, if any, go on to the next address as nginx's default does. */
+    public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
+                            String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
+                            List<AddressRange> statusAllow, Duration expires, Map<String, VariableText> headers,
+                            long bodyLimit, Map<String, VariableText> fastcgiParams, Gzip gzip, boolean gzipStatic,
+                            boolean internal, String fastcgiScript, List<AccessRule> access, Return returns,
+                            Rewrite rewrite, List<LimitReq> limitReqs, List<LimitConn> limitConns,
+                            AuthBasic authBasic, boolean accessLog, Referers referers, boolean alias,
+                            LimitRate limitRate, Autoindex autoindex, Map<String, VariableText> alwaysHeaders,
+                            AliasCaptures aliasCaptures, Pattern splitPathInfo, SecureLink secureLink,
+                            List<RewriteRule> rewrites, Proxy proxy) {
+        this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
+                statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
+                access, returns, rewrite, limitReqs, limitConns, authBasic, accessLog, referers, alias, limitRate,
+                autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, secureLink, rewrites, proxy, null);
     }
 
     /** A location with edge's default split of a script's path, and no secure link or rewrites. */
@@ -295,8 +319,9 @@ public record LocationSettings(
     }
 
     /**
-     * When a proxied request goes on to the next address of its group: nginx's {@code proxy_next_upstream},
-     * {@code proxy_next_upstream_tries} and {@code proxy_next_upstream_timeout}.
+     * When a request goes on to the next address of its group: nginx's {@code proxy_next_upstream}, {@code
+     * proxy_next_upstream_tries} and {@code proxy_next_upstream_timeout} for a proxied one, their {@code fastcgi_}
+     * twins for a script's.
      *
      * @param conditions what passes a request on; empty for nginx's {@code off}
      * @param tries      at most this many addresses tried for a request, the first one included; 0: no limit
@@ -340,10 +365,20 @@ public record LocationSettings(
         }
     }
 
-    /** One of {@code proxy_next_upstream}'s conditions, written as nginx's in lower case ({@code http_502}). */
+    /**
+     * One of {@code proxy_next_upstream}'s conditions, written as nginx's in lower case ({@code http_502});
+     * {@code fastcgi_next_upstream} takes them but {@code http_502} and {@code http_504} ({@link #FASTCGI}).
+     */
     public enum Condition {
         ERROR, TIMEOUT, INVALID_HEADER, HTTP_500, HTTP_502, HTTP_503, HTTP_504, HTTP_403, HTTP_404, HTTP_429,
         NON_IDEMPOTENT;
+
+        /**
+         * Those nginx's {@code fastcgi_next_upstream} takes: every one but {@code http_502} and {@code http_504}, the
+         * statuses of a gateway, which nginx 1.22 refuses there ("invalid value").
+         */
+        public static final Set<Condition> FASTCGI = Collections.unmodifiableSet(
+                EnumSet.complementOf(EnumSet.of(HTTP_502, HTTP_504)));
 
         /**
          * Whether an answer with this status, passed on, is counted against its address's health, as nginx counts it:

@@ -1931,6 +1931,12 @@ final class SettingsMapper {
                     regex);
             headersInBoth(location, headers, alwaysHeaders);
             Map<String, VariableText> fastcgiParams = fastcgiParams(location.section("fastcgi-params"), regex);
+            LocationSettings.NextUpstream fastcgiNextUpstream = backend == null ? null
+                    : nextUpstream(location, "fastcgi", LocationSettings.Condition.FASTCGI);
+            if (backend == null) {
+                setWithout(location, "fastcgi", List.of("fastcgi-next-upstream", "fastcgi-next-upstream-tries",
+                        "fastcgi-next-upstream-timeout"));
+            }
             if (backend == null && location.own().get("fastcgi-params") instanceof ConfigObject own && !own.isEmpty()) {
                 // the location's own (location-defaults' apply where there is a backend, unused elsewhere)
                 location.problem("fastcgi-params", "set in a location without fastcgi",
@@ -2021,7 +2027,8 @@ final class SettingsMapper {
                     alias && root != null, limitRate, handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI ? autoindex : null, alwaysHeaders,
                     root != null ? aliasCaptures : null, handler == LocationSettings.Handler.FASTCGI ? splitPathInfo
-                    : null, secureLink, rewrites, handler == LocationSettings.Handler.PROXY ? proxy : null));
+                    : null, secureLink, rewrites, handler == LocationSettings.Handler.PROXY ? proxy : null,
+                    handler == LocationSettings.Handler.FASTCGI ? fastcgiNextUpstream : null));
         }
         return result;
     }
@@ -2046,18 +2053,14 @@ final class SettingsMapper {
                         "proxy-uri and proxy-headers only in a location with proxy = <backend>, proxy-headers also"
                         + " under location-defaults");
             } else {
-                for (String setting : List.of("proxy-upgrade", "proxy-buffering", "proxy-request-buffering",
+                setWithout(location, "proxy", List.of("proxy-upgrade", "proxy-buffering", "proxy-request-buffering",
                         "proxy-redirect", "proxy-next-upstream", "proxy-next-upstream-tries",
-                        "proxy-next-upstream-timeout")) {
-                    if (location.own().get(setting) != null) {
-                        location.problem(setting, "set in a location without proxy",
-                                setting + " only in a location with proxy = <backend>, or under location-defaults");
-                    }
-                }
+                        "proxy-next-upstream-timeout"));
             }
             return null;
         }
-        LocationSettings.NextUpstream nextUpstream = nextUpstream(location);
+        LocationSettings.NextUpstream nextUpstream = nextUpstream(location, "proxy",
+                EnumSet.allOf(LocationSettings.Condition.class));
         if (proxyNames.isUnknown(name)) {
             Set<String> usable = proxyNames.usable();
             location.invalid("proxy", "no backend named \"" + name + "\"" + UnknownKeys.suggestion(name, usable),
@@ -2082,6 +2085,19 @@ final class SettingsMapper {
                 defaultRedirect(host, uri, prefix));
         return host == null ? null : new LocationSettings.Proxy(name, uri, host, headers, upgrade, redirects,
                 nextUpstream, buffering, requestBuffering);
+    }
+
+    /**
+     * A problem at each of {@code settings} the location wrote itself while it has no {@code handler} ({@code proxy},
+     * {@code fastcgi}): location-defaults' apply where it has one, and are no fault elsewhere.
+     */
+    private static void setWithout(Section location, String handler, List<String> settings) {
+        for (String setting : settings) {
+            if (location.own().get(setting) != null) {
+                location.problem(setting, "set in a location without " + handler, setting + " only in a location with "
+                        + handler + " = <backend>, or under location-defaults");
+            }
+        }
     }
 
     /** What proxy-redirect accepts. */
@@ -2199,24 +2215,26 @@ final class SettingsMapper {
     }
 
     /**
-     * A proxy location's proxy-next-upstream (nginx's proxy_next_upstream conditions, written as nginx's), its
-     * -tries and its -timeout.
+     * A location's {@code <module>-next-upstream} ({@code proxy} or {@code fastcgi}: nginx's proxy_next_upstream or
+     * fastcgi_next_upstream, its conditions written as nginx's, of {@code accepted}), its -tries and its -timeout.
      */
-    private static LocationSettings.NextUpstream nextUpstream(Section location) {
-        String key = "proxy-next-upstream";
-        String expected = "some of " + Arrays.stream(LocationSettings.Condition.values())
-                .map(c -> c.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", ")) + "; or [off] alone";
+    private static LocationSettings.NextUpstream nextUpstream(Section location, String module,
+            Set<LocationSettings.Condition> accepted) {
+        String key = module + "-next-upstream";
+        String directive = module + "_next_upstream";
+        String expected = "some of " + accepted.stream().map(c -> c.name().toLowerCase(Locale.ROOT))
+                .collect(Collectors.joining(", ")) + "; or [off] alone";
         Set<LocationSettings.Condition> conditions = EnumSet.noneOf(LocationSettings.Condition.class);
         List<Section.Element> elements = location.elements(key);
         boolean off = false;
         for (Section.Element element : elements) {
             String text = element.text();
-            LocationSettings.Condition condition = Arrays.stream(LocationSettings.Condition.values())
+            LocationSettings.Condition condition = accepted.stream()
                     .filter(c -> c.name().toLowerCase(Locale.ROOT).equals(text)).findFirst().orElse(null);
             if (text.equals("off")) {
                 off = true;
             } else if (condition == null) {
-                location.invalid(key, element.index(), "\"" + text + "\" is not a proxy_next_upstream condition",
+                location.invalid(key, element.index(), "\"" + text + "\" is not a " + directive + " condition",
                         expected);
             } else {
                 conditions.add(condition);
@@ -2225,10 +2243,10 @@ final class SettingsMapper {
         if (off && elements.size() > 1) {
             location.invalid(key, "off with other conditions", "[off] alone, or the conditions without it");
         } else if (elements.isEmpty() && !location.isInvalid(key)) {
-            location.invalid(key, "no condition", expected + " (nginx's proxy_next_upstream off)");
+            location.invalid(key, "no condition", expected + " (nginx's " + directive + " off)");
         }
-        int tries = location.integer("proxy-next-upstream-tries", 0, Integer.MAX_VALUE);
-        Duration timeout = location.duration("proxy-next-upstream-timeout", true);
+        int tries = location.integer(key + "-tries", 0, Integer.MAX_VALUE);
+        Duration timeout = location.duration(key + "-timeout", true);
         return new LocationSettings.NextUpstream(off ? Set.of() : conditions, tries, timeout);
     }
 

@@ -13,7 +13,11 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A proxy location's proxy-next-upstream, -tries and -timeout (nginx's proxy_next_upstream and its two bounds). */
+/**
+ * A proxy location's proxy-next-upstream, -tries and -timeout (nginx's proxy_next_upstream and its two bounds), and a
+ * FastCGI location's fastcgi-next-upstream and its bounds (nginx's fastcgi_next_upstream, which has no http_502 or
+ * http_504).
+ */
 class NextUpstreamConfigTest {
 
     @TempDir
@@ -106,5 +110,80 @@ class NextUpstreamConfigTest {
         assertThat(twoTries.passesOn(Condition.ERROR, 1, 0)).isFalse();
         assertThat(twoTries.passesOn(Condition.ERROR, 0, Duration.ofSeconds(10).toNanos())).isFalse();
         assertThat(LocationSettings.NextUpstream.DEFAULT.passesOn(Condition.TIMEOUT, 1000, Long.MAX_VALUE)).isTrue();
+    }
+
+    @Test
+    void aFastCgiLocationsDefaultIsNginxsErrorTimeoutUnboundedAndOtherLocationsHaveNone() throws Exception {
+        EdgeSettings settings = EdgeConfFile.load(dir, """
+                fastcgi.backends.php { addresses = ["unix:/run/php/a.sock", "unix:/run/php/b.sock"] }
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = php }, { match = "/static/" }] }]
+                """);
+        var locations = settings.sites().get(0).locations();
+        assertThat(locations.get(0).fastcgiNextUpstream()).isEqualTo(LocationSettings.NextUpstream.DEFAULT);
+        assertThat(locations.get(1).fastcgiNextUpstream()).as("a location of files").isNull();
+    }
+
+    @Test
+    void fastCgiConditionsTriesAndTimeoutAreReadAsWrittenAndLocationDefaultsApply() throws Exception {
+        EdgeSettings settings = EdgeConfFile.load(dir, """
+                fastcgi.backends.php { addresses = ["unix:/run/php/a.sock", "unix:/run/php/b.sock"] }
+                location-defaults { fastcgi-next-upstream = [error, http_503], fastcgi-next-upstream-timeout = 5 s }
+                sites = [{ root = www, locations = [
+                  { match = "/a/", fastcgi = php, fastcgi-next-upstream = [error, timeout, invalid_header, http_500,
+                    http_503, http_403, http_404, http_429, non_idempotent], fastcgi-next-upstream-tries = 2 }
+                  { match = "/b/", fastcgi = php, fastcgi-next-upstream = [off] }
+                  { match = "/c/", fastcgi = php }
+                  { match = "/" }
+                ] }]
+                """);
+        var locations = settings.sites().get(0).locations();
+        assertThat(locations.get(0).fastcgiNextUpstream()).isEqualTo(new LocationSettings.NextUpstream(
+                Condition.FASTCGI, 2, Duration.ofSeconds(5)));
+        assertThat(locations.get(0).fastcgiNextUpstream().conditions()).hasSize(9);
+        assertThat(locations.get(1).fastcgiNextUpstream().conditions()).as("off").isEmpty();
+        assertThat(locations.get(2).fastcgiNextUpstream()).as("location-defaults'").isEqualTo(
+                new LocationSettings.NextUpstream(Set.of(Condition.ERROR, Condition.HTTP_503), 0,
+                        Duration.ofSeconds(5)));
+        assertThat(locations.get(3).fastcgiNextUpstream()).as("location-defaults' unused without fastcgi").isNull();
+        assertThat(locations.get(3).proxy()).isNull();
+    }
+
+    /** Every problem at once, each with its line and key and what was expected; nginx's fastcgi_next_upstream's words. */
+    @Test
+    void badFastCgiValuesAreProblemsWithTheirLineAndKey() throws Exception {
+        Path file = EdgeConfFile.write(dir, """
+                fastcgi.backends.php { addresses = ["unix:/run/php/a.sock", "unix:/run/php/b.sock"] }
+                sites = [{ root = www, locations = [
+                  { match = "/a/", fastcgi = php, fastcgi-next-upstream = [error, http_502] }
+                  { match = "/b/", fastcgi = php, fastcgi-next-upstream = [off, error] }
+                  { match = "/c/", fastcgi = php, fastcgi-next-upstream-tries = -1 }
+                  { match = "/d/", fastcgi = php, fastcgi-next-upstream-timeout = -2 s }
+                  { match = "/e/", fastcgi = php, fastcgi-next-upstream = [] }
+                  { match = "/f/", fastcgi-next-upstream = [off] }
+                  { match = "/g/", fastcgi = php, fastcgi-next-upstream = error }
+                  { match = "/h/", fastcgi = php, fastcgi-next-upstream = [timeout, http_504] }
+                  { match = "/i/", fastcgi-next-upstream-tries = 2 }
+                ] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        // location i is written on line 4 + i, each with one problem
+        List<String> keys = List.of("fastcgi-next-upstream[1]", "fastcgi-next-upstream", "fastcgi-next-upstream-tries",
+                "fastcgi-next-upstream-timeout", "fastcgi-next-upstream", "fastcgi-next-upstream",
+                "fastcgi-next-upstream", "fastcgi-next-upstream[1]", "fastcgi-next-upstream-tries");
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key).containsExactlyInAnyOrderElementsOf(
+                IntStream.range(0, keys.size()).mapToObj(i -> tuple(4 + i, "edge.sites[0].locations[" + i + "]."
+                        + keys.get(i))).toList());
+        assertThat(e.problems()).extracting(ConfigProblem::message).contains(
+                "\"http_502\" is not a fastcgi_next_upstream condition", "off with other conditions",
+                "-1 is out of range", "no condition", "set in a location without fastcgi", "\"error\" is not a list",
+                "\"http_504\" is not a fastcgi_next_upstream condition");
+        assertThat(e.problems()).filteredOn(p -> p.key().endsWith("locations[0].fastcgi-next-upstream[1]"))
+                .extracting(ConfigProblem::expected).singleElement().asString()
+                .contains("http_503", "http_429", "invalid_header", "non_idempotent", "[off] alone")
+                .doesNotContain("http_502", "http_504");
+        assertThat(e.problems()).filteredOn(p -> p.key().endsWith("locations[5].fastcgi-next-upstream"))
+                .extracting(ConfigProblem::expected).singleElement().asString()
+                .contains("only in a location with fastcgi = <backend>, or under location-defaults");
+        assertThat(e.problems()).allSatisfy(p -> assertThat(p.file()).isEqualTo(file));
     }
 }
