@@ -65,6 +65,8 @@ import org.slf4j.LoggerFactory;
  *     --read or write timeout--> FAILED (lease released as TIMED_OUT: the worker may still run the script)
  *     --abort, request whole--> DISCARDING
  *     --abort, request not whole--> FAILED (lease released as ABANDONED: the slot is free at once)
+ *     --dropAnswer (the answer passed on to another backend)--> as abort; as a failure of the backend, the lease
+ *                      released from then on as BACKEND_FAILED (TIMED_OUT stays TIMED_OUT)
  *   DISCARDING (the listener is gone; the backend is silent, its script still running)
  *     --END_REQUEST--> ENDED (lease released as above)   --read timeout--> FAILED (TIMED_OUT)
  *     --STDOUT or STDERR not followed by END_REQUEST in the same read--> FAILED (connection closed, slot free:
@@ -231,6 +233,8 @@ public final class FcgiExchange {
     private boolean unread;
     /** STDOUT or STDERR came in the read going on, after {@link #abort}. */
     private boolean outputWhileDiscarding;
+    /** The answer was dropped as a failure of the backend ({@link #dropAnswer}): the lease is released as one. */
+    private boolean answerFailed;
     /** The worker probe went out behind the request ({@link Options#awaitWorker}). */
     private boolean probing;
     /** The backend answered the probe: its worker reads again. */
@@ -440,7 +444,20 @@ public final class FcgiExchange {
         }
         state = State.FAILED;
         cleanUp();
-        lease.release(sentAny ? Lease.Outcome.ABANDONED : Lease.Outcome.CLOSE);
+        release(sentAny ? Lease.Outcome.ABANDONED : Lease.Outcome.CLOSE);
+    }
+
+    /**
+     * The answer, its head read, goes to nobody: the request goes on to another backend (nginx's fastcgi_next_upstream
+     * http_503). As {@link #abort}: the listener is not called again, and the script is left to end while its slot
+     * stays taken. {@code failed}: whenever the lease is released, it is as {@link Lease.Outcome#BACKEND_FAILED} (the
+     * connection closed, counted against the address's health), or as {@link Lease.Outcome#TIMED_OUT} should the
+     * script outlive the read timeout, as nginx counts a 500, 503 or 429 it passed on; else as after any abort (a 403
+     * or 404, none of the backend's failures).
+     */
+    public void dropAnswer(boolean failed) {
+        answerFailed = failed;
+        abort();
     }
 
     /** Whether the listener has heard the last of this exchange (it ended, failed, or was aborted). */
@@ -542,7 +559,7 @@ public final class FcgiExchange {
         state = State.FAILED;
         cleanUp();
         LOG.debug("fastcgi {} request {}: {}", lease.address(), options.requestId(), cause.toString());
-        lease.release(outcome);
+        release(outcome);
         if (backendChannel.isOpen()) { // the pool closed it, unless the lease had gone before
             backendChannel.close();
         }
@@ -575,7 +592,7 @@ public final class FcgiExchange {
                 } else {
                     state = State.ENDED;
                     cleanUp();
-                    lease.release(clean ? Lease.Outcome.REUSABLE : Lease.Outcome.CLOSE);
+                    release(clean ? Lease.Outcome.REUSABLE : Lease.Outcome.CLOSE);
                 }
                 if (listening) {
                     listener.onEnd();
@@ -606,7 +623,12 @@ public final class FcgiExchange {
         state = State.ENDED;
         cancelWorkerTimer();
         slot.vacate(handler);
-        lease.release(outcome);
+        release(outcome);
+    }
+
+    /** Releases the lease as {@code outcome}, or as a failure of the backend after {@link #dropAnswer}{@code (true)}. */
+    private void release(Lease.Outcome outcome) {
+        lease.release(answerFailed && outcome != Lease.Outcome.TIMED_OUT ? Lease.Outcome.BACKEND_FAILED : outcome);
     }
 
     /**

@@ -572,6 +572,48 @@ class FcgiExchangeTest {
         assertThat(recorder.error).as("no listener after abort").isNull();
     }
 
+    /**
+     * An answer dropped at its head for another backend (nginx's fastcgi_next_upstream http_503): the listener hears
+     * nothing more, the slot stays taken while the script runs on, and at END_REQUEST the lease goes back as a failure
+     * of the backend (closed, counted against its health), however clean the end; one dropped as no failure (a 404) is
+     * kept as after any abort.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void anAnswerDroppedAtItsHeadHoldsTheSlotToItsEndAndIsReleasedAsAFailureIfSo(boolean failed) {
+        FcgiExchange[] exchange = new FcgiExchange[1];
+        exchange[0] = start(true, new Recorder() {
+            @Override
+            public void onHead(HttpResponse h) {
+                super.onHead(h);
+                exchange[0].dropAnswer(failed);
+            }
+        });
+        exchange[0].endStdin();
+        sent().forEach(io.netty.util.ReferenceCountUtil::release);
+        backend.writeInbound(record(6, "Status: 503\r\n\r\nbusy"));
+        assertThat(exchange[0].isDone()).isTrue();
+        assertThat(leased.lease().isReleased()).as("the worker still runs the script").isFalse();
+        backend.writeInbound(record(6, ""), endRequest(0));
+        assertThat(leased.lease().isReleased()).isTrue();
+        assertThat(leased.lease().outcome()).isEqualTo(failed ? Lease.Outcome.BACKEND_FAILED : Lease.Outcome.REUSABLE);
+        assertThat(leased.pool().stats().idle()).isEqualTo(failed ? 0 : 1);
+    }
+
+    /** A dropped answer whose script outlives the read timeout is released as timed out (its slot lingers), as any. */
+    @Test
+    void anAnswerDroppedAsAFailureThatGetsNoEndTimesOut() {
+        FcgiExchange exchange = start(true);
+        exchange.endStdin();
+        sent().forEach(io.netty.util.ReferenceCountUtil::release);
+        backend.writeInbound(record(6, "Status: 500\r\n\r\n"));
+        exchange.dropAnswer(true);
+        backend.advanceTimeBy(5, TimeUnit.SECONDS);
+        backend.runScheduledPendingTasks();
+        assertThat(leased.lease().outcome()).isEqualTo(Lease.Outcome.TIMED_OUT);
+        assertClosedAndLingering();
+    }
+
     @Test
     void anAbortedExchangeThatGetsNoEndTimesOutAndItsSlotLingers() {
         FcgiExchange exchange = start(true);
