@@ -95,6 +95,22 @@ class FastCgiNextUpstreamIT {
     }
 
     /**
+     * Passed on, and the last address refuses too: both tries failed, the request's 502 (once the last address left
+     * has refused connects for the restart window, as it is waited for), both tries listed, as nginx lists them.
+     */
+    @Test
+    void passedOnAndTheLastAddressRefusesTooIs502WithBothTriesLogged() throws Exception {
+        String missing = "unix:" + Files.createDirectories(dir.resolve("none")).resolve("php-fpm.sock");
+        try (PhpFpm stopped = fpm("stopped")) {
+            stopped.stopNow();
+            try (EdgeHarness edge = edge("both", "a.php", addresses(missing, stopped.address()))) {
+                assertThat(send(edge, "GET", "/both/x", null).statusCode()).isEqualTo(502);
+                assertThat(logged("GET", "/both/x")).isEqualTo("502|502, 502|" + missing + ", " + stopped.address());
+            }
+        }
+    }
+
+    /**
      * A read timeout before the answer's head (a stalled backend): a GET goes to the next address, 504 listed for the
      * first try; a POST, which went, is answered 504. Round-robin over [stalling, good]: a GET the good one answers
      * alone (its turn: the GET passed on to it took none) puts the rotation back to the stalling one.

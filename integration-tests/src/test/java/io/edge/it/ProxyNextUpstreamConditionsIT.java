@@ -1,5 +1,7 @@
 package io.edge.it;
 
+import static io.edge.it.UpstreamTries.location;
+import static io.edge.it.UpstreamTries.locationInGroup;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
@@ -89,14 +91,6 @@ class ProxyNextUpstreamConditionsIT {
                 sites = [{ server-names = ["_"], default = true, root = ".", locations = [
                 %s] }]
                 %s""".formatted(sites, groups));
-    }
-
-    private static String[] location(String name, String settings, String... addresses) {
-        return locationInGroup(name, settings, "", addresses);
-    }
-
-    private static String[] locationInGroup(String name, String settings, String groupSettings, String... addresses) {
-        return new String[] {name, String.join(", ", addresses), settings, groupSettings};
     }
 
     private static HttpResponse<String> send(EdgeHarness edge, String method, String target, String body)

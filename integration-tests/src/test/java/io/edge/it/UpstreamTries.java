@@ -22,6 +22,19 @@ final class UpstreamTries {
     private UpstreamTries() {
     }
 
+    /**
+     * A location of a test's edge: {@code name} (its path /{name}/ and its group's), the addresses of its group of its
+     * own, comma-separated, and its settings; the group's settings those of the test.
+     */
+    static String[] location(String name, String settings, String... addresses) {
+        return locationInGroup(name, settings, "", addresses);
+    }
+
+    /** As {@link #location}, with {@code groupSettings} (", " and keys) laid over the group's. */
+    static String[] locationInGroup(String name, String settings, String groupSettings, String... addresses) {
+        return new String[] {name, String.join(", ", addresses), settings, groupSettings};
+    }
+
     /** Sends {@code method} {@code target} to {@code edge}, with {@code body} (null for none). */
     static HttpResponse<String> send(EdgeHarness edge, String method, String target, String body) throws Exception {
         return CLIENT.send(HttpRequest.newBuilder(edge.uri(target)).timeout(Duration.ofSeconds(20)).method(method,

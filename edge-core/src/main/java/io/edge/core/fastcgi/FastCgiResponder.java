@@ -108,15 +108,20 @@ import org.slf4j.LoggerFactory;
  *   WAIT --client gone--> waiter cancelled: the request never reaches PHP; with a tap that still wants the answer
  *            (the cache's leader, for its followers), the request stays until the tap gives it up
  *   WAIT --queue full / deadline--> 503 + Retry-After
- *   WAIT --a connect fails (refused, no socket file, timed out), group of several addresses--> the next address not
- *            tried yet, any method (nothing went), the try listed with its 502 (504 for a connect timeout); the last
- *            one left refusing is waited for as a restart (BackendPool's restart window)
- *   EXCHANGE --connection failed (error), read or write timeout (timeout) (an answer not FastCGI, invalid_header,
- *            only where the list has it: not nginx's default, nor edge's), before the answer's head, group of several addresses--> WAIT for the next address not tried yet, for a
- *            request nginx passes on (not a POST, LOCK or PATCH), the try listed with its 502 or 504; none left: as
- *            below
+ *   WAIT --a connect fails (refused, no socket file, timed out), group of several addresses, error (timeout) in the
+ *            list--> the next address not tried yet, any method (nothing went), the try listed with its 502 (504 for a
+ *            connect timeout); the last one left refusing is waited for as a restart (BackendPool's restart window)
+ *   EXCHANGE --connection failed (error), read or write timeout (timeout) (an answer not FastCGI, or a head php-fpm
+ *            sent that is none: invalid_header), before the answer's head, the condition in the list, group of several
+ *            addresses--> WAIT for the next address not tried yet, for a request nginx passes on (not a POST, LOCK or
+ *            PATCH, unless the list has non_idempotent), the try listed with its 502 or 504; none left: as below
+ *   EXCHANGE --the script's head, of a status in the list (http_500, http_503, http_403, http_404, http_429), an
+ *            address not tried yet up--> WAIT for it, as above, the answer dropped before anything of it went anywhere
+ *            (its script left to end, its slot held until then: {@link FcgiExchange#dropAnswer}), the try listed with
+ *            its status; none left (or the tries or time used up): the answer goes to the client as it is
  *   EXCHANGE --connection died before the answer: nothing sent (again at most 16 times: kept connections whose
- *            workers had ended), or a bodiless GET/HEAD that brought back no record (once)--> WAIT again; otherwise 502
+ *            workers had ended; error in the list unless nothing at all went), or a bodiless GET/HEAD that brought
+ *            back no record (once, error in the list)--> WAIT again; otherwise 502
  *   EXCHANGE --FCGI_OVERLOADED before any output--> WAIT again, for what is left of the queue timeout
  *   EXCHANGE --client gone--> the backend exchange drops the response until END_REQUEST, keeping its slot
  *            ({@link FcgiExchange#abort}); so does a tap that answered from the head and wants none of the rest
@@ -127,14 +132,16 @@ import org.slf4j.LoggerFactory;
  *            client gone or spool file not readable: the spool (and its file) released
  * </pre>
  *
- * The next address is nginx's {@code fastcgi_next_upstream error timeout} (its default, with tries and timeout 0: each
- * address at most once per request, {@link BackendPool#acquireNext}), every try in {@code $upstream_addr} and {@code
- * $upstream_status} ("unix:/run/a.sock, unix:/run/b.sock" and "502, 200"), each failure counted against its
- * address's health; a queue full or timed out (busy) is no failure, and no 5xx from a script passes a request on.
+ * The next address is nginx's {@code fastcgi_next_upstream}, its conditions the location's (fastcgi-next-upstream,
+ * error and timeout by default; none for off), bounded by {@code fastcgi_next_upstream_tries} and {@code
+ * fastcgi_next_upstream_timeout} (fastcgi-next-upstream-tries and -timeout, 0 for none: the defaults): each address
+ * at most once per request ({@link BackendPool#acquireNext}), every try in {@code $upstream_addr} and {@code
+ * $upstream_status} ("unix:/run/a.sock, unix:/run/b.sock" and "503, 200"), each failure counted against its
+ * address's health (a script's 403 or 404 passed on is none); a queue full or timed out (busy) is no failure.
  * A request's body is read whole before its first try and kept to the call's end ({@link SpooledBody}, as the proxy
- * path's), so a request that goes to the next address after it went (a PUT, a DELETE) goes with it whole, as nginx's
- * buffered body does; a POST, LOCK or PATCH never goes again once it went. The location's list is not configurable
- * yet (nginx's fastcgi_next_upstream, its tries and timeout: always the default here).
+ * path's), so a request that goes to the next address after it went (a PUT, a DELETE) goes
+ * with it whole, as nginx's buffered body does; a POST, LOCK or PATCH goes again once it went only where the list has
+ * non_idempotent.
  *
  * <p>Within one address (a group of one, or none left to pass on to): a request whose body was sent is not replayed
  * on a mere reset, and none that brought back any record (STDOUT, STDERR) is: its script ran. A connection reset
@@ -217,6 +224,8 @@ public final class FastCgiResponder implements Responder {
     private final Path siteRoot;
     private final BackendGroupSettings.Timeouts timeouts;
     private final BackendGroupSettings.ResponseBuffer responseBuffer;
+    /** When a request goes on to the next address of a group of several (fastcgi-next-upstream, -tries, -timeout). */
+    private final LocationSettings.NextUpstream nextUpstream;
     /** Resolution through the probe itself: on the loop only where the probe never waits, else a probe thread. */
     private final Resolvers anywhere;
     /** The same resolution from what the probe remembers only, for the event loop; null: the probe never waits. */
@@ -392,6 +401,8 @@ public final class FastCgiResponder implements Responder {
         this.siteRoot = siteRoot;
         this.absoluteRoot = root.toAbsolutePath().normalize();
         this.timeouts = timeouts;
+        this.nextUpstream = Objects.requireNonNullElse(location.fastcgiNextUpstream(),
+                LocationSettings.NextUpstream.DEFAULT);
         this.anywhere = new Resolvers(root, location, probe);
         this.fixedScript = location.fastcgiScript();
         this.fixedScriptAllowed = location.statusAllow();
@@ -749,7 +760,7 @@ public final class FastCgiResponder implements Responder {
         private boolean alone;
         private int retries;
         /** When the request goes on to the next address of a group of several (nginx's fastcgi_next_upstream). */
-        private final LocationSettings.NextUpstream next = LocationSettings.NextUpstream.DEFAULT;
+        private final LocationSettings.NextUpstream next = nextUpstream;
         /** When it first went to the group: the next-upstream timeout counts from here. */
         private final long startedNanos = System.nanoTime();
         /** Tries that failed, connects included: the next-upstream tries bound them. */
@@ -1032,6 +1043,9 @@ public final class FastCgiResponder implements Responder {
 
         @Override
         public void onHead(HttpResponse head) {
+            if (passedOnAt(head)) {
+                return;
+            }
             headReceived = true;
             exchange.upstreamStatus(head.status().code());
             // the pace of the answer, the script's body or the file it hands out (sendfile)
@@ -1066,6 +1080,34 @@ public final class FastCgiResponder implements Responder {
                     pace = new BodyPace(limitRate, clientChannel.eventLoop());
                 }
             }
+        }
+
+        /**
+         * Whether the script's answer, of a status the location's list has (fastcgi-next-upstream's http_503...), is
+         * dropped for the next address of the group to answer the request, as nginx's fastcgi_next_upstream does: judged
+         * at its head, before anything of it went anywhere (the client, the response cache's tap, an X-Accel-Redirect's
+         * file), for a request that {@link #mayGoAgain may go again}, while an address it has not tried is up. The try
+         * is listed with its status; the answer's lease is released as a failure of its address for a 500, 503 or 429
+         * (not a 403 or 404), once its script has ended ({@link FcgiExchange#dropAnswer}). Not passed on, the answer is
+         * the request's, as it is: the last address's too.
+         */
+        private boolean passedOnAt(HttpResponse head) {
+            int code = head.status().code();
+            LocationSettings.Condition status = LocationSettings.NextUpstream.ofStatus(code);
+            if (status == null || !mayGoAgain(status) || !pool.hasAddressBesides(triedWithLease())) {
+                return false;
+            }
+            exchange.upstreamStatus(code);
+            exchange.upstreamEnded();
+            LOG.debug("[{}] {} answered {}: passed on to the next address", requestId, lease.address(), code);
+            backend.dropAnswer(status.isFailure());
+            tried.add(lease.address().key());
+            failedTries++;
+            // no address left to take it after all (the last one went down meanwhile): 502, as nginx's
+            passedOnFor = new BackendUnavailableException(lease.address() + " answered " + code);
+            backend = null;
+            acquireAgain();
+            return true;
         }
 
         /**
@@ -1888,13 +1930,16 @@ public final class FastCgiResponder implements Responder {
             }
             if (cause instanceof BackendUnavailableException && !headReceived
                     && (unread ? unreadRetries < MAX_UNREAD_RETRIES
+                            && (backend == null || next.on(LocationSettings.Condition.ERROR))
                             : retries < MAX_RETRIES && tried.isEmpty() && next.on(LocationSettings.Condition.ERROR))
                     && (unread || backend.mayReplay() && replayable())) {
                 // The connection died before an answer. Waiting again is safe when the request is unread, whatever
                 // its method: that connection is closed, and each such one met brings a new connection nearer, so
                 // these are bounded apart. It is done for a GET/HEAD without a body when no record came back: a
                 // kept-alive connection the backend had closed, or one reset in a stopping php-fpm's backlog.
-                // Otherwise a sent POST is never replayed, nor a request whose script wrote anything.
+                // Otherwise a sent POST is never replayed, nor a request whose script wrote anything. Without error
+                // in the list (off) neither, as nginx sends nothing again then, a cached connection's failure too:
+                // only a connection found closed before anything was sent (backend null) is no try at all.
                 if (unread) {
                     unreadRetries++;
                     LOG.debug("[{}] the backend closed a kept connection before it took the request; waiting for "
