@@ -7,7 +7,7 @@ import io.edge.cache.http.Lookup;
 import io.edge.cache.http.ResponseCache;
 import io.edge.cache.http.ResponseRecorder;
 import io.edge.conf.VariableText;
-import io.edge.core.fastcgi.FastCgiResponder;
+import io.edge.core.http.BackendGate;
 import io.edge.core.http.CacheStatus;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.Variables;
@@ -34,11 +34,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The response cache in front of a FastCGI location's scripts (a {@link FastCgiResponder.ScriptGate}).
- * GET and HEAD without a body are looked up; everything else goes straight to the backend, and a non-error
- * answer to an unsafe method (POST, PUT, DELETE...) invalidates what the cache holds for the URIs it changed
- * ({@link ResponseCache#invalidate}, RFC 9111 4.4): removes it, or with purge-marks-stale marks it to be revalidated
- * before its next use.
+ * The response cache in front of a location's backend (a {@link BackendGate}): a FastCGI location's scripts (nginx's
+ * fastcgi_cache) and a proxied location's HTTP group (proxy_cache) alike. GET and HEAD without a body are looked up;
+ * everything else goes straight to the backend, and a non-error answer to an unsafe method (POST, PUT, DELETE...)
+ * invalidates what the cache holds for the URIs it changed ({@link ResponseCache#invalidate}, RFC 9111 4.4): removes
+ * it, or with purge-marks-stale marks it to be revalidated before its next use.
  *
  * <pre>
  *   lookup --BYPASS-----------------> backend as sent, nothing stored
@@ -80,7 +80,7 @@ import org.slf4j.LoggerFactory;
  * queued. A leader that passes an answer the cache cannot store has ended its flight at the head already, and
  * gives up with its client.
  */
-public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
+public final class ResponseCacheGate implements BackendGate {
 
     private static final Logger LOG = LoggerFactory.getLogger(ResponseCacheGate.class);
 
@@ -132,7 +132,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
     }
 
     @Override
-    public void enter(Exchange exchange, FastCgiResponder.Backend backend) {
+    public void enter(Exchange exchange, BackendGate.Backend backend) {
         HttpRequest clientRequest = exchange.request();
         HttpMethod method = clientRequest.method();
         boolean bodiless = HttpUtil.getContentLength(clientRequest, 0L) == 0 && !HttpUtil.isTransferEncodingChunked(clientRequest);
@@ -228,7 +228,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         return true;
     }
 
-    private void coalesce(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup) {
+    private void coalesce(Exchange exchange, BackendGate.Backend backend, Lookup lookup) {
         coalesce(exchange, backend, lookup, true, 0);
     }
 
@@ -236,7 +236,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
      * {@code count}: false for a second wait, the request counted among the coalesced at its first; {@code queuedBefore}:
      * what it waited for the backend's queue in that first wait, counted on.
      */
-    private void coalesce(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup, boolean count,
+    private void coalesce(Exchange exchange, BackendGate.Backend backend, Lookup lookup, boolean count,
                           long queuedBefore) {
         Coalescer.Ticket ticket = cache.coalesce(lookup, count);
         if (ticket.leader()) {
@@ -320,13 +320,13 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
      * do If-Match, If-Unmodified-Since and Range even here: their 412 or 416 could be stored for every client (the
      * preconditions are judged against the answer instead, see {@link #answer}).
      */
-    private void fetch(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup, Coalescer.Ticket ticket,
+    private void fetch(Exchange exchange, BackendGate.Backend backend, Lookup lookup, Coalescer.Ticket ticket,
                        boolean conditional) {
         fetch(exchange, backend, lookup, ticket, conditional, 0);
     }
 
     /** As above, for a request that waited {@code waitedNanos} behind another's already ({@link Fetch#waitedNanos}). */
-    private void fetch(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup, Coalescer.Ticket ticket,
+    private void fetch(Exchange exchange, BackendGate.Backend backend, Lookup lookup, Coalescer.Ticket ticket,
                        boolean conditional, long waitedNanos) {
         HttpRequest clientRequest = exchange.request();
         HttpRequest backendRequest = lookup.backendRequest(clientRequest);
@@ -486,9 +486,9 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
      *                                                             --> queue place given up, ticket done
      * </pre>
      */
-    private final class Fetch implements FastCgiResponder.ResponseTap {
+    private final class Fetch implements BackendGate.ResponseTap {
         private final Exchange exchange;
-        private final FastCgiResponder.Backend backend;
+        private final BackendGate.Backend backend;
         private final Lookup lookup;
         private final Coalescer.Ticket ticket;
         /** What the backend was asked: a GET also for a HEAD client, so the answer can be stored. */
@@ -508,7 +508,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
         /** How long the request waited for the backend's queue behind another's request before this one (coalesced). */
         private final long waitedNanos;
 
-        Fetch(Exchange exchange, FastCgiResponder.Backend backend, Lookup lookup, Coalescer.Ticket ticket,
+        Fetch(Exchange exchange, BackendGate.Backend backend, Lookup lookup, Coalescer.Ticket ticket,
               HttpRequest backendRequest, Runnable release, long waitedNanos) {
             this.waitedNanos = waitedNanos;
             this.exchange = exchange;
@@ -524,7 +524,10 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
             return waitedNanos;
         }
 
-        /** A stale copy that may answer on error does, at once, while php-fpm refuses connections (stopped). */
+        /**
+         * A stale copy that may answer on error does, at once, while the backend refuses connections (php-fpm, a
+         * proxied group, stopped).
+         */
         @Override
         public boolean answersWithoutBackend() {
             return lookup.usableOnError();
@@ -767,7 +770,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
      * Watches the answer to a request the cache does not look up; the answer goes to the client as usual. The
      * cache decides from method and status whether it invalidates anything ({@link ResponseCache#invalidate}).
      */
-    private final class Invalidation implements FastCgiResponder.ResponseTap {
+    private final class Invalidation implements BackendGate.ResponseTap {
         private final HttpRequest clientRequest;
         private HttpResponse backendResponse;
 
@@ -811,7 +814,7 @@ public final class ResponseCacheGate implements FastCgiResponder.ScriptGate {
      * The one background refresh of a stale-while-revalidate entry: only the cache sees its answer. A 5xx
      * leaves the stale entry as it is (it may still answer on error).
      */
-    private final class Refresh implements FastCgiResponder.ResponseTap {
+    private final class Refresh implements BackendGate.ResponseTap {
         private final HttpRequest backendRequest;
         private final Lookup lookup;
         private final Coalescer.Ticket ticket;

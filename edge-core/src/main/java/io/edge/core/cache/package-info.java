@@ -1,2 +1,2 @@
-/** Glue between the HTTP core and the cache module: the response cache in front of FastCGI, PURGE, and cached static files. */
+/** Glue between the HTTP core and the cache module: the response cache before backends, PURGE, cached static files. */
 package io.edge.core.cache;

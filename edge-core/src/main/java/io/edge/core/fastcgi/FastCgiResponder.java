@@ -9,6 +9,8 @@ import io.edge.conf.LimitRate;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.VariableText;
 import io.edge.core.http.AccessCheck;
+import io.edge.core.http.BackendGate;
+import io.edge.core.http.BackendGate.ResponseTap;
 import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.HttpStatusException;
@@ -96,7 +98,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *   RESOLVE (from what the probe remembers; a path it does not is looked at on a probe thread, then back on the loop)
  *   RESOLVE --script--> [BUFFER the body: memory, then a spool file] --> WAIT (queue) --lease--> EXCHANGE --end--> done
- *   RESOLVE --script, with a ScriptGate (the response cache)--> the gate answers, or runs the script as above,
+ *   RESOLVE --script, with a BackendGate (the response cache)--> the gate answers, or runs the script as above,
  *           possibly with a derived request and a ResponseTap that watches or takes over the response
  *   RESOLVE --directory/--> its first index file: a script runs as above, anything else (or none) goes to the static
  *           responder (as nginx's index, with or without a front controller)
@@ -261,98 +263,13 @@ public final class FastCgiResponder implements Responder {
         threads.allowCoreThreadTimeOut(true);
         return threads;
     }
-    private final ScriptGate gate;
+    private final BackendGate gate;
     /** The location's fastcgi-params when they are constants, else null. */
     private final CgiOptions cgiOptions;
     /** The location's fastcgi-params when one of them names a variable, else null. */
     private final List<Map.Entry<String, VariableText>> variableParams;
     /** The location whose fastcgi-params those are: their captures are its regex's. */
     private final LocationSettings paramsLocation;
-
-    /**
-     * Stands between a resolved script and the backend: the response cache. It answers the exchange itself
-     * or through {@link Backend#run} (any number of times, also for other exchanges of the same script).
-     * Called on the client's event loop.
-     */
-    @FunctionalInterface
-    public interface ScriptGate {
-        void enter(Exchange exchange, Backend backend);
-    }
-
-    /** Runs the resolved script of one request. */
-    @FunctionalInterface
-    public interface Backend {
-        /**
-         * Sends {@code backendRequest} (the client's, or one derived from it without a body) to the script
-         * for {@code exchange}; {@code tap}, if not {@code null}, watches the response and may take it over.
-         */
-        void run(Exchange exchange, HttpRequest backendRequest, ResponseTap tap);
-    }
-
-    /**
-     * Watches one backend response on the client's event loop, in order: {@code onHead}, {@code onBody}...,
-     * then {@code onEnd} or {@code onError} (also for a queue full or timed out before any head).
-     */
-    public interface ResponseTap {
-        /**
-         * Returns true to let the response go to the client as usual; false to take it over: the body is then
-         * shown only to this tap, and the tap answers the exchange itself (or leaves it alone).
-         */
-        boolean onHead(HttpResponse backendResponse);
-
-        /** A body chunk, still owned by the caller: copy, don't keep. */
-        void onBody(ByteBuf chunk);
-
-        void onEnd();
-
-        /** Returns true when the tap answered the exchange; false lets the responder fail it. */
-        boolean onError(Throwable cause);
-
-        /** The request left the queue: it has its backend connection and goes to the script now. */
-        default void onLeased() {
-        }
-
-        /**
-         * How long the request has waited for the backend already, behind another request for the same answer
-         * (coalesced): its wait in the group's queue is that much shorter, so that no request waits longer than
-         * {@code queue.timeout} in all. 0 by default.
-         */
-        default long waitedNanos() {
-            return 0;
-        }
-
-        /**
-         * Whether the tap can answer the client without the backend should it be down (a stale copy it may send on
-         * error): then a group that refuses connections fails the request at once ({@code onError}), where another
-         * waits for a restart up to {@code queue.timeout}. False by default.
-         */
-        default boolean answersWithoutBackend() {
-            return false;
-        }
-
-        /**
-         * Asked once, after {@code onHead}, when the response goes no further to the client (taken over, its client
-         * gone, or a HEAD's answer ended with its head): false when nobody needs the rest of it either (the tap
-         * answered the client itself, and keeps nothing of the body), having let go of what it held. The backend
-         * request is then let go as a gone client's is (a script that keeps writing is stopped), and no call follows.
-         * After true for a HEAD answered, the rest goes to this tap alone, and what {@code onError} returns is ignored.
-         */
-        default boolean wantsRest() {
-            return true;
-        }
-
-        /**
-         * The client went away before the response ended. Returns true to have the backend's response go on
-         * for this tap alone: nothing more is written to the client, {@code onHead} (whatever it returns),
-         * {@code onBody}, {@code onEnd} or {@code onError} follow as they would have, and what {@code onError}
-         * returns is ignored. False (the default) aborts the backend request, and no call follows. After true,
-         * {@code giveUp}, run on the client's event loop, ends the request as false would have (when nobody wants
-         * its answer any more); no call follows it either.
-         */
-        default boolean onClientGone(Runnable giveUp) {
-            return false;
-        }
-    }
 
     /**
      * @param location        the FastCGI location (its root, else {@code siteRoot}; its front controller)
@@ -370,7 +287,7 @@ public final class FastCgiResponder implements Responder {
      */
     public FastCgiResponder(LocationSettings location, Path siteRoot, BackendPool pool, StaticResponder staticResponder,
                             BackendGroupSettings.Timeouts timeouts, BackendGroupSettings.ResponseBuffer responseBuffer,
-                            WaitStats waitStats, ScriptResolver.FileProbe probe, ScriptGate gate) {
+                            WaitStats waitStats, ScriptResolver.FileProbe probe, BackendGate gate) {
         this(location, siteRoot, pool, staticResponder, timeouts, responseBuffer, waitStats, probe, gate,
                 DEFAULT_SPOOL_DIR, location.root() != null ? List.of(siteRoot, location.root()) : List.of(siteRoot),
                 new LocationChecks(new RequestLimits(), new ConnectionLimits()));
@@ -385,7 +302,7 @@ public final class FastCgiResponder implements Responder {
      */
     public FastCgiResponder(LocationSettings location, Path siteRoot, BackendPool pool, StaticResponder staticResponder,
                             BackendGroupSettings.Timeouts timeouts, BackendGroupSettings.ResponseBuffer responseBuffer,
-                            WaitStats waitStats, ScriptResolver.FileProbe probe, ScriptGate gate, Path spoolDir,
+                            WaitStats waitStats, ScriptResolver.FileProbe probe, BackendGate gate, Path spoolDir,
                             List<Path> siteRoots, LocationChecks locationChecks) {
         this.spoolDir = spoolDir;
         this.locationChecks = locationChecks;

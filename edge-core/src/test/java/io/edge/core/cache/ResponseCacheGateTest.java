@@ -10,7 +10,7 @@ import io.edge.conf.Return;
 import io.edge.conf.SiteSettings;
 import io.edge.conf.VariableMap;
 import io.edge.conf.VariableText;
-import io.edge.core.fastcgi.FastCgiResponder;
+import io.edge.core.http.BackendGate;
 import io.edge.core.http.CacheStatus;
 import io.edge.core.http.Exchange;
 import io.netty.buffer.ByteBuf;
@@ -63,7 +63,7 @@ class ResponseCacheGateTest {
     final AtomicLong nanos = new AtomicLong(1);
     final ManualTimer timer = new ManualTimer();
     final List<Call> calls = new ArrayList<>();
-    final FastCgiResponder.Backend backend = (exchange, backendRequest, tap) ->
+    final BackendGate.Backend backend = (exchange, backendRequest, tap) ->
             calls.add(new Call(exchange, backendRequest, tap));
     ResponseCache cache = cache(64 * 1024);
     ResponseCacheGate gate = new ResponseCacheGate(cache, "", false);
@@ -79,7 +79,7 @@ class ResponseCacheGateTest {
         client.finishAndReleaseAll();
     }
 
-    record Call(Exchange exchange, HttpRequest backendRequest, FastCgiResponder.ResponseTap tap) {
+    record Call(Exchange exchange, HttpRequest backendRequest, BackendGate.ResponseTap tap) {
         /** Feeds the tap a whole answer: head, one body chunk (released here), end. */
         void answer(HttpResponse head, String body) {
             boolean passed = tap.onHead(head);
@@ -300,7 +300,7 @@ class ResponseCacheGateTest {
         gate = new ResponseCacheGate(cache, "", false);
         enter(HttpMethod.GET, "/big.php");
         enter(HttpMethod.GET, "/big.php");
-        FastCgiResponder.ResponseTap leader = calls.get(0).tap();
+        BackendGate.ResponseTap leader = calls.get(0).tap();
         assertThat(leader.onHead(head("Cache-Control", "max-age=60"))).isTrue();
         client.runPendingTasks();
         assertThat(calls).as("storable so far: the follower waits").hasSize(1);
@@ -412,7 +412,7 @@ class ResponseCacheGateTest {
     @Test
     void theRestOfAnAnswerTurnedNotModifiedAtItsHeadIsWantedOnlyToBeStored() {
         FakeExchange privately = enter(HttpMethod.GET, "/private.php", "If-None-Match", "\"p1\"");
-        FastCgiResponder.ResponseTap tap = calls.get(0).tap();
+        BackendGate.ResponseTap tap = calls.get(0).tap();
         assertThat(tap.onHead(head("Cache-Control", "private", "ETag", "\"p1\""))).isFalse();
         assertThat(privately.statuses).containsExactly(HttpResponseStatus.NOT_MODIFIED);
         assertThat(tap.wantsRest()).as("not kept: nobody wants it").isFalse();
@@ -513,7 +513,7 @@ class ResponseCacheGateTest {
         nanos.addAndGet(Duration.ofSeconds(70).toNanos());
         FakeExchange withinGrace = enter(HttpMethod.GET, "/page.php", "Cache-Control", "only-if-cached");
         assertThat(withinGrace.statuses).as("stale, as the script allowed").containsExactly(HttpResponseStatus.OK);
-        FastCgiResponder.ResponseTap refresh = calls.get(1).tap();
+        BackendGate.ResponseTap refresh = calls.get(1).tap();
         assertThat(refresh.onHead(head("Cache-Control", "max-age=60"))).as("stored only").isFalse();
         ByteBuf body = Unpooled.copiedBuffer("refreshed, no stale-while-revalidate now", StandardCharsets.UTF_8);
         try {
@@ -544,7 +544,7 @@ class ResponseCacheGateTest {
         assertThat(stale.statuses).containsExactly(HttpResponseStatus.OK);
         assertThat(calls).hasSize(2);
         assertThat(calls.get(1).exchange().cacheStatus()).isEqualTo(CacheStatus.EXPIRED);
-        FastCgiResponder.ResponseTap refresh = calls.get(1).tap();
+        BackendGate.ResponseTap refresh = calls.get(1).tap();
         assertThat(refresh.onHead(head("Cache-Control", "max-age=60"))).as("stored only").isFalse();
         refresh.onEnd();
     }
@@ -570,7 +570,7 @@ class ResponseCacheGateTest {
         gate.enter(stale, backend);
         assertThat(calls).hasSize(2);
         assertThat(calls.get(1).exchange().mapValues()).containsEntry(skipCache, "0");
-        FastCgiResponder.ResponseTap refresh = calls.get(1).tap();
+        BackendGate.ResponseTap refresh = calls.get(1).tap();
         assertThat(refresh.onHead(head("Cache-Control", "max-age=60"))).as("stored only").isFalse();
         refresh.onEnd();
     }
