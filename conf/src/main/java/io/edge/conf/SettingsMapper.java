@@ -1888,10 +1888,6 @@ final class SettingsMapper {
                 sendfileRoots.add(path);
             }
             boolean cache = location.bool("cache");
-            if (cache && backend == null) {
-                location.problem("cache", "true needs a fastcgi backend in the same location",
-                        "cache = true only in a location with fastcgi = <backend>");
-            }
             boolean status = location.bool("status");
             if (status && backend != null) {
                 location.problem("status", "true in a location with fastcgi = \"" + backend + "\"",
@@ -1910,6 +1906,11 @@ final class SettingsMapper {
             Rewrite rewrite = rewriteOf(location, parsed, backend, status, frontController, sendfileRoots, cache,
                     returns);
             LocationSettings.Proxy proxy = proxy(location, parsed, backend);
+            if (cache && backend == null && proxy == null) {
+                // nginx's fastcgi_cache and proxy_cache: the response cache stands before a backend, of either kind
+                location.problem("cache", "true needs a fastcgi or proxy backend in the same location",
+                        "cache = true only in a location with fastcgi = <backend> or proxy = <backend>");
+            }
             LocationSettings.Handler handler = returns != null ? LocationSettings.Handler.RETURN
                     : rewrite != null ? LocationSettings.Handler.REWRITE
                     : status ? LocationSettings.Handler.STATUS

@@ -101,5 +101,20 @@ class CacheConfigTest {
                 .satisfies(p -> assertThat(p.message()).isEqualTo("\"wp*x\" has a * before its end"));
         assertThat(e.problems()).filteredOn(p -> p.key().endsWith("purge-allow[0]")).singleElement()
                 .satisfies(p -> assertThat(p.message()).isEqualTo("\"localhost\" is not an IP address"));
+        assertThat(e.problems()).filteredOn(p -> p.key().endsWith("cache")).singleElement()
+                .satisfies(p -> assertThat(p.message())
+                        .isEqualTo("true needs a fastcgi or proxy backend in the same location"));
+    }
+
+    /** nginx's proxy_cache: a proxied location takes cache = true as a FastCGI one does. */
+    @Test
+    void aProxiedLocationMayCache() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(write("""
+                proxy.backends.api { addresses = ["127.0.0.1:3000"] }
+                sites = [{ root = www, locations = [{ match = "/api/", proxy = api, cache = true }] }]
+                """));
+        LocationSettings location = settings.sites().get(0).locations().get(0);
+        assertThat(location.handler()).isEqualTo(LocationSettings.Handler.PROXY);
+        assertThat(location.cache()).isTrue();
     }
 }

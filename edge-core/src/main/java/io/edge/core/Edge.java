@@ -1030,6 +1030,18 @@ public final class Edge {
         return roots;
     }
 
+    /** The response cache in front of a location of the site whose scope is {@code cacheScope}: FastCGI or proxied. */
+    private static ResponseCacheGate responseCacheGate(Generation g, String cacheScope) {
+        return new ResponseCacheGate(g.responseCache, cacheScope, g.settings.cache().purgeMarksStale(),
+                g.settings.cache().bypass(), g.settings.cache().noCache());
+    }
+
+    /** {@code cached}, a location's responder behind the response cache, with its PURGE answered ahead of it. */
+    private static PurgeResponder purging(Generation g, String cacheScope, Responder cached) {
+        return new PurgeResponder(cached, g.responseCache, cacheScope, g.settings.cache().purgeAllow(),
+                g.settings.cache().purgeMarksStale());
+    }
+
     private Responder ownResponder(Generation g, SiteSettings site, String cacheScope, LocationSettings location,
             StaticResponder staticResponder) {
         if (location.handler() == LocationSettings.Handler.FASTCGI) {
@@ -1037,21 +1049,22 @@ public final class Edge {
             ScriptResolver.FileProbe probe = scriptProbe(g, site, location);
             BackendPool pool = g.pools.get(location.fastcgiBackend());
             if (location.cache()) {
-                FastCgiResponder fastCgi = new FastCgiResponder(location, site.root(), pool, staticResponder,
+                return purging(g, cacheScope, new FastCgiResponder(location, site.root(), pool, staticResponder,
                         group.timeouts(), group.responseBuffer(), waitStats.get(group.name()), probe,
-                        new ResponseCacheGate(g.responseCache, cacheScope, g.settings.cache().purgeMarksStale(),
-                                g.settings.cache().bypass(), g.settings.cache().noCache()),
-                        spoolDir(), documentRoots(site), g.locationChecks);
-                return new PurgeResponder(fastCgi, g.responseCache, cacheScope, g.settings.cache().purgeAllow(),
-                        g.settings.cache().purgeMarksStale());
+                        responseCacheGate(g, cacheScope), spoolDir(), documentRoots(site), g.locationChecks));
             }
             return new FastCgiResponder(location, site.root(), pool, staticResponder, group.timeouts(),
                     group.responseBuffer(), waitStats.get(group.name()), probe, null, spoolDir(), documentRoots(site),
                     g.locationChecks);
         }
         if (location.handler() == LocationSettings.Handler.PROXY) {
-            return new ProxyResponder(g.proxyPools.get(location.proxy().backend()),
-                    g.proxyGroups.get(location.proxy().backend()), spoolDir());
+            BackendPool pool = g.proxyPools.get(location.proxy().backend());
+            BackendGroupSettings group = g.proxyGroups.get(location.proxy().backend());
+            if (location.cache()) {
+                return purging(g, cacheScope, new ProxyResponder(pool, group, spoolDir(),
+                        responseCacheGate(g, cacheScope)));
+            }
+            return new ProxyResponder(pool, group, spoolDir());
         }
         if (location.handler() == LocationSettings.Handler.STATUS) {
             return new StatusResponder(this::statusLines, this::metrics, location.statusAllow());

@@ -1,8 +1,10 @@
 package io.edge.core.proxy;
 
 import io.edge.aio.linux.Syscalls;
+import io.edge.cache.http.ResponseCache;
 import io.edge.conf.LimitRate;
 import io.edge.conf.LocationSettings;
+import io.edge.core.http.BackendGate;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.Responder;
 import io.edge.core.fastcgi.ResponseSpool;
@@ -51,6 +53,7 @@ import java.net.SocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -114,6 +117,17 @@ import org.slf4j.LoggerFactory;
  * X-Accel-Limit-Rate, paces the answer's body as nginx's limit_rate does ({@link BodyPace}): buffered, the spool's
  * drain writes a piece at a time as the pace allows; unbuffered, ahead of the rate, the backend is not read until
  * the next piece is due.
+ *
+ * <h2>With the response cache</h2>
+ * A location with {@code cache = true} (nginx's {@code proxy_cache}) sends its requests through a {@link BackendGate},
+ * the FastCGI locations' own: it answers from the cache, or runs the call with the request it derived (a GET for a
+ * HEAD, the stored entry's validators for a revalidation: nginx's {@code proxy_cache_revalidate on}) and a tap that
+ * sees the head as the client would (its redirects rewritten, hidden fields left out) and each chunk of the body as
+ * it is read from the backend, before it goes to the client or the spool: a buffered answer is recorded at the
+ * backend's speed, however slowly its client reads. The tap may take the answer over at its head (a 304 merged into
+ * the entry, a 5xx a stale copy replaces): the client then gets nothing of it from here. A HEAD's answer ends with its
+ * head, the rest read for the cache alone; a client that leaves while the cache still wants the answer (others wait
+ * for it) leaves it read to its end for the cache. A request that asks to upgrade passes the cache by.
  */
 public final class ProxyResponder implements Responder {
 
@@ -134,6 +148,8 @@ public final class ProxyResponder implements Responder {
     private final BackendGroupSettings.ResponseBuffer responseBuffer;
     /** Where a spool's temporary file is made (server.run-dir's, as a FastCGI answer's). */
     private final Path spoolDir;
+    /** What requests pass through on their way to the backend (the response cache), or null for none. */
+    private final BackendGate gate;
 
     /**
      * @param pool     the group's connections
@@ -141,6 +157,12 @@ public final class ProxyResponder implements Responder {
      * @param spoolDir where a buffered answer's temporary file is made (and at once unlinked)
      */
     public ProxyResponder(BackendPool pool, BackendGroupSettings group, Path spoolDir) {
+        this(pool, group, spoolDir, null);
+    }
+
+    /** As above, every request but an upgrade passed through {@code gate} (the response cache), if not null. */
+    public ProxyResponder(BackendPool pool, BackendGroupSettings group, Path spoolDir, BackendGate gate) {
+        this.gate = gate;
         this.pool = pool;
         this.readTimeoutNanos = group.timeouts().read().toNanos();
         this.writeTimeoutNanos = group.timeouts().write().toNanos();
@@ -150,7 +172,18 @@ public final class ProxyResponder implements Responder {
 
     @Override
     public void respond(Exchange exchange) {
-        new Call(exchange).start();
+        if (gate == null || asksToUpgrade(exchange)) {
+            // a tunnel is no answer to keep (nginx keeps no 101)
+            new Call(exchange, exchange.request(), null).start();
+        } else {
+            gate.enter(exchange, (to, backendRequest, tap) -> new Call(to, backendRequest, tap).start());
+        }
+    }
+
+    /** Whether the request goes with an Upgrade to the backend (proxy-upgrade, and one the client may have). */
+    private static boolean asksToUpgrade(Exchange exchange) {
+        return exchange.location().proxy().upgrade() && exchange.upgradable()
+                && ProxyHeaders.upgradeProtocols(exchange.request().headers()) != null;
     }
 
     /**
@@ -161,6 +194,19 @@ public final class ProxyResponder implements Responder {
     private final class Call extends ChannelInboundHandlerAdapter {
 
         private final Exchange exchange;
+        /** What the backend is sent: the client's request, or the one the gate derived from it. */
+        private final HttpRequest request;
+        /** The gate's watch on the answer (the response cache), or null. */
+        private final BackendGate.ResponseTap tap;
+        /**
+         * The client gets no more of the answer from this call: the tap took it over at its head, a HEAD's answer ended
+         * with its head, or the client left while the tap still wants the answer ({@link #detached}).
+         */
+        private boolean takenOver;
+        /** The client left, and the answer goes on for the tap alone. */
+        private boolean detached;
+        /** A HEAD's answer ended with its head, the backend's GET read on for the tap. */
+        private boolean headAnswered;
         private final LocationSettings location;
         /** When the request goes on to the next address (proxy-next-upstream). */
         private final LocationSettings.NextUpstream next;
@@ -217,12 +263,14 @@ public final class ProxyResponder implements Responder {
         private boolean done;
         private final ChannelFutureListener sent = this::written;
 
-        Call(Exchange exchange) {
+        Call(Exchange exchange, HttpRequest request, BackendGate.ResponseTap tap) {
             this.exchange = exchange;
+            this.request = request;
+            this.tap = tap;
             this.location = exchange.location();
             this.next = location.proxy().nextUpstream();
-            this.hasBody = Exchange.announcesBody(exchange.request());
-            this.upgrade = location.proxy().upgrade() && exchange.upgradable()
+            this.hasBody = Exchange.announcesBody(request);
+            this.upgrade = tap == null && asksToUpgrade(exchange)
                     ? ProxyHeaders.upgradeProtocols(exchange.request().headers()) : null;
             exchange.tagLogLines("[" + exchange.requestId() + "]");
             exchange.onClientGone(this::clientGone);
@@ -301,8 +349,12 @@ public final class ProxyResponder implements Responder {
             }
             acquiredAt = System.nanoTime();
             failedConnect = null;
-            pending = pool.acquireNext(exchange.clientChannel().eventLoop(), queuedNanos, retried || passedOnFor != null,
-                    tried, this::connectFailed, cause -> mayPassOn(cause instanceof ConnectTimeoutException
+            // a request that waited behind another for the same answer (the cache's) waits that much less here; one the
+            // cache can answer from a stale copy fails at once while the group refuses connections
+            long waited = queuedNanos + (tap == null ? 0 : tap.waitedNanos());
+            pending = pool.acquireNext(exchange.clientChannel().eventLoop(), waited, retried || passedOnFor != null,
+                    tap != null && tap.answersWithoutBackend(), tried, this::connectFailed,
+                    cause -> mayPassOn(cause instanceof ConnectTimeoutException
                             ? LocationSettings.Condition.TIMEOUT : LocationSettings.Condition.ERROR));
             pending.addListener(f -> leased());
         }
@@ -333,7 +385,7 @@ public final class ProxyResponder implements Responder {
                 }
                 finish();
                 // passed on with no address left to try: answered as the last try failed, as nginx does
-                exchange.fail(passedOnFor != null && f.cause() instanceof BackendUnavailableException && last == null
+                failed(passedOnFor != null && f.cause() instanceof BackendUnavailableException && last == null
                         ? passedOnFor : f.cause());
                 return;
             }
@@ -343,6 +395,9 @@ public final class ProxyResponder implements Responder {
                 return;
             }
             queuedNanos += lease.waitNanos();
+            if (tap != null) {
+                tap.onLeased();
+            }
             exchange.upstreamStarted(lease.waitNanos(), lease.connectNanos());
             backendChannel = lease.channel();
             SocketAddress peer = backendChannel.remoteAddress();
@@ -373,7 +428,7 @@ public final class ProxyResponder implements Responder {
         }
 
         private HttpRequest requestHead() {
-            HttpRequest client = exchange.request();
+            HttpRequest client = request;
             HttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, client.method(),
                     ProxyTarget.of(client.uri(), exchange.uri(), exchange.query(), location));
             ProxyHeaders.copyRequest(client.headers(), head.headers());
@@ -517,9 +572,13 @@ public final class ProxyResponder implements Responder {
                     head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
                 }
             }
-            // an answer read to the close leaves nothing to reuse
+            // an answer read to the close leaves nothing to reuse (a HEAD's may have a body: the cache asked a GET)
+            boolean noBody = HttpMethod.HEAD.equals(request.method()) || !Exchange.statusHasBody(code);
             keepBackend = lease.keepAlive() && HttpUtil.isKeepAlive(response) && (HttpUtil.isContentLengthSet(response)
-                    || HttpUtil.isTransferEncodingChunked(response) || bodiless);
+                    || HttpUtil.isTransferEncodingChunked(response) || noBody);
+            if (tap != null && !tapPasses(response, head)) {
+                return;
+            }
             // nginx's limit_rate paces a proxied answer too, and its backend may set the pace (X-Accel-Limit-Rate)
             LimitRate limitRate = BodyPace.ofScript(response.headers().get("X-Accel-Limit-Rate"),
                     location.limitRate(), () -> "[" + exchange.requestId() + "]");
@@ -529,6 +588,53 @@ public final class ProxyResponder implements Responder {
             buffered = !bodiless && accelBuffering(response, location.proxy().buffering());
             headWritten = true;
             exchange.write(head);
+            if (tap != null && exchange.isHead() && !noBody) {
+                // the cache asked a GET for a HEAD: the client's answer is its head, the body is the cache's alone
+                takenOver = true;
+                headAnswered = true;
+                exchange.complete(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+                if (!tap.wantsRest()) {
+                    letGo();
+                }
+            }
+        }
+
+        /**
+         * Shows the tap the head the client is to get ({@code head}), with the backend's fields for the cache that the
+         * client never sees; false when the answer goes no further to the client (taken over, or its client left), and
+         * the backend let go where the tap wants none of the rest.
+         */
+        private boolean tapPasses(HttpResponse response, HttpResponse head) {
+            // what nginx's cache reads of them: X-Accel-Expires its lifetime, X-Accel-Limit-Rate the pace of its hits,
+            // and an answer not buffered is not stored (nginx's proxy_buffering off)
+            for (String name : List.of(ResponseCache.X_ACCEL_EXPIRES, ResponseCache.X_ACCEL_LIMIT_RATE)) {
+                List<String> values = response.headers().getAll(name);
+                if (!values.isEmpty()) {
+                    head.headers().set(name, values);
+                }
+            }
+            if (!accelBuffering(response, location.proxy().buffering())) {
+                head.headers().set(ResponseCache.X_ACCEL_BUFFERING, "no");
+            }
+            boolean passes = tap.onHead(head);
+            head.headers().remove(ResponseCache.X_ACCEL_EXPIRES).remove(ResponseCache.X_ACCEL_LIMIT_RATE)
+                    .remove(ResponseCache.X_ACCEL_BUFFERING);
+            if (passes && !detached) {
+                return true;
+            }
+            takenOver = true;
+            headWritten = true; // to the tap: the request is never sent again past it
+            if (!tap.wantsRest()) {
+                letGo();
+            }
+            return false;
+        }
+
+        /** Nobody wants the rest of the answer (the tap answered from its head): its connection is closed unread. */
+        private void letGo() {
+            finish();
+            exchange.upstreamEnded();
+            releaseLease(Lease.Outcome.CLOSE);
         }
 
         /** The backend switched protocols: the call is over, its connection and the client's a tunnel's. */
@@ -562,7 +668,10 @@ public final class ProxyResponder implements Responder {
                 return;
             }
             boolean last = content instanceof LastHttpContent;
-            if (!content.content().isReadable()) {
+            if (tap != null && content.content().isReadable()) {
+                tap.onBody(content.content()); // as it is read: a buffered answer is recorded at the backend's speed
+            }
+            if (!content.content().isReadable() || takenOver) {
                 content.release();
             } else if (buffered && (spool != null && !spool.isEmpty() || !exchange.isWritable() || pace != null)) {
                 toSpool(content.content()); // trailers dropped: the client's framing is edge's own
@@ -576,11 +685,14 @@ public final class ProxyResponder implements Responder {
                 finish();
                 // the backend had the whole request and framed its whole answer: the connection may carry another
                 releaseLease(requestSent && keepBackend ? Lease.Outcome.REUSABLE : Lease.Outcome.CLOSE);
-                if (!endAfterSpool) {
+                if (tap != null) {
+                    tap.onEnd();
+                }
+                if (!endAfterSpool && !takenOver) {
                     exchange.complete(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
                 }
-            } else if (buffered) {
-                return; // the backend is paused only by a full spool (toSpool)
+            } else if (buffered || takenOver) {
+                return; // the backend is paused only by a full spool (toSpool), or not at all for the tap alone
             } else if (!paused && pace != null && pace.holds(bodySent, this::paceDue)) {
                 // ahead of the rate: the backend is not read (what this read brought still goes) until it is due
                 paused = true;
@@ -677,6 +789,9 @@ public final class ProxyResponder implements Responder {
                 finish();
                 exchange.upstreamEnded();
                 releaseLease(Lease.Outcome.CLOSE);
+                if (tap != null) {
+                    tap.onError(cause); // the answer is cut short for the cache too
+                }
             }
             releaseSpool();
             exchange.fail(cause);
@@ -715,7 +830,7 @@ public final class ProxyResponder implements Responder {
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
-            if (headWritten && !done) {
+            if (headWritten && !takenOver && !done) {
                 exchange.flush();
             }
             ctx.fireChannelReadComplete();
@@ -788,7 +903,7 @@ public final class ProxyResponder implements Responder {
          */
         private boolean passable() {
             return (!hasBody || body != null) && (next.on(LocationSettings.Condition.NON_IDEMPOTENT)
-                    || !NOT_PASSED_ON.contains(exchange.request().method()));
+                    || !NOT_PASSED_ON.contains(request.method()));
         }
 
         /**
@@ -823,6 +938,17 @@ public final class ProxyResponder implements Responder {
             if (mayGoAgain(condition)) {
                 passOn(cause);
             } else {
+                failed(cause);
+            }
+        }
+
+        /**
+         * Fails the exchange with {@code cause}, unless the tap answers it (a stale copy) or nobody is left to answer
+         * (the client left, or had its HEAD's answer: the tap alone is told).
+         */
+        private void failed(Throwable cause) {
+            boolean answered = tap != null && tap.onError(cause);
+            if (!answered && !detached && !headAnswered) {
                 exchange.fail(cause);
             }
         }
@@ -881,6 +1007,34 @@ public final class ProxyResponder implements Responder {
             if (done) {
                 return;
             }
+            if (tap != null && !detached && tap.onClientGone(this::giveUp)) {
+                // others wait for this answer (the cache's flight): it is read on, queued still or at the backend, for
+                // the tap alone; a pause for the client would never end now
+                detached = true;
+                takenOver = true;
+                if (pending != null) {
+                    exchange.upstreamQueued(queuedNanos + System.nanoTime() - acquiredAt); // its wait so far, for the 499
+                }
+                if (pace != null) {
+                    pace.cancel();
+                }
+                if (paused) {
+                    resume();
+                }
+                return;
+            }
+            endWithClient();
+        }
+
+        /** The tap that kept the request going for others no longer wants its answer: it ends as its client did. */
+        private void giveUp() {
+            if (!done) {
+                endWithClient();
+            }
+        }
+
+        /** The client left, and nobody else wants the answer: the queue place is given up, the backend let go. */
+        private void endWithClient() {
             if (pending != null) {
                 exchange.upstreamQueued(queuedNanos + System.nanoTime() - acquiredAt); // for the access log's 499
                 pending.cancel(false);
