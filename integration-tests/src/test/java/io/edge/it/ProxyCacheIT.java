@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
+import io.edge.core.http.CapturedLog;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -54,6 +56,7 @@ class ProxyCacheIT {
         backend = JdkBackend.start(this::answer);
         Files.createDirectories(dir.resolve("www"));
         edge = EdgeHarness.start(dir, """
+                server { access-log = "-", access-log-format = "$request_uri|$status|$upstream_cache_status" }
                 sites = [{ server-names = ["_"], default = true, root = "www", locations = [
                   { match = "/api/", proxy = api, cache = true, headers { X-Cache = "$upstream_cache_status" } }
                   { match = "= /edge-status", status = true }
@@ -95,6 +98,14 @@ class ProxyCacheIT {
             case "/api/cookie" -> {
                 headers.add("Cache-Control", "max-age=60");
                 headers.add("Set-Cookie", "session=" + n);
+            }
+            case "/api/vary" -> {
+                headers.add("Cache-Control", "max-age=60");
+                headers.add("Vary", "*");
+            }
+            case "/api/stream" -> {
+                headers.add("Cache-Control", "max-age=60");
+                headers.add("X-Accel-Buffering", "no");
             }
             case "/api/etag" -> {
                 headers.add("Cache-Control", "max-age=1");
@@ -185,16 +196,22 @@ class ProxyCacheIT {
         assertThat(asked.get("/api/page")).containsExactly("GET null", "GET null");
     }
 
+    /** Private, a cookie, Vary: *, or read unbuffered (nginx stores no answer proxy_buffering off read): never stored. */
     @Test
-    void aPrivateAnswerOrOneThatSetsACookieIsNotStored() throws Exception {
+    void aPrivateAnswerOrOneThatSetsACookieVariesOnAllOrStreamsIsNotStored() throws Exception {
         for (int i = 1; i <= 2; i++) {
             assertThat(get("/api/private").body()).isEqualTo("private " + i);
             HttpResponse<String> cookie = get("/api/cookie");
             assertThat(cookie.body()).isEqualTo("cookie " + i);
             assertThat(cookie.headers().firstValue("Set-Cookie")).contains("session=" + i);
+            assertThat(get("/api/vary").body()).isEqualTo("vary " + i);
+            HttpResponse<String> stream = get("/api/stream");
+            assertThat(stream.body()).isEqualTo("stream " + i);
+            assertThat(stream.headers().map()).doesNotContainKey("x-accel-buffering");
         }
-        assertThat(hits("/api/private")).isEqualTo(2);
-        assertThat(hits("/api/cookie")).isEqualTo(2);
+        for (String path : List.of("/api/private", "/api/cookie", "/api/vary", "/api/stream")) {
+            assertThat(hits(path)).as(path).isEqualTo(2);
+        }
     }
 
     @Test
@@ -269,6 +286,40 @@ class ProxyCacheIT {
         for (CompletableFuture<HttpResponse<String>> answer : answers) {
             assertThat(answer.get(60, TimeUnit.SECONDS).body()).isEqualTo("slow 1");
         }
+        assertThat(hits("/api/slow")).isEqualTo(1);
+    }
+
+    /**
+     * A leader whose client leaves while others wait for its answer goes on for them: the backend's answer is read to
+     * its end and stored, and the backend is asked once.
+     */
+    @Test
+    void aLeaderWhoseClientLeftGoesOnForTheRequestsWaitingForIt() throws Exception {
+        long coalesced = metric("edge_response_cache_coalesced_total");
+        List<CompletableFuture<HttpResponse<String>>> followers = new ArrayList<>();
+        try (CapturedLog access = CapturedLog.of("edge.access")) {
+            try (Socket leader = new Socket(edge.address().getAddress(), edge.address().getPort())) {
+                // the Host the followers' client sends: the same key
+                leader.getOutputStream().write(("GET /api/slow HTTP/1.1\r\nHost: " + edge.uri("/").getAuthority()
+                        + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                leader.getOutputStream().flush();
+                Awaits.until(() -> hits("/api/slow"), n -> n == 1, "the leader at the backend");
+                for (int i = 0; i < 2; i++) {
+                    followers.add(CLIENT.sendAsync(request("GET", "/api/slow"), HttpResponse.BodyHandlers.ofString()));
+                }
+                Awaits.until(() -> metric("edge_response_cache_coalesced_total") - coalesced, n -> n == 2,
+                        "two requests waiting for the leader");
+            }
+            Awaits.await(() -> access.lines().stream().anyMatch(l -> l.equals("/api/slow|499|MISS")),
+                    "the leader's client gone: its 499");
+        }
+        slowGate.countDown();
+        for (CompletableFuture<HttpResponse<String>> follower : followers) {
+            HttpResponse<String> answer = follower.get(60, TimeUnit.SECONDS);
+            assertThat(answer.body()).isEqualTo("slow 1");
+            assertThat(cacheStatus(answer)).isEqualTo("HIT");
+        }
+        assertThat(cacheStatus(get("/api/slow"))).isEqualTo("HIT");
         assertThat(hits("/api/slow")).isEqualTo(1);
     }
 }
