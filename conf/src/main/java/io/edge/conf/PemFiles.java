@@ -8,28 +8,44 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.PrivateKey;
 import java.security.Signature;
+import java.security.cert.CRLException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.crypto.Cipher;
+import javax.crypto.EncryptedPrivateKeyInfo;
+import javax.crypto.SecretKeyFactory;
+import javax.crypto.spec.IvParameterSpec;
+import javax.crypto.spec.PBEKeySpec;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Certificates and keys in PEM files, as certbot and openssl write them, read with the JDK alone. A key may be PKCS#8
  * ({@code BEGIN PRIVATE KEY}, openssl genpkey's and certbot's now) or the older PKCS#1 and SEC1 forms
- * ({@code BEGIN RSA PRIVATE KEY}, {@code BEGIN EC PRIVATE KEY}), which are wrapped into PKCS#8 here. Each method throws
+ * ({@code BEGIN RSA PRIVATE KEY}, {@code BEGIN EC PRIVATE KEY}), which are wrapped into PKCS#8 here, each of them
+ * maybe encrypted with a passphrase; CRLs ({@code BEGIN X509 CRL}). Each method throws
  * {@link IllegalArgumentException} saying what is wrong, for a configuration problem.
  */
 final class PemFiles {
 
-    private static final Pattern BLOCK = Pattern.compile(
-            "-----BEGIN ([A-Z0-9 ]+)-----([A-Za-z0-9+/=\\s]*?)-----END \\1-----");
+    /** A PEM block: its type, the header lines of an encrypted traditional key (RFC 1421's), its base64. */
+    private static final Pattern BLOCK = Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----\\s*((?:[A-Za-z-]+: *[^\\r\\n]*"
+            + "\\r?\\n)*)([A-Za-z0-9+/=\\s]*?)-----END \\1-----");
+    /** An encrypted traditional key's cipher and IV: "DEK-Info: AES-256-CBC,1F2E...". */
+    private static final Pattern DEK_INFO = Pattern.compile("DEK-Info: *([A-Z0-9-]+),([0-9A-Fa-f]+)");
     /** AlgorithmIdentifier of rsaEncryption (1.2.840.113549.1.1.1) with its NULL parameters. */
     private static final byte[] RSA_ALGORITHM = {0x30, 0x0d, 0x06, 0x09, 0x2a, (byte) 0x86, 0x48, (byte) 0x86,
             (byte) 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00};
@@ -68,8 +84,19 @@ final class PemFiles {
         return chain;
     }
 
-    /** The private key of {@code file}: its first key block. */
+    /** The private key of {@code file}: its first key block, which must not be encrypted. */
     static PrivateKey privateKey(Path file) {
+        return privateKey(file, null, List.of());
+    }
+
+    /**
+     * The private key of {@code file}: its first key block; one encrypted with a passphrase (PKCS#8's "ENCRYPTED
+     * PRIVATE KEY", or a traditional "RSA PRIVATE KEY" / "EC PRIVATE KEY" with "Proc-Type: 4,ENCRYPTED") decrypted by
+     * the first of {@code passphrases} that does, as nginx tries the lines of ssl_password_file in turn.
+     *
+     * @param passwordFile where {@code passphrases} were read, for the message; null where none was named
+     */
+    static PrivateKey privateKey(Path file, Path passwordFile, List<String> passphrases) {
         Matcher block = BLOCK.matcher(read(file));
         while (block.find()) {
             String type = block.group(1);
@@ -77,18 +104,15 @@ final class PemFiles {
                 continue; // "EC PARAMETERS" before an openssl ecparam key
             }
             try {
-                return switch (type) {
-                    case "PRIVATE KEY" -> pkcs8(der(block));
-                    case "RSA PRIVATE KEY" -> KeyFactory.getInstance("RSA").generatePrivate(
-                            new PKCS8EncodedKeySpec(privateKeyInfo(RSA_ALGORITHM, der(block))));
-                    case "EC PRIVATE KEY" -> KeyFactory.getInstance("EC").generatePrivate(
-                            new PKCS8EncodedKeySpec(privateKeyInfo(ecAlgorithm(der(block)), der(block))));
-                    case "ENCRYPTED PRIVATE KEY" -> throw new IllegalArgumentException(file + " holds a key encrypted"
-                            + " with a passphrase, which edge does not read (nginx's ssl_password_file): write it"
-                            + " without one (openssl pkey -in it -out a file only edge's user reads)");
-                    default -> throw new IllegalArgumentException(file + " holds a \"" + type + "\", not one of"
-                            + " \"PRIVATE KEY\", \"RSA PRIVATE KEY\", \"EC PRIVATE KEY\"");
-                };
+                boolean encrypted = type.equals("ENCRYPTED PRIVATE KEY") || block.group(2).contains("ENCRYPTED");
+                if (encrypted && passwordFile == null) {
+                    throw new IllegalArgumentException(file + " holds a key encrypted with a passphrase, and"
+                            + " tls.password-file names no file of passphrases (nginx's ssl_password_file)");
+                }
+                if (encrypted) {
+                    return decrypted(file, type, block, passwordFile, passphrases);
+                }
+                return plain(type, der(block), file);
             } catch (GeneralSecurityException | IllegalArgumentException | IndexOutOfBoundsException e) {
                 if (e instanceof IllegalArgumentException && e.getMessage() != null
                         && e.getMessage().startsWith(file.toString())) {
@@ -99,6 +123,145 @@ final class PemFiles {
             }
         }
         throw new IllegalArgumentException(file + " holds no private key (no \"-----BEGIN PRIVATE KEY-----\")");
+    }
+
+    /** The key of an unencrypted block of {@code type}. */
+    private static PrivateKey plain(String type, byte[] der, Path file) throws GeneralSecurityException {
+        return switch (type) {
+            case "PRIVATE KEY" -> pkcs8(der);
+            case "RSA PRIVATE KEY" -> KeyFactory.getInstance("RSA").generatePrivate(
+                    new PKCS8EncodedKeySpec(privateKeyInfo(RSA_ALGORITHM, der)));
+            case "EC PRIVATE KEY" -> KeyFactory.getInstance("EC").generatePrivate(
+                    new PKCS8EncodedKeySpec(privateKeyInfo(ecAlgorithm(der), der)));
+            default -> throw new IllegalArgumentException(file + " holds a \"" + type + "\", not one of"
+                    + " \"PRIVATE KEY\", \"RSA PRIVATE KEY\", \"EC PRIVATE KEY\"");
+        };
+    }
+
+    /**
+     * The key of an encrypted block, decrypted by the first of {@code passphrases} that does: PKCS#8's by the JDK's
+     * PBES2 (PBKDF2 with HMAC-SHA1/SHA-224/256/384/512 and AES-CBC, openssl's since 1.1: "openssl genpkey
+     * -aes-256-cbc", "openssl pkcs8 -topk8") and PBES1/PKCS#12 ciphers (openssl pkcs8 -v1 PBE-SHA1-3DES); a
+     * traditional one by OpenSSL's EVP_BytesToKey (MD5, one round) and AES-CBC or DES-EDE3-CBC, as openssl genrsa
+     * -aes256 wrote it before 3.0. BouncyCastle is not needed for either.
+     */
+    private static PrivateKey decrypted(Path file, String type, Matcher block, Path passwordFile,
+            List<String> passphrases) throws GeneralSecurityException {
+        byte[] der = der(block);
+        String cipherName;
+        EncryptedPrivateKeyInfo info = null;
+        Matcher dekInfo = DEK_INFO.matcher(block.group(2));
+        if (type.equals("ENCRYPTED PRIVATE KEY")) {
+            try {
+                info = new EncryptedPrivateKeyInfo(der);
+            } catch (IOException e) {
+                throw new IllegalArgumentException(file + ": the encrypted private key cannot be read ("
+                        + e.getMessage() + ")");
+            }
+            // PBES2's algorithm is its parameters' ("PBEWithHmacSHA256AndAES_256"), PBES1's its own name
+            cipherName = info.getAlgParameters() != null && (info.getAlgName().equals("PBES2")
+                    || info.getAlgName().equals("1.2.840.113549.1.5.13")) ? info.getAlgParameters().toString()
+                    : info.getAlgName();
+        } else if (dekInfo.find()) {
+            cipherName = dekInfo.group(1);
+        } else {
+            throw new IllegalArgumentException(file + ": the encrypted " + type.toLowerCase() + " names no cipher"
+                    + " (no \"DEK-Info:\" line)");
+        }
+        for (String passphrase : passphrases) {
+            try {
+                if (info != null) {
+                    SecretKeyFactory factory = SecretKeyFactory.getInstance(cipherName);
+                    Cipher cipher = Cipher.getInstance(cipherName);
+                    cipher.init(Cipher.DECRYPT_MODE, factory.generateSecret(new PBEKeySpec(passphrase.toCharArray())),
+                            info.getAlgParameters());
+                    return pkcs8(info.getKeySpec(cipher).getEncoded());
+                }
+                return plain(type, traditionalDecrypted(file, der, cipherName, dekInfo.group(2), passphrase), file);
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalArgumentException(file + ": the key is encrypted with " + cipherName + ", which"
+                        + " this JVM does not decrypt: encrypt it again with openssl pkcs8 -topk8 -v2 aes-256-cbc");
+            } catch (GeneralSecurityException | IllegalArgumentException | IndexOutOfBoundsException wrong) {
+                // a wrong passphrase: bad padding, or bytes that are no key; the next one is tried
+                if (wrong instanceof IllegalArgumentException && wrong.getMessage() != null
+                        && wrong.getMessage().startsWith(file.toString())) {
+                    throw wrong;
+                }
+            }
+        }
+        throw new IllegalArgumentException(file + ": " + (passphrases.size() == 1 ? "the passphrase of " + passwordFile
+                + " does not decrypt its key" : "none of the " + passphrases.size() + " passphrases of " + passwordFile
+                + " decrypts its key"));
+    }
+
+    /** The DER of a traditional encrypted key: OpenSSL's EVP_BytesToKey (MD5, one round, the IV's first 8 bytes). */
+    private static byte[] traditionalDecrypted(Path file, byte[] encrypted, String cipherName, String ivHex,
+            String passphrase) throws GeneralSecurityException {
+        int keyLength = switch (cipherName) {
+            case "AES-128-CBC" -> 16;
+            case "AES-192-CBC", "DES-EDE3-CBC" -> 24;
+            case "AES-256-CBC" -> 32;
+            default -> throw new IllegalArgumentException(file + ": the key is encrypted with " + cipherName
+                    + ", which edge does not decrypt: encrypt it again with openssl pkcs8 -topk8 -v2 aes-256-cbc");
+        };
+        String algorithm = cipherName.startsWith("AES") ? "AES" : "DESede";
+        byte[] iv = HexFormat.of().parseHex(ivHex);
+        byte[] password = passphrase.getBytes(StandardCharsets.UTF_8);
+        MessageDigest md5 = MessageDigest.getInstance("MD5");
+        ByteArrayOutputStream key = new ByteArrayOutputStream();
+        byte[] previous = new byte[0];
+        while (key.size() < keyLength) {
+            md5.update(previous);
+            md5.update(password);
+            md5.update(iv, 0, 8);
+            previous = md5.digest();
+            key.writeBytes(previous);
+        }
+        Cipher cipher = Cipher.getInstance(algorithm + "/CBC/PKCS5Padding");
+        cipher.init(Cipher.DECRYPT_MODE, new SecretKeySpec(Arrays.copyOf(key.toByteArray(), keyLength), algorithm),
+                new IvParameterSpec(iv));
+        return cipher.doFinal(encrypted);
+    }
+
+    /**
+     * The passphrases of {@code file}, one a line (a line may be empty: an empty passphrase), as nginx's
+     * ssl_password_file reads them; at least one.
+     */
+    static List<String> passphrases(Path file) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + " cannot be read (" + SettingsMapper.reason(e) + ")");
+        }
+        String lines = text.replaceAll("[\r\n]+$", "");
+        if (lines.isEmpty()) {
+            throw new IllegalArgumentException(file + " holds no passphrase");
+        }
+        return Arrays.stream(lines.split("\n", -1)).map(line -> line.endsWith("\r")
+                ? line.substring(0, line.length() - 1) : line).toList();
+    }
+
+    /** The CRLs of {@code file} ("-----BEGIN X509 CRL-----" blocks); at least one. */
+    static List<X509CRL> revocationLists(Path file) {
+        Matcher block = BLOCK.matcher(read(file));
+        List<X509CRL> lists = new ArrayList<>();
+        while (block.find()) {
+            if (!block.group(1).equals("X509 CRL")) {
+                continue;
+            }
+            try {
+                lists.add((X509CRL) CertificateFactory.getInstance("X.509").generateCRL(
+                        new ByteArrayInputStream(der(block))));
+            } catch (CRLException | CertificateException | IllegalArgumentException e) {
+                throw new IllegalArgumentException(file + ": CRL " + (lists.size() + 1) + " cannot be read ("
+                        + e.getMessage() + ")");
+            }
+        }
+        if (lists.isEmpty()) {
+            throw new IllegalArgumentException(file + " holds no CRL (no \"-----BEGIN X509 CRL-----\")");
+        }
+        return lists;
     }
 
     /**
@@ -142,7 +305,7 @@ final class PemFiles {
     }
 
     private static byte[] der(Matcher block) {
-        return Base64.getMimeDecoder().decode(block.group(2).replaceAll("\\s", ""));
+        return Base64.getMimeDecoder().decode(block.group(3).replaceAll("\\s", ""));
     }
 
     private static PrivateKey pkcs8(byte[] der) throws GeneralSecurityException {

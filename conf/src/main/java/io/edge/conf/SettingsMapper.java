@@ -671,11 +671,23 @@ final class SettingsMapper {
             tls.invalid("certificate", e.getMessage(), "a PEM file of the certificate, then its intermediates"
                     + " (certbot's fullchain.pem)");
         }
+        Path passwordFile = optionalFile(tls, "password-file", base);
+        List<String> passphrases = List.of();
+        if (passwordFile != null) {
+            try {
+                passphrases = PemFiles.passphrases(passwordFile);
+            } catch (IllegalArgumentException e) {
+                tls.invalid("password-file", e.getMessage(), "a file of the key's passphrase, or of several, one a"
+                        + " line (nginx's ssl_password_file)");
+                return null;
+            }
+        }
         java.security.PrivateKey key = null;
         try {
-            key = PemFiles.privateKey(keyFile);
+            key = PemFiles.privateKey(keyFile, passwordFile, passphrases);
         } catch (IllegalArgumentException e) {
-            tls.invalid("key", e.getMessage(), "a PEM file of the certificate's private key (certbot's privkey.pem)");
+            tls.invalid("key", e.getMessage(), "a PEM file of the certificate's private key (certbot's privkey.pem)"
+                    + (passwordFile == null ? "" : ", encrypted with a passphrase of tls.password-file or not"));
         }
         if (chain == null || key == null) {
             return null;
@@ -688,6 +700,76 @@ final class SettingsMapper {
             return null;
         }
         return new TlsCertificate(certificateFile, keyFile, chain, key);
+    }
+
+    /** nginx's values of ssl_verify_client, as a site's tls.verify-client takes them. */
+    private static final Map<String, TlsClientVerify.Mode> VERIFY_CLIENT = verifyClientModes();
+
+    private static Map<String, TlsClientVerify.Mode> verifyClientModes() {
+        Map<String, TlsClientVerify.Mode> modes = new LinkedHashMap<>();
+        modes.put("off", TlsClientVerify.Mode.OFF);
+        modes.put("on", TlsClientVerify.Mode.ON);
+        modes.put("optional", TlsClientVerify.Mode.OPTIONAL);
+        modes.put("optional_no_ca", TlsClientVerify.Mode.OPTIONAL_NO_CA);
+        return modes;
+    }
+
+    /**
+     * A site's tls.verify-client and the files that go with it, read now: nginx's ssl_verify_client,
+     * ssl_client_certificate, ssl_trusted_certificate, ssl_verify_depth and ssl_crl. As nginx refuses to start, asking
+     * for certificates without a client-certificate file (but for optional_no_ca, which may judge none) is a problem,
+     * and so is each file that cannot be read or holds no certificate (no CRL).
+     */
+    private static TlsClientVerify clientVerify(Section site, Section tls, Path base) {
+        ConfigValue written = tls.value("verify-client");
+        TlsClientVerify.Mode mode = written != null && written.valueType() == ConfigValueType.BOOLEAN
+                ? (Boolean) written.unwrapped() ? TlsClientVerify.Mode.ON : TlsClientVerify.Mode.OFF // true, false
+                : tls.choice("verify-client", VERIFY_CLIENT);
+        int depth = tls.integer("verify-depth", 0, 100);
+        List<java.security.cert.X509Certificate> named = caFile(tls, "client-certificate", base);
+        List<java.security.cert.X509Certificate> trusted = caFile(tls, "trusted-certificate", base);
+        List<java.security.cert.X509CRL> revocations = List.of();
+        Path crlFile = optionalFile(tls, "crl", base);
+        if (crlFile != null) {
+            try {
+                revocations = PemFiles.revocationLists(crlFile);
+            } catch (IllegalArgumentException e) {
+                tls.invalid("crl", e.getMessage(), "a PEM file of CRLs (openssl ca -gencrl's), one of each CA of the"
+                        + " chains it checks");
+            }
+        }
+        if (mode == TlsClientVerify.Mode.OFF) {
+            return TlsClientVerify.OFF;
+        }
+        if (mode != TlsClientVerify.Mode.OPTIONAL_NO_CA && named == null && !tls.isInvalid("client-certificate")) {
+            // nginx 1.22: no ssl_client_certificate for ssl_verify_client (ssl_trusted_certificate alone is not taken)
+            tls.problemAt(site, "client-certificate", "not set, and tls.verify-client is "
+                    + mode.name().toLowerCase(Locale.ROOT),
+                    "a PEM file of the CAs that sign the clients' certificates (nginx's ssl_client_certificate), or"
+                    + " verify-client = optional_no_ca where the application judges them");
+        }
+        return new TlsClientVerify(mode, named == null ? List.of() : named, trusted == null ? List.of() : trusted,
+                depth, revocations);
+    }
+
+    /** The certificates of the CA file {@code key} names (null where it names none, or one that failed). */
+    private static List<java.security.cert.X509Certificate> caFile(Section tls, String key, Path base) {
+        Path file = optionalFile(tls, key, base);
+        if (file == null) {
+            return null;
+        }
+        try {
+            return PemFiles.certificates(file);
+        } catch (IllegalArgumentException e) {
+            tls.invalid(key, e.getMessage(), "a PEM file of CA certificates");
+            return null;
+        }
+    }
+
+    /** The file {@code key} names, relative to {@code base}; null where it names none (""). */
+    private static Path optionalFile(Section section, String key, Path base) {
+        String text = section.optionalString(key);
+        return text == null || text.isEmpty() ? null : section.toPath(key, text, base);
     }
 
     /** {@code server.access-log-format} and its escape: null for edge's own line. */
@@ -1645,6 +1727,7 @@ final class SettingsMapper {
             Map<Integer, ErrorPage> errorPages = errorPages(site.section("error-pages"), root, policy, mimeTypes);
             List<RewriteRule> rewrites = rewriteRules(site, null, false);
             TlsCertificate tls = null;
+            TlsClientVerify clientVerify = TlsClientVerify.OFF;
             if (site.value("tls") instanceof ConfigList certificates) {
                 site.invalid("tls", "a list of " + certificates.size() + ": a site has one certificate (nginx's"
                         + " ssl_certificate twice, ECDSA beside RSA, is not taken)", "one tls { certificate, key }:"
@@ -1652,8 +1735,9 @@ final class SettingsMapper {
             } else {
                 Section tlsSection = site.section("tls");
                 tls = siteTls(site, tlsSection, base);
+                clientVerify = clientVerify(site, tlsSection, base);
                 InetSocketAddress bare = tls != null || tlsSection.isInvalid("certificate")
-                        || tlsSection.isInvalid("key") ? null
+                        || tlsSection.isInvalid("key") || tlsSection.isInvalid("password-file") ? null
                         : listen.stream().filter(serverTls::endsOn).findFirst().orElse(null);
                 if (bare != null && !tlsSection.isBroken()) {
                     // nginx: no "ssl_certificate" is defined for the "listen ... ssl" directive
@@ -1664,7 +1748,7 @@ final class SettingsMapper {
                 }
             }
             result.add(new SiteSettings(serverNames, isDefault, root, index, policy, locations, errorPages, listen,
-                    rewrites, tls, captureVariables(serverNames, rewrites)));
+                    rewrites, tls, clientVerify, captureVariables(serverNames, rewrites)));
         }
         return result;
     }
@@ -3262,8 +3346,8 @@ final class SettingsMapper {
     private static final Set<String> FASTCGI_PARAM_VARIABLES = Set.of("https", "document_root", "realpath_root",
             "fastcgi_script_name", "fastcgi_path_info", "request_filename", "content_type", "content_length",
             "remote_port", "remote_user", "request_scheme", "server_software", "nginx_version", "hostname",
-            "request_body", "request_id", "request_length", "ssl_protocol", "ssl_cipher", "ssl_client_verify",
-            "ssl_client_s_dn", "ssl_server_name", "proxy_protocol_addr", "proxy_protocol_port", "realip_remote_addr");
+            "request_body", "request_id", "request_length", "ssl_protocol", "ssl_cipher", "ssl_server_name",
+            "proxy_protocol_addr", "proxy_protocol_port", "realip_remote_addr");
 
     /**
      * Why the variable {@code name} (lower case) cannot be in a value of {@code setting} (headers, always-headers,

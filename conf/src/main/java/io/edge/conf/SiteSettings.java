@@ -28,6 +28,8 @@ import java.util.regex.Pattern;
  *                     order
  * @param tls          its certificate and key for the listeners that end TLS (nginx's ssl_certificate and
  *                     ssl_certificate_key), or null: none
+ * @param clientVerify whether its TLS handshakes ask for a client certificate, and how it is checked (nginx's
+ *                     ssl_verify_client and the files that go with it)
  * @param captureVariables the variables the named groups of its server names' and rewrites' regexes set when they
  *                     match, by group name: nginx keeps a named capture as a variable for the rest of the request,
  *                     which its locations' texts read ({@code $sub} of {@code ~^(?<sub>.+)\.example\.com$})
@@ -43,6 +45,7 @@ public record SiteSettings(
         List<InetSocketAddress> listen,
         List<RewriteRule> rewrites,
         TlsCertificate tls,
+        TlsClientVerify clientVerify,
         Map<String, VariableMap> captureVariables) {
 
     public SiteSettings {
@@ -97,11 +100,12 @@ public record SiteSettings(
         return errorPages.get(status);
     }
 
-    /** A site whose regexes set no variables. */
+    /** A site whose regexes set no variables, that asks for no client certificate. */
     public SiteSettings(List<String> serverNames, boolean isDefault, Path root, List<String> index,
             PathPolicy pathPolicy, List<LocationSettings> locations, Map<Integer, ErrorPage> errorPages,
             List<InetSocketAddress> listen, List<RewriteRule> rewrites, TlsCertificate tls) {
-        this(serverNames, isDefault, root, index, pathPolicy, locations, errorPages, listen, rewrites, tls, Map.of());
+        this(serverNames, isDefault, root, index, pathPolicy, locations, errorPages, listen, rewrites, tls,
+                TlsClientVerify.OFF, Map.of());
     }
 
     /** A site without a certificate. */

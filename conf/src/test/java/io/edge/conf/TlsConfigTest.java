@@ -227,11 +227,146 @@ class TlsConfigTest {
                         + " beside RSA, is not taken)"));
     }
 
+    /**
+     * nginx's ssl_verify_client and its files: a site's (and site-defaults') tls.verify-client, client-certificate,
+     * trusted-certificate, verify-depth and crl; off by default.
+     */
+    @Test
+    void clientCertificatesAreAskedForAsASiteSays() throws Exception {
+        selfSigned("a", "/CN=a.test");
+        selfSigned("ca", "/CN=Client CA");
+        selfSigned("other", "/CN=Other CA");
+        Files.writeString(dir.resolve("ca.cnf"), "[ca]\ndefault_ca = edge\n[edge]\ndatabase = index.txt\n"
+                + "default_md = sha256\ndefault_crl_days = 2\n");
+        Files.writeString(dir.resolve("index.txt"), "");
+        openssl("ca", "-config", "ca.cnf", "-gencrl", "-keyfile", "ca.key", "-cert", "ca.pem", "-out", "ca.crl");
+        EdgeSettings settings = load(LISTEN + """
+                site-defaults.tls { certificate = a.pem, key = a.key }
+                sites = [
+                  { root = www }
+                  { root = www, tls { verify-client = on, client-certificate = ca.pem } }
+                  { root = www, tls { verify-client = optional, client-certificate = ca.pem,
+                                      trusted-certificate = other.pem, verify-depth = 2, crl = ca.crl } }
+                  { root = www, tls { verify-client = optional_no_ca } }
+                ]""");
+        assertThat(settings.sites()).extracting(site -> site.clientVerify().mode()).containsExactly(
+                TlsClientVerify.Mode.OFF, TlsClientVerify.Mode.ON, TlsClientVerify.Mode.OPTIONAL,
+                TlsClientVerify.Mode.OPTIONAL_NO_CA);
+        TlsClientVerify on = settings.sites().get(1).clientVerify();
+        assertThat(on.named()).extracting(c -> c.getSubjectX500Principal().getName()).containsExactly("CN=Client CA");
+        assertThat(on.trusted()).isEmpty();
+        assertThat(on.depth()).isEqualTo(1);
+        TlsClientVerify optional = settings.sites().get(2).clientVerify();
+        assertThat(optional.trusted()).extracting(c -> c.getSubjectX500Principal().getName())
+                .containsExactly("CN=Other CA");
+        assertThat(optional.depth()).isEqualTo(2);
+        assertThat(optional.revocations()).extracting(crl -> crl.getIssuerX500Principal().getName())
+                .containsExactly("CN=Client CA");
+        assertThat(settings.sites().get(3).clientVerify().named()).isEmpty();
+    }
+
+    /**
+     * As nginx refuses "ssl_verify_client on" without ssl_client_certificate (ssl_trusted_certificate alone is not
+     * enough for nginx 1.22 either), and a file it cannot read.
+     */
+    @Test
+    void aClientCertificateProblemNamesItsKey() throws Exception {
+        selfSigned("a", "/CN=a.test");
+        List<ConfigProblem> problems = problems(LISTEN + """
+                site-defaults.tls { certificate = a.pem, key = a.key }
+                sites = [
+                  { root = www, server-names = [a], tls { verify-client = on } }
+                  { root = www, server-names = [b], tls { verify-client = sometimes, client-certificate = a.pem } }
+                  { root = www, server-names = [c], tls { verify-client = optional, client-certificate = gone.pem } }
+                  { root = www, server-names = [d], tls { verify-client = on, trusted-certificate = a.key } }
+                  { root = www, server-names = [e], tls { verify-client = on, client-certificate = a.pem,
+                                                          crl = a.pem, verify-depth = -1 } }
+                ]""");
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key).containsExactlyInAnyOrder(
+                tuple(5, "edge.sites[0].tls.client-certificate"),
+                tuple(6, "edge.sites[1].tls.verify-client"),
+                tuple(7, "edge.sites[2].tls.client-certificate"),
+                tuple(8, "edge.sites[3].tls.trusted-certificate"),
+                tuple(8, "edge.sites[3].tls.client-certificate"),
+                tuple(10, "edge.sites[4].tls.crl"),
+                tuple(10, "edge.sites[4].tls.verify-depth"));
+        assertThat(problems).extracting(ConfigProblem::message)
+                .contains("not set, and tls.verify-client is on")
+                .anyMatch(m -> m.startsWith("\"sometimes\" is not allowed"))
+                .anyMatch(m -> m.contains("gone.pem cannot be read (No such file or directory)"))
+                .anyMatch(m -> m.contains("a.key holds no certificate"))
+                .anyMatch(m -> m.contains("a.pem holds no CRL"));
+    }
+
+    /**
+     * nginx's ssl_password_file: each line a passphrase, tried in turn on a key encrypted with one, PKCS#8's as
+     * openssl 3 writes it and the traditional PEM of older openssl's genrsa -aes256 or -des3.
+     */
+    @Test
+    void anEncryptedKeyIsDecryptedByALineOfThePasswordFile() throws Exception {
+        selfSigned("a", "/CN=a.test");
+        openssl("pkey", "-in", "a.key", "-aes-256-cbc", "-passout", "pass:second line", "-out", "pkcs8.key");
+        openssl("rsa", "-in", "a.key", "-aes256", "-traditional", "-passout", "pass:second line", "-out", "aes.key");
+        openssl("rsa", "-in", "a.key", "-des3", "-traditional", "-passout", "pass:second line", "-out", "des3.key");
+        assertThat(Files.readString(dir.resolve("pkcs8.key"))).startsWith("-----BEGIN ENCRYPTED PRIVATE KEY-----");
+        assertThat(Files.readString(dir.resolve("aes.key"))).contains("DEK-Info: AES-256-CBC,");
+        assertThat(Files.readString(dir.resolve("des3.key"))).contains("DEK-Info: DES-EDE3-CBC,");
+        Files.writeString(dir.resolve("passwords"), "first line\r\nsecond line\n");
+        EdgeSettings settings = load(LISTEN + """
+                site-defaults.tls { certificate = a.pem, password-file = passwords }
+                sites = [
+                  { root = www, tls.key = pkcs8.key }
+                  { root = www, tls.key = aes.key }
+                  { root = www, tls.key = des3.key }
+                  { root = www, tls.key = a.key }
+                ]""");
+        assertThat(settings.sites()).extracting(site -> site.tls().key())
+                .allSatisfy(key -> assertThat(key.getEncoded()).isEqualTo(settings.sites().get(3).tls().key()
+                        .getEncoded()));
+    }
+
+    @Test
+    void aWrongPassphraseIsAProblemOfTheKey() throws Exception {
+        selfSigned("a", "/CN=a.test");
+        openssl("pkey", "-in", "a.key", "-aes-256-cbc", "-passout", "pass:right", "-out", "pkcs8.key");
+        openssl("rsa", "-in", "a.key", "-aes128", "-traditional", "-passout", "pass:right", "-out", "aes.key");
+        Files.writeString(dir.resolve("wrong"), "wrong\n");
+        Files.writeString(dir.resolve("wrongs"), "wrong\nalso wrong\n");
+        Files.writeString(dir.resolve("empty"), "\n");
+        List<ConfigProblem> problems = problems(LISTEN + """
+                site-defaults.tls.certificate = a.pem
+                sites = [
+                  { root = www, server-names = [a], tls { key = pkcs8.key, password-file = wrong } }
+                  { root = www, server-names = [b], tls { key = aes.key, password-file = wrongs } }
+                  { root = www, server-names = [c], tls { key = pkcs8.key } }
+                  { root = www, server-names = [d], tls { key = pkcs8.key, password-file = missing } }
+                  { root = www, server-names = [e], tls { key = pkcs8.key, password-file = empty } }
+                ]""");
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactlyInAnyOrder(
+                        tuple(5, "edge.sites[0].tls.key", dir.resolve("pkcs8.key") + ": the passphrase of "
+                                + dir.resolve("wrong") + " does not decrypt its key"),
+                        tuple(6, "edge.sites[1].tls.key", dir.resolve("aes.key") + ": none of the 2 passphrases of "
+                                + dir.resolve("wrongs") + " decrypts its key"),
+                        tuple(7, "edge.sites[2].tls.key", dir.resolve("pkcs8.key") + " holds a key encrypted with a"
+                                + " passphrase, and tls.password-file names no file of passphrases (nginx's"
+                                + " ssl_password_file)"),
+                        tuple(8, "edge.sites[3].tls.password-file", dir.resolve("missing")
+                                + " cannot be read (No such file or directory)"),
+                        tuple(9, "edge.sites[4].tls.password-file", dir.resolve("empty") + " holds no passphrase"));
+    }
+
     @Test
     void aPlainConfigurationHasNoTlsListener() throws Exception {
         EdgeSettings settings = load("server.listen = [\"127.0.0.1:19380\"]\nsites = [{ root = www }]");
         assertThat(settings.server().tls().listen()).isEmpty();
         assertThat(settings.sites().get(0).tls()).isNull();
+    }
+
+    /** A key and a self-signed certificate of {@code subject}, in {@code name}.key and {@code name}.pem. */
+    private void selfSigned(String name, String subject) throws IOException, InterruptedException {
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out", name + ".pem",
+                "-days", "2", "-subj", subject);
     }
 
     private void openssl(String... args) throws IOException, InterruptedException {
