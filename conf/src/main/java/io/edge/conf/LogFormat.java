@@ -21,7 +21,10 @@ public record LogFormat(List<Return.Part> parts, boolean json) {
             "upstream_connect_time", "upstream_queue_time", "host", "server_name", "server_port", "server_addr",
             "scheme", "pid", "remote_port", "bytes_sent", "request_length", "request_completion", "connection",
             "connection_requests", "upstream_addr", "upstream_status", "upstream_cache_status", "request_id",
-            "secure_link", "secure_link_expires", "https", "ssl_protocol", "ssl_cipher", "ssl_server_name", "http2");
+            "secure_link", "secure_link_expires", "https", "ssl_protocol", "ssl_cipher", "ssl_server_name", "http2",
+            "ssl_client_verify", "ssl_client_s_dn", "ssl_client_i_dn", "ssl_client_serial", "ssl_client_fingerprint",
+            "ssl_client_cert", "ssl_client_raw_cert", "ssl_client_escaped_cert", "ssl_client_v_start",
+            "ssl_client_v_end", "ssl_client_v_remain");
 
     /**
      * A request's field ({@code $http_user_agent}), the answer's ({@code $sent_http_content_type}), a query argument

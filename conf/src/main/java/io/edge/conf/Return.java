@@ -32,7 +32,9 @@ public record Return(int status, List<Part> text) {
             "request_uri", "uri", "document_uri", "args", "query_string", "is_args", "request_method", "remote_addr",
             "remote_port", "server_protocol", "https", "content_type", "content_length", "request_id",
             "secure_link", "secure_link_expires", "ssl_protocol", "ssl_cipher", "ssl_server_name", "http2",
-            "proxy_host", "proxy_add_x_forwarded_for");
+            "proxy_host", "proxy_add_x_forwarded_for", "ssl_client_verify", "ssl_client_s_dn", "ssl_client_i_dn",
+            "ssl_client_serial", "ssl_client_fingerprint", "ssl_client_cert", "ssl_client_raw_cert",
+            "ssl_client_escaped_cert", "ssl_client_v_start", "ssl_client_v_end", "ssl_client_v_remain");
 
     /**
      * Variables of what came of the request, which a header or a FastCGI param may name (nginx's add_header

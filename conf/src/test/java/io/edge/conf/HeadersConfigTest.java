@@ -132,7 +132,9 @@ class HeadersConfigTest {
                                 + " $proxy_add_x_forwarded_for, $proxy_host, $query_string, $remote_addr, $remote_port,"
                                 + " $request_id, $request_method,"
                                 + " $request_uri, $scheme, $secure_link, $secure_link_expires, $server_addr, $server_name, $server_port, $server_protocol,"
-                                + " $ssl_cipher, $ssl_protocol, $ssl_server_name,"
+                                + " $ssl_cipher, $ssl_client_cert, $ssl_client_escaped_cert, $ssl_client_fingerprint, $ssl_client_i_dn,"
+                                + " $ssl_client_raw_cert, $ssl_client_s_dn, $ssl_client_serial, $ssl_client_v_end, $ssl_client_v_remain,"
+                                + " $ssl_client_v_start, $ssl_client_verify, $ssl_protocol, $ssl_server_name,"
                                 + " $uri, $upstream_cache_status, $http_<header>, $arg_<name>, $cookie_<name>; $$ for a literal $)"));
     }
 

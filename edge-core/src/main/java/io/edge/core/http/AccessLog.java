@@ -290,6 +290,10 @@ public final class AccessLog {
             case "secure_link_expires" -> exchange == null ? null : Variables.secureLinkExpires(exchange);
             case "ssl_protocol", "ssl_cipher", "ssl_server_name" -> exchange == null ? null
                     : nonEmpty(Variables.tls(exchange.clientChannel(), name));
+            case "ssl_client_verify", "ssl_client_s_dn", "ssl_client_i_dn", "ssl_client_serial",
+                 "ssl_client_fingerprint", "ssl_client_cert", "ssl_client_raw_cert", "ssl_client_escaped_cert",
+                 "ssl_client_v_start", "ssl_client_v_end", "ssl_client_v_remain" -> exchange == null ? null
+                    : nonEmpty(Variables.value(exchange, name));
             case "https", "http2" -> exchange == null ? null : nonEmpty(Variables.value(exchange, name));
             default -> throw new IllegalArgumentException("no variable $" + name); // the configuration checked them
         };

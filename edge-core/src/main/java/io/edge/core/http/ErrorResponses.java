@@ -10,6 +10,8 @@ import io.edge.conf.SiteSettings;
 import io.edge.conf.VariableText;
 import io.edge.core.proxy.ProxyProtocolException;
 import io.edge.core.route.Router;
+import io.edge.core.tls.ClientCertificates;
+import io.edge.core.tls.ClientVerification;
 import io.edge.fastcgi.BackendBusyException;
 import io.edge.fastcgi.BackendTimeoutException;
 import io.edge.fastcgi.BackendUnavailableException;
@@ -57,7 +59,33 @@ public final class ErrorResponses {
     public static final String READ_METHODS = "GET, HEAD";
     private static final String SCRIPT_METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH";
 
+    /**
+     * nginx's 495: a client certificate that failed its check, answered 400 "The SSL certificate error" (a site's
+     * error-pages 495 names the page, as nginx's error_page 495).
+     */
+    public static final HttpResponseStatus CERTIFICATE_ERROR = new HttpResponseStatus(495, "SSL Certificate Error");
+    /**
+     * nginx's 496: no client certificate where ssl_verify_client is on, answered 400 "No required SSL certificate was
+     * sent" (error-pages 496 names the page).
+     */
+    public static final HttpResponseStatus NO_CERTIFICATE = new HttpResponseStatus(496, "SSL Certificate Required");
+
     private ErrorResponses() {
+    }
+
+    /**
+     * The refusal of a request its site may not serve on its connection for want of a good client certificate, as
+     * nginx's: 421 for a Host other than the SNI name, 496 and 495 (answered 400), each with nginx's reason for the
+     * log.
+     */
+    public static HttpStatusException refused(ClientCertificates.Refusal refusal, ClientVerification verification) {
+        return switch (refusal) {
+            case MISDIRECTED -> new HttpStatusException(HttpResponseStatus.MISDIRECTED_REQUEST, "client attempted to"
+                    + " request the server name different from the one that was negotiated");
+            case NO_CERTIFICATE -> new HttpStatusException(NO_CERTIFICATE, "client sent no required SSL certificate");
+            case CERTIFICATE_ERROR -> new HttpStatusException(CERTIFICATE_ERROR, "client SSL certificate verify"
+                    + " error: (" + verification.error() + ":" + verification.reason() + ")");
+        };
     }
 
     /**
@@ -223,11 +251,17 @@ public final class ErrorResponses {
             int retryAfterSeconds) {
         ByteBuf body;
         int length;
+        // nginx's 495 and 496 go as 400, their page saying why
+        String why = status.code() == CERTIFICATE_ERROR.code() ? "The SSL certificate error"
+                : status.code() == NO_CERTIFICATE.code() ? "No required SSL certificate was sent" : null;
+        HttpResponseStatus sent = why != null ? HttpResponseStatus.BAD_REQUEST : status;
         if (page != null) {
             length = page.length();
             body = head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(page.body());
         } else {
-            byte[] builtIn = ("<html><head><title>" + status + "</title></head><body><h1>" + status
+            byte[] builtIn = (why != null ? "<html><head><title>400 " + why + "</title></head><body><h1>" + sent
+                    + "</h1><p>" + why + "</p><hr><p>edge</p></body></html>\n"
+                    : "<html><head><title>" + status + "</title></head><body><h1>" + status
                     + "</h1><hr><p>edge</p></body></html>\n").getBytes(StandardCharsets.US_ASCII);
             length = builtIn.length;
             // on the heap, as a page's: a direct buffer may be what ran out (a 503 for a read refused for want of
@@ -235,7 +269,7 @@ public final class ErrorResponses {
             // left the exchange unanswered, its connection open for good
             body = head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(builtIn);
         }
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, sent, body);
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, page != null ? page.contentType() : "text/html; charset=utf-8")
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, length);
@@ -290,13 +324,14 @@ public final class ErrorResponses {
      * True for statuses after which edge closes the connection when it answers them itself ({@link #response}): the
      * request's framing may be unknown or its stream untrustworthy (400, 408, 413, 414, 431: a request edge could not
      * or would not read whole; 501: a transfer coding edge does not decode; 505: the client speaks another protocol; 500: edge's own
-     * fault, its state for the connection unknown). A
+     * fault, its state for the connection unknown; 421, 495 and 496: a client certificate's refusals, after which nginx
+     * reads nothing more of the connection). A
      * backend's answer with one of them (a PHP 400 or 500) keeps the connection, as nginx's does: edge read that
      * request whole.
      */
     public static boolean closesConnection(HttpResponseStatus status) {
         int code = status.code();
         return code == 400 || code == 408 || code == 413 || code == 414 || code == 431 || code == 500
-                || code == 501 || code == 505;
+                || code == 501 || code == 505 || code == 421 || code == 495 || code == 496;
     }
 }

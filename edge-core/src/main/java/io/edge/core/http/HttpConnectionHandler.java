@@ -6,6 +6,7 @@ import io.edge.conf.LocationSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.conf.VariableText;
 import io.edge.core.route.Route;
+import io.edge.core.tls.ClientCertificates;
 import io.edge.fastcgi.LogText;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -438,6 +439,12 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             }
             route = routes.router().route(listenAddress,
                     request.headers().get(HttpHeaderNames.HOST), target.path());
+            // nginx's ssl_verify_client of the Host's site: checked before anything of the request is read or run
+            ClientCertificates.Refusal refusal = ClientCertificates.refusal(clientConnection, route.site(),
+                    request.headers().get(HttpHeaderNames.HOST));
+            if (refusal != null) {
+                throw ErrorResponses.refused(refusal, ClientCertificates.verification(clientConnection));
+            }
             // a site's rewrites may route it elsewhere first: held to that location's limit once they ran, as nginx
             // checks client_max_body_size in the location it finds after its server rewrite phase
             if (!hasRewrites(route) && HttpUtil.getContentLength(request, -1L) > bodyLimit(route, serverBodyLimit)) {

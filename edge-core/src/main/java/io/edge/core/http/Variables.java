@@ -6,6 +6,7 @@ import io.edge.conf.SecureLink;
 import io.edge.conf.VariableMap;
 import io.edge.conf.VariableText;
 import io.edge.core.route.Router;
+import io.edge.core.tls.ClientCertificates;
 import io.edge.core.tls.TlsContexts;
 import io.edge.fastcgi.cgi.CgiParams;
 import io.netty.channel.Channel;
@@ -305,6 +306,11 @@ public final class Variables {
             case "http2" -> exchange.sentVersion().majorVersion() != 2 ? "" : exchange.endsTls() ? "h2" : "h2c";
             // nginx's, of the connection's own TLS: "" on a plain one (or behind a proxy that ended it)
             case "ssl_protocol", "ssl_cipher", "ssl_server_name" -> tls(exchange.clientChannel(), name);
+            // nginx's of the connection's client certificate (ssl_verify_client): "" on a plain one or without one
+            case "ssl_client_verify", "ssl_client_s_dn", "ssl_client_i_dn", "ssl_client_serial",
+                 "ssl_client_fingerprint", "ssl_client_cert", "ssl_client_raw_cert", "ssl_client_escaped_cert",
+                 "ssl_client_v_start", "ssl_client_v_end", "ssl_client_v_remain" ->
+                    ClientCertificates.variable(exchange.clientChannel(), name);
             case "content_type" -> exchange.request().headers().get(HttpHeaderNames.CONTENT_TYPE, "");
             case "content_length" -> contentLength(exchange);
             case "request_id" -> exchange.requestId();

@@ -4,15 +4,18 @@ import io.edge.conf.EdgeSettings;
 import io.edge.conf.ServerSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.conf.TlsCertificate;
+import io.edge.conf.TlsClientVerify;
 import io.edge.core.route.Router;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
@@ -25,7 +28,9 @@ import java.net.InetSocketAddress;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLException;
@@ -42,7 +47,8 @@ import org.slf4j.LoggerFactory;
  * </pre>
  * The certificate is the site's that the SNI name routes to among the sites of the listener, by the router's own
  * choice (nginx picks the server block for SNI as for Host): no name, or one of no site, gets the default site's.
- * The provider is BoringSSL (netty-tcnative) where it loads, else the JDK's.
+ * The provider is BoringSSL (netty-tcnative) where it loads, else the JDK's. The site chosen so decides too whether
+ * the handshake asks for a client certificate ({@link ClientCertificates}).
  */
 public final class TlsContexts {
 
@@ -51,20 +57,36 @@ public final class TlsContexts {
     static final AttributeKey<String> SERVER_NAME = AttributeKey.valueOf("edge.tls.server-name");
 
     /** A configuration without a listener marked ssl. */
-    public static final TlsContexts NONE = new TlsContexts(ServerSettings.Tls.NONE, null, Map.of(), Map.of());
+    public static final TlsContexts NONE = new TlsContexts(ServerSettings.Tls.NONE, null, Map.of(), Map.of(),
+            Map.of());
 
     private final ServerSettings.Tls settings;
     private final Router router;
-    private final Map<TlsCertificate, SslContext> contexts;
+    private final Map<SiteTls, SslContext> contexts;
     /** Those of listeners marked http2, whose ALPN offers h2 first: none without one. */
-    private final Map<TlsCertificate, SslContext> http2Contexts;
+    private final Map<SiteTls, SslContext> http2Contexts;
+    /** The client certificate checker of each context that asks for one. */
+    private final Map<SslContext, ClientVerifier> verifiers;
 
-    private TlsContexts(ServerSettings.Tls settings, Router router, Map<TlsCertificate, SslContext> contexts,
-            Map<TlsCertificate, SslContext> http2Contexts) {
+    private TlsContexts(ServerSettings.Tls settings, Router router, Map<SiteTls, SslContext> contexts,
+            Map<SiteTls, SslContext> http2Contexts, Map<SslContext, ClientVerifier> verifiers) {
         this.settings = settings;
         this.router = router;
         this.contexts = contexts;
         this.http2Contexts = http2Contexts;
+        this.verifiers = verifiers;
+    }
+
+    /**
+     * What a context is made of: a site's certificate, and whether (and how) its handshakes ask for a client's. Sites
+     * alike in both share one; two with one certificate and different ssl_verify_client each have their own.
+     */
+    private record SiteTls(TlsCertificate certificate, TlsClientVerify clientVerify) {
+
+        /** {@code site}'s, null where it has no certificate. */
+        static SiteTls of(SiteSettings site) {
+            return site.tls() == null ? null : new SiteTls(site.tls(), site.clientVerify());
+        }
     }
 
     /**
@@ -80,19 +102,31 @@ public final class TlsContexts {
         }
         SslProvider provider = provider();
         List<String> ciphers = offered(tls.ciphers(), provider);
-        Map<TlsCertificate, SslContext> contexts = new HashMap<>();
-        Map<TlsCertificate, SslContext> http2Contexts = new HashMap<>();
+        Map<SiteTls, SslContext> contexts = new HashMap<>();
+        Map<SiteTls, SslContext> http2Contexts = new HashMap<>();
+        Map<SslContext, ClientVerifier> verifiers = new IdentityHashMap<>();
         boolean http2 = tls.http2().listen().stream().anyMatch(tls::endsOn); // h2c's need none
         for (SiteSettings site : settings.sites()) {
-            if (site.tls() != null && !contexts.containsKey(site.tls())) {
-                contexts.put(site.tls(), context(site.tls(), tls, ciphers, provider, HTTP_1_1));
+            SiteTls siteTls = SiteTls.of(site);
+            if (siteTls != null && !contexts.containsKey(siteTls)) {
+                ClientVerifier verifier = siteTls.clientVerify().asks() ? new ClientVerifier(siteTls.clientVerify())
+                        : null;
+                SslContext context = context(siteTls, tls, ciphers, provider, HTTP_1_1);
+                contexts.put(siteTls, context);
+                if (verifier != null) {
+                    verifiers.put(context, verifier);
+                }
                 if (http2) {
-                    http2Contexts.put(site.tls(), context(site.tls(), tls, ciphers, provider, H2_FIRST));
+                    SslContext http2Context = context(siteTls, tls, ciphers, provider, H2_FIRST);
+                    http2Contexts.put(siteTls, http2Context);
+                    if (verifier != null) {
+                        verifiers.put(http2Context, verifier);
+                    }
                 }
             }
         }
         return new TlsContexts(tls, new Router(settings.sites(), settings.defaultSite()), Map.copyOf(contexts),
-                Map.copyOf(http2Contexts));
+                Map.copyOf(http2Contexts), Collections.unmodifiableMap(verifiers));
     }
 
     /** TLSv1.3's suites (RFC 8446), which server.tls.ciphers never names: the provider's. */
@@ -141,9 +175,21 @@ public final class TlsContexts {
                 ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, protocols);
     }
 
-    private static SslContext context(TlsCertificate certificate, ServerSettings.Tls tls, List<String> ciphers,
+    /**
+     * A context of {@code siteTls}. One that asks for a client certificate asks as nginx's ssl_verify_client: the
+     * handshake names the CAs of client-certificate and completes whether a certificate came or not, whatever it is
+     * ({@link NamingTrustManager}); a request is refused at the HTTP level ({@link ClientCertificates#refusal}).
+     */
+    private static SslContext context(SiteTls siteTls, ServerSettings.Tls tls, List<String> ciphers,
             SslProvider provider, ApplicationProtocolConfig alpn) throws SSLException {
-        return SslContextBuilder.forServer(certificate.key(), certificate.chain().toArray(X509Certificate[]::new))
+        TlsCertificate certificate = siteTls.certificate();
+        SslContextBuilder builder = SslContextBuilder.forServer(certificate.key(),
+                certificate.chain().toArray(X509Certificate[]::new));
+        if (siteTls.clientVerify().asks()) {
+            builder.clientAuth(ClientAuth.OPTIONAL)
+                    .trustManager(new NamingTrustManager(siteTls.clientVerify().named()));
+        }
+        return builder
                 .sslProvider(provider)
                 .protocols(tls.protocols())
                 .ciphers(ciphers)
@@ -190,15 +236,26 @@ public final class TlsContexts {
      */
     public void addTo(ChannelPipeline pipeline, String before, InetSocketAddress listenAddress,
             Duration handshakeTimeout, RefusedLog refusedLog) {
-        Map<TlsCertificate, SslContext> listenerContexts = offersHttp2(listenAddress) ? http2Contexts : contexts;
+        Map<SiteTls, SslContext> listenerContexts = offersHttp2(listenAddress) ? http2Contexts : contexts;
         Mapping<String, SslContext> byName = serverName -> {
-            TlsCertificate certificate = router.site(listenAddress, serverName).tls();
+            SiteTls siteTls = SiteTls.of(router.site(listenAddress, serverName));
             // every site on the listener has one (the configuration's check); the default's for one it lacked
-            return listenerContexts.get(certificate != null ? certificate : router.site(listenAddress, null).tls());
+            return listenerContexts.get(siteTls != null ? siteTls : SiteTls.of(router.site(listenAddress, null)));
         };
         long timeoutMillis = Math.max(1, handshakeTimeout.toMillis());
         pipeline.addBefore(before, "plain-refusal", new PlainHttpRefusal(refusedLog));
         pipeline.addBefore(before, "tls", new SniHandler(byName, timeoutMillis) {
+            @Override
+            protected void replaceHandler(ChannelHandlerContext ctx, String hostname, SslContext context)
+                    throws Exception {
+                // the handshake's site decides whether a certificate is asked for, and how it is checked
+                ClientVerifier verifier = verifiers.get(context);
+                if (verifier != null) {
+                    ctx.channel().attr(ClientCertificates.VERIFIER).set(verifier);
+                }
+                super.replaceHandler(ctx, hostname, context);
+            }
+
             @Override
             protected SslHandler newSslHandler(SslContext context, ByteBufAllocator allocator) {
                 SslHandler handler = super.newSslHandler(context, allocator);

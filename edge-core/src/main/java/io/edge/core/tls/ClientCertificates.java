@@ -1,0 +1,212 @@
+package io.edge.core.tls;
+
+import io.edge.conf.SiteSettings;
+import io.edge.conf.TlsClientVerify;
+import io.edge.core.route.Router;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.AttributeKey;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Map;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+import javax.security.auth.x500.X500Principal;
+
+/**
+ * A TLS connection's client certificate, as nginx's ssl_verify_client has it: whether a request of a site may be
+ * served on the connection ({@link #refusal}), and nginx's {@code $ssl_client_*} variables of it. The check is made
+ * once, when a request first asks, from the certificates the session holds, by the checker of the context whose
+ * handshake the connection made (the SNI name's site's: {@link TlsContexts}).
+ */
+public final class ClientCertificates {
+
+    /** The checker of the connection's handshake's context, where that context asked for a certificate. */
+    static final AttributeKey<ClientVerifier> VERIFIER = AttributeKey.valueOf("edge.tls.client-verifier");
+    /** What came of the check, once made. */
+    private static final AttributeKey<ClientVerification> VERIFICATION =
+            AttributeKey.valueOf("edge.tls.client-verification");
+
+    /** OpenSSL's names of attributes the JDK writes as OIDs in RFC 2253 (XN_FLAG_RFC2253 uses its short names). */
+    private static final Map<String, String> OPENSSL_NAMES = Map.ofEntries(
+            Map.entry("1.2.840.113549.1.9.1", "emailAddress"), Map.entry("2.5.4.5", "serialNumber"),
+            Map.entry("2.5.4.4", "SN"), Map.entry("2.5.4.42", "GN"), Map.entry("2.5.4.12", "title"),
+            Map.entry("2.5.4.43", "initials"), Map.entry("2.5.4.46", "dnQualifier"),
+            Map.entry("2.5.4.65", "pseudonym"), Map.entry("2.5.4.13", "description"),
+            Map.entry("2.5.4.17", "postalCode"), Map.entry("2.5.4.9", "street"), Map.entry("2.5.4.15",
+                    "businessCategory"), Map.entry("2.5.4.97", "organizationIdentifier"),
+            Map.entry("1.3.6.1.4.1.311.60.2.1.3", "jurisdictionC"));
+    /** ASN1_TIME_print's form, nginx's $ssl_client_v_start: "Dec  6 13:05:00 2026 GMT". */
+    private static final DateTimeFormatter OPENSSL_TIME = DateTimeFormatter.ofPattern("MMM ppd HH:mm:ss yyyy 'GMT'",
+            Locale.ROOT).withZone(ZoneOffset.UTC);
+
+    private ClientCertificates() {
+    }
+
+    /** Why a request of a site may not be served on a connection, as nginx answers it. */
+    public enum Refusal {
+        /** The Host names a site that asks for certificates, not the SNI name's: 421, its check not this site's. */
+        MISDIRECTED,
+        /** ssl_verify_client on, and no certificate came: 400 "No required SSL certificate was sent" (nginx's 496). */
+        NO_CERTIFICATE,
+        /** A certificate came and failed its check: 400 "The SSL certificate error" (nginx's 495). */
+        CERTIFICATE_ERROR
+    }
+
+    /**
+     * Why {@code site}, which {@code hostHeader} routed a request of {@code clientChannel} to, may not serve it, or
+     * null: as nginx, a Host other than the SNI name naming a site that asks for certificates is misdirected (its
+     * certificate, if any, was asked for and checked by the SNI name's site); a connection without a certificate
+     * refused where the site says on; one whose certificate failed refused where it says on or optional, and where it
+     * says optional_no_ca but for want of a trusted CA.
+     */
+    public static Refusal refusal(Channel clientChannel, SiteSettings site, String hostHeader) {
+        if (site == null || !site.clientVerify().asks() || TlsContexts.session(clientChannel) == null) {
+            return null;
+        }
+        String serverName = TlsContexts.serverName(clientChannel);
+        if (serverName != null && hostHeader != null && !hostHeader.isEmpty()
+                && !serverName.equals(Router.hostName(hostHeader))) {
+            return Refusal.MISDIRECTED;
+        }
+        ClientVerification verification = verification(clientChannel);
+        TlsClientVerify.Mode mode = site.clientVerify().mode();
+        if (verification.failed() && !(mode == TlsClientVerify.Mode.OPTIONAL_NO_CA
+                && verification.failedForWantOfCa())) {
+            return Refusal.CERTIFICATE_ERROR;
+        }
+        return !verification.sent() && mode == TlsClientVerify.Mode.ON ? Refusal.NO_CERTIFICATE : null;
+    }
+
+    /**
+     * The client certificate of {@code clientChannel}'s connection and what came of its check: {@link
+     * ClientVerification#NONE} on a plain connection, one whose handshake asked for none, or where none came.
+     */
+    public static ClientVerification verification(Channel clientChannel) {
+        Channel connection = clientChannel instanceof Http2StreamChannel ? clientChannel.parent() : clientChannel;
+        ClientVerification known = connection.attr(VERIFICATION).get();
+        if (known != null) {
+            return known;
+        }
+        ClientVerifier verifier = connection.attr(VERIFIER).get();
+        SSLSession session = TlsContexts.session(connection);
+        if (verifier == null || session == null) {
+            return ClientVerification.NONE; // not kept: a handshake not done yet may still bring one
+        }
+        Certificate[] sent;
+        try {
+            sent = session.getPeerCertificates();
+        } catch (SSLPeerUnverifiedException none) {
+            sent = null;
+        }
+        ClientVerification verification = verifier.verify(sent);
+        connection.attr(VERIFICATION).set(verification);
+        return verification;
+    }
+
+    /** nginx's {@code $ssl_client_*} variable {@code name} of {@code clientChannel}'s connection: "" without one. */
+    public static String variable(Channel clientChannel, String name) {
+        ClientVerification verification = clientChannel == null ? ClientVerification.NONE
+                : verification(clientChannel);
+        if (name.equals("ssl_client_verify")) {
+            return clientChannel == null || TlsContexts.session(clientChannel) == null ? ""
+                    : verification.verifyVariable();
+        }
+        X509Certificate certificate = verification.certificate();
+        if (certificate == null) {
+            return "";
+        }
+        return switch (name) {
+            case "ssl_client_s_dn" -> rfc2253(certificate.getSubjectX500Principal());
+            case "ssl_client_i_dn" -> rfc2253(certificate.getIssuerX500Principal());
+            case "ssl_client_serial" -> serial(certificate);
+            case "ssl_client_fingerprint" -> fingerprint(certificate);
+            case "ssl_client_raw_cert" -> pem(certificate);
+            // nginx's deprecated form: each line but the first begins with a tab, no newline at the end
+            case "ssl_client_cert" -> pem(certificate).stripTrailing().replace("\n", "\n\t");
+            case "ssl_client_escaped_cert" -> escaped(pem(certificate));
+            case "ssl_client_v_start" -> OPENSSL_TIME.format(certificate.getNotBefore().toInstant());
+            case "ssl_client_v_end" -> OPENSSL_TIME.format(certificate.getNotAfter().toInstant());
+            case "ssl_client_v_remain" -> remain(certificate);
+            default -> throw new IllegalArgumentException("no variable $" + name); // the configuration checked them
+        };
+    }
+
+    /**
+     * A name as OpenSSL's X509_NAME_print_ex with XN_FLAG_RFC2253 writes it, nginx's since 1.11.6: the JDK's RFC 2253
+     * form with OpenSSL's short names, and each byte of a character past ASCII (UTF-8) or a control one escaped as
+     * {@code \XX}, as OpenSSL's ESC_MSB and ESC_CTRL escape them.
+     */
+    static String rfc2253(X500Principal name) {
+        String written = name.getName(X500Principal.RFC2253, OPENSSL_NAMES);
+        StringBuilder escaped = new StringBuilder(written.length());
+        for (int i = 0; i < written.length(); i++) {
+            char c = written.charAt(i);
+            if (c >= 0x20 && c < 0x7f) {
+                escaped.append(c);
+                continue;
+            }
+            int end = Character.isHighSurrogate(c) && i + 1 < written.length() ? i + 2 : i + 1;
+            for (byte b : written.substring(i, end).getBytes(StandardCharsets.UTF_8)) {
+                escaped.append('\\').append(HexFormat.of().withUpperCase().toHexDigits(b));
+            }
+            i = end - 1;
+        }
+        return escaped.toString();
+    }
+
+    /** The serial number in upper-case hex, two digits a byte, as OpenSSL's i2a_ASN1_INTEGER writes it. */
+    private static String serial(X509Certificate certificate) {
+        String hex = certificate.getSerialNumber().abs().toString(16).toUpperCase(Locale.ROOT);
+        return (certificate.getSerialNumber().signum() < 0 ? "-" : "") + (hex.length() % 2 == 1 ? "0" + hex : hex);
+    }
+
+    /** The SHA-1 of the certificate's DER in lower-case hex, nginx's $ssl_client_fingerprint. */
+    private static String fingerprint(X509Certificate certificate) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(certificate.getEncoded()));
+        } catch (NoSuchAlgorithmException | CertificateEncodingException e) {
+            throw new IllegalStateException(e); // every JDK has SHA-1; a certificate that came was encoded
+        }
+    }
+
+    /** The certificate in PEM, as PEM_write_bio_X509 writes it. */
+    private static String pem(X509Certificate certificate) {
+        try {
+            return "-----BEGIN CERTIFICATE-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'})
+                    .encodeToString(certificate.getEncoded()) + "\n-----END CERTIFICATE-----\n";
+        } catch (CertificateEncodingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** {@code text} escaped as nginx's ngx_escape_uri(NGX_ESCAPE_URI_COMPONENT): all but letters, digits and "-._~". */
+    private static String escaped(String text) {
+        StringBuilder escaped = new StringBuilder(text.length() * 3 / 2);
+        for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+            if (b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '.'
+                    || b == '_' || b == '~') {
+                escaped.append((char) b);
+            } else {
+                escaped.append('%').append(HexFormat.of().withUpperCase().toHexDigits(b));
+            }
+        }
+        return escaped.toString();
+    }
+
+    /** Whole days until the certificate expires, 0 within the last one or past it, as nginx's $ssl_client_v_remain. */
+    private static String remain(X509Certificate certificate) {
+        long seconds = certificate.getNotAfter().toInstant().getEpochSecond() - Instant.now().getEpochSecond();
+        return Long.toString(seconds < 86_400 ? 0 : seconds / 86_400);
+    }
+}

@@ -1,0 +1,261 @@
+package io.edge.core.tls;
+
+import io.edge.conf.TlsClientVerify;
+import java.security.GeneralSecurityException;
+import java.security.cert.CertPathValidator;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.CertificateNotYetValidException;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.CollectionCertStoreParameters;
+import java.security.cert.PKIXParameters;
+import java.security.cert.PKIXReason;
+import java.security.cert.PKIXRevocationChecker;
+import java.security.cert.TrustAnchor;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Checks a client's certificate chain as OpenSSL checks it for nginx's ssl_verify_client, and says what came of it in
+ * OpenSSL's words ({@code $ssl_client_verify}'s "FAILED:unable to verify the first certificate"). The handshake itself
+ * takes any certificate (nginx's verify callback lets every error through too, and answers 400 at the HTTP level):
+ * this check is made once a request asks, from the certificates the session holds.
+ *
+ * <p>The chain is built as OpenSSL builds it: from the client's certificate, each issuer looked for by name among the
+ * trusted CAs (client-certificate's and trusted-certificate's) first, then among what the client sent. One that ends
+ * at no trusted CA fails as OpenSSL's does: "self-signed certificate" for a lone self-signed one, "self-signed
+ * certificate in certificate chain" where the client sent its own root, "unable to verify the first certificate" for
+ * a lone certificate of an unknown issuer, "unable to get local issuer certificate" for a longer chain of one, and
+ * for more than {@code depth} CA certificates under the trusted one (OpenSSL does not look past it). A chain that
+ * ends at a trusted CA is then checked by the JDK's PKIX validator (signatures, dates, basic constraints, key usage,
+ * and the CRLs where there are any), its failure named as OpenSSL names it. A client certificate whose extended key
+ * usage leaves out clientAuth is "unsupported certificate purpose", as OpenSSL's purpose check for an SSL client.
+ * Each of these texts is the one nginx 1.22 on Debian's OpenSSL 3 logged for the same certificate.
+ */
+final class ClientVerifier {
+
+    /** OpenSSL's X509_V_ERR_* codes and their texts (OpenSSL 3's, which Debian's nginx 1.22 reports). */
+    static final int UNABLE_TO_GET_ISSUER_CERT_LOCALLY = 20;
+    static final int DEPTH_ZERO_SELF_SIGNED_CERT = 18;
+    static final int SELF_SIGNED_CERT_IN_CHAIN = 19;
+    static final int UNABLE_TO_VERIFY_LEAF_SIGNATURE = 21;
+    static final int UNABLE_TO_GET_ISSUER_CERT = 2;
+    private static final int UNABLE_TO_GET_CRL = 3;
+    private static final int CERT_SIGNATURE_FAILURE = 7;
+    private static final int CERT_NOT_YET_VALID = 9;
+    private static final int CERT_HAS_EXPIRED = 10;
+    private static final int CERT_REVOKED = 23;
+    private static final int INVALID_CA = 24;
+    private static final int PATH_LENGTH_EXCEEDED = 25;
+    private static final int INVALID_PURPOSE = 26;
+    private static final int CA_MD_TOO_WEAK = 68;
+
+    /** How long a chain may grow while it is built (a client sending many certificates makes no more work). */
+    private static final int LONGEST_CHAIN = 16;
+    /** clientAuth and anyExtendedKeyUsage: an extended key usage that lets a certificate authenticate a client. */
+    private static final Set<String> CLIENT_USAGES = Set.of("1.3.6.1.5.5.7.3.2", "2.5.29.37.0");
+
+    private final TlsClientVerify settings;
+    /** Both files' CAs: the chain's issuers are looked for among them first. */
+    private final List<X509Certificate> trusted;
+
+    ClientVerifier(TlsClientVerify settings) {
+        this.settings = settings;
+        List<X509Certificate> all = new ArrayList<>(settings.named());
+        all.addAll(settings.trusted());
+        this.trusted = List.copyOf(all);
+        // The JDK's validator reads its list of blocked certificates (lib/security/blocked.certs) from disk the first
+        // time it checks a path: checked once here, as the configuration is read, never first on an event loop.
+        trusted.stream().filter(ClientVerifier::selfSigned).findFirst().ifPresent(root -> validated(List.of(root),
+                root));
+    }
+
+    TlsClientVerify settings() {
+        return settings;
+    }
+
+    /** What came of checking {@code sent}, the client's certificate then the chain it sent; none for an empty one. */
+    ClientVerification verify(Certificate[] sent) {
+        if (sent == null || sent.length == 0 || !(sent[0] instanceof X509Certificate leaf)) {
+            return ClientVerification.NONE;
+        }
+        List<X509Certificate> path = new ArrayList<>(List.of(leaf));
+        X509Certificate anchor = null;
+        while (path.size() <= LONGEST_CHAIN) {
+            X509Certificate last = path.get(path.size() - 1);
+            X509Certificate issuer = issuer(last, trusted, path);
+            if (issuer != null && selfSigned(issuer)) {
+                anchor = issuer;
+                break;
+            }
+            if (issuer == null && selfSigned(last)) {
+                break; // a root no CA file holds
+            }
+            if (issuer == null) {
+                issuer = issuer(last, sentCertificates(sent), path);
+            }
+            if (issuer == null) {
+                break;
+            }
+            path.add(issuer);
+        }
+        if (anchor == null) {
+            X509Certificate top = path.get(path.size() - 1);
+            int error = selfSigned(top) ? path.size() == 1 ? DEPTH_ZERO_SELF_SIGNED_CERT : SELF_SIGNED_CERT_IN_CHAIN
+                    : path.size() == 1 ? UNABLE_TO_VERIFY_LEAF_SIGNATURE : UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
+            // OpenSSL goes on past the first error (nginx's callback lets it): a date found wrong after it is the one
+            int dates = dates(path);
+            return ClientVerification.failed(leaf, dates != 0 ? dates : error);
+        }
+        if (path.get(path.size() - 1).equals(anchor)) {
+            path.remove(path.size() - 1); // a trusted self-signed client certificate: the anchor alone
+        }
+        if (path.size() - 1 > settings.depth()) {
+            // OpenSSL builds no further than the depth: the CA found past it is not looked for (nginx 1.22 says so)
+            return ClientVerification.failed(leaf, UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+        }
+        int error = path.isEmpty() ? 0 : validated(path, anchor);
+        if (error == 0 && !forClients(leaf)) {
+            error = INVALID_PURPOSE;
+        }
+        return error == 0 ? ClientVerification.success(leaf) : ClientVerification.failed(leaf, error);
+    }
+
+    private static List<X509Certificate> sentCertificates(Certificate[] sent) {
+        List<X509Certificate> certificates = new ArrayList<>();
+        for (int i = 1; i < sent.length; i++) {
+            if (sent[i] instanceof X509Certificate certificate) {
+                certificates.add(certificate);
+            }
+        }
+        return certificates;
+    }
+
+    /** The one of {@code among} that issued {@code certificate} (by name, and its signature), not in {@code path}. */
+    private static X509Certificate issuer(X509Certificate certificate, List<X509Certificate> among,
+            List<X509Certificate> path) {
+        for (X509Certificate candidate : among) {
+            if (candidate.getSubjectX500Principal().equals(certificate.getIssuerX500Principal())
+                    && (candidate.equals(certificate) || !path.contains(candidate)) && signed(certificate, candidate)) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    private static boolean selfSigned(X509Certificate certificate) {
+        return certificate.getSubjectX500Principal().equals(certificate.getIssuerX500Principal())
+                && signed(certificate, certificate);
+    }
+
+    private static boolean signed(X509Certificate certificate, X509Certificate by) {
+        try {
+            certificate.verify(by.getPublicKey());
+            return true;
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
+    }
+
+    /** OpenSSL's error for the dates of {@code path}'s certificates, the client's own last (its error the one left). */
+    private static int dates(List<X509Certificate> path) {
+        int error = 0;
+        for (int i = path.size() - 1; i >= 0; i--) {
+            try {
+                path.get(i).checkValidity();
+            } catch (CertificateExpiredException e) {
+                error = CERT_HAS_EXPIRED;
+            } catch (CertificateNotYetValidException e) {
+                error = CERT_NOT_YET_VALID;
+            }
+        }
+        return error;
+    }
+
+    /** The JDK's PKIX check of {@code path} (the client's first) under {@code anchor}: 0, or OpenSSL's error. */
+    private int validated(List<X509Certificate> path, X509Certificate anchor) {
+        try {
+            CertPathValidator validator = CertPathValidator.getInstance("PKIX");
+            PKIXParameters parameters = new PKIXParameters(Set.of(new TrustAnchor(anchor, null)));
+            parameters.setDate(new Date());
+            if (settings.revocations().isEmpty()) {
+                parameters.setRevocationEnabled(false);
+            } else {
+                // the CRLs given alone, every certificate of the chain on one (OpenSSL's CRL_CHECK_ALL, as nginx's
+                // ssl_crl): no OCSP, no fetch of a distribution point
+                parameters.addCertStore(CertStore.getInstance("Collection",
+                        new CollectionCertStoreParameters(settings.revocations())));
+                PKIXRevocationChecker revocation = (PKIXRevocationChecker) validator.getRevocationChecker();
+                revocation.setOptions(EnumSet.of(PKIXRevocationChecker.Option.PREFER_CRLS,
+                        PKIXRevocationChecker.Option.NO_FALLBACK));
+                parameters.addCertPathChecker(revocation);
+            }
+            validator.validate(CertificateFactory.getInstance("X.509").generateCertPath(path), parameters);
+            return 0;
+        } catch (CertPathValidatorException e) {
+            return openSslError(e);
+        } catch (GeneralSecurityException e) {
+            return CERT_SIGNATURE_FAILURE;
+        }
+    }
+
+    private static int openSslError(CertPathValidatorException e) {
+        CertPathValidatorException.Reason reason = e.getReason();
+        if (reason == CertPathValidatorException.BasicReason.EXPIRED) {
+            return CERT_HAS_EXPIRED;
+        } else if (reason == CertPathValidatorException.BasicReason.NOT_YET_VALID) {
+            return CERT_NOT_YET_VALID;
+        } else if (reason == CertPathValidatorException.BasicReason.REVOKED) {
+            return CERT_REVOKED;
+        } else if (reason == CertPathValidatorException.BasicReason.UNDETERMINED_REVOCATION_STATUS) {
+            return UNABLE_TO_GET_CRL;
+        } else if (reason == CertPathValidatorException.BasicReason.ALGORITHM_CONSTRAINED) {
+            return CA_MD_TOO_WEAK;
+        } else if (reason == PKIXReason.NOT_CA_CERT) {
+            return INVALID_CA;
+        } else if (reason == PKIXReason.PATH_TOO_LONG) {
+            return PATH_LENGTH_EXCEEDED;
+        } else if (reason == PKIXReason.INVALID_KEY_USAGE) {
+            return INVALID_PURPOSE;
+        }
+        return CERT_SIGNATURE_FAILURE;
+    }
+
+    /** Whether {@code leaf}'s extended key usage, if it has one, lets it authenticate a client. */
+    private static boolean forClients(X509Certificate leaf) {
+        try {
+            List<String> usages = leaf.getExtendedKeyUsage();
+            return usages == null || usages.stream().anyMatch(CLIENT_USAGES::contains);
+        } catch (CertificateParsingException e) {
+            return false;
+        }
+    }
+
+    /** OpenSSL's text of {@code error} (X509_verify_cert_error_string, OpenSSL 3's wording). */
+    static String reason(int error) {
+        return switch (error) {
+            case UNABLE_TO_GET_ISSUER_CERT -> "unable to get issuer certificate";
+            case UNABLE_TO_GET_CRL -> "unable to get certificate CRL";
+            case CERT_SIGNATURE_FAILURE -> "certificate signature failure";
+            case CERT_NOT_YET_VALID -> "certificate is not yet valid";
+            case CERT_HAS_EXPIRED -> "certificate has expired";
+            case DEPTH_ZERO_SELF_SIGNED_CERT -> "self-signed certificate";
+            case SELF_SIGNED_CERT_IN_CHAIN -> "self-signed certificate in certificate chain";
+            case UNABLE_TO_GET_ISSUER_CERT_LOCALLY -> "unable to get local issuer certificate";
+            case UNABLE_TO_VERIFY_LEAF_SIGNATURE -> "unable to verify the first certificate";
+            case CERT_REVOKED -> "certificate revoked";
+            case INVALID_CA -> "invalid CA certificate";
+            case PATH_LENGTH_EXCEEDED -> "path length constraint exceeded";
+            case INVALID_PURPOSE -> "unsupported certificate purpose";
+            case CA_MD_TOO_WEAK -> "CA signature digest algorithm too weak";
+            default -> "certificate verify error " + error;
+        };
+    }
+}

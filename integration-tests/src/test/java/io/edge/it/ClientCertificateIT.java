@@ -1,0 +1,307 @@
+package io.edge.it;
+
+import static io.edge.it.Awaits.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.core.http.CapturedLog;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Client certificates as nginx's ssl_verify_client asks for and checks them, over real TLS: certificates made by the
+ * openssl CLI (a client CA and a certificate it signed, one of another CA, a self-signed one), curl sending them over
+ * HTTP/1.1 and HTTP/2, openssl s_client reading the CertificateRequest, a real php-fpm told the verification. One
+ * listener, four sites chosen by SNI: on (a.test), off (b.test), optional (c.test), optional_no_ca (d.test).
+ */
+@SuppressWarnings("try") // the edge of a test serves its requests
+class ClientCertificateIT {
+
+    private static final String VARS = "$ssl_client_verify|$ssl_client_s_dn|$ssl_client_i_dn|$ssl_client_serial"
+            + "|$ssl_client_fingerprint|$ssl_client_v_remain";
+
+    @TempDir
+    static Path dir;
+
+    static Path tls;
+    static PhpFpm fpm;
+    static int port;
+
+    @BeforeAll
+    static void start() throws Exception {
+        tls = Files.createDirectories(dir.resolve("tls"));
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("env.php"), "<?php echo $_SERVER['SSL_CLIENT_VERIFY'], '|',"
+                + " $_SERVER['SSL_CLIENT_S_DN'], '|', md5(rawurldecode($_SERVER['SSL_CLIENT_CERT']));\n");
+        Files.writeString(www.resolve("cert-error.html"), "<p>Your certificate was refused.</p>\n");
+        fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
+        // the server's certificate, of a CA curl trusts, for the four names
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+                "-subj", "/CN=edge test server CA");
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj",
+                "/CN=a.test");
+        Files.writeString(tls.resolve("server.ext"), "subjectAltName=DNS:a.test,DNS:b.test,DNS:c.test,DNS:d.test\n");
+        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days",
+                "2", "-extfile", "server.ext", "-out", "server.pem");
+        // the clients' CA and a certificate it signed; another CA's; a self-signed one
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "clientca.key", "-out", "clientca.pem",
+                "-days", "2", "-subj", "/O=Edge Test/CN=Client CA");
+        client("good", "clientca", "/C=DE/O=Edge Test, Inc./CN=alice");
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "otherca.key", "-out", "otherca.pem",
+                "-days", "2", "-subj", "/CN=Other CA");
+        client("other", "otherca", "/CN=mallory");
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "self.key", "-out", "self.pem", "-days",
+                "2", "-subj", "/CN=self");
+        // names past ASCII, and attributes the JDK knows by OID alone
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "utf.key", "-out", "utf.csr", "-utf8", "-subj",
+                "/CN=Grüße Ünïcode/emailAddress=a@b.example/serialNumber=42");
+        openssl("x509", "-req", "-in", "utf.csr", "-CA", "clientca.pem", "-CAkey", "clientca.key", "-CAcreateserial",
+                "-days", "2", "-out", "utf.pem");
+        // one the client CA signed that expired long ago (openssl ca alone writes past dates)
+        Files.createDirectories(tls.resolve("db"));
+        Files.writeString(tls.resolve("db/index.txt"), "");
+        Files.writeString(tls.resolve("db/serial"), "1000\n");
+        Files.writeString(tls.resolve("ca.cnf"), "[ca]\ndefault_ca = edge\n[edge]\ndatabase = db/index.txt\n"
+                + "serial = db/serial\nnew_certs_dir = db\ndefault_md = sha256\npolicy = any\n[any]\n"
+                + "commonName = supplied\n");
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "old.key", "-out", "old.csr", "-subj", "/CN=old");
+        openssl("ca", "-batch", "-config", "ca.cnf", "-cert", "clientca.pem", "-keyfile", "clientca.key", "-in",
+                "old.csr", "-out", "old.pem", "-startdate", "20200101000000Z", "-enddate", "20200102000000Z");
+        port = EdgeProcess.freePort();
+    }
+
+    @AfterAll
+    static void stop() {
+        EdgeHarness.close(null, fpm);
+    }
+
+    /** A key and a certificate of {@code subject} signed by the CA {@code ca}, in {@code name}.pem and .key. */
+    private static void client(String name, String ca, String subject) throws Exception {
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out", name + ".csr", "-subj",
+                subject);
+        openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key", "-CAcreateserial",
+                "-days", "2", "-out", name + ".pem");
+    }
+
+    private static String openssl(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("openssl"));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).directory(tls.toFile()).redirectErrorStream(true)
+                .redirectOutput(tls.resolve("openssl.log").toFile()).start();
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String said = Files.readString(tls.resolve("openssl.log"));
+        assertThat(process.exitValue()).as(String.join(" ", command) + ": " + said).isZero();
+        return said;
+    }
+
+    private static EdgeHarness started() throws Exception {
+        return EdgeHarness.start(Files.createDirectories(dir.resolve("edge-" + System.nanoTime())), """
+                server {
+                  listen = ["127.0.0.1:%1$d ssl http2"]
+                  access-log = "-"
+                  access-log-format = "$host $status $ssl_client_verify $ssl_client_s_dn"
+                }
+                site-defaults {
+                  tls { certificate = "%3$s", key = "%4$s", client-certificate = "%5$s" }
+                  locations = [
+                    { match = "/vars", return = "200 %6$s" }
+                    { match = "~ \\\\.php$", fastcgi = php,
+                      fastcgi-params { SSL_CLIENT_VERIFY = "$ssl_client_verify", SSL_CLIENT_S_DN = "$ssl_client_s_dn",
+                                       SSL_CLIENT_CERT = "$ssl_client_escaped_cert" } }
+                  ]
+                }
+                sites = [
+                  { server-names = [a.test], root = "%2$s", default = true, tls.verify-client = on }
+                  { server-names = [b.test], root = "%2$s" }
+                  { server-names = [c.test], root = "%2$s", tls.verify-client = optional }
+                  { server-names = [d.test], root = "%2$s", tls.verify-client = optional_no_ca,
+                    error-pages { 495 = "/cert-error.html" } }
+                ]
+                fastcgi.backends.php { addresses = ["%7$s"] }
+                """.formatted(port, dir.resolve("www"), tls.resolve("server.pem"), tls.resolve("server.key"),
+                tls.resolve("clientca.pem"), VARS, fpm.address()));
+    }
+
+    /**
+     * What curl got for {@code path} of {@code host} over {@code version} ("--http1.1", "--http2") with the client
+     * certificate {@code name} (null: none): the body, then a line of the status and the HTTP version.
+     */
+    private static String curl(String version, String host, String path, String name, String... more) throws Exception {
+        List<String> command = new ArrayList<>(List.of("curl", "-sS", version, "--cacert", tls.resolve("ca.pem")
+                .toString(), "--resolve", host + ":" + port + ":127.0.0.1", "-w", "\n%{http_code} %{http_version}"));
+        if (name != null) {
+            command.addAll(List.of("--cert", tls.resolve(name + ".pem").toString(), "--key",
+                    tls.resolve(name + ".key").toString()));
+        }
+        command.addAll(List.of(more));
+        command.add("https://" + host + ":" + port + path);
+        Process curl = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String said = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(curl.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(curl.exitValue()).as(said).isZero();
+        return said;
+    }
+
+    /** The subject, issuer, serial and SHA-1 fingerprint of {@code name}.pem as nginx's variables say them. */
+    private static String expectedVars(String name, String subject, String issuer) throws Exception {
+        String serial = openssl("x509", "-in", name + ".pem", "-noout", "-serial").strip()
+                .substring("serial=".length());
+        String fingerprint = openssl("x509", "-in", name + ".pem", "-noout", "-fingerprint", "-sha1").strip();
+        fingerprint = fingerprint.substring(fingerprint.indexOf('=') + 1).replace(":", "").toLowerCase();
+        return subject + "|" + issuer + "|" + serial + "|" + fingerprint + "|1";
+    }
+
+    @Test
+    void onRefusesARequestWithoutACertificateAndServesOneWithAGoodOne() throws Exception {
+        CapturedLog access = CapturedLog.of("edge.access");
+        try (EdgeHarness edge = started()) {
+            String none = curl("--http1.1", "a.test", "/vars", null);
+            assertThat(none).contains("No required SSL certificate was sent").endsWith("\n400 1.1");
+            assertThat(curl("--http1.1", "a.test", "/vars", "good")).isEqualTo("SUCCESS|"
+                    + expectedVars("good", "CN=alice,O=Edge Test\\, Inc.,C=DE", "CN=Client CA,O=Edge Test")
+                    + "\n200 1.1");
+            assertThat(curl("--http1.1", "a.test", "/env.php", "good")).startsWith("SUCCESS|CN=alice,O=Edge Test\\,"
+                    + " Inc.,C=DE|").endsWith("\n200 1.1");
+            await(() -> access.lines().size() == 3, "three lines");
+            // the log's escape of "\\" is nginx's too
+            assertThat(access.lines()).contains("a.test 400 NONE -", "a.test 200 SUCCESS CN=alice,O=Edge Test\\x5C,"
+                    + " Inc.,C=DE");
+        } finally {
+            access.close();
+        }
+    }
+
+    /** PHP gets the certificate's PEM escaped (nginx's $ssl_client_escaped_cert), as openssl wrote it. */
+    @Test
+    void theEscapedCertificateReachesPhpWhole() throws Exception {
+        try (EdgeHarness edge = started()) {
+            String md5 = HexFormat.of().formatHex(MessageDigest.getInstance("MD5")
+                    .digest(Files.readAllBytes(tls.resolve("good.pem"))));
+            assertThat(curl("--http1.1", "a.test", "/env.php", "good")).endsWith("|" + md5 + "\n200 1.1");
+        }
+    }
+
+    @Test
+    void aCertificateOfAnotherCaOrSelfSignedIsRefusedWhereOnOrOptional() throws Exception {
+        try (EdgeHarness edge = started()) {
+            for (String host : List.of("a.test", "c.test")) {
+                for (String name : List.of("other", "self")) {
+                    assertThat(curl("--http1.1", host, "/vars", name)).as(host + " " + name)
+                            .contains("The SSL certificate error").endsWith("\n400 1.1");
+                }
+            }
+        }
+    }
+
+    @Test
+    void optionalServesARequestWithoutACertificate() throws Exception {
+        try (EdgeHarness edge = started()) {
+            assertThat(curl("--http1.1", "c.test", "/vars", null)).isEqualTo("NONE|||||\n200 1.1");
+            assertThat(curl("--http1.1", "c.test", "/vars", "good")).startsWith("SUCCESS|CN=alice,")
+                    .endsWith("\n200 1.1");
+        }
+    }
+
+    /**
+     * Names as nginx's since 1.11.6 (OpenSSL's RFC 2253 form): the last attribute first, OpenSSL's short names, each
+     * byte of UTF-8 escaped; nginx 1.22 said this of the same certificate.
+     */
+    @Test
+    void namesAreWrittenAsNginxWritesThem() throws Exception {
+        try (EdgeHarness edge = started()) {
+            assertThat(curl("--http1.1", "a.test", "/vars", "utf")).startsWith("SUCCESS|serialNumber=42,"
+                    + "emailAddress=a@b.example,CN=Gr\\C3\\BC\\C3\\9Fe \\C3\\9Cn\\C3\\AFcode|CN=Client CA,O=Edge Test|")
+                    .endsWith("\n200 1.1");
+        }
+    }
+
+    /**
+     * An expired certificate of the trusted CA is refused even by optional_no_ca, which lets pass only a CA unknown;
+     * a site's error page for 495 is its answer, as nginx's error_page 495.
+     */
+    @Test
+    void anExpiredCertificateIsRefusedEvenWhereNoCaIsNeeded() throws Exception {
+        try (EdgeHarness edge = started()) {
+            for (String host : List.of("a.test", "c.test")) {
+                assertThat(curl("--http1.1", host, "/vars", "old")).as(host).contains("The SSL certificate error")
+                        .endsWith("\n400 1.1");
+            }
+            assertThat(curl("--http1.1", "d.test", "/vars", "old"))
+                    .isEqualTo("<p>Your certificate was refused.</p>\n\n400 1.1");
+        }
+    }
+
+    /** optional_no_ca lets a certificate no trusted CA signed through, saying why it failed, as nginx's. */
+    @Test
+    void optionalNoCaServesACertificateOfNoTrustedCa() throws Exception {
+        try (EdgeHarness edge = started()) {
+            assertThat(curl("--http1.1", "d.test", "/vars", "self")).isEqualTo("FAILED:self-signed certificate|"
+                    + expectedVars("self", "CN=self", "CN=self") + "\n200 1.1");
+            assertThat(curl("--http1.1", "d.test", "/vars", "other")).startsWith("FAILED:unable to verify the first"
+                    + " certificate|CN=mallory|CN=Other CA|").endsWith("\n200 1.1");
+            assertThat(curl("--http1.1", "d.test", "/vars", null)).isEqualTo("NONE|||||\n200 1.1");
+        }
+    }
+
+    /**
+     * The SNI name's site decides whether the handshake asks for a certificate: a.test names the client CA in its
+     * CertificateRequest, b.test on the same listener asks for none (a certificate offered is not sent).
+     */
+    @Test
+    void aSiteWithoutVerifyOnTheSameListenerAsksForNone() throws Exception {
+        try (EdgeHarness edge = started()) {
+            assertThat(sClient("a.test"))
+                    .contains("Acceptable client certificate CA names\nO = Edge Test, CN = Client CA");
+            assertThat(sClient("b.test")).contains("No client certificate CA names sent");
+            assertThat(curl("--http1.1", "b.test", "/vars", "good")).isEqualTo("NONE|||||\n200 1.1");
+        }
+    }
+
+    /**
+     * As nginx: a Host other than the SNI name, naming a site that asks for certificates, is answered 421 (the
+     * connection's certificate was asked for, and checked, by the SNI name's site).
+     */
+    @Test
+    void aHostOtherThanTheSniNameOfAVerifyingSiteIsMisdirected() throws Exception {
+        try (EdgeHarness edge = started()) {
+            assertThat(curl("--http1.1", "b.test", "/vars", "good", "-H", "Host: a.test")).endsWith("\n421 1.1");
+            assertThat(curl("--http1.1", "a.test", "/vars", "good", "-H", "Host: b.test")).isEqualTo("SUCCESS|"
+                    + expectedVars("good", "CN=alice,O=Edge Test\\, Inc.,C=DE", "CN=Client CA,O=Edge Test")
+                    + "\n200 1.1");
+        }
+    }
+
+    /** On HTTP/2 each stream is held to its site's verify-client as a request of HTTP/1.1 is. */
+    @Test
+    void http2StreamsAreCheckedAsRequests() throws Exception {
+        try (EdgeHarness edge = started()) {
+            assertThat(curl("--http2", "a.test", "/vars", null)).contains("No required SSL certificate was sent")
+                    .endsWith("\n400 2");
+            assertThat(curl("--http2", "a.test", "/vars", "other")).contains("The SSL certificate error")
+                    .endsWith("\n400 2");
+            assertThat(curl("--http2", "a.test", "/vars", "good")).startsWith("SUCCESS|CN=alice,")
+                    .endsWith("\n200 2");
+            assertThat(curl("--http2", "d.test", "/vars", "self")).startsWith("FAILED:self-signed certificate|")
+                    .endsWith("\n200 2");
+        }
+    }
+
+    /** What openssl s_client said of a handshake with {@code serverName}. */
+    private static String sClient(String serverName) throws Exception {
+        Process process = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + port, "-servername",
+                serverName, "-CAfile", tls.resolve("ca.pem").toString()).redirectErrorStream(true).start();
+        process.getOutputStream().close();
+        String said = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return said;
+    }
+}
