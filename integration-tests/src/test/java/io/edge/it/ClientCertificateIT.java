@@ -4,6 +4,7 @@ import static io.edge.it.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.core.http.CapturedLog;
+import io.edge.core.tls.TestCertificates;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +34,7 @@ class ClientCertificateIT {
     static Path dir;
 
     static Path tls;
+    static TestCertificates certificates;
     static PhpFpm fpm;
     static int port;
 
@@ -44,63 +46,27 @@ class ClientCertificateIT {
                 + " $_SERVER['SSL_CLIENT_S_DN'], '|', md5(rawurldecode($_SERVER['SSL_CLIENT_CERT']));\n");
         Files.writeString(www.resolve("cert-error.html"), "<p>Your certificate was refused.</p>\n");
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 1\n");
+        certificates = new TestCertificates(tls);
         // the server's certificate, of a CA curl trusts, for the four names
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-                "-subj", "/CN=edge test server CA");
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj",
-                "/CN=a.test");
-        Files.writeString(tls.resolve("server.ext"), "subjectAltName=DNS:a.test,DNS:b.test,DNS:c.test,DNS:d.test\n");
-        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days",
-                "2", "-extfile", "server.ext", "-out", "server.pem");
+        certificates.selfSigned("ca", "/CN=edge test server CA");
+        certificates.signed("server", "ca", "/CN=a.test",
+                "subjectAltName=DNS:a.test,DNS:b.test,DNS:c.test,DNS:d.test");
         // the clients' CA and a certificate it signed; another CA's; a self-signed one
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "clientca.key", "-out", "clientca.pem",
-                "-days", "2", "-subj", "/O=Edge Test/CN=Client CA");
-        client("good", "clientca", "/C=DE/O=Edge Test, Inc./CN=alice");
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "otherca.key", "-out", "otherca.pem",
-                "-days", "2", "-subj", "/CN=Other CA");
-        client("other", "otherca", "/CN=mallory");
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "self.key", "-out", "self.pem", "-days",
-                "2", "-subj", "/CN=self");
+        certificates.selfSigned("clientca", "/O=Edge Test/CN=Client CA");
+        certificates.signed("good", "clientca", "/C=DE/O=Edge Test, Inc./CN=alice", null);
+        certificates.selfSigned("otherca", "/CN=Other CA");
+        certificates.signed("other", "otherca", "/CN=mallory", null);
+        certificates.selfSigned("self", "/CN=self");
         // names past ASCII, and attributes the JDK knows by OID alone
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "utf.key", "-out", "utf.csr", "-utf8", "-subj",
-                "/CN=Grüße Ünïcode/emailAddress=a@b.example/serialNumber=42");
-        openssl("x509", "-req", "-in", "utf.csr", "-CA", "clientca.pem", "-CAkey", "clientca.key", "-CAcreateserial",
-                "-days", "2", "-out", "utf.pem");
-        // one the client CA signed that expired long ago (openssl ca alone writes past dates)
-        Files.createDirectories(tls.resolve("db"));
-        Files.writeString(tls.resolve("db/index.txt"), "");
-        Files.writeString(tls.resolve("db/serial"), "1000\n");
-        Files.writeString(tls.resolve("ca.cnf"), "[ca]\ndefault_ca = edge\n[edge]\ndatabase = db/index.txt\n"
-                + "serial = db/serial\nnew_certs_dir = db\ndefault_md = sha256\npolicy = any\n[any]\n"
-                + "commonName = supplied\n");
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "old.key", "-out", "old.csr", "-subj", "/CN=old");
-        openssl("ca", "-batch", "-config", "ca.cnf", "-cert", "clientca.pem", "-keyfile", "clientca.key", "-in",
-                "old.csr", "-out", "old.pem", "-startdate", "20200101000000Z", "-enddate", "20200102000000Z");
+        certificates.signed("utf", "clientca", "/CN=Grüße Ünïcode/emailAddress=a@b.example/serialNumber=42", null);
+        // one the client CA signed that expired long ago
+        certificates.signedByCa("old", "clientca", "/CN=old", "20200101000000Z", "20200102000000Z");
         port = EdgeProcess.freePort();
     }
 
     @AfterAll
     static void stop() {
         EdgeHarness.close(null, fpm);
-    }
-
-    /** A key and a certificate of {@code subject} signed by the CA {@code ca}, in {@code name}.pem and .key. */
-    private static void client(String name, String ca, String subject) throws Exception {
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out", name + ".csr", "-subj",
-                subject);
-        openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key", "-CAcreateserial",
-                "-days", "2", "-out", name + ".pem");
-    }
-
-    private static String openssl(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("openssl"));
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).directory(tls.toFile()).redirectErrorStream(true)
-                .redirectOutput(tls.resolve("openssl.log").toFile()).start();
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        String said = Files.readString(tls.resolve("openssl.log"));
-        assertThat(process.exitValue()).as(String.join(" ", command) + ": " + said).isZero();
-        return said;
     }
 
     private static EdgeHarness started() throws Exception {
@@ -153,9 +119,10 @@ class ClientCertificateIT {
 
     /** The subject, issuer, serial and SHA-1 fingerprint of {@code name}.pem as nginx's variables say them. */
     private static String expectedVars(String name, String subject, String issuer) throws Exception {
-        String serial = openssl("x509", "-in", name + ".pem", "-noout", "-serial").strip()
+        String serial = certificates.openssl("x509", "-in", name + ".pem", "-noout", "-serial").strip()
                 .substring("serial=".length());
-        String fingerprint = openssl("x509", "-in", name + ".pem", "-noout", "-fingerprint", "-sha1").strip();
+        String fingerprint = certificates.openssl("x509", "-in", name + ".pem", "-noout", "-fingerprint", "-sha1")
+                .strip();
         fingerprint = fingerprint.substring(fingerprint.indexOf('=') + 1).replace(":", "").toLowerCase();
         return subject + "|" + issuer + "|" + serial + "|" + fingerprint + "|1";
     }

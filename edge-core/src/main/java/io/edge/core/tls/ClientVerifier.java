@@ -36,7 +36,7 @@ import java.util.Set;
  * for more than {@code depth} CA certificates under the trusted one (OpenSSL does not look past it). A chain that
  * ends at a trusted CA is then checked by the JDK's PKIX validator (signatures, dates, basic constraints, key usage,
  * and the CRLs where there are any), its failure named as OpenSSL names it. A client certificate whose extended key
- * usage leaves out clientAuth is "unsupported certificate purpose", as OpenSSL's purpose check for an SSL client.
+ * usage leaves out clientAuth is "unsuitable certificate purpose", as OpenSSL's purpose check for an SSL client.
  * Each of these texts is the one nginx 1.22 on Debian's OpenSSL 3 logged for the same certificate.
  */
 final class ClientVerifier {
@@ -253,7 +253,7 @@ final class ClientVerifier {
             case CERT_REVOKED -> "certificate revoked";
             case INVALID_CA -> "invalid CA certificate";
             case PATH_LENGTH_EXCEEDED -> "path length constraint exceeded";
-            case INVALID_PURPOSE -> "unsupported certificate purpose";
+            case INVALID_PURPOSE -> "unsuitable certificate purpose";
             case CA_MD_TOO_WEAK -> "CA signature digest algorithm too weak";
             default -> "certificate verify error " + error;
         };

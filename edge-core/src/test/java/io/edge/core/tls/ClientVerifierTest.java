@@ -1,0 +1,114 @@
+package io.edge.core.tls;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.conf.TlsClientVerify;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509CRL;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link ClientVerifier} on chains the openssl CLI makes, each result the one nginx 1.22 (Debian's, OpenSSL 3) gave
+ * for the same chain: {@code $ssl_client_verify}, and the error its log named.
+ */
+class ClientVerifierTest {
+
+    @TempDir
+    static Path dir;
+
+    static TestCertificates certificates;
+    static X509Certificate root;
+    static X509CRL rootCrl;
+
+    @BeforeAll
+    static void certificates() throws Exception {
+        certificates = new TestCertificates(dir);
+        certificates.selfSigned("root", "/O=Edge Test/CN=Client CA");
+        certificates.intermediate("inter", "root", "/CN=Intermediate");
+        certificates.intermediate("inter2", "inter", "/CN=Intermediate 2");
+        certificates.signed("leaf", "root", "/CN=alice", null);
+        certificates.signed("ileaf", "inter", "/CN=bob", null);
+        certificates.signed("deep", "inter2", "/CN=deep", null);
+        certificates.signed("server", "root", "/CN=server only", "extendedKeyUsage=serverAuth");
+        certificates.selfSigned("other", "/CN=Other CA");
+        certificates.signed("oleaf", "other", "/CN=mallory", null);
+        certificates.selfSigned("self", "/CN=self");
+        certificates.signedByCa("old", "root", "/CN=old", "20200101000000Z", "20200102000000Z");
+        certificates.signedByCa("revoked", "root", "/CN=revoked", null, null);
+        certificates.revoke("revoked", "root");
+        certificates.crl("root");
+        root = certificates.certificate("root");
+        try (InputStream in = Files.newInputStream(dir.resolve("root.crl"))) {
+            rootCrl = (X509CRL) CertificateFactory.getInstance("X.509").generateCRL(in);
+        }
+    }
+
+    /** $ssl_client_verify for the client sending {@code sent} (its certificate first) to a site of {@code verify}. */
+    private static String verified(TlsClientVerify verify, String... sent) throws Exception {
+        X509Certificate[] chain = new X509Certificate[sent.length];
+        for (int i = 0; i < sent.length; i++) {
+            chain[i] = certificates.certificate(sent[i]);
+        }
+        return new ClientVerifier(verify).verify(chain).verifyVariable();
+    }
+
+    private static TlsClientVerify on(int depth, List<X509CRL> revocations) {
+        return new TlsClientVerify(TlsClientVerify.Mode.ON, List.of(root), List.of(), depth, revocations);
+    }
+
+    @Test
+    void aCertificateOfTheCaOrOfAnIntermediateItSentPasses() throws Exception {
+        assertThat(verified(on(1, List.of()), "leaf")).isEqualTo("SUCCESS");
+        assertThat(verified(on(1, List.of()), "ileaf", "inter")).isEqualTo("SUCCESS");
+        assertThat(verified(on(0, List.of()), "leaf")).isEqualTo("SUCCESS");
+        assertThat(verified(on(2, List.of()), "deep", "inter2", "inter")).isEqualTo("SUCCESS");
+    }
+
+    /** ssl_verify_depth: CA certificates under the trusted one; OpenSSL looks for none past it. */
+    @Test
+    void moreIntermediatesThanTheDepthIsNoLocalIssuer() throws Exception {
+        assertThat(verified(on(0, List.of()), "ileaf", "inter"))
+                .isEqualTo("FAILED:unable to get local issuer certificate");
+        assertThat(verified(on(1, List.of()), "deep", "inter2", "inter"))
+                .isEqualTo("FAILED:unable to get local issuer certificate");
+    }
+
+    @Test
+    void aCertificateOfNoTrustedCaFailsAsOpenSslSaysIt() throws Exception {
+        assertThat(verified(on(1, List.of()), "self")).isEqualTo("FAILED:self-signed certificate");
+        assertThat(verified(on(1, List.of()), "oleaf")).isEqualTo("FAILED:unable to verify the first certificate");
+        assertThat(verified(on(1, List.of()), "oleaf", "other"))
+                .isEqualTo("FAILED:self-signed certificate in certificate chain");
+        assertThat(verified(on(1, List.of()), "ileaf")).isEqualTo("FAILED:unable to verify the first certificate");
+    }
+
+    @Test
+    void datesPurposeAndRevocation() throws Exception {
+        assertThat(verified(on(1, List.of()), "old")).isEqualTo("FAILED:certificate has expired");
+        assertThat(verified(on(1, List.of()), "server")).isEqualTo("FAILED:unsuitable certificate purpose");
+        assertThat(verified(on(2, List.of(rootCrl)), "revoked")).isEqualTo("FAILED:certificate revoked");
+        assertThat(verified(on(2, List.of(rootCrl)), "leaf")).isEqualTo("SUCCESS");
+        // every certificate of the chain must be on a CRL of its issuer's (the intermediate has none here)
+        assertThat(verified(on(2, List.of(rootCrl)), "ileaf", "inter"))
+                .isEqualTo("FAILED:unable to get certificate CRL");
+    }
+
+    /** optional_no_ca lets through what fails for want of a trusted CA, not a date or a revocation. */
+    @Test
+    void whatOptionalNoCaLetsThrough() throws Exception {
+        TlsClientVerify noCa = new TlsClientVerify(TlsClientVerify.Mode.OPTIONAL_NO_CA, List.of(), List.of(), 1,
+                List.of());
+        assertThat(new ClientVerifier(noCa).verify(new X509Certificate[] {certificates.certificate("self")})
+                .failedForWantOfCa()).isTrue();
+        assertThat(new ClientVerifier(on(1, List.of())).verify(new X509Certificate[] {certificates.certificate("old")})
+                .failedForWantOfCa()).isFalse();
+        assertThat(new ClientVerifier(on(1, List.of())).verify(null).verifyVariable()).isEqualTo("NONE");
+    }
+}
