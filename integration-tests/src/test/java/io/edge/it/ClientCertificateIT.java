@@ -262,10 +262,38 @@ class ClientCertificateIT {
         }
     }
 
+    /**
+     * A session resumed (a TLSv1.3 ticket; TLSv1.2's session id) keeps the certificate it was made with: the check is
+     * made again of it, as nginx keeps the verification in the session.
+     */
+    @Test
+    void aResumedSessionKeepsItsCertificate() throws Exception {
+        String request = "GET /vars HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n";
+        try (EdgeHarness edge = started()) {
+            for (String version : List.of("-tls1_3", "-tls1_2")) {
+                Path session = tls.resolve("session" + version + ".pem");
+                String first = sClient("a.test", request, version, "-ign_eof", "-cert",
+                        tls.resolve("good.pem").toString(), "-key", tls.resolve("good.key").toString(), "-sess_out",
+                        session.toString());
+                assertThat(first).as(version).contains("\nSUCCESS|CN=alice,");
+                String resumed = sClient("a.test", request, version, "-ign_eof", "-sess_in", session.toString());
+                assertThat(resumed).as(version).contains("Reused, TLSv1.").contains("\nSUCCESS|CN=alice,");
+            }
+        }
+    }
+
     /** What openssl s_client said of a handshake with {@code serverName}. */
     private static String sClient(String serverName) throws Exception {
-        Process process = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + port, "-servername",
-                serverName, "-CAfile", tls.resolve("ca.pem").toString()).redirectErrorStream(true).start();
+        return sClient(serverName, "");
+    }
+
+    /** What openssl s_client said of a handshake with {@code serverName}, {@code input} sent, {@code more} options. */
+    private static String sClient(String serverName, String input, String... more) throws Exception {
+        List<String> command = new ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + port,
+                "-servername", serverName, "-CAfile", tls.resolve("ca.pem").toString()));
+        command.addAll(List.of(more));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        process.getOutputStream().write(input.getBytes(StandardCharsets.US_ASCII));
         process.getOutputStream().close();
         String said = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
