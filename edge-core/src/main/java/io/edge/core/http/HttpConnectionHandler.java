@@ -437,11 +437,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 request.headers().set(HttpHeaderNames.HOST, target.authority());
                 request.setUri(target.originForm());
             }
-            route = routes.router().route(listenAddress,
-                    request.headers().get(HttpHeaderNames.HOST), target.path());
+            String host = request.headers().get(HttpHeaderNames.HOST);
+            route = routes.router().route(listenAddress, host, target.path());
             // nginx's ssl_verify_client of the Host's site: checked before anything of the request is read or run
-            ClientCertificates.Refusal refusal = ClientCertificates.refusal(clientConnection, route.site(),
-                    request.headers().get(HttpHeaderNames.HOST));
+            ClientCertificates.Refusal refusal = ClientCertificates.refusal(clientConnection, route.site(), host);
             if (refusal != null) {
                 throw ErrorResponses.refused(refusal, ClientCertificates.verification(clientConnection));
             }
