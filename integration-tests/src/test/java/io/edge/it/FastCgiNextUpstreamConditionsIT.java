@@ -61,6 +61,17 @@ class FastCgiNextUpstreamConditionsIT {
                 if (($_GET['slow'] ?? '') === $pool) {
                     usleep(300000);
                 }
+                if (($_GET['hold'] ?? '') === $pool) { // the head out at once, the worker held until the test says
+                    http_response_code($status);
+                    echo 'held ';
+                    while (ob_get_level()) {
+                        ob_end_flush();
+                    }
+                    flush();
+                    for ($i = 0; $i < 200 && !file_exists('%s/go'); $i++) {
+                        usleep(50000);
+                    }
+                }
                 if (isset($_GET['accel']) && $status != 200) {
                     header('X-Accel-Redirect: /files/secret.txt');
                 }
@@ -68,7 +79,7 @@ class FastCgiNextUpstreamConditionsIT {
                 header('X-Pool: ' . $pool);
                 header('Cache-Control: public, max-age=60');
                 echo $status, ' from ', $pool, file_get_contents('php://input');
-                """.formatted(dir));
+                """.formatted(dir, dir));
         StringBuilder sites = new StringBuilder("  { match = \"/files/\" }\n");
         StringBuilder groups = new StringBuilder();
         for (String[] location : locations) {
@@ -233,6 +244,32 @@ class FastCgiNextUpstreamConditionsIT {
             assertThat(logged("GET", "/missing/c?first=404")).isEqualTo("200|404, 200|" + both);
             assertThat(hits("first")).containsExactly("/busy/a?first=503", "/missing/a?first=404",
                     "/missing/c?first=404");
+        }
+    }
+
+    /**
+     * A 503 passed on counts against its address the moment it is passed on, as nginx's, not once its script ends: while
+     * the first address's script still holds its worker after its head, the address is down (max-fails 1) and the next
+     * requests, one of them its turn, go to the other alone.
+     */
+    @Test
+    void a503PassedOnCountsAtOnceWhileItsScriptStillRuns() throws Exception {
+        try (PhpFpm first = pool("first"); PhpFpm second = pool("second");
+             EdgeHarness edge = edge(locationInGroup("busy", "fastcgi-next-upstream = [http_503]",
+                     ", health { max-fails = 1, fail-timeout = 60 s }", first.address(), second.address()))) {
+            try {
+                for (String path : new String[] {"a", "b", "c"}) {
+                    assertThat(send(edge, "GET", "/busy/" + path + "?first=503&hold=first", null).body())
+                            .isEqualTo("200 from second");
+                }
+                assertThat(logged("GET", "/busy/a?first=503&hold=first")).isEqualTo("200|503, 200|"
+                        + first.address() + ", " + second.address());
+                assertThat(logged("GET", "/busy/b?first=503&hold=first")).isEqualTo("200|200|" + second.address());
+                assertThat(logged("GET", "/busy/c?first=503&hold=first")).isEqualTo("200|200|" + second.address());
+                assertThat(hits("first")).containsExactly("/busy/a?first=503&hold=first");
+            } finally {
+                Files.writeString(dir.resolve("go"), "");
+            }
         }
     }
 

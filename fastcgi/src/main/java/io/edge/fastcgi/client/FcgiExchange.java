@@ -450,13 +450,18 @@ public final class FcgiExchange {
     /**
      * The answer, its head read, goes to nobody: the request goes on to another backend (nginx's fastcgi_next_upstream
      * http_503). As {@link #abort}: the listener is not called again, and the script is left to end while its slot
-     * stays taken. {@code failed}: whenever the lease is released, it is as {@link Lease.Outcome#BACKEND_FAILED} (the
-     * connection closed, counted against the address's health), or as {@link Lease.Outcome#TIMED_OUT} should the
-     * script outlive the read timeout, as nginx counts a 500, 503 or 429 it passed on; else as after any abort (a 403
-     * or 404, none of the backend's failures).
+     * stays taken. {@code failed}: the failure is counted against the address's health at once ({@link Lease#failed}),
+     * as nginx counts a 500, 503 or 429 it passes on the moment it does, not when the script ends (a script that
+     * sleeps after its head would let the next requests meet an address already down); whenever the lease is released,
+     * it is as {@link Lease.Outcome#BACKEND_FAILED} (the connection closed, counted no more), or as
+     * {@link Lease.Outcome#TIMED_OUT} should the script outlive the read timeout; else as after any abort (a 403 or 404,
+     * none of the backend's failures).
      */
     public void dropAnswer(boolean failed) {
         answerFailed = failed;
+        if (failed) {
+            lease.failed();
+        }
         abort();
     }
 

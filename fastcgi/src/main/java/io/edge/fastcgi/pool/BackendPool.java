@@ -103,7 +103,7 @@ import org.slf4j.LoggerFactory;
  * request rather than a new connect tried (a php-fpm whose socket file was removed still serves the connections it
  * has). A refused connect (socket file gone, nobody listening) is logged, once per run of them and every 10 s.
  * {@code health.max-fails} consecutive hard failures (connect errors, released
- * {@code BACKEND_FAILED}) take it down for {@code health.fail-timeout} (groups of two or more addresses only,
+ * {@code BACKEND_FAILED}, or counted at once by {@link Lease#failed}) take it down for {@code health.fail-timeout} (groups of two or more addresses only,
  * as in nginx). When every address is down, queued
  * and new requests fail with {@link BackendUnavailableException}.
  *
@@ -1340,6 +1340,21 @@ public final class BackendPool implements AutoCloseable {
         return eligible;
     }
 
+    /** {@link Lease#failed}: its address's failure counted now, as a release as BACKEND_FAILED would, once. */
+    void failed(Lease lease) {
+        List<Runnable> after = new ArrayList<>(1);
+        synchronized (this) {
+            if (lease.failureCounted || lease.isReleased()) {
+                return;
+            }
+            lease.failureCounted = true;
+            long now = timers.nanoTime();
+            markFailure(lease.connection.backend, now);
+            failQueued(w -> !w.promise.isDone() && triedAll(w, now), w -> triedAllException(w, null), after);
+        }
+        runAll(after);
+    }
+
     void release(Lease lease, Lease.Outcome outcome) {
         PooledConnection pc = lease.connection;
         Backend b = pc.backend;
@@ -1366,7 +1381,8 @@ public final class BackendPool implements AutoCloseable {
             } else if (!lingers) {
                 b.busyNoMore(); // a worker is free again
             }
-            if (outcome == Lease.Outcome.BACKEND_FAILED || outcome == Lease.Outcome.TIMED_OUT) {
+            if ((outcome == Lease.Outcome.BACKEND_FAILED || outcome == Lease.Outcome.TIMED_OUT)
+                    && !lease.failureCounted) {
                 markFailure(b, now);
                 // b down now: the last address some passed on waited for
                 failQueued(w -> !w.promise.isDone() && triedAll(w, now), w -> triedAllException(w, null), after);

@@ -52,6 +52,11 @@ public final class Lease {
      * until the worker is free. Guarded by the pool's lock.
      */
     boolean answeredCounted;
+    /**
+     * Its address's failure was counted before the release ({@link #failed}): the release counts none again. Guarded by
+     * the pool's lock.
+     */
+    boolean failureCounted;
     private volatile Outcome outcome;
 
     Lease(BackendPool pool, PooledConnection connection, boolean reused, long waitNanos, long connectNanos,
@@ -118,6 +123,18 @@ public final class Lease {
     public void answered() {
         if (!released.get()) {
             pool.answered(this);
+        }
+    }
+
+    /**
+     * Counts a failure against the lease's address now, while its exchange goes on (its script left to end, the slot
+     * held): nginx's fastcgi_next_upstream counts a 500, 503 or 429 it passes on the moment it passes it on, so the next
+     * requests are kept from an address that went down meanwhile, not only once the script has ended. The release then
+     * counts none again. Only the first call counts; none after {@link #release}.
+     */
+    public void failed() {
+        if (!released.get()) {
+            pool.failed(this);
         }
     }
 

@@ -1823,6 +1823,44 @@ class BackendPoolTest {
         onA.release(Lease.Outcome.CLOSE);
     }
 
+    /** The address of a new lease taken on loopA, its connect made to work. */
+    private String leasedAddress(List<Lease> held) {
+        Future<Lease> f = pool.acquire(loopA);
+        if (!f.isDone()) {
+            connector.succeedNext();
+        }
+        held.add(f.getNow());
+        return f.getNow().address().spec();
+    }
+
+    /**
+     * Lease.failed (an answer passed on, fastcgi_next_upstream http_503) counts against its address at once, while the
+     * lease is held (max-fails 1: the next requests, a's turn too, go to b), and its release as BACKEND_FAILED counts
+     * it no more (max-fails 2: a stays up).
+     */
+    @Test
+    void aFailureCountedBeforeTheReleaseTakesTheAddressDownAtOnceAndCountsOnce() {
+        List<Lease> held = new ArrayList<>();
+        pool(settings(List.of("unix:/a.sock", "unix:/b.sock"), Balance.ROUND_ROBIN, 2, 10, false, 1));
+        assertThat(leasedAddress(held)).isEqualTo("unix:/a.sock");
+        held.get(0).failed();
+        assertThat(leasedAddress(held)).isEqualTo("unix:/b.sock");
+        assertThat(leasedAddress(held)).as("a's turn, a down").isEqualTo("unix:/b.sock");
+        held.forEach(l -> l.release(Lease.Outcome.CLOSE));
+        pool.close();
+        connector.opened.forEach(EmbeddedChannel::finishAndReleaseAll);
+
+        held.clear();
+        pool(settings(List.of("unix:/a.sock", "unix:/b.sock"), Balance.ROUND_ROBIN, 2, 10, false, 2));
+        assertThat(leasedAddress(held)).isEqualTo("unix:/a.sock");
+        held.get(0).failed();
+        held.get(0).failed();
+        held.get(0).release(Lease.Outcome.BACKEND_FAILED);
+        assertThat(leasedAddress(held)).isEqualTo("unix:/b.sock");
+        assertThat(leasedAddress(held)).as("one failure of two: a up").isEqualTo("unix:/a.sock");
+        held.forEach(l -> l.release(Lease.Outcome.CLOSE));
+    }
+
     /** One passed on waiting at the head of the queue does not hold back a newcomer an address it tried could take. */
     @Test
     void aNewcomerIsNotHeldBehindARequestPassedOnForAnAddressItTried() {
