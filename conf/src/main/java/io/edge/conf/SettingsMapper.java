@@ -2016,9 +2016,11 @@ final class SettingsMapper {
                     regex);
             headersInBoth(location, headers, alwaysHeaders);
             Map<String, VariableText> fastcgiParams = fastcgiParams(location.section("fastcgi-params"), regex);
-            LocationSettings.NextUpstream fastcgiNextUpstream = backend == null ? null
-                    : nextUpstream(location, "fastcgi", LocationSettings.Condition.FASTCGI);
+            // read without a backend too: a bad value is a problem where written, location-defaults' as well
+            LocationSettings.NextUpstream fastcgiNextUpstream = nextUpstream(location, "fastcgi",
+                    LocationSettings.Condition.FASTCGI);
             if (backend == null) {
+                fastcgiNextUpstream = null;
                 setWithout(location, "fastcgi", List.of("fastcgi-next-upstream", "fastcgi-next-upstream-tries",
                         "fastcgi-next-upstream-timeout"));
             }
@@ -2133,6 +2135,8 @@ final class SettingsMapper {
         boolean requestBuffering = location.bool("proxy-request-buffering",
                 "true or false (nginx's proxy_request_buffering on or off)");
         if (name == null) {
+            // a bad value is a problem where written all the same, location-defaults' too, as proxy-buffering's
+            nextUpstream(location, "proxy", EnumSet.allOf(LocationSettings.Condition.class));
             if (uri != null || location.own().get("proxy-headers") instanceof ConfigObject own && !own.isEmpty()) {
                 location.problem(uri != null ? "proxy-uri" : "proxy-headers", "set in a location without proxy",
                         "proxy-uri and proxy-headers only in a location with proxy = <backend>, proxy-headers also"

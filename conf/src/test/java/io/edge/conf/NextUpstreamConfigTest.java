@@ -186,4 +186,24 @@ class NextUpstreamConfigTest {
                 .contains("only in a location with fastcgi = <backend>, or under location-defaults");
         assertThat(e.problems()).allSatisfy(p -> assertThat(p.file()).isEqualTo(file));
     }
+
+    /**
+     * A bad value under location-defaults is a problem where it is written, said once, as a bad split-path-info's or
+     * proxy-buffering's is, while no location has the fastcgi or proxy that would use it: found by --check-config, not
+     * only once a PHP or proxy location is added.
+     */
+    @Test
+    void badLocationDefaultsAreProblemsWhereWrittenWithoutALocationThatUsesThem() throws Exception {
+        Path file = EdgeConfFile.write(dir, """
+                location-defaults { fastcgi-next-upstream = [http_502], fastcgi-next-upstream-tries = -1,
+                  proxy-next-upstream = [bogus], proxy-next-upstream-timeout = 5 }
+                sites = [{ root = www, locations = [{ match = "/" }, { match = "/b/" }] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key).containsExactlyInAnyOrder(
+                tuple(2, "edge.location-defaults.fastcgi-next-upstream[0]"),
+                tuple(2, "edge.location-defaults.fastcgi-next-upstream-tries"),
+                tuple(3, "edge.location-defaults.proxy-next-upstream[0]"),
+                tuple(3, "edge.location-defaults.proxy-next-upstream-timeout"));
+    }
 }
