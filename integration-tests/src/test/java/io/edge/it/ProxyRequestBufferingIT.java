@@ -276,6 +276,34 @@ class ProxyRequestBufferingIT {
     }
 
     /**
+     * proxy-next-upstream-timeout counts from when the request first goes to its group, its body whole, as nginx's
+     * counts from its upstream's start: a client that took longer than it to upload still has its PUT passed on when
+     * the first address closes (it was answered 502, the upload's time counted).
+     */
+    @Test
+    void theNextUpstreamTimeoutCountsFromTheWholeBody() throws Exception {
+        try (FakeHttpBackend closing = new FakeHttpBackend();
+             JdkBackend good = echo();
+             EdgeHarness edge = edge("""
+                       { match = "/slow/", proxy = slow, proxy-next-upstream-timeout = 1 s }
+                     """, twoAddresses("slow", closing.port(), good))) {
+            closing.answer("slow/put", "");
+            try (RawHttpClient uploader = new RawHttpClient(edge.address())) {
+                uploader.socket().setSoTimeout(30_000);
+                uploader.send("PUT /slow/put HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n01234");
+                Thread.sleep(1500); // a slow client: its upload takes longer than the timeout
+                uploader.send("56789");
+                RawHttpClient.Response answer = uploader.read();
+                assertThat(answer.status()).as(answer.text()).isEqualTo(200);
+                assertThat(answer.text()).isEqualTo(told("PUT", "/slow/put",
+                        "0123456789".getBytes(StandardCharsets.US_ASCII)));
+            }
+            assertThat(logged("PUT", "/slow/put")).isEqualTo("200|502, 200|127.0.0.1:" + closing.port() + ", "
+                    + good.address());
+        }
+    }
+
+    /**
      * A POST with a body whose connection closed before any answer goes on only where proxy-next-upstream lists
      * non_idempotent (nginx's rule for POST, LOCK and PATCH), then with its body whole.
      */

@@ -210,8 +210,11 @@ public final class ProxyResponder implements Responder {
         private final LocationSettings location;
         /** When the request goes on to the next address (proxy-next-upstream). */
         private final LocationSettings.NextUpstream next;
-        /** When it first went to the group: proxy-next-upstream-timeout counts from here. */
-        private final long startedNanos = System.nanoTime();
+        /**
+         * When it first went to the group, its body whole where it is read first: proxy-next-upstream-timeout counts
+         * from here, as nginx's from its upstream's start, so the time a client took to upload is not counted.
+         */
+        private long startedNanos;
         /** Tries that failed, connects included: proxy-next-upstream-tries bounds them. */
         private int failedTries;
         private final boolean hasBody;
@@ -284,7 +287,7 @@ public final class ProxyResponder implements Responder {
          */
         void start() {
             if (!hasBody || !location.proxy().requestBuffering()) {
-                acquire();
+                toGroup();
                 return;
             }
             if (exchange.isEnded()) {
@@ -304,7 +307,7 @@ public final class ProxyResponder implements Responder {
             exchange.readBody(content -> whole.take(content, () -> {
                 if (!done && !exchange.isEnded()) {
                     body = whole;
-                    acquire();
+                    toGroup();
                 }
             }), whole::release);
         }
@@ -341,6 +344,12 @@ public final class ProxyResponder implements Responder {
                         backend.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(sent);
                         requestSent = true;
                     }, () -> done || backendChannel != backend, backend::isWritable, task -> whenWritable = task);
+        }
+
+        /** The request's first try: proxy-next-upstream-timeout counts from now. */
+        private void toGroup() {
+            startedNanos = System.nanoTime();
+            acquire();
         }
 
         void acquire() {
