@@ -449,6 +449,10 @@ public final class ProxyResponder implements Responder {
                 HttpUtil.setTransferEncodingChunked(head, true);
             } else if (hasBody) {
                 head.headers().set(HttpHeaderNames.CONTENT_LENGTH, HttpUtil.getContentLength(client, 0L));
+            } else if (client.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
+                // an empty body announced (a POST of an empty form) goes announced, as nginx passes it: a backend may
+                // answer a POST without a length 411
+                head.headers().set(HttpHeaderNames.CONTENT_LENGTH, 0);
             }
             if (!lease.keepAlive()) {
                 head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
