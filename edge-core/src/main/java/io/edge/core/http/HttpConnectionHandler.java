@@ -946,7 +946,11 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             // (epoll_ctl: ENOENT) by closing the connection, with the answers still to give.
             return;
         }
-        ctx.channel().config().setAutoRead(!pausedForPipelining && !pausedForBody && !pausedForWrites);
+        boolean read = !pausedForPipelining && !pausedForBody && !pausedForWrites;
+        if (read && !ctx.channel().config().isAutoRead()) {
+            timeouts.readingResumed();
+        }
+        ctx.channel().config().setAutoRead(read);
     }
 
     /** {@link Exchange#upgradable} of {@code exchange}. */

@@ -221,6 +221,18 @@ final class RequestTimeouts extends ReusableConnection {
         }
     }
 
+    /**
+     * Edge reads the connection again after it paused reading (a spool file behind the disk, a backend not taking the
+     * body, pipelining): a body's silence counts from now, the pause not the client's. The timer sees a pause only
+     * while it lasts; one that ended just before the timer fired left the deadline from before it, and a client that
+     * had been sending all along was answered 408.
+     */
+    void readingResumed() {
+        if (readingBody) {
+            deadline = Math.max(deadline, now() + bodyNanos); // the timer, when it fires, re-arms for it
+        }
+    }
+
     /** The last of the body arrived (or the connection gave up on it). */
     void bodyEnded() {
         if (readingBody) {

@@ -267,6 +267,26 @@ class RequestTimeoutsTest {
         assertThat(decoder.events).containsExactly(RequestTimeouts.BODY_TIMEOUT);
     }
 
+    /**
+     * A pause that ends before the timer fires (a spool file behind the disk for most of a body timeout) counts no more
+     * than one the timer saw: the client, silent for 10 s before it and a second after, was answered 408 when the
+     * timer came just after edge read again, its deadline still the one from before the pause.
+     */
+    @Test
+    void aPauseThatEndsJustBeforeTheDeadlineDoesNotCountEither() {
+        request();
+        timeouts.bodyStarted();
+        advanceSeconds(10); // the head's timer fires, and re-arms for the body's deadline, 60 s from its start
+        channel.config().setAutoRead(false);
+        advanceSeconds(49.5);
+        channel.config().setAutoRead(true);
+        timeouts.readingResumed();
+        advanceSeconds(1);
+        assertThat(decoder.events).isEmpty();
+        advanceSeconds(60);
+        assertThat(decoder.events).containsExactly(RequestTimeouts.BODY_TIMEOUT);
+    }
+
     @Test
     void aBodyThatEndedIsNoLongerTimed() {
         request();
