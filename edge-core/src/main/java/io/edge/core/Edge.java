@@ -1030,10 +1030,13 @@ public final class Edge {
         return roots;
     }
 
-    /** The response cache in front of a location of the site whose scope is {@code cacheScope}: FastCGI or proxied. */
-    private static ResponseCacheGate responseCacheGate(Generation g, String cacheScope) {
+    /**
+     * The response cache in front of a location of the site whose scope is {@code cacheScope}: FastCGI ({@code
+     * handsOutFiles}: its X-Sendfile and X-Accel-Redirect answers hand out files) or proxied.
+     */
+    private static ResponseCacheGate responseCacheGate(Generation g, String cacheScope, boolean handsOutFiles) {
         return new ResponseCacheGate(g.responseCache, cacheScope, g.settings.cache().purgeMarksStale(),
-                g.settings.cache().bypass(), g.settings.cache().noCache());
+                g.settings.cache().bypass(), g.settings.cache().noCache(), handsOutFiles);
     }
 
     /** {@code cached}, a location's responder behind the response cache, with its PURGE answered ahead of it. */
@@ -1051,7 +1054,7 @@ public final class Edge {
             if (location.cache()) {
                 return purging(g, cacheScope, new FastCgiResponder(location, site.root(), pool, staticResponder,
                         group.timeouts(), group.responseBuffer(), waitStats.get(group.name()), probe,
-                        responseCacheGate(g, cacheScope), spoolDir(), documentRoots(site), g.locationChecks));
+                        responseCacheGate(g, cacheScope, true), spoolDir(), documentRoots(site), g.locationChecks));
             }
             return new FastCgiResponder(location, site.root(), pool, staticResponder, group.timeouts(),
                     group.responseBuffer(), waitStats.get(group.name()), probe, null, spoolDir(), documentRoots(site),
@@ -1062,7 +1065,7 @@ public final class Edge {
             BackendGroupSettings group = g.proxyGroups.get(location.proxy().backend());
             if (location.cache()) {
                 return purging(g, cacheScope, new ProxyResponder(pool, group, spoolDir(),
-                        responseCacheGate(g, cacheScope)));
+                        responseCacheGate(g, cacheScope, false)));
             }
             return new ProxyResponder(pool, group, spoolDir());
         }

@@ -117,6 +117,11 @@ class ProxyCacheIT {
                 }
             }
             case "/api/stale" -> headers.add("Cache-Control", "max-age=1, stale-if-error=600");
+            case "/api/sendfile" -> {
+                headers.add("Cache-Control", "max-age=60");
+                headers.add("ETag", "\"s1\"");
+                headers.add("X-Sendfile", "/srv/files/report.pdf"); // an application's, for a server in front of the proxy
+            }
             case "/api/old" -> {
                 status = 301;
                 headers.add("Cache-Control", "max-age=60");
@@ -212,6 +217,24 @@ class ProxyCacheIT {
         for (String path : List.of("/api/private", "/api/cookie", "/api/vary", "/api/stream")) {
             assertThat(hits(path)).as(path).isEqualTo(2);
         }
+    }
+
+    /**
+     * A proxied answer's X-Sendfile is a field like another (nginx's proxy neither acts on it nor hides it): the answer
+     * is stored, and the client's own validators are judged on its miss, where a FastCGI script's hands out a file.
+     */
+    @Test
+    void anAnswerWithXSendfileIsStoredAsAnother() throws Exception {
+        HttpResponse<String> miss = CLIENT.send(HttpRequest.newBuilder(edge.uri("/api/sendfile"))
+                .timeout(Duration.ofSeconds(60)).header("If-None-Match", "\"s1\"").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(miss.statusCode()).isEqualTo(304);
+        assertThat(cacheStatus(miss)).isEqualTo("MISS");
+        HttpResponse<String> hit = get("/api/sendfile");
+        assertThat(hit.body()).isEqualTo("sendfile 1");
+        assertThat(cacheStatus(hit)).isEqualTo("HIT");
+        assertThat(hit.headers().firstValue("X-Sendfile")).contains("/srv/files/report.pdf");
+        assertThat(hits("/api/sendfile")).isEqualTo(1);
     }
 
     @Test

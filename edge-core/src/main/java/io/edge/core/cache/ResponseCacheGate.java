@@ -100,6 +100,12 @@ public final class ResponseCacheGate implements BackendGate {
     private final List<VariableText> bypass;
     /** nginx's fastcgi_no_cache: where one comes out neither empty nor "0", nothing is stored. */
     private final List<VariableText> noCache;
+    /**
+     * The responder hands a file out for a backend's X-Sendfile or X-Accel-Redirect (FastCGI's): such an answer's body
+     * is not the backend's. A proxied answer's X-Sendfile is a field like another (nginx's proxy neither acts on it nor
+     * hides it; its X-Accel-Redirect never reaches the gate), stored with the answer.
+     */
+    private final boolean handsOutFiles;
 
     /** @param scope the scope of the site ({@link ResponseCache#scope}), empty where each host names one site */
     public ResponseCacheGate(ResponseCache cache, String scope, boolean invalidationMarksStale) {
@@ -112,6 +118,16 @@ public final class ResponseCacheGate implements BackendGate {
      */
     public ResponseCacheGate(ResponseCache cache, String scope, boolean invalidationMarksStale,
             List<VariableText> bypass, List<VariableText> noCache) {
+        this(cache, scope, invalidationMarksStale, bypass, noCache, true);
+    }
+
+    /**
+     * As above; {@code handsOutFiles}: whether the responder behind the gate hands out a file for a backend's
+     * X-Sendfile or X-Accel-Redirect (a FastCGI location's does, a proxied one's does not).
+     */
+    public ResponseCacheGate(ResponseCache cache, String scope, boolean invalidationMarksStale,
+            List<VariableText> bypass, List<VariableText> noCache, boolean handsOutFiles) {
+        this.handsOutFiles = handsOutFiles;
         this.cache = cache;
         this.scope = scope;
         this.httpsScope = ResponseCache.httpsScope(scope);
@@ -462,8 +478,9 @@ public final class ResponseCacheGate implements BackendGate {
     }
 
     /** True when the backend hands the body to the static path: never stored, the cached copy would be empty. */
-    private static boolean sendsFile(HttpResponse backendResponse) {
-        return backendResponse.headers().contains("X-Sendfile") || backendResponse.headers().contains("X-Accel-Redirect");
+    private boolean sendsFile(HttpResponse backendResponse) {
+        return handsOutFiles && (backendResponse.headers().contains("X-Sendfile")
+                || backendResponse.headers().contains("X-Accel-Redirect"));
     }
 
     /**
