@@ -1,6 +1,7 @@
 package io.edge.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
@@ -117,6 +118,16 @@ class ProxyCacheIT {
                 }
             }
             case "/api/stale" -> headers.add("Cache-Control", "max-age=1, stale-if-error=600");
+            case "/api/cut" -> {
+                // the backend dies mid-body: 10 bytes of the 100 its head announced, then the connection closes
+                headers.add("Cache-Control", "max-age=60");
+                exchange.sendResponseHeaders(200, 100);
+                OutputStream out = exchange.getResponseBody();
+                out.write("0123456789".getBytes(StandardCharsets.UTF_8));
+                out.flush();
+                exchange.close(); // the JDK's server closes the connection of a body left short
+                return;
+            }
             case "/api/sendfile" -> {
                 headers.add("Cache-Control", "max-age=60");
                 headers.add("ETag", "\"s1\"");
@@ -217,6 +228,16 @@ class ProxyCacheIT {
         for (String path : List.of("/api/private", "/api/cookie", "/api/vary", "/api/stream")) {
             assertThat(hits(path)).as(path).isEqualTo(2);
         }
+    }
+
+    /** An answer the backend cut short is not stored: the next request goes to the backend again, as nginx's. */
+    @Test
+    void anAnswerCutShortIsNotStored() throws Exception {
+        for (int i = 1; i <= 2; i++) {
+            assertThatThrownBy(() -> get("/api/cut")).isInstanceOf(IOException.class);
+        }
+        assertThat(hits("/api/cut")).isEqualTo(2);
+        assertThat(cacheStatus(get("/api/page"))).isEqualTo("MISS"); // and edge answers on
     }
 
     /**
