@@ -49,6 +49,8 @@ class ProxyCacheIT {
     private final Map<String, List<String>> asked = new ConcurrentHashMap<>();
     /** Holds /api/slow's answers until the test lets them go. */
     private final CountDownLatch slowGate = new CountDownLatch(1);
+    /** Holds the rest of /api/failing's 503 body until the test lets it go. */
+    private final CountDownLatch errorBodyGate = new CountDownLatch(1);
     private JdkBackend backend;
     private EdgeHarness edge;
 
@@ -70,6 +72,7 @@ class ProxyCacheIT {
     @AfterEach
     void stop() {
         slowGate.countDown();
+        errorBodyGate.countDown();
         try {
             if (edge != null) {
                 edge.close();
@@ -118,6 +121,24 @@ class ProxyCacheIT {
                 }
             }
             case "/api/stale" -> headers.add("Cache-Control", "max-age=1, stale-if-error=600");
+            case "/api/failing" -> {
+                headers.add("Cache-Control", "max-age=1");
+                if (n > 1) {
+                    // an overloaded backend's 503 whose body comes slowly (or never)
+                    exchange.sendResponseHeaders(503, 20);
+                    OutputStream out = exchange.getResponseBody();
+                    out.write("overloaded".getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                    try {
+                        errorBodyGate.await(60, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    out.write(" try later".getBytes(StandardCharsets.UTF_8));
+                    exchange.close();
+                    return;
+                }
+            }
             case "/api/cut" -> {
                 // the backend dies mid-body: 10 bytes of the 100 its head announced, then the connection closes
                 headers.add("Cache-Control", "max-age=60");
@@ -228,6 +249,24 @@ class ProxyCacheIT {
         for (String path : List.of("/api/private", "/api/cookie", "/api/vary", "/api/stream")) {
             assertThat(hits(path)).as(path).isEqualTo(2);
         }
+    }
+
+    /**
+     * The stale copy answers a backend's 5xx at its head, as nginx's proxy_cache_use_stale http_503 does: the client
+     * does not wait for the error's body (here held by the backend until the client has its answer).
+     */
+    @Test
+    void theStaleCopyAnswersABackends5xxAtItsHead() throws Exception {
+        assertThat(get("/api/failing").body()).isEqualTo("failing 1");
+        nanos.addAndGet(Duration.ofSeconds(2).toNanos());
+        // bounded below the group's read timeout (60 s), which would end the error's body and answer stale too
+        HttpResponse<String> stale = CLIENT.send(HttpRequest.newBuilder(edge.uri("/api/failing"))
+                .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+        errorBodyGate.countDown();
+        assertThat(stale.statusCode()).isEqualTo(200);
+        assertThat(stale.body()).isEqualTo("failing 1");
+        assertThat(cacheStatus(stale)).isEqualTo("STALE");
+        assertThat(hits("/api/failing")).isEqualTo(2);
     }
 
     /** An answer the backend cut short is not stored: the next request goes to the backend again, as nginx's. */

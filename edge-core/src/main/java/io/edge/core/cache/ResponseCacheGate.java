@@ -491,7 +491,7 @@ public final class ResponseCacheGate implements BackendGate {
      *
      * <pre>
      *   onHead --304 to the entry's------> REVALIDATED --onEnd / onError--> merged answer (or again, unconditional)
-     *          --5xx, stale usable-------> ERROR_STALE --onEnd / onError--> stale answer
+     *          --5xx, stale usable-------> stale answer at once (wantsRest: the error's body is let go, as nginx's)
      *          --otherwise---------------> STREAMING (recorded when storable) --onEnd--> stored
      *          --a 200 the client's own validators match--> 304 to the client, then DETACHED (recorded when storable;
      *                                                         else nobody wants the rest: the backend is let go)
@@ -689,8 +689,18 @@ public final class ResponseCacheGate implements BackendGate {
 
         @Override
         public boolean wantsRest() {
-            if (recorder != null || revalidated || replacedError != null) {
-                return true; // the cache records it, or its end answers the client (the merged entry, a stale copy)
+            if (replacedError != null) {
+                // The stale copy answers at the error's head, as nginx's use_stale http_500..504 does: the error's body
+                // is nobody's, and a backend slow to send it (or that never ends it) would hold the client until its
+                // read timeout for an answer the cache has.
+                end();
+                endTicket(false);
+                answerStaleFor(replacedError);
+                replacedError = null;
+                return false;
+            }
+            if (recorder != null || revalidated) {
+                return true; // the cache records it, or its end answers the client (the merged entry)
             }
             // The client had its answer at the head (a 304 its own validators earned), or left; the cache keeps
             // nothing, and the followers were let go at the head: the script would run on for nobody (nginx sends
