@@ -1031,12 +1031,15 @@ public final class Edge {
     }
 
     /**
-     * The response cache in front of a location of the site whose scope is {@code cacheScope}: FastCGI ({@code
-     * handsOutFiles}: its X-Sendfile and X-Accel-Redirect answers hand out files) or proxied.
+     * The response cache in front of {@code location} of the site whose scope is {@code cacheScope}: a FastCGI one's
+     * X-Accel-Redirect answers hand out files, its X-Sendfile ones where it names x-sendfile directories; a proxied
+     * one's neither.
      */
-    private static ResponseCacheGate responseCacheGate(Generation g, String cacheScope, boolean handsOutFiles) {
+    private static ResponseCacheGate responseCacheGate(Generation g, String cacheScope, LocationSettings location) {
+        boolean fastCgi = location.handler() == LocationSettings.Handler.FASTCGI;
         return new ResponseCacheGate(g.responseCache, cacheScope, g.settings.cache().purgeMarksStale(),
-                g.settings.cache().bypass(), g.settings.cache().noCache(), handsOutFiles);
+                g.settings.cache().bypass(), g.settings.cache().noCache(),
+                fastCgi && !location.sendfileRoots().isEmpty(), fastCgi);
     }
 
     /** {@code cached}, a location's responder behind the response cache, with its PURGE answered ahead of it. */
@@ -1054,7 +1057,7 @@ public final class Edge {
             if (location.cache()) {
                 return purging(g, cacheScope, new FastCgiResponder(location, site.root(), pool, staticResponder,
                         group.timeouts(), group.responseBuffer(), waitStats.get(group.name()), probe,
-                        responseCacheGate(g, cacheScope, true), spoolDir(), documentRoots(site), g.locationChecks));
+                        responseCacheGate(g, cacheScope, location), spoolDir(), documentRoots(site), g.locationChecks));
             }
             return new FastCgiResponder(location, site.root(), pool, staticResponder, group.timeouts(),
                     group.responseBuffer(), waitStats.get(group.name()), probe, null, spoolDir(), documentRoots(site),
@@ -1065,7 +1068,7 @@ public final class Edge {
             BackendGroupSettings group = g.proxyGroups.get(location.proxy().backend());
             if (location.cache()) {
                 return purging(g, cacheScope, new ProxyResponder(pool, group, spoolDir(),
-                        responseCacheGate(g, cacheScope, false)));
+                        responseCacheGate(g, cacheScope, location)));
             }
             return new ProxyResponder(pool, group, spoolDir());
         }

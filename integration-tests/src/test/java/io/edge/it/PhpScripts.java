@@ -162,6 +162,7 @@ final class PhpScripts {
                 if (isset($_GET['cookie'])) { header('Set-Cookie: session=' . $_GET['cookie']); }
                 if (isset($_GET['location'])) { header('Location: ' . $_GET['location']); }
                 if (isset($_GET['etag'])) { header('ETag: ' . $_GET['etag']); }
+                if (isset($_GET['xsf'])) { header('X-Sendfile: ' . $_GET['xsf']); }
                 if (isset($_GET['xae'])) { header('X-Accel-Expires: ' . $_GET['xae']); }
                 if (isset($_GET['ar'])) { header('Accept-Ranges: ' . $_GET['ar']); }
                 if (isset($_SERVER['HTTP_RANGE'])) { header('X-Saw-Range: ' . $_SERVER['HTTP_RANGE']); }

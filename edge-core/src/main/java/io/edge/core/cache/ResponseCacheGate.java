@@ -101,11 +101,13 @@ public final class ResponseCacheGate implements BackendGate {
     /** nginx's fastcgi_no_cache: where one comes out neither empty nor "0", nothing is stored. */
     private final List<VariableText> noCache;
     /**
-     * The responder hands a file out for a backend's X-Sendfile or X-Accel-Redirect (FastCGI's): such an answer's body
-     * is not the backend's. A proxied answer's X-Sendfile is a field like another (nginx's proxy neither acts on it nor
-     * hides it; its X-Accel-Redirect never reaches the gate), stored with the answer.
+     * What the responder hands a file out for: such an answer's body is not the backend's. A FastCGI location's
+     * follows X-Accel-Redirect always and X-Sendfile where x-sendfile directories are named; a proxied one's neither
+     * (nginx's proxy neither acts on X-Sendfile nor hides it; its X-Accel-Redirect never reaches the gate). An answer
+     * with a field the responder does not follow is stored with it, as another.
      */
-    private final boolean handsOutFiles;
+    private final boolean followsSendfile;
+    private final boolean followsAccelRedirect;
 
     /** @param scope the scope of the site ({@link ResponseCache#scope}), empty where each host names one site */
     public ResponseCacheGate(ResponseCache cache, String scope, boolean invalidationMarksStale) {
@@ -118,16 +120,18 @@ public final class ResponseCacheGate implements BackendGate {
      */
     public ResponseCacheGate(ResponseCache cache, String scope, boolean invalidationMarksStale,
             List<VariableText> bypass, List<VariableText> noCache) {
-        this(cache, scope, invalidationMarksStale, bypass, noCache, true);
+        this(cache, scope, invalidationMarksStale, bypass, noCache, true, true);
     }
 
     /**
-     * As above; {@code handsOutFiles}: whether the responder behind the gate hands out a file for a backend's
-     * X-Sendfile or X-Accel-Redirect (a FastCGI location's does, a proxied one's does not).
+     * As above; {@code followsSendfile}, {@code followsAccelRedirect}: whether the responder behind the gate hands out
+     * a file for a backend's X-Sendfile, for its X-Accel-Redirect.
      */
     public ResponseCacheGate(ResponseCache cache, String scope, boolean invalidationMarksStale,
-            List<VariableText> bypass, List<VariableText> noCache, boolean handsOutFiles) {
-        this.handsOutFiles = handsOutFiles;
+            List<VariableText> bypass, List<VariableText> noCache, boolean followsSendfile,
+            boolean followsAccelRedirect) {
+        this.followsSendfile = followsSendfile;
+        this.followsAccelRedirect = followsAccelRedirect;
         this.cache = cache;
         this.scope = scope;
         this.httpsScope = ResponseCache.httpsScope(scope);
@@ -479,8 +483,8 @@ public final class ResponseCacheGate implements BackendGate {
 
     /** True when the backend hands the body to the static path: never stored, the cached copy would be empty. */
     private boolean sendsFile(HttpResponse backendResponse) {
-        return handsOutFiles && (backendResponse.headers().contains("X-Sendfile")
-                || backendResponse.headers().contains("X-Accel-Redirect"));
+        return followsSendfile && backendResponse.headers().contains("X-Sendfile")
+                || followsAccelRedirect && backendResponse.headers().contains("X-Accel-Redirect");
     }
 
     /**
