@@ -657,8 +657,9 @@ class ValidationTest {
                 location-defaults.gzip { enabled = true, level = 6 }
                 sites = [{ root = www, locations = [{ match = "/", fastcgi = php, gzip { types = ["Application/JSON"] } },
                   { match = "/plain/", fastcgi = php, gzip.enabled = false }, { match = "/static/" },
-                  { match = "= /status", status = true }] }]
+                  { match = "= /status", status = true }, { match = "/api/", proxy = api }] }]
                 fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
+                proxy.backends.api.addresses = ["127.0.0.1:3000"]
                 """));
         List<LocationSettings> locations = settings.sites().get(0).locations();
         assertThat(locations.get(0).gzip()).isEqualTo(new LocationSettings.Gzip(6, 256, Set.of("application/json")));
@@ -672,6 +673,7 @@ class ValidationTest {
         assertThat(locations.get(2).gzip().level()).isEqualTo(6);
         assertThat(locations.get(2).gzip().compresses("text/css")).isTrue();
         assertThat(locations.get(3).gzip()).isNull(); // the status page goes as it is
+        assertThat(locations.get(4).gzip().level()).isEqualTo(6); // a proxied answer, as nginx's gzip filter takes it
         assertThat(new ConfigLoader().load(write(SITE)).sites().get(0).locations().get(0).gzip()).isNull(); // off
         // files compressed beforehand: anywhere files are served
         List<LocationSettings> precompressed = new ConfigLoader().load(write("""

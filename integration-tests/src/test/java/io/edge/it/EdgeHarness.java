@@ -100,6 +100,19 @@ final class EdgeHarness implements AutoCloseable {
         }
     }
 
+    /** Closes {@code edge}, then {@code backend}, even where the first failed; either may be null. */
+    static void close(EdgeHarness edge, JdkBackend backend) {
+        try {
+            if (edge != null) {
+                edge.close();
+            }
+        } finally {
+            if (backend != null) {
+                backend.close();
+            }
+        }
+    }
+
     @Override
     public void close() {
         edge.stop();

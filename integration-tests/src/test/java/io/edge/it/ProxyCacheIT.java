@@ -73,15 +73,7 @@ class ProxyCacheIT {
     void stop() {
         slowGate.countDown();
         errorBodyGate.countDown();
-        try {
-            if (edge != null) {
-                edge.close();
-            }
-        } finally {
-            if (backend != null) {
-                backend.close();
-            }
-        }
+        EdgeHarness.close(edge, backend);
     }
 
     private void answer(HttpExchange exchange) throws IOException {

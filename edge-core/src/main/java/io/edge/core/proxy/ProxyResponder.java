@@ -117,6 +117,9 @@ import org.slf4j.LoggerFactory;
  * X-Accel-Limit-Rate, paces the answer's body as nginx's limit_rate does ({@link BodyPace}): buffered, the spool's
  * drain writes a piece at a time as the pace allows; unbuffered, ahead of the rate, the backend is not read until
  * the next piece is due.
+ * A location's gzip compresses the answer on its way out as it does a script's ({@link Exchange#offerCompression()}:
+ * nginx's gzip filter after its proxy module), buffered or not, zlib flushed with each flush to the client; the pace
+ * counts the bytes that go out, compressed.
  *
  * <h2>With the response cache</h2>
  * A location with {@code cache = true} (nginx's {@code proxy_cache}) sends its requests through a {@link BackendGate},
@@ -247,8 +250,6 @@ public final class ProxyResponder implements Responder {
         private boolean paused;
         /** The pace of the answer's body (the location's limit-rate, or the backend's X-Accel-Limit-Rate); or null. */
         private BodyPace pace;
-        /** The answer's body bytes handed to the client so far, which the pace counts. */
-        private long bodySent;
         /** The answer is read as fast as the backend sends it, what the client does not take held in {@link #spool}. */
         private boolean buffered;
         /** What of a buffered answer the client has not taken yet, in order; made on the first need. */
@@ -600,6 +601,10 @@ public final class ProxyResponder implements Responder {
             // or on where the location has it off (yes), as nginx's: the last of several "yes"/"no" lines
             buffered = !bodiless && accelBuffering(response, location.proxy().buffering());
             headWritten = true;
+            // nginx's gzip filter runs on a proxied answer as on any: the location's gzip, as on a script's answer
+            // (the cache's tap saw the head before, and records the body as read: stored uncompressed, each hit
+            // compressed on its way out as this one is)
+            exchange.offerCompression();
             exchange.write(head);
             if (tap != null && exchange.isHead() && !noBody) {
                 // the cache asked a GET for a HEAD: the client's answer is its head, the body is the cache's alone
@@ -689,7 +694,6 @@ public final class ProxyResponder implements Responder {
             } else if (buffered && (spool != null && !spool.isEmpty() || !exchange.isWritable() || pace != null)) {
                 toSpool(content.content()); // trailers dropped: the client's framing is edge's own
             } else {
-                bodySent += content.content().readableBytes();
                 exchange.write(new DefaultHttpContent(content.content()));
             }
             if (last) {
@@ -706,7 +710,7 @@ public final class ProxyResponder implements Responder {
                 }
             } else if (buffered || takenOver) {
                 return; // the backend is paused only by a full spool (toSpool), or not at all for the tap alone
-            } else if (!paused && pace != null && pace.holds(bodySent, this::paceDue)) {
+            } else if (!paused && pace != null && paceHolds()) {
                 // ahead of the rate: the backend is not read (what this read brought still goes) until it is due
                 paused = true;
                 backendChannel.config().setAutoRead(false);
@@ -755,12 +759,11 @@ public final class ProxyResponder implements Responder {
 
             @Override
             public long sent() {
-                return bodySent;
+                return sentToClient();
             }
 
             @Override
             public void write(ByteBuf chunk) {
-                bodySent += chunk.readableBytes();
                 exchange.write(new DefaultHttpContent(chunk));
                 spoolHasRoom();
             }
@@ -776,6 +779,24 @@ public final class ProxyResponder implements Responder {
                     exchange.flush();
                 }
             }
+        }
+
+        /**
+         * The answer's body bytes the client was handed so far, which the pace counts: as they go out, compressed
+         * where the location's gzip compresses them (nginx's limit_rate counts the bytes sent).
+         */
+        private long sentToClient() {
+            return Math.max(0, exchange.bodyBytesWritten());
+        }
+
+        /**
+         * Whether the pace holds the unbuffered backend back (it then reads it again once due), judged on what went
+         * out: zlib's held bytes flushed first, else a compressed answer read at once would pass whole into zlib before
+         * any of it counted.
+         */
+        private boolean paceHolds() {
+            exchange.flush();
+            return pace.holds(sentToClient(), this::paceDue);
         }
 
         /** The spool has room again (the client took some, or its file took what waited for the disk). */
