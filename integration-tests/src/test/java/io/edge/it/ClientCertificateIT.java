@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Client certificates as nginx's ssl_verify_client asks for and checks them, over real TLS: certificates made by the
  * openssl CLI (a client CA and a certificate it signed, one of another CA, a self-signed one), curl sending them over
  * HTTP/1.1 and HTTP/2, openssl s_client reading the CertificateRequest, a real php-fpm told the verification. One
- * listener, four sites chosen by SNI: on (a.test), off (b.test), optional (c.test), optional_no_ca (d.test).
+ * listener, five sites chosen by SNI: on (a.test), off (b.test), optional (c.test), optional_no_ca (d.test), and on
+ * with another CA (e.test).
  */
 @SuppressWarnings("try") // the edge of a test serves its requests
 class ClientCertificateIT {
@@ -91,10 +92,11 @@ class ClientCertificateIT {
                   { server-names = [c.test], root = "%2$s", tls.verify-client = optional }
                   { server-names = [d.test], root = "%2$s", tls.verify-client = optional_no_ca,
                     error-pages { 495 = "/cert-error.html" } }
+                  { server-names = [e.test], root = "%2$s", tls { verify-client = on, client-certificate = "%8$s" } }
                 ]
                 fastcgi.backends.php { addresses = ["%7$s"] }
                 """.formatted(port, dir.resolve("www"), tls.resolve("server.pem"), tls.resolve("server.key"),
-                tls.resolve("clientca.pem"), VARS, fpm.address()));
+                tls.resolve("clientca.pem"), VARS, fpm.address(), tls.resolve("otherca.pem")));
     }
 
     /**
@@ -244,6 +246,25 @@ class ClientCertificateIT {
             assertThat(curl("--http1.1", "a.test", "/vars", "good", "-H", "Host: b.test")).isEqualTo("SUCCESS|"
                     + expectedVars("good", "CN=alice,O=Edge Test\\, Inc.,C=DE", "CN=Client CA,O=Edge Test")
                     + "\n200 1.1");
+        }
+    }
+
+    /**
+     * A request without a Host (HTTP/1.0) goes to the default site, a.test: where the SNI name was another's, it is
+     * misdirected as nginx 1.22 answers it, not served on a certificate only e.test's CA signed (it was, 200 "SUCCESS").
+     * The SNI name is read as a Host is: a trailing dot is the same site (it was 421).
+     */
+    @Test
+    void aRequestWithoutAHostOnAnotherSitesHandshakeIsMisdirected() throws Exception {
+        String request = "GET /vars HTTP/1.0\r\n\r\n";
+        try (EdgeHarness edge = started()) {
+            String other = sClient("e.test", request, "-ign_eof", "-cert", tls.resolve("other.pem").toString(),
+                    "-key", tls.resolve("other.key").toString());
+            assertThat(other).contains("HTTP/1.1 421 ").doesNotContain("SUCCESS|");
+            assertThat(sClient("b.test", request, "-ign_eof")).contains("HTTP/1.1 421 ");
+            assertThat(sClient("a.test.", "GET /vars HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n",
+                    "-ign_eof", "-cert", tls.resolve("good.pem").toString(), "-key", tls.resolve("good.key")
+                    .toString())).contains("HTTP/1.1 200 ").contains("\nSUCCESS|CN=alice,");
         }
     }
 

@@ -69,14 +69,19 @@ public final class ClientCertificates {
      * certificate, if any, was asked for and checked by the SNI name's site); a connection without a certificate
      * refused where the site says on; one whose certificate failed refused where it says on or optional, and where it
      * says optional_no_ca but for want of a trusted CA.
+     *
+     * <p>A request without a Host (HTTP/1.0) went to the default site, not the SNI name's: where the SNI name was
+     * given it is misdirected too, as nginx 1.22's ngx_http_set_virtual_server compares the empty host with the SNI
+     * name (and answers 421 where the default server verifies). Else another site's CA would stand for the default's.
+     * Both names are compared as the router reads them: a trailing dot or capitals in either name no other site.
      */
     public static Refusal refusal(Channel clientChannel, SiteSettings site, String hostHeader) {
         if (site == null || !site.clientVerify().asks() || TlsContexts.session(clientChannel) == null) {
             return null;
         }
         String serverName = TlsContexts.serverName(clientChannel);
-        if (serverName != null && hostHeader != null && !hostHeader.isEmpty()
-                && !serverName.equals(Router.hostName(hostHeader))) {
+        if (serverName != null && (hostHeader == null || hostHeader.isEmpty()
+                || !Router.hostName(serverName).equals(Router.hostName(hostHeader)))) {
             return Refusal.MISDIRECTED;
         }
         ClientVerification verification = verification(clientChannel);
