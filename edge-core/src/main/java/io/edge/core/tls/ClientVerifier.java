@@ -35,8 +35,10 @@ import java.util.Set;
  * a lone certificate of an unknown issuer, "unable to get local issuer certificate" for a longer chain of one, and
  * for more than {@code depth} CA certificates under the trusted one (OpenSSL does not look past it). A chain that
  * ends at a trusted CA is then checked by the JDK's PKIX validator (signatures, dates, basic constraints, key usage,
- * and the CRLs where there are any), its failure named as OpenSSL names it. A client certificate whose extended key
- * usage leaves out clientAuth is "unsuitable certificate purpose", as OpenSSL's purpose check for an SSL client.
+ * and the CRLs where there are any), its failure named as OpenSSL names it; the trusted CA's own dates, which the
+ * JDK's validator leaves alone, as OpenSSL checks them. A certificate the client sent (its own, an intermediate) whose
+ * extended key usage leaves out clientAuth is "unsuitable certificate purpose", as OpenSSL's purpose check for an SSL
+ * client.
  * Each of these texts is the one nginx 1.22 on Debian's OpenSSL 3 logged for the same certificate.
  */
 final class ClientVerifier {
@@ -122,8 +124,14 @@ final class ClientVerifier {
             return ClientVerification.failed(leaf, UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
         }
         int error = path.isEmpty() ? 0 : validated(path, anchor);
-        if (error == 0 && !forClients(leaf)) {
+        if (error == 0 && !path.stream().filter(certificate -> !trusted.contains(certificate))
+                .allMatch(ClientVerifier::forClients)) {
             error = INVALID_PURPOSE;
+        }
+        // OpenSSL checks the trusted CA's dates too, before the others' (a date of theirs is the error left); the JDK's
+        // validator never looks at its anchor's
+        if (error != CERT_HAS_EXPIRED && error != CERT_NOT_YET_VALID && dates(List.of(anchor)) != 0) {
+            error = dates(List.of(anchor));
         }
         return error == 0 ? ClientVerification.success(leaf) : ClientVerification.failed(leaf, error);
     }
@@ -228,10 +236,10 @@ final class ClientVerifier {
         return CERT_SIGNATURE_FAILURE;
     }
 
-    /** Whether {@code leaf}'s extended key usage, if it has one, lets it authenticate a client. */
-    private static boolean forClients(X509Certificate leaf) {
+    /** Whether {@code certificate}'s extended key usage, if any, lets it (or those it signs) authenticate clients. */
+    private static boolean forClients(X509Certificate certificate) {
         try {
-            List<String> usages = leaf.getExtendedKeyUsage();
+            List<String> usages = certificate.getExtendedKeyUsage();
             return usages == null || usages.stream().anyMatch(CLIENT_USAGES::contains);
         } catch (CertificateParsingException e) {
             return false;

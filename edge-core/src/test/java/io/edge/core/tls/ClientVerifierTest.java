@@ -43,6 +43,11 @@ class ClientVerifierTest {
         certificates.signedByCa("old", "root", "/CN=old", "20200101000000Z", "20200102000000Z");
         certificates.signedByCa("revoked", "root", "/CN=revoked", null, null);
         certificates.revoke("revoked", "root");
+        certificates.selfSignedByCa("oldroot", "/CN=Old CA", "20200101000000Z", "20200201000000Z");
+        certificates.signed("oldrootleaf", "oldroot", "/CN=carol", null);
+        certificates.signed("serverinter", "root", "/CN=Server Intermediate", "basicConstraints=critical,CA:true\n"
+                + "keyUsage=keyCertSign,cRLSign\nextendedKeyUsage=serverAuth");
+        certificates.signed("serverinterleaf", "serverinter", "/CN=dave", "extendedKeyUsage=clientAuth");
         certificates.crl("root");
         root = certificates.certificate("root");
         try (InputStream in = Files.newInputStream(dir.resolve("root.crl"))) {
@@ -98,6 +103,21 @@ class ClientVerifierTest {
         // every certificate of the chain must be on a CRL of its issuer's (the intermediate has none here)
         assertThat(verified(on(2, List.of(rootCrl)), "ileaf", "inter"))
                 .isEqualTo("FAILED:unable to get certificate CRL");
+    }
+
+    /**
+     * OpenSSL checks the trusted CA's dates too (the JDK's validator does not look at its anchor's), and the purpose of
+     * each certificate the client sent, a CA's too: nginx 1.22 said these of the same chains (both were SUCCESS).
+     */
+    @Test
+    void anExpiredTrustedCaAndAnIntermediateForServersOnlyFail() throws Exception {
+        TlsClientVerify oldRoot = new TlsClientVerify(TlsClientVerify.Mode.ON, List.of(root,
+                certificates.certificate("oldroot")), List.of(), 1, List.of());
+        assertThat(verified(oldRoot, "oldrootleaf")).isEqualTo("FAILED:certificate has expired");
+        assertThat(verified(oldRoot, "oldroot")).isEqualTo("FAILED:certificate has expired");
+        assertThat(verified(oldRoot, "leaf")).isEqualTo("SUCCESS");
+        assertThat(verified(on(1, List.of()), "serverinterleaf", "serverinter"))
+                .isEqualTo("FAILED:unsuitable certificate purpose");
     }
 
     /** optional_no_ca lets through what fails for want of a trusted CA, not a date or a revocation. */

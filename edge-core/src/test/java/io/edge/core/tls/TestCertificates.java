@@ -69,6 +69,28 @@ public final class TestCertificates {
      * ("20200101000000Z"), or good for two days where they are null.
      */
     public void signedByCa(String name, String ca, String subject, String start, String end) throws Exception {
+        database(ca);
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out", name + ".csr", "-subj",
+                subject);
+        List<String> args = new ArrayList<>(List.of("ca", "-batch", "-config", "ca-" + ca + ".cnf", "-cert",
+                ca + ".pem", "-keyfile", ca + ".key", "-in", name + ".csr", "-out", name + ".pem"));
+        args.addAll(start == null ? List.of("-days", "2") : List.of("-startdate", start, "-enddate", end));
+        openssl(args.toArray(String[]::new));
+    }
+
+    /** A CA's key and self-signed certificate of {@code subject} from {@code start} to {@code end}, by openssl ca. */
+    public void selfSignedByCa(String name, String subject, String start, String end) throws Exception {
+        database(name);
+        Files.writeString(dir.resolve(name + ".ext"),
+                "basicConstraints=critical,CA:true\nkeyUsage=keyCertSign,cRLSign\n");
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out", name + ".csr", "-subj",
+                subject);
+        openssl("ca", "-batch", "-config", "ca-" + name + ".cnf", "-selfsign", "-keyfile", name + ".key", "-in",
+                name + ".csr", "-out", name + ".pem", "-extfile", name + ".ext", "-startdate", start, "-enddate", end);
+    }
+
+    /** The database of what {@code ca} signed by openssl ca (ca-{@code ca}/, ca-{@code ca}.cnf), made once. */
+    private void database(String ca) throws Exception {
         Path database = dir.resolve("ca-" + ca);
         if (!Files.isDirectory(database)) {
             Files.createDirectories(database);
@@ -78,12 +100,6 @@ public final class TestCertificates {
                     + "/index.txt\nserial = ca-" + ca + "/serial\nnew_certs_dir = ca-" + ca + "\ndefault_md = sha256\n"
                     + "policy = any\ndefault_crl_days = 2\n[any]\ncommonName = supplied\n");
         }
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out", name + ".csr", "-subj",
-                subject);
-        List<String> args = new ArrayList<>(List.of("ca", "-batch", "-config", "ca-" + ca + ".cnf", "-cert",
-                ca + ".pem", "-keyfile", ca + ".key", "-in", name + ".csr", "-out", name + ".pem"));
-        args.addAll(start == null ? List.of("-days", "2") : List.of("-startdate", start, "-enddate", end));
-        openssl(args.toArray(String[]::new));
     }
 
     /** Revokes {@code name}, which {@link #signedByCa} made with {@code ca}. */
