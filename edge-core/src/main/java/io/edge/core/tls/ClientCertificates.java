@@ -150,13 +150,29 @@ public final class ClientCertificates {
     /**
      * A name as OpenSSL's X509_NAME_print_ex with XN_FLAG_RFC2253 writes it, nginx's since 1.11.6: the JDK's RFC 2253
      * form with OpenSSL's short names, and each byte of a character past ASCII (UTF-8) or a control one escaped as
-     * {@code \XX}, as OpenSSL's ESC_MSB and ESC_CTRL escape them.
+     * {@code \XX}, as OpenSSL's ESC_MSB and ESC_CTRL escape them. The JDK escapes "=" and "#" anywhere in a value,
+     * OpenSSL a "#" that begins one alone: those escapes are taken out ("O=F=G#H", as nginx 1.22 said it).
      */
     static String rfc2253(X500Principal name) {
         String written = name.getName(X500Principal.RFC2253, OPENSSL_NAMES);
         StringBuilder escaped = new StringBuilder(written.length());
+        boolean inType = true; // an attribute's type, before its "="
+        boolean valueStarts = false;
         for (int i = 0; i < written.length(); i++) {
             char c = written.charAt(i);
+            boolean startsValue = valueStarts;
+            valueStarts = c == '=' && inType;
+            if (c == '\\' && i + 1 < written.length()) {
+                char next = written.charAt(++i);
+                if (next != '=' && (next != '#' || startsValue)) {
+                    escaped.append(c);
+                }
+                escaped.append(next);
+                continue;
+            }
+            if (valueStarts || c == ',' || c == '+') {
+                inType = !valueStarts;
+            }
             if (c >= 0x20 && c < 0x7f) {
                 escaped.append(c);
                 continue;
