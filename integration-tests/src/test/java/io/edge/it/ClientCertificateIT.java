@@ -268,6 +268,25 @@ class ClientCertificateIT {
         }
     }
 
+    /**
+     * Without SNI the default site's handshake (a.test's CA) checked the certificate: a Host of e.test, whose CA is
+     * another, is misdirected, not served on a.test's check (it was 200 "SUCCESS|CN=alice", as nginx 1.22 serves it: a
+     * deliberate difference); a Host of a site that checks as a.test does (its CA; c.test's optional) is served.
+     */
+    @Test
+    void withoutSniACertificateStandsOnlyForSitesThatVerifyAsTheDefault() throws Exception {
+        try (EdgeHarness edge = started()) {
+            String[] good = {"-ign_eof", "-noservername", "-cert", tls.resolve("good.pem").toString(), "-key",
+                    tls.resolve("good.key").toString()};
+            assertThat(sClient(null, "GET /vars HTTP/1.1\r\nHost: e.test\r\nConnection: close\r\n\r\n", good))
+                    .contains("HTTP/1.1 421 ").doesNotContain("SUCCESS|");
+            for (String host : List.of("a.test", "c.test")) {
+                assertThat(sClient(null, "GET /vars HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n",
+                        good)).as(host).contains("HTTP/1.1 200 ").contains("\nSUCCESS|CN=alice,");
+            }
+        }
+    }
+
     /** On HTTP/2 each stream is held to its site's verify-client as a request of HTTP/1.1 is. */
     @Test
     void http2StreamsAreCheckedAsRequests() throws Exception {
@@ -308,10 +327,16 @@ class ClientCertificateIT {
         return sClient(serverName, "");
     }
 
-    /** What openssl s_client said of a handshake with {@code serverName}, {@code input} sent, {@code more} options. */
+    /**
+     * What openssl s_client said of a handshake with {@code serverName} (null: none of its own, with -noservername),
+     * {@code input} sent, {@code more} options.
+     */
     private static String sClient(String serverName, String input, String... more) throws Exception {
         List<String> command = new ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + port,
-                "-servername", serverName, "-CAfile", tls.resolve("ca.pem").toString()));
+                "-CAfile", tls.resolve("ca.pem").toString()));
+        if (serverName != null) {
+            command.addAll(List.of("-servername", serverName));
+        }
         command.addAll(List.of(more));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         process.getOutputStream().write(input.getBytes(StandardCharsets.US_ASCII));

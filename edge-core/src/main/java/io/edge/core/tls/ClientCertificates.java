@@ -74,6 +74,11 @@ public final class ClientCertificates {
      * given it is misdirected too, as nginx 1.22's ngx_http_set_virtual_server compares the empty host with the SNI
      * name (and answers 421 where the default server verifies). Else another site's CA would stand for the default's.
      * Both names are compared as the router reads them: a trailing dot or capitals in either name no other site.
+     *
+     * <p>Without an SNI name the default site's handshake asked for the certificate and its CAs checked it: where the
+     * Host names a site that verifies otherwise (other CAs, depth or CRLs), a certificate that came is not held to be that site's, and the request
+     * is misdirected too (the client may try again with the name). nginx 1.22 serves it on the default server's
+     * verification, so a certificate of the default's CA reached every site that verifies: a deliberate difference.
      */
     public static Refusal refusal(Channel clientChannel, SiteSettings site, String hostHeader) {
         if (site == null || !site.clientVerify().asks() || TlsContexts.session(clientChannel) == null) {
@@ -85,12 +90,29 @@ public final class ClientCertificates {
             return Refusal.MISDIRECTED;
         }
         ClientVerification verification = verification(clientChannel);
+        if (serverName == null && verification.sent() && !checksAlike(site.clientVerify(),
+                verifierSettings(clientChannel))) {
+            return Refusal.MISDIRECTED;
+        }
         TlsClientVerify.Mode mode = site.clientVerify().mode();
         if (verification.failed() && !(mode == TlsClientVerify.Mode.OPTIONAL_NO_CA
                 && verification.failedForWantOfCa())) {
             return Refusal.CERTIFICATE_ERROR;
         }
         return !verification.sent() && mode == TlsClientVerify.Mode.ON ? Refusal.NO_CERTIFICATE : null;
+    }
+
+    /** Whether {@code checked} (null: none) checks a certificate as {@code site} would: its CAs, depth and CRLs. */
+    private static boolean checksAlike(TlsClientVerify site, TlsClientVerify checked) {
+        return checked != null && site.named().equals(checked.named()) && site.trusted().equals(checked.trusted())
+                && site.depth() == checked.depth() && site.revocations().equals(checked.revocations());
+    }
+
+    /** The settings the certificate of {@code clientChannel}'s connection was checked by, null where none asked. */
+    private static TlsClientVerify verifierSettings(Channel clientChannel) {
+        Channel connection = clientChannel instanceof Http2StreamChannel ? clientChannel.parent() : clientChannel;
+        ClientVerifier verifier = connection.attr(VERIFIER).get();
+        return verifier == null ? null : verifier.settings();
     }
 
     /**
