@@ -182,9 +182,9 @@ public final class ErrorResponses {
     /**
      * The {@code Allow} of a 405 in {@code location}: what it answers. Files and the status page take GET and HEAD; a
      * FastCGI location passes a script every method but TRACE and CONNECT (refused everywhere, see
-     * {@link HttpConnectionHandler}), and a proxied one its backend, so they list those of RFC 9110 and PATCH, and PURGE
-     * where the response cache takes it. Any other method ({@code FOO}, {@code M-SEARCH}) is passed to the script too, as nginx passes any method to
-     * FastCGI, but not listed: no list of them could be complete, and the script is what answers them. Empty where no
+     * {@link HttpConnectionHandler}), and a proxied one its backend, so they list those of RFC 9110 and PATCH, and
+     * PURGE where the response cache takes it. Any other method ({@code FOO}, {@code M-SEARCH}) is passed to the script
+     * too, as nginx passes any method to FastCGI, but not listed: no list of them could be complete, and the script is what answers them. Empty where no
      * location takes the path (every method is 404 there): RFC 9110 10.2.1's "allows no methods".
      */
     public static String allowedMethods(LocationSettings location) {
