@@ -3,7 +3,11 @@ package io.edge.it;
 import static io.edge.it.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
 import io.edge.core.http.CapturedLog;
+import io.edge.core.tls.ClientCertificates;
 import io.edge.core.tls.TestCertificates;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,6 +21,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * Client certificates as nginx's ssl_verify_client asks for and checks them, over real TLS: certificates made by the
@@ -299,6 +304,29 @@ class ClientCertificateIT {
                     .endsWith("\n200 2");
             assertThat(curl("--http2", "d.test", "/vars", "self")).startsWith("FAILED:self-signed certificate|")
                     .endsWith("\n200 2");
+        }
+    }
+
+    /**
+     * The chain is checked off the event loop, on a certificate-check thread, once a connection: two HTTP/2 streams
+     * curl sends at once on one connection wait for the same check, and both are served by its result.
+     */
+    @Test
+    void theCheckRunsOffTheLoopOnceForTheStreamsOfAConnection() throws Exception {
+        Logger logger = (Logger) LoggerFactory.getLogger(ClientCertificates.class);
+        Level level = logger.getLevel();
+        logger.setLevel(Level.DEBUG);
+        try (EdgeHarness edge = started(); CapturedLog checks = CapturedLog.of(ClientCertificates.class)) {
+            String said = curl("--http2", "a.test", "/vars", "good", "--parallel", "https://a.test:" + port
+                    + "/vars?second");
+            assertThat(said.split("SUCCESS\\|CN=alice,", -1)).as(said).hasSize(3);
+            List<ILoggingEvent> made = checks.events().stream()
+                    .filter(e -> e.getFormattedMessage().startsWith("client certificate of")).toList();
+            assertThat(made).hasSize(1);
+            assertThat(made.get(0).getFormattedMessage()).endsWith("checked: SUCCESS");
+            assertThat(made.get(0).getThreadName()).startsWith("edge-client-cert");
+        } finally {
+            logger.setLevel(level);
         }
     }
 

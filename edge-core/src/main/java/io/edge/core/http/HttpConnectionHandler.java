@@ -7,6 +7,7 @@ import io.edge.conf.SiteSettings;
 import io.edge.conf.VariableText;
 import io.edge.core.route.Route;
 import io.edge.core.tls.ClientCertificates;
+import io.edge.core.tls.ClientVerification;
 import io.edge.fastcgi.LogText;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -43,6 +44,7 @@ import java.nio.file.InvalidPathException;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongPredicate;
@@ -170,6 +172,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private boolean upgraded;
     /** {@link #startPipelined} is running further up the stack: an exchange ending now leaves the next to it. */
     private boolean startingPipelined;
+    /** The client certificate's check this connection's requests waited for, once one did. */
+    private CompletableFuture<ClientVerification> certificateCheck;
     /** The pending output as the last write-timeout event saw it ({@link #movedSinceLastLook}). */
     private int lookedMessage;
     private long lookedPending = -1;
@@ -1224,7 +1228,33 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
      * and no answer that holds a place until it is written is still going out.
      */
     private boolean mayStart() {
-        return ctx.channel().isWritable() && (heldUntilWritten == null || heldUntilWritten.isDone());
+        return ctx.channel().isWritable() && (heldUntilWritten == null || heldUntilWritten.isDone())
+                && !awaitsCertificateCheck();
+    }
+
+    /**
+     * Whether the connection's client certificate is being checked ({@link ClientCertificates#check}, off the event
+     * loop): no request starts until it is, as none may be served (nor its $ssl_client_* told) before; it waits queued
+     * as a pipelined one, its reading paused, and starts on the loop once the check is made. HTTP/2 streams of one
+     * connection wait for the same check. A client gone meanwhile is let go (channelInactive released what waited).
+     */
+    private boolean awaitsCertificateCheck() {
+        if (certificateCheck == null) {
+            CompletableFuture<ClientVerification> check = ClientCertificates.check(clientConnection);
+            if (check == null || check.isDone()) {
+                return false;
+            }
+            certificateCheck = check;
+            // completed on the connection's loop, this one (its streams' too): never within this call; cancelled
+            // elsewhere only where the connection is gone
+            check.whenComplete((made, cancelled) -> {
+                if (ctx.executor().inEventLoop() && ctx.channel().isActive() && !closeAfterCurrent && current == null
+                        && !startingPipelined) {
+                    startPipelined();
+                }
+            });
+        }
+        return !certificateCheck.isDone();
     }
 
     @Override

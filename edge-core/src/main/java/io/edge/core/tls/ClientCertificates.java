@@ -6,6 +6,7 @@ import io.edge.core.route.Router;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -19,15 +20,24 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 import javax.security.auth.x500.X500Principal;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A TLS connection's client certificate, as nginx's ssl_verify_client has it: whether a request of a site may be
  * served on the connection ({@link #refusal}), and nginx's {@code $ssl_client_*} variables of it. The check is made
- * once, when a request first asks, from the certificates the session holds, by the checker of the context whose
- * handshake the connection made (the SNI name's site's: {@link TlsContexts}).
+ * once, off the event loop, as the connection's first request comes ({@link #check}), from the certificates the
+ * session holds, by the checker of the context whose handshake the connection made (the SNI name's site's:
+ * {@link TlsContexts}).
  */
 public final class ClientCertificates {
 
@@ -36,6 +46,11 @@ public final class ClientCertificates {
     /** What came of the check, once made. */
     private static final AttributeKey<ClientVerification> VERIFICATION =
             AttributeKey.valueOf("edge.tls.client-verification");
+    /** The check under way ({@link #check}), shared by the connection's streams. */
+    private static final AttributeKey<CompletableFuture<ClientVerification>> CHECK =
+            AttributeKey.valueOf("edge.tls.client-check");
+    private static final Logger LOG = LoggerFactory.getLogger(ClientCertificates.class);
+    private static final Executor CHECKS = checks();
 
     /** OpenSSL's names of attributes the JDK writes as OIDs in RFC 2253 (XN_FLAG_RFC2253 uses its short names). */
     private static final Map<String, String> OPENSSL_NAMES = Map.ofEntries(
@@ -110,25 +125,43 @@ public final class ClientCertificates {
 
     /** The settings the certificate of {@code clientChannel}'s connection was checked by, null where none asked. */
     private static TlsClientVerify verifierSettings(Channel clientChannel) {
-        Channel connection = clientChannel instanceof Http2StreamChannel ? clientChannel.parent() : clientChannel;
-        ClientVerifier verifier = connection.attr(VERIFIER).get();
+        ClientVerifier verifier = connection(clientChannel).attr(VERIFIER).get();
         return verifier == null ? null : verifier.settings();
     }
 
     /**
      * The client certificate of {@code clientChannel}'s connection and what came of its check: {@link
-     * ClientVerification#NONE} on a plain connection, one whose handshake asked for none, or where none came.
+     * ClientVerification#NONE} on a plain connection, one whose handshake asked for none, or where none came. Never
+     * checked here: {@link #check} makes the check off the event loop, and a request waits for it before it is served
+     * (HttpConnectionHandler); what asks before it is made (a head cut's log line) is told NONE.
      */
     public static ClientVerification verification(Channel clientChannel) {
-        Channel connection = clientChannel instanceof Http2StreamChannel ? clientChannel.parent() : clientChannel;
-        ClientVerification known = connection.attr(VERIFICATION).get();
-        if (known != null) {
-            return known;
+        ClientVerification known = connection(clientChannel).attr(VERIFICATION).get();
+        return known != null ? known : ClientVerification.NONE;
+    }
+
+    /**
+     * The check of {@code clientChannel}'s connection's certificate, to wait for before one of its requests is served:
+     * null where there is none to wait for (made already; a plain connection, a handshake that asked for none or not
+     * done yet, no certificate sent), else the check under way, begun now where it was not. The chain is checked on
+     * the certificate-check threads, never on an event loop (a client's chain costs signature checks, CRL look-ups: up
+     * to milliseconds, which every other connection of the loop would wait out); it completes on the connection's
+     * loop, its result kept for the connection ({@link #verification}). One check a connection: HTTP/2 streams that
+     * come while it runs wait for the same one. A client gone before its turn is not checked (the check is cancelled).
+     */
+    public static CompletableFuture<ClientVerification> check(Channel clientChannel) {
+        Channel connection = connection(clientChannel);
+        if (connection.attr(VERIFICATION).get() != null) {
+            return null;
+        }
+        CompletableFuture<ClientVerification> running = connection.attr(CHECK).get();
+        if (running != null) {
+            return running;
         }
         ClientVerifier verifier = connection.attr(VERIFIER).get();
         SSLSession session = TlsContexts.session(connection);
         if (verifier == null || session == null) {
-            return ClientVerification.NONE; // not kept: a handshake not done yet may still bring one
+            return null; // not kept: a handshake not done yet may still bring one
         }
         Certificate[] sent;
         try {
@@ -136,9 +169,54 @@ public final class ClientCertificates {
         } catch (SSLPeerUnverifiedException none) {
             sent = null;
         }
-        ClientVerification verification = verifier.verify(sent);
-        connection.attr(VERIFICATION).set(verification);
-        return verification;
+        if (sent == null || sent.length == 0) {
+            connection.attr(VERIFICATION).set(ClientVerification.NONE);
+            return null;
+        }
+        CompletableFuture<ClientVerification> check = new CompletableFuture<>();
+        connection.attr(CHECK).set(check);
+        Certificate[] chain = sent;
+        CHECKS.execute(() -> {
+            if (!connection.isActive()) {
+                check.cancel(false); // its client left while it waited
+                return;
+            }
+            ClientVerification verification;
+            try {
+                verification = verifier.verify(chain);
+            } catch (RuntimeException e) {
+                LOG.warn("client certificate of {} could not be checked", connection.remoteAddress(), e);
+                verification = ClientVerification.failed((X509Certificate) chain[0], ClientVerifier.UNSPECIFIED);
+            }
+            LOG.debug("client certificate of {} checked: {}", connection.remoteAddress(),
+                    verification.verifyVariable());
+            ClientVerification made = verification;
+            try {
+                connection.eventLoop().execute(() -> {
+                    connection.attr(VERIFICATION).set(made);
+                    check.complete(made);
+                });
+            } catch (RejectedExecutionException stopped) {
+                check.cancel(false); // the server stopped meanwhile: its connections with it
+            }
+        });
+        return check;
+    }
+
+    private static Channel connection(Channel clientChannel) {
+        return clientChannel instanceof Http2StreamChannel ? clientChannel.parent() : clientChannel;
+    }
+
+    /**
+     * The threads that check client certificates: two, as a chain's check is CPU alone (no blocking) and at most one
+     * a connection waits (one a TLS handshake made, which costs the client as much). Daemons, named as edge's other
+     * threads, gone when idle.
+     */
+    private static Executor checks() {
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(2, 2, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                new DefaultThreadFactory("edge-client-cert", true));
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
     }
 
     /** nginx's {@code $ssl_client_*} variable {@code name} of {@code clientChannel}'s connection: "" without one. */

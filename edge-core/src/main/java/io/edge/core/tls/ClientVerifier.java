@@ -1,6 +1,7 @@
 package io.edge.core.tls;
 
 import io.edge.conf.TlsClientVerify;
+import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertPathValidatorException;
@@ -17,10 +18,12 @@ import java.security.cert.PKIXRevocationChecker;
 import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Checks a client's certificate chain as OpenSSL checks it for nginx's ssl_verify_client, and says what came of it in
@@ -29,7 +32,11 @@ import java.util.Set;
  * this check is made once a request asks, from the certificates the session holds.
  *
  * <p>The chain is built as OpenSSL builds it: from the client's certificate, each issuer looked for by name among the
- * trusted CAs (client-certificate's and trusted-certificate's) first, then among what the client sent. One that ends
+ * trusted CAs (client-certificate's and trusted-certificate's) first, then among what the client sent (the first of its
+ * name and key identifier, its signature left to the validator). It grows no longer than OpenSSL's build_chain grows
+ * it, {@code depth} + 2 certificates, and a client that sent more than {@code depth} + 10 is refused unlooked-at,
+ * "certificate chain too long": what a hostile chain costs is bounded, and the check runs off the event loops all the
+ * same ({@link ClientCertificates}). One that ends
  * at no trusted CA fails as OpenSSL's does: "self-signed certificate" for a lone self-signed one, "self-signed
  * certificate in certificate chain" where the client sent its own root, "unable to verify the first certificate" for
  * a lone certificate of an unknown issuer, "unable to get local issuer certificate" for a longer chain of one, and
@@ -49,6 +56,8 @@ final class ClientVerifier {
     static final int SELF_SIGNED_CERT_IN_CHAIN = 19;
     static final int UNABLE_TO_VERIFY_LEAF_SIGNATURE = 21;
     static final int UNABLE_TO_GET_ISSUER_CERT = 2;
+    static final int UNSPECIFIED = 1;
+    private static final int CERT_CHAIN_TOO_LONG = 22;
     private static final int UNABLE_TO_GET_CRL = 3;
     private static final int CERT_SIGNATURE_FAILURE = 7;
     private static final int CERT_NOT_YET_VALID = 9;
@@ -59,14 +68,22 @@ final class ClientVerifier {
     private static final int INVALID_PURPOSE = 26;
     private static final int CA_MD_TOO_WEAK = 68;
 
-    /** How long a chain may grow while it is built (a client sending many certificates makes no more work). */
-    private static final int LONGEST_CHAIN = 16;
+    /**
+     * How many certificates past {@code depth} a client may send (its own, intermediates, a root it added): more is
+     * refused unlooked-at, "certificate chain too long". nginx's OpenSSL bounds them by bytes (max_cert_list, 100 KiB):
+     * a count here, as each certificate sent may cost a signature check.
+     */
+    private static final int SENT_PAST_DEPTH = 10;
     /** clientAuth and anyExtendedKeyUsage: an extended key usage that lets a certificate authenticate a client. */
     private static final Set<String> CLIENT_USAGES = Set.of("1.3.6.1.5.5.7.3.2", "2.5.29.37.0");
+    private static final String AUTHORITY_KEY_ID = "2.5.29.35";
+    private static final String SUBJECT_KEY_ID = "2.5.29.14";
 
     private final TlsClientVerify settings;
     /** Both files' CAs: the chain's issuers are looked for among them first. */
     private final List<X509Certificate> trusted;
+    /** Signatures checked while chains were built, for the tests of what a chain costs. */
+    final LongAdder signatureChecks = new LongAdder();
 
     ClientVerifier(TlsClientVerify settings) {
         this.settings = settings;
@@ -75,7 +92,7 @@ final class ClientVerifier {
         this.trusted = List.copyOf(all);
         // The JDK's validator reads its list of blocked certificates (lib/security/blocked.certs) from disk the first
         // time it checks a path: checked once here, as the configuration is read, never first on an event loop.
-        trusted.stream().filter(ClientVerifier::selfSigned).findFirst().ifPresent(root -> validated(List.of(root),
+        trusted.stream().filter(this::selfSigned).findFirst().ifPresent(root -> validated(List.of(root),
                 root));
     }
 
@@ -88,9 +105,15 @@ final class ClientVerifier {
         if (sent == null || sent.length == 0 || !(sent[0] instanceof X509Certificate leaf)) {
             return ClientVerification.NONE;
         }
+        if (sent.length > settings.depth() + SENT_PAST_DEPTH) {
+            return ClientVerification.failed(leaf, CERT_CHAIN_TOO_LONG);
+        }
+        List<X509Certificate> sentCertificates = sentCertificates(sent);
+        // OpenSSL's build_chain: no further than the depth and one past it (which fails below), however many came
+        int longest = settings.depth() + 2;
         List<X509Certificate> path = new ArrayList<>(List.of(leaf));
         X509Certificate anchor = null;
-        while (path.size() <= LONGEST_CHAIN) {
+        while (true) {
             X509Certificate last = path.get(path.size() - 1);
             X509Certificate issuer = issuer(last, trusted, path);
             if (issuer != null && selfSigned(issuer)) {
@@ -100,8 +123,11 @@ final class ClientVerifier {
             if (issuer == null && selfSigned(last)) {
                 break; // a root no CA file holds
             }
+            if (path.size() >= longest) {
+                break; // as long as OpenSSL builds it: no issuer looked for past it ("local issuer", as nginx says)
+            }
             if (issuer == null) {
-                issuer = issuer(last, sentCertificates(sent), path);
+                issuer = sentIssuer(last, sentCertificates, path);
             }
             if (issuer == null) {
                 break;
@@ -146,8 +172,78 @@ final class ClientVerifier {
         return certificates;
     }
 
+    /**
+     * The certificate the client sent that names itself {@code certificate}'s issuer, not in {@code path}: the first
+     * whose subject is the issuer's name and whose key identifier, where both have one, is the one {@code certificate}
+     * names, as OpenSSL's find_issuer takes it (check_issued: no signature checked). Its signature is the PKIX
+     * validator's to check, once: a client sending many certificates of one name makes no more signature checks.
+     */
+    private static X509Certificate sentIssuer(X509Certificate certificate, List<X509Certificate> sent,
+            List<X509Certificate> path) {
+        byte[] named = keyIdentifier(certificate.getExtensionValue(AUTHORITY_KEY_ID), (byte) 0x30, (byte) 0x80);
+        for (X509Certificate candidate : sent) {
+            if (candidate.getSubjectX500Principal().equals(certificate.getIssuerX500Principal())
+                    && (candidate.equals(certificate) || !path.contains(candidate))) {
+                byte[] own = keyIdentifier(candidate.getExtensionValue(SUBJECT_KEY_ID), (byte) 0x04);
+                if (named == null || own == null || Arrays.equals(named, own)) {
+                    return candidate;
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The key identifier in an extension's value as {@link X509Certificate#getExtensionValue} gives it (an OCTET
+     * STRING around the extension's DER): the content found entering the elements tagged {@code tags} in turn
+     * (AuthorityKeyIdentifier's SEQUENCE, then its [0] keyIdentifier, which comes first where it is; a
+     * SubjectKeyIdentifier's OCTET STRING), null where there is none or it cannot be read.
+     */
+    private static byte[] keyIdentifier(byte[] extension, byte... tags) {
+        if (extension == null) {
+            return null;
+        }
+        ByteBuffer der = ByteBuffer.wrap(extension);
+        if (!element(der, (byte) 0x04)) {
+            return null;
+        }
+        for (byte tag : tags) {
+            if (!element(der, tag)) {
+                return null;
+            }
+        }
+        byte[] identifier = new byte[der.remaining()];
+        der.get(identifier);
+        return identifier;
+    }
+
+    /** Enters the DER element at {@code der}'s position if it is tagged {@code tag}: its content is what remains. */
+    private static boolean element(ByteBuffer der, byte tag) {
+        if (der.remaining() < 2 || der.get() != tag) {
+            return false;
+        }
+        int length = der.get() & 0xff;
+        if (length > 0x80) {
+            int bytes = length - 0x80;
+            if (bytes > 3 || der.remaining() < bytes) {
+                return false;
+            }
+            length = 0;
+            for (int i = 0; i < bytes; i++) {
+                length = length << 8 | der.get() & 0xff;
+            }
+        } else if (length == 0x80) {
+            return false; // indefinite: not DER
+        }
+        if (length > der.remaining()) {
+            return false;
+        }
+        der.limit(der.position() + length);
+        return true;
+    }
+
     /** The one of {@code among} that issued {@code certificate} (by name, and its signature), not in {@code path}. */
-    private static X509Certificate issuer(X509Certificate certificate, List<X509Certificate> among,
+    private X509Certificate issuer(X509Certificate certificate, List<X509Certificate> among,
             List<X509Certificate> path) {
         for (X509Certificate candidate : among) {
             if (candidate.getSubjectX500Principal().equals(certificate.getIssuerX500Principal())
@@ -158,12 +254,13 @@ final class ClientVerifier {
         return null;
     }
 
-    private static boolean selfSigned(X509Certificate certificate) {
+    private boolean selfSigned(X509Certificate certificate) {
         return certificate.getSubjectX500Principal().equals(certificate.getIssuerX500Principal())
                 && signed(certificate, certificate);
     }
 
-    private static boolean signed(X509Certificate certificate, X509Certificate by) {
+    private boolean signed(X509Certificate certificate, X509Certificate by) {
+        signatureChecks.increment();
         try {
             certificate.verify(by.getPublicKey());
             return true;
@@ -249,6 +346,7 @@ final class ClientVerifier {
     /** OpenSSL's text of {@code error} (X509_verify_cert_error_string, OpenSSL 3's wording). */
     static String reason(int error) {
         return switch (error) {
+            case UNSPECIFIED -> "unspecified certificate verification error";
             case UNABLE_TO_GET_ISSUER_CERT -> "unable to get issuer certificate";
             case UNABLE_TO_GET_CRL -> "unable to get certificate CRL";
             case CERT_SIGNATURE_FAILURE -> "certificate signature failure";
@@ -259,6 +357,7 @@ final class ClientVerifier {
             case UNABLE_TO_GET_ISSUER_CERT_LOCALLY -> "unable to get local issuer certificate";
             case UNABLE_TO_VERIFY_LEAF_SIGNATURE -> "unable to verify the first certificate";
             case CERT_REVOKED -> "certificate revoked";
+            case CERT_CHAIN_TOO_LONG -> "certificate chain too long";
             case INVALID_CA -> "invalid CA certificate";
             case PATH_LENGTH_EXCEEDED -> "path length constraint exceeded";
             case INVALID_PURPOSE -> "unsuitable certificate purpose";

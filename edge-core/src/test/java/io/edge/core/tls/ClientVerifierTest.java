@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,6 +50,12 @@ class ClientVerifierTest {
                 + "keyUsage=keyCertSign,cRLSign\nextendedKeyUsage=serverAuth");
         certificates.signed("serverinterleaf", "serverinter", "/CN=dave", "extendedKeyUsage=clientAuth");
         certificates.crl("root");
+        // four CAs of one name as the intermediate's, of other keys: a hostile client's decoys; a certificate of the
+        // intermediate that names its key (as a CA's tools write it), which tells the intermediate from them
+        certificates.signed("akleaf", "inter", "/CN=erin", "authorityKeyIdentifier=keyid");
+        for (int i = 0; i < 4; i++) {
+            certificates.intermediate("decoy" + i, "other", "/CN=Intermediate");
+        }
         root = certificates.certificate("root");
         try (InputStream in = Files.newInputStream(dir.resolve("root.crl"))) {
             rootCrl = (X509CRL) CertificateFactory.getInstance("X.509").generateCRL(in);
@@ -130,5 +137,48 @@ class ClientVerifierTest {
         assertThat(new ClientVerifier(on(1, List.of())).verify(new X509Certificate[] {certificates.certificate("old")})
                 .failedForWantOfCa()).isFalse();
         assertThat(new ClientVerifier(on(1, List.of())).verify(null).verifyVariable()).isEqualTo("NONE");
+    }
+
+    /**
+     * OpenSSL's build_chain grows a chain to depth + 2 certificates at most, whatever came: a chain past it fails as
+     * nginx says (no local issuer) with no issuer looked for past it, so no signature checked of the CAs beyond.
+     */
+    @Test
+    void aChainIsBuiltNoLongerThanTheDepthAndTwo() throws Exception {
+        ClientVerifier verifier = new ClientVerifier(on(0, List.of()));
+        long before = verifier.signatureChecks.sum();
+        assertThat(verifier.verify(new X509Certificate[] {certificates.certificate("deep"),
+                certificates.certificate("inter2"), certificates.certificate("inter")}).verifyVariable())
+                .isEqualTo("FAILED:unable to get local issuer certificate");
+        // deep's issuer found among what was sent, inter2's not looked for: neither it nor the root checked
+        assertThat(verifier.signatureChecks.sum() - before).isLessThanOrEqualTo(1);
+    }
+
+    /** Certificates of the issuer's name are not each tried by their signature: the one of its key identifier is. */
+    @Test
+    void manyCertificatesOfTheIssuersNameAreNotAllTried() throws Exception {
+        ClientVerifier verifier = new ClientVerifier(on(1, List.of()));
+        long before = verifier.signatureChecks.sum();
+        assertThat(verifier.verify(new X509Certificate[] {certificates.certificate("akleaf"),
+                certificates.certificate("decoy0"), certificates.certificate("decoy1"),
+                certificates.certificate("decoy2"), certificates.certificate("decoy3"),
+                certificates.certificate("inter")}).verifyVariable()).isEqualTo("SUCCESS");
+        // the intermediate's and the root's (the trusted CA found, self-signed): no decoy's
+        assertThat(verifier.signatureChecks.sum() - before).isLessThanOrEqualTo(2);
+    }
+
+    /** More certificates than depth + 10 are refused unlooked-at, in OpenSSL's words for a chain too long. */
+    @Test
+    void aClientSendingTooManyCertificatesIsRefused() throws Exception {
+        X509Certificate[] sent = new X509Certificate[12];
+        sent[0] = certificates.certificate("akleaf");
+        for (int i = 1; i < sent.length; i++) {
+            sent[i] = certificates.certificate(i == 1 ? "inter" : "decoy" + i % 4);
+        }
+        ClientVerifier verifier = new ClientVerifier(on(1, List.of()));
+        long before = verifier.signatureChecks.sum();
+        assertThat(verifier.verify(sent).verifyVariable()).isEqualTo("FAILED:certificate chain too long");
+        assertThat(verifier.signatureChecks.sum()).isEqualTo(before);
+        assertThat(verifier.verify(Arrays.copyOf(sent, 11)).verifyVariable()).isEqualTo("SUCCESS");
     }
 }
