@@ -151,6 +151,11 @@ public final class ClientCertificates {
      */
     public static CompletableFuture<ClientVerification> check(Channel clientChannel) {
         Channel connection = connection(clientChannel);
+        if (!connection.hasAttr(VERIFIER)) {
+            // a plain connection (every request of one asks), or a handshake that asked for none, or not yet: one
+            // look-up, nothing made (attr would add the key to every connection)
+            return null;
+        }
         if (connection.attr(VERIFICATION).get() != null) {
             return null;
         }
