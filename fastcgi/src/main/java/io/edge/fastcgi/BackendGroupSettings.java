@@ -2,6 +2,7 @@ package io.edge.fastcgi;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -23,6 +24,7 @@ import java.util.regex.Pattern;
  * @param responseBuffer  how much of a response its client is slow to take is held, so the backend is freed
  * @param awaitWorker     whether a slot is held past the answer until the backend's worker reads again (the
  *                        FCGI_GET_VALUES probe; see FcgiExchange), or freed at END_REQUEST as nginx does
+ * @param tls             TLS to the backend (an HTTP group's {@code https://} backends), or {@code null}: plain
  */
 public record BackendGroupSettings(
         String name,
@@ -35,12 +37,21 @@ public record BackendGroupSettings(
         Health health,
         Spawn spawn,
         ResponseBuffer responseBuffer,
-        boolean awaitWorker) {
+        boolean awaitWorker,
+        Tls tls) {
 
     public BackendGroupSettings {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(responseBuffer, "responseBuffer");
         addresses = List.copyOf(addresses);
+    }
+
+    /** A group without TLS to its backends. */
+    public BackendGroupSettings(String name, List<String> addresses, Balance balance, int maxConnections, Queue queue,
+                                Timeouts timeouts, KeepAlive keepAlive, Health health, Spawn spawn,
+                                ResponseBuffer responseBuffer, boolean awaitWorker) {
+        this(name, addresses, balance, maxConnections, queue, timeouts, keepAlive, health, spawn, responseBuffer,
+                awaitWorker, null);
     }
 
     /** A group whose slots are held until the worker is free (await-worker's default). */
@@ -53,7 +64,31 @@ public record BackendGroupSettings(
     /** The same group, its php-fpm spawned as {@code spawn} says. */
     public BackendGroupSettings withSpawn(Spawn spawn) {
         return new BackendGroupSettings(name, addresses, balance, maxConnections, queue, timeouts, keepAlive, health,
-                spawn, responseBuffer, awaitWorker);
+                spawn, responseBuffer, awaitWorker, tls);
+    }
+
+    /**
+     * TLS on each connection to the backends, nginx's {@code proxy_pass https://} with its {@code proxy_ssl_*}
+     * directives; the handshake is part of the connect.
+     *
+     * @param verify       check the backend's chain against {@code trusted} and its name against {@code name}
+     *                     ({@code proxy_ssl_verify}, off by default as nginx's)
+     * @param trusted      the CA certificates a chain must lead to ({@code proxy_ssl_trusted_certificate})
+     * @param verifyDepth  how many certificates above the backend's may lead to a trusted one
+     *                     ({@code proxy_ssl_verify_depth})
+     * @param serverName   send {@code name} as SNI ({@code proxy_ssl_server_name})
+     * @param name         the name checked and sent ({@code proxy_ssl_name}, by default the host of the group's first
+     *                     address, nginx's {@code $proxy_host})
+     * @param protocols    the TLS versions offered, JDK names ("TLSv1.2", "TLSv1.3")
+     * @param sessionReuse resume TLS sessions on new connections ({@code proxy_ssl_session_reuse})
+     */
+    public record Tls(boolean verify, List<X509Certificate> trusted, int verifyDepth, boolean serverName, String name,
+                      List<String> protocols, boolean sessionReuse) {
+        public Tls {
+            trusted = List.copyOf(trusted);
+            protocols = List.copyOf(protocols);
+            Objects.requireNonNull(name, "name");
+        }
     }
 
     /**

@@ -217,8 +217,17 @@ public final class BackendPool implements AutoCloseable {
      */
     public static BackendPool create(BackendGroupSettings settings, BackendPool predecessor,
                                      AddressCounts addressCounts) {
-        return new BackendPool(settings, new EpollConnector(settings.timeouts().connect()), Timers.SYSTEM, predecessor,
-                addressCounts);
+        return create(settings, predecessor, addressCounts, ConnectionSetup.NONE);
+    }
+
+    /**
+     * As {@link #create(BackendGroupSettings, BackendPool, AddressCounts)}, each new connection granted only once
+     * {@code setup} is done with it (a TLS handshake, within the connect timeout); null: as connected.
+     */
+    public static BackendPool create(BackendGroupSettings settings, BackendPool predecessor,
+                                     AddressCounts addressCounts, ConnectionSetup setup) {
+        return new BackendPool(settings, new EpollConnector(settings.timeouts().connect(), setup), Timers.SYSTEM,
+                predecessor, addressCounts);
     }
 
     BackendPool(BackendGroupSettings settings, Connector connector, Timers timers) {

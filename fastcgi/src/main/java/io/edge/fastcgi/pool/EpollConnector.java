@@ -26,14 +26,25 @@ final class EpollConnector implements Connector {
     private final int connectTimeoutMillis;
     /** A host name is looked up at each connect, off the loop, within the connect timeout. */
     private final BackendResolverGroup names;
+    /** What a connection goes through before it is granted (a TLS handshake), or null. */
+    private final ConnectionSetup setup;
 
     EpollConnector(Duration connectTimeout) {
-        this(connectTimeout, BackendResolverGroup.of(connectTimeout));
+        this(connectTimeout, BackendResolverGroup.of(connectTimeout), null);
+    }
+
+    EpollConnector(Duration connectTimeout, ConnectionSetup setup) {
+        this(connectTimeout, BackendResolverGroup.of(connectTimeout), setup);
     }
 
     EpollConnector(Duration connectTimeout, BackendResolverGroup names) {
+        this(connectTimeout, names, null);
+    }
+
+    EpollConnector(Duration connectTimeout, BackendResolverGroup names, ConnectionSetup setup) {
         this.connectTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, connectTimeout.toMillis()));
         this.names = names;
+        this.setup = setup;
     }
 
     @Override
@@ -57,8 +68,10 @@ final class EpollConnector implements Connector {
         Promise<Channel> promise = loop.newPromise();
         ChannelFuture f = b.connect(address.address());
         f.addListener(done -> {
-            if (done.isSuccess()) {
+            if (done.isSuccess() && setup == null) {
                 promise.setSuccess(f.channel());
+            } else if (done.isSuccess()) {
+                setUp(f.channel(), promise);
             } else {
                 // first: a channel whose socket could not even be made (EMFILE) is registered nowhere, and its close
                 // throws; the pool must still hear of the failure, or the slot it counted stays taken for good
@@ -69,5 +82,23 @@ final class EpollConnector implements Connector {
             }
         });
         return promise;
+    }
+
+    /** Grants {@code backendChannel} once set up; a setup that fails is the connect's failure, the channel closed. */
+    private void setUp(Channel backendChannel, Promise<Channel> promise) {
+        Future<?> ready;
+        try {
+            ready = setup.setUp(backendChannel);
+        } catch (RuntimeException e) {
+            ready = backendChannel.eventLoop().newFailedFuture(e);
+        }
+        ready.addListener(set -> {
+            if (set.isSuccess()) {
+                promise.setSuccess(backendChannel);
+            } else {
+                promise.setFailure(set.cause());
+                backendChannel.close();
+            }
+        });
     }
 }
