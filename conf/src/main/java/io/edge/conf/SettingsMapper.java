@@ -548,6 +548,23 @@ final class SettingsMapper {
         }
     }
 
+    /** The TLS versions {@code tls.protocols} names (server.tls's, a proxy group's), each once. */
+    private static List<String> tlsProtocols(Section tls) {
+        List<String> protocols = new ArrayList<>();
+        for (Section.Element element : tls.elements("protocols")) {
+            if (!TLS_PROTOCOLS.contains(element.text())) {
+                tls.invalid("protocols", element.index(), "\"" + element.text() + "\" is not a TLS version",
+                        "some of \"TLSv1.2\", \"TLSv1.3\" (\"TLSv1\" and \"TLSv1.1\" for very old peers)");
+            } else if (!protocols.contains(element.text())) {
+                protocols.add(element.text());
+            }
+        }
+        if (protocols.isEmpty() && !tls.isInvalid("protocols")) {
+            tls.problem("protocols", "no TLS version", "at least one of \"TLSv1.2\", \"TLSv1.3\"");
+        }
+        return protocols;
+    }
+
     /** server.http2: how the listeners of {@code http2Listen} speak HTTP/2. */
     private static ServerSettings.Http2 http2(Section http2, Set<InetSocketAddress> http2Listen) {
         return new ServerSettings.Http2(http2Listen, http2.integer("max-concurrent-streams", 1, Integer.MAX_VALUE));
@@ -558,18 +575,7 @@ final class SettingsMapper {
      * http2}'s plain listeners too, which speak h2c).
      */
     private static ServerSettings.Tls tls(Section tls, Set<InetSocketAddress> tlsListen, ServerSettings.Http2 http2) {
-        List<String> protocols = new ArrayList<>();
-        for (Section.Element element : tls.elements("protocols")) {
-            if (!TLS_PROTOCOLS.contains(element.text())) {
-                tls.invalid("protocols", element.index(), "\"" + element.text() + "\" is not a TLS version",
-                        "some of \"TLSv1.2\", \"TLSv1.3\" (\"TLSv1\" and \"TLSv1.1\" for very old clients)");
-            } else if (!protocols.contains(element.text())) {
-                protocols.add(element.text());
-            }
-        }
-        if (protocols.isEmpty() && !tls.isInvalid("protocols")) {
-            tls.problem("protocols", "no TLS version", "at least one of \"TLSv1.2\", \"TLSv1.3\"");
-        }
+        List<String> protocols = tlsProtocols(tls);
         List<String> ciphers = ciphers(tls);
         return new ServerSettings.Tls(tlsListen, protocols, ciphers, tls.duration("session-timeout", false),
                 tls.integer("session-cache", 0, Integer.MAX_VALUE), http2);
@@ -1276,7 +1282,54 @@ final class SettingsMapper {
                 (int) buffer.bytes("memory", 0, MAX_RESPONSE_BUFFER_MEMORY),
                 buffer.bytes("max-temp-file", 0, Long.MAX_VALUE));
         return new BackendGroupSettings(name, addresses, pooling.balance(), pooling.maxConnections(), pooling.queue(),
-                pooling.timeouts(), pooling.keepAlive(), pooling.health(), null, responseBuffer, false);
+                pooling.timeouts(), pooling.keepAlive(), pooling.health(), null, responseBuffer, false,
+                proxyTls(backend, addresses));
+    }
+
+    /**
+     * A proxy group's {@code tls}: its backends spoken to over TLS (nginx's {@code proxy_pass https://} and its
+     * {@code proxy_ssl_*} directives), or null when not enabled. As nginx refuses to start, verify = true needs a
+     * trusted-certificate ("no proxy_ssl_trusted_certificate for proxy_ssl_verify"). A Unix socket is refused beside
+     * it: nginx would speak TLS over one, but no backend listening on a local socket asks for it.
+     */
+    private BackendGroupSettings.Tls proxyTls(Section backend, List<String> addresses) {
+        Section tls = backend.section("tls");
+        boolean enabled = tls.bool("enabled");
+        boolean verify = tls.bool("verify");
+        boolean serverName = tls.bool("server-name");
+        boolean sessionReuse = tls.bool("session-reuse");
+        int depth = tls.integer("verify-depth", 0, 100);
+        String name = tls.optionalString("name");
+        List<String> protocols = tlsProtocols(tls);
+        List<java.security.cert.X509Certificate> trusted = caFile(tls, "trusted-certificate", base);
+        if (!enabled) {
+            return null;
+        }
+        if (verify && trusted == null && !tls.isInvalid("trusted-certificate")) {
+            tls.problem("verify", "true without a trusted-certificate",
+                    "trusted-certificate, a PEM file of the CAs the backends' chains lead to, or verify = false");
+        }
+        String firstHost = null;
+        for (String address : addresses) {
+            if (address.startsWith(Addresses.UNIX_PREFIX)) {
+                backend.problem("addresses", "\"" + address + "\" is a Unix socket, and tls.enabled is true",
+                        "\"host:port\" addresses only in a group with tls, or tls.enabled = false");
+                return null;
+            }
+            if (firstHost == null) {
+                int colon = address.lastIndexOf(':');
+                firstHost = address.substring(address.startsWith("[") ? 1 : 0,
+                        address.startsWith("[") ? colon - 1 : colon);
+            }
+        }
+        if (name != null && name.isEmpty()) {
+            name = null;
+        }
+        if (name == null && firstHost == null) {
+            return null; // no address: said above
+        }
+        return new BackendGroupSettings.Tls(verify, trusted == null ? List.of() : trusted, depth, serverName,
+                name != null ? name : firstHost, protocols, sessionReuse);
     }
 
     /** A backend group, or with {@code name == null} the defaults alone: what is wrong in any group. */
@@ -2172,7 +2225,7 @@ final class SettingsMapper {
         String host = group == null || group.addresses().isEmpty() ? null : proxyHost(group.addresses().get(0));
         String prefix = parsed == null || parsed.kind() == LocationSettings.Kind.REGEX ? null : parsed.pattern();
         List<LocationSettings.Proxy.Redirect> redirects = proxyRedirects(location, regex,
-                defaultRedirect(host, uri, prefix));
+                defaultRedirect(group != null && group.tls() != null ? "https://" : "http://", host, uri, prefix));
         return host == null ? null : new LocationSettings.Proxy(name, uri, host, headers, upgrade, redirects,
                 nextUpstream, buffering, requestBuffering);
     }
@@ -2293,14 +2346,15 @@ final class SettingsMapper {
     }
 
     /**
-     * nginx's {@code proxy_redirect default}: the proxy_pass URL, {@code http://} and {@code $proxy_host} (the Host a
+     * nginx's {@code proxy_redirect default}: the proxy_pass URL, {@code http://} ({@code https://} to a group with
+     * tls) and {@code $proxy_host} (the Host a
      * backend sees by default, from which it makes its absolute redirects) with the proxy-uri, replaced by the
      * location's prefix ({@code http://127.0.0.1:3000/} by {@code /api/} for {@code /api/} with {@code proxy-uri = "/"});
      * without a proxy-uri (or in a regex location) {@code http://$proxy_host/} by {@code /}.
      */
-    static LocationSettings.Proxy.Redirect defaultRedirect(String host, String uri, String prefix) {
+    static LocationSettings.Proxy.Redirect defaultRedirect(String scheme, String host, String uri, String prefix) {
         boolean replaced = uri != null && prefix != null;
-        return new LocationSettings.Proxy.Redirect(VariableText.of("http://" + host + (replaced ? uri : "/")), null,
+        return new LocationSettings.Proxy.Redirect(VariableText.of(scheme + host + (replaced ? uri : "/")), null,
                 VariableText.of(replaced ? prefix : "/"));
     }
 

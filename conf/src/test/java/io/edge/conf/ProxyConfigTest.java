@@ -249,4 +249,47 @@ class ProxyConfigTest {
                 .extracting(ConfigProblem::expected).singleElement().asString().startsWith("default, off, or a list");
         assertThat(e.problems()).allSatisfy(p -> assertThat(p.file()).isEqualTo(file));
     }
+
+    @Test
+    void tlsToTheBackendsIsReadWithNginxsDefaults() throws Exception {
+        Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Backend CA").directory(dir.toFile())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("openssl.log").toFile()).start();
+        assertThat(openssl.waitFor()).isZero();
+        EdgeSettings settings = load("""
+                proxy.backends.api { addresses = ["[::1]:8443"], tls.enabled = true }
+                proxy.backends.checked { addresses = ["10.0.0.1:443"], tls { enabled = true, verify = true,
+                  trusted-certificate = "ca.pem", server-name = true, name = "api.internal", verify-depth = 2,
+                  protocols = ["TLSv1.3"], session-reuse = false } }
+                proxy.backends.plain { addresses = ["127.0.0.1:3000"] }
+                sites = [{ root = www, locations = [{ match = "/api/", proxy = api }] }]
+                """);
+        assertThat(settings.proxyBackends().get("api").tls()).isEqualTo(new BackendGroupSettings.Tls(false, List.of(),
+                1, false, "::1", List.of("TLSv1.2", "TLSv1.3"), true));
+        BackendGroupSettings.Tls checked = settings.proxyBackends().get("checked").tls();
+        assertThat(checked.trusted()).hasSize(1);
+        assertThat(checked).isEqualTo(new BackendGroupSettings.Tls(true, checked.trusted(), 2, true, "api.internal",
+                List.of("TLSv1.3"), false));
+        assertThat(settings.proxyBackends().get("plain").tls()).isNull();
+        assertThat(settings.sites().get(0).locations().get(0).proxy().redirects().get(0).from())
+                .as("proxy_redirect default of proxy_pass https://").isEqualTo(VariableText.of("https://[::1]:8443/"));
+    }
+
+    @Test
+    void tlsWithAUnixSocketABadCaFileOrVerifyWithoutOneIsAProblemWhereWritten() throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("bad.pem"), "not a certificate\n");
+        Path file = EdgeConfFile.write(dir, """
+                proxy.backends.a { addresses = ["unix:/run/api.sock"], tls.enabled = true }
+                proxy.backends.b { addresses = ["127.0.0.1:1"], tls { enabled = true, trusted-certificate = "bad.pem" } }
+                proxy.backends.c { addresses = ["127.0.0.1:2"], tls { enabled = true, verify = true } }
+                proxy.backends.d { addresses = ["127.0.0.1:3"], tls { enabled = true, protocols = ["SSLv3"] } }
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key).contains(
+                tuple(2, "edge.proxy.backends.a.addresses"),
+                tuple(3, "edge.proxy.backends.b.tls.trusted-certificate"),
+                tuple(4, "edge.proxy.backends.c.tls.verify"),
+                tuple(5, "edge.proxy.backends.d.tls.protocols[0]"));
+        assertThat(e.problems()).allSatisfy(p -> assertThat(p.file()).isEqualTo(file));
+    }
 }

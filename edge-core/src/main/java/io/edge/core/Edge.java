@@ -33,6 +33,7 @@ import io.edge.core.http.Responder;
 import io.edge.core.http.RewritePhase;
 import io.edge.core.http.ReturnResponder;
 import io.edge.core.http.RewriteResponder;
+import io.edge.core.proxy.BackendTls;
 import io.edge.core.proxy.ProxyResponder;
 import io.edge.core.limit.ConnectionLimits;
 import io.edge.core.limit.ConnectionZone;
@@ -677,7 +678,7 @@ public final class Edge {
                 boolean same = previous != null && group.equals(previous.proxyGroups.get(group.name()));
                 g.proxyPools.put(group.name(), same ? previous.proxyPools.get(group.name())
                         : BackendPool.create(group, previous == null ? null : previous.proxyPools.get(group.name()),
-                        backendCounts));
+                        backendCounts, BackendTls.of(group)));
             }
             ResponseCacheSettings responses = g.heldCaches.responses(); // null: no location caches
             if (responses != null && previous != null && previous.responseCache != null

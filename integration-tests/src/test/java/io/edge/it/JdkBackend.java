@@ -2,6 +2,8 @@ package io.edge.it;
 
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
@@ -19,7 +21,17 @@ final class JdkBackend implements AutoCloseable {
     }
 
     static JdkBackend start(HttpHandler handler) throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        return started(HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0), handler);
+    }
+
+    /** An HTTPS backend: {@code tls} makes each connection's SSLEngine (its certificate, what it asks of a client). */
+    static JdkBackend startTls(HttpHandler handler, HttpsConfigurator tls) throws IOException {
+        HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setHttpsConfigurator(tls);
+        return started(server, handler);
+    }
+
+    private static JdkBackend started(HttpServer server, HttpHandler handler) {
         ExecutorService threads = Executors.newCachedThreadPool();
         server.setExecutor(threads);
         server.createContext("/", handler);

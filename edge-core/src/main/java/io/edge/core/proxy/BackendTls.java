@@ -1,0 +1,286 @@
+package io.edge.core.proxy;
+
+import io.edge.fastcgi.BackendGroupSettings;
+import io.edge.fastcgi.pool.ConnectionSetup;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.netty.util.NetUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import javax.naming.InvalidNameException;
+import javax.naming.ldap.LdapName;
+import javax.naming.ldap.Rdn;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
+import javax.net.ssl.X509TrustManager;
+
+/**
+ * TLS to a proxy group's backends, nginx's {@code proxy_pass https://}: each new connection gets a client
+ * {@link SslHandler} first in its pipeline, and is granted to a request only once its handshake is done (within the
+ * group's connect timeout), so a failed handshake is a failed connect (the next address, or 502), as nginx's
+ * "SSL_do_handshake() failed ... while SSL handshaking to upstream". A kept connection carries its requests over the
+ * one handshake.
+ *
+ * <p>The backend's name is checked here, not by the engine's endpoint identification: that takes the engine's peer
+ * host, which is also what the engine sends as SNI, and nginx checks {@code proxy_ssl_name} whether or not it sends it
+ * ({@code proxy_ssl_server_name off}). The engine's peer host is the name with server-name, else the backend's IP
+ * address (never sent as SNI, RFC 6066 3); with session-reuse it keys the session resumed on the next connection.
+ */
+public final class BackendTls implements ConnectionSetup {
+
+    private static final String TLS = "proxy-tls";
+    private static final String HANDSHAKE_ERRORS = "proxy-tls-handshake-errors";
+
+    private final BackendGroupSettings.Tls tls;
+    private final SslContext context;
+    private final long handshakeTimeoutMillis;
+
+    private BackendTls(BackendGroupSettings.Tls tls, SslContext context, Duration connectTimeout) {
+        this.tls = tls;
+        this.context = context;
+        this.handshakeTimeoutMillis = Math.max(1, connectTimeout.toMillis());
+    }
+
+    /** The setup of {@code group}'s connections: a TLS handshake if it has tls, else none (null). */
+    public static ConnectionSetup of(BackendGroupSettings group) throws SSLException {
+        BackendGroupSettings.Tls tls = group.tls();
+        if (tls == null) {
+            return ConnectionSetup.NONE;
+        }
+        SslContextBuilder builder = SslContextBuilder.forClient()
+                .sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
+                .protocols(tls.protocols())
+                .endpointIdentificationAlgorithm(null); // the name is checked by NameChecking, see above
+        if (tls.verify()) {
+            builder.trustManager(new NameChecking(tls, trustManager(tls.trusted())));
+        } else {
+            builder.trustManager(InsecureTrustManagerFactory.INSTANCE);
+        }
+        return new BackendTls(tls, builder.build(), group.timeouts().connect());
+    }
+
+    private static X509TrustManager trustManager(List<X509Certificate> trusted) throws SSLException {
+        try {
+            KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+            store.load(null, null);
+            for (int i = 0; i < trusted.size(); i++) {
+                store.setCertificateEntry("ca" + i, trusted.get(i));
+            }
+            TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            factory.init(store);
+            return (X509TrustManager) factory.getTrustManagers()[0];
+        } catch (GeneralSecurityException | java.io.IOException e) {
+            throw new SSLException("trusted certificates: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Future<?> setUp(Channel backendChannel) {
+        SslHandler handler;
+        InetSocketAddress peer = (InetSocketAddress) backendChannel.remoteAddress();
+        boolean sniName = tls.serverName() && !NetUtil.isValidIpV4Address(tls.name())
+                && !NetUtil.isValidIpV6Address(tls.name());
+        if (tls.sessionReuse()) {
+            // the session cache is keyed by peer host and port
+            handler = context.newHandler(backendChannel.alloc(),
+                    sniName ? tls.name() : peer.getAddress().getHostAddress(), peer.getPort());
+        } else {
+            handler = context.newHandler(backendChannel.alloc());
+            if (sniName) {
+                SSLEngine engine = handler.engine();
+                SSLParameters parameters = engine.getSSLParameters();
+                parameters.setServerNames(List.of(new SNIHostName(tls.name())));
+                engine.setSSLParameters(parameters);
+            }
+        }
+        handler.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
+        backendChannel.pipeline().addFirst(TLS, handler).addAfter(TLS, HANDSHAKE_ERRORS, HandshakeErrors.INSTANCE);
+        Promise<Channel> done = backendChannel.eventLoop().newPromise();
+        handler.handshakeFuture().addListener(f -> {
+            if (f.isSuccess()) {
+                backendChannel.pipeline().remove(HANDSHAKE_ERRORS);
+                done.setSuccess(backendChannel);
+            } else {
+                done.setFailure(failure(f.cause()));
+            }
+        });
+        return done;
+    }
+
+    /**
+     * The handshake's failure, in words as nginx's error log has them: a certificate refused is an "upstream SSL
+     * certificate verify error", with the reason; anything else an SSL handshake that failed. Without a cause, so that
+     * the pool's log line (the innermost message) shows this one.
+     */
+    private static SSLException failure(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof CertificateException refused) {
+                return new SSLHandshakeException("upstream SSL certificate verify error: (" + innermost(refused)
+                        + ") while SSL handshaking to upstream");
+            }
+        }
+        return new SSLHandshakeException("SSL handshake to upstream failed: " + innermost(cause));
+    }
+
+    /** The innermost message of {@code cause}'s chain: the reason, not the wrappers' words around it. */
+    private static String innermost(Throwable cause) {
+        String reason = null;
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t.getMessage() != null) {
+                reason = t.getMessage();
+            }
+        }
+        return reason != null ? reason : cause.getClass().getSimpleName();
+    }
+
+    /**
+     * Takes the handshake's exception, which its future reports (the connect's failure): without it, it reached the
+     * pipeline's tail, a warning with a stack trace for each. Out of the pipeline once the handshake is done.
+     */
+    @ChannelHandler.Sharable
+    private static final class HandshakeErrors extends ChannelInboundHandlerAdapter {
+        static final HandshakeErrors INSTANCE = new HandshakeErrors();
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            // said by the handshake's future; the connection is closed with its failure
+        }
+    }
+
+    /**
+     * The trusted CAs' check of the backend's chain, within verify-depth, then of its name: a DNS subjectAltName
+     * matching it (a "*." one matching one label), an IP one for an address; the subject's CN where it has no DNS
+     * one, as OpenSSL's X509_check_host that nginx calls.
+     */
+    static final class NameChecking extends X509ExtendedTrustManager {
+
+        private final BackendGroupSettings.Tls tls;
+        private final X509TrustManager trusted;
+
+        NameChecking(BackendGroupSettings.Tls tls, X509TrustManager trusted) {
+            this.tls = tls;
+            this.trusted = trusted;
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            trusted.checkServerTrusted(chain, authType);
+            // the certificates above the backend's up to a trusted one (which may be sent or not)
+            int above = 0;
+            for (int i = 1; i < chain.length && !tls.trusted().contains(chain[i]); i++) {
+                above++;
+            }
+            if (!tls.trusted().contains(chain[0]) && above + 1 > tls.verifyDepth()) {
+                throw new CertificateException("certificate chain too long: " + (above + 1)
+                        + " above the backend's, verify-depth " + tls.verifyDepth());
+            }
+            if (!names(chain[0], tls.name())) {
+                throw new CertificateException("certificate does not match \"" + tls.name() + "\"");
+            }
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
+            checkServerTrusted(chain, authType);
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+                throws CertificateException {
+            checkServerTrusted(chain, authType);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            throw new CertificateException("not a server's trust manager");
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
+            checkClientTrusted(chain, authType);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+                throws CertificateException {
+            checkClientTrusted(chain, authType);
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return trusted.getAcceptedIssuers();
+        }
+    }
+
+    /** Whether {@code certificate} names {@code name} (see {@link NameChecking}). */
+    static boolean names(X509Certificate certificate, String name) throws CertificateParsingException {
+        boolean address = NetUtil.isValidIpV4Address(name) || NetUtil.isValidIpV6Address(name);
+        String wanted = name.toLowerCase(Locale.ROOT);
+        boolean anyDns = false;
+        Collection<List<?>> alternatives = certificate.getSubjectAlternativeNames();
+        if (alternatives != null) {
+            for (List<?> alternative : alternatives) {
+                int type = (Integer) alternative.get(0);
+                String value = String.valueOf(alternative.get(1));
+                if (type == 2) { // dNSName
+                    anyDns = true;
+                    if (!address && dnsMatches(value.toLowerCase(Locale.ROOT), wanted)) {
+                        return true;
+                    }
+                } else if (type == 7 && address // iPAddress
+                        && java.util.Arrays.equals(NetUtil.createByteArrayFromIpAddressString(value),
+                        NetUtil.createByteArrayFromIpAddressString(name))) {
+                    return true;
+                }
+            }
+        }
+        if (anyDns || address) {
+            return false;
+        }
+        try {
+            for (Rdn rdn : new LdapName(certificate.getSubjectX500Principal().getName()).getRdns()) {
+                if (rdn.getType().equalsIgnoreCase("CN")
+                        && dnsMatches(String.valueOf(rdn.getValue()).toLowerCase(Locale.ROOT), wanted)) {
+                    return true;
+                }
+            }
+        } catch (InvalidNameException e) {
+            return false;
+        }
+        return false;
+    }
+
+    private static boolean dnsMatches(String pattern, String name) {
+        if (pattern.startsWith("*.") && pattern.length() > 2) {
+            int dot = name.indexOf('.');
+            return dot > 0 && name.substring(dot + 1).equals(pattern.substring(2));
+        }
+        return pattern.equals(name);
+    }
+}
