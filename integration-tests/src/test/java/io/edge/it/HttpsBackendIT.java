@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsExchange;
 import com.sun.net.httpserver.HttpsParameters;
 import io.edge.core.http.CapturedLog;
 import io.edge.core.tls.TestCertificates;
@@ -17,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -49,6 +51,8 @@ class HttpsBackendIT {
     private final Set<Integer> backendConnections = ConcurrentHashMap.newKeySet();
     /** The SNI names the backend's handshakes carried. */
     private final Set<String> serverNames = ConcurrentHashMap.newKeySet();
+    /** The TLS sessions of the backend's requests, by id. */
+    private final Set<String> sessions = ConcurrentHashMap.newKeySet();
 
     @BeforeEach
     void startBackend() throws Exception {
@@ -92,6 +96,7 @@ class HttpsBackendIT {
     /** /echo answers the request's body as it came, else 64 KiB and a bit of a pattern. */
     private void answer(HttpExchange exchange) throws IOException {
         backendConnections.add(exchange.getRemoteAddress().getPort());
+        sessions.add(HexFormat.of().formatHex(((HttpsExchange) exchange).getSSLSession().getId()));
         byte[] body;
         try (InputStream in = exchange.getRequestBody()) {
             body = in.readAllBytes();
@@ -197,5 +202,43 @@ class HttpsBackendIT {
             }
         }
         assertThat(backendConnections).hasSize(1);
+    }
+
+    @Test
+    void aFailedHandshakeIsAFailedConnectAndTheNextAddressAnswers() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        try (JdkBackend plain = JdkBackend.start(exchange -> {
+            exchange.sendResponseHeaders(500, -1);
+            exchange.close();
+        });
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/api/", proxy = api }
+                     ] }]
+                     proxy.backends.api { addresses = ["%s", "%s"], balance = round-robin, tls.enabled = true }
+                     """.formatted(plain.address(), backend.address()))) {
+            for (int i = 0; i < 2; i++) { // whichever address round-robin takes first
+                assertThat(send(edge, "/api/data", null).statusCode()).isEqualTo(200);
+            }
+        }
+    }
+
+    @Test
+    void aNewConnectionResumesTheSessionOfAnEarlierOneUnlessSessionReuseIsOff() throws Exception {
+        try (EdgeHarness edge = edge("protocols = [\"TLSv1.2\"] }, keep-alive { enabled = false")) {
+            for (int i = 0; i < 3; i++) {
+                assertThat(send(edge, "/api/data", null).statusCode()).isEqualTo(200);
+            }
+        }
+        assertThat(backendConnections).hasSize(3);
+        assertThat(sessions).as("one session, resumed").hasSize(1);
+
+        sessions.clear();
+        try (EdgeHarness edge = edge("protocols = [\"TLSv1.2\"], session-reuse = false }, keep-alive { enabled = false")) {
+            for (int i = 0; i < 2; i++) {
+                assertThat(send(edge, "/api/data", null).statusCode()).isEqualTo(200);
+            }
+        }
+        assertThat(sessions).as("proxy_ssl_session_reuse off: a full handshake each").hasSize(2);
     }
 }

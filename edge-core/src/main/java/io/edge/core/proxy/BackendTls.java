@@ -16,7 +16,6 @@ import io.netty.util.NetUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.CertificateException;
@@ -35,7 +34,6 @@ import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManagerFactory;
-import javax.net.ssl.X509ExtendedTrustManager;
 import javax.net.ssl.X509TrustManager;
 
 /**
@@ -83,7 +81,7 @@ public final class BackendTls implements ConnectionSetup {
         return new BackendTls(tls, builder.build(), group.timeouts().connect());
     }
 
-    private static X509TrustManager trustManager(List<X509Certificate> trusted) throws SSLException {
+    static X509TrustManager trustManager(List<X509Certificate> trusted) throws SSLException {
         try {
             KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
             store.load(null, null);
@@ -176,7 +174,7 @@ public final class BackendTls implements ConnectionSetup {
      * matching it (a "*." one matching one label), an IP one for an address; the subject's CN where it has no DNS
      * one, as OpenSSL's X509_check_host that nginx calls.
      */
-    static final class NameChecking extends X509ExtendedTrustManager {
+    static final class NameChecking implements X509TrustManager {
 
         private final BackendGroupSettings.Tls tls;
         private final X509TrustManager trusted;
@@ -204,32 +202,8 @@ public final class BackendTls implements ConnectionSetup {
         }
 
         @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
-                throws CertificateException {
-            checkServerTrusted(chain, authType);
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-                throws CertificateException {
-            checkServerTrusted(chain, authType);
-        }
-
-        @Override
         public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
             throw new CertificateException("not a server's trust manager");
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
-                throws CertificateException {
-            checkClientTrusted(chain, authType);
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-                throws CertificateException {
-            checkClientTrusted(chain, authType);
         }
 
         @Override
