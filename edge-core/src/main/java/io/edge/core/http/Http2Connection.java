@@ -76,8 +76,7 @@ import org.slf4j.LoggerFactory;
  * A stream's answer carries no connection-specific field: Netty's codec drops them (RFC 9113 8.2.2). A stream the
  * client resets closes its channel, which ends its exchange as a client's close does on HTTP/1 (a FastCGI request
  * aborted, its backend freed). Bounded as nginx bounds it: {@code server.http2.max-concurrent-streams} streams at once,
- * the decoded header list by {@code limits.header-block} (Netty answers one over it 431, a second one ends the
- * connection: {@link HeaderBlockChecks}), its path by {@code limits.request-line} (414), and more than {@link
+ * the decoded header list by {@code limits.header-block} (one over it ends the connection: {@link HeaderBlockChecks}), its path by {@code limits.request-line} (414), and more than {@link
  * #RESETS_PER_WINDOW} resets in {@link #RESET_WINDOW_SECONDS} end the connection (Rapid Reset, CVE-2023-44487).
  *
  * <p>This handler keeps what the streams share: the connection's serial number and request count ({@code $connection},
@@ -111,8 +110,6 @@ final class Http2Connection extends ReusableConnection {
     private ScheduledFuture<?> idleClose;
     /** The client half-closed the connection (sent its FIN): it opens no stream more. */
     private boolean inputClosed;
-    /** Header blocks of this connection that decoded past {@code limits.header-block} (each answered 431). */
-    private int headerBlocksTooLarge;
 
     private Http2Connection(Duration idle, ServerSettings.HttpLimits limits, HttpServerContext server,
             IdleConnections idleList) {
@@ -342,10 +339,11 @@ final class Http2Connection extends ReusableConnection {
      *     or after a field): the stream is reset PROTOCOL_ERROR, as nginx resets it ("client sent invalid header
      *     name"), logged in the error log and as a {@code "-" 400} in the access log, as a malformed request that
      *     reaches a stream is; the connection serves on.
-     * <li>one that decodes past {@code limits.header-block}: the first is answered 431, as an HTTP/1 head over it is;
-     *     the second on the same connection ends it with GOAWAY ENHANCE_YOUR_CALM, as nginx ends one at the first:
-     *     HPACK lets a few bytes name a field sent before, so a client that keeps sending lists that decode past the
-     *     limit makes edge decode far more than it sends (an HPACK bomb). Both logged, and the 431 as {@code "-" 431}.
+     * <li>one that decodes past {@code limits.header-block}: it ends the connection with a GOAWAY ENHANCE_YOUR_CALM,
+     *     no answer and no reset before it, as nginx 1.22 ends it ("client sent too large header"): HPACK lets a few
+     *     bytes name a field sent before, so a client that sends lists that decode past the limit makes edge decode
+     *     far more than it sends (an HPACK bomb). Logged in the error log, and as {@code "-" 431} in the access log
+     *     (nginx: {@code "-" 000}), the status an HTTP/1 head past it is answered.
      * </ul>
      */
     private final class HeaderBlockChecks extends DecoratingHttp2ConnectionDecoder {
@@ -387,19 +385,18 @@ final class Http2Connection extends ReusableConnection {
                     log.warn(Http2Exception.StreamException.class, client + "an invalid header block on stream "
                             + refused.streamId() + ", reset (PROTOCOL_ERROR): " + refused.getMessage());
                     logRefused(remote, HttpResponseStatus.BAD_REQUEST);
-                } else if (++headerBlocksTooLarge == 1) {
+                } else {
+                    // nginx 1.22 ends the connection at the first ("client sent too large header"): a GOAWAY
+                    // ENHANCE_YOUR_CALM, no answer, no reset; an HPACK bomb (a large entry of the dynamic table named
+                    // again and again, a few bytes each) is not read on
                     log.warn(Http2Exception.HeaderListSizeException.class, client + "a header list past"
                             + " server.limits.header-block (" + limits.headerBlock() + " bytes decoded) on stream "
-                            + refused.streamId() + "; answered 431");
+                            + refused.streamId() + "; connection closed (GOAWAY ENHANCE_YOUR_CALM)");
                     logRefused(remote, HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE);
-                } else {
-                    log.warn(Http2Exception.class, client + "a second header list past server.limits.header-block ("
-                            + limits.headerBlock() + " bytes decoded) on stream " + refused.streamId()
-                            + "; connection closed (GOAWAY ENHANCE_YOUR_CALM)");
                     ended = true;
                     in.skipBytes(in.readableBytes());
                     throw Http2Exception.connectionError(Http2Error.ENHANCE_YOUR_CALM,
-                            "a second header list past %d bytes", limits.headerBlock());
+                            "a header list past %d bytes", limits.headerBlock());
                 }
                 throw refused;
             }
