@@ -90,11 +90,14 @@ class LimitRateIT {
 
     /**
      * Prints SCRIPT_BODY bytes (a line pattern, each line its number) with their Content-Length; ?rate= sets its
-     * X-Accel-Limit-Rate, ?cache lets the response cache keep it for a minute.
+     * X-Accel-Limit-Rate (a line for each of several, comma-separated), ?cache lets the response cache keep it for a
+     * minute.
      */
     private static final String BIG_SCRIPT = """
             <?php
-            if (isset($_GET['rate'])) { header('X-Accel-Limit-Rate: ' . $_GET['rate']); }
+            if (isset($_GET['rate'])) {
+                foreach (explode(',', $_GET['rate']) as $rate) { header('X-Accel-Limit-Rate: ' . $rate, false); }
+            }
             if (isset($_GET['cache'])) { header('Cache-Control: public, max-age=60'); }
             header('Content-Type: application/octet-stream');
             header('Content-Length: %d');
@@ -132,6 +135,53 @@ class LimitRateIT {
         pacedScriptLeavesItsWorkerFree("""
                 { match = "~ \\\\.php$", fastcgi = php }
                 """, "/big.php?rate=65536", false);
+    }
+
+    /**
+     * Of several X-Accel-Limit-Rate lines in a script's answer the last that is a number sets the pace, as nginx's
+     * upstream takes each over the ones before (measured on nginx 1.22, FastCGI and proxied alike): "0", "65536" is
+     * paced, where the first line ("0": none) left it unpaced.
+     */
+    @Test
+    void theLastOfSeveralXAccelLimitRateLinesPacesTheScriptsAnswer() throws Exception {
+        pacedScriptLeavesItsWorkerFree("""
+                { match = "~ \\\\.php$", fastcgi = php }
+                """, "/big.php?rate=0,65536", false);
+    }
+
+    /**
+     * "1", "0" leaves the answer unpaced, as nginx does: it arrives whole, where the first line's pace (a byte a
+     * second) would hold it for days; and so does "0", "abc", a line that is no number set aside as nginx sets it aside.
+     */
+    @Test
+    void aLastXAccelLimitRateLineOfZeroLeavesTheScriptsAnswerUnpaced() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("big.php"), BIG_SCRIPT);
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")),
+                "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"] }
+                     """.formatted(fpm.address()))) {
+            for (String rates : new String[] {"1,0", "0,abc"}) {
+                HttpResponse<byte[]> whole = HTTP.sendAsync(HttpRequest.newBuilder(edge.uri("/big.php?rate=" + rates))
+                        .build(), HttpResponse.BodyHandlers.ofByteArray()).get(60, TimeUnit.SECONDS);
+                assertThat(whole.body()).as(rates).isEqualTo(scriptBody());
+                assertThat(whole.headers().firstValue("x-accel-limit-rate")).as("never the client's").isEmpty();
+            }
+        }
+    }
+
+    /**
+     * The response cache keeps the line that paced the miss, the last that is a number, and paces its hits by it.
+     */
+    @Test
+    void aHitGoesAtThePaceOfTheLastXAccelLimitRateLine() throws Exception {
+        pacedScriptLeavesItsWorkerFree("""
+                { match = "~ \\\\.php$", fastcgi = php, cache = true }
+                """, "/big.php?cache&rate=0,65536", true);
     }
 
     /**

@@ -707,7 +707,7 @@ public final class FastCgiResponder implements Responder {
         private Runnable heldBackends;
         /** The backend's response head came ({@link #onHead}): from here the request is never sent again. */
         private boolean headReceived;
-        /** The backend's X-Accel-Limit-Rate, taken from its head as it came; null for none. */
+        /** The backend's X-Accel-Limit-Rate that paces its answer ({@link BodyPace#scriptRate}); null for none. */
         private String accelLimitRate;
         /**
          * The backend's head said X-Accel-Buffering: no (a stream: Server-Sent Events, a job's progress): what its
@@ -965,8 +965,12 @@ public final class FastCgiResponder implements Responder {
             }
             headReceived = true;
             exchange.upstreamStatus(head.status().code());
-            // the pace of the answer, the script's body or the file it hands out (sendfile)
-            accelLimitRate = head.headers().get(CgiResponseParser.X_ACCEL_LIMIT_RATE);
+            // the pace of the answer, the script's body or the file it hands out (sendfile): of several lines, the
+            // last that is a number, as nginx's; the one the response cache keeps for its hits too
+            accelLimitRate = BodyPace.scriptRate(head.headers().getAll(CgiResponseParser.X_ACCEL_LIMIT_RATE));
+            if (accelLimitRate != null) {
+                head.headers().set(CgiResponseParser.X_ACCEL_LIMIT_RATE, accelLimitRate);
+            }
             unbuffered = ResponseCache.unbuffered(head.headers(), responseBuffer.enabled());
             if (unbuffered && !responseBuffer.enabled()) {
                 // the group's fastcgi_buffering off, no "yes" from the script: read, by the tap too, as its own "no"

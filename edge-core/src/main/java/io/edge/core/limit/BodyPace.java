@@ -4,6 +4,7 @@ import io.edge.conf.LimitRate;
 import io.edge.fastcgi.LogText;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -28,6 +29,8 @@ public final class BodyPace {
 
     /** The least a paced piece holds, nginx's. */
     static final long MIN_PIECE = 4 * 1024;
+    /** {@link #rateOf} a line that is no number. */
+    private static final long NO_NUMBER = Long.MIN_VALUE;
 
     private final LimitRate limitRate;
     private final EventLoop loop;
@@ -47,10 +50,8 @@ public final class BodyPace {
         if (header == null) {
             return own;
         }
-        long rate;
-        try {
-            rate = Long.parseLong(header.strip());
-        } catch (NumberFormatException e) {
+        long rate = rateOf(header);
+        if (rate == NO_NUMBER) {
             if (LOG.isDebugEnabled()) {
                 LOG.debug("{} X-Accel-Limit-Rate {} is no number: ignored", whose.get(),
                         LogText.escapeControls(header));
@@ -61,6 +62,32 @@ public final class BodyPace {
             return own;
         }
         return rate == 0 ? null : new LimitRate(rate, own == null ? 0 : own.after());
+    }
+
+    /**
+     * The one of a backend's {@code X-Accel-Limit-Rate} lines ({@code lines}, as they came) that sets the pace: nginx
+     * 1.22's upstream reads each line as it comes, and each that is a number sets the pace over the lines before
+     * (ngx_http_upstream_process_limit_rate), so the last that is a number ({@code 1000} of "1000", "abc"; {@code 0}
+     * of "1000", "0"), for a proxied answer as for a script's (measured: nginx paces both alike); with none a number,
+     * the last, for {@link #ofScript} to ignore; null for no line.
+     */
+    public static String scriptRate(List<String> lines) {
+        String taken = null;
+        for (String line : lines) {
+            if (taken == null || rateOf(line) >= 0 || rateOf(taken) < 0) {
+                taken = line;
+            }
+        }
+        return taken;
+    }
+
+    /** The rate a line of X-Accel-Limit-Rate says, negative where it is no number or below 0. */
+    private static long rateOf(String line) {
+        try {
+            return Long.parseLong(line.strip());
+        } catch (NumberFormatException e) {
+            return NO_NUMBER;
+        }
     }
 
     /** A pace of {@code limitRate} for a body starting now, on {@code loop}'s clock. */

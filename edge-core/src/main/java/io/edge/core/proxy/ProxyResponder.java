@@ -593,9 +593,10 @@ public final class ProxyResponder implements Responder {
             if (tap != null && !tapPasses(response, head)) {
                 return;
             }
-            // nginx's limit_rate paces a proxied answer too, and its backend may set the pace (X-Accel-Limit-Rate)
-            LimitRate limitRate = BodyPace.ofScript(response.headers().get("X-Accel-Limit-Rate"),
-                    location.limitRate(), () -> "[" + exchange.requestId() + "]");
+            // nginx's limit_rate paces a proxied answer too, and its backend may set the pace (X-Accel-Limit-Rate,
+            // the last line that is a number, as nginx's)
+            LimitRate limitRate = BodyPace.ofScript(accelLimitRate(response), location.limitRate(),
+                    () -> "[" + exchange.requestId() + "]");
             pace = limitRate == null || bodiless ? null : new BodyPace(limitRate, exchange.clientChannel().eventLoop());
             // nginx's proxy_buffering, which the backend may turn off for its answer (X-Accel-Buffering: no)
             // or on where the location has it off (yes), as nginx's: the last of several "yes"/"no" lines
@@ -623,13 +624,15 @@ public final class ProxyResponder implements Responder {
          * the backend let go where the tap wants none of the rest.
          */
         private boolean tapPasses(HttpResponse response, HttpResponse head) {
-            // what nginx's cache reads of them: X-Accel-Expires its lifetime, X-Accel-Limit-Rate the pace of its hits,
-            // and an answer not buffered is not stored (nginx's proxy_buffering off)
-            for (String name : List.of(ResponseCache.X_ACCEL_EXPIRES, ResponseCache.X_ACCEL_LIMIT_RATE)) {
-                List<String> values = response.headers().getAll(name);
-                if (!values.isEmpty()) {
-                    head.headers().set(name, values);
-                }
+            // what nginx's cache reads of them: X-Accel-Expires its lifetime, X-Accel-Limit-Rate the pace of its hits
+            // (the line that paces this answer), and an answer not buffered is not stored (nginx's proxy_buffering off)
+            List<String> expires = response.headers().getAll(ResponseCache.X_ACCEL_EXPIRES);
+            if (!expires.isEmpty()) {
+                head.headers().set(ResponseCache.X_ACCEL_EXPIRES, expires);
+            }
+            String limitRate = accelLimitRate(response);
+            if (limitRate != null) {
+                head.headers().set(ResponseCache.X_ACCEL_LIMIT_RATE, limitRate);
             }
             if (!accelBuffering(response, location.proxy().buffering())) {
                 head.headers().set(ResponseCache.X_ACCEL_BUFFERING, "no");
@@ -657,6 +660,11 @@ public final class ProxyResponder implements Responder {
 
         /** The backend switched protocols: the call is over, its connection and the client's a tunnel's. */
         /** The backend's X-Accel-Buffering ("yes" or "no" in any case, of several lines the last), else {@code dflt}. */
+        /** The backend's X-Accel-Limit-Rate line that sets the pace ({@link BodyPace#scriptRate}); null for none. */
+        private static String accelLimitRate(HttpResponse response) {
+            return BodyPace.scriptRate(response.headers().getAll(ResponseCache.X_ACCEL_LIMIT_RATE));
+        }
+
         private static boolean accelBuffering(HttpResponse response, boolean dflt) {
             boolean buffering = dflt;
             for (String value : response.headers().getAll("X-Accel-Buffering")) {
