@@ -678,7 +678,7 @@ public final class Edge {
                 boolean same = previous != null && group.equals(previous.proxyGroups.get(group.name()));
                 g.proxyPools.put(group.name(), same ? previous.proxyPools.get(group.name())
                         : BackendPool.create(group, previous == null ? null : previous.proxyPools.get(group.name()),
-                        backendCounts, BackendTls.of(group)));
+                        backendCounts, BackendTls.of(group), BackendPool.Kind.PROXY));
             }
             ResponseCacheSettings responses = g.heldCaches.responses(); // null: no location caches
             if (responses != null && previous != null && previous.responseCache != null

@@ -3,7 +3,11 @@ package io.edge.fastcgi;
 import java.net.SocketAddress;
 import java.time.Duration;
 
-/** A request waited {@code queue.timeout} for a connection slot and got none. */
+/**
+ * A request waited {@code queue.timeout} for a connection slot and got none.
+ *
+ * <p>{@code group}: the group as its pool names it, "fastcgi group php" or "proxy backend api".
+ */
 public final class QueueTimeoutException extends BackendBusyException {
 
     private final transient SocketAddress triedAddress;
@@ -28,7 +32,7 @@ public final class QueueTimeoutException extends BackendBusyException {
     /** @param triedAddress the address a connect made for this request failed at last, or null: it made none */
     public QueueTimeoutException(String group, Duration waited, String lastConnectFailure, int retryAfterSeconds,
             SocketAddress triedAddress) {
-        super("fastcgi group " + group + ": no connection slot within " + waited.toMillis() + " ms"
+        super(group + ": no connection slot within " + waited.toMillis() + " ms"
                 + (lastConnectFailure == null ? "" : " (the last connect failed: " + lastConnectFailure + ")"),
                 retryAfterSeconds);
         this.triedAddress = triedAddress;

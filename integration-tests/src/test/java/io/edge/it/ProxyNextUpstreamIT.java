@@ -112,11 +112,15 @@ class ProxyNextUpstreamIT {
         }
     }
 
-    /** nginx counts a refused connect against the address: with max-fails 1 the next request goes to the other. */
+    /**
+     * nginx counts a refused connect against the address: with max-fails 1 the next request goes to the other. The
+     * error log names the group by its configuration's word, "proxy backend api" (a FastCGI one's "fastcgi group").
+     */
     @Test
     void aRefusedConnectCountsAgainstTheAddressesHealth() throws Exception {
         int closed = FakeHttpBackend.closedPort();
-        try (FakeHttpBackend good = new FakeHttpBackend();
+        try (CapturedLog pools = CapturedLog.of("io.edge.fastcgi.pool.BackendPool");
+             FakeHttpBackend good = new FakeHttpBackend();
              EdgeHarness edge = edge("api", "addresses = [\"%s\", \"%s\"], health { max-fails = 1, fail-timeout = 60 s }"
                      .formatted(at(closed), at(good.port())))) {
             good.answer("api/a", GOOD);
@@ -128,6 +132,8 @@ class ProxyNextUpstreamIT {
             send(edge, "GET", "/api/c", null);
             assertThat(logged("GET", "/api/b")).isEqualTo("200|200|" + at(good.port()));
             assertThat(logged("GET", "/api/c")).isEqualTo("200|200|" + at(good.port()));
+            assertThat(pools.warnings()).isNotEmpty().allMatch(line -> line.startsWith("proxy backend api: "))
+                    .anyMatch(line -> line.startsWith("proxy backend api: " + at(closed) + " marked down for "));
             // the group in the metrics, as a FastCGI group is: its refused connect counted
             assertThat(send(edge, "GET", "/edge-status?format=prometheus", null).body())
                     .contains("edge_proxy_connections_open{group=\"api\"} ")

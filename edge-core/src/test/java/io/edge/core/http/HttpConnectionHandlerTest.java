@@ -418,13 +418,13 @@ class HttpConnectionHandlerTest {
      */
     @Test
     void aQueues503SaysItsGroupsRetryAfter() {
-        open(exchange -> exchange.fail(new QueueTimeoutException("php", Duration.ofSeconds(1), null, 90)));
+        open(exchange -> exchange.fail(new QueueTimeoutException("fastcgi group php", Duration.ofSeconds(1), null, 90)));
         assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n"))
                 .startsWith("HTTP/1.1 503 ").containsIgnoringCase("\r\nretry-after: 90\r\n");
-        open(exchange -> exchange.fail(new QueueFullException("php", 10, 0)));
+        open(exchange -> exchange.fail(new QueueFullException("fastcgi group php", 10, 0)));
         assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n"))
                 .startsWith("HTTP/1.1 503 ").doesNotContainIgnoringCase("retry-after");
-        open(exchange -> exchange.fail(new QueueFullException("php", 10)));
+        open(exchange -> exchange.fail(new QueueFullException("fastcgi group php", 10)));
         assertThat(EmbeddedClient.send(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n"))
                 .startsWith("HTTP/1.1 503 ").containsIgnoringCase("\r\nretry-after: 1\r\n");
         open(exchange -> exchange.sendError(HttpResponseStatus.SERVICE_UNAVAILABLE));

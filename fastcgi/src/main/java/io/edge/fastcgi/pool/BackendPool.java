@@ -135,7 +135,23 @@ public final class BackendPool implements AutoCloseable {
     /** While connects go on being refused, how often that is logged again. */
     private static final long REFUSAL_LOG_INTERVAL_NANOS = Duration.ofSeconds(10).toNanos();
 
+    /**
+     * What kind of group this pool serves: FastCGI's (fastcgi.backends) or a proxied one's (proxy.backends), named
+     * by the word of its configuration in the pool's log lines and failures.
+     */
+    public enum Kind {
+        FASTCGI("fastcgi group"), PROXY("proxy backend");
+
+        private final String words;
+
+        Kind(String words) {
+            this.words = words;
+        }
+    }
+
     private final String name;
+    /** The group as its log lines and failures name it: "fastcgi group php", "proxy backend api". */
+    private final String group;
     private final BackendGroupSettings.Balance balance;
     private final int maxConnections;
     private final int maxWaiters;
@@ -217,17 +233,18 @@ public final class BackendPool implements AutoCloseable {
      */
     public static BackendPool create(BackendGroupSettings settings, BackendPool predecessor,
                                      AddressCounts addressCounts) {
-        return create(settings, predecessor, addressCounts, ConnectionSetup.NONE);
+        return create(settings, predecessor, addressCounts, ConnectionSetup.NONE, Kind.FASTCGI);
     }
 
     /**
-     * As {@link #create(BackendGroupSettings, BackendPool, AddressCounts)}, each new connection granted only once
-     * {@code setup} is done with it (a TLS handshake, within the connect timeout); null: as connected.
+     * As {@link #create(BackendGroupSettings, BackendPool, AddressCounts)}, for a group of {@code kind}, each new
+     * connection granted only once {@code setup} is done with it (a TLS handshake, within the connect timeout); null:
+     * as connected.
      */
     public static BackendPool create(BackendGroupSettings settings, BackendPool predecessor,
-                                     AddressCounts addressCounts, ConnectionSetup setup) {
+                                     AddressCounts addressCounts, ConnectionSetup setup, Kind kind) {
         return new BackendPool(settings, new EpollConnector(settings.timeouts().connect(), setup), Timers.SYSTEM,
-                predecessor, addressCounts);
+                predecessor, addressCounts, kind);
     }
 
     BackendPool(BackendGroupSettings settings, Connector connector, Timers timers) {
@@ -241,17 +258,23 @@ public final class BackendPool implements AutoCloseable {
 
     BackendPool(BackendGroupSettings settings, Connector connector, Timers timers, BackendPool predecessor,
                 AddressCounts addressCounts) {
+        this(settings, connector, timers, predecessor, addressCounts, Kind.FASTCGI);
+    }
+
+    BackendPool(BackendGroupSettings settings, Connector connector, Timers timers, BackendPool predecessor,
+                AddressCounts addressCounts, Kind kind) {
         this.counters = predecessor == null ? new Counters() : predecessor.counters;
         this.slots = predecessor == null ? new SharedSlots() : predecessor.slots;
         this.addressCounts = addressCounts;
         this.name = settings.name();
+        this.group = kind.words + " " + name;
         this.balance = settings.balance() == null
                 ? BackendGroupSettings.Balance.LEAST_CONNECTIONS : settings.balance();
         if (settings.addresses().isEmpty()) {
-            throw new IllegalArgumentException("fastcgi group " + name + ": addresses: [] (expected: at least one)");
+            throw new IllegalArgumentException(group + ": addresses: [] (expected: at least one)");
         }
         if (settings.maxConnections() < 1) {
-            throw new IllegalArgumentException("fastcgi group " + name + ": max-connections: "
+            throw new IllegalArgumentException(group + ": max-connections: "
                     + settings.maxConnections() + " (expected: >= 1)");
         }
         this.maxConnections = settings.maxConnections();
@@ -317,7 +340,7 @@ public final class BackendPool implements AutoCloseable {
                 armTimer(w, budget);
             } else {
                 counters.rejectedFull.incrementAndGet();
-                after.add(() -> w.promise.tryFailure(new QueueFullException(name, maxWaiters, retryAfterSeconds)));
+                after.add(() -> w.promise.tryFailure(new QueueFullException(group, maxWaiters, retryAfterSeconds)));
             }
             if (w.queued && excludesAny(queue.peek())) {
                 dispatchQueued(now, after); // the one ahead waits for an address it has not tried: another may be free
@@ -344,7 +367,7 @@ public final class BackendPool implements AutoCloseable {
                     return null; // (every address down: admit answers that)
                 }
                 counters.rejectedFull.incrementAndGet();
-                return new QueueFullException(name, maxWaiters, retryAfterSeconds);
+                return new QueueFullException(group, maxWaiters, retryAfterSeconds);
             }
         }
         return handedTo.refusalIfFull();
@@ -958,7 +981,7 @@ public final class BackendPool implements AutoCloseable {
             if (b.downUntil == 0) {
                 b.downUntil = 1;
             }
-            LOG.warn("fastcgi group {}: {} marked down for {} ms after {} consecutive failures", name, b.address,
+            LOG.warn("{}: {} marked down for {} ms after {} consecutive failures", group, b.address,
                     failTimeoutNanos / 1_000_000, maxFails);
         }
     }
@@ -1021,7 +1044,7 @@ public final class BackendPool implements AutoCloseable {
 
     /** That of the group refusing connects, for {@code w} (which names the address it tried, if it did). */
     private BackendUnavailableException refusingException(Waiter w) {
-        return new BackendUnavailableException("fastcgi group " + name + ": connects refused (nothing listens)", null,
+        return new BackendUnavailableException(group + ": connects refused (nothing listens)", null,
                 w.tried);
     }
 
@@ -1080,7 +1103,7 @@ public final class BackendPool implements AutoCloseable {
     }
 
     private PoolClosedException shuttingDown() {
-        return new PoolClosedException(name, retryAfterSeconds);
+        return new PoolClosedException(group, retryAfterSeconds);
     }
 
     /** Stops {@code w}'s queue timer, if it has one (the stop runs after the lock, with {@code after}). */
@@ -1092,7 +1115,7 @@ public final class BackendPool implements AutoCloseable {
     }
 
     private BackendUnavailableException allDownException(Waiter w) {
-        return new BackendUnavailableException("fastcgi group " + name + ": every address is down", null, w.tried);
+        return new BackendUnavailableException(group + ": every address is down", null, w.tried);
     }
 
     /** Fails every queued request with its {@code cause}, one for each (it names what that request tried). */
@@ -1129,7 +1152,7 @@ public final class BackendPool implements AutoCloseable {
                     pc.loop = w.loop;
                 }
             } else {
-                LOG.debug("fastcgi group {}: moving a connection to another loop failed: {}", name,
+                LOG.debug("{}: moving a connection to another loop failed: {}", group,
                         done.cause().toString());
                 pc.channel.close(); // the exchange then fails at once and the caller waits again
             }
@@ -1199,15 +1222,15 @@ public final class BackendPool implements AutoCloseable {
                         && (!b.refusalLogged || now - b.refusalLoggedAt >= REFUSAL_LOG_INTERVAL_NANOS)) {
                     b.refusalLogged = true;
                     b.refusalLoggedAt = now;
-                    LOG.warn("fastcgi group {}: connect to {} failed: {}; taken for a restart of the backend, requests "
+                    LOG.warn("{}: connect to {} failed: {}; taken for a restart of the backend, requests "
                             + "wait for it up to the queue timeout ({} ms), and fail at once when refused after {} ms",
-                            name, b.address, reasonOf(cause), queueTimeout.toMillis(), RESTART_WINDOW.toMillis());
+                            group, b.address, reasonOf(cause), queueTimeout.toMillis(), RESTART_WINDOW.toMillis());
                 } else if (ConnectFailures.isOutOfDescriptors(cause) && (!outOfDescriptorsLogged
                         || now - outOfDescriptorsLoggedAt >= REFUSAL_LOG_INTERVAL_NANOS)) {
                     outOfDescriptorsLogged = true;
                     outOfDescriptorsLoggedAt = now;
-                    LOG.warn("fastcgi group {}: connect to {} failed: {}; edge is out of file descriptors (its limit, "
-                            + "ulimit -n, or the system's), requests wait for one up to the queue timeout ({} ms)", name,
+                    LOG.warn("{}: connect to {} failed: {}; edge is out of file descriptors (its limit, "
+                            + "ulimit -n, or the system's), requests wait for one up to the queue timeout ({} ms)", group,
                             b.address, reasonOf(cause), queueTimeout.toMillis());
                 }
                 counters.busyConnects.incrementAndGet();
@@ -1219,7 +1242,7 @@ public final class BackendPool implements AutoCloseable {
                 counters.failedConnects.incrementAndGet();
                 w.hardFailures++;
                 markFailure(b, now);
-                LOG.warn("fastcgi group {}: connect to {} failed: {}", name, b.address, reasonOf(cause));
+                LOG.warn("{}: connect to {} failed: {}", group, b.address, reasonOf(cause));
             }
             BackendPool handedTo = liveSuccessor(); // handed over while it connected: it waits in the one queue
             if (w.promise.isDone()) {
@@ -1232,7 +1255,7 @@ public final class BackendPool implements AutoCloseable {
             } else if (triedAll(w, now)) {
                 after.add(() -> w.promise.tryFailure(triedAllException(w, cause)));
             } else if (!busy && (w.hardFailures >= backends.length || allDown(now))) {
-                after.add(() -> w.promise.tryFailure(new BackendUnavailableException("fastcgi group " + name
+                after.add(() -> w.promise.tryFailure(new BackendUnavailableException(group
                         + ": connect to " + b.address + " failed", cause, w.tried)));
             } else if (failsOnRefusal(w, now)) {
                 after.add(() -> w.promise.tryFailure(refusingException(w)));
@@ -1251,8 +1274,8 @@ public final class BackendPool implements AutoCloseable {
             } else if (refusing(now) && outage(now)) {
                 if (!outageLogged) {
                     outageLogged = true;
-                    LOG.warn("fastcgi group {}: connects refused for over {} s: taken for down, not restarting; "
-                            + "requests fail at once (502) until a connect works", name, RESTART_WINDOW.toSeconds());
+                    LOG.warn("{}: connects refused for over {} s: taken for down, not restarting; "
+                            + "requests fail at once (502) until a connect works", group, RESTART_WINDOW.toSeconds());
                 }
                 failAllQueued(this::refusingException, after);
             } else if (refusing(now)) {
@@ -1318,7 +1341,7 @@ public final class BackendPool implements AutoCloseable {
                 last = b;
             }
         }
-        return new QueueTimeoutException(name, queueTimeout, last == null ? null : last.lastBusyFailure,
+        return new QueueTimeoutException(group, queueTimeout, last == null ? null : last.lastBusyFailure,
                 retryAfterSeconds, w.tried);
     }
 
