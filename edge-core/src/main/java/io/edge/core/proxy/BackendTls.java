@@ -187,14 +187,15 @@ public final class BackendTls implements ConnectionSetup {
         @Override
         public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
             trusted.checkServerTrusted(chain, authType);
-            // the certificates above the backend's up to a trusted one (which may be sent or not)
-            int above = 0;
+            // the CA certificates between the backend's and a trusted one (which may be sent or not): OpenSSL's
+            // verify depth N takes N of them (nginx's proxy_ssl_verify_depth 1: one intermediate CA)
+            int between = 0;
             for (int i = 1; i < chain.length && !tls.trusted().contains(chain[i]); i++) {
-                above++;
+                between++;
             }
-            if (!tls.trusted().contains(chain[0]) && above + 1 > tls.verifyDepth()) {
-                throw new CertificateException("certificate chain too long: " + (above + 1)
-                        + " above the backend's, verify-depth " + tls.verifyDepth());
+            if (!tls.trusted().contains(chain[0]) && between > tls.verifyDepth()) {
+                throw new CertificateException("certificate chain too long: " + between
+                        + " CA certificates under the trusted one, verify-depth " + tls.verifyDepth());
             }
             if (!names(chain[0], tls.name())) {
                 throw new CertificateException("certificate does not match \"" + tls.name() + "\"");
@@ -250,11 +251,35 @@ public final class BackendTls implements ConnectionSetup {
         return false;
     }
 
-    private static boolean dnsMatches(String pattern, String name) {
-        if (pattern.startsWith("*.") && pattern.length() > 2) {
-            int dot = name.indexOf('.');
-            return dot > 0 && name.substring(dot + 1).equals(pattern.substring(2));
+    /**
+     * Whether the (lower-case) {@code pattern} of a certificate matches {@code name}, as OpenSSL's X509_check_host
+     * with nginx's flags (none): a {@code *} stands for one or more characters of the name's first label, only where
+     * it is in the pattern's first label, the pattern's only one, with at least two labels after it ({@code *.com}
+     * and {@code *.internal} are literal names, never wildcards), and not in an IDNA ({@code xn--}) label; a partial
+     * one ({@code api*.example.com}) never matches an IDNA label of the name.
+     */
+    static boolean dnsMatches(String pattern, String name) {
+        int star = pattern.indexOf('*');
+        int firstDot = pattern.indexOf('.');
+        boolean wildcard = star >= 0 && pattern.indexOf('*', star + 1) < 0 && firstDot > star
+                && pattern.indexOf('.', firstDot + 1) > firstDot + 1 && !pattern.startsWith("xn--")
+                && !pattern.endsWith(".");
+        if (!wildcard) {
+            return pattern.equals(name);
         }
-        return pattern.equals(name);
+        String prefix = pattern.substring(0, star);
+        String suffix = pattern.substring(star + 1);
+        if (name.length() < prefix.length() + suffix.length() || !name.startsWith(prefix) || !name.endsWith(suffix)) {
+            return false;
+        }
+        String matched = name.substring(prefix.length(), name.length() - suffix.length());
+        boolean wholeLabel = prefix.isEmpty() && suffix.startsWith(".");
+        if (wholeLabel && matched.isEmpty()) {
+            return false;
+        }
+        if (!wholeLabel && name.startsWith("xn--")) {
+            return false;
+        }
+        return matched.indexOf('.') < 0;
     }
 }

@@ -49,14 +49,39 @@ class BackendTlsTest {
         X509Certificate ca = certificates.certificate("ca");
         X509Certificate[] chain = {certificates.certificate("leaf"), certificates.certificate("inter")};
 
-        assertThatThrownBy(() -> checking(ca, 1, "api.internal").checkServerTrusted(chain, "RSA"))
-                .isInstanceOf(CertificateException.class).hasMessageContaining("verify-depth 1");
+        // nginx 1.22 with proxy_ssl_verify_depth 1 takes a backend sending its certificate and one intermediate
+        // CA's (200), refuses it with 0 (502, "unable to get local issuer certificate")
+        assertThatThrownBy(() -> checking(ca, 0, "api.internal").checkServerTrusted(chain, "RSA"))
+                .isInstanceOf(CertificateException.class).hasMessageContaining("verify-depth 0");
+        checking(ca, 1, "api.internal").checkServerTrusted(chain, "RSA");
         checking(ca, 2, "api.internal").checkServerTrusted(chain, "RSA");
+        certificates.signed("direct", "ca", "/CN=api.internal", "subjectAltName=DNS:api.internal");
+        checking(ca, 0, "api.internal").checkServerTrusted(new X509Certificate[] {certificates.certificate("direct")},
+                "RSA");
         assertThatThrownBy(() -> checking(ca, 2, "web.internal").checkServerTrusted(chain, "RSA"))
                 .isInstanceOf(CertificateException.class).hasMessageContaining("does not match \"web.internal\"");
         assertThatThrownBy(() -> checking(certificates.certificate("inter"), 2, "api.internal")
                 .checkServerTrusted(new X509Certificate[] {certificates.certificate("inter")}, "RSA"))
                 .as("the backend's certificate must be its own").isInstanceOf(CertificateException.class);
+    }
+
+    @Test
+    void aWildcardNeedsTwoLabelsAfterItAndStandsForPartOfTheFirstLabelAsOpenSsls() {
+        // nginx 1.22 refuses a backend whose only name is DNS:*.com for proxy_ssl_name example.com (502, "upstream
+        // SSL certificate does not match")
+        assertThat(BackendTls.dnsMatches("*.com", "example.com")).isFalse();
+        assertThat(BackendTls.dnsMatches("*.internal", "api.internal")).isFalse();
+        assertThat(BackendTls.dnsMatches("*.com", "*.com")).as("a literal name").isTrue();
+        assertThat(BackendTls.dnsMatches("*.example.com", "a.example.com")).isTrue();
+        assertThat(BackendTls.dnsMatches("*.example.com", "xn--bcher-kva.example.com")).isTrue();
+        assertThat(BackendTls.dnsMatches("*.example.com", "a.b.example.com")).isFalse();
+        assertThat(BackendTls.dnsMatches("*.example.com", "example.com")).isFalse();
+        assertThat(BackendTls.dnsMatches("api*.example.com", "api2.example.com")).isTrue();
+        assertThat(BackendTls.dnsMatches("api*.example.com", "api.example.com")).isTrue();
+        assertThat(BackendTls.dnsMatches("api*.example.com", "web.example.com")).isFalse();
+        assertThat(BackendTls.dnsMatches("a.*.example.com", "a.b.example.com")).as("not in the first label").isFalse();
+        assertThat(BackendTls.dnsMatches("**.example.com", "a.example.com")).isFalse();
+        assertThat(BackendTls.dnsMatches("xn--*.example.com", "xn--a.example.com")).isFalse();
     }
 
     private static BackendTls.NameChecking checking(X509Certificate ca, int depth, String name) throws Exception {
