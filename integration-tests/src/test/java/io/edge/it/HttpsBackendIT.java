@@ -186,6 +186,22 @@ class HttpsBackendIT {
     }
 
     @Test
+    void aNameWithoutADotIsSentAsSniAsNginxDoes() throws Exception {
+        // a compose service's name, "api": nginx 1.22's proxy_ssl_server_name on sends it (only an address is not)
+        try (EdgeHarness edge = edge("server-name = true, name = \"api\"")) {
+            assertThat(send(edge, "/api/data", null).statusCode()).isEqualTo(200);
+        }
+        try (EdgeHarness edge = edge("server-name = true, name = \"app\", session-reuse = false")) {
+            assertThat(send(edge, "/api/data", null).statusCode()).isEqualTo(200);
+        }
+        try (EdgeHarness edge = edge("server-name = true, name = \"my_api\"")) {
+            assertThat(send(edge, "/api/data", null).statusCode()).as("a name SNI cannot carry goes without")
+                    .isEqualTo(200);
+        }
+        assertThat(serverNames).containsExactlyInAnyOrder("api", "app");
+    }
+
+    @Test
     void withoutServerNameNoSniIsSent() throws Exception {
         try (EdgeHarness edge = edge("name = \"api.internal\"")) {
             assertThat(send(edge, "/api/data", null).statusCode()).isEqualTo(200);

@@ -108,12 +108,9 @@ public final class BackendTls implements ConnectionSetup {
                     sniName ? tls.name() : peer.getAddress().getHostAddress(), peer.getPort());
         } else {
             handler = context.newHandler(backendChannel.alloc());
-            if (sniName) {
-                SSLEngine engine = handler.engine();
-                SSLParameters parameters = engine.getSSLParameters();
-                parameters.setServerNames(List.of(new SNIHostName(tls.name())));
-                engine.setSSLParameters(parameters);
-            }
+        }
+        if (sniName) {
+            serverName(handler.engine(), tls.name());
         }
         handler.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
         backendChannel.pipeline().addFirst(TLS, handler).addAfter(TLS, HANDSHAKE_ERRORS, HandshakeErrors.INSTANCE);
@@ -127,6 +124,23 @@ public final class BackendTls implements ConnectionSetup {
             }
         });
         return done;
+    }
+
+    /**
+     * Sends {@code name} as SNI: set, not left to the engine's peer host, which Netty sends only where it has a dot,
+     * when nginx sends a name without one too ("api", a compose service's). A name SNI cannot carry (an underscore,
+     * {@code my_api}) goes without, as the peer host did, rather than failing every connect.
+     */
+    private static void serverName(SSLEngine engine, String name) {
+        SNIHostName sni;
+        try {
+            sni = new SNIHostName(name);
+        } catch (IllegalArgumentException e) {
+            return;
+        }
+        SSLParameters parameters = engine.getSSLParameters();
+        parameters.setServerNames(List.of(sni));
+        engine.setSSLParameters(parameters);
     }
 
     /**
