@@ -169,9 +169,13 @@ class HttpsBackendIT {
 
     @Test
     void aNameTheCertificateDoesNotCarryFailsVerification() throws Exception {
-        try (EdgeHarness edge = edge("verify = true, name = \"other.internal\", trusted-certificate = \""
-                + certificates.file("ca.pem") + "\"")) {
+        try (CapturedLog log = CapturedLog.of("io.edge.fastcgi.pool.BackendPool");
+             EdgeHarness edge = edge("verify = true, name = \"other.internal\", trusted-certificate = \""
+                     + certificates.file("ca.pem") + "\"")) {
             assertThat(send(edge, "/api/data", null).statusCode()).isEqualTo(502);
+            // nginx 1.22's words
+            assertThat(log.warnings()).anySatisfy(line -> assertThat(line).contains(
+                    "upstream SSL certificate does not match \"other.internal\" while SSL handshaking to upstream"));
         }
         assertThat(backendConnections).isEmpty();
     }

@@ -144,12 +144,17 @@ public final class BackendTls implements ConnectionSetup {
     }
 
     /**
-     * The handshake's failure, in words as nginx's error log has them: a certificate refused is an "upstream SSL
-     * certificate verify error", with the reason; anything else an SSL handshake that failed. Without a cause, so that
+     * The handshake's failure, in words as nginx's error log has them: a certificate not naming the backend is
+     * "upstream SSL certificate does not match", another refused an "upstream SSL certificate verify error", with
+     * the reason; anything else an SSL handshake that failed. Without a cause, so that
      * the pool's log line (the innermost message) shows this one.
      */
     private static SSLException failure(Throwable cause) {
         for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof NameMismatch mismatch) {
+                return new SSLHandshakeException("upstream SSL certificate does not match \"" + mismatch.name
+                        + "\" while SSL handshaking to upstream");
+            }
             if (t instanceof CertificateException refused) {
                 return new SSLHandshakeException("upstream SSL certificate verify error: (" + innermost(refused)
                         + ") while SSL handshaking to upstream");
@@ -212,7 +217,7 @@ public final class BackendTls implements ConnectionSetup {
                         + " CA certificates under the trusted one, verify-depth " + tls.verifyDepth());
             }
             if (!names(chain[0], tls.name())) {
-                throw new CertificateException("certificate does not match \"" + tls.name() + "\"");
+                throw new NameMismatch(tls.name());
             }
         }
 
@@ -224,6 +229,17 @@ public final class BackendTls implements ConnectionSetup {
         @Override
         public X509Certificate[] getAcceptedIssuers() {
             return trusted.getAcceptedIssuers();
+        }
+    }
+
+    /** A backend's certificate that does not name it: nginx logs it in words of its own, not a verify error's. */
+    static final class NameMismatch extends CertificateException {
+        private static final long serialVersionUID = 1L;
+        final String name;
+
+        NameMismatch(String name) {
+            super("certificate does not match \"" + name + "\"");
+            this.name = name;
         }
     }
 
