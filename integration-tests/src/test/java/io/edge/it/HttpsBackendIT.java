@@ -11,6 +11,8 @@ import io.edge.core.tls.TestCertificates;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -222,6 +224,25 @@ class HttpsBackendIT {
             }
         }
         assertThat(backendConnections).hasSize(1);
+    }
+
+    @Test
+    void aHandshakeTheBackendNeverAnswersIsATimeout504() throws Exception {
+        // a port that takes the connection (the kernel's backlog) and never says a word: nginx's "upstream timed out
+        // (110: Connection timed out) while SSL handshaking to upstream", 504 and proxy_next_upstream's timeout
+        Files.createDirectories(dir.resolve("www"));
+        try (ServerSocket silent = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+             CapturedLog log = CapturedLog.of("io.edge.fastcgi.pool.BackendPool");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/api/", proxy = api }
+                     ] }]
+                     proxy.backends.api { addresses = ["127.0.0.1:%d"], tls.enabled = true, timeouts.connect = 1 s }
+                     """.formatted(silent.getLocalPort()))) {
+            assertThat(send(edge, "/api/data", null).statusCode()).isEqualTo(504);
+            assertThat(log.warnings()).anySatisfy(line -> assertThat(line)
+                    .contains("upstream timed out (110: Connection timed out) while SSL handshaking to upstream"));
+        }
     }
 
     @Test

@@ -6,15 +6,18 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.util.NetUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
@@ -146,10 +149,16 @@ public final class BackendTls implements ConnectionSetup {
     /**
      * The handshake's failure, in words as nginx's error log has them: a certificate not naming the backend is
      * "upstream SSL certificate does not match", another refused an "upstream SSL certificate verify error", with
-     * the reason; anything else an SSL handshake that failed. Without a cause, so that
-     * the pool's log line (the innermost message) shows this one.
+     * the reason; a handshake the backend did not finish within the connect timeout a connect that timed out (nginx's
+     * "upstream timed out ... while SSL handshaking to upstream": 504, and proxy-next-upstream's timeout, not error);
+     * anything else an SSL handshake that failed. Without a cause, so that the pool's log line (the innermost message)
+     * shows this one.
      */
-    private static SSLException failure(Throwable cause) {
+    private static IOException failure(Throwable cause) {
+        if (cause instanceof SslHandshakeTimeoutException) {
+            return new ConnectTimeoutException(
+                    "upstream timed out (110: Connection timed out) while SSL handshaking to upstream");
+        }
         for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof NameMismatch mismatch) {
                 return new SSLHandshakeException("upstream SSL certificate does not match \"" + mismatch.name
