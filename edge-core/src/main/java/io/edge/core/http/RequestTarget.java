@@ -157,6 +157,17 @@ public record RequestTarget(String authority, String path, String query, String 
     }
 
     /**
+     * Percent-encodes {@code text}'s UTF-8 bytes but for letters, digits and {@code -._~} (RFC 3986's unreserved), as
+     * nginx's ngx_escape_uri(NGX_ESCAPE_URI_COMPONENT): a URI component, a link's name, a value carried whole.
+     */
+    public static String encodeComponent(String text) {
+        StringBuilder out = new StringBuilder(text.length() + 16);
+        percentEncode(out, text.getBytes(StandardCharsets.UTF_8), c -> c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+                || c >= '0' && c <= '9' || "-._~".indexOf(c) >= 0);
+        return out.toString();
+    }
+
+    /**
      * Whether byte {@code c} stands as it is in an encoded path: ASCII letters and digits, unreserved, sub-delims, ':',
      * '@', '/'.
      */

@@ -48,7 +48,6 @@ final class DirectoryListing {
     private static final int WAITING = 64;
     /** nginx's NGX_HTTP_AUTOINDEX_NAME_LEN: the HTML list's name column, in characters. */
     static final int NAME_COLUMN = 50;
-    private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
     private static final DateTimeFormatter HTML_TIME = DateTimeFormatter.ofPattern("dd-MMM-yyyy HH:mm", Locale.ENGLISH);
     private static final DateTimeFormatter XML_TIME = DateTimeFormatter.ISO_OFFSET_DATE_TIME;
     private static final Executor LISTERS = listers();
@@ -227,7 +226,10 @@ final class DirectoryListing {
                 .append(title).append("</h1><hr><pre><a href=\"../\">../</a>\r\n");
         for (Entry entry : entries) {
             String name = entry.name();
-            out.append("<a href=\"").append(escapeUriComponent(name)).append(entry.directory() ? "/" : "").append("\">");
+            // a relative link, all but the unreserved encoded: a ':' left as it is would make javascript:alert(1) a
+            // link that runs, and a:b.txt a URL of scheme a (nginx encodes more than that too)
+            out.append("<a href=\"").append(RequestTarget.encodeComponent(name)).append(entry.directory() ? "/" : "")
+                    .append("\">");
             int length = name.codePointCount(0, name.length());
             if (length > NAME_COLUMN) {
                 out.append(escapeHtml(name.substring(0, name.offsetByCodePoints(0, NAME_COLUMN - 3))))
@@ -361,25 +363,6 @@ final class DirectoryListing {
             }
         }
         return out == null ? text : out.toString();
-    }
-
-    /**
-     * A name as a relative link: its UTF-8 bytes percent-encoded but for letters, digits and {@code -._~} (RFC 3986's
-     * unreserved). A ':' left as it is would make {@code javascript:alert(1)} a link that runs, and {@code a:b.txt} a
-     * URL of scheme {@code a}; nginx encodes more than that too.
-     */
-    static String escapeUriComponent(String name) {
-        byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
-        StringBuilder out = new StringBuilder(bytes.length + 16);
-        for (byte b : bytes) {
-            int c = b & 0xff;
-            if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "-._~".indexOf(c) >= 0) {
-                out.append((char) c);
-            } else {
-                out.append('%').append((char) HEX[c >> 4]).append((char) HEX[c & 0xf]);
-            }
-        }
-        return out.toString();
     }
 
     private static void escapeJson(String text, StringBuilder out) {

@@ -2,9 +2,9 @@ package io.edge.core.tls;
 
 import io.edge.conf.SiteSettings;
 import io.edge.conf.TlsClientVerify;
+import io.edge.core.http.RequestTarget;
 import io.edge.core.route.Router;
 import io.netty.channel.Channel;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.nio.charset.StandardCharsets;
@@ -125,7 +125,7 @@ public final class ClientCertificates {
 
     /** The settings the certificate of {@code clientChannel}'s connection was checked by, null where none asked. */
     private static TlsClientVerify verifierSettings(Channel clientChannel) {
-        ClientVerifier verifier = connection(clientChannel).attr(VERIFIER).get();
+        ClientVerifier verifier = TlsContexts.connectionOf(clientChannel).attr(VERIFIER).get();
         return verifier == null ? null : verifier.settings();
     }
 
@@ -136,7 +136,7 @@ public final class ClientCertificates {
      * (HttpConnectionHandler); what asks before it is made (a head cut's log line) is told NONE.
      */
     public static ClientVerification verification(Channel clientChannel) {
-        ClientVerification known = connection(clientChannel).attr(VERIFICATION).get();
+        ClientVerification known = TlsContexts.connectionOf(clientChannel).attr(VERIFICATION).get();
         return known != null ? known : ClientVerification.NONE;
     }
 
@@ -150,7 +150,7 @@ public final class ClientCertificates {
      * come while it runs wait for the same one. A client gone before its turn is not checked (the check is cancelled).
      */
     public static CompletableFuture<ClientVerification> check(Channel clientChannel) {
-        Channel connection = connection(clientChannel);
+        Channel connection = TlsContexts.connectionOf(clientChannel);
         if (!connection.hasAttr(VERIFIER)) {
             // a plain connection (every request of one asks), or a handshake that asked for none, or not yet: one
             // look-up, nothing made (attr would add the key to every connection)
@@ -208,10 +208,6 @@ public final class ClientCertificates {
         return check;
     }
 
-    private static Channel connection(Channel clientChannel) {
-        return clientChannel instanceof Http2StreamChannel ? clientChannel.parent() : clientChannel;
-    }
-
     /**
      * The threads that check client certificates: two, as a chain's check is CPU alone (no blocking) and at most one
      * a connection waits (one a TLS handshake made, which costs the client as much). Daemons, named as edge's other
@@ -244,7 +240,7 @@ public final class ClientCertificates {
             case "ssl_client_raw_cert" -> pem(certificate);
             // nginx's deprecated form: each line but the first begins with a tab, no newline at the end
             case "ssl_client_cert" -> pem(certificate).stripTrailing().replace("\n", "\n\t");
-            case "ssl_client_escaped_cert" -> escaped(pem(certificate));
+            case "ssl_client_escaped_cert" -> RequestTarget.encodeComponent(pem(certificate));
             case "ssl_client_v_start" -> OPENSSL_TIME.format(certificate.getNotBefore().toInstant());
             case "ssl_client_v_end" -> OPENSSL_TIME.format(certificate.getNotAfter().toInstant());
             case "ssl_client_v_remain" -> remain(certificate);
@@ -314,20 +310,6 @@ public final class ClientCertificates {
         } catch (CertificateEncodingException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    /** {@code text} escaped as nginx's ngx_escape_uri(NGX_ESCAPE_URI_COMPONENT): all but letters, digits and "-._~". */
-    private static String escaped(String text) {
-        StringBuilder escaped = new StringBuilder(text.length() * 3 / 2);
-        for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
-            if (b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '.'
-                    || b == '_' || b == '~') {
-                escaped.append((char) b);
-            } else {
-                escaped.append('%').append(HexFormat.of().withUpperCase().toHexDigits(b));
-            }
-        }
-        return escaped.toString();
     }
 
     /** Whole days until the certificate expires, 0 within the last one or past it, as nginx's $ssl_client_v_remain. */

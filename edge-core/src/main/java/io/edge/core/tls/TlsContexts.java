@@ -297,7 +297,7 @@ public final class TlsContexts {
     }
 
     /** The connection {@code clientChannel} is on: itself, or an HTTP/2 stream's parent. */
-    private static Channel connectionOf(Channel clientChannel) {
+    static Channel connectionOf(Channel clientChannel) {
         return clientChannel instanceof Http2StreamChannel ? clientChannel.parent() : clientChannel;
     }
 
