@@ -1317,9 +1317,7 @@ final class SettingsMapper {
                 return null;
             }
             if (firstHost == null) {
-                int colon = address.lastIndexOf(':');
-                firstHost = address.substring(address.startsWith("[") ? 1 : 0,
-                        address.startsWith("[") ? colon - 1 : colon);
+                firstHost = Addresses.hostPort(address, 1).host(); // checked already: backendAddress
             }
         }
         if (name != null && name.isEmpty()) {
