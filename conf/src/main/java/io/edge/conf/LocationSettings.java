@@ -1,6 +1,7 @@
 package io.edge.conf;
 
 import io.edge.fastcgi.cgi.ScriptResolver;
+import io.netty.handler.codec.http.HttpMethod;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
@@ -339,6 +340,18 @@ public record LocationSettings(
         public boolean on(Condition condition) {
             return conditions.contains(condition);
         }
+
+        /**
+         * Whether a request of {@code method} may go to the next address once it went to one: nginx's rule, every
+         * method but its non-idempotent ones (POST, LOCK, PATCH; RFC 9110 9.2.2 allows it of the idempotent ones, and
+         * nginx of a method it does not know), those too where the list has non_idempotent.
+         */
+        public boolean resends(HttpMethod method) {
+            return on(Condition.NON_IDEMPOTENT) || !NOT_RESENT.contains(method);
+        }
+
+        private static final Set<HttpMethod> NOT_RESENT = Set.of(HttpMethod.POST, HttpMethod.PATCH,
+                HttpMethod.valueOf("LOCK"));
 
         /**
          * Whether a try that failed for {@code condition} passes its request on: the condition is in the list, and

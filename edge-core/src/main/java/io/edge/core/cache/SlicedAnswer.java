@@ -73,8 +73,7 @@ final class SlicedAnswer implements Runnable {
             release();
             return;
         }
-        // what went out, compressed where gzip compresses it, as nginx counts what it sent
-        long sent = Math.max(0, exchange.bodyBytesWritten());
+        long sent = BodyPace.sent(exchange);
         if (pace != null && pace.holds(sent, this)) {
             return; // run again once the pace allows the next piece
         }

@@ -187,12 +187,6 @@ public final class FastCgiResponder implements Responder {
      * request while it answers others (each answer ends its busy hold) from cycling it.
      */
     private static final int MAX_OVERLOADED_RETRIES = 16;
-    /**
-     * Methods never sent to the next address once they went to a backend (nginx's non-idempotent ones), unless the
-     * list has non_idempotent.
-     */
-    private static final Set<HttpMethod> NOT_PASSED_ON = Set.of(HttpMethod.POST, HttpMethod.PATCH,
-            HttpMethod.valueOf("LOCK"));
     /** Where request bodies go by default when they outgrow memory ({@link SpooledBody#IN_MEMORY}). */
     public static final Path DEFAULT_SPOOL_DIR = Path.of(System.getProperty("java.io.tmpdir"));
 
@@ -823,8 +817,7 @@ public final class FastCgiResponder implements Responder {
          * for an answer, and nginx, its client gone, tries no other address.
          */
         private boolean mayGoAgain(LocationSettings.Condition condition) {
-            return !headReceived && !alone && (next.on(LocationSettings.Condition.NON_IDEMPOTENT)
-                    || !NOT_PASSED_ON.contains(request.method())) && mayPassOn(condition);
+            return !headReceived && !alone && next.resends(request.method()) && mayPassOn(condition);
         }
 
         /** The condition of nginx's fastcgi_next_upstream that {@code cause}, a try's failure, meets; null for none. */
@@ -832,13 +825,6 @@ public final class FastCgiResponder implements Responder {
             return cause instanceof BackendTimeoutException ? LocationSettings.Condition.TIMEOUT
                     : cause instanceof BackendUnavailableException ? LocationSettings.Condition.ERROR
                     : cause instanceof FcgiProtocolException ? LocationSettings.Condition.INVALID_HEADER : null;
-        }
-
-        /** The addresses tried, with the current lease's. */
-        private Set<String> triedWithLease() {
-            Set<String> all = new HashSet<>(tried);
-            all.add(lease.address().key());
-            return all;
         }
 
         /** What this call has waited in the group's queue, its earlier leases' waits and the current one's so far. */
@@ -1015,7 +1001,7 @@ public final class FastCgiResponder implements Responder {
         private boolean passedOnAt(HttpResponse head) {
             int code = head.status().code();
             LocationSettings.Condition status = LocationSettings.NextUpstream.ofStatus(code);
-            if (status == null || !mayGoAgain(status) || !pool.hasAddressBesides(triedWithLease())) {
+            if (status == null || !mayGoAgain(status) || !pool.hasAddressBesides(tried, lease)) {
                 return false;
             }
             exchange.upstreamStatus(code);
@@ -1624,11 +1610,6 @@ public final class FastCgiResponder implements Responder {
             }
 
             @Override
-            public long sent() {
-                return sentToClient();
-            }
-
-            @Override
             public void write(ByteBuf chunk) {
                 exchange.write(new DefaultHttpContent(chunk));
                 if (backend != null && !spool.isFull()) {
@@ -1675,11 +1656,6 @@ public final class FastCgiResponder implements Responder {
             } else {
                 exchange.fail(cause); // the backend's answer was whole (the tap had all of it); the client's copy is not
             }
-        }
-
-        /** Body bytes written to the client so far, as they go out (compressed, where gzip compresses them). */
-        private long sentToClient() {
-            return Math.max(0, exchange.bodyBytesWritten());
         }
 
         /** Drops what the spool holds (its file with it), and the pace's wait for a drain; idempotent. */
@@ -1838,7 +1814,7 @@ public final class FastCgiResponder implements Responder {
                     || backend.keptConnectionEnded() && replayable();
             LocationSettings.Condition condition = conditionOf(cause);
             if ((!unread || unreadRetries >= MAX_UNREAD_RETRIES) && condition != null && lease != null
-                    && mayGoAgain(condition) && pool.hasAddressBesides(triedWithLease())) {
+                    && mayGoAgain(condition) && pool.hasAddressBesides(tried, lease)) {
                 // nginx's fastcgi_next_upstream error timeout: the next address of the group not tried yet; this try
                 // listed with its 502 or 504 (its lease released by the exchange, counted against its health)
                 LOG.debug("[{}] {}: passed on to the next address", requestId, cause.getMessage());

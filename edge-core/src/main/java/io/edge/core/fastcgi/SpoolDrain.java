@@ -21,9 +21,6 @@ public final class SpoolDrain {
         /** The pace of the answer's body, or null. */
         BodyPace pace();
 
-        /** Body bytes handed to the client so far, which the pace counts. */
-        long sent();
-
         /** Writes {@code chunk} (the sink's from now on) to the client, unflushed; the spool may have room again. */
         void write(ByteBuf chunk);
 
@@ -63,7 +60,7 @@ public final class SpoolDrain {
                 return;
             }
             BodyPace pace = sink.pace();
-            if (pace != null && pace.holds(sink.sent(), this::drain)) {
+            if (pace != null && pace.holds(BodyPace.sent(exchange), this::drain)) {
                 waiting = true; // the pace runs drain() once the next piece is due
                 exchange.flush();
                 return;
@@ -92,7 +89,7 @@ public final class SpoolDrain {
         }
         BodyPace pace = sink.pace();
         if (pace != null) {
-            int piece = (int) pace.piece(sink.sent(), chunk.readableBytes());
+            int piece = (int) pace.piece(BodyPace.sent(exchange), chunk.readableBytes());
             if (piece < chunk.readableBytes()) {
                 ByteBuf rest = chunk;
                 chunk = rest.readRetainedSlice(piece); // the write's; the rest is the spool's again

@@ -1,6 +1,7 @@
 package io.edge.core.limit;
 
 import io.edge.conf.LimitRate;
+import io.edge.core.http.Exchange;
 import io.edge.fastcgi.LogText;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -95,6 +96,14 @@ public final class BodyPace {
         this.limitRate = limitRate;
         this.loop = loop;
         this.startNanos = loop.ticker().nanoTime();
+    }
+
+    /**
+     * The body bytes of {@code exchange}'s answer the pace counts as gone: those written, as they go out (compressed
+     * where the location's gzip compresses them: nginx's limit_rate counts the bytes sent); 0 where it counts none.
+     */
+    public static long sent(Exchange exchange) {
+        return Math.max(0, exchange.bodyBytesWritten());
     }
 
     /**

@@ -138,12 +138,6 @@ public final class ProxyResponder implements Responder {
     static final String CODEC = "proxy-http-codec";
     static final String CALL = "proxy-call";
     static final String IDLE_GUARD = "proxy-idle-guard";
-    /**
-     * Methods never sent again once they went to a backend, whatever failed: nginx's non-idempotent ones (every other
-     * method it passes on, as RFC 9110 9.2.2 allows of the idempotent ones, and also of a method it does not know).
-     */
-    private static final Set<HttpMethod> NOT_PASSED_ON = Set.of(HttpMethod.POST, HttpMethod.PATCH,
-            HttpMethod.valueOf("LOCK"));
 
     private final BackendPool pool;
     private final long readTimeoutNanos;
@@ -564,7 +558,7 @@ public final class ProxyResponder implements Responder {
             }
             exchange.upstreamStatus(code);
             LocationSettings.Condition status = LocationSettings.NextUpstream.ofStatus(code);
-            if (status != null && mayGoAgain(status) && pool.hasAddressBesides(triedWith(lease))) {
+            if (status != null && mayGoAgain(status) && pool.hasAddressBesides(tried, lease)) {
                 // dropped, head and body (the connection closed with what is left of it unread): the next one answers
                 finish();
                 releaseLease(status.isFailure() ? Lease.Outcome.BACKEND_FAILED : Lease.Outcome.CLOSE);
@@ -766,11 +760,6 @@ public final class ProxyResponder implements Responder {
             }
 
             @Override
-            public long sent() {
-                return sentToClient();
-            }
-
-            @Override
             public void write(ByteBuf chunk) {
                 exchange.write(new DefaultHttpContent(chunk));
                 spoolHasRoom();
@@ -790,21 +779,13 @@ public final class ProxyResponder implements Responder {
         }
 
         /**
-         * The answer's body bytes the client was handed so far, which the pace counts: as they go out, compressed
-         * where the location's gzip compresses them (nginx's limit_rate counts the bytes sent).
-         */
-        private long sentToClient() {
-            return Math.max(0, exchange.bodyBytesWritten());
-        }
-
-        /**
          * Whether the pace holds the unbuffered backend back (it then reads it again once due), judged on what went
          * out: zlib's held bytes flushed first, else a compressed answer read at once would pass whole into zlib before
          * any of it counted.
          */
         private boolean paceHolds() {
             exchange.flush();
-            return pace.holds(sentToClient(), this::paceDue);
+            return pace.holds(BodyPace.sent(exchange), this::paceDue);
         }
 
         /** The spool has room again (the client took some, or its file took what waited for the disk). */
@@ -944,8 +925,7 @@ public final class ProxyResponder implements Responder {
          * proxy-next-upstream has non_idempotent), and only with its body kept, or none: a body streamed is not kept.
          */
         private boolean passable() {
-            return (!hasBody || body != null) && (next.on(LocationSettings.Condition.NON_IDEMPOTENT)
-                    || !NOT_PASSED_ON.contains(request.method()));
+            return (!hasBody || body != null) && next.resends(request.method());
         }
 
         /**
@@ -962,13 +942,6 @@ public final class ProxyResponder implements Responder {
          */
         private boolean mayGoAgain(LocationSettings.Condition condition) {
             return !headWritten && passable() && mayPassOn(condition);
-        }
-
-        /** The addresses tried, with the lease's. */
-        private Set<String> triedWith(Lease current) {
-            Set<String> all = new HashSet<>(tried);
-            all.add(current.address().key());
-            return all;
         }
 
         /**

@@ -485,20 +485,29 @@ public final class BackendPool implements AutoCloseable {
      * rather than dropped for none (nginx's proxy_next_upstream http_503 passes on no last answer).
      */
     public boolean hasAddressBesides(Set<String> tried) {
+        return hasAddressBesides(tried, (String) null);
+    }
+
+    /** As {@link #hasAddressBesides(Set)}, {@code current}'s address counted as tried too (the try it is on). */
+    public boolean hasAddressBesides(Set<String> tried, Lease current) {
+        return hasAddressBesides(tried, current.address().key());
+    }
+
+    private boolean hasAddressBesides(Set<String> tried, String alsoTried) {
         BackendPool handedTo;
         synchronized (this) {
             handedTo = liveSuccessor();
             if (handedTo == null) {
                 long now = timers.nanoTime();
                 for (Backend b : backends) {
-                    if (!tried.contains(b.key) && !b.isDown(now)) {
+                    if (!tried.contains(b.key) && !b.key.equals(alsoTried) && !b.isDown(now)) {
                         return true;
                     }
                 }
                 return false;
             }
         }
-        return handedTo.hasAddressBesides(tried); // outside this lock: never two pools' locks at once
+        return handedTo.hasAddressBesides(tried, alsoTried); // outside this lock: never two pools' locks at once
     }
 
     private Future<Lease> acquire(EventLoop loop, long waitedNanos, boolean again) {
@@ -1380,11 +1389,18 @@ public final class BackendPool implements AutoCloseable {
                 return;
             }
             lease.failureCounted = true;
-            long now = timers.nanoTime();
-            markFailure(lease.connection.backend, now);
-            failQueued(w -> !w.promise.isDone() && triedAll(w, now), w -> triedAllException(w, null), after);
+            countFailure(lease.connection.backend, timers.nanoTime(), after);
         }
         runAll(after);
+    }
+
+    /**
+     * A failure of {@code b} counted against its health (caller holds the lock): where that takes it down, the requests
+     * passed on that waited for it as the last address they had not tried fail now ({@code after} runs it unlocked).
+     */
+    private void countFailure(Backend b, long now, List<Runnable> after) {
+        markFailure(b, now);
+        failQueued(w -> !w.promise.isDone() && triedAll(w, now), w -> triedAllException(w, null), after);
     }
 
     void release(Lease lease, Lease.Outcome outcome) {
@@ -1415,9 +1431,7 @@ public final class BackendPool implements AutoCloseable {
             }
             if ((outcome == Lease.Outcome.BACKEND_FAILED || outcome == Lease.Outcome.TIMED_OUT)
                     && !lease.failureCounted) {
-                markFailure(b, now);
-                // b down now: the last address some passed on waited for
-                failQueued(w -> !w.promise.isDone() && triedAll(w, now), w -> triedAllException(w, null), after);
+                countFailure(b, now, after);
             } else if (outcome == Lease.Outcome.REUSABLE) {
                 b.consecutiveFailures = 0;
                 b.refused = false; // it answered: a refusal from now on starts a new run (and a new restart window)
