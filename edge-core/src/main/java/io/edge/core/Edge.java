@@ -1032,15 +1032,15 @@ public final class Edge {
     }
 
     /**
-     * The response cache in front of {@code location} of the site whose scope is {@code cacheScope}: a FastCGI one's
-     * X-Accel-Redirect answers hand out files, its X-Sendfile ones where it names x-sendfile directories; a proxied
-     * one's neither.
+     * The response cache in front of {@code location} of the site whose scope is {@code cacheScope}: its X-Accel-Redirect
+     * answers are followed (a FastCGI one's and a proxied one's), a FastCGI one's X-Sendfile ones where it names
+     * x-sendfile directories.
      */
     private static ResponseCacheGate responseCacheGate(Generation g, String cacheScope, LocationSettings location) {
         boolean fastCgi = location.handler() == LocationSettings.Handler.FASTCGI;
         return new ResponseCacheGate(g.responseCache, cacheScope, g.settings.cache().purgeMarksStale(),
                 g.settings.cache().bypass(), g.settings.cache().noCache(),
-                fastCgi && !location.sendfileRoots().isEmpty(), fastCgi);
+                fastCgi && !location.sendfileRoots().isEmpty(), true);
     }
 
     /** {@code cached}, a location's responder behind the response cache, with its PURGE answered ahead of it. */

@@ -102,9 +102,9 @@ public final class ResponseCacheGate implements BackendGate {
     private final List<VariableText> noCache;
     /**
      * What the responder hands a file out for: such an answer's body is not the backend's. A FastCGI location's
-     * follows X-Accel-Redirect always and X-Sendfile where x-sendfile directories are named; a proxied one's neither
-     * (nginx's proxy neither acts on X-Sendfile nor hides it; its X-Accel-Redirect never reaches the gate). An answer
-     * with a field the responder does not follow is stored with it, as another.
+     * follows X-Accel-Redirect always and X-Sendfile where x-sendfile directories are named; a proxied one's
+     * X-Accel-Redirect only (nginx's proxy neither acts on X-Sendfile nor hides it), as nginx's cache stores neither
+     * redirect. An answer with a field the responder does not follow is stored with it, as another.
      */
     private final boolean followsSendfile;
     private final boolean followsAccelRedirect;

@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
  * one char per byte sent (ISO-8859-1), while scripts send UTF-8 names (Symfony's BinaryFileResponse sends them raw),
  * and an {@code X-Accel-Redirect} URI may be percent-encoded ({@code file%20name.txt}), which nginx decodes.
  */
-final class BackendFileNames {
+public final class BackendFileNames {
 
     private BackendFileNames() {
     }
@@ -49,12 +49,18 @@ final class BackendFileNames {
      * what PHP decoded once), or a NUL. Normalized instead, such a URI let the usual download script, which puts a
      * client's file name after {@code /protected/}, hand out any file a location of the site serves, internal ones too.
      */
-    static boolean unsafeAccelUri(String uriPath) {
+    public static boolean unsafeAccelUri(String uriPath) {
         if (!uriPath.startsWith("/")) {
             return true;
         }
         String decoded = new String(bytesOf(uriPath, true), StandardCharsets.ISO_8859_1);
         return hasDotDotSegment(uriPath) || hasDotDotSegment(decoded) || decoded.indexOf('\0') >= 0;
+    }
+
+    /** {@code uri} without its query: all before its first '?'. */
+    public static String withoutQuery(String uri) {
+        int query = uri.indexOf('?');
+        return query < 0 ? uri : uri.substring(0, query);
     }
 
     private static boolean hasDotDotSegment(String path) {

@@ -1150,7 +1150,7 @@ public final class FastCgiResponder implements Responder {
                 return false;
             }
             redirected = true;
-            if (sendfile == null && BackendFileNames.unsafeAccelUri(withoutQuery(accel))) {
+            if (sendfile == null && BackendFileNames.unsafeAccelUri(BackendFileNames.withoutQuery(accel))) {
                 LOG.warn("[{}] backend asked to send {}: an unsafe URI (a \"..\" segment, or no path from the root), 404",
                         requestId, LogText.escapeControls(accel));
                 exchange.sendError(HttpResponseStatus.NOT_FOUND);
@@ -1161,7 +1161,7 @@ public final class FastCgiResponder implements Responder {
             // redirect: the URI, normalized, is mapped under the root of the location it routes to (its own root,
             // else the site's), not the script's. Either header's name is read as UTF-8 where it is.
             String fileName = sendfile != null ? BackendFileNames.sendfilePath(sendfile)
-                    : BackendFileNames.accelPath(withoutQuery(accel));
+                    : BackendFileNames.accelPath(BackendFileNames.withoutQuery(accel));
             Path named = fileName == null ? null : pathOf(fileName);
             if (named == null) {
                 LOG.warn("[{}] backend asked to send {}, which names no file", requestId,
@@ -1431,11 +1431,6 @@ public final class FastCgiResponder implements Responder {
         /** White space (U+2028 and U+2029 too), or a control character (NEL, U+0085, too). */
         private static boolean isBlankOrControl(char c) {
             return Character.isWhitespace(c) || Character.isISOControl(c) || Character.isSpaceChar(c);
-        }
-
-        private static String withoutQuery(String uri) {
-            int query = uri.indexOf('?');
-            return query < 0 ? uri : uri.substring(0, query);
         }
 
         /** The raw query of {@code uri}, after its first '?'; "" where it has none. */

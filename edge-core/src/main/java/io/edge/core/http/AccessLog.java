@@ -6,6 +6,7 @@ import io.edge.fastcgi.cgi.CgiParams;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -95,14 +96,15 @@ public final class AccessLog {
         if (!enabled) {
             return;
         }
+        HttpMethod method = exchange != null ? exchange.sentMethod() : request.method(); // as sent, a redirect's GET not
         if (format != null) {
-            LOG.info(formatted(new Logged(remote, request, request.method() + " " + uri + " " + version, uri, version,
+            LOG.info(formatted(new Logged(remote, request, method + " " + uri + " " + version, uri, version,
                     status, bodyBytes, startNanos, upstream, exchange, sent, unanswered)));
             return;
         }
         HttpHeaders headers = request.headers();
         combined(remote, exchange == null ? null : exchange.authenticatedUser(),
-                request.method() + " " + uri + " " + version, status, bodyBytes,
+                method + " " + uri + " " + version, status, bodyBytes,
                 headers.get(HttpHeaderNames.REFERER), headers.get(HttpHeaderNames.USER_AGENT), startNanos, upstream);
     }
 

@@ -14,6 +14,8 @@ import io.netty.channel.ChannelHandler;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -188,6 +190,21 @@ public interface Exchange {
      */
     default boolean holdBodyTo(LocationSettings location) {
         return true;
+    }
+
+    /**
+     * The fields of a proxied answer's X-Accel-Redirect that go with every answer from now on, as nginx copies them into
+     * the request's own before its internal redirect (Content-Type, Content-Disposition, Set-Cookie, Cache-Control,
+     * Expires): a field the answer has already stays as it is, but for a file's 200 or 206, whose type is
+     * {@code headers}' Content-Type where that is not empty; the answering location's {@code expires} replaces their
+     * Cache-Control and Expires. By default nothing changes.
+     */
+    default void carryHeaders(HttpHeaders headers) {
+    }
+
+    /** The method the request came with, nginx's in {@code $request}: a redirect may have made it a GET since. */
+    default HttpMethod sentMethod() {
+        return request().method();
     }
 
     /**

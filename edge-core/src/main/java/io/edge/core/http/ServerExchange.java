@@ -93,6 +93,10 @@ final class ServerExchange implements Exchange {
     /** The request line as sent, logged as nginx's {@code $request} is. */
     private final String sentUri;
     private final HttpVersion sentVersion;
+    /** The request line's method ({@link #sentMethod}), as sent. */
+    private final HttpMethod sentMethod;
+    /** {@link #carryHeaders}: a proxied X-Accel-Redirect's fields, for every answer from then on; null for none. */
+    private HttpHeaders carried;
     /** What is answered: the target sent, or the one an internal {@link #redirect} chose. */
     private RequestTarget target;
     /** {@link #remoteAddress()}, once taken. */
@@ -247,6 +251,7 @@ final class ServerExchange implements Exchange {
         this.request = request;
         this.sentUri = sentUri;
         this.sentVersion = sentVersion;
+        this.sentMethod = request.method();
         this.target = target;
         this.route = route;
         this.expectsContinue = expectsContinue;
@@ -267,6 +272,11 @@ final class ServerExchange implements Exchange {
     @Override
     public HttpVersion sentVersion() {
         return sentVersion;
+    }
+
+    @Override
+    public HttpMethod sentMethod() {
+        return sentMethod;
     }
 
     @Override
@@ -308,6 +318,32 @@ final class ServerExchange implements Exchange {
     public LocationSettings location() {
         Route answers = answering != null ? answering : route;
         return answers == null ? null : answers.location();
+    }
+
+    @Override
+    public void carryHeaders(HttpHeaders headers) {
+        carried = headers;
+    }
+
+    /**
+     * {@link #carryHeaders}' fields added to {@code response} (of {@link #status}): those it has not (nginx's headers
+     * out hold them once, the answer's own beside them), and for a file's 200 or 206 their type in place of the file's
+     * (nginx's static module keeps the type it finds set); an error's text/html stays, as nginx's error page sets it.
+     */
+    private void addCarried(HttpResponse response) {
+        HttpHeaders headers = response.headers();
+        for (String name : carried.names()) {
+            if (HttpHeaderNames.CONTENT_TYPE.contentEqualsIgnoreCase(name)) {
+                String type = carried.get(name);
+                String own = headers.get(name);
+                if (!type.isEmpty() && (status == 200 || status == 206) && own != null
+                        && !own.startsWith("multipart/byteranges")) {
+                    headers.set(name, type);
+                }
+            } else if (!headers.contains(name)) {
+                headers.add(name, carried.getAll(name));
+            }
+        }
     }
 
     @Override
@@ -797,6 +833,9 @@ final class ServerExchange implements Exchange {
             // nginx's headers filter: the answering location's expires, then its add_header, on the statuses it
             // names, whoever answered (a file, a script, the response cache). It runs on what goes to the client
             // only: the response cache has judged (and copied) a script's own headers before.
+            if (carried != null) {
+                addCarried(response);
+            }
             LocationSettings location = location();
             boolean routed = !unrouted && location != null;
             if (routed && (LocationSettings.addsHeaders(status) || locationHeadersAlways)) {

@@ -6,7 +6,10 @@ import io.edge.conf.LimitRate;
 import io.edge.conf.LocationSettings;
 import io.edge.core.http.BackendGate;
 import io.edge.core.http.Exchange;
+import io.edge.core.http.HttpStatusException;
+import io.edge.core.http.RequestTarget;
 import io.edge.core.http.Responder;
+import io.edge.core.fastcgi.BackendFileNames;
 import io.edge.core.fastcgi.ResponseSpool;
 import io.edge.core.fastcgi.SpoolDrain;
 import io.edge.core.fastcgi.SpooledBody;
@@ -14,6 +17,7 @@ import io.edge.core.limit.BodyPace;
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.BackendTimeoutException;
 import io.edge.fastcgi.BackendUnavailableException;
+import io.edge.fastcgi.LogText;
 import io.edge.fastcgi.QueueFullException;
 import io.edge.fastcgi.client.IdleGuard;
 import io.edge.fastcgi.pool.BackendPool;
@@ -30,6 +34,7 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -37,6 +42,7 @@ import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -117,6 +123,9 @@ import org.slf4j.LoggerFactory;
  * X-Accel-Limit-Rate, paces the answer's body as nginx's limit_rate does ({@link BodyPace}): buffered, the spool's
  * drain writes a piece at a time as the pace allows; unbuffered, ahead of the rate, the backend is not read until
  * the next piece is due.
+ * An answer with {@code X-Accel-Redirect} is followed as nginx's proxy follows it: its body dropped, its connection
+ * kept only where it had none, and the request redirected inside edge to the URI as a GET, carrying the backend's fields
+ * nginx keeps ({@link Exchange#carryHeaders}).
  * A location's gzip compresses the answer on its way out as it does a script's ({@link Exchange#offerCompression()}:
  * nginx's gzip filter after its proxy module), buffered or not, zlib flushed with each flush to the client; the pace
  * counts the bytes that go out, compressed.
@@ -135,6 +144,13 @@ import org.slf4j.LoggerFactory;
 public final class ProxyResponder implements Responder {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProxyResponder.class);
+    private static final String X_ACCEL_REDIRECT = "X-Accel-Redirect";
+    /**
+     * The backend's fields nginx keeps when it follows an X-Accel-Redirect (ngx_http_upstream_headers_in's with
+     * {@code redirect} set; its Accept-Ranges the file's own replaces).
+     */
+    private static final List<CharSequence> ACCEL_KEPT = List.of(HttpHeaderNames.CONTENT_TYPE,
+            HttpHeaderNames.CONTENT_DISPOSITION, "Set-Cookie", HttpHeaderNames.CACHE_CONTROL, HttpHeaderNames.EXPIRES);
     static final String CODEC = "proxy-http-codec";
     static final String CALL = "proxy-call";
     static final String IDLE_GUARD = "proxy-idle-guard";
@@ -258,6 +274,8 @@ public final class ProxyResponder implements Responder {
         private boolean interim;
         /** The answer's head lets the connection carry another request once its body is read. */
         private boolean keepBackend;
+        /** The answer's X-Accel-Redirect, followed once its connection is given back; or null. */
+        private Runnable accelFollowed;
         private boolean done;
         private final ChannelFutureListener sent = this::written;
 
@@ -584,7 +602,14 @@ public final class ProxyResponder implements Responder {
             boolean noBody = HttpMethod.HEAD.equals(request.method()) || !Exchange.statusHasBody(code);
             keepBackend = lease.keepAlive() && HttpUtil.isKeepAlive(response) && (HttpUtil.isContentLengthSet(response)
                     || HttpUtil.isTransferEncodingChunked(response) || noBody);
-            if (tap != null && !tapPasses(response, head)) {
+            // nginx's X-Accel-Redirect, judged after the cache's word on the head (a 304 it merges, a 5xx its stale copy
+            // answers), as nginx's proxy follows it after its cache's revalidation
+            String accel = response.headers().get(X_ACCEL_REDIRECT);
+            if (tap != null && !tapPasses(response, head, accel)) {
+                return;
+            }
+            if (accel != null) {
+                accelRedirect(response, accel, noBody);
                 return;
             }
             // nginx's limit_rate paces a proxied answer too, and its backend may set the pace (X-Accel-Limit-Rate,
@@ -617,7 +642,7 @@ public final class ProxyResponder implements Responder {
          * client never sees; false when the answer goes no further to the client (taken over, or its client left), and
          * the backend let go where the tap wants none of the rest.
          */
-        private boolean tapPasses(HttpResponse response, HttpResponse head) {
+        private boolean tapPasses(HttpResponse response, HttpResponse head, String accel) {
             // what nginx's cache reads of them: X-Accel-Expires its lifetime, X-Accel-Limit-Rate the pace of its hits
             // (the line that paces this answer), and an answer not buffered is not stored (nginx's proxy_buffering off)
             List<String> expires = response.headers().getAll(ResponseCache.X_ACCEL_EXPIRES);
@@ -631,9 +656,12 @@ public final class ProxyResponder implements Responder {
             if (!accelBuffering(response, location.proxy().buffering())) {
                 head.headers().set(ResponseCache.X_ACCEL_BUFFERING, "no");
             }
+            if (accel != null) {
+                head.headers().set(X_ACCEL_REDIRECT, accel); // never stored: the body is not the answer's
+            }
             boolean passes = tap.onHead(head);
             head.headers().remove(ResponseCache.X_ACCEL_EXPIRES).remove(ResponseCache.X_ACCEL_LIMIT_RATE)
-                    .remove(ResponseCache.X_ACCEL_BUFFERING);
+                    .remove(ResponseCache.X_ACCEL_BUFFERING).remove(X_ACCEL_REDIRECT);
             if (passes && !detached) {
                 return true;
             }
@@ -643,6 +671,65 @@ public final class ProxyResponder implements Responder {
                 letGo();
             }
             return false;
+        }
+
+        /**
+         * The backend's {@code X-Accel-Redirect: uri}, as nginx's proxy follows it: the answer's body is dropped, and
+         * the request goes to {@code uri} by an internal redirect ({@link #followAccel}). The connection is kept where
+         * the answer has no body ({@code noBody}, or a length of 0: given back once its end is read), as nginx's
+         * keepalive takes one back only then; else it is closed unread, as nginx's.
+         */
+        private void accelRedirect(HttpResponse response, String uri, boolean noBody) {
+            HttpHeaders kept = new DefaultHttpHeaders();
+            for (CharSequence name : ACCEL_KEPT) {
+                kept.add(name, response.headers().getAll(name));
+            }
+            headWritten = true; // the answer is the request's: never sent again past it
+            takenOver = true; // nothing of it goes to the client
+            accelFollowed = () -> followAccel(uri, kept);
+            boolean empty = noBody || !HttpUtil.isTransferEncodingChunked(response)
+                    && HttpUtil.getContentLength(response, -1L) == 0;
+            if (!empty || !keepBackend) {
+                finish();
+                exchange.upstreamEnded();
+                releaseLease(Lease.Outcome.CLOSE);
+                if (tap != null) {
+                    tap.onEnd();
+                }
+                accelFollowed.run();
+            }
+            // else the empty body's end comes with this read: body() gives the connection back, then follows
+        }
+
+        /**
+         * The internal redirect to an X-Accel-Redirect's {@code uri}, nginx's: a GET (a HEAD stays one), its query the
+         * URI's (none without one), the backend's fields nginx keeps ({@code kept}) carried to whatever answers it,
+         * internal locations reached; an unsafe URI (no path from the root, a ".." segment) is 404, as nginx's.
+         */
+        private void followAccel(String uri, HttpHeaders kept) {
+            if (exchange.isEnded() || detached) {
+                return;
+            }
+            exchange.endOnClientClose(false); // the answer from here on is the location's, a file's download too
+            exchange.carryHeaders(kept);
+            RequestTarget target = null;
+            if (!BackendFileNames.unsafeAccelUri(BackendFileNames.withoutQuery(uri))) {
+                try {
+                    target = RequestTarget.parse(uri);
+                } catch (HttpStatusException notAPath) {
+                    // blanks or controls in it: no URI nginx would find a file at either
+                }
+            }
+            if (target == null) {
+                LOG.warn("[{}] backend redirected {} {} to {}: an unsafe URI, 404", exchange.requestId(),
+                        exchange.request().method(), exchange.request().uri(), LogText.escapeControls(uri));
+                exchange.sendError(HttpResponseStatus.NOT_FOUND);
+                return;
+            }
+            if (!exchange.isHead()) {
+                exchange.request().setMethod(HttpMethod.GET);
+            }
+            exchange.redirect(target.path(), target.query());
         }
 
         /** Nobody wants the rest of the answer (the tap answered from its head): its connection is closed unread. */
@@ -709,6 +796,9 @@ public final class ProxyResponder implements Responder {
                 }
                 if (!endAfterSpool && !takenOver) {
                     exchange.complete(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+                }
+                if (accelFollowed != null) {
+                    accelFollowed.run(); // an X-Accel-Redirect's empty answer read to its end, its connection kept
                 }
             } else if (buffered || takenOver) {
                 return; // the backend is paused only by a full spool (toSpool), or not at all for the tap alone

@@ -1,0 +1,223 @@
+package io.edge.it;
+
+import static io.edge.it.Awaits.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpExchange;
+import io.edge.core.http.CapturedLog;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * nginx's X-Accel-Redirect from a {@code proxy_pass} backend (the protected download: the application says who may
+ * have the file, the web server sends it from an internal location): a real edge in front of the JDK's HTTP server,
+ * real files, a real client. As nginx 1.22, side by side: the backend's body is dropped (its connection kept where the
+ * answer had none, else closed), the request goes to the URI as a GET (a HEAD stays one) with the URI's query alone,
+ * and keeps the backend's Content-Type, Content-Disposition, Set-Cookie, Cache-Control and Expires, not its other
+ * fields; the response cache stores no such answer.
+ */
+class ProxyAccelRedirectIT {
+
+    private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private static final String FILE = "secret-pdf\n";
+
+    @TempDir
+    Path dir;
+
+    private JdkBackend backend;
+    private EdgeHarness edge;
+    /** Each request the backend had: its method, path and the client port of its connection. */
+    private final List<String> seen = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        backend = JdkBackend.start(this::answer);
+        Files.createDirectories(dir.resolve("www/protected"));
+        Files.writeString(dir.resolve("www/protected/a.pdf"), FILE);
+        edge = EdgeHarness.start(dir, """
+                server { access-log = "-", access-log-format = "$request|$request_method|$uri|$args|$status" }
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/api/", proxy = api }
+                  { match = "/cached/", proxy = api, cache = true, headers { X-Cache = "$upstream_cache_status" } }
+                  { match = "/protected/", internal = true,
+                    headers { X-Method = "$request_method", X-Args = "$args", X-Uri = "$uri" } }
+                ] }]
+                proxy.backends.api { addresses = ["%s"] }
+                """.formatted(backend.address()));
+    }
+
+    @AfterEach
+    void stop() {
+        EdgeHarness.close(edge, backend);
+    }
+
+    /**
+     * {@code .../<name>} answered with {@code X-Accel-Redirect: /protected/<name>} (its query {@code v=1} where the
+     * path has "query"; a ".." segment for "unsafe"), the fields of a download script, and no body, or one where the
+     * path has "withbody".
+     */
+    private void answer(HttpExchange exchange) throws IOException {
+        try (InputStream in = exchange.getRequestBody()) {
+            in.readAllBytes();
+        }
+        String path = exchange.getRequestURI().getPath();
+        seen.add(exchange.getRequestMethod() + " " + path + " " + exchange.getRemoteAddress().getPort());
+        if (path.endsWith("/plain")) {
+            byte[] ok = "ok".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, ok.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(ok);
+            }
+            return;
+        }
+        String name = path.substring(path.lastIndexOf('/') + 1);
+        exchange.getResponseHeaders().add("X-Accel-Redirect", name.equals("unsafe") ? "/protected/%2e%2e/secret.txt"
+                : "/protected/" + name.replace("withbody-", "").replace("query-", "")
+                + (path.contains("query") ? "?v=1" : ""));
+        exchange.getResponseHeaders().add("Content-Type", "application/pdf");
+        exchange.getResponseHeaders().add("Content-Disposition", "attachment; filename=\"report.pdf\"");
+        exchange.getResponseHeaders().add("Set-Cookie", "downloaded=1");
+        exchange.getResponseHeaders().add("Cache-Control", "max-age=60");
+        exchange.getResponseHeaders().add("Vary", "X-Foo");
+        exchange.getResponseHeaders().add("ETag", "\"backend\"");
+        exchange.getResponseHeaders().add("X-App", "yes");
+        byte[] body = path.contains("withbody") ? "the backend's own body, dropped".getBytes(StandardCharsets.UTF_8)
+                : new byte[0];
+        boolean head = exchange.getRequestMethod().equals("HEAD");
+        exchange.sendResponseHeaders(200, body.length == 0 || head ? -1 : body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            if (!head) {
+                out.write(body);
+            }
+        }
+    }
+
+    private HttpResponse<String> send(String method, String target, String body) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(edge.uri(target)).timeout(Duration.ofSeconds(20))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body));
+        return CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** {@link #send} of a request the backend redirects to the file: its answer, asserted to be the file. */
+    private HttpResponse<String> download(String method, String target, String body) throws Exception {
+        HttpResponse<String> download = send(method, target, body);
+        assertThat(download.statusCode()).as(method + " " + target).isEqualTo(200);
+        assertThat(download.body()).as(method + " " + target).isEqualTo(FILE);
+        return download;
+    }
+
+    @Test
+    void aProtectedDownloadComesFromTheInternalLocationWithTheFieldsNginxKeeps() throws Exception {
+        HttpResponse<String> download = download("GET", "/api/download/a.pdf?user=7", null);
+        // nginx's: the backend's type over the file's, its disposition, cookie and Cache-Control
+        assertThat(download.headers().firstValue("Content-Type")).hasValue("application/pdf");
+        assertThat(download.headers().firstValue("Content-Disposition")).hasValue("attachment; filename=\"report.pdf\"");
+        assertThat(download.headers().allValues("Set-Cookie")).containsExactly("downloaded=1");
+        assertThat(download.headers().allValues("Cache-Control")).containsExactly("max-age=60");
+        // and none of its other fields: the file's own ETag, no Vary, no X-App, no X-Accel-Redirect
+        assertThat(download.headers().firstValue("ETag")).isPresent().get().isNotEqualTo("\"backend\"");
+        assertThat(download.headers().map().keySet()).map(String::toLowerCase)
+                .doesNotContain("vary", "x-app", "x-accel-redirect");
+        // the internal location's answer: its $uri the redirect's, $args none (the client's query is not the URI's:
+        // the field, empty, is not sent, as nginx's add_header)
+        assertThat(download.headers().firstValue("X-Uri")).hasValue("/protected/a.pdf");
+        assertThat(download.headers().firstValue("X-Args")).isEmpty();
+        assertThat(download.headers().firstValue("X-Method")).hasValue("GET");
+        // which a client's own request does not reach
+        assertThat(send("GET", "/protected/a.pdf", null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void theRedirectsQueryIsTheRedirectedRequestsArguments() throws Exception {
+        HttpResponse<String> download = download("GET", "/api/download/query-a.pdf?user=7", null);
+        assertThat(download.headers().firstValue("X-Args")).hasValue("v=1");
+    }
+
+    @Test
+    void aMissingFileIs404WithTheFieldsNginxKeeps() throws Exception {
+        HttpResponse<String> missing = send("GET", "/api/download/none.pdf", null);
+        assertThat(missing.statusCode()).isEqualTo(404);
+        // nginx's 404 page (text/html), its cookie and disposition carried still
+        assertThat(missing.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t)
+                .startsWith("text/html"));
+        assertThat(missing.headers().allValues("Set-Cookie")).containsExactly("downloaded=1");
+        assertThat(missing.headers().firstValue("Content-Disposition")).isPresent();
+        assertThat(missing.body()).doesNotContain("the backend's own body");
+    }
+
+    @Test
+    void anUnsafeUriIs404() throws Exception {
+        Files.writeString(dir.resolve("www/secret.txt"), "not for clients");
+        HttpResponse<String> unsafe = send("GET", "/api/download/unsafe", null);
+        assertThat(unsafe.statusCode()).isEqualTo(404);
+        assertThat(unsafe.body()).doesNotContain("not for clients");
+    }
+
+    @Test
+    void aPostIsRedirectedAsAGetAndLoggedAsSent() throws Exception {
+        CapturedLog access = CapturedLog.of("edge.access");
+        try {
+            HttpResponse<String> download = download("POST", "/api/download/a.pdf", "token=1");
+            assertThat(download.headers().firstValue("X-Method")).hasValue("GET");
+            assertThat(seen).singleElement().asString().startsWith("POST /api/download/a.pdf ");
+            await(() -> !access.lines().isEmpty(), "the access log line");
+            // $request as sent, $request_method the redirect's GET, $uri its URI, as nginx's
+            assertThat(access.lines()).containsExactly("POST /api/download/a.pdf HTTP/1.1|GET|/protected/a.pdf|-|200");
+        } finally {
+            access.close();
+        }
+    }
+
+    @Test
+    void aHeadGetsTheFilesHeadAsAHead() throws Exception {
+        HttpResponse<String> head = send("HEAD", "/api/download/a.pdf", null);
+        assertThat(head.statusCode()).isEqualTo(200);
+        assertThat(head.body()).isEmpty();
+        assertThat(head.headers().firstValue("Content-Length")).hasValue(String.valueOf(FILE.length()));
+        assertThat(head.headers().firstValue("Content-Disposition")).isPresent();
+        assertThat(head.headers().firstValue("X-Method")).hasValue("HEAD");
+        assertThat(seen).singleElement().asString().startsWith("HEAD /api/download/a.pdf ");
+    }
+
+    /**
+     * An answer without a body leaves its connection to the next request, as nginx's keepalive takes it back; one with
+     * a body is closed unread, as nginx's (its keepalive takes a connection back only with the answer read whole).
+     */
+    @Test
+    void theConnectionIsKeptWithoutABodyAndClosedWithOne() throws Exception {
+        download("GET", "/api/download/a.pdf", null);
+        download("GET", "/api/download/a.pdf", null);
+        assertThat(send("GET", "/api/plain", null).body()).isEqualTo("ok");
+        assertThat(ports()).as("one kept connection: " + seen).hasSize(1);
+        download("GET", "/api/download/withbody-a.pdf", null);
+        assertThat(send("GET", "/api/plain", null).body()).isEqualTo("ok");
+        assertThat(ports()).as("the one with a body closed: " + seen).hasSize(2);
+    }
+
+    private List<String> ports() {
+        return seen.stream().map(s -> s.substring(s.lastIndexOf(' ') + 1)).distinct().toList();
+    }
+
+    /** nginx's proxy_cache stores no X-Accel-Redirect answer (it follows it first): each request asks the backend. */
+    @Test
+    void theResponseCacheStoresNoRedirect() throws Exception {
+        download("GET", "/cached/download/a.pdf", null);
+        download("GET", "/cached/download/a.pdf", null);
+        assertThat(seen).hasSize(2);
+    }
+}
