@@ -94,6 +94,9 @@ import java.util.regex.Pattern;
  * @param fastcgiNextUpstream for {@link Handler#FASTCGI} locations, when a request goes on to the next address of its
  *                        group (nginx's {@code fastcgi_next_upstream}, its tries and timeout; {@code null} given for one
  *                        is {@link NextUpstream#DEFAULT}); else {@code null}
+ * @param clientBodyBufferSize the longest request body kept in memory where bodies are read whole before a backend is
+ *                        asked (FastCGI, proxy-request-buffering), a longer one spooled to a file (nginx's {@code
+ *                        client_body_buffer_size})
  */
 public record LocationSettings(
         String match,
@@ -132,7 +135,8 @@ public record LocationSettings(
         SecureLink secureLink,
         List<RewriteRule> rewrites,
         Proxy proxy,
-        NextUpstream fastcgiNextUpstream) {
+        NextUpstream fastcgiNextUpstream,
+        int clientBodyBufferSize) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -157,7 +161,13 @@ public record LocationSettings(
         }
     }
 
-    /** A location whose FastCGI requests, if any, go on to the next address as nginx's default does. */
+    /** {@link #clientBodyBufferSize} of a location made without a configuration: reference.conf's default. */
+    public static final int CLIENT_BODY_BUFFER_SIZE = 64 * 1024;
+
+    /**
+     * A location whose FastCGI requests, if any, go on to the next address as nginx's default does, and that keeps
+     * request bodies of up to {@link #CLIENT_BODY_BUFFER_SIZE} in memory.
+     */
     public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
                             String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
                             List<AddressRange> statusAllow, Duration expires, Map<String, VariableText> headers,
@@ -171,7 +181,8 @@ public record LocationSettings(
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
                 statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
                 access, returns, rewrite, limitReqs, limitConns, authBasic, accessLog, referers, alias, limitRate,
-                autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, secureLink, rewrites, proxy, null);
+                autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, secureLink, rewrites, proxy, null,
+                CLIENT_BODY_BUFFER_SIZE);
     }
 
     /** A location with edge's default split of a script's path, and no secure link or rewrites. */

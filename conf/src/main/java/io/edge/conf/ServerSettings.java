@@ -31,6 +31,9 @@ import java.util.Map;
  * @param accessLogFormat the access log's line (nginx's {@code log_format}), or {@code null} for edge's own: the
  *                        combined format, the request time and the backend's times
  * @param tls             which of {@code listen} end TLS, and how ({@link Tls#NONE}: none)
+ * @param clientBodyTempPath where request bodies too large for memory are spooled (nginx's {@code
+ *                        client_body_temp_path}), or {@code null} for edge's default: the run directory, else
+ *                        {@code java.io.tmpdir}
  */
 public record ServerSettings(
         List<InetSocketAddress> listen,
@@ -47,7 +50,8 @@ public record ServerSettings(
         RealIp realIp,
         Path pidFile,
         LogFormat accessLogFormat,
-        Tls tls) {
+        Tls tls,
+        Path clientBodyTempPath) {
 
     /** {@code tcp-notsent-lowat} when it is not set: see reference.conf. */
     public static final int DEFAULT_TCP_NOTSENT_LOWAT = 128 * 1024;
@@ -55,6 +59,15 @@ public record ServerSettings(
     public ServerSettings {
         listen = List.copyOf(listen);
         listenWrittenAt = Map.copyOf(listenWrittenAt);
+    }
+
+    /** Settings whose request bodies are spooled where edge's default puts them. */
+    public ServerSettings(List<InetSocketAddress> listen, int ioThreads, int maxConnections, HttpLimits limits,
+                          HttpTimeouts timeouts, Path accessLog, Path runDir, boolean accessLogEnabled,
+                          boolean runDirTemporary, Map<InetSocketAddress, WrittenAt> listenWrittenAt,
+                          int tcpNotsentLowat, RealIp realIp, Path pidFile, LogFormat accessLogFormat, Tls tls) {
+        this(listen, ioThreads, maxConnections, limits, timeouts, accessLog, runDir, accessLogEnabled, runDirTemporary,
+                listenWrittenAt, tcpNotsentLowat, realIp, pidFile, accessLogFormat, tls, null);
     }
 
     /** Settings without TLS. */
@@ -145,7 +158,7 @@ public record ServerSettings(
     public ServerSettings withMaxConnections(int maxConnections) {
         return new ServerSettings(listen, ioThreads, maxConnections, limits, timeouts, accessLog, runDir,
                 accessLogEnabled, runDirTemporary, listenWrittenAt, tcpNotsentLowat, realIp, pidFile, accessLogFormat,
-                tls);
+                tls, clientBodyTempPath);
     }
 
     /**
@@ -156,7 +169,7 @@ public record ServerSettings(
     public ServerSettings reloadedOver(ServerSettings inForce, ServerSettings accessLogs) {
         return new ServerSettings(listen, inForce.ioThreads, maxConnections, limits, timeouts, accessLogs.accessLog,
                 inForce.runDir, accessLogs.accessLogEnabled, inForce.runDirTemporary, listenWrittenAt, tcpNotsentLowat,
-                realIp, pidFile, accessLogFormat, tls);
+                realIp, pidFile, accessLogFormat, tls, clientBodyTempPath);
     }
 
     /**

@@ -523,7 +523,40 @@ final class SettingsMapper {
         return new ServerSettings(listen, ioThreads, maxConnections, httpLimits, httpTimeouts, accessLog,
                 run == null ? runDir : run, accessLogEnabled, runDirText.isEmpty() && runDirMade, listenWrittenAt,
                 tcpNotsentLowat, realIp(server.section("real-ip")), pidFile, logFormat(server),
-                tls(server.section("tls"), tlsListen, http2(server.section("http2"), http2Listen)));
+                tls(server.section("tls"), tlsListen, http2(server.section("http2"), http2Listen)),
+                clientBodyTempPath(server, base));
+    }
+
+    /**
+     * server.client-body-temp-path, nginx's client_body_temp_path: an existing directory edge can make files in, and
+     * others cannot (as a run-dir that holds spool files: {@link SpoolDirectory}), found now rather than at the first
+     * large upload (a 500); {@code null} for "" (edge's default place) or a problem.
+     */
+    private static Path clientBodyTempPath(Section server, Path base) {
+        String key = "client-body-temp-path";
+        String text = server.string(key);
+        Path dir = text.isEmpty() ? null : server.toPath(key, text, base);
+        if (dir == null) {
+            return null;
+        }
+        String expected = "\"\" (the run-dir, else java.io.tmpdir) or an existing directory edge can write in";
+        String fault = !Files.isDirectory(dir) ? (Files.exists(dir) ? "is not a directory" : "does not exist")
+                : !Files.isWritable(dir) ? "is not writable" : null;
+        if (fault == null) {
+            String refused = fileRefused(dir, ".edge-probe-");
+            fault = refused == null ? null : "is not writable: a file cannot be made in it (" + refused + ")";
+        }
+        SpoolDirectory.Refusal unsafe = fault == null ? spoolRefusal(dir) : null;
+        if (unsafe != null) {
+            server.problem(key, dir + " " + unsafe.what() + ", and request bodies are spooled there",
+                    "a directory " + unsafe.expected());
+            return null;
+        }
+        if (fault != null) {
+            server.problem(key, dir + " " + fault, expected);
+            return null;
+        }
+        return dir;
     }
 
     /** nginx's names of the TLS versions, as server.tls.protocols takes them, to the JDK's and Netty's. */
@@ -2082,6 +2115,8 @@ final class SettingsMapper {
             }
             long bodyLimit = location.isSet("body-limit") ? bodyLimit(location, "body-limit")
                     : LocationSettings.SERVER_BODY_LIMIT;
+            // bounded as a response buffer's memory is: what one body may hold of the heap
+            int clientBodyBufferSize = (int) location.bytes("client-body-buffer-size", 0, MAX_RESPONSE_BUFFER_MEMORY);
             Section gzipSection = location.section("gzip");
             LocationSettings.Gzip gzip = gzip(gzipSection);
             boolean gzipStatic = gzipSection.bool("static");
@@ -2167,7 +2202,7 @@ final class SettingsMapper {
                     || handler == LocationSettings.Handler.FASTCGI ? autoindex : null, alwaysHeaders,
                     root != null ? aliasCaptures : null, handler == LocationSettings.Handler.FASTCGI ? splitPathInfo
                     : null, secureLink, rewrites, handler == LocationSettings.Handler.PROXY ? proxy : null,
-                    handler == LocationSettings.Handler.FASTCGI ? fastcgiNextUpstream : null));
+                    handler == LocationSettings.Handler.FASTCGI ? fastcgiNextUpstream : null, clientBodyBufferSize));
         }
         return result;
     }

@@ -959,14 +959,20 @@ public final class Edge {
     }
 
     /**
-     * Where request bodies too large for memory are spooled: the run directory where there is one (configured, or
-     * made for a spawned php-fpm), else {@code java.io.tmpdir}.
+     * Where answers (and request bodies, without a client-body-temp-path) too large for memory are spooled: the run
+     * directory where there is one (configured, or made for a spawned php-fpm), else {@code java.io.tmpdir}.
      */
     private Path spoolDir() {
         if (spoolDir == null) {
             spoolDir = spoolDir(settings.server().runDir());
         }
         return spoolDir;
+    }
+
+    /** Where {@code g}'s request bodies too large for memory go: its client-body-temp-path, else {@link #spoolDir()}. */
+    private Path bodySpoolDir(Generation g) {
+        Path configured = g.settings.server().clientBodyTempPath();
+        return configured != null ? configured : spoolDir();
     }
 
     /**
@@ -1058,20 +1064,21 @@ public final class Edge {
             if (location.cache()) {
                 return purging(g, cacheScope, new FastCgiResponder(location, site.root(), pool, staticResponder,
                         group.timeouts(), group.responseBuffer(), waitStats.get(group.name()), probe,
-                        responseCacheGate(g, cacheScope, location), spoolDir(), documentRoots(site), g.locationChecks));
+                        responseCacheGate(g, cacheScope, location), spoolDir(), bodySpoolDir(g), documentRoots(site),
+                        g.locationChecks));
             }
             return new FastCgiResponder(location, site.root(), pool, staticResponder, group.timeouts(),
-                    group.responseBuffer(), waitStats.get(group.name()), probe, null, spoolDir(), documentRoots(site),
-                    g.locationChecks);
+                    group.responseBuffer(), waitStats.get(group.name()), probe, null, spoolDir(), bodySpoolDir(g),
+                    documentRoots(site), g.locationChecks);
         }
         if (location.handler() == LocationSettings.Handler.PROXY) {
             BackendPool pool = g.proxyPools.get(location.proxy().backend());
             BackendGroupSettings group = g.proxyGroups.get(location.proxy().backend());
             if (location.cache()) {
-                return purging(g, cacheScope, new ProxyResponder(pool, group, spoolDir(),
+                return purging(g, cacheScope, new ProxyResponder(pool, group, spoolDir(), bodySpoolDir(g),
                         responseCacheGate(g, cacheScope, location)));
             }
-            return new ProxyResponder(pool, group, spoolDir());
+            return new ProxyResponder(pool, group, spoolDir(), bodySpoolDir(g));
         }
         if (location.handler() == LocationSettings.Handler.STATUS) {
             return new StatusResponder(this::statusLines, this::metrics, location.statusAllow());

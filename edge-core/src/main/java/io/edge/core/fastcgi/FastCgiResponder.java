@@ -89,8 +89,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Answers a FastCGI location: resolves the script (safe by default: it must be a regular file under the
- * root), reads the request body whole (in memory up to 64 KiB, beyond that in an unlinked temporary file:
- * {@link SpooledBody}), waits for a connection slot in the backend group's queue, then sends the body to the
+ * root), reads the request body whole (in memory up to the location's client-body-buffer-size, beyond that in an
+ * unlinked temporary file in server.client-body-temp-path: {@link SpooledBody}), waits for a connection slot in the backend group's queue, then sends the body to the
  * backend and streams the response back to the client. What the client can't take yet is held in order (memory,
  * then a spool file: {@link ResponseSpool}, nginx's fastcgi_buffering) while the backend is read on, so its worker
  * and connection are free at END_REQUEST however slowly the client reads; only a full spool pauses the backend.
@@ -187,11 +187,15 @@ public final class FastCgiResponder implements Responder {
      * request while it answers others (each answer ends its busy hold) from cycling it.
      */
     private static final int MAX_OVERLOADED_RETRIES = 16;
-    /** Where request bodies go by default when they outgrow memory ({@link SpooledBody#IN_MEMORY}). */
+    /** Where request bodies go by default when they outgrow memory (the location's client-body-buffer-size). */
     public static final Path DEFAULT_SPOOL_DIR = Path.of(System.getProperty("java.io.tmpdir"));
 
     private final BackendPool pool;
     private final Path spoolDir;
+    /** Where request bodies longer than {@link #bodyBufferSize} go (client-body-temp-path). */
+    private final Path bodySpoolDir;
+    /** The longest request body kept in memory (the location's client-body-buffer-size). */
+    private final int bodyBufferSize;
     private final WaitStats waitStats;
     private final StaticResponder staticResponder;
     /** What a request meets entering a location: met where a script or the file it hands out lands in another. */
@@ -283,13 +287,15 @@ public final class FastCgiResponder implements Responder {
                             BackendGroupSettings.Timeouts timeouts, BackendGroupSettings.ResponseBuffer responseBuffer,
                             WaitStats waitStats, ScriptResolver.FileProbe probe, BackendGate gate) {
         this(location, siteRoot, pool, staticResponder, timeouts, responseBuffer, waitStats, probe, gate,
-                DEFAULT_SPOOL_DIR, location.root() != null ? List.of(siteRoot, location.root()) : List.of(siteRoot),
+                DEFAULT_SPOOL_DIR, DEFAULT_SPOOL_DIR,
+                location.root() != null ? List.of(siteRoot, location.root()) : List.of(siteRoot),
                 new LocationChecks(new RequestLimits(), new ConnectionLimits()));
     }
 
     /**
-     * As above, spooling request bodies larger than {@link SpooledBody#IN_MEMORY}, and responses past the memory
-     * buffer, to unlinked files in {@code spoolDir} (as nginx's client_body_temp_path and fastcgi_temp_path); {@code
+     * As above, spooling responses past the memory buffer to unlinked files in {@code spoolDir} (nginx's
+     * fastcgi_temp_path), and request bodies longer than the location's client-body-buffer-size to ones in {@code
+     * bodySpoolDir} (nginx's client_body_temp_path); {@code
      * siteRoots}, the site's document roots (its own and its locations'), are where an X-Accel-Redirect may take a file
      * from when the location names no x-sendfile directories; {@code locationChecks}, the configuration's, are met
      * where a script found under another location's URI, or a file it hands out, lands in another location.
@@ -297,8 +303,10 @@ public final class FastCgiResponder implements Responder {
     public FastCgiResponder(LocationSettings location, Path siteRoot, BackendPool pool, StaticResponder staticResponder,
                             BackendGroupSettings.Timeouts timeouts, BackendGroupSettings.ResponseBuffer responseBuffer,
                             WaitStats waitStats, ScriptResolver.FileProbe probe, BackendGate gate, Path spoolDir,
-                            List<Path> siteRoots, LocationChecks locationChecks) {
+                            Path bodySpoolDir, List<Path> siteRoots, LocationChecks locationChecks) {
         this.spoolDir = spoolDir;
+        this.bodySpoolDir = bodySpoolDir;
+        this.bodyBufferSize = location.clientBodyBufferSize();
         this.locationChecks = locationChecks;
         this.responseBuffer = responseBuffer;
         Path root = location.root() != null ? location.root() : siteRoot;
@@ -596,15 +604,15 @@ public final class FastCgiResponder implements Responder {
         }
         Runnable held = unattended ? exchange.holdBackends() : NOTHING_HELD;
         // A spool that takes nothing for the backend write timeout fails the body as a backend that takes nothing would.
-        SpooledBody body = new SpooledBody(exchange.clientChannel(), exchange::pauseBody, SpooledBody.IN_MEMORY,
-                spoolDir, timeouts.write(), error -> {
+        SpooledBody body = new SpooledBody(exchange.clientChannel(), exchange::pauseBody, bodyBufferSize,
+                bodySpoolDir, timeouts.write(), error -> {
                     held.run();
                     // in bursts, as uploads come (a full disk, the descriptor limit): throttled as the 503s are
                     boolean noDescriptor = Syscalls.isOutOfDescriptors(error);
                     // each kind on its own: a burst of one does not hide the first of the other (a full disk)
                     unattendedFailures.warn(noDescriptor ? FileSystemException.class : SpooledBody.class,
                             "request body of " + request.method() + " " + LogText.escapeControls(request.uri())
-                                    + " could not be spooled to " + spoolDir + ": " + error + (noDescriptor
+                                    + " could not be spooled to " + bodySpoolDir + ": " + error + (noDescriptor
                                     ? " (the descriptor limit: raise ulimit -n, or fs.file-max for the system's; or "
                                             + "lower server.max-connections)" : ""));
                     // out of descriptors for now, as a download refused for it is: 503 and Retry-After, not edge's fault
@@ -618,6 +626,7 @@ public final class FastCgiResponder implements Responder {
                 held.run();
                 return;
             }
+            body.logIfInFile(exchange.requestId(), request);
             new Call(exchange, script, request, tap, body, held).acquire();
         }), () -> {
             body.release();

@@ -1,11 +1,13 @@
 package io.edge.core.fastcgi;
 
+import io.edge.fastcgi.LogText;
 import io.edge.fastcgi.SpoolDirectory;
 import io.edge.fastcgi.client.FcgiExchange;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
@@ -29,6 +31,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A request body read whole before a backend connection is taken, as nginx buffers request bodies ({@code
@@ -48,11 +52,7 @@ import java.util.function.Consumer;
  */
 public final class SpooledBody {
 
-    /**
-     * Request bodies up to this length are kept in memory (forms and JSON), larger ones in a spool file; nginx's
-     * client_body_buffer_size is 16 KiB.
-     */
-    public static final int IN_MEMORY = 64 * 1024;
+    private static final Logger LOG = LoggerFactory.getLogger(SpooledBody.class);
     /** Bytes read back from the file per STDIN write: one FastCGI record's worth (at most 65 535, 8-aligned). */
     static final int READ_CHUNK = 65528;
     /**
@@ -308,6 +308,18 @@ public final class SpooledBody {
 
     public long length() {
         return length;
+    }
+
+    /**
+     * Says at debug that this body, whole now, went to its file, as nginx's "a client request body is buffered to a
+     * temporary file" (at its warn level, which its default error_log level does not show: edge's default, info, shows
+     * no line per upload either).
+     */
+    public void logIfInFile(String requestId, HttpRequest request) {
+        if (memory == null && LOG.isDebugEnabled()) {
+            LOG.debug("[{}] a client request body is buffered to a temporary file in {}: {} bytes, {} {}", requestId,
+                    dir, length, request.method(), LogText.escapeControls(request.uri()));
+        }
     }
 
     /**

@@ -161,6 +161,8 @@ public final class ProxyResponder implements Responder {
     private final BackendGroupSettings.ResponseBuffer responseBuffer;
     /** Where a spool's temporary file is made (server.run-dir's, as a FastCGI answer's). */
     private final Path spoolDir;
+    /** Where a buffered request body's temporary file is made (server.client-body-temp-path). */
+    private final Path bodySpoolDir;
     /** What requests pass through on their way to the backend (the response cache), or null for none. */
     private final BackendGate gate;
 
@@ -168,19 +170,22 @@ public final class ProxyResponder implements Responder {
      * @param pool     the group's connections
      * @param group    the group: its timeouts, and its response-buffer for a buffered answer
      * @param spoolDir where a buffered answer's temporary file is made (and at once unlinked)
+     * @param bodySpoolDir where a buffered request body's is, when longer than the location's client-body-buffer-size
      */
-    public ProxyResponder(BackendPool pool, BackendGroupSettings group, Path spoolDir) {
-        this(pool, group, spoolDir, null);
+    public ProxyResponder(BackendPool pool, BackendGroupSettings group, Path spoolDir, Path bodySpoolDir) {
+        this(pool, group, spoolDir, bodySpoolDir, null);
     }
 
     /** As above, every request but an upgrade passed through {@code gate} (the response cache), if not null. */
-    public ProxyResponder(BackendPool pool, BackendGroupSettings group, Path spoolDir, BackendGate gate) {
+    public ProxyResponder(BackendPool pool, BackendGroupSettings group, Path spoolDir, Path bodySpoolDir,
+            BackendGate gate) {
         this.gate = gate;
         this.pool = pool;
         this.readTimeoutNanos = group.timeouts().read().toNanos();
         this.writeTimeoutNanos = group.timeouts().write().toNanos();
         this.responseBuffer = group.responseBuffer();
         this.spoolDir = spoolDir;
+        this.bodySpoolDir = bodySpoolDir;
     }
 
     @Override
@@ -314,11 +319,13 @@ public final class ProxyResponder implements Responder {
                 }
             }
             // a spool that takes nothing for the group's write timeout fails as a backend that takes nothing would
-            SpooledBody whole = new SpooledBody(exchange.clientChannel(), exchange::pauseBody, SpooledBody.IN_MEMORY,
-                    spoolDir, Duration.ofNanos(writeTimeoutNanos), this::bodyNotSpooled);
+            SpooledBody whole = new SpooledBody(exchange.clientChannel(), exchange::pauseBody,
+                    location.clientBodyBufferSize(), bodySpoolDir, Duration.ofNanos(writeTimeoutNanos),
+                    this::bodyNotSpooled);
             exchange.whenEnded(whole::release); // kept for every try until then
             exchange.readBody(content -> whole.take(content, () -> {
                 if (!done && !exchange.isEnded()) {
+                    whole.logIfInFile(exchange.requestId(), exchange.request());
                     body = whole;
                     toGroup();
                 }
@@ -328,7 +335,7 @@ public final class ProxyResponder implements Responder {
         /** The body could not go to its spool file (a full disk, no descriptor left): 500 (503 for descriptors). */
         private void bodyNotSpooled(IOException cause) {
             LOG.warn("[{}] request body of {} {} could not be spooled to {}: {}", exchange.requestId(),
-                    exchange.request().method(), exchange.request().uri(), spoolDir, cause.toString());
+                    exchange.request().method(), exchange.request().uri(), bodySpoolDir, cause.toString());
             exchange.sendError(Syscalls.isOutOfDescriptors(cause) ? HttpResponseStatus.SERVICE_UNAVAILABLE
                     : HttpResponseStatus.INTERNAL_SERVER_ERROR);
         }
