@@ -22,13 +22,17 @@ class ClientBodyBufferConfigTest {
     @Test
     void aLocationsOwnSizeOrLocationDefaultsOr64KiB() throws Exception {
         EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
-                sites = [{ root = www, locations = [{ match = "/" }, { match = "/upload/", client-body-buffer-size = 1 MiB }] }]
+                sites = [{ root = www, locations = [
+                  { match = "/" }, { match = "/upload/", client-body-buffer-size = 1 MiB }
+                ] }]
                 """));
         assertThat(settings.sites().get(0).locations()).extracting(LocationSettings::clientBodyBufferSize)
                 .containsExactly(64 * 1024, 1 << 20);
         EdgeSettings defaults = new ConfigLoader().load(EdgeConfFile.write(dir, """
                 location-defaults.client-body-buffer-size = 16k
-                sites = [{ root = www, locations = [{ match = "/" }, { match = "/all/", client-body-buffer-size = 0 }] }]
+                sites = [{ root = www, locations = [
+                  { match = "/" }, { match = "/all/", client-body-buffer-size = 0 }
+                ] }]
                 """));
         assertThat(defaults.sites().get(0).locations()).extracting(LocationSettings::clientBodyBufferSize)
                 .containsExactly(16 * 1024, 0);

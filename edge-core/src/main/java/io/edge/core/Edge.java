@@ -969,7 +969,7 @@ public final class Edge {
         return spoolDir;
     }
 
-    /** Where {@code g}'s request bodies too large for memory go: its client-body-temp-path, else {@link #spoolDir()}. */
+    /** Where {@code g}'s request bodies too large for memory go: its client-body-temp-path, else {@link #spoolDir}. */
     private Path bodySpoolDir(Generation g) {
         Path configured = g.settings.server().clientBodyTempPath();
         return configured != null ? configured : spoolDir();

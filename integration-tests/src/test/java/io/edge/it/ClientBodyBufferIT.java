@@ -161,31 +161,47 @@ class ClientBodyBufferIT {
         }
     }
 
+    /**
+     * The same for a proxied location's buffered bodies, the size set under location-defaults; a reload that names
+     * another temp path and size spools the next bodies there.
+     */
     @Test
-    void aProxiedBodyTheSameUnderLocationDefaults() throws Exception {
-        // how many bodies edge holds in the temp path while the backend has the request
-        JdkBackend backend = answering(body -> body.length + " " + md5(body) + " files=" + spoolFilesIn(bodies));
+    void aProxiedBodyTheSameUnderLocationDefaultsAndAReloadsPathAtOnce() throws Exception {
+        Path other = Files.createDirectory(dir.resolve("other"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        // how many bodies edge holds in either temp path while the backend has the request
+        JdkBackend backend = answering(body -> body.length + " " + md5(body) + " files=" + spoolFilesIn(bodies)
+                + "," + spoolFilesIn(other));
+        String conf = """
+                server.client-body-temp-path = "%s"
+                location-defaults.client-body-buffer-size = %d
+                sites = [{ server-names = ["_"], default = true, root = ".", locations = [
+                  { match = "/", proxy = app }
+                  { match = "/streamed/", proxy = app, proxy-request-buffering = false }
+                ] }]
+                proxy.backends.app { addresses = ["%s"] }
+                """;
         EdgeHarness edge = null;
         try {
-            edge = EdgeHarness.start(dir, """
-                    server.client-body-temp-path = "%s"
-                    location-defaults.client-body-buffer-size = 16k
-                    sites = [{ server-names = ["_"], default = true, root = ".", locations = [
-                      { match = "/", proxy = app }
-                      { match = "/streamed/", proxy = app, proxy-request-buffering = false }
-                    ] }]
-                    proxy.backends.app { addresses = ["%s"] }
-                    """.formatted(bodies, backend.address()));
+            edge = EdgeHarness.start(dir, conf.formatted(bodies, SIZE, backend.address()));
             for (int size : new int[] {SIZE - 1, SIZE, SIZE + 1, 1 << 20}) {
                 byte[] body = pattern(size);
                 HttpResponse<String> response = post(edge, "/up", body).get();
                 assertThat(response.statusCode()).isEqualTo(200);
-                assertThat(response.body()).isEqualTo(size + " " + md5(body) + " files=" + (size > SIZE ? 1 : 0));
+                assertThat(response.body()).isEqualTo(size + " " + md5(body) + " files=" + (size > SIZE ? 1 : 0)
+                        + ",0");
                 assertThat(saidBuffered(size)).as("said it buffered %d bytes to a file", size).isEqualTo(size > SIZE);
             }
             byte[] streamed = pattern(SIZE + 1);
             assertThat(post(edge, "/streamed/up", streamed).get().body()).as("proxy-request-buffering = false: no file")
-                    .isEqualTo(SIZE + 1 + " " + md5(streamed) + " files=0");
+                    .isEqualTo(SIZE + 1 + " " + md5(streamed) + " files=0,0");
+
+            edge.reload(conf.formatted(other, 2 * SIZE, backend.address()));
+            for (int size : new int[] {2 * SIZE, 2 * SIZE + 1}) {
+                byte[] body = pattern(size);
+                assertThat(post(edge, "/up", body).get().body()).as("after the reload")
+                        .isEqualTo(size + " " + md5(body) + " files=0," + (size > 2 * SIZE ? 1 : 0));
+            }
         } finally {
             EdgeHarness.close(edge, backend);
         }

@@ -90,10 +90,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Answers a FastCGI location: resolves the script (safe by default: it must be a regular file under the
  * root), reads the request body whole (in memory up to the location's client-body-buffer-size, beyond that in an
- * unlinked temporary file in server.client-body-temp-path: {@link SpooledBody}), waits for a connection slot in the backend group's queue, then sends the body to the
- * backend and streams the response back to the client. What the client can't take yet is held in order (memory,
- * then a spool file: {@link ResponseSpool}, nginx's fastcgi_buffering) while the backend is read on, so its worker
- * and connection are free at END_REQUEST however slowly the client reads; only a full spool pauses the backend.
+ * unlinked temporary file in server.client-body-temp-path: {@link SpooledBody}), waits for a connection slot in the
+ * backend group's queue, then sends the body to the backend and streams the response back to the client. What the
+ * client can't take yet is held in order (memory, then a spool file: {@link ResponseSpool}, nginx's fastcgi_buffering)
+ * while the backend is read on, so its worker and connection are free at END_REQUEST however slowly the client
+ * reads; only a full spool pauses the backend.
  *
  * <pre>
  *   RESOLVE (from what the probe remembers; a path it does not is looked at on a probe thread, then back on the loop)
