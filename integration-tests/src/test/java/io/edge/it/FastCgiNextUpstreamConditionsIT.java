@@ -248,6 +248,52 @@ class FastCgiNextUpstreamConditionsIT {
     }
 
     /**
+     * The last address's answer of a listed status is the request's and no failure of its address, as nginx's
+     * ngx_http_upstream_test_next passes on only while a try is left (peer.tries > 1) and frees the last peer as no
+     * failure: both 503, the first counts (max-fails 1, down), the second does not, and takes the next request alone.
+     */
+    @Test
+    void theLastAddressesListedStatusDoesNotCountAgainstIt() throws Exception {
+        try (PhpFpm first = pool("first"); PhpFpm second = pool("second");
+             EdgeHarness edge = edge(locationInGroup("busy", "fastcgi-next-upstream = [http_503]",
+                     ", health { max-fails = 1, fail-timeout = 60 s }", first.address(), second.address()))) {
+            assertThat(send(edge, "GET", "/busy/a?first=503&second=503", null).body()).isEqualTo("503 from second");
+            assertThat(logged("GET", "/busy/a?first=503&second=503")).isEqualTo("503|503, 503|" + first.address()
+                    + ", " + second.address());
+            for (String path : new String[] {"b", "c"}) {
+                assertThat(send(edge, "GET", "/busy/" + path, null).body()).isEqualTo("200 from second");
+                assertThat(logged("GET", "/busy/" + path)).isEqualTo("200|200|" + second.address());
+            }
+        }
+    }
+
+    /**
+     * A head php-fpm sent that is no CGI head (over 32 KiB) counts against its address's health whether it is passed
+     * on (invalid_header) or answered (502), as nginx frees an invalid header's peer as NGX_PEER_FAILED either way: with
+     * max-fails 1 the first address is down after it, and the next requests, one of them its turn, go to the second.
+     */
+    @Test
+    void anAnswerWithoutAHeadCountsAgainstItsAddressPassedOnOrNot() throws Exception {
+        String health = ", health { max-fails = 1, fail-timeout = 60 s }";
+        try (PhpFpm first = pool("first"); PhpFpm second = pool("second");
+             EdgeHarness edge = edge(locationInGroup("garbled", "fastcgi-next-upstream = [invalid_header]", health,
+                     first.address(), second.address()), locationInGroup("default", "", health, first.address(),
+                     second.address()))) {
+            for (String name : new String[] {"garbled", "default"}) {
+                for (String path : new String[] {"a", "b", "c"}) {
+                    send(edge, "GET", "/" + name + "/" + path + "?bad=first", null);
+                }
+                assertThat(logged("GET", "/" + name + "/b?bad=first")).isEqualTo("200|200|" + second.address());
+                assertThat(logged("GET", "/" + name + "/c?bad=first")).isEqualTo("200|200|" + second.address());
+            }
+            assertThat(logged("GET", "/garbled/a?bad=first")).isEqualTo("200|502, 200|" + first.address() + ", "
+                    + second.address());
+            assertThat(logged("GET", "/default/a?bad=first")).isEqualTo("502|502|" + first.address());
+            assertThat(hits("first")).containsExactly("/garbled/a?bad=first", "/default/a?bad=first");
+        }
+    }
+
+    /**
      * A 503 passed on counts against its address the moment it is passed on, as nginx's, not once its script ends: while
      * the first address's script still holds its worker after its head, the address is down (max-fails 1) and the next
      * requests, one of them its turn, go to the other alone.

@@ -211,6 +211,54 @@ class ProxyNextUpstreamConditionsIT {
     }
 
     /**
+     * The last address's answer of a listed status is the request's and no failure of its address, as nginx's
+     * ngx_http_upstream_test_next passes on only while a try is left (peer.tries > 1) and frees the last peer as no
+     * failure: both 503, the first counts (max-fails 1, down), the second does not, and answers the next requests.
+     */
+    @Test
+    void theLastAddressesListedStatusDoesNotCountAgainstIt() throws Exception {
+        try (Backend busy = new Backend(503, "busy, the first");
+             Backend busyToo = new Backend(503, "busy, the second");
+             EdgeHarness edge = edge(locationInGroup("api", "proxy-next-upstream = [http_503]",
+                     ", health { max-fails = 1, fail-timeout = 60 s }", busy.address(), busyToo.address()))) {
+            assertThat(send(edge, "GET", "/api/a", null).body()).isEqualTo("busy, the second");
+            assertThat(logged("GET", "/api/a")).isEqualTo("503|503, 503|" + busy.address() + ", " + busyToo.address());
+            for (String path : new String[] {"b", "c"}) {
+                assertThat(send(edge, "GET", "/api/" + path, null).body()).isEqualTo("busy, the second");
+                assertThat(logged("GET", "/api/" + path)).isEqualTo("503|503|" + busyToo.address());
+            }
+            assertThat(busy.hits()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * An answer that is not HTTP counts against its address's health whether it is passed on (invalid_header) or
+     * answered (502), as nginx frees an invalid header's peer as NGX_PEER_FAILED either way: with max-fails 1 the first
+     * address is down after it, and the next requests, one of them its turn, go to the second.
+     */
+    @Test
+    void anAnswerThatIsNotHttpCountsAgainstItsAddressPassedOnOrNot() throws Exception {
+        String health = ", health { max-fails = 1, fail-timeout = 60 s }";
+        try (FakeHttpBackend odd = new FakeHttpBackend();
+             Backend good = new Backend(200, "good");
+             EdgeHarness edge = edge(locationInGroup("garbled", "proxy-next-upstream = [invalid_header]", health,
+                     "127.0.0.1:" + odd.port(), good.address()), locationInGroup("default", "", health,
+                     "127.0.0.1:" + odd.port(), good.address()))) {
+            for (String name : new String[] {"garbled", "default"}) {
+                for (String path : new String[] {"a", "b", "c"}) {
+                    odd.answer(name + "/" + path, "SPDY/9 what\r\n\r\n");
+                    send(edge, "GET", "/" + name + "/" + path, null);
+                }
+                assertThat(logged("GET", "/" + name + "/b")).isEqualTo("200|200|" + good.address());
+                assertThat(logged("GET", "/" + name + "/c")).isEqualTo("200|200|" + good.address());
+            }
+            assertThat(logged("GET", "/garbled/a")).isEqualTo("200|502, 200|127.0.0.1:" + odd.port() + ", "
+                    + good.address());
+            assertThat(logged("GET", "/default/a")).isEqualTo("502|502|127.0.0.1:" + odd.port());
+        }
+    }
+
+    /**
      * The address a request was passed on to had its turn of the rotation, as in nginx's round robin (and least_conn's
      * ties): the next request starts at the one after it, not again at the address that passed it on, which would
      * otherwise meet every request first (a 404 passed on is no failure that takes it out).

@@ -698,14 +698,16 @@ public final class FcgiExchange {
 
     /**
      * The script's head is refused (a status out of range, a malformed line, a head over the cap): the client is told
-     * (502) at once, but the records were sound and the script runs on, so the exchange goes on as for a client
-     * that left ({@link #abort}): its output is dropped, and the slot is held until its worker is free rather than
-     * freed while the worker runs (the next request would wait unseen in php-fpm's backlog). Not a failure of the
-     * backend either: a script's bad answer does not count against its address's health.
+     * (502) at once, or the request goes on to the next address (invalid_header). The records were sound and the
+     * script runs on, so its answer is dropped as one passed on ({@link #dropAnswer}): its output goes nowhere, and
+     * the slot is held until its worker is free rather than freed while the worker runs (the next request would wait
+     * unseen in php-fpm's backlog). A failure of its address, counted at once, the last address's too: nginx frees
+     * the peer of an invalid header as NGX_PEER_FAILED (ngx_http_upstream_next, NGX_HTTP_UPSTREAM_FT_INVALID_HEADER)
+     * whether or not it passes the request on, and closes its connection.
      */
     private void headRefused(FcgiProtocolException cause) {
         LOG.debug("fastcgi {} request {}: {}", lease.address(), options.requestId(), cause.toString());
-        abort();
+        dropAnswer(true);
         listener.onError(cause);
     }
 

@@ -1082,8 +1082,8 @@ class FcgiExchangeTest {
 
     /**
      * A head the exchange refuses (a status out of range) fails the response at once, but the script runs on: its
-     * slot is held, as a gone client's, until END_REQUEST and the worker's answer, and the connection is kept (the
-     * records were sound: no failure of the backend's).
+     * slot is held, as a gone client's, until END_REQUEST and the worker's answer. A failure of its address, counted
+     * at once, and the connection is closed, as nginx's invalid header (NGX_PEER_FAILED).
      */
     @Test
     void aRefusedHeadFailsTheResponseButHoldsTheSlotUntilTheWorkerIsFree() {
@@ -1096,8 +1096,8 @@ class FcgiExchangeTest {
         backend.writeInbound(endRequest(0));
         assertThat(leased.lease().isReleased()).as("until its worker is free").isFalse();
         backend.writeInbound(workerFree());
-        assertThat(leased.lease().outcome()).isEqualTo(Lease.Outcome.REUSABLE);
-        assertThat(leased.pool().stats().idle()).isEqualTo(1);
+        assertThat(leased.lease().outcome()).isEqualTo(Lease.Outcome.BACKEND_FAILED);
+        assertThat(leased.pool().stats().idle()).isZero();
         assertThat(recorder.ended).isFalse();
         assertThat(recorder.body).hasToString("");
     }
