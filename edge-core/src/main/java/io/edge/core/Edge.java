@@ -1214,8 +1214,9 @@ public final class Edge {
         List<String> lines = new ArrayList<>();
         lines.add("connections: " + server.connectionsLine());
         lines.add("static files: " + StaticStatsLine.sinceStart(g.engine.stats()));
-        g.pools.forEach((name, pool) -> lines.add("fastcgi group " + name + ": " + backendLine(name, pool)));
-        g.proxyPools.forEach((name, pool) -> lines.add("proxy group " + name + ": " + poolLine(pool)));
+        // each group named as its log lines name it (BackendPool.Kind): "fastcgi group php", "proxy backend api"
+        g.pools.forEach((name, pool) -> lines.add(pool.group() + ": " + backendLine(name, pool)));
+        g.proxyPools.forEach((name, pool) -> lines.add(pool.group() + ": " + poolLine(pool)));
         if (g.contentCache != null) {
             lines.add("content cache: " + contentCacheLine(g.contentCache));
         }

@@ -332,7 +332,7 @@ class ProxyIT {
                     answers.add(clients.submit(() -> get(edge, "/api/slow")));
                 }
                 await(() -> inSlow.get() == 1, "the first request at the backend");
-                await(() -> edge.status().contains("proxy group api: open=1 idle=0 lingering=0 answered=0 waiters=3 "),
+                await(() -> edge.status().contains("proxy backend api: open=1 idle=0 lingering=0 answered=0 waiters=3 "),
                         "three requests queued");
                 slowGate.countDown();
                 for (Future<HttpResponse<String>> answer : answers) {

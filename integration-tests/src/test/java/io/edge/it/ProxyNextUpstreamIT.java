@@ -278,7 +278,7 @@ class ProxyNextUpstreamIT {
                 await(() -> stalling1.connections() + stalling2.connections() == 2, "passed on to the second");
             }
             assertThat(logged("GET", "/api/x")).startsWith("499|504, ");
-            await(() -> send(edge, "GET", "/edge-status", null).body().contains("proxy group api: open=0 "),
+            await(() -> send(edge, "GET", "/edge-status", null).body().contains("proxy backend api: open=0 "),
                     "no connection left");
         }
     }

@@ -45,13 +45,15 @@ class StatusPageIT {
                   locations = [
                     { match = "/" }
                     { match = "~ \\\\.php$", fastcgi = php }
+                    { match = "/api/", proxy = api }
                     { match = "= /edge-status", status = true }
                     { match = "= /closed-status", status = true, status-allow = ["10.9.8.7", "127.0.0.2/31"] }
                     { match = "= /subnet-status", status = true, status-allow = ["10.9.8.7", "127.0.0.0/8"] }
                   ]
                 }]
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
-                """.formatted(fpm.address()));
+                proxy.backends.api { addresses = ["127.0.0.1:%d"] }
+                """.formatted(fpm.address(), FakeHttpBackend.closedPort()));
     }
 
     @AfterAll
@@ -84,6 +86,9 @@ class StatusPageIT {
                 .satisfies(l -> assertThat(readsIn(l)).as("the one file read").isEqualTo(1)));
         assertThat(page.body().lines()).anySatisfy(line -> assertThat(line)
                 .startsWith("fastcgi group php: open=").contains(" leases=1 ", " rejected-full=0 "));
+        // named as the log lines name the group: "proxy backend api"
+        assertThat(page.body().lines()).anySatisfy(line -> assertThat(line)
+                .startsWith("proxy backend api: open=0 ").endsWith(" failed-connects=0"));
         assertThat(page.body().lines()).anySatisfy(line -> assertThat(line).startsWith("content cache: hits="));
         assertThat(page.body().lines()).anySatisfy(line -> assertThat(line)
                 .matches("memory: direct=[1-9]\\d* direct-max=[1-9]\\d* heap=[1-9]\\d* heap-max=[1-9]\\d*"));

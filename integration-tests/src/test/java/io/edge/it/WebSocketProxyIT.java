@@ -163,7 +163,7 @@ class WebSocketProxyIT {
 
     /** Group plenty's connections all closed, and /limited/'s one limit-conn place free: a tunnel opens there. */
     private static void placesBack(EdgeHarness edge) throws Exception {
-        await(() -> edge.status().contains("proxy group plenty: open=0 "), "every tunnel's connection gone");
+        await(() -> edge.status().contains("proxy backend plenty: open=0 "), "every tunnel's connection gone");
         Received received = new Received();
         echoThenClose(open(edge, "/limited/echo", received), received, "after");
     }
@@ -214,7 +214,7 @@ class WebSocketProxyIT {
             WebSocket socket = open(edge, "/ws/echo", received);
             socket.sendText("close-me", true).get(10, TimeUnit.SECONDS);
             assertThat(received.closed.get(30, TimeUnit.SECONDS)).isEqualTo(1000);
-            await(() -> edge.status().contains("proxy group ws: open=0 "), "the tunnel's connection gone");
+            await(() -> edge.status().contains("proxy backend ws: open=0 "), "the tunnel's connection gone");
             // max-connections = 1: a second tunnel only once the first's slot is free
             Received second = new Received();
             WebSocket again = open(edge, "/ws/echo", second);
@@ -280,7 +280,7 @@ class WebSocketProxyIT {
             Received queuedSecond = new Received();
             CompletableFuture<WebSocket> waiting = CLIENT.newWebSocketBuilder()
                     .buildAsync(ws(edge, "/q/echo"), queuedSecond);
-            await(() -> edge.status().contains("proxy group queued: open=1 idle=0 lingering=0 answered=0 waiters=1 "),
+            await(() -> edge.status().contains("proxy backend queued: open=1 idle=0 lingering=0 answered=0 waiters=1 "),
                     "the second in the queue");
             assertThat(waiting).isNotDone();
             holder.sendClose(1000, "").get(10, TimeUnit.SECONDS);
@@ -370,7 +370,7 @@ class WebSocketProxyIT {
                 }
             }, opened -> opened != null, "a tunnel once the first closed");
             echoThenClose(again, second, "second");
-            await(() -> edge.status().contains("proxy group ws: open=0 "), "the tunnels' connections gone");
+            await(() -> edge.status().contains("proxy backend ws: open=0 "), "the tunnels' connections gone");
         }
     }
 
@@ -475,7 +475,7 @@ class WebSocketProxyIT {
                     assertThat(new String(in.readAllBytes(), StandardCharsets.ISO_8859_1))
                             .isEqualTo(path.equals("bare") ? "" : "hello");
                 }
-                await(() -> edge.status().contains("proxy group fake: open=0 "), "the slot free after " + path);
+                await(() -> edge.status().contains("proxy backend fake: open=0 "), "the slot free after " + path);
             }
         }
     }

@@ -313,6 +313,11 @@ public final class BackendPool implements AutoCloseable {
         return name;
     }
 
+    /** The group as its log lines, failures and the status page name it: "fastcgi group php", "proxy backend api". */
+    public String group() {
+        return group;
+    }
+
     /**
      * A new request {@code w} (with {@code budget} of queue time): failed, dispatched, or queued (back ahead of those
      * that had no turn yet when it is sent {@code again}: {@link WaitQueue#putBack}).
