@@ -27,7 +27,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * mid-readfile) misbehave ({@code overloaded-once.php} only the first time for each query string); {@code sendfile-stall.php} sends X-Sendfile of the root's file.txt, then stalls;
  * {@code stderr-then-close.php} sends a STDERR record and closes, before any STDOUT;
  * {@code head-then-cut.php} sends a cacheable head and the start of its body, then cuts its answer once the test
- * calls {@link #cutAfterHead}. It records how many requests each connection carried.
+ * calls {@link #cutAfterHead}. {@link #closeKeptOnNext} has the next request that arrives on a kept connection met
+ * as a php-fpm worker past its pm.max_requests meets one: its side shut, the request read and dropped. It records how
+ * many requests each connection carried.
  */
 final class FakeFcgiServer implements AutoCloseable {
 
@@ -42,6 +44,9 @@ final class FakeFcgiServer implements AutoCloseable {
     /** Requests {@code overloaded-once.php} answered, each the second time its query string came. */
     final AtomicInteger answeredAfterOverload = new AtomicInteger();
     private final java.util.Set<String> overloadedOnce = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** The next request on a kept connection is met with the end of a worker's last one ({@link #closeKeptOnNext}). */
+    private final java.util.concurrent.atomic.AtomicBoolean closeKept = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** Counted down by the test once the client has the head of {@code head-then-cut.php}'s answer. */
     private final CountDownLatch headSeen = new CountDownLatch(1);
@@ -86,6 +91,13 @@ final class FakeFcgiServer implements AutoCloseable {
             OutputStream out = Channels.newOutputStream(connection);
             while (true) {
                 Map<String, String> params = readRequest(in, out);
+                if (count.get() > 0 && closeKept.compareAndSet(true, false)) {
+                    // a worker that ended its last request shuts its side and reads on, dropping, until edge closes:
+                    // met at once, as in the moment between its END_REQUEST and edge's close that php-fpm leaves
+                    connection.shutdownOutput();
+                    in.transferTo(OutputStream.nullOutputStream());
+                    return;
+                }
                 count.incrementAndGet();
                 String script = Path.of(params.getOrDefault("SCRIPT_FILENAME", "/none")).getFileName().toString();
                 switch (script) {
@@ -213,6 +225,11 @@ final class FakeFcgiServer implements AutoCloseable {
     /** Lets {@code head-then-cut.php} cut its answer. */
     void cutAfterHead() {
         headSeen.countDown();
+    }
+
+    /** The next request that arrives on a kept connection finds it ended, as php-fpm's worker past pm.max_requests. */
+    void closeKeptOnNext() {
+        closeKept.set(true);
     }
 
     /** Reads one record whole and drops it. */

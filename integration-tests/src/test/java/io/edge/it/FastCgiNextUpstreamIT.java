@@ -185,6 +185,47 @@ class FastCgiNextUpstreamIT {
         }
     }
 
+    /**
+     * fastcgi-next-upstream = [off]: a request that went out on a kept connection the backend then ended unread (a
+     * worker past its pm.max_requests) is the request's 502, sent nowhere again, neither on a new connection nor to the
+     * next address, as nginx's ngx_http_upstream_next: its peer.cached retry (tries++) still needs error in the list. By
+     * default (error) it goes again, and is answered.
+     */
+    @Test
+    @SuppressWarnings("try") // the fake peer answers the first of each group's requests
+    void offSendsNothingAgainAfterAKeptConnectionEndedUnderTheRequest() throws Exception {
+        Path socket = dir.resolve("fake.sock");
+        String fake = "unix:" + socket;
+        Files.writeString(Files.createDirectories(dir.resolve("www")).resolve("ok.php"), "<?php echo 'good';");
+        try (PhpFpm good = fpm("good"); FakeFcgiServer recycling = new FakeFcgiServer(socket);
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server { access-log = "-", access-log-format = "%s" }
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "^~ /off/", fastcgi = off, fastcgi-script = "/ok.php", fastcgi-next-upstream = [off] }
+                       { match = "^~ /on/", fastcgi = on, fastcgi-script = "/ok.php" }
+                     ] }]
+                     fastcgi.backend-defaults { balance = round-robin, health.max-fails = 0, keep-alive.enabled = true }
+                     fastcgi.backends.off.addresses = ["%s", "%s"]
+                     fastcgi.backends.on.addresses = ["%s", "%s"]
+                     """.formatted(UpstreamTries.FORMAT, fake, good.address(), fake, good.address()))) {
+            for (String name : new String[] {"off", "on"}) {
+                // the fake's connection kept after the first request, the second the other address's turn
+                assertThat(send(edge, "GET", "/" + name + "/a", null).body()).isEqualTo("ok from fake");
+                assertThat(send(edge, "GET", "/" + name + "/b", null).body()).isEqualTo("good");
+                recycling.closeKeptOnNext();
+                HttpResponse<String> third = send(edge, "GET", "/" + name + "/c", null);
+                if (name.equals("off")) {
+                    assertThat(third.statusCode()).isEqualTo(502);
+                    assertThat(logged("GET", "/off/c")).isEqualTo("502|502|" + fake);
+                    assertThat(recycling.requestsPerConnection).as("no new connection to it").hasSize(1);
+                } else {
+                    assertThat(third.statusCode()).isEqualTo(200);
+                    assertThat(third.body()).isIn("ok from fake", "good");
+                }
+            }
+        }
+    }
+
     /** A script's own 5xx is its answer, passed as it is, as by nginx's default list (no http_503 in it). */
     @Test
     void aScriptsOwn503IsAnsweredAsItIs() throws Exception {
