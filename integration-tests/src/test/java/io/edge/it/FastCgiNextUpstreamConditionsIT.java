@@ -10,6 +10,9 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -181,6 +184,44 @@ class FastCgiNextUpstreamConditionsIT {
             assertThat(send(edge, "GET", "/early/a?first=503&slow=first", null).body()).isEqualTo("200 from second");
             assertThat(logged("GET", "/early/a?first=503&slow=first")).isEqualTo("200|503, 200|" + first.address()
                     + ", " + second.address());
+        }
+    }
+
+    /**
+     * fastcgi-next-upstream-timeout decides whether a request goes on, not how long its next try may take, as nginx's
+     * (ngx_http_upstream_next and ngx_http_upstream_test_next read it, nothing cuts a try by it): a 503 passed on within
+     * its 2 s to a second address whose one slot a held script takes waits in its queue past them, and is answered.
+     */
+    @Test
+    void aRequestPassedOnWaitsForTheNextAddressPastTheTimeout() throws Exception {
+        try (PhpFpm first = pool("first"); PhpFpm second = pool("second");
+             EdgeHarness edge = edge(locationInGroup("late", "fastcgi-next-upstream = [http_503], "
+                     + "fastcgi-next-upstream-timeout = 2 s", ", max-connections = 1", first.address(),
+                     second.address()))) {
+            assertThat(send(edge, "GET", "/late/a", null).body()).isEqualTo("200 from first");
+            CompletableFuture<HttpResponse<String>> held = CompletableFuture.supplyAsync(() -> sendUnchecked(edge,
+                    "/late/b?hold=second"));
+            CompletableFuture<HttpResponse<String>> passed;
+            try {
+                Awaits.until(() -> hits("second"), runs -> !runs.isEmpty(), "the held script running at second");
+                passed = CompletableFuture.supplyAsync(() -> sendUnchecked(edge, "/late/c?first=503"));
+                Awaits.until(() -> hits("first"), runs -> runs.size() == 2, "the 503 at first");
+                Thread.sleep(2500); // the request waits at second past its 2 s
+            } finally {
+                Files.writeString(dir.resolve("go"), "");
+            }
+            assertThat(held.get(30, TimeUnit.SECONDS).body()).isEqualTo("held 200 from second");
+            assertThat(passed.get(30, TimeUnit.SECONDS).body()).isEqualTo("200 from second");
+            assertThat(logged("GET", "/late/c?first=503")).isEqualTo("200|503, 200|" + first.address() + ", "
+                    + second.address());
+        }
+    }
+
+    private static HttpResponse<String> sendUnchecked(EdgeHarness edge, String target) {
+        try {
+            return send(edge, "GET", target, null);
+        } catch (Exception e) {
+            throw new CompletionException(e);
         }
     }
 
