@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -97,6 +98,9 @@ import java.util.regex.Pattern;
  * @param clientBodyBufferSize the longest request body kept in memory where bodies are read whole before a backend is
  *                        asked (FastCGI, proxy-request-buffering), a longer one spooled to a file (nginx's {@code
  *                        client_body_buffer_size})
+ * @param gzipClients     which requests {@link #gzip} and {@link #gzipStatic} send gzip to (nginx's
+ *                        {@code gzip_proxied}, {@code gzip_disable}, {@code gzip_http_version}); {@code null} given is
+ *                        {@link GzipClients#DEFAULT}
  */
 public record LocationSettings(
         String match,
@@ -136,7 +140,8 @@ public record LocationSettings(
         List<RewriteRule> rewrites,
         Proxy proxy,
         NextUpstream fastcgiNextUpstream,
-        int clientBodyBufferSize) {
+        int clientBodyBufferSize,
+        GzipClients gzipClients) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -159,14 +164,18 @@ public record LocationSettings(
         if (handler == Handler.FASTCGI && fastcgiNextUpstream == null) {
             fastcgiNextUpstream = NextUpstream.DEFAULT;
         }
+        if (gzipClients == null) {
+            gzipClients = GzipClients.DEFAULT;
+        }
     }
 
     /** {@link #clientBodyBufferSize} of a location made without a configuration: reference.conf's default. */
     public static final int CLIENT_BODY_BUFFER_SIZE = 64 * 1024;
 
     /**
-     * A location whose FastCGI requests, if any, go on to the next address as nginx's default does, and that keeps
-     * request bodies of up to {@link #CLIENT_BODY_BUFFER_SIZE} in memory.
+     * A location whose FastCGI requests, if any, go on to the next address as nginx's default does, that keeps
+     * request bodies of up to {@link #CLIENT_BODY_BUFFER_SIZE} in memory and sends gzip to the clients nginx's
+     * defaults do.
      */
     public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
                             String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
@@ -182,7 +191,7 @@ public record LocationSettings(
                 statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
                 access, returns, rewrite, limitReqs, limitConns, authBasic, accessLog, referers, alias, limitRate,
                 autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, secureLink, rewrites, proxy, null,
-                CLIENT_BODY_BUFFER_SIZE);
+                CLIENT_BODY_BUFFER_SIZE, null);
     }
 
     /** A location with edge's default split of a script's path, and no secure link or rewrites. */
@@ -278,6 +287,58 @@ public record LocationSettings(
          */
         public boolean compresses(String mediaType) {
             return types.contains(mediaType) || types.contains("*") || "text/html".equals(mediaType);
+        }
+    }
+
+    /**
+     * Which requests a location's {@code gzip} and {@code gzip.static} send gzip to, besides taking it: nginx's
+     * {@code gzip_http_version}, {@code gzip_proxied} and {@code gzip_disable}.
+     *
+     * @param http10       HTTP/1.0 requests too ({@code gzip_http_version 1.0}); false: HTTP/1.1 and later
+     * @param proxied      for a request with a Via field, which answers ({@code gzip_proxied}); never empty
+     * @param disable      a request whose User-Agent one of these finds (caseless, anywhere) is sent none
+     * @param disableMsie6 nor one from MSIE 4 to 6 before SP2 ({@code gzip_disable msie6})
+     */
+    public record GzipClients(boolean http10, Set<Proxied> proxied, List<Pattern> disable, boolean disableMsie6) {
+
+        /** nginx's defaults: HTTP/1.1, none to a request with Via ({@code gzip_proxied off}), every User-Agent. */
+        public static final GzipClients DEFAULT = new GzipClients(false, EnumSet.of(Proxied.OFF), List.of(), false);
+
+        public GzipClients {
+            proxied = Collections.unmodifiableSet(EnumSet.copyOf(proxied));
+            disable = List.copyOf(disable);
+        }
+    }
+
+    /** A value of {@code gzip.proxied}, nginx's {@code gzip_proxied}, spelt as nginx spells it. */
+    public enum Proxied {
+        OFF("off"), EXPIRED("expired"), NO_CACHE("no-cache"), NO_STORE("no-store"), PRIVATE("private"),
+        NO_LAST_MODIFIED("no_last_modified"), NO_ETAG("no_etag"), AUTH("auth"), ANY("any");
+
+        private final String written;
+
+        Proxied(String written) {
+            this.written = written;
+        }
+
+        /** As nginx writes it ({@code no-cache}, {@code no_etag}). */
+        public String written() {
+            return written;
+        }
+
+        /**
+         * The value written {@code text}, in any case as nginx reads it, also with - for _ (no-etag) and _ for -
+         * (no_cache), which nginx refuses; null for none.
+         */
+        public static Proxied of(String text) {
+            String lower = text.toLowerCase(Locale.ROOT);
+            for (Proxied value : values()) {
+                if (value.written.equals(lower) || value.written.equals(lower.replace('-', '_'))
+                        || value.written.equals(lower.replace('_', '-'))) {
+                    return value;
+                }
+            }
+            return null;
         }
     }
 

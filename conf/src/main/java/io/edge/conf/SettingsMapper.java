@@ -2202,7 +2202,8 @@ final class SettingsMapper {
                     || handler == LocationSettings.Handler.FASTCGI ? autoindex : null, alwaysHeaders,
                     root != null ? aliasCaptures : null, handler == LocationSettings.Handler.FASTCGI ? splitPathInfo
                     : null, secureLink, rewrites, handler == LocationSettings.Handler.PROXY ? proxy : null,
-                    handler == LocationSettings.Handler.FASTCGI ? fastcgiNextUpstream : null, clientBodyBufferSize));
+                    handler == LocationSettings.Handler.FASTCGI ? fastcgiNextUpstream : null, clientBodyBufferSize,
+                    gzipClients(gzipSection)));
         }
         return result;
     }
@@ -3298,6 +3299,59 @@ final class SettingsMapper {
             }
         }
         return enabled ? new LocationSettings.Gzip(level, minLength, types) : null;
+    }
+
+    /** {@code gzip.proxied}'s values, as nginx spells them, for a problem's expectation. */
+    private static final String PROXIED_EXPECTED = "off alone, or any of expired, no-cache, no-store, private,"
+            + " no_last_modified, no_etag, auth, any (nginx's gzip_proxied)";
+
+    /**
+     * A location's {@code gzip}'s {@code http-version}, {@code proxied} and {@code disable}, nginx's gzip_http_version,
+     * gzip_proxied and gzip_disable: each checked whether gzip is on or not. A {@code disable} element is a regular
+     * expression written for nginx's PCRE, found in the User-Agent ignoring case as nginx's is, or "msie6".
+     */
+    private static LocationSettings.GzipClients gzipClients(Section gzip) {
+        Map<String, Boolean> versions = new LinkedHashMap<>();
+        versions.put("1.1", false);
+        versions.put("1.0", true);
+        boolean http10 = gzip.choice("http-version", versions);
+        Set<LocationSettings.Proxied> proxied = EnumSet.noneOf(LocationSettings.Proxied.class);
+        List<Section.Element> proxiedElements = gzip.elements("proxied");
+        for (Section.Element element : proxiedElements) {
+            LocationSettings.Proxied value = LocationSettings.Proxied.of(element.text().strip());
+            if (value == null) {
+                gzip.invalid("proxied", element.index(), LocationMatch.quoted(element.text()) + " is not a value of"
+                        + " gzip_proxied", PROXIED_EXPECTED);
+            } else if (!proxied.add(value)) {
+                gzip.problem("proxied", element.index(), LocationMatch.quoted(element.text()) + " is listed twice",
+                        "each value once");
+            } else if (value == LocationSettings.Proxied.OFF && proxiedElements.size() > 1) {
+                // nginx takes "off any" and answers as off: the others would do nothing
+                gzip.problem("proxied", element.index(), "\"off\" beside other values, which it leaves nothing to do",
+                        PROXIED_EXPECTED);
+            }
+        }
+        if (proxied.isEmpty()) {
+            if (gzip.isEmptyList("proxied")) {
+                gzip.invalid("proxied", "[] names no value", PROXIED_EXPECTED);
+            }
+            proxied.add(LocationSettings.Proxied.OFF);
+        }
+        List<Pattern> disable = new ArrayList<>();
+        boolean msie6 = false;
+        for (Section.Element element : gzip.elements("disable")) {
+            if (element.text().equals("msie6")) {
+                msie6 = true;
+                continue;
+            }
+            try {
+                disable.add(LocationMatch.compile(element.text(), Pattern.CASE_INSENSITIVE));
+            } catch (IllegalArgumentException e) { // a bad regex says so: LocationMatch.compile
+                gzip.invalid("disable", element.index(), LocationMatch.quoted(element.text()) + " " + e.getMessage(),
+                        "a regular expression found in the User-Agent (ignoring case), or \"msie6\"");
+            }
+        }
+        return new LocationSettings.GzipClients(http10, proxied, disable, msie6);
     }
 
     /** type/subtype, each an HTTP token (RFC 9110 8.3.1), lower case, without "*" (no "text/*": types compare whole). */

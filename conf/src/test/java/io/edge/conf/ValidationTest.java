@@ -685,6 +685,52 @@ class ValidationTest {
                 """)).extracting(ConfigProblem::key).containsExactly("edge.sites[0].locations[0].gzip.static");
     }
 
+    /**
+     * gzip.proxied, gzip.disable and gzip.http-version as nginx's gzip_proxied, gzip_disable and gzip_http_version:
+     * nginx's defaults (off: none to a request with Via), its values as it spells them, each problem at its line.
+     */
+    @Test
+    void gzipClientsAreReadAsNginxsAndEachBadValueIsAProblemAtItsLine() throws Exception {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, locations = [{ match = "/", gzip {
+                  enabled = true
+                  proxied = [expired, nope, expired]
+                  disable = ["msie6", "([a-z", "curl/"]
+                  http-version = "2.0" } },
+                  { match = "/a/", gzip { enabled = true, proxied = [off, any] } },
+                  { match = "/b/", gzip { static = true, proxied = [] } }] }]
+                """);
+        // the lines of the file as written: one more than the body's, below "edge {"
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(
+                        tuple(4, "edge.sites[0].locations[0].gzip.proxied[1]", "\"nope\" is not a value of gzip_proxied"),
+                        tuple(4, "edge.sites[0].locations[0].gzip.proxied[2]", "\"expired\" is listed twice"),
+                        tuple(5, "edge.sites[0].locations[0].gzip.disable[1]",
+                                "\"([a-z\" bad regular expression: Unclosed character class at index 4"),
+                        tuple(6, "edge.sites[0].locations[0].gzip.http-version",
+                                "\"2.0\" is not allowed (did you mean \"1.0\"?)"),
+                        tuple(7, "edge.sites[0].locations[1].gzip.proxied[0]",
+                                "\"off\" beside other values, which it leaves nothing to do"),
+                        tuple(8, "edge.sites[0].locations[2].gzip.proxied", "[] names no value"));
+        assertThat(problems.get(0).file().getFileName().toString()).endsWith(".conf");
+        List<LocationSettings> locations = new ConfigLoader().load(write("""
+                sites = [{ root = www, locations = [{ match = "/", gzip.enabled = true },
+                  { match = "/p/", gzip { enabled = true, proxied = [no-cache, no_etag, no-last-modified, AUTH],
+                    disable = [msie6, "^Bot"], http-version = "1.0" } }] }]
+                """)).sites().get(0).locations();
+        assertThat(locations.get(0).gzipClients()).isEqualTo(LocationSettings.GzipClients.DEFAULT);
+        LocationSettings.GzipClients clients = locations.get(1).gzipClients();
+        assertThat(clients.proxied()).containsExactlyInAnyOrder(LocationSettings.Proxied.NO_CACHE,
+                LocationSettings.Proxied.NO_ETAG, LocationSettings.Proxied.NO_LAST_MODIFIED,
+                LocationSettings.Proxied.AUTH);
+        assertThat(clients.disableMsie6()).isTrue();
+        assertThat(clients.disable()).singleElement().satisfies(regex -> {
+            assertThat(regex.matcher("BOT/1.0").find()).as("caseless, as nginx's").isTrue();
+            assertThat(regex.matcher("a Bot").find()).isFalse();
+        });
+        assertThat(clients.http10()).isTrue();
+    }
+
     @Test
     void aLocationWithABadMatchHasItsOtherKeysCheckedToo() {
         List<ConfigProblem> problems = problems("""

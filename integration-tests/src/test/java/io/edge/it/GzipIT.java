@@ -23,11 +23,15 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * A location's gzip against a real php-fpm, as nginx's {@code gzip on}: a client that takes gzip gets the script's
  * page compressed, streamed or whole, also from the response cache, and files compressed; others get them as they
- * are, and both are told by Vary that they vary.
+ * are, and both are told by Vary that they vary. Which clients get gzip as nginx's gzip_proxied, gzip_disable and
+ * gzip_http_version decide (each such answer as nginx 1.22 gave it, side by side): a request with Via gets none by
+ * default, and by {@code gzip.proxied} the answers it names.
  */
 class GzipIT {
 
@@ -40,7 +44,8 @@ class GzipIT {
 
     /**
      * ?n= bytes of HTML lines; ?ct, ?etag, ?cc, ?status set those headers, ?len a Content-Length (without it, whether
-     * edge knows the length depends on whether the page comes in one read); each run adds ?count's value to RUNS.
+     * edge knows the length depends on whether the page comes in one read), ?expires an Expires that many seconds from
+     * now, ?lm a Last-Modified; each run adds ?count's value to RUNS.
      */
     private static final String PAGE = """
             <?php
@@ -51,6 +56,10 @@ class GzipIT {
             if (isset($_GET['cc'])) { header('Cache-Control: ' . $_GET['cc']); }
             if (isset($_GET['status'])) { http_response_code((int) $_GET['status']); }
             if (isset($_GET['len'])) { header('Content-Length: ' . $n); }
+            if (isset($_GET['expires'])) {
+                header('Expires: ' . gmdate('D, d M Y H:i:s', time() + (int) $_GET['expires']) . ' GMT');
+            }
+            if (isset($_GET['lm'])) { header('Last-Modified: Thu, 01 Jan 2015 00:00:00 GMT'); }
             $line = "<p>a line of the page</p>\\n";
             echo substr(str_repeat($line, intdiv($n, strlen($line)) + 1), 0, $n);
             """;
@@ -58,7 +67,8 @@ class GzipIT {
     @BeforeAll
     static void start() throws Exception {
         Path www = Files.createDirectories(dir.resolve("www"));
-        for (String sub : new String[] {"", "cached/", "plain/"}) {
+        for (String sub : new String[] {"", "cached/", "plain/", "expired/", "nocache/", "tags/", "auth/", "any/",
+                "h10/"}) {
             Files.createDirectories(www.resolve(sub));
             Files.writeString(www.resolve(sub + "page.php"), PAGE.replace("RUNS", dir.resolve("runs.txt").toString()));
         }
@@ -102,6 +112,13 @@ class GzipIT {
             Files.writeString(www.resolve(sub + "dir.js"), APP_JS);
             Files.writeString(www.resolve(sub + "plain.css"), "body { color: black }\n".repeat(100));
         }
+        // files for gzip.proxied, gzip.disable and gzip.http-version (the last tests)
+        for (String sub : new String[] {"", "f-tags/", "f-etag/", "assets-any/", "both/", "old/", "h10f/"}) {
+            Files.createDirectories(www.resolve(sub));
+            Files.writeString(www.resolve(sub + "page.html"), page(20000));
+            Files.writeString(www.resolve(sub + "app.js"), APP_JS);
+            Files.write(www.resolve(sub + "app.js.gz"), gzip(APP_JS));
+        }
         Files.writeString(www.resolve("image.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>\n".repeat(100));
         Files.writeString(www.resolve("files/image.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>\n".repeat(100));
         Files.writeString(www.resolve("big.js"), BIG_JS); // more than the content cache keeps: read as it goes
@@ -127,6 +144,18 @@ class GzipIT {
                       gzip { static = true, enabled = false } }
                     { match = "^~ /files/", gzip.enabled = false }
                     { match = "^~ /raw/", headers { "Cache-Control" = "public, no-transform" } }
+                    { match = "^~ /expired/", fastcgi = php, gzip.proxied = [expired] }
+                    { match = "^~ /nocache/", fastcgi = php, gzip.proxied = [no-cache, private] }
+                    { match = "^~ /tags/", fastcgi = php, gzip.proxied = [no_last_modified, no_etag] }
+                    { match = "^~ /auth/", fastcgi = php, gzip.proxied = [auth] }
+                    { match = "^~ /any/", fastcgi = php, gzip.proxied = [any] }
+                    { match = "^~ /h10/", fastcgi = php, gzip.http-version = "1.0" }
+                    { match = "^~ /f-tags/", gzip.proxied = [no_last_modified] }
+                    { match = "^~ /f-etag/", gzip.proxied = [no_etag] }
+                    { match = "^~ /assets-any/", gzip { static = true, enabled = false, proxied = [no_etag] } }
+                    { match = "^~ /both/", gzip { static = true, proxied = [no_etag] } }
+                    { match = "^~ /old/", gzip.disable = [msie6, "^Bot"] }
+                    { match = "^~ /h10f/", gzip.http-version = "1.0" }
                   ]
                 }]
                 fastcgi.backends.php {
@@ -595,5 +624,144 @@ class GzipIT {
             }
         }
         return line.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    // ---- which clients are sent gzip: gzip.proxied, gzip.disable, gzip.http-version
+
+    private static final String VIA = "1.1 cache.example";
+
+    /** A GET that takes gzip, with {@code headers}. */
+    private static HttpResponse<byte[]> gzipGet(String path, String... headers) throws Exception {
+        String[] all = new String[headers.length + 2];
+        all[0] = "Accept-Encoding";
+        all[1] = "gzip";
+        System.arraycopy(headers, 0, all, 2, headers.length);
+        return get(path, all);
+    }
+
+    /** {@code response}'s body as the client reads it: gunzipped when it came compressed. */
+    private static String text(HttpResponse<byte[]> response) throws IOException {
+        return header(response, "content-encoding") != null ? gunzip(response.body())
+                : new String(response.body(), StandardCharsets.UTF_8);
+    }
+
+    /** What {@code path} holds: the .js of gzip.static, else a page of 20 000 bytes (a file's, a script's). */
+    private static String expected(String path) {
+        return path.contains("app.js") ? APP_JS : page(20000);
+    }
+
+    /**
+     * nginx's default gzip_proxied off: a request with Via (a proxy's, whose cache would hand the compressed answer
+     * to clients that take none) gets a script's page, a response cache hit and a file as they are, told by Vary that
+     * they vary, and a file's .gz is not sent; the same request without Via gets them compressed.
+     */
+    @Test
+    void aRequestThroughAProxyIsSentNoGzipByDefaultAsNginxsIs() throws Exception {
+        for (String path : new String[] {"/page.php?n=20000", "/cached/page.php?n=20000&cc=max-age%3D60",
+                "/cached/page.php?n=20000&cc=max-age%3D60", "/page.html", "/page.html", "/assets/app.js"}) {
+            HttpResponse<byte[]> proxied = gzipGet(path, "Via", VIA);
+            assertThat(proxied.statusCode()).as(path).isEqualTo(200);
+            assertThat(proxied.headers().firstValue("content-encoding")).as(path).isEmpty();
+            if (!path.startsWith("/assets/")) { // gzip.static alone: Vary only with the .gz (as nginx's gzip_vary off)
+                assertThat(proxied.headers().firstValue("vary")).as(path).hasValue("Accept-Encoding");
+            }
+            assertThat(new String(proxied.body(), StandardCharsets.UTF_8)).as(path).isEqualTo(expected(path));
+
+            HttpResponse<byte[]> direct = gzipGet(path);
+            assertThat(direct.headers().firstValue("content-encoding")).as(path).hasValue("gzip");
+            assertThat(gunzip(direct.body())).as(path).isEqualTo(expected(path));
+        }
+    }
+
+    /**
+     * gzip.proxied's values as nginx's gzip_proxied reads them, each row as nginx 1.22 answered the same request: an
+     * Expires decides alone (expired: one already past), then a Cache-Control (one of the named directives), then
+     * no_last_modified and no_etag refuse an answer with one; a file's Last-Modified does not count, its ETag does; a
+     * .gz is sent for any value but off, and in a location with both, the file itself as gzip.static judged it.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "/expired/page.php?n=20000&expires=-3600            |      | true",
+        "/expired/page.php?n=20000&expires=3600             |      | false",
+        "/expired/page.php?n=20000                          |      | true",
+        "/expired/page.php?n=20000&cc=no-cache              |      | false",
+        "/nocache/page.php?n=20000&cc=no-cache              |      | true",
+        "/nocache/page.php?n=20000&cc=max-age%3D0,%20private |     | true",
+        "/nocache/page.php?n=20000&cc=NO-CACHE%20,x         |      | true",
+        "/nocache/page.php?n=20000&cc=no-cache%3D%22Set-Cookie%22 | | false",
+        "/nocache/page.php?n=20000&cc=max-age%3D60          |      | false",
+        "/nocache/page.php?n=20000&expires=-3600&cc=no-cache |     | false",
+        "/nocache/page.php?n=20000                          |      | true",
+        "/tags/page.php?n=20000                             |      | true",
+        "/tags/page.php?n=20000&lm=1                        |      | false",
+        "/tags/page.php?n=20000&etag=e1                     |      | false",
+        "/auth/page.php?n=20000&cc=max-age%3D60             | auth | true",
+        "/auth/page.php?n=20000&cc=max-age%3D60             |      | false",
+        "/auth/page.php?n=20000&etag=e1                     |      | true",
+        "/any/page.php?n=20000&cc=max-age%3D60&etag=e1      |      | true",
+        "/f-tags/page.html                          |      | true",
+        "/f-etag/page.html                          |      | false",
+        "/assets-any/app.js                         |      | true",
+        "/both/page.html                            |      | true"})
+    void proxiedNamesTheAnswersSentCompressedAsNginxsDoes(String path, String auth, boolean compressed)
+            throws Exception {
+        HttpResponse<byte[]> response = auth == null ? gzipGet(path, "Via", VIA)
+                : gzipGet(path, "Via", VIA, "Authorization", "Basic dXNlcjpwYXNz");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("content-encoding").isPresent()).isEqualTo(compressed);
+        assertThat(response.headers().firstValue("vary")).hasValue("Accept-Encoding");
+        assertThat(text(response)).isEqualTo(expected(path));
+    }
+
+    /**
+     * gzip.disable as nginx's gzip_disable: msie6 (MSIE 4 to 6 without SV1) and a regex found in the User-Agent
+     * ignoring case are sent the file as it is, told that it varies; a .gz is not sent them either.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.1)      | false",
+        "Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.1; SV1) | true",
+        "Mozilla/4.0 (compatible; MSIE 5.5; Windows 98)          | false",
+        "bot/1.0                                                 | false",
+        "a Bot                                                   | true"})
+    void disableNamesClientsSentNoGzip(String userAgent, boolean compressed) throws Exception {
+        HttpResponse<byte[]> response = gzipGet("/old/page.html", "User-Agent", userAgent);
+        assertThat(response.headers().firstValue("content-encoding").isPresent()).isEqualTo(compressed);
+        assertThat(response.headers().firstValue("vary")).hasValue("Accept-Encoding");
+        assertThat(text(response)).isEqualTo(page(20000));
+    }
+
+    /**
+     * gzip.http-version = "1.0", nginx's gzip_http_version 1.0: an HTTP/1.0 client gets a script's page compressed,
+     * streamed without a length or chunks it cannot read, ended by the connection's close; a file whole, with its
+     * length. By
+     * default (1.1) it gets them as they are.
+     */
+    @Test
+    void http10ClientsAreSentGzipWhereHttpVersionSaysSo() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response page = client.send(
+                    "GET /h10/page.php?n=200000 HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n").read();
+            assertThat(page.status()).isEqualTo(200);
+            assertThat(page.header("content-encoding")).isEqualTo("gzip");
+            assertThat(page.header("transfer-encoding")).isNull();
+            assertThat(page.header("content-length")).isNull();
+            assertThat(page.header("connection")).isEqualToIgnoringCase("close");
+            assertThat(gunzip(page.body())).isEqualTo(page(200000)); // read to the close: whole, and the close came
+        }
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response file = client.send("GET /h10f/page.html HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n")
+                    .read();
+            assertThat(file.header("content-encoding")).isEqualTo("gzip");
+            assertThat(gunzip(file.body())).isEqualTo(page(20000));
+        }
+        for (String path : new String[] {"/page.php?n=20000", "/page.html"}) {
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                RawHttpClient.Response plain = client.send("GET " + path + " HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n")
+                        .read();
+                assertThat(plain.header("content-encoding")).as(path).isNull();
+                assertThat(plain.text()).as(path).isEqualTo(page(20000));
+            }
+        }
     }
 }

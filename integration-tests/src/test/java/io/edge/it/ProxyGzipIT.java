@@ -82,6 +82,8 @@ class ProxyGzipIT {
                   { match = "/pb/", proxy = app, proxy-uri = "/", limit-rate { rate = 16 KiB } }
                   { match = "/pu/", proxy = app, proxy-uri = "/", proxy-buffering = false,
                     limit-rate { rate = 16 KiB } }
+                  { match = "/x/", proxy = app, proxy-uri = "/", gzip.proxied = [expired] }
+                  { match = "/xc/", proxy = app, proxy-uri = "/", cache = true, gzip.proxied = [expired] }
                 ] }]
                 proxy.backends.app { addresses = ["%s"] }
                 """.formatted(tlsPort, tls.resolve("cert.pem"), tls.resolve("key.pem"), backend.address()));
@@ -110,6 +112,13 @@ class ProxyGzipIT {
             case "/page" -> headers.set("ETag", "\"p1\"");
             case "/chunked" -> chunked = true;
             case "/cached" -> headers.set("Cache-Control", "max-age=60");
+            // an Expires before or after the answer's Date (the JDK's server writes it: now)
+            case "/expired" -> headers.set("Expires", "Thu, 01 Jan 1970 00:00:00 GMT");
+            case "/fresh" -> headers.set("Expires", "Thu, 01 Jan 2099 00:00:00 GMT");
+            case "/stored" -> {
+                headers.set("Cache-Control", "max-age=60");
+                headers.set("Expires", "Thu, 01 Jan 2099 00:00:00 GMT");
+            }
             case "/photo.jpg" -> {
                 headers.set("Content-Type", "image/jpeg");
                 body = PHOTO;
@@ -161,6 +170,31 @@ class ProxyGzipIT {
         if (target.endsWith("/page")) {
             assertThat(zipped.headers().firstValue("etag")).as("weak, as nginx's").hasValue("W/\"p1\"");
         }
+    }
+
+    /**
+     * A request with Via (through a proxy) gets the page as the backend sent it, told that it varies, buffered or not:
+     * nginx's default gzip_proxied off. By gzip.proxied = [expired] one whose Expires is before its Date goes
+     * compressed, one after it not (from the response cache on a miss as on a hit), as nginx's.
+     */
+    @Test
+    void aRequestThroughAProxyGetsTheAnswerAsItIsUnlessProxiedNamesIt() throws Exception {
+        for (String target : new String[] {"/b/page", "/u/chunked", "/x/fresh", "/xc/stored", "/xc/stored"}) {
+            HttpResponse<byte[]> plain = HTTP.send(HttpRequest.newBuilder(edge.uri(target))
+                    .header("Accept-Encoding", "gzip").header("Via", "1.1 squid").build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(plain.statusCode()).as(target).isEqualTo(200);
+            assertThat(plain.headers().firstValue("content-encoding")).as(target).isEmpty();
+            assertThat(plain.headers().allValues("vary")).as(target).containsExactly("Accept-Encoding");
+            assertThat(plain.body()).as(target).isEqualTo(PAGE);
+        }
+        assertThat(asked.get("/stored").get()).as("the second from the cache").isEqualTo(1);
+        HttpResponse<byte[]> expired = HTTP.send(HttpRequest.newBuilder(edge.uri("/x/expired"))
+                .header("Accept-Encoding", "gzip").header("Via", "1.1 squid").build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(expired.headers().firstValue("content-encoding")).hasValue("gzip");
+        assertThat(expired.headers().allValues("vary")).containsExactly("Accept-Encoding");
+        assertThat(gunzip(expired.body())).isEqualTo(PAGE);
     }
 
     /** A client that does not take gzip gets the page as the backend sent it, told that it varies. */

@@ -358,6 +358,15 @@ public interface Exchange {
     }
 
     /**
+     * Says that the response offered to compression is a file's, as nginx's static module answers: its Last-Modified
+     * does not count for {@code gzip.proxied}'s no_last_modified (nginx's static module gives a time, not that header),
+     * and where the location has {@code gzip.static}, the request was judged before the head was made, as nginx's
+     * gzip filter keeps gzip_static's verdict.
+     */
+    default void offerCompressionOfFile() {
+    }
+
+    /**
      * As {@link #offerCompression()}, for a 304 that stands for a 200 whose body has {@code bodyLength} bytes (-1 if
      * unknown): it gets the ETag and Vary that 200 would.
      */

@@ -4,7 +4,9 @@ import io.edge.conf.LocationSettings;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -16,7 +18,10 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.nio.ByteBuffer;
+import java.util.Date;
+import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
@@ -61,9 +66,14 @@ public final class GzipFilter {
      *                   that 200 would be, so that both carry the same ETag and Vary; for a file's 206, the file's
      * @param bodyType   for a 304 without a Content-Type (a file's), its 200's; for a file's 206 (only then
      *                   judged here), the file's; else null
+     * @param clients    which clients are sent gzip ({@link #sendsGzip})
+     * @param file       the response is a file's (its Last-Modified does not count for {@code gzip.proxied})
+     * @param asked      with {@code file}: its location's gzip.static judged the request already, before the file's
+     *                   head was made, as nginx's gzip_static does, whose verdict nginx's gzip filter keeps
      */
     static GzipFilter begin(HttpRequest request, boolean head, HttpResponse response, long bodyLength,
-            String bodyType, LocationSettings.Gzip gzip, ByteBufAllocator alloc) {
+            String bodyType, LocationSettings.Gzip gzip, LocationSettings.GzipClients clients, boolean file,
+            boolean asked, ByteBufAllocator alloc) {
         HttpHeaders headers = response.headers();
         int status = response.status().code();
         boolean notModified = status == 304;
@@ -83,7 +93,7 @@ public final class GzipFilter {
             return null;
         }
         vary(headers);
-        if (rangeOfFile || !takesGzip(request)) {
+        if (rangeOfFile || !sendsGzip(request, file && asked ? EmptyHttpHeaders.INSTANCE : headers, file, clients)) {
             return null;
         }
         String etag = headers.get(HttpHeaderNames.ETAG);
@@ -102,7 +112,10 @@ public final class GzipFilter {
             // the content determines, and RFC 9112 6.1 allows chunked on one only where its GET is: neither is sent.
             return null;
         }
-        headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        // an HTTP/1.0 client's (gzip.http-version 1.0) reads no chunks: its body ends with the connection, as nginx's
+        if (!request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
         return new GzipFilter(alloc, gzip.level());
     }
 
@@ -138,11 +151,120 @@ public final class GzipFilter {
     }
 
     /**
-     * Whether {@code request}'s client is sent gzip, compressed on the way or compressed beforehand: HTTP/1.1 (as nginx's
-     * gzip_http_version) and an Accept-Encoding that takes it.
+     * Whether {@code request}'s client is sent gzip, compressed on the way or compressed beforehand, nginx's
+     * ngx_http_gzip_ok: it {@link #takesGzip takes it}, and if the request came through a proxy (it has Via), the
+     * answer is one {@code gzip.proxied} names.
+     *
+     * @param answer the answer's head as it goes out, after the location's headers; none (empty) for a file's
+     *               {@code .gz} looked for before its head is made, as nginx's gzip_static asks
+     * @param file   the answer is a file's: its Last-Modified does not count (nginx's static module gives the time,
+     *               not the header that gzip_proxied's no_last_modified looks for)
      */
-    public static boolean takesGzip(HttpRequest request) {
-        return request.protocolVersion().equals(HttpVersion.HTTP_1_1) && acceptsGzip(request.headers());
+    public static boolean sendsGzip(HttpRequest request, HttpHeaders answer, boolean file,
+            LocationSettings.GzipClients clients) {
+        return takesGzip(request, clients)
+                && (!request.headers().contains(HttpHeaderNames.VIA)
+                || proxiedGetsGzip(request.headers(), answer, file, clients.proxied()));
+    }
+
+    /**
+     * Whether {@code request}'s client takes gzip, judged by the request alone: its version
+     * ({@code gzip.http-version}), an Accept-Encoding that takes it, a User-Agent {@code gzip.disable} does not name, and no Via where
+     * {@code gzip.proxied} is off. Its answer may still go uncompressed: {@link #sendsGzip}.
+     */
+    public static boolean takesGzip(HttpRequest request, LocationSettings.GzipClients clients) {
+        HttpVersion version = request.protocolVersion();
+        HttpHeaders headers = request.headers();
+        if (!version.equals(HttpVersion.HTTP_1_1) && !(clients.http10() && version.equals(HttpVersion.HTTP_1_0))
+                || !acceptsGzip(headers)) {
+            return false;
+        }
+        String userAgent = headers.get(HttpHeaderNames.USER_AGENT);
+        if (userAgent != null && (clients.disableMsie6() && isMsie6(userAgent)
+                || clients.disable().stream().anyMatch(regex -> regex.matcher(userAgent).find()))) {
+            return false;
+        }
+        return !clients.proxied().contains(LocationSettings.Proxied.OFF) || !headers.contains(HttpHeaderNames.VIA);
+    }
+
+    /**
+     * Whether {@code userAgent} is MSIE 4 to 6 before SP2 as nginx tells it ({@code gzip_disable msie6}): "MSIE " and
+     * at least three characters after it, the first of them 4, 5 or 6 and a dot, no "SV1" after a 6's, not Opera.
+     */
+    static boolean isMsie6(String userAgent) {
+        int msie = userAgent.indexOf("MSIE ");
+        if (msie < 0 || msie + 7 >= userAgent.length() || userAgent.contains("Opera")
+                || userAgent.charAt(msie + 6) != '.') {
+            return false;
+        }
+        char major = userAgent.charAt(msie + 5);
+        return major == '4' || major == '5' || major == '6' && userAgent.indexOf("SV1", msie + 8) < 0;
+    }
+
+    /**
+     * Whether {@code answer}, to a request with Via, is compressed by {@code proxied} (nginx's gzip_proxied), in
+     * nginx's order: an Expires decides alone, then a Cache-Control; then a Last-Modified or ETag refuses.
+     */
+    private static boolean proxiedGetsGzip(HttpHeaders request, HttpHeaders answer, boolean file,
+            Set<LocationSettings.Proxied> proxied) {
+        if (proxied.contains(LocationSettings.Proxied.OFF)) {
+            return false;
+        }
+        if (proxied.contains(LocationSettings.Proxied.ANY)
+                || proxied.contains(LocationSettings.Proxied.AUTH) && request.contains(HttpHeaderNames.AUTHORIZATION)) {
+            return true;
+        }
+        String expires = answer.get(HttpHeaderNames.EXPIRES);
+        if (expires != null) {
+            if (!proxied.contains(LocationSettings.Proxied.EXPIRED)) {
+                return false;
+            }
+            Date expiry = DateFormatter.parseHttpDate(expires);
+            String dateField = answer.get(HttpHeaderNames.DATE);
+            Date date = dateField == null ? new Date() : DateFormatter.parseHttpDate(dateField);
+            return expiry != null && date != null && expiry.getTime() / 1000 < date.getTime() / 1000;
+        }
+        List<String> cacheControl = answer.getAll(HttpHeaderNames.CACHE_CONTROL);
+        if (!cacheControl.isEmpty()) {
+            return proxied.contains(LocationSettings.Proxied.NO_CACHE) && hasDirective(cacheControl, "no-cache")
+                    || proxied.contains(LocationSettings.Proxied.NO_STORE) && hasDirective(cacheControl, "no-store")
+                    || proxied.contains(LocationSettings.Proxied.PRIVATE) && hasDirective(cacheControl, "private");
+        }
+        return !(proxied.contains(LocationSettings.Proxied.NO_LAST_MODIFIED) && !file
+                && answer.contains(HttpHeaderNames.LAST_MODIFIED))
+                && !(proxied.contains(LocationSettings.Proxied.NO_ETAG) && answer.contains(HttpHeaderNames.ETAG));
+    }
+
+    /**
+     * Whether one of {@code fields} has the directive {@code name} without a value, as nginx finds one: elements split
+     * at ',' or ';', spaces before each skipped, the name (any case) followed by spaces only, then ',' or the end.
+     */
+    static boolean hasDirective(List<String> fields, String name) {
+        for (String field : fields) {
+            int at = 0;
+            int end = field.length();
+            while (at < end) {
+                if (field.regionMatches(true, at, name, 0, name.length())) {
+                    at += name.length();
+                    while (at < end && field.charAt(at) == ' ') {
+                        at++;
+                    }
+                    if (at == end || field.charAt(at) == ',') {
+                        return true;
+                    }
+                }
+                while (at < end) {
+                    char c = field.charAt(at++);
+                    if (c == ',' || c == ';') {
+                        break;
+                    }
+                }
+                while (at < end && field.charAt(at) == ' ') {
+                    at++;
+                }
+            }
+        }
+        return false;
     }
 
     /**

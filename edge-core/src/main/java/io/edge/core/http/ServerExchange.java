@@ -215,6 +215,8 @@ final class ServerExchange implements Exchange {
     private boolean endsOnClientClose;
     /** {@link #offerCompression}: the head written next may be compressed by the location's gzip. */
     private boolean compressionOffered;
+    /** {@link #offerCompressionOfFile}: the offered response is a file's. */
+    private boolean offeredFile;
     /** {@link #offerCompression(long)}: the length of the body a 304 stands for, -1 if unknown. */
     private long offeredLength = -1;
     /** {@link #offerCompression(long, String)}: the type of the body a 304 stands for, null if it says. */
@@ -767,6 +769,11 @@ final class ServerExchange implements Exchange {
     }
 
     @Override
+    public void offerCompressionOfFile() {
+        offeredFile = true;
+    }
+
+    @Override
     public void offerCompression(long bodyLength, String bodyType) {
         offerCompression(bodyLength);
         offeredType = bodyType;
@@ -868,7 +875,7 @@ final class ServerExchange implements Exchange {
             // then nginx's gzip filter, on what the headers filter made
             if (compressionOffered && location != null && location.gzip() != null) {
                 gzip = GzipFilter.begin(request, isHead(), response, offeredLength, offeredType, location.gzip(),
-                        ctx.alloc());
+                        location.gzipClients(), offeredFile, location.gzipStatic(), ctx.alloc());
                 if (gzip != null && response instanceof FullHttpResponse whole) {
                     GzipFilter filter = gzip;
                     gzip = null;
@@ -887,6 +894,7 @@ final class ServerExchange implements Exchange {
                 }
             }
             compressionOffered = false;
+            offeredFile = false;
             rangesOffered = false;
             offeredLength = -1;
             offeredType = null;

@@ -365,7 +365,8 @@ public final class StaticResponder implements Responder {
      */
     private static boolean takesPrecompressed(Exchange exchange) {
         LocationSettings location = exchange.location();
-        return location != null && location.gzipStatic() && GzipFilter.takesGzip(exchange.request());
+        return location != null && location.gzipStatic()
+                && GzipFilter.sendsGzip(exchange.request(), EmptyHttpHeaders.INSTANCE, true, location.gzipClients());
     }
 
     /** {@link #respond(Exchange, boolean)} for the file itself, as resolved. */
@@ -909,6 +910,7 @@ public final class StaticResponder implements Responder {
                     // the 200's ETag (weak where compressed) and Vary, judged by the gzip filter as that 200 is,
                     // the location's headers included (a no-transform there leaves both alone)
                     exchange.offerCompression(size, compressibleType);
+                    exchange.offerCompressionOfFile();
                 }
                 exchange.complete(exchange.writeAndFlush(response));
                 return null;
@@ -999,6 +1001,7 @@ public final class StaticResponder implements Responder {
                     contentCache.keepCompressed(path, hit, level, gzipped);
                 }
             });
+            exchange.offerCompressionOfFile();
         } else {
             offerCompression(exchange, response, compressibleType, size);
         }
@@ -1181,7 +1184,7 @@ public final class StaticResponder implements Responder {
         // FileRegionReader's threads, past the engine)
         boolean read = exchange.endsTls() || exchange.sentVersion().majorVersion() == 2
                 || compressibleType != null && status == HttpResponseStatus.OK
-                && GzipFilter.takesGzip(exchange.request());
+                && GzipFilter.takesGzip(exchange.request(), exchange.location().gzipClients());
         new BodySender(exchange, response, file, body, again, read, limitRate).run();
     }
 
@@ -1213,6 +1216,7 @@ public final class StaticResponder implements Responder {
         } else {
             exchange.offerCompression(size, compressibleType);
         }
+        exchange.offerCompressionOfFile();
     }
 
     /**

@@ -57,7 +57,14 @@ class GzipFilterTest {
     }
 
     private static GzipFilter begin(HttpRequest request, HttpResponse response) {
-        return GzipFilter.begin(request, false, response, -1, null, GZIP, ByteBufAllocator.DEFAULT);
+        return begin(request, false, response, -1, null);
+    }
+
+    /** {@link GzipFilter#begin} with {@link #GZIP}, for any client, of an answer not a file's. */
+    private static GzipFilter begin(HttpRequest request, boolean head, HttpResponse response, long bodyLength,
+            String bodyType) {
+        return GzipFilter.begin(request, head, response, bodyLength, bodyType, GZIP,
+                LocationSettings.GzipClients.DEFAULT, false, false, ByteBufAllocator.DEFAULT);
     }
 
     private static byte[] gunzip(byte[] gzip) throws Exception {
@@ -146,7 +153,7 @@ class GzipFilterTest {
     void aHeadGetsItsGetsHeadAndANotModifiedTheETagItsGetHad() {
         HttpRequest request = request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip");
         HttpResponse head = response(200, "Content-Type", "text/html", "Content-Length", "5000", "ETag", "\"v1\"");
-        assertThat(GzipFilter.begin(request, true, head, -1, null, GZIP, ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(begin(request, true, head, -1, null)).isNull();
         assertThat(head.headers().contains(HttpHeaderNames.CONTENT_LENGTH)).isFalse();
         // its GET goes chunked or whole with the compressed length, which only compressing tells: neither is said
         assertThat(head.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)).isFalse();
@@ -155,12 +162,12 @@ class GzipFilterTest {
         assertThat(head.headers().get(HttpHeaderNames.VARY)).isEqualTo("Accept-Encoding");
         FullHttpResponse shortGet = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         shortGet.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/html").set(HttpHeaderNames.CONTENT_LENGTH, "100");
-        assertThat(GzipFilter.begin(request, true, shortGet, -1, null, GZIP, ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(begin(request, true, shortGet, -1, null)).isNull();
         assertThat(shortGet.headers().get(HttpHeaderNames.CONTENT_LENGTH)).isEqualTo("100"); // its GET's is short
         assertThat(shortGet.headers().contains(HttpHeaderNames.CONTENT_ENCODING)).isFalse();
         shortGet.release();
         HttpResponse notModified = response(304, "Content-Type", "text/html", "ETag", "\"v1\"");
-        assertThat(GzipFilter.begin(request, false, notModified, -1, null, GZIP, ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(begin(request, false, notModified, -1, null)).isNull();
         assertThat(notModified.headers().get(HttpHeaderNames.ETAG)).isEqualTo("W/\"v1\""); // as the 200 had it
         assertThat(notModified.headers().get(HttpHeaderNames.VARY)).isEqualTo("Accept-Encoding");
         assertThat(notModified.headers().contains(HttpHeaderNames.CONTENT_ENCODING)).isFalse();
@@ -176,22 +183,21 @@ class GzipFilterTest {
     void aHeadOfUnknownLengthIsJudgedAsItsStreamedGetAndA304ByIts200sLength() {
         HttpRequest request = request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip");
         HttpResponse head = response(200, "Content-Type", "text/html", "ETag", "\"v1\"");
-        assertThat(GzipFilter.begin(request, true, head, -1, null, GZIP, ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(begin(request, true, head, -1, null)).isNull();
         assertThat(head.headers().get(HttpHeaderNames.CONTENT_ENCODING)).isEqualTo("gzip");
         assertThat(head.headers().get(HttpHeaderNames.VARY)).isEqualTo("Accept-Encoding");
         assertThat(head.headers().get(HttpHeaderNames.ETAG)).isEqualTo("W/\"v1\"");
         assertThat(head.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)).isFalse();
         HttpResponse plainHead = response(200, "Content-Type", "text/html");
-        assertThat(GzipFilter.begin(request(HttpVersion.HTTP_1_1), true, plainHead, -1, null, GZIP,
-                ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(begin(request(HttpVersion.HTTP_1_1), true, plainHead, -1, null)).isNull();
         assertThat(plainHead.headers().get(HttpHeaderNames.VARY)).as("not asked for gzip").isEqualTo("Accept-Encoding");
         assertThat(plainHead.headers().contains(HttpHeaderNames.CONTENT_ENCODING)).isFalse();
         HttpResponse shortOne = response(304, "Content-Type", "text/html", "ETag", "\"s1\"");
-        assertThat(GzipFilter.begin(request, false, shortOne, 6, null, GZIP, ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(begin(request, false, shortOne, 6, null)).isNull();
         assertThat(shortOne.headers().names()).containsExactlyInAnyOrder("Content-Type", "ETag");
         assertThat(shortOne.headers().get(HttpHeaderNames.ETAG)).isEqualTo("\"s1\"");
         HttpResponse longOne = response(304, "Content-Type", "text/html", "ETag", "\"l1\"");
-        assertThat(GzipFilter.begin(request, false, longOne, 6000, null, GZIP, ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(begin(request, false, longOne, 6000, null)).isNull();
         assertThat(longOne.headers().get(HttpHeaderNames.ETAG)).isEqualTo("W/\"l1\"");
         assertThat(longOne.headers().get(HttpHeaderNames.VARY)).isEqualTo("Accept-Encoding");
     }
@@ -230,12 +236,12 @@ class GzipFilterTest {
     void aFilesRangeIsNeverCompressedAndVariesWhereItsWholeFileWould() {
         HttpRequest request = request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip", "Range", "bytes=0-9");
         HttpResponse range = response(206, "Content-Type", "text/html", "Content-Length", "10", "ETag", "\"f1\"");
-        assertThat(GzipFilter.begin(request, false, range, 5000, "text/html", GZIP, ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(begin(request, false, range, 5000, "text/html")).isNull();
         assertThat(range.headers().get(HttpHeaderNames.VARY)).isEqualTo("Accept-Encoding");
         assertThat(range.headers().get(HttpHeaderNames.ETAG)).as("of the file's own bytes: strong").isEqualTo("\"f1\"");
         assertThat(range.headers().get(HttpHeaderNames.CONTENT_LENGTH)).isEqualTo("10");
         HttpResponse multipart = response(206, "Content-Type", "multipart/byteranges; boundary=b");
-        assertThat(GzipFilter.begin(request, false, multipart, 5000, "text/html", GZIP, ByteBufAllocator.DEFAULT))
+        assertThat(begin(request, false, multipart, 5000, "text/html"))
                 .isNull();
         assertThat(multipart.headers().get(HttpHeaderNames.VARY)).as("judged by the file's type").isEqualTo(
                 "Accept-Encoding");
@@ -243,8 +249,7 @@ class GzipFilterTest {
             response(206, "Content-Type", "text/html", "Cache-Control", "no-transform"),
             response(206, "Content-Type", "text/html")}) {
             long fileLength = asItIs.headers().contains(HttpHeaderNames.CACHE_CONTROL) ? 5000 : 100;
-            assertThat(GzipFilter.begin(request, false, asItIs, fileLength, "text/html", GZIP,
-                    ByteBufAllocator.DEFAULT)).isNull();
+            assertThat(begin(request, false, asItIs, fileLength, "text/html")).isNull();
             assertThat(asItIs.headers().contains(HttpHeaderNames.VARY)).as("its 200 goes as it is").isFalse();
         }
         HttpResponse script = response(206, "Content-Type", "text/html", "Content-Length", "5000");
@@ -261,7 +266,8 @@ class GzipFilterTest {
             filter.end();
         }
         GzipFilter any = GzipFilter.begin(request, false, response(200, "Content-Type", "image/png"), -1, null,
-                new LocationSettings.Gzip(1, 0, Set.of("*")), ByteBufAllocator.DEFAULT);
+                new LocationSettings.Gzip(1, 0, Set.of("*")), LocationSettings.GzipClients.DEFAULT, false, false,
+                ByteBufAllocator.DEFAULT);
         assertThat(any).isNotNull();
         any.end();
     }
@@ -411,5 +417,41 @@ class GzipFilterTest {
         take(filter.encode(new DefaultHttpContent(part), false));
         assertThat(part.refCnt()).isZero();
         filter.end();
+    }
+
+    /** Cache-Control directives as nginx's gzip_proxied finds them (ngx_http_parse_multi_header_lines, 1.22). */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "no-cache                 | true",
+        "NO-CACHE                 | true",
+        "max-age=0, no-cache      | true",
+        "max-age=0;no-cache       | true",
+        "no-cache ,x              | true",
+        "no-cache=\"Set-Cookie\"  | false",
+        "no-cachex                | false",
+        "xno-cache                | false",
+        "no-cache;x               | false",
+        "public, max-age=60       | false"})
+    void aCacheControlDirectiveIsFoundAsNginxFindsIt(String field, boolean found) {
+        assertThat(GzipFilter.hasDirective(List.of("public", field), "no-cache")).as(field).isEqualTo(found);
+    }
+
+    /** MSIE 4 to 6 without SV1, as nginx's gzip_disable msie6 tells them (each as nginx 1.22 answered). */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.1)      | true",
+        "Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.1; SV1) | false",
+        "Mozilla/4.0 (compatible; MSIE 5.5; Windows 98)          | true",
+        "MSIE 4.01; Win                                          | true",
+        "Mozilla/4.0 (compatible; MSIE 7.0; Windows NT 6.0)      | false",
+        "Opera/9 (MSIE 6.0; x)                                   | false",
+        "msie 6.0 lowercase                                      | false",
+        "MSIE 6.0                                                | true",
+        "MSIE 6.                                                 | false",
+        "MSIE 6.0SV1                                             | false",
+        "XMSIE 5.0 abc                                           | true",
+        "MSIE 10.0 abc                                           | false"})
+    void msie6IsToldAsNginxTellsIt(String userAgent, boolean msie6) {
+        assertThat(GzipFilter.isMsie6(userAgent)).as(userAgent).isEqualTo(msie6);
     }
 }
