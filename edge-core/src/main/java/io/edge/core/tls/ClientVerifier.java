@@ -3,24 +3,13 @@ package io.edge.core.tls;
 import io.edge.conf.TlsClientVerify;
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
-import java.security.cert.CertPathValidator;
-import java.security.cert.CertPathValidatorException;
-import java.security.cert.CertStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateExpiredException;
-import java.security.cert.CertificateFactory;
 import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.CertificateParsingException;
-import java.security.cert.CollectionCertStoreParameters;
-import java.security.cert.PKIXParameters;
-import java.security.cert.PKIXReason;
-import java.security.cert.PKIXRevocationChecker;
-import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Date;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
@@ -58,15 +47,15 @@ final class ClientVerifier {
     static final int UNABLE_TO_GET_ISSUER_CERT = 2;
     static final int UNSPECIFIED = 1;
     private static final int CERT_CHAIN_TOO_LONG = 22;
-    private static final int UNABLE_TO_GET_CRL = 3;
-    private static final int CERT_SIGNATURE_FAILURE = 7;
-    private static final int CERT_NOT_YET_VALID = 9;
-    private static final int CERT_HAS_EXPIRED = 10;
-    private static final int CERT_REVOKED = 23;
-    private static final int INVALID_CA = 24;
-    private static final int PATH_LENGTH_EXCEEDED = 25;
-    private static final int INVALID_PURPOSE = 26;
-    private static final int CA_MD_TOO_WEAK = 68;
+    static final int UNABLE_TO_GET_CRL = 3;
+    static final int CERT_SIGNATURE_FAILURE = 7;
+    static final int CERT_NOT_YET_VALID = 9;
+    static final int CERT_HAS_EXPIRED = 10;
+    static final int CERT_REVOKED = 23;
+    static final int INVALID_CA = 24;
+    static final int PATH_LENGTH_EXCEEDED = 25;
+    static final int INVALID_PURPOSE = 26;
+    static final int CA_MD_TOO_WEAK = 68;
 
     /**
      * How many certificates past {@code depth} a client may send (its own, intermediates, a root it added): more is
@@ -286,51 +275,7 @@ final class ClientVerifier {
 
     /** The JDK's PKIX check of {@code path} (the client's first) under {@code anchor}: 0, or OpenSSL's error. */
     private int validated(List<X509Certificate> path, X509Certificate anchor) {
-        try {
-            CertPathValidator validator = CertPathValidator.getInstance("PKIX");
-            PKIXParameters parameters = new PKIXParameters(Set.of(new TrustAnchor(anchor, null)));
-            parameters.setDate(new Date());
-            if (settings.revocations().isEmpty()) {
-                parameters.setRevocationEnabled(false);
-            } else {
-                // the CRLs given alone, every certificate of the chain on one (OpenSSL's CRL_CHECK_ALL, as nginx's
-                // ssl_crl): no OCSP, no fetch of a distribution point
-                parameters.addCertStore(CertStore.getInstance("Collection",
-                        new CollectionCertStoreParameters(settings.revocations())));
-                PKIXRevocationChecker revocation = (PKIXRevocationChecker) validator.getRevocationChecker();
-                revocation.setOptions(EnumSet.of(PKIXRevocationChecker.Option.PREFER_CRLS,
-                        PKIXRevocationChecker.Option.NO_FALLBACK));
-                parameters.addCertPathChecker(revocation);
-            }
-            validator.validate(CertificateFactory.getInstance("X.509").generateCertPath(path), parameters);
-            return 0;
-        } catch (CertPathValidatorException e) {
-            return openSslError(e);
-        } catch (GeneralSecurityException e) {
-            return CERT_SIGNATURE_FAILURE;
-        }
-    }
-
-    private static int openSslError(CertPathValidatorException e) {
-        CertPathValidatorException.Reason reason = e.getReason();
-        if (reason == CertPathValidatorException.BasicReason.EXPIRED) {
-            return CERT_HAS_EXPIRED;
-        } else if (reason == CertPathValidatorException.BasicReason.NOT_YET_VALID) {
-            return CERT_NOT_YET_VALID;
-        } else if (reason == CertPathValidatorException.BasicReason.REVOKED) {
-            return CERT_REVOKED;
-        } else if (reason == CertPathValidatorException.BasicReason.UNDETERMINED_REVOCATION_STATUS) {
-            return UNABLE_TO_GET_CRL;
-        } else if (reason == CertPathValidatorException.BasicReason.ALGORITHM_CONSTRAINED) {
-            return CA_MD_TOO_WEAK;
-        } else if (reason == PKIXReason.NOT_CA_CERT) {
-            return INVALID_CA;
-        } else if (reason == PKIXReason.PATH_TOO_LONG) {
-            return PATH_LENGTH_EXCEEDED;
-        } else if (reason == PKIXReason.INVALID_KEY_USAGE) {
-            return INVALID_PURPOSE;
-        }
-        return CERT_SIGNATURE_FAILURE;
+        return PkixCheck.error(path, anchor, settings.revocations());
     }
 
     /** Whether {@code certificate}'s extended key usage, if any, lets it (or those it signs) authenticate clients. */

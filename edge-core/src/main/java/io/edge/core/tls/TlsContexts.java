@@ -101,7 +101,7 @@ public final class TlsContexts {
             return NONE;
         }
         SslProvider provider = provider();
-        List<String> ciphers = offered(tls.ciphers(), provider);
+        List<String> ciphers = offered("server.tls.ciphers", tls.ciphers(), provider);
         Map<SiteTls, SslContext> contexts = new HashMap<>();
         Map<SiteTls, SslContext> http2Contexts = new HashMap<>();
         Map<SslContext, ClientVerifier> verifiers = new IdentityHashMap<>();
@@ -134,25 +134,24 @@ public final class TlsContexts {
             "TLS_CHACHA20_POLY1305_SHA256");
 
     /**
-     * The suites offered by server.tls.ciphers (null for the provider's own list): those it names that
-     * {@code provider} has, those it lacks (BoringSSL has no DHE suites, which Mozilla's intermediate list for nginx
-     * names) left out and said, as OpenSSL skips names it lacks in nginx's ssl_ciphers; then TLSv1.3's, which nginx's
-     * ssl_ciphers leaves on (a list without them would turn TLSv1.3 off).
+     * The suites offered by {@code key} (server.tls.ciphers, a proxy group's tls.ciphers; null for the provider's own
+     * list): those it names that {@code provider} has, those it lacks (BoringSSL has no DHE suites, which Mozilla's
+     * intermediate list for nginx names) left out and said, as OpenSSL skips names it lacks in nginx's ssl_ciphers;
+     * then TLSv1.3's, which nginx's ssl_ciphers leaves on (a list without them would turn TLSv1.3 off).
      *
      * @throws SSLException where it has none of them
      */
-    private static List<String> offered(List<String> ciphers, SslProvider provider) throws SSLException {
+    public static List<String> offered(String key, List<String> ciphers, SslProvider provider) throws SSLException {
         if (ciphers.isEmpty()) {
             return null;
         }
         List<String> offered = new ArrayList<>(provider != SslProvider.OPENSSL ? ciphers // checked with the configuration
                 : ciphers.stream().filter(OpenSsl::isCipherSuiteAvailable).toList());
         if (offered.isEmpty()) {
-            throw new SSLException("none of server.tls.ciphers " + ciphers + " is one " + OpenSsl.versionString()
-                    + " has");
+            throw new SSLException("none of " + key + " " + ciphers + " is one " + OpenSsl.versionString() + " has");
         }
         if (offered.size() < ciphers.size()) {
-            LOG.info("server.tls.ciphers: {} left out, which {} does not have", ciphers.stream()
+            LOG.info("{}: {} left out, which {} does not have", key, ciphers.stream()
                     .filter(name -> !offered.contains(name)).toList(), OpenSsl.versionString());
         }
         offered.addAll(provider != SslProvider.OPENSSL ? TLS13_SUITES

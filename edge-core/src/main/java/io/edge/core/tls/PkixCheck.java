@@ -1,0 +1,98 @@
+package io.edge.core.tls;
+
+import static io.edge.core.tls.ClientVerifier.CA_MD_TOO_WEAK;
+import static io.edge.core.tls.ClientVerifier.CERT_HAS_EXPIRED;
+import static io.edge.core.tls.ClientVerifier.CERT_NOT_YET_VALID;
+import static io.edge.core.tls.ClientVerifier.CERT_REVOKED;
+import static io.edge.core.tls.ClientVerifier.CERT_SIGNATURE_FAILURE;
+import static io.edge.core.tls.ClientVerifier.INVALID_CA;
+import static io.edge.core.tls.ClientVerifier.INVALID_PURPOSE;
+import static io.edge.core.tls.ClientVerifier.PATH_LENGTH_EXCEEDED;
+import static io.edge.core.tls.ClientVerifier.UNABLE_TO_GET_CRL;
+
+import java.security.GeneralSecurityException;
+import java.security.cert.CertPathValidator;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertStore;
+import java.security.cert.CertificateFactory;
+import java.security.cert.CollectionCertStoreParameters;
+import java.security.cert.PKIXParameters;
+import java.security.cert.PKIXReason;
+import java.security.cert.PKIXRevocationChecker;
+import java.security.cert.TrustAnchor;
+import java.security.cert.X509CRL;
+import java.security.cert.X509Certificate;
+import java.util.Date;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The JDK's PKIX check of a chain already built up to a trusted CA (signatures, dates, basic constraints, key usage)
+ * with the CRLs of nginx's {@code ssl_crl} or {@code proxy_ssl_crl}, its failure in OpenSSL's words: for a client's
+ * certificate ({@link ClientVerifier}) and a backend's ({@code BackendTls}).
+ */
+public final class PkixCheck {
+
+    private PkixCheck() {
+    }
+
+    /**
+     * Why {@code path} (the peer's certificate first, then the CAs under {@code anchor}) fails under {@code anchor}
+     * and {@code revocations}: OpenSSL's code and words as nginx logs them ("23:certificate revoked"); null where it
+     * passes.
+     */
+    public static String failure(List<X509Certificate> path, X509Certificate anchor, List<X509CRL> revocations) {
+        int error = error(path, anchor, revocations);
+        return error == 0 ? null : error + ":" + ClientVerifier.reason(error);
+    }
+
+    /** The check of {@link #failure}: 0, or OpenSSL's error code. */
+    static int error(List<X509Certificate> path, X509Certificate anchor, List<X509CRL> revocations) {
+        try {
+            CertPathValidator validator = CertPathValidator.getInstance("PKIX");
+            PKIXParameters parameters = new PKIXParameters(Set.of(new TrustAnchor(anchor, null)));
+            parameters.setDate(new Date());
+            if (revocations.isEmpty()) {
+                parameters.setRevocationEnabled(false);
+            } else {
+                // the CRLs given alone, every certificate of the chain on one (OpenSSL's CRL_CHECK_ALL, as nginx's
+                // ssl_crl and proxy_ssl_crl): no OCSP, no fetch of a distribution point
+                parameters.addCertStore(CertStore.getInstance("Collection",
+                        new CollectionCertStoreParameters(revocations)));
+                PKIXRevocationChecker revocation = (PKIXRevocationChecker) validator.getRevocationChecker();
+                revocation.setOptions(EnumSet.of(PKIXRevocationChecker.Option.PREFER_CRLS,
+                        PKIXRevocationChecker.Option.NO_FALLBACK));
+                parameters.addCertPathChecker(revocation);
+            }
+            validator.validate(CertificateFactory.getInstance("X.509").generateCertPath(path), parameters);
+            return 0;
+        } catch (CertPathValidatorException e) {
+            return openSslError(e);
+        } catch (GeneralSecurityException e) {
+            return CERT_SIGNATURE_FAILURE;
+        }
+    }
+
+    private static int openSslError(CertPathValidatorException e) {
+        CertPathValidatorException.Reason reason = e.getReason();
+        if (reason == CertPathValidatorException.BasicReason.EXPIRED) {
+            return CERT_HAS_EXPIRED;
+        } else if (reason == CertPathValidatorException.BasicReason.NOT_YET_VALID) {
+            return CERT_NOT_YET_VALID;
+        } else if (reason == CertPathValidatorException.BasicReason.REVOKED) {
+            return CERT_REVOKED;
+        } else if (reason == CertPathValidatorException.BasicReason.UNDETERMINED_REVOCATION_STATUS) {
+            return UNABLE_TO_GET_CRL;
+        } else if (reason == CertPathValidatorException.BasicReason.ALGORITHM_CONSTRAINED) {
+            return CA_MD_TOO_WEAK;
+        } else if (reason == PKIXReason.NOT_CA_CERT) {
+            return INVALID_CA;
+        } else if (reason == PKIXReason.PATH_TOO_LONG) {
+            return PATH_LENGTH_EXCEEDED;
+        } else if (reason == PKIXReason.INVALID_KEY_USAGE) {
+            return INVALID_PURPOSE;
+        }
+        return CERT_SIGNATURE_FAILURE;
+    }
+}
