@@ -681,10 +681,15 @@ final class SettingsMapper {
     }
 
     /**
-     * A site's tls: its certificate chain and key read now, or null where it names none. Each file that cannot be
-     * read, holds no certificate or key, or a key that is not the certificate's, is a problem of its key.
+     * A tls section's certificate chain and key (a site's, nginx's ssl_certificate; a proxy group's, presented to the
+     * backends, proxy_ssl_certificate), read now, or null where it names none. One without the other, and each file
+     * that cannot be read, holds no certificate or key, or a key that is not the certificate's, is a problem of its
+     * key.
+     *
+     * @param owner     the object that holds {@code tls} (a site, a proxy group), where a key left out is reported
+     * @param directive nginx's directive of the certificate, for the messages: "ssl" or "proxy_ssl"
      */
-    private static TlsCertificate siteTls(Section site, Section tls, Path base) {
+    private static TlsCertificate certificateAndKey(Section owner, Section tls, Path base, String directive) {
         String certificateText = tls.optionalString("certificate");
         String keyText = tls.optionalString("key");
         boolean certificateSet = certificateText != null && !certificateText.isEmpty();
@@ -693,9 +698,9 @@ final class SettingsMapper {
             return null;
         }
         if (!certificateSet || !keySet) {
-            tls.problemAt(site, certificateSet ? "key" : "certificate", "not set, and tls." + (certificateSet ? "certificate"
-                    : "key") + " is", "both a certificate (chain) file and its key file, as nginx's ssl_certificate"
-                    + " and ssl_certificate_key");
+            tls.problemAt(owner, certificateSet ? "key" : "certificate", "not set, and tls." + (certificateSet
+                    ? "certificate" : "key") + " is", "both a certificate (chain) file and its key file, as nginx's "
+                    + directive + "_certificate and " + directive + "_certificate_key");
             return null;
         }
         Path certificateFile = tls.toPath("certificate", certificateText, base);
@@ -717,7 +722,7 @@ final class SettingsMapper {
                 passphrases = PemFiles.passphrases(passwordFile);
             } catch (IllegalArgumentException e) {
                 tls.invalid("password-file", e.getMessage(), "a file of the key's passphrase, or of several, one a"
-                        + " line (nginx's ssl_password_file)");
+                        + " line (nginx's " + directive + "_password_file)");
                 return null;
             }
         }
@@ -767,16 +772,7 @@ final class SettingsMapper {
         int depth = tls.integer("verify-depth", 0, 100);
         List<java.security.cert.X509Certificate> named = caFile(tls, "client-certificate", base);
         List<java.security.cert.X509Certificate> trusted = caFile(tls, "trusted-certificate", base);
-        List<java.security.cert.X509CRL> revocations = List.of();
-        Path crlFile = optionalFile(tls, "crl", base);
-        if (crlFile != null) {
-            try {
-                revocations = PemFiles.revocationLists(crlFile);
-            } catch (IllegalArgumentException e) {
-                tls.invalid("crl", e.getMessage(), "a PEM file of CRLs (openssl ca -gencrl's), one of each CA of the"
-                        + " chains it checks");
-            }
-        }
+        List<java.security.cert.X509CRL> revocations = crlFile(tls, base);
         if (mode == TlsClientVerify.Mode.OFF) {
             return TlsClientVerify.OFF;
         }
@@ -789,6 +785,21 @@ final class SettingsMapper {
         }
         return new TlsClientVerify(mode, named == null ? List.of() : named, trusted == null ? List.of() : trusted,
                 depth, revocations);
+    }
+
+    /** The CRLs of the file tls.crl names (none where it names none, or one that failed). */
+    private static List<java.security.cert.X509CRL> crlFile(Section tls, Path base) {
+        Path file = optionalFile(tls, "crl", base);
+        if (file == null) {
+            return List.of();
+        }
+        try {
+            return PemFiles.revocationLists(file);
+        } catch (IllegalArgumentException e) {
+            tls.invalid("crl", e.getMessage(), "a PEM file of CRLs (openssl ca -gencrl's), one of each CA of the"
+                    + " chains it checks");
+            return List.of();
+        }
     }
 
     /** The certificates of the CA file {@code key} names (null where it names none, or one that failed). */
@@ -1316,16 +1327,21 @@ final class SettingsMapper {
                 buffer.bytes("max-temp-file", 0, Long.MAX_VALUE));
         return new BackendGroupSettings(name, addresses, pooling.balance(), pooling.maxConnections(), pooling.queue(),
                 pooling.timeouts(), pooling.keepAlive(), pooling.health(), null, responseBuffer, false,
-                proxyTls(backend, addresses));
+                proxyTls(name, backend, addresses));
     }
 
     /**
      * A proxy group's {@code tls}: its backends spoken to over TLS (nginx's {@code proxy_pass https://} and its
      * {@code proxy_ssl_*} directives), or null when not enabled. As nginx refuses to start, verify = true needs a
      * trusted-certificate ("no proxy_ssl_trusted_certificate for proxy_ssl_verify"). A Unix socket is refused beside
-     * it: nginx would speak TLS over one, but no backend listening on a local socket asks for it.
+     * it: nginx would speak TLS over one, but no backend listening on a local socket asks for it. A group's own
+     * certificate, key, password-file, crl or ciphers beside tls.enabled = false is a problem (nginx ignores its
+     * proxy_ssl_certificate before an http:// proxy_pass): the group would speak plain HTTP to a backend the
+     * configuration means to be TLS; so is a crl without verify, which nothing would check.
+     *
+     * @param group the group's name, null for the defaults alone (whose files may be for the groups that enable tls)
      */
-    private BackendGroupSettings.Tls proxyTls(Section backend, List<String> addresses) {
+    private BackendGroupSettings.Tls proxyTls(String group, Section backend, List<String> addresses) {
         Section tls = backend.section("tls");
         boolean enabled = tls.bool("enabled");
         boolean verify = tls.bool("verify");
@@ -1334,13 +1350,28 @@ final class SettingsMapper {
         int depth = tls.integer("verify-depth", 0, 100);
         String name = tls.optionalString("name");
         List<String> protocols = tlsProtocols(tls);
+        List<String> ciphers = ciphers(tls);
         List<java.security.cert.X509Certificate> trusted = caFile(tls, "trusted-certificate", base);
+        TlsCertificate certificate = certificateAndKey(backend, tls, base, "proxy_ssl");
+        List<java.security.cert.X509CRL> revocations = crlFile(tls, base);
         if (!enabled) {
+            for (String key : List.of("certificate", "key", "password-file", "crl", "ciphers")) {
+                ConfigValue written = group == null ? null : tls.own().get(key);
+                if (written != null && !(written.unwrapped() instanceof String text && text.isEmpty())
+                        && !(written.unwrapped() instanceof List<?> list && list.isEmpty())) {
+                    tls.problem(key, "set, and tls.enabled is false: the group speaks plain HTTP to its backends",
+                            "tls.enabled = true (nginx's proxy_pass https://), or no " + key);
+                }
+            }
             return null;
         }
         if (verify && trusted == null && !tls.isInvalid("trusted-certificate")) {
             tls.problem("verify", "true without a trusted-certificate",
                     "trusted-certificate, a PEM file of the CAs the backends' chains lead to, or verify = false");
+        }
+        if (!verify && !revocations.isEmpty()) {
+            tls.problem("crl", "set, and tls.verify is false: nothing checks the backends' certificates against it",
+                    "verify = true with a trusted-certificate, or no crl");
         }
         String firstHost = null;
         for (String address : addresses) {
@@ -1360,7 +1391,9 @@ final class SettingsMapper {
             return null; // no address: said above
         }
         return new BackendGroupSettings.Tls(verify, trusted == null ? List.of() : trusted, depth, serverName,
-                name != null ? name : firstHost, protocols, sessionReuse);
+                name != null ? name : firstHost, protocols, sessionReuse, ciphers,
+                certificate == null ? List.of() : certificate.chain(), certificate == null ? null : certificate.key(),
+                revocations);
     }
 
     /** A backend group, or with {@code name == null} the defaults alone: what is wrong in any group. */
@@ -1818,7 +1851,7 @@ final class SettingsMapper {
                         + " an ECDSA certificate serves the clients of the last ten years, an RSA one older ones too");
             } else {
                 Section tlsSection = site.section("tls");
-                tls = siteTls(site, tlsSection, base);
+                tls = certificateAndKey(site, tlsSection, base, "ssl");
                 clientVerify = clientVerify(site, tlsSection, base);
                 InetSocketAddress bare = tls != null || tlsSection.isInvalid("certificate")
                         || tlsSection.isInvalid("key") || tlsSection.isInvalid("password-file") ? null

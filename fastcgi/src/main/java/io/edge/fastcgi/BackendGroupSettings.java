@@ -2,6 +2,8 @@ package io.edge.fastcgi;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
@@ -81,13 +83,34 @@ public record BackendGroupSettings(
      *                     address, nginx's {@code $proxy_host})
      * @param protocols    the TLS versions offered, JDK names ("TLSv1.2", "TLSv1.3")
      * @param sessionReuse resume TLS sessions on new connections ({@code proxy_ssl_session_reuse})
+     * @param ciphers      the suites offered for TLSv1.2 and below, IANA's names ({@code proxy_ssl_ciphers}); empty:
+     *                     the provider's own list
+     * @param certificate  the certificate (then its intermediates) presented when a backend asks for one
+     *                     ({@code proxy_ssl_certificate}); empty: none
+     * @param key          its private key ({@code proxy_ssl_certificate_key}); null without a certificate
+     * @param revocations  the CRLs a verified backend's chain is checked against ({@code proxy_ssl_crl}): where there
+     *                     are any, every certificate of the chain must be on one of its issuer's and not revoked there
      */
     public record Tls(boolean verify, List<X509Certificate> trusted, int verifyDepth, boolean serverName, String name,
-                      List<String> protocols, boolean sessionReuse) {
+                      List<String> protocols, boolean sessionReuse, List<String> ciphers,
+                      List<X509Certificate> certificate, PrivateKey key, List<X509CRL> revocations) {
         public Tls {
             trusted = List.copyOf(trusted);
             protocols = List.copyOf(protocols);
+            ciphers = List.copyOf(ciphers);
+            certificate = List.copyOf(certificate);
+            revocations = List.copyOf(revocations);
             Objects.requireNonNull(name, "name");
+            if (certificate.isEmpty() != (key == null)) {
+                throw new IllegalArgumentException("a certificate without its key, or a key without its certificate");
+            }
+        }
+
+        /** TLS without a client certificate, CRLs or a cipher list of its own. */
+        public Tls(boolean verify, List<X509Certificate> trusted, int verifyDepth, boolean serverName, String name,
+                   List<String> protocols, boolean sessionReuse) {
+            this(verify, trusted, verifyDepth, serverName, name, protocols, sessionReuse, List.of(), List.of(), null,
+                    List.of());
         }
     }
 

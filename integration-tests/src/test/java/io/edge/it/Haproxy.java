@@ -99,7 +99,7 @@ final class Haproxy implements AutoCloseable {
             if (!process.isAlive()) {
                 throw new AssertionError("haproxy exited " + process.exitValue() + ": " + log());
             }
-            if (listensOn(port)) {
+            if (listensOn(process, port)) {
                 return;
             }
             Thread.sleep(100);
@@ -108,11 +108,11 @@ final class Haproxy implements AutoCloseable {
     }
 
     /**
-     * Whether one of HAProxy's descriptors is a socket listening on 127.0.0.1:{@code port}: a line of
+     * Whether one of {@code process}'s descriptors is a socket listening on 127.0.0.1:{@code port}: a line of
      * {@code /proc/net/tcp} in state 0A (LISTEN) for that address, whose inode is one of {@code /proc/PID/fd}'s
-     * {@code socket:[inode]} links.
+     * {@code socket:[inode]} links. For HAProxy and nginx ({@link Nginx}), which are told their ports.
      */
-    private boolean listensOn(int port) throws IOException {
+    static boolean listensOn(Process process, int port) throws IOException {
         Set<String> sockets = new HashSet<>();
         try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(process.pid()), "fd"))) {
             for (Path fd : (Iterable<Path>) fds::iterator) {

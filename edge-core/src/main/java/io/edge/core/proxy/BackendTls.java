@@ -1,5 +1,7 @@
 package io.edge.core.proxy;
 
+import io.edge.core.tls.PkixCheck;
+import io.edge.core.tls.TlsContexts;
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.pool.ConnectionSetup;
 import io.netty.channel.Channel;
@@ -44,7 +46,9 @@ import javax.net.ssl.X509TrustManager;
  * {@link SslHandler} first in its pipeline, and is granted to a request only once its handshake is done (within the
  * group's connect timeout), so a failed handshake is a failed connect (the next address, or 502), as nginx's
  * "SSL_do_handshake() failed ... while SSL handshaking to upstream". A kept connection carries its requests over the
- * one handshake.
+ * one handshake. A backend that asks for a certificate gets the group's, where it has one (nginx's
+ * {@code proxy_ssl_certificate}); its ciphers are offered as a site's are ({@link TlsContexts#offered}); a verified
+ * backend's chain is checked against its CRLs as a client's is ({@link PkixCheck}).
  *
  * <p>The backend's name is checked here, not by the engine's endpoint identification: that takes the engine's peer
  * host, which is also what the engine sends as SNI, and nginx checks {@code proxy_ssl_name} whether or not it sends it
@@ -72,11 +76,23 @@ public final class BackendTls implements ConnectionSetup {
         if (tls == null) {
             return ConnectionSetup.NONE;
         }
+        SslProvider provider = OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
         SslContextBuilder builder = SslContextBuilder.forClient()
-                .sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
+                .sslProvider(provider)
                 .protocols(tls.protocols())
+                .ciphers(TlsContexts.offered("proxy.backends." + group.name() + ".tls.ciphers", tls.ciphers(),
+                        provider))
                 .endpointIdentificationAlgorithm(null); // the name is checked by NameChecking, see above
+        if (tls.key() != null) {
+            // presented when the backend's CertificateRequest asks (nginx's proxy_ssl_certificate)
+            builder.keyManager(tls.key(), tls.certificate().toArray(X509Certificate[]::new));
+        }
         if (tls.verify()) {
+            if (!tls.revocations().isEmpty()) {
+                // the JDK's validator reads its list of blocked certificates from disk at its first check: made now,
+                // as the configuration is read, never first in a handshake on an event loop (as ClientVerifier does)
+                PkixCheck.failure(List.of(tls.trusted().get(0)), tls.trusted().get(0), List.of());
+            }
             builder.trustManager(new NameChecking(tls, trustManager(tls.trusted())));
         } else {
             builder.trustManager(InsecureTrustManagerFactory.INSTANCE);
@@ -225,9 +241,46 @@ public final class BackendTls implements ConnectionSetup {
                 throw new CertificateException("certificate chain too long: " + between
                         + " CA certificates under the trusted one, verify-depth " + tls.verifyDepth());
             }
+            if (!tls.revocations().isEmpty()) {
+                revocationChecked(chain, between);
+            }
             if (!names(chain[0], tls.name())) {
                 throw new NameMismatch(tls.name());
             }
+        }
+
+        /**
+         * The chain the trusted CAs passed, checked against the CRLs (OpenSSL's CRL_CHECK_ALL, as nginx's
+         * proxy_ssl_crl): the backend's certificate and the {@code between} CAs it sent under the trusted one, each on
+         * a CRL of its issuer's and not revoked there. A backend whose own certificate is trusted is checked no further.
+         */
+        private void revocationChecked(X509Certificate[] chain, int between) throws CertificateException {
+            if (tls.trusted().contains(chain[0])) {
+                return;
+            }
+            List<X509Certificate> path = List.of(chain).subList(0, between + 1);
+            X509Certificate last = path.get(path.size() - 1);
+            X509Certificate anchor = between + 1 < chain.length && tls.trusted().contains(chain[between + 1])
+                    ? chain[between + 1] : issuer(last);
+            String failure = anchor == null ? null : PkixCheck.failure(path, anchor, tls.revocations());
+            if (failure != null) {
+                throw new CertificateException(failure);
+            }
+        }
+
+        /** The trusted CA that signed {@code certificate} (the trust manager found one), or null. */
+        private X509Certificate issuer(X509Certificate certificate) {
+            for (X509Certificate ca : tls.trusted()) {
+                if (ca.getSubjectX500Principal().equals(certificate.getIssuerX500Principal())) {
+                    try {
+                        certificate.verify(ca.getPublicKey());
+                        return ca;
+                    } catch (GeneralSecurityException e) {
+                        // another CA of that name
+                    }
+                }
+            }
+            return null;
         }
 
         @Override
