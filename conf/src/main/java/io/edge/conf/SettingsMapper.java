@@ -764,14 +764,14 @@ final class SettingsMapper {
      * for certificates without a client-certificate file (but for optional_no_ca, which may judge none) is a problem,
      * and so is each file that cannot be read or holds no certificate (no CRL).
      */
-    private static TlsClientVerify clientVerify(Section site, Section tls, Path base) {
+    private static TlsClientVerify clientVerify(Section site, Section tls, Path base,
+            List<java.security.cert.X509Certificate> trusted) {
         ConfigValue written = tls.value("verify-client");
         TlsClientVerify.Mode mode = written != null && written.valueType() == ConfigValueType.BOOLEAN
                 ? (Boolean) written.unwrapped() ? TlsClientVerify.Mode.ON : TlsClientVerify.Mode.OFF // true, false
                 : tls.choice("verify-client", VERIFY_CLIENT);
         int depth = tls.integer("verify-depth", 0, 100);
         List<java.security.cert.X509Certificate> named = caFile(tls, "client-certificate", base);
-        List<java.security.cert.X509Certificate> trusted = caFile(tls, "trusted-certificate", base);
         List<java.security.cert.X509CRL> revocations = crlFile(tls, base);
         if (mode == TlsClientVerify.Mode.OFF) {
             return TlsClientVerify.OFF;
@@ -800,6 +800,56 @@ final class SettingsMapper {
                     + " chains it checks");
             return List.of();
         }
+    }
+
+    /**
+     * A site's OCSP stapling, nginx's ssl_stapling and the directives that go with it: the stapling-file read now (a
+     * DER OCSP response, stapled as it is). Stapling in a site without a certificate, a file that cannot be read or
+     * holds no DER response, and a responder that is not an http:// URL (nginx takes no other) are problems.
+     *
+     * @param certified whether the site has a certificate (or one whose problem is already said)
+     */
+    private static TlsStapling stapling(Section tls, Path base, List<java.security.cert.X509Certificate> trusted,
+            boolean certified) {
+        boolean enabled = tls.bool("stapling");
+        boolean verify = tls.bool("stapling-verify");
+        Path file = optionalFile(tls, "stapling-file", base);
+        byte[] response = null;
+        if (file != null) {
+            String fault;
+            try {
+                response = java.nio.file.Files.readAllBytes(file);
+                fault = response.length < 2 || response[0] != 0x30 ? file + " holds no DER OCSP response" : null;
+            } catch (java.io.IOException e) {
+                fault = file + " cannot be read (" + reason(e) + ")";
+            }
+            if (fault != null) {
+                tls.invalid("stapling-file", fault, "a DER OCSP response of the certificate (openssl ocsp -respout's),"
+                        + " as nginx's ssl_stapling_file");
+                response = null;
+            }
+        }
+        java.net.URI responder = null;
+        String responderText = tls.optionalString("stapling-responder");
+        if (responderText != null && !responderText.isEmpty()) {
+            try {
+                responder = new java.net.URI(responderText);
+            } catch (java.net.URISyntaxException e) {
+                responder = null;
+            }
+            if (responder == null || !"http".equalsIgnoreCase(responder.getScheme()) || responder.getHost() == null) {
+                tls.invalid("stapling-responder", LocationMatch.quoted(responderText) + " is not an http:// URL",
+                        "the http:// URL of the OCSP responder (nginx's ssl_stapling_responder: https is not taken),"
+                        + " or \"\" for the certificate's own");
+                responder = null;
+            }
+        }
+        if (enabled && !certified) {
+            tls.problem("stapling", "true in a site without a certificate", "tls { certificate, key } beside it, as"
+                    + " stapling sends the certificate's OCSP status in its handshakes, or stapling = false");
+        }
+        return enabled ? new TlsStapling(true, file, response, responder, verify, trusted == null ? List.of()
+                : trusted) : TlsStapling.OFF;
     }
 
     /** The certificates of the CA file {@code key} names (null where it names none, or one that failed). */
@@ -1852,7 +1902,14 @@ final class SettingsMapper {
             } else {
                 Section tlsSection = site.section("tls");
                 tls = certificateAndKey(site, tlsSection, base, "ssl");
-                clientVerify = clientVerify(site, tlsSection, base);
+                List<java.security.cert.X509Certificate> trusted = caFile(tlsSection, "trusted-certificate", base);
+                clientVerify = clientVerify(site, tlsSection, base, trusted);
+                TlsStapling stapling = stapling(tlsSection, base, trusted, tls != null
+                        || tlsSection.isInvalid("certificate") || tlsSection.isInvalid("key")
+                        || tlsSection.isInvalid("password-file"));
+                if (tls != null) {
+                    tls = tls.withStapling(stapling);
+                }
                 InetSocketAddress bare = tls != null || tlsSection.isInvalid("certificate")
                         || tlsSection.isInvalid("key") || tlsSection.isInvalid("password-file") ? null
                         : listen.stream().filter(serverTls::endsOn).findFirst().orElse(null);

@@ -13,11 +13,23 @@ import java.util.List;
  * @param keyFile         where the key was read from
  * @param chain           the leaf first, then the intermediates as the file lists them; all of it is sent
  * @param key             the leaf's private key
+ * @param stapling        whether (and how) the leaf's OCSP status is stapled to the handshake
  */
-public record TlsCertificate(Path certificateFile, Path keyFile, List<X509Certificate> chain, PrivateKey key) {
+public record TlsCertificate(Path certificateFile, Path keyFile, List<X509Certificate> chain, PrivateKey key,
+        TlsStapling stapling) {
 
     public TlsCertificate {
         chain = List.copyOf(chain);
+    }
+
+    /** A certificate whose status is not stapled. */
+    public TlsCertificate(Path certificateFile, Path keyFile, List<X509Certificate> chain, PrivateKey key) {
+        this(certificateFile, keyFile, chain, key, TlsStapling.OFF);
+    }
+
+    /** This certificate, stapled as {@code next} says. */
+    public TlsCertificate withStapling(TlsStapling next) {
+        return new TlsCertificate(certificateFile, keyFile, chain, key, next);
     }
 
     /** The leaf certificate. */

@@ -356,6 +356,62 @@ class TlsConfigTest {
                         tuple(9, "edge.sites[4].tls.password-file", dir.resolve("empty") + " holds no passphrase"));
     }
 
+    /**
+     * nginx's ssl_stapling, ssl_stapling_file, ssl_stapling_responder and ssl_stapling_verify: off by default; the file
+     * read with the configuration; the trusted CAs kept for the issuer's lookup.
+     */
+    @Test
+    void staplingIsReadAsASiteSays() throws Exception {
+        selfSigned("a", "/CN=a.test");
+        selfSigned("ca", "/CN=Test CA");
+        Files.write(dir.resolve("a.ocsp"), new byte[] {0x30, 0x03, 0x0a, 0x01, 0x00});
+        EdgeSettings settings = load(LISTEN + """
+                site-defaults.tls { certificate = a.pem, key = a.key }
+                sites = [
+                  { root = www, server-names = [a] }
+                  { root = www, server-names = [b], tls { stapling = true, stapling-verify = true,
+                                                          trusted-certificate = ca.pem } }
+                  { root = www, server-names = [c], tls { stapling = true, stapling-file = a.ocsp,
+                                                          stapling-responder = "http://127.0.0.1:8888/ocsp" } }
+                ]""");
+        List<TlsStapling> stapling = settings.sites().stream().map(site -> site.tls().stapling()).toList();
+        assertThat(stapling.get(0)).isEqualTo(TlsStapling.OFF);
+        assertThat(stapling.get(1).enabled()).isTrue();
+        assertThat(stapling.get(1).verify()).isTrue();
+        assertThat(stapling.get(1).response()).isNull();
+        assertThat(stapling.get(1).trusted()).extracting(c -> c.getSubjectX500Principal().getName())
+                .containsExactly("CN=Test CA");
+        assertThat(stapling.get(2).file()).isEqualTo(dir.resolve("a.ocsp"));
+        assertThat(stapling.get(2).response()).containsExactly(0x30, 0x03, 0x0a, 0x01, 0x00);
+        assertThat(stapling.get(2).responder()).hasToString("http://127.0.0.1:8888/ocsp");
+        assertThat(stapling.get(2).verify()).isFalse();
+    }
+
+    /** Stapling without a certificate, a stapling-file that cannot be read or is no DER, an https responder. */
+    @Test
+    void aStaplingProblemNamesItsKey() throws Exception {
+        selfSigned("a", "/CN=a.test");
+        List<ConfigProblem> problems = problems("server.listen = [\"127.0.0.1:19380\"]\n" + """
+                sites = [
+                  { root = www, server-names = [a], tls { stapling = true } }
+                  { root = www, server-names = [b], tls { certificate = a.pem, key = a.key, stapling = true,
+                                                          stapling-file = gone.der } }
+                  { root = www, server-names = [c], tls { certificate = a.pem, key = a.key, stapling = true,
+                                                          stapling-file = a.pem } }
+                  { root = www, server-names = [d], tls { certificate = a.pem, key = a.key, stapling = true,
+                                                          stapling-responder = "https://ocsp.example/" } }
+                ]""");
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactlyInAnyOrder(
+                        tuple(4, "edge.sites[0].tls.stapling", "true in a site without a certificate"),
+                        tuple(6, "edge.sites[1].tls.stapling-file", dir.resolve("gone.der")
+                                + " cannot be read (No such file or directory)"),
+                        tuple(8, "edge.sites[2].tls.stapling-file", dir.resolve("a.pem")
+                                + " holds no DER OCSP response"),
+                        tuple(10, "edge.sites[3].tls.stapling-responder",
+                                "\"https://ocsp.example/\" is not an http:// URL"));
+    }
+
     @Test
     void aPlainConfigurationHasNoTlsListener() throws Exception {
         EdgeSettings settings = load("server.listen = [\"127.0.0.1:19380\"]\nsites = [{ root = www }]");
