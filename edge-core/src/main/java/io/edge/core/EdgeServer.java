@@ -459,6 +459,9 @@ public final class EdgeServer implements AutoCloseable {
 
     @Override
     public void close() {
+        if (context != null) {
+            context.replaceTls(TlsContexts.NONE); // no more OCSP fetches
+        }
         if (ioGroup != null) {
             ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         }

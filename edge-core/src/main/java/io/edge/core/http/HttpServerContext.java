@@ -183,10 +183,16 @@ public final class HttpServerContext {
 
     /**
      * Connections accepted from now on end TLS by {@code next} (a reload's certificates, or listeners marked ssl or no
-     * longer); those open keep the context they began with.
+     * longer); those open keep the context they began with. The OCSP responses of {@code next}'s certificates are
+     * fetched from now on, those of the ones it replaces no more.
      */
     public void replaceTls(TlsContexts next) {
+        TlsContexts previous = tls;
         tls = next;
+        next.startStapling();
+        if (previous != next) {
+            previous.stopStapling();
+        }
     }
 
     TlsContexts tls() {

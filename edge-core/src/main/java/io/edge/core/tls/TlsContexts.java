@@ -17,6 +17,7 @@ import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -26,6 +27,7 @@ import io.netty.util.AttributeKey;
 import io.netty.util.Mapping;
 import java.net.InetSocketAddress;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -48,7 +50,9 @@ import org.slf4j.LoggerFactory;
  * The certificate is the site's that the SNI name routes to among the sites of the listener, by the router's own
  * choice (nginx picks the server block for SNI as for Host): no name, or one of no site, gets the default site's.
  * The provider is BoringSSL (netty-tcnative) where it loads, else the JDK's. The site chosen so decides too whether
- * the handshake asks for a client certificate ({@link ClientCertificates}).
+ * the handshake asks for a client certificate ({@link ClientCertificates}), and which OCSP response is stapled to it
+ * ({@link OcspStapler}: fetched from when the configuration is put in force, {@link #startStapling}, until it is
+ * replaced, {@link #stopStapling}).
  */
 public final class TlsContexts {
 
@@ -58,7 +62,7 @@ public final class TlsContexts {
 
     /** A configuration without a listener marked ssl. */
     public static final TlsContexts NONE = new TlsContexts(ServerSettings.Tls.NONE, null, Map.of(), Map.of(),
-            Map.of());
+            Map.of(), Map.of());
 
     private final ServerSettings.Tls settings;
     private final Router router;
@@ -67,14 +71,18 @@ public final class TlsContexts {
     private final Map<SiteTls, SslContext> http2Contexts;
     /** The client certificate checker of each context that asks for one. */
     private final Map<SslContext, ClientVerifier> verifiers;
+    /** The OCSP stapler of each context whose certificate's status is stapled. */
+    private final Map<SslContext, OcspStapler> staplers;
 
     private TlsContexts(ServerSettings.Tls settings, Router router, Map<SiteTls, SslContext> contexts,
-            Map<SiteTls, SslContext> http2Contexts, Map<SslContext, ClientVerifier> verifiers) {
+            Map<SiteTls, SslContext> http2Contexts, Map<SslContext, ClientVerifier> verifiers,
+            Map<SslContext, OcspStapler> staplers) {
         this.settings = settings;
         this.router = router;
         this.contexts = contexts;
         this.http2Contexts = http2Contexts;
         this.verifiers = verifiers;
+        this.staplers = staplers;
     }
 
     /**
@@ -105,28 +113,62 @@ public final class TlsContexts {
         Map<SiteTls, SslContext> contexts = new HashMap<>();
         Map<SiteTls, SslContext> http2Contexts = new HashMap<>();
         Map<SslContext, ClientVerifier> verifiers = new IdentityHashMap<>();
+        Map<SslContext, OcspStapler> staplers = new IdentityHashMap<>();
         boolean http2 = tls.http2().listen().stream().anyMatch(tls::endsOn); // h2c's need none
         for (SiteSettings site : settings.sites()) {
             SiteTls siteTls = SiteTls.of(site);
             if (siteTls != null && !contexts.containsKey(siteTls)) {
                 ClientVerifier verifier = siteTls.clientVerify().asks() ? new ClientVerifier(siteTls.clientVerify())
                         : null;
-                SslContext context = context(siteTls, tls, ciphers, provider, HTTP_1_1);
+                OcspStapler stapler = stapler(siteTls.certificate(), provider);
+                SslContext context = context(siteTls, tls, ciphers, provider, HTTP_1_1, stapler != null);
                 contexts.put(siteTls, context);
                 if (verifier != null) {
                     verifiers.put(context, verifier);
                 }
+                if (stapler != null) {
+                    staplers.put(context, stapler);
+                }
                 if (http2) {
-                    SslContext http2Context = context(siteTls, tls, ciphers, provider, H2_FIRST);
+                    SslContext http2Context = context(siteTls, tls, ciphers, provider, H2_FIRST, stapler != null);
                     http2Contexts.put(siteTls, http2Context);
                     if (verifier != null) {
                         verifiers.put(http2Context, verifier);
+                    }
+                    if (stapler != null) {
+                        staplers.put(http2Context, stapler);
                     }
                 }
             }
         }
         return new TlsContexts(tls, new Router(settings.sites(), settings.defaultSite()), Map.copyOf(contexts),
-                Map.copyOf(http2Contexts), Collections.unmodifiableMap(verifiers));
+                Map.copyOf(http2Contexts), Collections.unmodifiableMap(verifiers), Collections.unmodifiableMap(staplers));
+    }
+
+    /**
+     * The stapler of {@code certificate}, or null where its status is not stapled: stapling is off, the request cannot
+     * be made ({@link OcspStapler#of}), or the provider is the JDK's, whose SSLEngine staples nothing on a server.
+     */
+    private static OcspStapler stapler(TlsCertificate certificate, SslProvider provider) {
+        if (!certificate.stapling().enabled()) {
+            return null;
+        }
+        if (provider != SslProvider.OPENSSL || !OpenSsl.isOcspSupported()) {
+            LOG.warn("tls.stapling of {}: off, stapling needs the OpenSSL provider (netty-tcnative's BoringSSL), and"
+                    + " TLS is by the JDK's SSLEngine", certificate.certificateFile());
+            return null;
+        }
+        return OcspStapler.of(certificate, Clock.systemUTC());
+    }
+
+    /** Begins fetching the OCSP responses to staple: the configuration is in force. */
+    public void startStapling() {
+        staplers.values().forEach(OcspStapler::start);
+    }
+
+    /** Fetches no more OCSP responses: another configuration's contexts replaced these. */
+    public void stopStapling() {
+        staplers.values().forEach(OcspStapler::close);
     }
 
     /** TLSv1.3's suites (RFC 8446), which server.tls.ciphers never names: the provider's. */
@@ -180,7 +222,7 @@ public final class TlsContexts {
      * ({@link NamingTrustManager}); a request is refused at the HTTP level ({@link ClientCertificates#refusal}).
      */
     private static SslContext context(SiteTls siteTls, ServerSettings.Tls tls, List<String> ciphers,
-            SslProvider provider, ApplicationProtocolConfig alpn) throws SSLException {
+            SslProvider provider, ApplicationProtocolConfig alpn, boolean stapling) throws SSLException {
         TlsCertificate certificate = siteTls.certificate();
         SslContextBuilder builder = SslContextBuilder.forServer(certificate.key(),
                 certificate.chain().toArray(X509Certificate[]::new));
@@ -195,6 +237,7 @@ public final class TlsContexts {
                 .sessionTimeout(tls.sessionTimeout().toSeconds())
                 .sessionCacheSize(tls.sessionCache())
                 .applicationProtocolConfig(alpn)
+                .enableOcsp(stapling)
                 .build();
     }
 
@@ -259,6 +302,11 @@ public final class TlsContexts {
             protected SslHandler newSslHandler(SslContext context, ByteBufAllocator allocator) {
                 SslHandler handler = super.newSslHandler(context, allocator);
                 handler.setHandshakeTimeoutMillis(timeoutMillis);
+                OcspStapler stapler = staplers.get(context);
+                byte[] staple = stapler == null ? null : stapler.staple();
+                if (staple != null && handler.engine() instanceof ReferenceCountedOpenSslEngine engine) {
+                    engine.setOcspResponse(staple); // sent where the client hello asks for it (status_request)
+                }
                 return handler;
             }
         });

@@ -78,6 +78,30 @@ public final class TestCertificates {
         openssl(args.toArray(String[]::new));
     }
 
+    /**
+     * As {@link #signedByCa(String, String, String, String, String)}, good for two days, with {@code extensions}
+     * (openssl's lines, such as "authorityInfoAccess=OCSP;URI:http://127.0.0.1:8888/").
+     */
+    public void signedByCa(String name, String ca, String subject, String extensions) throws Exception {
+        database(ca);
+        Files.writeString(dir.resolve(name + ".ext"), extensions + "\n");
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out", name + ".csr", "-subj",
+                subject);
+        openssl("ca", "-batch", "-config", "ca-" + ca + ".cnf", "-cert", ca + ".pem", "-keyfile", ca + ".key", "-in",
+                name + ".csr", "-out", name + ".pem", "-days", "2", "-extfile", name + ".ext");
+    }
+
+    /**
+     * The OCSP response of {@code ca}'s responder for {@code name} in {@code response} (DER), as openssl ocsp answers
+     * from what {@link #signedByCa} signed and {@link #revoke} revoked, signed by {@code signer} (the CA, or a
+     * responder certificate), next update in an hour.
+     */
+    public void ocspResponse(String name, String ca, String signer, String response) throws Exception {
+        openssl("ocsp", "-issuer", ca + ".pem", "-cert", name + ".pem", "-no_nonce", "-reqout", name + ".ocsp-req");
+        openssl("ocsp", "-index", "ca-" + ca + "/index.txt", "-rsigner", signer + ".pem", "-rkey", signer + ".key",
+                "-CA", ca + ".pem", "-reqin", name + ".ocsp-req", "-respout", response, "-nmin", "60");
+    }
+
     /** A CA's key and self-signed certificate of {@code subject} from {@code start} to {@code end}, by openssl ca. */
     public void selfSignedByCa(String name, String subject, String start, String end) throws Exception {
         database(name);

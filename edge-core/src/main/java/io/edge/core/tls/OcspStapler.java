@@ -1,0 +1,241 @@
+package io.edge.core.tls;
+
+import io.edge.conf.TlsCertificate;
+import io.edge.conf.TlsStapling;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The OCSP response stapled to the handshakes of one certificate, as nginx's ssl_stapling keeps it: the stapling-file's,
+ * as it is; or one fetched from the responder, off the event loops, and fetched again before it runs out.
+ * <pre>
+ *   NEW --start--> FETCHING --good response--> HOLDING (staples it; fetches again at min(nextUpdate - 5 min, 1 h),
+ *                      |                          |      at least 5 min on)
+ *                      +--failure--> (keeps what it held while valid; fetches again in 5 min)
+ *   any --close--> CLOSED (no more fetches: a reload's new contexts have their own)
+ * </pre>
+ * A handshake reads {@link #staple} alone, a volatile field: it never waits for a fetch.
+ */
+final class OcspStapler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OcspStapler.class);
+    private static final String AIA = "1.3.6.1.5.5.7.1.1";
+    private static final String AIA_OCSP = "1.3.6.1.5.5.7.48.1";
+    /** nginx's: a good response is fetched again within an hour, one that failed in five minutes. */
+    static final Duration REFRESH = Duration.ofHours(1);
+    static final Duration RETRY = Duration.ofMinutes(5);
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+    /**
+     * The one thread that asks responders: a fetch blocks it (up to {@link #TIMEOUT}), never an event loop, nor the
+     * client certificate checks'. A daemon, named as edge's other threads, gone when idle.
+     */
+    private static final ScheduledExecutorService FETCHES = fetches();
+    private static final HttpClient CLIENT = HttpClient.newBuilder()
+            .connectTimeout(TIMEOUT)
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .proxy(HttpClient.Builder.NO_PROXY)
+            .version(HttpClient.Version.HTTP_1_1) // no h2c upgrade offered to a responder
+            .build(); // its own executor: one of FETCHES would wait on the thread a send holds
+
+    private static ScheduledExecutorService fetches() {
+        ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(1, new DefaultThreadFactory("edge-ocsp",
+                true));
+        pool.setRemoveOnCancelPolicy(true);
+        pool.setKeepAliveTime(60, TimeUnit.SECONDS);
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
+    }
+
+    private final String name;
+    private final TlsStapling settings;
+    /** Null with a stapling-file. */
+    private final OcspRequest request;
+    private final URI responder;
+    private final Clock clock;
+    private volatile OcspResponse held;
+    private ScheduledFuture<?> next;
+    private boolean closed;
+
+    private OcspStapler(String name, TlsStapling settings, OcspRequest request, URI responder, Clock clock) {
+        this.name = name;
+        this.settings = settings;
+        this.request = request;
+        this.responder = responder;
+        this.clock = clock;
+        byte[] file = settings.response();
+        if (file != null) {
+            held = new OcspResponse(file, Instant.EPOCH, null); // stapled as it is, as nginx's ssl_stapling_file
+        }
+    }
+
+    /**
+     * The stapler of {@code certificate}, or null where it staples nothing: stapling is off, or the request cannot be
+     * made (no issuer certificate, no responder URL), said as nginx's "ssl_stapling" ignored.
+     */
+    static OcspStapler of(TlsCertificate certificate, Clock clock) {
+        TlsStapling settings = certificate.stapling();
+        if (!settings.enabled()) {
+            return null;
+        }
+        String name = certificate.certificateFile().toString();
+        if (settings.response() != null) {
+            return new OcspStapler(name, settings, null, null, clock);
+        }
+        X509Certificate issuer = issuer(certificate.chain(), settings.trusted());
+        if (issuer == null) {
+            LOG.warn("tls.stapling of {}: off, the issuer certificate of \"{}\" is neither in the file nor in"
+                    + " trusted-certificate (nginx: \"ssl_stapling\" ignored, issuer certificate not found)", name,
+                    certificate.leaf().getSubjectX500Principal().getName());
+            return null;
+        }
+        URI responder = settings.responder() != null ? settings.responder() : responderOf(certificate.leaf());
+        if (responder == null) {
+            LOG.warn("tls.stapling of {}: off, the certificate names no http:// OCSP responder and tls has no"
+                    + " stapling-responder (nginx: \"ssl_stapling\" ignored, no OCSP responder URL in the certificate)",
+                    name);
+            return null;
+        }
+        return new OcspStapler(name, settings, new OcspRequest(certificate.leaf(), issuer), responder, clock);
+    }
+
+    /** The certificate of {@code chain}'s leaf's issuer: the next of the chain that signed it, else a trusted one. */
+    static X509Certificate issuer(List<X509Certificate> chain, List<X509Certificate> trusted) {
+        X509Certificate leaf = chain.get(0);
+        List<X509Certificate> candidates = new ArrayList<>(chain.subList(1, chain.size()));
+        candidates.addAll(trusted);
+        for (X509Certificate candidate : candidates) {
+            if (candidate.getSubjectX500Principal().equals(leaf.getIssuerX500Principal())) {
+                try {
+                    leaf.verify(candidate.getPublicKey());
+                    return candidate;
+                } catch (java.security.GeneralSecurityException e) {
+                    // a CA of the same name, another key: not this one's
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The http:// OCSP URL of {@code certificate}'s Authority Information Access, or null. */
+    static URI responderOf(X509Certificate certificate) {
+        byte[] extension = certificate.getExtensionValue(AIA);
+        if (extension == null) {
+            return null;
+        }
+        try {
+            Der descriptions = Der.parse(Der.parse(extension).content());
+            for (Der description : descriptions.children()) {
+                if (description.child(0, Der.OID, "accessMethod").oid().equals(AIA_OCSP)
+                        && description.children().get(1).tag() == 0x86) { // uniformResourceIdentifier
+                    URI uri = URI.create(new String(description.children().get(1).content(),
+                            StandardCharsets.US_ASCII));
+                    if ("http".equalsIgnoreCase(uri.getScheme()) && uri.getHost() != null) {
+                        return uri;
+                    }
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            LOG.warn("Authority Information Access of {}: {}", certificate.getSubjectX500Principal().getName(),
+                    e.getMessage());
+        }
+        return null;
+    }
+
+    /** Begins fetching (at once, off the caller's thread); nothing with a stapling-file. */
+    synchronized void start() {
+        if (request != null && !closed && next == null) {
+            next = FETCHES.schedule(this::fetch, 0, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Fetches no more. */
+    synchronized void close() {
+        closed = true;
+        if (next != null) {
+            next.cancel(false);
+        }
+    }
+
+    /** The response to staple to a handshake now, or null: none yet, or the one held ran out. */
+    byte[] staple() {
+        OcspResponse response = held;
+        if (response == null || !response.validAt(clock.instant())) {
+            return null;
+        }
+        return response.encoded();
+    }
+
+    /** Asks the responder, keeps a good answer, and sets the next fetch. On {@link #FETCHES}. */
+    private void fetch() {
+        Duration after;
+        try {
+            OcspResponse response = OcspResponse.check(ask(), request, settings.verify(), clock.instant());
+            held = response;
+            Instant now = clock.instant();
+            after = refreshAfter(now, response.nextUpdate());
+            LOG.debug("tls.stapling of {}: good from {}, next update {}", name, responder, response.nextUpdate());
+        } catch (Exception e) {
+            LOG.warn("tls.stapling of {}: the response of {} is not stapled: {}", name, responder, e.getMessage()
+                    == null ? e.toString() : e.getMessage());
+            after = RETRY;
+        }
+        synchronized (this) {
+            if (!closed) {
+                next = FETCHES.schedule(this::fetch, after.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
+    /** When to fetch again after a good response, as nginx: before nextUpdate, within an hour, not before 5 min. */
+    static Duration refreshAfter(Instant now, Instant nextUpdate) {
+        Duration after = nextUpdate == null ? REFRESH : Duration.between(now, nextUpdate).minus(RETRY);
+        if (after.compareTo(REFRESH) > 0) {
+            after = REFRESH;
+        }
+        return after.compareTo(RETRY) < 0 ? RETRY : after;
+    }
+
+    /**
+     * The responder's answer to the request, asked as nginx asks: GET of the request's base64, URL-escaped, after the
+     * responder's path (RFC 6960 appendix A.1; a response a CDN in front of the responder may cache).
+     */
+    private byte[] ask() throws Exception {
+        HttpRequest get = HttpRequest.newBuilder(requestUri(responder, request.encoded()))
+                .timeout(TIMEOUT)
+                .header("Accept", "application/ocsp-response")
+                .GET()
+                .build();
+        HttpResponse<byte[]> answer = CLIENT.send(get, HttpResponse.BodyHandlers.ofByteArray());
+        if (answer.statusCode() != 200) {
+            throw new IllegalArgumentException("HTTP status " + answer.statusCode() + " (expected: 200)");
+        }
+        return answer.body();
+    }
+
+    /** {@code responder} with the GET form of {@code request} after its path. */
+    static URI requestUri(URI responder, byte[] request) {
+        String path = responder.getRawPath() == null || responder.getRawPath().isEmpty() ? "/"
+                : responder.getRawPath();
+        String encoded = Base64.getEncoder().encodeToString(request).replace("+", "%2B").replace("/", "%2F")
+                .replace("=", "%3D");
+        return URI.create("http://" + responder.getRawAuthority() + path + (path.endsWith("/") ? "" : "/") + encoded);
+    }
+}

@@ -1,0 +1,167 @@
+package io.edge.core.tls;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * OCSP requests and responses against the openssl CLI's: its responder (openssl ocsp -index, the CA's database) answers
+ * edge's requests, and its responses (good, revoked, of another certificate, signed by the CA, by a responder it
+ * delegated to, by a stranger) are judged as nginx's stapling judges them.
+ */
+class OcspResponseTest {
+
+    @TempDir
+    static Path dir;
+
+    static TestCertificates certificates;
+    static OcspRequest good;
+    static OcspRequest revoked;
+
+    @BeforeAll
+    static void makeCertificates() throws Exception {
+        certificates = new TestCertificates(dir);
+        certificates.selfSigned("ca", "/CN=OCSP test CA");
+        certificates.signedByCa("good", "ca", "/CN=good.test",
+                "authorityInfoAccess=OCSP;URI:http://ocsp.example:8080/status,caIssuers;URI:http://ca.example/ca");
+        certificates.signedByCa("revoked", "ca", "/CN=revoked.test", "subjectAltName=DNS:revoked.test");
+        certificates.revoke("revoked", "ca");
+        certificates.signedByCa("responder", "ca", "/CN=OCSP responder", "extendedKeyUsage=OCSPSigning");
+        certificates.signedByCa("notresponder", "ca", "/CN=not a responder", "extendedKeyUsage=serverAuth");
+        certificates.selfSigned("stranger", "/CN=stranger");
+        good = new OcspRequest(certificates.certificate("good"), certificates.certificate("ca"));
+        revoked = new OcspRequest(certificates.certificate("revoked"), certificates.certificate("ca"));
+    }
+
+    private static byte[] response(String name, String signer) throws Exception {
+        String file = name + "-" + signer + ".der";
+        certificates.ocspResponse(name, "ca", signer, file);
+        return Files.readAllBytes(certificates.file(file));
+    }
+
+    @Test
+    void openSslsResponderAnswersEdgesRequest() throws Exception {
+        Files.write(certificates.file("edge.req"), good.encoded());
+        String text = certificates.openssl("ocsp", "-reqin", "edge.req", "-req_text");
+        assertThat(text).contains("Hash Algorithm: sha1").contains("Serial Number: "
+                + certificates.certificate("good").getSerialNumber().toString(16).toUpperCase());
+        certificates.openssl("ocsp", "-index", "ca-ca/index.txt", "-rsigner", "ca.pem", "-rkey", "ca.key", "-CA",
+                "ca.pem", "-reqin", "edge.req", "-respout", "edge.resp", "-nmin", "60");
+        byte[] der = Files.readAllBytes(certificates.file("edge.resp"));
+        Instant now = Instant.now();
+        OcspResponse response = OcspResponse.check(der, good, true, now);
+        assertThat(response.encoded()).isEqualTo(der);
+        assertThat(response.nextUpdate()).isAfter(now.plus(Duration.ofMinutes(55)));
+        assertThat(response.validAt(now)).isTrue();
+        assertThat(response.validAt(response.nextUpdate())).isFalse();
+    }
+
+    @Test
+    void aRevokedCertificatesResponseIsNotStapled() throws Exception {
+        byte[] der = response("revoked", "ca");
+        for (boolean verify : List.of(false, true)) {
+            assertThatThrownBy(() -> OcspResponse.check(der, revoked, verify, Instant.now()))
+                    .hasMessage("certificate status revoked (expected: good)");
+        }
+    }
+
+    @Test
+    void aResponseOfAnotherCertificateIsNotStapled() throws Exception {
+        byte[] der = response("good", "ca");
+        assertThatThrownBy(() -> OcspResponse.check(der, revoked, false, Instant.now()))
+                .hasMessageStartingWith("no status of the certificate (serial");
+    }
+
+    @Test
+    void aResponsePastItsNextUpdateIsExpired() throws Exception {
+        byte[] der = response("good", "ca");
+        assertThatThrownBy(() -> OcspResponse.check(der, good, false, Instant.now().plus(Duration.ofHours(2))))
+                .hasMessageStartingWith("expired: nextUpdate ");
+    }
+
+    @Test
+    void aResponderTheIssuerDelegatedToIsTakenWithVerify() throws Exception {
+        assertThat(OcspResponse.check(response("good", "responder"), good, true, Instant.now())).isNotNull();
+        byte[] notResponder = response("good", "notresponder");
+        assertThatThrownBy(() -> OcspResponse.check(notResponder, good, true, Instant.now()))
+                .hasMessageContaining("not for OCSP signing");
+    }
+
+    /** As nginx's without ssl_stapling_verify (OCSP_NOVERIFY): any signer the response carries, whose key signed it. */
+    @Test
+    void aStrangersSignatureIsTakenOnlyWithoutVerify() throws Exception {
+        byte[] der = response("good", "stranger");
+        assertThat(OcspResponse.check(der, good, false, Instant.now())).isNotNull();
+        assertThatThrownBy(() -> OcspResponse.check(der, good, true, Instant.now()))
+                .hasMessage("signer CN=stranger is not the issuer, nor issued by it");
+    }
+
+    @Test
+    void aSignatureThatFailsIsNotStapled() throws Exception {
+        certificates.openssl("ocsp", "-issuer", "ca.pem", "-cert", "good.pem", "-no_nonce", "-reqout", "bare.req");
+        certificates.openssl("ocsp", "-index", "ca-ca/index.txt", "-rsigner", "ca.pem", "-rkey", "ca.key", "-CA",
+                "ca.pem", "-reqin", "bare.req", "-respout", "bare.resp", "-nmin", "60", "-resp_no_certs");
+        byte[] der = Files.readAllBytes(certificates.file("bare.resp"));
+        assertThat(OcspResponse.check(der, good, true, Instant.now())).isNotNull(); // signed by the issuer, not carried
+        der[der.length - 1] ^= 1; // the signature's last byte
+        assertThatThrownBy(() -> OcspResponse.check(der, good, false, Instant.now()))
+                .hasMessage("signature does not verify with the key of CN=OCSP test CA");
+    }
+
+    @Test
+    void anUnsuccessfulOrTruncatedResponseIsNotStapled() throws Exception {
+        byte[] unauthorized = {0x30, 0x03, 0x0a, 0x01, 0x06};
+        assertThatThrownBy(() -> OcspResponse.check(unauthorized, good, false, Instant.now()))
+                .hasMessage("responder answered unauthorized (expected: successful)");
+        byte[] der = response("good", "ca");
+        byte[] truncated = java.util.Arrays.copyOf(der, der.length - 10);
+        assertThatThrownBy(() -> OcspResponse.check(truncated, good, false, Instant.now()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("length: ");
+    }
+
+    @Test
+    void theResponderIsTheCertificatesAiaOcspUrl() throws Exception {
+        assertThat(OcspStapler.responderOf(certificates.certificate("good")))
+                .isEqualTo(URI.create("http://ocsp.example:8080/status"));
+        assertThat(OcspStapler.responderOf(certificates.certificate("revoked"))).isNull();
+    }
+
+    /** nginx's GET: the request's base64, URL-escaped, after the responder's path (RFC 6960 A.1). */
+    @Test
+    void theRequestGoesAfterTheRespondersPath() {
+        byte[] request = {(byte) 0xfb, (byte) 0xff, 0x3e};
+        assertThat(OcspStapler.requestUri(URI.create("http://ocsp.example:8080/status"), request))
+                .hasToString("http://ocsp.example:8080/status/%2B%2F8%2B");
+        assertThat(OcspStapler.requestUri(URI.create("http://127.0.0.1:9"), new byte[] {0x30}))
+                .hasToString("http://127.0.0.1:9/MA%3D%3D");
+    }
+
+    @Test
+    void theIssuerIsTheChainsNextElseATrustedOne() throws Exception {
+        var leaf = certificates.certificate("good");
+        var ca = certificates.certificate("ca");
+        var stranger = certificates.certificate("stranger");
+        assertThat(OcspStapler.issuer(List.of(leaf, ca), List.of())).isEqualTo(ca);
+        assertThat(OcspStapler.issuer(List.of(leaf), List.of(stranger, ca))).isEqualTo(ca);
+        assertThat(OcspStapler.issuer(List.of(leaf, stranger), List.of())).isNull();
+    }
+
+    /** nginx's: before the next update, but within an hour, and not sooner than five minutes. */
+    @Test
+    void aGoodResponseIsFetchedAgainBeforeItsNextUpdate() {
+        Instant now = Instant.parse("2026-01-01T00:00:00Z");
+        assertThat(OcspStapler.refreshAfter(now, now.plus(Duration.ofDays(7)))).isEqualTo(Duration.ofHours(1));
+        assertThat(OcspStapler.refreshAfter(now, now.plus(Duration.ofMinutes(30)))).isEqualTo(Duration.ofMinutes(25));
+        assertThat(OcspStapler.refreshAfter(now, now.plus(Duration.ofMinutes(6)))).isEqualTo(Duration.ofMinutes(5));
+        assertThat(OcspStapler.refreshAfter(now, null)).isEqualTo(Duration.ofHours(1));
+    }
+}

@@ -1,0 +1,145 @@
+package io.edge.it;
+
+import static io.edge.it.Awaits.await;
+import static io.edge.it.Awaits.until;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.core.http.CapturedLog;
+import io.edge.core.tls.TestCertificates;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * OCSP stapling as nginx's ssl_stapling, over real TLS: a CA made by openssl ca, its database answered by a real
+ * {@code openssl ocsp -index ... -port} responder on loopback, and {@code openssl s_client -status} reading what each
+ * handshake stapled. One listener, sites chosen by SNI: good.test (the issuer in its chain file, the responder its
+ * certificate's AIA URL, stapling-verify), revoked.test (the issuer from trusted-certificate), file.test (a
+ * stapling-file), responder.test (a certificate without AIA, stapling-responder), noissuer.test (no issuer to be had)
+ * and off.test (no stapling).
+ */
+@SuppressWarnings("try") // the edge of a test serves its requests
+class OcspStaplingIT {
+
+    @TempDir
+    static Path dir;
+
+    static Path tls;
+    static TestCertificates certificates;
+    static int responderPort;
+    static Process responder;
+
+    @BeforeAll
+    static void start() throws Exception {
+        tls = Files.createDirectories(dir.resolve("tls"));
+        certificates = new TestCertificates(tls);
+        responderPort = EdgeProcess.freePort();
+        String aia = "authorityInfoAccess=OCSP;URI:http://127.0.0.1:" + responderPort + "/";
+        certificates.selfSigned("ca", "/CN=OCSP test CA");
+        certificates.signedByCa("good", "ca", "/CN=good.test", aia);
+        certificates.signedByCa("revoked", "ca", "/CN=revoked.test", aia);
+        certificates.signedByCa("plain", "ca", "/CN=responder.test", "subjectAltName=DNS:responder.test");
+        certificates.revoke("revoked", "ca");
+        Files.writeString(tls.resolve("good-chain.pem"), Files.readString(tls.resolve("good.pem"))
+                + Files.readString(tls.resolve("ca.pem")));
+        certificates.ocspResponse("revoked", "ca", "ca", "revoked.der");
+        responder = new ProcessBuilder("openssl", "ocsp", "-index", "ca-ca/index.txt", "-port",
+                String.valueOf(responderPort), "-rsigner", "ca.pem", "-rkey", "ca.key", "-CA", "ca.pem", "-nmin", "60")
+                .directory(tls.toFile()).redirectErrorStream(true).redirectOutput(tls.resolve("responder.log").toFile())
+                .start();
+        await(OcspStaplingIT::responderListens, "openssl ocsp listens on " + responderPort);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (responder != null) {
+            responder.destroy();
+            responder.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * Whether the responder said it waits for requests: a probe's connection it would wait on, whole requests behind
+     * it (openssl 3.0's responder reads one connection at a time).
+     */
+    private static boolean responderListens() throws IOException {
+        return Files.readString(tls.resolve("responder.log")).contains("waiting for OCSP client connections");
+    }
+
+    private static EdgeHarness started() throws Exception {
+        return EdgeHarness.start(Files.createDirectories(dir.resolve("edge-" + System.nanoTime())), """
+                server.listen = ["127.0.0.1:%4$d ssl"]
+                site-defaults.locations = [{ match = "/", return = "200 ok" }]
+                sites = [
+                  { root = "%1$s", server-names = [good.test], default = true, tls { certificate = "%2$s/good-chain.pem",
+                    key = "%2$s/good.key", stapling = true, stapling-verify = true } }
+                  { root = "%1$s", server-names = [revoked.test], tls { certificate = "%2$s/revoked.pem", key = "%2$s/revoked.key",
+                    trusted-certificate = "%2$s/ca.pem", stapling = true, stapling-verify = true } }
+                  { root = "%1$s", server-names = [file.test], tls { certificate = "%2$s/revoked.pem", key = "%2$s/revoked.key",
+                    stapling = true, stapling-file = "%2$s/revoked.der" } }
+                  { root = "%1$s", server-names = [responder.test], tls { certificate = "%2$s/plain.pem", key = "%2$s/plain.key",
+                    trusted-certificate = "%2$s/ca.pem", stapling = true,
+                    stapling-responder = "http://127.0.0.1:%3$d/" } }
+                  { root = "%1$s", server-names = [noissuer.test], tls { certificate = "%2$s/good.pem", key = "%2$s/good.key",
+                    stapling = true } }
+                  { root = "%1$s", server-names = [off.test], tls { certificate = "%2$s/good-chain.pem", key = "%2$s/good.key" } }
+                ]
+                """.formatted(Files.createDirectories(dir.resolve("www")), tls, responderPort,
+                EdgeProcess.freePort()));
+    }
+
+    /** What openssl s_client -status said of a handshake with {@code serverName}. */
+    private static String status(EdgeHarness edge, String serverName) throws Exception {
+        Process process = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + edge.address().getPort(),
+                "-servername", serverName, "-status", "-CAfile", tls.resolve("ca.pem").toString())
+                .redirectErrorStream(true).start();
+        process.getOutputStream().close();
+        String said = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return said;
+    }
+
+    /** The issuer in the chain file, the responder the certificate's AIA URL: its "good" answer is stapled. */
+    @Test
+    void aGoodResponseFromTheRespondersIsStapled() throws Exception {
+        try (EdgeHarness edge = started()) {
+            String said = until(() -> status(edge, "good.test"), s -> s.contains("OCSP Response Status:"),
+                    "a staple for good.test");
+            assertThat(said).contains("OCSP Response Status: successful (0x0)").contains("Cert Status: good")
+                    .contains("Verify return code: 0 (ok)");
+            String overridden = until(() -> status(edge, "responder.test"), s -> s.contains("OCSP Response Status:"),
+                    "a staple for responder.test, of stapling-responder");
+            assertThat(overridden).contains("OCSP Response Status: successful (0x0)").contains("Cert Status: good");
+            assertThat(status(edge, "off.test")).contains("OCSP response: no response sent");
+        }
+    }
+
+    /** As nginx's: "certificate status "revoked" in the OCSP response" is logged, and nothing is stapled. */
+    @Test
+    void aRevokedCertificatesResponseIsNotStapled() throws Exception {
+        try (CapturedLog log = CapturedLog.of("io.edge.core.tls.OcspStapler"); EdgeHarness edge = started()) {
+            await(() -> log.warnings().stream().anyMatch(w -> w.contains("revoked.pem")
+                    && w.endsWith("is not stapled: certificate status revoked (expected: good)")),
+                    "the revoked status logged");
+            assertThat(status(edge, "revoked.test")).contains("OCSP response: no response sent");
+            assertThat(log.warnings()).anyMatch(w -> w.contains("good.pem: off, the issuer certificate of"
+                    + " \"CN=good.test\" is neither in the file nor in trusted-certificate"));
+            assertThat(status(edge, "noissuer.test")).contains("OCSP response: no response sent");
+        }
+    }
+
+    /** nginx's ssl_stapling_file: stapled as it is from the first handshake, whatever it says (here: revoked). */
+    @Test
+    void aStaplingFileIsStapledAsItIs() throws Exception {
+        try (EdgeHarness edge = started()) {
+            assertThat(status(edge, "file.test")).contains("OCSP Response Status: successful (0x0)")
+                    .contains("Cert Status: revoked");
+        }
+    }
+}
