@@ -1,7 +1,6 @@
 package io.edge.core.tls;
 
 import io.edge.conf.TlsClientVerify;
-import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateExpiredException;
@@ -169,11 +168,11 @@ final class ClientVerifier {
      */
     private static X509Certificate sentIssuer(X509Certificate certificate, List<X509Certificate> sent,
             List<X509Certificate> path) {
-        byte[] named = keyIdentifier(certificate.getExtensionValue(AUTHORITY_KEY_ID), (byte) 0x30, (byte) 0x80);
+        byte[] named = keyIdentifier(certificate.getExtensionValue(AUTHORITY_KEY_ID), Der.SEQUENCE, 0x80);
         for (X509Certificate candidate : sent) {
             if (candidate.getSubjectX500Principal().equals(certificate.getIssuerX500Principal())
                     && (candidate.equals(certificate) || !path.contains(candidate))) {
-                byte[] own = keyIdentifier(candidate.getExtensionValue(SUBJECT_KEY_ID), (byte) 0x04);
+                byte[] own = keyIdentifier(candidate.getExtensionValue(SUBJECT_KEY_ID), Der.OCTET_STRING);
                 if (named == null || own == null || Arrays.equals(named, own)) {
                     return candidate;
                 }
@@ -188,47 +187,26 @@ final class ClientVerifier {
      * (AuthorityKeyIdentifier's SEQUENCE, then its [0] keyIdentifier, which comes first where it is; a
      * SubjectKeyIdentifier's OCTET STRING), null where there is none or it cannot be read.
      */
-    private static byte[] keyIdentifier(byte[] extension, byte... tags) {
+    private static byte[] keyIdentifier(byte[] extension, int... tags) {
         if (extension == null) {
             return null;
         }
-        ByteBuffer der = ByteBuffer.wrap(extension);
-        if (!element(der, (byte) 0x04)) {
-            return null;
-        }
-        for (byte tag : tags) {
-            if (!element(der, tag)) {
+        try {
+            Der element = Der.parse(Der.parse(extension).content()); // the OCTET STRING around the extension's DER
+            if (element.tag() != tags[0]) {
                 return null;
             }
-        }
-        byte[] identifier = new byte[der.remaining()];
-        der.get(identifier);
-        return identifier;
-    }
-
-    /** Enters the DER element at {@code der}'s position if it is tagged {@code tag}: its content is what remains. */
-    private static boolean element(ByteBuffer der, byte tag) {
-        if (der.remaining() < 2 || der.get() != tag) {
-            return false;
-        }
-        int length = der.get() & 0xff;
-        if (length > 0x80) {
-            int bytes = length - 0x80;
-            if (bytes > 3 || der.remaining() < bytes) {
-                return false;
+            for (int i = 1; i < tags.length; i++) {
+                List<Der> children = element.children();
+                if (children.isEmpty() || children.get(0).tag() != tags[i]) {
+                    return null;
+                }
+                element = children.get(0);
             }
-            length = 0;
-            for (int i = 0; i < bytes; i++) {
-                length = length << 8 | der.get() & 0xff;
-            }
-        } else if (length == 0x80) {
-            return false; // indefinite: not DER
+            return element.content();
+        } catch (IllegalArgumentException e) {
+            return null; // not DER
         }
-        if (length > der.remaining()) {
-            return false;
-        }
-        der.limit(der.position() + length);
-        return true;
     }
 
     /** The one of {@code among} that issued {@code certificate} (by name, and its signature), not in {@code path}. */
