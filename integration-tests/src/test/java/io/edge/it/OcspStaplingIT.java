@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * handshake stapled. One listener, sites chosen by SNI: good.test (the issuer in its chain file, the responder its
  * certificate's AIA URL, stapling-verify), revoked.test (the issuer from trusted-certificate), file.test (a
  * stapling-file), responder.test (a certificate without AIA, stapling-responder), noissuer.test (no issuer to be had)
- * and off.test (no stapling).
+ * and off.test (no stapling); swap.test's stapling-file is rewritten before a reload.
  */
 @SuppressWarnings("try") // the edge of a test serves its requests
 class OcspStaplingIT {
@@ -34,6 +35,7 @@ class OcspStaplingIT {
     static TestCertificates certificates;
     static int responderPort;
     static Process responder;
+    static int port;
 
     @BeforeAll
     static void start() throws Exception {
@@ -49,6 +51,9 @@ class OcspStaplingIT {
         Files.writeString(tls.resolve("good-chain.pem"), Files.readString(tls.resolve("good.pem"))
                 + Files.readString(tls.resolve("ca.pem")));
         certificates.ocspResponse("revoked", "ca", "ca", "revoked.der");
+        certificates.ocspResponse("good", "ca", "ca", "good.der");
+        Files.copy(tls.resolve("revoked.der"), tls.resolve("swap.der"));
+        port = EdgeProcess.freePort();
         responder = new ProcessBuilder("openssl", "ocsp", "-index", "ca-ca/index.txt", "-port",
                 String.valueOf(responderPort), "-rsigner", "ca.pem", "-rkey", "ca.key", "-CA", "ca.pem", "-nmin", "60")
                 .directory(tls.toFile()).redirectErrorStream(true).redirectOutput(tls.resolve("responder.log").toFile())
@@ -73,7 +78,11 @@ class OcspStaplingIT {
     }
 
     private static EdgeHarness started() throws Exception {
-        return EdgeHarness.start(Files.createDirectories(dir.resolve("edge-" + System.nanoTime())), """
+        return EdgeHarness.start(Files.createDirectories(dir.resolve("edge-" + System.nanoTime())), body());
+    }
+
+    private static String body() throws IOException {
+        return """
                 server.listen = ["127.0.0.1:%4$d ssl"]
                 site-defaults.locations = [{ match = "/", return = "200 ok" }]
                 sites = [
@@ -88,10 +97,11 @@ class OcspStaplingIT {
                     stapling-responder = "http://127.0.0.1:%3$d/" } }
                   { root = "%1$s", server-names = [noissuer.test], tls { certificate = "%2$s/good.pem", key = "%2$s/good.key",
                     stapling = true } }
+                  { root = "%1$s", server-names = [swap.test], tls { certificate = "%2$s/good-chain.pem",
+                    key = "%2$s/good.key", stapling = true, stapling-file = "%2$s/swap.der" } }
                   { root = "%1$s", server-names = [off.test], tls { certificate = "%2$s/good-chain.pem", key = "%2$s/good.key" } }
                 ]
-                """.formatted(Files.createDirectories(dir.resolve("www")), tls, responderPort,
-                EdgeProcess.freePort()));
+                """.formatted(Files.createDirectories(dir.resolve("www")), tls, responderPort, port);
     }
 
     /** What openssl s_client -status said of a handshake with {@code serverName}. */
@@ -131,6 +141,26 @@ class OcspStaplingIT {
             assertThat(log.warnings()).anyMatch(w -> w.contains("good.pem: off, the issuer certificate of"
                     + " \"CN=good.test\" is neither in the file nor in trusted-certificate"));
             assertThat(status(edge, "noissuer.test")).contains("OCSP response: no response sent");
+        }
+    }
+
+    /**
+     * A reload reads the stapling-file again, as nginx's: the new response is stapled from the reload on; a fetched
+     * one is fetched again for the reload's contexts.
+     */
+    @Test
+    void aReloadReadsTheStaplingFileAgain() throws Exception {
+        try (EdgeHarness edge = started()) {
+            assertThat(status(edge, "swap.test")).contains("Cert Status: revoked");
+            Files.copy(tls.resolve("good.der"), tls.resolve("swap.der"), StandardCopyOption.REPLACE_EXISTING);
+            edge.reload(body());
+            assertThat(status(edge, "swap.test")).contains("OCSP Response Status: successful (0x0)")
+                    .contains("Cert Status: good");
+            String said = until(() -> status(edge, "good.test"), s -> s.contains("OCSP Response Status:"),
+                    "a staple for good.test after the reload");
+            assertThat(said).contains("Cert Status: good");
+        } finally {
+            Files.copy(tls.resolve("revoked.der"), tls.resolve("swap.der"), StandardCopyOption.REPLACE_EXISTING);
         }
     }
 
