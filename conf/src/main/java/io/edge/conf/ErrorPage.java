@@ -3,11 +3,13 @@ package io.edge.conf;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * A site's own page for an error status (nginx's {@code error_page}), read when the configuration is loaded: the
  * body edge sends in place of its built-in one, and the URI it was named by, which routes to the location whose
- * always-headers go with it.
+ * always-headers go with it. Or a named location ({@link #named(String, int)}, {@code 404 = "@app"}) that answers the
+ * request in place of a page.
  */
 public final class ErrorPage {
 
@@ -18,15 +20,41 @@ public final class ErrorPage {
     private final Path file;
     private final String contentType;
     private final byte[] body;
+    /** For a {@link #named} one: the status its answer goes with; -1 the error's, 0 the location's own. */
+    private final int answerStatus;
 
     public ErrorPage(String uri, Path file, String contentType, byte[] body) {
+        this(uri, file, contentType, body, -1);
+    }
+
+    private ErrorPage(String uri, Path file, String contentType, byte[] body, int answerStatus) {
         this.uri = uri;
         this.file = file;
         this.contentType = contentType;
         this.body = body.clone();
+        this.answerStatus = answerStatus;
     }
 
-    /** The page's path as error-pages names it ("/errors/404.html"), under the site's root. */
+    /**
+     * The named location {@code name} ({@code "@app"}) answers the error's request, its method and URI unchanged, as
+     * nginx's {@code error_page 404 @app}: with the error's status ({@code answerStatus} -1, written {@code "@app"}),
+     * its own ({@code 0}, {@code "= @app"}) or {@code answerStatus} ({@code "=200 @app"}).
+     */
+    public static ErrorPage named(String name, int answerStatus) {
+        return new ErrorPage(name, null, null, new byte[0], answerStatus);
+    }
+
+    /** Whether a named location answers in place of a page ({@link #named(String, int)}). */
+    public boolean named() {
+        return file == null;
+    }
+
+    /** For a {@link #named} one: the status its answer goes with; -1 the error's, 0 the location's own. */
+    public int answerStatus() {
+        return answerStatus;
+    }
+
+    /** The page's path as error-pages names it ("/errors/404.html"), under the site's root; a named location's name. */
     public String uri() {
         return uri;
     }
@@ -50,17 +78,19 @@ public final class ErrorPage {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ErrorPage other && uri.equals(other.uri) && file.equals(other.file) && contentType.equals(other.contentType)
-                && Arrays.equals(body, other.body);
+        return o instanceof ErrorPage other && uri.equals(other.uri) && Objects.equals(file, other.file)
+                && Objects.equals(contentType, other.contentType) && Arrays.equals(body, other.body)
+                && answerStatus == other.answerStatus;
     }
 
     @Override
     public int hashCode() {
-        return file.hashCode() * 31 + Arrays.hashCode(body);
+        return Objects.hashCode(file) * 31 + Arrays.hashCode(body) + uri.hashCode();
     }
 
     @Override
     public String toString() {
-        return "ErrorPage[" + file + ", " + contentType + ", " + body.length + " bytes]";
+        return named() ? "ErrorPage[" + uri + ", status " + answerStatus + "]"
+                : "ErrorPage[" + file + ", " + contentType + ", " + body.length + " bytes]";
     }
 }

@@ -8,8 +8,8 @@ import java.util.regex.PatternSyntaxException;
 /**
  * A location's {@code match} text, parsed as nginx reads a location's modifier and pattern:
  * {@code "= /x"} exact, {@code "^~ /x"} prefix that skips regexes, {@code "~ re"} and {@code "~* re"}
- * regular expressions (the latter ignoring case; character classes read as PCRE reads them, {@link PcreClasses}), and
- * a bare {@code "/x"} prefix.
+ * regular expressions (the latter ignoring case; character classes read as PCRE reads them, {@link PcreClasses}), a
+ * bare {@code "/x"} prefix, and {@code "@name"}, a named location no path matches.
  *
  * @param kind    how the pattern is compared
  * @param pattern the path or the regular expression text
@@ -17,7 +17,7 @@ import java.util.regex.PatternSyntaxException;
  */
 record LocationMatch(LocationSettings.Kind kind, String pattern, Pattern regex) {
 
-    static final String EXPECTED = "\"/prefix\", \"= /exact\", \"^~ /prefix\", \"~ regex\" or \"~* regex\"";
+    static final String EXPECTED = "\"/prefix\", \"= /exact\", \"^~ /prefix\", \"~ regex\", \"~* regex\" or \"@name\"";
 
     /** The modifiers, as nginx's location takes them. */
     private static final Set<String> MODIFIERS = Set.of("=", "^~", "~", "~*");
@@ -47,6 +47,9 @@ record LocationMatch(LocationSettings.Kind kind, String pattern, Pattern regex) 
             // as a regex of what followed its first "~", or as a path, it matched something else than meant
             throw new IllegalArgumentException("has the modifier \"" + modifier + "\", which is none (expected: =, ^~, "
                     + "~ or ~*, then a space)");
+        }
+        if (trimmed.startsWith("@")) {
+            return new LocationMatch(LocationSettings.Kind.NAMED, name(trimmed), null);
         }
         if (trimmed.startsWith("~*")) {
             return regex(trimmed.substring(2), Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
@@ -83,6 +86,20 @@ record LocationMatch(LocationSettings.Kind kind, String pattern, Pattern regex) 
             return quoted.append("...\" (").append(text.length()).append(" characters)").toString();
         }
         return quoted.append('"').toString();
+    }
+
+    /**
+     * A named location's {@code "@name"}, as nginx's {@code location @name}: a word after the {@code @}, which the
+     * front-controller and error-pages that send requests there name whole.
+     */
+    static String name(String text) {
+        if (text.length() == 1) {
+            throw new IllegalArgumentException("has no name after \"@\"");
+        }
+        if (text.chars().anyMatch(Character::isWhitespace)) {
+            throw new IllegalArgumentException("name " + quoted(text) + " contains white space");
+        }
+        return text;
     }
 
     private static String path(String text) {

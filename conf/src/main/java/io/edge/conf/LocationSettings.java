@@ -474,8 +474,20 @@ public record LocationSettings(
         }
     }
 
-    /** How a location's pattern is compared with a request path. */
-    public enum Kind { EXACT, PREFIX, PREFIX_NO_REGEX, REGEX }
+    /**
+     * How a location's pattern is compared with a request path; {@link #NAMED} ({@code "@app"}, nginx's
+     * {@code location @app}) with none: only a front-controller or an error page names it.
+     */
+    public enum Kind { EXACT, PREFIX, PREFIX_NO_REGEX, REGEX, NAMED }
+
+    /**
+     * Whether this is a named location ({@code match = "@app"}): no request path reaches it, a front-controller or an
+     * error page sends a request there with its URI unchanged, as nginx's {@code try_files ... @app} and
+     * {@code error_page 404 = @app}.
+     */
+    public boolean named() {
+        return kind == Kind.NAMED;
+    }
 
     /**
      * Who answers a location's requests: files, a FastCGI backend, an HTTP backend, edge's status page, its

@@ -1606,24 +1606,25 @@ final class SettingsMapper {
      * root (PHP, a deploy) must not make it any file of the machine.
      */
     private static Map<Integer, ErrorPage> errorPages(Section pages, Path root, PathPolicy policy,
-            Map<String, String> mimeTypes) {
+            Map<String, String> mimeTypes, Set<String> names) {
         if (pages.object().isEmpty()) {
             return Map.of();
         }
         if (root == null) {
-            return errorPages(pages, null, policy, mimeTypes, null); // the root's problem said: its statuses and paths
+            // the root's problem said: its statuses and paths
+            return errorPages(pages, null, policy, mimeTypes, null, names);
         }
         // Pages are opened as request paths are: beneath the root held open, every component held to the rule.
         PathResolver resolver = new PathResolver(root, policy);
         try {
-            return errorPages(pages, root, policy, mimeTypes, resolver);
+            return errorPages(pages, root, policy, mimeTypes, resolver, names);
         } finally {
             resolver.close();
         }
     }
 
     private static Map<Integer, ErrorPage> errorPages(Section pages, Path root, PathPolicy policy,
-            Map<String, String> mimeTypes, PathResolver resolver) {
+            Map<String, String> mimeTypes, PathResolver resolver, Set<String> names) {
         Map<Integer, ErrorPage> result = new TreeMap<>();
         for (String status : new TreeSet<>(pages.object().keySet())) { // sorted: the same problems in the same order
             String uri = pages.optionalString(status);
@@ -1634,6 +1635,13 @@ final class SettingsMapper {
             int code = status.matches("[0-9]{3}") ? Integer.parseInt(status) : -1;
             if (code < 400 || code > 599) {
                 pages.problem(status, "\"" + status + "\" is not an error status", "a status from 400 to 599");
+                continue;
+            }
+            if (uri.strip().startsWith("@") || uri.strip().startsWith("=")) {
+                ErrorPage named = namedErrorPage(pages, status, uri.strip(), names);
+                if (named != null) {
+                    result.put(code, named);
+                }
                 continue;
             }
             String path = "the path of a file under the site's root, such as \"/errors/" + code + ".html\"";
@@ -1694,6 +1702,42 @@ final class SettingsMapper {
             }
         }
         return result;
+    }
+
+    /**
+     * An error-pages entry that names a location of the site ({@code names}) as nginx's {@code error_page 404 @app}:
+     * {@code "@app"} (the answer goes with the error's status), {@code "= @app"} (with its own) or {@code "=200 @app"};
+     * null and a problem where it is none of these.
+     */
+    private static ErrorPage namedErrorPage(Section pages, String status, String text, Set<String> names) {
+        String expected = "a named location of this site, \"@app\" (answering with the error's status), \"= @app\""
+                + " (with its own) or \"=200 @app\", or the path of a file under the site's root";
+        String[] words = text.split("\\s+");
+        int answerStatus = -1;
+        String name = words[0];
+        if (words[0].startsWith("=")) {
+            String code = words[0].substring(1);
+            if (words.length != 2 || !words[1].startsWith("@")) {
+                pages.invalid(status, "\"" + text + "\" has no named location after its \"=\" (a page is sent with"
+                        + " the error's status)", expected);
+                return null;
+            }
+            answerStatus = code.isEmpty() ? 0 : code.matches("[0-9]{3}") ? Integer.parseInt(code) : -2;
+            if (answerStatus == -2 || answerStatus != 0 && (answerStatus < 200 || answerStatus > 599)) {
+                pages.invalid(status, "\"" + words[0] + "\" is not \"=\" or \"=\" and a status", expected);
+                return null;
+            }
+            name = words[1];
+        } else if (words.length != 1) {
+            pages.invalid(status, "\"" + text + "\" is not one name", expected);
+            return null;
+        }
+        if (!names.contains(name)) {
+            pages.invalid(status, "\"" + name + "\" names no location of this site"
+                    + UnknownKeys.suggestion(name, names), expected);
+            return null;
+        }
+        return ErrorPage.named(name, answerStatus);
     }
 
     /**
@@ -1891,7 +1935,9 @@ final class SettingsMapper {
             PathPolicy policy = pathPolicy(site);
             List<LocationSettings> locations = locations(site, locationDefaults, locationTemplate, siteKeys,
                     backendNames);
-            Map<Integer, ErrorPage> errorPages = errorPages(site.section("error-pages"), root, policy, mimeTypes);
+            Map<Integer, ErrorPage> errorPages = errorPages(site.section("error-pages"), root, policy, mimeTypes,
+                    locations.stream().filter(LocationSettings::named).map(LocationSettings::pattern)
+                            .collect(Collectors.toSet()));
             List<RewriteRule> rewrites = rewriteRules(site, null, false);
             TlsCertificate tls = null;
             TlsClientVerify clientVerify = TlsClientVerify.OFF;
@@ -2060,6 +2106,7 @@ final class SettingsMapper {
         if (sections.isEmpty() && site.isEmptyList("locations")) {
             site.problem("locations", "no locations", "at least one location, such as { match = \"/\" }");
         }
+        Set<String> names = namedLocations(sections);
         for (Section location : sections) {
             UnknownKeys.check(location.own(), template, location.path(), Set.of("match"),
                     Set.of(Section.child(location.path(), "proxy-headers")), siteKeys,
@@ -2112,10 +2159,13 @@ final class SettingsMapper {
             }
             String frontController = location.optionalString("front-controller");
             String frontFault = frontController == null ? null
-                    : location.bool("status") ? "is set in a status location" : scriptPathFault(frontController);
+                    : location.bool("status") ? "is set in a status location"
+                    : frontController.startsWith("@") ? namedFault(frontController, names, backend)
+                    : scriptPathFault(frontController);
             if (frontFault != null) {
                 location.problem("front-controller", LocationMatch.quoted(frontController) + " " + frontFault,
-                        "a path such as \"/index.php\" (or \"/index.html\" in a location of files)");
+                        "a path such as \"/index.php\" (or, in a location of files, \"/index.html\" or a named"
+                        + " location of this site, such as \"@app\")");
             }
             String fastcgiScript = location.optionalString("fastcgi-script");
             String scriptFault = fastcgiScript == null ? null
@@ -2152,10 +2202,18 @@ final class SettingsMapper {
                         "status = true only in a location of its own, without fastcgi");
             }
             List<AddressRange> statusAllow = addresses(location, "status-allow"); // checked everywhere, kept for status
-            boolean guarded = status || fastcgiScript != null; // edge's status page, or php-fpm's
+            boolean named = parsed != null && parsed.kind() == LocationSettings.Kind.NAMED;
+            if (named && backend != null && fastcgiScript == null) {
+                location.problem("fastcgi", "set in a named location without fastcgi-script: no request's path names"
+                        + " a script there", "fastcgi-script = \"/index.php\" beside it, the script it runs (nginx's"
+                        + " fastcgi_param SCRIPT_FILENAME $document_root/index.php)");
+            }
+            // edge's status page, or php-fpm's; a named location's script is the application's
+            boolean guarded = status || fastcgiScript != null && !named;
             if (!guarded && location.own().containsKey("status-allow")) {
                 // read as nginx's allow, it would seem to guard the location, which every client still reaches
-                location.problem("status-allow", "set in a location without status = true or fastcgi-script: it guards"
+                location.problem("status-allow", (named ? "set in a named location, whose fastcgi-script is every"
+                        + " client's" : "set in a location without status = true or fastcgi-script") + ": it guards"
                         + " status pages only, not this location", "status-allow only in a location with status = true"
                         + " or a fastcgi-script, or under location-defaults; access = [\"allow ...\", \"deny all\"] to"
                         + " guard any location");
@@ -2215,7 +2273,10 @@ final class SettingsMapper {
                         "enabled = true beside it (or static = true, for files' .gz)");
             }
             boolean internal = location.bool("internal");
-            if (internal && handler != LocationSettings.Handler.STATIC) {
+            if (internal && named && location.own().containsKey("internal")) {
+                location.problem("internal", "true in a named location, which no client's request reaches already",
+                        "internal = true only in a location of files that an X-Accel-Redirect sends to");
+            } else if (internal && handler != LocationSettings.Handler.STATIC) {
                 location.problem("internal", "true in a location with " + (returns != null ? "return"
                                 : rewrite != null ? "rewrite"
                                 : status ? "status = true" : "fastcgi"),
@@ -2298,6 +2359,31 @@ final class SettingsMapper {
         return result;
     }
 
+    /** The names of the named locations ({@code match = "@app"}) among a site's {@code locations}, as written. */
+    private static Set<String> namedLocations(List<Section> locations) {
+        Set<String> names = new HashSet<>();
+        for (Section location : locations) {
+            ConfigValue match = location.value("match");
+            if (match != null && match.valueType() == ConfigValueType.STRING
+                    && ((String) match.unwrapped()).strip().startsWith("@")) {
+                names.add(((String) match.unwrapped()).strip());
+            }
+        }
+        return names;
+    }
+
+    /**
+     * Why {@code name} ({@code "@app"}) cannot be a front-controller or an error page: no location of the site has it,
+     * or it is a PHP location's front controller, whose path names its script; null where it can.
+     */
+    private static String namedFault(String name, Set<String> names, String backend) {
+        if (!names.contains(name)) {
+            return "names no location of this site" + UnknownKeys.suggestion(name, names);
+        }
+        return backend == null ? null : "is set in a location with fastcgi: a named front-controller is a location of"
+                + " files' (nginx's try_files $uri $uri/ " + name + ")";
+    }
+
     /**
      * A location's {@code proxy} with its {@code proxy-uri}, {@code proxy-headers} and {@code proxy-upgrade}, or null
      * where it names no group (or one with a problem, reported here or at the group); {@code backend} is its fastcgi,
@@ -2340,14 +2426,17 @@ final class SettingsMapper {
         if (uri != null && (!uri.startsWith("/") || !uri.chars().allMatch(c -> c > 0x20 && c < 0x7f))) {
             location.problem("proxy-uri", LocationMatch.quoted(uri) + " is not a path",
                     "a path from the root such as \"/\" or \"/v2/\", printable ASCII, no spaces");
-        } else if (uri != null && parsed != null && parsed.kind() == LocationSettings.Kind.REGEX) {
-            // as nginx: a regex names no part of the path to replace
-            location.problem("proxy-uri", "set in a regex location, which names no prefix to replace",
+        } else if (uri != null && parsed != null && (parsed.kind() == LocationSettings.Kind.REGEX
+                || parsed.kind() == LocationSettings.Kind.NAMED)) {
+            // as nginx: a regex names no part of the path to replace, nor does a named location
+            location.problem("proxy-uri", "set in a " + (parsed.kind() == LocationSettings.Kind.REGEX ? "regex"
+                            : "named") + " location, which names no prefix to replace",
                     "proxy-uri in a prefix or exact location; a rewrite for a regex one");
         }
         BackendGroupSettings group = proxyBackends.get(name);
         String host = group == null || group.addresses().isEmpty() ? null : proxyHost(group.addresses().get(0));
-        String prefix = parsed == null || parsed.kind() == LocationSettings.Kind.REGEX ? null : parsed.pattern();
+        String prefix = parsed == null || parsed.kind() == LocationSettings.Kind.REGEX
+                || parsed.kind() == LocationSettings.Kind.NAMED ? null : parsed.pattern();
         List<LocationSettings.Proxy.Redirect> redirects = proxyRedirects(location, regex,
                 defaultRedirect(group != null && group.tls() != null ? "https://" : "http://", host, uri, prefix));
         return host == null ? null : new LocationSettings.Proxy(name, uri, host, headers, upgrade, redirects,

@@ -95,9 +95,26 @@ public record SiteSettings(
         return name.startsWith(".") ? name.substring(1) : name;
     }
 
-    /** The site's page for {@code status}, or null: edge's built-in one. */
+    /** The site's page for {@code status}, or null: edge's built-in one (or a named location's, {@link #namedErrorPage}). */
     public ErrorPage errorPage(int status) {
-        return errorPages.get(status);
+        ErrorPage page = errorPages.get(status);
+        return page == null || page.named() ? null : page;
+    }
+
+    /** The named location that answers {@code status} in place of a page ({@code 404 = "@app"}), or null. */
+    public ErrorPage namedErrorPage(int status) {
+        ErrorPage page = errorPages.get(status);
+        return page != null && page.named() ? page : null;
+    }
+
+    /** The location {@code name} ({@code "@app"}) names, or null. */
+    public LocationSettings namedLocation(String name) {
+        for (LocationSettings location : locations) {
+            if (location.named() && location.pattern().equals(name)) {
+                return location;
+            }
+        }
+        return null;
     }
 
     /** A site whose regexes set no variables, that asks for no client certificate. */

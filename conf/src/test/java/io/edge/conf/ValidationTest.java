@@ -1676,6 +1676,85 @@ class ValidationTest {
                 .as("an escaped backslash").isEmpty();
     }
 
+    /**
+     * A named location ({@code match = "@app"}, nginx's location @app): a front-controller and error-pages name it, a
+     * FastCGI one runs its fastcgi-script for every client, and an error page's "=" says whose status the answer has.
+     */
+    @Test
+    void namedLocationsAreNamedByFrontControllersAndErrorPages() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(write("""
+                sites = [{ root = www, error-pages { 404 = "@app", 403 = "= @app", 500 = "=200 @php" }, locations = [
+                  { match = "/", front-controller = "@app" }
+                  { match = "@app", proxy = app }
+                  { match = "@php", fastcgi = php, fastcgi-script = "/index.php" }
+                ] }]
+                fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
+                proxy.backends.app.addresses = ["127.0.0.1:3000"]
+                """));
+        SiteSettings site = settings.sites().get(0);
+        assertThat(site.locations().get(0).frontController()).isEqualTo("@app");
+        LocationSettings app = site.namedLocation("@app");
+        assertThat(app.kind()).isEqualTo(LocationSettings.Kind.NAMED);
+        assertThat(app.handler()).isEqualTo(LocationSettings.Handler.PROXY);
+        assertThat(site.namedLocation("@php").statusAllow()).as("its script is every client's").isEmpty();
+        assertThat(site.errorPage(404)).as("no page of a file").isNull();
+        assertThat(site.namedErrorPage(404).uri()).isEqualTo("@app");
+        assertThat(site.namedErrorPage(404).answerStatus()).as("the error's").isEqualTo(-1);
+        assertThat(site.namedErrorPage(403).answerStatus()).as("its own").isZero();
+        assertThat(site.namedErrorPage(500).answerStatus()).isEqualTo(200);
+    }
+
+    /** What nginx refuses of a named location, and the names that lead nowhere: each a problem at its key and line. */
+    @Test
+    void namedLocationProblems() {
+        String backends = """
+                fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
+                proxy.backends.app.addresses = ["127.0.0.1:3000"]
+                """;
+        ConfigProblem missing = single("""
+                sites = [{ root = www, locations = [
+                  { match = "/", front-controller = "@ap" }
+                  { match = "@app", proxy = app }
+                ] }]
+                """ + backends);
+        assertThat(missing.key()).isEqualTo("edge.sites[0].locations[0].front-controller");
+        assertThat(missing.line()).isEqualTo(3);
+        assertThat(missing.message()).isEqualTo("\"@ap\" names no location of this site (did you mean \"@app\"?)");
+        ConfigProblem page = single("sites = [{ root = www, error-pages { 404 = \"@none\" } }]\n" + backends);
+        assertThat(page.key()).isEqualTo("edge.sites[0].error-pages.404");
+        assertThat(page.message()).isEqualTo("\"@none\" names no location of this site");
+        assertThat(problems("""
+                sites = [{ root = www, error-pages { 404 = "=20 @app", 403 = "= /403.html", 410 = "@app @app" }, locations = [
+                  { match = "/" }, { match = "@app", proxy = app }, { match = " @app", proxy = app }
+                  { match = "@php", fastcgi = php }
+                  { match = "@up", proxy = app, proxy-uri = "/v2/" }
+                  { match = "@in", internal = true }
+                  { match = "@alias", alias = "www/" }
+                  { match = "@" }
+                  { match = "~ \\\\.php$", fastcgi = php, front-controller = "@app" }
+                  { match = "@guarded", fastcgi = php, fastcgi-script = "/index.php", status-allow = ["127.0.0.1"] }
+                ] }]
+                """ + backends)).extracting(ConfigProblem::key, ConfigProblem::message).containsExactlyInAnyOrder(
+                tuple("edge.sites[0].error-pages.403", "\"= /403.html\" has no named location after its \"=\" (a page"
+                        + " is sent with the error's status)"),
+                tuple("edge.sites[0].error-pages.404", "\"=20\" is not \"=\" or \"=\" and a status"),
+                tuple("edge.sites[0].error-pages.410", "\"@app @app\" is not one name"),
+                tuple("edge.sites[0].locations[2].match", "\" @app\" duplicates an earlier location of this site"),
+                tuple("edge.sites[0].locations[3].fastcgi", "set in a named location without fastcgi-script: no"
+                        + " request's path names a script there"),
+                tuple("edge.sites[0].locations[4].proxy-uri", "set in a named location, which names no prefix to"
+                        + " replace"),
+                tuple("edge.sites[0].locations[5].internal", "true in a named location, which no client's request"
+                        + " reaches already"),
+                tuple("edge.sites[0].locations[6].alias", "set in a location whose match is neither a prefix ending in"
+                        + " / nor a regex"),
+                tuple("edge.sites[0].locations[7].match", "\"@\" has no name after \"@\""),
+                tuple("edge.sites[0].locations[8].front-controller", "\"@app\" is set in a location with fastcgi: a"
+                        + " named front-controller is a location of files' (nginx's try_files $uri $uri/ @app)"),
+                tuple("edge.sites[0].locations[9].status-allow", "set in a named location, whose fastcgi-script is"
+                        + " every client's: it guards status pages only, not this location"));
+    }
+
     /** "/a" and "^~ /a" are one prefix, as nginx has it: which of their settings applied went by their order. */
     @Test
     void duplicateLocation() {

@@ -325,7 +325,8 @@ public final class FastCgiResponder implements Responder {
                 LocationSettings.NextUpstream.DEFAULT);
         this.anywhere = new Resolvers(root, location, probe);
         this.fixedScript = location.fastcgiScript();
-        this.fixedScriptAllowed = location.statusAllow();
+        // a named location's script is the application's, for every client; php-fpm's status page is status-allow's
+        this.fixedScriptAllowed = location.named() ? null : location.statusAllow();
         // null: a probe that does not wait (tests' FILESYSTEM on a local disk) resolves on the loop itself
         this.onLoop = probe instanceof CachedFileProbe cached
                 ? new Resolvers(root, location, cached.cachedOnly()) : null;
@@ -351,11 +352,14 @@ public final class FastCgiResponder implements Responder {
     @Override
     public void respond(Exchange exchange) {
         if (fixedScript != null) {
-            if (!AddressRange.anyContains(fixedScriptAllowed, exchange.remoteAddress().getAddress())) {
+            if (fixedScriptAllowed != null
+                    && !AddressRange.anyContains(fixedScriptAllowed, exchange.remoteAddress().getAddress())) {
                 exchange.sendError(HttpResponseStatus.FORBIDDEN); // php-fpm's status page, for monitoring only
                 return;
             }
-            dispatch(exchange, anywhere.resolver().fixed(fixedScript, exchange.query()));
+            // a named location's DOCUMENT_URI is the request's path, nginx's $uri there (its URI unchanged)
+            dispatch(exchange, anywhere.resolver().fixed(fixedScript,
+                    fixedScriptAllowed == null ? exchange.path() : fixedScript, exchange.query()));
             return;
         }
         if (onLoop == null) {

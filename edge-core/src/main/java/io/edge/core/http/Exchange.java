@@ -124,6 +124,17 @@ public interface Exchange {
     }
 
     /**
+     * Answers this exchange by the named location {@code name} ({@code "@app"}) of its site, its method, URI and query
+     * unchanged, as nginx's {@code try_files ... @app} and {@code error_page 404 = @app} hand a request there: counted
+     * among the internal redirects, its site's rewrites not met again (nginx's named location starts at the location's
+     * rewrite phase). Nothing must have been written; the caller leaves the exchange to the new responder. By default
+     * there is nowhere to go: the exchange fails.
+     */
+    default void redirectNamed(String name) {
+        fail(new IllegalStateException("no internal redirect to " + name + " here"));
+    }
+
+    /**
      * As {@link #redirect(String)}, with {@code query} (raw, without '?'; "" for none) in place of the request's: a
      * location's {@code rewrite}. {@link #query} is it from now on; what the client sent stays as {@link #redirect}
      * says.

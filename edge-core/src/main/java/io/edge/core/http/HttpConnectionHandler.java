@@ -636,6 +636,25 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         afterRedirect(exchange);
     }
 
+    /**
+     * {@link Exchange#redirectNamed} of {@code exchange}: answered by its site's location {@code name} (checked to be
+     * there when the configuration was read), its target as it was, its site's rewrites not met again, as nginx's
+     * named location starts at the location's rewrite phase.
+     */
+    void redirectNamed(ServerExchange exchange, String name) {
+        if (exchange != current) {
+            throw new IllegalStateException("redirect of an exchange that is not running");
+        }
+        Route route = exchange.route();
+        LocationSettings named = route.site().namedLocation(name);
+        if (named == null) { // a configuration without it refuses the name
+            exchange.fail(new IllegalStateException("no location " + name + " in the site"));
+            return;
+        }
+        exchange.reroute(new Route(route.site(), named, route.hostRegex(), route.hostGroups()));
+        afterRedirect(exchange);
+    }
+
     /** What follows a redirect's routing (and its site's rewrites): its body's limit, then its location's responder. */
     private static void afterRedirect(ServerExchange exchange) {
         if (!exchange.connection().refusesBody(exchange, exchange.path())) {

@@ -144,6 +144,13 @@ final class ServerExchange implements Exchange {
     private String secureLinkVerdict;
     /** {@link #errorPage}: the site's page that this answer sends, whose URI's location gives its always-headers. */
     private ErrorPage sentPage;
+    /**
+     * An error went to a named location's error page ({@link #toNamedErrorPage}): a later error gets edge's built-in
+     * page, as nginx's error_page is met once per request (recursive_error_pages off).
+     */
+    private boolean errorPaged;
+    /** The status the answer's head goes with whatever its own, nginx's {@code err_status}; 0: its own. */
+    private int errStatus;
     /** When its head began ({@link System#nanoTime}): nginx's request time counts from the head's first byte. */
     private final long startNanos;
     /** The client waits for {@code 100 Continue} before it sends the body its head announced. */
@@ -316,6 +323,11 @@ final class ServerExchange implements Exchange {
         return route == null ? null : route.site();
     }
 
+    /** The site and location it is routed to now (null before routing). */
+    Route route() {
+        return route;
+    }
+
     @Override
     public LocationSettings location() {
         Route answers = answering != null ? answering : route;
@@ -438,17 +450,38 @@ final class ServerExchange implements Exchange {
         }
         boolean counted = !siteRewriting;
         siteRewriting = false; // what the location it lands in does is counted
-        if (counted && ++redirects > MAX_REDIRECTS) {
-            // A cycle in the configuration (front controllers, index files of other locations), hit by every request
-            // of the paths it covers: one line now and then, no stack trace, as nginx's "internal redirection cycle"
-            REDIRECT_CYCLES.warn(ServerExchange.class, request.method() + " " + request.uri() + " -> 500: more than "
-                    + MAX_REDIRECTS + " internal redirects, the last to " + path
-                    + " (a cycle of front-controller or index paths between locations)");
-            sendError(HttpResponseStatus.INTERNAL_SERVER_ERROR);
+        if (counted && cycles(path)) {
             return;
         }
         target = new RequestTarget(target.authority(), path, query, target.originForm());
         connection.redirect(this, internal);
+    }
+
+    /**
+     * Counts one more internal redirect, to {@code where}; true, and answered 500, past {@value #MAX_REDIRECTS}: a
+     * cycle in the configuration (front controllers, index files of other locations), hit by every request of the
+     * paths it covers: one line now and then, no stack trace, as nginx's "internal redirection cycle".
+     */
+    private boolean cycles(String where) {
+        if (++redirects <= MAX_REDIRECTS) {
+            return false;
+        }
+        REDIRECT_CYCLES.warn(ServerExchange.class, request.method() + " " + request.uri() + " -> 500: more than "
+                + MAX_REDIRECTS + " internal redirects, the last to " + where
+                + " (a cycle of front-controller or index paths between locations)");
+        sendError(HttpResponseStatus.INTERNAL_SERVER_ERROR);
+        return true;
+    }
+
+    @Override
+    public void redirectNamed(String name) {
+        if (state != State.OPEN) {
+            throw new IllegalStateException("redirect after the response started: " + name);
+        }
+        siteRewriting = false;
+        if (!cycles(name)) {
+            connection.redirectNamed(this, name);
+        }
     }
 
     @Override
@@ -521,7 +554,7 @@ final class ServerExchange implements Exchange {
 
     @Override
     public ErrorPage errorPage(HttpResponseStatus status) {
-        sentPage = Exchange.super.errorPage(status);
+        sentPage = errorPaged ? null : Exchange.super.errorPage(status);
         return sentPage;
     }
 
@@ -833,6 +866,11 @@ final class ServerExchange implements Exchange {
             state = State.HEAD_SENT;
             // The version this server speaks, whatever the client's (RFC 9110 6.2), as nginx answers
             response.setProtocolVersion(HttpVersion.HTTP_1_1);
+            if (errStatus != 0 && response.status().code() != errStatus) {
+                // a named location's answer to an error: the error's status, or error-pages' "=200", as nginx's
+                // header filter sends err_status
+                response.setStatus(HttpResponseStatus.valueOf(errStatus));
+            }
             status = response.status().code();
             if (!response.headers().contains(HttpHeaderNames.DATE)) {
                 response.headers().add(HttpHeaderNames.DATE, HttpDate.now());
@@ -1204,12 +1242,35 @@ final class ServerExchange implements Exchange {
         HttpResponseStatus status = HttpConnectionHandler.refusedEverywhere(request.method())
                 && (errorStatus.code() == 403 || errorStatus.code() == 404) ? HttpResponseStatus.METHOD_NOT_ALLOWED
                 : errorStatus;
+        errStatus = 0; // nginx's err_status: this error's own
+        if (toNamedErrorPage(status)) {
+            return;
+        }
         FullHttpResponse response = ErrorResponses.response(status, isHead(), errorPage(status), retryAfterSeconds);
         if (status.code() == HttpResponseStatus.METHOD_NOT_ALLOWED.code()) {
             response.headers().set(HttpHeaderNames.ALLOW, ErrorResponses.allowedMethods(location()));
         }
         ChannelFuture written = writeAndFlush(response);
         complete(written);
+    }
+
+    /**
+     * Hands the request to the named location its site's error-pages name for {@code status} ({@code 404 = "@app"}) and
+     * returns true, as nginx's error_page to a named location: its method, URI and query unchanged, its answer's status
+     * the error's ({@code "@app"}), its own ({@code "= @app"}) or the one written ({@code "=200 @app"}). Not for a
+     * second error of the request, nor one refused before it was routed, nor one whose body was refused or is being
+     * read (a 413, or an error met while a responder reads the body, goes out as it is).
+     */
+    private boolean toNamedErrorPage(HttpResponseStatus status) {
+        SiteSettings site = site();
+        ErrorPage page = site == null || errorPaged || unrouted ? null : site.namedErrorPage(status.code());
+        if (page == null || status.code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code() || bodyRequested()) {
+            return false;
+        }
+        errorPaged = true;
+        errStatus = page.answerStatus() < 0 ? status.code() : page.answerStatus();
+        redirectNamed(page.uri());
+        return true;
     }
 
     private void finish(ChannelFuture lastWrite) {

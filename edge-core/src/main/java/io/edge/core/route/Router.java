@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Locations: an exact match ({@code = /x}) wins at once; otherwise the longest matching prefix is
  * remembered; if it was written {@code ^~} it wins; otherwise regular expressions are tried in
- * configuration order and the first match wins; otherwise the remembered prefix.
+ * configuration order and the first match wins; otherwise the remembered prefix. A named location ({@code @app}) is
+ * never a path's ({@code /@app} is a prefix's like any path).
  *
  * <p>Sites are picked among those listening on the address of server.listen a connection was accepted on
  * ({@link SiteSettings#listen}), as nginx picks among the server blocks of an address:port: names, their conflicts
@@ -383,6 +384,9 @@ public final class Router {
                 }
                 case REGEX -> {
                     // tried below, after every prefix has been seen
+                }
+                case NAMED -> {
+                    // no path: only a front-controller or an error page sends a request there
                 }
             }
         }

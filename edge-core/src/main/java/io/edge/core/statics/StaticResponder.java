@@ -426,13 +426,18 @@ public final class StaticResponder implements Responder {
      * Hands {@code exchange}, whose path names no file or directory, to its location's {@code front-controller} and
      * returns true: answered as a request for that path (its method and query kept) is, by the location that path routes
      * to, as nginx's try_files $uri $uri/ /index.html (a single-page application's) or /index.php (run by the PHP
-     * location) redirects internally. False without one, or for the front controller's own path (missing too: 404,
-     * not a loop).
+     * location) redirects internally; a named one ({@code "@app"}) answers it as it is, its URI unchanged, as nginx's
+     * try_files $uri $uri/ @app. False without one, or for the front controller's own path (missing too: 404, not a
+     * loop).
      */
     private static boolean toFrontController(Exchange exchange) {
         String front = frontController(exchange);
         if (front == null || front.equals(exchange.path())) {
             return false;
+        }
+        if (front.startsWith("@")) {
+            exchange.redirectNamed(front);
+            return true;
         }
         if (isPhpName(front)) {
             LocationSettings lands;

@@ -132,13 +132,14 @@ public final class ScriptResolver {
      */
     /**
      * {@code scriptName} (a normalised path) as the script, whatever the request's path and whether a file has that
-     * name: a location's fixed script, php-fpm's status page or ping, which php-fpm answers without one. PATH_INFO is
-     * empty; nothing is looked at but the root's real path.
+     * name: a location's fixed script, php-fpm's status page or ping, which php-fpm answers without one, or a named
+     * location's application script. PATH_INFO is empty, DOCUMENT_URI {@code documentUri}; nothing is looked at but the
+     * root's real path.
      */
-    public Resolution fixed(String scriptName, String query) {
+    public Resolution fixed(String scriptName, String documentUri, String query) {
         Path file = underRoot(scriptName);
         return file == null ? new NotFound("no file may be named " + scriptName)
-                : script(file, scriptName, "", scriptName, query);
+                : script(file, scriptName, "", documentUri, query);
     }
 
     public Resolution resolve(String path, String query) {

@@ -1,0 +1,213 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpExchange;
+import io.edge.core.http.RawHttpClient;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Named locations ({@code match = "@app"}, nginx's {@code location @app}): a front-controller ({@code try_files $uri
+ * $uri/ @app}) and error-pages ({@code error_page 404 = @app}) hand a request there with its method and URI unchanged.
+ * Each answer here is the one nginx 1.22 gave side by side, on the same files, php-fpm and backend.
+ */
+class NamedLocationIT {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    /** The script of the PHP named locations: what it was run as. */
+    private static final String SCRIPT = """
+            <?php http_response_code(isset($_GET['code']) ? (int) $_GET['code'] : 200); header('X-App: php');
+            echo $_SERVER['REQUEST_METHOD'], ' ', $_SERVER['REQUEST_URI'], ' ', $_SERVER['SCRIPT_NAME'], ' ',
+                $_SERVER['DOCUMENT_URI'], ' ', $_SERVER['QUERY_STRING'], ' ', file_get_contents('php://input');""";
+
+    @TempDir
+    Path dir;
+
+    private Path www;
+    private JdkBackend backend;
+
+    @BeforeEach
+    void files() throws IOException {
+        www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("style.css"), "body{}");
+        Files.writeString(www.resolve("index.php"), SCRIPT);
+        backend = JdkBackend.start(NamedLocationIT::answer);
+    }
+
+    @AfterEach
+    void stopBackend() {
+        backend.close();
+    }
+
+    /** The backend's answer: its method, the URI as it came and the body; a 302 for a path with "redirect" in it. */
+    private static void answer(HttpExchange exchange) throws IOException {
+        byte[] body;
+        try (InputStream in = exchange.getRequestBody()) {
+            body = in.readAllBytes();
+        }
+        byte[] answer = ("app " + exchange.getRequestMethod() + " " + exchange.getRequestURI().getRawPath()
+                + (exchange.getRequestURI().getRawQuery() == null ? "" : "?" + exchange.getRequestURI().getRawQuery())
+                + " " + new String(body, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("X-App", "proxy");
+        boolean redirect = exchange.getRequestURI().getPath().contains("redirect");
+        if (redirect) {
+            exchange.getResponseHeaders().set("Location", "http://elsewhere/");
+        }
+        exchange.sendResponseHeaders(redirect ? 302 : 200,
+                exchange.getRequestMethod().equals("HEAD") ? -1 : answer.length);
+        exchange.getResponseBody().write(exchange.getRequestMethod().equals("HEAD") ? new byte[0] : answer);
+        exchange.close();
+    }
+
+    /**
+     * nginx's {@code location / { try_files $uri $uri/ @php; }} with {@code location @php { fastcgi_param
+     * SCRIPT_FILENAME $document_root/index.php; ... }}: a path that names no file runs the script, REQUEST_URI and
+     * DOCUMENT_URI ($uri) the request's own, its method, query and body kept; a file is itself. SCRIPT_NAME is the
+     * script's (nginx's fastcgi_params give $uri, the path).
+     */
+    @Test
+    void aPathThatNamesNoFileRunsTheNamedPhpLocationsScriptWithItsUriUnchanged() throws Exception {
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/", front-controller = "@php" }
+                       { match = "@php", fastcgi = php, fastcgi-script = "/index.php" }
+                       { match = "~ \\\\.php$", fastcgi = php }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            HttpResponse<String> page = send(edge, "GET", "/blog/hello?page=2", "");
+            assertThat(page.statusCode()).isEqualTo(200);
+            assertThat(page.headers().firstValue("x-app")).contains("php");
+            assertThat(page.body()).isEqualTo("GET /blog/hello?page=2 /index.php /blog/hello page=2 ");
+            assertThat(send(edge, "POST", "/api/items/7", "{\"n\":1}").body())
+                    .isEqualTo("POST /api/items/7 /index.php /api/items/7  {\"n\":1}");
+            assertThat(send(edge, "GET", "/style.css", "").body()).isEqualTo("body{}");
+            assertThat(send(edge, "GET", "/@php", "").body()).as("a path like any other: it names no file")
+                    .isEqualTo("GET /@php /index.php /@php  ");
+        }
+    }
+
+    /** nginx's {@code try_files $uri $uri/ @app} with {@code location @app { proxy_pass http://app; }}. */
+    @Test
+    void aPathThatNamesNoFileGoesToTheNamedProxyLocationAsItWasSent() throws Exception {
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/", front-controller = "@app" }
+                  { match = "@app", proxy = app }
+                ] }]
+                proxy.backends.app { addresses = ["%s"] }
+                """.formatted(backend.address()))) {
+            HttpResponse<String> answer = send(edge, "GET", "/users/42?tab=a%20b", "");
+            assertThat(answer.statusCode()).isEqualTo(200);
+            assertThat(answer.headers().firstValue("x-app")).contains("proxy");
+            assertThat(answer.body()).isEqualTo("app GET /users/42?tab=a%20b ");
+            assertThat(send(edge, "PUT", "/api/x", "abc").body()).isEqualTo("app PUT /api/x abc");
+            assertThat(send(edge, "GET", "/style.css", "").body()).isEqualTo("body{}");
+        }
+    }
+
+    /**
+     * nginx's {@code error_page 404 @app} (the answer goes out with the error's status, a redirect's Location kept),
+     * {@code error_page 404 = @app} (with the answer's own) and {@code error_page 404 =202 @app}, the method kept.
+     */
+    @Test
+    void anErrorPageInANamedLocationAnswersWithTheStatusNginxGives() throws Exception {
+        String[][] cases = {{"@app", "404"}, {"= @app", "200"}, {"=202 @app", "202"}};
+        for (String[] page : cases) {
+            try (EdgeHarness edge = EdgeHarness.start(dir, """
+                    sites = [{ server-names = ["_"], default = true, root = "www", error-pages { 404 = "%s" }
+                      locations = [{ match = "/" }, { match = "@app", proxy = app }] }]
+                    proxy.backends.app { addresses = ["%s"] }
+                    """.formatted(page[0], backend.address()))) {
+                int status = Integer.parseInt(page[1]);
+                HttpResponse<String> get = send(edge, "GET", "/missing", "");
+                assertThat(get.statusCode()).as(page[0]).isEqualTo(status);
+                assertThat(get.body()).as(page[0]).isEqualTo("app GET /missing ");
+                assertThat(get.headers().firstValue("x-app")).as(page[0]).contains("proxy");
+                HttpResponse<String> post = send(edge, "POST", "/missing", "b=1");
+                assertThat(post.statusCode()).as(page[0]).isEqualTo(status);
+                assertThat(post.body()).as(page[0] + ": its method kept").isEqualTo("app POST /missing b=1");
+                assertThat(send(edge, "GET", "/style.css", "").body()).as(page[0]).isEqualTo("body{}");
+            }
+        }
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", error-pages { 404 = "@app" }
+                  locations = [{ match = "/" }, { match = "@app", proxy = app }] }]
+                proxy.backends.app { addresses = ["%s"] }
+                """.formatted(backend.address()))) {
+            HttpResponse<String> redirect = send(edge, "GET", "/redirect", "");
+            assertThat(redirect.statusCode()).as("the error's status over the backend's 302").isEqualTo(404);
+            assertThat(redirect.headers().firstValue("location")).contains("http://elsewhere/");
+            HttpResponse<String> head = send(edge, "HEAD", "/missing", "");
+            assertThat(head.statusCode()).isEqualTo(404);
+            assertThat(head.headers().firstValue("x-app")).contains("proxy");
+        }
+    }
+
+    /**
+     * nginx's {@code error_page 404 = @php}: the script's own status; an error of the named location's answer itself
+     * (its backend down: 502) goes out as it is, with edge's page, not to error-pages again, as nginx's error_page is
+     * met once.
+     */
+    @Test
+    void anErrorPageInANamedPhpLocationRunsItsScriptAndAnErrorThereIsNotPagedAgain() throws Exception {
+        int closed;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closed = socket.getLocalPort();
+        }
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [
+                       { server-names = ["_"], default = true, root = "www", error-pages { 404 = "= @php" }, locations = [
+                         { match = "/" }, { match = "@php", fastcgi = php, fastcgi-script = "/index.php" } ] }
+                       { server-names = ["down.test"], root = "www", error-pages { 404 = "@down", 502 = "@down" }
+                         locations = [{ match = "/" }, { match = "@down", proxy = down }] }
+                     ]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     proxy.backends.down { addresses = ["127.0.0.1:%d"] }
+                     """.formatted(fpm.address(), closed))) {
+            HttpResponse<String> created = send(edge, "GET", "/missing?code=201", "");
+            assertThat(created.statusCode()).isEqualTo(201);
+            assertThat(created.body()).isEqualTo("GET /missing?code=201 /index.php /missing code=201 ");
+            try (RawHttpClient raw = new RawHttpClient(edge.address())) {
+                RawHttpClient.Response down = raw.send("GET /missing HTTP/1.1\r\nHost: down.test\r\n\r\n")
+                        .read(false);
+                assertThat(down.status()).isEqualTo(502);
+                assertThat(down.text()).contains("502 Bad Gateway");
+            }
+        }
+    }
+
+    /** No client's path reaches a named location: /@app is a path like another, here a missing file's 404. */
+    @Test
+    void aClientsPathNeverReachesANamedLocation() throws Exception {
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/" }, { match = "@app", return = "200 named" }
+                ] }]
+                """)) {
+            assertThat(send(edge, "GET", "/@app", "").statusCode()).isEqualTo(404);
+            assertThat(send(edge, "GET", "/app", "").statusCode()).isEqualTo(404);
+        }
+    }
+
+    private static HttpResponse<String> send(EdgeHarness edge, String method, String target, String body)
+            throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(edge.uri(target)).method(method, body.isEmpty()
+                ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+}
