@@ -100,6 +100,28 @@ class NamedLocationIT {
         }
     }
 
+    /**
+     * Drupal 7's nginx layout: {@code try_files $uri $uri/ @rewrite;} and {@code location @rewrite { rewrite ^/(.*)$
+     * /index.php?q=$1; }}: the named location's rewrites are met (nginx starts it at its rewrite phase), and the new
+     * URI runs in the PHP location, the query appended, REQUEST_URI the request's.
+     */
+    @Test
+    void aNamedLocationsRewriteRunsTheScriptItNames() throws Exception {
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/", front-controller = "@rewrite" }
+                       { match = "@rewrite", rewrites = [{ rewrite = "^/(.*)$ /index.php?q=$1" }] }
+                       { match = "~ \\\\.php$", fastcgi = php }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            assertThat(send(edge, "GET", "/node/12?x=1", "").body())
+                    .isEqualTo("GET /node/12?x=1 /index.php /index.php q=node/12&x=1 ");
+            assertThat(send(edge, "GET", "/style.css", "").body()).isEqualTo("body{}");
+        }
+    }
+
     /** nginx's {@code try_files $uri $uri/ @app} with {@code location @app { proxy_pass http://app; }}. */
     @Test
     void aPathThatNamesNoFileGoesToTheNamedProxyLocationAsItWasSent() throws Exception {
