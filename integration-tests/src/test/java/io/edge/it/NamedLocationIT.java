@@ -180,6 +180,29 @@ class NamedLocationIT {
     }
 
     /**
+     * nginx's {@code error_page 405 = @app}: a POST to a file, which the static module refuses, goes to the application
+     * with its method and body; so does a limit's refusal ({@code error_page 503 = @app}).
+     */
+    @Test
+    void aFilesRefusedMethodAndALimitsRefusalGoToTheNamedLocation() throws Exception {
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", error-pages { 405 = "= @app", 503 = "@app" }
+                  locations = [{ match = "/" }, { match = "/limited/", limit-req { rate = "1 r/m", status = 503 } }, { match = "@app", proxy = app }] }]
+                proxy.backends.app { addresses = ["%s"] }
+                """.formatted(backend.address()))) {
+            HttpResponse<String> post = send(edge, "POST", "/style.css", "a=1");
+            assertThat(post.statusCode()).isEqualTo(200);
+            assertThat(post.body()).isEqualTo("app POST /style.css a=1");
+            assertThat(send(edge, "DELETE", "/style.css", "").body()).isEqualTo("app DELETE /style.css ");
+            assertThat(send(edge, "GET", "/style.css", "").body()).isEqualTo("body{}");
+            send(edge, "GET", "/limited/x", "");
+            HttpResponse<String> limited = send(edge, "GET", "/limited/x", "");
+            assertThat(limited.statusCode()).as("the limit's status").isEqualTo(503);
+            assertThat(limited.body()).isEqualTo("app GET /limited/x ");
+        }
+    }
+
+    /**
      * nginx's {@code error_page 404 = @php}: the script's own status; an error of the named location's answer itself
      * (its backend down: 502) goes out as it is, with edge's page, not to error-pages again, as nginx's error_page is
      * met once.

@@ -135,6 +135,16 @@ public interface Exchange {
     }
 
     /**
+     * Hands the request to the named location its site's error-pages name for {@code status} ({@code 405 = "@app"}) and
+     * returns true, as nginx's error_page to a named location ({@link #sendError} does so itself): for an error a
+     * responder answers with a response of its own (a file's 405, a limit's 503). False where none answers it: the
+     * caller answers. By default none.
+     */
+    default boolean toNamedErrorPage(HttpResponseStatus status) {
+        return false;
+    }
+
+    /**
      * As {@link #redirect(String)}, with {@code query} (raw, without '?'; "" for none) in place of the request's: a
      * location's {@code rewrite}. {@link #query} is it from now on; what the client sent stays as {@link #redirect}
      * says.

@@ -1242,7 +1242,6 @@ final class ServerExchange implements Exchange {
         HttpResponseStatus status = HttpConnectionHandler.refusedEverywhere(request.method())
                 && (errorStatus.code() == 403 || errorStatus.code() == 404) ? HttpResponseStatus.METHOD_NOT_ALLOWED
                 : errorStatus;
-        errStatus = 0; // nginx's err_status: this error's own
         if (toNamedErrorPage(status)) {
             return;
         }
@@ -1261,8 +1260,13 @@ final class ServerExchange implements Exchange {
      * second error of the request, nor one refused before it was routed, nor one whose body was refused or is being
      * read (a 413, or an error met while a responder reads the body, goes out as it is).
      */
-    private boolean toNamedErrorPage(HttpResponseStatus status) {
+    @Override
+    public boolean toNamedErrorPage(HttpResponseStatus status) {
+        errStatus = 0; // nginx's err_status: this error's own, unless a named location answers it
         SiteSettings site = site();
+        if (state != State.OPEN) {
+            return false;
+        }
         ErrorPage page = site == null || errorPaged || unrouted ? null : site.namedErrorPage(status.code());
         if (page == null || status.code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code() || bodyRequested()) {
             return false;

@@ -102,6 +102,9 @@ public final class ConnectionLimits {
         } else {
             // the site's page for it; no Retry-After, as nginx's (when a place comes free is not known), even with 503
             HttpResponseStatus status = HttpResponseStatus.valueOf(limit.status());
+            if (exchange.toNamedErrorPage(status)) {
+                return; // the site's named location for it, as nginx's error_page
+            }
             exchange.complete(exchange.writeAndFlush(ErrorResponses.response(status,
                     exchange.isHead(), exchange.errorPage(status), 0)));
         }

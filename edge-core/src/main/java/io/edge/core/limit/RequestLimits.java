@@ -141,6 +141,9 @@ public final class RequestLimits {
                 return;
             }
             HttpResponseStatus status = HttpResponseStatus.valueOf(limit.status());
+            if (exchange.toNamedErrorPage(status)) {
+                return; // the site's named location for it, as nginx's error_page
+            }
             FullHttpResponse response = ErrorResponses.response(exchange, status);
             // room for one more request comes within a request's share of a second
             response.headers().setInt(HttpHeaderNames.RETRY_AFTER, (int) Math.max(1, Math.ceil(1 / limit.rate())));

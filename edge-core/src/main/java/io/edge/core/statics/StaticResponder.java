@@ -615,6 +615,9 @@ public final class StaticResponder implements Responder {
     }
 
     private static void methodNotAllowed(Exchange exchange) {
+        if (exchange.toNamedErrorPage(HttpResponseStatus.METHOD_NOT_ALLOWED)) {
+            return; // nginx's error_page 405 = @app: a POST to a file goes to the application
+        }
         // The site's page for 405 if it has one, as nginx's error_page covers its static module's 405; else the
         // built-in page every other error of edge's has (nginx's 405 has its page too).
         FullHttpResponse response = ErrorResponses.response(exchange, HttpResponseStatus.METHOD_NOT_ALLOWED);
