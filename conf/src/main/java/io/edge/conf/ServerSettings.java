@@ -87,18 +87,21 @@ public record ServerSettings(
      * @param ciphers        the cipher suites offered (IANA names), in order; empty: the provider's own secure list
      * @param sessionTimeout how long a session may be resumed (nginx's ssl_session_timeout)
      * @param sessionCache   sessions kept for resumption; 0: none
+     * @param ecdhCurves     the groups of key exchange offered, in order, by the names BoringSSL gives them ("X25519",
+     *                       "P-256"), nginx's ssl_ecdh_curve; empty: the provider's own list ("auto")
      */
     public record Tls(java.util.Set<InetSocketAddress> listen, List<String> protocols, List<String> ciphers,
-            Duration sessionTimeout, long sessionCache, Http2 http2) {
+            Duration sessionTimeout, long sessionCache, Http2 http2, List<String> ecdhCurves) {
 
         /** No listener ends TLS. */
         public static final Tls NONE = new Tls(java.util.Set.of(), List.of("TLSv1.2", "TLSv1.3"), List.of(),
-                Duration.ofMinutes(5), 20480, Http2.NONE);
+                Duration.ofMinutes(5), 20480, Http2.NONE, List.of());
 
         public Tls {
             listen = java.util.Set.copyOf(listen);
             protocols = List.copyOf(protocols);
             ciphers = List.copyOf(ciphers);
+            ecdhCurves = List.copyOf(ecdhCurves);
         }
 
         /** Whether the listener of {@code address} (one of server.listen) ends TLS. */

@@ -611,7 +611,57 @@ final class SettingsMapper {
         List<String> protocols = tlsProtocols(tls);
         List<String> ciphers = ciphers(tls);
         return new ServerSettings.Tls(tlsListen, protocols, ciphers, tls.duration("session-timeout", false),
-                tls.integer("session-cache", 0, Integer.MAX_VALUE), http2);
+                tls.integer("session-cache", 0, Integer.MAX_VALUE), http2, ecdhCurves(tls));
+    }
+
+    /**
+     * The groups of TLS key exchange by their names as OpenSSL (nginx's) or BoringSSL take them in ssl_ecdh_curve, in
+     * lower case, each to the name BoringSSL and Netty give it: NIST's curves under their three names, X25519 and X448,
+     * the finite-field groups of RFC 7919, the brainpool curves of RFC 8734 and the post-quantum hybrids.
+     */
+    private static final Map<String, String> GROUPS = groups();
+
+    private static Map<String, String> groups() {
+        Map<String, String> groups = new LinkedHashMap<>();
+        for (String[] names : new String[][] {{"P-224", "secp224r1"}, {"P-256", "prime256v1", "secp256r1"},
+                {"P-384", "secp384r1"}, {"P-521", "secp521r1"}, {"X25519"}, {"X448"}, {"ffdhe2048"}, {"ffdhe3072"},
+                {"ffdhe4096"}, {"ffdhe6144"}, {"ffdhe8192"}, {"brainpoolP256r1"}, {"brainpoolP384r1"},
+                {"brainpoolP512r1"}, {"brainpoolP256r1tls13"}, {"brainpoolP384r1tls13"}, {"brainpoolP512r1tls13"},
+                {"secp256k1"}, {"X25519MLKEM768"}, {"X25519Kyber768Draft00"}, {"MLKEM768"}, {"MLKEM1024"},
+                {"SecP256r1MLKEM768"}, {"SecP384r1MLKEM1024"}}) {
+            for (String name : names) {
+                groups.put(name.toLowerCase(Locale.ROOT), names[0]);
+            }
+        }
+        return Map.copyOf(groups);
+    }
+
+    /**
+     * server.tls.ecdh-curve, nginx's ssl_ecdh_curve: "auto" (empty: the provider's own list), or a list of groups
+     * separated by colons, each once, by the names of {@link #GROUPS}; another name is a problem, as OpenSSL's
+     * SSL_CTX_set1_curves_list refuses it in nginx.
+     */
+    private static List<String> ecdhCurves(Section tls) {
+        String written = tls.string("ecdh-curve");
+        List<String> groups = new ArrayList<>();
+        if (written.equals("auto")) {
+            return groups;
+        }
+        List<String> unknown = new ArrayList<>();
+        for (String name : written.split(":", -1)) {
+            String group = GROUPS.get(name.strip().toLowerCase(Locale.ROOT));
+            if (group == null) {
+                unknown.add(name);
+            } else if (!groups.contains(group)) {
+                groups.add(group);
+            }
+        }
+        if (!unknown.isEmpty()) {
+            tls.invalid("ecdh-curve", "\"" + written + "\"" + (unknown.size() == 1 && unknown.get(0).equals(written)
+                    ? " is not" : " holds " + quotedList(unknown) + ", not") + " a curve or group OpenSSL or BoringSSL"
+                    + " names", "\"auto\", or curves separated by colons such as \"X25519:prime256v1:secp384r1\"");
+        }
+        return groups;
     }
 
     /**

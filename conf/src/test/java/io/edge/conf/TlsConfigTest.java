@@ -212,6 +212,26 @@ class TlsConfigTest {
                                 + " suite this JVM knows"));
     }
 
+    /**
+     * nginx's ssl_ecdh_curve: auto, or curves by OpenSSL's names or BoringSSL's, each once by BoringSSL's name; a name
+     * of neither a problem, as OpenSSL refuses it in nginx.
+     */
+    @Test
+    void ecdhCurveTakesNginxsNames() throws Exception {
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "a.key", "-out", "a.pem", "-days", "2",
+                "-subj", "/CN=a.test");
+        String site = "sites = [{ root = www, tls { certificate = a.pem, key = a.key } }]\n";
+        assertThat(load(LISTEN + site).server().tls().ecdhCurves()).isEmpty();
+        assertThat(load(LISTEN + "server.tls.ecdh-curve = \"X25519:prime256v1:secp384r1:secp256r1:X448\"\n" + site)
+                .server().tls().ecdhCurves()).containsExactly("X25519", "P-256", "P-384", "X448");
+        List<ConfigProblem> problems = problems(LISTEN + "server.tls.ecdh-curve = \"X25519:prime255v1:\"\n" + site);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(tuple(3, "edge.server.tls.ecdh-curve", "\"X25519:prime255v1:\" holds \"prime255v1\","
+                        + " \"\", not a curve or group OpenSSL or BoringSSL names"));
+        assertThat(problems(LISTEN + "server.tls.ecdh-curve = secp256r2\n" + site)).extracting(ConfigProblem::message)
+                .containsExactly("\"secp256r2\" is not a curve or group OpenSSL or BoringSSL names");
+    }
+
     /** nginx's two ssl_certificate lines (ECDSA beside RSA) written as a list: one problem that says why. */
     @Test
     void twoCertificatesOfASiteAreOneProblemSayingWhy() throws Exception {

@@ -446,6 +446,26 @@ class TlsIT {
     }
 
     /**
+     * nginx's ssl_ecdh_curve: the group the client offers among those listed is the key exchange's ("Server Temp Key"),
+     * in TLSv1.3 and TLSv1.2; a client offering only one not listed fails its handshake, X448 (BoringSSL has none) left
+     * out.
+     */
+    @Test
+    void ecdhCurveListsTheGroupsOfTheKeyExchange() throws Exception {
+        Path tls = dir.resolve("tls");
+        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("curves")), config()
+                + "server.tls.ecdh-curve = \"X448:secp384r1:prime256v1\"\n")) {
+            assertThat(sClient(tls, "-tls1_3", "a.test", "-groups", "X25519:P-384")).contains("New, TLSv1.3")
+                    .contains("Server Temp Key: ECDH, secp384r1, 384 bits");
+            assertThat(sClient(tls, "-tls1_2", "a.test", "-groups", "P-256", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"))
+                    .contains("New, TLSv1.2").contains("Server Temp Key: ECDH, prime256v1, 256 bits");
+            assertThat(sClient(tls, "-tls1_3", "a.test", "-groups", "X25519")).contains("New, (NONE)")
+                    .contains("alert handshake failure");
+            assertThat(sClient(tls, "-tls1_3", "a.test", "-groups", "X448")).contains("New, (NONE)");
+        }
+    }
+
+    /**
      * What openssl s_client says of a GET of /small.txt through the TLS port, {@code args} added; it reads to the end
      * (-ign_eof), so a TLSv1.3 ticket sent after the handshake is read and kept with -sess_out.
      */

@@ -17,12 +17,14 @@ import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.OpenSslContextOption;
 import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
+import io.netty.internal.tcnative.SSL;
 import io.netty.util.AttributeKey;
 import io.netty.util.Mapping;
 import java.net.InetSocketAddress;
@@ -110,6 +112,7 @@ public final class TlsContexts {
         }
         SslProvider provider = provider();
         List<String> ciphers = offered("server.tls.ciphers", tls.ciphers(), provider);
+        List<String> groups = offeredGroups(tls.ecdhCurves(), provider);
         Map<SiteTls, SslContext> contexts = new HashMap<>();
         Map<SiteTls, SslContext> http2Contexts = new HashMap<>();
         Map<SslContext, ClientVerifier> verifiers = new IdentityHashMap<>();
@@ -121,7 +124,7 @@ public final class TlsContexts {
                 ClientVerifier verifier = siteTls.clientVerify().asks() ? new ClientVerifier(siteTls.clientVerify())
                         : null;
                 OcspStapler stapler = stapler(siteTls.certificate(), provider);
-                SslContext context = context(siteTls, tls, ciphers, provider, HTTP_1_1, stapler != null);
+                SslContext context = context(siteTls, tls, ciphers, groups, provider, HTTP_1_1, stapler != null);
                 contexts.put(siteTls, context);
                 if (verifier != null) {
                     verifiers.put(context, verifier);
@@ -130,7 +133,7 @@ public final class TlsContexts {
                     staplers.put(context, stapler);
                 }
                 if (http2) {
-                    SslContext http2Context = context(siteTls, tls, ciphers, provider, H2_FIRST, stapler != null);
+                    SslContext http2Context = context(siteTls, tls, ciphers, groups, provider, H2_FIRST, stapler != null);
                     http2Contexts.put(siteTls, http2Context);
                     if (verifier != null) {
                         verifiers.put(http2Context, verifier);
@@ -188,17 +191,68 @@ public final class TlsContexts {
             return null;
         }
         List<String> offered = new ArrayList<>(provider != SslProvider.OPENSSL ? ciphers // checked with the configuration
-                : ciphers.stream().filter(OpenSsl::isCipherSuiteAvailable).toList());
-        if (offered.isEmpty()) {
-            throw new SSLException("none of " + key + " " + ciphers + " is one " + OpenSsl.versionString() + " has");
-        }
-        if (offered.size() < ciphers.size()) {
-            LOG.info("{}: {} left out, which {} does not have", key, ciphers.stream()
-                    .filter(name -> !offered.contains(name)).toList(), OpenSsl.versionString());
-        }
+                : those(key, ciphers, ciphers.stream().filter(OpenSsl::isCipherSuiteAvailable).toList()));
         offered.addAll(provider != SslProvider.OPENSSL ? TLS13_SUITES
                 : TLS13_SUITES.stream().filter(OpenSsl::isCipherSuiteAvailable).toList());
         return offered;
+    }
+
+    /**
+     * The groups of server.tls.ecdh-curve that {@code provider} has, in order (empty: its own list): those it lacks
+     * (BoringSSL has no X448, no ffdhe or brainpool groups, which nginx's OpenSSL names) left out and said.
+     *
+     * @throws SSLException where it has none of them, or it is the JDK's, whose groups Java 17 sets for the whole JVM
+     *                      alone (-Djdk.tls.namedGroups)
+     */
+    private static List<String> offeredGroups(List<String> groups, SslProvider provider) throws SSLException {
+        if (groups.isEmpty()) {
+            return groups;
+        }
+        if (provider != SslProvider.OPENSSL) {
+            throw new SSLException("server.tls.ecdh-curve \"" + String.join(":", groups) + "\": the JDK's SSLEngine"
+                    + " (netty-tcnative did not load) takes its groups from -Djdk.tls.namedGroups alone: set that"
+                    + " (EDGE_JAVA_OPTS), and ecdh-curve = auto");
+        }
+        List<String> offered = new ArrayList<>();
+        for (String group : groups) {
+            if (hasGroup(group)) {
+                offered.add(group);
+            }
+        }
+        return those("server.tls.ecdh-curve", groups, offered);
+    }
+
+    /**
+     * {@code offered}, those of {@code named} ({@code key}'s) that BoringSSL has; those it lacks said.
+     *
+     * @throws SSLException where it has none of them
+     */
+    private static List<String> those(String key, List<String> named, List<String> offered) throws SSLException {
+        if (offered.isEmpty()) {
+            throw new SSLException("none of " + key + " " + named + " is one " + OpenSsl.versionString() + " has");
+        }
+        if (offered.size() < named.size()) {
+            LOG.info("{}: {} left out, which {} does not have", key, named.stream()
+                    .filter(name -> !offered.contains(name)).toList(), OpenSsl.versionString());
+        }
+        return offered;
+    }
+
+    /** Whether BoringSSL takes {@code group} (by its name there) in a context's list of groups. */
+    private static boolean hasGroup(String group) throws SSLException {
+        long probe;
+        try {
+            probe = io.netty.internal.tcnative.SSLContext.make(SSL.SSL_PROTOCOL_TLSV1_2, SSL.SSL_MODE_SERVER);
+        } catch (Exception e) {
+            throw new SSLException("no SSL_CTX to try server.tls.ecdh-curve's " + group + " in", e);
+        }
+        try {
+            return io.netty.internal.tcnative.SSLContext.setCurvesList(probe, group);
+        } finally {
+            io.netty.internal.tcnative.SSLContext.free(probe);
+            // a group refused leaves its error in the thread's queue, where the next certificate parsed would find it
+            SSL.clearError();
+        }
     }
 
     /**
@@ -222,13 +276,17 @@ public final class TlsContexts {
      * ({@link NamingTrustManager}); a request is refused at the HTTP level ({@link ClientCertificates#refusal}).
      */
     private static SslContext context(SiteTls siteTls, ServerSettings.Tls tls, List<String> ciphers,
-            SslProvider provider, ApplicationProtocolConfig alpn, boolean stapling) throws SSLException {
+            List<String> groups, SslProvider provider, ApplicationProtocolConfig alpn, boolean stapling)
+            throws SSLException {
         TlsCertificate certificate = siteTls.certificate();
         SslContextBuilder builder = SslContextBuilder.forServer(certificate.key(),
                 certificate.chain().toArray(X509Certificate[]::new));
         if (siteTls.clientVerify().asks()) {
             builder.clientAuth(ClientAuth.OPTIONAL)
                     .trustManager(new NamingTrustManager(siteTls.clientVerify().named()));
+        }
+        if (!groups.isEmpty()) {
+            builder.option(OpenSslContextOption.GROUPS, groups.toArray(String[]::new));
         }
         return builder
                 .sslProvider(provider)
