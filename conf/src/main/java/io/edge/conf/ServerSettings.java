@@ -89,19 +89,25 @@ public record ServerSettings(
      * @param sessionCache   sessions kept for resumption; 0: none
      * @param ecdhCurves     the groups of key exchange offered, in order, by the names BoringSSL gives them ("X25519",
      *                       "P-256"), nginx's ssl_ecdh_curve; empty: the provider's own list ("auto")
+     * @param sessionTickets whether sessions resume by tickets (nginx's ssl_session_tickets)
+     * @param sessionTicketKeys the keys of tickets, nginx's ssl_session_ticket_key: 48 bytes each in nginx's layout (a
+     *                       name, an AES-128 key, an HMAC-SHA256 key, 16 bytes each), the first encrypting, all
+     *                       decrypting; empty: the provider's own, made with each context
      */
     public record Tls(java.util.Set<InetSocketAddress> listen, List<String> protocols, List<String> ciphers,
-            Duration sessionTimeout, long sessionCache, Http2 http2, List<String> ecdhCurves) {
+            Duration sessionTimeout, long sessionCache, Http2 http2, List<String> ecdhCurves, boolean sessionTickets,
+            List<byte[]> sessionTicketKeys) {
 
         /** No listener ends TLS. */
         public static final Tls NONE = new Tls(java.util.Set.of(), List.of("TLSv1.2", "TLSv1.3"), List.of(),
-                Duration.ofMinutes(5), 20480, Http2.NONE, List.of());
+                Duration.ofMinutes(5), 20480, Http2.NONE, List.of(), true, List.of());
 
         public Tls {
             listen = java.util.Set.copyOf(listen);
             protocols = List.copyOf(protocols);
             ciphers = List.copyOf(ciphers);
             ecdhCurves = List.copyOf(ecdhCurves);
+            sessionTicketKeys = sessionTicketKeys.stream().map(byte[]::clone).toList();
         }
 
         /** Whether the listener of {@code address} (one of server.listen) ends TLS. */

@@ -523,7 +523,7 @@ final class SettingsMapper {
         return new ServerSettings(listen, ioThreads, maxConnections, httpLimits, httpTimeouts, accessLog,
                 run == null ? runDir : run, accessLogEnabled, runDirText.isEmpty() && runDirMade, listenWrittenAt,
                 tcpNotsentLowat, realIp(server.section("real-ip")), pidFile, logFormat(server),
-                tls(server.section("tls"), tlsListen, http2(server.section("http2"), http2Listen)),
+                tls(server.section("tls"), tlsListen, http2(server.section("http2"), http2Listen), base),
                 clientBodyTempPath(server, base));
     }
 
@@ -607,11 +607,45 @@ final class SettingsMapper {
      * server.tls: how the listeners of {@code tlsListen} end TLS, those of {@code http2} offering h2 by ALPN ({@code
      * http2}'s plain listeners too, which speak h2c).
      */
-    private static ServerSettings.Tls tls(Section tls, Set<InetSocketAddress> tlsListen, ServerSettings.Http2 http2) {
+    private static ServerSettings.Tls tls(Section tls, Set<InetSocketAddress> tlsListen, ServerSettings.Http2 http2,
+            Path base) {
         List<String> protocols = tlsProtocols(tls);
         List<String> ciphers = ciphers(tls);
         return new ServerSettings.Tls(tlsListen, protocols, ciphers, tls.duration("session-timeout", false),
-                tls.integer("session-cache", 0, Integer.MAX_VALUE), http2, ecdhCurves(tls));
+                tls.integer("session-cache", 0, Integer.MAX_VALUE), http2, ecdhCurves(tls), tls.bool("session-tickets",
+                "on or off"), sessionTicketKeys(tls, base));
+    }
+
+    /**
+     * server.tls.session-ticket-keys, nginx's ssl_session_ticket_key: each file read whole now, 48 bytes in nginx's
+     * layout (a name, an AES-128 key, an HMAC-SHA256 key, 16 bytes each). An 80-byte one (nginx's AES-256 keys) is a
+     * problem: the provider's ticket callback (netty-tcnative's) encrypts with AES-128 alone.
+     */
+    private static List<byte[]> sessionTicketKeys(Section tls, Path base) {
+        List<byte[]> keys = new ArrayList<>();
+        String expected = "a file of 48 random bytes, as nginx's ssl_session_ticket_key takes (openssl rand 48 > file)";
+        for (Section.Element element : tls.elements("session-ticket-keys")) {
+            Path file = tls.toPath("session-ticket-keys", element.text(), base);
+            if (file == null) {
+                continue;
+            }
+            byte[] key;
+            try {
+                key = Files.readAllBytes(file);
+            } catch (IOException e) {
+                tls.invalid("session-ticket-keys", element.index(), file + " cannot be read: " + reason(e), expected);
+                continue;
+            }
+            if (key.length == 80) {
+                tls.invalid("session-ticket-keys", element.index(), file + " is 80 bytes, nginx's AES-256 ticket keys,"
+                        + " which BoringSSL's ticket callback in netty-tcnative does not take (AES-128 alone)", expected);
+            } else if (key.length != 48) {
+                tls.invalid("session-ticket-keys", element.index(), file + " is " + key.length + " bytes", expected);
+            } else {
+                keys.add(key);
+            }
+        }
+        return keys;
     }
 
     /**

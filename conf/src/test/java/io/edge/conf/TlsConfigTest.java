@@ -232,6 +232,37 @@ class TlsConfigTest {
                 .containsExactly("\"secp256r2\" is not a curve or group OpenSSL or BoringSSL names");
     }
 
+    /**
+     * nginx's ssl_session_tickets and ssl_session_ticket_key: 48-byte files read whole, in order; one of another size, an
+     * 80-byte one (nginx's AES-256 keys) and a missing one each a problem.
+     */
+    @Test
+    void sessionTicketKeysAreFilesOf48Bytes() throws Exception {
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "a.key", "-out", "a.pem", "-days", "2",
+                "-subj", "/CN=a.test");
+        openssl("rand", "-out", "first.key", "48");
+        openssl("rand", "-out", "second.key", "48");
+        openssl("rand", "-out", "aes256.key", "80");
+        openssl("rand", "-out", "short.key", "47");
+        String site = "sites = [{ root = www, tls { certificate = a.pem, key = a.key } }]\n";
+        ServerSettings.Tls defaults = load(LISTEN + site).server().tls();
+        assertThat(defaults.sessionTickets()).isTrue();
+        assertThat(defaults.sessionTicketKeys()).isEmpty();
+        ServerSettings.Tls tls = load(LISTEN + "server.tls { session-tickets = off, session-ticket-keys = [first.key,"
+                + " second.key] }\n" + site).server().tls();
+        assertThat(tls.sessionTickets()).isFalse();
+        assertThat(tls.sessionTicketKeys()).containsExactly(Files.readAllBytes(dir.resolve("first.key")),
+                Files.readAllBytes(dir.resolve("second.key")));
+        assertThat(problems(LISTEN + "server.tls.session-ticket-keys = [first.key, aes256.key, short.key, none.key]\n"
+                + site)).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message).containsExactly(
+                        tuple(3, "edge.server.tls.session-ticket-keys[1]", dir.resolve("aes256.key") + " is 80 bytes,"
+                                + " nginx's AES-256 ticket keys, which BoringSSL's ticket callback in netty-tcnative"
+                                + " does not take (AES-128 alone)"),
+                        tuple(3, "edge.server.tls.session-ticket-keys[2]", dir.resolve("short.key") + " is 47 bytes"),
+                        tuple(3, "edge.server.tls.session-ticket-keys[3]", dir.resolve("none.key") + " cannot be"
+                                + " read: No such file or directory"));
+    }
+
     /** nginx's two ssl_certificate lines (ECDSA beside RSA) written as a list: one problem that says why. */
     @Test
     void twoCertificatesOfASiteAreOneProblemSayingWhy() throws Exception {

@@ -466,6 +466,64 @@ class TlsIT {
     }
 
     /**
+     * nginx's ssl_session_ticket_key: a session begun with one edge resumes by its ticket on another started after it
+     * (a restart; so two behind one balancer) that has the same key among its keys, in TLSv1.2 and TLSv1.3, and not on
+     * one without it; never with another site (SNI) than its own.
+     */
+    @Test
+    void sessionTicketKeysResumeSessionsAcrossARestart() throws Exception {
+        Path tls = dir.resolve("tls");
+        Path keys = Files.createDirectories(dir.resolve("ticket-keys"));
+        Random random = new Random(48);
+        for (String name : List.of("old.key", "new.key")) {
+            byte[] key = new byte[48];
+            random.nextBytes(key);
+            Files.write(keys.resolve(name), key);
+        }
+        String oldKey = "server.tls.session-ticket-keys = [\"" + keys.resolve("old.key") + "\"]\n";
+        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("tickets-1")), config() + oldKey)) {
+            assertThat(sClient(tls, "-tls1_2", "a.test", "-sess_out", "ticket12.pem")).contains("New, TLSv1.2")
+                    .contains("TLS session ticket:");
+            assertThat(sClient(tls, "-tls1_3", "a.test", "-sess_out", "ticket13.pem")).contains("New, TLSv1.3");
+            assertThat(sClient(tls, "-tls1_2", "b.test", "-sess_in", "ticket12.pem")).contains("New, TLSv1.2");
+        }
+        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("tickets-2")), config()
+                + "server.tls.session-ticket-keys = [\"" + keys.resolve("new.key") + "\", \"" + keys.resolve("old.key")
+                + "\"]\n")) {
+            assertThat(sClient(tls, "-tls1_2", "a.test", "-sess_in", "ticket12.pem")).contains("Reused, TLSv1.2");
+            assertThat(sClient(tls, "-tls1_3", "a.test", "-sess_in", "ticket13.pem")).contains("Reused, TLSv1.3");
+        }
+        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("tickets-3")), config()
+                + "server.tls.session-ticket-keys = [\"" + keys.resolve("new.key") + "\"]\n")) {
+            assertThat(sClient(tls, "-tls1_2", "a.test", "-sess_in", "ticket12.pem")).contains("New, TLSv1.2");
+            assertThat(sClient(tls, "-tls1_3", "a.test", "-sess_in", "ticket13.pem")).contains("New, TLSv1.3");
+        }
+    }
+
+    /**
+     * nginx's ssl_session_tickets off: no ticket, a TLSv1.2 session resumed by its id from the session cache (nothing to
+     * resume by without one, session-cache = 0, which Netty's builder took for its default of 20480); TLSv1.3
+     * (BoringSSL's tickets are stateless alone) not resumed.
+     */
+    @Test
+    void sessionTicketsOffResumeTlsV12ByItsSessionId() throws Exception {
+        Path tls = dir.resolve("tls");
+        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("no-tickets")), config()
+                + "server.tls.session-tickets = off\n")) {
+            String first = sClient(tls, "-tls1_2", "a.test", "-sess_out", "by-id.pem");
+            assertThat(first).contains("New, TLSv1.2").doesNotContain("TLS session ticket:");
+            assertThat(sClient(tls, "-tls1_2", "a.test", "-sess_in", "by-id.pem")).contains("Reused, TLSv1.2");
+            assertThat(sClient(tls, "-tls1_3", "a.test", "-sess_out", "none13.pem")).contains("New, TLSv1.3");
+            assertThat(tls.resolve("none13.pem")).doesNotExist();
+        }
+        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("no-resumption")), config()
+                + "server.tls { session-tickets = off, session-cache = 0 }\n")) {
+            assertThat(sClient(tls, "-tls1_2", "a.test", "-sess_out", "uncached.pem")).contains("New, TLSv1.2");
+            assertThat(tls.resolve("uncached.pem")).doesNotExist(); // neither a session id nor a ticket to resume by
+        }
+    }
+
+    /**
      * What openssl s_client says of a GET of /small.txt through the TLS port, {@code args} added; it reads to the end
      * (-ign_eof), so a TLSv1.3 ticket sent after the handshake is read and kept with -sess_out.
      */

@@ -18,6 +18,10 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.OpenSslContextOption;
+import io.netty.handler.ssl.OpenSslServerSessionContext;
+import io.netty.handler.ssl.OpenSslSessionContext;
+import io.netty.handler.ssl.OpenSslSessionTicketKey;
+import io.netty.handler.ssl.ReferenceCountedOpenSslContext;
 import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
@@ -28,10 +32,12 @@ import io.netty.internal.tcnative.SSL;
 import io.netty.util.AttributeKey;
 import io.netty.util.Mapping;
 import java.net.InetSocketAddress;
+import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -113,6 +119,11 @@ public final class TlsContexts {
         SslProvider provider = provider();
         List<String> ciphers = offered("server.tls.ciphers", tls.ciphers(), provider);
         List<String> groups = offeredGroups(tls.ecdhCurves(), provider);
+        if (provider != SslProvider.OPENSSL && (!tls.sessionTickets() || !tls.sessionTicketKeys().isEmpty())) {
+            throw new SSLException("server.tls." + (tls.sessionTickets() ? "session-ticket-keys" : "session-tickets = off")
+                    + ": the JDK's SSLEngine (netty-tcnative did not load) has its own ticket keys, on for the whole JVM"
+                    + " (-Djdk.tls.server.enableSessionTicketExtension)");
+        }
         Map<SiteTls, SslContext> contexts = new HashMap<>();
         Map<SiteTls, SslContext> http2Contexts = new HashMap<>();
         Map<SslContext, ClientVerifier> verifiers = new IdentityHashMap<>();
@@ -288,7 +299,7 @@ public final class TlsContexts {
         if (!groups.isEmpty()) {
             builder.option(OpenSslContextOption.GROUPS, groups.toArray(String[]::new));
         }
-        return builder
+        SslContext context = builder
                 .sslProvider(provider)
                 .protocols(tls.protocols())
                 .ciphers(ciphers)
@@ -297,6 +308,52 @@ public final class TlsContexts {
                 .applicationProtocolConfig(alpn)
                 .enableOcsp(stapling)
                 .build();
+        if (context instanceof ReferenceCountedOpenSslContext openSsl) {
+            sessions(openSsl, siteTls, tls);
+        }
+        return context;
+    }
+
+    /**
+     * How {@code context}'s sessions resume, as nginx's ssl_session_tickets and ssl_session_ticket_key: by tickets of
+     * server.tls.session-ticket-keys (the first encrypting, every one decrypting, so the edges behind one balancer and
+     * a restarted one resume each other's), or of BoringSSL's own key, or (tickets off) by TLSv1.2's session id alone.
+     * A session is its site's: its context's session id context is a digest of the certificate and of the client
+     * certificates asked for, as nginx's, so a ticket of one site (every site's sealed with the same keys) offered
+     * with another's SNI name is a full handshake.
+     */
+    private static void sessions(ReferenceCountedOpenSslContext context, SiteTls siteTls, ServerSettings.Tls tls)
+            throws SSLException {
+        OpenSslSessionContext sessions = context.sessionContext();
+        if (sessions instanceof OpenSslServerSessionContext serverSessions) {
+            serverSessions.setSessionIdContext(sessionIdContext(siteTls));
+        }
+        if (tls.sessionCache() == 0) { // Netty's builder reads 0 as its default size, 20480
+            sessions.setSessionCacheEnabled(false);
+        }
+        if (tls.sessionTickets() && !tls.sessionTicketKeys().isEmpty()) { // off: each engine's (newSslHandler)
+            sessions.setTicketKeys(tls.sessionTicketKeys().stream()
+                    .map(key -> new OpenSslSessionTicketKey(Arrays.copyOfRange(key, 0, 16),
+                            Arrays.copyOfRange(key, 32, 48), Arrays.copyOfRange(key, 16, 32))) // nginx's: name, AES, HMAC
+                    .toArray(OpenSslSessionTicketKey[]::new));
+        }
+    }
+
+    /** The session id context of {@code siteTls}'s contexts: SHA-256 of its certificate and client CAs (32 bytes). */
+    private static byte[] sessionIdContext(SiteTls siteTls) throws SSLException {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            digest.update(siteTls.certificate().leaf().getEncoded());
+            TlsClientVerify verify = siteTls.clientVerify();
+            digest.update((byte) verify.mode().ordinal());
+            for (X509Certificate trusted : verify.trusted()) {
+                digest.update(trusted.getEncoded());
+            }
+            return digest.digest();
+        } catch (java.security.GeneralSecurityException e) {
+            throw new SSLException("no session id context of " + siteTls.certificate().leaf().getSubjectX500Principal(),
+                    e);
+        }
     }
 
     /** BoringSSL where netty-tcnative loads, else the JDK's; said once. */
@@ -359,6 +416,9 @@ public final class TlsContexts {
             @Override
             protected SslHandler newSslHandler(SslContext context, ByteBufAllocator allocator) {
                 SslHandler handler = super.newSslHandler(context, allocator);
+                if (!settings.sessionTickets() && handler.engine() instanceof ReferenceCountedOpenSslEngine engine) {
+                    SSL.setOptions(engine.sslPointer(), SSL.SSL_OP_NO_TICKET);
+                }
                 handler.setHandshakeTimeoutMillis(timeoutMillis);
                 OcspStapler stapler = staplers.get(context);
                 byte[] staple = stapler == null ? null : stapler.staple();
