@@ -93,14 +93,16 @@ public record ServerSettings(
      * @param sessionTicketKeys the keys of tickets, nginx's ssl_session_ticket_key: 48 bytes each in nginx's layout (a
      *                       name, an AES-128 key, an HMAC-SHA256 key, 16 bytes each), the first encrypting, all
      *                       decrypting; empty: the provider's own, made with each context
+     * @param preferServerCiphers whether the suite is the first of {@code ciphers} the client offers, not the first of
+     *                       the client's that is among them (nginx's ssl_prefer_server_ciphers)
      */
     public record Tls(java.util.Set<InetSocketAddress> listen, List<String> protocols, List<String> ciphers,
             Duration sessionTimeout, long sessionCache, Http2 http2, List<String> ecdhCurves, boolean sessionTickets,
-            List<byte[]> sessionTicketKeys) {
+            List<byte[]> sessionTicketKeys, boolean preferServerCiphers) {
 
         /** No listener ends TLS. */
         public static final Tls NONE = new Tls(java.util.Set.of(), List.of("TLSv1.2", "TLSv1.3"), List.of(),
-                Duration.ofMinutes(5), 20480, Http2.NONE, List.of(), true, List.of());
+                Duration.ofMinutes(5), 20480, Http2.NONE, List.of(), true, List.of(), false);
 
         public Tls {
             listen = java.util.Set.copyOf(listen);

@@ -613,7 +613,7 @@ final class SettingsMapper {
         List<String> ciphers = ciphers(tls);
         return new ServerSettings.Tls(tlsListen, protocols, ciphers, tls.duration("session-timeout", false),
                 tls.integer("session-cache", 0, Integer.MAX_VALUE), http2, ecdhCurves(tls), tls.bool("session-tickets",
-                "on or off"), sessionTicketKeys(tls, base));
+                "on or off"), sessionTicketKeys(tls, base), tls.bool("prefer-server-ciphers", "on or off"));
     }
 
     /**

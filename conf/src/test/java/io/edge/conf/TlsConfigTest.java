@@ -248,6 +248,9 @@ class TlsConfigTest {
         ServerSettings.Tls defaults = load(LISTEN + site).server().tls();
         assertThat(defaults.sessionTickets()).isTrue();
         assertThat(defaults.sessionTicketKeys()).isEmpty();
+        assertThat(defaults.preferServerCiphers()).isFalse();
+        assertThat(load(LISTEN + "server.tls.prefer-server-ciphers = on\n" + site).server().tls().preferServerCiphers())
+                .isTrue();
         ServerSettings.Tls tls = load(LISTEN + "server.tls { session-tickets = off, session-ticket-keys = [first.key,"
                 + " second.key] }\n" + site).server().tls();
         assertThat(tls.sessionTickets()).isFalse();

@@ -524,6 +524,27 @@ class TlsIT {
     }
 
     /**
+     * nginx's ssl_prefer_server_ciphers: off (the default), the client's first suite that ciphers has; on, the first of
+     * ciphers that the client offers (TLSv1.2).
+     */
+    @Test
+    void preferServerCiphersChoosesWhoseOrderCounts() throws Exception {
+        Path tls = dir.resolve("tls");
+        String ciphers = "server.tls.ciphers = [\"ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384\"]\n";
+        String clientOrder = "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256";
+        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("client-order")), config()
+                + ciphers)) {
+            assertThat(sClient(tls, "-tls1_2", "a.test", "-cipher", clientOrder))
+                    .contains("Cipher is ECDHE-RSA-AES256-GCM-SHA384");
+        }
+        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("server-order")), config()
+                + ciphers + "server.tls.prefer-server-ciphers = on\n")) {
+            assertThat(sClient(tls, "-tls1_2", "a.test", "-cipher", clientOrder))
+                    .contains("Cipher is ECDHE-RSA-AES128-GCM-SHA256");
+        }
+    }
+
+    /**
      * What openssl s_client says of a GET of /small.txt through the TLS port, {@code args} added; it reads to the end
      * (-ign_eof), so a TLSv1.3 ticket sent after the handshake is read and kept with -sess_out.
      */

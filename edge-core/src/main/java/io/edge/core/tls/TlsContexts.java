@@ -44,6 +44,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -416,8 +417,18 @@ public final class TlsContexts {
             @Override
             protected SslHandler newSslHandler(SslContext context, ByteBufAllocator allocator) {
                 SslHandler handler = super.newSslHandler(context, allocator);
-                if (!settings.sessionTickets() && handler.engine() instanceof ReferenceCountedOpenSslEngine engine) {
-                    SSL.setOptions(engine.sslPointer(), SSL.SSL_OP_NO_TICKET);
+                if (handler.engine() instanceof ReferenceCountedOpenSslEngine engine) {
+                    long ssl = engine.sslPointer();
+                    if (!settings.sessionTickets()) {
+                        SSL.setOptions(ssl, SSL.SSL_OP_NO_TICKET);
+                    }
+                    if (!settings.preferServerCiphers()) { // Netty's contexts prefer the server's order
+                        SSL.clearOptions(ssl, SSL.SSL_OP_CIPHER_SERVER_PREFERENCE);
+                    }
+                } else {
+                    SSLParameters parameters = handler.engine().getSSLParameters();
+                    parameters.setUseCipherSuitesOrder(settings.preferServerCiphers());
+                    handler.engine().setSSLParameters(parameters);
                 }
                 handler.setHandshakeTimeoutMillis(timeoutMillis);
                 OcspStapler stapler = staplers.get(context);
