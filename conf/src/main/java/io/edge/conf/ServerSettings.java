@@ -95,14 +95,16 @@ public record ServerSettings(
      *                       decrypting; empty: the provider's own, made with each context
      * @param preferServerCiphers whether the suite is the first of {@code ciphers} the client offers, not the first of
      *                       the client's that is among them (nginx's ssl_prefer_server_ciphers)
+     * @param dhparam        nginx's ssl_dhparam file, checked and unused (the provider's DHE, if any, has its own
+     *                       groups), or null
      */
     public record Tls(java.util.Set<InetSocketAddress> listen, List<String> protocols, List<String> ciphers,
             Duration sessionTimeout, long sessionCache, Http2 http2, List<String> ecdhCurves, boolean sessionTickets,
-            List<byte[]> sessionTicketKeys, boolean preferServerCiphers) {
+            List<byte[]> sessionTicketKeys, boolean preferServerCiphers, java.nio.file.Path dhparam) {
 
         /** No listener ends TLS. */
         public static final Tls NONE = new Tls(java.util.Set.of(), List.of("TLSv1.2", "TLSv1.3"), List.of(),
-                Duration.ofMinutes(5), 20480, Http2.NONE, List.of(), true, List.of(), false);
+                Duration.ofMinutes(5), 20480, Http2.NONE, List.of(), true, List.of(), false, null);
 
         public Tls {
             listen = java.util.Set.copyOf(listen);

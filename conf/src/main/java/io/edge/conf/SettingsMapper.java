@@ -613,7 +613,31 @@ final class SettingsMapper {
         List<String> ciphers = ciphers(tls);
         return new ServerSettings.Tls(tlsListen, protocols, ciphers, tls.duration("session-timeout", false),
                 tls.integer("session-cache", 0, Integer.MAX_VALUE), http2, ecdhCurves(tls), tls.bool("session-tickets",
-                "on or off"), sessionTicketKeys(tls, base), tls.bool("prefer-server-ciphers", "on or off"));
+                "on or off"), sessionTicketKeys(tls, base), tls.bool("prefer-server-ciphers", "on or off"),
+                dhparam(tls, base));
+    }
+
+    /**
+     * server.tls.dhparam, nginx's ssl_dhparam: null where "", else the file, which must be readable and hold PEM DH
+     * parameters (openssl dhparam's), as nginx refuses another; its parameters are not read further (no suite of
+     * BoringSSL's uses them).
+     */
+    private static Path dhparam(Section tls, Path base) {
+        Path file = optionalFile(tls, "dhparam", base);
+        if (file == null) {
+            return null;
+        }
+        String expected = "a PEM file of DH parameters (openssl dhparam -out dhparam.pem 2048), or \"\"";
+        try {
+            String text = Files.readString(file, java.nio.charset.StandardCharsets.ISO_8859_1);
+            if (!text.contains("-----BEGIN DH PARAMETERS-----")
+                    && !text.contains("-----BEGIN X9.42 DH PARAMETERS-----")) {
+                tls.invalid("dhparam", file + " holds no DH PARAMETERS", expected);
+            }
+        } catch (IOException e) {
+            tls.invalid("dhparam", file + " cannot be read: " + reason(e), expected);
+        }
+        return file;
     }
 
     /**

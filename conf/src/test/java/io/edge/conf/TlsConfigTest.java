@@ -266,6 +266,27 @@ class TlsConfigTest {
                                 + " read: No such file or directory"));
     }
 
+    /** nginx's ssl_dhparam: a file of DH parameters, checked; another file and a missing one problems. */
+    @Test
+    void dhparamIsAFileOfDhParameters() throws Exception {
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "a.key", "-out", "a.pem", "-days", "2",
+                "-subj", "/CN=a.test");
+        Files.writeString(dir.resolve("dhparam.pem"), """
+                -----BEGIN DH PARAMETERS-----
+                MIIBCAKCAQEA//////////+t+FRYortKmq/cViAnPTzx2LnFg84tNpWp4TZBFGQz
+                -----END DH PARAMETERS-----
+                """);
+        String site = "sites = [{ root = www, tls { certificate = a.pem, key = a.key } }]\n";
+        assertThat(load(LISTEN + site).server().tls().dhparam()).isNull();
+        assertThat(load(LISTEN + "server.tls.dhparam = dhparam.pem\n" + site).server().tls().dhparam())
+                .isEqualTo(dir.resolve("dhparam.pem"));
+        assertThat(problems(LISTEN + "server.tls.dhparam = a.pem\n" + site)).extracting(ConfigProblem::line,
+                ConfigProblem::key, ConfigProblem::message).containsExactly(tuple(3, "edge.server.tls.dhparam",
+                        dir.resolve("a.pem") + " holds no DH PARAMETERS"));
+        assertThat(problems(LISTEN + "server.tls.dhparam = none.pem\n" + site)).extracting(ConfigProblem::message)
+                .containsExactly(dir.resolve("none.pem") + " cannot be read: No such file or directory");
+    }
+
     /** nginx's two ssl_certificate lines (ECDSA beside RSA) written as a list: one problem that says why. */
     @Test
     void twoCertificatesOfASiteAreOneProblemSayingWhy() throws Exception {

@@ -545,6 +545,22 @@ class TlsIT {
     }
 
     /**
+     * nginx's ssl_dhparam copied: edge starts, says the file is not used (BoringSSL has no DHE suites), and serves.
+     */
+    @Test
+    void dhparamIsTakenAndSaidUnused() throws Exception {
+        Path tls = dir.resolve("tls");
+        openssl(tls, "dhparam", "-out", "dhparam.pem", "1024");
+        try (CapturedLog log = CapturedLog.of(io.edge.core.tls.TlsContexts.class);
+             EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("dhparam")), config()
+                     + "server.tls.dhparam = \"" + tls.resolve("dhparam.pem") + "\"\n")) {
+            assertThat(log.warnings()).singleElement().asString().contains(tls.resolve("dhparam.pem") + " is not used")
+                    .contains("has no DHE suites");
+            assertThat(sClient(tls, "-tls1_2", "a.test")).contains("New, TLSv1.2");
+        }
+    }
+
+    /**
      * What openssl s_client says of a GET of /small.txt through the TLS port, {@code args} added; it reads to the end
      * (-ign_eof), so a TLSv1.3 ticket sent after the handshake is read and kept with -sess_out.
      */

@@ -120,6 +120,11 @@ public final class TlsContexts {
         SslProvider provider = provider();
         List<String> ciphers = offered("server.tls.ciphers", tls.ciphers(), provider);
         List<String> groups = offeredGroups(tls.ecdhCurves(), provider);
+        if (tls.dhparam() != null) {
+            LOG.warn("server.tls.dhparam {} is not used: {}", tls.dhparam(), provider == SslProvider.OPENSSL
+                    ? OpenSsl.versionString() + " has no DHE suites (ECDHE's groups are ecdh-curve's)"
+                    : "the JDK's SSLEngine takes its DHE groups from RFC 7919's (-Djdk.tls.namedGroups)");
+        }
         if (provider != SslProvider.OPENSSL && (!tls.sessionTickets() || !tls.sessionTicketKeys().isEmpty())) {
             throw new SSLException("server.tls." + (tls.sessionTickets() ? "session-ticket-keys" : "session-tickets = off")
                     + ": the JDK's SSLEngine (netty-tcnative did not load) has its own ticket keys, on for the whole JVM"
