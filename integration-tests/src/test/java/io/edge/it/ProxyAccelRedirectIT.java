@@ -86,6 +86,7 @@ class ProxyAccelRedirectIT {
         }
         String name = path.substring(path.lastIndexOf('/') + 1);
         exchange.getResponseHeaders().add("X-Accel-Redirect", name.equals("unsafe") ? "/protected/%2e%2e/secret.txt"
+                : name.equals("toplain") ? "/api/plain"
                 : "/protected/" + name.replace("withbody-", "").replace("query-", "")
                 + (path.contains("query") ? "?v=1" : ""));
         exchange.getResponseHeaders().add("Content-Type", "application/pdf");
@@ -181,6 +182,20 @@ class ProxyAccelRedirectIT {
         } finally {
             access.close();
         }
+    }
+
+    /**
+     * A POST's body went to the backend that redirected it, read whole: the GET it becomes goes to another proxied
+     * location without one (it hung there, waiting for the body again, to the client's timeout).
+     */
+    @Test
+    void aPostRedirectedToAProxiedLocationIsAnsweredThere() throws Exception {
+        HttpResponse<String> plain = send("POST", "/api/download/toplain", "token=1");
+        assertThat(plain.statusCode()).isEqualTo(200);
+        assertThat(plain.body()).isEqualTo("ok");
+        assertThat(seen).hasSize(2);
+        assertThat(seen.get(0)).startsWith("POST /api/download/toplain ");
+        assertThat(seen.get(1)).startsWith("GET /api/plain ");
     }
 
     @Test
