@@ -27,8 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * have the file, the web server sends it from an internal location): a real edge in front of the JDK's HTTP server,
  * real files, a real client. As nginx 1.22, side by side: the backend's body is dropped (its connection kept where the
  * answer had none, else closed), the request goes to the URI as a GET (a HEAD stays one) with the URI's query alone,
- * and keeps the backend's Content-Type, Content-Disposition, Set-Cookie, Cache-Control and Expires, not its other
- * fields; the response cache stores no such answer.
+ * and keeps the backend's Content-Type, Content-Disposition, Set-Cookie, Cache-Control, Expires and Accept-Ranges,
+ * not its other fields; the response cache stores no such answer.
  */
 class ProxyAccelRedirectIT {
 
@@ -94,6 +94,8 @@ class ProxyAccelRedirectIT {
         exchange.getResponseHeaders().add("Set-Cookie", "downloaded=1");
         exchange.getResponseHeaders().add("Cache-Control", "max-age=60");
         exchange.getResponseHeaders().add("Vary", "X-Foo");
+        exchange.getResponseHeaders().add("Content-Language", "de");
+        exchange.getResponseHeaders().add("Accept-Ranges", "none");
         exchange.getResponseHeaders().add("ETag", "\"backend\"");
         exchange.getResponseHeaders().add("X-App", "yes");
         byte[] body = path.contains("withbody") ? "the backend's own body, dropped".getBytes(StandardCharsets.UTF_8)
@@ -133,7 +135,9 @@ class ProxyAccelRedirectIT {
         // and none of its other fields: the file's own ETag, no Vary, no X-App, no X-Accel-Redirect
         assertThat(download.headers().firstValue("ETag")).isPresent().get().isNotEqualTo("\"backend\"");
         assertThat(download.headers().map().keySet()).map(String::toLowerCase)
-                .doesNotContain("vary", "x-app", "x-accel-redirect");
+                .doesNotContain("vary", "content-language", "x-app", "x-accel-redirect");
+        // its Accept-Ranges (nginx's too) where the answer has none of its own: a file's is the file's
+        assertThat(download.headers().allValues("Accept-Ranges")).containsExactly("bytes");
         // the internal location's answer: its $uri the redirect's, $args none (the client's query is not the URI's:
         // the field, empty, is not sent, as nginx's add_header)
         assertThat(download.headers().firstValue("X-Uri")).hasValue("/protected/a.pdf");
@@ -158,6 +162,8 @@ class ProxyAccelRedirectIT {
                 .startsWith("text/html"));
         assertThat(missing.headers().allValues("Set-Cookie")).containsExactly("downloaded=1");
         assertThat(missing.headers().firstValue("Content-Disposition")).isPresent();
+        // but no Accept-Ranges, which nginx's error page clears
+        assertThat(missing.headers().firstValue("Accept-Ranges")).isEmpty();
         assertThat(missing.body()).doesNotContain("the backend's own body");
     }
 
@@ -186,7 +192,8 @@ class ProxyAccelRedirectIT {
 
     /**
      * A POST's body went to the backend that redirected it, read whole: the GET it becomes goes to another proxied
-     * location without one (it hung there, waiting for the body again, to the client's timeout).
+     * location without one (it hung there, waiting for the body again, to the client's timeout). That answer has the
+     * backend's fields nginx carries, Accept-Ranges among them (it had none of them but Set-Cookie).
      */
     @Test
     void aPostRedirectedToAProxiedLocationIsAnsweredThere() throws Exception {
@@ -196,6 +203,11 @@ class ProxyAccelRedirectIT {
         assertThat(seen).hasSize(2);
         assertThat(seen.get(0)).startsWith("POST /api/download/toplain ");
         assertThat(seen.get(1)).startsWith("GET /api/plain ");
+        // with the fields nginx carries, its Accept-Ranges too (that answer has none), none of the others
+        assertThat(plain.headers().allValues("Accept-Ranges")).containsExactly("none");
+        assertThat(plain.headers().allValues("Set-Cookie")).containsExactly("downloaded=1");
+        assertThat(plain.headers().map().keySet()).map(String::toLowerCase)
+                .doesNotContain("vary", "content-language", "x-app", "etag");
     }
 
     @Test

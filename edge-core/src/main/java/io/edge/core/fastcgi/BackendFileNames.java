@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * The file a backend names in {@code X-Sendfile} or {@code X-Accel-Redirect}, as it meant it. A header value comes
@@ -12,6 +13,14 @@ import java.nio.charset.StandardCharsets;
  * and an {@code X-Accel-Redirect} URI may be percent-encoded ({@code file%20name.txt}), which nginx decodes.
  */
 public final class BackendFileNames {
+
+    /**
+     * The backend's fields nginx keeps when it follows an {@code X-Accel-Redirect}, a FastCGI backend's or a proxied
+     * one's: those of ngx_http_upstream_headers_in with {@code redirect} set, which it copies into the request's own
+     * before the internal redirect; none of the others (Vary, Content-Language, ETag, Last-Modified, Link).
+     */
+    public static final List<String> ACCEL_REDIRECT_KEPT = List.of("Content-Type", "Content-Disposition", "Set-Cookie",
+            "Cache-Control", "Expires", "Accept-Ranges");
 
     private BackendFileNames() {
     }

@@ -84,6 +84,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -1276,9 +1277,13 @@ public final class FastCgiResponder implements Responder {
             // The backend's body is dropped from here on: the file no longer holds it, and a client that half-closes
             // gets its download as from a static location.
             exchange.endOnClientClose(false);
+            // The fields nginx keeps, as a proxied backend's redirect keeps them (X-Sendfile's a few more); their
+            // Accept-Ranges aside: the file's answer has its own, which stays, as there
             HttpHeaders passThrough = new DefaultHttpHeaders();
-            for (String name : PASS_THROUGH) {
-                passThrough.add(name, head.headers().getAll(name));
+            for (String name : sendfile != null ? SENDFILE_KEPT : BackendFileNames.ACCEL_REDIRECT_KEPT) {
+                if (!HttpHeaderNames.ACCEPT_RANGES.contentEqualsIgnoreCase(name)) {
+                    passThrough.add(name, head.headers().getAll(name));
+                }
             }
             if (anywhere.probe() instanceof CachedFileProbe cached) {
                 // A file the script may just have made for a path found missing (a thumbnail generated on its first
@@ -2020,11 +2025,12 @@ public final class FastCgiResponder implements Responder {
     }
 
     /**
-     * Backend headers kept when the static path sends an X-Sendfile file. Content-Type is the file's type unless
-     * empty (then the static path's, from the file name), as nginx keeps an upstream's type over X-Accel-Redirect.
+     * Backend headers kept when the static path sends an X-Sendfile file (lighttpd's, which nginx does not follow):
+     * those of an X-Accel-Redirect, and Content-Language and Vary. Content-Type is the file's type unless empty (then
+     * the static path's, from the file name), as nginx keeps an upstream's type over X-Accel-Redirect.
      */
-    private static final List<String> PASS_THROUGH = List.of("Content-Type", "Content-Disposition", "Cache-Control",
-            "Expires", "Set-Cookie", "Content-Language", "Vary");
+    private static final List<String> SENDFILE_KEPT = Stream.concat(BackendFileNames.ACCEL_REDIRECT_KEPT.stream(),
+            Stream.of("Content-Language", "Vary")).toList();
 
     private static String stripLeadingSlashes(String uri) {
         int i = 0;

@@ -216,9 +216,10 @@ public interface Exchange {
     /**
      * The fields of a proxied answer's X-Accel-Redirect that go with every answer from now on, as nginx copies them into
      * the request's own before its internal redirect (Content-Type, Content-Disposition, Set-Cookie, Cache-Control,
-     * Expires): a field the answer has already stays as it is, but for a file's 200 or 206, whose type is
-     * {@code headers}' Content-Type where that is not empty; the answering location's {@code expires} replaces their
-     * Cache-Control and Expires. By default nothing changes.
+     * Expires, Accept-Ranges: BackendFileNames.ACCEL_REDIRECT_KEPT): a field the answer has already stays as it is,
+     * but for a file's 200 or 206, whose type is {@code headers}' Content-Type where that is not empty; their
+     * Accept-Ranges goes with a 2xx only; the answering location's {@code expires} replaces their Cache-Control and
+     * Expires. By default nothing changes.
      */
     default void carryHeaders(HttpHeaders headers) {
     }

@@ -343,10 +343,14 @@ final class ServerExchange implements Exchange {
      * {@link #carryHeaders}' fields added to {@code response} (of {@link #status}): those it has not (nginx's headers
      * out hold them once, the answer's own beside them), and for a file's 200 or 206 their type in place of the file's
      * (nginx's static module keeps the type it finds set); an error's text/html stays, as nginx's error page sets it.
+     * Their Accept-Ranges goes with a 2xx only: nginx's error page and 304 clear it.
      */
     private void addCarried(HttpResponse response) {
         HttpHeaders headers = response.headers();
         for (String name : carried.names()) {
+            if (HttpHeaderNames.ACCEPT_RANGES.contentEqualsIgnoreCase(name) && (status < 200 || status > 299)) {
+                continue;
+            }
             if (HttpHeaderNames.CONTENT_TYPE.contentEqualsIgnoreCase(name)) {
                 String type = carried.get(name);
                 String own = headers.get(name);

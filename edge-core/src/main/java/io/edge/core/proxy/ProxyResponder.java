@@ -145,12 +145,6 @@ public final class ProxyResponder implements Responder {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProxyResponder.class);
     private static final String X_ACCEL_REDIRECT = "X-Accel-Redirect";
-    /**
-     * The backend's fields nginx keeps when it follows an X-Accel-Redirect (ngx_http_upstream_headers_in's with
-     * {@code redirect} set; its Accept-Ranges the file's own replaces).
-     */
-    private static final List<CharSequence> ACCEL_KEPT = List.of(HttpHeaderNames.CONTENT_TYPE,
-            HttpHeaderNames.CONTENT_DISPOSITION, "Set-Cookie", HttpHeaderNames.CACHE_CONTROL, HttpHeaderNames.EXPIRES);
     static final String CODEC = "proxy-http-codec";
     static final String CALL = "proxy-call";
     static final String IDLE_GUARD = "proxy-idle-guard";
@@ -688,7 +682,7 @@ public final class ProxyResponder implements Responder {
          */
         private void accelRedirect(HttpResponse response, String uri, boolean noBody) {
             HttpHeaders kept = new DefaultHttpHeaders();
-            for (CharSequence name : ACCEL_KEPT) {
+            for (String name : BackendFileNames.ACCEL_REDIRECT_KEPT) {
                 kept.add(name, response.headers().getAll(name));
             }
             headWritten = true; // the answer is the request's: never sent again past it

@@ -898,9 +898,9 @@ public final class StaticResponder implements Responder {
     /**
      * Answers 304, 412 or 416 when the request's validators or {@code Range} call for it and returns null;
      * otherwise returns the ranges to send. {@code scripts} are the headers a script's X-Accel-Redirect or X-Sendfile
-     * carries over to the file's answer (its Content-Type aside), which go with a 304 and a 416 too, as nginx's (which
-     * carries neither Vary nor Content-Language over, to any status): a 304 must carry the Cache-Control, Expires and
-     * Vary of the 200 it stands for (RFC 9110, 15.4.5), and the session cookie a download script sets must not be lost
+     * carries over to the file's answer (its Content-Type aside), which go with a 304 and a 416 too, as nginx's (an
+     * X-Sendfile's Vary and Content-Language too, which nginx's X-Accel-Redirect does not carry): a 304 must carry the
+     * Cache-Control, Expires and Vary of the 200 it stands for (RFC 9110, 15.4.5), and the session cookie a download script sets must not be lost
      * when the client revalidates.
      */
     private static ByteRanges.Result rangesOrAnswer(Exchange exchange, String etag, long mtime, long size,
