@@ -77,6 +77,7 @@ class ProxyAccelRedirectIT {
         String path = exchange.getRequestURI().getPath();
         seen.add(exchange.getRequestMethod() + " " + path + " " + exchange.getRemoteAddress().getPort());
         if (path.endsWith("/plain")) {
+            exchange.getResponseHeaders().add("Set-Cookie", "plain=1");
             byte[] ok = "ok".getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(200, ok.length);
             try (OutputStream out = exchange.getResponseBody()) {
@@ -193,7 +194,8 @@ class ProxyAccelRedirectIT {
     /**
      * A POST's body went to the backend that redirected it, read whole: the GET it becomes goes to another proxied
      * location without one (it hung there, waiting for the body again, to the client's timeout). That answer has the
-     * backend's fields nginx carries, Accept-Ranges among them (it had none of them but Set-Cookie).
+     * backend's fields nginx carries, Accept-Ranges among them, its Set-Cookie beside the answer's own, its type where
+     * the answer has none (it had none of them but the answer's own cookie).
      */
     @Test
     void aPostRedirectedToAProxiedLocationIsAnsweredThere() throws Exception {
@@ -205,7 +207,9 @@ class ProxyAccelRedirectIT {
         assertThat(seen.get(1)).startsWith("GET /api/plain ");
         // with the fields nginx carries, its Accept-Ranges too (that answer has none), none of the others
         assertThat(plain.headers().allValues("Accept-Ranges")).containsExactly("none");
-        assertThat(plain.headers().allValues("Set-Cookie")).containsExactly("downloaded=1");
+        // its cookie beside that answer's own, and its type where that answer has none, as nginx's
+        assertThat(plain.headers().allValues("Set-Cookie")).containsExactlyInAnyOrder("plain=1", "downloaded=1");
+        assertThat(plain.headers().firstValue("Content-Type")).hasValue("application/pdf");
         assertThat(plain.headers().map().keySet()).map(String::toLowerCase)
                 .doesNotContain("vary", "content-language", "x-app", "etag");
     }

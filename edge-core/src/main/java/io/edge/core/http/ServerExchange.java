@@ -341,8 +341,10 @@ final class ServerExchange implements Exchange {
 
     /**
      * {@link #carryHeaders}' fields added to {@code response} (of {@link #status}): those it has not (nginx's headers
-     * out hold them once, the answer's own beside them), and for a file's 200 or 206 their type in place of the file's
-     * (nginx's static module keeps the type it finds set); an error's text/html stays, as nginx's error page sets it.
+     * out hold them once, the answer's own beside them), their Set-Cookie beside its own (nginx's keeps both: a
+     * proxied answer's cookie took the download script's session away), and for a 200 or 206 their type in place of
+     * its own or where it has none (nginx's static module keeps the type it finds set); an error's text/html stays,
+     * as nginx's error page sets it.
      * Their Accept-Ranges goes with a 2xx only: nginx's error page and 304 clear it.
      */
     private void addCarried(HttpResponse response) {
@@ -354,11 +356,11 @@ final class ServerExchange implements Exchange {
             if (HttpHeaderNames.CONTENT_TYPE.contentEqualsIgnoreCase(name)) {
                 String type = carried.get(name);
                 String own = headers.get(name);
-                if (!type.isEmpty() && (status == 200 || status == 206) && own != null
-                        && !own.startsWith("multipart/byteranges")) {
+                if (!type.isEmpty() && (status == 200 || status == 206)
+                        && (own == null || !own.startsWith("multipart/byteranges"))) {
                     headers.set(name, type);
                 }
-            } else if (!headers.contains(name)) {
+            } else if (!headers.contains(name) || HttpHeaderNames.SET_COOKIE.contentEqualsIgnoreCase(name)) {
                 headers.add(name, carried.getAll(name));
             }
         }
