@@ -76,8 +76,11 @@ class ProxyAccelRedirectIT {
         }
         String path = exchange.getRequestURI().getPath();
         seen.add(exchange.getRequestMethod() + " " + path + " " + exchange.getRemoteAddress().getPort());
-        if (path.endsWith("/plain")) {
+        if (path.endsWith("/plain") || path.endsWith("/typed")) {
             exchange.getResponseHeaders().add("Set-Cookie", "plain=1");
+            if (path.endsWith("/typed")) {
+                exchange.getResponseHeaders().add("Content-Type", "text/plain; charset=utf-8");
+            }
             byte[] ok = "ok".getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(200, ok.length);
             try (OutputStream out = exchange.getResponseBody()) {
@@ -87,7 +90,7 @@ class ProxyAccelRedirectIT {
         }
         String name = path.substring(path.lastIndexOf('/') + 1);
         exchange.getResponseHeaders().add("X-Accel-Redirect", name.equals("unsafe") ? "/protected/%2e%2e/secret.txt"
-                : name.equals("toplain") ? "/api/plain"
+                : name.equals("toplain") ? "/api/plain" : name.equals("totyped") ? "/api/typed"
                 : "/protected/" + name.replace("withbody-", "").replace("query-", "")
                 + (path.contains("query") ? "?v=1" : ""));
         exchange.getResponseHeaders().add("Content-Type", "application/pdf");
@@ -212,6 +215,20 @@ class ProxyAccelRedirectIT {
         assertThat(plain.headers().firstValue("Content-Type")).hasValue("application/pdf");
         assertThat(plain.headers().map().keySet()).map(String::toLowerCase)
                 .doesNotContain("vary", "content-language", "x-app", "etag");
+    }
+
+    /**
+     * A backend's answer where the URI leads keeps its own type, as nginx's upstream sets its own over the one it
+     * carries (a file's, a return's, or an answer without one, take the redirecting backend's): it had the redirecting
+     * backend's application/pdf over its text.
+     */
+    @Test
+    void aProxiedAnswerWhereTheUriLeadsKeepsItsOwnType() throws Exception {
+        HttpResponse<String> typed = send("GET", "/api/download/totyped", null);
+        assertThat(typed.statusCode()).isEqualTo(200);
+        assertThat(typed.body()).isEqualTo("ok");
+        assertThat(typed.headers().firstValue("Content-Type")).hasValue("text/plain; charset=utf-8");
+        assertThat(typed.headers().firstValue("Content-Disposition")).hasValue("attachment; filename=\"report.pdf\"");
     }
 
     @Test

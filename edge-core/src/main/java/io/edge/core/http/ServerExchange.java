@@ -343,8 +343,9 @@ final class ServerExchange implements Exchange {
      * {@link #carryHeaders}' fields added to {@code response} (of {@link #status}): those it has not (nginx's headers
      * out hold them once, the answer's own beside them), their Set-Cookie beside its own (nginx's keeps both: a
      * proxied answer's cookie took the download script's session away), and for a 200 or 206 their type in place of
-     * its own or where it has none (nginx's static module keeps the type it finds set); an error's text/html stays,
-     * as nginx's error page sets it.
+     * its own (nginx's static module and return keep the type they find set) or where it has none, but a backend's
+     * own (a proxied or FastCGI location's), which nginx's upstream sets over it; an error's text/html stays, as
+     * nginx's error page sets it.
      * Their Accept-Ranges goes with a 2xx only: nginx's error page and 304 clear it.
      */
     private void addCarried(HttpResponse response) {
@@ -356,7 +357,11 @@ final class ServerExchange implements Exchange {
             if (HttpHeaderNames.CONTENT_TYPE.contentEqualsIgnoreCase(name)) {
                 String type = carried.get(name);
                 String own = headers.get(name);
-                if (!type.isEmpty() && (status == 200 || status == 206)
+                LocationSettings answeringLocation = location();
+                boolean backendsOwn = own != null && answeringLocation != null
+                        && (answeringLocation.handler() == LocationSettings.Handler.PROXY
+                        || answeringLocation.handler() == LocationSettings.Handler.FASTCGI);
+                if (!type.isEmpty() && (status == 200 || status == 206) && !backendsOwn
                         && (own == null || !own.startsWith("multipart/byteranges"))) {
                     headers.set(name, type);
                 }
