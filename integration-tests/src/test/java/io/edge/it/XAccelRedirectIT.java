@@ -201,6 +201,36 @@ class XAccelRedirectIT {
     }
 
     /**
+     * nginx follows a script's X-Accel-Redirect as a GET (a HEAD stays one), as a proxied backend's: the internal
+     * location's $request_method was the script's POST.
+     */
+    @Test
+    void aPostsRedirectIsAGet() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(www.resolve("protected"));
+        Files.writeString(www.resolve("protected/file.txt"), "for members");
+        Files.writeString(www.resolve("dl.php"), "<?php header('X-Accel-Redirect: /protected/file.txt');");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php }
+                       { match = "^~ /protected/", internal = true, headers { X-Method = "$request_method" } }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            for (String method : new String[] {"POST", "GET", "HEAD"}) {
+                HttpResponse<String> answer = HTTP.send(HttpRequest.newBuilder(edge.uri("/dl.php")).method(method,
+                        method.equals("POST") ? HttpRequest.BodyPublishers.ofString("a=1")
+                                : HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(answer.statusCode()).as(method).isEqualTo(200);
+                assertThat(answer.body()).as(method).isEqualTo(method.equals("HEAD") ? "" : "for members");
+                assertThat(answer.headers().firstValue("X-Method")).as(method)
+                        .hasValue(method.equals("HEAD") ? "HEAD" : "GET");
+            }
+        }
+    }
+
+    /**
      * A 304 or 416 of a file a script hands out carries the headers the script's 200 carries, as nginx's do: the 304
      * stands for that 200 (its Cache-Control and Expires, RFC 9110 15.4.5), and the session cookie the script set was
      * lost when the client revalidated. Edge's 304 had the validators alone, its 416 the Content-Range. Those are

@@ -1201,6 +1201,10 @@ public final class FastCgiResponder implements Responder {
                 // $uri that URI (headers, the access log; the captures of that location's regex are of it), its $args
                 // the URI's query, none without one
                 exchange.answerAs(accelTarget, accelUri, queryOf(accel));
+                if (!exchange.isHead()) {
+                    // as a GET, as nginx's (a proxied backend's too); $request logs the method sent
+                    exchange.request().setMethod(HttpMethod.GET);
+                }
             }
             Path accelRoot = accelTarget == null ? root : accelTarget.root() != null ? accelTarget.root() : siteRoot;
             // an alias location's directory stands for its prefix (nginx's alias), another's root for the whole path;
