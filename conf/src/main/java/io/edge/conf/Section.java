@@ -486,7 +486,9 @@ final class Section {
         if (value == null) {
             return first;
         }
-        String text = asString(name, value);
+        // a number as written: HOCON reads 1.0 as the integer 1 (gzip.http-version = 1.0, as nginx's unquoted 1.0)
+        String text = value.valueType() == ConfigValueType.NUMBER ? value.atKey("v").getString("v")
+                : asString(name, value);
         E result = choices.get(text);
         if (result == null) {
             if (isScalar(value)) {

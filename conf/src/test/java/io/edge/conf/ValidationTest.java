@@ -731,6 +731,26 @@ class ValidationTest {
         assertThat(clients.http10()).isTrue();
     }
 
+    /**
+     * gzip.http-version written unquoted, as nginx's gzip_http_version 1.0 is: HOCON reads 1.0 as the number 1, which
+     * was refused as "1.0 is not allowed (did you mean "1.0"?)" while 1.1 was taken; another number is refused as
+     * written.
+     */
+    @Test
+    void gzipHttpVersionIsTakenUnquotedAsWritten() throws Exception {
+        List<LocationSettings> locations = new ConfigLoader().load(write("""
+                sites = [{ root = www, locations = [{ match = "/", gzip { enabled = true, http-version = 1.0 } },
+                  { match = "/a/", gzip { enabled = true, http-version = 1.1 } }] }]
+                """)).sites().get(0).locations();
+        assertThat(locations.get(0).gzipClients().http10()).isTrue();
+        assertThat(locations.get(1).gzipClients().http10()).isFalse();
+        assertThat(problems("""
+                sites = [{ root = www, locations = [{ match = "/", gzip { enabled = true, http-version = 1.00 } }] }]
+                """)).extracting(ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(tuple("edge.sites[0].locations[0].gzip.http-version",
+                        "1.00 is not allowed (did you mean \"1.0\"?)"));
+    }
+
     @Test
     void aLocationWithABadMatchHasItsOtherKeysCheckedToo() {
         List<ConfigProblem> problems = problems("""
