@@ -79,6 +79,15 @@ class GzipIT {
                 header('Content-Encoding: gzip');
                 echo gzencode(str_repeat("its own\\n", 1000));
                 """);
+        // hands out ?to= by X-Accel-Redirect, with a ?cc Cache-Control and an ?expires Expires as PAGE's
+        Files.writeString(www.resolve("accel.php"), """
+                <?php
+                if (isset($_GET['cc'])) { header('Cache-Control: ' . $_GET['cc']); }
+                if (isset($_GET['expires'])) {
+                    header('Expires: ' . gmdate('D, d M Y H:i:s', time() + (int) $_GET['expires']) . ' GMT');
+                }
+                header('X-Accel-Redirect: ' . $_GET['to']);
+                """);
         // flushes its first part, then runs on until the test lets it end (at most 30 s)
         Files.writeString(www.resolve("stream.php"), """
                 <?php
@@ -677,7 +686,9 @@ class GzipIT {
      * gzip.proxied's values as nginx's gzip_proxied reads them, each row as nginx 1.22 answered the same request: an
      * Expires decides alone (expired: one already past), then a Cache-Control (one of the named directives), then
      * no_last_modified and no_etag refuse an answer with one; a file's Last-Modified does not count, its ETag does; a
-     * .gz is sent for any value but off, and in a location with both, the file itself as gzip.static judged it.
+     * .gz is sent for any value but off, and in a location with both, the file itself as gzip.static judged it: by
+     * the Cache-Control and Expires a script's X-Accel-Redirect hands on with it, as nginx's gzip_static judges after
+     * the redirect has copied them (its no_etag and no Cache-Control gzip; edge judged by none, and compressed all).
      */
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
@@ -702,7 +713,10 @@ class GzipIT {
         "/f-tags/page.html                          |      | true",
         "/f-etag/page.html                          |      | false",
         "/assets-any/app.js                         |      | true",
-        "/both/page.html                            |      | true"})
+        "/both/page.html                            |      | true",
+        "/accel.php?to=/both/page.html              |      | true",
+        "/accel.php?to=/both/page.html&cc=max-age%3D60 |   | false",
+        "/accel.php?to=/both/page.html&expires=3600 |      | false"})
     void proxiedNamesTheAnswersSentCompressedAsNginxsDoes(String path, String auth, boolean compressed)
             throws Exception {
         HttpResponse<byte[]> response = auth == null ? gzipGet(path, "Via", VIA)

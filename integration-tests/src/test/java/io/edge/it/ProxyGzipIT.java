@@ -64,7 +64,9 @@ class ProxyGzipIT {
     @BeforeAll
     static void start() throws Exception {
         backend = JdkBackend.start(ProxyGzipIT::answer);
-        Files.createDirectories(dir.resolve("www"));
+        Path s = Files.createDirectories(dir.resolve("www/s"));
+        Files.write(s.resolve("page.html"), PAGE);
+        Files.write(s.resolve("page.html.gz"), gzip(PAGE));
         Path tls = Files.createDirectories(dir.resolve("tls"));
         TrustingContext.selfSigned(tls);
         h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2)
@@ -84,6 +86,7 @@ class ProxyGzipIT {
                     limit-rate { rate = 16 KiB } }
                   { match = "/x/", proxy = app, proxy-uri = "/", gzip.proxied = [expired] }
                   { match = "/xc/", proxy = app, proxy-uri = "/", cache = true, gzip.proxied = [expired] }
+                  { match = "^~ /s/", gzip { static = true, proxied = [no_etag] } }
                 ] }]
                 proxy.backends.app { addresses = ["%s"] }
                 """.formatted(tlsPort, tls.resolve("cert.pem"), tls.resolve("key.pem"), backend.address()));
@@ -128,6 +131,12 @@ class ProxyGzipIT {
                 body = gzip(PAGE);
             }
             case "/small" -> body = SMALL;
+            // a file handed out, with or without a Cache-Control of its own
+            case "/accel" -> headers.set("X-Accel-Redirect", "/s/page.html");
+            case "/accel-cc" -> {
+                headers.set("X-Accel-Redirect", "/s/page.html");
+                headers.set("Cache-Control", "max-age=60");
+            }
             case "/paced" -> {
                 headers.set("Content-Type", "text/plain");
                 body = PACED;
@@ -195,6 +204,28 @@ class ProxyGzipIT {
         assertThat(expired.headers().firstValue("content-encoding")).hasValue("gzip");
         assertThat(expired.headers().allValues("vary")).containsExactly("Accept-Encoding");
         assertThat(gunzip(expired.body())).isEqualTo(PAGE);
+    }
+
+    /**
+     * A file a backend hands out by X-Accel-Redirect to a location with gzip.static, asked through a proxy: judged by
+     * the Cache-Control the backend sent with it, as nginx's gzip_static judges after its redirect copied that into
+     * the request's answer. With proxied = [no_etag], its .gz without one, the file as it is with one (edge judged by
+     * none, and sent the .gz both times).
+     */
+    @Test
+    void anXAccelRedirectsFileIsJudgedByTheFieldsTheBackendSentWithIt() throws Exception {
+        HttpResponse<byte[]> plain = HTTP.send(HttpRequest.newBuilder(edge.uri("/b/accel-cc"))
+                .header("Accept-Encoding", "gzip").header("Via", "1.1 squid").build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(plain.statusCode()).isEqualTo(200);
+        assertThat(plain.headers().firstValue("cache-control")).hasValue("max-age=60");
+        assertThat(plain.headers().firstValue("content-encoding")).isEmpty();
+        assertThat(plain.body()).isEqualTo(PAGE);
+        HttpResponse<byte[]> zipped = HTTP.send(HttpRequest.newBuilder(edge.uri("/b/accel"))
+                .header("Accept-Encoding", "gzip").header("Via", "1.1 squid").build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(zipped.headers().firstValue("content-encoding")).hasValue("gzip");
+        assertThat(gunzip(zipped.body())).isEqualTo(PAGE);
     }
 
     /** A client that does not take gzip gets the page as the backend sent it, told that it varies. */

@@ -11,6 +11,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -386,6 +387,20 @@ public interface Exchange {
      * gzip filter keeps gzip_static's verdict.
      */
     default void offerCompressionOfFile() {
+    }
+
+    /**
+     * The fields the answer has before a file's head is made, as nginx's request holds them at its content phase: a
+     * backend's X-Accel-Redirect's (or X-Sendfile's) that go with its file (Cache-Control, Expires, ...), which nginx
+     * copies into the request's before its internal redirect; none for a request's own file. A location's gzip.static
+     * judges the request by them, as nginx's gzip_static asks ngx_http_gzip_ok then, and its file keeps that verdict.
+     */
+    default HttpHeaders accelFields() {
+        return EmptyHttpHeaders.INSTANCE;
+    }
+
+    /** Keeps {@code fields}, a script's X-Accel-Redirect's or X-Sendfile's, for {@link #accelFields}. */
+    default void keepAccelFields(HttpHeaders fields) {
     }
 
     /**

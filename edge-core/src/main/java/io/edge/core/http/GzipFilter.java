@@ -6,7 +6,6 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
-import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -68,12 +67,13 @@ public final class GzipFilter {
      *                   judged here), the file's; else null
      * @param clients    which clients are sent gzip ({@link #sendsGzip})
      * @param file       the response is a file's (its Last-Modified does not count for {@code gzip.proxied})
-     * @param asked      with {@code file}: its location's gzip.static judged the request already, before the file's
-     *                   head was made, as nginx's gzip_static does, whose verdict nginx's gzip filter keeps
+     * @param judgedBy   with {@code file}: the fields its location's gzip.static judged the request by, before the
+     *                   file's head was made ({@link Exchange#accelFields}), as nginx's gzip_static does, whose verdict
+     *                   nginx's gzip filter keeps; null where the location has no gzip.static
      */
     static GzipFilter begin(HttpRequest request, boolean head, HttpResponse response, long bodyLength,
             String bodyType, LocationSettings.Gzip gzip, LocationSettings.GzipClients clients, boolean file,
-            boolean asked, ByteBufAllocator alloc) {
+            HttpHeaders judgedBy, ByteBufAllocator alloc) {
         HttpHeaders headers = response.headers();
         int status = response.status().code();
         boolean notModified = status == 304;
@@ -93,7 +93,7 @@ public final class GzipFilter {
             return null;
         }
         vary(headers);
-        if (rangeOfFile || !sendsGzip(request, file && asked ? EmptyHttpHeaders.INSTANCE : headers, file, clients)) {
+        if (rangeOfFile || !sendsGzip(request, file && judgedBy != null ? judgedBy : headers, file, clients)) {
             return null;
         }
         String etag = headers.get(HttpHeaderNames.ETAG);
@@ -155,8 +155,9 @@ public final class GzipFilter {
      * ngx_http_gzip_ok: it {@link #takesGzip takes it}, and if the request came through a proxy (it has Via), the
      * answer is one {@code gzip.proxied} names.
      *
-     * @param answer the answer's head as it goes out, after the location's headers; none (empty) for a file's
-     *               {@code .gz} looked for before its head is made, as nginx's gzip_static asks
+     * @param answer the answer's head as it goes out, after the location's headers; for a file's {@code .gz} looked
+     *               for before its head is made, as nginx's gzip_static asks, what it has then: {@link
+     *               Exchange#accelFields}
      * @param file   the answer is a file's: its Last-Modified does not count (nginx's static module gives the time,
      *               not the header that gzip_proxied's no_last_modified looks for)
      */

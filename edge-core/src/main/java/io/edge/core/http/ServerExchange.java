@@ -224,6 +224,8 @@ final class ServerExchange implements Exchange {
     private boolean compressionOffered;
     /** {@link #offerCompressionOfFile}: the offered response is a file's. */
     private boolean offeredFile;
+    /** {@link #keepAccelFields}: a script's X-Accel-Redirect's fields; null for none. */
+    private HttpHeaders accelFields;
     /** {@link #offerCompression(long)}: the length of the body a 304 stands for, -1 if unknown. */
     private long offeredLength = -1;
     /** {@link #offerCompression(long, String)}: the type of the body a 304 stands for, null if it says. */
@@ -818,6 +820,16 @@ final class ServerExchange implements Exchange {
     }
 
     @Override
+    public HttpHeaders accelFields() {
+        return accelFields != null ? accelFields : carried != null ? carried : EmptyHttpHeaders.INSTANCE;
+    }
+
+    @Override
+    public void keepAccelFields(HttpHeaders fields) {
+        accelFields = fields;
+    }
+
+    @Override
     public void offerCompression(long bodyLength, String bodyType) {
         offerCompression(bodyLength);
         offeredType = bodyType;
@@ -924,7 +936,7 @@ final class ServerExchange implements Exchange {
             // then nginx's gzip filter, on what the headers filter made
             if (compressionOffered && location != null && location.gzip() != null) {
                 gzip = GzipFilter.begin(request, isHead(), response, offeredLength, offeredType, location.gzip(),
-                        location.gzipClients(), offeredFile, location.gzipStatic(), ctx.alloc());
+                        location.gzipClients(), offeredFile, location.gzipStatic() ? accelFields() : null, ctx.alloc());
                 if (gzip != null && response instanceof FullHttpResponse whole) {
                     GzipFilter filter = gzip;
                     gzip = null;

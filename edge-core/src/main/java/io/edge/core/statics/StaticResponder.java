@@ -366,7 +366,7 @@ public final class StaticResponder implements Responder {
     private static boolean takesPrecompressed(Exchange exchange) {
         LocationSettings location = exchange.location();
         return location != null && location.gzipStatic()
-                && GzipFilter.sendsGzip(exchange.request(), EmptyHttpHeaders.INSTANCE, true, location.gzipClients());
+                && GzipFilter.sendsGzip(exchange.request(), exchange.accelFields(), true, location.gzipClients());
     }
 
     /** {@link #respond(Exchange, boolean)} for the file itself, as resolved. */
@@ -876,6 +876,8 @@ public final class StaticResponder implements Responder {
             exchange.sendError(HttpResponseStatus.FORBIDDEN);
             return;
         }
+        // as nginx's X-Accel-Redirect copies them, before its expires replaces them: what gzip.static judges by
+        exchange.keepAccelFields(passThrough);
         // Replaced by the exchange (the location's expires) anyway: dropped here, so that they do not keep the file out
         // of the content cache.
         HttpHeaders backendHeaders = expiresOf(exchange) == null ? passThrough : new DefaultHttpHeaders()

@@ -64,7 +64,7 @@ class GzipFilterTest {
     private static GzipFilter begin(HttpRequest request, boolean head, HttpResponse response, long bodyLength,
             String bodyType) {
         return GzipFilter.begin(request, head, response, bodyLength, bodyType, GZIP,
-                LocationSettings.GzipClients.DEFAULT, false, false, ByteBufAllocator.DEFAULT);
+                LocationSettings.GzipClients.DEFAULT, false, null, ByteBufAllocator.DEFAULT);
     }
 
     private static byte[] gunzip(byte[] gzip) throws Exception {
@@ -266,7 +266,7 @@ class GzipFilterTest {
             filter.end();
         }
         GzipFilter any = GzipFilter.begin(request, false, response(200, "Content-Type", "image/png"), -1, null,
-                new LocationSettings.Gzip(1, 0, Set.of("*")), LocationSettings.GzipClients.DEFAULT, false, false,
+                new LocationSettings.Gzip(1, 0, Set.of("*")), LocationSettings.GzipClients.DEFAULT, false, null,
                 ByteBufAllocator.DEFAULT);
         assertThat(any).isNotNull();
         any.end();
