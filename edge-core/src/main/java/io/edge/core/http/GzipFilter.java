@@ -1,6 +1,7 @@
 package io.edge.core.http;
 
 import io.edge.conf.LocationSettings;
+import io.edge.fastcgi.regex.BoundedMatch;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -180,12 +181,29 @@ public final class GzipFilter {
                 || !acceptsGzip(headers)) {
             return false;
         }
-        String userAgent = headers.get(HttpHeaderNames.USER_AGENT);
-        if (userAgent != null && (clients.disableMsie6() && isMsie6(userAgent)
-                || clients.disable().stream().anyMatch(regex -> regex.matcher(userAgent).find()))) {
-            return false;
+        if (clients.disableMsie6() || !clients.disable().isEmpty()) { // no lookup, nor stream, per file without it
+            String userAgent = headers.get(HttpHeaderNames.USER_AGENT);
+            if (userAgent != null && (clients.disableMsie6() && isMsie6(userAgent)
+                    || disables(clients.disable(), userAgent))) {
+                return false;
+            }
         }
         return !clients.proxied().contains(LocationSettings.Proxied.OFF) || !headers.contains(HttpHeaderNames.VIA);
+    }
+
+    /**
+     * Whether one of {@code disable} finds a match in {@code userAgent}, each within PCRE's default match limit as
+     * nginx's gzip_disable is tried ({@link BoundedMatch#PATH_STEPS}): one that gives up past it counts as found, as
+     * nginx's failed match declines gzip, rather than hold the event loop for as long as the User-Agent lets it.
+     */
+    private static boolean disables(List<Pattern> disable, String userAgent) {
+        for (Pattern regex : disable) {
+            if (BoundedMatch.find(regex, BoundedMatch.budgeted(userAgent, BoundedMatch.PATH_STEPS))
+                    != BoundedMatch.Result.NOT_FOUND) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

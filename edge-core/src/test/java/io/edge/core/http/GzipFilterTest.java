@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.Inflater;
 import org.junit.jupiter.api.Test;
@@ -434,6 +435,28 @@ class GzipFilterTest {
         "public, max-age=60       | false"})
     void aCacheControlDirectiveIsFoundAsNginxFindsIt(String field, boolean found) {
         assertThat(GzipFilter.hasDirective(List.of("public", field), "no-cache")).as(field).isEqualTo(found);
+    }
+
+    /**
+     * gzip.disable's regexes are tried on a client's User-Agent within a budget as PCRE's match limit bounds nginx's
+     * (BoundedMatch.PATH_STEPS): one that backtracks past it on a User-Agent a client made for it sends no gzip, as
+     * nginx's failed match declines it (its "pcre2_match() failed: -47"), rather than hold the event loop. Two .* read
+     * 600 "bot crawl " some 10^9 times to say no: edge tried them all (9 s here; nginx 1.22 held its worker 18 s).
+     */
+    @Test
+    void aDisableRegexGivesUpWithinABudgetAndSendsNoGzip() {
+        LocationSettings.GzipClients clients = new LocationSettings.GzipClients(false,
+                Set.of(LocationSettings.Proxied.OFF), List.of(
+                        Pattern.compile("bot.*crawl.*spider", Pattern.CASE_INSENSITIVE),
+                        Pattern.compile("^curl/", Pattern.CASE_INSENSITIVE)), false);
+        assertThat(GzipFilter.takesGzip(request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip", "User-Agent",
+                "bot crawl ".repeat(600)), clients)).isFalse();
+        assertThat(GzipFilter.takesGzip(request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip", "User-Agent",
+                "bot crawl ".repeat(20)), clients)).as("said no within it").isTrue();
+        assertThat(GzipFilter.takesGzip(request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip", "User-Agent",
+                "Bot/1 crawl spider"), clients)).isFalse();
+        assertThat(GzipFilter.takesGzip(request(HttpVersion.HTTP_1_1, "Accept-Encoding", "gzip", "User-Agent",
+                "CURL/8.0"), clients)).isFalse();
     }
 
     /** MSIE 4 to 6 without SV1, as nginx's gzip_disable msie6 tells them (each as nginx 1.22 answered). */
