@@ -56,6 +56,13 @@ public final class SpooledBody {
     /** Bytes read back from the file per STDIN write: one FastCGI record's worth (at most 65 535, 8-aligned). */
     static final int READ_CHUNK = 65528;
     /**
+     * The most of a heap buffer (a body that leaves memory: up to the location's client-body-buffer-size, 64 MiB) one
+     * file write is given: the JDK writes a heap buffer through a temporary direct buffer of the size it is given, and
+     * keeps that buffer for the spool thread's next writes, so one body of the size's most held as much direct memory
+     * for as long as edge ran, per spool thread.
+     */
+    static final int HEAP_WRITE = 64 * 1024;
+    /**
      * The read buffers one body may hold waiting for the disk before its client's reading pauses: direct memory, so
      * kept small (150 uploads faster than the disk, at 1 MiB each, took the 85 MiB a 96 MiB heap allows, and reads
      * for other clients failed), yet a few writes' worth for the spool threads.
@@ -399,7 +406,11 @@ public final class SpooledBody {
         }
         for (ByteBuffer part : buffer.nioBuffers()) {
             while (part.hasRemaining()) {
-                file.write(part);
+                if (part.isDirect() || part.remaining() <= HEAP_WRITE) {
+                    file.write(part);
+                } else {
+                    part.position(part.position() + file.write(part.slice(part.position(), HEAP_WRITE)));
+                }
             }
         }
     }

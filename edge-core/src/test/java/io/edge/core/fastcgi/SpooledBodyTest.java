@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import java.io.IOException;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -147,6 +149,35 @@ class SpooledBodyTest {
             body.release();
         });
         awaitSpoolFilesOpen(0);
+        assertThat(failures).isEmpty();
+    }
+
+    /**
+     * A body held in memory up to a large client-body-buffer-size goes to its file, past it, without the spool thread
+     * keeping a copy of it in direct memory: the JDK writes a heap buffer through a temporary direct one as large as
+     * what it is given, and keeps that one for the thread's next write, so a 16 MiB body held in memory cost 16 MiB of
+     * direct memory for as long as edge ran (64 MiB, the size's most, for each of the two spool threads), outside any
+     * budget: the direct memory requests, files and answers are read into.
+     */
+    @Test
+    void aLargeBodyLeavingMemoryLeavesNoDirectCopyOfItBehind() throws Exception {
+        int limit = 16 << 20;
+        BufferPoolMXBean direct = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+                .filter(pool -> pool.getName().equals("direct")).findFirst().orElseThrow();
+        SpooledBody body = body(limit, dir);
+        CountDownLatch ready = new CountDownLatch(1);
+        long before = direct.getMemoryUsed();
+        onLoop(() -> {
+            for (int i = 0; i < limit / 8192; i++) {
+                body.add(Unpooled.wrappedBuffer(bytes(8192, i)));
+            }
+            body.add(Unpooled.wrappedBuffer(bytes(1, 0))); // one byte past it: all of it to the file
+            body.finish(ready::countDown);
+        });
+        assertThat(ready.await(30, TimeUnit.SECONDS)).isTrue();
+        onLoop(body::release);
+        awaitSpoolFilesOpen(0);
+        assertThat(direct.getMemoryUsed() - before).as("direct memory the spool's writes keep").isLessThan(limit / 4);
         assertThat(failures).isEmpty();
     }
 
