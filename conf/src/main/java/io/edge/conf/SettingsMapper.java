@@ -529,8 +529,9 @@ final class SettingsMapper {
 
     /**
      * server.client-body-temp-path, nginx's client_body_temp_path: an existing directory edge can make files in, and
-     * others cannot (as a run-dir that holds spool files: {@link SpoolDirectory}), found now rather than at the first
-     * large upload (a 500); {@code null} for "" (edge's default place) or a problem.
+     * others cannot (as a run-dir that holds spool files: {@link SpoolDirectory}), or one edge can make (0700) in an
+     * existing directory, as nginx makes its temp paths' last directory at start (and at {@code nginx -t}); found now
+     * rather than at the first large upload (a 500); {@code null} for "" (edge's default place) or a problem.
      */
     private static Path clientBodyTempPath(Section server, Path base) {
         String key = "client-body-temp-path";
@@ -539,9 +540,28 @@ final class SettingsMapper {
         if (dir == null) {
             return null;
         }
-        String expected = "\"\" (the run-dir, else java.io.tmpdir) or an existing directory edge can write in";
-        String fault = !Files.isDirectory(dir) ? (Files.exists(dir) ? "is not a directory" : "does not exist")
-                : !Files.isWritable(dir) ? "is not writable" : null;
+        String expected = "\"\" (the run-dir, else java.io.tmpdir) or a directory edge can write in, or make in an "
+                + "existing one";
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            // made by the start (or the reload) that takes it, its last name only, as nginx's mkdir()
+            Path parent = dir.getParent();
+            String refused;
+            if (parent == null || !Files.isDirectory(parent)) {
+                refused = "does not exist, nor does " + parent;
+            } else if (!Files.isWritable(parent)) {
+                refused = "does not exist, and " + parent + " is not writable";
+            } else {
+                String made = directoryRefused(parent);
+                refused = made == null ? null : "does not exist, and cannot be made in " + parent + " (" + made + ")";
+            }
+            if (refused != null) {
+                server.problem(key, dir + " " + refused, expected);
+                return null;
+            }
+            return dir;
+        }
+        String fault = !Files.isDirectory(dir) ? (Files.exists(dir) ? "is not a directory"
+                : "is a link to nothing (or a loop of links)") : !Files.isWritable(dir) ? "is not writable" : null;
         if (fault == null) {
             String refused = fileRefused(dir, ".edge-probe-");
             fault = refused == null ? null : "is not writable: a file cannot be made in it (" + refused + ")";

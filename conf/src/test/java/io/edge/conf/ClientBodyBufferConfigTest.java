@@ -52,13 +52,28 @@ class ClientBodyBufferConfigTest {
         assertThat(Files.list(bodies)).as("the check's probe is gone").isEmpty();
     }
 
+    /**
+     * A temp path not there yet, in a directory that is, is taken: the start makes it (0700), as nginx makes its temp
+     * paths' last directory, at nginx -t too; the check makes nothing.
+     */
+    @Test
+    void aTempPathNotThereYetInAnExistingDirectoryIsTaken() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                server.client-body-temp-path = bodies
+                sites = [{ root = www }]
+                """));
+        assertThat(settings.server().clientBodyTempPath()).isEqualTo(dir.resolve("bodies"));
+        assertThat(dir.resolve("bodies")).as("made by the start, not the check").doesNotExist();
+    }
+
     @Test
     void aMissingFileOrOpenTempPathAndABadSizeAreProblemsWithTheirLines() throws Exception {
         Files.writeString(dir.resolve("file"), "x");
         Files.createDirectory(dir.resolve("open"), PosixFilePermissions.asFileAttribute(
                 PosixFilePermissions.fromString("rwxrwxrwx")));
         Files.setPosixFilePermissions(dir.resolve("open"), PosixFilePermissions.fromString("rwxrwxrwx"));
-        for (String[] path : new String[][] {{"missing", "does not exist"}, {"file", "is not a directory"},
+        for (String[] path : new String[][] {{"missing/deeper", "does not exist, nor does " + dir.resolve("missing")},
+                {"file", "is not a directory"},
                 {"open", "is writable by all, mode 0777"}}) {
             Path file = EdgeConfFile.write(dir, """
                     server.client-body-temp-path = %s

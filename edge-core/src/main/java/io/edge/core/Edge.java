@@ -58,6 +58,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.RecordComponent;
 import java.net.InetSocketAddress;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -691,6 +692,7 @@ public final class Edge {
                 g.responseCache = new ResponseCache(responses, g.cacheTimer, ticker,
                         previous == null ? null : previous.responseCache);
             }
+            makeBodySpoolDir(next.server().clientBodyTempPath());
             boolean listenApart = Router.listenApart(next.sites());
             for (SiteSettings site : next.sites()) {
                 String cacheScope = g.responseCache == null || !listenApart ? "" : cacheScope(g.responseCache, site);
@@ -973,6 +975,26 @@ public final class Edge {
     private Path bodySpoolDir(Generation g) {
         Path configured = g.settings.server().clientBodyTempPath();
         return configured != null ? configured : spoolDir();
+    }
+
+    /**
+     * Makes a client-body-temp-path that is not there yet (0700, its last name only: the configuration's check found
+     * that it can be made), as nginx makes its temp paths at start and reload. One that cannot be made now is said; the
+     * bodies that need it fail then as where it went away (500, a warning naming it).
+     */
+    private static void makeBodySpoolDir(Path dir) {
+        if (dir == null || Files.isDirectory(dir)) {
+            return;
+        }
+        try {
+            Files.createDirectory(dir,
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (FileAlreadyExistsException madeMeanwhile) {
+            // by another start, or a link: judged as any directory when a body needs it
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("client-body-temp-path {} could not be made ({}): request bodies too large for memory fail (500) "
+                    + "until it is there", dir, Main.describe(e));
+        }
     }
 
     /**

@@ -208,6 +208,31 @@ class ClientBodyBufferIT {
     }
 
     /**
+     * A temp path not there yet is made by the start, 0700 and edge's, as nginx makes its client_body_temp_path (its
+     * last directory, at nginx -t too): bodies longer than the size go there. It was a problem of the key ("does not
+     * exist").
+     */
+    @Test
+    void aTempPathNotThereYetIsMadeAtStart() throws Exception {
+        Path made = dir.resolve("made");
+        JdkBackend backend = answering(body -> body.length + " files=" + spoolFilesIn(made));
+        EdgeHarness edge = null;
+        try {
+            edge = EdgeHarness.start(dir, """
+                    server.client-body-temp-path = "%s"
+                    location-defaults.client-body-buffer-size = 16k
+                    sites = [{ server-names = ["_"], default = true, root = ".",
+                      locations = [{ match = "/", proxy = app }] }]
+                    proxy.backends.app { addresses = ["%s"] }
+                    """.formatted(made, backend.address()));
+            assertThat(Files.getPosixFilePermissions(made)).isEqualTo(PosixFilePermissions.fromString("rwx------"));
+            assertThat(post(edge, "/up", pattern(SIZE + 1)).get().body()).isEqualTo(SIZE + 1 + " files=1");
+        } finally {
+            EdgeHarness.close(edge, backend);
+        }
+    }
+
+    /**
      * A temp path that goes away while edge runs (a cleaner, an unmounted disk) fails the requests whose bodies need
      * it at once, 500 and a warning naming it, as nginx's "open() ... failed (2: No such file or directory)"; bodies
      * that fit in memory go on as before.
