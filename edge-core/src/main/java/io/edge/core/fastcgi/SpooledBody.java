@@ -41,8 +41,9 @@ import org.slf4j.LoggerFactory;
  * goes again whole to the next address a request is passed on to. Up to {@code memoryLimit} bytes stay in memory
  * (copied to the heap, so that a body arriving slowly pins none of the direct buffers its parts were read into), as
  * long as all bodies together hold no more than the shared {@link MemoryBudget} ({@link #BODIES_IN_MEMORY}: an eighth
- * of the heap); past either the body, from its first byte, goes to an unlinked temporary file in {@code dir}, written
- * and later read back on the spool's own threads, never on the event loop. While more than {@link #HIGH_WATER} bytes
+ * of the heap; a body that leaves memory counts there until its file has what it held); past either the body, from its
+ * first byte, goes to an unlinked temporary file in {@code dir}, written and later read back on the spool's own
+ * threads, never on the event loop. While more than {@link #HIGH_WATER} bytes
  * wait for the disk the client's reading is paused ({@link io.edge.core.http.Exchange#pauseBody}: the body timeout does
  * not count it), and it resumes once they are down to {@link #LOW_WATER}. A spool that takes no bytes for {@code
  * stallTimeout} while the client waits (a disk that hangs) fails the body, so no connection stays paused for ever.
@@ -232,13 +233,15 @@ public final class SpooledBody {
         if (memory != null) {
             memory.addComponent(true, chunk); // the file holds the body from its first byte
             ByteBuf whole = memory;
-            dropMemory(false);
-            spool(whole);
+            long held = taken;
+            memory = null;
+            taken = 0;
+            spool(whole, held); // counted in the budget until written: the heap holds it until then
             return;
         }
         if (!gathered.takes(chunk.readableBytes())) {
             spoolGathered(); // written before this part, in order
-            spool(chunk);
+            spool(chunk, 0);
             return;
         }
         if (!gathered.fits(chunk.readableBytes())) {
@@ -256,11 +259,9 @@ public final class SpooledBody {
         }
     }
 
-    /** The body is no longer held in memory: its bytes go back to the budget; {@link #memory} released if asked. */
-    private void dropMemory(boolean release) {
-        if (release) {
-            memory.release();
-        }
+    /** The body is no longer held in memory: {@link #memory} released, its bytes given back to the budget. */
+    private void dropMemory() {
+        memory.release();
         memory = null;
         budget.give(taken);
         taken = 0;
@@ -270,12 +271,15 @@ public final class SpooledBody {
     private void spoolGathered() {
         ByteBuf parts = gathered.take();
         if (parts != null) {
-            spool(parts);
+            spool(parts, 0);
         }
     }
 
-    /** Appends {@code toWrite}, which the file task owns from now on, to the file. */
-    private void spool(ByteBuf toWrite) {
+    /**
+     * Appends {@code toWrite}, which the file task owns from now on, to the file; {@code budgeted} of its bytes, held in
+     * the budget, are given back once it is written (or dropped).
+     */
+    private void spool(ByteBuf toWrite, long budgeted) {
         int bytes = toWrite.readableBytes();
         unwritten += bytes;
         if (unwritten > HIGH_WATER && !pausedClient) {
@@ -291,6 +295,7 @@ public final class SpooledBody {
                 }
             } finally {
                 toWrite.release();
+                budget.give(budgeted);
             }
             return null;
         }, nothing -> written(bytes));
@@ -380,7 +385,7 @@ public final class SpooledBody {
         }
         released = true;
         if (memory != null) {
-            dropMemory(true);
+            dropMemory();
         }
         gathered.release();
         resumeClient();
