@@ -345,13 +345,24 @@ public final class TlsContexts {
         }
     }
 
-    /** The session id context of {@code siteTls}'s contexts: SHA-256 of its certificate and client CAs (32 bytes). */
+    /**
+     * The session id context of {@code siteTls}'s contexts: SHA-256 (32 bytes) of its certificate, whether it asks for
+     * a client's, and the CAs it checks one with (client-certificate's and trusted-certificate's), as nginx's: a site's
+     * session resumes with no site that checks against other CAs. The depth and the CRLs are left out, as nginx's (a
+     * CRL renewed by a reload ends no session): a resumed session's certificate is checked again by the connection's
+     * site all the same ({@link ClientCertificates#check}).
+     */
     private static byte[] sessionIdContext(SiteTls siteTls) throws SSLException {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             digest.update(siteTls.certificate().leaf().getEncoded());
             TlsClientVerify verify = siteTls.clientVerify();
-            digest.update((byte) verify.mode().ordinal());
+            // the count says where the CAs of client-certificate end and those of trusted-certificate begin
+            digest.update(java.nio.ByteBuffer.allocate(2 * Integer.BYTES).putInt(verify.mode().ordinal())
+                    .putInt(verify.named().size()).array());
+            for (X509Certificate named : verify.named()) {
+                digest.update(named.getEncoded());
+            }
             for (X509Certificate trusted : verify.trusted()) {
                 digest.update(trusted.getEncoded());
             }
