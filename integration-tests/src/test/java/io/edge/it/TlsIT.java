@@ -501,6 +501,22 @@ class TlsIT {
     }
 
     /**
+     * nginx's ssl_session_tickets on (the default) with ssl_protocols TLSv1.2 alone: a ticket is sent, and the session
+     * resumes by it where the session cache keeps none (session-cache = 0), as nginx 1.22's; Netty's contexts sent none
+     * without TLSv1.3.
+     */
+    @Test
+    void sessionTicketsAreSentWithTlsV12Alone() throws Exception {
+        Path tls = dir.resolve("tls");
+        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("tickets-12")), config()
+                + "server.tls { protocols = [TLSv1.2], session-cache = 0 }\n")) {
+            assertThat(sClient(tls, "-tls1_2", "a.test", "-sess_out", "alone12.pem")).contains("New, TLSv1.2")
+                    .contains("TLS session ticket:");
+            assertThat(sClient(tls, "-tls1_2", "a.test", "-sess_in", "alone12.pem")).contains("Reused, TLSv1.2");
+        }
+    }
+
+    /**
      * nginx's ssl_session_tickets off: no ticket, a TLSv1.2 session resumed by its id from the session cache (nothing to
      * resume by without one, session-cache = 0, which Netty's builder took for its default of 20480); TLSv1.3
      * (BoringSSL's tickets are stateless alone) not resumed.

@@ -71,7 +71,7 @@ public final class TlsContexts {
 
     /** A configuration without a listener marked ssl. */
     public static final TlsContexts NONE = new TlsContexts(ServerSettings.Tls.NONE, null, Map.of(), Map.of(),
-            Map.of(), Map.of());
+            Map.of(), Map.of(), 0);
 
     private final ServerSettings.Tls settings;
     private final Router router;
@@ -82,10 +82,18 @@ public final class TlsContexts {
     private final Map<SslContext, ClientVerifier> verifiers;
     /** The OCSP stapler of each context whose certificate's status is stapled. */
     private final Map<SslContext, OcspStapler> staplers;
+    /**
+     * The options BoringSSL's engines clear, in one call (0: none, or the JDK's provider): SSL_OP_NO_TICKET where
+     * tickets are on (Netty sets it on a server's contexts, and clears it on an engine only where TLSv1.3 is on: with
+     * protocols TLSv1.2 alone no ticket was sent), SSL_OP_CIPHER_SERVER_PREFERENCE where prefer-server-ciphers is off
+     * (Netty's contexts prefer the server's order).
+     */
+    private final int clearedOptions;
 
     private TlsContexts(ServerSettings.Tls settings, Router router, Map<SiteTls, SslContext> contexts,
             Map<SiteTls, SslContext> http2Contexts, Map<SslContext, ClientVerifier> verifiers,
-            Map<SslContext, OcspStapler> staplers) {
+            Map<SslContext, OcspStapler> staplers, int clearedOptions) {
+        this.clearedOptions = clearedOptions;
         this.settings = settings;
         this.router = router;
         this.contexts = contexts;
@@ -162,7 +170,9 @@ public final class TlsContexts {
             }
         }
         return new TlsContexts(tls, new Router(settings.sites(), settings.defaultSite()), Map.copyOf(contexts),
-                Map.copyOf(http2Contexts), Collections.unmodifiableMap(verifiers), Collections.unmodifiableMap(staplers));
+                Map.copyOf(http2Contexts), Collections.unmodifiableMap(verifiers), Collections.unmodifiableMap(staplers),
+                provider != SslProvider.OPENSSL ? 0 : (tls.sessionTickets() ? SSL.SSL_OP_NO_TICKET : 0)
+                        | (tls.preferServerCiphers() ? 0 : SSL.SSL_OP_CIPHER_SERVER_PREFERENCE));
     }
 
     /**
@@ -435,11 +445,11 @@ public final class TlsContexts {
                 SslHandler handler = super.newSslHandler(context, allocator);
                 if (handler.engine() instanceof ReferenceCountedOpenSslEngine engine) {
                     long ssl = engine.sslPointer();
+                    if (clearedOptions != 0) {
+                        SSL.clearOptions(ssl, clearedOptions);
+                    }
                     if (!settings.sessionTickets()) {
                         SSL.setOptions(ssl, SSL.SSL_OP_NO_TICKET);
-                    }
-                    if (!settings.preferServerCiphers()) { // Netty's contexts prefer the server's order
-                        SSL.clearOptions(ssl, SSL.SSL_OP_CIPHER_SERVER_PREFERENCE);
                     }
                 } else {
                     SSLParameters parameters = handler.engine().getSSLParameters();
