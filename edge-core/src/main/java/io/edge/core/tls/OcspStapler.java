@@ -7,6 +7,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
@@ -15,6 +17,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -29,7 +36,10 @@ import org.slf4j.LoggerFactory;
  *   NEW --start--> FETCHING --good response--> HOLDING (staples it; fetches again at min(nextUpdate - 5 min, 1 h),
  *                      |                          |      at least 5 min on)
  *                      +--failure--> (keeps what it held while valid; fetches again in 5 min)
- *   any --close--> CLOSED (no more fetches: a reload's new contexts have their own)
+ *   any --close--> CLOSED (no more fetches, the one under way ended: a reload's new contexts have their own)
+ * </pre>
+ * A failure is also an answer past nginx's 16 KB (not read further) or not whole within its minute.
+ * <pre>
  * </pre>
  * A handshake reads {@link #staple} alone, a volatile field: it never waits for a fetch.
  */
@@ -41,11 +51,15 @@ final class OcspStapler {
     /** nginx's: a good response is fetched again within an hour, one that failed in five minutes. */
     static final Duration REFRESH = Duration.ofHours(1);
     static final Duration RETRY = Duration.ofMinutes(5);
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    /** nginx's: a responder has a minute to answer, the whole of it (edge's deadline is for the whole exchange). */
+    static final Duration TIMEOUT = Duration.ofSeconds(60);
+    /** nginx's buffer for a responder's answer: what does not fit is not read (nor is a larger answer taken). */
+    static final int MOST = 16 * 1024;
 
     /**
-     * The one thread that asks responders: a fetch blocks it (up to {@link #TIMEOUT}), never an event loop, nor the
-     * client certificate checks'. A daemon, named as edge's other threads, gone when idle.
+     * The one thread that asks responders and judges their answers, never an event loop, nor the client certificate
+     * checks'. It waits on no responder: an exchange goes on in java.net.http's own threads, so one that is slow holds
+     * back no other certificate's. A daemon, named as edge's other threads, gone when idle.
      */
     private static final ScheduledExecutorService FETCHES = fetches();
     private static final HttpClient CLIENT = HttpClient.newBuilder()
@@ -53,7 +67,7 @@ final class OcspStapler {
             .followRedirects(HttpClient.Redirect.NEVER)
             .proxy(HttpClient.Builder.NO_PROXY)
             .version(HttpClient.Version.HTTP_1_1) // no h2c upgrade offered to a responder
-            .build(); // its own executor: one of FETCHES would wait on the thread a send holds
+            .build(); // its own executor: reads answers while FETCHES judges others'
 
     private static ScheduledExecutorService fetches() {
         ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(1, new DefaultThreadFactory("edge-ocsp",
@@ -72,6 +86,8 @@ final class OcspStapler {
     private final Clock clock;
     private volatile OcspResponse held;
     private ScheduledFuture<?> next;
+    /** The exchange with the responder under way, or null. */
+    private CompletableFuture<byte[]> asking;
     private boolean closed;
 
     private OcspStapler(String name, TlsStapling settings, OcspRequest request, URI responder, Clock clock) {
@@ -172,6 +188,9 @@ final class OcspStapler {
         if (next != null) {
             next.cancel(false);
         }
+        if (asking != null) {
+            asking.cancel(true); // ends the exchange: a reload's contexts ask on their own
+        }
     }
 
     /** The response to staple to a handshake now, or null: none yet, or the one held ran out. */
@@ -183,25 +202,56 @@ final class OcspStapler {
         return response.encoded();
     }
 
-    /** Asks the responder, keeps a good answer, and sets the next fetch. On {@link #FETCHES}. */
+    /** Asks the responder; {@link #answered} takes its answer. On {@link #FETCHES}. */
     private void fetch() {
+        CompletableFuture<byte[]> answer;
+        try {
+            answer = ask(responder, request.encoded());
+        } catch (RuntimeException e) { // a request java.net.http refuses: failed as an answer, asked again
+            answer = CompletableFuture.failedFuture(e);
+        }
+        synchronized (this) {
+            if (closed) {
+                answer.cancel(true);
+                return;
+            }
+            asking = answer;
+        }
+        answer.whenCompleteAsync(this::answered, FETCHES);
+    }
+
+    /** Keeps a good answer, says why another is not stapled, and sets the next fetch. On {@link #FETCHES}. */
+    private void answered(byte[] answer, Throwable failure) {
         Duration after;
         try {
-            OcspResponse response = OcspResponse.check(ask(), request, settings.verify(), clock.instant());
+            if (failure != null) {
+                throw failure instanceof CompletionException && failure.getCause() != null ? failure.getCause()
+                        : failure;
+            }
+            OcspResponse response = OcspResponse.check(answer, request, settings.verify(), clock.instant());
             held = response;
             Instant now = clock.instant();
             after = refreshAfter(now, response.nextUpdate());
             LOG.debug("tls.stapling of {}: good from {}, next update {}", name, responder, response.nextUpdate());
-        } catch (Exception e) {
-            LOG.warn("tls.stapling of {}: the response of {} is not stapled: {}", name, responder, e.getMessage()
-                    == null ? e.toString() : e.getMessage());
+        } catch (Throwable e) {
+            if (e instanceof CancellationException && isClosed()) {
+                return; // closed: a reload's contexts ask on their own
+            }
+            LOG.warn("tls.stapling of {}: the response of {} is not stapled: {}", name, responder,
+                    e instanceof CancellationException ? "no answer within " + TIMEOUT.toSeconds() + " s"
+                    : e.getMessage() == null ? e.toString() : e.getMessage());
             after = RETRY;
         }
         synchronized (this) {
+            asking = null;
             if (!closed) {
                 next = FETCHES.schedule(this::fetch, after.toMillis(), TimeUnit.MILLISECONDS);
             }
         }
+    }
+
+    private synchronized boolean isClosed() {
+        return closed;
     }
 
     /** When to fetch again after a good response, as nginx: before nextUpdate, within an hour, not before 5 min. */
@@ -214,20 +264,81 @@ final class OcspStapler {
     }
 
     /**
-     * The responder's answer to the request, asked as nginx asks: GET of the request's base64, URL-escaped, after the
-     * responder's path (RFC 6960 appendix A.1; a response a CDN in front of the responder may cache).
+     * The responder's answer to {@code request}, asked as nginx asks: GET of the request's base64, URL-escaped, after
+     * the responder's path (RFC 6960 appendix A.1; a response a CDN in front of the responder may cache). Read into
+     * {@link #MOST} bytes at most, within {@link #TIMEOUT} for the whole exchange (cancelled then); a status other
+     * than 200 fails it.
      */
-    private byte[] ask() throws Exception {
-        HttpRequest get = HttpRequest.newBuilder(requestUri(responder, request.encoded()))
+    private static CompletableFuture<byte[]> ask(URI responder, byte[] request) {
+        HttpRequest get = HttpRequest.newBuilder(requestUri(responder, request))
                 .timeout(TIMEOUT)
                 .header("Accept", "application/ocsp-response")
                 .GET()
                 .build();
-        HttpResponse<byte[]> answer = CLIENT.send(get, HttpResponse.BodyHandlers.ofByteArray());
-        if (answer.statusCode() != 200) {
-            throw new IllegalArgumentException("HTTP status " + answer.statusCode() + " (expected: 200)");
+        CompletableFuture<HttpResponse<byte[]>> sent = CLIENT.sendAsync(get, head -> new Bounded());
+        ScheduledFuture<?> deadline = FETCHES.schedule(() -> sent.cancel(true), TIMEOUT.toMillis(),
+                TimeUnit.MILLISECONDS);
+        CompletableFuture<byte[]> answer = sent.whenComplete((response, failure) -> deadline.cancel(false))
+                .thenApply(response -> {
+                    if (response.statusCode() != 200) {
+                        throw new IllegalArgumentException("HTTP status " + response.statusCode()
+                                + " (expected: 200)");
+                    }
+                    return response.body();
+                });
+        answer.whenComplete((body, failure) -> {
+            if (failure instanceof CancellationException) {
+                sent.cancel(true); // a close's: the exchange ends too
+            }
+        });
+        return answer;
+    }
+
+    /** A body of {@link #MOST} bytes at most: a longer one is cancelled (its connection closed) and fails. */
+    private static final class Bounded implements HttpResponse.BodySubscriber<byte[]> {
+
+        private final CompletableFuture<byte[]> body = new CompletableFuture<>();
+        private final ByteArrayOutputStream read = new ByteArrayOutputStream();
+        private Flow.Subscription subscription;
+
+        @Override
+        public CompletionStage<byte[]> getBody() {
+            return body;
         }
-        return answer.body();
+
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+            this.subscription = subscription;
+            subscription.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> buffers) {
+            for (ByteBuffer buffer : buffers) {
+                if (body.isDone()) {
+                    return;
+                }
+                if (buffer.remaining() > MOST - read.size()) {
+                    subscription.cancel();
+                    body.completeExceptionally(new IllegalArgumentException("answer: more than " + MOST
+                            + " bytes (expected: an OCSP response of at most " + MOST + " bytes, as nginx reads)"));
+                    return;
+                }
+                byte[] bytes = new byte[buffer.remaining()];
+                buffer.get(bytes);
+                read.writeBytes(bytes);
+            }
+        }
+
+        @Override
+        public void onError(Throwable failure) {
+            body.completeExceptionally(failure);
+        }
+
+        @Override
+        public void onComplete() {
+            body.complete(read.toByteArray());
+        }
     }
 
     /** {@code responder} with the GET form of {@code request} after its path. */
