@@ -66,7 +66,7 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
      *                                  than good, a signature that fails, a response past its nextUpdate, bad DER
      */
     static OcspResponse check(byte[] der, OcspRequest request, boolean verify, Instant now) {
-        Der response = Der.parse(der);
+        Der response = sequence(Der.parse(der), "OCSPResponse");
         int status = new java.math.BigInteger(response.child(0, Der.ENUMERATED, "responseStatus").content())
                 .intValue();
         if (status != 0) {
@@ -78,7 +78,8 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
         if (!type.equals(BASIC)) {
             throw new IllegalArgumentException("responseType: " + type + " (expected: " + BASIC + ", basic)");
         }
-        Der basic = Der.parse(responseBytes.child(1, Der.OCTET_STRING, "response").content());
+        Der basic = sequence(Der.parse(responseBytes.child(1, Der.OCTET_STRING, "response").content()),
+                "BasicOCSPResponse");
         Der data = basic.child(0, Der.SEQUENCE, "tbsResponseData");
         List<Der> fields = data.children();
         int field = !fields.isEmpty() && fields.get(0).tag() == 0xA0 ? 1 : 0; // an explicit version
@@ -116,6 +117,18 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
         }
         throw new IllegalArgumentException("no status of the certificate (serial " + request.certificate()
                 .getSerialNumber().toString(16) + ") in it");
+    }
+
+    /**
+     * {@code element}, a SEQUENCE: the response is stapled as it came, so no byte the signature leaves out may be other
+     * than OpenSSL's d2i_OCSP_RESPONSE takes (nginx's check), or a client would be sent what it cannot read.
+     */
+    private static Der sequence(Der element, String what) {
+        if (element.tag() != Der.SEQUENCE) {
+            throw new IllegalArgumentException(what + ": tag 0x" + Integer.toHexString(element.tag())
+                    + " (expected: tag 0x30, a sequence)");
+        }
+        return element;
     }
 
     /** The certificates the response carries (its signer's, where it is not the issuer). */

@@ -128,6 +128,37 @@ class OcspResponseTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("length: ");
     }
 
+    /**
+     * The bytes the signature does not cover are checked too, as OpenSSL's d2i_OCSP_RESPONSE reads them for nginx: the
+     * response is stapled as it came, and one altered on the way (plain http) would reach clients. Before, a SET where
+     * the OCSPResponse or BasicOCSPResponse SEQUENCE is was taken with stapling-verify.
+     */
+    @Test
+    void aResponseWhoseOuterTagsAreNotSequencesIsNotStapled() throws Exception {
+        byte[] der = response("good", "ca");
+        assertThat(OcspResponse.check(der, good, true, Instant.now())).isNotNull();
+        byte[] outer = der.clone();
+        outer[0] = 0x31;
+        assertThatThrownBy(() -> OcspResponse.check(outer, good, true, Instant.now()))
+                .hasMessage("OCSPResponse: tag 0x31 (expected: tag 0x30, a sequence)");
+        Der octets = Der.parse(der).child(1, 0xA0, "responseBytes").child(0, Der.SEQUENCE, "responseBytes")
+                .child(1, Der.OCTET_STRING, "response");
+        byte[] inner = der.clone();
+        int at = indexOf(der, octets.content());
+        inner[at] = 0x31;
+        assertThatThrownBy(() -> OcspResponse.check(inner, good, true, Instant.now()))
+                .hasMessage("BasicOCSPResponse: tag 0x31 (expected: tag 0x30, a sequence)");
+    }
+
+    private static int indexOf(byte[] bytes, byte[] part) {
+        for (int i = 0; i + part.length <= bytes.length; i++) {
+            if (java.util.Arrays.equals(bytes, i, i + part.length, part, 0, part.length)) {
+                return i;
+            }
+        }
+        throw new AssertionError("not found");
+    }
+
     @Test
     void theResponderIsTheCertificatesAiaOcspUrl() throws Exception {
         assertThat(OcspStapler.responderOf(certificates.certificate("good")))
