@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  *                      +--failure--> (keeps what it held while valid; fetches again in 5 min)
  *   any --close--> CLOSED (no more fetches, the one under way ended: a reload's new contexts have their own)
  * </pre>
- * A failure is also an answer past nginx's 16 KB (not read further) or not whole within its minute.
+ * A failure is also an answer past nginx's 16 KB (not read further) or not whole within a minute.
  * <pre>
  * </pre>
  * A handshake reads {@link #staple} alone, a volatile field: it never waits for a fetch.
@@ -51,7 +51,10 @@ final class OcspStapler {
     /** nginx's: a good response is fetched again within an hour, one that failed in five minutes. */
     static final Duration REFRESH = Duration.ofHours(1);
     static final Duration RETRY = Duration.ofMinutes(5);
-    /** nginx's: a responder has a minute to answer, the whole of it (edge's deadline is for the whole exchange). */
+    /**
+     * A responder has a minute for its whole answer. nginx's minute is between reads, so it waits on one that sends a
+     * byte at a time until its 16 KB are full; edge gives it up.
+     */
     static final Duration TIMEOUT = Duration.ofSeconds(60);
     /** nginx's buffer for a responder's answer: what does not fit is not read (nor is a larger answer taken). */
     static final int MOST = 16 * 1024;
