@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * handshake stapled. One listener, sites chosen by SNI: good.test (the issuer in its chain file, the responder its
  * certificate's AIA URL, stapling-verify), revoked.test (the issuer from trusted-certificate), file.test (a
  * stapling-file), responder.test (a certificate without AIA, stapling-responder), noissuer.test (no issuer to be had)
- * and off.test (no stapling); swap.test's stapling-file is rewritten before a reload.
+ * and off.test (no stapling); swap.test's stapling-file is rewritten before a reload. The listener offers h2 too.
  */
 @SuppressWarnings("try") // the edge of a test serves its requests
 class OcspStaplingIT {
@@ -83,7 +85,7 @@ class OcspStaplingIT {
 
     private static String body() throws IOException {
         return """
-                server.listen = ["127.0.0.1:%4$d ssl"]
+                server.listen = ["127.0.0.1:%4$d ssl http2"]
                 site-defaults.locations = [{ match = "/", return = "200 ok" }]
                 sites = [
                   { root = "%1$s", server-names = [good.test], default = true, tls { certificate = "%2$s/good-chain.pem",
@@ -104,11 +106,18 @@ class OcspStaplingIT {
                 """.formatted(Files.createDirectories(dir.resolve("www")), tls, responderPort, port);
     }
 
-    /** What openssl s_client -status said of a handshake with {@code serverName}. */
+    /** What openssl s_client -status said of a handshake with {@code serverName} (ALPN: none offered). */
     private static String status(EdgeHarness edge, String serverName) throws Exception {
-        Process process = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + edge.address().getPort(),
-                "-servername", serverName, "-status", "-CAfile", tls.resolve("ca.pem").toString())
-                .redirectErrorStream(true).start();
+        return status(edge, serverName, List.of());
+    }
+
+    /** What openssl s_client -status said of a handshake with {@code serverName}, with {@code more} arguments. */
+    private static String status(EdgeHarness edge, String serverName, List<String> more) throws Exception {
+        List<String> command = new ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:"
+                + edge.address().getPort(), "-servername", serverName, "-status", "-CAfile",
+                tls.resolve("ca.pem").toString()));
+        command.addAll(more);
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         process.getOutputStream().close();
         String said = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
@@ -127,6 +136,24 @@ class OcspStaplingIT {
                     "a staple for responder.test, of stapling-responder");
             assertThat(overridden).contains("OCSP Response Status: successful (0x0)").contains("Cert Status: good");
             assertThat(status(edge, "off.test")).contains("OCSP response: no response sent");
+        }
+    }
+
+    /**
+     * The listener is marked http2: a handshake that picks h2 by ALPN gets its site's staple as one that picks
+     * http/1.1 does (each site has a context for each, sharing one stapler), as nginx's listen ... ssl http2.
+     */
+    @Test
+    void aHandshakeThatPicksH2GetsItsSitesStapleToo() throws Exception {
+        try (EdgeHarness edge = started()) {
+            String said = until(() -> status(edge, "good.test", List.of("-alpn", "h2")),
+                    s -> s.contains("OCSP Response Status:"), "a staple for good.test over h2");
+            assertThat(said).contains("ALPN protocol: h2").contains("Cert Status: good")
+                    .contains("Verify return code: 0 (ok)");
+            assertThat(status(edge, "file.test", List.of("-alpn", "h2"))).contains("ALPN protocol: h2")
+                    .contains("Cert Status: revoked");
+            assertThat(status(edge, "off.test", List.of("-alpn", "h2"))).contains("ALPN protocol: h2")
+                    .contains("OCSP response: no response sent");
         }
     }
 

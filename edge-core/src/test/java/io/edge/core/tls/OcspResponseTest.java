@@ -88,6 +88,16 @@ class OcspResponseTest {
                 .hasMessageStartingWith("expired: nextUpdate ");
     }
 
+    /** OpenSSL's OCSP_check_validity for nginx: a thisUpdate more than 5 minutes ahead of the clock is refused. */
+    @Test
+    void aResponseFromTheFutureIsNotStapled() throws Exception {
+        byte[] der = response("good", "ca");
+        Instant thisUpdate = OcspResponse.check(der, good, true, Instant.now()).thisUpdate();
+        assertThat(OcspResponse.check(der, good, true, thisUpdate.minus(Duration.ofMinutes(4)))).isNotNull();
+        assertThatThrownBy(() -> OcspResponse.check(der, good, true, thisUpdate.minus(Duration.ofMinutes(6))))
+                .hasMessageStartingWith("thisUpdate " + thisUpdate + " is ahead of now");
+    }
+
     @Test
     void aResponderTheIssuerDelegatedToIsTakenWithVerify() throws Exception {
         assertThat(OcspResponse.check(response("good", "responder"), good, true, Instant.now())).isNotNull();
