@@ -3,11 +3,11 @@ package io.edge.core.tls;
 import io.edge.conf.TlsCertificate;
 import io.edge.conf.TlsStapling;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
@@ -39,8 +39,6 @@ import org.slf4j.LoggerFactory;
  *   any --close--> CLOSED (no more fetches, the one under way ended: a reload's new contexts have their own)
  * </pre>
  * A failure is also an answer past nginx's 16 KB (not read further) or not whole within a minute.
- * <pre>
- * </pre>
  * A handshake reads {@link #staple} alone, a volatile field: it never waits for a fetch.
  */
 final class OcspStapler {
@@ -55,9 +53,9 @@ final class OcspStapler {
      * A responder has a minute for its whole answer. nginx's minute is between reads, so it waits on one that sends a
      * byte at a time until its 16 KB are full; edge gives it up.
      */
-    static final Duration TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
     /** nginx's buffer for a responder's answer: what does not fit is not read (nor is a larger answer taken). */
-    static final int MOST = 16 * 1024;
+    private static final int MOST = 16 * 1024;
 
     /**
      * The one thread that asks responders and judges their answers, never an event loop, nor the client certificate
