@@ -744,8 +744,10 @@ final class SettingsMapper {
 
     /**
      * server.tls.ciphers, each entry a suite or nginx's ssl_ciphers line of them ("ECDHE-RSA-AES128-GCM-SHA256:..."),
-     * by OpenSSL's names or IANA's: IANA's names, in order, once each. OpenSSL's patterns ("HIGH", "!aNULL") and
-     * TLSv1.3's suites are problems: edge names the suites itself, and TLSv1.3's are the provider's.
+     * by OpenSSL's names or IANA's, or OpenSSL's cipher string ("HIGH:!aNULL:!MD5"), expanded on its own as OpenSSL
+     * does over edge's suites ({@link CipherStrings}): IANA's names, in order, once each. A string matching none of
+     * edge's suites is a problem, as OpenSSL's "no cipher match" fails nginx's start; so are TLSv1.3's suites named
+     * in a line of names: TLSv1.3's are the provider's.
      */
     private static List<String> ciphers(Section tls) {
         List<String> ciphers = new ArrayList<>();
@@ -779,10 +781,18 @@ final class SettingsMapper {
             }
             String quoted = "\"" + element.text() + "\"";
             if (!patterns.isEmpty()) {
-                tls.invalid("ciphers", element.index(), quoted + " holds OpenSSL's cipher patterns ("
-                        + quotedList(patterns) + "), which edge does not read", "the suites named one by one, by"
-                        + " OpenSSL's names (\"ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256\") or IANA's;"
-                        + " or no ciphers: the provider's own list, forward-secret AEAD suites only");
+                try {
+                    List<String> expanded = CipherStrings.expand(element.text());
+                    if (expanded.isEmpty()) {
+                        tls.invalid("ciphers", element.index(), quoted + " matches no suite of TLSv1.2 and below that"
+                                + " edge has", "OpenSSL's cipher string matching one of " + quotedList(
+                                CipherStrings.SUITES.stream().map(CipherStrings.Suite::name).toList()));
+                    }
+                    expanded.stream().filter(name -> !ciphers.contains(name)).forEach(ciphers::add);
+                } catch (IllegalArgumentException e) {
+                    tls.invalid("ciphers", element.index(), quoted + ": " + e.getMessage(), "OpenSSL's cipher"
+                            + " string, such as \"HIGH:!aNULL:!MD5\" or \"ECDHE+AESGCM:ECDHE+CHACHA20\"");
+                }
             } else if (!unknown.isEmpty()) {
                 tls.invalid("ciphers", element.index(), (unknown.size() == 1 && named.isEmpty() && tls13.isEmpty()
                         ? quoted + " is not" : quoted + " holds " + quotedList(unknown) + ", not")
@@ -801,8 +811,12 @@ final class SettingsMapper {
 
     /** TLSv1.3's suites by IANA's names, which OpenSSL's names the same. */
     private static final Pattern TLS13_SUITE = Pattern.compile("TLS_(AES|CHACHA20)_[A-Z0-9_]+");
-    /** A term of OpenSSL's cipher strings that names no suite: "HIGH", "!aNULL", "EECDH+AESGCM", "@STRENGTH". */
-    private static final Pattern CIPHER_PATTERN = Pattern.compile("[!+\\-@].*|.*\\+.*|[A-Za-z0-9=]+");
+    /**
+     * A term of OpenSSL's cipher strings that names no suite: "HIGH", "!aNULL", "EECDH+AESGCM", "@STRENGTH", or a
+     * character no term holds ("HIGH*"), which OpenSSL refuses.
+     */
+    private static final Pattern CIPHER_PATTERN = Pattern.compile(
+            "[!+\\-@].*|.*\\+.*|[A-Za-z0-9=.]+|.*[^A-Za-z0-9=._-].*");
 
     private static String quotedList(List<String> names) {
         return names.stream().map(name -> "\"" + name + "\"").collect(java.util.stream.Collectors.joining(", "));

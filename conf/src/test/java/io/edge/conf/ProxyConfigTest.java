@@ -331,7 +331,7 @@ class ProxyConfigTest {
                   certificate = "missing.pem" } }
                 proxy.backends.c { addresses = ["127.0.0.1:3"], tls { certificate = "c.pem", key = "c.key" } }
                 proxy.backends.d { addresses = ["127.0.0.1:4"], tls { enabled = true, crl = "bad.pem" } }
-                proxy.backends.e { addresses = ["127.0.0.1:5"], tls { enabled = true, ciphers = ["HIGH:!aNULL"] } }
+                proxy.backends.e { addresses = ["127.0.0.1:5"], tls { enabled = true, ciphers = ["aNULL:!RC4"] } }
                 """);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
         assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key).contains(

@@ -184,7 +184,8 @@ class TlsConfigTest {
 
     /**
      * nginx's ssl_ciphers copied as it is: one colon-separated line of OpenSSL's names (Mozilla's intermediate list),
-     * IANA's names beside them; OpenSSL's patterns ("HIGH:!aNULL") and TLSv1.3's suites each a problem saying why.
+     * IANA's names beside them, or OpenSSL's cipher string ("HIGH:!aNULL:!MD5", nginx's default) expanded as OpenSSL
+     * does; a string matching no suite, one OpenSSL refuses, and TLSv1.3's suites each a problem saying why.
      */
     @Test
     void ciphersTakeNginxsLine() throws Exception {
@@ -199,17 +200,31 @@ class TlsConfigTest {
                 "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
                 "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
                 "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256");
+        assertThat(load(LISTEN + """
+                server.tls.ciphers = ["HIGH:!aNULL:!MD5"]
+                sites = [{ root = www, tls { certificate = a.pem, key = a.key } }]""").server().tls().ciphers())
+                .startsWith("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384")
+                .hasSize(14).endsWith("TLS_RSA_WITH_AES_128_CBC_SHA");
+        assertThat(load(LISTEN + """
+                server.tls.ciphers = ["ECDHE+AESGCM:!ECDSA", "AES128-SHA", "HIGH:!aNULL:!kRSA:!SHA1:!AES256"]
+                sites = [{ root = www, tls { certificate = a.pem, key = a.key } }]""").server().tls().ciphers())
+                .containsExactly("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                        "TLS_RSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+                        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
         List<ConfigProblem> problems = problems(LISTEN + """
-                server.tls.ciphers = ["HIGH:!aNULL:!MD5", "TLS_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA257"]
+                server.tls.ciphers = ["TLS_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA257", "EDH+AESGCM:!RC4",
+                  "HIGH:*"]
                 sites = [{ root = www, tls { certificate = a.pem, key = a.key } }]""");
         assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
                 .containsExactly(
-                        tuple(3, "edge.server.tls.ciphers[0]", "\"HIGH:!aNULL:!MD5\" holds OpenSSL's cipher"
-                                + " patterns (\"HIGH\", \"!aNULL\", \"!MD5\"), which edge does not read"),
-                        tuple(3, "edge.server.tls.ciphers[1]", "\"TLS_AES_128_GCM_SHA256\" is a TLSv1.3 suite:"
+                        tuple(3, "edge.server.tls.ciphers[0]", "\"TLS_AES_128_GCM_SHA256\" is a TLSv1.3 suite:"
                                 + " TLSv1.3's are the provider's, as nginx's ssl_ciphers leaves them"),
-                        tuple(3, "edge.server.tls.ciphers[2]", "\"ECDHE-RSA-AES128-GCM-SHA257\" is not a cipher"
-                                + " suite this JVM knows"));
+                        tuple(3, "edge.server.tls.ciphers[1]", "\"ECDHE-RSA-AES128-GCM-SHA257\" is not a cipher"
+                                + " suite this JVM knows"),
+                        tuple(3, "edge.server.tls.ciphers[2]", "\"EDH+AESGCM:!RC4\" matches no suite of TLSv1.2 and"
+                                + " below that edge has"),
+                        tuple(4, "edge.server.tls.ciphers[3]", "\"HIGH:*\": \"*\" holds '*', which no cipher"
+                                + " string's word does"));
     }
 
     /**

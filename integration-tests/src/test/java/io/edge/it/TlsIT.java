@@ -446,6 +446,32 @@ class TlsIT {
     }
 
     /**
+     * OpenSSL's cipher strings as nginx's ssl_ciphers takes them: nginx's default "HIGH:!aNULL:!MD5" starts and offers
+     * what OpenSSL gives for it (ECDHE's AES-GCM, and plain RSA's CBC suites too); "ECDHE+AESGCM" leaves out the suites
+     * it does not match, a client offering only one of those failing its handshake; TLSv1.3 on either way.
+     */
+    @Test
+    void opensslCipherStringsOfferWhatOpensslGivesForThem() throws Exception {
+        Path tls = dir.resolve("tls");
+        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("high")), config()
+                + "server.tls.ciphers = [\"HIGH:!aNULL:!MD5\"]\n")) {
+            assertThat(sClient(tls, "-tls1_2", "a.test", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384"))
+                    .contains("Cipher is ECDHE-RSA-AES256-GCM-SHA384").contains("HTTP/1.1 200");
+            assertThat(sClient(tls, "-tls1_2", "a.test", "-cipher", "AES128-SHA")).contains("Cipher is AES128-SHA");
+            assertThat(sClient(tls, "-tls1_3", "a.test")).contains("New, TLSv1.3");
+        }
+        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("aesgcm")), config()
+                + "server.tls.ciphers = [\"ECDHE+AESGCM\"]\n")) {
+            assertThat(sClient(tls, "-tls1_2", "a.test", "-cipher", "AES128-SHA")).contains("Cipher is (NONE)");
+            assertThat(sClient(tls, "-tls1_2", "a.test", "-cipher", "ECDHE-RSA-CHACHA20-POLY1305"))
+                    .contains("Cipher is (NONE)");
+            assertThat(sClient(tls, "-tls1_2", "a.test", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"))
+                    .contains("Cipher is ECDHE-RSA-AES128-GCM-SHA256");
+            assertThat(sClient(tls, "-tls1_3", "a.test")).contains("New, TLSv1.3");
+        }
+    }
+
+    /**
      * nginx's ssl_ecdh_curve: the group the client offers among those listed is the key exchange's ("Server Temp Key"),
      * in TLSv1.3 and TLSv1.2; a client offering only one not listed fails its handshake, X448 (BoringSSL has none) left
      * out.
