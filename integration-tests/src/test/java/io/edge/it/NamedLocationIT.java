@@ -236,6 +236,28 @@ class NamedLocationIT {
         }
     }
 
+    /**
+     * nginx's {@code error_page 404 @app} met by a script's X-Accel-Redirect to a file that is missing: nginx's
+     * internal redirect to that URI went before, as a GET, so the named location gets that URI and its query (the
+     * backend's target, {@code $uri}), not the script's.
+     */
+    @Test
+    void anXAccelRedirectsMissingFileGoesToTheNamedErrorPageWithItsUri() throws Exception {
+        Files.writeString(www.resolve("accel.php"), "<?php header('X-Accel-Redirect: ' . $_GET['to']);");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", error-pages { 404 = "@app" }
+                       locations = [{ match = "/" }, { match = "~ \\\\.php$", fastcgi = php }, { match = "@app", proxy = app }] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     proxy.backends.app { addresses = ["%s"] }
+                     """.formatted(fpm.address(), backend.address()))) {
+            HttpResponse<String> missing = send(edge, "GET", "/accel.php?to=/files/gone%3Fz%3D1", "");
+            assertThat(missing.statusCode()).isEqualTo(404);
+            assertThat(missing.headers().firstValue("x-app")).contains("proxy");
+            assertThat(missing.body()).isEqualTo("app GET /files/gone?z=1 ");
+        }
+    }
+
     /** No client's path reaches a named location: /@app is a path like another, here a missing file's 404. */
     @Test
     void aClientsPathNeverReachesANamedLocation() throws Exception {

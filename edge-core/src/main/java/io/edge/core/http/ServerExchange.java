@@ -492,6 +492,15 @@ final class ServerExchange implements Exchange {
             throw new IllegalStateException("redirect after the response started: " + name);
         }
         siteRewriting = false;
+        if (answeringUri != null) {
+            // a script's X-Accel-Redirect (its file missing): nginx's internal redirect to that URI, as a GET, went
+            // before, so the named location is handed that URI and query ($uri, a proxy's target), not the script's
+            target = new RequestTarget(target.authority(), answeringUri,
+                    answeringQuery != null ? answeringQuery : "", target.originForm());
+            if (!isHead()) {
+                request.setMethod(HttpMethod.GET);
+            }
+        }
         if (!cycles(name)) {
             connection.redirectNamed(this, name);
         }
