@@ -258,6 +258,31 @@ class NamedLocationIT {
         }
     }
 
+    /**
+     * nginx's {@code location /files/ { try_files $uri $uri/ @app; }} reached by a script's X-Accel-Redirect to a file
+     * that is missing there: the named location answers that URI and query, as a GET, with its own status.
+     */
+    @Test
+    void anXAccelRedirectsMissingFileGoesToItsLocationsNamedFrontController() throws Exception {
+        Files.writeString(www.resolve("accel.php"), "<?php header('X-Accel-Redirect: ' . $_GET['to']);");
+        Files.createDirectories(www.resolve("files"));
+        Files.writeString(www.resolve("files/here.txt"), "here");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/files/", front-controller = "@app" }, { match = "~ \\\\.php$", fastcgi = php }
+                       { match = "@app", proxy = app }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     proxy.backends.app { addresses = ["%s"] }
+                     """.formatted(fpm.address(), backend.address()))) {
+            HttpResponse<String> missing = send(edge, "GET", "/accel.php?to=/files/gone%3Fz%3D1", "");
+            assertThat(missing.statusCode()).isEqualTo(200);
+            assertThat(missing.body()).isEqualTo("app GET /files/gone?z=1 ");
+            assertThat(send(edge, "GET", "/accel.php?to=/files/here.txt", "").body()).isEqualTo("here");
+        }
+    }
+
     /** No client's path reaches a named location: /@app is a path like another, here a missing file's 404. */
     @Test
     void aClientsPathNeverReachesANamedLocation() throws Exception {

@@ -800,7 +800,16 @@ public final class StaticResponder implements Responder {
             sendIfWithin(exchange, openFile, file, within, passThrough, limitRate, mayRetry
                     ? () -> sendFileWithin(exchange, file, namedAsDirectory, passThrough, within, limitRate, false)
                     : null);
-        }, () -> exchange.sendError(HttpResponseStatus.NOT_FOUND));
+        }, () -> {
+            String front = frontController(exchange);
+            if (front != null && front.startsWith("@")) {
+                // its location's named front controller: nginx's try_files $uri $uri/ @app, met after the internal
+                // redirect to the X-Accel-Redirect's URI
+                exchange.redirectNamed(front);
+            } else {
+                exchange.sendError(HttpResponseStatus.NOT_FOUND);
+            }
+        });
     }
 
     /**
