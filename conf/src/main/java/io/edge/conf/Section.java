@@ -92,6 +92,14 @@ final class Section {
         return new Section(own.withFallback(defaults.object), path, anchor, problems, broken, own, defaults);
     }
 
+    /**
+     * This object under the key {@code path}: where a value inherited from the defaults is wrong for the one inheriting
+     * it alone (site-defaults' error page naming a location some site lacks), said at its line under that one's key.
+     */
+    Section keyedAs(String path) {
+        return new Section(object, path, anchor, problems, broken, own, defaults);
+    }
+
     /** Whether this section's own value was of the wrong type (already reported): its reads are placeholders. */
     boolean isBroken() {
         return broken;

@@ -1745,27 +1745,28 @@ final class SettingsMapper {
      * A site's {@code error-pages}: status (400-599) to a file under its root, named as a URI path ("/errors/503.html"),
      * read now, at most {@link ErrorPage#MAX_BYTES}; its type from its extension, which mime-types must name. Links on the way are held to the
      * site's {@code symlinks} rule as a request's are: edge reads the page as root, and whoever may write in the
-     * root (PHP, a deploy) must not make it any file of the machine.
+     * root (PHP, a deploy) must not make it any file of the machine. {@code siteKey}: the site's {@code error-pages},
+     * whose problem a page of site-defaults naming a location the site lacks is.
      */
-    private static Map<Integer, ErrorPage> errorPages(Section pages, Path root, PathPolicy policy,
+    private static Map<Integer, ErrorPage> errorPages(Section pages, String siteKey, Path root, PathPolicy policy,
             Map<String, String> mimeTypes, Set<String> names) {
         if (pages.object().isEmpty()) {
             return Map.of();
         }
         if (root == null) {
             // the root's problem said: its statuses and paths
-            return errorPages(pages, null, policy, mimeTypes, null, names);
+            return errorPages(pages, siteKey, null, policy, mimeTypes, null, names);
         }
         // Pages are opened as request paths are: beneath the root held open, every component held to the rule.
         PathResolver resolver = new PathResolver(root, policy);
         try {
-            return errorPages(pages, root, policy, mimeTypes, resolver, names);
+            return errorPages(pages, siteKey, root, policy, mimeTypes, resolver, names);
         } finally {
             resolver.close();
         }
     }
 
-    private static Map<Integer, ErrorPage> errorPages(Section pages, Path root, PathPolicy policy,
+    private static Map<Integer, ErrorPage> errorPages(Section pages, String siteKey, Path root, PathPolicy policy,
             Map<String, String> mimeTypes, PathResolver resolver, Set<String> names) {
         Map<Integer, ErrorPage> result = new TreeMap<>();
         for (String status : new TreeSet<>(pages.object().keySet())) { // sorted: the same problems in the same order
@@ -1780,7 +1781,7 @@ final class SettingsMapper {
                 continue;
             }
             if (uri.strip().startsWith("@") || uri.strip().startsWith("=")) {
-                ErrorPage named = namedErrorPage(pages, status, uri.strip(), names);
+                ErrorPage named = namedErrorPage(pages, siteKey, status, uri.strip(), names);
                 if (named != null) {
                     result.put(code, named);
                 }
@@ -1851,7 +1852,8 @@ final class SettingsMapper {
      * {@code "@app"} (the answer goes with the error's status), {@code "= @app"} (with its own) or {@code "=200 @app"};
      * null and a problem where it is none of these.
      */
-    private static ErrorPage namedErrorPage(Section pages, String status, String text, Set<String> names) {
+    private static ErrorPage namedErrorPage(Section pages, String siteKey, String status, String text,
+            Set<String> names) {
         String expected = "a named location of this site, \"@app\" (answering with the error's status), \"= @app\""
                 + " (with its own) or \"=200 @app\", or the path of a file under the site's root";
         String[] words = text.split("\\s+");
@@ -1875,7 +1877,8 @@ final class SettingsMapper {
             return null;
         }
         if (!names.contains(name)) {
-            pages.invalid(status, "\"" + name + "\" names no location of this site"
+            // the site's fault, not the value's: site-defaults' page is a problem of each site without the location
+            pages.keyedAs(siteKey).problem(status, "\"" + name + "\" names no location of this site"
                     + UnknownKeys.suggestion(name, names), expected);
             return null;
         }
@@ -2077,7 +2080,8 @@ final class SettingsMapper {
             PathPolicy policy = pathPolicy(site);
             List<LocationSettings> locations = locations(site, locationDefaults, locationTemplate, siteKeys,
                     backendNames);
-            Map<Integer, ErrorPage> errorPages = errorPages(site.section("error-pages"), root, policy, mimeTypes,
+            Map<Integer, ErrorPage> errorPages = errorPages(site.section("error-pages"), site.key("error-pages"), root,
+                    policy, mimeTypes,
                     locations.stream().filter(LocationSettings::named).map(LocationSettings::pattern)
                             .collect(Collectors.toSet()));
             List<RewriteRule> rewrites = rewriteRules(site, null, false);

@@ -1775,6 +1775,25 @@ class ValidationTest {
                         + " every client's: it guards status pages only, not this location"));
     }
 
+    /**
+     * site-defaults' error-pages naming a location only some sites have: the problem is the site's that lacks it (its
+     * key, the line written under site-defaults), each such site's, not site-defaults' once, which says none of them.
+     */
+    @Test
+    void aNamedErrorPageOfSiteDefaultsIsAProblemOfEachSiteWithoutTheLocation() {
+        assertThat(problems("""
+                site-defaults.error-pages { 404 = "@app" }
+                sites = [
+                  { server-names = [a], root = www, locations = [{ match = "@app", proxy = app }] }
+                  { server-names = [b], root = www }
+                  { server-names = [c], root = www }
+                ]
+                proxy.backends.app.addresses = ["127.0.0.1:3000"]
+                """)).extracting(ConfigProblem::key, ConfigProblem::line, ConfigProblem::message).containsExactly(
+                tuple("edge.sites[1].error-pages.404", 2, "\"@app\" names no location of this site"),
+                tuple("edge.sites[2].error-pages.404", 2, "\"@app\" names no location of this site"));
+    }
+
     /** "/a" and "^~ /a" are one prefix, as nginx has it: which of their settings applied went by their order. */
     @Test
     void duplicateLocation() {
