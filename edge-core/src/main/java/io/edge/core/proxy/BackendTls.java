@@ -27,6 +27,7 @@ import java.security.cert.CertificateException;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
@@ -251,36 +252,54 @@ public final class BackendTls implements ConnectionSetup {
 
         /**
          * The chain the trusted CAs passed, checked against the CRLs (OpenSSL's CRL_CHECK_ALL, as nginx's
-         * proxy_ssl_crl): the backend's certificate and the {@code between} CAs it sent under the trusted one, each on
-         * a CRL of its issuer's and not revoked there. A backend whose own certificate is trusted is checked no further.
+         * proxy_ssl_crl): the backend's certificate, the {@code between} CAs it sent under a trusted one, then the
+         * trusted CAs up to a self-signed one (an intermediate of trusted-certificate too, as OpenSSL builds the chain
+         * on to a root: one its root's CRL revoked is refused), each on a CRL of its issuer's and not revoked there.
+         * A backend whose own certificate is trusted is checked no further.
          */
         private void revocationChecked(X509Certificate[] chain, int between) throws CertificateException {
             if (tls.trusted().contains(chain[0])) {
                 return;
             }
-            List<X509Certificate> path = List.of(chain).subList(0, between + 1);
-            X509Certificate last = path.get(path.size() - 1);
-            X509Certificate anchor = between + 1 < chain.length && tls.trusted().contains(chain[between + 1])
-                    ? chain[between + 1] : issuer(last);
+            List<X509Certificate> path = new ArrayList<>(List.of(chain).subList(0, between + 1));
+            X509Certificate anchor = issuer(path.get(path.size() - 1), path);
+            while (anchor != null && !isSelfSigned(anchor)) {
+                X509Certificate above = issuer(anchor, path);
+                if (above == null) {
+                    break; // no trusted root above it: the CA the trust manager took is the anchor
+                }
+                path.add(anchor); // a trusted CA with an issuer of its own: checked against its CRLs too
+                anchor = above;
+            }
             String failure = anchor == null ? null : PkixCheck.failure(path, anchor, tls.revocations());
             if (failure != null) {
                 throw new CertificateException(failure);
             }
         }
 
-        /** The trusted CA that signed {@code certificate} (the trust manager found one), or null. */
-        private X509Certificate issuer(X509Certificate certificate) {
+        /** The trusted CA that signed {@code certificate} (the trust manager found one), not in {@code path}, or null. */
+        private X509Certificate issuer(X509Certificate certificate, List<X509Certificate> path) {
             for (X509Certificate ca : tls.trusted()) {
-                if (ca.getSubjectX500Principal().equals(certificate.getIssuerX500Principal())) {
-                    try {
-                        certificate.verify(ca.getPublicKey());
-                        return ca;
-                    } catch (GeneralSecurityException e) {
-                        // another CA of that name
-                    }
+                if (!path.contains(ca) && ca.getSubjectX500Principal().equals(certificate.getIssuerX500Principal())
+                        && signedBy(certificate, ca)) {
+                    return ca;
                 }
             }
             return null;
+        }
+
+        private static boolean isSelfSigned(X509Certificate certificate) {
+            return certificate.getSubjectX500Principal().equals(certificate.getIssuerX500Principal())
+                    && signedBy(certificate, certificate);
+        }
+
+        private static boolean signedBy(X509Certificate certificate, X509Certificate ca) {
+            try {
+                certificate.verify(ca.getPublicKey());
+                return true;
+            } catch (GeneralSecurityException e) {
+                return false; // another CA of that name
+            }
         }
 
         @Override

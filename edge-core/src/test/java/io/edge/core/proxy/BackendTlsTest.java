@@ -7,6 +7,7 @@ import io.edge.core.tls.TestCertificates;
 import io.edge.fastcgi.BackendGroupSettings;
 import java.nio.file.Path;
 import java.security.cert.CertificateException;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -82,6 +83,44 @@ class BackendTlsTest {
         assertThat(BackendTls.dnsMatches("a.*.example.com", "a.b.example.com")).as("not in the first label").isFalse();
         assertThat(BackendTls.dnsMatches("**.example.com", "a.example.com")).isFalse();
         assertThat(BackendTls.dnsMatches("xn--*.example.com", "xn--a.example.com")).isFalse();
+    }
+
+    @Test
+    void anIntermediateOfTheTrustedFileIsCheckedAgainstItsRootsCrlAsOpenSslBuildsTheChainToTheRoot() throws Exception {
+        TestCertificates certificates = new TestCertificates(dir);
+        certificates.selfSigned("root", "/CN=Root");
+        certificates.intermediateByCa("inter", "root", "/CN=Intermediate");
+        certificates.signedByCa("leaf", "inter", "/CN=api.internal", null, null);
+        certificates.crl("root");
+        X509CRL rootClean = certificates.revocationList("root.crl");
+        certificates.revoke("inter", "root");
+        certificates.crl("root");
+        certificates.crl("inter");
+        X509CRL rootRevoking = certificates.revocationList("root.crl");
+        X509CRL inter = certificates.revocationList("inter.crl");
+        X509Certificate leaf = certificates.certificate("leaf");
+        X509Certificate intermediate = certificates.certificate("inter");
+        List<X509Certificate> bundle = List.of(intermediate, certificates.certificate("root"));
+
+        // nginx 1.22 with proxy_ssl_trusted_certificate of the intermediate and the root, proxy_ssl_crl of both CAs'
+        // CRLs, the root's revoking the intermediate: 502, "(23:certificate revoked)", whether the backend sends its
+        // certificate alone or the intermediate's too (edge took both: its check stopped at the trusted intermediate)
+        for (X509Certificate[] chain : List.of(new X509Certificate[] {leaf},
+                new X509Certificate[] {leaf, intermediate})) {
+            assertThatThrownBy(() -> checking(bundle, List.of(rootRevoking, inter)).checkServerTrusted(chain, "RSA"))
+                    .isInstanceOf(CertificateException.class).hasMessage("23:certificate revoked");
+            // the root's CRL left out: "unable to get certificate CRL", as OpenSSL's CRL_CHECK_ALL
+            assertThatThrownBy(() -> checking(bundle, List.of(inter)).checkServerTrusted(chain, "RSA"))
+                    .isInstanceOf(CertificateException.class).hasMessage("3:unable to get certificate CRL");
+            checking(bundle, List.of(rootClean, inter)).checkServerTrusted(chain, "RSA");
+        }
+    }
+
+    private static BackendTls.NameChecking checking(List<X509Certificate> trusted, List<X509CRL> revocations)
+            throws Exception {
+        BackendGroupSettings.Tls tls = new BackendGroupSettings.Tls(true, trusted, 1, false, "api.internal",
+                List.of("TLSv1.3"), true, List.of(), List.of(), null, revocations);
+        return new BackendTls.NameChecking(tls, BackendTls.trustManager(tls.trusted()));
     }
 
     private static BackendTls.NameChecking checking(X509Certificate ca, int depth, String name) throws Exception {

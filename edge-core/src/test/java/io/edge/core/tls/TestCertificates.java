@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.CertificateFactory;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
@@ -102,6 +103,17 @@ public final class TestCertificates {
                 "-CA", ca + ".pem", "-reqin", name + ".ocsp-req", "-respout", response, "-nmin", "60");
     }
 
+    /** An intermediate CA's key and certificate of {@code subject} signed by {@code ca} by openssl ca (revocable). */
+    public void intermediateByCa(String name, String ca, String subject) throws Exception {
+        database(ca);
+        Files.writeString(dir.resolve(name + ".ext"),
+                "basicConstraints=critical,CA:true\nkeyUsage=keyCertSign,cRLSign\n");
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out", name + ".csr", "-subj",
+                subject);
+        openssl("ca", "-batch", "-config", "ca-" + ca + ".cnf", "-cert", ca + ".pem", "-keyfile", ca + ".key", "-in",
+                name + ".csr", "-out", name + ".pem", "-extfile", name + ".ext", "-days", "2");
+    }
+
     /** A CA's key and self-signed certificate of {@code subject} from {@code start} to {@code end}, by openssl ca. */
     public void selfSignedByCa(String name, String subject, String start, String end) throws Exception {
         database(name);
@@ -142,6 +154,13 @@ public final class TestCertificates {
     public X509Certificate certificate(String name) throws Exception {
         try (InputStream in = Files.newInputStream(dir.resolve(name + ".pem"))) {
             return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        }
+    }
+
+    /** The CRL of the file {@code name} ("ca.crl", which {@link #crl} wrote). */
+    public X509CRL revocationList(String name) throws Exception {
+        try (InputStream in = Files.newInputStream(dir.resolve(name))) {
+            return (X509CRL) CertificateFactory.getInstance("X.509").generateCRL(in);
         }
     }
 
