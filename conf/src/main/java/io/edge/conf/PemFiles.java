@@ -86,7 +86,7 @@ final class PemFiles {
 
     /** The private key of {@code file}: its first key block, which must not be encrypted. */
     static PrivateKey privateKey(Path file) {
-        return privateKey(file, null, List.of());
+        return privateKey(file, null, List.of(), "ssl");
     }
 
     /**
@@ -95,8 +95,10 @@ final class PemFiles {
      * the first of {@code passphrases} that does, as nginx tries the lines of ssl_password_file in turn.
      *
      * @param passwordFile where {@code passphrases} were read, for the message; null where none was named
+     * @param directive    nginx's prefix of the key's directives, for the message: "ssl" (a site's key, whose
+     *                     passphrases are ssl_password_file's) or "proxy_ssl" (a proxy group's, proxy_ssl_password_file)
      */
-    static PrivateKey privateKey(Path file, Path passwordFile, List<String> passphrases) {
+    static PrivateKey privateKey(Path file, Path passwordFile, List<String> passphrases, String directive) {
         Matcher block = BLOCK.matcher(read(file));
         while (block.find()) {
             String type = block.group(1);
@@ -107,7 +109,7 @@ final class PemFiles {
                 boolean encrypted = type.equals("ENCRYPTED PRIVATE KEY") || block.group(2).contains("ENCRYPTED");
                 if (encrypted && passwordFile == null) {
                     throw new IllegalArgumentException(file + " holds a key encrypted with a passphrase, and"
-                            + " tls.password-file names no file of passphrases (nginx's ssl_password_file)");
+                            + " tls.password-file names no file of passphrases (nginx's " + directive + "_password_file)");
                 }
                 if (encrypted) {
                     return decrypted(file, type, block, passwordFile, passphrases);

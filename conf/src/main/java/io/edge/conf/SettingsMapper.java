@@ -870,7 +870,7 @@ final class SettingsMapper {
         }
         java.security.PrivateKey key = null;
         try {
-            key = PemFiles.privateKey(keyFile, passwordFile, passphrases);
+            key = PemFiles.privateKey(keyFile, passwordFile, passphrases, directive);
         } catch (IllegalArgumentException e) {
             tls.invalid("key", e.getMessage(), "a PEM file of the certificate's private key (certbot's privkey.pem)"
                     + (passwordFile == null ? "" : ", encrypted with a passphrase of tls.password-file or not"));

@@ -346,4 +346,32 @@ class ProxyConfigTest {
         assertThat(e.getMessage()).contains("nginx's proxy_ssl_certificate and proxy_ssl_certificate_key",
                 "missing.pem cannot be read", "set, and tls.enabled is false", "holds no CRL");
     }
+
+    @Test
+    void aBackendKeyThatCannotBeDecryptedOrIsNotTheCertificatesIsAProblemNamingNginxsProxySslDirectives()
+            throws Exception {
+        Process openssl = new ProcessBuilder("sh", "-c", "openssl req -x509 -newkey rsa:2048 -nodes -keyout c.key"
+                + " -out c.pem -days 2 -subj /CN=edge && openssl genpkey -algorithm RSA -out other.key"
+                + " && openssl pkcs8 -topk8 -v2 aes-256-cbc -in c.key -out enc.key -passout pass:s3cret"
+                + " && printf 'wrong\\n' > wrong").directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("openssl.log").toFile()).start();
+        assertThat(openssl.waitFor()).as(java.nio.file.Files.readString(dir.resolve("openssl.log"))).isZero();
+        Path file = EdgeConfFile.write(dir, """
+                proxy.backends.a { addresses = ["127.0.0.1:1"], tls { enabled = true, certificate = c.pem, key = enc.key } }
+                proxy.backends.b { addresses = ["127.0.0.1:2"], tls { enabled = true, certificate = c.pem, key = enc.key,
+                  password-file = wrong } }
+                proxy.backends.c { addresses = ["127.0.0.1:3"], tls { enabled = true, certificate = c.pem, key = other.key } }
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .contains(
+                        tuple(2, "edge.proxy.backends.a.tls.key", dir.resolve("enc.key") + " holds a key encrypted"
+                                + " with a passphrase, and tls.password-file names no file of passphrases (nginx's"
+                                + " proxy_ssl_password_file)"),
+                        tuple(3, "edge.proxy.backends.b.tls.key", dir.resolve("enc.key") + ": the passphrase of "
+                                + dir.resolve("wrong") + " does not decrypt its key"));
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key)
+                .contains(tuple(5, "edge.proxy.backends.c.tls.key"));
+        assertThat(e.getMessage()).doesNotContain("nginx's ssl_");
+    }
 }
