@@ -48,6 +48,9 @@ final class ClientVerifier {
     private static final int CERT_CHAIN_TOO_LONG = 22;
     static final int UNABLE_TO_GET_CRL = 3;
     static final int CERT_SIGNATURE_FAILURE = 7;
+    static final int CRL_SIGNATURE_FAILURE = 8;
+    static final int CRL_NOT_YET_VALID = 11;
+    static final int CRL_HAS_EXPIRED = 12;
     static final int CERT_NOT_YET_VALID = 9;
     static final int CERT_HAS_EXPIRED = 10;
     static final int CERT_REVOKED = 23;
@@ -273,6 +276,9 @@ final class ClientVerifier {
             case UNABLE_TO_GET_ISSUER_CERT -> "unable to get issuer certificate";
             case UNABLE_TO_GET_CRL -> "unable to get certificate CRL";
             case CERT_SIGNATURE_FAILURE -> "certificate signature failure";
+            case CRL_SIGNATURE_FAILURE -> "CRL signature failure";
+            case CRL_NOT_YET_VALID -> "CRL is not yet valid";
+            case CRL_HAS_EXPIRED -> "CRL has expired";
             case CERT_NOT_YET_VALID -> "certificate is not yet valid";
             case CERT_HAS_EXPIRED -> "certificate has expired";
             case DEPTH_ZERO_SELF_SIGNED_CERT -> "self-signed certificate";

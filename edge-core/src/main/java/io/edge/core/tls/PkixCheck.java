@@ -5,6 +5,9 @@ import static io.edge.core.tls.ClientVerifier.CERT_HAS_EXPIRED;
 import static io.edge.core.tls.ClientVerifier.CERT_NOT_YET_VALID;
 import static io.edge.core.tls.ClientVerifier.CERT_REVOKED;
 import static io.edge.core.tls.ClientVerifier.CERT_SIGNATURE_FAILURE;
+import static io.edge.core.tls.ClientVerifier.CRL_HAS_EXPIRED;
+import static io.edge.core.tls.ClientVerifier.CRL_NOT_YET_VALID;
+import static io.edge.core.tls.ClientVerifier.CRL_SIGNATURE_FAILURE;
 import static io.edge.core.tls.ClientVerifier.INVALID_CA;
 import static io.edge.core.tls.ClientVerifier.INVALID_PURPOSE;
 import static io.edge.core.tls.ClientVerifier.PATH_LENGTH_EXCEEDED;
@@ -49,10 +52,11 @@ public final class PkixCheck {
 
     /** The check of {@link #failure}: 0, or OpenSSL's error code. */
     static int error(List<X509Certificate> path, X509Certificate anchor, List<X509CRL> revocations) {
+        Date now = new Date();
         try {
             CertPathValidator validator = CertPathValidator.getInstance("PKIX");
             PKIXParameters parameters = new PKIXParameters(Set.of(new TrustAnchor(anchor, null)));
-            parameters.setDate(new Date());
+            parameters.setDate(now);
             if (revocations.isEmpty()) {
                 parameters.setRevocationEnabled(false);
             } else {
@@ -68,10 +72,43 @@ public final class PkixCheck {
             validator.validate(CertificateFactory.getInstance("X.509").generateCertPath(path), parameters);
             return 0;
         } catch (CertPathValidatorException e) {
-            return openSslError(e);
+            int error = openSslError(e);
+            return error == UNABLE_TO_GET_CRL && e.getIndex() >= 0 && e.getIndex() < path.size()
+                    ? crlError(path.get(e.getIndex()), e.getIndex() + 1 < path.size() ? path.get(e.getIndex() + 1)
+                    : anchor, revocations, now) : error;
         } catch (GeneralSecurityException e) {
             return CERT_SIGNATURE_FAILURE;
         }
+    }
+
+    /**
+     * Why no CRL of {@code revocations} could tell {@code certificate}'s status, in OpenSSL's words: where one names
+     * its issuer, that its signature is not {@code issuer}'s ("CRL signature failure", 8), or that it is out of date
+     * ("CRL has expired", 12: the CRL not renewed in time, its usual failure; "CRL is not yet valid", 11), as OpenSSL
+     * checks the CRL it found; else that there is none ("unable to get certificate CRL", 3).
+     */
+    private static int crlError(X509Certificate certificate, X509Certificate issuer, List<X509CRL> revocations,
+            Date now) {
+        int error = UNABLE_TO_GET_CRL;
+        for (X509CRL crl : revocations) {
+            if (!crl.getIssuerX500Principal().equals(certificate.getIssuerX500Principal())) {
+                continue;
+            }
+            try {
+                crl.verify(issuer.getPublicKey());
+            } catch (GeneralSecurityException e) {
+                error = error == UNABLE_TO_GET_CRL ? CRL_SIGNATURE_FAILURE : error;
+                continue;
+            }
+            if (crl.getNextUpdate() != null && crl.getNextUpdate().before(now)) {
+                error = CRL_HAS_EXPIRED;
+            } else if (crl.getThisUpdate().after(now)) {
+                error = CRL_NOT_YET_VALID;
+            } else {
+                return UNABLE_TO_GET_CRL; // a CRL of its issuer's in date the JDK did not take (a critical extension)
+            }
+        }
+        return error;
     }
 
     private static int openSslError(CertPathValidatorException e) {
