@@ -10,6 +10,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.OpenSslContextOption;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -17,6 +18,7 @@ import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.util.NetUtil;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.io.IOException;
@@ -31,6 +33,10 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import javax.naming.InvalidNameException;
 import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
@@ -60,15 +66,33 @@ public final class BackendTls implements ConnectionSetup {
 
     private static final String TLS = "proxy-tls";
     private static final String HANDSHAKE_ERRORS = "proxy-tls-handshake-errors";
+    /**
+     * The threads that check verified backends' chains: the handshake's certificate check is a task the handler
+     * gives them, never made on the event loop (signatures, and with crl the JDK's CRL check, which reads each CRL's
+     * encoding whole: milliseconds a check for a CRL of a hundred thousand entries). Two, as the check is CPU alone,
+     * and at most one a new connection; daemons, gone when idle.
+     */
+    private static final Executor CHECKS = checks();
 
     private final BackendGroupSettings.Tls tls;
     private final SslContext context;
     private final long handshakeTimeoutMillis;
+    /** The check of the backend's chain where it is verified (null where not), for the tests. */
+    final NameChecking checking;
 
-    private BackendTls(BackendGroupSettings.Tls tls, SslContext context, Duration connectTimeout) {
+    private BackendTls(BackendGroupSettings.Tls tls, SslContext context, Duration connectTimeout,
+            NameChecking checking) {
         this.tls = tls;
         this.context = context;
         this.handshakeTimeoutMillis = Math.max(1, connectTimeout.toMillis());
+        this.checking = checking;
+    }
+
+    private static Executor checks() {
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(2, 2, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                new DefaultThreadFactory("edge-backend-cert", true));
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
     }
 
     /** The setup of {@code group}'s connections: a TLS handshake if it has tls, else none (null). */
@@ -88,17 +112,24 @@ public final class BackendTls implements ConnectionSetup {
             // presented when the backend's CertificateRequest asks (nginx's proxy_ssl_certificate)
             builder.keyManager(tls.key(), tls.certificate().toArray(X509Certificate[]::new));
         }
+        NameChecking checking = null;
         if (tls.verify()) {
+            // the certificate check a task of the handshake (BoringSSL's asynchronous verify; the JDK's engine's
+            // delegated tasks), run on CHECKS
+            if (provider == SslProvider.OPENSSL) {
+                builder.option(OpenSslContextOption.USE_TASKS, true);
+            }
             if (!tls.revocations().isEmpty()) {
                 // the JDK's validator reads its list of blocked certificates from disk at its first check: made now,
                 // as the configuration is read, never first in a handshake on an event loop (as ClientVerifier does)
                 PkixCheck.failure(List.of(tls.trusted().get(0)), tls.trusted().get(0), List.of());
             }
-            builder.trustManager(new NameChecking(tls, trustManager(tls.trusted())));
+            checking = new NameChecking(tls, trustManager(tls.trusted()));
+            builder.trustManager(checking);
         } else {
             builder.trustManager(InsecureTrustManagerFactory.INSTANCE);
         }
-        return new BackendTls(tls, builder.build(), group.timeouts().connect());
+        return new BackendTls(tls, builder.build(), group.timeouts().connect(), checking);
     }
 
     static X509TrustManager trustManager(List<X509Certificate> trusted) throws SSLException {
@@ -125,9 +156,9 @@ public final class BackendTls implements ConnectionSetup {
         if (tls.sessionReuse()) {
             // the session cache is keyed by peer host and port
             handler = context.newHandler(backendChannel.alloc(),
-                    sniName ? tls.name() : peer.getAddress().getHostAddress(), peer.getPort());
+                    sniName ? tls.name() : peer.getAddress().getHostAddress(), peer.getPort(), CHECKS);
         } else {
-            handler = context.newHandler(backendChannel.alloc());
+            handler = context.newHandler(backendChannel.alloc(), CHECKS);
         }
         if (sniName) {
             serverName(handler.engine(), tls.name());
@@ -223,6 +254,8 @@ public final class BackendTls implements ConnectionSetup {
 
         private final BackendGroupSettings.Tls tls;
         private final X509TrustManager trusted;
+        /** The thread of the last check, for the tests. */
+        volatile Thread checkedOn;
 
         NameChecking(BackendGroupSettings.Tls tls, X509TrustManager trusted) {
             this.tls = tls;
@@ -231,6 +264,7 @@ public final class BackendTls implements ConnectionSetup {
 
         @Override
         public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            checkedOn = Thread.currentThread();
             trusted.checkServerTrusted(chain, authType);
             // the CA certificates between the backend's and a trusted one (which may be sent or not): OpenSSL's
             // verify depth N takes N of them (nginx's proxy_ssl_verify_depth 1: one intermediate CA)

@@ -5,11 +5,20 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.edge.core.tls.TestCertificates;
 import io.edge.fastcgi.BackendGroupSettings;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.security.cert.CertificateException;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -113,6 +122,55 @@ class BackendTlsTest {
             assertThatThrownBy(() -> checking(bundle, List.of(inter)).checkServerTrusted(chain, "RSA"))
                     .isInstanceOf(CertificateException.class).hasMessage("3:unable to get certificate CRL");
             checking(bundle, List.of(rootClean, inter)).checkServerTrusted(chain, "RSA");
+        }
+    }
+
+    @Test
+    void aVerifiedBackendsChainIsCheckedOffTheEventLoop() throws Exception {
+        TestCertificates certificates = new TestCertificates(dir);
+        certificates.selfSigned("ca", "/CN=CA");
+        certificates.signedByCa("backend", "ca", "/CN=api.internal", null, null);
+        certificates.crl("ca");
+        Process server = new ProcessBuilder("openssl", "s_server", "-accept", "127.0.0.1:0", "-cert",
+                certificates.file("backend.pem").toString(), "-key", certificates.file("backend.key").toString(),
+                "-naccept", "1", "-www").redirectErrorStream(true).start();
+        EventLoopGroup loops = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try {
+            java.io.BufferedReader out = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(server.getInputStream()));
+            int port = 0;
+            for (String line; port == 0 && (line = out.readLine()) != null; ) {
+                java.util.regex.Matcher accept = java.util.regex.Pattern.compile("ACCEPT 127\\.0\\.0\\.1:(\\d+)")
+                        .matcher(line);
+                port = accept.find() ? Integer.parseInt(accept.group(1)) : 0;
+            }
+            BackendGroupSettings.Tls tls = new BackendGroupSettings.Tls(true, List.of(certificates.certificate("ca")),
+                    1, false, "api.internal", List.of("TLSv1.2", "TLSv1.3"), true, List.of(), List.of(), null,
+                    List.of(certificates.revocationList("ca.crl")));
+            Duration second = Duration.ofSeconds(1);
+            BackendTls setup = (BackendTls) BackendTls.of(new BackendGroupSettings("api", List.of("127.0.0.1:" + port),
+                    BackendGroupSettings.Balance.ROUND_ROBIN, 1, new BackendGroupSettings.Queue(1, second, second),
+                    new BackendGroupSettings.Timeouts(Duration.ofSeconds(20), second, second),
+                    new BackendGroupSettings.KeepAlive(true, second, 0), new BackendGroupSettings.Health(0, second),
+                    null, new BackendGroupSettings.ResponseBuffer(64 * 1024, 0), false, tls));
+            Channel channel = new Bootstrap().group(loops).channel(EpollSocketChannel.class)
+                    .handler(new ChannelInboundHandlerAdapter()).connect("127.0.0.1", port).sync().channel();
+            try {
+                // the check, signatures and CRLs, on the checks' threads: the event loop serves its other
+                // connections meanwhile (it ran on the loop, as nginx's worker checks in its own loop)
+                io.netty.util.concurrent.Future<?> handshake = setup.setUp(channel);
+                assertThat(handshake.await(20, TimeUnit.SECONDS)).isTrue();
+                assertThat(handshake.cause()).isNull();
+                assertThat(setup.checking.checkedOn).isNotNull();
+                assertThat(channel.eventLoop().inEventLoop(setup.checking.checkedOn)).isFalse();
+                assertThat(setup.checking.checkedOn.getName()).startsWith("edge-backend-cert");
+            } finally {
+                channel.close().sync();
+            }
+        } finally {
+            loops.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync();
+            server.destroy();
+            server.waitFor(10, TimeUnit.SECONDS);
         }
     }
 
