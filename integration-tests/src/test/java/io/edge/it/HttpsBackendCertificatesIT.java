@@ -114,6 +114,33 @@ class HttpsBackendCertificatesIT {
     }
 
     @Test
+    void theCertificateGoesToABackendWhoseRequestNamesOtherCasAsNginxSendsIt() throws Exception {
+        // a certificate no CA of the backend's CertificateRequest issued, which it takes (optional_no_ca), its
+        // fingerprint for the application to check: nginx 1.22 as the proxy sent it ("CN=pinned client"), edge sent
+        // none (the JDK's key manager chose none for that CA list): "dn= verify=NONE"
+        certificates.selfSigned("pinned", "/CN=pinned client");
+        try (Nginx backend = Nginx.start(Files.createDirectories(dir.resolve("nginx-pinned")), ports -> """
+                  server {
+                    listen 127.0.0.1:%d ssl;
+                    ssl_certificate %s;
+                    ssl_certificate_key %s;
+                    ssl_verify_client optional_no_ca;
+                    ssl_client_certificate %s;
+                    location / {
+                      return 200 "dn=$ssl_client_s_dn verify=$ssl_client_verify\\n";
+                    }
+                  }
+                """.formatted(ports[0], certificates.file("backend.pem"), certificates.file("backend.key"),
+                certificates.file("ca.pem")));
+             EdgeHarness edge = edge(backend.port(), "certificate = \"" + certificates.file("pinned.pem")
+                     + "\", key = \"" + certificates.file("pinned.key") + "\"")) {
+            HttpResponse<String> response = get(edge);
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body()).isEqualTo("dn=CN=pinned client verify=FAILED:self-signed certificate\n");
+        }
+    }
+
+    @Test
     void aBackendThatRefusesTheHandshakeWithoutACertificateIs502AndTakesOneThatCame() throws Exception {
         Process server = new ProcessBuilder("openssl", "s_server", "-accept", "127.0.0.1:0", "-cert",
                 certificates.file("backend.pem").toString(), "-key", certificates.file("backend.key").toString(),
