@@ -301,7 +301,7 @@ public final class BackendTls implements ConnectionSetup {
             }
             List<X509Certificate> path = new ArrayList<>(List.of(chain).subList(0, between + 1));
             X509Certificate anchor = issuer(path.get(path.size() - 1), path);
-            while (anchor != null && !isSelfSigned(anchor)) {
+            while (anchor != null && !PkixCheck.selfSigned(anchor)) {
                 X509Certificate above = issuer(anchor, path);
                 if (above == null) {
                     break; // no trusted root above it: the CA the trust manager took is the anchor
@@ -319,25 +319,11 @@ public final class BackendTls implements ConnectionSetup {
         private X509Certificate issuer(X509Certificate certificate, List<X509Certificate> path) {
             for (X509Certificate ca : tls.trusted()) {
                 if (!path.contains(ca) && ca.getSubjectX500Principal().equals(certificate.getIssuerX500Principal())
-                        && signedBy(certificate, ca)) {
+                        && PkixCheck.signedBy(certificate, ca)) {
                     return ca;
                 }
             }
             return null;
-        }
-
-        private static boolean isSelfSigned(X509Certificate certificate) {
-            return certificate.getSubjectX500Principal().equals(certificate.getIssuerX500Principal())
-                    && signedBy(certificate, certificate);
-        }
-
-        private static boolean signedBy(X509Certificate certificate, X509Certificate ca) {
-            try {
-                certificate.verify(ca.getPublicKey());
-                return true;
-            } catch (GeneralSecurityException e) {
-                return false; // another CA of that name
-            }
         }
 
         @Override

@@ -1,7 +1,6 @@
 package io.edge.core.tls;
 
 import io.edge.conf.TlsClientVerify;
-import java.security.GeneralSecurityException;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateNotYetValidException;
@@ -229,14 +228,10 @@ final class ClientVerifier {
                 && signed(certificate, certificate);
     }
 
+    /** {@link PkixCheck#signedBy}, counted in {@link #signatureChecks}. */
     private boolean signed(X509Certificate certificate, X509Certificate by) {
         signatureChecks.increment();
-        try {
-            certificate.verify(by.getPublicKey());
-            return true;
-        } catch (GeneralSecurityException e) {
-            return false;
-        }
+        return PkixCheck.signedBy(certificate, by);
     }
 
     /** OpenSSL's error for the dates of {@code path}'s certificates, the client's own last (its error the one left). */

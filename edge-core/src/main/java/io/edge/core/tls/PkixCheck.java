@@ -40,6 +40,22 @@ public final class PkixCheck {
     private PkixCheck() {
     }
 
+    /** Whether {@code certificate} names itself its issuer and its own key verifies its signature. */
+    public static boolean selfSigned(X509Certificate certificate) {
+        return certificate.getSubjectX500Principal().equals(certificate.getIssuerX500Principal())
+                && signedBy(certificate, certificate);
+    }
+
+    /** Whether {@code ca}'s key verifies {@code certificate}'s signature (false for another CA of the same name). */
+    public static boolean signedBy(X509Certificate certificate, X509Certificate ca) {
+        try {
+            certificate.verify(ca.getPublicKey());
+            return true;
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
+    }
+
     /**
      * Why {@code path} (the peer's certificate first, then the CAs under {@code anchor}) fails under {@code anchor}
      * and {@code revocations}: OpenSSL's code and words as nginx logs them ("23:certificate revoked"); null where it
