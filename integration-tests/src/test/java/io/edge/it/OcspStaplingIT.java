@@ -4,14 +4,18 @@ import static io.edge.it.Awaits.await;
 import static io.edge.it.Awaits.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpExchange;
 import io.edge.core.http.CapturedLog;
 import io.edge.core.tls.TestCertificates;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -20,9 +24,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * OCSP stapling as nginx's ssl_stapling, over real TLS: a CA made by openssl ca, its database answered by a real
- * {@code openssl ocsp -index ... -port} responder on loopback, and {@code openssl s_client -status} reading what each
- * handshake stapled. One listener, sites chosen by SNI: good.test (the issuer in its chain file, the responder its
+ * OCSP stapling as nginx's ssl_stapling, over real TLS: a CA made by openssl ca, each request edge sends answered by
+ * {@code openssl ocsp -index ... -reqin ... -respout} from its database (behind the JDK's HTTP server on loopback, as
+ * nginx's own tests answer them), and {@code openssl s_client -status} reading what each handshake stapled. Not
+ * {@code openssl ocsp -port}: openssl 3.0's responder spins forever on a connection closed before its request came,
+ * as one is when a test's edge stops while it fetches, and answers nothing after it. One listener, sites chosen by SNI: good.test (the issuer in its chain file, the responder its
  * certificate's AIA URL, stapling-verify), revoked.test (the issuer from trusted-certificate), file.test (a
  * stapling-file), responder.test (a certificate without AIA, stapling-responder), noissuer.test (no issuer to be had)
  * and off.test (no stapling); swap.test's stapling-file is rewritten before a reload. The listener offers h2 too.
@@ -35,16 +41,15 @@ class OcspStaplingIT {
 
     static Path tls;
     static TestCertificates certificates;
-    static int responderPort;
-    static Process responder;
+    static JdkBackend responder;
     static int port;
 
     @BeforeAll
     static void start() throws Exception {
         tls = Files.createDirectories(dir.resolve("tls"));
         certificates = new TestCertificates(tls);
-        responderPort = EdgeProcess.freePort();
-        String aia = "authorityInfoAccess=OCSP;URI:http://127.0.0.1:" + responderPort + "/";
+        responder = JdkBackend.start(OcspStaplingIT::answer);
+        String aia = "authorityInfoAccess=OCSP;URI:http://" + responder.address() + "/";
         certificates.selfSigned("ca", "/CN=OCSP test CA");
         certificates.signedByCa("good", "ca", "/CN=good.test", aia);
         certificates.signedByCa("revoked", "ca", "/CN=revoked.test", aia);
@@ -56,27 +61,40 @@ class OcspStaplingIT {
         certificates.ocspResponse("good", "ca", "ca", "good.der");
         Files.copy(tls.resolve("revoked.der"), tls.resolve("swap.der"));
         port = EdgeProcess.freePort();
-        responder = new ProcessBuilder("openssl", "ocsp", "-index", "ca-ca/index.txt", "-port",
-                String.valueOf(responderPort), "-rsigner", "ca.pem", "-rkey", "ca.key", "-CA", "ca.pem", "-nmin", "60")
-                .directory(tls.toFile()).redirectErrorStream(true).redirectOutput(tls.resolve("responder.log").toFile())
-                .start();
-        await(OcspStaplingIT::responderListens, "openssl ocsp listens on " + responderPort);
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    static void stop() {
         if (responder != null) {
-            responder.destroy();
-            responder.waitFor(10, TimeUnit.SECONDS);
+            responder.close();
         }
     }
 
     /**
-     * Whether the responder said it waits for requests: a probe's connection it would wait on, whole requests behind
-     * it (openssl 3.0's responder reads one connection at a time).
+     * The CA's responder: the GET form of a request (its base64, URL-escaped, after the path: RFC 6960 appendix A.1)
+     * answered by openssl ocsp from the CA's database, one at a time; one openssl cannot read ends its connection
+     * unanswered.
      */
-    private static boolean responderListens() throws IOException {
-        return Files.readString(tls.resolve("responder.log")).contains("waiting for OCSP client connections");
+    private static void answer(HttpExchange exchange) throws IOException {
+        byte[] body;
+        synchronized (OcspStaplingIT.class) {
+            String encoded = URLDecoder.decode(exchange.getRequestURI().getRawPath().substring(1),
+                    StandardCharsets.US_ASCII);
+            Files.write(tls.resolve("asked.req"), Base64.getDecoder().decode(encoded));
+            Files.deleteIfExists(tls.resolve("answer.der"));
+            try {
+                certificates.openssl("ocsp", "-index", "ca-ca/index.txt", "-rsigner", "ca.pem", "-rkey", "ca.key",
+                        "-CA", "ca.pem", "-reqin", "asked.req", "-respout", "answer.der", "-nmin", "60");
+            } catch (Exception e) {
+                throw new IOException("openssl ocsp: " + e.getMessage(), e);
+            }
+            body = Files.readAllBytes(tls.resolve("answer.der"));
+        }
+        exchange.getResponseHeaders().set("Content-Type", "application/ocsp-response");
+        exchange.sendResponseHeaders(200, body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+        }
     }
 
     private static EdgeHarness started() throws Exception {
@@ -96,14 +114,14 @@ class OcspStaplingIT {
                     stapling = true, stapling-file = "%2$s/revoked.der" } }
                   { root = "%1$s", server-names = [responder.test], tls { certificate = "%2$s/plain.pem", key = "%2$s/plain.key",
                     trusted-certificate = "%2$s/ca.pem", stapling = true,
-                    stapling-responder = "http://127.0.0.1:%3$d/" } }
+                    stapling-responder = "http://%3$s/" } }
                   { root = "%1$s", server-names = [noissuer.test], tls { certificate = "%2$s/good.pem", key = "%2$s/good.key",
                     stapling = true } }
                   { root = "%1$s", server-names = [swap.test], tls { certificate = "%2$s/good-chain.pem",
                     key = "%2$s/good.key", stapling = true, stapling-file = "%2$s/swap.der" } }
                   { root = "%1$s", server-names = [off.test], tls { certificate = "%2$s/good-chain.pem", key = "%2$s/good.key" } }
                 ]
-                """.formatted(Files.createDirectories(dir.resolve("www")), tls, responderPort, port);
+                """.formatted(Files.createDirectories(dir.resolve("www")), tls, responder.address(), port);
     }
 
     /** What openssl s_client -status said of a handshake with {@code serverName} (ALPN: none offered). */
