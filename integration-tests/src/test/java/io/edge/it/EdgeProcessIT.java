@@ -979,7 +979,10 @@ class EdgeProcessIT {
                 assertThat(EdgeProcess.get(HttpClient.newHttpClient(), port, "/a.txt")).isEqualTo("a");
                 edge.signal("HUP");
                 edge.awaitOutput("(generation 2)");
-                assertThat(edge.output()).doesNotContain("was ignored by this process");
+                // of the signals sent (a SIGINT ignored by whatever started the tests, as a background job's is, is
+                // rightly said)
+                assertThat(edge.output()).doesNotContain("SIGHUP was ignored").doesNotContain("SIGUSR1 was ignored")
+                        .doesNotContain("SIGUSR2 was ignored");
                 edge.process.destroy();
                 assertThat(edge.await()).isZero();
             });
