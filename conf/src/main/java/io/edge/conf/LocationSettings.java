@@ -101,6 +101,10 @@ import java.util.regex.Pattern;
  * @param gzipClients     which requests {@link #gzip} and {@link #gzipStatic} send gzip to (nginx's
  *                        {@code gzip_proxied}, {@code gzip_disable}, {@code gzip_http_version}); {@code null} given is
  *                        {@link GzipClients#DEFAULT}
+ * @param redirects       how the redirects edge makes itself here (a directory's missing slash, a return's or a
+ *                        rewrite's to a path) write their {@code Location} (nginx's {@code absolute_redirect},
+ *                        {@code port_in_redirect}, {@code server_name_in_redirect}); {@code null} given is
+ *                        {@link Redirects#DEFAULT}
  */
 public record LocationSettings(
         String match,
@@ -141,7 +145,8 @@ public record LocationSettings(
         Proxy proxy,
         NextUpstream fastcgiNextUpstream,
         int clientBodyBufferSize,
-        GzipClients gzipClients) {
+        GzipClients gzipClients,
+        Redirects redirects) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -167,6 +172,9 @@ public record LocationSettings(
         if (gzipClients == null) {
             gzipClients = GzipClients.DEFAULT;
         }
+        if (redirects == null) {
+            redirects = Redirects.DEFAULT;
+        }
     }
 
     /** {@link #clientBodyBufferSize} of a location made without a configuration: reference.conf's default. */
@@ -174,8 +182,8 @@ public record LocationSettings(
 
     /**
      * A location whose FastCGI requests, if any, go on to the next address as nginx's default does, that keeps
-     * request bodies of up to {@link #CLIENT_BODY_BUFFER_SIZE} in memory and sends gzip to the clients nginx's
-     * defaults do.
+     * request bodies of up to {@link #CLIENT_BODY_BUFFER_SIZE} in memory, sends gzip to the clients nginx's
+     * defaults do and writes its redirects' Location as nginx's defaults do.
      */
     public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
                             String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
@@ -191,7 +199,7 @@ public record LocationSettings(
                 statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
                 access, returns, rewrite, limitReqs, limitConns, authBasic, accessLog, referers, alias, limitRate,
                 autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, secureLink, rewrites, proxy, null,
-                CLIENT_BODY_BUFFER_SIZE, null);
+                CLIENT_BODY_BUFFER_SIZE, null, null);
     }
 
     /** A location with edge's default split of a script's path, and no secure link or rewrites. */
@@ -265,6 +273,24 @@ public record LocationSettings(
     public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
                             String fastcgiBackend) {
         this(match, kind, pattern, regex, root, handler, fastcgiBackend, null, List.of(), false);
+    }
+
+    /**
+     * How a {@code Location} that edge writes itself as a path ({@code /dir/}, a return's {@code /path}) goes out:
+     * nginx's {@code absolute_redirect}, {@code port_in_redirect} and {@code server_name_in_redirect}, which nginx's
+     * header filter applies to such a Location.
+     *
+     * @param absolute   made a URL, {@code scheme://host[:port]/dir/}: the scheme the request's ({@code $scheme}), the
+     *                   host as {@code serverName} says; false: sent as the path, which the client resolves against
+     *                   the URL it asked for
+     * @param port       with the port the connection came to, but 80 for http and 443 for https
+     * @param serverName the host the site's first server name; false: the request's Host without its port, or the
+     *                   address the connection came to where it has none
+     */
+    public record Redirects(boolean absolute, boolean port, boolean serverName) {
+
+        /** nginx's defaults: absolute, with the port, the request's host. */
+        public static final Redirects DEFAULT = new Redirects(true, true, false);
     }
 
     /**

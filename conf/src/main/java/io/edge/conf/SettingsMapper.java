@@ -2114,7 +2114,7 @@ final class SettingsMapper {
                 }
             }
             result.add(new SiteSettings(serverNames, isDefault, root, index, policy, locations, errorPages, listen,
-                    rewrites, tls, clientVerify, captureVariables(serverNames, rewrites)));
+                    rewrites, tls, clientVerify, captureVariables(serverNames, rewrites), redirects(locationDefaults)));
         }
         return result;
     }
@@ -2500,9 +2500,20 @@ final class SettingsMapper {
                     root != null ? aliasCaptures : null, handler == LocationSettings.Handler.FASTCGI ? splitPathInfo
                     : null, secureLink, rewrites, handler == LocationSettings.Handler.PROXY ? proxy : null,
                     handler == LocationSettings.Handler.FASTCGI ? fastcgiNextUpstream : null, clientBodyBufferSize,
-                    gzipClients(gzipSection)));
+                    gzipClients(gzipSection), redirects(location)));
         }
         return result;
+    }
+
+    /**
+     * How the redirects edge makes itself in {@code location} (or, for location-defaults, in a site's rewrites) write
+     * their Location: nginx's absolute_redirect, port_in_redirect and server_name_in_redirect, on or off.
+     */
+    private static LocationSettings.Redirects redirects(Section location) {
+        return new LocationSettings.Redirects(
+                location.bool("absolute-redirect", "true or false (nginx's absolute_redirect on or off)"),
+                location.bool("port-in-redirect", "true or false (nginx's port_in_redirect on or off)"),
+                location.bool("server-name-in-redirect", "true or false (nginx's server_name_in_redirect on or off)"));
     }
 
     /** The names of the named locations ({@code match = "@app"}) among a site's {@code locations}, as written. */

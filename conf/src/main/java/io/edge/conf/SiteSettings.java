@@ -33,6 +33,9 @@ import java.util.regex.Pattern;
  * @param captureVariables the variables the named groups of its server names' and rewrites' regexes set when they
  *                     match, by group name: nginx keeps a named capture as a variable for the rest of the request,
  *                     which its locations' texts read ({@code $sub} of {@code ~^(?<sub>.+)\.example\.com$})
+ * @param redirects    how a redirect of its {@link #rewrites} writes its Location: location-defaults', as nginx's
+ *                     server-level absolute_redirect and the like there; {@code null} given is
+ *                     {@link LocationSettings.Redirects#DEFAULT}
  */
 public record SiteSettings(
         List<String> serverNames,
@@ -46,10 +49,14 @@ public record SiteSettings(
         List<RewriteRule> rewrites,
         TlsCertificate tls,
         TlsClientVerify clientVerify,
-        Map<String, VariableMap> captureVariables) {
+        Map<String, VariableMap> captureVariables,
+        LocationSettings.Redirects redirects) {
 
     public SiteSettings {
         captureVariables = Map.copyOf(captureVariables);
+        if (redirects == null) {
+            redirects = LocationSettings.Redirects.DEFAULT;
+        }
         listen = List.copyOf(listen);
         rewrites = List.copyOf(rewrites);
         serverNames = List.copyOf(serverNames);
@@ -122,7 +129,7 @@ public record SiteSettings(
             PathPolicy pathPolicy, List<LocationSettings> locations, Map<Integer, ErrorPage> errorPages,
             List<InetSocketAddress> listen, List<RewriteRule> rewrites, TlsCertificate tls) {
         this(serverNames, isDefault, root, index, pathPolicy, locations, errorPages, listen, rewrites, tls,
-                TlsClientVerify.OFF, Map.of());
+                TlsClientVerify.OFF, Map.of(), null);
     }
 
     /** A site without a certificate. */
