@@ -72,7 +72,11 @@ public final class ReturnResponder implements Responder {
         FullHttpResponse response;
         if (answer.redirects()) {
             response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
-            response.headers().set(HttpHeaderNames.LOCATION, onThisHost(text, answer.text()))
+            // a site's rewrites' (no location yet) write it as location-defaults say, nginx's server level
+            LocationSettings.Redirects redirects = location != null ? location.redirects()
+                    : exchange.site() != null ? exchange.site().redirects() : LocationSettings.Redirects.DEFAULT;
+            response.headers().set(HttpHeaderNames.LOCATION,
+                            RedirectLocation.of(exchange, redirects, onThisHost(text, answer.text())))
                     .setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
         } else if (!Exchange.statusHasBody(answer.status())) {
             response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);

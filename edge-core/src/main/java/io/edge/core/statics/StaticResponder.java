@@ -19,6 +19,7 @@ import io.edge.core.http.Exchange;
 import io.edge.core.http.GzipFilter;
 import io.edge.core.http.HttpDate;
 import io.edge.core.http.HttpStatusException;
+import io.edge.core.http.RedirectLocation;
 import io.edge.core.http.RequestTarget;
 import io.edge.core.http.Responder;
 import io.edge.core.http.ThrottledWarnings;
@@ -750,8 +751,10 @@ public final class StaticResponder implements Responder {
     private static void redirectToDirectory(Exchange exchange, String uriPath) {
         FullHttpResponse response = emptyResponse(HttpResponseStatus.MOVED_PERMANENTLY);
         String query = exchange.query();
-        response.headers().set(HttpHeaderNames.LOCATION,
-                RequestTarget.encodePath(uriPath) + '/' + (query.isEmpty() ? "" : "?" + query));
+        LocationSettings location = exchange.location(); // none for a file given without a location: nginx's defaults
+        response.headers().set(HttpHeaderNames.LOCATION, RedirectLocation.of(exchange,
+                location == null ? LocationSettings.Redirects.DEFAULT : location.redirects(),
+                RequestTarget.encodePath(uriPath) + '/' + (query.isEmpty() ? "" : "?" + query)));
         exchange.complete(exchange.writeAndFlush(response));
     }
 

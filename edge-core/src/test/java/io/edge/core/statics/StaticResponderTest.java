@@ -503,10 +503,11 @@ class StaticResponderTest {
 
     @Test
     void directories() {
-        FakeExchange redirect = run(HttpMethod.GET, "/dir", "?a=1");
+        FakeExchange redirect = run(HttpMethod.GET, "/dir", "?a=1", "Host", "Files.Example");
         FullHttpResponse response = (FullHttpResponse) redirect.messages.get(0);
         assertThat(response.status()).isEqualTo(HttpResponseStatus.MOVED_PERMANENTLY);
-        assertThat(response.headers().get("Location")).isEqualTo("/dir/?a=1");
+        assertThat(response.headers().get("Location")).as("absolute-redirect, nginx's default: the Host's name and the"
+                + " port the connection came to (the fake's 0)").isEqualTo("http://files.example:0/dir/?a=1");
         redirect.releaseAll();
 
         FakeExchange index = run(HttpMethod.GET, "/dir/");
