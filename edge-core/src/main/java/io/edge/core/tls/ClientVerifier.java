@@ -1,6 +1,7 @@
 package io.edge.core.tls;
 
 import io.edge.conf.TlsClientVerify;
+import java.io.IOException;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateNotYetValidException;
@@ -11,6 +12,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
+import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 
 /**
  * Checks a client's certificate chain as OpenSSL checks it for nginx's ssl_verify_client, and says what came of it in
@@ -66,8 +72,8 @@ final class ClientVerifier {
     private static final int SENT_PAST_DEPTH = 10;
     /** clientAuth and anyExtendedKeyUsage: an extended key usage that lets a certificate authenticate a client. */
     private static final Set<String> CLIENT_USAGES = Set.of("1.3.6.1.5.5.7.3.2", "2.5.29.37.0");
-    private static final String AUTHORITY_KEY_ID = "2.5.29.35";
-    private static final String SUBJECT_KEY_ID = "2.5.29.14";
+    private static final String AUTHORITY_KEY_ID = Extension.authorityKeyIdentifier.getId();
+    private static final String SUBJECT_KEY_ID = Extension.subjectKeyIdentifier.getId();
 
     private final TlsClientVerify settings;
     /** Both files' CAs: the chain's issuers are looked for among them first. */
@@ -170,11 +176,11 @@ final class ClientVerifier {
      */
     private static X509Certificate sentIssuer(X509Certificate certificate, List<X509Certificate> sent,
             List<X509Certificate> path) {
-        byte[] named = keyIdentifier(certificate.getExtensionValue(AUTHORITY_KEY_ID), Der.SEQUENCE, 0x80);
+        byte[] named = authorityKeyIdentifier(certificate.getExtensionValue(AUTHORITY_KEY_ID));
         for (X509Certificate candidate : sent) {
             if (candidate.getSubjectX500Principal().equals(certificate.getIssuerX500Principal())
                     && (candidate.equals(certificate) || !path.contains(candidate))) {
-                byte[] own = keyIdentifier(candidate.getExtensionValue(SUBJECT_KEY_ID), Der.OCTET_STRING);
+                byte[] own = subjectKeyIdentifier(candidate.getExtensionValue(SUBJECT_KEY_ID));
                 if (named == null || own == null || Arrays.equals(named, own)) {
                     return candidate;
                 }
@@ -184,29 +190,25 @@ final class ClientVerifier {
     }
 
     /**
-     * The key identifier in an extension's value as {@link X509Certificate#getExtensionValue} gives it (an OCTET
-     * STRING around the extension's DER): the content found entering the elements tagged {@code tags} in turn
-     * (AuthorityKeyIdentifier's SEQUENCE, then its [0] keyIdentifier, which comes first where it is; a
-     * SubjectKeyIdentifier's OCTET STRING), null where there is none or it cannot be read.
+     * The keyIdentifier of an AuthorityKeyIdentifier extension's value as {@link X509Certificate#getExtensionValue}
+     * gives it (an OCTET STRING around the extension's DER), null where there is none or it cannot be read.
      */
-    private static byte[] keyIdentifier(byte[] extension, int... tags) {
-        if (extension == null) {
-            return null;
-        }
+    private static byte[] authorityKeyIdentifier(byte[] extension) {
         try {
-            Der element = Der.parse(Der.parse(extension).content()); // the OCTET STRING around the extension's DER
-            if (element.tag() != tags[0]) {
-                return null;
-            }
-            for (int i = 1; i < tags.length; i++) {
-                List<Der> children = element.children();
-                if (children.isEmpty() || children.get(0).tag() != tags[i]) {
-                    return null;
-                }
-                element = children.get(0);
-            }
-            return element.content();
-        } catch (IllegalArgumentException e) {
+            ASN1OctetString identifier = extension == null ? null : AuthorityKeyIdentifier.getInstance(
+                    JcaX509ExtensionUtils.parseExtensionValue(extension)).getKeyIdentifierObject();
+            return identifier == null ? null : identifier.getOctets();
+        } catch (IOException | IllegalArgumentException | IllegalStateException e) {
+            return null; // not DER
+        }
+    }
+
+    /** The key identifier of a SubjectKeyIdentifier extension's value, as {@link #authorityKeyIdentifier} reads it. */
+    private static byte[] subjectKeyIdentifier(byte[] extension) {
+        try {
+            return extension == null ? null : SubjectKeyIdentifier.getInstance(
+                    JcaX509ExtensionUtils.parseExtensionValue(extension)).getKeyIdentifier();
+        } catch (IOException | IllegalArgumentException | IllegalStateException e) {
             return null; // not DER
         }
     }

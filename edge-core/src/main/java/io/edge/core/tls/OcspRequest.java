@@ -1,70 +1,64 @@
 package io.edge.core.tls;
 
-import java.math.BigInteger;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import java.io.IOException;
+import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
-import java.util.Arrays;
-import java.util.Map;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
+import org.bouncycastle.cert.ocsp.CertificateID;
+import org.bouncycastle.cert.ocsp.OCSPException;
+import org.bouncycastle.cert.ocsp.OCSPReqBuilder;
+import org.bouncycastle.cert.ocsp.jcajce.JcaCertificateID;
+import org.bouncycastle.operator.DigestCalculator;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 
 /**
- * The OCSP request for one certificate (RFC 6960 4.1), and the id a response names it by:
- * <pre>
- *   OCSPRequest ::= SEQUENCE { tbsRequest SEQUENCE { requestList SEQUENCE OF SEQUENCE { reqCert CertID } } }
- *   CertID ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier, issuerNameHash OCTET STRING,
- *                         issuerKeyHash OCTET STRING, serialNumber INTEGER }
- * </pre>
- * The hashes are SHA-1's, as nginx's (OpenSSL's OCSP_cert_to_id) and every responder takes; a response may name the
- * certificate by another hash of {@link #DIGESTS}.
+ * The OCSP request for one certificate (RFC 6960 4.1), and the id a response names it by: the CertID of SHA-1 hashes
+ * of the issuer's name and key and the certificate's serial, as nginx's (OpenSSL's OCSP_cert_to_id) and as every
+ * responder takes. BouncyCastle writes it, with the JDK's digests.
  *
  * @param certificate the certificate whose status is asked
  * @param issuer      the certificate of the CA that issued it
  */
 record OcspRequest(X509Certificate certificate, X509Certificate issuer) {
 
-    private static final String SHA1 = "1.3.14.3.2.26";
-    /** The hash algorithms of a CertID that are understood, by OID. */
-    private static final Map<String, String> DIGESTS = Map.of(SHA1, "SHA-1", "2.16.840.1.101.3.4.2.1", "SHA-256",
-            "2.16.840.1.101.3.4.2.2", "SHA-384", "2.16.840.1.101.3.4.2.3", "SHA-512");
-
-    /** The DER of the request. */
+    /** The DER of the request: one CertID, no nonce (a response a CDN in front of the responder may cache). */
     byte[] encoded() {
-        byte[] algorithm = Der.encode(Der.SEQUENCE, Der.encode(Der.OID, new byte[] {0x2b, 0x0e, 0x03, 0x02, 0x1a}),
-                Der.encode(Der.NULL));
-        byte[] certId = Der.encode(Der.SEQUENCE, algorithm,
-                Der.encode(Der.OCTET_STRING, digest("SHA-1", issuer.getSubjectX500Principal().getEncoded())),
-                Der.encode(Der.OCTET_STRING, keyHash(issuer, "SHA-1")),
-                Der.encode(Der.INTEGER, certificate.getSerialNumber().toByteArray()));
-        byte[] request = Der.encode(Der.SEQUENCE, certId);
-        return Der.encode(Der.SEQUENCE, Der.encode(Der.SEQUENCE, Der.encode(Der.SEQUENCE, request)));
-    }
-
-    /** Whether the CertID {@code certId} of a response names this request's certificate. */
-    boolean names(Der certId) {
-        String digest = DIGESTS.get(certId.child(0, Der.SEQUENCE, "certID.hashAlgorithm")
-                .child(0, Der.OID, "certID.hashAlgorithm.algorithm").oid());
-        if (digest == null) {
-            return false;
-        }
-        return Arrays.equals(certId.child(1, Der.OCTET_STRING, "certID.issuerNameHash").content(),
-                        digest(digest, issuer.getSubjectX500Principal().getEncoded()))
-                && Arrays.equals(certId.child(2, Der.OCTET_STRING, "certID.issuerKeyHash").content(),
-                        keyHash(issuer, digest))
-                && new BigInteger(certId.child(3, Der.INTEGER, "certID.serialNumber").content())
-                        .equals(certificate.getSerialNumber());
-    }
-
-    /** The hash of {@code certificate}'s public key, the bits of its subjectPublicKey (as a responder's KeyHash). */
-    static byte[] keyHash(X509Certificate certificate, String digest) {
-        Der publicKeyInfo = Der.parse(certificate.getPublicKey().getEncoded());
-        return digest(digest, publicKeyInfo.child(1, Der.BIT_STRING, "subjectPublicKey").bits());
-    }
-
-    static byte[] digest(String algorithm, byte[] bytes) {
         try {
-            return MessageDigest.getInstance(algorithm).digest(bytes);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(algorithm + ", which every JDK has", e);
+            return new OCSPReqBuilder().addRequest(id()).build().getEncoded();
+        } catch (OCSPException | IOException e) {
+            throw new IllegalStateException("OCSP request of " + certificate.getSubjectX500Principal().getName(), e);
+        }
+    }
+
+    /**
+     * Whether the CertID {@code responded} of a response names this request's certificate: its issuer's name and key
+     * hashed by the CertID's own hash algorithm, and the serial.
+     */
+    boolean names(CertificateID responded) {
+        try {
+            return responded.getSerialNumber().equals(certificate.getSerialNumber())
+                    && responded.matchesIssuer(new JcaX509CertificateHolder(issuer),
+                            new JcaDigestCalculatorProviderBuilder().build());
+        } catch (OCSPException | CertificateEncodingException | OperatorCreationException e) {
+            return false; // a hash algorithm the JDK does not have
+        }
+    }
+
+    private CertificateID id() {
+        try {
+            return new JcaCertificateID(sha1(), issuer, certificate.getSerialNumber());
+        } catch (OCSPException | CertificateEncodingException e) {
+            throw new IllegalStateException("CertID of " + certificate.getSubjectX500Principal().getName(), e);
+        }
+    }
+
+    /** SHA-1, the JDK's: the hash of a CertID as nginx asks, and of a responder's KeyHash (RFC 6960 4.2.1). */
+    static DigestCalculator sha1() {
+        try {
+            return new JcaDigestCalculatorProviderBuilder().build().get(CertificateID.HASH_SHA1);
+        } catch (OperatorCreationException e) {
+            throw new IllegalStateException("SHA-1, which every JDK has", e);
         }
     }
 }

@@ -1,35 +1,42 @@
 package io.edge.core.tls;
 
-import java.io.ByteArrayInputStream;
-import java.nio.charset.StandardCharsets;
+import java.io.IOException;
 import java.security.GeneralSecurityException;
-import java.security.Signature;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateException;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
-import java.time.LocalDateTime;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Date;
 import java.util.List;
-import java.util.Map;
-import javax.security.auth.x500.X500Principal;
+import org.bouncycastle.asn1.ASN1Primitive;
+import org.bouncycastle.asn1.ocsp.BasicOCSPResponse;
+import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
+import org.bouncycastle.asn1.ocsp.OCSPResponse;
+import org.bouncycastle.asn1.ocsp.ResponderID;
+import org.bouncycastle.asn1.ocsp.ResponseBytes;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
+import org.bouncycastle.cert.ocsp.BasicOCSPResp;
+import org.bouncycastle.cert.ocsp.CertificateStatus;
+import org.bouncycastle.cert.ocsp.OCSPException;
+import org.bouncycastle.cert.ocsp.OCSPResp;
+import org.bouncycastle.cert.ocsp.RespID;
+import org.bouncycastle.cert.ocsp.RevokedStatus;
+import org.bouncycastle.cert.ocsp.SingleResp;
+import org.bouncycastle.cert.ocsp.UnknownStatus;
+import org.bouncycastle.operator.ContentVerifierProvider;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 
 /**
  * An OCSP response (RFC 6960 4.2) found fit to staple: successful, signed, and saying "good" for the certificate
- * asked about, as nginx's stapling takes one from its responder:
- * <pre>
- *   OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED, responseBytes [0] EXPLICIT SEQUENCE {
- *                                 responseType OID (id-pkix-ocsp-basic), response OCTET STRING } }
- *   BasicOCSPResponse ::= SEQUENCE { tbsResponseData ResponseData, signatureAlgorithm AlgorithmIdentifier,
- *                                    signature BIT STRING, certs [0] EXPLICIT SEQUENCE OF Certificate OPTIONAL }
- *   ResponseData ::= SEQUENCE { version [0] EXPLICIT OPTIONAL, responderID ([1] Name | [2] KeyHash),
- *                               producedAt GeneralizedTime, responses SEQUENCE OF SingleResponse, [1] extensions }
- *   SingleResponse ::= SEQUENCE { certID CertID, certStatus (good [0] | revoked [1] | unknown [2]),
- *                                 thisUpdate GeneralizedTime, nextUpdate [0] EXPLICIT GeneralizedTime OPTIONAL, ... }
- * </pre>
+ * asked about, as nginx's stapling takes one from its responder (OpenSSL's OCSP_basic_verify, OCSP_resp_find_status,
+ * OCSP_check_validity). BouncyCastle reads it; the JDK's providers check its signatures.
  *
  * @param encoded    the response as the responder sent it, stapled as it is
  * @param thisUpdate when the responder knew the status to be good
@@ -38,18 +45,12 @@ import javax.security.auth.x500.X500Principal;
  */
 record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
 
-    private static final String BASIC = "1.3.6.1.5.5.7.48.1.1";
-    private static final String OCSP_SIGNING = "1.3.6.1.5.5.7.3.9";
     /** A responder's clock may run this much ahead of edge's, as OpenSSL's OCSP_check_validity allows nginx. */
     private static final long LEEWAY_SECONDS = 300;
     private static final List<String> STATUSES = List.of("successful", "malformedRequest", "internalError",
             "tryLater", "4", "sigRequired", "unauthorized");
-    private static final Map<String, String> SIGNATURES = Map.of(
-            "1.2.840.113549.1.1.5", "SHA1withRSA", "1.2.840.113549.1.1.11", "SHA256withRSA",
-            "1.2.840.113549.1.1.12", "SHA384withRSA", "1.2.840.113549.1.1.13", "SHA512withRSA",
-            "1.2.840.10045.4.1", "SHA1withECDSA", "1.2.840.10045.4.3.2", "SHA256withECDSA",
-            "1.2.840.10045.4.3.3", "SHA384withECDSA", "1.2.840.10045.4.3.4", "SHA512withECDSA",
-            "1.3.101.112", "Ed25519");
+    private static final String OCSP_SIGNING = "1.3.6.1.5.5.7.3.9";
+    private static final int SEQUENCE = 0x30;
 
     /** Whether it may still be stapled at {@code now}. */
     boolean validAt(Instant now) {
@@ -66,47 +67,46 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
      *                                  than good, a signature that fails, a response past its nextUpdate, bad DER
      */
     static OcspResponse check(byte[] der, OcspRequest request, boolean verify, Instant now) {
-        Der response = sequence(Der.parse(der), "OCSPResponse");
-        int status = new java.math.BigInteger(response.child(0, Der.ENUMERATED, "responseStatus").content())
-                .intValue();
-        if (status != 0) {
+        try {
+            return judged(der, request, verify, now);
+        } catch (IllegalStateException | ClassCastException e) { // BouncyCastle's word for a structure it cannot read
+            throw new IllegalArgumentException("malformed: " + e.getMessage(), e);
+        }
+    }
+
+    private static OcspResponse judged(byte[] der, OcspRequest request, boolean verify, Instant now) {
+        OCSPResp response = new OCSPResp(OCSPResponse.getInstance(parse(sequence(der, "OCSPResponse"))));
+        int status = response.getStatus();
+        if (status != OCSPResp.SUCCESSFUL) {
             throw new IllegalArgumentException("responder answered " + (status > 0 && status < STATUSES.size()
                     ? STATUSES.get(status) : String.valueOf(status)) + " (expected: successful)");
         }
-        Der responseBytes = response.child(1, 0xA0, "responseBytes").child(0, Der.SEQUENCE, "responseBytes");
-        String type = responseBytes.child(0, Der.OID, "responseType").oid();
-        if (!type.equals(BASIC)) {
-            throw new IllegalArgumentException("responseType: " + type + " (expected: " + BASIC + ", basic)");
+        ResponseBytes responseBytes = response.toASN1Structure().getResponseBytes();
+        if (responseBytes == null) {
+            throw new IllegalArgumentException("responseBytes: missing (expected: a basic response)");
         }
-        Der basic = sequence(Der.parse(responseBytes.child(1, Der.OCTET_STRING, "response").content()),
-                "BasicOCSPResponse");
-        Der data = basic.child(0, Der.SEQUENCE, "tbsResponseData");
-        List<Der> fields = data.children();
-        int field = !fields.isEmpty() && fields.get(0).tag() == 0xA0 ? 1 : 0; // an explicit version
-        if (field >= fields.size()) {
-            throw new IllegalArgumentException("responderID: missing (expected: [1] name or [2] key hash)");
+        if (!responseBytes.getResponseType().equals(OCSPObjectIdentifiers.id_pkix_ocsp_basic)) {
+            throw new IllegalArgumentException("responseType: " + responseBytes.getResponseType() + " (expected: "
+                    + OCSPObjectIdentifiers.id_pkix_ocsp_basic + ", basic)");
         }
-        Der responderId = fields.get(field);
-        Der responses = data.child(field + 2, Der.SEQUENCE, "responses");
-        X509Certificate signer = signer(responderId, certificates(basic), request.issuer());
-        checkSignature(basic, data, signer);
+        BasicOCSPResp basic = new BasicOCSPResp(BasicOCSPResponse.getInstance(
+                parse(sequence(responseBytes.getResponse().getOctets(), "BasicOCSPResponse"))));
+        X509Certificate signer = signer(basic.getResponderId(), certificates(basic), request.issuer());
+        checkSignature(basic, signer);
         if (verify) {
             checkDelegation(signer, request.issuer(), now);
         }
-        for (Der single : responses.children()) {
-            List<Der> parts = single.children();
-            if (parts.size() < 3 || !request.names(single.child(0, Der.SEQUENCE, "certID"))) {
+        for (SingleResp single : basic.getResponses()) {
+            if (!request.names(single.getCertID())) {
                 continue;
             }
-            Der certStatus = parts.get(1);
-            if (certStatus.tag() != 0x80) {
-                throw new IllegalArgumentException("certificate status " + (certStatus.tag() == 0xA1 ? "revoked"
-                        : certStatus.tag() == 0x82 ? "unknown" : "0x" + Integer.toHexString(certStatus.tag()))
-                        + " (expected: good)");
+            CertificateStatus certStatus = single.getCertStatus();
+            if (certStatus != CertificateStatus.GOOD) {
+                throw new IllegalArgumentException("certificate status " + (certStatus instanceof RevokedStatus
+                        ? "revoked" : certStatus instanceof UnknownStatus ? "unknown" : certStatus) + " (expected: good)");
             }
-            Instant thisUpdate = time(single.child(2, Der.GENERALIZED_TIME, "thisUpdate"));
-            Instant nextUpdate = parts.size() > 3 && parts.get(3).tag() == 0xA0
-                    ? time(parts.get(3).child(0, Der.GENERALIZED_TIME, "nextUpdate")) : null;
+            Instant thisUpdate = single.getThisUpdate().toInstant();
+            Instant nextUpdate = single.getNextUpdate() == null ? null : single.getNextUpdate().toInstant();
             if (thisUpdate.isAfter(now.plusSeconds(LEEWAY_SECONDS))) {
                 throw new IllegalArgumentException("thisUpdate " + thisUpdate + " is ahead of now (" + now + ")");
             }
@@ -120,48 +120,50 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
     }
 
     /**
-     * {@code element}, a SEQUENCE: the response is stapled as it came, so no byte the signature leaves out may be other
-     * than OpenSSL's d2i_OCSP_RESPONSE takes (nginx's check), or a client would be sent what it cannot read.
+     * {@code der}, where it begins with a SEQUENCE's tag: the response is stapled as it came, so no byte the signature
+     * leaves out may be other than OpenSSL's d2i_OCSP_RESPONSE takes (nginx's check), or a client would be sent what it
+     * cannot read.
      */
-    private static Der sequence(Der element, String what) {
-        if (element.tag() != Der.SEQUENCE) {
-            throw new IllegalArgumentException(what + ": tag 0x" + Integer.toHexString(element.tag())
-                    + " (expected: tag 0x30, a sequence)");
+    private static byte[] sequence(byte[] der, String what) {
+        if (der.length == 0 || (der[0] & 0xff) != SEQUENCE) {
+            throw new IllegalArgumentException(what + ": " + (der.length == 0 ? "empty"
+                    : "tag 0x" + Integer.toHexString(der[0] & 0xff)) + " (expected: tag 0x30, a sequence)");
         }
-        return element;
+        return der;
+    }
+
+    /** The one ASN.1 element that is the whole of {@code der}. */
+    private static ASN1Primitive parse(byte[] der) {
+        try {
+            return ASN1Primitive.fromByteArray(der);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("length: " + e.getMessage() + " (expected: one whole DER element)", e);
+        }
     }
 
     /** The certificates the response carries (its signer's, where it is not the issuer). */
-    private static List<X509Certificate> certificates(Der basic) {
-        List<Der> parts = basic.children();
+    private static List<X509Certificate> certificates(BasicOCSPResp basic) {
         List<X509Certificate> certificates = new ArrayList<>();
-        if (parts.size() > 3 && parts.get(3).tag() == 0xA0) {
-            try {
-                CertificateFactory factory = CertificateFactory.getInstance("X.509");
-                for (Der certificate : parts.get(3).child(0, Der.SEQUENCE, "certs").children()) {
-                    certificates.add((X509Certificate) factory.generateCertificate(
-                            new ByteArrayInputStream(certificate.encoded())));
-                }
-            } catch (CertificateException e) {
-                throw new IllegalArgumentException("certs: " + e.getMessage(), e);
+        JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
+        try {
+            for (X509CertificateHolder certificate : basic.getCerts()) {
+                certificates.add(converter.getCertificate(certificate));
             }
+        } catch (CertificateException e) {
+            throw new IllegalArgumentException("certs: " + e.getMessage(), e);
         }
         return certificates;
     }
 
-    /** The certificate {@code responderId} names, among {@code carried} and the issuer. */
-    private static X509Certificate signer(Der responderId, List<X509Certificate> carried, X509Certificate issuer) {
+    /** The certificate {@code responderId} names (by name, or by the SHA-1 of its key), among {@code carried} and the issuer. */
+    private static X509Certificate signer(RespID respId, List<X509Certificate> carried, X509Certificate issuer) {
+        ResponderID responderId = respId.toASN1Primitive();
         List<X509Certificate> candidates = new ArrayList<>(carried);
         candidates.add(issuer);
         for (X509Certificate candidate : candidates) {
-            boolean named = switch (responderId.tag()) {
-                case 0xA1 -> new X500Principal(responderId.child(0, Der.SEQUENCE, "responderID.byName").encoded())
-                        .equals(candidate.getSubjectX500Principal());
-                case 0xA2 -> Arrays.equals(responderId.child(0, Der.OCTET_STRING, "responderID.byKey").content(),
-                        OcspRequest.keyHash(candidate, "SHA-1"));
-                default -> throw new IllegalArgumentException("responderID: tag 0x"
-                        + Integer.toHexString(responderId.tag()) + " (expected: [1] name or [2] key hash)");
-            };
+            X509CertificateHolder holder = holder(candidate);
+            boolean named = responderId.getName() != null ? responderId.getName().equals(holder.getSubject())
+                    : Arrays.equals(responderId.getKeyHash(), keyHash(holder));
             if (named) {
                 return candidate;
             }
@@ -169,23 +171,23 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
         throw new IllegalArgumentException("signer certificate not found (neither carried in it nor the issuer)");
     }
 
-    private static void checkSignature(Der basic, Der data, X509Certificate signer) {
-        String algorithm = basic.child(1, Der.SEQUENCE, "signatureAlgorithm").child(0, Der.OID,
-                "signatureAlgorithm.algorithm").oid();
-        String name = SIGNATURES.get(algorithm);
-        if (name == null) {
-            throw new IllegalArgumentException("signatureAlgorithm: " + algorithm + " (expected: RSA, ECDSA or"
-                    + " Ed25519 with SHA-1 or SHA-2)");
-        }
+    /** The SHA-1 of {@code certificate}'s subjectPublicKey bits, a responder's KeyHash (RFC 6960 4.2.1). */
+    private static byte[] keyHash(X509CertificateHolder certificate) {
         try {
-            Signature signature = Signature.getInstance(name);
-            signature.initVerify(signer.getPublicKey());
-            signature.update(data.encoded());
-            if (!signature.verify(basic.child(2, Der.BIT_STRING, "signature").bits())) {
+            return MessageDigest.getInstance("SHA-1").digest(
+                    certificate.getSubjectPublicKeyInfo().getPublicKeyData().getBytes());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-1, which every JDK has", e);
+        }
+    }
+
+    private static void checkSignature(BasicOCSPResp basic, X509Certificate signer) {
+        try {
+            if (!basic.isSignatureValid(verifier(signer))) {
                 throw new IllegalArgumentException("signature does not verify with the key of "
                         + signer.getSubjectX500Principal().getName());
             }
-        } catch (GeneralSecurityException e) {
+        } catch (OCSPException e) {
             throw new IllegalArgumentException("signature: " + e.getMessage(), e);
         }
     }
@@ -201,7 +203,7 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
                 throw new IllegalArgumentException("signer " + who + " is not the issuer, nor issued by it");
             }
             signer.verify(issuer.getPublicKey());
-            signer.checkValidity(java.util.Date.from(now));
+            signer.checkValidity(Date.from(now));
             List<String> purposes = signer.getExtendedKeyUsage();
             if (purposes == null || !purposes.contains(OCSP_SIGNING)) {
                 throw new IllegalArgumentException("signer " + who + " is not for OCSP signing (no extended key"
@@ -212,18 +214,22 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
         }
     }
 
-    private static final DateTimeFormatter GENERALIZED = DateTimeFormatter.ofPattern("yyyyMMddHHmmss");
-
-    /** A GeneralizedTime, as DER writes it: YYYYMMDDHHMMSS[.fff]Z. */
-    private static Instant time(Der element) {
-        String text = new String(element.content(), StandardCharsets.US_ASCII);
-        if (text.length() < 15 || !text.endsWith("Z")) {
-            throw new IllegalArgumentException("time: \"" + text + "\" (expected: YYYYMMDDHHMMSSZ)");
-        }
+    /** What checks a signature with {@code signer}'s key: the JDK's providers (BouncyCastle's is not installed). */
+    private static ContentVerifierProvider verifier(X509Certificate signer) {
         try {
-            return LocalDateTime.parse(text.substring(0, 14), GENERALIZED).toInstant(ZoneOffset.UTC);
-        } catch (java.time.format.DateTimeParseException e) {
-            throw new IllegalArgumentException("time: \"" + text + "\" (expected: YYYYMMDDHHMMSSZ)", e);
+            return new JcaContentVerifierProviderBuilder().build(signer);
+        } catch (OperatorCreationException e) {
+            throw new IllegalArgumentException("key of " + signer.getSubjectX500Principal().getName() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static X509CertificateHolder holder(X509Certificate certificate) {
+        try {
+            return new JcaX509CertificateHolder(certificate);
+        } catch (CertificateEncodingException e) {
+            throw new IllegalArgumentException("certificate " + certificate.getSubjectX500Principal().getName() + ": "
+                    + e.getMessage(), e);
         }
     }
 }

@@ -4,12 +4,12 @@ import io.edge.conf.TlsCertificate;
 import io.edge.conf.TlsStapling;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
@@ -26,6 +26,12 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import org.bouncycastle.asn1.DERIA5String;
+import org.bouncycastle.asn1.x509.AccessDescription;
+import org.bouncycastle.asn1.x509.AuthorityInformationAccess;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,8 +50,6 @@ import org.slf4j.LoggerFactory;
 final class OcspStapler {
 
     private static final Logger LOG = LoggerFactory.getLogger(OcspStapler.class);
-    private static final String AIA = "1.3.6.1.5.5.7.1.1";
-    private static final String AIA_OCSP = "1.3.6.1.5.5.7.48.1";
     /** nginx's: a good response is fetched again within an hour, one that failed in five minutes. */
     static final Duration REFRESH = Duration.ofHours(1);
     static final Duration RETRY = Duration.ofMinutes(5);
@@ -153,23 +157,24 @@ final class OcspStapler {
 
     /** The http:// OCSP URL of {@code certificate}'s Authority Information Access, or null. */
     static URI responderOf(X509Certificate certificate) {
-        byte[] extension = certificate.getExtensionValue(AIA);
+        byte[] extension = certificate.getExtensionValue(Extension.authorityInfoAccess.getId());
         if (extension == null) {
             return null;
         }
         try {
-            Der descriptions = Der.parse(Der.parse(extension).content());
-            for (Der description : descriptions.children()) {
-                if (description.child(0, Der.OID, "accessMethod").oid().equals(AIA_OCSP)
-                        && description.children().get(1).tag() == 0x86) { // uniformResourceIdentifier
-                    URI uri = URI.create(new String(description.children().get(1).content(),
-                            StandardCharsets.US_ASCII));
+            AuthorityInformationAccess access = AuthorityInformationAccess.getInstance(
+                    JcaX509ExtensionUtils.parseExtensionValue(extension));
+            for (AccessDescription description : access.getAccessDescriptions()) {
+                GeneralName location = description.getAccessLocation();
+                if (description.getAccessMethod().equals(AccessDescription.id_ad_ocsp)
+                        && location.getTagNo() == GeneralName.uniformResourceIdentifier) {
+                    URI uri = URI.create(DERIA5String.getInstance(location.getName()).getString());
                     if ("http".equalsIgnoreCase(uri.getScheme()) && uri.getHost() != null) {
                         return uri;
                     }
                 }
             }
-        } catch (IllegalArgumentException e) {
+        } catch (IOException | IllegalArgumentException | IllegalStateException e) {
             LOG.warn("Authority Information Access of {}: {}", certificate.getSubjectX500Principal().getName(),
                     e.getMessage());
         }
