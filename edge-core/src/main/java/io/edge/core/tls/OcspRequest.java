@@ -3,7 +3,7 @@ package io.edge.core.tls;
 import java.io.IOException;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
+import java.util.Arrays;
 import org.bouncycastle.cert.ocsp.CertificateID;
 import org.bouncycastle.cert.ocsp.OCSPException;
 import org.bouncycastle.cert.ocsp.OCSPReqBuilder;
@@ -32,17 +32,16 @@ record OcspRequest(X509Certificate certificate, X509Certificate issuer) {
     }
 
     /**
-     * Whether the CertID {@code responded} of a response names this request's certificate: its issuer's name and key
-     * hashed by the CertID's own hash algorithm, and the serial.
+     * Whether the CertID {@code responded} of a response names this request's certificate, as OpenSSL's OCSP_id_cmp
+     * compares them for nginx's OCSP_resp_find_status: the same hash algorithm (one naming it by SHA-256 is not about
+     * this SHA-1 request), name and key hashes, and serial.
      */
     boolean names(CertificateID responded) {
-        try {
-            return responded.getSerialNumber().equals(certificate.getSerialNumber())
-                    && responded.matchesIssuer(new JcaX509CertificateHolder(issuer),
-                            new JcaDigestCalculatorProviderBuilder().build());
-        } catch (OCSPException | CertificateEncodingException | OperatorCreationException e) {
-            return false; // a hash algorithm the JDK does not have
-        }
+        CertificateID asked = id();
+        return asked.getHashAlgOID().equals(responded.getHashAlgOID())
+                && Arrays.equals(asked.getIssuerNameHash(), responded.getIssuerNameHash())
+                && Arrays.equals(asked.getIssuerKeyHash(), responded.getIssuerKeyHash())
+                && asked.getSerialNumber().equals(responded.getSerialNumber());
     }
 
     private CertificateID id() {

@@ -128,6 +128,25 @@ class OcspResponseTest {
                 .hasMessage("signature does not verify with the key of CN=OCSP test CA");
     }
 
+    /**
+     * nginx asks by a SHA-1 CertID (OCSP_cert_to_id) and OCSP_resp_find_status finds only a CertID of the same hash
+     * algorithm: an answer naming the certificate by SHA-256 has no status of it, and is not stapled.
+     */
+    @Test
+    void aResponseNamingTheCertificateByAnotherHashIsNotStapled() throws Exception {
+        certificates.openssl("ocsp", "-issuer", "ca.pem", "-sha256", "-cert", "good.pem", "-no_nonce", "-reqout",
+                "sha256.req");
+        certificates.openssl("ocsp", "-index", "ca-ca/index.txt", "-rsigner", "ca.pem", "-rkey", "ca.key", "-CA",
+                "ca.pem", "-reqin", "sha256.req", "-respout", "sha256.resp", "-nmin", "60");
+        assertThat(certificates.openssl("ocsp", "-respin", "sha256.resp", "-resp_text", "-noverify"))
+                .contains("Hash Algorithm: sha256");
+        byte[] der = Files.readAllBytes(certificates.file("sha256.resp"));
+        for (boolean verify : List.of(false, true)) {
+            assertThatThrownBy(() -> OcspResponse.check(der, good, verify, Instant.now()))
+                    .hasMessageStartingWith("no status of the certificate (serial");
+        }
+    }
+
     @Test
     void anUnsuccessfulOrTruncatedResponseIsNotStapled() throws Exception {
         byte[] unauthorized = {0x30, 0x03, 0x0a, 0x01, 0x06};
