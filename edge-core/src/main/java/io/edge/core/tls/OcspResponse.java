@@ -113,6 +113,9 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
             if (nextUpdate != null && !now.isBefore(nextUpdate)) {
                 throw new IllegalArgumentException("expired: nextUpdate " + nextUpdate + " (now " + now + ")");
             }
+            if (nextUpdate != null && nextUpdate.isBefore(thisUpdate)) { // OpenSSL's NEXTUPDATE_BEFORE_THISUPDATE
+                throw new IllegalArgumentException("nextUpdate " + nextUpdate + " is before thisUpdate " + thisUpdate);
+            }
             return new OcspResponse(der.clone(), thisUpdate, nextUpdate);
         }
         throw new IllegalArgumentException("no status of the certificate (serial " + request.certificate()

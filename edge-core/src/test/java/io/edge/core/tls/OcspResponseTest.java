@@ -6,10 +6,26 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Date;
 import java.util.List;
 import org.bouncycastle.asn1.ocsp.OCSPResponse;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.cert.ocsp.BasicOCSPResp;
+import org.bouncycastle.cert.ocsp.BasicOCSPRespBuilder;
+import org.bouncycastle.cert.ocsp.CertificateID;
+import org.bouncycastle.cert.ocsp.CertificateStatus;
+import org.bouncycastle.cert.ocsp.OCSPRespBuilder;
+import org.bouncycastle.cert.ocsp.jcajce.JcaCertificateID;
+import org.bouncycastle.cert.ocsp.jcajce.JcaRespID;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -97,6 +113,38 @@ class OcspResponseTest {
         assertThat(OcspResponse.check(der, good, true, thisUpdate.minus(Duration.ofMinutes(4)))).isNotNull();
         assertThatThrownBy(() -> OcspResponse.check(der, good, true, thisUpdate.minus(Duration.ofMinutes(6))))
                 .hasMessageStartingWith("thisUpdate " + thisUpdate + " is ahead of now");
+    }
+
+    /**
+     * OpenSSL's OCSP_check_validity refuses, for nginx, a response whose nextUpdate is before its thisUpdate
+     * (NEXTUPDATE_BEFORE_THISUPDATE), though neither is out of its window on its own. openssl ocsp writes no such one
+     * (its -nmin is positive): the CA's answer is made here with BouncyCastle, signed by the CA's key.
+     */
+    @Test
+    void aResponseWhoseNextUpdateIsBeforeItsThisUpdateIsNotStapled() throws Exception {
+        Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        Instant thisUpdate = now.plus(Duration.ofMinutes(2));
+        assertThat(OcspResponse.check(signedByTheCa(thisUpdate, now.plus(Duration.ofMinutes(3))), good, true, now))
+                .isNotNull();
+        byte[] backwards = signedByTheCa(thisUpdate, now.plus(Duration.ofMinutes(1)));
+        assertThatThrownBy(() -> OcspResponse.check(backwards, good, true, now))
+                .hasMessage("nextUpdate " + now.plus(Duration.ofMinutes(1)) + " is before thisUpdate " + thisUpdate);
+    }
+
+    /** The CA's "good" answer for good.pem, made with BouncyCastle: its times are what the test says. */
+    private static byte[] signedByTheCa(Instant thisUpdate, Instant nextUpdate) throws Exception {
+        PrivateKey key;
+        try (PEMParser pem = new PEMParser(Files.newBufferedReader(certificates.file("ca.key")))) {
+            key = new JcaPEMKeyConverter().getPrivateKey((PrivateKeyInfo) pem.readObject());
+        }
+        X509Certificate ca = certificates.certificate("ca");
+        BasicOCSPRespBuilder builder = new BasicOCSPRespBuilder(new JcaRespID(ca.getSubjectX500Principal()));
+        builder.addResponse(new JcaCertificateID(new JcaDigestCalculatorProviderBuilder().build()
+                        .get(CertificateID.HASH_SHA1), ca, certificates.certificate("good").getSerialNumber()),
+                CertificateStatus.GOOD, Date.from(thisUpdate), Date.from(nextUpdate), null);
+        BasicOCSPResp basic = builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(key), null,
+                Date.from(thisUpdate));
+        return new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded();
     }
 
     @Test
