@@ -18,6 +18,7 @@ import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
 import org.bouncycastle.asn1.ocsp.OCSPResponse;
 import org.bouncycastle.asn1.ocsp.ResponderID;
 import org.bouncycastle.asn1.ocsp.ResponseBytes;
+import org.bouncycastle.cert.CertException;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
@@ -92,7 +93,7 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
         BasicOCSPResp basic = new BasicOCSPResp(BasicOCSPResponse.getInstance(
                 parse(sequence(responseBytes.getResponse().getOctets(), "BasicOCSPResponse"))));
         X509Certificate signer = signer(basic.getResponderId(), certificates(basic), request.issuer());
-        checkSignature(basic, signer);
+        checkSignature("signature", basic::isSignatureValid, signer);
         if (verify) {
             checkDelegation(signer, request.issuer(), now);
         }
@@ -184,14 +185,23 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
         }
     }
 
-    private static void checkSignature(BasicOCSPResp basic, X509Certificate signer) {
+    /** What a signature covers: the response's tbsResponseData, or a certificate's tbsCertificate. */
+    private interface Signed {
+        boolean verifiesWith(ContentVerifierProvider key) throws OCSPException, CertException;
+    }
+
+    /**
+     * That {@code signed}'s signature ({@code what}) verifies with {@code signer}'s key: one path for the response's
+     * signature by the issuer or its responder, and for the responder certificate's by the issuer.
+     */
+    private static void checkSignature(String what, Signed signed, X509Certificate signer) {
         try {
-            if (!basic.isSignatureValid(verifier(signer))) {
-                throw new IllegalArgumentException("signature does not verify with the key of "
+            if (!signed.verifiesWith(verifier(signer))) {
+                throw new IllegalArgumentException(what + " does not verify with the key of "
                         + signer.getSubjectX500Principal().getName());
             }
-        } catch (OCSPException e) {
-            throw new IllegalArgumentException("signature: " + e.getMessage(), e);
+        } catch (OCSPException | CertException e) {
+            throw new IllegalArgumentException(what + ": " + e.getMessage(), e);
         }
     }
 
@@ -205,7 +215,7 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
             if (!signer.getIssuerX500Principal().equals(issuer.getSubjectX500Principal())) {
                 throw new IllegalArgumentException("signer " + who + " is not the issuer, nor issued by it");
             }
-            signer.verify(issuer.getPublicKey());
+            checkSignature("signer " + who + ": its certificate's signature", holder(signer)::isSignatureValid, issuer);
             signer.checkValidity(Date.from(now));
             List<String> purposes = signer.getExtendedKeyUsage();
             if (purposes == null || !purposes.contains(OCSP_SIGNING)) {

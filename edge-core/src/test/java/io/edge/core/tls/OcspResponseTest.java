@@ -19,6 +19,7 @@ import org.bouncycastle.cert.ocsp.BasicOCSPResp;
 import org.bouncycastle.cert.ocsp.BasicOCSPRespBuilder;
 import org.bouncycastle.cert.ocsp.CertificateID;
 import org.bouncycastle.cert.ocsp.CertificateStatus;
+import org.bouncycastle.cert.ocsp.OCSPResp;
 import org.bouncycastle.cert.ocsp.OCSPRespBuilder;
 import org.bouncycastle.cert.ocsp.jcajce.JcaCertificateID;
 import org.bouncycastle.cert.ocsp.jcajce.JcaRespID;
@@ -55,6 +56,9 @@ class OcspResponseTest {
         certificates.signedByCa("responder", "ca", "/CN=OCSP responder", "extendedKeyUsage=OCSPSigning");
         certificates.signedByCa("notresponder", "ca", "/CN=not a responder", "extendedKeyUsage=serverAuth");
         certificates.selfSigned("stranger", "/CN=stranger");
+        certificates.selfSigned("lookalike", "/CN=OCSP test CA"); // the CA's name, another key
+        certificates.signed("lookalikeresponder", "lookalike", "/CN=look-alike responder",
+                "extendedKeyUsage=OCSPSigning");
         good = new OcspRequest(certificates.certificate("good"), certificates.certificate("ca"));
         revoked = new OcspRequest(certificates.certificate("revoked"), certificates.certificate("ca"));
     }
@@ -153,6 +157,27 @@ class OcspResponseTest {
         byte[] notResponder = response("good", "notresponder");
         assertThatThrownBy(() -> OcspResponse.check(notResponder, good, true, Instant.now()))
                 .hasMessageContaining("not for OCSP signing");
+    }
+
+    /**
+     * A delegated responder's signatures are checked as the issuer's, by one path: the response's with the responder's
+     * key, and, with stapling-verify, the responder certificate's with the issuer's key. One whose certificate a
+     * look-alike CA (the issuer's name, another key) signed is refused; so is its own answer altered.
+     */
+    @Test
+    void aDelegatedRespondersSignaturesAreCheckedAsTheIssuers() throws Exception {
+        byte[] lookalike = response("good", "lookalikeresponder");
+        assertThat(OcspResponse.check(lookalike, good, false, Instant.now())).isNotNull();
+        assertThatThrownBy(() -> OcspResponse.check(lookalike, good, true, Instant.now()))
+                .hasMessage("signer CN=look-alike responder: its certificate's signature does not verify with the key"
+                        + " of CN=OCSP test CA");
+        byte[] altered = response("good", "responder");
+        byte[] signature = ((BasicOCSPResp) new OCSPResp(altered).getResponseObject()).getSignature();
+        altered[indexOf(altered, signature) + signature.length - 1] ^= 1;
+        for (boolean verify : List.of(false, true)) {
+            assertThatThrownBy(() -> OcspResponse.check(altered, good, verify, Instant.now()))
+                    .hasMessage("signature does not verify with the key of CN=OCSP responder");
+        }
     }
 
     /** As nginx's without ssl_stapling_verify (OCSP_NOVERIFY): any signer the response carries, whose key signed it. */
