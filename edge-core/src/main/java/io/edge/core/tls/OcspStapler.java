@@ -60,6 +60,7 @@ final class OcspStapler {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
     /** nginx's buffer for a responder's answer: what does not fit is not read (nor is a larger answer taken). */
     private static final int MOST = 16 * 1024;
+    private static final String OCSP_RESPONSE = "application/ocsp-response";
 
     /**
      * The one thread that asks responders and judges their answers, never an event loop, nor the client certificate
@@ -273,15 +274,15 @@ final class OcspStapler {
      * The responder's answer to {@code request}, asked as nginx asks: GET of the request's base64, URL-escaped, after
      * the responder's path (RFC 6960 appendix A.1; a response a CDN in front of the responder may cache). Read into
      * {@link #MOST} bytes at most, within {@link #TIMEOUT} for the whole exchange (cancelled then); a status other
-     * than 200 fails it.
+     * than 200 fails it, and so does a Content-Type other than an OCSP response's ({@link #refusal}).
      */
     private static CompletableFuture<byte[]> ask(URI responder, byte[] request) {
         HttpRequest get = HttpRequest.newBuilder(requestUri(responder, request))
                 .timeout(TIMEOUT)
-                .header("Accept", "application/ocsp-response")
+                .header("Accept", OCSP_RESPONSE)
                 .GET()
                 .build();
-        CompletableFuture<HttpResponse<byte[]>> sent = CLIENT.sendAsync(get, head -> new Bounded());
+        CompletableFuture<HttpResponse<byte[]>> sent = CLIENT.sendAsync(get, head -> new Bounded(refusal(head)));
         ScheduledFuture<?> deadline = FETCHES.schedule(() -> sent.cancel(true), TIMEOUT.toMillis(),
                 TimeUnit.MILLISECONDS);
         CompletableFuture<byte[]> answer = sent.whenComplete((response, failure) -> deadline.cancel(false))
@@ -300,12 +301,34 @@ final class OcspStapler {
         return answer;
     }
 
-    /** A body of {@link #MOST} bytes at most: a longer one is cancelled (its connection closed) and fails. */
+    /**
+     * Why an answer of these headers is not read, or null: a Content-Type other than application/ocsp-response, as
+     * nginx's ngx_ssl_ocsp_process_headers refuses it ("OCSP responder sent invalid "Content-Type" header") whatever
+     * the status; an answer without one is read.
+     */
+    static String refusal(HttpResponse.ResponseInfo head) {
+        for (String type : head.headers().allValues("Content-Type")) {
+            if (!type.strip().equalsIgnoreCase(OCSP_RESPONSE)) {
+                return "Content-Type: \"" + type + "\" (expected: " + OCSP_RESPONSE + ", as nginx takes)";
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A body of {@link #MOST} bytes at most: a longer one is cancelled (its connection closed) and fails; so is one
+     * whose headers were refused, unread.
+     */
     private static final class Bounded implements HttpResponse.BodySubscriber<byte[]> {
 
         private final CompletableFuture<byte[]> body = new CompletableFuture<>();
         private final ByteArrayOutputStream read = new ByteArrayOutputStream();
+        private final String refusal;
         private Flow.Subscription subscription;
+
+        Bounded(String refusal) {
+            this.refusal = refusal;
+        }
 
         @Override
         public CompletionStage<byte[]> getBody() {
@@ -315,6 +338,11 @@ final class OcspStapler {
         @Override
         public void onSubscribe(Flow.Subscription subscription) {
             this.subscription = subscription;
+            if (refusal != null) {
+                subscription.cancel();
+                body.completeExceptionally(new IllegalArgumentException(refusal));
+                return;
+            }
             subscription.request(Long.MAX_VALUE);
         }
 

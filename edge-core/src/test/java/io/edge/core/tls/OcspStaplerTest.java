@@ -161,4 +161,31 @@ class OcspStaplerTest {
         assertThat(await(() -> other.staple() != null)).isTrue();
         assertThat(other.staple()).isEqualTo(good);
     }
+
+    /**
+     * nginx refuses an answer whose Content-Type is not application/ocsp-response (ngx_ssl_ocsp_process_headers:
+     * "OCSP responder sent invalid "Content-Type" header"), and reads one that has none: a proxy's or a portal's page
+     * sent with 200 is not taken for a response. Before, edge judged the body whatever its type (and stapled this one).
+     */
+    @Test
+    void anAnswerOfAnotherContentTypeIsNotStapledAsNginxRefusesIt() throws Exception {
+        URI html = responder(out -> answer(out, "Content-Type: text/html\r\n"));
+        URI untyped = responder(out -> answer(out, ""));
+        try (CapturedLog log = CapturedLog.of(OcspStapler.class)) {
+            OcspStapler refused = started(html);
+            OcspStapler taken = started(untyped);
+            assertThat(await(() -> taken.staple() != null && !log.warnings().isEmpty())).isTrue();
+            assertThat(log.warnings()).singleElement().asString().endsWith("is not stapled: Content-Type: \"text/html\""
+                    + " (expected: application/ocsp-response, as nginx takes)");
+            assertThat(refused.staple()).isNull();
+        }
+    }
+
+    /** The good answer, with the header lines {@code headers}. */
+    private static void answer(OutputStream out, String headers) throws IOException {
+        out.write(("HTTP/1.1 200 OK\r\n" + headers + "Content-Length: " + good.length + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        out.write(good);
+        out.flush();
+    }
 }
