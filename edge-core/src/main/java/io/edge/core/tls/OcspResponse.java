@@ -104,7 +104,8 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
             CertificateStatus certStatus = single.getCertStatus();
             if (certStatus != CertificateStatus.GOOD) {
                 throw new IllegalArgumentException("certificate status " + (certStatus instanceof RevokedStatus
-                        ? "revoked" : certStatus instanceof UnknownStatus ? "unknown" : certStatus) + " (expected: good)");
+                        ? "revoked" : certStatus instanceof UnknownStatus ? "unknown" : certStatus)
+                        + " (expected: good)");
             }
             Instant thisUpdate = single.getThisUpdate().toInstant();
             Instant nextUpdate = single.getNextUpdate() == null ? null : single.getNextUpdate().toInstant();
@@ -159,7 +160,10 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
         return certificates;
     }
 
-    /** The certificate {@code responderId} names (by name, or by the SHA-1 of its key), among {@code carried} and the issuer. */
+    /**
+     * The certificate {@code respId} names (by name, or by the SHA-1 of its key), among {@code carried} and the issuer,
+     * as OpenSSL's ocsp_find_signer looks for it.
+     */
     private static X509Certificate signer(RespID respId, List<X509Certificate> carried, X509Certificate issuer) {
         ResponderID responderId = respId.toASN1Primitive();
         List<X509Certificate> candidates = new ArrayList<>(carried);
