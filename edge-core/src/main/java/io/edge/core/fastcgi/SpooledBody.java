@@ -4,7 +4,6 @@ import io.edge.fastcgi.LogText;
 import io.edge.fastcgi.SpoolDirectory;
 import io.edge.fastcgi.client.FcgiExchange;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
@@ -39,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * fastcgi_request_buffering on} and {@code proxy_request_buffering on}, its defaults): a client trickling an upload in
  * holds no PHP worker, nor proxied backend connection, meanwhile; and the body, kept until the request is answered,
  * goes again whole to the next address a request is passed on to. Up to {@code memoryLimit} bytes stay in memory
- * (copied to the heap, so that a body arriving slowly pins none of the direct buffers its parts were read into), as
+ * (copied once to heap blocks, {@link HeapBlocks}, so that a body arriving slowly pins none of the direct buffers its
+ * parts were read into; sent from there a block at a time as the backend takes them), as
  * long as all bodies together hold no more than the shared {@link MemoryBudget} ({@link #BODIES_IN_MEMORY}: an eighth
  * of the heap; a body that leaves memory counts there until its file has what it held); past either the body, from its
  * first byte, goes to an unlinked temporary file in {@code dir}, written and later read back on the spool's own
@@ -141,7 +141,7 @@ public final class SpooledBody {
     private final int memoryLimit;
     private final Path dir;
     /** The body while it fits in memory; null once it went to the file (or was released). */
-    private CompositeByteBuf memory;
+    private HeapBlocks memory;
     /** Where {@link #memory}'s bytes are counted, and how many it holds there. */
     private final MemoryBudget budget;
     private long taken;
@@ -198,8 +198,7 @@ public final class SpooledBody {
         this.onFailure = onFailure;
         this.memoryLimit = memoryLimit;
         this.dir = dir;
-        // on the heap too: past 1024 parts a composite consolidates them into one buffer of its own kind
-        this.memory = client.alloc().compositeHeapBuffer(1024);
+        this.memory = new HeapBlocks(client.alloc(), READ_CHUNK);
         this.gathered = new SmallChunks(client.alloc(), READ_CHUNK);
     }
 
@@ -227,17 +226,11 @@ public final class SpooledBody {
         length += bytes;
         if (memory != null && length <= memoryLimit && budget.take(bytes)) {
             taken += bytes;
-            memory.addComponent(true, onHeap(chunk));
+            memory.add(chunk);
             return;
         }
         if (memory != null) {
-            memory.addComponent(true, chunk); // the file holds the body from its first byte
-            ByteBuf whole = memory;
-            long held = taken;
-            memory = null;
-            taken = 0;
-            spool(whole, held); // counted in the budget until written: the heap holds it until then
-            return;
+            leaveMemory();
         }
         if (!gathered.takes(chunk.readableBytes())) {
             spoolGathered(); // written before this part, in order
@@ -250,13 +243,16 @@ public final class SpooledBody {
         gathered.add(chunk);
     }
 
-    /** {@code chunk}'s bytes in a heap buffer of their size; {@code chunk} released. */
-    private ByteBuf onHeap(ByteBuf chunk) {
-        try {
-            return client.alloc().heapBuffer(chunk.readableBytes()).writeBytes(chunk);
-        } finally {
-            chunk.release();
-        }
+    /**
+     * Hands what memory held to a file task, the file holding the body from its first byte: its bytes count in the
+     * budget until written, the heap holds them until then.
+     */
+    private void leaveMemory() {
+        ByteBuf held = memory.takeAll();
+        long heldBytes = taken;
+        memory = null;
+        taken = 0;
+        spool(held, heldBytes);
     }
 
     /** The body is no longer held in memory: {@link #memory} released, its bytes given back to the budget. */
@@ -335,21 +331,44 @@ public final class SpooledBody {
     }
 
     /**
-     * Writes the whole body to {@code backend} and ends it: from memory at once, from the file a chunk at a time, each
-     * read on a spool thread and written when the backend takes more. Stops when the backend is done or the body
-     * released. A read that fails is handed to {@code unreadable} (on the loop), which must end the backend exchange:
-     * it must not take part of the body for all of it. The body is kept until {@link #release}, so it can be sent
-     * again to another backend (one that never took the request, {@link FcgiExchange#requestUnread}; the next address
-     * of a group, nginx's next upstream).
+     * Writes the whole body to {@code backend} and ends it, a chunk at a time, each written when the backend takes more:
+     * from memory the blocks as they are (no copy), from the file chunks each read on a spool thread. Stops when the
+     * backend is done or the body released. A read that fails is handed to {@code unreadable} (on the loop), which must
+     * end the backend exchange: it must not take part of the body for all of it. The body is kept until {@link
+     * #release}, so it can be sent again to another backend (one that never took the request, {@link
+     * FcgiExchange#requestUnread}; the next address of a group, nginx's next upstream).
      */
     public void sendTo(Sink backend, Consumer<IOException> unreadable) {
         sending = true;
         if (memory != null) {
-            backend.write().accept(memory.retainedDuplicate());
-            backend.end().run();
+            sendBlocks(backend, 0);
             return;
         }
         sendFrom(backend, 0, unreadable);
+    }
+
+    /**
+     * Writes the blocks held in memory from {@code index} on while the backend takes them, then ends the body. Bounded
+     * by the backend's writability as the file's chunks are: the whole body written at once took a direct copy of all
+     * of it (a heap buffer is copied to a direct one as it is queued on a socket) for as long as the backend took to
+     * read it.
+     */
+    private void sendBlocks(Sink backend, int index) {
+        for (int next = index; ; next++) {
+            if (released || memory == null || backend.isDone().getAsBoolean()) {
+                return;
+            }
+            if (next == memory.blocks()) {
+                backend.end().run();
+                return;
+            }
+            if (!backend.isWritable().getAsBoolean()) {
+                int resumeAt = next;
+                backend.onWritable().accept(() -> sendBlocks(backend, resumeAt));
+                return;
+            }
+            backend.write().accept(memory.retainedBlock(next));
+        }
     }
 
     private void sendFrom(Sink backend, long position, Consumer<IOException> unreadable) {

@@ -372,7 +372,7 @@ class ResponseSpoolTest {
     }
 
     /** Unpooled buffers, the capacity of the largest direct one remembered. */
-    private static final class LargestDirectBuffer extends FastCgiResponderTest.CompositeTracker {
+    private static final class LargestDirectBuffer extends FastCgiResponderTest.BufferTracker {
         volatile int largest;
 
         @Override

@@ -2,8 +2,11 @@ package io.edge.core.fastcgi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
@@ -79,6 +82,118 @@ class SpooledBodyTest {
             body.release();
         });
         assertThat(spoolFilesOpen()).isZero();
+        assertThat(failures).isEmpty();
+    }
+
+    /**
+     * A backend in a test: keeps the bytes of each part written to it, in order, and releases the part; takes parts
+     * only while {@link #writable} (full again after each part if {@link #onePartAtATime}), and runs the task left
+     * with it once made writable again.
+     */
+    private static final class RecordingBackend {
+        final ByteArrayOutputStream received = new ByteArrayOutputStream();
+        final List<ByteBuf> parts = new ArrayList<>();
+        int ends;
+        boolean writable = true;
+        boolean onePartAtATime;
+        Runnable whenWritable;
+
+        SpooledBody.Sink sink() {
+            return new SpooledBody.Sink(part -> {
+                parts.add(part);
+                received.writeBytes(ByteBufUtil.getBytes(part));
+                part.release();
+                writable = !onePartAtATime;
+            }, () -> ends++, () -> false, () -> writable, task -> whenWritable = task);
+        }
+
+        /** Takes parts again: runs what waited for it. */
+        void becomeWritable() {
+            writable = true;
+            Runnable task = whenWritable;
+            whenWritable = null;
+            if (task != null) {
+                task.run();
+            }
+        }
+
+        /** Whether every part written here was released, by this backend and by the body it came from. */
+        boolean allPartsReleased() {
+            return parts.stream().allMatch(part -> part.refCnt() == 0);
+        }
+    }
+
+    /**
+     * A body held in memory of many small parts (a chunked upload of short chunks) reaches the backend whole and in
+     * order, once for each try (the next address of a group gets it again), and nothing of it stays held once released.
+     */
+    @Test
+    void aBodyOfManySmallPartsHeldInMemoryReachesEachBackendWholeAndInOrder() throws Exception {
+        SpooledBody.MemoryBudget budget = new SpooledBody.MemoryBudget(1 << 20);
+        SpooledBody body = new SpooledBody(client, paused -> client.config().setAutoRead(!paused), 1 << 20, dir,
+                Duration.ofSeconds(60), failures::add, SpooledBody.THREADS, budget);
+        ByteArrayOutputStream sent = new ByteArrayOutputStream();
+        List<ByteBuf> added = new ArrayList<>();
+        RecordingBackend first = new RecordingBackend();
+        RecordingBackend next = new RecordingBackend();
+        onLoop(() -> {
+            for (int i = 0; i < 5000; i++) {
+                byte[] part = bytes(1 + i % 97, i);
+                sent.writeBytes(part);
+                ByteBuf buffer = Unpooled.wrappedBuffer(part);
+                added.add(buffer);
+                body.add(buffer);
+            }
+            body.finish(() -> { });
+            body.sendTo(first.sink(), failures::add);
+            body.sendTo(next.sink(), failures::add);
+        });
+        assertThat(added).as("each part released once its bytes are held").allMatch(part -> part.refCnt() == 0);
+        assertThat(first.received.toByteArray()).isEqualTo(sent.toByteArray());
+        assertThat(first.ends).isEqualTo(1);
+        assertThat(next.received.toByteArray()).as("again, whole, to the next").isEqualTo(sent.toByteArray());
+        assertThat(next.ends).isEqualTo(1);
+        assertThat(budget.held()).isEqualTo(sent.size());
+        onLoop(body::release);
+        assertThat(first.allPartsReleased()).isTrue();
+        assertThat(next.allPartsReleased()).isTrue();
+        assertThat(budget.held()).isZero();
+        assertThat(spoolFilesOpen()).isZero();
+        assertThat(failures).isEmpty();
+    }
+
+    /**
+     * A body held in memory that came in one large part goes to the backend only as fast as the backend takes it: all
+     * of it written at once took a direct copy of all of it (a heap buffer is copied to a direct one as it is queued on
+     * a socket), up to a location's client-body-buffer-size (64 MiB) per upload, for as long as the backend took to
+     * read it. Whole and in order, and nothing stays held once released.
+     */
+    @Test
+    void aLargeBodyHeldInMemoryGoesToTheBackendOnlyAsFastAsItTakesItWholeAndInOrder() throws Exception {
+        SpooledBody body = body(4 << 20, dir);
+        byte[] sent = bytes(3 << 20, 7);
+        ByteBuf part = Unpooled.wrappedBuffer(sent);
+        RecordingBackend backend = new RecordingBackend();
+        onLoop(() -> {
+            body.add(part);
+            body.finish(() -> { });
+            backend.writable = false;
+            backend.onePartAtATime = true;
+            body.sendTo(backend.sink(), failures::add);
+        });
+        assertThat(part.refCnt()).as("released once its bytes are held").isZero();
+        assertThat(backend.received.size()).as("nothing while the backend takes nothing").isZero();
+        int writes = 0;
+        while (backend.ends == 0 && writes++ < 1000) {
+            int before = backend.received.size();
+            onLoop(backend::becomeWritable);
+            assertThat(backend.received.size() - before).as("one part for each time it takes more")
+                    .isBetween(1, SpooledBody.READ_CHUNK);
+        }
+        assertThat(backend.received.toByteArray()).isEqualTo(sent);
+        assertThat(backend.ends).isEqualTo(1);
+        onLoop(body::release);
+        assertThat(backend.allPartsReleased()).isTrue();
         assertThat(failures).isEmpty();
     }
 
