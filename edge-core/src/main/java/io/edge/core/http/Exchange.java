@@ -220,7 +220,8 @@ public interface Exchange {
      * Expires, Accept-Ranges: BackendFileNames.ACCEL_REDIRECT_KEPT): a field the answer has already stays as it is,
      * but for a file's 200 or 206, whose type is {@code headers}' Content-Type where that is not empty; their
      * Accept-Ranges goes with a 2xx only; the answering location's {@code expires} replaces their Cache-Control and
-     * Expires. By default nothing changes.
+     * Expires. They are also the fields {@link #accelFields} gives, in place of any a redirect before carried. By
+     * default nothing changes.
      */
     default void carryHeaders(HttpHeaders headers) {
     }
@@ -391,15 +392,21 @@ public interface Exchange {
 
     /**
      * The fields the answer has before a file's head is made, as nginx's request holds them at its content phase: a
-     * backend's X-Accel-Redirect's (or X-Sendfile's) that go with its file (Cache-Control, Expires, ...), which nginx
-     * copies into the request's before its internal redirect; none for a request's own file. A location's gzip.static
-     * judges the request by them, as nginx's gzip_static asks ngx_http_gzip_ok then, and its file keeps that verdict.
+     * backend's X-Accel-Redirect's (or X-Sendfile's) that go with its file (Content-Type, Cache-Control, Expires, ...),
+     * a script's ({@link #keepAccelFields}) or a proxied backend's ({@link #carryHeaders}), the last redirect's, which
+     * nginx copies into the request's before its internal redirect; none for a request's own file. A location's
+     * gzip.static judges the request by them, as nginx's gzip_static asks ngx_http_gzip_ok then, and its file keeps
+     * that verdict.
      */
     default HttpHeaders accelFields() {
         return EmptyHttpHeaders.INSTANCE;
     }
 
-    /** Keeps {@code fields}, a script's X-Accel-Redirect's or X-Sendfile's, for {@link #accelFields}. */
+    /**
+     * Keeps {@code fields}, a script's X-Accel-Redirect's or X-Sendfile's, for {@link #accelFields}, in place of any a
+     * redirect before carried ({@link #carryHeaders}'): the responder writes them with the file itself, so they are
+     * not added to the answer.
+     */
     default void keepAccelFields(HttpHeaders fields) {
     }
 

@@ -95,8 +95,16 @@ final class ServerExchange implements Exchange {
     private final HttpVersion sentVersion;
     /** The request line's method ({@link #sentMethod}), as sent. */
     private final HttpMethod sentMethod;
-    /** {@link #carryHeaders}: a proxied X-Accel-Redirect's fields, for every answer from then on; null for none. */
+    /**
+     * The fields carried by the request's X-Accel-Redirect (or X-Sendfile), the last one's, as nginx copies them into
+     * the request's own: what gzip.static judges by ({@link #accelFields}); null for none.
+     */
     private HttpHeaders carried;
+    /**
+     * {@link #carried} go with every answer from then on ({@link #carryHeaders}: a proxied backend's redirect, answered
+     * by any location); else the responder writes them with the file itself ({@link #keepAccelFields}: a script's).
+     */
+    private boolean carriedToAnswers;
     /** What is answered: the target sent, or the one an internal {@link #redirect} chose. */
     private RequestTarget target;
     /** {@link #remoteAddress()}, once taken. */
@@ -224,8 +232,6 @@ final class ServerExchange implements Exchange {
     private boolean compressionOffered;
     /** {@link #offerCompressionOfFile}: the offered response is a file's. */
     private boolean offeredFile;
-    /** {@link #keepAccelFields}: a script's X-Accel-Redirect's fields; null for none. */
-    private HttpHeaders accelFields;
     /** {@link #offerCompression(long)}: the length of the body a 304 stands for, -1 if unknown. */
     private long offeredLength = -1;
     /** {@link #offerCompression(long, String)}: the type of the body a 304 stands for, null if it says. */
@@ -339,6 +345,7 @@ final class ServerExchange implements Exchange {
     @Override
     public void carryHeaders(HttpHeaders headers) {
         carried = headers;
+        carriedToAnswers = true;
     }
 
     /**
@@ -830,12 +837,13 @@ final class ServerExchange implements Exchange {
 
     @Override
     public HttpHeaders accelFields() {
-        return accelFields != null ? accelFields : carried != null ? carried : EmptyHttpHeaders.INSTANCE;
+        return carried != null ? carried : EmptyHttpHeaders.INSTANCE;
     }
 
     @Override
     public void keepAccelFields(HttpHeaders fields) {
-        accelFields = fields;
+        carried = fields;
+        carriedToAnswers = false;
     }
 
     @Override
@@ -910,7 +918,7 @@ final class ServerExchange implements Exchange {
             // nginx's headers filter: the answering location's expires, then its add_header, on the statuses it
             // names, whoever answered (a file, a script, the response cache). It runs on what goes to the client
             // only: the response cache has judged (and copied) a script's own headers before.
-            if (carried != null) {
+            if (carriedToAnswers) {
                 addCarried(response);
             }
             LocationSettings location = location();
