@@ -184,7 +184,8 @@ class GzipIT {
 
     private static final String APP_JS = "function item(n) { return document.querySelector('#item-' + n); }\n".repeat(150);
 
-    private static byte[] gzip(String text) throws IOException {
+    /** {@code text} compressed as a .gz file holds it. */
+    static byte[] gzip(String text) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (GZIPOutputStream out = new GZIPOutputStream(bytes)) {
             out.write(text.getBytes(StandardCharsets.UTF_8));

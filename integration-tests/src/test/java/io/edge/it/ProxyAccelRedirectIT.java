@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpExchange;
 import io.edge.core.http.CapturedLog;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -55,6 +57,7 @@ class ProxyAccelRedirectIT {
                   { match = "/cached/", proxy = api, cache = true, headers { X-Cache = "$upstream_cache_status" } }
                   { match = "/protected/", internal = true,
                     headers { X-Method = "$request_method", X-Args = "$args", X-Uri = "$uri" } }
+                  { match = "/zipped/", internal = true, gzip.enabled = true }
                 ] }]
                 proxy.backends.api { addresses = ["%s"] }
                 """.formatted(backend.address()));
@@ -67,14 +70,16 @@ class ProxyAccelRedirectIT {
 
     /**
      * {@code .../<name>} answered with {@code X-Accel-Redirect: /protected/<name>} (its query {@code v=1} where the
-     * path has "query"; a ".." segment for "unsafe"), the fields of a download script, and no body, or one where the
-     * path has "withbody".
+     * path has "query"; a ".." segment for "unsafe"; {@code /zipped/<rest>} for "zipped-<rest>"), the fields of a
+     * download script (its type the query's {@code type} where it has one), and no body, or one where the path has
+     * "withbody".
      */
     private void answer(HttpExchange exchange) throws IOException {
         try (InputStream in = exchange.getRequestBody()) {
             in.readAllBytes();
         }
         String path = exchange.getRequestURI().getPath();
+        String query = exchange.getRequestURI().getQuery();
         seen.add(exchange.getRequestMethod() + " " + path + " " + exchange.getRemoteAddress().getPort());
         if (path.endsWith("/plain") || path.endsWith("/typed")) {
             exchange.getResponseHeaders().add("Set-Cookie", "plain=1");
@@ -91,9 +96,11 @@ class ProxyAccelRedirectIT {
         String name = path.substring(path.lastIndexOf('/') + 1);
         exchange.getResponseHeaders().add("X-Accel-Redirect", name.equals("unsafe") ? "/protected/%2e%2e/secret.txt"
                 : name.equals("toplain") ? "/api/plain" : name.equals("totyped") ? "/api/typed"
+                : name.startsWith("zipped-") ? "/zipped/" + name.substring("zipped-".length())
                 : "/protected/" + name.replace("withbody-", "").replace("query-", "")
                 + (path.contains("query") ? "?v=1" : ""));
-        exchange.getResponseHeaders().add("Content-Type", "application/pdf");
+        exchange.getResponseHeaders().add("Content-Type", query != null && query.startsWith("type=")
+                ? query.substring("type=".length()) : "application/pdf");
         exchange.getResponseHeaders().add("Content-Disposition", "attachment; filename=\"report.pdf\"");
         exchange.getResponseHeaders().add("Set-Cookie", "downloaded=1");
         exchange.getResponseHeaders().add("Cache-Control", "max-age=60");
@@ -229,6 +236,39 @@ class ProxyAccelRedirectIT {
         assertThat(typed.body()).isEqualTo("ok");
         assertThat(typed.headers().firstValue("Content-Type")).hasValue("text/plain; charset=utf-8");
         assertThat(typed.headers().firstValue("Content-Disposition")).hasValue("attachment; filename=\"report.pdf\"");
+    }
+
+    /**
+     * A file the redirect hands out is compressed by its location's gzip judged by the type the backend's answer
+     * carried to it, as nginx's gzip filter judges the type its X-Accel-Redirect kept (nginx 1.22: a file named
+     * .bin sent as text/html went compressed, a stylesheet sent as application/pdf as it is). Edge judged by the
+     * file's name: the page went as it was. Asked twice: the second may be a content cache hit.
+     */
+    @Test
+    void aRedirectedFileIsCompressedByTheTypeTheBackendGaveIt() throws Exception {
+        String page = "<p>a line of the page</p>\n".repeat(200);
+        Files.createDirectories(dir.resolve("www/zipped"));
+        Files.writeString(dir.resolve("www/zipped/page.bin"), page);
+        Files.writeString(dir.resolve("www/zipped/a.css"), "body { color: black }\n".repeat(100));
+        for (int i = 0; i < 2; i++) {
+            HttpResponse<byte[]> html = gzipGet("/api/download/zipped-page.bin?type=text/html");
+            assertThat(html.statusCode()).isEqualTo(200);
+            assertThat(html.headers().firstValue("Content-Type")).hasValue("text/html");
+            assertThat(html.headers().firstValue("Content-Encoding")).as("request " + i).hasValue("gzip");
+            try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(html.body()))) {
+                assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo(page);
+            }
+        }
+        HttpResponse<byte[]> pdf = gzipGet("/api/download/zipped-a.css");
+        assertThat(pdf.statusCode()).isEqualTo(200);
+        assertThat(pdf.headers().firstValue("Content-Type")).hasValue("application/pdf");
+        assertThat(pdf.headers().firstValue("Content-Encoding")).isEmpty();
+        assertThat(new String(pdf.body(), StandardCharsets.UTF_8)).isEqualTo("body { color: black }\n".repeat(100));
+    }
+
+    private HttpResponse<byte[]> gzipGet(String target) throws Exception {
+        return CLIENT.send(HttpRequest.newBuilder(edge.uri(target)).header("Accept-Encoding", "gzip")
+                .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofByteArray());
     }
 
     @Test

@@ -408,6 +408,58 @@ class XAccelRedirectIT {
         }
     }
 
+    /**
+     * A location's gzip.static sends the .gz beside a file a script hands out to a client that takes gzip, as nginx's
+     * gzip_static answers the internal redirect to its URI (nginx 1.22: the .gz, with the script's type), held to the
+     * same checks as the file: edge never looked for it, and sent the file as it is. A client that takes no gzip, and a
+     * file without a .gz, get the file; a .gz that is a link out of the root is passed over for the file.
+     */
+    @Test
+    void gzipStaticSendsTheGzBesideAFileAScriptHandsOut(@TempDir Path own) throws Exception {
+        Path www = Files.createDirectories(own.resolve("www"));
+        Path protectedDir = Files.createDirectories(www.resolve("protected"));
+        String css = "body { color: black }\n".repeat(100);
+        byte[] gz = GzipIT.gzip("precompressed " + css);
+        for (String name : new String[] {"a.css", "plain.css", "linked.css"}) {
+            Files.writeString(protectedDir.resolve(name), css);
+        }
+        Files.write(protectedDir.resolve("a.css.gz"), gz);
+        Files.write(own.resolve("outside.gz"), gz);
+        Files.createSymbolicLink(protectedDir.resolve("linked.css.gz"), own.resolve("outside.gz"));
+        Files.writeString(www.resolve("dl.php"), """
+                <?php
+                header('Content-Type: text/css');
+                header('Content-Disposition: attachment; filename="style.css"');
+                header('X-Accel-Redirect: /protected/' . $_GET['f']);""");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(own.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(own, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php }
+                       { match = "^~ /protected/", internal = true, gzip { static = true, enabled = false } }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            HttpResponse<byte[]> compressed = HTTP.send(HttpRequest.newBuilder(edge.uri("/dl.php?f=a.css"))
+                    .header("Accept-Encoding", "gzip").build(), HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(compressed.statusCode()).isEqualTo(200);
+            assertThat(compressed.body()).isEqualTo(gz);
+            assertThat(compressed.headers().firstValue("content-encoding")).hasValue("gzip");
+            assertThat(compressed.headers().firstValue("content-type")).hasValue("text/css;charset=UTF-8"); // PHP's
+            assertThat(compressed.headers().firstValue("content-length")).hasValue(String.valueOf(gz.length));
+            assertThat(compressed.headers().firstValue("content-disposition")).isPresent();
+            for (String f : new String[] {"plain.css", "linked.css"}) {
+                HttpResponse<byte[]> asItIs = HTTP.send(HttpRequest.newBuilder(edge.uri("/dl.php?f=" + f))
+                        .header("Accept-Encoding", "gzip").build(), HttpResponse.BodyHandlers.ofByteArray());
+                assertThat(asItIs.statusCode()).as(f).isEqualTo(200);
+                assertThat(asItIs.headers().firstValue("content-encoding")).as(f).isEmpty();
+                assertThat(new String(asItIs.body(), StandardCharsets.UTF_8)).as(f).isEqualTo(css);
+            }
+            HttpResponse<String> plain = get(edge, "/dl.php?f=a.css");
+            assertThat(plain.headers().firstValue("content-encoding")).isEmpty();
+            assertThat(plain.body()).isEqualTo(css);
+        }
+    }
+
     private static void assertWhere(HttpResponse<String> answer, int status, String where) {
         String what = answer.request().uri().getQuery();
         assertThat(answer.statusCode()).as(what).isEqualTo(status);

@@ -1317,7 +1317,7 @@ public final class FastCgiResponder implements Responder {
                             (index, real) -> sendable(file, index, real, roots), limitRate);
                 } else {
                     staticResponder.sendFileWithin(exchange, normalized, namesDirectory, passThrough,
-                            real -> sendable(file, normalized, real, roots), limitRate);
+                            (opened, real) -> sendable(file, opened, real, roots), limitRate);
                 }
             };
             if (answering == null) {

@@ -394,7 +394,8 @@ public interface Exchange {
      * The fields the answer has before a file's head is made, as nginx's request holds them at its content phase: a
      * backend's X-Accel-Redirect's (or X-Sendfile's) that go with its file (Content-Type, Cache-Control, Expires, ...),
      * a script's ({@link #keepAccelFields}) or a proxied backend's ({@link #carryHeaders}), the last redirect's, which
-     * nginx copies into the request's before its internal redirect; none for a request's own file. A location's
+     * nginx copies into the request's before its internal redirect; none for a request's own file. The file's type is
+     * their Content-Type where they have one that is not empty, and its gzip judges it by that type. A location's
      * gzip.static judges the request by them, as nginx's gzip_static asks ngx_http_gzip_ok then, and its file keeps
      * that verdict.
      */

@@ -341,8 +341,8 @@ public final class StaticResponder implements Responder {
                             file.release();
                         }
                     } else if (error == null && !file.isDirectory()) {
-                        serve(exchange, file, uriPath, GZIP_STATIC, mayRetry ? () -> respond(exchange, false) : null,
-                                limitRateOf(exchange));
+                        serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE, true,
+                                mayRetry ? () -> respond(exchange, false) : null, limitRateOf(exchange));
                     } else {
                         if (file != null) {
                             file.release();
@@ -396,7 +396,7 @@ public final class StaticResponder implements Responder {
                     methodNotAllowed(exchange);
                     return;
                 }
-                serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE,
+                serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE, false,
                         mayRetry ? () -> respond(exchange, false) : null, limitRateOf(exchange));
                 return;
             }
@@ -543,7 +543,7 @@ public final class StaticResponder implements Responder {
                 file.release();
                 methodNotAllowed(exchange);
             } else {
-                serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE,
+                serve(exchange, file, uriPath, EmptyHttpHeaders.INSTANCE, false,
                         mayRetry ? () -> tryIndex(exchange, resolver, directory, i, false) : null, limitRateOf(exchange));
             }
         }, () -> tryIndex(exchange, resolver, directory, i + 1, mayRetry));
@@ -772,22 +772,25 @@ public final class StaticResponder implements Responder {
      * expires replaces an upstream's.
      */
     public void sendFileWithin(Exchange exchange, Path file, HttpHeaders passThrough, Predicate<Path> within) {
-        sendFileWithin(exchange, file, false, passThrough, within, limitRateOf(exchange), true);
+        sendFileWithin(exchange, file, false, passThrough, (named, real) -> within.test(real), limitRateOf(exchange),
+                true);
     }
 
     /**
      * As {@link #sendFileWithin(Exchange, Path, HttpHeaders, Predicate)}, the body paced by {@code limitRate} (the
      * backend's {@code X-Accel-Limit-Rate}) in place of the location's, or unpaced where it is null. Where {@code
      * namedAsDirectory} (the backend's name ended in "/"), a file is 404, as open(2) of that name finds (ENOTDIR) and
-     * as a request's path naming a file so is answered.
+     * as a request's path naming a file so is answered. {@code within} judges a file by the name it is opened by and
+     * its real path: the file's, and its {@code .gz} beside it, which the location's gzip.static sends in its place
+     * (nginx's gzip_static at the URI of an X-Accel-Redirect).
      */
     public void sendFileWithin(Exchange exchange, Path file, boolean namedAsDirectory, HttpHeaders passThrough,
-            Predicate<Path> within, LimitRate limitRate) {
+            BiPredicate<Path, Path> within, LimitRate limitRate) {
         sendFileWithin(exchange, file, namedAsDirectory, passThrough, within, limitRate, true);
     }
 
     private void sendFileWithin(Exchange exchange, Path file, boolean namedAsDirectory, HttpHeaders passThrough,
-            Predicate<Path> within, LimitRate limitRate, boolean mayRetry) {
+            BiPredicate<Path, Path> within, LimitRate limitRate, boolean mayRetry) {
         // a file named as a directory is 404: not read whole as it opens
         open(exchange, engine.open(file, true, bodyExpected(exchange) && !namedAsDirectory), openFile -> {
             if (namedAsDirectory && !openFile.isDirectory()) {
@@ -871,7 +874,7 @@ public final class StaticResponder implements Responder {
                 exchange.sendError(HttpResponseStatus.FORBIDDEN);
                 return;
             }
-            sendIfWithin(exchange, openFile, file, real -> within.test(file, real), passThrough, limitRate, mayRetry
+            sendIfWithin(exchange, openFile, file, within, passThrough, limitRate, mayRetry
                     ? () -> sendIndexWithin(exchange, directory, directoryUri, i, passThrough, within, limitRate, false)
                     : null);
         }, next);
@@ -879,11 +882,13 @@ public final class StaticResponder implements Responder {
 
     /**
      * Sends {@code openFile} (owned here), which a backend named {@code file}, with its {@code passThrough} headers if
-     * {@code within} accepts its real path, else 403; {@code retry} (or null) answers anew if it shrank.
+     * {@code within} accepts its real path, else 403; {@code retry} (or null) answers anew if it shrank. Where the
+     * location has gzip.static and the client is sent gzip, the file's {@code .gz} beside it goes in its place if
+     * {@code within} accepts that too, as nginx's gzip_static answers the internal redirect to the file's URI.
      */
-    private void sendIfWithin(Exchange exchange, OpenFile openFile, Path file, Predicate<Path> within,
+    private void sendIfWithin(Exchange exchange, OpenFile openFile, Path file, BiPredicate<Path, Path> within,
             HttpHeaders passThrough, LimitRate limitRate, Runnable retry) {
-        if (!isWithin(openFile, within)) {
+        if (!isWithin(openFile, real -> within.test(file, real))) {
             openFile.release();
             exchange.sendError(HttpResponseStatus.FORBIDDEN);
             return;
@@ -894,7 +899,28 @@ public final class StaticResponder implements Responder {
         // of the content cache.
         HttpHeaders backendHeaders = expiresOf(exchange) == null ? passThrough : new DefaultHttpHeaders()
                 .add(passThrough).remove(HttpHeaderNames.CACHE_CONTROL).remove(HttpHeaderNames.EXPIRES);
-        serve(exchange, openFile, file.getFileName().toString(), backendHeaders, retry, limitRate);
+        String uriPath = file.getFileName().toString();
+        if (!takesPrecompressed(exchange)) {
+            serve(exchange, openFile, uriPath, backendHeaders, false, retry, limitRate);
+            return;
+        }
+        Path compressed = file.resolveSibling(uriPath + ".gz");
+        engine.open(compressed, true, bodyExpected(exchange)).whenComplete((gz, error) -> onLoop(exchange, () -> {
+            if (exchange.isEnded()) {
+                openFile.release();
+                if (gz != null) {
+                    gz.release();
+                }
+            } else if (error == null && !gz.isDirectory() && isWithin(gz, real -> within.test(compressed, real))) {
+                openFile.release();
+                serve(exchange, gz, uriPath, backendHeaders, true, retry, limitRate);
+            } else {
+                if (gz != null) {
+                    gz.release();
+                }
+                serve(exchange, openFile, uriPath, backendHeaders, false, retry, limitRate); // none, or none to send
+            }
+        }));
     }
 
     private static boolean isWithin(OpenFile file, Predicate<Path> within) {
@@ -985,7 +1011,7 @@ public final class StaticResponder implements Responder {
         String etag = meta.etag();
         long mtime = meta.lastModified().toMillis();
         long size = meta.size();
-        String contentType = mimeTypes.forPath(uriPath);
+        String contentType = carriedType(exchange, mimeTypes.forPath(uriPath));
         String compressibleType = compressibleType(exchange, contentType, size);
         ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, false, compressibleType,
                 EmptyHttpHeaders.INSTANCE);
@@ -1113,23 +1139,27 @@ public final class StaticResponder implements Responder {
     /**
      * Answers with {@code file} (the exchange adds the location's {@code expires} headers). {@code again} answers the
      * exchange anew from a fresh open, or is null: run instead of failing when the file turns out shorter than it was
-     * opened before any of the answer went out. {@code limitRate} paces a body sent in pieces, or is null.
+     * opened before any of the answer went out. {@code limitRate} paces a body sent in pieces, or is null. {@code
+     * precompressed}: {@code file} is the {@code .gz} of the file {@code uriPath} names (gzip.static), sent as that
+     * file compressed. Its type is that of the fields a backend's redirect carried ({@link Exchange#accelFields}) where
+     * they have one that is not empty, as nginx keeps an upstream's, else its name's; gzip judges it by that type.
      */
     private void serve(Exchange exchange, OpenFile file, String uriPath, HttpHeaders backendHeaders,
-            Runnable again, LimitRate limitRate) {
+            boolean precompressed, Runnable again, LimitRate limitRate) {
         String etag = file.etag();
         long mtime = file.lastModifiedMillis();
         long size = file.size();
         String fileType = mimeTypes.forPath(uriPath);
-        String backendType = backendHeaders.get(HttpHeaderNames.CONTENT_TYPE);
-        String contentType = backendType == null || backendType.isEmpty() ? fileType : backendType;
-        String compressibleType = backendHeaders.contains(HttpHeaderNames.CONTENT_ENCODING) ? null
-                : compressibleType(exchange, contentType, size); // not a .gz sent for its file (gzip.static)
-        HttpHeaders passThrough = backendHeaders.contains(HttpHeaderNames.CONTENT_TYPE)
+        String contentType = carriedType(exchange, fileType);
+        // a .gz sent for its file (gzip.static), or a body its backend says is encoded, is not compressed again
+        String compressibleType = precompressed || backendHeaders.contains(HttpHeaderNames.CONTENT_ENCODING) ? null
+                : compressibleType(exchange, contentType, size);
+        HttpHeaders backends = backendHeaders.contains(HttpHeaderNames.CONTENT_TYPE)
                 ? new DefaultHttpHeaders().add(backendHeaders).remove(HttpHeaderNames.CONTENT_TYPE) : backendHeaders;
-        boolean precompressed = backendHeaders == GZIP_STATIC;
+        HttpHeaders passThrough = !precompressed ? backends
+                : backends.isEmpty() ? GZIP_STATIC : new DefaultHttpHeaders().add(GZIP_STATIC).add(backends);
         ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, precompressed, compressibleType,
-                precompressed ? EmptyHttpHeaders.INSTANCE : passThrough);
+                backends);
         if (ranges == null) {
             file.release();
             return;
@@ -1208,6 +1238,15 @@ public final class StaticResponder implements Responder {
                 || compressibleType != null && status == HttpResponseStatus.OK
                 && GzipFilter.takesGzip(exchange.request(), exchange.location().gzipClients());
         new BodySender(exchange, response, file, body, again, read, limitRate).run();
+    }
+
+    /**
+     * The Content-Type of the fields a backend's redirect carried to this file ({@link Exchange#accelFields}) where
+     * they have one that is not empty, as nginx's file keeps the one its upstream set; else {@code fileType}.
+     */
+    private static String carriedType(Exchange exchange, String fileType) {
+        String carried = exchange.accelFields().get(HttpHeaderNames.CONTENT_TYPE);
+        return carried == null || carried.isEmpty() ? fileType : carried;
     }
 
     /**

@@ -31,6 +31,7 @@ import io.netty.channel.FileRegion;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -1615,11 +1616,23 @@ class StaticResponderTest {
         Throwable failure;
         /** The client went away. Once the exchange ended, as in ServerExchange, a head is refused (released, thrown). */
         boolean gone;
+        /** {@link #keepAccelFields}' fields, as ServerExchange keeps them. */
+        HttpHeaders accelFields = EmptyHttpHeaders.INSTANCE;
 
         FakeExchange(HttpMethod method, String path, String query) {
             this.request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, path + (query.isEmpty() ? "" : "?" + query));
             this.path = path;
             this.query = query;
+        }
+
+        @Override
+        public HttpHeaders accelFields() {
+            return accelFields;
+        }
+
+        @Override
+        public void keepAccelFields(HttpHeaders fields) {
+            accelFields = fields;
         }
 
         String body() throws IOException {
