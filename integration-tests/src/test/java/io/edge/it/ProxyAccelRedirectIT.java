@@ -58,6 +58,7 @@ class ProxyAccelRedirectIT {
                   { match = "/protected/", internal = true,
                     headers { X-Method = "$request_method", X-Args = "$args", X-Uri = "$uri" } }
                   { match = "/zipped/", internal = true, gzip.enabled = true }
+                  { match = "@back", proxy = api, headers { X-Named = "$uri" } }
                 ] }]
                 proxy.backends.api { addresses = ["%s"] }
                 """.formatted(backend.address()));
@@ -70,9 +71,10 @@ class ProxyAccelRedirectIT {
 
     /**
      * {@code .../<name>} answered with {@code X-Accel-Redirect: /protected/<name>} (its query {@code v=1} where the
-     * path has "query"; a ".." segment for "unsafe"; {@code /zipped/<rest>} for "zipped-<rest>"), the fields of a
-     * download script (its type the query's {@code type} where it has one), and no body, or one where the path has
-     * "withbody".
+     * path has "query"; a ".." segment for "unsafe"; {@code /zipped/<rest>} for "zipped-<rest>"; the named location
+     * {@code @<rest>} for "at-<rest>", which sends such a request back here, answered "named" the second time), the
+     * fields of a download script (its type the query's {@code type} where it has one), and no body, or one where the
+     * path has "withbody".
      */
     private void answer(HttpExchange exchange) throws IOException {
         try (InputStream in = exchange.getRequestBody()) {
@@ -80,7 +82,18 @@ class ProxyAccelRedirectIT {
         }
         String path = exchange.getRequestURI().getPath();
         String query = exchange.getRequestURI().getQuery();
+        boolean again = seen.stream().anyMatch(s -> s.contains(" " + path + " "));
         seen.add(exchange.getRequestMethod() + " " + path + " " + exchange.getRemoteAddress().getPort());
+        if (path.contains("/at-") && again) {
+            byte[] named = ("named " + exchange.getRequestMethod() + " " + exchange.getRequestURI())
+                    .getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "text/plain");
+            exchange.sendResponseHeaders(200, named.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(named);
+            }
+            return;
+        }
         if (path.endsWith("/plain") || path.endsWith("/typed")) {
             exchange.getResponseHeaders().add("Set-Cookie", "plain=1");
             if (path.endsWith("/typed")) {
@@ -97,6 +110,7 @@ class ProxyAccelRedirectIT {
         exchange.getResponseHeaders().add("X-Accel-Redirect", name.equals("unsafe") ? "/protected/%2e%2e/secret.txt"
                 : name.equals("toplain") ? "/api/plain" : name.equals("totyped") ? "/api/typed"
                 : name.startsWith("zipped-") ? "/zipped/" + name.substring("zipped-".length())
+                : name.startsWith("at-") ? "@" + name.substring("at-".length())
                 : "/protected/" + name.replace("withbody-", "").replace("query-", "")
                 + (path.contains("query") ? "?v=1" : ""));
         exchange.getResponseHeaders().add("Content-Type", query != null && query.startsWith("type=")
@@ -269,6 +283,27 @@ class ProxyAccelRedirectIT {
     private HttpResponse<byte[]> gzipGet(String target) throws Exception {
         return CLIENT.send(HttpRequest.newBuilder(edge.uri(target)).header("Accept-Encoding", "gzip")
                 .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /**
+     * {@code X-Accel-Redirect: @back} hands the request to the named location as nginx 1.22 does: its method, URI
+     * and query as they came (a POST stays one, without the body, which went to the backend already; nginx sends it
+     * again), the fields nginx keeps carried to the answer there, and 500 for a name the site has not. Edge answered
+     * 404.
+     */
+    @Test
+    void aRedirectToANamedLocationIsAnsweredThere() throws Exception {
+        for (String method : new String[] {"GET", "POST"}) {
+            seen.clear();
+            HttpResponse<String> named = send(method, "/api/download/at-back?x=1", method.equals("POST") ? "a=1" : null);
+            assertThat(named.statusCode()).as(method).isEqualTo(200);
+            assertThat(named.body()).as(method).isEqualTo("named " + method + " /api/download/at-back?x=1");
+            assertThat(named.headers().firstValue("Content-Type")).as(method).hasValue("text/plain");
+            assertThat(named.headers().firstValue("Content-Disposition")).as(method)
+                    .hasValue("attachment; filename=\"report.pdf\"");
+            assertThat(named.headers().firstValue("X-Named")).as(method).hasValue("/api/download/at-back");
+        }
+        assertThat(send("GET", "/api/download/at-missing", null).statusCode()).isEqualTo(500);
     }
 
     @Test

@@ -460,6 +460,54 @@ class XAccelRedirectIT {
         }
     }
 
+    /**
+     * {@code X-Accel-Redirect: @app} hands the request to the named location as nginx's does (nginx 1.22, measured):
+     * with its method, URI and query as they came (not made a GET), the fields nginx keeps from the script's answer,
+     * and 500 where the site has no such location. Edge answered 404 (no path from the root). The body, which went to
+     * the script, is not sent again (nginx sends the one it kept).
+     */
+    @Test
+    void aRedirectToANamedLocationIsAnsweredThereAsNginxDoes(@TempDir Path own) throws Exception {
+        Path www = Files.createDirectories(own.resolve("www"));
+        Files.writeString(www.resolve("to.php"), """
+                <?php
+                header('Content-Disposition: attachment; filename="named.txt"');
+                header('X-Accel-Redirect: ' . $_GET['u']);
+                echo 'the script body';""");
+        Files.writeString(www.resolve("app.php"), """
+                <?php
+                header('Content-Type: text/plain');
+                echo 'app: ', $_SERVER['REQUEST_METHOD'], ' ', $_SERVER['REQUEST_URI'], ' ', $_SERVER['QUERY_STRING'];""");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(own.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(own, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php }
+                       { match = "@app", fastcgi = php, fastcgi-script = "/app.php", headers { X-Named = "$uri" } }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            for (String method : new String[] {"GET", "POST", "HEAD"}) {
+                HttpResponse<String> named = HTTP.send(HttpRequest.newBuilder(edge.uri("/to.php?u=@app&x=1"))
+                        .method(method, method.equals("POST") ? HttpRequest.BodyPublishers.ofString("a=1")
+                                : HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(named.statusCode()).as(method).isEqualTo(200);
+                assertThat(named.body()).as(method).isEqualTo(method.equals("HEAD") ? ""
+                        : "app: " + method + " /to.php?u=@app&x=1 u=@app&x=1");
+                assertThat(named.headers().firstValue("content-type")).as(method).hasValue("text/plain;charset=UTF-8");
+                assertThat(named.headers().firstValue("content-disposition")).as(method)
+                        .hasValue("attachment; filename=\"named.txt\"");
+                assertThat(named.headers().firstValue("x-named")).as(method).hasValue("/to.php");
+            }
+            try (CapturedLog log = CapturedLog.of("io.edge.core.http.ServerExchange")) {
+                HttpResponse<String> missing = get(edge, "/to.php?u=@missing");
+                assertThat(missing.statusCode()).isEqualTo(500);
+                assertThat(missing.body()).doesNotContain("the script body");
+                assertThat(log.events()).extracting(e -> e.getFormattedMessage())
+                        .anyMatch(line -> line.contains("could not find named location @missing"));
+            }
+        }
+    }
+
     private static void assertWhere(HttpResponse<String> answer, int status, String where) {
         String what = answer.request().uri().getQuery();
         assertThat(answer.statusCode()).as(what).isEqualTo(status);

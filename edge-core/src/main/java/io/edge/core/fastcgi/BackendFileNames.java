@@ -1,5 +1,7 @@
 package io.edge.core.fastcgi;
 
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -64,6 +66,16 @@ public final class BackendFileNames {
         }
         String decoded = new String(bytesOf(uriPath, true), StandardCharsets.ISO_8859_1);
         return hasDotDotSegment(uriPath) || hasDotDotSegment(decoded) || decoded.indexOf('\0') >= 0;
+    }
+
+    /**
+     * Takes the body's announcement (Content-Length, Transfer-Encoding) off a request a backend's X-Accel-Redirect
+     * sends on: its body went to that backend (read whole first, or streamed; what is still to come is dropped), so
+     * it goes on without one. Announced still, the location it lands in would wait for a body never to come again (a
+     * proxied or PHP one: its client hung to its timeout), where nginx sends the body it kept.
+     */
+    public static void dropSentBody(HttpRequest request) {
+        request.headers().remove(HttpHeaderNames.CONTENT_LENGTH).remove(HttpHeaderNames.TRANSFER_ENCODING);
     }
 
     /** {@code uri} without its query: all before its first '?'. */

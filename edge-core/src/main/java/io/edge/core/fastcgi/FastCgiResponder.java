@@ -1165,6 +1165,19 @@ public final class FastCgiResponder implements Responder {
                 return false;
             }
             redirected = true;
+            if (sendfile == null && accel.startsWith("@")) {
+                // nginx's X-Accel-Redirect to a named location: the fields it keeps go with that location's answer,
+                // which has the request as it came (its method, URI and query; not a GET, as a URI's redirect)
+                HttpHeaders kept = new DefaultHttpHeaders();
+                for (String name : BackendFileNames.ACCEL_REDIRECT_KEPT) {
+                    kept.add(name, head.headers().getAll(name));
+                }
+                exchange.endOnClientClose(false);
+                exchange.carryHeaders(kept);
+                BackendFileNames.dropSentBody(exchange.request());
+                exchange.redirectNamed(accel);
+                return true;
+            }
             if (sendfile == null && BackendFileNames.unsafeAccelUri(BackendFileNames.withoutQuery(accel))) {
                 LOG.warn("[{}] backend asked to send {}: an unsafe URI (a \"..\" segment, or no path from the root), 404",
                         requestId, LogText.escapeControls(accel));

@@ -128,8 +128,10 @@ public interface Exchange {
      * Answers this exchange by the named location {@code name} ({@code "@app"}) of its site, its method, URI and query
      * unchanged, as nginx's {@code try_files ... @app} and {@code error_page 404 = @app} hand a request there: counted
      * among the internal redirects, its site's rewrites not met again (nginx's named location starts at the location's
-     * rewrite phase). Nothing must have been written; the caller leaves the exchange to the new responder. By default
-     * there is nowhere to go: the exchange fails.
+     * rewrite phase). A name no location of the site has (only a backend's {@code X-Accel-Redirect: @name} can give
+     * one: the configuration's are checked) is answered 500 and a warning, as nginx's "could not find named location".
+     * Nothing must have been written; the caller leaves the exchange to the new responder. By default there is nowhere
+     * to go: the exchange fails.
      */
     default void redirectNamed(String name) {
         fail(new IllegalStateException("no internal redirect to " + name + " here"));

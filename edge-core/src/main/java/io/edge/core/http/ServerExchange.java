@@ -10,6 +10,7 @@ import io.edge.conf.VariableMap;
 import io.edge.conf.VariableText;
 import io.edge.core.route.Route;
 import io.edge.core.route.Router;
+import io.edge.fastcgi.LogText;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
 import io.netty.buffer.Unpooled;
@@ -508,9 +509,17 @@ final class ServerExchange implements Exchange {
                 request.setMethod(HttpMethod.GET);
             }
         }
-        if (!cycles(name)) {
-            connection.redirectNamed(this, name);
+        if (cycles(name)) {
+            return;
         }
+        if (route.site().namedLocation(name) == null) {
+            // only a backend's X-Accel-Redirect names one the configuration was not checked for: nginx's 500
+            LOG.warn("[{}] {} {}: could not find named location {}: 500", requestId(), request.method(),
+                    LogText.escapeControls(request.uri()), LogText.escapeControls(name));
+            sendError(HttpResponseStatus.INTERNAL_SERVER_ERROR);
+            return;
+        }
+        connection.redirectNamed(this, name);
     }
 
     @Override

@@ -705,7 +705,8 @@ public final class ProxyResponder implements Responder {
         /**
          * The internal redirect to an X-Accel-Redirect's {@code uri}, nginx's: a GET (a HEAD stays one) without a body,
          * its query the URI's (none without one), the backend's fields nginx keeps ({@code kept}) carried to whatever answers it,
-         * internal locations reached; an unsafe URI (no path from the root, a ".." segment) is 404, as nginx's.
+         * internal locations reached; an unsafe URI (no path from the root, a ".." segment) is 404, as nginx's. A named
+         * location's ({@code @app}) has the request as it came but its body, as nginx's named location.
          */
         private void followAccel(String uri, HttpHeaders kept) {
             if (exchange.isEnded() || detached) {
@@ -713,6 +714,11 @@ public final class ProxyResponder implements Responder {
             }
             exchange.endOnClientClose(false); // the answer from here on is the location's, a file's download too
             exchange.carryHeaders(kept);
+            BackendFileNames.dropSentBody(exchange.request());
+            if (uri.startsWith("@")) {
+                exchange.redirectNamed(uri); // nginx's named location: the request as it came, not made a GET
+                return;
+            }
             RequestTarget target = null;
             if (!BackendFileNames.unsafeAccelUri(BackendFileNames.withoutQuery(uri))) {
                 try {
@@ -730,11 +736,6 @@ public final class ProxyResponder implements Responder {
             if (!exchange.isHead()) {
                 exchange.request().setMethod(HttpMethod.GET);
             }
-            // The body went to this backend (read whole first, or streamed; what is still to come is dropped): the GET
-            // goes on without one. Announced still, the location it lands in would wait for a body never to come again
-            // (a proxied or PHP one: its client hung to its timeout), where nginx sends the body it kept with the GET.
-            exchange.request().headers().remove(HttpHeaderNames.CONTENT_LENGTH)
-                    .remove(HttpHeaderNames.TRANSFER_ENCODING);
             exchange.redirect(target.path(), target.query());
         }
 
