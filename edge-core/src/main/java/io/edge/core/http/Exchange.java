@@ -222,8 +222,8 @@ public interface Exchange {
      * Expires, Accept-Ranges: BackendFileNames.ACCEL_REDIRECT_KEPT): a field the answer has already stays as it is,
      * but for a file's 200 or 206, whose type is {@code headers}' Content-Type where that is not empty; their
      * Accept-Ranges goes with a 2xx only; the answering location's {@code expires} replaces their Cache-Control and
-     * Expires. They are also the fields {@link #accelFields} gives, in place of any a redirect before carried. By
-     * default nothing changes.
+     * Expires. A second redirect's are added to the first's, its type in place of the first's, as nginx's request
+     * holds both. They are also among the fields {@link #accelFields} gives. By default nothing changes.
      */
     default void carryHeaders(HttpHeaders headers) {
     }
@@ -395,8 +395,8 @@ public interface Exchange {
     /**
      * The fields the answer has before a file's head is made, as nginx's request holds them at its content phase: a
      * backend's X-Accel-Redirect's (or X-Sendfile's) that go with its file (Content-Type, Cache-Control, Expires, ...),
-     * a script's ({@link #keepAccelFields}) or a proxied backend's ({@link #carryHeaders}), the last redirect's, which
-     * nginx copies into the request's before its internal redirect; none for a request's own file. The file's type is
+     * a script's ({@link #keepAccelFields}) or a proxied backend's ({@link #carryHeaders}), every redirect's (the last
+     * one's type), which nginx copies into the request's before each internal redirect; none for a request's own file. The file's type is
      * their Content-Type where they have one that is not empty, and its gzip judges it by that type. A location's
      * gzip.static judges the request by them, as nginx's gzip_static asks ngx_http_gzip_ok then, and its file keeps
      * that verdict.
@@ -406,9 +406,9 @@ public interface Exchange {
     }
 
     /**
-     * Keeps {@code fields}, a script's X-Accel-Redirect's or X-Sendfile's, for {@link #accelFields}, in place of any a
-     * redirect before carried ({@link #carryHeaders}'): the responder writes them with the file itself, so they are
-     * not added to the answer.
+     * Keeps {@code fields}, a script's X-Accel-Redirect's or X-Sendfile's, for {@link #accelFields}, beside those a
+     * redirect before carried ({@link #carryHeaders}'), their type in place of that one's: the responder writes them
+     * with the file itself, so they are not added to the answer.
      */
     default void keepAccelFields(HttpHeaders fields) {
     }

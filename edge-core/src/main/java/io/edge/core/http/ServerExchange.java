@@ -21,6 +21,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.FileRegion;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -97,15 +98,17 @@ final class ServerExchange implements Exchange {
     /** The request line's method ({@link #sentMethod}), as sent. */
     private final HttpMethod sentMethod;
     /**
-     * The fields carried by the request's X-Accel-Redirect (or X-Sendfile), the last one's, as nginx copies them into
-     * the request's own: what gzip.static judges by ({@link #accelFields}); null for none.
+     * The fields the request's redirects carried to every answer from then on ({@link #carryHeaders}: a proxied
+     * backend's X-Accel-Redirect, a script's to a named location), each redirect's added to the ones before, a later
+     * type in place of an earlier, as nginx copies each into the request's own; null for none.
      */
     private HttpHeaders carried;
     /**
-     * {@link #carried} go with every answer from then on ({@link #carryHeaders}: a proxied backend's redirect, answered
-     * by any location); else the responder writes them with the file itself ({@link #keepAccelFields}: a script's).
+     * {@link #keepAccelFields}: a script's X-Accel-Redirect's (or X-Sendfile's) fields, which the responder writes
+     * with the file itself; with {@link #carried} (its type in place of theirs), what gzip.static judges by
+     * ({@link #accelFields}); null for none.
      */
-    private boolean carriedToAnswers;
+    private HttpHeaders keptWithFile;
     /** What is answered: the target sent, or the one an internal {@link #redirect} chose. */
     private RequestTarget target;
     /** {@link #remoteAddress()}, once taken. */
@@ -345,8 +348,19 @@ final class ServerExchange implements Exchange {
 
     @Override
     public void carryHeaders(HttpHeaders headers) {
-        carried = headers;
-        carriedToAnswers = true;
+        carried = carried == null ? headers : laterOver(carried, headers);
+    }
+
+    /**
+     * {@code earlier} and {@code later}, two redirects' fields, as nginx's request holds them after both: all of both,
+     * but the type, {@code later}'s where it has one (nginx's upstream sets the type, and adds the other fields).
+     */
+    private static HttpHeaders laterOver(HttpHeaders earlier, HttpHeaders later) {
+        HttpHeaders both = new DefaultHttpHeaders().add(earlier);
+        if (later.contains(HttpHeaderNames.CONTENT_TYPE)) {
+            both.remove(HttpHeaderNames.CONTENT_TYPE);
+        }
+        return both.add(later);
     }
 
     /**
@@ -355,7 +369,7 @@ final class ServerExchange implements Exchange {
      * proxied answer's cookie took the download script's session away), and for a 200 or 206 their type in place of
      * its own (nginx's static module and return keep the type they find set) or where it has none, but a backend's
      * own (a proxied or FastCGI location's), which nginx's upstream sets over it; an error's text/html stays, as
-     * nginx's error page sets it.
+     * nginx's error page sets it, and a later redirect's script's, which its file has ({@link #keepAccelFields}).
      * Their Accept-Ranges goes with a 2xx only: nginx's error page and 304 clear it.
      */
     private void addCarried(HttpResponse response) {
@@ -371,7 +385,8 @@ final class ServerExchange implements Exchange {
                 boolean backendsOwn = own != null && answeringLocation != null
                         && (answeringLocation.handler() == LocationSettings.Handler.PROXY
                         || answeringLocation.handler() == LocationSettings.Handler.FASTCGI);
-                if (!type.isEmpty() && (status == 200 || status == 206) && !backendsOwn
+                boolean scriptsLater = keptWithFile != null && keptWithFile.contains(name); // the file's type, set
+                if (!type.isEmpty() && (status == 200 || status == 206) && !backendsOwn && !scriptsLater
                         && (own == null || !own.startsWith("multipart/byteranges"))) {
                     headers.set(name, type);
                 }
@@ -846,13 +861,15 @@ final class ServerExchange implements Exchange {
 
     @Override
     public HttpHeaders accelFields() {
-        return carried != null ? carried : EmptyHttpHeaders.INSTANCE;
+        if (keptWithFile == null) {
+            return carried != null ? carried : EmptyHttpHeaders.INSTANCE;
+        }
+        return carried == null ? keptWithFile : laterOver(carried, keptWithFile);
     }
 
     @Override
     public void keepAccelFields(HttpHeaders fields) {
-        carried = fields;
-        carriedToAnswers = false;
+        keptWithFile = fields; // the same again where a file that shrank is sent anew
     }
 
     @Override
@@ -927,7 +944,7 @@ final class ServerExchange implements Exchange {
             // nginx's headers filter: the answering location's expires, then its add_header, on the statuses it
             // names, whoever answered (a file, a script, the response cache). It runs on what goes to the client
             // only: the response cache has judged (and copied) a script's own headers before.
-            if (carriedToAnswers) {
+            if (carried != null) {
                 addCarried(response);
             }
             LocationSettings location = location();
