@@ -101,6 +101,30 @@ class NamedLocationIT {
     }
 
     /**
+     * The CGI params of the script a named PHP location runs: SCRIPT_NAME and PHP_SELF are the script's,
+     * SCRIPT_FILENAME its file, as nginx's {@code try_files $uri $uri/ /index.php?$query_string} layout gives them, where
+     * nginx's {@code location @php} with its stock fastcgi_params gives the request's path ({@code $fastcgi_script_name}
+     * of the unchanged URI: /blog/hello, PHP_SELF too), which sends Drupal 7's base path (dirname of SCRIPT_NAME) and
+     * CodeIgniter 3's routes (SCRIPT_NAME's directory taken off the URI) astray below the top directory.
+     */
+    @Test
+    void aNamedPhpLocationsScriptNameAndPhpSelfAreTheScriptsNotTheRequestsPath() throws Exception {
+        Files.writeString(www.resolve("index.php"), "<?php echo $_SERVER['SCRIPT_NAME'], ' ', $_SERVER['PHP_SELF'],"
+                + " ' ', $_SERVER['SCRIPT_FILENAME'], ' ', $_SERVER['DOCUMENT_URI'];");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/", front-controller = "@php" }
+                       { match = "@php", fastcgi = php, fastcgi-script = "/index.php" } ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            String file = www.toRealPath().resolve("index.php").toString();
+            assertThat(send(edge, "GET", "/blog/hello?page=2", "").body())
+                    .isEqualTo("/index.php /index.php " + file + " /blog/hello");
+        }
+    }
+
+    /**
      * Drupal 7's nginx layout: {@code try_files $uri $uri/ @rewrite;} and {@code location @rewrite { rewrite ^/(.*)$
      * /index.php?q=$1; }}: the named location's rewrites are met (nginx starts it at its rewrite phase), and the new
      * URI runs in the PHP location, the query appended, REQUEST_URI the request's.
@@ -199,6 +223,44 @@ class NamedLocationIT {
             HttpResponse<String> limited = send(edge, "GET", "/limited/x", "");
             assertThat(limited.statusCode()).as("the limit's status").isEqualTo(503);
             assertThat(limited.body()).isEqualTo("app GET /limited/x ");
+        }
+    }
+
+    /**
+     * nginx's {@code error_page 401 416 @app}: auth-basic's refusal and a range past a file's end go to the application
+     * with their status, the refusal's WWW-Authenticate and the 416's Content-Range and ETag (the file's) kept, as
+     * nginx 1.22 answered them; a failed If-Match or If-Unmodified-Since's 412 too, which nginx 1.22 drops (it closes
+     * the connection without an answer, logging 412 with no bytes).
+     */
+    @Test
+    void aFilesRangeAndPreconditionFailuresAndAnAuthRefusalGoToTheNamedLocation() throws Exception {
+        Files.createDirectories(www.resolve("locked"));
+        Files.writeString(www.resolve("locked/f.txt"), "secret");
+        Files.writeString(dir.resolve("htpasswd"), "alice:{PLAIN}secret\n");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", error-pages { 401 = "@app", 412 = "@app", 416 = "@app" }
+                  locations = [{ match = "/" }, { match = "/locked/", auth-basic { realm = "x", user-file = "htpasswd" } }
+                    { match = "@app", proxy = app }] }]
+                proxy.backends.app { addresses = ["%s"] }
+                """.formatted(backend.address()))) {
+            HttpResponse<String> range = HTTP.send(HttpRequest.newBuilder(edge.uri("/style.css"))
+                    .header("Range", "bytes=1000-").build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(range.statusCode()).isEqualTo(416);
+            assertThat(range.body()).isEqualTo("app GET /style.css ");
+            assertThat(range.headers().firstValue("content-range")).contains("bytes */6");
+            assertThat(range.headers().firstValue("etag")).as("the file's").isPresent();
+            HttpResponse<String> locked = send(edge, "GET", "/locked/f.txt", "");
+            assertThat(locked.statusCode()).isEqualTo(401);
+            assertThat(locked.body()).isEqualTo("app GET /locked/f.txt ");
+            assertThat(locked.headers().firstValue("www-authenticate")).contains("Basic realm=\"x\"");
+            for (String[] condition : new String[][] {{"If-Match", "\"other\""},
+                    {"If-Unmodified-Since", "Thu, 01 Jan 1970 00:00:01 GMT"}}) {
+                HttpResponse<String> failed = HTTP.send(HttpRequest.newBuilder(edge.uri("/style.css"))
+                        .header(condition[0], condition[1]).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(failed.statusCode()).as(condition[0]).isEqualTo(412);
+                assertThat(failed.body()).as(condition[0]).isEqualTo("app GET /style.css ");
+            }
+            assertThat(send(edge, "GET", "/style.css", "").body()).isEqualTo("body{}");
         }
     }
 

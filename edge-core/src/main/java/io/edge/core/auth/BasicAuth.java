@@ -10,6 +10,7 @@ import io.edge.core.http.HeldRequest;
 import io.edge.core.http.ThrottledWarnings;
 import io.edge.fastcgi.LogText;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.NetUtil;
@@ -171,8 +172,13 @@ public final class BasicAuth {
     }
 
     private static void unauthorized(Exchange exchange, AuthBasic settings) {
+        String challenge = "Basic realm=\"" + settings.realm() + "\"";
+        if (exchange.toNamedErrorPage(HttpResponseStatus.UNAUTHORIZED,
+                new DefaultHttpHeaders().set(HttpHeaderNames.WWW_AUTHENTICATE, challenge))) {
+            return; // nginx's error_page 401 @app: the application answers, the challenge kept
+        }
         FullHttpResponse response = ErrorResponses.response(exchange, HttpResponseStatus.UNAUTHORIZED);
-        response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Basic realm=\"" + settings.realm() + "\"");
+        response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, challenge);
         exchange.complete(exchange.writeAndFlush(response));
     }
 

@@ -148,6 +148,16 @@ public interface Exchange {
     }
 
     /**
+     * As {@link #toNamedErrorPage(HttpResponseStatus)}, the refused answer's {@code fields} going with the named
+     * location's answer where it has none of its own, as nginx's error_page to a named location keeps the headers its
+     * module set before it gave up: auth-basic's WWW-Authenticate with a 401, a file's Content-Range and ETag with a
+     * range's 416. By default none.
+     */
+    default boolean toNamedErrorPage(HttpResponseStatus status, HttpHeaders fields) {
+        return false;
+    }
+
+    /**
      * As {@link #redirect(String)}, with {@code query} (raw, without '?'; "" for none) in place of the request's: a
      * location's {@code rewrite}. {@link #query} is it from now on; what the client sent stays as {@link #redirect}
      * says.

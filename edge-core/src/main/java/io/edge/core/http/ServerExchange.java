@@ -1343,6 +1343,24 @@ final class ServerExchange implements Exchange {
         return true;
     }
 
+    @Override
+    public boolean toNamedErrorPage(HttpResponseStatus status, HttpHeaders fields) {
+        HttpHeaders before = carried;
+        // set before the redirect, which may answer at once (a named location's return)
+        carried = new DefaultHttpHeaders();
+        if (before != null) {
+            carried.add(before);
+        }
+        for (String name : fields.names()) {
+            carried.set(name, fields.getAll(name));
+        }
+        if (toNamedErrorPage(status)) {
+            return true;
+        }
+        carried = before;
+        return false;
+    }
+
     private void finish(ChannelFuture lastWrite) {
         state = State.DONE;
         endBody();

@@ -964,6 +964,9 @@ public final class StaticResponder implements Responder {
                 return null;
             }
             case PRECONDITION_FAILED -> {
+                if (precompressed && exchange.toNamedErrorPage(HttpResponseStatus.PRECONDITION_FAILED)) {
+                    return null; // error_page 412 @app, as sendError's below
+                }
                 if (precompressed) { // judged by the .gz's validators: says so, as its 200 would
                     FullHttpResponse response = ErrorResponses.response(exchange,
                             HttpResponseStatus.PRECONDITION_FAILED);
@@ -981,6 +984,11 @@ public final class StaticResponder implements Responder {
                 ? ByteRanges.parse(request.get(HttpHeaderNames.RANGE), size)
                 : new ByteRanges.Full();
         if (ranges instanceof Unsatisfiable unsatisfiable) {
+            // nginx's error_page 416 @app: the application answers, the file's Content-Range and ETag kept
+            if (exchange.toNamedErrorPage(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, new DefaultHttpHeaders()
+                    .set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange()).set(HttpHeaderNames.ETAG, etag))) {
+                return null;
+            }
             // The site's page for 416 if it has one, as nginx's error_page covers its range filter's 416
             ErrorPage page = exchange.errorPage(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
             FullHttpResponse response = page == null ? emptyResponse(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
