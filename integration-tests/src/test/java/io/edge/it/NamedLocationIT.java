@@ -345,6 +345,53 @@ class NamedLocationIT {
         }
     }
 
+    /**
+     * A named location's own return, rewrite last and permanent, and its own front controller, for any method,
+     * as nginx 1.22 answered them side by side: {@code location @ret { return 200 "..."; }} reached by {@code try_files
+     * $uri @ret} (any method: DELETE, PROPFIND) and by {@code error_page 404 @ret} (a DELETE of a missing file is the
+     * static module's 405, not paged); {@code rewrite ... last} routes the new URI, $request_uri the client's;
+     * {@code permanent} a 301 with the query; {@code location @two { try_files $uri @ret; }} goes on.
+     */
+    @Test
+    void aNamedLocationsReturnRewritesAndFrontControllerAnswerAsNginxsForAnyMethod() throws Exception {
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", error-pages { 404 = "@ret" }, locations = [
+                  { match = "/" }
+                  { match = "/tf/", front-controller = "@ret" }
+                  { match = "/rw/", front-controller = "@rw" }
+                  { match = "/rwp/", front-controller = "@rwp" }
+                  { match = "/two/", front-controller = "@two" }
+                  { match = "/target/", return = "200 target $request_method $uri $args $request_uri" }
+                  { match = "@ret", return = "200 ret $request_method $uri $args $request_uri" }
+                  { match = "@rw", rewrites = [{ rewrite = "^/rw/(.*)$ /target/$1 last" }] }
+                  { match = "@rwp", rewrites = [{ rewrite = "^/rwp/(.*)$ /target/$1 permanent" }] }
+                  { match = "@two", front-controller = "@ret" }
+                ] }]
+                """)) {
+            String[][] cases = {
+                {"GET", "/missing?a=1", "404", "ret GET /missing a=1 /missing?a=1"},
+                {"DELETE", "/missing?a=1", "405", null},
+                {"GET", "/tf/x?a=1", "200", "ret GET /tf/x a=1 /tf/x?a=1"},
+                {"DELETE", "/tf/x?a=1", "200", "ret DELETE /tf/x a=1 /tf/x?a=1"},
+                {"PROPFIND", "/tf/x?a=1", "200", "ret PROPFIND /tf/x a=1 /tf/x?a=1"},
+                {"GET", "/rw/x?a=1", "200", "target GET /target/x a=1 /rw/x?a=1"},
+                {"PROPFIND", "/rw/x?a=1", "200", "target PROPFIND /target/x a=1 /rw/x?a=1"},
+                {"DELETE", "/rwp/x?a=1", "301", null},
+                {"GET", "/two/x?a=1", "200", "ret GET /two/x a=1 /two/x?a=1"},
+                {"DELETE", "/two/x?a=1", "200", "ret DELETE /two/x a=1 /two/x?a=1"},
+            };
+            for (String[] c : cases) {
+                HttpResponse<String> answer = send(edge, c[0], c[1], "");
+                assertThat(answer.statusCode()).as(c[0] + " " + c[1]).isEqualTo(Integer.parseInt(c[2]));
+                if (c[3] != null) {
+                    assertThat(answer.body()).as(c[0] + " " + c[1]).isEqualTo(c[3]);
+                }
+            }
+            assertThat(send(edge, "GET", "/rwp/x?a=1", "").headers().firstValue("location"))
+                    .hasValueSatisfying(location -> assertThat(location).endsWith("/target/x?a=1"));
+        }
+    }
+
     /** No client's path reaches a named location: /@app is a path like another, here a missing file's 404. */
     @Test
     void aClientsPathNeverReachesANamedLocation() throws Exception {
