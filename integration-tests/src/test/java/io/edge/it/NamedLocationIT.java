@@ -229,17 +229,21 @@ class NamedLocationIT {
     /**
      * nginx's {@code error_page 401 416 @app}: auth-basic's refusal and a range past a file's end go to the application
      * with their status, the refusal's WWW-Authenticate and the 416's Content-Range and ETag (the file's) kept, as
-     * nginx 1.22 answered them; a failed If-Match or If-Unmodified-Since's 412 too, which nginx 1.22 drops (it closes
-     * the connection without an answer, logging 412 with no bytes).
+     * nginx 1.22 answered them; a failed If-Match or If-Unmodified-Since's 412 too (a precompressed file's as well),
+     * which nginx 1.22 drops (it closes the connection without an answer, logging 412 with no bytes).
      */
     @Test
     void aFilesRangeAndPreconditionFailuresAndAnAuthRefusalGoToTheNamedLocation() throws Exception {
         Files.createDirectories(www.resolve("locked"));
         Files.writeString(www.resolve("locked/f.txt"), "secret");
         Files.writeString(dir.resolve("htpasswd"), "alice:{PLAIN}secret\n");
+        Files.createDirectories(www.resolve("gz"));
+        Files.writeString(www.resolve("gz/app.js"), "var a;");
+        Files.write(www.resolve("gz/app.js.gz"), new byte[] {31, -117, 8, 0});
         try (EdgeHarness edge = EdgeHarness.start(dir, """
                 sites = [{ server-names = ["_"], default = true, root = "www", error-pages { 401 = "@app", 412 = "@app", 416 = "@app" }
                   locations = [{ match = "/" }, { match = "/locked/", auth-basic { realm = "x", user-file = "htpasswd" } }
+                    { match = "/gz/", gzip.static = true }
                     { match = "@app", proxy = app }] }]
                 proxy.backends.app { addresses = ["%s"] }
                 """.formatted(backend.address()))) {
@@ -260,6 +264,11 @@ class NamedLocationIT {
                 assertThat(failed.statusCode()).as(condition[0]).isEqualTo(412);
                 assertThat(failed.body()).as(condition[0]).isEqualTo("app GET /style.css ");
             }
+            HttpResponse<String> precompressed = HTTP.send(HttpRequest.newBuilder(edge.uri("/gz/app.js"))
+                    .header("Accept-Encoding", "gzip").header("If-Match", "\"other\"").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(precompressed.statusCode()).as("a precompressed file's").isEqualTo(412);
+            assertThat(precompressed.body()).as("a precompressed file's").isEqualTo("app GET /gz/app.js ");
             assertThat(send(edge, "GET", "/style.css", "").body()).isEqualTo("body{}");
         }
     }
