@@ -34,8 +34,9 @@ import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
  * certificate in certificate chain" where the client sent its own root, "unable to verify the first certificate" for
  * a lone certificate of an unknown issuer, "unable to get local issuer certificate" for a longer chain of one, and
  * for more than {@code depth} CA certificates under the trusted one (OpenSSL does not look past it). A chain that
- * ends at a trusted CA is then checked by the JDK's PKIX validator (signatures, dates, basic constraints, key usage,
- * and the CRLs where there are any), its failure named as OpenSSL names it; the trusted CA's own dates, which the
+ * ends at a trusted CA is then checked by {@link PkixCheck} (the JDK's PKIX validator's signatures, dates, basic
+ * constraints and key usage, and the CRLs where there are any, as OpenSSL judges them), its failure named as OpenSSL
+ * names it; the trusted CA's own dates, which the
  * JDK's validator leaves alone, as OpenSSL checks them. A certificate the client sent (its own, an intermediate) whose
  * extended key usage leaves out clientAuth is "unsuitable certificate purpose", as OpenSSL's purpose check for an SSL
  * client.
