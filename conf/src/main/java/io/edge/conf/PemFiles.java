@@ -3,6 +3,7 @@ package io.edge.conf;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,8 +22,10 @@ import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.crypto.Cipher;
@@ -44,6 +47,8 @@ final class PemFiles {
     /** A PEM block: its type, the header lines of an encrypted traditional key (RFC 1421's), its base64. */
     private static final Pattern BLOCK = Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----\\s*((?:[A-Za-z-]+: *[^\\r\\n]*"
             + "\\r?\\n)*)([A-Za-z0-9+/=\\s]*?)-----END \\1-----");
+    private static final String CRL_BEGIN = "-----BEGIN X509 CRL-----";
+    private static final String CRL_END = "-----END X509 CRL-----";
     /** An encrypted traditional key's cipher and IV: "DEK-Info: AES-256-CBC,1F2E...". */
     private static final Pattern DEK_INFO = Pattern.compile("DEK-Info: *([A-Z0-9-]+),([0-9A-Fa-f]+)");
     /** AlgorithmIdentifier of rsaEncryption (1.2.840.113549.1.1.1) with its NULL parameters. */
@@ -52,6 +57,8 @@ final class PemFiles {
     /** The OID id-ecPublicKey (1.2.840.10045.2.1), DER. */
     private static final byte[] EC_PUBLIC_KEY = {0x06, 0x07, 0x2a, (byte) 0x86, 0x48, (byte) 0xce, 0x3d, 0x02, 0x01};
     private static final byte[] PROBE = "edge checks the key".getBytes(StandardCharsets.US_ASCII);
+    /** The CRLs of the files read, by the SHA-256 of their bytes, while a configuration holds them. */
+    private static final ParsedCrls PARSED_CRLS = new ParsedCrls();
 
     private PemFiles() {
     }
@@ -244,26 +251,48 @@ final class PemFiles {
                 ? line.substring(0, line.length() - 1) : line).toList();
     }
 
-    /** The CRLs of {@code file} ("-----BEGIN X509 CRL-----" blocks); at least one. */
+    /**
+     * The CRLs of {@code file} ("-----BEGIN X509 CRL-----" blocks); at least one. A file read before with the same
+     * bytes, whose CRLs a configuration still holds, gives those CRLs again unparsed: a reload of a site whose CRL did
+     * not change costs a read and a digest of the file, not the parse of every entry (a second or more for 200 000).
+     */
     static List<X509CRL> revocationLists(Path file) {
-        Matcher block = BLOCK.matcher(read(file));
+        byte[] bytes = bytes(file);
+        String digest = sha256(bytes);
+        List<X509CRL> known = PARSED_CRLS.held(digest);
+        if (known != null) {
+            return known;
+        }
+        // the blocks found by their lines, not by BLOCK: its match of a CRL's megabytes of base64 is slower than this
+        String text = new String(bytes, StandardCharsets.ISO_8859_1);
         List<X509CRL> lists = new ArrayList<>();
-        while (block.find()) {
-            if (!block.group(1).equals("X509 CRL")) {
-                continue;
-            }
+        for (int begin = text.indexOf(CRL_BEGIN); begin >= 0; begin = text.indexOf(CRL_BEGIN, begin + 1)) {
+            int end = text.indexOf(CRL_END, begin);
             try {
+                if (end < 0) {
+                    throw new IllegalArgumentException("no \"" + CRL_END + "\" after it");
+                }
+                byte[] der = Base64.getMimeDecoder().decode(text.substring(begin + CRL_BEGIN.length(), end));
                 lists.add((X509CRL) CertificateFactory.getInstance("X.509").generateCRL(
-                        new ByteArrayInputStream(der(block))));
+                        new ByteArrayInputStream(der)));
             } catch (CRLException | CertificateException | IllegalArgumentException e) {
                 throw new IllegalArgumentException(file + ": CRL " + (lists.size() + 1) + " cannot be read ("
                         + e.getMessage() + ")");
             }
         }
         if (lists.isEmpty()) {
-            throw new IllegalArgumentException(file + " holds no CRL (no \"-----BEGIN X509 CRL-----\")");
+            throw new IllegalArgumentException(file + " holds no CRL (no \"" + CRL_BEGIN + "\")");
         }
-        return lists;
+        PARSED_CRLS.hold(digest, lists);
+        return List.copyOf(lists);
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e); // every JDK has SHA-256
+        }
     }
 
     /**
@@ -299,15 +328,20 @@ final class PemFiles {
     }
 
     private static String read(Path file) {
+        return new String(bytes(file), StandardCharsets.ISO_8859_1);
+    }
+
+    private static byte[] bytes(Path file) {
         try {
-            return Files.readString(file, StandardCharsets.ISO_8859_1);
+            return Files.readAllBytes(file);
         } catch (IOException e) {
             throw new IllegalArgumentException(file + " cannot be read (" + SettingsMapper.reason(e) + ")");
         }
     }
 
+    /** The bytes of {@code block}'s base64 (the MIME decoder skips its line breaks and spaces, the only others). */
     private static byte[] der(Matcher block) {
-        return Base64.getMimeDecoder().decode(block.group(3).replaceAll("\\s", ""));
+        return Base64.getMimeDecoder().decode(block.group(3));
     }
 
     private static PrivateKey pkcs8(byte[] der) throws GeneralSecurityException {
@@ -394,5 +428,33 @@ final class PemFiles {
         }
         out.writeBytes(content);
         return out.toByteArray();
+    }
+
+    /**
+     * CRLs parsed, by the digest of their file's bytes, held weakly: those a running configuration holds are found
+     * again when a reload reads the same file; once no configuration holds them (a reload that read another file) they
+     * are the collector's. A CRL of 200 000 entries is some 100 MB of the JDK's objects: none is kept for a file that
+     * may come back.
+     */
+    private static final class ParsedCrls {
+
+        private final Map<String, List<WeakReference<X509CRL>>> byDigest = new HashMap<>();
+
+        /** The CRLs parsed from bytes of {@code digest}, null where none are (or no longer all are) held. */
+        synchronized List<X509CRL> held(String digest) {
+            byDigest.values().removeIf(crls -> crls.stream().anyMatch(crl -> crl.get() == null));
+            List<X509CRL> held = new ArrayList<>();
+            for (WeakReference<X509CRL> crl : byDigest.getOrDefault(digest, List.of())) {
+                if (crl.get() == null) {
+                    return null; // collected since
+                }
+                held.add(crl.get());
+            }
+            return held.isEmpty() ? null : List.copyOf(held);
+        }
+
+        synchronized void hold(String digest, List<X509CRL> crls) {
+            byDigest.put(digest, crls.stream().map(WeakReference::new).toList());
+        }
     }
 }
