@@ -81,7 +81,7 @@ class AccessLogUpstreamIT {
         Files.createDirectories(dir.resolve("www"));
         Files.createDirectories(dir.resolve("gone"));
         String gone = "unix:" + dir.resolve("gone/fpm.sock");
-        String refused = "127.0.0.1:19601";
+        String refused = "127.0.0.1:" + FakeHttpBackend.closedPort();
         CapturedLog access = CapturedLog.of("edge.access");
         try (EdgeHarness edge = EdgeHarness.start(dir, """
                      server { access-log = "-", access-log-format = "$request_uri|$status|$upstream_status|$upstream_addr" }

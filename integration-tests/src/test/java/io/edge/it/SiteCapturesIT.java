@@ -21,7 +21,6 @@ class SiteCapturesIT {
     void aLocationReadsTheNamedGroupsOfItsSitesServerNameAndRewrites() throws Exception {
         Files.createDirectories(dir.resolve("www"));
         try (EdgeHarness edge = EdgeHarness.start(dir, """
-                server.listen = ["127.0.0.1:19501"]
                 sites = [
                   { server-names = ["~^(?<sub>[a-z]+)\\\\.example\\\\.com$", "example.com"], root = www
                     rewrites = [{ rewrite = "^/(?<lang>en|fr)/(.*)$ /$2" }]

@@ -419,7 +419,7 @@ class WebSocketProxyIT {
         TrustingContext.selfSigned(tls);
         Files.createDirectories(dir.resolve("www"));
         try (EdgeHarness edge = EdgeHarness.start(dir, """
-                server.listen = ["127.0.0.1:19710 ssl"]
+                server.listen = ["127.0.0.1:0 ssl"]
                 sites = [{ server-names = ["_"], default = true, root = "www",
                   tls { certificate = "%s", key = "%s" },
                   locations = [

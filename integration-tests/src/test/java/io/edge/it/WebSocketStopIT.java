@@ -33,14 +33,15 @@ class WebSocketStopIT {
         // edge closed (a second stop, which does nothing after the test's) however the test ends, then the backend
         try (WebSocketEchoBackend backend = new WebSocketEchoBackend();
                 EdgeHarness edge = EdgeHarness.start(dir, """
-                        server { listen = ["127.0.0.1:19502"], timeouts.drain = 1 s }
+                        server { listen = ["127.0.0.1:0"], timeouts.drain = 1 s }
                         sites = [{ server-names = ["_"], default = true, root = "www", locations = [
                           { match = "/ws/", proxy = ws }
                         ] }]
                         proxy.backends.ws { addresses = ["%s"] }
                         """.formatted(backend.address()))) {
+            int port = edge.address().getPort();
             CompletableFuture<Boolean> stop;
-            try (Socket client = new Socket("127.0.0.1", 19502)) {
+            try (Socket client = new Socket("127.0.0.1", port)) {
                 client.setSoTimeout(60_000); // a guard: the test fails, not hangs, where the tunnel is never closed
                 client.getOutputStream().write(("GET /ws/echo HTTP/1.1\r\nHost: edge.test\r\nConnection: Upgrade\r\n"
                         + "Upgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
@@ -53,7 +54,7 @@ class WebSocketStopIT {
             }
             assertThat(stop.get(60, TimeUnit.SECONDS)).as("not clean: a connection was closed at the bound").isFalse();
             await(() -> backend.open.get() == 0, "the backend's side closed too");
-            assertThatThrownBy(() -> new Socket("127.0.0.1", 19502).close()).as("edge stopped listening")
+            assertThatThrownBy(() -> new Socket("127.0.0.1", port).close()).as("edge stopped listening")
                     .isInstanceOf(ConnectException.class);
         }
     }
