@@ -27,13 +27,16 @@ class SpawnUserIT {
 
     @BeforeEach
     void site() throws Exception {
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x")); // nobody reads the scripts
+        // nobody reads the scripts: their modes set, not left to the umask the build runs under (077 made them root's)
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path www = Files.createDirectories(dir.resolve("www"));
+        Files.setPosixFilePermissions(www, PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.writeString(www.resolve("uid.php"), """
                 <?php
                 preg_match('/^Uid:\\s+(\\d+)/m', file_get_contents('/proc/self/status'), $m);
                 echo $m[1];
                 """);
+        Files.setPosixFilePermissions(www.resolve("uid.php"), PosixFilePermissions.fromString("rw-r--r--"));
         root = uid(Path.of("/proc/self")) == 0;
     }
 
