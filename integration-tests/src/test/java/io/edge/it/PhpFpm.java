@@ -70,8 +70,29 @@ final class PhpFpm implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("php-fpm.out").toFile()))
                 .start();
-        awaitReady();
+        try {
+            awaitReady();
+        } catch (IOException notReady) {
+            stopUnready();
+            throw notReady;
+        }
         return this;
+    }
+
+    /**
+     * Stops a php-fpm that never became ready (SIGTERM, which ends its workers too; SIGKILL after 10 s): no test holds
+     * it to close, and it ran on with its workers for the rest of the JVM's test classes.
+     */
+    private void stopUnready() {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
     }
 
     private void awaitReady() throws IOException {
@@ -133,7 +154,7 @@ final class PhpFpm implements AutoCloseable {
         }
     }
 
-        private void signal(String name) throws IOException, InterruptedException {
+    private void signal(String name) throws IOException, InterruptedException {
         new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start().waitFor();
     }
 
