@@ -297,11 +297,25 @@ class ReloadStaticIT {
         }
     }
 
-    /** The temporary run directories under java.io.tmpdir ({@code edge-*}). */
+    /**
+     * The temporary run directories under java.io.tmpdir ({@code edge-*}) of this JVM's edges: those whose marker names
+     * this process. Other processes' come and go meanwhile (another build's tests on the machine, whose edges share
+     * {@code /tmp}) and are none of the test's.
+     */
     private static Set<Path> temporaryRunDirs() throws IOException {
+        String ours = ProcessHandle.current().pid() + " ";
         try (var entries = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
-            return entries.filter(p -> p.getFileName().toString().startsWith("edge-") && Files.isDirectory(p))
-                    .collect(Collectors.toSet());
+            return entries.filter(p -> p.getFileName().toString().startsWith("edge-") && Files.isDirectory(p)
+                    && markedBy(p, ours)).collect(Collectors.toSet());
+        }
+    }
+
+    /** Whether {@code dir}'s marker ({@code edge.pid}: pid, start time, namespace) begins with {@code pidAndSpace}. */
+    private static boolean markedBy(Path dir, String pidAndSpace) {
+        try {
+            return Files.readString(dir.resolve("edge.pid"), StandardCharsets.US_ASCII).startsWith(pidAndSpace);
+        } catch (IOException noMarker) { // another user's, one being made or removed: not this JVM's
+            return false;
         }
     }
 
