@@ -14,7 +14,8 @@ import java.net.InetSocketAddress;
  * the site's first server name under {@link LocationSettings.Redirects#serverName} ({@code server_name_in_redirect}),
  * else the request's Host without its port, else the address the connection came to; its port, under
  * {@link LocationSettings.Redirects#port} ({@code port_in_redirect}), the one the connection came to, left out where it
- * is the scheme's own (80, 443). Unlike nginx's, the scheme is the request's {@code $scheme}, https also where a proxy
+ * is the connection's own scheme's, as nginx's (443 where edge ends TLS, else 80: also for https a proxy in front
+ * ended). Unlike nginx's, the scheme is the request's {@code $scheme}, https also where a proxy
  * in front ended TLS (nginx writes http:// there), and a site without a server name takes the Host's (nginx writes
  * none: {@code http://:8080/dir/}).
  */
@@ -34,7 +35,9 @@ public final class RedirectLocation {
         boolean https = exchange.https();
         StringBuilder url = new StringBuilder(https ? "https://" : "http://").append(host(exchange, redirects));
         int port = exchange.localAddress().getPort();
-        if (redirects.port() && port != (https ? 443 : 80)) {
+        // the connection's own scheme's port is left out, as nginx judges it (c->ssl): an https request a proxy in
+        // front ended TLS for came to edge's port 80 as plain HTTP, and https://host:80/ is no URL a client can follow
+        if (redirects.port() && port != (exchange.endsTls() ? 443 : 80)) {
             url.append(':').append(port);
         }
         return url.append(location).toString();

@@ -34,6 +34,21 @@ class RedirectLocationTest {
                 .isEqualTo("https://a.example:80/dir/");
     }
 
+    /**
+     * Behind a proxy that ends TLS (real-ip's proto-header, a PROXY header's SSL field) the request is https but came
+     * to edge over plain HTTP: its port 80 is plain HTTP's own, left out as nginx leaves it out (nginx judges by the
+     * connection's TLS), not written into an https URL that no client could follow ({@code https://a.example:80/}).
+     */
+    @Test
+    void theOwnPortIsTheConnectionsSchemesWhereAProxyInFrontEndedTls() {
+        assertThat(RedirectLocation.of(exchange(true, false, "127.0.0.1", 80, "a.example"), NGINX, "/dir/"))
+                .isEqualTo("https://a.example/dir/");
+        assertThat(RedirectLocation.of(exchange(true, false, "127.0.0.1", 443, "a.example"), NGINX, "/dir/"))
+                .as("443 is not plain HTTP's own, as nginx writes it").isEqualTo("https://a.example:443/dir/");
+        assertThat(RedirectLocation.of(exchange(true, false, "127.0.0.1", 8080, "a.example"), NGINX, "/dir/"))
+                .isEqualTo("https://a.example:8080/dir/");
+    }
+
     @Test
     void withoutAHostTheAddressTheConnectionCameToIsTheHostAnIpv6OneInBrackets() {
         assertThat(RedirectLocation.of(exchange(false, "::1", 8080, null), NGINX, "/x"))
@@ -58,9 +73,14 @@ class RedirectLocationTest {
 
     /**
      * An exchange that answers only what a redirect's Location is made of: its scheme, the address it came to, its
-     * Host ({@code null}: none) and a site without server names.
+     * Host ({@code null}: none) and a site without server names; an https one over TLS edge ends.
      */
     private static Exchange exchange(boolean https, String address, int port, String host) {
+        return exchange(https, https, address, port, host);
+    }
+
+    /** As above, {@code endsTls} saying whether edge ended the TLS of an https one, else a proxy in front did. */
+    private static Exchange exchange(boolean https, boolean endsTls, String address, int port, String host) {
         HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
         if (host != null) {
             request.headers().set("Host", host);
@@ -70,6 +90,7 @@ class RedirectLocationTest {
         return (Exchange) Proxy.newProxyInstance(Exchange.class.getClassLoader(), new Class<?>[] {Exchange.class},
                 (proxy, method, args) -> switch (method.getName()) {
                     case "https" -> https;
+                    case "endsTls" -> endsTls;
                     case "localAddress" -> local;
                     case "request" -> request;
                     case "site" -> site;
