@@ -90,6 +90,39 @@ class Http2IT {
     /** A file of 256 KiB: fifty answers of {@link #ten} at once would not fit the test JVM's heap. */
     static Path quarter;
 
+    /**
+     * A request for two ranges of a file gets its whole multipart/byteranges answer over HTTP/2, a small file's (read
+     * whole) and a large one's: the parts' boundaries and heads went to the stream's channel as bare buffers, which
+     * takes frames only, so they were refused, the stream reset after the first part's bytes.
+     */
+    @Test
+    void aMultipartRangeAnswerGoesWholeOverH2() throws Exception {
+        try (EdgeHarness edge = started("multipart", "")) {
+            HttpClient h2 = client(HttpClient.Version.HTTP_2);
+            byte[] whole = Files.readAllBytes(ten);
+            for (String[] file : new String[][] {{"/small.txt", "0-1,3-4", "13"}, {"/ten.bin", "0-9,1048570-1048589",
+                    String.valueOf(whole.length)}}) {
+                HttpResponse<byte[]> ranges = get(h2, file[0], "Range", "bytes=" + file[1]);
+                assertThat(ranges.version()).isEqualTo(HttpClient.Version.HTTP_2);
+                assertThat(ranges.statusCode()).as(file[0]).isEqualTo(206);
+                String type = ranges.headers().firstValue("content-type").orElseThrow();
+                assertThat(type).as(file[0]).startsWith("multipart/byteranges; boundary=");
+                String body = new String(ranges.body(), StandardCharsets.ISO_8859_1);
+                String[] asked = file[1].split(",");
+                for (String range : asked) {
+                    assertThat(body).as(file[0]).contains("Content-Range: bytes " + range + "/" + file[2]);
+                }
+                assertThat(body).as(file[0]).endsWith("--" + type.substring(type.indexOf('=') + 1) + "--\r\n");
+                if (file[0].equals("/ten.bin")) {
+                    assertThat(body).contains(new String(Arrays.copyOfRange(whole, 1048570, 1048590),
+                            StandardCharsets.ISO_8859_1));
+                } else {
+                    assertThat(body).contains("\r\n\r\na \r\n").contains("\r\n\r\nma\r\n");
+                }
+            }
+        }
+    }
+
     @BeforeAll
     static void start() throws Exception {
         port = EdgeProcess.freePort();

@@ -1525,7 +1525,7 @@ public final class StaticResponder implements Responder {
                 exchange.write(head);
                 head = null;
                 for (ByteBuf text : heldText) {
-                    exchange.write(text);
+                    exchange.write(new DefaultHttpContent(text)); // body content, as an HTTP/2 stream's codec takes it
                 }
                 heldText.clear();
             }
@@ -1654,7 +1654,9 @@ public final class StaticResponder implements Responder {
             Piece next = pieces.get(piece);
             if (next instanceof Text text) {
                 piece++;
-                return CompletableFuture.completedFuture(text.buffer()); // a new buffer; the write takes it over
+                // a new buffer, which the write takes over; as content, which an HTTP/2 stream's codec makes a DATA
+                // frame of (a bare buffer reached its channel, which refused it: the stream was reset)
+                return CompletableFuture.completedFuture(new DefaultHttpContent(text.buffer()));
             }
             Slice slice = (Slice) next;
             loadPiece = piece;
