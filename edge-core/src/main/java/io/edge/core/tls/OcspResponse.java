@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Date;
 import java.util.List;
+import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.ocsp.BasicOCSPResponse;
 import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
@@ -76,7 +77,8 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
     }
 
     private static OcspResponse judged(byte[] der, OcspRequest request, boolean verify, Instant now) {
-        OCSPResp response = new OCSPResp(OCSPResponse.getInstance(parse(sequence(der, "OCSPResponse"))));
+        OCSPResp response = new OCSPResp(OCSPResponse.getInstance(parse(sequence(der, "OCSPResponse"),
+                "OCSPResponse")));
         int status = response.getStatus();
         if (status != OCSPResp.SUCCESSFUL) {
             throw new IllegalArgumentException("responder answered " + (status > 0 && status < STATUSES.size()
@@ -91,7 +93,7 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
                     + OCSPObjectIdentifiers.id_pkix_ocsp_basic + ", basic)");
         }
         BasicOCSPResp basic = new BasicOCSPResp(BasicOCSPResponse.getInstance(
-                parse(sequence(responseBytes.getResponse().getOctets(), "BasicOCSPResponse"))));
+                parse(sequence(responseBytes.getResponse().getOctets(), "BasicOCSPResponse"), "BasicOCSPResponse")));
         X509Certificate signer = signer(basic.getResponderId(), certificates(basic), request.issuer());
         checkSignature("signature", basic::isSignatureValid, signer);
         if (verify) {
@@ -137,13 +139,28 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
         return der;
     }
 
-    /** The one ASN.1 element that is the whole of {@code der}. */
-    private static ASN1Primitive parse(byte[] der) {
+    /**
+     * The one ASN.1 element that is the whole of {@code der}, in DER (RFC 6960 4.2.1), as Der, edge's reader before
+     * BouncyCastle, took it: the response is stapled as it came, and a client that reads DER alone (Firefox's
+     * mozilla::pkix fails the handshake on a stapled response it cannot read) must not be sent BER (an indefinite or
+     * longer length than needed, a constructed string); nor may the signed tbsResponseData be other than the DER
+     * BouncyCastle writes again to check its signature on.
+     */
+    private static ASN1Primitive parse(byte[] der, String what) {
+        ASN1Primitive element;
         try {
-            return ASN1Primitive.fromByteArray(der);
+            element = ASN1Primitive.fromByteArray(der);
         } catch (IOException | IllegalArgumentException e) {
             throw new IllegalArgumentException("length: " + e.getMessage() + " (expected: one whole DER element)", e);
         }
+        try {
+            if (!Arrays.equals(element.getEncoded(ASN1Encoding.DER), der)) {
+                throw new IllegalArgumentException(what + ": BER, not DER (expected: DER, RFC 6960 4.2.1)");
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException(what + ": " + e.getMessage() + " (expected: DER, RFC 6960 4.2.1)", e);
+        }
+        return element;
     }
 
     /** The certificates the response carries (its signer's, where it is not the issuer). */

@@ -3,6 +3,7 @@ package io.edge.core.tls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +14,13 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Date;
 import java.util.List;
+import org.bouncycastle.asn1.ASN1Encoding;
+import org.bouncycastle.asn1.ASN1Sequence;
+import org.bouncycastle.asn1.BERSequence;
+import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
 import org.bouncycastle.asn1.ocsp.OCSPResponse;
+import org.bouncycastle.asn1.ocsp.ResponseBytes;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.cert.ocsp.BasicOCSPResp;
 import org.bouncycastle.cert.ocsp.BasicOCSPRespBuilder;
@@ -250,6 +257,51 @@ class OcspResponseTest {
         inner[at] = 0x31;
         assertThatThrownBy(() -> OcspResponse.check(inner, good, true, Instant.now()))
                 .hasMessage("BasicOCSPResponse: tag 0x31 (expected: tag 0x30, a sequence)");
+    }
+
+    /**
+     * RFC 6960 4.2.1 has the response in DER, and it is stapled as it came: one a client reading DER alone (Firefox's
+     * mozilla::pkix fails the handshake on a stapled response it cannot read) would refuse is not stapled, nor a signed
+     * tbsResponseData in BER, whose signature BouncyCastle checks on the DER it writes again, not on the bytes sent.
+     * Before, an indefinite length (BER) at any of these three places was taken with stapling-verify.
+     */
+    @Test
+    void aResponseInBerRatherThanDerIsNotStapled() throws Exception {
+        byte[] der = response("good", "ca");
+        OCSPResponse response = OCSPResponse.getInstance(der);
+        byte[] outerBer = new BERSequence(ASN1Sequence.getInstance(der).toArray()).getEncoded();
+        ASN1Sequence basic = ASN1Sequence.getInstance(response.getResponseBytes().getResponse().getOctets());
+        byte[] innerBer = withBasic(response, new BERSequence(basic.toArray()).getEncoded());
+        ByteArrayOutputStream signedBer = new ByteArrayOutputStream();
+        signedBer.writeBytes(new BERSequence(ASN1Sequence.getInstance(basic.getObjectAt(0)).toArray()).getEncoded());
+        for (int i = 1; i < basic.size(); i++) {
+            signedBer.writeBytes(basic.getObjectAt(i).toASN1Primitive().getEncoded(ASN1Encoding.DER));
+        }
+        byte[] tbsBer = withBasic(response, sequenceOf(signedBer.toByteArray()));
+        assertThat(OcspResponse.check(der, good, true, Instant.now())).isNotNull();
+        assertThatThrownBy(() -> OcspResponse.check(outerBer, good, true, Instant.now()))
+                .hasMessage("OCSPResponse: BER, not DER (expected: DER, RFC 6960 4.2.1)");
+        for (byte[] ber : List.of(innerBer, tbsBer)) {
+            assertThatThrownBy(() -> OcspResponse.check(ber, good, true, Instant.now()))
+                    .hasMessage("BasicOCSPResponse: BER, not DER (expected: DER, RFC 6960 4.2.1)");
+        }
+    }
+
+    /** {@code response} in DER, its BasicOCSPResponse's octets {@code basic}, whatever they are. */
+    private static byte[] withBasic(OCSPResponse response, byte[] basic) throws Exception {
+        return new OCSPResponse(response.getResponseStatus(), new ResponseBytes(
+                OCSPObjectIdentifiers.id_pkix_ocsp_basic, new DEROctetString(basic))).getEncoded(ASN1Encoding.DER);
+    }
+
+    /** A SEQUENCE of definite length holding {@code content} as it is. */
+    private static byte[] sequenceOf(byte[] content) {
+        ByteArrayOutputStream sequence = new ByteArrayOutputStream();
+        sequence.write(0x30);
+        sequence.write(0x82);
+        sequence.write(content.length >> 8);
+        sequence.write(content.length);
+        sequence.writeBytes(content);
+        return sequence.toByteArray();
     }
 
     private static int indexOf(byte[] bytes, byte[] part) {
