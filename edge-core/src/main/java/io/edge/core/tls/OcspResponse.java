@@ -11,14 +11,19 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Date;
+import java.util.HexFormat;
 import java.util.List;
+import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.ASN1Primitive;
+import org.bouncycastle.asn1.DERNull;
 import org.bouncycastle.asn1.ocsp.BasicOCSPResponse;
 import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
 import org.bouncycastle.asn1.ocsp.OCSPResponse;
 import org.bouncycastle.asn1.ocsp.ResponderID;
 import org.bouncycastle.asn1.ocsp.ResponseBytes;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.cert.CertException;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
@@ -94,6 +99,7 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
         }
         BasicOCSPResp basic = new BasicOCSPResp(BasicOCSPResponse.getInstance(
                 parse(sequence(responseBytes.getResponse().getOctets(), "BasicOCSPResponse"), "BasicOCSPResponse")));
+        checkParameters(basic.getSignatureAlgorithmID());
         X509Certificate signer = signer(basic.getResponderId(), certificates(basic), request.issuer());
         checkSignature("signature", basic::isSignatureValid, signer);
         if (verify) {
@@ -161,6 +167,27 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
             throw new IllegalArgumentException(what + ": " + e.getMessage() + " (expected: DER, RFC 6960 4.2.1)", e);
         }
         return element;
+    }
+
+    /**
+     * That the response's {@code algorithm}, which its signature does not cover, has NULL or no parameters (RFC 4055,
+     * RFC 5758, RFC 8410), RSASSA-PSS's aside: the verifiers leave them aside, OpenSSL's for nginx too, so other ones
+     * altered on the way would be stapled, and a client that reads these alone (Firefox's mozilla::pkix) fails the
+     * handshake on them.
+     */
+    private static void checkParameters(AlgorithmIdentifier algorithm) {
+        ASN1Encodable parameters = algorithm.getParameters();
+        if (parameters != null && !DERNull.INSTANCE.equals(parameters)
+                && !PKCSObjectIdentifiers.id_RSASSA_PSS.equals(algorithm.getAlgorithm())) {
+            String encoded;
+            try {
+                encoded = HexFormat.of().formatHex(parameters.toASN1Primitive().getEncoded(ASN1Encoding.DER));
+            } catch (IOException e) {
+                encoded = e.getMessage();
+            }
+            throw new IllegalArgumentException("signatureAlgorithm " + algorithm.getAlgorithm() + ": parameters "
+                    + encoded + " (expected: NULL or none)");
+        }
     }
 
     /** The certificates the response carries (its signer's, where it is not the issuer). */

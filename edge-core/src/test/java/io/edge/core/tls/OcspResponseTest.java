@@ -287,6 +287,26 @@ class OcspResponseTest {
         }
     }
 
+    /**
+     * The signatureAlgorithm is outside what the signature covers, and the JDK's and OpenSSL's RSA verifiers alike leave
+     * its parameters aside: an answer whose NULL parameters were altered on the way into another empty element (here an
+     * OCTET STRING) still verifies, OpenSSL's too, but a client that reads RFC 4055's NULL or nothing alone (Firefox's
+     * mozilla::pkix) fails the handshake on it. Before, it was stapled with stapling-verify.
+     */
+    @Test
+    void aSignatureAlgorithmWithOtherParametersThanNullIsNotStapled() throws Exception {
+        byte[] der = response("good", "ca");
+        BasicOCSPResp basic = (BasicOCSPResp) new OCSPResp(der).getResponseObject();
+        byte[] algorithm = basic.getSignatureAlgorithmID().getEncoded(ASN1Encoding.DER);
+        byte[] altered = der.clone();
+        int parameters = indexOf(der, algorithm) + algorithm.length - 2;
+        assertThat(altered[parameters]).isEqualTo((byte) 0x05); // NULL
+        altered[parameters] = 0x04;
+        assertThatThrownBy(() -> OcspResponse.check(altered, good, true, Instant.now()))
+                .hasMessage("signatureAlgorithm " + basic.getSignatureAlgOID() + ": parameters 0400 (expected: NULL"
+                        + " or none)");
+    }
+
     /** {@code response} in DER, its BasicOCSPResponse's octets {@code basic}, whatever they are. */
     private static byte[] withBasic(OCSPResponse response, byte[] basic) throws Exception {
         return new OCSPResponse(response.getResponseStatus(), new ResponseBytes(
