@@ -40,7 +40,7 @@ final class HeapBlocks {
             while (part.isReadable()) {
                 ByteBuf last = blocks.isEmpty() ? null : blocks.get(blocks.size() - 1);
                 if (last == null || !last.isWritable()) {
-                    int size = (int) Math.min(blockSize, Math.max(part.readableBytes(), bytes));
+                    int size = nextBlockSize(bytes, part.readableBytes());
                     last = alloc.heapBuffer(size, size);
                     blocks.add(last);
                 }
@@ -51,6 +51,29 @@ final class HeapBlocks {
         } finally {
             part.release();
         }
+    }
+
+    /** A new block's size, {@code held} bytes held and {@code remaining} of a part to go: as large as the body so far. */
+    private int nextBlockSize(long held, int remaining) {
+        return (int) Math.min(blockSize, Math.max(remaining, held));
+    }
+
+    /**
+     * The heap {@link #add} takes for a part of {@code more} bytes: the capacity of the blocks it makes, what a budget of
+     * the heap bodies hold must count (a new block is as large as the body so far: one byte past a block's edge takes
+     * nearly as much again as the bytes held).
+     */
+    long growthFor(int more) {
+        long free = blocks.isEmpty() ? 0 : blocks.get(blocks.size() - 1).writableBytes();
+        long held = bytes + Math.min(free, more);
+        long growth = 0;
+        for (long left = more - free; left > 0; ) {
+            int size = nextBlockSize(held, (int) left);
+            growth += size;
+            held += Math.min(left, size);
+            left -= size;
+        }
+        return growth;
     }
 
     /** Bytes held. */

@@ -142,7 +142,7 @@ public final class SpooledBody {
     private final Path dir;
     /** The body while it fits in memory; null once it went to the file (or was released). */
     private HeapBlocks memory;
-    /** Where {@link #memory}'s bytes are counted, and how many it holds there. */
+    /** Where the heap that {@link #memory}'s blocks take is counted, and how much that is. */
     private final MemoryBudget budget;
     private long taken;
     private long length;
@@ -224,10 +224,13 @@ public final class SpooledBody {
         }
         int bytes = chunk.readableBytes();
         length += bytes;
-        if (memory != null && length <= memoryLimit && budget.take(bytes)) {
-            taken += bytes;
-            memory.add(chunk);
-            return;
+        if (memory != null && length <= memoryLimit) {
+            long grown = memory.growthFor(bytes); // the heap its blocks take, not only its bytes
+            if (budget.take(grown)) {
+                taken += grown;
+                memory.add(chunk);
+                return;
+            }
         }
         if (memory != null) {
             leaveMemory();
