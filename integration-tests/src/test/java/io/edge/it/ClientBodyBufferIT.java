@@ -76,7 +76,7 @@ class ClientBodyBufferIT {
     }
 
     /** {@code size} bytes of a pattern no shift of itself matches at a buffer's boundary. */
-    private static byte[] pattern(int size) {
+    static byte[] pattern(int size) {
         byte[] body = new byte[size];
         for (int i = 0; i < size; i++) {
             body[i] = (byte) (i * 31 + (i >>> 11));
