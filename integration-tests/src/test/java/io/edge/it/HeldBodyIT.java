@@ -8,6 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.net.http.HttpClient;
@@ -142,12 +143,12 @@ class HeldBodyIT {
         }
     }
 
-    @Test
-    void aProxiedBackendGetsEveryBodyHeldInMemoryWholeAndInOrder() throws Exception {
-        JdkBackend backend = JdkBackend.start(exchange -> {
+    /** The JDK's server as a proxied backend: waits {@code millis} (edge fills the connection), then tells the body. */
+    private static JdkBackend telling(long millis) throws IOException {
+        return JdkBackend.start(exchange -> {
             byte[] answer;
             try (InputStream in = exchange.getRequestBody()) {
-                Thread.sleep(200); // edge fills the connection meanwhile
+                Thread.sleep(millis);
                 answer = told(in.readAllBytes()).getBytes(StandardCharsets.UTF_8);
             } catch (Exception e) {
                 throw new IOException(e);
@@ -157,6 +158,11 @@ class HeldBodyIT {
                 out.write(answer);
             }
         });
+    }
+
+    @Test
+    void aProxiedBackendGetsEveryBodyHeldInMemoryWholeAndInOrder() throws Exception {
+        JdkBackend backend = telling(200);
         try (backend; EdgeHarness edge = EdgeHarness.start(dir, """
                 server.client-body-temp-path = "%s"
                 sites = [{ server-names = ["_"], default = true, root = ".", locations = [
@@ -210,9 +216,15 @@ class HeldBodyIT {
         final Thread acceptor;
         final AtomicInteger closed = new AtomicInteger();
 
+        /** On the unix socket {@code socket}. */
         ClosesMidBody(Path socket, int readFirst) throws IOException {
-            server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-            server.bind(UnixDomainSocketAddress.of(socket));
+            this(ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(UnixDomainSocketAddress.of(socket)),
+                    readFirst);
+        }
+
+        /** On {@code server}, bound already. */
+        ClosesMidBody(ServerSocketChannel server, int readFirst) {
+            this.server = server;
             acceptor = new Thread(() -> {
                 ByteBuffer buffer = ByteBuffer.allocate(8192);
                 while (server.isOpen()) {
@@ -241,6 +253,21 @@ class HeldBodyIT {
         }
     }
 
+    /**
+     * Two bodies of about {@code size} bytes to {@code target}, at a group of {@code closer} and then a good address in
+     * round robin (the closer first at least once): each answered for all of it.
+     */
+    private static void twiceWholePastTheCloser(EdgeHarness edge, String target, int size, ClosesMidBody closer)
+            throws Exception {
+        for (int i = 0; i < 2; i++) {
+            byte[] body = pattern(size - i);
+            HttpResponse<String> answer = post(edge, target, body);
+            assertThat(answer.statusCode()).isEqualTo(200);
+            assertThat(answer.body()).isEqualTo(told(body));
+        }
+        assertThat(closer.closed.get()).as("the closer had a try").isPositive();
+    }
+
     @Test
     void aBodyHeldInMemoryGoesWholeAgainToTheNextAddressAfterOneClosedWhileItWent() throws Exception {
         Path closerSocket = Files.createDirectories(dir.resolve("closer")).resolve("fcgi.sock");
@@ -248,13 +275,22 @@ class HeldBodyIT {
                 EdgeHarness edge = phpEdge("", ", fastcgi-next-upstream = [error, non_idempotent]",
                         "balance = round-robin, health.max-fails = 0, " + addresses("unix:" + closerSocket,
                                 fpm.address()))) {
-            for (int i = 0; i < 2; i++) { // round robin: the closer first at least once
-                byte[] body = pattern(HELD - i);
-                HttpResponse<String> answer = post(edge, "/body.php", body);
-                assertThat(answer.statusCode()).isEqualTo(200);
-                assertThat(answer.body()).isEqualTo(told(body));
-            }
-            assertThat(closer.closed.get()).as("the closer had a try").isPositive();
+            twiceWholePastTheCloser(edge, "/body.php", HELD, closer);
+        }
+    }
+
+    @Test
+    void aProxiedBodyHeldInMemoryGoesWholeAgainToTheNextAddressAfterOneClosedWhileItWent() throws Exception {
+        JdkBackend backend = telling(0);
+        ServerSocketChannel closing = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+        String closingAddress = "127.0.0.1:" + ((InetSocketAddress) closing.getLocalAddress()).getPort();
+        try (backend; ClosesMidBody closer = new ClosesMidBody(closing, 3 * BLOCK);
+                EdgeHarness edge = EdgeHarness.start(dir, """
+                        sites = [{ server-names = ["_"], default = true, root = ".", locations = [{ match = "/",
+                          proxy = app, client-body-buffer-size = %d, proxy-next-upstream = [error, non_idempotent] }] }]
+                        proxy.backends.app { balance = round-robin, health.max-fails = 0, %s }
+                        """.formatted(LARGE, addresses(closingAddress, backend.address())))) {
+            twiceWholePastTheCloser(edge, "/up", LARGE, closer);
         }
     }
 
