@@ -35,9 +35,10 @@ import org.junit.jupiter.api.io.TempDir;
  * body is kept in, {@code SpooledBody.READ_CHUNK} bytes each) reach a real php-fpm, and a real proxied backend, whole
  * and in order, sent a block at a time as the backend takes them: every size about a block's edges, none, one byte,
  * the size itself and one byte past it (the blocks handed to the temp file), with a Content-Length, chunked in many
- * small chunks, and over HTTP/2; again whole to the next address after one that closed while the body went to it; and
- * a client that leaves mid-upload leaves edge answering the next one. The script waits before it reads, so that edge
- * fills the connection and goes on only when php-fpm reads. Paranoid leak detection checks every buffer's release.
+ * small chunks, over HTTP/2, and after a 100 Continue; again whole to the next address after one that closed while
+ * the body went to it; and a client that leaves mid-upload leaves edge answering the next one. The script waits
+ * before it reads, so that edge fills the connection and goes on only when php-fpm reads. Paranoid leak detection
+ * checks every buffer's release.
  */
 @SuppressWarnings("try") // php-fpm and a backend serve the edge of a test, unnamed in its body
 class HeldBodyIT {
@@ -121,7 +122,7 @@ class HeldBodyIT {
         }
     }
 
-    /** Every size, with a Content-Length and chunked, to {@code target} of {@code edge}: each answered for all of it. */
+    /** Every size, with a Content-Length and chunked, to {@code target} of {@code edge}: each answered for all. */
     private static void everySizeWhole(EdgeHarness edge, String target) throws Exception {
         for (int size : SIZES) {
             byte[] body = pattern(size);
@@ -179,7 +180,7 @@ class HeldBodyIT {
     }
 
     @Test
-    void anHttp2BodyHeldInMemoryReachesPhpWhole() throws Exception {
+    void anHttp2BodyAndOneThatExpects100ContinueHeldInMemoryReachPhpWhole() throws Exception {
         try (PhpFpm fpm = fpm("fpm");
                 EdgeHarness edge = phpEdge("server.listen = [\"127.0.0.1:%d http2\"]".formatted(EdgeProcess.freePort()),
                         "", addresses(fpm.address()))) {
@@ -190,21 +191,25 @@ class HeldBodyIT {
                 assertThat(curl("--http2-prior-knowledge", "-H", "Content-Type: application/octet-stream",
                         "--data-binary", "@" + upload, "http://127.0.0.1:" + edge.address().getPort() + "/body.php"))
                         .as("%d bytes over h2c", size).isEqualTo("HTTP/2 200 " + told(body));
+                assertThat(curl("--http1.1", "-H", "Expect: 100-continue", "-H",
+                        "Content-Type: application/octet-stream", "--data-binary", "@" + upload,
+                        "http://127.0.0.1:" + edge.address().getPort() + "/body.php"))
+                        .as("%d bytes after 100 Continue", size).isEqualTo("HTTP/1.1 200 " + told(body));
             }
         }
     }
 
     /** What curl printed (the answer's version and status, then its body); it must succeed. */
     private static String curl(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("curl", "-sS", "-w", "%{http_version}", "-o", "-"));
+        List<String> command = new ArrayList<>(List.of("curl", "-sS", "-w", "\\n%{http_version}", "-o", "-"));
         command.addAll(List.of(args));
         Process curl = new ProcessBuilder(command).redirectErrorStream(true).start();
         String said = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(curl.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(curl.exitValue()).as(said).isZero();
-        // body then version: put the version first as a status line would
-        int version = said.length() - 1;
-        return "HTTP/" + said.substring(version) + " 200 " + said.substring(0, version);
+        // the body, then a line of the version: the version first, as a status line has it
+        int version = said.lastIndexOf('\n');
+        return "HTTP/" + said.substring(version + 1) + " 200 " + said.substring(0, version);
     }
 
     /**
