@@ -14,6 +14,7 @@ import static io.edge.core.tls.ClientVerifier.PATH_LENGTH_EXCEEDED;
 import static io.edge.core.tls.ClientVerifier.UNABLE_TO_GET_CRL;
 
 import java.security.GeneralSecurityException;
+import java.security.cert.CRLReason;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateFactory;
@@ -21,10 +22,22 @@ import java.security.cert.PKIXParameters;
 import java.security.cert.PKIXReason;
 import java.security.cert.TrustAnchor;
 import java.security.cert.X509CRL;
+import java.security.cert.X509CRLEntry;
 import java.security.cert.X509Certificate;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.List;
 import java.util.Set;
+import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.x500.RDN;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.CRLDistPoint;
+import org.bouncycastle.asn1.x509.DistributionPoint;
+import org.bouncycastle.asn1.x509.DistributionPointName;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.IssuingDistributionPoint;
 
 /**
  * The JDK's PKIX check of a chain already built up to a trusted CA (signatures, dates, basic constraints, key usage),
@@ -93,7 +106,15 @@ public final class PkixCheck {
             return 0;
         }
         // every certificate of the chain on a CRL of its issuer's (OpenSSL's CRL_CHECK_ALL, as nginx's ssl_crl and
-        // proxy_ssl_crl), the CRLs given alone: no OCSP, no fetch of a distribution point
+        // proxy_ssl_crl), the trusted root too (on its own CRL), the CRLs given alone: no OCSP, no fetch of a
+        // distribution point. nginx's callback lets OpenSSL go on past an error, from the peer's certificate up: the
+        // error left is the one nearest the root, found first here
+        if (selfSigned(anchor)) {
+            int error = revocationError(anchor, anchor, revocations, now);
+            if (error != 0) {
+                return error;
+            }
+        }
         for (int i = path.size() - 1; i >= 0; i--) {
             int error = revocationError(path.get(i), i + 1 < path.size() ? path.get(i + 1) : anchor, revocations,
                     now);
@@ -105,42 +126,160 @@ public final class PkixCheck {
     }
 
     /**
-     * What the CRLs of {@code certificate}'s issuer say of it, as OpenSSL's check_crl and cert_crl judge it: 0 where a
-     * CRL of its issuer's, signed by {@code issuer}'s key and in date, does not list it; "certificate revoked" (23)
-     * where one in date lists it; else why none could tell: one that names its issuer with a signature not {@code
-     * issuer}'s ("CRL signature failure", 8), one out of date ("CRL has expired", 12, when nextUpdate is past: the CRL
-     * not renewed in time, its usual failure; "CRL is not yet valid", 11, when thisUpdate is still to come, to the
-     * second and no skew, as OpenSSL's X509_cmp_time compares them), or none ("unable to get certificate CRL", 3).
-     * A CRL with a critical extension (a delta CRL's indicator, an issuing distribution point) is not taken, as
-     * edge reads none of them. Each CRL's signature is checked once for a key: the JDK's X509CRL keeps the key
-     * that verified it.
+     * What the CRLs of {@code certificate}'s issuer say of it, as OpenSSL's get_crl_sk, check_crl and cert_crl judge
+     * it. Of the CRLs that name its issuer and that {@code issuer}'s key signed, the one taken is, as OpenSSL scores
+     * them, one whose scope holds the certificate before one whose does not, one in date before one out of date, then
+     * the newest (latest thisUpdate), whatever their order in the file: a file holding an older CRL in date before the
+     * one that revokes a certificate says it is revoked. Where its issuing distribution point leaves the certificate
+     * out, "unable to get certificate CRL" (3): OpenSSL says "different CRL scope" (44), then, as nginx's callback lets
+     * it go on and no CRL covered the certificate's reasons, 3, the error nginx 1.22 logs. Else "CRL is not yet
+     * valid" (11) when its thisUpdate is still to come, "CRL has expired" (12) when its nextUpdate is past (to the
+     * second, no skew, as OpenSSL's X509_cmp_time compares them); else "certificate revoked" (23) where it lists the serial with any reason but removeFromCRL
+     * (a hold lifted), 0 where it does not. Where no CRL was taken: "CRL signature failure" (8) where one named the
+     * issuer with a signature not {@code issuer}'s, else "unable to get certificate CRL" (3).
+     *
+     * <p>Not taken, as OpenSSL without extended CRL support takes none of them: a delta CRL, a CRL whose issuing
+     * distribution point is invalid, indirect, limited to some reasons or to attribute certificates, and (edge reads
+     * none) a CRL with another critical extension. Each CRL's signature is checked once for a key: the JDK's X509CRL
+     * keeps the key that verified it.
      */
     private static int revocationError(X509Certificate certificate, X509Certificate issuer,
             List<X509CRL> revocations, Date now) {
-        int error = UNABLE_TO_GET_CRL;
+        X509CRL taken = null;
+        boolean takenInScope = false;
+        boolean takenInDate = false;
+        boolean signatureFailure = false;
         for (X509CRL crl : revocations) {
-            if (!crl.getIssuerX500Principal().equals(certificate.getIssuerX500Principal())) {
+            if (!crl.getIssuerX500Principal().equals(certificate.getIssuerX500Principal()) || !readable(crl)) {
                 continue;
             }
             try {
                 crl.verify(issuer.getPublicKey());
             } catch (GeneralSecurityException e) {
-                error = error == UNABLE_TO_GET_CRL ? CRL_SIGNATURE_FAILURE : error;
+                signatureFailure = true;
                 continue;
             }
-            Set<String> critical = crl.getCriticalExtensionOIDs();
-            if (critical != null && !critical.isEmpty()) {
-                continue;
-            }
-            if (crl.getNextUpdate() != null && !crl.getNextUpdate().after(now)) {
-                error = CRL_HAS_EXPIRED;
-            } else if (crl.getThisUpdate().after(now)) {
-                error = CRL_NOT_YET_VALID;
-            } else {
-                return crl.getRevokedCertificate(certificate) != null ? CERT_REVOKED : 0;
+            boolean inScope = inScope(certificate, crl);
+            boolean inDate = !crl.getThisUpdate().after(now)
+                    && (crl.getNextUpdate() == null || crl.getNextUpdate().after(now));
+            int better = taken == null ? 1 : inScope != takenInScope ? Boolean.compare(inScope, takenInScope)
+                    : inDate != takenInDate ? Boolean.compare(inDate, takenInDate)
+                    : crl.getThisUpdate().compareTo(taken.getThisUpdate());
+            if (better > 0) {
+                taken = crl;
+                takenInScope = inScope;
+                takenInDate = inDate;
             }
         }
-        return error;
+        if (taken == null) {
+            return signatureFailure ? CRL_SIGNATURE_FAILURE : UNABLE_TO_GET_CRL;
+        } else if (!takenInScope) {
+            return UNABLE_TO_GET_CRL;
+        } else if (taken.getThisUpdate().after(now)) {
+            return CRL_NOT_YET_VALID;
+        } else if (!takenInDate) {
+            return CRL_HAS_EXPIRED;
+        }
+        X509CRLEntry entry = taken.getRevokedCertificate(certificate);
+        return entry != null && entry.getRevocationReason() != CRLReason.REMOVE_FROM_CRL ? CERT_REVOKED : 0;
+    }
+
+    /**
+     * Whether edge takes {@code crl} as OpenSSL without extended CRL support takes it: not a delta CRL, no critical
+     * extension but an issuing distribution point and an authority key identifier, and an issuing distribution point
+     * (if any) that is valid (at most one of the only-contains flags), not indirect, for every reason.
+     */
+    private static boolean readable(X509CRL crl) {
+        if (crl.getExtensionValue(Extension.deltaCRLIndicator.getId()) != null) {
+            return false;
+        }
+        Set<String> critical = crl.getCriticalExtensionOIDs();
+        if (critical != null && critical.stream().anyMatch(oid -> !oid.equals(
+                Extension.issuingDistributionPoint.getId()) && !oid.equals(Extension.authorityKeyIdentifier.getId()))) {
+            return false;
+        }
+        IssuingDistributionPoint point;
+        try {
+            point = issuingDistributionPoint(crl);
+        } catch (IllegalArgumentException e) {
+            return false; // not DER of one: OpenSSL's IDP_INVALID
+        }
+        if (point == null) {
+            return true;
+        }
+        int only = (point.onlyContainsUserCerts() ? 1 : 0) + (point.onlyContainsCACerts() ? 1 : 0)
+                + (point.onlyContainsAttributeCerts() ? 1 : 0);
+        return only <= 1 && !point.onlyContainsAttributeCerts() && !point.isIndirectCRL()
+                && point.getOnlySomeReasons() == null;
+    }
+
+    /**
+     * Whether {@code certificate} is in the scope of {@code crl}, one of its issuer's, as OpenSSL's crl_crldp_check
+     * judges it: a CRL only of end-entity certificates (onlyContainsUserCerts) holds no CA, one only of CAs
+     * (onlyContainsCACerts) no end entity; a CRL whose issuing distribution point names a distribution point holds
+     * the certificates whose CRL distribution points name it (any name alike), a CRL that names none holds them all.
+     */
+    private static boolean inScope(X509Certificate certificate, X509CRL crl) {
+        IssuingDistributionPoint point = issuingDistributionPoint(crl);
+        if (point == null) {
+            return true;
+        }
+        boolean ca = certificate.getBasicConstraints() >= 0;
+        if (ca ? point.onlyContainsUserCerts() : point.onlyContainsCACerts()) {
+            return false;
+        }
+        if (point.getDistributionPoint() == null) {
+            return true;
+        }
+        byte[] extension = certificate.getExtensionValue(Extension.cRLDistributionPoints.getId());
+        if (extension == null) {
+            return false;
+        }
+        X500Name issuer = X500Name.getInstance(certificate.getIssuerX500Principal().getEncoded());
+        try {
+            for (DistributionPoint distributionPoint : CRLDistPoint.getInstance(
+                    ASN1OctetString.getInstance(extension).getOctets()).getDistributionPoints()) {
+                if (distributionPoint.getCRLIssuer() != null && Arrays.stream(distributionPoint.getCRLIssuer()
+                        .getNames()).noneMatch(name -> name.getTagNo() == GeneralName.directoryName
+                        && X500Name.getInstance(name.getName()).equals(issuer))) {
+                    continue; // another CRL issuer's point
+                }
+                if (distributionPoint.getDistributionPoint() == null
+                        || sameNames(distributionPoint.getDistributionPoint(), point.getDistributionPoint(), issuer)) {
+                    return true;
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            return false; // distribution points that are not DER of them: none that names the CRL's
+        }
+        return false;
+    }
+
+    /** Whether two distribution point names share a name, as OpenSSL's idp_check_dp compares them. */
+    private static boolean sameNames(DistributionPointName a, DistributionPointName b, X500Name issuer) {
+        GeneralName[] first = names(a, issuer);
+        GeneralName[] second = names(b, issuer);
+        return Arrays.stream(first).anyMatch(name -> Arrays.asList(second).contains(name));
+    }
+
+    /**
+     * The names of {@code point}: its full names, or the one name its relative name makes under the CRL's issuer
+     * (OpenSSL's DIST_POINT_set_dpname), as a directory name.
+     */
+    private static GeneralName[] names(DistributionPointName point, X500Name issuer) {
+        if (point.getType() == DistributionPointName.FULL_NAME) {
+            return GeneralNames.getInstance(point.getName()).getNames();
+        }
+        RDN[] rdns = Arrays.copyOf(issuer.getRDNs(), issuer.getRDNs().length + 1);
+        rdns[rdns.length - 1] = RDN.getInstance(point.getName());
+        return new GeneralName[] {new GeneralName(new X500Name(rdns))};
+    }
+
+    /** The issuing distribution point of {@code crl}, null where it has none. */
+    private static IssuingDistributionPoint issuingDistributionPoint(X509CRL crl) {
+        byte[] extension = crl.getExtensionValue(Extension.issuingDistributionPoint.getId());
+        return extension == null ? null
+                : IssuingDistributionPoint.getInstance(ASN1OctetString.getInstance(extension).getOctets());
     }
 
     private static int openSslError(CertPathValidatorException e) {

@@ -2,7 +2,9 @@ package io.edge.core.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -97,6 +99,108 @@ class PkixCheckTest {
         // every certificate of the chain on a CRL of its issuer's: the intermediate's own is the root's
         assertThat(PkixCheck.failure(List.of(certificates.certificate("kept"), intermediate), ca,
                 crls(certificates, "intermediate.crl"))).isEqualTo("3:unable to get certificate CRL");
+    }
+
+    /**
+     * Of two CRLs of the same CA, both in date, OpenSSL takes the newer (get_crl_sk: of those scored alike, the latest
+     * lastUpdate), whatever their order in the file: a CRL file that holds the CRL before the one revoking a client.
+     */
+    @Test
+    void ofTwoCrlsOfTheIssuerInDateTheNewerSaysWhetherTheCertificateIsRevokedWhateverTheirOrder() throws Exception {
+        TestCertificates certificates = new TestCertificates(dir);
+        certificates.selfSignedByCa("ca", "/CN=Client CA", "20200101000000Z", "20991231000000Z");
+        certificates.signedByCa("leaf", "ca", "/CN=revoked.client", null, null);
+        certificates.openssl("ca", "-batch", "-config", "ca-ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key",
+                "-gencrl", "-crl_lastupdate", "20240101000000Z", "-out", "before.crl");
+        certificates.revoke("leaf", "ca");
+        certificates.crl("ca");
+        X509Certificate ca = certificates.certificate("ca");
+        List<X509Certificate> path = List.of(certificates.certificate("leaf"));
+
+        assertThat(PkixCheck.failure(path, ca, crls(certificates, "before.crl"))).isNull();
+        // openssl verify -crl_check_all -CRLfile of the two concatenated, either order: "certificate revoked"; edge
+        // took the first CRL in date it found, and let the revoked certificate in
+        assertThat(PkixCheck.failure(path, ca, crls(certificates, "before.crl", "ca.crl")))
+                .isEqualTo("23:certificate revoked");
+        assertThat(PkixCheck.failure(path, ca, crls(certificates, "ca.crl", "before.crl")))
+                .isEqualTo("23:certificate revoked");
+    }
+
+    /**
+     * OpenSSL's cert_crl: a serial listed with the reason removeFromCRL is not revoked (a hold lifted), one on hold
+     * (certificateHold) is.
+     */
+    @Test
+    void aCertificateListedAsRemovedFromTheCrlIsNotRevokedAndOneOnHoldIs() throws Exception {
+        TestCertificates certificates = new TestCertificates(dir);
+        certificates.selfSignedByCa("ca", "/CN=Client CA", "20200101000000Z", "20991231000000Z");
+        certificates.signedByCa("removed", "ca", "/CN=removed.client", null, null);
+        certificates.signedByCa("held", "ca", "/CN=held.client", null, null);
+        certificates.openssl("ca", "-batch", "-config", "ca-ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key",
+                "-revoke", "removed.pem", "-crl_reason", "removeFromCRL");
+        certificates.openssl("ca", "-batch", "-config", "ca-ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key",
+                "-revoke", "held.pem", "-crl_hold", "holdInstructionReject");
+        certificates.crl("ca");
+        X509Certificate ca = certificates.certificate("ca");
+        List<X509CRL> crl = crls(certificates, "ca.crl");
+
+        // openssl verify -crl_check_all: "removed.pem: OK"; edge said "23:certificate revoked"
+        assertThat(PkixCheck.failure(List.of(certificates.certificate("removed")), ca, crl)).isNull();
+        assertThat(PkixCheck.failure(List.of(certificates.certificate("held")), ca, crl))
+                .isEqualTo("23:certificate revoked");
+    }
+
+    /**
+     * CRLs of a critical issuing distribution point (openssl ca -gencrl -crlexts), as OpenSSL 3.0 and nginx 1.22's
+     * ssl_crl take them: a CRL only of end entities holds the client's certificate and not its root, which
+     * CRL_CHECK_ALL checks too, so it needs a CRL only of CAs beside it; a CRL of a distribution point holds the
+     * certificates whose CRL distribution points name it. Each answer is nginx's for the same files (openssl verify
+     * -crl_check_all says "44:different CRL scope" where nginx, whose callback lets OpenSSL go on, ends on "3:unable
+     * to get certificate CRL").
+     */
+    @Test
+    void aCrlOfAnIssuingDistributionPointHoldsTheCertificatesInItsScopeAsOpenSslReadsIt() throws Exception {
+        TestCertificates certificates = new TestCertificates(dir);
+        certificates.selfSignedByCa("ca", "/CN=Client CA", "20200101000000Z", "20991231000000Z");
+        certificates.signedByCa("revoked", "ca", "/CN=revoked.client", "basicConstraints=CA:false");
+        certificates.signedByCa("kept", "ca", "/CN=kept.client", "basicConstraints=CA:false");
+        certificates.signedByCa("pointed", "ca", "/CN=pointed.client",
+                "basicConstraints=CA:false\ncrlDistributionPoints=URI:http://crl.example/ca.crl");
+        certificates.revoke("revoked", "ca");
+        Files.writeString(dir.resolve("ca-ca.cnf"), """
+                [users]
+                issuingDistributionPoint = critical, @onlyUsers
+                [onlyUsers]
+                onlyuser = TRUE
+                [cas]
+                issuingDistributionPoint = critical, @onlyCas
+                [onlyCas]
+                onlyCA = TRUE
+                [point]
+                issuingDistributionPoint = critical, @named
+                [named]
+                fullname = URI:http://crl.example/ca.crl
+                """, StandardOpenOption.APPEND);
+        for (String scope : new String[] {"users", "cas", "point"}) {
+            certificates.openssl("ca", "-batch", "-config", "ca-ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key",
+                    "-gencrl", "-crlexts", scope, "-out", scope + ".crl");
+        }
+        X509Certificate ca = certificates.certificate("ca");
+        List<X509CRL> usersAndCas = crls(certificates, "users.crl", "cas.crl");
+        List<X509CRL> pointAndCas = crls(certificates, "point.crl", "cas.crl");
+
+        // edge took no CRL with a critical extension: "3:unable to get certificate CRL" for each, every client refused
+        assertThat(PkixCheck.failure(List.of(certificates.certificate("kept")), ca, usersAndCas)).isNull();
+        assertThat(PkixCheck.failure(List.of(certificates.certificate("revoked")), ca, usersAndCas))
+                .isEqualTo("23:certificate revoked");
+        assertThat(PkixCheck.failure(List.of(certificates.certificate("pointed")), ca, pointAndCas)).isNull();
+        assertThat(PkixCheck.failure(List.of(certificates.certificate("kept")), ca, pointAndCas))
+                .isEqualTo("3:unable to get certificate CRL");
+        // the root on a CRL only of end entities, the client's certificate on one only of CAs
+        assertThat(PkixCheck.failure(List.of(certificates.certificate("kept")), ca, crls(certificates, "users.crl")))
+                .isEqualTo("3:unable to get certificate CRL");
+        assertThat(PkixCheck.failure(List.of(certificates.certificate("kept")), ca, crls(certificates, "cas.crl")))
+                .isEqualTo("3:unable to get certificate CRL");
     }
 
     private static List<X509CRL> crls(TestCertificates certificates, String... files) throws Exception {
