@@ -146,7 +146,7 @@ final class ClientVerifier {
             // OpenSSL builds no further than the depth: the CA found past it is not looked for (nginx 1.22 says so)
             return ClientVerification.failed(leaf, UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
         }
-        int error = path.isEmpty() ? 0 : validated(path, anchor);
+        int error = validated(path, anchor); // an empty path: the trusted client certificate on a CRL of its own
         if (error == 0 && !path.stream().filter(certificate -> !trusted.contains(certificate))
                 .allMatch(ClientVerifier::forClients)) {
             error = INVALID_PURPOSE;

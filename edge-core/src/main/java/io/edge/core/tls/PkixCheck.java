@@ -91,16 +91,19 @@ public final class PkixCheck {
      * (tens of milliseconds a check for a CRL of 200 000 entries); a serial is looked up here in the CRL's own map.
      */
     static int error(List<X509Certificate> path, X509Certificate anchor, List<X509CRL> revocations, Date now) {
-        try {
-            CertPathValidator validator = CertPathValidator.getInstance("PKIX");
-            PKIXParameters parameters = new PKIXParameters(Set.of(new TrustAnchor(anchor, null)));
-            parameters.setDate(now);
-            parameters.setRevocationEnabled(false);
-            validator.validate(CertificateFactory.getInstance("X.509").generateCertPath(path), parameters);
-        } catch (CertPathValidatorException e) {
-            return openSslError(e);
-        } catch (GeneralSecurityException e) {
-            return CERT_SIGNATURE_FAILURE;
+        // an empty path: a trusted client certificate alone, checked against its own CRL only
+        if (!path.isEmpty()) {
+            try {
+                CertPathValidator validator = CertPathValidator.getInstance("PKIX");
+                PKIXParameters parameters = new PKIXParameters(Set.of(new TrustAnchor(anchor, null)));
+                parameters.setDate(now);
+                parameters.setRevocationEnabled(false);
+                validator.validate(CertificateFactory.getInstance("X.509").generateCertPath(path), parameters);
+            } catch (CertPathValidatorException e) {
+                return openSslError(e);
+            } catch (GeneralSecurityException e) {
+                return CERT_SIGNATURE_FAILURE;
+            }
         }
         if (revocations.isEmpty()) {
             return 0;

@@ -113,6 +113,20 @@ class ClientVerifierTest {
     }
 
     /**
+     * A client's self-signed certificate that the site trusts is checked against a CRL of its own too (CRL_CHECK_ALL
+     * checks every certificate of the chain, this one alone): nginx 1.22 with ssl_crl of another CA's CRL alone said
+     * "3:unable to get certificate CRL" of it, where edge checked no CRL and let it in.
+     */
+    @Test
+    void aTrustedSelfSignedClientCertificateNeedsACrlOfItsOwn() throws Exception {
+        X509Certificate self = certificates.certificate("self");
+        assertThat(verified(new TlsClientVerify(TlsClientVerify.Mode.ON, List.of(root, self), List.of(), 1,
+                List.of()), "self")).isEqualTo("SUCCESS");
+        assertThat(verified(new TlsClientVerify(TlsClientVerify.Mode.ON, List.of(root, self), List.of(), 1,
+                List.of(rootCrl)), "self")).isEqualTo("FAILED:unable to get certificate CRL");
+    }
+
+    /**
      * OpenSSL checks the trusted CA's dates too (the JDK's validator does not look at its anchor's), and the purpose of
      * each certificate the client sent, a CA's too: nginx 1.22 said these of the same chains (both were SUCCESS).
      */
