@@ -63,6 +63,7 @@ final class ClientVerifier {
     static final int INVALID_CA = 24;
     static final int PATH_LENGTH_EXCEEDED = 25;
     static final int INVALID_PURPOSE = 26;
+    static final int KEYUSAGE_NO_CRL_SIGN = 35;
     static final int CA_MD_TOO_WEAK = 68;
 
     /**
@@ -288,6 +289,7 @@ final class ClientVerifier {
             case INVALID_CA -> "invalid CA certificate";
             case PATH_LENGTH_EXCEEDED -> "path length constraint exceeded";
             case INVALID_PURPOSE -> "unsuitable certificate purpose";
+            case KEYUSAGE_NO_CRL_SIGN -> "key usage does not include CRL signing";
             case CA_MD_TOO_WEAK -> "CA signature digest algorithm too weak";
             default -> "certificate verify error " + error;
         };

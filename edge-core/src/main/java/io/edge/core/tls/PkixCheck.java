@@ -10,6 +10,7 @@ import static io.edge.core.tls.ClientVerifier.CRL_NOT_YET_VALID;
 import static io.edge.core.tls.ClientVerifier.CRL_SIGNATURE_FAILURE;
 import static io.edge.core.tls.ClientVerifier.INVALID_CA;
 import static io.edge.core.tls.ClientVerifier.INVALID_PURPOSE;
+import static io.edge.core.tls.ClientVerifier.KEYUSAGE_NO_CRL_SIGN;
 import static io.edge.core.tls.ClientVerifier.PATH_LENGTH_EXCEEDED;
 import static io.edge.core.tls.ClientVerifier.UNABLE_TO_GET_CRL;
 
@@ -46,6 +47,9 @@ import org.bouncycastle.asn1.x509.IssuingDistributionPoint;
  * certificate ({@link ClientVerifier}) and a backend's ({@code BackendTls}).
  */
 public final class PkixCheck {
+
+    /** The index of cRLSign in {@link X509Certificate#getKeyUsage}. */
+    private static final int CRL_SIGN = 6;
 
     private PkixCheck() {
     }
@@ -133,13 +137,14 @@ public final class PkixCheck {
      * it. Of the CRLs that name its issuer and that {@code issuer}'s key signed, the one taken is, as OpenSSL scores
      * them, one whose scope holds the certificate before one whose does not, one in date before one out of date, then
      * the newest (latest thisUpdate), whatever their order in the file: a file holding an older CRL in date before the
-     * one that revokes a certificate says it is revoked. Where its issuing distribution point leaves the certificate
-     * out, "unable to get certificate CRL" (3): OpenSSL says "different CRL scope" (44), then, as nginx's callback lets
-     * it go on and no CRL covered the certificate's reasons, 3, the error nginx 1.22 logs. Else "CRL is not yet
-     * valid" (11) when its thisUpdate is still to come, "CRL has expired" (12) when its nextUpdate is past (to the
-     * second, no skew, as OpenSSL's X509_cmp_time compares them); else "certificate revoked" (23) where it lists the serial with any reason but removeFromCRL
-     * (a hold lifted), 0 where it does not. Where no CRL was taken: "CRL signature failure" (8) where one named the
-     * issuer with a signature not {@code issuer}'s, else "unable to get certificate CRL" (3).
+     * one that revokes a certificate says it is revoked. Then, in the order of the first error nginx 1.22 logs for
+     * it: "unable to get certificate CRL" (3) where the CRL's issuing distribution point leaves the certificate out
+     * (openssl verify says "different CRL scope", 44; nginx 3); "key usage does not include CRL signing" (35) where
+     * {@code issuer}'s key usage leaves out cRLSign; "CRL is not yet valid" (11) when its thisUpdate is still to
+     * come, "CRL has expired" (12) when its nextUpdate is past (to the second, no skew, as OpenSSL's X509_cmp_time
+     * compares them), even where it lists the certificate; "certificate revoked" (23) where it lists the serial with
+     * any reason but removeFromCRL (a hold lifted); else 0. Where no CRL was taken: "CRL signature failure" (8) where
+     * one named the issuer with a signature not {@code issuer}'s, else "unable to get certificate CRL" (3).
      *
      * <p>Not taken, as OpenSSL without extended CRL support takes none of them: a delta CRL, a CRL whose issuing
      * distribution point is invalid, indirect, limited to some reasons or to attribute certificates, and (edge reads
@@ -178,6 +183,8 @@ public final class PkixCheck {
             return signatureFailure ? CRL_SIGNATURE_FAILURE : UNABLE_TO_GET_CRL;
         } else if (!takenInScope) {
             return UNABLE_TO_GET_CRL;
+        } else if (issuer.getKeyUsage() != null && !issuer.getKeyUsage()[CRL_SIGN]) {
+            return KEYUSAGE_NO_CRL_SIGN;
         } else if (taken.getThisUpdate().after(now)) {
             return CRL_NOT_YET_VALID;
         } else if (!takenInDate) {

@@ -203,6 +203,22 @@ class PkixCheckTest {
                 .isEqualTo("3:unable to get certificate CRL");
     }
 
+    /**
+     * OpenSSL's check_crl: a CRL of a CA whose key usage leaves out cRLSign is "35:key usage does not include CRL
+     * signing", as nginx 1.22 (ssl_crl) said of every client of such a CA, where edge took the CRL and let them in.
+     */
+    @Test
+    void aCrlOfACaWhoseKeyUsageLeavesOutCrlSigningIsRefused() throws Exception {
+        TestCertificates certificates = new TestCertificates(dir);
+        certificates.openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "nosign.key", "-out",
+                "nosign.pem", "-subj", "/CN=Client CA", "-days", "2", "-addext", "keyUsage=keyCertSign");
+        certificates.signedByCa("leaf", "nosign", "/CN=alice", null, null);
+        certificates.crl("nosign");
+
+        assertThat(PkixCheck.failure(List.of(certificates.certificate("leaf")), certificates.certificate("nosign"),
+                crls(certificates, "nosign.crl"))).isEqualTo("35:key usage does not include CRL signing");
+    }
+
     private static List<X509CRL> crls(TestCertificates certificates, String... files) throws Exception {
         X509CRL[] crls = new X509CRL[files.length];
         for (int i = 0; i < files.length; i++) {
