@@ -274,6 +274,48 @@ class NamedLocationIT {
     }
 
     /**
+     * nginx's {@code error_page 401 416 @php} with a PHP named location: the script answers a POST refused for its
+     * credentials with the credentials and the body it came with, the refusal's status and its challenge beside the
+     * script's own fields, as nginx 1.22 answered side by side; a 416 keeps the file's Content-Range and ETag. A field
+     * the script sends itself stays its own, once (nginx sends both: two WWW-Authenticate, or two Content-Range, the
+     * second a 416 cannot have).
+     */
+    @Test
+    void aNamedPhpLocationAnswersAnAuthRefusalAndARangePastTheEndWithTheirFieldsKept() throws Exception {
+        Files.createDirectories(www.resolve("locked"));
+        Files.writeString(www.resolve("locked/f.txt"), "secret");
+        Files.writeString(dir.resolve("htpasswd"), "alice:{PLAIN}secret\n");
+        Files.writeString(www.resolve("index.php"), "<?php if (isset($_GET['own'])) { header('WWW-Authenticate: Bearer'); "
+                + "header('Content-Range: bytes */99'); } echo $_SERVER['REQUEST_METHOD'], ' ', "
+                + "$_SERVER['HTTP_AUTHORIZATION'] ?? '-', ' ', file_get_contents('php://input');");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", error-pages { 401 = "@php", 416 = "@php" }
+                       locations = [{ match = "/" }, { match = "/locked/", auth-basic { realm = "x", user-file = "htpasswd" } }
+                         { match = "@php", fastcgi = php, fastcgi-script = "/index.php" }] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            HttpResponse<String> refused = HTTP.send(HttpRequest.newBuilder(edge.uri("/locked/f.txt"))
+                    .header("Authorization", "Basic YWxpY2U6d3Jvbmc=")
+                    .POST(HttpRequest.BodyPublishers.ofString("a=1")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(refused.statusCode()).isEqualTo(401);
+            assertThat(refused.body()).isEqualTo("POST Basic YWxpY2U6d3Jvbmc= a=1");
+            assertThat(refused.headers().allValues("www-authenticate")).containsExactly("Basic realm=\"x\"");
+            assertThat(refused.headers().allValues("content-length")).containsExactly("31");
+            HttpResponse<String> range = HTTP.send(HttpRequest.newBuilder(edge.uri("/style.css"))
+                    .header("Range", "bytes=1000-").build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(range.statusCode()).isEqualTo(416);
+            assertThat(range.body()).isEqualTo("GET - ");
+            assertThat(range.headers().allValues("content-range")).containsExactly("bytes */6");
+            assertThat(range.headers().allValues("etag")).as("the file's").hasSize(1);
+            HttpResponse<String> own = HTTP.send(HttpRequest.newBuilder(edge.uri("/locked/f.txt?own=1")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(own.statusCode()).isEqualTo(401);
+            assertThat(own.headers().allValues("www-authenticate")).as("the script's own").containsExactly("Bearer");
+        }
+    }
+
+    /**
      * nginx's {@code error_page 404 = @php}: the script's own status; an error of the named location's answer itself
      * (its backend down: 502) goes out as it is, with edge's page, not to error-pages again, as nginx's error_page is
      * met once.
