@@ -316,6 +316,32 @@ class NamedLocationIT {
     }
 
     /**
+     * nginx's {@code error_page 401 @login; location @login { return 302 /login; }}, a login page's redirect: a
+     * named location's redirect (a return's, a rewrite's) goes with its own status whatever error led there, as nginx
+     * 1.22 answered side by side (its special response sets err_status to the 302: with "@login" and "=200 @login"
+     * alike), the refusal's challenge kept. Its other answers go with the error's status.
+     */
+    @Test
+    void aNamedLocationsRedirectGoesWithItsOwnStatusWhateverErrorLedThere() throws Exception {
+        Files.createDirectories(www.resolve("locked"));
+        Files.writeString(www.resolve("locked/f.txt"), "secret");
+        Files.writeString(dir.resolve("htpasswd"), "alice:{PLAIN}secret\n");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", error-pages { 401 = "@login", 416 = "=200 @login" }
+                  locations = [{ match = "/" }, { match = "/locked/", auth-basic { realm = "x", user-file = "htpasswd" } }
+                    { match = "@login", return = "302 /login" }] }]
+                """)) {
+            HttpResponse<String> refused = send(edge, "GET", "/locked/f.txt", "");
+            assertThat(refused.statusCode()).isEqualTo(302);
+            assertThat(refused.headers().firstValue("location")).contains(edge.uri("/login").toString());
+            assertThat(refused.headers().allValues("www-authenticate")).containsExactly("Basic realm=\"x\"");
+            HttpResponse<String> range = HTTP.send(HttpRequest.newBuilder(edge.uri("/style.css"))
+                    .header("Range", "bytes=1000-").build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(range.statusCode()).as("=200 @login").isEqualTo(302);
+        }
+    }
+
+    /**
      * nginx's {@code error_page 404 = @php}: the script's own status; an error of the named location's answer itself
      * (its backend down: 502) goes out as it is, with edge's page, not to error-pages again, as nginx's error_page is
      * met once.

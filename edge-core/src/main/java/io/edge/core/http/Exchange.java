@@ -227,6 +227,15 @@ public interface Exchange {
     }
 
     /**
+     * Says that the answer about to be written goes with its own status, whatever error page led to the location
+     * writing it: a return's or a rewrite's redirect, nginx's special response, which sets its err_status to its own
+     * (error_page 401 @login with return 302 /login answers 302), where a named location's other answers go with the
+     * error's status or error-pages' "=200". By default nothing changes.
+     */
+    default void answerWithOwnStatus() {
+    }
+
+    /**
      * The fields of a proxied answer's X-Accel-Redirect that go with every answer from now on, as nginx copies them into
      * the request's own before its internal redirect (Content-Type, Content-Disposition, Set-Cookie, Cache-Control,
      * Expires, Accept-Ranges: BackendFileNames.ACCEL_REDIRECT_KEPT): a field the answer has already stays as it is,

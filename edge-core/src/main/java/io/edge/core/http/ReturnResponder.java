@@ -71,6 +71,7 @@ public final class ReturnResponder implements Responder {
                 answer.redirects() ? Variables.Escape.URL : Variables.Escape.NONE);
         FullHttpResponse response;
         if (answer.redirects()) {
+            exchange.answerWithOwnStatus(); // nginx's special response: a 302, whatever error page led here
             response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
             // a site's rewrites' (no location yet) write it as location-defaults say, nginx's server level
             LocationSettings.Redirects redirects = location != null ? location.redirects()

@@ -347,6 +347,11 @@ final class ServerExchange implements Exchange {
     }
 
     @Override
+    public void answerWithOwnStatus() {
+        errStatus = 0;
+    }
+
+    @Override
     public void carryHeaders(HttpHeaders headers) {
         carried = carried == null ? headers : laterOver(carried, headers);
     }
