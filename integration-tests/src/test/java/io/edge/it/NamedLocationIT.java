@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -338,6 +339,44 @@ class NamedLocationIT {
             HttpResponse<String> range = HTTP.send(HttpRequest.newBuilder(edge.uri("/style.css"))
                     .header("Range", "bytes=1000-").build(), HttpResponse.BodyHandlers.ofString());
             assertThat(range.statusCode()).as("=200 @login").isEqualTo(302);
+        }
+    }
+
+    /**
+     * nginx's {@code error_page 401 @authed} where {@code location @authed} has an auth_basic of its own: its access
+     * phase runs there too (a named location starts at its rewrite phase), so a refusal there gets the built-in 401 (an
+     * error page is met once: no loop), and only its own users get its answer (with the 401). Not a change: pins that
+     * a named error page is no way around a location's auth-basic.
+     */
+    @Test
+    void anAuthBasicInTheNamedLocationOfA401IsMetThereWithoutALoop() throws Exception {
+        Files.createDirectories(www.resolve("locked"));
+        Files.writeString(www.resolve("locked/f.txt"), "secret");
+        Files.writeString(dir.resolve("htpasswd"), "alice:{PLAIN}secret\n");
+        Files.writeString(dir.resolve("htpasswd-named"), "bob:{PLAIN}hidden\n");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", error-pages { 401 = "@authed" }
+                  locations = [{ match = "/" }, { match = "/locked/", auth-basic { realm = "x", user-file = "htpasswd" } }
+                    { match = "@authed", auth-basic { realm = "y", user-file = "htpasswd-named" }, proxy = app }] }]
+                proxy.backends.app { addresses = ["%s"] }
+                """.formatted(backend.address()))) {
+            HttpResponse<String> nobody = send(edge, "GET", "/locked/f.txt", "");
+            assertThat(nobody.statusCode()).isEqualTo(401);
+            assertThat(nobody.body()).doesNotContain("app");
+            assertThat(nobody.headers().allValues("www-authenticate")).contains("Basic realm=\"y\"");
+            for (String credentials : new String[] {"alice:wrong", "bob:wrong", "alice:hidden"}) {
+                HttpResponse<String> refused = HTTP.send(HttpRequest.newBuilder(edge.uri("/locked/f.txt"))
+                        .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                                credentials.getBytes(StandardCharsets.UTF_8))).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(refused.statusCode()).as(credentials).isEqualTo(401);
+                assertThat(refused.body()).as(credentials).doesNotContain("app");
+            }
+            HttpResponse<String> bob = HTTP.send(HttpRequest.newBuilder(edge.uri("/locked/f.txt"))
+                    .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                            "bob:hidden".getBytes(StandardCharsets.UTF_8))).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(bob.statusCode()).as("the named location's user").isEqualTo(401);
+            assertThat(bob.body()).isEqualTo("app GET /locked/f.txt ");
         }
     }
 
