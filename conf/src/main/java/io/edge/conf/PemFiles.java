@@ -444,11 +444,12 @@ final class PemFiles {
         synchronized List<X509CRL> held(String digest) {
             byDigest.values().removeIf(crls -> crls.stream().anyMatch(crl -> crl.get() == null));
             List<X509CRL> held = new ArrayList<>();
-            for (WeakReference<X509CRL> crl : byDigest.getOrDefault(digest, List.of())) {
-                if (crl.get() == null) {
+            for (WeakReference<X509CRL> reference : byDigest.getOrDefault(digest, List.of())) {
+                X509CRL crl = reference.get(); // once: a second get() may find it collected in between
+                if (crl == null) {
                     return null; // collected since
                 }
-                held.add(crl.get());
+                held.add(crl);
             }
             return held.isEmpty() ? null : List.copyOf(held);
         }

@@ -158,7 +158,16 @@ public final class PkixCheck {
         boolean takenInDate = false;
         boolean signatureFailure = false;
         for (X509CRL crl : revocations) {
-            if (!crl.getIssuerX500Principal().equals(certificate.getIssuerX500Principal()) || !readable(crl)) {
+            if (!crl.getIssuerX500Principal().equals(certificate.getIssuerX500Principal())) {
+                continue;
+            }
+            IssuingDistributionPoint point;
+            try {
+                point = issuingDistributionPoint(crl);
+            } catch (IllegalArgumentException e) {
+                continue; // not DER of one: OpenSSL's IDP_INVALID
+            }
+            if (!readable(crl, point)) {
                 continue;
             }
             try {
@@ -167,7 +176,7 @@ public final class PkixCheck {
                 signatureFailure = true;
                 continue;
             }
-            boolean inScope = inScope(certificate, crl);
+            boolean inScope = inScope(certificate, point);
             boolean inDate = !crl.getThisUpdate().after(now)
                     && (crl.getNextUpdate() == null || crl.getNextUpdate().after(now));
             int better = taken == null ? 1 : inScope != takenInScope ? Boolean.compare(inScope, takenInScope)
@@ -197,9 +206,10 @@ public final class PkixCheck {
     /**
      * Whether edge takes {@code crl} as OpenSSL without extended CRL support takes it: not a delta CRL, no critical
      * extension but an issuing distribution point and an authority key identifier, and an issuing distribution point
-     * (if any) that is valid (at most one of the only-contains flags), not indirect, for every reason.
+     * ({@code point}, null for none) that is valid (at most one of the only-contains flags), not indirect, for every
+     * reason.
      */
-    private static boolean readable(X509CRL crl) {
+    private static boolean readable(X509CRL crl, IssuingDistributionPoint point) {
         if (crl.getExtensionValue(Extension.deltaCRLIndicator.getId()) != null) {
             return false;
         }
@@ -207,12 +217,6 @@ public final class PkixCheck {
         if (critical != null && critical.stream().anyMatch(oid -> !oid.equals(
                 Extension.issuingDistributionPoint.getId()) && !oid.equals(Extension.authorityKeyIdentifier.getId()))) {
             return false;
-        }
-        IssuingDistributionPoint point;
-        try {
-            point = issuingDistributionPoint(crl);
-        } catch (IllegalArgumentException e) {
-            return false; // not DER of one: OpenSSL's IDP_INVALID
         }
         if (point == null) {
             return true;
@@ -224,13 +228,13 @@ public final class PkixCheck {
     }
 
     /**
-     * Whether {@code certificate} is in the scope of {@code crl}, one of its issuer's, as OpenSSL's crl_crldp_check
+     * Whether {@code certificate} is in the scope of a CRL of its issuer's whose issuing distribution point is
+     * {@code point} (null for none), as OpenSSL's crl_crldp_check
      * judges it: a CRL only of end-entity certificates (onlyContainsUserCerts) holds no CA, one only of CAs
      * (onlyContainsCACerts) no end entity; a CRL whose issuing distribution point names a distribution point holds
      * the certificates whose CRL distribution points name it (any name alike), a CRL that names none holds them all.
      */
-    private static boolean inScope(X509Certificate certificate, X509CRL crl) {
-        IssuingDistributionPoint point = issuingDistributionPoint(crl);
+    private static boolean inScope(X509Certificate certificate, IssuingDistributionPoint point) {
         if (point == null) {
             return true;
         }
