@@ -105,6 +105,8 @@ import java.util.regex.Pattern;
  *                        rewrite's to a path) write their {@code Location} (nginx's {@code absolute_redirect},
  *                        {@code port_in_redirect}, {@code server_name_in_redirect}); {@code null} given is
  *                        {@link Redirects#DEFAULT}
+ * @param subFilter       the strings replaced in the bodies of its answers (nginx's {@code sub_filter}); {@code null}:
+ *                        none
  */
 public record LocationSettings(
         String match,
@@ -146,7 +148,8 @@ public record LocationSettings(
         NextUpstream fastcgiNextUpstream,
         int clientBodyBufferSize,
         GzipClients gzipClients,
-        Redirects redirects) {
+        Redirects redirects,
+        SubFilter subFilter) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -199,7 +202,7 @@ public record LocationSettings(
                 statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
                 access, returns, rewrite, limitReqs, limitConns, authBasic, accessLog, referers, alias, limitRate,
                 autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, secureLink, rewrites, proxy, null,
-                CLIENT_BODY_BUFFER_SIZE, null, null);
+                CLIENT_BODY_BUFFER_SIZE, null, null, null);
     }
 
     /** A location with edge's default split of a script's path, and no secure link or rewrites. */
@@ -313,6 +316,38 @@ public record LocationSettings(
          */
         public boolean compresses(String mediaType) {
             return types.contains(mediaType) || types.contains("*") || "text/html".equals(mediaType);
+        }
+    }
+
+    /**
+     * A location's {@code sub-filter}, nginx's {@code sub_filter}, {@code sub_filter_once}, {@code sub_filter_types}
+     * and {@code sub_filter_last_modified}: strings replaced in the bodies of its answers on their way out.
+     *
+     * @param replace      what is looked for (ignoring ASCII case) and what it is replaced with, in the order written:
+     *                     at one place, the first listed that is found there wins; never empty
+     * @param once         each string is replaced where it is first found only; false: everywhere
+     * @param types        media types filtered, lower case, without parameters; {@code *} is any; text/html always
+     * @param lastModified the answer keeps its Last-Modified, its ETag made weak; false: both are dropped
+     */
+    public record SubFilter(List<Replace> replace, boolean once, Set<String> types, boolean lastModified) {
+
+        public SubFilter {
+            replace = List.copyOf(replace);
+            types = Set.copyOf(types);
+        }
+
+        /** Whether an answer of {@code mediaType} (lower case, without parameters) is filtered. */
+        public boolean filters(String mediaType) {
+            return types.contains(mediaType) || types.contains("*") || "text/html".equals(mediaType);
+        }
+
+        /**
+         * One {@code sub_filter string replacement}, each with the request's variables.
+         *
+         * @param match the string looked for; one whose value is empty for a request is not looked for
+         * @param with  what replaces it
+         */
+        public record Replace(VariableText match, VariableText with) {
         }
     }
 

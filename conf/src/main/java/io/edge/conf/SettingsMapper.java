@@ -2418,6 +2418,7 @@ final class SettingsMapper {
                 setWhileOff(gzipSection, "gzip", Set.of("enabled", "static"),
                         "enabled = true beside it (or static = true, for files' .gz)");
             }
+            LocationSettings.SubFilter subFilter = subFilter(location.section("sub-filter"), regex);
             boolean internal = location.bool("internal");
             if (internal && named && location.own().containsKey("internal")) {
                 location.problem("internal", "true in a named location, which no client's request reaches already",
@@ -2500,7 +2501,7 @@ final class SettingsMapper {
                     root != null ? aliasCaptures : null, handler == LocationSettings.Handler.FASTCGI ? splitPathInfo
                     : null, secureLink, rewrites, handler == LocationSettings.Handler.PROXY ? proxy : null,
                     handler == LocationSettings.Handler.FASTCGI ? fastcgiNextUpstream : null, clientBodyBufferSize,
-                    gzipClients(gzipSection), redirects(location)));
+                    gzipClients(gzipSection), redirects(location), subFilter));
         }
         return result;
     }
@@ -3623,18 +3624,69 @@ final class SettingsMapper {
         boolean enabled = gzip.bool("enabled");
         int level = gzip.integer("level", 1, 9);
         long minLength = gzip.bytes("min-length", 0, Long.MAX_VALUE);
+        Set<String> types = mediaTypes(gzip);
+        return enabled ? new LocationSettings.Gzip(level, minLength, types) : null;
+    }
+
+    /**
+     * A location's {@code sub-filter}: null when its replace list is empty, its other keys checked all the same. Each
+     * entry has a match and a with, both with the request's variables (and the captures of {@code regex}, the
+     * location's), the match not empty; types as gzip's.
+     */
+    private LocationSettings.SubFilter subFilter(Section filter, Pattern regex) {
+        boolean once = filter.bool("once");
+        boolean lastModified = filter.bool("last-modified");
+        Set<String> types = mediaTypes(filter);
+        Section none = new Section(ConfigValueFactory.fromMap(Map.of()), "", filter.anchor(), problems);
+        Set<String> keys = Set.of("match", "with");
+        String expected = "{ match = \"text looked for\", with = \"its replacement\" }";
+        List<LocationSettings.SubFilter.Replace> replace = new ArrayList<>();
+        for (Section entry : filter.sections("replace", none)) {
+            boolean complete = true;
+            for (String key : new TreeSet<>(entry.own().keySet())) {
+                if (!keys.contains(key)) {
+                    entry.problem(key, "is no key of a sub-filter.replace entry" + UnknownKeys.suggestion(key, keys),
+                            expected);
+                    complete = false;
+                }
+            }
+            String match = entry.optionalString("match");
+            String with = entry.optionalString("with");
+            if (match == null || with == null) {
+                problems.add(entry.anchor(), entry.path(), "has " + (match == null ? "no match" : "no with"),
+                        expected);
+                continue;
+            }
+            if (match.isEmpty()) {
+                entry.problem("match", "is empty", "the text to look for");
+                complete = false;
+            }
+            VariableText matchText = variableText(entry, "match", match, "sub-filter", regex);
+            VariableText withText = variableText(entry, "with", with, "sub-filter", regex);
+            if (complete && matchText != null && withText != null) {
+                replace.add(new LocationSettings.SubFilter.Replace(matchText, withText));
+            }
+        }
+        return replace.isEmpty() ? null : new LocationSettings.SubFilter(replace, once, types, lastModified);
+    }
+
+    /**
+     * {@code section}'s {@code types} (gzip's, sub-filter's): each a media type without parameters ({@code text/html}),
+     * compared ignoring case, or {@code *} for any.
+     */
+    private static Set<String> mediaTypes(Section section) {
         Set<String> types = new TreeSet<>();
-        for (Section.Element element : gzip.elements("types")) {
+        for (Section.Element element : section.elements("types")) {
             String type = element.text().toLowerCase(Locale.ROOT);
             if (!type.equals("*") && !MEDIA_TYPE.matcher(type).matches()) {
-                gzip.invalid("types", element.index(), LocationMatch.quoted(element.text()) + " is not a media type",
+                section.invalid("types", element.index(), LocationMatch.quoted(element.text()) + " is not a media type",
                         "type/subtype without parameters, such as text/html, or \"*\" for any");
             } else if (!types.add(type)) {
-                gzip.problem("types", element.index(), LocationMatch.quoted(element.text()) + " is listed twice"
+                section.problem("types", element.index(), LocationMatch.quoted(element.text()) + " is listed twice"
                         + " (types are compared ignoring case)", "each type once");
             }
         }
-        return enabled ? new LocationSettings.Gzip(level, minLength, types) : null;
+        return types;
     }
 
     /** {@code gzip.proxied}'s values, as nginx spells them, for a problem's expectation. */

@@ -632,6 +632,48 @@ class ValidationTest {
                 """)).sites().get(0).locations().get(0).gzip().level()).isEqualTo(6);
     }
 
+    /** nginx's sub_filter, sub_filter_once, sub_filter_types, sub_filter_last_modified; location-defaults' laid under. */
+    @Test
+    void subFilterReplacesStringsWithVariablesInTheOrderWritten() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(write("""
+                location-defaults.sub-filter { replace = [{ match = "http://OLD.example", with = "https://$host" },
+                  { match = "x", with = "" }], types = ["text/css"] }
+                sites = [{ root = www, locations = [{ match = "/", sub-filter.once = false }, { match = "/a/" }] }]
+                """));
+        LocationSettings.SubFilter filter = settings.sites().get(0).locations().get(0).subFilter();
+        assertThat(filter.once()).isFalse();
+        assertThat(filter.lastModified()).isFalse();
+        assertThat(filter.replace()).extracting(r -> r.match().constant()).containsExactly("http://OLD.example", "x");
+        assertThat(filter.replace().get(0).with().constant()).isNull(); // $host: valued per request
+        assertThat(filter.filters("text/css")).isTrue();
+        assertThat(filter.filters("text/html")).isTrue();
+        assertThat(filter.filters("text/plain")).isFalse();
+        assertThat(settings.sites().get(0).locations().get(1).subFilter().once()).isTrue();
+        assertThat(new ConfigLoader().load(write("""
+                sites = [{ root = www, locations = [{ match = "/", sub-filter.once = false }] }]
+                """)).sites().get(0).locations().get(0).subFilter()).as("no replace: none").isNull();
+    }
+
+    @Test
+    void subFilterProblemsAreSaidAtTheirEntries() throws Exception {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, locations = [{ match = "/", sub-filter {
+                  replace = [{ match = "", with = "a" }, { match = "a" }, { match = "a", with = "$nope" },
+                    { match = "a", width = "b" }, "a"]
+                  types = ["html"], once = sometimes } }] }]
+                """);
+        String entry = "edge.sites[0].locations[0].sub-filter.";
+        assertThat(problems).extracting(ConfigProblem::key).containsExactlyInAnyOrder(entry + "once",
+                entry + "types[0]", entry + "replace[0].match", entry + "replace[1]", entry + "replace[2].with",
+                entry + "replace[3].width", entry + "replace[3]", entry + "replace[4]");
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::message).contains(
+                tuple(entry + "replace[0].match", "is empty"),
+                tuple(entry + "replace[1]", "has no with"),
+                tuple(entry + "replace[3].width", "is no key of a sub-filter.replace entry (did you mean \"with\"?)"));
+        assertThat(problems).filteredOn(p -> p.key().endsWith("replace[2].with")).singleElement()
+                .extracting(ConfigProblem::message).asString().startsWith("\"$nope\" has unknown variable $nope");
+    }
+
     @Test
     void gzipCompressesWhatABackendAnswersByTheTypesItNames() throws Exception {
         List<ConfigProblem> problems = problems("""

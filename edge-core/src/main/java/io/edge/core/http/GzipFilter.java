@@ -121,7 +121,7 @@ public final class GzipFilter {
     }
 
     /** The response's Content-Length, -1 without one (or one that is not a number, which the backend's reader refused). */
-    private static long declaredLength(HttpResponse response) {
+    static long declaredLength(HttpResponse response) {
         try {
             return HttpUtil.getContentLength(response, -1L);
         } catch (NumberFormatException e) {
@@ -358,19 +358,27 @@ public final class GzipFilter {
     HttpContent encode(HttpContent content, boolean flush) {
         boolean last = content instanceof LastHttpContent;
         try {
-            ByteBuf body = compress(content.content(), flush ? Deflater.SYNC_FLUSH : Deflater.NO_FLUSH, last);
-            if (!last) {
-                return new DefaultHttpContent(body);
-            }
-            DefaultLastHttpContent end = new DefaultLastHttpContent(body);
-            end.trailingHeaders().set(((LastHttpContent) content).trailingHeaders());
-            return end;
+            int mode = flush ? Deflater.SYNC_FLUSH : Deflater.NO_FLUSH;
+            return partLike(content, compress(content.content(), mode, last));
         } finally {
             content.release();
             if (last) {
                 end();
             }
         }
+    }
+
+    /**
+     * {@code body} (taken) as a part of the kind {@code content} is: a last part with its trailing headers, else a
+     * part; for a filter that makes a new body of each part it is given.
+     */
+    static HttpContent partLike(HttpContent content, ByteBuf body) {
+        if (!(content instanceof LastHttpContent last)) {
+            return new DefaultHttpContent(body);
+        }
+        DefaultLastHttpContent end = new DefaultLastHttpContent(body);
+        end.trailingHeaders().set(last.trailingHeaders());
+        return end;
     }
 
     /** What zlib holds of the body written so far, as a part to send now; null if it holds nothing. */

@@ -39,6 +39,7 @@ import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -246,6 +247,8 @@ final class ServerExchange implements Exchange {
     private HttpHeaders sentHeaders;
     /** The gzip of this response's body while it is being compressed, else null. */
     private GzipFilter gzip;
+    /** The sub-filter of this response's body while it is being filtered, else null. */
+    private SubFilter sub;
     /** {@link #offerRanges}: the client's Range may be honoured on the head written next. */
     private boolean rangesOffered;
     /** The range of this response's body that goes out while it is being written, else null. */
@@ -981,6 +984,18 @@ final class ServerExchange implements Exchange {
                 answeringQuery = "";
                 addHeaders(response.headers(), pageHeaders, this, pageLocation, sentPage.uri());
             }
+            // then nginx's sub filter, on any answer of the location's (an error page's too, as nginx's): a file's is
+            // read as bytes for it (StaticResponder), not sent by sendfile
+            if (routed && location.subFilter() != null) {
+                sub = SubFilter.begin(request, isHead(), response, location.subFilter(),
+                        text -> bodyText(location, text), ctx.alloc());
+                if (sub != null && response instanceof FullHttpResponse whole) {
+                    SubFilter filter = sub;
+                    sub = null;
+                    response = filter.filterWhole(whole);
+                    message = response;
+                }
+            }
             // then nginx's gzip filter, on what the headers filter made
             if (compressionOffered && location != null && location.gzip() != null) {
                 gzip = GzipFilter.begin(request, isHead(), response, offeredLength, offeredType, location.gzip(),
@@ -993,7 +1008,7 @@ final class ServerExchange implements Exchange {
                 }
             }
             // then nginx's range filter, on an answer that goes uncompressed
-            if (rangesOffered && gzip == null && !response.headers().contains(HttpHeaderNames.CONTENT_ENCODING)) {
+            if (rangesOffered && gzip == null && sub == null && !response.headers().contains(HttpHeaderNames.CONTENT_ENCODING)) {
                 slicer = RangeSlicer.begin(request, response);
                 status = response.status().code(); // a 206 or 416 now, as the client gets it
                 if (slicer != null && response instanceof FullHttpResponse whole) {
@@ -1014,10 +1029,19 @@ final class ServerExchange implements Exchange {
             sentHeaders = response.headers();
             sentStatus = response.status();
             headPending = connection.server().accessLog().countsHead();
-        } else if (gzip != null && message instanceof HttpContent content) {
-            message = gzip.encode(content, flush);
-            if (message instanceof LastHttpContent) {
-                gzip = null; // ended
+        } else if ((sub != null || gzip != null) && message instanceof HttpContent content) {
+            if (sub != null) {
+                content = sub.filter(content);
+                message = content;
+                if (content instanceof LastHttpContent) {
+                    sub = null; // ended
+                }
+            }
+            if (gzip != null) {
+                message = gzip.encode(content, flush);
+                if (message instanceof LastHttpContent) {
+                    gzip = null; // ended
+                }
             }
         } else if (slicer != null && message instanceof HttpContent content) {
             message = slicer.slice(content);
@@ -1382,6 +1406,16 @@ final class ServerExchange implements Exchange {
         }
         // Body bytes still to come are dropped by the connection handler, so framing stays intact.
         connection.exchangeDone(this, lastWrite, keepAlive);
+    }
+
+    /**
+     * {@code text}'s value for this request as the UTF-8 bytes of a body's text ({@code location}'s sub-filter: the
+     * captures of its regex on the request's URI, as its fastcgi-params').
+     */
+    private byte[] bodyText(LocationSettings location, VariableText text) {
+        String value = text.constant() != null ? text.constant()
+                : Variables.render(this, location, uri(), text.parts(), Variables.Escape.NONE);
+        return value.getBytes(StandardCharsets.UTF_8);
     }
 
     /** Frees the gzip of a body that ended before its last part (a failed backend, a client gone). */

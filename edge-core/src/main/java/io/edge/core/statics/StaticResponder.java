@@ -17,6 +17,7 @@ import io.edge.conf.SiteSettings;
 import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.GzipFilter;
+import io.edge.core.http.SubFilter;
 import io.edge.core.http.HttpDate;
 import io.edge.core.http.HttpStatusException;
 import io.edge.core.http.RedirectLocation;
@@ -937,14 +938,15 @@ public final class StaticResponder implements Responder {
 
     /**
      * Answers 304, 412 or 416 when the request's validators or {@code Range} call for it and returns null;
-     * otherwise returns the ranges to send. {@code scripts} are the headers a script's X-Accel-Redirect or X-Sendfile
+     * otherwise returns the ranges to send, the whole file where {@code whole} (sub-filter changes its bytes: a Range
+     * is not honoured, as nginx's). {@code scripts} are the headers a script's X-Accel-Redirect or X-Sendfile
      * carries over to the file's answer (its Content-Type aside), which go with a 304 and a 416 too, as nginx's (an
      * X-Sendfile's Vary and Content-Language too, which nginx's X-Accel-Redirect does not carry): a 304 must carry the
      * Cache-Control, Expires and Vary of the 200 it stands for (RFC 9110, 15.4.5), and the session cookie a download script sets must not be lost
      * when the client revalidates.
      */
     private static ByteRanges.Result rangesOrAnswer(Exchange exchange, String etag, long mtime, long size,
-            boolean precompressed, String compressibleType, HttpHeaders scripts) {
+            boolean precompressed, String compressibleType, HttpHeaders scripts, boolean whole) {
         HttpHeaders request = exchange.request().headers();
         switch (Preconditions.evaluate(request, true, etag, mtime)) {
             case NOT_MODIFIED -> {
@@ -980,7 +982,8 @@ public final class StaticResponder implements Responder {
             case PROCEED -> {
             }
         }
-        ByteRanges.Result ranges = Preconditions.ifRangeAllows(request.get(HttpHeaderNames.IF_RANGE), etag, mtime)
+        ByteRanges.Result ranges = !whole
+                && Preconditions.ifRangeAllows(request.get(HttpHeaderNames.IF_RANGE), etag, mtime)
                 ? ByteRanges.parse(request.get(HttpHeaderNames.RANGE), size)
                 : new ByteRanges.Full();
         if (ranges instanceof Unsatisfiable unsatisfiable) {
@@ -1022,7 +1025,7 @@ public final class StaticResponder implements Responder {
         String contentType = carriedType(exchange, mimeTypes.forPath(uriPath));
         String compressibleType = compressibleType(exchange, contentType, size);
         ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, false, compressibleType,
-                EmptyHttpHeaders.INSTANCE);
+                EmptyHttpHeaders.INSTANCE, SubFilter.filters(exchange.location(), contentType));
         if (ranges == null || (ranges instanceof Partial multi && multi.isMultipart())) {
             hit.release();
             return ranges == null;
@@ -1166,8 +1169,12 @@ public final class StaticResponder implements Responder {
                 ? new DefaultHttpHeaders().add(backendHeaders).remove(HttpHeaderNames.CONTENT_TYPE) : backendHeaders;
         HttpHeaders passThrough = !precompressed ? backends
                 : backends.isEmpty() ? GZIP_STATIC : new DefaultHttpHeaders().add(GZIP_STATIC).add(backends);
+        // its bytes changed on the way out (sub-filter): read, not sent by sendfile, and whole, as nginx's range
+        // filter finds no length to take a range of
+        boolean filtered = !precompressed && !backendHeaders.contains(HttpHeaderNames.CONTENT_ENCODING)
+                && SubFilter.filters(exchange.location(), contentType);
         ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, precompressed, compressibleType,
-                backends);
+                backends, filtered);
         if (ranges == null) {
             file.release();
             return;
@@ -1242,7 +1249,7 @@ public final class StaticResponder implements Responder {
         // read into buffers by the engine, not sent by sendfile: compressed on its way out (zlib), encrypted (no
         // sendfile through a cipher), or in an HTTP/2 stream's DATA frames, h2c's too (a region there would be read by
         // FileRegionReader's threads, past the engine)
-        boolean read = exchange.endsTls() || exchange.sentVersion().majorVersion() == 2
+        boolean read = filtered || exchange.endsTls() || exchange.sentVersion().majorVersion() == 2
                 || compressibleType != null && status == HttpResponseStatus.OK
                 && GzipFilter.takesGzip(exchange.request(), exchange.location().gzipClients());
         new BodySender(exchange, response, file, body, again, read, limitRate).run();
