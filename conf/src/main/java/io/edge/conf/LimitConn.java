@@ -14,11 +14,23 @@ package io.edge.conf;
  *               is one client); an IPv4 client is named by its whole address
  * @param key    what the zone counts requests by instead of the client, nginx's {@code limit_conn_zone} key, as
  *               {@link LimitReq#key}: a request whose key comes out empty is not counted; null: the client
+ * @param mode   how it logs what it refuses, and whether it refuses (a dry run); nginx's {@code limit_conn_log_level}
+ *               and {@code limit_conn_dry_run}
  */
-public record LimitConn(String zone, int max, int status, int ipv6Prefix, VariableText key) {
+public record LimitConn(String zone, int max, int status, int ipv6Prefix, VariableText key, LimitMode mode) {
 
     /** A limit counting each client. */
     public LimitConn(String zone, int max, int status, int ipv6Prefix) {
         this(zone, max, status, ipv6Prefix, null);
+    }
+
+    /** A limit logging as nginx's by default. */
+    public LimitConn(String zone, int max, int status, int ipv6Prefix, VariableText key) {
+        this(zone, max, status, ipv6Prefix, key, LimitMode.DEFAULT);
+    }
+
+    /** The zone's name as nginx's line says it ({@code by zone "downloads"}), as {@link LimitReq#zoneName()}. */
+    public String zoneName() {
+        return zone.startsWith("zone ") ? zone.substring("zone ".length()) : zone;
     }
 }

@@ -24,12 +24,25 @@ import java.util.regex.Pattern;
  *                 with the request's variables ({@code "$http_x_api_key"}; a constant, such as {@code "all"}, one
  *                 bucket for every request, nginx's {@code $server_name} zone), a request whose key comes out empty
  *                 not limited by it, as nginx's; null: the client ({@code ipv6Prefix})
+ * @param mode     how it logs what it refuses, and whether it refuses (a dry run); nginx's {@code limit_req_log_level}
+ *                 and {@code limit_req_dry_run}
  */
-public record LimitReq(String zone, double rate, int burst, int delay, int status, int ipv6Prefix, VariableText key) {
+public record LimitReq(String zone, double rate, int burst, int delay, int status, int ipv6Prefix, VariableText key,
+                       LimitMode mode) {
 
     /** A limit counting each client. */
     public LimitReq(String zone, double rate, int burst, int delay, int status, int ipv6Prefix) {
         this(zone, rate, burst, delay, status, ipv6Prefix, null);
+    }
+
+    /** A limit logging as nginx's by default. */
+    public LimitReq(String zone, double rate, int burst, int delay, int status, int ipv6Prefix, VariableText key) {
+        this(zone, rate, burst, delay, status, ipv6Prefix, key, LimitMode.DEFAULT);
+    }
+
+    /** The zone's name as nginx's line says it ({@code by zone "login"}): a named zone's, else the location's table's. */
+    public String zoneName() {
+        return zone.startsWith("zone ") ? zone.substring("zone ".length()) : zone;
     }
 
     /** What a rate is written as, for a message. */

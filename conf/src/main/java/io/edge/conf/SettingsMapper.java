@@ -2434,9 +2434,9 @@ final class SettingsMapper {
             }
             List<AccessRule> access = accessRules(location);
             List<LimitReq> limitReqs = limits(location, defaults, "limit-req", template, this::limitReq,
-                    LimitReq::zone);
+                    LimitReq::zone, LimitReq::mode);
             List<LimitConn> limitConns = limits(location, defaults, "limit-conn", template, this::limitConn,
-                    LimitConn::zone);
+                    LimitConn::zone, LimitConn::mode);
             LimitRate limitRate = limitRate(location.section("limit-rate"));
             Section listing = location.section("autoindex");
             Autoindex autoindex = autoindex(listing);
@@ -3076,7 +3076,7 @@ final class SettingsMapper {
      * One without a zone has a table of the location's own, inherited from location-defaults too.
      */
     private <T> List<T> limits(Section location, Section locationDefaults, String kind, ConfigObject template,
-            BiFunction<Section, String, T> read, Function<T, String> zone) {
+            BiFunction<Section, String, T> read, Function<T, String> zone, Function<T, LimitMode> mode) {
         ConfigObject defaults = objectOrEmpty(template.get(kind));
         Section reference = new Section(defaults, kind, defaults.origin(), problems);
         ConfigValue value = location.value(kind);
@@ -3107,9 +3107,15 @@ final class SettingsMapper {
             if (first != null) {
                 element.problem("zone", zone.apply(limit) + " is already in this location's " + kind + ", at " + first,
                         "each zone once in a location (an entry without a zone has a table of its own)");
-            } else {
-                result.add(limit);
+                continue;
             }
+            if (!result.isEmpty() && mode.apply(limit).dryRun() != mode.apply(result.get(0)).dryRun()) {
+                // one would refuse what the other lets through uncounted: nginx's dry run is the location's
+                element.problem("dry-run", mode.apply(limit).dryRun() + " where the list's first entry says "
+                        + mode.apply(result.get(0)).dryRun(), "the same dry-run in every entry of a list, as nginx's "
+                        + kind.replace('-', '_') + "_dry_run is the location's");
+            }
+            result.add(limit);
         }
         return result;
     }
@@ -3157,7 +3163,7 @@ final class SettingsMapper {
         int ipv6Prefix = ipv6Prefix(limit, "limit-req", zone);
         VariableText key = zoneKey(limit, "limit-req", zone, ipv6Prefix);
         return new LimitReq(zone != null ? "zone " + zone : "location " + ownTable, rate, burst,
-                delay(limit, burst, delay), status, ipv6Prefix, key);
+                delay(limit, burst, delay), status, ipv6Prefix, key, limitMode(limit));
     }
 
     /**
@@ -3514,7 +3520,14 @@ final class SettingsMapper {
         int max = limit.integer("max", 1, 1_000_000);
         int ipv6Prefix = ipv6Prefix(limit, "limit-conn", zone);
         VariableText key = zoneKey(limit, "limit-conn", zone, ipv6Prefix);
-        return new LimitConn(zone != null ? "zone " + zone : "location " + ownTable, max, status, ipv6Prefix, key);
+        return new LimitConn(zone != null ? "zone " + zone : "location " + ownTable, max, status, ipv6Prefix, key,
+                limitMode(limit));
+    }
+
+    /** A limit-req's or limit-conn's {@code log-level}, {@code log} and {@code dry-run}. */
+    private static LimitMode limitMode(Section limit) {
+        return new LimitMode(limit.choice("log-level", LimitMode.LEVELS), limit.choice("log", LimitMode.LOGS),
+                limit.bool("dry-run"));
     }
 
     /**

@@ -1,0 +1,75 @@
+package io.edge.conf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.tuple;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A limit's {@code log-level}, {@code log} and {@code dry-run}: nginx's limit_req_log_level, limit_req_dry_run and
+ * limit_conn's, onto {@link LimitMode}.
+ */
+class LimitModeConfigTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aLimitsLogLevelLogAndDryRunAreReadWithNginxsDefaults() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                sites = [{ root = www, locations = [
+                  { match = "/", limit-req { rate = "1 r/s" }, limit-conn { max = 2 } }
+                  { match = "/a/", limit-req { rate = "1 r/s", log-level = notice, log = throttled, dry-run = true } }
+                  { match = "/b/", limit-conn { max = 2, zone = b, log-level = warn, dry-run = true } }
+                  { match = "/c/", limit-req = [{ zone = x, rate = "1 r/s", dry-run = true, log-level = info }
+                                                { zone = y, rate = "9 r/s", dry-run = true }] }
+                ] }]
+                """));
+        List<LocationSettings> locations = settings.sites().get(0).locations();
+        assertThat(locations.get(0).limitReqs().get(0).mode()).as("error, a line for each, not a dry run, as nginx's")
+                .isEqualTo(LimitMode.DEFAULT).isEqualTo(new LimitMode(LimitMode.Level.ERROR, true, false));
+        assertThat(locations.get(0).limitConns().get(0).mode()).isEqualTo(LimitMode.DEFAULT);
+        assertThat(locations.get(1).limitReqs().get(0).mode())
+                .isEqualTo(new LimitMode(LimitMode.Level.NOTICE, false, true));
+        assertThat(locations.get(2).limitConns())
+                .containsExactly(new LimitConn("zone b", 2, 429, 128, null, new LimitMode(LimitMode.Level.WARN, true,
+                        true)));
+        assertThat(locations.get(3).limitReqs()).extracting(LimitReq::mode).containsExactly(
+                new LimitMode(LimitMode.Level.INFO, true, true), new LimitMode(LimitMode.Level.ERROR, true, true));
+        assertThat(locations.get(3).limitReqs()).extracting(LimitReq::zoneName).containsExactly("x", "y");
+    }
+
+    @Test
+    void badLevelsLogsAndMixedDryRunsAreListedWithWhatIsWrong() throws Exception {
+        Path file = EdgeConfFile.write(dir, """
+                sites = [{ root = www, locations = [
+                  { match = "/a/", limit-req { rate = "1 r/s", log-level = debug } }
+                  { match = "/b/", limit-conn { max = 2, log = sometimes } }
+                  { match = "/c/", limit-req { rate = "1 r/s", dry-run = maybe } }
+                  { match = "/d/", limit-req = [{ zone = x, rate = "1 r/s" }
+                                                { zone = y, rate = "9 r/s", dry-run = true }] }
+                  { match = "/e/", limit-conn { dry-run = true } }
+                ] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message,
+                        ConfigProblem::expected)
+                .containsExactlyInAnyOrder(
+                        tuple(3, "edge.sites[0].locations[0].limit-req.log-level", "\"debug\" is not allowed",
+                                "one of error, warn, notice, info"),
+                        tuple(4, "edge.sites[0].locations[1].limit-conn.log", "\"sometimes\" is not allowed",
+                                "one of every, throttled"),
+                        tuple(5, "edge.sites[0].locations[2].limit-req.dry-run", "\"maybe\" is not a boolean",
+                                "true or false"),
+                        tuple(7, "edge.sites[0].locations[3].limit-req[1].dry-run", "true where the list's first"
+                                + " entry says false", "the same dry-run in every entry of a list, as nginx's"
+                                + " limit_req_dry_run is the location's"),
+                        tuple(8, "edge.sites[0].locations[4].limit-conn.dry-run", "set without a max, which a limit"
+                                + " needs", "a max beside it, such as max = 2"));
+    }
+}
