@@ -24,7 +24,7 @@ public record LogFormat(List<Return.Part> parts, boolean json) {
             "secure_link", "secure_link_expires", "https", "ssl_protocol", "ssl_cipher", "ssl_server_name", "http2",
             "ssl_client_verify", "ssl_client_s_dn", "ssl_client_i_dn", "ssl_client_serial", "ssl_client_fingerprint",
             "ssl_client_cert", "ssl_client_raw_cert", "ssl_client_escaped_cert", "ssl_client_v_start",
-            "ssl_client_v_end", "ssl_client_v_remain");
+            "ssl_client_v_end", "ssl_client_v_remain", "limit_req_status", "limit_conn_status");
 
     /**
      * A request's field ({@code $http_user_agent}), the answer's ({@code $sent_http_content_type}), a query argument

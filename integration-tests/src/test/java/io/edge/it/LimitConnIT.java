@@ -3,12 +3,15 @@ package io.edge.it;
 import static io.edge.it.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import io.edge.core.http.CapturedLog;
 import io.edge.core.http.RawHttpClient;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,6 +29,62 @@ class LimitConnIT {
 
     @TempDir
     Path dir;
+
+    /**
+     * nginx's line for each refused request ("limiting connections by zone ..."), at limit_conn_log_level; a dry run
+     * lets the request on, counted nowhere, and logs "limiting connections, dry run, by zone"; $limit_conn_status says
+     * which.
+     */
+    @Test
+    void eachRefusalIsLoggedAsNginxLogsItAndADryRunRefusesNothing() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(www.resolve("downloads"));
+        Files.createDirectories(www.resolve("tries"));
+        Files.write(www.resolve("downloads/big.bin"), new byte[BIG]);
+        Files.writeString(www.resolve("downloads/small.txt"), "small");
+        Files.write(www.resolve("tries/big.bin"), new byte[BIG]);
+        Files.writeString(www.resolve("tries/small.txt"), "small");
+        try (CapturedLog log = CapturedLog.of("io.edge.core.limit.ConnectionLimits");
+             CapturedLog access = CapturedLog.of("edge.access");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server.real-ip.from = ["127.0.0.1"]
+                     server.access-log = "-"
+                     server.access-log-format = "$remote_addr $request_uri $status conn=$limit_conn_status"
+                     sites = [{ server-names = ["example.test"], default = true, root = "www", locations = [
+                       { match = "/" }
+                       { match = "/downloads/", limit-conn { max = 1, zone = downloads } }
+                       { match = "/tries/", limit-conn { max = 1, zone = tries, dry-run = true, log-level = warn } }
+                     ] }]
+                     """)) {
+            try (RawHttpClient slow = new RawHttpClient(edge.address(), 4096)) {
+                slow.send("GET /downloads/big.bin HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.9\r\n\r\n");
+                assertThat(slow.readStatusLine()).isEqualTo("HTTP/1.1 200 OK");
+                for (int i = 0; i < 2; i++) {
+                    assertThat(edge.getFrom("198.51.100.9", "/downloads/small.txt").statusCode()).isEqualTo(429);
+                }
+                assertThat(log.events()).as("a line for each").hasSize(2).allSatisfy(event -> {
+                    assertThat(event.getLevel()).isEqualTo(Level.ERROR);
+                    assertThat(event.getFormattedMessage()).isEqualTo("limiting connections by zone \"downloads\","
+                            + " client: 198.51.100.9, server: example.test, request: \"GET /downloads/small.txt"
+                            + " HTTP/1.1\", host: \"127.0.0.1:" + edge.address().getPort() + "\"");
+                });
+            }
+            try (RawHttpClient slow = new RawHttpClient(edge.address(), 4096)) {
+                slow.send("GET /tries/big.bin HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.9\r\n\r\n");
+                assertThat(slow.readStatusLine()).isEqualTo("HTTP/1.1 200 OK");
+                assertThat(edge.getFrom("198.51.100.9", "/tries/small.txt").body()).as("a dry run refuses none")
+                        .isEqualTo("small");
+                assertThat(log.events().subList(2, log.events().size())).singleElement().satisfies(event -> {
+                    assertThat(event.getLevel()).isEqualTo(Level.WARN);
+                    assertThat(event.getFormattedMessage()).startsWith("limiting connections, dry run, by zone"
+                            + " \"tries\", client: 198.51.100.9, ");
+                });
+            }
+            List<String> expected = List.of("198.51.100.9 /downloads/small.txt 429 conn=REJECTED",
+                    "198.51.100.9 /tries/small.txt 200 conn=REJECTED_DRY_RUN");
+            Awaits.until(access::lines, lines -> lines.containsAll(expected), "the access log's lines");
+        }
+    }
 
     @Test
     void aDownloadInProgressHoldsItsClientsPlaceUntilItsLastByteOrItsClientIsGone() throws Exception {

@@ -2,6 +2,10 @@ package io.edge.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.PatternLayout;
+import ch.qos.logback.classic.spi.ILoggingEvent;
 import io.edge.core.http.CapturedLog;
 import io.edge.core.http.RawHttpClient;
 import java.net.http.HttpClient;
@@ -11,8 +15,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * A location's {@code limit-req}, nginx's limit_req, on a real edge: per client (varied by X-Forwarded-For from
@@ -94,12 +101,11 @@ class LimitReqIT {
     }
 
     /**
-     * A refusal's warning names an IPv6 client as the access log does, RFC 5952's short form (2001:db8::1), so that one
-     * search finds a client in both: it said 2001:db8:0:0:0:0:0:1. Such warnings come at most one in ten seconds
-     * (ThrottledWarnings, shared by the tests in this JVM), so the test is refused again until one is logged.
+     * A refusal's line names an IPv6 client as the access log does, RFC 5952's short form (2001:db8::1), so that one
+     * search finds a client in both: it said 2001:db8:0:0:0:0:0:1.
      */
     @Test
-    void aRefusalsWarningNamesAnIpv6ClientAsTheAccessLogDoes() throws Exception {
+    void aRefusalsLineNamesAnIpv6ClientAsTheAccessLogDoes() throws Exception {
         Files.createDirectories(dir.resolve("www"));
         try (CapturedLog log = CapturedLog.of("io.edge.core.limit.RequestLimits");
              EdgeHarness edge = EdgeHarness.start(dir, """
@@ -107,11 +113,85 @@ class LimitReqIT {
                      sites = [{ root = "www", locations = [{ match = "/", return = "200 ok", limit-req { rate = "1 r/m" } }] }]
                      """)) {
             assertThat(edge.getFrom("2001:db8::1", "/v6").statusCode()).isEqualTo(200);
-            String warning = Awaits.until(() -> {
-                assertThat(edge.getFrom("2001:db8::1", "/v6").statusCode()).isEqualTo(429);
-                return log.warnings().stream().filter(line -> line.startsWith("GET /v6 ")).findFirst().orElse("");
-            }, line -> !line.isEmpty(), "a warning of the refusal");
-            assertThat(warning).startsWith("GET /v6 from 2001:db8::1 -> 429");
+            assertThat(edge.getFrom("2001:db8::1", "/v6").statusCode()).isEqualTo(429);
+            assertThat(log.lines()).singleElement().asString().contains(", client: 2001:db8::1, ")
+                    .contains("request: \"GET /v6 HTTP/1.1\"");
+        }
+    }
+
+    /**
+     * nginx's line for each refused request, at limit_req_log_level (error by default): one per refusal, not one in
+     * ten seconds, which fail2ban's jail needs; from "limiting requests" on it is nginx's, and the README's filter
+     * finds the client in the line as edge's error log writes it (logback.xml's pattern). A dry run refuses and delays
+     * nothing and logs what it would have done; $limit_req_status says which, "-" where no limit counted it. Rates of
+     * a request a minute, burst 0: the second request at once is past the rate, whatever the machine's speed.
+     */
+    @Test
+    void eachRefusalIsLoggedAsNginxLogsItAndADryRunRefusesNothing() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Files.writeString(dir.resolve("www/f"), "f");
+        try (CapturedLog log = CapturedLog.of("io.edge.core.limit.RequestLimits");
+             CapturedLog access = CapturedLog.of("edge.access");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server.real-ip.from = ["127.0.0.1"]
+                     server.access-log = "-"
+                     server.access-log-format = "$remote_addr $request_uri $status req=$limit_req_status"
+                     sites = [{ server-names = ["example.test"], default = true, root = "www", locations = [
+                       { match = "/" }
+                       { match = "= /login", return = "200 ok", limit-req { rate = "1 r/m", zone = login } }
+                       { match = "= /warned", return = "200 ok", limit-req { rate = "1 r/m", log-level = warn } }
+                       { match = "= /noticed", return = "200 ok", limit-req { rate = "1 r/m", log-level = notice } }
+                       { match = "= /dry", return = "200 ok", limit-req { rate = "1 r/m", zone = dry, dry-run = true } }
+                       { match = "= /dry-burst", return = "200 ok", limit-req { rate = "1 r/m", burst = 1, dry-run = true } }
+                     ] }]
+                     """)) {
+            List<Integer> statuses = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                statuses.add(edge.getFrom("198.51.100.7", "/login").statusCode());
+            }
+            assertThat(statuses).containsExactly(200, 429, 429);
+            List<ILoggingEvent> refusals = log.events();
+            assertThat(refusals).as("a line for each refusal").hasSize(2)
+                    .allSatisfy(event -> assertThat(event.getLevel()).isEqualTo(Level.ERROR));
+            String host = "127.0.0.1:" + edge.address().getPort();
+            assertThat(refusals.get(0).getFormattedMessage()).matches("limiting requests, excess: 0\\.9\\d\\d by zone"
+                    + " \"login\", client: 198\\.51\\.100\\.7, server: example\\.test, request: \"GET /login HTTP/1\\.1\","
+                    + " host: \"" + host.replace(".", "\\.") + "\"");
+            // fail2ban's nginx-limit-req regex from "limiting requests" on, behind edge's prefix (README)
+            PatternLayout layout = new PatternLayout();
+            layout.setContext((LoggerContext) LoggerFactory.getILoggerFactory());
+            layout.setPattern("%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%thread] %logger{20}: %msg%n");
+            layout.start();
+            Matcher fail2ban = Pattern.compile("\\] \\S+: limiting requests, excess: [\\d\\.]+ by zone \"[^\"]+\","
+                    + " client: (?<host>\\S+),").matcher(layout.doLayout(refusals.get(1)));
+            assertThat(fail2ban.find()).as(layout.doLayout(refusals.get(1))).isTrue();
+            assertThat(fail2ban.group("host")).isEqualTo("198.51.100.7");
+
+            assertThat(edge.getFrom("198.51.100.7", "/warned").statusCode()).isEqualTo(200);
+            assertThat(edge.getFrom("198.51.100.7", "/warned").statusCode()).isEqualTo(429);
+            assertThat(edge.getFrom("198.51.100.7", "/noticed").statusCode()).isEqualTo(200);
+            assertThat(edge.getFrom("198.51.100.7", "/noticed").statusCode()).isEqualTo(429);
+            assertThat(log.events().subList(2, 4)).extracting(ILoggingEvent::getLevel)
+                    .as("limit_req_log_level warn; notice is edge's INFO").containsExactly(Level.WARN, Level.INFO);
+
+            statuses.clear();
+            for (int i = 0; i < 3; i++) {
+                statuses.add(edge.getFrom("198.51.100.7", "/dry").statusCode());
+            }
+            assertThat(statuses).as("a dry run refuses none").containsExactly(200, 200, 200);
+            assertThat(log.lines().subList(4, log.lines().size())).hasSize(2).allSatisfy(line -> assertThat(line)
+                    .startsWith("limiting requests, dry run, excess: ").contains(" by zone \"dry\", client: "
+                            + "198.51.100.7, "));
+            assertThat(edge.getFrom("198.51.100.7", "/dry-burst").statusCode()).isEqualTo(200);
+            assertThat(edge.getFrom("198.51.100.7", "/dry-burst").statusCode()).as("would wait a minute: waits none")
+                    .isEqualTo(200);
+            assertThat(edge.getFrom("198.51.100.7", "/f").statusCode()).isEqualTo(200);
+
+            List<String> expected = List.of("198.51.100.7 /login 200 req=PASSED", "198.51.100.7 /login 429 req=REJECTED",
+                    "198.51.100.7 /dry 200 req=PASSED", "198.51.100.7 /dry 200 req=REJECTED_DRY_RUN",
+                    "198.51.100.7 /dry-burst 200 req=PASSED", "198.51.100.7 /dry-burst 200 req=DELAYED_DRY_RUN",
+                    "198.51.100.7 /f 200 req=-");
+            Awaits.until(access::lines, lines -> lines.containsAll(expected), "the access log's lines");
         }
     }
 

@@ -281,7 +281,8 @@ public final class AccessLog {
             case "remote_port" -> logged.remote() == null ? null
                     : logged.remote().getPort() == 0 ? "" : Integer.toString(logged.remote().getPort());
             case "upstream_cache_status", "upstream_addr", "upstream_status", "bytes_sent", "request_length",
-                 "connection", "connection_requests", "request_completion" -> exchangeValue(logged, name);
+                 "connection", "connection_requests", "request_completion", "limit_req_status", "limit_conn_status" ->
+                    exchangeValue(logged, name);
             // a request too malformed for an exchange is logged as http, its scheme header unread
             case "scheme" -> exchange != null ? Variables.value(exchange, name) : "http";
             // of the site that answered: none for a request no site took
@@ -318,6 +319,8 @@ public final class AccessLog {
         }
         return switch (name) {
             case "upstream_cache_status" -> exchange.cacheStatus() == null ? null : exchange.cacheStatus().name();
+            case "limit_req_status" -> exchange.limitReqStatus() == null ? null : exchange.limitReqStatus().name();
+            case "limit_conn_status" -> exchange.limitConnStatus() == null ? null : exchange.limitConnStatus().name();
             case "upstream_addr" -> exchange.loggedUpstreamAddresses();
             case "upstream_status" -> exchange.loggedUpstreamStatuses();
             case "bytes_sent" -> Long.toString(exchange.bytesSent());

@@ -252,6 +252,11 @@ public interface Exchange {
         return request().method();
     }
 
+    /** The request line as the client sent it, as nginx's {@code $request}: {@code GET /a?b HTTP/1.1}. */
+    default String requestLine() {
+        return sentMethod() + " " + request().uri() + " " + request().protocolVersion();
+    }
+
     /**
      * The location's {@code expires} and {@code headers} go with the next response head whatever its status: a file's
      * 416, which nginx answers with them since its headers filter sees the 200 the file began as before its range
@@ -382,6 +387,24 @@ public interface Exchange {
 
     /** What the response cache made of this request, the access log's {@code $upstream_cache_status}: the last said. */
     default void cacheStatus(CacheStatus status) {
+    }
+
+    /** What its limit-req made of this request, the access log's {@code $limit_req_status}. */
+    default void limitReqStatus(LimitStatus status) {
+    }
+
+    /** What its limit-req made of this request ({@link #limitReqStatus(LimitStatus)}), or null: none counted it. */
+    default LimitStatus limitReqStatus() {
+        return null;
+    }
+
+    /** What its limit-conn made of this request, the access log's {@code $limit_conn_status}. */
+    default void limitConnStatus(LimitStatus status) {
+    }
+
+    /** What its limit-conn made of this request ({@link #limitConnStatus(LimitStatus)}), or null: none counted it. */
+    default LimitStatus limitConnStatus() {
+        return null;
     }
 
     /** What the response cache made of this request so far ({@link #cacheStatus(CacheStatus)}), or null: none. */

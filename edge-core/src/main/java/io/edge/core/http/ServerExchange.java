@@ -211,6 +211,9 @@ final class ServerExchange implements Exchange {
     private String triedAddresses;
     private String triedStatuses;
     private CacheStatus cacheStatus;
+    /** What its limits made of it, the access log's {@code $limit_req_status} and {@code $limit_conn_status}. */
+    private LimitStatus limitReqStatus;
+    private LimitStatus limitConnStatus;
     /** This request's number on its connection, 1 for the first (nginx's {@code $connection_requests}). */
     private final long connectionRequest;
     /** Where its bytes begin and, as far as read, end in what its connection received (nginx's {@code $request_length}). */
@@ -778,6 +781,31 @@ final class ServerExchange implements Exchange {
     @Override
     public CacheStatus cacheStatus() {
         return cacheStatus;
+    }
+
+    @Override
+    public void limitReqStatus(LimitStatus status) {
+        limitReqStatus = status;
+    }
+
+    @Override
+    public LimitStatus limitReqStatus() {
+        return limitReqStatus;
+    }
+
+    @Override
+    public void limitConnStatus(LimitStatus status) {
+        limitConnStatus = status;
+    }
+
+    @Override
+    public LimitStatus limitConnStatus() {
+        return limitConnStatus;
+    }
+
+    @Override
+    public String requestLine() {
+        return sentMethod() + " " + sentUri + " " + sentVersion;
     }
 
     /** More of the request's body was read: its last byte so far is at {@code received} (see the constructor). */

@@ -6,6 +6,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
+import org.slf4j.event.Level;
 
 /**
  * Warnings that come in bursts: of overload answers (503: a FastCGI queue full or waited out, no file descriptor or
@@ -33,6 +34,11 @@ public final class ThrottledWarnings {
 
     /** Logs {@code message}, one of kind {@code kind}, unless one of that kind was logged within the interval. */
     public void warn(Class<?> kind, String message) {
+        log(Level.WARN, kind, message);
+    }
+
+    /** As {@link #warn}, at {@code level}. */
+    public void log(Level level, Class<?> kind, String message) {
         long now = nanoTime.getAsLong();
         // a new kind counts as logged an interval ago, so its first is logged at once
         Kind k = kinds.computeIfAbsent(kind, c -> new Kind(new AtomicLong(now - EVERY_NANOS), new AtomicLong()));
@@ -40,9 +46,9 @@ public final class ThrottledWarnings {
         if (now - at >= EVERY_NANOS && k.loggedAt().compareAndSet(at, now)) {
             long more = k.unlogged().getAndSet(0);
             if (more == 0) {
-                log.warn(message);
+                log.atLevel(level).log(message);
             } else {
-                log.warn("{} (and {} more like it in the last {} s)", message, more,
+                log.atLevel(level).log("{} (and {} more like it in the last {} s)", message, more,
                         TimeUnit.NANOSECONDS.toSeconds(now - at));
             }
         } else {

@@ -4,9 +4,9 @@ import io.edge.conf.LimitConn;
 import io.edge.conf.Return;
 import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
+import io.edge.core.http.LimitStatus;
 import io.edge.core.http.ThrottledWarnings;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.util.NetUtil;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -50,7 +50,8 @@ public final class ConnectionLimits {
      * Counts {@code exchange}'s request by {@code limits}, a location's, in order, if no limit counted it before (nginx
      * counts a request once, whatever internal redirects take it through other limited locations): true when it goes
      * on, its places given back when it ends; false when one refused it (and it was answered with that one's status),
-     * the places the ones before took given back at once (nginx's ngx_http_limit_conn_cleanup_all). A zone whose key
+     * the places the ones before took given back at once (nginx's ngx_http_limit_conn_cleanup_all); true for one a dry
+     * run's limit would have refused, counted in none. A zone whose key
      * comes out empty for the request does not count it, as nginx's; a request no zone counts is not counted
      * by this location, so that a location an internal redirect takes it to may count it.
      */
@@ -79,34 +80,41 @@ public final class ConnectionLimits {
                     .computeIfAbsent(limit.zone(), name -> new ConnectionZone());
             if (!zone.acquire(key, limit.max())) {
                 releases.forEach(Runnable::run);
-                refuse(exchange, limit);
-                return false;
+                return refuse(exchange, limit);
             }
             releases.add(() -> zone.release(key));
         }
+        exchange.limitConnStatus(LimitStatus.PASSED);
         if (!releases.isEmpty()) {
             exchange.whenEnded(() -> releases.forEach(Runnable::run));
         }
         return true;
     }
 
-    /** Answers {@code exchange}, which {@code limit} refused. */
-    private static void refuse(Exchange exchange, LimitConn limit) {
-        // nginx logs each one ("limiting connections by zone ..."); a flood is one line in ten seconds
-        REFUSED.warn(ConnectionLimits.class, exchange.request().method() + " " + exchange.request().uri() + " from "
-                + NetUtil.toAddressString(exchange.remoteAddress().getAddress()) + " -> " + limit.status()
-                + ": past the " + limit.max() + " requests in progress " + limit.zone() + " allows "
-                + (limit.key() == null ? "a client" : "a key"));
+    /**
+     * Answers {@code exchange}, which {@code limit} refused, and false; true for a dry run's: it goes on, counted in
+     * none of the location's zones (nginx's dry run gives back the places the others took too).
+     */
+    private static boolean refuse(Exchange exchange, LimitConn limit) {
+        boolean dryRun = limit.mode().dryRun();
+        exchange.limitConnStatus(dryRun ? LimitStatus.REJECTED_DRY_RUN : LimitStatus.REJECTED);
+        LimitLog.refused(LOG, REFUSED, ConnectionLimits.class, limit.mode(), "limiting connections"
+                + (dryRun ? ", dry run," : "") + " by zone \"" + limit.zoneName() + "\"",
+                () -> LimitLog.context(exchange));
+        if (dryRun) {
+            return true;
+        }
         if (limit.status() == Return.CLOSE) {
             exchange.closeWithoutAnswer(); // nginx's limit_conn_status 444
         } else {
             // the site's page for it; no Retry-After, as nginx's (when a place comes free is not known), even with 503
             HttpResponseStatus status = HttpResponseStatus.valueOf(limit.status());
             if (exchange.toNamedErrorPage(status)) {
-                return; // the site's named location for it, as nginx's error_page
+                return false; // the site's named location for it, as nginx's error_page
             }
             exchange.complete(exchange.writeAndFlush(ErrorResponses.response(status,
                     exchange.isHead(), exchange.errorPage(status), 0)));
         }
+        return false;
     }
 }

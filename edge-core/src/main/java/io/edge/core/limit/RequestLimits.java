@@ -6,11 +6,11 @@ import io.edge.conf.Return;
 import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.HeldRequest;
+import io.edge.core.http.LimitStatus;
 import io.edge.core.http.ThrottledWarnings;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.util.NetUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayList;
 import java.util.List;
@@ -73,8 +73,27 @@ public final class RequestLimits {
     record Count(RequestZone zone, Object key, LimitReq limit) {
     }
 
-    /** What {@link #admit(List, long)} says of a request: refused by {@code refusedBy}, else to wait so long. */
-    record Verdict(LimitReq refusedBy, long waitNanos) {
+    /**
+     * What {@link #admit(List, long)} says of a request: refused by {@code refusedBy}, else to wait so long, which a dry
+     * run's zone asks of none; {@code delayedBy} the zone that asks for the longest wait, dry run or not (null: none
+     * asks for one). A request a dry run's zone refuses is let in ({@link #status}), counted in none.
+     */
+    record Verdict(LimitReq refusedBy, long waitNanos, Count delayedBy) {
+
+        Verdict(LimitReq refusedBy, long waitNanos) {
+            this(refusedBy, waitNanos, null);
+        }
+
+        /** nginx's {@code $limit_req_status} of the request. */
+        LimitStatus status() {
+            if (refusedBy != null) {
+                return refusedBy.mode().dryRun() ? LimitStatus.REJECTED_DRY_RUN : LimitStatus.REJECTED;
+            }
+            if (delayedBy == null) {
+                return LimitStatus.PASSED;
+            }
+            return waitNanos > 0 ? LimitStatus.DELAYED : LimitStatus.DELAYED_DRY_RUN;
+        }
     }
 
     /**
@@ -94,16 +113,26 @@ public final class RequestLimits {
             }
         }
         Count lastCount = counts.get(last);
-        long wait = lastCount.zone().admit(lastCount.key(), nowNanos, lastCount.limit().burst(),
+        long lastWait = lastCount.zone().admit(lastCount.key(), nowNanos, lastCount.limit().burst(),
                 lastCount.limit().delay());
-        if (wait == RequestZone.REFUSED) {
+        if (lastWait == RequestZone.REFUSED) {
             return new Verdict(lastCount.limit(), RequestZone.REFUSED);
         }
-        for (int i = 0; i < last; i++) {
+        long wait = 0; // of the zones that are no dry run
+        long longest = 0;
+        Count delayedBy = null;
+        for (int i = 0; i <= last; i++) {
             Count count = counts.get(i);
-            wait = Math.max(wait, count.zone().count(count.key(), nowNanos, count.limit().delay()));
+            long itsWait = i == last ? lastWait : count.zone().count(count.key(), nowNanos, count.limit().delay());
+            if (itsWait > longest) {
+                longest = itsWait;
+                delayedBy = count;
+            }
+            if (!count.limit().mode().dryRun()) {
+                wait = Math.max(wait, itsWait);
+            }
         }
-        return new Verdict(null, wait);
+        return new Verdict(null, wait, delayedBy);
     }
 
     /**
@@ -127,15 +156,22 @@ public final class RequestLimits {
             then.run();
             return;
         }
-        Verdict verdict = admit(counts, System.nanoTime());
+        long now = System.nanoTime();
+        Verdict verdict = admit(counts, now);
+        exchange.limitReqStatus(verdict.status());
         long wait = verdict.waitNanos();
         LimitReq limit = verdict.refusedBy();
         if (limit != null) {
-            // nginx logs each one ("limiting requests, excess: ... by zone ..."); a flood is one line in ten seconds
-            REFUSED.warn(RequestLimits.class, exchange.request().method() + " " + exchange.request().uri()
-                    + " from " + NetUtil.toAddressString(exchange.remoteAddress().getAddress()) + " -> "
-                    + limit.status() + ": over the rate of " + limit.zone() + " (" + limit.rateText() + ", burst "
-                    + limit.burst() + ")");
+            // nginx's line, its excess counting this request; nothing counted it, so the zone is as it was
+            Count refusing = counts.stream().filter(count -> count.limit() == limit).findFirst().orElseThrow();
+            LimitLog.refused(LOG, REFUSED, RequestLimits.class, limit.mode(), "limiting requests"
+                    + (limit.mode().dryRun() ? ", dry run" : "") + ", excess: "
+                    + LimitLog.excess(refusing.zone().excessWithOneMore(refusing.key(), now)) + " by zone \""
+                    + limit.zoneName() + "\"", () -> LimitLog.context(exchange));
+            if (limit.mode().dryRun()) {
+                then.run(); // counted in no zone, as nginx's dry run
+                return;
+            }
             if (limit.status() == Return.CLOSE) {
                 exchange.closeWithoutAnswer(); // nginx's limit_req_status 444
                 return;
@@ -149,6 +185,13 @@ public final class RequestLimits {
             response.headers().setInt(HttpHeaderNames.RETRY_AFTER, (int) Math.max(1, Math.ceil(1 / limit.rate())));
             exchange.complete(exchange.writeAndFlush(response));
             return;
+        }
+        Count delayedBy = verdict.delayedBy();
+        if (delayedBy != null && LOG.isDebugEnabled()) {
+            // nginx's, at a level below the refusal's, which nginx's default error log does not show; nor edge's
+            LOG.debug("delaying request" + (wait == 0 ? ", dry run" : "") + ", excess: "
+                    + LimitLog.excess(delayedBy.zone().excess(delayedBy.key(), now)) + ", by zone \""
+                    + delayedBy.limit().zoneName() + "\"" + LimitLog.context(exchange));
         }
         if (wait == 0) {
             then.run();

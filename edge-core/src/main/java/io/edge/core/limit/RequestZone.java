@@ -71,6 +71,23 @@ public final class RequestZone {
         return admit(client, nowNanos, Integer.MAX_VALUE, delay);
     }
 
+    /**
+     * How far {@code client} would be past the rate with a request at {@code nowNanos}, counting nothing: nginx's
+     * excess as its line about a refused request says it (0.929 requests).
+     */
+    double excessWithOneMore(Object client, long nowNanos) {
+        return next(clients.getIfPresent(client), nowNanos);
+    }
+
+    /**
+     * How far {@code client} is past the rate at {@code nowNanos}: nginx's excess as its line about a delayed request,
+     * counted already, says it; 0 for a client not seen or drained.
+     */
+    double excess(Object client, long nowNanos) {
+        Bucket bucket = clients.getIfPresent(client);
+        return bucket == null ? 0 : Math.max(0, bucket.excess - (nowNanos - bucket.atNanos) * perNano);
+    }
+
     /** nginx's: what was past the rate, less what drained since, plus this request; a new client starts empty. */
     private double next(Bucket bucket, long nowNanos) {
         return bucket == null ? 0 : Math.max(0, bucket.excess - (nowNanos - bucket.atNanos) * perNano + 1);

@@ -2,7 +2,9 @@ package io.edge.core.limit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.conf.LimitMode;
 import io.edge.conf.LimitReq;
+import io.edge.core.http.LimitStatus;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -99,5 +101,41 @@ class RequestLimitsTest {
         } catch (java.net.UnknownHostException e) {
             throw new AssertionError(e);
         }
+    }
+
+    /**
+     * nginx's limit_req_dry_run: a request the limit would refuse goes on, counted in no zone (REJECTED_DRY_RUN), and
+     * one it would delay goes on at once, counted (DELAYED_DRY_RUN); $limit_req_status says which.
+     */
+    @Test
+    void aDryRunRefusesAndDelaysNothingAndSaysWhatItWouldHaveDone() {
+        RequestZone zone = new RequestZone(1);
+        LimitReq dry = new LimitReq("zone dry", 1, 1, 0, 429, 128, null, new LimitMode(LimitMode.Level.ERROR, true,
+                true));
+        List<RequestLimits.Count> counts = List.of(new RequestLimits.Count(zone, client, dry));
+        assertThat(RequestLimits.admit(counts, 0).status()).isEqualTo(LimitStatus.PASSED);
+        RequestLimits.Verdict delayed = RequestLimits.admit(counts, 0);
+        assertThat(delayed.waitNanos()).as("would wait a second: waits none").isZero();
+        assertThat(delayed.status()).isEqualTo(LimitStatus.DELAYED_DRY_RUN);
+        RequestLimits.Verdict refused = RequestLimits.admit(counts, 0);
+        assertThat(refused.refusedBy()).isEqualTo(dry);
+        assertThat(refused.status()).isEqualTo(LimitStatus.REJECTED_DRY_RUN);
+        assertThat(zone.excessWithOneMore(client, 0)).as("the refused one counted nothing: 2 past the rate with it,"
+                + " as nginx's excess says").isEqualTo(2.0);
+        assertThat(zone.excess(client, SECOND / 2)).as("half a second drained").isEqualTo(0.5);
+    }
+
+    /** The same requests without a dry run: waiting, then refused; nginx's PASSED, DELAYED, REJECTED. */
+    @Test
+    void withoutADryRunTheStatusSaysPassedDelayedRejected() {
+        RequestZone zone = new RequestZone(1);
+        LimitReq limit = new LimitReq("zone live", 1, 1, 0, 429, 128);
+        List<RequestLimits.Count> counts = List.of(new RequestLimits.Count(zone, client, limit));
+        assertThat(RequestLimits.admit(counts, 0).status()).isEqualTo(LimitStatus.PASSED);
+        RequestLimits.Verdict delayed = RequestLimits.admit(counts, 0);
+        assertThat(delayed.waitNanos()).isEqualTo(SECOND);
+        assertThat(delayed.status()).isEqualTo(LimitStatus.DELAYED);
+        assertThat(delayed.delayedBy().limit()).isEqualTo(limit);
+        assertThat(RequestLimits.admit(counts, 0).status()).isEqualTo(LimitStatus.REJECTED);
     }
 }
