@@ -143,7 +143,7 @@ public final class AccessLog {
         }
         line.append(" [").append(TIME.format(ZonedDateTime.now())).append("] \"");
         appendEscaped(line, requestLine);
-        line.append("\" ").append(status).append(' ').append(bodyBytes).append(" \"");
+        line.append("\" ").append(statusText(status)).append(' ').append(bodyBytes).append(" \"");
         appendEscaped(line, referer == null ? "-" : referer);
         line.append("\" \"");
         appendEscaped(line, userAgent == null ? "-" : userAgent);
@@ -264,7 +264,7 @@ public final class AccessLog {
             case "is_args" -> nonEmpty(exchange != null ? exchange.query()
                     : parsedTarget(logged) == null ? "" : parsedTarget(logged).query()) == null ? "" : "?";
             case "server_protocol" -> logged.version() == null ? null : logged.version().text();
-            case "status" -> Integer.toString(logged.status());
+            case "status" -> statusText(logged.status());
             case "body_bytes_sent" -> Long.toString(logged.bodyBytes());
             case "request_time" -> seconds(System.nanoTime() - logged.startNanos());
             case "upstream_queue_time" -> logged.upstream() == null ? null : seconds(logged.upstream().queueNanos());
@@ -300,6 +300,11 @@ public final class AccessLog {
             case "https", "http2" -> exchange == null ? null : nonEmpty(Variables.value(exchange, name));
             default -> throw new IllegalArgumentException("no variable $" + name); // the configuration checked them
         };
+    }
+
+    /** nginx's {@code $status}, three digits: {@code 000} for a request that got no answer (0). */
+    static String statusText(int status) {
+        return status < 100 ? String.format("%03d", status) : Integer.toString(status);
     }
 
     /**

@@ -342,8 +342,8 @@ final class Http2Connection extends ReusableConnection {
      * <li>one that decodes past {@code limits.header-block}: it ends the connection with a GOAWAY ENHANCE_YOUR_CALM,
      *     no answer and no reset before it, as nginx 1.22 ends it ("client sent too large header"): HPACK lets a few
      *     bytes name a field sent before, so a client that sends lists that decode past the limit makes edge decode
-     *     far more than it sends (an HPACK bomb). Logged in the error log, and as {@code "-" 431} in the access log
-     *     (nginx: {@code "-" 000}), the status an HTTP/1 head past it is answered.
+     *     far more than it sends (an HPACK bomb). Logged in the error log, and as {@code "-" 000} in the access log,
+     *     as nginx 1.22 logs it (no answer went out; an HTTP/1 head past it is answered 431).
      * </ul>
      */
     private final class HeaderBlockChecks extends DecoratingHttp2ConnectionDecoder {
@@ -384,7 +384,7 @@ final class Http2Connection extends ReusableConnection {
                 if (!tooLarge) {
                     log.warn(Http2Exception.StreamException.class, client + "an invalid header block on stream "
                             + refused.streamId() + ", reset (PROTOCOL_ERROR): " + refused.getMessage());
-                    logRefused(remote, HttpResponseStatus.BAD_REQUEST);
+                    logRefused(remote, HttpResponseStatus.BAD_REQUEST.code());
                 } else {
                     // nginx 1.22 ends the connection at the first ("client sent too large header"): a GOAWAY
                     // ENHANCE_YOUR_CALM, no answer, no reset; an HPACK bomb (a large entry of the dynamic table named
@@ -392,7 +392,7 @@ final class Http2Connection extends ReusableConnection {
                     log.warn(Http2Exception.HeaderListSizeException.class, client + "a header list past"
                             + " server.limits.header-block (" + limits.headerBlock() + " bytes decoded) on stream "
                             + refused.streamId() + "; connection closed (GOAWAY ENHANCE_YOUR_CALM)");
-                    logRefused(remote, HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE);
+                    logRefused(remote, 0); // "-" 000, as nginx's: no answer goes out
                     ended = true;
                     in.skipBytes(in.readableBytes());
                     throw Http2Exception.connectionError(Http2Error.ENHANCE_YOUR_CALM,
@@ -402,9 +402,12 @@ final class Http2Connection extends ReusableConnection {
             }
         }
 
-        /** The access log's line of a header block no stream was opened for: {@code "-"}, as nginx's. */
-        private void logRefused(InetSocketAddress remote, HttpResponseStatus status) {
-            server.accessLog().log(remote, "-", status.code(), 0, null, null, System.nanoTime(), null, null,
+        /**
+         * The access log's line of a header block no stream was opened for: {@code "-"}, as nginx's, with {@code status}
+         * (0: none went out).
+         */
+        private void logRefused(InetSocketAddress remote, int status) {
+            server.accessLog().log(remote, "-", status, 0, null, null, System.nanoTime(), null, null,
                     new AccessLog.Unanswered(serial, requestsStarted + 1));
         }
     }
