@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
  * goes on while its client has fewer than the location's {@code max} requests in progress in the zone, and counts there
  * until it has ended (its answer's last byte written, or its client gone); one more is answered with the limit's
  * status and the site's page for it. A location with several ({@code limit_conn perip 10; limit_conn perserver 1000})
- * counts a request in each; one refusing it gives back the places the others took, as nginx's. Thread-safe: the event
- * loops share it.
+ * counts a request in each; one refusing it gives back the places the others took, as nginx's. Each refusal is logged
+ * as nginx logs it ({@link LimitLog}); a dry run (nginx's limit_conn_dry_run) logs but refuses nothing. What it made of
+ * the request is the exchange's {@code $limit_conn_status}. Thread-safe: the event loops share it.
  */
 public final class ConnectionLimits {
 

@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
  * ({@code zone login}) is shared with the configurations before and after while its rate stays the same (nginx keeps
  * its limit_req_zone across a reload: a reload is no fresh burst for a client that was over its rate); a location's own
  * table starts afresh. A location with several ({@link LocationSettings#limitReqs}) counts a request in each, as
- * nginx's several limit_req ({@link #admit(List, long)}). Thread-safe: the event loops share it.
+ * nginx's several limit_req ({@link #admit(List, long)}). Each refusal is logged as nginx logs it ({@link LimitLog});
+ * a dry run ({@code dry-run = true}, nginx's limit_req_dry_run) logs and counts but refuses and delays nothing. What it
+ * made of the request is the exchange's {@code $limit_req_status}. Thread-safe: the event loops share it.
  */
 public final class RequestLimits {
 
