@@ -915,6 +915,7 @@ final class SettingsMapper {
         int depth = tls.integer("verify-depth", 0, 100);
         List<java.security.cert.X509Certificate> named = caFile(tls, "client-certificate", base);
         List<java.security.cert.X509CRL> revocations = crlFile(tls, base);
+        TlsClientVerify.Ocsp ocsp = ocsp(tls, mode);
         if (mode == TlsClientVerify.Mode.OFF) {
             return TlsClientVerify.OFF;
         }
@@ -926,7 +927,7 @@ final class SettingsMapper {
                     + " verify-client = optional_no_ca where the application judges them");
         }
         return new TlsClientVerify(mode, named == null ? List.of() : named, trusted == null ? List.of() : trusted,
-                depth, revocations);
+                depth, revocations, ocsp);
     }
 
     /** The CRLs of the file tls.crl names (none where it names none, or one that failed). */
@@ -971,27 +972,74 @@ final class SettingsMapper {
                 response = null;
             }
         }
-        java.net.URI responder = null;
-        String responderText = tls.optionalString("stapling-responder");
-        if (responderText != null && !responderText.isEmpty()) {
-            try {
-                responder = new java.net.URI(responderText);
-            } catch (java.net.URISyntaxException e) {
-                responder = null;
-            }
-            if (responder == null || !"http".equalsIgnoreCase(responder.getScheme()) || responder.getHost() == null) {
-                tls.invalid("stapling-responder", LocationMatch.quoted(responderText) + " is not an http:// URL",
-                        "the http:// URL of the OCSP responder (nginx's ssl_stapling_responder: https is not taken),"
-                        + " or \"\" for the certificate's own");
-                responder = null;
-            }
-        }
+        java.net.URI responder = responder(tls, "stapling-responder", "ssl_stapling_responder");
         if (enabled && !certified) {
             tls.problem("stapling", "true in a site without a certificate", "tls { certificate, key } beside it, as"
                     + " stapling sends the certificate's OCSP status in its handshakes, or stapling = false");
         }
         return enabled ? new TlsStapling(true, file, response, responder, verify, trusted == null ? List.of()
                 : trusted) : TlsStapling.OFF;
+    }
+
+    /**
+     * The http:// URL of an OCSP responder that tls.{@code key} names (nginx's {@code directive}), null where it names
+     * none ("") or one that is not an http:// URL, which is a problem (nginx takes no https).
+     */
+    private static java.net.URI responder(Section tls, String key, String directive) {
+        String text = tls.optionalString(key);
+        if (text == null || text.isEmpty()) {
+            return null;
+        }
+        java.net.URI responder;
+        try {
+            responder = new java.net.URI(text);
+        } catch (java.net.URISyntaxException e) {
+            responder = null;
+        }
+        if (responder == null || !"http".equalsIgnoreCase(responder.getScheme()) || responder.getHost() == null) {
+            tls.invalid(key, LocationMatch.quoted(text) + " is not an http:// URL", "the http:// URL of the OCSP"
+                    + " responder (nginx's " + directive + ": https is not taken), or \"\" for the certificate's own");
+            return null;
+        }
+        return responder;
+    }
+
+    /** nginx's values of ssl_ocsp, as a site's tls.ocsp takes them. */
+    private static final Map<String, TlsClientVerify.Ocsp.Checked> OCSP = ocspModes();
+
+    private static Map<String, TlsClientVerify.Ocsp.Checked> ocspModes() {
+        Map<String, TlsClientVerify.Ocsp.Checked> modes = new LinkedHashMap<>();
+        modes.put("off", TlsClientVerify.Ocsp.Checked.OFF);
+        modes.put("on", TlsClientVerify.Ocsp.Checked.ON);
+        modes.put("leaf", TlsClientVerify.Ocsp.Checked.LEAF);
+        return modes;
+    }
+
+    /**
+     * A site's tls.ocsp, ocsp-responder and ocsp-cache: nginx's ssl_ocsp, ssl_ocsp_responder and ssl_ocsp_cache. As
+     * nginx refuses to start, OCSP with verify-client = optional_no_ca is a problem; so, unlike nginx (which asks
+     * nothing then), is OCSP where verify-client is off.
+     */
+    private static TlsClientVerify.Ocsp ocsp(Section tls, TlsClientVerify.Mode mode) {
+        ConfigValue written = tls.value("ocsp");
+        TlsClientVerify.Ocsp.Checked checked = written != null && written.valueType() == ConfigValueType.BOOLEAN
+                ? (Boolean) written.unwrapped() ? TlsClientVerify.Ocsp.Checked.ON : TlsClientVerify.Ocsp.Checked.OFF
+                : tls.choice("ocsp", OCSP);
+        java.net.URI responder = responder(tls, "ocsp-responder", "ssl_ocsp_responder");
+        int cache = tls.integer("ocsp-cache", 0, 10_000_000);
+        if (checked == TlsClientVerify.Ocsp.Checked.OFF) {
+            return TlsClientVerify.Ocsp.OFF;
+        }
+        if (mode == TlsClientVerify.Mode.OFF) {
+            tls.problem("ocsp", checked.name().toLowerCase(Locale.ROOT) + ", and tls.verify-client is off",
+                    "verify-client = on or optional beside it, as OCSP asks about a client certificate that verified"
+                    + " (nginx's ssl_ocsp asks nothing without ssl_verify_client), or ocsp = off");
+        } else if (mode == TlsClientVerify.Mode.OPTIONAL_NO_CA) {
+            tls.problem("ocsp", checked.name().toLowerCase(Locale.ROOT) + ", and tls.verify-client is"
+                    + " optional_no_ca", "verify-client = on or optional, or ocsp = off (nginx: \"ssl_ocsp\" is"
+                    + " incompatible with \"ssl_verify_client optional_no_ca\")");
+        }
+        return new TlsClientVerify.Ocsp(checked, responder, cache);
     }
 
     /** The certificates of the CA file {@code key} names (null where it names none, or one that failed). */

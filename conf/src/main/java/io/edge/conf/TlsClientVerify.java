@@ -1,5 +1,6 @@
 package io.edge.conf;
 
+import java.net.URI;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.List;
@@ -17,9 +18,10 @@ import java.util.List;
  *                     ({@code ssl_verify_depth}, 1 by default as nginx's: the CA signed it, or one intermediate did)
  * @param revocations  the CRLs of {@code crl}: where there are any, every certificate of a chain must be on a CRL of
  *                     its issuer's and not revoked there (OpenSSL's CRL_CHECK_ALL, as nginx sets it)
+ * @param ocsp         whether a verified chain's certificates are asked about at their OCSP responder too
  */
 public record TlsClientVerify(Mode mode, List<X509Certificate> named, List<X509Certificate> trusted, int depth,
-        List<X509CRL> revocations) {
+        List<X509CRL> revocations, Ocsp ocsp) {
 
     /** No certificate asked for (nginx's default, {@code ssl_verify_client off}). */
     public static final TlsClientVerify OFF = new TlsClientVerify(Mode.OFF, List.of(), List.of(), 1, List.of());
@@ -28,6 +30,42 @@ public record TlsClientVerify(Mode mode, List<X509Certificate> named, List<X509C
         named = List.copyOf(named);
         trusted = List.copyOf(trusted);
         revocations = List.copyOf(revocations);
+    }
+
+    /** Without OCSP ({@link Ocsp#OFF}). */
+    public TlsClientVerify(Mode mode, List<X509Certificate> named, List<X509Certificate> trusted, int depth,
+            List<X509CRL> revocations) {
+        this(mode, named, trusted, depth, revocations, Ocsp.OFF);
+    }
+
+    /**
+     * OCSP of client certificates, as nginx's {@code ssl_ocsp}, {@code ssl_ocsp_responder} and {@code ssl_ocsp_cache}.
+     *
+     * @param checked   which certificates of a verified chain are asked about: none, the client's own, or all but the
+     *                  root
+     * @param responder the http:// URL asked, over each certificate's own (its AIA OCSP URL); null: that one
+     * @param cache     how many answers are kept (each until its nextUpdate, an hour where it has none); 0: none, every
+     *                  connection asks (nginx's default, {@code ssl_ocsp_cache off})
+     */
+    public record Ocsp(Checked checked, URI responder, int cache) {
+
+        /** No OCSP (nginx's default, {@code ssl_ocsp off}). */
+        public static final Ocsp OFF = new Ocsp(Checked.OFF, null, 0);
+
+        /** nginx's values of {@code ssl_ocsp}. */
+        public enum Checked {
+            /** None asked about. */
+            OFF,
+            /** Every certificate of the chain but the root ({@code ssl_ocsp on}). */
+            ON,
+            /** The client's own alone ({@code ssl_ocsp leaf}). */
+            LEAF
+        }
+
+        /** Whether any certificate is asked about. */
+        public boolean enabled() {
+            return checked != Checked.OFF;
+        }
     }
 
     /** nginx's values of {@code ssl_verify_client}. */

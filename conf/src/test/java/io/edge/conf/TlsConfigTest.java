@@ -535,6 +535,53 @@ class TlsConfigTest {
                                 "\"https://ocsp.example/\" is not an http:// URL"));
     }
 
+    /** nginx's ssl_ocsp, ssl_ocsp_responder and ssl_ocsp_cache: off by default; leaf, on, a responder, a cache. */
+    @Test
+    void clientOcspIsReadAsASiteSays() throws Exception {
+        selfSigned("a", "/CN=a.test");
+        selfSigned("ca", "/CN=Client CA");
+        EdgeSettings settings = load(LISTEN + """
+                site-defaults.tls { certificate = a.pem, key = a.key, verify-client = on, client-certificate = ca.pem }
+                sites = [
+                  { root = www, server-names = [a] }
+                  { root = www, server-names = [b], tls { ocsp = leaf } }
+                  { root = www, server-names = [c], tls { ocsp = on, ocsp-responder = "http://127.0.0.1:8888/ocsp",
+                                                          ocsp-cache = 1000 } }
+                  { root = www, server-names = [d], tls { ocsp = true } }
+                ]""");
+        List<TlsClientVerify.Ocsp> ocsp = settings.sites().stream().map(site -> site.clientVerify().ocsp()).toList();
+        assertThat(ocsp.get(0)).isEqualTo(TlsClientVerify.Ocsp.OFF);
+        assertThat(ocsp.get(1)).isEqualTo(new TlsClientVerify.Ocsp(TlsClientVerify.Ocsp.Checked.LEAF, null, 0));
+        assertThat(ocsp.get(2)).isEqualTo(new TlsClientVerify.Ocsp(TlsClientVerify.Ocsp.Checked.ON,
+                java.net.URI.create("http://127.0.0.1:8888/ocsp"), 1000));
+        assertThat(ocsp.get(3).checked()).isEqualTo(TlsClientVerify.Ocsp.Checked.ON);
+    }
+
+    /**
+     * OCSP without verify-client (nginx asks nothing then), with optional_no_ca (nginx: "ssl_ocsp" is incompatible
+     * with "ssl_verify_client optional_no_ca"), an https responder (nginx: invalid URL prefix), an unknown value.
+     */
+    @Test
+    void aClientOcspProblemNamesItsKey() throws Exception {
+        selfSigned("a", "/CN=a.test");
+        selfSigned("ca", "/CN=Client CA");
+        List<ConfigProblem> problems = problems(LISTEN + """
+                site-defaults.tls { certificate = a.pem, key = a.key, client-certificate = ca.pem }
+                sites = [
+                  { root = www, server-names = [a], tls { ocsp = leaf } }
+                  { root = www, server-names = [b], tls { verify-client = optional_no_ca, ocsp = on } }
+                  { root = www, server-names = [c], tls { verify-client = on, ocsp = leaf,
+                                                          ocsp-responder = "https://ocsp.example/" } }
+                  { root = www, server-names = [d], tls { verify-client = on, ocsp = chain } }
+                ]""");
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::message)
+                .containsExactlyInAnyOrder(
+                        tuple("edge.sites[0].tls.ocsp", "leaf, and tls.verify-client is off"),
+                        tuple("edge.sites[1].tls.ocsp", "on, and tls.verify-client is optional_no_ca"),
+                        tuple("edge.sites[2].tls.ocsp-responder", "\"https://ocsp.example/\" is not an http:// URL"),
+                        tuple("edge.sites[3].tls.ocsp", "\"chain\" is not allowed"));
+    }
+
     @Test
     void aPlainConfigurationHasNoTlsListener() throws Exception {
         EdgeSettings settings = load("server.listen = [\"127.0.0.1:19380\"]\nsites = [{ root = www }]");
