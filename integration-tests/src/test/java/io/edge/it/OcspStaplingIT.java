@@ -8,14 +8,11 @@ import com.sun.net.httpserver.HttpExchange;
 import io.edge.core.http.CapturedLog;
 import io.edge.core.tls.TestCertificates;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -70,31 +67,9 @@ class OcspStaplingIT {
         }
     }
 
-    /**
-     * The CA's responder: the GET form of a request (its base64, URL-escaped, after the path: RFC 6960 appendix A.1)
-     * answered by openssl ocsp from the CA's database, one at a time; one openssl cannot read ends its connection
-     * unanswered.
-     */
+    /** The CA's responder: openssl ocsp answering from its database what the path's base64 asks. */
     private static void answer(HttpExchange exchange) throws IOException {
-        byte[] body;
-        synchronized (OcspStaplingIT.class) {
-            String encoded = URLDecoder.decode(exchange.getRequestURI().getRawPath().substring(1),
-                    StandardCharsets.US_ASCII);
-            Files.write(tls.resolve("asked.req"), Base64.getDecoder().decode(encoded));
-            Files.deleteIfExists(tls.resolve("answer.der"));
-            try {
-                certificates.openssl("ocsp", "-index", "ca-ca/index.txt", "-rsigner", "ca.pem", "-rkey", "ca.key",
-                        "-CA", "ca.pem", "-reqin", "asked.req", "-respout", "answer.der", "-nmin", "60");
-            } catch (Exception e) {
-                throw new IOException("openssl ocsp: " + e.getMessage(), e);
-            }
-            body = Files.readAllBytes(tls.resolve("answer.der"));
-        }
-        exchange.getResponseHeaders().set("Content-Type", "application/ocsp-response");
-        exchange.sendResponseHeaders(200, body.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(body);
-        }
+        OpensslOcspResponder.answer(exchange, certificates, "ca", exchange.getRequestURI().getRawPath().substring(1));
     }
 
     private static EdgeHarness started() throws Exception {

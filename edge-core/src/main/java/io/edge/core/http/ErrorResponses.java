@@ -83,8 +83,10 @@ public final class ErrorResponses {
             case MISDIRECTED -> new HttpStatusException(HttpResponseStatus.MISDIRECTED_REQUEST, "client attempted to"
                     + " request the server name different from the one that was negotiated");
             case NO_CERTIFICATE -> new HttpStatusException(NO_CERTIFICATE, "client sent no required SSL certificate");
+            // an OCSP answer's (an error below 0) without a code, as nginx logs it
             case CERTIFICATE_ERROR -> new HttpStatusException(CERTIFICATE_ERROR, "client SSL certificate verify"
-                    + " error: (" + verification.error() + ":" + verification.reason() + ")");
+                    + " error: " + (verification.error() < 0 ? verification.reason()
+                    : "(" + verification.error() + ":" + verification.reason() + ")"));
         };
     }
 

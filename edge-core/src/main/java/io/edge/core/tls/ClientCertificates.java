@@ -117,10 +117,13 @@ public final class ClientCertificates {
         return !verification.sent() && mode == TlsClientVerify.Mode.ON ? Refusal.NO_CERTIFICATE : null;
     }
 
-    /** Whether {@code checked} (null: none) checks a certificate as {@code site} would: its CAs, depth and CRLs. */
+    /**
+     * Whether {@code checked} (null: none) checks a certificate as {@code site} would: its CAs, depth, CRLs and OCSP.
+     */
     private static boolean checksAlike(TlsClientVerify site, TlsClientVerify checked) {
         return checked != null && site.named().equals(checked.named()) && site.trusted().equals(checked.trusted())
-                && site.depth() == checked.depth() && site.revocations().equals(checked.revocations());
+                && site.depth() == checked.depth() && site.revocations().equals(checked.revocations())
+                && site.ocsp().equals(checked.ocsp());
     }
 
     /** The settings the certificate of {@code clientChannel}'s connection was checked by, null where none asked. */
@@ -186,26 +189,38 @@ public final class ClientCertificates {
                 check.cancel(false); // its client left while it waited
                 return;
             }
-            ClientVerification verification;
+            ClientVerifier.Verified verified;
             try {
-                verification = verifier.verify(chain);
+                verified = verifier.verified(chain);
             } catch (RuntimeException e) {
                 LOG.warn("client certificate of {} could not be checked", connection.remoteAddress(), e);
-                verification = ClientVerification.failed((X509Certificate) chain[0], ClientVerifier.UNSPECIFIED);
+                verified = ClientVerifier.Verified.failed(ClientVerification.failed((X509Certificate) chain[0],
+                        ClientVerifier.UNSPECIFIED));
             }
-            LOG.debug("client certificate of {} checked: {}", connection.remoteAddress(),
-                    verification.verifyVariable());
-            ClientVerification made = verification;
-            try {
-                connection.eventLoop().execute(() -> {
-                    connection.attr(VERIFICATION).set(made);
-                    check.complete(made);
-                });
-            } catch (RejectedExecutionException stopped) {
-                check.cancel(false); // the server stopped meanwhile: its connections with it
+            ClientVerification verification = verified.verification();
+            if (verifier.ocsp() == null || verification.failed()) {
+                made(connection, check, verification);
+                return;
             }
+            // a verified chain's OCSP check, as nginx's ssl_ocsp: the request waits for the responders' answers
+            verifier.ocsp().check(verified.chain()).thenAccept(error -> made(connection, check, error == 0
+                    ? verification : ClientVerification.failed(verification.certificate(), error)));
         });
         return check;
+    }
+
+    /** Keeps {@code verification} for {@code connection} and completes its {@code check}, on its event loop. */
+    private static void made(Channel connection, CompletableFuture<ClientVerification> check,
+            ClientVerification verification) {
+        LOG.debug("client certificate of {} checked: {}", connection.remoteAddress(), verification.verifyVariable());
+        try {
+            connection.eventLoop().execute(() -> {
+                connection.attr(VERIFICATION).set(verification);
+                check.complete(verification);
+            });
+        } catch (RejectedExecutionException stopped) {
+            check.cancel(false); // the server stopped meanwhile: its connections with it
+        }
     }
 
     /**

@@ -6,7 +6,8 @@ import java.security.cert.X509Certificate;
  * What came of a connection's client certificate: none sent, or one and its check ({@link ClientVerifier}).
  *
  * @param certificate the client's certificate, null where it sent none
- * @param error       0 where the check passed, else OpenSSL's X509_V_ERR_* code of why it failed
+ * @param error       0 where the check passed, else OpenSSL's X509_V_ERR_* code of why it failed, or below 0 what
+ *                    its OCSP check said (revoked, unknown, no answer)
  */
 public record ClientVerification(X509Certificate certificate, int error) {
 

@@ -7,6 +7,7 @@ import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -65,6 +66,13 @@ final class ClientVerifier {
     static final int INVALID_PURPOSE = 26;
     static final int KEYUSAGE_NO_CRL_SIGN = 35;
     static final int CA_MD_TOO_WEAK = 68;
+    /**
+     * What nginx's ssl_ocsp says of a chain that verified (ngx_ssl_ocsp_get_status): no OpenSSL codes, so edge's own,
+     * below 0, which the log leaves out as nginx's does ("client SSL certificate verify error: certificate revoked").
+     */
+    static final int OCSP_REQUEST_FAILED = -1;
+    static final int OCSP_REVOKED = -2;
+    static final int OCSP_UNKNOWN = -3;
 
     /**
      * How many certificates past {@code depth} a client may send (its own, intermediates, a root it added): more is
@@ -78,6 +86,7 @@ final class ClientVerifier {
     private static final String SUBJECT_KEY_ID = Extension.subjectKeyIdentifier.getId();
 
     private final TlsClientVerify settings;
+    private final ClientOcsp ocsp;
     /** Both files' CAs: the chain's issuers are looked for among them first. */
     private final List<X509Certificate> trusted;
     /** Signatures checked while chains were built, for the tests of what a chain costs. */
@@ -85,6 +94,7 @@ final class ClientVerifier {
 
     ClientVerifier(TlsClientVerify settings) {
         this.settings = settings;
+        this.ocsp = settings.ocsp().enabled() ? new ClientOcsp(settings.ocsp(), Clock.systemUTC()) : null;
         List<X509Certificate> all = new ArrayList<>(settings.named());
         all.addAll(settings.trusted());
         this.trusted = List.copyOf(all);
@@ -98,13 +108,38 @@ final class ClientVerifier {
         return settings;
     }
 
+    /** The OCSP checks of chains this verified, null where the settings ask for none. */
+    ClientOcsp ocsp() {
+        return ocsp;
+    }
+
     /** What came of checking {@code sent}, the client's certificate then the chain it sent; none for an empty one. */
     ClientVerification verify(Certificate[] sent) {
+        return verified(sent).verification();
+    }
+
+    /**
+     * What came of a check, and the chain it verified: the client's certificate first, the trusted root last (empty
+     * where it failed).
+     */
+    record Verified(ClientVerification verification, List<X509Certificate> chain) {
+
+        Verified {
+            chain = List.copyOf(chain);
+        }
+
+        static Verified failed(ClientVerification verification) {
+            return new Verified(verification, List.of());
+        }
+    }
+
+    /** {@link #verify}, and the chain verified. */
+    Verified verified(Certificate[] sent) {
         if (sent == null || sent.length == 0 || !(sent[0] instanceof X509Certificate leaf)) {
-            return ClientVerification.NONE;
+            return Verified.failed(ClientVerification.NONE);
         }
         if (sent.length > settings.depth() + SENT_PAST_DEPTH) {
-            return ClientVerification.failed(leaf, CERT_CHAIN_TOO_LONG);
+            return Verified.failed(ClientVerification.failed(leaf, CERT_CHAIN_TOO_LONG));
         }
         List<X509Certificate> sentCertificates = sentCertificates(sent);
         // OpenSSL's build_chain: no further than the depth and one past it (which fails below), however many came
@@ -138,14 +173,14 @@ final class ClientVerifier {
                     : path.size() == 1 ? UNABLE_TO_VERIFY_LEAF_SIGNATURE : UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
             // OpenSSL goes on past the first error (nginx's callback lets it): a date found wrong after it is the one
             int dates = dates(path);
-            return ClientVerification.failed(leaf, dates != 0 ? dates : error);
+            return Verified.failed(ClientVerification.failed(leaf, dates != 0 ? dates : error));
         }
         if (path.get(path.size() - 1).equals(anchor)) {
             path.remove(path.size() - 1); // a trusted self-signed client certificate: the anchor alone
         }
         if (path.size() - 1 > settings.depth()) {
             // OpenSSL builds no further than the depth: the CA found past it is not looked for (nginx 1.22 says so)
-            return ClientVerification.failed(leaf, UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+            return Verified.failed(ClientVerification.failed(leaf, UNABLE_TO_GET_ISSUER_CERT_LOCALLY));
         }
         int error = validated(path, anchor); // an empty path: the trusted client certificate on a CRL of its own
         if (error == 0 && !path.stream().filter(certificate -> !trusted.contains(certificate))
@@ -157,7 +192,12 @@ final class ClientVerifier {
         if (error != CERT_HAS_EXPIRED && error != CERT_NOT_YET_VALID && dates(List.of(anchor)) != 0) {
             error = dates(List.of(anchor));
         }
-        return error == 0 ? ClientVerification.success(leaf) : ClientVerification.failed(leaf, error);
+        if (error != 0) {
+            return Verified.failed(ClientVerification.failed(leaf, error));
+        }
+        List<X509Certificate> chain = new ArrayList<>(path);
+        chain.add(anchor);
+        return new Verified(ClientVerification.success(leaf), chain);
     }
 
     private static List<X509Certificate> sentCertificates(Certificate[] sent) {
@@ -291,6 +331,9 @@ final class ClientVerifier {
             case INVALID_PURPOSE -> "unsuitable certificate purpose";
             case KEYUSAGE_NO_CRL_SIGN -> "key usage does not include CRL signing";
             case CA_MD_TOO_WEAK -> "CA signature digest algorithm too weak";
+            case OCSP_REQUEST_FAILED -> "certificate status request failed";
+            case OCSP_REVOKED -> "certificate revoked";
+            case OCSP_UNKNOWN -> "certificate status unknown";
             default -> "certificate verify error " + error;
         };
     }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
+import java.util.HexFormat;
 import org.bouncycastle.cert.ocsp.CertificateID;
 import org.bouncycastle.cert.ocsp.OCSPException;
 import org.bouncycastle.cert.ocsp.OCSPReqBuilder;
@@ -42,6 +43,16 @@ record OcspRequest(X509Certificate certificate, X509Certificate issuer) {
                 && Arrays.equals(asked.getIssuerNameHash(), responded.getIssuerNameHash())
                 && Arrays.equals(asked.getIssuerKeyHash(), responded.getIssuerKeyHash())
                 && asked.getSerialNumber().equals(responded.getSerialNumber());
+    }
+
+    /**
+     * What names the certificate asked about among others, as nginx's OCSP cache keys it (ngx_ssl_ocsp_create_key):
+     * the issuer's name and key hashes and the serial.
+     */
+    String key() {
+        CertificateID id = id();
+        return HexFormat.of().formatHex(id.getIssuerNameHash()) + ":" + HexFormat.of().formatHex(id.getIssuerKeyHash())
+                + ":" + id.getSerialNumber().toString(16);
     }
 
     private CertificateID id() {

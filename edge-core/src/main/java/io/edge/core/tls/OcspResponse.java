@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.Date;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.ASN1Primitive;
@@ -35,7 +36,6 @@ import org.bouncycastle.cert.ocsp.OCSPResp;
 import org.bouncycastle.cert.ocsp.RespID;
 import org.bouncycastle.cert.ocsp.RevokedStatus;
 import org.bouncycastle.cert.ocsp.SingleResp;
-import org.bouncycastle.cert.ocsp.UnknownStatus;
 import org.bouncycastle.operator.ContentVerifierProvider;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
@@ -74,6 +74,33 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
      *                                  than good, a signature that fails, a response past its nextUpdate, bad DER
      */
     static OcspResponse check(byte[] der, OcspRequest request, boolean verify, Instant now) {
+        Answer answer = answer(der, request, verify, now);
+        if (answer.status() != Status.GOOD) {
+            throw new IllegalArgumentException("certificate status " + answer.status().name().toLowerCase(Locale.ROOT)
+                    + " (expected: good)");
+        }
+        return new OcspResponse(der.clone(), answer.thisUpdate(), answer.nextUpdate());
+    }
+
+    /** A certificate's status as a responder says it (RFC 6960 4.2.1's CertStatus). */
+    enum Status { GOOD, REVOKED, UNKNOWN }
+
+    /**
+     * What a responder said of one certificate: its status, and when (thisUpdate) and until when (nextUpdate, null:
+     * not said) it holds.
+     */
+    record Answer(Status status, Instant thisUpdate, Instant nextUpdate) {
+    }
+
+    /**
+     * What {@code der}, the responder's answer to {@code request}, says of its certificate at {@code now}, checked as
+     * {@link #check} checks it (OpenSSL's OCSP_basic_verify, OCSP_resp_find_status, OCSP_check_validity, as nginx's
+     * ssl_ocsp checks a client certificate's) but for the status, which may be any.
+     *
+     * @throws IllegalArgumentException saying why the answer says nothing: the responder's error status, a signature
+     *                                  that fails, a response past its nextUpdate, bad DER
+     */
+    static Answer answer(byte[] der, OcspRequest request, boolean verify, Instant now) {
         try {
             return judged(der, request, verify, now);
         } catch (IllegalStateException | ClassCastException e) { // BouncyCastle's word for a structure it cannot read
@@ -81,7 +108,7 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
         }
     }
 
-    private static OcspResponse judged(byte[] der, OcspRequest request, boolean verify, Instant now) {
+    private static Answer judged(byte[] der, OcspRequest request, boolean verify, Instant now) {
         OCSPResp response = new OCSPResp(OCSPResponse.getInstance(parse(sequence(der, "OCSPResponse"),
                 "OCSPResponse")));
         int status = response.getStatus();
@@ -110,11 +137,8 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
                 continue;
             }
             CertificateStatus certStatus = single.getCertStatus();
-            if (certStatus != CertificateStatus.GOOD) {
-                throw new IllegalArgumentException("certificate status " + (certStatus instanceof RevokedStatus
-                        ? "revoked" : certStatus instanceof UnknownStatus ? "unknown" : certStatus)
-                        + " (expected: good)");
-            }
+            Status said = certStatus == CertificateStatus.GOOD ? Status.GOOD
+                    : certStatus instanceof RevokedStatus ? Status.REVOKED : Status.UNKNOWN;
             Instant thisUpdate = single.getThisUpdate().toInstant();
             Instant nextUpdate = single.getNextUpdate() == null ? null : single.getNextUpdate().toInstant();
             if (thisUpdate.isAfter(now.plusSeconds(LEEWAY_SECONDS))) {
@@ -126,7 +150,7 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
             if (nextUpdate != null && nextUpdate.isBefore(thisUpdate)) { // OpenSSL's NEXTUPDATE_BEFORE_THISUPDATE
                 throw new IllegalArgumentException("nextUpdate " + nextUpdate + " is before thisUpdate " + thisUpdate);
             }
-            return new OcspResponse(der.clone(), thisUpdate, nextUpdate);
+            return new Answer(said, thisUpdate, nextUpdate);
         }
         throw new IllegalArgumentException("no status of the certificate (serial " + request.certificate()
                 .getSerialNumber().toString(16) + ") in it");

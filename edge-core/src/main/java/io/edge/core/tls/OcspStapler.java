@@ -276,7 +276,7 @@ final class OcspStapler {
      * {@link #MOST} bytes at most, within {@link #TIMEOUT} for the whole exchange (cancelled then); a status other
      * than 200 fails it, and so does a Content-Type other than an OCSP response's ({@link #refusal}).
      */
-    private static CompletableFuture<byte[]> ask(URI responder, byte[] request) {
+    static CompletableFuture<byte[]> ask(URI responder, byte[] request) {
         HttpRequest get = HttpRequest.newBuilder(requestUri(responder, request))
                 .timeout(TIMEOUT)
                 .header("Accept", OCSP_RESPONSE)
