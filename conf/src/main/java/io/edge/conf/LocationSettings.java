@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * One location of a site: which request paths it takes and who answers them.
@@ -107,6 +108,8 @@ import java.util.regex.Pattern;
  *                        {@link Redirects#DEFAULT}
  * @param subFilter       the strings replaced in the bodies of its answers (nginx's {@code sub_filter}); {@code null}:
  *                        none
+ * @param locations       the locations nested in it (nginx's location in a location), in configuration order: a path
+ *                        its prefix takes is matched among them too, as nginx does (see the router); empty: none
  */
 public record LocationSettings(
         String match,
@@ -149,7 +152,8 @@ public record LocationSettings(
         int clientBodyBufferSize,
         GzipClients gzipClients,
         Redirects redirects,
-        SubFilter subFilter) {
+        SubFilter subFilter,
+        List<LocationSettings> locations) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -178,15 +182,21 @@ public record LocationSettings(
         if (redirects == null) {
             redirects = Redirects.DEFAULT;
         }
+        locations = List.copyOf(locations);
+    }
+
+    /** This location and those nested in it, theirs too, each before those nested in it. */
+    public Stream<LocationSettings> withNested() {
+        return Stream.concat(Stream.of(this), locations.stream().flatMap(LocationSettings::withNested));
     }
 
     /** {@link #clientBodyBufferSize} of a location made without a configuration: reference.conf's default. */
     public static final int CLIENT_BODY_BUFFER_SIZE = 64 * 1024;
 
     /**
-     * A location whose FastCGI requests, if any, go on to the next address as nginx's default does, that keeps
-     * request bodies of up to {@link #CLIENT_BODY_BUFFER_SIZE} in memory, sends gzip to the clients nginx's
-     * defaults do and writes its redirects' Location as nginx's defaults do.
+     * A location with no nested locations, whose FastCGI requests, if any, go on to the next address as nginx's
+     * default does, that keeps request bodies of up to {@link #CLIENT_BODY_BUFFER_SIZE} in memory, sends gzip to the
+     * clients nginx's defaults do and writes its redirects' Location as nginx's defaults do.
      */
     public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
                             String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
@@ -202,7 +212,7 @@ public record LocationSettings(
                 statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
                 access, returns, rewrite, limitReqs, limitConns, authBasic, accessLog, referers, alias, limitRate,
                 autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, secureLink, rewrites, proxy, null,
-                CLIENT_BODY_BUFFER_SIZE, null, null, null);
+                CLIENT_BODY_BUFFER_SIZE, null, null, null, List.of());
     }
 
     /** A location with edge's default split of a script's path, and no secure link or rewrites. */

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -98,6 +99,22 @@ final class Section {
      */
     Section keyedAs(String path) {
         return new Section(object, path, anchor, problems, broken, own, defaults);
+    }
+
+    /**
+     * This location as the defaults of the locations nested in it, as nginx merges a nested location's settings with
+     * its enclosing one's: what it has (its own and what it inherited) but {@code notInherited}, which come from
+     * {@code base} ({@code location-defaults}) instead. A value it inherited is still reported where it was written.
+     */
+    Section enclosing(Set<String> notInherited, Section base) {
+        ConfigObject kept = object;
+        ConfigObject keptOwn = own();
+        for (String name : notInherited) {
+            kept = kept.withoutKey(name);
+            keptOwn = keptOwn.withoutKey(name);
+        }
+        return new Section(kept.withFallback(base.object), path, anchor, problems, broken, keptOwn,
+                defaults != null ? defaults : base);
     }
 
     /** Whether this section's own value was of the wrong type (already reported): its reads are placeholders. */

@@ -191,7 +191,7 @@ final class SettingsMapper {
         Map<String, Boolean> entered = new HashMap<>(); // backend NUL root: whether its spawn.user may enter it
         Set<String> read = new HashSet<>(); // backend NUL front controller file, asked once
         for (SiteSettings site : sites) {
-            for (LocationSettings location : site.locations()) {
+            for (LocationSettings location : site.everyLocation()) {
                 Section spawnSection = location.handler() == LocationSettings.Handler.FASTCGI
                         && location.fastcgiScript() == null ? spawnUsers.get(location.fastcgiBackend()) : null;
                 Path dir = location.root() != null ? location.root() : site.root();
@@ -288,7 +288,7 @@ final class SettingsMapper {
             }
             long largest = -1;
             for (SiteSettings site : sites) {
-                for (LocationSettings location : site.locations()) {
+                for (LocationSettings location : site.everyLocation()) {
                     if (name.equals(location.fastcgiBackend())) {
                         largest = Math.max(largest, location.bodyLimit(serverLimit));
                     }
@@ -2294,16 +2294,81 @@ final class SettingsMapper {
 
     private List<LocationSettings> locations(Section site, Section defaults, ConfigObject template,
                                              UnknownKeys.Neighbour siteKeys, BackendNames backendNames) {
-        List<LocationSettings> result = new ArrayList<>();
-        Set<String> seen = new HashSet<>();
         List<Section> sections = site.sections("locations", defaults);
         if (sections.isEmpty() && site.isEmptyList("locations")) {
             site.problem("locations", "no locations", "at least one location, such as { match = \"/\" }");
         }
-        Set<String> names = namedLocations(sections);
+        Level level = new Level(null, defaults, defaults, template, siteKeys, backendNames, namedLocations(sections),
+                null);
+        return locations(sections, level);
+    }
+
+    /**
+     * Keys a nested location takes from location-defaults, not from the location it is in: what makes a location's
+     * answer (nginx's fastcgi_pass, proxy_pass, return, rewrite, try_files and stub_status are the location's own,
+     * never merged into a nested one) and what names the location itself. An alias too: edge's stands for the prefix
+     * it is written in (a nested location in an alias one sets its own, {@link Level#enclosingAlias}).
+     */
+    private static final Set<String> NOT_INHERITED = Set.of("match", "locations", "fastcgi", "proxy", "return",
+            "rewrite", "rewrites", "status", "front-controller", "fastcgi-script", "alias");
+
+    /**
+     * Where a list of locations is read: the site's (no {@code enclosing}), or a location's own.
+     *
+     * @param enclosing the match of the location they are nested in, null at the site level or where it is bad
+     * @param defaults  what each inherits: location-defaults at the site level, else the enclosing location's settings
+     * @param base      location-defaults, which {@link #NOT_INHERITED} come from in a nested location
+     * @param names     the site's named locations
+     * @param enclosingAlias the alias of the location they are nested in, null for none
+     */
+    private record Level(LocationMatch enclosing, Section defaults, Section base, ConfigObject template,
+                         UnknownKeys.Neighbour siteKeys, BackendNames backendNames, Set<String> names,
+                         String enclosingAlias) {
+
+        /** The level of the locations nested in {@code location}, whose match is {@code parsed}. */
+        Level within(Section location, LocationMatch parsed) {
+            return new Level(parsed, location.enclosing(NOT_INHERITED, base), base, template, siteKeys, backendNames,
+                    names, location.own().containsKey("alias") ? location.optionalString("alias") : null);
+        }
+    }
+
+    /**
+     * Why a location whose match is {@code nested} cannot be inside {@code enclosing}, as nginx refuses it; null where
+     * it can.
+     */
+    static String nestingFault(LocationMatch nested, LocationMatch enclosing) {
+        String outer = LocationMatch.quoted(enclosing.pattern());
+        if (nested.kind() == LocationSettings.Kind.NAMED) {
+            return "is a named location inside another: nginx takes them at the site level only (named location \""
+                    + nested.pattern() + "\" can be on the server level only)";
+        }
+        if (enclosing.kind() == LocationSettings.Kind.EXACT) {
+            return "is inside the exact location " + outer + ", which nothing but its own path reaches: nginx refuses"
+                    + " it (cannot be inside the exact location)";
+        }
+        if (enclosing.kind() == LocationSettings.Kind.NAMED) {
+            return "is inside the named location " + outer + ": nginx refuses it (cannot be inside the named location)";
+        }
+        if (nested.kind() != LocationSettings.Kind.REGEX && (enclosing.kind() == LocationSettings.Kind.REGEX
+                || !nested.pattern().startsWith(enclosing.pattern()))) {
+            return "is outside location " + outer + (enclosing.kind() == LocationSettings.Kind.REGEX
+                    ? ", a regex, in which only regexes nest" : ": a nested prefix starts with its location's")
+                    + " (nginx: location \"" + nested.pattern() + "\" is outside location \"" + enclosing.pattern()
+                    + "\")";
+        }
+        return null;
+    }
+
+    private List<LocationSettings> locations(List<Section> sections, Level level) {
+        List<LocationSettings> result = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        Section defaults = level.defaults();
+        ConfigObject template = level.template();
+        BackendNames backendNames = level.backendNames();
+        Set<String> names = level.names();
         for (Section location : sections) {
-            UnknownKeys.check(location.own(), template, location.path(), Set.of("match"),
-                    Set.of(Section.child(location.path(), "proxy-headers")), siteKeys,
+            UnknownKeys.check(location.own(), template, location.path(), Set.of("match", "locations"),
+                    Set.of(Section.child(location.path(), "proxy-headers")), level.siteKeys(),
                     problems);
             String match = location.string("match");
             LocationMatch parsed;
@@ -2315,14 +2380,34 @@ final class SettingsMapper {
                 }
                 parsed = null; // its other keys are checked all the same: every problem at once
             }
+            String nestingFault = parsed == null || level.enclosing() == null ? null
+                    : nestingFault(parsed, level.enclosing());
+            if (nestingFault != null) {
+                location.problem("match", LocationMatch.quoted(match) + " " + nestingFault,
+                        "a regex, or a prefix or exact path that starts with the enclosing prefix, nested in a prefix"
+                        + " location (or a regex in a regex location)");
+            }
+            if (level.enclosingAlias() != null && !location.own().containsKey("alias")
+                    && !location.own().containsKey("root")) {
+                location.problemAt(location, "alias", "not set in a location nested in one with alias = "
+                        + LocationMatch.quoted(level.enclosingAlias()) + ": nginx's takes the enclosing alias, edge's"
+                        + " would serve the site's root", "alias (or root) set in the nested location itself");
+            }
+            List<LocationSettings> nested = List.of();
+            if (location.own().containsKey("locations")) {
+                Level within = level.within(location, parsed);
+                nested = locations(location.sections("locations", within.defaults()), within);
+            }
             // "/a" and "^~ /a" are one prefix (nginx: duplicate location): which one applied went by their order
             LocationSettings.Kind kind = parsed == null ? null : parsed.kind() == LocationSettings.Kind.PREFIX_NO_REGEX
                     ? LocationSettings.Kind.PREFIX : parsed.kind();
             // "~ ^/x/" and "~* ^/x/" are two: the second answers /X/
             if (parsed != null && !seen.add(kind + " " + (parsed.regex() == null ? 0 : parsed.regex().flags()) + " "
                     + parsed.pattern())) {
-                location.problem("match", LocationMatch.quoted(match) + " duplicates an earlier location of this site",
-                        "each match once per site");
+                boolean siteLevel = level.enclosing() == null;
+                location.problem("match", LocationMatch.quoted(match) + " duplicates an earlier location "
+                        + (siteLevel ? "of this site" : "nested in the same one"), siteLevel ? "each match once per site"
+                        : "each match once among a location's nested locations");
             }
             // the location's own: location-defaults' is a problem said once
             boolean alias = location.isSet("alias") && location.own().containsKey("alias");
@@ -2471,7 +2556,9 @@ final class SettingsMapper {
             if (internal && named && location.own().containsKey("internal")) {
                 location.problem("internal", "true in a named location, which no client's request reaches already",
                         "internal = true only in a location of files that an X-Accel-Redirect sends to");
-            } else if (internal && handler != LocationSettings.Handler.STATIC) {
+            } else if (internal && handler != LocationSettings.Handler.STATIC
+                    && (level.enclosing() == null || location.own().containsKey("internal"))) {
+                // inherited from the location it is nested in, it is nginx's: no client's request reaches it (404)
                 location.problem("internal", "true in a location with " + (returns != null ? "return"
                                 : rewrite != null ? "rewrite"
                                 : status ? "status = true" : "fastcgi"),
@@ -2549,7 +2636,7 @@ final class SettingsMapper {
                     root != null ? aliasCaptures : null, handler == LocationSettings.Handler.FASTCGI ? splitPathInfo
                     : null, secureLink, rewrites, handler == LocationSettings.Handler.PROXY ? proxy : null,
                     handler == LocationSettings.Handler.FASTCGI ? fastcgiNextUpstream : null, clientBodyBufferSize,
-                    gzipClients(gzipSection), redirects(location), subFilter));
+                    gzipClients(gzipSection), redirects(location), subFilter, nested));
         }
         return result;
     }

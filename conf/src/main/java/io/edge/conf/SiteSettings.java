@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  * @param root         document root (absolute, existing directory)
  * @param index        index files tried for a directory, in order
  * @param pathPolicy   dotfiles and symlinks
- * @param locations    in configuration order; the router applies nginx's precedence
+ * @param locations    the site level's, in configuration order, each with those nested in it ({@link #everyLocation});
+ *                     the router applies nginx's precedence
  * @param errorPages   the site's own pages for error statuses edge answers itself, by status code
  * @param listen       the addresses of {@code server.listen} it answers on, as nginx's listen in a server block: a
  *                     connection accepted by the listener of one of them is routed among the sites listening there
@@ -150,6 +151,14 @@ public record SiteSettings(
     public SiteSettings(List<String> serverNames, boolean isDefault, Path root, List<String> index,
             PathPolicy pathPolicy, List<LocationSettings> locations, Map<Integer, ErrorPage> errorPages) {
         this(serverNames, isDefault, root, index, pathPolicy, locations, errorPages, List.of());
+    }
+
+    /**
+     * Its locations and those nested in them, at any depth, each before those nested in it: where each location has
+     * something (a responder, a zone, a root) made for it. {@link #locations} are the site level's, matched first.
+     */
+    public List<LocationSettings> everyLocation() {
+        return locations.stream().flatMap(LocationSettings::withNested).toList();
     }
 
     /** Whether it answers connections accepted on {@code address}, one of server.listen's. */

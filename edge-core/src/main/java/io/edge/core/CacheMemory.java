@@ -28,7 +28,7 @@ record CacheMemory(ContentCacheSettings content, ResponseCacheSettings responses
         if (content != null && content.maxBytes() == 0) {
             content = null;
         }
-        boolean responsesUsed = settings.sites().stream().flatMap(site -> site.locations().stream())
+        boolean responsesUsed = settings.sites().stream().flatMap(site -> site.everyLocation().stream())
                 .anyMatch(LocationSettings::cache);
         ResponseCacheSettings responses = responsesUsed ? settings.cache().responses() : null;
         long asked = (content == null ? 0 : content.maxBytes()) + (responses == null ? 0 : responses.maxBytes());

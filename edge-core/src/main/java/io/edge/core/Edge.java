@@ -541,7 +541,7 @@ public final class Edge {
         }
         for (Generation g : live) {
             for (SiteSettings site : g.settings.sites()) {
-                for (LocationSettings location : site.locations()) {
+                for (LocationSettings location : site.everyLocation()) {
                     location.limitReqs().forEach(limit -> requestZones.add(RequestLimits.namedKey(limit)));
                     location.limitConns().forEach(limit -> connectionZones.add(limit.zone()));
                 }
@@ -696,7 +696,7 @@ public final class Edge {
             boolean listenApart = Router.listenApart(next.sites());
             for (SiteSettings site : next.sites()) {
                 String cacheScope = g.responseCache == null || !listenApart ? "" : cacheScope(g.responseCache, site);
-                for (LocationSettings location : site.locations()) {
+                for (LocationSettings location : site.everyLocation()) {
                     g.responders.put(location, responder(g, site, cacheScope, location, staticResponder));
                 }
             }
@@ -1035,7 +1035,7 @@ public final class Edge {
     private Responder responder(Generation g, SiteSettings site, String cacheScope, LocationSettings location,
             StaticResponder staticResponder) {
         Responder responder = ownResponder(g, site, cacheScope, location, staticResponder);
-        if (!(responder instanceof PurgeResponder) && site.locations().stream().anyMatch(LocationSettings::cache)) {
+        if (!(responder instanceof PurgeResponder) && site.everyLocation().stream().anyMatch(LocationSettings::cache)) {
             responder = PurgeResponder.prefixesOnly(responder, g.responseCache, cacheScope,
                     g.settings.cache().purgeAllow(), g.settings.cache().purgeMarksStale());
         }
@@ -1051,7 +1051,7 @@ public final class Edge {
     private static List<Path> documentRoots(SiteSettings site) {
         List<Path> roots = new ArrayList<>();
         roots.add(site.root());
-        for (LocationSettings location : site.locations()) {
+        for (LocationSettings location : site.everyLocation()) {
             if (location.root() != null) {
                 roots.add(location.root());
             }

@@ -1350,7 +1350,7 @@ public final class FastCgiResponder implements Responder {
          * routes it, that location's prefix and the path below; else under {@code root}, its path there; else null.
          */
         private static String sendfileUri(Exchange exchange, Path root, Path file) {
-            for (LocationSettings location : exchange.site().locations()) {
+            for (LocationSettings location : exchange.site().everyLocation()) {
                 // an alias in a regex location is left out: which URI its captures make a file of is not known
                 if (location.alias() && location.aliasCaptures() == null && file.startsWith(location.root())) {
                     String uri = location.pattern() + location.root().relativize(file);
@@ -1412,7 +1412,7 @@ public final class FastCgiResponder implements Responder {
          * file like any other.
          */
         private boolean isScript(Path file) {
-            List<Pattern> splits = exchange.site().locations().stream().map(LocationSettings::splitPathInfo)
+            List<Pattern> splits = exchange.site().everyLocation().stream().map(LocationSettings::splitPathInfo)
                     .filter(Objects::nonNull).toList(); // a site's split-path-info names its scripts (.phtml) too
             if (isScriptUnder(file, root, splits) || isScriptUnder(file, anywhere.probe().backendRoot(root), splits)) {
                 return true;

@@ -608,7 +608,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
                 || exchange.site() == null) {
             return null;
         }
-        return exchange.site().locations().stream().filter(LocationSettings::cache).findFirst().orElse(null);
+        return exchange.site().everyLocation().stream().filter(LocationSettings::cache).findFirst().orElse(null);
     }
 
     /**

@@ -39,6 +39,12 @@ import org.slf4j.LoggerFactory;
  * configuration order and the first match wins; otherwise the remembered prefix. A named location ({@code @app}) is
  * never a path's ({@code /@app} is a prefix's like any path).
  *
+ * <p>Nested locations, as nginx's: the longest prefix's own locations are searched the same way before this level's
+ * regexes are tried, and an exact match or a regex found among them ends the search (the innermost regexes are tried
+ * first); a nested prefix only refines the prefix, this level's regexes still tried unless the outer prefix was
+ * {@code ^~} (a nested {@code ^~} skips its own level's regexes, not the enclosing ones). A regex that matches has its
+ * nested regexes tried in turn, the first that matches answering.
+ *
  * <p>Sites are picked among those listening on the address of server.listen a connection was accepted on
  * ({@link SiteSettings#listen}), as nginx picks among the server blocks of an address:port: names, their conflicts
  * and the default (the site marked so, else the first there) are each address's own.
@@ -87,7 +93,7 @@ public final class Router {
             byAddress.put(address, new Names(sites, site -> site.listensOn(address), defaultThere,
                     " on \"" + ServerSettings.written(address) + "\"", conflicts));
         }
-        largestLocationBodyLimit = sites.stream().flatMap(site -> site.locations().stream())
+        largestLocationBodyLimit = sites.stream().flatMap(site -> site.everyLocation().stream())
                 .mapToLong(LocationSettings::bodyLimit).max().orElse(LocationSettings.SERVER_BODY_LIMIT);
     }
 
@@ -368,51 +374,89 @@ public final class Router {
      *                             says
      */
     public static LocationSettings location(SiteSettings site, String path) {
-        LocationSettings longestPrefix = null;
-        for (LocationSettings location : site.locations()) {
-            switch (location.kind()) {
-                case EXACT -> {
-                    if (location.pattern().equals(path)) {
-                        return location;
+        Found found = new Search(path).find(site.locations());
+        return found == null ? null : found.location();
+    }
+
+    /**
+     * The location a level's search leaves chosen; {@code done}: found by an exact match or a regex, which ends the
+     * search (nginx's NGX_OK), else a prefix that the enclosing level's regexes may still take the path from
+     * (NGX_AGAIN).
+     */
+    private record Found(LocationSettings location, boolean done) {
+    }
+
+    /** One path's search, its regexes' budget shared by every level. */
+    private static final class Search {
+        private final String path;
+        private BoundedMatch.Budgeted budgeted;
+
+        Search(String path) {
+            this.path = path;
+        }
+
+        /**
+         * The location of {@code level} (a site's, or those nested in one) for the path, as nginx's
+         * ngx_http_core_find_location: an exact match ends it; the longest prefix is searched within, its nested
+         * locations' answer (an exact match, a regex's) ending it too; then, unless that prefix was written {@code ^~},
+         * this level's regexes in order, the first that matches searched within (a regex location's nested regexes);
+         * else the prefix (or what within it was chosen). Null: nothing at this level.
+         */
+        Found find(List<LocationSettings> level) {
+            LocationSettings longestPrefix = null;
+            for (LocationSettings location : level) {
+                switch (location.kind()) {
+                    case EXACT -> {
+                        if (location.pattern().equals(path)) {
+                            return new Found(location, true);
+                        }
                     }
-                }
-                case PREFIX, PREFIX_NO_REGEX -> {
-                    if (path.startsWith(location.pattern())
-                            && (longestPrefix == null || location.pattern().length() > longestPrefix.pattern().length())) {
-                        longestPrefix = location;
+                    case PREFIX, PREFIX_NO_REGEX -> {
+                        if (path.startsWith(location.pattern()) && (longestPrefix == null
+                                || location.pattern().length() > longestPrefix.pattern().length())) {
+                            longestPrefix = location;
+                        }
                     }
-                }
-                case REGEX -> {
-                    // tried below, after every prefix has been seen
-                }
-                case NAMED -> {
-                    // no path: only a front-controller or an error page sends a request there
+                    case REGEX -> {
+                        // tried below, after every prefix has been seen
+                    }
+                    case NAMED -> {
+                        // no path: only a front-controller or an error page sends a request there
+                    }
                 }
             }
-        }
-        if (longestPrefix != null && longestPrefix.kind() == LocationSettings.Kind.PREFIX_NO_REGEX) {
-            return longestPrefix;
-        }
-        BoundedMatch.Budgeted budgeted = null; // one budget for all of them
-        for (LocationSettings location : site.locations()) {
-            if (location.kind() == LocationSettings.Kind.REGEX) {
-                if (budgeted == null) {
-                    budgeted = BoundedMatch.budgeted(path, BoundedMatch.PATH_STEPS);
+            Found found = null;
+            if (longestPrefix != null) {
+                Found within = find(longestPrefix.locations());
+                if (within != null && within.done()) {
+                    return within;
                 }
-                switch (BoundedMatch.find(location.regex(), budgeted)) {
-                    case FOUND -> {
-                        return location;
-                    }
-                    case GAVE_UP -> throw new HttpStatusException(HttpResponseStatus.INTERNAL_SERVER_ERROR, "location \""
-                            + location.match() + "\" gave up on a path of " + path.length() + " characters (past "
-                            + BoundedMatch.PATH_STEPS + " steps of the site's regexes, or too deep), as PCRE's match"
-                            + " limit stops nginx's; a regex that backtracks less would not");
-                    case NOT_FOUND -> {
-                        // the next
-                    }
+                found = within != null ? within : new Found(longestPrefix, false);
+                if (longestPrefix.kind() == LocationSettings.Kind.PREFIX_NO_REGEX) {
+                    return found; // as nginx: this level's regexes skipped, an enclosing level's still tried
                 }
             }
+            for (LocationSettings location : level) {
+                if (location.kind() == LocationSettings.Kind.REGEX && finds(location)) {
+                    Found within = find(location.locations());
+                    return new Found(within != null ? within.location() : location, true);
+                }
+            }
+            return found;
         }
-        return longestPrefix;
+
+        private boolean finds(LocationSettings location) {
+            if (budgeted == null) {
+                budgeted = BoundedMatch.budgeted(path, BoundedMatch.PATH_STEPS);
+            }
+            return switch (BoundedMatch.find(location.regex(), budgeted)) {
+                case FOUND -> true;
+                case GAVE_UP -> throw new HttpStatusException(HttpResponseStatus.INTERNAL_SERVER_ERROR, "location \""
+                        + location.match() + "\" gave up on a path of " + path.length() + " characters (past "
+                        + BoundedMatch.PATH_STEPS + " steps of the site's regexes, or too deep), as PCRE's match"
+                        + " limit stops nginx's; a regex that backtracks less would not");
+                case NOT_FOUND -> false;
+            };
+        }
     }
 }

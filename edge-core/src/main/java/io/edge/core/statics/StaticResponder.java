@@ -248,7 +248,7 @@ public final class StaticResponder implements Responder {
                 if (site.root() != null) {
                     resolverOf(site.root(), site.pathPolicy(), "/", null);
                 }
-                for (LocationSettings location : site.locations()) {
+                for (LocationSettings location : site.everyLocation()) {
                     if (location.root() != null) {
                         resolverOf(location.root(), site.pathPolicy(), uriPrefix(location), location.aliasCaptures());
                     }
