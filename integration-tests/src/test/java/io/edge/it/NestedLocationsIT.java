@@ -36,6 +36,8 @@ class NestedLocationsIT {
         Files.writeString(images.resolve("evil.php"), "<?php echo 'ran';");
         Files.writeString(Files.createDirectories(images.resolve("deleted")).resolve("old.png"), "old");
         Files.writeString(dir.resolve("www/robots.txt"), "robots");
+        Files.writeString(w.resolve("send.php"), "<?php header('X-Accel-Redirect: /w/private/docs/a.txt');");
+        Files.writeString(Files.createDirectories(w.resolve("private/docs")).resolve("a.txt"), "private");
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), """
                 pm = static
                 pm.max_children = 1
@@ -45,7 +47,8 @@ class NestedLocationsIT {
                   server-names = ["_"], default = true, root = "www"
                   locations = [
                     { match = "/w/", expires = 1h, headers { X-Wiki = yes }, locations = [
-                      { match = "~ \\\\.php$", fastcgi = php, expires = off }
+                      { match = "~ \\\\.php$", fastcgi = php, expires = off, x-sendfile = ["www"] }
+                      { match = "/w/private/", internal = true, locations = [{ match = "/w/private/docs/" }] }
                       { match = "^~ /w/images/", expires = 30d, locations = [
                         { match = "~ \\\\.php$", return = "403" }
                         { match = "/w/images/deleted/", access = ["deny all"] }
@@ -102,5 +105,17 @@ class NestedLocationsIT {
         assertThat(evil.statusCode()).as("the ^~ location's own nested regex, not /w/'s PHP one").isEqualTo(403);
         assertThat(evil.body()).doesNotContain("ran").doesNotContain("<?php");
         assertThat(get("/w/images/deleted/old.png").statusCode()).as("two levels down").isEqualTo(403);
+    }
+
+    /**
+     * internal is inherited, as nginx's (location /i/ { internal; location /i/x/ {...} } answers /i/x/a 404): a client
+     * never reaches the nested location, a script's X-Accel-Redirect does.
+     */
+    @Test
+    void aLocationNestedInAnInternalOneIsReachedOnlyByAnAccelRedirect() throws Exception {
+        assertThat(get("/w/private/docs/a.txt").statusCode()).isEqualTo(404);
+        HttpResponse<String> sent = get("/w/send.php");
+        assertThat(sent.statusCode()).isEqualTo(200);
+        assertThat(sent.body()).isEqualTo("private");
     }
 }
