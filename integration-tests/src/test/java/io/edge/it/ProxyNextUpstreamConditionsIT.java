@@ -26,6 +26,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ProxyNextUpstreamConditionsIT {
 
+    /**
+     * The read timeout of a group whose first address stalls: long enough for the other, a backend in this JVM, to
+     * answer on a loaded machine (at 300 ms its first answer came late under load: 504 where the test wanted 200).
+     */
+    private static final String READ_TIMEOUT = ", timeouts.read = 2 s";
+
     @TempDir
     Path dir;
 
@@ -75,16 +81,18 @@ class ProxyNextUpstreamConditionsIT {
     /**
      * An edge whose location /{name}/ goes to a group of its own for each {name, addresses, location settings, group
      * settings} of {@code locations}: the addresses a comma-separated list, the location's settings its
-     * proxy-next-upstream keys, the group's laid over round-robin, no health checks and a read timeout of 300 ms.
+     * proxy-next-upstream keys, the group's laid over round-robin and no health checks. The read timeout is edge's
+     * (60 s): a backend here answers as soon as it runs, and on a loaded machine that can be later than any short
+     * timeout; a test that wants a read timeout sets its own.
      */
     private EdgeHarness edge(String[]... locations) throws Exception {
         StringBuilder sites = new StringBuilder();
         StringBuilder groups = new StringBuilder();
         for (String[] location : locations) {
             sites.append("  { match = \"/%s/\", proxy = %s, %s }\n".formatted(location[0], location[0], location[2]));
-            groups.append("proxy.backends.%s { addresses = [%s], balance = round-robin, health.max-fails = 0, "
+            groups.append("proxy.backends.%s { addresses = [%s], balance = round-robin, health.max-fails = 0"
                     .formatted(location[0], location[1].replaceAll("([^, ]+)", "\"$1\"")))
-                    .append("timeouts.read = 300 ms").append(location[3]).append(" }\n");
+                    .append(location[3]).append(" }\n");
         }
         return EdgeHarness.start(dir, """
                 server { access-log = "-", access-log-format = "$request_method $request_uri|$status|$upstream_status|$upstream_addr" }
@@ -353,10 +361,10 @@ class ProxyNextUpstreamConditionsIT {
                      location("garbled", "proxy-next-upstream = [invalid_header]", "127.0.0.1:" + odd.port(),
                              good.address()),
                      location("default", "", "127.0.0.1:" + odd.port(), good.address()),
-                     location("late", "proxy-next-upstream-timeout = 100 ms", "127.0.0.1:" + odd.port(),
-                             good.address()),
-                     location("early", "proxy-next-upstream-timeout = 1 h", "127.0.0.1:" + odd.port(),
-                             good.address()))) {
+                     locationInGroup("late", "proxy-next-upstream-timeout = 100 ms", READ_TIMEOUT,
+                             "127.0.0.1:" + odd.port(), good.address()),
+                     locationInGroup("early", "proxy-next-upstream-timeout = 1 h", READ_TIMEOUT,
+                             "127.0.0.1:" + odd.port(), good.address()))) {
             odd.answer("garbled/a", "SPDY/9 what\r\n\r\n");
             odd.answer("default/a", "SPDY/9 what\r\n\r\n");
             odd.answer("late/a", null);
@@ -366,7 +374,7 @@ class ProxyNextUpstreamConditionsIT {
                     + good.address());
             assertThat(send(edge, "GET", "/default/a", null).statusCode()).isEqualTo(502);
 
-            // the read timeout, 300 ms, is past the 100 ms the request had to go on
+            // the read timeout, 2 s, is past the 100 ms the request had to go on
             assertThat(send(edge, "GET", "/late/a", null).statusCode()).isEqualTo(504);
             assertThat(logged("GET", "/late/a")).isEqualTo("504|504|127.0.0.1:" + odd.port());
             assertThat(send(edge, "GET", "/early/a", null).body()).isEqualTo("good");
