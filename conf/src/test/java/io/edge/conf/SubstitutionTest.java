@@ -103,13 +103,13 @@ class SubstitutionTest {
         Files.createDirectory(dir.resolve("www"));
         List<ConfigProblem> problems = problems("""
                 sites = [{ root = www }]
-                server.listen = ["127.0.0.1:8080"] ${HOME}
+                server.listen = ["127.0.0.1:8080"] ${EDGE_TEST_WORD}
                 server.io-threads = x
                 """);
         assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
                 .containsExactly(
-                        tuple(3, "edge.server.listen", "a list and a string side by side: [\"127.0.0.1:8080\"] and \""
-                                + System.getenv("HOME") + "\""),
+                        tuple(3, "edge.server.listen",
+                                "a list and a string side by side: [\"127.0.0.1:8080\"] and \"lots\""),
                         tuple(4, "edge.server.io-threads", "\"x\" is not a number"));
     }
 
@@ -171,13 +171,13 @@ class SubstitutionTest {
         List<ConfigProblem> problems = problems("""
                 sites = [{ root = www }]
                 extra = ["127.0.0.1:8081"]
-                server.listen = ${HOME} ${edge.extra}
+                server.listen = ${EDGE_TEST_WORD} ${edge.extra}
                 server.io-threads = x
                 """);
         assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
                 .containsExactly(
                         tuple(3, "edge.extra", "unknown key"),
-                        tuple(4, "edge.server.listen", "a string and a list side by side: \"" + System.getenv("HOME")
+                        tuple(4, "edge.server.listen", "a string and a list side by side: \"lots"
                                 + " \" and [\"127.0.0.1:8081\"]"), // the blank between is HOCON's, part of the string
                         tuple(5, "edge.server.io-threads", "\"x\" is not a number"));
     }
