@@ -95,8 +95,12 @@ final class PhpFpm implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until php-fpm listens, polling every 50 ms for 30 s at most (the suite's one bound, as {@link Awaits}'s): a
+     * start on a loaded machine may take more than the 10 s this once allowed.
+     */
     private void awaitReady() throws IOException {
-        for (int i = 0; i < 200; i++) {
+        for (int i = 0; i < 600; i++) {
             if (!process.isAlive()) {
                 throw new IOException("php-fpm exited: " + log());
             }
