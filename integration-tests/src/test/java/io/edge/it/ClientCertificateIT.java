@@ -114,8 +114,8 @@ class ClientCertificateIT {
      * certificate {@code name} (null: none): the body, then a line of the status and the HTTP version.
      */
     private static String curl(String version, String host, String path, String name, String... more) throws Exception {
-        List<String> command = new ArrayList<>(List.of("curl", "-sS", version, "--cacert", tls.resolve("ca.pem")
-                .toString(), "--resolve", host + ":" + port + ":127.0.0.1", "-w", "\n%{http_code} %{http_version}"));
+        List<String> command = Curl.command(version, "--cacert", tls.resolve("ca.pem").toString(), "--resolve",
+                host + ":" + port + ":127.0.0.1", "-w", "\n%{http_code} %{http_version}");
         if (name != null) {
             command.addAll(List.of("--cert", tls.resolve(name + ".pem").toString(), "--key",
                     tls.resolve(name + ".key").toString()));

@@ -22,7 +22,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -201,7 +200,7 @@ class HeldBodyIT {
 
     /** What curl printed (the answer's version and status, then its body); it must succeed. */
     private static String curl(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("curl", "-sS", "-w", "\\n%{http_version}", "-o", "-"));
+        List<String> command = Curl.command("-w", "\\n%{http_version}", "-o", "-");
         command.addAll(List.of(args));
         Process curl = new ProcessBuilder(command).redirectErrorStream(true).start();
         String said = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -309,8 +309,7 @@ class Http2IT {
 
     /** What curl, speaking h2 and trusting the test's certificate, printed; it must succeed. */
     private static String curl(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("curl", "-sS", "--http2", "--cacert",
-                dir.resolve("tls/cert.pem").toString()));
+        List<String> command = Curl.command("--http2", "--cacert", dir.resolve("tls/cert.pem").toString());
         command.addAll(List.of(args));
         Process curl = new ProcessBuilder(command).redirectErrorStream(true).start();
         String said = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
