@@ -65,11 +65,17 @@ final class PhpFpm implements AutoCloseable {
         return listen.startsWith("/") ? "unix:" + listen : listen;
     }
 
+    /**
+     * Starts php-fpm. Its workers keep its environment (clear_env = no), which is the build's less HTTP_PROXY: a
+     * script's getenv('HTTP_PROXY') reads the environment where the request has none, and the httpoxy test wants it
+     * empty whatever proxy the machine running the tests is set up with.
+     */
     PhpFpm start() throws IOException {
-        process = new ProcessBuilder(BINARY.toString(), "-R", "-F", "-y", config.toString())
+        ProcessBuilder builder = new ProcessBuilder(BINARY.toString(), "-R", "-F", "-y", config.toString())
                 .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("php-fpm.out").toFile()))
-                .start();
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("php-fpm.out").toFile()));
+        builder.environment().keySet().removeIf(name -> name.equalsIgnoreCase("HTTP_PROXY"));
+        process = builder.start();
         try {
             awaitReady();
         } catch (IOException notReady) {
