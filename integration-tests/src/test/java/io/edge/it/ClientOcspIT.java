@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -122,10 +121,10 @@ class ClientOcspIT {
 
     /** What curl got of {@code host} over HTTP/1.1 with the client certificate {@code name} and its intermediate. */
     private static String curl(String host, String name) throws Exception {
-        List<String> command = new ArrayList<>(List.of("curl", "-sS", "--http1.1", "--cacert", tls.resolve("ca.pem")
-                .toString(), "--resolve", host + ":" + port + ":127.0.0.1", "-w", "\n%{http_code}", "--cert",
+        List<String> command = Curl.command("--http1.1", "--cacert", tls.resolve("ca.pem").toString(), "--resolve",
+                host + ":" + port + ":127.0.0.1", "-w", "\n%{http_code}", "--cert",
                 tls.resolve(name + "-chain.pem").toString(), "--key", tls.resolve(name + ".key").toString(),
-                "https://" + host + ":" + port + "/"));
+                "https://" + host + ":" + port + "/");
         Process curl = new ProcessBuilder(command).redirectErrorStream(true).start();
         String said = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(curl.waitFor(60, TimeUnit.SECONDS)).isTrue();
