@@ -9,6 +9,9 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.GZIPInputStream;
@@ -48,6 +51,10 @@ class SubFilterIT {
             Files.writeString(www.resolve(sub + "small.html"), SMALL);
             Files.writeString(www.resolve(sub + "style.css"), "a { background: url(http://old.example/i.png) }\n");
         }
+        // settled an hour ago: the content cache keeps its bytes (and their gzip) once it has been asked for twice
+        Files.writeString(www.resolve("gz/hosts.html"), SMALL);
+        Files.setLastModifiedTime(www.resolve("gz/hosts.html"),
+                FileTime.from(Instant.now().minus(Duration.ofHours(1))));
         // the old address cut between two flushed parts, and again whole
         Files.writeString(www.resolve("page.php"), """
                 <?php
@@ -179,6 +186,19 @@ class SubFilterIT {
         assertThat(own.header("content-encoding")).isEqualTo("gzip");
         assertThat(own.header("content-length")).isEqualTo(String.valueOf(own.body().length));
         assertThat(new String(gunzip(own.body()), StandardCharsets.UTF_8)).isEqualTo(SMALL);
+    }
+
+    @Test
+    void aCachedFilesGzipIsOfItsFilteredBytesForEachRequest() throws Exception {
+        // the content cache keeps a small file's gzip beside its bytes: never one filtered for another Host
+        for (int i = 0; i < 6; i++) {
+            String host = "h" + i;
+            RawHttpClient.Response response = send("GET /gz/hosts.html HTTP/1.1\r\nHost: " + host
+                    + "\r\nAccept-Encoding: gzip\r\n\r\n");
+            assertThat(response.header("content-encoding")).isEqualTo("gzip");
+            assertThat(new String(gunzip(response.body()), StandardCharsets.UTF_8)).as(host)
+                    .isEqualTo("<a href=\"https://" + host + "/\">https://" + host + "</a>\n");
+        }
     }
 
     @Test

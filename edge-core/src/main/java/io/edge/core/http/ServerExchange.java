@@ -1022,6 +1022,9 @@ final class ServerExchange implements Exchange {
                     sub = null;
                     response = filter.filterWhole(whole);
                     message = response;
+                    // the gzip a cached file keeps beside its bytes is of those, not of these, which may hold this
+                    // request's variables: compressed anew, and not kept
+                    compressedForm = null;
                 }
             }
             // then nginx's gzip filter, on what the headers filter made
