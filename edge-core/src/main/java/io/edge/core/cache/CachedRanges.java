@@ -3,6 +3,7 @@ package io.edge.core.cache;
 import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.RangeSlicer;
+import io.edge.core.http.SubFilter;
 import io.edge.core.statics.ByteRanges;
 import io.edge.core.statics.ByteRanges.Partial;
 import io.edge.core.statics.ByteRanges.Range;
@@ -42,6 +43,12 @@ final class CachedRanges {
      * whole answer is to go.
      */
     static boolean answer(Exchange exchange, FullHttpResponse response, String accelLimitRate) {
+        if (SubFilter.filters(exchange.location(), response.headers().get(HttpHeaderNames.CONTENT_TYPE))
+                && response.headers().get(HttpHeaderNames.CONTENT_ENCODING, "").isBlank()) {
+            // the location's sub-filter changes its bytes on the way out: the whole filtered 200, as nginx's range
+            // filter finds no length left to take a range of; never a range of the stored bytes, not filtered
+            return false;
+        }
         // a HEAD's lookup may hand the answer back without its body: its head says how long the GET's is
         long length = exchange.isHead() ? HttpUtil.getContentLength(response, -1L) : response.content().readableBytes();
         ByteRanges.Result ranges = RangeSlicer.rangesOf(exchange.request(), response, length);
