@@ -68,7 +68,7 @@ public final class SubFilter {
      * head is made that of a body of unknown length (no Content-Length nor Accept-Ranges, chunked for an HTTP/1.1
      * client; Last-Modified and ETag dropped, or with {@code last-modified} the ETag made weak) and the filter for its
      * body is returned; else null, its head untouched. Not filtered: a 206, a 304, an answer with no body or a
-     * Content-Encoding, one of a type {@code types} does not name.
+     * Content-Encoding, one of a type {@code types} does not name, and one for which no string has a value.
      *
      * @param head   the request is a HEAD: the head its GET would have, no filter
      * @param values each string's value for this request (its variables), as UTF-8 bytes
@@ -95,6 +95,9 @@ public final class SubFilter {
                 matches.add(match);
                 replacements.add(values.apply(replace.with()));
             }
+        }
+        if (matches.isEmpty()) {
+            return null; // nginx's: no string to look for, the answer left as it is, its head too
         }
         headers.remove(HttpHeaderNames.CONTENT_LENGTH).remove(HttpHeaderNames.ACCEPT_RANGES);
         if (settings.lastModified()) {

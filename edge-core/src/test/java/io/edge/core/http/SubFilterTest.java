@@ -207,6 +207,17 @@ class SubFilterTest {
     }
 
     @Test
+    void leavesAloneAnAnswerWhereNoMatchHasAValue() {
+        // nginx 1.22.1, sub_filter $arg_m "[M]" asked with ?m=: the file's head and body as they are (its length,
+        // ETag, Last-Modified, Accept-Ranges), its header filter finding no string to look for
+        HttpResponse response = fileHead(200, "text/html");
+        assertThat(SubFilter.begin(request(HttpVersion.HTTP_1_1), false, response, SETTINGS, text -> new byte[0],
+                ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(response.headers().names()).containsExactlyInAnyOrder("content-type", "content-length", "etag",
+                "last-modified", "accept-ranges");
+    }
+
+    @Test
     void typesNameOthersBesideTextHtml() {
         LocationSettings.SubFilter any = new LocationSettings.SubFilter(SETTINGS.replace(), true, Set.of("*"),
                 false);
