@@ -51,6 +51,11 @@ class SubFilterIT {
             Files.writeString(www.resolve(sub + "small.html"), SMALL);
             Files.writeString(www.resolve(sub + "style.css"), "a { background: url(http://old.example/i.png) }\n");
         }
+        // error pages: 404's in a filtered location, 403's in one that filters nothing; a directory without index
+        Files.writeString(www.resolve("404.html"), "<p>gone: http://old.example</p>\n");
+        Files.writeString(Files.createDirectories(www.resolve("plain")).resolve("403.html"),
+                "<p>no: http://old.example</p>\n");
+        Files.createDirectories(www.resolve("dir"));
         // settled an hour ago: the content cache keeps its bytes (and their gzip) once it has been asked for twice
         Files.writeString(www.resolve("gz/hosts.html"), SMALL);
         Files.setLastModifiedTime(www.resolve("gz/hosts.html"),
@@ -95,12 +100,14 @@ class SubFilterIT {
                 }
                 sites = [{
                   server-names = ["_"], default = true, root = "www"
+                  error-pages { 404 = "/404.html", 403 = "/plain/403.html" }
                   locations = [
                     { match = "~ \\\\.php$", fastcgi = php }
                     { match = "/" }
                     { match = "^~ /once/", sub-filter.once = true }
                     { match = "^~ /gz/", gzip { enabled = true, min-length = 1 } }
                     { match = "^~ /lm/", sub-filter.last-modified = true }
+                    { match = "^~ /plain/", sub-filter.replace = [] }
                     { match = "^~ /p/", proxy = app, proxy-uri = "/" }
                     { match = "^~ /pc/", proxy = app, proxy-uri = "/", cache = true,
                       headers { X-Cache = "$upstream_cache_status" } }
@@ -215,6 +222,19 @@ class SubFilterIT {
             assertThat(new String(gunzip(response.body()), StandardCharsets.UTF_8)).as(host)
                     .isEqualTo("<a href=\"https://" + host + "/\">https://" + host + "</a>\n");
         }
+    }
+
+    @Test
+    void anErrorPageIsFilteredByItsOwnLocationsSubFilter() throws Exception {
+        // nginx 1.22.1, error_page 404 /404.html and 403 /plain/403.html, side by side: the page's location's
+        // sub_filter, as its error_page redirect finds it, whichever location the request was in
+        RawHttpClient.Response gone = get("/plain/nothing.html");
+        assertThat(gone.status()).isEqualTo(404);
+        assertThat(gone.text()).isEqualTo("<p>gone: https://t</p>\n");
+        RawHttpClient.Response refused = get("/dir/");
+        assertThat(refused.status()).isEqualTo(403);
+        assertThat(refused.header("content-length")).isEqualTo("30");
+        assertThat(refused.text()).isEqualTo("<p>no: http://old.example</p>\n");
     }
 
     @Test

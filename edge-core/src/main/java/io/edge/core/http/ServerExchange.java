@@ -1012,11 +1012,13 @@ final class ServerExchange implements Exchange {
                 answeringQuery = "";
                 addHeaders(response.headers(), pageHeaders, this, pageLocation, sentPage.uri());
             }
-            // then nginx's sub filter, on any answer of the location's (an error page's too, as nginx's): a file's is
-            // read as bytes for it (StaticResponder), not sent by sendfile
-            if (routed && location.subFilter() != null) {
-                sub = SubFilter.begin(request, isHead(), response, location.subFilter(),
-                        text -> bodyText(location, text), ctx.alloc());
+            // then nginx's sub filter, on any answer of the location's: a file's is read as bytes for it
+            // (StaticResponder), not sent by sendfile. A site's error page: its own location's, as nginx's error_page
+            // redirect finds it (its captures of the page's URI, $uri now)
+            LocationSettings filtering = sentPage == null ? location : ErrorResponses.pageLocation(site(), sentPage);
+            if (routed && filtering != null && filtering.subFilter() != null) {
+                sub = SubFilter.begin(request, isHead(), response, filtering.subFilter(),
+                        text -> bodyText(filtering, text), ctx.alloc());
                 if (sub != null && response instanceof FullHttpResponse whole) {
                     SubFilter filter = sub;
                     sub = null;
