@@ -1,7 +1,9 @@
 package io.edge.core.fastcgi;
 
+import io.edge.core.http.Exchange;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -69,13 +71,20 @@ public final class BackendFileNames {
     }
 
     /**
-     * Takes the body's announcement (Content-Length, Transfer-Encoding) off a request a backend's X-Accel-Redirect
-     * sends on: its body went to that backend (read whole first, or streamed; what is still to come is dropped), so
-     * it goes on without one. Announced still, the location it lands in would wait for a body never to come again (a
-     * proxied or PHP one: its client hung to its timeout), where nginx sends the body it kept.
+     * Sends a request a backend's X-Accel-Redirect sends on with the body that backend had, as nginx sends the body it
+     * kept to the location the redirect lands in: {@code body}, read whole, is kept by the exchange for it ({@link
+     * Exchange#keepBody}, a share of it held until the exchange ends) and announced by its length (a chunked one's
+     * too, as nginx sends a body it read whole). With none ({@code null}: the request had none, or streamed it to the
+     * backend, and what is still to come is dropped), the announcement is taken off: announced still, the location it
+     * lands in would wait for a body never to come again (a proxied or PHP one: its client hung to its timeout).
      */
-    public static void dropSentBody(HttpRequest request) {
+    public static void passOnBody(Exchange exchange, SpooledBody body) {
+        HttpRequest request = exchange.request();
         request.headers().remove(HttpHeaderNames.CONTENT_LENGTH).remove(HttpHeaderNames.TRANSFER_ENCODING);
+        if (body != null) {
+            exchange.keepBody(body, body.share());
+            HttpUtil.setContentLength(request, body.length());
+        }
     }
 
     /** {@code uri} without its query: all before its first '?'. */

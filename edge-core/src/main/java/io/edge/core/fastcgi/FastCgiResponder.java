@@ -579,9 +579,17 @@ public final class FastCgiResponder implements Responder {
         // One that runs without its client keeps its configuration's backends open (a reload meanwhile retires them
         // only once it is over), taken while its client is surely still there: released by its call, or below.
         boolean unattended = runsWithoutClient(request);
+        if (exchange.keptBody() instanceof SpooledBody kept) {
+            // the body a backend's X-Accel-Redirect sent the request on with, read whole there: sent again from where it
+            // is held, as nginx sends the body it kept to the location a redirect lands in; this call's hold on it
+            // given back when it ends (a detached one's after the exchange's)
+            new Call(exchange, script, request, tap, kept, kept.share(),
+                    unattended ? exchange.holdBackends() : NOTHING_HELD).acquire();
+            return;
+        }
         if (!chunked && contentLength <= 0) {
-            new Call(exchange, script, request, tap, null, unattended ? exchange.holdBackends() : NOTHING_HELD)
-                    .acquire();
+            new Call(exchange, script, request, tap, null, NOTHING_HELD,
+                    unattended ? exchange.holdBackends() : NOTHING_HELD).acquire();
             return;
         }
         // The body is read whole before a PHP worker is taken, as nginx buffers request bodies: a client trickling
@@ -633,7 +641,7 @@ public final class FastCgiResponder implements Responder {
                 return;
             }
             body.logIfInFile(exchange.requestId(), request);
-            new Call(exchange, script, request, tap, body, held).acquire();
+            new Call(exchange, script, request, tap, body, body::release, held).acquire();
         }), () -> {
             body.release();
             held.run();
@@ -663,8 +671,10 @@ public final class FastCgiResponder implements Responder {
         private final HttpRequest request;
         private final ResponseTap tap;
         private final long contentLength;
-        /** The request body, read whole before the call; owned by the call, null for none. */
+        /** The request body, read whole before the call (or kept by the exchange: {@link Exchange#keptBody}); null for none. */
         private final SpooledBody body;
+        /** Gives back the call's hold on {@link #body}: its release, or a {@link SpooledBody#share}'s; idempotent. */
+        private final Runnable bodyRelease;
         private final Channel clientChannel;
         /** Taken while the client is connected: a detached call may reach the backend after it left. */
         private final InetSocketAddress localAddress;
@@ -764,8 +774,9 @@ public final class FastCgiResponder implements Responder {
         private boolean endAfterSpool;
 
         Call(Exchange exchange, ScriptResolver.Script script, HttpRequest request, ResponseTap tap, SpooledBody body,
-                Runnable heldBackends) {
+                Runnable bodyRelease, Runnable heldBackends) {
             this.heldBackends = heldBackends;
+            this.bodyRelease = bodyRelease;
             this.exchange = exchange;
             exchange.tagLogLines("[" + requestId + "]"); // its 502 or 504 line, as the lines here, says which request
             this.script = script;
@@ -1174,7 +1185,7 @@ public final class FastCgiResponder implements Responder {
                 }
                 exchange.endOnClientClose(false);
                 exchange.carryHeaders(kept);
-                BackendFileNames.dropSentBody(exchange.request());
+                BackendFileNames.passOnBody(exchange, body);
                 exchange.redirectNamed(accel);
                 return true;
             }
@@ -2033,11 +2044,9 @@ public final class FastCgiResponder implements Responder {
             }
         }
 
-        /** Drops the request body (its spool file with it); idempotent. */
+        /** Gives back the call's hold on the request body (dropped with its spool file once none holds it); idempotent. */
         private void releaseBody() {
-            if (body != null) {
-                body.release();
-            }
+            bodyRelease.run();
         }
     }
 

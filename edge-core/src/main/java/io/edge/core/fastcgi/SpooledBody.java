@@ -1,5 +1,6 @@
 package io.edge.core.fastcgi;
 
+import io.edge.core.http.WholeBody;
 import io.edge.fastcgi.LogText;
 import io.edge.fastcgi.SpoolDirectory;
 import io.edge.fastcgi.client.FcgiExchange;
@@ -51,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * <p>Every method runs on the client's event loop. The file is used only by tasks chained one after another
  * ({@link SpoolTasks}), so by one spool thread at a time and in order; the last one closes it.
  */
-public final class SpooledBody {
+public final class SpooledBody implements WholeBody {
 
     private static final Logger LOG = LoggerFactory.getLogger(SpooledBody.class);
     /** Bytes read back from the file per STDIN write: one FastCGI record's worth (at most 65 535, 8-aligned). */
@@ -162,6 +163,10 @@ public final class SpooledBody {
     private IOException failure;
     /** Released: the tasks still chained drop their buffers, and the last one closes the file. */
     private volatile boolean released;
+    /** Its maker let it go ({@link #release}): it is released once no {@link #share} holds it either. */
+    private boolean makerReleased;
+    /** Holds {@link #share} gave out that were not given back. */
+    private int shares;
 
     /**
      * @param client      the client's channel: its event loop runs every method, its allocator gives the buffers
@@ -317,6 +322,7 @@ public final class SpooledBody {
         });
     }
 
+    @Override
     public long length() {
         return length;
     }
@@ -400,9 +406,39 @@ public final class SpooledBody {
         });
     }
 
-    /** Drops the body: memory now, the file once the tasks chained before it are done. Idempotent. */
+    /**
+     * One more holder of the body beside its maker (the exchange a backend's X-Accel-Redirect sends the request on
+     * with, and the call that sends it again from there): the body is kept until the maker's {@link #release} and
+     * every share's release (the runnable returned, which gives this one back once however often it runs) are done.
+     * Taken while the body is held.
+     */
+    public Runnable share() {
+        shares++;
+        return new Runnable() {
+            private boolean given;
+
+            @Override
+            public void run() {
+                if (!given) {
+                    given = true;
+                    shares--;
+                    dropIfUnheld();
+                }
+            }
+        };
+    }
+
+    /**
+     * Its maker lets the body go: dropped now (memory now, the file once the tasks chained before it are done), or
+     * once the last {@link #share} is given back. Idempotent.
+     */
     public void release() {
-        if (released) {
+        makerReleased = true;
+        dropIfUnheld();
+    }
+
+    private void dropIfUnheld() {
+        if (released || !makerReleased || shares > 0) {
             return;
         }
         released = true;

@@ -318,6 +318,21 @@ public interface Exchange {
     void readBody(Consumer<HttpContent> onContent, Runnable onIncomplete);
 
     /**
+     * Keeps {@code body}, this request's, read whole by a responder whose backend sends the request on (an
+     * X-Accel-Redirect), for the location the request lands in ({@link #keptBody}), as nginx's request keeps the body
+     * it read for every location it goes through; {@code release}, the hold taken on it for the exchange, runs once the
+     * exchange ended (or at once, where it keeps that body already). By default nothing is kept.
+     */
+    default void keepBody(WholeBody body, Runnable release) {
+        release.run();
+    }
+
+    /** {@link #keepBody}'s body, sent again where the request lands; null: none ({@link #readBody} reads the client). */
+    default WholeBody keptBody() {
+        return null;
+    }
+
+    /**
      * Whether the client still holds back the body it announced, waiting for a {@code 100 Continue} ({@code Expect:
      * 100-continue}): an answer now spares it the upload.
      */

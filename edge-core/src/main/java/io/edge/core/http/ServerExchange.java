@@ -232,6 +232,8 @@ final class ServerExchange implements Exchange {
     private Runnable bodyIncomplete;
     private List<Runnable> writableTasks;
     private List<Runnable> goneTasks;
+    /** {@link #keepBody}: the body read whole that a redirect's location sends again; null for none. */
+    private WholeBody keptBody;
     /** {@link #whenEnded}; null once run. */
     private List<Runnable> endTasks;
     /** {@link #endOnClientClose}: the client's FIN ends this exchange. */
@@ -1490,6 +1492,21 @@ final class ServerExchange implements Exchange {
         }
         connCounted = true;
         return true;
+    }
+
+    @Override
+    public void keepBody(WholeBody body, Runnable release) {
+        if (body == keptBody) {
+            release.run(); // a second redirect's: held until the end already
+            return;
+        }
+        keptBody = body;
+        whenEnded(release);
+    }
+
+    @Override
+    public WholeBody keptBody() {
+        return keptBody;
     }
 
     @Override

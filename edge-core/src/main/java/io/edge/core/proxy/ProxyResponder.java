@@ -298,6 +298,13 @@ public final class ProxyResponder implements Responder {
          * that (the client spared an upload only to be refused), as a FastCGI location's.
          */
         void start() {
+            if (exchange.keptBody() instanceof SpooledBody kept) {
+                // the body a backend's X-Accel-Redirect sent the request on with, read whole there, held by the
+                // exchange until it ends: sent again, as nginx sends the body it kept where a redirect lands
+                body = kept;
+                toGroup();
+                return;
+            }
             if (!hasBody || !location.proxy().requestBuffering()) {
                 toGroup();
                 return;
@@ -706,7 +713,8 @@ public final class ProxyResponder implements Responder {
          * The internal redirect to an X-Accel-Redirect's {@code uri}, nginx's: a GET (a HEAD stays one) without a body,
          * its query the URI's (none without one), the backend's fields nginx keeps ({@code kept}) carried to whatever answers it,
          * internal locations reached; an unsafe URI (no path from the root, a ".." segment) is 404, as nginx's. A named
-         * location's ({@code @app}) has the request as it came but its body, as nginx's named location.
+         * location's ({@code @app}) has the request as it came, as nginx's named location. Either has the body read
+         * whole for this backend ({@link BackendFileNames#passOnBody}); one streamed to it is not sent again.
          */
         private void followAccel(String uri, HttpHeaders kept) {
             if (exchange.isEnded() || detached) {
@@ -714,7 +722,7 @@ public final class ProxyResponder implements Responder {
             }
             exchange.endOnClientClose(false); // the answer from here on is the location's, a file's download too
             exchange.carryHeaders(kept);
-            BackendFileNames.dropSentBody(exchange.request());
+            BackendFileNames.passOnBody(exchange, body);
             if (uri.startsWith("@")) {
                 exchange.redirectNamed(uri); // nginx's named location: the request as it came, not made a GET
                 return;

@@ -86,6 +86,37 @@ class SpooledBodyTest {
     }
 
     /**
+     * A share (the exchange an X-Accel-Redirect sends the request on with, the call there) keeps the body past its
+     * maker's release, sendable whole, until every share is given back; giving one back twice counts once.
+     */
+    @Test
+    void aSharedBodyOutlivesItsMakersReleaseUntilEveryShareIsGivenBack() throws Exception {
+        SpooledBody body = body(4096, dir);
+        ByteBuf part = Unpooled.wrappedBuffer(bytes(1000, 3));
+        RecordingBackend after = new RecordingBackend();
+        RecordingBackend afterAll = new RecordingBackend();
+        onLoop(() -> {
+            body.add(part);
+            body.finish(() -> { });
+            Runnable exchanges = body.share();
+            Runnable calls = body.share();
+            body.release();
+            body.release();
+            calls.run();
+            calls.run(); // once only: the exchange's share still holds it
+            body.sendTo(after.sink(), failures::add);
+            exchanges.run();
+            body.sendTo(afterAll.sink(), failures::add);
+        });
+        assertThat(after.received.toByteArray()).isEqualTo(bytes(1000, 3));
+        assertThat(after.ends).isOne();
+        assertThat(afterAll.ends).as("released with the last share: nothing goes").isZero();
+        assertThat(afterAll.received.size()).isZero();
+        assertThat(after.allPartsReleased()).isTrue();
+        assertThat(failures).isEmpty();
+    }
+
+    /**
      * A backend in a test: keeps the bytes of each part written to it, in order, and releases the part; takes parts
      * only while {@link #writable} (full again after each part if {@link #onePartAtATime}), and runs the task left
      * with it once made writable again.
