@@ -287,6 +287,58 @@ class XAccelRedirectIT {
     }
 
     /**
+     * An error answered on the way to a script's X-Accel-Redirect file (the file missing, an unsafe URI, a URI no
+     * location serves, a directory without an index) keeps the script's fields nginx copies before it looks for the
+     * file, as nginx 1.22's (measured): Set-Cookie, Cache-Control, Expires and Content-Disposition, not Accept-Ranges
+     * (its error page clears it), nor the fields it never copies (Vary, Content-Language, the script's own), its type
+     * the page's. Edge's 404 and 403 had none of them, and the session cookie the script set was lost.
+     */
+    @Test
+    void anErrorOnTheWayToTheFileKeepsTheScriptsFields() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(www.resolve("protected/empty"));
+        Files.writeString(www.resolve("dl.php"), """
+                <?php
+                header('Set-Cookie: sid=abc');
+                header('Cache-Control: private, max-age=5');
+                header('Expires: Thu, 01 Jan 2037 00:00:00 GMT');
+                header('Content-Disposition: attachment; filename="x.txt"');
+                header('Accept-Ranges: bytes');
+                header('Vary: X-Foo');
+                header('Content-Language: fr');
+                header('X-Custom: c');
+                header('Content-Type: text/x-mine');
+                header('X-Accel-Redirect: ' . $_GET['to']);
+                echo 'the script body';""");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php }
+                       { match = "^~ /protected/", internal = true }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            String[][] cases = {{"/protected/missing.txt", "404"}, {"/protected/%2e%2e/dl.php", "404"},
+                    {"/elsewhere/x.txt", "404"}, {"/protected/empty/", "403"}};
+            for (String[] way : cases) {
+                HttpResponse<String> error = get(edge, "/dl.php?to=" + URLEncoder.encode(way[0], StandardCharsets.UTF_8));
+                assertThat(error.statusCode()).as(way[0]).isEqualTo(Integer.parseInt(way[1]));
+                assertThat(error.body()).as(way[0]).doesNotContain("the script body");
+                assertThat(error.headers().allValues("set-cookie")).as(way[0]).containsExactly("sid=abc");
+                assertThat(error.headers().allValues("cache-control")).as(way[0]).containsExactly("private, max-age=5");
+                assertThat(error.headers().allValues("expires")).as(way[0])
+                        .containsExactly("Thu, 01 Jan 2037 00:00:00 GMT");
+                assertThat(error.headers().allValues("content-disposition")).as(way[0])
+                        .containsExactly("attachment; filename=\"x.txt\"");
+                assertThat(error.headers().firstValue("content-type")).as(way[0])
+                        .hasValueSatisfying(type -> assertThat(type).startsWith("text/html"));
+                assertThat(error.headers().map().keySet()).as(way[0]).map(String::toLowerCase)
+                        .doesNotContain("accept-ranges", "vary", "content-language", "x-custom", "x-accel-redirect");
+            }
+        }
+    }
+
+    /**
      * nginx's X-Accel-Redirect is an internal redirect: what refuses or fails the request where its URI leads (the
      * location's access rules' 403, its auth-basic's 401, a missing file's 404, a link out of its root's 403) is that
      * location's answer, with its always-headers, and where no location takes the URI, the server's (location-defaults'

@@ -1189,6 +1189,17 @@ public final class FastCgiResponder implements Responder {
                 exchange.redirectNamed(accel);
                 return true;
             }
+            // The fields nginx keeps, as a proxied backend's redirect keeps them (X-Sendfile's a few more); their
+            // Accept-Ranges aside: the file's answer has its own, which stays, as there. Kept from here on, so that an
+            // error on the way to the file (missing, refused) has them too, as nginx copies them into its request's
+            // fields before it looks for the file.
+            HttpHeaders passThrough = new DefaultHttpHeaders();
+            for (String name : sendfile != null ? SENDFILE_KEPT : BackendFileNames.ACCEL_REDIRECT_KEPT) {
+                if (!HttpHeaderNames.ACCEPT_RANGES.contentEqualsIgnoreCase(name)) {
+                    passThrough.add(name, head.headers().getAll(name));
+                }
+            }
+            exchange.keepAccelFields(passThrough);
             if (sendfile == null && BackendFileNames.unsafeAccelUri(BackendFileNames.withoutQuery(accel))) {
                 LOG.warn("[{}] backend asked to send {}: an unsafe URI (a \"..\" segment, or no path from the root), 404",
                         requestId, LogText.escapeControls(accel));
@@ -1305,14 +1316,6 @@ public final class FastCgiResponder implements Responder {
             // The backend's body is dropped from here on: the file no longer holds it, and a client that half-closes
             // gets its download as from a static location.
             exchange.endOnClientClose(false);
-            // The fields nginx keeps, as a proxied backend's redirect keeps them (X-Sendfile's a few more); their
-            // Accept-Ranges aside: the file's answer has its own, which stays, as there
-            HttpHeaders passThrough = new DefaultHttpHeaders();
-            for (String name : sendfile != null ? SENDFILE_KEPT : BackendFileNames.ACCEL_REDIRECT_KEPT) {
-                if (!HttpHeaderNames.ACCEPT_RANGES.contentEqualsIgnoreCase(name)) {
-                    passThrough.add(name, head.headers().getAll(name));
-                }
-            }
             if (anywhere.probe() instanceof CachedFileProbe cached) {
                 // A file the script may just have made for a path found missing (a thumbnail generated on its first
                 // request): what the probe remembered of it goes, so the next request for it gets the file, not the

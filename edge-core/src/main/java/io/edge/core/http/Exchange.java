@@ -465,7 +465,8 @@ public interface Exchange {
     /**
      * Keeps {@code fields}, a script's X-Accel-Redirect's or X-Sendfile's, for {@link #accelFields}, beside those a
      * redirect before carried ({@link #carryHeaders}'), their type in place of that one's: the responder writes them
-     * with the file itself, so they are not added to the answer.
+     * with the file itself, so they are not added to its answer; an error answered on the way to the file (missing,
+     * refused) gets them but the type and Accept-Ranges, as nginx's error page keeps the fields it copied.
      */
     default void keepAccelFields(HttpHeaders fields) {
     }
