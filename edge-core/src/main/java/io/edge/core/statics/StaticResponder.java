@@ -982,7 +982,10 @@ public final class StaticResponder implements Responder {
             case PROCEED -> {
             }
         }
-        ByteRanges.Result ranges = !whole
+        // A .gz for its file (gzip.static) goes whole whatever Range asks: nginx's gzip_static handler, unlike its
+        // static one, does not allow ranges, so its range filter leaves the answer a 200 (and says no Accept-Ranges); a
+        // file sub-filter changes goes whole too
+        ByteRanges.Result ranges = !whole && !precompressed
                 && Preconditions.ifRangeAllows(request.get(HttpHeaderNames.IF_RANGE), etag, mtime)
                 ? ByteRanges.parse(request.get(HttpHeaderNames.RANGE), size)
                 : new ByteRanges.Full();
@@ -1209,7 +1212,8 @@ public final class StaticResponder implements Responder {
         if (exchange.isHead() || body.isEmpty()) {
             file.release();
             FullHttpResponse response = fullResponse(status, Unpooled.EMPTY_BUFFER);
-            head(response.headers(), responseType, contentLength, etag, mtime).add(extra).add(passThrough);
+            fileHead(response.headers(), responseType, contentLength, etag, mtime, precompressed).add(extra)
+                    .add(passThrough);
             offerCompression(exchange, response, compressibleType, size);
             exchange.complete(exchange.writeAndFlush(response));
             return;
@@ -1237,14 +1241,15 @@ public final class StaticResponder implements Responder {
                 }
                 // The buffer's ownership passes to the response, and with the write to the channel.
                 FullHttpResponse response = fullResponse(status, content);
-                head(response.headers(), responseType, contentLength, etag, mtime).add(passThrough);
+                fileHead(response.headers(), responseType, contentLength, etag, mtime, precompressed).add(passThrough);
                 offerCompression(exchange, response, compressibleType, size);
                 exchange.complete(exchange.writeAndFlush(response));
             });
             return;
         }
         HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, OWN_HEADERS);
-        head(response.headers(), responseType, contentLength, etag, mtime).add(extra).add(passThrough);
+        fileHead(response.headers(), responseType, contentLength, etag, mtime, precompressed).add(extra)
+                .add(passThrough);
         offerCompression(exchange, response, compressibleType, size);
         // read into buffers by the engine, not sent by sendfile: compressed on its way out (zlib), encrypted (no
         // sendfile through a cipher), or in an HTTP/2 stream's DATA frames, h2c's too (a region there would be read by
@@ -1395,6 +1400,16 @@ public final class StaticResponder implements Responder {
     private static FullHttpResponse fullResponse(HttpResponseStatus status, ByteBuf body) {
         return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body, OWN_HEADERS.newHeaders(),
                 EmptyHttpHeaders.INSTANCE);
+    }
+
+    /**
+     * {@link #head}, but a {@code precompressed} answer (a .gz for its file, gzip.static) says no Accept-Ranges: it is
+     * never cut ({@link #rangesOrAnswer}), as nginx's gzip_static answer has none.
+     */
+    private static HttpHeaders fileHead(HttpHeaders headers, String contentType, long contentLength, String etag,
+            long mtime, boolean precompressed) {
+        head(headers, contentType, contentLength, etag, mtime);
+        return precompressed ? headers.remove(HttpHeaderNames.ACCEPT_RANGES) : headers;
     }
 
     /** Adds the entity headers to a new response's {@code headers} (none of them there yet: add, not set). */
