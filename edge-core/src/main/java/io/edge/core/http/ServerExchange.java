@@ -232,6 +232,8 @@ final class ServerExchange implements Exchange {
     private Runnable bodyIncomplete;
     private List<Runnable> writableTasks;
     private List<Runnable> goneTasks;
+    /** {@link #sendError}: the head written is edge's own error page, which carries no validator of another body. */
+    private boolean ownErrorPage;
     /** {@link #keepBody}: the body read whole that a redirect's location sends again; null for none. */
     private WholeBody keptBody;
     /** {@link #whenEnded}; null once run. */
@@ -383,12 +385,14 @@ final class ServerExchange implements Exchange {
      * its own (nginx's static module and return keep the type they find set) or where it has none, but a backend's
      * own (a proxied or FastCGI location's), which nginx's upstream sets over it; an error's text/html stays, as
      * nginx's error page sets it, and a later redirect's script's, which its file has ({@link #keepAccelFields}).
-     * Their Accept-Ranges goes with a 2xx only: nginx's error page and 304 clear it.
+     * Their Accept-Ranges goes with a 2xx only: nginx's error page and 304 clear it; their ETag (a file's, whose 416
+     * went to a named location) not with edge's own error page, which nginx's special response clears it from.
      */
     private void addCarried(HttpResponse response) {
         HttpHeaders headers = response.headers();
         for (String name : carried.names()) {
-            if (HttpHeaderNames.ACCEPT_RANGES.contentEqualsIgnoreCase(name) && (status < 200 || status > 299)) {
+            if (HttpHeaderNames.ACCEPT_RANGES.contentEqualsIgnoreCase(name) && (status < 200 || status > 299)
+                    || HttpHeaderNames.ETAG.contentEqualsIgnoreCase(name) && ownErrorPage) {
                 continue;
             }
             if (HttpHeaderNames.CONTENT_TYPE.contentEqualsIgnoreCase(name)) {
@@ -1396,6 +1400,7 @@ final class ServerExchange implements Exchange {
         if (keptWithFile != null) {
             addKeptWithFile(response.headers());
         }
+        ownErrorPage = true;
         ChannelFuture written = writeAndFlush(response);
         complete(written);
     }
