@@ -228,9 +228,9 @@ public interface Exchange {
 
     /**
      * Says that the answer about to be written goes with its own status, whatever error page led to the location
-     * writing it: a return's or a rewrite's redirect, nginx's special response, which sets its err_status to its own
-     * (error_page 401 @login with return 302 /login answers 302), where a named location's other answers go with the
-     * error's status or error-pages' "=200". By default nothing changes.
+     * writing it: a return's or a rewrite's redirect, a directory's 301 to its slash, nginx's special response, which
+     * sets its err_status to its own (error_page 401 @login with return 302 /login answers 302), where a named
+     * location's other answers go with the error's status or error-pages' "=200". By default nothing changes.
      */
     default void answerWithOwnStatus() {
     }

@@ -750,6 +750,7 @@ public final class StaticResponder implements Responder {
     }
 
     private static void redirectToDirectory(Exchange exchange, String uriPath) {
+        exchange.answerWithOwnStatus(); // nginx's special response: a 301, whatever error page led to a named location
         FullHttpResponse response = emptyResponse(HttpResponseStatus.MOVED_PERMANENTLY);
         String query = exchange.query();
         LocationSettings location = exchange.location(); // none for a file given without a location: nginx's defaults
