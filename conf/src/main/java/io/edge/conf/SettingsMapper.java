@@ -1828,6 +1828,14 @@ final class SettingsMapper {
                 pages.problem(status, "\"" + status + "\" is not an error status", "a status from 400 to 599");
                 continue;
             }
+            if ((uri.strip().startsWith("@") || uri.strip().startsWith("=")) && code == 413) {
+                // the body is refused unread and the connection closed after the answer: no location answers it (nginx's
+                // named location gets the request with its body discarded, still announced, which a proxy would send on)
+                pages.invalid(status, "\"" + uri.strip() + "\": a 413 goes to no named location (its body is refused"
+                        + " unread; nginx's error_page 413 @app passes the request on announcing the body it dropped)",
+                        "the path of a file under the site's root, such as \"/errors/413.html\"");
+                continue;
+            }
             if (uri.strip().startsWith("@") || uri.strip().startsWith("=")) {
                 ErrorPage named = namedErrorPage(pages, siteKey, status, uri.strip(), names);
                 if (named != null) {

@@ -1818,6 +1818,28 @@ class ValidationTest {
     }
 
     /**
+     * A 413 names no location ({@code 413 = "@app"}, any form): it was accepted and never used, the body refused
+     * unread answered as it is. nginx's error_page 413 @app hands the named location the request with its body
+     * discarded yet still announced (1.22, measured: php-fpm saw CONTENT_LENGTH 2000 and no body), a request a
+     * proxied backend would wait on; a 413's page is a file's.
+     */
+    @Test
+    void aNamedPageFor413IsAProblem() {
+        assertThat(problems("""
+                sites = [{ root = www, error-pages { 413 = "@app", 404 = "@app" }, locations = [
+                  { match = "/" }, { match = "@app", proxy = app }
+                ] }]
+                proxy.backends.app.addresses = ["127.0.0.1:3000"]
+                """)).extracting(ConfigProblem::key, ConfigProblem::line, ConfigProblem::message).containsExactly(
+                tuple("edge.sites[0].error-pages.413", 2, "\"@app\": a 413 goes to no named location (its body is"
+                        + " refused unread; nginx's error_page 413 @app passes the request on announcing the body it"
+                        + " dropped)"));
+        assertThat(problems("sites = [{ root = www, error-pages { 413 = \"=200 @app\" }, locations = [{ match = \"@app\","
+                + " proxy = app }] }]\nproxy.backends.app.addresses = [\"127.0.0.1:3000\"]\n"))
+                .extracting(ConfigProblem::key).containsExactly("edge.sites[0].error-pages.413");
+    }
+
+    /**
      * site-defaults' error-pages naming a location only some sites have: the problem is the site's that lacks it (its
      * key, the line written under site-defaults), each such site's, not site-defaults' once, which says none of them.
      */
