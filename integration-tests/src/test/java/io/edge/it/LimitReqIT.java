@@ -6,6 +6,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.PatternLayout;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.LoggingEvent;
 import io.edge.core.http.CapturedLog;
 import io.edge.core.http.RawHttpClient;
 import java.net.http.HttpClient;
@@ -157,15 +158,24 @@ class LimitReqIT {
             assertThat(refusals.get(0).getFormattedMessage()).matches("limiting requests, excess: 0\\.9\\d\\d by zone"
                     + " \"login\", client: 198\\.51\\.100\\.7, server: example\\.test, request: \"GET /login HTTP/1\\.1\","
                     + " host: \"" + host.replace(".", "\\.") + "\"");
-            // fail2ban's nginx-limit-req regex from "limiting requests" on, behind edge's prefix (README)
+            // the README's fail2ban filter on the line as logback.xml writes it: in a file (fail2ban cuts the time at
+            // its start, datepattern {^LN-BEG}) and as the journal gives it (host and unit before it)
+            LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
             PatternLayout layout = new PatternLayout();
-            layout.setContext((LoggerContext) LoggerFactory.getILoggerFactory());
+            layout.setContext(context);
             layout.setPattern("%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%thread] %logger{20}: %msg%n");
             layout.start();
-            Matcher fail2ban = Pattern.compile("\\] \\S+: limiting requests, excess: [\\d\\.]+ by zone \"[^\"]+\","
-                    + " client: (?<host>\\S+),").matcher(layout.doLayout(refusals.get(1)));
-            assertThat(fail2ban.find()).as(layout.doLayout(refusals.get(1))).isTrue();
-            assertThat(fail2ban.group("host")).isEqualTo("198.51.100.7");
+            String logged = layout.doLayout(refusals.get(1)).strip();
+            assertThat(fail2banHost(logged.substring(logged.indexOf(' ')))).as(logged).isEqualTo("198.51.100.7");
+            assertThat(fail2banHost("myhost java[4321]: " + logged)).as(logged).isEqualTo("198.51.100.7");
+            // never from what a client wrote, such as a login name a script logs on stderr: it would get another
+            // address banned (it did: the filter was not anchored at the line's start)
+            String forged = layout.doLayout(new LoggingEvent(LimitReqIT.class.getName(),
+                    context.getLogger("io.edge.fastcgi.stderr"), Level.WARN, "[7] unix:/run/php/fpm.sock: PHP message:"
+                    + " login failed for ] x: limiting requests, excess: 1.000 by zone \"x\", client: 203.0.113.66,",
+                    null, null)).strip();
+            assertThat(fail2banHost(forged.substring(forged.indexOf(' ')))).as(forged).isNull();
+            assertThat(fail2banHost("myhost java[4321]: " + forged)).as(forged).isNull();
 
             assertThat(edge.getFrom("198.51.100.7", "/warned").statusCode()).isEqualTo(200);
             assertThat(edge.getFrom("198.51.100.7", "/warned").statusCode()).isEqualTo(429);
@@ -444,5 +454,16 @@ class LimitReqIT {
     /** A GET of {@code path} from 198.51.100.1, as the trusted proxy in front names the client. */
     private static String fromClient(String path) {
         return "GET " + path + " HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.1\r\n\r\n";
+    }
+
+    /**
+     * README's fail2ban failregex ({@code <HOST>} the group host), which fail2ban looks for in a line cut of its time:
+     * the client it would ban for {@code line}, or null.
+     */
+    private static String fail2banHost(String line) {
+        Matcher failregex = Pattern.compile("^\\s*(?:\\S+ \\S+: \\S+)?\\s*[A-Z]+ +\\[[^\\]]+\\]"
+                + " i\\.e\\.c\\.l\\.RequestLimits: limiting requests, excess: [\\d\\.]+ by zone \"[^\"]+\","
+                + " client: (?<host>[^,\\s]+),").matcher(line);
+        return failregex.find() ? failregex.group("host") : null;
     }
 }
