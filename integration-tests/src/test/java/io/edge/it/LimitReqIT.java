@@ -121,6 +121,30 @@ class LimitReqIT {
     }
 
     /**
+     * The request line in a refusal's line has its control characters escaped, as edge's other error-log lines quote
+     * what a client or script sent (LogText): a request target may hold bytes 0x80-0xFF, which are C1 controls once
+     * read (0x9B a terminal's CSI, 0x85 a next line to some readers); they were written raw. The access log writes them
+     * \x9B too.
+     */
+    @Test
+    void aRefusalsLineEscapesControlCharactersOfTheRequestLine() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        try (CapturedLog log = CapturedLog.of("io.edge.core.limit.RequestLimits");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ root = "www", locations = [{ match = "/", return = "200 ok", limit-req { rate = "1 r/m" } }] }]
+                     """)) {
+            for (String status : List.of("HTTP/1.1 200 OK", "HTTP/1.1 429 Too Many Requests")) {
+                try (RawHttpClient client = new RawHttpClient(edge.address(), 4096)) {
+                    client.send("GET /a?\u009b2J\u0085b HTTP/1.1\r\nHost: h\r\n\r\n");
+                    assertThat(client.readStatusLine()).isEqualTo(status);
+                }
+            }
+            assertThat(log.lines()).singleElement().asString()
+                    .contains(", request: \"GET /a?\\x9b2J\\x85b HTTP/1.1\", host: \"h\"");
+        }
+    }
+
+    /**
      * nginx's line for each refused request, at limit_req_log_level (error by default): one per refusal, not one in
      * ten seconds, which fail2ban's jail needs; from "limiting requests" on it is nginx's, and the README's filter
      * finds the client in the line as edge's error log writes it (logback.xml's pattern). A dry run refuses and delays

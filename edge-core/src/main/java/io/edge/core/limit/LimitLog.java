@@ -3,6 +3,7 @@ package io.edge.core.limit;
 import io.edge.conf.LimitMode;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.ThrottledWarnings;
+import io.edge.fastcgi.LogText;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.util.NetUtil;
 import java.util.function.Supplier;
@@ -63,7 +64,9 @@ final class LimitLog {
     /**
      * What nginx's error log says of the request a line is about: {@code , client: 127.0.0.1, server: example.org,
      * request: "GET / HTTP/1.1", host: "example.org"}, the client as the access log names it (real-ip's behind a
-     * trusted proxy; an IPv6 one in RFC 5952's short form), no host where the request sent none.
+     * trusted proxy; an IPv6 one in RFC 5952's short form), no host where the request sent none. What the client sent
+     * has its control characters escaped ({@code \x9b}), as edge's other lines quote it: a request target's bytes
+     * 0x80-0x9F are C1 controls once read (a terminal's CSI, a next line).
      */
     static String context(Exchange exchange) {
         StringBuilder context = new StringBuilder(", client: ")
@@ -71,10 +74,10 @@ final class LimitLog {
         if (exchange.site() != null) {
             context.append(", server: ").append(exchange.site().serverName());
         }
-        context.append(", request: \"").append(exchange.requestLine()).append('"');
+        context.append(", request: \"").append(LogText.escapeControls(exchange.requestLine())).append('"');
         String host = exchange.request().headers().get(HttpHeaderNames.HOST);
         if (host != null) {
-            context.append(", host: \"").append(host).append('"');
+            context.append(", host: \"").append(LogText.escapeControls(host)).append('"');
         }
         return context.toString();
     }
