@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  *   revoked ............................ OCSP_REVOKED ("certificate revoked")
  *   unknown ............................ OCSP_UNKNOWN ("certificate status unknown")
  *   no responder URL, no answer, HTTP status other than 200, an answer that does not verify, is about another
- *   certificate or is past its nextUpdate ... OCSP_REQUEST_FAILED ("certificate status request failed")
+ *   certificate or is more than 5 minutes past its nextUpdate ... OCSP_REQUEST_FAILED ("certificate status request
+ *   failed")
  * </pre>
  * Each of these refuses the request as nginx 1.22 does (400 "The SSL certificate error"). The answer is checked as
  * nginx checks it (OpenSSL's OCSP_basic_verify without flags): its signer is the issuer, or a responder the issuer

@@ -52,7 +52,10 @@ import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
  */
 record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
 
-    /** A responder's clock may run this much ahead of edge's, as OpenSSL's OCSP_check_validity allows nginx. */
+    /**
+     * A responder's clock may run this much ahead of edge's, as OpenSSL's OCSP_check_validity allows nginx; and a client
+     * certificate's answer be this much past its nextUpdate ({@link #answer}).
+     */
     private static final long LEEWAY_SECONDS = 300;
     private static final List<String> STATUSES = List.of("successful", "malformedRequest", "internalError",
             "tryLater", "4", "sigRequired", "unauthorized");
@@ -74,7 +77,7 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
      *                                  than good, a signature that fails, a response past its nextUpdate, bad DER
      */
     static OcspResponse check(byte[] der, OcspRequest request, boolean verify, Instant now) {
-        Answer answer = answer(der, request, verify, now);
+        Answer answer = answer(der, request, verify, now, 0);
         if (answer.status() != Status.GOOD) {
             throw new IllegalArgumentException("certificate status " + answer.status().name().toLowerCase(Locale.ROOT)
                     + " (expected: good)");
@@ -95,20 +98,27 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
     /**
      * What {@code der}, the responder's answer to {@code request}, says of its certificate at {@code now}, checked as
      * {@link #check} checks it (OpenSSL's OCSP_basic_verify, OCSP_resp_find_status, OCSP_check_validity, as nginx's
-     * ssl_ocsp checks a client certificate's) but for the status, which may be any.
+     * ssl_ocsp checks a client certificate's) but for the status, which may be any, and for its nextUpdate, which may
+     * have passed 5 minutes ago at most (nginx's OCSP_check_validity(thisUpdate, nextUpdate, 300, -1); a stapled answer
+     * is not sent past it, so {@link #check} takes none).
      *
      * @throws IllegalArgumentException saying why the answer says nothing: the responder's error status, a signature
-     *                                  that fails, a response past its nextUpdate, bad DER
+     *                                  that fails, a response more than 5 minutes past its nextUpdate, bad DER
      */
     static Answer answer(byte[] der, OcspRequest request, boolean verify, Instant now) {
+        return answer(der, request, verify, now, LEEWAY_SECONDS);
+    }
+
+    /** {@link #answer}, taken until {@code lateSeconds} past its nextUpdate. */
+    private static Answer answer(byte[] der, OcspRequest request, boolean verify, Instant now, long lateSeconds) {
         try {
-            return judged(der, request, verify, now);
+            return judged(der, request, verify, now, lateSeconds);
         } catch (IllegalStateException | ClassCastException e) { // BouncyCastle's word for a structure it cannot read
             throw new IllegalArgumentException("malformed: " + e.getMessage(), e);
         }
     }
 
-    private static Answer judged(byte[] der, OcspRequest request, boolean verify, Instant now) {
+    private static Answer judged(byte[] der, OcspRequest request, boolean verify, Instant now, long lateSeconds) {
         OCSPResp response = new OCSPResp(OCSPResponse.getInstance(parse(sequence(der, "OCSPResponse"),
                 "OCSPResponse")));
         int status = response.getStatus();
@@ -144,7 +154,7 @@ record OcspResponse(byte[] encoded, Instant thisUpdate, Instant nextUpdate) {
             if (thisUpdate.isAfter(now.plusSeconds(LEEWAY_SECONDS))) {
                 throw new IllegalArgumentException("thisUpdate " + thisUpdate + " is ahead of now (" + now + ")");
             }
-            if (nextUpdate != null && !now.isBefore(nextUpdate)) {
+            if (nextUpdate != null && !now.minusSeconds(lateSeconds).isBefore(nextUpdate)) {
                 throw new IllegalArgumentException("expired: nextUpdate " + nextUpdate + " (now " + now + ")");
             }
             if (nextUpdate != null && nextUpdate.isBefore(thisUpdate)) { // OpenSSL's NEXTUPDATE_BEFORE_THISUPDATE

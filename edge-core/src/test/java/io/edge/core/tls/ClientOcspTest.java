@@ -210,8 +210,9 @@ class ClientOcspTest {
         assertThat(checked(kept, chain("good"))).isZero();
         assertThat(checked(kept, chain("revoked"))).isEqualTo(ClientVerifier.OCSP_REVOKED);
         assertThat(asked).hasSize(2); // a revoked answer is kept too, as nginx's
-        clock.now = clock.now.plus(Duration.ofMinutes(61)); // past the answers' nextUpdate (-nmin 60): asked again
-        // (and the responder's fresh answer, of the real clock's time, is past its nextUpdate on the test's: failed)
+        clock.now = clock.now.plus(Duration.ofMinutes(70)); // past the answers' nextUpdate (-nmin 60): asked again
+        // (and the responder's fresh answer, of the real clock's time, is past its nextUpdate and the 5 minutes
+        // OpenSSL's OCSP_check_validity allows nginx on the test's: failed)
         assertThat(checked(kept, chain("good"))).isEqualTo(ClientVerifier.OCSP_REQUEST_FAILED);
         assertThat(asked).hasSize(3);
         asked.clear();
@@ -220,6 +221,24 @@ class ClientOcspTest {
         assertThat(checked(unkept, chain("good"))).isZero();
         assertThat(checked(unkept, chain("good"))).isZero();
         assertThat(asked).hasSize(2); // nginx's ssl_ocsp_cache off: every connection asks
+    }
+
+    /**
+     * nginx's ssl_ocsp checks an answer by OCSP_check_validity(thisUpdate, nextUpdate, 300, -1): taken until 5 minutes
+     * past its nextUpdate (a responder's clock behind, a CDN's copy a moment stale), though never kept then
+     * (ngx_ssl_ocsp_cache_store keeps no answer whose nextUpdate passed).
+     */
+    @Test
+    void anAnswerUpToFiveMinutesPastItsNextUpdateIsTakenNotKept() throws Exception {
+        ClientOcsp kept = ocsp(TlsClientVerify.Ocsp.Checked.LEAF, null, 100);
+        clock.now = Instant.now().plus(Duration.ofMinutes(62)); // the answers' nextUpdate (-nmin 60) 2 minutes past
+        assertThat(checked(kept, chain("good"))).isZero();
+        assertThat(checked(kept, chain("revoked"))).isEqualTo(ClientVerifier.OCSP_REVOKED);
+        assertThat(checked(kept, chain("good"))).isZero();
+        assertThat(asked).hasSize(3);
+        clock.now = Instant.now().plus(Duration.ofMinutes(70)); // 10 minutes past: expired
+        assertThat(checked(kept, chain("good"))).isEqualTo(ClientVerifier.OCSP_REQUEST_FAILED);
+        assertThat(checked(kept, chain("revoked"))).isEqualTo(ClientVerifier.OCSP_REQUEST_FAILED);
     }
 
     /** nginx's: an answer without a nextUpdate is kept an hour. */
