@@ -7,6 +7,8 @@ import com.sun.net.httpserver.HttpExchange;
 import io.edge.core.http.CapturedLog;
 import io.edge.core.tls.TestCertificates;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -174,6 +176,37 @@ class ClientOcspIT {
             assertThat(curl("over.test", "revoked")).contains("The SSL certificate error").endsWith("\n400");
             assertThat(curl("over.test", "revoked")).contains("The SSL certificate error").endsWith("\n400");
             assertThat(asked("int")).isEqualTo(before + 2);
+        }
+    }
+
+    /**
+     * A responder that takes the connection and never answers: the request waits no longer than timeouts.request-head,
+     * then is answered 408 and its connection closed (nginx's client_header_timeout closes a handshake still waiting
+     * for its responder, unanswered); never served.
+     */
+    @Test
+    void aResponderThatNeverAnswersHoldsTheRequestNoLongerThanTheHeadTimeout() throws Exception {
+        CapturedLog access = CapturedLog.of("edge.access");
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("edge-" + System.nanoTime())),
+                        """
+                        server {
+                          listen = ["127.0.0.1:%1$d ssl"]
+                          access-log = "-"
+                          access-log-format = "$status"
+                          timeouts.request-head = 2 s
+                        }
+                        sites = [{ server-names = [leaf.test], root = "%3$s", default = true,
+                          tls { certificate = "%2$s/server.pem", key = "%2$s/server.key", verify-client = on,
+                                client-certificate = "%2$s/root.pem", verify-depth = 2, ocsp = leaf,
+                                ocsp-responder = "http://127.0.0.1:%4$d/" } }]
+                        """.formatted(port, tls, Files.createDirectories(dir.resolve("www")), silent.getLocalPort()))) {
+            // accepted by the listen backlog, never read: the exchange waits for an answer that never comes
+            assertThat(curl("leaf.test", "good")).contains("Request Timeout").endsWith("\n408");
+            await(() -> access.lines().size() == 1, "a line");
+            assertThat(access.lines()).containsExactly("408");
+        } finally {
+            access.close();
         }
     }
 
