@@ -5,6 +5,7 @@ import io.edge.conf.TlsClientVerify;
 import io.edge.core.http.RequestTarget;
 import io.edge.core.route.Router;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.nio.charset.StandardCharsets;
@@ -202,9 +203,17 @@ public final class ClientCertificates {
                 made(connection, check, verification);
                 return;
             }
-            // a verified chain's OCSP check, as nginx's ssl_ocsp: the request waits for the responders' answers
-            verifier.ocsp().check(verified.chain()).thenAccept(error -> made(connection, check, error == 0
-                    ? verification : ClientVerification.failed(verification.certificate(), error)));
+            // a verified chain's OCSP check, as nginx's ssl_ocsp: the request waits for the responders' answers, an
+            // exchange ending with the connection (the listener dropped once they came: a kept-alive connection would
+            // hold every answer's bytes through it)
+            CompletableFuture<Void> gone = new CompletableFuture<>();
+            ChannelFutureListener leaving = closed -> gone.complete(null);
+            connection.closeFuture().addListener(leaving);
+            verifier.ocsp().check(verified.chain(), gone).thenAccept(error -> {
+                connection.closeFuture().removeListener(leaving);
+                made(connection, check, error == 0 ? verification
+                        : ClientVerification.failed(verification.certificate(), error));
+            });
         });
         return check;
     }

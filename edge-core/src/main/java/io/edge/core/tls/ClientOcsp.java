@@ -81,9 +81,18 @@ final class ClientOcsp {
      * OCSP_REQUEST_FAILED. Never completes exceptionally.
      */
     CompletableFuture<Integer> check(List<X509Certificate> chain) {
+        return check(chain, new CompletableFuture<>());
+    }
+
+    /**
+     * {@link #check}, for a client that may leave meanwhile: once {@code gone} completes, the exchange under way with a
+     * responder ends (as nginx's ngx_ssl_ocsp_cleanup closes it with the connection) and none other begins, the check
+     * failing (OCSP_REQUEST_FAILED).
+     */
+    CompletableFuture<Integer> check(List<X509Certificate> chain, CompletableFuture<?> gone) {
         int asked = settings.checked() == TlsClientVerify.Ocsp.Checked.LEAF ? Math.min(1, chain.size() - 1)
                 : chain.size() - 1;
-        return next(chain, 0, asked).exceptionally(failure -> {
+        return next(chain, 0, asked, gone).exceptionally(failure -> {
             LOG.warn("OCSP of the client certificate {}: {}", name(chain.get(0)), failure instanceof
                     CompletionException && failure.getCause() != null ? failure.getCause() : failure);
             return ClientVerifier.OCSP_REQUEST_FAILED;
@@ -91,17 +100,21 @@ final class ClientOcsp {
     }
 
     /** The status of {@code chain}'s certificate {@code index}, then of the next up to {@code asked}, while good. */
-    private CompletableFuture<Integer> next(List<X509Certificate> chain, int index, int asked) {
+    private CompletableFuture<Integer> next(List<X509Certificate> chain, int index, int asked,
+            CompletableFuture<?> gone) {
         if (index >= asked) {
             return CompletableFuture.completedFuture(0);
         }
-        return status(new OcspRequest(chain.get(index), chain.get(index + 1)))
+        if (gone.isDone()) {
+            return CompletableFuture.completedFuture(ClientVerifier.OCSP_REQUEST_FAILED); // nobody waits for it
+        }
+        return status(new OcspRequest(chain.get(index), chain.get(index + 1)), gone)
                 .thenCompose(error -> error != 0 ? CompletableFuture.completedFuture(error)
-                        : next(chain, index + 1, asked));
+                        : next(chain, index + 1, asked, gone));
     }
 
     /** What the responder (or the cache) says of {@code request}'s certificate, as a code of {@link #check}. */
-    private CompletableFuture<Integer> status(OcspRequest request) {
+    private CompletableFuture<Integer> status(OcspRequest request, CompletableFuture<?> gone) {
         String key = request.key();
         Kept kept = answers == null ? null : answers.getIfPresent(key);
         if (kept != null && clock.instant().isBefore(kept.until())) {
@@ -114,7 +127,14 @@ final class ClientOcsp {
                     + " ocsp-responder (nginx: no OCSP responder URL in certificate)", name(request.certificate()));
             return CompletableFuture.completedFuture(ClientVerifier.OCSP_REQUEST_FAILED);
         }
-        return responders.apply(responder, request.encoded()).handle((der, failure) -> {
+        CompletableFuture<byte[]> exchange = responders.apply(responder, request.encoded());
+        gone.whenComplete((left, failure) -> exchange.cancel(true));
+        return exchange.handle((der, failure) -> {
+            if (failure != null && gone.isDone()) {
+                LOG.debug("OCSP of the client certificate {}: the client left, the exchange with {} ended",
+                        name(request.certificate()), responder);
+                return ClientVerifier.OCSP_REQUEST_FAILED;
+            }
             if (failure != null) {
                 Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                         ? failure.getCause() : failure;

@@ -284,6 +284,32 @@ class ClientOcspTest {
         }
     }
 
+    /**
+     * A client gone while its certificate is asked about ends the exchange with the responder, as nginx's
+     * ngx_ssl_ocsp_cleanup closes it with the connection: else a slow responder held one exchange per connection a
+     * client opened and closed, for a minute each, however many.
+     */
+    @Test
+    void aClientGoneEndsItsExchangeWithTheResponder() throws Exception {
+        List<CompletableFuture<byte[]>> exchanges = new ArrayList<>();
+        ClientOcsp ocsp = new ClientOcsp(new TlsClientVerify.Ocsp(TlsClientVerify.Ocsp.Checked.ON, null, 100), clock,
+                (uri, request) -> {
+                    CompletableFuture<byte[]> exchange = new CompletableFuture<>(); // a responder that never answers
+                    exchanges.add(exchange);
+                    return exchange;
+                });
+        CompletableFuture<Void> gone = new CompletableFuture<>();
+        CompletableFuture<Integer> check = ocsp.check(chain("good"), gone);
+        assertThat(exchanges).hasSize(1);
+        assertThat(check).isNotDone();
+        gone.complete(null);
+        assertThat(exchanges.get(0)).isCancelled();
+        assertThat(check.join()).isEqualTo(ClientVerifier.OCSP_REQUEST_FAILED);
+        // a client gone before its check begins: none asked
+        assertThat(ocsp.check(chain("good"), gone).join()).isEqualTo(ClientVerifier.OCSP_REQUEST_FAILED);
+        assertThat(exchanges).hasSize(1);
+    }
+
     @Test
     void anAnswerOtherThanSuccessfulFails() throws Exception {
         AtomicInteger calls = new AtomicInteger();
