@@ -914,7 +914,7 @@ final class SettingsMapper {
                 : tls.choice("verify-client", VERIFY_CLIENT);
         int depth = tls.integer("verify-depth", 0, 100);
         List<java.security.cert.X509Certificate> named = caFile(tls, "client-certificate", base);
-        List<java.security.cert.X509CRL> revocations = crlFile(tls, base);
+        List<io.edge.fastcgi.tls.RevocationList> revocations = crlFile(tls, base);
         TlsClientVerify.Ocsp ocsp = ocsp(tls, mode);
         if (mode == TlsClientVerify.Mode.OFF) {
             return TlsClientVerify.OFF;
@@ -931,7 +931,7 @@ final class SettingsMapper {
     }
 
     /** The CRLs of the file tls.crl names (none where it names none, or one that failed). */
-    private static List<java.security.cert.X509CRL> crlFile(Section tls, Path base) {
+    private static List<io.edge.fastcgi.tls.RevocationList> crlFile(Section tls, Path base) {
         Path file = optionalFile(tls, "crl", base);
         if (file == null) {
             return List.of();
@@ -1593,7 +1593,7 @@ final class SettingsMapper {
         List<String> ciphers = ciphers(tls);
         List<java.security.cert.X509Certificate> trusted = caFile(tls, "trusted-certificate", base);
         TlsCertificate certificate = certificateAndKey(backend, tls, base, "proxy_ssl");
-        List<java.security.cert.X509CRL> revocations = crlFile(tls, base);
+        List<io.edge.fastcgi.tls.RevocationList> revocations = crlFile(tls, base);
         if (!enabled) {
             for (String key : List.of("certificate", "key", "password-file", "crl", "ciphers")) {
                 ConfigValue written = group == null ? null : tls.own().get(key);

@@ -1,7 +1,7 @@
 package io.edge.conf;
 
+import io.edge.fastcgi.tls.RevocationList;
 import java.net.URI;
-import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.List;
 
@@ -21,7 +21,7 @@ import java.util.List;
  * @param ocsp         whether a verified chain's certificates are asked about at their OCSP responder too
  */
 public record TlsClientVerify(Mode mode, List<X509Certificate> named, List<X509Certificate> trusted, int depth,
-        List<X509CRL> revocations, Ocsp ocsp) {
+        List<RevocationList> revocations, Ocsp ocsp) {
 
     /** No certificate asked for (nginx's default, {@code ssl_verify_client off}). */
     public static final TlsClientVerify OFF = new TlsClientVerify(Mode.OFF, List.of(), List.of(), 1, List.of());
@@ -34,7 +34,7 @@ public record TlsClientVerify(Mode mode, List<X509Certificate> named, List<X509C
 
     /** Without OCSP ({@link Ocsp#OFF}). */
     public TlsClientVerify(Mode mode, List<X509Certificate> named, List<X509Certificate> trusted, int depth,
-            List<X509CRL> revocations) {
+            List<RevocationList> revocations) {
         this(mode, named, trusted, depth, revocations, Ocsp.OFF);
     }
 

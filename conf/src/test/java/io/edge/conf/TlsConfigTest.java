@@ -3,13 +3,16 @@ package io.edge.conf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
+import io.edge.fastcgi.tls.RevocationList;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.cert.X509CRL;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -357,8 +360,8 @@ class TlsConfigTest {
     }
 
     /**
-     * A reload parses a CRL file again only where its bytes changed: a CRL of 200 000 entries takes a second or more to
-     * parse, and the running configuration already holds the CRLs of an unchanged one. The CRL here is past the 4 MB
+     * A reload parses a CRL file again only where its bytes changed: a CRL of 200 000 entries takes some 0.2 s to
+     * read, and the running configuration already holds the CRLs of an unchanged one. The CRL here is past the 4 MB
      * the JDK's CertificateFactory keeps parsed CRLs of (below it, the factory's own cache gives the same CRL again):
      * not by 200 000 entries, whose making and parsing took this test 13 s, but by a non-critical extension of 4.2 MB
      * of zeros (openssl ca -crlexts, DER:00:00:...), which the JDK keeps unread.
@@ -376,14 +379,14 @@ class TlsConfigTest {
         String conf = LISTEN + """
                 site-defaults.tls { certificate = a.pem, key = a.key }
                 sites = [{ root = www, tls { verify-client = on, client-certificate = ca.pem, crl = ca.crl } }]""";
-        X509CRL held = load(conf).sites().get(0).clientVerify().revocations().get(0); // as the running one holds it
+        RevocationList held = load(conf).sites().get(0).clientVerify().revocations().get(0); // as the running one holds it
 
         // compared as booleans: a failure printing a CRL of megabytes would fill the tests' heap
-        X509CRL again = load(conf).sites().get(0).clientVerify().revocations().get(0);
+        RevocationList again = load(conf).sites().get(0).clientVerify().revocations().get(0);
         assertThat(again == held).as("the CRL already read given again").isTrue();
         openssl("ca", "-config", "ca.cnf", "-gencrl", "-keyfile", "ca.key", "-cert", "ca.pem", "-out", "ca.crl",
                 "-crl_lastupdate", "20200102000000Z", "-crlexts", "big");
-        X509CRL changed = load(conf).sites().get(0).clientVerify().revocations().get(0);
+        RevocationList changed = load(conf).sites().get(0).clientVerify().revocations().get(0);
         assertThat(changed == held).as("the CRL of the changed file is the one read before").isFalse();
         assertThat(changed.getThisUpdate()).isNotEqualTo(held.getThisUpdate());
     }
@@ -419,6 +422,56 @@ class TlsConfigTest {
                 .anyMatch(m -> m.contains("gone.pem cannot be read (No such file or directory)"))
                 .anyMatch(m -> m.contains("a.key holds no certificate"))
                 .anyMatch(m -> m.contains("a.pem holds no CRL"));
+    }
+
+    /**
+     * A CRL file whose CRL is cut short, or whose entry is no entry, is a problem of its key naming the file, the CRL
+     * and what is wrong with it, as nginx refuses it ("PEM_read_bio_X509_CRL() failed"; here the byte is said too).
+     */
+    @Test
+    void aCrlThatCannotBeReadNamesTheFileAndWhatIsWrong() throws Exception {
+        selfSigned("a", "/CN=a.test");
+        Base64.Encoder pem = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII));
+        // a CRL of 16 bytes with 3 of them; a CRL whose revokedCertificates holds an INTEGER where an entry should be
+        Files.writeString(dir.resolve("cut.crl"), "-----BEGIN X509 CRL-----\n" + pem.encodeToString(new byte[] {
+                0x30, 0x10, 0x30, 0x01, 0x02}) + "\n-----END X509 CRL-----\n");
+        selfSigned("ca", "/CN=Client CA");
+        Files.writeString(dir.resolve("ca.cnf"), "[ca]\ndefault_ca = edge\n[edge]\ndatabase = index.txt\n"
+                + "default_md = sha256\ndefault_crl_days = 2\n");
+        Files.writeString(dir.resolve("index.txt"), "R\t301231000000Z\t260101000000Z\t1001\tunknown\t/CN=c\n");
+        openssl("ca", "-config", "ca.cnf", "-gencrl", "-keyfile", "ca.key", "-cert", "ca.pem", "-out", "whole.crl");
+        String whole = Files.readString(dir.resolve("whole.crl"));
+        byte[] der = Base64.getMimeDecoder().decode(whole.substring(whole.indexOf("-----BEGIN X509 CRL-----") + 24,
+                whole.indexOf("-----END X509 CRL-----")));
+        int entry = indexOf(der, new byte[] {0x30, 0x13, 0x02, 0x02, 0x10, 0x01}); // its entry: serial, date
+        der[entry] = 0x02;
+        Files.writeString(dir.resolve("entry.crl"), whole + "-----BEGIN X509 CRL-----\n" + pem.encodeToString(der)
+                + "\n-----END X509 CRL-----\n");
+        List<ConfigProblem> problems = problems(LISTEN + """
+                site-defaults.tls { certificate = a.pem, key = a.key }
+                sites = [
+                  { root = www, server-names = [a], tls { verify-client = on, client-certificate = a.pem,
+                                                          crl = cut.crl } }
+                  { root = www, server-names = [b], tls { verify-client = on, client-certificate = a.pem,
+                                                          crl = entry.crl } }
+                ]""");
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key).containsExactlyInAnyOrder(
+                tuple(6, "edge.sites[0].tls.crl"), tuple(8, "edge.sites[1].tls.crl"));
+        assertThat(problems).extracting(ConfigProblem::message)
+                .anyMatch(m -> m.contains(dir.resolve("cut.crl") + ": CRL 1 cannot be read (the CRL runs past its end"
+                        + " (16 bytes at byte 0))"))
+                .anyMatch(m -> m.contains(dir.resolve("entry.crl") + ": CRL 2 cannot be read (entry 1 of"
+                        + " revokedCertificates: the entry has tag 0x2 at byte " + entry + " (expected: 0x30))"));
+    }
+
+    /** The offset of {@code wanted} in {@code bytes}. */
+    private static int indexOf(byte[] bytes, byte[] wanted) {
+        for (int i = 0; i + wanted.length <= bytes.length; i++) {
+            if (Arrays.equals(bytes, i, i + wanted.length, wanted, 0, wanted.length)) {
+                return i;
+            }
+        }
+        throw new AssertionError("not found");
     }
 
     /**

@@ -1,9 +1,9 @@
 package io.edge.fastcgi;
 
+import io.edge.fastcgi.tls.RevocationList;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.PrivateKey;
-import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
@@ -93,7 +93,7 @@ public record BackendGroupSettings(
      */
     public record Tls(boolean verify, List<X509Certificate> trusted, int verifyDepth, boolean serverName, String name,
                       List<String> protocols, boolean sessionReuse, List<String> ciphers,
-                      List<X509Certificate> certificate, PrivateKey key, List<X509CRL> revocations) {
+                      List<X509Certificate> certificate, PrivateKey key, List<RevocationList> revocations) {
         public Tls {
             trusted = List.copyOf(trusted);
             protocols = List.copyOf(protocols);

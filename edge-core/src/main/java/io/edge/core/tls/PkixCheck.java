@@ -14,16 +14,14 @@ import static io.edge.core.tls.ClientVerifier.KEYUSAGE_NO_CRL_SIGN;
 import static io.edge.core.tls.ClientVerifier.PATH_LENGTH_EXCEEDED;
 import static io.edge.core.tls.ClientVerifier.UNABLE_TO_GET_CRL;
 
+import io.edge.fastcgi.tls.RevocationList;
 import java.security.GeneralSecurityException;
-import java.security.cert.CRLReason;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.PKIXParameters;
 import java.security.cert.PKIXReason;
 import java.security.cert.TrustAnchor;
-import java.security.cert.X509CRL;
-import java.security.cert.X509CRLEntry;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.Date;
@@ -75,13 +73,13 @@ public final class PkixCheck {
      * and {@code revocations}: OpenSSL's code and words as nginx logs them ("23:certificate revoked"); null where it
      * passes.
      */
-    public static String failure(List<X509Certificate> path, X509Certificate anchor, List<X509CRL> revocations) {
+    public static String failure(List<X509Certificate> path, X509Certificate anchor, List<RevocationList> revocations) {
         int error = error(path, anchor, revocations);
         return error == 0 ? null : error + ":" + ClientVerifier.reason(error);
     }
 
     /** The check of {@link #failure}: 0, or OpenSSL's error code. */
-    static int error(List<X509Certificate> path, X509Certificate anchor, List<X509CRL> revocations) {
+    static int error(List<X509Certificate> path, X509Certificate anchor, List<RevocationList> revocations) {
         return error(path, anchor, revocations, new Date());
     }
 
@@ -92,9 +90,10 @@ public final class PkixCheck {
      *
      * <p>The CRLs are not the JDK's revocation checker's: it grants a CRL 15 minutes past its nextUpdate (and before
      * its thisUpdate), where OpenSSL grants none, and it copies and hashes each CRL's whole encoding on every check
-     * (tens of milliseconds a check for a CRL of 200 000 entries); a serial is looked up here in the CRL's own map.
+     * (tens of milliseconds a check for a CRL of 200 000 entries); a serial is looked up here in the CRL's sorted
+     * serials (a binary search).
      */
-    static int error(List<X509Certificate> path, X509Certificate anchor, List<X509CRL> revocations, Date now) {
+    static int error(List<X509Certificate> path, X509Certificate anchor, List<RevocationList> revocations, Date now) {
         // an empty path: a trusted client certificate alone, checked against its own CRL only
         if (!path.isEmpty()) {
             try {
@@ -148,16 +147,16 @@ public final class PkixCheck {
      *
      * <p>Not taken, as OpenSSL without extended CRL support takes none of them: a delta CRL, a CRL whose issuing
      * distribution point is invalid, indirect, limited to some reasons or to attribute certificates, and (edge reads
-     * none) a CRL with another critical extension. Each CRL's signature is checked once for a key: the JDK's X509CRL
-     * keeps the key that verified it.
+     * none) a CRL with another critical extension. Each CRL's signature is checked once for a key: a
+     * {@link RevocationList} keeps the key that verified it, as the JDK's X509CRL does.
      */
     private static int revocationError(X509Certificate certificate, X509Certificate issuer,
-            List<X509CRL> revocations, Date now) {
-        X509CRL taken = null;
+            List<RevocationList> revocations, Date now) {
+        RevocationList taken = null;
         boolean takenInScope = false;
         boolean takenInDate = false;
         boolean signatureFailure = false;
-        for (X509CRL crl : revocations) {
+        for (RevocationList crl : revocations) {
             if (!crl.getIssuerX500Principal().equals(certificate.getIssuerX500Principal())) {
                 continue;
             }
@@ -170,9 +169,7 @@ public final class PkixCheck {
             if (!readable(crl, point)) {
                 continue;
             }
-            try {
-                crl.verify(issuer.getPublicKey());
-            } catch (GeneralSecurityException e) {
+            if (!crl.signedBy(issuer.getPublicKey())) {
                 signatureFailure = true;
                 continue;
             }
@@ -199,8 +196,7 @@ public final class PkixCheck {
         } else if (!takenInDate) {
             return CRL_HAS_EXPIRED;
         }
-        X509CRLEntry entry = taken.getRevokedCertificate(certificate);
-        return entry != null && entry.getRevocationReason() != CRLReason.REMOVE_FROM_CRL ? CERT_REVOKED : 0;
+        return taken.revokes(certificate.getSerialNumber()) ? CERT_REVOKED : 0;
     }
 
     /**
@@ -209,7 +205,7 @@ public final class PkixCheck {
      * ({@code point}, null for none) that is valid (at most one of the only-contains flags), not indirect, for every
      * reason.
      */
-    private static boolean readable(X509CRL crl, IssuingDistributionPoint point) {
+    private static boolean readable(RevocationList crl, IssuingDistributionPoint point) {
         if (crl.getExtensionValue(Extension.deltaCRLIndicator.getId()) != null) {
             return false;
         }
@@ -290,7 +286,7 @@ public final class PkixCheck {
     }
 
     /** The issuing distribution point of {@code crl}, null where it has none. */
-    private static IssuingDistributionPoint issuingDistributionPoint(X509CRL crl) {
+    private static IssuingDistributionPoint issuingDistributionPoint(RevocationList crl) {
         byte[] extension = crl.getExtensionValue(Extension.issuingDistributionPoint.getId());
         return extension == null ? null
                 : IssuingDistributionPoint.getInstance(ASN1OctetString.getInstance(extension).getOctets());

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.edge.core.tls.TestCertificates;
 import io.edge.fastcgi.BackendGroupSettings;
+import io.edge.fastcgi.tls.RevocationList;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -15,7 +16,6 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.security.cert.CertificateException;
-import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -101,12 +101,12 @@ class BackendTlsTest {
         certificates.intermediateByCa("inter", "root", "/CN=Intermediate");
         certificates.signedByCa("leaf", "inter", "/CN=api.internal", null, null);
         certificates.crl("root");
-        X509CRL rootClean = certificates.revocationList("root.crl");
+        RevocationList rootClean = certificates.revocationList("root.crl");
         certificates.revoke("inter", "root");
         certificates.crl("root");
         certificates.crl("inter");
-        X509CRL rootRevoking = certificates.revocationList("root.crl");
-        X509CRL inter = certificates.revocationList("inter.crl");
+        RevocationList rootRevoking = certificates.revocationList("root.crl");
+        RevocationList inter = certificates.revocationList("inter.crl");
         X509Certificate leaf = certificates.certificate("leaf");
         X509Certificate intermediate = certificates.certificate("inter");
         List<X509Certificate> bundle = List.of(intermediate, certificates.certificate("root"));
@@ -174,7 +174,7 @@ class BackendTlsTest {
         }
     }
 
-    private static BackendTls.NameChecking checking(List<X509Certificate> trusted, List<X509CRL> revocations)
+    private static BackendTls.NameChecking checking(List<X509Certificate> trusted, List<RevocationList> revocations)
             throws Exception {
         BackendGroupSettings.Tls tls = new BackendGroupSettings.Tls(true, trusted, 1, false, "api.internal",
                 List.of("TLSv1.3"), true, List.of(), List.of(), null, revocations);

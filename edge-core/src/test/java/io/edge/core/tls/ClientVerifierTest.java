@@ -3,11 +3,8 @@ package io.edge.core.tls;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.conf.TlsClientVerify;
-import java.io.InputStream;
-import java.nio.file.Files;
+import io.edge.fastcgi.tls.RevocationList;
 import java.nio.file.Path;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.List;
@@ -26,7 +23,7 @@ class ClientVerifierTest {
 
     static TestCertificates certificates;
     static X509Certificate root;
-    static X509CRL rootCrl;
+    static RevocationList rootCrl;
 
     @BeforeAll
     static void certificates() throws Exception {
@@ -57,9 +54,7 @@ class ClientVerifierTest {
             certificates.intermediate("decoy" + i, "other", "/CN=Intermediate");
         }
         root = certificates.certificate("root");
-        try (InputStream in = Files.newInputStream(dir.resolve("root.crl"))) {
-            rootCrl = (X509CRL) CertificateFactory.getInstance("X.509").generateCRL(in);
-        }
+        rootCrl = certificates.revocationList("root.crl");
     }
 
     /** $ssl_client_verify for the client sending {@code sent} (its certificate first) to a site of {@code verify}. */
@@ -71,7 +66,7 @@ class ClientVerifierTest {
         return new ClientVerifier(verify).verify(chain).verifyVariable();
     }
 
-    private static TlsClientVerify on(int depth, List<X509CRL> revocations) {
+    private static TlsClientVerify on(int depth, List<RevocationList> revocations) {
         return new TlsClientVerify(TlsClientVerify.Mode.ON, List.of(root), List.of(), depth, revocations);
     }
 

@@ -2,6 +2,7 @@ package io.edge.core.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.fastcgi.tls.RevocationList;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -9,7 +10,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -91,7 +91,7 @@ class PkixCheckTest {
         certificates.crl("ca");
         X509Certificate ca = certificates.certificate("ca");
         X509Certificate intermediate = certificates.certificate("intermediate");
-        List<X509CRL> both = crls(certificates, "ca.crl", "intermediate.crl");
+        List<RevocationList> both = crls(certificates, "ca.crl", "intermediate.crl");
 
         assertThat(PkixCheck.failure(List.of(certificates.certificate("revoked"), intermediate), ca, both))
                 .isEqualTo("23:certificate revoked");
@@ -142,7 +142,7 @@ class PkixCheckTest {
                 "-revoke", "held.pem", "-crl_hold", "holdInstructionReject");
         certificates.crl("ca");
         X509Certificate ca = certificates.certificate("ca");
-        List<X509CRL> crl = crls(certificates, "ca.crl");
+        List<RevocationList> crl = crls(certificates, "ca.crl");
 
         // openssl verify -crl_check_all: "removed.pem: OK"; edge said "23:certificate revoked"
         assertThat(PkixCheck.failure(List.of(certificates.certificate("removed")), ca, crl)).isNull();
@@ -186,8 +186,8 @@ class PkixCheckTest {
                     "-gencrl", "-crlexts", scope, "-out", scope + ".crl");
         }
         X509Certificate ca = certificates.certificate("ca");
-        List<X509CRL> usersAndCas = crls(certificates, "users.crl", "cas.crl");
-        List<X509CRL> pointAndCas = crls(certificates, "point.crl", "cas.crl");
+        List<RevocationList> usersAndCas = crls(certificates, "users.crl", "cas.crl");
+        List<RevocationList> pointAndCas = crls(certificates, "point.crl", "cas.crl");
 
         // edge took no CRL with a critical extension: "3:unable to get certificate CRL" for each, every client refused
         assertThat(PkixCheck.failure(List.of(certificates.certificate("kept")), ca, usersAndCas)).isNull();
@@ -219,8 +219,8 @@ class PkixCheckTest {
                 crls(certificates, "nosign.crl"))).isEqualTo("35:key usage does not include CRL signing");
     }
 
-    private static List<X509CRL> crls(TestCertificates certificates, String... files) throws Exception {
-        X509CRL[] crls = new X509CRL[files.length];
+    private static List<RevocationList> crls(TestCertificates certificates, String... files) throws Exception {
+        RevocationList[] crls = new RevocationList[files.length];
         for (int i = 0; i < files.length; i++) {
             crls[i] = certificates.revocationList(files[i]);
         }

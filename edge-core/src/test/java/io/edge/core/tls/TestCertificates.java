@@ -2,13 +2,14 @@ package io.edge.core.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.fastcgi.tls.RevocationList;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.CertificateFactory;
-import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -158,10 +159,15 @@ public final class TestCertificates {
     }
 
     /** The CRL of the file {@code name} ("ca.crl", which {@link #crl} wrote). */
-    public X509CRL revocationList(String name) throws Exception {
-        try (InputStream in = Files.newInputStream(dir.resolve(name))) {
-            return (X509CRL) CertificateFactory.getInstance("X.509").generateCRL(in);
-        }
+    public RevocationList revocationList(String name) throws Exception {
+        return RevocationList.of(der(dir.resolve(name)));
+    }
+
+    /** The DER of the PEM CRL of {@code file}, as openssl ca -gencrl writes it. */
+    public static byte[] der(Path file) throws Exception {
+        String pem = Files.readString(file);
+        return Base64.getMimeDecoder().decode(pem.substring(pem.indexOf("-----BEGIN X509 CRL-----") + 24,
+                pem.indexOf("-----END X509 CRL-----")));
     }
 
     /** {@code name}.pem, {@code name}.key, or another file of the folder. */
