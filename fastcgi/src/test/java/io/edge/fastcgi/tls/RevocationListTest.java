@@ -4,11 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.security.PublicKey;
+import java.security.Signature;
 import java.security.cert.CRLReason;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509CRL;
@@ -22,6 +27,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import javax.security.auth.x500.X500Principal;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -158,6 +164,86 @@ class RevocationListTest {
         assertThat(new String(RevocationList.of(der("point.crl")).getExtensionValue(IDP), "ISO-8859-1"))
                 .contains("http://crl.test/list.crl");
         assertThat(RevocationList.of(der("list.crl")).getExtensionValue(IDP)).isNull();
+    }
+
+    /**
+     * Entries openssl ca does not write, made here: a serial listed twice (the last entry counts, as in the JDK's map),
+     * and certificateIssuer extensions (an indirect CRL's: the entries after one are of the issuer it names, none of
+     * the CRL issuer's until one names it again).
+     */
+    @Test
+    void entriesAreKeyedAsTheJdkKeysThem() throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(256);
+        KeyPair pair = generator.generateKeyPair();
+        byte[] direct = new X500Principal("CN=Direct CA").getEncoded();
+        byte[] other = new X500Principal("CN=Other CA").getEncoded();
+        byte[] ecdsaWithSha256 = tlv(0x30, tlv(0x06, new byte[] {0x2a, (byte) 0x86, 0x48, (byte) 0xce, 0x3d, 4, 3, 2}));
+        byte[] tbs = tlv(0x30, tlv(0x02, new byte[] {1}), ecdsaWithSha256, direct, time("260101000000Z"),
+                time("301231000000Z"), tlv(0x30,
+                        entry(5), entry(6, reason(1)), entry(6, reason(8)), entry(7, reason(8)), entry(7),
+                        entry(8, issuer(other)), entry(9), entry(10, issuer(direct)), entry(5, reason(6)),
+                        entry(0x80), entry(-2)));
+        Signature signer = Signature.getInstance("SHA256withECDSA");
+        signer.initSign(pair.getPrivate());
+        signer.update(tbs);
+        byte[] signature = signer.sign();
+        byte[] bits = new byte[signature.length + 1];
+        System.arraycopy(signature, 0, bits, 1, signature.length);
+        byte[] der = tlv(0x30, tbs, ecdsaWithSha256, tlv(0x03, bits));
+
+        RevocationList list = RevocationList.of(der);
+        X509CRL jdk = jdk(der);
+        jdk.verify(pair.getPublic());
+        assertThat(list.signedBy(pair.getPublic())).isTrue();
+        for (int serial = -3; serial <= 0x81; serial++) {
+            X509CRLEntry entry = jdk.getRevokedCertificate(BigInteger.valueOf(serial));
+            assertThat(list.revokes(BigInteger.valueOf(serial))).as("serial " + serial)
+                    .isEqualTo(entry != null && entry.getRevocationReason() != CRLReason.REMOVE_FROM_CRL);
+        }
+        assertThat(List.of(5, 6, 7, 8, 9, 10, 0x80, -2)).map(serial -> list.revokes(BigInteger.valueOf(serial)))
+                .containsExactly(true, false, true, false, false, true, true, true);
+    }
+
+    private static byte[] entry(int serial, byte[]... extensions) {
+        byte[] entry = tlv(0x30, tlv(0x02, BigInteger.valueOf(serial).toByteArray()), time("260101000000Z"));
+        return extensions.length == 0 ? entry : tlv(0x30, tlv(0x02, BigInteger.valueOf(serial).toByteArray()),
+                time("260101000000Z"), tlv(0x30, extensions));
+    }
+
+    /** A reasonCode extension (2.5.29.21) of {@code code}. */
+    private static byte[] reason(int code) {
+        return tlv(0x30, tlv(0x06, new byte[] {0x55, 0x1d, 0x15}), tlv(0x04, tlv(0x0a, new byte[] {(byte) code})));
+    }
+
+    /** A critical certificateIssuer extension (2.5.29.29) of one directory name. */
+    private static byte[] issuer(byte[] name) {
+        return tlv(0x30, tlv(0x06, new byte[] {0x55, 0x1d, 0x1d}), tlv(0x01, new byte[] {-1}),
+                tlv(0x04, tlv(0x30, tlv(0xa4, name))));
+    }
+
+    private static byte[] time(String utc) {
+        return tlv(0x17, utc.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** DER: {@code tag}, the length, then {@code parts}. */
+    private static byte[] tlv(int tag, byte[]... parts) {
+        ByteArrayOutputStream contents = new ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            contents.writeBytes(part);
+        }
+        int length = contents.size();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(tag);
+        if (length < 0x80) {
+            out.write(length);
+        } else {
+            out.write(0x82);
+            out.write(length >> 8);
+            out.write(length);
+        }
+        out.writeBytes(contents.toByteArray());
+        return out.toByteArray();
     }
 
     @Test
