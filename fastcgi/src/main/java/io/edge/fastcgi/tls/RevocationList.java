@@ -1,7 +1,7 @@
 package io.edge.fastcgi.tls;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.math.BigInteger;
 import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;
@@ -16,32 +16,39 @@ import java.util.Arrays;
 import java.util.Date;
 import java.util.Set;
 import javax.security.auth.x500.X500Principal;
+import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.ASN1EncodableVector;
+import org.bouncycastle.asn1.ASN1GeneralizedTime;
+import org.bouncycastle.asn1.ASN1InputStream;
+import org.bouncycastle.asn1.ASN1Primitive;
+import org.bouncycastle.asn1.ASN1Sequence;
+import org.bouncycastle.asn1.ASN1UTCTime;
+import org.bouncycastle.asn1.DLSequence;
+import org.bouncycastle.asn1.x509.CRLReason;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
 
 /**
  * An X.509 CRL as edge's revocation check reads it ({@code ssl_crl}, {@code proxy_ssl_crl}): its issuer, dates and
  * extensions, its signature, and which serials it revokes, without an object for each entry. The JDK's
  * {@link X509CRL} makes some 300 bytes of objects of each entry (a CRL of 200 000 entries: 70 MB, and seconds to
- * read); this one keeps the CRL's bytes and one long for each serial it revokes, sorted, and finds a serial by binary
- * search.
+ * read); this one keeps the CRL's signed bytes and the serials it revokes, each one's bytes in one array and one long
+ * for each in another, sorted, and finds a serial by binary search.
  *
- * <p>All but the entries is the JDK's reading: the CRL without its revokedCertificates (issuer, thisUpdate,
- * nextUpdate, extensions, signature algorithm, version, each checked as the JDK checks them) is given to the JDK's
- * CertificateFactory, and the signature is checked over the CRL's own signed bytes as {@link X509CRL#verify} checks
- * it. The entries are read here, as the JDK's X509CRLImpl keys them: by the certificate issuer an entry's
+ * <p>The CRL is read by BouncyCastle's ASN.1 classes, lazily: its SEQUENCEs, without parsing its
+ * revokedCertificates. All but the entries is the JDK's reading: the CRL without its revokedCertificates (issuer,
+ * thisUpdate, nextUpdate, extensions, signature algorithm, version, each checked as the JDK checks them) is given to
+ * the JDK's CertificateFactory, and the signature is checked over the CRL's signed part as {@link X509CRL#verify}
+ * checks it. The entries are walked here, in their DER, with no object made of an entry: BouncyCastle's {@code
+ * TBSCertList.CRLEntry} and {@code Extensions} of each made a CRL of 200 000 entries 5 to 7 times slower to read
+ * (see the commit that says so); a certificateIssuer extension's names (an indirect CRL's, rare) are BouncyCastle's
+ * {@link GeneralNames}. Entries are keyed as the JDK's X509CRLImpl keys them: by the certificate issuer an entry's
  * certificateIssuer extension names (kept for the entries after it), the CRL's own issuer before any; the last entry
  * of a serial is the one that counts; one whose reasonCode is removeFromCRL revokes nothing.
- *
- * <pre>
- * CertificateList ::= SEQUENCE { tbsCertList TBSCertList, signatureAlgorithm AlgorithmIdentifier, signature BIT STRING }
- * TBSCertList ::= SEQUENCE { version INTEGER OPTIONAL, signature AlgorithmIdentifier, issuer Name, thisUpdate Time,
- *     nextUpdate Time OPTIONAL,
- *     revokedCertificates SEQUENCE OF SEQUENCE { userCertificate INTEGER, revocationDate Time,
- *                                                crlEntryExtensions Extensions OPTIONAL } OPTIONAL,
- *     crlExtensions [0] EXPLICIT Extensions OPTIONAL }
- * </pre>
  */
 public final class RevocationList {
 
+    private static final int BOOLEAN = 0x01;
     private static final int INTEGER = 0x02;
     private static final int OCTET_STRING = 0x04;
     private static final int OID = 0x06;
@@ -49,36 +56,31 @@ public final class RevocationList {
     private static final int SEQUENCE = 0x30;
     private static final int UTC_TIME = 0x17;
     private static final int GENERALIZED_TIME = 0x18;
-    private static final int DIRECTORY_NAME = 0xa4;
-    private static final int BOOLEAN = 0x01;
     /** id-ce-cRLReasons (2.5.29.21) and id-ce-certificateIssuer (2.5.29.29), as DER contents. */
     private static final byte[] REASON_CODE = {0x55, 0x1d, 0x15};
     private static final byte[] CERTIFICATE_ISSUER = {0x55, 0x1d, 0x1d};
-    /** The reasonCode that lifts a hold: the entry revokes nothing. */
-    private static final int REMOVE_FROM_CRL = 8;
 
-    /** The CRL as read, DER. */
-    private final byte[] der;
-    private final int tbsStart;
-    private final int tbsEnd;
+    /** The CRL's signed part (tbsCertList) as encoded: what its signature is checked over. */
+    private final byte[] signed;
     /** The CRL without its entries, as the JDK reads it: all but the entries and the signature check. */
     private final X509CRL outline;
+    /** The serials revoked under the CRL's own issuer, each as {@link BigInteger#toByteArray}, one after another. */
+    private final byte[] serials;
     /**
-     * The serials revoked under the CRL's own issuer, each its offset in {@link #der} (high 32 bits) and length (low
-     * 32 bits) of its INTEGER's contents without redundant leading bytes, sorted by {@link #compare}.
+     * The serials of {@link #serials}, each its offset there (high 32 bits) and length (low 31 bits), sorted by
+     * {@link #compare}.
      */
     private final long[] revoked;
     private final int hash;
     /** The key that verified the signature last: a check with the same key is not made again, as X509CRL's. */
     private volatile PublicKey verifiedKey;
 
-    private RevocationList(byte[] der, int tbsStart, int tbsEnd, X509CRL outline, long[] revoked) {
-        this.der = der;
-        this.tbsStart = tbsStart;
-        this.tbsEnd = tbsEnd;
+    private RevocationList(byte[] signed, X509CRL outline, byte[] serials, long[] revoked) {
+        this.signed = signed;
         this.outline = outline;
+        this.serials = serials;
         this.revoked = revoked;
-        this.hash = Arrays.hashCode(der);
+        this.hash = Arrays.hashCode(signed) * 31 + Arrays.hashCode(outline.getSignature());
     }
 
     /**
@@ -87,169 +89,236 @@ public final class RevocationList {
      * @throws IllegalArgumentException where it is not one, saying what is wrong
      */
     public static RevocationList of(byte[] der) {
-        Der list = Der.at(der, 0, der.length, SEQUENCE, "the CRL");
-        if (list.end != der.length) {
-            throw new IllegalArgumentException((der.length - list.end) + " bytes after the CRL");
+        ASN1Sequence list;
+        ASN1Sequence fields;
+        byte[] signed;
+        try (ASN1InputStream in = new ASN1InputStream(der, true)) { // lazy: a SEQUENCE is parsed when asked
+            ASN1Primitive read = in.readObject();
+            if (in.available() > 0) {
+                throw new IllegalArgumentException(in.available() + " bytes after the CRL");
+            }
+            list = ASN1Sequence.getInstance(read);
+            if (list.size() != 3) {
+                throw new IllegalArgumentException("a SEQUENCE of " + list.size() + ", not of 3 (tbsCertList,"
+                        + " signatureAlgorithm, signature)");
+            }
+            // the signed part's bytes as read (DER's header, its contents' own bytes), before its fields are parsed
+            signed = list.getObjectAt(0).toASN1Primitive().getEncoded();
+            fields = ASN1Sequence.getInstance(list.getObjectAt(0));
+        } catch (IOException | IllegalStateException e) { // IllegalStateException: BouncyCastle's ASN1ParsingException
+            throw new IllegalArgumentException("the CRL's DER cannot be read (" + e.getMessage() + ")", e);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the CRL is no CertificateList (" + e.getMessage() + ")", e);
         }
-        Der tbs = Der.at(der, list.start, list.end, SEQUENCE, "the signed part (tbsCertList)");
-        // the optional version, signature, issuer, thisUpdate, the optional nextUpdate: a SEQUENCE after them is
-        // revokedCertificates (the JDK's reading of the rest says what is wrong with them)
-        int at = tbs.start;
-        if (Der.at(der, at, tbs.end, -1, "the signed part's first field").tag == INTEGER) {
-            at = Der.at(der, at, tbs.end, INTEGER, "the version").end;
+        ASN1Encodable entries = revokedCertificates(fields);
+        X509CRL outline = outline(list, fields, entries);
+        Serials revoked = new Serials();
+        if (entries != null) {
+            try {
+                revoked.read(entries.toASN1Primitive().getEncoded(), outline.getIssuerX500Principal());
+            } catch (IOException e) {
+                throw new IllegalArgumentException("the revokedCertificates cannot be read (" + e.getMessage() + ")",
+                        e);
+            }
         }
-        for (String field : new String[] {"the signature algorithm", "the issuer", "thisUpdate"}) {
-            at = Der.at(der, at, tbs.end, -1, field).end;
-        }
-        if (at < tbs.end && (der[at] == UTC_TIME || der[at] == GENERALIZED_TIME)) {
-            at = Der.at(der, at, tbs.end, -1, "nextUpdate").end;
-        }
-        Der entries = at < tbs.end && der[at] == SEQUENCE
-                ? Der.at(der, at, tbs.end, SEQUENCE, "revokedCertificates") : null;
-        X509CRL outline = outline(der, list, tbs, entries);
-        return new RevocationList(der, tbs.header, tbs.end, outline, entries == null ? new long[0]
-                : revoked(der, entries, outline.getIssuerX500Principal()));
+        return new RevocationList(signed, outline, Arrays.copyOf(revoked.bytes, revoked.size), revoked.sorted());
     }
 
-    /** The CRL of {@code der} without {@code entries} (null: it has none), as the JDK's CertificateFactory reads it. */
-    private static X509CRL outline(byte[] der, Der list, Der tbs, Der entries) {
-        byte[] outlineDer = der;
-        if (entries != null) {
-            ByteArrayOutputStream tbsContents = new ByteArrayOutputStream();
-            tbsContents.write(der, tbs.start, entries.header - tbs.start);
-            tbsContents.write(der, entries.end, tbs.end - entries.end);
-            ByteArrayOutputStream listContents = new ByteArrayOutputStream();
-            listContents.writeBytes(tagged(SEQUENCE, tbsContents.toByteArray()));
-            listContents.write(der, tbs.end, list.end - tbs.end);
-            outlineDer = tagged(SEQUENCE, listContents.toByteArray());
+    /**
+     * The revokedCertificates of a TBSCertList's {@code fields} (version?, signature, issuer, thisUpdate,
+     * nextUpdate?, revokedCertificates?, [0] crlExtensions?): the SEQUENCE after thisUpdate, null where there is none.
+     */
+    private static ASN1Encodable revokedCertificates(ASN1Sequence fields) {
+        boolean dated = false;
+        for (ASN1Encodable field : fields) {
+            if (dated && field instanceof ASN1Sequence) {
+                return field;
+            }
+            dated |= field instanceof ASN1UTCTime || field instanceof ASN1GeneralizedTime;
+        }
+        return null;
+    }
+
+    /**
+     * The CRL of {@code list} without its revokedCertificates ({@code entries} of its signed part's {@code fields}),
+     * as the JDK's CertificateFactory reads it (and checks: version, algorithms, issuer, dates, extensions).
+     */
+    private static X509CRL outline(ASN1Sequence list, ASN1Sequence fields, ASN1Encodable entries) {
+        ASN1EncodableVector kept = new ASN1EncodableVector();
+        for (ASN1Encodable field : fields) {
+            if (field != entries) {
+                kept.add(field);
+            }
         }
         try {
-            return (X509CRL) CertificateFactory.getInstance("X.509").generateCRL(new ByteArrayInputStream(outlineDer));
-        } catch (CRLException | CertificateException e) {
+            byte[] outline = new DLSequence(new ASN1Encodable[] {new DLSequence(kept), list.getObjectAt(1),
+                    list.getObjectAt(2)}).getEncoded();
+            return (X509CRL) CertificateFactory.getInstance("X.509").generateCRL(new ByteArrayInputStream(outline));
+        } catch (IOException | CRLException | CertificateException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
     }
 
-    /** The serials {@code entries} revoke under {@code issuer}, sorted (see {@link #revoked}). */
-    private static long[] revoked(byte[] der, Der entries, X500Principal issuer) {
-        // each entry's serial, and whether it revokes (bit 31 of the low half: it does not), in the CRL's order
+    /** The serials a CRL revokes, as read: their bytes one after another, one long for each (see {@link #revoked}). */
+    private static final class Serials {
+
+        /** Whether an entry revokes nothing (removeFromCRL): bit 31 of its long. */
+        private static final long LIFTED = 1L << 31;
+
+        byte[] bytes = new byte[256];
+        int size;
         long[] listed = new long[16];
-        int count = 0;
-        X500Principal entryIssuer = issuer;
-        int number = 0;
-        for (int at = entries.start; at < entries.end; ) {
-            number++;
-            Der serial;
-            boolean removed = false;
-            // the names of the parts, constants: an entry's number is said only where one is wrong
+        int count;
+
+        /**
+         * The serials of the entries of {@code der} (revokedCertificates) that revoke a certificate of {@code
+         * issuer}'s, in the CRL's order.
+         */
+        void read(byte[] der, X500Principal issuer) {
+            X500Principal entryIssuer = issuer;
+            Der entries;
             try {
-                Der entry = Der.at(der, at, entries.end, SEQUENCE, "the entry");
-                at = entry.end;
-                serial = Der.at(der, entry.start, entry.end, INTEGER, "the serial");
-                if (serial.end == serial.start) {
-                    throw new IllegalArgumentException("the serial is empty");
-                }
-                Der date = Der.at(der, serial.end, entry.end, -1, "the revocationDate");
-                if (date.tag != UTC_TIME && date.tag != GENERALIZED_TIME) {
-                    throw new IllegalArgumentException("the revocationDate is no time (tag 0x"
-                            + Integer.toHexString(date.tag) + ")");
-                }
-                if (date.end < entry.end) {
-                    Der extensions = Der.at(der, date.end, entry.end, SEQUENCE, "the extensions");
-                    for (int e = extensions.start; e < extensions.end; ) {
-                        Der extension = Der.at(der, e, extensions.end, SEQUENCE, "an extension");
-                        e = extension.end;
-                        Der oid = Der.at(der, extension.start, extension.end, OID, "an extension's OID");
-                        Der value = Der.at(der, oid.end, extension.end, -1, "an extension's value");
-                        if (value.tag == BOOLEAN) {
-                            value = Der.at(der, value.end, extension.end, OCTET_STRING, "an extension's value");
-                        } else if (value.tag != OCTET_STRING) {
-                            throw new IllegalArgumentException("an extension has no OCTET STRING value");
-                        }
-                        if (oid.is(der, REASON_CODE)) {
-                            Der reason = Der.at(der, value.start, value.end, ENUMERATED, "the reasonCode");
-                            removed = reason.end - reason.start == 1 && der[reason.start] == REMOVE_FROM_CRL;
-                        } else if (oid.is(der, CERTIFICATE_ISSUER)) {
-                            entryIssuer = certificateIssuer(der, value);
+                entries = Der.at(der, 0, der.length, SEQUENCE);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("the revokedCertificates cannot be read (" + e.getMessage() + ")");
+            }
+            int number = 0;
+            for (int at = entries.start; at < entries.end; ) {
+                number++;
+                // the part read, said where it cannot be, with the entry's number
+                String part = "the entry";
+                try {
+                    Der entry = Der.at(der, at, entries.end, SEQUENCE);
+                    at = entry.end;
+                    part = "the serial";
+                    Der serial = Der.at(der, entry.start, entry.end, INTEGER);
+                    part = "the revocationDate";
+                    Der date = Der.at(der, serial.end, entry.end, -1);
+                    if (date.tag != UTC_TIME && date.tag != GENERALIZED_TIME) {
+                        throw new IllegalArgumentException("tag 0x" + Integer.toHexString(date.tag) + ", no time");
+                    }
+                    boolean lifted = false;
+                    if (date.end < entry.end) {
+                        part = "the extensions";
+                        Der extensions = Der.at(der, date.end, entry.end, SEQUENCE);
+                        for (int e = extensions.start; e < extensions.end; ) {
+                            part = "an extension";
+                            Der extension = Der.at(der, e, extensions.end, SEQUENCE);
+                            e = extension.end;
+                            Der oid = Der.at(der, extension.start, extension.end, OID);
+                            Der value = Der.at(der, oid.end, extension.end, -1);
+                            if (value.tag == BOOLEAN) { // critical
+                                value = Der.at(der, value.end, extension.end, OCTET_STRING);
+                            } else if (value.tag != OCTET_STRING) {
+                                throw new IllegalArgumentException("no OCTET STRING value");
+                            }
+                            if (oid.is(der, REASON_CODE)) {
+                                part = "the reasonCode";
+                                Der reason = Der.at(der, value.start, value.end, ENUMERATED);
+                                lifted = reason.end - reason.start == 1 && der[reason.start] == CRLReason.removeFromCRL;
+                            } else if (oid.is(der, CERTIFICATE_ISSUER)) {
+                                part = "the certificateIssuer";
+                                entryIssuer = certificateIssuer(GeneralNames.getInstance(ASN1Primitive.fromByteArray(
+                                        Arrays.copyOfRange(der, value.start, value.end))));
+                            }
                         }
                     }
+                    if (entryIssuer.equals(issuer)) { // else another issuer's (an indirect CRL): none of the CRL's
+                        part = "the serial";
+                        add(der, serial, lifted);
+                    }
+                } catch (IOException | IllegalArgumentException | IllegalStateException e) {
+                    // BouncyCastle's words too, for a certificateIssuer (ASN1ParsingException is an
+                    // IllegalStateException)
+                    throw entryProblem(number, part, e);
                 }
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("entry " + number + " of revokedCertificates: " + e.getMessage(),
-                        e);
             }
-            if (!entryIssuer.equals(issuer)) {
-                continue; // another issuer's certificate (an indirect CRL): none of the CRL issuer's
+        }
+
+        private static IllegalArgumentException entryProblem(int number, String part, Exception e) {
+            return new IllegalArgumentException("entry " + number + " of revokedCertificates: " + part
+                    + " cannot be read (" + e.getMessage() + ")", e);
+        }
+
+        /** The serial of {@code der} at {@code serial}, without the leading bytes DER would not have. */
+        private void add(byte[] der, Der serial, boolean lifted) {
+            if (serial.end == serial.start) {
+                throw new IllegalArgumentException("it is empty");
             }
-            // the contents without the leading bytes DER would not have: one value, one encoding, as BigInteger's
             int start = serial.start;
             while (start + 1 < serial.end && (der[start] == 0 && der[start + 1] >= 0
                     || der[start] == -1 && der[start + 1] < 0)) {
                 start++;
             }
+            int length = serial.end - start;
+            if (size + length > bytes.length) {
+                bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + length));
+            }
+            System.arraycopy(der, start, bytes, size, length);
             if (count == listed.length) {
                 listed = Arrays.copyOf(listed, count * 2);
             }
-            listed[count++] = (long) start << 32 | serial.end - start | (removed ? 1L << 31 : 0);
+            listed[count++] = (long) size << 32 | length | (lifted ? LIFTED : 0);
+            size += length;
         }
-        // sorted by serial, the CRL's order kept among equal ones (a stable sort): the last of each is the one taken
-        long[] sorted = Arrays.copyOf(listed, count);
-        mergeSort(der, sorted, new long[count], 0, count);
-        long[] kept = new long[count];
-        int keptCount = 0;
-        for (int i = 0; i < count; i++) {
-            boolean last = i + 1 == count || compare(der, sorted[i], der, sorted[i + 1]) != 0;
-            if (last && (sorted[i] & 1L << 31) == 0) {
-                kept[keptCount++] = sorted[i];
+
+        /** The serials revoked, sorted: of one listed twice or more the last entry counts; a lifted one is left out. */
+        long[] sorted() {
+            // sorted by serial, the CRL's order kept among equal ones (a stable sort): the last of each is taken
+            long[] sorted = Arrays.copyOf(listed, count);
+            mergeSort(bytes, sorted, new long[count], 0, count);
+            long[] kept = new long[count];
+            int keptCount = 0;
+            for (int i = 0; i < count; i++) {
+                boolean last = i + 1 == count || compare(bytes, sorted[i], bytes, sorted[i + 1]) != 0;
+                if (last && (sorted[i] & LIFTED) == 0) {
+                    kept[keptCount++] = sorted[i];
+                }
             }
+            return Arrays.copyOf(kept, keptCount);
         }
-        return Arrays.copyOf(kept, keptCount);
     }
 
     /**
      * Sorts {@code serials[from, to)} by {@link #compare}, stably, {@code spare} as room: a merge sort of the longs
      * themselves, no boxing, and a run already in order (OpenSSL writes a CRL's entries sorted) not merged again.
      */
-    private static void mergeSort(byte[] der, long[] serials, long[] spare, int from, int to) {
+    private static void mergeSort(byte[] bytes, long[] serials, long[] spare, int from, int to) {
         if (to - from < 2) {
             return;
         }
         int middle = from + to >>> 1;
-        mergeSort(der, serials, spare, from, middle);
-        mergeSort(der, serials, spare, middle, to);
-        if (compare(der, serials[middle - 1], der, serials[middle]) <= 0) {
+        mergeSort(bytes, serials, spare, from, middle);
+        mergeSort(bytes, serials, spare, middle, to);
+        if (compare(bytes, serials[middle - 1], bytes, serials[middle]) <= 0) {
             return;
         }
         System.arraycopy(serials, from, spare, from, to - from);
         int left = from;
         int right = middle;
         for (int i = from; i < to; i++) {
-            serials[i] = right == to || left < middle && compare(der, spare[left], der, spare[right]) <= 0
+            serials[i] = right == to || left < middle && compare(bytes, spare[left], bytes, spare[right]) <= 0
                     ? spare[left++] : spare[right++];
         }
     }
 
     /** The first directory name of a certificateIssuer extension's GeneralNames, as the JDK's X509CRLImpl takes it. */
-    private static X500Principal certificateIssuer(byte[] der, Der value) {
-        Der names = Der.at(der, value.start, value.end, SEQUENCE, "the certificateIssuer");
-        for (int at = names.start; at < names.end; ) {
-            Der name = Der.at(der, at, names.end, -1, "the certificateIssuer");
-            at = name.end;
-            if (name.tag == DIRECTORY_NAME) {
-                Der x500 = Der.at(der, name.start, name.end, SEQUENCE, "the certificateIssuer");
+    private static X500Principal certificateIssuer(GeneralNames names) {
+        for (GeneralName name : names.getNames()) {
+            if (name.getTagNo() == GeneralName.directoryName) {
                 try {
-                    return new X500Principal(Arrays.copyOfRange(der, x500.header, x500.end));
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("the certificateIssuer cannot be read (" + e.getMessage() + ")");
+                    return new X500Principal(name.getName().toASN1Primitive().getEncoded());
+                } catch (IOException e) {
+                    throw new IllegalArgumentException(e.getMessage(), e);
                 }
             }
         }
-        throw new IllegalArgumentException("the certificateIssuer names no X.500 name");
+        throw new IllegalArgumentException("it names no X.500 name");
     }
 
     /**
-     * The order of serials: shorter contents first, then byte by byte. Not the serials' numeric order, but one whose
-     * equal elements are equal serials, as their contents are kept without redundant leading bytes.
+     * The order of serials: shorter ones first, then byte by byte. Not the serials' numeric order, but one whose equal
+     * elements are equal serials, as each is kept in its one encoding ({@link BigInteger#toByteArray}).
      */
     private static int compare(byte[] a, long first, byte[] b, long second) {
         int firstLength = (int) first & 0x7fffffff;
@@ -263,20 +332,6 @@ public final class RevocationList {
                 secondStart + secondLength);
     }
 
-    /** DER's tag, length and contents of {@code content}. */
-    private static byte[] tagged(int tag, byte[] content) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.write(tag);
-        int length = content.length;
-        int bytes = length < 0x80 ? 0 : length < 0x100 ? 1 : length < 0x10000 ? 2 : length < 0x1000000 ? 3 : 4;
-        out.write(bytes == 0 ? length : 0x80 | bytes);
-        for (int i = bytes - 1; i >= 0; i--) {
-            out.write(length >>> 8 * i);
-        }
-        out.writeBytes(content);
-        return out.toByteArray();
-    }
-
     /** Whether the CRL lists {@code serial}, of a certificate of its own issuer, with any reason but removeFromCRL. */
     public boolean revokes(BigInteger serial) {
         byte[] wanted = serial.toByteArray();
@@ -285,7 +340,7 @@ public final class RevocationList {
         int high = revoked.length - 1;
         while (low <= high) {
             int middle = low + high >>> 1;
-            int order = compare(der, revoked[middle], wanted, key);
+            int order = compare(serials, revoked[middle], wanted, key);
             if (order < 0) {
                 low = middle + 1;
             } else if (order > 0) {
@@ -314,7 +369,7 @@ public final class RevocationList {
                 pss.init(parameters);
                 signature.setParameter(pss.getParameterSpec(PSSParameterSpec.class));
             }
-            signature.update(der, tbsStart, tbsEnd - tbsStart);
+            signature.update(signed);
             if (!signature.verify(outline.getSignature())) {
                 return false;
             }
@@ -355,16 +410,12 @@ public final class RevocationList {
         return revoked.length;
     }
 
-    /** The CRL as read, DER. */
-    public byte[] getEncoded() {
-        return der.clone();
-    }
-
-    /** Equal to another of the same bytes, as {@link X509CRL}s are. */
+    /** Equal to another of the same signed bytes and signature, as {@link X509CRL}s of the same bytes are. */
     @Override
     public boolean equals(Object other) {
         return other == this || other instanceof RevocationList list && list.hash == hash
-                && Arrays.equals(list.der, der);
+                && Arrays.equals(list.signed, signed) && Arrays.equals(list.outline.getSignature(),
+                outline.getSignature());
     }
 
     @Override
@@ -379,20 +430,20 @@ public final class RevocationList {
     }
 
     /**
-     * A DER element of {@code der}: its tag, where its header begins, where its contents begin and end. DER only:
-     * one tag byte, a definite length.
+     * A DER element of {@code der}: its tag, where its contents begin and end. DER only: one tag byte, a definite
+     * length of at most 4 bytes.
      */
-    private record Der(int tag, int header, int start, int end) {
+    private record Der(int tag, int start, int end) {
 
         /** The element at {@code at}, which must end by {@code limit} and have tag {@code expected} (-1: any). */
-        static Der at(byte[] der, int at, int limit, int expected, String what) {
-            if (at >= limit || at + 1 >= limit) {
-                throw new IllegalArgumentException(what + " is missing or cut short (at byte " + at + ")");
+        static Der at(byte[] der, int at, int limit, int expected) {
+            if (at + 1 >= limit) {
+                throw new IllegalArgumentException("missing or cut short");
             }
             int tag = der[at] & 0xff;
             if (expected >= 0 && tag != expected) {
-                throw new IllegalArgumentException(what + " has tag 0x" + Integer.toHexString(tag) + " at byte " + at
-                        + " (expected: 0x" + Integer.toHexString(expected) + ")");
+                throw new IllegalArgumentException("tag 0x" + Integer.toHexString(tag) + " where 0x"
+                        + Integer.toHexString(expected) + " was expected");
             }
             int first = der[at + 1] & 0xff;
             int start = at + 2;
@@ -401,19 +452,17 @@ public final class RevocationList {
                 length = 0;
                 for (int i = 0; i < (first & 0x7f); i++) {
                     if (start >= limit) {
-                        throw new IllegalArgumentException(what + " is cut short (at byte " + start + ")");
+                        throw new IllegalArgumentException("cut short");
                     }
                     length = length << 8 | der[start++] & 0xff;
                 }
             } else if (first >= 0x80) {
-                throw new IllegalArgumentException(what + " has no definite length of at most 4 bytes (at byte "
-                        + at + ": not DER)");
+                throw new IllegalArgumentException("no definite length of at most 4 bytes (not DER)");
             }
             if (start + length > limit) {
-                throw new IllegalArgumentException(what + " runs past its end (" + length + " bytes at byte " + at
-                        + ")");
+                throw new IllegalArgumentException("its length (" + length + " bytes) runs past its end");
             }
-            return new Der(tag, at, start, (int) (start + length));
+            return new Der(tag, start, (int) (start + length));
         }
 
         /** Whether its contents are {@code contents}. */

@@ -257,15 +257,16 @@ class RevocationListTest {
     void bytesThatAreNoCrlSayWhatIsWrong() throws Exception {
         byte[] der = der("list.crl");
         assertThatThrownBy(() -> RevocationList.of(Arrays.copyOf(der, der.length - 10)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("the CRL runs past its end");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("the CRL's DER cannot be read (corrupted stream - out of bounds length");
         assertThatThrownBy(() -> RevocationList.of("not a CRL".getBytes()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("the CRL has tag 0x6e at byte 0");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("the CRL's DER cannot be read (corrupted stream - out of bounds length found: 111 > 9)");
         byte[] badSerial = der.clone();
         int serialTag = indexOf(badSerial, BigInteger.valueOf(0x1001).toByteArray()) - 2;
         badSerial[serialTag] = 0x04; // an OCTET STRING
         assertThatThrownBy(() -> RevocationList.of(badSerial)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("entry 1 of revokedCertificates: the serial has tag 0x4 at byte " + serialTag
-                        + " (expected: 0x2)");
+                .hasMessage("entry 1 of revokedCertificates: the serial cannot be read (tag 0x4 where 0x2 was expected)");
         byte[] badVersion = der.clone();
         badVersion[indexOf(badVersion, new byte[] {0x01})] = 0x05; // the first INTEGER 1, the version (v2): v6
         assertThatThrownBy(() -> RevocationList.of(badVersion)).isInstanceOf(IllegalArgumentException.class)
