@@ -626,6 +626,69 @@ class XAccelRedirectIT {
         }
     }
 
+    /**
+     * A script's X-Accel-Redirect to a URI whose file is missing, where that location's front controller (nginx's
+     * try_files $uri @app) or the site's error page ({@code error_page 404 = @app}) hands the request on to a PHP or
+     * proxied location: nginx 1.22 sends the POST's body there again with the GET it became (measured: "app: GET CL=3
+     * body=a=1", a proxy "GET" with Content-Length 3 and "a=1", a chunked one's too).
+     */
+    @Test
+    void aRedirectToAMissingFileThatGoesOnSendsTheBodyThere(@TempDir Path own) throws Exception {
+        Path www = Files.createDirectories(own.resolve("www"));
+        Files.createDirectories(www.resolve("files"));
+        Files.createDirectories(www.resolve("errs"));
+        Files.writeString(www.resolve("to.php"), "<?php header('X-Accel-Redirect: ' . $_GET['u']);");
+        Files.writeString(www.resolve("app.php"), """
+                <?php
+                header('Content-Type: text/plain');
+                echo 'app: ', $_SERVER['REQUEST_METHOD'], ' ', $_SERVER['CONTENT_LENGTH'] ?? '-', ' ',
+                        file_get_contents('php://input');""");
+        java.util.List<String> proxied = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (JdkBackend backend = JdkBackend.start(exchange -> {
+                byte[] body = exchange.getRequestBody().readAllBytes();
+                proxied.add(exchange.getRequestMethod() + " " + exchange.getRequestHeaders().getFirst("Content-Length")
+                        + " " + new String(body, StandardCharsets.UTF_8));
+                exchange.sendResponseHeaders(200, 2);
+                exchange.getResponseBody().write("ok".getBytes(StandardCharsets.UTF_8));
+                exchange.close();
+             });
+             PhpFpm fpm = PhpFpm.unix(Files.createDirectories(own.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(own, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", error-pages { 404 = "@app" },
+                       locations = [
+                       { match = "~ \\\\.php$", fastcgi = php }
+                       { match = "^~ /files/", internal = true, front-controller = "@app" }
+                       { match = "^~ /prox/", internal = true, front-controller = "@prox" }
+                       { match = "^~ /errs/", internal = true }
+                       { match = "@app", fastcgi = php, fastcgi-script = "/app.php" }
+                       { match = "@prox", proxy = back }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     proxy.backends.back { addresses = ["%s"] }
+                     """.formatted(fpm.address(), backend.address()))) {
+            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            // a URI no location of files serves, and an unsafe one (refused before it became a GET), are 404s too
+            String[][] cases = {{"/files/missing.txt", "GET"}, {"/errs/missing.txt", "GET"}, {"/none/x.txt", "GET"},
+                    {"/files/%2e%2e/x.txt", "POST"}};
+            for (String[] way : cases) {
+                HttpResponse<String> landed = client.send(HttpRequest.newBuilder(edge.uri("/to.php?u="
+                                + URLEncoder.encode(way[0], StandardCharsets.UTF_8)))
+                        .timeout(java.time.Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString("a=1"))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(landed.body()).as(way[0]).isEqualTo("app: " + way[1] + " 3 a=1");
+            }
+            HttpResponse<String> chunked = client.send(HttpRequest.newBuilder(edge.uri("/to.php?u=/files/missing.txt"))
+                    .timeout(java.time.Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.fromPublisher(
+                            HttpRequest.BodyPublishers.ofString("chunky"))).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(chunked.body()).as("a chunked body, announced by its length").isEqualTo("app: GET 6 chunky");
+            HttpResponse<String> landed = client.send(HttpRequest.newBuilder(edge.uri("/to.php?u=/prox/missing.txt"))
+                    .timeout(java.time.Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString("a=1"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(landed.statusCode()).isEqualTo(200);
+            assertThat(proxied).containsExactly("GET 3 a=1");
+        }
+    }
+
     private static String md5Hex(String text) throws NoSuchAlgorithmException {
         return HexFormat.of().formatHex(MessageDigest.getInstance("MD5")
                 .digest(text.getBytes(StandardCharsets.UTF_8)));

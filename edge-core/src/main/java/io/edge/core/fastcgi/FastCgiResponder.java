@@ -1200,6 +1200,10 @@ public final class FastCgiResponder implements Responder {
                 }
             }
             exchange.keepAccelFields(passThrough);
+            // An error on the way to the file may hand the request on (a front controller "@app", error-pages' 404 =
+            // "@app") to a location that sends a body: the one the script had, as nginx's, never one announced and
+            // gone (that location waited for it to the client's timeout)
+            BackendFileNames.passOnBody(exchange, body);
             if (sendfile == null && BackendFileNames.unsafeAccelUri(BackendFileNames.withoutQuery(accel))) {
                 LOG.warn("[{}] backend asked to send {}: an unsafe URI (a \"..\" segment, or no path from the root), 404",
                         requestId, LogText.escapeControls(accel));

@@ -1420,7 +1420,10 @@ final class ServerExchange implements Exchange {
             return false;
         }
         ErrorPage page = site == null || errorPaged || unrouted ? null : site.namedErrorPage(status.code());
-        if (page == null || status.code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code() || bodyRequested()) {
+        // a body read, or being read, goes to no location that would wait for it again; one kept whole does (a
+        // script's X-Accel-Redirect to a missing file: nginx's error page sends the body it kept)
+        if (page == null || status.code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()
+                || bodyRequested() && keptBody == null) {
             return false;
         }
         errorPaged = true;
