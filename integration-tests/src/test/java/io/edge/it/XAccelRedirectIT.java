@@ -689,6 +689,53 @@ class XAccelRedirectIT {
         }
     }
 
+    /**
+     * A script's X-Accel-Redirect to a file that is missing, whose 404 a named error page answers: that answer keeps
+     * the script's fields nginx copied before it looked for the file (Set-Cookie, Cache-Control, Content-Disposition),
+     * as nginx 1.22's (measured: error_page 404 = @app, PHP's 200 with them; error_page 404 @files, the file there
+     * with them, its own type text/plain, not the script's application/pdf). Edge's named page had none of them.
+     */
+    @Test
+    void aNamedErrorPageOnTheWayToTheFileKeepsTheScriptsFields(@TempDir Path own) throws Exception {
+        Path www = Files.createDirectories(own.resolve("www"));
+        Files.writeString(Files.createDirectories(own.resolve("other/files")).resolve("gone.txt"), "from other");
+        Files.writeString(www.resolve("to.php"), """
+                <?php
+                header('Set-Cookie: sid=abc');
+                header('Cache-Control: private');
+                header('Content-Disposition: attachment; filename="x.pdf"');
+                header('Content-Type: application/pdf');
+                header('X-Accel-Redirect: ' . $_GET['u']);""");
+        Files.writeString(www.resolve("app.php"), "<?php header('Content-Type: text/plain'); echo 'app';");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(own.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(own, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", error-pages { 404 = "@files" },
+                       locations = [
+                       { match = "~ \\\\.php$", fastcgi = php }
+                       { match = "^~ /files/", internal = true }
+                       { match = "^~ /app/", internal = true, front-controller = "@app" }
+                       { match = "@files", root = "other", front-controller = "@app" }
+                       { match = "@app", fastcgi = php, fastcgi-script = "/app.php" }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            HttpResponse<String> file = get(edge, "/to.php?u=/files/gone.txt");
+            assertThat(file.statusCode()).isEqualTo(404);
+            assertThat(file.body()).isEqualTo("from other");
+            assertThat(file.headers().firstValue("content-type")).hasValueSatisfying(
+                    type -> assertThat(type).startsWith("text/plain"));
+            HttpResponse<String> app = get(edge, "/to.php?u=/files/missing.txt");
+            assertThat(app.body()).isEqualTo("app");
+            for (HttpResponse<String> answer : java.util.List.of(file, app)) {
+                String what = answer.body();
+                assertThat(answer.headers().allValues("set-cookie")).as(what).containsExactly("sid=abc");
+                assertThat(answer.headers().allValues("cache-control")).as(what).containsExactly("private");
+                assertThat(answer.headers().allValues("content-disposition")).as(what)
+                        .containsExactly("attachment; filename=\"x.pdf\"");
+            }
+        }
+    }
+
     private static String md5Hex(String text) throws NoSuchAlgorithmException {
         return HexFormat.of().formatHex(MessageDigest.getInstance("MD5")
                 .digest(text.getBytes(StandardCharsets.UTF_8)));

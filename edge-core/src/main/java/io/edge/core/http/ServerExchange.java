@@ -1428,6 +1428,13 @@ final class ServerExchange implements Exchange {
         }
         errorPaged = true;
         errStatus = page.answerStatus() < 0 ? status.code() : page.answerStatus();
+        if (keptWithFile != null) {
+            // a script's fields on the way to its file (missing): nginx copied them into its request's fields, which
+            // the named location's answer keeps, its type aside (the answer's own: the page is no longer that file)
+            HttpHeaders fields = new DefaultHttpHeaders().add(keptWithFile).remove(HttpHeaderNames.CONTENT_TYPE);
+            keptWithFile = null;
+            carryHeaders(fields);
+        }
         redirectNamed(page.uri());
         return true;
     }
