@@ -638,6 +638,7 @@ class XAccelRedirectIT {
         Files.createDirectories(www.resolve("files"));
         Files.createDirectories(www.resolve("errs"));
         Files.writeString(www.resolve("to.php"), "<?php header('X-Accel-Redirect: ' . $_GET['u']);");
+        Files.writeString(www.resolve("hop.php"), "<?php header('X-Accel-Redirect: /files/missing.txt');");
         Files.writeString(www.resolve("app.php"), """
                 <?php
                 header('Content-Type: text/plain');
@@ -661,11 +662,14 @@ class XAccelRedirectIT {
                        { match = "^~ /prox/", internal = true, front-controller = "@prox" }
                        { match = "^~ /errs/", internal = true }
                        { match = "@app", fastcgi = php, fastcgi-script = "/app.php" }
+                       { match = "@hop", fastcgi = php, fastcgi-script = "/hop.php" }
+                       { match = "@flaky", fastcgi = flaky, fastcgi-script = "/app.php" }
                        { match = "@prox", proxy = back }
                      ] }]
                      fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     fastcgi.backends.flaky { addresses = ["unix:%s", "%s"], max-connections = 2 }
                      proxy.backends.back { addresses = ["%s"] }
-                     """.formatted(fpm.address(), backend.address()))) {
+                     """.formatted(fpm.address(), own.resolve("gone.sock"), fpm.address(), backend.address()))) {
             HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             // a URI no location of files serves, and an unsafe one (refused before it became a GET), are 404s too
             String[][] cases = {{"/files/missing.txt", "GET"}, {"/errs/missing.txt", "GET"}, {"/none/x.txt", "GET"},
@@ -681,6 +685,15 @@ class XAccelRedirectIT {
                     .timeout(java.time.Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.fromPublisher(
                             HttpRequest.BodyPublishers.ofString("chunky"))).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(chunked.body()).as("a chunked body, announced by its length").isEqualTo("app: GET 6 chunky");
+            // a chain of redirects (to @hop, whose script sends it on to the missing file), a body its spool file
+            // holds; and a group whose first address is gone, the body sent again to the next
+            String large = "x".repeat(200_000);
+            for (String[] way : new String[][] {{"@hop", "GET"}, {"@flaky", "POST"}, {"@flaky", "POST"}}) {
+                HttpResponse<String> spooled = client.send(HttpRequest.newBuilder(edge.uri("/to.php?u=" + way[0]))
+                        .timeout(java.time.Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(large))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(spooled.body()).as(way[0]).isEqualTo("app: " + way[1] + " 200000 " + large);
+            }
             HttpResponse<String> landed = client.send(HttpRequest.newBuilder(edge.uri("/to.php?u=/prox/missing.txt"))
                     .timeout(java.time.Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString("a=1"))
                     .build(), HttpResponse.BodyHandlers.ofString());
