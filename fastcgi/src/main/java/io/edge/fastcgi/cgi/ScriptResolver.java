@@ -55,6 +55,8 @@ public final class ScriptResolver {
     public static final Pattern DEFAULT_SPLIT = Pattern.compile("^(.+?\\.php)(/.*)?$");
 
     private final Path root;
+    /** The request paths the root stands for: "/", or an alias's prefix ("/phpmyadmin/"), each path named past it. */
+    private final String uriPrefix;
     private final Pattern splitPathInfo;
     private final String frontController;
     private final FileProbe probe;
@@ -66,6 +68,23 @@ public final class ScriptResolver {
      * @param probe           how files are looked at
      */
     public ScriptResolver(Path root, Pattern splitPathInfo, String frontController, FileProbe probe) {
+        this(root, "/", splitPathInfo, frontController, probe);
+    }
+
+    /**
+     * As above, for a root that stands for the paths below {@code uriPrefix} alone (nginx's {@code alias}, {@code
+     * location /phpmyadmin/ { alias /usr/share/phpmyadmin/; }}): a path's file is the root and what follows the prefix
+     * ({@code /phpmyadmin/sub/a.php} is {@code sub/a.php} in it), a path outside the prefix names none. Script names
+     * stay the request's paths (SCRIPT_NAME {@code /phpmyadmin/sub/a.php}, as nginx's {@code $fastcgi_script_name}).
+     *
+     * @param uriPrefix "/" or a prefix starting and ending with '/'
+     */
+    public ScriptResolver(Path root, String uriPrefix, Pattern splitPathInfo, String frontController,
+                          FileProbe probe) {
+        if (!uriPrefix.startsWith("/") || !uriPrefix.endsWith("/")) {
+            throw new IllegalArgumentException("uriPrefix: " + uriPrefix + " (expected: starting and ending with /)");
+        }
+        this.uriPrefix = uriPrefix;
         this.root = root.toAbsolutePath().normalize();
         this.splitPathInfo = Objects.requireNonNull(splitPathInfo, "splitPathInfo");
         this.frontController = frontController;
@@ -328,14 +347,17 @@ public final class ScriptResolver {
     }
 
     /**
-     * The file a path names under the root, or null: above the root, or a name no file here has (a path of bytes
-     * that are not UTF-8, kept as escapes the JVM cannot write as a file name): missing, so a front controller
-     * answers it, as nginx's {@code try_files} would for a file not there.
+     * The file a path names under the root, or null: above the root, outside the prefix the root stands for, or a name
+     * no file here has (a path of bytes that are not UTF-8, kept as escapes the JVM cannot write as a file name):
+     * missing, so a front controller answers it, as nginx's {@code try_files} would for a file not there.
      */
     private Path underRoot(String urlPath) {
+        if (!urlPath.startsWith(uriPrefix)) {
+            return null;
+        }
         Path p;
         try {
-            p = root.resolve(urlPath.substring(1)).normalize();
+            p = root.resolve(urlPath.substring(uriPrefix.length())).normalize();
         } catch (InvalidPathException e) {
             return null;
         }
