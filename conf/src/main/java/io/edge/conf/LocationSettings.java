@@ -110,6 +110,12 @@ import java.util.stream.Stream;
  *                        none
  * @param locations       the locations nested in it (nginx's location in a location), in configuration order: a path
  *                        its prefix takes is matched among them too, as nginx does (see the router); empty: none
+ * @param aliasPrefix     for an alias that stands for a prefix, that prefix: the location's own match ({@code /thumbs/}),
+ *                        or, in a location nested in a prefix alias one that sets no root or alias of its own, the
+ *                        enclosing one's, whose alias it takes as nginx's merge does ({@code location /pma/ { alias
+ *                        /srv/pma/; location ~ \.php$ {} }}: {@code /pma/a/b.php} is {@code /srv/pma/a/b.php} there
+ *                        too); {@code null} for no alias or an alias in a regex location ({@link #aliasCaptures}).
+ *                        {@code null} given for an alias without captures is {@link #pattern}
  */
 public record LocationSettings(
         String match,
@@ -153,7 +159,8 @@ public record LocationSettings(
         GzipClients gzipClients,
         Redirects redirects,
         SubFilter subFilter,
-        List<LocationSettings> locations) {
+        List<LocationSettings> locations,
+        String aliasPrefix) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -183,6 +190,11 @@ public record LocationSettings(
             redirects = Redirects.DEFAULT;
         }
         locations = List.copyOf(locations);
+        if (!alias || aliasCaptures != null) {
+            aliasPrefix = null;
+        } else if (aliasPrefix == null) {
+            aliasPrefix = pattern;
+        }
     }
 
     /** This location and those nested in it, theirs too, each before those nested in it. */
@@ -212,7 +224,7 @@ public record LocationSettings(
                 statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
                 access, returns, rewrite, limitReqs, limitConns, authBasic, accessLog, referers, alias, limitRate,
                 autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, secureLink, rewrites, proxy, null,
-                CLIENT_BODY_BUFFER_SIZE, null, null, null, List.of());
+                CLIENT_BODY_BUFFER_SIZE, null, null, null, List.of(), null);
     }
 
     /** A location with edge's default split of a script's path, and no secure link or rewrites. */

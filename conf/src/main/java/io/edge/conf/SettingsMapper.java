@@ -265,7 +265,11 @@ final class SettingsMapper {
         if (location.frontController() == null) {
             return null;
         }
-        Path file = root.resolve(location.frontController().substring(1));
+        String prefix = location.aliasPrefix() != null ? location.aliasPrefix() : "/";
+        if (!location.frontController().startsWith(prefix)) {
+            return null;
+        }
+        Path file = root.resolve(location.frontController().substring(prefix.length()));
         try {
             return Files.isRegularFile(file) && followsPolicy(site.pathPolicy(), root, file) ? file : null;
         } catch (IOException e) {
@@ -2327,17 +2331,30 @@ final class SettingsMapper {
      * @param defaults  what each inherits: location-defaults at the site level, else the enclosing location's settings
      * @param base      location-defaults, which {@link #NOT_INHERITED} come from in a nested location
      * @param names     the site's named locations
-     * @param enclosingAlias the alias of the location they are nested in, null for none
+     * @param enclosingAlias the alias of the location they are nested in (its own or one it took), null for none
      */
     private record Level(LocationMatch enclosing, Section defaults, Section base, ConfigObject template,
                          UnknownKeys.Neighbour siteKeys, BackendNames backendNames, Set<String> names,
-                         String enclosingAlias) {
+                         EnclosingAlias enclosingAlias) {
 
         /** The level of the locations nested in {@code location}, whose match is {@code parsed}. */
-        Level within(Section location, LocationMatch parsed) {
+        Level within(Section location, LocationMatch parsed, EnclosingAlias alias) {
             return new Level(parsed, location.enclosing(NOT_INHERITED, base), base, template, siteKeys, backendNames,
-                    names, location.own().containsKey("alias") ? location.optionalString("alias") : null);
+                    names, alias);
         }
+    }
+
+    /**
+     * The alias of a location that the locations nested in it take where they set no alias or root of their own, as
+     * nginx merges {@code alias} inward: its directory stands for {@code prefix} in them too. {@code prefix} null: an
+     * alias in a regex location, whose captures a nested location cannot take (then it sets its own), or a bad one
+     * (already a problem).
+     *
+     * @param written   the alias as written, for a problem's text
+     * @param directory the alias's directory
+     * @param prefix    the request paths it stands for, the prefix location's match
+     */
+    private record EnclosingAlias(String written, Path directory, String prefix) {
     }
 
     /**
@@ -2395,17 +2412,6 @@ final class SettingsMapper {
                         "a regex, or a prefix or exact path that starts with the enclosing prefix, nested in a prefix"
                         + " location (or a regex in a regex location)");
             }
-            if (level.enclosingAlias() != null && !location.own().containsKey("alias")
-                    && !location.own().containsKey("root")) {
-                location.problemAt(location, "alias", "not set in a location nested in one with alias = "
-                        + LocationMatch.quoted(level.enclosingAlias()) + ": nginx's takes the enclosing alias, edge's"
-                        + " would serve the site's root", "alias (or root) set in the nested location itself");
-            }
-            List<LocationSettings> nested = List.of();
-            if (location.own().containsKey("locations")) {
-                Level within = level.within(location, parsed);
-                nested = locations(location.sections("locations", within.defaults()), within);
-            }
             // "/a" and "^~ /a" are one prefix (nginx: duplicate location): which one applied went by their order
             LocationSettings.Kind kind = parsed == null ? null : parsed.kind() == LocationSettings.Kind.PREFIX_NO_REGEX
                     ? LocationSettings.Kind.PREFIX : parsed.kind();
@@ -2435,6 +2441,26 @@ final class SettingsMapper {
                     root = directory(location, "alias", false);
                 }
             }
+            // nginx's merge: a location nested in an alias one, with no alias or root of its own, takes that alias
+            EnclosingAlias taken = alias || location.own().containsKey("root") ? null : level.enclosingAlias();
+            if (taken != null && taken.prefix() != null) {
+                root = taken.directory();
+            } else if (taken != null && taken.directory() != null) {
+                location.problemAt(location, "alias", "not set in a location nested in one with alias = "
+                        + LocationMatch.quoted(taken.written()) + ", a regex location's, whose captures it cannot take:"
+                        + " it would serve the site's root", "alias (or root) set in the nested location itself");
+            }
+            String aliasPrefix = taken != null && taken.prefix() != null ? taken.prefix()
+                    : alias && root != null && aliasCaptures == null && parsed != null ? parsed.pattern() : null;
+            List<LocationSettings> nested = List.of();
+            if (location.own().containsKey("locations")) {
+                EnclosingAlias enclosingAlias = aliasPrefix != null ? new EnclosingAlias(
+                        location.optionalString("alias"), root, aliasPrefix)
+                        : alias && !location.own().containsKey("root")
+                        ? new EnclosingAlias(location.optionalString("alias"), root, null) : null;
+                Level within = level.within(location, parsed, enclosingAlias);
+                nested = locations(location.sections("locations", within.defaults()), within);
+            }
             String backend = location.optionalString("fastcgi");
             Set<String> usable = backendNames.usable();
             if (backend != null && backendNames.isUnknown(backend)) {
@@ -2448,6 +2474,7 @@ final class SettingsMapper {
             String frontFault = frontController == null ? null
                     : location.bool("status") ? "is set in a status location"
                     : frontController.startsWith("@") ? namedFault(frontController, names, backend)
+                    : backend != null ? aliasScriptFault(frontController, aliasPrefix)
                     : scriptPathFault(frontController);
             if (frontFault != null) {
                 location.problem("front-controller", LocationMatch.quoted(frontController) + " " + frontFault,
@@ -2458,7 +2485,7 @@ final class SettingsMapper {
             String scriptFault = fastcgiScript == null ? null
                     : backend == null ? "needs a fastcgi backend in the same location"
                     : frontController != null ? "is set with a front-controller (every request runs it: none falls back)"
-                    : scriptPathFault(fastcgiScript);
+                    : aliasScriptFault(fastcgiScript, aliasPrefix);
             if (scriptFault != null) {
                 location.problem("fastcgi-script", LocationMatch.quoted(fastcgiScript) + " " + scriptFault,
                         "a path such as \"/fpm-status\" in a location with fastcgi = <backend> and no front-controller");
@@ -2639,12 +2666,12 @@ final class SettingsMapper {
                     gzipStatic && (handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI), internal, fastcgiScript, access,
                     returns, rewrite, limitReqs, limitConns, authBasic, accessLogged, referers,
-                    alias && root != null, limitRate, handler == LocationSettings.Handler.STATIC
+                    aliasPrefix != null || alias && root != null, limitRate, handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI ? autoindex : null, alwaysHeaders,
                     root != null ? aliasCaptures : null, handler == LocationSettings.Handler.FASTCGI ? splitPathInfo
                     : null, secureLink, rewrites, handler == LocationSettings.Handler.PROXY ? proxy : null,
                     handler == LocationSettings.Handler.FASTCGI ? fastcgiNextUpstream : null, clientBodyBufferSize,
-                    gzipClients(gzipSection), redirects(location), subFilter, nested));
+                    gzipClients(gzipSection), redirects(location), subFilter, nested, aliasPrefix));
         }
         return result;
     }
@@ -3572,12 +3599,27 @@ final class SettingsMapper {
     }
 
     /**
+     * Why {@code script}, a FastCGI location's front controller or fixed script, cannot be: {@link #scriptPathFault},
+     * or, under an alias standing for {@code aliasPrefix} (null: none), a path outside it, which names no file of the
+     * alias's directory (nginx's {@code try_files} there would look for the alias and the path past its prefix's
+     * length, a file of another name). Null where it can.
+     */
+    private static String aliasScriptFault(String script, String aliasPrefix) {
+        String fault = scriptPathFault(script);
+        return fault != null || aliasPrefix == null || script.startsWith(aliasPrefix) ? fault
+                : "is outside the alias's prefix \"" + aliasPrefix + "\", so no file of its directory: a script is"
+                + " named by its URI there, such as \"" + aliasPrefix + "index.php\"";
+    }
+
+    /**
      * Records a problem where a location's {@code alias} cannot be: in a location whose match is neither a prefix
      * ending in {@code /} nor a regex (nginx's alias in /thumbs without the slash reads /thumbs../x as ../x beside the
-     * directory), or that answers otherwise than with files.
+     * directory), or that answers otherwise than with files, or with scripts under a prefix (a regex location's
+     * captures name no script: nginx's SCRIPT_FILENAME there is what the captures make, edge's split has no part in
+     * it).
      */
     private static void aliasFault(Section location, LocationMatch parsed, LocationSettings.Handler handler) {
-        String expected = "alias in a prefix location of files whose match ends in /, such as"
+        String expected = "alias in a prefix location of files or scripts whose match ends in /, such as"
                 + " { match = \"/thumbs/\", alias = \"/srv/thumbs/\" }, or in a regex location of files with its"
                 + " captures, such as { match = \"~ ^/users/(.+\\\\.png)$\", alias = \"/srv/images/$1\" }";
         boolean prefix = parsed != null && (parsed.kind() == LocationSettings.Kind.PREFIX
@@ -3586,9 +3628,11 @@ final class SettingsMapper {
                 && (!prefix || !parsed.pattern().endsWith("/"))) {
             location.problem("alias", "set in a location whose match is neither a prefix ending in / nor a regex",
                     expected);
-        } else if (handler != LocationSettings.Handler.STATIC) {
-            location.problem("alias", "set in a location that answers otherwise than with files ("
-                    + handler.name().toLowerCase(Locale.ROOT) + ")", expected);
+        } else if (handler != LocationSettings.Handler.STATIC && (handler != LocationSettings.Handler.FASTCGI
+                || parsed != null && parsed.kind() == LocationSettings.Kind.REGEX)) {
+            location.problem("alias", "set in a location that answers otherwise than with files or scripts ("
+                    + handler.name().toLowerCase(Locale.ROOT) + (handler == LocationSettings.Handler.FASTCGI
+                    ? " in a regex location" : "") + ")", expected);
         }
     }
 

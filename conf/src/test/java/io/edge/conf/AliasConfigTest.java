@@ -55,14 +55,14 @@ class AliasConfigTest {
                   { match = "/b", alias = thumbs }
                   { match = "~ ^/c/(.*)$", alias = thumbs }
                   { match = "= /d/", alias = thumbs }
-                  { match = "/e/", alias = thumbs, fastcgi = php }
+                  { match = "/e/", alias = thumbs, return = 204 }
                   { match = "/f/", alias = missing }
                 ] }]
                 fastcgi.backends.php { addresses = ["unix:/run/php/php-fpm.sock"] }
                 """);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
         assertThat(e).isNotNull();
-        String expected = "alias in a prefix location of files whose match ends in /, such as"
+        String expected = "alias in a prefix location of files or scripts whose match ends in /, such as"
                 + " { match = \"/thumbs/\", alias = \"/srv/thumbs/\" }, or in a regex location of files with its"
                 + " captures, such as { match = \"~ ^/users/(.+\\\\.png)$\", alias = \"/srv/images/$1\" }";
         assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message,
@@ -77,7 +77,7 @@ class AliasConfigTest {
                         tuple(7, "edge.sites[0].locations[3].alias", "set in a location whose match is neither a"
                                 + " prefix ending in / nor a regex", expected),
                         tuple(8, "edge.sites[0].locations[4].alias", "set in a location that answers otherwise than"
-                                + " with files (fastcgi)", expected),
+                                + " with files or scripts (return)", expected),
                         tuple(9, "edge.sites[0].locations[5].alias", dir.toAbsolutePath().normalize()
                                 .resolve("missing") + " does not exist", "the path of an existing directory"));
         assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::message)
@@ -148,7 +148,8 @@ class AliasConfigTest {
                         tuple(7, "edge.sites[0].locations[4].alias", dir.toAbsolutePath().normalize()
                                 .resolve("missing") + " does not exist", "the path of an existing directory"),
                         tuple(8, "edge.sites[0].locations[5].alias", "set in a location that answers otherwise than"
-                                + " with files (fastcgi)", "alias in a prefix location of files whose match ends in /,"
+                                + " with files or scripts (fastcgi in a regex location)", "alias in a prefix location"
+                                + " of files or scripts whose match ends in /,"
                                 + " such as { match = \"/thumbs/\", alias = \"/srv/thumbs/\" }, or in a regex location"
                                 + " of files with its captures, such as { match = \"~ ^/users/(.+\\\\.png)$\","
                                 + " alias = \"/srv/images/$1\" }"),

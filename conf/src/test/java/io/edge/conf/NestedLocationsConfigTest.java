@@ -119,12 +119,12 @@ class NestedLocationsConfigTest {
     }
 
     /**
-     * nginx's nested location takes the enclosing alias (with the enclosing prefix's length); edge's alias is its
-     * location's prefix's, so one nested in an alias location without its own would serve the site's root: refused.
+     * nginx's nested location takes the enclosing alias (with the enclosing prefix's length), so edge's does: its
+     * directory stands for the enclosing prefix there too; its own alias or root is its own (AliasScriptsConfigTest).
      */
     @Test
-    void aLocationNestedInAnAliasOneSetsItsOwn() throws Exception {
-        ConfigException e = catchThrowableOfType(ConfigException.class, () -> EdgeConfFile.load(dir, """
+    void aLocationNestedInAnAliasOneTakesItWithoutOneOfItsOwn() throws Exception {
+        EdgeSettings settings = EdgeConfFile.load(dir, """
                 sites = [{ root = www, locations = [
                   { match = "/t/", alias = "www/", locations = [
                     { match = "/t/a/" }
@@ -132,11 +132,10 @@ class NestedLocationsConfigTest {
                     { match = "/t/c/", root = www }
                   ] }
                 ] }]
-                """));
-        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
-                .containsExactly(tuple(4, "edge.sites[0].locations[0].locations[0].alias", "not set in a location"
-                        + " nested in one with alias = \"www/\": nginx's takes the enclosing alias, edge's would serve"
-                        + " the site's root"));
+                """);
+        assertThat(settings.sites().get(0).locations().get(0).locations()).extracting(LocationSettings::alias,
+                LocationSettings::aliasPrefix).containsExactly(tuple(true, "/t/"), tuple(true, "/t/b/"),
+                tuple(false, null));
     }
 
     @Test

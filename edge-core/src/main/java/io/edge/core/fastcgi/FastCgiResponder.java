@@ -239,8 +239,13 @@ public final class FastCgiResponder implements Responder {
      */
     private record Resolvers(ScriptResolver resolver, ScriptResolver scriptsOnly, ScriptResolver.FileProbe probe) {
         Resolvers(Path root, LocationSettings location, ScriptResolver.FileProbe probe) {
-            this(new ScriptResolver(root, location.scriptSplit(), location.frontController(), probe),
-                    new ScriptResolver(root, location.scriptSplit(), null, probe), probe);
+            this(new ScriptResolver(root, uriPrefix(location), location.scriptSplit(), location.frontController(),
+                    probe), new ScriptResolver(root, uriPrefix(location), location.scriptSplit(), null, probe), probe);
+        }
+
+        /** The request paths the location's root stands for: its alias's prefix, else all. */
+        private static String uriPrefix(LocationSettings location) {
+            return location.aliasPrefix() != null ? location.aliasPrefix() : "/";
         }
     }
 
@@ -1249,7 +1254,8 @@ public final class FastCgiResponder implements Responder {
             // an alias location's directory stands for its prefix (nginx's alias), another's root for the whole path;
             // an alias in a regex location says by the URI's captures what is below its directory
             String below = accelTarget == null || !accelTarget.alias() ? null : accelTarget.aliasCaptures() == null
-                    ? accelUri.substring(accelTarget.pattern().length()) : accelTarget.aliasCaptures().below(accelUri);
+                    ? accelUri.substring(accelTarget.aliasPrefix().length())
+                    : accelTarget.aliasCaptures().below(accelUri);
             if (accelTarget != null && accelTarget.alias() && (below == null
                     || !accelRoot.resolve(stripLeadingSlashes(below)).normalize().startsWith(accelRoot))) {
                 // a capture of "..", as a client's request there is refused: no file below the alias's directory
@@ -1371,7 +1377,7 @@ public final class FastCgiResponder implements Responder {
             for (LocationSettings location : exchange.site().everyLocation()) {
                 // an alias in a regex location is left out: which URI its captures make a file of is not known
                 if (location.alias() && location.aliasCaptures() == null && file.startsWith(location.root())) {
-                    String uri = location.pattern() + location.root().relativize(file);
+                    String uri = location.aliasPrefix() + location.root().relativize(file);
                     if (exchange.locationOf(uri) == location) {
                         return uri;
                     }

@@ -312,7 +312,7 @@ public final class RewritePhase {
             return root.endsWith("/") ? root + uri.substring(1) : root + uri;
         }
         String below = location.aliasCaptures() != null ? location.aliasCaptures().below(uri)
-                : uri.startsWith(location.pattern()) ? uri.substring(location.pattern().length()) : null;
+                : uri.startsWith(location.aliasPrefix()) ? uri.substring(location.aliasPrefix().length()) : null;
         if (below == null) {
             return root; // the alias's regex gave up: its directory, which a test may still ask about
         }

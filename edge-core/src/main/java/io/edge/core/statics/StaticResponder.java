@@ -273,7 +273,7 @@ public final class StaticResponder implements Responder {
          * location says by its captures where a path is below its directory).
          */
         private static String uriPrefix(LocationSettings location) {
-            return location.alias() && location.aliasCaptures() == null ? location.pattern() : "/";
+            return location.alias() && location.aliasCaptures() == null ? location.aliasPrefix() : "/";
         }
 
         @Override
