@@ -374,89 +374,85 @@ public final class Router {
      *                             says
      */
     public static LocationSettings location(SiteSettings site, String path) {
-        Found found = new Search(path).find(site.locations());
-        return found == null ? null : found.location();
+        return find(site.locations(), path, null);
     }
 
     /**
-     * The location a level's search leaves chosen; {@code done}: found by an exact match or a regex, which ends the
-     * search (nginx's NGX_OK), else a prefix that the enclosing level's regexes may still take the path from
-     * (NGX_AGAIN).
+     * Whether {@code chosen}, what a level's search chose, ends the search (nginx's NGX_OK): an exact match or a regex
+     * (only regexes nest in a regex location); else a prefix, which the enclosing level's regexes may still take the
+     * path from (NGX_AGAIN).
      */
-    private record Found(LocationSettings location, boolean done) {
+    private static boolean done(LocationSettings chosen) {
+        return chosen.kind() == LocationSettings.Kind.EXACT || chosen.kind() == LocationSettings.Kind.REGEX;
     }
 
-    /** One path's search, its regexes' budget shared by every level. */
-    private static final class Search {
-        private final String path;
-        private BoundedMatch.Budgeted budgeted;
-
-        Search(String path) {
-            this.path = path;
+    /**
+     * The location of {@code level} (a site's, or those nested in one) for the path, as nginx's
+     * ngx_http_core_find_location: an exact match ends it; the longest prefix is searched within, its nested locations'
+     * answer (an exact match, a regex's) ending it too; then, unless that prefix was written {@code ^~}, this level's
+     * regexes in order, the first that matches searched within (a regex location's nested regexes); else the prefix
+     * (or what within it was chosen), {@link #done} saying whether that ends the search. Null: nothing at this level.
+     *
+     * @param budgeted the path as the regexes of every level read it, one budget for all of them; null until a regex is
+     *                 tried or a level within searched, so that a site without nested locations costs a path no more
+     *                 objects than before locations nested (none where no regex is tried)
+     */
+    private static LocationSettings find(List<LocationSettings> level, String path, BoundedMatch.Budgeted budgeted) {
+        LocationSettings longestPrefix = null;
+        for (LocationSettings location : level) {
+            switch (location.kind()) {
+                case EXACT -> {
+                    if (location.pattern().equals(path)) {
+                        return location;
+                    }
+                }
+                case PREFIX, PREFIX_NO_REGEX -> {
+                    if (path.startsWith(location.pattern()) && (longestPrefix == null
+                            || location.pattern().length() > longestPrefix.pattern().length())) {
+                        longestPrefix = location;
+                    }
+                }
+                case REGEX -> {
+                    // tried below, after every prefix has been seen
+                }
+                case NAMED -> {
+                    // no path: only a front-controller or an error page sends a request there
+                }
+            }
         }
-
-        /**
-         * The location of {@code level} (a site's, or those nested in one) for the path, as nginx's
-         * ngx_http_core_find_location: an exact match ends it; the longest prefix is searched within, its nested
-         * locations' answer (an exact match, a regex's) ending it too; then, unless that prefix was written {@code ^~},
-         * this level's regexes in order, the first that matches searched within (a regex location's nested regexes);
-         * else the prefix (or what within it was chosen). Null: nothing at this level.
-         */
-        Found find(List<LocationSettings> level) {
-            LocationSettings longestPrefix = null;
-            for (LocationSettings location : level) {
-                switch (location.kind()) {
-                    case EXACT -> {
-                        if (location.pattern().equals(path)) {
-                            return new Found(location, true);
-                        }
-                    }
-                    case PREFIX, PREFIX_NO_REGEX -> {
-                        if (path.startsWith(location.pattern()) && (longestPrefix == null
-                                || location.pattern().length() > longestPrefix.pattern().length())) {
-                            longestPrefix = location;
-                        }
-                    }
-                    case REGEX -> {
-                        // tried below, after every prefix has been seen
-                    }
-                    case NAMED -> {
-                        // no path: only a front-controller or an error page sends a request there
-                    }
-                }
+        LocationSettings found = longestPrefix;
+        if (longestPrefix != null && !longestPrefix.locations().isEmpty()) {
+            budgeted = budgeted != null ? budgeted : BoundedMatch.budgeted(path, BoundedMatch.PATH_STEPS);
+            LocationSettings within = find(longestPrefix.locations(), path, budgeted);
+            if (within != null && done(within)) {
+                return within;
             }
-            Found found = null;
-            if (longestPrefix != null) {
-                Found within = find(longestPrefix.locations());
-                if (within != null && within.done()) {
-                    return within;
-                }
-                found = within != null ? within : new Found(longestPrefix, false);
-                if (longestPrefix.kind() == LocationSettings.Kind.PREFIX_NO_REGEX) {
-                    return found; // as nginx: this level's regexes skipped, an enclosing level's still tried
-                }
-            }
-            for (LocationSettings location : level) {
-                if (location.kind() == LocationSettings.Kind.REGEX && finds(location)) {
-                    Found within = find(location.locations());
-                    return new Found(within != null ? within.location() : location, true);
-                }
-            }
-            return found;
+            found = within != null ? within : longestPrefix;
         }
-
-        private boolean finds(LocationSettings location) {
-            if (budgeted == null) {
-                budgeted = BoundedMatch.budgeted(path, BoundedMatch.PATH_STEPS);
-            }
-            return switch (BoundedMatch.find(location.regex(), budgeted)) {
-                case FOUND -> true;
-                case GAVE_UP -> throw new HttpStatusException(HttpResponseStatus.INTERNAL_SERVER_ERROR, "location \""
-                        + location.match() + "\" gave up on a path of " + path.length() + " characters (past "
-                        + BoundedMatch.PATH_STEPS + " steps of the site's regexes, or too deep), as PCRE's match"
-                        + " limit stops nginx's; a regex that backtracks less would not");
-                case NOT_FOUND -> false;
-            };
+        if (longestPrefix != null && longestPrefix.kind() == LocationSettings.Kind.PREFIX_NO_REGEX) {
+            return found; // as nginx: this level's regexes skipped, an enclosing level's still tried
         }
+        for (LocationSettings location : level) {
+            if (location.kind() == LocationSettings.Kind.REGEX) {
+                budgeted = budgeted != null ? budgeted : BoundedMatch.budgeted(path, BoundedMatch.PATH_STEPS);
+                if (finds(location, path, budgeted)) {
+                    LocationSettings within = location.locations().isEmpty() ? null
+                            : find(location.locations(), path, budgeted);
+                    return within != null ? within : location;
+                }
+            }
+        }
+        return found;
+    }
+
+    private static boolean finds(LocationSettings location, String path, BoundedMatch.Budgeted budgeted) {
+        return switch (BoundedMatch.find(location.regex(), budgeted)) {
+            case FOUND -> true;
+            case GAVE_UP -> throw new HttpStatusException(HttpResponseStatus.INTERNAL_SERVER_ERROR, "location \""
+                    + location.match() + "\" gave up on a path of " + path.length() + " characters (past "
+                    + BoundedMatch.PATH_STEPS + " steps of the site's regexes, or too deep), as PCRE's match"
+                    + " limit stops nginx's; a regex that backtracks less would not");
+            case NOT_FOUND -> false;
+        };
     }
 }
