@@ -30,6 +30,8 @@ final class Problems {
     private final Map<Path, List<String>> lines = new HashMap<>();
     /** Keys whose value was optional substitutions of variables not set ({@link #unsetSubstitution}). */
     private final Map<String, UnsetSubstitution> unsetSubstitutions = new HashMap<>();
+    /** The key of the location being read ({@link #reading}), null for none. */
+    private String location;
 
     /** @param file the user's configuration file, named when an origin has no file of its own */
     Problems(Path file) {
@@ -43,7 +45,43 @@ final class Problems {
         }
         WrittenAt where = writtenAt(origin, key);
         // a value from the environment is not in the file: the line is only where it was substituted
-        found.add(new ConfigProblem(where.file(), where.line(), key, message + where.note(), expected));
+        ConfigProblem own = new ConfigProblem(where.file(), where.line(), key, message + where.note(), expected);
+        String inheritedBy = inheritedBy(key);
+        if (inheritedBy.isEmpty() || found.contains(own)) {
+            found.add(own); // bad where written too: said once, as its own
+        } else {
+            found.add(new ConfigProblem(where.file(), where.line(), key, message + inheritedBy + where.note(),
+                    expected));
+        }
+    }
+
+    /**
+     * Notes that the location of key {@code locationKey} is read from now on (null: none), and returns the one noted
+     * before, to note again once it is read.
+     */
+    String reading(String locationKey) {
+        String before = location;
+        location = locationKey;
+        return before;
+    }
+
+    /**
+     * Where {@code key} is a value of a location that the location being read is nested in: what names the nested
+     * location, whose reading of the value it inherited found the problem (that location's own reading had none: it
+     * was read first); else "".
+     */
+    private String inheritedBy(String key) {
+        for (int cut = location == null ? -1 : location.lastIndexOf(".locations["); cut > 0;
+                cut = location.lastIndexOf(".locations[", cut - 1)) {
+            String enclosing = location.substring(0, cut);
+            if (!enclosing.contains(".locations[")) {
+                break; // the site's own keys
+            }
+            if (key.startsWith(enclosing + ".") && !key.startsWith(enclosing + ".locations[")) {
+                return "; in " + location + ", nested in this location, which inherits it (set its own there)";
+            }
+        }
+        return "";
     }
 
     /**

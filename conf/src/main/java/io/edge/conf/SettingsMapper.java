@@ -2391,7 +2391,9 @@ final class SettingsMapper {
         ConfigObject template = level.template();
         BackendNames backendNames = level.backendNames();
         Set<String> names = level.names();
+        String before = problems.reading(null);
         for (Section location : sections) {
+            problems.reading(location.path());
             UnknownKeys.check(location.own(), template, location.path(), Set.of("match", "locations"),
                     Set.of(Section.child(location.path(), "proxy-headers")), level.siteKeys(),
                     problems);
@@ -2452,15 +2454,11 @@ final class SettingsMapper {
             }
             String aliasPrefix = taken != null && taken.prefix() != null ? taken.prefix()
                     : alias && root != null && aliasCaptures == null && parsed != null ? parsed.pattern() : null;
-            List<LocationSettings> nested = List.of();
-            if (location.own().containsKey("locations")) {
-                EnclosingAlias enclosingAlias = aliasPrefix != null ? new EnclosingAlias(
-                        location.optionalString("alias"), root, aliasPrefix)
-                        : alias && !location.own().containsKey("root")
-                        ? new EnclosingAlias(location.optionalString("alias"), root, null) : null;
-                Level within = level.within(location, parsed, enclosingAlias);
-                nested = locations(location.sections("locations", within.defaults()), within);
-            }
+            // what the locations nested in it take where they set no alias or root of their own (read below)
+            EnclosingAlias enclosingAlias = aliasPrefix != null ? new EnclosingAlias(
+                    location.optionalString("alias"), root, aliasPrefix)
+                    : alias && !location.own().containsKey("root")
+                    ? new EnclosingAlias(location.optionalString("alias"), root, null) : null;
             String backend = location.optionalString("fastcgi");
             Set<String> usable = backendNames.usable();
             if (backend != null && backendNames.isUnknown(backend)) {
@@ -2653,11 +2651,18 @@ final class SettingsMapper {
                         + " the location it leads to counts it", "limit-req in the location a rewrite leads to");
             }
             List<RewriteRule> rewrites = rewriteRules(location, parsed == null ? null : parsed.regex(), true);
+            boolean accessLogged = location.bool("access-log",
+                    "true or false (" + UnknownKeys.SERVER_KEYS.get("access-log") + ")");
+            // after every value of its own: one bad in itself is said as this location's, one bad only as a nested
+            // location inherits it (a capture the nested regex lacks) names that location (Problems#reading)
+            List<LocationSettings> nested = List.of();
+            if (location.own().containsKey("locations")) {
+                Level within = level.within(location, parsed, enclosingAlias);
+                nested = locations(location.sections("locations", within.defaults()), within);
+            }
             if (parsed == null) {
                 continue;
             }
-            boolean accessLogged = location.bool("access-log",
-                    "true or false (" + UnknownKeys.SERVER_KEYS.get("access-log") + ")");
             result.add(new LocationSettings(match, parsed.kind(), parsed.pattern(), parsed.regex(), root, handler,
                     backend, frontController, sendfileRoots, cache, guarded ? statusAllow : List.of(), expires, headers,
                     bodyLimit, fastcgiParams, handler == LocationSettings.Handler.STATIC
@@ -2673,6 +2678,7 @@ final class SettingsMapper {
                     handler == LocationSettings.Handler.FASTCGI ? fastcgiNextUpstream : null, clientBodyBufferSize,
                     gzipClients(gzipSection), redirects(location), subFilter, nested, aliasPrefix));
         }
+        problems.reading(before);
         return result;
     }
 

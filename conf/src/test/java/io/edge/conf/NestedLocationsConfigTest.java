@@ -188,6 +188,32 @@ class NestedLocationsConfigTest {
                 tuple(3, "edge.sites[0].locations[0].locations[1].gzip"));
     }
 
+    /**
+     * A value good where it is written but not in a nested location inheriting it (a named group of the enclosing
+     * regex, which the nested regex has not: nginx keeps it as a variable, edge has a location's own captures only) is
+     * said where written, naming the location that inherits it: the enclosing location alone is no problem. A value bad
+     * in itself is said as the enclosing location's own, whatever is nested in it.
+     */
+    @Test
+    void aValueBadOnlyWhereInheritedNamesTheNestedLocation() throws Exception {
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> EdgeConfFile.load(dir, """
+                sites = [{ root = www, locations = [
+                  { match = "~ ^/u/(?<user>\\\\w+)/", headers { X-User = "$user" }, locations = [
+                    { match = "~ \\\\.jpg$", expires = 30d }
+                  ] }
+                  { match = "/w/", headers { X-W = "$nope" }, locations = [{ match = "~ a" }] }
+                ] }]
+                """));
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key).containsExactly(
+                tuple(3, "edge.sites[0].locations[0].headers.X-User"),
+                tuple(6, "edge.sites[0].locations[1].headers.X-W"));
+        assertThat(e.problems().get(0).message()).startsWith("\"$user\" has unknown variable $user").endsWith(
+                "; in edge.sites[0].locations[0].locations[0], nested in this location, which inherits it (set its"
+                + " own there)");
+        assertThat(e.problems().get(1).message()).startsWith("\"$nope\" has unknown variable $nope")
+                .doesNotContain("nested in this location");
+    }
+
     @Test
     void aNestedLocationWithoutMatchOrWithAnUnknownKeyIsAProblem() throws Exception {
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> EdgeConfFile.load(dir, """
