@@ -158,6 +158,17 @@ final class Section {
     }
 
     /**
+     * The key of {@code name} where this location inherited it unchanged from a location it is nested in: that
+     * location's, so that what is named after it (a limit's table of its own) is one with it, as nginx's nested
+     * location shares the zone of the limit_req it inherits; else this one's own ({@link #key}), location-defaults'
+     * too.
+     */
+    String inheritedKey(String name) {
+        Section writer = writer(name);
+        return path.startsWith(writer.path + ".locations[") ? writer.key(name) : key(name);
+    }
+
+    /**
      * The full key of {@code name} in the object at {@code path} ("" for the root), as HOCON writes it: quoted when
      * it is empty or holds anything but letters, digits, "-" and "_" ({@code edge.mime-types.".png"}), so that the
      * key a problem names can be found in the file and is never read as another ({@code edge.mime-types..png}).

@@ -3249,7 +3249,8 @@ final class SettingsMapper {
      * and so does one naming a zone other than location-defaults' object's: that zone's limit, as nginx's limit_req in
      * a location replaces the inherited one whole (burst, nodelay, status, a key are of the defaults' zone; a login
      * zone took their burst of 20). One naming the defaults' zone, or none, inherits what it leaves out.
-     * One without a zone has a table of the location's own, inherited from location-defaults too.
+     * One without a zone has a table of the location's own, inherited from location-defaults too; a nested location
+     * that inherits it from the location it is in shares that location's table.
      */
     private <T> List<T> limits(Section location, Section locationDefaults, String kind, ConfigObject template,
             BiFunction<Section, String, T> read, Function<T, String> zone, Function<T, LimitMode> mode) {
@@ -3266,16 +3267,17 @@ final class SettingsMapper {
             return limit == null ? List.of() : List.of(limit);
         }
         if (!(value instanceof ConfigList)) {
-            T limit = read.apply(location.section(kind), location.key(kind));
+            T limit = read.apply(location.section(kind), location.inheritedKey(kind));
             return limit == null ? List.of() : List.of(limit);
         }
         List<T> result = new ArrayList<>();
         Map<String, String> zones = new HashMap<>();
         for (Section element : location.sections(kind, reference)) {
             UnknownKeys.check(element.own(), defaults, element.path(), Set.of(), Set.of(), problems);
-            // a table of its own named after this location's entry ("...limit-req[1]"), even where inherited
+            // a table of its own named after this location's entry ("...limit-req[1]"), even where inherited from
+            // location-defaults; the enclosing location's where a nested location inherits its list
             String index = element.path().substring(element.path().lastIndexOf('['));
-            T limit = read.apply(element, location.key(kind) + index);
+            T limit = read.apply(element, location.inheritedKey(kind) + index);
             if (limit == null) {
                 continue;
             }

@@ -84,6 +84,40 @@ class NestedLocationsConfigTest {
      * are: a location of files nested in a PHP one serves files (nginx 1.22: location /r/ { return 200 r; location /r/x/
      * {} } serves /r/x/a as a file).
      */
+    /**
+     * A limit without a zone written in a location is one table for it and the locations nested in it that inherit it,
+     * as nginx's limit_req inherited by a nested location counts in the same zone: a client's requests to /login/ and
+     * /login/index.php count together (limit-conn's too). One a nested location writes itself is its own table, and
+     * location-defaults' is still each location's own.
+     */
+    @Test
+    void anInheritedLimitWithoutZoneIsTheEnclosingLocationsTable() throws Exception {
+        EdgeSettings settings = EdgeConfFile.load(dir, """
+                location-defaults { limit-conn { max = 10 } }
+                sites = [{ root = www, locations = [
+                  { match = "/login/", limit-req { rate = "1 r/s" }, limit-conn { max = 2 }, locations = [
+                    { match = "~ \\\\.php$", fastcgi = php, locations = [{ match = "~ ^/login/x" }] }
+                    { match = "/login/own/", limit-req { rate = "1 r/s", burst = 5 } }
+                  ] }
+                  { match = "/" }
+                ] }]
+                """ + PHP);
+        LocationSettings login = settings.sites().get(0).locations().get(0);
+        LocationSettings php = login.locations().get(0);
+        LocationSettings own = login.locations().get(1);
+        assertThat(php.limitReqs()).extracting(LimitReq::zone).containsExactlyElementsOf(
+                login.limitReqs().stream().map(LimitReq::zone).toList());
+        assertThat(php.limitConns()).extracting(LimitConn::zone).containsExactlyElementsOf(
+                login.limitConns().stream().map(LimitConn::zone).toList());
+        assertThat(php.locations().get(0).limitReqs()).extracting(LimitReq::zone).as("two levels down")
+                .containsExactlyElementsOf(login.limitReqs().stream().map(LimitReq::zone).toList());
+        assertThat(own.limitReqs()).extracting(LimitReq::zone).doesNotContainAnyElementsOf(
+                login.limitReqs().stream().map(LimitReq::zone).toList());
+        LocationSettings root = settings.sites().get(0).locations().get(1);
+        assertThat(root.limitConns()).extracting(LimitConn::zone).doesNotContainAnyElementsOf(
+                own.limitConns().stream().map(LimitConn::zone).toList());
+    }
+
     @Test
     void whatAnswersIsNotInherited() throws Exception {
         EdgeSettings settings = EdgeConfFile.load(dir, PHP + """
