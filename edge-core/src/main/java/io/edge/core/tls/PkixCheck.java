@@ -147,7 +147,8 @@ public final class PkixCheck {
      *
      * <p>Not taken, as OpenSSL without extended CRL support takes none of them: a delta CRL, a CRL whose issuing
      * distribution point is invalid, indirect, limited to some reasons or to attribute certificates, and (edge reads
-     * none) a CRL with another critical extension. Each CRL's signature is checked once for a key: a
+     * none) a CRL with another critical extension, or an entry with a critical extension but a certificateIssuer
+     * (OpenSSL: "36:unhandled critical CRL extension" for every certificate). Each CRL's signature is checked once for a key: a
      * {@link RevocationList} keeps the key that verified it, as the JDK's X509CRL does.
      */
     private static int revocationError(X509Certificate certificate, X509Certificate issuer,
@@ -201,12 +202,13 @@ public final class PkixCheck {
 
     /**
      * Whether edge takes {@code crl} as OpenSSL without extended CRL support takes it: not a delta CRL, no critical
-     * extension but an issuing distribution point and an authority key identifier, and an issuing distribution point
+     * extension but an issuing distribution point and an authority key identifier, no entry's critical extension but
+     * a certificateIssuer, and an issuing distribution point
      * ({@code point}, null for none) that is valid (at most one of the only-contains flags), not indirect, for every
      * reason.
      */
     private static boolean readable(RevocationList crl, IssuingDistributionPoint point) {
-        if (crl.getExtensionValue(Extension.deltaCRLIndicator.getId()) != null) {
+        if (crl.getExtensionValue(Extension.deltaCRLIndicator.getId()) != null || crl.hasCriticalEntryExtension()) {
             return false;
         }
         Set<String> critical = crl.getCriticalExtensionOIDs();

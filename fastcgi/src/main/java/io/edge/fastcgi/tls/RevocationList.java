@@ -12,8 +12,10 @@ import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509CRL;
 import java.security.spec.PSSParameterSpec;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Date;
+import java.util.List;
 import java.util.Set;
 import javax.security.auth.x500.X500Principal;
 import org.bouncycastle.asn1.ASN1Encodable;
@@ -42,9 +44,11 @@ import org.bouncycastle.asn1.x509.GeneralNames;
  * checks it. The entries are walked here, in their DER, with no object made of an entry: BouncyCastle's {@code
  * TBSCertList.CRLEntry} and {@code Extensions} of each made a CRL of 200 000 entries 5 to 7 times slower to read
  * (see the commit that says so); a certificateIssuer extension's names (an indirect CRL's, rare) are BouncyCastle's
- * {@link GeneralNames}. Entries are keyed as the JDK's X509CRLImpl keys them: by the certificate issuer an entry's
- * certificateIssuer extension names (kept for the entries after it), the CRL's own issuer before any; the last entry
- * of a serial is the one that counts; one whose reasonCode is removeFromCRL revokes nothing.
+ * {@link GeneralNames}. Entries are keyed as OpenSSL's crl_set_issuers and def_crl_lookup key them: by the
+ * certificate issuers an entry's certificateIssuer extension names, each of its directory names (the names kept for
+ * the entries after it), the CRL's own issuer before any; the first entry of a serial (of the CRL's issuer) is the one
+ * that counts; one whose reasonCode is removeFromCRL revokes nothing. (The JDK's X509CRLImpl takes the first directory
+ * name alone and the last entry of a serial: a serial listed revoked, then removeFromCRL, it judges good.)
  */
 public final class RevocationList {
 
@@ -71,15 +75,19 @@ public final class RevocationList {
      * {@link #compare}.
      */
     private final long[] revoked;
+    /** Whether an entry has a critical extension but a certificateIssuer: OpenSSL's EXFLAG_CRITICAL of entries. */
+    private final boolean criticalEntryExtension;
     private final int hash;
     /** The key that verified the signature last: a check with the same key is not made again, as X509CRL's. */
     private volatile PublicKey verifiedKey;
 
-    private RevocationList(byte[] signed, X509CRL outline, byte[] serials, long[] revoked) {
+    private RevocationList(byte[] signed, X509CRL outline, byte[] serials, long[] revoked,
+            boolean criticalEntryExtension) {
         this.signed = signed;
         this.outline = outline;
         this.serials = serials;
         this.revoked = revoked;
+        this.criticalEntryExtension = criticalEntryExtension;
         this.hash = Arrays.hashCode(signed) * 31 + Arrays.hashCode(outline.getSignature());
     }
 
@@ -121,7 +129,8 @@ public final class RevocationList {
                         e);
             }
         }
-        return new RevocationList(signed, outline, Arrays.copyOf(revoked.bytes, revoked.size), revoked.sorted());
+        return new RevocationList(signed, outline, Arrays.copyOf(revoked.bytes, revoked.size), revoked.sorted(),
+                revoked.critical);
     }
 
     /**
@@ -169,13 +178,16 @@ public final class RevocationList {
         int size;
         long[] listed = new long[16];
         int count;
+        /** Whether an entry has a critical extension but a certificateIssuer. */
+        boolean critical;
 
         /**
          * The serials of the entries of {@code der} (revokedCertificates) that revoke a certificate of {@code
          * issuer}'s, in the CRL's order.
          */
         void read(byte[] der, X500Principal issuer) {
-            X500Principal entryIssuer = issuer;
+            // the names of the last certificateIssuer extension, null before any (the CRL's own issuer)
+            List<X500Principal> entryIssuers = null;
             Der entries;
             try {
                 entries = Der.at(der, 0, der.length, SEQUENCE);
@@ -207,7 +219,9 @@ public final class RevocationList {
                             e = extension.end;
                             Der oid = Der.at(der, extension.start, extension.end, OID);
                             Der value = Der.at(der, oid.end, extension.end, -1);
-                            if (value.tag == BOOLEAN) { // critical
+                            if (value.tag == BOOLEAN) { // critical where true (any byte but 0, as OpenSSL reads it)
+                                critical |= value.end > value.start && der[value.start] != 0
+                                        && !oid.is(der, CERTIFICATE_ISSUER);
                                 value = Der.at(der, value.end, extension.end, OCTET_STRING);
                             } else if (value.tag != OCTET_STRING) {
                                 throw new IllegalArgumentException("no OCTET STRING value");
@@ -218,12 +232,12 @@ public final class RevocationList {
                                 lifted = reason.end - reason.start == 1 && der[reason.start] == CRLReason.removeFromCRL;
                             } else if (oid.is(der, CERTIFICATE_ISSUER)) {
                                 part = "the certificateIssuer";
-                                entryIssuer = certificateIssuer(GeneralNames.getInstance(ASN1Primitive.fromByteArray(
+                                entryIssuers = certificateIssuers(GeneralNames.getInstance(ASN1Primitive.fromByteArray(
                                         Arrays.copyOfRange(der, value.start, value.end))));
                             }
                         }
                     }
-                    if (entryIssuer.equals(issuer)) { // else another issuer's (an indirect CRL): none of the CRL's
+                    if (entryIssuers == null || entryIssuers.contains(issuer)) { // else another issuer's only
                         part = "the serial";
                         add(der, serial, lifted);
                     }
@@ -262,16 +276,19 @@ public final class RevocationList {
             size += length;
         }
 
-        /** The serials revoked, sorted: of one listed twice or more the last entry counts; a lifted one is left out. */
+        /**
+         * The serials revoked, sorted: of one listed twice or more the first entry counts (OpenSSL's sorted stack
+         * found by its first equal one); a lifted one is left out.
+         */
         long[] sorted() {
-            // sorted by serial, the CRL's order kept among equal ones (a stable sort): the last of each is taken
+            // sorted by serial, the CRL's order kept among equal ones (a stable sort): the first of each is taken
             long[] sorted = Arrays.copyOf(listed, count);
             mergeSort(bytes, sorted, new long[count], 0, count);
             long[] kept = new long[count];
             int keptCount = 0;
             for (int i = 0; i < count; i++) {
-                boolean last = i + 1 == count || compare(bytes, sorted[i], bytes, sorted[i + 1]) != 0;
-                if (last && (sorted[i] & LIFTED) == 0) {
+                boolean first = i == 0 || compare(bytes, sorted[i - 1], bytes, sorted[i]) != 0;
+                if (first && (sorted[i] & LIFTED) == 0) {
                     kept[keptCount++] = sorted[i];
                 }
             }
@@ -302,18 +319,25 @@ public final class RevocationList {
         }
     }
 
-    /** The first directory name of a certificateIssuer extension's GeneralNames, as the JDK's X509CRLImpl takes it. */
-    private static X500Principal certificateIssuer(GeneralNames names) {
+    /**
+     * The directory names of a certificateIssuer extension's GeneralNames: an entry is of each, as OpenSSL's
+     * crl_revoked_issuer_match takes them.
+     */
+    private static List<X500Principal> certificateIssuers(GeneralNames names) {
+        List<X500Principal> issuers = new ArrayList<>();
         for (GeneralName name : names.getNames()) {
             if (name.getTagNo() == GeneralName.directoryName) {
                 try {
-                    return new X500Principal(name.getName().toASN1Primitive().getEncoded());
+                    issuers.add(new X500Principal(name.getName().toASN1Primitive().getEncoded()));
                 } catch (IOException e) {
                     throw new IllegalArgumentException(e.getMessage(), e);
                 }
             }
         }
-        throw new IllegalArgumentException("it names no X.500 name");
+        if (issuers.isEmpty()) {
+            throw new IllegalArgumentException("it names no X.500 name");
+        }
+        return issuers;
     }
 
     /**
@@ -403,6 +427,14 @@ public final class RevocationList {
     /** The OIDs of its critical extensions: as {@link X509CRL}'s (null where it has no extensions). */
     public Set<String> getCriticalExtensionOIDs() {
         return outline.getCriticalExtensionOIDs();
+    }
+
+    /**
+     * Whether an entry has a critical extension but a certificateIssuer (a critical reasonCode too): OpenSSL's
+     * EXFLAG_CRITICAL, "unhandled critical CRL extension" for every certificate checked against the CRL.
+     */
+    public boolean hasCriticalEntryExtension() {
+        return criticalEntryExtension;
     }
 
     /** How many serials it revokes (of its own issuer's certificates, removeFromCRL entries left out). */

@@ -167,12 +167,12 @@ class RevocationListTest {
     }
 
     /**
-     * Entries openssl ca does not write, made here: a serial listed twice (the last entry counts, as in the JDK's map),
-     * and certificateIssuer extensions (an indirect CRL's: the entries after one are of the issuer it names, none of
-     * the CRL issuer's until one names it again).
+     * Entries openssl ca does not write, made here: a serial listed twice (the first entry counts, as OpenSSL finds
+     * it; the JDK's map keeps the last), and certificateIssuer extensions (an indirect CRL's: the entries after one
+     * are of the issuer it names, none of the CRL issuer's until one names it again).
      */
     @Test
-    void entriesAreKeyedAsTheJdkKeysThem() throws Exception {
+    void entriesAreKeyedAsOpensslKeysThem() throws Exception {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
         generator.initialize(256);
         KeyPair pair = generator.generateKeyPair();
@@ -197,12 +197,15 @@ class RevocationListTest {
         jdk.verify(pair.getPublic());
         assertThat(list.signedBy(pair.getPublic())).isTrue();
         for (int serial = -3; serial <= 0x81; serial++) {
+            if (serial == 6 || serial == 7) {
+                continue; // listed twice: the JDK takes the last entry
+            }
             X509CRLEntry entry = jdk.getRevokedCertificate(BigInteger.valueOf(serial));
             assertThat(list.revokes(BigInteger.valueOf(serial))).as("serial " + serial)
                     .isEqualTo(entry != null && entry.getRevocationReason() != CRLReason.REMOVE_FROM_CRL);
         }
         assertThat(List.of(5, 6, 7, 8, 9, 10, 0x80, -2)).map(serial -> list.revokes(BigInteger.valueOf(serial)))
-                .containsExactly(true, false, true, false, false, true, true, true);
+                .containsExactly(true, true, false, false, false, true, true, true);
     }
 
     private static byte[] entry(int serial, byte[]... extensions) {
