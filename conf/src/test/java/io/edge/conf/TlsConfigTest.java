@@ -464,6 +464,37 @@ class TlsConfigTest {
                         + " revokedCertificates: the entry cannot be read (tag 0x2 where 0x30 was expected))"));
     }
 
+    /**
+     * A CRL block with nothing in it, and a CRL whose signed part holds an element running past its end (found when
+     * the signed part's fields are read, after the CRL's outline), are problems of the key too, not exceptions out of
+     * the reading of the configuration.
+     */
+    @Test
+    void anEmptyCrlOrAMalformedSignedPartIsAProblemOfTheKey() throws Exception {
+        selfSigned("a", "/CN=a.test");
+        Base64.Encoder pem = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII));
+        Files.writeString(dir.resolve("empty.crl"), "-----BEGIN X509 CRL-----\n-----END X509 CRL-----\n");
+        // tbsCertList (an INTEGER of 5 bytes in 2), signatureAlgorithm, signature
+        Files.writeString(dir.resolve("inner.crl"), "-----BEGIN X509 CRL-----\n" + pem.encodeToString(new byte[] {
+                0x30, 0x0b, 0x30, 0x04, 0x02, 0x05, 0x01, 0x00, 0x30, 0x00, 0x03, 0x01, 0x00})
+                + "\n-----END X509 CRL-----\n");
+        List<ConfigProblem> problems = problems(LISTEN + """
+                site-defaults.tls { certificate = a.pem, key = a.key }
+                sites = [
+                  { root = www, server-names = [a], tls { verify-client = on, client-certificate = a.pem,
+                                                          crl = empty.crl } }
+                  { root = www, server-names = [b], tls { verify-client = on, client-certificate = a.pem,
+                                                          crl = inner.crl } }
+                ]""");
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key).containsExactlyInAnyOrder(
+                tuple(6, "edge.sites[0].tls.crl"), tuple(8, "edge.sites[1].tls.crl"));
+        assertThat(problems).extracting(ConfigProblem::message)
+                .anyMatch(m -> m.contains(dir.resolve("empty.crl") + ": CRL 1 cannot be read (the CRL is no"
+                        + " CertificateList (it is empty))"))
+                .anyMatch(m -> m.contains(dir.resolve("inner.crl") + ": CRL 1 cannot be read (the CRL's DER cannot"
+                        + " be read ("));
+    }
+
     /** The offset of {@code wanted} in {@code bytes}. */
     private static int indexOf(byte[] bytes, byte[] wanted) {
         for (int i = 0; i + wanted.length <= bytes.length; i++) {

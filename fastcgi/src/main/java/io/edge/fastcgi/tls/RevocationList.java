@@ -100,8 +100,12 @@ public final class RevocationList {
         ASN1Sequence list;
         ASN1Sequence fields;
         byte[] signed;
+        ASN1Encodable entries;
         try (ASN1InputStream in = new ASN1InputStream(der, true)) { // lazy: a SEQUENCE is parsed when asked
             ASN1Primitive read = in.readObject();
+            if (read == null) {
+                throw new IllegalArgumentException("it is empty");
+            }
             if (in.available() > 0) {
                 throw new IllegalArgumentException(in.available() + " bytes after the CRL");
             }
@@ -113,12 +117,12 @@ public final class RevocationList {
             // the signed part's bytes as read (DER's header, its contents' own bytes), before its fields are parsed
             signed = list.getObjectAt(0).toASN1Primitive().getEncoded();
             fields = ASN1Sequence.getInstance(list.getObjectAt(0));
+            entries = revokedCertificates(fields); // the signed part's fields parsed: malformed ones are found here
         } catch (IOException | IllegalStateException e) { // IllegalStateException: BouncyCastle's ASN1ParsingException
             throw new IllegalArgumentException("the CRL's DER cannot be read (" + e.getMessage() + ")", e);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("the CRL is no CertificateList (" + e.getMessage() + ")", e);
         }
-        ASN1Encodable entries = revokedCertificates(fields);
         X509CRL outline = outline(list, fields, entries);
         Serials revoked = new Serials();
         if (entries != null) {
