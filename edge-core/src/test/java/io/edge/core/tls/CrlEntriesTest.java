@@ -115,11 +115,46 @@ class CrlEntriesTest {
     }
 
     /**
+     * An entry with two reasonCodes: OpenSSL's crl_set_issuers stops at it (EXFLAG_INVALID), so it and every entry
+     * after it keep no reason (revoked, a removeFromCRL one too) and the entries after it no certificateIssuer.
+     */
+    @Test
+    void anEntryWithTwoReasonCodesStopsTheReadingOfReasons() throws Exception {
+        X509v2CRLBuilder crl = crl();
+        crl.addCRLEntry(BigInteger.valueOf(13), from, 8); // removeFromCRL, before: not revoked
+        // removeFromCRL and keyCompromise (2.5.29.99 written, 2.5.29.21 signed: BouncyCastle writes no OID twice)
+        ASN1ObjectIdentifier stand = new ASN1ObjectIdentifier("2.5.29.99");
+        ExtensionsGenerator twice = new ExtensionsGenerator();
+        twice.addExtension(Extension.reasonCode, false, new ASN1Enumerated(8));
+        twice.addExtension(stand, false, new ASN1Enumerated(1));
+        crl.addCRLEntry(BigInteger.valueOf(10), from, twice.generate());
+        crl.addCRLEntry(BigInteger.valueOf(11), from, 8); // removeFromCRL, after: revoked
+        crl.addCRLEntry(BigInteger.valueOf(14), from, entry(Extension.certificateIssuer, true,
+                new GeneralNames(new GeneralName(OTHER)))); // another issuer's, after: the CRL's own
+        byte[] tbs = crl.build(signer).toASN1Structure().getTBSCertList().getEncoded("DER");
+        for (int i = 0; i + 5 <= tbs.length; i++) {
+            if (tbs[i] == 6 && tbs[i + 1] == 3 && tbs[i + 2] == 0x55 && tbs[i + 3] == 0x1d && tbs[i + 4] == 0x63) {
+                tbs[i + 4] = 0x15;
+            }
+        }
+        try (java.io.OutputStream out = signer.getOutputStream()) {
+            out.write(tbs);
+        }
+        assertAsOpenssl(new org.bouncycastle.asn1.DERSequence(new org.bouncycastle.asn1.ASN1Encodable[] {
+                org.bouncycastle.asn1.ASN1Primitive.fromByteArray(tbs), signer.getAlgorithmIdentifier(),
+                new org.bouncycastle.asn1.DERBitString(signer.getSignature())}).getEncoded(),
+                "0:13 23:10 23:11 23:14 0:12");
+    }
+
+    /**
      * What {@link PkixCheck} says of each certificate of {@code expected} ("code:serial" each, OpenSSL's 36 written
      * as edge's 3) under the CRL of {@code crl}, and what openssl verify says.
      */
     private static void assertAsOpenssl(X509v2CRLBuilder crl, String expected) throws Exception {
-        byte[] der = crl.build(signer).getEncoded();
+        assertAsOpenssl(crl.build(signer).getEncoded(), expected);
+    }
+
+    private static void assertAsOpenssl(byte[] der, String expected) throws Exception {
         write("list.crl", "X509 CRL", der);
         List<RevocationList> lists = List.of(RevocationList.of(der));
         List<String> edge = new ArrayList<>();

@@ -47,7 +47,8 @@ import org.bouncycastle.asn1.x509.GeneralNames;
  * {@link GeneralNames}. Entries are keyed as OpenSSL's crl_set_issuers and def_crl_lookup key them: by the
  * certificate issuers an entry's certificateIssuer extension names, each of its directory names (the names kept for
  * the entries after it), the CRL's own issuer before any; the first entry of a serial (of the CRL's issuer) is the one
- * that counts; one whose reasonCode is removeFromCRL revokes nothing. (The JDK's X509CRLImpl takes the first directory
+ * that counts; one whose reasonCode is removeFromCRL revokes nothing; after an entry with two reasonCodes or two
+ * certificateIssuers OpenSSL reads no more reasons nor issuers (EXFLAG_INVALID), nor does edge. (The JDK's X509CRLImpl takes the first directory
  * name alone and the last entry of a serial: a serial listed revoked, then removeFromCRL, it judges good.)
  */
 public final class RevocationList {
@@ -192,6 +193,10 @@ public final class RevocationList {
         void read(byte[] der, X500Principal issuer) {
             // the names of the last certificateIssuer extension, null before any (the CRL's own issuer)
             List<X500Principal> entryIssuers = null;
+            // whether an entry had two reasonCodes or two certificateIssuers: OpenSSL's crl_set_issuers stops there
+            // (EXFLAG_INVALID), and that entry and every later one keeps no reason (revoked) and, from the next one
+            // (from that one where it had two certificateIssuers), no issuer (the CRL's own)
+            boolean stopped = false;
             Der entries;
             try {
                 entries = Der.at(der, 0, der.length, SEQUENCE);
@@ -214,6 +219,9 @@ public final class RevocationList {
                         throw new IllegalArgumentException("tag 0x" + Integer.toHexString(date.tag) + ", no time");
                     }
                     boolean lifted = false;
+                    int reasons = 0;
+                    List<X500Principal> named = null;
+                    int issuers = 0;
                     if (date.end < entry.end) {
                         part = "the extensions";
                         Der extensions = Der.at(der, date.end, entry.end, SEQUENCE);
@@ -233,15 +241,28 @@ public final class RevocationList {
                             if (oid.is(der, REASON_CODE)) {
                                 part = "the reasonCode";
                                 Der reason = Der.at(der, value.start, value.end, ENUMERATED);
+                                reasons++;
                                 lifted = reason.end - reason.start == 1 && der[reason.start] == CRLReason.removeFromCRL;
                             } else if (oid.is(der, CERTIFICATE_ISSUER)) {
                                 part = "the certificateIssuer";
-                                entryIssuers = certificateIssuers(GeneralNames.getInstance(ASN1Primitive.fromByteArray(
+                                issuers++;
+                                named = certificateIssuers(GeneralNames.getInstance(ASN1Primitive.fromByteArray(
                                         Arrays.copyOfRange(der, value.start, value.end))));
                             }
                         }
                     }
-                    if (entryIssuers == null || entryIssuers.contains(issuer)) { // else another issuer's only
+                    boolean ours;
+                    if (stopped || issuers > 1) {
+                        stopped = true;
+                        lifted = false;
+                        ours = true; // no issuer: the CRL's own
+                    } else {
+                        entryIssuers = named == null ? entryIssuers : named;
+                        ours = entryIssuers == null || entryIssuers.contains(issuer); // else another issuer's only
+                        stopped = reasons > 1;
+                        lifted &= !stopped;
+                    }
+                    if (ours) {
                         part = "the serial";
                         add(der, serial, lifted);
                     }
