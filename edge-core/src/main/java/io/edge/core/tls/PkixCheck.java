@@ -148,8 +148,8 @@ public final class PkixCheck {
      * <p>Not taken, as OpenSSL without extended CRL support takes none of them: a delta CRL, a CRL whose issuing
      * distribution point is invalid, indirect, limited to some reasons or to attribute certificates, and (edge reads
      * none) a CRL with another critical extension, or an entry with a critical extension but a certificateIssuer
-     * (OpenSSL: "36:unhandled critical CRL extension" for every certificate). Each CRL's signature is checked once for a key: a
-     * {@link RevocationList} keeps the key that verified it, as the JDK's X509CRL does.
+     * (OpenSSL: "36:unhandled critical CRL extension" for every certificate). Each CRL's signature is checked once for
+     * a key: a {@link RevocationList} keeps the key that verified it, as the JDK's X509CRL does.
      */
     private static int revocationError(X509Certificate certificate, X509Certificate issuer,
             List<RevocationList> revocations, Date now) {

@@ -48,8 +48,9 @@ import org.bouncycastle.asn1.x509.GeneralNames;
  * certificate issuers an entry's certificateIssuer extension names, each of its directory names (the names kept for
  * the entries after it), the CRL's own issuer before any; the first entry of a serial (of the CRL's issuer) is the one
  * that counts; one whose reasonCode is removeFromCRL revokes nothing; after an entry with two reasonCodes or two
- * certificateIssuers OpenSSL reads no more reasons nor issuers (EXFLAG_INVALID), nor does edge. (The JDK's X509CRLImpl takes the first directory
- * name alone and the last entry of a serial: a serial listed revoked, then removeFromCRL, it judges good.)
+ * certificateIssuers OpenSSL reads no more reasons nor issuers (EXFLAG_INVALID), nor does edge. (The JDK's
+ * X509CRLImpl takes the first directory name alone and the last entry of a serial: a serial listed revoked, then
+ * removeFromCRL, it judges good.)
  */
 public final class RevocationList {
 
