@@ -177,7 +177,8 @@ public final class ScriptResolver {
         Path scriptFile = null;
         FileProbe.Kind scriptKind = FileProbe.Kind.MISSING;
         if (splitPathInfo == DEFAULT_SPLIT) {
-            for (int end = defaultScriptEnd(path, 1); end > 0; end = defaultScriptEnd(path, end)) {
+            // past the prefix: an alias's ("/app.php/") names no file, and its ".php" no script
+            for (int end = defaultScriptEnd(path, uriPrefix.length()); end > 0; end = defaultScriptEnd(path, end)) {
                 // A directory named so ("/dir.php/index.php") is a step of the path: the script is further on, as
                 // lighttpd's and Apache's search for it finds. Split at it, /dir.php/ was no script, and its index,
                 // /dir.php/index.php, went to the front controller.

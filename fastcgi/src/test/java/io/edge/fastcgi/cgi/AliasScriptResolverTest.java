@@ -72,6 +72,23 @@ class AliasScriptResolverTest {
         assertThat(resolver(null).fixed("/outside.php", "/outside.php", "")).isInstanceOf(NotFound.class);
     }
 
+    /**
+     * A ".php" in the prefix names no file (the alias's directory stands for it): the split looks past it, as it looks
+     * past a directory named so under a root. nginx 1.22, {@code location /app.php/ { alias ...; location ~ \.php$ {
+     * ... SCRIPT_FILENAME $request_filename; } }}: /app.php/sub/x.php runs the alias's sub/x.php, SCRIPT_NAME
+     * /app.php/sub/x.php; /app.php/ its index.
+     */
+    @Test
+    void aPhpNameInThePrefixIsNoScript() {
+        ScriptResolver resolver = new ScriptResolver(alias, "/app.php/", ScriptResolver.DEFAULT_SPLIT, null,
+                ScriptResolver.FileProbe.FILESYSTEM);
+        assertThat(resolver.resolve("/app.php/sub/x.php/more", "")).isEqualTo(new Script(alias,
+                alias.resolve("sub/x.php"), "/app.php/sub/x.php", "/more", "/app.php/sub/x.php/more", ""));
+        assertThat(resolver.resolve("/app.php/", "")).as("a directory, for its index")
+                .isEqualTo(new StaticFile(alias, true));
+        assertThat(resolver.resolve("/app.php/missing.php", "")).isInstanceOf(NotFound.class);
+    }
+
     @Test
     void aPrefixIsOneBetweenSlashes() {
         assertThatThrownBy(() -> new ScriptResolver(alias, "/phpmyadmin", ScriptResolver.DEFAULT_SPLIT, null,
