@@ -62,6 +62,7 @@ class AliasScriptsIT {
                       { match = "/phpmyadmin/themes/", expires = 1h }
                     ] }
                     { match = "/rc/", alias = "pma/", fastcgi = php, front-controller = "/rc/index.php" }
+                    { match = "/app.php/", alias = "pma/", fastcgi = php }
                     { match = "/" }
                   ]
                 }]
@@ -133,6 +134,17 @@ class AliasScriptsIT {
         HttpResponse<String> css = get("/rc/themes/s.css");
         assertThat(css.statusCode()).isEqualTo(200);
         assertThat(css.body()).isEqualTo("body{}");
+    }
+
+    /** A ".php" in the prefix names no file: the script is past it (nginx 1.22: /srv/pma/sub/x.php, as here). */
+    @Test
+    void aPrefixNamedAsAScriptIsNone() throws Exception {
+        HttpResponse<String> info = get("/app.php/sub/x.php/more");
+        assertThat(info.statusCode()).isEqualTo(200);
+        assertThat(info.body()).isEqualTo(server(pma + "/sub/x.php", "/app.php/sub/x.php", "/more"));
+        HttpResponse<String> index = get("/app.php/");
+        assertThat(index.statusCode()).isEqualTo(200);
+        assertThat(index.body()).isEqualTo(server(pma + "/index.php", "/app.php/index.php", ""));
     }
 
     /** The file never leaves the alias's directory: a "..", encoded or not, and a link out of it (within-root). */
