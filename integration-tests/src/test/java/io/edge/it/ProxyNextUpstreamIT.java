@@ -43,6 +43,12 @@ class ProxyNextUpstreamIT {
 
     private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private static final String GOOD = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood";
+    /**
+     * The read timeout of a group whose first address stalls (until edge closes: any timeout fires there) and whose
+     * other one answers: long enough for that answer on a loaded machine (at 300 ms it came late under load, 504
+     * where a test wanted 200). A group whose every address stalls keeps a short one: nothing has to answer in it.
+     */
+    private static final String READ_TIMEOUT = "timeouts.read = 2 s";
 
     @TempDir
     Path dir;
@@ -202,8 +208,8 @@ class ProxyNextUpstreamIT {
     void aReadTimeoutBeforeTheAnswerPassesAGetOnAs504() throws Exception {
         try (FakeHttpBackend stalling = new FakeHttpBackend();
              FakeHttpBackend good = new FakeHttpBackend();
-             EdgeHarness edge = edge("api", "addresses = [\"%s\", \"%s\"], timeouts.read = 300 ms"
-                     .formatted(at(stalling.port()), at(good.port())))) {
+             EdgeHarness edge = edge("api", "addresses = [\"%s\", \"%s\"], %s"
+                     .formatted(at(stalling.port()), at(good.port()), READ_TIMEOUT))) {
             stalling.answer("api/get", null);
             stalling.answer("api/post", null);
             good.answer("api/get", GOOD);
@@ -227,8 +233,8 @@ class ProxyNextUpstreamIT {
     void concurrentGetsPassedOnFromAHangingAddressAreAllAnswered() throws Exception {
         try (FakeHttpBackend stalling = new FakeHttpBackend();
              FakeHttpBackend good = new FakeHttpBackend();
-             EdgeHarness edge = edge("api", "addresses = [\"%s\", \"%s\"], timeouts.read = 300 ms, max-connections = 8"
-                     .formatted(at(stalling.port()), at(good.port())))) {
+             EdgeHarness edge = edge("api", "addresses = [\"%s\", \"%s\"], %s, max-connections = 8"
+                     .formatted(at(stalling.port()), at(good.port()), READ_TIMEOUT))) {
             stalling.answer("api/c", null);
             good.answer("api/c", GOOD);
             List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
@@ -288,8 +294,8 @@ class ProxyNextUpstreamIT {
     void aReadTimeoutCountsAgainstTheAddressesHealth() throws Exception {
         try (FakeHttpBackend stalling = new FakeHttpBackend();
              FakeHttpBackend good = new FakeHttpBackend();
-             EdgeHarness edge = edge("api", "addresses = [\"%s\", \"%s\"], timeouts.read = 300 ms, "
-                     .formatted(at(stalling.port()), at(good.port())) + "health { max-fails = 1, fail-timeout = 60 s }")) {
+             EdgeHarness edge = edge("api", "addresses = [\"%s\", \"%s\"], %s, "
+                     .formatted(at(stalling.port()), at(good.port()), READ_TIMEOUT) + "health { max-fails = 1, fail-timeout = 60 s }")) {
             for (String path : new String[] {"a", "b", "c", "d"}) {
                 stalling.answer("api/" + path, null);
                 good.answer("api/" + path, GOOD);
