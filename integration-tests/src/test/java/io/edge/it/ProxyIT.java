@@ -364,17 +364,23 @@ class ProxyIT {
         }
     }
 
+    /**
+     * /stall goes to a group of its own, the one with a short read timeout: the backend stalls until edge closes, so any
+     * timeout fires there, while the other answers, read at edge's default, are not raced by it on a loaded machine.
+     */
     @Test
     void garbageIs502AStallIs504AndAConnectRefusedIs502() throws Exception {
         try (FakeHttpBackend fake = new FakeHttpBackend();
              EdgeHarness edge = EdgeHarness.start(dir, """
                 sites = [{ server-names = ["_"], default = true, root = ".", locations = [
                   { match = "/", proxy = fake }
+                  { match = "= /stall", proxy = stall }
                   { match = "/refused/", proxy = refused }
                 ] }]
-                proxy.backends.fake { addresses = ["127.0.0.1:%d"], timeouts.read = 500 ms, keep-alive.enabled = false }
+                proxy.backends.fake { addresses = ["127.0.0.1:%d"], keep-alive.enabled = false }
+                proxy.backends.stall { addresses = ["127.0.0.1:%d"], timeouts.read = 500 ms, keep-alive.enabled = false }
                 proxy.backends.refused { addresses = ["127.0.0.1:%d"] }
-                """.formatted(fake.port(), FakeHttpBackend.closedPort()))) {
+                """.formatted(fake.port(), fake.port(), FakeHttpBackend.closedPort()))) {
             fake.answer("garbage", "this is not HTTP\r\n\r\n");
             assertThat(get(edge, "/garbage").statusCode()).isEqualTo(502);
             fake.answer("upgrade", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
