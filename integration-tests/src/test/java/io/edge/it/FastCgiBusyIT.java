@@ -67,10 +67,13 @@ class FastCgiBusyIT {
                 """);
     }
 
-    /** Runs {@code clients} loops of GETs until {@code keepGoing} is false or {@code perClient} each; returns status counts. */
+    /**
+     * Runs {@code clients} loops of GETs until {@code keepGoing} is false or {@code perClient} each, counting each
+     * answer's status in {@code statuses} as it comes; returns it.
+     */
     private static Map<Integer, Integer> load(EdgeHarness edge, int clients, int perClient, AtomicBoolean keepGoing,
-                                              Map<Integer, Integer> retryAfterMissing) throws Exception {
-        Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
+                                              Map<Integer, Integer> retryAfterMissing, Map<Integer, Integer> statuses)
+            throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         List<Future<?>> done = new ArrayList<>();
         AtomicInteger ids = new AtomicInteger();
@@ -168,37 +171,64 @@ class FastCgiBusyIT {
         PhpScripts.install(Files.createDirectories(dir.resolve("www")));
         try (PhpFpm fpm = saturationPool("fpm"); EdgeHarness edge = edgeFor(fpm, "300 ms")) {
             Map<Integer, Integer> missing = new ConcurrentHashMap<>();
-            Map<Integer, Integer> statuses = load(edge, 64, 5, new AtomicBoolean(true), missing);
+            Map<Integer, Integer> statuses = load(edge, 64, 5, new AtomicBoolean(true), missing,
+                    new ConcurrentHashMap<>());
             assertThat(statuses.keySet()).containsExactlyInAnyOrder(200, 503);
             assertThat(missing).isEmpty();
         }
     }
 
+    /**
+     * 16 clients asking all along while php-fpm reloads, then stops and starts again: every request is answered 200.
+     * Each step waits for what shows it took effect, not for a time: 16 more answers after the reload and after the
+     * start, and edge's first refused connect (its log line) after the stop. php-fpm starts as soon as edge has seen it
+     * down: the restart edge waits for (5 s of refused connects) is then only php-fpm's own start, however slowly the
+     * machine runs the test.
+     */
     @Test
     void reloadAndRestartOfPhpFpmFailNoRequest() throws Exception {
         PhpScripts.install(Files.createDirectories(dir.resolve("www")));
         Path fpmDir = Files.createDirectories(dir.resolve("fpm"));
         PhpFpm fpm = PhpFpm.unix(fpmDir, "pm = static\npm.max_children = 4\nlisten.backlog = 8\n");
-        try (EdgeHarness edge = edgeFor(fpm, "5 s")) {
+        try (CapturedLog pool = CapturedLog.of("io.edge.fastcgi.pool.BackendPool");
+             EdgeHarness edge = edgeFor(fpm, "5 s")) {
             AtomicBoolean keepGoing = new AtomicBoolean(true);
             Map<Integer, Integer> missing = new ConcurrentHashMap<>();
+            Map<Integer, Integer> answered = new ConcurrentHashMap<>();
             ExecutorService loader = Executors.newSingleThreadExecutor();
-            Future<Map<Integer, Integer>> result = loader.submit(() -> load(edge, 16, 1_000_000, keepGoing, missing));
-            Thread.sleep(1000);
+            Future<Map<Integer, Integer>> result = loader.submit(() -> load(edge, 16, 1_000_000, keepGoing, missing,
+                    answered));
+            awaitMoreAnswers(answered, 16, "answers before the reload");
             fpm.reload();
-            Thread.sleep(1500);
+            awaitMoreAnswers(answered, 16, "answers after the reload");
+            long refusalsSeen = restartsTaken(pool);
             fpm.stopGracefully();
-            Thread.sleep(1000);
+            await(() -> restartsTaken(pool) > refusalsSeen, "edge's connects refused by the stopped php-fpm");
             fpm.start();
-            Thread.sleep(1500);
+            awaitMoreAnswers(answered, 16, "answers after the start");
             keepGoing.set(false);
             Map<Integer, Integer> statuses = result.get(2, TimeUnit.MINUTES);
             loader.shutdown();
             assertThat(statuses).containsOnlyKeys(200);
-            assertThat(statuses.get(200)).isGreaterThan(16);
+            assertThat(statuses.get(200)).isGreaterThan(3 * 16);
         } finally {
             fpm.close();
         }
+    }
+
+    /** Waits until {@code more} answers (of any status) were counted in {@code statuses} after this call. */
+    private static void awaitMoreAnswers(Map<Integer, Integer> statuses, int more, String what) throws Exception {
+        int before = answers(statuses);
+        await(() -> answers(statuses) >= before + more, what);
+    }
+
+    private static int answers(Map<Integer, Integer> statuses) {
+        return statuses.values().stream().mapToInt(Integer::intValue).sum();
+    }
+
+    /** The pool's warnings that its connects were refused and taken for a restart of the backend. */
+    private static long restartsTaken(CapturedLog pool) {
+        return pool.warnings().stream().filter(line -> line.contains("taken for a restart of the backend")).count();
     }
     /**
      * A client gives up on a script that writes nothing while it works (php-fpm does not notice the close, so the
