@@ -48,7 +48,7 @@ class FastCgiNextUpstreamConditionsIT {
      * An edge whose location /{name}/ runs answer.php at a group of its own for each {name, addresses, location settings,
      * group settings} of {@code locations}: the addresses a comma-separated list, the location's settings its
      * fastcgi-next-upstream keys, the group's laid over round-robin and no health checks. /files/ is a location of
-     * files, where an X-Accel-Redirect may lead.
+     * files, where an X-Accel-Redirect may lead; /edge-status the status page.
      */
     private EdgeHarness edge(String[]... locations) throws Exception {
         Path www = Files.createDirectories(dir.resolve("www"));
@@ -83,7 +83,8 @@ class FastCgiNextUpstreamConditionsIT {
                 header('Cache-Control: public, max-age=60');
                 echo $status, ' from ', $pool, file_get_contents('php://input');
                 """.formatted(dir, dir));
-        StringBuilder sites = new StringBuilder("  { match = \"/files/\" }\n");
+        StringBuilder sites = new StringBuilder("  { match = \"/files/\" }\n")
+                .append("  { match = \"= /edge-status\", status = true }\n");
         StringBuilder groups = new StringBuilder();
         for (String[] location : locations) {
             sites.append("  { match = \"^~ /%s/\", fastcgi = %s, fastcgi-script = \"/answer.php\", %s }\n"
@@ -204,9 +205,16 @@ class FastCgiNextUpstreamConditionsIT {
             CompletableFuture<HttpResponse<String>> passed;
             try {
                 Awaits.until(() -> hits("second"), runs -> !runs.isEmpty(), "the held script running at second");
+                long sent = System.nanoTime();
                 passed = CompletableFuture.supplyAsync(() -> sendUnchecked(edge, "/late/c?first=503"));
                 Awaits.until(() -> hits("first"), runs -> runs.size() == 2, "the 503 at first");
-                Thread.sleep(2500); // the request waits at second past its 2 s
+                Awaits.await(() -> edge.status().contains(" waiters=1 "), "the request passed on, in second's queue");
+                // what the test is about: the time its 2 s allowed, counted from its start, runs out while it waits
+                long left = 2_100 - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent);
+                if (left > 0) {
+                    Thread.sleep(left);
+                }
+                assertThat(edge.status()).as("still waiting past its 2 s").contains(" waiters=1 ");
             } finally {
                 Files.writeString(dir.resolve("go"), "");
             }
