@@ -35,9 +35,12 @@ final class UpstreamTries {
         return new String[] {name, String.join(", ", addresses), settings, groupSettings};
     }
 
-    /** Sends {@code method} {@code target} to {@code edge}, with {@code body} (null for none). */
+    /**
+     * Sends {@code method} {@code target} to {@code edge}, with {@code body} (null for none), given up on after 60 s: a
+     * test's first request, in a JVM not yet warm on a loaded machine, took more than the 20 s this once allowed.
+     */
     static HttpResponse<String> send(EdgeHarness edge, String method, String target, String body) throws Exception {
-        return CLIENT.send(HttpRequest.newBuilder(edge.uri(target)).timeout(Duration.ofSeconds(20)).method(method,
+        return CLIENT.send(HttpRequest.newBuilder(edge.uri(target)).timeout(Duration.ofSeconds(60)).method(method,
                 body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
                 .build(), HttpResponse.BodyHandlers.ofString());
     }
