@@ -92,7 +92,13 @@ final class ClientOcsp {
     CompletableFuture<Integer> check(List<X509Certificate> chain, CompletableFuture<?> gone) {
         int asked = settings.checked() == TlsClientVerify.Ocsp.Checked.LEAF ? Math.min(1, chain.size() - 1)
                 : chain.size() - 1;
-        return next(chain, 0, asked, gone).exceptionally(failure -> {
+        CompletableFuture<Integer> status;
+        try {
+            status = next(chain, 0, asked, gone);
+        } catch (RuntimeException e) { // a request that cannot even start (the first: the later ones fail below)
+            status = CompletableFuture.failedFuture(e);
+        }
+        return status.exceptionally(failure -> {
             LOG.warn("OCSP of the client certificate {}: {}", name(chain.get(0)), failure instanceof
                     CompletionException && failure.getCause() != null ? failure.getCause() : failure);
             return ClientVerifier.OCSP_REQUEST_FAILED;

@@ -323,4 +323,21 @@ class ClientOcspTest {
                 .isEqualTo(ClientVerifier.OCSP_REQUEST_FAILED);
         assertThat(calls).hasValue(1);
     }
+
+    /**
+     * A request the transport cannot even start (it throws, as an HTTP client does for a URI it refuses): the check
+     * fails with OCSP_REQUEST_FAILED and never throws, which would leave the connection's request waiting for a verdict
+     * that never comes.
+     */
+    @Test
+    void aTransportThatThrowsFailsTheCheck() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        ClientOcsp ocsp = new ClientOcsp(new TlsClientVerify.Ocsp(TlsClientVerify.Ocsp.Checked.LEAF, null, 0), clock,
+                (uri, request) -> {
+                    calls.incrementAndGet();
+                    throw new IllegalArgumentException("unsupported URI " + uri);
+                });
+        assertThat(checked(ocsp, chain("good"))).isEqualTo(ClientVerifier.OCSP_REQUEST_FAILED);
+        assertThat(calls).hasValue(1);
+    }
 }
