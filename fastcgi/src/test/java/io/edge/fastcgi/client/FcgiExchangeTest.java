@@ -1102,6 +1102,49 @@ class FcgiExchangeTest {
         assertThat(recorder.body).hasToString("");
     }
 
+    /**
+     * A head refused while the script writes on (a 1xx status, then more STDOUT in later reads, the body of a page that
+     * went on after its header() calls): the connection, out of step with any other request, is never handed to the
+     * next one. The first record after the refusal that END_REQUEST does not follow in the same read closes it and
+     * frees the slot, whether or not the worker is awaited.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aRefusedHeadWithMoreOutputToComeNeverLeavesItsConnectionToTheNextRequest(boolean awaitWorker) {
+        refusedHeadOnAKeptConnection(awaitWorker, "Status: 199 Weird\r\n\r\nthe page's start");
+        assertThat(backend.isActive()).as("kept while the script is silent").isTrue();
+        ByteBuf more = record(6, "Status: 200 OK\r\nX-Not: the next request's\r\n\r\nthe page goes on");
+        backend.writeInbound(more);
+        assertThat(more.refCnt()).as("dropped").isZero();
+        assertClosedAndNotPooled();
+        assertThat(leased.pool().stats().lingering()).isZero();
+        assertThat(recorder.body).hasToString("");
+    }
+
+    /** As above, the rest of the output and END_REQUEST in one read: closed as a failed backend's, never pooled. */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aRefusedHeadWhoseScriptEndsInTheReadOfItsLastOutputClosesItsConnection(boolean awaitWorker) {
+        refusedHeadOnAKeptConnection(awaitWorker, "Status: 199 Weird\r\n\r\n");
+        backend.writeInbound(Unpooled.wrappedBuffer(record(6, "the rest"), endRequest(0)));
+        if (awaitWorker) {
+            assertThat(leased.lease().isReleased()).as("until its worker is free").isFalse();
+            backend.writeInbound(workerFree());
+        }
+        assertThat(leased.lease().outcome()).isEqualTo(Lease.Outcome.BACKEND_FAILED);
+        assertClosedAndNotPooled();
+        assertThat(leased.pool().stats().idle()).isZero();
+    }
+
+    /** A kept-alive exchange, its request whole, whose script's first output, {@code head}, is refused. */
+    private void refusedHeadOnAKeptConnection(boolean awaitWorker, String head) {
+        FcgiExchange exchange = awaitWorker ? startAwaitingWorker(true) : start(true);
+        exchange.endStdin();
+        sent().forEach(ReferenceCountUtil::release);
+        backend.writeInbound(record(6, head));
+        assertThat(recorder.error).isInstanceOf(FcgiProtocolException.class);
+    }
+
     /** UNKNOWN_TYPE naming GET_VALUES: a backend that does not implement the probe's record, read it all the same. */
     static ByteBuf probeUnknown() {
         return record(11, 0, "\u0009\0\0\0\0\0\0\0");
