@@ -836,6 +836,15 @@ final class SettingsMapper {
      * @param directive nginx's directive of the certificate, for the messages: "ssl" or "proxy_ssl"
      */
     private static TlsCertificate certificateAndKey(Section owner, Section tls, Path base, String directive) {
+        return certificateAndKey(owner, tls, tls, base, directive);
+    }
+
+    /**
+     * As {@link #certificateAndKey(Section, Section, Path, String)}, the key's passphrases read from the password-file
+     * of {@code passwords} (an entry of a site's tls.certificates that names none takes the site's).
+     */
+    private static TlsCertificate certificateAndKey(Section owner, Section tls, Section passwords, Path base,
+            String directive) {
         String certificateText = tls.optionalString("certificate");
         String keyText = tls.optionalString("key");
         boolean certificateSet = certificateText != null && !certificateText.isEmpty();
@@ -861,13 +870,13 @@ final class SettingsMapper {
             tls.invalid("certificate", e.getMessage(), "a PEM file of the certificate, then its intermediates"
                     + " (certbot's fullchain.pem)");
         }
-        Path passwordFile = optionalFile(tls, "password-file", base);
+        Path passwordFile = optionalFile(passwords, "password-file", base);
         List<String> passphrases = List.of();
         if (passwordFile != null) {
             try {
                 passphrases = PemFiles.passphrases(passwordFile);
             } catch (IllegalArgumentException e) {
-                tls.invalid("password-file", e.getMessage(), "a file of the key's passphrase, or of several, one a"
+                passwords.invalid("password-file", e.getMessage(), "a file of the key's passphrase, or of several, one a"
                         + " line (nginx's " + directive + "_password_file)");
                 return null;
             }
@@ -961,21 +970,7 @@ final class SettingsMapper {
         boolean enabled = tls.bool("stapling");
         boolean verify = tls.bool("stapling-verify");
         Path file = optionalFile(tls, "stapling-file", base);
-        byte[] response = null;
-        if (file != null) {
-            String fault;
-            try {
-                response = java.nio.file.Files.readAllBytes(file);
-                fault = response.length < 2 || response[0] != 0x30 ? file + " holds no DER OCSP response" : null;
-            } catch (java.io.IOException e) {
-                fault = file + " cannot be read (" + reason(e) + ")";
-            }
-            if (fault != null) {
-                tls.invalid("stapling-file", fault, "a DER OCSP response of the certificate (openssl ocsp -respout's),"
-                        + " as nginx's ssl_stapling_file");
-                response = null;
-            }
-        }
+        byte[] response = staplingFile(tls, file);
         java.net.URI responder = responder(tls, "stapling-responder", "ssl_stapling_responder");
         if (enabled && !certified) {
             tls.problem("stapling", "true in a site without a certificate", "tls { certificate, key } beside it, as"
@@ -983,6 +978,131 @@ final class SettingsMapper {
         }
         return enabled ? new TlsStapling(true, file, response, responder, verify, trusted == null ? List.of()
                 : trusted) : TlsStapling.OFF;
+    }
+
+    /**
+     * The DER OCSP response of {@code file}, {@code section}'s stapling-file (null for none); one that cannot be read or
+     * is no DER response is a problem, and null.
+     */
+    private static byte[] staplingFile(Section section, Path file) {
+        if (file == null) {
+            return null;
+        }
+        String fault;
+        byte[] response = null;
+        try {
+            response = java.nio.file.Files.readAllBytes(file);
+            fault = response.length < 2 || response[0] != 0x30 ? file + " holds no DER OCSP response" : null;
+        } catch (java.io.IOException e) {
+            fault = file + " cannot be read (" + reason(e) + ")";
+        }
+        if (fault != null) {
+            section.invalid("stapling-file", fault, "a DER OCSP response of the certificate (openssl ocsp -respout's),"
+                    + " as nginx's ssl_stapling_file");
+            return null;
+        }
+        return response;
+    }
+
+    /** The keys an entry of a site's tls.certificates may write. */
+    private static final Set<String> CERTIFICATE_ENTRY_KEYS = Set.of("certificate", "key", "password-file",
+            "stapling-file");
+    private static final String CERTIFICATES_EXPECTED = "a list of { certificate, key }, one of each key type (RSA,"
+            + " ECDSA, Ed25519), as nginx's ssl_certificate and ssl_certificate_key written once for each:"
+            + " certificates = [{ certificate = \"rsa/fullchain.pem\", key = \"rsa/privkey.pem\" },"
+            + " { certificate = \"ecdsa/fullchain.pem\", key = \"ecdsa/privkey.pem\" }]";
+
+    /**
+     * A site's certificates, read now, each stapled as its tls section says: tls.certificate and tls.key (nginx's
+     * ssl_certificate once), or the entries of tls.certificates (nginx's ssl_certificate once a key type, ECDSA beside
+     * RSA), in order. The form the site writes itself wins over the other one inherited from site-defaults; both
+     * written in one place, an empty list, an entry without a certificate, two of one key type (nginx's OpenSSL keeps
+     * the last of them alone), and tls.stapling-file beside more than one (each staples its own: stapling-file in its
+     * entry) are problems, as are each entry's as a single certificate's.
+     */
+    private List<TlsCertificate> siteCertificates(Section site, Section tls, Path base,
+            List<java.security.cert.X509Certificate> trusted) {
+        boolean listed = tls.isSet("certificates");
+        boolean single = !isEmpty(tls.optionalString("certificate")) || !isEmpty(tls.optionalString("key"));
+        if (listed && single) {
+            ConfigObject own = tls.own();
+            boolean ownList = own.containsKey("certificates");
+            boolean ownSingle = own.containsKey("certificate") || own.containsKey("key");
+            if (ownList == ownSingle) {
+                tls.problem("certificates", "set beside tls.certificate and tls.key", "either certificate and key"
+                        + " (one certificate), or certificates alone: " + CERTIFICATES_EXPECTED);
+                return List.of();
+            }
+            listed = ownList;
+        }
+        if (!listed) {
+            TlsCertificate certificate = certificateAndKey(site, tls, base, "ssl");
+            TlsStapling stapling = stapling(tls, base, trusted, certificate != null || tls.isInvalid("certificate")
+                    || tls.isInvalid("key") || tls.isInvalid("password-file"));
+            return certificate == null ? List.of() : List.of(certificate.withStapling(stapling));
+        }
+        ConfigValue value = tls.value("certificates");
+        if (!(value instanceof ConfigList list) || list.isEmpty()) {
+            tls.invalid("certificates", value instanceof ConfigList ? "[] holds no certificate"
+                    : Section.render(value) + " is not a list", CERTIFICATES_EXPECTED);
+            stapling(tls, base, trusted, true);
+            return List.of();
+        }
+        Section none = new Section(ConfigValueFactory.fromMap(Map.of()), "", tls.anchor(), problems);
+        List<Section> entries = tls.sections("certificates", none);
+        TlsStapling stapling = stapling(tls, base, trusted, true);
+        if (stapling.file() != null && list.size() > 1) {
+            tls.problem("stapling-file", "one response for the " + list.size() + " certificates of tls.certificates",
+                    "stapling-file in each entry of certificates, each certificate's own response");
+        }
+        List<TlsCertificate> certificates = new ArrayList<>();
+        Map<String, Integer> keyTypes = new HashMap<>();
+        for (int i = 0; i < entries.size(); i++) {
+            Section entry = entries.get(i);
+            boolean unknown = false;
+            for (String key : new TreeSet<>(entry.own().keySet())) {
+                if (!CERTIFICATE_ENTRY_KEYS.contains(key)) {
+                    entry.problem(key, "is no key of a certificates entry"
+                            + UnknownKeys.suggestion(key, CERTIFICATE_ENTRY_KEYS), CERTIFICATES_EXPECTED);
+                    unknown = true;
+                }
+            }
+            if (!entry.isSet("certificate") && !entry.isSet("key")) {
+                entry.problemAt(entry, "certificate", "not set", CERTIFICATES_EXPECTED);
+                continue;
+            }
+            TlsCertificate certificate = certificateAndKey(entry, entry, entry.isSet("password-file") ? entry : tls,
+                    base, "ssl");
+            Path file = optionalFile(entry, "stapling-file", base);
+            byte[] response = staplingFile(entry, file);
+            if (certificate == null || unknown) {
+                continue;
+            }
+            String keyType = keyType(certificate.key());
+            Integer first = keyTypes.putIfAbsent(keyType, i);
+            if (first != null) {
+                tls.problem("certificates", i, "a second " + keyType + " certificate (certificates[" + first
+                        + "] is one): OpenSSL keeps one of each key type, nginx's the last", CERTIFICATES_EXPECTED);
+                continue;
+            }
+            certificates.add(certificate.withStapling(file == null ? stapling : !stapling.enabled() ? TlsStapling.OFF
+                    : new TlsStapling(true, file, response, stapling.responder(), stapling.verify(),
+                            stapling.trusted())));
+        }
+        return certificates;
+    }
+
+    /** The key type a certificate's key is of, as OpenSSL keeps one certificate of each: RSA, ECDSA, Ed25519. */
+    static String keyType(java.security.PrivateKey key) {
+        return switch (key.getAlgorithm()) {
+            case "EC" -> "ECDSA";
+            case "EdDSA" -> key instanceof java.security.interfaces.EdECKey ec ? ec.getParams().getName() : "EdDSA";
+            default -> key.getAlgorithm();
+        };
+    }
+
+    private static boolean isEmpty(String text) {
+        return text == null || text.isEmpty();
     }
 
     /**
@@ -2145,25 +2265,21 @@ final class SettingsMapper {
                     locations.stream().filter(LocationSettings::named).map(LocationSettings::pattern)
                             .collect(Collectors.toSet()));
             List<RewriteRule> rewrites = rewriteRules(site, null, false);
-            TlsCertificate tls = null;
+            List<TlsCertificate> certificates = List.of();
             TlsClientVerify clientVerify = TlsClientVerify.OFF;
-            if (site.value("tls") instanceof ConfigList certificates) {
-                site.invalid("tls", "a list of " + certificates.size() + ": a site has one certificate (nginx's"
-                        + " ssl_certificate twice, ECDSA beside RSA, is not taken)", "one tls { certificate, key }:"
-                        + " an ECDSA certificate serves the clients of the last ten years, an RSA one older ones too");
+            if (site.value("tls") instanceof ConfigList list) {
+                site.invalid("tls", "a list of " + list.size() + ": a site's certificates are a list in it",
+                        "one tls { certificates = [{ certificate, key }, { certificate, key }] }, nginx's"
+                        + " ssl_certificate twice (ECDSA beside RSA); or tls { certificate, key } for one");
             } else {
                 Section tlsSection = site.section("tls");
-                tls = certificateAndKey(site, tlsSection, base, "ssl");
                 List<java.security.cert.X509Certificate> trusted = caFile(tlsSection, "trusted-certificate", base);
                 clientVerify = clientVerify(site, tlsSection, base, trusted);
-                TlsStapling stapling = stapling(tlsSection, base, trusted, tls != null
-                        || tlsSection.isInvalid("certificate") || tlsSection.isInvalid("key")
-                        || tlsSection.isInvalid("password-file"));
-                if (tls != null) {
-                    tls = tls.withStapling(stapling);
-                }
-                InetSocketAddress bare = tls != null || tlsSection.isInvalid("certificate")
-                        || tlsSection.isInvalid("key") || tlsSection.isInvalid("password-file") ? null
+                certificates = siteCertificates(site, tlsSection, base, trusted);
+                boolean failed = certificates.isEmpty() && (tlsSection.isInvalid("certificate")
+                        || tlsSection.isInvalid("key") || tlsSection.isInvalid("password-file")
+                        || tlsSection.isSet("certificates"));
+                InetSocketAddress bare = !certificates.isEmpty() || failed ? null
                         : listen.stream().filter(serverTls::endsOn).findFirst().orElse(null);
                 if (bare != null && !tlsSection.isBroken()) {
                     // nginx: no "ssl_certificate" is defined for the "listen ... ssl" directive
@@ -2174,7 +2290,8 @@ final class SettingsMapper {
                 }
             }
             result.add(new SiteSettings(serverNames, isDefault, root, index, policy, locations, errorPages, listen,
-                    rewrites, tls, clientVerify, captureVariables(serverNames, rewrites), redirects(locationDefaults)));
+                    rewrites, certificates, clientVerify, captureVariables(serverNames, rewrites),
+                    redirects(locationDefaults)));
         }
         return result;
     }

@@ -27,8 +27,10 @@ import java.util.regex.Pattern;
  *                     alone; empty for every address (a configuration fills in server.listen's where none is written)
  * @param rewrites     its {@code if}s and rewrites met before a location is chosen (nginx's server rewrite phase), in
  *                     order
- * @param tls          its certificate and key for the listeners that end TLS (nginx's ssl_certificate and
- *                     ssl_certificate_key), or null: none
+ * @param certificates its certificates and keys for the listeners that end TLS (nginx's ssl_certificate and
+ *                     ssl_certificate_key), one of each key type at most (RSA beside ECDSA: a handshake gets the one
+ *                     its client can use, as nginx's OpenSSL chooses), the first the one served where no choice is
+ *                     made; empty: none
  * @param clientVerify whether its TLS handshakes ask for a client certificate, and how it is checked (nginx's
  *                     ssl_verify_client and the files that go with it)
  * @param captureVariables the variables the named groups of its server names' and rewrites' regexes set when they
@@ -48,13 +50,14 @@ public record SiteSettings(
         Map<Integer, ErrorPage> errorPages,
         List<InetSocketAddress> listen,
         List<RewriteRule> rewrites,
-        TlsCertificate tls,
+        List<TlsCertificate> certificates,
         TlsClientVerify clientVerify,
         Map<String, VariableMap> captureVariables,
         LocationSettings.Redirects redirects) {
 
     public SiteSettings {
         captureVariables = Map.copyOf(captureVariables);
+        certificates = List.copyOf(certificates);
         if (redirects == null) {
             redirects = LocationSettings.Redirects.DEFAULT;
         }
@@ -125,12 +128,17 @@ public record SiteSettings(
         return null;
     }
 
+    /** Its first certificate (the one served where no choice is made), or null: none. */
+    public TlsCertificate tls() {
+        return certificates.isEmpty() ? null : certificates.get(0);
+    }
+
     /** A site whose regexes set no variables, that asks for no client certificate. */
     public SiteSettings(List<String> serverNames, boolean isDefault, Path root, List<String> index,
             PathPolicy pathPolicy, List<LocationSettings> locations, Map<Integer, ErrorPage> errorPages,
             List<InetSocketAddress> listen, List<RewriteRule> rewrites, TlsCertificate tls) {
-        this(serverNames, isDefault, root, index, pathPolicy, locations, errorPages, listen, rewrites, tls,
-                TlsClientVerify.OFF, Map.of(), null);
+        this(serverNames, isDefault, root, index, pathPolicy, locations, errorPages, listen, rewrites,
+                tls == null ? List.of() : List.of(tls), TlsClientVerify.OFF, Map.of(), null);
     }
 
     /** A site without a certificate. */

@@ -306,19 +306,85 @@ class TlsConfigTest {
                 .containsExactly(dir.resolve("none.pem") + " cannot be read: No such file or directory");
     }
 
-    /** nginx's two ssl_certificate lines (ECDSA beside RSA) written as a list: one problem that says why. */
+    /**
+     * nginx's two ssl_certificate lines (ECDSA beside RSA): a site's tls.certificates, each entry with its own files
+     * (its key decrypted with the site's password-file where it names none), the site's own list over site-defaults'
+     * one certificate; an SNI site's own pair.
+     */
     @Test
-    void twoCertificatesOfASiteAreOneProblemSayingWhy() throws Exception {
+    void aSiteTakesACertificateOfEachKeyType() throws Exception {
+        dualCertificates();
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "open.key", "-out", "locked.pem", "-days",
+                "2", "-subj", "/CN=locked.test");
+        openssl("pkey", "-in", "open.key", "-aes-256-cbc", "-passout", "pass:secret", "-out", "locked.key");
+        Files.writeString(dir.resolve("pass"), "secret\n");
+        EdgeSettings settings = load(LISTEN + """
+                site-defaults.tls { certificate = a.pem, key = a.key }
+                sites = [
+                  { root = www, tls.certificates = [{ certificate = a.pem, key = a.key }, { certificate = ec.pem, key = ec.key }] }
+                  { root = www, server-names = [b.test], tls { password-file = pass,
+                    certificates = [{ certificate = ec.pem, key = ec.key, stapling-file = "" }, { certificate = locked.pem, key = locked.key }] } }
+                  { root = www, server-names = [c.test] }
+                ]""");
+        assertThat(settings.sites()).extracting(site -> site.certificates().stream()
+                .map(c -> c.leaf().getSubjectX500Principal().getName()).toList())
+                .containsExactly(List.of("CN=a.test", "CN=ec.test"), List.of("CN=ec.test", "CN=locked.test"),
+                        List.of("CN=a.test"));
+        assertThat(settings.sites().get(0).tls().leaf().getSubjectX500Principal().getName()).isEqualTo("CN=a.test");
+    }
+
+    /**
+     * Two of one key type (nginx's OpenSSL keeps the last alone), a key that is not its certificate's, an empty list,
+     * an entry without a certificate or with a key it does not know, both forms in one place, one stapling-file for
+     * several, a list for the whole tls: each a problem with its key.
+     */
+    @Test
+    void badCertificatesAreProblemsOfTheirKeys() throws Exception {
+        dualCertificates();
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "b.key", "-out", "b.pem", "-days", "2",
+                "-subj", "/CN=b.test");
+        List<ConfigProblem> problems = problems(LISTEN + """
+                sites = [
+                  { root = www, tls.certificates = [{ certificate = a.pem, key = a.key }, { certificate = b.pem, key = b.key }] }
+                  { root = www, tls.certificates = [{ certificate = a.pem, key = b.key }, { certificate = ec.pem, key = ec.key }] }
+                  { root = www, tls.certificates = [] }
+                  { root = www, tls.certificates = [{ key = a.key }, { password-file = "" }, { certificate = ec.pem, key = ec.key, keys = x }] }
+                  { root = www, tls { certificate = a.pem, key = a.key, certificates = [{ certificate = ec.pem, key = ec.key }] } }
+                  { root = www, tls { stapling = true, stapling-file = a.der,
+                    certificates = [{ certificate = a.pem, key = a.key }, { certificate = ec.pem, key = ec.key }] } }
+                  { root = www, tls = [{ certificate = a.pem, key = a.key }, { certificate = ec.pem, key = ec.key }] }
+                ]
+                """.replace("a.der", der()));
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(
+                        tuple(4, "edge.sites[0].tls.certificates[1]", "a second RSA certificate (certificates[0] is"
+                                + " one): OpenSSL keeps one of each key type, nginx's the last"),
+                        tuple(5, "edge.sites[1].tls.certificates[0].key", dir.resolve("b.key") + " does not match"
+                                + " the certificate's public key (" + dir.resolve("a.pem") + ": CN=a.test)"),
+                        tuple(6, "edge.sites[2].tls.certificates", "[] holds no certificate"),
+                        tuple(7, "edge.sites[3].tls.certificates[0].certificate", "not set, and tls.key is"),
+                        tuple(7, "edge.sites[3].tls.certificates[1].certificate", "not set"),
+                        tuple(7, "edge.sites[3].tls.certificates[2].keys", "is no key of a certificates entry (did you"
+                                + " mean \"key\"?)"),
+                        tuple(8, "edge.sites[4].tls.certificates", "set beside tls.certificate and tls.key"),
+                        tuple(9, "edge.sites[5].tls.stapling-file", "one response for the 2 certificates of"
+                                + " tls.certificates"),
+                        tuple(11, "edge.sites[6].tls", "a list of 2: a site's certificates are a list in it"));
+    }
+
+    /** a.pem and a.key (RSA), ec.pem and ec.key (ECDSA, P-256). */
+    private void dualCertificates() throws Exception {
         openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "a.key", "-out", "a.pem", "-days", "2",
                 "-subj", "/CN=a.test");
         openssl("ecparam", "-name", "prime256v1", "-genkey", "-out", "ec.key");
-        openssl("req", "-x509", "-key", "ec.key", "-out", "ec.pem", "-days", "2", "-subj", "/CN=a.test");
-        List<ConfigProblem> problems = problems(LISTEN + """
-                sites = [{ root = www, tls = [{ certificate = a.pem, key = a.key }, { certificate = ec.pem, key = ec.key }] }]
-                """);
-        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::message).containsExactly(tuple(
-                "edge.sites[0].tls", "a list of 2: a site has one certificate (nginx's ssl_certificate twice, ECDSA"
-                        + " beside RSA, is not taken)"));
+        openssl("req", "-x509", "-key", "ec.key", "-out", "ec.pem", "-days", "2", "-subj", "/CN=ec.test");
+    }
+
+    /** A file that passes for a DER OCSP response (stapled unread). */
+    private String der() throws IOException {
+        Path der = dir.resolve("a.der");
+        Files.write(der, new byte[] {0x30, 0x03, 0x0a, 0x01, 0x00});
+        return der.toString();
     }
 
     /**

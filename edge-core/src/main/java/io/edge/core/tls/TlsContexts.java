@@ -6,6 +6,7 @@ import io.edge.conf.SiteSettings;
 import io.edge.conf.TlsCertificate;
 import io.edge.conf.TlsClientVerify;
 import io.edge.core.route.Router;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -31,6 +32,7 @@ import io.netty.handler.ssl.SslProvider;
 import io.netty.internal.tcnative.SSL;
 import io.netty.util.AttributeKey;
 import io.netty.util.Mapping;
+import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
 import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
@@ -75,9 +77,9 @@ public final class TlsContexts {
 
     private final ServerSettings.Tls settings;
     private final Router router;
-    private final Map<SiteTls, SslContext> contexts;
+    private final Map<SiteTls, SiteContexts> contexts;
     /** Those of listeners marked http2, whose ALPN offers h2 first: none without one. */
-    private final Map<SiteTls, SslContext> http2Contexts;
+    private final Map<SiteTls, SiteContexts> http2Contexts;
     /** The client certificate checker of each context that asks for one. */
     private final Map<SslContext, ClientVerifier> verifiers;
     /** The OCSP stapler of each context whose certificate's status is stapled. */
@@ -90,8 +92,8 @@ public final class TlsContexts {
      */
     private final int clearedOptions;
 
-    private TlsContexts(ServerSettings.Tls settings, Router router, Map<SiteTls, SslContext> contexts,
-            Map<SiteTls, SslContext> http2Contexts, Map<SslContext, ClientVerifier> verifiers,
+    private TlsContexts(ServerSettings.Tls settings, Router router, Map<SiteTls, SiteContexts> contexts,
+            Map<SiteTls, SiteContexts> http2Contexts, Map<SslContext, ClientVerifier> verifiers,
             Map<SslContext, OcspStapler> staplers, int clearedOptions) {
         this.clearedOptions = clearedOptions;
         this.settings = settings;
@@ -103,14 +105,22 @@ public final class TlsContexts {
     }
 
     /**
-     * What a context is made of: a site's certificate, and whether (and how) its handshakes ask for a client's. Sites
-     * alike in both share one; two with one certificate and different ssl_verify_client each have their own.
+     * What a site's contexts are made of: its certificates, and whether (and how) its handshakes ask for a client's.
+     * Sites alike in both share them; two with one certificate and different ssl_verify_client each have their own.
      */
-    private record SiteTls(TlsCertificate certificate, TlsClientVerify clientVerify) {
+    private record SiteTls(List<TlsCertificate> certificates, TlsClientVerify clientVerify) {
 
         /** {@code site}'s, null where it has no certificate. */
         static SiteTls of(SiteSettings site) {
-            return site.tls() == null ? null : new SiteTls(site.tls(), site.clientVerify());
+            return site.certificates().isEmpty() ? null : new SiteTls(site.certificates(), site.clientVerify());
+        }
+    }
+
+    /** A site's contexts, one a certificate in its order, and which of them answers a client hello. */
+    private record SiteContexts(List<SslContext> contexts, CertificateChoice choice) {
+
+        SslContext answering(ClientHello hello) {
+            return contexts.get(choice.choose(hello));
         }
     }
 
@@ -138,8 +148,8 @@ public final class TlsContexts {
                     + ": the JDK's SSLEngine (netty-tcnative did not load) has its own ticket keys, on for the whole JVM"
                     + " (-Djdk.tls.server.enableSessionTicketExtension)");
         }
-        Map<SiteTls, SslContext> contexts = new HashMap<>();
-        Map<SiteTls, SslContext> http2Contexts = new HashMap<>();
+        Map<SiteTls, SiteContexts> contexts = new HashMap<>();
+        Map<SiteTls, SiteContexts> http2Contexts = new HashMap<>();
         Map<SslContext, ClientVerifier> verifiers = new IdentityHashMap<>();
         Map<SslContext, OcspStapler> staplers = new IdentityHashMap<>();
         boolean http2 = tls.http2().listen().stream().anyMatch(tls::endsOn); // h2c's need none
@@ -148,24 +158,35 @@ public final class TlsContexts {
             if (siteTls != null && !contexts.containsKey(siteTls)) {
                 ClientVerifier verifier = siteTls.clientVerify().asks() ? new ClientVerifier(siteTls.clientVerify())
                         : null;
-                OcspStapler stapler = stapler(siteTls.certificate(), provider);
-                SslContext context = context(siteTls, tls, ciphers, groups, provider, HTTP_1_1, stapler != null);
-                contexts.put(siteTls, context);
-                if (verifier != null) {
-                    verifiers.put(context, verifier);
+                List<SslContext> siteContexts = new ArrayList<>();
+                List<SslContext> siteHttp2Contexts = new ArrayList<>();
+                for (TlsCertificate certificate : siteTls.certificates()) {
+                    // each certificate its own stapler: its own status, asked of its own responder
+                    OcspStapler stapler = stapler(certificate, provider);
+                    List<SslContext> made = new ArrayList<>();
+                    made.add(context(certificate, siteTls.clientVerify(), tls, ciphers, groups, provider, HTTP_1_1,
+                            stapler != null));
+                    siteContexts.add(made.get(0));
+                    if (http2) {
+                        made.add(context(certificate, siteTls.clientVerify(), tls, ciphers, groups, provider,
+                                H2_FIRST, stapler != null));
+                        siteHttp2Contexts.add(made.get(1));
+                    }
+                    for (SslContext context : made) {
+                        if (verifier != null) {
+                            verifiers.put(context, verifier);
+                        }
+                        if (stapler != null) {
+                            staplers.put(context, stapler);
+                        }
+                    }
                 }
-                if (stapler != null) {
-                    staplers.put(context, stapler);
-                }
+                CertificateChoice choice = new CertificateChoice(siteTls.certificates().stream()
+                        .map(certificate -> CertificateChoice.Key.of(certificate.leaf().getPublicKey())).toList(),
+                        siteContexts.get(0).cipherSuites(), tls.preferServerCiphers(), tls.protocols());
+                contexts.put(siteTls, new SiteContexts(List.copyOf(siteContexts), choice));
                 if (http2) {
-                    SslContext http2Context = context(siteTls, tls, ciphers, groups, provider, H2_FIRST, stapler != null);
-                    http2Contexts.put(siteTls, http2Context);
-                    if (verifier != null) {
-                        verifiers.put(http2Context, verifier);
-                    }
-                    if (stapler != null) {
-                        staplers.put(http2Context, stapler);
-                    }
+                    http2Contexts.put(siteTls, new SiteContexts(List.copyOf(siteHttp2Contexts), choice));
                 }
             }
         }
@@ -302,15 +323,14 @@ public final class TlsContexts {
      * handshake names the CAs of client-certificate and completes whether a certificate came or not, whatever it is
      * ({@link NamingTrustManager}); a request is refused at the HTTP level ({@link ClientCertificates#refusal}).
      */
-    private static SslContext context(SiteTls siteTls, ServerSettings.Tls tls, List<String> ciphers,
-            List<String> groups, SslProvider provider, ApplicationProtocolConfig alpn, boolean stapling)
-            throws SSLException {
-        TlsCertificate certificate = siteTls.certificate();
+    private static SslContext context(TlsCertificate certificate, TlsClientVerify clientVerify,
+            ServerSettings.Tls tls, List<String> ciphers, List<String> groups, SslProvider provider,
+            ApplicationProtocolConfig alpn, boolean stapling) throws SSLException {
         SslContextBuilder builder = SslContextBuilder.forServer(certificate.key(),
                 certificate.chain().toArray(X509Certificate[]::new));
-        if (siteTls.clientVerify().asks()) {
+        if (clientVerify.asks()) {
             builder.clientAuth(ClientAuth.OPTIONAL)
-                    .trustManager(new NamingTrustManager(siteTls.clientVerify().named()));
+                    .trustManager(new NamingTrustManager(clientVerify.named()));
         }
         if (!groups.isEmpty()) {
             builder.option(OpenSslContextOption.GROUPS, groups.toArray(String[]::new));
@@ -325,7 +345,7 @@ public final class TlsContexts {
                 .enableOcsp(stapling)
                 .build();
         if (context instanceof ReferenceCountedOpenSslContext openSsl) {
-            sessions(openSsl, siteTls, tls);
+            sessions(openSsl, certificate, clientVerify, tls);
         }
         return context;
     }
@@ -338,11 +358,11 @@ public final class TlsContexts {
      * certificates asked for, as nginx's, so a ticket of one site (every site's sealed with the same keys) offered
      * with another's SNI name is a full handshake.
      */
-    private static void sessions(ReferenceCountedOpenSslContext context, SiteTls siteTls, ServerSettings.Tls tls)
-            throws SSLException {
+    private static void sessions(ReferenceCountedOpenSslContext context, TlsCertificate certificate,
+            TlsClientVerify clientVerify, ServerSettings.Tls tls) throws SSLException {
         OpenSslSessionContext sessions = context.sessionContext();
         if (sessions instanceof OpenSslServerSessionContext serverSessions) {
-            serverSessions.setSessionIdContext(sessionIdContext(siteTls));
+            serverSessions.setSessionIdContext(sessionIdContext(certificate, clientVerify));
         }
         if (tls.sessionCache() == 0) { // Netty's builder reads 0 as its default size, 20480
             sessions.setSessionCacheEnabled(false);
@@ -362,11 +382,10 @@ public final class TlsContexts {
      * CRL renewed by a reload ends no session): a resumed session's certificate is checked again by the connection's
      * site all the same ({@link ClientCertificates#check}).
      */
-    private static byte[] sessionIdContext(SiteTls siteTls) throws SSLException {
+    private static byte[] sessionIdContext(TlsCertificate certificate, TlsClientVerify verify) throws SSLException {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            digest.update(siteTls.certificate().leaf().getEncoded());
-            TlsClientVerify verify = siteTls.clientVerify();
+            digest.update(certificate.leaf().getEncoded());
             // the count says where the CAs of client-certificate end and those of trusted-certificate begin
             digest.update(java.nio.ByteBuffer.allocate(2 * Integer.BYTES).putInt(verify.mode().ordinal())
                     .putInt(verify.named().size()).array());
@@ -378,8 +397,7 @@ public final class TlsContexts {
             }
             return digest.digest();
         } catch (java.security.GeneralSecurityException e) {
-            throw new SSLException("no session id context of " + siteTls.certificate().leaf().getSubjectX500Principal(),
-                    e);
+            throw new SSLException("no session id context of " + certificate.leaf().getSubjectX500Principal(), e);
         }
     }
 
@@ -420,15 +438,30 @@ public final class TlsContexts {
      */
     public void addTo(ChannelPipeline pipeline, String before, InetSocketAddress listenAddress,
             Duration handshakeTimeout, RefusedLog refusedLog) {
-        Map<SiteTls, SslContext> listenerContexts = offersHttp2(listenAddress) ? http2Contexts : contexts;
-        Mapping<String, SslContext> byName = serverName -> {
+        Map<SiteTls, SiteContexts> listenerContexts = offersHttp2(listenAddress) ? http2Contexts : contexts;
+        Mapping<String, SiteContexts> byName = serverName -> {
             SiteTls siteTls = SiteTls.of(router.site(listenAddress, serverName));
             // every site on the listener has one (the configuration's check); the default's for one it lacked
             return listenerContexts.get(siteTls != null ? siteTls : SiteTls.of(router.site(listenAddress, null)));
         };
         long timeoutMillis = Math.max(1, handshakeTimeout.toMillis());
         pipeline.addBefore(before, "plain-refusal", new PlainHttpRefusal(refusedLog));
-        pipeline.addBefore(before, "tls", new SniHandler(byName, timeoutMillis) {
+        Mapping<String, SslContext> unread = serverName -> byName.map(serverName).answering(null);
+        pipeline.addBefore(before, "tls", new SniHandler(unread, timeoutMillis) {
+            /** What the client hello offers, which decides among the certificates of the SNI name's site. */
+            private ClientHello hello;
+
+            @Override
+            protected Future<SslContext> lookup(ChannelHandlerContext ctx, ByteBuf clientHello) throws Exception {
+                hello = ClientHello.parse(clientHello);
+                return super.lookup(ctx, clientHello);
+            }
+
+            @Override
+            protected Future<SslContext> lookup(ChannelHandlerContext ctx, String hostname) {
+                return ctx.executor().newSucceededFuture(byName.map(hostname).answering(hello));
+            }
+
             @Override
             protected void replaceHandler(ChannelHandlerContext ctx, String hostname, SslContext context)
                     throws Exception {
