@@ -53,7 +53,11 @@ class DualCertificatesIT {
     }
 
     private static String body(int port) throws Exception {
-        return """
+        return body(port, "");
+    }
+
+    private static String body(int port, String more) throws Exception {
+        return more + """
                 server.listen = ["127.0.0.1:%3$d ssl http2"]
                 site-defaults.locations = [{ match = "/", return = "200 $ssl_cipher" }]
                 sites = [
@@ -133,6 +137,28 @@ class DualCertificatesIT {
                     .as("a P-256 key for a client without the curve").isEqualTo(rsa);
             assertThat(handshake(edge, "dual.test", "-tls1_3", "-sigalgs", "rsa_pss_rsae_sha256", "-alpn", "h2"))
                     .contains(rsa).contains("ALPN protocol: h2");
+        }
+    }
+
+    /**
+     * With prefer-server-ciphers (nginx's ssl_prefer_server_ciphers on) the server's order decides, as nginx chose:
+     * OpenSSL's list of signature algorithms (ECDSA first) over TLSv1.3, the server's suites over TLSv1.2.
+     */
+    @Test
+    void theServersOrderDecidesWhereItIsPreferred() throws Exception {
+        int port = EdgeProcess.freePort();
+        try (EdgeHarness edge = EdgeHarness.start(Files.createDirectories(dir.resolve("edge-" + System.nanoTime())),
+                body(port, "server.tls.prefer-server-ciphers = on\n"))) {
+            String rsa = "subject=CN = rsa.dual.test";
+            String ecdsa = "subject=CN = ecdsa.dual.test";
+            assertThat(subject(edge, "dual.test", "-tls1_3", "-sigalgs", "rsa_pss_rsae_sha256:ecdsa_secp256r1_sha256"))
+                    .isEqualTo(ecdsa);
+            assertThat(subject(edge, "dual.test", "-tls1_3", "-sigalgs", "rsa_pss_rsae_sha256")).isEqualTo(rsa);
+            assertThat(subject(edge, "dual.test", "-tls1_2", "-cipher",
+                    "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256")).isEqualTo(ecdsa);
+            assertThat(subject(edge, "dual.test", "-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"))
+                    .isEqualTo(rsa);
+            assertThat(subject(edge, "dual.test", "-tls1_2", "-curves", "secp384r1")).isEqualTo(rsa);
         }
     }
 

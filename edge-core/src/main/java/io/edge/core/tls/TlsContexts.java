@@ -60,6 +60,8 @@ import org.slf4j.LoggerFactory;
  * </pre>
  * The certificate is the site's that the SNI name routes to among the sites of the listener, by the router's own
  * choice (nginx picks the server block for SNI as for Host): no name, or one of no site, gets the default site's.
+ * A site with several (RSA beside ECDSA) has a context for each, and the client hello the SNI handler read chooses
+ * among them ({@link CertificateChoice}) before the engine is made, as BoringSSL takes one certificate a connection.
  * The provider is BoringSSL (netty-tcnative) where it loads, else the JDK's. The site chosen so decides too whether
  * the handshake asks for a client certificate ({@link ClientCertificates}), and which OCSP response is stapled to it
  * ({@link OcspStapler}: fetched from when the configuration is put in force, {@link #startStapling}, until it is
