@@ -3,6 +3,7 @@ package io.edge.cache.http;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * When each URL was last purged or invalidated, on a clock that counts purges. An answer asked for before its URL's
@@ -10,24 +11,30 @@ import java.util.Map;
  * while a request reads the old page) was made from what the purge said has changed: it answers its client, and is not
  * stored, else the old page would be back for its whole lifetime right after the purge said it was gone.
  *
- * <p>Bounded by bytes, oldest purge first out: a mark pushed out raises a floor to its time, and an answer asked for
+ * <p>Bounded by count, oldest purge first out: a mark pushed out raises a floor to its time, and an answer asked for
  * before the floor is refused whatever its URL. As the oldest goes first, that is only an answer asked for before the
- * last so many purges (some thousands), which no fill outlives unless purges come by the thousand while it runs. So is
- * an answer asked for before a purge by prefix, which names no URL. Refusing more than needed costs a backend request;
+ * last {@link #MAX_MARKS} purges, which no fill outlives unless purges come by the thousand while it runs. So is an
+ * answer asked for before a purge by prefix, which names no URL. Refusing more than needed costs a backend request;
  * storing what a purge removed would cost a stale page.
+ *
+ * <p>A mark keeps a 64-bit hash of its URL, not the URL: any client may invalidate (a POST its script answers 2xx, to
+ * any target up to the request line's limit), and marks that weighed their URL were pushed out by a few dozen POSTs to
+ * 8 KiB targets, which kept out every fill running meanwhile. The hash is seeded per process; two URLs that share one
+ * only refuse an answer more, never store a wrong one.
  *
  * <p>Shared by the caches of successive configurations: a request outlives a reload, and so may a purge's meaning.
  * Purges and the stores that ask are not on any hot path: one lock.
  */
 final class PurgeMarks {
 
-    /** Bytes the marks may hold; a mark weighs its URL and about 100 bytes more. */
-    static final long MAX_BYTES = 1 << 20;
-    private static final int MARK_OVERHEAD = 100;
+    /** Marks kept at most: about 100 bytes each (a map node and two boxed longs), a megabyte in all. */
+    static final int MAX_MARKS = 10_000;
+    /** FNV-1a's 64-bit prime. */
+    private static final long FNV_PRIME = 0x100000001b3L;
 
-    /** URL to the time of its last purge, oldest purge first (a URL purged again moves to the end). */
-    private final LinkedHashMap<String, Long> marks = new LinkedHashMap<>();
-    private long bytes;
+    /** Hash of a URL to the time of its last purge, oldest purge first (a URL purged again moves to the end). */
+    private final LinkedHashMap<Long, Long> marks = new LinkedHashMap<>();
+    private final long seed = ThreadLocalRandom.current().nextLong();
     private long clock;
     private long floor;
 
@@ -38,15 +45,11 @@ final class PurgeMarks {
 
     /** {@code url} (a primary key) is purged or invalidated now. Marked before its entries go. */
     synchronized void purged(String url) {
-        Long before = marks.remove(url);
-        if (before == null) {
-            bytes += weight(url);
-        }
-        marks.put(url, ++clock);
-        for (Iterator<Map.Entry<String, Long>> oldest = marks.entrySet().iterator(); bytes > MAX_BYTES; ) {
-            Map.Entry<String, Long> out = oldest.next();
-            floor = Math.max(floor, out.getValue()); // a purge by prefix may have set it past the marks left
-            bytes -= weight(out.getKey());
+        Long key = hash(url);
+        marks.remove(key);
+        marks.put(key, ++clock);
+        for (Iterator<Map.Entry<Long, Long>> oldest = marks.entrySet().iterator(); marks.size() > MAX_MARKS; ) {
+            floor = Math.max(floor, oldest.next().getValue()); // a purge by prefix may have set it past the marks left
             oldest.remove();
         }
     }
@@ -61,11 +64,19 @@ final class PurgeMarks {
         if (floor > asOf) {
             return true;
         }
-        Long at = marks.get(url);
+        Long at = marks.get(hash(url));
         return at != null && at > asOf;
     }
 
-    private static long weight(String url) {
-        return 2L * url.length() + MARK_OVERHEAD;
+    /** FNV-1a over the URL's characters from this process's seed, then a finalizer that spreads every bit. */
+    private long hash(String url) {
+        long h = seed;
+        for (int i = 0; i < url.length(); i++) {
+            h = (h ^ url.charAt(i)) * FNV_PRIME;
+        }
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        return h;
     }
 }
