@@ -584,6 +584,33 @@ class ResponseCacheIT {
         assertThat(php.runs("purge1")).isEqualTo(2);
     }
 
+    /**
+     * POSTs any client sends to other URLs while a page is filled keep nothing out but those URLs. Forty to targets of
+     * 8 KiB, each answered 200 by PHP, pushed out the marks of purged URLs, whose size went by their URL's: the page was
+     * refused as if purged, and each request waiting for it ran PHP on its own.
+     */
+    @Test
+    void postsToLongTargetsWhileAPageIsFilledDoNotKeepItOut() throws Exception {
+        String url = url("longposts", "public, max-age=60", "&hold=release-longposts");
+        long coalesced = php.metric("edge_response_cache_coalesced_total");
+        List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            responses.add(php.getAsync(url));
+        }
+        eventually(() -> php.runs("longposts"), runs -> runs == 1);
+        eventually(() -> php.metric("edge_response_cache_coalesced_total") - coalesced, n -> n == 4);
+        String pad = "x".repeat(7900);
+        for (int i = 0; i < 40; i++) {
+            assertThat(php.send("POST", url("longpost", null, "&n=" + i + "&pad=" + pad)).statusCode()).isEqualTo(200);
+        }
+        php.release("release-longposts");
+        for (CompletableFuture<HttpResponse<String>> response : responses) {
+            assertThat(response.get().body()).isEqualTo(body("longposts", 1));
+        }
+        assertThat(php.get(url).body()).isEqualTo(body("longposts", 1));
+        assertThat(php.runs("longposts")).isEqualTo(1);
+    }
+
     @Test
     void aSuccessfulPostInvalidatesItsUrlAndAFailedOneDoesNot() throws Exception {
         String url = url("post", "public, max-age=60", "");
