@@ -118,7 +118,7 @@ final class CachePolicy {
 
     /** The response side of {@link #storable}: status, directives, cookies, Vary, size, explicit freshness. */
     boolean storableResponse(HttpResponse response, CacheControl cc, long valid) {
-        return storableResponse(response, cc, response.headers().get(ResponseCache.X_ACCEL_EXPIRES), valid);
+        return storableResponse(response, cc, accelExpiresField(response.headers()), valid);
     }
 
     /**
@@ -174,7 +174,7 @@ final class CachePolicy {
             return NO_ACCEL_EXPIRES;
         }
         HttpHeaders headers = response.headers();
-        if (headers.contains(ResponseCache.X_ACCEL_EXPIRES) || headers.contains(HttpHeaderNames.EXPIRES)) {
+        if (accelExpiresField(headers) != null || headers.contains(HttpHeaderNames.EXPIRES)) {
             return NO_ACCEL_EXPIRES;
         }
         if (cc.maxAge() >= 0 || cc.sMaxAge() >= 0 || cc.noCache() || cc.noStore() || cc.isPrivate()) {
@@ -206,6 +206,26 @@ final class CachePolicy {
         long n = Long.parseLong(digits);
         long seconds = instant ? Math.max(0, n - Math.floorDiv(nowMillis, 1000)) : n;
         return Math.min(seconds, Integer.MAX_VALUE);
+    }
+
+    /**
+     * The one {@code X-Accel-Expires} value the lines of {@code headers} come to, as nginx 1.22 reads them in turn (a
+     * script's {@code header(..., false)}, a framework's beside a plugin's): a {@code 0} keeps the answer out whatever
+     * the others say; else the last line it can read sets the time; null where none can be read, as nginx then ignores
+     * the field ({@link #accelExpires}).
+     */
+    static String accelExpiresField(HttpHeaders headers) {
+        String readable = null;
+        for (String value : headers.getAll(ResponseCache.X_ACCEL_EXPIRES)) {
+            long seconds = accelExpires(value, 0); // 0 for "@" too only where it says the epoch itself
+            if (seconds == 0 && !value.strip().startsWith("@")) {
+                return value;
+            }
+            if (seconds != NO_ACCEL_EXPIRES) {
+                readable = value;
+            }
+        }
+        return readable;
     }
 
     /** RFC 9111 3.5: a response to a request with {@code Authorization} may be shared only if it says so. */

@@ -646,7 +646,7 @@ public final class ResponseCache implements AutoCloseable {
         String key = CachePolicy.variantKey(primary, vary, clientRequest.headers());
         HttpHeaders headers = storedHeaders(backendResponse.headers(), body.readableBytes());
         StoredResponse stored = entry(backendResponse.status(), headers, backendResponse.headers(), receipt, cc,
-                backendResponse.headers().get(X_ACCEL_EXPIRES), backendResponse.headers().get(X_ACCEL_LIMIT_RATE),
+                CachePolicy.accelExpiresField(backendResponse.headers()), backendResponse.headers().get(X_ACCEL_LIMIT_RATE),
                 valid, body);
         if (uncacheable != null) {
             uncacheable.invalidate(primary); // storable again: its misses coalesce from now on
@@ -775,7 +775,7 @@ public final class ResponseCache implements AutoCloseable {
             return false;
         }
         long wall = receipt.wallMillis();
-        long accel = CachePolicy.accelExpires(headers.get(X_ACCEL_EXPIRES), wall);
+        long accel = CachePolicy.accelExpires(CachePolicy.accelExpiresField(headers), wall);
         if (accel > 0) {
             return false; // the script's word to this cache, over no-cache and max-age
         }
@@ -917,9 +917,10 @@ public final class ResponseCache implements AutoCloseable {
             merged.set(HttpHeaderNames.DATE, DateFormatter.format(new Date(receipt.wallMillis())));
         }
         CacheControl cc = CacheControl.of(merged);
-        // A 304's X-Accel-Expires replaces the entry's, as its Cache-Control does; without one, the script's word
-        // when it stored the answer still holds.
-        String accel = notModified.headers().get(X_ACCEL_EXPIRES, old.xAccelExpires);
+        // A 304's X-Accel-Expires replaces the entry's, as its Cache-Control does; without one nginx could read, the
+        // script's word when it stored the answer still holds.
+        String renewedAccel = CachePolicy.accelExpiresField(notModified.headers());
+        String accel = renewedAccel != null ? renewedAccel : old.xAccelExpires;
         // So does its X-Accel-Limit-Rate (0 for none from here on); without one, or with one that is no number or is
         // negative (a hit would ignore it, as nginx does, and fall back to the location's), the pace it was stored
         // with holds.

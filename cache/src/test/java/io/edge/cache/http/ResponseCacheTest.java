@@ -170,6 +170,26 @@ class ResponseCacheTest {
     }
 
     /**
+     * Several X-Accel-Expires lines (a script's header(..., false), a framework's and a plugin's) are read as nginx 1.22
+     * reads them, in turn: a "0" keeps the answer out whatever the others say, and of the rest the last it can read
+     * sets the time. Only the first was read: "60" then a plugin's "0" was stored for 60 s (nginx: MISS every time),
+     * and "abc" then "60" was not stored at all (nginx: HIT).
+     */
+    @Test
+    void everyXAccelExpiresLineIsReadAsNginxReadsThem() {
+        assertThat(store(get("/zero-last"), backend("Z", "X-Accel-Expires", "60", "X-Accel-Expires", "0"))).isFalse();
+        assertThat(store(get("/zero-first"), backend("Z", "X-Accel-Expires", "0", "X-Accel-Expires", "60"))).isFalse();
+        assertThat(store(get("/zero-first"), backend("Z", "Cache-Control", "max-age=60", "X-Accel-Expires", "0",
+                "X-Accel-Expires", "60"))).as("over a max-age too").isFalse();
+        assertThat(store(get("/last"), backend("L", "X-Accel-Expires", "abc", "X-Accel-Expires", "10",
+                "X-Accel-Expires", "60"))).isTrue();
+        time.advanceSeconds(59);
+        assertThat(cache.lookup(get("/last")).outcome()).isEqualTo(Lookup.Outcome.FRESH);
+        time.advanceSeconds(1);
+        assertThat(cache.lookup(get("/last")).outcome()).isEqualTo(Lookup.Outcome.STALE);
+    }
+
+    /**
      * stale-while-updating, nginx's use_stale updating with background_update: a stale answer still answers while one
      * request refreshes it, as its own stale-while-revalidate would have it, unless forbidden (must-revalidate) or past
      * the window; a longer stale-while-revalidate of its own wins.
