@@ -116,6 +116,7 @@ import java.util.stream.Stream;
  *                        /srv/pma/; location ~ \.php$ {} }}: {@code /pma/a/b.php} is {@code /srv/pma/a/b.php} there
  *                        too); {@code null} for no alias or an alias in a regex location ({@link #aliasCaptures}).
  *                        {@code null} given for an alias without captures is {@link #pattern}
+ * @param imageFilter     what is made of the images it answers (nginx's {@code image_filter}); {@code null}: nothing
  */
 public record LocationSettings(
         String match,
@@ -160,7 +161,8 @@ public record LocationSettings(
         Redirects redirects,
         SubFilter subFilter,
         List<LocationSettings> locations,
-        String aliasPrefix) {
+        String aliasPrefix,
+        ImageFilter imageFilter) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -195,6 +197,27 @@ public record LocationSettings(
         } else if (aliasPrefix == null) {
             aliasPrefix = pattern;
         }
+    }
+
+    /** A location without an image filter. */
+    public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
+                            String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
+                            List<AddressRange> statusAllow, Duration expires, Map<String, VariableText> headers,
+                            long bodyLimit, Map<String, VariableText> fastcgiParams, Gzip gzip, boolean gzipStatic,
+                            boolean internal, String fastcgiScript, List<AccessRule> access, Return returns,
+                            Rewrite rewrite, List<LimitReq> limitReqs, List<LimitConn> limitConns,
+                            AuthBasic authBasic, boolean accessLog, Referers referers, boolean alias,
+                            LimitRate limitRate, Autoindex autoindex, Map<String, VariableText> alwaysHeaders,
+                            AliasCaptures aliasCaptures, Pattern splitPathInfo, SecureLink secureLink,
+                            List<RewriteRule> rewrites, Proxy proxy, NextUpstream fastcgiNextUpstream,
+                            int clientBodyBufferSize, GzipClients gzipClients, Redirects redirects,
+                            SubFilter subFilter, List<LocationSettings> locations, String aliasPrefix) {
+        this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
+                statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
+                access, returns, rewrite, limitReqs, limitConns, authBasic, accessLog, referers, alias, limitRate,
+                autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, secureLink, rewrites, proxy,
+                fastcgiNextUpstream, clientBodyBufferSize, gzipClients, redirects, subFilter, locations, aliasPrefix,
+                null);
     }
 
     /** This location and those nested in it, theirs too, each before those nested in it. */
@@ -338,6 +361,40 @@ public record LocationSettings(
          */
         public boolean compresses(String mediaType) {
             return types.contains(mediaType) || types.contains("*") || "text/html".equals(mediaType);
+        }
+    }
+
+    /**
+     * A location's {@code image-filter}, nginx's {@code image_filter} and its {@code image_filter_*} directives: the
+     * JPEG, GIF and PNG images it answers read whole, then tested, measured, scaled down, cropped or turned.
+     *
+     * @param action       what is done to an image
+     * @param width        the largest width {@link Action#RESIZE} and {@link Action#CROP} leave, with the request's
+     *                     variables: pixels, or {@code -} for any; null for the other actions
+     * @param height       the largest height, as {@code width}
+     * @param rotate       the degrees an image is turned counterclockwise (90, 180, 270), with variables, after a
+     *                     resize and before a crop; null: not turned
+     * @param buffer       the largest body read, in bytes (nginx's {@code image_filter_buffer}): a larger one is 415
+     * @param jpegQuality  the quality a JPEG is written with, 1 to 100, with variables
+     * @param sharpen      the percent an image made anew is sharpened by, with variables; "0" none
+     * @param transparency whether a GIF's or palette PNG's transparent colour is kept when scaled
+     * @param interlace    whether an image made anew is written progressive (JPEG) or interlaced (PNG)
+     */
+    public record ImageFilter(Action action, VariableText width, VariableText height, VariableText rotate, long buffer,
+            VariableText jpegQuality, VariableText sharpen, boolean transparency, boolean interlace) {
+
+        /** nginx's {@code image_filter test | size | resize | crop | rotate}. */
+        public enum Action {
+            /** Answers images as they are, anything else 415. */
+            TEST,
+            /** Answers an image's dimensions and type as JSON; {@code {}} for anything else. */
+            SIZE,
+            /** Scales down, keeping the ratio, to fit within width and height. */
+            RESIZE,
+            /** Scales down to cover width and height, keeping the ratio, then cuts the middle out. */
+            CROP,
+            /** Turns it alone. */
+            ROTATE
         }
     }
 

@@ -51,14 +51,48 @@ public record ServerSettings(
         Path pidFile,
         LogFormat accessLogFormat,
         Tls tls,
-        Path clientBodyTempPath) {
+        Path clientBodyTempPath,
+        ImageWorkers imageWorkers) {
 
     /** {@code tcp-notsent-lowat} when it is not set: see reference.conf. */
     public static final int DEFAULT_TCP_NOTSENT_LOWAT = 128 * 1024;
 
     public ServerSettings {
+        if (imageWorkers == null) {
+            imageWorkers = ImageWorkers.DEFAULT;
+        }
         listen = List.copyOf(listen);
         listenWrittenAt = Map.copyOf(listenWrittenAt);
+    }
+
+    /** Settings whose images (a location's image-filter) are made by edge's default workers. */
+    public ServerSettings(List<InetSocketAddress> listen, int ioThreads, int maxConnections, HttpLimits limits,
+                          HttpTimeouts timeouts, Path accessLog, Path runDir, boolean accessLogEnabled,
+                          boolean runDirTemporary, Map<InetSocketAddress, WrittenAt> listenWrittenAt,
+                          int tcpNotsentLowat, RealIp realIp, Path pidFile, LogFormat accessLogFormat, Tls tls,
+                          Path clientBodyTempPath) {
+        this(listen, ioThreads, maxConnections, limits, timeouts, accessLog, runDir, accessLogEnabled, runDirTemporary,
+                listenWrittenAt, tcpNotsentLowat, realIp, pidFile, accessLogFormat, tls, clientBodyTempPath, null);
+    }
+
+    /**
+     * The threads that decode, scale and encode the images of locations' image-filter, never an event loop's (nginx
+     * does it in its worker, which serves no other request meanwhile).
+     *
+     * @param workers   threads at most; 0: one per processor
+     * @param queue     images waiting for a thread at most; one more is answered 503
+     * @param maxPixels the most pixels an image may say it has to be decoded (width times height, read from its head
+     *                  before any decoding): more is 415, as a decompression bomb would hold that many in memory
+     */
+    public record ImageWorkers(int workers, int queue, long maxPixels) {
+
+        /** reference.conf's. */
+        public static final ImageWorkers DEFAULT = new ImageWorkers(0, 64, 40_000_000);
+
+        /** The threads there are at most: {@link #workers}, or the processors' count for 0. */
+        public int threads() {
+            return workers > 0 ? workers : Runtime.getRuntime().availableProcessors();
+        }
     }
 
     /** Settings whose request bodies are spooled where edge's default puts them. */

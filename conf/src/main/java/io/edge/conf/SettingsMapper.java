@@ -528,7 +528,13 @@ final class SettingsMapper {
                 run == null ? runDir : run, accessLogEnabled, runDirText.isEmpty() && runDirMade, listenWrittenAt,
                 tcpNotsentLowat, realIp(server.section("real-ip")), pidFile, logFormat(server),
                 tls(server.section("tls"), tlsListen, http2(server.section("http2"), http2Listen), base),
-                clientBodyTempPath(server, base));
+                clientBodyTempPath(server, base), imageWorkers(server.section("image-filter")));
+    }
+
+    /** server.image-filter: the threads that make the images of locations' image-filter. */
+    private static ServerSettings.ImageWorkers imageWorkers(Section section) {
+        return new ServerSettings.ImageWorkers(section.integer("workers", 0, 4096),
+                section.integer("queue", 0, 1_000_000), section.number("max-pixels", 1, Long.MAX_VALUE));
     }
 
     /**
@@ -2702,6 +2708,7 @@ final class SettingsMapper {
                         "enabled = true beside it (or static = true, for files' .gz)");
             }
             LocationSettings.SubFilter subFilter = subFilter(location.section("sub-filter"), regex);
+            LocationSettings.ImageFilter imageFilter = imageFilter(location.section("image-filter"), regex);
             boolean internal = location.bool("internal");
             if (internal && named && location.own().containsKey("internal")) {
                 location.problem("internal", "true in a named location, which no client's request reaches already",
@@ -2793,7 +2800,8 @@ final class SettingsMapper {
                     root != null ? aliasCaptures : null, handler == LocationSettings.Handler.FASTCGI ? splitPathInfo
                     : null, secureLink, rewrites, handler == LocationSettings.Handler.PROXY ? proxy : null,
                     handler == LocationSettings.Handler.FASTCGI ? fastcgiNextUpstream : null, clientBodyBufferSize,
-                    gzipClients(gzipSection), redirects(location), subFilter, nested, aliasPrefix));
+                    gzipClients(gzipSection), redirects(location), subFilter, nested, aliasPrefix,
+                    imageFilter));
         }
         problems.reading(before);
         return result;
@@ -3993,6 +4001,87 @@ final class SettingsMapper {
             }
         }
         return replace.isEmpty() ? null : new LocationSettings.SubFilter(replace, once, types, lastModified);
+    }
+
+    /** image-filter.filter's words, nginx's image_filter's first, off (the default) first. */
+    private static final Map<String, String> IMAGE_ACTIONS = imageActions();
+
+    private static Map<String, String> imageActions() {
+        Map<String, String> words = new LinkedHashMap<>();
+        for (String word : List.of("off", "test", "size", "resize", "crop", "rotate")) {
+            words.put(word, word);
+        }
+        return words;
+    }
+
+    /**
+     * A location's {@code image-filter}: null for {@code filter = off}, its other keys checked all the same. Width and
+     * height (resize, crop) and rotate (rotate) must be given; each number-like key is a constant nginx would take
+     * (a positive number, {@code -} for a width or height, 90, 180 or 270 for rotate) or text with the request's
+     * variables (and the captures of {@code regex}, the location's), valued per request.
+     */
+    private LocationSettings.ImageFilter imageFilter(Section filter, Pattern regex) {
+        String word = filter.choice("filter", IMAGE_ACTIONS);
+        LocationSettings.ImageFilter.Action action = word.equals("off") ? null
+                : LocationSettings.ImageFilter.Action.valueOf(word.toUpperCase(Locale.ROOT));
+        long buffer = filter.bytes("buffer", 1, Integer.MAX_VALUE - 8);
+        boolean transparency = filter.bool("transparency");
+        boolean interlace = filter.bool("interlace");
+        boolean sizes = action == LocationSettings.ImageFilter.Action.RESIZE
+                || action == LocationSettings.ImageFilter.Action.CROP;
+        String pixels = "a positive number of pixels, \"-\" for any, or text with variables such as \"$arg_w\"";
+        VariableText width = imageValue(filter, "width", regex, sizes, pixels, true, 1);
+        VariableText height = imageValue(filter, "height", regex, sizes, pixels, true, 1);
+        VariableText rotate = imageValue(filter, "rotate", regex,
+                action == LocationSettings.ImageFilter.Action.ROTATE,
+                "90, 180 or 270 (degrees counterclockwise), or text with variables such as \"$arg_r\"", false, 90);
+        VariableText quality = imageValue(filter, "jpeg-quality", regex, true,
+                "a quality from 1 to 100, or text with variables such as \"$arg_q\"", false, 1);
+        VariableText sharpen = imageValue(filter, "sharpen", regex, true,
+                "a percent from 0 up, or text with variables", false, 0);
+        if (action == null) {
+            return null;
+        }
+        return new LocationSettings.ImageFilter(action, width, height, rotate, buffer, quality, sharpen,
+                transparency, interlace);
+    }
+
+    /**
+     * An image-filter key's text: null where it is empty and not {@code required} (a problem where it is); a constant
+     * checked as nginx checks it ({@code dash}: "-" taken, any number from {@code min}, 90/180/270 for min 90), else
+     * text with the request's variables.
+     */
+    private VariableText imageValue(Section filter, String key, Pattern regex, boolean required, String expected,
+            boolean dash, int min) {
+        String text = filter.optionalString(key);
+        if (text == null) {
+            return null;
+        }
+        if (text.isEmpty()) {
+            if (required) {
+                filter.problem(key, "is empty", expected);
+            }
+            return null;
+        }
+        VariableText value = variableText(filter, key, text, "image-filter", regex);
+        if (value == null || value.constant() == null) {
+            return value;
+        }
+        String constant = value.constant();
+        boolean valid;
+        if (dash && constant.equals("-")) {
+            valid = true;
+        } else if (!constant.matches("[0-9]{1,9}")) {
+            valid = false;
+        } else {
+            int n = Integer.parseInt(constant);
+            valid = min == 90 ? n == 90 || n == 180 || n == 270 : n >= min;
+        }
+        if (!valid) {
+            filter.problem(key, LocationMatch.quoted(text) + " is not a value nginx's image_filter takes", expected);
+            return null;
+        }
+        return value;
     }
 
     /**

@@ -654,6 +654,58 @@ class ValidationTest {
                 """)).sites().get(0).locations().get(0).subFilter()).as("no replace: none").isNull();
     }
 
+    /** nginx's image_filter and its image_filter_* directives as a location's image-filter; location-defaults' under. */
+    @Test
+    void imageFilterTakesNginxsValuesAndVariables() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(write("""
+                location-defaults.image-filter { jpeg-quality = "$arg_q", buffer = 2 MiB }
+                server.image-filter { workers = 3, queue = 5, max-pixels = 1000000 }
+                sites = [{ root = www, locations = [
+                  { match = "/r/", image-filter { filter = resize, width = "$arg_w", height = "-", rotate = 90 } },
+                  { match = "/s/", image-filter.filter = size }, { match = "/o/" }] }]
+                """));
+        LocationSettings.ImageFilter resize = settings.sites().get(0).locations().get(0).imageFilter();
+        assertThat(resize.action()).isEqualTo(LocationSettings.ImageFilter.Action.RESIZE);
+        assertThat(resize.width().constant()).isNull(); // $arg_w: valued per request
+        assertThat(resize.height().constant()).isEqualTo("-");
+        assertThat(resize.rotate().constant()).isEqualTo("90");
+        assertThat(resize.buffer()).isEqualTo(2 * 1024 * 1024);
+        assertThat(resize.jpegQuality().constant()).isNull();
+        assertThat(resize.sharpen().constant()).isEqualTo("0");
+        assertThat(resize.transparency()).isTrue();
+        assertThat(resize.interlace()).isFalse();
+        assertThat(settings.sites().get(0).locations().get(1).imageFilter().action())
+                .isEqualTo(LocationSettings.ImageFilter.Action.SIZE);
+        assertThat(settings.sites().get(0).locations().get(2).imageFilter()).as("off: none").isNull();
+        assertThat(settings.server().imageWorkers()).isEqualTo(new ServerSettings.ImageWorkers(3, 5, 1000000));
+        assertThat(new ConfigLoader().load(write("sites = [{ root = www }]")).server().imageWorkers())
+                .isEqualTo(ServerSettings.ImageWorkers.DEFAULT);
+    }
+
+    /** What nginx refuses at its start (image_filter resize 0 10, rotate 45, jpeg_quality 0) is a problem here. */
+    @Test
+    void imageFilterProblemsAreSaidAtTheirKeys() throws Exception {
+        List<ConfigProblem> problems = problems("""
+                sites = [{ root = www, locations = [
+                  { match = "/a/", image-filter { filter = resize, width = 0, height = "x" } },
+                  { match = "/b/", image-filter { filter = rotate, rotate = 45, jpeg-quality = 0 } },
+                  { match = "/c/", image-filter { filter = crop } },
+                  { match = "/d/", image-filter { filter = shrink, width = "$nope", buffer = 0 } }] }]
+                server.image-filter.workers = -1
+                """);
+        String at = "edge.sites[0].locations[";
+        assertThat(problems).extracting(ConfigProblem::key).containsExactlyInAnyOrder(
+                at + "0].image-filter.width", at + "0].image-filter.height", at + "1].image-filter.rotate",
+                at + "1].image-filter.jpeg-quality", at + "2].image-filter.width", at + "2].image-filter.height",
+                at + "3].image-filter.filter", at + "3].image-filter.width", at + "3].image-filter.buffer",
+                "edge.server.image-filter.workers");
+        assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::message).contains(
+                tuple(at + "0].image-filter.width", "\"0\" is not a value nginx's image_filter takes"),
+                tuple(at + "2].image-filter.height", "is empty"));
+        assertThat(problems).filteredOn(p -> p.key().endsWith("3].image-filter.filter")).singleElement()
+                .extracting(ConfigProblem::message).asString().contains("shrink");
+    }
+
     @Test
     void subFilterProblemsAreSaidAtTheirEntries() throws Exception {
         List<ConfigProblem> problems = problems("""

@@ -5,6 +5,7 @@ import io.edge.conf.LocationSettings;
 import io.edge.conf.ServerSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.conf.VariableText;
+import io.edge.core.image.ImageWorkers;
 import io.edge.core.route.Router;
 import io.edge.core.tls.TlsContexts;
 import io.netty.bootstrap.ServerBootstrap;
@@ -53,6 +54,8 @@ public final class HttpServerContext {
     private volatile TlsContexts tls = TlsContexts.NONE;
     private volatile AccessLog accessLog;
     private final ChannelGroup connections;
+    /** server.image-filter's threads, resized by a reload. */
+    private final ImageWorkers images;
     private volatile boolean draining;
     /** The listening channels, whose accepting pauses at {@code max-connections} ({@link #admitAccepted}). */
     private final List<Channel> listeners = new CopyOnWriteArrayList<>();
@@ -131,6 +134,7 @@ public final class HttpServerContext {
                              ChannelGroup connections) {
         this.routes = new Routes(router, responders, settings.limits().body(), unroutedHeaders, files);
         this.settings = settings;
+        this.images = new ImageWorkers(settings.imageWorkers());
         this.accessLog = accessLog;
         this.connections = connections;
     }
@@ -241,11 +245,17 @@ public final class HttpServerContext {
      */
     public void updateSettings(ServerSettings next) {
         settings = next;
+        images.update(next.imageWorkers());
         updateAccepting();
     }
 
     AccessLog accessLog() {
         return accessLog;
+    }
+
+    /** The threads that make the images of locations' image-filter. */
+    ImageWorkers images() {
+        return images;
     }
 
     public ChannelGroup connections() {

@@ -19,6 +19,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.FileRegion;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -80,6 +81,7 @@ final class ServerExchange implements Exchange {
     private static final ThrottledWarnings OVERLOAD = new ThrottledWarnings(LOG, System::nanoTime);
     private static final ThrottledWarnings REDIRECT_CYCLES = new ThrottledWarnings(LOG, System::nanoTime);
     private static final ThrottledWarnings KNOWN_FAULTS = new ThrottledWarnings(LOG, System::nanoTime);
+    private static final ThrottledWarnings IMAGES = new ThrottledWarnings(LOG, System::nanoTime);
 
     private enum State { OPEN, HEAD_SENT, DONE }
 
@@ -256,6 +258,21 @@ final class ServerExchange implements Exchange {
     private GzipFilter gzip;
     /** The sub-filter of this response's body while it is being filtered, else null. */
     private SubFilter sub;
+    /** The image filter reading this response's body, else null. */
+    private ImageFilter image;
+    /** The location whose image filter took this answer (its variables' captures), null before one did. */
+    private LocationSettings imageLocation;
+    /**
+     * The image filter's answer is written when this completes (it goes to the responder for the body's last part);
+     * null while no image filter took the answer.
+     */
+    private ChannelPromise imageWritten;
+    /** {@link #track} held the body's last part for the image filter: its write is {@link #imageWritten}. */
+    private boolean imageLastHeld;
+    /** What the image filter's answer's Connection field says, as judged when its head was held; null: nothing. */
+    private String imageConnection;
+    /** Fails {@link #imageWritten} if the connection closes before the image filter's answer went. */
+    private ChannelFutureListener imageClosed;
     /** {@link #offerRanges}: the client's Range may be honoured on the head written next. */
     private boolean rangesOffered;
     /** The range of this response's body that goes out while it is being written, else null. */
@@ -947,12 +964,26 @@ final class ServerExchange implements Exchange {
 
     @Override
     public ChannelFuture write(Object message) {
-        return headWatched(counted(track(message, false), false));
+        Object out = track(message, false);
+        return out == null ? heldWrite() : headWatched(counted(out, false));
     }
 
     @Override
     public ChannelFuture writeAndFlush(Object message) {
-        return headWatched(counted(track(message, true), true));
+        Object out = track(message, true);
+        return out == null ? heldWrite() : headWatched(counted(out, true));
+    }
+
+    /**
+     * The write of a message the image filter holds: done at once for a part of the body (the responder may send the
+     * next), the image filter's answer's write for the last ({@link #imageWritten}: its end is the answer's).
+     */
+    private ChannelFuture heldWrite() {
+        if (imageLastHeld) {
+            imageLastHeld = false;
+            return imageWritten;
+        }
+        return ctx.newSucceededFuture();
     }
 
     /** {@code write}: if it holds the head and the access log counts it ({@link #headPending}), told once it went. */
@@ -1049,6 +1080,13 @@ final class ServerExchange implements Exchange {
                     compressedForm = null;
                 }
             }
+            // then nginx's image filter, on any answer of the location's but a 304 (an error page's too, as nginx's):
+            // the head and body are held until the body is read whole and the image made (on a worker), and that
+            // answer goes out instead (imageAnswer), with neither gzip nor a range, as nginx's
+            if (routed && imageWritten == null && ImageFilter.takes(filtering, status)) {
+                holdForImage(response, filtering);
+                return null;
+            }
             // then nginx's gzip filter, on what the headers filter made
             if (compressionOffered && location != null && location.gzip() != null) {
                 gzip = GzipFilter.begin(request, isHead(), response, offeredLength, offeredType, location.gzip(),
@@ -1082,6 +1120,18 @@ final class ServerExchange implements Exchange {
             sentHeaders = response.headers();
             sentStatus = response.status();
             headPending = connection.server().accessLog().countsHead();
+        } else if (image != null && message instanceof HttpContent content) {
+            if (sub != null) {
+                content = sub.filter(content);
+                if (content instanceof LastHttpContent) {
+                    sub = null; // ended
+                }
+            }
+            imageLastHeld = image.take(content);
+            if (imageLastHeld) {
+                imageRead();
+            }
+            return null;
         } else if ((sub != null || gzip != null) && message instanceof HttpContent content) {
             if (sub != null) {
                 content = sub.filter(content);
@@ -1103,6 +1153,125 @@ final class ServerExchange implements Exchange {
             }
         }
         return message;
+    }
+
+    /**
+     * Holds {@code response} (its head, and the body that follows) for {@code location}'s image filter. The answer's
+     * keep-alive is judged now, as {@link #finish} hands it on before the image is made: for a head with a length,
+     * which the image filter's answer always has.
+     */
+    private void holdForImage(HttpResponse response, LocationSettings location) {
+        compressionOffered = false;
+        offeredFile = false;
+        rangesOffered = false;
+        offeredLength = -1;
+        offeredType = null;
+        compressedForm = null;
+        FullHttpResponse probe = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(),
+                Unpooled.EMPTY_BUFFER);
+        String connectionField = response.headers().get(HttpHeaderNames.CONNECTION);
+        if (connectionField != null) {
+            probe.headers().set(HttpHeaderNames.CONNECTION, connectionField);
+        }
+        HttpUtil.setContentLength(probe, 0);
+        keepAlive = upgrading ? false : decideKeepAlive(probe);
+        imageConnection = probe.headers().get(HttpHeaderNames.CONNECTION);
+        image = new ImageFilter(location.imageFilter(), response, isHead());
+        imageLocation = location;
+        imageWritten = ctx.newPromise();
+        imageClosed = closed -> imageWritten.tryFailure(new java.nio.channels.ClosedChannelException());
+        ctx.channel().closeFuture().addListener(imageClosed);
+        if (response instanceof FullHttpResponse whole) {
+            imageLastHeld = image.take(whole);
+            imageRead();
+        } else {
+            ReferenceCountUtil.release(response);
+        }
+    }
+
+    /**
+     * The image filter read the body whole: answers what it decided on the event loop, or hands the image to the
+     * workers (none free and the queue full: 503), whose answer comes back to this loop.
+     */
+    private void imageRead() {
+        ImageFilter filter = image;
+        image = null;
+        LocationSettings location = imageLocation;
+        ImageFilter.Step step = filter.decide(text -> text.constant() != null ? text.constant()
+                : Variables.render(this, location, uri(), text.parts(), Variables.Escape.NONE));
+        if (step instanceof ImageFilter.Step.Answer answer) {
+            imageAnswer(answer.response());
+        } else if (step instanceof ImageFilter.Step.Refuse refuse) {
+            imageRefused(refuse.why());
+        } else if (step instanceof ImageFilter.Step.Work work) {
+            io.edge.core.image.ImageWorkers workers = connection.server().images();
+            long maxPixels = workers.maxPixels();
+            io.netty.util.concurrent.EventExecutor loop = ctx.executor();
+            boolean taken = workers.submit(() -> {
+                Runnable answer;
+                try {
+                    FullHttpResponse made = filter.make(work.job(), maxPixels);
+                    answer = () -> imageAnswer(made);
+                } catch (io.edge.core.image.ImageMaker.RefusedImageException refused) {
+                    answer = () -> imageRefused(refused.getMessage());
+                } catch (OutOfMemoryError | RuntimeException fault) {
+                    answer = () -> {
+                        IMAGES.warn(fault.getClass(), logTag + request.method() + " " + request.uri()
+                                + ": image filter failed: " + fault);
+                        imageAnswer(ErrorResponses.response(HttpResponseStatus.INTERNAL_SERVER_ERROR, isHead(), null));
+                    };
+                }
+                try {
+                    loop.execute(answer);
+                } catch (java.util.concurrent.RejectedExecutionException stopped) {
+                    // the loop is gone with its connections: nobody to answer
+                }
+            });
+            if (!taken) {
+                OVERLOAD.warn(ImageFilter.class, logTag + request.method() + " " + request.uri()
+                        + ": 503, every image-filter worker busy and its queue full (server.image-filter)");
+                imageAnswer(ErrorResponses.response(HttpResponseStatus.SERVICE_UNAVAILABLE, isHead(), null));
+            }
+        }
+    }
+
+    /** The image filter refused the answer: 415, as nginx's, which logs why at its error level. */
+    private void imageRefused(String why) {
+        IMAGES.warn(ImageFilter.class, logTag + request.method() + " " + request.uri() + ": image filter: " + why);
+        imageAnswer(ErrorResponses.response(HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, isHead(),
+                state == State.DONE ? null : errorPage(HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE)));
+    }
+
+    /** Writes the image filter's answer in place of the held one; {@link #imageWritten} ends with its write. */
+    private void imageAnswer(FullHttpResponse response) {
+        ChannelPromise written = imageWritten;
+        if (written.isDone() || !ctx.channel().isActive()) {
+            response.release();
+            written.tryFailure(new java.nio.channels.ClosedChannelException());
+            return;
+        }
+        ctx.channel().closeFuture().removeListener(imageClosed);
+        response.setProtocolVersion(HttpVersion.HTTP_1_1);
+        if (!response.headers().contains(HttpHeaderNames.DATE)) {
+            response.headers().add(HttpHeaderNames.DATE, HttpDate.now());
+        }
+        if (imageConnection != null) {
+            response.headers().set(HttpHeaderNames.CONNECTION, imageConnection);
+        } else {
+            response.headers().remove(HttpHeaderNames.CONNECTION);
+        }
+        status = response.status().code();
+        chunked = false;
+        sentHeaders = response.headers();
+        sentStatus = response.status();
+        headPending = connection.server().accessLog().countsHead();
+        headWatched(counted(response, true)).addListener(f -> {
+            if (f.isSuccess()) {
+                written.trySuccess();
+            } else {
+                written.tryFailure(f.cause());
+            }
+        });
     }
 
     /**

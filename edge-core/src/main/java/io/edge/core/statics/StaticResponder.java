@@ -19,6 +19,7 @@ import io.edge.core.http.Exchange;
 import io.edge.core.http.GzipFilter;
 import io.edge.core.http.SubFilter;
 import io.edge.core.http.HttpDate;
+import io.edge.core.http.ImageFilter;
 import io.edge.core.http.HttpStatusException;
 import io.edge.core.http.RedirectLocation;
 import io.edge.core.http.RequestTarget;
@@ -1029,7 +1030,8 @@ public final class StaticResponder implements Responder {
         String contentType = carriedType(exchange, mimeTypes.forPath(uriPath));
         String compressibleType = compressibleType(exchange, contentType, size);
         ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, false, compressibleType,
-                EmptyHttpHeaders.INSTANCE, SubFilter.filters(exchange.location(), contentType));
+                EmptyHttpHeaders.INSTANCE, SubFilter.filters(exchange.location(), contentType)
+                || ImageFilter.reads(exchange.location()));
         if (ranges == null || (ranges instanceof Partial multi && multi.isMultipart())) {
             hit.release();
             return ranges == null;
@@ -1044,7 +1046,7 @@ public final class StaticResponder implements Responder {
             extra = new DefaultHttpHeaders().set(HttpHeaderNames.CONTENT_RANGE, range.contentRange(size));
         }
         long contentLength = body.readableBytes();
-        if (exchange.isHead()) {
+        if (exchange.isHead() && !ImageFilter.reads(exchange.location())) { // an image filter reads a HEAD's too
             hit.release();
             body = Unpooled.EMPTY_BUFFER;
         }
@@ -1177,6 +1179,9 @@ public final class StaticResponder implements Responder {
         // filter finds no length to take a range of
         boolean filtered = !precompressed && !backendHeaders.contains(HttpHeaderNames.CONTENT_ENCODING)
                 && SubFilter.filters(exchange.location(), contentType);
+        // an image filter's (nginx's image_filter) reads it whole, a HEAD's too: the head says the image made of it
+        boolean imaged = ImageFilter.reads(exchange.location());
+        filtered |= imaged;
         ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, precompressed, compressibleType,
                 backends, filtered);
         if (ranges == null) {
@@ -1210,7 +1215,7 @@ public final class StaticResponder implements Responder {
             responseType = contentType;
         }
 
-        if (exchange.isHead() || body.isEmpty()) {
+        if ((exchange.isHead() && !imaged) || body.isEmpty()) {
             file.release();
             FullHttpResponse response = fullResponse(status, Unpooled.EMPTY_BUFFER);
             fileHead(response.headers(), responseType, contentLength, etag, mtime, precompressed).add(extra)

@@ -1,0 +1,149 @@
+package io.edge.core.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.zip.CRC32;
+import java.util.zip.Deflater;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+
+/** Images made with Java's ImageIO as nginx's GD makes them: sizes, turns, quality, and bombs refused undecoded. */
+class ImageMakerTest {
+
+    private static final long PIXELS = 40_000_000;
+
+    /** A 400x300 picture: a white square at the top left on red. */
+    static byte[] picture(String format, int type) throws IOException {
+        BufferedImage image = new BufferedImage(400, 300, type);
+        Graphics2D g = image.createGraphics();
+        g.setColor(Color.RED);
+        g.fillRect(0, 0, 400, 300);
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, 100, 100);
+        g.dispose();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(image, format, out);
+        return out.toByteArray();
+    }
+
+    private static ImageMaker.Made make(byte[] bytes, ImageMaker.Job job) throws Exception {
+        return ImageMaker.make(bytes, bytes.length, ImageHead.of(bytes, bytes.length), job, PIXELS);
+    }
+
+    private static ImageMaker.Job resize(long width, long height, long angle, int quality) {
+        return new ImageMaker.Job(ImageGeometry.Action.RESIZE, width, height, angle, quality, 0, true, false);
+    }
+
+    private static BufferedImage read(byte[] bytes) throws IOException {
+        return ImageIO.read(new ByteArrayInputStream(bytes));
+    }
+
+    @Test
+    void resizesEachFormatInItsOwn() throws Exception {
+        for (String format : new String[] {"jpeg", "png", "gif"}) {
+            byte[] made = make(picture(format, BufferedImage.TYPE_INT_RGB), resize(100, 100, 0, 75)).bytes();
+            assertThat(ImageHead.of(made, made.length).type().jsonName()).isEqualTo(format);
+            BufferedImage image = read(made);
+            assertThat(image.getWidth() + "x" + image.getHeight()).as(format).isEqualTo("100x75");
+        }
+    }
+
+    @Test
+    void anImageThatFitsIsLeftAsItIs() throws Exception {
+        ImageMaker.Made made = make(picture("png", BufferedImage.TYPE_INT_RGB), resize(400, 300, 0, 75));
+        assertThat(made.asIs()).isTrue();
+        assertThat(made.bytes()).isNull();
+    }
+
+    /** gd's gdImageCopyRotated turns counterclockwise: the top left corner goes to the bottom left. */
+    @Test
+    void turnsCounterclockwise() throws Exception {
+        byte[] made = make(picture("png", BufferedImage.TYPE_INT_RGB),
+                new ImageMaker.Job(ImageGeometry.Action.ROTATE, 0, 0, 90, 75, 0, true, false)).bytes();
+        BufferedImage image = read(made);
+        assertThat(image.getWidth() + "x" + image.getHeight()).isEqualTo("300x400");
+        assertThat(new Color(image.getRGB(10, 390))).isEqualTo(Color.WHITE);
+        assertThat(new Color(image.getRGB(10, 10))).isEqualTo(Color.RED);
+    }
+
+    @Test
+    void aLowerJpegQualityWritesFewerBytes() throws Exception {
+        byte[] picture = picture("jpeg", BufferedImage.TYPE_INT_RGB);
+        int low = make(picture, resize(200, 200, 0, 10)).bytes().length;
+        int high = make(picture, resize(200, 200, 0, 95)).bytes().length;
+        assertThat(low).isLessThan(high);
+    }
+
+    @Test
+    void aPngKeepsItsAlpha() throws Exception {
+        byte[] made = make(picture("png", BufferedImage.TYPE_INT_ARGB), resize(100, 100, 0, 75)).bytes();
+        assertThat(read(made).getColorModel().hasAlpha()).isTrue();
+    }
+
+    /** A PNG of 60000 x 60000 pixels in a few dozen bytes: 14 GB decoded. Refused by its head, never decoded. */
+    @Test
+    void aDecompressionBombIsRefusedBeforeDecoding() throws Exception {
+        byte[] bomb = png(60_000, 60_000);
+        assertThat(bomb.length).isLessThan(200);
+        ImageHead head = ImageHead.of(bomb, bomb.length);
+        assertThat(head.width() + "x" + head.height()).isEqualTo("60000x60000");
+        assertThatThrownBy(() -> make(bomb, resize(10, 10, 0, 75)))
+                .isInstanceOf(ImageMaker.RefusedImageException.class).hasMessageContaining("max-pixels");
+        // the decoder's own reading of the dimensions is held to the bound too, whatever the head nginx reads says
+        assertThatThrownBy(() -> ImageMaker.make(bomb, bomb.length, new ImageHead(ImageHead.Type.PNG, 1, 1, false),
+                resize(10, 10, 0, 75), PIXELS)).isInstanceOf(ImageMaker.RefusedImageException.class)
+                .hasMessageContaining("60000 x 60000 is more than max-pixels");
+    }
+
+    @Test
+    void whatCannotBeDecodedOrHasNoDecoderIsRefused() throws Exception {
+        byte[] broken = picture("png", BufferedImage.TYPE_INT_RGB);
+        java.util.Arrays.fill(broken, 40, broken.length, (byte) 7);
+        assertThatThrownBy(() -> make(broken, resize(10, 10, 0, 75)))
+                .isInstanceOf(ImageMaker.RefusedImageException.class);
+        byte[] webp = "RIFF....WEBPVP8X..........................".getBytes(StandardCharsets.US_ASCII);
+        assertThatThrownBy(() -> make(webp, resize(10, 10, 0, 75)))
+                .isInstanceOf(ImageMaker.RefusedImageException.class).hasMessageContaining("WebP");
+    }
+
+    /** A valid PNG of {@code width} by {@code height} grey pixels whose data is one deflated run of zeros. */
+    static byte[] png(int width, int height) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        DataOutputStream data = new DataOutputStream(out);
+        data.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a});
+        ByteArrayOutputStream ihdr = new ByteArrayOutputStream();
+        DataOutputStream fields = new DataOutputStream(ihdr);
+        fields.writeInt(width);
+        fields.writeInt(height);
+        fields.write(new byte[] {8, 0, 0, 0, 0}); // 8-bit grey
+        chunk(data, "IHDR", ihdr.toByteArray());
+        Deflater deflater = new Deflater();
+        deflater.setInput(new byte[1024]);
+        deflater.finish();
+        byte[] idat = new byte[64];
+        int length = deflater.deflate(idat);
+        chunk(data, "IDAT", java.util.Arrays.copyOf(idat, length));
+        chunk(data, "IEND", new byte[0]);
+        return out.toByteArray();
+    }
+
+    private static void chunk(DataOutputStream out, String type, byte[] body) throws IOException {
+        out.writeInt(body.length);
+        byte[] name = type.getBytes(StandardCharsets.US_ASCII);
+        out.write(name);
+        out.write(body);
+        CRC32 crc = new CRC32();
+        crc.update(name);
+        crc.update(body);
+        out.writeInt((int) crc.getValue());
+    }
+}

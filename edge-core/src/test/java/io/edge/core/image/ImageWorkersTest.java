@@ -1,0 +1,60 @@
+package io.edge.core.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.conf.ServerSettings;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The workers' bound: threads plus queue admitted, one more refused at once, a slot freed when a job ends. */
+class ImageWorkersTest {
+
+    @Test
+    void admitsThreadsAndQueueThenRefuses() throws Exception {
+        ImageWorkers workers = new ImageWorkers(new ServerSettings.ImageWorkers(1, 1, 100));
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(2);
+        Runnable blocking = () -> {
+            started.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            done.countDown();
+        };
+        assertThat(workers.submit(blocking)).isTrue();
+        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(workers.submit(done::countDown)).as("queued").isTrue();
+        assertThat(workers.admitted()).isEqualTo(2);
+        assertThat(workers.submit(() -> { })).as("threads and queue full").isFalse();
+        release.countDown();
+        assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
+        CountDownLatch again = new CountDownLatch(1);
+        // the slots free as the jobs end (after done counted down): one is admitted again once they have
+        while (!workers.submit(again::countDown)) {
+            Thread.onSpinWait();
+        }
+        assertThat(again.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void aReloadWidensTheBound() {
+        ImageWorkers workers = new ImageWorkers(new ServerSettings.ImageWorkers(1, 0, 100));
+        CountDownLatch release = new CountDownLatch(1);
+        Runnable blocking = () -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        assertThat(workers.submit(blocking)).isTrue();
+        assertThat(workers.submit(blocking)).isFalse();
+        workers.update(new ServerSettings.ImageWorkers(2, 0, 100));
+        assertThat(workers.submit(blocking)).isTrue();
+        release.countDown();
+    }
+}
