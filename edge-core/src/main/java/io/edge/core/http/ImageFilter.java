@@ -67,9 +67,12 @@ public final class ImageFilter {
         body = new byte[tooBig ? 0 : (int) Math.min(declared >= 0 ? declared : 16 * 1024, settings.buffer())];
     }
 
-    /** Whether {@code location}'s image filter takes an answer of {@code status}: any but a 304, as nginx's. */
+    /**
+     * Whether {@code location}'s image filter takes an answer of {@code status}: any but a 304, as nginx's, and but a
+     * 1xx (a 101's connection goes to a tunnel).
+     */
     static boolean takes(LocationSettings location, int status) {
-        return location != null && location.imageFilter() != null && status != 304;
+        return location != null && location.imageFilter() != null && status >= 200 && status != 304;
     }
 
     /**

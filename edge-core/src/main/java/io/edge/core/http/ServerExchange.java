@@ -1108,12 +1108,7 @@ final class ServerExchange implements Exchange {
                     slicer = null;
                 }
             }
-            compressionOffered = false;
-            offeredFile = false;
-            rangesOffered = false;
-            offeredLength = -1;
-            offeredType = null;
-            compressedForm = null;
+            offersTaken();
             // a 101's connection carries no other request: its Connection field (upgrade) is the backend's, not edge's
             keepAlive = upgrading ? false : decideKeepAlive(response);
             chunked = HttpUtil.isTransferEncodingChunked(response);
@@ -1155,18 +1150,23 @@ final class ServerExchange implements Exchange {
         return message;
     }
 
-    /**
-     * Holds {@code response} (its head, and the body that follows) for {@code location}'s image filter. The answer's
-     * keep-alive is judged now, as {@link #finish} hands it on before the image is made: for a head with a length,
-     * which the image filter's answer always has.
-     */
-    private void holdForImage(HttpResponse response, LocationSettings location) {
+    /** The offers of compression and ranges made for the head that was written are spent. */
+    private void offersTaken() {
         compressionOffered = false;
         offeredFile = false;
         rangesOffered = false;
         offeredLength = -1;
         offeredType = null;
         compressedForm = null;
+    }
+
+    /**
+     * Holds {@code response} (its head, and the body that follows) for {@code location}'s image filter. The answer's
+     * keep-alive is judged now, as {@link #finish} hands it on before the image is made: for a head with a length,
+     * which the image filter's answer always has.
+     */
+    private void holdForImage(HttpResponse response, LocationSettings location) {
+        offersTaken();
         FullHttpResponse probe = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(),
                 Unpooled.EMPTY_BUFFER);
         String connectionField = response.headers().get(HttpHeaderNames.CONNECTION);

@@ -4,15 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.awt.Color;
-import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.zip.CRC32;
-import java.util.zip.Deflater;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 
@@ -21,17 +17,10 @@ class ImageMakerTest {
 
     private static final long PIXELS = 40_000_000;
 
-    /** A 400x300 picture: a white square at the top left on red. */
+    /** {@link TestImages#picture} in {@code format}. */
     static byte[] picture(String format, int type) throws IOException {
-        BufferedImage image = new BufferedImage(400, 300, type);
-        Graphics2D g = image.createGraphics();
-        g.setColor(Color.RED);
-        g.fillRect(0, 0, 400, 300);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, 100, 100);
-        g.dispose();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ImageIO.write(image, format, out);
+        ImageIO.write(TestImages.picture(type), format, out);
         return out.toByteArray();
     }
 
@@ -92,7 +81,7 @@ class ImageMakerTest {
     /** A PNG of 60000 x 60000 pixels in a few dozen bytes: 14 GB decoded. Refused by its head, never decoded. */
     @Test
     void aDecompressionBombIsRefusedBeforeDecoding() throws Exception {
-        byte[] bomb = png(60_000, 60_000);
+        byte[] bomb = TestImages.png(60_000, 60_000);
         assertThat(bomb.length).isLessThan(200);
         ImageHead head = ImageHead.of(bomb, bomb.length);
         assertThat(head.width() + "x" + head.height()).isEqualTo("60000x60000");
@@ -113,37 +102,5 @@ class ImageMakerTest {
         byte[] webp = "RIFF....WEBPVP8X..........................".getBytes(StandardCharsets.US_ASCII);
         assertThatThrownBy(() -> make(webp, resize(10, 10, 0, 75)))
                 .isInstanceOf(ImageMaker.RefusedImageException.class).hasMessageContaining("WebP");
-    }
-
-    /** A valid PNG of {@code width} by {@code height} grey pixels whose data is one deflated run of zeros. */
-    static byte[] png(int width, int height) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        DataOutputStream data = new DataOutputStream(out);
-        data.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a});
-        ByteArrayOutputStream ihdr = new ByteArrayOutputStream();
-        DataOutputStream fields = new DataOutputStream(ihdr);
-        fields.writeInt(width);
-        fields.writeInt(height);
-        fields.write(new byte[] {8, 0, 0, 0, 0}); // 8-bit grey
-        chunk(data, "IHDR", ihdr.toByteArray());
-        Deflater deflater = new Deflater();
-        deflater.setInput(new byte[1024]);
-        deflater.finish();
-        byte[] idat = new byte[64];
-        int length = deflater.deflate(idat);
-        chunk(data, "IDAT", java.util.Arrays.copyOf(idat, length));
-        chunk(data, "IEND", new byte[0]);
-        return out.toByteArray();
-    }
-
-    private static void chunk(DataOutputStream out, String type, byte[] body) throws IOException {
-        out.writeInt(body.length);
-        byte[] name = type.getBytes(StandardCharsets.US_ASCII);
-        out.write(name);
-        out.write(body);
-        CRC32 crc = new CRC32();
-        crc.update(name);
-        crc.update(body);
-        out.writeInt((int) crc.getValue());
     }
 }
