@@ -2,8 +2,8 @@ package io.edge.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.core.image.TestImages;
 import java.awt.Color;
-import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -33,6 +33,7 @@ class ImageFilterIT {
     static Path dir;
 
     static PhpFpm fpm;
+    static JdkBackend backend;
     static EdgeHarness edge;
     static Path www;
 
@@ -41,7 +42,7 @@ class ImageFilterIT {
         www = Files.createDirectories(dir.resolve("www"));
         Path img = Files.createDirectories(www.resolve("img"));
         for (String format : new String[] {"jpeg", "png", "gif"}) {
-            ImageIO.write(picture(format.equals("jpeg") ? BufferedImage.TYPE_INT_RGB : BufferedImage.TYPE_INT_ARGB),
+            ImageIO.write(TestImages.picture(format.equals("jpeg") ? BufferedImage.TYPE_INT_RGB : BufferedImage.TYPE_INT_ARGB),
                     format, img.resolve("a." + (format.equals("jpeg") ? "jpg" : format)).toFile());
         }
         Files.writeString(img.resolve("t.txt"), "hello text file here, no image at all\n");
@@ -51,13 +52,23 @@ class ImageFilterIT {
         big[1] = (byte) 0xd8;
         Files.write(img.resolve("big.jpg"), big);
         // a PNG that says it is 60000 x 60000 in 67 bytes
-        Files.write(img.resolve("bomb.png"), bomb());
+        Files.write(img.resolve("bomb.png"), TestImages.png(60_000, 60_000));
         Files.writeString(www.resolve("img.php"), """
                 <?php
                 header('Content-Type: image/png');
                 echo file_get_contents(__DIR__ . '/img/a.png');
                 """);
         Files.writeString(www.resolve("text.php"), "<?php echo 'not an image';\n");
+        // a proxied backend's image, cacheable a minute
+        byte[] proxied = Files.readAllBytes(img.resolve("a.jpg"));
+        backend = JdkBackend.start(exchange -> {
+            exchange.getResponseHeaders().set("Content-Type", "image/jpeg");
+            exchange.getResponseHeaders().set("Cache-Control", "max-age=60");
+            exchange.sendResponseHeaders(200, proxied.length);
+            try (java.io.OutputStream out = exchange.getResponseBody()) {
+                out.write(proxied);
+            }
+        });
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), """
                 pm = static
                 pm.max_children = 2
@@ -74,57 +85,23 @@ class ImageFilterIT {
                     { match = "/rotate/", alias = "www/img/", image-filter { filter = rotate, rotate = 90 } }
                     { match = "/quality/", alias = "www/img/",
                       image-filter { filter = resize, width = 200, height = 200, jpeg-quality = "$arg_q" } }
+                    { match = "^~ /pc/", proxy = app, proxy-uri = "/", cache = true,
+                      headers { X-Cache = "$upstream_cache_status" },
+                      image-filter { filter = resize, width = "$http_x_width", height = "-" } }
                   ]
                 }]
                 fastcgi.backends.php {
                   addresses = ["%s"]
                   max-connections = 2
                 }
-                """.formatted(fpm.address()));
+                proxy.backends.app { addresses = ["%s"] }
+                """.formatted(fpm.address(), backend.address()));
     }
 
     @AfterAll
     static void stop() {
         EdgeHarness.close(edge, fpm);
-    }
-
-    /** 400 x 300: red, a white square at the top left. */
-    private static BufferedImage picture(int type) {
-        BufferedImage image = new BufferedImage(400, 300, type);
-        Graphics2D g = image.createGraphics();
-        g.setColor(Color.RED);
-        g.fillRect(0, 0, 400, 300);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, 100, 100);
-        g.dispose();
-        return image;
-    }
-
-    private static byte[] bomb() throws IOException {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        java.io.DataOutputStream data = new java.io.DataOutputStream(out);
-        data.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a});
-        java.nio.ByteBuffer ihdr = java.nio.ByteBuffer.allocate(13).putInt(60_000).putInt(60_000)
-                .put(new byte[] {8, 0, 0, 0, 0});
-        chunk(data, "IHDR", ihdr.array());
-        java.util.zip.Deflater deflater = new java.util.zip.Deflater();
-        deflater.setInput(new byte[1024]);
-        deflater.finish();
-        byte[] idat = new byte[64];
-        chunk(data, "IDAT", java.util.Arrays.copyOf(idat, deflater.deflate(idat)));
-        chunk(data, "IEND", new byte[0]);
-        return out.toByteArray();
-    }
-
-    private static void chunk(java.io.DataOutputStream out, String type, byte[] body) throws IOException {
-        byte[] name = type.getBytes(StandardCharsets.US_ASCII);
-        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-        crc.update(name);
-        crc.update(body);
-        out.writeInt(body.length);
-        out.write(name);
-        out.write(body);
-        out.writeInt((int) crc.getValue());
+        backend.close();
     }
 
     /** An answer as curl got it: status, fields by lower-case name, body. */
@@ -283,5 +260,22 @@ class ImageFilterIT {
         assertThat(image.image()).isEqualTo("50x37");
         assertThat(image.field("content-length")).isEqualTo(String.valueOf(image.body().length));
         assertThat(curl("/text.php").status()).isEqualTo(415);
+    }
+
+    /**
+     * The response cache keeps the backend's answer, not the filter's: a hit is filtered again with the request's
+     * own variables, so the width a header asks for is not in the key and no answer is given another's size.
+     */
+    @Test
+    void aCachedProxiedImageIsFilteredForEachRequest() throws Exception {
+        Answer first = curl("/pc/a.jpg", "-H", "X-Width: 100");
+        assertThat(first.field("x-cache")).isEqualTo("MISS");
+        assertThat(first.image()).isEqualTo("100x75");
+        Answer hit = curl("/pc/a.jpg", "-H", "X-Width: 50");
+        assertThat(hit.field("x-cache")).isEqualTo("HIT");
+        assertThat(hit.image()).isEqualTo("50x37");
+        Answer whole = curl("/pc/a.jpg", "-H", "X-Width: 1000");
+        assertThat(whole.field("x-cache")).isEqualTo("HIT");
+        assertThat(whole.body()).isEqualTo(Files.readAllBytes(www.resolve("img/a.jpg")));
     }
 }
