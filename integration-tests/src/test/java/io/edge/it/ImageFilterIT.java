@@ -7,6 +7,7 @@ import java.awt.Color;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +66,7 @@ class ImageFilterIT {
             exchange.getResponseHeaders().set("Content-Type", "image/jpeg");
             exchange.getResponseHeaders().set("Cache-Control", "max-age=60");
             exchange.sendResponseHeaders(200, proxied.length);
-            try (java.io.OutputStream out = exchange.getResponseBody()) {
+            try (OutputStream out = exchange.getResponseBody()) {
                 out.write(proxied);
             }
         });

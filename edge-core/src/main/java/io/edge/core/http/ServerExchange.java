@@ -8,6 +8,8 @@ import io.edge.conf.ServerSettings;
 import io.edge.conf.SiteSettings;
 import io.edge.conf.VariableMap;
 import io.edge.conf.VariableText;
+import io.edge.core.image.ImageMaker;
+import io.edge.core.image.ImageWorkers;
 import io.edge.core.route.Route;
 import io.edge.core.route.Router;
 import io.edge.fastcgi.LogText;
@@ -38,8 +40,10 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.EventExecutor;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,6 +51,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -1179,7 +1184,7 @@ final class ServerExchange implements Exchange {
         image = new ImageFilter(location.imageFilter(), response, isHead());
         imageLocation = location;
         imageWritten = ctx.newPromise();
-        imageClosed = closed -> imageWritten.tryFailure(new java.nio.channels.ClosedChannelException());
+        imageClosed = closed -> imageWritten.tryFailure(new ClosedChannelException());
         ctx.channel().closeFuture().addListener(imageClosed);
         if (response instanceof FullHttpResponse whole) {
             imageLastHeld = image.take(whole);
@@ -1204,15 +1209,15 @@ final class ServerExchange implements Exchange {
         } else if (step instanceof ImageFilter.Step.Refuse refuse) {
             imageRefused(refuse.why());
         } else if (step instanceof ImageFilter.Step.Work work) {
-            io.edge.core.image.ImageWorkers workers = connection.server().images();
+            ImageWorkers workers = connection.server().images();
             long maxPixels = workers.maxPixels();
-            io.netty.util.concurrent.EventExecutor loop = ctx.executor();
+            EventExecutor loop = ctx.executor();
             boolean taken = workers.submit(() -> {
                 Runnable answer;
                 try {
                     FullHttpResponse made = filter.make(work.job(), maxPixels);
                     answer = () -> imageAnswer(made);
-                } catch (io.edge.core.image.ImageMaker.RefusedImageException refused) {
+                } catch (ImageMaker.RefusedImageException refused) {
                     answer = () -> imageRefused(refused.getMessage());
                 } catch (OutOfMemoryError | RuntimeException fault) {
                     answer = () -> {
@@ -1223,7 +1228,7 @@ final class ServerExchange implements Exchange {
                 }
                 try {
                     loop.execute(answer);
-                } catch (java.util.concurrent.RejectedExecutionException stopped) {
+                } catch (RejectedExecutionException stopped) {
                     // the loop is gone with its connections: nobody to answer
                 }
             });
@@ -1247,7 +1252,7 @@ final class ServerExchange implements Exchange {
         ChannelPromise written = imageWritten;
         if (written.isDone() || !ctx.channel().isActive()) {
             response.release();
-            written.tryFailure(new java.nio.channels.ClosedChannelException());
+            written.tryFailure(new ClosedChannelException());
             return;
         }
         ctx.channel().closeFuture().removeListener(imageClosed);

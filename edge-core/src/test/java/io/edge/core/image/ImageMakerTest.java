@@ -9,6 +9,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 
@@ -96,7 +97,7 @@ class ImageMakerTest {
     @Test
     void whatCannotBeDecodedOrHasNoDecoderIsRefused() throws Exception {
         byte[] broken = picture("png", BufferedImage.TYPE_INT_RGB);
-        java.util.Arrays.fill(broken, 40, broken.length, (byte) 7);
+        Arrays.fill(broken, 40, broken.length, (byte) 7);
         assertThatThrownBy(() -> make(broken, resize(10, 10, 0, 75)))
                 .isInstanceOf(ImageMaker.RefusedImageException.class);
         byte[] webp = "RIFF....WEBPVP8X..........................".getBytes(StandardCharsets.US_ASCII);
