@@ -1,0 +1,146 @@
+package io.edge.core.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.conf.ConfigLoader;
+import io.edge.conf.EdgeSettings;
+import io.edge.conf.ServerSettings;
+import io.edge.core.image.TestImages;
+import io.edge.core.route.Router;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The exchange's image filter on an {@link EmbeddedChannel}: the workers held busy to see the 503, and an answer
+ * written in parts held until its image came back from a worker, the connection then carrying the next request.
+ */
+class ImageFilterExchangeTest {
+
+    @TempDir
+    Path root;
+
+    EmbeddedChannel client;
+    HttpServerContext context;
+
+    @AfterEach
+    void close() {
+        if (client != null) {
+            client.finishAndReleaseAll();
+        }
+    }
+
+    private static byte[] jpeg() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(TestImages.picture(BufferedImage.TYPE_INT_RGB), "jpeg", out);
+        return out.toByteArray();
+    }
+
+    /** A site whose "/" resizes to 100 x 100, on workers of {@code workers}; {@code responder} answers. */
+    private void open(Responder responder, ServerSettings.ImageWorkers workers) throws Exception {
+        Files.writeString(root.resolve("edge.conf"), """
+                edge.sites = [{ root = ".", locations = [
+                  { match = "/", image-filter { filter = resize, width = 100, height = 100 } }] }]
+                """);
+        ServerSettings base = TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(10)),
+                10);
+        ServerSettings server = new ServerSettings(base.listen(), base.ioThreads(), base.maxConnections(),
+                base.limits(), base.timeouts(), base.accessLog(), base.runDir(), base.accessLogEnabled(),
+                base.runDirTemporary(), base.listenWrittenAt(), base.tcpNotsentLowat(), base.realIp(), base.pidFile(),
+                base.accessLogFormat(), base.tls(), base.clientBodyTempPath(), workers);
+        EdgeSettings settings = TestServers.sites(server, root,
+                new ConfigLoader().load(root.resolve("edge.conf")).sites());
+        context = new HttpServerContext(new Router(settings.sites(), settings.defaultSite()), location -> responder,
+                Map.of(), settings.server(), new AccessLog(false), new DefaultChannelGroup(GlobalEventExecutor.INSTANCE));
+        client = new EmbeddedChannel(new HttpChannelInitializer(context));
+    }
+
+    /** What the connection wrote once the workers have nothing left (their answers queued to the loop, then run). */
+    private String answerWhenMade() {
+        while (context.images().admitted() > 0) {
+            Thread.onSpinWait();
+        }
+        client.runPendingTasks();
+        return EmbeddedClient.received(client);
+    }
+
+    /** Every worker busy and no room to wait (queue = 0): 503 with Retry-After at once, where nginx's worker blocks. */
+    @Test
+    void busyWorkersAnswer503() throws Exception {
+        byte[] image = jpeg();
+        open(exchange -> exchange.complete(exchange.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                HttpResponseStatus.OK, Unpooled.wrappedBuffer(image)))), new ServerSettings.ImageWorkers(1, 0, 1_000_000));
+        CountDownLatch release = new CountDownLatch(1);
+        assertThat(context.images().submit(() -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        })).isTrue();
+        try {
+            String busy = EmbeddedClient.send(client, "GET /a.jpg HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(busy).startsWith("HTTP/1.1 503 ").containsIgnoringCase("retry-after:");
+        } finally {
+            release.countDown();
+        }
+        // once the worker is free, the next request's image is made
+        assertThat(EmbeddedClient.send(client, "GET /a.jpg HTTP/1.1\r\nHost: a\r\n\r\n")).isEmpty();
+        assertThat(answerWhenMade()).startsWith("HTTP/1.1 200 ");
+    }
+
+    /**
+     * A chunked answer in three parts: nothing goes out until the image is made; then it goes with a length, and the
+     * responder's last write (the exchange's end) completes with it, so a second request on the connection is answered.
+     */
+    @Test
+    void anAnswerInPartsIsHeldUntilItsImageIsMade() throws Exception {
+        byte[] image = jpeg();
+        int third = image.length / 3;
+        CountDownLatch lastWriteDone = new CountDownLatch(2);
+        open(exchange -> {
+            DefaultHttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            head.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED)
+                    .set(HttpHeaderNames.ETAG, "\"v1\"");
+            assertThat(exchange.write(head).isSuccess()).as("a held head is written at once").isTrue();
+            assertThat(exchange.write(new DefaultHttpContent(Unpooled.wrappedBuffer(image, 0, third))).isSuccess())
+                    .isTrue();
+            exchange.write(new DefaultHttpContent(Unpooled.wrappedBuffer(image, third, third)));
+            ChannelFuture last = exchange.writeAndFlush(new DefaultLastHttpContent(
+                    Unpooled.wrappedBuffer(image, 2 * third, image.length - 2 * third)));
+            assertThat(last.isDone()).as("the last part's write ends with the image's").isFalse();
+            last.addListener(f -> lastWriteDone.countDown());
+            exchange.complete(last);
+        }, new ServerSettings.ImageWorkers(1, 4, 1_000_000));
+        assertThat(EmbeddedClient.send(client, "GET /a.jpg HTTP/1.1\r\nHost: a\r\n\r\n")).isEmpty();
+        String first = answerWhenMade();
+        assertThat(first).startsWith("HTTP/1.1 200 ").containsIgnoringCase("etag: W/\"v1\"")
+                .containsIgnoringCase("content-type: image/jpeg").containsIgnoringCase("content-length: ")
+                .doesNotContainIgnoringCase("transfer-encoding");
+        assertThat(lastWriteDone.getCount()).isEqualTo(1);
+        assertThat(EmbeddedClient.send(client, "GET /b.jpg HTTP/1.1\r\nHost: a\r\n\r\n")).isEmpty();
+        assertThat(answerWhenMade()).startsWith("HTTP/1.1 200 ");
+        assertThat(lastWriteDone.getCount()).isZero();
+    }
+}
