@@ -101,7 +101,10 @@ final class SettingsMapper {
     private final Map<String, Section> spawnUsers = new HashMap<>();
     /** The addresses each backend group wrote, for the warning of groups sharing one. */
     private final SharedAddresses sharedAddresses = new SharedAddresses();
-    /** The server's maps and geos ({@code server.maps}, {@code server.geo}), read first: every text may name them. */
+    /**
+     * The server's maps, geos and splits ({@code server.maps}, {@code server.geo}, {@code server.split-clients}), read
+     * first: every text may name them.
+     */
     private VariableMaps maps = VariableMaps.NONE;
 
     /**
@@ -132,7 +135,8 @@ final class SettingsMapper {
         Set<String> captured = RewriteRule.captureNames(edge.object());
         captured.removeAll(declared); // a set's as well: said as a set's
         declared.addAll(captured);
-        maps = VariableMaps.read(serverSection.section("maps"), serverSection.section("geo"), declared, problems,
+        maps = VariableMaps.read(serverSection.section("maps"), serverSection.section("geo"),
+                serverSection.section("split-clients"), declared, problems,
                 SettingsMapper::reservedName).captured(captured);
         ServerSettings server = server(serverSection);
         StaticIoSettings staticIo = staticIo(edge.section("static"));

@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  * {@code *.} or {@code .}, then the longest that ends with {@code .*}; then the first regex as written (not tried on
  * an empty value); else the default. A value is text with variables, an entry's regex's captures among them.
  *
- * <p>A geo ({@code server.geo}) is one too: its value is found by the address its source names.
+ * <p>A geo ({@code server.geo}) is one too: its value is found by the address its source names; and a split
+ * ({@code server.split-clients}, nginx's {@code split_clients}): its value is found by the MurmurHash2 of its source.
  *
  * <p>Identity is the map's: its parts name it, and one map names another.
  */
@@ -32,6 +33,8 @@ public final class VariableMap {
     private final List<Regex> regexes;
     /** A geo's ranges ({@code server.geo}), else null. */
     private final AddressTable<List<Return.Part>> ranges;
+    /** A split's parts ({@code server.split-clients}) in order, else null. */
+    private final List<Split> splits;
 
     /**
      * A wildcard name's entry: {@code *.example.org} ({@code text} ".example.org", a name under it),
@@ -43,6 +46,13 @@ public final class VariableMap {
 
     /** A regex's entry: {@code ~} is case-sensitive, {@code ~*} not (in {@code pattern}'s flags). */
     record Regex(Pattern pattern, List<Return.Part> value) {
+    }
+
+    /**
+     * A split's part, as nginx's {@code ngx_http_split_clients_part_t}: {@code bound} the sum of this and the parts
+     * before it as a share of 2^32 - 1 (taken by a hash below it), 0 for {@code *} (taken by every hash).
+     */
+    record Split(long bound, List<Return.Part> value) {
     }
 
     /** The entry a value took: its value's parts, and the match of its regex for their captures (null: none). */
@@ -63,6 +73,7 @@ public final class VariableMap {
         this.tails = List.copyOf(tails);
         this.regexes = List.copyOf(regexes);
         this.ranges = null;
+        this.splits = null;
     }
 
     /**
@@ -80,6 +91,24 @@ public final class VariableMap {
         this.tails = List.of();
         this.regexes = List.of();
         this.ranges = ranges;
+        this.splits = null;
+    }
+
+    /**
+     * One of the server's splits ({@code server.split-clients}), nginx's {@code split_clients $source $name { ... }}:
+     * the value of the first of {@code splits} that takes the MurmurHash2 of the source's bytes, else "".
+     */
+    VariableMap(String name, List<Return.Part> source, List<Split> splits) {
+        this.name = name;
+        this.source = List.copyOf(source);
+        this.fallback = List.of();
+        this.hostnames = false;
+        this.exact = Map.of();
+        this.heads = List.of();
+        this.tails = List.of();
+        this.regexes = List.of();
+        this.ranges = null;
+        this.splits = List.copyOf(splits);
     }
 
     /** The variable's name, without {@code $}. */
@@ -97,6 +126,15 @@ public final class VariableMap {
      * runs within {@link BoundedMatch#STEPS}: one that gives up matches not. A geo's value is an address.
      */
     public Found find(String value) {
+        if (splits != null) {
+            long hash = murmurHash2(value);
+            for (Split split : splits) {
+                if (hash < split.bound() || split.bound() == 0) {
+                    return new Found(split.value(), null);
+                }
+            }
+            return new Found(fallback, null);
+        }
         if (ranges != null) {
             // as nginx's geo: a value that is no address is looked up as 255.255.255.255
             byte[] address = AddressTable.parse(value);
@@ -129,6 +167,41 @@ public final class VariableMap {
             }
         }
         return new Found(fallback, null);
+    }
+
+    /**
+     * nginx's {@code ngx_murmur_hash2} of {@code text}'s bytes (one char each), an unsigned 32-bit value: Austin
+     * Appleby's MurmurHash2 with seed 0, the bytes read little-endian four at a time.
+     */
+    static long murmurHash2(String text) {
+        final int m = 0x5bd1e995;
+        int length = text.length();
+        int h = length;
+        int i = 0;
+        for (; length - i >= 4; i += 4) {
+            int k = text.charAt(i) & 0xff | (text.charAt(i + 1) & 0xff) << 8 | (text.charAt(i + 2) & 0xff) << 16
+                    | (text.charAt(i + 3) & 0xff) << 24;
+            k *= m;
+            k ^= k >>> 24;
+            k *= m;
+            h *= m;
+            h ^= k;
+        }
+        int rest = length - i;
+        if (rest == 3) {
+            h ^= (text.charAt(i + 2) & 0xff) << 16;
+        }
+        if (rest >= 2) {
+            h ^= (text.charAt(i + 1) & 0xff) << 8;
+        }
+        if (rest >= 1) {
+            h ^= text.charAt(i) & 0xff;
+            h *= m;
+        }
+        h ^= h >>> 13;
+        h *= m;
+        h ^= h >>> 15;
+        return h & 0xffffffffL;
     }
 
     /** {@code text} with A to Z lower case, as nginx compares a map's keys; other characters as they are. */

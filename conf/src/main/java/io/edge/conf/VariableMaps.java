@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
@@ -35,6 +36,12 @@ final class VariableMaps {
     private static final Set<String> MAP_KEYS = Set.of("source", "default", "hostnames", "values");
     private static final Set<String> ENTRY_KEYS = Set.of("match", "value");
     private static final Set<String> GEO_KEYS = Set.of("source", "default", "values");
+    private static final Set<String> SPLIT_KEYS = Set.of("source", "values");
+    private static final Set<String> SPLIT_ENTRY_KEYS = Set.of("percent", "value");
+
+    /** What a split is written as, for a message. */
+    static final String SPLIT_EXPECTED = "{ source = \"${remote_addr}AAA\", values = [{ percent = \"0.5%\", value ="
+            + " \".one\" }, { percent = \"*\", value = \"\" }] }";
 
     /** What a geo is written as, for a message. */
     static final String GEO_EXPECTED = "{ default = \"0\", values = [{ match = \"10.0.0.0/8\", value = \"1\" }] }";
@@ -165,26 +172,22 @@ final class VariableMaps {
      */
     static VariableMaps read(Section section, Section geoSection, Set<String> declared, Problems problems,
             Function<String, String> reserved) {
+        return read(section, geoSection, null, declared, problems, reserved);
+    }
+
+    /**
+     * As {@link #read(Section, Section, Set, Problems, Function)}, and {@code splitSection}, {@code
+     * server.split-clients} (null: none): each key a split's name, a name neither a map's, a geo's nor a variable's.
+     * Maps may name the splits; a split's source names none.
+     */
+    static VariableMaps read(Section section, Section geoSection, Section splitSection, Set<String> declared,
+            Problems problems, Function<String, String> reserved) {
         Set<String> names = names(section, reserved);
         Map<String, VariableMap> geos = new HashMap<>();
-        if (geoSection != null) {
-            for (String name : names(geoSection, reserved)) {
-                if (names.contains(name)) {
-                    geoSection.problem(name, "$" + name + " is a map's name already", "a name no map has");
-                } else {
-                    names.add(name);
-                    ConfigValue value = geoSection.object().get(name);
-                    if (value.valueType() != ConfigValueType.OBJECT) {
-                        geoSection.invalid(name, Section.render(value) + " is not an object", GEO_EXPECTED);
-                        continue;
-                    }
-                    VariableMap geo = readGeo(geoSection.section(name), name, problems);
-                    if (geo != null) {
-                        geos.put(name, geo);
-                    }
-                }
-            }
-        }
+        readEach(geoSection, "a map's", GEO_EXPECTED, names, geos, reserved,
+                (geo, name) -> readGeo(geo, name, problems));
+        readEach(splitSection, "a map's or a geo's", SPLIT_EXPECTED, names, geos, reserved,
+                (split, name) -> readSplit(split, name, problems));
         Set<String> setNames = new TreeSet<>();
         for (String name : declared) {
             if (!names.contains(name) && reserved.apply(name) == null && NAME.matcher(name).matches()
@@ -198,6 +201,34 @@ final class VariableMaps {
         names.addAll(setNames);
         VariableMaps read = read(section, names, geos, problems);
         return new VariableMaps(read.names, read.maps, setNames, Set.of());
+    }
+
+    /**
+     * The variables of {@code section} (null: none), each read by {@code reader} (null with a problem) into {@code
+     * read} and its name added to {@code names}, where no map ({@code names}) has it already ({@code whose}: a problem).
+     */
+    private static void readEach(Section section, String whose, String expected, Set<String> names,
+            Map<String, VariableMap> read, Function<String, String> reserved,
+            BiFunction<Section, String, VariableMap> reader) {
+        if (section == null) {
+            return;
+        }
+        for (String name : names(section, reserved)) {
+            if (names.contains(name)) {
+                section.problem(name, "$" + name + " is " + whose + " name already", "a name no map has");
+                continue;
+            }
+            names.add(name);
+            ConfigValue value = section.object().get(name);
+            if (value.valueType() != ConfigValueType.OBJECT) {
+                section.invalid(name, Section.render(value) + " is not an object", expected);
+                continue;
+            }
+            VariableMap variable = reader.apply(section.section(name), name);
+            if (variable != null) {
+                read.put(name, variable);
+            }
+        }
     }
 
     /** The names {@code section}'s keys give variables, each that cannot be one said. */
@@ -269,6 +300,100 @@ final class VariableMaps {
             return null;
         }
         return new VariableMap(name, source, literal(fallback), ranges);
+    }
+
+    /**
+     * A split as read: its source (the request's variables) and its parts in order, each percentage as nginx's {@code
+     * ngx_atofp(text, 2)} reads it (more than two decimals, none at all or zero are problems), the sum at most 100%
+     * (a {@code *} the rest); null with a problem.
+     */
+    private static VariableMap readSplit(Section split, String name, Problems problems) {
+        for (String key : new TreeSet<>(split.object().keySet())) {
+            if (!SPLIT_KEYS.contains(key)) {
+                split.problem(key, LocationMatch.quoted(key) + " is not a key of a split", "source and values");
+            }
+        }
+        int count = problems.count();
+        List<Return.Part> source = text(split, "source", split.string("source"), Set.of(), null, new TreeSet<>());
+        List<VariableMap.Split> parts = new ArrayList<>();
+        if (split.isSet("values")) {
+            Section noDefaults = new Section(ConfigValueFactory.fromMap(Map.of()), split.key("values"),
+                    split.anchor(), problems);
+            long sum = 0; // hundredths of a percent, as nginx's
+            long last = 0;
+            for (Section entry : split.sections("values", noDefaults)) {
+                for (String key : new TreeSet<>(entry.object().keySet())) {
+                    if (!SPLIT_ENTRY_KEYS.contains(key)) {
+                        entry.problem(key, LocationMatch.quoted(key) + " is not a key of a split's value",
+                                "percent and value");
+                    }
+                }
+                String percent = entry.string("percent");
+                String value = entry.string("value");
+                long hundredths = percent.equals("*") ? 0 : hundredths(percent);
+                if (hundredths < 0) {
+                    entry.invalid("percent", LocationMatch.quoted(percent) + " is not a percentage nginx takes",
+                            "a percentage above 0 with at most two decimals, such as \"0.5%\" or \"20%\", or \"*\""
+                            + " (the rest)");
+                    continue;
+                }
+                sum = hundredths == 0 ? 10000 : sum + hundredths;
+                if (sum > 10000) {
+                    entry.invalid("percent", LocationMatch.quoted(percent) + " makes the split's percentages add up"
+                            + " to more than 100% (a \"*\" before it takes the rest)", "percentages that add up to"
+                            + " at most 100%");
+                    continue;
+                }
+                long bound = 0;
+                if (hundredths != 0) {
+                    // nginx's: last += percent * (uint64_t) 0xffffffff / 10000, a uint32_t
+                    last = last + hundredths * 0xffffffffL / 10000 & 0xffffffffL;
+                    bound = last;
+                }
+                parts.add(new VariableMap.Split(bound, literal(value)));
+            }
+        }
+        if (problems.count() != count) {
+            return null;
+        }
+        return new VariableMap(name, source, parts);
+    }
+
+    /**
+     * {@code text}, a percentage ({@code "0.5%"}), in hundredths as nginx's {@code ngx_atofp(text, length - 1, 2)}
+     * reads it: digits with one {@code .} at most and at most two decimals, then {@code %}; -1 for none of those or 0.
+     */
+    static long hundredths(String text) {
+        if (!text.endsWith("%") || text.length() < 2) {
+            return -1;
+        }
+        long value = 0;
+        int point = 2;
+        boolean dot = false;
+        for (int i = 0; i < text.length() - 1; i++) {
+            char c = text.charAt(i);
+            if (point == 0) {
+                return -1;
+            }
+            if (c == '.') {
+                if (dot) {
+                    return -1;
+                }
+                dot = true;
+                continue;
+            }
+            if (c < '0' || c > '9' || value > 1_000_000) {
+                return -1; // beyond 100% already: said as no percentage, as nginx's sum would be
+            }
+            value = value * 10 + (c - '0');
+            if (dot) {
+                point--;
+            }
+        }
+        for (; point > 0; point--) {
+            value *= 10;
+        }
+        return value == 0 ? -1 : value;
     }
 
     /** {@code text} as a value's parts: a geo's values are literal text, as nginx's. */
@@ -416,8 +541,8 @@ final class VariableMaps {
                     "text without control characters but tab");
             return List.of();
         }
-        // no names: a geo's source, read before the maps (a map's own name is among them)
-        String maps = names.isEmpty() ? "; a geo's source names no map" : ", the maps";
+        // no names: a geo's or a split's source, read before the maps (a map's own name is among them)
+        String maps = names.isEmpty() ? "; a geo's or a split's source names no map" : ", the maps";
         Set<String> groups = Return.namedGroups(regex);
         int groupCount = regex == null ? 0 : regex.matcher("").groupCount();
         try {

@@ -20,11 +20,13 @@ class GeoConfigTest {
         return new ConfigLoader().load(EdgeConfFile.write(dir, body));
     }
 
-    private static VariableMap mapOf(VariableText text) {
+    /** The map, geo or split {@code text} names first. */
+    static VariableMap mapOf(VariableText text) {
         return text.parts().stream().filter(part -> part.map() != null).findFirst().orElseThrow().map();
     }
 
-    private static String value(VariableMap geo, String address) {
+    /** The literal value {@code geo} (a map, geo or split) finds for {@code address} (its source's value). */
+    static String value(VariableMap geo, String address) {
         StringBuilder text = new StringBuilder();
         geo.find(address).value().forEach(part -> text.append(part.literal()));
         return text.toString();
@@ -114,7 +116,7 @@ class GeoConfigTest {
                 "$remote_addr is a variable edge has",
                 "\"colour\" is not a key of a geo",
                 "\"$nomap\" has unknown variable $nomap (known: $" + String.join(", $", new TreeSet<>(Return.VARIABLES))
-                        + ", $http_<header>, $arg_<name>, $cookie_<name>; a geo's source names no map)",
+                        + ", $http_<header>, $arg_<name>, $cookie_<name>; a geo's or a split's source names no map)",
                 "\"10.0.0.7/8\" has bits set past its /8",
                 "\"nonsense\" is not an IP address",
                 "\"10.0.0.0/8\" is the network 10.0.0.0/8 of edge.server.geo.c.values[0] already");
