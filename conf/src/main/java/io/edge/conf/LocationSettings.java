@@ -633,5 +633,5 @@ public record LocationSettings(
      * Who answers a location's requests: files, a FastCGI backend, an HTTP backend, edge's status page, its
      * {@code return}, or the location its {@code rewrite} leads to.
      */
-    public enum Handler { STATIC, FASTCGI, PROXY, STATUS, RETURN, REWRITE }
+    public enum Handler { STATIC, FASTCGI, PROXY, STATUS, RETURN, REWRITE, EMPTY_GIF }
 }

@@ -2449,7 +2449,7 @@ final class SettingsMapper {
      * it is written in (a nested location in an alias one sets its own, {@link Level#enclosingAlias}).
      */
     private static final Set<String> NOT_INHERITED = Set.of("match", "locations", "fastcgi", "proxy", "return",
-            "rewrite", "rewrites", "status", "front-controller", "fastcgi-script", "alias");
+            "rewrite", "rewrites", "status", "empty-gif", "front-controller", "fastcgi-script", "alias");
 
     /**
      * Where a list of locations is read: the site's (no {@code enclosing}), or a location's own.
@@ -2666,9 +2666,18 @@ final class SettingsMapper {
                 location.problem("cache", "true needs a fastcgi or proxy backend in the same location",
                         "cache = true only in a location with fastcgi = <backend> or proxy = <backend>");
             }
+            boolean emptyGif = location.bool("empty-gif");
+            String besideGif = !emptyGif ? null : backend != null ? "fastcgi" : proxy != null ? "proxy"
+                    : returns != null ? "return" : rewrite != null ? "rewrite" : status ? "status = true"
+                    : frontController != null ? "front-controller" : null;
+            if (besideGif != null) {
+                location.problem("empty-gif", "true in a location with " + besideGif, "empty-gif = true in a location"
+                        + " of its own, without fastcgi, proxy, return, rewrite, status or front-controller");
+            }
             LocationSettings.Handler handler = returns != null ? LocationSettings.Handler.RETURN
                     : rewrite != null ? LocationSettings.Handler.REWRITE
                     : status ? LocationSettings.Handler.STATUS
+                    : emptyGif && besideGif == null ? LocationSettings.Handler.EMPTY_GIF
                     : backend != null ? LocationSettings.Handler.FASTCGI
                     : proxy != null ? LocationSettings.Handler.PROXY : LocationSettings.Handler.STATIC;
             if (proxy != null && handler != LocationSettings.Handler.PROXY && backend == null) { // fastcgi: said in proxy()
@@ -2721,8 +2730,8 @@ final class SettingsMapper {
                     && (level.enclosing() == null || location.own().containsKey("internal"))) {
                 // inherited from the location it is nested in, it is nginx's: no client's request reaches it (404)
                 location.problem("internal", "true in a location with " + (returns != null ? "return"
-                                : rewrite != null ? "rewrite"
-                                : status ? "status = true" : "fastcgi"),
+                                : rewrite != null ? "rewrite" : status ? "status = true"
+                                : handler == LocationSettings.Handler.EMPTY_GIF ? "empty-gif = true" : "fastcgi"),
                         "internal = true only in a location of files that an X-Accel-Redirect sends to");
             }
             if (alias) {
@@ -2745,7 +2754,8 @@ final class SettingsMapper {
                 // a location that lists no files (location-defaults' apply where files are served, and are no fault);
                 // said at the key the location wrote, where a line is known
                 listing.problem("enabled", "true in a location with " + (returns != null ? "return"
-                                : rewrite != null ? "rewrite" : "status = true") + ", which serves no directory",
+                                : rewrite != null ? "rewrite" : status ? "status = true" : "empty-gif = true")
+                                + ", which serves no directory",
                         "autoindex in a location of files");
             }
             AuthBasic authBasic = authBasic(location.section("auth-basic"));

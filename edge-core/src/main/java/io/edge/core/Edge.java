@@ -31,6 +31,7 @@ import io.edge.core.http.HttpServerContext;
 import io.edge.core.http.LocationChecks;
 import io.edge.core.http.Responder;
 import io.edge.core.http.RewritePhase;
+import io.edge.core.http.EmptyGifResponder;
 import io.edge.core.http.ReturnResponder;
 import io.edge.core.http.RewriteResponder;
 import io.edge.core.proxy.BackendTls;
@@ -112,6 +113,7 @@ public final class Edge {
     private static final long STATS_PERIOD_S = 10;
     /** Answers every location's {@code return}: it keeps nothing of its own. */
     private static final Responder RETURN = new ReturnResponder();
+    private static final Responder EMPTY_GIF = new EmptyGifResponder();
     /** Answers every location's {@code rewrite}. */
     private static final Responder REWRITE = new RewriteResponder();
 
@@ -1107,6 +1109,9 @@ public final class Edge {
         }
         if (location.handler() == LocationSettings.Handler.RETURN) {
             return RETURN;
+        }
+        if (location.handler() == LocationSettings.Handler.EMPTY_GIF) {
+            return EMPTY_GIF;
         }
         if (location.handler() == LocationSettings.Handler.REWRITE) {
             return REWRITE;

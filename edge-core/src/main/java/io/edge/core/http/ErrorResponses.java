@@ -194,7 +194,7 @@ public final class ErrorResponses {
             return "";
         }
         return switch (location.handler()) {
-            case STATIC, STATUS -> READ_METHODS;
+            case STATIC, STATUS, EMPTY_GIF -> READ_METHODS;
             case FASTCGI, PROXY -> location.cache() ? SCRIPT_METHODS + ", PURGE" : SCRIPT_METHODS;
             case RETURN, REWRITE -> SCRIPT_METHODS; // answered whatever the method
         };

@@ -561,7 +561,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         return switch (location.handler()) {
             case STATIC -> !exchange.path().endsWith("/");
             case FASTCGI -> location.frontController() == null;
-            case PROXY, STATUS, RETURN, REWRITE -> true;
+            case PROXY, STATUS, RETURN, REWRITE, EMPTY_GIF -> true;
         };
     }
 
