@@ -117,6 +117,9 @@ import java.util.stream.Stream;
  *                        too); {@code null} for no alias or an alias in a regex location ({@link #aliasCaptures}).
  *                        {@code null} given for an alias without captures is {@link #pattern}
  * @param imageFilter     what is made of the images it answers (nginx's {@code image_filter}); {@code null}: nothing
+ * @param frontControllerDirectories with a {@link #frontController}, whether an existing directory answers before it
+ *                        (its index), nginx's {@code try_files $uri $uri/ /index.php}; false: a directory goes to the
+ *                        front controller as a missing path does, nginx's {@code try_files $uri /index.php}
  */
 public record LocationSettings(
         String match,
@@ -162,7 +165,8 @@ public record LocationSettings(
         SubFilter subFilter,
         List<LocationSettings> locations,
         String aliasPrefix,
-        ImageFilter imageFilter) {
+        ImageFilter imageFilter,
+        boolean frontControllerDirectories) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -217,7 +221,7 @@ public record LocationSettings(
                 access, returns, rewrite, limitReqs, limitConns, authBasic, accessLog, referers, alias, limitRate,
                 autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, secureLink, rewrites, proxy,
                 fastcgiNextUpstream, clientBodyBufferSize, gzipClients, redirects, subFilter, locations, aliasPrefix,
-                null);
+                null, true);
     }
 
     /** This location and those nested in it, theirs too, each before those nested in it. */
@@ -247,7 +251,7 @@ public record LocationSettings(
                 statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
                 access, returns, rewrite, limitReqs, limitConns, authBasic, accessLog, referers, alias, limitRate,
                 autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, secureLink, rewrites, proxy, null,
-                CLIENT_BODY_BUFFER_SIZE, null, null, null, List.of(), null);
+                CLIENT_BODY_BUFFER_SIZE, null, null, null, List.of(), null, null, true);
     }
 
     /** A location with edge's default split of a script's path, and no secure link or rewrites. */

@@ -2449,7 +2449,8 @@ final class SettingsMapper {
      * it is written in (a nested location in an alias one sets its own, {@link Level#enclosingAlias}).
      */
     private static final Set<String> NOT_INHERITED = Set.of("match", "locations", "fastcgi", "proxy", "return",
-            "rewrite", "rewrites", "status", "empty-gif", "front-controller", "fastcgi-script", "alias");
+            "rewrite", "rewrites", "status", "empty-gif", "front-controller", "front-controller-directories",
+            "fastcgi-script", "alias");
 
     /**
      * Where a list of locations is read: the site's (no {@code enclosing}), or a location's own.
@@ -2815,10 +2816,25 @@ final class SettingsMapper {
                     : null, secureLink, rewrites, handler == LocationSettings.Handler.PROXY ? proxy : null,
                     handler == LocationSettings.Handler.FASTCGI ? fastcgiNextUpstream : null, clientBodyBufferSize,
                     gzipClients(gzipSection), redirects(location), subFilter, nested, aliasPrefix,
-                    imageFilter));
+                    imageFilter,
+                    frontControllerDirectories(location, frontController)));
         }
         problems.reading(before);
         return result;
+    }
+
+    /**
+     * {@code front-controller-directories}: whether a directory answers before the front controller ($uri/ in nginx's
+     * try_files); false written where the location has no front controller is a problem.
+     */
+    private static boolean frontControllerDirectories(Section location, String frontController) {
+        boolean directories = location.bool("front-controller-directories");
+        if (!directories && frontController == null && location.own().containsKey("front-controller-directories")) {
+            location.problem("front-controller-directories", "false in a location without front-controller",
+                    "front-controller-directories beside front-controller, such as { match = \"/\","
+                    + " front-controller = \"/index.php\", front-controller-directories = false }");
+        }
+        return directories;
     }
 
     /**

@@ -240,7 +240,7 @@ public final class FastCgiResponder implements Responder {
     private record Resolvers(ScriptResolver resolver, ScriptResolver scriptsOnly, ScriptResolver.FileProbe probe) {
         Resolvers(Path root, LocationSettings location, ScriptResolver.FileProbe probe) {
             this(new ScriptResolver(root, uriPrefix(location), location.scriptSplit(), location.frontController(),
-                    probe), new ScriptResolver(root, uriPrefix(location), location.scriptSplit(), null, probe), probe);
+                    location.frontControllerDirectories(), probe), new ScriptResolver(root, uriPrefix(location), location.scriptSplit(), null, probe), probe);
         }
 
         /** The request paths the location's root stands for: its alias's prefix, else all. */

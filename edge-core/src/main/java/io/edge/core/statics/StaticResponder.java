@@ -403,7 +403,9 @@ public final class StaticResponder implements Responder {
                 return;
             }
             file.release();
-            if (uriPath.endsWith("/")) {
+            if (frontController(exchange) != null && !exchange.location().frontControllerDirectories()) {
+                notFound(exchange); // nginx's try_files $uri /index.html: a directory is no match ($uri/ would be)
+            } else if (uriPath.endsWith("/")) {
                 tryIndex(exchange, resolver, uriPath, 0, mayRetry);
             } else if (followsDirectories(exchange)) {
                 redirectToDirectory(exchange, uriPath);

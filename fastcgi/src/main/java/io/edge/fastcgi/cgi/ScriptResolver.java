@@ -34,7 +34,8 @@ import java.util.regex.Pattern;
  *       {@link StaticFile} for the static path to index (a {@code .php} file the split names no script is {@link
  *       NotFound}, never its source), and anything else runs the front controller with the original
  *       query and an empty PATH_INFO, but for a path with a script part (step 1) that names no script: that is {@link
- *       NotFound}, as nginx's PHP location answers a missing script. Without one, a directory is still a {@link
+ *       NotFound}, as nginx's PHP location answers a missing script (a directory too, where it is told to count none:
+ *       {@code try_files $uri /index.php}). Without one, a directory is still a {@link
  *       StaticFile} (its index script is the caller's to run, as nginx's {@code index} does), and anything else that
  *       is no script is {@link NotFound}. Either way a directory named as a script is {@link NotFound}: by a path
  *       the split takes whole as a script name, of itself or of a path below it ({@code /dir.php} by default, nginx's
@@ -59,6 +60,8 @@ public final class ScriptResolver {
     private final String uriPrefix;
     private final Pattern splitPathInfo;
     private final String frontController;
+    /** With {@link #frontController}: whether an existing directory answers before it ($uri/ in nginx's try_files). */
+    private final boolean frontControllerDirectories;
     private final FileProbe probe;
 
     /**
@@ -81,6 +84,16 @@ public final class ScriptResolver {
      */
     public ScriptResolver(Path root, String uriPrefix, Pattern splitPathInfo, String frontController,
                           FileProbe probe) {
+        this(root, uriPrefix, splitPathInfo, frontController, true, probe);
+    }
+
+    /**
+     * As above; {@code frontControllerDirectories} false: with a front controller, an existing directory (with or
+     * without its slash) is none of a path's answers, and the front controller runs for it as for a missing path,
+     * nginx's {@code try_files $uri /index.php} (without {@code $uri/}).
+     */
+    public ScriptResolver(Path root, String uriPrefix, Pattern splitPathInfo, String frontController,
+                          boolean frontControllerDirectories, FileProbe probe) {
         if (!uriPrefix.startsWith("/") || !uriPrefix.endsWith("/")) {
             throw new IllegalArgumentException("uriPrefix: " + uriPrefix + " (expected: starting and ending with /)");
         }
@@ -88,6 +101,7 @@ public final class ScriptResolver {
         this.root = root.toAbsolutePath().normalize();
         this.splitPathInfo = Objects.requireNonNull(splitPathInfo, "splitPathInfo");
         this.frontController = frontController;
+        this.frontControllerDirectories = frontControllerDirectories;
         this.probe = Objects.requireNonNull(probe, "probe");
     }
 
@@ -245,7 +259,7 @@ public final class ScriptResolver {
                     ? new NotFound("no script for " + path + " by the split, and never sent as a file")
                     : new StaticFile(asIs, false);
         }
-        if (kind == FileProbe.Kind.DIRECTORY) {
+        if (kind == FileProbe.Kind.DIRECTORY && frontControllerDirectories) {
             return new StaticFile(asIs, true);
         }
         if (kind == FileProbe.Kind.FORBIDDEN) {

@@ -51,6 +51,28 @@ class ScriptResolverTest {
         assertThat(resolver.resolve("/missing/", "")).isInstanceOf(NotFound.class);
     }
 
+    /**
+     * Told to count no directory (nginx's try_files $uri /index.php, no $uri/), a directory runs the front controller
+     * as a missing path does, with its slash or without (checked against nginx 1.22.1: /somedir, /somedir/ and / went
+     * to /index.php there); a file is still itself, a script still runs, a directory named as a script still 404.
+     */
+    @Test
+    void toldToCountNoDirectoryADirectoryRunsTheFrontController() {
+        var resolver = new ScriptResolver(root, "/", ScriptResolver.DEFAULT_SPLIT, "/index.php", false,
+                ScriptResolver.FileProbe.FILESYSTEM);
+        for (String directory : new String[] {"/", "/uploads", "/uploads/", "/app.php.d/"}) {
+            assertThat(resolver.resolve(directory, "q=1")).as(directory).isEqualTo(new Script(root,
+                    root.resolve("index.php"), "/index.php", "", "/index.php", "q=1"));
+        }
+        assertThat(resolver.resolve("/uploads/a.jpg", "")).isEqualTo(new StaticFile(root.resolve("uploads/a.jpg"),
+                false));
+        assertThat(resolver.resolve("/a.php", "")).isInstanceOf(Script.class);
+        assertThat(resolver.resolve("/dir.php", "")).isInstanceOf(NotFound.class);
+        assertThat(new ScriptResolver(root, "/index.php").resolve("/uploads/", ""))
+                .as("by default a directory is its own, nginx's $uri/")
+                .isEqualTo(new StaticFile(root.resolve("uploads"), true));
+    }
+
     @Test
     void plainScriptHasEmptyPathInfo() {
         var r = (Script) new ScriptResolver(root, null).resolve("/a.php", "");
