@@ -2567,6 +2567,10 @@ final class SettingsMapper {
                     RegexAlias regexAlias = regexAlias(location, parsed.regex());
                     root = regexAlias == null ? null : regexAlias.directory();
                     aliasCaptures = regexAlias == null ? null : regexAlias.captures();
+                } else if (slashless(parsed)) {
+                    RegexAlias nameAlias = slashlessAlias(location, parsed);
+                    root = nameAlias == null ? null : nameAlias.directory();
+                    aliasCaptures = nameAlias == null ? null : nameAlias.captures();
                 } else {
                     root = directory(location, "alias", false);
                 }
@@ -3761,6 +3765,55 @@ final class SettingsMapper {
         return directory == null ? null : new RegexAlias(directory, new AliasCaptures(regex, below));
     }
 
+    /** Whether {@code parsed} is an exact location or a prefix one whose match does not end in "/". */
+    private static boolean slashless(LocationMatch parsed) {
+        return parsed != null && (parsed.kind() == LocationSettings.Kind.EXACT
+                || (parsed.kind() == LocationSettings.Kind.PREFIX
+                || parsed.kind() == LocationSettings.Kind.PREFIX_NO_REGEX) && !parsed.pattern().endsWith("/"));
+    }
+
+    /**
+     * The alias of an exact location or of a prefix one whose match does not end in "/", nginx's {@code location /i {
+     * alias /data/w3/images; }}: as nginx's, the file is the alias's text and what follows the match ({@code /ifoo} is
+     * {@code /data/w3/imagesfoo}, {@code /i/x} is {@code /data/w3/images/x}; {@code location = /favicon.ico { alias
+     * /data/f.ico; }} that file). Made an {@link AliasCaptures} of a regex of the match whose group is that rest, below
+     * the alias's directory: the alias's parent and its name before the rest, or, for an alias ending in "/", the alias
+     * itself. The resolver normalises it and holds it there, so a file never leaves that directory: {@code /i../x} is
+     * {@code images../x} beside {@code images}, as nginx's; under an alias ending in "/" ({@code location /k { alias
+     * /data/w3/images/; }}) {@code /k../x} climbs out of it and names no file (404), where nginx serves
+     * {@code /data/w3/x}. Null where it is none (then a problem).
+     */
+    private RegexAlias slashlessAlias(Section location, LocationMatch parsed) {
+        String written = location.optionalString("alias");
+        if (written == null) {
+            return null;
+        }
+        Path path = location.toPath("alias", written, base);
+        if (path == null) {
+            return null;
+        }
+        boolean directoryItself = written.endsWith("/");
+        Path parent = directoryItself ? path : path.getParent();
+        if (parent == null || directoryItself && path.getParent() == null) {
+            location.problem("alias", LocationMatch.quoted(written) + " is /: a path past the match could name any"
+                    + " file", "a file or directory below /, such as \"/srv/f.ico\" or \"/srv/images\"");
+            return null;
+        }
+        String name = directoryItself ? "" : path.getFileName().toString();
+        boolean exact = parsed.kind() == LocationSettings.Kind.EXACT;
+        Pattern regex = Pattern.compile("^" + Pattern.quote(parsed.pattern()) + (exact ? "$" : "(.*)$"),
+                Pattern.DOTALL);
+        List<Return.Part> below = new ArrayList<>(2);
+        if (!name.isEmpty()) {
+            below.add(new Return.Part(name, null));
+        }
+        if (!exact) {
+            below.add(new Return.Part(null, "1"));
+        }
+        Path directory = directory(location, "alias", parent);
+        return directory == null ? null : new RegexAlias(directory, new AliasCaptures(regex, below));
+    }
+
     /**
      * Why {@code script}, a FastCGI location's front controller or fixed script, cannot be: {@link #scriptPathFault},
      * or, under an alias standing for {@code aliasPrefix} (null: none), a path outside it, which names no file of the
@@ -3783,15 +3836,17 @@ final class SettingsMapper {
      */
     private static void aliasFault(Section location, LocationMatch parsed, LocationSettings.Handler handler) {
         String expected = "alias in a prefix location of files or scripts whose match ends in /, such as"
-                + " { match = \"/thumbs/\", alias = \"/srv/thumbs/\" }, or in a regex location of files with its"
-                + " captures, such as { match = \"~ ^/users/(.+\\\\.png)$\", alias = \"/srv/images/$1\" }";
-        boolean prefix = parsed != null && (parsed.kind() == LocationSettings.Kind.PREFIX
-                || parsed.kind() == LocationSettings.Kind.PREFIX_NO_REGEX);
-        if (parsed != null && parsed.kind() != LocationSettings.Kind.REGEX
-                && (!prefix || !parsed.pattern().endsWith("/"))) {
-            location.problem("alias", "set in a location whose match is neither a prefix ending in / nor a regex",
-                    expected);
-        } else if (handler != LocationSettings.Handler.STATIC && (handler != LocationSettings.Handler.FASTCGI
+                + " { match = \"/thumbs/\", alias = \"/srv/thumbs/\" }, in an exact location or another prefix"
+                + " location of files, such as { match = \"= /favicon.ico\", alias = \"/srv/f.ico\" }, or in a regex"
+                + " location of files with its captures, such as { match = \"~ ^/users/(.+\\\\.png)$\", alias ="
+                + " \"/srv/images/$1\" }";
+        if (parsed != null && parsed.kind() == LocationSettings.Kind.NAMED) {
+            location.problem("alias", "set in a named location", expected);
+        } else if (slashless(parsed) && handler != LocationSettings.Handler.STATIC) {
+            location.problem("alias", "set in an exact location or a prefix not ending in / that answers otherwise"
+                    + " than with files (" + handler.name().toLowerCase(Locale.ROOT) + ")", expected);
+        } else if (!slashless(parsed) && handler != LocationSettings.Handler.STATIC
+                && (handler != LocationSettings.Handler.FASTCGI
                 || parsed != null && parsed.kind() == LocationSettings.Kind.REGEX)) {
             location.problem("alias", "set in a location that answers otherwise than with files or scripts ("
                     + handler.name().toLowerCase(Locale.ROOT) + (handler == LocationSettings.Handler.FASTCGI

@@ -52,9 +52,9 @@ class AliasConfigTest {
                 location-defaults.alias = thumbs
                 sites = [{ root = www, locations = [
                   { match = "/a/", alias = thumbs, root = www }
-                  { match = "/b", alias = thumbs }
+                  { match = "/b", alias = thumbs, fastcgi = php }
                   { match = "~ ^/c/(.*)$", alias = thumbs }
-                  { match = "= /d/", alias = thumbs }
+                  { match = "= /d/", alias = "/" }
                   { match = "/e/", alias = thumbs, return = 204 }
                   { match = "/f/", alias = missing }
                 ] }]
@@ -62,27 +62,67 @@ class AliasConfigTest {
                 """);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
         assertThat(e).isNotNull();
-        String expected = "alias in a prefix location of files or scripts whose match ends in /, such as"
-                + " { match = \"/thumbs/\", alias = \"/srv/thumbs/\" }, or in a regex location of files with its"
-                + " captures, such as { match = \"~ ^/users/(.+\\\\.png)$\", alias = \"/srv/images/$1\" }";
         assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message,
                         ConfigProblem::expected)
                 .contains(
                         tuple(4, "edge.sites[0].locations[0].alias", "set with root, which it replaces",
                                 "alias or root, not both"),
-                        tuple(5, "edge.sites[0].locations[1].alias", "set in a location whose match is neither a"
-                                + " prefix ending in / nor a regex", expected),
+                        tuple(5, "edge.sites[0].locations[1].alias", "set in an exact location or a prefix not"
+                                + " ending in / that answers otherwise than with files (fastcgi)", WHERE),
                         tuple(6, "edge.sites[0].locations[2].alias", "\"thumbs\" has no capture in a regex location:"
                                 + " every path the regex matches would be that one file (nginx's alias so)", CAPTURES),
-                        tuple(7, "edge.sites[0].locations[3].alias", "set in a location whose match is neither a"
-                                + " prefix ending in / nor a regex", expected),
+                        tuple(7, "edge.sites[0].locations[3].alias", "\"/\" is /: a path past the match could name"
+                                + " any file", "a file or directory below /, such as \"/srv/f.ico\" or \"/srv/images\""),
                         tuple(8, "edge.sites[0].locations[4].alias", "set in a location that answers otherwise than"
-                                + " with files or scripts (return)", expected),
+                                + " with files or scripts (return)", WHERE),
                         tuple(9, "edge.sites[0].locations[5].alias", dir.toAbsolutePath().normalize()
                                 .resolve("missing") + " does not exist", "the path of an existing directory"));
         assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::message)
                 .contains(tuple(2, "set for every location: each would stand for one directory"));
     }
+
+    /**
+     * An alias in an exact location or a prefix one not ending in "/", nginx's {@code location /i { alias
+     * /data/w3/images; }}: the alias's text and what follows the match, as nginx 1.22.1 made of them side by side
+     * ({@code /ifoo} its {@code imagesfoo}, {@code /i../x} its {@code images../x}), below the alias's parent; an alias
+     * ending in "/" is its own directory, below which {@code ..} climbs out (the resolver's 404).
+     */
+    @Test
+    void anAliasWithoutASlashIsTheAliasAndTheRestBelowItsParent() throws Exception {
+        Path images = Files.createDirectories(dir.resolve("w3/images"));
+        Files.writeString(dir.resolve("f.ico"), "");
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                sites = [{ root = www, locations = [
+                  { match = "/i", alias = "w3/images" }
+                  { match = "= /favicon.ico", alias = "f.ico" }
+                  { match = "^~ /k", alias = "w3/images/" }
+                ] }]
+                """));
+        List<LocationSettings> locations = settings.sites().get(0).locations();
+        LocationSettings i = locations.get(0);
+        assertThat(i.root()).isEqualTo(images.getParent().toAbsolutePath().normalize());
+        assertThat(i.alias()).isTrue();
+        assertThat(i.aliasPrefix()).isNull();
+        assertThat(i.aliasCaptures().below("/ifoo")).isEqualTo("imagesfoo");
+        assertThat(i.aliasCaptures().below("/i/x")).isEqualTo("images/x");
+        assertThat(i.aliasCaptures().below("/i")).isEqualTo("images");
+        assertThat(i.aliasCaptures().below("/i../x")).isEqualTo("images../x");
+        assertThat(i.aliasCaptures().below("/j")).isNull();
+        LocationSettings favicon = locations.get(1);
+        assertThat(favicon.root()).isEqualTo(dir.toAbsolutePath().normalize());
+        assertThat(favicon.aliasCaptures().below("/favicon.ico")).isEqualTo("f.ico");
+        assertThat(favicon.aliasCaptures().below("/favicon.icox")).isNull();
+        LocationSettings k = locations.get(2);
+        assertThat(k.root()).isEqualTo(images.toAbsolutePath().normalize());
+        assertThat(k.aliasCaptures().below("/k../x")).as("climbs out: the resolver's 404").isEqualTo("../x");
+        assertThat(k.aliasCaptures().below("/kfoo")).isEqualTo("foo");
+    }
+
+    /** What a problem of an alias where it cannot be expects. */
+    private static final String WHERE = "alias in a prefix location of files or scripts whose match ends in /, such"
+            + " as { match = \"/thumbs/\", alias = \"/srv/thumbs/\" }, in an exact location or another prefix location"
+            + " of files, such as { match = \"= /favicon.ico\", alias = \"/srv/f.ico\" }, or in a regex location of"
+            + " files with its captures, such as { match = \"~ ^/users/(.+\\\\.png)$\", alias = \"/srv/images/$1\" }";
 
     private static final String CAPTURES = "a directory and, below it, the location's captures ($1 to $9, named"
             + " groups), such as \"/srv/images/$1\"";
@@ -148,11 +188,7 @@ class AliasConfigTest {
                         tuple(7, "edge.sites[0].locations[4].alias", dir.toAbsolutePath().normalize()
                                 .resolve("missing") + " does not exist", "the path of an existing directory"),
                         tuple(8, "edge.sites[0].locations[5].alias", "set in a location that answers otherwise than"
-                                + " with files or scripts (fastcgi in a regex location)", "alias in a prefix location"
-                                + " of files or scripts whose match ends in /,"
-                                + " such as { match = \"/thumbs/\", alias = \"/srv/thumbs/\" }, or in a regex location"
-                                + " of files with its captures, such as { match = \"~ ^/users/(.+\\\\.png)$\","
-                                + " alias = \"/srv/images/$1\" }"),
+                                + " with files or scripts (fastcgi in a regex location)", WHERE),
                         tuple(9, "edge.sites[0].locations[6].alias", "\"thumbs/${y}\" has variable $y, which is no"
                                 + " capture of the location's regex (its captures: $1, $x)", CAPTURES),
                         tuple(10, "edge.sites[0].locations[7].alias", "\"thumbs/$1\" has capture $1, but the"

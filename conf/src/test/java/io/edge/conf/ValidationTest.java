@@ -1860,8 +1860,7 @@ class ValidationTest {
                         + " replace"),
                 tuple("edge.sites[0].locations[5].internal", "true in a named location, which no client's request"
                         + " reaches already"),
-                tuple("edge.sites[0].locations[6].alias", "set in a location whose match is neither a prefix ending in"
-                        + " / nor a regex"),
+                tuple("edge.sites[0].locations[6].alias", "set in a named location"),
                 tuple("edge.sites[0].locations[7].match", "\"@\" has no name after \"@\""),
                 tuple("edge.sites[0].locations[8].front-controller", "\"@app\" is set in a location with fastcgi: a"
                         + " named front-controller is a location of files' (nginx's try_files $uri $uri/ @app)"),
