@@ -1615,8 +1615,24 @@ public final class StaticResponder implements Responder {
                     return;
                 }
                 loading = null;
-                pending.addLast(send(next.join()));
+                queued(send(next.join()));
             }
+        }
+
+        /**
+         * Keeps {@code write} among those in flight. One that fails while the sender waits for something else (the next
+         * piece being read, the pace) fails the exchange at once: the close a failed write brings about would otherwise
+         * end it first, taken for a client that left, and a file truncated under a region already queued would be cut
+         * unsaid, its descriptor kept with the old size.
+         */
+        private void queued(ChannelFuture write) {
+            pending.addLast(write);
+            write.addListener(done -> {
+                if (!done.isSuccess() && !finished) {
+                    abort();
+                    fail(done.cause());
+                }
+            });
         }
 
         /** What {@link #pace} counts: what went out, a compressed body's bytes, not the file's, as nginx counts. */
@@ -1643,7 +1659,7 @@ public final class StaticResponder implements Responder {
                 fail(unwrap(error));
                 return;
             }
-            pending.addLast(send(message));
+            queued(send(message));
             run();
         }
 
@@ -1753,14 +1769,16 @@ public final class StaticResponder implements Responder {
             }
             heldText.forEach(ByteBuf::release); // never written: the head they wait with did not go out
             heldText.clear();
+            boolean first = !finished;
+            finished = true; // before the cancel below, whose loaded() must see a sender that is done, not a failure
             if (loading != null) {
                 // nobody will send it: a read still waiting for a pool thread is skipped, not done for nobody (those of
                 // clients that left would pile up behind a full queue, which lets a response's later pieces wait)
-                loading.cancel(false);
+                CompletableFuture<?> cancelled = loading;
                 loading = null;
+                cancelled.cancel(false);
             }
-            if (!finished) {
-                finished = true;
+            if (first) {
                 if (corked) {
                     cork(false); // after the last write: what it leaves in the kernel goes out now
                 }

@@ -1040,6 +1040,40 @@ class StaticResponderTest {
     }
 
     /**
+     * A region already queued fails as the file was truncated under it, while the next piece is still being read (an
+     * engine that reads what is not in the page cache: past the new end, nothing is): the failed write closes the
+     * connection, and that close was taken for a client that left, the truncation unsaid (no log line) and the
+     * descriptor left in the open-file cache with its old size (seen with io_uring and linux-aio-sendfile, a 50 MB
+     * file truncated to 20 MB mid-send). The failed write now fails the exchange as the truncation it is, at once.
+     */
+    @Test
+    void aQueuedRegionThatFindsItsFileTruncatedWhileTheNextPieceIsReadFailsAsTruncated() {
+        HeldRegions held = new HeldRegions(engine);
+        responder = new StaticResponder(held, new MimeTypes(Map.of("txt", "text/plain")));
+        FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
+        ex.stallWrites = true;
+        responder.respond(ex);
+        held.completeLoads(); // the first piece goes out with the head, and the second is asked for
+        ex.channel.runPendingTasks();
+        assertThat(ex.messages).hasSize(2);
+        assertThat(held.stages).hasSize(2);
+        assertThat(held.stages.get(1)).isNotDone();
+        ex.stalled.get(1).setFailure(new IOException("Underlying file size 12 smaller then requested count 10"));
+        ex.leave(); // the close the failed write brought about
+        ex.channel.runPendingTasks();
+        assertThat(held.stages.get(1)).isCancelled();
+        held.completeLoads();
+        ex.channel.runPendingTasks();
+        // once: the cancelled read is not a second failure (logged as the first, with a stack trace, in its place)
+        assertThat(ex.failures).singleElement().isInstanceOf(EOFException.class).extracting(Throwable::getMessage)
+                .isEqualTo(root.resolve("big.txt") + " was truncated while it was sent: "
+                        + "Underlying file size 12 smaller then requested count 10");
+        assertThat(ex.messages).hasSize(2);
+        ex.releaseAll();
+        assertEveryFileGivenBack();
+    }
+
+    /**
      * A file truncated under its cached descriptor (the open-file cache trusts it for its revalidation period): the
      * engines that read a range before they send it found it short before the head went out and answered 500, every
      * request alike until the descriptor was stat'ed again (a second by default, for ever on this test's frozen
@@ -1614,6 +1648,8 @@ class StaticResponderTest {
         final List<Runnable> goneTasks = new ArrayList<>();
         HttpResponseStatus error;
         Throwable failure;
+        /** Every failure, in order: ServerExchange answers the first alone, so a later one cannot stand in for it. */
+        final List<Throwable> failures = new ArrayList<>();
         /** The client went away. Once the exchange ended, as in ServerExchange, a head is refused (released, thrown). */
         boolean gone;
         /** {@link #keepAccelFields}' fields, as ServerExchange keeps them. */
@@ -1699,7 +1735,7 @@ class StaticResponderTest {
         @Override public void onWritable(Runnable task) { task.run(); }
         @Override public void complete(ChannelFuture lastWrite) { completed = true; }
         @Override public void completeAndClose(ChannelFuture lastWrite) { completed = true; }
-        @Override public void fail(Throwable cause) { failure = cause; }
+        @Override public void fail(Throwable cause) { failure = cause; failures.add(cause); }
         @Override public void sendError(HttpResponseStatus status) { error = status; channel.finishAndReleaseAll(); }
         @Override public void onClientGone(Runnable task) { goneTasks.add(task); }
         @Override public void whenEnded(Runnable task) { throw new UnsupportedOperationException("no limit here"); }
