@@ -131,14 +131,23 @@ public record ServerSettings(
      *                       the client's that is among them (nginx's ssl_prefer_server_ciphers)
      * @param dhparam        nginx's ssl_dhparam file, checked and unused (the provider's DHE, if any, has its own
      *                       groups), or null
+     * @param http3          the listeners that speak HTTP/3 over QUIC too ({@link Http3#NONE}: none)
      */
     public record Tls(java.util.Set<InetSocketAddress> listen, List<String> protocols, List<String> ciphers,
             Duration sessionTimeout, long sessionCache, Http2 http2, List<String> ecdhCurves, boolean sessionTickets,
-            List<byte[]> sessionTicketKeys, boolean preferServerCiphers, java.nio.file.Path dhparam) {
+            List<byte[]> sessionTicketKeys, boolean preferServerCiphers, java.nio.file.Path dhparam, Http3 http3) {
 
         /** No listener ends TLS. */
         public static final Tls NONE = new Tls(java.util.Set.of(), List.of("TLSv1.2", "TLSv1.3"), List.of(),
-                Duration.ofMinutes(5), 20480, Http2.NONE, List.of(), true, List.of(), false, null);
+                Duration.ofMinutes(5), 20480, Http2.NONE, List.of(), true, List.of(), false, null, Http3.NONE);
+
+        /** As above, no listener speaking HTTP/3. */
+        public Tls(java.util.Set<InetSocketAddress> listen, List<String> protocols, List<String> ciphers,
+                Duration sessionTimeout, long sessionCache, Http2 http2, List<String> ecdhCurves, boolean sessionTickets,
+                List<byte[]> sessionTicketKeys, boolean preferServerCiphers, java.nio.file.Path dhparam) {
+            this(listen, protocols, ciphers, sessionTimeout, sessionCache, http2, ecdhCurves, sessionTickets,
+                    sessionTicketKeys, preferServerCiphers, dhparam, Http3.NONE);
+        }
 
         public Tls {
             listen = java.util.Set.copyOf(listen);
@@ -172,6 +181,47 @@ public record ServerSettings(
         /** Whether the listener of {@code address} (one of server.listen) offers h2 (or h2c, where it is plain). */
         public boolean offeredOn(InetSocketAddress address) {
             return address != null && listen.contains(address);
+        }
+    }
+
+    /**
+     * server.http3: the listeners marked quic (each marked ssl too), which take HTTP/3 over QUIC on a UDP port as well,
+     * as nginx's {@code listen 443 quic} beside {@code listen 443 ssl}, with the certificates of their sites.
+     *
+     * @param listen               each such listener's UDP port: 0 for its own port number (as bound, where it is 0),
+     *                             else the port of {@code quic=PORT}
+     * @param maxConcurrentStreams request streams a client may have open at once (nginx's
+     *                             http3_max_concurrent_streams)
+     * @param altSvc               whether the listener's answers over TCP carry {@code Alt-Svc: h3=":PORT"}, which
+     *                             nginx users write with add_header
+     * @param altSvcMaxAge         its {@code ma}: how long a client may remember it
+     */
+    public record Http3(Map<InetSocketAddress, Integer> listen, int maxConcurrentStreams, boolean altSvc,
+            Duration altSvcMaxAge) {
+
+        /** No listener speaks HTTP/3. */
+        public static final Http3 NONE = new Http3(Map.of(), 128, true, Duration.ofDays(1));
+
+        public Http3 {
+            listen = Map.copyOf(listen);
+        }
+
+        /** Whether the listener of {@code address} (one of server.listen) speaks HTTP/3 too. */
+        public boolean offeredOn(InetSocketAddress address) {
+            return address != null && listen.containsKey(address);
+        }
+
+        /**
+         * The UDP port of the listener of {@code address} ({@link #offeredOn}), bound on TCP port {@code boundPort}.
+         */
+        public int udpPort(InetSocketAddress address, int boundPort) {
+            int port = listen.getOrDefault(address, 0);
+            return port == 0 ? boundPort : port;
+        }
+
+        /** The {@code Alt-Svc} field of a listener whose QUIC is on UDP {@code udpPort}, or null: none is sent. */
+        public String altSvcField(int udpPort) {
+            return altSvc ? "h3=\":" + udpPort + "\"; ma=" + altSvcMaxAge.toSeconds() : null;
         }
     }
 

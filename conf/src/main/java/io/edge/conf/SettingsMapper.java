@@ -397,12 +397,23 @@ final class SettingsMapper {
         }
         Set<InetSocketAddress> tlsListen = new HashSet<>();
         Set<InetSocketAddress> http2Listen = new HashSet<>();
+        Map<InetSocketAddress, Integer> quicListen = new HashMap<>();
+        List<InetSocketAddress> quicPorts = new ArrayList<>(); // the UDP addresses taken, for a clash
         for (Section.Element element : addresses) {
             // nginx's "listen 443 ssl": the listener ends TLS; "listen 443 ssl http2": and offers HTTP/2 by ALPN;
             // "listen 80 http2" (nginx >= 1.25.1): HTTP/2 in the clear (h2c) to a client that begins with its preface
             Listen marked = Listen.of(element.text());
             boolean ssl = marked.ssl();
             String address = marked.address();
+            if (marked.quic() != Listen.NO_QUIC && !ssl) {
+                // nginx's "listen 443 quic" has TLS 1.3 of its own; here it rides on the listener's certificates
+                server.problem("listen", element.index(), "\"" + element.text() + "\" is marked quic, not ssl",
+                        "\"" + address + " ssl quic\": HTTP/3 ends TLS with the certificates of the sites on the"
+                                + " listener marked ssl");
+            } else if (marked.quic() > 65535) {
+                server.problem("listen", element.index(), "\"" + element.text() + "\" names UDP port "
+                        + marked.quic(), "\"quic\" (the listener's port) or \"quic=PORT\", a port 1..65535");
+            }
             List<InetSocketAddress> resolved;
             try {
                 resolved = Addresses.listen(address);
@@ -435,6 +446,21 @@ final class SettingsMapper {
                 }
                 if (marked.http2()) {
                     http2Listen.add(parsed);
+                }
+                if (ssl && marked.quic() != Listen.NO_QUIC && marked.quic() <= 65535) {
+                    InetSocketAddress udp = new InetSocketAddress(parsed.getAddress(),
+                            marked.quic() == 0 ? parsed.getPort() : marked.quic());
+                    InetSocketAddress clash = quicPorts.stream().filter(taken -> overlaps(taken, udp)).findFirst()
+                            .orElse(null);
+                    if (clash != null) {
+                        server.problem("listen", element.index(), "\"" + element.text() + "\" listens for QUIC on UDP "
+                                + ServerSettings.written(udp) + ", as an earlier listener marked quic does ("
+                                + ServerSettings.written(clash) + ")", "each UDP address and port once: \"quic=PORT\""
+                                + " moves one to a port of its own");
+                    } else {
+                        quicPorts.add(udp);
+                        quicListen.put(parsed, marked.quic());
+                    }
                 }
             }
         }
@@ -531,7 +557,8 @@ final class SettingsMapper {
         return new ServerSettings(listen, ioThreads, maxConnections, httpLimits, httpTimeouts, accessLog,
                 run == null ? runDir : run, accessLogEnabled, runDirText.isEmpty() && runDirMade, listenWrittenAt,
                 tcpNotsentLowat, realIp(server.section("real-ip")), pidFile, logFormat(server),
-                tls(server.section("tls"), tlsListen, http2(server.section("http2"), http2Listen), base),
+                tls(server.section("tls"), tlsListen, http2(server.section("http2"), http2Listen),
+                        http3(server.section("http3"), quicListen), base),
                 clientBodyTempPath(server, base), imageWorkers(server.section("image-filter")));
     }
 
@@ -596,22 +623,35 @@ final class SettingsMapper {
     /** nginx's names of the TLS versions, as server.tls.protocols takes them, to the JDK's and Netty's. */
     private static final List<String> TLS_PROTOCOLS = List.of("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3");
     /** A listen entry and its marks, nginx's parameters of listen: "127.0.0.1:8443 ssl", "*:443 ssl http2". */
-    private static final Pattern MARKED_LISTEN = Pattern.compile("(.*?)((?:\\s+(?:ssl|http2))*)");
+    private static final Pattern MARKED_LISTEN = Pattern.compile("(.*?)((?:\\s+(?:ssl|http2|quic(?:=\\d{1,9})?))*)");
 
     /**
-     * A listen entry as written: its address, and whether it is marked ssl (the listener ends TLS) and http2 (ALPN
-     * offers h2 there too; without ssl, h2c to a client that begins with HTTP/2's preface), in either order, as nginx
-     * takes listen's parameters.
+     * A listen entry as written: its address, and whether it is marked ssl (the listener ends TLS), http2 (ALPN
+     * offers h2 there too; without ssl, h2c to a client that begins with HTTP/2's preface) and quic (HTTP/3 on a UDP
+     * port too: {@code quic} the listener's own port number, as nginx's {@code listen 443 quic} beside {@code listen
+     * 443 ssl}, {@code quic=PORT} another), in any order, as nginx takes listen's parameters.
+     *
+     * @param quic the UDP port of {@code quic=PORT}, 0 for a bare {@code quic}, {@link #NO_QUIC} for none
      */
-    private record Listen(String address, boolean ssl, boolean http2) {
+    private record Listen(String address, boolean ssl, boolean http2, int quic) {
+
+        static final int NO_QUIC = -1;
 
         static Listen of(String written) {
             Matcher marked = MARKED_LISTEN.matcher(written);
             if (!marked.matches()) { // never: the pattern takes any text, its marks perhaps none
-                return new Listen(written, false, false);
+                return new Listen(written, false, false, NO_QUIC);
             }
             List<String> marks = List.of(marked.group(2).strip().split("\\s+"));
-            return new Listen(marked.group(1).strip(), marks.contains("ssl"), marks.contains("http2"));
+            int quic = NO_QUIC;
+            for (String mark : marks) {
+                if (mark.equals("quic")) {
+                    quic = 0;
+                } else if (mark.startsWith("quic=")) {
+                    quic = Integer.parseInt(mark.substring("quic=".length())); // at most 9 digits
+                }
+            }
+            return new Listen(marked.group(1).strip(), marks.contains("ssl"), marks.contains("http2"), quic);
         }
     }
 
@@ -637,18 +677,24 @@ final class SettingsMapper {
         return new ServerSettings.Http2(http2Listen, http2.integer("max-concurrent-streams", 1, Integer.MAX_VALUE));
     }
 
+    /** server.http3: how the listeners of {@code quicListen} (each with its UDP port, 0: its own) speak HTTP/3. */
+    private static ServerSettings.Http3 http3(Section http3, Map<InetSocketAddress, Integer> quicListen) {
+        return new ServerSettings.Http3(quicListen, http3.integer("max-concurrent-streams", 1, Integer.MAX_VALUE),
+                http3.bool("alt-svc", "on or off"), http3.duration("alt-svc-max-age", true));
+    }
+
     /**
      * server.tls: how the listeners of {@code tlsListen} end TLS, those of {@code http2} offering h2 by ALPN ({@code
-     * http2}'s plain listeners too, which speak h2c).
+     * http2}'s plain listeners too, which speak h2c), those of {@code http3} HTTP/3 over QUIC too.
      */
     private static ServerSettings.Tls tls(Section tls, Set<InetSocketAddress> tlsListen, ServerSettings.Http2 http2,
-            Path base) {
+            ServerSettings.Http3 http3, Path base) {
         List<String> protocols = tlsProtocols(tls);
         List<String> ciphers = ciphers(tls);
         return new ServerSettings.Tls(tlsListen, protocols, ciphers, tls.duration("session-timeout", false),
                 tls.integer("session-cache", 0, Integer.MAX_VALUE), http2, ecdhCurves(tls), tls.bool("session-tickets",
                 "on or off"), sessionTicketKeys(tls, base), tls.bool("prefer-server-ciphers", "on or off"),
-                dhparam(tls, base));
+                dhparam(tls, base), http3);
     }
 
     /**
@@ -2385,7 +2431,8 @@ final class SettingsMapper {
                     break;
                 }
                 String unmarked = marked.ssl() && !tls.endsOn(parsed) ? "ssl"
-                        : marked.http2() && !tls.http2().offeredOn(parsed) ? "http2" : null;
+                        : marked.http2() && !tls.http2().offeredOn(parsed) ? "http2"
+                        : marked.quic() != Listen.NO_QUIC && !tls.http3().listen().containsKey(parsed) ? "quic" : null;
                 if (unmarked != null) {
                     site.invalid("listen", element.index(), "\"" + address + "\" is not marked " + unmarked
                             + " in server.listen", "\"" + ServerSettings.written(parsed) + " " + unmarked + "\" in"

@@ -187,6 +187,64 @@ class TlsConfigTest {
     }
 
     /**
+     * nginx's {@code listen 443 quic} beside {@code listen 443 ssl}: " quic" on a listener marked ssl takes HTTP/3 on
+     * the UDP port of its own number, " quic=PORT" on another; server.http3's defaults (128 streams, Alt-Svc on with
+     * ma=86400, as nginx's documentation writes the add_header).
+     */
+    @Test
+    void aListenerMarkedQuic() throws Exception {
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "a.key", "-out", "a.pem", "-days", "2",
+                "-subj", "/CN=a.test");
+        EdgeSettings settings = load("""
+                server.listen = ["127.0.0.1:19380 ssl http2 quic", "127.0.0.1:19381 quic=19383 ssl", "127.0.0.1:19382 ssl"]
+                sites = [
+                  { root = www, listen = ["127.0.0.1:19381 ssl quic"], tls { certificate = a.pem, key = a.key } }
+                  { root = www, tls { certificate = a.pem, key = a.key } }
+                ]""");
+        InetSocketAddress same = new InetSocketAddress("127.0.0.1", 19380);
+        InetSocketAddress other = new InetSocketAddress("127.0.0.1", 19381);
+        ServerSettings.Http3 http3 = settings.server().tls().http3();
+        assertThat(http3.listen()).containsOnlyKeys(same, other);
+        assertThat(http3.udpPort(same, 19380)).isEqualTo(19380);
+        assertThat(http3.udpPort(other, 19381)).isEqualTo(19383);
+        assertThat(http3.offeredOn(new InetSocketAddress("127.0.0.1", 19382))).isFalse();
+        assertThat(settings.server().tls().http2().listen()).containsExactly(same);
+        assertThat(settings.server().tls().listen()).hasSize(3);
+        assertThat(http3.maxConcurrentStreams()).isEqualTo(128);
+        assertThat(http3.altSvcField(19383)).isEqualTo("h3=\":19383\"; ma=86400");
+        assertThat(settings.sites().get(0).listen()).containsExactly(other);
+        ServerSettings.Http3 off = load("""
+                server.listen = ["127.0.0.1:19380 ssl quic"]
+                server.http3 { alt-svc = off, max-concurrent-streams = 16 }
+                sites = [{ root = www, tls { certificate = a.pem, key = a.key } }]""").server().tls().http3();
+        assertThat(off.altSvcField(19380)).isNull();
+        assertThat(off.maxConcurrentStreams()).isEqualTo(16);
+    }
+
+    /** quic without ssl, a UDP port two listeners would share, a port past 65535, a site's quic not server.listen's. */
+    @Test
+    void quicProblemsNameTheirEntry() throws Exception {
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "a.key", "-out", "a.pem", "-days", "2",
+                "-subj", "/CN=a.test");
+        List<ConfigProblem> problems = problems("""
+                server.listen = ["127.0.0.1:19380 quic", "*:19381 ssl quic", "127.0.0.1:19382 ssl quic=19381",
+                  "127.0.0.1:19384 ssl quic=70000", "127.0.0.1:19385 ssl"]
+                server.http3.alt-svc-max-age = soon
+                sites = [
+                  { root = www, listen = ["127.0.0.1:19385 ssl quic"], tls { certificate = a.pem, key = a.key } }
+                ]""");
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactlyInAnyOrder(
+                        tuple(2, "edge.server.listen[0]", "\"127.0.0.1:19380 quic\" is marked quic, not ssl"),
+                        tuple(2, "edge.server.listen[2]", "\"127.0.0.1:19382 ssl quic=19381\" listens for QUIC on UDP"
+                                + " 127.0.0.1:19381, as an earlier listener marked quic does (*:19381)"),
+                        tuple(3, "edge.server.listen[3]", "\"127.0.0.1:19384 ssl quic=70000\" names UDP port 70000"),
+                        tuple(4, "edge.server.http3.alt-svc-max-age", "\"soon\" is not a duration"),
+                        tuple(6, "edge.sites[0].listen[0]",
+                                "\"127.0.0.1:19385 ssl quic\" is not marked quic in server.listen"));
+    }
+
+    /**
      * nginx's ssl_ciphers copied as it is: one colon-separated line of OpenSSL's names (Mozilla's intermediate list),
      * IANA's names beside them, or OpenSSL's cipher string ("HIGH:!aNULL:!MD5", nginx's default) expanded as OpenSSL
      * does; a string matching no suite, one OpenSSL refuses, and TLSv1.3's suites each a problem saying why.
