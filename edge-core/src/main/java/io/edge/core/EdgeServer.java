@@ -11,6 +11,7 @@ import io.edge.core.http.HttpServerContext;
 import io.edge.core.http.Responder;
 import io.edge.core.route.Router;
 import io.edge.core.tls.TlsContexts;
+import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -20,11 +21,14 @@ import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.quic.Quic;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.NetUtil;
 import java.io.IOException;
@@ -83,6 +87,12 @@ public final class EdgeServer implements AutoCloseable {
     private boolean epoll;
     /** The listening channels by the address configured for them (port 0 included), in the order bound. */
     private final Map<InetSocketAddress, Channel> bound = new LinkedHashMap<>();
+    /** The UDP sockets of the listeners marked quic, by the address configured for the listener. */
+    private final Map<InetSocketAddress, Channel> quicBound = new LinkedHashMap<>();
+    /** Those {@link #bindNew} made, until {@link #applyServer} puts them in force or {@link #closeUnused} closes them. */
+    private final Map<InetSocketAddress, Channel> quicAdded = new LinkedHashMap<>();
+    /** Whether the QUIC library loaded: asked once, at the first listener marked quic. */
+    private Boolean quic;
 
     public EdgeServer(EdgeSettings settings, Function<LocationSettings, Responder> responders) {
         this(settings, responders, (FileEngine) null);
@@ -173,6 +183,25 @@ public final class EdgeServer implements AutoCloseable {
                 }
                 added.put(address, binding.channel());
             }
+            for (InetSocketAddress address : next.listen()) {
+                Channel listener = added.containsKey(address) ? added.get(address) : bound.get(address);
+                if (listener != null && next.tls().http3().offeredOn(address) && !quicBound.containsKey(address)
+                        && !quicAdded.containsKey(address) && quicAvailable()) {
+                    InetSocketAddress udp = new InetSocketAddress(address.getAddress(), next.tls().http3()
+                            .udpPort(address, ((InetSocketAddress) listener.localAddress()).getPort()));
+                    binding = new Bootstrap().group(ioGroup)
+                            .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
+                            .handler(context.quicCodec(address))
+                            .bind(udp);
+                    binding.await();
+                    if (!binding.isSuccess()) {
+                        failed = withSuppressed(failed, bindFailure("UDP " + written(udp) + " (quic)",
+                                next.writtenAt(address), binding.cause()));
+                        continue;
+                    }
+                    quicAdded.put(address, binding.channel());
+                }
+            }
             if (failed != null) {
                 binding = null;
                 throw failed;
@@ -209,10 +238,29 @@ public final class EdgeServer implements AutoCloseable {
     }
 
     /** Closes listeners {@link #bindNew} made that will not be used (the reload failed). */
-    public void closeUnused(Map<InetSocketAddress, Channel> added) {
+    public synchronized void closeUnused(Map<InetSocketAddress, Channel> added) {
         for (Channel listener : added.values()) {
             listener.close().awaitUninterruptibly();
         }
+        for (Channel udp : quicAdded.values()) {
+            udp.close().awaitUninterruptibly();
+        }
+        quicAdded.clear();
+    }
+
+    /**
+     * Whether HTTP/3 can be served: the QUIC library (quiche and BoringSSL, built for Linux x86-64) loaded; where it
+     * did not, one line says so and the listeners marked quic serve TCP alone, without Alt-Svc.
+     */
+    private boolean quicAvailable() {
+        if (quic == null) {
+            quic = Quic.isAvailable();
+            if (!quic) {
+                LOG.warn("HTTP/3 off, listeners marked quic serve TCP alone: the QUIC library did not load ({})",
+                        String.valueOf(Quic.unavailabilityCause()));
+            }
+        }
+        return quic;
     }
 
     /**
@@ -227,6 +275,26 @@ public final class EdgeServer implements AutoCloseable {
             context.addListener(listener, address);
             LOG.info("listening on {} ({})", written((InetSocketAddress) listener.localAddress()),
                     epoll ? "epoll" : "nio");
+        });
+        quicAdded.forEach((address, udp) -> {
+            quicBound.put(address, udp);
+            context.addQuicListener(udp, bound.get(address));
+            LOG.info("listening for HTTP/3 on UDP {}", written((InetSocketAddress) udp.localAddress()));
+        });
+        quicAdded.clear();
+        for (var entry : List.copyOf(quicBound.entrySet())) {
+            if (!next.tls().http3().offeredOn(entry.getKey())) {
+                // its connections end with it: QUIC's state is the socket's (nginx's old workers keep theirs)
+                quicBound.remove(entry.getKey());
+                LOG.info("no longer listening for HTTP/3 on UDP {}",
+                        written((InetSocketAddress) entry.getValue().localAddress()));
+                entry.getValue().close().awaitUninterruptibly();
+            }
+        }
+        bound.forEach((address, listener) -> {
+            Channel udp = quicBound.get(address);
+            HttpServerContext.advertise(listener, udp == null ? null
+                    : next.tls().http3().altSvcField(((InetSocketAddress) udp.localAddress()).getPort()));
         });
         for (var entry : List.copyOf(bound.entrySet())) {
             if (!next.listen().contains(entry.getKey())) {
@@ -310,11 +378,16 @@ public final class EdgeServer implements AutoCloseable {
      * transport's wording ({@code bind(..) failed with error(-98): ...}).
      */
     static BindException bindFailure(InetSocketAddress address, WrittenAt writtenAt, Throwable cause) {
+        return bindFailure(written(address), writtenAt, cause);
+    }
+
+    /** As above, of {@code what}: an address as written, or a listener's UDP one ("UDP 127.0.0.1:443 (quic)"). */
+    private static BindException bindFailure(String what, WrittenAt writtenAt, Throwable cause) {
         String reason = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
         int end = reason.lastIndexOf("): ");
         reason = end >= 0 ? reason.substring(end + 3) : reason;
         reason = reason.isEmpty() ? reason : Character.toLowerCase(reason.charAt(0)) + reason.substring(1);
-        BindException failure = new BindException(writtenAt.problem(written(address) + ": " + reason).toString());
+        BindException failure = new BindException(writtenAt.problem(what + ": " + reason).toString());
         failure.initCause(cause);
         return failure;
     }
@@ -443,6 +516,8 @@ public final class EdgeServer implements AutoCloseable {
             }
         }
         afterDrain.await(deadline, () -> drainStopped);
+        // after the drain: a UDP socket closed before it would cut its QUIC connections' streams in flight
+        quicBound.values().forEach(udp -> udp.close().awaitUninterruptibly());
         close();
         return clean;
     }

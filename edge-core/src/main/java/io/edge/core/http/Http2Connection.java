@@ -3,8 +3,6 @@ package io.edge.core.http;
 import io.edge.conf.ServerSettings;
 import io.edge.core.tls.TlsContexts;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -16,16 +14,10 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
-import io.netty.handler.codec.DecoderResult;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
-import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.codec.http2.DecoratingHttp2ConnectionDecoder;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2ConnectionDecoder;
@@ -47,12 +39,14 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.AsciiString;
 import io.netty.util.NetUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -88,7 +82,7 @@ import org.slf4j.LoggerFactory;
  * GOAWAY, then the streams in flight finish before the connection closes.
  * A connection whose output stalls for {@code timeouts.write} is reset instead ({@link #userEventTriggered}).
  */
-final class Http2Connection extends ReusableConnection {
+final class Http2Connection extends ReusableConnection implements StreamedConnection {
 
     /** What the access log, {@code $server_protocol} and CGI's SERVER_PROTOCOL say of a stream's request, as nginx. */
     static final HttpVersion HTTP_2 = new HttpVersion("HTTP", 2, 0, true);
@@ -97,6 +91,12 @@ final class Http2Connection extends ReusableConnection {
     static final int RESET_WINDOW_SECONDS = 30;
 
     private static final Logger LOG = LoggerFactory.getLogger(Http2Connection.class);
+    /**
+     * The fields Netty's codec adds to a request of its own (the stream's id, scheme, path), which no script sees; a
+     * stream error closes the stream with a reset of its code, PROTOCOL_ERROR where none, not the CANCEL a close sends.
+     */
+    private static final List<AsciiString> CODEC_FIELDS = Arrays.stream(HttpConversionUtil.ExtensionHeaderNames.values())
+            .map(HttpConversionUtil.ExtensionHeaderNames::text).toList();
 
     private final long serial = HttpConnectionHandler.nextSerial();
     private final long idleNanos;
@@ -151,7 +151,10 @@ final class Http2Connection extends ReusableConnection {
                 streamPipeline.addLast("timeouts", streamTimeouts);
                 streamPipeline.addLast("head-check", new RequestHeadCheck());
                 streamPipeline.addLast("http", new Http2StreamFrameToHttpObjectCodec(true));
-                streamPipeline.addLast("requests", new StreamRequests(limits.requestLine()));
+                streamPipeline.addLast("requests", new StreamRequests(HTTP_2, limits.requestLine(), CODEC_FIELDS,
+                        Http2Exception.class, false, (ctx, cause) -> ctx.writeAndFlush(new DefaultHttp2ResetFrame(
+                                cause instanceof Http2Exception streamError ? streamError.error()
+                                        : Http2Error.PROTOCOL_ERROR)).addListener(ChannelFutureListener.CLOSE)));
                 streamPipeline.addLast("file-regions", TlsContexts.streamFileRegions());
                 streamPipeline.addLast("exchanges", new HttpConnectionHandler(server, streamTimeouts,
                         new LingeringClose(Duration.ZERO, Duration.ZERO), limit -> false, endsTls, connection));
@@ -160,7 +163,8 @@ final class Http2Connection extends ReusableConnection {
         pipeline.addLast("h2-connection", connection);
     }
 
-    long serial() {
+    @Override
+    public long serial() {
         return serial;
     }
 
@@ -170,14 +174,16 @@ final class Http2Connection extends ReusableConnection {
      * HTTP/2 connection: GOAWAY at once, the streams in flight finishing first (a client opens its next ones on a new
      * connection).
      */
-    void requestStarted() {
+    @Override
+    public void requestStarted() {
         requestsStarted++;
         if (!limits.carriesAnother(requestsStarted)) {
             ctx.close();
         }
     }
 
-    long requestsStarted() {
+    @Override
+    public long requestsStarted() {
         return requestsStarted;
     }
 
@@ -454,73 +460,6 @@ final class Http2Connection extends ReusableConnection {
                 // a blank or control character in it, as below
             }
             return "no request line of \"" + method + " " + target + "\"";
-        }
-    }
-
-    /**
-     * A stream's request as the exchange takes it: Netty's codec makes an HTTP/1.1 request of the HEADERS, with its
-     * own fields for the stream's id, scheme and path, which no script should see as a client's, removed here; it is
-     * marked sent as HTTP/2.0, and a request whose HEADERS ended the stream (a full request) is split into its head
-     * and its body's end, as an HTTP/1 decoder gives them. A path over {@code limits.request-line} is a 414, as an
-     * HTTP/1 request line over it is.
-     */
-    private static final class StreamRequests extends ChannelInboundHandlerAdapter {
-
-        private final int requestLine;
-        /** A request was handed on: what fails after it is its body's or trailers' (a reset), not its head's. */
-        private boolean requestRead;
-
-        StreamRequests(int requestLine) {
-            this.requestLine = requestLine;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (!(msg instanceof HttpRequest request)) {
-                ctx.fireChannelRead(msg);
-                return;
-            }
-            for (HttpConversionUtil.ExtensionHeaderNames added : HttpConversionUtil.ExtensionHeaderNames.values()) {
-                request.headers().remove(added.text());
-            }
-            requestRead = true;
-            HttpRequest read = new StrictHttpServerCodec.ReadAsHttp11(HTTP_2, request);
-            if (request.uri().length() > requestLine) {
-                read.setDecoderResult(DecoderResult.failure(new TooLongHttpLineException("path of "
-                        + request.uri().length() + " characters (expected: <= " + requestLine + ")")));
-            }
-            ctx.fireChannelRead(read);
-            if (msg instanceof FullHttpRequest full) {
-                // its content and trailers now the last content's, handed on with it
-                ctx.fireChannelRead(new DefaultLastHttpContent(full.content(), full.trailingHeaders()));
-            }
-        }
-
-        /**
-         * A malformed request (RFC 9113 8.1.1). HEADERS Netty's codec could make no request of (a Host that is not the
-         * :authority, no :path, a blank in it) are answered 400 and logged ({@code "-" 400}), as nginx answers and
-         * logs them: handed on as the stand-in for a request HTTP/1's decoder could not read, which the exchanges'
-         * handler answers so. The stream error the frame codec hands the stream (a body that is not its
-         * content-length), or a failure after the head was handed on, closes it with a reset: the stream error's code,
-         * PROTOCOL_ERROR, not the CANCEL a close would send.
-         */
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            if (!(cause instanceof DecoderException) && !(cause instanceof Http2Exception)) {
-                ctx.fireExceptionCaught(cause);
-                return;
-            }
-            if (cause instanceof DecoderException && !requestRead) {
-                requestRead = true;
-                FullHttpRequest unreadable = new DefaultFullHttpRequest(HTTP_2, HttpMethod.GET, "/bad-request",
-                        Unpooled.EMPTY_BUFFER);
-                unreadable.setDecoderResult(DecoderResult.failure(cause));
-                ctx.fireChannelRead(unreadable);
-                return;
-            }
-            ctx.writeAndFlush(new DefaultHttp2ResetFrame(cause instanceof Http2Exception streamError
-                    ? streamError.error() : Http2Error.PROTOCOL_ERROR))
-                    .addListener(ChannelFutureListener.CLOSE);
         }
     }
 

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -136,13 +137,16 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
     /**
      * Asks every open connection to close once its running exchange is done (idle ones close at once); an HTTP/2 one,
      * with no such handler of its own, is closed by Netty's graceful close: GOAWAY, then the close once its streams
-     * in flight are done ({@link Http2Connection}).
+     * in flight are done ({@link Http2Connection}); an HTTP/3 one likewise ({@link Http3Connection#drain}).
      */
     public static void drain(Channel clientChannel) {
         clientChannel.eventLoop().execute(() -> {
             HttpConnectionHandler handler = clientChannel.pipeline().get(HttpConnectionHandler.class);
             if (handler != null) {
                 handler.drain();
+            } else if (clientChannel instanceof QuicChannel quic && Http3Connection.drain(quic)) {
+                // GOAWAY, then the close once its streams in flight are done, as HTTP/2's graceful close
+                return;
             } else {
                 clientChannel.close();
             }

@@ -104,8 +104,10 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private final LongPredicate chunkedBodyLimit;
     /** The connection came to a listener marked ssl: its pipeline ends TLS. */
     private final boolean endsTls;
-    /** The HTTP/2 connection whose stream this handler runs, or null on HTTP/1. */
-    private final Http2Connection h2;
+    /** The HTTP/2 or HTTP/3 connection whose stream this handler runs, or null on HTTP/1. */
+    private final StreamedConnection h2;
+    /** The Alt-Svc field of the listener's answers over TCP, where it takes HTTP/3 too; else null. */
+    private String altSvc;
     /** The client's connection: the channel itself, or on HTTP/2 the stream's parent. */
     private Channel clientConnection;
     private final ArrayDeque<HttpObject> pipelined = new ArrayDeque<>();
@@ -189,9 +191,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         this(server, timeouts, closing, chunkedBodyLimit, endsTls, null);
     }
 
-    /** The handler of a stream of {@code h2} (null: of an HTTP/1 connection). */
+    /** The handler of a stream of {@code h2}, an HTTP/2 or HTTP/3 connection (null: of an HTTP/1 connection). */
     HttpConnectionHandler(HttpServerContext server, RequestTimeouts timeouts, LingeringClose closing,
-            LongPredicate chunkedBodyLimit, boolean endsTls, Http2Connection h2) {
+            LongPredicate chunkedBodyLimit, boolean endsTls, StreamedConnection h2) {
         this.server = server;
         this.endsTls = endsTls;
         this.timeouts = timeouts;
@@ -212,6 +214,9 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         clientConnection = h2 == null ? ctx.channel() : ctx.channel().parent();
         listenAddress = HttpServerContext.listenAddress(clientConnection);
         listenerDrop = HttpServerContext.listenerDrop(clientConnection);
+        if (endsTls) { // a connection over TCP to a listener marked quic tells of HTTP/3 there (null on QUIC's own)
+            altSvc = HttpServerContext.altSvc(clientConnection);
+        }
         codec = ctx.pipeline().get(StrictHttpServerCodec.class);
     }
 
@@ -1015,9 +1020,14 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         return server.settings().limits().carriesAnother(started);
     }
 
-    /** Whether the running exchange is an HTTP/2 stream's: its answer never says how the connection goes on. */
+    /** Whether the running exchange is an HTTP/2 or HTTP/3 stream's: its answer never says how the connection goes on. */
     boolean isStream() {
         return h2 != null;
+    }
+
+    /** The Alt-Svc field every answer of this connection carries (HTTP/3 on the listener's UDP port), or null. */
+    String altSvc() {
+        return altSvc;
     }
 
     /** Whether this connection ends TLS ({@link Exchange#endsTls}). */

@@ -44,6 +44,8 @@ public final class HttpServerContext {
     private static final AttributeKey<InetSocketAddress> LISTEN_ADDRESS = AttributeKey.valueOf("edge.listen-address");
     /** Whether a reload dropped the listener ({@link ListenerDrop}), set with {@link #LISTEN_ADDRESS}. */
     private static final AttributeKey<ListenerDrop> LISTENER_DROP = AttributeKey.valueOf("edge.listener-drop");
+    /** The Alt-Svc field of a listener's answers over TCP, set where its HTTP/3 is up ({@link #advertise}). */
+    private static final AttributeKey<String> ALT_SVC = AttributeKey.valueOf("edge.alt-svc");
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpServerContext.class);
     private static final long PAUSE_LOG_INTERVAL_NANOS = 10_000_000_000L;
@@ -384,6 +386,40 @@ public final class HttpServerContext {
         listener.attr(LISTEN_ADDRESS).set(configured);
         listener.attr(LISTENER_DROP).set(new ListenerDrop());
         listeners.add(listener);
+    }
+
+    /**
+     * Makes {@code udpChannel}, which takes QUIC for the listener {@code listener}, its twin: its connections are
+     * routed as the listener's, and a reload that drops the listener marks them too. Not among {@link #listeners}: a
+     * UDP socket that stopped reading at {@code max-connections} would stall every QUIC connection it carries.
+     */
+    public void addQuicListener(Channel udpChannel, Channel listener) {
+        udpChannel.attr(LISTEN_ADDRESS).set(listener.attr(LISTEN_ADDRESS).get());
+        udpChannel.attr(LISTENER_DROP).set(listener.attr(LISTENER_DROP).get());
+    }
+
+    /**
+     * The handler of the UDP socket that takes QUIC for the listener of {@code listenAddress} (an address of
+     * server.listen marked quic): HTTP/3 connections served as this context's ({@link Http3Connection}).
+     */
+    public io.netty.channel.ChannelHandler quicCodec(InetSocketAddress listenAddress) {
+        return Http3Connection.quicCodec(this, listenAddress);
+    }
+
+    /**
+     * Connections {@code listener} accepts from now on answer with {@code altSvc} (Alt-Svc: its HTTP/3; null: none);
+     * those open keep what they began with.
+     */
+    public static void advertise(Channel listener, String altSvc) {
+        if (altSvc != null || listener.hasAttr(ALT_SVC)) {
+            listener.attr(ALT_SVC).set(altSvc);
+        }
+    }
+
+    /** The Alt-Svc field of {@code clientChannel}'s listener ({@link #advertise}), or null. */
+    static String altSvc(Channel clientChannel) {
+        Channel listener = clientChannel.parent();
+        return listener == null || !listener.hasAttr(ALT_SVC) ? null : listener.attr(ALT_SVC).get();
     }
 
     /**

@@ -15,11 +15,13 @@ import io.netty.handler.codec.haproxy.HAProxyProtocolException;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.netty.handler.codec.haproxy.HAProxySSLTLV;
 import io.netty.handler.codec.haproxy.HAProxyTLV;
+import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.util.AttributeKey;
 import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -96,8 +98,18 @@ final class ProxyProtocol extends ChannelDuplexHandler {
     static InetSocketAddress peer(Channel channel) {
         InetSocketAddress proxied = channel.hasAttr(CLIENT) ? channel.attr(CLIENT).get() : null;
         // null for a channel of no IP address (a test's embedded one): nothing to say of it, rather than a failure
-        return proxied != null ? proxied
-                : channel.remoteAddress() instanceof InetSocketAddress inet ? inet : null;
+        return proxied != null ? proxied : socketAddress(channel, true);
+    }
+
+    /**
+     * {@code channel}'s IP address and port at the {@code remote} end or its own: a QUIC connection's are its UDP
+     * path's (its channel's own addresses are connection ids); null for a channel of none (a test's embedded one).
+     */
+    static InetSocketAddress socketAddress(Channel channel, boolean remote) {
+        SocketAddress address = channel instanceof QuicChannel quic
+                ? remote ? quic.remoteSocketAddress() : quic.localSocketAddress()
+                : remote ? channel.remoteAddress() : channel.localAddress();
+        return address instanceof InetSocketAddress inet ? inet : null;
     }
 
     /**

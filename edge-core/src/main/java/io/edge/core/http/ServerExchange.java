@@ -723,7 +723,7 @@ final class ServerExchange implements Exchange {
 
     @Override
     public InetSocketAddress localAddress() {
-        return (InetSocketAddress) connection.clientConnection().localAddress();
+        return ProxyProtocol.socketAddress(connection.clientConnection(), false);
     }
 
     // ---- request body
@@ -1067,6 +1067,10 @@ final class ServerExchange implements Exchange {
                 answeringUri = sentPage.uri();
                 answeringQuery = "";
                 addHeaders(response.headers(), pageHeaders, this, pageLocation, sentPage.uri());
+            }
+            String altSvc = connection.altSvc();
+            if (altSvc != null && !response.headers().contains(HttpHeaderNames.ALT_SVC)) { // add_header's own first
+                response.headers().set(HttpHeaderNames.ALT_SVC, altSvc);
             }
             // then nginx's sub filter, on any answer of the location's: a file's is read as bytes for it
             // (StaticResponder), not sent by sendfile. A site's error page: its own location's, as nginx's error_page

@@ -14,6 +14,12 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http3.Http3;
+import io.netty.handler.codec.quic.Quic;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicSslContext;
+import io.netty.handler.codec.quic.QuicSslContextBuilder;
+import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ClientAuth;
@@ -75,13 +81,15 @@ public final class TlsContexts {
 
     /** A configuration without a listener marked ssl. */
     public static final TlsContexts NONE = new TlsContexts(ServerSettings.Tls.NONE, null, Map.of(), Map.of(),
-            Map.of(), Map.of(), 0);
+            Map.of(), Map.of(), Map.of(), 0);
 
     private final ServerSettings.Tls settings;
     private final Router router;
     private final Map<SiteTls, SiteContexts> contexts;
     /** Those of listeners marked http2, whose ALPN offers h2 first: none without one. */
     private final Map<SiteTls, SiteContexts> http2Contexts;
+    /** Those of listeners marked quic, for QUIC's handshakes (TLS 1.3, ALPN h3): none without one. */
+    private final Map<SiteTls, QuicSslContext> quicContexts;
     /** The client certificate checker of each context that asks for one. */
     private final Map<SslContext, ClientVerifier> verifiers;
     /** The OCSP stapler of each context whose certificate's status is stapled. */
@@ -95,9 +103,10 @@ public final class TlsContexts {
     private final int clearedOptions;
 
     private TlsContexts(ServerSettings.Tls settings, Router router, Map<SiteTls, SiteContexts> contexts,
-            Map<SiteTls, SiteContexts> http2Contexts, Map<SslContext, ClientVerifier> verifiers,
-            Map<SslContext, OcspStapler> staplers, int clearedOptions) {
+            Map<SiteTls, SiteContexts> http2Contexts, Map<SiteTls, QuicSslContext> quicContexts,
+            Map<SslContext, ClientVerifier> verifiers, Map<SslContext, OcspStapler> staplers, int clearedOptions) {
         this.clearedOptions = clearedOptions;
+        this.quicContexts = quicContexts;
         this.settings = settings;
         this.router = router;
         this.contexts = contexts;
@@ -155,8 +164,13 @@ public final class TlsContexts {
         Map<SslContext, ClientVerifier> verifiers = new IdentityHashMap<>();
         Map<SslContext, OcspStapler> staplers = new IdentityHashMap<>();
         boolean http2 = tls.http2().listen().stream().anyMatch(tls::endsOn); // h2c's need none
+        Map<SiteTls, QuicSslContext> quicContexts = new HashMap<>();
+        boolean quic = !tls.http3().listen().isEmpty() && Quic.isAvailable();
         for (SiteSettings site : settings.sites()) {
             SiteTls siteTls = SiteTls.of(site);
+            if (siteTls != null && quic && !quicContexts.containsKey(siteTls)) {
+                quicContexts.put(siteTls, quicContext(quicCertificate(siteTls.certificates()), tls));
+            }
             if (siteTls != null && !contexts.containsKey(siteTls)) {
                 ClientVerifier verifier = siteTls.clientVerify().asks() ? new ClientVerifier(siteTls.clientVerify())
                         : null;
@@ -193,9 +207,49 @@ public final class TlsContexts {
             }
         }
         return new TlsContexts(tls, new Router(settings.sites(), settings.defaultSite()), Map.copyOf(contexts),
-                Map.copyOf(http2Contexts), Collections.unmodifiableMap(verifiers), Collections.unmodifiableMap(staplers),
+                Map.copyOf(http2Contexts), Map.copyOf(quicContexts), Collections.unmodifiableMap(verifiers),
+                Collections.unmodifiableMap(staplers),
                 provider != SslProvider.OPENSSL ? 0 : (tls.sessionTickets() ? SSL.SSL_OP_NO_TICKET : 0)
                         | (tls.preferServerCiphers() ? 0 : SSL.SSL_OP_CIPHER_SERVER_PREFERENCE));
+    }
+
+    /**
+     * The one of a site's certificates its QUIC handshakes take: its ECDSA one where it has one (every HTTP/3 client
+     * signs with ecdsa_secp256r1_sha256 first, which nginx's OpenSSL answers with the ECDSA certificate), else its
+     * first. The QUIC library's handshake takes one certificate; no choice per client hello there.
+     */
+    private static TlsCertificate quicCertificate(List<TlsCertificate> certificates) {
+        return certificates.stream().filter(certificate -> "EC".equals(certificate.key().getAlgorithm()))
+                .findFirst().orElse(certificates.get(0));
+    }
+
+    /**
+     * A QUIC handshake's context of {@code certificate}: TLS 1.3 by the QUIC library's own BoringSSL, ALPN h3, the
+     * sessions of server.tls (their cache and timeout). No early data (0-RTT): a request replayed by an attacker
+     * would run its script twice. No client certificate asked for: a site that requires one answers 400 over QUIC
+     * ({@link ClientCertificates#refusal}: no certificate came).
+     */
+    private static QuicSslContext quicContext(TlsCertificate certificate, ServerSettings.Tls tls) {
+        return QuicSslContextBuilder.forServer(certificate.key(), null,
+                        certificate.chain().toArray(X509Certificate[]::new))
+                .applicationProtocols(Http3.supportedApplicationProtocols())
+                .sessionCacheSize(tls.sessionCache())
+                .sessionTimeout(tls.sessionTimeout().toSeconds())
+                .earlyData(false)
+                .build();
+    }
+
+    /**
+     * The QUIC context of a handshake to the listener of {@code listenAddress} that named {@code serverName} (null:
+     * none), chosen as {@link #addTo}'s SNI handler chooses; null where this configuration has none (the listener is
+     * no longer marked quic: the handshake fails).
+     */
+    public QuicSslContext quicContext(InetSocketAddress listenAddress, String serverName) {
+        if (quicContexts.isEmpty() || router == null || !router.serves(listenAddress)) {
+            return null;
+        }
+        SiteTls siteTls = SiteTls.of(router.site(listenAddress, serverName));
+        return quicContexts.get(siteTls != null ? siteTls : SiteTls.of(router.site(listenAddress, null)));
     }
 
     /**
@@ -524,18 +578,24 @@ public final class TlsContexts {
 
     /** The TLS session of {@code clientChannel}, or null: a plain connection, or a handshake not done. */
     public static SSLSession session(Channel clientChannel) {
-        SslHandler handler = connectionOf(clientChannel).pipeline().get(SslHandler.class);
+        Channel connection = connectionOf(clientChannel);
+        if (connection instanceof QuicChannel quic) { // its requests come once its handshake is done
+            return quic.sslEngine() == null ? null : quic.sslEngine().getSession();
+        }
+        SslHandler handler = connection.pipeline().get(SslHandler.class);
         return handler == null || !handler.handshakeFuture().isSuccess() ? null : handler.engine().getSession();
     }
 
-    /** Whether {@code clientChannel} ends TLS: it began with the handlers of {@link #addTo}. */
+    /** Whether {@code clientChannel} ends TLS: it began with the handlers of {@link #addTo}, or it is QUIC's. */
     public static boolean endsTls(Channel clientChannel) {
-        return connectionOf(clientChannel).pipeline().get(SslHandler.class) != null;
+        Channel connection = connectionOf(clientChannel);
+        return connection instanceof QuicChannel || connection.pipeline().get(SslHandler.class) != null;
     }
 
-    /** The connection {@code clientChannel} is on: itself, or an HTTP/2 stream's parent. */
+    /** The connection {@code clientChannel} is on: itself, or an HTTP/2 or HTTP/3 stream's parent. */
     static Channel connectionOf(Channel clientChannel) {
-        return clientChannel instanceof Http2StreamChannel ? clientChannel.parent() : clientChannel;
+        return clientChannel instanceof Http2StreamChannel || clientChannel instanceof QuicStreamChannel
+                ? clientChannel.parent() : clientChannel;
     }
 
     /** The SNI name {@code clientChannel}'s client hello named, or null. */

@@ -1,0 +1,311 @@
+package io.edge.core.http;
+
+import io.edge.conf.ServerSettings;
+import io.edge.core.tls.TlsContexts;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http3.DefaultHttp3GoAwayFrame;
+import io.netty.handler.codec.http3.DefaultHttp3SettingsFrame;
+import io.netty.handler.codec.http3.Http3;
+import io.netty.handler.codec.http3.Http3ErrorCode;
+import io.netty.handler.codec.http3.Http3Exception;
+import io.netty.handler.codec.http3.Http3FrameToHttpObjectCodec;
+import io.netty.handler.codec.http3.Http3ServerConnectionHandler;
+import io.netty.handler.codec.http3.Http3Settings;
+import io.netty.handler.codec.http3.HttpConversionUtil;
+import io.netty.handler.codec.quic.Quic;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicConnectionIdGenerator;
+import io.netty.handler.codec.quic.QuicSslContextBuilder;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.handler.codec.quic.QuicTokenHandler;
+import io.netty.util.AsciiString;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An HTTP/3 connection (RFC 9114): a QUIC connection to the UDP socket of a listener marked quic, whose handshake
+ * chose its site's certificate by SNI ({@link TlsContexts#quicContext}):
+ * <pre>
+ *   UDP socket -> QUIC codec (quiche: packets, TLS 1.3, streams, flow control, idle timeout)
+ *     -> QuicChannel: Http3ServerConnectionHandler (control and QPACK streams, SETTINGS, GOAWAY) -> Http3Connection
+ * </pre>
+ * and each request stream a child channel that serves its one request as an HTTP/2 stream's does
+ * ({@link Http2Connection}), by the same handler ({@link HttpConnectionHandler}), so routing, files, FastCGI, caches,
+ * limits and the access log are the same:
+ * <pre>
+ *   RequestTimeouts -> Http3FrameToHttpObjectCodec -> ContentFromZero -> StreamRequests (read as HTTP/1.1, sent as
+ *     HTTP/3.0)
+ *     -> FileRegionReader (files in pieces, through QUIC's cipher: no sendfile) -> HttpConnectionHandler
+ * </pre>
+ * A file goes in pieces as the stream's channel is writable (QUIC's flow control of the stream and the
+ * connection), as on HTTP/2. A stream the client resets (or stops reading: STOP_SENDING) closes its channel, which
+ * ends its exchange as a client's close does on HTTP/1: its file released, a FastCGI request aborted.
+ *
+ * <p>This handler keeps what the streams share: the connection's serial number and request count ({@code
+ * $connection}, {@code $connection_requests}), and its close: the {@code limits.keep-alive-requests}th stream, a
+ * reload that drops the listener, or a stop send GOAWAY (naming the first stream not taken), and the connection
+ * closes (H3_NO_ERROR) once the streams in flight are done, as an HTTP/2 connection's graceful close. An idle one is
+ * closed by QUIC's idle timeout, {@code timeouts.keep-alive}.
+ *
+ * <pre>
+ *   OPEN --drain()--> GOAWAY SENT --last stream closed--> CLOSED
+ *     \______________ idle timeout / client's close _______/
+ * </pre>
+ */
+final class Http3Connection extends ChannelInboundHandlerAdapter implements StreamedConnection {
+
+    /** What the access log, {@code $server_protocol} and CGI's SERVER_PROTOCOL say of a stream's request, as nginx. */
+    static final HttpVersion HTTP_3 = new HttpVersion("HTTP", 3, 0, true);
+    /** RFC 9114 8.1: no error, the code of a graceful close. */
+    private static final int H3_NO_ERROR = 0x100;
+    /** Bytes a client may have in flight on the connection, and on one stream, before they are read. */
+    private static final long CONNECTION_WINDOW = 16L * 1024 * 1024;
+    private static final long STREAM_WINDOW = 1024L * 1024;
+
+    private static final Logger LOG = LoggerFactory.getLogger(Http3Connection.class);
+    /** The fields Netty's codec adds to a request of its own (the stream's id, scheme, path), which no script sees. */
+    private static final List<AsciiString> CODEC_FIELDS = Arrays.stream(HttpConversionUtil.ExtensionHeaderNames.values())
+            .map(HttpConversionUtil.ExtensionHeaderNames::text).toList();
+
+    private final long serial = HttpConnectionHandler.nextSerial();
+    private final ServerSettings.HttpLimits limits;
+    private ChannelHandlerContext ctx;
+    private long requestsStarted;
+    /** The request streams open. */
+    private final Set<QuicStreamChannel> streams = new HashSet<>();
+    /** The highest request stream id opened, -1: none yet. */
+    private long lastStreamId = -1;
+    /** GOAWAY sent: no stream more is taken, and the connection closes once the open ones are done. */
+    private boolean draining;
+
+    private Http3Connection(ServerSettings.HttpLimits limits) {
+        this.limits = limits;
+    }
+
+    /**
+     * The QUIC codec of the UDP socket of the listener of {@code listenAddress}: its handshakes end TLS by the
+     * certificate of the site the SNI name picks, in the configuration in force at each handshake (a reload's new
+     * certificates serve new connections), and each connection it admits ({@link HttpServerContext#admit}) becomes an
+     * HTTP/3 one. Its transport parameters: {@code server.http3.max-concurrent-streams} request streams at once, QUIC's
+     * idle timeout {@code timeouts.keep-alive} (the request-head timeout where keep-alive is 0). No Retry (nginx's
+     * quic_retry off, its default): a client's address is not proved before its handshake.
+     */
+    static ChannelHandler quicCodec(HttpServerContext server, InetSocketAddress listenAddress) {
+        ServerSettings settings = server.settings();
+        ServerSettings.HttpTimeouts timeouts = settings.timeouts();
+        Duration idle = timeouts.keepAlive().isZero() ? timeouts.requestHead() : timeouts.keepAlive();
+        // Netty's connection id signer seeds its key from SecureRandom (a read of /dev/urandom) at its first id: made
+        // here, off the event loops, not at the first client's handshake on one
+        QuicConnectionIdGenerator.signGenerator().newId(java.nio.ByteBuffer.allocate(Quic.MAX_CONN_ID_LEN),
+                Quic.MAX_CONN_ID_LEN);
+        return Http3.newQuicServerCodecBuilder()
+                .sslContext(QuicSslContextBuilder.buildForServerWithSni(
+                        serverName -> server.tls().quicContext(listenAddress, serverName)))
+                .maxIdleTimeout(Math.max(1, idle.toMillis()), TimeUnit.MILLISECONDS)
+                .initialMaxData(CONNECTION_WINDOW)
+                .initialMaxStreamDataBidirectionalRemote(STREAM_WINDOW)
+                .initialMaxStreamDataBidirectionalLocal(STREAM_WINDOW)
+                .initialMaxStreamsBidirectional(settings.tls().http3().maxConcurrentStreams())
+                .tokenHandler(NoRetry.INSTANCE)
+                .handler(new ChannelInitializer<QuicChannel>() {
+                    @Override
+                    protected void initChannel(QuicChannel quic) {
+                        if (!server.admit(quic)) {
+                            LOG.debug("closing QUIC {}: draining, or its listener dropped by a reload",
+                                    quic.remoteSocketAddress());
+                            quic.close(true, H3_NO_ERROR, Unpooled.EMPTY_BUFFER);
+                            return;
+                        }
+                        addTo(quic.pipeline(), server, server.settings());
+                    }
+                })
+                .build();
+    }
+
+    /** Makes {@code pipeline}'s QUIC connection an HTTP/3 one. */
+    private static void addTo(ChannelPipeline pipeline, HttpServerContext server, ServerSettings settings) {
+        ServerSettings.HttpLimits limits = settings.limits();
+        ServerSettings.HttpTimeouts timeouts = settings.timeouts();
+        Http3Connection connection = new Http3Connection(limits);
+        // the decoded field section, as limits.header-block bounds an HTTP/1 head and an HTTP/2 header list
+        DefaultHttp3SettingsFrame offered = new DefaultHttp3SettingsFrame(Http3Settings.defaultSettings()
+                .maxFieldSectionSize(limits.headerBlock()));
+        ChannelHandler requestStreams = new ChannelInitializer<QuicStreamChannel>() {
+            @Override
+            protected void initChannel(QuicStreamChannel stream) {
+                if (!connection.streamOpened(stream)) {
+                    return;
+                }
+                RequestTimeouts streamTimeouts = new RequestTimeouts(timeouts.requestHead(), timeouts.body(),
+                        timeouts.keepAlive());
+                ChannelPipeline streamPipeline = stream.pipeline();
+                streamPipeline.addLast("timeouts", streamTimeouts);
+                streamPipeline.addLast("http", new Http3FrameToHttpObjectCodec(true));
+                streamPipeline.addLast("content-from-zero", new ContentFromZero());
+                streamPipeline.addLast("requests", new StreamRequests(HTTP_3, limits.requestLine(), CODEC_FIELDS,
+                        Http3Exception.class, true, (ctx, cause) -> {
+                            LOG.debug("HTTP/3 stream {}: {}", ctx.channel(), cause.toString());
+                            ctx.close(); // a reset by the client; a body past its content-length: reset
+                        }));
+                streamPipeline.addLast("file-regions", TlsContexts.streamFileRegions());
+                streamPipeline.addLast("exchanges", new HttpConnectionHandler(server, streamTimeouts,
+                        new LingeringClose(Duration.ZERO, Duration.ZERO), limit -> false, true, connection));
+            }
+        };
+        // QPACK's dynamic table off (nginx's http3 offers one; Netty's encoder uses none either way)
+        pipeline.addLast("h3", new Http3ServerConnectionHandler(requestStreams, null, null, offered, true));
+        pipeline.addLast("h3-connection", connection);
+    }
+
+    @Override
+    public long serial() {
+        return serial;
+    }
+
+    /**
+     * As an HTTP/2 connection's: the {@code limits.keep-alive-requests}th stream sends GOAWAY, the streams in flight
+     * finishing first.
+     */
+    @Override
+    public void requestStarted() {
+        requestsStarted++;
+        if (!limits.carriesAnother(requestsStarted)) {
+            drain();
+        }
+    }
+
+    @Override
+    public long requestsStarted() {
+        return requestsStarted;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /**
+     * A client's breach of the protocol, which Netty's handlers met already (the connection closed with its error
+     * code), or a failed read: no stack trace at the pipeline's tail, which any client could write at will.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("HTTP/3 connection {}: {}", ((QuicChannel) ctx.channel()).remoteSocketAddress(), cause.toString());
+        if (!(cause instanceof Http3Exception)) {
+            ctx.close();
+        }
+    }
+
+    /** Whether {@code stream} is served: one the client opens after GOAWAY is refused (H3_REQUEST_REJECTED). */
+    private boolean streamOpened(QuicStreamChannel stream) {
+        if (draining) {
+            stream.shutdown(Http3ErrorCode.H3_REQUEST_REJECTED.code()).addListener(done -> stream.close());
+            return false;
+        }
+        streams.add(stream);
+        lastStreamId = Math.max(lastStreamId, stream.streamId());
+        stream.closeFuture().addListener(closed -> {
+            streams.remove(stream);
+            if (draining && streams.isEmpty()) {
+                closeConnection();
+            }
+        });
+        return true;
+    }
+
+    /**
+     * GOAWAY, naming the first request stream not taken (RFC 9114 5.2), then the close once the streams open are
+     * done (at once where none is). On the connection's loop; again, nothing more.
+     */
+    void drain() {
+        if (draining || !ctx.channel().isActive()) {
+            return;
+        }
+        draining = true;
+        QuicStreamChannel control = Http3.getLocalControlStream(ctx.channel());
+        if (control != null) {
+            control.writeAndFlush(new DefaultHttp3GoAwayFrame(lastStreamId < 0 ? 0 : lastStreamId + 4));
+        }
+        if (streams.isEmpty()) {
+            closeConnection();
+        }
+    }
+
+    private void closeConnection() {
+        ((QuicChannel) ctx.channel()).close(true, H3_NO_ERROR, Unpooled.EMPTY_BUFFER);
+    }
+
+    /**
+     * Asks {@code quic}, an HTTP/3 connection, to close once its streams in flight are done ({@link #drain}); false
+     * where it is no such connection.
+     */
+    static boolean drain(QuicChannel quic) {
+        Http3Connection connection = quic.pipeline().get(Http3Connection.class);
+        if (connection == null) {
+            return false;
+        }
+        connection.drain();
+        return true;
+    }
+
+    /**
+     * Hands Netty's codec each body part as a buffer whose bytes begin at its index 0: a retained slice of one whose
+     * reader index is past 0 (a script's answer, its CGI head read off the front of its FastCGI record). Netty 4.2.18's
+     * QUIC stream sent such a buffer's bytes from its start, the reader index ignored: a PHP page arrived as the first
+     * bytes of its own CGI head ("Content-type:") for its body. No copy: the slice is a view.
+     */
+    private static final class ContentFromZero extends ChannelOutboundHandlerAdapter {
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            if (msg instanceof HttpContent content && content.content().readerIndex() != 0) {
+                HttpContent fromZero = content.replace(content.content().retainedSlice());
+                content.release(); // the slice's reference is the new part's, handed on
+                ctx.write(fromZero, promise);
+                return;
+            }
+            ctx.write(msg, promise);
+        }
+    }
+
+    /**
+     * No Retry packets (nginx's quic_retry off): no address validation token is sent, and one a client offers (from
+     * another server's NEW_TOKEN) is taken as none.
+     */
+    private static final class NoRetry implements QuicTokenHandler {
+
+        static final NoRetry INSTANCE = new NoRetry();
+
+        @Override
+        public boolean writeToken(ByteBuf out, ByteBuf dcid, InetSocketAddress address) {
+            return false;
+        }
+
+        @Override
+        public int validateToken(ByteBuf token, InetSocketAddress address) {
+            return 0;
+        }
+
+        @Override
+        public int maxTokenLength() {
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,170 @@
+package io.edge.it;
+
+import static io.edge.it.Awaits.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.core.http.CapturedLog;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import net.luminis.http3.Http3Client;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * HTTP/3 on a listener marked {@code ssl quic}, as nginx's {@code listen 443 quic} beside {@code listen 443 ssl}:
+ * flupke (kwik's QUIC, pure Java; no code shared with Netty's QUIC that edge serves with) fetching static files,
+ * small and of a few MiB (QUIC's flow control, files through its cipher), a 404, a script of a real php-fpm told
+ * HTTP/3.0 and a POST body to it; the access log's {@code HTTP/3.0}; and the Alt-Svc field curl sees over TCP.
+ *
+ * <p>flupke 0.5.3 checks a certificate against the JVM's CAs alone (its builder's {@code sslContext} is a no-op), so
+ * it is told to trust any: the test is of the wire, the certificate's choice is TlsContexts' (tested over TCP).
+ */
+@SuppressWarnings("try") // the edge of a test serves its requests
+class Http3IT {
+
+    private static int port;
+
+    @TempDir
+    static Path dir;
+
+    static PhpFpm fpm;
+    static Path www;
+    static byte[] large;
+
+    @BeforeAll
+    static void start() throws Exception {
+        port = EdgeProcess.freePort();
+        www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("small.txt"), "a small file\n");
+        Files.writeString(www.resolve("env.php"), "<?php echo $_SERVER['SERVER_PROTOCOL'], ' ', $_SERVER['HTTPS'] ?? '-',"
+                + " ' ', $_GET['n'] ?? '';\n");
+        Files.writeString(www.resolve("echo.php"), "<?php echo strlen(file_get_contents('php://input')), ' ',"
+                + " md5(file_get_contents('php://input'));\n");
+        large = new byte[5 * 1024 * 1024 + 17];
+        new Random(7).nextBytes(large);
+        Files.write(www.resolve("large.bin"), large);
+        fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+        TrustingContext.selfSigned(Files.createDirectories(dir.resolve("tls")));
+    }
+
+    @AfterAll
+    static void stop() {
+        EdgeHarness.close(null, fpm);
+    }
+
+    private static EdgeHarness started(String name, String extra) throws Exception {
+        Path tls = dir.resolve("tls");
+        return EdgeHarness.start(Files.createDirectories(dir.resolve(name)), """
+                server.listen = ["127.0.0.1:%d ssl http2 quic"]
+                server.access-log = "-"
+                server.access-log-format = "$server_protocol \\"$request\\" $status $body_bytes_sent"
+                sites = [
+                  { server-names = [localhost], default = true, root = "%s",
+                    tls { certificate = "%s", key = "%s" },
+                    locations = [
+                      { match = "/" }
+                      { match = "~ \\\\.php$", fastcgi = php }
+                    ] }
+                ]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                """.formatted(port, www, tls.resolve("cert.pem"), tls.resolve("key.pem"), fpm.address()) + extra);
+    }
+
+    private static HttpClient h3() {
+        return Http3Client.newBuilder().disableCertificateCheck().connectTimeout(Duration.ofSeconds(10)).build();
+    }
+
+    private static HttpRequest.Builder request(String target) {
+        return HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + target)).timeout(Duration.ofSeconds(60));
+    }
+
+    private static HttpResponse<byte[]> get(HttpClient client, String target) throws Exception {
+        return client.send(request(target).build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    @Test
+    void staticFilesAndA404GoOverHttp3() throws Exception {
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             EdgeHarness edge = started("static", "")) {
+            HttpClient h3 = h3();
+            HttpResponse<byte[]> small = get(h3, "/small.txt");
+            assertThat(small.statusCode()).isEqualTo(200);
+            assertThat(new String(small.body(), StandardCharsets.UTF_8)).isEqualTo("a small file\n");
+            assertThat(small.headers().map()).doesNotContainKeys("connection", "keep-alive", "transfer-encoding",
+                    "alt-svc");
+            HttpResponse<byte[]> whole = get(h3, "/large.bin");
+            assertThat(whole.statusCode()).isEqualTo(200);
+            assertThat(whole.body().length).isEqualTo(large.length);
+            assertThat(sha256(whole.body())).isEqualTo(sha256(large));
+            assertThat(get(h3, "/missing.txt").statusCode()).isEqualTo(404);
+            await(() -> access.lines().size() == 3, "3 lines");
+            assertThat(access.lines()).hasSize(3).startsWith("HTTP/3.0 \"GET /small.txt HTTP/3.0\" 200 13",
+                    "HTTP/3.0 \"GET /large.bin HTTP/3.0\" 200 " + large.length);
+            assertThat(access.lines().get(2)).startsWith("HTTP/3.0 \"GET /missing.txt HTTP/3.0\" 404 ");
+        }
+    }
+
+    @Test
+    void aScriptIsToldHttp3AndGetsItsPostBody() throws Exception {
+        try (EdgeHarness edge = started("php", "")) {
+            HttpClient h3 = h3();
+            HttpResponse<byte[]> env = get(h3, "/env.php?n=1");
+            assertThat(env.statusCode()).isEqualTo(200);
+            assertThat(new String(env.body(), StandardCharsets.UTF_8)).as(env.headers().map().toString())
+                    .isEqualTo("HTTP/3.0 on 1");
+            byte[] body = new byte[300_000];
+            new Random(3).nextBytes(body);
+            HttpResponse<String> echoed = h3.send(request("/echo.php").POST(HttpRequest.BodyPublishers
+                    .ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(echoed.statusCode()).isEqualTo(200);
+            assertThat(echoed.body()).isEqualTo(body.length + " " + HexFormat.of().formatHex(MessageDigest
+                    .getInstance("MD5").digest(body)));
+        }
+    }
+
+    /**
+     * Answers over TLS on TCP tell of HTTP/3 on the listener's UDP port, as nginx's {@code add_header Alt-Svc
+     * 'h3=":443"; ma=86400'} does; {@code server.http3.alt-svc = off} sends none.
+     */
+    @Test
+    void answersOverTcpCarryAltSvc() throws Exception {
+        try (EdgeHarness edge = started("alt-svc", "")) {
+            assertThat(curl("--http1.1", "-sS", "-D", "-", "-o", "/dev/null", "https://127.0.0.1:" + port + "/small.txt"))
+                    .contains("HTTP/1.1 200").containsIgnoringCase("alt-svc: h3=\":" + port + "\"; ma=86400\r\n");
+            assertThat(curl("--http2", "-sS", "-D", "-", "-o", "/dev/null", "https://127.0.0.1:" + port + "/nothing"))
+                    .contains("HTTP/2 404").contains("alt-svc: h3=\":" + port + "\"; ma=86400\r\n");
+        }
+        try (EdgeHarness edge = started("no-alt-svc", "server.http3.alt-svc = off\n")) {
+            assertThat(curl("--http1.1", "-sS", "-D", "-", "-o", "/dev/null", "https://127.0.0.1:" + port + "/small.txt"))
+                    .contains("HTTP/1.1 200").doesNotContainIgnoringCase("alt-svc");
+            assertThat(new String(get(h3(), "/small.txt").body(), StandardCharsets.UTF_8)).isEqualTo("a small file\n");
+        }
+    }
+
+    private static String curl(String... args) throws Exception {
+        List<String> command = Curl.command("--cacert", dir.resolve("tls/cert.pem").toString());
+        command.addAll(List.of(args));
+        Process curl = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String said = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(curl.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(curl.exitValue()).as(said).isZero();
+        return said;
+    }
+
+    private static String sha256(byte[] bytes) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+}
