@@ -141,14 +141,6 @@ public record ServerSettings(
         public static final Tls NONE = new Tls(java.util.Set.of(), List.of("TLSv1.2", "TLSv1.3"), List.of(),
                 Duration.ofMinutes(5), 20480, Http2.NONE, List.of(), true, List.of(), false, null, Http3.NONE);
 
-        /** As above, no listener speaking HTTP/3. */
-        public Tls(java.util.Set<InetSocketAddress> listen, List<String> protocols, List<String> ciphers,
-                Duration sessionTimeout, long sessionCache, Http2 http2, List<String> ecdhCurves, boolean sessionTickets,
-                List<byte[]> sessionTicketKeys, boolean preferServerCiphers, java.nio.file.Path dhparam) {
-            this(listen, protocols, ciphers, sessionTimeout, sessionCache, http2, ecdhCurves, sessionTickets,
-                    sessionTicketKeys, preferServerCiphers, dhparam, Http3.NONE);
-        }
-
         public Tls {
             listen = java.util.Set.copyOf(listen);
             protocols = List.copyOf(protocols);
