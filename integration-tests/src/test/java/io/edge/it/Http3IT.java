@@ -246,6 +246,33 @@ class Http3IT {
         }
     }
 
+    /**
+     * A stop sends GOAWAY to an open HTTP/3 connection, naming the first stream it did not take, and closes it once
+     * its streams are done (none open here), as an HTTP/2 connection's graceful close: the stop is a clean one.
+     */
+    @Test
+    void aStopSendsGoaway() throws Exception {
+        CompletableFuture<Long> goaway = new CompletableFuture<>();
+        ChannelInboundHandlerAdapter control = new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                if (msg instanceof Http3GoAwayFrame frame) {
+                    goaway.complete(frame.id());
+                }
+                ReferenceCountUtil.release(msg);
+            }
+        };
+        try (EdgeHarness edge = started("stop-goaway", "");
+             NettyClient client = new NettyClient(control)) {
+            assertThat(client.status("/small.txt").get(30, TimeUnit.SECONDS)).isEqualTo("200");
+            assertThat(client.status("/small.txt").get(30, TimeUnit.SECONDS)).isEqualTo("200");
+            assertThat(goaway).isNotDone();
+            assertThat(edge.edge().stop()).as("a clean drain").isTrue();
+            assertThat(goaway.get(30, TimeUnit.SECONDS)).isEqualTo(8);
+            assertThat(client.quic.closeFuture().await(30, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
     /** Netty's HTTP/3 client on a connection of its own to the test's edge; {@code control} sees its control frames. */
     private static final class NettyClient implements AutoCloseable {
 
