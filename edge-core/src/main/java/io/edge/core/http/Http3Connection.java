@@ -271,7 +271,7 @@ final class Http3Connection extends ChannelInboundHandlerAdapter implements Stre
      * QUIC stream sent such a buffer's bytes from its start, the reader index ignored: a PHP page arrived as the first
      * bytes of its own CGI head ("Content-type:") for its body. No copy: the slice is a view.
      */
-    private static final class ContentFromZero extends ChannelOutboundHandlerAdapter {
+    static final class ContentFromZero extends ChannelOutboundHandlerAdapter {
 
         @Override
         public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
