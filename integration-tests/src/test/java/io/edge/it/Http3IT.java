@@ -229,15 +229,7 @@ class Http3IT {
     @Test
     void theLastRequestOfAConnectionSendsGoaway() throws Exception {
         CompletableFuture<Long> goaway = new CompletableFuture<>();
-        ChannelInboundHandlerAdapter control = new ChannelInboundHandlerAdapter() {
-            @Override
-            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                if (msg instanceof Http3GoAwayFrame frame) {
-                    goaway.complete(frame.id());
-                }
-                ReferenceCountUtil.release(msg);
-            }
-        };
+        ChannelHandler control = goawayTo(goaway);
         try (EdgeHarness edge = started("goaway", "server.limits.keep-alive-requests = 1\n");
              NettyClient client = new NettyClient(control)) {
             assertThat(client.status("/small.txt").get(30, TimeUnit.SECONDS)).isEqualTo("200");
@@ -253,15 +245,7 @@ class Http3IT {
     @Test
     void aStopSendsGoaway() throws Exception {
         CompletableFuture<Long> goaway = new CompletableFuture<>();
-        ChannelInboundHandlerAdapter control = new ChannelInboundHandlerAdapter() {
-            @Override
-            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                if (msg instanceof Http3GoAwayFrame frame) {
-                    goaway.complete(frame.id());
-                }
-                ReferenceCountUtil.release(msg);
-            }
-        };
+        ChannelHandler control = goawayTo(goaway);
         try (EdgeHarness edge = started("stop-goaway", "");
              NettyClient client = new NettyClient(control)) {
             assertThat(client.status("/small.txt").get(30, TimeUnit.SECONDS)).isEqualTo("200");
@@ -271,6 +255,19 @@ class Http3IT {
             assertThat(goaway.get(30, TimeUnit.SECONDS)).isEqualTo(8);
             assertThat(client.quic.closeFuture().await(30, TimeUnit.SECONDS)).isTrue();
         }
+    }
+
+    /** A handler of the client's inbound control stream that completes {@code goaway} with a GOAWAY's stream id. */
+    private static ChannelHandler goawayTo(CompletableFuture<Long> goaway) {
+        return new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                if (msg instanceof Http3GoAwayFrame frame) {
+                    goaway.complete(frame.id());
+                }
+                ReferenceCountUtil.release(msg);
+            }
+        };
     }
 
     /** Netty's HTTP/3 client on a connection of its own to the test's edge; {@code control} sees its control frames. */
