@@ -191,7 +191,7 @@ public final class EdgeServer implements AutoCloseable {
                             .udpPort(address, ((InetSocketAddress) listener.localAddress()).getPort()));
                     binding = new Bootstrap().group(ioGroup)
                             .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
-                            .handler(context.quicCodec(address))
+                            .handler(context.quicCodec(address, next))
                             .bind(udp);
                     binding.await();
                     if (!binding.isSuccess()) {

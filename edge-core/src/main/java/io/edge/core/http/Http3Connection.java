@@ -103,12 +103,13 @@ final class Http3Connection extends ChannelInboundHandlerAdapter implements Stre
      * The QUIC codec of the UDP socket of the listener of {@code listenAddress}: its handshakes end TLS by the
      * certificate of the site the SNI name picks, in the configuration in force at each handshake (a reload's new
      * certificates serve new connections), and each connection it admits ({@link HttpServerContext#admit}) becomes an
-     * HTTP/3 one. Its transport parameters: {@code server.http3.max-concurrent-streams} request streams at once, QUIC's
-     * idle timeout {@code timeouts.keep-alive} (the request-head timeout where keep-alive is 0). No Retry (nginx's
+     * HTTP/3 one. Its transport parameters, {@code settings}' (kept until the socket closes: a reload's new ones serve
+     * a socket bound after it): {@code server.http3.max-concurrent-streams} request streams at once, QUIC's idle
+     * timeout {@code timeouts.keep-alive} (the request-head timeout where keep-alive is 0). No Retry (nginx's
      * quic_retry off, its default): a client's address is not proved before its handshake.
      */
-    static ChannelHandler quicCodec(HttpServerContext server, InetSocketAddress listenAddress) {
-        ServerSettings settings = server.settings();
+    static ChannelHandler quicCodec(HttpServerContext server, InetSocketAddress listenAddress,
+            ServerSettings settings) {
         ServerSettings.HttpTimeouts timeouts = settings.timeouts();
         Duration idle = timeouts.keepAlive().isZero() ? timeouts.requestHead() : timeouts.keepAlive();
         // Netty's connection id signer seeds its key from SecureRandom (a read of /dev/urandom) at its first id: made

@@ -400,10 +400,11 @@ public final class HttpServerContext {
 
     /**
      * The handler of the UDP socket that takes QUIC for the listener of {@code listenAddress} (an address of
-     * server.listen marked quic): HTTP/3 connections served as this context's ({@link Http3Connection}).
+     * server.listen marked quic): HTTP/3 connections served as this context's ({@link Http3Connection}), with the
+     * transport parameters of {@code settings} (those the socket is bound for: a reload's before it is in force).
      */
-    public io.netty.channel.ChannelHandler quicCodec(InetSocketAddress listenAddress) {
-        return Http3Connection.quicCodec(this, listenAddress);
+    public io.netty.channel.ChannelHandler quicCodec(InetSocketAddress listenAddress, ServerSettings settings) {
+        return Http3Connection.quicCodec(this, listenAddress, settings);
     }
 
     /**
