@@ -3461,9 +3461,14 @@ final class SettingsMapper {
     private <T> List<T> limits(Section location, Section locationDefaults, String kind, ConfigObject template,
             BiFunction<Section, String, T> read, Function<T, String> zone, Function<T, LimitMode> mode) {
         ConfigObject defaults = objectOrEmpty(template.get(kind));
+        ConfigValue inherited = locationDefaults.value(kind);
+        if (location.own().get(kind) != null) {
+            // nginx's limit_req_log_level and limit_req_dry_run are inherited apart from limit_req: a location's own
+            // limits take them from location-defaults' (or the enclosing location's) where they write none
+            defaults = inheritedMode(inherited).withFallback(defaults);
+        }
         Section reference = new Section(defaults, kind, defaults.origin(), problems);
         ConfigValue value = location.value(kind);
-        ConfigValue inherited = locationDefaults.value(kind);
         if (value instanceof ConfigObject && location.own().get(kind) instanceof ConfigObject written
                 && (inherited instanceof ConfigList || namesAnotherZone(written, inherited))) {
             // copied: HOCON's object, merged over the defaults' list, ignores any fallback from then on
@@ -3502,6 +3507,26 @@ final class SettingsMapper {
             result.add(limit);
         }
         return result;
+    }
+
+    /** A limit's keys of its {@link LimitMode}, as written. */
+    private static final List<String> MODE_KEYS = List.of("log-level", "log", "dry-run");
+
+    /**
+     * The {@link LimitMode} keys of the limit a location inherits ({@code inherited}: location-defaults' object, or the
+     * first entry of its list, whose dry-run is every entry's), for the limits the location writes itself.
+     */
+    private static ConfigObject inheritedMode(ConfigValue inherited) {
+        ConfigValue limit = inherited instanceof ConfigList list && !list.isEmpty() ? list.get(0) : inherited;
+        Map<String, ConfigValue> mode = new LinkedHashMap<>();
+        if (limit instanceof ConfigObject object) {
+            for (String key : MODE_KEYS) {
+                if (object.get(key) != null) {
+                    mode.put(key, object.get(key));
+                }
+            }
+        }
+        return ConfigValueFactory.fromMap(mode);
     }
 
     /** Whether a location's own limit object names a zone, other than the one location-defaults' object names. */

@@ -43,6 +43,38 @@ class LimitModeConfigTest {
         assertThat(locations.get(3).limitReqs()).extracting(LimitReq::zoneName).containsExactly("x", "y");
     }
 
+    /**
+     * location-defaults' log-level, log and dry-run are taken by a location that writes a limit of its own (a list, or
+     * an object naming another zone), as nginx's limit_req_log_level and limit_req_dry_run are inherited apart from
+     * limit_req; what the location writes wins. They were reference.conf's there (error, every, no dry run).
+     */
+    @Test
+    void locationDefaultsModeIsInheritedByALocationWritingItsOwnLimits() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                location-defaults {
+                  limit-req { zone = site, rate = "9 r/s", log-level = warn, log = throttled, dry-run = true }
+                  limit-conn { zone = site, max = 9, log-level = notice, dry-run = true }
+                }
+                sites = [{ root = www, locations = [
+                  { match = "/a/", limit-req = [{ zone = x, rate = "1 r/s" }, { zone = y, rate = "2 r/s" }]
+                                   limit-conn = [{ zone = x, max = 1 }] }
+                  { match = "/b/", limit-req { zone = login, rate = "1 r/s" }, limit-conn { zone = other, max = 2 } }
+                  { match = "/c/", limit-req = [{ zone = x, rate = "1 r/s", log-level = info, dry-run = false }] }
+                  { match = "/d/" }
+                ] }]
+                """));
+        List<LocationSettings> locations = settings.sites().get(0).locations();
+        LimitMode site = new LimitMode(LimitMode.Level.WARN, false, true);
+        LimitMode siteConn = new LimitMode(LimitMode.Level.NOTICE, true, true);
+        assertThat(locations.get(0).limitReqs()).extracting(LimitReq::mode).containsExactly(site, site);
+        assertThat(locations.get(0).limitConns()).extracting(LimitConn::mode).containsExactly(siteConn);
+        assertThat(locations.get(1).limitReqs()).extracting(LimitReq::mode).containsExactly(site);
+        assertThat(locations.get(1).limitConns()).extracting(LimitConn::mode).containsExactly(siteConn);
+        assertThat(locations.get(2).limitReqs()).extracting(LimitReq::mode)
+                .containsExactly(new LimitMode(LimitMode.Level.INFO, false, false));
+        assertThat(locations.get(3).limitReqs()).extracting(LimitReq::mode).containsExactly(site);
+    }
+
     @Test
     void badLevelsLogsAndMixedDryRunsAreListedWithWhatIsWrong() throws Exception {
         Path file = EdgeConfFile.write(dir, """
