@@ -8,7 +8,7 @@ import java.util.Map;
  * {@code limit_req_log_level} and {@code limit_req_dry_run} (and limit_conn's).
  *
  * @param level  the level of the error-log line for each request it refuses, nginx's levels; a request
- *               {@code limit-req} delays gets one at debug
+ *               {@code limit-req} delays gets one a level below (warn for error, info for the others), as nginx's
  * @param every  a line for every request it refuses, as nginx writes them (what fail2ban reads); false: the first,
  *               then at most one every ten seconds, saying how many more there were
  * @param dryRun count and log, but refuse (or delay) nothing, nginx's {@code limit_req_dry_run on}: what a limit would

@@ -145,6 +145,31 @@ class LimitReqIT {
     }
 
     /**
+     * A request a limit delays (here a dry run's, which delays nothing but logs) gets nginx's "delaying request" line
+     * one level below the limit's log-level, as nginx's delay_log_level: warn for error, info (nginx's notice) for
+     * warn. It was at debug whatever the level, so never written.
+     */
+    @Test
+    void aDelaysLineIsOneLevelBelowTheLimitsLogLevel() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        try (CapturedLog log = CapturedLog.of("io.edge.core.limit.RequestLimits");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ root = "www", locations = [
+                       { match = "/e", return = "200 ok", limit-req { rate = "1 r/m", burst = 1, dry-run = true } }
+                       { match = "/w", return = "200 ok", limit-req { rate = "1 r/m", burst = 1, dry-run = true,
+                                                                     log-level = warn } }
+                     ] }]
+                     """)) {
+            for (String path : List.of("/e", "/e", "/w", "/w")) {
+                assertThat(edge.getFrom("127.0.0.1", path).statusCode()).isEqualTo(200);
+            }
+            assertThat(log.events()).extracting(ILoggingEvent::getLevel).containsExactly(Level.WARN, Level.INFO);
+            assertThat(log.lines()).allSatisfy(line -> assertThat(line).matches("delaying request, dry run, excess:"
+                    + " 0\\.9\\d\\d, by zone \"location edge\\.sites\\[0]\\.locations\\[[01]]\\.limit-req\", .*"));
+        }
+    }
+
+    /**
      * nginx's line for each refused request, at limit_req_log_level (error by default): one per refusal, not one in
      * ten seconds, which fail2ban's jail needs; from "limiting requests" on it is nginx's, and the README's filter
      * finds the client in the line as edge's error log writes it (logback.xml's pattern). A dry run refuses and delays

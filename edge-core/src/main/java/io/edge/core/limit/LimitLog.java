@@ -37,6 +37,14 @@ final class LimitLog {
     }
 
     /**
+     * The level of the line of a request {@code mode}'s limit delays: one of nginx's below the refusal's (its
+     * delay_log_level), info staying info; in edge's, error's is warn, the others' info.
+     */
+    static Level delayLevel(LimitMode mode) {
+        return mode.level() == LimitMode.Level.ERROR ? Level.WARN : Level.INFO;
+    }
+
+    /**
      * Logs a refusal, {@code what} saying why ({@code limiting requests, excess: ...}) and {@code context} of which
      * request ({@link #context}, made only when the line is written), as {@code mode} says: every one, or throttled by
      * {@code throttled} under {@code kind}.

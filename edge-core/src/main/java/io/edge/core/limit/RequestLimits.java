@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * A configuration's {@code limit-req} tables by zone ({@link LimitReq#zone}), nginx's {@code limit_req_zone} and
@@ -189,9 +190,9 @@ public final class RequestLimits {
             return;
         }
         Count delayedBy = verdict.delayedBy();
-        if (delayedBy != null && LOG.isDebugEnabled()) {
-            // nginx's, at a level below the refusal's, which nginx's default error log does not show; nor edge's
-            LOG.debug("delaying request" + (wait == 0 ? ", dry run" : "") + ", excess: "
+        Level delayLevel = delayedBy == null ? null : LimitLog.delayLevel(delayedBy.limit().mode());
+        if (delayLevel != null && LOG.isEnabledForLevel(delayLevel)) {
+            LOG.atLevel(delayLevel).log("delaying request" + (wait == 0 ? ", dry run" : "") + ", excess: "
                     + LimitLog.excess(delayedBy.zone().excess(delayedBy.key(), now)) + ", by zone \""
                     + delayedBy.limit().zoneName() + "\"" + LimitLog.context(exchange));
         }

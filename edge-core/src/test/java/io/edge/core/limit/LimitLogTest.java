@@ -26,6 +26,15 @@ class LimitLogTest {
         assertThat(LimitLog.level(new LimitMode(LimitMode.Level.INFO, true, false))).isEqualTo(Level.INFO);
     }
 
+    /** nginx's delay_log_level: one below limit_req_log_level, info staying info; it was debug whatever the level. */
+    @Test
+    void aDelaysLineIsOneNginxLevelBelowTheRefusals() {
+        assertThat(LimitLog.delayLevel(new LimitMode(LimitMode.Level.ERROR, true, false))).isEqualTo(Level.WARN);
+        assertThat(LimitLog.delayLevel(new LimitMode(LimitMode.Level.WARN, true, false))).isEqualTo(Level.INFO);
+        assertThat(LimitLog.delayLevel(new LimitMode(LimitMode.Level.NOTICE, true, false))).isEqualTo(Level.INFO);
+        assertThat(LimitLog.delayLevel(new LimitMode(LimitMode.Level.INFO, true, false))).isEqualTo(Level.INFO);
+    }
+
     @Test
     void theExcessIsWrittenAsNginxsToTheThousandthBelow() {
         assertThat(LimitLog.excess(0.9299)).isEqualTo("0.929");
