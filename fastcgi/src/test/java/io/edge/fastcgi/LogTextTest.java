@@ -14,6 +14,14 @@ class LogTextTest {
                 .isEqualTo("user a\\x0dPHP message: forged\\x1b[2J\\x85 end\\x7f");
     }
 
+    /** What a client sent, one byte per character: its bytes above ASCII escaped too, UTF-8 as its bytes. */
+    @Test
+    void aClientsBytesAboveAsciiAreEscapedWithItsControls() {
+        assertThat(LogText.escapeBytes("GET /caf\u00c3\u00a9?\u009b2J\tx\u00ff HTTP/1.1"))
+                .isEqualTo("GET /caf\\xc3\\xa9?\\x9b2J\tx\\xff HTTP/1.1");
+        assertThat(LogText.escapeBytes("GET / HTTP/1.1")).isEqualTo("GET / HTTP/1.1");
+    }
+
     /** A header a script sent with a control character is refused (502), and logged without it raw. */
     @Test
     void aProtocolErrorQuotesTheBackendsValueEscaped() {

@@ -124,7 +124,9 @@ class LimitReqIT {
      * The request line in a refusal's line has its control characters escaped, as edge's other error-log lines quote
      * what a client or script sent (LogText): a request target may hold bytes 0x80-0xFF, which are C1 controls once
      * read (0x9B a terminal's CSI, 0x85 a next line to some readers); they were written raw. The access log writes them
-     * \x9B too.
+     * \x9B too. Its bytes 0xA0-0xFF (UTF-8 a client sent raw) are escaped as well: they were each written as the
+     * UTF-8 of the Latin-1 character the byte reads as ("cafÃ©"), which no reader of the log could tell from what was
+     * sent.
      */
     @Test
     void aRefusalsLineEscapesControlCharactersOfTheRequestLine() throws Exception {
@@ -135,12 +137,12 @@ class LimitReqIT {
                      """)) {
             for (String status : List.of("HTTP/1.1 200 OK", "HTTP/1.1 429 Too Many Requests")) {
                 try (RawHttpClient client = new RawHttpClient(edge.address(), 4096)) {
-                    client.send("GET /a?\u009b2J\u0085b HTTP/1.1\r\nHost: h\r\n\r\n");
+                    client.send("GET /a?\u009b2J\u0085b/caf\u00c3\u00a9 HTTP/1.1\r\nHost: h\r\n\r\n");
                     assertThat(client.readStatusLine()).isEqualTo(status);
                 }
             }
             assertThat(log.lines()).singleElement().asString()
-                    .contains(", request: \"GET /a?\\x9b2J\\x85b HTTP/1.1\", host: \"h\"");
+                    .contains(", request: \"GET /a?\\x9b2J\\x85b/caf\\xc3\\xa9 HTTP/1.1\", host: \"h\"");
         }
     }
 

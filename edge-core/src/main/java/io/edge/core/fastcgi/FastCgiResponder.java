@@ -467,7 +467,7 @@ public final class FastCgiResponder implements Responder {
                 // a link (Laravel's storage:link, public/storage -> ../storage/app/public) or a permission: said, as
                 // the static path says it, else the operator has a bare 403 in the access log and no clue
                 refusals.warn(ScriptResolver.Forbidden.class, exchange.request().method() + " "
-                        + LogText.escapeControls(exchange.request().uri()) + " -> 403: "
+                        + LogText.escapeBytes(exchange.request().uri()) + " -> 403: "
                         + LogText.escapeControls(forbidden.reason())
                         + " (symlinks = within-root refuses a link that leads out of the root, deny any link; or edge's"
                         + " user may not search a directory on the way or read the file)");
@@ -476,7 +476,7 @@ public final class FastCgiResponder implements Responder {
         } else if (resolution instanceof ScriptResolver.SplitGaveUp gaveUp) {
             // the split's, not the client's: said (at most once every 10 s), as a location regex that gives up is
             refusals.warn(ScriptResolver.SplitGaveUp.class, exchange.request().method() + " "
-                    + LogText.escapeControls(exchange.request().uri()) + " -> 404: " + gaveUp.reason());
+                    + LogText.escapeBytes(exchange.request().uri()) + " -> 404: " + gaveUp.reason());
             exchange.sendError(HttpResponseStatus.NOT_FOUND);
         } else {
             exchange.sendError(HttpResponseStatus.NOT_FOUND);
@@ -630,7 +630,7 @@ public final class FastCgiResponder implements Responder {
                     boolean noDescriptor = Syscalls.isOutOfDescriptors(error);
                     // each kind on its own: a burst of one does not hide the first of the other (a full disk)
                     unattendedFailures.warn(noDescriptor ? FileSystemException.class : SpooledBody.class,
-                            "request body of " + request.method() + " " + LogText.escapeControls(request.uri())
+                            "request body of " + request.method() + " " + LogText.escapeBytes(request.uri())
                                     + " could not be spooled to " + bodySpoolDir + ": " + error + (noDescriptor
                                     ? " (the descriptor limit: raise ulimit -n, or fs.file-max for the system's; or "
                                             + "lower server.max-connections)" : ""));
@@ -1936,7 +1936,7 @@ public final class FastCgiResponder implements Responder {
                 } else {
                     // nobody else is told: the access log has its 499, not that the request then failed
                     unattendedFailures.warn(Call.class, "[" + requestId + "] " + request.method() + " "
-                            + LogText.escapeControls(request.uri()) + ", its client gone before the answer: "
+                            + LogText.escapeBytes(request.uri()) + ", its client gone before the answer: "
                             + (backend != null ? "failed at the backend: "
                                     : overloadedRetries > 0 ? "refused by the backend, overloaded, " + overloadedRetries
                                             + (overloadedRetries == 1 ? " time, then: " : " times, then: ")

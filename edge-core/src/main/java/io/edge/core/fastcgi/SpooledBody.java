@@ -335,7 +335,7 @@ public final class SpooledBody implements WholeBody {
     public void logIfInFile(String requestId, HttpRequest request) {
         if (memory == null && LOG.isDebugEnabled()) {
             LOG.debug("[{}] a client request body is buffered to a temporary file in {}: {} bytes, {} {}", requestId,
-                    dir, length, request.method(), LogText.escapeControls(request.uri()));
+                    dir, length, request.method(), LogText.escapeBytes(request.uri()));
         }
     }
 

@@ -1166,7 +1166,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
     private void tooLarge(InetSocketAddress remote, HttpRequest request, String what) {
         server.tooLarge().warn(HttpStatusException.class, "413: " + (remote == null || remote.getAddress() == null ? "-"
                 : NetUtil.toAddressString(remote.getAddress())) + " " + request.method() + " "
-                + LogText.escapeControls(request.uri()) + ": " + what + " (server.limits.body, or the location's "
+                + LogText.escapeBytes(request.uri()) + ": " + what + " (server.limits.body, or the location's "
                 + "body-limit)");
     }
 

@@ -569,7 +569,7 @@ final class ServerExchange implements Exchange {
         if (route.site().namedLocation(name) == null) {
             // only a backend's X-Accel-Redirect names one the configuration was not checked for: nginx's 500
             LOG.warn("[{}] {} {}: could not find named location {}: 500", requestId(), request.method(),
-                    LogText.escapeControls(request.uri()), LogText.escapeControls(name));
+                    LogText.escapeBytes(request.uri()), LogText.escapeControls(name));
             sendError(HttpResponseStatus.INTERNAL_SERVER_ERROR);
             return;
         }

@@ -73,8 +73,9 @@ final class LimitLog {
      * What nginx's error log says of the request a line is about: {@code , client: 127.0.0.1, server: example.org,
      * request: "GET / HTTP/1.1", host: "example.org"}, the client as the access log names it (real-ip's behind a
      * trusted proxy; an IPv6 one in RFC 5952's short form), no host where the request sent none. What the client sent
-     * has its control characters escaped ({@code \x9b}), as edge's other lines quote it: a request target's bytes
-     * 0x80-0x9F are C1 controls once read (a terminal's CSI, a next line).
+     * has its control characters and bytes above ASCII escaped ({@code \x9b}, {@code caf\xc3\xa9}), as edge's other
+     * lines quote a request target ({@link LogText#escapeBytes}): its bytes 0x80-0x9F are C1 controls once read (a
+     * terminal's CSI, a next line).
      */
     static String context(Exchange exchange) {
         StringBuilder context = new StringBuilder(", client: ")
@@ -82,10 +83,10 @@ final class LimitLog {
         if (exchange.site() != null) {
             context.append(", server: ").append(exchange.site().serverName());
         }
-        context.append(", request: \"").append(LogText.escapeControls(exchange.requestLine())).append('"');
+        context.append(", request: \"").append(LogText.escapeBytes(exchange.requestLine())).append('"');
         String host = exchange.request().headers().get(HttpHeaderNames.HOST);
         if (host != null) {
-            context.append(", host: \"").append(LogText.escapeControls(host)).append('"');
+            context.append(", host: \"").append(LogText.escapeBytes(host)).append('"');
         }
         return context.toString();
     }

@@ -737,7 +737,8 @@ public final class ProxyResponder implements Responder {
             }
             if (target == null) {
                 LOG.warn("[{}] backend redirected {} {} to {}: an unsafe URI, 404", exchange.requestId(),
-                        exchange.request().method(), exchange.request().uri(), LogText.escapeControls(uri));
+                        exchange.request().method(), LogText.escapeBytes(exchange.request().uri()),
+                        LogText.escapeControls(uri));
                 exchange.sendError(HttpResponseStatus.NOT_FOUND);
                 return;
             }

@@ -462,7 +462,7 @@ public final class StaticResponder implements Responder {
                             + " to a location of files", exchange.request().method(), exchange.request().uri());
                 } else {
                     SOURCE_REFUSED.warn(FrontControllerSource.class, exchange.request().method() + " "
-                            + LogText.escapeControls(exchange.request().uri()) + " -> 404: front-controller " + front
+                            + LogText.escapeBytes(exchange.request().uri()) + " -> 404: front-controller " + front
                             + " routes to location \"" + lands.match() + "\", which serves files: never sent as its"
                             + " source; let a location with fastcgi take that path");
                 }
@@ -645,7 +645,7 @@ public final class StaticResponder implements Responder {
         return location != null && location.handler() == LocationSettings.Handler.FASTCGI
                 && ScriptResolver.hasScriptPart(location.scriptSplit(), uriPath, gaveUp -> refusals.warn(
                         ScriptResolver.SplitGaveUp.class, exchange.request().method() + " "
-                        + LogText.escapeControls(exchange.request().uri()) + ": index file " + LogText.escapeControls(
+                        + LogText.escapeBytes(exchange.request().uri()) + ": index file " + LogText.escapeControls(
                         uriPath) + ": " + gaveUp.reason()));
     }
 
@@ -715,7 +715,7 @@ public final class StaticResponder implements Responder {
                         + "any link)"
                 : reason;
         refusals.warn(AccessDeniedException.class, exchange.request().method() + " "
-                + LogText.escapeControls(exchange.request().uri()) + " -> 403: "
+                + LogText.escapeBytes(exchange.request().uri()) + " -> 403: "
                 + LogText.escapeControls(file != null ? file : exchange.path()) + ": " + why);
     }
 
@@ -875,7 +875,7 @@ public final class StaticResponder implements Responder {
                 openFile.release();
                 LOG.warn("{} {}: the index file {} of the directory a backend named routes to another location than"
                         + " the directory's: 403, not followed", exchange.request().method(),
-                        LogText.escapeControls(exchange.request().uri()), LogText.escapeControls(uriPath));
+                        LogText.escapeBytes(exchange.request().uri()), LogText.escapeControls(uriPath));
                 exchange.sendError(HttpResponseStatus.FORBIDDEN);
                 return;
             }
