@@ -39,6 +39,8 @@ import java.util.regex.Pattern;
  * @param redirects    how a redirect of its {@link #rewrites} writes its Location: location-defaults', as nginx's
  *                     server-level absolute_redirect and the like there; {@code null} given is
  *                     {@link LocationSettings.Redirects#DEFAULT}
+ * @param everyLocation its locations and those nested in them, at any depth, each before those nested in it: made
+ *                     from {@link #locations} once, whatever is given (the constructors without it give null)
  */
 public record SiteSettings(
         List<String> serverNames,
@@ -53,7 +55,8 @@ public record SiteSettings(
         List<TlsCertificate> certificates,
         TlsClientVerify clientVerify,
         Map<String, VariableMap> captureVariables,
-        LocationSettings.Redirects redirects) {
+        LocationSettings.Redirects redirects,
+        List<LocationSettings> everyLocation) {
 
     public SiteSettings {
         captureVariables = Map.copyOf(captureVariables);
@@ -67,6 +70,18 @@ public record SiteSettings(
         index = List.copyOf(index);
         locations = List.copyOf(locations);
         errorPages = Map.copyOf(errorPages);
+        // once: PURGE and a script's X-Accel-Redirect and X-Sendfile look through them on each request
+        everyLocation = locations.stream().flatMap(LocationSettings::withNested).toList();
+    }
+
+    /** A site whose every location is found from its {@code locations}. */
+    public SiteSettings(List<String> serverNames, boolean isDefault, Path root, List<String> index,
+            PathPolicy pathPolicy, List<LocationSettings> locations, Map<Integer, ErrorPage> errorPages,
+            List<InetSocketAddress> listen, List<RewriteRule> rewrites, List<TlsCertificate> certificates,
+            TlsClientVerify clientVerify, Map<String, VariableMap> captureVariables,
+            LocationSettings.Redirects redirects) {
+        this(serverNames, isDefault, root, index, pathPolicy, locations, errorPages, listen, rewrites, certificates,
+                clientVerify, captureVariables, redirects, null);
     }
 
     /**
@@ -164,9 +179,11 @@ public record SiteSettings(
     /**
      * Its locations and those nested in them, at any depth, each before those nested in it: where each location has
      * something (a responder, a zone, a root) made for it. {@link #locations} are the site level's, matched first.
+     * The same list on each call, made when the site was.
      */
+    @Override
     public List<LocationSettings> everyLocation() {
-        return locations.stream().flatMap(LocationSettings::withNested).toList();
+        return everyLocation;
     }
 
     /** Whether it answers connections accepted on {@code address}, one of server.listen's. */

@@ -45,6 +45,8 @@ class NestedLocationsConfigTest {
         assertThat(site.get(1).locations()).isEmpty();
         assertThat(settings.sites().get(0).everyLocation()).extracting(LocationSettings::match).containsExactly(
                 "/w/", "~ \\.php$", "^~ /w/images/", "= /w/images/x.png", "/");
+        assertThat(settings.sites().get(0).everyLocation()).as("made once, not on each call (PURGE's, X-Sendfile's)")
+                .isSameAs(settings.sites().get(0).everyLocation());
     }
 
     /** As nginx merges a nested location with its enclosing one: what it leaves unset is the enclosing one's. */
