@@ -201,8 +201,9 @@ public final class ErrorResponses {
     }
 
     /**
-     * A complete error response for {@code status}. {@code 503} carries {@code Retry-After}, a 5xx, 408 or 429
-     * {@code Cache-Control: no-cache} ({@link #mayPass}); {@code 405}
+     * A complete error response for {@code status}. {@code 503} carries {@code Retry-After}; none says
+     * {@code Cache-Control}, as nginx's own pages say none (a CDN in front keeps a 404 for its negative-caching time;
+     * RFC 9111 4.2.2 lets no cache keep a 500, 502, 503 or 504 that says nothing of it); {@code 405}
      * callers add {@code Allow} themselves ({@link #allowedMethods}); a status that {@linkplain #closesConnection
      * closes the connection} carries {@code Connection: close}. {@code head} leaves the body out but keeps its length.
      */
@@ -275,9 +276,6 @@ public final class ErrorResponses {
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, page != null ? page.contentType() : "text/html; charset=utf-8")
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, length);
-        if (mayPass(status)) {
-            response.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
-        }
         if (status.code() == HttpResponseStatus.SERVICE_UNAVAILABLE.code() && retryAfterSeconds > 0) {
             response.headers().setInt(HttpHeaderNames.RETRY_AFTER, retryAfterSeconds);
         }
@@ -285,18 +283,6 @@ public final class ErrorResponses {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
         return response;
-    }
-
-    /**
-     * Whether an error answered {@code status} may be gone at the next request (a 5xx, 408, 429), so no cache should
-     * keep it: it says {@code Cache-Control: no-cache}. Others (404 above all, which RFC 9111 4.2.2 lets a cache keep
-     * for a while) say nothing, as nginx's and lighttpd's: a CDN in front keeps a missing thumbnail's 404 for its
-     * negative-caching time rather than asking edge again at every request.
-     */
-    private static boolean mayPass(HttpResponseStatus status) {
-        int code = status.code();
-        return code >= 500 || code == HttpResponseStatus.REQUEST_TIMEOUT.code()
-                || code == HttpResponseStatus.TOO_MANY_REQUESTS.code();
     }
 
     /**

@@ -34,6 +34,25 @@ class ErrorResponsesTest {
     }
 
     /**
+     * edge's own pages say no Cache-Control, as nginx 1.22's (its 502, 503, 504, 404: Server, Date, Content-Type,
+     * Content-Length, Connection): a 5xx, 408 or 429 said no-cache.
+     */
+    @Test
+    void anErrorPageSaysNoCacheControlAsNginxs() {
+        for (HttpResponseStatus status : new HttpResponseStatus[] {HttpResponseStatus.BAD_GATEWAY,
+                HttpResponseStatus.SERVICE_UNAVAILABLE, HttpResponseStatus.GATEWAY_TIMEOUT,
+                HttpResponseStatus.REQUEST_TIMEOUT, HttpResponseStatus.TOO_MANY_REQUESTS, HttpResponseStatus.NOT_FOUND}) {
+            FullHttpResponse response = ErrorResponses.response(status, false);
+            try {
+                assertThat(response.headers().names()).as(status.toString()).doesNotContain("cache-control");
+                assertThat(response.headers().get("content-type")).as(status.toString()).startsWith("text/html");
+            } finally {
+                response.release();
+            }
+        }
+    }
+
+    /**
      * Memory is edge's own want for now, not the backend's doing: 503 (with Retry-After) even wrapped as a backend's
      * failure would be, and no stack trace per request.
      */
