@@ -224,6 +224,17 @@ class StaticFilesIT {
         HttpResponse<byte[]> redirect = get("/docs");
         assertThat(redirect.statusCode()).isEqualTo(301);
         assertThat(redirect.headers().firstValue("location")).hasValueSatisfying(l -> assertThat(l).endsWith("/docs/"));
+        // a page saying so, as nginx's (it was empty): edge's layout, as its other pages'
+        assertThat(new String(redirect.body(), StandardCharsets.UTF_8)).contains("<title>301 Moved Permanently</title>");
+        assertThat(redirect.headers().firstValue("content-type")).hasValue("text/html; charset=utf-8");
+        assertThat(redirect.headers().firstValue("cache-control")).isEmpty();
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("HEAD /docs HTTP/1.1\r\nHost: a\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n");
+            RawHttpClient.Response head = client.read(true);
+            assertThat(head.status()).isEqualTo(301);
+            assertThat(head.header("content-length")).isEqualTo(Integer.toString(redirect.body().length));
+            assertThat(client.read().text()).as("no body came before the next answer").isEqualTo(HELLO);
+        }
     }
 
     /**

@@ -754,7 +754,8 @@ public final class StaticResponder implements Responder {
 
     private static void redirectToDirectory(Exchange exchange, String uriPath) {
         exchange.answerWithOwnStatus(); // nginx's special response: a 301, whatever error page led to a named location
-        FullHttpResponse response = emptyResponse(HttpResponseStatus.MOVED_PERMANENTLY);
+        // a page saying so, as nginx's (its layout edge's, as its other pages'; a HEAD's without its body)
+        FullHttpResponse response = ErrorResponses.response(exchange, HttpResponseStatus.MOVED_PERMANENTLY);
         String query = exchange.query();
         LocationSettings location = exchange.location(); // none for a file given without a location: nginx's defaults
         response.headers().set(HttpHeaderNames.LOCATION, RedirectLocation.of(exchange,
