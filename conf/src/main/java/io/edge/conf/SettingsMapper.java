@@ -4157,6 +4157,10 @@ final class SettingsMapper {
                 replace.add(new LocationSettings.SubFilter.Replace(matchText, withText));
             }
         }
+        if (filter.value("replace") instanceof ConfigList list && list.size() > MAX_SUB_FILTER_STRINGS) {
+            filter.problem("replace", "has " + list.size() + " entries", "at most " + MAX_SUB_FILTER_STRINGS
+                    + " strings in a location, as nginx's sub_filter");
+        }
         return replace.isEmpty() ? null : new LocationSettings.SubFilter(replace, once, types, lastModified);
     }
 
@@ -4240,6 +4244,9 @@ final class SettingsMapper {
         }
         return value;
     }
+
+    /** nginx's limit, its "number of search patterns exceeds 255" (its tables index them by a byte). */
+    private static final int MAX_SUB_FILTER_STRINGS = 255;
 
     /**
      * {@code section}'s {@code types} (gzip's, sub-filter's): each a media type without parameters ({@code text/html}),

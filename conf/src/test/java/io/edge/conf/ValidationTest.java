@@ -726,6 +726,25 @@ class ValidationTest {
                 .extracting(ConfigProblem::message).asString().startsWith("\"$nope\" has unknown variable $nope");
     }
 
+    /**
+     * At most 255 strings in a location, as nginx's sub_filter ("number of search patterns exceeds 255"): one more is
+     * a problem at the list's line. 255 are taken.
+     */
+    @Test
+    void aSubFilterOfMoreThan255StringsIsAProblem() throws Exception {
+        StringBuilder entries = new StringBuilder();
+        for (int i = 0; i < 255; i++) {
+            entries.append("{ match = \"m").append(i).append("\", with = \"w\" }\n");
+        }
+        assertThat(new ConfigLoader().load(write("sites = [{ root = www, locations = [{ match = \"/\", sub-filter.replace = [\n"
+                + entries + "] }] }]\n")).sites().get(0).locations().get(0).subFilter().replace()).hasSize(255);
+        List<ConfigProblem> problems = problems("sites = [{ root = www, locations = [{ match = \"/\",\n"
+                + "sub-filter.replace = [\n" + entries + "{ match = \"one more\", with = \"w\" }] }] }]\n");
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message,
+                ConfigProblem::expected).containsExactly(tuple(3, "edge.sites[0].locations[0].sub-filter.replace",
+                "has 256 entries", "at most 255 strings in a location, as nginx's sub_filter"));
+    }
+
     @Test
     void gzipCompressesWhatABackendAnswersByTheTypesItNames() throws Exception {
         List<ConfigProblem> problems = problems("""
