@@ -43,7 +43,7 @@ final class CachedRanges {
      * whole answer is to go.
      */
     static boolean answer(Exchange exchange, FullHttpResponse response, String accelLimitRate) {
-        if (SubFilter.filters(exchange.location(), response.headers().get(HttpHeaderNames.CONTENT_TYPE))
+        if (SubFilter.filters(exchange, response.headers().get(HttpHeaderNames.CONTENT_TYPE))
                 && response.headers().get(HttpHeaderNames.CONTENT_ENCODING, "").isBlank()) {
             // the location's sub-filter changes its bytes on the way out: the whole filtered 200, as nginx's range
             // filter finds no length left to take a range of; never a range of the stored bytes, not filtered

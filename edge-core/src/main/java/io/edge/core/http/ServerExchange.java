@@ -44,7 +44,6 @@ import io.netty.util.concurrent.EventExecutor;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.channels.ClosedChannelException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -1078,7 +1077,7 @@ final class ServerExchange implements Exchange {
             LocationSettings filtering = sentPage == null ? location : ErrorResponses.pageLocation(site(), sentPage);
             if (routed && filtering != null && filtering.subFilter() != null) {
                 sub = SubFilter.begin(request, isHead(), response, filtering.subFilter(),
-                        text -> bodyText(filtering, text), ctx.alloc());
+                        text -> SubFilter.value(this, filtering, text), ctx.alloc());
                 if (sub != null && response instanceof FullHttpResponse whole) {
                     SubFilter filter = sub;
                     sub = null;
@@ -1657,12 +1656,6 @@ final class ServerExchange implements Exchange {
      * {@code text}'s value for this request as the UTF-8 bytes of a body's text ({@code location}'s sub-filter: the
      * captures of its regex on the request's URI, as its fastcgi-params').
      */
-    private byte[] bodyText(LocationSettings location, VariableText text) {
-        String value = text.constant() != null ? text.constant()
-                : Variables.render(this, location, uri(), text.parts(), Variables.Escape.NONE);
-        return value.getBytes(StandardCharsets.UTF_8);
-    }
-
     /** Frees the gzip of a body that ended before its last part (a failed backend, a client gone). */
     private void endGzip() {
         if (gzip != null) {

@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.edge.conf.VariableText;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -119,12 +120,33 @@ public final class SubFilter {
     }
 
     /**
-     * Whether {@code location}'s sub-filter takes an answer of {@code contentType} (a file's, whose body must then be
-     * read as bytes, not sent by sendfile, and sent whole).
+     * Whether {@code exchange}'s location's sub-filter takes an answer of {@code contentType} (a file's, whose body must
+     * then be read as bytes, not sent by sendfile, and sent whole, a Range answered with the whole 200): not where no
+     * string has a value for the request (its variables all empty), as nginx's sub filter then leaves the answer
+     * alone, its range filter taking the part asked for.
      */
-    public static boolean filters(LocationSettings location, String contentType) {
-        return location != null && location.subFilter() != null
-                && location.subFilter().filters(GzipFilter.mediaType(contentType));
+    public static boolean filters(Exchange exchange, String contentType) {
+        LocationSettings location = exchange.location();
+        if (location == null || location.subFilter() == null
+                || !location.subFilter().filters(GzipFilter.mediaType(contentType))) {
+            return false;
+        }
+        for (LocationSettings.SubFilter.Replace replace : location.subFilter().replace()) {
+            if (value(exchange, location, replace.match()).length > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@code text}'s value for {@code exchange}, as UTF-8 bytes: its variables the request's, its captures those of
+     * {@code location}'s regex on the exchange's URI.
+     */
+    static byte[] value(Exchange exchange, LocationSettings location, VariableText text) {
+        String value = text.constant() != null ? text.constant()
+                : Variables.render(exchange, location, exchange.uri(), text.parts(), Variables.Escape.NONE);
+        return value.getBytes(StandardCharsets.UTF_8);
     }
 
     /** {@code whole} with its body filtered, as one last part. Takes {@code whole}. */

@@ -1033,7 +1033,7 @@ public final class StaticResponder implements Responder {
         String contentType = carriedType(exchange, mimeTypes.forPath(uriPath));
         String compressibleType = compressibleType(exchange, contentType, size);
         ByteRanges.Result ranges = rangesOrAnswer(exchange, etag, mtime, size, false, compressibleType,
-                EmptyHttpHeaders.INSTANCE, SubFilter.filters(exchange.location(), contentType)
+                EmptyHttpHeaders.INSTANCE, SubFilter.filters(exchange, contentType)
                 || ImageFilter.reads(exchange.location()));
         if (ranges == null || (ranges instanceof Partial multi && multi.isMultipart())) {
             hit.release();
@@ -1181,7 +1181,7 @@ public final class StaticResponder implements Responder {
         // its bytes changed on the way out (sub-filter): read, not sent by sendfile, and whole, as nginx's range
         // filter finds no length to take a range of
         boolean filtered = !precompressed && !backendHeaders.contains(HttpHeaderNames.CONTENT_ENCODING)
-                && SubFilter.filters(exchange.location(), contentType);
+                && SubFilter.filters(exchange, contentType);
         // an image filter's (nginx's image_filter) reads it whole, a HEAD's too: the head says the image made of it
         boolean imaged = ImageFilter.reads(exchange.location());
         filtered |= imaged;
