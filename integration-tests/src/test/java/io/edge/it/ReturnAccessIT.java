@@ -47,6 +47,9 @@ class ReturnAccessIT {
             HttpResponse<String> old = send(edge, "GET", "/old/list?sort=price");
             assertThat(old.statusCode()).isEqualTo(301);
             assertThat(old.headers().firstValue("location")).contains("https://new.example/old/list?sort=price");
+            assertThat(old.body()).as("a page saying so, as nginx's (edge's layout)")
+                    .contains("<title>301 Moved Permanently</title>");
+            assertThat(old.headers().firstValue("content-type")).contains("text/html; charset=utf-8");
 
             HttpResponse<String> product = send(edge, "GET", "/product/12/red%20shoe?c=2");
             assertThat(product.statusCode()).isEqualTo(301);

@@ -72,13 +72,13 @@ public final class ReturnResponder implements Responder {
         FullHttpResponse response;
         if (answer.redirects()) {
             exchange.answerWithOwnStatus(); // nginx's special response: a 302, whatever error page led here
-            response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
+            // a page saying so, as nginx's (its layout edge's, as its other pages'; a HEAD's without its body)
+            response = ErrorResponses.response(exchange, status);
             // a site's rewrites' (no location yet) write it as location-defaults say, nginx's server level
             LocationSettings.Redirects redirects = location != null ? location.redirects()
                     : exchange.site() != null ? exchange.site().redirects() : LocationSettings.Redirects.DEFAULT;
             response.headers().set(HttpHeaderNames.LOCATION,
-                            RedirectLocation.of(exchange, redirects, onThisHost(text, answer.text())))
-                    .setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+                    RedirectLocation.of(exchange, redirects, onThisHost(text, answer.text())));
         } else if (!Exchange.statusHasBody(answer.status())) {
             response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
         } else {
