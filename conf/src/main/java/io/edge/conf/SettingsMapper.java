@@ -3462,12 +3462,15 @@ final class SettingsMapper {
             BiFunction<Section, String, T> read, Function<T, String> zone, Function<T, LimitMode> mode) {
         ConfigObject defaults = objectOrEmpty(template.get(kind));
         ConfigValue inherited = locationDefaults.value(kind);
+        String referencePath = kind;
         if (location.own().get(kind) != null) {
             // nginx's limit_req_log_level and limit_req_dry_run are inherited apart from limit_req: a location's own
-            // limits take them from location-defaults' (or the enclosing location's) where they write none
+            // limits take them from location-defaults' (or the enclosing location's) where they write none, a
+            // wrong one said there
             defaults = inheritedMode(inherited).withFallback(defaults);
+            referencePath = locationDefaults.key(kind) + (inherited instanceof ConfigList ? "[0]" : "");
         }
-        Section reference = new Section(defaults, kind, defaults.origin(), problems);
+        Section reference = new Section(defaults, referencePath, defaults.origin(), problems);
         ConfigValue value = location.value(kind);
         if (value instanceof ConfigObject && location.own().get(kind) instanceof ConfigObject written
                 && (inherited instanceof ConfigList || namesAnotherZone(written, inherited))) {

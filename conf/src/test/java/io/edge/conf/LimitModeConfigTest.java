@@ -75,6 +75,21 @@ class LimitModeConfigTest {
         assertThat(locations.get(3).limitReqs()).extracting(LimitReq::mode).containsExactly(site);
     }
 
+    /** A wrong level location-defaults' limit gives the limits a location writes is said once, where it is written. */
+    @Test
+    void aBadInheritedLevelIsSaidAtLocationDefaults() throws Exception {
+        Path file = EdgeConfFile.write(dir, """
+                location-defaults.limit-req { zone = site, rate = "9 r/s", log-level = debug }
+                sites = [{ root = www, locations = [
+                  { match = "/a/", limit-req = [{ zone = x, rate = "1 r/s" }, { zone = y, rate = "2 r/s" }] }
+                ] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(tuple(2, "edge.location-defaults.limit-req.log-level", "\"debug\" is not allowed"));
+    }
+
     @Test
     void badLevelsLogsAndMixedDryRunsAreListedWithWhatIsWrong() throws Exception {
         Path file = EdgeConfFile.write(dir, """
