@@ -163,8 +163,18 @@ final class CertificateChoice {
     /** TLSv1.2's: the certificate of the first suite both offer that one serves, in the preferred order; -1 for none. */
     private int bySuite(ClientHello hello) {
         List<Integer> offered = hello.cipherSuites();
-        List<Integer> order = serverOrder ? serverSuites.stream().filter(offered::contains).toList()
-                : offered.stream().filter(serverSuites::contains).toList();
+        // each suite once, so a hello listing one suite thousands of times (a 64 KiB hello holds 32767) costs each
+        // check below once: the work is the hello's length times the server's suites, not its square
+        List<Integer> order = new ArrayList<>(serverSuites.size());
+        if (serverOrder) {
+            serverSuites.stream().filter(offered::contains).forEach(order::add);
+        } else {
+            for (int code : offered) {
+                if (serverSuites.contains(code) && !order.contains(code)) {
+                    order.add(code);
+                }
+            }
+        }
         for (int code : order) {
             Suite suite = BY_CODE.get(code);
             int index = switch (suite.auth) {
