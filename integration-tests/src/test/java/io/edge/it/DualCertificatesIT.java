@@ -37,6 +37,8 @@ class DualCertificatesIT {
                     site + "-rsa.pem", "-days", "2", "-subj", "/CN=rsa." + site + ".test");
             ecdsa(site + "-ec", "/CN=ecdsa." + site + ".test");
         }
+        certificates.openssl("req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout", "ed25519.key", "-out",
+                "ed25519.pem", "-days", "2", "-subj", "/CN=ed25519.test");
         // two OCSP responses told apart by what they say: good for the RSA certificate, revoked for the ECDSA one
         certificates.selfSigned("ca", "/CN=OCSP test CA");
         certificates.signedByCa("good", "ca", "/CN=good.test", "subjectAltName=DNS:good.test");
@@ -70,6 +72,11 @@ class DualCertificatesIT {
                   { root = "%1$s", server-names = [staple.test], tls { stapling = true, certificates = [
                       { certificate = "%2$s/dual-rsa.pem", key = "%2$s/dual-rsa.key", stapling-file = "%2$s/good.der" }
                       { certificate = "%2$s/dual-ec.pem", key = "%2$s/dual-ec.key", stapling-file = "%2$s/revoked.der" } ] } }
+                  { root = "%1$s", server-names = [ed25519.test], tls.certificates = [
+                      { certificate = "%2$s/dual-rsa.pem", key = "%2$s/dual-rsa.key" }
+                      { certificate = "%2$s/ed25519.pem", key = "%2$s/ed25519.key" } ] }
+                  { root = "%1$s", server-names = [ed25519-alone.test],
+                    tls { certificate = "%2$s/ed25519.pem", key = "%2$s/ed25519.key" } }
                 ]
                 """.formatted(Files.createDirectories(dir.resolve("www")), tls, port);
     }
@@ -188,6 +195,28 @@ class DualCertificatesIT {
                     .isEqualTo("subject=CN = rsa.sni.test");
             assertThat(subject(edge, "other.test", "-tls1_3", "-sigalgs", "rsa_pss_rsae_sha256"))
                     .as("an unknown name: the default site's").isEqualTo("subject=CN = rsa.dual.test");
+        }
+    }
+
+    /**
+     * An Ed25519 certificate beside an RSA one, as nginx 1.22 chose side by side: the Ed25519 one for a client whose
+     * first signature algorithm is ed25519 (over TLSv1.3 as over TLSv1.2, where it answers ECDHE_ECDSA's suites), the
+     * RSA one for a client that puts RSA-PSS first. An Ed25519 certificate alone answers as well (BoringSSL was never
+     * handed the key: an internal error alert).
+     */
+    @Test
+    void anEd25519CertificateBesideAnRsaOne() throws Exception {
+        try (EdgeHarness edge = started(EdgeProcess.freePort())) {
+            assertThat(handshake(edge, "ed25519.test", "-tls1_3", "-sigalgs", "ed25519:rsa_pss_rsae_sha256"))
+                    .contains("subject=CN = ed25519.test").contains("Peer signature type: ed25519");
+            assertThat(handshake(edge, "ed25519.test", "-tls1_2", "-sigalgs", "ed25519:RSA+SHA256"))
+                    .contains("subject=CN = ed25519.test").contains("Cipher is ECDHE-ECDSA-AES256-GCM-SHA384");
+            assertThat(subject(edge, "ed25519.test", "-tls1_3", "-sigalgs", "rsa_pss_rsae_sha256:ed25519"))
+                    .isEqualTo("subject=CN = rsa.dual.test");
+            assertThat(subject(edge, "ed25519.test", "-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"))
+                    .isEqualTo("subject=CN = rsa.dual.test");
+            assertThat(handshake(edge, "ed25519-alone.test")).contains("subject=CN = ed25519.test")
+                    .contains("Peer signature type: ed25519");
         }
     }
 

@@ -1,5 +1,6 @@
 package io.edge.core.proxy;
 
+import io.edge.core.tls.OneCertificateKeyManager;
 import io.edge.core.tls.PkixCheck;
 import io.edge.core.tls.TlsContexts;
 import io.edge.fastcgi.BackendGroupSettings;
@@ -23,11 +24,8 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
-import java.security.Principal;
-import java.security.PrivateKey;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
@@ -49,7 +47,6 @@ import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManagerFactory;
-import javax.net.ssl.X509ExtendedKeyManager;
 import javax.net.ssl.X509TrustManager;
 
 /**
@@ -114,7 +111,8 @@ public final class BackendTls implements ConnectionSetup {
                 .endpointIdentificationAlgorithm(null); // the name is checked by NameChecking, see above
         if (tls.key() != null) {
             // presented when the backend's CertificateRequest asks (nginx's proxy_ssl_certificate)
-            builder.keyManager(new GroupCertificate(tls.key(), tls.certificate().toArray(X509Certificate[]::new)));
+            builder.keyManager(OneCertificateKeyManager.client(tls.key(),
+                    tls.certificate().toArray(X509Certificate[]::new)));
         }
         NameChecking checking = null;
         if (tls.verify()) {
@@ -334,60 +332,6 @@ public final class BackendTls implements ConnectionSetup {
         @Override
         public X509Certificate[] getAcceptedIssuers() {
             return trusted.getAcceptedIssuers();
-        }
-    }
-
-    /**
-     * The group's certificate and key, chosen whenever a backend asks for a certificate, whatever CAs its request
-     * names: OpenSSL sends nginx's proxy_ssl_certificate so, and a backend may take one no CA of its list issued
-     * (nginx's ssl_verify_client optional_no_ca, a certificate pinned by its fingerprint). The JDK's key manager, which
-     * SslContextBuilder's keyManager(key, chain) makes, sent none where no certificate of the chain was issued by one
-     * of them.
-     */
-    static final class GroupCertificate extends X509ExtendedKeyManager {
-        private static final String ALIAS = "proxy_ssl_certificate";
-
-        private final PrivateKey key;
-        private final X509Certificate[] chain;
-
-        GroupCertificate(PrivateKey key, X509Certificate[] chain) {
-            this.key = key;
-            this.chain = chain.clone();
-        }
-
-        @Override
-        public String[] getClientAliases(String keyType, Principal[] issuers) {
-            return new String[] {ALIAS};
-        }
-
-        @Override
-        public String chooseClientAlias(String[] keyTypes, Principal[] issuers, Socket socket) {
-            return ALIAS;
-        }
-
-        @Override
-        public String chooseEngineClientAlias(String[] keyTypes, Principal[] issuers, SSLEngine engine) {
-            return ALIAS;
-        }
-
-        @Override
-        public String[] getServerAliases(String keyType, Principal[] issuers) {
-            return null;
-        }
-
-        @Override
-        public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
-            return null;
-        }
-
-        @Override
-        public X509Certificate[] getCertificateChain(String alias) {
-            return ALIAS.equals(alias) ? chain.clone() : null;
-        }
-
-        @Override
-        public PrivateKey getPrivateKey(String alias) {
-            return ALIAS.equals(alias) ? key : null;
         }
     }
 

@@ -24,6 +24,7 @@ import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.OpenSslCachingX509KeyManagerFactory;
 import io.netty.handler.ssl.OpenSslContextOption;
 import io.netty.handler.ssl.OpenSslServerSessionContext;
 import io.netty.handler.ssl.OpenSslSessionContext;
@@ -35,12 +36,15 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.util.KeyManagerFactoryWrapper;
 import io.netty.internal.tcnative.SSL;
 import io.netty.util.AttributeKey;
 import io.netty.util.Mapping;
 import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
 import java.security.MessageDigest;
+import java.security.interfaces.ECPrivateKey;
+import java.security.interfaces.RSAPrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
@@ -382,8 +386,14 @@ public final class TlsContexts {
     private static SslContext context(TlsCertificate certificate, TlsClientVerify clientVerify,
             ServerSettings.Tls tls, List<String> ciphers, List<String> groups, SslProvider provider,
             ApplicationProtocolConfig alpn, boolean stapling) throws SSLException {
-        SslContextBuilder builder = SslContextBuilder.forServer(certificate.key(),
-                certificate.chain().toArray(X509Certificate[]::new));
+        X509Certificate[] chain = certificate.chain().toArray(X509Certificate[]::new);
+        // netty-tcnative asks the key manager for the key types of RSA and ECDSA suites alone: an Ed25519 key's
+        // answers them all (cached as netty caches its own key material)
+        SslContextBuilder builder = provider != SslProvider.JDK && !(certificate.key() instanceof RSAPrivateKey)
+                && !(certificate.key() instanceof ECPrivateKey)
+                ? SslContextBuilder.forServer(new OpenSslCachingX509KeyManagerFactory(new KeyManagerFactoryWrapper(
+                        OneCertificateKeyManager.server(certificate.key(), chain))))
+                : SslContextBuilder.forServer(certificate.key(), chain);
         if (clientVerify.asks()) {
             builder.clientAuth(ClientAuth.OPTIONAL)
                     .trustManager(new NamingTrustManager(clientVerify.named()));
