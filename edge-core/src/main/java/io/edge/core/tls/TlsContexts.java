@@ -134,8 +134,12 @@ public final class TlsContexts {
     /** A site's contexts, one a certificate in its order, and which of them answers a client hello. */
     private record SiteContexts(List<SslContext> contexts, CertificateChoice choice) {
 
-        SslContext answering(ClientHello hello) {
-            return contexts.get(choice.choose(hello));
+        /**
+         * The context of the certificate that answers {@code clientHello}, a ClientHello's body (null: none read),
+         * which is read only where there is a choice: a site of one certificate costs a handshake nothing more.
+         */
+        SslContext answering(ByteBuf clientHello) {
+            return contexts.size() == 1 ? contexts.get(0) : contexts.get(choice.choose(ClientHello.parse(clientHello)));
         }
     }
 
@@ -514,18 +518,25 @@ public final class TlsContexts {
         pipeline.addBefore(before, "plain-refusal", new PlainHttpRefusal(refusedLog));
         Mapping<String, SslContext> unread = serverName -> byName.map(serverName).answering(null);
         pipeline.addBefore(before, "tls", new SniHandler(unread, timeoutMillis) {
-            /** What the client hello offers, which decides among the certificates of the SNI name's site. */
-            private ClientHello hello;
+            /**
+             * The body of the client hello being looked up (the SNI handler's, held only while its lookup runs, which
+             * calls the lookup by name within it), which decides among the certificates of the SNI name's site.
+             */
+            private ByteBuf clientHello;
 
             @Override
             protected Future<SslContext> lookup(ChannelHandlerContext ctx, ByteBuf clientHello) throws Exception {
-                hello = ClientHello.parse(clientHello);
-                return super.lookup(ctx, clientHello);
+                this.clientHello = clientHello;
+                try {
+                    return super.lookup(ctx, clientHello);
+                } finally {
+                    this.clientHello = null;
+                }
             }
 
             @Override
             protected Future<SslContext> lookup(ChannelHandlerContext ctx, String hostname) {
-                return ctx.executor().newSucceededFuture(byName.map(hostname).answering(hello));
+                return ctx.executor().newSucceededFuture(byName.map(hostname).answering(clientHello));
             }
 
             @Override
