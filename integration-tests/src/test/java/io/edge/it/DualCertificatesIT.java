@@ -220,6 +220,23 @@ class DualCertificatesIT {
         }
     }
 
+    /**
+     * A session resumes on a handshake that gets the certificate it began with, and only there: a client that now
+     * offers RSA alone makes a full handshake and gets the RSA certificate, never the ECDSA session on it.
+     */
+    @Test
+    void aSessionResumesOnlyWithItsOwnCertificate() throws Exception {
+        try (EdgeHarness edge = started(EdgeProcess.freePort())) {
+            Path session = dir.resolve("session-" + System.nanoTime() + ".pem");
+            assertThat(handshake(edge, "dual.test", "-tls1_2", "-sess_out", session.toString()))
+                    .contains("subject=CN = ecdsa.dual.test").contains("New, TLSv1.2");
+            assertThat(handshake(edge, "dual.test", "-tls1_2", "-sess_in", session.toString()))
+                    .contains("subject=CN = ecdsa.dual.test").contains("Reused, TLSv1.2");
+            assertThat(handshake(edge, "dual.test", "-tls1_2", "-sess_in", session.toString(), "-cipher",
+                    "ECDHE-RSA-AES128-GCM-SHA256")).contains("subject=CN = rsa.dual.test").contains("New, TLSv1.2");
+        }
+    }
+
     /** Each certificate staples its own response: the RSA one good.der's, the ECDSA one revoked.der's. */
     @Test
     void eachCertificateStaplesItsOwnResponse() throws Exception {
