@@ -19,9 +19,10 @@ import java.util.Map;
  *   default list where the server's order is preferred) that a certificate signs with: ecdsa_secp256r1_sha256 a P-256
  *   key's (each ECDSA scheme names its curve), rsa_pss_rsae_* an RSA key's, ed25519 an Ed25519 key's.</li>
  *   <li>TLSv1.2 (ssl3_choose_cipher): the first cipher suite of the client's list (of the server's where its order is
- *   preferred) that both offer and a certificate serves: ECDHE_ECDSA an ECDSA key whose curve the client's groups
- *   hold and whose key type its signature algorithms name (else an Ed25519 one they name), ECDHE_RSA an RSA key
- *   its signature algorithms name, RSA key exchange an RSA key.</li>
+ *   preferred) that both offer and a certificate serves: ECDHE_ECDSA the key of the first of the client's signature
+ *   algorithms (of the server's, where its order is preferred) that an ECDSA key whose curve the client's groups hold
+ *   or an Ed25519 key signs with, ECDHE_RSA an RSA key its signature algorithms name, RSA key exchange an RSA
+ *   key.</li>
  * </ul>
  * Where none fits, the first certificate: the handshake then fails on it as nginx's does.
  */
@@ -179,7 +180,7 @@ final class CertificateChoice {
             Suite suite = BY_CODE.get(code);
             int index = switch (suite.auth) {
                 case ECDSA -> ecdsa(hello);
-                case RSA_SIGNED -> signs(hello, Key.RSA) ? indexOf(k -> k == Key.RSA) : -1;
+                case RSA_SIGNED -> signsRsa(hello) ? indexOf(k -> k == Key.RSA) : -1;
                 case RSA_KEY_EXCHANGE -> indexOf(k -> k == Key.RSA);
             };
             if (index >= 0) {
@@ -189,25 +190,40 @@ final class CertificateChoice {
         return -1;
     }
 
-    /** The ECDSA certificate whose curve and key type the client takes, else an Ed25519 one it takes; -1 for none. */
+    /**
+     * ECDHE_ECDSA's certificate (OpenSSL's tls_choose_sigalg over TLSv1.2): that of the first signature algorithm of
+     * the preferred order that one signs with, an ECDSA scheme of SHA-256, -384 or -512 (any curve's) an ECDSA key
+     * whose curve the client's groups hold, ed25519 an Ed25519 key; without the extension the ECDSA key (RFC 5246's
+     * default, SHA-1 with the suite's key type); -1 for none. SHA-1's ECDSA scheme signs nothing, as OpenSSL 3.0's
+     * security level 1 has it; SHA-224's, which OpenSSL takes, BoringSSL does not sign with (the handshake failed):
+     * the next scheme decides.
+     */
     private int ecdsa(ClientHello hello) {
         int ecdsa = indexOf(k -> k.ecdsa() && (hello.groups() == null || hello.groups().contains(k.group)));
-        if (ecdsa >= 0 && signs(hello, keys.get(ecdsa))) {
+        List<Integer> offered = hello.signatureSchemes();
+        if (offered == null) {
             return ecdsa;
         }
         int ed25519 = indexOf(k -> k == Key.ED25519);
-        return ed25519 >= 0 && hello.signatureSchemes() != null && hello.signatureSchemes().contains(Key.ED25519.scheme)
-                ? ed25519 : -1;
+        for (int scheme : serverOrder ? SERVER_SCHEMES.stream().filter(offered::contains).toList() : offered) {
+            if (ecdsa >= 0 && (scheme & 0xff) == 3 && (scheme >> 8) >= 4 && (scheme >> 8) <= 6) {
+                return ecdsa;
+            }
+            if (ed25519 >= 0 && scheme == Key.ED25519.scheme) {
+                return ed25519;
+            }
+        }
+        return -1;
     }
 
-    /** Whether TLSv1.2's signature algorithms of {@code hello} take a signature of {@code key}'s type. */
-    private static boolean signs(ClientHello hello, Key key) {
-        if (hello.signatureSchemes() == null) {
-            return key != Key.ED25519; // SHA-1 with the suite's key type, RFC 5246 7.4.1.4.1
-        }
-        int type = key == Key.RSA ? 1 : 3; // the low byte of PKCS#1 and ECDSA schemes: rsa(1), ecdsa(3)
-        return hello.signatureSchemes().stream().anyMatch(scheme -> key == Key.RSA && scheme >= 0x0804
-                && scheme <= 0x0806 || (scheme & 0xff) == type && (scheme >> 8) >= 2 && (scheme >> 8) <= 6);
+    /**
+     * Whether TLSv1.2's signature algorithms of {@code hello} take an RSA key's signature: PKCS#1 of any hash (SHA-1's
+     * too: OpenSSL gives ECDHE_RSA the RSA certificate then, and fails the handshake on it) or rsa_pss_rsae_*; without
+     * the extension, SHA-1 with the suite's key type (RFC 5246 7.4.1.4.1).
+     */
+    private static boolean signsRsa(ClientHello hello) {
+        return hello.signatureSchemes() == null || hello.signatureSchemes().stream().anyMatch(scheme ->
+                scheme >= 0x0804 && scheme <= 0x0806 || (scheme & 0xff) == 1 && (scheme >> 8) >= 2 && (scheme >> 8) <= 6);
     }
 
     private int indexOf(java.util.function.Predicate<Key> matches) {

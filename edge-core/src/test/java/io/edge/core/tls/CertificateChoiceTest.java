@@ -86,6 +86,31 @@ class CertificateChoiceTest {
     }
 
     /**
+     * ECDHE_ECDSA's suites over TLSv1.2 with a P-256 and an Ed25519 certificate: the client's first signature algorithm
+     * that one of them signs with decides, as nginx 1.22 chose side by side (OpenSSL's tls_choose_sigalg, in either
+     * order of ssl_certificate); SHA-1's ECDSA scheme signs nothing (OpenSSL 3.0's security level 1), so a client
+     * offering it alone for ECDSA got the RSA certificate. SHA-224's, where nginx's OpenSSL chose the ECDSA
+     * certificate, BoringSSL cannot sign with (a handshake failure): the next scheme decides, so the handshake is made.
+     */
+    @Test
+    void overTls12TheClientsFirstSchemeChoosesBetweenEcdsaAndEd25519() {
+        for (List<CertificateChoice.Key> keys : List.of(List.of(CertificateChoice.Key.P256,
+                CertificateChoice.Key.ED25519), List.of(CertificateChoice.Key.ED25519, CertificateChoice.Key.P256))) {
+            CertificateChoice choice = new CertificateChoice(keys, SERVER_SUITES, false, List.of("TLSv1.2", "TLSv1.3"));
+            int p256 = keys.indexOf(CertificateChoice.Key.P256);
+            int ed25519 = keys.indexOf(CertificateChoice.Key.ED25519);
+            assertThat(choice.choose(tls12(List.of(0xC02B), List.of(0x0807, 0x0403), null))).isEqualTo(ed25519);
+            assertThat(choice.choose(tls12(List.of(0xC02B), List.of(0x0403, 0x0807), null))).isEqualTo(p256);
+            assertThat(choice.choose(tls12(List.of(0xC02B), List.of(0x0403, 0x0807), List.of(29))))
+                    .as("no P-256").isEqualTo(ed25519);
+            assertThat(choice.choose(tls12(List.of(0xC02B), List.of(0x0303, 0x0807, 0x0403), null)))
+                    .as("ecdsa_sha224 first").isEqualTo(ed25519);
+        }
+        assertThat(CLIENT_ORDER.choose(tls12(List.of(0xC02B, 0xC02F), List.of(0x0203, 0x0401), null)))
+                .as("ecdsa_sha1 alone").isEqualTo(RSA);
+    }
+
+    /**
      * A 64 KiB hello may list one suite thousands of times: each is weighed once, so the choice costs the hello's
      * length, not its square (12000 ECDHE_ECDSA suites against 6000 groups without the key's curve were 72 million
      * comparisons, a tenth of a second of an event loop a handshake).
