@@ -1724,9 +1724,12 @@ final class ServerExchange implements Exchange {
         endTasks.add(task);
     }
 
-    /** Whether tasks wait for this exchange's end ({@link #whenEnded}): its place is held until its answer is out. */
+    /**
+     * Whether its place is held until its answer is out: tasks wait for its end ({@link #whenEnded}), or its image
+     * filter's answer is written later, which a pipelined request's answer must not pass.
+     */
     boolean holdsPlaceUntilWritten() {
-        return endTasks != null;
+        return endTasks != null || imageWritten != null;
     }
 
     private void runEndTasks() {
