@@ -60,6 +60,7 @@ class ImageFilterIT {
                 echo file_get_contents(__DIR__ . '/img/a.png');
                 """);
         Files.writeString(www.resolve("text.php"), "<?php echo 'not an image';\n");
+        Files.writeString(www.resolve("415.html"), "<p>no such image</p>\n");
         // a proxied backend's image, cacheable a minute
         byte[] proxied = Files.readAllBytes(img.resolve("a.jpg"));
         backend = JdkBackend.start(exchange -> {
@@ -77,9 +78,11 @@ class ImageFilterIT {
         edge = EdgeHarness.start(dir, """
                 sites = [{
                   server-names = ["_"], default = true, root = "www"
+                  error-pages { 415 = "/415.html" }
                   locations = [
                     { match = "~ \\\\.php$", fastcgi = php, image-filter { filter = resize, width = 50, height = 50 } }
-                    { match = "/", image-filter { filter = resize, width = "$arg_w", height = "$arg_h" } }
+                    { match = "/", image-filter { filter = resize, width = "$arg_w", height = "$arg_h" },
+                      always-headers { X-Frame-Options = DENY } }
                     { match = "/size/", alias = "www/img/", image-filter.filter = size }
                     { match = "/test/", alias = "www/img/", image-filter.filter = test }
                     { match = "/crop/", alias = "www/img/", image-filter { filter = crop, width = 100, height = 100 } }
@@ -232,6 +235,21 @@ class ImageFilterIT {
         assertThat(curl("/img/bomb.png?w=10&h=10").status()).isEqualTo(415);
         // what nginx reads from its head, unchecked: the JSON says it
         assertThat(curl("/size/bomb.png").text()).contains("\"width\": 60000");
+    }
+
+    /**
+     * The 415 of an image the workers could not make (a decompression bomb) is the site's page for it, as one refused
+     * before any worker (no image at all), with the always-headers of the page's location (nginx's special response
+     * goes through its header filters again): the workers' had edge's own page, and neither had those headers.
+     */
+    @Test
+    void a415IsTheSitesPageWithItsAlwaysHeaders() throws Exception {
+        for (String path : List.of("/img/bomb.png?w=10&h=10", "/img/t.txt?w=10&h=10")) {
+            Answer refused = curl(path);
+            assertThat(refused.status()).as(path).isEqualTo(415);
+            assertThat(refused.text()).as(path).isEqualTo("<p>no such image</p>\n");
+            assertThat(refused.field("x-frame-options")).as(path).isEqualTo("DENY");
+        }
     }
 
     /** A HEAD gets the head its GET gets (the image made for it), as nginx's; a Range the whole 200. */

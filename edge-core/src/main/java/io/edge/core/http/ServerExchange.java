@@ -1226,7 +1226,7 @@ final class ServerExchange implements Exchange {
                     answer = () -> {
                         IMAGES.warn(fault.getClass(), logTag + request.method() + " " + request.uri()
                                 + ": image filter failed: " + fault);
-                        imageAnswer(ErrorResponses.response(HttpResponseStatus.INTERNAL_SERVER_ERROR, isHead(), null));
+                        imageError(HttpResponseStatus.INTERNAL_SERVER_ERROR);
                     };
                 }
                 try {
@@ -1238,7 +1238,7 @@ final class ServerExchange implements Exchange {
             if (!taken) {
                 OVERLOAD.warn(ImageFilter.class, logTag + request.method() + " " + request.uri()
                         + ": 503, every image-filter worker busy and its queue full (server.image-filter)");
-                imageAnswer(ErrorResponses.response(HttpResponseStatus.SERVICE_UNAVAILABLE, isHead(), null));
+                imageError(HttpResponseStatus.SERVICE_UNAVAILABLE);
             }
         }
     }
@@ -1246,8 +1246,27 @@ final class ServerExchange implements Exchange {
     /** The image filter refused the answer: 415, as nginx's, which logs why at its error level. */
     private void imageRefused(String why) {
         IMAGES.warn(ImageFilter.class, logTag + request.method() + " " + request.uri() + ": image filter: " + why);
-        imageAnswer(ErrorResponses.response(HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, isHead(),
-                state == State.DONE ? null : errorPage(HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE)));
+        imageError(HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE);
+    }
+
+    /**
+     * {@code status} in place of the held answer, as nginx's special response after a filter refused it: the site's
+     * page for it (also once the responder ended, a worker's answer), with the always-headers of the page's location,
+     * or of the image filter's where there is no page, as nginx's goes through its header filters again.
+     */
+    private void imageError(HttpResponseStatus status) {
+        ErrorPage page = errorPage(status);
+        FullHttpResponse response = ErrorResponses.response(status, isHead(), page);
+        if (page == null) {
+            addHeaders(response.headers(), imageLocation.alwaysHeaders(), this, imageLocation, uri());
+        } else {
+            LocationSettings pageLocation = ErrorResponses.pageLocation(site(), page);
+            answeringUri = page.uri(); // as the head written for a page: $uri is the page's, its args none
+            answeringQuery = "";
+            addHeaders(response.headers(), pageLocation == null ? connection.unroutedHeaders(this)
+                    : pageLocation.alwaysHeaders(), this, pageLocation, page.uri());
+        }
+        imageAnswer(response);
     }
 
     /** Writes the image filter's answer in place of the held one; {@link #imageWritten} ends with its write. */
