@@ -19,6 +19,8 @@ import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /**
  * Decodes an image, scales, turns and cuts it as {@link ImageGeometry} says, and writes it again in its own format
@@ -94,9 +96,10 @@ public final class ImageMaker {
 
     private static BufferedImage decode(byte[] image, int length, ImageHead.Type type, long maxPixels)
             throws RefusedImageException {
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(image, 0, length))) {
+        // in memory: ImageIO.createImageInputStream copies it to a file in java.io.tmpdir (and fails without one)
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(image, 0, length))) {
             Iterator<ImageReader> readers = ImageIO.getImageReadersByMIMEType(type.mediaType());
-            if (!readers.hasNext() || in == null) {
+            if (!readers.hasNext()) {
                 throw new RefusedImageException("no decoder for " + type.mediaType());
             }
             ImageReader reader = readers.next();
@@ -191,7 +194,7 @@ public final class ImageMaker {
             throws RefusedImageException {
         ImageWriter writer = ImageIO.getImageWritersByMIMEType(type.mediaType()).next();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 * 1024);
-        try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
+        try (ImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
             writer.setOutput(out);
             ImageWriteParam param = writer.getDefaultWriteParam();
             if (type == ImageHead.Type.JPEG) {

@@ -7,11 +7,15 @@ import java.awt.Color;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Images made with Java's ImageIO as nginx's GD makes them: sizes, turns, quality, and bombs refused undecoded. */
 class ImageMakerTest {
@@ -103,5 +107,26 @@ class ImageMakerTest {
         byte[] webp = "RIFF....WEBPVP8X..........................".getBytes(StandardCharsets.US_ASCII);
         assertThatThrownBy(() -> make(webp, resize(10, 10, 0, 75)))
                 .isInstanceOf(ImageMaker.RefusedImageException.class).hasMessageContaining("WebP");
+    }
+
+    /**
+     * Images are made in memory: ImageIO's default streams copy what they read and write to a file in its cache
+     * directory (java.io.tmpdir), each image twice through the disk, and fail where it cannot be written (a read-only
+     * or full /tmp: every image was refused, 415). Here the cache directory is gone.
+     */
+    @Test
+    void makesImagesWithoutWritingFiles(@TempDir Path cache) throws Exception {
+        byte[] png = picture("png", BufferedImage.TYPE_INT_RGB);
+        Path gone = Files.createDirectory(cache.resolve("gone"));
+        File before = ImageIO.getCacheDirectory();
+        ImageIO.setCacheDirectory(gone.toFile());
+        try {
+            Files.delete(gone);
+            byte[] made = make(png, resize(100, 100, 0, 75)).bytes();
+            ImageIO.setCacheDirectory(before);
+            assertThat(read(made).getWidth()).isEqualTo(100);
+        } finally {
+            ImageIO.setCacheDirectory(before);
+        }
     }
 }
