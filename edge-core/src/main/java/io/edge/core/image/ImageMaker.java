@@ -76,7 +76,9 @@ public final class ImageMaker {
         boolean alpha = source.getColorModel().hasAlpha()
                 && (job.transparency() || !(source.getColorModel() instanceof IndexColorModel))
                 && head.type() != ImageHead.Type.JPEG;
-        BufferedImage made = copy(source, alpha);
+        // each step draws into a new true-colour image of its own size: the decoded one is not copied first, which
+        // held twice its pixels at once (a 36 million pixel PNG failed in a heap of 400 MB)
+        BufferedImage made = source;
         if (geometry.scaled()) {
             made = scale(made, geometry.scaledWidth(), geometry.scaledHeight(), alpha);
         }
@@ -86,6 +88,9 @@ public final class ImageMaker {
         if (geometry.width() != made.getWidth() || geometry.height() != made.getHeight()) {
             made = copy(made.getSubimage(geometry.cropX(), geometry.cropY(), geometry.width(), geometry.height()),
                     alpha);
+        }
+        if (made == source) { // neither scaled, turned nor cut (a JPEG made anew to drop its EXIF)
+            made = copy(source, alpha);
         }
         if (job.sharpen() > 0) {
             made = sharpen(made, job.sharpen());

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
 
 /** Images for the tests of the image filter (the integration tests' too). */
 public final class TestImages {
@@ -34,6 +35,29 @@ public final class TestImages {
      * deflated run of zeros): a decompression bomb for a large size.
      */
     public static byte[] png(int width, int height) throws IOException {
+        Deflater deflater = new Deflater();
+        deflater.setInput(new byte[1024]);
+        deflater.finish();
+        byte[] idat = new byte[64];
+        int length = deflater.deflate(idat);
+        deflater.end();
+        return png(width, height, 0, Arrays.copyOf(idat, length)); // 8-bit grey
+    }
+
+    /** A whole PNG of {@code width} by {@code height} transparent RGBA pixels, every row there (no bomb). */
+    public static byte[] rgbaPng(int width, int height) throws IOException {
+        ByteArrayOutputStream idat = new ByteArrayOutputStream();
+        try (DeflaterOutputStream deflated = new DeflaterOutputStream(idat, new Deflater(9))) {
+            byte[] row = new byte[1 + 4 * width]; // its filter (none), then its pixels
+            for (int y = 0; y < height; y++) {
+                deflated.write(row);
+            }
+        }
+        return png(width, height, 6, idat.toByteArray()); // 8-bit RGBA
+    }
+
+    /** A PNG of 8-bit samples of {@code colourType} (0 grey, 6 RGBA) whose one IDAT chunk is {@code idat}. */
+    private static byte[] png(int width, int height, int colourType, byte[] idat) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         DataOutputStream data = new DataOutputStream(out);
         data.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a});
@@ -41,15 +65,9 @@ public final class TestImages {
         DataOutputStream fields = new DataOutputStream(ihdr);
         fields.writeInt(width);
         fields.writeInt(height);
-        fields.write(new byte[] {8, 0, 0, 0, 0}); // 8-bit grey
+        fields.write(new byte[] {8, (byte) colourType, 0, 0, 0});
         chunk(data, "IHDR", ihdr.toByteArray());
-        Deflater deflater = new Deflater();
-        deflater.setInput(new byte[1024]);
-        deflater.finish();
-        byte[] idat = new byte[64];
-        int length = deflater.deflate(idat);
-        deflater.end();
-        chunk(data, "IDAT", Arrays.copyOf(idat, length));
+        chunk(data, "IDAT", idat);
         chunk(data, "IEND", new byte[0]);
         return out.toByteArray();
     }
