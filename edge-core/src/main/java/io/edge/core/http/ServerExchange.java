@@ -1222,7 +1222,9 @@ final class ServerExchange implements Exchange {
                     answer = () -> imageAnswer(made);
                 } catch (ImageMaker.RefusedImageException refused) {
                     answer = () -> imageRefused(refused.getMessage());
-                } catch (OutOfMemoryError | RuntimeException fault) {
+                } catch (Throwable fault) {
+                    // any: an Error unanswered held the request, and those after it, for good (AWT's AWTError without
+                    // an X server where java.awt.headless=false, a StackOverflowError)
                     answer = () -> {
                         IMAGES.warn(fault.getClass(), logTag + request.method() + " " + request.uri()
                                 + ": image filter failed: " + fault);
