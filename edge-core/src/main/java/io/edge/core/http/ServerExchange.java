@@ -1090,7 +1090,8 @@ final class ServerExchange implements Exchange {
             }
             // then nginx's image filter, on any answer of the location's but a 304 (an error page's too, as nginx's):
             // the head and body are held until the body is read whole and the image made (on a worker), and that
-            // answer goes out instead (imageAnswer), with neither gzip nor a range, as nginx's
+            // answer goes out instead (imageAnswer), without a range, as nginx's, and uncompressed (nginx's gzip
+            // would compress it where gzip_types names its type: README)
             if (routed && imageWritten == null && ImageFilter.takes(filtering, status)) {
                 holdForImage(response, filtering);
                 return null;
