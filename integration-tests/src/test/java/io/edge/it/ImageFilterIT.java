@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
@@ -35,6 +36,9 @@ class ImageFilterIT {
 
     static PhpFpm fpm;
     static JdkBackend backend;
+    /** A backend that sends the head of a body over the buffer and a part of it, then stalls until this is counted down. */
+    static JdkBackend stalling;
+    static final CountDownLatch stalled = new CountDownLatch(1);
     static EdgeHarness edge;
     static Path www;
 
@@ -71,6 +75,18 @@ class ImageFilterIT {
                 out.write(proxied);
             }
         });
+        stalling = JdkBackend.start(exchange -> {
+            exchange.getResponseHeaders().set("Content-Type", "image/jpeg");
+            exchange.sendResponseHeaders(200, 2_000_000);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(big, 0, 64 * 1024);
+                out.flush();
+                stalled.await(60, TimeUnit.SECONDS);
+                out.write(big, 64 * 1024, big.length - 64 * 1024);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), """
                 pm = static
                 pm.max_children = 2
@@ -92,6 +108,7 @@ class ImageFilterIT {
                     { match = "^~ /pc/", proxy = app, proxy-uri = "/", cache = true,
                       headers { X-Cache = "$upstream_cache_status" },
                       image-filter { filter = resize, width = "$http_x_width", height = "-" } }
+                    { match = "^~ /stalling/", proxy = stalling, proxy-uri = "/", image-filter.filter = test }
                   ]
                 }]
                 fastcgi.backends.php {
@@ -99,13 +116,16 @@ class ImageFilterIT {
                   max-connections = 2
                 }
                 proxy.backends.app { addresses = ["%s"] }
-                """.formatted(fpm.address(), backend.address()));
+                proxy.backends.stalling { addresses = ["%s"] }
+                """.formatted(fpm.address(), backend.address(), stalling.address()));
     }
 
     @AfterAll
     static void stop() {
+        stalled.countDown();
         EdgeHarness.close(edge, fpm);
         backend.close();
+        stalling.close();
     }
 
     /** An answer as curl got it: status, fields by lower-case name, body. */
@@ -250,6 +270,18 @@ class ImageFilterIT {
             assertThat(refused.text()).as(path).isEqualTo("<p>no such image</p>\n");
             assertThat(refused.field("x-frame-options")).as(path).isEqualTo("DENY");
         }
+    }
+
+    /**
+     * A backend's answer whose Content-Length is over the buffer is 415 at its head, as nginx's, not once its body
+     * ended: here the backend stalls after a part of it (before, the client waited for the rest, for good with an
+     * endless stream).
+     */
+    @Test
+    void aBodyDeclaredOverTheBufferIs415AtOnce() throws Exception {
+        Answer refused = curl("/stalling/big.jpg", "--max-time", "30");
+        assertThat(refused.status()).isEqualTo(415);
+        assertThat(refused.text()).isEqualTo("<p>no such image</p>\n");
     }
 
     /** A HEAD gets the head its GET gets (the image made for it), as nginx's; a Range the whole 200. */

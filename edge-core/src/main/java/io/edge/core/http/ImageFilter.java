@@ -83,6 +83,11 @@ public final class ImageFilter {
         return location != null && location.imageFilter() != null;
     }
 
+    /** Whether the body is (or its head said it would be) over the buffer: 415 at once, as nginx's. */
+    boolean overflowed() {
+        return tooBig;
+    }
+
     /** Takes a part of the body (released here) and returns whether it was the last. */
     boolean take(HttpContent part) {
         try {

@@ -271,6 +271,11 @@ final class ServerExchange implements Exchange {
      * null while no image filter took the answer.
      */
     private ChannelPromise imageWritten;
+    /**
+     * The image filter answered before the body ended (415, a body over its buffer, as nginx's at once): the rest of it
+     * is dropped as it comes, the last part's write {@link #imageWritten}.
+     */
+    private boolean imageDropping;
     /** {@link #track} held the body's last part for the image filter: its write is {@link #imageWritten}. */
     private boolean imageLastHeld;
     /** What the image filter's answer's Connection field says, as judged when its head was held; null: nothing. */
@@ -1134,7 +1139,21 @@ final class ServerExchange implements Exchange {
             imageLastHeld = image.take(content);
             if (imageLastHeld) {
                 imageRead();
+            } else if (image.overflowed()) {
+                imageDropping = true;
+                imageRead();
             }
+            return null;
+        } else if (imageDropping && message instanceof HttpContent content) {
+            if (sub != null) {
+                content = sub.filter(content);
+                if (content instanceof LastHttpContent) {
+                    sub = null; // ended
+                }
+            }
+            imageLastHeld = content instanceof LastHttpContent;
+            imageDropping = !imageLastHeld;
+            content.release();
             return null;
         } else if ((sub != null || gzip != null) && message instanceof HttpContent content) {
             if (sub != null) {
@@ -1195,6 +1214,10 @@ final class ServerExchange implements Exchange {
             imageRead();
         } else {
             ReferenceCountUtil.release(response);
+            if (image.overflowed()) { // its Content-Length over the buffer: 415 before any of it is read, as nginx's
+                imageDropping = true;
+                imageRead();
+            }
         }
     }
 
