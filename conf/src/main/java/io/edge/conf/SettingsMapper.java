@@ -3849,14 +3849,18 @@ final class SettingsMapper {
 
     /**
      * The alias of an exact location or of a prefix one whose match does not end in "/", nginx's {@code location /i {
-     * alias /data/w3/images; }}: as nginx's, the file is the alias's text and what follows the match ({@code /ifoo} is
-     * {@code /data/w3/imagesfoo}, {@code /i/x} is {@code /data/w3/images/x}; {@code location = /favicon.ico { alias
-     * /data/f.ico; }} that file). Made an {@link AliasCaptures} of a regex of the match whose group is that rest, below
-     * the alias's directory: the alias's parent and its name before the rest, or, for an alias ending in "/", the alias
-     * itself. The resolver normalises it and holds it there, so a file never leaves that directory: {@code /i../x} is
-     * {@code images../x} beside {@code images}, as nginx's; under an alias ending in "/" ({@code location /k { alias
-     * /data/w3/images/; }}) {@code /k../x} climbs out of it and names no file (404), where nginx serves
-     * {@code /data/w3/x}. Null where it is none (then a problem).
+     * alias /data/w3/images; }}: the file is the alias's text and what follows the match. Made an {@link AliasCaptures}
+     * of a regex of the match whose group is that rest, below the directory the file never leaves. An alias that is a
+     * directory (or ends in "/") is that directory, and only what follows the match with a "/" (or nothing) names a
+     * file there: {@code /i/x} is {@code /data/w3/images/x}, {@code /i} the directory; {@code /ifoo}, {@code /i../x}
+     * name nothing (404), where nginx serves {@code /data/w3/imagesfoo} and {@code images../x}, files beside the
+     * directory (an alias ending in "/" takes any rest: {@code location /k { alias /data/w3/images/; }} reads
+     * {@code /kfoo} as {@code images/foo}, as nginx's, and {@code /k../x}, nginx's {@code /data/w3/x}, is 404):
+     * the directory is the root the site's symlinks rule holds a link to, as under an alias with its slash, never its
+     * parent (a link in {@code /home/u/public_html} to {@code ~/.ssh} would be served; an alias {@code /data}'s parent
+     * is "/"). Any other alias, a file ({@code location = /favicon.ico { alias /data/f.ico; }}, {@code location
+     * /robots.txt { alias /data/robots.txt; }}) or none yet, is below its parent, its name and the rest. Null where it
+     * is none (then a problem).
      */
     private RegexAlias slashlessAlias(Section location, LocationMatch parsed) {
         String written = location.optionalString("alias");
@@ -3867,7 +3871,8 @@ final class SettingsMapper {
         if (path == null) {
             return null;
         }
-        boolean directoryItself = written.endsWith("/");
+        boolean slash = written.endsWith("/");
+        boolean directoryItself = slash || Files.isDirectory(path);
         Path parent = directoryItself ? path : path.getParent();
         if (parent == null || directoryItself && path.getParent() == null) {
             location.problem("alias", LocationMatch.quoted(written) + " is /: a path past the match could name any"
@@ -3876,8 +3881,10 @@ final class SettingsMapper {
         }
         String name = directoryItself ? "" : path.getFileName().toString();
         boolean exact = parsed.kind() == LocationSettings.Kind.EXACT;
-        Pattern regex = Pattern.compile("^" + Pattern.quote(parsed.pattern()) + (exact ? "$" : "(.*)$"),
-                Pattern.DOTALL);
+        // a directory written without its "/": nothing past the match, or a "/" and the rest ("/ifoo" is no file of
+        // it); with its "/", any rest ("/kfoo" its foo, as nginx's)
+        Pattern regex = Pattern.compile("^" + Pattern.quote(parsed.pattern()) + (exact ? "$"
+                : directoryItself && !slash ? "(/.*)?$" : "(.*)$"), Pattern.DOTALL);
         List<Return.Part> below = new ArrayList<>(2);
         if (!name.isEmpty()) {
             below.add(new Return.Part(name, null));
