@@ -2528,8 +2528,11 @@ final class SettingsMapper {
      * @param written   the alias as written, for a problem's text
      * @param directory the alias's directory
      * @param prefix    the request paths it stands for, the prefix location's match
+     * @param captures  an alias of an exact or slash-less prefix location ({@link #slashlessAlias}): what a request
+     *                  path names below {@code directory}, made of that location's match alone, so a nested
+     *                  location takes it as nginx's merge does; null for another
      */
-    private record EnclosingAlias(String written, Path directory, String prefix) {
+    private record EnclosingAlias(String written, Path directory, String prefix, AliasCaptures captures) {
     }
 
     /**
@@ -2624,8 +2627,13 @@ final class SettingsMapper {
             }
             // nginx's merge: a location nested in an alias one, with no alias or root of its own, takes that alias
             EnclosingAlias taken = alias || location.own().containsKey("root") ? null : level.enclosingAlias();
+            boolean takesCaptures = taken != null && taken.prefix() == null && taken.captures() != null;
             if (taken != null && taken.prefix() != null) {
                 root = taken.directory();
+            } else if (takesCaptures) {
+                // a slash-less prefix's: its match makes the file, whatever the nested location's own match
+                root = taken.directory();
+                aliasCaptures = taken.captures();
             } else if (taken != null && taken.directory() != null) {
                 location.problemAt(location, "alias", "not set in a location nested in one with alias = "
                         + LocationMatch.quoted(taken.written()) + ", a regex location's, whose captures it cannot take:"
@@ -2634,10 +2642,10 @@ final class SettingsMapper {
             String aliasPrefix = taken != null && taken.prefix() != null ? taken.prefix()
                     : alias && root != null && aliasCaptures == null && parsed != null ? parsed.pattern() : null;
             // what the locations nested in it take where they set no alias or root of their own (read below)
-            EnclosingAlias enclosingAlias = aliasPrefix != null ? new EnclosingAlias(
-                    location.optionalString("alias"), root, aliasPrefix)
-                    : alias && !location.own().containsKey("root")
-                    ? new EnclosingAlias(location.optionalString("alias"), root, null) : null;
+            EnclosingAlias enclosingAlias = takesCaptures ? taken : aliasPrefix != null ? new EnclosingAlias(
+                    location.optionalString("alias"), root, aliasPrefix, null)
+                    : alias && !location.own().containsKey("root") ? new EnclosingAlias(location.optionalString(
+                            "alias"), root, null, slashless(parsed) ? aliasCaptures : null) : null;
             String backend = location.optionalString("fastcgi");
             Set<String> usable = backendNames.usable();
             if (backend != null && backendNames.isUnknown(backend)) {
@@ -2788,6 +2796,11 @@ final class SettingsMapper {
             }
             if (alias) {
                 aliasFault(location, parsed, handler);
+            } else if (takesCaptures && handler == LocationSettings.Handler.FASTCGI) {
+                location.problemAt(location, "alias", "not set in a location of scripts (fastcgi) nested in one with"
+                        + " alias = " + LocationMatch.quoted(taken.written()) + " whose match does not end in /, an"
+                        + " alias of files only", "alias (or root) set in the nested location itself, or the"
+                        + " enclosing location's match ending in /");
             }
             List<AccessRule> access = accessRules(location);
             List<LimitReq> limitReqs = limits(location, defaults, "limit-req", template, this::limitReq,
@@ -2861,7 +2874,7 @@ final class SettingsMapper {
                     gzipStatic && (handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI), internal, fastcgiScript, access,
                     returns, rewrite, limitReqs, limitConns, authBasic, accessLogged, referers,
-                    aliasPrefix != null || alias && root != null, limitRate, handler == LocationSettings.Handler.STATIC
+                    aliasPrefix != null || alias && root != null || takesCaptures, limitRate, handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI ? autoindex : null, alwaysHeaders,
                     root != null ? aliasCaptures : null, handler == LocationSettings.Handler.FASTCGI ? splitPathInfo
                     : null, secureLink, rewrites, handler == LocationSettings.Handler.PROXY ? proxy : null,

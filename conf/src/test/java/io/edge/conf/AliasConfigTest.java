@@ -120,6 +120,35 @@ class AliasConfigTest {
         assertThat(k.aliasCaptures().below("/kfoo")).isEqualTo("foo");
     }
 
+    /**
+     * A location nested in one with a slash-less alias takes it (nginx's merge), its file made by the enclosing
+     * match; a location of scripts there cannot (a problem), as a script's alias is a prefix ending in "/".
+     */
+    @Test
+    void aNestedLocationTakesASlashlessAlias() throws Exception {
+        Path images = Files.createDirectories(dir.resolve("w3/images"));
+        Path file = EdgeConfFile.write(dir, """
+                fastcgi.backends.php { addresses = ["unix:/run/php.sock"] }
+                sites = [{ root = www, locations = [
+                  { match = "/i", alias = "w3/images", locations = [
+                    { match = "~ \\\\.css$", locations = [{ match = "~ a" }] }
+                  ] }
+                  { match = "/p", alias = "w3/images", locations = [{ match = "~ \\\\.php$", fastcgi = php }] }
+                ] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key).containsExactly(
+                tuple(7, "edge.sites[0].locations[1].locations[0].alias"));
+        Files.writeString(file, Files.readString(file).replaceAll("(?m)^.*match = \"/p\".*$", ""));
+        LocationSettings css = new ConfigLoader().load(file).sites().get(0).locations().get(0).locations().get(0);
+        for (LocationSettings taking : List.of(css, css.locations().get(0))) {
+            assertThat(taking.alias()).isTrue();
+            assertThat(taking.root()).isEqualTo(images.toAbsolutePath().normalize());
+            assertThat(taking.aliasCaptures().below("/i/s.css")).isEqualTo("/s.css");
+            assertThat(taking.aliasCaptures().below("/ifoo.css")).isNull();
+        }
+    }
+
     /** What a problem of an alias where it cannot be expects. */
     private static final String WHERE = "alias in a prefix location of files or scripts whose match ends in /, such"
             + " as { match = \"/thumbs/\", alias = \"/srv/thumbs/\" }, in an exact location or another prefix location"

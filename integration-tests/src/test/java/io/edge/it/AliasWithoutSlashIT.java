@@ -37,13 +37,14 @@ class AliasWithoutSlashIT {
         Files.writeString(dir.resolve("w3/imagesdir/a"), "sub");
         Files.writeString(dir.resolve("w3/x"), "beside");
         Files.writeString(dir.resolve("w3/secret"), "secret");
+        Files.writeString(dir.resolve("w3/images/s.css"), "css");
         Files.createSymbolicLink(dir.resolve("w3/images/out"), Path.of("../secret"));
         Files.createDirectories(dir.resolve("data"));
         Files.writeString(dir.resolve("data/f.ico"), "ico");
         edge = EdgeHarness.start(dir, """
                 sites = [{ server-names = ["_"], default = true, root = "www", locations = [
                   { match = "/" }
-                  { match = "/i", alias = "w3/images" }
+                  { match = "/i", alias = "w3/images", locations = [{ match = "~ \\\\.css$", headers { X-Css = "1" } }] }
                   { match = "= /favicon.ico", alias = "data/f.ico" }
                   { match = "/k", alias = "w3/images/" }
                 ] }]
@@ -112,5 +113,14 @@ class AliasWithoutSlashIT {
     void aLinkOutOfTheAliasDirectoryIsRefusedAsUnderAnAliasWithItsSlash() throws Exception {
         assertThat(get("/k/out")).isEqualTo("403");
         assertThat(get("/i/out")).isEqualTo("403");
+    }
+
+    /** A location nested in one with such an alias takes it, as nginx's merge: its file is the enclosing match's. */
+    @Test
+    void aNestedLocationTakesTheAlias() throws Exception {
+        assertThat(get("/i/s.css")).isEqualTo("200 css");
+        assertThat(Curl.output("-o", "/dev/null", "-D", "-", edge.uri("/i/s.css").toString()))
+                .containsIgnoringCase("x-css: 1\r\n");
+        assertThat(get("/ifoo.css")).isEqualTo("404");
     }
 }
