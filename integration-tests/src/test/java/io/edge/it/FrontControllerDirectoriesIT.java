@@ -86,4 +86,33 @@ class FrontControllerDirectoriesIT {
             assertThat(get(edge, "/api/v1/doc.txt")).isEqualTo("doc 200");
         }
     }
+
+    /**
+     * An X-Accel-Redirect to a directory of such a location, nginx's internal redirect meeting its {@code try_files $uri
+     * @app}: the directory is no match there either, so the named front controller answers (nginx 1.22.1 side by side
+     * with {@code location /app/ { try_files $uri @app; } location @app { return 200 "app"; }}), never its index.
+     */
+    @Test
+    void anAccelRedirectToADirectoryGoesToTheNamedFrontController() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(www.resolve("app/users"));
+        Files.writeString(www.resolve("app/users/index.html"), "users index");
+        Files.writeString(www.resolve("app/a.txt"), "a");
+        Files.writeString(www.resolve("x.php"), "<?php header('X-Accel-Redirect: ' . $_GET['to']);");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/app/", front-controller = "@app", front-controller-directories = false }
+                       { match = "@app", return = "200 app" }
+                       { match = "~ \\\\.php$", fastcgi = php }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            for (String to : new String[] {"/app/users/", "/app/users", "/app/missing", "/app/missing/"}) {
+                assertThat(get(edge, "/x.php?to=" + to)).as(to).isEqualTo("app 200");
+            }
+            assertThat(get(edge, "/x.php?to=/app/a.txt")).isEqualTo("a 200");
+            assertThat(get(edge, "/app/users/")).isEqualTo("app 200");
+        }
+    }
 }

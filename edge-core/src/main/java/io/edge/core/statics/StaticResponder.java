@@ -403,7 +403,7 @@ public final class StaticResponder implements Responder {
                 return;
             }
             file.release();
-            if (frontController(exchange) != null && !exchange.location().frontControllerDirectories()) {
+            if (countsNoDirectory(exchange)) {
                 notFound(exchange); // nginx's try_files $uri /index.html: a directory is no match ($uri/ would be)
             } else if (uriPath.endsWith("/")) {
                 tryIndex(exchange, resolver, uriPath, 0, mayRetry);
@@ -806,22 +806,36 @@ public final class StaticResponder implements Responder {
             }
             if (openFile.isDirectory()) {
                 openFile.release();
-                exchange.sendError(HttpResponseStatus.FORBIDDEN);
+                if (countsNoDirectory(exchange)) {
+                    accelMissing(exchange);
+                } else {
+                    exchange.sendError(HttpResponseStatus.FORBIDDEN);
+                }
                 return;
             }
             sendIfWithin(exchange, openFile, file, within, passThrough, limitRate, mayRetry
                     ? () -> sendFileWithin(exchange, file, namedAsDirectory, passThrough, within, limitRate, false)
                     : null);
-        }, () -> {
-            String front = frontController(exchange);
-            if (front != null && front.startsWith("@")) {
-                // its location's named front controller: nginx's try_files $uri $uri/ @app, met after the internal
-                // redirect to the X-Accel-Redirect's URI
-                exchange.redirectNamed(front);
-            } else {
-                exchange.sendError(HttpResponseStatus.NOT_FOUND);
-            }
-        });
+        }, () -> accelMissing(exchange));
+    }
+
+    /**
+     * A backend's X-Accel-Redirect names nothing there: its location's named front controller answers, nginx's
+     * try_files $uri $uri/ @app met after the internal redirect to its URI; else 404 (a front controller that is a
+     * path is not followed there).
+     */
+    private static void accelMissing(Exchange exchange) {
+        String front = frontController(exchange);
+        if (front != null && front.startsWith("@")) {
+            exchange.redirectNamed(front);
+        } else {
+            exchange.sendError(HttpResponseStatus.NOT_FOUND);
+        }
+    }
+
+    /** Whether the exchange's location counts no directory before its front controller: nginx's try_files $uri @app. */
+    private static boolean countsNoDirectory(Exchange exchange) {
+        return frontController(exchange) != null && !exchange.location().frontControllerDirectories();
     }
 
     /**
@@ -839,12 +853,12 @@ public final class StaticResponder implements Responder {
         open(exchange, engine.open(directory, true, false), openFile -> {
             boolean isDirectory = openFile.isDirectory();
             openFile.release();
-            if (isDirectory) {
+            if (isDirectory && !countsNoDirectory(exchange)) {
                 sendIndexWithin(exchange, directory, directoryUri, 0, passThrough, within, limitRate, true);
             } else {
-                exchange.sendError(HttpResponseStatus.NOT_FOUND); // a file named as a directory, as sendFileWithin's
+                accelMissing(exchange); // a file named as a directory, as sendFileWithin's; or no directory counted
             }
-        }, () -> exchange.sendError(HttpResponseStatus.NOT_FOUND));
+        }, () -> accelMissing(exchange));
     }
 
     private void sendIndexWithin(Exchange exchange, Path directory, String directoryUri, int i,
