@@ -313,6 +313,11 @@ public final class RewritePhase {
         }
         String below = location.aliasCaptures() != null ? location.aliasCaptures().below(uri)
                 : uri.startsWith(location.aliasPrefix()) ? uri.substring(location.aliasPrefix().length()) : null;
+        if (below == null && location.kind() != LocationSettings.Kind.REGEX && uri.startsWith(location.pattern())) {
+            // a slash-less prefix's directory, a path past it without its "/" (no file of it): nginx's alias text and
+            // the rest, /srv/imagesfoo for /ifoo
+            return root + uri.substring(location.pattern().length());
+        }
         if (below == null) {
             return root; // the alias's regex gave up: its directory, which a test may still ask about
         }

@@ -430,6 +430,30 @@ class RewritePhaseTest {
     }
 
     /**
+     * $request_filename in a slash-less prefix location's alias is the alias's text and what follows the match, as
+     * nginx's: {@code /slx} names {@code sharedx} beside the directory (no file edge serves), not the directory itself.
+     */
+    @Test
+    void aSlashlessAliasMapsRequestFilenameAsNginxs() throws Exception {
+        HeldStats stats = new HeldStats();
+        Path alias = Files.createDirectories(root.resolve("shared"));
+        Files.createDirectories(alias.resolve("sub"));
+        InetSocketAddress address = start("""
+                sites = [{ root = www
+                  locations = [{ match = "/sl", alias = shared, rewrites = [
+                    { if = "-e $request_filename", return = "200 there" }
+                    { if = "!-e $request_filename", return = "200 not there" }
+                  ] }]
+                }]
+                """, stats.engine);
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            assertThat(client.send("GET /sl/sub/ HTTP/1.1\r\nHost: h\r\n\r\n").read().text()).isEqualTo("there");
+            assertThat(client.send("GET /slx HTTP/1.1\r\nHost: h\r\n\r\n").read().text()).isEqualTo("not there");
+        }
+        assertThat(stats.asked).containsExactly(alias + "/sub/", alias + "x", alias + "x");
+    }
+
+    /**
      * nginx's $1 to $9 are the last regex's that ran: an if's regex that finds no match leaves none (nginx 1.22: after
      * "if ($arg_x ~ ^(\\d+)$)" fails, $1 is empty, not the location's), one that matches its own, whether or not
      * the entry is met ("!~"); a rewrite's regex its own, matched or not, for the entries after it ("rewrite
