@@ -29,6 +29,7 @@ import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.channels.ClosedChannelException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -41,7 +42,9 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import net.luminis.http3.Http3Client;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -257,6 +260,39 @@ class Http3IT {
         }
     }
 
+    /**
+     * QUIC connections count against {@code server.max-connections}, as nginx's {@code worker_connections} counts
+     * them: at the limit a new one is refused (nothing can wait on a UDP socket that carries every other connection
+     * too), and one that closes frees its slot.
+     */
+    @Test
+    void quicConnectionsCountAgainstMaxConnections() throws Exception {
+        try (EdgeHarness edge = started("max-connections", "server.max-connections = 1\n")) {
+            try (NettyClient first = new NettyClient(new ChannelInboundHandlerAdapter())) {
+                assertThat(first.status("/small.txt").get(30, TimeUnit.SECONDS)).isEqualTo("200");
+                NettyClient second;
+                try {
+                    second = new NettyClient(new ChannelInboundHandlerAdapter());
+                } catch (ExecutionException | TimeoutException refusedInItsHandshake) {
+                    second = null;
+                }
+                if (second != null) { // its handshake ended before the refusal came: the refusal closes it
+                    try (NettyClient refused = second) {
+                        assertThat(refused.quic.closeFuture().await(30, TimeUnit.SECONDS))
+                                .as("a second QUIC connection at max-connections 1 closed").isTrue();
+                    }
+                }
+            }
+            await(() -> { // once the server has seen the first one's close
+                try (NettyClient next = new NettyClient(new ChannelInboundHandlerAdapter())) {
+                    return "200".equals(next.status("/small.txt").get(30, TimeUnit.SECONDS));
+                } catch (ExecutionException refused) { // in its handshake, or after it
+                    return false;
+                }
+            }, "a connection served once the first one closed");
+        }
+    }
+
     /** A handler of the client's inbound control stream that completes {@code goaway} with a GOAWAY's stream id. */
     private static ChannelHandler goawayTo(CompletableFuture<Long> goaway) {
         return new ChannelInboundHandlerAdapter() {
@@ -281,16 +317,22 @@ class Http3IT {
             QuicSslContext tls = QuicSslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE)
                     .applicationProtocols(Http3.supportedApplicationProtocols()).build();
             udp = new Bootstrap().group(group).channel(NioDatagramChannel.class)
-                    .handler(Http3.newQuicClientCodecBuilder().sslContext(tls).maxIdleTimeout(30, TimeUnit.SECONDS)
+                    .handler(Http3.newQuicClientCodecBuilder().sslContext(tls).maxIdleTimeout(60, TimeUnit.SECONDS)
                             .initialMaxData(64 * 1024 * 1024).initialMaxStreamDataBidirectionalLocal(256 * 1024)
                             .build())
                     .bind(0).sync().channel();
             // its connection ids made here: SecureRandom reads /dev/urandom, which the loop check refuses on a loop
-            quic = QuicChannel.newBootstrap(udp)
-                    .handler(new Http3ClientConnectionHandler(control, null, null, null, true))
-                    .localConnectionAddress(QuicConnectionAddress.random())
-                    .remoteConnectionAddress(QuicConnectionAddress.random())
-                    .remoteAddress(new InetSocketAddress("127.0.0.1", port)).connect().get(30, TimeUnit.SECONDS);
+            try {
+                quic = QuicChannel.newBootstrap(udp)
+                        .handler(new Http3ClientConnectionHandler(control, null, null, null, true))
+                        .localConnectionAddress(QuicConnectionAddress.random())
+                        .remoteConnectionAddress(QuicConnectionAddress.random())
+                        .remoteAddress(new InetSocketAddress("127.0.0.1", port)).connect().get(30, TimeUnit.SECONDS);
+            } catch (ExecutionException | TimeoutException refused) { // its socket and loop closed with it
+                udp.close().await(5, TimeUnit.SECONDS);
+                group.shutdownGracefully(0, 2, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
+                throw refused;
+            }
         }
 
         /** Sends a GET of {@code path} on a stream of its own, whose frames go to {@code stream}. */
@@ -301,9 +343,10 @@ class Http3IT {
                     .addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
         }
 
-        /** The status of a GET of {@code path}, once its answer has come whole. */
+        /** The status of a GET of {@code path}, once its answer has come whole; failed if the connection closes first. */
         CompletableFuture<String> status(String path) throws Exception {
             CompletableFuture<String> status = new CompletableFuture<>();
+            quic.closeFuture().addListener(closed -> status.completeExceptionally(new ClosedChannelException()));
             send(path, new Http3RequestStreamInboundHandler() {
                 private String said;
 

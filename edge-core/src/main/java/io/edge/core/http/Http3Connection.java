@@ -75,6 +75,8 @@ final class Http3Connection extends ChannelInboundHandlerAdapter implements Stre
     static final HttpVersion HTTP_3 = new HttpVersion("HTTP", 3, 0, true);
     /** RFC 9114 8.1: no error, the code of a graceful close. */
     private static final int H3_NO_ERROR = 0x100;
+    /** RFC 9000 20.1: the server refuses a new connection (a transport error, before HTTP/3 is spoken). */
+    private static final int CONNECTION_REFUSED = 0x2;
     /** Bytes a client may have in flight on the connection, and on one stream, before they are read. */
     private static final long CONNECTION_WINDOW = 16L * 1024 * 1024;
     private static final long STREAM_WINDOW = 1024L * 1024;
@@ -128,10 +130,12 @@ final class Http3Connection extends ChannelInboundHandlerAdapter implements Stre
                 .handler(new ChannelInitializer<QuicChannel>() {
                     @Override
                     protected void initChannel(QuicChannel quic) {
-                        if (!server.admit(quic)) {
-                            LOG.debug("closing QUIC {}: draining, or its listener dropped by a reload",
-                                    quic.remoteSocketAddress());
-                            quic.close(true, H3_NO_ERROR, Unpooled.EMPTY_BUFFER);
+                        if (!server.admitQuic(quic)) {
+                            LOG.debug("refusing QUIC {}: draining, its listener dropped by a reload, or at "
+                                    + "max-connections", quic.remoteSocketAddress());
+                            // once its first packet is read: a close within it frees it before a packet is sent
+                            quic.eventLoop().execute(() -> quic.close(false, CONNECTION_REFUSED,
+                                    Unpooled.EMPTY_BUFFER));
                             return;
                         }
                         addTo(quic.pipeline(), server, server.settings());
@@ -269,8 +273,10 @@ final class Http3Connection extends ChannelInboundHandlerAdapter implements Stre
     /**
      * Hands Netty's codec each body part as a buffer whose bytes begin at its index 0: a retained slice of one whose
      * reader index is past 0 (a script's answer, its CGI head read off the front of its FastCGI record). Netty 4.2.18's
-     * QUIC stream sent such a buffer's bytes from its start, the reader index ignored: a PHP page arrived as the first
-     * bytes of its own CGI head ("Content-type:") for its body. No copy: the slice is a view.
+     * {@code Http3FrameCodec.writeDataFrame} sends a DATA frame as {@code Unpooled.wrappedUnmodifiableBuffer(header,
+     * content)}, a {@code FixedCompositeByteBuf}, which reads each part from its index 0, not its reader index ("will
+     * not try to slice", its javadoc says; its {@code nioBuffers} the QUIC stream sends from): a PHP page arrived as
+     * the first bytes of its own CGI head ("Content-type:") for its body. No copy: the slice is a view.
      */
     static final class ContentFromZero extends ChannelOutboundHandlerAdapter {
 

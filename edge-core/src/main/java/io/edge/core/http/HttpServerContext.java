@@ -378,6 +378,30 @@ public final class HttpServerContext {
     }
 
     /**
+     * Takes {@code quic}, a QUIC connection its UDP socket just made, as {@link #admit} takes an accepted one, and
+     * counts it against {@code max-connections} until it closes, as nginx's {@code worker_connections} counts its
+     * QUIC connections; false (the caller closes it) where {@link #admit} refuses it or at the limit: nothing can wait
+     * on a UDP socket, which carries every other QUIC connection too. TCP clients that come while QUIC ones fill the
+     * count wait as at any limit (the listeners see the count). On the connection's loop.
+     */
+    boolean admitQuic(Channel quic) {
+        if (!admit(quic)) {
+            return false;
+        }
+        int now;
+        do {
+            now = open.get();
+            if (now >= settings.maxConnections()) {
+                refused.increment();
+                return false;
+            }
+        } while (!open.compareAndSet(now, now + 1));
+        accepted.increment();
+        quic.closeFuture().addListener(releaseSlot);
+        return true;
+    }
+
+    /**
      * The server's listening channels: paused and resumed by the count of open connections (their accept loop
      * decides, one decision at a time, from the count then); {@code configured} is the address of server.listen it
      * was bound for, whose sites its connections are routed among.
