@@ -293,6 +293,38 @@ class Http3IT {
         }
     }
 
+    /**
+     * Where the QUIC library does not load (its native part cannot be unpacked: Netty's work directory for native
+     * libraries cannot be made; epoll's and BoringSSL's do not load either), one line says so, and the listener marked quic serves TLS on TCP alone, without
+     * Alt-Svc. A process of its own: a JVM that loaded the library once keeps it.
+     */
+    @Test
+    void withoutTheQuicLibraryTheListenerServesTcpAlone() throws Exception {
+        Path home = Files.createDirectories(dir.resolve("no-quic"));
+        Path conf = home.resolve("edge.conf");
+        Path tls = dir.resolve("tls");
+        int tcp = EdgeProcess.freePort();
+        Files.writeString(conf, """
+                edge {
+                  server.listen = ["127.0.0.1:%d ssl http2 quic"]
+                  sites = [{ server-names = [localhost], default = true, root = "%s",
+                    tls { certificate = "%s", key = "%s" }, locations = [{ match = "/" }] }]
+                }
+                """.formatted(tcp, www, tls.resolve("cert.pem"), tls.resolve("key.pem")));
+        // under a file: no directory can be made there (Netty makes a missing one)
+        try (EdgeProcess edge = EdgeProcess.startWithJvmOptions(List.of("-Dio.netty.native.workdir="
+                + conf.resolve("native")), home, "-c", conf.toString())) {
+            edge.verify(() -> {
+                edge.awaitOutput("HTTP/3 off, listeners marked quic serve TCP alone: the QUIC library did not load");
+                await(() -> EdgeProcess.accepts(tcp), "the TCP listener");
+                assertThat(curl("--http1.1", "-sS", "-D", "-", "https://127.0.0.1:" + tcp + "/small.txt"))
+                        .contains("HTTP/1.1 200").contains("a small file").doesNotContainIgnoringCase("alt-svc");
+                assertThat(edge.output()).as("no stack trace, no UDP socket").doesNotContain("\tat ")
+                        .doesNotContain("listening for HTTP/3");
+            });
+        }
+    }
+
     /** A handler of the client's inbound control stream that completes {@code goaway} with a GOAWAY's stream id. */
     private static ChannelHandler goawayTo(CompletableFuture<Long> goaway) {
         return new ChannelInboundHandlerAdapter() {
