@@ -225,6 +225,47 @@ class Http3IT {
     }
 
     /**
+     * A client whose QUIC connection closes while a script streams its answer stops the script at its next output
+     * (PHP's connection_aborted), as on HTTP/2: the stream's close aborts its FastCGI request, whose connection goes
+     * back to the pool (max-connections 1): the next request on a new connection is served.
+     */
+    @Test
+    void aConnectionClosedMidScriptAbortsIt() throws Exception {
+        Path ended = dir.resolve("closed-ended");
+        PhpScripts.streamNotingItsEnd(www, ended);
+        try (EdgeHarness edge = started("closed-mid-script", """
+                fastcgi.backends.php { max-connections = 1 }
+                """)) {
+            try (NettyClient client = new NettyClient(new ChannelInboundHandlerAdapter())) {
+                CompletableFuture<Void> begun = new CompletableFuture<>();
+                client.send("/stream.php", new Http3RequestStreamInboundHandler() {
+                    @Override
+                    protected void channelRead(ChannelHandlerContext ctx, Http3HeadersFrame frame) {
+                        ReferenceCountUtil.release(frame);
+                    }
+
+                    @Override
+                    protected void channelRead(ChannelHandlerContext ctx, Http3DataFrame frame) {
+                        frame.release();
+                        begun.complete(null);
+                    }
+
+                    @Override
+                    protected void channelInputClosed(ChannelHandlerContext ctx) {
+                        ctx.close();
+                    }
+                });
+                begun.get(30, TimeUnit.SECONDS);
+            } // the connection closes
+            assertThat(PhpScripts.noted(ended, "the script's end")).as("stopped at an output after its client went")
+                    .startsWith("aborted=1 ").doesNotEndWith(" lines=5000");
+            try (NettyClient next = new NettyClient(new ChannelInboundHandlerAdapter())) {
+                assertThat(next.status("/env.php").get(30, TimeUnit.SECONDS)).isEqualTo("200");
+            }
+        }
+    }
+
+    /**
      * The {@code keep-alive-requests}th stream sends GOAWAY, as an HTTP/2 connection's (nginx's keepalive_requests):
      * the stream in flight is answered whole, the GOAWAY names the next request stream (4: the first one was 0), and
      * the connection closes after.
