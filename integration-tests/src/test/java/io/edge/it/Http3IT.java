@@ -45,6 +45,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import net.luminis.http3.Http3Client;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -193,28 +194,9 @@ class Http3IT {
         try (CapturedLog access = CapturedLog.of("edge.access");
              EdgeHarness edge = started("stop", "");
              NettyClient client = new NettyClient(new ChannelInboundHandlerAdapter())) {
-            CompletableFuture<Void> stopped = new CompletableFuture<>();
-            client.send("/large.bin", new Http3RequestStreamInboundHandler() {
-                @Override
-                protected void channelRead(ChannelHandlerContext ctx, Http3HeadersFrame frame) {
-                    ReferenceCountUtil.release(frame);
-                }
-
-                @Override
-                protected void channelRead(ChannelHandlerContext ctx, Http3DataFrame frame) {
-                    frame.release();
-                    if (!stopped.isDone()) {
-                        ((QuicStreamChannel) ctx.channel()).shutdownInput(0x10c) // H3_REQUEST_CANCELLED
-                                .addListener(done -> ctx.close());
-                        stopped.complete(null);
-                    }
-                }
-
-                @Override
-                protected void channelInputClosed(ChannelHandlerContext ctx) {
-                    ctx.close();
-                }
-            });
+            CompletableFuture<Void> stopped = client.firstData("/large.bin",
+                    ctx -> ((QuicStreamChannel) ctx.channel()).shutdownInput(0x10c) // H3_REQUEST_CANCELLED
+                            .addListener(done -> ctx.close()));
             stopped.get(30, TimeUnit.SECONDS);
             await(() -> access.lines().size() == 1, "the stopped stream's line");
             String line = access.lines().get(0);
@@ -237,24 +219,7 @@ class Http3IT {
                 fastcgi.backends.php { max-connections = 1 }
                 """)) {
             try (NettyClient client = new NettyClient(new ChannelInboundHandlerAdapter())) {
-                CompletableFuture<Void> begun = new CompletableFuture<>();
-                client.send("/stream.php", new Http3RequestStreamInboundHandler() {
-                    @Override
-                    protected void channelRead(ChannelHandlerContext ctx, Http3HeadersFrame frame) {
-                        ReferenceCountUtil.release(frame);
-                    }
-
-                    @Override
-                    protected void channelRead(ChannelHandlerContext ctx, Http3DataFrame frame) {
-                        frame.release();
-                        begun.complete(null);
-                    }
-
-                    @Override
-                    protected void channelInputClosed(ChannelHandlerContext ctx) {
-                        ctx.close();
-                    }
-                });
+                CompletableFuture<Void> begun = client.firstData("/stream.php", ctx -> { });
                 begun.get(30, TimeUnit.SECONDS);
             } // the connection closes
             assertThat(PhpScripts.noted(ended, "the script's end")).as("stopped at an output after its client went")
@@ -414,6 +379,35 @@ class Http3IT {
             head.headers().method("GET").path(path).authority("127.0.0.1:" + port).scheme("https");
             Http3.newRequestStream(quic, stream).get(30, TimeUnit.SECONDS).writeAndFlush(head)
                     .addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
+        }
+
+        /**
+         * Sends a GET of {@code path}; its first DATA frame completes the future returned, after {@code then} is done
+         * with the stream's context (its frames are dropped).
+         */
+        CompletableFuture<Void> firstData(String path, Consumer<ChannelHandlerContext> then) throws Exception {
+            CompletableFuture<Void> first = new CompletableFuture<>();
+            send(path, new Http3RequestStreamInboundHandler() {
+                @Override
+                protected void channelRead(ChannelHandlerContext ctx, Http3HeadersFrame frame) {
+                    ReferenceCountUtil.release(frame);
+                }
+
+                @Override
+                protected void channelRead(ChannelHandlerContext ctx, Http3DataFrame frame) {
+                    frame.release();
+                    if (!first.isDone()) {
+                        then.accept(ctx);
+                        first.complete(null);
+                    }
+                }
+
+                @Override
+                protected void channelInputClosed(ChannelHandlerContext ctx) {
+                    ctx.close();
+                }
+            });
+            return first;
         }
 
         /** The status of a GET of {@code path}, once its answer has come whole; failed if the connection closes first. */
