@@ -2484,8 +2484,14 @@ final class SettingsMapper {
         if (sections.isEmpty() && site.isEmptyList("locations")) {
             site.problem("locations", "no locations", "at least one location, such as { match = \"/\" }");
         }
+        Map<String, InheritedMode> modes = new HashMap<>();
+        for (String kind : List.of("limit-req", "limit-conn")) {
+            ConfigValue limit = defaults.value(kind);
+            modes.put(kind, new InheritedMode(modeOf(limit), defaults.key(kind) + (limit instanceof ConfigList
+                    ? "[0]" : "")));
+        }
         Level level = new Level(null, defaults, defaults, template, siteKeys, backendNames, namedLocations(sections),
-                null);
+                null, Map.copyOf(modes));
         return locations(sections, level);
     }
 
@@ -2510,13 +2516,28 @@ final class SettingsMapper {
      */
     private record Level(LocationMatch enclosing, Section defaults, Section base, ConfigObject template,
                          UnknownKeys.Neighbour siteKeys, BackendNames backendNames, Set<String> names,
-                         EnclosingAlias enclosingAlias) {
+                         EnclosingAlias enclosingAlias, Map<String, InheritedMode> limitModes) {
 
         /** The level of the locations nested in {@code location}, whose match is {@code parsed}. */
         Level within(Section location, LocationMatch parsed, EnclosingAlias alias) {
+            Map<String, InheritedMode> modes = new HashMap<>(limitModes);
+            modes.replaceAll((kind, enclosing) -> {
+                // nginx's nested location merges limit_req_log_level and limit_req_dry_run from the location it is
+                // in, which merged them from the server: what this location writes, over what it took
+                ConfigObject written = modeOf(location.own().get(kind));
+                return written.isEmpty() ? enclosing : new InheritedMode(written.withFallback(enclosing.mode()),
+                        location.key(kind) + (location.own().get(kind) instanceof ConfigList ? "[0]" : ""));
+            });
             return new Level(parsed, location.enclosing(NOT_INHERITED, base), base, template, siteKeys, backendNames,
-                    names, alias);
+                    names, alias, Map.copyOf(modes));
         }
+    }
+
+    /**
+     * The {@link LimitMode} keys ({@code log-level}, {@code log}, {@code dry-run}) the locations of a level take for
+     * the limits they write themselves, and the key a wrong one is said at (where the nearest of them was written).
+     */
+    private record InheritedMode(ConfigObject mode, String key) {
     }
 
     /**
@@ -2803,10 +2824,10 @@ final class SettingsMapper {
                         + " enclosing location's match ending in /");
             }
             List<AccessRule> access = accessRules(location);
-            List<LimitReq> limitReqs = limits(location, defaults, "limit-req", template, this::limitReq,
-                    LimitReq::zone, LimitReq::mode);
-            List<LimitConn> limitConns = limits(location, defaults, "limit-conn", template, this::limitConn,
-                    LimitConn::zone, LimitConn::mode);
+            List<LimitReq> limitReqs = limits(location, defaults, level.limitModes().get("limit-req"), "limit-req",
+                    template, this::limitReq, LimitReq::zone, LimitReq::mode);
+            List<LimitConn> limitConns = limits(location, defaults, level.limitModes().get("limit-conn"),
+                    "limit-conn", template, this::limitConn, LimitConn::zone, LimitConn::mode);
             LimitRate limitRate = limitRate(location.section("limit-rate"));
             Section listing = location.section("autoindex");
             Autoindex autoindex = autoindex(listing);
@@ -3471,17 +3492,18 @@ final class SettingsMapper {
      * One without a zone has a table of the location's own, inherited from location-defaults too; a nested location
      * that inherits it from the location it is in shares that location's table.
      */
-    private <T> List<T> limits(Section location, Section locationDefaults, String kind, ConfigObject template,
+    private <T> List<T> limits(Section location, Section locationDefaults, InheritedMode inheritedMode, String kind,
+            ConfigObject template,
             BiFunction<Section, String, T> read, Function<T, String> zone, Function<T, LimitMode> mode) {
         ConfigObject defaults = objectOrEmpty(template.get(kind));
         ConfigValue inherited = locationDefaults.value(kind);
         String referencePath = kind;
         if (location.own().get(kind) != null) {
             // nginx's limit_req_log_level and limit_req_dry_run are inherited apart from limit_req: a location's own
-            // limits take them from location-defaults' (or the enclosing location's) where they write none, a
-            // wrong one said there
-            defaults = inheritedMode(inherited).withFallback(defaults);
-            referencePath = locationDefaults.key(kind) + (inherited instanceof ConfigList ? "[0]" : "");
+            // limits take them from location-defaults' (or the enclosing location's, which took them from there)
+            // where they write none, a wrong one said there
+            defaults = inheritedMode.mode().withFallback(defaults);
+            referencePath = inheritedMode.key();
         }
         Section reference = new Section(defaults, referencePath, defaults.origin(), problems);
         ConfigValue value = location.value(kind);
@@ -3529,11 +3551,11 @@ final class SettingsMapper {
     private static final List<String> MODE_KEYS = List.of("log-level", "log", "dry-run");
 
     /**
-     * The {@link LimitMode} keys of the limit a location inherits ({@code inherited}: location-defaults' object, or the
-     * first entry of its list, whose dry-run is every entry's), for the limits the location writes itself.
+     * The {@link LimitMode} keys of a limit ({@code written}: an object, or the first entry of a list, whose dry-run is
+     * every entry's; null for none), for the limits a location inheriting it writes itself.
      */
-    private static ConfigObject inheritedMode(ConfigValue inherited) {
-        ConfigValue limit = inherited instanceof ConfigList list && !list.isEmpty() ? list.get(0) : inherited;
+    private static ConfigObject modeOf(ConfigValue written) {
+        ConfigValue limit = written instanceof ConfigList list && !list.isEmpty() ? list.get(0) : written;
         Map<String, ConfigValue> mode = new LinkedHashMap<>();
         if (limit instanceof ConfigObject object) {
             for (String key : MODE_KEYS) {

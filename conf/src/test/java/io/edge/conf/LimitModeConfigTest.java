@@ -75,6 +75,37 @@ class LimitModeConfigTest {
         assertThat(locations.get(3).limitReqs()).extracting(LimitReq::mode).containsExactly(site);
     }
 
+    /**
+     * A location nested in one that writes its own limits takes location-defaults' log-level, log and dry-run through
+     * it, as nginx's nested location inherits limit_req_log_level and limit_req_dry_run from the location it is in,
+     * which took them from the server; what the enclosing location writes wins over location-defaults'.
+     */
+    @Test
+    void aNestedLocationTakesTheModeItsEnclosingLocationTook() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                location-defaults {
+                  limit-req { zone = site, rate = "9 r/s", log-level = warn, log = throttled, dry-run = true }
+                  limit-conn { zone = site, max = 9, log-level = notice, dry-run = true }
+                }
+                sites = [{ root = www, locations = [
+                  { match = "/a/", limit-req = [{ zone = x, rate = "1 r/s" }], limit-conn = [{ zone = x, max = 1 }]
+                    locations = [{ match = "/a/b/", limit-req = [{ zone = y, rate = "2 r/s" }]
+                                   limit-conn { zone = y, max = 2 } }] }
+                  { match = "/c/", limit-req { zone = c, rate = "1 r/s", log-level = info }
+                    locations = [{ match = "/c/d/", limit-req = [{ zone = z, rate = "2 r/s" }] }] }
+                ] }]
+                """));
+        List<LocationSettings> locations = settings.sites().get(0).locations();
+        LimitMode site = new LimitMode(LimitMode.Level.WARN, false, true);
+        LimitMode siteConn = new LimitMode(LimitMode.Level.NOTICE, true, true);
+        assertThat(locations.get(0).limitReqs()).extracting(LimitReq::mode).containsExactly(site);
+        assertThat(locations.get(0).locations().get(0).limitReqs()).extracting(LimitReq::mode).containsExactly(site);
+        assertThat(locations.get(0).locations().get(0).limitConns()).extracting(LimitConn::mode)
+                .containsExactly(siteConn);
+        assertThat(locations.get(1).locations().get(0).limitReqs()).extracting(LimitReq::mode)
+                .containsExactly(new LimitMode(LimitMode.Level.INFO, false, true));
+    }
+
     /** A wrong level location-defaults' limit gives the limits a location writes is said once, where it is written. */
     @Test
     void aBadInheritedLevelIsSaidAtLocationDefaults() throws Exception {
