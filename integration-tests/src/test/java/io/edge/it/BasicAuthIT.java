@@ -2,6 +2,9 @@ package io.edge.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.core.auth.BasicAuth;
+import io.edge.core.http.CapturedLog;
+import io.edge.core.http.RawHttpClient;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -244,6 +247,34 @@ class BasicAuthIT {
             HttpResponse<String> made = get(edge, "/thumbs/ab/cd.jpg", "alice:secret");
             assertThat(made.body()).as("run, never its source").isEqualTo("made ");
             assertThat(get(edge, "/index.php/foo/bar", "alice:secret").body()).isEqualTo("index /foo/bar");
+        }
+    }
+
+    /**
+     * A refusal's line quotes the request target with its C1 controls and other bytes above ASCII escaped, as a limit's
+     * line does: it wrote them as the characters they read as in Latin-1, a raw CSI (U+009B) and NEL (U+0085).
+     */
+    @Test
+    void aRefusalsLineEscapesTheTargetsBytesAboveAscii() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Files.writeString(dir.resolve("htpasswd"), ALICE);
+        try (CapturedLog log = CapturedLog.of(BasicAuth.class);
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ root = "www", locations = [
+                       { match = "/", auth-basic { realm = "R", user-file = "htpasswd" } }
+                     ] }]
+                     """)) {
+            // one line in ten seconds, for the whole JVM: another test's refusal may have had this interval's
+            Awaits.await(() -> {
+                try (RawHttpClient client = new RawHttpClient(edge.address(), 4096)) {
+                    client.send("GET /a?\u009b2J\u0085b/caf\u00c3\u00a9 HTTP/1.1\r\nHost: h\r\nAuthorization: "
+                            + basic("alice:wrong") + "\r\n\r\n");
+                    assertThat(client.readStatusLine()).isEqualTo("HTTP/1.1 401 Unauthorized");
+                }
+                return !log.lines().isEmpty();
+            }, "a refusal's line");
+            assertThat(log.lines()).first().asString()
+                    .startsWith("GET /a?\\x9b2J\\x85b/caf\\xc3\\xa9 from 127.0.0.1 -> 401: user \"alice\"");
         }
     }
 

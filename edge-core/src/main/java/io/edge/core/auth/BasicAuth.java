@@ -166,8 +166,8 @@ public final class BasicAuth {
 
     private static void refused(Exchange exchange, AuthBasic settings, String why) {
         // nginx logs each at error level; a guesser's flood is one line in ten seconds here (the access log has each 401)
-        REFUSED.warn(BasicAuth.class, exchange.request().method() + " " + exchange.request().uri() + " from "
-                + NetUtil.toAddressString(exchange.remoteAddress().getAddress()) + " -> 401: " + why);
+        REFUSED.warn(BasicAuth.class, exchange.request().method() + " " + LogText.escapeBytes(exchange.request().uri())
+                + " from " + NetUtil.toAddressString(exchange.remoteAddress().getAddress()) + " -> 401: " + why);
         unauthorized(exchange, settings);
     }
 

@@ -12,6 +12,7 @@ import io.edge.core.http.CacheStatus;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.Variables;
 import io.edge.core.statics.Preconditions;
+import io.edge.fastcgi.LogText;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
@@ -895,10 +896,11 @@ public final class ResponseCacheGate implements BackendGate {
                     boolean stored = recorder.finish();
                     if (!stored && lookup.purgedSince()) {
                         LOG.debug("background refresh of {}: not stored (the URL was purged while it was asked)",
-                                backendRequest.uri());
+                                LogText.escapeBytes(backendRequest.uri()));
                     } else if (!stored) {
                         LOG.warn("background refresh of {}: not stored (the answer's body disagreed with its "
-                                + "Content-Length, or a reload replaced the cache meanwhile)", backendRequest.uri());
+                                + "Content-Length, or a reload replaced the cache meanwhile)",
+                                LogText.escapeBytes(backendRequest.uri()));
                     }
                     recorder = null;
                 }
@@ -923,8 +925,8 @@ public final class ResponseCacheGate implements BackendGate {
             } finally {
                 release.run();
             }
-            LOG.warn("background refresh of {} failed (the stale copy stays): {}", backendRequest.uri(),
-                    cause.toString());
+            LOG.warn("background refresh of {} failed (the stale copy stays): {}",
+                    LogText.escapeBytes(backendRequest.uri()), cause.toString());
             return true; // the client was answered from the stale copy already
         }
     }

@@ -4,6 +4,7 @@ import io.edge.conf.LimitRate;
 import io.edge.conf.LocationSettings;
 import io.edge.core.http.Exchange;
 import io.edge.core.limit.BodyPace;
+import io.edge.fastcgi.LogText;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -47,7 +48,8 @@ final class SlicedAnswer implements Runnable {
         LocationSettings location = exchange.location();
         LimitRate limitRate = exchange.isHead() ? null
                 : BodyPace.ofScript(accelLimitRate, location == null ? null : location.limitRate(),
-                        () -> exchange.request().method() + " " + exchange.request().uri() + " from the cache:");
+                        () -> exchange.request().method() + " " + LogText.escapeBytes(exchange.request().uri())
+                                + " from the cache:");
         BodyPace pace = limitRate == null ? null : new BodyPace(limitRate, exchange.clientChannel().eventLoop());
         int length = response.content().readableBytes();
         if (exchange.isHead() || length <= SLICE && (pace == null || pace.allowsAtOnce(length))) {

@@ -918,7 +918,8 @@ public final class FastCgiResponder implements Responder {
             FcgiExchange started = FcgiExchange.start(lease, params,
                     new FcgiExchange.Options(requestId, MAX_RESPONSE_HEAD, timeouts.read(), timeouts.write(),
                             "client " + NetUtil.toAddressString(remoteAddress.getAddress()) + ", request \""
-                                    + exchange.request().method() + " " + exchange.request().uri() + "\"",
+                                    + exchange.request().method() + " "
+                                    + LogText.escapeBytes(exchange.request().uri()) + "\"",
                             pool.awaitsWorker()), this);
             if (started.isDone()) {
                 // Failed at once (onError ran inside start and decided); nothing was sent, so backend stays
@@ -1691,8 +1692,8 @@ public final class FastCgiResponder implements Responder {
          */
         private void spoolWithoutFile(IOException cause) {
             LOG.warn("[{}] response to {} {}: its spool file in {} failed ({}); the response goes on without it, the "
-                    + "backend paced by the client", requestId, request.method(), request.uri(), spoolDir,
-                    cause.toString());
+                    + "backend paced by the client", requestId, request.method(), LogText.escapeBytes(request.uri()),
+                    spoolDir, cause.toString());
         }
 
         /**
@@ -1701,7 +1702,8 @@ public final class FastCgiResponder implements Responder {
          */
         private void spoolFailed(IOException cause) {
             LOG.warn("[{}] response to {} {}: its spool file in {} could not be read back ({}); the response is cut "
-                    + "short", requestId, request.method(), request.uri(), spoolDir, cause.toString());
+                    + "short", requestId, request.method(), LogText.escapeBytes(request.uri()), spoolDir,
+                    cause.toString());
             endAfterSpool = false;
             releaseSpool();
             if (backend != null && !backend.isDone()) {
@@ -1767,8 +1769,8 @@ public final class FastCgiResponder implements Responder {
                 return;
             }
             LOG.warn("[{}] {} {}: backend declared Content-Length {} and sent {} body bytes; closing the client "
-                    + "connection after what was sent", requestId, request.method(), request.uri(), declaredLength,
-                    relayed);
+                    + "connection after what was sent", requestId, request.method(),
+                    LogText.escapeBytes(request.uri()), declaredLength, relayed);
             exchange.completeAndClose(lastWrite);
         }
 
@@ -1845,8 +1847,8 @@ public final class FastCgiResponder implements Responder {
                     tap.onError(cause);
                 }
                 LOG.info("[{}] {} {}: the script went on after its whole answer ({} bytes) and then its backend "
-                        + "connection failed: {}", requestId, request.method(), request.uri(), declaredLength,
-                        cause.getMessage());
+                        + "connection failed: {}", requestId, request.method(), LogText.escapeBytes(request.uri()),
+                        declaredLength, cause.getMessage());
                 return;
             }
             if (cause instanceof BackendOverloadedException && !headReceived
@@ -1902,7 +1904,8 @@ public final class FastCgiResponder implements Responder {
                     // is the 502 the exchange logs
                     LOG.info("[{}] {} {}: the backend connection ended before any answer ({}): a php-fpm that "
                             + "stopped with it in its backlog, or a worker killed running the script; sending it "
-                            + "once more", requestId, request.method(), request.uri(), cause.getMessage());
+                            + "once more", requestId, request.method(), LogText.escapeBytes(request.uri()),
+                            cause.getMessage());
                 }
                 backend = null;
                 acquireAgain();

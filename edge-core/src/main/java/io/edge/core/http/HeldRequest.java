@@ -1,5 +1,6 @@
 package io.edge.core.http;
 
+import io.edge.fastcgi.LogText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +46,7 @@ public final class HeldRequest {
         try {
             next.run();
         } catch (RuntimeException e) {
-            LOG.error("responder failed for {}", exchange.request().uri(), e);
+            LOG.error("responder failed for {}", LogText.escapeBytes(exchange.request().uri()), e);
             exchange.fail(e);
         }
     }

@@ -598,7 +598,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             }
             exchange.sendError(HttpResponseStatus.NOT_FOUND);
         } catch (RuntimeException e) {
-            LOG.error("responder failed for {}", exchange.request().uri(), e);
+            LOG.error("responder failed for {}", LogText.escapeBytes(exchange.request().uri()), e);
             exchange.fail(e);
         }
     }

@@ -545,8 +545,8 @@ final class ServerExchange implements Exchange {
         if (++redirects <= MAX_REDIRECTS) {
             return false;
         }
-        REDIRECT_CYCLES.warn(ServerExchange.class, request.method() + " " + request.uri() + " -> 500: more than "
-                + MAX_REDIRECTS + " internal redirects, the last to " + where
+        REDIRECT_CYCLES.warn(ServerExchange.class, request.method() + " " + LogText.escapeBytes(request.uri())
+                + " -> 500: more than " + MAX_REDIRECTS + " internal redirects, the last to " + where
                 + " (a cycle of front-controller or index paths between locations)");
         sendError(HttpResponseStatus.INTERNAL_SERVER_ERROR);
         return true;
@@ -1250,8 +1250,8 @@ final class ServerExchange implements Exchange {
                     // any: an Error unanswered held the request, and those after it, for good (AWT's AWTError without
                     // an X server where java.awt.headless=false, a StackOverflowError)
                     answer = () -> {
-                        IMAGES.warn(fault.getClass(), logTag + request.method() + " " + request.uri()
-                                + ": image filter failed: " + fault);
+                        IMAGES.warn(fault.getClass(), logTag + request.method() + " "
+                                + LogText.escapeBytes(request.uri()) + ": image filter failed: " + fault);
                         imageError(HttpResponseStatus.INTERNAL_SERVER_ERROR);
                     };
                 }
@@ -1262,7 +1262,7 @@ final class ServerExchange implements Exchange {
                 }
             });
             if (!taken) {
-                OVERLOAD.warn(ImageFilter.class, logTag + request.method() + " " + request.uri()
+                OVERLOAD.warn(ImageFilter.class, logTag + request.method() + " " + LogText.escapeBytes(request.uri())
                         + ": 503, every image-filter worker busy and its queue full (server.image-filter)");
                 imageError(HttpResponseStatus.SERVICE_UNAVAILABLE);
             }
@@ -1271,7 +1271,8 @@ final class ServerExchange implements Exchange {
 
     /** The image filter refused the answer: 415, as nginx's, which logs why at its error level. */
     private void imageRefused(String why) {
-        IMAGES.warn(ImageFilter.class, logTag + request.method() + " " + request.uri() + ": image filter: " + why);
+        IMAGES.warn(ImageFilter.class, logTag + request.method() + " " + LogText.escapeBytes(request.uri())
+                + ": image filter: " + why);
         imageError(HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE);
     }
 
@@ -1554,36 +1555,38 @@ final class ServerExchange implements Exchange {
             ctx.close();
         }
         if (ErrorResponses.isClientGone(cause)) {
-            LOG.debug("{} {}: the client's connection ended: {}", logTag + request.method(), request.uri(),
-                    cause.toString());
+            LOG.debug("{} {}: the client's connection ended: {}", logTag + request.method(),
+                    LogText.escapeBytes(request.uri()), cause.toString());
         } else if (cut) {
             if (errorStatus.code() == 503) {
                 // overload (no direct memory, no descriptor left): in bursts, as the 503s are
-                OVERLOAD.warn(cause.getClass(), logTag + request.method() + " " + request.uri() + ": " + status
-                        + " response cut after " + sentBytes + " body bytes, closing the connection: " + cause);
+                OVERLOAD.warn(cause.getClass(), logTag + request.method() + " " + LogText.escapeBytes(request.uri())
+                        + ": " + status + " response cut after " + sentBytes + " body bytes, closing the connection: "
+                        + cause);
             } else if (errorStatus.code() >= 500) {
                 LOG.warn("{} {}: {} response cut after {} body bytes, closing the connection: {}",
-                        logTag + request.method(), request.uri(), status, sentBytes, cause.toString(),
-                        stackTraceOf(errorStatus, cause));
+                        logTag + request.method(), LogText.escapeBytes(request.uri()), status, sentBytes,
+                        cause.toString(), stackTraceOf(errorStatus, cause));
             } else {
                 LOG.debug("{} {}: {} response cut after {} body bytes, closing the connection: {}",
-                        logTag + request.method(), request.uri(), status, sentBytes, cause.toString());
+                        logTag + request.method(), LogText.escapeBytes(request.uri()), status, sentBytes,
+                        cause.toString());
             }
         } else if (errorStatus.code() == 503) {
             // the message alone ("fastcgi group php: no connection slot within 10000 ms"): its class says nothing more
-            OVERLOAD.warn(cause.getClass(), logTag + request.method() + " " + request.uri() + " -> 503: "
-                    + (cause.getMessage() != null ? cause.getMessage() : cause.toString()));
+            OVERLOAD.warn(cause.getClass(), logTag + request.method() + " " + LogText.escapeBytes(request.uri())
+                    + " -> 503: " + (cause.getMessage() != null ? cause.getMessage() : cause.toString()));
         } else if (cause instanceof HttpStatusException && ErrorResponses.isServerFault(errorStatus)) {
             // a condition its message explains (a location's regex that gave up on a crafted path), which a client
             // may bring about request after request: said now and then, no stack trace
-            KNOWN_FAULTS.warn(HttpStatusException.class, logTag + request.method() + " " + request.uri() + " -> "
-                    + cause.getMessage());
+            KNOWN_FAULTS.warn(HttpStatusException.class, logTag + request.method() + " "
+                    + LogText.escapeBytes(request.uri()) + " -> " + cause.getMessage());
         } else if (ErrorResponses.isServerFault(errorStatus)) {
-            LOG.warn("{} {} -> {}: {}", logTag + request.method(), request.uri(), errorStatus.code(),
-                    cause.toString(), stackTraceOf(errorStatus, cause));
+            LOG.warn("{} {} -> {}: {}", logTag + request.method(), LogText.escapeBytes(request.uri()),
+                    errorStatus.code(), cause.toString(), stackTraceOf(errorStatus, cause));
         } else {
-            LOG.debug("{} {} -> {}: {}", logTag + request.method(), request.uri(), errorStatus.code(),
-                    cause.toString());
+            LOG.debug("{} {} -> {}: {}", logTag + request.method(), LogText.escapeBytes(request.uri()),
+                    errorStatus.code(), cause.toString());
         }
         if (cut) {
             log();

@@ -1000,7 +1000,8 @@ public final class ProxyResponder implements Responder {
             finish();
             releaseLease(Lease.Outcome.BACKEND_FAILED);
             passOnOrFail(new ProxyProtocolException(lease.address() + " answered " + exchange.request().method()
-                    + " " + exchange.request().uri() + " with " + what), LocationSettings.Condition.INVALID_HEADER);
+                    + " " + LogText.escapeBytes(exchange.request().uri()) + " with " + what),
+                    LocationSettings.Condition.INVALID_HEADER);
         }
 
         /**

@@ -459,7 +459,8 @@ public final class StaticResponder implements Responder {
                 // redirect; it comes here only for a file its probe saw a moment before the open found it gone.
                 if (exchange.location().handler() == LocationSettings.Handler.FASTCGI) {
                     LOG.debug("{} {} -> 404: the file its probe saw is gone, and its front controller's path routes"
-                            + " to a location of files", exchange.request().method(), exchange.request().uri());
+                            + " to a location of files", exchange.request().method(),
+                            LogText.escapeBytes(exchange.request().uri()));
                 } else {
                     SOURCE_REFUSED.warn(FrontControllerSource.class, exchange.request().method() + " "
                             + LogText.escapeBytes(exchange.request().uri()) + " -> 404: front-controller " + front
@@ -739,7 +740,8 @@ public final class StaticResponder implements Responder {
 
     private void refuse(Exchange exchange, Resolution resolution) {
         if (resolution.status() == Resolution.Status.FAILED) {
-            LOG.warn("{} {} -> 500: {}", exchange.request().method(), exchange.request().uri(), resolution.reason());
+            LOG.warn("{} {} -> 500: {}", exchange.request().method(), LogText.escapeBytes(exchange.request().uri()),
+                    resolution.reason());
         } else if (resolution.status() == Resolution.Status.FORBIDDEN) {
             // the resolver's lexical refusals (a dotfile, which logRefusal leaves out); links are the open's to refuse
             logRefusal(exchange, resolution.uriPath(), resolution.reason());
