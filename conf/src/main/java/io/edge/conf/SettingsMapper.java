@@ -3487,8 +3487,9 @@ final class SettingsMapper {
      * limit is not (a list replaces it whole). A zone named twice in one list is a problem, as nginx's "is duplicate".
      * A location's own object beside a list in {@code locationDefaults} has reference.conf's defaults under it too,
      * and so does one naming a zone other than location-defaults' object's: that zone's limit, as nginx's limit_req in
-     * a location replaces the inherited one whole (burst, nodelay, status, a key are of the defaults' zone; a login
-     * zone took their burst of 20). One naming the defaults' zone, or none, inherits what it leaves out.
+     * a location replaces the inherited one whole (burst, nodelay, a key are of the defaults' zone; a login zone took
+     * their burst of 20), but for the keys nginx inherits apart ({@link #MODE_KEYS}: what {@code inheritedMode} holds).
+     * One naming the defaults' zone, or none, inherits what it leaves out.
      * One without a zone has a table of the location's own, inherited from location-defaults too; a nested location
      * that inherits it from the location it is in shares that location's table.
      */
@@ -3547,8 +3548,11 @@ final class SettingsMapper {
         return result;
     }
 
-    /** A limit's keys of its {@link LimitMode}, as written. */
-    private static final List<String> MODE_KEYS = List.of("log-level", "log", "dry-run");
+    /**
+     * A limit's keys that nginx merges apart from limit_req (limit_conn): its {@link LimitMode}'s, as written, and its
+     * status (limit_req_status, limit_conn_status).
+     */
+    private static final List<String> MODE_KEYS = List.of("log-level", "log", "dry-run", "status");
 
     /**
      * The {@link LimitMode} keys of a limit ({@code written}: an object, or the first entry of a list, whose dry-run is

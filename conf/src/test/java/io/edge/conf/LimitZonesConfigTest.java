@@ -120,8 +120,9 @@ class LimitZonesConfigTest {
     /**
      * A location's own limit naming a zone other than location-defaults' is that zone's, nginx's limit_req in a
      * location replacing the inherited one whole: reference.conf's defaults under it, not location-defaults' burst,
-     * nodelay, status, ipv6-prefix (or limit-conn's max); it took them through HOCON's merge, so a login zone of
-     * 1 r/s let a burst of 20 through at once. One naming the defaults' zone, or none, still inherits them.
+     * nodelay, ipv6-prefix (or limit-conn's max); it took them through HOCON's merge, so a login zone of 1 r/s let a
+     * burst of 20 through at once. Its status is location-defaults', as nginx's limit_req_status (limit_conn_status)
+     * is inherited apart from limit_req. One naming the defaults' zone, or none, still inherits them all.
      */
     @Test
     void aLocationNamingAnotherZoneTakesNothingFromLocationDefaults() throws Exception {
@@ -138,9 +139,9 @@ class LimitZonesConfigTest {
                 ] }]
                 """));
         List<LocationSettings> locations = settings.sites().get(0).locations();
-        assertThat(locations.get(1).limitReqs()).as("reference.conf's defaults under the login zone")
-                .containsExactly(new LimitReq("zone login", 1, 0, 0, 429, 128));
-        assertThat(locations.get(1).limitConns()).containsExactly(new LimitConn("zone login", 1, 429, 128));
+        assertThat(locations.get(1).limitReqs()).as("reference.conf's defaults under the login zone, but the status")
+                .containsExactly(new LimitReq("zone login", 1, 0, 0, 503, 128));
+        assertThat(locations.get(1).limitConns()).containsExactly(new LimitConn("zone login", 1, 503, 128));
         assertThat(locations.get(2).limitReqs()).as("no zone named: location-defaults' under it")
                 .containsExactly(new LimitReq("location edge.sites[0].locations[2].limit-req", 10, 5, 5, 503, 64));
         assertThat(locations.get(2).limitConns()).as("the defaults' zone: its status and prefix")
