@@ -3505,6 +3505,11 @@ final class SettingsMapper {
             // where they write none, a wrong one said there
             defaults = inheritedMode.mode().withFallback(defaults);
             referencePath = inheritedMode.key();
+            if (location.own().get(kind) instanceof ConfigList list && !list.isEmpty()
+                    && list.get(0) instanceof ConfigObject first && first.get("dry-run") != null) {
+                // nginx's dry run is the location's: the first entry's, for the entries that write none
+                defaults = first.withOnlyKey("dry-run").withFallback(defaults);
+            }
         }
         Section reference = new Section(defaults, referencePath, defaults.origin(), problems);
         ConfigValue value = location.value(kind);

@@ -106,6 +106,23 @@ class LimitModeConfigTest {
                 .containsExactly(new LimitMode(LimitMode.Level.INFO, false, true));
     }
 
+    /**
+     * A list whose first entry turns location-defaults' dry run off turns it off for the entries that say nothing of it,
+     * as nginx's limit_req_dry_run off is the location's: they took location-defaults' and the list was a problem (the
+     * same dry-run in every entry).
+     */
+    @Test
+    void aListsFirstEntryTurningTheDryRunOffTurnsItOffForTheList() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                location-defaults.limit-req { zone = site, rate = "9 r/s", dry-run = true }
+                sites = [{ root = www, locations = [
+                  { match = "/a/", limit-req = [{ zone = x, rate = "1 r/s", dry-run = false }, { zone = y, rate = "2 r/s" }] }
+                ] }]
+                """));
+        assertThat(settings.sites().get(0).locations().get(0).limitReqs()).extracting(limit -> limit.mode().dryRun())
+                .containsExactly(false, false);
+    }
+
     /** A wrong level location-defaults' limit gives the limits a location writes is said once, where it is written. */
     @Test
     void aBadInheritedLevelIsSaidAtLocationDefaults() throws Exception {
