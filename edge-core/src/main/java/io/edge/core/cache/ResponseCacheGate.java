@@ -654,7 +654,7 @@ public final class ResponseCacheGate implements BackendGate {
             CachedResponse stale = lookup.responseOnError();
             if (stale != null) {
                 LOG.debug("{} {}: answered from a stale copy after {}", exchange.request().method(),
-                        exchange.request().uri(), cause.toString());
+                        LogText.escapeBytes(exchange.request().uri()), cause.toString());
             }
             return answer(exchange, stale, CacheStatus.STALE);
         }

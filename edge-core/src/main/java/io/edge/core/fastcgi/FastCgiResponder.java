@@ -462,7 +462,8 @@ public final class FastCgiResponder implements Responder {
             exchange.fail(new HttpStatusException(HttpResponseStatus.BAD_REQUEST, rejected.reason()));
         } else if (resolution instanceof ScriptResolver.Forbidden forbidden) {
             if (PathResolver.hasDotSegment(exchange.path().substring(1))) {
-                LOG.debug("{}: {}", exchange.path(), forbidden.reason()); // what scanners ask for all day (.env, .git)
+                // what scanners ask for all day (.env, .git); decoded, it may hold any byte (%0a)
+                LOG.debug("{}: {}", LogText.escapeControls(exchange.path()), forbidden.reason());
             } else {
                 // a link (Laravel's storage:link, public/storage -> ../storage/app/public) or a permission: said, as
                 // the static path says it, else the operator has a bare 403 in the access log and no clue
@@ -1776,7 +1777,7 @@ public final class FastCgiResponder implements Responder {
 
         private void warnOverrun() {
             LOG.warn("[{}] {} {}: backend declared Content-Length {} and sent more body bytes; the excess was dropped",
-                    requestId, request.method(), request.uri(), declaredLength);
+                    requestId, request.method(), LogText.escapeBytes(request.uri()), declaredLength);
         }
 
         @Override
@@ -1958,7 +1959,7 @@ public final class FastCgiResponder implements Responder {
                 detach();
             } else if (runsWithoutClient(request)) {
                 LOG.debug("[{}] {} {}: the client left before the answer; the script gets the request all the same",
-                        requestId, request.method(), request.uri());
+                        requestId, request.method(), LogText.escapeBytes(request.uri()));
                 goAlone();
             } else {
                 endWithClient();
@@ -2036,7 +2037,7 @@ public final class FastCgiResponder implements Responder {
         private void bodyUnreadable(IOException cause) {
             releaseBackends();
             LOG.warn("[{}] request body of {} {} could not be read back from its spool file: {}", requestId,
-                    request.method(), request.uri(), cause.toString());
+                    request.method(), LogText.escapeBytes(request.uri()), cause.toString());
             backend.abort();
             releaseBody();
             releaseHeld();

@@ -2,6 +2,7 @@ package io.edge.core.http;
 
 import io.edge.conf.AccessRule;
 import io.edge.conf.LocationSettings;
+import io.edge.fastcgi.LogText;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.NetUtil;
 import org.slf4j.Logger;
@@ -30,8 +31,8 @@ public final class AccessCheck {
             return false;
         }
         LOG.debug("{} {} from {}: 403, {} refused by the access rules of location {}", exchange.request().method(),
-                exchange.request().uri(), NetUtil.toAddressString(exchange.remoteAddress().getAddress()), what,
-                location.match());
+                LogText.escapeBytes(exchange.request().uri()),
+                NetUtil.toAddressString(exchange.remoteAddress().getAddress()), what, location.match());
         exchange.sendError(HttpResponseStatus.FORBIDDEN);
         return true;
     }

@@ -594,7 +594,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             // here has it, and the next such request is no news.
             if (UNNAMEABLE_LOGGED.compareAndSet(false, true)) {
                 LOG.warn("{}: 404, and so every request for a name {} cannot write (said once): {}",
-                        exchange.request().uri(), System.getProperty("sun.jnu.encoding"), e.getMessage());
+                        LogText.escapeBytes(exchange.request().uri()), System.getProperty("sun.jnu.encoding"),
+                        e.getMessage());
             }
             exchange.sendError(HttpResponseStatus.NOT_FOUND);
         } catch (RuntimeException e) {

@@ -4,6 +4,7 @@ import io.edge.aio.path.MalformedPathException;
 import io.edge.aio.path.PathResolver;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.Rewrite;
+import io.edge.fastcgi.LogText;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +39,7 @@ public final class RewriteResponder implements Responder {
             return PathResolver.normalize(rawPath);
         } catch (MalformedPathException e) {
             LOG.debug("{} {}: rewrite of {} to {} is no path: {}", exchange.request().method(),
-                    exchange.request().uri(), whose, rawPath, e.getMessage());
+                    LogText.escapeBytes(exchange.request().uri()), whose, rawPath, e.getMessage());
             exchange.sendError(HttpResponseStatus.BAD_REQUEST);
             return null;
         }

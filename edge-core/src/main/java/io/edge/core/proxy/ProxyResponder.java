@@ -336,7 +336,8 @@ public final class ProxyResponder implements Responder {
         /** The body could not go to its spool file (a full disk, no descriptor left): 500 (503 for descriptors). */
         private void bodyNotSpooled(IOException cause) {
             LOG.warn("[{}] request body of {} {} could not be spooled to {}: {}", exchange.requestId(),
-                    exchange.request().method(), exchange.request().uri(), bodySpoolDir, cause.toString());
+                    exchange.request().method(), LogText.escapeBytes(exchange.request().uri()), bodySpoolDir,
+                    cause.toString());
             exchange.sendError(Syscalls.isOutOfDescriptors(cause) ? HttpResponseStatus.SERVICE_UNAVAILABLE
                     : HttpResponseStatus.INTERNAL_SERVER_ERROR);
         }
@@ -347,7 +348,7 @@ public final class ProxyResponder implements Responder {
          */
         private void bodyUnreadable(IOException cause) {
             LOG.warn("[{}] request body of {} {} could not be read back from its spool file: {}", exchange.requestId(),
-                    exchange.request().method(), exchange.request().uri(), cause.toString());
+                    exchange.request().method(), LogText.escapeBytes(exchange.request().uri()), cause.toString());
             finish();
             exchange.upstreamEnded();
             releaseLease(Lease.Outcome.CLOSE);
@@ -905,14 +906,14 @@ public final class ProxyResponder implements Responder {
         private void spoolWithoutFile(IOException cause) {
             LOG.warn("[{}] answer to {} {}: its spool file in {} failed ({}); the answer goes on without it, the "
                     + "backend paced by the client", exchange.requestId(), exchange.request().method(),
-                    exchange.request().uri(), spoolDir, cause.toString());
+                    LogText.escapeBytes(exchange.request().uri()), spoolDir, cause.toString());
         }
 
         /** The spool's file could not be read back: the answer can't be whole, the client's connection is closed. */
         private void spoolFailed(IOException cause) {
             LOG.warn("[{}] answer to {} {}: its spool file in {} could not be read back ({}); the answer is cut short",
-                    exchange.requestId(), exchange.request().method(), exchange.request().uri(), spoolDir,
-                    cause.toString());
+                    exchange.requestId(), exchange.request().method(), LogText.escapeBytes(exchange.request().uri()),
+                    spoolDir, cause.toString());
             endAfterSpool = false;
             if (!done) {
                 finish();
