@@ -237,13 +237,20 @@ final class Http3Connection extends ChannelInboundHandlerAdapter implements Stre
 
     /**
      * GOAWAY, naming the first request stream not taken (RFC 9114 5.2), then the close once the streams open are
-     * done (at once where none is). On the connection's loop; again, nothing more.
+     * done (at once where none is). A connection whose handshake is not done yet (no stream can be open) closes at
+     * once, as an idle HTTP/1 connection at a drain: left alone, one whose client went away mid-handshake would hold
+     * the drain until QUIC's idle timeout ({@code timeouts.keep-alive}, 75 s) or the drain timeout. On the
+     * connection's loop; again, nothing more.
      */
     void drain() {
-        if (draining || !ctx.channel().isActive()) {
+        if (draining) {
             return;
         }
         draining = true;
+        if (!ctx.channel().isActive()) {
+            closeConnection();
+            return;
+        }
         QuicStreamChannel control = Http3.getLocalControlStream(ctx.channel());
         if (control != null) {
             control.writeAndFlush(new DefaultHttp3GoAwayFrame(lastStreamId < 0 ? 0 : lastStreamId + 4));
