@@ -1,6 +1,7 @@
 package io.edge.core.image;
 
 import io.edge.conf.ServerSettings;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -26,14 +27,9 @@ public final class ImageWorkers {
     private volatile ServerSettings.ImageWorkers settings;
 
     public ImageWorkers(ServerSettings.ImageWorkers settings) {
-        AtomicInteger named = new AtomicInteger();
         int threads = settings.threads();
         this.pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
-                job -> {
-                    Thread thread = new Thread(job, "edge-image-" + named.incrementAndGet());
-                    thread.setDaemon(true);
-                    return thread;
-                });
+                new DefaultThreadFactory("edge-image", true));
         pool.allowCoreThreadTimeOut(true);
         this.settings = settings;
     }
