@@ -42,6 +42,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.InvalidPathException;
 import java.util.ArrayDeque;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -733,13 +734,15 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             return new HttpStatusException(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED,
                     "version: " + version + " (expected: HTTP/1.x)");
         }
-        if (version.minorVersion() >= 1 && !request.headers().contains(HttpHeaderNames.HOST)) {
+        // one look-up for whether Host is there, its value and whether another follows (no list made)
+        Iterator<String> hosts = request.headers().valueStringIterator(HttpHeaderNames.HOST);
+        String host = hosts.hasNext() ? hosts.next() : null;
+        if (version.minorVersion() >= 1 && host == null) {
             return new HttpStatusException(HttpResponseStatus.BAD_REQUEST, version + " request without Host");
         }
-        if (request.headers().getAll(HttpHeaderNames.HOST).size() > 1) {
+        if (hosts.hasNext()) {
             return new HttpStatusException(HttpResponseStatus.BAD_REQUEST, "more than one Host");
         }
-        String host = request.headers().get(HttpHeaderNames.HOST);
         if (host != null && !RequestTarget.isHostAndPort(host)) {
             // checked even when an absolute-form target will replace it: a request that sends one is suspect
             return new HttpStatusException(HttpResponseStatus.BAD_REQUEST,

@@ -111,8 +111,10 @@ public record RequestTarget(String authority, String path, String query, String 
         } else {
             int colon = value.indexOf(':');
             hostEnd = colon < 0 ? value.length() : colon;
-            if (HostSyntax.invalidRegNameChar(value, 0, hostEnd) >= 0 || value.substring(0, hostEnd).contains("..")) {
-                return false; // two dots in a row name no host (nginx answers 400 too)
+            // two dots in a row name no host (nginx answers 400 too); looked for in the whole value, not in a copy of
+            // its name: a port has digits only, so they are in the name where they are at all
+            if (HostSyntax.invalidRegNameChar(value, 0, hostEnd) >= 0 || value.contains("..")) {
+                return false;
             }
             if (hostEnd == 0 || hostEnd == 1 && value.charAt(0) == '.') {
                 return false; // no name
