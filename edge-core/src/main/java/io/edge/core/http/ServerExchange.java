@@ -740,6 +740,8 @@ final class ServerExchange implements Exchange {
         }
         if (bodyConsumer != null) {
             deliver(content);
+        } else if (earlyBody == null && content instanceof LastHttpContent) {
+            earlyBody = List.of(content); // the whole body, most often none (a GET's empty end): nothing follows it
         } else {
             if (earlyBody == null) {
                 earlyBody = new ArrayList<>(4);

@@ -124,8 +124,12 @@ public final class Preconditions {
      * split {@code If-None-Match: "a", "b"} over two lines. Null when absent.
      */
     private static String list(HttpHeaders request, CharSequence name) {
+        String first = request.get(name);
+        if (first == null) {
+            return null; // most requests have no precondition: no list made for each field they lack
+        }
         List<String> lines = request.getAll(name);
-        return lines.isEmpty() ? null : lines.size() == 1 ? lines.get(0) : String.join(", ", lines);
+        return lines.size() == 1 ? first : String.join(", ", lines);
     }
 
     /**
