@@ -303,7 +303,8 @@ public final class Router {
         if (site != null) {
             return site;
         }
-        for (Map.Entry<String, SiteSettings> suffix : names.suffixNames) {
+        for (int i = 0; i < names.suffixNames.size(); i++) { // indexed: no iterator made per request
+            Map.Entry<String, SiteSettings> suffix = names.suffixNames.get(i);
             if (host.endsWith(suffix.getKey())) {
                 return suffix.getValue();
             }
@@ -313,7 +314,8 @@ public final class Router {
 
     /** The site of {@code host}'s longest trailing wildcard, or null. */
     private static SiteSettings trailing(Names names, String host) {
-        for (Map.Entry<String, SiteSettings> prefix : names.prefixNames) {
+        for (int i = 0; i < names.prefixNames.size(); i++) { // indexed: no iterator made per request
+            Map.Entry<String, SiteSettings> prefix = names.prefixNames.get(i);
             if (host.length() > prefix.getKey().length() && host.startsWith(prefix.getKey())) {
                 return prefix.getValue();
             }
@@ -399,7 +401,8 @@ public final class Router {
      */
     private static LocationSettings find(List<LocationSettings> level, String path, BoundedMatch.Budgeted budgeted) {
         LocationSettings longestPrefix = null;
-        for (LocationSettings location : level) {
+        for (int i = 0; i < level.size(); i++) { // indexed, as below: no iterator made per request
+            LocationSettings location = level.get(i);
             switch (location.kind()) {
                 case EXACT -> {
                     if (location.pattern().equals(path)) {
@@ -432,7 +435,8 @@ public final class Router {
         if (longestPrefix != null && longestPrefix.kind() == LocationSettings.Kind.PREFIX_NO_REGEX) {
             return found; // as nginx: this level's regexes skipped, an enclosing level's still tried
         }
-        for (LocationSettings location : level) {
+        for (int i = 0; i < level.size(); i++) {
+            LocationSettings location = level.get(i);
             if (location.kind() == LocationSettings.Kind.REGEX) {
                 budgeted = budgeted != null ? budgeted : BoundedMatch.budgeted(path, BoundedMatch.PATH_STEPS);
                 if (finds(location, path, budgeted)) {
