@@ -38,6 +38,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -308,6 +309,48 @@ class FastCgiIT {
         HttpResponse<String> framed = get("/badlength.php?cl=24");
         assertThat(framed.statusCode()).as("a valid length still goes through").isEqualTo(200);
         assertThat(framed.body()).isEqualTo("HTTP/1.1 200 OK smuggled");
+    }
+
+    /**
+     * A Status line as nginx 1.22 reads it beside php-fpm 8.2 (measured): its code the value's first three digits, the
+     * rest its reason, however parted from them; where nginx sends the script's bytes on ("HTTP/1.1 404\tNot Found",
+     * "HTTP/1.1 200OK", "HTTP/1.1 600"), edge sends a status line HTTP allows, and a code outside 200 to 599 is a 502,
+     * as what a client is told to take it for (RFC 9110 15), where nginx sends it on too.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "Status:%20404%09Not%20Found | HTTP/1.1 404 Not Found",
+        "Status:%20200OK | HTTP/1.1 200 OK",
+        "Status:%20%20201%20Created | HTTP/1.1 201 Created",
+        "Status:%20404%09 | HTTP/1.1 404 Not Found",
+        "Status:%2099 | HTTP/1.1 502 Bad Gateway",
+        "Status:%20600 | HTTP/1.1 502 Bad Gateway",
+        "Status:%201000 | HTTP/1.1 502 Bad Gateway"})
+    void aScriptsStatusLineIsReadAsNginxReadsIt(String header, String statusLine) throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("GET /header.php?h=" + header + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+            assertThat(client.readStatusLine()).isEqualTo(statusLine);
+        }
+    }
+
+    /**
+     * A script's header('Connection: close') (a mod_php habit) closed every client connection it answered; nginx
+     * ignores a FastCGI answer's Connection and keeps the client's connection by its own rules, and so does edge: the
+     * request pipelined behind it is answered on the same connection.
+     */
+    @Test
+    void aScriptsConnectionCloseKeepsTheClientsConnection() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("GET /header.php?h=Connection:%20close HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "GET /status404.php HTTP/1.1\r\nHost: a\r\n\r\n");
+            RawHttpClient.Response first = client.read();
+            assertThat(first.status()).isEqualTo(200);
+            assertThat(first.header("connection")).isNull();
+            assertThat(first.text()).isEqualTo("the page");
+            RawHttpClient.Response second = client.read();
+            assertThat(second.status()).isEqualTo(404);
+            assertThat(second.text()).isEqualTo("no such thing");
+        }
     }
 
     /**

@@ -85,6 +85,12 @@ final class PhpScripts {
                 http_response_code((int)($_GET['s'] ?? 200));
                 echo 'the script answered ', http_response_code();
                 """);
+        // One header line as the request's h says, whatever it is (PHP sends it on as written, a tab or odd Status too).
+        write(root, "header.php", """
+                <?php
+                header($_GET['h']);
+                echo 'the page';
+                """);
         // Framing no client may see: a length that is no number, an interim status as the answer (both a 502).
         write(root, "badlength.php", """
                 <?php

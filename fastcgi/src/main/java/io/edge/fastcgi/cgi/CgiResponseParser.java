@@ -5,7 +5,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -190,8 +189,10 @@ public final class CgiResponseParser {
      * Removes what would frame or steer the client connection: a script's {@code Transfer-Encoding} (with its own
      * {@code Content-Length} it made a response a client could read two ways, and kept alive), {@code Keep-Alive},
      * {@code Upgrade} (but on a 426) and the like. Edge frames the body itself ({@code Content-Length} when the script gave one,
-     * else chunked or close) as nginx does. {@code Connection} stays only as {@code close}, which edge honours; the
-     * fields it names are the script's connection's (RFC 9110 7.6.1) and go with it (nginx passes them on).
+     * else chunked or close) as nginx does. {@code Connection} goes too, {@code close} as well: the client's connection
+     * is edge's to keep or close by its own rules, as nginx ignores a FastCGI answer's {@code Connection} (a script's
+     * {@code header('Connection: close')}, a mod_php habit, closed every client connection it answered); the fields it
+     * names are the script's connection's (RFC 9110 7.6.1) and go with it (nginx passes them on).
      */
     private static void dropHopByHop(HttpHeaders headers, HttpResponseStatus status) {
         for (CharSequence name : HOP_BY_HOP) {
@@ -200,37 +201,37 @@ public final class CgiResponseParser {
         if (status.code() != 426) { // a 426 names the protocols to upgrade to (RFC 9110 15.5.22)
             headers.remove(HttpHeaderNames.UPGRADE);
         }
-        if (headers.contains(HttpHeaderNames.CONNECTION)) {
-            boolean close = false;
-            for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
-                for (String option : value.split(",")) {
-                    String name = option.strip();
-                    if (HttpHeaderValues.CLOSE.contentEqualsIgnoreCase(name)) {
-                        close = true;
-                    } else if (!name.isEmpty() && !(status.code() == 426
-                            && HttpHeaderNames.UPGRADE.contentEqualsIgnoreCase(name))) {
-                        headers.remove(name);
-                    }
+        for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String option : value.split(",")) {
+                String name = option.strip();
+                if (!name.isEmpty()
+                        && !(status.code() == 426 && HttpHeaderNames.UPGRADE.contentEqualsIgnoreCase(name))) {
+                    headers.remove(name);
                 }
             }
-            headers.remove(HttpHeaderNames.CONNECTION);
-            if (close) {
-                headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            }
         }
+        headers.remove(HttpHeaderNames.CONNECTION);
     }
 
+    /**
+     * The code is the value's first three digits and the reason whatever follows, blanks around it dropped, as nginx
+     * reads a Status (it sends "404\tNot Found" and "200OK" on as the script wrote them, status lines HTTP does not
+     * allow; edge sends its reason after a space).
+     */
     private static HttpResponseStatus parseStatus(String value) {
-        int space = value.indexOf(' ');
-        String code = space < 0 ? value : value.substring(0, space);
-        // RFC 9110 15: status codes are 100 to 599, and 1xx are interim (no answer); 600 and up are none
-        if (code.length() != 3 || !code.chars().allMatch(Character::isDigit) || code.charAt(0) < '2'
-                || code.charAt(0) > '5') {
+        // RFC 9110 15: status codes are 100 to 599, and 1xx are interim (no answer); 600 and up are none, nor is a
+        // fourth digit (nginx reads "1000" as a 100, "2000" as a 200)
+        if (value.length() < 3 || !isDigit(value.charAt(0)) || !isDigit(value.charAt(1)) || !isDigit(value.charAt(2))
+                || value.length() > 3 && isDigit(value.charAt(3)) || value.charAt(0) < '2' || value.charAt(0) > '5') {
             throw FcgiProtocolException.of("Status", quote(value), "a final status, a 3-digit code from 200 to 599");
         }
-        int n = Integer.parseInt(code);
-        String reason = space < 0 ? "" : value.substring(space + 1).trim();
+        int n = Integer.parseInt(value, 0, 3, 10);
+        String reason = value.substring(3).trim();
         return reason.isEmpty() ? bareStatus(n) : new HttpResponseStatus(n, reason);
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
     }
 
     /**
