@@ -80,6 +80,12 @@ final class SettingsMapper {
     private static final Duration MAX_DRAIN = Duration.ofDays(1);
     /** A response's memory buffer at most: 64 MiB, so a typo (64 GiB) cannot promise memory per response. */
     private static final long MAX_RESPONSE_BUFFER_MEMORY = 64L << 20;
+    /**
+     * A script's head at least and at most: 1 KiB holds PHP's own fields and a cookie or two (nginx's 4 KiB page is
+     * its default); 1 MiB is far past any head a browser or proxy takes, and held per response while it comes.
+     */
+    private static final long MIN_RESPONSE_HEAD = 1024;
+    private static final long MAX_RESPONSE_HEAD = 1L << 20;
     /** An auth-basic user file at most: 16 MiB, some 200 000 users with bcrypt hashes, all held in memory. */
     private static final int MAX_USER_FILE = 16 << 20;
 
@@ -1863,7 +1869,8 @@ final class SettingsMapper {
         Section buffer = backend.section("response-buffer");
         BackendGroupSettings.ResponseBuffer responseBuffer = new BackendGroupSettings.ResponseBuffer(
                 (int) buffer.bytes("memory", 0, MAX_RESPONSE_BUFFER_MEMORY),
-                buffer.bytes("max-temp-file", 0, Long.MAX_VALUE), buffer.bool("enabled"));
+                buffer.bytes("max-temp-file", 0, Long.MAX_VALUE), buffer.bool("enabled"),
+                (int) buffer.bytes("head-size", MIN_RESPONSE_HEAD, MAX_RESPONSE_HEAD));
 
         Path command = spawnSection.path("command", base);
         int workers = spawnSection.integer("workers", 1, 4096);

@@ -204,8 +204,9 @@ class ValidationTest {
         assertThat(defaults).isEqualTo(new BackendGroupSettings.ResponseBuffer(64 * 1024, 1L << 30));
         BackendGroupSettings.ResponseBuffer set = new ConfigLoader().load(write(SITE
                 + "\nfastcgi.backends.php { addresses = [\"127.0.0.1:9000\"], response-buffer { memory = 8 KiB, "
-                + "max-temp-file = 0 } }")).backends().get("php").responseBuffer();
-        assertThat(set).isEqualTo(new BackendGroupSettings.ResponseBuffer(8192, 0));
+                + "max-temp-file = 0, head-size = 4 KiB } }")).backends().get("php").responseBuffer();
+        assertThat(set).isEqualTo(new BackendGroupSettings.ResponseBuffer(8192, 0, true, 4096));
+        assertThat(defaults.headSize()).as("reference.conf's").isEqualTo(32 * 1024);
         BackendGroupSettings.ResponseBuffer off = new ConfigLoader().load(write(SITE
                 + "\nfastcgi.backends.php { addresses = [\"127.0.0.1:9000\"], response-buffer.enabled = false }"))
                 .backends().get("php").responseBuffer();
@@ -216,13 +217,18 @@ class ValidationTest {
                   addresses = ["127.0.0.1:9000"]
                   response-buffer { memory = 1 GiB,
                     max-temp-file = lots
-                    enabled = off-please }
+                    enabled = off-please
+                    head-size = 100 }
                 }
                 """);
         assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::line).containsExactlyInAnyOrder(
                 tuple("edge.fastcgi.backends.php.response-buffer.memory", 5),
                 tuple("edge.fastcgi.backends.php.response-buffer.max-temp-file", 6),
-                tuple("edge.fastcgi.backends.php.response-buffer.enabled", 7));
+                tuple("edge.fastcgi.backends.php.response-buffer.enabled", 7),
+                tuple("edge.fastcgi.backends.php.response-buffer.head-size", 8));
+        assertThat(problems).filteredOn(p -> p.key().endsWith("head-size")).singleElement().hasToString(
+                dir.resolve("edge.conf") + ":8: edge.fastcgi.backends.php.response-buffer.head-size: 100 is out of "
+                + "range (expected: a size such as 16 MiB, from 1024 to 1048576 bytes)");
         assertThat(problems).filteredOn(p -> p.key().endsWith("memory")).singleElement().hasToString(
                 dir.resolve("edge.conf") + ":5: edge.fastcgi.backends.php.response-buffer.memory: \"1 GiB\" is out of "
                 + "range (expected: a size such as 16 MiB, from 0 to 67108864 bytes)");

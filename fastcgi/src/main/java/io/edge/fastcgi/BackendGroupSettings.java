@@ -123,13 +123,20 @@ public record BackendGroupSettings(
      *                    only as fast as the client takes (0: no temporary file)
      * @param enabled     false: nginx's {@code fastcgi_buffering off}, every answer unbuffered (held in memory alone,
      *                    not cached) as if its script sent {@code X-Accel-Buffering: no}, unless it sends {@code yes}
+     * @param headSize    bytes a script's head (status and header lines) may take, read whole before its body; a
+     *                    longer one is a 502 (nginx's {@code fastcgi_buffer_size}: "upstream sent too big header")
      */
-    public record ResponseBuffer(int memory, long maxTempFile, boolean enabled) {
+    public record ResponseBuffer(int memory, long maxTempFile, boolean enabled, int headSize) {
         public ResponseBuffer {
-            if (memory < 0 || maxTempFile < 0) {
+            if (memory < 0 || maxTempFile < 0 || headSize <= 0) {
                 throw new IllegalArgumentException("memory: " + memory + ", maxTempFile: " + maxTempFile
-                        + " (expected: >= 0)");
+                        + ", headSize: " + headSize + " (expected: >= 0, a head size > 0)");
             }
+        }
+
+        /** A head of up to 32 KiB, reference.conf's response-buffer.head-size. */
+        public ResponseBuffer(int memory, long maxTempFile, boolean enabled) {
+            this(memory, maxTempFile, enabled, 32 * 1024);
         }
 
         /** Buffering on (the default, nginx's too). */

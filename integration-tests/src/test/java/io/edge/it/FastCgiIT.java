@@ -1048,6 +1048,40 @@ class FastCgiIT {
         }
     }
 
+    /**
+     * A script's head longer than its group's response-buffer.head-size is a 502, logged with the request, as nginx
+     * answers one past its fastcgi_buffer_size ("upstream sent too big header"; measured beside php-fpm 8.2: 4 KiB by
+     * default, 40 lines of 110 bytes refused); one within it goes, and the connection with it.
+     */
+    @Test
+    void aScriptsHeadPastItsGroupsHeadSizeIsABadGateway(@TempDir Path own) throws Exception {
+        Path www = Files.createDirectories(own.resolve("www"));
+        Files.writeString(www.resolve("fields.php"), """
+                <?php
+                for ($i = 0; $i < (int)$_GET['n']; $i++) { header("X-Field-$i: " . str_repeat('a', 100)); }
+                echo 'the page';
+                """);
+        try (EdgeHarness site = EdgeHarness.start(own, """
+                sites = [{ server-names = ["_"], default = true, root = "www",
+                  locations = [{ match = "/", fastcgi = php }] }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 4, response-buffer.head-size = 4 KiB }
+                """.formatted(fpm.address()));
+             RawHttpClient client = new RawHttpClient(site.address());
+             CapturedLog log = CapturedLog.of("io.edge.core.http.ServerExchange")) {
+            client.send("GET /fields.php?n=30 HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "GET /fields.php?n=40 HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "GET /fields.php?n=1 HTTP/1.1\r\nHost: a\r\n\r\n");
+            RawHttpClient.Response within = client.read();
+            assertThat(within.status()).isEqualTo(200);
+            assertThat(within.headers()).containsKey("x-field-29");
+            assertThat(client.read().status()).isEqualTo(502);
+            assertThat(client.read().text()).as("the connection goes on").isEqualTo("the page");
+            assertThat(log.events()).extracting(event -> event.getFormattedMessage())
+                    .anySatisfy(line -> assertThat(line).matches(
+                            "\\[[0-9a-z]+\\] GET /fields\\.php\\?n=40 -> 502: .*response head: more than 4096 .*"));
+        }
+    }
+
     @Test
     void withTheOpenFileCacheOffANewScriptRunsOnTheNextRequest(@TempDir Path own) throws Exception {
         try (EdgeHarness uncached = frontControllerSite(own, "static.open-file-cache.size = 0", new AtomicLong())) {

@@ -85,7 +85,7 @@ final class PhpScripts {
                 http_response_code((int)($_GET['s'] ?? 200));
                 echo 'the script answered ', http_response_code();
                 """);
-        // One header line as the request's h says, whatever it is (PHP sends it on as written, a tab or odd Status too).
+        // One header line as the request's h says, whatever it is (PHP sends it on as written: a tab, an odd Status).
         write(root, "header.php", """
                 <?php
                 header($_GET['h']);

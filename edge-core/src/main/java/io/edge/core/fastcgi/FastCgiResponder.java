@@ -170,7 +170,6 @@ public final class FastCgiResponder implements Responder {
 
     private static final Logger LOG = LoggerFactory.getLogger(FastCgiResponder.class);
     private static final AtomicLong REQUEST_IDS = new AtomicLong();
-    private static final int MAX_RESPONSE_HEAD = 32 * 1024;
     /**
      * Replays of a bodiless GET/HEAD whose connection was reset before any record came: one. A stop reset it in
      * php-fpm's backlog, or a script killed its worker (a crash, request_terminate_timeout): more would run such a
@@ -917,7 +916,7 @@ public final class FastCgiResponder implements Responder {
                 tap.onLeased();
             }
             FcgiExchange started = FcgiExchange.start(lease, params,
-                    new FcgiExchange.Options(requestId, MAX_RESPONSE_HEAD, timeouts.read(), timeouts.write(),
+                    new FcgiExchange.Options(requestId, responseBuffer.headSize(), timeouts.read(), timeouts.write(),
                             "client " + NetUtil.toAddressString(remoteAddress.getAddress()) + ", request \""
                                     + exchange.request().method() + " "
                                     + LogText.escapeBytes(exchange.request().uri()) + "\"",
