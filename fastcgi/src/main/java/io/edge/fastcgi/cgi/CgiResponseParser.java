@@ -191,7 +191,7 @@ public final class CgiResponseParser {
      * {@code Upgrade} (but on a 426) and the like. Edge frames the body itself ({@code Content-Length} when the script gave one,
      * else chunked or close) as nginx does. {@code Connection} goes too, {@code close} as well: the client's connection
      * is edge's to keep or close by its own rules, as nginx ignores a FastCGI answer's {@code Connection} (a script's
-     * {@code header('Connection: close')}, a mod_php habit, closed every client connection it answered); the fields it
+     * {@code header('Connection: close')}, a mod_php habit, would close every client connection it answers); the fields it
      * names are the script's connection's (RFC 9110 7.6.1) and go with it (nginx passes them on).
      */
     private static void dropHopByHop(HttpHeaders headers, HttpResponseStatus status) {
@@ -287,7 +287,7 @@ public final class CgiResponseParser {
         long n = 0;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            if (c < '0' || c > '9') {
+            if (!isDigit(c)) {
                 return -1;
             }
             n = n * 10 + (c - '0');
