@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Pattern;
 
 /**
  * Starts a real edge in this JVM on a configuration written to a file (so the HOCON loader is part of
@@ -20,6 +21,12 @@ final class EdgeHarness implements AutoCloseable {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .followRedirects(HttpClient.Redirect.NEVER).build();
+
+    /**
+     * A {@code listen} key of the test's own: a word "listen" elsewhere (a socket named nobody-listens.sock) is none, and
+     * taking it for one left edge on its default port 8080, which another process may hold.
+     */
+    private static final Pattern LISTEN_KEY = Pattern.compile("\\blisten\\s*[=:\\[]");
 
     private final Edge edge;
     private final InetSocketAddress address;
@@ -46,7 +53,7 @@ final class EdgeHarness implements AutoCloseable {
     }
 
     private static String file(String edgeBody) {
-        String listen = edgeBody.contains("listen") ? "" : "server.listen = [\"127.0.0.1:0\"]\n";
+        String listen = LISTEN_KEY.matcher(edgeBody).find() ? "" : "server.listen = [\"127.0.0.1:0\"]\n";
         return "edge {\n" + listen + "server.access-log = off\n" + edgeBody + "\n}\n";
     }
 
