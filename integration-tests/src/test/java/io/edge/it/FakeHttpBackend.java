@@ -12,7 +12,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -37,6 +39,9 @@ final class FakeHttpBackend implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicLong streamed = new java.util.concurrent.atomic.AtomicLong();
     private final AtomicInteger streamsEnded = new AtomicInteger();
     private final AtomicInteger streamsStarted = new AtomicInteger();
+    /** Paths whose answer waits for its latch ({@link #hold}). */
+    private final Map<String, CountDownLatch> holds = new ConcurrentHashMap<>();
+    private final AtomicInteger held = new AtomicInteger();
 
     FakeHttpBackend() throws IOException {
         server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -64,6 +69,16 @@ final class FakeHttpBackend implements AutoCloseable {
     /** {@code path}'s answer (without the leading "/"): bytes as ISO-8859-1 text, "" for a close, null for none. */
     void answer(String path, String bytes) {
         answers.put(path, bytes == null ? "\0stall" : bytes);
+    }
+
+    /** {@code path}'s answer is written only once {@code release} is counted down (within 30 s). */
+    void hold(String path, CountDownLatch release) {
+        holds.put(path, release);
+    }
+
+    /** Requests whose answer waits for its release now ({@link #hold}). */
+    int held() {
+        return held.get();
     }
 
     /**
@@ -139,6 +154,15 @@ final class FakeHttpBackend implements AutoCloseable {
                 if (answer.isEmpty()) {
                     return;
                 }
+                CountDownLatch release = holds.get(path);
+                if (release != null) {
+                    held.incrementAndGet();
+                    boolean released = release.await(30, TimeUnit.SECONDS);
+                    held.decrementAndGet();
+                    if (!released) {
+                        return;
+                    }
+                }
                 socket.getOutputStream().write(answer.getBytes(StandardCharsets.ISO_8859_1));
                 socket.getOutputStream().flush();
                 String answerHead = answer.toLowerCase(Locale.ROOT);
@@ -150,6 +174,8 @@ final class FakeHttpBackend implements AutoCloseable {
             }
         } catch (IOException gone) {
             // edge closed it
+        } catch (InterruptedException stopped) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -21,6 +21,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -405,6 +406,47 @@ class ProxyIT {
                 assertThat(text).startsWith("HTTP/1.1 200").endsWith("only ten b");
             }
             assertThat(get(edge, "/refused/x").statusCode()).isEqualTo(502);
+        }
+    }
+
+    /**
+     * Bytes a backend sends past its answer's end (a body to a HEAD, one after a 204) answer nothing: its kept
+     * connection is closed, as nginx drops them, so the next request on it, and one that waited in the queue for it,
+     * get their own answers. Before, the HEAD's body began the next answer (a 502), and a whole answer behind the 204
+     * went to the request that took the connection from the queue as its own.
+     */
+    @Test
+    void bytesPastAnAnswersEndAreNoOtherRequestsAnswer() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        try (FakeHttpBackend fake = new FakeHttpBackend();
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                server.io-threads = 1
+                sites = [{ server-names = ["_"], default = true, root = ".", locations = [
+                  { match = "/", proxy = fake }
+                  { match = "= /edge-status", status = true }
+                ] }]
+                proxy.backends.fake { addresses = ["127.0.0.1:%d"], max-connections = 1 }
+                """.formatted(fake.port()))) {
+            fake.answer("head", "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nbodyXX");
+            fake.answer("next", "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext");
+            HttpResponse<String> head = CLIENT.send(HttpRequest.newBuilder(edge.uri("/head"))
+                    .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(head.statusCode()).isEqualTo(200);
+            assertThat(get(edge, "/next").body()).isEqualTo("next");
+
+            fake.answer("none", "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"
+                    + "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged");
+            fake.hold("none", release);
+            CompletableFuture<HttpResponse<String>> none = CLIENT.sendAsync(HttpRequest.newBuilder(edge.uri("/none"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            await(() -> fake.held() == 1, "the 204's request holding the only connection");
+            CompletableFuture<HttpResponse<String>> waiting = CLIENT.sendAsync(HttpRequest.newBuilder(
+                    edge.uri("/next")).build(), HttpResponse.BodyHandlers.ofString());
+            await(() -> get(edge, "/edge-status?format=prometheus").body()
+                    .contains("edge_proxy_waiters{group=\"fake\"} 1\n"), "the second request queued");
+            release.countDown();
+            assertThat(none.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(204);
+            assertThat(waiting.get(30, TimeUnit.SECONDS).body()).isEqualTo("next");
         }
     }
 

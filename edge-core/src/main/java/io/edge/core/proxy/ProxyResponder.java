@@ -68,8 +68,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Answers a location's requests from an HTTP/1.1 backend group (nginx's {@code proxy_pass} to an upstream), on the
  * client's event loop: the connection comes from the group's {@link BackendPool} (so a request that finds every
- * connection busy waits in its bounded queue, then 503 + Retry-After, as a FastCGI request does), and carries Netty's
- * {@link HttpClientCodec} ahead of the running call's handler and an {@link IdleGuard} for the time between calls.
+ * connection busy waits in its bounded queue, then 503 + Retry-After, as a FastCGI request does), and carries a Netty
+ * {@link HttpClientCodec} of the running call's own ahead of its handler, and an {@link IdleGuard} that closes it for
+ * anything that comes between calls.
  *
  * <h2>A call</h2>
  * <pre>
@@ -435,10 +436,11 @@ public final class ProxyResponder implements Responder {
             exchange.upstreamAddress(peer != null ? peer : lease.address().address());
             lease.exchangeStarted();
             ChannelPipeline p = backendChannel.pipeline();
-            if (p.get(CODEC) == null) {
-                p.addLast(CODEC, new HttpClientCodec());
+            if (p.get(IDLE_GUARD) == null) {
                 p.addLast(IDLE_GUARD, IdleGuard.INSTANCE);
             }
+            // a codec of its own per request: the last one left with the answer it read (releaseLease)
+            p.addBefore(IDLE_GUARD, CODEC, new HttpClientCodec());
             if (!backendChannel.isActive()) {
                 backendFailed(new BackendUnavailableException(lease.address() + ": connection closed before the request"));
                 return;
@@ -1191,10 +1193,17 @@ public final class ProxyResponder implements Responder {
             }
         }
 
-        /** Gives the connection back; one that is not reusable is closed by the pool. */
+        /**
+         * Gives the connection back; one that is not reusable is closed by the pool. A reusable one leaves its codec
+         * here, which hands the idle guard whatever the backend sent past the answer's end (a body to a HEAD or after
+         * a 204, bytes past its Content-Length): the guard closes the connection for them, before the pool could give
+         * it to a request waiting for it, whose answer they would begin. nginx drops them too.
+         */
         private void releaseLease(Lease.Outcome outcome) {
             if (outcome != Lease.Outcome.REUSABLE && backendChannel != null) {
                 backendChannel.close();
+            } else if (outcome == Lease.Outcome.REUSABLE) {
+                backendChannel.pipeline().remove(CODEC);
             }
             lease.release(outcome);
         }
