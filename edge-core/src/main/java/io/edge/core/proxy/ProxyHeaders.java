@@ -4,6 +4,7 @@ import io.edge.conf.LocationSettings;
 import io.edge.conf.VariableText;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.Variables;
+import io.edge.fastcgi.cgi.CgiParams;
 import io.edge.fastcgi.regex.BoundedMatch;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -39,13 +40,16 @@ final class ProxyHeaders {
 
     /**
      * The client's request headers the backend gets: all but the hop-by-hop ones, Host (set by the location's
-     * proxy-headers) and Expect (edge answered the client's 100-continue itself and sends the body unasked).
+     * proxy-headers), Expect (edge answered the client's 100-continue itself and sends the body unasked) and those
+     * whose names nginx takes for invalid ({@code ignore_invalid_headers}, {@code underscores_in_headers off}): a
+     * backend that reads headers as CGI names (WSGI, Rack) would take {@code X_Real_IP} for the X-Real-IP set here.
      */
     static void copyRequest(HttpHeaders from, HttpHeaders to) {
         List<String> named = connectionTokens(from);
         from.forEach(header -> {
             String name = header.getKey().toLowerCase(Locale.ROOT);
-            if (!isHopByHop(name, named) && !name.equals("host") && !name.equals("expect")) {
+            if (!isHopByHop(name, named) && !name.equals("host") && !name.equals("expect")
+                    && CgiParams.isValidHeaderName(name, false)) {
                 to.add(header.getKey(), header.getValue());
             }
         });

@@ -30,6 +30,21 @@ class ProxyHeadersTest {
         assertThat(backend.names()).containsExactlyInAnyOrder("Cookie", "Accept");
     }
 
+    /**
+     * A name of anything but letters, digits and '-' is not passed, as nginx's ignore_invalid_headers with
+     * underscores_in_headers off: a backend that reads headers as CGI names (WSGI, Rack, PHP behind an app server)
+     * takes {@code X_Real_IP} or {@code X.Forwarded.For} for the X-Real-IP or X-Forwarded-For edge sets.
+     */
+    @Test
+    void aRequestHeaderNginxTakesForInvalidIsNotPassed() {
+        HttpHeaders client = new DefaultHttpHeaders().add("X_Real_IP", "203.0.113.66")
+                .add("X.Forwarded.For", "203.0.113.66").add("X-Forwarded_Proto", "https").add("X-Request-Id", "r1")
+                .add("Accept", "*/*");
+        HttpHeaders backend = new DefaultHttpHeaders();
+        ProxyHeaders.copyRequest(client, backend);
+        assertThat(backend.names()).containsExactlyInAnyOrder("X-Request-Id", "Accept");
+    }
+
     @Test
     void anAnswerLosesItsHopByHopHeadersAndNginxsHiddenOnes() {
         HttpHeaders answer = new DefaultHttpHeaders()

@@ -153,6 +153,22 @@ public final class CgiParams {
      * if underscores are allowed, and then it is compared as the '-' it would become.
      */
     private static boolean passes(String name, boolean allowUnderscores) {
+        if (!isValidHeaderName(name, allowUnderscores)) {
+            return false;
+        }
+        if (name.indexOf('_') >= 0) {
+            name = name.replace('_', '-');
+        }
+        return !name.equalsIgnoreCase("Proxy") && !name.equalsIgnoreCase("Content-Type")
+                && !name.equalsIgnoreCase("Content-Length");
+    }
+
+    /**
+     * Whether a request header's name is one nginx takes ({@code ignore_invalid_headers on}): letters, digits and
+     * '-', and '_' only where {@code allowUnderscores} ({@code underscores_in_headers}); nginx passes no other on, to
+     * a FastCGI server or a proxied backend.
+     */
+    public static boolean isValidHeaderName(CharSequence name, boolean allowUnderscores) {
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);
             boolean plain = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-';
@@ -160,11 +176,7 @@ public final class CgiParams {
                 return false;
             }
         }
-        if (name.indexOf('_') >= 0) {
-            name = name.replace('_', '-');
-        }
-        return !name.equalsIgnoreCase("Proxy") && !name.equalsIgnoreCase("Content-Type")
-                && !name.equalsIgnoreCase("Content-Length");
+        return true;
     }
 
     /** Two passing headers whose names differ at most in case, which {@link #build} joins into one param. */
