@@ -394,6 +394,9 @@ class ProxyIT {
             assertThat(get(edge, "/closed").statusCode()).isEqualTo(502);
             fake.answer("continue", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
             assertThat(get(edge, "/continue").body()).isEqualTo("hi");
+            // lines ended by a bare LF, as nginx takes them (RFC 9112 2.2 lets a recipient)
+            fake.answer("lf", "HTTP/1.1 200 OK\nContent-Length: 2\n\nhi");
+            assertThat(get(edge, "/lf").body()).isEqualTo("hi");
             fake.answer("unframed", "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nread to the close");
             HttpResponse<String> unframed = get(edge, "/unframed");
             assertThat(unframed.body()).isEqualTo("read to the close");

@@ -40,6 +40,7 @@ import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -149,6 +150,11 @@ public final class ProxyResponder implements Responder {
     static final String CODEC = "proxy-http-codec";
     static final String CALL = "proxy-call";
     static final String IDLE_GUARD = "proxy-idle-guard";
+    /**
+     * How a backend's answer is read: Netty's defaults, but a line may end with a bare LF, as nginx's upstream parser
+     * takes one (RFC 9112 2.2 lets a recipient); the answer is framed anew for the client either way.
+     */
+    private static final HttpDecoderConfig ANSWER_DECODING = new HttpDecoderConfig().setStrictLineParsing(false);
 
     private final BackendPool pool;
     private final long readTimeoutNanos;
@@ -440,7 +446,7 @@ public final class ProxyResponder implements Responder {
                 p.addLast(IDLE_GUARD, IdleGuard.INSTANCE);
             }
             // a codec of its own per request: the last one left with the answer it read (releaseLease)
-            p.addBefore(IDLE_GUARD, CODEC, new HttpClientCodec());
+            p.addBefore(IDLE_GUARD, CODEC, new HttpClientCodec(ANSWER_DECODING, false, false));
             if (!backendChannel.isActive()) {
                 backendFailed(new BackendUnavailableException(lease.address() + ": connection closed before the request"));
                 return;
