@@ -133,6 +133,12 @@ final class CachedPhp implements AutoCloseable {
         return Files.exists(counter) ? Files.readAllLines(counter).stream().filter(id::equals).count() : 0;
     }
 
+    /** The most runs of cache.php for {@code id} with {@code track} that ran at once (0: none ran). */
+    long mostAtOnce(String id) throws IOException {
+        Path most = dir.resolve("most-" + id + ".txt");
+        return Files.exists(most) ? Long.parseLong(Files.readString(most).strip()) : 0;
+    }
+
     /** Lets every cache.php run held with {@code hold=name} finish. */
     void release(String name) throws IOException {
         Files.writeString(dir.resolve(name), "");

@@ -152,7 +152,22 @@ final class PhpScripts {
                     exit;
                 }
                 $ms = (int)($_GET['sleep'] ?? 0);
+                // With `track`, the runs of this id running at once are counted while it sleeps (before anything is
+                // written, so its head goes out only once it no longer counts), and the most there ever were is kept
+                // in most-<id>.txt: runs one behind another leave 1 there.
+                $running = isset($_GET['track']) ? __DIR__ . '/../running-' . basename($id) . '.txt' : null;
+                $track = function (int $delta) use ($running, $id) {
+                    $lock = fopen($running, 'c+');
+                    flock($lock, LOCK_EX);
+                    $now = (int)stream_get_contents($lock) + $delta;
+                    ftruncate($lock, 0); rewind($lock); fwrite($lock, (string)$now);
+                    $most = __DIR__ . '/../most-' . basename($id) . '.txt';
+                    if ($now > (int)@file_get_contents($most)) { file_put_contents($most, (string)$now); }
+                    flock($lock, LOCK_UN); fclose($lock);
+                };
+                if ($running !== null) { $track(1); }
                 if ($ms > 0) { usleep($ms * 1000); }
+                if ($running !== null) { $track(-1); }
                 $file = __DIR__ . '/../count.txt';
                 file_put_contents($file, $id . "\\n", FILE_APPEND | LOCK_EX);
                 $runs = count(array_keys(file($file, FILE_IGNORE_NEW_LINES), $id));

@@ -75,6 +75,29 @@ class ResponseCacheIT {
     }
 
     /**
+     * A script that fails for every request (a 500, which marks nothing for hit-for-miss): the requests that waited for
+     * the first run take turns, one run at a time, as nginx's fastcgi_cache_lock has its waiters take the lock again
+     * when its holder's answer is not cached. They all went to PHP at once when the first answer came.
+     */
+    @Test
+    void theRequestsWaitingForAnAnswerNeverStoredRunThePageOneAtATime() throws Exception {
+        String url = url("turns", null, "&failfrom=1&track=1&sleep=200&hold=release-turns");
+        long coalesced = php.metric("edge_response_cache_coalesced_total");
+        List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            responses.add(php.getAsync(url));
+        }
+        eventually(() -> php.runs("turns"), runs -> runs == 1);
+        eventually(() -> php.metric("edge_response_cache_coalesced_total") - coalesced, n -> n == 4);
+        php.release("release-turns");
+        for (CompletableFuture<HttpResponse<String>> response : responses) {
+            assertThat(response.get().statusCode()).isEqualTo(500);
+        }
+        assertThat(php.runs("turns")).as("each request's own run").isEqualTo(5);
+        assertThat(php.mostAtOnce("turns")).as("one at a time").isEqualTo(1);
+    }
+
+    /**
      * A request with Authorization, first to reach an uncached page, goes to PHP alone: the plain burst behind it
      * coalesces behind one of its own. It led them once, and its answer, not shareable, sent all twenty to PHP.
      */

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
@@ -17,14 +18,18 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>A flight is a small state machine:
  * <pre>
- *   (none) --join/tryLead--> FLYING --leader done()----> DONE      followers: look up again
- *                                   --leader failed()--> FAILED    followers: stale-if-error, else go themselves
- *                                   --timeout---------> TIMED_OUT  followers: go to the backend themselves
+ *   (none) --join/tryLead--> FLYING --leader done()------> DONE       followers: look up again
+ *                                   --leader notStored()-> NOT_STORED followers: look up again, else join again
+ *                                   --leader failed()----> FAILED     followers: stale-if-error, else go themselves
+ *                                   --timeout-----------> TIMED_OUT  followers: go to the backend themselves
  * </pre>
  * Invariants: a key maps to at most one FLYING flight; a flight leaves the map before its followers are
- * released, so a follower that joins again starts a new flight; a flight ends exactly once (a leader that
- * finishes after its timeout changes nothing). The timeout runs from the flight's start, so no follower
- * waits longer than {@code timeout}, and a leader that never finishes cannot block a key. Nobody waits for a
+ * released, so a follower that joins again starts a new flight (the first to join leads it, the others wait on:
+ * nginx's cache lock, taken again by one waiter when its holder's answer was not cached); a flight ends exactly
+ * once (a leader that finishes after its timeout changes nothing). The timeout runs from the flight's start, so a
+ * leader that never finishes cannot block a key; and a follower waits no longer than {@code timeout} in all, over
+ * every flight it joins ({@link #join(String, boolean, long)}), as nginx's fastcgi_cache_lock_timeout runs from a
+ * request's first wait. Nobody waits for a
  * flight once every follower {@link Ticket#leave left} or it ended; a leader may ask to hear of that
  * ({@link Ticket#whenNobodyWaits}), as one that goes on only for its followers does.
  *
@@ -34,7 +39,16 @@ import java.util.concurrent.atomic.LongAdder;
 public final class Coalescer {
 
     /** How a flight ended, as its followers see it. */
-    public enum Outcome { DONE, FAILED, TIMED_OUT }
+    public enum Outcome {
+        /** The answer is in the cache, or was revalidated; or nothing came of it that another try would change. */
+        DONE,
+        /** The answer was not stored, for reasons another answer may not have: one follower tries again. */
+        NOT_STORED,
+        /** The backend failed (no answer, or one a stale copy answers for), or nobody was left to answer. */
+        FAILED,
+        /** The flight's timeout, or the follower's own wait in all, ran out. */
+        TIMED_OUT
+    }
 
     private final ConcurrentHashMap<String, Flight> flights = new ConcurrentHashMap<>();
     private final Timer timer;
@@ -60,6 +74,15 @@ public final class Coalescer {
 
     /** As {@link #join(String)}; {@code count}: false for a request counted as a follower already (a second wait). */
     public Ticket join(String key, boolean count) {
+        return join(key, count, 0);
+    }
+
+    /**
+     * As {@link #join(String, boolean)} for a request that waited {@code waitedNanos} for earlier flights already: as a
+     * follower it waits only for what is left of {@code timeout} (none left: its wait ends at once, {@link
+     * Outcome#TIMED_OUT}).
+     */
+    public Ticket join(String key, boolean count, long waitedNanos) {
         while (true) {
             Flight mine = new Flight(key);
             Flight existing = flights.putIfAbsent(key, mine);
@@ -72,7 +95,11 @@ public final class Coalescer {
                     coalesced.increment();
                 }
                 existing.followers.incrementAndGet();
-                return new Ticket(existing, false);
+                Ticket follower = new Ticket(existing, false);
+                if (waitedNanos > 0) {
+                    follower.waitAtMost(timeoutNanos - waitedNanos);
+                }
+                return follower;
             }
             flights.remove(key, existing); // ended but not yet removed by its ender: help, then retry
         }
@@ -151,11 +178,31 @@ public final class Coalescer {
     public final class Ticket {
         private final Flight flight;
         private final boolean leader;
-        private boolean left;
+        /** The flight's end as this follower sees it: also TIMED_OUT when its own wait ran out first. */
+        private final CompletableFuture<Outcome> ended;
+        /** Left by its request, or by its own wait running out (the timer's thread): once. */
+        private final AtomicBoolean left = new AtomicBoolean();
 
         Ticket(Flight flight, boolean leader) {
             this.flight = flight;
             this.leader = leader;
+            this.ended = flight.future.copy();
+        }
+
+        /** Follower: stops waiting after {@code nanos}, as one that left: TIMED_OUT, its flight going on. */
+        private void waitAtMost(long nanos) {
+            if (nanos <= 0) {
+                stopWaiting();
+                return;
+            }
+            Timeout timeout = timer.newTimeout(t -> stopWaiting(), nanos, TimeUnit.NANOSECONDS);
+            ended.whenComplete((outcome, error) -> timeout.cancel());
+        }
+
+        private void stopWaiting() {
+            if (ended.complete(Outcome.TIMED_OUT)) {
+                leave();
+            }
         }
 
         /** True for the one request that goes to the backend. */
@@ -165,7 +212,7 @@ public final class Coalescer {
 
         /** Completes when the flight ends; each call returns a new stage, so a follower may cancel its own. */
         public CompletableFuture<Outcome> ended() {
-            return flight.future.copy();
+            return ended.copy();
         }
 
         /** Whether followers wait for this flight: joined it, have not left, and it has not ended. */
@@ -187,8 +234,7 @@ public final class Coalescer {
 
         /** Follower: no longer waits for the flight (its client went away); idempotent. */
         public void leave() {
-            if (!leader && !left) {
-                left = true;
+            if (!leader && left.compareAndSet(false, true)) {
                 flight.followers.decrementAndGet();
                 flight.nobodyWaits();
             }
@@ -198,6 +244,17 @@ public final class Coalescer {
         public void done() {
             requireLeader();
             end(flight, Outcome.DONE);
+        }
+
+        /**
+         * Leader: the response is not stored, though the next one may be (a 5xx, a refusal owed to a purge meanwhile,
+         * an answer not storable that left no hit-for-miss mark): followers look up again, and where nothing answers
+         * they join again, so that one of them goes to the backend and the others wait for it (nginx's cache lock,
+         * which its holder releases without storing). Idempotent, also after {@link #done()}.
+         */
+        public void notStored() {
+            requireLeader();
+            end(flight, Outcome.NOT_STORED);
         }
 
         /**

@@ -489,10 +489,19 @@ public final class ResponseCache implements AutoCloseable {
         // nothing: concurrent misses of an uncacheable variant still coalesce, and wait only for the head of the
         // first answer, which lets them go (ResponseCacheGate). Vary: * (null) matches no request, and an answer
         // without Vary speaks for every request: both mark the URL.
-        List<String> vary = CachePolicy.varyNames(backendResponse.headers());
-        if (vary == null || vary.isEmpty()) {
+        if (!speaksForItsVariantOnly(backendResponse)) {
             uncacheable.put(CachePolicy.primaryKey(scope, clientRequest), Boolean.TRUE);
         }
+    }
+
+    /**
+     * Whether {@code backendResponse}'s {@code Vary} names request headers: it is the answer for requests with its
+     * values of them, and says nothing of the URL's other variants. {@code Vary: *} matches no request and speaks for
+     * every request, as no {@code Vary}.
+     */
+    public static boolean speaksForItsVariantOnly(HttpResponse backendResponse) {
+        List<String> vary = CachePolicy.varyNames(backendResponse.headers());
+        return vary != null && !vary.isEmpty();
     }
 
     private static void count(LongAdder counter, boolean count) {
@@ -515,10 +524,18 @@ public final class ResponseCache implements AutoCloseable {
      * first fill that turned out another variant), already counted among the coalesced.
      */
     public Coalescer.Ticket coalesce(Lookup lookup, boolean count) {
+        return coalesce(lookup, count, 0);
+    }
+
+    /**
+     * As {@link #coalesce(Lookup, boolean)} for a request that waited {@code waitedNanos} for earlier flights already: a
+     * follower waits for what is left of {@code coalesce-timeout} at most ({@link Coalescer#join(String, boolean, long)}).
+     */
+    public Coalescer.Ticket coalesce(Lookup lookup, boolean count, long waitedNanos) {
         if (lookup.key() == null || lookup.alone()) {
             throw new IllegalArgumentException("a bypassed request, or one that goes alone, is not coalesced: " + lookup);
         }
-        return coalescer.join(lookup.key(), count);
+        return coalescer.join(lookup.key(), count, waitedNanos);
     }
 
     Coalescer coalescer() {

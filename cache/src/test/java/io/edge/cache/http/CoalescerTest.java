@@ -117,6 +117,42 @@ class CoalescerTest {
         assertThat(coalescer.inFlight()).isZero();
     }
 
+    /**
+     * nginx's cache lock when its holder's answer is not cached: the waiters take it again, one leads, the others wait on;
+     * each waits no longer in all than the timeout from its first wait (fastcgi_cache_lock_timeout), not a new timeout
+     * per flight it joins.
+     */
+    @Test
+    void followersOfAnAnswerNotStoredJoinAgainAndWaitNoLongerThanTheTimeoutInAll() {
+        Coalescer.Ticket leader = coalescer.join("k");
+        CompletableFuture<Coalescer.Outcome> first = coalescer.join("k").ended();
+        CompletableFuture<Coalescer.Outcome> second = coalescer.join("k").ended();
+        time.advanceSeconds(3);
+        leader.notStored();
+        leader.done(); // once ended, a flight stays as it ended
+        assertThat(first.getNow(null)).isEqualTo(Coalescer.Outcome.NOT_STORED);
+        assertThat(second.getNow(null)).isEqualTo(Coalescer.Outcome.NOT_STORED);
+        assertThat(coalescer.inFlight()).isZero();
+
+        long waited = Duration.ofSeconds(3).toNanos();
+        Coalescer.Ticket next = coalescer.join("k", false, waited);
+        assertThat(next.leader()).as("the first to join again leads").isTrue();
+        Coalescer.Ticket waiting = coalescer.join("k", false, waited);
+        assertThat(waiting.leader()).isFalse();
+        assertThat(coalescer.coalesced()).as("counted at their first wait").isEqualTo(2);
+        time.advance(Duration.ofSeconds(2).toNanos() - 1);
+        assertThat(waiting.ended()).isNotDone();
+        time.advance(1);
+        assertThat(waiting.ended().getNow(null)).as("5 s in all").isEqualTo(Coalescer.Outcome.TIMED_OUT);
+        assertThat(next.hasFollowers()).as("it left the flight, which flies on").isFalse();
+        assertThat(coalescer.inFlight()).isOne();
+        assertThat(coalescer.join("k", false, Duration.ofSeconds(5).toNanos()).ended().getNow(null))
+                .as("no wait left: over at once").isEqualTo(Coalescer.Outcome.TIMED_OUT);
+        assertThat(next.hasFollowers()).isFalse();
+        next.done();
+        assertThat(time.pending()).as("no timer left behind").isZero();
+    }
+
     @Test
     void failureReleasesFollowersWithFailedAndOnlyTheLeaderEndsAFlight() {
         Coalescer.Ticket leader = coalescer.join("k");

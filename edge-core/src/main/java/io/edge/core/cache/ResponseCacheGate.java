@@ -59,11 +59,15 @@ import org.slf4j.LoggerFactory;
  *                         body goes to the cache alone); a 304 is merged and answered from the cache; then
  *                         done() releases the followers. An answer that is not recorded
  *                         (not storable, X-Sendfile, or grown past max-object-size) releases them at once,
- *                         at its head: they could not share it, so they go to the backend side by side
- *               follower: waits (bounded by coalesce-timeout); DONE -> look up again, answer if FRESH/SWR
- *                         (what the flight stored or revalidated is FRESH to it, also where every use needs a
- *                         revalidation: the backend validated it after this request came), else go to the
- *                         backend alone; FAILED or TIMED_OUT -> the stale copy if usable on
+ *                         at its head (notStored(), or done() for one that varies); one refused at its end
+ *                         (a purge meanwhile) at its end
+ *               follower: waits (bounded by coalesce-timeout in all, over every flight it joins); DONE or
+ *                         NOT_STORED -> look up again, answer if FRESH/SWR (what the flight stored or
+ *                         revalidated is FRESH to it, also where every use needs a revalidation: the backend
+ *                         validated it after this request came); NOT_STORED, nothing to answer, the URL not
+ *                         remembered uncacheable -> coalesce again: one follower leads, the others wait on
+ *                         (nginx's cache lock); else go to the backend alone (hit-for-miss: side by side, as
+ *                         the URL's later misses); FAILED or TIMED_OUT -> the stale copy if usable on
  *                         error (the backend is failing or slow), else alone; alone, it queues only for what is
  *                         left of queue.timeout after its wait while the leader was queued (the leader's queue
  *                         timed out: 503 at once, unless a worker is free by then)
@@ -250,16 +254,17 @@ public final class ResponseCacheGate implements BackendGate {
     }
 
     private void coalesce(Exchange exchange, BackendGate.Backend backend, Lookup lookup) {
-        coalesce(exchange, backend, lookup, true, 0);
+        coalesce(exchange, backend, lookup, true, 0, 0);
     }
 
     /**
      * {@code count}: false for a second wait, the request counted among the coalesced at its first; {@code queuedBefore}:
-     * what it waited for the backend's queue in that first wait, counted on.
+     * what it waited for the backend's queue in its waits before, counted on; {@code waitedBefore}: what it waited in
+     * all before, which its coalesce-timeout counts too.
      */
     private void coalesce(Exchange exchange, BackendGate.Backend backend, Lookup lookup, boolean count,
-                          long queuedBefore) {
-        Coalescer.Ticket ticket = cache.coalesce(lookup, count);
+                          long queuedBefore, long waitedBefore) {
+        Coalescer.Ticket ticket = cache.coalesce(lookup, count, waitedBefore);
         if (ticket.leader()) {
             // A flight may have stored the answer and landed between our lookup and the join: look again
             // before going to the backend, or a burst of misses runs the script twice.
@@ -292,8 +297,9 @@ public final class ResponseCacheGate implements BackendGate {
             // alone: no request waits longer than queue.timeout for a free worker in all (the leader's script time is not
             // queue time)
             long waited = queuedBefore + ticket.queuedSince(joined);
+            long waitedInAll = waitedBefore + System.nanoTime() - joined;
             switch (outcome) {
-                case DONE -> {
+                case DONE, NOT_STORED -> {
                     // what the flight stored or revalidated answers it, though every use needs a revalidation
                     Lookup again = cache.lookupAfterFlight(exchange.request(), lookup);
                     boolean usable = again.outcome() == Lookup.Outcome.FRESH
@@ -303,13 +309,17 @@ public final class ResponseCacheGate implements BackendGate {
                         backend.run(exchange, exchange.request(), null);
                     } else if (usable && answer(exchange, again.response(), CacheStatus.HIT)) {
                         return;
-                    } else if (again.outcome() == Lookup.Outcome.MISS && !again.uncacheable() && !again.alone()
-                            && !again.key().equals(lookup.key())) {
-                        // The leader's answer varied, and this request is another variant, known only now (a URL's
-                        // first fill): its misses coalesce on their own key, as nginx locks again on the variant's;
-                        // a second wait ends in a lookup of this same key, so there is no third (unless its Vary changed
-                        // or its index forgot it meanwhile: each round needs a backend run, so it cannot spin).
-                        coalesce(exchange, backend, again, false, waited);
+                    } else if (!again.uncacheable() && !again.alone() && (outcome == Coalescer.Outcome.NOT_STORED
+                            && again.outcome() != Lookup.Outcome.BYPASS
+                            || again.outcome() == Lookup.Outcome.MISS && !again.key().equals(lookup.key()))) {
+                        // The leader's answer was not stored, and nothing says the next will not be (no hit-for-miss
+                        // mark): one of the followers goes to the backend, the others wait for it, as nginx's waiters
+                        // take its cache lock again; so an answer never stored runs once at a time for them, each
+                        // waiting up to coalesce-timeout in all (then alone), as nginx's fastcgi_cache_lock_timeout.
+                        // Or the leader's answer varied, and this request is another variant, known only now (a URL's
+                        // first fill): its misses coalesce on their own key, as nginx locks again on the variant's. Each
+                        // round needs a backend run, so it cannot spin.
+                        coalesce(exchange, backend, again, false, waited, waitedInAll);
                     } else {
                         exchange.cacheStatus(cacheStatus(again.outcome()));
                         fetch(exchange, backend, again, null, true, waited);
@@ -500,7 +510,8 @@ public final class ResponseCacheGate implements BackendGate {
      *          --otherwise---------------> STREAMING (recorded when storable) --onEnd--> stored
      *          --a 200 the client's own validators match--> 304 to the client, then DETACHED (recorded when storable;
      *                                                         else nobody wants the rest: the backend is let go)
-     *   STREAMING, not (or no longer) recorded: the ticket is done at once, so followers go to the backend
+     *   STREAMING, not (or no longer) recorded: the flight ends at once (NOT_STORED; DONE where the answer varies),
+ *                                            so followers go on: one to the backend, or all (hit-for-miss)
      *   any state, client gone, a leader (not STREAMING unrecorded) at the backend or with followers waiting
      *                                                             --> DETACHED: the same, nobody answered
      *   any state, client gone, otherwise ------------------------------> backend aborted, ticket done
@@ -575,12 +586,13 @@ public final class ResponseCacheGate implements BackendGate {
                 cache.rememberUncacheable(lookup, backendRequest, backendResponse);
             } else {
                 recorder = cache.record(lookup, backendRequest, backendResponse); // null marks the URL (unless varying)
+                recordedHead = backendResponse;
             }
             if (recorder == null) {
-                // The followers could only look up a miss once this answer is over: they go to the backend now,
-                // side by side; later misses find the URL marked and do not wait for one another either
-                // (hit-for-miss), unless the answer varied: then they wait again, for a head at most.
-                endTicket(true);
+                // The followers could only look up a miss once this answer is over: they go on now. Where the URL is
+                // marked (hit-for-miss) they go to the backend side by side, as later misses do; else one of them
+                // leads the next try and the others wait for it (nginx frees its cache lock at such a head).
+                endUnstored(backendResponse);
             }
             // Not for a client that left (detached by onClientGone): its exchange is over, and takes no head
             Preconditions.Outcome judged = sendsFile || detached ? Preconditions.Outcome.PROCEED
@@ -604,11 +616,14 @@ public final class ResponseCacheGate implements BackendGate {
             return true;
         }
 
+        /** The head the recorder was started with, for {@link #endUnstored} once it gives up. */
+        private HttpResponse recordedHead;
+
         @Override
         public void onBody(ByteBuf chunk) {
             if (recorder != null && !recorder.append(chunk)) {
                 recorder = null; // too large: the recorder gave up, released its copy and marked the URL
-                endTicket(true);
+                endUnstored(recordedHead);
             }
         }
 
@@ -616,8 +631,11 @@ public final class ResponseCacheGate implements BackendGate {
         public void onEnd() {
             end();
             if (recorder != null) {
-                recorder.finish();
+                boolean stored = recorder.finish();
                 recorder = null;
+                if (!stored) {
+                    endUnstored(recordedHead); // a purge meanwhile, no memory left: the next may be stored
+                }
             }
             if (replacedError != null) {
                 endTicket(false);
@@ -783,6 +801,22 @@ public final class ResponseCacheGate implements BackendGate {
             if (merged != null) {
                 merged.release();
                 merged = null;
+            }
+        }
+
+        /**
+         * Ends the flight for an answer not stored: followers of an answer that varies go on their own (they may be
+         * other variants, which nothing tells until one is stored, as a user's private page with Vary: Cookie; letting
+         * them lock again would queue every user's page behind every other's); the others lock again.
+         */
+        private void endUnstored(HttpResponse backendResponse) {
+            if (ticket == null) {
+                return;
+            }
+            if (ResponseCache.speaksForItsVariantOnly(backendResponse)) {
+                ticket.done();
+            } else {
+                ticket.notStored();
             }
         }
 

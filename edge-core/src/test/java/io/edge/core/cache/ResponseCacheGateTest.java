@@ -130,6 +130,60 @@ class ResponseCacheGateTest {
     }
 
     /**
+     * nginx's cache lock: when its holder's answer is not cached, one waiter takes the lock and the others wait on. Without
+     * hit-for-miss nothing tells the followers the next answer will not be stored either: they take turns, one script
+     * run at a time, each answered by its own run, as nginx's waiters are (it used to send them all at once).
+     */
+    @Test
+    void withoutHitForMissTheFollowersOfAnAnswerNotStoredTakeTurnsAsNginxsCacheLock() {
+        cache.close();
+        cache = new ResponseCache(new ResponseCacheSettings(1 << 20, 64 * 1024, false, Duration.ofSeconds(10),
+                Duration.ZERO, Duration.ZERO, List.of(), false), timer, nanos::get);
+        gate = new ResponseCacheGate(cache, "", false);
+        List<FakeExchange> clients = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            clients.add(enter(HttpMethod.GET, "/session.php"));
+        }
+        HttpResponse cookie = head("Cache-Control", "max-age=60", "Set-Cookie", "s=1");
+        assertThat(calls.get(0).tap().onHead(cookie)).isTrue();
+        client.runPendingTasks();
+        assertThat(calls).as("one follower leads the next try, the other waits for it").hasSize(2);
+        calls.get(0).tap().onEnd();
+        calls.get(1).answer(cookie, "b");
+        client.runPendingTasks();
+        assertThat(calls).hasSize(3);
+        calls.get(2).answer(cookie, "c");
+        assertThat(calls).extracting(Call::exchange).as("each ran the script once").containsExactlyInAnyOrderElementsOf(clients);
+        assertThat(cache.stats().entries()).isZero();
+        assertThat(cache.stats().coalesced()).as("each counted once").isEqualTo(2);
+    }
+
+    /**
+     * A script's error marks nothing (hit-for-miss): its followers do not all go to a failing backend at once; one tries
+     * again, and its stored answer answers the others.
+     */
+    @Test
+    void theFollowersOfAnErrorSendOneOfThemAndAreAnsweredByItsStoredAnswer() {
+        List<FakeExchange> clients = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            clients.add(enter(HttpMethod.GET, "/busy.php"));
+        }
+        HttpResponse error = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.INTERNAL_SERVER_ERROR);
+        calls.get(0).answer(error, "try later");
+        client.runPendingTasks();
+        assertThat(calls).as("one try at a time").hasSize(2);
+        calls.get(1).answer(head("Cache-Control", "max-age=60"), "page");
+        client.runPendingTasks();
+        assertThat(calls).hasSize(2);
+        List<FakeExchange> others = new ArrayList<>(clients.subList(1, 4));
+        assertThat(others.remove((FakeExchange) calls.get(1).exchange())).as("a follower tried again").isTrue();
+        assertThat(others).allSatisfy(exchange -> {
+            assertThat(exchange.statuses).containsExactly(HttpResponseStatus.OK);
+            assertThat(exchange.cacheStatus).isEqualTo(CacheStatus.HIT);
+        });
+    }
+
+    /**
      * An answer every use must revalidate (max-age=0 with an ETag): the followers of a revalidation are answered by it,
      * which the backend made after they came. Each revalidated again on its own once it ended, one after another (the
      * cache audit: 22 script runs for 12 concurrent requests).
