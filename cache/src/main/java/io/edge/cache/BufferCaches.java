@@ -2,6 +2,8 @@ package io.edge.cache;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Ticker;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -21,7 +23,7 @@ public final class BufferCaches {
      * @param maxBytes  the weight bound
      * @param weigher   the bytes a key and value hold
      * @param release   gives back the cache's reference of a removed value
-     * @param evictions counts removals by size (not explicit invalidations)
+     * @param evictions counts removals by size or expiry (not explicit invalidations)
      */
     public static <K, V> Cache<K, V> bounded(long maxBytes, ToIntBiFunction<K, V> weigher,
                                              Consumer<V> release, LongAdder evictions) {
@@ -31,6 +33,23 @@ public final class BufferCaches {
     /** As {@link #bounded}, {@code release} told the key too: for a cache that keeps an index of its keys. */
     public static <K, V> Cache<K, V> boundedWithKeys(long maxBytes, ToIntBiFunction<K, V> weigher,
                                                      BiConsumer<K, V> release, LongAdder evictions) {
+        return builder(maxBytes, weigher, release, evictions).build();
+    }
+
+    /**
+     * As {@link #boundedWithKeys}, each value let go once {@code expiry} says it is of no more use, on {@code ticker}'s
+     * time (counted in {@code evictions} too): its room is free for a newcomer, which Caffeine then stores without
+     * weighing it against the values held, as it does while under {@code maxBytes}. Without it, a cache full of values
+     * nobody can use turns most newcomers away (W-TinyLFU keeps what was used more often).
+     */
+    public static <K, V> Cache<K, V> boundedWithKeys(long maxBytes, ToIntBiFunction<K, V> weigher,
+                                                     BiConsumer<K, V> release, LongAdder evictions,
+                                                     Expiry<K, V> expiry, Ticker ticker) {
+        return builder(maxBytes, weigher, release, evictions).expireAfter(expiry).ticker(ticker).build();
+    }
+
+    private static <K, V> Caffeine<K, V> builder(long maxBytes, ToIntBiFunction<K, V> weigher,
+                                                 BiConsumer<K, V> release, LongAdder evictions) {
         return Caffeine.newBuilder()
                 .maximumWeight(maxBytes)
                 .<K, V>weigher(weigher::applyAsInt)
@@ -42,7 +61,6 @@ public final class BufferCaches {
                     if (value != null) {
                         release.accept(key, value);
                     }
-                })
-                .build();
+                });
     }
 }

@@ -2,6 +2,7 @@ package io.edge.cache.http;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.edge.cache.BufferCaches;
 import io.edge.cache.ResponseCacheSettings;
@@ -21,6 +22,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.IllegalReferenceCountException;
 import io.netty.util.Timer;
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashMap;
@@ -74,6 +77,11 @@ public final class ResponseCache implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ResponseCache.class);
     /** How often at most {@link #noRoom} is said. */
     private static final long NO_ROOM_WARNING_PERIOD_NANOS = 60 * NANOS_PER_SECOND;
+    /**
+     * How long an answer that can no longer answer is kept before it goes ({@link #usefulFor}): nginx's default
+     * {@code inactive}, 10 minutes, within which nginx keeps such a file and logs its requests EXPIRED.
+     */
+    private static final long UNUSABLE_KEPT_NANOS = 10 * 60 * NANOS_PER_SECOND;
     /** The share of {@code maxBytes} the Vary index may hold: 1/16. */
     private static final int VARY_INDEX_SHARE_SHIFT = 4;
     /** The share of {@code maxBytes} the hit-for-miss index may hold: 1/64. */
@@ -207,7 +215,7 @@ public final class ResponseCache implements AutoCloseable {
         long uncacheableBytes = settings.hitForMiss().isZero() ? 0 : settings.maxBytes() >> UNCACHEABLE_SHARE_SHIFT;
         this.cache = BufferCaches.boundedWithKeys(settings.maxBytes() - indexBytes - uncacheableBytes,
                 (String key, StoredResponse stored) -> stored.weight(key) + variantIndexWeight(key), this::removed,
-                evictions);
+                evictions, Expiry.writing((String key, StoredResponse stored) -> usefulFor(stored)), ticker);
         this.varyIndex = Caffeine.newBuilder()
                 .maximumWeight(indexBytes)
                 .<String, List<String>>weigher((primary, names) -> varyIndexWeight(primary, names))
@@ -1034,6 +1042,27 @@ public final class ResponseCache implements AutoCloseable {
                 .set(HttpHeaderNames.AGE, stored.ageSeconds(ticker.read()));
         // The caller owns body (a retained duplicate) from here.
         return new CachedResponse(stored.status, body, headers, stored.xAccelLimitRate);
+    }
+
+    /**
+     * How long from now {@code stored} is kept: while it may still answer, fresh, stale while revalidated, or on error
+     * (its own stale-while-revalidate and stale-if-error, the configured grace and stale-while-updating, whichever is
+     * longest: this cache's grace; a reload's cache weighs what it carries over by its own), and {@link #UNUSABLE_KEPT_NANOS}
+     * more. Past that, an answer without validators is of no use (a request for it goes to the backend as on a miss),
+     * and goes, so that its room takes a new answer without a contest: else a cache full of such answers turned most
+     * new ones away (W-TinyLFU keeps what was used more often, whether it can still answer or not). One with an ETag
+     * or a Last-Modified stays, to be revalidated (a 304 instead of the whole page), until W-TinyLFU evicts it.
+     */
+    private Duration usefulFor(StoredResponse stored) {
+        if (stored.etag != null || stored.lastModified != null) {
+            return ChronoUnit.FOREVER.getDuration();
+        }
+        long onError = stored.staleForbidden ? 0
+                : Math.max(stored.staleIfErrorNanos, stored.graceApplies ? graceNanos : 0);
+        long window = Math.max(stored.staleWhileRevalidateNanos, onError) + UNUSABLE_KEPT_NANOS;
+        long freshFor = stored.freshUntil - ticker.read();
+        return freshFor > Long.MAX_VALUE - window ? ChronoUnit.FOREVER.getDuration()
+                : Duration.ofNanos(Math.max(0, freshFor + window));
     }
 
     boolean usableOnError(StoredResponse stored) {

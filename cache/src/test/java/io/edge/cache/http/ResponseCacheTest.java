@@ -94,6 +94,33 @@ class ResponseCacheTest {
         }
     }
 
+    /**
+     * A cache full of answers past any use (stale, no validator to revalidate them by, no grace left) takes new ones: they
+     * go, and their room with them, where W-TinyLFU turned most new pages away in favour of those more often used once
+     * (6 of 20 pages were stored), though nothing held could answer anyone. nginx writes every page it may keep.
+     */
+    @Test
+    void answersPastAnyUseMakeRoomForNewOnes() {
+        String page = "x".repeat(30_000);
+        for (int i = 0; i < 40; i++) {
+            store(get("/old" + i), backend(page, "Cache-Control", "max-age=1"));
+            for (int hit = 0; hit < 3; hit++) {
+                body(cache.lookup(get("/old" + i)).response());
+            }
+        }
+        store(get("/etag"), backend("kept", "Cache-Control", "max-age=1", "ETag", "\"v1\""));
+        time.advanceSeconds(3600);
+        for (int i = 0; i < 20; i++) {
+            assertThat(store(get("/new" + i), backend(page, "Cache-Control", "max-age=60"))).isTrue();
+            Lookup stored = cache.lookup(get("/new" + i));
+            assertThat(stored.outcome()).as("page %d", i).isEqualTo(Lookup.Outcome.FRESH);
+            body(stored.response());
+        }
+        Lookup revalidated = cache.lookup(get("/etag"));
+        assertThat(revalidated.outcome()).as("one with a validator stays, to be revalidated").isEqualTo(Lookup.Outcome.STALE);
+        assertThat(revalidated.backendRequest(get("/etag")).headers().get("If-None-Match")).isEqualTo("\"v1\"");
+    }
+
     @Test
     void maxAgeOneIsFreshForOneSecondWithAnAgeHeader() {
         assertThat(store(get("/a"), backend("A", "Cache-Control", "max-age=1", "Connection", "close"))).isTrue();
