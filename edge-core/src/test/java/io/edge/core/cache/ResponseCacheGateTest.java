@@ -184,6 +184,38 @@ class ResponseCacheGateTest {
     }
 
     /**
+     * A POST's 2xx during a fill keeps the fill's answer out (it may hold what the POST changed); its followers do not all
+     * go to the backend then: one fills again, asked after the POST, and its answer answers the other.
+     */
+    @Test
+    void aFillAPostOvertookSendsOneFollowerToFillAgain() {
+        FakeExchange[] followers = new FakeExchange[2];
+        enter(HttpMethod.GET, "/page.php");
+        followers[0] = enter(HttpMethod.GET, "/page.php");
+        followers[1] = enter(HttpMethod.GET, "/page.php");
+        BackendGate.ResponseTap fill = calls.get(0).tap();
+        assertThat(fill.onHead(head("Cache-Control", "max-age=60"))).isTrue();
+        enter(HttpMethod.POST, "/page.php");
+        calls.get(1).answer(head(), "saved");
+        ByteBuf chunk = Unpooled.copiedBuffer("old page", StandardCharsets.UTF_8);
+        try {
+            fill.onBody(chunk);
+        } finally {
+            chunk.release();
+        }
+        fill.onEnd();
+        assertThat(cache.stats().entries()).as("overtaken by the POST").isZero();
+        client.runPendingTasks();
+        assertThat(calls).as("one follower fills again").hasSize(3);
+        calls.get(2).answer(head("Cache-Control", "max-age=60"), "new page");
+        client.runPendingTasks();
+        assertThat(calls).hasSize(3);
+        assertThat(cache.stats().entries()).isOne();
+        FakeExchange answered = calls.get(2).exchange() == followers[0] ? followers[1] : followers[0];
+        assertThat(answered.body.toString(StandardCharsets.UTF_8)).isEqualTo("new page");
+    }
+
+    /**
      * An answer every use must revalidate (max-age=0 with an ETag): the followers of a revalidation are answered by it,
      * which the backend made after they came. Each revalidated again on its own once it ended, one after another (the
      * cache audit: 22 script runs for 12 concurrent requests).
