@@ -310,7 +310,6 @@ public final class ResponseCacheGate implements BackendGate {
                     } else if (usable && answer(exchange, again.response(), CacheStatus.HIT)) {
                         return;
                     } else if (!again.uncacheable() && !again.alone() && (outcome == Coalescer.Outcome.NOT_STORED
-                            && again.outcome() != Lookup.Outcome.BYPASS
                             || again.outcome() == Lookup.Outcome.MISS && !again.key().equals(lookup.key()))) {
                         // The leader's answer was not stored, and nothing says the next will not be (no hit-for-miss
                         // mark): one of the followers goes to the backend, the others wait for it, as nginx's waiters
