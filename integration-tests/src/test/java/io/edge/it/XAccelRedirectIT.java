@@ -422,8 +422,8 @@ class XAccelRedirectIT {
     /**
      * An X-Accel-Redirect to a directory named with its slash sends the directory's index file, as nginx's internal
      * redirect to such a URI goes through its index module, in an internal location too: it was always 403. Without
-     * an index file it is still 403, as is a directory named without its slash, an index.php (never its source) and an
-     * index file whose URI routes to another location (a PHP one, which nginx would run it in).
+     * an index file it is still 403, as is an index.php (never its source) and an index file whose URI routes to
+     * another location (a PHP one, which nginx would run it in); one named without its slash is redirected to it (below).
      */
     @Test
     void aDirectoryNamedWithItsSlashSendsItsIndexFile(@TempDir Path own) throws Exception {
@@ -453,13 +453,70 @@ class XAccelRedirectIT {
                 assertThat(index.body()).isEqualTo(location + " index");
                 assertThat(get(edge, "/" + location + "/sub/").statusCode()).as("internal: not for clients")
                         .isEqualTo(404);
-                assertThat(get(edge, "/to.php?u=/" + location + "/sub").statusCode()).as("no slash").isEqualTo(403);
+                assertThat(get(edge, "/to.php?u=/" + location + "/sub").statusCode()).as("no slash: to it")
+                        .isEqualTo(301);
                 assertThat(get(edge, "/to.php?u=/" + location + "/empty/").statusCode()).as("no index")
                         .isEqualTo(403);
                 HttpResponse<String> script = get(edge, "/to.php?u=/" + location + "/php/");
                 assertThat(script.statusCode()).as(location + ": index.php").isEqualTo(403);
                 assertThat(script.body()).doesNotContain("SOURCE").doesNotContain("ran");
             }
+        }
+    }
+
+    /**
+     * An X-Accel-Redirect to a directory named without its slash is answered as nginx 1.22 answers it (measured side by
+     * side): its static module's 301 to the redirect's URI with its slash and the redirect's own query (not the
+     * script's request's), percent-encoded, made a URL of the client's Host and edge's port, with the fields of the
+     * script nginx keeps (Set-Cookie, Cache-Control) and its page's type, never the script's body. Edge answered 403,
+     * as for a directory it would never send. A location that counts no directory (front-controller-directories = false) still hands it
+     * to its named front controller, and a directory with its slash still gets its index file.
+     */
+    @Test
+    void aDirectoryNamedWithoutItsSlashIsRedirectedToItsUriWithTheSlash(@TempDir Path own) throws Exception {
+        Path www = Files.createDirectories(own.resolve("www"));
+        Files.writeString(Files.createDirectories(www.resolve("protected/sub")).resolve("index.html"), "sub index");
+        Files.createDirectories(www.resolve("protected/a b"));
+        Files.createDirectories(www.resolve("app/sub"));
+        Files.writeString(www.resolve("to.php"), """
+                <?php
+                header('Set-Cookie: sid=abc');
+                header('Cache-Control: private, max-age=5');
+                header('Content-Type: text/x-mine');
+                header('X-Accel-Redirect: ' . $_GET['u']);
+                echo 'the script body';""");
+        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(own.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+             EdgeHarness edge = EdgeHarness.start(own, """
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = php }
+                       { match = "^~ /protected/", internal = true }
+                       { match = "^~ /app/", internal = true, front-controller = "@app",
+                         front-controller-directories = false }
+                       { match = "@app", return = "200 app" }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                     """.formatted(fpm.address()))) {
+            String base = edge.uri("").toString();
+            String[][] cases = {{"/protected/sub", base + "/protected/sub/"},
+                    {"/protected/sub?q=1&r=2", base + "/protected/sub/?q=1&r=2"},
+                    {"/protected/a b", base + "/protected/a%20b/"}};
+            for (String[] way : cases) {
+                HttpResponse<String> moved = get(edge, "/to.php?x=script&u=" + URLEncoder.encode(way[0],
+                        StandardCharsets.UTF_8));
+                assertThat(moved.statusCode()).as(way[0]).isEqualTo(301);
+                assertThat(moved.headers().firstValue("location")).as(way[0]).contains(way[1]);
+                assertThat(moved.body()).as(way[0]).doesNotContain("the script body");
+                assertThat(moved.headers().allValues("set-cookie")).as(way[0]).containsExactly("sid=abc");
+                assertThat(moved.headers().allValues("cache-control")).as(way[0]).containsExactly("private, max-age=5");
+                assertThat(moved.headers().firstValue("content-type")).as(way[0])
+                        .hasValueSatisfying(type -> assertThat(type).startsWith("text/html"));
+            }
+            HttpResponse<String> index = get(edge, "/to.php?u=/protected/sub/");
+            assertThat(index.statusCode()).as("with its slash").isEqualTo(200);
+            assertThat(index.body()).isEqualTo("sub index");
+            HttpResponse<String> app = get(edge, "/to.php?u=/app/sub");
+            assertThat(app.statusCode()).as("a location that counts no directory").isEqualTo(200);
+            assertThat(app.body()).isEqualTo("app");
         }
     }
 

@@ -1354,7 +1354,7 @@ public final class FastCgiResponder implements Responder {
                     staticResponder.sendIndexWithin(exchange, normalized, accelUri, passThrough,
                             (index, real) -> sendable(file, index, real, roots), limitRate);
                 } else {
-                    staticResponder.sendFileWithin(exchange, normalized, namesDirectory, passThrough,
+                    staticResponder.sendFileWithin(exchange, normalized, accelUri, namesDirectory, passThrough,
                             (opened, real) -> sendable(file, opened, real, roots), limitRate);
                 }
             };

@@ -26,6 +26,7 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -232,6 +233,21 @@ public final class ErrorResponses {
             return Router.location(site, page.uri());
         } catch (HttpStatusException gaveUp) {
             return null; // a location's regex gave up on the page's own path: it takes none
+        }
+    }
+
+    /**
+     * Adds {@code kept}, a script's X-Accel-Redirect's fields ({@link Exchange#keepAccelFields}), to {@code headers}, an
+     * answer edge makes itself on the way to the script's file (an error: the file missing, refused; a directory's 301
+     * to its slash), as nginx's: it copied them into the request's fields before it looked for the file, and its special
+     * response keeps them but Accept-Ranges, with its own type. A field the answer has already stays as it is.
+     */
+    public static void addKeptWithFile(HttpHeaders kept, HttpHeaders headers) {
+        for (String name : kept.names()) {
+            if (!HttpHeaderNames.CONTENT_TYPE.contentEqualsIgnoreCase(name)
+                    && !HttpHeaderNames.ACCEPT_RANGES.contentEqualsIgnoreCase(name) && !headers.contains(name)) {
+                headers.add(name, kept.getAll(name));
+            }
         }
     }
 

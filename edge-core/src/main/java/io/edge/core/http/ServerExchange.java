@@ -937,20 +937,6 @@ final class ServerExchange implements Exchange {
         return carried == null ? keptWithFile : laterOver(carried, keptWithFile);
     }
 
-    /**
-     * {@link #keepAccelFields}' fields on an error answered on the way to the script's file (missing, refused), as
-     * nginx's: it copied them into the request's fields before it looked for the file, and its error page keeps them
-     * but Accept-Ranges, with its own type. A field the answer has already stays as it is.
-     */
-    private void addKeptWithFile(HttpHeaders headers) {
-        for (String name : keptWithFile.names()) {
-            if (!HttpHeaderNames.CONTENT_TYPE.contentEqualsIgnoreCase(name)
-                    && !HttpHeaderNames.ACCEPT_RANGES.contentEqualsIgnoreCase(name) && !headers.contains(name)) {
-                headers.add(name, keptWithFile.getAll(name));
-            }
-        }
-    }
-
     @Override
     public void keepAccelFields(HttpHeaders fields) {
         keptWithFile = fields; // the same again where a file that shrank is sent anew
@@ -1625,7 +1611,7 @@ final class ServerExchange implements Exchange {
             response.headers().set(HttpHeaderNames.ALLOW, ErrorResponses.allowedMethods(location()));
         }
         if (keptWithFile != null) {
-            addKeptWithFile(response.headers());
+            ErrorResponses.addKeptWithFile(keptWithFile, response.headers());
         }
         ownErrorPage = true;
         ChannelFuture written = writeAndFlush(response);

@@ -755,9 +755,15 @@ public final class StaticResponder implements Responder {
     }
 
     private static void redirectToDirectory(Exchange exchange, String uriPath) {
+        redirectToDirectory(exchange, uriPath, EmptyHttpHeaders.INSTANCE);
+    }
+
+    /** As {@link #redirectToDirectory(Exchange, String)}, with a script's X-Accel-Redirect's {@code kept} fields. */
+    private static void redirectToDirectory(Exchange exchange, String uriPath, HttpHeaders kept) {
         exchange.answerWithOwnStatus(); // nginx's special response: a 301, whatever error page led to a named location
         // a page saying so, as nginx's (its layout edge's, as its other pages'; a HEAD's without its body)
         FullHttpResponse response = ErrorResponses.response(exchange, HttpResponseStatus.MOVED_PERMANENTLY);
+        ErrorResponses.addKeptWithFile(kept, response.headers());
         String query = exchange.query();
         LocationSettings location = exchange.location(); // none for a file given without a location: nginx's defaults
         response.headers().set(HttpHeaderNames.LOCATION, RedirectLocation.of(exchange,
@@ -780,25 +786,27 @@ public final class StaticResponder implements Responder {
      * expires replaces an upstream's.
      */
     public void sendFileWithin(Exchange exchange, Path file, HttpHeaders passThrough, Predicate<Path> within) {
-        sendFileWithin(exchange, file, false, passThrough, (named, real) -> within.test(real), limitRateOf(exchange),
-                true);
+        sendFileWithin(exchange, file, null, false, passThrough, (named, real) -> within.test(real),
+                limitRateOf(exchange), true);
     }
 
     /**
      * As {@link #sendFileWithin(Exchange, Path, HttpHeaders, Predicate)}, the body paced by {@code limitRate} (the
      * backend's {@code X-Accel-Limit-Rate}) in place of the location's, or unpaced where it is null. Where {@code
      * namedAsDirectory} (the backend's name ended in "/"), a file is 404, as open(2) of that name finds (ENOTDIR) and
-     * as a request's path naming a file so is answered. {@code within} judges a file by the name it is opened by and
-     * its real path: the file's, and its {@code .gz} beside it, which the location's gzip.static sends in its place
-     * (nginx's gzip_static at the URI of an X-Accel-Redirect).
+     * as a request's path naming a file so is answered. A directory found at {@code uri}, an X-Accel-Redirect's URI
+     * named without its slash, is a 301 to that URI with its slash and the exchange's query (the redirect's), as nginx's
+     * static module answers its internal redirect there; with {@code uri} null (an X-Sendfile path), 403. {@code
+     * within} judges a file by the name it is opened by and its real path: the file's, and its {@code .gz} beside it,
+     * which the location's gzip.static sends in its place (nginx's gzip_static at the URI of an X-Accel-Redirect).
      */
-    public void sendFileWithin(Exchange exchange, Path file, boolean namedAsDirectory, HttpHeaders passThrough,
-            BiPredicate<Path, Path> within, LimitRate limitRate) {
-        sendFileWithin(exchange, file, namedAsDirectory, passThrough, within, limitRate, true);
+    public void sendFileWithin(Exchange exchange, Path file, String uri, boolean namedAsDirectory,
+            HttpHeaders passThrough, BiPredicate<Path, Path> within, LimitRate limitRate) {
+        sendFileWithin(exchange, file, uri, namedAsDirectory, passThrough, within, limitRate, true);
     }
 
-    private void sendFileWithin(Exchange exchange, Path file, boolean namedAsDirectory, HttpHeaders passThrough,
-            BiPredicate<Path, Path> within, LimitRate limitRate, boolean mayRetry) {
+    private void sendFileWithin(Exchange exchange, Path file, String uri, boolean namedAsDirectory,
+            HttpHeaders passThrough, BiPredicate<Path, Path> within, LimitRate limitRate, boolean mayRetry) {
         // a file named as a directory is 404: not read whole as it opens
         open(exchange, engine.open(file, true, bodyExpected(exchange) && !namedAsDirectory), openFile -> {
             if (namedAsDirectory && !openFile.isDirectory()) {
@@ -810,13 +818,16 @@ public final class StaticResponder implements Responder {
                 openFile.release();
                 if (countsNoDirectory(exchange)) {
                     accelMissing(exchange);
+                } else if (uri != null) {
+                    // nothing of it sent: what the client asks for then, with the slash, meets every check
+                    redirectToDirectory(exchange, uri, passThrough);
                 } else {
                     exchange.sendError(HttpResponseStatus.FORBIDDEN);
                 }
                 return;
             }
             sendIfWithin(exchange, openFile, file, within, passThrough, limitRate, mayRetry
-                    ? () -> sendFileWithin(exchange, file, namedAsDirectory, passThrough, within, limitRate, false)
+                    ? () -> sendFileWithin(exchange, file, uri, namedAsDirectory, passThrough, within, limitRate, false)
                     : null);
         }, () -> accelMissing(exchange));
     }
