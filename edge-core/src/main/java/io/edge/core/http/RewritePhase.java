@@ -297,8 +297,25 @@ public final class RewritePhase {
         return new String(bytes.toString().getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
     }
 
-    /** nginx's {@code $document_root}: {@code location}'s root (its alias), else its site's. */
+    /**
+     * nginx's {@code $document_root}: {@code location}'s root (its alias), else its site's. The alias of an exact or
+     * slash-less prefix location is its own text, as nginx's, also where it names a file ({@code location = /x { alias
+     * /srv/file.txt; }}: /srv/file.txt), which edge holds below its parent: the file's name the location's match
+     * names there (a directory's match names nothing below it: "", or a path from "/" in a nested location).
+     */
     private static String documentRoot(Exchange exchange, LocationSettings location) {
+        if (location == null || location.root() == null) {
+            return rootOf(exchange, location);
+        }
+        String name = location.alias() && location.aliasCaptures() != null
+                && location.kind() != LocationSettings.Kind.REGEX
+                ? location.aliasCaptures().below(location.pattern()) : null;
+        return name == null || name.isEmpty() || name.contains("/") ? location.root().toString()
+                : location.root().resolve(name).toString();
+    }
+
+    /** {@code location}'s root (an alias's directory, a file alias's parent), else its site's. */
+    private static String rootOf(Exchange exchange, LocationSettings location) {
         return (location != null && location.root() != null ? location.root() : exchange.site().root()).toString();
     }
 
@@ -307,7 +324,7 @@ public final class RewritePhase {
      * alias's directory and what follows its prefix, or the file its captures make (an alias in a regex location).
      */
     static String requestFilename(Exchange exchange, LocationSettings location, String uri) {
-        String root = documentRoot(exchange, location);
+        String root = rootOf(exchange, location);
         if (location == null || !location.alias()) {
             return root.endsWith("/") ? root + uri.substring(1) : root + uri;
         }

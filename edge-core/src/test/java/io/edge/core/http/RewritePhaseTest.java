@@ -454,6 +454,42 @@ class RewritePhaseTest {
     }
 
     /**
+     * $document_root under an alias of a file (an exact location's, a slash-less prefix's) is the alias itself, as
+     * nginx 1.22's (measured side by side: {@code location = /x { alias /srv/file.txt; }} gives /srv/file.txt for it
+     * and for $request_filename), not the parent edge holds the file below; under a slash-less alias of a directory
+     * it is that directory.
+     */
+    @Test
+    void aFileAliasIsItsOwnDocumentRootAsNginxs() throws Exception {
+        HeldStats stats = new HeldStats();
+        Path data = Files.createDirectories(root.resolve("data"));
+        Files.writeString(data.resolve("f.txt"), "f");
+        Files.createDirectories(root.resolve("shared"));
+        InetSocketAddress address = start("""
+                sites = [{ root = www
+                  locations = [
+                    { match = "= /x", alias = "data/f.txt", rewrites = [
+                      { if = "-f $document_root", return = "200 exact" }] }
+                    { match = "/f.txt", alias = "data/f.txt", rewrites = [
+                      { if = "-f $document_root", return = "200 prefix" }] }
+                    { match = "/sl", alias = shared, rewrites = [
+                      { if = "-d $document_root", return = "200 directory" }] }
+                    { match = "= /y", alias = "data/f.txt", rewrites = [
+                      { if = "-f $request_filename", return = "200 filename" }] }
+                  ]
+                }]
+                """, stats.engine);
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            assertThat(client.send("GET /x HTTP/1.1\r\nHost: h\r\n\r\n").read().text()).isEqualTo("exact");
+            assertThat(client.send("GET /f.txt HTTP/1.1\r\nHost: h\r\n\r\n").read().text()).isEqualTo("prefix");
+            assertThat(client.send("GET /sl/a HTTP/1.1\r\nHost: h\r\n\r\n").read().text()).isEqualTo("directory");
+            assertThat(client.send("GET /y HTTP/1.1\r\nHost: h\r\n\r\n").read().text()).isEqualTo("filename");
+        }
+        assertThat(stats.asked).containsExactly(data + "/f.txt", data + "/f.txt", root.resolve("shared").toString(),
+                data + "/f.txt");
+    }
+
+    /**
      * nginx's $1 to $9 are the last regex's that ran: an if's regex that finds no match leaves none (nginx 1.22: after
      * "if ($arg_x ~ ^(\\d+)$)" fails, $1 is empty, not the location's), one that matches its own, whether or not
      * the entry is met ("!~"); a rewrite's regex its own, matched or not, for the entries after it ("rewrite
