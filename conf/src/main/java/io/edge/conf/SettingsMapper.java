@@ -3910,7 +3910,8 @@ final class SettingsMapper {
      * the directory is the root the site's symlinks rule holds a link to, as under an alias with its slash, never its
      * parent (a link in {@code /home/u/public_html} to {@code ~/.ssh} would be served; an alias {@code /data}'s parent
      * is "/"). Any other alias, a file ({@code location = /favicon.ico { alias /data/f.ico; }}, {@code location
-     * /robots.txt { alias /data/robots.txt; }}) or none yet, is below its parent, its name and the rest. Null where it
+     * /robots.txt { alias /data/robots.txt; }}), is below its parent, its name and the rest, and so is an exact
+     * location's alias not there yet; a prefix location's alias not there yet is the directory to come. Null where it
      * is none (then a problem).
      */
     private RegexAlias slashlessAlias(Section location, LocationMatch parsed) {
@@ -3923,7 +3924,13 @@ final class SettingsMapper {
             return null;
         }
         boolean slash = written.endsWith("/");
-        boolean directoryItself = slash || Files.isDirectory(path);
+        boolean exact = parsed.kind() == LocationSettings.Kind.EXACT;
+        // Decided here once, where nginx decides per request (its alias is a text, /i/x its "/x" after it): past a
+        // prefix's match a path goes on with "/", so its alias not there yet is the directory to come (its files
+        // found once it is, no reload: the resolver looks for a missing root again), not a file below its parent;
+        // an exact match names the alias alone, whatever it becomes
+        boolean toCome = !exact && !slash && Files.notExists(path);
+        boolean directoryItself = slash || toCome || Files.isDirectory(path);
         Path parent = directoryItself ? path : path.getParent();
         if (parent == null || directoryItself && path.getParent() == null) {
             location.problem("alias", LocationMatch.quoted(written) + " is /: a path past the match could name any"
@@ -3931,7 +3938,6 @@ final class SettingsMapper {
             return null;
         }
         String name = directoryItself ? "" : path.getFileName().toString();
-        boolean exact = parsed.kind() == LocationSettings.Kind.EXACT;
         // a directory written without its "/": nothing past the match, or a "/" and the rest ("/ifoo" is no file of
         // it); with its "/", any rest ("/kfoo" its foo, as nginx's)
         Pattern regex = Pattern.compile("^" + Pattern.quote(parsed.pattern()) + (exact ? "$"
@@ -3943,7 +3949,7 @@ final class SettingsMapper {
         if (!exact) {
             below.add(new Return.Part(null, "1"));
         }
-        Path directory = directory(location, "alias", parent);
+        Path directory = toCome ? path : directory(location, "alias", parent);
         return directory == null ? null : new RegexAlias(directory, new AliasCaptures(regex, below));
     }
 

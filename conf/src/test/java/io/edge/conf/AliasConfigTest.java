@@ -121,6 +121,33 @@ class AliasConfigTest {
     }
 
     /**
+     * A slash-less prefix location's alias not there at load is the directory to come, as nginx's per request (its
+     * /later/x is the alias and "/x", whatever was there at the start): held below it once it is made, no reload, and
+     * /laterfoo names nothing, as under an alias that is a directory. It was a file below the parent until the next
+     * reload, so the directory made later served /later/x from the parent, its links held there, and /laterfoo beside
+     * it. An exact location's alias not there yet is still that one path below its parent.
+     */
+    @Test
+    void aPrefixLocationsAliasNotThereYetIsTheDirectoryToCome() throws Exception {
+        Path w3 = Files.createDirectories(dir.resolve("w3"));
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                sites = [{ root = www, locations = [
+                  { match = "/later", alias = "w3/later" }
+                  { match = "= /soon.ico", alias = "w3/soon.ico" }
+                ] }]
+                """));
+        List<LocationSettings> locations = settings.sites().get(0).locations();
+        LocationSettings later = locations.get(0);
+        assertThat(later.root()).isEqualTo(w3.resolve("later").toAbsolutePath().normalize());
+        assertThat(later.aliasCaptures().below("/later/x")).isEqualTo("/x");
+        assertThat(later.aliasCaptures().below("/later")).isEmpty();
+        assertThat(later.aliasCaptures().below("/laterfoo")).isNull();
+        LocationSettings soon = locations.get(1);
+        assertThat(soon.root()).isEqualTo(w3.toAbsolutePath().normalize());
+        assertThat(soon.aliasCaptures().below("/soon.ico")).isEqualTo("soon.ico");
+    }
+
+    /**
      * A location nested in one with a slash-less alias takes it (nginx's merge), its file made by the enclosing
      * match; a location of scripts there cannot (a problem), as a script's alias is a prefix ending in "/".
      */

@@ -47,6 +47,7 @@ class AliasWithoutSlashIT {
                   { match = "/i", alias = "w3/images", locations = [{ match = "~ \\\\.css$", headers { X-Css = "1" } }] }
                   { match = "= /favicon.ico", alias = "data/f.ico" }
                   { match = "/k", alias = "w3/images/" }
+                  { match = "/later", alias = "w3/later" }
                 ] }]
                 """);
     }
@@ -113,6 +114,26 @@ class AliasWithoutSlashIT {
     void aLinkOutOfTheAliasDirectoryIsRefusedAsUnderAnAliasWithItsSlash() throws Exception {
         assertThat(get("/k/out")).isEqualTo("403");
         assertThat(get("/i/out")).isEqualTo("403");
+    }
+
+    /**
+     * An alias not there when edge starts is the directory to come, as nginx, deciding per request, takes it once it
+     * is made: its files are served without a reload, held in it (a link to a file beside it is 403, as under
+     * /i), and /laterfoo beside it is no file of it. It was taken as a file below its parent until the next reload:
+     * the link out and w3/laterfoo were served.
+     */
+    @Test
+    void anAliasMadeAfterTheStartIsTheDirectoryItNames() throws Exception {
+        assertThat(get("/later/x")).isEqualTo("404");
+        Path later = Files.createDirectories(dir.resolve("w3/later"));
+        Files.writeString(later.resolve("x"), "later");
+        Files.createSymbolicLink(later.resolve("out"), Path.of("../secret"));
+        Files.writeString(dir.resolve("w3/laterfoo"), "beside");
+        // the resolver looks for a root that was missing again (every second)
+        Awaits.until(() -> get("/later/x"), "200 later"::equals, "/later/x served once made");
+        assertThat(get("/later/out")).isEqualTo("403");
+        assertThat(get("/laterfoo")).isEqualTo("404");
+        assertThat(get("/later")).isEqualTo("301");
     }
 
     /** A location nested in one with such an alias takes it, as nginx's merge: its file is the enclosing match's. */
