@@ -3981,6 +3981,22 @@ final class SettingsMapper {
                 + " \"/srv/images/$1\" }";
         if (parsed != null && parsed.kind() == LocationSettings.Kind.NAMED) {
             location.problem("alias", "set in a named location", expected);
+        } else if (slashless(parsed) && handler == LocationSettings.Handler.FASTCGI) {
+            // nginx allows it (SCRIPT_FILENAME $request_filename), and runs what follows the match without its "/" as
+            // a script beside the alias's directory, the hole the same alias of files closes with a 404 (/ifoo); an
+            // exact one runs the alias, a script no URI below a directory names, which edge's split and checks need
+            String scripts = "alias ending in / in a prefix location of scripts ending in /, such as { match = \"/b/\","
+                    + " alias = \"/srv/b/\", fastcgi = php }, or, for one script, root and fastcgi-script, such as"
+                    + " { match = \"= /one\", root = \"/srv\", fastcgi = php, fastcgi-script = \"/one.php\" }";
+            if (parsed.kind() == LocationSettings.Kind.EXACT) {
+                location.problem("alias", "set in an exact location of scripts (fastcgi): edge names a script by its"
+                        + " URI below a directory, never by an alias of the script itself", scripts);
+            } else {
+                location.problem("alias", "set in a location of scripts (fastcgi) whose prefix does not end in /:"
+                        + " nginx's would run " + LocationMatch.quoted(parsed.pattern() + "foo.php") + " as "
+                        + LocationMatch.quoted(location.optionalString("alias") + "foo.php") + ", a script beside the"
+                        + " alias's directory, where edge runs none outside it", scripts);
+            }
         } else if (slashless(parsed) && handler != LocationSettings.Handler.STATIC) {
             location.problem("alias", "set in an exact location or a prefix not ending in / that answers otherwise"
                     + " than with files (" + handler.name().toLowerCase(Locale.ROOT) + ")", expected);

@@ -57,6 +57,7 @@ class AliasConfigTest {
                   { match = "= /d/", alias = "/" }
                   { match = "/e/", alias = thumbs, return = 204 }
                   { match = "/f/", alias = missing }
+                  { match = "= /g", alias = "thumbs/one.php", fastcgi = php }
                 ] }]
                 fastcgi.backends.php { addresses = ["unix:/run/php/php-fpm.sock"] }
                 """);
@@ -67,8 +68,12 @@ class AliasConfigTest {
                 .contains(
                         tuple(4, "edge.sites[0].locations[0].alias", "set with root, which it replaces",
                                 "alias or root, not both"),
-                        tuple(5, "edge.sites[0].locations[1].alias", "set in an exact location or a prefix not"
-                                + " ending in / that answers otherwise than with files (fastcgi)", WHERE),
+                        tuple(5, "edge.sites[0].locations[1].alias", "set in a location of scripts (fastcgi) whose"
+                                + " prefix does not end in /: nginx's would run \"/bfoo.php\" as \"thumbsfoo.php\", a"
+                                + " script beside the alias's directory, where edge runs none outside it", SCRIPTS),
+                        tuple(10, "edge.sites[0].locations[6].alias", "set in an exact location of scripts (fastcgi):"
+                                + " edge names a script by its URI below a directory, never by an alias of the script"
+                                + " itself", SCRIPTS),
                         tuple(6, "edge.sites[0].locations[2].alias", "\"thumbs\" has no capture in a regex location:"
                                 + " every path the regex matches would be that one file (nginx's alias so)", CAPTURES),
                         tuple(7, "edge.sites[0].locations[3].alias", "\"/\" is /: a path past the match could name"
@@ -118,6 +123,22 @@ class AliasConfigTest {
         assertThat(k.root()).isEqualTo(images.toAbsolutePath().normalize());
         assertThat(k.aliasCaptures().below("/k../x")).as("climbs out: the resolver's 404").isEqualTo("../x");
         assertThat(k.aliasCaptures().below("/kfoo")).isEqualTo("foo");
+    }
+
+    /** What the refusal of an alias in a slash-less or exact location of scripts suggests instead loads. */
+    @Test
+    void theScriptLocationsTheRefusalSuggestsLoad() throws Exception {
+        Path srv = Files.createDirectories(dir.resolve("srv/b"));
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                fastcgi.backends.php { addresses = ["unix:/run/php/php-fpm.sock"] }
+                sites = [{ root = www, locations = [
+                  { match = "/b/", alias = "srv/b/", fastcgi = php }
+                  { match = "= /one", root = "srv", fastcgi = php, fastcgi-script = "/one.php" }
+                ] }]
+                """));
+        List<LocationSettings> locations = settings.sites().get(0).locations();
+        assertThat(locations.get(0).root()).isEqualTo(srv.toAbsolutePath().normalize());
+        assertThat(locations.get(1).root()).isEqualTo(srv.getParent().toAbsolutePath().normalize());
     }
 
     /**
@@ -181,6 +202,10 @@ class AliasConfigTest {
             + " as { match = \"/thumbs/\", alias = \"/srv/thumbs/\" }, in an exact location or another prefix location"
             + " of files, such as { match = \"= /favicon.ico\", alias = \"/srv/f.ico\" }, or in a regex location of"
             + " files with its captures, such as { match = \"~ ^/users/(.+\\\\.png)$\", alias = \"/srv/images/$1\" }";
+
+    private static final String SCRIPTS = "alias ending in / in a prefix location of scripts ending in /, such as"
+            + " { match = \"/b/\", alias = \"/srv/b/\", fastcgi = php }, or, for one script, root and fastcgi-script,"
+            + " such as { match = \"= /one\", root = \"/srv\", fastcgi = php, fastcgi-script = \"/one.php\" }";
 
     private static final String CAPTURES = "a directory and, below it, the location's captures ($1 to $9, named"
             + " groups), such as \"/srv/images/$1\"";
