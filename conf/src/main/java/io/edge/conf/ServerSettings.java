@@ -34,6 +34,8 @@ import java.util.Map;
  * @param clientBodyTempPath where request bodies too large for memory are spooled (nginx's {@code
  *                        client_body_temp_path}), or {@code null} for edge's default: the run directory, else
  *                        {@code java.io.tmpdir}
+ * @param serverTokens    whether the Server field every answer carries names edge's version (nginx's {@code
+ *                        server_tokens}), or only "edge"
  */
 public record ServerSettings(
         List<InetSocketAddress> listen,
@@ -52,7 +54,8 @@ public record ServerSettings(
         LogFormat accessLogFormat,
         Tls tls,
         Path clientBodyTempPath,
-        ImageWorkers imageWorkers) {
+        ImageWorkers imageWorkers,
+        boolean serverTokens) {
 
     /** {@code tcp-notsent-lowat} when it is not set: see reference.conf. */
     public static final int DEFAULT_TCP_NOTSENT_LOWAT = 128 * 1024;
@@ -63,6 +66,17 @@ public record ServerSettings(
         }
         listen = List.copyOf(listen);
         listenWrittenAt = Map.copyOf(listenWrittenAt);
+    }
+
+    /** Settings whose answers' Server field names edge's version (server-tokens on, the default). */
+    public ServerSettings(List<InetSocketAddress> listen, int ioThreads, int maxConnections, HttpLimits limits,
+                          HttpTimeouts timeouts, Path accessLog, Path runDir, boolean accessLogEnabled,
+                          boolean runDirTemporary, Map<InetSocketAddress, WrittenAt> listenWrittenAt,
+                          int tcpNotsentLowat, RealIp realIp, Path pidFile, LogFormat accessLogFormat, Tls tls,
+                          Path clientBodyTempPath, ImageWorkers imageWorkers) {
+        this(listen, ioThreads, maxConnections, limits, timeouts, accessLog, runDir, accessLogEnabled, runDirTemporary,
+                listenWrittenAt, tcpNotsentLowat, realIp, pidFile, accessLogFormat, tls, clientBodyTempPath,
+                imageWorkers, true);
     }
 
     /** Settings whose images (a location's image-filter) are made by edge's default workers. */
@@ -247,7 +261,7 @@ public record ServerSettings(
     public ServerSettings withMaxConnections(int maxConnections) {
         return new ServerSettings(listen, ioThreads, maxConnections, limits, timeouts, accessLog, runDir,
                 accessLogEnabled, runDirTemporary, listenWrittenAt, tcpNotsentLowat, realIp, pidFile, accessLogFormat,
-                tls, clientBodyTempPath);
+                tls, clientBodyTempPath, imageWorkers, serverTokens);
     }
 
     /**
@@ -258,7 +272,7 @@ public record ServerSettings(
     public ServerSettings reloadedOver(ServerSettings inForce, ServerSettings accessLogs) {
         return new ServerSettings(listen, inForce.ioThreads, maxConnections, limits, timeouts, accessLogs.accessLog,
                 inForce.runDir, accessLogs.accessLogEnabled, inForce.runDirTemporary, listenWrittenAt, tcpNotsentLowat,
-                realIp, pidFile, accessLogFormat, tls, clientBodyTempPath);
+                realIp, pidFile, accessLogFormat, tls, clientBodyTempPath, imageWorkers, serverTokens);
     }
 
     /**

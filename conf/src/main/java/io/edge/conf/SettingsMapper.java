@@ -565,7 +565,8 @@ final class SettingsMapper {
                 tcpNotsentLowat, realIp(server.section("real-ip")), pidFile, logFormat(server),
                 tls(server.section("tls"), tlsListen, http2(server.section("http2"), http2Listen),
                         http3(server.section("http3"), quicListen), base),
-                clientBodyTempPath(server, base), imageWorkers(server.section("image-filter")));
+                clientBodyTempPath(server, base), imageWorkers(server.section("image-filter")),
+                server.bool("server-tokens", "on or off"));
     }
 
     /** server.image-filter: the threads that make the images of locations' image-filter. */

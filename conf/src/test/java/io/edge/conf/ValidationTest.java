@@ -1288,6 +1288,17 @@ class ValidationTest {
                 "edge.static.poison-released-buffers: \"maybe\" is not a boolean (expected: true or false)");
     }
 
+    /** nginx's server_tokens: on (the default) or off, anything else said with its file, line and key. */
+    @Test
+    void serverTokensIsOnOrOff() throws Exception {
+        assertThat(new ConfigLoader().load(write(SITE)).server().serverTokens()).isTrue();
+        assertThat(new ConfigLoader().load(write(SITE + "\nserver.server-tokens = off")).server().serverTokens())
+                .isFalse();
+        ConfigProblem problem = single(SITE + "\nserver.server-tokens = build");
+        assertThat(problem).hasToString(dir.resolve("edge.conf") + ":3: edge.server.server-tokens: \"build\" is not a"
+                + " boolean (expected: on or off)");
+    }
+
     @Test
     void keepAliveRequestsIsAWholeNumberOfZeroOrMore() {
         assertThat(single(SITE + "\nserver.limits.keep-alive-requests = -1").toString())

@@ -3,6 +3,7 @@ package io.edge.core;
 import io.edge.conf.ConfigException;
 import io.edge.conf.ConfigLoader;
 import io.edge.conf.EdgeSettings;
+import io.edge.core.http.ServerField;
 import io.edge.core.route.Router;
 import io.edge.fastcgi.spawn.PhpFpmSupervisor;
 import java.io.IOException;
@@ -36,7 +37,7 @@ import picocli.CommandLine.Option;
  * (every problem printed, one per line); 1 when the server could not start (a port in use, say) or the signal could
  * not be sent.
  */
-@Command(name = "edge", mixinStandardHelpOptions = true, version = "edge 0.1.0",
+@Command(name = "edge", mixinStandardHelpOptions = true, version = "edge " + ServerField.VERSION,
         description = "HTTP edge server: static files and FastCGI backends with a bounded wait queue.")
 public final class Main implements Callable<Integer> {
 

@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** What a reload names as needing a restart ({@link Edge#changedServerKeys}), and what it runs with. */
@@ -59,5 +60,21 @@ class ServerChangesTest {
                 Path.of("/var/log/edge/b.log"), Path.of("/run/edge"), false, false));
         assertThat(next.withMaxConnections(10)).isEqualTo(new ServerSettings(next.listen(), 4, 10, otherLimits, TIMEOUTS,
                 Path.of("/var/log/edge/b.log"), Path.of("/tmp/edge-9"), false, true));
+    }
+
+    /** What applies at once on a reload, server-tokens and the image workers, is the reload's, kept by both copies. */
+    @Test
+    void serverTokensAndImageWorkersGoThroughAReloadAndAHeldMaxConnections() {
+        ServerSettings inForce = new ServerSettings(List.of(new InetSocketAddress("127.0.0.1", 8080)), 2, 100, LIMITS,
+                TIMEOUTS, Path.of("/var/log/edge/a.log"), Path.of("/run/edge"), true, false);
+        ServerSettings.ImageWorkers workers = new ServerSettings.ImageWorkers(3, 5, 1000);
+        ServerSettings next = new ServerSettings(inForce.listen(), 2, 100, LIMITS, TIMEOUTS, inForce.accessLog(),
+                inForce.runDir(), true, false, Map.of(), ServerSettings.DEFAULT_TCP_NOTSENT_LOWAT,
+                ServerSettings.RealIp.OFF, null, null, ServerSettings.Tls.NONE, null, workers, false);
+
+        for (ServerSettings running : List.of(next.reloadedOver(inForce, inForce), next.withMaxConnections(10))) {
+            assertThat(running.serverTokens()).isFalse();
+            assertThat(running.imageWorkers()).isEqualTo(workers);
+        }
     }
 }

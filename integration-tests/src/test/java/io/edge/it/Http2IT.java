@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.core.http.CapturedLog;
 import io.edge.core.http.RawHttpClient;
+import io.edge.core.http.ServerField;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -205,6 +206,7 @@ class Http2IT {
             assertThat(small.statusCode()).isEqualTo(200);
             assertThat(text(small)).isEqualTo("a small file\n");
             assertThat(small.headers().map()).doesNotContainKeys("connection", "keep-alive", "transfer-encoding");
+            assertThat(small.headers().allValues("server")).containsExactly("edge/" + ServerField.VERSION);
             HttpResponse<byte[]> range = get(h2, "/ten.bin", "Range", "bytes=1048570-1048589");
             assertThat(range.statusCode()).isEqualTo(206);
             byte[] whole = Files.readAllBytes(ten);

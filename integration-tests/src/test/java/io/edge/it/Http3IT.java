@@ -4,6 +4,7 @@ import static io.edge.it.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.core.http.CapturedLog;
+import io.edge.core.http.ServerField;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -142,6 +143,7 @@ class Http3IT {
             assertThat(new String(small.body(), StandardCharsets.UTF_8)).isEqualTo("a small file\n");
             assertThat(small.headers().map()).doesNotContainKeys("connection", "keep-alive", "transfer-encoding",
                     "alt-svc");
+            assertThat(small.headers().allValues("server")).containsExactly("edge/" + ServerField.VERSION);
             HttpResponse<byte[]> whole = get(h3, "/large.bin");
             assertThat(whole.statusCode()).isEqualTo(200);
             assertThat(whole.body().length).isEqualTo(large.length);

@@ -1092,6 +1092,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         // RFC 9110 6.6.1: in every 4xx too; no exchange's response path adds it here
         response.headers().set(HttpHeaderNames.DATE, HttpDate.now());
+        ServerField.add(response.headers(), server.settings());
         // location-defaults' always-headers; a page's location's with the page
         ServerExchange.addHeaders(response.headers(), page == null ? server.unroutedHeaders()
                 : ErrorResponses.pageAlwaysHeaders(site, page, server.unroutedHeaders()), null);

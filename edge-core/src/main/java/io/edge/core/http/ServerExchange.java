@@ -1025,6 +1025,7 @@ final class ServerExchange implements Exchange {
             if (!response.headers().contains(HttpHeaderNames.DATE)) {
                 response.headers().add(HttpHeaderNames.DATE, HttpDate.now());
             }
+            ServerField.add(response.headers(), connection.server().settings());
             // nginx's headers filter: the answering location's expires, then its add_header, on the statuses it
             // names, whoever answered (a file, a script, the response cache). It runs on what goes to the client
             // only: the response cache has judged (and copied) a script's own headers before.
@@ -1297,6 +1298,7 @@ final class ServerExchange implements Exchange {
         if (!response.headers().contains(HttpHeaderNames.DATE)) {
             response.headers().add(HttpHeaderNames.DATE, HttpDate.now());
         }
+        ServerField.add(response.headers(), connection.server().settings());
         if (imageConnection != null) {
             response.headers().set(HttpHeaderNames.CONNECTION, imageConnection);
         } else {
