@@ -2898,8 +2898,8 @@ final class SettingsMapper {
             result.add(new LocationSettings(match, parsed.kind(), parsed.pattern(), parsed.regex(), root, handler,
                     backend, frontController, sendfileRoots, cache, guarded ? statusAllow : List.of(), expires, headers,
                     bodyLimit, fastcgiParams, handler == LocationSettings.Handler.STATIC
-                    || handler == LocationSettings.Handler.FASTCGI || handler == LocationSettings.Handler.PROXY ? gzip
-                    : null,
+                    || handler == LocationSettings.Handler.FASTCGI || handler == LocationSettings.Handler.PROXY
+                    || handler == LocationSettings.Handler.RETURN ? gzip : null, // a return's: for its 403's, 404's page
                     gzipStatic && (handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI), internal, fastcgiScript, access,
                     returns, rewrite, limitReqs, limitConns, authBasic, accessLogged, referers,

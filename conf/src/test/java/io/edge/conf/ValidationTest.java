@@ -776,7 +776,8 @@ class ValidationTest {
                 location-defaults.gzip { enabled = true, level = 6 }
                 sites = [{ root = www, locations = [{ match = "/", fastcgi = php, gzip { types = ["Application/JSON"] } },
                   { match = "/plain/", fastcgi = php, gzip.enabled = false }, { match = "/static/" },
-                  { match = "= /status", status = true }, { match = "/api/", proxy = api }] }]
+                  { match = "= /status", status = true }, { match = "/api/", proxy = api },
+                  { match = "= /gone", return = 404 }] }]
                 fastcgi.backends.php.addresses = ["127.0.0.1:9000"]
                 proxy.backends.api.addresses = ["127.0.0.1:3000"]
                 """));
@@ -793,6 +794,7 @@ class ValidationTest {
         assertThat(locations.get(2).gzip().compresses("text/css")).isTrue();
         assertThat(locations.get(3).gzip()).isNull(); // the status page goes as it is
         assertThat(locations.get(4).gzip().level()).isEqualTo(6); // a proxied answer, as nginx's gzip filter takes it
+        assertThat(locations.get(5).gzip().level()).as("its 404's page, as nginx's").isEqualTo(6);
         assertThat(new ConfigLoader().load(write(SITE)).sites().get(0).locations().get(0).gzip()).isNull(); // off
         // files compressed beforehand: anywhere files are served
         List<LocationSettings> precompressed = new ConfigLoader().load(write("""

@@ -134,6 +134,7 @@ class GzipIT {
         Files.createDirectories(www.resolve("raw"));
         Files.writeString(www.resolve("raw/plain.css"), "body { color: black }\n".repeat(100));
         Files.writeString(www.resolve("short.css"), "b{}"); // below min-length
+        Files.writeString(Files.createDirectories(www.resolve("own")).resolve("a.html"), "<p>a</p>");
         Files.write(www.resolve("photo.png"), new byte[5000]); // not a type gzip names
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), """
                 pm = static
@@ -165,6 +166,8 @@ class GzipIT {
                     { match = "^~ /both/", gzip { static = true, proxied = [no_etag] } }
                     { match = "^~ /old/", gzip.disable = [msie6, "^Bot"] }
                     { match = "^~ /h10f/", gzip.http-version = "1.0" }
+                    { match = "^~ /own/", gzip.min-length = 20 }, { match = "= /own/refused", return = 403, gzip.min-length = 20 }
+                    { match = "^~ /own-min/", gzip.min-length = 1000 }
                   ]
                 }]
                 fastcgi.backends.php {
@@ -342,6 +345,35 @@ class GzipIT {
         HttpResponse<byte[]> small = get("/page.php?n=100&len=1", "Accept-Encoding", "gzip");
         assertThat(header(small, "content-encoding")).isNull();
         assertThat(new String(small.body(), StandardCharsets.UTF_8)).isEqualTo(page(100));
+    }
+
+    /**
+     * edge's own pages go through the gzip of the location that answers them, as nginx's special responses go through
+     * its gzip filter (a 404 of a missing file, a return's 403); one under min-length, or of a status nginx's gzip
+     * leaves alone (a 405), goes as it is.
+     */
+    @Test
+    void edgesOwnErrorPagesAreCompressedAsNginxsAre() throws Exception {
+        HttpResponse<byte[]> missing = get("/own/missing.html", "Accept-Encoding", "gzip");
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(header(missing, "content-encoding")).isEqualTo("gzip");
+        assertThat(header(missing, "vary")).isEqualTo("Accept-Encoding");
+        assertThat(gunzip(missing.body())).contains("<title>404 Not Found</title>");
+        HttpResponse<byte[]> refused = get("/own/refused", "Accept-Encoding", "gzip");
+        assertThat(refused.statusCode()).isEqualTo(403);
+        assertThat(gunzip(refused.body())).contains("<title>403 Forbidden</title>");
+        HttpResponse<byte[]> plain = get("/own/missing.html");
+        assertThat(header(plain, "content-encoding")).isNull();
+        assertThat(new String(plain.body(), StandardCharsets.UTF_8)).contains("<title>404 Not Found</title>");
+        HttpResponse<byte[]> small = get("/own-min/missing.html", "Accept-Encoding", "gzip");
+        assertThat(small.statusCode()).isEqualTo(404);
+        assertThat(header(small, "content-encoding")).as("under min-length").isNull();
+        assertThat(new String(small.body(), StandardCharsets.UTF_8)).contains("<title>404 Not Found</title>");
+        HttpResponse<byte[]> notAllowed = HTTP.send(HttpRequest.newBuilder(edge.uri("/own/a.html"))
+                .header("Accept-Encoding", "gzip").POST(HttpRequest.BodyPublishers.ofString("x")).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(notAllowed.statusCode()).isEqualTo(405);
+        assertThat(header(notAllowed, "content-encoding")).isNull();
     }
 
     @Test

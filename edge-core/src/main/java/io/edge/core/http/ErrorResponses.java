@@ -27,6 +27,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -288,7 +289,7 @@ public final class ErrorResponses {
             // left the exchange unanswered, its connection open for good
             body = head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(builtIn);
         }
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, sent, body);
+        FullHttpResponse response = new Page(sent, body);
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, page != null ? page.contentType() : "text/html; charset=utf-8")
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, length);
@@ -299,6 +300,22 @@ public final class ErrorResponses {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
         return response;
+    }
+
+    /**
+     * Whether {@code response} is one of edge's own pages ({@link #response}: its built-in one or a site's error page),
+     * which goes through its location's gzip as nginx's special responses go through its gzip filter.
+     */
+    static boolean isPage(HttpResponse response) {
+        return response instanceof Page;
+    }
+
+    /** An answer {@link #response} made, told from a responder's by its class. */
+    private static final class Page extends DefaultFullHttpResponse {
+
+        Page(HttpResponseStatus status, ByteBuf body) {
+            super(HttpVersion.HTTP_1_1, status, body);
+        }
     }
 
     /**

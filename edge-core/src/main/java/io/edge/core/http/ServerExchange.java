@@ -1069,6 +1069,7 @@ final class ServerExchange implements Exchange {
             // (StaticResponder), not sent by sendfile. A site's error page: its own location's, as nginx's error_page
             // redirect finds it (its captures of the page's URI, $uri now)
             LocationSettings filtering = sentPage == null ? location : ErrorResponses.pageLocation(site(), sentPage);
+            boolean page = routed && ErrorResponses.isPage(response); // edge's own, before a filter remade it
             if (routed && filtering != null && filtering.subFilter() != null) {
                 sub = SubFilter.begin(request, isHead(), response, filtering.subFilter(),
                         text -> SubFilter.value(this, filtering, text), ctx.alloc());
@@ -1090,10 +1091,14 @@ final class ServerExchange implements Exchange {
                 holdForImage(response, filtering);
                 return null;
             }
-            // then nginx's gzip filter, on what the headers filter made
-            if (compressionOffered && location != null && location.gzip() != null) {
-                gzip = GzipFilter.begin(request, isHead(), response, offeredLength, offeredType, location.gzip(),
-                        location.gzipClients(), offeredFile, location.gzipStatic() ? accelFields() : null, ctx.alloc());
+            // then nginx's gzip filter, on what the headers filter made: edge's own pages too (a 404's, a 403's), as
+            // nginx's special responses go through it, by the gzip of the location answering; a site's page by its
+            // own location's, as nginx's error_page redirect finds it
+            LocationSettings zipping = page ? filtering : location;
+            if ((compressionOffered || page) && zipping != null && zipping.gzip() != null) {
+                gzip = GzipFilter.begin(request, isHead(), response, offeredLength, offeredType, zipping.gzip(),
+                        zipping.gzipClients(), offeredFile && !page, zipping.gzipStatic() ? accelFields() : null,
+                        ctx.alloc());
                 if (gzip != null && response instanceof FullHttpResponse whole) {
                     GzipFilter filter = gzip;
                     gzip = null;
