@@ -78,6 +78,12 @@ final class SettingsMapper {
     private static final Pattern BACKEND_NAME = Pattern.compile("[A-Za-z0-9_-]+");
     /** The longest shutdown drain: a day is past any deploy, and far from where deadlines in nanoseconds overflow. */
     private static final Duration MAX_DRAIN = Duration.ofDays(1);
+
+    /**
+     * The redirects edge makes (a return's, a rewrite's, a directory's to its slash) that a site's error-pages may name a
+     * page for, as nginx's error_page 301 serves it with the redirect's status and Location.
+     */
+    private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
     /** A response's memory buffer at most: 64 MiB, so a typo (64 GiB) cannot promise memory per response. */
     private static final long MAX_RESPONSE_BUFFER_MEMORY = 64L << 20;
     /**
@@ -1978,7 +1984,7 @@ final class SettingsMapper {
     }
 
     /**
-     * A site's {@code error-pages}: status (400-599) to a file under its root, named as a URI path ("/errors/503.html"),
+     * A site's {@code error-pages}: status (400-599, or a redirect of {@link #REDIRECTS}) to a file under its root, named as a URI path ("/errors/503.html"),
      * read now, at most {@link ErrorPage#MAX_BYTES}; its type from its extension, which mime-types must name. Links on the way are held to the
      * site's {@code symlinks} rule as a request's are: edge reads the page as root, and whoever may write in the
      * root (PHP, a deploy) must not make it any file of the machine. {@code siteKey}: the site's {@code error-pages},
@@ -2012,8 +2018,16 @@ final class SettingsMapper {
             }
             // three digits, as a status is written: "0503" or "+503" would be a second page for 503
             int code = status.matches("[0-9]{3}") ? Integer.parseInt(status) : -1;
-            if (code < 400 || code > 599) {
-                pages.problem(status, "\"" + status + "\" is not an error status", "a status from 400 to 599");
+            boolean redirect = REDIRECTS.contains(code);
+            if (!redirect && (code < 400 || code > 599)) {
+                pages.problem(status, "\"" + status + "\" is not an error status", "a status from 400 to 599, or a"
+                        + " redirect edge makes (301, 302, 303, 307, 308)");
+                continue;
+            }
+            if (redirect && (uri.strip().startsWith("@") || uri.strip().startsWith("="))) {
+                // edge's redirects (a return's, a rewrite's, a directory's) answer themselves: no location takes them
+                pages.invalid(status, "\"" + uri.strip() + "\": a redirect's page is a file, sent with its Location",
+                        "the path of a file under the site's root, such as \"/errors/" + code + ".html\"");
                 continue;
             }
             if ((uri.strip().startsWith("@") || uri.strip().startsWith("=")) && code == 413) {

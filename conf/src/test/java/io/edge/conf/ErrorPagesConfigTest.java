@@ -45,6 +45,31 @@ class ErrorPagesConfigTest {
     }
 
     /**
+     * nginx's error_page 301 serves its page for a return's or a directory's redirect: a page for any redirect edge
+     * makes, a file; another 3xx (edge makes no 304 or 300 from a page), or a named location for one, is a problem.
+     */
+    @Test
+    void aRedirectMayHaveAPageThatIsAFile() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                sites = [{ root = www, error-pages { 301 = "/errors/503.html", 308 = "/errors/503.html" } }]
+                """));
+        assertThat(settings.sites().get(0).errorPage(301).uri()).isEqualTo("/errors/503.html");
+        assertThat(settings.sites().get(0).errorPages()).containsOnlyKeys(301, 308);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(
+                EdgeConfFile.write(dir, """
+                        sites = [{ root = www, error-pages { 304 = "/errors/503.html", 302 = "@app" }
+                          locations = [{ match = "@app" }] }]
+                        """)));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::key, ConfigProblem::line, ConfigProblem::message,
+                ConfigProblem::expected).containsExactly(
+                tuple("edge.sites[0].error-pages.302", 2, "\"@app\": a redirect's page is a file, sent with its"
+                        + " Location", "the path of a file under the site's root, such as \"/errors/302.html\""),
+                tuple("edge.sites[0].error-pages.304", 2, "\"304\" is not an error status", "a status from 400 to"
+                        + " 599, or a redirect edge makes (301, 302, 303, 307, 308)"));
+    }
+
+    /**
      * A site whose root is missing or of the wrong type has its error-pages checked all the same, but for the files:
      * their shape and statuses went unchecked, and came up one at a time as each root was mended (the config audit).
      */

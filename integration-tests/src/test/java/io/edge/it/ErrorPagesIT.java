@@ -25,6 +25,7 @@ class ErrorPagesIT {
     private static final String NOT_ALLOWED_PAGE = "<h1>Not that way</h1>\n";
     private static final String BAD_REQUEST_PAGE = "<h1>Say again?</h1>\n";
     private static final String RANGE_PAGE = "<p>no such range</p>\n";
+    private static final String MOVED_PAGE = "<p>moved, follow the link</p>\n";
 
     @TempDir
     static Path dir;
@@ -42,6 +43,8 @@ class ErrorPagesIT {
         Files.writeString(root.resolve("errors/405.html"), NOT_ALLOWED_PAGE);
         Files.writeString(root.resolve("errors/400.html"), BAD_REQUEST_PAGE);
         Files.writeString(root.resolve("errors/416.html"), RANGE_PAGE);
+        Files.writeString(root.resolve("errors/moved.html"), MOVED_PAGE);
+        Files.createDirectories(root.resolve("dir"));
         Files.writeString(root.resolve("here.txt"), "here\n");
         Files.writeString(root.resolve("index.php"), "<?php echo 'never runs';");
         // PHP through a socket nobody listens on: every request waits out the queue timeout, then 503.
@@ -50,9 +53,11 @@ class ErrorPagesIT {
                 sites = [{
                   server-names = ["_"], default = true, root = "root"
                   error-pages { 404 = "/errors/404.html", 503 = "/errors/busy.html", 413 = "/errors/413.html"
-                    405 = "/errors/405.html", 400 = "/errors/400.html", 416 = "/errors/416.html" }
+                    405 = "/errors/405.html", 400 = "/errors/400.html", 416 = "/errors/416.html"
+                    301 = "/errors/moved.html" }
                   locations = [
                     { match = "/" }, { match = "/small/", body-limit = 1 KiB }, { match = "~ \\\\.php$", fastcgi = php }
+                    { match = "= /old", return = "301 /new" }, { match = "= /found", return = "302 /new" }
                   ]
                 }]
                 fastcgi.backends.php {
@@ -84,6 +89,30 @@ class ErrorPagesIT {
         // as nginx's: nothing that keeps a CDN in front from holding a missing thumbnail's 404 for a while
         assertThat(missing.headers().firstValue("cache-control")).isEmpty();
         assertThat(send("GET", "/here.txt").body()).as("files are still files").isEqualTo("here\n");
+    }
+
+    /**
+     * nginx's error_page 301: a return's 301 and a directory's to its slash go with the page as their body, their status
+     * and Location kept (a HEAD's without it, its length said); a 302 without a page of its own gets edge's.
+     */
+    @Test
+    void aRedirectGetsTheSitesPageForItsStatusWithItsLocation() throws Exception {
+        for (String path : new String[] {"/old", "/dir"}) {
+            HttpResponse<String> moved = send("GET", path);
+            assertThat(moved.statusCode()).as(path).isEqualTo(301);
+            assertThat(moved.body()).as(path).isEqualTo(MOVED_PAGE);
+            assertThat(moved.headers().firstValue("content-type")).hasValueSatisfying(t -> assertThat(t)
+                    .startsWith("text/html"));
+            assertThat(moved.headers().firstValue("location")).as(path).hasValueSatisfying(l -> assertThat(l)
+                    .endsWith(":" + edge.address().getPort() + (path.equals("/old") ? "/new" : "/dir/")));
+        }
+        HttpResponse<String> head = send("HEAD", "/old");
+        assertThat(head.statusCode()).isEqualTo(301);
+        assertThat(head.headers().firstValue("content-length")).hasValue(String.valueOf(MOVED_PAGE.length()));
+        assertThat(head.body()).isEmpty();
+        HttpResponse<String> found = send("GET", "/found");
+        assertThat(found.statusCode()).isEqualTo(302);
+        assertThat(found.body()).contains("302 Found");
     }
 
     /** A range past a file's end gets the site's page for 416, with the Content-Range of the file's length. */
