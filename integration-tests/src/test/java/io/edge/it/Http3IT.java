@@ -345,35 +345,68 @@ class Http3IT {
      * A QUIC connection whose handshake never ends (its client went away after its Initial: the CI failure, a
      * flupke client that gave up at its connect timeout) does not hold a stop: it has no stream, so it closes at once,
      * as an idle connection, and the drain is a clean one, not one that waits out the drain timeout (30 s) for it.
-     * The client's Initial is relayed to edge, and edge's answers go to a socket that reads the first and no more.
      */
     @Test
     void aHandshakeLeftHalfwayDoesNotHoldAStop() throws Exception {
         try (EdgeHarness edge = started("half-open", "");
-             DatagramSocket relay = new DatagramSocket(0, InetAddress.getLoopbackAddress());
-             DatagramSocket halfOpen = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+             DatagramSocket halfOpen = handshakeLeftHalfway()) {
+            assertThat(edge.edge().stop()).as("a clean drain").isTrue();
+        }
+    }
+
+    /**
+     * A handshake left halfway is closed at {@code timeouts.request-head}, as a TLS handshake on TCP, as nginx's
+     * handshake_timeout (its client_header_timeout): its slot of {@code max-connections} (1) is then free for the next
+     * client. Without that bound it would be held for QUIC's idle timeout, {@code timeouts.keep-alive}, an hour here.
+     */
+    @Test
+    void aHandshakeLeftHalfwayEndsAtTheRequestHeadTimeout() throws Exception {
+        try (EdgeHarness edge = started("half-open-timeout", """
+                server.max-connections = 1
+                server.timeouts { request-head = 1 s, keep-alive = 1 h }
+                """);
+             DatagramSocket halfOpen = handshakeLeftHalfway()) {
+            await(() -> { // once the half-open one is closed
+                try (NettyClient next = new NettyClient(new ChannelInboundHandlerAdapter())) {
+                    return "200".equals(next.status("/small.txt").get(30, TimeUnit.SECONDS));
+                } catch (ExecutionException | TimeoutException refused) { // in its handshake, or after it
+                    return false;
+                }
+            }, "a connection served once the handshake left halfway closed");
+        }
+    }
+
+    /**
+     * Starts a QUIC handshake with the test's edge and leaves it halfway, as a client that went away after its Initial:
+     * the Initial of Netty's client is relayed to edge from the socket returned, which reads edge's first flight and no
+     * more.
+     */
+    private static DatagramSocket handshakeLeftHalfway() throws Exception {
+        DatagramSocket halfOpen = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try (DatagramSocket relay = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
             relay.setSoTimeout(30_000);
             halfOpen.setSoTimeout(30_000);
-            EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-            try {
-                QuicSslContext tls = QuicSslContextBuilder.forClient()
-                        .trustManager(InsecureTrustManagerFactory.INSTANCE)
-                        .applicationProtocols(Http3.supportedApplicationProtocols()).build();
-                Channel udp = new Bootstrap().group(group).channel(NioDatagramChannel.class)
-                        .handler(Http3.newQuicClientCodecBuilder().sslContext(tls).build()).bind(0).sync().channel();
-                QuicChannel.newBootstrap(udp).handler(new ChannelInboundHandlerAdapter())
-                        .localConnectionAddress(QuicConnectionAddress.random())
-                        .remoteConnectionAddress(QuicConnectionAddress.random())
-                        .remoteAddress(relay.getLocalSocketAddress()).connect();
-                DatagramPacket initial = new DatagramPacket(new byte[65_536], 65_536);
-                relay.receive(initial);
-                halfOpen.send(new DatagramPacket(initial.getData(), initial.getLength(),
-                        new InetSocketAddress("127.0.0.1", port)));
-                halfOpen.receive(new DatagramPacket(new byte[65_536], 65_536)); // edge's first flight: it took the client
-            } finally {
-                group.shutdownGracefully(0, 2, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
-            }
-            assertThat(edge.edge().stop()).as("a clean drain").isTrue();
+            QuicSslContext tls = QuicSslContextBuilder.forClient()
+                    .trustManager(InsecureTrustManagerFactory.INSTANCE)
+                    .applicationProtocols(Http3.supportedApplicationProtocols()).build();
+            Channel udp = new Bootstrap().group(group).channel(NioDatagramChannel.class)
+                    .handler(Http3.newQuicClientCodecBuilder().sslContext(tls).build()).bind(0).sync().channel();
+            QuicChannel.newBootstrap(udp).handler(new ChannelInboundHandlerAdapter())
+                    .localConnectionAddress(QuicConnectionAddress.random())
+                    .remoteConnectionAddress(QuicConnectionAddress.random())
+                    .remoteAddress(relay.getLocalSocketAddress()).connect();
+            DatagramPacket initial = new DatagramPacket(new byte[65_536], 65_536);
+            relay.receive(initial);
+            halfOpen.send(new DatagramPacket(initial.getData(), initial.getLength(),
+                    new InetSocketAddress("127.0.0.1", port)));
+            halfOpen.receive(new DatagramPacket(new byte[65_536], 65_536)); // edge's first flight: it took the client
+            return halfOpen;
+        } catch (Exception e) {
+            halfOpen.close();
+            throw e;
+        } finally {
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
         }
     }
 

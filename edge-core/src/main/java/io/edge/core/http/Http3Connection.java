@@ -29,6 +29,7 @@ import io.netty.handler.codec.quic.QuicSslContextBuilder;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicTokenHandler;
 import io.netty.util.AsciiString;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Arrays;
@@ -62,11 +63,13 @@ import org.slf4j.LoggerFactory;
  * $connection}, {@code $connection_requests}), and its close: the {@code limits.keep-alive-requests}th stream, a
  * reload that drops the listener, or a stop send GOAWAY (naming the first stream not taken), and the connection
  * closes (H3_NO_ERROR) once the streams in flight are done, as an HTTP/2 connection's graceful close. An idle one is
- * closed by QUIC's idle timeout, {@code timeouts.keep-alive}.
+ * closed by QUIC's idle timeout, {@code timeouts.keep-alive}; one whose handshake is not done within {@code
+ * timeouts.request-head} is closed then ({@link #handlerAdded}).
  *
  * <pre>
- *   OPEN --drain()--> GOAWAY SENT --last stream closed--> CLOSED
- *     \______________ idle timeout / client's close _______/
+ *   HANDSHAKE --channelActive--> OPEN --drain()--> GOAWAY SENT --last stream closed--> CLOSED
+ *     \ \__ request-head passed, drain() ___________________________________________/  /
+ *      \_______________________ idle timeout / client's close _________________________/
  * </pre>
  */
 final class Http3Connection extends ChannelInboundHandlerAdapter implements StreamedConnection {
@@ -77,6 +80,8 @@ final class Http3Connection extends ChannelInboundHandlerAdapter implements Stre
     private static final int H3_NO_ERROR = 0x100;
     /** RFC 9000 20.1: the server refuses a new connection (a transport error, before HTTP/3 is spoken). */
     private static final int CONNECTION_REFUSED = 0x2;
+    /** RFC 9000 20.1: a close that is no error of either side's (a transport one: a handshake not done speaks no HTTP/3). */
+    private static final int NO_ERROR = 0x0;
     /** Bytes a client may have in flight on the connection, and on one stream, before they are read. */
     private static final long CONNECTION_WINDOW = 16L * 1024 * 1024;
     private static final long STREAM_WINDOW = 1024L * 1024;
@@ -88,7 +93,11 @@ final class Http3Connection extends ChannelInboundHandlerAdapter implements Stre
 
     private final long serial = HttpConnectionHandler.nextSerial();
     private final ServerSettings.HttpLimits limits;
+    /** How long the QUIC handshake may take: {@code timeouts.request-head}, as TLS's on TCP and nginx's. */
+    private final Duration handshakeTimeout;
     private ChannelHandlerContext ctx;
+    /** Closes the connection if its handshake is not done in time; null once it is, or the connection closed. */
+    private ScheduledFuture<?> handshakeTimer;
     private long requestsStarted;
     /** The request streams open. */
     private final Set<QuicStreamChannel> streams = new HashSet<>();
@@ -97,8 +106,9 @@ final class Http3Connection extends ChannelInboundHandlerAdapter implements Stre
     /** GOAWAY sent: no stream more is taken, and the connection closes once the open ones are done. */
     private boolean draining;
 
-    private Http3Connection(ServerSettings.HttpLimits limits) {
+    private Http3Connection(ServerSettings.HttpLimits limits, Duration handshakeTimeout) {
         this.limits = limits;
+        this.handshakeTimeout = handshakeTimeout;
     }
 
     /**
@@ -148,7 +158,7 @@ final class Http3Connection extends ChannelInboundHandlerAdapter implements Stre
     private static void addTo(ChannelPipeline pipeline, HttpServerContext server, ServerSettings settings) {
         ServerSettings.HttpLimits limits = settings.limits();
         ServerSettings.HttpTimeouts timeouts = settings.timeouts();
-        Http3Connection connection = new Http3Connection(limits);
+        Http3Connection connection = new Http3Connection(limits, timeouts.requestHead());
         // the decoded field section, as limits.header-block bounds an HTTP/1 head and an HTTP/2 header list
         DefaultHttp3SettingsFrame offered = new DefaultHttp3SettingsFrame(Http3Settings.defaultSettings()
                 .maxFieldSectionSize(limits.headerBlock()));
@@ -201,9 +211,45 @@ final class Http3Connection extends ChannelInboundHandlerAdapter implements Stre
         return requestsStarted;
     }
 
+    /**
+     * Added as the connection's first packet is read, before its handshake is done: a client that stalls in it (or
+     * sends one Initial and goes) would hold its slot of {@code max-connections} until QUIC's idle timeout, {@code
+     * timeouts.keep-alive}. So the handshake is bounded by {@code timeouts.request-head}, as the TLS handshake on TCP
+     * is and as nginx bounds a QUIC one (its handshake_timeout is client_header_timeout); at its end the connection
+     * closes (CONNECTION_CLOSE, NO_ERROR: the client is told, not left to its own timeout).
+     */
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        if (!ctx.channel().isActive()) {
+            handshakeTimer = ctx.executor().schedule(this::handshakeTimedOut, handshakeTimeout.toNanos(),
+                    TimeUnit.NANOSECONDS);
+            ctx.channel().closeFuture().addListener(closed -> handshakeDone());
+        }
+    }
+
+    /** The handshake is done: QUIC's channel is active from then on. */
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        handshakeDone();
+        ctx.fireChannelActive();
+    }
+
+    private void handshakeDone() {
+        if (handshakeTimer != null) {
+            handshakeTimer.cancel(false);
+            handshakeTimer = null;
+        }
+    }
+
+    private void handshakeTimedOut() {
+        handshakeTimer = null;
+        QuicChannel quic = (QuicChannel) ctx.channel();
+        if (quic.isOpen() && !quic.isActive()) {
+            LOG.debug("closing QUIC {}: its handshake not done within timeouts.request-head",
+                    quic.remoteSocketAddress());
+            quic.close(false, NO_ERROR, Unpooled.EMPTY_BUFFER);
+        }
     }
 
     /**
@@ -239,7 +285,7 @@ final class Http3Connection extends ChannelInboundHandlerAdapter implements Stre
      * GOAWAY, naming the first request stream not taken (RFC 9114 5.2), then the close once the streams open are
      * done (at once where none is). A connection whose handshake is not done yet (no stream can be open) closes at
      * once, as an idle HTTP/1 connection at a drain: left alone, one whose client went away mid-handshake would hold
-     * the drain until QUIC's idle timeout ({@code timeouts.keep-alive}, 75 s) or the drain timeout. On the
+     * the drain until its handshake timeout ({@code timeouts.request-head}) or the drain timeout. On the
      * connection's loop; again, nothing more.
      */
     void drain() {
