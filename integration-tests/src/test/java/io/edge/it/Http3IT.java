@@ -217,6 +217,29 @@ class Http3IT {
     }
 
     /**
+     * A stream whose client stops reading its answer (no room opened in its flow-control window: 256 KiB of a 5 MiB
+     * file) is reset at {@code timeouts.write}, as nginx's send_timeout ends a stream, and its exchange ends: the
+     * access log has its line, fewer bytes than the file. The connection goes on: the next stream is answered. A
+     * keep-alive of an hour: QUIC's idle timeout does not end the stalled stream's connection first.
+     */
+    @Test
+    void aStreamWhoseClientStopsReadingIsResetAtTheWriteTimeout() throws Exception {
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             EdgeHarness edge = started("write-timeout", "server.timeouts { write = 1 s, keep-alive = 1 h }\n");
+             NettyClient client = new NettyClient(new ChannelInboundHandlerAdapter())) {
+            QuicStreamChannel stalled = Http3.newRequestStream(client.quic, new DroppingStream())
+                    .get(30, TimeUnit.SECONDS);
+            stalled.config().setAutoRead(false); // nothing read: the window stays shut once edge filled it
+            stalled.writeAndFlush(client.get("/large.bin")).addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
+            await(() -> access.lines().size() == 1, "the stalled stream's line");
+            String line = access.lines().get(0);
+            assertThat(line).startsWith("HTTP/3.0 \"GET /large.bin HTTP/3.0\" 200 ");
+            assertThat(Long.parseLong(line.substring(line.lastIndexOf(' ') + 1))).isLessThan(large.length);
+            assertThat(client.status("/small.txt").get(30, TimeUnit.SECONDS)).isEqualTo("200");
+        }
+    }
+
+    /**
      * A client whose QUIC connection closes while a script streams its answer stops the script at its next output
      * (PHP's connection_aborted), as on HTTP/2: the stream's close aborts its FastCGI request, whose connection goes
      * back to the pool (max-connections 1): the next request on a new connection is served.
@@ -423,6 +446,40 @@ class Http3IT {
         };
     }
 
+    /** A request stream's handler that drops what comes (its frames released) and closes the stream at its end. */
+    private static class DroppingStream extends Http3RequestStreamInboundHandler {
+
+        @Override
+        protected final void channelRead(ChannelHandlerContext ctx, Http3HeadersFrame frame) {
+            headers(frame);
+            ReferenceCountUtil.release(frame);
+        }
+
+        @Override
+        protected final void channelRead(ChannelHandlerContext ctx, Http3DataFrame frame) {
+            frame.release();
+            data(ctx);
+        }
+
+        @Override
+        protected final void channelInputClosed(ChannelHandlerContext ctx) {
+            ended();
+            ctx.close();
+        }
+
+        /** The answer's head came. */
+        void headers(Http3HeadersFrame frame) {
+        }
+
+        /** A DATA frame came. */
+        void data(ChannelHandlerContext ctx) {
+        }
+
+        /** The answer came whole. */
+        void ended() {
+        }
+    }
+
     /** Netty's HTTP/3 client on a connection of its own to the test's edge; {@code control} sees its control frames. */
     private static final class NettyClient implements AutoCloseable {
 
@@ -454,10 +511,15 @@ class Http3IT {
 
         /** Sends a GET of {@code path} on a stream of its own, whose frames go to {@code stream}. */
         void send(String path, Http3RequestStreamInboundHandler stream) throws Exception {
+            Http3.newRequestStream(quic, stream).get(30, TimeUnit.SECONDS).writeAndFlush(get(path))
+                    .addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
+        }
+
+        /** The head of a GET of {@code path} from the test's edge. */
+        Http3HeadersFrame get(String path) {
             Http3HeadersFrame head = new DefaultHttp3HeadersFrame();
             head.headers().method("GET").path(path).authority("127.0.0.1:" + port).scheme("https");
-            Http3.newRequestStream(quic, stream).get(30, TimeUnit.SECONDS).writeAndFlush(head)
-                    .addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
+            return head;
         }
 
         /**
@@ -466,24 +528,13 @@ class Http3IT {
          */
         CompletableFuture<Void> firstData(String path, Consumer<ChannelHandlerContext> then) throws Exception {
             CompletableFuture<Void> first = new CompletableFuture<>();
-            send(path, new Http3RequestStreamInboundHandler() {
+            send(path, new DroppingStream() {
                 @Override
-                protected void channelRead(ChannelHandlerContext ctx, Http3HeadersFrame frame) {
-                    ReferenceCountUtil.release(frame);
-                }
-
-                @Override
-                protected void channelRead(ChannelHandlerContext ctx, Http3DataFrame frame) {
-                    frame.release();
+                void data(ChannelHandlerContext ctx) {
                     if (!first.isDone()) {
                         then.accept(ctx);
                         first.complete(null);
                     }
-                }
-
-                @Override
-                protected void channelInputClosed(ChannelHandlerContext ctx) {
-                    ctx.close();
                 }
             });
             return first;
@@ -493,24 +544,17 @@ class Http3IT {
         CompletableFuture<String> status(String path) throws Exception {
             CompletableFuture<String> status = new CompletableFuture<>();
             quic.closeFuture().addListener(closed -> status.completeExceptionally(new ClosedChannelException()));
-            send(path, new Http3RequestStreamInboundHandler() {
+            send(path, new DroppingStream() {
                 private String said;
 
                 @Override
-                protected void channelRead(ChannelHandlerContext ctx, Http3HeadersFrame frame) {
+                void headers(Http3HeadersFrame frame) {
                     said = String.valueOf(frame.headers().status());
-                    ReferenceCountUtil.release(frame);
                 }
 
                 @Override
-                protected void channelRead(ChannelHandlerContext ctx, Http3DataFrame frame) {
-                    frame.release();
-                }
-
-                @Override
-                protected void channelInputClosed(ChannelHandlerContext ctx) {
+                void ended() {
                     status.complete(said);
-                    ctx.close();
                 }
             });
             return status;

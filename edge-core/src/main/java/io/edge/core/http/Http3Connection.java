@@ -51,12 +51,13 @@ import org.slf4j.LoggerFactory;
  * ({@link Http2Connection}), by the same handler ({@link HttpConnectionHandler}), so routing, files, FastCGI, caches,
  * limits and the access log are the same:
  * <pre>
- *   RequestTimeouts -> Http3FrameToHttpObjectCodec -> ContentFromZero -> StreamRequests (read as HTTP/1.1, sent as
- *     HTTP/3.0)
+ *   StreamWriteTimeout -> RequestTimeouts -> Http3FrameToHttpObjectCodec -> ContentFromZero -> StreamRequests (read
+ *     as HTTP/1.1, sent as HTTP/3.0)
  *     -> FileRegionReader (files in pieces, through QUIC's cipher: no sendfile) -> HttpConnectionHandler
  * </pre>
  * A file goes in pieces as the stream's channel is writable (QUIC's flow control of the stream and the
- * connection), as on HTTP/2. A stream the client resets (or stops reading: STOP_SENDING) closes its channel, which
+ * connection), as on HTTP/2; one whose answer makes no way for {@code timeouts.write} is reset
+ * ({@link StreamWriteTimeout}). A stream the client resets (or stops reading: STOP_SENDING) closes its channel, which
  * ends its exchange as a client's close does on HTTP/1: its file released, a FastCGI request aborted.
  *
  * <p>This handler keeps what the streams share: the connection's serial number and request count ({@code
@@ -171,6 +172,7 @@ final class Http3Connection extends ChannelInboundHandlerAdapter implements Stre
                 RequestTimeouts streamTimeouts = new RequestTimeouts(timeouts.requestHead(), timeouts.body(),
                         timeouts.keepAlive());
                 ChannelPipeline streamPipeline = stream.pipeline();
+                streamPipeline.addLast("write-timeout", new StreamWriteTimeout(timeouts.write()));
                 streamPipeline.addLast("timeouts", streamTimeouts);
                 streamPipeline.addLast("http", new Http3FrameToHttpObjectCodec(true));
                 streamPipeline.addLast("content-from-zero", new ContentFromZero());
@@ -342,6 +344,84 @@ final class Http3Connection extends ChannelInboundHandlerAdapter implements Stre
                 return;
             }
             ctx.write(msg, promise);
+        }
+    }
+
+    /**
+     * nginx's send_timeout on a request stream: one whose answer is held (written, not yet taken by QUIC: the client
+     * opens no room in its stream's or its connection's flow-control window) with no write done for {@code
+     * timeouts.write} is reset (RESET_STREAM and STOP_SENDING, H3_REQUEST_CANCELLED) and closed, its exchange ended
+     * as a client's reset ends it (its file released, its FastCGI request aborted); one that owes nothing (its script
+     * still thinking) is left alone. Per stream, as nginx's, where HTTP/2's is the connection's: the connection's other
+     * streams go on. Netty's IdleStateHandler, HTTP/1's and HTTP/2's watch, sees no held output here: a QUIC stream
+     * queues its writes in no ChannelOutboundBuffer. A write is done once QUIC took all of it, so a reader that takes
+     * an answer on, however slowly, is cut only where one piece of it takes longer than the timeout.
+     */
+    static final class StreamWriteTimeout extends ChannelOutboundHandlerAdapter {
+
+        private final long timeoutNanos;
+        private ChannelHandlerContext ctx;
+        /** The writes not done yet. */
+        private int pending;
+        /** When the last write was done, or the first of those pending made (the executor's ticker). */
+        private long progressAt;
+        /** Fires at {@link #progressAt} plus the timeout, or later; null while none is pending. */
+        private ScheduledFuture<?> timer;
+
+        StreamWriteTimeout(Duration timeout) {
+            this.timeoutNanos = timeout.toNanos();
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            this.ctx = ctx;
+        }
+
+        @Override
+        public void handlerRemoved(ChannelHandlerContext ctx) {
+            if (timer != null) {
+                timer.cancel(false);
+                timer = null;
+            }
+        }
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            if (pending++ == 0) {
+                progressAt = now();
+                if (timer == null) {
+                    schedule(timeoutNanos);
+                }
+            }
+            ChannelPromise watched = promise.unvoid();
+            watched.addListener(done -> {
+                pending--;
+                progressAt = now();
+            });
+            ctx.write(msg, watched);
+        }
+
+        private void fired() {
+            timer = null;
+            QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();
+            if (pending == 0 || !stream.isActive()) {
+                return; // the next write arms it again
+            }
+            long still = progressAt + timeoutNanos - now();
+            if (still > 0) {
+                schedule(still);
+                return;
+            }
+            LOG.debug("resetting HTTP/3 stream {}: write stalled", stream);
+            stream.shutdown(Http3ErrorCode.H3_REQUEST_CANCELLED.code()).addListener(done -> stream.close());
+        }
+
+        private void schedule(long delayNanos) {
+            timer = ctx.executor().schedule(this::fired, delayNanos, TimeUnit.NANOSECONDS);
+        }
+
+        private long now() {
+            return ctx.executor().ticker().nanoTime();
         }
     }
 
