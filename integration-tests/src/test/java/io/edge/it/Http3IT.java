@@ -74,6 +74,9 @@ class Http3IT {
      */
     private static int port;
 
+    /** The SNI name of NettyClient's handshakes, the default site's: Netty sends none without a dot in it. */
+    private static final String SERVER_NAME = "edge.localhost";
+
     @TempDir
     static Path dir;
 
@@ -236,6 +239,23 @@ class Http3IT {
             assertThat(line).startsWith("HTTP/3.0 \"GET /large.bin HTTP/3.0\" 200 ");
             assertThat(Long.parseLong(line.substring(line.lastIndexOf(' ') + 1))).isLessThan(large.length);
             assertThat(client.status("/small.txt").get(30, TimeUnit.SECONDS)).isEqualTo("200");
+        }
+    }
+
+    /**
+     * {@code $ssl_protocol}, {@code $ssl_cipher} and {@code $ssl_server_name} name the QUIC handshake's as nginx's: TLS
+     * 1.3, a suite of its (OpenSSL's name), and the SNI name the client sent.
+     */
+    @Test
+    void theTlsVariablesNameTheQuicHandshake() throws Exception {
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             EdgeHarness edge = started("tls-variables",
+                     "server.access-log-format = \"$ssl_protocol $ssl_cipher $ssl_server_name\"\n");
+             NettyClient client = new NettyClient(new ChannelInboundHandlerAdapter())) {
+            assertThat(client.status("/small.txt").get(30, TimeUnit.SECONDS)).isEqualTo("200");
+            await(() -> access.lines().size() == 1, "its line");
+            assertThat(access.lines().get(0)).matches(
+                    "TLSv1\\.3 TLS_(AES_128_GCM_SHA256|AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256) " + SERVER_NAME);
         }
     }
 
@@ -480,7 +500,10 @@ class Http3IT {
         }
     }
 
-    /** Netty's HTTP/3 client on a connection of its own to the test's edge; {@code control} sees its control frames. */
+    /**
+     * Netty's HTTP/3 client on a connection of its own to the test's edge, its handshake naming {@link #SERVER_NAME}
+     * (SNI) as a browser's names its host; {@code control} sees its control frames.
+     */
     private static final class NettyClient implements AutoCloseable {
 
         private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -491,7 +514,8 @@ class Http3IT {
             QuicSslContext tls = QuicSslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE)
                     .applicationProtocols(Http3.supportedApplicationProtocols()).build();
             udp = new Bootstrap().group(group).channel(NioDatagramChannel.class)
-                    .handler(Http3.newQuicClientCodecBuilder().sslContext(tls).maxIdleTimeout(60, TimeUnit.SECONDS)
+                    .handler(Http3.newQuicClientCodecBuilder().sslEngineProvider(quic -> tls.newEngine(quic.alloc(),
+                                    SERVER_NAME, port)).maxIdleTimeout(60, TimeUnit.SECONDS)
                             .initialMaxData(64 * 1024 * 1024).initialMaxStreamDataBidirectionalLocal(256 * 1024)
                             .build())
                     .bind(0).sync().channel();
@@ -509,9 +533,9 @@ class Http3IT {
             }
         }
 
-        /** Sends a GET of {@code path} on a stream of its own, whose frames go to {@code stream}. */
-        void send(String path, Http3RequestStreamInboundHandler stream) throws Exception {
-            Http3.newRequestStream(quic, stream).get(30, TimeUnit.SECONDS).writeAndFlush(get(path))
+        /** Sends {@code head} on a stream of its own, whose frames go to {@code stream}. */
+        void send(Http3HeadersFrame head, Http3RequestStreamInboundHandler stream) throws Exception {
+            Http3.newRequestStream(quic, stream).get(30, TimeUnit.SECONDS).writeAndFlush(head)
                     .addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
         }
 
@@ -528,7 +552,7 @@ class Http3IT {
          */
         CompletableFuture<Void> firstData(String path, Consumer<ChannelHandlerContext> then) throws Exception {
             CompletableFuture<Void> first = new CompletableFuture<>();
-            send(path, new DroppingStream() {
+            send(get(path), new DroppingStream() {
                 @Override
                 void data(ChannelHandlerContext ctx) {
                     if (!first.isDone()) {
@@ -544,7 +568,7 @@ class Http3IT {
         CompletableFuture<String> status(String path) throws Exception {
             CompletableFuture<String> status = new CompletableFuture<>();
             quic.closeFuture().addListener(closed -> status.completeExceptionally(new ClosedChannelException()));
-            send(path, new DroppingStream() {
+            send(get(path), new DroppingStream() {
                 private String said;
 
                 @Override

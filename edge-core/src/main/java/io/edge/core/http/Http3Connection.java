@@ -42,10 +42,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * An HTTP/3 connection (RFC 9114): a QUIC connection to the UDP socket of a listener marked quic, whose handshake
- * chose its site's certificate by SNI ({@link TlsContexts#quicContext}):
+ * chose its site's certificate by SNI ({@link TlsContexts#quicContext}), the name noted for {@code $ssl_server_name}
+ * ({@link TlsContexts#quicEvents}):
  * <pre>
  *   UDP socket -> QUIC codec (quiche: packets, TLS 1.3, streams, flow control, idle timeout)
- *     -> QuicChannel: Http3ServerConnectionHandler (control and QPACK streams, SETTINGS, GOAWAY) -> Http3Connection
+ *     -> QuicChannel: TlsEvents (the SNI name) -> Http3ServerConnectionHandler (control and QPACK streams, SETTINGS,
+ *       GOAWAY) -> Http3Connection
  * </pre>
  * and each request stream a child channel that serves its one request as an HTTP/2 stream's does
  * ({@link Http2Connection}), by the same handler ({@link HttpConnectionHandler}), so routing, files, FastCGI, caches,
@@ -186,6 +188,7 @@ final class Http3Connection extends ChannelInboundHandlerAdapter implements Stre
                         new LingeringClose(Duration.ZERO, Duration.ZERO), limit -> false, true, connection));
             }
         };
+        pipeline.addLast("tls-events", TlsContexts.quicEvents());
         // QPACK's dynamic table off (nginx's http3 offers one; Netty's encoder uses none either way)
         pipeline.addLast("h3", new Http3ServerConnectionHandler(requestStreams, null, null, offered, true));
         pipeline.addLast("h3-connection", connection);

@@ -580,6 +580,14 @@ public final class TlsContexts {
     }
 
     /**
+     * The handler of a QUIC connection's TLS events, first in its pipeline: notes the SNI name its client hello named
+     * ({@link #serverName}: {@code $ssl_server_name}), as on TCP.
+     */
+    public static ChannelHandler quicEvents() {
+        return new TlsEvents();
+    }
+
+    /**
      * The reader of file regions of an HTTP/2 stream, put after its HTTP/1 codec: its pieces go as body parts, so a
      * file goes in pieces that heed the stream's flow control (its channel's writability) as on a TLS connection.
      */
