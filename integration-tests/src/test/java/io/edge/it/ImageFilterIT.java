@@ -8,6 +8,7 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,6 +57,11 @@ class ImageFilterIT {
         big[0] = (byte) 0xff;
         big[1] = (byte) 0xd8;
         Files.write(img.resolve("big.jpg"), big);
+        // a JPEG's first bytes, then holes to 64 GiB (sparse: no disk taken), read from disk for as long as a client waits
+        try (RandomAccessFile huge = new RandomAccessFile(img.resolve("huge.jpg").toFile(), "rw")) {
+            huge.write(big, 0, 2);
+            huge.setLength(64L << 30);
+        }
         // a PNG that says it is 60000 x 60000 in 67 bytes
         Files.write(img.resolve("bomb.png"), TestImages.png(60_000, 60_000));
         Files.writeString(www.resolve("img.php"), """
@@ -255,6 +261,18 @@ class ImageFilterIT {
         assertThat(curl("/img/bomb.png?w=10&h=10").status()).isEqualTo(415);
         // what nginx reads from its head, unchecked: the JSON says it
         assertThat(curl("/size/bomb.png").text()).contains("\"width\": 60000");
+    }
+
+    /**
+     * A file over the buffer is 415 at its head and read no further, as nginx's: the connection's next request is
+     * answered at once (before, the file was read from disk to its end first, 64 GiB here, past curl's patience).
+     */
+    @Test
+    void aFileOverTheBufferIsReadNoFurther() throws Exception {
+        // curl asks the URLs in its arguments' order on one connection: the huge file first, the heads in one file
+        Answer both = curl("/img/a.jpg?w=10&h=10", "--max-time", "30", url("/img/huge.jpg?w=10&h=10"));
+        assertThat(both.status()).as("the first answer's").isEqualTo(415);
+        assertThat(both.field("content-type")).as("the second answer's, read after the first's").isEqualTo("image/jpeg");
     }
 
     /**

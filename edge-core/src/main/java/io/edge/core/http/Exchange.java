@@ -705,6 +705,16 @@ public interface Exchange {
     }
 
     /**
+     * Whether the rest of the answer's body is no longer wanted: another answer went in its place (the image filter's
+     * 415 for a body over its buffer, as nginx's) and what still comes is dropped. A responder that reads the body
+     * itself (a file) may end it now with its last part, read no further, and the connection goes on to the next
+     * request at once. By default false.
+     */
+    default boolean bodyDropped() {
+        return false;
+    }
+
+    /**
      * Whether the exchange has ended: completed, failed (a body over the limit, a timeout) or left by its client
      * (the {@link #onClientGone} tasks have run). A response head can no longer be written. A responder that
      * resumes after waiting (an open, a read) checks it first and gives back what it was handed.

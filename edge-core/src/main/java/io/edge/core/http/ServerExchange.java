@@ -1823,6 +1823,11 @@ final class ServerExchange implements Exchange {
     }
 
     @Override
+    public boolean bodyDropped() {
+        return imageDropping;
+    }
+
+    @Override
     public void endOnClientClose(boolean ends) {
         endsOnClientClose = ends;
         if (ends) {

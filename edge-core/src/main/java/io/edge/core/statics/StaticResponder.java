@@ -1611,7 +1611,8 @@ public final class StaticResponder implements Responder {
                     pending.peekFirst().addListener(f -> run());
                     return;
                 }
-                if (piece == pieces.size()) {
+                // a body the image filter refused (over its buffer: 415 at once) is read no further, as nginx's
+                if (piece == pieces.size() || exchange.bodyDropped()) {
                     ChannelFuture last = send(LastHttpContent.EMPTY_LAST_CONTENT);
                     abort();
                     exchange.complete(last);

@@ -144,6 +144,27 @@ class StaticResponderTest {
     }
 
     /**
+     * An answer whose body is no longer wanted once its head went (the image filter's 415 for a file over its buffer):
+     * the file is read no further, its last part written at once, so the connection's next request is not held
+     * behind the rest of it.
+     */
+    @Test
+    void aBodyDroppedAfterItsHeadIsReadNoFurther() throws IOException {
+        FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", ""); // 36 bytes in chunks of 10
+        ex.dropBodyAfterHead = true;
+        try {
+            responder.respond(ex);
+            ex.channel.runPendingTasks();
+            assertThat(ex.messages).as("the head, the first piece, the last part").hasSize(3);
+            assertThat(ex.messages.get(2)).isSameAs(LastHttpContent.EMPTY_LAST_CONTENT);
+            assertThat(ex.body()).isEqualTo(BIG.substring(0, 10));
+        } finally {
+            ex.releaseAll();
+        }
+        assertThat(ex.completed).isTrue();
+    }
+
+    /**
      * On a connection that ends TLS no sendfile goes through the cipher: a file above the inline limit, and a range of
      * it, are read by the engine into buffers, chunk by chunk, and written as such; no FileRegion is left for
      * FileRegionReader's threads to read past the engine.
@@ -1740,6 +1761,9 @@ class StaticResponderTest {
         @Override public void onClientGone(Runnable task) { goneTasks.add(task); }
         @Override public void whenEnded(Runnable task) { throw new UnsupportedOperationException("no limit here"); }
         @Override public boolean isEnded() { return gone || completed || failure != null || error != null; }
+        /** Once its head went, the body is no longer wanted ({@link Exchange#bodyDropped}). */
+        boolean dropBodyAfterHead;
+        @Override public boolean bodyDropped() { return dropBodyAfterHead && !messages.isEmpty(); }
 
         /** The client goes away, as ServerExchange.clientGone() does it. */
         /** The location the request matched; null for none. */
