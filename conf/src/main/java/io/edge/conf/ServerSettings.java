@@ -97,11 +97,16 @@ public record ServerSettings(
      * @param queue     images waiting for a thread at most; one more is answered 503
      * @param maxPixels the most pixels an image may say it has to be decoded (width times height, read from its head
      *                  before any decoding): more is 415, as a decompression bomb would hold that many in memory
+     * @param timeout   how long a worker may make one image: given up then (415), as a crafted image (a JPEG of
+     *                  thousands of progressive scans) would hold it for minutes
      */
-    public record ImageWorkers(int workers, int queue, long maxPixels) {
+    public record ImageWorkers(int workers, int queue, long maxPixels, Duration timeout) {
 
         /** reference.conf's. */
-        public static final ImageWorkers DEFAULT = new ImageWorkers(0, 64, 40_000_000);
+        public static final ImageWorkers DEFAULT = new ImageWorkers(0, 64, 40_000_000, Duration.ofSeconds(10));
+
+        /** The most {@code timeout} may be: a deadline of nanoseconds computed from it never overflows. */
+        public static final Duration MAX_TIMEOUT = Duration.ofDays(1);
 
         /** The threads there are at most: {@link #workers}, or the processors' count for 0. */
         public int threads() {

@@ -578,7 +578,8 @@ final class SettingsMapper {
     /** server.image-filter: the threads that make the images of locations' image-filter. */
     private static ServerSettings.ImageWorkers imageWorkers(Section section) {
         return new ServerSettings.ImageWorkers(section.integer("workers", 0, 4096),
-                section.integer("queue", 0, 1_000_000), section.number("max-pixels", 1, Long.MAX_VALUE));
+                section.integer("queue", 0, 1_000_000), section.number("max-pixels", 1, Long.MAX_VALUE),
+                section.duration("timeout", false, ServerSettings.ImageWorkers.MAX_TIMEOUT));
     }
 
     /**

@@ -665,7 +665,7 @@ class ValidationTest {
     void imageFilterTakesNginxsValuesAndVariables() throws Exception {
         EdgeSettings settings = new ConfigLoader().load(write("""
                 location-defaults.image-filter { jpeg-quality = "$arg_q", buffer = 2 MiB }
-                server.image-filter { workers = 3, queue = 5, max-pixels = 1000000 }
+                server.image-filter { workers = 3, queue = 5, max-pixels = 1000000, timeout = 3 s }
                 sites = [{ root = www, locations = [
                   { match = "/r/", image-filter { filter = resize, width = "$arg_w", height = "-", rotate = 90 } },
                   { match = "/s/", image-filter.filter = size }, { match = "/o/" }] }]
@@ -683,7 +683,8 @@ class ValidationTest {
         assertThat(settings.sites().get(0).locations().get(1).imageFilter().action())
                 .isEqualTo(LocationSettings.ImageFilter.Action.SIZE);
         assertThat(settings.sites().get(0).locations().get(2).imageFilter()).as("off: none").isNull();
-        assertThat(settings.server().imageWorkers()).isEqualTo(new ServerSettings.ImageWorkers(3, 5, 1000000));
+        assertThat(settings.server().imageWorkers()).isEqualTo(new ServerSettings.ImageWorkers(3, 5, 1000000,
+                Duration.ofSeconds(3)));
         assertThat(new ConfigLoader().load(write("sites = [{ root = www }]")).server().imageWorkers())
                 .isEqualTo(ServerSettings.ImageWorkers.DEFAULT);
     }
@@ -698,16 +699,23 @@ class ValidationTest {
                   { match = "/c/", image-filter { filter = crop } },
                   { match = "/d/", image-filter { filter = shrink, width = "$nope", buffer = 0 } }] }]
                 server.image-filter.workers = -1
+                server.image-filter.timeout = 0 s
                 """);
         String at = "edge.sites[0].locations[";
         assertThat(problems).extracting(ConfigProblem::key).containsExactlyInAnyOrder(
                 at + "0].image-filter.width", at + "0].image-filter.height", at + "1].image-filter.rotate",
                 at + "1].image-filter.jpeg-quality", at + "2].image-filter.width", at + "2].image-filter.height",
                 at + "3].image-filter.filter", at + "3].image-filter.width", at + "3].image-filter.buffer",
-                "edge.server.image-filter.workers");
+                "edge.server.image-filter.workers", "edge.server.image-filter.timeout");
         assertThat(problems).extracting(ConfigProblem::key, ConfigProblem::message).contains(
                 tuple(at + "0].image-filter.width", "\"0\" is not a value nginx's image_filter takes"),
                 tuple(at + "2].image-filter.height", "is empty"));
+        assertThat(problems).filteredOn(p -> p.key().equals("edge.server.image-filter.timeout")).singleElement()
+                .satisfies(p -> {
+                    assertThat(p.line()).as("its line in the file, below \"edge {\"").isEqualTo(8);
+                    assertThat(p.message()).isEqualTo("\"0 s\" is out of range");
+                    assertThat(p.expected()).isEqualTo("a duration such as 30 s, more than 0, at most 1 d");
+                });
         assertThat(problems).filteredOn(p -> p.key().endsWith("3].image-filter.filter")).singleElement()
                 .extracting(ConfigProblem::message).asString().contains("shrink");
     }

@@ -67,7 +67,7 @@ class ServerChangesTest {
     void serverTokensAndImageWorkersGoThroughAReloadAndAHeldMaxConnections() {
         ServerSettings inForce = new ServerSettings(List.of(new InetSocketAddress("127.0.0.1", 8080)), 2, 100, LIMITS,
                 TIMEOUTS, Path.of("/var/log/edge/a.log"), Path.of("/run/edge"), true, false);
-        ServerSettings.ImageWorkers workers = new ServerSettings.ImageWorkers(3, 5, 1000);
+        ServerSettings.ImageWorkers workers = new ServerSettings.ImageWorkers(3, 5, 1000, Duration.ofSeconds(7));
         ServerSettings next = new ServerSettings(inForce.listen(), 2, 100, LIMITS, TIMEOUTS, inForce.accessLog(),
                 inForce.runDir(), true, false, Map.of(), ServerSettings.DEFAULT_TCP_NOTSENT_LOWAT,
                 ServerSettings.RealIp.OFF, null, null, ServerSettings.Tls.NONE, null, workers, false);

@@ -164,9 +164,13 @@ public final class ImageFilter {
                 (int) Math.min(sharpen, 10_000), settings.transparency(), settings.interlace()));
     }
 
-    /** Makes {@code job} (on a worker thread): the answer, or throws where the image is refused (415). */
-    FullHttpResponse make(ImageMaker.Job job, long maxPixels) throws ImageMaker.RefusedImageException {
-        ImageMaker.Made made = ImageMaker.make(body, length, image, job, maxPixels);
+    /**
+     * Makes {@code job} (on a worker thread): the answer, or throws where the image is refused (415), also once
+     * {@code deadline} passed.
+     */
+    FullHttpResponse make(ImageMaker.Job job, long maxPixels, ImageMaker.Deadline deadline)
+            throws ImageMaker.RefusedImageException {
+        ImageMaker.Made made = ImageMaker.make(body, length, image, job, maxPixels, deadline);
         if (made.asIs()) {
             return asIs(false);
         }

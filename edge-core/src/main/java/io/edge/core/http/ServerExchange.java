@@ -1232,11 +1232,13 @@ final class ServerExchange implements Exchange {
         } else if (step instanceof ImageFilter.Step.Work work) {
             ImageWorkers workers = connection.server().images();
             long maxPixels = workers.maxPixels();
+            Duration timeout = workers.timeout();
             EventExecutor loop = ctx.executor();
             boolean taken = workers.submit(() -> {
                 Runnable answer;
                 try {
-                    FullHttpResponse made = filter.make(work.job(), maxPixels);
+                    // from when the worker starts on it: the wait in the queue is bounded by the queue's length
+                    FullHttpResponse made = filter.make(work.job(), maxPixels, ImageMaker.Deadline.after(timeout));
                     answer = () -> imageAnswer(made);
                 } catch (ImageMaker.RefusedImageException refused) {
                     answer = () -> imageRefused(refused.getMessage());

@@ -11,12 +11,15 @@ import java.awt.image.Kernel;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
 import java.util.Iterator;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
+import javax.imageio.event.IIOReadProgressListener;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.ImageOutputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
@@ -29,6 +32,10 @@ import javax.imageio.stream.MemoryCacheImageOutputStream;
  * <p>Memory: the encoded image is bounded by the location's buffer; its decoded form is bounded by {@code maxPixels}
  * (four bytes each), which the dimensions the decoder reads from the image's head are held to before a pixel is
  * decoded, so a small file that declares a huge image (a decompression bomb) is refused without being decoded.
+ *
+ * <p>Time: bounded by a {@link Deadline} (server.image-filter.timeout), without a thread to watch it: asked each time
+ * the decoder reads from the image (its input fails then) or reports a row (the read is aborted), and between the
+ * steps, so a crafted image (a JPEG of thousands of progressive scans) frees its worker once it passed.
  */
 public final class ImageMaker {
 
@@ -39,6 +46,19 @@ public final class ImageMaker {
 
     /** The image made: its bytes, or {@link #asIs} where it fits and goes as it came. */
     public record Made(byte[] bytes, boolean asIs, int width, int height) {
+    }
+
+    /** When the making of an image is given up. */
+    @FunctionalInterface
+    public interface Deadline {
+        /** Whether it passed: the image is given up. */
+        boolean passed();
+
+        /** {@code timeout} from now, on {@link System#nanoTime}. */
+        static Deadline after(Duration timeout) {
+            long end = System.nanoTime() + timeout.toNanos();
+            return () -> System.nanoTime() - end >= 0;
+        }
     }
 
     /** The image could not be made: the answer is 415. */
@@ -53,10 +73,10 @@ public final class ImageMaker {
 
     /**
      * Makes {@code job} of the image in {@code image}'s first {@code length} bytes, whose head is {@code head}; throws
-     * where it is refused: no decoder for it (WebP), more pixels than {@code maxPixels}, not decodable, or not
-     * writable.
+     * where it is refused: no decoder for it (WebP), more pixels than {@code maxPixels}, not decodable, not writable,
+     * or not made before {@code deadline}.
      */
-    public static Made make(byte[] image, int length, ImageHead head, Job job, long maxPixels)
+    public static Made make(byte[] image, int length, ImageHead head, Job job, long maxPixels, Deadline deadline)
             throws RefusedImageException {
         if (head.type() == ImageHead.Type.WEBP) {
             throw new RefusedImageException("WebP is not decoded (no decoder in Java's ImageIO)");
@@ -65,7 +85,7 @@ public final class ImageMaker {
             throw new RefusedImageException("its head says " + head.width() + " x " + head.height()
                     + ", more than max-pixels " + maxPixels);
         }
-        BufferedImage source = decode(image, length, head.type(), maxPixels);
+        BufferedImage source = decode(image, length, head.type(), maxPixels, deadline);
         int sx = source.getWidth();
         int sy = source.getHeight();
         if (job.action() != ImageGeometry.Action.ROTATE
@@ -80,10 +100,11 @@ public final class ImageMaker {
         // held twice its pixels at once (a 36 million pixel PNG failed in a heap of 400 MB)
         BufferedImage made = source;
         if (geometry.scaled()) {
-            made = scale(made, geometry.scaledWidth(), geometry.scaledHeight(), alpha);
+            made = scale(made, geometry.scaledWidth(), geometry.scaledHeight(), alpha, deadline);
         }
         if (geometry.angle() != 0) {
             made = turn(made, geometry.angle(), alpha);
+            check(deadline);
         }
         if (geometry.width() != made.getWidth() || geometry.height() != made.getHeight()) {
             made = copy(made.getSubimage(geometry.cropX(), geometry.cropY(), geometry.width(), geometry.height()),
@@ -92,17 +113,27 @@ public final class ImageMaker {
         if (made == source) { // neither scaled, turned nor cut (a JPEG made anew to drop its EXIF)
             made = copy(source, alpha);
         }
+        check(deadline);
         if (job.sharpen() > 0) {
             made = sharpen(made, job.sharpen());
+            check(deadline);
         }
         return new Made(encode(made, head.type(), job.jpegQuality(), job.interlace()), false, made.getWidth(),
                 made.getHeight());
     }
 
-    private static BufferedImage decode(byte[] image, int length, ImageHead.Type type, long maxPixels)
-            throws RefusedImageException {
+    /** Throws once {@code deadline} passed: the worker is freed, the answer 415. */
+    private static void check(Deadline deadline) throws RefusedImageException {
+        if (deadline.passed()) {
+            throw new RefusedImageException("not made within server.image-filter.timeout");
+        }
+    }
+
+    private static BufferedImage decode(byte[] image, int length, ImageHead.Type type, long maxPixels,
+            Deadline deadline) throws RefusedImageException {
+        check(deadline);
         // in memory: ImageIO.createImageInputStream copies it to a file in java.io.tmpdir (and fails without one)
-        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(image, 0, length))) {
+        try (ImageInputStream in = new DeadlineInputStream(new ByteArrayInputStream(image, 0, length), deadline)) {
             Iterator<ImageReader> readers = ImageIO.getImageReadersByMIMEType(type.mediaType());
             if (!readers.hasNext()) {
                 throw new RefusedImageException("no decoder for " + type.mediaType());
@@ -110,19 +141,97 @@ public final class ImageMaker {
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
+                // PNG's and GIF's decoders ask between rows whether they were aborted; the JPEG one as it reads
+                reader.addIIOReadProgressListener(new AbortAt(deadline));
                 // the decoder's own reading of the head, before any pixel: what it would allocate
                 long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
                 if (pixels > maxPixels) {
                     throw new RefusedImageException(reader.getWidth(0) + " x " + reader.getHeight(0)
                             + " is more than max-pixels " + maxPixels);
                 }
-                return reader.read(0);
+                BufferedImage decoded = reader.read(0);
+                check(deadline); // an aborted read returns what it had
+                return decoded;
             } finally {
                 reader.dispose();
             }
         } catch (IOException | RuntimeException e) {
+            check(deadline); // the input failed as the deadline passed
             // ImageIO throws IIOException for a broken file, and unchecked ones for some (a bad Huffman table)
             throw new RefusedImageException("cannot be decoded: " + e);
+        }
+    }
+
+    /**
+     * The image's bytes for its decoder, in memory, failing each read once the deadline passed: the decoder pulls them
+     * in parts as it goes, so a decoding that outlasts its deadline ends there.
+     */
+    private static final class DeadlineInputStream extends MemoryCacheImageInputStream {
+        private final Deadline deadline;
+
+        DeadlineInputStream(InputStream in, Deadline deadline) {
+            super(in);
+            this.deadline = deadline;
+        }
+
+        @Override
+        public int read() throws IOException {
+            passed();
+            return super.read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            passed();
+            return super.read(b, off, len);
+        }
+
+        private void passed() throws IOException {
+            if (deadline.passed()) {
+                throw new IOException("server.image-filter.timeout passed");
+            }
+        }
+    }
+
+    /** Aborts the read it listens to once the deadline passed (the decoders report each row, or each pass). */
+    private record AbortAt(Deadline deadline) implements IIOReadProgressListener {
+        @Override
+        public void imageProgress(ImageReader source, float percentageDone) {
+            if (deadline.passed()) {
+                source.abort();
+            }
+        }
+
+        @Override
+        public void sequenceStarted(ImageReader source, int minIndex) {
+        }
+
+        @Override
+        public void sequenceComplete(ImageReader source) {
+        }
+
+        @Override
+        public void imageStarted(ImageReader source, int imageIndex) {
+        }
+
+        @Override
+        public void imageComplete(ImageReader source) {
+        }
+
+        @Override
+        public void thumbnailStarted(ImageReader source, int imageIndex, int thumbnailIndex) {
+        }
+
+        @Override
+        public void thumbnailProgress(ImageReader source, float percentageDone) {
+        }
+
+        @Override
+        public void thumbnailComplete(ImageReader source) {
+        }
+
+        @Override
+        public void readAborted(ImageReader source) {
         }
     }
 
@@ -143,10 +252,12 @@ public final class ImageMaker {
      * Scaled down to {@code width} by {@code height}: halved bilinearly while more than twice too large, then once to
      * the size, so every source pixel counts (as GD's resampling averages them), not only the nearest.
      */
-    private static BufferedImage scale(BufferedImage image, int width, int height, boolean alpha) {
+    private static BufferedImage scale(BufferedImage image, int width, int height, boolean alpha, Deadline deadline)
+            throws RefusedImageException {
         BufferedImage current = image;
         while (current.getWidth() / 2 >= width && current.getHeight() / 2 >= height) {
             current = draw(current, current.getWidth() / 2, current.getHeight() / 2, alpha);
+            check(deadline);
         }
         return current.getWidth() == width && current.getHeight() == height ? current
                 : draw(current, width, height, alpha);

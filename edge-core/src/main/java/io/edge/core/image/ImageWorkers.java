@@ -2,6 +2,7 @@ package io.edge.core.image;
 
 import io.edge.conf.ServerSettings;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.time.Duration;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -50,6 +51,11 @@ public final class ImageWorkers {
     /** The pixels an image may have to be decoded. */
     public long maxPixels() {
         return settings.maxPixels();
+    }
+
+    /** How long a worker may make one image (from when it starts on it). */
+    public Duration timeout() {
+        return settings.timeout();
     }
 
     /** Runs {@code job} on a worker and returns true, or returns false at once where threads and queue are full. */

@@ -96,7 +96,7 @@ class ImageFilterExchangeTest {
     void busyWorkersAnswer503() throws Exception {
         byte[] image = jpeg();
         open(exchange -> exchange.complete(exchange.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                HttpResponseStatus.OK, Unpooled.wrappedBuffer(image)))), new ServerSettings.ImageWorkers(1, 0, 1_000_000));
+                HttpResponseStatus.OK, Unpooled.wrappedBuffer(image)))), new ServerSettings.ImageWorkers(1, 0, 1_000_000, Duration.ofSeconds(10)));
         CountDownLatch release = new CountDownLatch(1);
         assertThat(context.images().submit(() -> {
             try {
@@ -141,7 +141,7 @@ class ImageFilterExchangeTest {
             assertThat(last.isDone()).as("the last part's write ends with the image's").isFalse();
             last.addListener(f -> lastWriteDone.countDown());
             exchange.complete(last);
-        }, new ServerSettings.ImageWorkers(1, 4, 1_000_000));
+        }, new ServerSettings.ImageWorkers(1, 4, 1_000_000, Duration.ofSeconds(10)));
         // the made image may come back before the send's own tasks ran: it is in what the send returns then
         String first = EmbeddedClient.send(client, "GET /a.jpg HTTP/1.1\r\nHost: a\r\n\r\n") + answerWhenMade();
         assertThat(first).startsWith("HTTP/1.1 200 ").containsIgnoringCase("etag: W/\"v1\"")
@@ -166,7 +166,7 @@ class ImageFilterExchangeTest {
                     Unpooled.wrappedBuffer(text ? "plain text".getBytes(StandardCharsets.US_ASCII) : image));
             response.headers().set(HttpHeaderNames.CONTENT_TYPE, text ? "text/plain" : "image/jpeg");
             exchange.complete(exchange.writeAndFlush(response));
-        }, new ServerSettings.ImageWorkers(1, 4, 1_000_000));
+        }, new ServerSettings.ImageWorkers(1, 4, 1_000_000, Duration.ofSeconds(10)));
         String early = EmbeddedClient.send(client,
                 "GET /a.jpg HTTP/1.1\r\nHost: a\r\n\r\nGET /plain/t.txt HTTP/1.1\r\nHost: a\r\n\r\n");
         String both = early + answerWhenMade();

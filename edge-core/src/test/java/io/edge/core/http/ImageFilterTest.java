@@ -142,7 +142,7 @@ class ImageFilterTest {
                 1 << 20), head(-1), false);
         ImageFilter.Step step = read(filter, image);
         assertThat(step).isInstanceOf(ImageFilter.Step.Work.class);
-        FullHttpResponse made = filter.make(((ImageFilter.Step.Work) step).job(), 1_000_000);
+        FullHttpResponse made = filter.make(((ImageFilter.Step.Work) step).job(), 1_000_000, () -> false);
         try {
             assertThat(made.headers().get(HttpHeaderNames.ETAG)).isEqualTo("W/\"abc\"");
             assertThat(made.headers().get(HttpHeaderNames.LAST_MODIFIED)).isEqualTo("Mon, 07 Dec 2026 01:17:27 GMT");

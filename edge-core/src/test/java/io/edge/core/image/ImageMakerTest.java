@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Random;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ImageMakerTest {
 
     private static final long PIXELS = 40_000_000;
+    private static final ImageMaker.Deadline NEVER = () -> false;
 
     /** {@link TestImages#picture} in {@code format}. */
     static byte[] picture(String format, int type) throws IOException {
@@ -30,7 +32,7 @@ class ImageMakerTest {
     }
 
     private static ImageMaker.Made make(byte[] bytes, ImageMaker.Job job) throws Exception {
-        return ImageMaker.make(bytes, bytes.length, ImageHead.of(bytes, bytes.length), job, PIXELS);
+        return ImageMaker.make(bytes, bytes.length, ImageHead.of(bytes, bytes.length), job, PIXELS, NEVER);
     }
 
     private static ImageMaker.Job resize(long width, long height, long angle, int quality) {
@@ -94,8 +96,68 @@ class ImageMakerTest {
                 .isInstanceOf(ImageMaker.RefusedImageException.class).hasMessageContaining("max-pixels");
         // the decoder's own reading of the dimensions is held to the bound too, whatever the head nginx reads says
         assertThatThrownBy(() -> ImageMaker.make(bomb, bomb.length, new ImageHead(ImageHead.Type.PNG, 1, 1, false),
-                resize(10, 10, 0, 75), PIXELS)).isInstanceOf(ImageMaker.RefusedImageException.class)
+                resize(10, 10, 0, 75), PIXELS, NEVER)).isInstanceOf(ImageMaker.RefusedImageException.class)
                 .hasMessageContaining("60000 x 60000 is more than max-pixels");
+    }
+
+    /** A deadline that passes at its {@code at}-th ask and stays passed; counts the asks. */
+    private static final class CountedDeadline implements ImageMaker.Deadline {
+        final long at;
+        long asks;
+
+        CountedDeadline(long at) {
+            this.at = at;
+        }
+
+        @Override
+        public boolean passed() {
+            return ++asks >= at;
+        }
+    }
+
+    /**
+     * server.image-filter.timeout: the deadline is asked as the decoder reads the image and between the steps, and
+     * wherever it passes (here at its second ask, the decoder's first read, up to its last, before the encoding) the
+     * image is given up: refused, not made on.
+     */
+    @Test
+    void anImageIsGivenUpWhereverItsDeadlinePasses() throws Exception {
+        BufferedImage noise = new BufferedImage(1200, 900, BufferedImage.TYPE_INT_RGB);
+        Random random = new Random(7);
+        for (int y = 0; y < noise.getHeight(); y++) {
+            for (int x = 0; x < noise.getWidth(); x++) {
+                noise.setRGB(x, y, random.nextInt());
+            }
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(noise, "jpeg", out);
+        byte[] jpeg = out.toByteArray();
+        ImageMaker.Job job = new ImageMaker.Job(ImageGeometry.Action.RESIZE, 100, 100, 90, 75, 50, true, false);
+        CountedDeadline counted = new CountedDeadline(Long.MAX_VALUE);
+        ImageMaker.make(jpeg, jpeg.length, ImageHead.of(jpeg, jpeg.length), job, PIXELS, counted);
+        long asks = counted.asks;
+        // once before decoding, once per read of the decoder (a scan's data at a time: many in a large JPEG), then
+        // after each step down, the turn, the cut and the sharpening
+        assertThat(asks).isGreaterThan(10);
+        for (long at : new long[] {2, asks / 2, asks}) {
+            assertThatThrownBy(() -> ImageMaker.make(jpeg, jpeg.length, ImageHead.of(jpeg, jpeg.length), job, PIXELS,
+                    new CountedDeadline(at))).as("passed at ask %d of %d", at, asks)
+                    .isInstanceOf(ImageMaker.RefusedImageException.class)
+                    .hasMessage("not made within server.image-filter.timeout");
+        }
+    }
+
+    /** A PNG's decoding is given up too once its deadline passed (its inflated rows are read as they go). */
+    @Test
+    void aPngIsGivenUpOnceItsDeadlinePassed() throws Exception {
+        byte[] png = picture("png", BufferedImage.TYPE_INT_RGB);
+        CountedDeadline counted = new CountedDeadline(Long.MAX_VALUE);
+        ImageMaker.make(png, png.length, ImageHead.of(png, png.length), resize(100, 100, 0, 75), PIXELS, counted);
+        assertThat(counted.asks).isGreaterThan(3);
+        assertThatThrownBy(() -> ImageMaker.make(png, png.length, ImageHead.of(png, png.length),
+                resize(100, 100, 0, 75), PIXELS, new CountedDeadline(3)))
+                .isInstanceOf(ImageMaker.RefusedImageException.class)
+                .hasMessage("not made within server.image-filter.timeout");
     }
 
     @Test

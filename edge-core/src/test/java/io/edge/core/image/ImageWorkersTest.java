@@ -3,6 +3,7 @@ package io.edge.core.image;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.conf.ServerSettings;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -12,7 +13,7 @@ class ImageWorkersTest {
 
     @Test
     void admitsThreadsAndQueueThenRefuses() throws Exception {
-        ImageWorkers workers = new ImageWorkers(new ServerSettings.ImageWorkers(1, 1, 100));
+        ImageWorkers workers = new ImageWorkers(new ServerSettings.ImageWorkers(1, 1, 100, Duration.ofSeconds(10)));
         CountDownLatch started = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch done = new CountDownLatch(2);
@@ -42,7 +43,7 @@ class ImageWorkersTest {
 
     @Test
     void aReloadWidensTheBound() {
-        ImageWorkers workers = new ImageWorkers(new ServerSettings.ImageWorkers(1, 0, 100));
+        ImageWorkers workers = new ImageWorkers(new ServerSettings.ImageWorkers(1, 0, 100, Duration.ofSeconds(10)));
         CountDownLatch release = new CountDownLatch(1);
         Runnable blocking = () -> {
             try {
@@ -53,7 +54,7 @@ class ImageWorkersTest {
         };
         assertThat(workers.submit(blocking)).isTrue();
         assertThat(workers.submit(blocking)).isFalse();
-        workers.update(new ServerSettings.ImageWorkers(2, 0, 100));
+        workers.update(new ServerSettings.ImageWorkers(2, 0, 100, Duration.ofSeconds(10)));
         assertThat(workers.submit(blocking)).isTrue();
         release.countDown();
     }
