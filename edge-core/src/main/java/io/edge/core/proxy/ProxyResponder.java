@@ -151,8 +151,9 @@ public final class ProxyResponder implements Responder {
     static final String CALL = "proxy-call";
     static final String IDLE_GUARD = "proxy-idle-guard";
     /**
-     * How a backend's answer is read: Netty's defaults, but a line may end with a bare LF, as nginx's upstream parser
-     * takes one (RFC 9112 2.2 lets a recipient); the answer is framed anew for the client either way.
+     * How a backend's answer is read: Netty's defaults, but a line of the head may end with a bare LF, as nginx's
+     * upstream parser takes one (RFC 9112 2.2 lets a recipient); the answer is framed anew for the client either way.
+     * A chunked body's lines still need CRLF (Netty checks them whatever this says; nginx takes a bare LF there too).
      */
     private static final HttpDecoderConfig ANSWER_DECODING = new HttpDecoderConfig().setStrictLineParsing(false);
 
