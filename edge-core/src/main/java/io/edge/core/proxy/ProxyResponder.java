@@ -442,16 +442,16 @@ public final class ProxyResponder implements Responder {
             SocketAddress peer = backendChannel.remoteAddress();
             exchange.upstreamAddress(peer != null ? peer : lease.address().address());
             lease.exchangeStarted();
+            if (!backendChannel.isActive()) { // before a codec goes on: a closed pipeline would never remove it
+                backendFailed(new BackendUnavailableException(lease.address() + ": connection closed before the request"));
+                return;
+            }
             ChannelPipeline p = backendChannel.pipeline();
             if (p.get(IDLE_GUARD) == null) {
                 p.addLast(IDLE_GUARD, IdleGuard.INSTANCE);
             }
             // a codec of its own per request: the last one left with the answer it read (releaseLease)
             p.addBefore(IDLE_GUARD, CODEC, new HttpClientCodec(ANSWER_DECODING, false, false));
-            if (!backendChannel.isActive()) {
-                backendFailed(new BackendUnavailableException(lease.address() + ": connection closed before the request"));
-                return;
-            }
             p.addBefore(IDLE_GUARD, CALL, this);
             lastProgressNanos = System.nanoTime();
             armTimer(Math.min(readTimeoutNanos, writeTimeoutNanos));
