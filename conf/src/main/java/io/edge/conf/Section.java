@@ -389,7 +389,8 @@ final class Section {
 
     /** A size in bytes ({@code 16 MiB}) in {@code [min, max]}; placeholder {@code min}. */
     long bytes(String name, long min, long max) {
-        String expected = "a size such as 16 MiB, from " + min + " to " + max + " bytes";
+        String example = "a size such as " + sizeExample(min, max);
+        String expected = example + ", from " + min + " to " + max + " bytes";
         ConfigValue value = required(name, expected);
         if (value == null) {
             return min;
@@ -407,7 +408,7 @@ final class Section {
                 ? NUMBER_AND_UNIT.matcher((String) value.unwrapped()) : null;
         BigDecimal unit = written != null && written.matches() ? bytesOfUnit(written.group(2)) : null;
         if (unit == null) {
-            invalid(name, render(value) + " is not a size", "a size such as 16 MiB");
+            invalid(name, render(value) + " is not a size", example);
             return min;
         }
         // exactly: HOCON reads "0.5 B" as 0 bytes (no limit, for a body) and "1.5 B" as 1, without a word
@@ -417,6 +418,18 @@ final class Section {
             return min;
         }
         return wholeInRange(name, value, size, min, max, expected, expected);
+    }
+
+    /**
+     * 16 MiB, or the bound of {@code [min, max]} nearer it where it is outside them: an example the key takes
+     * (response-buffer.head-size's range ends at 1 MiB).
+     */
+    private static String sizeExample(long min, long max) {
+        long bytes = Math.max(min, Math.min(max, 16L << 20));
+        if (bytes % (1 << 20) == 0 && bytes > 0) {
+            return (bytes >> 20) + " MiB";
+        }
+        return bytes % 1024 == 0 && bytes > 0 ? (bytes >> 10) + " KiB" : bytes + " B";
     }
 
     /** How HOCON says one of a unit is more than a long holds: "... out of range for a 64-bit long: '1180...'". */

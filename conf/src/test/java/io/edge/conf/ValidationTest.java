@@ -228,7 +228,11 @@ class ValidationTest {
                 tuple("edge.fastcgi.backends.php.response-buffer.head-size", 8));
         assertThat(problems).filteredOn(p -> p.key().endsWith("head-size")).singleElement().hasToString(
                 dir.resolve("edge.conf") + ":8: edge.fastcgi.backends.php.response-buffer.head-size: 100 is out of "
-                + "range (expected: a size such as 16 MiB, from 1024 to 1048576 bytes)");
+                + "range (expected: a size such as 1 MiB, from 1024 to 1048576 bytes)");
+        // the example a size's problem gives is one the key takes: 16 MiB is past head-size's range
+        assertThat(single(SITE + "\nfastcgi.backends.php { addresses = [\"127.0.0.1:9000\"], "
+                + "response-buffer.head-size = lots }").toString()).endsWith(
+                "\"lots\" is not a size (expected: a size such as 1 MiB)");
         assertThat(problems).filteredOn(p -> p.key().endsWith("memory")).singleElement().hasToString(
                 dir.resolve("edge.conf") + ":5: edge.fastcgi.backends.php.response-buffer.memory: \"1 GiB\" is out of "
                 + "range (expected: a size such as 16 MiB, from 0 to 67108864 bytes)");
