@@ -135,6 +135,7 @@ class GzipIT {
         Files.writeString(www.resolve("raw/plain.css"), "body { color: black }\n".repeat(100));
         Files.writeString(www.resolve("short.css"), "b{}"); // below min-length
         Files.writeString(Files.createDirectories(www.resolve("own")).resolve("a.html"), "<p>a</p>");
+        Files.writeString(www.resolve("own/404.html"), NOT_HERE_PAGE);
         Files.write(www.resolve("photo.png"), new byte[5000]); // not a type gzip names
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), """
                 pm = static
@@ -169,6 +170,9 @@ class GzipIT {
                     { match = "^~ /own/", gzip.min-length = 20 }, { match = "= /own/refused", return = 403, gzip.min-length = 20 }
                     { match = "^~ /own-min/", gzip.min-length = 1000 }
                   ]
+                }, {
+                  server-names = ["pages.test"], root = "www", error-pages { 404 = "/own/404.html" }
+                  locations = [{ match = "^~ /own/" }]
                 }]
                 fastcgi.backends.php {
                   addresses = ["%s"]
@@ -184,6 +188,8 @@ class GzipIT {
 
     private static final String BIG_JS = "function item(n) { return document.querySelector('#item-' + n); }\n"
             .repeat(5000);
+
+    private static final String NOT_HERE_PAGE = "<p>Not here.</p>\n".repeat(40);
 
     private static final String APP_JS = "function item(n) { return document.querySelector('#item-' + n); }\n".repeat(150);
 
@@ -374,6 +380,21 @@ class GzipIT {
                 HttpResponse.BodyHandlers.ofByteArray());
         assertThat(notAllowed.statusCode()).isEqualTo(405);
         assertThat(header(notAllowed, "content-encoding")).isNull();
+    }
+
+    /**
+     * A site's page for a path no location matches goes through its own location's gzip all the same, as nginx's
+     * error_page redirect reaches that location whatever the request matched.
+     */
+    @Test
+    void aSitesPageForAPathNoLocationMatchesIsCompressedByItsOwnLocation() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response missing = client.send("GET /nowhere HTTP/1.1\r\nHost: pages.test\r\n"
+                    + "Accept-Encoding: gzip\r\nConnection: close\r\n\r\n").read();
+            assertThat(missing.status()).isEqualTo(404);
+            assertThat(missing.header("content-encoding")).isEqualTo("gzip");
+            assertThat(gunzip(missing.body())).isEqualTo(NOT_HERE_PAGE);
+        }
     }
 
     @Test

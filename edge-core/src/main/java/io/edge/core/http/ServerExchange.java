@@ -1069,7 +1069,9 @@ final class ServerExchange implements Exchange {
             // (StaticResponder), not sent by sendfile. A site's error page: its own location's, as nginx's error_page
             // redirect finds it (its captures of the page's URI, $uri now)
             LocationSettings filtering = sentPage == null ? location : ErrorResponses.pageLocation(site(), sentPage);
-            boolean page = routed && ErrorResponses.isPage(response); // edge's own, before a filter remade it
+            // edge's own, before a filter remade it; a site's page where the request reached no location too (a path
+            // none matches, a request refused before routing): nginx's error_page redirect finds the page's location
+            boolean page = (routed || sentPage != null) && ErrorResponses.isPage(response);
             if (routed && filtering != null && filtering.subFilter() != null) {
                 sub = SubFilter.begin(request, isHead(), response, filtering.subFilter(),
                         text -> SubFilter.value(this, filtering, text), ctx.alloc());
