@@ -57,7 +57,9 @@ class ErrorPagesIT {
                     301 = "/errors/moved.html" }
                   locations = [
                     { match = "/" }, { match = "/small/", body-limit = 1 KiB }, { match = "~ \\\\.php$", fastcgi = php }
-                    { match = "= /old", return = "301 /new" }, { match = "= /found", return = "302 /new" }
+                    { match = "= /old", return = "301 /new", headers { X-Return = "yes" } }
+                    { match = "= /found", return = "302 /new" }
+                    { match = "^~ /errors/", headers { X-Page = "yes" }, expires = 1h }
                   ]
                 }]
                 fastcgi.backends.php {
@@ -113,6 +115,21 @@ class ErrorPagesIT {
         HttpResponse<String> found = send("GET", "/found");
         assertThat(found.statusCode()).isEqualTo(302);
         assertThat(found.body()).contains("302 Found");
+    }
+
+    /**
+     * A redirect's page gets the expires and headers of the page's location and none of the location that redirected,
+     * as nginx's headers filter runs there after its error_page redirect (side by side: add_header X-Page and expires
+     * 1h in the page's location, add_header X-Return beside the return 301).
+     */
+    @Test
+    void aRedirectsPageGetsThePageLocationsHeaders() throws Exception {
+        HttpResponse<String> moved = send("GET", "/old");
+        assertThat(moved.statusCode()).isEqualTo(301);
+        assertThat(moved.body()).isEqualTo(MOVED_PAGE);
+        assertThat(moved.headers().firstValue("x-page")).hasValue("yes");
+        assertThat(moved.headers().firstValue("cache-control")).hasValue("max-age=3600");
+        assertThat(moved.headers().firstValue("x-return")).isEmpty();
     }
 
     /** A range past a file's end gets the site's page for 416, with the Content-Range of the file's length. */

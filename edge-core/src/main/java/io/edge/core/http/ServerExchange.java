@@ -1034,7 +1034,9 @@ final class ServerExchange implements Exchange {
             }
             LocationSettings location = location();
             boolean routed = !unrouted && location != null;
-            if (routed && (LocationSettings.addsHeaders(status) || locationHeadersAlways)) {
+            // a redirect's page (error-pages' 301): its headers are its own location's, below
+            boolean redirectPage = sentPage != null && LocationSettings.addsHeaders(status);
+            if (routed && !redirectPage && (LocationSettings.addsHeaders(status) || locationHeadersAlways)) {
                 expires(response.headers(), location.expires());
                 addHeaders(response.headers(), location.headers(), this); // checked when the configuration was read
             }
@@ -1059,6 +1061,12 @@ final class ServerExchange implements Exchange {
                 // regex's captures are of that URI, as nginx's redirect finds them
                 answeringUri = sentPage.uri();
                 answeringQuery = "";
+                if (redirectPage && pageLocation != null) {
+                    // nginx's headers filter runs after its error_page redirect, in the page's location: that
+                    // location's expires and add_header go with a redirect's page, none of the location that redirected
+                    expires(response.headers(), pageLocation.expires());
+                    addHeaders(response.headers(), pageLocation.headers(), this, pageLocation, sentPage.uri());
+                }
                 addHeaders(response.headers(), pageHeaders, this, pageLocation, sentPage.uri());
             }
             String altSvc = connection.altSvc();
