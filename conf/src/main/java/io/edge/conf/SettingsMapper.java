@@ -1985,8 +1985,9 @@ final class SettingsMapper {
     }
 
     /**
-     * A site's {@code error-pages}: status (400-599, or a redirect of {@link #REDIRECTS}) to a file under its root, named as a URI path ("/errors/503.html"),
-     * read now, at most {@link ErrorPage#MAX_BYTES}; its type from its extension, which mime-types must name. Links on the way are held to the
+     * A site's {@code error-pages}: status (400-599, or a redirect of {@link #REDIRECTS}) to a file under its root,
+     * named as a URI path ("/errors/503.html"), read now, at most {@link ErrorPage#MAX_BYTES}; its type from its
+     * extension, which mime-types must name. Links on the way are held to the
      * site's {@code symlinks} rule as a request's are: edge reads the page as root, and whoever may write in the
      * root (PHP, a deploy) must not make it any file of the machine. {@code siteKey}: the site's {@code error-pages},
      * whose problem a page of site-defaults naming a location the site lacks is.
