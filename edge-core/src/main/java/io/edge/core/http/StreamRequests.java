@@ -26,7 +26,9 @@ import java.util.function.BiConsumer;
  * <p>A malformed request (RFC 9113 8.1.1, RFC 9114 4.1.2): HEADERS Netty's codec could make no request of (a Host that
  * is not the :authority, no :path, a blank in it) are answered 400 and logged ({@code "-" 400}), as nginx answers and
  * logs them: handed on as the stand-in for a request HTTP/1's decoder could not read, which the exchanges' handler
- * answers so. A protocol error after the head was handed on (a body that is not its content-length) ends the stream
+ * answers so. Not on HTTP/3: Netty 4.2.18's frame codec refuses such a field section itself (an
+ * Http3HeadersValidationException, then its stream reset H3_MESSAGE_ERROR, which discards any answer held for it).
+ * A protocol error after the head was handed on (a body that is not its content-length) ends the stream
  * as {@code streamFailed} ends it: a reset.
  */
 final class StreamRequests extends ChannelInboundHandlerAdapter {
