@@ -20,6 +20,7 @@ import javax.imageio.ImageReader;
 import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.event.IIOReadProgressListener;
+import javax.imageio.event.IIOReadUpdateListener;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.ImageOutputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
@@ -141,8 +142,13 @@ public final class ImageMaker {
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
-                // PNG's and GIF's decoders ask between rows whether they were aborted; the JPEG one as it reads
-                reader.addIIOReadProgressListener(new AbortAt(deadline));
+                // PNG's and GIF's decoders ask between rows whether they were aborted; the JPEG one as it reads.
+                // Asked at each row the decoder hands over (an update), not only at its progress reports: ImageIO's
+                // JPEG decoder makes a pass over every row for each scan of a progressive JPEG, its input long read,
+                // and reports no progress past the twentieth (a JPEG of thousands of scans ran on unasked)
+                AbortAt abort = new AbortAt(deadline);
+                reader.addIIOReadProgressListener(abort);
+                reader.addIIOReadUpdateListener(abort);
                 // the decoder's own reading of the head, before any pixel: what it would allocate
                 long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
                 if (pixels > maxPixels) {
@@ -193,13 +199,49 @@ public final class ImageMaker {
         }
     }
 
-    /** Aborts the read it listens to once the deadline passed (the decoders report each row, or each pass). */
-    private record AbortAt(Deadline deadline) implements IIOReadProgressListener {
+    /**
+     * Aborts the read it listens to once the deadline passed: asked at each row the decoder hands over (an update) and
+     * at each progress report.
+     */
+    private record AbortAt(Deadline deadline) implements IIOReadProgressListener, IIOReadUpdateListener {
         @Override
         public void imageProgress(ImageReader source, float percentageDone) {
+            abortIfPassed(source);
+        }
+
+        @Override
+        public void imageUpdate(ImageReader source, BufferedImage image, int minX, int minY, int width, int height,
+                int periodX, int periodY, int[] bands) {
+            abortIfPassed(source);
+        }
+
+        private void abortIfPassed(ImageReader source) {
             if (deadline.passed()) {
                 source.abort();
             }
+        }
+
+        @Override
+        public void passStarted(ImageReader source, BufferedImage image, int pass, int minPass, int maxPass, int minX,
+                int minY, int periodX, int periodY, int[] bands) {
+        }
+
+        @Override
+        public void passComplete(ImageReader source, BufferedImage image) {
+        }
+
+        @Override
+        public void thumbnailPassStarted(ImageReader source, BufferedImage thumbnail, int pass, int minPass,
+                int maxPass, int minX, int minY, int periodX, int periodY, int[] bands) {
+        }
+
+        @Override
+        public void thumbnailUpdate(ImageReader source, BufferedImage thumbnail, int minX, int minY, int width,
+                int height, int periodX, int periodY, int[] bands) {
+        }
+
+        @Override
+        public void thumbnailPassComplete(ImageReader source, BufferedImage thumbnail) {
         }
 
         @Override

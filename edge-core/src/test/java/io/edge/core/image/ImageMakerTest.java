@@ -14,7 +14,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
+import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -158,6 +162,50 @@ class ImageMakerTest {
                 resize(100, 100, 0, 75), PIXELS, new CountedDeadline(3)))
                 .isInstanceOf(ImageMaker.RefusedImageException.class)
                 .hasMessage("not made within server.image-filter.timeout");
+    }
+
+    /**
+     * A progressive JPEG is decoded once per scan, each pass over every row with its input long read: the deadline is
+     * asked in each pass, not only in the first twenty, past which ImageIO reports no progress (a JPEG of thousands of
+     * scans, read whole in a few reads, held its worker long past the timeout, the deadline asked only at its end).
+     */
+    @Test
+    void aProgressiveJpegIsAskedItsDeadlineInEachOfItsScans() throws Exception {
+        BufferedImage gradient = new BufferedImage(400, 600, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < gradient.getHeight(); y++) {
+            for (int x = 0; x < gradient.getWidth(); x++) {
+                gradient.setRGB(x, y, (x * 255 / 400) << 16 | (y * 255 / 600) << 8);
+            }
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+        ImageWriteParam param = writer.getDefaultWriteParam();
+        param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT);
+        try (ImageOutputStream stream = ImageIO.createImageOutputStream(out)) {
+            writer.setOutput(stream);
+            writer.write(null, new IIOImage(gradient, null, null), param);
+        } finally {
+            writer.dispose();
+        }
+        // its last scan (from its SOS marker to the EOI) 60 times over: as many passes more, the data a few bytes each
+        byte[] progressive = out.toByteArray();
+        int lastScan = -1;
+        for (int i = 0; i + 1 < progressive.length; i++) {
+            if ((progressive[i] & 0xff) == 0xff && (progressive[i + 1] & 0xff) == 0xda) {
+                lastScan = i;
+            }
+        }
+        int end = progressive.length - 2;
+        ByteArrayOutputStream scans = new ByteArrayOutputStream();
+        scans.write(progressive, 0, end);
+        for (int copy = 0; copy < 60; copy++) {
+            scans.write(progressive, lastScan, end - lastScan);
+        }
+        scans.write(progressive, end, 2);
+        byte[] jpeg = scans.toByteArray();
+        CountedDeadline counted = new CountedDeadline(Long.MAX_VALUE);
+        ImageMaker.make(jpeg, jpeg.length, ImageHead.of(jpeg, jpeg.length), resize(100, 100, 0, 75), PIXELS, counted);
+        assertThat(counted.asks).as("asks in 70 passes of 600 rows").isGreaterThan(60 * 600 / 20);
     }
 
     @Test
