@@ -102,6 +102,14 @@ public final class Lookup {
     }
 
     /**
+     * Whether {@link #key} names one variant of its URL: the Vary index knew the fields the URL's answers vary by, and
+     * this request's values of them are in the key. The requests coalesced on it are all that variant.
+     */
+    public boolean ofOneVariant() {
+        return key != null && key.indexOf(CachePolicy.VARIANT_SEPARATOR) >= 0;
+    }
+
+    /**
      * The stored response with a current {@code Age}, owned by the caller (its body is a retained duplicate,
      * empty for HEAD); {@code null} when there is no entry or it was evicted since the lookup. Serve it
      * as is only for FRESH and STALE_WHILE_REVALIDATE.

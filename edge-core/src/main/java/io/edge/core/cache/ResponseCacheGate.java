@@ -509,8 +509,9 @@ public final class ResponseCacheGate implements BackendGate {
      *          --otherwise---------------> STREAMING (recorded when storable) --onEnd--> stored
      *          --a 200 the client's own validators match--> 304 to the client, then DETACHED (recorded when storable;
      *                                                         else nobody wants the rest: the backend is let go)
-     *   STREAMING, not (or no longer) recorded: the flight ends at once (NOT_STORED; DONE where the answer varies),
- *                                            so followers go on: one to the backend, or all (hit-for-miss)
+     *   STREAMING, not (or no longer) recorded: the flight ends at once (NOT_STORED; DONE where the answer varies
+     *                                            and the flight's key is its URL's), so followers go on: one to the
+     *                                            backend, or all (hit-for-miss)
      *   any state, client gone, a leader (not STREAMING unrecorded) at the backend or with followers waiting
      *                                                             --> DETACHED: the same, nobody answered
      *   any state, client gone, otherwise ------------------------------> backend aborted, ticket done
@@ -804,15 +805,16 @@ public final class ResponseCacheGate implements BackendGate {
         }
 
         /**
-         * Ends the flight for an answer not stored: followers of an answer that varies go on their own (they may be
-         * other variants, which nothing tells until one is stored, as a user's private page with Vary: Cookie; letting
-         * them lock again would queue every user's page behind every other's); the others lock again.
+         * Ends the flight for an answer not stored: followers of an answer that varies go on their own where they may be
+         * other variants, which nothing tells until one is stored (a URL's first fill: a user's private page with Vary:
+         * Cookie; letting them lock again would queue every user's page behind every other's); the others lock again,
+         * also those of a flight on one variant's key, all that variant.
          */
         private void endUnstored(HttpResponse backendResponse) {
             if (ticket == null) {
                 return;
             }
-            if (ResponseCache.speaksForItsVariantOnly(backendResponse)) {
+            if (ResponseCache.speaksForItsVariantOnly(backendResponse) && !lookup.ofOneVariant()) {
                 ticket.done();
             } else {
                 ticket.notStored();

@@ -184,6 +184,32 @@ class ResponseCacheGateTest {
     }
 
     /**
+     * A URL whose variants are known (Vary: Accept-Encoding stored before): a burst of one variant waits on that
+     * variant's own key, so all its followers are that variant. A script's error that varies as its pages do does not
+     * send them all to the failing backend at once: one tries again, as nginx's waiters take its cache lock in turns.
+     */
+    @Test
+    void theFollowersOfAKnownVariantsErrorThatVariesSendOneOfThem() {
+        enter(HttpMethod.GET, "/v.php", "Accept-Encoding", "gzip");
+        calls.get(0).answer(head("Vary", "Accept-Encoding", "Cache-Control", "max-age=1"), "page");
+        nanos.addAndGet(Duration.ofSeconds(2).toNanos());
+        List<FakeExchange> clients = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            clients.add(enter(HttpMethod.GET, "/v.php", "Accept-Encoding", "gzip"));
+        }
+        assertThat(calls).as("one refreshes the variant, the others wait for it").hasSize(2);
+        HttpResponse error = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.INTERNAL_SERVER_ERROR);
+        error.headers().set("Vary", "Accept-Encoding");
+        calls.get(1).answer(error, "try later");
+        client.runPendingTasks();
+        assertThat(calls).as("one try at a time").hasSize(3);
+        calls.get(2).answer(head("Vary", "Accept-Encoding", "Cache-Control", "max-age=60"), "new page");
+        client.runPendingTasks();
+        assertThat(calls).hasSize(3);
+        assertThat(clients).filteredOn(exchange -> exchange.cacheStatus == CacheStatus.HIT).hasSize(1);
+    }
+
+    /**
      * A POST's 2xx during a fill keeps the fill's answer out (it may hold what the POST changed); its followers do not all
      * go to the backend then: one fills again, asked after the POST, and its answer answers the other.
      */
