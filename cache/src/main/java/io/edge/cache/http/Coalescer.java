@@ -2,9 +2,11 @@ package io.edge.cache.http;
 
 import io.netty.util.Timeout;
 import io.netty.util.Timer;
+import io.netty.util.TimerTask;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -126,10 +128,26 @@ public final class Coalescer {
     }
 
     private void arm(Flight flight) {
-        Timeout timeout = timer.newTimeout(t -> end(flight, Outcome.TIMED_OUT), timeoutNanos, TimeUnit.NANOSECONDS);
+        Timeout timeout = schedule(t -> end(flight, Outcome.TIMED_OUT), timeoutNanos);
+        if (timeout == null) {
+            end(flight, Outcome.TIMED_OUT); // nothing would end a wait for it: nobody waits, each goes on its own
+            return;
+        }
         flight.timeout = timeout;
         if (flight.future.isDone()) {
             timeout.cancel(); // ended between scheduling and here: not possible for a leader yet unreturned
+        }
+    }
+
+    /**
+     * Runs {@code task} after {@code nanos}; null where the timer takes no more: stopped with its configuration's cache,
+     * whose requests may outlive the drain timeout of a reload (and then join again, a fill's answer not stored).
+     */
+    private Timeout schedule(TimerTask task, long nanos) {
+        try {
+            return timer.newTimeout(task, nanos, TimeUnit.NANOSECONDS);
+        } catch (IllegalStateException | RejectedExecutionException stopped) {
+            return null;
         }
     }
 
@@ -191,11 +209,11 @@ public final class Coalescer {
 
         /** Follower: stops waiting after {@code nanos}, as one that left: TIMED_OUT, its flight going on. */
         private void waitAtMost(long nanos) {
-            if (nanos <= 0) {
-                stopWaiting();
+            Timeout timeout = nanos > 0 ? schedule(t -> stopWaiting(), nanos) : null;
+            if (timeout == null) {
+                stopWaiting(); // no wait left, or no timer to end one
                 return;
             }
-            Timeout timeout = timer.newTimeout(t -> stopWaiting(), nanos, TimeUnit.NANOSECONDS);
             ended.whenComplete((outcome, error) -> timeout.cancel());
         }
 

@@ -184,6 +184,26 @@ class ResponseCacheGateTest {
     }
 
     /**
+     * A reload's drain timeout passed with requests of the retired configuration still waiting for a fill: its cache is
+     * closed and its timer stopped (Edge.close). The fill's answer not stored, its followers still go on, each to the
+     * backend, where they took the lock again on a timer that takes no timeout, and hung there, never answered.
+     */
+    @Test
+    void theFollowersOfAFillOutlivingItsConfigurationStillGoOn() {
+        for (int i = 0; i < 3; i++) {
+            enter(HttpMethod.GET, "/slow.php");
+        }
+        cache.close();
+        timer.stop();
+        HttpResponse error = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.INTERNAL_SERVER_ERROR);
+        calls.get(0).answer(error, "try later");
+        client.runPendingTasks();
+        assertThat(calls).as("each follower at the backend").hasSize(3);
+        calls.get(1).answer(error, "b");
+        calls.get(2).answer(error, "c");
+    }
+
+    /**
      * A URL whose variants are known (Vary: Accept-Encoding stored before): a burst of one variant waits on that
      * variant's own key, so all its followers are that variant. A script's error that varies as its pages do does not
      * send them all to the failing backend at once: one tries again, as nginx's waiters take its cache lock in turns.
@@ -785,13 +805,17 @@ class ResponseCacheGateTest {
         }
     }
 
-    /** A timer whose timeouts run only when the test fires them. */
+    /** A timer whose timeouts run only when the test fires them; stopped, it takes none, as Netty's HashedWheelTimer. */
     static final class ManualTimer implements Timer {
         final List<Long> delays = new ArrayList<>();
         private final List<ManualTimeout> pending = new ArrayList<>();
+        private boolean stopped;
 
         @Override
         public Timeout newTimeout(TimerTask task, long delay, TimeUnit unit) {
+            if (stopped) {
+                throw new IllegalStateException("cannot be started once stopped");
+            }
             ManualTimeout timeout = new ManualTimeout(this, task);
             delays.add(unit.toNanos(delay));
             pending.add(timeout);
@@ -814,6 +838,7 @@ class ResponseCacheGateTest {
 
         @Override
         public Set<Timeout> stop() {
+            stopped = true;
             return Set.copyOf(pending);
         }
     }
