@@ -5,6 +5,8 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import java.util.List;
 
 /**
  * What the cache has for one request, and what the caller may do with it:
@@ -102,11 +104,15 @@ public final class Lookup {
     }
 
     /**
-     * Whether {@link #key} names one variant of its URL: the Vary index knew the fields the URL's answers vary by, and
-     * this request's values of them are in the key. The requests coalesced on it are all that variant.
+     * Whether {@code backendResponse}, the answer to {@code clientRequest} (this lookup's), varies by the fields {@link
+     * #key} was made with (the Vary index knew them): every request coalesced on the key has this one's values of them,
+     * and is the answer's variant too.
      */
-    public boolean ofOneVariant() {
-        return key != null && key.indexOf(CachePolicy.VARIANT_SEPARATOR) >= 0;
+    public boolean keyedAsItVaries(HttpRequest clientRequest, HttpResponse backendResponse) {
+        int cut = key == null ? -1 : key.indexOf(CachePolicy.VARIANT_SEPARATOR);
+        List<String> vary = CachePolicy.varyNames(backendResponse.headers());
+        return cut >= 0 && vary != null
+                && CachePolicy.variantKey(key.substring(0, cut), vary, clientRequest.headers()).equals(key);
     }
 
     /**

@@ -510,7 +510,7 @@ public final class ResponseCacheGate implements BackendGate {
      *          --a 200 the client's own validators match--> 304 to the client, then DETACHED (recorded when storable;
      *                                                         else nobody wants the rest: the backend is let go)
      *   STREAMING, not (or no longer) recorded: the flight ends at once (NOT_STORED; DONE where the answer varies
-     *                                            and the flight's key is its URL's), so followers go on: one to the
+     *                                            by fields the flight's key was not made with), so followers go on: one to the
      *                                            backend, or all (hit-for-miss)
      *   any state, client gone, a leader (not STREAMING unrecorded) at the backend or with followers waiting
      *                                                             --> DETACHED: the same, nobody answered
@@ -808,13 +808,14 @@ public final class ResponseCacheGate implements BackendGate {
          * Ends the flight for an answer not stored: followers of an answer that varies go on their own where they may be
          * other variants, which nothing tells until one is stored (a URL's first fill: a user's private page with Vary:
          * Cookie; letting them lock again would queue every user's page behind every other's); the others lock again,
-         * also those of a flight on one variant's key, all that variant.
+         * also those of a flight on a variant's key made with the fields the answer varies by, all its variant.
          */
         private void endUnstored(HttpResponse backendResponse) {
             if (ticket == null) {
                 return;
             }
-            if (ResponseCache.speaksForItsVariantOnly(backendResponse) && !lookup.ofOneVariant()) {
+            if (ResponseCache.speaksForItsVariantOnly(backendResponse)
+                    && !lookup.keyedAsItVaries(exchange.request(), backendResponse)) {
                 ticket.done();
             } else {
                 ticket.notStored();

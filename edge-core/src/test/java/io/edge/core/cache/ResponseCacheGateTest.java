@@ -230,6 +230,29 @@ class ResponseCacheGateTest {
     }
 
     /**
+     * The same variant's key, but an answer that varies by more than it was made with (a page stored for everyone with
+     * Vary: Accept-Encoding, a user's private one with Vary: Cookie too): its followers may be other users, and go on
+     * their own, rather than queue behind one another's pages.
+     */
+    @Test
+    void theFollowersOfAVariantsAnswerThatVariesByMoreGoOnTheirOwn() {
+        enter(HttpMethod.GET, "/v.php", "Accept-Encoding", "gzip");
+        calls.get(0).answer(head("Vary", "Accept-Encoding", "Cache-Control", "max-age=1"), "page");
+        nanos.addAndGet(Duration.ofSeconds(2).toNanos());
+        for (int i = 0; i < 3; i++) {
+            enter(HttpMethod.GET, "/v.php", "Accept-Encoding", "gzip", "Cookie", "user=" + i);
+        }
+        assertThat(calls).hasSize(2);
+        assertThat(calls.get(1).tap().onHead(head("Vary", "Cookie, Accept-Encoding", "Cache-Control", "private")))
+                .isTrue();
+        client.runPendingTasks();
+        assertThat(calls).as("both followers at the backend while the first answer streams").hasSize(4);
+        calls.get(1).tap().onEnd();
+        calls.get(2).answer(head("Vary", "Cookie, Accept-Encoding", "Cache-Control", "private"), "b");
+        calls.get(3).answer(head("Vary", "Cookie, Accept-Encoding", "Cache-Control", "private"), "c");
+    }
+
+    /**
      * A POST's 2xx during a fill keeps the fill's answer out (it may hold what the POST changed); its followers do not all
      * go to the backend then: one fills again, asked after the POST, and its answer answers the other.
      */
