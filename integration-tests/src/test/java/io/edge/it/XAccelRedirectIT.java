@@ -521,6 +521,42 @@ class XAccelRedirectIT {
     }
 
     /**
+     * A directory named without its slash through a link is redirected only where the site's symlinks rule lets a
+     * client's own request there through, as nginx 1.22's disable_symlinks refuses the internal redirect (measured side
+     * by side): a link out of the root is 403 under within-root (edge's 301 told the client that the link, to /etc, is
+     * a directory), any link 403 under deny (nginx's disable_symlinks on); a link to a directory in the root is still
+     * redirected under within-root, and every link under allow (nginx's disable_symlinks off).
+     */
+    @Test
+    void aDirectoryNamedWithoutItsSlashThroughALinkMeetsTheSymlinksRule(@TempDir Path own) throws Exception {
+        Path www = Files.createDirectories(own.resolve("www"));
+        Path protectedDir = Files.createDirectories(www.resolve("protected"));
+        Files.writeString(Files.createDirectories(protectedDir.resolve("sub")).resolve("index.html"), "sub index");
+        Files.createSymbolicLink(protectedDir.resolve("outlink"), Files.createDirectories(own.resolve("outside")));
+        Files.createSymbolicLink(protectedDir.resolve("inlink"), protectedDir.resolve("sub"));
+        Files.writeString(www.resolve("to.php"), "<?php header('X-Accel-Redirect: ' . $_GET['u']);");
+        for (String symlinks : new String[] {"within-root", "deny", "allow"}) {
+            try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(own.resolve("fpm-" + symlinks)),
+                    "pm = static\npm.max_children = 2\n");
+                 EdgeHarness edge = EdgeHarness.start(own, """
+                         sites = [{ server-names = ["_"], default = true, root = "www", symlinks = %s, locations = [
+                           { match = "~ \\\\.php$", fastcgi = php }
+                           { match = "^~ /protected/", internal = true }
+                         ] }]
+                         fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                         """.formatted(symlinks, fpm.address()))) {
+                assertThat(get(edge, "/to.php?u=/protected/sub").statusCode()).as(symlinks + ": no link")
+                        .isEqualTo(301);
+                assertThat(get(edge, "/to.php?u=/protected/outlink").statusCode())
+                        .as(symlinks + ": a link out of the root")
+                        .isEqualTo(symlinks.equals("allow") ? 301 : 403);
+                assertThat(get(edge, "/to.php?u=/protected/inlink").statusCode()).as(symlinks + ": a link in the root")
+                        .isEqualTo(symlinks.equals("deny") ? 403 : 301);
+            }
+        }
+    }
+
+    /**
      * A location's gzip.static sends the .gz beside a file a script hands out to a client that takes gzip, as nginx's
      * gzip_static answers the internal redirect to its URI (nginx 1.22: the .gz, with the script's type), held to the
      * same checks as the file: edge never looked for it, and sent the file as it is. A client that takes no gzip, and a

@@ -796,7 +796,8 @@ public final class StaticResponder implements Responder {
      * namedAsDirectory} (the backend's name ended in "/"), a file is 404, as open(2) of that name finds (ENOTDIR) and
      * as a request's path naming a file so is answered. A directory found at {@code uri}, an X-Accel-Redirect's URI
      * named without its slash, is a 301 to that URI with its slash and the exchange's query (the redirect's), as nginx's
-     * static module answers its internal redirect there; with {@code uri} null (an X-Sendfile path), 403. {@code
+     * static module answers its internal redirect there, once the links to it pass the site's symlinks rule (else 403);
+     * with {@code uri} null (an X-Sendfile path), 403. {@code
      * within} judges a file by the name it is opened by and its real path: the file's, and its {@code .gz} beside it,
      * which the location's gzip.static sends in its place (nginx's gzip_static at the URI of an X-Accel-Redirect).
      */
@@ -819,8 +820,7 @@ public final class StaticResponder implements Responder {
                 if (countsNoDirectory(exchange)) {
                     accelMissing(exchange);
                 } else if (uri != null) {
-                    // nothing of it sent: what the client asks for then, with the slash, meets every check
-                    redirectToDirectory(exchange, uri, passThrough);
+                    redirectToDirectoryWithin(exchange, uri, passThrough);
                 } else {
                     exchange.sendError(HttpResponseStatus.FORBIDDEN);
                 }
@@ -829,6 +829,33 @@ public final class StaticResponder implements Responder {
             sendIfWithin(exchange, openFile, file, within, passThrough, limitRate, mayRetry
                     ? () -> sendFileWithin(exchange, file, uri, namedAsDirectory, passThrough, within, limitRate, false)
                     : null);
+        }, () -> accelMissing(exchange));
+    }
+
+    /**
+     * Redirects to the directory {@code uri}, an X-Accel-Redirect's URI named without its slash, as {@link
+     * #sendFileWithin} answers it, once the exchange's location lets a client's own request for {@code uri} reach a
+     * directory: its links checked as the static path checks them (off the loop where that could wait), so a link out
+     * of the root (symlinks = within-root), or any (deny), is 403, as nginx's disable_symlinks refuses the internal
+     * redirect, and the client is not told that the link leads to a directory. A directory opened by its name has no
+     * descriptor to read its real path from, as {@code within} judges a file's. Nothing of it is sent: what the client
+     * asks for then, with the slash, meets every check again.
+     */
+    private void redirectToDirectoryWithin(Exchange exchange, String uri, HttpHeaders passThrough) {
+        PathResolver resolver = resolvers.apply(exchange);
+        Resolution resolution = resolver.resolveForOpen(uri);
+        if (!resolution.isOk()) {
+            refuse(exchange, resolution);
+            return;
+        }
+        open(exchange, engine.open(resolver, resolution, false), directory -> {
+            boolean isDirectory = directory.isDirectory();
+            directory.release();
+            if (isDirectory) {
+                redirectToDirectory(exchange, uri, passThrough);
+            } else {
+                accelMissing(exchange); // the directory gone since, a file in its place: no directory there now
+            }
         }, () -> accelMissing(exchange));
     }
 
