@@ -2919,8 +2919,9 @@ final class SettingsMapper {
                     gzipStatic && (handler == LocationSettings.Handler.STATIC
                     || handler == LocationSettings.Handler.FASTCGI), internal, fastcgiScript, access,
                     returns, rewrite, limitReqs, limitConns, authBasic, accessLogged, referers,
-                    aliasPrefix != null || alias && root != null || takesCaptures, limitRate, handler == LocationSettings.Handler.STATIC
-                    || handler == LocationSettings.Handler.FASTCGI ? autoindex : null, alwaysHeaders,
+                    aliasPrefix != null || alias && root != null || takesCaptures, limitRate,
+                    handler == LocationSettings.Handler.STATIC || handler == LocationSettings.Handler.FASTCGI ? autoindex
+                    : null, alwaysHeaders,
                     root != null ? aliasCaptures : null, handler == LocationSettings.Handler.FASTCGI ? splitPathInfo
                     : null, secureLink, rewrites, handler == LocationSettings.Handler.PROXY ? proxy : null,
                     handler == LocationSettings.Handler.FASTCGI ? fastcgiNextUpstream : null, clientBodyBufferSize,

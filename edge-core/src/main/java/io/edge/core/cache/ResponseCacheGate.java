@@ -527,6 +527,8 @@ public final class ResponseCacheGate implements BackendGate {
         /** What the backend was asked: a GET also for a HEAD client, so the answer can be stored. */
         private final HttpRequest backendRequest;
         private ResponseRecorder recorder;
+        /** The head the recorder was started with, for {@link #endUnstored} once it gives up. */
+        private HttpResponse recordedHead;
         private CachedResponse merged;
         private boolean revalidated;
         private HttpResponseStatus replacedError;
@@ -615,9 +617,6 @@ public final class ResponseCacheGate implements BackendGate {
             }
             return true;
         }
-
-        /** The head the recorder was started with, for {@link #endUnstored} once it gives up. */
-        private HttpResponse recordedHead;
 
         @Override
         public void onBody(ByteBuf chunk) {

@@ -797,9 +797,9 @@ public final class StaticResponder implements Responder {
      * as a request's path naming a file so is answered. A directory found at {@code uri}, an X-Accel-Redirect's URI
      * named without its slash, is a 301 to that URI with its slash and the exchange's query (the redirect's), as nginx's
      * static module answers its internal redirect there, once the links to it pass the site's symlinks rule (else 403);
-     * with {@code uri} null (an X-Sendfile path), 403. {@code
-     * within} judges a file by the name it is opened by and its real path: the file's, and its {@code .gz} beside it,
-     * which the location's gzip.static sends in its place (nginx's gzip_static at the URI of an X-Accel-Redirect).
+     * with {@code uri} null (an X-Sendfile path), 403. {@code within} judges a file by the name it is opened by and its
+     * real path: the file's, and its {@code .gz} beside it, which the location's gzip.static sends in its place (nginx's
+     * gzip_static at the URI of an X-Accel-Redirect).
      */
     public void sendFileWithin(Exchange exchange, Path file, String uri, boolean namedAsDirectory,
             HttpHeaders passThrough, BiPredicate<Path, Path> within, LimitRate limitRate) {
