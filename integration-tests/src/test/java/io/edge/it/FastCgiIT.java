@@ -31,6 +31,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -325,6 +326,8 @@ class FastCgiIT {
         "Status:%20404%09 | HTTP/1.1 404 Not Found",
         "Status:%2099 | HTTP/1.1 502 Bad Gateway",
         "Status:%20600 | HTTP/1.1 502 Bad Gateway",
+        "Status:%20099 | HTTP/1.1 502 Bad Gateway",
+        "Status:%20101 | HTTP/1.1 502 Bad Gateway",
         "Status:%201000 | HTTP/1.1 502 Bad Gateway"})
     void aScriptsStatusLineIsReadAsNginxReadsIt(String header, String statusLine) throws Exception {
         try (RawHttpClient client = new RawHttpClient(edge.address())) {
@@ -346,6 +349,32 @@ class FastCgiIT {
             RawHttpClient.Response first = client.read();
             assertThat(first.status()).isEqualTo(200);
             assertThat(first.header("connection")).isNull();
+            assertThat(first.text()).isEqualTo("the page");
+            RawHttpClient.Response second = client.read();
+            assertThat(second.status()).isEqualTo(404);
+            assertThat(second.text()).isEqualTo("no such thing");
+        }
+    }
+
+    /**
+     * The fields a script's Connection names are the answer's, as nginx sends them: header('Connection: Location') cost
+     * the redirect its target (a 302 without a Location). Its Upgrade, TE and Proxy-Connection never reach the client
+     * (nginx passes them on), its Trailer does, and the request pipelined behind is answered on the same connection.
+     */
+    @Test
+    void theFieldsAScriptsConnectionNamesGoOnAndItsHopByHopFieldsDoNot() throws Exception {
+        String fields = Stream.of("Connection: Location, X-Kept", "Location: /elsewhere", "X-Kept: k", "Upgrade: h2c",
+                "TE: gzip", "Trailer: X-Sum", "Proxy-Connection: keep-alive")
+                .map(h -> "h%5B%5D=" + URLEncoder.encode(h, StandardCharsets.UTF_8)).collect(Collectors.joining("&"));
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("GET /headers.php?" + fields + " HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "GET /status404.php HTTP/1.1\r\nHost: a\r\n\r\n");
+            RawHttpClient.Response first = client.read();
+            assertThat(first.status()).isEqualTo(302);
+            assertThat(first.header("location")).isEqualTo("/elsewhere");
+            assertThat(first.header("x-kept")).isEqualTo("k");
+            assertThat(first.header("trailer")).isEqualTo("X-Sum");
+            assertThat(first.headers()).doesNotContainKeys("connection", "upgrade", "te", "proxy-connection");
             assertThat(first.text()).isEqualTo("the page");
             RawHttpClient.Response second = client.read();
             assertThat(second.status()).isEqualTo(404);

@@ -43,6 +43,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -58,6 +59,8 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
@@ -135,6 +138,8 @@ class Http2IT {
                 + " ' ', $_GET['n'] ?? '', ' ', isset($_SERVER['HTTP_X_HTTP2_STREAM_ID']) ? 'stream-id' : '-';\n");
         Files.writeString(www.resolve("echo.php"), "<?php echo strlen(file_get_contents('php://input')), ' ',"
                 + " md5(file_get_contents('php://input'));\n");
+        Files.writeString(www.resolve("fields.php"), "<?php foreach ($_GET['h'] as $h) { header($h, false); }"
+                + " echo 'the page';\n");
         byte[] block = new byte[1 << 20];
         new Random(11).nextBytes(block);
         ten = www.resolve("ten.bin");
@@ -306,6 +311,25 @@ class Http2IT {
             assertThat(curl("-H", "Expect: 100-continue", "--data-binary", "@" + upload, "https://127.0.0.1:" + port
                     + "/echo.php")).isEqualTo(body.length + " " + HexFormat.of().formatHex(MessageDigest
                     .getInstance("MD5").digest(body)));
+        }
+    }
+
+    /**
+     * A script's fields about one connection (Upgrade, TE, Proxy-Connection, Keep-Alive, Connection) never reach an h2
+     * client: they would make the answer malformed (RFC 9113 8.2.2), and nghttp2 behind curl would reset the stream
+     * (nginx 1.22 sends a script's Upgrade, TE and Proxy-Connection on over HTTP/2 too). The fields its Connection
+     * names are the answer's as any other: header('Connection: Location') keeps the redirect's target; Trailer goes.
+     */
+    @Test
+    void aScriptsConnectionFieldsNeverReachAnH2ClientAndTheFieldsItNamesDo() throws Exception {
+        String fields = Stream.of("Connection: Location", "Location: /elsewhere", "Upgrade: h2c", "TE: gzip",
+                "Proxy-Connection: keep-alive", "Keep-Alive: timeout=5", "Trailer: X-Sum")
+                .map(h -> "h%5B%5D=" + URLEncoder.encode(h, StandardCharsets.UTF_8)).collect(Collectors.joining("&"));
+        try (EdgeHarness edge = started("fields", "")) {
+            String said = curl("-i", "https://127.0.0.1:" + port + "/fields.php?" + fields);
+            assertThat(said).startsWith("HTTP/2 302").contains("location: /elsewhere\r\n", "trailer: X-Sum\r\n")
+                    .doesNotContainPattern("(?im)^(upgrade|te|proxy-connection|keep-alive|connection):")
+                    .endsWith("the page");
         }
     }
 

@@ -91,6 +91,14 @@ final class PhpScripts {
                 header($_GET['h']);
                 echo 'the page';
                 """);
+        // Each of the request's h[] header lines, added (a Connection and the fields it names, hop-by-hop ones).
+        write(root, "headers.php", """
+                <?php
+                foreach ((array) ($_GET['h'] ?? []) as $h) {
+                    header($h, false);
+                }
+                echo 'the page';
+                """);
         // Framing no client may see: a length that is no number, an interim status as the answer (both a 502).
         write(root, "badlength.php", """
                 <?php

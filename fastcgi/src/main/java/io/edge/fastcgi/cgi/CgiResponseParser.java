@@ -167,9 +167,13 @@ public final class CgiResponseParser {
         return new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, headers);
     }
 
-    /** Fields about one connection only (RFC 9110 7.6.1), which a script cannot know: never passed on. */
+    /**
+     * Fields about one connection only (RFC 9110 7.6.1, RFC 9113 8.2.2), which a script cannot know (RFC 3875 6.3.4
+     * lets the server remove them): never passed on. Trailer is no such field (RFC 9110 6.6.2): it goes, as behind
+     * nginx.
+     */
     private static final List<CharSequence> HOP_BY_HOP = List.of(HttpHeaderNames.TRANSFER_ENCODING,
-            "Keep-Alive", HttpHeaderNames.TE, HttpHeaderNames.TRAILER, "Proxy-Connection");
+            "Keep-Alive", HttpHeaderNames.TE, "Proxy-Connection", HttpHeaderNames.CONNECTION);
 
     /**
      * nginx's directives a script gives the server in front of it, which nginx hides from the client (its
@@ -188,11 +192,20 @@ public final class CgiResponseParser {
     /**
      * Removes what would frame or steer the client connection: a script's {@code Transfer-Encoding} (with its own
      * {@code Content-Length} it made a response a client could read two ways, and kept alive), {@code Keep-Alive},
-     * {@code Upgrade} (but on a 426) and the like. Edge frames the body itself ({@code Content-Length} when the script gave one,
-     * else chunked or close) as nginx does. {@code Connection} goes too, {@code close} as well: the client's connection
-     * is edge's to keep or close by its own rules, as nginx ignores a FastCGI answer's {@code Connection} (a script's
-     * {@code header('Connection: close')}, a mod_php habit, would close every client connection it answers); the fields it
-     * names are the script's connection's (RFC 9110 7.6.1) and go with it (nginx passes them on).
+     * {@code Upgrade}, a switch edge does not offer on the client's connection (but on a 426, which names the
+     * protocols a client should come back with), and the like. Edge frames the body itself ({@code Content-Length}
+     * when the script gave one, else chunked or close) as nginx does.
+     *
+     * <p>{@code Connection} goes too, {@code close} as well, and is not obeyed: the client's connection is edge's to
+     * keep or close by its own rules, as nginx ignores a FastCGI answer's {@code Connection} (a script's
+     * {@code header('Connection: close')}, a mod_php habit, would close every client connection it answers). The
+     * fields it names are the answer's like any other, as behind nginx: a script has no HTTP connection of its own for
+     * them to be about, and dropped they cost what the script meant ({@code Connection: Location} cost a redirect its
+     * target).
+     *
+     * <p>nginx 1.22 passes a script's {@code Upgrade}, {@code TE} and {@code Proxy-Connection} on, over HTTP/2 as
+     * well, where they make the answer malformed (RFC 9113 8.2.2: an HTTP/2 client such as nghttp2 resets the
+     * stream).
      */
     private static void dropHopByHop(HttpHeaders headers, HttpResponseStatus status) {
         for (CharSequence name : HOP_BY_HOP) {
@@ -201,16 +214,6 @@ public final class CgiResponseParser {
         if (status.code() != 426) { // a 426 names the protocols to upgrade to (RFC 9110 15.5.22)
             headers.remove(HttpHeaderNames.UPGRADE);
         }
-        for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String option : value.split(",")) {
-                String name = option.strip();
-                if (!name.isEmpty()
-                        && !(status.code() == 426 && HttpHeaderNames.UPGRADE.contentEqualsIgnoreCase(name))) {
-                    headers.remove(name);
-                }
-            }
-        }
-        headers.remove(HttpHeaderNames.CONNECTION);
     }
 
     /**
