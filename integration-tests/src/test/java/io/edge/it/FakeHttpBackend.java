@@ -22,8 +22,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * An HTTP backend on a raw socket that answers each request with the bytes the test set for its path (the path
  * without its leading "/"): any bytes at all (garbage, a 101, a body cut short), nothing ({@code null}: the request
  * stalls), or a close ({@code ""}). A connection is kept after an answer unless the request asked for its close or
- * the answer is read to the close; {@link #closeKeptOnNext} has the next request that arrives on a kept connection
- * met with a close, as a backend whose idle timeout ran out.
+ * the answer is read to the close (has neither a Content-Length nor chunked; an HTTP/1.0 answer's is kept only with
+ * Connection: keep-alive); {@link #closeKeptOnNext} has the next request that arrives on a kept connection met with a
+ * close, as a backend whose idle timeout ran out.
  */
 final class FakeHttpBackend implements AutoCloseable {
 
@@ -166,8 +167,13 @@ final class FakeHttpBackend implements AutoCloseable {
                 socket.getOutputStream().write(answer.getBytes(StandardCharsets.ISO_8859_1));
                 socket.getOutputStream().flush();
                 String answerHead = answer.toLowerCase(Locale.ROOT);
-                if (lower.contains("connection: close") || !answerHead.contains("content-length")
-                        || answerHead.contains("connection: close") || !answer.startsWith("HTTP/1.1 2")) {
+                // an HTTP/1.0 answer keeps its connection only with Connection: keep-alive, as a 1.0 server's
+                boolean keepAlive = answer.startsWith("HTTP/1.1 2")
+                        || answer.startsWith("HTTP/1.0 2") && answerHead.contains("connection: keep-alive");
+                boolean framed = answerHead.contains("content-length")
+                        || answerHead.contains("transfer-encoding: chunked");
+                if (lower.contains("connection: close") || !framed || answerHead.contains("connection: close")
+                        || !keepAlive) {
                     return;
                 }
                 kept = true;

@@ -148,12 +148,13 @@ public final class ProxyResponder implements Responder {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyResponder.class);
     private static final String X_ACCEL_REDIRECT = "X-Accel-Redirect";
     static final String CODEC = "proxy-http-codec";
+    static final String LINE_ENDS = "proxy-line-ends";
     static final String CALL = "proxy-call";
     static final String IDLE_GUARD = "proxy-idle-guard";
     /**
      * How a backend's answer is read: Netty's defaults, but a line of the head may end with a bare LF, as nginx's
      * upstream parser takes one (RFC 9112 2.2 lets a recipient); the answer is framed anew for the client either way.
-     * A chunked body's lines still need CRLF (Netty checks them whatever this says; nginx takes a bare LF there too).
+     * A chunked body's lines need CRLF whatever this says: {@link ChunkedLineEnds} ahead of the codec gives them one.
      */
     private static final HttpDecoderConfig ANSWER_DECODING = new HttpDecoderConfig().setStrictLineParsing(false);
 
@@ -451,6 +452,7 @@ public final class ProxyResponder implements Responder {
                 p.addLast(IDLE_GUARD, IdleGuard.INSTANCE);
             }
             // a codec of its own per request: the last one left with the answer it read (releaseLease)
+            p.addBefore(IDLE_GUARD, LINE_ENDS, new ChunkedLineEnds(HttpMethod.HEAD.equals(request.method())));
             p.addBefore(IDLE_GUARD, CODEC, new HttpClientCodec(ANSWER_DECODING, false, false));
             p.addBefore(IDLE_GUARD, CALL, this);
             lastProgressNanos = System.nanoTime();
@@ -616,9 +618,11 @@ public final class ProxyResponder implements Responder {
                     head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
                 }
             }
-            // an answer read to the close leaves nothing to reuse (a HEAD's may have a body: the cache asked a GET)
+            // an answer read to the close leaves nothing to reuse (a HEAD's may have a body: the cache asked a GET),
+            // nor does an HTTP/1.0 one, its Connection: keep-alive notwithstanding, as nginx's proxy reuses none
             boolean noBody = HttpMethod.HEAD.equals(request.method()) || !Exchange.statusHasBody(code);
-            keepBackend = lease.keepAlive() && HttpUtil.isKeepAlive(response) && (HttpUtil.isContentLengthSet(response)
+            keepBackend = lease.keepAlive() && response.protocolVersion().equals(HttpVersion.HTTP_1_1)
+                    && HttpUtil.isKeepAlive(response) && (HttpUtil.isContentLengthSet(response)
                     || HttpUtil.isTransferEncodingChunked(response) || noBody);
             // nginx's X-Accel-Redirect, judged after the cache's word on the head (a 304 it merges, a 5xx its stale copy
             // answers), as nginx's proxy follows it after its cache's revalidation
@@ -791,6 +795,7 @@ public final class ProxyResponder implements Responder {
             head.headers().set(HttpHeaderNames.UPGRADE, response.headers().get(HttpHeaderNames.UPGRADE));
             head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
             finish();
+            backendChannel.pipeline().remove(LINE_ENDS); // passing all since the 101's head: it holds nothing
             ProxyTunnel.open(exchange, lease, head, CODEC, IDLE_GUARD, readTimeoutNanos);
         }
 
@@ -1210,6 +1215,7 @@ public final class ProxyResponder implements Responder {
             if (outcome != Lease.Outcome.REUSABLE && backendChannel != null) {
                 backendChannel.close();
             } else if (outcome == Lease.Outcome.REUSABLE) {
+                backendChannel.pipeline().remove(LINE_ENDS); // at the answer's end: it holds nothing
                 backendChannel.pipeline().remove(CODEC);
             }
             lease.release(outcome);

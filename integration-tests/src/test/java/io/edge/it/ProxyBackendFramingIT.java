@@ -1,0 +1,89 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * How a backend's answer is framed, as nginx's proxy reads it: a chunked body whose lines end with a bare LF is read
+ * whole (nginx's chunked parser takes one), and an HTTP/1.0 answer's connection is never reused, its Connection:
+ * keep-alive notwithstanding (nginx's proxy closes every HTTP/1.0 answer's). The backend is {@link FakeHttpBackend}'s
+ * raw socket, the client a real one.
+ */
+class ProxyBackendFramingIT {
+
+    private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @TempDir
+    Path dir;
+
+    private EdgeHarness edge(FakeHttpBackend fake) throws Exception {
+        return EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = ".", locations = [
+                  { match = "/", proxy = fake }
+                ] }]
+                proxy.backends.fake { addresses = ["127.0.0.1:%d"], max-connections = 1 }
+                """.formatted(fake.port()));
+    }
+
+    private static HttpResponse<String> get(EdgeHarness edge, String target) throws Exception {
+        return CLIENT.send(HttpRequest.newBuilder(edge.uri(target)).timeout(Duration.ofSeconds(20)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * Before, Netty's decoder took the first bare LF after a chunk's data for a broken chunk: the client got the
+     * head and a cut body, and the connection was closed.
+     */
+    @Test
+    void aChunkedBodyWhoseLinesEndWithABareLineFeedIsReadWholeAndItsConnectionKept() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = edge(fake)) {
+            fake.answer("lf", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "5\nhello\n6;name=value\n world\r\n1\r\n!\n0\nX-Trailer: t\n\n");
+            fake.answer("crlf", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nnext\r\n0\r\n\r\n");
+            fake.answer("head-lf", "HTTP/1.1 200 OK\nContent-Type: text/plain\nTransfer-Encoding: chunked\n\n"
+                    + "3\nabc\n0\n\n");
+
+            HttpResponse<String> lf = get(edge, "/lf");
+            assertThat(lf.statusCode()).isEqualTo(200);
+            assertThat(lf.body()).isEqualTo("hello world!");
+            assertThat(get(edge, "/crlf").body()).isEqualTo("next");
+            HttpResponse<String> headLf = get(edge, "/head-lf");
+            assertThat(headLf.body()).isEqualTo("abc");
+            assertThat(headLf.headers().firstValue("Content-Type")).hasValue("text/plain");
+            assertThat(get(edge, "/crlf").body()).isEqualTo("next");
+            // each answer ended where its last chunk and trailers did: one connection served them all
+            assertThat(fake.connections()).isEqualTo(1);
+        }
+    }
+
+    /** A chunk's data is taken by its size, whatever it holds: a LF in it is no line end. */
+    @Test
+    void aChunksDataWithLineFeedsInItPassesAsItIs() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = edge(fake)) {
+            fake.answer("data", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "6\na\nb\r\n\n\n3\r\n\n0\n\r\n0\r\n\r\n");
+            assertThat(get(edge, "/data").body()).isEqualTo("a\nb\r\n\n\n0\n");
+        }
+    }
+
+    /**
+     * Before, an HTTP/1.0 answer with Connection: keep-alive and a Content-Length left its connection in the pool,
+     * and the next request went on it.
+     */
+    @Test
+    void anHttp10AnswersConnectionIsNeverReusedItsKeepAliveNotwithstanding() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = edge(fake)) {
+            fake.answer("old", "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\nold");
+            assertThat(get(edge, "/old").body()).isEqualTo("old");
+            assertThat(get(edge, "/old").body()).isEqualTo("old");
+            assertThat(fake.connections()).isEqualTo(2);
+        }
+    }
+}
