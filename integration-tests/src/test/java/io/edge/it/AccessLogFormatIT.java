@@ -237,6 +237,30 @@ class AccessLogFormatIT {
         }
     }
 
+    /**
+     * A field whose name nginx takes for invalid (ignore_invalid_headers on, underscores_in_headers off: its defaults)
+     * is no field to $http_: X_Real_IP is not $http_x_real_ip, in a log line or a return's text.
+     */
+    @Test
+    void aFieldNginxIgnoresIsNoHttpVariable() throws Exception {
+        CapturedLog access = CapturedLog.of("edge.access");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                     server { access-log = "-", access-log-format = "$request_uri|$http_x_real_ip|$http_x_app_id" }
+                     sites = [{ server-names = ["_"], default = true, root = ".", locations = [
+                       { match = "/", return = "200 [$http_x_real_ip][$http_x_app_id]" }
+                     ] }]
+                     """);
+             RawHttpClient client = new RawHttpClient(edge.address())) {
+            RawHttpClient.Response answer = client.send("GET /v HTTP/1.1\r\nHost: a\r\nX_Real_IP: 6.6.6.6\r\n"
+                    + "x_real_ip: 6.6.6.7\r\nX-App_Id: forged\r\nX-App-Id: app\r\n\r\n").read();
+            assertThat(answer.text()).isEqualTo("[][app]");
+            await(() -> access.lines().size() == 1, "a line");
+            assertThat(access.lines().get(0)).isEqualTo("/v|-|app");
+        } finally {
+            access.close();
+        }
+    }
+
     private static String lineOf(List<String> lines, String target) {
         String request = "127.0.0.1|GET " + target + " HTTP/1.1|";
         return lines.stream().filter(line -> line.startsWith(request)).findFirst().orElseThrow(
