@@ -2997,6 +2997,7 @@ final class SettingsMapper {
         boolean buffering = location.bool("proxy-buffering");
         boolean requestBuffering = location.bool("proxy-request-buffering",
                 "true or false (nginx's proxy_request_buffering on or off)");
+        Set<String> passHeaders = proxyPassHeaders(location);
         if (name == null) {
             // a bad value is a problem where written all the same, location-defaults' too, as proxy-buffering's
             nextUpstream(location, "proxy", EnumSet.allOf(LocationSettings.Condition.class));
@@ -3007,7 +3008,7 @@ final class SettingsMapper {
             } else {
                 setWithout(location, "proxy", List.of("proxy-upgrade", "proxy-buffering", "proxy-request-buffering",
                         "proxy-redirect", "proxy-next-upstream", "proxy-next-upstream-tries",
-                        "proxy-next-upstream-timeout"));
+                        "proxy-next-upstream-timeout", "proxy-pass-headers"));
             }
             return null;
         }
@@ -3039,7 +3040,25 @@ final class SettingsMapper {
         List<LocationSettings.Proxy.Redirect> redirects = proxyRedirects(location, regex,
                 defaultRedirect(group != null && group.tls() != null ? "https://" : "http://", host, uri, prefix));
         return host == null ? null : new LocationSettings.Proxy(name, uri, host, headers, upgrade, redirects,
-                nextUpstream, buffering, requestBuffering);
+                nextUpstream, buffering, requestBuffering, passHeaders);
+    }
+
+    /**
+     * A location's {@code proxy-pass-headers}: field names, lower case, each a problem where it is no field name. One
+     * that nothing hides is passed all the same, as nginx's {@code proxy_pass_header} takes any name.
+     */
+    private static Set<String> proxyPassHeaders(Section location) {
+        Set<String> names = new HashSet<>();
+        for (Section.Element element : location.elements("proxy-pass-headers")) {
+            String name = element.text();
+            if (name.isEmpty() || HttpHeaderValidationUtil.validateToken(name) != -1) {
+                location.problem("proxy-pass-headers", element.index(), LocationMatch.quoted(name)
+                        + " is not a header name", "a field name such as Server or X-Accel-Expires");
+            } else {
+                names.add(name.toLowerCase(Locale.ROOT));
+            }
+        }
+        return names;
     }
 
     /**

@@ -158,6 +158,42 @@ class ProxyConfigTest {
                         "at least one address, such as \"127.0.0.1:3000\""));
     }
 
+    /**
+     * nginx's proxy_pass_header: the names a location passes of those hidden by default, lower case, location-defaults'
+     * where a location has none of its own; a name that is no field name is a problem with its file, line and key.
+     */
+    @Test
+    void proxyPassHeadersAreFieldNames() throws Exception {
+        EdgeSettings settings = load("""
+                proxy.backends.api { addresses = ["127.0.0.1:3000"] }
+                location-defaults { proxy-pass-headers = ["X-Accel-Expires"] }
+                sites = [{ root = www, locations = [
+                  { match = "/api/", proxy = api, proxy-pass-headers = ["Server", "date"] }
+                  { match = "/other/", proxy = api }
+                ] }]
+                """);
+        assertThat(settings.sites().get(0).locations().get(0).proxy().passHeaders())
+                .containsExactlyInAnyOrder("server", "date");
+        assertThat(settings.sites().get(0).locations().get(1).proxy().passHeaders())
+                .containsExactly("x-accel-expires");
+
+        Path file = EdgeConfFile.write(dir, """
+                proxy.backends.api { addresses = ["127.0.0.1:3000"] }
+                sites = [{ root = www, locations = [
+                  { match = "/api/", proxy = api, proxy-pass-headers = ["Server", "Bad Name", ""] }
+                  { match = "/", proxy-pass-headers = ["Server"] }
+                ] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactlyInAnyOrder(
+                        tuple(4, "edge.sites[0].locations[0].proxy-pass-headers[1]",
+                                "\"Bad Name\" is not a header name"),
+                        tuple(4, "edge.sites[0].locations[0].proxy-pass-headers[2]", "\"\" is not a header name"),
+                        tuple(5, "edge.sites[0].locations[1].proxy-pass-headers", "set in a location without proxy"));
+        assertThat(e.problems()).allSatisfy(p -> assertThat(p.file()).isEqualTo(file));
+    }
+
     private static List<String> redirects(LocationSettings location) {
         return location.proxy().redirects().stream().map(r -> (r.regex() != null ? "(regex)"
                 : r.from().constant() != null ? r.from().constant() : "(variable)") + " -> " + (r.to().constant() != null ? r.to().constant() : "(variable)")).toList();

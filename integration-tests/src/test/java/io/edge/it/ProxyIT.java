@@ -454,6 +454,38 @@ class ProxyIT {
         }
     }
 
+    /**
+     * nginx's proxy_pass_header: a location's proxy-pass-headers passes the backend's fields hidden by default, its
+     * Server and Date standing for edge's own; another location hides them still.
+     */
+    @Test
+    void proxyPassHeadersPassTheFieldsHiddenByDefault() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend();
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = ".", locations = [
+                  { match = "/passed/", proxy = fake, proxy-uri = "/"
+                    proxy-pass-headers = ["Server", "date", "X-Accel-Expires"] }
+                  { match = "/", proxy = fake }
+                ] }]
+                proxy.backends.fake { addresses = ["127.0.0.1:%d"] }
+                """.formatted(fake.port()))) {
+            String epoch = "Thu, 01 Jan 1970 00:00:00 GMT";
+            fake.answer("a", "HTTP/1.1 200 OK\r\nServer: backend/1.0\r\nDate: " + epoch + "\r\n"
+                    + "X-Pad: avoid browser bug\r\nX-Accel-Expires: 60\r\nContent-Length: 2\r\n\r\nok");
+            HttpResponse<String> passed = get(edge, "/passed/a");
+            assertThat(passed.body()).isEqualTo("ok");
+            assertThat(passed.headers().allValues("Server")).containsExactly("backend/1.0");
+            assertThat(passed.headers().allValues("Date")).containsExactly(epoch);
+            assertThat(passed.headers().allValues("X-Accel-Expires")).containsExactly("60");
+            assertThat(passed.headers().firstValue("X-Pad")).isEmpty();
+
+            HttpResponse<String> hidden = get(edge, "/a");
+            assertThat(hidden.headers().allValues("Server")).hasSize(1).doesNotContain("backend/1.0");
+            assertThat(hidden.headers().allValues("Date")).hasSize(1).doesNotContain(epoch);
+            assertThat(hidden.headers().firstValue("X-Accel-Expires")).isEmpty();
+        }
+    }
+
     @Test
     void aKeptConnectionTheBackendClosedUnderAGetIsRetriedOnce() throws Exception {
         try (FakeHttpBackend fake = new FakeHttpBackend();

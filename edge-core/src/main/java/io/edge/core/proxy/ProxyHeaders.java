@@ -66,12 +66,16 @@ final class ProxyHeaders {
         }
     }
 
-    /** The backend's response headers the client gets: not hop-by-hop, not hidden (Date, Server, X-Pad, X-Accel-*). */
-    static void copyResponse(HttpHeaders from, HttpHeaders to) {
+    /**
+     * The backend's response headers the client gets: not hop-by-hop, not hidden (Date, Server, X-Pad, X-Accel-*) but
+     * where {@code passed} names them (the location's proxy-pass-headers, lower case: nginx's proxy_pass_header).
+     */
+    static void copyResponse(HttpHeaders from, HttpHeaders to, Set<String> passed) {
         List<String> named = connectionTokens(from);
         from.forEach(header -> {
             String name = header.getKey().toLowerCase(Locale.ROOT);
-            if (!isHopByHop(name, named) && !HIDDEN.contains(name) && !name.startsWith("x-accel-")) {
+            boolean hidden = HIDDEN.contains(name) || name.startsWith("x-accel-");
+            if (!isHopByHop(name, named) && (!hidden || passed.contains(name))) {
                 to.add(header.getKey(), header.getValue());
             }
         });

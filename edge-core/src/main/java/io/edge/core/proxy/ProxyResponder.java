@@ -605,7 +605,7 @@ public final class ProxyResponder implements Responder {
                 return;
             }
             HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status());
-            ProxyHeaders.copyResponse(response.headers(), head.headers());
+            ProxyHeaders.copyResponse(response.headers(), head.headers(), location.proxy().passHeaders());
             ProxyHeaders.rewriteRedirects(exchange, location.proxy(), head.headers());
             boolean bodiless = exchange.isHead() || !Exchange.statusHasBody(code);
             if (HttpUtil.isContentLengthSet(response) && !HttpUtil.isTransferEncodingChunked(response)) {
@@ -791,7 +791,7 @@ public final class ProxyResponder implements Responder {
         private void tunnel(HttpResponse response) {
             exchange.upstreamStatus(response.status().code());
             HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status());
-            ProxyHeaders.copyResponse(response.headers(), head.headers());
+            ProxyHeaders.copyResponse(response.headers(), head.headers(), location.proxy().passHeaders());
             head.headers().set(HttpHeaderNames.UPGRADE, response.headers().get(HttpHeaderNames.UPGRADE));
             head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
             finish();

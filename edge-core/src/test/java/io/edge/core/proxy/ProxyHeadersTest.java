@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
@@ -53,7 +54,7 @@ class ProxyHeadersTest {
                 .add("Transfer-Encoding", "chunked").add("Set-Cookie", "a=1").add("Set-Cookie", "b=2")
                 .add("Content-Type", "application/json");
         HttpHeaders client = new DefaultHttpHeaders();
-        ProxyHeaders.copyResponse(answer, client);
+        ProxyHeaders.copyResponse(answer, client, Set.of());
         assertThat(client.names()).containsExactlyInAnyOrder("Set-Cookie", "Content-Type");
         assertThat(client.getAll("Set-Cookie")).containsExactly("a=1", "b=2");
     }
@@ -74,7 +75,7 @@ class ProxyHeadersTest {
             redirects.add(new LocationSettings.Proxy.Redirect(VariableText.of(fromTo[i]), VariableText.of(fromTo[i + 1])));
         }
         return new LocationSettings.Proxy("api", "/", "127.0.0.1:3000", Map.of(), true, redirects,
-                LocationSettings.NextUpstream.DEFAULT, true, true);
+                LocationSettings.NextUpstream.DEFAULT, true, true, Set.of());
     }
 
     private static HttpHeaders rewritten(LocationSettings.Proxy proxy, String... headers) {
@@ -150,7 +151,7 @@ class ProxyHeadersTest {
         LocationSettings.Proxy proxy = new LocationSettings.Proxy("api", null, "127.0.0.1:3000", Map.of(), true, List.of(
                 new LocationSettings.Proxy.Redirect(null, Pattern.compile("^http://[^/]+:3000/(?<rest>.*)$"), to),
                 new LocationSettings.Proxy.Redirect(null, Pattern.compile("//([a-z]+)\\.internal/"), first)),
-                LocationSettings.NextUpstream.DEFAULT, true, true);
+                LocationSettings.NextUpstream.DEFAULT, true, true, Set.of());
         assertThat(rewritten(proxy, "Location", "http://backend:3000/users?id=1").get("Location"))
                 .isEqualTo("/app/users?id=1");
         assertThat(rewritten(proxy, "Refresh", "3;url=http://backend:3000/next").get("Refresh"))
