@@ -37,7 +37,7 @@ import picocli.CommandLine.Option;
  * (every problem printed, one per line); 1 when the server could not start (a port in use, say) or the signal could
  * not be sent.
  */
-@Command(name = "edge", mixinStandardHelpOptions = true, version = "edge " + ServerField.VERSION,
+@Command(name = "edge", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "HTTP edge server: static files and FastCGI backends with a bounded wait queue.")
 public final class Main implements Callable<Integer> {
 
@@ -52,6 +52,14 @@ public final class Main implements Callable<Integer> {
     @Option(names = {"-s", "--signal"}, paramLabel = "SIGNAL", description = "signal the server running on this"
             + " configuration (its server.pid-file), as nginx -s: ${COMPLETION-CANDIDATES}")
     ServerSignal signal;
+
+    /** {@code edge --version}: "edge" and the build's version, which no annotation can hold as a constant. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"edge " + ServerField.VERSION};
+        }
+    }
 
     /** What {@code -s} asks of a running server, and the signal that asks it. */
     enum ServerSignal {
