@@ -9,6 +9,7 @@ import io.edge.core.http.AccessLog;
 import io.edge.core.http.HttpChannelInitializer;
 import io.edge.core.http.HttpServerContext;
 import io.edge.core.http.Responder;
+import io.edge.core.http.ServerField;
 import io.edge.core.route.Router;
 import io.edge.core.tls.TlsContexts;
 import io.netty.bootstrap.Bootstrap;
@@ -119,6 +120,8 @@ public final class EdgeServer implements AutoCloseable {
     /** Binds every listen address; returns once all are bound. */
     public void start() throws InterruptedException, IOException {
         TlsContexts tls = TlsContexts.of(settings); // a certificate the provider refuses fails the start before a bind
+        // the version is read from the class path here, not by the first answer on an event loop
+        LOG.debug("edge {} starting", ServerField.VERSION);
         epoll = Epoll.isAvailable();
         if (!epoll) {
             LOG.warn("native epoll transport unavailable, using NIO: {}", Epoll.unavailabilityCause().toString());

@@ -212,6 +212,10 @@ class Http2IT {
             assertThat(text(small)).isEqualTo("a small file\n");
             assertThat(small.headers().map()).doesNotContainKeys("connection", "keep-alive", "transfer-encoding");
             assertThat(small.headers().allValues("server")).containsExactly("edge/" + ServerField.VERSION);
+            HttpResponse<byte[]> missing = get(h2, "/missing.txt");
+            assertThat(missing.statusCode()).isEqualTo(404);
+            assertThat(text(missing)).as("edge's own page, signed as nginx's server_tokens signs its")
+                    .contains("<hr><p>edge/" + ServerField.VERSION + "</p>");
             HttpResponse<byte[]> range = get(h2, "/ten.bin", "Range", "bytes=1048570-1048589");
             assertThat(range.statusCode()).isEqualTo(206);
             byte[] whole = Files.readAllBytes(ten);

@@ -203,17 +203,6 @@ public final class ErrorResponses {
     }
 
     /**
-     * A complete error response for {@code status}. {@code 503} carries {@code Retry-After}; none says
-     * {@code Cache-Control}, as nginx's own pages say none (a CDN in front keeps a 404 for its negative-caching time;
-     * RFC 9111 4.2.2 lets no cache keep a 500, 502, 503 or 504 that says nothing of it); {@code 405}
-     * callers add {@code Allow} themselves ({@link #allowedMethods}); a status that {@linkplain #closesConnection
-     * closes the connection} carries {@code Connection: close}. {@code head} leaves the body out but keeps its length.
-     */
-    public static FullHttpResponse response(HttpResponseStatus status, boolean head) {
-        return response(status, head, null);
-    }
-
-    /**
      * The always-headers of an answer that sends {@code site}'s error {@code page}: those of the location the page's
      * URI routes to, as nginx's error_page is an internal redirect there (nginx 1.22 sends that location's add_header
      * ... always, not those of the location that failed, nor, for a request it could not read, only the server's);
@@ -253,22 +242,37 @@ public final class ErrorResponses {
     }
 
     /**
-     * As {@link #response(HttpResponseStatus, boolean, ErrorPage)}, for {@code exchange}: whether it is a HEAD, and
-     * its site's page for {@code status} if there is one.
+     * As {@link #response(HttpResponseStatus, boolean, ErrorPage, int, boolean)}, for {@code exchange}: whether it is a
+     * HEAD, its site's page for {@code status} if there is one, and its server's {@code server-tokens}.
      */
     public static FullHttpResponse response(Exchange exchange, HttpResponseStatus status) {
-        return response(status, exchange.isHead(), exchange.errorPage(status));
+        return response(exchange, status, RETRY_AFTER_SECONDS);
     }
 
-    /** As {@link #response(HttpResponseStatus, boolean)}, with the site's {@code page} unless null. */
-    public static FullHttpResponse response(HttpResponseStatus status, boolean head, ErrorPage page) {
-        return response(status, head, page, RETRY_AFTER_SECONDS);
+    /** As {@link #response(Exchange, HttpResponseStatus)}; a 503 says to retry after {@code retryAfterSeconds}. */
+    public static FullHttpResponse response(Exchange exchange, HttpResponseStatus status, int retryAfterSeconds) {
+        return response(status, exchange.isHead(), exchange.errorPage(status), retryAfterSeconds,
+                exchange.serverTokens());
     }
 
-    /** As {@link #response(HttpResponseStatus, boolean, ErrorPage)}; a 503 says to retry after
-     * {@code retryAfterSeconds} ({@link #retryAfterOf}), none at 0. */
+    /** As {@link #response(HttpResponseStatus, boolean, ErrorPage, int, boolean)}, a 503's Retry-After the default. */
     public static FullHttpResponse response(HttpResponseStatus status, boolean head, ErrorPage page,
-            int retryAfterSeconds) {
+            boolean serverTokens) {
+        return response(status, head, page, RETRY_AFTER_SECONDS, serverTokens);
+    }
+
+    /**
+     * A complete error response for {@code status}: the site's {@code page} unless null, else edge's built-in one,
+     * signed as the Server field is, "edge/" and the version with {@code serverTokens}, "edge" alone without (nginx's
+     * footer, {@code <hr><center>nginx/1.22.1</center>}, follows server_tokens so). {@code 503} carries
+     * {@code Retry-After} for {@code retryAfterSeconds} ({@link #retryAfterOf}), none at 0; none says
+     * {@code Cache-Control}, as nginx's own pages say none (a CDN in front keeps a 404 for its negative-caching time;
+     * RFC 9111 4.2.2 lets no cache keep a 500, 502, 503 or 504 that says nothing of it); {@code 405}
+     * callers add {@code Allow} themselves ({@link #allowedMethods}); a status that {@linkplain #closesConnection
+     * closes the connection} carries {@code Connection: close}. {@code head} leaves the body out but keeps its length.
+     */
+    public static FullHttpResponse response(HttpResponseStatus status, boolean head, ErrorPage page,
+            int retryAfterSeconds, boolean serverTokens) {
         ByteBuf body;
         int length;
         // nginx's 495 and 496 go as 400, their page saying why
@@ -279,10 +283,11 @@ public final class ErrorResponses {
             length = page.length();
             body = head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(page.body());
         } else {
+            String footer = "<hr><p>" + ServerField.value(serverTokens) + "</p></body></html>\n";
             byte[] builtIn = (why != null ? "<html><head><title>400 " + why + "</title></head><body><h1>" + sent
-                    + "</h1><p>" + why + "</p><hr><p>edge</p></body></html>\n"
-                    : "<html><head><title>" + status + "</title></head><body><h1>" + status
-                    + "</h1><hr><p>edge</p></body></html>\n").getBytes(StandardCharsets.US_ASCII);
+                    + "</h1><p>" + why + "</p>" + footer
+                    : "<html><head><title>" + status + "</title></head><body><h1>" + status + "</h1>" + footer)
+                    .getBytes(StandardCharsets.US_ASCII);
             length = builtIn.length;
             // on the heap, as a page's: a direct buffer may be what ran out (a 503 for a read refused for want of
             // one); asked for here, the JDK slept half a second on the event loop before it failed, and its Error

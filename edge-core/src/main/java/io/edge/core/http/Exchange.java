@@ -273,6 +273,14 @@ public interface Exchange {
     default void tagLogLines(String tag) {
     }
 
+    /**
+     * Whether edge's own pages for this exchange name edge's version, as its server's {@code server-tokens} says. By
+     * default on, server-tokens' default.
+     */
+    default boolean serverTokens() {
+        return true;
+    }
+
     Channel clientChannel();
 
     /**

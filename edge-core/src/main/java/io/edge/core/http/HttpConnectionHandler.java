@@ -1088,7 +1088,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         // No Host read: the default site's page, as nginx's default server's error_page
         SiteSettings site = listenerDrop.dropped() ? null : server.defaultSite(listenAddress); // not the new one's
         ErrorPage page = site == null ? null : site.errorPage(status.code());
-        FullHttpResponse response = ErrorResponses.response(status, head, page);
+        FullHttpResponse response = ErrorResponses.response(status, head, page, server.settings().serverTokens());
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         // RFC 9110 6.6.1: in every 4xx too; no exchange's response path adds it here
         response.headers().set(HttpHeaderNames.DATE, HttpDate.now());

@@ -95,6 +95,9 @@ public final class ReturnResponder implements Responder {
                 // for others, the type the location names is set here (with those, the exchange's is the one field)
                 response.headers().set(HttpHeaderNames.CONTENT_TYPE, ownType);
             }
+            // through the location's gzip, as nginx's return sends its text through its gzip filter (its type and
+            // length judged as any answer's)
+            exchange.offerCompression();
         }
         exchange.complete(exchange.writeAndFlush(response)); // the write owns the body
     }

@@ -660,6 +660,11 @@ final class ServerExchange implements Exchange {
     }
 
     @Override
+    public boolean serverTokens() {
+        return connection.server().settings().serverTokens();
+    }
+
+    @Override
     public Channel clientChannel() {
         return ctx.channel();
     }
@@ -1075,12 +1080,13 @@ final class ServerExchange implements Exchange {
             }
             // then nginx's sub filter, on any answer of the location's: a file's is read as bytes for it
             // (StaticResponder), not sent by sendfile. A site's error page: its own location's, as nginx's error_page
-            // redirect finds it (its captures of the page's URI, $uri now)
+            // redirect finds it (its captures of the page's URI, $uri now), also where the request's own path reached
+            // no location (nginx's redirect goes to the page's location all the same)
             LocationSettings filtering = sentPage == null ? location : ErrorResponses.pageLocation(site(), sentPage);
             // edge's own, before a filter remade it; a site's page where the request reached no location too (a path
             // none matches, a request refused before routing): nginx's error_page redirect finds the page's location
             boolean page = (routed || sentPage != null) && ErrorResponses.isPage(response);
-            if (routed && filtering != null && filtering.subFilter() != null) {
+            if ((routed || sentPage != null) && filtering != null && filtering.subFilter() != null) {
                 sub = SubFilter.begin(request, isHead(), response, filtering.subFilter(),
                         text -> SubFilter.value(this, filtering, text), ctx.alloc());
                 if (sub != null && response instanceof FullHttpResponse whole) {
@@ -1289,7 +1295,7 @@ final class ServerExchange implements Exchange {
      */
     private void imageError(HttpResponseStatus status) {
         ErrorPage page = errorPage(status);
-        FullHttpResponse response = ErrorResponses.response(status, isHead(), page);
+        FullHttpResponse response = ErrorResponses.response(status, isHead(), page, serverTokens());
         if (page == null) {
             addHeaders(response.headers(), imageLocation.alwaysHeaders(), this, imageLocation, uri());
         } else {
@@ -1625,7 +1631,8 @@ final class ServerExchange implements Exchange {
         if (toNamedErrorPage(status)) {
             return;
         }
-        FullHttpResponse response = ErrorResponses.response(status, isHead(), errorPage(status), retryAfterSeconds);
+        FullHttpResponse response = ErrorResponses.response(status, isHead(), errorPage(status), retryAfterSeconds,
+                serverTokens());
         if (status.code() == HttpResponseStatus.METHOD_NOT_ALLOWED.code()) {
             response.headers().set(HttpHeaderNames.ALLOW, ErrorResponses.allowedMethods(location()));
         }

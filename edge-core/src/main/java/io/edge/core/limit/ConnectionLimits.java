@@ -113,8 +113,7 @@ public final class ConnectionLimits {
             if (exchange.toNamedErrorPage(status)) {
                 return false; // the site's named location for it, as nginx's error_page
             }
-            exchange.complete(exchange.writeAndFlush(ErrorResponses.response(status,
-                    exchange.isHead(), exchange.errorPage(status), 0)));
+            exchange.complete(exchange.writeAndFlush(ErrorResponses.response(exchange, status, 0)));
         }
         return false;
     }

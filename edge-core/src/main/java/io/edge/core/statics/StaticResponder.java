@@ -1058,7 +1058,8 @@ public final class StaticResponder implements Responder {
             ErrorPage page = exchange.errorPage(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
             FullHttpResponse response = page == null ? emptyResponse(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
                     : ErrorResponses.response(
-                            HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, exchange.isHead(), page);
+                            HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, exchange.isHead(), page,
+                            exchange.serverTokens());
             response.headers().set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange()).add(scripts);
             // nginx's headers filter runs before its range filter, on the 200 the file began as: expires and the
             // location's headers go with the 416 (nginx 1.22.1, static file, Range past its end); its header filter

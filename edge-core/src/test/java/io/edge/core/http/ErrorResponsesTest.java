@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,7 @@ class ErrorResponsesTest {
      */
     @Test
     void anErrorPageTakesNoDirectMemory() {
-        FullHttpResponse response = ErrorResponses.response(HttpResponseStatus.SERVICE_UNAVAILABLE, false);
+        FullHttpResponse response = ErrorResponses.response(HttpResponseStatus.SERVICE_UNAVAILABLE, false, null, true);
         try {
             assertThat(response.content().isDirect()).isFalse();
             assertThat(response.content().readableBytes()).isPositive()
@@ -27,7 +28,7 @@ class ErrorResponsesTest {
         } finally {
             response.release();
         }
-        FullHttpResponse head = ErrorResponses.response(HttpResponseStatus.NOT_FOUND, true);
+        FullHttpResponse head = ErrorResponses.response(HttpResponseStatus.NOT_FOUND, true, null, true);
         assertThat(head.content().readableBytes()).isZero();
         assertThat(head.headers().getInt("content-length")).isPositive();
         head.release();
@@ -42,12 +43,35 @@ class ErrorResponsesTest {
         for (HttpResponseStatus status : new HttpResponseStatus[] {HttpResponseStatus.BAD_GATEWAY,
                 HttpResponseStatus.SERVICE_UNAVAILABLE, HttpResponseStatus.GATEWAY_TIMEOUT,
                 HttpResponseStatus.REQUEST_TIMEOUT, HttpResponseStatus.TOO_MANY_REQUESTS, HttpResponseStatus.NOT_FOUND}) {
-            FullHttpResponse response = ErrorResponses.response(status, false);
+            FullHttpResponse response = ErrorResponses.response(status, false, null, true);
             try {
                 assertThat(response.headers().names()).as(status.toString()).doesNotContain("cache-control");
                 assertThat(response.headers().get("content-type")).as(status.toString()).startsWith("text/html");
             } finally {
                 response.release();
+            }
+        }
+    }
+
+    /**
+     * edge's built-in pages end as nginx's do, signed as the Server field: nginx 1.22.1's 404 ends
+     * {@code <hr><center>nginx/1.22.1</center>} with server_tokens on, {@code <hr><center>nginx</center>} with off.
+     */
+    @Test
+    void aBuiltInPageIsSignedAsServerTokensSay() {
+        for (HttpResponseStatus status : new HttpResponseStatus[] {HttpResponseStatus.NOT_FOUND,
+                HttpResponseStatus.MOVED_PERMANENTLY, ErrorResponses.NO_CERTIFICATE}) {
+            FullHttpResponse on = ErrorResponses.response(status, false, null, true);
+            FullHttpResponse off = ErrorResponses.response(status, false, null, false);
+            try {
+                assertThat(on.content().toString(StandardCharsets.US_ASCII)).as(status.toString())
+                        .endsWith("<hr><p>edge/" + ServerField.VERSION + "</p></body></html>\n");
+                assertThat(off.content().toString(StandardCharsets.US_ASCII)).as(status.toString())
+                        .endsWith("<hr><p>edge</p></body></html>\n");
+                assertThat(on.headers().getInt("content-length")).isEqualTo(on.content().readableBytes());
+            } finally {
+                on.release();
+                off.release();
             }
         }
     }

@@ -1,0 +1,118 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.core.http.RawHttpClient;
+import io.edge.core.http.ServerField;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * edge's own pages and the answers it makes itself, against nginx 1.22.1's (read from its source:
+ * ngx_http_special_response.c, ngx_http_send_error_page, the gzip and sub filters): signed as server_tokens says, a
+ * site's page for a path no location takes filtered by its own location, a return's text compressed.
+ */
+class OwnPagesIT {
+
+    private static final String PAGE = "<html><body>Sorry NAME, nothing here</body></html>\n";
+    private static final String TEXT = "a text long enough for the gzip min-length, said by a return and nothing else\n";
+
+    @TempDir
+    static Path dir;
+
+    static EdgeHarness edge;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(www.resolve("errors"));
+        Files.createDirectories(www.resolve("files"));
+        Files.writeString(www.resolve("errors/404.html"), PAGE);
+        edge = EdgeHarness.start(dir, """
+                location-defaults.gzip { enabled = true, min-length = 20 }
+                sites = [
+                  { server-names = ["plain"], default = true, root = "www", locations = [
+                    { match = "/files/" }, { match = "= /r", return = "200 '%s'" } ] }
+                  { server-names = ["paged"], root = "www", error-pages { 404 = "/errors/404.html" }, locations = [
+                    { match = "/files/" }
+                    { match = "/errors/", sub-filter.replace = [{ match = "NAME", with = "$host" }] } ] }
+                ]
+                """.formatted(TEXT.replace("\n", "\\n")));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (edge != null) {
+            edge.close();
+        }
+    }
+
+    private static RawHttpClient.Response get(String host, String target, String... fields) throws IOException {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            return client.send("GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\n" + String.join("", fields)
+                    + "Connection: close\r\n\r\n").read();
+        }
+    }
+
+    private static String gunzip(byte[] body) throws IOException {
+        try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(body))) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /** nginx's own pages end {@code <hr><center>nginx/1.22.1</center>}; edge's say its version so too. */
+    @Test
+    void edgesOwnPageIsSignedWithItsVersion() throws Exception {
+        RawHttpClient.Response missing = get("plain", "/files/missing.txt");
+        assertThat(missing.status()).isEqualTo(404);
+        assertThat(missing.text()).endsWith("<hr><p>edge/" + ServerField.VERSION + "</p></body></html>\n");
+        RawHttpClient.Response unrouted = get("plain", "/nowhere");
+        assertThat(unrouted.status()).isEqualTo(404);
+        assertThat(unrouted.text()).contains("<hr><p>edge/" + ServerField.VERSION + "</p>");
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            // unreadable: answered outside any exchange
+            RawHttpClient.Response bad = client.send("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n"
+                    + "Content-Length: 2\r\n\r\nab").read();
+            assertThat(bad.status()).isEqualTo(400);
+            assertThat(bad.text()).contains("<hr><p>edge/" + ServerField.VERSION + "</p>");
+        }
+    }
+
+    /**
+     * nginx's error_page is an internal redirect to the page's URI, answered by the location that URI finds, its
+     * sub_filter included, also for a request whose own path no location took.
+     */
+    @Test
+    void aSitesPageForAPathNoLocationTakesGoesThroughItsLocationsSubFilter() throws Exception {
+        RawHttpClient.Response routed = get("paged", "/files/missing.txt");
+        assertThat(routed.status()).isEqualTo(404);
+        assertThat(routed.text()).isEqualTo(PAGE.replace("NAME", "paged"));
+        RawHttpClient.Response unrouted = get("paged", "/nowhere");
+        assertThat(unrouted.status()).isEqualTo(404);
+        assertThat(unrouted.text()).isEqualTo(PAGE.replace("NAME", "paged"));
+    }
+
+    /**
+     * nginx's return with a text goes through its gzip filter (ngx_http_send_response sends it as any answer), compressed
+     * where gzip_types has its type and it is over gzip_min_length.
+     */
+    @Test
+    void aReturnsTextIsCompressed() throws Exception {
+        RawHttpClient.Response plain = get("plain", "/r");
+        assertThat(plain.text()).isEqualTo(TEXT);
+        assertThat(plain.header("content-encoding")).isNull();
+        RawHttpClient.Response zipped = get("plain", "/r", "Accept-Encoding: gzip\r\n");
+        assertThat(zipped.status()).isEqualTo(200);
+        assertThat(zipped.header("content-encoding")).isEqualTo("gzip");
+        assertThat(zipped.header("vary")).isEqualTo("Accept-Encoding");
+        assertThat(gunzip(zipped.body())).isEqualTo(TEXT);
+    }
+}
