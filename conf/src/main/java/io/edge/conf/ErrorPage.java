@@ -22,17 +22,28 @@ public final class ErrorPage {
     private final byte[] body;
     /** For a {@link #named} one: the status its answer goes with; -1 the error's, 0 the location's own. */
     private final int answerStatus;
+    private final boolean missing;
 
     public ErrorPage(String uri, Path file, String contentType, byte[] body) {
-        this(uri, file, contentType, body, -1);
+        this(uri, file, contentType, body, -1, false);
     }
 
-    private ErrorPage(String uri, Path file, String contentType, byte[] body, int answerStatus) {
+    private ErrorPage(String uri, Path file, String contentType, byte[] body, int answerStatus, boolean missing) {
         this.uri = uri;
         this.file = file;
         this.contentType = contentType;
         this.body = body.clone();
         this.answerStatus = answerStatus;
+        this.missing = missing;
+    }
+
+    /**
+     * A redirect's page ({@code 301 = "/moved.html"}) whose {@code file} was not there when the configuration was read:
+     * no problem, as nginx -t looks for no error_page file, and the redirect is answered as nginx's then is, its
+     * error_page redirect finding nothing: 404 with the built-in page, its Location kept.
+     */
+    public static ErrorPage missing(String uri, Path file) {
+        return new ErrorPage(uri, file, null, new byte[0], -1, true);
     }
 
     /**
@@ -41,7 +52,12 @@ public final class ErrorPage {
      * its own ({@code 0}, {@code "= @app"}) or {@code answerStatus} ({@code "=200 @app"}).
      */
     public static ErrorPage named(String name, int answerStatus) {
-        return new ErrorPage(name, null, null, new byte[0], answerStatus);
+        return new ErrorPage(name, null, null, new byte[0], answerStatus, false);
+    }
+
+    /** Whether the page's file was not there when the configuration was read ({@link #missing(String, Path)}). */
+    public boolean missing() {
+        return missing;
     }
 
     /** Whether a named location answers in place of a page ({@link #named(String, int)}). */
@@ -80,7 +96,7 @@ public final class ErrorPage {
     public boolean equals(Object o) {
         return o instanceof ErrorPage other && uri.equals(other.uri) && Objects.equals(file, other.file)
                 && Objects.equals(contentType, other.contentType) && Arrays.equals(body, other.body)
-                && answerStatus == other.answerStatus;
+                && answerStatus == other.answerStatus && missing == other.missing;
     }
 
     @Override
@@ -91,6 +107,7 @@ public final class ErrorPage {
     @Override
     public String toString() {
         return named() ? "ErrorPage[" + uri + ", status " + answerStatus + "]"
+                : missing ? "ErrorPage[" + file + ", missing]"
                 : "ErrorPage[" + file + ", " + contentType + ", " + body.length + " bytes]";
     }
 }

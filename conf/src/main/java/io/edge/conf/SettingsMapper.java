@@ -2069,6 +2069,11 @@ final class SettingsMapper {
                 continue; // no file to look for
             }
             try {
+                if (redirect && Files.notExists(file, LinkOption.NOFOLLOW_LINKS)) {
+                    // nginx -t looks for no error_page file: its redirect to a missing one is a 404 at request time
+                    result.put(code, ErrorPage.missing(uri, file));
+                    continue;
+                }
                 if (!Files.isRegularFile(file)) {
                     pages.invalid(status, whyNoFile(file, "is not a file"), expected);
                     continue;

@@ -70,6 +70,22 @@ class ErrorPagesConfigTest {
     }
 
     /**
+     * nginx's error_page 301 /moved.html is not looked for at nginx -t: the redirect to it finds the file or not at
+     * request time. A redirect's page whose file is not there is no problem: it answers as nginx's does then.
+     */
+    @Test
+    void aRedirectsPageWhoseFileIsMissingIsNoProblem() throws Exception {
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                sites = [{ root = www, error-pages { 301 = "/errors/moved.html", 308 = "/errors/503.html" } }]
+                """));
+        ErrorPage missing = settings.sites().get(0).errorPage(301);
+        assertThat(missing.uri()).isEqualTo("/errors/moved.html");
+        assertThat(missing.missing()).isTrue();
+        assertThat(missing.named()).isFalse();
+        assertThat(settings.sites().get(0).errorPage(308).missing()).isFalse();
+    }
+
+    /**
      * A site whose root is missing or of the wrong type has its error-pages checked all the same, but for the files:
      * their shape and statuses went unchecked, and came up one at a time as each root was mended (the config audit).
      */

@@ -34,7 +34,7 @@ class OwnPagesIT {
     static void start() throws Exception {
         Path www = Files.createDirectories(dir.resolve("www"));
         Files.createDirectories(www.resolve("errors"));
-        Files.createDirectories(www.resolve("files"));
+        Files.createDirectories(www.resolve("files/sub"));
         Files.writeString(www.resolve("errors/404.html"), PAGE);
         edge = EdgeHarness.start(dir, """
                 location-defaults.gzip { enabled = true, min-length = 20 }
@@ -44,6 +44,9 @@ class OwnPagesIT {
                   { server-names = ["paged"], root = "www", error-pages { 404 = "/errors/404.html" }, locations = [
                     { match = "/files/" }
                     { match = "/errors/", sub-filter.replace = [{ match = "NAME", with = "$host" }] } ] }
+                  { server-names = ["moved"], root = "www", error-pages { 301 = "/gone/moved.html" }, locations = [
+                    { match = "= /old", return = "301 /new" }, { match = "/files/" }
+                    { match = "/gone/", headers { X-Not = "a 404's" }, always-headers { X-Gone = "yes" } } ] }
                 ]
                 """.formatted(TEXT.replace("\n", "\\n")));
     }
@@ -98,6 +101,28 @@ class OwnPagesIT {
         RawHttpClient.Response unrouted = get("paged", "/nowhere");
         assertThat(unrouted.status()).isEqualTo(404);
         assertThat(unrouted.text()).isEqualTo(PAGE.replace("NAME", "paged"));
+    }
+
+    /**
+     * error_page 301 /gone/moved.html whose file is not there: nginx -t says nothing, and the redirect's internal
+     * redirect to the page finds no file: nginx answers its own 404 page (recursive_error_pages off: not paged again),
+     * the Location its return set still sent (ngx_http_send_error_page, the static module's 404, the header filter),
+     * the page's location's add_header ... always with it (its add_header without always takes no 404). A
+     * directory's 301 to its slash the same.
+     */
+    @Test
+    void aRedirectsMissingPageIsNginxs404KeepingTheLocation() throws Exception {
+        RawHttpClient.Response moved = get("moved", "/old");
+        assertThat(moved.status()).isEqualTo(404);
+        assertThat(moved.header("location")).isEqualTo("http://moved:" + edge.address().getPort() + "/new");
+        assertThat(moved.header("x-gone")).isEqualTo("yes");
+        assertThat(moved.header("x-not")).isNull();
+        assertThat(moved.header("content-type")).startsWith("text/html");
+        assertThat(moved.text()).startsWith("<html><head><title>404 Not Found</title>")
+                .contains("<hr><p>edge/" + ServerField.VERSION + "</p>");
+        RawHttpClient.Response directory = get("moved", "/files/sub");
+        assertThat(directory.status()).isEqualTo(404);
+        assertThat(directory.header("location")).endsWith("/files/sub/");
     }
 
     /**

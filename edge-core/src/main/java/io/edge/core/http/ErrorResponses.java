@@ -273,6 +273,11 @@ public final class ErrorResponses {
      */
     public static FullHttpResponse response(HttpResponseStatus status, boolean head, ErrorPage page,
             int retryAfterSeconds, boolean serverTokens) {
+        if (page != null && page.missing()) {
+            // a redirect's page whose file is not there: nginx's error_page redirect to it finds none, and its 404 is
+            // not paged again (recursive_error_pages off), so its own 404 goes, with the Location the caller sets
+            return response(HttpResponseStatus.NOT_FOUND, head, null, retryAfterSeconds, serverTokens);
+        }
         ByteBuf body;
         int length;
         // nginx's 495 and 496 go as 400, their page saying why
