@@ -1250,6 +1250,8 @@ final class ServerExchange implements Exchange {
             long maxPixels = workers.maxPixels();
             Duration timeout = workers.timeout();
             EventExecutor loop = ctx.executor();
+            ChannelPromise written = imageWritten; // failed when the connection closes (imageClosed)
+            Channel clientChannel = ctx.channel();
             boolean taken = workers.submit(() -> {
                 Runnable answer;
                 try {
@@ -1272,7 +1274,7 @@ final class ServerExchange implements Exchange {
                 } catch (RejectedExecutionException stopped) {
                     // the loop is gone with its connections: nobody to answer
                 }
-            });
+            }, () -> written.isDone() || !clientChannel.isActive()); // its body, heap bytes, goes with the job
             if (!taken) {
                 OVERLOAD.warn(ImageFilter.class, logTag + request.method() + " " + LogText.escapeBytes(request.uri())
                         + ": 503, every image-filter worker busy and its queue full (server.image-filter)");

@@ -7,6 +7,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
 
 /**
  * The threads that make images (server.image-filter): at most {@code workers} at once, at most {@code queue} more
@@ -14,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <pre>
  *   submit --admitted < threads + queue--> WAITING --a thread free--> RUNNING --done--> (slot freed)
+ *                                                  \--its client gone--> skipped, counted in abandoned (slot freed)
  *   submit --admitted >= threads + queue--> refused (false)
  * </pre>
  *
@@ -25,6 +28,7 @@ public final class ImageWorkers {
 
     private final ThreadPoolExecutor pool;
     private final AtomicInteger admitted = new AtomicInteger();
+    private final LongAdder abandoned = new LongAdder();
     private volatile ServerSettings.ImageWorkers settings;
 
     public ImageWorkers(ServerSettings.ImageWorkers settings) {
@@ -58,8 +62,12 @@ public final class ImageWorkers {
         return settings.timeout();
     }
 
-    /** Runs {@code job} on a worker and returns true, or returns false at once where threads and queue are full. */
-    public boolean submit(Runnable job) {
+    /**
+     * Runs {@code job} on a worker and returns true, or returns false at once where threads and queue are full. A job
+     * whose {@code gone} says true when a thread comes to it (its client left while it waited) is not run, and is
+     * counted in {@link #abandoned}: a decoding for nobody would hold the thread from the images still wanted.
+     */
+    public boolean submit(Runnable job, BooleanSupplier gone) {
         ServerSettings.ImageWorkers now = settings;
         int bound = now.threads() + now.queue();
         while (true) {
@@ -73,7 +81,11 @@ public final class ImageWorkers {
         }
         pool.execute(() -> {
             try {
-                job.run();
+                if (gone.getAsBoolean()) {
+                    abandoned.increment();
+                } else {
+                    job.run();
+                }
             } finally {
                 admitted.decrementAndGet();
             }
@@ -84,5 +96,10 @@ public final class ImageWorkers {
     /** Jobs waiting or running now. */
     public int admitted() {
         return admitted.get();
+    }
+
+    /** Jobs not run since start, their client gone before a thread came to them. */
+    public long abandoned() {
+        return abandoned.sum();
     }
 }

@@ -91,6 +91,17 @@ class ImageFilterExchangeTest {
         return EmbeddedClient.received(client);
     }
 
+    /** Takes the one worker until {@code release} is counted down. */
+    private void holdTheWorker(CountDownLatch release) {
+        assertThat(context.images().submit(() -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, () -> false)).isTrue();
+    }
+
     /** Every worker busy and no room to wait (queue = 0): 503 with Retry-After at once, where nginx's worker blocks. */
     @Test
     void busyWorkersAnswer503() throws Exception {
@@ -98,13 +109,7 @@ class ImageFilterExchangeTest {
         open(exchange -> exchange.complete(exchange.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                 HttpResponseStatus.OK, Unpooled.wrappedBuffer(image)))), new ServerSettings.ImageWorkers(1, 0, 1_000_000, Duration.ofSeconds(10)));
         CountDownLatch release = new CountDownLatch(1);
-        assertThat(context.images().submit(() -> {
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        })).isTrue();
+        holdTheWorker(release);
         try {
             String busy = EmbeddedClient.send(client, "GET /a.jpg HTTP/1.1\r\nHost: a\r\n\r\n");
             assertThat(busy).startsWith("HTTP/1.1 503 ").containsIgnoringCase("retry-after:");
@@ -173,5 +178,31 @@ class ImageFilterExchangeTest {
         assertThat(both).startsWith("HTTP/1.1 200 ").containsIgnoringCase("content-type: text/plain");
         assertThat(both.toLowerCase(Locale.ROOT).indexOf("content-type: image/jpeg"))
                 .as(both).isLessThan(both.toLowerCase(Locale.ROOT).indexOf("content-type: text/plain"));
+    }
+
+    /**
+     * An image waiting in the queue whose client left is never made: the worker that comes to it skips it (counted in
+     * the workers' abandoned), where it was decoded and scaled for nobody, holding the worker from images still wanted.
+     */
+    @Test
+    void aQueuedImageWhoseClientLeftIsNotMade() throws Exception {
+        byte[] image = jpeg();
+        open(exchange -> exchange.complete(exchange.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                HttpResponseStatus.OK, Unpooled.wrappedBuffer(image)))),
+                new ServerSettings.ImageWorkers(1, 1, 1_000_000, Duration.ofSeconds(10)));
+        CountDownLatch release = new CountDownLatch(1);
+        holdTheWorker(release);
+        try {
+            assertThat(EmbeddedClient.send(client, "GET /a.jpg HTTP/1.1\r\nHost: a\r\n\r\n")).as("held").isEmpty();
+            assertThat(context.images().admitted()).as("the held worker's job and the queued image").isEqualTo(2);
+            client.close();
+        } finally {
+            release.countDown();
+        }
+        while (context.images().admitted() > 0) {
+            Thread.onSpinWait();
+        }
+        client.runPendingTasks();
+        assertThat(context.images().abandoned()).isEqualTo(1);
     }
 }

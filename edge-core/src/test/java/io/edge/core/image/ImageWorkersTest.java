@@ -6,10 +6,15 @@ import io.edge.conf.ServerSettings;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 /** The workers' bound: threads plus queue admitted, one more refused at once, a slot freed when a job ends. */
 class ImageWorkersTest {
+
+    /** A job whose client is still there. */
+    private static final BooleanSupplier WANTED = () -> false;
 
     @Test
     void admitsThreadsAndQueueThenRefuses() throws Exception {
@@ -26,16 +31,16 @@ class ImageWorkersTest {
             }
             done.countDown();
         };
-        assertThat(workers.submit(blocking)).isTrue();
+        assertThat(workers.submit(blocking, WANTED)).isTrue();
         assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
-        assertThat(workers.submit(done::countDown)).as("queued").isTrue();
+        assertThat(workers.submit(done::countDown, WANTED)).as("queued").isTrue();
         assertThat(workers.admitted()).isEqualTo(2);
-        assertThat(workers.submit(() -> { })).as("threads and queue full").isFalse();
+        assertThat(workers.submit(() -> { }, WANTED)).as("threads and queue full").isFalse();
         release.countDown();
         assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
         CountDownLatch again = new CountDownLatch(1);
         // the slots free as the jobs end (after done counted down): one is admitted again once they have
-        while (!workers.submit(again::countDown)) {
+        while (!workers.submit(again::countDown, WANTED)) {
             Thread.onSpinWait();
         }
         assertThat(again.await(10, TimeUnit.SECONDS)).isTrue();
@@ -52,10 +57,37 @@ class ImageWorkersTest {
                 Thread.currentThread().interrupt();
             }
         };
-        assertThat(workers.submit(blocking)).isTrue();
-        assertThat(workers.submit(blocking)).isFalse();
+        assertThat(workers.submit(blocking, WANTED)).isTrue();
+        assertThat(workers.submit(blocking, WANTED)).isFalse();
         workers.update(new ServerSettings.ImageWorkers(2, 0, 100, Duration.ofSeconds(10)));
-        assertThat(workers.submit(blocking)).isTrue();
+        assertThat(workers.submit(blocking, WANTED)).isTrue();
         release.countDown();
+    }
+
+    /** A job whose client left before a thread came to it is not run: counted, its slot freed. */
+    @Test
+    void aJobWhoseClientLeftIsSkippedAndCounted() throws Exception {
+        ImageWorkers workers = new ImageWorkers(new ServerSettings.ImageWorkers(1, 1, 100, Duration.ofSeconds(10)));
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch started = new CountDownLatch(1);
+        assertThat(workers.submit(() -> {
+            started.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, WANTED)).isTrue();
+        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+        AtomicBoolean gone = new AtomicBoolean();
+        AtomicBoolean ran = new AtomicBoolean();
+        assertThat(workers.submit(() -> ran.set(true), gone::get)).isTrue();
+        gone.set(true);
+        release.countDown();
+        while (workers.admitted() > 0) {
+            Thread.onSpinWait();
+        }
+        assertThat(ran).isFalse();
+        assertThat(workers.abandoned()).isEqualTo(1);
     }
 }
