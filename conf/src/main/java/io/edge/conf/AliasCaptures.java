@@ -12,14 +12,29 @@ import java.util.regex.Pattern;
  * holds the alias's fixed directory (the text before its first capture, cut at its last "/": {@code /data/images}),
  * which the file never leaves; {@code below} is the rest, written below it ({@code $1}).
  *
- * @param regex the location's regex, whose captures the alias takes
- * @param below the path below the fixed directory: literal parts and captures ($1 to $9, named groups) in order
+ * <p>The alias of an exact location or of a prefix one whose match does not end in "/" is one too, the regex made of
+ * the match ({@code location /robots.txt { alias /data/robots.txt; }}: the file's name and what follows the match).
+ *
+ * @param regex  the location's regex, whose captures the alias takes
+ * @param below  the path below the fixed directory: literal parts and captures ($1 to $9, named groups) in order
+ * @param name   for an exact or slash-less prefix location's alias (and the locations nested in it, which take it), the
+ *               alias's own path below the directory: its file's name, "" where the alias is the directory (nginx's
+ *               {@code $document_root} there is the alias's text); null for a regex location's alias
+ * @param asFile for a slash-less prefix location's alias written without its "/" that was no file at load (a
+ *               directory, or nothing yet), the alias where it is found to be a file: its name and what follows the
+ *               match, below the directory's parent, as an alias of a file there at load is (nginx's alias is a text,
+ *               looked up per request); null for any other
  */
-public record AliasCaptures(Pattern regex, List<Return.Part> below) {
+public record AliasCaptures(Pattern regex, List<Return.Part> below, String name, AliasCaptures asFile) {
 
     public AliasCaptures {
         Objects.requireNonNull(regex, "regex");
         below = List.copyOf(below);
+    }
+
+    /** A regex location's alias. */
+    public AliasCaptures(Pattern regex, List<Return.Part> below) {
+        this(regex, below, null, null);
     }
 
     /**

@@ -3953,8 +3953,9 @@ final class SettingsMapper {
      * parent (a link in {@code /home/u/public_html} to {@code ~/.ssh} would be served; an alias {@code /data}'s parent
      * is "/"). Any other alias, a file ({@code location = /favicon.ico { alias /data/f.ico; }}, {@code location
      * /robots.txt { alias /data/robots.txt; }}), is below its parent, its name and the rest, and so is an exact
-     * location's alias not there yet; a prefix location's alias not there yet is the directory to come. Null where it
-     * is none (then a problem).
+     * location's alias not there yet; a prefix location's alias not there yet is the directory to come, and, where a
+     * request finds that it is a file instead ({@link AliasCaptures#asFile}), that file below its parent, as if it had
+     * been there at load. Null where it is none (then a problem).
      */
     private RegexAlias slashlessAlias(Section location, LocationMatch parsed) {
         String written = location.optionalString("alias");
@@ -3967,10 +3968,10 @@ final class SettingsMapper {
         }
         boolean slash = written.endsWith("/");
         boolean exact = parsed.kind() == LocationSettings.Kind.EXACT;
-        // Decided here once, where nginx decides per request (its alias is a text, /i/x its "/x" after it): past a
-        // prefix's match a path goes on with "/", so its alias not there yet is the directory to come (its files
-        // found once it is, no reload: the resolver looks for a missing root again), not a file below its parent;
-        // an exact match names the alias alone, whatever it becomes
+        // nginx decides per request (its alias is a text, /i/x its "/x" after it): past a prefix's match a path goes
+        // on with "/", so its alias not there yet is the directory to come (its files found once it is, no reload: the
+        // resolver looks for a missing root again), and, where the resolver finds a file there, that file below its
+        // parent (asFile); an exact match names the alias alone, whatever it becomes
         boolean toCome = !exact && !slash && Files.notExists(path);
         boolean directoryItself = slash || toCome || Files.isDirectory(path);
         Path parent = directoryItself ? path : path.getParent();
@@ -3979,11 +3980,25 @@ final class SettingsMapper {
                     + " file", "a file or directory below /, such as \"/srv/f.ico\" or \"/srv/images\"");
             return null;
         }
-        String name = directoryItself ? "" : path.getFileName().toString();
         // a directory written without its "/": nothing past the match, or a "/" and the rest ("/ifoo" is no file of
-        // it); with its "/", any rest ("/kfoo" its foo, as nginx's)
-        Pattern regex = Pattern.compile("^" + Pattern.quote(parsed.pattern()) + (exact ? "$"
-                : directoryItself && !slash ? "(/.*)?$" : "(.*)$"), Pattern.DOTALL);
+        // it), and, where it is found to be a file (made after the start, or put in its place), that file below the
+        // parent; with its "/", any rest ("/kfoo" its foo, as nginx's)
+        AliasCaptures captures = directoryItself && !slash && !exact ? new AliasCaptures(Pattern.compile("^"
+                + Pattern.quote(parsed.pattern()) + "(/.*)?$", Pattern.DOTALL), List.of(new Return.Part(null, "1")),
+                "", slashlessCaptures(parsed, path.getFileName().toString()))
+                : slashlessCaptures(parsed, directoryItself ? "" : path.getFileName().toString());
+        Path directory = toCome ? path : directory(location, "alias", parent);
+        return directory == null ? null : new RegexAlias(directory, captures);
+    }
+
+    /**
+     * A slash-less location's alias of {@code name} below its directory ("" for the directory itself): that name and,
+     * past a prefix's match, any rest.
+     */
+    private static AliasCaptures slashlessCaptures(LocationMatch parsed, String name) {
+        boolean exact = parsed.kind() == LocationSettings.Kind.EXACT;
+        Pattern regex = Pattern.compile("^" + Pattern.quote(parsed.pattern()) + (exact ? "$" : "(.*)$"),
+                Pattern.DOTALL);
         List<Return.Part> below = new ArrayList<>(2);
         if (!name.isEmpty()) {
             below.add(new Return.Part(name, null));
@@ -3991,8 +4006,7 @@ final class SettingsMapper {
         if (!exact) {
             below.add(new Return.Part(null, "1"));
         }
-        Path directory = toCome ? path : directory(location, "alias", parent);
-        return directory == null ? null : new RegexAlias(directory, new AliasCaptures(regex, below));
+        return new AliasCaptures(regex, below, name, null);
     }
 
     /**

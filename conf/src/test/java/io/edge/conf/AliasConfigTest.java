@@ -163,9 +163,15 @@ class AliasConfigTest {
         assertThat(later.aliasCaptures().below("/later/x")).isEqualTo("/x");
         assertThat(later.aliasCaptures().below("/later")).isEmpty();
         assertThat(later.aliasCaptures().below("/laterfoo")).isNull();
+        // where a request finds a file there instead: that file below the parent, as one there at load
+        AliasCaptures asFile = later.aliasCaptures().asFile();
+        assertThat(asFile.below("/later")).isEqualTo("later");
+        assertThat(asFile.below("/laterfoo")).isEqualTo("laterfoo");
+        assertThat(asFile.name()).isEqualTo("later");
         LocationSettings soon = locations.get(1);
         assertThat(soon.root()).isEqualTo(w3.toAbsolutePath().normalize());
         assertThat(soon.aliasCaptures().below("/soon.ico")).isEqualTo("soon.ico");
+        assertThat(soon.aliasCaptures().asFile()).as("an exact location's names that one path").isNull();
     }
 
     /**

@@ -48,6 +48,8 @@ class AliasWithoutSlashIT {
                   { match = "= /favicon.ico", alias = "data/f.ico" }
                   { match = "/k", alias = "w3/images/" }
                   { match = "/later", alias = "w3/later" }
+                  { match = "/soon.txt", alias = "w3/soon.txt" }
+                  { match = "/soonlink", alias = "w3/soonlink" }
                 ] }]
                 """);
     }
@@ -134,6 +136,28 @@ class AliasWithoutSlashIT {
         assertThat(get("/later/out")).isEqualTo("403");
         assertThat(get("/laterfoo")).isEqualTo("404");
         assertThat(get("/later")).isEqualTo("301");
+    }
+
+    /**
+     * A prefix location's alias of a file not there when edge starts: 404 while it is missing, then, once made, served
+     * as an alias of a file there at load is (nginx decides per request): the file below its parent, its name and what
+     * follows the match (/soon.txtx is w3/soon.txtx, as nginx's), the site's symlinks rule holding a link there to the
+     * parent. It was taken as the directory to come, its own root: a link made there to a file outside w3 was served.
+     */
+    @Test
+    void anAliasOfAFileMadeAfterTheStartIsThatFileBelowItsParent() throws Exception {
+        assertThat(get("/soon.txt")).isEqualTo("404");
+        assertThat(get("/soonlink")).isEqualTo("404");
+        Files.writeString(dir.resolve("w3/soon.txt"), "soon");
+        Files.writeString(dir.resolve("w3/soon.txtx"), "beside");
+        Files.writeString(dir.resolve("outside"), "outside");
+        Files.createSymbolicLink(dir.resolve("w3/soonlink"), Path.of("../outside"));
+        // the resolver looks for a root that was missing again (every second)
+        Awaits.until(() -> get("/soon.txt"), "200 soon"::equals, "/soon.txt served once made");
+        assertThat(get("/soon.txtx")).isEqualTo("200 beside");
+        assertThat(get("/soon.txt/")).isEqualTo("404");
+        String link = Awaits.until(() -> get("/soonlink"), said -> !said.equals("404"), "/soonlink seen");
+        assertThat(link).as("a link out of the alias's parent").isEqualTo("403");
     }
 
     /** A location nested in one with such an alias takes it, as nginx's merge: its file is the enclosing match's. */

@@ -300,18 +300,15 @@ public final class RewritePhase {
     /**
      * nginx's {@code $document_root}: {@code location}'s root (its alias), else its site's. The alias of an exact or
      * slash-less prefix location is its own text, as nginx's, also where it names a file ({@code location = /x { alias
-     * /srv/file.txt; }}: /srv/file.txt), which edge holds below its parent: the file's name the location's match
-     * names there (a directory's match names nothing below it: "", or a path from "/" in a nested location).
+     * /srv/file.txt; }}: /srv/file.txt), which edge holds below its parent; so in a location nested in it, which takes
+     * the alias (nginx's merge copies its text inward).
      */
     private static String documentRoot(Exchange exchange, LocationSettings location) {
         if (location == null || location.root() == null) {
             return rootOf(exchange, location);
         }
-        String name = location.alias() && location.aliasCaptures() != null
-                && location.kind() != LocationSettings.Kind.REGEX
-                ? location.aliasCaptures().below(location.pattern()) : null;
-        return name == null || name.isEmpty() || name.contains("/") ? location.root().toString()
-                : location.root().resolve(name).toString();
+        String name = location.alias() && location.aliasCaptures() != null ? location.aliasCaptures().name() : null;
+        return name == null || name.isEmpty() ? location.root().toString() : location.root().resolve(name).toString();
     }
 
     /** {@code location}'s root (an alias's directory, a file alias's parent), else its site's. */

@@ -252,6 +252,10 @@ public final class StaticResponder implements Responder {
                 for (LocationSettings location : site.everyLocation()) {
                     if (location.root() != null) {
                         resolverOf(location.root(), site.pathPolicy(), uriPrefix(location), location.aliasCaptures());
+                        AliasCaptures asFile = asFile(location);
+                        if (asFile != null) {
+                            resolverOf(location.root().getParent(), site.pathPolicy(), "/", asFile);
+                        }
                     }
                 }
             }
@@ -277,23 +281,31 @@ public final class StaticResponder implements Responder {
             return location.alias() && location.aliasCaptures() == null ? location.aliasPrefix() : "/";
         }
 
+        /** {@link AliasCaptures#asFile} of {@code location}'s alias, or null. */
+        private static AliasCaptures asFile(LocationSettings location) {
+            return location.alias() && location.aliasCaptures() != null ? location.aliasCaptures().asFile() : null;
+        }
+
         @Override
         public PathResolver apply(Exchange exchange) {
             SiteSettings site = exchange.site();
-            Same same = new Same(site, exchange.location());
-            PathResolver known = bySettings.get(same);
-            if (known != null) {
-                return known;
-            }
             LocationSettings location = exchange.location();
-            PathResolver resolver = location != null && location.root() != null
-                    ? resolverOf(location.root(), site.pathPolicy(), uriPrefix(location), location.aliasCaptures())
-                    : resolverOf(site.root(), site.pathPolicy(), "/", null); // made by prepare(), unless a test's
-            if (bySettings.size() > 4096) {
-                bySettings.clear(); // settings of configurations reloaded since
+            Same same = new Same(site, location);
+            PathResolver resolver = bySettings.get(same);
+            if (resolver == null) {
+                resolver = location != null && location.root() != null
+                        ? resolverOf(location.root(), site.pathPolicy(), uriPrefix(location), location.aliasCaptures())
+                        : resolverOf(site.root(), site.pathPolicy(), "/", null); // made by prepare(), unless a test's
+                if (bySettings.size() > 4096) {
+                    bySettings.clear(); // settings of configurations reloaded since
+                }
+                bySettings.putIfAbsent(same, resolver);
             }
-            bySettings.putIfAbsent(same, resolver);
-            return resolver;
+            // a slash-less alias that was no file at load, found to be one now (its root checks, off the loops, say):
+            // that file below its parent, as nginx's alias, a text, names it per request
+            AliasCaptures asFile = location == null ? null : asFile(location);
+            return asFile != null && resolver.rootIsFile()
+                    ? resolverOf(location.root().getParent(), site.pathPolicy(), "/", asFile) : resolver;
         }
 
         /** Closes every resolver made here ({@link PathResolver#close}): their roots are let go. */

@@ -457,7 +457,8 @@ class RewritePhaseTest {
      * $document_root under an alias of a file (an exact location's, a slash-less prefix's) is the alias itself, as
      * nginx 1.22's (measured side by side: {@code location = /x { alias /srv/file.txt; }} gives /srv/file.txt for it
      * and for $request_filename), not the parent edge holds the file below; under a slash-less alias of a directory
-     * it is that directory.
+     * it is that directory. So in a location nested in such a one, which takes the alias: nginx's merge copies the
+     * alias's text inward (the nested location's was the parent).
      */
     @Test
     void aFileAliasIsItsOwnDocumentRootAsNginxs() throws Exception {
@@ -476,6 +477,12 @@ class RewritePhaseTest {
                       { if = "-d $document_root", return = "200 directory" }] }
                     { match = "= /y", alias = "data/f.txt", rewrites = [
                       { if = "-f $request_filename", return = "200 filename" }] }
+                    { match = "/g.txt", alias = "data/f.txt", locations = [
+                      { match = "~ \\\\.txt$", rewrites = [{ if = "-f $document_root", return = "200 nested file" }] }
+                    ] }
+                    { match = "/sn", alias = shared, locations = [
+                      { match = "~ \\\\.css$", rewrites = [{ if = "-d $document_root", return = "200 nested dir" }] }
+                    ] }
                   ]
                 }]
                 """, stats.engine);
@@ -484,9 +491,12 @@ class RewritePhaseTest {
             assertThat(client.send("GET /f.txt HTTP/1.1\r\nHost: h\r\n\r\n").read().text()).isEqualTo("prefix");
             assertThat(client.send("GET /sl/a HTTP/1.1\r\nHost: h\r\n\r\n").read().text()).isEqualTo("directory");
             assertThat(client.send("GET /y HTTP/1.1\r\nHost: h\r\n\r\n").read().text()).isEqualTo("filename");
+            assertThat(client.send("GET /g.txt HTTP/1.1\r\nHost: h\r\n\r\n").read().text()).isEqualTo("nested file");
+            assertThat(client.send("GET /sn/a.css HTTP/1.1\r\nHost: h\r\n\r\n").read().text())
+                    .isEqualTo("nested dir");
         }
         assertThat(stats.asked).containsExactly(data + "/f.txt", data + "/f.txt", root.resolve("shared").toString(),
-                data + "/f.txt");
+                data + "/f.txt", data + "/f.txt", root.resolve("shared").toString());
     }
 
     /**

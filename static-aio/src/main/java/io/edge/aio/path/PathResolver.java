@@ -125,9 +125,9 @@ public final class PathResolver {
     /**
      * The root's real path ({@code found}; else the configured one, the root missing), and the root held open
      * for confined opens (null where links may leave the root, {@code openat2} is missing or the root is, or
-     * the resolver is {@link #forChecksOnly}).
+     * the resolver is {@link #forChecksOnly}); {@code file}: found, and no directory (an alias of a file).
      */
-    private record Root(Path real, RootDirectory directory, boolean found) {
+    private record Root(Path real, RootDirectory directory, boolean found, boolean file) {
     }
 
     /** A directory's real path, checked (inside the root, no dotfile, no link if links are refused) at {@code checkedAt}. */
@@ -214,7 +214,7 @@ public final class PathResolver {
             real = configured; // a missing root: every path is 404 until a check finds it
             found = false;
         }
-        this.current = new Root(real, found ? openDirectory(real) : null, found);
+        this.current = new Root(real, found ? openDirectory(real) : null, found, found && !Files.isDirectory(real));
         if (checkRootPeriodically) {
             RootChecks.every(this, directoryTtl);
         }
@@ -241,17 +241,19 @@ public final class PathResolver {
         }
         Root old = current;
         Path real;
+        boolean file;
         try {
             real = configured.toRealPath();
+            file = !Files.isDirectory(real);
             boolean unopened = old.directory() == null && confines() && RootDirectory.mayOpenLater();
-            if (old.found() && real.equals(old.real()) && !unopened
+            if (old.found() && real.equals(old.real()) && file == old.file() && !unopened
                     && (old.directory() == null || old.directory().isAt(real))) {
                 return;
             }
         } catch (IOException e) {
             return;
         }
-        current = new Root(real, openDirectory(real), true);
+        current = new Root(real, openDirectory(real), true, file);
         directories.clear();
         if (old.directory() != null) {
             old.directory().release();
@@ -264,7 +266,8 @@ public final class PathResolver {
                         configured, real);
             }
         } else if (old.found()) {
-            log.info("{}: the root {} is another directory now (one was renamed over it)", configured, real);
+            log.info(file ? "{}: the root {} is a file now" : "{}: the root {} is another directory now (one was renamed"
+                    + " over it)", configured, real);
         }
     }
 
@@ -289,7 +292,7 @@ public final class PathResolver {
         }
         closed = true;
         Root old = current;
-        current = new Root(old.real(), null, old.found());
+        current = new Root(old.real(), null, old.found(), old.file());
         directories.clear();
         if (old.directory() != null) {
             old.directory().release();
@@ -299,6 +302,14 @@ public final class PathResolver {
     /** The real path of the root. */
     public Path root() {
         return current.real();
+    }
+
+    /**
+     * Whether the root, as last found (when the resolver was made, then by the checks every {@code directoryTtl}), is
+     * there and is no directory: a slash-less alias of a file, made after the start where a directory was expected.
+     */
+    public boolean rootIsFile() {
+        return current.file();
     }
 
     /** The root as configured (absolute, links not resolved). */

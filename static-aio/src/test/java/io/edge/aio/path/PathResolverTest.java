@@ -295,6 +295,26 @@ class PathResolverTest {
         assertThat(resolver.resolveForOpen("/app.css").confined()).isTrue();
     }
 
+    /**
+     * Whether the root is a file (a slash-less alias's, which its location then serves as a file below its parent) is
+     * what the last check found: missing, then a file, then a directory put in its place under the same name.
+     */
+    @Test
+    void whetherTheRootIsAFileIsWhatTheLastCheckFound() throws IOException {
+        Path root = tmp.resolve("soon");
+        PathResolver resolver = new PathResolver(root, PathPolicy.DEFAULT, () -> 0L, Duration.ofSeconds(1), false);
+        assertThat(resolver.rootIsFile()).as("missing").isFalse();
+        Files.writeString(root, "a file");
+        assertThat(resolver.rootIsFile()).as("until the check").isFalse();
+        resolver.checkRoot();
+        assertThat(resolver.rootIsFile()).isTrue();
+        Files.delete(root);
+        withAppCss(root, "css");
+        resolver.checkRoot();
+        assertThat(resolver.rootIsFile()).as("a directory there now").isFalse();
+        assertThat(resolver.resolve("/app.css").status()).isEqualTo(Status.OK);
+    }
+
     /** A closed resolver (its configuration retired) lets its root go, and still resolves, in user space. */
     @Test
     void aClosedResolverLetsItsRootGoAndStillResolves() throws IOException {
