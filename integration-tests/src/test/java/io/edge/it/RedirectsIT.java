@@ -34,7 +34,7 @@ class RedirectsIT {
     @BeforeAll
     static void start() throws Exception {
         Path www = dir.resolve("www");
-        for (String directory : new String[] {"dir", "noport/d", "sn/d", "rel/d"}) {
+        for (String directory : new String[] {"dir/sub", "noport/d", "sn/d", "rel/d", "evil.com", "rel/evil.com"}) {
             Files.createDirectories(www.resolve(directory));
         }
         Files.writeString(www.resolve("dir/index.html"), "hi\n");
@@ -97,6 +97,25 @@ class RedirectsIT {
     void absoluteRedirectFalseSendsThePathAlone() throws Exception {
         assertThat(location("/rel/d", "some.example")).isEqualTo("/rel/d/");
         assertThat(location("/rel/r", "some.example")).isEqualTo("/path");
+    }
+
+    /**
+     * A client's path is normalised before its directory's slash is added, as nginx 1.22's merge_slashes (on by
+     * default) makes $uri, the text its static module writes the Location from (ngx_http_parse_complex_uri merges "//",
+     * a "%2F" decoded too): /dir//sub is sent to /dir/sub/, and a path starting "//" never becomes a Location a browser
+     * takes for another host ("//evil.com/", scheme-relative), with absolute-redirect false too.
+     */
+    @Test
+    void aDirectorysSlashIsAddedToTheNormalisedPathNeverMadeSchemeRelative() throws Exception {
+        String self = "http://some.example:" + plain;
+        assertThat(location("/dir//sub", "some.example")).isEqualTo(self + "/dir/sub/");
+        assertThat(location("/dir/./sub?a=b", "some.example")).isEqualTo(self + "/dir/sub/?a=b");
+        for (String path : new String[] {"//evil.com", "///evil.com", "/%2F%2Fevil.com", "/%2fevil.com"}) {
+            assertThat(location(path, "some.example")).as(path).isEqualTo(self + "/evil.com/");
+        }
+        for (String path : new String[] {"/rel//evil.com", "//rel/evil.com", "//rel//evil.com", "/rel/%2F/evil.com"}) {
+            assertThat(location(path, "some.example")).as(path).isEqualTo("/rel/evil.com/");
+        }
     }
 
     @Test
