@@ -266,8 +266,8 @@ public final class PathResolver {
                         configured, real);
             }
         } else if (old.found()) {
-            log.info(file ? "{}: the root {} is a file now" : "{}: the root {} is another directory now (one was renamed"
-                    + " over it)", configured, real);
+            log.info(file ? "{}: the root {} is a file now"
+                    : "{}: the root {} is another directory now (one was renamed over it)", configured, real);
         }
     }
 
