@@ -113,12 +113,13 @@ public final class ResponseCache implements AutoCloseable {
      */
     public static final String X_ACCEL_BUFFERING = "X-Accel-Buffering";
     /**
-     * RFC 9110 7.6.1 hop-by-hop fields, never stored; {@code Age} is computed on the way out; a script's
+     * Fields about one connection (RFC 9111 3.1), never stored; {@code Age} is computed on the way out; a script's
      * {@code X-Accel-Expires}, {@code X-Accel-Limit-Rate} and {@code X-Accel-Buffering} are for this server, not for
-     * clients (nginx hides them).
+     * clients (nginx hides them). {@code Trailer} is stored: it is end-to-end (RFC 9110 6.6.2), a script's reaches the
+     * client on a miss, and nginx's cache sends it on a hit too.
      */
     private static final Set<String> NOT_STORED = Set.of("connection", "keep-alive", "proxy-connection",
-            "transfer-encoding", "te", "trailer", "upgrade", "proxy-authenticate", "proxy-authorization", "age",
+            "transfer-encoding", "te", "upgrade", "proxy-authenticate", "proxy-authorization", "age",
             X_ACCEL_EXPIRES.toLowerCase(Locale.ROOT), X_ACCEL_LIMIT_RATE.toLowerCase(Locale.ROOT),
             X_ACCEL_BUFFERING.toLowerCase(Locale.ROOT));
     /** RFC 9111 3.2: fields a 304 does not update. */

@@ -121,6 +121,21 @@ class ResponseCacheTest {
         assertThat(revalidated.backendRequest(get("/etag")).headers().get("If-None-Match")).isEqualTo("\"v1\"");
     }
 
+    /**
+     * A script's Trailer reaches the client on a miss (it is end-to-end, RFC 9110 6.6.2, not among RFC 9111 3.1's
+     * fields a cache must not store): a hit sends it too, as nginx 1.22's fastcgi_cache does (measured beside php-fpm
+     * 8.2: Trailer: X-Sum on the MISS and on the HIT). Transfer-Encoding, TE, Upgrade and Keep-Alive stay out.
+     */
+    @Test
+    void aStoredAnswerKeepsItsTrailerAndDropsTheFieldsAboutOneConnection() {
+        assertThat(store(get("/t"), backend("T", "Cache-Control", "max-age=60", "Trailer", "X-Sum",
+                "Transfer-Encoding", "chunked", "TE", "trailers", "Upgrade", "h2c", "Keep-Alive", "timeout=5"))).isTrue();
+        FullHttpResponse response = cache.lookup(get("/t")).response();
+        assertThat(response.headers().get("Trailer")).isEqualTo("X-Sum");
+        assertThat(response.headers().names()).doesNotContain("Transfer-Encoding", "TE", "Upgrade", "Keep-Alive");
+        assertThat(body(response)).isEqualTo("T");
+    }
+
     @Test
     void maxAgeOneIsFreshForOneSecondWithAnAgeHeader() {
         assertThat(store(get("/a"), backend("A", "Cache-Control", "max-age=1", "Connection", "close"))).isTrue();
