@@ -194,6 +194,7 @@ final class PhpScripts {
                 if (isset($_GET['xsf'])) { header('X-Sendfile: ' . $_GET['xsf']); }
                 if (isset($_GET['xae'])) { header('X-Accel-Expires: ' . $_GET['xae']); }
                 if (isset($_GET['ar'])) { header('Accept-Ranges: ' . $_GET['ar']); }
+                if (isset($_GET['trailer'])) { header('Trailer: ' . $_GET['trailer']); }
                 if (isset($_SERVER['HTTP_RANGE'])) { header('X-Saw-Range: ' . $_SERVER['HTTP_RANGE']); }
                 if (isset($_SERVER['HTTP_IF_NONE_MATCH'])) { header('X-Saw-If-None-Match: ' . $_SERVER['HTTP_IF_NONE_MATCH']); }
                 if (isset($_SERVER['HTTP_IF_MODIFIED_SINCE'])) { header('X-Saw-If-Modified-Since: ' . $_SERVER['HTTP_IF_MODIFIED_SINCE']); }

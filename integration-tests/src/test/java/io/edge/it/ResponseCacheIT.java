@@ -55,6 +55,21 @@ class ResponseCacheIT {
         assertThat(php.get(url).headers().firstValue("age")).contains("0");
     }
 
+    /**
+     * A script's Trailer goes to the client (end-to-end, RFC 9110 6.6.2) on the miss and on the hit after it, as
+     * nginx 1.22's fastcgi_cache sends it on both (measured beside php-fpm 8.2); the hit had none.
+     */
+    @Test
+    void aScriptsTrailerComesWithItsStoredAnswer() throws Exception {
+        String url = url("trailer", "public, max-age=60", "&trailer=X-Sum");
+        assertThat(php.get(url).headers().firstValue("trailer")).contains("X-Sum");
+        HttpResponse<String> hit = php.get(url);
+        assertThat(hit.headers().firstValue("age")).as("a hit").isPresent();
+        assertThat(hit.headers().firstValue("trailer")).contains("X-Sum");
+        assertThat(hit.body()).isEqualTo(body("trailer", 1));
+        assertThat(php.runs("trailer")).isEqualTo(1);
+    }
+
     @Test
     void aCacheableResponseIsComputedOnceForOneHundredConcurrentRequests() throws Exception {
         // PHP holds the first run until the other ninety-nine wait for it, so they overlap however slow the machine is.
