@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <pre>
  *   (none) --join/tryLead--> FLYING --leader done()------> DONE       followers: look up again
  *                                   --leader notStored()-> NOT_STORED followers: look up again, else join again
- *                                   --leader failed()----> FAILED     followers: stale-if-error, else go themselves
+ *                                   --leader failed()----> FAILED     followers: stale-if-error, else as NOT_STORED
  *                                   --timeout-----------> TIMED_OUT  followers: go to the backend themselves
  * </pre>
  * Invariants: a key maps to at most one FLYING flight; a flight leaves the map before its followers are
@@ -46,7 +46,10 @@ public final class Coalescer {
         DONE,
         /** The answer was not stored, for reasons another answer may not have: one follower tries again. */
         NOT_STORED,
-        /** The backend failed (no answer, or one a stale copy answers for), or nobody was left to answer. */
+        /**
+         * The backend failed (no answer, or one a stale copy answers for): a stale copy answers the followers, else
+         * they go on as from NOT_STORED (one tries again, as nginx's waiters take its cache lock in turn).
+         */
         FAILED,
         /** The flight's timeout, or the follower's own wait in all, ran out. */
         TIMED_OUT
@@ -200,6 +203,8 @@ public final class Coalescer {
         private final CompletableFuture<Outcome> ended;
         /** Left by its request, or by its own wait running out (the timer's thread): once. */
         private final AtomicBoolean left = new AtomicBoolean();
+        /** Follower: ends its own wait ({@link #waitAtMost}), cancelled once it ends or its request leaves; or null. */
+        private volatile Timeout ownTimeout;
 
         Ticket(Flight flight, boolean leader) {
             this.flight = flight;
@@ -213,6 +218,10 @@ public final class Coalescer {
             if (timeout == null) {
                 stopWaiting(); // no wait left, or no timer to end one
                 return;
+            }
+            ownTimeout = timeout;
+            if (left.get()) {
+                timeout.cancel(); // left between scheduling and here
             }
             ended.whenComplete((outcome, error) -> timeout.cancel());
         }
@@ -250,9 +259,17 @@ public final class Coalescer {
             flight.nobodyWaits();
         }
 
-        /** Follower: no longer waits for the flight (its client went away); idempotent. */
+        /**
+         * Follower: no longer waits for the flight (its client went away); idempotent. Its own timer goes too: the
+         * timer would hold the ticket, and through it the flight and what waits on it, until its wait would have run
+         * out.
+         */
         public void leave() {
             if (!leader && left.compareAndSet(false, true)) {
+                Timeout timeout = ownTimeout;
+                if (timeout != null) {
+                    timeout.cancel();
+                }
                 flight.followers.decrementAndGet();
                 flight.nobodyWaits();
             }

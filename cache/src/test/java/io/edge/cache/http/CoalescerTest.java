@@ -153,6 +153,23 @@ class CoalescerTest {
         assertThat(time.pending()).as("no timer left behind").isZero();
     }
 
+    /**
+     * A follower in its second wait has a timer of its own (what is left of the timeout in all): its client leaving
+     * cancels it, so the timer no longer holds the ticket (and its flight) until the timeout; the flight's own stays.
+     */
+    @Test
+    void aFollowerThatLeavesCancelsItsOwnTimer() {
+        Coalescer.Ticket leader = coalescer.join("k");
+        Coalescer.Ticket follower = coalescer.join("k", false, Duration.ofSeconds(3).toNanos());
+        assertThat(time.pending()).as("the flight's timer and the follower's").isEqualTo(2);
+        follower.leave();
+        assertThat(time.pending()).as("the flight's alone").isOne();
+        assertThat(leader.hasFollowers()).isFalse();
+        assertThat(follower.ended()).isNotDone();
+        leader.done();
+        assertThat(time.pending()).isZero();
+    }
+
     @Test
     void failureReleasesFollowersWithFailedAndOnlyTheLeaderEndsAFlight() {
         Coalescer.Ticket leader = coalescer.join("k");

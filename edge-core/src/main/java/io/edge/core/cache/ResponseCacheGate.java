@@ -67,10 +67,13 @@ import org.slf4j.LoggerFactory;
  *                         validated it after this request came); NOT_STORED, nothing to answer, the URL not
  *                         remembered uncacheable -> coalesce again: one follower leads, the others wait on
  *                         (nginx's cache lock); else go to the backend alone (hit-for-miss: side by side, as
- *                         the URL's later misses); FAILED or TIMED_OUT -> the stale copy if usable on
- *                         error (the backend is failing or slow), else alone; alone, it queues only for what is
- *                         left of queue.timeout after its wait while the leader was queued (the leader's queue
- *                         timed out: 503 at once, unless a worker is free by then)
+ *                         the URL's later misses); FAILED (refused, timed out, no connection within
+ *                         queue.timeout, cut) -> the stale copy if usable on error, else as NOT_STORED: one tries
+ *                         next, the others wait on (nginx's waiters take the lock in turn whatever became of its
+ *                         holder); TIMED_OUT -> the stale copy if usable on error (the backend is slow), else
+ *                         alone; alone or leading again, it queues only for what is left of queue.timeout after
+ *                         its wait while the leader was queued (the leader's queue timed out: 503 at once, unless
+ *                         a worker is free by then)
  *   backend failed / queue full / queue timed out before any head, or answered 5xx -> the stale copy if its
  *   stale-if-error or the configured grace allows, else the usual error (502/503/504 from ErrorResponses,
  *   or the backend's own 5xx)
@@ -299,34 +302,15 @@ public final class ResponseCacheGate implements BackendGate {
             long waited = queuedBefore + ticket.queuedSince(joined);
             long waitedInAll = waitedBefore + System.nanoTime() - joined;
             switch (outcome) {
-                case DONE, NOT_STORED -> {
-                    // what the flight stored or revalidated answers it, though every use needs a revalidation
-                    Lookup again = cache.lookupAfterFlight(exchange.request(), lookup);
-                    boolean usable = again.outcome() == Lookup.Outcome.FRESH
-                            || again.outcome() == Lookup.Outcome.STALE_WHILE_REVALIDATE;
-                    if (again.outcome() == Lookup.Outcome.BYPASS) {
-                        exchange.cacheStatus(CacheStatus.BYPASS);
-                        backend.run(exchange, exchange.request(), null);
-                    } else if (usable && answer(exchange, again.response(), CacheStatus.HIT)) {
-                        return;
-                    } else if (!again.uncacheable() && !again.alone() && (outcome == Coalescer.Outcome.NOT_STORED
-                            || again.outcome() == Lookup.Outcome.MISS && !again.key().equals(lookup.key()))) {
-                        // The leader's answer was not stored, and nothing says the next will not be (no hit-for-miss
-                        // mark): one of the followers goes to the backend, the others wait for it, as nginx's waiters
-                        // take its cache lock again; so an answer never stored runs once at a time for them, each
-                        // waiting up to coalesce-timeout in all (then alone), as nginx's fastcgi_cache_lock_timeout.
-                        // Or the leader's answer varied, and this request is another variant, known only now (a URL's
-                        // first fill): its misses coalesce on their own key, as nginx locks again on the variant's. Each
-                        // round needs a backend run, so it cannot spin.
-                        coalesce(exchange, backend, again, false, waited, waitedInAll);
-                    } else {
-                        exchange.cacheStatus(cacheStatus(again.outcome()));
-                        fetch(exchange, backend, again, null, true, waited);
-                    }
-                }
+                case DONE, NOT_STORED -> afterFlight(exchange, backend, lookup, outcome == Coalescer.Outcome.NOT_STORED,
+                        waited, waitedInAll);
                 case FAILED -> {
+                    // The backend failed the leader (refused, timed out, no connection within the queue timeout, cut):
+                    // a stale copy answers; else one follower tries next and the others wait on, as after an answer
+                    // not stored: nginx's waiters take its cache lock in turn whatever became of its holder's request,
+                    // and a failing backend is not sent them all at once
                     if (!answer(exchange, lookup.responseOnError(), CacheStatus.STALE)) {
-                        fetch(exchange, backend, lookup, null, true, waited);
+                        afterFlight(exchange, backend, lookup, true, waited, waitedInAll);
                     }
                 }
                 case TIMED_OUT -> {
@@ -339,6 +323,39 @@ public final class ResponseCacheGate implements BackendGate {
                 }
             }
         }, loop);
+    }
+
+    /**
+     * A follower once its flight ended with nothing that answers it from before: looks up again, and answers with what
+     * the flight stored or revalidated (FRESH to it, though every use needs a revalidation); else, where {@code relock}
+     * (the flight's answer was not stored, or it failed) and nothing says the next answer will not be stored either
+     * (no hit-for-miss mark), or where this request turned out another variant than the flight's, it coalesces again;
+     * else it goes to the backend alone. {@code waited}, {@code waitedInAll}: as {@link #coalesce}'s.
+     */
+    private void afterFlight(Exchange exchange, BackendGate.Backend backend, Lookup lookup, boolean relock,
+                             long waited, long waitedInAll) {
+        Lookup again = cache.lookupAfterFlight(exchange.request(), lookup);
+        boolean usable = again.outcome() == Lookup.Outcome.FRESH
+                || again.outcome() == Lookup.Outcome.STALE_WHILE_REVALIDATE;
+        if (again.outcome() == Lookup.Outcome.BYPASS) {
+            exchange.cacheStatus(CacheStatus.BYPASS);
+            backend.run(exchange, exchange.request(), null);
+        } else if (usable && answer(exchange, again.response(), CacheStatus.HIT)) {
+            return;
+        } else if (!again.uncacheable() && !again.alone()
+                && (relock || again.outcome() == Lookup.Outcome.MISS && !again.key().equals(lookup.key()))) {
+            // The leader's answer was not stored, or it had none, and nothing says the next will not be (no
+            // hit-for-miss mark): one of the followers goes to the backend, the others wait for it, as nginx's waiters
+            // take its cache lock again; so an answer never stored (or a failing backend) sees one request at a time
+            // from them, each waiting up to coalesce-timeout in all (then alone), as nginx's
+            // fastcgi_cache_lock_timeout. Or the leader's answer varied, and this request is another variant, known
+            // only now (a URL's first fill): its misses coalesce on their own key, as nginx locks again on the
+            // variant's. Each round needs a backend run, so it cannot spin.
+            coalesce(exchange, backend, again, false, waited, waitedInAll);
+        } else {
+            exchange.cacheStatus(cacheStatus(again.outcome()));
+            fetch(exchange, backend, again, null, true, waited);
+        }
     }
 
     /**

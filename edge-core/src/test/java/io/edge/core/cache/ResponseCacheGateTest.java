@@ -33,6 +33,7 @@ import io.netty.util.Timer;
 import io.netty.util.TimerTask;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -181,6 +182,60 @@ class ResponseCacheGateTest {
             assertThat(exchange.statuses).containsExactly(HttpResponseStatus.OK);
             assertThat(exchange.cacheStatus).isEqualTo(CacheStatus.HIT);
         });
+    }
+
+    /**
+     * A backend that fails the fill itself (connection refused, its read timeout, no connection within the queue
+     * timeout) does not get the followers all at once either: nginx's waiters take its cache lock in turn whatever
+     * became of its holder, each failing on its own, until one's answer is stored and answers the rest.
+     */
+    @Test
+    void theFollowersOfAFillTheBackendFailedTakeTurns() {
+        List<FakeExchange> clients = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            clients.add(enter(HttpMethod.GET, "/down.php"));
+        }
+        assertThat(calls.get(0).tap().onError(new ConnectException("Connection refused")))
+                .as("no stale copy: the responder answers its error").isFalse();
+        client.runPendingTasks();
+        assertThat(calls).as("one try at a time").hasSize(2);
+        assertThat(calls.get(1).tap().onError(new IOException("read timed out"))).isFalse();
+        client.runPendingTasks();
+        assertThat(calls).as("then the next").hasSize(3);
+        calls.get(2).answer(head("Cache-Control", "max-age=60"), "page");
+        client.runPendingTasks();
+        assertThat(calls).hasSize(3);
+        assertThat(calls).extracting(Call::exchange).doesNotHaveDuplicates();
+        List<FakeExchange> answered = new ArrayList<>(clients);
+        calls.forEach(call -> answered.remove((FakeExchange) call.exchange()));
+        assertThat(answered).singleElement().satisfies(exchange -> {
+            assertThat(exchange.statuses).containsExactly(HttpResponseStatus.OK);
+            assertThat(exchange.cacheStatus).isEqualTo(CacheStatus.HIT);
+        });
+        assertThat(cache.stats().coalesced()).as("each counted once").isEqualTo(3);
+    }
+
+    /**
+     * A follower in its second wait (its first flight's answer not stored) has a timer of its own, for what is left of
+     * coalesce-timeout: its client leaving cancels it, and its place goes, rather than the timer holding the follower
+     * (and its exchange) until coalesce-timeout.
+     */
+    @Test
+    void aFollowerWhoseClientLeavesInItsSecondWaitCancelsItsTimer() {
+        enter(HttpMethod.GET, "/busy.php");
+        FakeExchange first = enter(HttpMethod.GET, "/busy.php");
+        FakeExchange second = enter(HttpMethod.GET, "/busy.php");
+        HttpResponse error = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.INTERNAL_SERVER_ERROR);
+        calls.get(0).answer(error, "try later");
+        client.runPendingTasks();
+        assertThat(calls).hasSize(2);
+        FakeExchange waiting = calls.get(1).exchange() == second ? first : second;
+        assertThat(timer.live()).as("the new flight's timer and the waiter's own").hasSize(2);
+        waiting.clientLeaves();
+        assertThat(timer.live()).as("the flight's alone").hasSize(1);
+        calls.get(1).answer(head("Cache-Control", "max-age=60"), "page");
+        assertThat(timer.live()).isEmpty();
+        assertThat(waiting.statuses).isEmpty();
     }
 
     /**
@@ -843,6 +898,11 @@ class ResponseCacheGateTest {
             delays.add(unit.toNanos(delay));
             pending.add(timeout);
             return timeout;
+        }
+
+        /** The timeouts pending, neither cancelled nor fired. */
+        List<ManualTimeout> live() {
+            return pending.stream().filter(timeout -> !timeout.cancelled).toList();
         }
 
         void fireAll() {
