@@ -23,7 +23,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.IllegalReferenceCountException;
 import io.netty.util.Timer;
 import java.time.Duration;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashMap;
@@ -78,8 +77,9 @@ public final class ResponseCache implements AutoCloseable {
     /** How often at most {@link #noRoom} is said. */
     private static final long NO_ROOM_WARNING_PERIOD_NANOS = 60 * NANOS_PER_SECOND;
     /**
-     * How long an answer that can no longer answer is kept before it goes ({@link #usefulFor}): nginx's default
-     * {@code inactive}, 10 minutes, within which nginx keeps such a file and logs its requests EXPIRED.
+     * How long an answer that can no longer answer is kept before it goes, from when it could last answer or was last
+     * asked for, whichever is later ({@link #usefulFor}): nginx's default {@code inactive}, 10 minutes from a file's
+     * last use, within which nginx keeps such a file and logs its requests EXPIRED.
      */
     private static final long UNUSABLE_KEPT_NANOS = 10 * 60 * NANOS_PER_SECOND;
     /** The share of {@code maxBytes} the Vary index may hold: 1/16. */
@@ -216,7 +216,7 @@ public final class ResponseCache implements AutoCloseable {
         long uncacheableBytes = settings.hitForMiss().isZero() ? 0 : settings.maxBytes() >> UNCACHEABLE_SHARE_SHIFT;
         this.cache = BufferCaches.boundedWithKeys(settings.maxBytes() - indexBytes - uncacheableBytes,
                 (String key, StoredResponse stored) -> stored.weight(key) + variantIndexWeight(key), this::removed,
-                evictions, Expiry.writing((String key, StoredResponse stored) -> usefulFor(stored)), ticker);
+                evictions, new UsefulFor(), ticker);
         this.varyIndex = Caffeine.newBuilder()
                 .maximumWeight(indexBytes)
                 .<String, List<String>>weigher((primary, names) -> varyIndexWeight(primary, names))
@@ -1046,24 +1046,49 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     /**
-     * How long from now {@code stored} is kept: while it may still answer, fresh, stale while revalidated, or on error
-     * (its own stale-while-revalidate and stale-if-error, the configured grace and stale-while-updating, whichever is
-     * longest: this cache's grace; a reload's cache weighs what it carries over by its own), and {@link #UNUSABLE_KEPT_NANOS}
-     * more. Past that, an answer without validators is of no use (a request for it goes to the backend as on a miss),
-     * and goes, so that its room takes a new answer without a contest: else a cache full of such answers turned most
-     * new ones away (W-TinyLFU keeps what was used more often, whether it can still answer or not). One with an ETag
-     * or a Last-Modified stays, to be revalidated (a 304 instead of the whole page), until W-TinyLFU evicts it.
+     * How long from {@code now} (on the ticker) {@code stored} is kept: while it may still answer, fresh, stale while
+     * revalidated, or on error (its own stale-while-revalidate and stale-if-error, the configured grace and
+     * stale-while-updating, whichever is longest: this cache's grace; a reload's cache weighs what it carries over by
+     * its own), and {@link #UNUSABLE_KEPT_NANOS} more; and that long at least after each time it is stored or asked
+     * for, as nginx's {@code inactive} counts from a file's last use. Past that, an answer without validators is of no
+     * use (a request for it goes to the backend as on a miss), and goes, so that its room takes a new answer without a
+     * contest: else a cache full of such answers turned most new ones away (W-TinyLFU keeps what was used more often,
+     * whether it can still answer or not). One with an ETag or a Last-Modified stays, to be revalidated (a 304 instead
+     * of the whole page), until W-TinyLFU evicts it.
      */
-    private Duration usefulFor(StoredResponse stored) {
+    private long usefulFor(StoredResponse stored, long now) {
         if (stored.etag != null || stored.lastModified != null) {
-            return ChronoUnit.FOREVER.getDuration();
+            return Long.MAX_VALUE;
         }
         long onError = stored.staleForbidden ? 0
                 : Math.max(stored.staleIfErrorNanos, stored.graceApplies ? graceNanos : 0);
-        long window = Math.max(stored.staleWhileRevalidateNanos, onError) + UNUSABLE_KEPT_NANOS;
-        long freshFor = stored.freshUntil - ticker.read();
-        return freshFor > Long.MAX_VALUE - window ? ChronoUnit.FOREVER.getDuration()
-                : Duration.ofNanos(Math.max(0, freshFor + window));
+        long usable = Math.max(stored.staleWhileRevalidateNanos, onError);
+        long freshFor = stored.freshUntil - now;
+        if (freshFor > Long.MAX_VALUE - usable - UNUSABLE_KEPT_NANOS) {
+            return Long.MAX_VALUE;
+        }
+        return Math.max(0, freshFor + usable) + UNUSABLE_KEPT_NANOS;
+    }
+
+    /**
+     * The entries' lives ({@link #usefulFor}) for Caffeine: set again at each store and each request for one, so that
+     * one still asked for (its backend failing: a request for it answered EXPIRED) stays, as nginx keeps such a file.
+     */
+    private final class UsefulFor implements Expiry<String, StoredResponse> {
+        @Override
+        public long expireAfterCreate(String key, StoredResponse stored, long now) {
+            return usefulFor(stored, now);
+        }
+
+        @Override
+        public long expireAfterUpdate(String key, StoredResponse stored, long now, long remaining) {
+            return usefulFor(stored, now);
+        }
+
+        @Override
+        public long expireAfterRead(String key, StoredResponse stored, long now, long remaining) {
+            return usefulFor(stored, now);
+        }
     }
 
     boolean usableOnError(StoredResponse stored) {
@@ -1193,7 +1218,7 @@ public final class ResponseCache implements AutoCloseable {
         if (purge == Purge.REMOVE) {
             return cache.asMap().remove(key) != null ? 1 : 0;
         }
-        StoredResponse stored = cache.getIfPresent(key);
+        StoredResponse stored = cache.policy().getIfPresentQuietly(key); // not a request for it: its life goes on
         if (stored == null) {
             return 0;
         }

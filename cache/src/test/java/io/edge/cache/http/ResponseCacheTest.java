@@ -136,6 +136,41 @@ class ResponseCacheTest {
         assertThat(body(response)).isEqualTo("T");
     }
 
+    /**
+     * nginx's inactive counts from the last request for an entry: one past any use (stale, no validator, no window
+     * left) that is still asked for, its backend failing, stays and answers EXPIRED (a STALE lookup) as long as its
+     * requests come less than 10 minutes apart; 10 minutes after the last it goes. It went 10 minutes after it could
+     * no longer answer, asked for or not.
+     */
+    @Test
+    void anAnswerPastAnyUseGoesTenMinutesAfterItWasLastAskedFor() {
+        store(get("/p"), backend("page", "Cache-Control", "max-age=60"));
+        time.advanceSeconds(60 + 9 * 60);
+        assertThat(cache.lookup(get("/p")).outcome()).isEqualTo(Lookup.Outcome.STALE);
+        time.advanceSeconds(9 * 60);
+        assertThat(cache.lookup(get("/p")).outcome()).as("asked for 9 minutes ago").isEqualTo(Lookup.Outcome.STALE);
+        time.advanceSeconds(10 * 60 - 1);
+        assertThat(cache.lookup(get("/p")).outcome()).as("again within 10 minutes").isEqualTo(Lookup.Outcome.STALE);
+        time.advanceSeconds(10 * 60 + 1);
+        assertThat(cache.lookup(get("/p")).outcome()).as("not asked for 10 minutes").isEqualTo(Lookup.Outcome.MISS);
+        assertThat(cache.stats().entries()).isZero();
+    }
+
+    /** Asked for while it may still answer, an entry is kept for its windows and 10 minutes, as when stored. */
+    @Test
+    void anAnswerAskedForWhileUsableIsKeptForItsWindowsAndTenMinutes() {
+        graceOf(Duration.ofHours(1));
+        store(get("/p"), backend("page", "Cache-Control", "max-age=60"));
+        time.advanceSeconds(30);
+        body(cache.lookup(get("/p")).response());
+        time.advanceSeconds(30 + 3600 + 10 * 60 - 31);
+        Lookup stale = cache.lookup(get("/p"));
+        assertThat(stale.outcome()).isEqualTo(Lookup.Outcome.STALE);
+        assertThat(stale.usableOnError()).as("past the grace").isFalse();
+        time.advanceSeconds(10 * 60 + 1);
+        assertThat(cache.lookup(get("/p")).outcome()).isEqualTo(Lookup.Outcome.MISS);
+    }
+
     @Test
     void maxAgeOneIsFreshForOneSecondWithAnAgeHeader() {
         assertThat(store(get("/a"), backend("A", "Cache-Control", "max-age=1", "Connection", "close"))).isTrue();
