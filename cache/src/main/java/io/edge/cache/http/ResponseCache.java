@@ -164,7 +164,10 @@ public final class ResponseCache implements AutoCloseable {
     /** The cache a reload made with what this one stored ({@link #carryOver}), else null. */
     private volatile ResponseCache successor;
 
-    /** @param timer ends coalesced waits after {@code coalesceTimeout} (a shared {@code HashedWheelTimer}) */
+    /**
+     * @param timer ends coalesced waits after {@code coalesceTimeout}, and lets answers past any use go where no
+     *              request comes to (a shared {@code HashedWheelTimer})
+     */
     public ResponseCache(ResponseCacheSettings settings, Timer timer) {
         this(settings, timer, Ticker.systemTicker());
     }
@@ -216,7 +219,7 @@ public final class ResponseCache implements AutoCloseable {
         long uncacheableBytes = settings.hitForMiss().isZero() ? 0 : settings.maxBytes() >> UNCACHEABLE_SHARE_SHIFT;
         this.cache = BufferCaches.boundedWithKeys(settings.maxBytes() - indexBytes - uncacheableBytes,
                 (String key, StoredResponse stored) -> stored.weight(key) + variantIndexWeight(key), this::removed,
-                evictions, new UsefulFor(), ticker);
+                evictions, new UsefulFor(), ticker, timer);
         this.varyIndex = Caffeine.newBuilder()
                 .maximumWeight(indexBytes)
                 .<String, List<String>>weigher((primary, names) -> varyIndexWeight(primary, names))

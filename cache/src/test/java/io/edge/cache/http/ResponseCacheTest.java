@@ -156,6 +156,20 @@ class ResponseCacheTest {
         assertThat(cache.stats().entries()).isZero();
     }
 
+    /**
+     * Caffeine lets an expired entry go only at its maintenance, which reads and writes bring: in a cache nobody uses
+     * (a quiet night, a site taken off), answers past any use held their bodies, direct memory the content cache and
+     * the requests share, for good. The cache's timer runs its maintenance once the next entry is due.
+     */
+    @Test
+    void anAnswerPastAnyUseGoesInACacheNobodyUses() {
+        store(get("/p"), backend("page", "Cache-Control", "max-age=60"));
+        assertThat(cache.stats().entries()).isOne();
+        time.advanceSeconds(60 + 10 * 60 + 2); // the timer's tasks that are due run; nothing reads or writes
+        assertThat(cache.stats().entries()).as("gone without a request").isZero();
+        assertThat(time.pending()).as("nothing more to expire: nothing scheduled").isZero();
+    }
+
     /** Asked for while it may still answer, an entry is kept for its windows and 10 minutes, as when stored. */
     @Test
     void anAnswerAskedForWhileUsableIsKeptForItsWindowsAndTenMinutes() {
