@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * keeps the connection; {@code garbage.php}, {@code cut.php}, {@code stall.php}, {@code overloaded.php},
  * {@code bighead.php} and {@code short.php} (a body shorter than its Content-Length, as from a script killed
  * mid-readfile) misbehave ({@code overloaded-once.php} only the first time for each query string); {@code sendfile-stall.php} sends X-Sendfile of the root's file.txt, then stalls;
- * {@code stderr-then-close.php} sends a STDERR record and closes, before any STDOUT;
+ * {@code stderr-then-close.php} sends a STDERR record and closes, before any STDOUT; {@code stall-till-closed.php}
+ * answers nothing until edge closes its connection ({@link #stalledAtOnce} counts them);
  * {@code head-then-cut.php} sends a cacheable head and the start of its body, then cuts its answer once the test
  * calls {@link #cutAfterHead}. {@link #closeKeptOnNext} has the next request that arrives on a kept connection met
  * as a php-fpm worker past its pm.max_requests meets one: its side shut, the request read and dropped. It records how
@@ -50,6 +51,10 @@ final class FakeFcgiServer implements AutoCloseable {
 
     /** Counted down by the test once the client has the head of {@code head-then-cut.php}'s answer. */
     private final CountDownLatch headSeen = new CountDownLatch(1);
+
+    /** {@code stall-till-closed.php} requests whose connection edge has not closed yet, and the most at once. */
+    final AtomicInteger stalledNow = new AtomicInteger();
+    final AtomicInteger stalledAtOnce = new AtomicInteger();
 
     /** GET_VALUES records received (edge's worker probe). */
     final AtomicInteger getValuesSeen = new AtomicInteger();
@@ -122,6 +127,16 @@ final class FakeFcgiServer implements AutoCloseable {
                         return;
                     }
                     case "stall.php" -> Thread.sleep(60_000);
+                    case "stall-till-closed.php" -> {
+                        // answers nothing until edge closes the connection (its read timeout), counted meanwhile
+                        stalledAtOnce.accumulateAndGet(stalledNow.incrementAndGet(), Math::max);
+                        try {
+                            in.transferTo(OutputStream.nullOutputStream());
+                        } finally {
+                            stalledNow.decrementAndGet();
+                        }
+                        return;
+                    }
                     case "stderr-then-close.php" -> {
                         // a script that logged, then its worker died before any output (nginx still passes it on)
                         skipRecord(in);

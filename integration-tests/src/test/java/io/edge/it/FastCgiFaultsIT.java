@@ -48,6 +48,8 @@ class FastCgiFaultsIT {
         for (String script : new String[] {"sendfile-stall", "head-then-cut"}) {
             Files.writeString(cached.resolve(script + ".php"), "<?php // answered by the fake peer");
         }
+        Path locked = Files.createDirectories(www.resolve("locked"));
+        Files.writeString(locked.resolve("stall-till-closed.php"), "<?php // answered by the fake peer");
         Files.writeString(www.resolve("file.txt"), "the file's bytes");
         Path socket = dir.resolve("fake.sock");
         fake = new FakeFcgiServer(socket);
@@ -57,11 +59,18 @@ class FastCgiFaultsIT {
                 sites = [{ server-names = ["_"], default = true, root = "www", locations = [
                   { match = "/cached/", fastcgi = fake, cache = true, x-sendfile = ["www"] }
                   { match = "/busy/", fastcgi = busy }
+                  { match = "/locked/", fastcgi = wide, cache = true }
                   { match = "/", fastcgi = fake }
                 ] }]
                 fastcgi.backends.busy {
                   addresses = ["unix:%1$s"]
                   queue.timeout = 1 s
+                }
+                fastcgi.backends.wide {
+                  addresses = ["unix:%1$s"]
+                  max-connections = 8
+                  timeouts.read = 1 s
+                  health.max-fails = 1000
                 }
                 fastcgi.backends.fake {
                   addresses = ["unix:%1$s"]
@@ -113,6 +122,25 @@ class FastCgiFaultsIT {
             assertThat(response.statusCode()).isEqualTo(200);
             assertThat(response.body()).isEqualTo("the file's bytes");
         }
+    }
+
+    /**
+     * Concurrent misses of a cacheable URL whose backend times out: the one sent fails at its read timeout (504), and
+     * its waiters take the backend in turn, one request at a time, as nginx's fastcgi_cache_lock waiters take the lock
+     * again whatever became of its holder; they all went at once. The backend's pool has room for all of them, so only
+     * the cache keeps them apart.
+     */
+    @Test
+    void theWaitersOfAFillThatTimedOutTakeTheBackendInTurn() throws Exception {
+        var answers = new java.util.ArrayList<java.util.concurrent.CompletableFuture<HttpResponse<String>>>();
+        for (int i = 0; i < 3; i++) {
+            answers.add(HTTP.sendAsync(request("/locked/stall-till-closed.php"), HttpResponse.BodyHandlers.ofString()));
+        }
+        for (var answer : answers) {
+            HttpResponse<String> response = answer.get(60, java.util.concurrent.TimeUnit.SECONDS); // a guard only
+            assertThat(response.statusCode()).isEqualTo(504);
+        }
+        assertThat(fake.stalledAtOnce.get()).as("one request at the backend at a time").isOne();
     }
 
     /**
