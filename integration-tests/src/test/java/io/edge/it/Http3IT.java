@@ -14,13 +14,8 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.handler.codec.http3.DefaultHttp3HeadersFrame;
 import io.netty.handler.codec.http3.Http3;
-import io.netty.handler.codec.http3.Http3ClientConnectionHandler;
-import io.netty.handler.codec.http3.Http3DataFrame;
 import io.netty.handler.codec.http3.Http3GoAwayFrame;
-import io.netty.handler.codec.http3.Http3HeadersFrame;
-import io.netty.handler.codec.http3.Http3RequestStreamInboundHandler;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicConnectionAddress;
 import io.netty.handler.codec.quic.QuicSslContext;
@@ -33,7 +28,6 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.channels.ClosedChannelException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -49,7 +43,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
 import net.luminis.http3.Http3Client;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -73,9 +66,6 @@ class Http3IT {
      * closed) and its QUIC packets never reach the next test's edge.
      */
     private static int port;
-
-    /** The SNI name of NettyClient's handshakes, the default site's: Netty sends none without a dot in it. */
-    private static final String SERVER_NAME = "edge.localhost";
 
     @TempDir
     static Path dir;
@@ -123,7 +113,7 @@ class Http3IT {
                 """.formatted(port, www, tls.resolve("cert.pem"), tls.resolve("key.pem"), fpm.address()) + extra);
     }
 
-    /** A bound of 30 s on its handshake, as NettyClient's: 10 s ran out on a loaded CI machine. */
+    /** A bound of 30 s on its handshake, as NettyHttp3Client's: 10 s ran out on a loaded CI machine. */
     private static HttpClient h3() {
         return Http3Client.newBuilder().disableCertificateCheck().connectTimeout(Duration.ofSeconds(30)).build();
     }
@@ -206,7 +196,7 @@ class Http3IT {
     void aStreamTheClientStopsEndsItsExchangeAlone() throws Exception {
         try (CapturedLog access = CapturedLog.of("edge.access");
              EdgeHarness edge = started("stop", "");
-             NettyClient client = new NettyClient(new ChannelInboundHandlerAdapter())) {
+             NettyHttp3Client client = new NettyHttp3Client(port, new ChannelInboundHandlerAdapter())) {
             CompletableFuture<Void> stopped = client.firstData("/large.bin",
                     ctx -> ((QuicStreamChannel) ctx.channel()).shutdownInput(0x10c) // H3_REQUEST_CANCELLED
                             .addListener(done -> ctx.close()));
@@ -229,8 +219,8 @@ class Http3IT {
     void aStreamWhoseClientStopsReadingIsResetAtTheWriteTimeout() throws Exception {
         try (CapturedLog access = CapturedLog.of("edge.access");
              EdgeHarness edge = started("write-timeout", "server.timeouts { write = 1 s, keep-alive = 1 h }\n");
-             NettyClient client = new NettyClient(new ChannelInboundHandlerAdapter())) {
-            QuicStreamChannel stalled = Http3.newRequestStream(client.quic, new DroppingStream())
+             NettyHttp3Client client = new NettyHttp3Client(port, new ChannelInboundHandlerAdapter())) {
+            QuicStreamChannel stalled = Http3.newRequestStream(client.quic, new NettyHttp3Client.DroppingStream())
                     .get(30, TimeUnit.SECONDS);
             stalled.config().setAutoRead(false); // nothing read: the window stays shut once edge filled it
             stalled.writeAndFlush(client.get("/large.bin")).addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
@@ -251,11 +241,12 @@ class Http3IT {
         try (CapturedLog access = CapturedLog.of("edge.access");
              EdgeHarness edge = started("tls-variables",
                      "server.access-log-format = \"$ssl_protocol $ssl_cipher $ssl_server_name\"\n");
-             NettyClient client = new NettyClient(new ChannelInboundHandlerAdapter())) {
+             NettyHttp3Client client = new NettyHttp3Client(port, new ChannelInboundHandlerAdapter())) {
             assertThat(client.status("/small.txt").get(30, TimeUnit.SECONDS)).isEqualTo("200");
             await(() -> access.lines().size() == 1, "its line");
             assertThat(access.lines().get(0)).matches(
-                    "TLSv1\\.3 TLS_(AES_128_GCM_SHA256|AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256) " + SERVER_NAME);
+                    "TLSv1\\.3 TLS_(AES_128_GCM_SHA256|AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256) "
+                            + NettyHttp3Client.SERVER_NAME);
         }
     }
 
@@ -271,13 +262,13 @@ class Http3IT {
         try (EdgeHarness edge = started("closed-mid-script", """
                 fastcgi.backends.php { max-connections = 1 }
                 """)) {
-            try (NettyClient client = new NettyClient(new ChannelInboundHandlerAdapter())) {
+            try (NettyHttp3Client client = new NettyHttp3Client(port, new ChannelInboundHandlerAdapter())) {
                 CompletableFuture<Void> begun = client.firstData("/stream.php", ctx -> { });
                 begun.get(30, TimeUnit.SECONDS);
             } // the connection closes
             assertThat(PhpScripts.noted(ended, "the script's end")).as("stopped at an output after its client went")
                     .startsWith("aborted=1 ").doesNotEndWith(" lines=5000");
-            try (NettyClient next = new NettyClient(new ChannelInboundHandlerAdapter())) {
+            try (NettyHttp3Client next = new NettyHttp3Client(port, new ChannelInboundHandlerAdapter())) {
                 assertThat(next.status("/env.php").get(30, TimeUnit.SECONDS)).isEqualTo("200");
             }
         }
@@ -293,7 +284,7 @@ class Http3IT {
         CompletableFuture<Long> goaway = new CompletableFuture<>();
         ChannelHandler control = goawayTo(goaway);
         try (EdgeHarness edge = started("goaway", "server.limits.keep-alive-requests = 1\n");
-             NettyClient client = new NettyClient(control)) {
+             NettyHttp3Client client = new NettyHttp3Client(port, control)) {
             assertThat(client.status("/small.txt").get(30, TimeUnit.SECONDS)).isEqualTo("200");
             assertThat(goaway.get(30, TimeUnit.SECONDS)).isEqualTo(4);
             assertThat(client.quic.closeFuture().await(30, TimeUnit.SECONDS)).isTrue();
@@ -309,46 +300,13 @@ class Http3IT {
         CompletableFuture<Long> goaway = new CompletableFuture<>();
         ChannelHandler control = goawayTo(goaway);
         try (EdgeHarness edge = started("stop-goaway", "");
-             NettyClient client = new NettyClient(control)) {
+             NettyHttp3Client client = new NettyHttp3Client(port, control)) {
             assertThat(client.status("/small.txt").get(30, TimeUnit.SECONDS)).isEqualTo("200");
             assertThat(client.status("/small.txt").get(30, TimeUnit.SECONDS)).isEqualTo("200");
             assertThat(goaway).isNotDone();
             assertThat(edge.edge().stop()).as("a clean drain").isTrue();
             assertThat(goaway.get(30, TimeUnit.SECONDS)).isEqualTo(8);
             assertThat(client.quic.closeFuture().await(30, TimeUnit.SECONDS)).isTrue();
-        }
-    }
-
-    /**
-     * QUIC connections count against {@code server.max-connections}, as nginx's {@code worker_connections} counts
-     * them: at the limit a new one is refused (nothing can wait on a UDP socket that carries every other connection
-     * too), and one that closes frees its slot.
-     */
-    @Test
-    void quicConnectionsCountAgainstMaxConnections() throws Exception {
-        try (EdgeHarness edge = started("max-connections", "server.max-connections = 1\n")) {
-            try (NettyClient first = new NettyClient(new ChannelInboundHandlerAdapter())) {
-                assertThat(first.status("/small.txt").get(30, TimeUnit.SECONDS)).isEqualTo("200");
-                NettyClient second;
-                try {
-                    second = new NettyClient(new ChannelInboundHandlerAdapter());
-                } catch (ExecutionException | TimeoutException refusedInItsHandshake) {
-                    second = null;
-                }
-                if (second != null) { // its handshake ended before the refusal came: the refusal closes it
-                    try (NettyClient refused = second) {
-                        assertThat(refused.quic.closeFuture().await(30, TimeUnit.SECONDS))
-                                .as("a second QUIC connection at max-connections 1 closed").isTrue();
-                    }
-                }
-            }
-            await(() -> { // once the server has seen the first one's close
-                try (NettyClient next = new NettyClient(new ChannelInboundHandlerAdapter())) {
-                    return "200".equals(next.status("/small.txt").get(30, TimeUnit.SECONDS));
-                } catch (ExecutionException refused) { // in its handshake, or after it
-                    return false;
-                }
-            }, "a connection served once the first one closed");
         }
     }
 
@@ -410,7 +368,7 @@ class Http3IT {
                 """);
              DatagramSocket halfOpen = handshakeLeftHalfway()) {
             await(() -> { // once the half-open one is closed
-                try (NettyClient next = new NettyClient(new ChannelInboundHandlerAdapter())) {
+                try (NettyHttp3Client next = new NettyHttp3Client(port, new ChannelInboundHandlerAdapter())) {
                     return "200".equals(next.status("/small.txt").get(30, TimeUnit.SECONDS));
                 } catch (ExecutionException | TimeoutException refused) { // in its handshake, or after it
                     return false;
@@ -464,132 +422,6 @@ class Http3IT {
                 ReferenceCountUtil.release(msg);
             }
         };
-    }
-
-    /** A request stream's handler that drops what comes (its frames released) and closes the stream at its end. */
-    private static class DroppingStream extends Http3RequestStreamInboundHandler {
-
-        @Override
-        protected final void channelRead(ChannelHandlerContext ctx, Http3HeadersFrame frame) {
-            headers(frame);
-            ReferenceCountUtil.release(frame);
-        }
-
-        @Override
-        protected final void channelRead(ChannelHandlerContext ctx, Http3DataFrame frame) {
-            frame.release();
-            data(ctx);
-        }
-
-        @Override
-        protected final void channelInputClosed(ChannelHandlerContext ctx) {
-            ended();
-            ctx.close();
-        }
-
-        /** The answer's head came. */
-        void headers(Http3HeadersFrame frame) {
-        }
-
-        /** A DATA frame came. */
-        void data(ChannelHandlerContext ctx) {
-        }
-
-        /** The answer came whole. */
-        void ended() {
-        }
-    }
-
-    /**
-     * Netty's HTTP/3 client on a connection of its own to the test's edge, its handshake naming {@link #SERVER_NAME}
-     * (SNI) as a browser's names its host; {@code control} sees its control frames.
-     */
-    private static final class NettyClient implements AutoCloseable {
-
-        private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        private final Channel udp;
-        final QuicChannel quic;
-
-        NettyClient(ChannelHandler control) throws Exception {
-            QuicSslContext tls = QuicSslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE)
-                    .applicationProtocols(Http3.supportedApplicationProtocols()).build();
-            udp = new Bootstrap().group(group).channel(NioDatagramChannel.class)
-                    .handler(Http3.newQuicClientCodecBuilder().sslEngineProvider(quic -> tls.newEngine(quic.alloc(),
-                                    SERVER_NAME, port)).maxIdleTimeout(60, TimeUnit.SECONDS)
-                            .initialMaxData(64 * 1024 * 1024).initialMaxStreamDataBidirectionalLocal(256 * 1024)
-                            .build())
-                    .bind(0).sync().channel();
-            // its connection ids made here: SecureRandom reads /dev/urandom, which the loop check refuses on a loop
-            try {
-                quic = QuicChannel.newBootstrap(udp)
-                        .handler(new Http3ClientConnectionHandler(control, null, null, null, true))
-                        .localConnectionAddress(QuicConnectionAddress.random())
-                        .remoteConnectionAddress(QuicConnectionAddress.random())
-                        .remoteAddress(new InetSocketAddress("127.0.0.1", port)).connect().get(30, TimeUnit.SECONDS);
-            } catch (ExecutionException | TimeoutException refused) { // its socket and loop closed with it
-                udp.close().await(5, TimeUnit.SECONDS);
-                group.shutdownGracefully(0, 2, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
-                throw refused;
-            }
-        }
-
-        /** Sends {@code head} on a stream of its own, whose frames go to {@code stream}. */
-        void send(Http3HeadersFrame head, Http3RequestStreamInboundHandler stream) throws Exception {
-            Http3.newRequestStream(quic, stream).get(30, TimeUnit.SECONDS).writeAndFlush(head)
-                    .addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
-        }
-
-        /** The head of a GET of {@code path} from the test's edge. */
-        Http3HeadersFrame get(String path) {
-            Http3HeadersFrame head = new DefaultHttp3HeadersFrame();
-            head.headers().method("GET").path(path).authority("127.0.0.1:" + port).scheme("https");
-            return head;
-        }
-
-        /**
-         * Sends a GET of {@code path}; its first DATA frame completes the future returned, after {@code then} is done
-         * with the stream's context (its frames are dropped).
-         */
-        CompletableFuture<Void> firstData(String path, Consumer<ChannelHandlerContext> then) throws Exception {
-            CompletableFuture<Void> first = new CompletableFuture<>();
-            send(get(path), new DroppingStream() {
-                @Override
-                void data(ChannelHandlerContext ctx) {
-                    if (!first.isDone()) {
-                        then.accept(ctx);
-                        first.complete(null);
-                    }
-                }
-            });
-            return first;
-        }
-
-        /** The status of a GET of {@code path}, once its answer has come whole; failed if the connection closes first. */
-        CompletableFuture<String> status(String path) throws Exception {
-            CompletableFuture<String> status = new CompletableFuture<>();
-            quic.closeFuture().addListener(closed -> status.completeExceptionally(new ClosedChannelException()));
-            send(get(path), new DroppingStream() {
-                private String said;
-
-                @Override
-                void headers(Http3HeadersFrame frame) {
-                    said = String.valueOf(frame.headers().status());
-                }
-
-                @Override
-                void ended() {
-                    status.complete(said);
-                }
-            });
-            return status;
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            quic.close().await(5, TimeUnit.SECONDS);
-            udp.close().await(5, TimeUnit.SECONDS);
-            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
-        }
     }
 
     private static String curl(String... args) throws Exception {

@@ -1,0 +1,82 @@
+package io.edge.it;
+
+import static io.edge.it.Awaits.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * HTTP/3 connections as {@code server.max-connections} counts them, by Netty's HTTP/3 client ({@link NettyHttp3Client}):
+ * refused at the limit. Static files alone: no php-fpm.
+ */
+@SuppressWarnings("try") // the edge of a test serves its requests
+class Http3ConnectionsIT {
+
+    /** The port of the edge started last, a new one for each, as Http3IT's. */
+    private static int port;
+
+    @TempDir
+    static Path dir;
+
+    static Path www;
+
+    @BeforeAll
+    static void start() throws Exception {
+        www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("small.txt"), "a small file\n");
+        TrustingContext.selfSigned(Files.createDirectories(dir.resolve("tls")));
+    }
+
+    private static EdgeHarness started(String name, String extra) throws Exception {
+        port = EdgeProcess.freePort();
+        Path tls = dir.resolve("tls");
+        return EdgeHarness.start(Files.createDirectories(dir.resolve(name)), """
+                server.listen = ["127.0.0.1:%d ssl http2 quic"]
+                sites = [
+                  { server-names = [localhost], default = true, root = "%s",
+                    tls { certificate = "%s", key = "%s" },
+                    locations = [{ match = "/" }] }
+                ]
+                """.formatted(port, www, tls.resolve("cert.pem"), tls.resolve("key.pem")) + extra);
+    }
+
+    /**
+     * QUIC connections count against {@code server.max-connections}, as nginx's {@code worker_connections} counts
+     * them: at the limit a new one is refused (nothing can wait on a UDP socket that carries every other connection
+     * too), and one that closes frees its slot. The first has sent no request yet.
+     */
+    @Test
+    void quicConnectionsCountAgainstMaxConnections() throws Exception {
+        try (EdgeHarness edge = started("max-connections", "server.max-connections = 1\n")) {
+            try (NettyHttp3Client first = new NettyHttp3Client(port, new ChannelInboundHandlerAdapter())) {
+                NettyHttp3Client second;
+                try {
+                    second = new NettyHttp3Client(port, new ChannelInboundHandlerAdapter());
+                } catch (ExecutionException | TimeoutException refusedInItsHandshake) {
+                    second = null;
+                }
+                if (second != null) { // its handshake ended before the refusal came: the refusal closes it
+                    try (NettyHttp3Client refused = second) {
+                        assertThat(refused.quic.closeFuture().await(30, TimeUnit.SECONDS))
+                                .as("a second QUIC connection at max-connections 1 closed").isTrue();
+                    }
+                }
+            }
+            await(() -> { // once the server has seen the first one's close
+                try (NettyHttp3Client next = new NettyHttp3Client(port, new ChannelInboundHandlerAdapter())) {
+                    return "200".equals(next.status("/small.txt").get(30, TimeUnit.SECONDS));
+                } catch (ExecutionException refused) { // in its handshake, or after it
+                    return false;
+                }
+            }, "a connection served once the first one closed");
+        }
+    }
+}
