@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * HTTP/3 connections as {@code server.max-connections} counts them, by Netty's HTTP/3 client ({@link NettyHttp3Client}):
- * refused at the limit. Static files alone: no php-fpm.
+ * HTTP/3 connections as {@code server.max-connections} counts them beside TCP ones, Netty's HTTP/3 client on one side
+ * ({@link NettyHttp3Client}) and curl over TCP on the other: refused at the limit, an idle one closed to make room for
+ * a new client of either kind, as an idle kept-alive TCP one is. Static files alone: no php-fpm.
  */
 @SuppressWarnings("try") // the edge of a test serves its requests
 class Http3ConnectionsIT {
@@ -35,6 +36,19 @@ class Http3ConnectionsIT {
         TrustingContext.selfSigned(Files.createDirectories(dir.resolve("tls")));
     }
 
+    /** One connection at a time, an idle one kept for an hour: QUIC's idle timeout does not close it first. */
+    private static final String ONE_SLOT_KEPT_AN_HOUR = """
+            server.max-connections = 1
+            server.timeouts.keep-alive = 1 h
+            """;
+
+    /** A client whose one request is answered: its connection idle, no stream open. */
+    private static NettyHttp3Client idleClient() throws Exception {
+        NettyHttp3Client idle = new NettyHttp3Client(port, new ChannelInboundHandlerAdapter());
+        assertThat(idle.status("/small.txt").get(30, TimeUnit.SECONDS)).isEqualTo("200");
+        return idle;
+    }
+
     private static EdgeHarness started(String name, String extra) throws Exception {
         port = EdgeProcess.freePort();
         Path tls = dir.resolve("tls");
@@ -51,7 +65,8 @@ class Http3ConnectionsIT {
     /**
      * QUIC connections count against {@code server.max-connections}, as nginx's {@code worker_connections} counts
      * them: at the limit a new one is refused (nothing can wait on a UDP socket that carries every other connection
-     * too), and one that closes frees its slot. The first has sent no request yet.
+     * too), and one that closes frees its slot. The first has sent no request yet: not idle, so not closed for the
+     * second ({@link #anIdleQuicConnectionIsClosedToMakeRoomForANewOne}).
      */
     @Test
     void quicConnectionsCountAgainstMaxConnections() throws Exception {
@@ -77,6 +92,37 @@ class Http3ConnectionsIT {
                     return false;
                 }
             }, "a connection served once the first one closed");
+        }
+    }
+
+    /**
+     * A new QUIC connection at {@code max-connections} takes the slot of an idle one (its request answered, no stream
+     * open), closed for it, as a TCP client held at the limit does: it is served, and the idle one closes.
+     */
+    @Test
+    void anIdleQuicConnectionIsClosedToMakeRoomForANewOne() throws Exception {
+        try (EdgeHarness edge = started("idle-room-quic", ONE_SLOT_KEPT_AN_HOUR);
+             NettyHttp3Client idle = idleClient()) {
+            try (NettyHttp3Client next = new NettyHttp3Client(port, new ChannelInboundHandlerAdapter())) {
+                assertThat(next.status("/small.txt").get(30, TimeUnit.SECONDS)).isEqualTo("200");
+            }
+            assertThat(idle.quic.closeFuture().await(30, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    /**
+     * An idle QUIC connection (its request answered, no stream open) is closed to make room for a TCP client held at
+     * {@code max-connections}, as an idle kept-alive TCP one is (nginx reuses its idle connections so): the client is
+     * served, and the QUIC connection closes.
+     */
+    @Test
+    void anIdleQuicConnectionIsClosedToMakeRoomForATcpClient() throws Exception {
+        try (EdgeHarness edge = started("idle-room-tcp", ONE_SLOT_KEPT_AN_HOUR);
+             NettyHttp3Client idle = idleClient()) {
+            assertThat(Curl.output("--cacert", dir.resolve("tls/cert.pem").toString(), "--http1.1", "--max-time", "30",
+                    "-o", "/dev/null", "-w", "%{http_code}", "https://127.0.0.1:" + port + "/small.txt"))
+                    .isEqualTo("200");
+            assertThat(idle.quic.closeFuture().await(30, TimeUnit.SECONDS)).isTrue();
         }
     }
 }

@@ -4,9 +4,10 @@ import io.edge.conf.ServerSettings;
 import io.edge.core.tls.TlsContexts;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
@@ -66,8 +67,10 @@ import org.slf4j.LoggerFactory;
  * $connection}, {@code $connection_requests}), and its close: the {@code limits.keep-alive-requests}th stream, a
  * reload that drops the listener, or a stop send GOAWAY (naming the first stream not taken), and the connection
  * closes (H3_NO_ERROR) once the streams in flight are done, as an HTTP/2 connection's graceful close. An idle one is
- * closed by QUIC's idle timeout, {@code timeouts.keep-alive}; one whose handshake is not done within {@code
- * timeouts.request-head} is closed then ({@link #handlerAdded}).
+ * closed by QUIC's idle timeout, {@code timeouts.keep-alive}, or sooner to make room at {@code max-connections}, as an
+ * HTTP/2 one: one with no stream open once it carried a request is listed among its loop's idle connections
+ * ({@link #waitIdle}); one whose handshake is not done within {@code timeouts.request-head} is closed then
+ * ({@link #handlerAdded}).
  *
  * <pre>
  *   HANDSHAKE --channelActive--> OPEN --drain()--> GOAWAY SENT --last stream closed--> CLOSED
@@ -75,7 +78,7 @@ import org.slf4j.LoggerFactory;
  *      \_______________________ idle timeout / client's close _________________________/
  * </pre>
  */
-final class Http3Connection extends ChannelInboundHandlerAdapter implements StreamedConnection {
+final class Http3Connection extends ReusableConnection implements StreamedConnection {
 
     /** What the access log, {@code $server_protocol} and CGI's SERVER_PROTOCOL say of a stream's request, as nginx. */
     static final HttpVersion HTTP_3 = new HttpVersion("HTTP", 3, 0, true);
@@ -109,9 +112,10 @@ final class Http3Connection extends ChannelInboundHandlerAdapter implements Stre
     /** GOAWAY sent: no stream more is taken, and the connection closes once the open ones are done. */
     private boolean draining;
 
-    private Http3Connection(ServerSettings.HttpLimits limits, Duration handshakeTimeout) {
+    private Http3Connection(ServerSettings.HttpLimits limits, Duration handshakeTimeout, IdleConnections idleList) {
         this.limits = limits;
         this.handshakeTimeout = handshakeTimeout;
+        this.idleList = idleList;
     }
 
     /**
@@ -147,8 +151,7 @@ final class Http3Connection extends ChannelInboundHandlerAdapter implements Stre
                             LOG.debug("refusing QUIC {}: draining, its listener dropped by a reload, or at "
                                     + "max-connections", quic.remoteSocketAddress());
                             // once its first packet is read: a close within it frees it before a packet is sent
-                            quic.eventLoop().execute(() -> quic.close(false, CONNECTION_REFUSED,
-                                    Unpooled.EMPTY_BUFFER));
+                            quic.eventLoop().execute(() -> refuse(quic));
                             return;
                         }
                         addTo(quic.pipeline(), server, server.settings());
@@ -157,11 +160,17 @@ final class Http3Connection extends ChannelInboundHandlerAdapter implements Stre
                 .build();
     }
 
+    /** Closes {@code quic}, not served (CONNECTION_REFUSED, a transport error: no HTTP/3 was spoken). On its loop. */
+    static void refuse(Channel quic) {
+        ((QuicChannel) quic).close(false, CONNECTION_REFUSED, Unpooled.EMPTY_BUFFER);
+    }
+
     /** Makes {@code pipeline}'s QUIC connection an HTTP/3 one. */
     private static void addTo(ChannelPipeline pipeline, HttpServerContext server, ServerSettings settings) {
         ServerSettings.HttpLimits limits = settings.limits();
         ServerSettings.HttpTimeouts timeouts = settings.timeouts();
-        Http3Connection connection = new Http3Connection(limits, timeouts.requestHead());
+        Http3Connection connection = new Http3Connection(limits, timeouts.requestHead(),
+                server.idleConnections(pipeline.channel().eventLoop()));
         // the decoded field section, as limits.header-block bounds an HTTP/1 head and an HTTP/2 header list
         DefaultHttp3SettingsFrame offered = new DefaultHttp3SettingsFrame(Http3Settings.defaultSettings()
                 .maxFieldSectionSize(limits.headerBlock()));
@@ -233,6 +242,19 @@ final class Http3Connection extends ChannelInboundHandlerAdapter implements Stre
         }
     }
 
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        notIdle();
+        ctx.fireChannelInactive();
+    }
+
+    /** GOAWAY first, as at a drain; no stream is open, so the close follows at once. */
+    @Override
+    ChannelFuture closeIdle() {
+        drain();
+        return ctx.channel().closeFuture();
+    }
+
     /** The handshake is done: QUIC's channel is active from then on. */
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
@@ -276,14 +298,30 @@ final class Http3Connection extends ChannelInboundHandlerAdapter implements Stre
             return false;
         }
         streams.add(stream);
+        notIdle();
         lastStreamId = Math.max(lastStreamId, stream.streamId());
         stream.closeFuture().addListener(closed -> {
             streams.remove(stream);
-            if (draining && streams.isEmpty()) {
-                closeConnection();
+            if (streams.isEmpty()) {
+                if (draining) {
+                    closeConnection();
+                } else {
+                    waitIdle();
+                }
             }
         });
         return true;
+    }
+
+    /**
+     * No stream open: one that has carried a request is listed among its loop's idle connections, which {@code
+     * max-connections} may close to make room as it closes HTTP/1's kept-alive ones and HTTP/2's (a new one is not:
+     * its first request may be on its way). QUIC's idle timeout closes it otherwise.
+     */
+    private void waitIdle() {
+        if (ctx.channel().isActive() && requestsStarted > 0 && !idleLinked) {
+            idleList.add(this, ctx.executor().ticker().nanoTime());
+        }
     }
 
     /**
@@ -298,6 +336,7 @@ final class Http3Connection extends ChannelInboundHandlerAdapter implements Stre
             return;
         }
         draining = true;
+        notIdle();
         if (!ctx.channel().isActive()) {
             closeConnection();
             return;

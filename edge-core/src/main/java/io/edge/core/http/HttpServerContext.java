@@ -27,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
@@ -97,6 +98,8 @@ public final class HttpServerContext {
     private volatile boolean idleWanted;
     /** An idle connection was asked to close and has not answered yet ({@link #idleAnswered}; accept loop only). */
     private boolean idleCloseAsked;
+    /** A QUIC connection was taken over the limit, an idle connection being closed for it ({@link #makeRoomFor}). */
+    private final AtomicBoolean quicOverLimit = new AtomicBoolean();
     private final LongAdder accepted = new LongAdder();
     private final LongAdder refused = new LongAdder();
     /** Request heads read, well-formed or not (nginx's stub_status "requests"). */
@@ -380,9 +383,10 @@ public final class HttpServerContext {
     /**
      * Takes {@code quic}, a QUIC connection its UDP socket just made, as {@link #admit} takes an accepted one, and
      * counts it against {@code max-connections} until it closes, as nginx's {@code worker_connections} counts its
-     * QUIC connections; false (the caller closes it) where {@link #admit} refuses it or at the limit: nothing can wait
-     * on a UDP socket, which carries every other QUIC connection too. TCP clients that come while QUIC ones fill the
-     * count wait as at any limit (the listeners see the count). On the connection's loop.
+     * QUIC connections; false (the caller closes it) where {@link #admit} refuses it, or at the limit with no idle
+     * connection to close for it ({@link #makeRoomFor}): nothing can wait on a UDP socket, which carries every other
+     * QUIC connection too. TCP clients that come while QUIC ones fill the count wait as at any limit (the listeners
+     * see the count). On the connection's loop.
      */
     boolean admitQuic(Channel quic) {
         if (!admit(quic)) {
@@ -392,12 +396,44 @@ public final class HttpServerContext {
         do {
             now = open.get();
             if (now >= settings.maxConnections()) {
+                if (makeRoomFor(quic)) {
+                    return true;
+                }
                 refused.increment();
                 return false;
             }
         } while (!open.compareAndSet(now, now + 1));
+        countQuic(quic);
+        return true;
+    }
+
+    private void countQuic(Channel quic) {
         accepted.increment();
         quic.closeFuture().addListener(releaseSlot);
+    }
+
+    /**
+     * At the limit, takes {@code quic} one over it where a loop has an idle connection, and closes the one idle longest
+     * there for it, as for a TCP client held ({@link #closeIdle}): its slot, once closed, is the QUIC connection's.
+     * One QUIC connection at a time is so taken ({@link #quicOverLimit}), which bounds the count at one over the limit
+     * for QUIC, as one held client per listener bounds it for TCP. Where that loop has none idle by the time it looks
+     * (its list read stale, or the connection busy again, or closed for a held TCP client), the QUIC connection is
+     * refused then (CONNECTION_REFUSED), as it would have been at once. False: none idle, or one so taken already.
+     */
+    private boolean makeRoomFor(Channel quic) {
+        IdleConnections longest = longestIdle();
+        if (longest == null || draining || !quicOverLimit.compareAndSet(false, true)) {
+            return false;
+        }
+        open.incrementAndGet();
+        countQuic(quic);
+        longest.loop().execute(() -> longest.closeOldestFor(closed -> {
+            quicOverLimit.set(false);
+            if (!closed) {
+                refused.increment();
+                quic.eventLoop().execute(() -> Http3Connection.refuse(quic));
+            }
+        }));
         return true;
     }
 
@@ -638,15 +674,7 @@ public final class HttpServerContext {
             idleWanted = false;
             return;
         }
-        IdleConnections longest = null;
-        long longestSince = 0;
-        for (IdleConnections loopIdle : idle.values()) {
-            long since = loopIdle.oldestIdleSince();
-            if (since != IdleConnections.NONE && (longest == null || since - longestSince < 0)) {
-                longest = loopIdle;
-                longestSince = since;
-            }
-        }
+        IdleConnections longest = longestIdle();
         if (longest != null) {
             idleWanted = false;
             idleCloseAsked = true;
@@ -659,6 +687,23 @@ public final class HttpServerContext {
                 }
             }
         }
+    }
+
+    /**
+     * The loop whose oldest idle connection has waited longest, as the loops' lists were last seen (perhaps stale:
+     * {@link IdleConnections}), or null where none was seen idle. Any thread.
+     */
+    private IdleConnections longestIdle() {
+        IdleConnections longest = null;
+        long longestSince = 0;
+        for (IdleConnections loopIdle : idle.values()) {
+            long since = loopIdle.oldestIdleSince();
+            if (since != IdleConnections.NONE && (longest == null || since - longestSince < 0)) {
+                longest = loopIdle;
+                longestSince = since;
+            }
+        }
+        return longest;
     }
 
     /**

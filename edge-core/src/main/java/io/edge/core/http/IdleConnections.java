@@ -2,6 +2,7 @@ package io.edge.core.http;
 
 import io.netty.channel.EventLoop;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * The connections of one event loop that wait for a request with nothing in flight, new ones that have sent nothing yet
@@ -9,7 +10,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * connections, drained by {@code ngx_drain_connections}). An intrusive list through {@link ReusableConnection}: an
  * HTTP/1 connection's {@link ReusableConnection} links it as its keep-alive wait starts (a new one once it has been
  * silent a second) and unlinks it as a request's first byte arrives or it closes; an HTTP/2 one's
- * {@link Http2Connection} links it while no stream is open once one was. No allocation and no lock per request.
+ * {@link Http2Connection} and an HTTP/3 one's {@link Http3Connection} link it while no stream is open once one was.
+ * No allocation and no lock per request.
  *
  * <p>The list is its loop's alone. Other threads see only {@link #oldestIdleSince}, so the accept loop can pick the
  * loop whose oldest idle connection waited longest; it is written only when the list's first connection changes,
@@ -110,6 +112,19 @@ final class IdleConnections {
         } else {
             // Unlinks it as it closes. The channel's close future, which releases the slot, completes before this one.
             oldest.closeIdle().addListener(closed -> server.idleAnswered());
+        }
+    }
+
+    /**
+     * Closes the connection idle longest for a QUIC connection taken over the limit
+     * ({@link HttpServerContext#admitQuic}): {@code done} is told true once it is closed, its slot released, or false
+     * at once if none is left (it got a request or closed meanwhile). On the loop.
+     */
+    void closeOldestFor(Consumer<Boolean> done) {
+        if (oldest == null) {
+            done.accept(false);
+        } else {
+            oldest.closeIdle().addListener(closed -> done.accept(true));
         }
     }
 }

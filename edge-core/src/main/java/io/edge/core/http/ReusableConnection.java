@@ -6,7 +6,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 /**
  * A connection's handler that lists it in its loop's {@link IdleConnections} while it waits with nothing in flight, as
  * nginx's {@code ngx_reusable_connection} marks one: an HTTP/1 connection's {@link RequestTimeouts}, an HTTP/2 one's
- * {@link Http2Connection} (no stream open). The fields are the list's links, its list's alone.
+ * {@link Http2Connection} and an HTTP/3 one's {@link Http3Connection} (no stream open). The fields are the list's
+ * links, its list's alone.
  */
 abstract class ReusableConnection extends ChannelInboundHandlerAdapter {
 
