@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code bighead.php} and {@code short.php} (a body shorter than its Content-Length, as from a script killed
  * mid-readfile) misbehave ({@code overloaded-once.php} only the first time for each query string); {@code sendfile-stall.php} sends X-Sendfile of the root's file.txt, then stalls;
  * {@code stderr-then-close.php} sends a STDERR record and closes, before any STDOUT; {@code stall-till-closed.php}
- * answers nothing until edge closes its connection ({@link #stalledAtOnce} counts them);
+ * answers nothing until edge closes its connection ({@link #stalledAtOnce} counts them); {@code late.php} answers
+ * after 5 s of silence, a script that thinks before its first byte;
  * {@code head-then-cut.php} sends a cacheable head and the start of its body, then cuts its answer once the test
  * calls {@link #cutAfterHead}. {@link #closeKeptOnNext} has the next request that arrives on a kept connection met
  * as a php-fpm worker past its pm.max_requests meets one: its side shut, the request read and dropped. It records how
@@ -136,6 +137,11 @@ final class FakeFcgiServer implements AutoCloseable {
                             stalledNow.decrementAndGet();
                         }
                         return;
+                    }
+                    case "late.php" -> { // a script that thinks 5 s before its first byte
+                        Thread.sleep(5_000);
+                        stdout(out, "Content-Type: text/plain\r\n\r\nlate from fake");
+                        end(out, 0);
                     }
                     case "stderr-then-close.php" -> {
                         // a script that logged, then its worker died before any output (nginx still passes it on)

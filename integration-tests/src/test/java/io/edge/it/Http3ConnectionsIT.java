@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -16,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * HTTP/3 connections as {@code server.max-connections} counts them beside TCP ones, Netty's HTTP/3 client on one side
  * ({@link NettyHttp3Client}) and curl over TCP on the other: refused at the limit, an idle one closed to make room for
- * a new client of either kind, as an idle kept-alive TCP one is. Static files alone: no php-fpm.
+ * a new client of either kind, as an idle kept-alive TCP one is; and kept while a request is in flight, however long
+ * its script is silent. Static files and a fake FastCGI peer: no php-fpm.
  */
 @SuppressWarnings("try") // the edge of a test serves its requests
 class Http3ConnectionsIT {
@@ -28,12 +30,23 @@ class Http3ConnectionsIT {
     static Path dir;
 
     static Path www;
+    /** A FastCGI peer whose late.php thinks 5 s before it answers. */
+    static FakeFcgiServer fake;
 
     @BeforeAll
     static void start() throws Exception {
         www = Files.createDirectories(dir.resolve("www"));
         Files.writeString(www.resolve("small.txt"), "a small file\n");
+        Files.writeString(www.resolve("late.php"), "<?php // answered by the fake peer");
+        fake = new FakeFcgiServer(dir.resolve("fake.sock"));
         TrustingContext.selfSigned(Files.createDirectories(dir.resolve("tls")));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (fake != null) {
+            fake.close();
+        }
     }
 
     /** One connection at a time, an idle one kept for an hour: QUIC's idle timeout does not close it first. */
@@ -57,9 +70,11 @@ class Http3ConnectionsIT {
                 sites = [
                   { server-names = [localhost], default = true, root = "%s",
                     tls { certificate = "%s", key = "%s" },
-                    locations = [{ match = "/" }] }
+                    locations = [{ match = "/" }, { match = "~ \\\\.php$", fastcgi = fake }] }
                 ]
-                """.formatted(port, www, tls.resolve("cert.pem"), tls.resolve("key.pem")) + extra);
+                fastcgi.backends.fake.addresses = ["unix:%s"]
+                """.formatted(port, www, tls.resolve("cert.pem"), tls.resolve("key.pem"), dir.resolve("fake.sock"))
+                + extra);
     }
 
     /**
@@ -123,6 +138,19 @@ class Http3ConnectionsIT {
                     "-o", "/dev/null", "-w", "%{http_code}", "https://127.0.0.1:" + port + "/small.txt"))
                     .isEqualTo("200");
             assertThat(idle.quic.closeFuture().await(30, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    /**
+     * A script silent for longer than QUIC's idle timeout ({@code timeouts.keep-alive}, 2 s here; the fake peer's
+     * late.php answers after 5 s) is answered: the idle timeout ends a connection with no request in flight, as
+     * HTTP/1.1's and HTTP/2's keep-alive timeout never cuts a request in progress.
+     */
+    @Test
+    void aScriptSilentPastTheIdleTimeoutIsAnswered() throws Exception {
+        try (EdgeHarness edge = started("silent-script", "server.timeouts.keep-alive = 2 s\n");
+             NettyHttp3Client client = new NettyHttp3Client(port, new ChannelInboundHandlerAdapter())) {
+            assertThat(client.status("/late.php").get(30, TimeUnit.SECONDS)).isEqualTo("200");
         }
     }
 }

@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http3.DefaultHttp3GoAwayFrame;
 import io.netty.handler.codec.http3.DefaultHttp3SettingsFrame;
+import io.netty.handler.codec.http3.DefaultHttp3UnknownFrame;
 import io.netty.handler.codec.http3.Http3;
 import io.netty.handler.codec.http3.Http3ErrorCode;
 import io.netty.handler.codec.http3.Http3Exception;
@@ -29,6 +30,7 @@ import io.netty.handler.codec.quic.QuicConnectionIdGenerator;
 import io.netty.handler.codec.quic.QuicSslContextBuilder;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicTokenHandler;
+import io.netty.handler.codec.quic.QuicTransportParameters;
 import io.netty.util.AsciiString;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
@@ -67,7 +69,8 @@ import org.slf4j.LoggerFactory;
  * $connection}, {@code $connection_requests}), and its close: the {@code limits.keep-alive-requests}th stream, a
  * reload that drops the listener, or a stop send GOAWAY (naming the first stream not taken), and the connection
  * closes (H3_NO_ERROR) once the streams in flight are done, as an HTTP/2 connection's graceful close. An idle one is
- * closed by QUIC's idle timeout, {@code timeouts.keep-alive}, or sooner to make room at {@code max-connections}, as an
+ * closed by QUIC's idle timeout, {@code timeouts.keep-alive} (one with a request stream open is kept alive:
+ * {@link #scheduleKeepAlive}), or sooner to make room at {@code max-connections}, as an
  * HTTP/2 one: one with no stream open once it carried a request is listed among its loop's idle connections
  * ({@link #waitIdle}); one whose handshake is not done within {@code timeouts.request-head} is closed then
  * ({@link #handlerAdded}).
@@ -88,6 +91,10 @@ final class Http3Connection extends ReusableConnection implements StreamedConnec
     private static final int CONNECTION_REFUSED = 0x2;
     /** RFC 9000 20.1: a close that is no error of either side's (a transport one: a handshake not done speaks no HTTP/3). */
     private static final int NO_ERROR = 0x0;
+    /**
+     * RFC 9114 7.2.8: a reserved frame type (0x1f * N + 0x21), sent to be ignored; N = 2, Netty taking none under 0x40.
+     */
+    private static final long RESERVED_FRAME_TYPE = 0x1f * 2 + 0x21;
     /** Bytes a client may have in flight on the connection, and on one stream, before they are read. */
     private static final long CONNECTION_WINDOW = 16L * 1024 * 1024;
     private static final long STREAM_WINDOW = 1024L * 1024;
@@ -101,7 +108,11 @@ final class Http3Connection extends ReusableConnection implements StreamedConnec
     private final ServerSettings.HttpLimits limits;
     /** How long the QUIC handshake may take: {@code timeouts.request-head}, as TLS's on TCP and nginx's. */
     private final Duration handshakeTimeout;
+    /** QUIC's idle timeout as the connection's socket offers it: {@code timeouts.keep-alive}, as bound. */
+    private final long idleNanos;
     private ChannelHandlerContext ctx;
+    /** Sends the next keep-alive frame ({@link #keepAlive}) while a request stream is open; null while none is. */
+    private ScheduledFuture<?> keepAliveTimer;
     /** Closes the connection if its handshake is not done in time; null once it is, or the connection closed. */
     private ScheduledFuture<?> handshakeTimer;
     private long requestsStarted;
@@ -112,9 +123,11 @@ final class Http3Connection extends ReusableConnection implements StreamedConnec
     /** GOAWAY sent: no stream more is taken, and the connection closes once the open ones are done. */
     private boolean draining;
 
-    private Http3Connection(ServerSettings.HttpLimits limits, Duration handshakeTimeout, IdleConnections idleList) {
+    private Http3Connection(ServerSettings.HttpLimits limits, Duration handshakeTimeout, Duration idle,
+            IdleConnections idleList) {
         this.limits = limits;
         this.handshakeTimeout = handshakeTimeout;
+        this.idleNanos = idle.toNanos();
         this.idleList = idleList;
     }
 
@@ -154,7 +167,7 @@ final class Http3Connection extends ReusableConnection implements StreamedConnec
                             quic.eventLoop().execute(() -> refuse(quic));
                             return;
                         }
-                        addTo(quic.pipeline(), server, server.settings());
+                        addTo(quic.pipeline(), server, server.settings(), idle);
                     }
                 })
                 .build();
@@ -165,11 +178,12 @@ final class Http3Connection extends ReusableConnection implements StreamedConnec
         ((QuicChannel) quic).close(false, CONNECTION_REFUSED, Unpooled.EMPTY_BUFFER);
     }
 
-    /** Makes {@code pipeline}'s QUIC connection an HTTP/3 one. */
-    private static void addTo(ChannelPipeline pipeline, HttpServerContext server, ServerSettings settings) {
+    /** Makes {@code pipeline}'s QUIC connection, whose idle timeout its socket set to {@code idle}, an HTTP/3 one. */
+    private static void addTo(ChannelPipeline pipeline, HttpServerContext server, ServerSettings settings,
+            Duration idle) {
         ServerSettings.HttpLimits limits = settings.limits();
         ServerSettings.HttpTimeouts timeouts = settings.timeouts();
-        Http3Connection connection = new Http3Connection(limits, timeouts.requestHead(),
+        Http3Connection connection = new Http3Connection(limits, timeouts.requestHead(), idle,
                 server.idleConnections(pipeline.channel().eventLoop()));
         // the decoded field section, as limits.header-block bounds an HTTP/1 head and an HTTP/2 header list
         DefaultHttp3SettingsFrame offered = new DefaultHttp3SettingsFrame(Http3Settings.defaultSettings()
@@ -245,6 +259,7 @@ final class Http3Connection extends ReusableConnection implements StreamedConnec
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         notIdle();
+        stopKeepAlive();
         ctx.fireChannelInactive();
     }
 
@@ -299,10 +314,14 @@ final class Http3Connection extends ReusableConnection implements StreamedConnec
         }
         streams.add(stream);
         notIdle();
+        if (keepAliveTimer == null) {
+            scheduleKeepAlive();
+        }
         lastStreamId = Math.max(lastStreamId, stream.streamId());
         stream.closeFuture().addListener(closed -> {
             streams.remove(stream);
             if (streams.isEmpty()) {
+                stopKeepAlive();
                 if (draining) {
                     closeConnection();
                 } else {
@@ -321,6 +340,42 @@ final class Http3Connection extends ReusableConnection implements StreamedConnec
     private void waitIdle() {
         if (ctx.channel().isActive() && requestsStarted > 0 && !idleLinked) {
             idleList.add(this, ctx.executor().ticker().nanoTime());
+        }
+    }
+
+    /**
+     * A request stream is open: the connection outlives QUIC's idle timeout while its answer is awaited (a script
+     * silent before its first byte, a body that comes slowly), as HTTP/1.1's and HTTP/2's keep-alive timeout never
+     * cuts a request in progress; the request's own timeouts (body, a backend's read, write) bound it still. Netty's
+     * QUIC has no PING to send, so a frame of a reserved type goes on the control stream, which the client ignores
+     * (RFC 9114 7.2.8; Chrome pings while streams are open for the same end), every third of the idle timeout in force
+     * (the lesser of ours and the client's; a third, not a half, leaves room for a busy loop's late timer):
+     * ack-eliciting, it restarts both ends' idle timers.
+     */
+    private void scheduleKeepAlive() {
+        QuicTransportParameters client = ((QuicChannel) ctx.channel()).peerTransportParameters();
+        long clientIdleMillis = client == null ? 0 : client.maxIdleTimeout(); // 0: none
+        long inForce = clientIdleMillis > 0 ? Math.min(idleNanos, TimeUnit.MILLISECONDS.toNanos(clientIdleMillis))
+                : idleNanos;
+        keepAliveTimer = ctx.executor().schedule(this::keepAlive, inForce / 3, TimeUnit.NANOSECONDS);
+    }
+
+    private void keepAlive() {
+        keepAliveTimer = null;
+        if (streams.isEmpty() || !ctx.channel().isActive()) {
+            return;
+        }
+        QuicStreamChannel control = Http3.getLocalControlStream(ctx.channel());
+        if (control != null) {
+            control.writeAndFlush(new DefaultHttp3UnknownFrame(RESERVED_FRAME_TYPE, Unpooled.EMPTY_BUFFER));
+        }
+        scheduleKeepAlive();
+    }
+
+    private void stopKeepAlive() {
+        if (keepAliveTimer != null) {
+            keepAliveTimer.cancel(false);
+            keepAliveTimer = null;
         }
     }
 
