@@ -22,6 +22,7 @@ import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.group.ChannelGroup;
@@ -192,10 +193,15 @@ public final class EdgeServer implements AutoCloseable {
                         && !quicAdded.containsKey(address) && quicAvailable()) {
                     InetSocketAddress udp = new InetSocketAddress(address.getAddress(), next.tls().http3()
                             .udpPort(address, ((InetSocketAddress) listener.localAddress()).getPort()));
-                    binding = new Bootstrap().group(ioGroup)
+                    Bootstrap quicSocket = new Bootstrap().group(ioGroup)
                             .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
-                            .handler(context.quicCodec(address, next))
-                            .bind(udp);
+                            .handler(context.quicCodec(address, next));
+                    if (epoll && udp.getAddress().isAnyLocalAddress()) {
+                        // each datagram then names the address it was sent to: a QUIC connection's local address,
+                        // $server_addr, is that one (as nginx's, by IP_PKTINFO), not the wildcard bound
+                        quicSocket.option(EpollChannelOption.IP_RECVORIGDSTADDR, true);
+                    }
+                    binding = quicSocket.bind(udp);
                     binding.await();
                     if (!binding.isSuccess()) {
                         failed = withSuppressed(failed, bindFailure("UDP " + written(udp) + " (quic)",

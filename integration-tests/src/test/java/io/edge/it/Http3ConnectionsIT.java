@@ -3,6 +3,7 @@ package io.edge.it;
 import static io.edge.it.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.core.http.CapturedLog;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -151,6 +152,26 @@ class Http3ConnectionsIT {
         try (EdgeHarness edge = started("silent-script", "server.timeouts.keep-alive = 2 s\n");
              NettyHttp3Client client = new NettyHttp3Client(port, new ChannelInboundHandlerAdapter())) {
             assertThat(client.status("/late.php").get(30, TimeUnit.SECONDS)).isEqualTo("200");
+        }
+    }
+
+    /**
+     * {@code $server_addr} and {@code $server_port} over HTTP/3 are the address and port the client sent its packets
+     * to, as over TCP and as nginx's: on a listener bound to one address, that address (the UDP socket's). On a
+     * wildcard listener (epoll) each datagram names the address it was sent to; not tested here: tests listen on
+     * 127.0.0.1 alone (checked by hand with this test's listener "*:PORT" in a network namespace of its own).
+     */
+    @Test
+    void theServerAddressIsTheListenersOwn() throws Exception {
+        try (CapturedLog access = CapturedLog.of("edge.access");
+             EdgeHarness edge = started("server-addr", """
+                     server.access-log = "-"
+                     server.access-log-format = "$server_addr $server_port $server_protocol"
+                     """);
+             NettyHttp3Client client = new NettyHttp3Client(port, new ChannelInboundHandlerAdapter())) {
+            assertThat(client.status("/small.txt").get(30, TimeUnit.SECONDS)).isEqualTo("200");
+            await(() -> access.lines().size() == 1, "its line");
+            assertThat(access.lines()).containsExactly("127.0.0.1 " + port + " HTTP/3.0");
         }
     }
 }
