@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.edge.conf.ConfigException;
 import io.edge.core.http.CapturedLog;
+import io.edge.core.http.ServerField;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -628,7 +629,9 @@ class TlsIT {
              Socket plain = new Socket("127.0.0.1", TLS)) {
             Answer answer = Client.exchange(plain, "a.test", "/small.txt");
             assertThat(answer.status()).isEqualTo(400);
-            assertThat(answer.text()).contains("The plain HTTP request was sent to HTTPS port");
+            assertThat(answer.text()).contains("The plain HTTP request was sent to HTTPS port")
+                    .endsWith("<hr><center>edge/" + ServerField.VERSION + "</center>\r\n</body>\r\n</html>\r\n");
+            assertThat(answer.headers().get("server")).isEqualTo("edge/" + ServerField.VERSION);
             assertThat(plain.getInputStream().read()).isEqualTo(-1);
             await(() -> !access.lines().isEmpty(), "a line");
             assertThat(access.lines()).singleElement().asString()

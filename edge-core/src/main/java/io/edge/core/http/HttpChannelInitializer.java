@@ -94,7 +94,7 @@ public final class HttpChannelInitializer extends ChannelInitializer<Channel> {
             // handshake never finished as they cover a request head never sent
             tls.addTo(pipeline, "timeouts", listenAddress, timeouts.requestHead(),
                     (line, referer, agent, bytes, start) -> server.accessLog().log(ProxyProtocol.peer(clientChannel),
-                            line, 400, bytes, referer, agent, start, null, null, null));
+                            line, 400, bytes, referer, agent, start, null, null, null), settings.serverTokens());
         }
         // No pipelining depth (Netty's own codec has one, 128 by default, beyond which it fails the connection and
         // every answer still owed): reading stops while a request waits (HttpConnectionHandler), so what is held is

@@ -1,5 +1,7 @@
 package io.edge.core.tls;
 
+import io.edge.core.http.HttpDate;
+import io.edge.core.http.ServerField;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -22,25 +24,21 @@ final class PlainHttpRefusal extends ByteToMessageDecoder {
     private static final int RECORD_HEADER = 5;
     /** Of the first read, what is looked at for the access log's request line, referer and user agent. */
     private static final int HEAD_READ = 8192;
-    private static final byte[] BODY = ("<html>\r\n"
+    private static final String PAGE = "<html>\r\n"
             + "<head><title>400 The plain HTTP request was sent to HTTPS port</title></head>\r\n"
             + "<body>\r\n"
             + "<center><h1>400 Bad Request</h1></center>\r\n"
-            + "<center>The plain HTTP request was sent to HTTPS port</center>\r\n"
-            + "</body>\r\n"
-            + "</html>\r\n").getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] ANSWER = ("HTTP/1.1 400 Bad Request\r\n"
-            + "Content-Type: text/html\r\n"
-            + "Content-Length: " + BODY.length + "\r\n"
-            + "Connection: close\r\n"
-            + "\r\n" + new String(BODY, StandardCharsets.US_ASCII)).getBytes(StandardCharsets.US_ASCII);
+            + "<center>The plain HTTP request was sent to HTTPS port</center>\r\n";
 
     private final TlsContexts.RefusedLog logged;
+    /** The server's server-tokens: the Server field and the page's footer say the version, as nginx's. */
+    private final boolean serverTokens;
     private final long startNanos = System.nanoTime();
     private boolean refused;
 
-    PlainHttpRefusal(TlsContexts.RefusedLog logged) {
+    PlainHttpRefusal(TlsContexts.RefusedLog logged, boolean serverTokens) {
         this.logged = logged;
+        this.serverTokens = serverTokens;
     }
 
     @Override
@@ -61,10 +59,21 @@ final class PlainHttpRefusal extends ByteToMessageDecoder {
                 .toString().split("\r?\n", -1);
         in.skipBytes(in.readableBytes());
         LOG.debug("{}: a plain HTTP request to a TLS listener, answered 400", ctx.channel().remoteAddress());
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(ANSWER)).addListener(written -> {
+        // signed as edge's other pages and answers (nginx 1.22.1's: its pages' tail and its Server field follow
+        // server_tokens, and its Date goes with them)
+        String signature = ServerField.value(serverTokens);
+        String body = PAGE + "<hr><center>" + signature + "</center>\r\n</body>\r\n</html>\r\n";
+        String answer = "HTTP/1.1 400 Bad Request\r\n"
+                + "Server: " + signature + "\r\n"
+                + "Date: " + HttpDate.now() + "\r\n"
+                + "Content-Type: text/html\r\n"
+                + "Content-Length: " + body.length() + "\r\n"
+                + "Connection: close\r\n"
+                + "\r\n" + body;
+        ctx.writeAndFlush(Unpooled.copiedBuffer(answer, StandardCharsets.US_ASCII)).addListener(written -> {
             // as nginx's access.log has it: "GET / HTTP/1.1" 400 255, what of the head came in the first read
             logged.log(head[0].isEmpty() ? "-" : head[0], field(head, "referer"), field(head, "user-agent"),
-                    written.isSuccess() ? BODY.length : 0, startNanos);
+                    written.isSuccess() ? body.length() : 0, startNanos);
             ctx.close();
         });
     }

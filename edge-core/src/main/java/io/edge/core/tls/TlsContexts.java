@@ -504,10 +504,10 @@ public final class TlsContexts {
     /**
      * Puts the TLS handlers of a connection of the listener of {@code listenAddress} ({@link #endsOn}) in
      * {@code pipeline} before the handler {@code before}; a handshake not done within {@code handshakeTimeout} fails.
-     * Plain HTTP answered 400 goes to {@code refusedLog} (the access log).
+     * Plain HTTP answered 400 goes to {@code refusedLog} (the access log), signed as {@code serverTokens} says.
      */
     public void addTo(ChannelPipeline pipeline, String before, InetSocketAddress listenAddress,
-            Duration handshakeTimeout, RefusedLog refusedLog) {
+            Duration handshakeTimeout, RefusedLog refusedLog, boolean serverTokens) {
         Map<SiteTls, SiteContexts> listenerContexts = offersHttp2(listenAddress) ? http2Contexts : contexts;
         Mapping<String, SiteContexts> byName = serverName -> {
             SiteTls siteTls = SiteTls.of(router.site(listenAddress, serverName));
@@ -515,7 +515,7 @@ public final class TlsContexts {
             return listenerContexts.get(siteTls != null ? siteTls : SiteTls.of(router.site(listenAddress, null)));
         };
         long timeoutMillis = Math.max(1, handshakeTimeout.toMillis());
-        pipeline.addBefore(before, "plain-refusal", new PlainHttpRefusal(refusedLog));
+        pipeline.addBefore(before, "plain-refusal", new PlainHttpRefusal(refusedLog, serverTokens));
         Mapping<String, SslContext> unread = serverName -> byName.map(serverName).answering(null);
         pipeline.addBefore(before, "tls", new SniHandler(unread, timeoutMillis) {
             /**
