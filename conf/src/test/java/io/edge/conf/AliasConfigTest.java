@@ -59,7 +59,7 @@ class AliasConfigTest {
                   { match = "/f/", alias = missing }
                   { match = "= /g", alias = "thumbs/one.php", fastcgi = php }
                 ] }]
-                fastcgi.backends.php { addresses = ["unix:/run/php/php-fpm.sock"] }
+                fastcgi.backends.php { addresses = ["unix:php-fpm.sock"] }
                 """);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
         assertThat(e).isNotNull();
@@ -130,7 +130,7 @@ class AliasConfigTest {
     void theScriptLocationsTheRefusalSuggestsLoad() throws Exception {
         Path srv = Files.createDirectories(dir.resolve("srv/b"));
         EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
-                fastcgi.backends.php { addresses = ["unix:/run/php/php-fpm.sock"] }
+                fastcgi.backends.php { addresses = ["unix:php-fpm.sock"] }
                 sites = [{ root = www, locations = [
                   { match = "/b/", alias = "srv/b/", fastcgi = php }
                   { match = "= /one", root = "srv", fastcgi = php, fastcgi-script = "/one.php" }
@@ -259,7 +259,7 @@ class AliasConfigTest {
                   { match = "~ ^/g/(?<x>.*)$", alias = "thumbs/${y}" }
                   { match = "~ ^/h/.*$", alias = "thumbs/$1" }
                 ] }]
-                fastcgi.backends.php { addresses = ["unix:/run/php/php-fpm.sock"] }
+                fastcgi.backends.php { addresses = ["unix:php-fpm.sock"] }
                 """);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
         assertThat(e).isNotNull();

@@ -24,7 +24,7 @@ class LimitConnConfigTest {
                   { match = "~ \\\\.php$", fastcgi = php, limit-conn { max = 8, zone = php, status = 503 } }
                   { match = "/api/", fastcgi = php, limit-conn { max = 4, zone = php } }
                 ] }]
-                fastcgi.backends { php { addresses = ["unix:/run/php/php-fpm.sock"] } }
+                fastcgi.backends { php { addresses = ["unix:php-fpm.sock"] } }
                 """));
         List<LocationSettings> locations = settings.sites().get(0).locations();
         assertThat(locations.get(0).limitConns()).isEmpty();

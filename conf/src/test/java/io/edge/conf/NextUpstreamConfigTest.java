@@ -115,7 +115,7 @@ class NextUpstreamConfigTest {
     @Test
     void aFastCgiLocationsDefaultIsNginxsErrorTimeoutUnboundedAndOtherLocationsHaveNone() throws Exception {
         EdgeSettings settings = EdgeConfFile.load(dir, """
-                fastcgi.backends.php { addresses = ["unix:/run/php/a.sock", "unix:/run/php/b.sock"] }
+                fastcgi.backends.php { addresses = ["unix:a.sock", "unix:b.sock"] }
                 sites = [{ root = www, locations = [{ match = "/", fastcgi = php }, { match = "/static/" }] }]
                 """);
         var locations = settings.sites().get(0).locations();
@@ -126,7 +126,7 @@ class NextUpstreamConfigTest {
     @Test
     void fastCgiConditionsTriesAndTimeoutAreReadAsWrittenAndLocationDefaultsApply() throws Exception {
         EdgeSettings settings = EdgeConfFile.load(dir, """
-                fastcgi.backends.php { addresses = ["unix:/run/php/a.sock", "unix:/run/php/b.sock"] }
+                fastcgi.backends.php { addresses = ["unix:a.sock", "unix:b.sock"] }
                 location-defaults { fastcgi-next-upstream = [error, http_503], fastcgi-next-upstream-timeout = 5 s }
                 sites = [{ root = www, locations = [
                   { match = "/a/", fastcgi = php, fastcgi-next-upstream = [error, timeout, invalid_header, http_500,
@@ -152,7 +152,7 @@ class NextUpstreamConfigTest {
     @Test
     void badFastCgiValuesAreProblemsWithTheirLineAndKey() throws Exception {
         Path file = EdgeConfFile.write(dir, """
-                fastcgi.backends.php { addresses = ["unix:/run/php/a.sock", "unix:/run/php/b.sock"] }
+                fastcgi.backends.php { addresses = ["unix:a.sock", "unix:b.sock"] }
                 sites = [{ root = www, locations = [
                   { match = "/a/", fastcgi = php, fastcgi-next-upstream = [error, http_502] }
                   { match = "/b/", fastcgi = php, fastcgi-next-upstream = [off, error] }
