@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
  * @param asFile for a slash-less prefix location's alias written without its "/" that was no file at load (a
  *               directory, or nothing yet), the alias where it is found to be a file: its name and what follows the
  *               match, below the directory's parent, as an alias of a file there at load is (nginx's alias is a text,
- *               looked up per request); null for any other
+ *               looked up per request), but nothing past the match from "/" (below a file); null for any other
  */
 public record AliasCaptures(Pattern regex, List<Return.Part> below, String name, AliasCaptures asFile) {
 

@@ -3985,19 +3985,21 @@ final class SettingsMapper {
         // parent; with its "/", any rest ("/kfoo" its foo, as nginx's)
         AliasCaptures captures = directoryItself && !slash && !exact ? new AliasCaptures(Pattern.compile("^"
                 + Pattern.quote(parsed.pattern()) + "(/.*)?$", Pattern.DOTALL), List.of(new Return.Part(null, "1")),
-                "", slashlessCaptures(parsed, path.getFileName().toString()))
-                : slashlessCaptures(parsed, directoryItself ? "" : path.getFileName().toString());
+                "", slashlessCaptures(parsed, path.getFileName().toString(), "((?!/).*)$"))
+                : slashlessCaptures(parsed, directoryItself ? "" : path.getFileName().toString(), "(.*)$");
         Path directory = toCome ? path : directory(location, "alias", parent);
         return directory == null ? null : new RegexAlias(directory, captures);
     }
 
     /**
      * A slash-less location's alias of {@code name} below its directory ("" for the directory itself): that name and,
-     * past a prefix's match, any rest.
+     * past a prefix's match, the rest {@code rest} (a regex of one group) takes. The alias found to be a file by the
+     * resolver's look at its root takes none from "/": nothing is below a file (nginx's ENOTDIR, 404), and a directory
+     * put in its place since that look is no file of the parent, its links held there, but its own root at the next.
      */
-    private static AliasCaptures slashlessCaptures(LocationMatch parsed, String name) {
+    private static AliasCaptures slashlessCaptures(LocationMatch parsed, String name, String rest) {
         boolean exact = parsed.kind() == LocationSettings.Kind.EXACT;
-        Pattern regex = Pattern.compile("^" + Pattern.quote(parsed.pattern()) + (exact ? "$" : "(.*)$"),
+        Pattern regex = Pattern.compile("^" + Pattern.quote(parsed.pattern()) + (exact ? "$" : rest),
                 Pattern.DOTALL);
         List<Return.Part> below = new ArrayList<>(2);
         if (!name.isEmpty()) {

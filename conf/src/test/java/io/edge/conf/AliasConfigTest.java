@@ -167,6 +167,7 @@ class AliasConfigTest {
         AliasCaptures asFile = later.aliasCaptures().asFile();
         assertThat(asFile.below("/later")).isEqualTo("later");
         assertThat(asFile.below("/laterfoo")).isEqualTo("laterfoo");
+        assertThat(asFile.below("/later/x")).as("nothing is below a file, nor held in its parent").isNull();
         assertThat(asFile.name()).isEqualTo("later");
         LocationSettings soon = locations.get(1);
         assertThat(soon.root()).isEqualTo(w3.toAbsolutePath().normalize());

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,6 +52,7 @@ class AliasWithoutSlashIT {
                   { match = "/later", alias = "w3/later" }
                   { match = "/soon.txt", alias = "w3/soon.txt" }
                   { match = "/soonlink", alias = "w3/soonlink" }
+                  { match = "/turn", alias = "w3/turn" }
                 ] }]
                 """);
     }
@@ -152,12 +155,38 @@ class AliasWithoutSlashIT {
         Files.writeString(dir.resolve("w3/soon.txtx"), "beside");
         Files.writeString(dir.resolve("outside"), "outside");
         Files.createSymbolicLink(dir.resolve("w3/soonlink"), Path.of("../outside"));
-        // the resolver looks for a root that was missing again (every second)
-        Awaits.until(() -> get("/soon.txt"), "200 soon"::equals, "/soon.txt served once made");
-        assertThat(get("/soon.txtx")).isEqualTo("200 beside");
+        // the resolver looks for a root that was missing again (every second); until then /soon.txt is served as the
+        // root itself, and only the file below its parent is /soon.txtx
+        Awaits.until(() -> get("/soon.txtx"), "200 beside"::equals, "/soon.txt found to be a file once made");
+        assertThat(get("/soon.txt")).isEqualTo("200 soon");
         assertThat(get("/soon.txt/")).isEqualTo("404");
         String link = Awaits.until(() -> get("/soonlink"), said -> !said.equals("404"), "/soonlink seen");
         assertThat(link).as("a link out of the alias's parent").isEqualTo("403");
+    }
+
+    /**
+     * Such an alias found to be a file, then replaced by a directory: until the next look at the root (a second) the
+     * location still takes it for a file below its parent, but nothing below it is served then, as nothing is below a
+     * file (nginx's ENOTDIR, 404); then it is the directory, its own root. It served the directory's files held in the
+     * parent meanwhile: a link in it to a file beside it, which the symlinks rule refuses, was 200, and listed.
+     */
+    @Test
+    void aFileAliasReplacedByADirectoryIsNeverServedFromItsParent() throws Exception {
+        Path turn = dir.resolve("w3/turn");
+        Files.writeString(turn, "file");
+        Awaits.until(() -> get("/turn"), "200 file"::equals, "/turn served as a file");
+        Files.delete(turn);
+        Files.createDirectories(turn);
+        Files.writeString(turn.resolve("x"), "in turn");
+        Files.createSymbolicLink(turn.resolve("link"), Path.of("../secret"));
+        List<String> seen = new ArrayList<>();
+        Awaits.until(() -> {
+            seen.add(get("/turn/link"));
+            return get("/turn/x");
+        }, "200 in turn"::equals, "/turn/x served from the directory");
+        seen.add(get("/turn/link"));
+        assertThat(seen).as("a link out of the directory, while and after it replaced the file")
+                .doesNotContain("200 secret").endsWith("403");
     }
 
     /** A location nested in one with such an alias takes it, as nginx's merge: its file is the enclosing match's. */
