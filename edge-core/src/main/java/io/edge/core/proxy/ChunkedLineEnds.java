@@ -130,14 +130,15 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
                 return; // empty lines before a status line are skipped, as Netty's decoder skips them
             }
             statusRead = true;
-            // "HTTP/1.1 200 OK"
-            if (!text.startsWith("HTTP/") || text.length() < 12 || text.charAt(8) != ' ') {
+            // "HTTP/1.1 200 OK", its parts apart by any whitespace as Netty's decoder splits them ("HTTP/1.1  200")
+            String[] parts = text.strip().split("\\s+", 3);
+            if (!parts[0].startsWith("HTTP/") || parts.length < 2) {
                 state = State.PASS;
                 return;
             }
-            http11 = text.startsWith("HTTP/1.1");
+            http11 = parts[0].equals("HTTP/1.1");
             try {
-                status = Integer.parseInt(text.substring(9, 12));
+                status = Integer.parseInt(parts[1]);
             } catch (NumberFormatException notStatus) {
                 state = State.PASS;
             }
@@ -176,12 +177,15 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
         return false;
     }
 
-    /** A chunk's size from its line (hex digits, then extensions after ';'); -1 for none. */
+    /**
+     * A chunk's size from its line (hex digits, as many leading zeros as it has, then extensions after ';'); -1 for
+     * none, and for one of 2 GiB or more, which Netty's decoder takes for no size.
+     */
     static long chunkSize(String text) {
         int semicolon = text.indexOf(';');
         String hex = (semicolon < 0 ? text : text.substring(0, semicolon)).strip();
-        if (hex.isEmpty() || hex.length() > 8) {
-            return -1; // Netty's decoder takes no chunk of 2 GiB or more
+        if (hex.isEmpty()) {
+            return -1;
         }
         long size = 0;
         for (int i = 0; i < hex.length(); i++) {
@@ -190,6 +194,9 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
                 return -1;
             }
             size = size << 4 | digit;
+            if (size > Integer.MAX_VALUE) {
+                return -1;
+            }
         }
         return size;
     }

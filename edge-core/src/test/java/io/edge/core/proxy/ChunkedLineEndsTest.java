@@ -80,5 +80,23 @@ class ChunkedLineEndsTest {
         assertThat(ChunkedLineEnds.chunkSize("+5")).isEqualTo(-1);
         assertThat(ChunkedLineEnds.chunkSize("")).isEqualTo(-1);
         assertThat(ChunkedLineEnds.chunkSize("123456789")).isEqualTo(-1);
+        assertThat(ChunkedLineEnds.chunkSize("80000000")).isEqualTo(-1);
+    }
+
+    /**
+     * Netty's decoder takes a size of any number of digits up to 2^31 - 1 (leading zeros), and a status line whose
+     * parts are apart by more than one space; so does nginx (a chunked body read whole where this handler passed
+     * on, before, what followed as it came, and the codec cut the answer at its first bare LF).
+     */
+    @Test
+    void whatNettyTakesIsFollowed() {
+        assertThat(ChunkedLineEnds.chunkSize("0000000005")).isEqualTo(5);
+        assertThat(ChunkedLineEnds.chunkSize("7fffffff")).isEqualTo(Integer.MAX_VALUE);
+        assertThat(through(false, "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n0000000005\nhello\n0\n\n"))
+                .endsWith("\r\n\r\n0000000005\r\nhello\r\n0\r\n\r\n");
+        assertThat(through(false, "HTTP/1.1  200\tOK\nTransfer-Encoding: chunked\n\n1\nx\n0\n\n"))
+                .endsWith("\r\n\r\n1\r\nx\r\n0\r\n\r\n");
+        assertThat(through(false, "HTTP/1.1 200\nTransfer-Encoding: chunked\n\n1\nx\n0\n\n"))
+                .endsWith("\r\n\r\n1\r\nx\r\n0\r\n\r\n");
     }
 }
