@@ -488,6 +488,28 @@ class ProxyIT {
         }
     }
 
+    /**
+     * In a cached location too, as nginx 1.22's proxy_pass_header beside proxy_cache: the answer that fills the cache
+     * carries the passed X-Accel-Expires to its client (before, the cache's look at it took it off the client's head).
+     */
+    @Test
+    void aPassedXAccelExpiresReachesTheClientOfACachedLocation() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend();
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = ".", locations = [
+                  { match = "/", proxy = fake, cache = true, proxy-pass-headers = ["X-Accel-Expires"] }
+                ] }]
+                proxy.backends.fake { addresses = ["127.0.0.1:%d"] }
+                """.formatted(fake.port()))) {
+            fake.answer("a", "HTTP/1.1 200 OK\r\nX-Accel-Expires: 60\r\nX-Accel-Limit-Rate: 0\r\n"
+                    + "Content-Length: 2\r\n\r\nok");
+            HttpResponse<String> miss = get(edge, "/a");
+            assertThat(miss.body()).isEqualTo("ok");
+            assertThat(miss.headers().allValues("X-Accel-Expires")).containsExactly("60");
+            assertThat(miss.headers().firstValue("X-Accel-Limit-Rate")).isEmpty(); // not passed: hidden still
+        }
+    }
+
     @Test
     void aKeptConnectionTheBackendClosedUnderAGetIsRetriedOnce() throws Exception {
         try (FakeHttpBackend fake = new FakeHttpBackend();

@@ -665,6 +665,13 @@ public final class ProxyResponder implements Responder {
          * the backend let go where the tap wants none of the rest.
          */
         private boolean tapPasses(HttpResponse response, HttpResponse head, String accel) {
+            // the fields proxy-pass-headers passed to the client stay on its head, as they were (nginx's
+            // proxy_pass_header beside proxy_cache)
+            HttpHeaders passed = new DefaultHttpHeaders();
+            for (String name : List.of(ResponseCache.X_ACCEL_EXPIRES, ResponseCache.X_ACCEL_LIMIT_RATE,
+                    ResponseCache.X_ACCEL_BUFFERING, X_ACCEL_REDIRECT)) {
+                passed.add(name, head.headers().getAll(name));
+            }
             // what nginx's cache reads of them: X-Accel-Expires its lifetime, X-Accel-Limit-Rate the pace of its hits
             // (the line that paces this answer), and an answer not buffered is not stored (nginx's proxy_buffering off)
             List<String> expires = response.headers().getAll(ResponseCache.X_ACCEL_EXPIRES);
@@ -683,7 +690,7 @@ public final class ProxyResponder implements Responder {
             }
             boolean passes = tap.onHead(head);
             head.headers().remove(ResponseCache.X_ACCEL_EXPIRES).remove(ResponseCache.X_ACCEL_LIMIT_RATE)
-                    .remove(ResponseCache.X_ACCEL_BUFFERING).remove(X_ACCEL_REDIRECT);
+                    .remove(ResponseCache.X_ACCEL_BUFFERING).remove(X_ACCEL_REDIRECT).add(passed);
             if (passes && !detached) {
                 return true;
             }
