@@ -2,6 +2,8 @@ package io.edge.fastcgi.pool;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -11,13 +13,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * connected into php-fpm's listen backlog, where its request waited unseen until a kept connection timed out idle
  * (60 s) or its read timeout gave 504. Now a pool whose connect takes the address's count past its max-connections has
  * a pool of another group there close one idle connection ({@link BackendPool#giveUpOneIdle}), which frees its worker
- * for that connect. Each group still holds only its own connections to its max-connections (with those of the pools
+ * for that connect; with none idle then (their scripts answered, their END_REQUEST not yet read), the next connection
+ * released there is closed instead of kept ({@link #owe}). Each group still holds only its own connections to its max-connections (with those of the pools
  * a reload replaced: {@link SharedSlots}). Thread-safe; it never takes a pool's lock.
  */
 public final class AddressCounts {
 
     /** Connections of every pool at an address, whichever group (two groups may spell one address two ways). */
     private final AddressCounters counters = new AddressCounters();
+    /** Idle connections owed by address key: connects past the workers that found none to be given up. */
+    private final Map<String, AtomicInteger> owed = new ConcurrentHashMap<>();
 
     /**
      * {@code pool}, being built, counts its connections to the addresses of {@code keys} ({@link BackendAddress#key()})
@@ -35,7 +40,24 @@ public final class AddressCounts {
      */
     synchronized void leave(BackendPool pool) {
         counters.leave(pool);
+        owed.keySet().removeIf(key -> counters.pools().stream().noneMatch(p -> counters.keysOf(p).contains(key)));
         tellNeighbours();
+    }
+
+    /**
+     * A connect to the address of {@code key} went past the workers with the other groups' connections there: owed an
+     * idle connection's worker. It was asked of the pools with idle ones at once; one that had none then, its
+     * connections still leased, closes the next it would keep idle ({@link #payIfOwed}), or the connect waited in
+     * php-fpm's backlog until that one's idle timeout. Owed before the pools are asked, so one released meanwhile pays.
+     */
+    void owe(String key) {
+        owed.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+    }
+
+    /** True if an idle connection is owed at {@code key}, which this call then counts as given: the caller closes one. */
+    boolean payIfOwed(String key) {
+        AtomicInteger debt = owed.get(key);
+        return debt != null && debt.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
     }
 
     /** Tells each pool the pools of other groups (other {@link SharedSlots}) at one of its addresses. */

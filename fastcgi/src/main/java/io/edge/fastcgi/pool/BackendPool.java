@@ -797,7 +797,12 @@ public final class BackendPool implements AutoCloseable {
                 // with the other groups' connections there, more than its workers: one of them may be idle, holding
                 // the worker this connect would wait for in php-fpm's backlog
                 String key = b.key;
-                after.add(() -> neighbours.stream().anyMatch(other -> other.giveUpOneIdle(key)));
+                after.add(() -> {
+                    addressCounts.owe(key);
+                    if (neighbours.stream().anyMatch(other -> other.giveUpOneIdle(key))) {
+                        addressCounts.payIfOwed(key);
+                    }
+                });
             }
             granting = () -> connect(w, b);
         } else {
@@ -1444,7 +1449,9 @@ public final class BackendPool implements AutoCloseable {
             boolean keep = outcome == Lease.Outcome.REUSABLE && keepAlive && !closed && pc.channel.isActive()
                     && (maxRequests <= 0 || pc.exchanges < maxRequests)
                     // a replaced pool keeps none for nobody, nor any pool while another one's requests wait
-                    && (!queue.isEmpty() || slots.isNewest(this) && !slots.othersWaiting(this));
+                    && (!queue.isEmpty() || slots.isNewest(this) && !slots.othersWaiting(this)
+                        // unless a connect there past the workers waits for one, found none idle (AddressCounts.owe)
+                        && !addressCounts.payIfOwed(b.key));
             if (keep) {
                 pc.state = PooledConnection.State.IDLE;
                 pc.idleGeneration++;

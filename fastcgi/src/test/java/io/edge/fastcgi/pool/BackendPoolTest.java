@@ -655,6 +655,41 @@ class BackendPoolTest {
     }
 
     /**
+     * Two groups at one php-fpm of two workers: the second connects past the workers while both of the first's
+     * connections are still leased (their scripts answered, their END_REQUEST not yet read), so there is no idle one to
+     * give up at that moment. The first of them to come back is closed, not kept idle: it was kept, and the second's
+     * connect waited in php-fpm's backlog until it timed out idle (IdleKeptConnectionsIT failed so on a loaded machine).
+     */
+    @Test
+    void aConnectPastMaxConnectionsWithNothingIdleYetHasTheNextConnectionReleasedThereClosed() {
+        AddressCounts counts = new AddressCounts();
+        BackendPool a = otherGroup(counts, 2);
+        BackendPool b = otherGroup(counts, 2);
+        try {
+            Future<Lease> first = a.acquire(loopA);
+            Future<Lease> second = a.acquire(loopA);
+            connector.succeedAll();
+
+            Future<Lease> other = b.acquire(loopB);
+            assertThat(connector.pending).as("b connects: it has slots of its own").hasSize(1);
+            Channel firstBack = first.getNow().channel();
+            first.getNow().release(Lease.Outcome.REUSABLE);
+            assertThat(firstBack.isOpen()).as("closed for b's connect, its worker freed").isFalse();
+            second.getNow().release(Lease.Outcome.REUSABLE);
+            assertThat(a.stats().idle()).as("one owed, one kept").isEqualTo(1);
+            connector.succeedNext();
+            other.getNow().release(Lease.Outcome.REUSABLE);
+            assertThat(b.stats().idle()).isEqualTo(1);
+            a.checkInvariants();
+            b.checkInvariants();
+        } finally {
+            a.close();
+            b.close();
+        }
+        assertThat(counts.addressesCounted()).as("both left, nothing open: forgotten").isZero();
+    }
+
+    /**
      * Two groups writing one php-fpm's address two ways, which the configuration warns of as one address
      * ({@link BackendAddress#key}): the first closes an idle connection for the second's connect past its two workers.
      * Each group's connections were counted under its own spelling, and the second's connect waited in the backlog.
