@@ -197,8 +197,9 @@ public final class EdgeServer implements AutoCloseable {
                             .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
                             .handler(context.quicCodec(address, next));
                     if (epoll && udp.getAddress().isAnyLocalAddress()) {
-                        // each datagram then names the address it was sent to: a QUIC connection's local address,
-                        // $server_addr, is that one (as nginx's, by IP_PKTINFO), not the wildcard bound
+                        // each IPv4 datagram then names the address it was sent to: a QUIC connection's local
+                        // address, $server_addr, is that one (as nginx's, by IP_PKTINFO), not the wildcard bound; an
+                        // IPv6 one names none (Netty reads no IPV6_ORIGDSTADDR): its $server_addr is the wildcard
                         quicSocket.option(EpollChannelOption.IP_RECVORIGDSTADDR, true);
                     }
                     binding = quicSocket.bind(udp);
