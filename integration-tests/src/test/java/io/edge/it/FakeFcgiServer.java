@@ -25,8 +25,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * keeps the connection; {@code garbage.php}, {@code cut.php}, {@code stall.php}, {@code overloaded.php},
  * {@code bighead.php} and {@code short.php} (a body shorter than its Content-Length, as from a script killed
  * mid-readfile) misbehave ({@code overloaded-once.php} only the first time for each query string); {@code sendfile-stall.php} sends X-Sendfile of the root's file.txt, then stalls;
- * {@code stderr-then-close.php} sends a STDERR record and closes, before any STDOUT; {@code stall-till-closed.php}
- * answers nothing until edge closes its connection ({@link #stalledAtOnce} counts them); {@code late.php} answers
+ * {@code stderr-then-close.php} sends a STDERR record and closes, before any STDOUT; {@code stall-once-till-closed.php}
+ * answers nothing until edge closes its connection the first time for each query string, then a cacheable page
+ * ({@link #stalledOnceSeen} counts them all); {@code late.php} answers
  * after 5 s of silence, a script that thinks before its first byte;
  * {@code head-then-cut.php} sends a cacheable head and the start of its body, then cuts its answer once the test
  * calls {@link #cutAfterHead}. {@link #closeKeptOnNext} has the next request that arrives on a kept connection met
@@ -53,9 +54,9 @@ final class FakeFcgiServer implements AutoCloseable {
     /** Counted down by the test once the client has the head of {@code head-then-cut.php}'s answer. */
     private final CountDownLatch headSeen = new CountDownLatch(1);
 
-    /** {@code stall-till-closed.php} requests whose connection edge has not closed yet, and the most at once. */
-    final AtomicInteger stalledNow = new AtomicInteger();
-    final AtomicInteger stalledAtOnce = new AtomicInteger();
+    /** The query strings {@code stall-once-till-closed.php} stalled for, and how many of its requests came. */
+    private final java.util.Set<String> stalledOnce = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    final AtomicInteger stalledOnceSeen = new AtomicInteger();
 
     /** GET_VALUES records received (edge's worker probe). */
     final AtomicInteger getValuesSeen = new AtomicInteger();
@@ -128,15 +129,15 @@ final class FakeFcgiServer implements AutoCloseable {
                         return;
                     }
                     case "stall.php" -> Thread.sleep(60_000);
-                    case "stall-till-closed.php" -> {
-                        // answers nothing until edge closes the connection (its read timeout), counted meanwhile
-                        stalledAtOnce.accumulateAndGet(stalledNow.incrementAndGet(), Math::max);
-                        try {
+                    case "stall-once-till-closed.php" -> {
+                        stalledOnceSeen.incrementAndGet();
+                        if (stalledOnce.add(params.getOrDefault("QUERY_STRING", ""))) {
+                            // nothing until edge closes the connection (its read timeout)
                             in.transferTo(OutputStream.nullOutputStream());
-                        } finally {
-                            stalledNow.decrementAndGet();
+                            return;
                         }
-                        return;
+                        stdout(out, "Content-Type: text/plain\r\nCache-Control: max-age=60\r\n\r\nafter a stall");
+                        end(out, 0);
                     }
                     case "late.php" -> { // a script that thinks 5 s before its first byte
                         Thread.sleep(5_000);
