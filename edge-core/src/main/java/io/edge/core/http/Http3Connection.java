@@ -95,6 +95,12 @@ final class Http3Connection extends ReusableConnection implements StreamedConnec
      * RFC 9114 7.2.8: a reserved frame type (0x1f * N + 0x21), sent to be ignored; N = 2, Netty taking none under 0x40.
      */
     private static final long RESERVED_FRAME_TYPE = 0x1f * 2 + 0x21;
+    /**
+     * The least time between two keep-alive frames: a client offering a tiny max_idle_timeout (QUIC makes the timeout
+     * in force at least three probe timeouts anyway) would otherwise have a frame sent every fraction of a millisecond
+     * for as long as its request is open.
+     */
+    private static final long MIN_KEEP_ALIVE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     /** Bytes a client may have in flight on the connection, and on one stream, before they are read. */
     private static final long CONNECTION_WINDOW = 16L * 1024 * 1024;
     private static final long STREAM_WINDOW = 1024L * 1024;
@@ -357,7 +363,8 @@ final class Http3Connection extends ReusableConnection implements StreamedConnec
         long clientIdleMillis = client == null ? 0 : client.maxIdleTimeout(); // 0: none
         long inForce = clientIdleMillis > 0 ? Math.min(idleNanos, TimeUnit.MILLISECONDS.toNanos(clientIdleMillis))
                 : idleNanos;
-        keepAliveTimer = ctx.executor().schedule(this::keepAlive, inForce / 3, TimeUnit.NANOSECONDS);
+        keepAliveTimer = ctx.executor().schedule(this::keepAlive, Math.max(inForce / 3, MIN_KEEP_ALIVE_NANOS),
+                TimeUnit.NANOSECONDS);
     }
 
     private void keepAlive() {
