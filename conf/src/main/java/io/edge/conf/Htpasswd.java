@@ -15,11 +15,13 @@ import org.apache.commons.codec.digest.UnixCrypt;
 
 /**
  * A password file as nginx's {@code auth_basic_user_file} reads it (Apache's htpasswd format): a line per user,
- * {@code name:hash} (anything after a second ':' is a comment); empty lines and lines starting with {@code #} are
- * skipped. The hashes nginx on Linux checks: {@code $apr1$} (htpasswd's default, {@code -m}), {@code {SHA}}
- * ({@code -s}), {@code {SSHA}}, {@code {PLAIN}}, and crypt(3)'s: {@code $1$}, {@code $5$}, {@code $6$}, DES, bcrypt
- * ({@code $2y$}, htpasswd {@code -B}) and yescrypt ({@code $y$}, mkpasswd's default), checked by the system's libcrypt
- * as nginx checks them (by commons-codec where there is none, which has no bcrypt nor yescrypt: then those are refused).
+ * {@code name:hash} (anything after a second ':' or a CR is a comment), ending in LF or CRLF (the last line maybe in
+ * neither). Empty lines, lines of spaces and tabs and lines starting with {@code #} or CR are skipped (nginx finds no
+ * user on them and says nothing). The hashes nginx on Linux checks: {@code $apr1$} (htpasswd's default, {@code -m}),
+ * {@code {SHA}} ({@code -s}), {@code {SSHA}}, {@code {PLAIN}}, and crypt(3)'s: {@code $1$}, {@code $5$}, {@code $6$},
+ * DES, bcrypt ({@code $2y$}, htpasswd {@code -B}) and yescrypt ({@code $y$}, mkpasswd's default), checked by the
+ * system's libcrypt as nginx checks them (by commons-codec where there is none, which has no bcrypt nor yescrypt:
+ * then those are refused).
  *
  * @param users    each user's hash, by name (the first line of a name wins, as nginx reads the file top down)
  * @param problems each line that could not be read, as "line N: what"; its user is left out
@@ -41,7 +43,7 @@ public record Htpasswd(Map<String, String> users, List<String> problems) {
         String[] lines = text.split("\r?\n", -1);
         for (int i = 0; i < lines.length; i++) {
             String line = lines[i];
-            if (line.isEmpty() || line.startsWith("#")) {
+            if (line.isBlank() || line.startsWith("#") || line.startsWith("\r")) {
                 continue;
             }
             int colon = line.indexOf(':');
@@ -50,8 +52,11 @@ public record Htpasswd(Map<String, String> users, List<String> problems) {
                 continue;
             }
             String name = line.substring(0, colon);
-            int end = line.indexOf(':', colon + 1);
-            String hash = end < 0 ? line.substring(colon + 1) : line.substring(colon + 1, end);
+            int end = colon + 1;
+            while (end < line.length() && line.charAt(end) != ':' && line.charAt(end) != '\r') {
+                end++;
+            }
+            String hash = line.substring(colon + 1, end);
             String fault = hashFault(hash);
             if (fault != null) {
                 problems.add("line " + (i + 1) + ": user " + name + "'s hash " + fault);

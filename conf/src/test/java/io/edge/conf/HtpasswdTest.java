@@ -58,6 +58,23 @@ class HtpasswdTest {
                 "line 5: user empty's hash is empty or of no kind edge knows");
     }
 
+    /**
+     * nginx 1.22 with this file let in "alice" (CRLF), " bob" (the space is the name's), "carol" (her hash ends at the
+     * lone CR) and "eve" (no newline at the end); "dave", after that CR on carol's line, and "frank", on a line starting
+     * with CR, were not found; nothing in its error log about the blank, whitespace-only or comment lines.
+     */
+    @Test
+    void blankWhitespaceAndCommentLinesAreSkippedAndLinesMayEndInCrlfOrNothing() {
+        Htpasswd file = Htpasswd.parse("# comment\n\n   \n\t\n \t \r\n\r\n\r\r\n\rfrank:{PLAIN}f1\n  #x:{PLAIN}hashy\n"
+                + "alice:{PLAIN}a1\r\n bob:{PLAIN}b1\ncarol:{PLAIN}c1\rdave:{PLAIN}d1\neve:{PLAIN}e1");
+        assertThat(file.problems()).isEmpty();
+        assertThat(file.users()).containsOnlyKeys("  #x", "alice", " bob", "carol", "eve");
+        assertThat(file.matches("alice", "a1")).isTrue();
+        assertThat(file.matches(" bob", "b1")).isTrue();
+        assertThat(file.matches("carol", "c1")).as("a CR ends the hash, as LF and ':' do").isTrue();
+        assertThat(file.matches("eve", "e1")).isTrue();
+    }
+
     @Test
     void aMalformedHashMatchesNoPassword() {
         assertThat(Htpasswd.matchesHash("x".getBytes(), "{SSHA}not base64!")).isFalse();
