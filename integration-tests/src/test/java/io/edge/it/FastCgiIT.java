@@ -383,6 +383,35 @@ class FastCgiIT {
     }
 
     /**
+     * A script's 426 (Upgrade Required) keeps its Upgrade, the protocols the client should come back with (RFC 9110
+     * 15.5.22), and goes out without the script's Connection and without a "Connection: upgrade" of edge's: nginx 1.22
+     * beside php-fpm 8.2 sent this script's answer with its Upgrade and "Connection: keep-alive" (close to an HTTP/1.0
+     * client), the script's "Connection: Upgrade" dropped, whether or not the request asked for an upgrade, and
+     * answered the request pipelined behind it on the same connection. A connection stays upgradable only by a 101.
+     */
+    @Test
+    void aScriptsUpgradeRequiredKeepsItsUpgradeAndTheConnectionGoesOn() throws Exception {
+        String fields = Stream.of("Status: 426", "Upgrade: TLS/1.3, HTTP/2.0", "Connection: Upgrade")
+                .map(h -> "h%5B%5D=" + URLEncoder.encode(h, StandardCharsets.UTF_8)).collect(Collectors.joining("&"));
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("GET /headers.php?" + fields + " HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "GET /headers.php?" + fields + " HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\n"
+                    + "Upgrade: websocket\r\n\r\n"
+                    + "GET /status404.php HTTP/1.1\r\nHost: a\r\n\r\n");
+            for (int i = 0; i < 2; i++) {
+                RawHttpClient.Response upgradeRequired = client.read();
+                assertThat(upgradeRequired.status()).isEqualTo(426);
+                assertThat(upgradeRequired.header("upgrade")).isEqualTo("TLS/1.3, HTTP/2.0");
+                assertThat(upgradeRequired.headers()).doesNotContainKey("connection");
+                assertThat(upgradeRequired.text()).isEqualTo("the page");
+            }
+            RawHttpClient.Response after = client.read();
+            assertThat(after.status()).isEqualTo(404);
+            assertThat(after.text()).isEqualTo("no such thing");
+        }
+    }
+
+    /**
      * A script that says less than it prints (PHP's own {@code header('Content-Length: 5')}): the client gets the
      * declared bytes and the rest is dropped, as nginx does since 1.19.1, and the connection goes on: the request
      * pipelined behind it is answered.
