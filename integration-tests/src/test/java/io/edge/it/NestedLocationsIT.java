@@ -38,6 +38,8 @@ class NestedLocationsIT {
         Files.writeString(dir.resolve("www/robots.txt"), "robots");
         Files.writeString(w.resolve("send.php"), "<?php header('X-Accel-Redirect: /w/private/docs/a.txt');");
         Files.writeString(Files.createDirectories(w.resolve("private/docs")).resolve("a.txt"), "private");
+        Files.writeString(Files.createDirectories(dir.resolve("www/rx/a")).resolve("s.php"),
+                "<?php echo 'script ', $_SERVER['RX'];");
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), """
                 pm = static
                 pm.max_children = 1
@@ -53,6 +55,10 @@ class NestedLocationsIT {
                         { match = "~ \\\\.php$", return = "403" }
                         { match = "/w/images/deleted/", access = ["deny all"] }
                       ] }
+                    ] }
+                    { match = "~ ^/rx/(\\\\w+)/", headers { X-One = "[$1]" }, return = "200 outer:[$1]", locations = [
+                      { match = "~ /(\\\\w+)-(\\\\w+)\\\\.png$", return = "200 png:[$1][$2]" }
+                      { match = "~ /(\\\\w+)\\\\.php$", fastcgi = php, fastcgi-params { RX = "[$1]" } }
                     ] }
                     { match = "/" }
                   ]
@@ -105,6 +111,28 @@ class NestedLocationsIT {
         assertThat(evil.statusCode()).as("the ^~ location's own nested regex, not /w/'s PHP one").isEqualTo(403);
         assertThat(evil.body()).doesNotContain("ran").doesNotContain("<?php");
         assertThat(get("/w/images/deleted/old.png").statusCode()).as("two levels down").isEqualTo(403);
+    }
+
+    /**
+     * $1 to $9 are the captures of the innermost regex location that took the request, as nginx's are the last regex's
+     * that matched: in its own return, in the headers it inherits, in its script's params; the enclosing regex
+     * location's where no nested one matched. nginx 1.22 with location ~ ^/rx/(\w+)/ { add_header X-One "[$1]";
+     * return 200 "outer:[$1]"; location ~ /(\w+)-(\w+)\.png$ { return 200 "png:[$1][$2]"; } } answered /rx/a/ with
+     * X-One [a] and outer:[a], /rx/a/b-c.png with X-One [b] and png:[b][c]; a fastcgi_param RX "[$1]" reached the
+     * script of a nested ~ /(\w+)\.php$ as [s] for /rx/a/s.php.
+     */
+    @Test
+    void capturesAreThoseOfTheInnermostRegexLocationThatMatched() throws Exception {
+        HttpResponse<String> outer = get("/rx/a/");
+        assertThat(outer.body()).isEqualTo("outer:[a]");
+        assertThat(outer.headers().firstValue("X-One")).hasValue("[a]");
+        HttpResponse<String> png = get("/rx/a/b-c.png");
+        assertThat(png.body()).isEqualTo("png:[b][c]");
+        assertThat(png.headers().firstValue("X-One")).as("inherited, the nested regex's $1").hasValue("[b]");
+        HttpResponse<String> script = get("/rx/a/s.php");
+        assertThat(script.statusCode()).isEqualTo(200);
+        assertThat(script.body()).isEqualTo("script [s]");
+        assertThat(script.headers().firstValue("X-One")).hasValue("[s]");
     }
 
     /**
