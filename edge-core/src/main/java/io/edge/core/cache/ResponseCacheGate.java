@@ -257,16 +257,17 @@ public final class ResponseCacheGate implements BackendGate {
     }
 
     private void coalesce(Exchange exchange, BackendGate.Backend backend, Lookup lookup) {
-        coalesce(exchange, backend, lookup, true, 0, 0);
+        coalesce(exchange, backend, lookup, true, 0, 0, null);
     }
 
     /**
      * {@code count}: false for a second wait, the request counted among the coalesced at its first; {@code queuedBefore}:
      * what it waited for the backend's queue in its waits before, counted on; {@code waitedBefore}: what it waited in
-     * all before, which its coalesce-timeout counts too.
+     * all before, which its coalesce-timeout counts too; {@code wait}: the request's waits as a follower so far, null
+     * before its first.
      */
     private void coalesce(Exchange exchange, BackendGate.Backend backend, Lookup lookup, boolean count,
-                          long queuedBefore, long waitedBefore) {
+                          long queuedBefore, long waitedBefore, FollowerWait wait) {
         Coalescer.Ticket ticket = cache.coalesce(lookup, count, waitedBefore);
         if (ticket.leader()) {
             // A flight may have stored the answer and landed between our lookup and the join: look again
@@ -281,21 +282,21 @@ public final class ResponseCacheGate implements BackendGate {
         }
         EventLoop loop = exchange.clientChannel().eventLoop();
         CompletableFuture<Coalescer.Outcome> ended = ticket.ended();
-        boolean[] gone = {false};
-        exchange.onClientGone(() -> {
-            gone[0] = true;
-            ticket.leave();
-            ended.cancel(false);
-        });
+        FollowerWait follower = wait != null ? wait : new FollowerWait();
+        follower.waitFor(ticket, ended);
+        if (wait == null) {
+            exchange.onClientGone(follower::clientGone); // once per request: the task ends whichever wait it is in
+        }
         // A follower keeps a queued leader going: its client's FIN ends it as the leader's own does (a FastCGI
         // exchange, fastcgi_ignore_client_abort off), or a closed client would keep the leader queued for nobody.
         // A FIN that came already ends it now, through the task above.
         exchange.endOnClientClose(true);
         long joined = System.nanoTime();
         ended.whenCompleteAsync((outcome, error) -> {
-            if (gone[0] || error != null) {
+            if (follower.gone || error != null) {
                 return;
             }
+            follower.waitFor(null, null);
             // what it waited while its leader was in the backend's queue counts against its own queue wait, should it go
             // alone: no request waits longer than queue.timeout for a free worker in all (the leader's script time is not
             // queue time)
@@ -303,14 +304,14 @@ public final class ResponseCacheGate implements BackendGate {
             long waitedInAll = waitedBefore + System.nanoTime() - joined;
             switch (outcome) {
                 case DONE, NOT_STORED -> afterFlight(exchange, backend, lookup, outcome == Coalescer.Outcome.NOT_STORED,
-                        waited, waitedInAll);
+                        waited, waitedInAll, follower);
                 case FAILED -> {
                     // The backend failed the leader (refused, timed out, no connection within the queue timeout, cut):
                     // a stale copy answers; else one follower tries next and the others wait on, as after an answer
                     // not stored: nginx's waiters take its cache lock in turn whatever became of its holder's request,
                     // and a failing backend is not sent them all at once
                     if (!answer(exchange, lookup.responseOnError(), CacheStatus.STALE)) {
-                        afterFlight(exchange, backend, lookup, true, waited, waitedInAll);
+                        afterFlight(exchange, backend, lookup, true, waited, waitedInAll, follower);
                     }
                 }
                 case TIMED_OUT -> {
@@ -330,10 +331,10 @@ public final class ResponseCacheGate implements BackendGate {
      * the flight stored or revalidated (FRESH to it, though every use needs a revalidation); else, where {@code relock}
      * (the flight's answer was not stored, or it failed) and nothing says the next answer will not be stored either
      * (no hit-for-miss mark), or where this request turned out another variant than the flight's, it coalesces again;
-     * else it goes to the backend alone. {@code waited}, {@code waitedInAll}: as {@link #coalesce}'s.
+     * else it goes to the backend alone. {@code waited}, {@code waitedInAll}, {@code wait}: as {@link #coalesce}'s.
      */
     private void afterFlight(Exchange exchange, BackendGate.Backend backend, Lookup lookup, boolean relock,
-                             long waited, long waitedInAll) {
+                             long waited, long waitedInAll, FollowerWait wait) {
         Lookup again = cache.lookupAfterFlight(exchange.request(), lookup);
         boolean usable = again.outcome() == Lookup.Outcome.FRESH
                 || again.outcome() == Lookup.Outcome.STALE_WHILE_REVALIDATE;
@@ -351,7 +352,7 @@ public final class ResponseCacheGate implements BackendGate {
             // fastcgi_cache_lock_timeout. Or the leader's answer varied, and this request is another variant, known
             // only now (a URL's first fill): its misses coalesce on their own key, as nginx locks again on the
             // variant's. Each round needs a backend run, so it cannot spin.
-            coalesce(exchange, backend, again, false, waited, waitedInAll);
+            coalesce(exchange, backend, again, false, waited, waitedInAll, wait);
         } else {
             exchange.cacheStatus(cacheStatus(again.outcome()));
             fetch(exchange, backend, again, null, true, waited);
@@ -512,6 +513,32 @@ public final class ResponseCacheGate implements BackendGate {
     private boolean sendsFile(HttpResponse backendResponse) {
         return followsSendfile && backendResponse.headers().contains("X-Sendfile")
                 || followsAccelRedirect && backendResponse.headers().contains("X-Accel-Redirect");
+    }
+
+    /**
+     * A request's waits as a follower, one after another while the flights it waits for store nothing (nginx's cache
+     * lock taken again): the one client-gone task it registers, at its first wait, leaves the wait it is in, if any.
+     * Touched on the client's event loop only.
+     */
+    private static final class FollowerWait {
+        private Coalescer.Ticket ticket;
+        private CompletableFuture<Coalescer.Outcome> ended;
+        /** The client left: the wait's end does nothing more. */
+        private boolean gone;
+
+        /** The wait it is in from now on; null, null once one ended. */
+        void waitFor(Coalescer.Ticket ticket, CompletableFuture<Coalescer.Outcome> ended) {
+            this.ticket = ticket;
+            this.ended = ended;
+        }
+
+        void clientGone() {
+            gone = true;
+            if (ticket != null) {
+                ticket.leave();
+                ended.cancel(false);
+            }
+        }
     }
 
     /**

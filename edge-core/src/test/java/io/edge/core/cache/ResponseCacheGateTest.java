@@ -240,6 +240,34 @@ class ResponseCacheGateTest {
     }
 
     /**
+     * A follower takes turns round after round while the answers are not stored (nginx's cache lock taken again): its
+     * request has one client-gone task however many rounds it waits, and that one ends the wait it is in. Each round
+     * used to add another, holding the tickets of the flights before.
+     */
+    @Test
+    void aFollowerHasOneClientGoneTaskOverAllItsWaits() {
+        List<FakeExchange> clients = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            clients.add(enter(HttpMethod.GET, "/busy.php"));
+        }
+        HttpResponse error = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.INTERNAL_SERVER_ERROR);
+        for (int round = 0; round < 2; round++) {
+            calls.get(round).answer(error, "try later");
+            client.runPendingTasks();
+        }
+        assertThat(calls).as("one try at a time").hasSize(3);
+        FakeExchange waiting = clients.stream()
+                .filter(exchange -> calls.stream().noneMatch(call -> call.exchange() == exchange))
+                .findFirst().orElseThrow();
+        assertThat(waiting.goneTasks).as("in its third wait").hasSize(1);
+        waiting.clientLeaves();
+        calls.get(2).answer(error, "try later");
+        client.runPendingTasks();
+        assertThat(calls).as("nobody left to try").hasSize(3);
+        assertThat(waiting.statuses).isEmpty();
+    }
+
+    /**
      * A reload's drain timeout passed with requests of the retired configuration still waiting for a fill: its cache is
      * closed and its timer stopped (Edge.close). The fill's answer not stored, its followers still go on, each to the
      * backend, where they took the lock again on a timer that takes no timeout, and hung there, never answered.
