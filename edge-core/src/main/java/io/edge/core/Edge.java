@@ -1070,7 +1070,8 @@ public final class Edge {
         boolean fastCgi = location.handler() == LocationSettings.Handler.FASTCGI;
         return new ResponseCacheGate(g.responseCache, cacheScope, g.settings.cache().purgeMarksStale(),
                 g.settings.cache().bypass(), g.settings.cache().noCache(),
-                fastCgi && !location.sendfileRoots().isEmpty(), true);
+                fastCgi && !location.sendfileRoots().isEmpty(), true,
+                location.proxy() == null ? Set.of() : location.proxy().passHeaders());
     }
 
     /** {@code cached}, a location's responder behind the response cache, with its PURGE answered ahead of it. */

@@ -490,14 +490,16 @@ class ProxyIT {
 
     /**
      * In a cached location too, as nginx 1.22's proxy_pass_header beside proxy_cache: the answer that fills the cache
-     * carries the passed X-Accel-Expires to its client (before, the cache's look at it took it off the client's head).
+     * carries the passed X-Accel-Expires to its client (before, the cache's look at it took it off the client's head),
+     * and so do its hits (measured on nginx: HIT and MISS alike); the field not passed stays hidden on both.
      */
     @Test
     void aPassedXAccelExpiresReachesTheClientOfACachedLocation() throws Exception {
         try (FakeHttpBackend fake = new FakeHttpBackend();
              EdgeHarness edge = EdgeHarness.start(dir, """
                 sites = [{ server-names = ["_"], default = true, root = ".", locations = [
-                  { match = "/", proxy = fake, cache = true, proxy-pass-headers = ["X-Accel-Expires"] }
+                  { match = "/", proxy = fake, cache = true, proxy-pass-headers = ["X-Accel-Expires"],
+                    headers { X-Cache = "$upstream_cache_status" } }
                 ] }]
                 proxy.backends.fake { addresses = ["127.0.0.1:%d"] }
                 """.formatted(fake.port()))) {
@@ -507,6 +509,11 @@ class ProxyIT {
             assertThat(miss.body()).isEqualTo("ok");
             assertThat(miss.headers().allValues("X-Accel-Expires")).containsExactly("60");
             assertThat(miss.headers().firstValue("X-Accel-Limit-Rate")).isEmpty(); // not passed: hidden still
+            HttpResponse<String> hit = get(edge, "/a");
+            assertThat(hit.body()).isEqualTo("ok");
+            assertThat(hit.headers().allValues("X-Accel-Expires")).as("a hit, as nginx's").containsExactly("60");
+            assertThat(hit.headers().firstValue("X-Accel-Limit-Rate")).isEmpty();
+            assertThat(hit.headers().firstValue("X-Cache")).hasValue("HIT");
         }
     }
 

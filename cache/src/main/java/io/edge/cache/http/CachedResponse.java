@@ -14,10 +14,13 @@ import io.netty.handler.codec.http.HttpVersion;
 public final class CachedResponse extends DefaultFullHttpResponse {
 
     private final String xAccelLimitRate;
+    private final HttpHeaders accelFields;
 
-    CachedResponse(HttpResponseStatus status, ByteBuf body, HttpHeaders headers, String xAccelLimitRate) {
+    CachedResponse(HttpResponseStatus status, ByteBuf body, HttpHeaders headers, String xAccelLimitRate,
+            HttpHeaders accelFields) {
         super(HttpVersion.HTTP_1_1, status, body, headers, new DefaultHttpHeaders());
         this.xAccelLimitRate = xAccelLimitRate;
+        this.accelFields = accelFields;
     }
 
     /**
@@ -26,5 +29,15 @@ public final class CachedResponse extends DefaultFullHttpResponse {
      */
     public String xAccelLimitRate() {
         return xAccelLimitRate;
+    }
+
+    /**
+     * The backend's {@code X-Accel-Expires}, {@code X-Accel-Limit-Rate} and {@code X-Accel-Buffering} lines as they came
+     * with the answer stored (those of a 304 that renewed it, where it had any of a name): not in the head, as nginx
+     * hides them, but for a location that passes some to its clients (proxy-pass-headers, nginx's proxy_pass_header,
+     * whose cache's hits carry them as the miss did). Shared: read it, never change it.
+     */
+    public HttpHeaders accelFields() {
+        return accelFields;
     }
 }

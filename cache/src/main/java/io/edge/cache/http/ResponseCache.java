@@ -97,31 +97,35 @@ public final class ResponseCache implements AutoCloseable {
     private static final int VARIANT_INDEX_OVERHEAD = 200;
     /**
      * nginx's cache directive from a script: read by this cache (seconds fresh, {@code @} a Unix time, {@code 0}
-     * never stored: {@link CachePolicy#accelExpires}), kept beside an entry rather than in its fields, and never sent
-     * to a client (nginx hides it).
+     * never stored: {@link CachePolicy#accelExpires}), kept beside an entry rather than in its fields, and sent to a
+     * client only where a location passes it ({@link CachedResponse#accelFields}; nginx hides it unless passed).
      */
     public static final String X_ACCEL_EXPIRES = "X-Accel-Expires";
     /**
      * nginx's pace of an answer from a script (bytes a second; 0: none), which nginx's cache stores with the answer
      * and applies at every use: kept beside an entry rather than in its fields, handed out beside the head ({@link
-     * CachedResponse#xAccelLimitRate}), never sent to a client.
+     * CachedResponse#xAccelLimitRate}), sent to a client only where a location passes it ({@link
+     * CachedResponse#accelFields}).
      */
     public static final String X_ACCEL_LIMIT_RATE = "X-Accel-Limit-Rate";
     /**
      * nginx's word from a script that its answer streams ({@link #unbuffered}): such an answer is not stored, as nginx
-     * caches no unbuffered answer; never stored with one that is, never sent to a client (nginx hides it).
+     * caches no unbuffered answer; kept beside a buffered one ({@link CachedResponse#accelFields}), never in its
+     * fields: sent to a client only where a location passes it (nginx hides it unless passed).
      */
     public static final String X_ACCEL_BUFFERING = "X-Accel-Buffering";
     /**
      * Fields about one connection (RFC 9111 3.1), never stored; {@code Age} is computed on the way out; a script's
-     * {@code X-Accel-Expires}, {@code X-Accel-Limit-Rate} and {@code X-Accel-Buffering} are for this server, not for
-     * clients (nginx hides them). {@code Trailer} is stored: it is end-to-end (RFC 9110 6.6.2), a script's reaches the
+     * {@code X-Accel-Expires}, {@code X-Accel-Limit-Rate} and {@code X-Accel-Buffering} are for this server, not in the
+     * head (nginx hides them), but kept beside it ({@link StoredResponse#accelFields}). {@code Trailer} is stored: it is end-to-end (RFC 9110 6.6.2), a script's reaches the
      * client on a miss, and nginx's cache sends it on a hit too.
      */
     private static final Set<String> NOT_STORED = Set.of("connection", "keep-alive", "proxy-connection",
             "transfer-encoding", "te", "upgrade", "proxy-authenticate", "proxy-authorization", "age",
             X_ACCEL_EXPIRES.toLowerCase(Locale.ROOT), X_ACCEL_LIMIT_RATE.toLowerCase(Locale.ROOT),
             X_ACCEL_BUFFERING.toLowerCase(Locale.ROOT));
+    /** The fields nginx's cache reads and hides, kept beside an entry's head ({@link StoredResponse#accelFields}). */
+    private static final List<String> ACCEL_FIELDS = List.of(X_ACCEL_EXPIRES, X_ACCEL_LIMIT_RATE, X_ACCEL_BUFFERING);
     /** RFC 9111 3.2: fields a 304 does not update. */
     private static final Set<String> NOT_UPDATED = Set.of("content-length", "content-encoding", "content-range",
             "transfer-encoding");
@@ -676,7 +680,7 @@ public final class ResponseCache implements AutoCloseable {
         HttpHeaders headers = storedHeaders(backendResponse.headers(), body.readableBytes());
         StoredResponse stored = entry(backendResponse.status(), headers, backendResponse.headers(), receipt, cc,
                 CachePolicy.accelExpiresField(backendResponse.headers()), backendResponse.headers().get(X_ACCEL_LIMIT_RATE),
-                valid, body);
+                accelFields(backendResponse.headers(), null), valid, body);
         if (uncacheable != null) {
             uncacheable.invalidate(primary); // storable again: its misses coalesce from now on
         }
@@ -832,7 +836,8 @@ public final class ResponseCache implements AutoCloseable {
      * CachePolicy#NO_ACCEL_EXPIRES}.
      */
     private StoredResponse entry(HttpResponseStatus status, HttpHeaders headers, HttpHeaders received, Receipt receipt,
-            CacheControl cc, String xAccelExpires, String xAccelLimitRate, long valid, ByteBuf body) {
+            CacheControl cc, String xAccelExpires, String xAccelLimitRate, HttpHeaders accelFields, long valid,
+            ByteBuf body) {
         long wall = receipt.wallMillis();
         long accel = CachePolicy.accelExpires(xAccelExpires, wall);
         long lifetime = valid > 0 ? valid : CachePolicy.freshnessLifetime(headers, cc, wall, accel);
@@ -855,7 +860,20 @@ public final class ResponseCache implements AutoCloseable {
                 staleForbidden ? 0 : onError, !staleForbidden && graceApplies,
                 cc.noCache() && accel <= 0, staleForbidden, CachePolicy.sharedWithAuthorization(cc),
                 headers.get(HttpHeaderNames.ETAG), headers.get(HttpHeaderNames.LAST_MODIFIED), xAccelExpires,
-                xAccelLimitRate);
+                xAccelLimitRate, accelFields);
+    }
+
+    /**
+     * The {@link #ACCEL_FIELDS} lines of {@code received} as they came, for {@link StoredResponse#accelFields}; where
+     * {@code kept} (an entry's, renewed by the 304 {@code received}), its lines of each name {@code received} has none of.
+     */
+    private static HttpHeaders accelFields(HttpHeaders received, HttpHeaders kept) {
+        HttpHeaders fields = new DefaultHttpHeaders();
+        for (String name : ACCEL_FIELDS) {
+            List<String> lines = received.getAll(name);
+            fields.add(name, lines.isEmpty() && kept != null ? kept.getAll(name) : lines);
+        }
+        return fields;
     }
 
     private static int varyIndexWeight(String primary, List<String> names) {
@@ -961,8 +979,9 @@ public final class ResponseCache implements AutoCloseable {
         long valid = accel == null ? policy.validSeconds(renewal, cc) : CachePolicy.NO_ACCEL_EXPIRES;
         // The request that made the entry passed the request-side rules; only the response side can change.
         if (policy.storableResponse(renewal, cc, accel, valid)) {
+            HttpHeaders accelFields = accelFields(notModified.headers(), old.accelFields);
             StoredResponse renewed = entry(old.status, merged, notModified.headers(), receipt, cc, accel, limitRate,
-                    valid, body); // owns body
+                    accelFields, valid, body); // owns body
             CachedResponse answer = toResponse(renewed, lookup.head); // before the entry can be evicted
             String primary = primaryOf(lookup.key());
             if (purgeMarks.purgedSince(primary, lookup.asOf)) {
@@ -1002,7 +1021,7 @@ public final class ResponseCache implements AutoCloseable {
             body = Unpooled.EMPTY_BUFFER;
         }
         // The caller owns body from here.
-        return new CachedResponse(old.status, body, out, limitRate);
+        return new CachedResponse(old.status, body, out, limitRate, accelFields(notModified.headers(), old.accelFields));
     }
 
     /**
@@ -1045,7 +1064,7 @@ public final class ResponseCache implements AutoCloseable {
         HttpHeaders headers = new DefaultHttpHeaders().set(stored.headers)
                 .set(HttpHeaderNames.AGE, stored.ageSeconds(ticker.read()));
         // The caller owns body (a retained duplicate) from here.
-        return new CachedResponse(stored.status, body, headers, stored.xAccelLimitRate);
+        return new CachedResponse(stored.status, body, headers, stored.xAccelLimitRate, stored.accelFields);
     }
 
     /**

@@ -51,13 +51,20 @@ final class StoredResponse extends AbstractReferenceCounted {
      * every use, handed out beside the head ({@link CachedResponse#xAccelLimitRate}).
      */
     final String xAccelLimitRate;
+    /**
+     * The backend's {@code X-Accel-Expires}, {@code X-Accel-Limit-Rate} and {@code X-Accel-Buffering} lines as they
+     * came with the answer (a 304 that renewed it replaces those of a name it has): kept beside the head, never in it,
+     * for a location that passes them to its clients (nginx's proxy_pass_header: its cache's hits carry them as its
+     * miss did). Never modified.
+     */
+    final HttpHeaders accelFields;
 
     StoredResponse(HttpResponseStatus status, HttpHeaders headers, ByteBuf body, long bornAt, long receivedAt,
             long freshUntil,
             long staleWhileRevalidateNanos, long staleIfErrorNanos, boolean graceApplies, boolean alwaysRevalidate,
             boolean staleForbidden,
             boolean sharedWithAuthorization, String etag, String lastModified, String xAccelExpires,
-            String xAccelLimitRate) {
+            String xAccelLimitRate, HttpHeaders accelFields) {
         this.status = status;
         this.headers = headers;
         this.body = body;
@@ -74,6 +81,7 @@ final class StoredResponse extends AbstractReferenceCounted {
         this.lastModified = lastModified;
         this.xAccelExpires = xAccelExpires;
         this.xAccelLimitRate = xAccelLimitRate;
+        this.accelFields = accelFields;
     }
 
     long ageSeconds(long now) {
@@ -103,8 +111,10 @@ final class StoredResponse extends AbstractReferenceCounted {
     int weight(String key) {
         long w = (long) body.capacity() + 2L * key.length() + 320 + keptWeight(xAccelExpires)
                 + keptWeight(xAccelLimitRate);
-        for (var header : headers) {
-            w += 2L * (header.getKey().length() + header.getValue().length()) + 48;
+        for (HttpHeaders fields : new HttpHeaders[] {headers, accelFields}) {
+            for (var header : fields) {
+                w += 2L * (header.getKey().length() + header.getValue().length()) + 48;
+            }
         }
         return (int) Math.min(Integer.MAX_VALUE, w);
     }

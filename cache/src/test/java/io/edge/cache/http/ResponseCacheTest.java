@@ -487,8 +487,10 @@ class ResponseCacheTest {
         unpaced.release();
         assertThat(store(get("/r"), backend("R", "Cache-Control", "max-age=10", "ETag", "\"r\"",
                 "X-Accel-Limit-Rate", "65536"))).isTrue();
-        assertThat(cache.stats().bytesHeld() - plain).as("the same entry and the kept value's characters")
-                .isEqualTo(plain + 2 * "65536".length() + 48);
+        assertThat(cache.stats().bytesHeld() - plain)
+                .as("the same entry, the kept value's characters and the line kept for a location that passes it")
+                .isEqualTo(plain + 2 * "65536".length() + 48 + 2 * ("X-Accel-Limit-Rate".length() + "65536".length())
+                        + 48);
         CachedResponse hit = cache.lookup(get("/r")).response();
         assertThat(hit.headers().contains("X-Accel-Limit-Rate")).as("never to a client").isFalse();
         assertThat(hit.xAccelLimitRate()).isEqualTo("65536");
@@ -515,6 +517,34 @@ class ResponseCacheTest {
         assertThat(lastHit.headers().contains("X-Accel-Limit-Rate")).isFalse();
         assertThat(lastHit.xAccelLimitRate()).isEqualTo("0");
         lastHit.release();
+    }
+
+    /**
+     * The backend's X-Accel lines are kept beside the head as they came, for a location that passes them (nginx's
+     * proxy_pass_header: its hits carry them); a 304 replaces the lines of a name it has, and leaves the others.
+     */
+    @Test
+    void theBackendsXAccelLinesAreKeptBesideTheHeadAndA304ReplacesThoseItHas() {
+        assertThat(store(get("/x"), backend("X", "Cache-Control", "max-age=10", "ETag", "\"x\"",
+                "X-Accel-Expires", "60", "X-Accel-Expires", "soon", "X-Accel-Limit-Rate", "4096",
+                "X-Accel-Buffering", "yes"))).isTrue();
+        CachedResponse hit = cache.lookup(get("/x")).response();
+        assertThat(hit.headers().names()).noneMatch(name -> name.startsWith("X-Accel"));
+        assertThat(hit.accelFields().getAll("X-Accel-Expires")).containsExactly("60", "soon");
+        assertThat(hit.accelFields().getAll("X-Accel-Limit-Rate")).containsExactly("4096");
+        assertThat(hit.accelFields().getAll("X-Accel-Buffering")).containsExactly("yes");
+        assertThat(body(hit)).isEqualTo("X");
+
+        time.advanceSeconds(61);
+        CachedResponse renewed = cache.revalidated(cache.lookup(get("/x")),
+                notModified("ETag", "\"x\"", "X-Accel-Expires", "30"));
+        assertThat(renewed.accelFields().getAll("X-Accel-Expires")).containsExactly("30");
+        assertThat(renewed.accelFields().getAll("X-Accel-Limit-Rate")).containsExactly("4096");
+        assertThat(body(renewed)).isEqualTo("X");
+        CachedResponse renewedHit = cache.lookup(get("/x")).response();
+        assertThat(renewedHit.accelFields().getAll("X-Accel-Expires")).containsExactly("30");
+        assertThat(renewedHit.accelFields().getAll("X-Accel-Buffering")).containsExactly("yes");
+        renewedHit.release();
     }
 
     /**

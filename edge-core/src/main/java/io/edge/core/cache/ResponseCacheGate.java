@@ -29,8 +29,13 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import java.util.Date;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -95,6 +100,10 @@ public final class ResponseCacheGate implements BackendGate {
     /** The client's validators a pass-through ({@link #fetch}, hit-for-miss) carries to the backend. */
     private static final List<AsciiString> CLIENT_VALIDATORS =
             List.of(HttpHeaderNames.IF_NONE_MATCH, HttpHeaderNames.IF_MODIFIED_SINCE);
+    /** The fields nginx's cache reads of a backend's answer and hides from clients unless passed, lower case. */
+    private static final List<String> ACCEL_FIELDS = Stream.of(ResponseCache.X_ACCEL_EXPIRES,
+            ResponseCache.X_ACCEL_LIMIT_RATE, ResponseCache.X_ACCEL_BUFFERING)
+            .map(name -> name.toLowerCase(Locale.ROOT)).toList();
 
     private final ResponseCache cache;
     /** The scope of the site this gate's location is of ({@link ResponseCache#scope}), or empty. */
@@ -116,6 +125,11 @@ public final class ResponseCacheGate implements BackendGate {
      */
     private final boolean followsSendfile;
     private final boolean followsAccelRedirect;
+    /**
+     * The backend's X-Accel-Expires, -Limit-Rate and -Buffering names (lower case) the location passes to its clients
+     * (proxy-pass-headers, nginx's proxy_pass_header): its hits carry the lines kept with the answer, as nginx's do.
+     */
+    private final Set<String> passedAccelFields;
 
     /** @param scope the scope of the site ({@link ResponseCache#scope}), empty where each host names one site */
     public ResponseCacheGate(ResponseCache cache, String scope, boolean invalidationMarksStale) {
@@ -138,6 +152,18 @@ public final class ResponseCacheGate implements BackendGate {
     public ResponseCacheGate(ResponseCache cache, String scope, boolean invalidationMarksStale,
             List<VariableText> bypass, List<VariableText> noCache, boolean followsSendfile,
             boolean followsAccelRedirect) {
+        this(cache, scope, invalidationMarksStale, bypass, noCache, followsSendfile, followsAccelRedirect, Set.of());
+    }
+
+    /**
+     * As above; {@code passedFields}: the backend's fields the location passes to its clients though they are hidden by
+     * default (a proxied location's proxy-pass-headers, lower case), of which the X-Accel ones reach its hits too.
+     */
+    public ResponseCacheGate(ResponseCache cache, String scope, boolean invalidationMarksStale,
+            List<VariableText> bypass, List<VariableText> noCache, boolean followsSendfile,
+            boolean followsAccelRedirect, Set<String> passedFields) {
+        this.passedAccelFields = ACCEL_FIELDS.stream().filter(passedFields::contains)
+                .collect(Collectors.toUnmodifiableSet());
         this.followsSendfile = followsSendfile;
         this.followsAccelRedirect = followsAccelRedirect;
         this.cache = cache;
@@ -405,11 +431,17 @@ public final class ResponseCacheGate implements BackendGate {
      * preconditions say of it: 304 when its validators match, 412 when its If-Match or If-Unmodified-Since do not
      * (RFC 9110 13.2.2; a cache evaluates them as the origin would, nginx's not-modified filter too); a Range as
      * {@link CachedRanges} says; its body paced by the script's X-Accel-Limit-Rate kept with it, as the miss was, else
-     * by the location's limit-rate. Returns false, writing nothing, when {@code response} is {@code null}.
+     * by the location's limit-rate; with the X-Accel lines kept with it that the location passes. Returns false, writing
+     * nothing, when {@code response} is {@code null}.
      */
-    static boolean answer(Exchange exchange, CachedResponse response) {
+    boolean answer(Exchange exchange, CachedResponse response) {
         if (response == null) {
             return false;
+        }
+        for (Map.Entry<String, String> line : response.accelFields()) {
+            if (passedAccelFields.contains(line.getKey().toLowerCase(Locale.ROOT))) {
+                response.headers().add(line.getKey(), line.getValue()); // the miss's lines, as nginx's hit has them
+            }
         }
         switch (preconditions(exchange.request(), response)) {
             case NOT_MODIFIED -> {
@@ -433,7 +465,7 @@ public final class ResponseCacheGate implements BackendGate {
     }
 
     /** As {@link #answer(Exchange, CachedResponse)}, the access log told the cache answered as {@code status}. */
-    private static boolean answer(Exchange exchange, CachedResponse response, CacheStatus status) {
+    private boolean answer(Exchange exchange, CachedResponse response, CacheStatus status) {
         if (response == null) {
             return false;
         }
@@ -455,13 +487,20 @@ public final class ResponseCacheGate implements BackendGate {
         };
     }
 
-    /** Answers {@code exchange} with a 304 carrying the headers of {@code response}, whose body is not looked at. */
-    private static void answerNotModified(Exchange exchange, HttpResponse response) {
+    /**
+     * Answers {@code exchange} with a 304 carrying the headers of {@code response}, whose body is not looked at; of the
+     * X-Accel fields, only those the location passes.
+     */
+    private void answerNotModified(Exchange exchange, HttpResponse response) {
         FullHttpResponse notModified = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                 HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER);
         notModified.headers().set(response.headers()).remove(HttpHeaderNames.CONTENT_LENGTH)
-                .remove(HttpHeaderNames.TRANSFER_ENCODING).remove(ResponseCache.X_ACCEL_EXPIRES)
-                .remove(ResponseCache.X_ACCEL_LIMIT_RATE).remove(ResponseCache.X_ACCEL_BUFFERING);
+                .remove(HttpHeaderNames.TRANSFER_ENCODING);
+        for (String name : ACCEL_FIELDS) {
+            if (!passedAccelFields.contains(name)) {
+                notModified.headers().remove(name);
+            }
+        }
         // its Vary and ETag as the 200's went: judged by that one's length, as its head says (a stored answer's always
         // does, also where a HEAD's lookup handed it back without its body; a backend's was checked to be a number)
         long length = HttpUtil.getContentLength(response, -1L);

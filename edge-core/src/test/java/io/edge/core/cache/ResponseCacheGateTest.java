@@ -672,6 +672,45 @@ class ResponseCacheGateTest {
     }
 
     /**
+     * nginx 1.22's proxy_cache beside proxy_pass_header X-Accel-Expires (and -Limit-Rate, -Buffering): its hits carry
+     * the backend's lines as its miss did, a HEAD's and a 304's too (measured: MISS and HIT alike "X-Accel-Expires: 60",
+     * "X-Accel-Limit-Rate: 100000", "X-Accel-Buffering: yes"); a name the location does not pass stays hidden on hits
+     * as on the miss.
+     */
+    @Test
+    void aHitCarriesTheXAccelFieldsTheLocationPassesAsTheMissDid() {
+        gate = new ResponseCacheGate(cache, "", false, List.of(), List.of(), false, true,
+                Set.of("x-accel-expires", "x-accel-buffering", "server"));
+        enter(HttpMethod.GET, "/passed");
+        calls.get(0).answer(head("ETag", "\"v1\"", "X-Accel-Expires", "60", "X-Accel-Expires", "soon",
+                "X-Accel-Limit-Rate", "100000", "X-Accel-Buffering", "yes"), "page");
+
+        FakeExchange hit = enter(HttpMethod.GET, "/passed");
+        client.runPendingTasks();
+        assertThat(hit.cacheStatus).isEqualTo(CacheStatus.HIT);
+        assertThat(hit.head.headers().getAll("X-Accel-Expires")).containsExactly("60", "soon");
+        assertThat(hit.head.headers().getAll("X-Accel-Buffering")).containsExactly("yes");
+        assertThat(hit.head.headers().contains("X-Accel-Limit-Rate")).as("not passed").isFalse();
+        assertThat(hit.body.toString(StandardCharsets.UTF_8)).isEqualTo("page");
+
+        FakeExchange headHit = enter(HttpMethod.HEAD, "/passed");
+        client.runPendingTasks();
+        assertThat(headHit.head.headers().getAll("X-Accel-Expires")).containsExactly("60", "soon");
+
+        FakeExchange notModified = enter(HttpMethod.GET, "/passed", "If-None-Match", "\"v1\"");
+        assertThat(notModified.statuses).containsExactly(HttpResponseStatus.NOT_MODIFIED);
+        assertThat(notModified.head.headers().getAll("X-Accel-Expires")).containsExactly("60", "soon");
+        assertThat(notModified.head.headers().contains("X-Accel-Limit-Rate")).isFalse();
+
+        gate = new ResponseCacheGate(cache, "", false);
+        FakeExchange elsewhere = enter(HttpMethod.GET, "/passed");
+        client.runPendingTasks();
+        assertThat(elsewhere.cacheStatus).isEqualTo(CacheStatus.HIT);
+        assertThat(elsewhere.head.headers().names()).as("a location that passes none: hidden on its hits")
+                .noneMatch(name -> name.regionMatches(true, 0, "X-Accel-", 0, 8));
+    }
+
+    /**
      * The script's X-Accel-Limit-Rate paces every hit of its answer, as it paced the miss, though the location has no
      * limit-rate; a client never sees it. A 304 that renews the answer without one keeps that pace; one with its own
      * (0: none) sets it.
