@@ -214,7 +214,8 @@ public final class PathResolver {
             real = configured; // a missing root: every path is 404 until a check finds it
             found = false;
         }
-        this.current = new Root(real, found ? openDirectory(real) : null, found, found && !Files.isDirectory(real));
+        boolean file = found && !Files.isDirectory(real);
+        this.current = new Root(real, found && !file ? openDirectory(real) : null, found, file);
         if (checkRootPeriodically) {
             RootChecks.every(this, directoryTtl);
         }
@@ -233,11 +234,15 @@ public final class PathResolver {
      * Takes the root's real path again; if it changed (a deploy switched a link on the way to it) or, the root
      * being held open, names another directory than the one held (a deploy renamed one over it), opens the new
      * one and lets the old one go once the opens that took it are done. A root missing for the moment (a link
-     * or directory being replaced in two steps) keeps the old one until a later check finds it. Blocks.
+     * or directory being replaced in two steps) keeps the old one until a later check finds it. A root that is a file
+     * (a slash-less alias's) is checked as one: still there, still a file, at the same real path is all there is to
+     * know; nothing is held open for it, so nothing is tried again. Blocks.
+     *
+     * @return whether the root was taken anew (for tests: a check that found nothing changed costs a stat or two)
      */
-    synchronized void checkRoot() {
+    synchronized boolean checkRoot() {
         if (closed) {
-            return;
+            return false;
         }
         Root old = current;
         Path real;
@@ -245,15 +250,16 @@ public final class PathResolver {
         try {
             real = configured.toRealPath();
             file = !Files.isDirectory(real);
-            boolean unopened = old.directory() == null && confines() && RootDirectory.mayOpenLater();
+            // a directory not held open where it could be (a descriptor short before) is opened again; a file never is
+            boolean unopened = !file && old.directory() == null && confines() && RootDirectory.mayOpenLater();
             if (old.found() && real.equals(old.real()) && file == old.file() && !unopened
                     && (old.directory() == null || old.directory().isAt(real))) {
-                return;
+                return false;
             }
         } catch (IOException e) {
-            return;
+            return false;
         }
-        current = new Root(real, openDirectory(real), true, file);
+        current = new Root(real, file ? null : openDirectory(real), true, file);
         directories.clear();
         if (old.directory() != null) {
             old.directory().release();
@@ -269,6 +275,7 @@ public final class PathResolver {
             log.info(file ? "{}: the root {} is a file now"
                     : "{}: the root {} is another directory now (one was renamed over it)", configured, real);
         }
+        return true;
     }
 
     /**

@@ -315,6 +315,32 @@ class PathResolverTest {
         assertThat(resolver.resolve("/app.css").status()).isEqualTo(Status.OK);
     }
 
+    /**
+     * A root that is a file (a slash-less alias's) is checked as a file: found unchanged, it is not taken anew every
+     * check, as a directory that could not be held open is (it was: every second an open of the file as a directory,
+     * ENOTDIR, and the remembered directories dropped). A directory put in its place is taken, and held open.
+     */
+    @Test
+    void aRootThatIsAFileIsCheckedAsAFile() throws IOException {
+        Path root = Files.writeString(tmp.resolve("robots.txt"), "a file");
+        PathResolver resolver = new PathResolver(root, PathPolicy.DEFAULT, () -> 0L, Duration.ofSeconds(1), false);
+        assertThat(resolver.rootIsFile()).isTrue();
+        assertThat(resolver.checkRoot()).as("a file at the start, unchanged").isFalse();
+        assertThat(resolver.checkRoot()).isFalse();
+        Files.delete(root);
+        withAppCss(root, "css");
+        assertThat(resolver.checkRoot()).as("a directory in its place").isTrue();
+        assertThat(resolver.rootIsFile()).isFalse();
+        assertThat(resolver.resolve("/app.css").status()).isEqualTo(Status.OK);
+        Files.delete(root.resolve("app.css"));
+        Files.delete(root);
+        Files.writeString(root, "a file again");
+        assertThat(resolver.checkRoot()).as("a file again").isTrue();
+        assertThat(resolver.rootIsFile()).isTrue();
+        assertThat(resolver.rootDirectory()).as("nothing held for a file").isNull();
+        assertThat(resolver.checkRoot()).as("found unchanged").isFalse();
+    }
+
     /** A closed resolver (its configuration retired) lets its root go, and still resolves, in user space. */
     @Test
     void aClosedResolverLetsItsRootGoAndStillResolves() throws IOException {
