@@ -290,6 +290,14 @@ public record LocationSettings(
                 statusAllow, null, Map.of(), SERVER_BODY_LIMIT, Map.of(), null, false, false, null);
     }
 
+    /**
+     * {@link AliasCaptures#asFile} of this location's alias, which the location takes while its {@link #root} is found
+     * to be a file, its parent then the directory the file never leaves; null for any other location.
+     */
+    public AliasCaptures aliasAsFile() {
+        return alias && aliasCaptures != null ? aliasCaptures.asFile() : null;
+    }
+
     /** How a script's path is split into SCRIPT_NAME and PATH_INFO: {@link #splitPathInfo}, else edge's default. */
     public Pattern scriptSplit() {
         return splitPathInfo != null ? splitPathInfo : ScriptResolver.DEFAULT_SPLIT;

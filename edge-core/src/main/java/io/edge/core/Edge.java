@@ -1049,13 +1049,19 @@ public final class Edge {
         return RewritePhase.guard(g.locationChecks.guard(responder, location), location);
     }
 
-    /** The site's root and its locations' own: where an X-Accel-Redirect may take a file from by default. */
+    /**
+     * The site's root and its locations' own: where an X-Accel-Redirect may take a file from by default. A slash-less
+     * alias's parent too, which holds the alias while it is found to be a file ({@link LocationSettings#aliasAsFile}).
+     */
     private static List<Path> documentRoots(SiteSettings site) {
         List<Path> roots = new ArrayList<>();
         roots.add(site.root());
         for (LocationSettings location : site.everyLocation()) {
             if (location.root() != null) {
                 roots.add(location.root());
+                if (location.aliasAsFile() != null) {
+                    roots.add(location.root().getParent());
+                }
             }
         }
         return roots;

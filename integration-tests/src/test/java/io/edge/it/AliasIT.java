@@ -179,24 +179,14 @@ class AliasIT {
     /** A script's X-Accel-Redirect into an internal regex location with an alias: the file its captures make. */
     @Test
     void anXAccelRedirectIntoARegexAliasLocationNamesTheFileItsCapturesMake() throws Exception {
-        Path www = Files.createDirectories(dir.resolve("www"));
         Path vault = Files.createDirectories(dir.resolve("vault/reports"));
         Files.writeString(vault.resolve("2026.pdf"), "the report");
         Files.writeString(dir.resolve("vault/secret.pdf"), "beside");
-        Files.writeString(www.resolve("download.php"), """
-                <?php
-                header('X-Accel-Redirect: ' . $_GET['to']);
-                """);
-        try (PhpFpm fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")),
-                "pm = static\npm.max_children = 2\n");
-             EdgeHarness edge = EdgeHarness.start(dir, """
-                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
-                       { match = "~ \\\\.php$", fastcgi = php }
-                       { match = "~ ^/private/([0-9]+)$", alias = "%s/$1.pdf", internal = true }
-                       { match = "~ ^/odd/(\\\\.\\\\.)x$", alias = "%s/$1/secret.pdf", internal = true }
-                     ] }]
-                     fastcgi.backends.php { addresses = ["%s"] }
-                     """.formatted(vault, vault, fpm.address()))) {
+        try (PhpFpm fpm = redirectingScript();
+             EdgeHarness edge = withScript(fpm, """
+                     { match = "~ ^/private/([0-9]+)$", alias = "%s/$1.pdf", internal = true }
+                     { match = "~ ^/odd/(\\\\.\\\\.)x$", alias = "%s/$1/secret.pdf", internal = true }
+                     """.formatted(vault, vault))) {
             HttpResponse<byte[]> report = get(edge, "/download.php?to=/private/2026");
             assertThat(report.statusCode()).isEqualTo(200);
             assertThat(new String(report.body())).isEqualTo("the report");
@@ -205,6 +195,56 @@ class AliasIT {
             assertThat(get(edge, "/download.php?to=/odd/..x").statusCode()).as("a capture of \"..\" out of the"
                     + " directory").isEqualTo(404);
         }
+    }
+
+    /**
+     * A script's X-Accel-Redirect into a slash-less prefix location whose alias, not there at the start, is made a file
+     * (a link to one outside its parent): the file below its parent, as a client's own request there finds it (the
+     * static path), so the link is judged against the parent (symlinks = within-root: 403) and {@code /dlx} names the
+     * file beside it, as nginx's alias text does. The redirect judged the link against the file itself, the root
+     * the alias was expected to be, which any link is inside: the file outside was sent, and /dlx was 404.
+     */
+    @Test
+    void anXAccelRedirectIntoAnAliasFoundToBeAFileNamesItBelowItsParent() throws Exception {
+        Path vault = Files.createDirectories(dir.resolve("vault"));
+        try (PhpFpm fpm = redirectingScript();
+             EdgeHarness edge = withScript(fpm, """
+                     { match = "/dl", alias = "%s/dl", internal = true }
+                     """.formatted(vault))) {
+            assertThat(get(edge, "/download.php?to=/dl").statusCode()).as("not there yet").isEqualTo(404);
+            Files.writeString(dir.resolve("outside.pdf"), "outside");
+            Files.writeString(vault.resolve("dlx"), "beside");
+            Files.createSymbolicLink(vault.resolve("dl"), Path.of("../outside.pdf"));
+            // the alias's root is looked at again every second: until then it is no file, nor /dlx beside it
+            String seen = Awaits.until(() -> said(get(edge, "/download.php?to=/dl")) + " | "
+                    + said(get(edge, "/download.php?to=/dlx")), s -> s.contains("200"), "the alias seen a file");
+            assertThat(seen).as("the link out of the alias's parent, and the file beside it")
+                    .isEqualTo("403 | 200 beside");
+        }
+    }
+
+    /** www/download.php, which answers with an X-Accel-Redirect to its argument "to", and a php-fpm to run it. */
+    private PhpFpm redirectingScript() throws Exception {
+        Files.writeString(Files.createDirectories(dir.resolve("www")).resolve("download.php"), """
+                <?php
+                header('X-Accel-Redirect: ' . $_GET['to']);
+                """);
+        return PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+    }
+
+    /** edge serving www, its scripts run by {@code fpm}, with {@code locations} after its PHP location. */
+    private EdgeHarness withScript(PhpFpm fpm, String locations) throws Exception {
+        return EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "~ \\\\.php$", fastcgi = php }
+                %s] }]
+                fastcgi.backends.php { addresses = ["%s"] }
+                """.formatted(locations, fpm.address()));
+    }
+
+    /** A response's status and, for a 200, its body. */
+    private static String said(HttpResponse<byte[]> response) {
+        return response.statusCode() == 200 ? "200 " + new String(response.body()) : "" + response.statusCode();
     }
 
     private static HttpResponse<byte[]> get(EdgeHarness edge, String target, String... headers) throws Exception {

@@ -5,6 +5,7 @@ import io.edge.aio.linux.Syscalls;
 import io.edge.aio.path.PathResolver;
 import io.edge.cache.http.ResponseCache;
 import io.edge.conf.AddressRange;
+import io.edge.conf.AliasCaptures;
 import io.edge.conf.LimitRate;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.VariableText;
@@ -1252,11 +1253,19 @@ public final class FastCgiResponder implements Responder {
                 }
             }
             Path accelRoot = accelTarget == null ? root : accelTarget.root() != null ? accelTarget.root() : siteRoot;
+            AliasCaptures captures = accelTarget == null || !accelTarget.alias() ? null : accelTarget.aliasCaptures();
+            if (accelTarget != null && accelTarget.aliasAsFile() != null
+                    && rootIsFile(accelRoot.toAbsolutePath().normalize())) {
+                // a slash-less alias found to be a file (the last look at its root, off the loops): that file below
+                // its parent, whose links the file is judged by, as the static path takes it (StaticResponder's
+                // resolvers), never the file itself (a link there to anywhere would be inside "its root")
+                accelRoot = accelRoot.getParent();
+                captures = accelTarget.aliasAsFile();
+            }
             // an alias location's directory stands for its prefix (nginx's alias), another's root for the whole path;
-            // an alias in a regex location says by the URI's captures what is below its directory
-            String below = accelTarget == null || !accelTarget.alias() ? null : accelTarget.aliasCaptures() == null
-                    ? accelUri.substring(accelTarget.aliasPrefix().length())
-                    : accelTarget.aliasCaptures().below(accelUri);
+            // an alias in a regex location (or a slash-less one) says by the URI's captures what is below its directory
+            String below = accelTarget == null || !accelTarget.alias() ? null : captures == null
+                    ? accelUri.substring(accelTarget.aliasPrefix().length()) : captures.below(accelUri);
             if (accelTarget != null && accelTarget.alias() && (below == null
                     || !accelRoot.resolve(stripLeadingSlashes(below)).normalize().startsWith(accelRoot))) {
                 // a capture of "..", as a client's request there is refused: no file below the alias's directory
@@ -1449,6 +1458,11 @@ public final class FastCgiResponder implements Responder {
                 }
             }
             return false;
+        }
+
+        /** Whether the document root {@code configured} (absolute, normalised) was a file at the last look at it. */
+        private boolean rootIsFile(Path configured) {
+            return documentRoots.stream().anyMatch(d -> d.configuredRoot().equals(configured) && d.rootIsFile());
         }
 
         /** Whether a request routed to {@code location} may be answered with a file there (not by a script). */

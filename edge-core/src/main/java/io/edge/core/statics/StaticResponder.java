@@ -252,7 +252,7 @@ public final class StaticResponder implements Responder {
                 for (LocationSettings location : site.everyLocation()) {
                     if (location.root() != null) {
                         resolverOf(location.root(), site.pathPolicy(), uriPrefix(location), location.aliasCaptures());
-                        AliasCaptures asFile = asFile(location);
+                        AliasCaptures asFile = location.aliasAsFile();
                         if (asFile != null) {
                             resolverOf(location.root().getParent(), site.pathPolicy(), "/", asFile);
                         }
@@ -281,11 +281,6 @@ public final class StaticResponder implements Responder {
             return location.alias() && location.aliasCaptures() == null ? location.aliasPrefix() : "/";
         }
 
-        /** {@link AliasCaptures#asFile} of {@code location}'s alias, or null. */
-        private static AliasCaptures asFile(LocationSettings location) {
-            return location.alias() && location.aliasCaptures() != null ? location.aliasCaptures().asFile() : null;
-        }
-
         @Override
         public PathResolver apply(Exchange exchange) {
             SiteSettings site = exchange.site();
@@ -303,7 +298,7 @@ public final class StaticResponder implements Responder {
             }
             // a slash-less alias that was no file at load, found to be one now (its root checks, off the loops, say):
             // that file below its parent, as nginx's alias, a text, names it per request
-            AliasCaptures asFile = location == null ? null : asFile(location);
+            AliasCaptures asFile = location == null ? null : location.aliasAsFile();
             return asFile != null && resolver.rootIsFile()
                     ? resolverOf(location.root().getParent(), site.pathPolicy(), "/", asFile) : resolver;
         }
