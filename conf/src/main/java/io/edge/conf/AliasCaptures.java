@@ -20,10 +20,11 @@ import java.util.regex.Pattern;
  * @param name   for an exact or slash-less prefix location's alias (and the locations nested in it, which take it), the
  *               alias's own path below the directory: its file's name, "" where the alias is the directory (nginx's
  *               {@code $document_root} there is the alias's text); null for a regex location's alias
- * @param asFile for a slash-less prefix location's alias written without its "/" that was no file at load (a
- *               directory, or nothing yet), the alias where it is found to be a file: its name and what follows the
- *               match, below the directory's parent, as an alias of a file there at load is (nginx's alias is a text,
- *               looked up per request), but nothing past the match from "/" (below a file); null for any other
+ * @param asFile for a slash-less prefix location's alias written without its "/" (taken as the directory it names,
+ *               there or to come), the alias while it is found to be a file (there at load, made since, or put in the
+ *               directory's place: nginx's alias is a text, looked up per request): its name and what follows the
+ *               match, below the directory's parent, but nothing past the match from "/" (below a file); null for
+ *               any other
  */
 public record AliasCaptures(Pattern regex, List<Return.Part> below, String name, AliasCaptures asFile) {
 

@@ -3951,11 +3951,12 @@ final class SettingsMapper {
      * {@code /kfoo} as {@code images/foo}, as nginx's, and {@code /k../x}, nginx's {@code /data/w3/x}, is 404):
      * the directory is the root the site's symlinks rule holds a link to, as under an alias with its slash, never its
      * parent (a link in {@code /home/u/public_html} to {@code ~/.ssh} would be served; an alias {@code /data}'s parent
-     * is "/"). Any other alias, a file ({@code location = /favicon.ico { alias /data/f.ico; }}, {@code location
-     * /robots.txt { alias /data/robots.txt; }}), is below its parent, its name and the rest, and so is an exact
-     * location's alias not there yet; a prefix location's alias not there yet is the directory to come, and, where a
-     * request finds that it is a file instead ({@link AliasCaptures#asFile}), that file below its parent, as if it had
-     * been there at load. Null where it is none (then a problem).
+     * is "/"). An alias of a file ({@code location = /favicon.ico { alias /data/f.ico; }}, {@code location
+     * /robots.txt { alias /data/robots.txt; }}) is below its parent, its name and the rest. An exact location's is
+     * what it is at load (one not there yet: that one path below its parent); a prefix location's, written without
+     * its "/", is the directory (there, or to come), and, while its resolver finds a file there instead ({@link
+     * AliasCaptures#asFile}: there at load, or since), that file below its parent, each shape taken again when the
+     * alias turns into the other. Null where it is none (then a problem).
      */
     private RegexAlias slashlessAlias(Section location, LocationMatch parsed) {
         String written = location.optionalString("alias");
@@ -3968,27 +3969,32 @@ final class SettingsMapper {
         }
         boolean slash = written.endsWith("/");
         boolean exact = parsed.kind() == LocationSettings.Kind.EXACT;
-        // nginx decides per request (its alias is a text, /i/x its "/x" after it): past a prefix's match a path goes
-        // on with "/", so its alias not there yet is the directory to come (its files found once it is, no reload: the
-        // resolver looks for a missing root again), and, where the resolver finds a file there, that file below its
-        // parent (asFile); an exact match names the alias alone, whatever it becomes
-        boolean toCome = !exact && !slash && Files.notExists(path);
-        boolean directoryItself = slash || toCome || Files.isDirectory(path);
-        Path parent = directoryItself ? path : path.getParent();
-        if (parent == null || directoryItself && path.getParent() == null) {
+        if (path.getParent() == null) {
             location.problem("alias", LocationMatch.quoted(written) + " is /: a path past the match could name any"
                     + " file", "a file or directory below /, such as \"/srv/f.ico\" or \"/srv/images\"");
             return null;
         }
+        // nginx decides per request (its alias is a text, /i/x its "/x" after it). A prefix's alias written without
+        // its "/" is taken in either shape, by what its resolver's look at it (every second, off the loops) last
+        // found: the directory (there, or to come: past the match a path goes on with "/"), or, while a file is
+        // there (at load, made since, or put in the directory's place), that file below its parent (asFile). An
+        // exact match names the alias alone, whatever it becomes; an alias with its "/" is a directory.
+        boolean eitherShape = !exact && !slash;
+        boolean directoryItself = slash || eitherShape || Files.isDirectory(path);
         // a directory written without its "/": nothing past the match, or a "/" and the rest ("/ifoo" is no file of
-        // it), and, where it is found to be a file (made after the start, or put in its place), that file below the
-        // parent; with its "/", any rest ("/kfoo" its foo, as nginx's)
-        AliasCaptures captures = directoryItself && !slash && !exact ? new AliasCaptures(Pattern.compile("^"
+        // it), and, where it is found to be a file, that file below the parent; with its "/", any rest ("/kfoo" its
+        // foo, as nginx's)
+        AliasCaptures captures = eitherShape ? new AliasCaptures(Pattern.compile("^"
                 + Pattern.quote(parsed.pattern()) + "(/.*)?$", Pattern.DOTALL), List.of(new Return.Part(null, "1")),
                 "", slashlessCaptures(parsed, path.getFileName().toString(), "((?!/).*)$"))
                 : slashlessCaptures(parsed, directoryItself ? "" : path.getFileName().toString(), "(.*)$");
-        Path directory = toCome ? path : directory(location, "alias", parent);
-        return directory == null ? null : new RegexAlias(directory, captures);
+        // checked at load: the directory it is, or the parent a file there is held in; nothing where it is to come
+        Path checked = slash || Files.isDirectory(path) ? path
+                : eitherShape && Files.notExists(path) ? null : path.getParent();
+        if (checked != null) {
+            directory(location, "alias", checked); // a problem where it is no directory edge's user can search
+        }
+        return new RegexAlias(directoryItself ? path : path.getParent(), captures);
     }
 
     /**

@@ -176,6 +176,38 @@ class AliasConfigTest {
     }
 
     /**
+     * A prefix location's alias of a file there at load is taken as the directory it may become, as one not there yet
+     * is, and, while it is found to be a file, that file below its parent: nginx's alias is a text, looked up per
+     * request. It was that file below its parent for good, so a directory put in its place was served held in the
+     * parent (its links too) until a reload. An exact location's stays that one path below its parent.
+     */
+    @Test
+    void aPrefixLocationsAliasOfAFileIsTakenInEitherShape() throws Exception {
+        Path w3 = Files.createDirectories(dir.resolve("w3"));
+        Files.writeString(w3.resolve("robots.txt"), "");
+        Files.writeString(w3.resolve("f.ico"), "");
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                sites = [{ root = www, locations = [
+                  { match = "/robots.txt", alias = "w3/robots.txt" }
+                  { match = "= /favicon.ico", alias = "w3/f.ico" }
+                ] }]
+                """));
+        List<LocationSettings> locations = settings.sites().get(0).locations();
+        LocationSettings robots = locations.get(0);
+        assertThat(robots.root()).isEqualTo(w3.resolve("robots.txt").toAbsolutePath().normalize());
+        assertThat(robots.aliasCaptures().below("/robots.txt/x")).isEqualTo("/x");
+        assertThat(robots.aliasCaptures().below("/robots.txtx")).isNull();
+        AliasCaptures asFile = robots.aliasAsFile();
+        assertThat(asFile.below("/robots.txt")).isEqualTo("robots.txt");
+        assertThat(asFile.below("/robots.txtx")).isEqualTo("robots.txtx");
+        assertThat(asFile.below("/robots.txt/x")).isNull();
+        assertThat(asFile.name()).isEqualTo("robots.txt");
+        LocationSettings favicon = locations.get(1);
+        assertThat(favicon.root()).isEqualTo(w3.toAbsolutePath().normalize());
+        assertThat(favicon.aliasAsFile()).isNull();
+    }
+
+    /**
      * A location nested in one with a slash-less alias takes it (nginx's merge), its file made by the enclosing
      * match; a location of scripts there cannot (a problem), as a script's alias is a prefix ending in "/".
      */

@@ -202,17 +202,23 @@ class AliasIT {
      * (a link to one outside its parent): the file below its parent, as a client's own request there finds it (the
      * static path), so the link is judged against the parent (symlinks = within-root: 403) and {@code /dlx} names the
      * file beside it, as nginx's alias text does. The redirect judged the link against the file itself, the root
-     * the alias was expected to be, which any link is inside: the file outside was sent, and /dlx was 404.
+     * the alias was expected to be, which any link is inside: the file outside was sent, and /dlx was 404. So with
+     * such a link there at the start (/at).
      */
     @Test
     void anXAccelRedirectIntoAnAliasFoundToBeAFileNamesItBelowItsParent() throws Exception {
         Path vault = Files.createDirectories(dir.resolve("vault"));
+        Files.writeString(dir.resolve("outside.pdf"), "outside");
+        Files.createSymbolicLink(vault.resolve("at"), Path.of("../outside.pdf"));
+        Files.writeString(vault.resolve("atx"), "beside at");
         try (PhpFpm fpm = redirectingScript();
              EdgeHarness edge = withScript(fpm, """
                      { match = "/dl", alias = "%s/dl", internal = true }
-                     """.formatted(vault))) {
+                     { match = "/at", alias = "%s/at", internal = true }
+                     """.formatted(vault, vault))) {
+            assertThat(said(get(edge, "/download.php?to=/at")) + " | " + said(get(edge, "/download.php?to=/atx")))
+                    .isEqualTo("403 | 200 beside at");
             assertThat(get(edge, "/download.php?to=/dl").statusCode()).as("not there yet").isEqualTo(404);
-            Files.writeString(dir.resolve("outside.pdf"), "outside");
             Files.writeString(vault.resolve("dlx"), "beside");
             Files.createSymbolicLink(vault.resolve("dl"), Path.of("../outside.pdf"));
             // the alias's root is looked at again every second: until then it is no file, nor /dlx beside it

@@ -43,6 +43,8 @@ class AliasWithoutSlashIT {
         Files.createSymbolicLink(dir.resolve("w3/images/out"), Path.of("../secret"));
         Files.createDirectories(dir.resolve("data"));
         Files.writeString(dir.resolve("data/f.ico"), "ico");
+        Files.writeString(dir.resolve("w3/held"), "file");
+        Files.writeString(dir.resolve("w3/heldx"), "beside");
         edge = EdgeHarness.start(dir, """
                 sites = [{ server-names = ["_"], default = true, root = "www", locations = [
                   { match = "/" }
@@ -53,6 +55,7 @@ class AliasWithoutSlashIT {
                   { match = "/soon.txt", alias = "w3/soon.txt" }
                   { match = "/soonlink", alias = "w3/soonlink" }
                   { match = "/turn", alias = "w3/turn" }
+                  { match = "/held", alias = "w3/held" }
                 ] }]
                 """);
     }
@@ -187,6 +190,40 @@ class AliasWithoutSlashIT {
         seen.add(get("/turn/link"));
         assertThat(seen).as("a link out of the directory, while and after it replaced the file")
                 .doesNotContain("200 secret").endsWith("403");
+    }
+
+    /**
+     * A prefix location's alias of a file there at load, replaced by a directory: served as nginx 1.22 serves it
+     * (checked side by side, deciding per request): the file below its parent while it is one (/heldx is w3/heldx),
+     * then, once the look at it every second finds the directory, that directory, its own root, as an alias that is a
+     * directory at load: its files, its index, a 301 to the slash, and a link in it to a file beside it refused
+     * (symlinks = within-root; nginx, following links, serves it), /heldx no file of it (nginx's w3/heldx). It was
+     * decided at load: the directory's files were served held in the parent until a reload, the link out 200.
+     */
+    @Test
+    void aFileAliasAtTheStartReplacedByADirectoryIsThatDirectory() throws Exception {
+        assertThat(get("/held")).isEqualTo("200 file");
+        assertThat(get("/heldx")).as("the file beside it, as nginx's").isEqualTo("200 beside");
+        assertThat(get("/held/x")).as("nothing below a file").isEqualTo("404");
+        Path held = dir.resolve("w3/held");
+        Files.delete(held);
+        Files.createDirectories(held.resolve("sub"));
+        Files.writeString(held.resolve("index.html"), "index");
+        Files.createSymbolicLink(held.resolve("link"), Path.of("../secret"));
+        Files.writeString(held.resolve("x"), "in held");
+        List<String> seen = new ArrayList<>();
+        Awaits.until(() -> {
+            seen.add(get("/held/link"));
+            return get("/held/x");
+        }, "200 in held"::equals, "/held/x served from the directory");
+        seen.add(get("/held/link"));
+        assertThat(seen).as("a link out of the directory, while and after it replaced the file")
+                .doesNotContain("200 secret").endsWith("403");
+        assertThat(get("/held/")).isEqualTo("200 index");
+        assertThat(get("/held")).isEqualTo("301");
+        assertThat(get("/held/sub")).isEqualTo("301");
+        assertThat(get("/held/missing")).isEqualTo("404");
+        assertThat(get("/heldx")).as("no file of the directory").isEqualTo("404");
     }
 
     /** A location nested in one with such an alias takes it, as nginx's merge: its file is the enclosing match's. */

@@ -217,6 +217,13 @@ public final class StaticResponder implements Responder {
         private record Key(Path root, PathPolicy policy, String uriPrefix, AliasCaptures captures) {
         }
 
+        /**
+         * A location's resolver, and where its slash-less alias may be found to be a file ({@link
+         * LocationSettings#aliasAsFile}), the resolver of that file below its parent, taken while it is one; else null.
+         */
+        private record Shapes(PathResolver resolver, PathResolver asFile) {
+        }
+
         /** Site and location settings by identity: records compare by value, which costs more than the lookup. */
         private record Same(SiteSettings site, Object location) {
             @Override
@@ -232,7 +239,7 @@ public final class StaticResponder implements Responder {
 
         private final LongSupplier nanoClock;
         private final ConcurrentMap<Key, PathResolver> resolvers = new ConcurrentHashMap<>();
-        private final ConcurrentMap<Same, PathResolver> bySettings = new ConcurrentHashMap<>();
+        private final ConcurrentMap<Same, Shapes> bySettings = new ConcurrentHashMap<>();
 
         private Resolvers(LongSupplier nanoClock) {
             this.nanoClock = nanoClock;
@@ -286,21 +293,21 @@ public final class StaticResponder implements Responder {
             SiteSettings site = exchange.site();
             LocationSettings location = exchange.location();
             Same same = new Same(site, location);
-            PathResolver resolver = bySettings.get(same);
-            if (resolver == null) {
-                resolver = location != null && location.root() != null
+            Shapes shapes = bySettings.get(same);
+            if (shapes == null) {
+                AliasCaptures asFile = location == null ? null : location.aliasAsFile();
+                shapes = new Shapes(location != null && location.root() != null
                         ? resolverOf(location.root(), site.pathPolicy(), uriPrefix(location), location.aliasCaptures())
-                        : resolverOf(site.root(), site.pathPolicy(), "/", null); // made by prepare(), unless a test's
+                        : resolverOf(site.root(), site.pathPolicy(), "/", null), // made by prepare(), unless a test's
+                        asFile == null ? null : resolverOf(location.root().getParent(), site.pathPolicy(), "/", asFile));
                 if (bySettings.size() > 4096) {
                     bySettings.clear(); // settings of configurations reloaded since
                 }
-                bySettings.putIfAbsent(same, resolver);
+                bySettings.putIfAbsent(same, shapes);
             }
-            // a slash-less alias that was no file at load, found to be one now (its root checks, off the loops, say):
+            // a slash-less alias found to be a file (there at load, or since: its root checks, off the loops, say):
             // that file below its parent, as nginx's alias, a text, names it per request
-            AliasCaptures asFile = location == null ? null : location.aliasAsFile();
-            return asFile != null && resolver.rootIsFile()
-                    ? resolverOf(location.root().getParent(), site.pathPolicy(), "/", asFile) : resolver;
+            return shapes.asFile() != null && shapes.resolver().rootIsFile() ? shapes.asFile() : shapes.resolver();
         }
 
         /** Closes every resolver made here ({@link PathResolver#close}): their roots are let go. */
