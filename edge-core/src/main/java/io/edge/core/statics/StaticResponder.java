@@ -296,10 +296,11 @@ public final class StaticResponder implements Responder {
             Shapes shapes = bySettings.get(same);
             if (shapes == null) {
                 AliasCaptures asFile = location == null ? null : location.aliasAsFile();
+                PathPolicy policy = site.pathPolicy();
                 shapes = new Shapes(location != null && location.root() != null
-                        ? resolverOf(location.root(), site.pathPolicy(), uriPrefix(location), location.aliasCaptures())
-                        : resolverOf(site.root(), site.pathPolicy(), "/", null), // made by prepare(), unless a test's
-                        asFile == null ? null : resolverOf(location.root().getParent(), site.pathPolicy(), "/", asFile));
+                        ? resolverOf(location.root(), policy, uriPrefix(location), location.aliasCaptures())
+                        : resolverOf(site.root(), policy, "/", null), // made by prepare(), unless a test's
+                        asFile == null ? null : resolverOf(location.root().getParent(), policy, "/", asFile));
                 if (bySettings.size() > 4096) {
                     bySettings.clear(); // settings of configurations reloaded since
                 }

@@ -313,7 +313,8 @@ public final class PathResolver {
 
     /**
      * Whether the root, as last found (when the resolver was made, then by the checks every {@code directoryTtl}), is
-     * there and is no directory: a slash-less alias of a file, made after the start where a directory was expected.
+     * there and is no directory: a slash-less alias of a file (at the start or since), which its location serves below
+     * its parent.
      */
     public boolean rootIsFile() {
         return current.file();
