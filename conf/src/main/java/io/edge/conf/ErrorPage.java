@@ -38,9 +38,10 @@ public final class ErrorPage {
     }
 
     /**
-     * A redirect's page ({@code 301 = "/moved.html"}) whose {@code file} was not there when the configuration was read:
-     * no problem, as nginx -t looks for no error_page file, and the redirect is answered as nginx's then is, its
-     * error_page redirect finding nothing: 404 with the built-in page, its Location kept.
+     * A page ({@code 503 = "/errors/503.html"}, {@code 301 = "/moved.html"}) whose {@code file} was not there when the
+     * configuration was read, or was a link to nothing: no problem, as nginx -t looks for no error_page file, and the
+     * error is answered as nginx's then is, its error_page redirect finding nothing: 404 with the built-in page (a
+     * redirect's Location kept), not paged again.
      */
     public static ErrorPage missing(String uri, Path file) {
         return new ErrorPage(uri, file, null, new byte[0], -1, true);

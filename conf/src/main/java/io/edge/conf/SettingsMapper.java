@@ -2069,21 +2069,23 @@ final class SettingsMapper {
                 continue; // no file to look for
             }
             try {
-                if (redirect && Files.notExists(file, LinkOption.NOFOLLOW_LINKS)) {
-                    // nginx -t looks for no error_page file: its redirect to a missing one is a 404 at request time
+                String type = MimeLookup.typeOf(mimeTypes, file.getFileName().toString());
+                if (type == null) {
+                    // A page is sent as the file it is, never run: a script's source (busy.php) would go to every
+                    // client, and a type browsers do not show makes them download the page. Its name says so, whether
+                    // the file is there yet or not.
+                    pages.invalid(status, file + " has no type in mime-types (a page is sent as it is, a script "
+                            + "is never run)", expected + ", of a type mime-types names, such as .html");
+                    continue;
+                }
+                if (Files.notExists(file)) {
+                    // nginx -t looks for no error_page file: its redirect to a missing one (a dangling link's too) is
+                    // a 404 at request time, whatever the status it was for
                     result.put(code, ErrorPage.missing(uri, file));
                     continue;
                 }
                 if (!Files.isRegularFile(file)) {
                     pages.invalid(status, whyNoFile(file, "is not a file"), expected);
-                    continue;
-                }
-                String type = MimeLookup.typeOf(mimeTypes, file.getFileName().toString());
-                if (type == null) {
-                    // A page is sent as the file it is, never run: a script's source (busy.php) would go to every
-                    // client, and a type browsers do not show makes them download the page.
-                    pages.invalid(status, file + " has no type in mime-types (a page is sent as it is, a script "
-                            + "is never run)", expected + ", of a type mime-types names, such as .html");
                     continue;
                 }
                 if (Files.size(file) > ErrorPage.MAX_BYTES) {

@@ -226,7 +226,8 @@ class ErrorPagesIT {
             assertThat(atStart.problems()).singleElement().satisfies(problem -> {
                 assertThat(problem.key()).isEqualTo("edge.sites[0].error-pages.404");
                 assertThat(problem.line()).isEqualTo(4); // the harness's listen and access-log lines come first
-                assertThat(problem.message()).endsWith("errors/404.php does not exist");
+                assertThat(problem.message()).endsWith("errors/404.php has no type in mime-types (a page is sent as"
+                        + " it is, a script is never run)");
             });
             try (EdgeHarness php = EdgeHarness.start(own, site.formatted("/errors/404.html", fpm.address()))) {
                 ConfigException atReload = catchThrowableOfType(ConfigException.class, () -> php.reload(script));

@@ -36,6 +36,9 @@ class OwnPagesIT {
         Files.createDirectories(www.resolve("errors"));
         Files.createDirectories(www.resolve("files/sub"));
         Files.writeString(www.resolve("errors/404.html"), PAGE);
+        Files.createDirectories(www.resolve("gone"));
+        Files.createSymbolicLink(www.resolve("gone/found.html"), Path.of("nowhere.html")); // a link to nothing
+        Files.createSymbolicLink(www.resolve("gone/500.html"), Path.of("nowhere.html"));
         edge = EdgeHarness.start(dir, """
                 location-defaults.gzip { enabled = true, min-length = 20 }
                 sites = [
@@ -44,8 +47,11 @@ class OwnPagesIT {
                   { server-names = ["paged"], root = "www", error-pages { 404 = "/errors/404.html" }, locations = [
                     { match = "/files/" }
                     { match = "/errors/", sub-filter.replace = [{ match = "NAME", with = "$host" }] } ] }
-                  { server-names = ["moved"], root = "www", error-pages { 301 = "/gone/moved.html" }, locations = [
+                  { server-names = ["moved"], root = "www", error-pages { 301 = "/gone/moved.html"
+                      302 = "/gone/found.html", 503 = "/gone/busy.html", 500 = "/gone/500.html" }, locations = [
                     { match = "= /old", return = "301 /new" }, { match = "/files/" }
+                    { match = "= /found", return = "302 /new" }, { match = "= /busy", return = 503 }
+                    { match = "= /broken", return = 500 }
                     { match = "/gone/", headers { X-Not = "a 404's" }, always-headers { X-Gone = "yes" } } ] }
                 ]
                 """.formatted(TEXT.replace("\n", "\\n")));
@@ -123,6 +129,36 @@ class OwnPagesIT {
         RawHttpClient.Response directory = get("moved", "/files/sub");
         assertThat(directory.status()).isEqualTo(404);
         assertThat(directory.header("location")).endsWith("/files/sub/");
+    }
+
+    /**
+     * An error's page whose file is not there, or is a link to nothing, is no problem at load (nginx -t looks for no
+     * error_page file) and answers as nginx 1.22 does (side by side: error_page 503 /errors/503.html, no such file,
+     * return 503): its error_page redirect finds nothing, and its own 404 goes, not paged again, without the 503's
+     * Retry-After, with the page's location's add_header ... always; after a 500 the connection is closed all the same,
+     * after a 503 it goes on. A redirect's page that is a link to nothing answers as a missing one.
+     */
+    @Test
+    void anErrorsMissingPageIsNginxs404() throws Exception {
+        try (RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("GET /busy HTTP/1.1\r\nHost: moved\r\n\r\nGET /broken HTTP/1.1\r\nHost: moved\r\n\r\n");
+            RawHttpClient.Response busy = client.read();
+            assertThat(busy.status()).isEqualTo(404);
+            assertThat(busy.header("retry-after")).isNull();
+            assertThat(busy.header("x-gone")).isEqualTo("yes");
+            assertThat(busy.header("connection")).isNull();
+            assertThat(busy.text()).startsWith("<html><head><title>404 Not Found</title>");
+            RawHttpClient.Response broken = client.read();
+            assertThat(broken.status()).isEqualTo(404);
+            assertThat(broken.header("x-gone")).isEqualTo("yes");
+            assertThat(broken.header("connection")).isEqualTo("close");
+            assertThat(broken.text()).startsWith("<html><head><title>404 Not Found</title>");
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+        RawHttpClient.Response found = get("moved", "/found");
+        assertThat(found.status()).isEqualTo(404);
+        assertThat(found.header("location")).isEqualTo("http://moved:" + edge.address().getPort() + "/new");
+        assertThat(found.text()).startsWith("<html><head><title>404 Not Found</title>");
     }
 
     /**

@@ -274,9 +274,15 @@ public final class ErrorResponses {
     public static FullHttpResponse response(HttpResponseStatus status, boolean head, ErrorPage page,
             int retryAfterSeconds, boolean serverTokens) {
         if (page != null && page.missing()) {
-            // a redirect's page whose file is not there: nginx's error_page redirect to it finds none, and its 404 is
-            // not paged again (recursive_error_pages off), so its own 404 goes, with the Location the caller sets
-            return response(HttpResponseStatus.NOT_FOUND, head, null, retryAfterSeconds, serverTokens);
+            // a page whose file is not there: nginx's error_page redirect to it finds none, and its 404 is not paged
+            // again (recursive_error_pages off), so its own 404 goes (a redirect's with the Location the caller sets;
+            // nginx 1.22's 503 to a missing page is a 404 without a Retry-After), the connection closed all the same
+            // after an error that closes it (a 500's, a 413's: nginx's keepalive was off before the redirect)
+            FullHttpResponse notFound = response(HttpResponseStatus.NOT_FOUND, head, null, 0, serverTokens);
+            if (closesConnection(status)) {
+                notFound.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            }
+            return notFound;
         }
         ByteBuf body;
         int length;
