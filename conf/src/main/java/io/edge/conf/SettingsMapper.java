@@ -2283,6 +2283,9 @@ final class SettingsMapper {
                 "in the site's locations, or under location-defaults for every location");
         UnknownKeys.Neighbour siteKeys = new UnknownKeys.Neighbour(siteTemplate, "a site's",
                 "in the site, or under site-defaults for every site");
+        // for edge's own pages no location answers, as nginx's server-level gzip (read, and checked, as each location's)
+        LocationSettings.Gzip defaultsGzip = gzip(locationDefaults.section("gzip"));
+        LocationSettings.GzipClients defaultsGzipClients = gzipClients(locationDefaults.section("gzip"));
         List<SiteSettings> result = new ArrayList<>();
         Map<String, List<NameOwner>> serverNameOwners = new HashMap<>();
         Map<InetSocketAddress, String> defaultOwners = new HashMap<>();
@@ -2378,7 +2381,7 @@ final class SettingsMapper {
             }
             result.add(new SiteSettings(serverNames, isDefault, root, index, policy, locations, errorPages, listen,
                     rewrites, certificates, clientVerify, captureVariables(serverNames, rewrites),
-                    redirects(locationDefaults)));
+                    redirects(locationDefaults), defaultsGzip, defaultsGzip == null ? null : defaultsGzipClients));
         }
         return result;
     }

@@ -39,6 +39,11 @@ import java.util.regex.Pattern;
  * @param redirects    how a redirect of its {@link #rewrites} writes its Location: location-defaults', as nginx's
  *                     server-level absolute_redirect and the like there; {@code null} given is
  *                     {@link LocationSettings.Redirects#DEFAULT}
+ * @param gzip         location-defaults' gzip, null where it is off: for edge's own page where no location answers (a
+ *                     path none matches: its 404; a site's page whose path none matches), as nginx's server-level gzip
+ *                     compresses its special responses there
+ * @param gzipClients  location-defaults' gzip.http-version, proxied and disable, with {@link #gzip}; {@code null} given
+ *                     is {@link LocationSettings.GzipClients#DEFAULT}
  * @param everyLocation its locations and those nested in them, at any depth, each before those nested in it: made
  *                     from {@link #locations} once, whatever is given (the constructors without it give null)
  */
@@ -56,9 +61,14 @@ public record SiteSettings(
         TlsClientVerify clientVerify,
         Map<String, VariableMap> captureVariables,
         LocationSettings.Redirects redirects,
+        LocationSettings.Gzip gzip,
+        LocationSettings.GzipClients gzipClients,
         List<LocationSettings> everyLocation) {
 
     public SiteSettings {
+        if (gzipClients == null) {
+            gzipClients = LocationSettings.GzipClients.DEFAULT;
+        }
         captureVariables = Map.copyOf(captureVariables);
         certificates = List.copyOf(certificates);
         if (redirects == null) {
@@ -79,9 +89,19 @@ public record SiteSettings(
             PathPolicy pathPolicy, List<LocationSettings> locations, Map<Integer, ErrorPage> errorPages,
             List<InetSocketAddress> listen, List<RewriteRule> rewrites, List<TlsCertificate> certificates,
             TlsClientVerify clientVerify, Map<String, VariableMap> captureVariables,
+            LocationSettings.Redirects redirects, LocationSettings.Gzip gzip, LocationSettings.GzipClients gzipClients) {
+        this(serverNames, isDefault, root, index, pathPolicy, locations, errorPages, listen, rewrites, certificates,
+                clientVerify, captureVariables, redirects, gzip, gzipClients, null);
+    }
+
+    /** A site whose every location is found from its {@code locations}, with no gzip where no location answers. */
+    public SiteSettings(List<String> serverNames, boolean isDefault, Path root, List<String> index,
+            PathPolicy pathPolicy, List<LocationSettings> locations, Map<Integer, ErrorPage> errorPages,
+            List<InetSocketAddress> listen, List<RewriteRule> rewrites, List<TlsCertificate> certificates,
+            TlsClientVerify clientVerify, Map<String, VariableMap> captureVariables,
             LocationSettings.Redirects redirects) {
         this(serverNames, isDefault, root, index, pathPolicy, locations, errorPages, listen, rewrites, certificates,
-                clientVerify, captureVariables, redirects, null);
+                clientVerify, captureVariables, redirects, null, null);
     }
 
     /**

@@ -132,6 +132,23 @@ class OwnPagesIT {
     }
 
     /**
+     * edge's own 404 for a path no location takes goes through location-defaults' gzip, as nginx 1.22's special response
+     * goes through the server-level gzip (side by side: gzip on in a server whose one location does not take the path,
+     * Accept-Encoding: gzip, a 404 with Content-Encoding: gzip).
+     */
+    @Test
+    void edgesOwn404ForAPathNoLocationTakesIsCompressedByLocationDefaults() throws Exception {
+        RawHttpClient.Response unrouted = get("plain", "/nowhere", "Accept-Encoding: gzip\r\n");
+        assertThat(unrouted.status()).isEqualTo(404);
+        assertThat(unrouted.header("content-encoding")).isEqualTo("gzip");
+        assertThat(unrouted.header("vary")).isEqualTo("Accept-Encoding");
+        assertThat(gunzip(unrouted.body())).startsWith("<html><head><title>404 Not Found</title>");
+        RawHttpClient.Response plain = get("plain", "/nowhere");
+        assertThat(plain.header("content-encoding")).isNull();
+        assertThat(plain.text()).startsWith("<html><head><title>404 Not Found</title>");
+    }
+
+    /**
      * An error's page whose file is not there, or is a link to nothing, is no problem at load (nginx -t looks for no
      * error_page file) and answers as nginx 1.22 does (side by side: error_page 503 /errors/503.html, no such file,
      * return 503): its error_page redirect finds nothing, and its own 404 goes, not paged again, without the 503's

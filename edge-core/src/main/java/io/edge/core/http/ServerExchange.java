@@ -1110,11 +1110,15 @@ final class ServerExchange implements Exchange {
             // then nginx's gzip filter, on what the headers filter made: edge's own pages too (a 404's, a 403's), as
             // nginx's special responses go through it, by the gzip of the location answering; a site's page by its
             // own location's, as nginx's error_page redirect finds it
+            // own pages, location-defaults', as nginx's server-level gzip compresses its special responses where no
+            // location answers: a path none matches (its 404), a site's page whose own path none matches
             LocationSettings zipping = page ? filtering : location;
-            if ((compressionOffered || page) && zipping != null && zipping.gzip() != null) {
-                gzip = GzipFilter.begin(request, isHead(), response, offeredLength, offeredType, zipping.gzip(),
-                        zipping.gzipClients(), offeredFile && !page, zipping.gzipStatic() ? accelFields() : null,
-                        ctx.alloc());
+            boolean defaultsZip = site() != null && ErrorResponses.isPage(response) && (page ? filtering == null : !routed);
+            LocationSettings.Gzip zip = defaultsZip ? site().gzip() : zipping != null ? zipping.gzip() : null;
+            if ((compressionOffered || page || defaultsZip) && zip != null) {
+                gzip = GzipFilter.begin(request, isHead(), response, offeredLength, offeredType, zip,
+                        defaultsZip ? site().gzipClients() : zipping.gzipClients(), offeredFile && !page && !defaultsZip,
+                        !defaultsZip && zipping.gzipStatic() ? accelFields() : null, ctx.alloc());
                 if (gzip != null && response instanceof FullHttpResponse whole) {
                     GzipFilter filter = gzip;
                     gzip = null;
