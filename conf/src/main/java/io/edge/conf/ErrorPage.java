@@ -1,50 +1,130 @@
 package io.edge.conf;
 
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.edge.aio.PathPolicy;
+import io.edge.aio.file.OpenFile;
+import io.edge.aio.file.OpenFileCache;
+import io.edge.aio.path.PathResolver;
+import io.edge.aio.path.Resolution;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
- * A site's own page for an error status (nginx's {@code error_page}), read when the configuration is loaded: the
- * body edge sends in place of its built-in one, and the URI it was named by, which routes to the location whose
- * always-headers go with it. Or a named location ({@link #named(String, int)}, {@code 404 = "@app"}) that answers the
- * request in place of a page.
+ * A site's own page for an error status (nginx's {@code error_page}): the body edge sends in place of its built-in one,
+ * and the URI it was named by, which routes to the location whose always-headers go with it. Or a named location
+ * ({@link #named(String, int)}, {@code 404 = "@app"}) that answers the request in place of a page.
+ * <p>
+ * A page's file is read when the configuration is loaded, then again by {@link #refresh} (once a second, off the event
+ * loops) whenever it changed, appeared or went, as nginx, which opens the file at every request, sees an edit at once:
+ * an answer takes the {@link #content} as last read, never the disk.
  */
 public final class ErrorPage {
 
     /** The largest page read: an error page is a short document, and it is held in memory for every answer. */
     public static final int MAX_BYTES = 64 * 1024;
 
+    /** What the page's file was when last read. */
+    public enum State {
+        /** Read: its bytes are the page. */
+        READ,
+        /** Not there, or a link to nothing: the error is answered as nginx's redirect to a missing page is, 404. */
+        MISSING,
+        /** There, but not to be sent (over {@link #MAX_BYTES}, a link the site's rule refuses, unreadable). */
+        UNUSABLE
+    }
+
+    /** The page as one answer sends it: its state and bytes, taken together. */
+    public static final class Content {
+
+        private static final Content NOT_READ = new Content(State.MISSING, new byte[0]);
+
+        private final State state;
+        private final byte[] body;
+
+        private Content(State state, byte[] body) {
+            this.state = state;
+            this.body = body;
+        }
+
+        public State state() {
+            return state;
+        }
+
+        /** The page's bytes, shared and read-only (no copy per answer); none unless {@link State#READ}. */
+        public ByteBuffer body() {
+            return ByteBuffer.wrap(body).asReadOnlyBuffer();
+        }
+
+        public int length() {
+            return body.length;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Content other && state == other.state && Arrays.equals(body, other.body);
+        }
+
+        @Override
+        public int hashCode() {
+            return state.hashCode() * 31 + Arrays.hashCode(body);
+        }
+    }
+
     private final String uri;
     private final Path file;
     private final String contentType;
-    private final byte[] body;
     /** For a {@link #named} one: the status its answer goes with; -1 the error's, 0 the location's own. */
     private final int answerStatus;
-    private final boolean missing;
+    /** The site's root and rule that {@link #refresh} reads the file beneath; null: a page made in code, never read. */
+    private final Path root;
+    private final PathPolicy policy;
+    private volatile Content content;
+    /** What the file was when it was last read (inode, size, times); null: read it at the next refresh. */
+    private List<Object> version;
 
     public ErrorPage(String uri, Path file, String contentType, byte[] body) {
-        this(uri, file, contentType, body, -1, false);
+        this(uri, file, contentType, new Content(State.READ, body.clone()), -1, null, null, null);
     }
 
-    private ErrorPage(String uri, Path file, String contentType, byte[] body, int answerStatus, boolean missing) {
+    private ErrorPage(String uri, Path file, String contentType, Content content, int answerStatus, Path root,
+            PathPolicy policy, List<Object> version) {
         this.uri = uri;
         this.file = file;
         this.contentType = contentType;
-        this.body = body.clone();
+        this.content = content;
         this.answerStatus = answerStatus;
-        this.missing = missing;
+        this.root = root;
+        this.policy = policy;
+        this.version = version;
+    }
+
+    /**
+     * A page of {@code file}, named {@code uri} under {@code root}, read when the configuration was: {@code body}, the
+     * file as {@code version} ({@link #version(Path)}, taken before the read) says it was; {@link #refresh} reads it
+     * again beneath {@code root} by {@code policy} when it changes.
+     */
+    static ErrorPage read(String uri, Path file, String contentType, byte[] body, Path root, PathPolicy policy,
+            List<Object> version) {
+        return new ErrorPage(uri, file, contentType, new Content(State.READ, body), -1, root, policy, version);
     }
 
     /**
      * A page ({@code 503 = "/errors/503.html"}, {@code 301 = "/moved.html"}) whose {@code file} was not there when the
      * configuration was read, or was a link to nothing: no problem, as nginx -t looks for no error_page file, and the
      * error is answered as nginx's then is, its error_page redirect finding nothing: 404 with the built-in page (a
-     * redirect's Location kept), not paged again.
+     * redirect's Location kept), not paged again. {@link #refresh} reads it once it is there.
      */
-    public static ErrorPage missing(String uri, Path file) {
-        return new ErrorPage(uri, file, null, new byte[0], -1, true);
+    static ErrorPage missing(String uri, Path file, String contentType, Path root, PathPolicy policy) {
+        return new ErrorPage(uri, file, contentType, Content.NOT_READ, -1, root, policy, null);
     }
 
     /**
@@ -53,12 +133,17 @@ public final class ErrorPage {
      * its own ({@code 0}, {@code "= @app"}) or {@code answerStatus} ({@code "=200 @app"}).
      */
     public static ErrorPage named(String name, int answerStatus) {
-        return new ErrorPage(name, null, null, new byte[0], answerStatus, false);
+        return new ErrorPage(name, null, null, new Content(State.READ, new byte[0]), answerStatus, null, null, null);
     }
 
-    /** Whether the page's file was not there when the configuration was read ({@link #missing(String, Path)}). */
+    /** The page as the next answer sends it: its file as last read ({@link #refresh}). */
+    public Content content() {
+        return content;
+    }
+
+    /** Whether the page's file was not there when last looked for ({@link State#MISSING}). */
     public boolean missing() {
-        return missing;
+        return content.state() == State.MISSING;
     }
 
     /** Whether a named location answers in place of a page ({@link #named(String, int)}). */
@@ -84,31 +169,130 @@ public final class ErrorPage {
         return contentType;
     }
 
+    /** The length of the page as last read. */
     public int length() {
-        return body.length;
+        return content.length();
     }
 
-    /** The page's bytes, shared and read-only (no copy per answer). */
+    /** The page's bytes as last read, shared and read-only (no copy per answer). */
     public ByteBuffer body() {
-        return ByteBuffer.wrap(body).asReadOnlyBuffer();
+        return content.body();
+    }
+
+    /**
+     * Reads the page's file again if it changed (its inode, size, modification or change time), appeared or went since
+     * it was last read, beneath the site's root by its symlinks rule as at the load. Blocks on the disk: never on an
+     * event loop. A page made in code or a named location has nothing to read.
+     *
+     * @return what changed, for the log ("is read again: 312 bytes", "is gone: ..."), or null where nothing did
+     */
+    public synchronized String refresh() {
+        if (root == null) {
+            return null;
+        }
+        List<Object> now;
+        try {
+            now = version(file);
+        } catch (NoSuchFileException gone) {
+            return gone();
+        } catch (IOException | RuntimeException e) {
+            return unusable("cannot be looked at (" + SettingsMapper.reason(e) + ")", null);
+        }
+        if (now.equals(version)) {
+            return null;
+        }
+        PathResolver resolver = new PathResolver(root, policy);
+        try {
+            byte[] body = read(resolver, uri, MAX_BYTES + 1);
+            if (body.length > MAX_BYTES) {
+                return unusable("is more than " + MAX_BYTES + " bytes", now);
+            }
+            return change(State.READ, body, now, "is read again: " + body.length + " bytes");
+        } catch (NoSuchFileException gone) {
+            return gone();
+        } catch (IOException | RuntimeException e) {
+            return unusable("cannot be read (" + SettingsMapper.reason(e) + ")", now);
+        } finally {
+            resolver.close();
+        }
+    }
+
+    /** Not there, or a link to nothing (a directory too): looked for again at each refresh. */
+    private String gone() {
+        return change(State.MISSING, new byte[0], null, "is gone: its errors are answered 404 (as nginx's error_page to"
+                + " a missing file) until it is back");
+    }
+
+    /** {@code readAs}: the file as it was when found unusable, not read again until it changes; null: at once. */
+    private String unusable(String why, List<Object> readAs) {
+        return change(State.UNUSABLE, new byte[0], readAs, why + ": its errors get edge's own page until it is mended");
+    }
+
+    /** Makes {@code body} in {@code state} the content; what to log where the state or the bytes changed, else null. */
+    private String change(State state, byte[] body, List<Object> readAs, String what) {
+        Content before = content;
+        version = readAs; // as before the read: a change meanwhile is read at the next refresh
+        Content next = new Content(state, body);
+        if (before.equals(next)) {
+            return null;
+        }
+        content = next;
+        return "error page " + file + " " + what;
+    }
+
+    /** The file's inode, size, modification and change times, through links: any edit, a rename over it, a copy. */
+    static List<Object> version(Path file) throws IOException {
+        Map<String, Object> attributes = Files.readAttributes(file, "unix:ino,size,lastModifiedTime,ctime");
+        return List.of(Objects.toString(attributes.get("ino")), Objects.toString(attributes.get("size")),
+                Objects.toString(attributes.get("lastModifiedTime")), Objects.toString(attributes.get("ctime")));
+    }
+
+    /**
+     * At most {@code limit} bytes of the file at {@code uri}, opened as the static path opens a request's file
+     * ({@link OpenFileCache#acquire(PathResolver, Resolution)}: beneath the root held open, every component held to
+     * the site's symlinks rule by the open itself, or checked by its descriptor where no root is held), through a
+     * cache of its own that keeps nothing.
+     *
+     * @throws NoSuchFileException   nothing there, or not a regular file
+     * @throws java.nio.file.AccessDeniedException a link the rule refuses, a dotfile, or permission denied
+     */
+    static byte[] read(PathResolver resolver, String uri, int limit) throws IOException {
+        Resolution resolution = resolver.resolveForOpen(uri).requireOk();
+        try (OpenFileCache opener = new OpenFileCache(0, Duration.ZERO, 1, Ticker.systemTicker())) {
+            OpenFile file = opener.acquire(resolver, resolution);
+            try {
+                if (file.isDirectory()) {
+                    throw new NoSuchFileException(uri, null, "a directory");
+                }
+                FileChannel channel = file.channel();
+                ByteBuffer body = ByteBuffer.allocate((int) Math.min(limit, file.size() + 1));
+                while (body.hasRemaining() && channel.read(body, body.position()) > 0) {
+                    // positional reads until the limit or the end
+                }
+                return Arrays.copyOf(body.array(), body.position());
+            } finally {
+                file.release();
+            }
+        }
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof ErrorPage other && uri.equals(other.uri) && Objects.equals(file, other.file)
-                && Objects.equals(contentType, other.contentType) && Arrays.equals(body, other.body)
-                && answerStatus == other.answerStatus && missing == other.missing;
+                && Objects.equals(contentType, other.contentType) && content.equals(other.content)
+                && answerStatus == other.answerStatus;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hashCode(file) * 31 + Arrays.hashCode(body) + uri.hashCode();
+        return Objects.hashCode(file) * 31 + content.hashCode() + uri.hashCode();
     }
 
     @Override
     public String toString() {
+        Content now = content;
         return named() ? "ErrorPage[" + uri + ", status " + answerStatus + "]"
-                : missing ? "ErrorPage[" + file + ", missing]"
-                : "ErrorPage[" + file + ", " + contentType + ", " + body.length + " bytes]";
+                : now.state() != State.READ ? "ErrorPage[" + file + ", " + now.state().name().toLowerCase() + "]"
+                : "ErrorPage[" + file + ", " + contentType + ", " + now.length() + " bytes]";
     }
 }

@@ -1,6 +1,5 @@
 package io.edge.conf;
 
-import com.github.benmanes.caffeine.cache.Ticker;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigList;
 import com.typesafe.config.ConfigObject;
@@ -10,10 +9,7 @@ import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
 import io.edge.aio.PathPolicy;
 import io.edge.aio.StaticIoSettings;
-import io.edge.aio.file.OpenFile;
-import io.edge.aio.file.OpenFileCache;
 import io.edge.aio.path.PathResolver;
-import io.edge.aio.path.Resolution;
 import io.edge.cache.ContentCacheSettings;
 import io.edge.cache.ResponseCacheSettings;
 import io.edge.fastcgi.BackendGroupSettings;
@@ -29,7 +25,6 @@ import io.netty.handler.ssl.CipherSuiteConverter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -2080,8 +2075,8 @@ final class SettingsMapper {
                 }
                 if (Files.notExists(file)) {
                     // nginx -t looks for no error_page file: its redirect to a missing one (a dangling link's too) is
-                    // a 404 at request time, whatever the status it was for
-                    result.put(code, ErrorPage.missing(uri, file));
+                    // a 404 at request time, whatever the status it was for; read once it is there
+                    result.put(code, ErrorPage.missing(uri, file, type, root, policy));
                     continue;
                 }
                 if (!Files.isRegularFile(file)) {
@@ -2097,16 +2092,17 @@ final class SettingsMapper {
                             + (policy.followSymlinks() ? "within-root" : "deny") + " refuses", expected);
                     continue;
                 }
-                byte[] body;
+                // as before the read: a change meanwhile is read at the next refresh
+                List<Object> version = ErrorPage.version(file);
                 // The check above names what is wrong; the open enforces it: beneath the root, each component held to
                 // the rule by the open itself, so a directory swapped for a link since leads nowhere. No more than the
                 // limit, had the file grown.
-                body = readBeneathRoot(resolver, uri, ErrorPage.MAX_BYTES + 1);
+                byte[] body = ErrorPage.read(resolver, uri, ErrorPage.MAX_BYTES + 1);
                 if (body.length > ErrorPage.MAX_BYTES) {
                     pages.invalid(status, file + " is more than " + ErrorPage.MAX_BYTES + " bytes", expected);
                     continue;
                 }
-                result.put(code, new ErrorPage(uri, file, type, body));
+                result.put(code, ErrorPage.read(uri, file, type, body, root, policy, version));
             } catch (IOException e) {
                 pages.invalid(status, file + " cannot be read: " + reason(e), expected);
             }
@@ -2150,35 +2146,6 @@ final class SettingsMapper {
             return null;
         }
         return ErrorPage.named(name, answerStatus);
-    }
-
-    /**
-     * At most {@code limit} bytes of the file at {@code uri}, opened as the static path opens a request's file
-     * ({@link OpenFileCache#acquire(PathResolver, Resolution)}: beneath the root held open, every component held to
-     * the site's symlinks rule by the open itself, or checked by its descriptor where no root is held), through a
-     * cache of its own that keeps nothing.
-     *
-     * @throws NoSuchFileException   nothing there, or not a regular file
-     * @throws AccessDeniedException a link the rule refuses, a dotfile, or permission denied
-     */
-    private static byte[] readBeneathRoot(PathResolver resolver, String uri, int limit) throws IOException {
-        Resolution resolution = resolver.resolveForOpen(uri).requireOk();
-        try (OpenFileCache opener = new OpenFileCache(0, Duration.ZERO, 1, Ticker.systemTicker())) {
-            OpenFile file = opener.acquire(resolver, resolution);
-            try {
-                if (file.isDirectory()) {
-                    throw new NoSuchFileException(uri, null, "a directory");
-                }
-                FileChannel channel = file.channel();
-                ByteBuffer body = ByteBuffer.allocate((int) Math.min(limit, file.size() + 1));
-                while (body.hasRemaining() && channel.read(body, body.position()) > 0) {
-                    // positional reads until the limit or the end
-                }
-                return Arrays.copyOf(body.array(), body.position());
-            } finally {
-                file.release();
-            }
-        }
     }
 
     /**

@@ -121,6 +121,53 @@ class ErrorPagesConfigTest {
     }
 
     /**
+     * nginx opens an error_page file at each request: an edit, a page put there or taken away is seen at once. edge's
+     * refresh (once a second, off the event loops) reads a page again where its file changed, appeared or went, and an
+     * answer takes what it read last; a file that grew over the limit, or became a link the site's rule refuses, is
+     * not sent (edge's own page) until it is mended.
+     */
+    @Test
+    void aPageIsReadAgainWhereItsFileChangedAppearedOrWent() throws Exception {
+        SiteSettings site = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                sites = [{ root = www, error-pages { 503 = "/errors/503.html", 404 = "/errors/404.html" } }]
+                """)).sites().get(0);
+        ErrorPage busy = site.errorPage(503);
+        ErrorPage notFound = site.errorPage(404);
+        assertThat(busy.refresh()).as("unchanged").isNull();
+        assertThat(notFound.refresh()).as("still missing").isNull();
+        Path busyFile = dir.resolve("www/errors/503.html");
+        Files.writeString(busyFile, "<p>busy, edited</p>");
+        assertThat(busy.refresh()).endsWith("503.html is read again: 19 bytes");
+        assertThat(text(busy)).isEqualTo("<p>busy, edited</p>");
+        Files.writeString(dir.resolve("www/errors/404.html"), "<p>not here</p>");
+        assertThat(notFound.refresh()).isNotNull();
+        assertThat(notFound.missing()).isFalse();
+        assertThat(text(notFound)).isEqualTo("<p>not here</p>");
+        Files.delete(busyFile);
+        assertThat(busy.refresh()).contains("503.html is gone");
+        assertThat(busy.missing()).isTrue();
+        assertThat(busy.refresh()).as("gone still").isNull();
+        Files.write(busyFile, new byte[ErrorPage.MAX_BYTES + 1]);
+        assertThat(busy.refresh()).contains("is more than " + ErrorPage.MAX_BYTES + " bytes");
+        assertThat(busy.content().state()).isEqualTo(ErrorPage.State.UNUSABLE);
+        assertThat(busy.length()).isZero();
+        Files.writeString(busyFile, "<p>back</p>");
+        assertThat(busy.refresh()).isNotNull();
+        assertThat(busy.content().state()).isEqualTo(ErrorPage.State.READ);
+        assertThat(text(busy)).isEqualTo("<p>back</p>");
+        // whoever may write in the root cannot make edge hand out a file the rule keeps requests from
+        Files.delete(dir.resolve("www/errors/404.html"));
+        Files.createSymbolicLink(dir.resolve("www/errors/404.html"), dir.resolve("outside.html"));
+        assertThat(notFound.refresh()).contains("cannot be read");
+        assertThat(notFound.content().state()).isEqualTo(ErrorPage.State.UNUSABLE);
+        assertThat(notFound.length()).isZero();
+    }
+
+    private static String text(ErrorPage page) {
+        return StandardCharsets.UTF_8.decode(page.body()).toString();
+    }
+
+    /**
      * A site whose root is missing or of the wrong type has its error-pages checked all the same, but for the files:
      * their shape and statuses went unchecked, and came up one at a time as each root was mended (the config audit).
      */

@@ -16,6 +16,7 @@ import io.edge.cache.http.ResponseCacheStats;
 import io.edge.conf.AuthBasic;
 import io.edge.conf.ConfigLoader;
 import io.edge.conf.EdgeSettings;
+import io.edge.conf.ErrorPage;
 import io.edge.conf.LocationSettings;
 import io.edge.conf.ServerSettings;
 import io.edge.conf.SiteSettings;
@@ -265,6 +266,7 @@ public final class Edge {
             statsLogger = Executors.newSingleThreadScheduledExecutor(daemon("edge-stats"));
             statsLogger.scheduleAtFixedRate(this::logStats, STATS_PERIOD_S, STATS_PERIOD_S, TimeUnit.SECONDS);
             statsLogger.scheduleWithFixedDelay(this::refreshUserFiles, 1, 1, TimeUnit.SECONDS);
+            statsLogger.scheduleWithFixedDelay(this::refreshErrorPages, 1, 1, TimeUnit.SECONDS);
             retirer = Executors.newSingleThreadExecutor(daemon("edge-reload"));
             Map<LocationSettings, Responder> responders = current.responders;
             server = new EdgeServer(settings, responders::get, current.engine);
@@ -1132,6 +1134,27 @@ public final class Edge {
             current.userFiles.values().forEach(UserFile::refresh);
         } catch (RuntimeException e) {
             LOG.warn("auth-basic user files not read again (the next second tries again)", e); // would end the schedule
+        }
+    }
+
+    /**
+     * Reads the sites' error pages of the configuration in force again where they changed, appeared or went, as nginx
+     * opens its error_page file at each request: an edited page needs no reload.
+     */
+    private void refreshErrorPages() {
+        try {
+            for (SiteSettings site : current.settings.sites()) {
+                for (ErrorPage page : site.errorPages().values()) {
+                    String change = page.refresh();
+                    if (change != null && page.content().state() == ErrorPage.State.READ) {
+                        LOG.info("{}", change);
+                    } else if (change != null) {
+                        LOG.warn("{}", change);
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("error pages not read again (the next second tries again)", e); // would end the schedule
         }
     }
 

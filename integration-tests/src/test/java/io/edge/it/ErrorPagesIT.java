@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.Callable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -243,6 +244,31 @@ class ErrorPagesIT {
                 assertThat(HTTP.send(HttpRequest.newBuilder(php.uri("/blog")).build(),
                         HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("front controller");
             }
+        }
+    }
+
+    /**
+     * nginx opens its error_page file at each request: a page put there, edited or taken away while edge runs is
+     * answered so within about a second (its refresh, off the event loops), without a reload.
+     */
+    @Test
+    void aPageAddedEditedOrRemovedIsSeenWithoutAReload(@TempDir Path own) throws Exception {
+        Path www = Files.createDirectories(own.resolve("www"));
+        Path page = Files.createDirectories(www.resolve("errors")).resolve("404.html");
+        try (EdgeHarness pages = EdgeHarness.start(own, """
+                sites = [{ server-names = ["_"], default = true, root = "www", error-pages { 404 = "/errors/404.html" }
+                  locations = [{ match = "/" }] }]
+                """)) {
+            Callable<String> missing = () -> HTTP.send(HttpRequest.newBuilder(pages.uri("/no/such/file")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(missing.call()).startsWith("<html><head><title>404 Not Found</title>");
+            Files.writeString(page, NOT_FOUND_PAGE);
+            Awaits.until(missing, NOT_FOUND_PAGE::equals, "the page put there is sent");
+            Files.writeString(page, BUSY_PAGE);
+            Awaits.until(missing, BUSY_PAGE::equals, "the page edited is sent");
+            Files.delete(page);
+            Awaits.until(missing, body -> body.startsWith("<html><head><title>404 Not Found</title>"),
+                    "the page taken away is edge's own again");
         }
     }
 

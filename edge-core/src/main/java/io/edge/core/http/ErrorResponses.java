@@ -262,7 +262,9 @@ public final class ErrorResponses {
     }
 
     /**
-     * A complete error response for {@code status}: the site's {@code page} unless null, else edge's built-in one,
+     * A complete error response for {@code status}: the site's {@code page} as last read unless null (its file missing:
+     * edge's 404, as nginx's error_page to a missing file; one not to be sent: edge's own for the status), else edge's
+     * built-in one,
      * signed as the Server field is, "edge/" and the version with {@code serverTokens}, "edge" alone without (nginx's
      * footer, {@code <hr><center>nginx/1.22.1</center>}, follows server_tokens so). {@code 503} carries
      * {@code Retry-After} for {@code retryAfterSeconds} ({@link #retryAfterOf}), none at 0; none says
@@ -273,7 +275,9 @@ public final class ErrorResponses {
      */
     public static FullHttpResponse response(HttpResponseStatus status, boolean head, ErrorPage page,
             int retryAfterSeconds, boolean serverTokens) {
-        if (page != null && page.missing()) {
+        // the page as last read, taken once: a refresh meanwhile changes neither its length nor its bytes under us
+        ErrorPage.Content content = page == null ? null : page.content();
+        if (content != null && content.state() == ErrorPage.State.MISSING) {
             // a page whose file is not there: nginx's error_page redirect to it finds none, and its 404 is not paged
             // again (recursive_error_pages off), so its own 404 goes (a redirect's with the Location the caller sets;
             // nginx 1.22's 503 to a missing page is a 404 without a Retry-After), the connection closed all the same
@@ -290,9 +294,10 @@ public final class ErrorResponses {
         String why = status.code() == CERTIFICATE_ERROR.code() ? "The SSL certificate error"
                 : status.code() == NO_CERTIFICATE.code() ? "No required SSL certificate was sent" : null;
         HttpResponseStatus sent = why != null ? HttpResponseStatus.BAD_REQUEST : status;
-        if (page != null) {
-            length = page.length();
-            body = head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(page.body());
+        boolean paged = content != null && content.state() == ErrorPage.State.READ; // else unusable: edge's own
+        if (paged) {
+            length = content.length();
+            body = head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(content.body());
         } else {
             String footer = "<hr><p>" + ServerField.value(serverTokens) + "</p></body></html>\n";
             byte[] builtIn = (why != null ? "<html><head><title>400 " + why + "</title></head><body><h1>" + sent
@@ -307,7 +312,7 @@ public final class ErrorResponses {
         }
         FullHttpResponse response = new Page(sent, body);
         response.headers()
-                .set(HttpHeaderNames.CONTENT_TYPE, page != null ? page.contentType() : "text/html; charset=utf-8")
+                .set(HttpHeaderNames.CONTENT_TYPE, paged ? page.contentType() : "text/html; charset=utf-8")
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, length);
         if (status.code() == HttpResponseStatus.SERVICE_UNAVAILABLE.code() && retryAfterSeconds > 0) {
             response.headers().setInt(HttpHeaderNames.RETRY_AFTER, retryAfterSeconds);
