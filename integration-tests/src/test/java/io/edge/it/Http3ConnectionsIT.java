@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edge.core.http.CapturedLog;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http3.Http3HeadersFrame;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
@@ -138,6 +139,27 @@ class Http3ConnectionsIT {
             assertThat(Curl.output("--cacert", dir.resolve("tls/cert.pem").toString(), "--http1.1", "--max-time", "30",
                     "-o", "/dev/null", "-w", "%{http_code}", "https://127.0.0.1:" + port + "/small.txt"))
                     .isEqualTo("200");
+            assertThat(idle.quic.closeFuture().await(30, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    /**
+     * A stream reset for its malformed head (a Host that is not its :authority: RFC 9114 4.1.2's H3_MESSAGE_ERROR, sent
+     * by Netty's codec) is done with on edge's side too: its connection, its one request answered before, is idle
+     * after it, closed to make room for a new client at {@code max-connections}. An hour's request-head timeout: the
+     * stream is not closed by it meanwhile.
+     */
+    @Test
+    void aStreamResetForAMalformedHeadLeavesItsConnectionIdle() throws Exception {
+        try (EdgeHarness edge = started("malformed-idle", ONE_SLOT_KEPT_AN_HOUR
+                + "server.timeouts.request-head = 1 h\n");
+             NettyHttp3Client idle = idleClient()) {
+            Http3HeadersFrame otherHost = idle.get("/small.txt");
+            otherHost.headers().add("host", "elsewhere.example");
+            assertThat(idle.outcome(otherHost).get(30, TimeUnit.SECONDS)).isEqualTo("reset 0x10e");
+            try (NettyHttp3Client next = new NettyHttp3Client(port, new ChannelInboundHandlerAdapter())) {
+                assertThat(next.status("/small.txt").get(30, TimeUnit.SECONDS)).isEqualTo("200");
+            }
             assertThat(idle.quic.closeFuture().await(30, TimeUnit.SECONDS)).isTrue();
         }
     }

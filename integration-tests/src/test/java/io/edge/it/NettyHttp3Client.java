@@ -19,6 +19,7 @@ import io.netty.handler.codec.quic.QuicConnectionAddress;
 import io.netty.handler.codec.quic.QuicSslContext;
 import io.netty.handler.codec.quic.QuicSslContextBuilder;
 import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.handler.codec.quic.QuicStreamResetException;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
@@ -118,6 +119,40 @@ final class NettyHttp3Client implements AutoCloseable {
             }
         });
         return status;
+    }
+
+    /**
+     * What the stream of {@code head} ended with, once it ended: {@code "status N"} for an answer that came whole (its
+     * head's status), {@code "reset N"} for a stream the server reset (RESET_STREAM's code, a head's status before it
+     * as {@code "status N reset M"}); failed if the connection closes first.
+     */
+    CompletableFuture<String> outcome(Http3HeadersFrame head) throws Exception {
+        CompletableFuture<String> outcome = new CompletableFuture<>();
+        quic.closeFuture().addListener(closed -> outcome.completeExceptionally(new ClosedChannelException()));
+        send(head, new DroppingStream() {
+            private String said = "";
+
+            @Override
+            void headers(Http3HeadersFrame frame) {
+                said = "status " + frame.headers().status() + " ";
+            }
+
+            @Override
+            void ended() {
+                outcome.complete(said.strip());
+            }
+
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                if (cause instanceof QuicStreamResetException reset) {
+                    outcome.complete(said + "reset 0x" + Long.toHexString(reset.applicationProtocolCode()));
+                } else {
+                    outcome.completeExceptionally(cause);
+                }
+                ctx.close();
+            }
+        });
+        return outcome;
     }
 
     @Override

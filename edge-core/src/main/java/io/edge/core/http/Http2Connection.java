@@ -152,7 +152,8 @@ final class Http2Connection extends ReusableConnection implements StreamedConnec
                 streamPipeline.addLast("head-check", new RequestHeadCheck());
                 streamPipeline.addLast("http", new Http2StreamFrameToHttpObjectCodec(true));
                 streamPipeline.addLast("requests", new StreamRequests(HTTP_2, limits.requestLine(), CODEC_FIELDS,
-                        Http2Exception.class, false, (ctx, cause) -> ctx.writeAndFlush(new DefaultHttp2ResetFrame(
+                        Http2Exception.class, false, cause -> false,
+                        (ctx, cause) -> ctx.writeAndFlush(new DefaultHttp2ResetFrame(
                                 cause instanceof Http2Exception streamError ? streamError.error()
                                         : Http2Error.PROTOCOL_ERROR)).addListener(ChannelFutureListener.CLOSE)));
                 streamPipeline.addLast("file-regions", TlsContexts.streamFileRegions());

@@ -21,6 +21,7 @@ import io.netty.handler.codec.http3.Http3;
 import io.netty.handler.codec.http3.Http3ErrorCode;
 import io.netty.handler.codec.http3.Http3Exception;
 import io.netty.handler.codec.http3.Http3FrameToHttpObjectCodec;
+import io.netty.handler.codec.http3.Http3HeadersValidationException;
 import io.netty.handler.codec.http3.Http3ServerConnectionHandler;
 import io.netty.handler.codec.http3.Http3Settings;
 import io.netty.handler.codec.http3.HttpConversionUtil;
@@ -208,7 +209,8 @@ final class Http3Connection extends ReusableConnection implements StreamedConnec
                 streamPipeline.addLast("http", new Http3FrameToHttpObjectCodec(true));
                 streamPipeline.addLast("content-from-zero", new ContentFromZero());
                 streamPipeline.addLast("requests", new StreamRequests(HTTP_3, limits.requestLine(), CODEC_FIELDS,
-                        Http3Exception.class, true, (ctx, cause) -> {
+                        Http3Exception.class, true, Http3HeadersValidationException.class::isInstance,
+                        (ctx, cause) -> {
                             LOG.debug("HTTP/3 stream {}: {}", ctx.channel(), cause.toString());
                             ctx.close(); // a reset by the client; a body past its content-length: reset
                         }));

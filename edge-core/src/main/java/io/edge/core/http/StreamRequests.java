@@ -14,6 +14,9 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import java.util.List;
 import java.util.function.BiConsumer;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A stream's request as the exchange takes it, on HTTP/2 ({@link Http2Connection}) and HTTP/3
@@ -26,12 +29,16 @@ import java.util.function.BiConsumer;
  * <p>A malformed request (RFC 9113 8.1.1, RFC 9114 4.1.2): HEADERS Netty's codec could make no request of (a Host that
  * is not the :authority, no :path, a blank in it) are answered 400 and logged ({@code "-" 400}), as nginx answers and
  * logs them: handed on as the stand-in for a request HTTP/1's decoder could not read, which the exchanges' handler
- * answers so. Not on HTTP/3: Netty 4.2.18's frame codec refuses such a field section itself (an
- * Http3HeadersValidationException, then its stream reset H3_MESSAGE_ERROR, which discards any answer held for it).
+ * answers so. Not on HTTP/3: Netty 4.2.18's frame codec refuses such a field section itself, firing an
+ * Http3HeadersValidationException and then resetting its stream H3_MESSAGE_ERROR (RFC 9114 4.1.2's stream error,
+ * which would discard any answer held for it). That exception ends here ({@code resetByCodec}): handed on, the
+ * exchanges' handler closed the stream first, which sent a FIN, an answer with no head, instead of the reset.
  * A protocol error after the head was handed on (a body that is not its content-length) ends the stream
  * as {@code streamFailed} ends it: a reset.
  */
 final class StreamRequests extends ChannelInboundHandlerAdapter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StreamRequests.class);
 
     private final HttpVersion version;
     private final int requestLine;
@@ -40,6 +47,8 @@ final class StreamRequests extends ChannelInboundHandlerAdapter {
     private final BiConsumer<ChannelHandlerContext, Throwable> streamFailed;
     /** Whether {@code protocolError} before the head was handed on is a malformed head (HTTP/3's codec throws it). */
     private final boolean malformedHeadError;
+    /** Whether a failure before the head was handed on is one whose stream the codec resets itself. */
+    private final Predicate<Throwable> resetByCodec;
     /** A request was handed on: what fails after it is its body's or trailers' (a reset), not its head's. */
     private boolean requestRead;
 
@@ -48,12 +57,16 @@ final class StreamRequests extends ChannelInboundHandlerAdapter {
      * @param protocolError the codec's exception of a stream's protocol error
      * @param malformedHeadError whether {@code protocolError}, before a head was handed on, is the codec's refusal of a
      *                      malformed head (HTTP/3's), not a stream error (HTTP/2's frame codec's, which resets)
+     * @param resetByCodec  whether a failure before a head was handed on is the codec's refusal of a head whose stream
+     *                      it resets itself (HTTP/3's): it goes no further, nothing answers it, and the stream is
+     *                      closed after the reset
      * @param streamFailed  ends the stream on a failure after its head was handed on
      */
     StreamRequests(HttpVersion version, int requestLine, List<? extends CharSequence> codecFields,
-            Class<? extends Exception> protocolError, boolean malformedHeadError,
+            Class<? extends Exception> protocolError, boolean malformedHeadError, Predicate<Throwable> resetByCodec,
             BiConsumer<ChannelHandlerContext, Throwable> streamFailed) {
         this.malformedHeadError = malformedHeadError;
+        this.resetByCodec = resetByCodec;
         this.version = version;
         this.requestLine = requestLine;
         this.codecFields = codecFields;
@@ -85,6 +98,13 @@ final class StreamRequests extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!requestRead && resetByCodec.test(cause)) {
+            LOG.debug("stream {}: malformed head, reset by the codec: {}", ctx.channel(), cause.getMessage());
+            // closed once the codec has reset it, as it does when this returns (closed now, it would send a FIN
+            // first: an answer with no head); left open, its connection would never be idle
+            ctx.executor().execute(ctx::close);
+            return;
+        }
         if (!(cause instanceof DecoderException) && !protocolError.isInstance(cause)) {
             ctx.fireExceptionCaught(cause);
             return;
