@@ -199,7 +199,12 @@ public final class EdgeServer implements AutoCloseable {
                     if (epoll && udp.getAddress().isAnyLocalAddress()) {
                         // each IPv4 datagram then names the address it was sent to: a QUIC connection's local
                         // address, $server_addr, is that one (as nginx's, by IP_PKTINFO), not the wildcard bound; an
-                        // IPv6 one names none (Netty reads no IPV6_ORIGDSTADDR): its $server_addr is the wildcard
+                        // IPv6 one names none (Netty reads no IPV6_ORIGDSTADDR): its $server_addr is the wildcard.
+                        // Replies leave from the kernel's choice of source, not the address a datagram came to:
+                        // Netty 4.2.18's epoll sends (sendto, sendmsg, sendmmsg) name the destination alone (a
+                        // DatagramPacket's sender is not read; the one control message is UDP_SEGMENT), and its
+                        // recvmsg reads only SOL_IP's IP_ORIGDSTADDR (and UDP_GRO): neither is there without native
+                        // code of edge's own
                         quicSocket.option(EpollChannelOption.IP_RECVORIGDSTADDR, true);
                     }
                     binding = quicSocket.bind(udp);
