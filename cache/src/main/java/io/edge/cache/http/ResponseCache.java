@@ -12,6 +12,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -866,14 +867,24 @@ public final class ResponseCache implements AutoCloseable {
     /**
      * The {@link #ACCEL_FIELDS} lines of {@code received} as they came, for {@link StoredResponse#accelFields}; where
      * {@code kept} (an entry's, renewed by the 304 {@code received}), its lines of each name {@code received} has none of.
+     * None: one empty set shared by all such entries (most), not an empty map of fields each, which their weight
+     * would not count.
      */
     private static HttpHeaders accelFields(HttpHeaders received, HttpHeaders kept) {
-        HttpHeaders fields = new DefaultHttpHeaders();
+        HttpHeaders fields = null;
         for (String name : ACCEL_FIELDS) {
             List<String> lines = received.getAll(name);
-            fields.add(name, lines.isEmpty() && kept != null ? kept.getAll(name) : lines);
+            if (lines.isEmpty() && kept != null) {
+                lines = kept.getAll(name);
+            }
+            if (!lines.isEmpty()) {
+                if (fields == null) {
+                    fields = new DefaultHttpHeaders();
+                }
+                fields.add(name, lines);
+            }
         }
-        return fields;
+        return fields == null ? EmptyHttpHeaders.INSTANCE : fields;
     }
 
     private static int varyIndexWeight(String primary, List<String> names) {

@@ -548,6 +548,30 @@ class ResponseCacheTest {
     }
 
     /**
+     * Most answers bring none of the X-Accel lines: their entries share one empty set of them rather than each holding
+     * an empty field map of its own (some 160 bytes an entry the weight does not count), after a 304 too.
+     */
+    @Test
+    void entriesWithoutXAccelLinesShareOneEmptySetOfThem() {
+        assertThat(store(get("/e1"), backend("1", "Cache-Control", "max-age=10", "ETag", "\"e\""))).isTrue();
+        assertThat(store(get("/e2"), backend("2", "Cache-Control", "max-age=10"))).isTrue();
+        CachedResponse first = cache.lookup(get("/e1")).response();
+        CachedResponse second = cache.lookup(get("/e2")).response();
+        assertThat(first.accelFields().isEmpty()).isTrue();
+        assertThat(first.accelFields()).isSameAs(second.accelFields());
+        assertThat(body(first)).isEqualTo("1");
+        assertThat(body(second)).isEqualTo("2");
+
+        time.advanceSeconds(11);
+        CachedResponse renewed = cache.revalidated(cache.lookup(get("/e1")), notModified("ETag", "\"e\""));
+        assertThat(renewed.accelFields()).isSameAs(second.accelFields());
+        assertThat(body(renewed)).isEqualTo("1");
+        CachedResponse renewedHit = cache.lookup(get("/e1")).response();
+        assertThat(renewedHit.accelFields()).isSameAs(second.accelFields());
+        renewedHit.release();
+    }
+
+    /**
      * A 304 whose X-Accel-Limit-Rate is no number, or is negative, leaves the stored one: a hit ignores such a value
      * (as nginx does) and would go at the location's pace instead of the script's. A number, 0 included, replaces it.
      */
