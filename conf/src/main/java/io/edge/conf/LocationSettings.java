@@ -517,7 +517,8 @@ public record LocationSettings(
      *                request takes a backend connection, and kept to go again to the next address (nginx's {@code
      *                proxy_request_buffering}); false: streamed to the backend as the client sends it, never sent again
      * @param passHeaders the backend's response fields passed to the client that are hidden by default (Date,
-     *                Server, X-Pad, X-Accel-*: nginx's {@code proxy_pass_header}), lower case
+     *                Server, X-Pad, X-Accel-Expires, -Redirect, -Limit-Rate, -Buffering, -Charset: nginx's {@code
+     *                proxy_pass_header}), lower case
      */
     public record Proxy(String backend, String uri, String host, Map<String, VariableText> headers, boolean upgrade,
                         List<Redirect> redirects, NextUpstream nextUpstream, boolean buffering,

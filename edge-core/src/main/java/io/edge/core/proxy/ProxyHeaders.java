@@ -27,8 +27,12 @@ final class ProxyHeaders {
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "te", "trailer", "upgrade",
             "transfer-encoding", "content-length");
 
-    /** Hidden from the client by nginx's proxy_hide_header defaults (and X-Accel-*): edge sets its own Date and Server. */
-    private static final Set<String> HIDDEN = Set.of("date", "server", "x-pad");
+    /**
+     * Hidden from the client by nginx's proxy_hide_header defaults: edge sets its own Date and Server, and the five
+     * X-Accel fields nginx reads are for the server (any other X-Accel-* goes on, as nginx 1.22's does).
+     */
+    private static final Set<String> HIDDEN = Set.of("date", "server", "x-pad", "x-accel-expires", "x-accel-redirect",
+            "x-accel-limit-rate", "x-accel-buffering", "x-accel-charset");
 
     /** A backend's redirect after a delay, whose {@code url=} proxy_redirect rewrites as nginx's does. */
     private static final CharSequence REFRESH = "Refresh";
@@ -67,15 +71,14 @@ final class ProxyHeaders {
     }
 
     /**
-     * The backend's response headers the client gets: not hop-by-hop, not hidden (Date, Server, X-Pad, X-Accel-*) but
-     * where {@code passed} names them (the location's proxy-pass-headers, lower case: nginx's proxy_pass_header).
+     * The backend's response headers the client gets: not hop-by-hop, not hidden (Date, Server, X-Pad, X-Accel-Expires,
+     * -Redirect, -Limit-Rate, -Buffering, -Charset) but where {@code passed} names them (the location's proxy-pass-headers, lower case: nginx's proxy_pass_header).
      */
     static void copyResponse(HttpHeaders from, HttpHeaders to, Set<String> passed) {
         List<String> named = connectionTokens(from);
         from.forEach(header -> {
             String name = header.getKey().toLowerCase(Locale.ROOT);
-            boolean hidden = HIDDEN.contains(name) || name.startsWith("x-accel-");
-            if (!isHopByHop(name, named) && (!hidden || passed.contains(name))) {
+            if (!isHopByHop(name, named) && (!HIDDEN.contains(name) || passed.contains(name))) {
                 to.add(header.getKey(), header.getValue());
             }
         });
