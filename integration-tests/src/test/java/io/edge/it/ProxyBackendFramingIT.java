@@ -63,6 +63,26 @@ class ProxyBackendFramingIT {
         }
     }
 
+    /**
+     * nginx 1.22 ends a chunk's size at a space, a tab or ';' and skips the rest of its line (measured behind the same
+     * raw backend: "5 ", "5\t", "5 garbage", "5;a b=\"c" all read whole, the connection kept). Before, Netty's
+     * decoder refused such a size line and the client's connection was closed with nothing.
+     */
+    @Test
+    void aChunkSizeWithTrailingWhitespaceOrAnyExtensionIsReadWholeAndItsConnectionKept() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = edge(fake)) {
+            fake.answer("ws", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "5 \r\nhello\r\n1\t\r\n \r\n5 garbage\nworld\r\n0 \r\n\r\n");
+            fake.answer("ext", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "3;a b=\"c\r\nabc\r\n0;last\r\n\r\n");
+            HttpResponse<String> ws = get(edge, "/ws");
+            assertThat(ws.statusCode()).isEqualTo(200);
+            assertThat(ws.body()).isEqualTo("hello world");
+            assertThat(get(edge, "/ext").body()).isEqualTo("abc");
+            assertThat(fake.connections()).isEqualTo(1);
+        }
+    }
+
     /** A chunk's data is taken by its size, whatever it holds: a LF in it is no line end. */
     @Test
     void aChunksDataWithLineFeedsInItPassesAsItIs() throws Exception {

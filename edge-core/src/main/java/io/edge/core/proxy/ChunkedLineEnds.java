@@ -9,25 +9,31 @@ import java.util.Locale;
  * Ahead of a backend connection's {@link io.netty.handler.codec.http.HttpClientCodec}, for one answer: gives each line
  * of the answer's head and of its chunked body that ends with a bare LF a CR before it, as nginx's upstream parsers
  * take a bare LF wherever a line ends (RFC 9112 2.2 lets a recipient) and Netty's decoder takes one in a head but not
- * after a chunk's size or data. Never on a client's side: there a request's framing must be read as strictly as every
- * other hop reads it.
+ * after a chunk's size or data; and takes out what follows a chunk's size on its line, as nginx's chunked parser ends
+ * the size at a space, a tab or ';' and skips anything after it but a CR not before the LF (trailing whitespace,
+ * an extension RFC 9112's grammar would refuse), where Netty's takes whitespace only before a ';' and an extension
+ * only as RFC 9112 writes one. Neither passes extensions on: the client's chunks are framed anew. Never on a client's
+ * side: there a request's framing must be read as strictly as every other hop reads it.
  *
  * <pre>
  *   HEAD (lines) ──empty line, a 1xx but 101──► HEAD
  *                ──empty line, chunked (HTTP/1.1, a Transfer-Encoding naming chunked: Netty's test), a body
- *                  allowed──► SIZE (a line: hex size, extensions) ──0──► TRAILERS (lines) ──empty line──► PASS
- *                                                             ──n──► DATA (n bytes as they are)
- *                                                                      ──► DATA_END (a line, empty) ──► SIZE
+ *                  allowed──► SIZE (hex digits) ──line end, 0──► TRAILERS (lines) ──empty line──► PASS
+ *                                               ──line end, n──► DATA (n bytes as they are)
+ *                                               ──SP, HT or ';'──► EXTENSION (bytes left out) ──line end──► as SIZE's
+ *                                                                   DATA ──► DATA_END (a line, empty) ──► SIZE
  *                ──empty line, otherwise (a length, read to the close, a 101, no body)──► PASS
- *   any line state ──what Netty would refuse anyway (no HTTP status line, a size not hex, a line too long,
- *                    bytes after a chunk's data)──► PASS, the bytes as they came: the codec reports the answer broken
+ *   any line state ──what nginx refuses and Netty would refuse anyway (no HTTP status line, a size not hex, a
+ *                    line too long, bytes after a chunk's data, a CR alone)──► PASS, the bytes as they came (in an
+ *                    extension, from its CR on): the codec reports the answer broken
  * </pre>
- * In PASS (and in DATA) bytes go on untouched; an answer whose lines all end with CRLF goes on as the same buffers.
- * What follows the answer's end is left for the codec (and the idle guard), as before. Holds no buffer between reads.
+ * In PASS (and in DATA) bytes go on untouched; an answer whose lines all end with CRLF, and whose chunks have no
+ * extension, goes on as the same buffers. What follows the answer's end is left for the codec (and the idle guard), as
+ * before. Holds no buffer between reads.
  */
 final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
 
-    private enum State { HEAD, SIZE, DATA, DATA_END, TRAILERS, PASS }
+    private enum State { HEAD, SIZE, EXTENSION, DATA, DATA_END, TRAILERS, PASS }
 
     /** Longer than any line Netty's decoder takes by default (a head of 8 KiB): past it, the codec's error. */
     private static final int MAX_LINE = 16 * 1024;
@@ -42,8 +48,15 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
     /** The head's last field was Transfer-Encoding: a line folded under it continues its value. */
     private boolean inTransferEncoding;
     private long dataLeft;
+    /** The size of the chunk whose line is read, from its digits so far (none: -1). */
+    private long size = -1;
     /** The previous byte of the line being read was a CR (it may have come in the previous read). */
     private boolean afterCr;
+    /** During a read: the buffer read, and what goes on in its place where bytes go in or out (else null). */
+    private ByteBuf in;
+    private ByteBuf out;
+    /** During a read: the index in {@link #in} up to which its bytes are in {@link #out}, or left out. */
+    private int copied;
 
     /** @param bodiless the request was a HEAD: its answer has no body, whatever its head says */
     ChunkedLineEnds(boolean bodiless) {
@@ -56,8 +69,8 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(msg);
             return;
         }
-        ByteBuf out = null; // made only where a CR goes in; the bytes up to copied are in it
-        int copied = in.readerIndex();
+        this.in = in;
+        copied = in.readerIndex();
         int end = in.writerIndex();
         int i = in.readerIndex();
         while (i < end && state != State.PASS) {
@@ -71,13 +84,11 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
                 continue;
             }
             byte b = in.getByte(i);
-            if (b == '\n') {
+            if (state == State.SIZE || state == State.EXTENSION) {
+                sizeByte(ctx, i, b);
+            } else if (b == '\n') {
                 if (!afterCr) {
-                    if (out == null) {
-                        out = ctx.alloc().buffer(end - copied + 16);
-                    }
-                    out.writeBytes(in, copied, i - copied).writeByte('\r');
-                    copied = i;
+                    crBefore(ctx, i);
                 }
                 afterCr = false;
                 lineRead();
@@ -92,13 +103,88 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
             }
             i++;
         }
-        if (out == null) {
+        ByteBuf changed = out;
+        this.in = null;
+        out = null;
+        if (changed == null) {
             ctx.fireChannelRead(in);
             return;
         }
-        out.writeBytes(in, copied, end - copied);
+        changed.writeBytes(in, copied, end - copied);
         in.release();
-        ctx.fireChannelRead(out);
+        ctx.fireChannelRead(changed);
+    }
+
+    /** {@link #out}, made on the first need, with the bytes of {@link #in} up to {@code i} (but those left out). */
+    private ByteBuf outUpTo(ChannelHandlerContext ctx, int i) {
+        if (out == null) {
+            out = ctx.alloc().buffer(in.writerIndex() - copied + 16);
+        }
+        out.writeBytes(in, copied, i - copied);
+        copied = i;
+        return out;
+    }
+
+    /** A CR goes in before the byte at {@code i}. */
+    private void crBefore(ChannelHandlerContext ctx, int i) {
+        outUpTo(ctx, i).writeByte('\r');
+    }
+
+    /** The byte at {@code i} is left out. */
+    private void leaveOut(ChannelHandlerContext ctx, int i) {
+        outUpTo(ctx, i);
+        copied = i + 1;
+    }
+
+    /**
+     * A byte of a chunk-size line, as nginx 1.22's chunked parser reads one: hex digits (the size), then, after a
+     * space, a tab or ';', anything up to the line's end but a CR not before its LF. The codec gets the digits and a
+     * CRLF; what nginx refuses goes on as it came (its CR in an extension too), for the codec to refuse.
+     */
+    private void sizeByte(ChannelHandlerContext ctx, int i, byte b) {
+        if (state == State.EXTENSION) {
+            if (afterCr && b != '\n') {
+                crBefore(ctx, i); // the CR left out: "5" then a CR alone, which the codec refuses
+                state = State.PASS;
+            } else if (b == '\n') {
+                crBefore(ctx, i);
+                afterCr = false;
+                sizeRead();
+            } else {
+                afterCr = b == '\r';
+                leaveOut(ctx, i);
+            }
+            return;
+        }
+        int digit = Character.digit(b, 16);
+        if (afterCr || size < 0 && digit < 0) {
+            // a size line's CR before its LF, else what the codec refuses as nginx does ("5\rx", " 5", an empty line)
+            afterCr = false;
+            state = b == '\n' && size >= 0 ? sizeRead() : State.PASS;
+        } else if (digit >= 0) {
+            size = Math.max(size, 0) << 4 | digit;
+            if (size > Integer.MAX_VALUE) {
+                state = State.PASS; // Netty's decoder takes no size of 2 GiB or more
+            }
+        } else if (b == '\r') {
+            afterCr = true;
+        } else if (b == '\n') {
+            crBefore(ctx, i);
+            state = sizeRead();
+        } else if (b == ' ' || b == '\t' || b == ';') {
+            leaveOut(ctx, i);
+            state = State.EXTENSION;
+        } else {
+            state = State.PASS; // "5x": refused by either
+        }
+    }
+
+    /** A chunk-size line ended: its chunk's data follows, or the trailers after the last chunk. */
+    private State sizeRead() {
+        dataLeft = size;
+        size = -1;
+        state = dataLeft == 0 ? State.TRAILERS : State.DATA;
+        return state;
     }
 
     /** A line ended (its content in {@link #line}, CRs left out): the state it leads to. */
@@ -107,17 +193,6 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
         line.setLength(0);
         switch (state) {
             case HEAD -> headLine(text);
-            case SIZE -> {
-                long size = chunkSize(text);
-                if (size < 0) {
-                    state = State.PASS;
-                } else if (size == 0) {
-                    state = State.TRAILERS;
-                } else {
-                    dataLeft = size;
-                    state = State.DATA;
-                }
-            }
             case DATA_END -> state = text.isEmpty() ? State.SIZE : State.PASS;
             case TRAILERS -> state = text.isEmpty() ? State.PASS : State.TRAILERS;
             default -> throw new IllegalStateException(state.name());
@@ -175,29 +250,5 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
             }
         }
         return false;
-    }
-
-    /**
-     * A chunk's size from its line (hex digits, as many leading zeros as it has, then extensions after ';'); -1 for
-     * none, and for one of 2 GiB or more, which Netty's decoder takes for no size.
-     */
-    static long chunkSize(String text) {
-        int semicolon = text.indexOf(';');
-        String hex = (semicolon < 0 ? text : text.substring(0, semicolon)).strip();
-        if (hex.isEmpty()) {
-            return -1;
-        }
-        long size = 0;
-        for (int i = 0; i < hex.length(); i++) {
-            int digit = Character.digit(hex.charAt(i), 16);
-            if (digit < 0) {
-                return -1;
-            }
-            size = size << 4 | digit;
-            if (size > Integer.MAX_VALUE) {
-                return -1;
-            }
-        }
-        return size;
     }
 }

@@ -156,7 +156,7 @@ public final class ProxyResponder implements Responder {
      * upstream parser takes one (RFC 9112 2.2 lets a recipient); the answer is framed anew for the client either way.
      * A chunked body's lines need CRLF whatever this says: {@link ChunkedLineEnds} ahead of the codec gives them one.
      */
-    private static final HttpDecoderConfig ANSWER_DECODING = new HttpDecoderConfig().setStrictLineParsing(false);
+    static final HttpDecoderConfig ANSWER_DECODING = new HttpDecoderConfig().setStrictLineParsing(false);
 
     private final BackendPool pool;
     private final long readTimeoutNanos;

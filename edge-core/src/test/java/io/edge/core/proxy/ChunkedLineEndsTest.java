@@ -5,6 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
@@ -32,12 +40,74 @@ class ChunkedLineEndsTest {
         return out.toString();
     }
 
+    /**
+     * What the backend connection's pipeline (this handler, then the codec as {@link ProxyResponder} sets it up) reads
+     * of {@code answer} to a GET, fed whole and one byte at a time: the answer's body, or "refused" where the codec
+     * fails it, or "unfinished" where it waits for more.
+     */
+    private static String read(String answer) {
+        String whole = readIn(answer, answer.length());
+        assertThat(readIn(answer, 1)).isEqualTo(whole);
+        return whole;
+    }
+
+    private static String readIn(String answer, int piece) {
+        EmbeddedChannel channel = new EmbeddedChannel(new ChunkedLineEnds(false),
+                new HttpClientCodec(ProxyResponder.ANSWER_DECODING, false, false));
+        channel.writeOutbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"));
+        for (Object sent; (sent = channel.readOutbound()) != null; ) {
+            ReferenceCountUtil.release(sent);
+        }
+        byte[] bytes = answer.getBytes(StandardCharsets.ISO_8859_1);
+        for (int i = 0; i < bytes.length; i += piece) {
+            channel.writeInbound(Unpooled.wrappedBuffer(bytes, i, Math.min(piece, bytes.length - i)));
+        }
+        StringBuilder body = new StringBuilder();
+        String outcome = "unfinished";
+        for (Object read; (read = channel.readInbound()) != null; ) {
+            try {
+                if (((HttpObject) read).decoderResult().isFailure()) {
+                    outcome = "refused";
+                } else if (read instanceof HttpContent content) {
+                    body.append(content.content().toString(StandardCharsets.ISO_8859_1));
+                    if (read instanceof LastHttpContent && outcome.equals("unfinished")) {
+                        outcome = "read";
+                    }
+                }
+            } finally {
+                ReferenceCountUtil.release(read);
+            }
+        }
+        channel.finishAndReleaseAll();
+        return outcome.equals("read") ? body.toString() : outcome;
+    }
+
+    private static final String CHUNKED = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+    /**
+     * nginx 1.22's chunked parser ends a chunk's size at a space, a tab or ';' and takes whatever follows up to the
+     * line's end (CRLF or LF) for an extension; Netty's takes whitespace only before a ';' and an extension only as RFC
+     * 9112 writes one. Measured behind the same raw backend, nginx read each of these whole, and refused the size that
+     * starts with a space, a CR in the line not before its LF, and a size followed by anything else.
+     */
+    @Test
+    void aChunkSizeIsReadAsNginxReadsIt() {
+        for (String size : new String[] {"5 \r\n", "5\t\r\n", "5 \n", "5;x=y\r\n", "5 ;x=y\r\n", "5;x=\"a b\"\r\n",
+                "5;a b=\"c\r\n", "5 garbage\n", "5;\r\n", "0005\t;\t\r\n"}) {
+            assertThat(read(CHUNKED + size + "hello\r\n0 \r\n\r\n")).as(size).isEqualTo("hello");
+            assertThat(read(CHUNKED + size + "hello\r\n0;last\n\r\n")).as(size).isEqualTo("hello");
+        }
+        for (String size : new String[] {" 5\r\n", "5;x\ry\r\n", "5\rx\r\n", "5x\r\n", "\r\n", ";x\r\n"}) {
+            assertThat(read(CHUNKED + size + "hello\r\n0\r\n\r\n")).as(size).isEqualTo("refused");
+        }
+    }
+
     @Test
     void aChunkedBodysBareLineFeedsGetACarriageReturnItsDataNone() {
         assertThat(through(false, "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n"
                 + "5;x=y\nhe\nlo\n3\r\nab\n\r\n0\nTrailer: t\n\nrest\n"))
                 .isEqualTo("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                        + "5;x=y\r\nhe\nlo\r\n3\r\nab\n\r\n0\r\nTrailer: t\r\n\r\nrest\n");
+                        + "5\r\nhe\nlo\r\n3\r\nab\n\r\n0\r\nTrailer: t\r\n\r\nrest\n");
     }
 
     @Test
@@ -65,9 +135,12 @@ class ChunkedLineEndsTest {
 
     @Test
     void whatNettyRefusesIsLeftForItToRefuse() {
-        // a size that is no hex number, bytes after a chunk's data: as they came, from there on
+        // a size that is no hex number, a CR alone in an extension, bytes after a chunk's data: as they came, from
+        // there on (the extension's CR too)
         assertThat(through(false, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\nx\n"))
-                .endsWith("\r\n\r\nzz\r\nx\n");
+                .endsWith("\r\n\r\nzz\nx\n");
+        assertThat(through(false, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a\rb\nhello\n"))
+                .endsWith("\r\n\r\n5\rb\nhello\n");
         assertThat(through(false, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\nxy\n0\n\n"))
                 .endsWith("\r\n\r\n1\r\nxy\r\n0\n\n");
         assertThat(through(false, "garbage\nmore\n")).isEqualTo("garbage\r\nmore\n");
@@ -75,12 +148,11 @@ class ChunkedLineEndsTest {
 
     @Test
     void chunkSizesAreHexUpToTheirExtensions() {
-        assertThat(ChunkedLineEnds.chunkSize("1F")).isEqualTo(31);
-        assertThat(ChunkedLineEnds.chunkSize("a ; name=value")).isEqualTo(10);
-        assertThat(ChunkedLineEnds.chunkSize("+5")).isEqualTo(-1);
-        assertThat(ChunkedLineEnds.chunkSize("")).isEqualTo(-1);
-        assertThat(ChunkedLineEnds.chunkSize("123456789")).isEqualTo(-1);
-        assertThat(ChunkedLineEnds.chunkSize("80000000")).isEqualTo(-1);
+        assertThat(read(CHUNKED + "1F\r\n" + "x".repeat(31) + "\r\n0\r\n\r\n")).isEqualTo("x".repeat(31));
+        assertThat(read(CHUNKED + "a ; name=value\r\n0123456789\r\n0\r\n\r\n")).isEqualTo("0123456789");
+        for (String size : new String[] {"+5", "", "123456789", "80000000"}) {
+            assertThat(read(CHUNKED + size + "\r\nhello\r\n0\r\n\r\n")).as(size).isEqualTo("refused");
+        }
     }
 
     /**
@@ -90,8 +162,8 @@ class ChunkedLineEndsTest {
      */
     @Test
     void whatNettyTakesIsFollowed() {
-        assertThat(ChunkedLineEnds.chunkSize("0000000005")).isEqualTo(5);
-        assertThat(ChunkedLineEnds.chunkSize("7fffffff")).isEqualTo(Integer.MAX_VALUE);
+        assertThat(read(CHUNKED + "0000000005\r\nhello\r\n0\r\n\r\n")).isEqualTo("hello");
+        assertThat(read(CHUNKED + "7fffffff\r\nabc")).isEqualTo("unfinished");
         assertThat(through(false, "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n0000000005\nhello\n0\n\n"))
                 .endsWith("\r\n\r\n0000000005\r\nhello\r\n0\r\n\r\n");
         assertThat(through(false, "HTTP/1.1  200\tOK\nTransfer-Encoding: chunked\n\n1\nx\n0\n\n"))
