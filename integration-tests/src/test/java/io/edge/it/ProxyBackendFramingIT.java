@@ -83,6 +83,32 @@ class ProxyBackendFramingIT {
         }
     }
 
+    /**
+     * nginx 1.22 reads a chunked body whatever the status line's version, and over a Content-Length beside it (measured
+     * behind the same raw backend: HTTP/1.0 with chunked, Content-Length: 3 before or after chunked, all read whole);
+     * Netty's RFC 9112 checks refused them, and the client got a 502. Neither answer's connection is reused: nginx's
+     * proxy reuses no HTTP/1.0 answer's, and edge none whose two framings disagree (nginx 1.22 does).
+     */
+    @Test
+    void aChunkedBodyIsReadWhateverTheVersionAndOverAContentLengthItsConnectionClosed() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = edge(fake)) {
+            fake.answer("old", "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n"
+                    + "3\r\nold\r\n0\r\n\r\n");
+            fake.answer("both", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "5\r\nhello\r\n0\r\n\r\n");
+            fake.answer("lower", "http/1.1 200 OK\nTransfer-Encoding: chunked\n\n5\nlower\n0\n\n");
+            for (String path : new String[] {"old", "both"}) {
+                HttpResponse<String> answer = get(edge, "/" + path);
+                assertThat(answer.statusCode()).as(path).isEqualTo(200);
+                assertThat(answer.headers().firstValue("Content-Length")).as(path).isEmpty();
+            }
+            assertThat(get(edge, "/both").body()).isEqualTo("hello");
+            assertThat(get(edge, "/old").body()).isEqualTo("old");
+            assertThat(fake.connections()).as("none reused").isEqualTo(4);
+            assertThat(get(edge, "/lower").body()).isEqualTo("lower");
+        }
+    }
+
     /** A chunk's data is taken by its size, whatever it holds: a LF in it is no line end. */
     @Test
     void aChunksDataWithLineFeedsInItPassesAsItIs() throws Exception {

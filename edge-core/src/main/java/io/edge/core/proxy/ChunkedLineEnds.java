@@ -17,8 +17,8 @@ import java.util.Locale;
  *
  * <pre>
  *   HEAD (lines) ──empty line, a 1xx but 101──► HEAD
- *                ──empty line, chunked (HTTP/1.1, a Transfer-Encoding naming chunked: Netty's test), a body
- *                  allowed──► SIZE (hex digits) ──line end, 0──► TRAILERS (lines) ──empty line──► PASS
+ *                ──empty line, chunked (a Transfer-Encoding naming chunked, whatever the version: Netty's test,
+ *                  its RFC 9112 checks off, and nginx's), a body allowed──► SIZE (hex digits) ──line end, 0──► TRAILERS (lines) ──empty line──► PASS
  *                                               ──line end, n──► DATA (n bytes as they are)
  *                                               ──SP, HT or ';'──► EXTENSION (bytes left out) ──line end──► as SIZE's
  *                                                                   DATA ──► DATA_END (a line, empty) ──► SIZE
@@ -43,8 +43,9 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
     private State state = State.HEAD;
     private boolean statusRead;
     private int status;
-    private boolean http11;
     private boolean chunked;
+    /** The head had a Content-Length field. */
+    private boolean length;
     /** The head's last field was Transfer-Encoding: a line folded under it continues its value. */
     private boolean inTransferEncoding;
     private long dataLeft;
@@ -57,6 +58,15 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
     private ByteBuf out;
     /** During a read: the index in {@link #in} up to which its bytes are in {@link #out}, or left out. */
     private int copied;
+
+    /**
+     * Whether the answer's head (once read) had a Content-Length beside a Transfer-Encoding naming chunked: the body is
+     * read chunked, as nginx and RFC 9112 6.3 read it, but the backend's two framings disagree, and what follows the
+     * answer is not to be trusted for the start of the next one.
+     */
+    boolean lengthBesideChunked() {
+        return chunked && length;
+    }
 
     /** @param bodiless the request was a HEAD: its answer has no body, whatever its head says */
     ChunkedLineEnds(boolean bodiless) {
@@ -205,13 +215,13 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
                 return; // empty lines before a status line are skipped, as Netty's decoder skips them
             }
             statusRead = true;
-            // "HTTP/1.1 200 OK", its parts apart by any whitespace as Netty's decoder splits them ("HTTP/1.1  200")
+            // "HTTP/1.1 200 OK", its parts apart by any whitespace as Netty's decoder splits them ("HTTP/1.1  200"),
+            // its version in any case as Netty's reads it ("http/1.1")
             String[] parts = text.strip().split("\\s+", 3);
-            if (!parts[0].startsWith("HTTP/") || parts.length < 2) {
+            if (!parts[0].regionMatches(true, 0, "HTTP/", 0, 5) || parts.length < 2) {
                 state = State.PASS;
                 return;
             }
-            http11 = parts[0].equals("HTTP/1.1");
             try {
                 status = Integer.parseInt(parts[1]);
             } catch (NumberFormatException notStatus) {
@@ -226,16 +236,19 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
                 return;
             }
             int colon = text.indexOf(':');
-            inTransferEncoding = colon > 0 && text.substring(0, colon).strip().equalsIgnoreCase("transfer-encoding");
+            String name = colon > 0 ? text.substring(0, colon).strip() : "";
+            inTransferEncoding = name.equalsIgnoreCase("transfer-encoding");
             chunked |= inTransferEncoding && namesChunked(text.substring(colon + 1));
+            length |= name.equalsIgnoreCase("content-length");
             return;
         }
         if (status >= 100 && status < 200 && status != 101) {
             // an interim answer: the answer's own head follows
             statusRead = false;
             chunked = false;
+            length = false;
             inTransferEncoding = false;
-        } else if (http11 && chunked && !bodiless && status != 101 && status != 204 && status != 304) {
+        } else if (chunked && !bodiless && status != 101 && status != 204 && status != 304) {
             state = State.SIZE;
         } else {
             state = State.PASS;

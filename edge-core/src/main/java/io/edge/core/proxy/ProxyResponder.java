@@ -155,8 +155,12 @@ public final class ProxyResponder implements Responder {
      * How a backend's answer is read: Netty's defaults, but a line of the head may end with a bare LF, as nginx's
      * upstream parser takes one (RFC 9112 2.2 lets a recipient); the answer is framed anew for the client either way.
      * A chunked body's lines need CRLF whatever this says: {@link ChunkedLineEnds} ahead of the codec gives them one.
+     * Nor are Netty's RFC 9112 checks on Transfer-Encoding made: nginx 1.22 reads a chunked body whatever the status
+     * line's version, and over a Content-Length beside it (RFC 9112 6.1 and 6.3 let a recipient: chunked wins, the
+     * Content-Length goes); neither answer's connection is reused ({@link Call#head}).
      */
-    static final HttpDecoderConfig ANSWER_DECODING = new HttpDecoderConfig().setStrictLineParsing(false);
+    static final HttpDecoderConfig ANSWER_DECODING = new HttpDecoderConfig().setStrictLineParsing(false)
+            .setUseRfc9112TransferEncoding(false);
 
     private final BackendPool pool;
     private final long readTimeoutNanos;
@@ -619,11 +623,15 @@ public final class ProxyResponder implements Responder {
                 }
             }
             // an answer read to the close leaves nothing to reuse (a HEAD's may have a body: the cache asked a GET),
-            // nor does an HTTP/1.0 one, its Connection: keep-alive notwithstanding, as nginx's proxy reuses none
+            // nor does an HTTP/1.0 one, its Connection: keep-alive notwithstanding, as nginx's proxy reuses none, nor
+            // one with a Content-Length beside chunked (read chunked): what the backend sends after it may be the
+            // rest of a body its length framed, not the next answer's start (nginx 1.22 reuses it)
             boolean noBody = HttpMethod.HEAD.equals(request.method()) || !Exchange.statusHasBody(code);
             keepBackend = lease.keepAlive() && response.protocolVersion().equals(HttpVersion.HTTP_1_1)
                     && HttpUtil.isKeepAlive(response) && (HttpUtil.isContentLengthSet(response)
-                    || HttpUtil.isTransferEncodingChunked(response) || noBody);
+                    || HttpUtil.isTransferEncodingChunked(response) || noBody)
+                    && !(backendChannel.pipeline().get(LINE_ENDS) instanceof ChunkedLineEnds lineEnds
+                            && lineEnds.lengthBesideChunked());
             // nginx's X-Accel-Redirect, judged after the cache's word on the head (a 304 it merges, a 5xx its stale copy
             // answers), as nginx's proxy follows it after its cache's revalidation
             String accel = response.headers().get(X_ACCEL_REDIRECT);

@@ -102,6 +102,45 @@ class ChunkedLineEndsTest {
         }
     }
 
+    /**
+     * nginx 1.22 reads a chunked body whatever the status line's version (measured: "HTTP/1.0 200 OK" with
+     * Transfer-Encoding: chunked, with a Content-Length or Connection: keep-alive beside it, read whole) and takes
+     * chunked over a Content-Length beside it (either first); it reads "http/1.1" (any case) as an HTTP/0.9 answer and
+     * relays its bytes as they came, where Netty's decoder reads the version it names. Netty 4.2.18 refused all of
+     * these (RFC 9112 6.1's "Transfer-Encoding only in HTTP/1.1", and a Content-Length beside it).
+     */
+    @Test
+    void aChunkedBodyIsReadWhateverTheVersionAndOverAContentLength() {
+        for (String head : new String[] {"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n",
+                "HTTP/1.0 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n",
+                "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n",
+                "http/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"}) {
+            assertThat(read(head + "\r\n5\r\nhello\r\n0\r\n\r\n")).as(head).isEqualTo("hello");
+            assertThat(read(head.replace("\r\n", "\n") + "\n5\nhello\n0\n\n")).as(head).isEqualTo("hello");
+        }
+    }
+
+    /** A Content-Length beside chunked, which nginx reads over, leaves the connection to be closed: the two disagree. */
+    @Test
+    void aContentLengthBesideChunkedIsTold() {
+        assertThat(lengthBesideChunked("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"))
+                .isTrue();
+        assertThat(lengthBesideChunked("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\ncontent-length : 3\n\n")).isTrue();
+        assertThat(lengthBesideChunked("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")).isFalse();
+        assertThat(lengthBesideChunked("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n")).isFalse();
+        assertThat(lengthBesideChunked("HTTP/1.1 100 Continue\r\nContent-Length: 0\r\n\r\n"
+                + "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")).as("the interim head's").isFalse();
+    }
+
+    private static boolean lengthBesideChunked(String head) {
+        ChunkedLineEnds lineEnds = new ChunkedLineEnds(false);
+        EmbeddedChannel channel = new EmbeddedChannel(lineEnds);
+        channel.writeInbound(Unpooled.copiedBuffer(head, StandardCharsets.ISO_8859_1));
+        channel.finishAndReleaseAll();
+        return lineEnds.lengthBesideChunked();
+    }
+
     @Test
     void aChunkedBodysBareLineFeedsGetACarriageReturnItsDataNone() {
         assertThat(through(false, "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n"
@@ -122,12 +161,10 @@ class ChunkedLineEndsTest {
     void aBodyNotChunkedPassesAsItCame() {
         assertThat(through(false, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\na\nb\n"))
                 .isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\na\nb\n");
-        // a HEAD's answer, a 204's, an HTTP/1.0 one and a 101's have no chunked body whatever their heads say
+        // a HEAD's answer, a 204's and a 101's have no chunked body whatever their heads say
         assertThat(through(true, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\nx\n"))
                 .endsWith("\r\n\r\n1\nx\n");
         assertThat(through(false, "HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n1\nx\n"))
-                .endsWith("\r\n\r\n1\nx\n");
-        assertThat(through(false, "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\nx\n"))
                 .endsWith("\r\n\r\n1\nx\n");
         assertThat(through(false, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\n\n"))
                 .endsWith("\r\n\r\n\n\n");
