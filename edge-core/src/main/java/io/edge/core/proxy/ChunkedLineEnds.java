@@ -18,11 +18,11 @@ import java.util.Locale;
  * <pre>
  *   HEAD (lines) ──empty line, a 1xx but 101──► HEAD
  *                ──empty line, chunked (a Transfer-Encoding naming chunked, whatever the version: Netty's test,
- *                  its RFC 9112 checks off, and nginx's), a body allowed──► SIZE (hex digits) ──line end, 0──► TRAILERS (lines) ──empty line──► PASS
- *                                               ──line end, n──► DATA (n bytes as they are)
- *                                               ──SP, HT or ';'──► EXTENSION (bytes left out) ──line end──► as SIZE's
- *                                                                   DATA ──► DATA_END (a line, empty) ──► SIZE
+ *                  its RFC 9112 checks off, and nginx's), a body allowed──► SIZE
  *                ──empty line, otherwise (a length, read to the close, a 101, no body)──► PASS
+ *   SIZE (hex digits) ──line end, 0──► TRAILERS (lines) ──empty line──► PASS
+ *                     ──line end, n──► DATA (n bytes as they are) ──► DATA_END (a line, empty) ──► SIZE
+ *                     ──SP, HT or ';'──► EXTENSION (bytes left out) ──line end──► as SIZE's
  *   any line state ──what nginx refuses and Netty would refuse anyway (no HTTP status line, a size not hex, a
  *                    line too long, bytes after a chunk's data, a CR alone)──► PASS, the bytes as they came (in an
  *                    extension, from its CR on): the codec reports the answer broken

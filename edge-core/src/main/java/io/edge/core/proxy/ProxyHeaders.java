@@ -72,7 +72,8 @@ final class ProxyHeaders {
 
     /**
      * The backend's response headers the client gets: not hop-by-hop, not hidden (Date, Server, X-Pad, X-Accel-Expires,
-     * -Redirect, -Limit-Rate, -Buffering, -Charset) but where {@code passed} names them (the location's proxy-pass-headers, lower case: nginx's proxy_pass_header).
+     * -Redirect, -Limit-Rate, -Buffering, -Charset) but where {@code passed} names them (the location's
+     * proxy-pass-headers, lower case: nginx's proxy_pass_header).
      */
     static void copyResponse(HttpHeaders from, HttpHeaders to, Set<String> passed) {
         List<String> named = connectionTokens(from);

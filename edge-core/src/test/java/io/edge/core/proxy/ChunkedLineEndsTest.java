@@ -121,7 +121,7 @@ class ChunkedLineEndsTest {
         }
     }
 
-    /** A Content-Length beside chunked, which nginx reads over, leaves the connection to be closed: the two disagree. */
+    /** A Content-Length beside chunked, which nginx reads over, is told: the two disagree, the connection is closed. */
     @Test
     void aContentLengthBesideChunkedIsTold() {
         assertThat(lengthBesideChunked("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"))
