@@ -1254,8 +1254,13 @@ public final class FastCgiResponder implements Responder {
             }
             Path accelRoot = accelTarget == null ? root : accelTarget.root() != null ? accelTarget.root() : siteRoot;
             AliasCaptures captures = accelTarget == null || !accelTarget.alias() ? null : accelTarget.aliasCaptures();
-            if (accelTarget != null && accelTarget.aliasAsFile() != null
-                    && rootIsFile(accelRoot.toAbsolutePath().normalize())) {
+            // a slash-less alias taken as its directory holds no file should the look at its root find one there before
+            // the open is judged (that look runs every second, off the loops): the file, judged against itself, would
+            // be inside "its root" wherever a link there leads
+            boolean asFile = accelTarget != null && accelTarget.aliasAsFile() != null
+                    && rootIsFile(accelRoot.toAbsolutePath().normalize());
+            boolean directoryOnly = accelTarget != null && accelTarget.aliasAsFile() != null && !asFile;
+            if (asFile) {
                 // a slash-less alias found to be a file (the last look at its root, off the loops): that file below
                 // its parent, whose links the file is judged by, as the static path takes it (StaticResponder's
                 // resolvers), never the file itself (a link there to anywhere would be inside "its root")
@@ -1361,10 +1366,10 @@ public final class FastCgiResponder implements Responder {
                     // nginx's internal redirect to a directory's URI goes through its index module: the directory's
                     // index file, under the same checks, else 403. X-Sendfile names a file only.
                     staticResponder.sendIndexWithin(exchange, normalized, accelUri, passThrough,
-                            (index, real) -> sendable(file, index, real, roots), limitRate);
+                            (index, real) -> sendable(file, index, real, roots, directoryOnly), limitRate);
                 } else {
                     staticResponder.sendFileWithin(exchange, normalized, accelUri, namesDirectory, passThrough,
-                            (opened, real) -> sendable(file, opened, real, roots), limitRate);
+                            (opened, real) -> sendable(file, opened, real, roots, directoryOnly), limitRate);
                 }
             };
             if (answering == null) {
@@ -1410,14 +1415,18 @@ public final class FastCgiResponder implements Responder {
          * may go out: inside one of {@code roots} (the x-sendfile directories, or the routed location's root), and as
          * the site's rules let the static path send a file: no link landing on a dotfile under dotfiles = deny, no link
          * on the way at all under symlinks = deny (the real path is the one named, below the directory's real path).
+         * {@code directoryOnly}: a root found to be a file holds nothing (a slash-less alias taken as its directory).
          */
-        private boolean sendable(Path file, Path named, Path real, List<PathResolver> roots) {
+        private boolean sendable(Path file, Path named, Path real, List<PathResolver> roots, boolean directoryOnly) {
             if (isScript(real)) {
                 LOG.warn("[{}] backend asked to send {}, which is the script {}: refused, edge sends only files this "
                         + "way, never a script's source", requestId, logged(file), logged(real));
                 return false;
             }
-            PathResolver dir = roots.stream().filter(d -> real.startsWith(d.root())).findFirst().orElse(null);
+            PathResolver dir = roots.stream().filter(d -> {
+                Path holding = directoryOnly ? d.directoryRoot() : d.root();
+                return holding != null && real.startsWith(holding);
+            }).findFirst().orElse(null);
             if (dir == null) {
                 LOG.warn("[{}] backend asked to send {}, which is {} outside {}", requestId, logged(file), logged(real),
                         whereFrom());

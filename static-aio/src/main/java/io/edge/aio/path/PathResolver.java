@@ -312,6 +312,15 @@ public final class PathResolver {
     }
 
     /**
+     * {@link #root}, or null while the root is a file ({@link #rootIsFile}), read at once: for a caller that took the
+     * root as a directory, for which a file found there by a check since is no root holding files below it.
+     */
+    public Path directoryRoot() {
+        Root root = current;
+        return root.file() ? null : root.real();
+    }
+
+    /**
      * Whether the root, as last found (when the resolver was made, then by the checks every {@code directoryTtl}), is
      * there and is no directory: a slash-less alias of a file (at the start or since), which its location serves below
      * its parent.

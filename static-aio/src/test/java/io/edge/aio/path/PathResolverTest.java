@@ -341,6 +341,25 @@ class PathResolverTest {
         assertThat(resolver.checkRoot()).as("found unchanged").isFalse();
     }
 
+    /**
+     * directoryRoot, read at once for a caller that took the root as a directory (an X-Accel-Redirect into a slash-less
+     * alias): the root's real path while it is a directory, none while a check finds a file there (a link in its place
+     * to a file anywhere, which, judged against itself, would be inside it).
+     */
+    @Test
+    void aRootFoundToBeAFileIsNoDirectoryRoot() throws IOException {
+        Path root = withAppCss(tmp.resolve("dl"), "css");
+        PathResolver resolver = new PathResolver(root, PathPolicy.DEFAULT, () -> 0L, Duration.ofSeconds(1), false);
+        assertThat(resolver.directoryRoot()).isEqualTo(root.toRealPath());
+        Files.delete(root.resolve("app.css"));
+        Files.delete(root);
+        Path outside = Files.writeString(tmp.resolve("outside.pdf"), "outside");
+        Files.createSymbolicLink(root, outside);
+        assertThat(resolver.checkRoot()).isTrue();
+        assertThat(resolver.root()).isEqualTo(outside.toRealPath());
+        assertThat(resolver.directoryRoot()).as("a link to a file in its place").isNull();
+    }
+
     /** A closed resolver (its configuration retired) lets its root go, and still resolves, in user space. */
     @Test
     void aClosedResolverLetsItsRootGoAndStillResolves() throws IOException {
