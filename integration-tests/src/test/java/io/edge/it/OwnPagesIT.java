@@ -35,6 +35,7 @@ class OwnPagesIT {
         Path www = Files.createDirectories(dir.resolve("www"));
         Files.createDirectories(www.resolve("errors"));
         Files.createDirectories(www.resolve("files/sub"));
+        Files.writeString(www.resolve("files/ranged.txt"), TEXT);
         Files.writeString(www.resolve("errors/404.html"), PAGE);
         Files.createDirectories(www.resolve("gone"));
         Files.createSymbolicLink(www.resolve("gone/found.html"), Path.of("nowhere.html")); // a link to nothing
@@ -48,10 +49,12 @@ class OwnPagesIT {
                     { match = "/files/" }
                     { match = "/errors/", sub-filter.replace = [{ match = "NAME", with = "$host" }] } ] }
                   { server-names = ["moved"], root = "www", error-pages { 301 = "/gone/moved.html"
-                      302 = "/gone/found.html", 503 = "/gone/busy.html", 500 = "/gone/500.html" }, locations = [
+                      302 = "/gone/found.html", 503 = "/gone/busy.html", 500 = "/gone/500.html"
+                      416 = "/gone/416.html", 429 = "/gone/429.html" }, locations = [
                     { match = "= /old", return = "301 /new" }, { match = "/files/" }
                     { match = "= /found", return = "302 /new" }, { match = "= /busy", return = 503 }
                     { match = "= /broken", return = 500 }
+                    { match = "^~ /limited/", limit-req { rate = "1 r/m", burst = 0 } }
                     { match = "/gone/", headers { X-Not = "a 404's" }, always-headers { X-Gone = "yes" } } ] }
                 ]
                 """.formatted(TEXT.replace("\n", "\\n")));
@@ -176,6 +179,26 @@ class OwnPagesIT {
         assertThat(found.status()).isEqualTo(404);
         assertThat(found.header("location")).isEqualTo("http://moved:" + edge.address().getPort() + "/new");
         assertThat(found.text()).startsWith("<html><head><title>404 Not Found</title>");
+    }
+
+    /**
+     * nginx 1.22.1 side by side (error_page 416 and 429 to missing files; a Range past a file's end, a second request
+     * over limit_req's rate with limit_req_status 429): its 404 keeps the 416's Content-Range but has no ETag, and the
+     * limit's 404 no Retry-After (nginx sends none there at all). edge's refusal adds one to its 429: not to the 404.
+     */
+    @Test
+    void anErrorsMissingPage404HasNoRetryAfterNorTheFilesETag() throws Exception {
+        RawHttpClient.Response ranged = get("moved", "/files/ranged.txt", "Range: bytes=99999-\r\n");
+        assertThat(ranged.status()).isEqualTo(404);
+        assertThat(ranged.header("content-range")).isEqualTo("bytes */" + TEXT.length());
+        assertThat(ranged.header("etag")).isNull();
+        assertThat(ranged.text()).startsWith("<html><head><title>404 Not Found</title>");
+        get("moved", "/limited/x");
+        RawHttpClient.Response limited = get("moved", "/limited/x");
+        assertThat(limited.status()).isEqualTo(404);
+        assertThat(limited.header("retry-after")).isNull();
+        assertThat(limited.header("x-gone")).isEqualTo("yes");
+        assertThat(limited.text()).startsWith("<html><head><title>404 Not Found</title>");
     }
 
     /**

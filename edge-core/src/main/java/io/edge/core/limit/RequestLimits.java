@@ -184,8 +184,11 @@ public final class RequestLimits {
                 return; // the site's named location for it, as nginx's error_page
             }
             FullHttpResponse response = ErrorResponses.response(exchange, status);
-            // room for one more request comes within a request's share of a second
-            response.headers().setInt(HttpHeaderNames.RETRY_AFTER, (int) Math.max(1, Math.ceil(1 / limit.rate())));
+            // room for one more request comes within a request's share of a second; none on the 404 of a page whose
+            // file is missing (nginx's error_page to it), which refuses nothing
+            if (response.status().code() == status.code()) {
+                response.headers().setInt(HttpHeaderNames.RETRY_AFTER, (int) Math.max(1, Math.ceil(1 / limit.rate())));
+            }
             exchange.complete(exchange.writeAndFlush(response));
             return;
         }
