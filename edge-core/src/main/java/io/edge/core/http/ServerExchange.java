@@ -1639,7 +1639,7 @@ final class ServerExchange implements Exchange {
         }
         FullHttpResponse response = ErrorResponses.response(status, isHead(), errorPage(status), retryAfterSeconds,
                 serverTokens());
-        if (status.code() == HttpResponseStatus.METHOD_NOT_ALLOWED.code()) {
+        if (response.status().code() == HttpResponseStatus.METHOD_NOT_ALLOWED.code()) { // not a missing page's 404
             response.headers().set(HttpHeaderNames.ALLOW, ErrorResponses.allowedMethods(location()));
         }
         if (keptWithFile != null) {

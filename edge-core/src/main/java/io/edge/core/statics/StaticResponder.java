@@ -642,7 +642,10 @@ public final class StaticResponder implements Responder {
         // The site's page for 405 if it has one, as nginx's error_page covers its static module's 405; else the
         // built-in page every other error of edge's has (nginx's 405 has its page too).
         FullHttpResponse response = ErrorResponses.response(exchange, HttpResponseStatus.METHOD_NOT_ALLOWED);
-        response.headers().set(HttpHeaderNames.ALLOW, ErrorResponses.READ_METHODS); // a file's, whatever the location's
+        if (response.status().code() == HttpResponseStatus.METHOD_NOT_ALLOWED.code()) { // not a missing page's 404
+            // a file's, whatever the location's
+            response.headers().set(HttpHeaderNames.ALLOW, ErrorResponses.READ_METHODS);
+        }
         exchange.complete(exchange.writeAndFlush(response));
     }
 
