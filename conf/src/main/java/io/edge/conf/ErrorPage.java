@@ -12,7 +12,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -114,7 +116,8 @@ public final class ErrorPage {
      */
     static ErrorPage read(String uri, Path file, String contentType, byte[] body, Path root, PathPolicy policy,
             List<Object> version) {
-        return new ErrorPage(uri, file, contentType, new Content(State.READ, body), -1, root, policy, version);
+        return new ErrorPage(uri, file, contentType, new Content(State.READ, body), -1, root, policy,
+                settled(version));
     }
 
     /**
@@ -231,7 +234,7 @@ public final class ErrorPage {
     /** Makes {@code body} in {@code state} the content; what to log where the state or the bytes changed, else null. */
     private String change(State state, byte[] body, List<Object> readAs, String what) {
         Content before = content;
-        version = readAs; // as before the read: a change meanwhile is read at the next refresh
+        version = settled(readAs); // as before the read: a change meanwhile is read at the next refresh
         Content next = new Content(state, body);
         if (before.equals(next)) {
             return null;
@@ -244,7 +247,26 @@ public final class ErrorPage {
     static List<Object> version(Path file) throws IOException {
         Map<String, Object> attributes = Files.readAttributes(file, "unix:ino,size,lastModifiedTime,ctime");
         return List.of(Objects.toString(attributes.get("ino")), Objects.toString(attributes.get("size")),
-                Objects.toString(attributes.get("lastModifiedTime")), Objects.toString(attributes.get("ctime")));
+                attributes.get("lastModifiedTime"), attributes.get("ctime"));
+    }
+
+    /**
+     * {@code version}, or null (the file read again at the next refresh, quietly if its bytes are the same) where its
+     * modification or change time is less than a second old or ahead of the clock: those times move in ticks of some
+     * milliseconds, and a rewrite of the same size within the tick that saw the file read keeps its version, which
+     * would keep the old bytes until the next change, as the open-file cache trusts no file modified that recently.
+     */
+    private static List<Object> settled(List<Object> version) {
+        if (version == null) {
+            return null;
+        }
+        Instant recent = Instant.now().minusSeconds(1);
+        for (Object time : version.subList(2, 4)) {
+            if (!(time instanceof FileTime t) || !t.toInstant().isBefore(recent)) {
+                return null;
+            }
+        }
+        return version;
     }
 
     /**

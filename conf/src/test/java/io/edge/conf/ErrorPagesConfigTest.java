@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
 
+import io.edge.aio.PathPolicy;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -161,6 +162,22 @@ class ErrorPagesConfigTest {
         assertThat(notFound.refresh()).contains("cannot be read");
         assertThat(notFound.content().state()).isEqualTo(ErrorPage.State.UNUSABLE);
         assertThat(notFound.length()).isZero();
+    }
+
+    /**
+     * A page rewritten with the same size within the tick of the file times that saw it read keeps its version: the
+     * read's bytes must not be trusted until its times are a second old. Here the page holds bytes older than the file
+     * with the file's own, fresh, version, as such a rewrite leaves it.
+     */
+    @Test
+    void aPageReadWithinASecondOfItsLastChangeIsReadAgain() throws Exception {
+        Path file = dir.resolve("www/errors/503.html");
+        Files.writeString(file, "<p>new!</p>");
+        ErrorPage page = ErrorPage.read("/errors/503.html", file, "text/html",
+                "<p>old!</p>".getBytes(StandardCharsets.UTF_8), dir.resolve("www"), PathPolicy.DEFAULT,
+                ErrorPage.version(file));
+        assertThat(page.refresh()).endsWith("503.html is read again: 11 bytes");
+        assertThat(text(page)).isEqualTo("<p>new!</p>");
     }
 
     private static String text(ErrorPage page) {
