@@ -46,8 +46,11 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
     private boolean chunked;
     /** The head had a Content-Length field. */
     private boolean length;
-    /** The head's last field was Transfer-Encoding: a line folded under it continues its value. */
-    private boolean inTransferEncoding;
+    /**
+     * The value of the Transfer-Encoding field being read, lines folded under it joined with a space as Netty's decoder
+     * joins them ("gzip" folded over "chunked" is "gzip chunked": no chunked coding); null in another field.
+     */
+    private StringBuilder transferEncoding;
     private long dataLeft;
     /** The size of the chunk whose line is read, from its digits so far (none: -1). */
     private long size = -1;
@@ -232,26 +235,37 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
         if (!text.isEmpty()) {
             char first = text.charAt(0);
             if (first == ' ' || first == '\t') {
-                chunked |= inTransferEncoding && namesChunked(text);
+                if (transferEncoding != null) {
+                    transferEncoding.append(' ').append(text.trim());
+                }
                 return;
             }
             int colon = text.indexOf(':');
             String name = colon > 0 ? text.substring(0, colon).strip() : "";
-            inTransferEncoding = name.equalsIgnoreCase("transfer-encoding");
-            chunked |= inTransferEncoding && namesChunked(text.substring(colon + 1));
+            fieldRead();
+            transferEncoding = name.equalsIgnoreCase("transfer-encoding")
+                    ? new StringBuilder(text.substring(colon + 1).trim()) : null;
             length |= name.equalsIgnoreCase("content-length");
             return;
         }
+        fieldRead();
         if (status >= 100 && status < 200 && status != 101) {
             // an interim answer: the answer's own head follows
             statusRead = false;
             chunked = false;
             length = false;
-            inTransferEncoding = false;
         } else if (chunked && !bodiless && status != 101 && status != 204 && status != 304) {
             state = State.SIZE;
         } else {
             state = State.PASS;
+        }
+    }
+
+    /** A field of the head was read whole, folded lines and all. */
+    private void fieldRead() {
+        if (transferEncoding != null) {
+            chunked |= namesChunked(transferEncoding.toString());
+            transferEncoding = null;
         }
     }
 

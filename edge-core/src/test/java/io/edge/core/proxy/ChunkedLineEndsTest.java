@@ -157,6 +157,20 @@ class ChunkedLineEndsTest {
                         + " chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n");
     }
 
+    /**
+     * Netty's decoder joins a folded line to its field's value with a space: "gzip" folded over "chunked" is "gzip
+     * chunked", no chunked coding, and the body is read by its length. Taken for chunked here, its bytes were changed
+     * (";ab" left out, a CR put in) under a length the codec still counts: it waited for two bytes more, the start of
+     * whatever the backend sent next on a connection kept for reuse.
+     */
+    @Test
+    void aFoldNamesChunkedOnlyAsNettyJoinsIt() {
+        String answer = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n chunked\r\nContent-Length: 10\r\n\r\n5;ab\nhello";
+        assertThat(through(false, answer)).isEqualTo(answer);
+        assertThat(read(answer)).isEqualTo("5;ab\nhello");
+        assertThat(read("HTTP/1.1 200 OK\nTransfer-Encoding: gzip\n\t, chunked\n\n5;ab\nhello\n0\n\n")).isEqualTo("hello");
+    }
+
     @Test
     void aBodyNotChunkedPassesAsItCame() {
         assertThat(through(false, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\na\nb\n"))
