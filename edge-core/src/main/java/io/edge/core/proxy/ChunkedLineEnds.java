@@ -241,7 +241,12 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
                 return;
             }
             int colon = text.indexOf(':');
-            String name = colon > 0 ? text.substring(0, colon).strip() : "";
+            // the name as Netty's decoder takes an answer's: up to the colon or a space or tab before it
+            int nameEnd = 0;
+            while (nameEnd < colon && text.charAt(nameEnd) != ' ' && text.charAt(nameEnd) != '\t') {
+                nameEnd++;
+            }
+            String name = text.substring(0, nameEnd);
             fieldRead();
             transferEncoding = name.equalsIgnoreCase("transfer-encoding")
                     ? new StringBuilder(text.substring(colon + 1).trim()) : null;
