@@ -14,6 +14,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.handler.codec.http3.DefaultHttp3HeadersFrame;
 import io.netty.handler.codec.http3.Http3;
 import io.netty.handler.codec.http3.Http3GoAwayFrame;
 import io.netty.handler.codec.http3.Http3HeadersFrame;
@@ -253,6 +254,25 @@ class Http3IT {
             assertThat(client.outcome(client.get("/small.txt")).get(30, TimeUnit.SECONDS)).isEqualTo("status 200");
             await(() -> access.lines().size() == 1, "the answered request's line");
             assertThat(access.lines()).containsExactly("HTTP/3.0 \"GET /small.txt HTTP/3.0\" 200 13");
+        }
+    }
+
+    /**
+     * A malformed trailer section (a pseudo-header in it: RFC 9114 4.1.2) is a stream error H3_MESSAGE_ERROR as a
+     * malformed head is, its stream reset by Netty's codec after the request was handed on (a script's, answered once
+     * its body is read): not ended by edge with a FIN first, a clean end with no answer. The connection goes on.
+     */
+    @Test
+    void aMalformedTrailerSectionIsResetWithH3MessageError() throws Exception {
+        try (EdgeHarness edge = started("malformed-trailers", "");
+             NettyHttp3Client client = new NettyHttp3Client(port, new ChannelInboundHandlerAdapter())) {
+            Http3HeadersFrame post = client.get("/echo.php");
+            post.headers().method("POST");
+            Http3HeadersFrame trailers = new DefaultHttp3HeadersFrame();
+            trailers.headers().add(":path", "/elsewhere");
+            assertThat(client.outcome(post, new byte[100], trailers, true).get(30, TimeUnit.SECONDS))
+                    .isEqualTo("reset 0x10e");
+            assertThat(client.outcome(client.get("/small.txt")).get(30, TimeUnit.SECONDS)).isEqualTo("status 200");
         }
     }
 

@@ -1,13 +1,16 @@
 package io.edge.it;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.handler.codec.http3.DefaultHttp3DataFrame;
 import io.netty.handler.codec.http3.DefaultHttp3HeadersFrame;
 import io.netty.handler.codec.http3.Http3;
 import io.netty.handler.codec.http3.Http3ClientConnectionHandler;
@@ -128,8 +131,33 @@ final class NettyHttp3Client implements AutoCloseable {
      */
     CompletableFuture<String> outcome(Http3HeadersFrame head) throws Exception {
         CompletableFuture<String> outcome = new CompletableFuture<>();
+        send(head, outcomeOf(outcome, true));
+        return outcome;
+    }
+
+    /**
+     * As {@link #outcome(Http3HeadersFrame)}, {@code body} sent after {@code head} in a DATA frame, then {@code
+     * trailers} unless null; the stream's sending side then ended if {@code whole}, left open if not. A reset of the
+     * answer's side leaves the sending side as it is (RFC 9000 3.5: only STOP_SENDING asks a sender to stop).
+     */
+    CompletableFuture<String> outcome(Http3HeadersFrame head, byte[] body, Http3HeadersFrame trailers, boolean whole)
+            throws Exception {
+        CompletableFuture<String> outcome = new CompletableFuture<>();
+        QuicStreamChannel stream = Http3.newRequestStream(quic, outcomeOf(outcome, false)).get(30, TimeUnit.SECONDS);
+        stream.write(head);
+        ChannelFuture sent = stream.writeAndFlush(new DefaultHttp3DataFrame(Unpooled.wrappedBuffer(body)));
+        if (trailers != null) {
+            sent = stream.writeAndFlush(trailers);
+        }
+        if (whole) {
+            sent.addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
+        }
+        return outcome;
+    }
+
+    private Http3RequestStreamInboundHandler outcomeOf(CompletableFuture<String> outcome, boolean closeOnReset) {
         quic.closeFuture().addListener(closed -> outcome.completeExceptionally(new ClosedChannelException()));
-        send(head, new DroppingStream() {
+        return new DroppingStream() {
             private String said = "";
 
             @Override
@@ -146,13 +174,15 @@ final class NettyHttp3Client implements AutoCloseable {
             public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
                 if (cause instanceof QuicStreamResetException reset) {
                     outcome.complete(said + "reset 0x" + Long.toHexString(reset.applicationProtocolCode()));
+                    if (!closeOnReset) {
+                        return;
+                    }
                 } else {
                     outcome.completeExceptionally(cause);
                 }
                 ctx.close();
             }
-        });
-        return outcome;
+        };
     }
 
     @Override

@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
  * logs them: handed on as the stand-in for a request HTTP/1's decoder could not read, which the exchanges' handler
  * answers so. Not on HTTP/3: Netty 4.2.18's frame codec refuses such a field section itself, firing an
  * Http3HeadersValidationException and then resetting its stream H3_MESSAGE_ERROR (RFC 9114 4.1.2's stream error,
- * which would discard any answer held for it). That exception ends here ({@code resetByCodec}): handed on, the
- * exchanges' handler closed the stream first, which sent a FIN, an answer with no head, instead of the reset.
+ * which would discard any answer held for it). That exception ends here ({@code resetByCodec}), as the codec's refusal
+ * of a malformed trailer section does (a pseudo-header in it), a request handed on already: handed on, the exchanges'
+ * handler closed the stream first, which sent a FIN, an answer with no head, instead of the reset.
  * A protocol error after the head was handed on (a body that is not its content-length) ends the stream
  * as {@code streamFailed} ends it: a reset.
  */
@@ -47,7 +48,7 @@ final class StreamRequests extends ChannelInboundHandlerAdapter {
     private final BiConsumer<ChannelHandlerContext, Throwable> streamFailed;
     /** Whether {@code protocolError} before the head was handed on is a malformed head (HTTP/3's codec throws it). */
     private final boolean malformedHeadError;
-    /** Whether a failure before the head was handed on is one whose stream the codec resets itself. */
+    /** Whether a failure is one whose stream the codec resets itself (a malformed head or trailer section). */
     private final Predicate<Throwable> resetByCodec;
     /** A request was handed on: what fails after it is its body's or trailers' (a reset), not its head's. */
     private boolean requestRead;
@@ -57,8 +58,8 @@ final class StreamRequests extends ChannelInboundHandlerAdapter {
      * @param protocolError the codec's exception of a stream's protocol error
      * @param malformedHeadError whether {@code protocolError}, before a head was handed on, is the codec's refusal of a
      *                      malformed head (HTTP/3's), not a stream error (HTTP/2's frame codec's, which resets)
-     * @param resetByCodec  whether a failure before a head was handed on is the codec's refusal of a head whose stream
-     *                      it resets itself (HTTP/3's): it goes no further, nothing answers it, and the stream is
+     * @param resetByCodec  whether a failure is the codec's refusal of a head or trailer section whose stream it
+     *                      resets itself (HTTP/3's): it goes no further, nothing answers it, and the stream is
      *                      closed after the reset
      * @param streamFailed  ends the stream on a failure after its head was handed on
      */
@@ -98,10 +99,12 @@ final class StreamRequests extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (!requestRead && resetByCodec.test(cause)) {
-            LOG.debug("stream {}: malformed head, reset by the codec: {}", ctx.channel(), cause.getMessage());
+        if (resetByCodec.test(cause)) {
+            LOG.debug("stream {}: malformed head or trailers, reset by the codec: {}", ctx.channel(),
+                    cause.getMessage());
             // closed once the codec has reset it, as it does when this returns (closed now, it would send a FIN
-            // first: an answer with no head); left open, its connection would never be idle
+            // first: an answer with no head); left open, its connection would never be idle. A request handed on
+            // already (its trailers refused) ends with the stream, as at a client's reset
             ctx.executor().execute(ctx::close);
             return;
         }

@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http3.Http3Exception;
 import io.netty.handler.codec.http3.Http3HeadersValidationException;
 import java.util.ArrayList;
@@ -48,6 +52,25 @@ class StreamRequestsTest {
         stream.runPendingTasks();
         assertThat(stream.isOpen()).isFalse();
         assertThat(handedOn).isEmpty();
+        assertThat(stream.finish()).isFalse();
+    }
+
+    /**
+     * A trailer section the codec refuses (a pseudo-header in it), its request handed on already: as a head, its
+     * stream closes after the reset, the request ending with it; the failure goes no further (the exchanges' handler
+     * would close the stream at once, a FIN before the reset).
+     */
+    @Test
+    void trailersTheCodecRefusesGoNoFurtherAndTheirStreamClosesAfterTheReset() {
+        List<Object> handedOn = new ArrayList<>();
+        EmbeddedChannel stream = stream(handedOn);
+        stream.writeInbound(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/echo.php"));
+        stream.pipeline().fireExceptionCaught(new Http3HeadersValidationException(
+                "Pseudo-header(s) included in trailers."));
+        assertThat(stream.isOpen()).as("open while the codec resets it").isTrue();
+        stream.runPendingTasks();
+        assertThat(stream.isOpen()).isFalse();
+        assertThat(handedOn).singleElement().isInstanceOf(HttpRequest.class);
         assertThat(stream.finish()).isFalse();
     }
 
