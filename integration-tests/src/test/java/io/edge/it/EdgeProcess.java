@@ -163,9 +163,19 @@ final class EdgeProcess implements AutoCloseable {
                 }
             }
         }
-        try (ServerSocket socket = new ServerSocket(0)) { // no range left below the ephemeral one: as the kernel picks
-            return socket.getLocalPort();
+        // no range left below the ephemeral one, or no pick there bindable (a CI run once came here, why unknown: the
+        // last refusal is printed): as the kernel picks, but never twice either -- it hands a port just closed out
+        // again at once, and the two ports of one onFreePorts pick were once the same
+        System.err.println("EdgeProcess.freePort: no free port below " + below + " (last bind refused: "
+                + lastRefusal + "); the kernel's pick instead");
+        for (int attempt = 0; attempt < 1_000; attempt++) {
+            try (ServerSocket socket = new ServerSocket(0)) {
+                if (HANDED_OUT.add(socket.getLocalPort())) {
+                    return socket.getLocalPort();
+                }
+            }
         }
+        throw new IOException("no port the kernel picked was one not handed out before");
     }
 
     /** A test's step run on ports picked for it ({@link #onFreePorts}), returning what it started (or null). */
@@ -268,9 +278,13 @@ final class EdgeProcess implements AutoCloseable {
             socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
             return true;
         } catch (IOException taken) {
+            lastRefusal = port + ": " + taken;
             return false;
         }
     }
+
+    /** Why {@link #bindable} last said no, for {@link #freePort}'s note where none was. */
+    private static volatile String lastRefusal;
 
     /**
      * Waits (bounded) until edge says it listens on a loopback port and returns that port: for a configuration that
