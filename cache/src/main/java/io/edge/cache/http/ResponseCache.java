@@ -125,8 +125,11 @@ public final class ResponseCache implements AutoCloseable {
             "transfer-encoding", "te", "upgrade", "proxy-authenticate", "proxy-authorization", "age",
             X_ACCEL_EXPIRES.toLowerCase(Locale.ROOT), X_ACCEL_LIMIT_RATE.toLowerCase(Locale.ROOT),
             X_ACCEL_BUFFERING.toLowerCase(Locale.ROOT));
-    /** The fields nginx's cache reads and hides, kept beside an entry's head ({@link StoredResponse#accelFields}). */
-    private static final List<String> ACCEL_FIELDS = List.of(X_ACCEL_EXPIRES, X_ACCEL_LIMIT_RATE, X_ACCEL_BUFFERING);
+    /**
+     * The fields nginx's cache reads and hides, kept beside an entry's head ({@link StoredResponse#accelFields}) for a
+     * location that passes them to its clients.
+     */
+    public static final List<String> ACCEL_FIELDS = List.of(X_ACCEL_EXPIRES, X_ACCEL_LIMIT_RATE, X_ACCEL_BUFFERING);
     /** RFC 9111 3.2: fields a 304 does not update. */
     private static final Set<String> NOT_UPDATED = Set.of("content-length", "content-encoding", "content-range",
             "transfer-encoding");
@@ -989,8 +992,8 @@ public final class ResponseCache implements AutoCloseable {
         HttpResponse renewal = new DefaultHttpResponse(HttpVersion.HTTP_1_1, old.status, merged);
         long valid = accel == null ? policy.validSeconds(renewal, cc) : CachePolicy.NO_ACCEL_EXPIRES;
         // The request that made the entry passed the request-side rules; only the response side can change.
+        HttpHeaders accelFields = accelFields(notModified.headers(), old.accelFields);
         if (policy.storableResponse(renewal, cc, accel, valid)) {
-            HttpHeaders accelFields = accelFields(notModified.headers(), old.accelFields);
             StoredResponse renewed = entry(old.status, merged, notModified.headers(), receipt, cc, accel, limitRate,
                     accelFields, valid, body); // owns body
             CachedResponse answer = toResponse(renewed, lookup.head); // before the entry can be evicted
@@ -1032,7 +1035,7 @@ public final class ResponseCache implements AutoCloseable {
             body = Unpooled.EMPTY_BUFFER;
         }
         // The caller owns body from here.
-        return new CachedResponse(old.status, body, out, limitRate, accelFields(notModified.headers(), old.accelFields));
+        return new CachedResponse(old.status, body, out, limitRate, accelFields);
     }
 
     /**

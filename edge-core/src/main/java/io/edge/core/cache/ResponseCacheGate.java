@@ -35,7 +35,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -101,8 +100,7 @@ public final class ResponseCacheGate implements BackendGate {
     private static final List<AsciiString> CLIENT_VALIDATORS =
             List.of(HttpHeaderNames.IF_NONE_MATCH, HttpHeaderNames.IF_MODIFIED_SINCE);
     /** The fields nginx's cache reads of a backend's answer and hides from clients unless passed, lower case. */
-    private static final List<String> ACCEL_FIELDS = Stream.of(ResponseCache.X_ACCEL_EXPIRES,
-            ResponseCache.X_ACCEL_LIMIT_RATE, ResponseCache.X_ACCEL_BUFFERING)
+    private static final List<String> ACCEL_FIELDS = ResponseCache.ACCEL_FIELDS.stream()
             .map(name -> name.toLowerCase(Locale.ROOT)).toList();
 
     private final ResponseCache cache;
