@@ -110,6 +110,52 @@ class ProxyBackendFramingIT {
     }
 
     /**
+     * nginx 1.22 reads a chunked body beside a Content-Length that is no number, beside two Content-Lengths that differ,
+     * and under Transfer-Encoding: chunked twice, on two lines or on one (measured behind the same raw backend: each read
+     * whole, its connection reused). Netty's decoder refused each head, and the client got a 502. edge reads them as
+     * nginx does but reuses none of their connections: a backend whose framing says two things may have meant the
+     * other, and what follows its answer is not to be trusted for the start of the next one.
+     */
+    @Test
+    void aChunkedBodyBesideABrokenOrDoubledLengthOrChunkedTwiceIsReadWholeItsConnectionClosed() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = edge(fake)) {
+            fake.answer("nan", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: abc\r\n\r\n"
+                    + "5\r\nhello\r\n0\r\n\r\n");
+            fake.answer("two", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n"
+                    + "Content-Length: 5\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+            fake.answer("twice", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"
+                    + "\r\n5\r\nhello\r\n0\r\n\r\n");
+            fake.answer("comma", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\n\n5\nhello\n0\n\n");
+            for (String path : new String[] {"nan", "two", "twice", "comma"}) {
+                HttpResponse<String> answer = get(edge, "/" + path);
+                assertThat(answer.statusCode()).as(path).isEqualTo(200);
+                assertThat(answer.body()).as(path).isEqualTo("hello");
+                assertThat(answer.headers().firstValue("Content-Length")).as(path).isEmpty();
+            }
+            assertThat(fake.connections()).as("none reused").isEqualTo(4);
+        }
+    }
+
+    /**
+     * nginx 1.22 skips a chunked answer's trailer section whatever its lines hold (measured: a line without a colon, the
+     * answer whole and its connection reused). Before, Netty's decoder took such a line for a broken answer and the
+     * client's answer was cut.
+     */
+    @Test
+    void aTrailerLineWithoutAColonIsSkippedTheAnswerWholeAndItsConnectionKept() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = edge(fake)) {
+            fake.answer("bogus", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "5\r\nhello\r\n0\r\nno colon here\r\n\tfolded\nX-T: v\r\n\r\n");
+            fake.answer("next", "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext");
+            HttpResponse<String> bogus = get(edge, "/bogus");
+            assertThat(bogus.statusCode()).isEqualTo(200);
+            assertThat(bogus.body()).isEqualTo("hello");
+            assertThat(get(edge, "/next").body()).isEqualTo("next");
+            assertThat(fake.connections()).isEqualTo(1);
+        }
+    }
+
+    /**
      * nginx 1.22 drops a backend's trailer fields (measured with curl --raw: "0" and the empty line, no X-T; the Trailer
      * field announcing them passed, which edge, taking it for hop-by-hop, does not pass), and so does edge: the
      * client's chunks are framed anew.
@@ -123,6 +169,24 @@ class ProxyBackendFramingIT {
             assertThat(raw).startsWith("HTTP/1.1 200").endsWith("\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
                     .doesNotContainIgnoringCase("X-T").doesNotContainIgnoringCase("Trailer:");
             assertThat(fake.connections()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * nginx 1.22 refuses a head with a folded line (obs-fold, RFC 9112 5.2), under a space or a tab: "upstream sent
+     * invalid header", a 502, its connection closed (measured behind the same raw backend). Before, edge took the
+     * folded line into the field above it and passed the answer.
+     */
+    @Test
+    void aFoldedHeadLineIsA502AndItsConnectionClosed() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = edge(fake)) {
+            fake.answer("space", "HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 5\r\n\r\nhello");
+            fake.answer("tab", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: a\n\tb\n\nhello");
+            fake.answer("next", "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext");
+            assertThat(get(edge, "/space").statusCode()).isEqualTo(502);
+            assertThat(get(edge, "/tab").statusCode()).isEqualTo(502);
+            assertThat(get(edge, "/next").body()).isEqualTo("next");
+            assertThat(fake.connections()).isEqualTo(3);
         }
     }
 

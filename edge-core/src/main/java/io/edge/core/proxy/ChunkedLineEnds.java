@@ -3,6 +3,9 @@ package io.edge.core.proxy;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -14,28 +17,40 @@ import java.util.Locale;
  * an extension RFC 9112's grammar would refuse), where Netty's takes whitespace only before a ';' and an extension
  * only as RFC 9112 writes one. Neither passes extensions on: the client's chunks are framed anew. Never on a client's
  * side: there a request's framing must be read as strictly as every other hop reads it.
+ * <p>
+ * The head is held (as text, up to {@link #MAX_LINE} characters) until its empty line, and goes on whole. A head that
+ * names chunked goes with its Content-Length fields left out and its Transfer-Encoding fields made one, "chunked", as
+ * nginx 1.22 reads the body chunked over a Content-Length that is no number, over two that differ, and under chunked
+ * named twice, where Netty's decoder refuses each head ({@link #framingInDoubt} tells them). A trailer section goes on
+ * empty, its lines whatever they hold left out, as nginx's chunked parser skips them (and its proxy passes none) where
+ * Netty's decoder refuses a line without a colon. A head with a folded line (obs-fold) goes on as it came, told by
+ * {@link #folded}: nginx 1.22 refuses it, and so does {@link ProxyResponder}.
  *
  * <pre>
- *   HEAD (lines) ──empty line, a 1xx but 101──► HEAD
+ *   HEAD (lines, held) ──empty line, a 1xx but 101──► HEAD
  *                ──empty line, chunked (a Transfer-Encoding naming chunked, whatever the version: Netty's test,
- *                  its RFC 9112 checks off, and nginx's), a body allowed──► SIZE
- *                ──empty line, otherwise (a length, read to the close, a 101, no body)──► PASS
- *   SIZE (hex digits) ──line end, 0──► TRAILERS (lines) ──empty line──► PASS
+ *                  its RFC 9112 checks off, and nginx's), a body allowed, no fold──► SIZE
+ *                ──empty line, otherwise (a length, read to the close, a 101, no body, a fold)──► PASS
+ *   SIZE (hex digits) ──line end, 0──► TRAILERS (lines left out) ──empty line──► PASS
  *                     ──line end, n──► DATA (n bytes as they are) ──► DATA_END (a line, empty) ──► SIZE
  *                     ──SP, HT or ';'──► EXTENSION (bytes left out) ──line end──► as SIZE's
  *   any line state ──what nginx refuses and Netty would refuse anyway (no HTTP status line, a size not hex, a
- *                    line too long, bytes after a chunk's data, a CR alone)──► PASS, the bytes as they came (in an
- *                    extension, from its CR on): the codec reports the answer broken
+ *                    line or head too long, bytes after a chunk's data, a CR alone)──► PASS, the bytes as they came
+ *                    (a head's held so far with its CRs, in an extension from its CR on): the codec reports the answer
+ *                    broken
  * </pre>
- * In PASS (and in DATA) bytes go on untouched; an answer whose lines all end with CRLF, and whose chunks have no
- * extension, goes on as the same buffers. What follows the answer's end is left for the codec (and the idle guard), as
- * before. Holds no buffer between reads.
+ * In PASS (and in DATA) bytes go on untouched; a chunked body whose lines all end with CRLF, whose chunks have no
+ * extension and whose trailer section is empty, goes on as the same buffers. What follows the answer's end is left for
+ * the codec (and the idle guard), as before. Holds no buffer between reads.
  */
 final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
 
     private enum State { HEAD, SIZE, EXTENSION, DATA, DATA_END, TRAILERS, PASS }
 
-    /** Longer than any line Netty's decoder takes by default (a head of 8 KiB): past it, the codec's error. */
+    /**
+     * Longer than any line, or head, Netty's decoder takes by default (a status line of 4 KiB, fields of 8 KiB): past
+     * it, the codec's error.
+     */
     private static final int MAX_LINE = 16 * 1024;
 
     private final boolean bodiless;
@@ -43,14 +58,21 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
     private State state = State.HEAD;
     private boolean statusRead;
     private int status;
+    /** The head read so far, its lines without their line ends: the status line first. */
+    private final List<String> headLines = new ArrayList<>();
+    private int headChars;
     private boolean chunked;
     /** The head had a Content-Length field. */
     private boolean length;
-    /**
-     * The value of the Transfer-Encoding field being read, lines folded under it joined with a space as Netty's decoder
-     * joins them ("gzip" folded over "chunked" is "gzip chunked": no chunked coding); null in another field.
-     */
-    private StringBuilder transferEncoding;
+    /** How many times the head's Transfer-Encoding fields named chunked, and whether the last coding they name is. */
+    private int chunkedNamed;
+    private boolean lastCodingChunked;
+    /** A head had a folded line. */
+    private boolean folded;
+    /** In the trailer section: a trailer line came (what follows is left out). */
+    private boolean trailers;
+    /** The line after a chunk's data, or a trailer line, has a byte other than CR. */
+    private boolean lineHasContent;
     private long dataLeft;
     /** The size of the chunk whose line is read, from its digits so far (none: -1). */
     private long size = -1;
@@ -63,12 +85,18 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
     private int copied;
 
     /**
-     * Whether the answer's head (once read) had a Content-Length beside a Transfer-Encoding naming chunked: the body is
-     * read chunked, as nginx and RFC 9112 6.3 read it, but the backend's two framings disagree, and what follows the
-     * answer is not to be trusted for the start of the next one.
+     * Whether the answer's head (once read) named chunked beside a Content-Length, more than once, or not as its last
+     * coding: the body is read chunked, as nginx (and RFC 9112 6.3, for a length beside it) reads it, but the
+     * backend's framing says two things, and what follows the answer is not to be trusted for the start of the next
+     * one.
      */
-    boolean lengthBesideChunked() {
-        return chunked && length;
+    boolean framingInDoubt() {
+        return chunked && (length || chunkedNamed > 1 || !lastCodingChunked);
+    }
+
+    /** Whether a head of the answer had a folded line (obs-fold, RFC 9112 5.2), which nginx 1.22 refuses. */
+    boolean folded() {
+        return folded;
     }
 
     /** @param bodiless the request was a HEAD: its answer has no body, whatever its head says */
@@ -99,20 +127,20 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
             byte b = in.getByte(i);
             if (state == State.SIZE || state == State.EXTENSION) {
                 sizeByte(ctx, i, b);
-            } else if (b == '\n') {
+            } else if (state == State.TRAILERS) {
+                trailerByte(ctx, i, b);
+            } else if (state == State.HEAD) {
+                headByte(ctx, i, b);
+            } else if (b == '\n') { // the line after a chunk's data: empty, else what the codec refuses
                 if (!afterCr) {
                     crBefore(ctx, i);
                 }
                 afterCr = false;
-                lineRead();
+                state = lineHasContent ? State.PASS : State.SIZE;
+                lineHasContent = false;
             } else {
                 afterCr = b == '\r';
-                if (!afterCr) {
-                    line.append((char) (b & 0xff));
-                    if (line.length() > MAX_LINE) {
-                        state = State.PASS;
-                    }
-                }
+                lineHasContent |= !afterCr;
             }
             i++;
         }
@@ -125,7 +153,14 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
         }
         changed.writeBytes(in, copied, end - copied);
         in.release();
-        ctx.fireChannelRead(changed);
+        if (changed.isReadable()) {
+            ctx.fireChannelRead(changed);
+        } else {
+            changed.release(); // all of it a head still held
+            if (!ctx.channel().config().isAutoRead()) {
+                ctx.read();
+            }
+        }
     }
 
     /** {@link #out}, made on the first need, with the bytes of {@link #in} up to {@code i} (but those left out). */
@@ -200,87 +235,179 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
         return state;
     }
 
-    /** A line ended (its content in {@link #line}, CRs left out): the state it leads to. */
-    private void lineRead() {
-        String text = line.toString();
-        line.setLength(0);
-        switch (state) {
-            case HEAD -> headLine(text);
-            case DATA_END -> state = text.isEmpty() ? State.SIZE : State.PASS;
-            case TRAILERS -> state = text.isEmpty() ? State.PASS : State.TRAILERS;
-            default -> throw new IllegalStateException(state.name());
+    /**
+     * A byte of the trailer section, as nginx 1.22's chunked parser skips it: any line up to the empty one. An empty
+     * section goes on as it came (a CR given to a bare LF); else every byte from the first trailer line's on is left
+     * out, and the empty line goes as CRLF.
+     */
+    private void trailerByte(ChannelHandlerContext ctx, int i, byte b) {
+        if (b != '\r' && b != '\n') {
+            trailers = true;
+            lineHasContent = true;
+        }
+        if (trailers) {
+            leaveOut(ctx, i);
+        }
+        if (b != '\n') {
+            afterCr = b == '\r';
+            return;
+        }
+        if (lineHasContent) {
+            lineHasContent = false;
+        } else if (trailers) {
+            out.writeByte('\r').writeByte('\n');
+            state = State.PASS;
+        } else {
+            if (!afterCr) {
+                crBefore(ctx, i);
+            }
+            state = State.PASS;
+        }
+        afterCr = false;
+    }
+
+    /** A byte of a head, held: lines go on at the head's end ({@link #headRead}). */
+    private void headByte(ChannelHandlerContext ctx, int i, byte b) {
+        if (out == null) {
+            outUpTo(ctx, i); // nothing of this read before: a head is the answer's start
+        }
+        copied = i + 1;
+        if (b == '\n') {
+            afterCr = false;
+            String text = line.toString();
+            line.setLength(0);
+            headLine(text);
+        } else {
+            if (afterCr) {
+                line.append('\r'); // a CR alone stays in its line, for the codec to judge
+            }
+            afterCr = b == '\r';
+            if (!afterCr) {
+                line.append((char) (b & 0xff));
+            }
+            if (line.length() + headChars > MAX_LINE) {
+                headLines.add(line.toString());
+                line.setLength(0);
+                passHead(false); // the line as it came so far, without a line end: the codec refuses it
+            }
         }
     }
 
+    /** A line of a head ended ({@code text}, its CR left out). */
     private void headLine(String text) {
         if (!statusRead) {
             if (text.isEmpty()) {
                 return; // empty lines before a status line are skipped, as Netty's decoder skips them
             }
             statusRead = true;
+            addHeadLine(text);
             // "HTTP/1.1 200 OK", its parts apart by any whitespace as Netty's decoder splits them ("HTTP/1.1  200"),
             // its version in any case as Netty's reads it ("http/1.1")
             String[] parts = text.strip().split("\\s+", 3);
             if (!parts[0].regionMatches(true, 0, "HTTP/", 0, 5) || parts.length < 2) {
-                state = State.PASS;
+                passHead(true);
                 return;
             }
             try {
                 status = Integer.parseInt(parts[1]);
             } catch (NumberFormatException notStatus) {
-                state = State.PASS;
+                passHead(true);
             }
             return;
         }
         if (!text.isEmpty()) {
+            addHeadLine(text);
             char first = text.charAt(0);
             if (first == ' ' || first == '\t') {
-                if (transferEncoding != null) {
-                    transferEncoding.append(' ').append(text.trim());
-                }
+                folded = true;
                 return;
             }
-            int colon = text.indexOf(':');
-            // the name as Netty's decoder takes an answer's: up to the colon or a space or tab before it
-            int nameEnd = 0;
-            while (nameEnd < colon && text.charAt(nameEnd) != ' ' && text.charAt(nameEnd) != '\t') {
-                nameEnd++;
+            String name = fieldName(text);
+            if (name.equalsIgnoreCase("transfer-encoding")) {
+                codingsRead(text.substring(text.indexOf(':') + 1));
             }
-            String name = text.substring(0, nameEnd);
-            fieldRead();
-            transferEncoding = name.equalsIgnoreCase("transfer-encoding")
-                    ? new StringBuilder(text.substring(colon + 1).trim()) : null;
             length |= name.equalsIgnoreCase("content-length");
             return;
         }
-        fieldRead();
-        if (status >= 100 && status < 200 && status != 101) {
+        headRead();
+    }
+
+    private void addHeadLine(String text) {
+        headLines.add(text);
+        headChars += text.length() + 2;
+    }
+
+    /** The head's empty line came: the head goes on, and the state it leads to is taken. */
+    private void headRead() {
+        boolean interim = status >= 100 && status < 200 && status != 101;
+        StringBuilder head = new StringBuilder(headChars + 2);
+        boolean codingWritten = false;
+        for (int i = 0; i < headLines.size(); i++) {
+            String text = headLines.get(i);
+            if (i > 0 && chunked && !folded) {
+                // chunked over any Content-Length, its Transfer-Encoding fields one: as nginx 1.22 reads the head
+                String name = fieldName(text);
+                if (name.equalsIgnoreCase("content-length")) {
+                    continue;
+                }
+                if (name.equalsIgnoreCase("transfer-encoding")) {
+                    if (!codingWritten) {
+                        head.append("Transfer-Encoding: chunked\r\n");
+                        codingWritten = true;
+                    }
+                    continue;
+                }
+            }
+            head.append(text).append("\r\n");
+        }
+        out.writeCharSequence(head.append("\r\n"), StandardCharsets.ISO_8859_1);
+        headLines.clear();
+        headChars = 0;
+        if (interim) {
             // an interim answer: the answer's own head follows
             statusRead = false;
             chunked = false;
             length = false;
-        } else if (chunked && !bodiless && status != 101 && status != 204 && status != 304) {
+            chunkedNamed = 0;
+        } else if (chunked && !folded && !bodiless && status != 101 && status != 204 && status != 304) {
             state = State.SIZE;
         } else {
             state = State.PASS;
         }
     }
 
-    /** A field of the head was read whole, folded lines and all. */
-    private void fieldRead() {
-        if (transferEncoding != null) {
-            chunked |= namesChunked(transferEncoding.toString());
-            transferEncoding = null;
+    /**
+     * The head goes on as it was read, with CRLF line ends (but its last line's where it has not ended), and what
+     * follows as it comes: the codec judges it.
+     */
+    private void passHead(boolean lastLineEnded) {
+        StringBuilder head = new StringBuilder(headChars);
+        for (int i = 0; i < headLines.size(); i++) {
+            head.append(headLines.get(i)).append(i < headLines.size() - 1 || lastLineEnded ? "\r\n" : "");
         }
+        out.writeCharSequence(head, StandardCharsets.ISO_8859_1);
+        headLines.clear();
+        state = State.PASS;
     }
 
-    /** Whether a Transfer-Encoding value names chunked among its codings, as Netty's decoder tests it. */
-    private static boolean namesChunked(String value) {
+    /** A field's name as Netty's decoder takes an answer's: up to the colon or a space or tab before it. */
+    private static String fieldName(String text) {
+        int colon = text.indexOf(':');
+        int nameEnd = 0;
+        while (nameEnd < colon && text.charAt(nameEnd) != ' ' && text.charAt(nameEnd) != '\t') {
+            nameEnd++;
+        }
+        return text.substring(0, nameEnd);
+    }
+
+    /** A Transfer-Encoding field's value: whether it names chunked among its codings, as Netty's decoder tests it. */
+    private void codingsRead(String value) {
         for (String coding : value.split(",")) {
-            if (coding.strip().toLowerCase(Locale.ROOT).equals("chunked")) {
-                return true;
+            lastCodingChunked = coding.strip().toLowerCase(Locale.ROOT).equals("chunked");
+            if (lastCodingChunked) {
+                chunkedNamed++;
+                chunked = true;
             }
         }
-        return false;
     }
 }

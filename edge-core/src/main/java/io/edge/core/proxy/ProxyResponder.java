@@ -156,8 +156,8 @@ public final class ProxyResponder implements Responder {
      * upstream parser takes one (RFC 9112 2.2 lets a recipient); the answer is framed anew for the client either way.
      * A chunked body's lines need CRLF whatever this says: {@link ChunkedLineEnds} ahead of the codec gives them one.
      * Nor are Netty's RFC 9112 checks on Transfer-Encoding made: nginx 1.22 reads a chunked body whatever the status
-     * line's version, and over a Content-Length beside it (RFC 9112 6.1 and 6.3 let a recipient: chunked wins, the
-     * Content-Length goes); neither answer's connection is reused ({@link Call#head}).
+     * line's version (RFC 9112 6.1 lets a recipient), and over a Content-Length beside it, which ChunkedLineEnds leaves
+     * out (6.3: chunked wins); neither answer's connection is reused ({@link Call#head}).
      */
     static final HttpDecoderConfig ANSWER_DECODING = new HttpDecoderConfig().setStrictLineParsing(false)
             .setUseRfc9112TransferEncoding(false);
@@ -286,6 +286,8 @@ public final class ProxyResponder implements Responder {
         private boolean interim;
         /** The answer's head lets the connection carry another request once its body is read. */
         private boolean keepBackend;
+        /** The running try's line-end fixer, ahead of its codec: what it saw of the head ({@link #head}). */
+        private ChunkedLineEnds lineEnds;
         /** The answer's X-Accel-Redirect, followed once its connection is given back; or null. */
         private Runnable accelFollowed;
         private boolean done;
@@ -456,7 +458,8 @@ public final class ProxyResponder implements Responder {
                 p.addLast(IDLE_GUARD, IdleGuard.INSTANCE);
             }
             // a codec of its own per request: the last one left with the answer it read (releaseLease)
-            p.addBefore(IDLE_GUARD, LINE_ENDS, new ChunkedLineEnds(HttpMethod.HEAD.equals(request.method())));
+            lineEnds = new ChunkedLineEnds(HttpMethod.HEAD.equals(request.method()));
+            p.addBefore(IDLE_GUARD, LINE_ENDS, lineEnds);
             p.addBefore(IDLE_GUARD, CODEC, new HttpClientCodec(ANSWER_DECODING, false, false));
             p.addBefore(IDLE_GUARD, CALL, this);
             lastProgressNanos = System.nanoTime();
@@ -572,6 +575,12 @@ public final class ProxyResponder implements Responder {
                 }
                 return;
             }
+            if (msg instanceof HttpResponse && lineEnds.folded()) {
+                // nginx 1.22's "upstream sent invalid header" (obs-fold, RFC 9112 5.2, which Netty's decoder joins)
+                ReferenceCountUtil.release(msg);
+                protocolError("a folded header line");
+                return;
+            }
             if (msg instanceof HttpResponse response) {
                 head(response);
             }
@@ -624,14 +633,14 @@ public final class ProxyResponder implements Responder {
             }
             // an answer read to the close leaves nothing to reuse (a HEAD's may have a body: the cache asked a GET),
             // nor does an HTTP/1.0 one, its Connection: keep-alive notwithstanding, as nginx's proxy reuses none, nor
-            // one with a Content-Length beside chunked (read chunked): what the backend sends after it may be the
-            // rest of a body its length framed, not the next answer's start (nginx 1.22 reuses it)
+            // one whose chunked framing is in doubt (a Content-Length beside it, chunked named twice or not last; read
+            // chunked): what the backend sends after it may be the rest of a body framed otherwise, not the next
+            // answer's start (nginx 1.22 reuses it)
             boolean noBody = HttpMethod.HEAD.equals(request.method()) || !Exchange.statusHasBody(code);
             keepBackend = lease.keepAlive() && response.protocolVersion().equals(HttpVersion.HTTP_1_1)
                     && HttpUtil.isKeepAlive(response) && (HttpUtil.isContentLengthSet(response)
                     || HttpUtil.isTransferEncodingChunked(response) || noBody)
-                    && !(backendChannel.pipeline().get(LINE_ENDS) instanceof ChunkedLineEnds lineEnds
-                            && lineEnds.lengthBesideChunked());
+                    && !lineEnds.framingInDoubt();
             // nginx's X-Accel-Redirect, judged after the cache's word on the head (a 304 it merges, a 5xx its stale copy
             // answers), as nginx's proxy follows it after its cache's revalidation
             String accel = response.headers().get(X_ACCEL_REDIRECT);
