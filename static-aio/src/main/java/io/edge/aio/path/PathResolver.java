@@ -523,7 +523,7 @@ public final class PathResolver {
     public Resolution checkLinks(String uriPath) {
         String mapped = mapped(uriPath);
         String relative = mapped == null ? null : below(mapped);
-        return relative == null ? outside(uriPath, mapped) : resolveChecked(uriPath, relative, current.real());
+        return relative == null ? outside(uriPath, mapped) : resolveBelowCurrent(uriPath, relative);
     }
 
     /**
@@ -533,7 +533,7 @@ public final class PathResolver {
      */
     public Resolution checkLinks(Resolution resolution) {
         return resolution.relative() == null ? checkLinks(resolution.uriPath())
-                : resolveChecked(resolution.uriPath(), resolution.relative(), current.real());
+                : resolveBelowCurrent(resolution.uriPath(), resolution.relative());
     }
 
     /**
@@ -553,12 +553,26 @@ public final class PathResolver {
     }
 
     private Resolution checkLinksAgain(String uriPath, String relative) {
-        Path root = current.real();
-        Path lexical = relative.isEmpty() ? root : root.resolve(relative);
         if (!relative.isEmpty()) {
-            directories.remove(lexical.getParent());
+            directories.remove(current.real().resolve(relative).getParent());
         }
-        return resolveChecked(uriPath, relative, root);
+        return resolveBelowCurrent(uriPath, relative);
+    }
+
+    /**
+     * The file {@code relative} (normalised) names below the root as the last check found it, its links checked. A
+     * root found to be a file is no directory and holds nothing, not even itself: a caller took it as a directory (a
+     * slash-less alias's shape is chosen on the event loop from the last look at its root, and a later look may land
+     * before the links are checked here), and judged against its own real path as the root, the file a link there
+     * leads to, anywhere, would be inside it (refused, 403, as {@link #directoryRoot} has X-Accel-Redirect refuse it).
+     * Below it, nothing is found (ENOTDIR). Blocks.
+     */
+    private Resolution resolveBelowCurrent(String uriPath, String relative) {
+        Root root = current;
+        if (root.file() && relative.isEmpty()) {
+            return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "the root is a file: no directory");
+        }
+        return resolveChecked(uriPath, relative, root.real());
     }
 
     /** Resolves a raw request path (as in the URI, before '?'). Blocks on the file system. */

@@ -360,6 +360,31 @@ class PathResolverTest {
         assertThat(resolver.directoryRoot()).as("a link to a file in its place").isNull();
     }
 
+    /**
+     * The race of a slash-less alias's shape, made deterministic: the shape is chosen on the event loop from the last
+     * look at the root (missing: the directory to come, whose links are checked off the loop), then a check finds a link
+     * to a file there before those links are checked. Judged against its own real path as the root, the file the link
+     * leads to, anywhere, was inside it and went out; it is refused, as no directory, until the next request takes the
+     * file shape below the parent.
+     */
+    @Test
+    void aRootFoundToBeAFileAfterTheShapeWasChosenHoldsNothing() throws IOException {
+        Path root = tmp.resolve("vault").resolve("images");
+        Files.createDirectories(root.getParent());
+        PathResolver resolver = new PathResolver(root, PathPolicy.DEFAULT, () -> 0L, Duration.ofSeconds(1), false);
+        Resolution chosen = resolver.resolveForOpen("/");
+        assertThat(chosen.linksToCheck()).as("a root missing: its links are to check").isTrue();
+        Files.createSymbolicLink(root, Files.writeString(tmp.resolve("outside.pdf"), "outside"));
+        assertThat(resolver.checkRoot()).isTrue();
+        assertThat(resolver.rootIsFile()).isTrue();
+        Resolution checked = resolver.checkLinks(chosen);
+        assertThat(checked.status()).as(checked.toString()).isEqualTo(Status.FORBIDDEN);
+        assertThat(resolver.checkLinksAgain(chosen).status()).isEqualTo(Status.FORBIDDEN);
+        assertThat(resolver.resolveNormalized("/").status()).isEqualTo(Status.FORBIDDEN);
+        assertThat(resolver.resolveForOpen("/x").linksToCheck()).isTrue();
+        assertThat(resolver.checkLinks("/x").status()).as("below a file: nothing there").isEqualTo(Status.NOT_FOUND);
+    }
+
     /** A closed resolver (its configuration retired) lets its root go, and still resolves, in user space. */
     @Test
     void aClosedResolverLetsItsRootGoAndStillResolves() throws IOException {
