@@ -23,8 +23,9 @@ import java.util.regex.Pattern;
  * @param asFile for a slash-less prefix location's alias written without its "/" (taken as the directory it names,
  *               there or to come), the alias while it is found to be a file (there at load, made since, or put in the
  *               directory's place: nginx's alias is a text, looked up per request): its name and what follows the
- *               match, below the directory's parent, but nothing past the match from "/" (below a file); null for
- *               any other
+ *               match, below the directory's parent, but nothing past the match from "/" (below a file); for an
+ *               exact location's alias that is a directory at load, the alias while it is found to be a file since
+ *               (its name, below the parent); null for any other
  */
 public record AliasCaptures(Pattern regex, List<Return.Part> below, String name, AliasCaptures asFile) {
 

@@ -3925,7 +3925,8 @@ final class SettingsMapper {
      * parent (a link in {@code /home/u/public_html} to {@code ~/.ssh} would be served; an alias {@code /data}'s parent
      * is "/"). An alias of a file ({@code location = /favicon.ico { alias /data/f.ico; }}, {@code location
      * /robots.txt { alias /data/robots.txt; }}) is below its parent, its name and the rest. An exact location's is
-     * what it is at load (one not there yet: that one path below its parent); a prefix location's, written without
+     * what it is at load (one not there yet: that one path below its parent; a directory: that directory, and while
+     * its resolver finds a file there since, that file below its parent); a prefix location's, written without
      * its "/", is the directory (there, or to come), and, while its resolver finds a file there instead ({@link
      * AliasCaptures#asFile}: there at load, or since), that file below its parent, each shape taken again when the
      * alias turns into the other. Null where it is none (then a problem).
@@ -3952,7 +3953,8 @@ final class SettingsMapper {
         // there (at load, made since, or put in the directory's place), that file below its parent (asFile). An
         // exact match names the alias alone, whatever it becomes; an alias with its "/" is a directory.
         boolean eitherShape = !exact && !slash;
-        boolean directoryItself = slash || eitherShape || Files.isDirectory(path);
+        boolean directory = Files.isDirectory(path);
+        boolean directoryItself = slash || eitherShape || directory;
         // a directory written without its "/": nothing past the match, or a "/" and the rest ("/ifoo" is no file of
         // it), and, where it is found to be a file, that file below the parent; with its "/", any rest ("/kfoo" its
         // foo, as nginx's)
@@ -3960,8 +3962,15 @@ final class SettingsMapper {
                 + Pattern.quote(parsed.pattern()) + "(/.*)?$", Pattern.DOTALL), List.of(new Return.Part(null, "1")),
                 "", slashlessCaptures(parsed, path.getFileName().toString(), "((?!/).*)$"))
                 : slashlessCaptures(parsed, directoryItself ? "" : path.getFileName().toString(), "(.*)$");
+        if (exact && !slash && directory) {
+            // an exact location's directory (its one path a 301 to the slash, as nginx's) found to be a file since (a
+            // link in its place too): that file below its parent, as a prefix location's, never the file judged against
+            // itself as its own root, where a link there to anywhere would be inside it
+            captures = new AliasCaptures(captures.regex(), captures.below(), captures.name(),
+                    slashlessCaptures(parsed, path.getFileName().toString(), "(.*)$"));
+        }
         // checked at load: the directory it is, or the parent a file there is held in; nothing where it is to come
-        Path checked = slash || Files.isDirectory(path) ? path
+        Path checked = slash || directory ? path
                 : eitherShape && Files.notExists(path) ? null : path.getParent();
         if (checked != null) {
             directory(location, "alias", checked); // a problem where it is no directory edge's user can search

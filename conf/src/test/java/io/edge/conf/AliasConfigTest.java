@@ -208,6 +208,28 @@ class AliasConfigTest {
     }
 
     /**
+     * An exact location's alias that is a directory at load is that directory (its one path a 301 to the slash, as
+     * nginx's), and, while its resolver finds a file there since (a link in its place too), that file below its parent,
+     * as a prefix location's. It was that directory for good: a file there since was judged against itself as its own
+     * root, a link there to anywhere inside it.
+     */
+    @Test
+    void anExactLocationsDirectoryIsTakenAsAFileBelowItsParentWhileItIsOne() throws Exception {
+        Path pics = Files.createDirectories(dir.resolve("w3/pics"));
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                sites = [{ root = www, locations = [{ match = "= /pics", alias = "w3/pics" }] }]
+                """));
+        LocationSettings location = settings.sites().get(0).locations().get(0);
+        assertThat(location.root()).isEqualTo(pics.toAbsolutePath().normalize());
+        assertThat(location.aliasCaptures().below("/pics")).isEmpty();
+        AliasCaptures asFile = location.aliasAsFile();
+        assertThat(asFile).isNotNull();
+        assertThat(asFile.below("/pics")).isEqualTo("pics");
+        assertThat(asFile.below("/pics/x")).isNull();
+        assertThat(asFile.name()).isEqualTo("pics");
+    }
+
+    /**
      * A location nested in one with a slash-less alias takes it (nginx's merge), its file made by the enclosing
      * match; a location of scripts there cannot (a problem), as a script's alias is a prefix ending in "/".
      */

@@ -45,6 +45,8 @@ class AliasWithoutSlashIT {
         Files.writeString(dir.resolve("data/f.ico"), "ico");
         Files.writeString(dir.resolve("w3/held"), "file");
         Files.writeString(dir.resolve("w3/heldx"), "beside");
+        Files.createDirectories(dir.resolve("w3/exdir"));
+        Files.writeString(dir.resolve("w3/exdir/x"), "in exdir");
         edge = EdgeHarness.start(dir, """
                 sites = [{ server-names = ["_"], default = true, root = "www", locations = [
                   { match = "/" }
@@ -56,6 +58,7 @@ class AliasWithoutSlashIT {
                   { match = "/soonlink", alias = "w3/soonlink" }
                   { match = "/turn", alias = "w3/turn" }
                   { match = "/held", alias = "w3/held" }
+                  { match = "= /exdir", alias = "w3/exdir" }
                 ] }]
                 """);
     }
@@ -224,6 +227,33 @@ class AliasWithoutSlashIT {
         assertThat(get("/held/sub")).isEqualTo("301");
         assertThat(get("/held/missing")).isEqualTo("404");
         assertThat(get("/heldx")).as("no file of the directory").isEqualTo("404");
+    }
+
+    /**
+     * An exact location's alias that is a directory at the start (/exdir a 301 to its slash), replaced by a link to a
+     * file outside its parent, then by a file: once the look at it every second finds the file, it is that file below
+     * its parent, as a prefix location's, the link refused under symlinks = within-root (nginx 1.22, checked side by
+     * side: 403 for the link with disable_symlinks on, 200 for the file). It was taken for the directory for good: the
+     * link's target, judged against itself as the root, went out (200), and the file was its own root.
+     */
+    @Test
+    void anExactLocationsDirectoryReplacedByAFileIsThatFileBelowItsParent() throws Exception {
+        assertThat(get("/exdir")).isEqualTo("301");
+        Path exdir = dir.resolve("w3/exdir");
+        Files.delete(exdir.resolve("x"));
+        Files.delete(exdir);
+        Files.writeString(dir.resolve("exoutside"), "outside");
+        Files.createSymbolicLink(exdir, Path.of("../exoutside"));
+        List<String> seen = new ArrayList<>();
+        Awaits.until(() -> {
+            String said = get("/exdir");
+            seen.add(said);
+            return said;
+        }, "403"::equals, "/exdir found to be a link out of its parent");
+        assertThat(seen).as("the link's target outside the parent").doesNotContain("200 outside");
+        Files.delete(exdir);
+        Files.writeString(exdir, "file");
+        Awaits.until(() -> get("/exdir"), "200 file"::equals, "/exdir found to be a file");
     }
 
     /** A location nested in one with such an alias takes it, as nginx's merge: its file is the enclosing match's. */
