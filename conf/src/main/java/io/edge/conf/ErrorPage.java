@@ -9,6 +9,7 @@ import io.edge.aio.path.Resolution;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -38,9 +39,17 @@ public final class ErrorPage {
     public enum State {
         /** Read: its bytes are the page. */
         READ,
-        /** Not there, or a link to nothing: the error is answered as nginx's redirect to a missing page is, 404. */
+        /**
+         * Not there, a link to nothing, or no regular file (a directory, a FIFO): the error is answered as nginx's
+         * redirect to a missing page is, 404.
+         */
         MISSING,
-        /** There, but not to be sent (over {@link #MAX_BYTES}, a link the site's rule refuses, unreadable). */
+        /**
+         * There, but refused (a link the site's rule refuses, permission denied): the error is answered as nginx's
+         * redirect to a page it may not open is, 403.
+         */
+        REFUSED,
+        /** There, but not to be sent (over {@link #MAX_BYTES}, a read that failed): edge's own page for the error. */
         UNUSABLE
     }
 
@@ -198,6 +207,8 @@ public final class ErrorPage {
             now = version(file);
         } catch (NoSuchFileException gone) {
             return gone();
+        } catch (AccessDeniedException e) {
+            return refused("cannot be looked at (" + SettingsMapper.reason(e) + ")", null);
         } catch (IOException | RuntimeException e) {
             return unusable("cannot be looked at (" + SettingsMapper.reason(e) + ")", null);
         }
@@ -213,6 +224,8 @@ public final class ErrorPage {
             return change(State.READ, body, now, "is read again: " + body.length + " bytes");
         } catch (NoSuchFileException gone) {
             return gone();
+        } catch (AccessDeniedException e) {
+            return refused("cannot be read (" + SettingsMapper.reason(e) + ")", now);
         } catch (IOException | RuntimeException e) {
             return unusable("cannot be read (" + SettingsMapper.reason(e) + ")", now);
         } finally {
@@ -220,10 +233,24 @@ public final class ErrorPage {
         }
     }
 
-    /** Not there, or a link to nothing (a directory too): looked for again at each refresh. */
+    /**
+     * Not there, a link to nothing, or no regular file: looked for again at each refresh. nginx 1.22 answers a directory
+     * there with a 301 to its slash (an error made a permanent redirect to the directory, kept by clients and caches);
+     * edge with the 404 of a missing page, as nginx answers a FIFO there.
+     */
     private String gone() {
         return change(State.MISSING, new byte[0], null, "is gone: its errors are answered 404 (as nginx's error_page to"
                 + " a missing file) until it is back");
+    }
+
+    /**
+     * A link the site's rule refuses, a dotfile, permission denied: answered as nginx's error_page redirect to a file it
+     * may not open is (nginx 1.22.1: a page of mode 000 to its workers' user, or a link under disable_symlinks), 403
+     * with its own page, not paged again. {@code readAs} as {@link #unusable}'s.
+     */
+    private String refused(String why, List<Object> readAs) {
+        return change(State.REFUSED, new byte[0], readAs, why + ": its errors are answered 403 (as nginx's error_page to"
+                + " a file it may not open) until it is mended");
     }
 
     /** {@code readAs}: the file as it was when found unusable, not read again until it changes; null: at once. */

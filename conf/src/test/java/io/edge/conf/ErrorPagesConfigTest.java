@@ -124,8 +124,8 @@ class ErrorPagesConfigTest {
     /**
      * nginx opens an error_page file at each request: an edit, a page put there or taken away is seen at once. edge's
      * refresh (once a second, off the event loops) reads a page again where its file changed, appeared or went, and an
-     * answer takes what it read last; a file that grew over the limit, or became a link the site's rule refuses, is
-     * not sent (edge's own page) until it is mended.
+     * answer takes what it read last; a file that grew over the limit is not sent (edge's own page) until it is
+     * mended, and one that became a link the site's rule refuses is refused (403), as nginx's open of it is.
      */
     @Test
     void aPageIsReadAgainWhereItsFileChangedAppearedOrWent() throws Exception {
@@ -159,8 +159,9 @@ class ErrorPagesConfigTest {
         // whoever may write in the root cannot make edge hand out a file the rule keeps requests from
         Files.delete(dir.resolve("www/errors/404.html"));
         Files.createSymbolicLink(dir.resolve("www/errors/404.html"), dir.resolve("outside.html"));
-        assertThat(notFound.refresh()).contains("cannot be read");
-        assertThat(notFound.content().state()).isEqualTo(ErrorPage.State.UNUSABLE);
+        assertThat(notFound.refresh()).contains("cannot be read").endsWith("its errors are answered 403 (as nginx's"
+                + " error_page to a file it may not open) until it is mended");
+        assertThat(notFound.content().state()).isEqualTo(ErrorPage.State.REFUSED);
         assertThat(notFound.length()).isZero();
     }
 

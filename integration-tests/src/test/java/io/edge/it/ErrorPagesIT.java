@@ -272,6 +272,51 @@ class ErrorPagesIT {
         }
     }
 
+    /**
+     * A page's file that, while edge runs, becomes a FIFO or a directory is answered as a missing page, 404 with edge's
+     * own page; one that becomes a link the site's rule refuses, 403 with edge's own, as nginx 1.22.1 answers its
+     * error_page redirect to a file it may not open (measured: a 503's page a link under disable_symlinks, or of mode
+     * 000 to its workers' user, is a 403; a FIFO there a 404). nginx answers a directory there with a 301 to its slash:
+     * edge keeps the 404, not making an error a permanent redirect. The FIFO is never opened to wait for a writer.
+     */
+    @Test
+    void aPageThatBecomesAFifoADirectoryOrARefusedLinkIsAnsweredAsNginxAnswersIt(@TempDir Path own) throws Exception {
+        Path www = Files.createDirectories(own.resolve("www"));
+        Path page = Files.createDirectories(www.resolve("errors")).resolve("503.html");
+        Files.writeString(page, BUSY_PAGE);
+        Path outside = Files.writeString(own.resolve("outside.html"), "<p>outside</p>");
+        try (EdgeHarness pages = EdgeHarness.start(own, """
+                sites = [{ server-names = ["_"], default = true, root = "www", error-pages { 503 = "/errors/503.html" }
+                  locations = [{ match = "/" }, { match = "= /busy", return = 503 }] }]
+                """)) {
+            Callable<String> busy = () -> {
+                HttpResponse<String> answer = HTTP.send(HttpRequest.newBuilder(pages.uri("/busy")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                return answer.statusCode() + " " + answer.body();
+            };
+            assertThat(busy.call()).isEqualTo("503 " + BUSY_PAGE);
+            Files.delete(page);
+            Files.createDirectory(page);
+            Awaits.until(busy, body -> body.startsWith("404 <html><head><title>404 Not Found</title>"),
+                    "a directory is a missing page");
+            Files.delete(page);
+            Files.writeString(page, BUSY_PAGE);
+            Awaits.until(busy, ("503 " + BUSY_PAGE)::equals, "the page put back is sent");
+            Files.delete(page);
+            Process mkfifo = new ProcessBuilder("mkfifo", page.toString()).inheritIO().start();
+            assertThat(mkfifo.waitFor()).isZero();
+            Awaits.until(busy, body -> body.startsWith("404 <html><head><title>404 Not Found</title>"),
+                    "a FIFO is a missing page");
+            Files.delete(page);
+            Files.createSymbolicLink(page, outside);
+            Awaits.until(busy, body -> body.startsWith("403 <html><head><title>403 Forbidden</title>"),
+                    "a link out of the root is refused");
+            Files.delete(page);
+            Files.writeString(page, BUSY_PAGE);
+            Awaits.until(busy, ("503 " + BUSY_PAGE)::equals, "the page mended is sent");
+        }
+    }
+
     @Test
     void aRequestRefusedBeforeItIsRoutedGetsTheSitesPage() throws Exception {
         for (String request : new String[] {

@@ -263,8 +263,8 @@ public final class ErrorResponses {
 
     /**
      * A complete error response for {@code status}: the site's {@code page} as last read unless null (its file missing:
-     * edge's 404, as nginx's error_page to a missing file; one not to be sent: edge's own for the status), else edge's
-     * built-in one,
+     * edge's 404, as nginx's error_page to a missing file; refused: edge's 403, as nginx's to a file it may not open;
+     * one not to be sent: edge's own for the status), else edge's built-in one,
      * signed as the Server field is, "edge/" and the version with {@code serverTokens}, "edge" alone without (nginx's
      * footer, {@code <hr><center>nginx/1.22.1</center>}, follows server_tokens so). {@code 503} carries
      * {@code Retry-After} for {@code retryAfterSeconds} ({@link #retryAfterOf}), none at 0; none says
@@ -277,16 +277,20 @@ public final class ErrorResponses {
             int retryAfterSeconds, boolean serverTokens) {
         // the page as last read, taken once: a refresh meanwhile changes neither its length nor its bytes under us
         ErrorPage.Content content = page == null ? null : page.content();
-        if (content != null && content.state() == ErrorPage.State.MISSING) {
-            // a page whose file is not there: nginx's error_page redirect to it finds none, and its 404 is not paged
-            // again (recursive_error_pages off), so its own 404 goes (a redirect's with the Location the caller sets;
-            // nginx 1.22's 503 to a missing page is a 404 without a Retry-After), the connection closed all the same
-            // after an error that closes it (a 500's, a 413's: nginx's keepalive was off before the redirect)
-            FullHttpResponse notFound = response(HttpResponseStatus.NOT_FOUND, head, null, 0, serverTokens);
+        HttpResponseStatus pageFailed = content == null ? null
+                : content.state() == ErrorPage.State.MISSING ? HttpResponseStatus.NOT_FOUND
+                : content.state() == ErrorPage.State.REFUSED ? HttpResponseStatus.FORBIDDEN : null;
+        if (pageFailed != null) {
+            // a page whose file is not there (or refused): nginx's error_page redirect to it finds none (may not open
+            // it), and its 404 (403) is not paged again (recursive_error_pages off), so its own goes (a redirect's
+            // with the Location the caller sets; nginx 1.22's 503 to a missing page is a 404 without a Retry-After),
+            // the connection closed all the same after an error that closes it (a 500's, a 413's: nginx's keepalive
+            // was off before the redirect)
+            FullHttpResponse instead = response(pageFailed, head, null, 0, serverTokens);
             if (closesConnection(status)) {
-                notFound.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+                instead.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             }
-            return notFound;
+            return instead;
         }
         ByteBuf body;
         int length;
