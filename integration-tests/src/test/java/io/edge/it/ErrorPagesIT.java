@@ -142,7 +142,9 @@ class ErrorPagesIT {
             assertThat(past.statusCode()).isEqualTo(416);
             assertThat(past.body()).isEqualTo(RANGE_PAGE);
             assertThat(past.headers().firstValue("content-range")).hasValue("bytes */5");
-            assertThat(past.headers().firstValue("etag")).as("as nginx's 416").isPresent();
+            // nginx 1.22.1 sends the file's ETag and then the page's, two ETag fields: edge the file's alone
+            assertThat(past.headers().allValues("etag")).as("as nginx's 416")
+                    .containsExactly(send("GET", "/here.txt").headers().firstValue("etag").orElseThrow());
             assertThat(past.headers().firstValue("last-modified")).as("as nginx's 416: only 200, 206, 304").isEmpty();
             assertThat(past.headers().firstValue("content-length")).hasValue(String.valueOf(RANGE_PAGE.length()));
             assertThat(send("GET", "/here.txt").body()).isEqualTo("here\n");

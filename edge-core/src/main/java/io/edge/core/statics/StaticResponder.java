@@ -1082,8 +1082,10 @@ public final class StaticResponder implements Responder {
             // nginx's headers filter runs before its range filter, on the 200 the file began as: expires and the
             // location's headers go with the 416 (nginx 1.22.1, static file, Range past its end); its header filter
             // then drops Last-Modified from any status but 200, 206 and 304. The ETag, the file's, goes: nginx's own
-            // 416 page has none (its special response clears it), one through error_page the page's. A page whose file
-            // is missing is nginx's 404, its special response: the Content-Range kept, no ETag (nginx 1.22.1).
+            // 416 page has none (its special response clears it), one through error_page the file's and then the
+            // page's, a second ETag field HTTP does not allow (one entity-tag), of which edge sends the first, as it
+            // sends no page's ETag anywhere. A page whose file is missing is nginx's 404, its special response: the
+            // Content-Range kept, no ETag (nginx 1.22.1).
             if (response.status().code() == HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE.code()) {
                 response.headers().add(HttpHeaderNames.ETAG, etag);
             }
