@@ -316,7 +316,8 @@ class FastCgiIT {
      * A Status line as nginx 1.22 reads it beside php-fpm 8.2 (measured): its code the value's first three digits, the
      * rest its reason, however parted from them; where nginx sends the script's bytes on ("HTTP/1.1 404\tNot Found",
      * "HTTP/1.1 200OK", "HTTP/1.1 600"), edge sends a status line HTTP allows, and a code outside 200 to 599 is a 502,
-     * as what a client is told to take it for (RFC 9110 15), where nginx sends it on too.
+     * as what a client is told to take it for (RFC 9110 15), where nginx sends it on too; one within, a bare 426
+     * (no Upgrade, no Connection: upgrade) too, goes on as the script sent it.
      */
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
@@ -325,7 +326,9 @@ class FastCgiIT {
         "Status:%20%20201%20Created | HTTP/1.1 201 Created",
         "Status:%20404%09 | HTTP/1.1 404 Not Found",
         "Status:%2099 | HTTP/1.1 502 Bad Gateway",
+        "Status:%20426 | HTTP/1.1 426 Upgrade Required",
         "Status:%20600 | HTTP/1.1 502 Bad Gateway",
+        "Status:%20999 | HTTP/1.1 502 Bad Gateway",
         "Status:%20099 | HTTP/1.1 502 Bad Gateway",
         "Status:%20101 | HTTP/1.1 502 Bad Gateway",
         "Status:%201000 | HTTP/1.1 502 Bad Gateway"})
