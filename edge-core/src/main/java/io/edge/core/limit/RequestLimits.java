@@ -185,7 +185,7 @@ public final class RequestLimits {
             }
             FullHttpResponse response = ErrorResponses.response(exchange, status);
             // room for one more request comes within a request's share of a second; none on the 404 of a page whose
-            // file is missing (nginx's error_page to it), which refuses nothing
+            // file is missing, or the 403 of one refused (nginx's error_page to it), which refuse nothing
             if (response.status().code() == status.code()) {
                 response.headers().setInt(HttpHeaderNames.RETRY_AFTER, (int) Math.max(1, Math.ceil(1 / limit.rate())));
             }
