@@ -120,6 +120,10 @@ import java.util.stream.Stream;
  * @param frontControllerDirectories with a {@link #frontController}, whether an existing directory answers before it
  *                        (its index), nginx's {@code try_files $uri $uri/ /index.php}; false: a directory goes to the
  *                        front controller as a missing path does, nginx's {@code try_files $uri /index.php}
+ * @param backendChoice   for a {@code fastcgi} or {@code proxy} written with variables ({@code "$pool"}, nginx's
+ *                        {@code fastcgi_pass $pool} and {@code proxy_pass http://$pool}): the text whose value, worked
+ *                        out for each request, names the group of that kind it goes to ({@link #fastcgiBackend} and
+ *                        {@link Proxy#backend} then hold it as written); {@code null}: the group named is the one
  */
 public record LocationSettings(
         String match,
@@ -166,7 +170,8 @@ public record LocationSettings(
         List<LocationSettings> locations,
         String aliasPrefix,
         ImageFilter imageFilter,
-        boolean frontControllerDirectories) {
+        boolean frontControllerDirectories,
+        VariableText backendChoice) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -203,6 +208,28 @@ public record LocationSettings(
         }
     }
 
+    /** A location whose group, if any, is the one its fastcgi or proxy names. */
+    public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
+                            String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
+                            List<AddressRange> statusAllow, Duration expires, Map<String, VariableText> headers,
+                            long bodyLimit, Map<String, VariableText> fastcgiParams, Gzip gzip, boolean gzipStatic,
+                            boolean internal, String fastcgiScript, List<AccessRule> access, Return returns,
+                            Rewrite rewrite, List<LimitReq> limitReqs, List<LimitConn> limitConns,
+                            AuthBasic authBasic, boolean accessLog, Referers referers, boolean alias,
+                            LimitRate limitRate, Autoindex autoindex, Map<String, VariableText> alwaysHeaders,
+                            AliasCaptures aliasCaptures, Pattern splitPathInfo, SecureLink secureLink,
+                            List<RewriteRule> rewrites, Proxy proxy, NextUpstream fastcgiNextUpstream,
+                            int clientBodyBufferSize, GzipClients gzipClients, Redirects redirects,
+                            SubFilter subFilter, List<LocationSettings> locations, String aliasPrefix,
+                            ImageFilter imageFilter, boolean frontControllerDirectories) {
+        this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
+                statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
+                access, returns, rewrite, limitReqs, limitConns, authBasic, accessLog, referers, alias, limitRate,
+                autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, secureLink, rewrites, proxy,
+                fastcgiNextUpstream, clientBodyBufferSize, gzipClients, redirects, subFilter, locations, aliasPrefix,
+                imageFilter, frontControllerDirectories, null);
+    }
+
     /** A location without an image filter. */
     public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
                             String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
@@ -222,6 +249,14 @@ public record LocationSettings(
                 autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, secureLink, rewrites, proxy,
                 fastcgiNextUpstream, clientBodyBufferSize, gzipClients, redirects, subFilter, locations, aliasPrefix,
                 null, true);
+    }
+
+    /**
+     * Whether this location's scripts may go to the FastCGI group {@code group}: the one it names, or any where a
+     * variable chooses ({@link #backendChoice}).
+     */
+    public boolean sendsTo(String group) {
+        return handler == Handler.FASTCGI && (backendChoice != null || group.equals(fastcgiBackend));
     }
 
     /** This location and those nested in it, theirs too, each before those nested in it. */
@@ -501,7 +536,8 @@ public record LocationSettings(
      * @param uri     what replaces the location's prefix in the path sent (nginx's proxy_pass URI part); {@code null}:
      *                the request's URI goes as the client sent it
      * @param host    nginx's {@code $proxy_host}: the group's first address as a Host ({@code host:port}, no port for
-     *                80, {@code localhost} for a Unix socket)
+     *                80, {@code localhost} for a Unix socket); null where a variable names the group
+     *                ({@link LocationSettings#backendChoice}): {@link #hosts} has each group's
      * @param headers request headers set for the backend (nginx's {@code proxy_set_header}), by name; a value that
      *                comes out empty leaves the header out
      * @param upgrade whether a client's request to upgrade its connection (a websocket's) goes to the backend with its
@@ -519,14 +555,29 @@ public record LocationSettings(
      * @param passHeaders the backend's response fields passed to the client that are hidden by default (Date,
      *                Server, X-Pad, X-Accel-Expires, -Redirect, -Limit-Rate, -Buffering, -Charset: nginx's {@code
      *                proxy_pass_header}), lower case
+     * @param hosts   where a variable names the group: each group's {@link #host}, by its name; else empty
      */
     public record Proxy(String backend, String uri, String host, Map<String, VariableText> headers, boolean upgrade,
                         List<Redirect> redirects, NextUpstream nextUpstream, boolean buffering,
-                        boolean requestBuffering, Set<String> passHeaders) {
+                        boolean requestBuffering, Set<String> passHeaders, Map<String, String> hosts) {
         public Proxy {
             headers = Collections.unmodifiableMap(new TreeMap<>(headers));
             redirects = List.copyOf(redirects);
             passHeaders = Set.copyOf(passHeaders);
+            hosts = Map.copyOf(hosts);
+        }
+
+        /** A location's proxy to the group it names. */
+        public Proxy(String backend, String uri, String host, Map<String, VariableText> headers, boolean upgrade,
+                     List<Redirect> redirects, NextUpstream nextUpstream, boolean buffering,
+                     boolean requestBuffering, Set<String> passHeaders) {
+            this(backend, uri, host, headers, upgrade, redirects, nextUpstream, buffering, requestBuffering,
+                    passHeaders, Map.of());
+        }
+
+        /** nginx's {@code $proxy_host} for a request sent to {@code group}, the one this location names or chose. */
+        public String host(String group) {
+            return host != null ? host : hosts.getOrDefault(group, "");
         }
 
         /**

@@ -203,8 +203,10 @@ final class SettingsMapper {
         Set<String> read = new HashSet<>(); // backend NUL front controller file, asked once
         for (SiteSettings site : sites) {
             for (LocationSettings location : site.everyLocation()) {
+                // a group a variable names is one of several: whose user must enter this root is not known here
                 Section spawnSection = location.handler() == LocationSettings.Handler.FASTCGI
-                        && location.fastcgiScript() == null ? spawnUsers.get(location.fastcgiBackend()) : null;
+                        && location.backendChoice() == null && location.fastcgiScript() == null
+                        ? spawnUsers.get(location.fastcgiBackend()) : null;
                 Path dir = location.root() != null ? location.root() : site.root();
                 if (spawnSection == null || dir == null || !Files.isDirectory(dir)) {
                     continue; // a root that is not there is its own problem, said where it is written
@@ -304,7 +306,7 @@ final class SettingsMapper {
             long largest = -1;
             for (SiteSettings site : sites) {
                 for (LocationSettings location : site.everyLocation()) {
-                    if (name.equals(location.fastcgiBackend())) {
+                    if (location.sendsTo(name)) {
                         largest = Math.max(largest, location.bodyLimit(serverLimit));
                     }
                 }
@@ -2669,8 +2671,9 @@ final class SettingsMapper {
                     : alias && !location.own().containsKey("root") ? new EnclosingAlias(location.optionalString(
                             "alias"), root, null, slashless(parsed) ? aliasCaptures : null) : null;
             String backend = location.optionalString("fastcgi");
+            VariableText fastcgiChoice = backendChoice(location, "fastcgi", backend, parsed);
             Set<String> usable = backendNames.usable();
-            if (backend != null && backendNames.isUnknown(backend)) {
+            if (backend != null && !namesByVariable(backend) && backendNames.isUnknown(backend)) {
                 // bad in itself: said once, where written (location-defaults' for every location inheriting it)
                 location.invalid("fastcgi", "no backend named \"" + backend + "\""
                                 + UnknownKeys.suggestion(backend, usable),
@@ -2742,7 +2745,15 @@ final class SettingsMapper {
             Return returns = returnOf(location, parsed, backend, status, frontController, sendfileRoots, cache);
             Rewrite rewrite = rewriteOf(location, parsed, backend, status, frontController, sendfileRoots, cache,
                     returns);
-            LocationSettings.Proxy proxy = proxy(location, parsed, backend);
+            VariableText proxyChoice = backendChoice(location, "proxy", location.optionalString("proxy"), parsed);
+            LocationSettings.Proxy proxy = proxy(location, parsed, backend, proxyChoice);
+            if (cache && (fastcgiChoice != null || proxyChoice != null)) {
+                // the cache's key is the site's and the request's alone: one group's answer would be another's
+                location.problem("cache", "true in a location whose " + (fastcgiChoice != null ? "fastcgi" : "proxy")
+                        + " a variable names: the answers of different groups to one URL would share one entry",
+                        "cache = true only where fastcgi or proxy names one group; a location of its own for each"
+                        + " cached group");
+            }
             if (cache && backend == null && proxy == null) {
                 // nginx's fastcgi_cache and proxy_cache: the response cache stands before a backend, of either kind
                 location.problem("cache", "true needs a fastcgi or proxy backend in the same location",
@@ -2904,7 +2915,9 @@ final class SettingsMapper {
                     handler == LocationSettings.Handler.FASTCGI ? fastcgiNextUpstream : null, clientBodyBufferSize,
                     gzipClients(gzipSection), redirects(location), subFilter, nested, aliasPrefix,
                     imageFilter,
-                    frontControllerDirectories(location, frontController)));
+                    frontControllerDirectories(location, frontController),
+                    handler == LocationSettings.Handler.FASTCGI ? fastcgiChoice
+                    : handler == LocationSettings.Handler.PROXY ? proxyChoice : null));
         }
         problems.reading(before);
         return result;
@@ -2963,9 +2976,9 @@ final class SettingsMapper {
     /**
      * A location's {@code proxy} with its {@code proxy-uri}, {@code proxy-headers} and {@code proxy-upgrade}, or null
      * where it names no group (or one with a problem, reported here or at the group); {@code backend} is its fastcgi,
-     * which excludes it.
+     * which excludes it; {@code choice} the text that names its group where variables do ({@link #backendChoice}).
      */
-    private LocationSettings.Proxy proxy(Section location, LocationMatch parsed, String backend) {
+    private LocationSettings.Proxy proxy(Section location, LocationMatch parsed, String backend, VariableText choice) {
         String name = location.optionalString("proxy");
         String uri = location.optionalString("proxy-uri");
         Pattern regex = parsed == null ? null : parsed.regex();
@@ -2991,7 +3004,7 @@ final class SettingsMapper {
         }
         LocationSettings.NextUpstream nextUpstream = nextUpstream(location, "proxy",
                 EnumSet.allOf(LocationSettings.Condition.class));
-        if (proxyNames.isUnknown(name)) {
+        if (!namesByVariable(name) && proxyNames.isUnknown(name)) {
             Set<String> usable = proxyNames.usable();
             location.invalid("proxy", "no backend named \"" + name + "\"" + UnknownKeys.suggestion(name, usable),
                     usable.isEmpty() ? "a backend defined under edge.proxy.backends"
@@ -3010,6 +3023,18 @@ final class SettingsMapper {
                             : "named") + " location, which names no prefix to replace",
                     "proxy-uri in a prefix or exact location; a rewrite for a regex one");
         }
+        if (namesByVariable(name)) {
+            // each group's $proxy_host; no default proxy-redirect, which names one group's, as nginx's with variables
+            Map<String, String> hosts = new HashMap<>();
+            proxyBackends.forEach((group, settings) -> {
+                if (!settings.addresses().isEmpty()) {
+                    hosts.put(group, proxyHost(settings.addresses().get(0)));
+                }
+            });
+            List<LocationSettings.Proxy.Redirect> redirects = proxyRedirects(location, regex, null);
+            return choice == null ? null : new LocationSettings.Proxy(name, uri, null, headers, upgrade, redirects,
+                    nextUpstream, buffering, requestBuffering, passHeaders, hosts);
+        }
         BackendGroupSettings group = proxyBackends.get(name);
         String host = group == null || group.addresses().isEmpty() ? null : proxyHost(group.addresses().get(0));
         String prefix = parsed == null || parsed.kind() == LocationSettings.Kind.REGEX
@@ -3018,6 +3043,40 @@ final class SettingsMapper {
                 defaultRedirect(group != null && group.tls() != null ? "https://" : "http://", host, uri, prefix));
         return host == null ? null : new LocationSettings.Proxy(name, uri, host, headers, upgrade, redirects,
                 nextUpstream, buffering, requestBuffering, passHeaders);
+    }
+
+    /** Whether a location's fastcgi or proxy, as written, names its group with variables ({@code "$pool"}). */
+    private static boolean namesByVariable(String written) {
+        return written != null && written.indexOf('$') >= 0;
+    }
+
+    /** Variables whose value is not known before the request goes to a group, so cannot choose it. */
+    private static final Set<String> UNKNOWN_BEFORE_GROUP = Set.of("proxy_host", "upstream_cache_status");
+
+    /**
+     * A location's {@code key} ({@code fastcgi} or {@code proxy}) written with variables, nginx's {@code fastcgi_pass
+     * $pool} and {@code proxy_pass http://$pool}: the text whose value names, for each request, the group of that kind
+     * it goes to (any variable edge has, a map's, a regex location's capture). Null where {@code written} names its
+     * group itself, or with a problem said: a variable edge does not have, one not known before a group is chosen.
+     */
+    private VariableText backendChoice(Section location, String key, String written, LocationMatch parsed) {
+        if (!namesByVariable(written)) {
+            return null;
+        }
+        VariableText text = variableText(location, key, written, key, parsed == null ? null : parsed.regex());
+        if (text == null) {
+            return null;
+        }
+        String late = text.parts().stream().map(Return.Part::variable)
+                .filter(variable -> variable != null && UNKNOWN_BEFORE_GROUP.contains(variable)).findFirst()
+                .orElse(null);
+        if (text.constant() != null || late != null) {
+            location.problem(key, LocationMatch.quoted(written) + (late != null ? " has $" + late + ", which is not"
+                            + " known before the group is chosen" : " names no variable"),
+                    "a group's name, or variables whose value is one (\"$pool\" from a map)");
+            return null;
+        }
+        return text;
     }
 
     /**
@@ -3059,7 +3118,8 @@ final class SettingsMapper {
      * A location's {@code proxy-redirect}, nginx's {@code proxy_redirect}: {@code default} ({@code byDefault}),
      * {@code off} (none), or a list of pairs and {@code default}s, in order. A pair's {@code from} is a start of a URL
      * or a regular expression, its {@code to} what replaces it, both with the request's variables and the location
-     * regex's captures (the to of a regular expression its own).
+     * regex's captures (the to of a regular expression its own). A null {@code byDefault} is a proxy variables name,
+     * whose group's URL is not known at load ({@link #defaultWithVariable}).
      */
     private List<LocationSettings.Proxy.Redirect> proxyRedirects(Section location, Pattern regex,
             LocationSettings.Proxy.Redirect byDefault) {
@@ -3071,7 +3131,7 @@ final class SettingsMapper {
         if (value.valueType() == ConfigValueType.STRING) {
             switch (((String) value.unwrapped()).strip()) {
                 case "default" -> {
-                    return List.of(byDefault);
+                    return byDefault != null ? List.of(byDefault) : defaultWithVariable(location, value);
                 }
                 case "off", "false", "none" -> {
                     return List.of();
@@ -3089,7 +3149,11 @@ final class SettingsMapper {
         for (int i = 0; i < list.size(); i++) {
             ConfigValue element = list.get(i);
             if (element.valueType() == ConfigValueType.STRING && "default".equals(element.unwrapped())) {
-                result.add(byDefault);
+                if (byDefault != null) {
+                    result.add(byDefault);
+                } else {
+                    defaultWithVariable(location, element);
+                }
             } else if (element instanceof ConfigObject pair) {
                 Section section = new Section(pair, location.key("proxy-redirect") + "[" + i + "]", pair.origin(),
                         problems);
@@ -3103,6 +3167,19 @@ final class SettingsMapper {
             }
         }
         return result;
+    }
+
+    /**
+     * proxy-redirect's {@code default} in a location whose proxy a variable names: none, for reference.conf's (the
+     * group's URL is not known at load), a problem where written, as nginx refuses it.
+     */
+    private static List<LocationSettings.Proxy.Redirect> defaultWithVariable(Section location, ConfigValue written) {
+        if (written.origin().resource() == null && !Substitutions.isCopiedDefault(written.origin())) {
+            location.problem("proxy-redirect", "default in a location whose proxy a variable names: no one group's URL"
+                    + " to replace (nginx: \"proxy_redirect default\" cannot be used with \"proxy_pass\" directive"
+                    + " with variables)", "off, or pairs { from = \"http://app:3000/\", to = \"/\" }");
+        }
+        return List.of();
     }
 
     /**

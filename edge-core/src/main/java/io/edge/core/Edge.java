@@ -28,6 +28,7 @@ import io.edge.core.fastcgi.CachedFileProbe;
 import io.edge.core.fastcgi.FastCgiResponder;
 import io.edge.core.fastcgi.PolicyFileProbe;
 import io.edge.core.fastcgi.WaitStats;
+import io.edge.core.http.BackendChoice;
 import io.edge.core.http.HttpServerContext;
 import io.edge.core.http.LocationChecks;
 import io.edge.core.http.Responder;
@@ -1090,19 +1091,25 @@ public final class Edge {
 
     private Responder ownResponder(Generation g, SiteSettings site, String cacheScope, LocationSettings location,
             StaticResponder staticResponder) {
-        if (location.handler() == LocationSettings.Handler.FASTCGI) {
-            BackendGroupSettings group = g.groups.get(location.fastcgiBackend());
-            ScriptResolver.FileProbe probe = scriptProbe(g, site, location);
-            BackendPool pool = g.pools.get(location.fastcgiBackend());
-            if (location.cache()) {
-                return purging(g, cacheScope, new FastCgiResponder(location, site.root(), pool, staticResponder,
-                        group.timeouts(), group.responseBuffer(), waitStats.get(group.name()), probe,
-                        responseCacheGate(g, cacheScope, location), spoolDir(), bodySpoolDir(g), documentRoots(site),
-                        g.locationChecks));
+        if (location.backendChoice() != null) {
+            // a responder for each group of the kind, as if the location named it: each its own pool, queue and
+            // timeouts (the configuration refuses cache = true here, whose key would not tell the groups apart)
+            boolean fastCgi = location.handler() == LocationSettings.Handler.FASTCGI;
+            Map<String, Responder> groups = new HashMap<>();
+            for (String name : (fastCgi ? g.groups : g.proxyGroups).keySet()) {
+                groups.put(name, fastCgi ? fastCgiResponder(g, site, location, staticResponder, name, null)
+                        : new ProxyResponder(g.proxyPools.get(name), g.proxyGroups.get(name), spoolDir(),
+                        bodySpoolDir(g)));
             }
-            return new FastCgiResponder(location, site.root(), pool, staticResponder, group.timeouts(),
-                    group.responseBuffer(), waitStats.get(group.name()), probe, null, spoolDir(), bodySpoolDir(g),
-                    documentRoots(site), g.locationChecks);
+            return new BackendChoice(fastCgi ? "fastcgi" : "proxy", fastCgi ? location.fastcgiBackend()
+                    : location.proxy().backend(), location.backendChoice(), groups);
+        }
+        if (location.handler() == LocationSettings.Handler.FASTCGI) {
+            if (location.cache()) {
+                return purging(g, cacheScope, fastCgiResponder(g, site, location, staticResponder,
+                        location.fastcgiBackend(), responseCacheGate(g, cacheScope, location)));
+            }
+            return fastCgiResponder(g, site, location, staticResponder, location.fastcgiBackend(), null);
         }
         if (location.handler() == LocationSettings.Handler.PROXY) {
             BackendPool pool = g.proxyPools.get(location.proxy().backend());
@@ -1126,6 +1133,15 @@ public final class Edge {
             return REWRITE;
         }
         return staticResponder;
+    }
+
+    /** {@code location}'s FastCGI responder for the group {@code name}, behind {@code cacheGate} (null: none). */
+    private FastCgiResponder fastCgiResponder(Generation g, SiteSettings site, LocationSettings location,
+            StaticResponder staticResponder, String name, ResponseCacheGate cacheGate) {
+        BackendGroupSettings group = g.groups.get(name);
+        return new FastCgiResponder(location, site.root(), g.pools.get(name), staticResponder, group.timeouts(),
+                group.responseBuffer(), waitStats.get(group.name()), scriptProbe(g, site, location), cacheGate,
+                spoolDir(), bodySpoolDir(g), documentRoots(site), g.locationChecks);
     }
 
     /** Reads the auth-basic user files of the configuration in force again where they changed: htpasswd -b needs no reload. */

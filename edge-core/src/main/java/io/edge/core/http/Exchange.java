@@ -430,6 +430,18 @@ public interface Exchange {
         return null;
     }
 
+    /**
+     * The group a variable of its location chose for this request ({@code proxy = "$pool"}), which its
+     * {@code $proxy_host} is of: the last said.
+     */
+    default void backendGroup(String group) {
+    }
+
+    /** The group a variable chose for this request ({@link #backendGroup(String)}), or null: none chose one. */
+    default String backendGroup() {
+        return null;
+    }
+
     /** What the response cache made of this request so far ({@link #cacheStatus(CacheStatus)}), or null: none. */
     default CacheStatus cacheStatus() {
         return null;

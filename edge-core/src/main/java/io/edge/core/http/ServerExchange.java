@@ -136,6 +136,8 @@ final class ServerExchange implements Exchange {
     private String answeringUri;
     /** {@link #answerAs(LocationSettings, String, String)}: the query answered ({@link #query}), not the target's. */
     private String answeringQuery;
+    /** {@link #backendGroup(String)}: the group a variable chose, or null. */
+    private String backendGroup;
     /** {@link #targetUnparsed}: the target could not be parsed, and stands as "/" for routing its refusal alone. */
     private boolean targetUnparsed;
     private int redirects;
@@ -595,6 +597,17 @@ final class ServerExchange implements Exchange {
         answeringUri = null;
         answeringQuery = null;
         bodyLocation = null;
+        backendGroup = null;
+    }
+
+    @Override
+    public void backendGroup(String group) {
+        backendGroup = group;
+    }
+
+    @Override
+    public String backendGroup() {
+        return backendGroup;
     }
 
     @Override

@@ -319,7 +319,7 @@ public final class Variables {
             case "secure_link" -> orEmpty(secureLink(exchange, exchange.location()));
             // nginx's proxy module's: the backend's Host, and X-Forwarded-For with the client appended
             case "proxy_host" -> exchange.location() == null || exchange.location().proxy() == null ? ""
-                    : exchange.location().proxy().host();
+                    : exchange.location().proxy().host(exchange.backendGroup());
             case "proxy_add_x_forwarded_for" -> forwardedFor(exchange);
             case "secure_link_expires" -> orEmpty(secureLinkExpires(exchange));
             default -> throw new IllegalArgumentException("no variable $" + name); // the configuration checked them

@@ -1,0 +1,106 @@
+package io.edge.conf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.tuple;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A location's {@code proxy = "$pool"} and {@code fastcgi = "$php_pool"}, nginx's {@code proxy_pass http://$pool} and
+ * {@code fastcgi_pass $php_pool}: a group of that kind chosen for each request by variables.
+ */
+class BackendChoiceConfigTest {
+
+    @TempDir
+    Path dir;
+
+    private static final String GROUPS = """
+            proxy.backends.app { addresses = ["127.0.0.1:3000"] }
+            proxy.backends.app_beta { addresses = ["127.0.0.1:3001"] }
+            fastcgi.backends.php { addresses = ["127.0.0.1:9000"] }
+            fastcgi.backends.php_beta { addresses = ["127.0.0.1:9001"] }
+            server.maps {
+              pool { source = "$http_x_tenant", default = app, values = [{ match = beta, value = app_beta }] }
+              php_pool { source = "$http_x_tenant", default = php, values = [{ match = beta, value = php_beta }] }
+            }
+            """;
+
+    @Test
+    void aVariableNamesTheGroupForEachRequest() throws Exception {
+        EdgeSettings settings = EdgeConfFile.load(dir, GROUPS + """
+                sites = [{ root = www, locations = [
+                  { match = "~ \\\\.php$", fastcgi = "$php_pool" }
+                  { match = "/", proxy = "$pool" }
+                  { match = "/v1/", proxy = "app_$arg_v" }
+                  { match = "/lit/", proxy = app }
+                ] }]
+                """);
+        LocationSettings php = settings.sites().get(0).locations().get(0);
+        assertThat(php.handler()).isEqualTo(LocationSettings.Handler.FASTCGI);
+        assertThat(php.fastcgiBackend()).as("as written").isEqualTo("$php_pool");
+        assertThat(php.backendChoice().parts()).singleElement().extracting(Return.Part::variable).isEqualTo("php_pool");
+        assertThat(php.sendsTo("php_beta")).isTrue();
+
+        LocationSettings proxied = settings.sites().get(0).locations().get(1);
+        assertThat(proxied.handler()).isEqualTo(LocationSettings.Handler.PROXY);
+        assertThat(proxied.backendChoice()).isNotNull();
+        assertThat(proxied.proxy().backend()).isEqualTo("$pool");
+        assertThat(proxied.proxy().hosts()).isEqualTo(Map.of("app", "127.0.0.1:3000", "app_beta", "127.0.0.1:3001"));
+        assertThat(proxied.proxy().host("app_beta")).as("$proxy_host of the group chosen").isEqualTo("127.0.0.1:3001");
+        assertThat(proxied.proxy().redirects()).as("reference.conf's default names one group's URL: none, as nginx's"
+                + " with variables").isEmpty();
+        assertThat(settings.sites().get(0).locations().get(2).backendChoice().parts()).hasSize(2);
+
+        LocationSettings literal = settings.sites().get(0).locations().get(3);
+        assertThat(literal.backendChoice()).isNull();
+        assertThat(literal.proxy().host("app_beta")).as("the group it names").isEqualTo("127.0.0.1:3000");
+        assertThat(literal.proxy().redirects()).hasSize(1);
+    }
+
+    /** Every problem at once, with file, line and key; a literal name that is no group stays one. */
+    @Test
+    void anUnknownVariableANameThatIsNoGroupAndWhatNeedsOneGroupAreProblems() throws Exception {
+        Path file = EdgeConfFile.write(dir, GROUPS + """
+                sites = [{ root = www, locations = [
+                  { match = "/a/", proxy = "$nosuch" }
+                  { match = "~ \\\\.php$", fastcgi = "$nosuch" }
+                  { match = "/b/", proxy = apx }
+                  { match = "/c/", fastcgi = phx }
+                  { match = "/d/", proxy = "$pool", cache = true }
+                  { match = "/e/", fastcgi = "$php_pool", cache = true }
+                  { match = "/f/", proxy = "$pool", proxy-redirect = default }
+                  { match = "/g/", proxy = "$pool", proxy-redirect = [{ from = "http://x/", to = "/" }, default] }
+                  { match = "/h/", proxy = "$proxy_host" }
+                  { match = "/i/", proxy = "$$app" }
+                ] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key).containsExactlyInAnyOrder(
+                tuple(11, "edge.sites[0].locations[0].proxy"),
+                tuple(12, "edge.sites[0].locations[1].fastcgi"),
+                tuple(13, "edge.sites[0].locations[2].proxy"),
+                tuple(14, "edge.sites[0].locations[3].fastcgi"),
+                tuple(15, "edge.sites[0].locations[4].cache"),
+                tuple(16, "edge.sites[0].locations[5].cache"),
+                tuple(17, "edge.sites[0].locations[6].proxy-redirect"),
+                tuple(18, "edge.sites[0].locations[7].proxy-redirect"),
+                tuple(19, "edge.sites[0].locations[8].proxy"),
+                tuple(20, "edge.sites[0].locations[9].proxy"));
+        assertThat(e.problems()).allSatisfy(p -> assertThat(p.file()).isEqualTo(file));
+        assertThat(e.problems()).extracting(ConfigProblem::message).anySatisfy(message -> assertThat(message)
+                .startsWith("\"$nosuch\" has unknown variable $nosuch"));
+        assertThat(e.problems()).extracting(ConfigProblem::message).contains(
+                "no backend named \"apx\" (did you mean \"app\"?)",
+                "true in a location whose proxy a variable names: the answers of different groups to one URL would"
+                        + " share one entry",
+                "\"$proxy_host\" has $proxy_host, which is not known before the group is chosen",
+                "\"$$app\" names no variable");
+        assertThat(e.problems()).filteredOn(p -> p.key().endsWith("locations[6].proxy-redirect"))
+                .extracting(ConfigProblem::message).singleElement().asString()
+                .contains("\"proxy_redirect default\" cannot be used with \"proxy_pass\" directive with variables");
+    }
+}

@@ -1,0 +1,65 @@
+package io.edge.core.http;
+
+import io.edge.conf.VariableText;
+import io.edge.fastcgi.LogText;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The responder of a location whose {@code fastcgi} or {@code proxy} variables write ({@code proxy = "$pool"}, nginx's
+ * {@code proxy_pass http://$pool}): works the text out for each request and hands the request to the responder made
+ * at load for the group of that kind it names, so that group's pool, wait queue (503 + Retry-After when busy),
+ * timeouts, response buffer and the location's next-upstream over its addresses are what the request meets, as with
+ * the group written. A value that names no group goes nowhere and is answered as nginx 1.22 answers it (measured):
+ * an empty one 500 ("invalid URL prefix in "http://"", "no host in upstream """), another 502 for a proxy ("no
+ * resolver defined to resolve nosuch") and 500 for FastCGI ("no port in upstream "nosuch""); the error log says the
+ * value and the setting (the first of a burst: a client's header may name no group request after request), and
+ * $upstream_addr stays empty, as nginx's "-".
+ */
+public final class BackendChoice implements Responder {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BackendChoice.class);
+
+    /** {@code proxy} or {@code fastcgi}: the setting, and the kind of group it names. */
+    private final String setting;
+    /** The setting as written ("$pool"), for the error log. */
+    private final String written;
+    private final VariableText choice;
+    /** Each group of the kind by its name, and the responder that sends to it. */
+    private final Map<String, Responder> groups;
+    /** This location's requests whose value named no group: one line now and then, each location's own. */
+    private final ThrottledWarnings unnamed = new ThrottledWarnings(LOG, System::nanoTime);
+
+    /**
+     * @param setting {@code proxy} or {@code fastcgi}
+     * @param written the setting's value as written
+     * @param choice  that value, the text worked out for each request
+     * @param groups  every group of that kind by its name, with the location's responder for it
+     */
+    public BackendChoice(String setting, String written, VariableText choice, Map<String, Responder> groups) {
+        this.setting = setting;
+        this.written = written;
+        this.choice = choice;
+        this.groups = Map.copyOf(groups);
+    }
+
+    @Override
+    public void respond(Exchange exchange) {
+        String group = Variables.field(exchange, choice);
+        Responder responder = groups.get(group);
+        if (responder != null) {
+            exchange.backendGroup(group);
+            responder.respond(exchange);
+            return;
+        }
+        HttpResponseStatus status = setting.equals("proxy") && !group.isEmpty() ? HttpResponseStatus.BAD_GATEWAY
+                : HttpResponseStatus.INTERNAL_SERVER_ERROR;
+        unnamed.warn(BackendChoice.class, exchange.request().method() + " "
+                + LogText.escapeBytes(exchange.request().uri()) + " -> " + status.code() + ": " + setting + " = \""
+                + LogText.escapeBytes(written) + "\" came out " + (group.isEmpty() ? "empty"
+                : "\"" + LogText.escapeBytes(group) + "\"") + ", which names no group of edge." + setting + ".backends");
+        exchange.sendError(status);
+    }
+}

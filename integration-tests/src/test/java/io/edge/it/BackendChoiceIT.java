@@ -1,0 +1,166 @@
+package io.edge.it;
+
+import static io.edge.it.Awaits.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edge.core.http.BackendChoice;
+import io.edge.core.http.CapturedLog;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code fastcgi = "$php_pool"} and {@code proxy = "$pool"} (nginx's {@code fastcgi_pass $php_pool} and {@code
+ * proxy_pass http://$pool}), the group chosen by the client's X-Tenant header through a map: two real php-fpm pools,
+ * two small HTTP backends. A value that names no group is answered as nginx 1.22 answers it (measured: an empty one
+ * 500, another 502 for a proxy and 500 for FastCGI), with a line in the error log and no backend in the access log's.
+ */
+class BackendChoiceIT {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aMapChoosesThePhpFpmPoolForEachRequest() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("pool.php"), "<?php echo getenv('POOL');\n");
+        CapturedLog access = CapturedLog.of("edge.access");
+        try (PhpFpm alpha = PhpFpm.unix(Files.createDirectories(dir.resolve("alpha")),
+                "pm = static\npm.max_children = 1\nenv[POOL] = alpha\n");
+             PhpFpm beta = PhpFpm.unix(Files.createDirectories(dir.resolve("beta")),
+                     "pm = static\npm.max_children = 1\nenv[POOL] = beta\n");
+             CapturedLog errors = CapturedLog.of(BackendChoice.class);
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server {
+                       access-log = "-", access-log-format = "$http_x_tenant|$status|$upstream_addr"
+                       maps.php_pool { source = "$http_x_tenant", default = php, values = [
+                         { match = beta, value = php_beta }, { match = empty, value = "" }, { match = nowhere, value = nosuch }
+                       ] }
+                     }
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = "$php_pool" }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 1 }
+                     fastcgi.backends.php_beta { addresses = ["%s"], max-connections = 1 }
+                     """.formatted(alpha.address(), beta.address()))) {
+            assertAnswer(edge, access, "/pool.php", "", 200, "alpha", alpha.address());
+            assertAnswer(edge, access, "/pool.php", "beta", 200, "beta", beta.address());
+            // nginx: 500, "no port in upstream "nosuch"" and "no host in upstream """
+            assertAnswer(edge, access, "/pool.php", "nowhere", 500, null, "-");
+            assertThat(errors.lines()).singleElement().asString().isEqualTo("GET /pool.php -> 500: fastcgi ="
+                    + " \"$php_pool\" came out \"nosuch\", which names no group of edge.fastcgi.backends");
+            assertAnswer(edge, access, "/pool.php", "empty", 500, null, "-");
+            assertAnswer(edge, access, "/pool.php", "beta", 200, "beta", beta.address());
+        } finally {
+            access.close();
+        }
+    }
+
+    /**
+     * The group chosen is the request's whole way: its $proxy_host (the Host the backend sees by default), its
+     * addresses tried in turn (nginx's proxy_next_upstream), its queue and its 503 + Retry-After while its one
+     * connection is busy, when the other group still answers.
+     */
+    @Test
+    void aMapChoosesTheProxyGroupWithItsQueueAndAddresses() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        String closed = "127.0.0.1:" + FakeHttpBackend.closedPort();
+        CapturedLog access = CapturedLog.of("edge.access");
+        try (JdkBackend alpha = JdkBackend.start(exchange -> answer(exchange, "alpha"));
+             JdkBackend beta = JdkBackend.start(exchange -> {
+                 if (exchange.getRequestURI().getPath().equals("/hold")) {
+                     held.countDown();
+                     try {
+                         release.await();
+                     } catch (InterruptedException e) {
+                         Thread.currentThread().interrupt();
+                     }
+                 }
+                 answer(exchange, "beta");
+             });
+             CapturedLog errors = CapturedLog.of(BackendChoice.class);
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server {
+                       access-log = "-", access-log-format = "$http_x_tenant|$status|$upstream_addr"
+                       maps.pool { source = "$http_x_tenant", default = app, values = [
+                         { match = beta, value = app_beta }, { match = retry, value = app_retry }
+                         { match = empty, value = "" }, { match = nowhere, value = nosuch }
+                       ] }
+                     }
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/", proxy = "$pool" }
+                     ] }]
+                     proxy.backends.app { addresses = ["%s"] }
+                     proxy.backends.app_beta {
+                       addresses = ["%s"], max-connections = 1
+                       queue { max-waiters = 1, timeout = 100 ms, retry-after = 7 s }
+                     }
+                     proxy.backends.app_retry { addresses = ["%s", "%s"] }
+                     """.formatted(alpha.address(), beta.address(), closed, alpha.address()))) {
+            assertAnswer(edge, access, "/x", "", 200, "alpha " + alpha.address(), alpha.address());
+            assertAnswer(edge, access, "/x", "beta", 200, "beta " + beta.address(), beta.address());
+            // the first address refuses: the group's next, each try in $upstream_addr; Host its first address's
+            assertAnswer(edge, access, "/x", "retry", 200, "alpha " + closed, closed + ", " + alpha.address());
+            // nginx: 500 ("invalid URL prefix in "http://"") and 502 ("no resolver defined to resolve nosuch")
+            assertAnswer(edge, access, "/x", "empty", 500, null, "-");
+            assertThat(errors.lines()).singleElement().asString().isEqualTo("GET /x -> 500: proxy = \"$pool\" came"
+                    + " out empty, which names no group of edge.proxy.backends");
+            assertAnswer(edge, access, "/x", "nowhere", 502, null, "-");
+
+            CompletableFuture<HttpResponse<String>> holding = HTTP.sendAsync(request(edge, "/hold", "beta"),
+                    HttpResponse.BodyHandlers.ofString());
+            held.await();
+            HttpResponse<String> busy = HTTP.send(request(edge, "/x", "beta"), HttpResponse.BodyHandlers.ofString());
+            assertThat(busy.statusCode()).as("app_beta's one connection is taken: its queue's answer").isEqualTo(503);
+            assertThat(busy.headers().firstValue("retry-after")).as("app_beta's retry-after").hasValue("7");
+            assertAnswer(edge, access, "/x", "", 200, "alpha " + alpha.address(), alpha.address());
+            release.countDown();
+            assertThat(holding.get().statusCode()).isEqualTo(200);
+            assertThat(holding.get().body()).isEqualTo("beta " + beta.address());
+        } finally {
+            release.countDown();
+            access.close();
+        }
+    }
+
+    /** Answers {@code name} and the Host it was sent. */
+    private static void answer(com.sun.net.httpserver.HttpExchange exchange, String name) throws java.io.IOException {
+        byte[] body = (name + " " + exchange.getRequestHeaders().getFirst("Host")).getBytes(StandardCharsets.UTF_8);
+        exchange.sendResponseHeaders(200, body.length);
+        exchange.getResponseBody().write(body);
+        exchange.close();
+    }
+
+    private static HttpRequest request(EdgeHarness edge, String path, String tenant) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(edge.uri(path));
+        return (tenant.isEmpty() ? builder : builder.header("X-Tenant", tenant)).build();
+    }
+
+    /**
+     * Sends a GET of {@code path} with X-Tenant {@code tenant} ("": none) and checks its status, its body ({@code null}: not checked)
+     * and the access log's $upstream_addr.
+     */
+    private static void assertAnswer(EdgeHarness edge, CapturedLog access, String path, String tenant, int status,
+            String body, String upstream) throws Exception {
+        int before = access.lines().size();
+        HttpResponse<String> response = HTTP.send(request(edge, path, tenant), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        if (body != null) {
+            assertThat(response.body()).isEqualTo(body);
+        }
+        await(() -> access.lines().size() > before, "the access log's line");
+        assertThat(access.lines().get(before)).isEqualTo((tenant.isEmpty() ? "-" : tenant) + "|" + status + "|"
+                + upstream);
+    }
+}
