@@ -61,6 +61,18 @@ class BackendChoiceConfigTest {
         assertThat(literal.proxy().redirects()).hasSize(1);
     }
 
+    /** A set's variable (nginx's set $name value) names a group as a map's does. */
+    @Test
+    void aSetsVariableNamesAGroup() throws Exception {
+        EdgeSettings settings = EdgeConfFile.load(dir, GROUPS + """
+                sites = [{ root = www, rewrites = [{ set = "$tenant_pool app_beta" }], locations = [
+                  { match = "/", proxy = "$tenant_pool" }
+                ] }]
+                """);
+        assertThat(settings.sites().get(0).locations().get(0).backendChoice().parts()).singleElement()
+                .extracting(Return.Part::map).isNotNull();
+    }
+
     /** Every problem at once, with file, line and key; a literal name that is no group stays one. */
     @Test
     void anUnknownVariableANameThatIsNoGroupAndWhatNeedsOneGroupAreProblems() throws Exception {
