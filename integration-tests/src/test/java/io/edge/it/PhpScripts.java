@@ -139,7 +139,8 @@ final class PhpScripts {
                 echo 'counted ', $_GET['id'] ?? '-';
                 """);
         // The response cache's tests: counts its runs per id in count.txt, headers chosen by the query;
-        // hold=NAME (from run holdfrom on, default 1) keeps the worker busy until the test creates NAME (2 min at most);
+        // hold=NAME (from run holdfrom on, default 1, to run holdto, default all) keeps the worker busy until the test
+        // creates NAME (2 min at most);
         // failfrom=N answers 500 from the N-th run on; varyif=NAME sends Vary: NAME only to a request that has NAME;
         // location=URI answers 302 to it; etag=TAG sends ETag: TAG (and an If-None-Match it saw comes back); ar=UNITS
         // sends Accept-Ranges: UNITS (and a Range it saw comes back).
@@ -179,7 +180,7 @@ final class PhpScripts {
                 $file = __DIR__ . '/../count.txt';
                 file_put_contents($file, $id . "\\n", FILE_APPEND | LOCK_EX);
                 $runs = count(array_keys(file($file, FILE_IGNORE_NEW_LINES), $id));
-                if (isset($_GET['hold']) && $runs >= (int)($_GET['holdfrom'] ?? 1)) {
+                if (isset($_GET['hold']) && $runs >= (int)($_GET['holdfrom'] ?? 1) && $runs <= (int)($_GET['holdto'] ?? PHP_INT_MAX)) {
                     $release = __DIR__ . '/../' . basename($_GET['hold']);
                     for ($i = 0; $i < 12000 && !file_exists($release); $i++) { usleep(10000); }
                 }

@@ -649,6 +649,34 @@ class ResponseCacheIT {
         assertThat(php.runs("longposts")).isEqualTo(1);
     }
 
+    /**
+     * A POST to a page while its fill runs (PHP holds the fill until the test lets it go): the request that waited for
+     * the fill since before the POST has the fill's answer, without a run of its own; the one that came after the POST
+     * never has the page from before it, but the next run, which the requests after it have from the cache. The fill's
+     * answer was refused, and each waiting request ran PHP in turn: POSTs coming during every fill made every GET a run
+     * of its own. nginx 1.22 with fastcgi_cache_lock answers both from the fill, and the GET after them too (a HIT: a POST
+     * invalidates nothing there).
+     */
+    @Test
+    void theRequestWaitingForAFillSinceBeforeAPostHasTheFillsAnswerAndOneAfterItDoesNot() throws Exception {
+        String url = url("postfill", "public, max-age=60", "&hold=release-postfill&holdto=1");
+        long coalesced = php.metric("edge_response_cache_coalesced_total");
+        CompletableFuture<HttpResponse<String>> leader = php.getAsync(url);
+        eventually(() -> php.runs("postfill"), runs -> runs == 1);
+        CompletableFuture<HttpResponse<String>> beforePost = php.getAsync(url);
+        eventually(() -> php.metric("edge_response_cache_coalesced_total") - coalesced, n -> n == 1);
+        assertThat(php.send("POST", url).body()).isEqualTo(body("postfill", 2));
+        CompletableFuture<HttpResponse<String>> afterPost = php.getAsync(url);
+        eventually(() -> php.metric("edge_response_cache_coalesced_total") - coalesced, n -> n == 2);
+        php.advance(Duration.ofSeconds(1)); // the answer comes after the requests, on the cache's clock too
+        php.release("release-postfill");
+        assertThat(leader.get().body()).isEqualTo(body("postfill", 1));
+        assertThat(beforePost.get().body()).isEqualTo(body("postfill", 1));
+        assertThat(afterPost.get().body()).isEqualTo(body("postfill", 3));
+        assertThat(php.get(url).body()).isEqualTo(body("postfill", 3));
+        assertThat(php.runs("postfill")).isEqualTo(3);
+    }
+
     @Test
     void aSuccessfulPostInvalidatesItsUrlAndAFailedOneDoesNot() throws Exception {
         String url = url("post", "public, max-age=60", "");

@@ -43,6 +43,12 @@ public final class Lookup {
     private final boolean alone;
     /** The purges' clock when this lookup was made ({@link PurgeMarks}): its backend request is asked after this. */
     final long asOf;
+    /**
+     * For a MISS or a STALE, the one that may wait for another's answer: when its URL was last purged before it was
+     * made, on the purges' clock. An answer asked for since then answers it once its flight ended, though a purge came
+     * meanwhile ({@link ResponseCache#lookupAfterFlight}); for the other outcomes, {@link #asOf}.
+     */
+    final long lastPurge;
     /** When it was made, on the cache's ticker ({@link ResponseCache#lookupAfterFlight}). */
     final long madeAt;
 
@@ -62,6 +68,9 @@ public final class Lookup {
         this.uncacheable = uncacheable;
         this.alone = alone;
         this.asOf = cache.purgeClock();
+        // Read after asOf: a purge in between makes it later, which only turns an answer away (asked before it)
+        this.lastPurge = key != null && (outcome == Outcome.MISS || outcome == Outcome.STALE)
+                ? cache.lastPurge(key) : asOf;
         this.madeAt = cache.ticks();
     }
 
@@ -91,8 +100,8 @@ public final class Lookup {
     }
 
     /**
-     * Whether this lookup's URL was purged or invalidated since it was made: an answer it led to is then not stored
-     * ({@link ResponseCache#record(Lookup, HttpRequest, HttpResponse)}).
+     * Whether this lookup's URL was purged or invalidated since it was made: an answer it led to is then stored only in
+     * need of a revalidation before any use, if at all ({@link ResponseCache#record(Lookup, HttpRequest, HttpResponse)}).
      */
     public boolean purgedSince() {
         return key != null && cache.purgedSince(key, asOf);

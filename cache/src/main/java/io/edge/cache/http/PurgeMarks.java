@@ -8,14 +8,17 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * When each URL was last purged or invalidated, on a clock that counts purges. An answer asked for before its URL's
  * purge (a fill, a background refresh, a revalidation still running as the purge came: "the CMS saves, then purges"
- * while a request reads the old page) was made from what the purge said has changed: it answers its client, and is not
- * stored, else the old page would be back for its whole lifetime right after the purge said it was gone.
+ * while a request reads the old page) was made from what the purge said has changed: it answers its client, and is
+ * never fresh to a request that came after the purge, else the old page would be back for its whole lifetime right
+ * after the purge said it was gone. A fill's such answer is stored in need of a revalidation before any use, for the
+ * requests that waited for it since before the purge ({@link ResponseCache#lookupAfterFlight}) and for a conditional
+ * request of the next one; a revalidation's is dropped.
  *
  * <p>Bounded by count, oldest purge first out: a mark pushed out raises a floor to its time, and an answer asked for
- * before the floor is refused whatever its URL. As the oldest goes first, that is only an answer asked for before the
+ * before the floor is taken as overtaken whatever its URL. As the oldest goes first, that is only an answer asked for before the
  * last {@link #MAX_MARKS} purges, which no fill outlives unless purges come by the thousand while it runs. So is an
- * answer asked for before a purge by prefix, which names no URL. Refusing more than needed costs a backend request;
- * storing what a purge removed would cost a stale page.
+ * answer asked for before a purge by prefix, which names no URL. Taking more as overtaken than needed costs a
+ * revalidation; storing what a purge removed as fresh would cost a stale page.
  *
  * <p>A mark keeps a 64-bit hash of its URL, not the URL: any client may invalidate (a POST its script answers 2xx, to
  * any target up to the request line's limit), and marks that weighed their URL were pushed out by a few dozen POSTs to
@@ -66,6 +69,15 @@ final class PurgeMarks {
         }
         Long at = marks.get(hash(url));
         return at != null && at > asOf;
+    }
+
+    /**
+     * When {@code url} was last purged, as far as the marks tell (the floor where that is later, or where they forgot
+     * it): a reading of {@link #now} at most, compared with an answer's {@link #now} when it was asked for.
+     */
+    synchronized long lastPurge(String url) {
+        Long at = marks.get(hash(url));
+        return at == null ? floor : Math.max(floor, at);
     }
 
     /** FNV-1a over the URL's characters from this process's seed, then a finalizer that spreads every bit. */

@@ -423,7 +423,10 @@ public final class ResponseCache implements AutoCloseable {
      * every use needs a revalidation (no-cache, max-age=0 with a validator, an invalidation, the client's own no-cache):
      * the backend validated it after this request came, as it would have validated this request's own. Otherwise each
      * follower of such a URL revalidated again on its own once the flight ended (the cache audit: 22 script runs for 12
-     * concurrent requests). Not once the URL was purged since {@code first}.
+     * concurrent requests). Not an answer asked for before a purge of the URL that came before {@code first}: that
+     * purge said the page changed since, and no request that came after it has the page from before as fresh. One asked
+     * for before a purge that came after {@code first} answers it (both came while the page changed): so the requests
+     * that waited for a fill a POST overtook answer from it ({@link #putOvertaken}), where each asked the backend again.
      */
     public Lookup lookupAfterFlight(HttpRequest clientRequest, Lookup first) {
         return lookup(first.scope, clientRequest, false, first);
@@ -457,7 +460,7 @@ public final class ResponseCache implements AutoCloseable {
             return new Lookup(this, scope, Lookup.Outcome.STALE_WHILE_REVALIDATE, key, stored, head, false);
         }
         if (validatedFor != null && stored.receivedAt - validatedFor.madeAt > 0
-                && !purgeMarks.purgedSince(primary, validatedFor.asOf)) {
+                && stored.askedAsOf >= validatedFor.lastPurge) {
             count(hits, count);
             return new Lookup(this, scope, Lookup.Outcome.FRESH, key, stored, head, false);
         }
@@ -674,7 +677,7 @@ public final class ResponseCache implements AutoCloseable {
     boolean put(String scope, HttpRequest clientRequest, HttpResponse backendResponse, Receipt receipt, long askedAsOf,
             CacheControl cc, long valid, ByteBuf body) {
         String primary = CachePolicy.primaryKey(scope, clientRequest);
-        if (closed || purgeMarks.purgedSince(primary, askedAsOf)) {
+        if (closed) {
             body.release();
             return false;
         }
@@ -682,17 +685,13 @@ public final class ResponseCache implements AutoCloseable {
         List<String> vary = CachePolicy.varyNames(backendResponse.headers());
         String key = CachePolicy.variantKey(primary, vary, clientRequest.headers());
         HttpHeaders headers = storedHeaders(backendResponse.headers(), body.readableBytes());
+        if (purgeMarks.purgedSince(primary, askedAsOf)) {
+            return putOvertaken(primary, vary, key, backendResponse, receipt, askedAsOf, cc, valid, headers, body);
+        }
         StoredResponse stored = entry(backendResponse.status(), headers, backendResponse.headers(), receipt, cc,
                 CachePolicy.accelExpiresField(backendResponse.headers()), backendResponse.headers().get(X_ACCEL_LIMIT_RATE),
-                accelFields(backendResponse.headers(), null), valid, body);
-        if (uncacheable != null) {
-            uncacheable.invalidate(primary); // storable again: its misses coalesce from now on
-        }
-        if (vary.isEmpty()) {
-            varyIndex.invalidate(primary);
-        } else {
-            varyIndex.put(primary, List.copyOf(vary));
-        }
+                accelFields(backendResponse.headers(), null), valid, askedAsOf, false, null, body);
+        indexStorable(primary, vary);
         cache.put(key, stored);
         if (closed) {
             // close() ran since the check above: its invalidateAll may have come before this put
@@ -700,15 +699,7 @@ public final class ResponseCache implements AutoCloseable {
             return false;
         }
         if (!vary.isEmpty()) {
-            variants.compute(primary, (url, keys) -> {
-                // Not an entry already gone: evicted by its own put (a full cache turns away a newcomer), or by
-                // another thread since, its removal ran before this and would not forget it (serialised on url).
-                Set<String> known = keys != null ? keys : ConcurrentHashMap.newKeySet();
-                if (cache.asMap().containsKey(key)) {
-                    known.add(key);
-                }
-                return known.isEmpty() ? null : known;
-            });
+            indexVariant(primary, key);
         }
         offerToSuccessors(primary, vary, key, stored);
         if (purgeMarks.purgedSince(primary, askedAsOf)) {
@@ -719,6 +710,70 @@ public final class ResponseCache implements AutoCloseable {
             return false;
         }
         return true;
+    }
+
+    /**
+     * Stores an answer whose URL was purged or invalidated after it was asked for (the script may have read the page
+     * before the change; a POST that comes during every fill of its URL makes every fill one): in need of a
+     * revalidation before any use, so that no request that came after the purge has it as fresh; but the requests that
+     * waited for it since before the purge answer from it ({@link #lookupAfterFlight}), where they would each have asked
+     * the backend again, one behind another, for as long as the POSTs came; and with validators, the next request asks
+     * for it conditionally. It takes the place of what the purge left, with no more use than that had: where a removal
+     * left nothing, it never answers stale, not even when the backend fails; where an invalidation marked a copy, it
+     * answers only once revalidated, or on errors as that copy would have; where a PURGE marked one, stale while
+     * revalidated too, as that copy would have. Not over an entry asked for later (a fill that began after the purge and ended
+     * first), nor carried to the caches that replaced this one on a reload (their requests came later). Takes
+     * ownership of {@code body}.
+     *
+     * @return false: stored or not, nothing later requests may have as fresh was
+     */
+    private boolean putOvertaken(String primary, List<String> vary, String key, HttpResponse backendResponse,
+            Receipt receipt, long askedAsOf, CacheControl cc, long valid, HttpHeaders headers, ByteBuf body) {
+        StoredResponse old = cache.policy().getIfPresentQuietly(key);
+        if (old != null && old.askedAsOf > askedAsOf) {
+            body.release();
+            return false;
+        }
+        StoredResponse overtaken = entry(backendResponse.status(), headers, backendResponse.headers(), receipt, cc,
+                CachePolicy.accelExpiresField(backendResponse.headers()), backendResponse.headers().get(X_ACCEL_LIMIT_RATE),
+                accelFields(backendResponse.headers(), null), valid, askedAsOf, true, old, body);
+        indexStorable(primary, vary);
+        // Only in the place of what it saw: a store or a purge since wins
+        boolean stored = old == null ? cache.asMap().putIfAbsent(key, overtaken) == null
+                : cache.asMap().replace(key, old, overtaken);
+        if (!stored) {
+            overtaken.release(); // never cached: still ours, and its body with it
+        } else if (closed) {
+            cache.invalidate(key); // close() ran since put() checked: its invalidateAll may have come before this
+        } else if (!vary.isEmpty()) {
+            indexVariant(primary, key);
+        }
+        return false;
+    }
+
+    /** A storable answer for {@code primary} that varies by {@code vary} (maybe none) comes: the indexes learn it. */
+    private void indexStorable(String primary, List<String> vary) {
+        if (uncacheable != null) {
+            uncacheable.invalidate(primary); // storable again: its misses coalesce from now on
+        }
+        if (vary.isEmpty()) {
+            varyIndex.invalidate(primary);
+        } else {
+            varyIndex.put(primary, List.copyOf(vary));
+        }
+    }
+
+    /** {@code key}, a variant of {@code primary}, was just stored: the variant index knows it while it is there. */
+    private void indexVariant(String primary, String key) {
+        variants.compute(primary, (url, keys) -> {
+            // Not an entry already gone: evicted by its own put (a full cache turns away a newcomer), or by
+            // another thread since, its removal ran before this and would not forget it (serialised on url).
+            Set<String> known = keys != null ? keys : ConcurrentHashMap.newKeySet();
+            if (cache.asMap().containsKey(key)) {
+                known.add(key);
+            }
+            return known.isEmpty() ? null : known;
+        });
     }
 
     /**
@@ -837,11 +892,12 @@ public final class ResponseCache implements AutoCloseable {
      * {@code xAccelExpires}: the script's word to this cache, or null; {@code xAccelLimitRate}: the script's pace of
      * the answer, kept for every use, or null; {@code valid}: the seconds the settings keep an
      * answer that says nothing of its lifetime ({@link CachePolicy#validSeconds}), or {@link
-     * CachePolicy#NO_ACCEL_EXPIRES}.
+     * CachePolicy#NO_ACCEL_EXPIRES}; {@code askedAsOf}: when it was asked for, on the purges' clock; {@code overtaken}:
+     * its URL was purged since, and {@code left} is what the purge left under its key, or null ({@link #putOvertaken}).
      */
     private StoredResponse entry(HttpResponseStatus status, HttpHeaders headers, HttpHeaders received, Receipt receipt,
             CacheControl cc, String xAccelExpires, String xAccelLimitRate, HttpHeaders accelFields, long valid,
-            ByteBuf body) {
+            long askedAsOf, boolean overtaken, StoredResponse left, ByteBuf body) {
         long wall = receipt.wallMillis();
         long accel = CachePolicy.accelExpires(xAccelExpires, wall);
         long lifetime = valid > 0 ? valid : CachePolicy.freshnessLifetime(headers, cc, wall, accel);
@@ -851,6 +907,8 @@ public final class ResponseCache implements AutoCloseable {
         // none of Cache-Control, nothing there keeps a stale copy from answering when php-fpm fails.
         boolean toBrowsers = accel > 0;
         boolean staleForbidden = !toBrowsers && (cc.noCache() || cc.mustRevalidate() || cc.proxyRevalidate());
+        // An overtaken answer has no more use on errors than what the purge left ({@link #putOvertaken})
+        boolean onErrors = !staleForbidden && (!overtaken || left != null && usableOnError(left));
         long onError = seconds(Math.max(0, cc.staleIfError()));
         // RFC 9111 5.2.2.10: s-maxage is proxy-revalidate to a shared cache, so the grace, this cache's own choice,
         // stays out; the origin's explicit stale-if-error next to it still counts (see CachePolicy).
@@ -858,11 +916,15 @@ public final class ResponseCache implements AutoCloseable {
         // X-Accel-Expires counts from receipt, as nginx sets its valid time (now plus the seconds, or the instant
         // itself), not from when the answer was made: an Age the script sends would otherwise shorten it.
         long freshUntil = saturatedAdd(accel > 0 || valid > 0 ? receipt.ticks() : bornAt, seconds(lifetime));
-        return new StoredResponse(status, headers, body, bornAt, receipt.ticks(), freshUntil,
-                staleForbidden ? 0 : Math.max(seconds(Math.max(0, cc.staleWhileRevalidate())),
-                        graceApplies ? updatingNanos : 0),
-                staleForbidden ? 0 : onError, !staleForbidden && graceApplies,
-                cc.noCache() && accel <= 0, staleForbidden, CachePolicy.sharedWithAuthorization(cc),
+        boolean alwaysRevalidate = cc.noCache() && accel <= 0 || overtaken && (left == null || left.alwaysRevalidate);
+        if (overtaken) {
+            freshUntil = Math.min(freshUntil, receipt.ticks()); // stale from the start, as an invalidation leaves one
+        }
+        return new StoredResponse(status, headers, body, bornAt, receipt.ticks(), askedAsOf, freshUntil,
+                staleForbidden ? 0 : Math.max(Math.max(seconds(Math.max(0, cc.staleWhileRevalidate())),
+                        graceApplies ? updatingNanos : 0), overtaken && left != null ? left.staleWhileRevalidateNanos : 0),
+                onErrors ? onError : 0, onErrors && graceApplies,
+                alwaysRevalidate, staleForbidden, CachePolicy.sharedWithAuthorization(cc),
                 headers.get(HttpHeaderNames.ETAG), headers.get(HttpHeaderNames.LAST_MODIFIED), xAccelExpires,
                 xAccelLimitRate, accelFields);
     }
@@ -995,7 +1057,7 @@ public final class ResponseCache implements AutoCloseable {
         HttpHeaders accelFields = accelFields(notModified.headers(), old.accelFields);
         if (policy.storableResponse(renewal, cc, accel, valid)) {
             StoredResponse renewed = entry(old.status, merged, notModified.headers(), receipt, cc, accel, limitRate,
-                    accelFields, valid, body); // owns body
+                    accelFields, valid, lookup.asOf, false, null, body); // owns body
             CachedResponse answer = toResponse(renewed, lookup.head); // before the entry can be evicted
             String primary = primaryOf(lookup.key());
             if (purgeMarks.purgedSince(primary, lookup.asOf)) {
@@ -1274,6 +1336,11 @@ public final class ResponseCache implements AutoCloseable {
     /** The purges' clock now (for a {@link Lookup} as it is made). */
     long purgeClock() {
         return purgeMarks.now();
+    }
+
+    /** When the URL of {@code key} (a stored key) was last purged, on the purges' clock (for a {@link Lookup}). */
+    long lastPurge(String key) {
+        return purgeMarks.lastPurge(primaryOf(key));
     }
 
     /** Now, on this cache's ticker. */

@@ -71,10 +71,10 @@ public final class ResponseRecorder implements AutoCloseable {
 
     /**
      * Stores the recorded response: the body is complete. A body whose length disagrees with the response's
-     * {@code Content-Length} (a truncated response) is not stored, nor one whose URL was purged since it was asked
-     * for.
+     * {@code Content-Length} (a truncated response) is not stored; one whose URL was purged since it was asked for is
+     * stored only in need of a revalidation before any use, for the requests that waited for it since before the purge.
      *
-     * @return whether it was stored
+     * @return whether it was stored for every request that comes (false for either of those)
      */
     public boolean finish() {
         ByteBuf recorded = body;

@@ -23,6 +23,11 @@ final class StoredResponse extends AbstractReferenceCounted {
     final long bornAt;
     /** When its head came from the backend (a 304's, for an entry it renewed): when it was last validated. */
     final long receivedAt;
+    /**
+     * When its answer was asked for, on the purges' clock ({@link PurgeMarks#now}): a request that waited for it answers
+     * from it if its URL was last purged no later ({@link ResponseCache#lookupAfterFlight}).
+     */
+    final long askedAsOf;
     /** Until when it is fresh; a soft purge moves it back to the purge time. */
     volatile long freshUntil;
     final long staleWhileRevalidateNanos;
@@ -60,7 +65,7 @@ final class StoredResponse extends AbstractReferenceCounted {
     final HttpHeaders accelFields;
 
     StoredResponse(HttpResponseStatus status, HttpHeaders headers, ByteBuf body, long bornAt, long receivedAt,
-            long freshUntil,
+            long askedAsOf, long freshUntil,
             long staleWhileRevalidateNanos, long staleIfErrorNanos, boolean graceApplies, boolean alwaysRevalidate,
             boolean staleForbidden,
             boolean sharedWithAuthorization, String etag, String lastModified, String xAccelExpires,
@@ -70,6 +75,7 @@ final class StoredResponse extends AbstractReferenceCounted {
         this.body = body;
         this.bornAt = bornAt;
         this.receivedAt = receivedAt;
+        this.askedAsOf = askedAsOf;
         this.freshUntil = freshUntil;
         this.staleWhileRevalidateNanos = staleWhileRevalidateNanos;
         this.staleIfErrorNanos = staleIfErrorNanos;

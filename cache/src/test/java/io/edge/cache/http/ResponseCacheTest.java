@@ -902,7 +902,7 @@ class ResponseCacheTest {
     /**
      * An answer every use must revalidate (max-age=0 or no-cache with a validator) that a flight stored or revalidated
      * after a request's lookup answers that request when the flight ends: the backend validated it after the request
-     * came. A request that looks later, or whose URL was purged since its lookup, revalidates (the cache audit: each
+     * came, also where its URL was purged since. A request that looks later revalidates (the cache audit: each
      * follower of such a URL revalidated again, one after another).
      */
     @Test
@@ -930,8 +930,10 @@ class ResponseCacheTest {
             assertThat(cache.lookupAfterFlight(get(path), late).outcome()).as(cc + ": validated before this lookup")
                     .isEqualTo(Lookup.Outcome.STALE);
             cache.purge(ResponseCache.keyOf(get(path)), true);
-            assertThat(cache.lookupAfterFlight(get(path), follower).outcome()).as(cc + ": purged since")
-                    .isEqualTo(Lookup.Outcome.STALE);
+            // it came before the purge, which came while it waited: the page from before answers it (the followers of a
+            // fill a POST overtook); a request that came after the purge revalidates, as the test of that shows
+            assertThat(cache.lookupAfterFlight(get(path), follower).outcome()).as(cc + ": purged after it came")
+                    .isEqualTo(Lookup.Outcome.FRESH);
             assertThat(purged.outcome()).isEqualTo(Lookup.Outcome.STALE);
         }
     }
@@ -1235,18 +1237,21 @@ class ResponseCacheTest {
 
     /**
      * A purge, or an invalidation, that comes while a fill of its URL is on its way (the script read the old page, the
-     * CMS saved and purged, then the answer came): the answer is not stored. It was, and the old page was back for
+     * CMS saved and purged, then the answer came): the answer is never fresh to a request that comes after it, nor
+     * answers one stale where the purge removed what there was. It was stored as any, and the old page was back for
      * its whole lifetime right after the purge, which found nothing to remove (a 404 to PURGE) or removed the stale
      * copy being refreshed.
      */
     @Test
-    void anAnswerAskedForBeforeAPurgeOfItsUrlIsNotStored() {
+    void anAnswerAskedForBeforeAPurgeOfItsUrlIsNeverFreshAfterIt() {
         Lookup miss = cache.lookup(get("/p"));
         assertThat(miss.outcome()).isEqualTo(Lookup.Outcome.MISS);
         Lookup other = cache.lookup(get("/other"));
         assertThat(cache.purge(ResponseCache.keyOf(get("/p")), false)).as("nothing stored yet").isZero();
         assertThat(fill(miss, get("/p"), "old", "Cache-Control", "max-age=300")).isFalse();
-        assertThat(cache.lookup(get("/p")).outcome()).isEqualTo(Lookup.Outcome.MISS);
+        Lookup afterPurge = cache.lookup(get("/p"));
+        assertThat(afterPurge.outcome()).isEqualTo(Lookup.Outcome.STALE);
+        assertThat(afterPurge.responseOnError()).as("the purge left nothing for errors").isNull();
         assertThat(fill(other, get("/other"), "o", "Cache-Control", "max-age=300")).as("another URL").isTrue();
         Lookup after = cache.lookup(get("/p"));
         assertThat(fill(after, get("/p"), "new", "Cache-Control", "max-age=300")).as("asked after the purge").isTrue();
@@ -1260,13 +1265,76 @@ class ResponseCacheTest {
         cache.purgePrefix(ResponseCache.keyOf(get("/shop/")), false);
         assertThat(fill(beforePrefix, get("/shop/1"), "old", "Cache-Control", "max-age=300")).as("a purge by prefix")
                 .isFalse();
-        assertThat(cache.stats().entries()).isEqualTo(2); // /other and /p's new answer
+        for (String path : List.of("/q", "/shop/1")) {
+            Lookup later = cache.lookup(get(path));
+            assertThat(later.outcome()).as(path).isEqualTo(Lookup.Outcome.STALE);
+            assertThat(later.responseOnError()).as(path).isNull();
+        }
+    }
+
+    /**
+     * A POST (its invalidation removes, the default) that comes while a page is filled: the requests that waited for the
+     * fill since before the POST answer from it, those that came after the POST never do, nor does any later request
+     * but through a revalidation. The answer was not stored, and each request waiting for it went to the backend in
+     * turn: POSTs coming during every fill made every GET a backend request of its own, one behind another.
+     */
+    @Test
+    void theRequestsWaitingForAFillAPostOvertookSinceBeforeThePostAnswerFromIt() {
+        Lookup leader = cache.lookup(get("/f"));
+        Coalescer.Ticket flight = cache.coalesce(leader);
+        assertThat(flight.leader()).isTrue();
+        Lookup beforePost = cache.lookup(get("/f"));
+        Coalescer.Ticket waiting = cache.coalesce(beforePost);
+        assertThat(waiting.leader()).isFalse();
+        cache.invalidate(request(HttpMethod.POST, "/f"), CachePolicyTest.response(200), false);
+        Lookup afterPost = cache.lookup(get("/f"));
+        assertThat(cache.coalesce(afterPost).leader()).isFalse();
+        time.advanceSeconds(1);
+        assertThat(fill(leader, get("/f"), "before the POST", "Cache-Control", "max-age=300", "ETag", "\"b\""))
+                .as("not for every request that comes").isFalse();
+        flight.notStored();
+
+        Lookup waited = cache.lookupAfterFlight(get("/f"), beforePost);
+        assertThat(waited.outcome()).isEqualTo(Lookup.Outcome.FRESH);
+        assertThat(body(waited.response())).isEqualTo("before the POST");
+        Lookup cameAfter = cache.lookupAfterFlight(get("/f"), afterPost);
+        assertThat(cameAfter.outcome()).isEqualTo(Lookup.Outcome.STALE);
+        assertThat(cameAfter.backendRequest(get("/f")).headers().get("If-None-Match")).isEqualTo("\"b\"");
+        Lookup next = cache.lookup(get("/f"));
+        assertThat(next.outcome()).isEqualTo(Lookup.Outcome.STALE);
+        assertThat(next.responseOnError()).as("the POST removed what there was").isNull();
+
+        // a fill asked for after the POST that ended first stays: the overtaken one comes after it, older
+        Lookup early = cache.lookup(get("/g"));
+        cache.invalidate(request(HttpMethod.POST, "/g"), CachePolicyTest.response(200), false);
+        Lookup late = cache.lookup(get("/g"));
+        assertThat(fill(late, get("/g"), "new", "Cache-Control", "max-age=300")).isTrue();
+        assertThat(fill(early, get("/g"), "old", "Cache-Control", "max-age=300")).isFalse();
+        assertThat(body(cache.lookup(get("/g")).response())).isEqualTo("new");
+    }
+
+    /**
+     * With purge-marks-stale, a POST during a fill marks the copy there; the fill's answer, newer, takes its place with
+     * the same use: in need of a revalidation, and an answer when the backend fails, as the copy was.
+     */
+    @Test
+    void aFillAPostOvertookTakesThePlaceOfTheCopyItMarkedWithItsUse() {
+        graceOf(Duration.ofHours(1));
+        store(get("/m"), backend("v1", "Cache-Control", "max-age=1"));
+        time.advanceSeconds(2);
+        Lookup refill = cache.lookup(get("/m"));
+        assertThat(refill.outcome()).isEqualTo(Lookup.Outcome.STALE);
+        cache.invalidate(request(HttpMethod.POST, "/m"), CachePolicyTest.response(200), true);
+        assertThat(fill(refill, get("/m"), "v2", "Cache-Control", "max-age=300")).isFalse();
+        Lookup next = cache.lookup(get("/m"));
+        assertThat(next.outcome()).isEqualTo(Lookup.Outcome.STALE);
+        assertThat(body(next.responseOnError())).isEqualTo("v2");
     }
 
     /**
      * The background refresh of a stale copy, and a 304 that revalidates one, asked for before a purge that marks
-     * the copy stale: neither makes it fresh again with the old page; the copy stays stale, for the next request to
-     * ask again.
+     * the copy stale: neither makes it fresh again with the old page; the refresh's answer takes the copy's place,
+     * stale as the purge left it, and the copy stays stale, for the next request to ask again.
      */
     @Test
     void aRefreshOrRevalidationAskedForBeforeAPurgeLeavesTheCopyStale() {
@@ -1275,18 +1343,20 @@ class ResponseCacheTest {
         Lookup refreshing = cache.lookup(get("/s"));
         assertThat(refreshing.outcome()).isEqualTo(Lookup.Outcome.STALE_WHILE_REVALIDATE);
         assertThat(cache.purge(ResponseCache.keyOf(get("/s")), true)).isEqualTo(1);
-        assertThat(fill(refreshing, get("/s"), "old again", "Cache-Control", "max-age=300")).isFalse();
+        assertThat(fill(refreshing, get("/s"), "old again", "Cache-Control", "max-age=300", "ETag", "\"v1\""))
+                .isFalse();
         assertThat(cache.lookup(get("/s")).outcome()).isEqualTo(Lookup.Outcome.STALE_WHILE_REVALIDATE);
 
         Lookup revalidating = cache.lookup(get("/s"));
         cache.purge(ResponseCache.keyOf(get("/s")), true);
         HttpResponse notModified = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
         notModified.headers().set("ETag", "\"v1\"").set("Cache-Control", "max-age=300");
-        assertThat(body(cache.revalidated(revalidating, notModified))).as("this request is answered").isEqualTo("old");
+        assertThat(body(cache.revalidated(revalidating, notModified))).as("this request is answered")
+                .isEqualTo("old again");
         assertThat(cache.lookup(get("/s")).outcome()).as("not renewed").isEqualTo(Lookup.Outcome.STALE_WHILE_REVALIDATE);
 
         Lookup later = cache.lookup(get("/s"));
-        assertThat(body(cache.revalidated(later, notModified))).isEqualTo("old");
+        assertThat(body(cache.revalidated(later, notModified))).isEqualTo("old again");
         assertThat(cache.lookup(get("/s")).outcome()).as("asked after the purge").isEqualTo(Lookup.Outcome.FRESH);
     }
 

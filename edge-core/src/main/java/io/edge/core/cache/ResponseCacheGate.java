@@ -64,7 +64,7 @@ import org.slf4j.LoggerFactory;
  *                         done() releases the followers. An answer that is not recorded
  *                         (not storable, X-Sendfile, or grown past max-object-size) releases them at once,
  *                         at its head (notStored(), or done() for one that varies); one refused at its end
- *                         (a purge meanwhile) at its end
+ *                         (a purge meanwhile: kept stale, for the followers that came before the purge) at its end
  *               follower: waits (bounded by coalesce-timeout in all, over every flight it joins); DONE or
  *                         NOT_STORED -> look up again, answer if FRESH/SWR (what the flight stored or
  *                         revalidated is FRESH to it, also where every use needs a revalidation: the backend
