@@ -518,6 +518,61 @@ class ProxyIT {
     }
 
     /**
+     * Several X-Accel-Limit-Rate lines from the backend, passed: the last that is a number paces the answer, and the
+     * client gets every line, on the miss and on the hit alike, as nginx 1.22's (measured beside php-fpm with
+     * fastcgi_pass_header: "100000", "1000" paced at 1000 B/s on both, "1000", "abc" too, and both lines on both).
+     * The hit had only the line that paced.
+     */
+    @Test
+    void passedXAccelLimitRateLinesReachTheClientOfAMissAndAHitAlike() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend();
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = ".", locations = [
+                  { match = "/", proxy = fake, cache = true, proxy-pass-headers = ["X-Accel-Limit-Rate"],
+                    headers { X-Cache = "$upstream_cache_status" } }
+                ] }]
+                proxy.backends.fake { addresses = ["127.0.0.1:%d"] }
+                """.formatted(fake.port()))) {
+            fake.answer("a", "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nX-Accel-Limit-Rate: abc\r\n"
+                    + "X-Accel-Limit-Rate: 0\r\nContent-Length: 2\r\n\r\nok");
+            HttpResponse<String> miss = get(edge, "/a");
+            HttpResponse<String> hit = get(edge, "/a");
+            assertThat(hit.headers().firstValue("X-Cache")).hasValue("HIT");
+            for (HttpResponse<String> answer : List.of(miss, hit)) {
+                assertThat(answer.body()).isEqualTo("ok");
+                assertThat(answer.headers().allValues("X-Accel-Limit-Rate")).containsExactly("abc", "0");
+            }
+        }
+    }
+
+    /**
+     * An X-Accel-Buffering the location that filled the cache did not pass reaches the client of a hit in a location
+     * that passes it (here the same, after a reload that passes it), as nginx 1.22's cache keeps the upstream's head
+     * (measured: a fill in a location without fastcgi_pass_header X-Accel-Buffering, then a HIT of its key in one with
+     * it: "X-Accel-Buffering: yes"). The cache kept it only where the filling location passed it.
+     */
+    @Test
+    void anXAccelBufferingTheFillDidNotPassReachesAHitThatPassesIt() throws Exception {
+        String site = """
+                sites = [{ server-names = ["_"], default = true, root = ".", locations = [
+                  { match = "/", proxy = fake, cache = true, %s headers { X-Cache = "$upstream_cache_status" } }
+                ] }]
+                proxy.backends.fake { addresses = ["127.0.0.1:%d"] }
+                """;
+        try (FakeHttpBackend fake = new FakeHttpBackend();
+             EdgeHarness edge = EdgeHarness.start(dir, site.formatted("", fake.port()))) {
+            fake.answer("a", "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nX-Accel-Buffering: yes\r\n"
+                    + "Content-Length: 2\r\n\r\nok");
+            HttpResponse<String> miss = get(edge, "/a");
+            assertThat(miss.headers().firstValue("X-Accel-Buffering")).as("not passed").isEmpty();
+            edge.reload(site.formatted("proxy-pass-headers = [\"X-Accel-Buffering\"],", fake.port()));
+            HttpResponse<String> hit = get(edge, "/a");
+            assertThat(hit.headers().firstValue("X-Cache")).hasValue("HIT");
+            assertThat(hit.headers().allValues("X-Accel-Buffering")).containsExactly("yes");
+        }
+    }
+
+    /**
      * nginx 1.22 hides five X-Accel fields of a proxied answer (proxy_hide_header's defaults), not every one: behind the
      * same raw backend it passed X-Accel-Foo and X-Accel-Mapping, and hid X-Accel-Charset. Before, edge hid every
      * X-Accel-* field. The cache's hit carries such a field as its miss did (nginx's hit too).

@@ -689,7 +689,7 @@ public final class ResponseCache implements AutoCloseable {
             return putOvertaken(primary, vary, key, backendResponse, receipt, askedAsOf, cc, valid, headers, body);
         }
         StoredResponse stored = entry(backendResponse.status(), headers, backendResponse.headers(), receipt, cc,
-                CachePolicy.accelExpiresField(backendResponse.headers()), backendResponse.headers().get(X_ACCEL_LIMIT_RATE),
+                CachePolicy.accelExpiresField(backendResponse.headers()), limitRateLine(backendResponse.headers().getAll(X_ACCEL_LIMIT_RATE)),
                 accelFields(backendResponse.headers(), null), valid, askedAsOf, false, null, body);
         indexStorable(primary, vary);
         cache.put(key, stored);
@@ -735,7 +735,7 @@ public final class ResponseCache implements AutoCloseable {
             return false;
         }
         StoredResponse overtaken = entry(backendResponse.status(), headers, backendResponse.headers(), receipt, cc,
-                CachePolicy.accelExpiresField(backendResponse.headers()), backendResponse.headers().get(X_ACCEL_LIMIT_RATE),
+                CachePolicy.accelExpiresField(backendResponse.headers()), limitRateLine(backendResponse.headers().getAll(X_ACCEL_LIMIT_RATE)),
                 accelFields(backendResponse.headers(), null), valid, askedAsOf, true, old, body);
         indexStorable(primary, vary);
         // Only in the place of what it saw: a store or a purge since wins
@@ -872,6 +872,24 @@ public final class ResponseCache implements AutoCloseable {
             return false; // the script's word to this cache, over no-cache and max-age
         }
         return cc.noCache() || CachePolicy.freshnessLifetime(headers, cc, wall, accel) <= CachePolicy.initialAge(headers);
+    }
+
+    /**
+     * The one of a backend's {@code X-Accel-Limit-Rate} lines ({@code lines}, as they came) that sets the pace: nginx
+     * 1.22's upstream reads each line as it comes, and each that is a number sets the pace over the lines before
+     * (ngx_http_upstream_process_limit_rate), so the last that is a number ({@code 1000} of "1000", "abc"; {@code 0}
+     * of "1000", "0"), on a miss and on its cache's hits alike (measured); with none a number, the last, for the pacer
+     * to ignore; null for no line. The cache keeps every line beside the entry ({@link #ACCEL_FIELDS}) and this one
+     * for its hits' pace.
+     */
+    public static String limitRateLine(List<String> lines) {
+        String taken = null;
+        for (String line : lines) {
+            if (taken == null || isLimitRate(line) || !isLimitRate(taken)) {
+                taken = line;
+            }
+        }
+        return taken;
     }
 
     /** Whether {@code header} is an X-Accel-Limit-Rate a hit would pace by: bytes a second, 0 (none) included. */
@@ -1047,7 +1065,7 @@ public final class ResponseCache implements AutoCloseable {
         // So does its X-Accel-Limit-Rate (0 for none from here on); without one, or with one that is no number or is
         // negative (a hit would ignore it, as nginx does, and fall back to the location's), the pace it was stored
         // with holds.
-        String renewedRate = notModified.headers().get(X_ACCEL_LIMIT_RATE);
+        String renewedRate = limitRateLine(notModified.headers().getAll(X_ACCEL_LIMIT_RATE));
         String limitRate = isLimitRate(renewedRate) ? renewedRate : old.xAccelLimitRate;
         // Without one, the settings' valid for an answer that still says nothing of its lifetime (the 304 may say
         // something now), as they are now (a reload may have changed them since it was stored).

@@ -1,5 +1,6 @@
 package io.edge.core.limit;
 
+import io.edge.cache.http.ResponseCache;
 import io.edge.conf.LimitRate;
 import io.edge.core.http.Exchange;
 import io.edge.fastcgi.LogText;
@@ -66,20 +67,12 @@ public final class BodyPace {
     }
 
     /**
-     * The one of a backend's {@code X-Accel-Limit-Rate} lines ({@code lines}, as they came) that sets the pace: nginx
-     * 1.22's upstream reads each line as it comes, and each that is a number sets the pace over the lines before
-     * (ngx_http_upstream_process_limit_rate), so the last that is a number ({@code 1000} of "1000", "abc"; {@code 0}
-     * of "1000", "0"), for a proxied answer as for a script's (measured: nginx paces both alike); with none a number,
-     * the last, for {@link #ofScript} to ignore; null for no line.
+     * The one of a backend's {@code X-Accel-Limit-Rate} lines ({@code lines}, as they came) that sets the pace, as nginx
+     * takes it ({@link ResponseCache#limitRateLine}: the last that is a number), for a proxied answer as for a script's
+     * (measured: nginx paces both alike); the one the response cache paces the answer's hits by too.
      */
     public static String scriptRate(List<String> lines) {
-        String taken = null;
-        for (String line : lines) {
-            if (taken == null || rateOf(line) >= 0 || rateOf(taken) < 0) {
-                taken = line;
-            }
-        }
-        return taken;
+        return ResponseCache.limitRateLine(lines);
     }
 
     /** The rate a line of X-Accel-Limit-Rate says, negative where it is no number or below 0. */

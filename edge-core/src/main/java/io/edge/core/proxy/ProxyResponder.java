@@ -690,14 +690,17 @@ public final class ProxyResponder implements Responder {
                 passed.add(name, head.headers().getAll(name));
             }
             // what nginx's cache reads of them: X-Accel-Expires its lifetime, X-Accel-Limit-Rate the pace of its hits
-            // (the line that paces this answer), and an answer not buffered is not stored (nginx's proxy_buffering off)
-            List<String> expires = response.headers().getAll(ResponseCache.X_ACCEL_EXPIRES);
-            if (!expires.isEmpty()) {
-                head.headers().set(ResponseCache.X_ACCEL_EXPIRES, expires);
-            }
-            String limitRate = accelLimitRate(response);
-            if (limitRate != null) {
-                head.headers().set(ResponseCache.X_ACCEL_LIMIT_RATE, limitRate);
+            // (the cache takes the line that paces this answer), and an answer not buffered is not stored (nginx's
+            // proxy_buffering off). Every line as it came, whether this location passes it or not: the cache keeps them
+            // for a hit in a location that passes them, as nginx's cache file holds the upstream's head (measured: a
+            // fill in a location without fastcgi_pass_header X-Accel-Buffering, a HIT in one with it carries it; two
+            // X-Accel-Limit-Rate lines passed reach the MISS and the HIT both)
+            for (String name : List.of(ResponseCache.X_ACCEL_EXPIRES, ResponseCache.X_ACCEL_LIMIT_RATE,
+                    ResponseCache.X_ACCEL_BUFFERING)) {
+                List<String> lines = response.headers().getAll(name);
+                if (!lines.isEmpty()) {
+                    head.headers().set(name, lines);
+                }
             }
             if (!accelBuffering(response, location.proxy().buffering())) {
                 head.headers().set(ResponseCache.X_ACCEL_BUFFERING, "no");
