@@ -7,6 +7,7 @@ import io.edge.aio.file.DirectMemory;
 import io.edge.aio.file.FileEngine;
 import io.edge.aio.file.FileEngineStats;
 import io.edge.aio.file.FileEngines;
+import io.edge.aio.path.PathResolver;
 import io.edge.cache.ContentCacheSettings;
 import io.edge.cache.ResponseCacheSettings;
 import io.edge.cache.content.ContentCache;
@@ -228,11 +229,21 @@ public final class Edge {
         final Map<String, BackendPool> proxyPools = new LinkedHashMap<>();
         final Map<String, PhpFpmSupervisor> supervisors = new LinkedHashMap<>();
         final Map<ScriptRoot, ScriptResolver.FileProbe> scriptProbes = new LinkedHashMap<>();
+        /**
+         * The FastCGI locations' check-only resolvers of the directories an X-Accel-Redirect or X-Sendfile may take a
+         * file from, one per directory, shared: each takes its directory's real path again every second.
+         */
+        final Map<Path, PathResolver> checkedRoots = new HashMap<>();
         final Map<LocationSettings, Responder> responders = new IdentityHashMap<>();
         /** What a request meets as it enters a location: its limit tables (named zones shared across reloads). */
         final LocationChecks locationChecks;
         /** The auth-basic user files by path, read again when they change ({@link #refreshUserFiles}). */
         final Map<Path, UserFile> userFiles = new HashMap<>();
+
+        /** The check-only resolver of {@code dir} (absolute, normalised), made at its first use here. */
+        PathResolver checkedRoot(Path dir) {
+            return checkedRoots.computeIfAbsent(dir, FastCgiResponder::checkedRoot);
+        }
 
         /** Every pool of this generation: FastCGI's and the HTTP groups'. */
         List<BackendPool> allPools() {
@@ -1141,7 +1152,7 @@ public final class Edge {
         BackendGroupSettings group = g.groups.get(name);
         return new FastCgiResponder(location, site.root(), g.pools.get(name), staticResponder, group.timeouts(),
                 group.responseBuffer(), waitStats.get(group.name()), scriptProbe(g, site, location), cacheGate,
-                spoolDir(), bodySpoolDir(g), documentRoots(site), g.locationChecks);
+                spoolDir(), bodySpoolDir(g), documentRoots(site), g::checkedRoot, g.locationChecks);
     }
 
     /** Reads the auth-basic user files of the configuration in force again where they changed: htpasswd -b needs no reload. */
@@ -1433,6 +1444,11 @@ public final class Edge {
     /** The newest configuration's content cache, or null (off): for tests of what a reload lets go. */
     ContentCache contentCacheInUse() {
         return current.contentCache;
+    }
+
+    /** How many directories the newest configuration's FastCGI locations check every second: for tests. */
+    int checkedRootsInUse() {
+        return current.checkedRoots.size();
     }
 
     /** The newest configuration's response cache, or null (none): for tests of what a reload lets go. */

@@ -84,6 +84,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -296,7 +297,7 @@ public final class FastCgiResponder implements Responder {
         this(location, siteRoot, pool, staticResponder, timeouts, responseBuffer, waitStats, probe, gate,
                 DEFAULT_SPOOL_DIR, DEFAULT_SPOOL_DIR,
                 location.root() != null ? List.of(siteRoot, location.root()) : List.of(siteRoot),
-                new LocationChecks(new RequestLimits(), new ConnectionLimits()));
+                FastCgiResponder::checkedRoot, new LocationChecks(new RequestLimits(), new ConnectionLimits()));
     }
 
     /**
@@ -304,13 +305,17 @@ public final class FastCgiResponder implements Responder {
      * fastcgi_temp_path), and request bodies longer than the location's client-body-buffer-size to ones in {@code
      * bodySpoolDir} (nginx's client_body_temp_path); {@code
      * siteRoots}, the site's document roots (its own and its locations'), are where an X-Accel-Redirect may take a file
-     * from when the location names no x-sendfile directories; {@code locationChecks}, the configuration's, are met
-     * where a script found under another location's URI, or a file it hands out, lands in another location.
+     * from when the location names no x-sendfile directories; {@code checkedRoot} gives the check-only resolver of
+     * such a directory or of an x-sendfile one ({@link #checkedRoot}: Edge shares one per directory among a
+     * configuration's locations, each taking its real path again every second); {@code locationChecks}, the
+     * configuration's, are met where a script found under another location's URI, or a file it hands out, lands in
+     * another location.
      */
     public FastCgiResponder(LocationSettings location, Path siteRoot, BackendPool pool, StaticResponder staticResponder,
                             BackendGroupSettings.Timeouts timeouts, BackendGroupSettings.ResponseBuffer responseBuffer,
                             WaitStats waitStats, ScriptResolver.FileProbe probe, BackendGate gate, Path spoolDir,
-                            Path bodySpoolDir, List<Path> siteRoots, LocationChecks locationChecks) {
+                            Path bodySpoolDir, List<Path> siteRoots, Function<Path, PathResolver> checkedRoot,
+                            LocationChecks locationChecks) {
         this.spoolDir = spoolDir;
         this.bodySpoolDir = bodySpoolDir;
         this.bodyBufferSize = location.clientBodyBufferSize();
@@ -321,8 +326,8 @@ public final class FastCgiResponder implements Responder {
         this.waitStats = waitStats;
         this.staticResponder = staticResponder;
         // Their real paths are taken again every second off the loop (a deploy may switch a link on their way).
-        this.sendfileRoots = checkedRoots(location.sendfileRoots());
-        this.documentRoots = checkedRoots(siteRoots);
+        this.sendfileRoots = checkedRoots(location.sendfileRoots(), checkedRoot);
+        this.documentRoots = checkedRoots(siteRoots, checkedRoot);
         this.root = root;
         this.siteRoot = siteRoot;
         this.absoluteRoot = root.toAbsolutePath().normalize();
@@ -347,12 +352,18 @@ public final class FastCgiResponder implements Responder {
                         .map(p -> Map.entry(p.getKey(), p.getValue().constant())).toList());
     }
 
-    /** {@code dirs}, distinct, each as configured and as its real path now (taken again every second, off the loop). */
-    private static List<PathResolver> checkedRoots(List<Path> dirs) {
-        return dirs.stream().map(p -> p.toAbsolutePath().normalize()).distinct()
-                .map(p -> PathResolver.forChecksOnly(p, PathPolicy.DEFAULT, System::nanoTime,
-                        StaticResponder.DIRECTORY_TTL))
-                .toList();
+    /** {@code dirs}, distinct, each as configured and as its real path now ({@code checkedRoot}'s resolver of it). */
+    private static List<PathResolver> checkedRoots(List<Path> dirs, Function<Path, PathResolver> checkedRoot) {
+        return dirs.stream().map(p -> p.toAbsolutePath().normalize()).distinct().map(checkedRoot).toList();
+    }
+
+    /**
+     * A new check-only resolver of the directory {@code dir} (absolute, normalised): as configured and as its real
+     * path, taken again every second off the loop, and whether it is found to be a file. It depends on the path alone,
+     * so one may serve every location that names the directory.
+     */
+    public static PathResolver checkedRoot(Path dir) {
+        return PathResolver.forChecksOnly(dir, PathPolicy.DEFAULT, System::nanoTime, StaticResponder.DIRECTORY_TTL);
     }
 
     @Override
