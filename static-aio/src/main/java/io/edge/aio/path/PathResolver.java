@@ -565,12 +565,15 @@ public final class PathResolver {
      * slash-less alias's shape is chosen on the event loop from the last look at its root, and a later look may land
      * before the links are checked here), and judged against its own real path as the root, the file a link there
      * leads to, anywhere, would be inside it (refused, 403, as {@link #directoryRoot} has X-Accel-Redirect refuse it).
-     * Below it, nothing is found (ENOTDIR). Blocks.
+     * Named as a directory ({@code uriPath} ending in "/") and below it, nothing is found (404, ENOTDIR, as nginx 1.22
+     * answers a root or alias that is a file, or a link to one, under any disable_symlinks). Blocks.
      */
     private Resolution resolveBelowCurrent(String uriPath, String relative) {
         Root root = current;
         if (root.file() && relative.isEmpty()) {
-            return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "the root is a file: no directory");
+            return uriPath.endsWith("/")
+                    ? Resolution.refused(Resolution.Status.NOT_FOUND, uriPath, "the root is a file: no directory")
+                    : Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "the root is a file: no directory");
         }
         return resolveChecked(uriPath, relative, root.real());
     }

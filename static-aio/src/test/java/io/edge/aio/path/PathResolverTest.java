@@ -373,16 +373,44 @@ class PathResolverTest {
         Files.createDirectories(root.getParent());
         PathResolver resolver = new PathResolver(root, PathPolicy.DEFAULT, () -> 0L, Duration.ofSeconds(1), false);
         Resolution chosen = resolver.resolveForOpen("/");
+        // "/": the root named as a directory; nginx 1.22 answers it 404 (its index: ENOTDIR), links or not
         assertThat(chosen.linksToCheck()).as("a root missing: its links are to check").isTrue();
         Files.createSymbolicLink(root, Files.writeString(tmp.resolve("outside.pdf"), "outside"));
         assertThat(resolver.checkRoot()).isTrue();
         assertThat(resolver.rootIsFile()).isTrue();
         Resolution checked = resolver.checkLinks(chosen);
-        assertThat(checked.status()).as(checked.toString()).isEqualTo(Status.FORBIDDEN);
-        assertThat(resolver.checkLinksAgain(chosen).status()).isEqualTo(Status.FORBIDDEN);
-        assertThat(resolver.resolveNormalized("/").status()).isEqualTo(Status.FORBIDDEN);
+        assertThat(checked.status()).as(checked.toString()).isEqualTo(Status.NOT_FOUND);
+        assertThat(resolver.checkLinksAgain(chosen).status()).isEqualTo(Status.NOT_FOUND);
+        assertThat(resolver.resolveNormalized("/").status()).isEqualTo(Status.NOT_FOUND);
         assertThat(resolver.resolveForOpen("/x").linksToCheck()).isTrue();
         assertThat(resolver.checkLinks("/x").status()).as("below a file: nothing there").isEqualTo(Status.NOT_FOUND);
+    }
+
+    /**
+     * As above, for the slash-less alias itself ({@code location /i { alias .../images; }}, its captures: "/i" and
+     * "/i/" are the root): "/i", the file named as itself, is refused (403; nginx 1.22's disable_symlinks on refuses
+     * the link, 403), "/i/", named as a directory, is nothing (404, as nginx's: ENOTDIR).
+     */
+    @Test
+    void aSlashlessAliasFoundToBeAFileAfterTheShapeWasChosenIsRefusedAsItselfAndNothingAsADirectory()
+            throws IOException {
+        Path root = tmp.resolve("vault2").resolve("images");
+        Files.createDirectories(root.getParent());
+        PathResolver resolver = new PathResolver(root, PathPolicy.DEFAULT, () -> 0L, Duration.ofSeconds(1),
+                path -> path.equals("/i") ? "" : path.startsWith("/i/") ? path.substring(3) : null);
+        Resolution chosen = resolver.resolveForOpen("/i");
+        assertThat(chosen.linksToCheck()).as("a root missing: its links are to check").isTrue();
+        Files.createSymbolicLink(root, Files.writeString(tmp.resolve("outside.pdf"), "outside"));
+        resolver.checkRoot(); // or its periodic look did, since: the same
+        assertThat(resolver.rootIsFile()).isTrue();
+        Resolution checked = resolver.checkLinks(chosen);
+        assertThat(checked.status()).as(checked.toString()).isEqualTo(Status.FORBIDDEN);
+        assertThat(resolver.checkLinksAgain(chosen).status()).isEqualTo(Status.FORBIDDEN);
+        assertThat(resolver.resolveNormalized("/i").status()).isEqualTo(Status.FORBIDDEN);
+        assertThat(resolver.checkLinks(resolver.resolveForOpen("/i/")).status()).as("named as a directory")
+                .isEqualTo(Status.NOT_FOUND);
+        assertThat(resolver.resolveNormalized("/i/").status()).isEqualTo(Status.NOT_FOUND);
+        assertThat(resolver.checkLinks("/i/x").status()).as("below a file: nothing there").isEqualTo(Status.NOT_FOUND);
     }
 
     /** A closed resolver (its configuration retired) lets its root go, and still resolves, in user space. */
