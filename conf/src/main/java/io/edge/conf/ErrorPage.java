@@ -11,11 +11,13 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -120,7 +122,7 @@ public final class ErrorPage {
 
     /**
      * A page of {@code file}, named {@code uri} under {@code root}, read when the configuration was: {@code body}, the
-     * file as {@code version} ({@link #version(Path)}, taken before the read) says it was; {@link #refresh} reads it
+     * file as {@code version} ({@link #version(Path, Path)}, taken before the read) says it was; {@link #refresh} reads it
      * again beneath {@code root} by {@code policy} when it changes.
      */
     static ErrorPage read(String uri, Path file, String contentType, byte[] body, Path root, PathPolicy policy,
@@ -204,7 +206,7 @@ public final class ErrorPage {
         }
         List<Object> now;
         try {
-            now = version(file);
+            now = version(root, file);
         } catch (NoSuchFileException gone) {
             return gone();
         } catch (AccessDeniedException e) {
@@ -270,11 +272,22 @@ public final class ErrorPage {
         return "error page " + file + " " + what;
     }
 
-    /** The file's inode, size, modification and change times, through links: any edit, a rename over it, a copy. */
-    static List<Object> version(Path file) throws IOException {
+    /**
+     * The file's inode, size, modification and change times, through links: any edit, a rename over it, a copy. Then the
+     * inode of each name on its way from {@code root}, the file's own too, links not followed: a directory swapped for a
+     * link (moved out of the root, a link to it in its place) or back, which the site's rule may refuse or allow again,
+     * leaves the file's own inode and times as they were.
+     */
+    static List<Object> version(Path root, Path file) throws IOException {
         Map<String, Object> attributes = Files.readAttributes(file, "unix:ino,size,lastModifiedTime,ctime");
-        return List.of(Objects.toString(attributes.get("ino")), Objects.toString(attributes.get("size")),
-                attributes.get("lastModifiedTime"), attributes.get("ctime"));
+        List<Object> version = new ArrayList<>(List.of(Objects.toString(attributes.get("ino")),
+                Objects.toString(attributes.get("size")), attributes.get("lastModifiedTime"), attributes.get("ctime")));
+        Path name = root;
+        for (Path part : root.relativize(file)) {
+            name = name.resolve(part);
+            version.add(Objects.toString(Files.getAttribute(name, "unix:ino", LinkOption.NOFOLLOW_LINKS)));
+        }
+        return List.copyOf(version);
     }
 
     /**

@@ -2095,7 +2095,7 @@ final class SettingsMapper {
                     continue;
                 }
                 // as before the read: a change meanwhile is read at the next refresh
-                List<Object> version = ErrorPage.version(file);
+                List<Object> version = ErrorPage.version(root, file);
                 // The check above names what is wrong; the open enforces it: beneath the root, each component held to
                 // the rule by the open itself, so a directory swapped for a link since leads nowhere. No more than the
                 // limit, had the file grown.

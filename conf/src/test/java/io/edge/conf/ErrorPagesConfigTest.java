@@ -10,6 +10,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -166,6 +168,44 @@ class ErrorPagesConfigTest {
     }
 
     /**
+     * A directory on a page's way swapped for a link the site's rule refuses (moved out of the root, a link to it put in
+     * its place) is refused (403), as nginx 1.22's open of the page then is, and read again once the directory is back:
+     * the page's file, moved with its directory, keeps its inode and times, which alone told no change.
+     */
+    @Test
+    void aPageIsRefusedWhileADirectoryOnItsWayIsALinkOutOfTheRootAndReadOnceItIsBack() throws Exception {
+        Path pages = Files.createDirectories(dir.resolve("www/pages"));
+        Path file = Files.writeString(pages.resolve("404.html"), "<p>not here</p>");
+        awaitSettled(file); // its times are trusted as its version once a second old, as they then are on a live site
+        ErrorPage notFound = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                sites = [{ root = www, error-pages { 404 = "/pages/404.html" } }]
+                """)).sites().get(0).errorPage(404);
+        assertThat(notFound.refresh()).as("unchanged").isNull();
+        Path moved = Files.move(pages, dir.resolve("pages"));
+        Files.createSymbolicLink(pages, moved);
+        assertThat(notFound.refresh()).contains("cannot be read").endsWith("its errors are answered 403 (as nginx's"
+                + " error_page to a file it may not open) until it is mended");
+        assertThat(notFound.content().state()).isEqualTo(ErrorPage.State.REFUSED);
+        assertThat(notFound.refresh()).as("refused still: said once").isNull();
+        Files.delete(pages);
+        Files.move(moved, pages);
+        assertThat(notFound.refresh()).endsWith("404.html is read again: 15 bytes");
+        assertThat(notFound.content().state()).isEqualTo(ErrorPage.State.READ);
+        assertThat(text(notFound)).isEqualTo("<p>not here</p>");
+    }
+
+    /** Until {@code file}'s modification and change times are more than a second old ({@link ErrorPage}'s settled). */
+    private static void awaitSettled(Path file) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (Files.readAttributes(file, "unix:lastModifiedTime,ctime").values().stream()
+                .anyMatch(time -> !((FileTime) time).toInstant()
+                        .isBefore(Instant.now().minusMillis(1100)))) {
+            assertThat(System.nanoTime()).as("the file's times a second old").isLessThan(deadline);
+            TimeUnit.MILLISECONDS.sleep(50);
+        }
+    }
+
+    /**
      * A page rewritten with the same size within the tick of the file times that saw it read keeps its version: the
      * read's bytes must not be trusted until its times are a second old. Here the page holds bytes older than the file
      * with the file's own, fresh, version, as such a rewrite leaves it.
@@ -176,7 +216,7 @@ class ErrorPagesConfigTest {
         Files.writeString(file, "<p>new!</p>");
         ErrorPage page = ErrorPage.read("/errors/503.html", file, "text/html",
                 "<p>old!</p>".getBytes(StandardCharsets.UTF_8), dir.resolve("www"), PathPolicy.DEFAULT,
-                ErrorPage.version(file));
+                ErrorPage.version(dir.resolve("www"), file));
         assertThat(page.refresh()).endsWith("503.html is read again: 11 bytes");
         assertThat(text(page)).isEqualTo("<p>new!</p>");
     }
