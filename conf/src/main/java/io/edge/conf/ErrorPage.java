@@ -210,7 +210,7 @@ public final class ErrorPage {
         } catch (NoSuchFileException gone) {
             return gone();
         } catch (AccessDeniedException e) {
-            return refused("cannot be looked at (" + SettingsMapper.reason(e) + ")", null);
+            return refused("cannot be looked at (" + refusal(e) + ")", null);
         } catch (IOException | RuntimeException e) {
             return unusable("cannot be looked at (" + SettingsMapper.reason(e) + ")", null);
         }
@@ -227,7 +227,7 @@ public final class ErrorPage {
         } catch (NoSuchFileException gone) {
             return gone();
         } catch (AccessDeniedException e) {
-            return refused("cannot be read (" + SettingsMapper.reason(e) + ")", now);
+            return refused("cannot be read (" + refusal(e) + ")", now);
         } catch (IOException | RuntimeException e) {
             return unusable("cannot be read (" + SettingsMapper.reason(e) + ")", now);
         } finally {
@@ -253,6 +253,14 @@ public final class ErrorPage {
     private String refused(String why, List<Object> readAs) {
         return change(State.REFUSED, new byte[0], readAs, why + ": its errors are answered 403 (as nginx's error_page to"
                 + " a file it may not open) until it is mended");
+    }
+
+    /**
+     * Why {@code e} refused the page, for the log: the open's own reason where it gives one (a link the rule refuses,
+     * "symbolic link not followed"; strerror's "Permission denied" for EACCES), else permission denied (the JDK's).
+     */
+    private static String refusal(AccessDeniedException e) {
+        return e.getReason() != null ? e.getReason() : SettingsMapper.reason(e);
     }
 
     /** {@code readAs}: the file as it was when found unusable, not read again until it changes; null: at once. */
