@@ -121,9 +121,13 @@ class BackendChoiceIT {
             CompletableFuture<HttpResponse<String>> holding = HTTP.sendAsync(request(edge, "/hold", "beta"),
                     HttpResponse.BodyHandlers.ofString());
             held.await();
+            int beforeBusy = access.lines().size();
             HttpResponse<String> busy = HTTP.send(request(edge, "/x", "beta"), HttpResponse.BodyHandlers.ofString());
             assertThat(busy.statusCode()).as("app_beta's one connection is taken: its queue's answer").isEqualTo(503);
             assertThat(busy.headers().firstValue("retry-after")).as("app_beta's retry-after").hasValue("7");
+            // its line may follow its answer: waited for, so that the next request's line is the next one
+            await(() -> access.lines().size() > beforeBusy, "the busy answer's access log line");
+            assertThat(access.lines().get(beforeBusy)).isEqualTo("beta|503|-");
             assertAnswer(edge, access, "/x", "", 200, "alpha " + alpha.address(), alpha.address());
             release.countDown();
             assertThat(holding.get().statusCode()).isEqualTo(200);
