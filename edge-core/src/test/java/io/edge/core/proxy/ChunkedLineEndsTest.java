@@ -31,6 +31,11 @@ class ChunkedLineEndsTest {
         for (int i = 0; i < bytes.length; i += piece) {
             channel.writeInbound(Unpooled.wrappedBuffer(bytes, i, Math.min(piece, bytes.length - i)));
         }
+        return passedOn(channel);
+    }
+
+    /** What went on from {@code channel}'s handler, all of it: it holds no buffer. */
+    private static String passedOn(EmbeddedChannel channel) {
         StringBuilder out = new StringBuilder();
         for (ByteBuf read; (read = channel.readInbound()) != null; ) {
             out.append(read.toString(StandardCharsets.ISO_8859_1));
@@ -237,6 +242,38 @@ class ChunkedLineEndsTest {
             assertThat(readIn(answer, 1000)).isEqualTo("refused");
             assertThat(fed(false, answer, 1000)).isEqualTo(answer);
         }
+    }
+
+    /**
+     * A kept backend connection reads its next answer where this one ends: whatever the byte a read ends on (a head's
+     * CR apart from its LF, an interim head's end, a trailer line), the codec gets the same bytes as from one read.
+     */
+    @Test
+    void anAnswerSplitAtAnyByteGoesOnAsFromOneRead() {
+        for (String answer : new String[] {
+                "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nX-A: a\r\n\r\na\nb\nHTTP/1.1 200 OK\r\n",
+                "\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\nLink: </a>\n\n"
+                        + "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\nContent-Length: 3\n\n5;x\nhello\n0\nX-T: v\n\nnext",
+                "HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                "HTTP/1.1 304 Not Modified\r\nETag: \"a\"\r\n\r\nHTTP/1.1 200 OK\r\n\r\n",
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\n\r\n0\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nTransfer-Encoding: chunked\r\n\r\n1\nx\n0\n\n"}) {
+            for (boolean bodiless : new boolean[] {false, true}) {
+                String whole = fed(bodiless, answer, answer.length());
+                for (int at = 1; at < answer.length(); at++) {
+                    assertThat(fedApartAt(bodiless, answer, at)).as("%s apart at %d", answer, at).isEqualTo(whole);
+                }
+            }
+        }
+    }
+
+    /** What the codec gets of {@code answer} read in two pieces, apart at {@code at}. */
+    private static String fedApartAt(boolean bodiless, String answer, int at) {
+        EmbeddedChannel channel = new EmbeddedChannel(new ChunkedLineEnds(bodiless));
+        byte[] bytes = answer.getBytes(StandardCharsets.ISO_8859_1);
+        channel.writeInbound(Unpooled.wrappedBuffer(bytes, 0, at));
+        channel.writeInbound(Unpooled.wrappedBuffer(bytes, at, bytes.length - at));
+        return passedOn(channel);
     }
 
     @Test
