@@ -40,8 +40,10 @@ import java.util.Locale;
  *                    broken
  * </pre>
  * In PASS (and in DATA) bytes go on untouched; a chunked body whose lines all end with CRLF, whose chunks have no
- * extension and whose trailer section is empty, goes on as the same buffers. What follows the answer's end is left for
- * the codec (and the idle guard), as before. Holds no buffer between reads.
+ * extension and whose trailer section is empty, goes on as the same buffers. A head no longer than it came (its lines
+ * ending with CRLF, as a backend's do) is written over its own bytes in the buffer it ended in, so the body read with it
+ * goes on in that buffer, not copied; a longer one goes in a new buffer, with what follows it in the read. What follows
+ * the answer's end is left for the codec (and the idle guard), as before. Holds no buffer between reads.
  */
 final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
 
@@ -81,7 +83,10 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
     /** During a read: the buffer read, and what goes on in its place where bytes go in or out (else null). */
     private ByteBuf in;
     private ByteBuf out;
-    /** During a read: the index in {@link #in} up to which its bytes are in {@link #out}, or left out. */
+    /**
+     * During a read: the index in {@link #in} up to which its bytes are in {@link #out}, or left out (with no out yet:
+     * those of a head held, from the read's start).
+     */
     private int copied;
 
     /**
@@ -148,11 +153,11 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
         this.in = null;
         out = null;
         if (changed == null) {
-            ctx.fireChannelRead(in);
-            return;
+            changed = in.readerIndex(copied); // from the head written over its own bytes, or past a head held
+        } else {
+            changed.writeBytes(in, copied, end - copied);
+            in.release();
         }
-        changed.writeBytes(in, copied, end - copied);
-        in.release();
         if (changed.isReadable()) {
             ctx.fireChannelRead(changed);
         } else {
@@ -268,15 +273,15 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
 
     /** A byte of a head, held: lines go on at the head's end ({@link #headRead}). */
     private void headByte(ChannelHandlerContext ctx, int i, byte b) {
-        if (out == null) {
-            outUpTo(ctx, i); // nothing of this read before: a head is the answer's start
+        if (out != null || copied != i) {
+            outUpTo(ctx, i); // what goes on before it (an interim head): else the bytes held are the read's start
         }
         copied = i + 1;
         if (b == '\n') {
             afterCr = false;
             String text = line.toString();
             line.setLength(0);
-            headLine(text);
+            headLine(ctx, text);
         } else {
             if (afterCr) {
                 line.append('\r'); // a CR alone stays in its line, for the codec to judge
@@ -286,15 +291,15 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
                 line.append((char) (b & 0xff));
             }
             if (line.length() + headChars > MAX_LINE) {
-                headLines.add(line.toString());
+                headLines.add(afterCr ? line + "\r" : line.toString()); // a CR last too, its LF to come
                 line.setLength(0);
-                passHead(false); // the line as it came so far, without a line end: the codec refuses it
+                passHead(ctx, false); // the line as it came so far, without a line end: the codec refuses it
             }
         }
     }
 
     /** A line of a head ended ({@code text}, its CR left out). */
-    private void headLine(String text) {
+    private void headLine(ChannelHandlerContext ctx, String text) {
         if (!statusRead) {
             if (text.isEmpty()) {
                 return; // empty lines before a status line are skipped, as Netty's decoder skips them
@@ -305,13 +310,13 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
             // its version in any case as Netty's reads it ("http/1.1")
             String[] parts = text.strip().split("\\s+", 3);
             if (!parts[0].regionMatches(true, 0, "HTTP/", 0, 5) || parts.length < 2) {
-                passHead(true);
+                passHead(ctx, true);
                 return;
             }
             try {
                 status = Integer.parseInt(parts[1]);
             } catch (NumberFormatException notStatus) {
-                passHead(true);
+                passHead(ctx, true);
             }
             return;
         }
@@ -329,7 +334,7 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
             length |= name.equalsIgnoreCase("content-length");
             return;
         }
-        headRead();
+        headRead(ctx);
     }
 
     private void addHeadLine(String text) {
@@ -338,7 +343,7 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
     }
 
     /** The head's empty line came: the head goes on, and the state it leads to is taken. */
-    private void headRead() {
+    private void headRead(ChannelHandlerContext ctx) {
         boolean interim = status >= 100 && status < 200 && status != 101;
         StringBuilder head = new StringBuilder(headChars + 2);
         boolean codingWritten = false;
@@ -360,7 +365,7 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
             }
             head.append(text).append("\r\n");
         }
-        out.writeCharSequence(head.append("\r\n"), StandardCharsets.ISO_8859_1);
+        writeHead(ctx, head.append("\r\n"));
         headLines.clear();
         headChars = 0;
         if (interim) {
@@ -380,14 +385,28 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
      * The head goes on as it was read, with CRLF line ends (but its last line's where it has not ended), and what
      * follows as it comes: the codec judges it.
      */
-    private void passHead(boolean lastLineEnded) {
+    private void passHead(ChannelHandlerContext ctx, boolean lastLineEnded) {
         StringBuilder head = new StringBuilder(headChars);
         for (int i = 0; i < headLines.size(); i++) {
             head.append(headLines.get(i)).append(i < headLines.size() - 1 || lastLineEnded ? "\r\n" : "");
         }
-        out.writeCharSequence(head, StandardCharsets.ISO_8859_1);
+        writeHead(ctx, head);
         headLines.clear();
         state = State.PASS;
+    }
+
+    /**
+     * A head held goes on: over its own bytes where they are all of this read so far and it is no longer (the read's
+     * buffer is this handler's alone, and what follows the head goes on in it), else in {@link #out}.
+     */
+    private void writeHead(ChannelHandlerContext ctx, CharSequence head) {
+        int start = copied - head.length();
+        if (out == null && start >= in.readerIndex() && !in.isReadOnly() && in.refCnt() == 1) {
+            in.setCharSequence(start, head, StandardCharsets.ISO_8859_1);
+            copied = start;
+        } else {
+            outUpTo(ctx, copied).writeCharSequence(head, StandardCharsets.ISO_8859_1);
+        }
     }
 
     /** A field's name as Netty's decoder takes an answer's: up to the colon or a space or tab before it. */

@@ -276,6 +276,40 @@ class ChunkedLineEndsTest {
         return passedOn(channel);
     }
 
+    /** A head at, under and over the length held (16 KiB) goes on as it came, for the codec's own limits. */
+    @Test
+    void aHeadAroundTheLengthHeldGoesOnAsItCame() {
+        for (int length = 16 * 1024 - 4; length <= 16 * 1024 + 4; length++) {
+            String start = "HTTP/1.1 200 OK\r\nX-Long: ";
+            String end = "\r\nContent-Length: 2\r\n\r\nok";
+            String answer = start + "x".repeat(length - start.length() - end.length() + 4) + end;
+            assertThat(fed(false, answer, answer.length())).as("%d", length).isEqualTo(answer);
+            assertThat(fed(false, answer, answer.length() - 5)).as("%d", length).isEqualTo(answer);
+        }
+    }
+
+    /**
+     * Only a head is copied: a body read with it goes on in the buffer it came in, where the head (its lines ending with
+     * CRLF, no interim head before it in the read) is no longer than it came.
+     */
+    @Test
+    void aBodyReadWithItsHeadIsNotCopied() {
+        for (String head : new String[] {"HTTP/1.1 200 OK\r\nContent-Length: 4096\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n1000\r\n"}) {
+            byte[] bytes = (head + "x".repeat(4096)).getBytes(StandardCharsets.ISO_8859_1);
+            EmbeddedChannel channel = new EmbeddedChannel(new ChunkedLineEnds(false));
+            channel.writeInbound(Unpooled.wrappedBuffer(bytes));
+            bytes[bytes.length - 1] = 'y'; // seen through the buffer that went on only if it is the one read
+            ByteBuf read = channel.readInbound();
+            try {
+                assertThat(read.getByte(read.writerIndex() - 1)).as(head).isEqualTo((byte) 'y');
+            } finally {
+                read.release();
+            }
+            assertThat(channel.finish()).isFalse();
+        }
+    }
+
     @Test
     void aBodyNotChunkedPassesAsItCame() {
         assertThat(through(false, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\na\nb\n"))
