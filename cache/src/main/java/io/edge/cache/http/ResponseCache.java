@@ -721,7 +721,8 @@ public final class ResponseCache implements AutoCloseable {
      * for it conditionally. It takes the place of what the purge left, with no more use than that had: where a removal
      * left nothing, it never answers stale, not even when the backend fails; where an invalidation marked a copy, it
      * answers only once revalidated, or on errors as that copy would have; where a PURGE marked one, stale while
-     * revalidated too, as that copy would have. Not over an entry asked for later (a fill that began after the purge and ended
+     * revalidated too, as that copy would have (each for that copy's window, from the purge). Not over an entry asked
+     * for later, nor over a fresh one (no purge marked it) (a fill that began after the purge and ended
      * first), nor carried to the caches that replaced this one on a reload (their requests came later). Takes
      * ownership of {@code body}.
      *
@@ -730,7 +731,10 @@ public final class ResponseCache implements AutoCloseable {
     private boolean putOvertaken(String primary, List<String> vary, String key, HttpResponse backendResponse,
             Receipt receipt, long askedAsOf, CacheControl cc, long valid, HttpHeaders headers, ByteBuf body) {
         StoredResponse old = cache.policy().getIfPresentQuietly(key);
-        if (old != null && old.askedAsOf > askedAsOf) {
+        // Nor over a fresh one: no purge marked it (a marked copy is stale), so no purge reached it since it was stored:
+        // a fill's that stored it past a purge its check missed (its own check after drops it), or its URL's purge was
+        // by prefix, of other URLs. Inheriting its use, the overtaken answer answered stale though a removal left none.
+        if (old != null && (old.askedAsOf > askedAsOf || old.fresh(ticker.read()))) {
             body.release();
             return false;
         }
@@ -935,13 +939,19 @@ public final class ResponseCache implements AutoCloseable {
         // itself), not from when the answer was made: an Age the script sends would otherwise shorten it.
         long freshUntil = saturatedAdd(accel > 0 || valid > 0 ? receipt.ticks() : bornAt, seconds(lifetime));
         boolean alwaysRevalidate = cc.noCache() && accel <= 0 || overtaken && (left == null || left.alwaysRevalidate);
+        long whileRevalidated = Math.max(seconds(Math.max(0, cc.staleWhileRevalidate())),
+                graceApplies ? updatingNanos : 0);
         if (overtaken) {
-            freshUntil = Math.min(freshUntil, receipt.ticks()); // stale from the start, as an invalidation leaves one
+            // Stale from the start, as an invalidation leaves one; where a purge marked a copy, stale since it did, and
+            // stale while revalidated or on errors for that copy's windows: as long after the purge as that copy, not
+            // as long again after the answer came
+            freshUntil = Math.min(Math.min(freshUntil, receipt.ticks()), left == null ? Long.MAX_VALUE : left.freshUntil);
+            whileRevalidated = left == null ? 0 : left.staleWhileRevalidateNanos;
+            onError = left == null ? 0 : left.staleIfErrorNanos;
+            graceApplies = left != null && left.graceApplies;
         }
         return new StoredResponse(status, headers, body, bornAt, receipt.ticks(), askedAsOf, freshUntil,
-                staleForbidden ? 0 : Math.max(Math.max(seconds(Math.max(0, cc.staleWhileRevalidate())),
-                        graceApplies ? updatingNanos : 0), overtaken && left != null ? left.staleWhileRevalidateNanos : 0),
-                onErrors ? onError : 0, onErrors && graceApplies,
+                staleForbidden ? 0 : whileRevalidated, onErrors ? onError : 0, onErrors && graceApplies,
                 alwaysRevalidate, staleForbidden, CachePolicy.sharedWithAuthorization(cc),
                 headers.get(HttpHeaderNames.ETAG), headers.get(HttpHeaderNames.LAST_MODIFIED), xAccelExpires,
                 xAccelLimitRate, accelFields);

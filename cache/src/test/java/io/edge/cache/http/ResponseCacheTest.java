@@ -1332,6 +1332,47 @@ class ResponseCacheTest {
     }
 
     /**
+     * A fill a PURGE that marks overtook answers stale while revalidated no longer than the copy the purge marked would
+     * have: its window counts from the purge, not from when the overtaken answer came. It answered stale to requests
+     * that came after the PURGE for as long again as the fill took past the purge.
+     */
+    @Test
+    void aFillAPurgeOvertookAnswersStaleNoLongerThanTheCopyThePurgeMarked() {
+        store(get("/w"), backend("v1", "Cache-Control", "max-age=1, stale-while-revalidate=10"));
+        time.advanceSeconds(2);
+        Lookup refreshing = cache.lookup(get("/w"));
+        assertThat(refreshing.outcome()).isEqualTo(Lookup.Outcome.STALE_WHILE_REVALIDATE);
+        assertThat(cache.purge(ResponseCache.keyOf(get("/w")), true)).isEqualTo(1);
+        time.advanceSeconds(8); // the refresh takes its time: 10 s after the copy's freshness ended
+        assertThat(fill(refreshing, get("/w"), "v2", "Cache-Control", "max-age=1, stale-while-revalidate=10"))
+                .isFalse();
+        assertThat(cache.lookup(get("/w")).outcome()).as("within the marked copy's window")
+                .isEqualTo(Lookup.Outcome.STALE_WHILE_REVALIDATE);
+        time.advanceSeconds(2);
+        Lookup later = cache.lookup(get("/w"));
+        assertThat(later.outcome()).as("past it: the copy would have been revalidated").isEqualTo(Lookup.Outcome.STALE);
+        assertThat(later.responseOnError()).isNull();
+    }
+
+    /**
+     * A fill asked for before a purge by prefix (which names no URL, so every answer asked for before it counts as
+     * overtaken) of a URL whose copy is fresh, which no purge marked: the copy stays fresh. The fill's answer took its
+     * place stale, inheriting the fresh copy's use though it was no copy a purge left: where a fill stored since the
+     * purge (a race with its own check) was such a copy, a removal's URL answered stale from before the purge.
+     */
+    @Test
+    void aFillOvertookNeverTakesThePlaceOfACopyNoPurgeMarked() {
+        store(get("/other"), backend("v1", "Cache-Control", "max-age=300"));
+        Lookup forced = cache.lookup(get("/other", "Cache-Control", "no-cache"));
+        assertThat(forced.outcome()).isEqualTo(Lookup.Outcome.STALE);
+        cache.purgePrefix(ResponseCache.keyOf(get("/shop/")), false);
+        assertThat(fill(forced, get("/other"), "v2", "Cache-Control", "max-age=300")).isFalse();
+        Lookup next = cache.lookup(get("/other"));
+        assertThat(next.outcome()).isEqualTo(Lookup.Outcome.FRESH);
+        assertThat(body(next.response())).isEqualTo("v1");
+    }
+
+    /**
      * The background refresh of a stale copy, and a 304 that revalidates one, asked for before a purge that marks
      * the copy stale: neither makes it fresh again with the old page; the refresh's answer takes the copy's place,
      * stale as the purge left it, and the copy stays stale, for the next request to ask again.
