@@ -204,8 +204,11 @@ public final class VariableMap {
         return h & 0xffffffffL;
     }
 
-    /** {@code text} with A to Z lower case, as nginx compares a map's keys; other characters as they are. */
-    static String asciiLowerCase(String text) {
+    /**
+     * {@code text} with A to Z lower case, as nginx compares a map's keys (and an upstream's name); other characters as
+     * they are.
+     */
+    public static String asciiLowerCase(String text) {
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             if (c >= 'A' && c <= 'Z') {

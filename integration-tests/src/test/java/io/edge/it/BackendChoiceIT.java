@@ -44,6 +44,7 @@ class BackendChoiceIT {
                        access-log = "-", access-log-format = "$http_x_tenant|$status|$upstream_addr"
                        maps.php_pool { source = "$http_x_tenant", default = php, values = [
                          { match = beta, value = php_beta }, { match = empty, value = "" }, { match = nowhere, value = nosuch }
+                         { match = upper, value = PHP_BETA }
                        ] }
                      }
                      sites = [{ server-names = ["_"], default = true, root = "www", locations = [
@@ -59,6 +60,8 @@ class BackendChoiceIT {
             assertThat(errors.lines()).singleElement().asString().isEqualTo("GET /pool.php -> 500: fastcgi ="
                     + " \"$php_pool\" came out \"nosuch\", which names no group of edge.fastcgi.backends");
             assertAnswer(edge, access, "/pool.php", "empty", 500, null, "-");
+            // nginx finds an upstream by its name ignoring case (measured: fastcgi_pass $php_pool with "PHP" was 200)
+            assertAnswer(edge, access, "/pool.php", "upper", 200, "beta", beta.address());
             assertAnswer(edge, access, "/pool.php", "beta", 200, "beta", beta.address());
         } finally {
             access.close();
@@ -96,6 +99,7 @@ class BackendChoiceIT {
                        maps.pool { source = "$http_x_tenant", default = app, values = [
                          { match = beta, value = app_beta }, { match = retry, value = app_retry }
                          { match = empty, value = "" }, { match = nowhere, value = nosuch }
+                         { match = upper, value = APP_BETA }
                        ] }
                      }
                      sites = [{ server-names = ["_"], default = true, root = "www", locations = [
@@ -117,6 +121,8 @@ class BackendChoiceIT {
             assertThat(errors.lines()).singleElement().asString().isEqualTo("GET /x -> 500: proxy = \"$pool\" came"
                     + " out empty, which names no group of edge.proxy.backends");
             assertAnswer(edge, access, "/x", "nowhere", 502, null, "-");
+            // as nginx's proxy_pass http://$pool with "APP_BETA" (measured: 200 from upstream app_beta)
+            assertAnswer(edge, access, "/x", "upper", 200, "beta " + beta.address(), beta.address());
 
             CompletableFuture<HttpResponse<String>> holding = HTTP.sendAsync(request(edge, "/hold", "beta"),
                     HttpResponse.BodyHandlers.ofString());
