@@ -10,6 +10,9 @@ import io.edge.core.http.AccessLog;
 import io.edge.core.http.EmbeddedClient;
 import io.edge.core.http.HttpChannelInitializer;
 import io.edge.core.http.HttpServerContext;
+import io.edge.core.http.LocationChecks;
+import io.edge.core.limit.ConnectionLimits;
+import io.edge.core.limit.RequestLimits;
 import io.edge.core.route.Router;
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.cgi.ScriptResolver;
@@ -179,5 +182,31 @@ class FastCgiResponderTest {
         EmbeddedClient.send(client, CHUNKED_POST + "a\r\n0123456789\r\n");
         client.close();
         assertGatheredBodyReleased();
+    }
+
+    /**
+     * A location whose group a variable chooses ({@code fastcgi = "$php_pool"}) has a responder for each group: that
+     * group's pool, the location's roots (each checked every second off the loop) and resolvers made once for all.
+     */
+    @Test
+    void aResponderForAnotherGroupSharesTheLocationsRootsAndResolvers() throws Exception {
+        Path other = Files.createDirectories(root.resolve("other"));
+        BackendGroupSettings group = unreachableGroup(root);
+        BackendPool otherPool = BackendPool.create(group);
+        try {
+            FastCgiResponder location = new FastCgiResponder(PHP, root, pool, null, group.timeouts(),
+                    group.responseBuffer(), new WaitStats(), ScriptResolver.FileProbe.FILESYSTEM, null,
+                    FastCgiResponder.DEFAULT_SPOOL_DIR, FastCgiResponder.DEFAULT_SPOOL_DIR, List.of(root, other),
+                    FastCgiResponder::checkedRoot, new LocationChecks(new RequestLimits(), new ConnectionLimits()));
+            FastCgiResponder forOther = location.forGroup(otherPool, group.timeouts(), group.responseBuffer(),
+                    new WaitStats());
+            assertThat(forOther).extracting("pool").isSameAs(otherPool);
+            for (String shared : List.of("documentRoots", "sendfileRoots", "anywhere")) {
+                assertThat(forOther).extracting(shared).as(shared).isSameAs(
+                        assertThat(location).extracting(shared).actual());
+            }
+        } finally {
+            otherPool.close();
+        }
     }
 }
