@@ -80,7 +80,9 @@ class BackendChoiceIT {
         CountDownLatch release = new CountDownLatch(1);
         String closed = "127.0.0.1:" + FakeHttpBackend.closedPort();
         CapturedLog access = CapturedLog.of("edge.access");
-        try (JdkBackend alpha = JdkBackend.start(exchange -> answer(exchange, "alpha"));
+        try (JdkBackend alpha = JdkBackend.start(exchange -> answer(exchange, "alpha"
+                + (exchange.getRequestURI().getPath().equals("/users") ? " users?" + exchange.getRequestURI().getQuery()
+                : "")));
              JdkBackend beta = JdkBackend.start(exchange -> {
                  if (exchange.getRequestURI().getPath().equals("/hold")) {
                      held.countDown();
@@ -99,11 +101,12 @@ class BackendChoiceIT {
                        maps.pool { source = "$http_x_tenant", default = app, values = [
                          { match = beta, value = app_beta }, { match = retry, value = app_retry }
                          { match = empty, value = "" }, { match = nowhere, value = nosuch }
-                         { match = upper, value = APP_BETA }
+                         { match = upper, value = APP_BETA }, { match = ip, value = "%s" }
                        ] }
                      }
                      sites = [{ server-names = ["_"], default = true, root = "www", locations = [
                        { match = "/", proxy = "$pool" }
+                       { match = "/api/", proxy = "$pool", proxy-uri = "/" }
                      ] }]
                      proxy.backends.app { addresses = ["%s"] }
                      proxy.backends.app_beta {
@@ -111,16 +114,21 @@ class BackendChoiceIT {
                        queue { max-waiters = 1, timeout = 100 ms, retry-after = 7 s }
                      }
                      proxy.backends.app_retry { addresses = ["%s", "%s"] }
-                     """.formatted(alpha.address(), beta.address(), closed, alpha.address()))) {
+                     """.formatted(alpha.address(), alpha.address(), beta.address(), closed, alpha.address()))) {
             assertAnswer(edge, access, "/x", "", 200, "alpha " + alpha.address(), alpha.address());
             assertAnswer(edge, access, "/x", "beta", 200, "beta " + beta.address(), beta.address());
             // the first address refuses: the group's next, each try in $upstream_addr; Host its first address's
             assertAnswer(edge, access, "/x", "retry", 200, "alpha " + closed, closed + ", " + alpha.address());
+            // the location's prefix replaced, as with a group written (nginx's proxy_pass http://$pool/ sends "/" alone)
+            assertAnswer(edge, access, "/api/users?id=1", "", 200, "alpha users?id=1 " + alpha.address(),
+                    alpha.address());
             // nginx: 500 ("invalid URL prefix in "http://"") and 502 ("no resolver defined to resolve nosuch")
             assertAnswer(edge, access, "/x", "empty", 500, null, "-");
             assertThat(errors.lines()).singleElement().asString().isEqualTo("GET /x -> 500: proxy = \"$pool\" came"
                     + " out empty, which names no group of edge.proxy.backends");
             assertAnswer(edge, access, "/x", "nowhere", 502, null, "-");
+            // an address names no group either (nginx connects to it): a client's header never chooses where edge goes
+            assertAnswer(edge, access, "/x", "ip", 502, null, "-");
             // as nginx's proxy_pass http://$pool with "APP_BETA" (measured: 200 from upstream app_beta)
             assertAnswer(edge, access, "/x", "upper", 200, "beta " + beta.address(), beta.address());
 
