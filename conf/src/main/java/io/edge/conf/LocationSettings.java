@@ -575,9 +575,13 @@ public record LocationSettings(
                     passHeaders, Map.of());
         }
 
-        /** nginx's {@code $proxy_host} for a request sent to {@code group}, the one this location names or chose. */
+        /**
+         * nginx's {@code $proxy_host} for a request sent to {@code group}, the one this location names or chose; empty
+         * where a variable names the group and none is chosen ({@code group} null: not yet, in the rewrite phase, or the
+         * value named none).
+         */
         public String host(String group) {
-            return host != null ? host : hosts.getOrDefault(group, "");
+            return host != null ? host : group == null ? "" : hosts.getOrDefault(group, "");
         }
 
         /**

@@ -152,6 +152,33 @@ class BackendChoiceIT {
         }
     }
 
+    /**
+     * $proxy_host where a variable names the group: the chosen group's first address, and empty where none is chosen
+     * yet (a set's value, in the location's rewrite phase) or the value names none (an always-header of the 502).
+     */
+    @Test
+    void proxyHostIsTheChosenGroupsOrEmpty() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        CapturedLog access = CapturedLog.of("edge.access");
+        try (JdkBackend alpha = JdkBackend.start(exchange -> answer(exchange, "alpha"));
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server {
+                       access-log = "-", access-log-format = "$http_x_tenant|$status|$early|$sent_http_x_proxy_host"
+                       maps.pool { source = "$http_x_tenant", default = app, values = [{ match = nowhere, value = nosuch }] }
+                     }
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/", proxy = "$pool", rewrites = [{ set = "$early <$proxy_host>" }]
+                         always-headers { X-Proxy-Host = "$proxy_host" } }
+                     ] }]
+                     proxy.backends.app { addresses = ["%s"] }
+                     """.formatted(alpha.address()))) {
+            assertAnswer(edge, access, "/x", "", 200, "alpha " + alpha.address(), "<>|" + alpha.address());
+            assertAnswer(edge, access, "/x", "nowhere", 502, null, "<>|-");
+        } finally {
+            access.close();
+        }
+    }
+
     /** Answers {@code name} and the Host it was sent. */
     private static void answer(com.sun.net.httpserver.HttpExchange exchange, String name) throws java.io.IOException {
         byte[] body = (name + " " + exchange.getRequestHeaders().getFirst("Host")).getBytes(StandardCharsets.UTF_8);
