@@ -1105,22 +1105,14 @@ public final class Edge {
         if (location.backendChoice() != null) {
             // a responder for each group of the kind, as if the location named it: each its own pool, queue and
             // timeouts (the configuration refuses cache = true here, whose key would not tell the groups apart); a
-            // FastCGI one's roots and resolvers made once for the location, shared by every group's (forGroup)
+            // FastCGI one's directories are the configuration's shared check-only resolvers (g.checkedRoot), looked
+            // at once a second each however many groups
             boolean fastCgi = location.handler() == LocationSettings.Handler.FASTCGI;
             Map<String, Responder> groups = new HashMap<>();
-            FastCgiResponder shared = null;
             for (String name : (fastCgi ? g.groups : g.proxyGroups).keySet()) {
-                if (!fastCgi) {
-                    groups.put(name, new ProxyResponder(g.proxyPools.get(name), g.proxyGroups.get(name), spoolDir(),
-                            bodySpoolDir(g)));
-                } else if (shared == null) {
-                    shared = fastCgiResponder(g, site, location, staticResponder, name, null);
-                    groups.put(name, shared);
-                } else {
-                    BackendGroupSettings group = g.groups.get(name);
-                    groups.put(name, shared.forGroup(g.pools.get(name), group.timeouts(), group.responseBuffer(),
-                            waitStats.get(group.name())));
-                }
+                groups.put(name, fastCgi ? fastCgiResponder(g, site, location, staticResponder, name, null)
+                        : new ProxyResponder(g.proxyPools.get(name), g.proxyGroups.get(name), spoolDir(),
+                        bodySpoolDir(g)));
             }
             return new BackendChoice(fastCgi ? "fastcgi" : "proxy", fastCgi ? location.fastcgiBackend()
                     : location.proxy().backend(), location.backendChoice(), groups);

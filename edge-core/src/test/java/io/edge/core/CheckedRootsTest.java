@@ -41,4 +41,29 @@ class CheckedRootsTest {
             edge.stop();
         }
     }
+
+    /**
+     * A location whose group a variable chooses ({@code fastcgi = "$php_pool"}) has a responder for every group of
+     * the configuration: their directories are the same shared ones, not one look per group and directory.
+     */
+    @Test
+    void aLocationChoosingAmongGroupsHasItsDirectoriesCheckedOnce() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Files.createDirectories(dir.resolve("w3/files"));
+        Path conf = Files.writeString(dir.resolve("edge.conf"), "edge { server.listen = [\"127.0.0.1:0\"]\n"
+                + "server.maps.php_pool { source = \"$http_x_tenant\", default = php, values = [{ match = beta, value = php_beta }] }\n"
+                + "sites = [{ server-names = [a.example], root = www, locations = [\n"
+                + "  { match = \"~ \\\\.php$\", fastcgi = \"$php_pool\", x-sendfile = [\"w3/files\"] }\n"
+                + "] }]\n"
+                + "fastcgi.backends.php.addresses = [\"unix:" + dir.resolve("a.sock") + "\"]\n"
+                + "fastcgi.backends.php_beta.addresses = [\"unix:" + dir.resolve("b.sock") + "\"]\n"
+                + "fastcgi.backends.php_gamma.addresses = [\"unix:" + dir.resolve("c.sock") + "\"] }\n");
+        Edge edge = new Edge(new ConfigLoader().load(conf));
+        edge.start();
+        try {
+            assertThat(edge.checkedRootsInUse()).as("www and w3/files, each once for the three groups").isEqualTo(2);
+        } finally {
+            edge.stop();
+        }
+    }
 }

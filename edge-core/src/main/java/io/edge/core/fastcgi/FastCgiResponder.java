@@ -352,44 +352,6 @@ public final class FastCgiResponder implements Responder {
                         .map(p -> Map.entry(p.getKey(), p.getValue().constant())).toList());
     }
 
-    /**
-     * This location's responder for the group whose {@code pool}, {@code timeouts}, {@code responseBuffer} and {@code
-     * waitStats} these are, where a variable chooses the group ({@code fastcgi = "$php_pool"}): all else is this one's,
-     * made once for the location. Its roots above all: each is checked every second off the loop, so a location
-     * choosing among many groups has one check per root, not one per root and group.
-     */
-    public FastCgiResponder forGroup(BackendPool pool, BackendGroupSettings.Timeouts timeouts,
-                                     BackendGroupSettings.ResponseBuffer responseBuffer, WaitStats waitStats) {
-        return new FastCgiResponder(this, pool, timeouts, responseBuffer, waitStats);
-    }
-
-    private FastCgiResponder(FastCgiResponder location, BackendPool pool, BackendGroupSettings.Timeouts timeouts,
-                             BackendGroupSettings.ResponseBuffer responseBuffer, WaitStats waitStats) {
-        this.pool = pool;
-        this.timeouts = timeouts;
-        this.responseBuffer = responseBuffer;
-        this.waitStats = waitStats;
-        this.spoolDir = location.spoolDir;
-        this.bodySpoolDir = location.bodySpoolDir;
-        this.bodyBufferSize = location.bodyBufferSize;
-        this.locationChecks = location.locationChecks;
-        this.staticResponder = location.staticResponder;
-        this.sendfileRoots = location.sendfileRoots;
-        this.documentRoots = location.documentRoots;
-        this.root = location.root;
-        this.siteRoot = location.siteRoot;
-        this.absoluteRoot = location.absoluteRoot;
-        this.nextUpstream = location.nextUpstream;
-        this.anywhere = location.anywhere;
-        this.fixedScript = location.fixedScript;
-        this.fixedScriptAllowed = location.fixedScriptAllowed;
-        this.onLoop = location.onLoop;
-        this.gate = location.gate;
-        this.variableParams = location.variableParams;
-        this.paramsLocation = location.paramsLocation;
-        this.cgiOptions = location.cgiOptions;
-    }
-
     /** {@code dirs}, distinct, each as configured and as its real path now ({@code checkedRoot}'s resolver of it). */
     private static List<PathResolver> checkedRoots(List<Path> dirs, Function<Path, PathResolver> checkedRoot) {
         return dirs.stream().map(p -> p.toAbsolutePath().normalize()).distinct().map(checkedRoot).toList();

@@ -183,30 +183,4 @@ class FastCgiResponderTest {
         client.close();
         assertGatheredBodyReleased();
     }
-
-    /**
-     * A location whose group a variable chooses ({@code fastcgi = "$php_pool"}) has a responder for each group: that
-     * group's pool, the location's roots (each checked every second off the loop) and resolvers made once for all.
-     */
-    @Test
-    void aResponderForAnotherGroupSharesTheLocationsRootsAndResolvers() throws Exception {
-        Path other = Files.createDirectories(root.resolve("other"));
-        BackendGroupSettings group = unreachableGroup(root);
-        BackendPool otherPool = BackendPool.create(group);
-        try {
-            FastCgiResponder location = new FastCgiResponder(PHP, root, pool, null, group.timeouts(),
-                    group.responseBuffer(), new WaitStats(), ScriptResolver.FileProbe.FILESYSTEM, null,
-                    FastCgiResponder.DEFAULT_SPOOL_DIR, FastCgiResponder.DEFAULT_SPOOL_DIR, List.of(root, other),
-                    FastCgiResponder::checkedRoot, new LocationChecks(new RequestLimits(), new ConnectionLimits()));
-            FastCgiResponder forOther = location.forGroup(otherPool, group.timeouts(), group.responseBuffer(),
-                    new WaitStats());
-            assertThat(forOther).extracting("pool").isSameAs(otherPool);
-            for (String shared : List.of("documentRoots", "sendfileRoots", "anywhere")) {
-                assertThat(forOther).extracting(shared).as(shared).isSameAs(
-                        assertThat(location).extracting(shared).actual());
-            }
-        } finally {
-            otherPool.close();
-        }
-    }
 }
