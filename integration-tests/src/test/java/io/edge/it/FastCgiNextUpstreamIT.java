@@ -212,14 +212,20 @@ class FastCgiNextUpstreamIT {
         Path socket = dir.resolve("fake.sock");
         String fake = "unix:" + socket;
         Files.writeString(Files.createDirectories(dir.resolve("www")).resolve("ok.php"), "<?php echo 'good';");
-        try (PhpFpm good = fpm("good"); FakeFcgiServer recycling = new FakeFcgiServer(socket);
+        // two groups keep connections to the one php-fpm, each up to max-connections: its workers are both groups'
+        // (README: split pm.max_children between them). With fewer, a request that finds its group's kept connection
+        // still held, its worker awaited, connects anew and waits in php-fpm's backlog behind the other group's idle
+        // one (its idle-timeout: 60 s)
+        try (PhpFpm good = PhpFpm.unix(Files.createDirectories(dir.resolve("good")), "pm = static\npm.max_children = 4");
+             FakeFcgiServer recycling = new FakeFcgiServer(socket);
              EdgeHarness edge = EdgeHarness.start(dir, """
                      server { access-log = "-", access-log-format = "%s" }
                      sites = [{ server-names = ["_"], default = true, root = "www", locations = [
                        { match = "^~ /off/", fastcgi = off, fastcgi-script = "/ok.php", fastcgi-next-upstream = [off] }
                        { match = "^~ /on/", fastcgi = on, fastcgi-script = "/ok.php" }
                      ] }]
-                     fastcgi.backend-defaults { balance = round-robin, health.max-fails = 0, keep-alive.enabled = true }
+                     fastcgi.backend-defaults { balance = round-robin, health.max-fails = 0, max-connections = 2,
+                       keep-alive.enabled = true }
                      fastcgi.backends.off.addresses = ["%s", "%s"]
                      fastcgi.backends.on.addresses = ["%s", "%s"]
                      """.formatted(UpstreamTries.FORMAT, fake, good.address(), fake, good.address()))) {
