@@ -2747,13 +2747,6 @@ final class SettingsMapper {
                     returns);
             VariableText proxyChoice = backendChoice(location, "proxy", location.optionalString("proxy"), parsed);
             LocationSettings.Proxy proxy = proxy(location, parsed, backend, proxyChoice);
-            if (cache && (fastcgiChoice != null || proxyChoice != null)) {
-                // the cache's key is the site's and the request's alone: one group's answer would be another's
-                location.problem("cache", "true in a location whose " + (fastcgiChoice != null ? "fastcgi" : "proxy")
-                        + " a variable names: the answers of different groups to one URL would share one entry",
-                        "cache = true only where fastcgi or proxy names one group; a location of its own for each"
-                        + " cached group");
-            }
             if (cache && backend == null && proxy == null) {
                 // nginx's fastcgi_cache and proxy_cache: the response cache stands before a backend, of either kind
                 location.problem("cache", "true needs a fastcgi or proxy backend in the same location",

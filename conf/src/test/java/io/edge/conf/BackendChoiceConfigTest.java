@@ -73,6 +73,24 @@ class BackendChoiceConfigTest {
                 .extracting(Return.Part::map).isNotNull();
     }
 
+    /**
+     * The response cache beside a variable, as nginx's proxy_cache beside proxy_pass http://$pool (whose default key,
+     * $scheme$proxy_host$request_uri, keeps each group's answers apart): the cache keys each group's apart too.
+     */
+    @Test
+    void aVariableMayStandBesideTheCache() throws Exception {
+        EdgeSettings settings = EdgeConfFile.load(dir, GROUPS + """
+                sites = [{ root = www, locations = [
+                  { match = "~ \\\\.php$", fastcgi = "$php_pool", cache = true }
+                  { match = "/", proxy = "$pool", cache = true }
+                ] }]
+                """);
+        assertThat(settings.sites().get(0).locations()).allSatisfy(location -> {
+            assertThat(location.cache()).isTrue();
+            assertThat(location.backendChoice()).isNotNull();
+        });
+    }
+
     /** Every problem at once, with file, line and key; a literal name that is no group stays one. */
     @Test
     void anUnknownVariableANameThatIsNoGroupAndWhatNeedsOneGroupAreProblems() throws Exception {
@@ -82,8 +100,6 @@ class BackendChoiceConfigTest {
                   { match = "~ \\\\.php$", fastcgi = "$nosuch" }
                   { match = "/b/", proxy = apx }
                   { match = "/c/", fastcgi = phx }
-                  { match = "/d/", proxy = "$pool", cache = true }
-                  { match = "/e/", fastcgi = "$php_pool", cache = true }
                   { match = "/f/", proxy = "$pool", proxy-redirect = default }
                   { match = "/g/", proxy = "$pool", proxy-redirect = [{ from = "http://x/", to = "/" }, default] }
                   { match = "/h/", proxy = "$proxy_host" }
@@ -96,22 +112,18 @@ class BackendChoiceConfigTest {
                 tuple(12, "edge.sites[0].locations[1].fastcgi"),
                 tuple(13, "edge.sites[0].locations[2].proxy"),
                 tuple(14, "edge.sites[0].locations[3].fastcgi"),
-                tuple(15, "edge.sites[0].locations[4].cache"),
-                tuple(16, "edge.sites[0].locations[5].cache"),
-                tuple(17, "edge.sites[0].locations[6].proxy-redirect"),
-                tuple(18, "edge.sites[0].locations[7].proxy-redirect"),
-                tuple(19, "edge.sites[0].locations[8].proxy"),
-                tuple(20, "edge.sites[0].locations[9].proxy"));
+                tuple(15, "edge.sites[0].locations[4].proxy-redirect"),
+                tuple(16, "edge.sites[0].locations[5].proxy-redirect"),
+                tuple(17, "edge.sites[0].locations[6].proxy"),
+                tuple(18, "edge.sites[0].locations[7].proxy"));
         assertThat(e.problems()).allSatisfy(p -> assertThat(p.file()).isEqualTo(file));
         assertThat(e.problems()).extracting(ConfigProblem::message).anySatisfy(message -> assertThat(message)
                 .startsWith("\"$nosuch\" has unknown variable $nosuch"));
         assertThat(e.problems()).extracting(ConfigProblem::message).contains(
                 "no backend named \"apx\" (did you mean \"app\"?)",
-                "true in a location whose proxy a variable names: the answers of different groups to one URL would"
-                        + " share one entry",
                 "\"$proxy_host\" has $proxy_host, which is not known before the group is chosen",
                 "\"$$app\" names no variable");
-        assertThat(e.problems()).filteredOn(p -> p.key().endsWith("locations[6].proxy-redirect"))
+        assertThat(e.problems()).filteredOn(p -> p.key().endsWith("locations[4].proxy-redirect"))
                 .extracting(ConfigProblem::message).singleElement().asString()
                 .contains("\"proxy_redirect default\" cannot be used with \"proxy_pass\" directive with variables");
     }

@@ -712,8 +712,9 @@ public final class Edge {
             boolean listenApart = Router.listenApart(next.sites());
             for (SiteSettings site : next.sites()) {
                 String cacheScope = g.responseCache == null || !listenApart ? "" : cacheScope(g.responseCache, site);
+                List<String> siteScopes = siteScopes(g, site, cacheScope);
                 for (LocationSettings location : site.everyLocation()) {
-                    g.responders.put(location, responder(g, site, cacheScope, location, staticResponder));
+                    g.responders.put(location, responder(g, site, cacheScope, siteScopes, location, staticResponder));
                 }
             }
             return g;
@@ -1047,12 +1048,44 @@ public final class Edge {
         return responseCache.scope(List.of(Set.copyOf(site.listen()), site.serverNames(), site.isDefault()));
     }
 
-    /** {@code cacheScope}: the site's in the response cache ({@link #cacheScope}), empty where each host names one. */
-    private Responder responder(Generation g, SiteSettings site, String cacheScope, LocationSettings location,
-            StaticResponder staticResponder) {
-        Responder responder = ownResponder(g, site, cacheScope, location, staticResponder);
+    /**
+     * The scopes of {@code site}'s entries in the response cache: its own ({@code cacheScope}), then, under it, each
+     * group's that a cached location chooses by a variable ({@code proxy = "$pool"}): there the chosen group is part of
+     * the key, as nginx's default proxy_cache_key holds $proxy_host, so that two groups' answers to one URL are two
+     * entries, coalesced apart. A PURGE and an unsafe method's invalidation reach the URL in each of them.
+     */
+    private static List<String> siteScopes(Generation g, SiteSettings site, String cacheScope) {
+        Set<String> scopes = new LinkedHashSet<>(List.of(cacheScope));
+        for (LocationSettings location : site.everyLocation()) {
+            if (g.responseCache != null && location.cache() && location.backendChoice() != null) {
+                boolean fastCgi = location.handler() == LocationSettings.Handler.FASTCGI;
+                for (String name : (fastCgi ? g.groups : g.proxyGroups).keySet()) {
+                    scopes.add(groupScope(g, cacheScope, fastCgi, name));
+                }
+            }
+        }
+        return List.copyOf(scopes);
+    }
+
+    /** The scope of the answers of the group {@code name} chosen by a variable, in the site's ({@link #siteScopes}). */
+    private static String groupScope(Generation g, String cacheScope, boolean fastCgi, String name) {
+        // ends in the separator no host holds, as the site's: read as neither a host nor another scope
+        return cacheScope + g.responseCache.scope(new ChosenGroup(fastCgi, name));
+    }
+
+    /** A group a variable chose, as {@link ResponseCache#scope} tells it apart: the same on every reload. */
+    private record ChosenGroup(boolean fastCgi, String name) {
+    }
+
+    /**
+     * {@code cacheScope}: the site's in the response cache ({@link #cacheScope}), empty where each host names one;
+     * {@code siteScopes}: every scope of its entries ({@link #siteScopes}).
+     */
+    private Responder responder(Generation g, SiteSettings site, String cacheScope, List<String> siteScopes,
+            LocationSettings location, StaticResponder staticResponder) {
+        Responder responder = ownResponder(g, site, cacheScope, siteScopes, location, staticResponder);
         if (!(responder instanceof PurgeResponder) && site.everyLocation().stream().anyMatch(LocationSettings::cache)) {
-            responder = PurgeResponder.prefixesOnly(responder, g.responseCache, cacheScope,
+            responder = PurgeResponder.prefixesOnly(responder, g.responseCache, siteScopes,
                     g.settings.cache().purgeAllow(), g.settings.cache().purgeMarksStale());
         }
         AuthBasic auth = location.authBasic();
@@ -1082,45 +1115,49 @@ public final class Edge {
     }
 
     /**
-     * The response cache in front of {@code location} of the site whose scope is {@code cacheScope}: its X-Accel-Redirect
-     * answers are followed (a FastCGI one's and a proxied one's), a FastCGI one's X-Sendfile ones where it names
-     * x-sendfile directories.
+     * The response cache in front of {@code location}, keyed in {@code scope} (the site's, or a chosen group's under it),
+     * invalidating in every one of {@code siteScopes}: its X-Accel-Redirect answers are followed (a FastCGI one's and a
+     * proxied one's), a FastCGI one's X-Sendfile ones where it names x-sendfile directories.
      */
-    private static ResponseCacheGate responseCacheGate(Generation g, String cacheScope, LocationSettings location) {
+    private static ResponseCacheGate responseCacheGate(Generation g, String scope, List<String> siteScopes,
+            LocationSettings location) {
         boolean fastCgi = location.handler() == LocationSettings.Handler.FASTCGI;
-        return new ResponseCacheGate(g.responseCache, cacheScope, g.settings.cache().purgeMarksStale(),
+        return new ResponseCacheGate(g.responseCache, scope, siteScopes, g.settings.cache().purgeMarksStale(),
                 g.settings.cache().bypass(), g.settings.cache().noCache(),
                 fastCgi && !location.sendfileRoots().isEmpty(), true,
                 location.proxy() == null ? Set.of() : location.proxy().passHeaders());
     }
 
     /** {@code cached}, a location's responder behind the response cache, with its PURGE answered ahead of it. */
-    private static PurgeResponder purging(Generation g, String cacheScope, Responder cached) {
-        return new PurgeResponder(cached, g.responseCache, cacheScope, g.settings.cache().purgeAllow(),
+    private static PurgeResponder purging(Generation g, List<String> siteScopes, Responder cached) {
+        return new PurgeResponder(cached, g.responseCache, siteScopes, g.settings.cache().purgeAllow(),
                 g.settings.cache().purgeMarksStale());
     }
 
-    private Responder ownResponder(Generation g, SiteSettings site, String cacheScope, LocationSettings location,
-            StaticResponder staticResponder) {
+    private Responder ownResponder(Generation g, SiteSettings site, String cacheScope, List<String> siteScopes,
+            LocationSettings location, StaticResponder staticResponder) {
         if (location.backendChoice() != null) {
             // a responder for each group of the kind, as if the location named it: each its own pool, queue and
-            // timeouts (the configuration refuses cache = true here, whose key would not tell the groups apart); a
-            // FastCGI one's directories are the configuration's shared check-only resolvers (g.checkedRoot), looked
-            // at once a second each however many groups
+            // timeouts, and its own scope in the cache (groupScope); a FastCGI one's directories are the
+            // configuration's shared check-only resolvers (g.checkedRoot), looked at once a second each however many
+            // groups
             boolean fastCgi = location.handler() == LocationSettings.Handler.FASTCGI;
             Map<String, Responder> groups = new HashMap<>();
             for (String name : (fastCgi ? g.groups : g.proxyGroups).keySet()) {
-                groups.put(name, fastCgi ? fastCgiResponder(g, site, location, staticResponder, name, null)
+                ResponseCacheGate cacheGate = !location.cache() ? null
+                        : responseCacheGate(g, groupScope(g, cacheScope, fastCgi, name), siteScopes, location);
+                groups.put(name, fastCgi ? fastCgiResponder(g, site, location, staticResponder, name, cacheGate)
                         : new ProxyResponder(g.proxyPools.get(name), g.proxyGroups.get(name), spoolDir(),
-                        bodySpoolDir(g)));
+                        bodySpoolDir(g), cacheGate));
             }
-            return new BackendChoice(fastCgi ? "fastcgi" : "proxy", fastCgi ? location.fastcgiBackend()
+            Responder choice = new BackendChoice(fastCgi ? "fastcgi" : "proxy", fastCgi ? location.fastcgiBackend()
                     : location.proxy().backend(), location.backendChoice(), groups);
+            return location.cache() ? purging(g, siteScopes, choice) : choice;
         }
         if (location.handler() == LocationSettings.Handler.FASTCGI) {
             if (location.cache()) {
-                return purging(g, cacheScope, fastCgiResponder(g, site, location, staticResponder,
-                        location.fastcgiBackend(), responseCacheGate(g, cacheScope, location)));
+                return purging(g, siteScopes, fastCgiResponder(g, site, location, staticResponder,
+                        location.fastcgiBackend(), responseCacheGate(g, cacheScope, siteScopes, location)));
             }
             return fastCgiResponder(g, site, location, staticResponder, location.fastcgiBackend(), null);
         }
@@ -1128,8 +1165,8 @@ public final class Edge {
             BackendPool pool = g.proxyPools.get(location.proxy().backend());
             BackendGroupSettings group = g.proxyGroups.get(location.proxy().backend());
             if (location.cache()) {
-                return purging(g, cacheScope, new ProxyResponder(pool, group, spoolDir(), bodySpoolDir(g),
-                        responseCacheGate(g, cacheScope, location)));
+                return purging(g, siteScopes, new ProxyResponder(pool, group, spoolDir(), bodySpoolDir(g),
+                        responseCacheGate(g, cacheScope, siteScopes, location)));
             }
             return new ProxyResponder(pool, group, spoolDir(), bodySpoolDir(g));
         }

@@ -11,8 +11,13 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -177,6 +182,162 @@ class BackendChoiceIT {
         } finally {
             access.close();
         }
+    }
+
+    /**
+     * {@code cache = true} beside {@code proxy = "$pool"}, as nginx's proxy_cache beside proxy_pass http://$pool (measured:
+     * its key $scheme$proxy_host$request_uri is "httpapp/x" and "httpapp_beta/x", each group's answer a HIT of its own):
+     * each group's answers are kept apart, a PURGE and a POST's invalidation reach every group's entry of the URL, and
+     * misses coalesce within a group only, so that one group's slow answer holds no other's request.
+     */
+    @Test
+    void theCacheKeepsEachProxyGroupsAnswersApart() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        CountDownLatch release = new CountDownLatch(1);
+        Map<String, AtomicInteger> asked = new ConcurrentHashMap<>();
+        try (JdkBackend alpha = JdkBackend.start(exchange -> counted(exchange, "alpha", asked, release));
+             JdkBackend beta = JdkBackend.start(exchange -> counted(exchange, "beta", asked, release));
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server {
+                       maps.pool { source = "$http_x_tenant", default = app, values = [
+                         { match = beta, value = app_beta }, { match = upper, value = APP_BETA }
+                       ] }
+                     }
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/", proxy = "$pool", cache = true, headers { X-Cache = "$upstream_cache_status" } }
+                       { match = "= /edge-status", status = true }
+                     ] }]
+                     proxy.backends.app { addresses = ["%s"] }
+                     proxy.backends.app_beta { addresses = ["%s"] }
+                     cache.responses { coalesce-timeout = 120 s }
+                     """.formatted(alpha.address(), beta.address()))) {
+            String alphaHost = " " + alpha.address();
+            String betaHost = " " + beta.address();
+            assertCached(edge, "/p", "", "MISS", "alpha 1" + alphaHost);
+            assertCached(edge, "/p", "beta", "MISS", "beta 1" + betaHost);
+            assertCached(edge, "/p", "", "HIT", "alpha 1" + alphaHost);
+            assertCached(edge, "/p", "beta", "HIT", "beta 1" + betaHost);
+            // a value naming app_beta in other case is app_beta: its entry (nginx's key holds the value as it came)
+            assertCached(edge, "/p", "upper", "HIT", "beta 1" + betaHost);
+
+            HttpResponse<String> purged = HTTP.send(HttpRequest.newBuilder(edge.uri("/p"))
+                    .method("PURGE", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(purged.statusCode()).isEqualTo(200);
+            assertThat(purged.body()).as("each group's entry of the URL").isEqualTo("purged 2\n");
+            assertCached(edge, "/p", "", "MISS", "alpha 2" + alphaHost);
+            assertCached(edge, "/p", "beta", "MISS", "beta 2" + betaHost);
+
+            // a POST through one group changes the URL's resource: no group's copy of it answers after
+            assertThat(HTTP.send(HttpRequest.newBuilder(edge.uri("/p")).header("X-Tenant", "beta")
+                    .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString())
+                    .body()).isEqualTo("beta 3" + betaHost);
+            assertCached(edge, "/p", "", "MISS", "alpha 3" + alphaHost);
+            assertCached(edge, "/p", "beta", "MISS", "beta 4" + betaHost);
+
+            // two misses of app's /hold coalesce; app_beta's of the same URL goes on to its own group meanwhile
+            long coalesced = metric(edge, "edge_response_cache_coalesced_total");
+            List<CompletableFuture<HttpResponse<String>>> held = new ArrayList<>();
+            held.add(HTTP.sendAsync(request(edge, "/hold", ""), HttpResponse.BodyHandlers.ofString()));
+            await(() -> asked.containsKey("alpha /hold"), "app's /hold at its backend");
+            held.add(HTTP.sendAsync(request(edge, "/hold", ""), HttpResponse.BodyHandlers.ofString()));
+            Awaits.until(() -> metric(edge, "edge_response_cache_coalesced_total") - coalesced, n -> n == 1,
+                    "the second waiting for the first");
+            CompletableFuture<HttpResponse<String>> other = HTTP.sendAsync(request(edge, "/hold", "beta"),
+                    HttpResponse.BodyHandlers.ofString());
+            Awaits.until(() -> other.isDone() || metric(edge, "edge_response_cache_coalesced_total") - coalesced > 1,
+                    done -> done, "app_beta's /hold answered, or waiting");
+            assertThat(metric(edge, "edge_response_cache_coalesced_total") - coalesced)
+                    .as("app_beta's miss waits for no flight of app's").isEqualTo(1);
+            assertThat(other.get().body()).isEqualTo("beta 1" + betaHost);
+            release.countDown();
+            for (CompletableFuture<HttpResponse<String>> answer : held) {
+                assertThat(answer.get().body()).isEqualTo("alpha 1" + alphaHost);
+            }
+            assertThat(asked.get("alpha /hold").get()).isEqualTo(1);
+        } finally {
+            release.countDown();
+        }
+    }
+
+    /**
+     * {@code cache = true} beside {@code fastcgi = "$php_pool"} (nginx wants a fastcgi_cache_key there; edge's key is
+     * the one of every cached location, with the group chosen): each pool's answer to one URL is its own entry.
+     */
+    @Test
+    void theCacheKeepsEachPhpPoolsAnswersApart() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("pool.php"),
+                "<?php header('Cache-Control: max-age=60'); echo getenv('POOL'), ' ', uniqid();\n");
+        try (PhpFpm alpha = PhpFpm.unix(Files.createDirectories(dir.resolve("alpha")),
+                "pm = static\npm.max_children = 1\nenv[POOL] = alpha\n");
+             PhpFpm beta = PhpFpm.unix(Files.createDirectories(dir.resolve("beta")),
+                     "pm = static\npm.max_children = 1\nenv[POOL] = beta\n");
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     server.maps.php_pool { source = "$http_x_tenant", default = php, values = [
+                       { match = beta, value = php_beta }
+                     ] }
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "~ \\\\.php$", fastcgi = "$php_pool", cache = true
+                         headers { X-Cache = "$upstream_cache_status" } }
+                     ] }]
+                     fastcgi.backends.php { addresses = ["%s"], max-connections = 1 }
+                     fastcgi.backends.php_beta { addresses = ["%s"], max-connections = 1 }
+                     """.formatted(alpha.address(), beta.address()))) {
+            String alphaAnswer = assertCached(edge, "/pool.php", "", "MISS", null);
+            String betaAnswer = assertCached(edge, "/pool.php", "beta", "MISS", null);
+            assertThat(alphaAnswer).startsWith("alpha ");
+            assertThat(betaAnswer).startsWith("beta ");
+            assertCached(edge, "/pool.php", "", "HIT", alphaAnswer);
+            assertCached(edge, "/pool.php", "beta", "HIT", betaAnswer);
+            HttpResponse<String> purged = HTTP.send(HttpRequest.newBuilder(edge.uri("/pool.php"))
+                    .method("PURGE", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(purged.body()).isEqualTo("purged 2\n");
+            assertThat(assertCached(edge, "/pool.php", "beta", "MISS", null)).startsWith("beta ")
+                    .isNotEqualTo(betaAnswer);
+        }
+    }
+
+    /**
+     * Answers "{@code name} n Host", n counting {@code name}'s requests for the path in {@code asked}, cacheable for a
+     * minute; alpha's /hold once {@code release} is counted down.
+     */
+    private static void counted(com.sun.net.httpserver.HttpExchange exchange, String name, Map<String, AtomicInteger> asked,
+            CountDownLatch release) throws java.io.IOException {
+        String path = exchange.getRequestURI().getPath();
+        int n = asked.computeIfAbsent(name + " " + path, k -> new AtomicInteger()).incrementAndGet();
+        if (path.equals("/hold") && name.equals("alpha")) {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        exchange.getRequestBody().readAllBytes();
+        exchange.getResponseHeaders().add("Cache-Control", "max-age=60");
+        answer(exchange, name + " " + n);
+    }
+
+    /**
+     * Sends a GET of {@code path} with X-Tenant {@code tenant} ("": none), checks its X-Cache and its body ({@code null}:
+     * not checked); returns the body.
+     */
+    private static String assertCached(EdgeHarness edge, String path, String tenant, String status,
+            String body) throws Exception {
+        HttpResponse<String> response = HTTP.send(request(edge, path, tenant), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(response.headers().firstValue("X-Cache")).as(tenant + " " + path).hasValue(status);
+        if (body != null) {
+            assertThat(response.body()).isEqualTo(body);
+        }
+        return response.body();
+    }
+
+    private static long metric(EdgeHarness edge, String name) throws Exception {
+        String page = HTTP.send(HttpRequest.newBuilder(edge.uri("/edge-status?format=prometheus")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        return page.lines().filter(line -> line.startsWith(name + " "))
+                .mapToLong(line -> (long) Double.parseDouble(line.substring(name.length() + 1).strip()))
+                .findFirst().orElseThrow(() -> new AssertionError(name + " not on the status page:\n" + page));
     }
 
     /** Answers {@code name} and the Host it was sent. */

@@ -20,7 +20,8 @@ import java.util.List;
  * Takes {@code PURGE} requests of a cached location and passes everything else to the location's
  * responder. {@code PURGE /path?query} purges that URL (every variant, the answers made for http and for https),
  * {@code PURGE /prefix*} every URL starting with the prefix, both on the request's {@code Host} and among the entries
- * of the location's site alone (its scope, {@link ResponseCache#scope}); the answer is 200 with the count, 404 when
+ * of the location's site alone (its scope, {@link ResponseCache#scope}, and each group's under it where a variable
+ * chooses the group: every group's answer to the URL); the answer is 200 with the count, 404 when
  * nothing was cached, 403 for a client not in {@code purge-allow}. A prefix's literal target may route to any
  * location ({@code PURGE /t*} to a static "/" where the scripts are cached by {@code ~ \.php$}, or a prefix over
  * several locations): every location of a site with a cached one takes prefix purges ({@link #prefixesOnly}), and one
@@ -33,23 +34,26 @@ public final class PurgeResponder implements Responder {
 
     private final Responder delegate;
     private final ResponseCache cache;
-    /** The scope of the location's site ({@link ResponseCache#scope}), or empty. */
-    private final String scope;
+    /** The scopes of the location's site's entries ({@link ResponseCache#scope}; the first its own, or empty). */
+    private final List<String> scopes;
     private final List<AddressRange> allowed;
     private final boolean markStale;
     private final boolean prefixesOnly;
 
-    /** @param scope the scope of the location's site ({@link ResponseCache#scope}), empty where each host names one */
-    public PurgeResponder(Responder delegate, ResponseCache cache, String scope, List<AddressRange> allowed,
+    /**
+     * @param scopes the scopes of the location's site's entries ({@link ResponseCache#scope}): its own (empty where each
+     *               host names one site), and each group's under it where a cached location's variable chooses one
+     */
+    public PurgeResponder(Responder delegate, ResponseCache cache, List<String> scopes, List<AddressRange> allowed,
             boolean markStale) {
-        this(delegate, cache, scope, allowed, markStale, false);
+        this(delegate, cache, scopes, allowed, markStale, false);
     }
 
-    private PurgeResponder(Responder delegate, ResponseCache cache, String scope, List<AddressRange> allowed,
+    private PurgeResponder(Responder delegate, ResponseCache cache, List<String> scopes, List<AddressRange> allowed,
             boolean markStale, boolean prefixesOnly) {
         this.delegate = delegate;
         this.cache = cache;
-        this.scope = scope;
+        this.scopes = List.copyOf(scopes);
         this.allowed = List.copyOf(allowed);
         this.markStale = markStale;
         this.prefixesOnly = prefixesOnly;
@@ -59,9 +63,9 @@ public final class PurgeResponder implements Responder {
      * For a location that is not cached, of a site with one that is: {@code PURGE /prefix*} purges as above, and
      * everything else, a {@code PURGE} of one URL too, goes to {@code delegate}.
      */
-    public static PurgeResponder prefixesOnly(Responder delegate, ResponseCache cache, String scope,
+    public static PurgeResponder prefixesOnly(Responder delegate, ResponseCache cache, List<String> scopes,
             List<AddressRange> allowed, boolean markStale) {
-        return new PurgeResponder(delegate, cache, scope, allowed, markStale, true);
+        return new PurgeResponder(delegate, cache, scopes, allowed, markStale, true);
     }
 
     @Override
@@ -78,12 +82,14 @@ public final class PurgeResponder implements Responder {
         String uri = exchange.request().uri();
         int purged = 0;
         // the answers made for http and those made for https (ResponseCache.httpsScope), whichever way the PURGE came
-        for (String in : List.of(scope, ResponseCache.httpsScope(scope))) {
-            if (uri.endsWith("*")) {
-                purged += cache.purgePrefix(
-                        ResponseCache.keyOf(in, keyRequest(exchange, uri.substring(0, uri.length() - 1))), markStale);
-            } else {
-                purged += cache.purge(ResponseCache.keyOf(in, keyRequest(exchange, uri)), markStale);
+        for (String scope : scopes) {
+            for (String in : List.of(scope, ResponseCache.httpsScope(scope))) {
+                if (uri.endsWith("*")) {
+                    purged += cache.purgePrefix(ResponseCache.keyOf(in,
+                            keyRequest(exchange, uri.substring(0, uri.length() - 1))), markStale);
+                } else {
+                    purged += cache.purge(ResponseCache.keyOf(in, keyRequest(exchange, uri)), markStale);
+                }
             }
         }
         if (purged == 0) {

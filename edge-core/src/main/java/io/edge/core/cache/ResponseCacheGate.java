@@ -108,6 +108,8 @@ public final class ResponseCacheGate implements BackendGate {
     private final String scope;
     /** That scope's for https requests ({@link ResponseCache#httpsScope}). */
     private final String httpsScope;
+    /** The scopes an unsafe method's answer invalidates the URL in, {@link #scope} among them. */
+    private final List<String> changed;
     /** Invalidations mark entries for revalidation instead of removing them (purge-marks-stale). */
     private final boolean invalidationMarksStale;
 
@@ -160,6 +162,18 @@ public final class ResponseCacheGate implements BackendGate {
     public ResponseCacheGate(ResponseCache cache, String scope, boolean invalidationMarksStale,
             List<VariableText> bypass, List<VariableText> noCache, boolean followsSendfile,
             boolean followsAccelRedirect, Set<String> passedFields) {
+        this(cache, scope, List.of(scope), invalidationMarksStale, bypass, noCache, followsSendfile,
+                followsAccelRedirect, passedFields);
+    }
+
+    /**
+     * As above; {@code changed}: the scopes whose entries of a URL an unsafe method's answer invalidates, {@code scope}
+     * among them: the site's, and each group's where a variable chooses the group (each answers the URL apart, and
+     * one resource changed is changed for all).
+     */
+    public ResponseCacheGate(ResponseCache cache, String scope, List<String> changed, boolean invalidationMarksStale,
+            List<VariableText> bypass, List<VariableText> noCache, boolean followsSendfile,
+            boolean followsAccelRedirect, Set<String> passedFields) {
         this.passedAccelFields = ACCEL_FIELDS.stream().filter(passedFields::contains)
                 .collect(Collectors.toUnmodifiableSet());
         this.followsSendfile = followsSendfile;
@@ -167,6 +181,7 @@ public final class ResponseCacheGate implements BackendGate {
         this.cache = cache;
         this.scope = scope;
         this.httpsScope = ResponseCache.httpsScope(scope);
+        this.changed = List.copyOf(changed);
         this.invalidationMarksStale = invalidationMarksStale;
         this.bypass = List.copyOf(bypass);
         this.noCache = List.copyOf(noCache);
@@ -946,10 +961,15 @@ public final class ResponseCacheGate implements BackendGate {
             }
         }
 
-        /** The URL's answers made for http and for https alike: one resource, whichever way the change came. */
+        /**
+         * The URL's answers made for http and for https alike, in each scope changed (each group's): one resource,
+         * whichever way the change came.
+         */
         private void invalidate() {
-            cache.invalidate(scope, clientRequest, backendResponse, invalidationMarksStale);
-            cache.invalidate(httpsScope, clientRequest, backendResponse, invalidationMarksStale);
+            for (String in : changed) {
+                cache.invalidate(in, clientRequest, backendResponse, invalidationMarksStale);
+                cache.invalidate(ResponseCache.httpsScope(in), clientRequest, backendResponse, invalidationMarksStale);
+            }
         }
 
         @Override
