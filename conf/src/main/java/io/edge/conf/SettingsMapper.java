@@ -57,6 +57,7 @@ import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Maps the merged, resolved {@code edge} object onto the settings records, recording every problem.
@@ -2220,6 +2221,21 @@ final class SettingsMapper {
         boolean isUnknown(String name) {
             return !allReported && !usable.contains(name) && !written.contains(name);
         }
+
+        /**
+         * The backend {@code name} (not null) names, the case of its letters A to Z aside, as nginx finds an upstream
+         * by its name and as a variable's value names a group at run time: {@code name} where it is one, else the
+         * first in order of those that differ from it in case alone, else {@code name} (unknown).
+         */
+        String named(String name) {
+            if (usable.contains(name) || written.contains(name)) {
+                return name;
+            }
+            String lowered = VariableMap.asciiLowerCase(name);
+            return Stream.concat(usable.stream(), written.stream())
+                    .filter(candidate -> VariableMap.asciiLowerCase(candidate).equals(lowered))
+                    .sorted().findFirst().orElse(name);
+        }
     }
 
     List<SiteSettings> sites(Section edge, BackendNames backendNames, Map<String, String> mimeTypes,
@@ -2670,7 +2686,8 @@ final class SettingsMapper {
                     location.optionalString("alias"), root, aliasPrefix, null)
                     : alias && !location.own().containsKey("root") ? new EnclosingAlias(location.optionalString(
                             "alias"), root, null, slashless(parsed) ? aliasCaptures : null) : null;
-            String backend = location.optionalString("fastcgi");
+            String fastcgi = location.optionalString("fastcgi");
+            String backend = fastcgi == null || namesByVariable(fastcgi) ? fastcgi : backendNames.named(fastcgi);
             VariableText fastcgiChoice = backendChoice(location, "fastcgi", backend, parsed);
             Set<String> usable = backendNames.usable();
             if (backend != null && !namesByVariable(backend) && backendNames.isUnknown(backend)) {
@@ -2972,7 +2989,8 @@ final class SettingsMapper {
      * which excludes it; {@code choice} the text that names its group where variables do ({@link #backendChoice}).
      */
     private LocationSettings.Proxy proxy(Section location, LocationMatch parsed, String backend, VariableText choice) {
-        String name = location.optionalString("proxy");
+        String proxy = location.optionalString("proxy");
+        String name = proxy == null || namesByVariable(proxy) ? proxy : proxyNames.named(proxy);
         String uri = location.optionalString("proxy-uri");
         Pattern regex = parsed == null ? null : parsed.regex();
         Map<String, VariableText> headers = headers(location.section("proxy-headers"), "proxy-headers", regex);

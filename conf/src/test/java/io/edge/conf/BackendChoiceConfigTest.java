@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,6 +72,32 @@ class BackendChoiceConfigTest {
                 """);
         assertThat(settings.sites().get(0).locations().get(0).backendChoice().parts()).singleElement()
                 .extracting(Return.Part::map).isNotNull();
+    }
+
+    /**
+     * A group's name written in other case names it, as a variable's value does and as nginx finds an upstream by its
+     * name (measured, nginx 1.22: proxy_pass http://APP_BETA; and fastcgi_pass PHP; reached upstreams app_beta and php).
+     * Where two names differ in case alone, one written as it is names itself, another the first of them in order.
+     */
+    @Test
+    void aLiteralNameInOtherCaseNamesItsGroup() throws Exception {
+        EdgeSettings settings = EdgeConfFile.load(dir, GROUPS + """
+                proxy.backends.Web { addresses = ["127.0.0.1:3002"] }
+                proxy.backends.web { addresses = ["127.0.0.1:3003"] }
+                sites = [{ root = www, locations = [
+                  { match = "~ \\\\.php$", fastcgi = PHP_Beta }
+                  { match = "/a/", proxy = APP }
+                  { match = "/b/", proxy = web }
+                  { match = "/c/", proxy = WEB }
+                ] }]
+                """);
+        List<LocationSettings> locations = settings.sites().get(0).locations();
+        assertThat(locations.get(0).fastcgiBackend()).isEqualTo("php_beta");
+        assertThat(locations.get(0).sendsTo("php_beta")).isTrue();
+        assertThat(locations.get(1).proxy().backend()).isEqualTo("app");
+        assertThat(locations.get(1).proxy().host()).as("$proxy_host: app's first address").isEqualTo("127.0.0.1:3000");
+        assertThat(locations.get(2).proxy().backend()).isEqualTo("web");
+        assertThat(locations.get(3).proxy().backend()).isEqualTo("Web");
     }
 
     /**
