@@ -137,6 +137,137 @@ class ProxyBackendFramingIT {
     }
 
     /**
+     * An answer read to its backend's close (the backend closes after {@code body}): whole, framed anew for the client,
+     * with no Content-Length.
+     */
+    private static void assertReadToTheClose(HttpResponse<String> answer, String body) {
+        assertThat(answer.statusCode()).isEqualTo(200);
+        assertThat(answer.body()).isEqualTo(body);
+        assertThat(answer.headers().firstValue("Content-Length")).isEmpty();
+    }
+
+    /** A head with {@code fields}, whose backend closes the connection after "hello world". */
+    private static String closedAfterHelloWorld(String fields) {
+        return "HTTP/1.1 200 OK\r\n" + fields + "Connection: close\r\n\r\nhello world";
+    }
+
+    /** The client's answer where the backend answers {@link #closedAfterHelloWorld} with {@code fields}. */
+    private HttpResponse<String> answerClosedAfterHelloWorld(String fields) throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = edge(fake)) {
+            fake.answer("close", closedAfterHelloWorld(fields));
+            return get(edge, "/close");
+        }
+    }
+
+    /**
+     * nginx 1.22 reads a body not chunked to the backend's close where its Content-Length is no number (measured behind a
+     * raw backend, "abc", an empty value and 99999999999999999999: 200, the body whole, chunked to the client, no
+     * Content-Length, nothing logged). Before, Netty's decoder refused the head: 502.
+     */
+    @Test
+    void aContentLengthThatIsNoNumberHasTheBodyReadToTheClose() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = edge(fake)) {
+            fake.answer("nan", closedAfterHelloWorld("Content-Length: abc\r\n"));
+            fake.answer("empty", closedAfterHelloWorld("Content-Length: \r\n"));
+            fake.answer("huge", closedAfterHelloWorld("Content-Length: 99999999999999999999\r\n"));
+            for (String path : new String[] {"nan", "empty", "huge"}) {
+                assertReadToTheClose(get(edge, "/" + path), "hello world");
+            }
+        }
+    }
+
+    /**
+     * nginx 1.22 reads a body by its Content-Length sent twice, the same both times, and reuses its connection (measured
+     * behind a raw backend). Before, Netty's decoder refused the head: 502.
+     */
+    @Test
+    void aContentLengthSentTwiceIsReadOnceItsConnectionKept() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = edge(fake)) {
+            fake.answer("twice", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello");
+            for (int i = 0; i < 2; i++) {
+                HttpResponse<String> answer = get(edge, "/twice");
+                assertThat(answer.statusCode()).isEqualTo(200);
+                assertThat(answer.body()).isEqualTo("hello");
+                assertThat(answer.headers().firstValue("Content-Length")).hasValue("5");
+            }
+            assertThat(fake.connections()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * nginx 1.22 reads a body by the last of two Content-Lengths that differ, 5 then 6 or 6 then 5 (measured behind a raw
+     * backend: 6 bytes, then 5, the connection reused). Before, Netty's decoder refused the head: 502. edge reads it as
+     * nginx does, but reuses no such connection: the backend may have meant the other length.
+     */
+    @Test
+    void twoContentLengthsThatDifferTheLastIsReadItsConnectionClosed() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = edge(fake)) {
+            fake.answer("up", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!");
+            fake.answer("down", "HTTP/1.1 200 OK\r\nContent-Length: 6\r\nContent-Length: 5\r\n\r\nhello");
+            HttpResponse<String> up = get(edge, "/up");
+            assertThat(up.statusCode()).isEqualTo(200);
+            assertThat(up.body()).isEqualTo("hello!");
+            HttpResponse<String> down = get(edge, "/down");
+            assertThat(down.statusCode()).isEqualTo(200);
+            assertThat(down.body()).isEqualTo("hello");
+            assertThat(fake.connections()).as("none reused").isEqualTo(2);
+        }
+    }
+
+    /**
+     * nginx 1.22 takes "5, 5" for no number, and reads the body to the backend's close (measured behind a raw backend).
+     * Before, Netty's decoder refused the head: 502.
+     */
+    @Test
+    void aContentLengthListHasTheBodyReadToTheClose() throws Exception {
+        assertReadToTheClose(answerClosedAfterHelloWorld("Content-Length: 5, 5\r\n"), "hello world");
+    }
+
+    /**
+     * nginx 1.22 takes "+5" for no number, and reads the body to the backend's close (measured behind a raw backend).
+     * Before, Netty's decoder refused the head: 502.
+     */
+    @Test
+    void aContentLengthWithAPlusSignHasTheBodyReadToTheClose() throws Exception {
+        assertReadToTheClose(answerClosedAfterHelloWorld("Content-Length: +5\r\n"), "hello world");
+    }
+
+    /**
+     * nginx 1.22 takes "-5" for no number, and reads the body to the backend's close (measured behind a raw backend).
+     * Before, Netty's decoder refused the head: 502.
+     */
+    @Test
+    void aNegativeContentLengthHasTheBodyReadToTheClose() throws Exception {
+        assertReadToTheClose(answerClosedAfterHelloWorld("Content-Length: -5\r\n"), "hello world");
+    }
+
+    /** nginx 1.22 reads "Content-Length:    5    " as 5, and reuses the connection (measured behind a raw backend). */
+    @Test
+    void aContentLengthBetweenSpacesIsReadItsConnectionKept() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = edge(fake)) {
+            fake.answer("spaces", "HTTP/1.1 200 OK\r\nContent-Length:    5    \r\n\r\nhello");
+            assertThat(get(edge, "/spaces").body()).isEqualTo("hello");
+            assertThat(get(edge, "/spaces").headers().firstValue("Content-Length")).hasValue("5");
+            assertThat(fake.connections()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * nginx 1.22's header parser drops the spaces around a value but not a tab, and takes "\t5" and "5\t" for no number:
+     * the body read to the backend's close (measured behind a raw backend). Before, Netty's decoder, which drops tabs
+     * too, read 5 bytes of it.
+     */
+    @Test
+    void aContentLengthBesideATabHasTheBodyReadToTheClose() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = edge(fake)) {
+            fake.answer("before", closedAfterHelloWorld("Content-Length:\t5\r\n"));
+            fake.answer("after", closedAfterHelloWorld("Content-Length: 5\t\r\n"));
+            assertReadToTheClose(get(edge, "/before"), "hello world");
+            assertReadToTheClose(get(edge, "/after"), "hello world");
+        }
+    }
+
+    /**
      * nginx 1.22 skips a chunked answer's trailer section whatever its lines hold (measured: a line without a colon, the
      * answer whole and its connection reused). Before, Netty's decoder took such a line for a broken answer and the
      * client's answer was cut.

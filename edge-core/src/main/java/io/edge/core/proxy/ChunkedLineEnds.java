@@ -21,7 +21,11 @@ import java.util.Locale;
  * The head is held (as text, up to {@link #MAX_LINE} characters) until its empty line, and goes on whole. A head that
  * names chunked goes with its Content-Length fields left out and its Transfer-Encoding fields made one, "chunked", as
  * nginx 1.22 reads the body chunked over a Content-Length that is no number, over two that differ, and under chunked
- * named twice, where Netty's decoder refuses each head ({@link #framingInDoubt} tells them). A trailer section goes on
+ * named twice, where Netty's decoder refuses each head. One that does not goes with its last Content-Length alone, or
+ * none where that is no number to nginx (digits only, the spaces around them dropped): nginx 1.22 reads such a body by
+ * its last Content-Length over the ones before, and to the close where it is no number ("abc", "+5", "-5", "5, 5"),
+ * where Netty's decoder refuses two lines and a value not a number ({@link #framingInDoubt} tells the heads whose
+ * framing says two things). A trailer section goes on
  * empty, its lines whatever they hold left out, as nginx's chunked parser skips them (and its proxy passes none) where
  * Netty's decoder refuses a line without a colon. A head with a folded line (obs-fold) goes on as it came, told by
  * {@link #folded}: nginx 1.22 refuses it, and so does {@link ProxyResponder}.
@@ -66,6 +70,12 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
     private boolean chunked;
     /** The head had a Content-Length field. */
     private boolean length;
+    /**
+     * The index in {@link #headLines} of the head's last Content-Length field (none: -1), and whether the fields before
+     * it gave another value.
+     */
+    private int lastLengthLine = -1;
+    private boolean lengthsDiffer;
     /** How many times the head's Transfer-Encoding fields named chunked, and whether the last coding they name is. */
     private int chunkedNamed;
     private boolean lastCodingChunked;
@@ -91,12 +101,13 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
 
     /**
      * Whether the answer's head (once read) named chunked beside a Content-Length, more than once, or not as its last
-     * coding: the body is read chunked, as nginx (and RFC 9112 6.3, for a length beside it) reads it, but the
+     * coding; or, not chunked, two lengths that differ: the body is read as nginx 1.22 reads it (chunked, as RFC 9112
+     * 6.3 reads it beside a length; else by the last Content-Length), but the
      * backend's framing says two things, and what follows the answer is not to be trusted for the start of the next
      * one.
      */
     boolean framingInDoubt() {
-        return chunked && (length || chunkedNamed > 1 || !lastCodingChunked);
+        return chunked ? length || chunkedNamed > 1 || !lastCodingChunked : lengthsDiffer;
     }
 
     /** Whether a head of the answer had a folded line (obs-fold, RFC 9112 5.2), which nginx 1.22 refuses. */
@@ -330,8 +341,13 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
             String name = fieldName(text);
             if (name.equalsIgnoreCase("transfer-encoding")) {
                 codingsRead(text.substring(text.indexOf(':') + 1));
+            } else if (name.equalsIgnoreCase("content-length")) {
+                if (length && !lengthValue(headLines.get(lastLengthLine)).equals(lengthValue(text))) {
+                    lengthsDiffer = true;
+                }
+                length = true;
+                lastLengthLine = headLines.size() - 1;
             }
-            length |= name.equalsIgnoreCase("content-length");
             return;
         }
         headRead(ctx);
@@ -347,15 +363,17 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
         boolean interim = status >= 100 && status < 200 && status != 101;
         StringBuilder head = new StringBuilder(headChars + 2);
         boolean codingWritten = false;
+        boolean lengthKept = lastLengthLine >= 0 && isLength(lengthValue(headLines.get(lastLengthLine)));
         for (int i = 0; i < headLines.size(); i++) {
             String text = headLines.get(i);
-            if (i > 0 && chunked && !folded) {
-                // chunked over any Content-Length, its Transfer-Encoding fields one: as nginx 1.22 reads the head
+            if (i > 0 && !folded) {
+                // as nginx 1.22 reads the head: chunked over any Content-Length, its Transfer-Encoding fields one;
+                // else the last Content-Length, if a number
                 String name = fieldName(text);
-                if (name.equalsIgnoreCase("content-length")) {
+                if (name.equalsIgnoreCase("content-length") && (chunked || i != lastLengthLine || !lengthKept)) {
                     continue;
                 }
-                if (name.equalsIgnoreCase("transfer-encoding")) {
+                if (chunked && name.equalsIgnoreCase("transfer-encoding")) {
                     if (!codingWritten) {
                         head.append("Transfer-Encoding: chunked\r\n");
                         codingWritten = true;
@@ -373,6 +391,8 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
             statusRead = false;
             chunked = false;
             length = false;
+            lastLengthLine = -1;
+            lengthsDiffer = false;
             chunkedNamed = 0;
         } else if (chunked && !folded && !bodiless && status != 101 && status != 204 && status != 304) {
             state = State.SIZE;
@@ -427,6 +447,36 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
                 chunkedNamed++;
                 chunked = true;
             }
+        }
+    }
+
+    /** A Content-Length field's value, as nginx 1.22 reads it: without the spaces around it (but not a tab). */
+    private static String lengthValue(String text) {
+        String value = text.substring(text.indexOf(':') + 1);
+        int start = 0;
+        int end = value.length();
+        while (start < end && value.charAt(start) == ' ') {
+            start++;
+        }
+        while (end > start && value.charAt(end - 1) == ' ') {
+            end--;
+        }
+        return value.substring(start, end);
+    }
+
+    /**
+     * Whether a Content-Length value is a length to nginx 1.22 (its ngx_atoof): digits only, below 2^63. Else it reads
+     * the body to the close ("abc", "+5", "-5", "5, 5", "", "\t5", a number too big: measured).
+     */
+    private static boolean isLength(String value) {
+        if (value.isEmpty() || value.chars().anyMatch(c -> c < '0' || c > '9')) {
+            return false;
+        }
+        try {
+            Long.parseLong(value);
+            return true;
+        } catch (NumberFormatException tooBig) {
+            return false;
         }
     }
 }

@@ -157,7 +157,9 @@ public final class ProxyResponder implements Responder {
      * A chunked body's lines need CRLF whatever this says: {@link ChunkedLineEnds} ahead of the codec gives them one.
      * Nor are Netty's RFC 9112 checks on Transfer-Encoding made: nginx 1.22 reads a chunked body whatever the status
      * line's version (RFC 9112 6.1 lets a recipient), and over a Content-Length beside it, which ChunkedLineEnds leaves
-     * out (6.3: chunked wins); neither answer's connection is reused ({@link Call#head}).
+     * out (6.3: chunked wins); neither answer's connection is reused ({@link Call#head}). Nor does the codec see two
+     * Content-Lengths, or one that is no number, which it would refuse: ChunkedLineEnds leaves the last one, as nginx
+     * 1.22 reads it, or none (the body read to the close).
      */
     static final HttpDecoderConfig ANSWER_DECODING = new HttpDecoderConfig().setStrictLineParsing(false)
             .setUseRfc9112TransferEncoding(false);
@@ -633,9 +635,9 @@ public final class ProxyResponder implements Responder {
             }
             // an answer read to the close leaves nothing to reuse (a HEAD's may have a body: the cache asked a GET),
             // nor does an HTTP/1.0 one, its Connection: keep-alive notwithstanding, as nginx's proxy reuses none, nor
-            // one whose chunked framing is in doubt (a Content-Length beside it, chunked named twice or not last; read
-            // chunked): what the backend sends after it may be the rest of a body framed otherwise, not the next
-            // answer's start (nginx 1.22 reuses it)
+            // one whose framing is in doubt (chunked beside a Content-Length, named twice or not last; two
+            // Content-Lengths that differ): what the backend sends after it may be the rest of a body framed
+            // otherwise, not the next answer's start (nginx 1.22 reuses it)
             boolean noBody = HttpMethod.HEAD.equals(request.method()) || !Exchange.statusHasBody(code);
             keepBackend = lease.keepAlive() && response.protocolVersion().equals(HttpVersion.HTTP_1_1)
                     && HttpUtil.isKeepAlive(response) && (HttpUtil.isContentLengthSet(response)

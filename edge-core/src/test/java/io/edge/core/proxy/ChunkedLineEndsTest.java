@@ -160,15 +160,59 @@ class ChunkedLineEndsTest {
                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked,chunked\r\n\r\n",
                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
                 // Netty's decoder ends an answer's field name at a space or tab before the colon: a Content-Length to it
-                "HTTP/1.1 200 OK\r\nContent-Length x: 3\r\nTransfer-Encoding: chunked\r\n\r\n"}) {
+                "HTTP/1.1 200 OK\r\nContent-Length x: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n"}) {
             assertThat(framingInDoubt(head)).as(head).isTrue();
         }
         for (String head : new String[] {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n",
                 "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length:  3 \r\n\r\n",
                 "HTTP/1.1 100 Continue\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"}) {
             assertThat(framingInDoubt(head)).as(head).isFalse();
         }
+    }
+
+    /**
+     * nginx 1.22 reads a body not chunked by the head's last Content-Length where that is a number (digits only, the
+     * spaces around it dropped: measured behind a raw backend, "5" twice, "5" then "6", "6" then "5", "abc" then "5",
+     * "  5  " and "005" each read by it); Netty 4.2.18 refused two lines, and took the last only where it was alone. The
+     * head goes on with that line alone.
+     */
+    @Test
+    void aBodyNotChunkedIsReadByItsLastContentLengthWhereThatIsANumber() {
+        for (String[] lengths : new String[][] {{"5", "5"}, {"6", "5"}, {"abc", "5"}, {"-5", "5"}, {"  5  "}, {"005"}}) {
+            StringBuilder head = new StringBuilder("HTTP/1.1 200 OK\r\n");
+            for (String length : lengths) {
+                head.append("Content-Length:").append(length).append("\r\nX-A: a\r\n");
+            }
+            String answer = head + "\r\nhello";
+            String last = "Content-Length:" + lengths[lengths.length - 1];
+            assertThat(read(answer)).as(last).isEqualTo("hello");
+            assertThat(through(false, answer)).as(last).isEqualTo("HTTP/1.1 200 OK\r\n"
+                    + "X-A: a\r\n".repeat(lengths.length - 1) + last + "\r\nX-A: a\r\n\r\nhello");
+        }
+        assertThat(read("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!")).isEqualTo("hello!");
+    }
+
+    /**
+     * nginx 1.22 reads a body not chunked to the close where its last Content-Length is no number to ngx_atoof (digits
+     * only: not "abc", "", "+5", "-5", "5, 5", one with a tab around it, one of 2^63 or more; measured behind a raw
+     * backend, each read to the backend's close); Netty 4.2.18 refused each head but the tab's, whose 5 it read. The
+     * head goes on without its Content-Length fields: the codec reads the body to the close.
+     */
+    @Test
+    void aBodyNotChunkedIsReadToTheCloseWhereItsLastContentLengthIsNoNumber() {
+        for (String length : new String[] {"abc", "", "+5", "-5", "5, 5", "5,5", "\t5", "5\t", "5 \t",
+                "9223372036854775808", "99999999999999999999", "5\r\nContent-Length: abc"}) {
+            String answer = "HTTP/1.1 200 OK\r\nX-A: a\r\nContent-Length: " + length + "\r\nX-B: b\r\n\r\nhello";
+            assertThat(read(answer)).as(length).isEqualTo("unfinished");
+            assertThat(through(false, answer)).as(length).isEqualTo("HTTP/1.1 200 OK\r\nX-A: a\r\nX-B: b\r\n\r\nhello");
+            assertThat(framingInDoubt(answer)).as(length).isEqualTo(length.contains("\n"));
+        }
+        // the largest length nginx takes, Netty's too
+        assertThat(through(false, "HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775807\r\n\r\n"))
+                .isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775807\r\n\r\n");
     }
 
     private static boolean framingInDoubt(String head) {
