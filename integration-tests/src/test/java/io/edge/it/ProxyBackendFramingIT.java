@@ -267,6 +267,72 @@ class ProxyBackendFramingIT {
         }
     }
 
+    /** Has {@code fake} answer "/c0", "/c1"...: "hello", chunked, under each of {@code codings} in turn. */
+    private static void helloChunkedUnder(FakeHttpBackend fake, String... codings) {
+        for (int i = 0; i < codings.length; i++) {
+            fake.answer("c" + i, "HTTP/1.1 200 OK\r\nTransfer-Encoding: " + codings[i] + "\r\n\r\n"
+                    + "5\r\nhello\r\n0\r\n\r\n");
+        }
+    }
+
+    /**
+     * nginx 1.22's proxy finds chunked anywhere in a Transfer-Encoding value (measured behind a raw backend: "xchunked",
+     * "notchunked", "chunkedx", "chunked;q=1" and "chunked, gzip" read chunked, each connection reused). Before, edge
+     * read the first four to the backend's close (Netty's decoder looks for a coding that is chunked), and the client got
+     * the chunks' bytes as the body. edge reads each chunked, but reuses none of their connections: a backend that names
+     * chunked so may frame its body otherwise.
+     */
+    @Test
+    void chunkedWithinAnotherWordOrNotLastIsReadChunkedItsConnectionClosed() throws Exception {
+        String[] codings = {"xchunked", "notchunked", "chunkedx", "chunked;q=1", "chunked, gzip"};
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = edge(fake)) {
+            helloChunkedUnder(fake, codings);
+            for (int i = 0; i < codings.length; i++) {
+                HttpResponse<String> answer = get(edge, "/c" + i);
+                assertThat(answer.statusCode()).as(codings[i]).isEqualTo(200);
+                assertThat(answer.body()).as(codings[i]).isEqualTo("hello");
+            }
+            assertThat(fake.connections()).as("none reused").isEqualTo(codings.length);
+        }
+    }
+
+    /**
+     * Chunked in any case, or after another coding, is chunked to nginx 1.22 and to RFC 9112 alike (measured: "Chunked",
+     * "CHUNKED", "gzip, chunked" read chunked, the connection reused): so to edge.
+     */
+    @Test
+    void chunkedInAnyCaseOrLastIsReadChunkedItsConnectionKept() throws Exception {
+        String[] codings = {"Chunked", "CHUNKED", "gzip, chunked"};
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = edge(fake)) {
+            helloChunkedUnder(fake, codings);
+            for (int i = 0; i < codings.length; i++) {
+                assertThat(get(edge, "/c" + i).body()).as(codings[i]).isEqualTo("hello");
+            }
+            assertThat(fake.connections()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * nginx 1.22 reads a body whose Transfer-Encoding names no chunked ("identity", "gzip") by a Content-Length beside
+     * it, and to the backend's close without one (measured behind a raw backend). edge read them so before too, but
+     * reused the connection after the length: RFC 9112 6.3 reads such a body to the close, and a backend that sent both
+     * may have meant that, so edge now reuses none.
+     */
+    @Test
+    void aCodingThatIsNotChunkedLeavesTheBodyToItsLengthTheConnectionClosed() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = edge(fake)) {
+            fake.answer("identity", "HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\nContent-Length: 3\r\n\r\nabc");
+            fake.answer("gzip", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc");
+            fake.answer("close", closedAfterHelloWorld("Transfer-Encoding: identity\r\n"));
+            HttpResponse<String> identity = get(edge, "/identity");
+            assertThat(identity.body()).isEqualTo("abc");
+            assertThat(identity.headers().firstValue("Content-Length")).hasValue("3");
+            assertThat(get(edge, "/gzip").body()).isEqualTo("abc");
+            assertThat(fake.connections()).as("none reused").isEqualTo(2);
+            assertReadToTheClose(get(edge, "/close"), "hello world");
+        }
+    }
+
     /**
      * nginx 1.22 skips a chunked answer's trailer section whatever its lines hold (measured: a line without a colon, the
      * answer whole and its connection reused). Before, Netty's decoder took such a line for a broken answer and the

@@ -19,21 +19,22 @@ import java.util.Locale;
  * side: there a request's framing must be read as strictly as every other hop reads it.
  * <p>
  * The head is held (as text, up to {@link #MAX_LINE} characters) until its empty line, and goes on whole. A head that
- * names chunked goes with its Content-Length fields left out and its Transfer-Encoding fields made one, "chunked", as
- * nginx 1.22 reads the body chunked over a Content-Length that is no number, over two that differ, and under chunked
- * named twice, where Netty's decoder refuses each head. One that does not goes with its last Content-Length alone, or
- * none where that is no number to nginx (digits only, the spaces around them dropped): nginx 1.22 reads such a body by
- * its last Content-Length over the ones before, and to the close where it is no number ("abc", "+5", "-5", "5, 5"),
- * where Netty's decoder refuses two lines and a value not a number ({@link #framingInDoubt} tells the heads whose
- * framing says two things). A trailer section goes on
+ * names chunked (anywhere in a Transfer-Encoding value, in any case, as nginx 1.22's proxy finds it: "xchunked" too)
+ * goes with its Content-Length fields left out and its Transfer-Encoding fields made one, "chunked", as nginx 1.22 reads
+ * the body chunked over a Content-Length that is no number, over two that differ, and under chunked named twice, where
+ * Netty's decoder refuses each head. One that does not goes with its Transfer-Encoding fields left out and its last
+ * Content-Length alone, or none where that is no number to nginx (digits only, the spaces around them dropped): nginx
+ * 1.22 reads such a body by its last Content-Length over a coding and over the ones before, and to the close where
+ * it is no number ("abc", "+5", "-5", "5, 5"), where Netty's decoder refuses two lines and a value not a number
+ * ({@link #framingInDoubt} tells the heads whose framing says two things). A trailer section goes on
  * empty, its lines whatever they hold left out, as nginx's chunked parser skips them (and its proxy passes none) where
  * Netty's decoder refuses a line without a colon. A head with a folded line (obs-fold) goes on as it came, told by
  * {@link #folded}: nginx 1.22 refuses it, and so does {@link ProxyResponder}.
  *
  * <pre>
  *   HEAD (lines, held) ──empty line, a 1xx but 101──► HEAD
- *                ──empty line, chunked (a Transfer-Encoding naming chunked, whatever the version: Netty's test,
- *                  its RFC 9112 checks off, and nginx's), a body allowed, no fold──► SIZE
+ *                ──empty line, chunked (a Transfer-Encoding holding chunked, whatever the version: nginx's test),
+ *                  a body allowed, no fold──► SIZE
  *                ──empty line, otherwise (a length, read to the close, a 101, no body, a fold)──► PASS
  *   SIZE (hex digits) ──line end, 0──► TRAILERS (lines left out) ──empty line──► PASS
  *                     ──line end, n──► DATA (n bytes as they are) ──► DATA_END (a line, empty) ──► SIZE
@@ -76,6 +77,8 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
      */
     private int lastLengthLine = -1;
     private boolean lengthsDiffer;
+    /** The head had a Transfer-Encoding field. */
+    private boolean codingNamed;
     /** How many times the head's Transfer-Encoding fields named chunked, and whether the last coding they name is. */
     private int chunkedNamed;
     private boolean lastCodingChunked;
@@ -100,14 +103,14 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
     private int copied;
 
     /**
-     * Whether the answer's head (once read) named chunked beside a Content-Length, more than once, or not as its last
-     * coding; or, not chunked, two lengths that differ: the body is read as nginx 1.22 reads it (chunked, as RFC 9112
-     * 6.3 reads it beside a length; else by the last Content-Length), but the
+     * Whether the answer's head (once read) named chunked beside a Content-Length, more than once, not as its last
+     * coding, or only within another word ("xchunked"); or, not chunked, named a coding beside its length, or two
+     * lengths that differ: the body is read as nginx 1.22 reads it (chunked; else by the last Content-Length), but the
      * backend's framing says two things, and what follows the answer is not to be trusted for the start of the next
      * one.
      */
     boolean framingInDoubt() {
-        return chunked ? length || chunkedNamed > 1 || !lastCodingChunked : lengthsDiffer;
+        return chunked ? length || chunkedNamed != 1 || !lastCodingChunked : codingNamed || lengthsDiffer;
     }
 
     /** Whether a head of the answer had a folded line (obs-fold, RFC 9112 5.2), which nginx 1.22 refuses. */
@@ -368,13 +371,13 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
             String text = headLines.get(i);
             if (i > 0 && !folded) {
                 // as nginx 1.22 reads the head: chunked over any Content-Length, its Transfer-Encoding fields one;
-                // else the last Content-Length, if a number
+                // else the last Content-Length, if a number, and no coding
                 String name = fieldName(text);
                 if (name.equalsIgnoreCase("content-length") && (chunked || i != lastLengthLine || !lengthKept)) {
                     continue;
                 }
-                if (chunked && name.equalsIgnoreCase("transfer-encoding")) {
-                    if (!codingWritten) {
+                if (name.equalsIgnoreCase("transfer-encoding")) {
+                    if (chunked && !codingWritten) {
                         head.append("Transfer-Encoding: chunked\r\n");
                         codingWritten = true;
                     }
@@ -393,6 +396,7 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
             length = false;
             lastLengthLine = -1;
             lengthsDiffer = false;
+            codingNamed = false;
             chunkedNamed = 0;
         } else if (chunked && !folded && !bodiless && status != 101 && status != 204 && status != 304) {
             state = State.SIZE;
@@ -439,13 +443,18 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
         return text.substring(0, nameEnd);
     }
 
-    /** A Transfer-Encoding field's value: whether it names chunked among its codings, as Netty's decoder tests it. */
+    /**
+     * A Transfer-Encoding field's value: chunked wherever it holds the word, in any case, as nginx 1.22's proxy finds it
+     * ("xchunked", "chunked;q=1" too: measured, read chunked); and how many of its codings are chunked, as Netty's
+     * decoder tests them, and whether the last one is.
+     */
     private void codingsRead(String value) {
+        codingNamed = true;
+        chunked |= value.toLowerCase(Locale.ROOT).contains("chunked");
         for (String coding : value.split(",")) {
             lastCodingChunked = coding.strip().toLowerCase(Locale.ROOT).equals("chunked");
             if (lastCodingChunked) {
                 chunkedNamed++;
-                chunked = true;
             }
         }
     }

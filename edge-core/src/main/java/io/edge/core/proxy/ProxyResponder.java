@@ -635,9 +635,9 @@ public final class ProxyResponder implements Responder {
             }
             // an answer read to the close leaves nothing to reuse (a HEAD's may have a body: the cache asked a GET),
             // nor does an HTTP/1.0 one, its Connection: keep-alive notwithstanding, as nginx's proxy reuses none, nor
-            // one whose framing is in doubt (chunked beside a Content-Length, named twice or not last; two
-            // Content-Lengths that differ): what the backend sends after it may be the rest of a body framed
-            // otherwise, not the next answer's start (nginx 1.22 reuses it)
+            // one whose framing is in doubt (chunked beside a Content-Length, named twice, not last or within another
+            // word; two Content-Lengths that differ; a coding beside a length): what the backend sends after it may be
+            // the rest of a body framed otherwise, not the next answer's start (nginx 1.22 reuses it)
             boolean noBody = HttpMethod.HEAD.equals(request.method()) || !Exchange.statusHasBody(code);
             keepBackend = lease.keepAlive() && response.protocolVersion().equals(HttpVersion.HTTP_1_1)
                     && HttpUtil.isKeepAlive(response) && (HttpUtil.isContentLengthSet(response)

@@ -161,7 +161,8 @@ class ChunkedLineEndsTest {
                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
                 // Netty's decoder ends an answer's field name at a space or tab before the colon: a Content-Length to it
                 "HTTP/1.1 200 OK\r\nContent-Length x: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
-                "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n"}) {
+                "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: xchunked\r\n\r\n"}) {
             assertThat(framingInDoubt(head)).as(head).isTrue();
         }
         for (String head : new String[] {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
@@ -213,6 +214,42 @@ class ChunkedLineEndsTest {
         // the largest length nginx takes, Netty's too
         assertThat(through(false, "HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775807\r\n\r\n"))
                 .isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775807\r\n\r\n");
+    }
+
+    /**
+     * nginx 1.22's proxy finds chunked anywhere in a Transfer-Encoding value, in any case (measured behind a raw
+     * backend: "xchunked", "notchunked", "chunkedx", "chunked;q=1", "Chunked", "gzip, chunked", "chunked, gzip", each
+     * read chunked, over a Content-Length too); Netty's decoder by a coding that is chunked, and read the rest to the
+     * close. The head goes on with one Transfer-Encoding: chunked; a framing found within another word is in doubt.
+     */
+    @Test
+    void chunkedIsFoundWithinAnyCodingAsNginxFindsIt() {
+        for (String coding : new String[] {"xchunked", "notchunked", "chunkedx", "chunked;q=1", "CHUNKED", "Chunked",
+                "gzip, chunked", "chunked, gzip", "x-chunked, chunked"}) {
+            String answer = "HTTP/1.1 200 OK\r\nTransfer-Encoding: " + coding + "\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+            assertThat(read(answer)).as(coding).isEqualTo("hello");
+            assertThat(through(false, answer)).as(coding).startsWith("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+            boolean oneCodingChunkedLast = coding.equalsIgnoreCase("chunked") || coding.endsWith(", chunked");
+            assertThat(framingInDoubt(answer)).as(coding).isEqualTo(!oneCodingChunkedLast);
+        }
+    }
+
+    /**
+     * nginx 1.22 reads a body whose Transfer-Encoding names no chunked by its Content-Length (measured: "identity" and
+     * "gzip" beside "Content-Length: 3", three bytes read), and to the close without one. The head goes on without its
+     * Transfer-Encoding fields, so the codec reads it so too; a length beside a coding is a framing in doubt (RFC 9112
+     * 6.3 reads such a body to the close).
+     */
+    @Test
+    void aCodingThatIsNotChunkedLeavesTheBodyToItsLength() {
+        for (String coding : new String[] {"identity", "gzip", "gzip, identity"}) {
+            String answer = "HTTP/1.1 200 OK\r\nTransfer-Encoding: " + coding + "\r\nContent-Length: 3\r\n\r\nabcdef";
+            assertThat(read(answer)).as(coding).isEqualTo("abc");
+            assertThat(through(false, answer)).isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcdef");
+            assertThat(framingInDoubt(answer)).as(coding).isTrue();
+            String toTheClose = "HTTP/1.1 200 OK\r\nTransfer-Encoding: " + coding + "\r\n\r\nabcdef";
+            assertThat(read(toTheClose)).as(coding).isEqualTo("unfinished");
+        }
     }
 
     private static boolean framingInDoubt(String head) {
