@@ -430,9 +430,17 @@ public final class PathResolver {
                 : lexical(resolution.uriPath(), resolution.relative());
     }
 
-    /** The file {@code relative} (normalised, below the root, its lexical rules held) names, to open. */
+    /**
+     * The file {@code relative} (normalised, below the root, its lexical rules held) names, to open. The root itself
+     * while a look found it to be a file is refused at once ({@link #fileRootRefusal}): a caller took it as a directory
+     * (StaticResponder chose a slash-less alias's shape from an earlier look), and where links may go anywhere nothing
+     * after this would check it, the file opened as the directory's own.
+     */
     private Resolution lexical(String uriPath, String relative) {
         Root root = current;
+        if (root.file() && relative.isEmpty()) {
+            return fileRootRefusal(uriPath);
+        }
         Path lexical = relative.isEmpty() ? root.real() : root.real().resolve(relative);
         if (policy.followSymlinks() && policy.symlinksMayLeaveRoot()) {
             return Resolution.lexical(uriPath, lexical, relative);
@@ -571,11 +579,18 @@ public final class PathResolver {
     private Resolution resolveBelowCurrent(String uriPath, String relative) {
         Root root = current;
         if (root.file() && relative.isEmpty()) {
-            return uriPath.endsWith("/")
-                    ? Resolution.refused(Resolution.Status.NOT_FOUND, uriPath, "the root is a file: no directory")
-                    : Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, "the root is a file: no directory");
+            return fileRootRefusal(uriPath);
         }
         return resolveChecked(uriPath, relative, root.real());
+    }
+
+    /**
+     * The root, found to be a file, named by {@code uriPath} as a directory ("/", "/i/": 404, as nginx 1.22's ENOTDIR)
+     * or as itself ("/i": 403).
+     */
+    private static Resolution fileRootRefusal(String uriPath) {
+        return Resolution.refused(uriPath.endsWith("/") ? Resolution.Status.NOT_FOUND : Resolution.Status.FORBIDDEN,
+                uriPath, "the root is a file: no directory");
     }
 
     /** Resolves a raw request path (as in the URI, before '?'). Blocks on the file system. */

@@ -21,6 +21,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -411,6 +412,34 @@ class PathResolverTest {
                 .isEqualTo(Status.NOT_FOUND);
         assertThat(resolver.resolveNormalized("/i/").status()).isEqualTo(Status.NOT_FOUND);
         assertThat(resolver.checkLinks("/i/x").status()).as("below a file: nothing there").isEqualTo(Status.NOT_FOUND);
+    }
+
+    /**
+     * The window between StaticResponder's choice of a slash-less alias's shape (rootIsFile: false, the directory) and
+     * its resolveForOpen, made deterministic: a look in between found a file where the directory was. Where links may
+     * go anywhere nothing is checked after the lexical resolution, and the root itself, named by the empty path, was the
+     * file, opened as the directory's own (served for "/i"). It is refused there at once, as the link checks refuse it
+     * where there are links to check: "/i" 403, "/i/" 404. Below it, a file is still looked for (ENOTDIR at the open).
+     */
+    @Test
+    void aRootFoundToBeAFileBeforeItsLexicalResolutionIsRefusedThere() throws IOException {
+        Path root = Files.createDirectories(tmp.resolve("vault3").resolve("images"));
+        UnaryOperator<String> captures = path -> path.equals("/i") ? "" : path.startsWith("/i/") ? path.substring(3)
+                : null;
+        for (PathPolicy policy : new PathPolicy[] {new PathPolicy(false, true, true), PathPolicy.DEFAULT}) {
+            PathResolver resolver = new PathResolver(root, policy, () -> 0L, Duration.ofSeconds(1), captures);
+            assertThat(resolver.rootIsFile()).as("the shape chosen: the directory").isFalse();
+            Files.delete(root);
+            Files.writeString(root, "a file");
+            assertThat(resolver.checkRoot()).isTrue();
+            Resolution itself = resolver.resolveForOpen("/i");
+            assertThat(itself.status()).as(policy + ": " + itself).isEqualTo(Status.FORBIDDEN);
+            assertThat(resolver.resolveForOpen("/i/").status()).as(policy.toString()).isEqualTo(Status.NOT_FOUND);
+            assertThat(resolver.resolveForOpen("/i/x").status()).as(policy.toString()).isEqualTo(Status.OK);
+            Files.delete(root);
+            Files.createDirectories(root);
+            resolver.close();
+        }
     }
 
     /** A closed resolver (its configuration retired) lets its root go, and still resolves, in user space. */
