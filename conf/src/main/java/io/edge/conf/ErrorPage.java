@@ -30,7 +30,8 @@ import java.util.Objects;
  * <p>
  * A page's file is read when the configuration is loaded, then again by {@link #refresh} (once a second, off the event
  * loops) whenever it changed, appeared or went, as nginx, which opens the file at every request, sees an edit at once:
- * an answer takes the {@link #content} as last read, never the disk.
+ * an answer takes the {@link #content} as last read, never the disk. It is looked for where its URI's location keeps
+ * its files ({@link Source}), as nginx's error_page is an internal redirect to the URI, routed again.
  */
 public final class ErrorPage {
 
@@ -92,43 +93,75 @@ public final class ErrorPage {
         }
     }
 
+    /**
+     * Where a page's file is looked for: beneath {@code root}, the {@code root} or {@code alias} of the location its URI
+     * routes to (nginx's error_page is an internal redirect there, its URI matched against the locations again), else
+     * the site's root, by the site's symlinks {@code policy}; {@code uriPrefix} and {@code captures} as that location's
+     * ({@link LocationSettings#uriPrefix}, {@link LocationSettings#aliasCaptures}), which map the URI below the root.
+     */
+    record Source(Path root, PathPolicy policy, String uriPrefix, AliasCaptures captures) {
+
+        /**
+         * Where {@code location} ({@code null}: none takes the URI) keeps its files: its own root or alias, else the
+         * site's {@code root}.
+         */
+        static Source of(Path root, PathPolicy policy, LocationSettings location) {
+            return location == null || location.root() == null ? new Source(root, policy, "/", null)
+                    : new Source(location.root(), policy, location.uriPrefix(), location.aliasCaptures());
+        }
+
+        /** A resolver beneath the root, which its caller closes. Blocks: it opens the root. */
+        PathResolver resolver() {
+            return captures != null
+                    ? new PathResolver(root, policy, System::nanoTime, Duration.ofSeconds(1), captures::below)
+                    : new PathResolver(root, policy, System::nanoTime, Duration.ofSeconds(1), uriPrefix);
+        }
+
+        /** The file {@code uri} names below the root, lexically, for the log and the checks; null where none. */
+        Path file(String uri) {
+            String below = captures != null ? captures.below(uri)
+                    : uri.startsWith(uriPrefix) ? uri.substring(uriPrefix.length()) : null;
+            if (below == null) {
+                return null;
+            }
+            Path file = root.resolve(below.startsWith("/") ? below.substring(1) : below).normalize();
+            return file.startsWith(root) && !file.equals(root) ? file : null;
+        }
+    }
+
     private final String uri;
     private final Path file;
     private final String contentType;
     /** For a {@link #named} one: the status its answer goes with; -1 the error's, 0 the location's own. */
     private final int answerStatus;
-    /** The site's root and rule that {@link #refresh} reads the file beneath; null: a page made in code, never read. */
-    private final Path root;
-    private final PathPolicy policy;
+    /** Where {@link #refresh} reads the file; null: a page made in code, never read. */
+    private final Source source;
     private volatile Content content;
     /** What the file was when it was last read (inode, size, times); null: read it at the next refresh. */
     private List<Object> version;
 
     public ErrorPage(String uri, Path file, String contentType, byte[] body) {
-        this(uri, file, contentType, new Content(State.READ, body.clone()), -1, null, null, null);
+        this(uri, file, contentType, new Content(State.READ, body.clone()), -1, null, null);
     }
 
-    private ErrorPage(String uri, Path file, String contentType, Content content, int answerStatus, Path root,
-            PathPolicy policy, List<Object> version) {
+    private ErrorPage(String uri, Path file, String contentType, Content content, int answerStatus, Source source,
+            List<Object> version) {
         this.uri = uri;
         this.file = file;
         this.contentType = contentType;
         this.content = content;
         this.answerStatus = answerStatus;
-        this.root = root;
-        this.policy = policy;
+        this.source = source;
         this.version = version;
     }
 
     /**
-     * A page of {@code file}, named {@code uri} under {@code root}, read when the configuration was: {@code body}, the
+     * A page of {@code file}, named {@code uri}, read from {@code source} when the configuration was: {@code body}, the
      * file as {@code version} ({@link #version(Path, Path)}, taken before the read) says it was; {@link #refresh} reads it
-     * again beneath {@code root} by {@code policy} when it changes.
+     * again from {@code source} when it changes.
      */
-    static ErrorPage read(String uri, Path file, String contentType, byte[] body, Path root, PathPolicy policy,
-            List<Object> version) {
-        return new ErrorPage(uri, file, contentType, new Content(State.READ, body), -1, root, policy,
-                settled(version));
+    static ErrorPage read(String uri, Path file, String contentType, byte[] body, Source source, List<Object> version) {
+        return new ErrorPage(uri, file, contentType, new Content(State.READ, body), -1, source, settled(version));
     }
 
     /**
@@ -137,8 +170,8 @@ public final class ErrorPage {
      * error is answered as nginx's then is, its error_page redirect finding nothing: 404 with the built-in page (a
      * redirect's Location kept), not paged again. {@link #refresh} reads it once it is there.
      */
-    static ErrorPage missing(String uri, Path file, String contentType, Path root, PathPolicy policy) {
-        return new ErrorPage(uri, file, contentType, Content.NOT_READ, -1, root, policy, null);
+    static ErrorPage missing(String uri, Path file, String contentType, Source source) {
+        return new ErrorPage(uri, file, contentType, Content.NOT_READ, -1, source, null);
     }
 
     /**
@@ -147,7 +180,7 @@ public final class ErrorPage {
      * its own ({@code 0}, {@code "= @app"}) or {@code answerStatus} ({@code "=200 @app"}).
      */
     public static ErrorPage named(String name, int answerStatus) {
-        return new ErrorPage(name, null, null, new Content(State.READ, new byte[0]), answerStatus, null, null, null);
+        return new ErrorPage(name, null, null, new Content(State.READ, new byte[0]), answerStatus, null, null);
     }
 
     /** The page as the next answer sends it: its file as last read ({@link #refresh}). */
@@ -195,18 +228,18 @@ public final class ErrorPage {
 
     /**
      * Reads the page's file again if it changed (its inode, size, modification or change time), appeared or went since
-     * it was last read, beneath the site's root by its symlinks rule as at the load. Blocks on the disk: never on an
+     * it was last read, from where it was read at the load ({@link Source}). Blocks on the disk: never on an
      * event loop. A page made in code or a named location has nothing to read.
      *
      * @return what changed, for the log ("is read again: 312 bytes", "is gone: ..."), or null where nothing did
      */
     public synchronized String refresh() {
-        if (root == null) {
+        if (source == null) {
             return null;
         }
         List<Object> now;
         try {
-            now = version(root, file);
+            now = version(source.root(), file);
         } catch (NoSuchFileException gone) {
             return gone();
         } catch (AccessDeniedException e) {
@@ -217,7 +250,7 @@ public final class ErrorPage {
         if (now.equals(version)) {
             return null;
         }
-        PathResolver resolver = new PathResolver(root, policy);
+        PathResolver resolver = source.resolver();
         try {
             byte[] body = read(resolver, uri, MAX_BYTES + 1);
             if (body.length > MAX_BYTES) {

@@ -333,6 +333,14 @@ public record LocationSettings(
         return alias && aliasCaptures != null ? aliasCaptures.asFile() : null;
     }
 
+    /**
+     * The request paths this location's {@link #root} stands for: its prefix for an alias, else all ("/"); an alias in a
+     * regex location says by its {@link #aliasCaptures} where a path is below its directory.
+     */
+    public String uriPrefix() {
+        return alias && aliasCaptures == null ? aliasPrefix : "/";
+    }
+
     /** How a script's path is split into SCRIPT_NAME and PATH_INFO: {@link #splitPathInfo}, else edge's default. */
     public Pattern scriptSplit() {
         return splitPathInfo != null ? splitPathInfo : ScriptResolver.DEFAULT_SPLIT;

@@ -1983,33 +1983,21 @@ final class SettingsMapper {
     }
 
     /**
-     * A site's {@code error-pages}: status (400-599, or a redirect of {@link #REDIRECTS}) to a file under its root,
-     * named as a URI path ("/errors/503.html"), read now, at most {@link ErrorPage#MAX_BYTES}; its type from its
-     * extension, which mime-types must name. Links on the way are held to the
-     * site's {@code symlinks} rule as a request's are: edge reads the page as root, and whoever may write in the
-     * root (PHP, a deploy) must not make it any file of the machine. {@code siteKey}: the site's {@code error-pages},
-     * whose problem a page of site-defaults naming a location the site lacks is.
+     * A site's {@code error-pages}: status (400-599, or a redirect of {@link #REDIRECTS}) to a file, named as a URI path
+     * ("/errors/503.html"), read now, at most {@link ErrorPage#MAX_BYTES}; its type from its extension, which mime-types
+     * must name. The file is looked for where the location of {@code locations} the URI routes to keeps its files (its
+     * root or alias, else the site's {@code root}), as nginx's error_page is an internal redirect to the URI. Links on
+     * the way are held to the site's {@code symlinks} rule as a request's are: edge reads the page as root, and whoever
+     * may write in the root (PHP, a deploy) must not make it any file of the machine. {@code siteKey}: the site's
+     * {@code error-pages}, whose problem a page of site-defaults naming a location the site lacks is.
      */
     private static Map<Integer, ErrorPage> errorPages(Section pages, String siteKey, Path root, PathPolicy policy,
-            Map<String, String> mimeTypes, Set<String> names) {
+            Map<String, String> mimeTypes, List<LocationSettings> locations) {
         if (pages.object().isEmpty()) {
             return Map.of();
         }
-        if (root == null) {
-            // the root's problem said: its statuses and paths
-            return errorPages(pages, siteKey, null, policy, mimeTypes, null, names);
-        }
-        // Pages are opened as request paths are: beneath the root held open, every component held to the rule.
-        PathResolver resolver = new PathResolver(root, policy);
-        try {
-            return errorPages(pages, siteKey, root, policy, mimeTypes, resolver, names);
-        } finally {
-            resolver.close();
-        }
-    }
-
-    private static Map<Integer, ErrorPage> errorPages(Section pages, String siteKey, Path root, PathPolicy policy,
-            Map<String, String> mimeTypes, PathResolver resolver, Set<String> names) {
+        Set<String> names = locations.stream().filter(LocationSettings::named).map(LocationSettings::pattern)
+                .collect(Collectors.toSet());
         Map<Integer, ErrorPage> result = new TreeMap<>();
         for (String status : new TreeSet<>(pages.object().keySet())) { // sorted: the same problems in the same order
             String uri = pages.optionalString(status);
@@ -2051,9 +2039,10 @@ final class SettingsMapper {
                 pages.invalid(status, fault, path);
                 continue;
             }
-            Path file = root == null ? null : root.resolve(uri.startsWith("/") ? uri.substring(1) : uri).normalize();
+            Path lexical = root == null ? null : root.resolve(uri.startsWith("/") ? uri.substring(1) : uri).normalize();
             String expected = path + ", of at most " + ErrorPage.MAX_BYTES / 1024 + " KiB";
-            if (!uri.startsWith("/") || uri.equals("/") || file != null && (!file.startsWith(root) || file.equals(root))) {
+            if (!uri.startsWith("/") || uri.equals("/")
+                    || lexical != null && (!lexical.startsWith(root) || lexical.equals(root))) {
                 pages.invalid(status, "\"" + uri + "\" is not a path under the root", expected);
                 continue;
             }
@@ -2065,6 +2054,13 @@ final class SettingsMapper {
             }
             if (root == null) {
                 continue; // no file to look for
+            }
+            ErrorPage.Source source = ErrorPage.Source.of(root, policy, pageLocation(locations, uri));
+            Path file = source.file(uri);
+            if (file == null) {
+                pages.invalid(status, "\"" + uri + "\" is not a path under the root of its location, "
+                        + source.root(), expected);
+                continue;
             }
             try {
                 String type = MimeLookup.typeOf(mimeTypes, file.getFileName().toString());
@@ -2079,7 +2075,7 @@ final class SettingsMapper {
                 if (Files.notExists(file)) {
                     // nginx -t looks for no error_page file: its redirect to a missing one (a dangling link's too) is
                     // a 404 at request time, whatever the status it was for; read once it is there
-                    result.put(code, ErrorPage.missing(uri, file, type, root, policy));
+                    result.put(code, ErrorPage.missing(uri, file, type, source));
                     continue;
                 }
                 if (!Files.isRegularFile(file)) {
@@ -2090,27 +2086,46 @@ final class SettingsMapper {
                     pages.invalid(status, file + " is " + Files.size(file) + " bytes", expected);
                     continue;
                 }
-                if (!followsPolicy(policy, root, file)) {
+                if (!followsPolicy(policy, source.root(), file)) {
                     pages.invalid(status, file + " is a link to " + file.toRealPath() + ", which the site's symlinks = "
                             + (policy.followSymlinks() ? "within-root" : "deny") + " refuses", expected);
                     continue;
                 }
                 // as before the read: a change meanwhile is read at the next refresh
-                List<Object> version = ErrorPage.version(root, file);
+                List<Object> version = ErrorPage.version(source.root(), file);
                 // The check above names what is wrong; the open enforces it: beneath the root, each component held to
                 // the rule by the open itself, so a directory swapped for a link since leads nowhere. No more than the
                 // limit, had the file grown.
-                byte[] body = ErrorPage.read(resolver, uri, ErrorPage.MAX_BYTES + 1);
+                byte[] body;
+                PathResolver resolver = source.resolver();
+                try {
+                    body = ErrorPage.read(resolver, uri, ErrorPage.MAX_BYTES + 1);
+                } finally {
+                    resolver.close();
+                }
                 if (body.length > ErrorPage.MAX_BYTES) {
                     pages.invalid(status, file + " is more than " + ErrorPage.MAX_BYTES + " bytes", expected);
                     continue;
                 }
-                result.put(code, ErrorPage.read(uri, file, type, body, root, policy, version));
+                result.put(code, ErrorPage.read(uri, file, type, body, source, version));
             } catch (IOException e) {
                 pages.invalid(status, file + " cannot be read: " + reason(e), expected);
             }
         }
         return result;
+    }
+
+    /**
+     * The location of {@code locations} that an error page's {@code uri} routes to, as a request's path is routed; null
+     * for none, or where a regex gave up on it (the page then read beneath the site's root, as before locations were
+     * asked).
+     */
+    private static LocationSettings pageLocation(List<LocationSettings> locations, String uri) {
+        try {
+            return LocationSearch.find(locations, uri);
+        } catch (RegexGaveUpException gaveUp) {
+            return null;
+        }
     }
 
     /**
@@ -2336,9 +2351,7 @@ final class SettingsMapper {
             List<LocationSettings> locations = locations(site, locationDefaults, locationTemplate, siteKeys,
                     backendNames);
             Map<Integer, ErrorPage> errorPages = errorPages(site.section("error-pages"), site.key("error-pages"), root,
-                    policy, mimeTypes,
-                    locations.stream().filter(LocationSettings::named).map(LocationSettings::pattern)
-                            .collect(Collectors.toSet()));
+                    policy, mimeTypes, locations);
             List<RewriteRule> rewrites = rewriteRules(site, null, false);
             List<TlsCertificate> certificates = List.of();
             TlsClientVerify clientVerify = TlsClientVerify.OFF;

@@ -217,7 +217,8 @@ class ErrorPagesConfigTest {
         Path file = dir.resolve("www/errors/503.html");
         Files.writeString(file, "<p>new!</p>");
         ErrorPage page = ErrorPage.read("/errors/503.html", file, "text/html",
-                "<p>old!</p>".getBytes(StandardCharsets.UTF_8), dir.resolve("www"), PathPolicy.DEFAULT,
+                "<p>old!</p>".getBytes(StandardCharsets.UTF_8),
+                ErrorPage.Source.of(dir.resolve("www"), PathPolicy.DEFAULT, null),
                 ErrorPage.version(dir.resolve("www"), file));
         assertThat(page.refresh()).endsWith("503.html is read again: 11 bytes");
         assertThat(text(page)).isEqualTo("<p>new!</p>");
@@ -390,5 +391,44 @@ class ErrorPagesConfigTest {
         assertThat(e).isNotNull();
         assertThat(e.problems()).extracting(ConfigProblem::key).containsExactly(
                 "edge.sites[0].error-pages.502", "edge.sites[0].error-pages.503");
+    }
+
+    /**
+     * nginx's error_page 404 /errors/404.html is an internal redirect to the URI, matched against the locations again
+     * (nginx 1.22.1, side by side): a location /errors/ with its own root serves the page from there, one with an alias
+     * from the alias's directory, a regex location's alias by its captures; no location of its own, the site's root.
+     * A refresh reads it again from the same place.
+     */
+    @Test
+    void aPageIsReadWhereTheLocationItsUriRoutesToKeepsItsFiles() throws Exception {
+        Files.createDirectories(dir.resolve("other/errors"));
+        Files.writeString(dir.resolve("other/errors/404.html"), "<p>other root</p>");
+        Files.createDirectories(dir.resolve("aliased"));
+        Files.writeString(dir.resolve("aliased/404.html"), "<p>aliased</p>");
+        Files.createDirectories(dir.resolve("captured"));
+        Files.writeString(dir.resolve("captured/410.html"), "<p>captured</p>");
+        Files.writeString(dir.resolve("www/errors/404.html"), "<p>site root</p>");
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                sites = [
+                  { server-names = [a], root = www, error-pages { 404 = "/errors/404.html", 503 = "/errors/503.html" }
+                    locations = [{ match = "/" }, { match = "/errors/4", root = other }] }
+                  { server-names = [b], root = www, error-pages { 404 = "/errors/404.html", 410 = "/gone/410.html" }
+                    locations = [{ match = "/" }, { match = "/errors/", alias = "aliased/" }
+                      { match = "~ ^/gone/(.+)$", alias = "captured/$1" }] }
+                ]
+                """));
+        SiteSettings rooted = settings.sites().get(0);
+        assertThat(text(rooted.errorPage(404))).isEqualTo("<p>other root</p>");
+        assertThat(rooted.errorPage(404).file()).isEqualTo(dir.resolve("other/errors/404.html"));
+        assertThat(text(rooted.errorPage(503))).as("no location of its own").isEqualTo("<p>busy</p>");
+        SiteSettings aliased = settings.sites().get(1);
+        assertThat(text(aliased.errorPage(404))).isEqualTo("<p>aliased</p>");
+        assertThat(text(aliased.errorPage(410))).isEqualTo("<p>captured</p>");
+        Files.writeString(dir.resolve("other/errors/404.html"), "<p>other root, edited</p>");
+        assertThat(rooted.errorPage(404).refresh()).endsWith("other/errors/404.html is read again: 25 bytes");
+        assertThat(text(rooted.errorPage(404))).isEqualTo("<p>other root, edited</p>");
+        Files.delete(dir.resolve("aliased/404.html"));
+        assertThat(aliased.errorPage(404).refresh()).contains("is gone");
+        assertThat(aliased.errorPage(404).missing()).isTrue();
     }
 }

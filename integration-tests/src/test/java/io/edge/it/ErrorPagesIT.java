@@ -333,4 +333,34 @@ class ErrorPagesIT {
             }
         }
     }
+
+    /**
+     * nginx's error_page is an internal redirect to the page's URI, matched against the locations again (nginx 1.22.1,
+     * side by side): a location /errors/ with its own root answers a missing file with the page beneath that root, and
+     * a missing file there too; an alias the same from its directory.
+     */
+    @Test
+    void aPageUnderALocationWithItsOwnRootOrAliasIsReadFromThere(@TempDir Path own) throws Exception {
+        Path www = Files.createDirectories(own.resolve("www"));
+        Files.writeString(Files.createDirectories(www.resolve("errors")).resolve("404.html"), "<p>site root</p>");
+        Files.writeString(Files.createDirectories(own.resolve("other/errors")).resolve("404.html"), NOT_FOUND_PAGE);
+        Files.writeString(Files.createDirectories(own.resolve("aliased")).resolve("410.html"), MOVED_PAGE);
+        try (EdgeHarness pages = EdgeHarness.start(own, """
+                sites = [{ server-names = ["_"], default = true, root = "www"
+                  error-pages { 404 = "/errors/404.html", 410 = "/gone/410.html" }
+                  locations = [{ match = "/" }, { match = "/errors/", root = "other" }
+                    { match = "/gone/", alias = "aliased/" }, { match = "= /gone", return = 410 }] }]
+                """)) {
+            for (String path : new String[] {"/no/such/file", "/errors/no-such-file"}) {
+                HttpResponse<String> missing = HTTP.send(HttpRequest.newBuilder(pages.uri(path)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(missing.statusCode()).as(path).isEqualTo(404);
+                assertThat(missing.body()).as(path).isEqualTo(NOT_FOUND_PAGE);
+            }
+            HttpResponse<String> gone = HTTP.send(HttpRequest.newBuilder(pages.uri("/gone")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(gone.statusCode()).isEqualTo(410);
+            assertThat(gone.body()).isEqualTo(MOVED_PAGE);
+        }
+    }
 }

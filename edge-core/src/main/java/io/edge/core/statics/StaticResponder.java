@@ -258,7 +258,7 @@ public final class StaticResponder implements Responder {
                 }
                 for (LocationSettings location : site.everyLocation()) {
                     if (location.root() != null) {
-                        resolverOf(location.root(), site.pathPolicy(), uriPrefix(location), location.aliasCaptures());
+                        resolverOf(location.root(), site.pathPolicy(), location.uriPrefix(), location.aliasCaptures());
                         AliasCaptures asFile = location.aliasAsFile();
                         if (asFile != null) {
                             resolverOf(location.root().getParent(), site.pathPolicy(), "/", asFile);
@@ -280,14 +280,6 @@ public final class StaticResponder implements Responder {
                             : new PathResolver(k.root(), k.policy(), nanoClock, DIRECTORY_TTL, k.uriPrefix()));
         }
 
-        /**
-         * The request paths {@code location}'s root stands for: its prefix for an alias, else all (an alias in a regex
-         * location says by its captures where a path is below its directory).
-         */
-        private static String uriPrefix(LocationSettings location) {
-            return location.alias() && location.aliasCaptures() == null ? location.aliasPrefix() : "/";
-        }
-
         @Override
         public PathResolver apply(Exchange exchange) {
             SiteSettings site = exchange.site();
@@ -298,7 +290,7 @@ public final class StaticResponder implements Responder {
                 AliasCaptures asFile = location == null ? null : location.aliasAsFile();
                 PathPolicy policy = site.pathPolicy();
                 shapes = new Shapes(location != null && location.root() != null
-                        ? resolverOf(location.root(), policy, uriPrefix(location), location.aliasCaptures())
+                        ? resolverOf(location.root(), policy, location.uriPrefix(), location.aliasCaptures())
                         : resolverOf(site.root(), policy, "/", null), // made by prepare(), unless a test's
                         asFile == null ? null : resolverOf(location.root().getParent(), policy, "/", asFile));
                 if (bySettings.size() > 4096) {
