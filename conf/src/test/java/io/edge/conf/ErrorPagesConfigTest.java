@@ -196,6 +196,29 @@ class ErrorPagesConfigTest {
         assertThat(text(notFound)).isEqualTo("<p>not here</p>");
     }
 
+    /**
+     * Under symlinks = deny, a directory on a page's way swapped for a link (within the root, even) makes the page
+     * missing, 404, as nginx 1.22.1's disable_symlinks on meets ENOTDIR there (measured: error_page 404
+     * /linked/404.html through a linked directory answers its own 404), not refused: 403 is a link as the page's own
+     * name.
+     */
+    @Test
+    void underSymlinksDenyAPageWhoseDirectoryBecomesALinkIsMissing() throws Exception {
+        Path pages = Files.createDirectories(dir.resolve("www/pages"));
+        Path file = Files.writeString(pages.resolve("404.html"), "<p>not here</p>");
+        awaitSettled(file);
+        ErrorPage notFound = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                sites = [{ root = www, symlinks = deny, error-pages { 404 = "/pages/404.html" } }]
+                """)).sites().get(0).errorPage(404);
+        Path moved = Files.move(pages, dir.resolve("www/real-pages"));
+        Files.createSymbolicLink(pages, moved);
+        assertThat(notFound.refresh()).contains("404.html is gone");
+        assertThat(notFound.content().state()).isEqualTo(ErrorPage.State.MISSING);
+        Files.delete(pages);
+        Files.move(moved, pages);
+        assertThat(notFound.refresh()).endsWith("404.html is read again: 15 bytes");
+    }
+
     /** Until {@code file}'s modification and change times are more than a second old ({@link ErrorPage}'s settled). */
     private static void awaitSettled(Path file) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

@@ -311,6 +311,32 @@ class StaticFilesIT {
                 assertThat(line).startsWith("GET /escape.txt -> 403: /escape.txt: symbolic link").contains("symlinks rule"));
     }
 
+    /**
+     * Under symlinks = deny (nginx's disable_symlinks on), a file reached through a linked directory is 404 and a link
+     * as the file's own name 403, as nginx 1.22.1 answers them (measured: openat() fails with ENOTDIR on the way, 404,
+     * and with ELOOP for the link itself, 403), each time (the second request meets the remembered directory).
+     */
+    @Test
+    void underSymlinksDenyAFileThroughALinkedDirectoryIsNotFoundAndALinkItselfRefused() throws Exception {
+        Path linkedDir = dir.resolve("root/linked-docs");
+        Files.createSymbolicLink(linkedDir, dir.resolve("root/docs"));
+        try (EdgeHarness own = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "root", symlinks = deny }]
+                """)) {
+            for (int round = 0; round < 2; round++) {
+                for (String path : new String[] {"/linked-docs/page.custom", "/linked-docs/index.html",
+                        "/inside.txt", "/linked-docs", "/docs/page.custom"}) {
+                    HttpResponse<byte[]> answer = HttpClient.newHttpClient().send(
+                            HttpRequest.newBuilder(own.uri(path)).build(), HttpResponse.BodyHandlers.ofByteArray());
+                    assertThat(answer.statusCode()).as(path).isEqualTo(path.startsWith("/linked-docs/") ? 404
+                            : path.startsWith("/docs/") ? 200 : 403);
+                }
+            }
+        } finally {
+            Files.delete(linkedDir);
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"/../outside.txt", "/%2e%2e/outside.txt", "/%252e%252e/outside.txt", "/..%2foutside.txt",
             "/%2e%2e%2foutside.txt", "/hello.txt%00", "/..\\outside.txt", "/%2e%2e%5coutside.txt", "/docs/../../outside.txt",

@@ -51,8 +51,9 @@ public final class PolicyFileProbe implements FileProbe {
 
     /**
      * The refusal of a path with nothing there, or null: the lexical rules', else that of the nearest directory on
-     * its way that exists, if the policy refuses it (a link out of the root, or any link under deny). So the path
-     * beyond such a link is refused whether something lies there or not, as the static path refuses it: else
+     * its way that exists, if the policy refuses it (a link out of the root). So the path beyond such a link is
+     * refused whether something lies there or not, as the static path refuses it (under deny, a link on the way is
+     * missing either way, the static path's 404): else
      * {@code /etc_link/shadow} (403) and {@code /etc_link/nothing} (the front controller) told which files exist
      * outside the root. A front controller's routes mostly lie under no directory but the root: one failed stat.
      */
@@ -78,7 +79,10 @@ public final class PolicyFileProbe implements FileProbe {
             return null;
         }
         Resolution way = resolver.resolveNormalized("/" + root.relativize(on));
-        return way.status() == Resolution.Status.FORBIDDEN ? way : null;
+        // links not followed: the directory itself a link is one on the path's way, where nothing is (as the static
+        // path's 404, nginx's ENOTDIR), whatever lies beyond it
+        boolean linkOnTheWay = !resolver.followSymlinks() && PathResolver.LINK.equals(way.reason());
+        return way.status() == Resolution.Status.FORBIDDEN && !linkOnTheWay ? way : null;
     }
 
     @Override

@@ -372,6 +372,12 @@ public final class OpenFileCache implements AutoCloseable {
                 }
             } catch (LinkOnPathException e) {
                 if (!resolver.followSymlinks()) {
+                    // as nginx's disable_symlinks on: a link on the way (a directory of the path) is 404, ENOTDIR there;
+                    // the file's own name a link, or a mount point crossed, 403
+                    Resolution checked = resolver.checkLinks(resolution);
+                    if (checked.status() == Resolution.Status.NOT_FOUND) {
+                        checked.requireOk(); // its NoSuchFileException
+                    }
                     throw new AccessDeniedException(resolution.uriPath(), null, "symbolic link not followed");
                 }
             }

@@ -804,13 +804,21 @@ abstract class FileEngineContract {
         }
     }
 
+    /**
+     * Links not followed, as nginx's disable_symlinks on (1.22.1, measured): a link as the file's own name is refused
+     * (ELOOP, 403), a file reached through a linked directory is not found (ENOTDIR, 404).
+     */
     @Test
     void confinedOpensRefuseEveryLinkWhenLinksAreNotFollowed() throws Exception {
         Path root = linkTree();
         PathResolver resolver = new PathResolver(root, new PathPolicy(false, false, false));
         assertServes(resolver, "/sub/a.txt", "a");
-        for (String link : List.of("/alias.txt", "/subalias/a.txt", "/escape", "/escapedir/secret", "/peek")) {
+        for (String link : List.of("/alias.txt", "/escape", "/peek")) {
             assertThatThrownBy(() -> openResolved(resolver, link)).as(link).isInstanceOf(AccessDeniedException.class);
+        }
+        for (String onTheWay : List.of("/subalias/a.txt", "/escapedir/secret")) {
+            assertThatThrownBy(() -> openResolved(resolver, onTheWay)).as(onTheWay)
+                    .isInstanceOf(NoSuchFileException.class);
         }
     }
 
