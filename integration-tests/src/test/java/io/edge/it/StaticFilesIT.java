@@ -199,11 +199,21 @@ class StaticFilesIT {
         assertThat(body).contains("--" + boundary + "--");
     }
 
+    /**
+     * As nginx 1.22.1's 416 (measured, a Range past the end of a file without an error_page for 416): its own HTML page
+     * with the Content-Range of the file's length and no ETag, from the disk and from the content cache alike.
+     */
     @Test
     void unsatisfiableRangeGives416WithTheLength() throws Exception {
-        HttpResponse<byte[]> response = get("/hello.txt", "Range", "bytes=100-200");
-        assertThat(response.statusCode()).isEqualTo(416);
-        assertThat(response.headers().firstValue("content-range")).hasValue("bytes */" + HELLO.length());
+        for (int round = 0; round < 3; round++) {
+            HttpResponse<byte[]> response = get("/hello.txt", "Range", "bytes=100-200");
+            assertThat(response.statusCode()).isEqualTo(416);
+            assertThat(response.headers().firstValue("content-range")).hasValue("bytes */" + HELLO.length());
+            assertThat(response.headers().firstValue("etag")).as("round %d", round).isEmpty();
+            assertThat(response.headers().firstValue("content-type")).hasValue("text/html; charset=utf-8");
+            assertThat(new String(response.body(), StandardCharsets.UTF_8))
+                    .startsWith("<html><head><title>416 Requested Range Not Satisfiable</title>");
+        }
     }
 
     @Test

@@ -1064,21 +1064,21 @@ public final class StaticResponder implements Responder {
                     .set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange()).set(HttpHeaderNames.ETAG, etag))) {
                 return null;
             }
-            // The site's page for 416 if it has one, as nginx's error_page covers its range filter's 416
+            // The site's page for 416 if it has one, as nginx's error_page covers its range filter's 416; else
+            // edge's own, as nginx's special response sends its own HTML page there
             ErrorPage page = exchange.errorPage(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
-            FullHttpResponse response = page == null ? emptyResponse(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
-                    : ErrorResponses.response(
-                            HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, exchange.isHead(), page,
-                            exchange.serverTokens());
+            FullHttpResponse response = ErrorResponses.response(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+                    exchange.isHead(), page, exchange.serverTokens());
             response.headers().set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange()).add(scripts);
             // nginx's headers filter runs before its range filter, on the 200 the file began as: expires and the
             // location's headers go with the 416 (nginx 1.22.1, static file, Range past its end); its header filter
-            // then drops Last-Modified from any status but 200, 206 and 304. The ETag, the file's, goes: nginx's own
-            // 416 page has none (its special response clears it), one through error_page the file's and then the
-            // page's, a second ETag field HTTP does not allow (one entity-tag), of which edge sends the first, as it
-            // sends no page's ETag anywhere. A page whose file is missing is nginx's 404, its special response: the
-            // Content-Range kept, no ETag (nginx 1.22.1).
-            if (response.status().code() == HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE.code()) {
+            // then drops Last-Modified from any status but 200, 206 and 304. The ETag, the file's: nginx's own 416
+            // page has none (its special response clears it: measured, 1.22.1), one through error_page the file's
+            // and then the page's, a second ETag field HTTP does not allow (one entity-tag), of which edge sends the
+            // first, as it sends no page's ETag anywhere. A page whose file is missing is nginx's 404, its special
+            // response: the Content-Range kept, no ETag (nginx 1.22.1).
+            if (page != null && response.status().code() == HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE.code()
+                    && page.content().state() == ErrorPage.State.READ) {
                 response.headers().add(HttpHeaderNames.ETAG, etag);
             }
             if (precompressed) {
