@@ -255,6 +255,12 @@ final class Section {
         }
     }
 
+    /** Where {@code name} was written, as a problem about it names it: for a warning found while it is read. */
+    WrittenAt writtenAt(String name) {
+        ConfigValue value = object.get(name);
+        return problems.writtenAt(value == null ? anchor : value.origin(), key(name));
+    }
+
     /** Where element {@code index} of the list {@code name} was written, as a problem about it names it. */
     WrittenAt writtenAt(String name, int index) {
         ConfigValue value = object.get(name);

@@ -109,6 +109,8 @@ final class SettingsMapper {
     private final Map<String, Section> spawnUsers = new HashMap<>();
     /** The addresses each backend group wrote, for the warning of groups sharing one. */
     private final SharedAddresses sharedAddresses = new SharedAddresses();
+    /** Error pages loaded that cannot be sent yet (missing, unreadable), said as warnings: nginx -t looks at none. */
+    private final List<ConfigProblem> pageWarnings = new ArrayList<>();
     /**
      * The server's maps, geos and splits ({@code server.maps}, {@code server.geo}, {@code server.split-clients}), read
      * first: every text may name them.
@@ -185,7 +187,8 @@ final class SettingsMapper {
                 objectOrEmpty(reference.get("location-defaults"))).section("always-headers"), "always-headers", null);
         return new EdgeSettings(source, server, staticIo, mimeTypes, sites,
                 withBodyLimits(backends, sites, server.limits().body()), cache,
-                sharedAddresses.warnings(backends, problems), alwaysHeaders, proxyBackends);
+                Stream.concat(sharedAddresses.warnings(backends, problems).stream(), pageWarnings.stream()).toList(),
+                alwaysHeaders, proxyBackends);
     }
 
     /**
@@ -1991,7 +1994,7 @@ final class SettingsMapper {
      * may write in the root (PHP, a deploy) must not make it any file of the machine. {@code siteKey}: the site's
      * {@code error-pages}, whose problem a page of site-defaults naming a location the site lacks is.
      */
-    private static Map<Integer, ErrorPage> errorPages(Section pages, String siteKey, Path root, PathPolicy policy,
+    private Map<Integer, ErrorPage> errorPages(Section pages, String siteKey, Path root, PathPolicy policy,
             Map<String, String> mimeTypes, List<LocationSettings> locations) {
         if (pages.object().isEmpty()) {
             return Map.of();
@@ -2076,6 +2079,13 @@ final class SettingsMapper {
                     // nginx -t looks for no error_page file: its redirect to a missing one (a dangling link's too) is
                     // a 404 at request time, whatever the status it was for; read once it is there
                     result.put(code, ErrorPage.missing(uri, file, type, source));
+                    pageWarnings.add(pages.writtenAt(status).problem("error page " + file + " is not there: its errors are"
+                            + " answered 404 (as nginx's error_page to a missing file) until it is"));
+                    continue;
+                }
+                if (!Files.exists(file)) {
+                    // neither there nor not: a directory on its way edge's user may not search
+                    result.put(code, unreadablePage(pages, status, uri, file, type, source));
                     continue;
                 }
                 if (!Files.isRegularFile(file)) {
@@ -2100,6 +2110,12 @@ final class SettingsMapper {
                 PathResolver resolver = source.resolver();
                 try {
                     body = ErrorPage.read(resolver, uri, ErrorPage.MAX_BYTES + 1);
+                } catch (AccessDeniedException refused) {
+                    if (PathResolver.DOTFILE.equals(refused.getReason())) {
+                        throw refused; // a name the site's dotfiles rule refuses: the page was named wrong
+                    }
+                    result.put(code, unreadablePage(pages, status, uri, file, type, source));
+                    continue;
                 } finally {
                     resolver.close();
                 }
@@ -2113,6 +2129,23 @@ final class SettingsMapper {
             }
         }
         return result;
+    }
+
+    /**
+     * A page whose file edge's user may not read (or a directory on its way search): no problem, as nginx -t opens no
+     * error_page file and its redirect to one its workers may not open is a 403 at request time (nginx 1.22.1, measured:
+     * a page of mode 000 to its workers' user). Looked at as a refresh looks, which answers its errors 403 until it is
+     * mended and says why: a warning at the key that named it.
+     */
+    private ErrorPage unreadablePage(Section pages, String status, String uri, Path file, String type,
+            ErrorPage.Source source) {
+        ErrorPage page = ErrorPage.missing(uri, file, type, source);
+        String why = page.refresh();
+        if (page.content().state() != ErrorPage.State.READ) { // not made readable meanwhile
+            pageWarnings.add(pages.writtenAt(status).problem(why != null ? why
+                    : "error page " + file + " cannot be read"));
+        }
+        return page;
     }
 
     /**

@@ -269,6 +269,47 @@ class EdgeProcessIT {
     }
 
     /**
+     * An error page edge's user may not read refused the whole configuration, where nginx 1.22.1 starts (nginx -t opens
+     * no error_page file) and answers its redirect to the page with its own 403 (measured: a page of mode 000 to its
+     * workers' user). It is a warning naming the file at --check-config (ok, exit 0) and at the start, and the errors
+     * are answered so; the page is read once it may be. Run as root, edge runs here without CAP_DAC_OVERRIDE and
+     * CAP_DAC_READ_SEARCH, as any other user would.
+     */
+    @Test
+    void anErrorPageEdgeMayNotReadIsAWarningAndItsErrorsAre403AsNginxAnswersThem() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root"));
+        Path page = Files.writeString(Files.createDirectories(root.resolve("errors")).resolve("404.html"), "<p>nope</p>");
+        Files.setPosixFilePermissions(page, PosixFilePermissions.fromString("---------"));
+        Path conf = dir.resolve("edge.conf");
+        Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:0\"], access-log = off }\n"
+                + " sites = [{ root = \"root\", error-pages { 404 = \"/errors/404.html\" } }]\n}\n");
+        String warning = conf + ":3: edge.sites[0].error-pages.404: error page " + page + " cannot be read (";
+        List<String> withoutRootsOverride = "root".equals(System.getProperty("user.name"))
+                ? List.of("setpriv", "--bounding-set=-dac_override,-dac_read_search") : List.of();
+        try (EdgeProcess check = EdgeProcess.startUnder(withoutRootsOverride, dir, "--check-config", "-c",
+                conf.toString())) {
+            assertThat(check.await()).isZero();
+            assertThat(check.output()).contains("warning: " + warning).contains("its errors are answered 403 (as"
+                    + " nginx's error_page to a file it may not open) until it is mended").contains("configuration ok");
+        }
+        try (EdgeProcess edge = EdgeProcess.startUnder(withoutRootsOverride, dir, "-c", conf.toString())) {
+            edge.verify(() -> {
+                int port = edge.awaitBoundPort();
+                edge.awaitOutput(warning);
+                java.util.concurrent.Callable<String> missing = () -> {
+                    HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + port + "/missing")).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    return answer.statusCode() + " " + answer.body();
+                };
+                assertThat(missing.call()).startsWith("403 <html><head><title>403 Forbidden</title>");
+                Files.setPosixFilePermissions(page, PosixFilePermissions.fromString("rw-r--r--"));
+                Awaits.until(missing, "404 <p>nope</p>"::equals, "the page made readable is sent");
+            });
+        }
+    }
+
+    /**
      * A FastCGI group's Unix socket that is there but edge's user may not write (php-fpm's listen.mode for another
      * user) passed --check-config, "configuration ok", and every request to it then got 502 (connect: EACCES). Run as
      * root, edge runs here without CAP_DAC_OVERRIDE, as any other user would. A socket not there yet passes.
