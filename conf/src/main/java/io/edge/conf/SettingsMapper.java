@@ -2150,8 +2150,8 @@ final class SettingsMapper {
 
     /**
      * The location of {@code locations} that an error page's {@code uri} routes to, as a request's path is routed; null
-     * for none, or where a regex gave up on it (the page then read beneath the site's root, as before locations were
-     * asked).
+     * for none, or where a regex gave up on it (the page then read beneath the site's root; a request for the URI itself
+     * would be a 500).
      */
     private static LocationSettings pageLocation(List<LocationSettings> locations, String uri) {
         try {
