@@ -2079,8 +2079,8 @@ final class SettingsMapper {
                     // nginx -t looks for no error_page file: its redirect to a missing one (a dangling link's too) is
                     // a 404 at request time, whatever the status it was for; read once it is there
                     result.put(code, ErrorPage.missing(uri, file, type, source));
-                    pageWarnings.add(pages.writtenAt(status).problem("error page " + file + " is not there: its errors are"
-                            + " answered 404 (as nginx's error_page to a missing file) until it is"));
+                    pageWarnings.add(pages.writtenAt(status).problem("error page " + file + " is not there: its"
+                            + " errors are answered 404 (as nginx's error_page to a missing file) until it is"));
                     continue;
                 }
                 if (!Files.exists(file)) {

@@ -467,8 +467,8 @@ class ErrorPagesConfigTest {
                 """);
         assertThat(settings.sites().get(0).errorPage(404).missing()).isTrue();
         assertThat(settings.warnings()).extracting(ConfigProblem::key, ConfigProblem::line, ConfigProblem::message)
-                .containsExactly(tuple("edge.sites[0].error-pages.404", 2, "error page " + dir.resolve("www/errors/404.html")
-                        + " is not there: its errors are answered 404 (as nginx's error_page to a missing file) until"
+                .containsExactly(tuple("edge.sites[0].error-pages.404", 2, "error page "
+                        + dir.resolve("www/errors/404.html") + " is not there: its errors are answered 404 (as nginx's error_page to a missing file) until"
                         + " it is"));
     }
 }

@@ -278,7 +278,8 @@ class EdgeProcessIT {
     @Test
     void anErrorPageEdgeMayNotReadIsAWarningAndItsErrorsAre403AsNginxAnswersThem() throws Exception {
         Path root = Files.createDirectories(dir.resolve("root"));
-        Path page = Files.writeString(Files.createDirectories(root.resolve("errors")).resolve("404.html"), "<p>nope</p>");
+        Path page = Files.writeString(Files.createDirectories(root.resolve("errors")).resolve("404.html"),
+                "<p>nope</p>");
         Files.setPosixFilePermissions(page, PosixFilePermissions.fromString("---------"));
         Path conf = dir.resolve("edge.conf");
         Files.writeString(conf, "edge {\n server { listen = [\"127.0.0.1:0\"], access-log = off }\n"
