@@ -18,8 +18,9 @@ import java.util.function.Predicate;
 
 /**
  * A real php-fpm behind an edge whose one location ({@code /}, PHP) has the response cache on, aging on a
- * fake clock the test advances. {@code cache.php} appends its id to {@code count.txt} on every run, so a
- * test counts how often PHP really ran; {@link #url} builds its query.
+ * fake clock the test advances; its {@code X-Cache} is the location's {@code $upstream_cache_status}. {@code
+ * cache.php} appends its id to {@code count.txt} on every run, so a test counts how often PHP really ran; {@link #url}
+ * builds its query.
  */
 final class CachedPhp implements AutoCloseable {
 
@@ -39,7 +40,7 @@ final class CachedPhp implements AutoCloseable {
                     sites = [{
                       server-names = ["_"], default = true, root = "www"
                       locations = [
-                        { match = "/", fastcgi = php, cache = true }
+                        { match = "/", fastcgi = php, cache = true, headers { X-Cache = "$upstream_cache_status" } }
                         { match = "= /edge-status", status = true }
                       ]
                     }]

@@ -140,9 +140,9 @@ final class PhpScripts {
                 """);
         // The response cache's tests: counts its runs per id in count.txt, headers chosen by the query;
         // hold=NAME (from run holdfrom on, default 1, to run holdto, default all) keeps the worker busy until the test
-        // creates NAME (2 min at most);
+        // creates NAME (2 min at most); hold2=NAME holds so from run hold2from on (default 2), a second hold beside it;
         // failfrom=N answers 500 from the N-th run on; varyif=NAME sends Vary: NAME only to a request that has NAME;
-        // location=URI answers 302 to it; etag=TAG sends ETag: TAG (and an If-None-Match it saw comes back); ar=UNITS
+        // location=URI answers 302 to it; age=N sends Age: N; etag=TAG sends ETag: TAG (and an If-None-Match it saw comes back); ar=UNITS
         // sends Accept-Ranges: UNITS (and a Range it saw comes back).
         write(root, "cache.php", """
                 <?php
@@ -184,6 +184,10 @@ final class PhpScripts {
                     $release = __DIR__ . '/../' . basename($_GET['hold']);
                     for ($i = 0; $i < 12000 && !file_exists($release); $i++) { usleep(10000); }
                 }
+                if (isset($_GET['hold2']) && $runs >= (int)($_GET['hold2from'] ?? 2)) {
+                    $release = __DIR__ . '/../' . basename($_GET['hold2']);
+                    for ($i = 0; $i < 12000 && !file_exists($release); $i++) { usleep(10000); }
+                }
                 if (isset($_GET['failfrom']) && $runs >= (int)$_GET['failfrom']) { header('Status: 500 Internal Server Error'); }
                 if (isset($_GET['cc']) && $runs >= (int)($_GET['ccfrom'] ?? 1)) { header('Cache-Control: ' . $_GET['cc']); }
                 if (isset($_GET['vary'])) { header('Vary: ' . $_GET['vary']); }
@@ -194,6 +198,7 @@ final class PhpScripts {
                 if (isset($_GET['etag'])) { header('ETag: ' . $_GET['etag']); }
                 if (isset($_GET['xsf'])) { header('X-Sendfile: ' . $_GET['xsf']); }
                 if (isset($_GET['xae'])) { header('X-Accel-Expires: ' . $_GET['xae']); }
+                if (isset($_GET['age'])) { header('Age: ' . $_GET['age']); }
                 if (isset($_GET['ar'])) { header('Accept-Ranges: ' . $_GET['ar']); }
                 if (isset($_GET['trailer'])) { header('Trailer: ' . $_GET['trailer']); }
                 if (isset($_SERVER['HTTP_RANGE'])) { header('X-Saw-Range: ' . $_SERVER['HTTP_RANGE']); }

@@ -550,6 +550,39 @@ class ResponseCacheIT {
         assertThat(php.runs("swr")).isEqualTo(2);
     }
 
+    /**
+     * A fill stale when it came, within its stale-while-revalidate (an Age past its max-age): the requests that waited
+     * for it are answered with it stale, one of them refreshing it in the background (STALE) while the others say
+     * another does (UPDATING). They were logged HIT, and nothing refreshed it. nginx 1.22 (fastcgi_cache_lock,
+     * fastcgi_cache_use_stale updating, fastcgi_cache_background_update on, php-fpm 8.2; its fill made stale by an
+     * X-Accel-Expires instant long past, as it reads no Age) logs its waiters STALE and refreshes the page behind them.
+     */
+    @Test
+    void followersOfAFillStoredStaleWhileRevalidatedAnswerStaleAndOneRefreshRuns() throws Exception {
+        String url = url("swrfill", "public, max-age=10, stale-while-revalidate=600",
+                "&age=20&hold=release-swrfill&holdto=1&hold2=release-swrfill-refresh");
+        long coalesced = php.metric("edge_response_cache_coalesced_total");
+        CompletableFuture<HttpResponse<String>> leader = php.getAsync(url);
+        eventually(() -> php.runs("swrfill"), runs -> runs == 1);
+        List<CompletableFuture<HttpResponse<String>>> followers = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            followers.add(php.getAsync(url));
+        }
+        eventually(() -> php.metric("edge_response_cache_coalesced_total") - coalesced, n -> n == 3);
+        php.release("release-swrfill");
+        assertThat(leader.get().headers().firstValue("x-cache")).contains("MISS");
+        List<String> words = new ArrayList<>();
+        for (CompletableFuture<HttpResponse<String>> follower : followers) {
+            assertThat(follower.get().body()).isEqualTo(body("swrfill", 1)); // answered, the refresh still held
+            words.add(follower.get().headers().firstValue("x-cache").orElse("-"));
+        }
+        assertThat(words).containsExactlyInAnyOrder("STALE", "UPDATING", "UPDATING");
+        eventually(() -> php.runs("swrfill"), runs -> runs == 2); // the one refresh reached PHP
+
+        php.release("release-swrfill-refresh");
+        eventually(() -> php.get(url).body(), body("swrfill", 2)::equals); // stored once it ended
+    }
+
     @Test
     void aLeaderWhoseClientLeavesStillAnswersItsFollowersFromOneRun() throws Exception {
         String url = url("leave", "public, max-age=60", "&hold=release-leave");

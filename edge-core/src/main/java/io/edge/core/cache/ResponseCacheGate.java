@@ -66,10 +66,12 @@ import org.slf4j.LoggerFactory;
  *                         at its head (notStored(), or done() for one that varies); one refused at its end
  *                         (a purge meanwhile: kept stale, for the followers that came before the purge) at its end
  *               follower: waits (bounded by coalesce-timeout in all, over every flight it joins); DONE or
- *                         NOT_STORED -> look up again, answer if FRESH/SWR (what the flight stored or
+ *                         NOT_STORED -> look up again, answer if FRESH (what the flight stored or
  *                         revalidated is FRESH to it, also where every use needs a revalidation: the backend
- *                         validated it after this request came); NOT_STORED, nothing to answer, the URL not
- *                         remembered uncacheable -> coalesce again: one follower leads, the others wait on
+ *                         validated it after this request came), or if STALE_WHILE_REVALIDATE (stale when it
+ *                         landed) as the lookup above: stale, one refreshing it in the background; NOT_STORED,
+ *                         nothing to answer, the URL not remembered uncacheable -> coalesce again: one follower
+ *                         leads, the others wait on
  *                         (nginx's cache lock); else go to the backend alone (hit-for-miss: side by side, as
  *                         the URL's later misses); FAILED (refused, timed out, no connection within
  *                         queue.timeout, cut) -> the stale copy if usable on error, else as NOT_STORED: one tries
@@ -244,31 +246,11 @@ public final class ResponseCacheGate implements BackendGate {
                 }
             }
             case STALE_WHILE_REVALIDATE -> {
-                CachedResponse stale = lookup.response();
-                if (stale == null) {
+                if (!answerWhileRevalidated(exchange, backend, lookup)) {
                     exchange.cacheStatus(CacheStatus.MISS);
                     if (!refusedUncached(exchange)) {
                         coalesce(exchange, backend, lookup); // evicted since the lookup
                     }
-                    return;
-                }
-                Coalescer.Ticket refresh = lookup.refresh();
-                if (refresh == null) { // UPDATING: another request refreshes it
-                    answer(exchange, stale);
-                    return;
-                }
-                HttpRequest backendRequest = lookup.backendRequest(clientRequest);
-                // Snapshot the client's exchange before answering it completes it; and the backend it runs on kept
-                // (a reload meanwhile closes it only once the refresh is over).
-                DetachedExchange detached = new DetachedExchange(exchange, backendRequest);
-                Runnable release = exchange.holdBackends();
-                try {
-                    exchange.cacheStatus(CacheStatus.STALE); // as nginx's background update's
-                    answer(exchange, stale);
-                    backend.run(detached, backendRequest, new Refresh(backendRequest, lookup, refresh, release));
-                } catch (RuntimeException | Error e) {
-                    release.run();
-                    throw e;
                 }
             }
             case STALE, MISS -> {
@@ -280,6 +262,39 @@ public final class ResponseCacheGate implements BackendGate {
                 }
             }
         }
+    }
+
+    /**
+     * Answers {@code exchange} with {@code lookup}'s entry, stale within its stale-while-revalidate: UPDATING where
+     * another request refreshes it; else STALE, and this request refreshes it in the background (a detached call whose
+     * answer only the cache sees), as nginx's background update. False, with nothing sent, where the entry was evicted
+     * since the lookup.
+     */
+    private boolean answerWhileRevalidated(Exchange exchange, BackendGate.Backend backend, Lookup lookup) {
+        CachedResponse stale = lookup.response();
+        if (stale == null) {
+            return false;
+        }
+        Coalescer.Ticket refresh = lookup.refresh();
+        if (refresh == null) { // another request refreshes it
+            exchange.cacheStatus(CacheStatus.UPDATING);
+            answer(exchange, stale);
+            return true;
+        }
+        HttpRequest backendRequest = lookup.backendRequest(exchange.request());
+        // Snapshot the client's exchange before answering it completes it; and the backend it runs on kept (a reload
+        // meanwhile closes it only once the refresh is over).
+        DetachedExchange detached = new DetachedExchange(exchange, backendRequest);
+        Runnable release = exchange.holdBackends();
+        try {
+            exchange.cacheStatus(CacheStatus.STALE); // as nginx's background update's
+            answer(exchange, stale);
+            backend.run(detached, backendRequest, new Refresh(backendRequest, lookup, refresh, release));
+        } catch (RuntimeException | Error e) {
+            release.run();
+            throw e;
+        }
+        return true;
     }
 
     /**
@@ -375,12 +390,15 @@ public final class ResponseCacheGate implements BackendGate {
     private void afterFlight(Exchange exchange, BackendGate.Backend backend, Lookup lookup, boolean relock,
                              long waited, long waitedInAll, FollowerWait wait) {
         Lookup again = cache.lookupAfterFlight(exchange.request(), lookup);
-        boolean usable = again.outcome() == Lookup.Outcome.FRESH
-                || again.outcome() == Lookup.Outcome.STALE_WHILE_REVALIDATE;
         if (again.outcome() == Lookup.Outcome.BYPASS) {
             exchange.cacheStatus(CacheStatus.BYPASS);
             backend.run(exchange, exchange.request(), null);
-        } else if (usable && answer(exchange, again.response(), CacheStatus.HIT)) {
+        } else if (again.outcome() == Lookup.Outcome.FRESH && answer(exchange, again.response(), CacheStatus.HIT)) {
+            return;
+        } else if (again.outcome() == Lookup.Outcome.STALE_WHILE_REVALIDATE
+                && answerWhileRevalidated(exchange, backend, again)) {
+            // stale already when it landed (an Age past its lifetime, a fill a purge overtook): as any request's, and as
+            // nginx's lock waiters' (STALE, a background update)
             return;
         } else if (!again.uncacheable() && !again.alone()
                 && (relock || again.outcome() == Lookup.Outcome.MISS && !again.key().equals(lookup.key()))) {
