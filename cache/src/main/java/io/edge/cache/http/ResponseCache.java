@@ -36,6 +36,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -681,16 +682,20 @@ public final class ResponseCache implements AutoCloseable {
             body.release();
             return false;
         }
-        body = exactSize(body);
+        ByteBuf exact = exactSize(body);
         List<String> vary = CachePolicy.varyNames(backendResponse.headers());
         String key = CachePolicy.variantKey(primary, vary, clientRequest.headers());
-        HttpHeaders headers = storedHeaders(backendResponse.headers(), body.readableBytes());
+        HttpHeaders headers = storedHeaders(backendResponse.headers(), exact.readableBytes());
+        String accel = CachePolicy.accelExpiresField(backendResponse.headers());
+        String limitRate = limitRateLine(backendResponse.headers().getAll(X_ACCEL_LIMIT_RATE));
+        HttpHeaders accelFields = accelFields(backendResponse.headers(), null);
         if (purgeMarks.purgedSince(primary, askedAsOf)) {
-            return putOvertaken(primary, vary, key, backendResponse, receipt, askedAsOf, cc, valid, headers, body);
+            return putOvertaken(primary, vary, key, askedAsOf, exact, left -> entry(backendResponse.status(), headers,
+                    backendResponse.headers(), receipt, cc, accel, limitRate, accelFields, valid, askedAsOf, true, left,
+                    exact));
         }
         StoredResponse stored = entry(backendResponse.status(), headers, backendResponse.headers(), receipt, cc,
-                CachePolicy.accelExpiresField(backendResponse.headers()), limitRateLine(backendResponse.headers().getAll(X_ACCEL_LIMIT_RATE)),
-                accelFields(backendResponse.headers(), null), valid, askedAsOf, false, null, body);
+                accel, limitRate, accelFields, valid, askedAsOf, false, null, exact);
         indexStorable(primary, vary);
         cache.put(key, stored);
         if (closed) {
@@ -723,13 +728,14 @@ public final class ResponseCache implements AutoCloseable {
      * answers only once revalidated, or on errors as that copy would have; where a PURGE marked one, stale while
      * revalidated too, as that copy would have (each for that copy's window, from the purge). Not over an entry asked
      * for later, nor over a fresh one (no purge marked it) (a fill that began after the purge and ended
-     * first), nor carried to the caches that replaced this one on a reload (their requests came later). Takes
-     * ownership of {@code body}.
+     * first), nor carried to the caches that replaced this one on a reload (their requests came later). A 304 that
+     * revalidated a copy is stored so too ({@link #revalidated}). Takes ownership of {@code body}, which {@code
+     * overtakenOf} makes the entry of, given what the purge left under {@code key} (or null).
      *
      * @return false: stored or not, nothing later requests may have as fresh was
      */
-    private boolean putOvertaken(String primary, List<String> vary, String key, HttpResponse backendResponse,
-            Receipt receipt, long askedAsOf, CacheControl cc, long valid, HttpHeaders headers, ByteBuf body) {
+    private boolean putOvertaken(String primary, List<String> vary, String key, long askedAsOf, ByteBuf body,
+            UnaryOperator<StoredResponse> overtakenOf) {
         StoredResponse old = cache.policy().getIfPresentQuietly(key);
         // Nor over a fresh one: no purge marked it (a marked copy is stale), so no purge reached it since it was stored:
         // a fill's that stored it past a purge its check missed (its own check after drops it), or its URL's purge was
@@ -738,9 +744,7 @@ public final class ResponseCache implements AutoCloseable {
             body.release();
             return false;
         }
-        StoredResponse overtaken = entry(backendResponse.status(), headers, backendResponse.headers(), receipt, cc,
-                CachePolicy.accelExpiresField(backendResponse.headers()), limitRateLine(backendResponse.headers().getAll(X_ACCEL_LIMIT_RATE)),
-                accelFields(backendResponse.headers(), null), valid, askedAsOf, true, old, body);
+        StoredResponse overtaken = overtakenOf.apply(old);
         indexStorable(primary, vary);
         // Only in the place of what it saw: a store or a purge since wins
         boolean stored = old == null ? cache.asMap().putIfAbsent(key, overtaken) == null
@@ -1038,7 +1042,8 @@ public final class ResponseCache implements AutoCloseable {
      * and the response still answers this request. A 304 whose validators name another version than the entry's
      * (a new ETag: the script changed it between the entry and now) updates nothing (RFC 9111 4.3.4: it MUST NOT):
      * the entry is dropped and {@code null} returned, so the body stored is never sent under the new version's
-     * validator.
+     * validator. A 304 its URL's purge or invalidation overtook (asked for before it) renews the entry as an overtaken
+     * fill's answer is stored ({@link #putOvertaken}): for the requests that waited for it since before the purge.
      */
     public CachedResponse revalidated(Lookup lookup, HttpResponse notModified) {
         if (notModified.status().code() != 304 || lookup.stored == null) {
@@ -1090,8 +1095,13 @@ public final class ResponseCache implements AutoCloseable {
             String primary = primaryOf(lookup.key());
             if (purgeMarks.purgedSince(primary, lookup.asOf)) {
                 // a purge marked the entry stale (or removed it) while the backend said it was not modified: the
-                // backend answered for the page before the purge, which says it changed
+                // backend answered for the page before the purge, which says it changed. Renewed as an overtaken fill's
+                // answer is stored, for the requests that waited for it since before the purge ({@link #putOvertaken})
+                ByteBuf kept = body.retain(); // ours again once the renewed entry, never cached, lets it go
                 renewed.release();
+                putOvertaken(primary, CachePolicy.varyNames(merged), lookup.key(), lookup.asOf, kept,
+                        left -> entry(old.status, merged, notModified.headers(), receipt, cc, accel, limitRate,
+                                accelFields, valid, lookup.asOf, true, left, kept));
             } else if (!cache.asMap().replace(lookup.key(), old, renewed)) {
                 renewed.release(); // lost to a concurrent store or purge: never cached, so still ours
             } else {

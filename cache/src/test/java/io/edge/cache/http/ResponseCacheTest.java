@@ -1401,6 +1401,41 @@ class ResponseCacheTest {
         assertThat(cache.lookup(get("/s")).outcome()).as("asked after the purge").isEqualTo(Lookup.Outcome.FRESH);
     }
 
+    /**
+     * A revalidation (a conditional GET for a stale copy) that a POST overtook, invalidations marking: its 304 renews
+     * the copy as an overtaken fill's answer is stored, in need of a revalidation before any use, so that the requests
+     * that waited for it since before the POST answer from it, and those that came after the POST ask again with its
+     * validators. The copy was left as the POST marked it, and each waiting request went to the backend in turn.
+     */
+    @Test
+    void theRequestsWaitingForARevalidationAPostOvertookSinceBeforeThePostAnswerFromIt() {
+        store(get("/v"), backend("v1", "Cache-Control", "max-age=1", "ETag", "\"v1\""));
+        time.advanceSeconds(2);
+        Lookup leader = cache.lookup(get("/v"));
+        assertThat(leader.outcome()).isEqualTo(Lookup.Outcome.STALE);
+        Coalescer.Ticket flight = cache.coalesce(leader);
+        assertThat(flight.leader()).isTrue();
+        Lookup beforePost = cache.lookup(get("/v"));
+        assertThat(cache.coalesce(beforePost).leader()).isFalse();
+        cache.invalidate(request(HttpMethod.POST, "/v"), CachePolicyTest.response(200), true);
+        Lookup afterPost = cache.lookup(get("/v"));
+        assertThat(cache.coalesce(afterPost).leader()).isFalse();
+        time.advanceSeconds(1);
+        HttpResponse notModified = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
+        notModified.headers().set("ETag", "\"v1\"").set("Cache-Control", "max-age=300");
+        assertThat(body(cache.revalidated(leader, notModified))).as("the leader is answered").isEqualTo("v1");
+        flight.done();
+
+        Lookup waited = cache.lookupAfterFlight(get("/v"), beforePost);
+        assertThat(waited.outcome()).isEqualTo(Lookup.Outcome.FRESH);
+        assertThat(body(waited.response())).isEqualTo("v1");
+        Lookup cameAfter = cache.lookupAfterFlight(get("/v"), afterPost);
+        assertThat(cameAfter.outcome()).isEqualTo(Lookup.Outcome.STALE);
+        assertThat(cameAfter.backendRequest(get("/v")).headers().get("If-None-Match")).isEqualTo("\"v1\"");
+        assertThat(cache.lookup(get("/v")).outcome()).as("no later request has it as fresh")
+                .isEqualTo(Lookup.Outcome.STALE);
+    }
+
     /** A purge that comes to the cache a reload made keeps out what a request begun before the reload asked for. */
     @Test
     void aPurgeAfterAReloadKeepsOutAnAnswerAskedForBeforeIt() {
