@@ -124,6 +124,9 @@ import java.util.stream.Stream;
  *                        {@code fastcgi_pass $pool} and {@code proxy_pass http://$pool}): the text whose value, worked
  *                        out for each request, names the group of that kind it goes to ({@link #fastcgiBackend} and
  *                        {@link Proxy#backend} then hold it as written); {@code null}: the group named is the one
+ * @param fastcgiPassHeaders for a FastCGI location, the script's response fields passed to the client that are hidden
+ *                        by default (X-Accel-Expires, -Limit-Rate, -Buffering), lower case: nginx's
+ *                        {@code fastcgi_pass_header}; {@code null} given is none
  */
 public record LocationSettings(
         String match,
@@ -171,7 +174,8 @@ public record LocationSettings(
         String aliasPrefix,
         ImageFilter imageFilter,
         boolean frontControllerDirectories,
-        VariableText backendChoice) {
+        VariableText backendChoice,
+        Set<String> fastcgiPassHeaders) {
 
     /** {@link #bodyLimit}: the server's. */
     public static final long SERVER_BODY_LIMIT = -1;
@@ -201,11 +205,34 @@ public record LocationSettings(
             redirects = Redirects.DEFAULT;
         }
         locations = List.copyOf(locations);
+        fastcgiPassHeaders = fastcgiPassHeaders == null ? Set.of() : Set.copyOf(fastcgiPassHeaders);
         if (!alias || aliasCaptures != null) {
             aliasPrefix = null;
         } else if (aliasPrefix == null) {
             aliasPrefix = pattern;
         }
+    }
+
+    /** A location that passes none of a script's hidden fields. */
+    public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
+                            String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
+                            List<AddressRange> statusAllow, Duration expires, Map<String, VariableText> headers,
+                            long bodyLimit, Map<String, VariableText> fastcgiParams, Gzip gzip, boolean gzipStatic,
+                            boolean internal, String fastcgiScript, List<AccessRule> access, Return returns,
+                            Rewrite rewrite, List<LimitReq> limitReqs, List<LimitConn> limitConns,
+                            AuthBasic authBasic, boolean accessLog, Referers referers, boolean alias,
+                            LimitRate limitRate, Autoindex autoindex, Map<String, VariableText> alwaysHeaders,
+                            AliasCaptures aliasCaptures, Pattern splitPathInfo, SecureLink secureLink,
+                            List<RewriteRule> rewrites, Proxy proxy, NextUpstream fastcgiNextUpstream,
+                            int clientBodyBufferSize, GzipClients gzipClients, Redirects redirects,
+                            SubFilter subFilter, List<LocationSettings> locations, String aliasPrefix,
+                            ImageFilter imageFilter, boolean frontControllerDirectories, VariableText backendChoice) {
+        this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
+                statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
+                access, returns, rewrite, limitReqs, limitConns, authBasic, accessLog, referers, alias, limitRate,
+                autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, secureLink, rewrites, proxy,
+                fastcgiNextUpstream, clientBodyBufferSize, gzipClients, redirects, subFilter, locations, aliasPrefix,
+                imageFilter, frontControllerDirectories, backendChoice, Set.of());
     }
 
     /** A location whose group, if any, is the one its fastcgi or proxy names. */

@@ -2848,10 +2848,14 @@ final class SettingsMapper {
             // read without a backend too: a bad value is a problem where written, location-defaults' as well
             LocationSettings.NextUpstream fastcgiNextUpstream = nextUpstream(location, "fastcgi",
                     LocationSettings.Condition.FASTCGI);
+            // nginx's fastcgi_hide_header defaults that edge does not pass yet (the script's Status becomes the
+            // answer's status line, and X-Accel-Charset is dropped as the answer is read)
+            Set<String> fastcgiPassHeaders = passHeaders(location, "fastcgi-pass-headers",
+                    Set.of("status", "x-accel-charset"));
             if (backend == null) {
                 fastcgiNextUpstream = null;
                 setWithout(location, "fastcgi", List.of("fastcgi-next-upstream", "fastcgi-next-upstream-tries",
-                        "fastcgi-next-upstream-timeout"));
+                        "fastcgi-next-upstream-timeout", "fastcgi-pass-headers"));
             }
             if (backend == null && location.own().get("fastcgi-params") instanceof ConfigObject own && !own.isEmpty()) {
                 // the location's own (location-defaults' apply where there is a backend, unused elsewhere)
@@ -2973,7 +2977,8 @@ final class SettingsMapper {
                     imageFilter,
                     frontControllerDirectories(location, frontController),
                     handler == LocationSettings.Handler.FASTCGI ? fastcgiChoice
-                    : handler == LocationSettings.Handler.PROXY ? proxyChoice : null));
+                    : handler == LocationSettings.Handler.PROXY ? proxyChoice : null,
+                    handler == LocationSettings.Handler.FASTCGI ? fastcgiPassHeaders : Set.of()));
         }
         problems.reading(before);
         return result;
@@ -3044,7 +3049,7 @@ final class SettingsMapper {
         boolean buffering = location.bool("proxy-buffering");
         boolean requestBuffering = location.bool("proxy-request-buffering",
                 "true or false (nginx's proxy_request_buffering on or off)");
-        Set<String> passHeaders = proxyPassHeaders(location);
+        Set<String> passHeaders = passHeaders(location, "proxy-pass-headers", Set.of());
         if (name == null) {
             // a bad value is a problem where written all the same, location-defaults' too, as proxy-buffering's
             nextUpstream(location, "proxy", EnumSet.allOf(LocationSettings.Condition.class));
@@ -3137,18 +3142,25 @@ final class SettingsMapper {
     }
 
     /**
-     * A location's {@code proxy-pass-headers}: field names, lower case, each a problem where it is no field name. One
-     * that nothing hides is passed all the same, as nginx's {@code proxy_pass_header} takes any name.
+     * A location's {@code proxy-pass-headers} or {@code fastcgi-pass-headers} ({@code key}): field names, lower case,
+     * each a problem where it is no field name, or one of {@code unpassed} (lower case: hidden fields edge does not
+     * pass there). One that nothing hides is passed all the same, as nginx's {@code proxy_pass_header} and {@code
+     * fastcgi_pass_header} take any name.
      */
-    private static Set<String> proxyPassHeaders(Section location) {
+    private static Set<String> passHeaders(Section location, String key, Set<String> unpassed) {
         Set<String> names = new HashSet<>();
-        for (Section.Element element : location.elements("proxy-pass-headers")) {
+        for (Section.Element element : location.elements(key)) {
             String name = element.text();
+            String lower = name.toLowerCase(Locale.ROOT);
             if (name.isEmpty() || HttpHeaderValidationUtil.validateToken(name) != -1) {
-                location.problem("proxy-pass-headers", element.index(), LocationMatch.quoted(name)
-                        + " is not a header name", "a field name such as Server or X-Accel-Expires");
+                location.problem(key, element.index(), LocationMatch.quoted(name) + " is not a header name",
+                        "a field name such as Server or X-Accel-Expires");
+            } else if (unpassed.contains(lower)) {
+                location.problem(key, element.index(), LocationMatch.quoted(name) + " is not passed by edge",
+                        "X-Accel-Expires, X-Accel-Limit-Rate or X-Accel-Buffering (Status and X-Accel-Charset are"
+                        + " not passed yet)");
             } else {
-                names.add(name.toLowerCase(Locale.ROOT));
+                names.add(lower);
             }
         }
         return names;

@@ -1125,7 +1125,8 @@ public final class Edge {
         return new ResponseCacheGate(g.responseCache, scope, siteScopes, g.settings.cache().purgeMarksStale(),
                 g.settings.cache().bypass(), g.settings.cache().noCache(),
                 fastCgi && !location.sendfileRoots().isEmpty(), true,
-                location.proxy() == null ? Set.of() : location.proxy().passHeaders());
+                fastCgi ? location.fastcgiPassHeaders()
+                : location.proxy() == null ? Set.of() : location.proxy().passHeaders());
     }
 
     /** {@code cached}, a location's responder behind the response cache, with its PURGE answered ahead of it. */

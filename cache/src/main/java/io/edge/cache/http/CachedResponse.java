@@ -34,8 +34,9 @@ public final class CachedResponse extends DefaultFullHttpResponse {
     /**
      * The backend's {@code X-Accel-Expires}, {@code X-Accel-Limit-Rate} and {@code X-Accel-Buffering} lines as they came
      * with the answer stored (those of a 304 that renewed it, where it had any of a name): not in the head, as nginx
-     * hides them, but for a location that passes some to its clients (proxy-pass-headers, nginx's proxy_pass_header,
-     * whose cache's hits carry them as the miss did). Shared: read it, never change it.
+     * hides them, but for a location that passes some to its clients (proxy-pass-headers and fastcgi-pass-headers,
+     * nginx's proxy_pass_header and fastcgi_pass_header, whose cache's hits carry them as the miss did). Shared: read
+     * it, never change it.
      */
     public HttpHeaders accelFields() {
         return accelFields;

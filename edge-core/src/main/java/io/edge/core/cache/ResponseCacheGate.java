@@ -129,7 +129,8 @@ public final class ResponseCacheGate implements BackendGate {
     private final boolean followsAccelRedirect;
     /**
      * The backend's X-Accel-Expires, -Limit-Rate and -Buffering names (lower case) the location passes to its clients
-     * (proxy-pass-headers, nginx's proxy_pass_header): its hits carry the lines kept with the answer, as nginx's do.
+     * (proxy-pass-headers, fastcgi-pass-headers: nginx's proxy_pass_header, fastcgi_pass_header): its hits carry the
+     * lines kept with the answer, as nginx's do.
      */
     private final Set<String> passedAccelFields;
 
@@ -159,7 +160,8 @@ public final class ResponseCacheGate implements BackendGate {
 
     /**
      * As above; {@code passedFields}: the backend's fields the location passes to its clients though they are hidden by
-     * default (a proxied location's proxy-pass-headers, lower case), of which the X-Accel ones reach its hits too.
+     * default (a proxied location's proxy-pass-headers, a FastCGI one's fastcgi-pass-headers, lower case), of which the
+     * X-Accel ones reach its hits too.
      */
     public ResponseCacheGate(ResponseCache cache, String scope, boolean invalidationMarksStale,
             List<VariableText> bypass, List<VariableText> noCache, boolean followsSendfile,

@@ -74,6 +74,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -229,6 +230,11 @@ public final class FastCgiResponder implements Responder {
     private final BackendGroupSettings.ResponseBuffer responseBuffer;
     /** When a request goes on to the next address of a group of several (fastcgi-next-upstream, -tries, -timeout). */
     private final LocationSettings.NextUpstream nextUpstream;
+    /**
+     * The script's X-Accel-Expires, -Limit-Rate and -Buffering names (lower case) the location passes to its clients
+     * (fastcgi-pass-headers, nginx's fastcgi_pass_header); the others are read and hidden.
+     */
+    private final List<String> passedAccelFields;
     /** Resolution through the probe itself: on the loop only where the probe never waits, else a probe thread. */
     private final Resolvers anywhere;
     /** The same resolution from what the probe remembers only, for the event loop; null: the probe never waits. */
@@ -334,6 +340,8 @@ public final class FastCgiResponder implements Responder {
         this.timeouts = timeouts;
         this.nextUpstream = Objects.requireNonNullElse(location.fastcgiNextUpstream(),
                 LocationSettings.NextUpstream.DEFAULT);
+        this.passedAccelFields = ResponseCache.ACCEL_FIELDS.stream()
+                .filter(name -> location.fastcgiPassHeaders().contains(name.toLowerCase(Locale.ROOT))).toList();
         this.anywhere = new Resolvers(root, location, probe);
         this.fixedScript = location.fastcgiScript();
         // a named location's script is the application's, for every client; php-fpm's status page is status-allow's
@@ -996,22 +1004,25 @@ public final class FastCgiResponder implements Responder {
             headReceived = true;
             exchange.upstreamStatus(head.status().code());
             // the pace of the answer, the script's body or the file it hands out (sendfile): of several lines, the
-            // last that is a number, as nginx's; the one the response cache keeps for its hits too
+            // last that is a number, as nginx's (the response cache takes the same line for its hits' pace)
             accelLimitRate = BodyPace.scriptRate(head.headers().getAll(CgiResponseParser.X_ACCEL_LIMIT_RATE));
-            if (accelLimitRate != null) {
-                head.headers().set(CgiResponseParser.X_ACCEL_LIMIT_RATE, accelLimitRate);
+            // the lines fastcgi-pass-headers passes reach the client as the script sent them (nginx's
+            // fastcgi_pass_header), not as read for the tap below
+            HttpHeaders passed = new DefaultHttpHeaders();
+            for (String name : passedAccelFields) {
+                passed.add(name, head.headers().getAll(name));
             }
             unbuffered = ResponseCache.unbuffered(head.headers(), responseBuffer.enabled());
             if (unbuffered && !responseBuffer.enabled()) {
                 // the group's fastcgi_buffering off, no "yes" from the script: read, by the tap too, as its own "no"
                 head.headers().set(ResponseCache.X_ACCEL_BUFFERING, "no");
             }
+            // The response cache (the tap) reads every line as it came, and keeps them with the answer (an unbuffered
+            // one it does not store), passed or not, for a hit in a location that passes them, as the proxy's tap
+            // does; the client sees only those passed, as nginx's.
             boolean tapTookOver = tap != null && !tap.onHead(head);
-            // The response cache (the tap) has read them, and keeps them with the answer (an unbuffered one it does not
-            // store); as nginx, the client never sees them.
-            head.headers().remove(ResponseCache.X_ACCEL_EXPIRES);
-            head.headers().remove(CgiResponseParser.X_ACCEL_LIMIT_RATE);
-            head.headers().remove(ResponseCache.X_ACCEL_BUFFERING);
+            head.headers().remove(ResponseCache.X_ACCEL_EXPIRES).remove(CgiResponseParser.X_ACCEL_LIMIT_RATE)
+                    .remove(ResponseCache.X_ACCEL_BUFFERING).add(passed);
             if (tapTookOver || detached) {
                 takenOver = true;
                 if (tap != null && !tap.wantsRest()) {

@@ -1,0 +1,66 @@
+package io.edge.conf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.tuple;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A FastCGI location's fastcgi-pass-headers, nginx's fastcgi_pass_header, read as proxy-pass-headers is. */
+class FastCgiPassHeadersConfigTest {
+
+    @TempDir
+    Path dir;
+
+    /**
+     * The names a location passes of those hidden by default, lower case, location-defaults' where a location has none
+     * of its own; a location without fastcgi has none.
+     */
+    @Test
+    void fastcgiPassHeadersAreFieldNames() throws Exception {
+        EdgeSettings settings = EdgeConfFile.load(dir, """
+                fastcgi.backends.php { addresses = ["unix:/run/php.sock"] }
+                location-defaults { fastcgi-pass-headers = ["X-Accel-Expires"] }
+                sites = [{ root = www, locations = [
+                  { match = "~ \\\\.php$", fastcgi = php, fastcgi-pass-headers = ["X-Accel-Limit-Rate", "x-accel-buffering"] }
+                  { match = "/app/", fastcgi = php }
+                  { match = "/" }
+                ] }]
+                """);
+        var locations = settings.sites().get(0).locations();
+        assertThat(locations.get(0).fastcgiPassHeaders())
+                .containsExactlyInAnyOrder("x-accel-limit-rate", "x-accel-buffering");
+        assertThat(locations.get(1).fastcgiPassHeaders()).containsExactly("x-accel-expires");
+        assertThat(locations.get(2).fastcgiPassHeaders()).isEmpty();
+    }
+
+    /**
+     * A name that is no field name, a hidden field edge does not pass (Status, X-Accel-Charset), and the key in a
+     * location without fastcgi are problems with their file, line and key, all at once.
+     */
+    @Test
+    void aBadNameOrAKeyWithoutFastcgiIsAProblem() throws Exception {
+        Path file = EdgeConfFile.write(dir, """
+                fastcgi.backends.php { addresses = ["unix:/run/php.sock"] }
+                sites = [{ root = www, locations = [
+                  { match = "/app/", fastcgi = php, fastcgi-pass-headers = ["X-Accel-Expires", "Bad Name", "", "Status", "X-Accel-Charset"] }
+                  { match = "/", fastcgi-pass-headers = ["X-Accel-Expires"] }
+                ] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactlyInAnyOrder(
+                        tuple(4, "edge.sites[0].locations[0].fastcgi-pass-headers[1]",
+                                "\"Bad Name\" is not a header name"),
+                        tuple(4, "edge.sites[0].locations[0].fastcgi-pass-headers[2]", "\"\" is not a header name"),
+                        tuple(4, "edge.sites[0].locations[0].fastcgi-pass-headers[3]",
+                                "\"Status\" is not passed by edge"),
+                        tuple(4, "edge.sites[0].locations[0].fastcgi-pass-headers[4]",
+                                "\"X-Accel-Charset\" is not passed by edge"),
+                        tuple(5, "edge.sites[0].locations[1].fastcgi-pass-headers",
+                                "set in a location without fastcgi"));
+        assertThat(e.problems()).allSatisfy(p -> assertThat(p.file()).isEqualTo(file));
+    }
+}

@@ -1,0 +1,106 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A FastCGI location's fastcgi-pass-headers (nginx's fastcgi_pass_header) in front of a real php-fpm, the response
+ * cache on: {@code /pass/} passes X-Accel-Expires and X-Accel-Limit-Rate, {@code /hidden/} passes none. nginx 1.22 with
+ * php-fpm 8.2 (fastcgi_cache, fastcgi_pass_header X-Accel-Expires and X-Accel-Limit-Rate): the MISS and the HIT both
+ * carry {@code X-Accel-Expires: 60} and the two X-Accel-Limit-Rate lines as the script sent them; without the
+ * directive, neither carries any.
+ */
+class FastCgiPassHeadersIT {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @TempDir
+    static Path dir;
+
+    static PhpFpm fpm;
+    static EdgeHarness edge;
+
+    @BeforeAll
+    static void start() throws Exception {
+        // counts its runs; two X-Accel-Limit-Rate lines, the last a number (0: no pace) setting the pace
+        String script = """
+                <?php
+                $f = __DIR__ . '/../runs-' . basename(__DIR__) . '.txt';
+                $n = (int) @file_get_contents($f) + 1;
+                file_put_contents($f, $n);
+                header('X-Accel-Expires: 60');
+                header('X-Accel-Limit-Rate: 1000000');
+                header('X-Accel-Limit-Rate: 0', false);
+                header('X-Accel-Buffering: yes');
+                echo 'run=', $n;
+                """;
+        for (String location : List.of("pass", "hidden")) {
+            Files.writeString(Files.createDirectories(dir.resolve("www").resolve(location)).resolve("page.php"), script);
+        }
+        fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+        edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www"
+                  locations = [
+                    { match = "/pass/", fastcgi = php, cache = true,
+                      fastcgi-pass-headers = ["X-Accel-Expires", "x-accel-limit-rate"],
+                      headers { X-Cache = "$upstream_cache_status" } }
+                    { match = "/hidden/", fastcgi = php, cache = true, headers { X-Cache = "$upstream_cache_status" } }
+                  ] }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                """.formatted(fpm.address()));
+    }
+
+    @AfterAll
+    static void stop() {
+        try {
+            if (edge != null) {
+                edge.close();
+            }
+        } finally {
+            if (fpm != null) {
+                fpm.close();
+            }
+        }
+    }
+
+    /** The lines passed reach the client of the miss and of the hit alike, every one as the script sent it. */
+    @Test
+    void passedFieldsReachTheMissAndTheHitAsTheScriptSentThem() throws Exception {
+        for (String word : List.of("MISS", "HIT")) {
+            HttpResponse<String> answer = get("/pass/page.php");
+            assertThat(answer.headers().firstValue("x-cache")).contains(word);
+            assertThat(answer.body()).as(word).isEqualTo("run=1");
+            assertThat(answer.headers().allValues("x-accel-expires")).as(word).containsExactly("60");
+            assertThat(answer.headers().allValues("x-accel-limit-rate")).as(word).containsExactly("1000000", "0");
+            assertThat(answer.headers().allValues("x-accel-buffering")).as(word + ": not passed").isEmpty();
+        }
+    }
+
+    /** A location that passes none hides them all, on the miss and on the hit, and its script still set the time. */
+    @Test
+    void aLocationThatPassesNoneHidesThemAll() throws Exception {
+        for (String word : List.of("MISS", "HIT")) {
+            HttpResponse<String> answer = get("/hidden/page.php");
+            assertThat(answer.headers().firstValue("x-cache")).contains(word);
+            assertThat(answer.body()).as(word).isEqualTo("run=1");
+            assertThat(answer.headers().map().keySet()).as(word)
+                    .noneMatch(name -> name.toLowerCase().startsWith("x-accel-"));
+        }
+    }
+
+    private static HttpResponse<String> get(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(edge.uri(path)).timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+}
