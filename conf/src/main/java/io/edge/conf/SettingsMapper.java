@@ -2848,10 +2848,7 @@ final class SettingsMapper {
             // read without a backend too: a bad value is a problem where written, location-defaults' as well
             LocationSettings.NextUpstream fastcgiNextUpstream = nextUpstream(location, "fastcgi",
                     LocationSettings.Condition.FASTCGI);
-            // nginx's fastcgi_hide_header defaults that edge does not pass yet (the script's Status becomes the
-            // answer's status line, and X-Accel-Charset is dropped as the answer is read)
-            Set<String> fastcgiPassHeaders = passHeaders(location, "fastcgi-pass-headers",
-                    Set.of("status", "x-accel-charset"));
+            Set<String> fastcgiPassHeaders = passHeaders(location, "fastcgi-pass-headers");
             if (backend == null) {
                 fastcgiNextUpstream = null;
                 setWithout(location, "fastcgi", List.of("fastcgi-next-upstream", "fastcgi-next-upstream-tries",
@@ -3049,7 +3046,7 @@ final class SettingsMapper {
         boolean buffering = location.bool("proxy-buffering");
         boolean requestBuffering = location.bool("proxy-request-buffering",
                 "true or false (nginx's proxy_request_buffering on or off)");
-        Set<String> passHeaders = passHeaders(location, "proxy-pass-headers", Set.of());
+        Set<String> passHeaders = passHeaders(location, "proxy-pass-headers");
         if (name == null) {
             // a bad value is a problem where written all the same, location-defaults' too, as proxy-buffering's
             nextUpstream(location, "proxy", EnumSet.allOf(LocationSettings.Condition.class));
@@ -3143,24 +3140,18 @@ final class SettingsMapper {
 
     /**
      * A location's {@code proxy-pass-headers} or {@code fastcgi-pass-headers} ({@code key}): field names, lower case,
-     * each a problem where it is no field name, or one of {@code unpassed} (lower case: hidden fields edge does not
-     * pass there). One that nothing hides is passed all the same, as nginx's {@code proxy_pass_header} and {@code
-     * fastcgi_pass_header} take any name.
+     * each a problem where it is no field name. One that nothing hides is passed all the same, as nginx's {@code
+     * proxy_pass_header} and {@code fastcgi_pass_header} take any name.
      */
-    private static Set<String> passHeaders(Section location, String key, Set<String> unpassed) {
+    private static Set<String> passHeaders(Section location, String key) {
         Set<String> names = new HashSet<>();
         for (Section.Element element : location.elements(key)) {
             String name = element.text();
-            String lower = name.toLowerCase(Locale.ROOT);
             if (name.isEmpty() || HttpHeaderValidationUtil.validateToken(name) != -1) {
                 location.problem(key, element.index(), LocationMatch.quoted(name) + " is not a header name",
                         "a field name such as Server or X-Accel-Expires");
-            } else if (unpassed.contains(lower)) {
-                location.problem(key, element.index(), LocationMatch.quoted(name) + " is not passed by edge",
-                        "X-Accel-Expires, X-Accel-Limit-Rate or X-Accel-Buffering (Status and X-Accel-Charset are"
-                        + " not passed yet)");
             } else {
-                names.add(lower);
+                names.add(name.toLowerCase(Locale.ROOT));
             }
         }
         return names;

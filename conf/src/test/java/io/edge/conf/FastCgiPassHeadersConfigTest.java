@@ -24,28 +24,28 @@ class FastCgiPassHeadersConfigTest {
                 fastcgi.backends.php { addresses = ["unix:/run/php.sock"] }
                 location-defaults { fastcgi-pass-headers = ["X-Accel-Expires"] }
                 sites = [{ root = www, locations = [
-                  { match = "~ \\\\.php$", fastcgi = php, fastcgi-pass-headers = ["X-Accel-Limit-Rate", "x-accel-buffering"] }
+                  { match = "~ \\\\.php$", fastcgi = php, fastcgi-pass-headers = ["X-Accel-Limit-Rate", "Status"] }
                   { match = "/app/", fastcgi = php }
                   { match = "/" }
                 ] }]
                 """);
         var locations = settings.sites().get(0).locations();
         assertThat(locations.get(0).fastcgiPassHeaders())
-                .containsExactlyInAnyOrder("x-accel-limit-rate", "x-accel-buffering");
+                .containsExactlyInAnyOrder("x-accel-limit-rate", "status");
         assertThat(locations.get(1).fastcgiPassHeaders()).containsExactly("x-accel-expires");
         assertThat(locations.get(2).fastcgiPassHeaders()).isEmpty();
     }
 
     /**
-     * A name that is no field name, a hidden field edge does not pass (Status, X-Accel-Charset), and the key in a
-     * location without fastcgi are problems with their file, line and key, all at once.
+     * A name that is no field name and the key in a location without fastcgi are problems with their file, line and
+     * key, all at once.
      */
     @Test
     void aBadNameOrAKeyWithoutFastcgiIsAProblem() throws Exception {
         Path file = EdgeConfFile.write(dir, """
                 fastcgi.backends.php { addresses = ["unix:/run/php.sock"] }
                 sites = [{ root = www, locations = [
-                  { match = "/app/", fastcgi = php, fastcgi-pass-headers = ["X-Accel-Expires", "Bad Name", "", "Status", "X-Accel-Charset"] }
+                  { match = "/app/", fastcgi = php, fastcgi-pass-headers = ["X-Accel-Expires", "Bad Name", ""] }
                   { match = "/", fastcgi-pass-headers = ["X-Accel-Expires"] }
                 ] }]
                 """);
@@ -55,10 +55,6 @@ class FastCgiPassHeadersConfigTest {
                         tuple(4, "edge.sites[0].locations[0].fastcgi-pass-headers[1]",
                                 "\"Bad Name\" is not a header name"),
                         tuple(4, "edge.sites[0].locations[0].fastcgi-pass-headers[2]", "\"\" is not a header name"),
-                        tuple(4, "edge.sites[0].locations[0].fastcgi-pass-headers[3]",
-                                "\"Status\" is not passed by edge"),
-                        tuple(4, "edge.sites[0].locations[0].fastcgi-pass-headers[4]",
-                                "\"X-Accel-Charset\" is not passed by edge"),
                         tuple(5, "edge.sites[0].locations[1].fastcgi-pass-headers",
                                 "set in a location without fastcgi"));
         assertThat(e.problems()).allSatisfy(p -> assertThat(p.file()).isEqualTo(file));

@@ -16,10 +16,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A FastCGI location's fastcgi-pass-headers (nginx's fastcgi_pass_header) in front of a real php-fpm, the response
- * cache on: {@code /pass/} passes X-Accel-Expires and X-Accel-Limit-Rate, {@code /hidden/} passes none. nginx 1.22 with
- * php-fpm 8.2 (fastcgi_cache, fastcgi_pass_header X-Accel-Expires and X-Accel-Limit-Rate): the MISS and the HIT both
- * carry {@code X-Accel-Expires: 60} and the two X-Accel-Limit-Rate lines as the script sent them; without the
- * directive, neither carries any.
+ * cache on: {@code /pass/} passes X-Accel-Expires, X-Accel-Limit-Rate, Status and X-Accel-Charset, {@code /hidden/}
+ * passes none. nginx 1.22 with php-fpm 8.2 (fastcgi_cache, fastcgi_pass_header X-Accel-Expires, X-Accel-Limit-Rate and
+ * Status): the MISS and the HIT both carry {@code X-Accel-Expires: 60}, the two X-Accel-Limit-Rate lines as the script
+ * sent them and {@code Status: 203 Made Up}; without the directive, neither carries any.
  */
 class FastCgiPassHeadersIT {
 
@@ -33,7 +33,8 @@ class FastCgiPassHeadersIT {
 
     @BeforeAll
     static void start() throws Exception {
-        // counts its runs; two X-Accel-Limit-Rate lines, the last a number (0: no pace) setting the pace
+        // counts its runs; two X-Accel-Limit-Rate lines, the last a number (0: no pace) setting the pace; a 203, which
+        // the location's headers do not reach (nginx's add_header): X-Cache is an always-header
         String script = """
                 <?php
                 $f = __DIR__ . '/../runs-' . basename(__DIR__) . '.txt';
@@ -43,6 +44,8 @@ class FastCgiPassHeadersIT {
                 header('X-Accel-Limit-Rate: 1000000');
                 header('X-Accel-Limit-Rate: 0', false);
                 header('X-Accel-Buffering: yes');
+                header('X-Accel-Charset: utf-8');
+                header('Status: 203 Made Up');
                 echo 'run=', $n;
                 """;
         for (String location : List.of("pass", "hidden")) {
@@ -53,9 +56,10 @@ class FastCgiPassHeadersIT {
                 sites = [{ server-names = ["_"], default = true, root = "www"
                   locations = [
                     { match = "/pass/", fastcgi = php, cache = true,
-                      fastcgi-pass-headers = ["X-Accel-Expires", "x-accel-limit-rate"],
-                      headers { X-Cache = "$upstream_cache_status" } }
-                    { match = "/hidden/", fastcgi = php, cache = true, headers { X-Cache = "$upstream_cache_status" } }
+                      fastcgi-pass-headers = ["X-Accel-Expires", "x-accel-limit-rate", "Status", "X-Accel-Charset"],
+                      always-headers { X-Cache = "$upstream_cache_status" } }
+                    { match = "/hidden/", fastcgi = php, cache = true,
+                      always-headers { X-Cache = "$upstream_cache_status" } }
                   ] }]
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
                 """.formatted(fpm.address()));
@@ -83,6 +87,9 @@ class FastCgiPassHeadersIT {
             assertThat(answer.body()).as(word).isEqualTo("run=1");
             assertThat(answer.headers().allValues("x-accel-expires")).as(word).containsExactly("60");
             assertThat(answer.headers().allValues("x-accel-limit-rate")).as(word).containsExactly("1000000", "0");
+            assertThat(answer.headers().allValues("x-accel-charset")).as(word).containsExactly("utf-8");
+            assertThat(answer.statusCode()).as(word).isEqualTo(203);
+            assertThat(answer.headers().allValues("status")).as(word).containsExactly("203 Made Up");
             assertThat(answer.headers().allValues("x-accel-buffering")).as(word + ": not passed").isEmpty();
         }
     }
@@ -94,8 +101,9 @@ class FastCgiPassHeadersIT {
             HttpResponse<String> answer = get("/hidden/page.php");
             assertThat(answer.headers().firstValue("x-cache")).contains(word);
             assertThat(answer.body()).as(word).isEqualTo("run=1");
+            assertThat(answer.statusCode()).as(word).isEqualTo(203);
             assertThat(answer.headers().map().keySet()).as(word)
-                    .noneMatch(name -> name.toLowerCase().startsWith("x-accel-"));
+                    .noneMatch(name -> name.toLowerCase().startsWith("x-accel-") || name.equalsIgnoreCase("status"));
         }
     }
 

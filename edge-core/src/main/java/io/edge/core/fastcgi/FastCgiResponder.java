@@ -87,6 +87,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -235,6 +236,8 @@ public final class FastCgiResponder implements Responder {
      * (fastcgi-pass-headers, nginx's fastcgi_pass_header); the others are read and hidden.
      */
     private final List<String> passedAccelFields;
+    /** Of the script's Status and X-Accel-Charset (lower case), those the location passes: their lines stay. */
+    private final Set<String> passedScriptLines;
     /** Resolution through the probe itself: on the loop only where the probe never waits, else a probe thread. */
     private final Resolvers anywhere;
     /** The same resolution from what the probe remembers only, for the event loop; null: the probe never waits. */
@@ -342,6 +345,8 @@ public final class FastCgiResponder implements Responder {
                 LocationSettings.NextUpstream.DEFAULT);
         this.passedAccelFields = ResponseCache.ACCEL_FIELDS.stream()
                 .filter(name -> location.fastcgiPassHeaders().contains(name.toLowerCase(Locale.ROOT))).toList();
+        this.passedScriptLines = Stream.of("status", "x-accel-charset")
+                .filter(location.fastcgiPassHeaders()::contains).collect(Collectors.toUnmodifiableSet());
         this.anywhere = new Resolvers(root, location, probe);
         this.fixedScript = location.fastcgiScript();
         // a named location's script is the application's, for every client; php-fpm's status page is status-allow's
@@ -940,7 +945,7 @@ public final class FastCgiResponder implements Responder {
                             "client " + NetUtil.toAddressString(remoteAddress.getAddress()) + ", request \""
                                     + exchange.request().method() + " "
                                     + LogText.escapeBytes(exchange.request().uri()) + "\"",
-                            pool.awaitsWorker()), this);
+                            pool.awaitsWorker(), passedScriptLines), this);
             if (started.isDone()) {
                 // Failed at once (onError ran inside start and decided); nothing was sent, so backend stays
                 // null and a retry of a POST is still allowed.

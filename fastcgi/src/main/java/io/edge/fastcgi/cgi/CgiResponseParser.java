@@ -12,6 +12,8 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * Parses the CGI response head at the start of STDOUT: header lines ended by CRLF or LF, up to a blank line.
@@ -42,6 +44,8 @@ public final class CgiResponseParser {
     public static final int MAX_FIELDS = 1000;
 
     private final int maxHeaderSize;
+    /** The lines read for the server that stay in the head all the same, lower case: status, x-accel-charset. */
+    private final Set<String> kept;
     private int lines;
     private final StringBuilder line = new StringBuilder(80);
     private final HttpHeaders headers = new DefaultHttpHeaders();
@@ -50,7 +54,17 @@ public final class CgiResponseParser {
     private HttpResponse head;
 
     public CgiResponseParser(int maxHeaderSize) {
+        this(maxHeaderSize, Set.of());
+    }
+
+    /**
+     * {@code kept}: of the script's {@code Status} and {@code X-Accel-Charset} (lower case), those whose lines stay in
+     * the head as the script sent them, for a server that passes them to its client (nginx's fastcgi_pass_header); the
+     * status is read from a kept Status all the same.
+     */
+    public CgiResponseParser(int maxHeaderSize, Set<String> kept) {
         this.maxHeaderSize = maxHeaderSize;
+        this.kept = Set.copyOf(kept);
     }
 
     /**
@@ -155,14 +169,18 @@ public final class CgiResponseParser {
         HttpResponseStatus status = HttpResponseStatus.OK;
         String statusLine = headers.get("Status");
         if (statusLine != null) {
-            headers.remove("Status");
+            if (!kept.contains("status")) {
+                headers.remove("Status");
+            }
             status = parseStatus(statusLine);
         } else if (headers.contains(HttpHeaderNames.LOCATION)) {
             status = HttpResponseStatus.FOUND;
         }
         dropHopByHop(headers, status);
-        for (CharSequence name : SERVER_DIRECTIVES) {
-            headers.remove(name);
+        for (String name : SERVER_DIRECTIVES) {
+            if (!kept.contains(name.toLowerCase(Locale.ROOT))) {
+                headers.remove(name);
+            }
         }
         return new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, headers);
     }
@@ -184,7 +202,7 @@ public final class CgiResponseParser {
      * as the head comes; and X-Accel-Buffering, whether the answer streams unbuffered, which the response cache and the
      * server read (and the server hides) as the head comes.
      */
-    private static final List<CharSequence> SERVER_DIRECTIVES = List.of("X-Accel-Charset");
+    private static final List<String> SERVER_DIRECTIVES = List.of("X-Accel-Charset");
 
     /** The pace of the answer, bytes a second, 0 for none (nginx's): the server's to take, never the client's. */
     public static final AsciiString X_ACCEL_LIMIT_RATE = AsciiString.of("X-Accel-Limit-Rate");

@@ -41,6 +41,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -166,9 +167,21 @@ public final class FcgiExchange {
      *                      empty for nothing
      * @param awaitWorker   whether the lease is kept past END_REQUEST until the backend's worker reads again: see
      *                      "Waiting for the worker" above
+     * @param keptFields    the script's Status and X-Accel-Charset lines (lower case names) left in the head for the
+     *                      client, as nginx's fastcgi_pass_header leaves them ({@link CgiResponseParser})
      */
     public record Options(String requestId, int maxHeaderSize, Duration readTimeout, Duration writeTimeout,
-            String client, boolean awaitWorker) {
+            String client, boolean awaitWorker, Set<String> keptFields) {
+
+        public Options {
+            keptFields = Set.copyOf(keptFields);
+        }
+
+        /** Options whose head keeps none of the lines read for the server ({@link CgiResponseParser}'s kept). */
+        public Options(String requestId, int maxHeaderSize, Duration readTimeout, Duration writeTimeout,
+                String client, boolean awaitWorker) {
+            this(requestId, maxHeaderSize, readTimeout, writeTimeout, client, awaitWorker, Set.of());
+        }
 
         /** Options that release the lease at END_REQUEST, whatever the worker does after it. */
         public Options(String requestId, int maxHeaderSize, Duration readTimeout, Duration writeTimeout,
@@ -257,7 +270,7 @@ public final class FcgiExchange {
         this.backendChannel = lease.channel();
         this.options = options;
         this.listener = listener;
-        this.parser = new CgiResponseParser(options.maxHeaderSize());
+        this.parser = new CgiResponseParser(options.maxHeaderSize(), options.keptFields());
     }
 
     /**

@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class CgiResponseParserTest {
@@ -25,6 +26,30 @@ class CgiResponseParserTest {
         assertThat(head.status().code()).isEqualTo(200);
         assertThat(head.headers().get("Content-Type")).isEqualTo("text/html");
         assertThat(in.toString(StandardCharsets.ISO_8859_1)).isEqualTo("body");
+        in.release();
+    }
+
+    /**
+     * The Status and X-Accel-Charset lines a server passes to its client (nginx's fastcgi_pass_header) stay in the head
+     * as the script sent them, the status read from Status all the same; without that, neither does.
+     */
+    @Test
+    void statusAndXAccelCharsetStayInTheHeadWhereKept() {
+        String script = "Status: 203  Made Up\r\nX-Accel-Charset: utf-8\r\nX-A: 1\r\n\r\n";
+        CgiResponseParser keeping = new CgiResponseParser(8192, Set.of("status", "x-accel-charset"));
+        ByteBuf in = buf(script);
+        assertThat(keeping.parse(in)).isTrue();
+        assertThat(keeping.head().status().code()).isEqualTo(203);
+        assertThat(keeping.head().status().reasonPhrase()).isEqualTo("Made Up");
+        assertThat(keeping.head().headers().getAll("Status")).containsExactly("203  Made Up");
+        assertThat(keeping.head().headers().getAll("X-Accel-Charset")).containsExactly("utf-8");
+        in.release();
+
+        CgiResponseParser hiding = new CgiResponseParser(8192);
+        in = buf(script);
+        assertThat(hiding.parse(in)).isTrue();
+        assertThat(hiding.head().status().code()).isEqualTo(203);
+        assertThat(hiding.head().headers().names()).containsExactly("X-A");
         in.release();
     }
 
