@@ -2,11 +2,19 @@ package io.edge.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -408,6 +416,117 @@ class ProxyBackendFramingIT {
             assertThat(get(edge, "/old").body()).isEqualTo("old");
             assertThat(get(edge, "/old").body()).isEqualTo("old");
             assertThat(fake.connections()).isEqualTo(2);
+        }
+    }
+
+    /**
+     * To a HEAD, or in a 204, a Content-Length that is no number frames no body (nginx 1.22, measured: HEAD answered
+     * "Content-Length: abc", its connection reused for the next request). What such a backend sends after the head
+     * anyway is dropped with its connection, never read as the next request's answer.
+     */
+    @Test
+    void aContentLengthThatIsNoNumberToAHeadOrInA204FramesNoBodyWhatFollowsDroppedWithItsConnection() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = edge(fake)) {
+            String stray = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nbad";
+            fake.answer("head", "HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n" + stray);
+            fake.answer("none", "HTTP/1.1 204 No Content\r\nContent-Length: abc\r\n\r\n" + stray);
+            fake.answer("next", "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext");
+            HttpResponse<String> head = CLIENT.send(HttpRequest.newBuilder(edge.uri("/head"))
+                    .method("HEAD", HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(20)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(head.statusCode()).isEqualTo(200);
+            assertThat(get(edge, "/next").body()).isEqualTo("next");
+            assertThat(get(edge, "/none").statusCode()).isEqualTo(204);
+            assertThat(get(edge, "/next").body()).isEqualTo("next");
+            // the HEAD's connection closed, the first "next"'s kept for the 204, closed after it
+            assertThat(fake.connections()).isEqualTo(3);
+        }
+    }
+
+    /**
+     * nginx 1.22 stores an answer read to its backend's close (proxy_cache beside a raw backend, "Content-Length: abc"
+     * and the body up to the close: MISS, then HIT, the body whole), but not one whose connection was reset in the
+     * middle of its body (MISS, MISS). So does edge, its hit going with the body's length.
+     */
+    @Test
+    void anAnswerReadToTheCloseIsStoredOneResetInItsBodyIsNot() throws Exception {
+        Semaphore reset = new Semaphore(0);
+        AtomicInteger resetAsked = new AtomicInteger();
+        try (FakeHttpBackend fake = new FakeHttpBackend(); ServerSocket resetting = resettingBackend(reset, resetAsked);
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = ".", locations = [
+                       { match = "/", proxy = fake, cache = true, headers { X-Cache = "$upstream_cache_status" } }
+                       { match = "/reset/", proxy = resetting, cache = true,
+                         headers { X-Cache = "$upstream_cache_status" } }
+                     ] }]
+                     proxy.backends.fake { addresses = ["127.0.0.1:%d"] }
+                     proxy.backends.resetting { addresses = ["127.0.0.1:%d"] }
+                     """.formatted(fake.port(), resetting.getLocalPort()))) {
+            fake.answer("close", closedAfterHelloWorld("Content-Length: abc\r\nCache-Control: max-age=60\r\n"));
+            HttpResponse<String> miss = get(edge, "/close");
+            assertReadToTheClose(miss, "hello world");
+            assertThat(miss.headers().firstValue("X-Cache")).hasValue("MISS");
+            HttpResponse<String> hit = get(edge, "/close");
+            assertThat(hit.body()).isEqualTo("hello world");
+            assertThat(hit.headers().firstValue("X-Cache")).hasValue("HIT");
+            assertThat(hit.headers().firstValue("Content-Length")).hasValue("11");
+            assertThat(fake.connections()).isEqualTo(1);
+
+            for (int i = 0; i < 2; i++) {
+                String cut = cutAnswer(edge, reset);
+                assertThat(cut).as("the answer cut, not ended").contains("X-Cache: MISS").contains("hello")
+                        .doesNotEndWith("0\r\n\r\n");
+            }
+            assertThat(resetAsked.get()).isEqualTo(2);
+        }
+    }
+
+    /**
+     * A backend that answers "Content-Length: abc", "hello" and, once {@code reset} gives it leave, resets the
+     * connection (SO_LINGER 0).
+     */
+    private static ServerSocket resettingBackend(Semaphore reset, AtomicInteger asked) throws IOException {
+        ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread serving = new Thread(() -> {
+            while (!server.isClosed()) {
+                try (Socket socket = server.accept()) {
+                    asked.incrementAndGet();
+                    InputStream in = socket.getInputStream();
+                    for (int matched = 0, b; matched < 4 && (b = in.read()) >= 0; ) {
+                        matched = b == (matched % 2 == 0 ? '\r' : '\n') ? matched + 1 : 0;
+                    }
+                    socket.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: abc\r\n"
+                            + "Cache-Control: max-age=60\r\n\r\nhello").getBytes(StandardCharsets.ISO_8859_1));
+                    socket.getOutputStream().flush();
+                    reset.acquire();
+                    socket.setSoLinger(true, 0);
+                } catch (IOException | InterruptedException closed) {
+                    return;
+                }
+            }
+        }, "resetting-backend");
+        serving.setDaemon(true);
+        serving.start();
+        return server;
+    }
+
+    /** A GET of /reset/x, raw: what the client got, its backend reset once "hello" reached it. */
+    private static String cutAnswer(EdgeHarness edge, Semaphore reset) throws IOException {
+        try (Socket client = new Socket(InetAddress.getLoopbackAddress(), edge.uri("/").getPort())) {
+            client.setSoTimeout(20_000);
+            client.getOutputStream().write("GET /reset/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            InputStream in = client.getInputStream();
+            StringBuilder got = new StringBuilder();
+            boolean released = false;
+            for (int b; (b = in.read()) >= 0; ) {
+                got.append((char) b);
+                if (!released && got.indexOf("hello") >= 0) {
+                    reset.release();
+                    released = true;
+                }
+            }
+            return got.toString();
         }
     }
 }
