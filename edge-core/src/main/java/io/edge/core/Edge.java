@@ -1052,17 +1052,25 @@ public final class Edge {
      * The scopes of {@code site}'s entries in the response cache: its own ({@code cacheScope}), then, under it, each
      * group's that a cached location chooses by a variable ({@code proxy = "$pool"}): there the chosen group is part of
      * the key, as nginx's default proxy_cache_key holds $proxy_host, so that two groups' answers to one URL are two
-     * entries, coalesced apart. A PURGE and an unsafe method's invalidation reach the URL in each of them.
+     * entries, coalesced apart. A PURGE and an unsafe method's invalidation reach the URL in each of them, and in each
+     * group's an earlier configuration's variable chose: a reload that takes a group (or the location) away leaves its
+     * entries in the cache, and one that brings it back finds them.
      */
     private static List<String> siteScopes(Generation g, SiteSettings site, String cacheScope) {
         Set<String> scopes = new LinkedHashSet<>(List.of(cacheScope));
+        if (g.responseCache == null) {
+            return List.copyOf(scopes);
+        }
         for (LocationSettings location : site.everyLocation()) {
-            if (g.responseCache != null && location.cache() && location.backendChoice() != null) {
+            if (location.cache() && location.backendChoice() != null) {
                 boolean fastCgi = location.handler() == LocationSettings.Handler.FASTCGI;
                 for (String name : (fastCgi ? g.groups : g.proxyGroups).keySet()) {
                     scopes.add(groupScope(g, cacheScope, fastCgi, name));
                 }
             }
+        }
+        for (String group : g.responseCache.scopes(ChosenGroup.class::isInstance)) {
+            scopes.add(cacheScope + group);
         }
         return List.copyOf(scopes);
     }

@@ -260,6 +260,44 @@ class BackendChoiceIT {
     }
 
     /**
+     * A group a reload takes away and a later one brings back: a PURGE of the URL meanwhile reaches the entry it left
+     * (the response cache, and that entry, outlive the reload), so the group's first request after it is a MISS, not
+     * the answer the PURGE said was gone.
+     */
+    @Test
+    void aPurgeReachesTheEntriesOfAGroupAReloadTookAway() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        CountDownLatch release = new CountDownLatch(0);
+        Map<String, AtomicInteger> asked = new ConcurrentHashMap<>();
+        String site = """
+                server.maps.pool { source = "$http_x_tenant", default = app, values = [{ match = beta, value = app_beta }] }
+                sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                  { match = "/", proxy = "$pool", cache = true, headers { X-Cache = "$upstream_cache_status" } }
+                ] }]
+                proxy.backends.app { addresses = ["%s"] }
+                """;
+        try (JdkBackend alpha = JdkBackend.start(exchange -> counted(exchange, "alpha", asked, release));
+             JdkBackend beta = JdkBackend.start(exchange -> counted(exchange, "beta", asked, release))) {
+            String both = site.formatted(alpha.address()) + "proxy.backends.app_beta { addresses = [\"%s\"] }\n"
+                    .formatted(beta.address());
+            try (EdgeHarness edge = EdgeHarness.start(dir, both)) {
+                String betaHost = " " + beta.address();
+                assertCached(edge, "/p", "beta", "MISS", "beta 1" + betaHost);
+                assertCached(edge, "/p", "", "MISS", "alpha 1 " + alpha.address());
+
+                edge.reload(site.formatted(alpha.address()));
+                HttpResponse<String> purged = HTTP.send(HttpRequest.newBuilder(edge.uri("/p"))
+                        .method("PURGE", HttpRequest.BodyPublishers.noBody()).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(purged.body()).as("app's entry and the one app_beta left").isEqualTo("purged 2\n");
+
+                edge.reload(both);
+                assertCached(edge, "/p", "beta", "MISS", "beta 2" + betaHost);
+            }
+        }
+    }
+
+    /**
      * {@code cache = true} beside {@code fastcgi = "$php_pool"} (nginx wants a fastcgi_cache_key there; edge's key is
      * the one of every cached location, with the group chosen): each pool's answer to one URL is its own entry.
      */

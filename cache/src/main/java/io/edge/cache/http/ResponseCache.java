@@ -36,6 +36,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -327,6 +328,18 @@ public final class ResponseCache implements AutoCloseable {
         synchronized (scopes) {
             // a number, then the separator no host holds: it cannot be read as a host, nor one scope as another
             return scopes.computeIfAbsent(site, s -> String.valueOf(scopes.size()) + CachePolicy.HOST_SEPARATOR);
+        }
+    }
+
+    /**
+     * The scopes given so far ({@link #scope}) to the sites {@code which} takes, by this cache and by those it replaced:
+     * those of sites a reload took away too, whose entries outlive them (and are found again if a later one brings
+     * them back).
+     */
+    public List<String> scopes(Predicate<Object> which) {
+        synchronized (scopes) {
+            return scopes.entrySet().stream().filter(scoped -> which.test(scoped.getKey())).map(Map.Entry::getValue)
+                    .toList();
         }
     }
 
