@@ -293,6 +293,14 @@ class BackendChoiceIT {
 
                 edge.reload(both);
                 assertCached(edge, "/p", "beta", "MISS", "beta 2" + betaHost);
+
+                // a prefix reaches each group's entries in one walk of the cache
+                assertCached(edge, "/p", "", "MISS", "alpha 2 " + alpha.address());
+                HttpResponse<String> prefix = HTTP.send(HttpRequest.newBuilder(edge.uri("/p*"))
+                        .method("PURGE", HttpRequest.BodyPublishers.noBody()).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(prefix.body()).isEqualTo("purged 2\n");
+                assertCached(edge, "/p", "beta", "MISS", "beta 3" + betaHost);
             }
         }
     }

@@ -1346,21 +1346,38 @@ public final class ResponseCache implements AutoCloseable {
      * keys, so it costs time in proportion to the cache's size.
      */
     public int purgePrefix(String prefix, boolean markStale) {
+        return purgePrefixes(List.of(prefix), markStale);
+    }
+
+    /**
+     * As {@link #purgePrefix} for each of {@code prefixes} (a URL's in each scope of a site, say), in one walk of all
+     * keys: a site's scopes may be many (a group's each, where a variable chooses it), the walk's time each one's.
+     */
+    public int purgePrefixes(List<String> prefixes, boolean markStale) {
         purgeMarks.purgedAll(); // a prefix names no URL: every answer asked for until now is kept out
         if (uncacheable != null) {
-            uncacheable.asMap().keySet().removeIf(k -> k.startsWith(prefix));
+            uncacheable.asMap().keySet().removeIf(k -> startsWithAny(k, prefixes));
         }
         int purged = 0;
         for (String k : List.copyOf(cache.asMap().keySet())) {
-            if (k.startsWith(prefix)) {
+            if (startsWithAny(k, prefixes)) {
                 purged += purgeOne(k, markStale ? Purge.MARK_STALE : Purge.REMOVE);
             }
         }
         ResponseCache next = successor;
         if (next != null) {
-            next.purgePrefix(prefix, markStale);
+            next.purgePrefixes(prefixes, markStale);
         }
         return purged;
+    }
+
+    private static boolean startsWithAny(String key, List<String> prefixes) {
+        for (String prefix : prefixes) {
+            if (key.startsWith(prefix)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private int purgeOne(String key, Purge purge) {

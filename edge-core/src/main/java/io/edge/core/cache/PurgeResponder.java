@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -82,14 +83,17 @@ public final class PurgeResponder implements Responder {
         String uri = exchange.request().uri();
         int purged = 0;
         // the answers made for http and those made for https (ResponseCache.httpsScope), whichever way the PURGE came
+        HttpRequest target = keyRequest(exchange, uri.endsWith("*") ? uri.substring(0, uri.length() - 1) : uri);
+        List<String> keys = new ArrayList<>();
         for (String scope : scopes) {
-            for (String in : List.of(scope, ResponseCache.httpsScope(scope))) {
-                if (uri.endsWith("*")) {
-                    purged += cache.purgePrefix(ResponseCache.keyOf(in,
-                            keyRequest(exchange, uri.substring(0, uri.length() - 1))), markStale);
-                } else {
-                    purged += cache.purge(ResponseCache.keyOf(in, keyRequest(exchange, uri)), markStale);
-                }
+            keys.add(ResponseCache.keyOf(scope, target));
+            keys.add(ResponseCache.keyOf(ResponseCache.httpsScope(scope), target));
+        }
+        if (uri.endsWith("*")) {
+            purged = cache.purgePrefixes(keys, markStale); // one walk of the cache for every scope
+        } else {
+            for (String key : keys) {
+                purged += cache.purge(key, markStale);
             }
         }
         if (purged == 0) {
