@@ -306,6 +306,53 @@ class BackendChoiceIT {
     }
 
     /**
+     * A group whose backend fails answers with its own stale copy (stale-if-error, the grace), never another group's;
+     * a value naming no group is its 502, no group's copy, and nothing stored for it.
+     */
+    @Test
+    void eachGroupsStaleCopyAnswersForItsFailingBackend() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Map<String, AtomicInteger> asked = new ConcurrentHashMap<>();
+        com.sun.net.httpserver.HttpHandler[] handlers = new com.sun.net.httpserver.HttpHandler[2];
+        for (int i = 0; i < 2; i++) {
+            String name = i == 0 ? "alpha" : "beta";
+            handlers[i] = exchange -> {
+                int n = asked.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
+                exchange.getRequestBody().readAllBytes();
+                exchange.getResponseHeaders().add("Cache-Control", "max-age=0, stale-if-error=600");
+                exchange.getResponseHeaders().add("ETag", "\"" + name + n + "\"");
+                answer(exchange, name + " " + n);
+            };
+        }
+        JdkBackend alpha = JdkBackend.start(handlers[0]);
+        JdkBackend beta = JdkBackend.start(handlers[1]);
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                     server.maps.pool { source = "$http_x_tenant", default = app, values = [
+                       { match = beta, value = app_beta }, { match = none, value = nosuch } ] }
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/", proxy = "$pool", cache = true, headers { X-Cache = "$upstream_cache_status" } }
+                     ] }]
+                     proxy.backends.app { addresses = ["%s"] }
+                     proxy.backends.app_beta { addresses = ["%s"] }
+                     """.formatted(alpha.address(), beta.address()))) {
+            String alphaHost = " " + alpha.address();
+            String betaHost = " " + beta.address();
+            assertCached(edge, "/s", "", "MISS", "alpha 1" + alphaHost);
+            assertCached(edge, "/s", "beta", "MISS", "beta 1" + betaHost);
+            alpha.close();
+            assertCached(edge, "/s", "", "STALE", "alpha 1" + alphaHost);
+            assertCached(edge, "/s", "beta", "EXPIRED", "beta 2" + betaHost);
+            beta.close();
+            assertCached(edge, "/s", "beta", "STALE", "beta 2" + betaHost);
+            HttpResponse<String> none = HTTP.send(request(edge, "/s", "none"), HttpResponse.BodyHandlers.ofString());
+            assertThat(none.statusCode()).isEqualTo(502);
+        } finally {
+            alpha.close();
+            beta.close();
+        }
+    }
+
+    /**
      * {@code cache = true} beside {@code fastcgi = "$php_pool"} (nginx wants a fastcgi_cache_key there; edge's key is
      * the one of every cached location, with the group chosen): each pool's answer to one URL is its own entry.
      */
