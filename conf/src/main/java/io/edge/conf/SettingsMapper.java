@@ -1608,6 +1608,18 @@ final class SettingsMapper {
             Section backend = backends.withDefaults((ConfigObject) value, defaults, key, value.origin());
             result.put(name, group.apply(name, backend));
         }
+        // a name finds its group whatever the case of its letters, as nginx's upstream names: two that differ in case
+        // alone would be one name (nginx: "duplicate upstream"), the later of them in order told
+        Map<String, String> lowered = new HashMap<>();
+        for (String name : result.keySet()) {
+            String first = lowered.putIfAbsent(VariableMap.asciiLowerCase(name), name);
+            if (first != null) {
+                ConfigValue value = backends.object().get(name);
+                problems.add(value.origin(), backends.key(name), "\"" + name + "\" and \"" + first
+                        + "\" differ in case alone, and a name finds its group whatever its case",
+                        "names that differ in more than case (nginx: duplicate upstream)");
+            }
+        }
         return result;
     }
 
@@ -2272,8 +2284,8 @@ final class SettingsMapper {
 
         /**
          * The backend {@code name} (not null) names, the case of its letters A to Z aside, as nginx finds an upstream
-         * by its name and as a variable's value names a group at run time: {@code name} where it is one, else the
-         * first in order of those that differ from it in case alone, else {@code name} (unknown).
+         * by its name and as a variable's value names a group at run time: {@code name} where it is one, else the one
+         * that differs from it in case alone (two groups may not: {@link #groups}), else {@code name} (unknown).
          */
         String named(String name) {
             if (usable.contains(name) || written.contains(name)) {

@@ -77,18 +77,15 @@ class BackendChoiceConfigTest {
     /**
      * A group's name written in other case names it, as a variable's value does and as nginx finds an upstream by its
      * name (measured, nginx 1.22: proxy_pass http://APP_BETA; and fastcgi_pass PHP; reached upstreams app_beta and php).
-     * Where two names differ in case alone, one written as it is names itself, another the first of them in order.
      */
     @Test
     void aLiteralNameInOtherCaseNamesItsGroup() throws Exception {
         EdgeSettings settings = EdgeConfFile.load(dir, GROUPS + """
                 proxy.backends.Web { addresses = ["127.0.0.1:3002"] }
-                proxy.backends.web { addresses = ["127.0.0.1:3003"] }
                 sites = [{ root = www, locations = [
                   { match = "~ \\\\.php$", fastcgi = PHP_Beta }
                   { match = "/a/", proxy = APP }
                   { match = "/b/", proxy = web }
-                  { match = "/c/", proxy = WEB }
                 ] }]
                 """);
         List<LocationSettings> locations = settings.sites().get(0).locations();
@@ -96,8 +93,30 @@ class BackendChoiceConfigTest {
         assertThat(locations.get(0).sendsTo("php_beta")).isTrue();
         assertThat(locations.get(1).proxy().backend()).isEqualTo("app");
         assertThat(locations.get(1).proxy().host()).as("$proxy_host: app's first address").isEqualTo("127.0.0.1:3000");
-        assertThat(locations.get(2).proxy().backend()).isEqualTo("web");
-        assertThat(locations.get(3).proxy().backend()).isEqualTo("Web");
+        assertThat(locations.get(2).proxy().backend()).isEqualTo("Web");
+    }
+
+    /**
+     * Two groups of a kind whose names differ in case alone would be one name, as a name finds its group whatever its
+     * case: a problem at the later of them in order, as nginx 1.22 refuses {@code upstream app} beside {@code upstream
+     * APP} ("duplicate upstream", measured). Groups of two kinds do not meet.
+     */
+    @Test
+    void twoGroupsWhoseNamesDifferInCaseAloneAreAProblem() throws Exception {
+        Path file = EdgeConfFile.write(dir, GROUPS + """
+                proxy.backends.web { addresses = ["127.0.0.1:3002"] }
+                proxy.backends.Web { addresses = ["127.0.0.1:3003"] }
+                fastcgi.backends.PHP { addresses = ["127.0.0.1:9002"] }
+                fastcgi.backends.web { addresses = ["127.0.0.1:9003"] }
+                sites = [{ root = www, locations = [{ match = "/", proxy = web }] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactlyInAnyOrder(
+                        tuple(10, "edge.proxy.backends.web", "\"web\" and \"Web\" differ in case alone, and a name "
+                                + "finds its group whatever its case"),
+                        tuple(4, "edge.fastcgi.backends.php", "\"php\" and \"PHP\" differ in case alone, and a name "
+                                + "finds its group whatever its case"));
     }
 
     /**

@@ -34,8 +34,8 @@ public final class BackendChoice implements Responder {
     /** Each group of the kind by its name, and the responder that sends to it. */
     private final Map<String, Responder> groups;
     /**
-     * Each group's name by its name with A to Z lower case: where two names differ in case alone, a value that is
-     * neither finds the first of them in order.
+     * Each group's name by its name with A to Z lower case (no two of a kind differ in case alone: the configuration
+     * refuses them).
      */
     private final Map<String, String> namesIgnoringCase;
     /** This location's requests whose value named no group: one line now and then, each location's own. */
