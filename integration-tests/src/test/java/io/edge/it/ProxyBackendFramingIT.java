@@ -46,6 +46,54 @@ class ProxyBackendFramingIT {
     }
 
     /**
+     * The read timeout runs from the request sent until the answer's head is whole, however its pieces come, as nginx
+     * 1.22's proxy_read_timeout does for the head (measured behind a raw backend sending a head in 16 pieces a quarter
+     * of a second apart, proxy_read_timeout 2s: 504 after 2 s); between two reads only once the body comes. A backend
+     * that drips its head gets no longer than one that sends nothing.
+     */
+    @Test
+    void aHeadThatComesInPiecesOverLongerThanTheReadTimeoutIs504AsNginxs() throws Exception {
+        try (ServerSocket backend = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = ".", locations = [
+                       { match = "/", proxy = slow }
+                     ] }]
+                     proxy.backends.slow { addresses = ["127.0.0.1:%d"], timeouts.read = 1 s }
+                     """.formatted(backend.getLocalPort()))) {
+            Thread trickling = new Thread(() -> trickle(backend,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Piece: one, two, three\r\nContent-Length: 4\r\n\r\n",
+                    "done"), "trickling-backend");
+            trickling.setDaemon(true);
+            trickling.start();
+            assertThat(get(edge, "/slow").statusCode()).isEqualTo(504);
+        }
+    }
+
+    /** Answers one request with {@code head} in 16 pieces a quarter of a second apart, then {@code body}. */
+    private static void trickle(ServerSocket backend, String head, String body) {
+        try (Socket socket = backend.accept()) {
+            InputStream in = socket.getInputStream();
+            for (int last = 0, c; (c = in.read()) != -1; last = (last << 8 | c) & 0xFFFFFFFF) {
+                if (((last << 8 | c) & 0xFFFFFFFF) == 0x0D0A0D0A) {
+                    break; // the request's head read
+                }
+            }
+            byte[] bytes = head.getBytes(StandardCharsets.US_ASCII);
+            int piece = (bytes.length + 15) / 16;
+            for (int from = 0; from < bytes.length; from += piece) {
+                socket.getOutputStream().write(bytes, from, Math.min(piece, bytes.length - from));
+                socket.getOutputStream().flush();
+                Thread.sleep(250);
+            }
+            socket.getOutputStream().write(body.getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            in.transferTo(java.io.OutputStream.nullOutputStream()); // until edge closes or keeps it to the end
+        } catch (IOException | InterruptedException ended) {
+            // the test is over
+        }
+    }
+
+    /**
      * Before, Netty's decoder took the first bare LF after a chunk's data for a broken chunk: the client got the
      * head and a cut body, and the connection was closed.
      */
