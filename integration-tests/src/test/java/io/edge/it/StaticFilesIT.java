@@ -334,7 +334,7 @@ class StaticFilesIT {
                 sites = [{ server-names = ["_"], default = true, root = "root", symlinks = deny }]
                 """)) {
             for (int round = 0; round < 2; round++) {
-                for (String path : new String[] {"/linked-docs/page.custom", "/linked-docs/index.html",
+                for (String path : new String[] {"/linked-docs/page.custom", "/linked-docs/index.html", "/linked-docs/",
                         "/inside.txt", "/linked-docs", "/docs/page.custom"}) {
                     HttpResponse<byte[]> answer = HttpClient.newHttpClient().send(
                             HttpRequest.newBuilder(own.uri(path)).build(), HttpResponse.BodyHandlers.ofByteArray());

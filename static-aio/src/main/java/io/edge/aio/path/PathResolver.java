@@ -683,7 +683,9 @@ public final class PathResolver {
         if (refusal == null) {
             return Resolution.ok(uriPath, real);
         }
-        if (LINK.equals(refusal) && hasLinkOnTheWay(lexical, root)) {
+        // named as a directory ("/linkdir/"), the link is on the way to what is in it, its index (nginx 1.22.1: 404,
+        // ENOTDIR), as one further up is
+        if (LINK.equals(refusal) && (uriPath.endsWith("/") || hasLinkOnTheWay(lexical, root))) {
             return linkOnTheWay(uriPath);
         }
         return Resolution.refused(Resolution.Status.FORBIDDEN, uriPath, refusal);

@@ -247,6 +247,18 @@ class PathResolverTest {
     }
 
     @Test
+    void aLinkedDirectoryNamedWithItsSlashIsALinkOnTheWayWhenNotFollowing() {
+        // nginx 1.22.1, disable_symlinks on: GET /linkdir/ is 404 ("index.html" is not found (20: Not a directory)),
+        // the link on the way to its index; GET /linkdir 403
+        PathResolver resolver = resolver(new PathPolicy(false, false, false));
+        assertThat(resolver.resolve("/inside/").status()).isEqualTo(Status.NOT_FOUND);
+        assertThat(resolver.resolve("/inside/").reason()).isEqualTo(PathResolver.LINK_ON_THE_WAY);
+        assertThat(resolver.resolveNormalized("/inside/").status()).isEqualTo(Status.NOT_FOUND);
+        assertThat(resolver.resolve("/inside").status()).isEqualTo(Status.FORBIDDEN);
+        assertThat(resolver.resolve("/AB/").status()).isEqualTo(Status.OK);
+    }
+
+    @Test
     void linksMayLeaveWhenAllowed() {
         PathResolver resolver = resolver(new PathPolicy(false, true, true));
         assertThat(resolver.resolve("/escape/passwd").status()).isEqualTo(Status.OK);
