@@ -102,12 +102,20 @@ public final class ErrorPage {
     record Source(Path root, PathPolicy policy, String uriPrefix, AliasCaptures captures) {
 
         /**
-         * Where {@code location} ({@code null}: none takes the URI) keeps its files: its own root or alias, else the
-         * site's {@code root}.
+         * Where {@code location} ({@code null}: none takes the URI) keeps its files: its own root or alias (an alias that
+         * is a file as the load finds it: below its parent), else the site's {@code root}. Blocks: a stat of the alias.
          */
         static Source of(Path root, PathPolicy policy, LocationSettings location) {
-            return location == null || location.root() == null ? new Source(root, policy, "/", null)
-                    : new Source(location.root(), policy, location.uriPrefix(), location.aliasCaptures());
+            if (location == null || location.root() == null) {
+                return new Source(root, policy, "/", null);
+            }
+            AliasCaptures asFile = location.aliasAsFile();
+            if (asFile != null && Files.isRegularFile(location.root())) {
+                // a prefix location's alias that is a file at the load (location /oops.html { alias /srv/f.html; }):
+                // that file below its parent, as a request for the path takes it while it is one
+                return new Source(location.root().getParent(), policy, "/", asFile);
+            }
+            return new Source(location.root(), policy, location.uriPrefix(), location.aliasCaptures());
         }
 
         /** A resolver beneath the root, which its caller closes. Blocks: it opens the root. */

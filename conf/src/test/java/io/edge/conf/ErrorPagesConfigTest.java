@@ -456,6 +456,25 @@ class ErrorPagesConfigTest {
     }
 
     /**
+     * nginx 1.22.1 (measured): error_page 404 /oops.html beside location /oops.html { alias /srv/f.html; } serves
+     * /srv/f.html, as a request for /oops.html gets it: a prefix location's alias that is a file is that file.
+     */
+    @Test
+    void aPageWhosePrefixLocationsAliasIsAFileIsThatFile() throws Exception {
+        Files.writeString(dir.resolve("alone.html"), "<p>alone</p>");
+        EdgeSettings settings = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                sites = [{ root = www, error-pages { 404 = "/oops.html" }
+                  locations = [{ match = "/" }, { match = "/oops.html", alias = "alone.html" }] }]
+                """));
+        ErrorPage page = settings.sites().get(0).errorPage(404);
+        assertThat(text(page)).isEqualTo("<p>alone</p>");
+        assertThat(page.file()).isEqualTo(dir.resolve("alone.html"));
+        Files.writeString(dir.resolve("alone.html"), "<p>alone, edited</p>");
+        assertThat(page.refresh()).endsWith("alone.html is read again: 20 bytes");
+        assertThat(text(page)).isEqualTo("<p>alone, edited</p>");
+    }
+
+    /**
      * nginx -t opens no error_page file (1.22.1, measured: error_page 404 /errors/nothere.html starts, and the redirect
      * to it answers nginx's own 404): a page whose file is not there loads, with a warning naming its file and what its
      * errors are answered until it is there, at the key that named it.
