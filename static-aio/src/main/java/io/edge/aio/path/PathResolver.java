@@ -692,9 +692,10 @@ public final class PathResolver {
     }
 
     /**
-     * Links not followed, a link met on the way to the file, a directory of its path (not its own name): nothing there,
-     * 404, as nginx's disable_symlinks on opens each directory on the way with O_NOFOLLOW and O_DIRECTORY and meets
-     * ENOTDIR there (nginx 1.22.1, measured: a file through a linked directory is 404, the link itself 403 by ELOOP).
+     * Links not followed, a link met on the way to the file, a directory of its path (not its own name, but for a path
+     * named as a directory, {@code /linkdir/}, the way to its index): nothing there, 404, as nginx's disable_symlinks on
+     * opens each directory on the way with O_NOFOLLOW and O_DIRECTORY and meets ENOTDIR there (nginx 1.22.1, measured:
+     * a file through a linked directory is 404, as is {@code /linkdir/}; the link itself 403 by ELOOP).
      */
     private static Resolution linkOnTheWay(String uriPath) {
         return Resolution.refused(Resolution.Status.NOT_FOUND, uriPath, LINK_ON_THE_WAY);
