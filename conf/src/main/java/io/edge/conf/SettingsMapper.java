@@ -2109,8 +2109,9 @@ final class SettingsMapper {
                     continue;
                 }
                 if (!followsPolicy(policy, source.root(), file)) {
-                    pages.invalid(status, file + " is a link to " + file.toRealPath() + ", which the site's symlinks = "
-                            + (policy.followSymlinks() ? "within-root" : "deny") + " refuses", expected);
+                    // refused as a request's open of it is, never read: 403, or 404 under a directory linked on its
+                    // way (nginx 1.22 starts, and answers so), with a warning
+                    result.put(code, unreadablePage(pages, status, uri, file, type, source));
                     continue;
                 }
                 // as before the read: a change meanwhile is read at the next refresh
