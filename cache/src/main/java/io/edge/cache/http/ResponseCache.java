@@ -132,9 +132,12 @@ public final class ResponseCache implements AutoCloseable {
      * location that passes them to its clients.
      */
     public static final List<String> ACCEL_FIELDS = List.of(X_ACCEL_EXPIRES, X_ACCEL_LIMIT_RATE, X_ACCEL_BUFFERING);
-    /** RFC 9111 3.2: fields a 304 does not update. */
+    /**
+     * RFC 9111 3.2: fields a 304 does not update; and a script's {@code Status} (kept in the head where its location
+     * passes it, nginx's fastcgi_pass_header), which names the 304 itself, not the stored answer's status.
+     */
     private static final Set<String> NOT_UPDATED = Set.of("content-length", "content-encoding", "content-range",
-            "transfer-encoding");
+            "transfer-encoding", "status");
 
     private final ResponseCacheSettings settings;
     private final CachePolicy policy;
