@@ -555,7 +555,8 @@ class ResponseCacheIT {
      * for it are answered with it stale, one of them refreshing it in the background (STALE) while the others say
      * another does (UPDATING). They were logged HIT, and nothing refreshed it. nginx 1.22 (fastcgi_cache_lock,
      * fastcgi_cache_use_stale updating, fastcgi_cache_background_update on, php-fpm 8.2; its fill made stale by an
-     * X-Accel-Expires instant long past, as it reads no Age) logs its waiters STALE and refreshes the page behind them.
+     * X-Accel-Expires instant long past, as it reads no Age) answers its waiters in turn, each STALE and each running a
+     * refresh of its own first.
      */
     @Test
     void followersOfAFillStoredStaleWhileRevalidatedAnswerStaleAndOneRefreshRuns() throws Exception {
