@@ -50,6 +50,7 @@ import io.edge.core.status.PrometheusText;
 import io.edge.core.status.StatusResponder;
 import io.edge.core.tls.TlsContexts;
 import io.edge.fastcgi.BackendGroupSettings;
+import io.edge.fastcgi.cgi.CgiResponseParser;
 import io.edge.fastcgi.cgi.ScriptResolver;
 import io.edge.fastcgi.pool.AddressCounts;
 import io.edge.fastcgi.pool.BackendPool;
@@ -93,6 +94,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
 import org.HdrHistogram.Histogram;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -1134,7 +1136,10 @@ public final class Edge {
                 g.settings.cache().bypass(), g.settings.cache().noCache(),
                 fastCgi && !location.sendfileRoots().isEmpty(), true,
                 fastCgi ? location.fastcgiPassHeaders()
-                : location.proxy() == null ? Set.of() : location.proxy().passHeaders());
+                : location.proxy() == null ? Set.of() : location.proxy().passHeaders(),
+                fastCgi ? CgiResponseParser.KEEPABLE.stream()
+                        .filter(name -> !location.fastcgiPassHeaders().contains(name))
+                        .collect(Collectors.toUnmodifiableSet()) : Set.of());
     }
 
     /** {@code cached}, a location's responder behind the response cache, with its PURGE answered ahead of it. */

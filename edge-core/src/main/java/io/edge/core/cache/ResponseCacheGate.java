@@ -133,6 +133,12 @@ public final class ResponseCacheGate implements BackendGate {
      * lines kept with the answer, as nginx's do.
      */
     private final Set<String> passedAccelFields;
+    /**
+     * The fields stored with an answer that this location hides from its hits, lower case: a FastCGI location's script
+     * Status and X-Accel-Charset that it does not pass (the location that stored the answer may have, or this one
+     * before a reload), as nginx reads a hit's head with the location's fastcgi_pass_header as it is.
+     */
+    private final Set<String> hiddenOnHits;
 
     /** @param scope the scope of the site ({@link ResponseCache#scope}), empty where each host names one site */
     public ResponseCacheGate(ResponseCache cache, String scope, boolean invalidationMarksStale) {
@@ -167,17 +173,19 @@ public final class ResponseCacheGate implements BackendGate {
             List<VariableText> bypass, List<VariableText> noCache, boolean followsSendfile,
             boolean followsAccelRedirect, Set<String> passedFields) {
         this(cache, scope, List.of(scope), invalidationMarksStale, bypass, noCache, followsSendfile,
-                followsAccelRedirect, passedFields);
+                followsAccelRedirect, passedFields, Set.of());
     }
 
     /**
      * As above; {@code changed}: the scopes whose entries of a URL an unsafe method's answer invalidates, {@code scope}
      * among them: the site's, and each group's where a variable chooses the group (each answers the URL apart, and
-     * one resource changed is changed for all).
+     * one resource changed is changed for all); {@code hiddenOnHits}: the stored fields (lower case) its hits leave
+     * out.
      */
     public ResponseCacheGate(ResponseCache cache, String scope, List<String> changed, boolean invalidationMarksStale,
             List<VariableText> bypass, List<VariableText> noCache, boolean followsSendfile,
-            boolean followsAccelRedirect, Set<String> passedFields) {
+            boolean followsAccelRedirect, Set<String> passedFields, Set<String> hiddenOnHits) {
+        this.hiddenOnHits = Set.copyOf(hiddenOnHits);
         this.passedAccelFields = ACCEL_FIELDS.stream().filter(passedFields::contains)
                 .collect(Collectors.toUnmodifiableSet());
         this.followsSendfile = followsSendfile;
@@ -464,12 +472,16 @@ public final class ResponseCacheGate implements BackendGate {
      * preconditions say of it: 304 when its validators match, 412 when its If-Match or If-Unmodified-Since do not
      * (RFC 9110 13.2.2; a cache evaluates them as the origin would, nginx's not-modified filter too); a Range as
      * {@link CachedRanges} says; its body paced by the script's X-Accel-Limit-Rate kept with it, as the miss was, else
-     * by the location's limit-rate; with the X-Accel lines kept with it that the location passes. Returns false, writing
+     * by the location's limit-rate; with the X-Accel lines kept with it that the location passes, without the fields it
+     * hides from its hits. Returns false, writing
      * nothing, when {@code response} is {@code null}.
      */
     boolean answer(Exchange exchange, CachedResponse response) {
         if (response == null) {
             return false;
+        }
+        for (String name : hiddenOnHits) {
+            response.headers().remove(name);
         }
         for (Map.Entry<String, String> line : response.accelFields()) {
             if (passedAccelFields.contains(line.getKey().toLowerCase(Locale.ROOT))) {

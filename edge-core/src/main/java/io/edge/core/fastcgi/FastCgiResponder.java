@@ -345,7 +345,7 @@ public final class FastCgiResponder implements Responder {
                 LocationSettings.NextUpstream.DEFAULT);
         this.passedAccelFields = ResponseCache.ACCEL_FIELDS.stream()
                 .filter(name -> location.fastcgiPassHeaders().contains(name.toLowerCase(Locale.ROOT))).toList();
-        this.passedScriptLines = Stream.of("status", "x-accel-charset")
+        this.passedScriptLines = CgiResponseParser.KEEPABLE.stream()
                 .filter(location.fastcgiPassHeaders()::contains).collect(Collectors.toUnmodifiableSet());
         this.anywhere = new Resolvers(root, location, probe);
         this.fixedScript = location.fastcgiScript();

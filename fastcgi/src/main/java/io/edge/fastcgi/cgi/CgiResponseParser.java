@@ -204,6 +204,12 @@ public final class CgiResponseParser {
      */
     private static final List<String> SERVER_DIRECTIVES = List.of("X-Accel-Charset");
 
+    /**
+     * The lines read for the server that a parser may keep in the head ({@code kept}), lower case: a location passes
+     * them (nginx's fastcgi_pass_header), or else hides them, on a cached copy's hits too.
+     */
+    public static final List<String> KEEPABLE = List.of("status", "x-accel-charset");
+
     /** The pace of the answer, bytes a second, 0 for none (nginx's): the server's to take, never the client's. */
     public static final AsciiString X_ACCEL_LIMIT_RATE = AsciiString.of("X-Accel-Limit-Rate");
 
