@@ -2295,7 +2295,7 @@ final class SettingsMapper {
             String lowered = VariableMap.asciiLowerCase(name);
             return Stream.concat(usable.stream(), written.stream())
                     .filter(candidate -> VariableMap.asciiLowerCase(candidate).equals(lowered))
-                    .sorted().findFirst().orElse(name);
+                    .findFirst().orElse(name);
         }
     }
 

@@ -6,7 +6,6 @@ import io.edge.fastcgi.LogText;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +52,7 @@ public final class BackendChoice implements Responder {
         this.choice = choice;
         this.groups = Map.copyOf(groups);
         Map<String, String> lowered = new HashMap<>();
-        new TreeMap<>(groups).keySet().forEach(name -> lowered.putIfAbsent(VariableMap.asciiLowerCase(name), name));
+        groups.keySet().forEach(name -> lowered.put(VariableMap.asciiLowerCase(name), name));
         this.namesIgnoringCase = Map.copyOf(lowered);
     }
 
