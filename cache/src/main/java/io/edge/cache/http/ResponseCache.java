@@ -37,7 +37,6 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
-import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -705,13 +704,13 @@ public final class ResponseCache implements AutoCloseable {
         String accel = CachePolicy.accelExpiresField(backendResponse.headers());
         String limitRate = limitRateLine(backendResponse.headers().getAll(X_ACCEL_LIMIT_RATE));
         HttpHeaders accelFields = accelFields(backendResponse.headers(), null);
-        if (purgeMarks.purgedSince(primary, askedAsOf)) {
-            return putOvertaken(primary, vary, key, askedAsOf, exact, left -> entry(backendResponse.status(), headers,
-                    backendResponse.headers(), receipt, cc, accel, limitRate, accelFields, valid, askedAsOf, true, left,
-                    exact));
-        }
+        boolean overtaken = purgeMarks.purgedSince(primary, askedAsOf);
+        StoredResponse left = overtaken ? cache.policy().getIfPresentQuietly(key) : null;
         StoredResponse stored = entry(backendResponse.status(), headers, backendResponse.headers(), receipt, cc,
-                accel, limitRate, accelFields, valid, askedAsOf, false, null, exact);
+                accel, limitRate, accelFields, valid, askedAsOf, overtaken, left, exact);
+        if (overtaken) {
+            return putOvertaken(primary, vary, key, askedAsOf, stored, left);
+        }
         indexStorable(primary, vary);
         cache.put(key, stored);
         if (closed) {
@@ -745,22 +744,21 @@ public final class ResponseCache implements AutoCloseable {
      * revalidated too, as that copy would have (each for that copy's window, from the purge). Not over an entry asked
      * for later, nor over a fresh one (no purge marked it) (a fill that began after the purge and ended
      * first), nor carried to the caches that replaced this one on a reload (their requests came later). A 304 that
-     * revalidated a copy is stored so too ({@link #revalidated}). Takes ownership of {@code body}, which {@code
-     * overtakenOf} makes the entry of, given what the purge left under {@code key} (or null).
+     * revalidated a copy is stored so too ({@link #revalidated}). Takes ownership of {@code overtaken}, the entry
+     * {@link #entry} made of the answer given {@code old}, what the purge left under {@code key} (or null), read from
+     * the cache once the purge was seen.
      *
      * @return false: stored or not, nothing later requests may have as fresh was
      */
-    private boolean putOvertaken(String primary, List<String> vary, String key, long askedAsOf, ByteBuf body,
-            UnaryOperator<StoredResponse> overtakenOf) {
-        StoredResponse old = cache.policy().getIfPresentQuietly(key);
+    private boolean putOvertaken(String primary, List<String> vary, String key, long askedAsOf,
+            StoredResponse overtaken, StoredResponse old) {
         // Nor over a fresh one: no purge marked it (a marked copy is stale), so no purge reached it since it was stored:
         // a fill's that stored it past a purge its check missed (its own check after drops it), or its URL's purge was
         // by prefix, of other URLs. Inheriting its use, the overtaken answer answered stale though a removal left none.
         if (old != null && (old.askedAsOf > askedAsOf || old.fresh(ticker.read()))) {
-            body.release();
+            overtaken.release(); // never cached: still ours, and its body with it
             return false;
         }
-        StoredResponse overtaken = overtakenOf.apply(old);
         indexStorable(primary, vary);
         // Only in the place of what it saw: a store or a purge since wins
         boolean stored = old == null ? cache.asMap().putIfAbsent(key, overtaken) == null
@@ -1105,19 +1103,17 @@ public final class ResponseCache implements AutoCloseable {
         // The request that made the entry passed the request-side rules; only the response side can change.
         HttpHeaders accelFields = accelFields(notModified.headers(), old.accelFields);
         if (policy.storableResponse(renewal, cc, accel, valid)) {
-            StoredResponse renewed = entry(old.status, merged, notModified.headers(), receipt, cc, accel, limitRate,
-                    accelFields, valid, lookup.asOf, false, null, body); // owns body
-            CachedResponse answer = toResponse(renewed, lookup.head); // before the entry can be evicted
             String primary = primaryOf(lookup.key());
-            if (purgeMarks.purgedSince(primary, lookup.asOf)) {
-                // a purge marked the entry stale (or removed it) while the backend said it was not modified: the
-                // backend answered for the page before the purge, which says it changed. Renewed as an overtaken fill's
-                // answer is stored, for the requests that waited for it since before the purge ({@link #putOvertaken})
-                ByteBuf kept = body.retain(); // ours again once the renewed entry, never cached, lets it go
-                renewed.release();
-                putOvertaken(primary, CachePolicy.varyNames(merged), lookup.key(), lookup.asOf, kept,
-                        left -> entry(old.status, merged, notModified.headers(), receipt, cc, accel, limitRate,
-                                accelFields, valid, lookup.asOf, true, left, kept));
+            // A purge marked the entry stale (or removed it) while the backend said it was not modified: the backend
+            // answered for the page before the purge, which says it changed. Renewed as an overtaken fill's answer is
+            // stored, for the requests that waited for it since before the purge ({@link #putOvertaken}).
+            boolean overtaken = purgeMarks.purgedSince(primary, lookup.asOf);
+            StoredResponse left = overtaken ? cache.policy().getIfPresentQuietly(lookup.key()) : null;
+            StoredResponse renewed = entry(old.status, merged, notModified.headers(), receipt, cc, accel, limitRate,
+                    accelFields, valid, lookup.asOf, overtaken, left, body); // owns body
+            CachedResponse answer = toResponse(renewed, lookup.head); // before the entry can be evicted
+            if (overtaken) {
+                putOvertaken(primary, CachePolicy.varyNames(merged), lookup.key(), lookup.asOf, renewed, left);
             } else if (!cache.asMap().replace(lookup.key(), old, renewed)) {
                 renewed.release(); // lost to a concurrent store or purge: never cached, so still ours
             } else {
