@@ -712,9 +712,20 @@ public final class Edge {
             }
             makeBodySpoolDir(next.server().clientBodyTempPath());
             boolean listenApart = Router.listenApart(next.sites());
+            // the cache numbers each scope as it first gives it: each site's, then its chosen groups', in the sites'
+            // order; then each site's scopes, derived from them once
+            Map<SiteSettings, String> cacheScopes = new HashMap<>();
             for (SiteSettings site : next.sites()) {
                 String cacheScope = g.responseCache == null || !listenApart ? "" : cacheScope(g.responseCache, site);
-                List<String> siteScopes = siteScopes(g, site, cacheScope);
+                cacheScopes.put(site, cacheScope);
+                giveChosenGroupScopes(g, site);
+            }
+            List<String> chosenGroups = g.responseCache == null ? List.of()
+                    : g.responseCache.scopes(ChosenGroup.class::isInstance);
+            Map<String, List<String>> scopesUnder = new HashMap<>(); // one list for the sites of one scope
+            for (SiteSettings site : next.sites()) {
+                String cacheScope = cacheScopes.get(site);
+                List<String> siteScopes = scopesUnder.computeIfAbsent(cacheScope, s -> siteScopes(s, chosenGroups));
                 for (LocationSettings location : site.everyLocation()) {
                     g.responders.put(location, responder(g, site, cacheScope, siteScopes, location, staticResponder));
                 }
@@ -1051,27 +1062,36 @@ public final class Edge {
     }
 
     /**
-     * The scopes of {@code site}'s entries in the response cache: its own ({@code cacheScope}), then, under it, each
-     * group's that a cached location chooses by a variable ({@code proxy = "$pool"}): there the chosen group is part of
-     * the key, as nginx's default proxy_cache_key holds $proxy_host, so that two groups' answers to one URL are two
-     * entries, coalesced apart. A PURGE and an unsafe method's invalidation reach the URL in each of them, and in each
-     * group's an earlier configuration's variable chose: a reload that takes a group (or the location) away leaves its
-     * entries in the cache, and one that brings it back finds them.
+     * Has the response cache give a scope ({@link #groupScope}) to each group a cached location of {@code site}
+     * chooses among by a variable ({@code proxy = "$pool"}): there the chosen group is part of the key, as nginx's
+     * default proxy_cache_key holds $proxy_host, so that two groups' answers to one URL are two entries, coalesced
+     * apart.
      */
-    private static List<String> siteScopes(Generation g, SiteSettings site, String cacheScope) {
-        Set<String> scopes = new LinkedHashSet<>(List.of(cacheScope));
+    private static void giveChosenGroupScopes(Generation g, SiteSettings site) {
         if (g.responseCache == null) {
-            return List.copyOf(scopes);
+            return;
         }
         for (LocationSettings location : site.everyLocation()) {
             if (location.cache() && location.backendChoice() != null) {
                 boolean fastCgi = location.handler() == LocationSettings.Handler.FASTCGI;
                 for (String name : (fastCgi ? g.groups : g.proxyGroups).keySet()) {
-                    scopes.add(groupScope(g, cacheScope, fastCgi, name));
+                    g.responseCache.scope(new ChosenGroup(fastCgi, name));
                 }
             }
         }
-        for (String group : g.responseCache.scopes(ChosenGroup.class::isInstance)) {
+    }
+
+    /**
+     * The scopes of the entries of the sites of {@code cacheScope} in the response cache: their own, then, under it,
+     * each of {@code chosenGroups}, the scopes the cache gave to groups a variable chose ({@link
+     * #giveChosenGroupScopes}). A PURGE and an unsafe method's invalidation reach the URL in each of them: those of this
+     * configuration's groups, and those an earlier configuration's variable chose: a reload that takes a group (or the
+     * location) away leaves its entries in the cache, and one that brings it back finds them. The same for every site
+     * but for {@code cacheScope}: a group's scope is not a site's.
+     */
+    private static List<String> siteScopes(String cacheScope, List<String> chosenGroups) {
+        List<String> scopes = new ArrayList<>(List.of(cacheScope));
+        for (String group : chosenGroups) {
             scopes.add(cacheScope + group);
         }
         return List.copyOf(scopes);
