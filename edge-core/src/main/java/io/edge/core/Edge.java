@@ -94,7 +94,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
-import java.util.stream.Collectors;
 import org.HdrHistogram.Histogram;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -1157,9 +1156,7 @@ public final class Edge {
                 fastCgi && !location.sendfileRoots().isEmpty(), true,
                 fastCgi ? location.fastcgiPassHeaders()
                 : location.proxy() == null ? Set.of() : location.proxy().passHeaders(),
-                fastCgi ? CgiResponseParser.KEEPABLE.stream()
-                        .filter(name -> !location.fastcgiPassHeaders().contains(name))
-                        .collect(Collectors.toUnmodifiableSet()) : Set.of());
+                fastCgi ? CgiResponseParser.hidden(location.fastcgiPassHeaders()) : Set.of());
     }
 
     /** {@code cached}, a location's responder behind the response cache, with its PURGE answered ahead of it. */

@@ -87,7 +87,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -345,8 +344,7 @@ public final class FastCgiResponder implements Responder {
                 LocationSettings.NextUpstream.DEFAULT);
         this.passedAccelFields = ResponseCache.ACCEL_FIELDS.stream()
                 .filter(name -> location.fastcgiPassHeaders().contains(name.toLowerCase(Locale.ROOT))).toList();
-        this.passedScriptLines = CgiResponseParser.KEEPABLE.stream()
-                .filter(location.fastcgiPassHeaders()::contains).collect(Collectors.toUnmodifiableSet());
+        this.passedScriptLines = CgiResponseParser.kept(location.fastcgiPassHeaders());
         this.anywhere = new Resolvers(root, location, probe);
         this.fixedScript = location.fastcgiScript();
         // a named location's script is the application's, for every client; php-fpm's status page is status-allow's

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Parses the CGI response head at the start of STDOUT: header lines ended by CRLF or LF, up to a blank line.
@@ -206,9 +207,26 @@ public final class CgiResponseParser {
 
     /**
      * The lines read for the server that a parser may keep in the head ({@code kept}), lower case: a location passes
-     * them (nginx's fastcgi_pass_header), or else hides them, on a cached copy's hits too.
+     * them (nginx's fastcgi_pass_header), or else hides them, on a cached copy's hits too ({@link #kept}, {@link
+     * #hidden}).
      */
-    public static final List<String> KEEPABLE = List.of("status", "x-accel-charset");
+    private static final List<String> KEEPABLE = List.of("status", "x-accel-charset");
+
+    /**
+     * Of the lines read for the server that a parser may keep in the head, those a location's {@code passHeaders}
+     * (its fastcgi_pass_header fields, lower case) pass: its parsers' {@code kept}.
+     */
+    public static Set<String> kept(Set<String> passHeaders) {
+        return KEEPABLE.stream().filter(passHeaders::contains).collect(Collectors.toUnmodifiableSet());
+    }
+
+    /**
+     * The others ({@link #kept}): those the location hides, from the head its parsers make and from its cached copies'
+     * hits alike.
+     */
+    public static Set<String> hidden(Set<String> passHeaders) {
+        return KEEPABLE.stream().filter(name -> !passHeaders.contains(name)).collect(Collectors.toUnmodifiableSet());
+    }
 
     /** The pace of the answer, bytes a second, 0 for none (nginx's): the server's to take, never the client's. */
     public static final AsciiString X_ACCEL_LIMIT_RATE = AsciiString.of("X-Accel-Limit-Rate");

@@ -54,6 +54,22 @@ class CgiResponseParserTest {
     }
 
     /**
+     * A location's fastcgi_pass_header fields split Status and X-Accel-Charset in two: those its parsers keep in the
+     * head, and the others, which it hides (on a cached copy's hits too); the other fields it passes count in neither.
+     */
+    @Test
+    void passHeadersSplitTheLinesAParserMayKeep() {
+        Set<String> passHeaders = Set.of("status", "x-powered-by");
+        assertThat(CgiResponseParser.kept(passHeaders)).containsExactly("status");
+        assertThat(CgiResponseParser.hidden(passHeaders)).containsExactly("x-accel-charset");
+        assertThat(CgiResponseParser.kept(Set.of())).isEmpty();
+        assertThat(CgiResponseParser.hidden(Set.of())).containsExactlyInAnyOrder("status", "x-accel-charset");
+        assertThat(CgiResponseParser.kept(Set.of("status", "x-accel-charset")))
+                .containsExactlyInAnyOrder("status", "x-accel-charset");
+        assertThat(CgiResponseParser.hidden(Set.of("status", "x-accel-charset"))).isEmpty();
+    }
+
+    /**
      * A stray control character in a header's value goes as a space (RFC 9110 5.5), a header whose name is no token is
      * dropped: the page still goes out (it was a 502), and both are listed for the log.
      */
