@@ -213,71 +213,6 @@ public record LocationSettings(
         }
     }
 
-    /** A location that passes none of a script's hidden fields. */
-    public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
-                            String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
-                            List<AddressRange> statusAllow, Duration expires, Map<String, VariableText> headers,
-                            long bodyLimit, Map<String, VariableText> fastcgiParams, Gzip gzip, boolean gzipStatic,
-                            boolean internal, String fastcgiScript, List<AccessRule> access, Return returns,
-                            Rewrite rewrite, List<LimitReq> limitReqs, List<LimitConn> limitConns,
-                            AuthBasic authBasic, boolean accessLog, Referers referers, boolean alias,
-                            LimitRate limitRate, Autoindex autoindex, Map<String, VariableText> alwaysHeaders,
-                            AliasCaptures aliasCaptures, Pattern splitPathInfo, SecureLink secureLink,
-                            List<RewriteRule> rewrites, Proxy proxy, NextUpstream fastcgiNextUpstream,
-                            int clientBodyBufferSize, GzipClients gzipClients, Redirects redirects,
-                            SubFilter subFilter, List<LocationSettings> locations, String aliasPrefix,
-                            ImageFilter imageFilter, boolean frontControllerDirectories, VariableText backendChoice) {
-        this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
-                statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
-                access, returns, rewrite, limitReqs, limitConns, authBasic, accessLog, referers, alias, limitRate,
-                autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, secureLink, rewrites, proxy,
-                fastcgiNextUpstream, clientBodyBufferSize, gzipClients, redirects, subFilter, locations, aliasPrefix,
-                imageFilter, frontControllerDirectories, backendChoice, Set.of());
-    }
-
-    /** A location whose group, if any, is the one its fastcgi or proxy names. */
-    public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
-                            String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
-                            List<AddressRange> statusAllow, Duration expires, Map<String, VariableText> headers,
-                            long bodyLimit, Map<String, VariableText> fastcgiParams, Gzip gzip, boolean gzipStatic,
-                            boolean internal, String fastcgiScript, List<AccessRule> access, Return returns,
-                            Rewrite rewrite, List<LimitReq> limitReqs, List<LimitConn> limitConns,
-                            AuthBasic authBasic, boolean accessLog, Referers referers, boolean alias,
-                            LimitRate limitRate, Autoindex autoindex, Map<String, VariableText> alwaysHeaders,
-                            AliasCaptures aliasCaptures, Pattern splitPathInfo, SecureLink secureLink,
-                            List<RewriteRule> rewrites, Proxy proxy, NextUpstream fastcgiNextUpstream,
-                            int clientBodyBufferSize, GzipClients gzipClients, Redirects redirects,
-                            SubFilter subFilter, List<LocationSettings> locations, String aliasPrefix,
-                            ImageFilter imageFilter, boolean frontControllerDirectories) {
-        this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
-                statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
-                access, returns, rewrite, limitReqs, limitConns, authBasic, accessLog, referers, alias, limitRate,
-                autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, secureLink, rewrites, proxy,
-                fastcgiNextUpstream, clientBodyBufferSize, gzipClients, redirects, subFilter, locations, aliasPrefix,
-                imageFilter, frontControllerDirectories, null);
-    }
-
-    /** A location without an image filter. */
-    public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
-                            String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
-                            List<AddressRange> statusAllow, Duration expires, Map<String, VariableText> headers,
-                            long bodyLimit, Map<String, VariableText> fastcgiParams, Gzip gzip, boolean gzipStatic,
-                            boolean internal, String fastcgiScript, List<AccessRule> access, Return returns,
-                            Rewrite rewrite, List<LimitReq> limitReqs, List<LimitConn> limitConns,
-                            AuthBasic authBasic, boolean accessLog, Referers referers, boolean alias,
-                            LimitRate limitRate, Autoindex autoindex, Map<String, VariableText> alwaysHeaders,
-                            AliasCaptures aliasCaptures, Pattern splitPathInfo, SecureLink secureLink,
-                            List<RewriteRule> rewrites, Proxy proxy, NextUpstream fastcgiNextUpstream,
-                            int clientBodyBufferSize, GzipClients gzipClients, Redirects redirects,
-                            SubFilter subFilter, List<LocationSettings> locations, String aliasPrefix) {
-        this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
-                statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
-                access, returns, rewrite, limitReqs, limitConns, authBasic, accessLog, referers, alias, limitRate,
-                autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, secureLink, rewrites, proxy,
-                fastcgiNextUpstream, clientBodyBufferSize, gzipClients, redirects, subFilter, locations, aliasPrefix,
-                null, true);
-    }
-
     /**
      * Whether this location's scripts may go to the FastCGI group {@code group}: the one it names, or any where a
      * variable chooses ({@link #backendChoice}).
@@ -293,64 +228,6 @@ public record LocationSettings(
 
     /** {@link #clientBodyBufferSize} of a location made without a configuration: reference.conf's default. */
     public static final int CLIENT_BODY_BUFFER_SIZE = 64 * 1024;
-
-    /**
-     * A location with no nested locations, whose FastCGI requests, if any, go on to the next address as nginx's
-     * default does, that keeps request bodies of up to {@link #CLIENT_BODY_BUFFER_SIZE} in memory, sends gzip to the
-     * clients nginx's defaults do and writes its redirects' Location as nginx's defaults do.
-     */
-    public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
-                            String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
-                            List<AddressRange> statusAllow, Duration expires, Map<String, VariableText> headers,
-                            long bodyLimit, Map<String, VariableText> fastcgiParams, Gzip gzip, boolean gzipStatic,
-                            boolean internal, String fastcgiScript, List<AccessRule> access, Return returns,
-                            Rewrite rewrite, List<LimitReq> limitReqs, List<LimitConn> limitConns,
-                            AuthBasic authBasic, boolean accessLog, Referers referers, boolean alias,
-                            LimitRate limitRate, Autoindex autoindex, Map<String, VariableText> alwaysHeaders,
-                            AliasCaptures aliasCaptures, Pattern splitPathInfo, SecureLink secureLink,
-                            List<RewriteRule> rewrites, Proxy proxy) {
-        this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
-                statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
-                access, returns, rewrite, limitReqs, limitConns, authBasic, accessLog, referers, alias, limitRate,
-                autoindex, alwaysHeaders, aliasCaptures, splitPathInfo, secureLink, rewrites, proxy, null,
-                CLIENT_BODY_BUFFER_SIZE, null, null, null, List.of(), null, null, true);
-    }
-
-    /** A location with edge's default split of a script's path, and no secure link or rewrites. */
-    public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
-                            String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
-                            List<AddressRange> statusAllow, Duration expires, Map<String, VariableText> headers,
-                            long bodyLimit, Map<String, VariableText> fastcgiParams, Gzip gzip, boolean gzipStatic,
-                            boolean internal, String fastcgiScript, List<AccessRule> access, Return returns,
-                            Rewrite rewrite, List<LimitReq> limitReqs, List<LimitConn> limitConns,
-                            AuthBasic authBasic, boolean accessLog, Referers referers, boolean alias,
-                            LimitRate limitRate, Autoindex autoindex, Map<String, VariableText> alwaysHeaders,
-                            AliasCaptures aliasCaptures) {
-        this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
-                statusAllow, expires, headers, bodyLimit, fastcgiParams, gzip, gzipStatic, internal, fastcgiScript,
-                access, returns, rewrite, limitReqs, limitConns, authBasic, accessLog, referers, alias, limitRate,
-                autoindex, alwaysHeaders, aliasCaptures, null, null, List.of(), null);
-    }
-
-    /** A location that lets every client in and answers with its handler, its headers and params constants. */
-    public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
-                            String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
-                            List<AddressRange> statusAllow, Duration expires, Map<String, String> headers,
-                            long bodyLimit, Map<String, String> fastcgiParams, Gzip gzip, boolean gzipStatic,
-                            boolean internal, String fastcgiScript) {
-        this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
-                statusAllow, expires, VariableText.constants(headers), bodyLimit, VariableText.constants(fastcgiParams),
-                gzip, gzipStatic, internal, fastcgiScript, List.of(), null, null, List.of(), List.of(), null, true,
-                null, false, null, null, Map.of(), null);
-    }
-
-    /** A location without {@code expires}, {@code headers} or {@code always-headers}. */
-    public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
-                            String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache,
-                            List<AddressRange> statusAllow) {
-        this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
-                statusAllow, null, Map.of(), SERVER_BODY_LIMIT, Map.of(), null, false, false, null);
-    }
 
     /**
      * {@link AliasCaptures#asFile} of this location's alias, which the location takes while its {@link #root} is found
@@ -386,23 +263,100 @@ public record LocationSettings(
         };
     }
 
-    /** A location that is not a status page. */
-    public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
-                            String fastcgiBackend, String frontController, List<Path> sendfileRoots, boolean cache) {
-        this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, cache,
-                List.of());
-    }
-
-    /** A location without the response cache. */
-    public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
-                            String fastcgiBackend, String frontController, List<Path> sendfileRoots) {
-        this(match, kind, pattern, regex, root, handler, fastcgiBackend, frontController, sendfileRoots, false);
-    }
-
-    /** A location without a front controller or X-Sendfile. */
+    /**
+     * A location made without a configuration, every setting but these as a configuration leaves it that names none:
+     * no front controller or X-Sendfile, no cache, its headers and params none, the server's body limit, request
+     * bodies of up to {@link #CLIENT_BODY_BUFFER_SIZE} kept in memory, nginx's defaults for its next upstream, gzip
+     * clients and redirects, and no nested locations. {@link #builder} sets some of the others.
+     */
     public LocationSettings(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
                             String fastcgiBackend) {
-        this(match, kind, pattern, regex, root, handler, fastcgiBackend, null, List.of(), false);
+        this(match, kind, pattern, regex, root, handler, fastcgiBackend, null, List.of(), false, List.of(), null,
+                Map.of(), SERVER_BODY_LIMIT, Map.of(), null, false, false, null, List.of(), null, null, List.of(),
+                List.of(), null, true, null, false, null, null, Map.of(), null, null, null, List.of(), null, null,
+                CLIENT_BODY_BUFFER_SIZE, null, null, null, List.of(), null, null, true, null, Set.of());
+    }
+
+    /**
+     * A location made without a configuration as {@link #LocationSettings(String, Kind, String, Pattern, Path, Handler,
+     * String)} makes it, but for the settings the builder is given.
+     */
+    public static Builder builder(String match, Kind kind, String pattern, Pattern regex, Path root, Handler handler,
+            String fastcgiBackend) {
+        return new Builder(new LocationSettings(match, kind, pattern, regex, root, handler, fastcgiBackend));
+    }
+
+    /**
+     * The settings a location made without a configuration is given beyond those of {@link #builder} (a test's cache,
+     * headers, gzip, limit rate or secure link); every other one as that constructor leaves it.
+     */
+    public static final class Builder {
+
+        private final LocationSettings base;
+        private boolean cache;
+        private Map<String, VariableText> headers;
+        private Gzip gzip;
+        private LimitRate limitRate;
+        private Map<String, VariableText> alwaysHeaders;
+        private SecureLink secureLink;
+
+        private Builder(LocationSettings base) {
+            this.base = base;
+            this.cache = base.cache;
+            this.headers = base.headers;
+            this.gzip = base.gzip;
+            this.limitRate = base.limitRate;
+            this.alwaysHeaders = base.alwaysHeaders;
+            this.secureLink = base.secureLink;
+        }
+
+        /** {@link LocationSettings#cache}. */
+        public Builder cache(boolean cache) {
+            this.cache = cache;
+            return this;
+        }
+
+        /** {@link LocationSettings#headers}. */
+        public Builder headers(Map<String, VariableText> headers) {
+            this.headers = headers;
+            return this;
+        }
+
+        /** {@link LocationSettings#gzip}. */
+        public Builder gzip(Gzip gzip) {
+            this.gzip = gzip;
+            return this;
+        }
+
+        /** {@link LocationSettings#limitRate}. */
+        public Builder limitRate(LimitRate limitRate) {
+            this.limitRate = limitRate;
+            return this;
+        }
+
+        /** {@link LocationSettings#alwaysHeaders}. */
+        public Builder alwaysHeaders(Map<String, VariableText> alwaysHeaders) {
+            this.alwaysHeaders = alwaysHeaders;
+            return this;
+        }
+
+        /** {@link LocationSettings#secureLink}. */
+        public Builder secureLink(SecureLink secureLink) {
+            this.secureLink = secureLink;
+            return this;
+        }
+
+        public LocationSettings build() {
+            LocationSettings b = base; // short: each of its settings is named below
+            return new LocationSettings(b.match, b.kind, b.pattern, b.regex, b.root, b.handler, b.fastcgiBackend,
+                    b.frontController, b.sendfileRoots, cache, b.statusAllow, b.expires, headers, b.bodyLimit,
+                    b.fastcgiParams, gzip, b.gzipStatic, b.internal, b.fastcgiScript, b.access, b.returns, b.rewrite,
+                    b.limitReqs, b.limitConns, b.authBasic, b.accessLog, b.referers, b.alias, limitRate, b.autoindex,
+                    alwaysHeaders, b.aliasCaptures, b.splitPathInfo, secureLink, b.rewrites, b.proxy,
+                    b.fastcgiNextUpstream, b.clientBodyBufferSize, b.gzipClients, b.redirects, b.subFilter,
+                    b.locations, b.aliasPrefix, b.imageFilter, b.frontControllerDirectories, b.backendChoice,
+                    b.fastcgiPassHeaders);
+        }
     }
 
     /**

@@ -11,8 +11,6 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -32,10 +30,8 @@ class SlicedAnswerTest {
     }
 
     static LocationSettings limited(LimitRate limitRate) {
-        return new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
-                LocationSettings.Handler.STATIC, null, null, List.of(), false, List.of(), null, Map.of(),
-                LocationSettings.SERVER_BODY_LIMIT, Map.of(), null, false, false, null, List.of(), null, null,
-                List.of(), List.of(), null, true, null, false, limitRate, null, Map.of(), null);
+        return LocationSettings.builder("/", LocationSettings.Kind.PREFIX, "/", null, null,
+                LocationSettings.Handler.STATIC, null).limitRate(limitRate).build();
     }
 
     /** Moves the loop's clock on by {@code time}, then runs what is due and what that queued. */

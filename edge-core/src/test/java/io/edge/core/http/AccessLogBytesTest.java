@@ -126,10 +126,8 @@ class AccessLogBytesTest {
         int size = 8 << 20;
         byte[] noise = new byte[size];
         new java.util.Random(7).nextBytes(noise); // as good as incompressible: the compressed body is as long
-        LocationSettings gzipped = new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
-                LocationSettings.Handler.STATIC, null, null, List.of(), false, List.of(), null, Map.of(),
-                LocationSettings.SERVER_BODY_LIMIT, Map.of(), new LocationSettings.Gzip(1, 0, Set.of("*")), false, false,
-                null);
+        LocationSettings gzipped = LocationSettings.builder("/", LocationSettings.Kind.PREFIX, "/", null, null,
+                LocationSettings.Handler.STATIC, null).gzip(new LocationSettings.Gzip(1, 0, Set.of("*"))).build();
         server = new EdgeServer(TestServers.settings(TestServers.server(TestServers.limits(),
                 TestServers.timeouts(Duration.ofSeconds(10)), 100), root, List.of(gzipped)), location -> exchange -> {
                     HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);

@@ -850,8 +850,8 @@ class HttpConnectionHandlerTest {
     void traceIs405WithTheAllowOfItsLocation() {
         LocationSettings php = new LocationSettings("~ \\.php$", LocationSettings.Kind.REGEX, "\\.php$",
                 Pattern.compile("\\.php$"), null, LocationSettings.Handler.FASTCGI, "php");
-        LocationSettings cached = new LocationSettings("^~ /cached/", LocationSettings.Kind.PREFIX_NO_REGEX, "/cached/",
-                null, null, LocationSettings.Handler.FASTCGI, "php", null, List.of(), true);
+        LocationSettings cached = LocationSettings.builder("^~ /cached/", LocationSettings.Kind.PREFIX_NO_REGEX,
+                "/cached/", null, null, LocationSettings.Handler.FASTCGI, "php").cache(true).build();
         LocationSettings status = new LocationSettings("= /edge-status", LocationSettings.Kind.EXACT, "/edge-status",
                 null, null, LocationSettings.Handler.STATUS, null);
         LocationSettings files = new LocationSettings("/static/", LocationSettings.Kind.PREFIX, "/static/", null, null,

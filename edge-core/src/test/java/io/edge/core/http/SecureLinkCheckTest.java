@@ -85,10 +85,8 @@ class SecureLinkCheckTest {
     private static LocationSettings location(String prefix, SecureLink link) {
         Map<String, VariableText> headers = Map.of("X-Link", new VariableText(List.of(variable("secure_link"),
                 literal("/"), variable("secure_link_expires")), null));
-        return new LocationSettings(prefix, LocationSettings.Kind.PREFIX, prefix, null, null,
-                LocationSettings.Handler.STATIC, null, null, List.of(), false, List.of(), null, headers,
-                LocationSettings.SERVER_BODY_LIMIT, Map.of(), null, false, false, null, List.of(), null, null, List.of(),
-                List.of(), null, true, null, false, null, null, Map.of(), null, null, link, List.of(), null);
+        return LocationSettings.builder(prefix, LocationSettings.Kind.PREFIX, prefix, null, null,
+                LocationSettings.Handler.STATIC, null).headers(headers).secureLink(link).build();
     }
 
     private static RawHttpClient.Response get(RawHttpClient client, String target) throws Exception {

@@ -58,10 +58,8 @@ class VariablesTest {
     /** A server whose one location adds {@code headers} and answers 200 with its request's $request_id as the body. */
     private InetSocketAddress start(Map<String, VariableText> headers, Map<String, VariableText> alwaysHeaders)
             throws Exception {
-        LocationSettings location = new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
-                LocationSettings.Handler.STATIC, null, null, List.of(), false, List.of(), null, headers,
-                LocationSettings.SERVER_BODY_LIMIT, Map.of(), null, false, false, null, List.of(), null, null,
-                List.of(), List.of(), null, true, null, false, null, null, alwaysHeaders, null);
+        LocationSettings location = LocationSettings.builder("/", LocationSettings.Kind.PREFIX, "/", null, null,
+                LocationSettings.Handler.STATIC, null).headers(headers).alwaysHeaders(alwaysHeaders).build();
         ServerSettings settings = TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(10)),
                 100);
         server = new EdgeServer(TestServers.settings(settings, root, List.of(location)), l -> exchange -> {
@@ -199,10 +197,8 @@ class VariablesTest {
         Map<String, VariableText> headers = new TreeMap<>();
         headers.put("X-Size", text(variable("size")));
         headers.put("X-Name", text(variable("2")));
-        LocationSettings location = new LocationSettings("~ " + regex.pattern(), LocationSettings.Kind.REGEX,
-                regex.pattern(), regex, null, LocationSettings.Handler.STATIC, null, null, List.of(), false, List.of(),
-                null, headers, LocationSettings.SERVER_BODY_LIMIT, Map.of(), null, false, false, null, List.of(), null,
-                null, List.of(), List.of(), null, true, null, false, null, null, Map.of(), null);
+        LocationSettings location = LocationSettings.builder("~ " + regex.pattern(), LocationSettings.Kind.REGEX,
+                regex.pattern(), regex, null, LocationSettings.Handler.STATIC, null).headers(headers).build();
         ServerSettings settings = TestServers.server(TestServers.limits(), TestServers.timeouts(Duration.ofSeconds(10)),
                 100);
         server = new EdgeServer(TestServers.settings(settings, root, List.of(location)), l -> exchange -> {

@@ -210,10 +210,8 @@ class StaticResponderTest {
     @Test
     void aLimitRatePacesTheBodyByTheLoopsClock() throws IOException {
         FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
-        ex.location = new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
-                LocationSettings.Handler.STATIC, null, null, List.of(), false, List.of(), null, Map.of(),
-                LocationSettings.SERVER_BODY_LIMIT, Map.of(), null, false, false, null, List.of(), null, null,
-                List.of(), List.of(), null, true, null, false, new LimitRate(8, 0), null, Map.of(), null); // 8 bytes a second; the engine's pieces are 10
+        ex.location = LocationSettings.builder("/", LocationSettings.Kind.PREFIX, "/", null, null,
+                LocationSettings.Handler.STATIC, null).limitRate(new LimitRate(8, 0)).build(); // 8 bytes a second; the engine's pieces are 10
         ex.channel.freezeTime();
         try {
             responder.respond(ex);
@@ -245,10 +243,8 @@ class StaticResponderTest {
     @Test
     void aLimitRatesAfterGoesInFullChunksUpToItThenPaced() throws IOException {
         FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
-        ex.location = new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
-                LocationSettings.Handler.STATIC, null, null, List.of(), false, List.of(), null, Map.of(),
-                LocationSettings.SERVER_BODY_LIMIT, Map.of(), null, false, false, null, List.of(), null, null,
-                List.of(), List.of(), null, true, null, false, new LimitRate(1, 15), null, Map.of(), null); // 1 byte a second after 15 bytes
+        ex.location = LocationSettings.builder("/", LocationSettings.Kind.PREFIX, "/", null, null,
+                LocationSettings.Handler.STATIC, null).limitRate(new LimitRate(1, 15)).build(); // 1 byte a second after 15 bytes
         ex.channel.freezeTime();
         try {
             responder.respond(ex);
@@ -959,10 +955,9 @@ class StaticResponderTest {
             }
         }, new MimeTypes(Map.of("txt", "text/plain")));
         FakeExchange ex = new FakeExchange(HttpMethod.GET, "/big.txt", "");
-        ex.location = new LocationSettings("/", LocationSettings.Kind.PREFIX, "/", null, null,
-                LocationSettings.Handler.STATIC, null, null, List.of(), false, List.of(), null, Map.of(),
-                LocationSettings.SERVER_BODY_LIMIT, Map.of(), new LocationSettings.Gzip(1, 1, Set.of("text/plain")),
-                false, false, null);
+        ex.location = LocationSettings.builder("/", LocationSettings.Kind.PREFIX, "/", null, null,
+                LocationSettings.Handler.STATIC, null).gzip(new LocationSettings.Gzip(1, 1, Set.of("text/plain")))
+                .build();
         ex.request.headers().set("Accept-Encoding", "gzip");
         responder.respond(ex);
         try {
