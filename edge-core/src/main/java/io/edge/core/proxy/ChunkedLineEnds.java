@@ -450,9 +450,10 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
      */
     private void codingsRead(String value) {
         codingNamed = true;
-        chunked |= value.toLowerCase(Locale.ROOT).contains("chunked");
-        for (String coding : value.split(",")) {
-            lastCodingChunked = coding.strip().toLowerCase(Locale.ROOT).equals("chunked");
+        String codings = value.toLowerCase(Locale.ROOT);
+        chunked |= codings.contains("chunked");
+        for (String coding : codings.split(",")) {
+            lastCodingChunked = coding.strip().equals("chunked");
             if (lastCodingChunked) {
                 chunkedNamed++;
             }
