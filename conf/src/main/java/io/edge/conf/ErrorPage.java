@@ -211,7 +211,7 @@ public final class ErrorPage {
         return answerStatus;
     }
 
-    /** The page's path as error-pages names it ("/errors/404.html"), under the site's root; a named location's name. */
+    /** The page's path as error-pages names it ("/errors/404.html"); a named location's name. */
     public String uri() {
         return uri;
     }

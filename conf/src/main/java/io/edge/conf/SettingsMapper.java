@@ -2030,7 +2030,7 @@ final class SettingsMapper {
             if (redirect && (uri.strip().startsWith("@") || uri.strip().startsWith("="))) {
                 // edge's redirects (a return's, a rewrite's, a directory's) answer themselves: no location takes them
                 pages.invalid(status, "\"" + uri.strip() + "\": a redirect's page is a file, sent with its Location",
-                        "the path of a file under the site's root, such as \"/errors/" + code + ".html\"");
+                        "a path beginning with /, such as \"/errors/" + code + ".html\"");
                 continue;
             }
             if ((uri.strip().startsWith("@") || uri.strip().startsWith("=")) && code == 413) {
@@ -2038,7 +2038,7 @@ final class SettingsMapper {
                 // named location gets the request with its body discarded, still announced, which a proxy would send on)
                 pages.invalid(status, "\"" + uri.strip() + "\": a 413 goes to no named location (its body is refused"
                         + " unread; nginx's error_page 413 @app passes the request on announcing the body it dropped)",
-                        "the path of a file under the site's root, such as \"/errors/413.html\"");
+                        "a path beginning with /, such as \"/errors/413.html\"");
                 continue;
             }
             if (uri.strip().startsWith("@") || uri.strip().startsWith("=")) {
@@ -2048,7 +2048,7 @@ final class SettingsMapper {
                 }
                 continue;
             }
-            String path = "the path of a file under the site's root, such as \"/errors/" + code + ".html\"";
+            String path = "a path beginning with /, such as \"/errors/" + code + ".html\"";
             String fault = Section.pathFault(uri);
             if (fault != null) {
                 pages.invalid(status, fault, path);
@@ -2182,7 +2182,7 @@ final class SettingsMapper {
     private static ErrorPage namedErrorPage(Section pages, String siteKey, String status, String text,
             Set<String> names) {
         String expected = "a named location of this site, \"@app\" (answering with the error's status), \"= @app\""
-                + " (with its own) or \"=200 @app\", or the path of a file under the site's root";
+                + " (with its own) or \"=200 @app\", or a path beginning with /";
         String[] words = text.split("\\s+");
         int answerStatus = -1;
         String name = words[0];

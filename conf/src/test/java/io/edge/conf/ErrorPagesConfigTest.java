@@ -68,7 +68,7 @@ class ErrorPagesConfigTest {
         assertThat(e.problems()).extracting(ConfigProblem::key, ConfigProblem::line, ConfigProblem::message,
                 ConfigProblem::expected).containsExactly(
                 tuple("edge.sites[0].error-pages.302", 2, "\"@app\": a redirect's page is a file, sent with its"
-                        + " Location", "the path of a file under the site's root, such as \"/errors/302.html\""),
+                        + " Location", "a path beginning with /, such as \"/errors/302.html\""),
                 tuple("edge.sites[0].error-pages.304", 2, "\"304\" is not an error status", "a status from 400 to"
                         + " 599, or a redirect edge makes (301, 302, 303, 307, 308)"));
     }
