@@ -313,7 +313,7 @@ class ResponseCacheIT {
         HttpResponse<String> past = php.get(url, "Range", "bytes=" + length + "-");
         assertThat(past.statusCode()).isEqualTo(416);
         assertThat(past.headers().firstValue("content-range")).contains("bytes */" + length);
-        assertThat(past.body()).isEmpty();
+        assertThat(past.body()).as("edge's page, as nginx's special response").contains("416 Requested Range");
 
         HttpResponse<String> head = php.send("HEAD", url, "Range", "bytes=5-9");
         assertThat(head.statusCode()).isEqualTo(206);
@@ -326,6 +326,38 @@ class ResponseCacheIT {
             assertThat(all.body()).hasSize((int) length).startsWith("id=bigrange run=");
         }
         assertThat(php.runs("bigrange")).as("never stored").isEqualTo(8);
+    }
+
+    /**
+     * A range past the end of a script's answer, on the miss that cuts it as it streams, on the hit, and of an answer
+     * too large to store: edge's own 416 page (a HEAD its length alone) with the Content-Range, the script's other
+     * fields (its Cache-Control) but not its ETag, type or Accept-Ranges, and the location's headers, as nginx 1.22's range filter's 416 becomes
+     * its special response (measured beside php-fpm 8.2, fastcgi_cache miss and hit alike). It went with an empty
+     * body and every field of the script's 200 on the miss, and without any of them on the hit.
+     */
+    @Test
+    void anUnsatisfiableRangeOfAScriptsAnswerGetsEdgesPageWithTheScriptsFields() throws Exception {
+        int pad = 2 * 1024 * 1024; // past max-object-size: streamed, never stored
+        String stored = url("rangepage", "public, max-age=60", "&ar=bytes&etag=%22p1%22");
+        String large = url("bigrangepage", "public, max-age=60", "&ar=bytes&etag=%22p2%22&pad=" + pad);
+        // the miss, then the hit of what it stored; the large one's miss every time
+        for (String url : List.of(stored, stored, large)) {
+            long length = url.equals(large) ? body("bigrangepage", 1).length() + pad : body("rangepage", 1).length();
+            HttpResponse<String> past = php.get(url, "Range", "bytes=" + length + "-");
+            assertThat(past.statusCode()).as(url).isEqualTo(416);
+            assertThat(past.body()).as(url).contains("<title>416 Requested Range Not Satisfiable</title>");
+            assertThat(past.headers().firstValue("content-type")).contains("text/html; charset=utf-8");
+            assertThat(past.headers().firstValue("content-length")).contains(String.valueOf(past.body().length()));
+            assertThat(past.headers().firstValue("content-range")).contains("bytes */" + length);
+            assertThat(past.headers().firstValue("cache-control")).as(url).contains("public, max-age=60");
+            // the location's headers, added to the 200 before it was ranged, as nginx's headers filter runs first
+            assertThat(past.headers().firstValue("x-cache")).as(url).isPresent();
+            assertThat(past.headers().firstValue("etag")).as(url).isEmpty();
+            assertThat(past.headers().firstValue("accept-ranges")).as(url).isEmpty();
+            HttpResponse<String> head = php.send("HEAD", url, "Range", "bytes=" + length + "-");
+            assertThat(head.statusCode()).isEqualTo(416);
+            assertThat(head.headers().firstValue("content-length")).contains(String.valueOf(past.body().length()));
+        }
     }
 
     /** Without Accept-Ranges: bytes from its script, a cached answer goes whole to a Range, as nginx sends it. */

@@ -1,5 +1,6 @@
 package io.edge.core.cache;
 
+import io.edge.conf.ErrorPage;
 import io.edge.core.http.ErrorResponses;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.RangeSlicer;
@@ -24,7 +25,8 @@ import io.netty.handler.codec.http.HttpVersion;
 
 /**
  * A {@code Range} request answered from a stored 200 (RFC 9110 14): 206 with the range, or a
- * {@code multipart/byteranges} of several, or 416 when none is in the body. Only for an answer whose script said it
+ * {@code multipart/byteranges} of several, or 416 when none is in the body (edge's page or the site's, with the stored
+ * answer's fields, as {@link RangeSlicer#carryFields}). Only for an answer whose script said it
  * takes them (an {@code Accept-Ranges} naming {@code bytes}), as nginx ranges a cached answer only when its
  * upstream sent that header ({@code ngx_http_upstream_copy_allow_ranges}); any other goes whole, as a 200. The backend
  * never sees the client's Range of a cached URL (the fill asks for the whole answer), so this is the only place it is
@@ -56,10 +58,17 @@ final class CachedRanges {
             return false;
         }
         if (ranges instanceof Unsatisfiable unsatisfiable) {
-            response.release();
-            FullHttpResponse refusal = ErrorResponses.response(exchange,
-                    HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
+            // edge's page or the site's, with the stored answer's fields, as nginx's range filter's 416 on a cache hit
+            // becomes its special response (then its error_page redirect); its headers filter ran on the 200 before,
+            // so the location's expires and headers go with it too, as with a file's 416
+            ErrorPage page = exchange.errorPage(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
+            FullHttpResponse refusal = ErrorResponses.response(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+                    exchange.isHead(), page, exchange.serverTokens());
             refusal.headers().set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange());
+            RangeSlicer.carryFields(response.headers(), refusal.headers(),
+                    ErrorResponses.sendsSitePage(refusal, HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, page));
+            response.release();
+            exchange.withLocationHeaders();
             exchange.complete(exchange.writeAndFlush(refusal));
             return true;
         }

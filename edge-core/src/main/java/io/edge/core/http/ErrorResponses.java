@@ -328,6 +328,15 @@ public final class ErrorResponses {
     }
 
     /**
+     * Whether {@code response}, made by {@link #response} for {@code status} and {@code page}, sends the site's page:
+     * not edge's own (no page, one too large), nor the 404 (403) of a page that is missing (refused).
+     */
+    public static boolean sendsSitePage(HttpResponse response, HttpResponseStatus status, ErrorPage page) {
+        return page != null && response.status().code() == status.code()
+                && page.content().state() == ErrorPage.State.READ;
+    }
+
+    /**
      * Whether {@code response} is one of edge's own pages ({@link #response}: its built-in one or a site's error page),
      * which goes through its location's gzip as nginx's special responses go through its gzip filter.
      */

@@ -9,6 +9,7 @@ import io.edge.core.statics.Preconditions;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -26,9 +27,9 @@ import java.util.Date;
  * whole (the response cache hides a client's Range from the script, as fastcgi_cache does, and a miss or an answer too
  * large to store then went whole: a video's seek or a resumed download had all of it, each time). As nginx's: only for
  * a 200 whose length its head declares and whose script said it takes ranges ({@code Accept-Ranges: bytes}), one that
- * goes uncompressed, an {@code If-Range} naming it; one range becomes a 206 of those bytes, none in the body a 416 with
- * no body; several are sent whole (nginx makes a multipart answer only of a body it holds in one buffer). One per
- * response, on its event loop.
+ * goes uncompressed, an {@code If-Range} naming it; one range becomes a 206 of those bytes, none in the body a 416
+ * ({@link #refuseWith}: the page edge or the site has for it, sent in place of the answer's body); several are sent
+ * whole (nginx makes a multipart answer only of a body it holds in one buffer). One per response, on its event loop.
  */
 public final class RangeSlicer {
 
@@ -37,6 +38,8 @@ public final class RangeSlicer {
     private final long last;
     /** How far into the body the parts written so far reached. */
     private long position;
+    /** A 416's page ({@link #refuseWith}), sent with the answer's last part in place of its body; else null. */
+    private ByteBuf instead;
 
     private RangeSlicer(long first, long last) {
         this.first = first;
@@ -45,7 +48,8 @@ public final class RangeSlicer {
 
     /**
      * Judges {@code response}, about to go to {@code request}'s client: when a range of it goes, its head is made the
-     * 206's (or the 416's) and the slicer for its body returned; else null, the head untouched.
+     * 206's (or the 416's, its page then given by {@link #refuseWith}) and the slicer for its body returned; else null,
+     * the head untouched.
      */
     static RangeSlicer begin(HttpRequest request, HttpResponse response) {
         HttpHeaders headers = response.headers();
@@ -56,7 +60,7 @@ public final class RangeSlicer {
         ByteRanges.Result ranges = rangesOf(request, response, length);
         if (ranges instanceof Unsatisfiable unsatisfiable) {
             response.setStatus(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
-            headers.set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange()).set(HttpHeaderNames.CONTENT_LENGTH, 0);
+            headers.set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange());
             return new RangeSlicer(0, -1);
         }
         if (!(ranges instanceof Partial partial) || partial.isMultipart()) {
@@ -67,6 +71,50 @@ public final class RangeSlicer {
         headers.set(HttpHeaderNames.CONTENT_RANGE, part.contentRange(length))
                 .set(HttpHeaderNames.CONTENT_LENGTH, part.length());
         return new RangeSlicer(part.first(), part.last());
+    }
+
+    /** Whether the range was refused ({@link #begin} made the head a 416's): {@link #refuseWith} gives its page. */
+    boolean refuses() {
+        return first > last;
+    }
+
+    /**
+     * The head of the 416 that goes in place of {@code response}, the answer whose range {@link #refuses refused}: that
+     * of {@code refusal}, edge's page or the site's for the status (a missing page's 404), with the answer's fields
+     * ({@link #carryFields}) and its Content-Range, as nginx's range filter's 416 becomes its special response with the
+     * fields of the answer it refused. Takes {@code refusal}, and {@code response} when it is whole (then released, and
+     * {@code refusal} returned, nothing left to slice); else {@code refusal}'s body goes with the answer's last part, in
+     * place of its body.
+     */
+    HttpResponse refuseWith(HttpResponse response, FullHttpResponse refusal, boolean paged) {
+        carryFields(response.headers(), refusal.headers(), paged);
+        if (response instanceof FullHttpResponse whole) {
+            whole.release();
+            return refusal;
+        }
+        instead = refusal.content(); // this slicer's now, until it goes with the last part
+        return new DefaultHttpResponse(response.protocolVersion(), refusal.status(), refusal.headers());
+    }
+
+    /**
+     * Adds to {@code refusal}, the head of the 416 of a range past the end of the answer {@code answer} heads, the
+     * answer's fields that {@code refusal} has none of, as nginx's special response keeps an upstream answer's: not
+     * its type, length, transfer coding or Accept-Ranges, and its ETag and Last-Modified only with the site's page
+     * ({@code paged}; nginx clears them from its own page, and its error_page redirect to a file keeps them and adds
+     * the page's ETag after, a second ETag field HTTP does not allow: edge sends the answer's alone, as for a file).
+     */
+    public static void carryFields(HttpHeaders answer, HttpHeaders refusal, boolean paged) {
+        for (String name : answer.names()) {
+            if (!HttpHeaderNames.CONTENT_TYPE.contentEqualsIgnoreCase(name)
+                    && !HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name)
+                    && !HttpHeaderNames.TRANSFER_ENCODING.contentEqualsIgnoreCase(name)
+                    && !HttpHeaderNames.ACCEPT_RANGES.contentEqualsIgnoreCase(name)
+                    && (paged || !HttpHeaderNames.ETAG.contentEqualsIgnoreCase(name)
+                            && !HttpHeaderNames.LAST_MODIFIED.contentEqualsIgnoreCase(name))
+                    && !refusal.contains(name)) {
+                refusal.add(name, answer.getAll(name));
+            }
+        }
     }
 
     /** {@code whole}'s content cut to the range: a new response owning the slice; {@code whole} is released. */
@@ -84,6 +132,10 @@ public final class RangeSlicer {
         ByteBuf kept = slice(content.content());
         try {
             if (content instanceof LastHttpContent last) {
+                if (instead != null) {
+                    kept = instead; // the 416's page, in place of the answer's body (kept: empty)
+                    instead = null;
+                }
                 return new DefaultLastHttpContent(kept, last.trailingHeaders());
             }
             return new DefaultHttpContent(kept);

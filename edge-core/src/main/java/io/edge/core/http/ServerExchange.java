@@ -1064,28 +1064,12 @@ final class ServerExchange implements Exchange {
                 addHeaders(response.headers(), routed ? location.alwaysHeaders() : connection.unroutedHeaders(this),
                         this);
             } else {
-                LocationSettings pageLocation = ErrorResponses.pageLocation(site(), sentPage);
-                Map<String, VariableText> pageHeaders = pageLocation == null ? connection.unroutedHeaders(this)
-                        : pageLocation.alwaysHeaders();
                 if (routed && locationHeadersAlways) {
                     // A file's 416: nginx's headers filter ran on the 200 it began as, before its range filter's 416
-                    // went to the page, so that location's come first; a field both give once, not twice as nginx's
+                    // went to the page, so that location's come first
                     addHeaders(response.headers(), location.alwaysHeaders(), this);
-                    pageHeaders = new LinkedHashMap<>(pageHeaders);
-                    pageHeaders.entrySet().removeAll(location.alwaysHeaders().entrySet());
                 }
-                // From here (the page's always-headers, the access log) the page's URI is $uri and its args none, as
-                // nginx's error_page redirect makes them; the 416's headers above were the file's. Its location's
-                // regex's captures are of that URI, as nginx's redirect finds them
-                answeringUri = sentPage.uri();
-                answeringQuery = "";
-                if (redirectPage && pageLocation != null) {
-                    // nginx's headers filter runs after its error_page redirect, in the page's location: that
-                    // location's expires and add_header go with a redirect's page, none of the location that redirected
-                    expires(response.headers(), pageLocation.expires());
-                    addHeaders(response.headers(), pageLocation.headers(), this, pageLocation, sentPage.uri());
-                }
-                addHeaders(response.headers(), pageHeaders, this, pageLocation, sentPage.uri());
+                addPageHeaders(response, routed && locationHeadersAlways ? location : null, redirectPage);
             }
             String altSvc = connection.altSvc();
             if (altSvc != null && !response.headers().contains(HttpHeaderNames.ALT_SVC)) { // add_header's own first
@@ -1142,6 +1126,13 @@ final class ServerExchange implements Exchange {
             // then nginx's range filter, on an answer that goes uncompressed
             if (rangesOffered && gzip == null && sub == null && !response.headers().contains(HttpHeaderNames.CONTENT_ENCODING)) {
                 slicer = RangeSlicer.begin(request, response);
+                if (slicer != null && slicer.refuses()) {
+                    response = refuseRange(response, routed ? location : null);
+                    message = response;
+                    if (response instanceof FullHttpResponse) {
+                        slicer = null; // the answer was whole: the page went in its place, nothing left to slice
+                    }
+                }
                 status = response.status().code(); // a 206 or 416 now, as the client gets it
                 if (slicer != null && response instanceof FullHttpResponse whole) {
                     response = slicer.sliceWhole(whole);
@@ -1203,6 +1194,50 @@ final class ServerExchange implements Exchange {
             }
         }
         return message;
+    }
+
+    /**
+     * The page of the site's {@link #sentPage} that goes as {@code response}: its location's always-headers (a field
+     * {@code answered}, the location whose always-headers the answer has already, gave too once, not twice as nginx's)
+     * and, for a redirect's page, its expires and headers; the page's URI is $uri from here.
+     */
+    private void addPageHeaders(HttpResponse response, LocationSettings answered, boolean redirectPage) {
+        LocationSettings pageLocation = ErrorResponses.pageLocation(site(), sentPage);
+        Map<String, VariableText> pageHeaders = pageLocation == null ? connection.unroutedHeaders(this)
+                : pageLocation.alwaysHeaders();
+        if (answered != null) {
+            pageHeaders = new LinkedHashMap<>(pageHeaders);
+            pageHeaders.entrySet().removeAll(answered.alwaysHeaders().entrySet());
+        }
+        // From here (the page's always-headers, the access log) the page's URI is $uri and its args none, as
+        // nginx's error_page redirect makes them; the 416's headers before were the file's. Its location's
+        // regex's captures are of that URI, as nginx's redirect finds them
+        answeringUri = sentPage.uri();
+        answeringQuery = "";
+        if (redirectPage && pageLocation != null) {
+            // nginx's headers filter runs after its error_page redirect, in the page's location: that
+            // location's expires and add_header go with a redirect's page, none of the location that redirected
+            expires(response.headers(), pageLocation.expires());
+            addHeaders(response.headers(), pageLocation.headers(), this, pageLocation, sentPage.uri());
+        }
+        addHeaders(response.headers(), pageHeaders, this, pageLocation, sentPage.uri());
+    }
+
+    /**
+     * The 416 that goes in place of {@code response}, a script's 200 whose range {@link #slicer} refused: edge's page
+     * or the site's (with its location's always-headers but those {@code answered}, the location that answered, has
+     * added already), as nginx's range filter's 416 becomes its special response, then its error_page redirect.
+     */
+    private HttpResponse refuseRange(HttpResponse response, LocationSettings answered) {
+        ErrorPage page = errorPage(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
+        FullHttpResponse refusal = ErrorResponses.response(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+                isHead(), page, serverTokens());
+        HttpResponse refused = slicer.refuseWith(response, refusal, ErrorResponses.sendsSitePage(refusal,
+                HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, page));
+        if (sentPage != null) {
+            addPageHeaders(refused, answered, false);
+        }
+        return refused;
     }
 
     /** The offers of compression and ranges made for the head that was written are spent. */

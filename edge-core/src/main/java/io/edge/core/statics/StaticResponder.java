@@ -1077,8 +1077,7 @@ public final class StaticResponder implements Responder {
             // and then the page's, a second ETag field HTTP does not allow (one entity-tag), of which edge sends the
             // first, as it sends no page's ETag anywhere. A page whose file is missing is nginx's 404, its special
             // response: the Content-Range kept, no ETag (nginx 1.22.1).
-            if (page != null && response.status().code() == HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE.code()
-                    && page.content().state() == ErrorPage.State.READ) {
+            if (ErrorResponses.sendsSitePage(response, HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, page)) {
                 response.headers().add(HttpHeaderNames.ETAG, etag);
             }
             if (precompressed) {

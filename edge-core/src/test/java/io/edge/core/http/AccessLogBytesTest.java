@@ -203,22 +203,52 @@ class AccessLogBytesTest {
      */
     @Test
     void aRangeCutFromAStreamedAnswerIsLoggedAsThe206ItBecame() throws Exception {
-        InetSocketAddress address = start(exchange -> {
-            exchange.offerRanges();
-            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-            HttpUtil.setContentLength(head, 310);
-            head.headers().set("Accept-Ranges", "bytes");
-            exchange.write(head);
-            exchange.write(new DefaultHttpContent(Unpooled.copiedBuffer("0123456789", StandardCharsets.US_ASCII)));
-            exchange.write(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[300])));
-            exchange.complete(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
-        }, Duration.ofSeconds(10));
+        InetSocketAddress address = startStreamingRanges();
         Answered ranged = answered(address, "GET /ranged HTTP/1.1\r\nHost: a\r\nRange: bytes=5-14\r\n\r\n");
         assertThat(ranged.response().status()).isEqualTo(206);
         assertThat(ranged.response().body()).isEqualTo("56789\0\0\0\0\0".getBytes(StandardCharsets.US_ASCII));
         Matcher m = matched(ranged.lines());
         assertThat(m.group(1)).isEqualTo("206");
         assertThat(m.group(2)).isEqualTo("10");
+    }
+
+    /**
+     * A range past the end of such an answer: edge's 416 page goes in place of its body, streamed as it was, without
+     * the answer's ETag, type or Accept-Ranges but with its other fields, as nginx's special response; logged as the
+     * 416 and the page's bytes (it went with an empty body and the answer's fields).
+     */
+    @Test
+    void aRangePastTheEndOfAStreamedAnswerGetsThe416PageInPlaceOfItsBody() throws Exception {
+        InetSocketAddress address = startStreamingRanges();
+        Answered refused = answered(address, "GET /ranged HTTP/1.1\r\nHost: a\r\nRange: bytes=310-\r\n\r\n");
+        assertThat(refused.response().status()).isEqualTo(416);
+        String page = new String(refused.response().body(), StandardCharsets.US_ASCII);
+        assertThat(page).contains("<title>416 Requested Range Not Satisfiable</title>");
+        assertThat(refused.response().headers()).containsEntry("content-range", "bytes */310")
+                .containsEntry("content-type", "text/html; charset=utf-8").containsEntry("cache-control", "max-age=60")
+                .containsEntry("content-length", String.valueOf(page.length()))
+                .doesNotContainKeys("etag", "accept-ranges");
+        Matcher m = matched(refused.lines());
+        assertThat(m.group(1)).isEqualTo("416");
+        assertThat(Long.parseLong(m.group(2))).isEqualTo(page.length());
+    }
+
+    /**
+     * A server whose answer is a script's 200 as the response cache offers it for ranges: 310 bytes (ten digits, then
+     * zeros) streamed in two parts, with Accept-Ranges, an ETag, a type and a Cache-Control.
+     */
+    private InetSocketAddress startStreamingRanges() throws Exception {
+        return start(exchange -> {
+            exchange.offerRanges();
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            HttpUtil.setContentLength(head, 310);
+            head.headers().set("Accept-Ranges", "bytes").set("ETag", "\"s1\"").set("Content-Type", "video/mp4")
+                    .set("Cache-Control", "max-age=60");
+            exchange.write(head);
+            exchange.write(new DefaultHttpContent(Unpooled.copiedBuffer("0123456789", StandardCharsets.US_ASCII)));
+            exchange.write(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[300])));
+            exchange.complete(exchange.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+        }, Duration.ofSeconds(10));
     }
 
     /**

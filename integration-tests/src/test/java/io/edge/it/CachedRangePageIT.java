@@ -1,0 +1,107 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A site's {@code error-pages} 416 for a range past the end of a script's answer that the response cache ranges (the
+ * miss it cuts as it streams, the hit, an answer too large to store), in front of a real php-fpm, as nginx 1.22's
+ * {@code error_page 416} covers its range filter's 416 on a fastcgi_cache answer (measured beside php-fpm 8.2).
+ */
+class CachedRangePageIT {
+
+    private static final String RANGE_PAGE = "<p>no such range</p>\n";
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @TempDir
+    static Path dir;
+
+    static PhpFpm fpm;
+    static EdgeHarness edge;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        PhpScripts.install(www);
+        Files.createDirectories(www.resolve("errors"));
+        Files.writeString(www.resolve("errors/416.html"), RANGE_PAGE);
+        fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+        edge = EdgeHarness.start(dir, """
+                sites = [{
+                  server-names = ["_"], default = true, root = "www"
+                  error-pages { 416 = "/errors/416.html" }
+                  locations = [
+                    { match = "/", fastcgi = php, cache = true, headers { X-Cache = "$upstream_cache_status" } }
+                    { match = "^~ /errors/", always-headers { X-Page = "yes" } }
+                  ]
+                }]
+                fastcgi.backends.php { addresses = ["%s"] }
+                """.formatted(fpm.address()));
+    }
+
+    @AfterAll
+    static void stop() {
+        try {
+            if (edge != null) {
+                edge.close();
+            }
+        } finally {
+            if (fpm != null) {
+                fpm.close();
+            }
+        }
+    }
+
+    private static HttpResponse<String> send(String method, String path, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(edge.uri(path)).timeout(Duration.ofSeconds(60))
+                .method(method, HttpRequest.BodyPublishers.noBody());
+        for (int i = 0; i < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * The site's page with the Content-Range, the script's ETag (nginx sends the page's after it, a second ETag field:
+     * edge the first alone, as for a file's 416) and its other fields, the location's headers added to the 200 before
+     * it was ranged and the page location's always-headers; a HEAD the page's length. It was an empty body on the miss,
+     * and edge's own page without the script's fields on the hit.
+     */
+    @Test
+    void aRangePastTheEndOfAScriptsAnswerGetsTheSitesPage() throws Exception {
+        int pad = 2 * 1024 * 1024; // past max-object-size: streamed, never stored
+        String stored = CachedPhp.url("paged", "public, max-age=60", "&ar=bytes&etag=%22s1%22");
+        String large = CachedPhp.url("bigpaged", "public, max-age=60", "&ar=bytes&etag=%22s1%22&pad=" + pad);
+        // the miss, then the hit of what it stored; the large one's miss every time
+        for (String url : List.of(stored, stored, large)) {
+            long length = url.equals(large) ? CachedPhp.body("bigpaged", 1).length() + pad
+                    : CachedPhp.body("paged", 1).length();
+            HttpResponse<String> past = send("GET", url, "Range", "bytes=" + length + "-");
+            assertThat(past.statusCode()).as(url).isEqualTo(416);
+            assertThat(past.body()).as(url).isEqualTo(RANGE_PAGE);
+            assertThat(past.headers().firstValue("content-type")).as(url).hasValueSatisfying(
+                    type -> assertThat(type).startsWith("text/html"));
+            assertThat(past.headers().firstValue("content-length")).contains(String.valueOf(RANGE_PAGE.length()));
+            assertThat(past.headers().firstValue("content-range")).contains("bytes */" + length);
+            assertThat(past.headers().allValues("etag")).as(url).containsExactly("\"s1\"");
+            assertThat(past.headers().firstValue("cache-control")).as(url).contains("public, max-age=60");
+            assertThat(past.headers().firstValue("x-cache")).as(url).isPresent();
+            assertThat(past.headers().firstValue("x-page")).as(url).contains("yes");
+            assertThat(past.headers().firstValue("accept-ranges")).as(url).isEmpty();
+            HttpResponse<String> head = send("HEAD", url, "Range", "bytes=" + length + "-");
+            assertThat(head.statusCode()).isEqualTo(416);
+            assertThat(head.headers().firstValue("content-length")).contains(String.valueOf(RANGE_PAGE.length()));
+        }
+    }
+}
