@@ -26,7 +26,8 @@ import java.util.Objects;
 /**
  * A site's own page for an error status (nginx's {@code error_page}): the body edge sends in place of its built-in one,
  * and the URI it was named by, which routes to the location whose always-headers go with it. Or a named location
- * ({@link #named(String, int)}, {@code 404 = "@app"}) that answers the request in place of a page.
+ * ({@link #named(String, int)}, {@code 404 = "@app"}) that answers the request in place of a page, or the script or
+ * proxy location its path routes to ({@link #routed}, {@code 503 = "/busy.php"}).
  * <p>
  * A page's file is read when the configuration is loaded, then again by {@link #refresh} (once a second, off the event
  * loops) whenever it changed, appeared or went, as nginx, which opens the file at every request, sees an edit at once:
@@ -191,6 +192,15 @@ public final class ErrorPage {
         return new ErrorPage(name, null, null, new Content(State.READ, new byte[0]), answerStatus, null, null);
     }
 
+    /**
+     * The page at {@code uri} ({@code "/busy.php"}) is answered by the location that path routes to, which runs it as a
+     * script or asks its backend for it, as nginx's {@code error_page 503 /busy.php}: an internal redirect to the path
+     * (without the request's query; a GET, a HEAD kept, the body passed on as it came), with the error's status.
+     */
+    public static ErrorPage routed(String uri) {
+        return named(uri, -1);
+    }
+
     /** The page as the next answer sends it: its file as last read ({@link #refresh}). */
     public Content content() {
         return content;
@@ -201,9 +211,17 @@ public final class ErrorPage {
         return content.state() == State.MISSING;
     }
 
-    /** Whether a named location answers in place of a page ({@link #named(String, int)}). */
+    /**
+     * Whether a location answers in place of a page: a named location ({@link #named(String, int)}), or the one its
+     * path routes to ({@link #routed}).
+     */
     public boolean named() {
         return file == null;
+    }
+
+    /** Whether the location its path routes to answers it ({@link #routed}), not a named location. */
+    public boolean routed() {
+        return named() && uri.startsWith("/");
     }
 
     /** For a {@link #named} one: the status its answer goes with; -1 the error's, 0 the location's own. */

@@ -15,6 +15,7 @@ import io.edge.cache.ResponseCacheSettings;
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.SpoolDirectory;
 import io.edge.fastcgi.cgi.CgiParams;
+import io.edge.fastcgi.cgi.ScriptResolver;
 import io.edge.fastcgi.codec.FcgiNameValues;
 import io.edge.fastcgi.pool.BackendAddress;
 import io.edge.fastcgi.spawn.IniCheck;
@@ -2027,18 +2028,8 @@ final class SettingsMapper {
                         + " redirect edge makes (301, 302, 303, 307, 308)");
                 continue;
             }
-            if (redirect && (uri.strip().startsWith("@") || uri.strip().startsWith("="))) {
-                // edge's redirects (a return's, a rewrite's, a directory's) answer themselves: no location takes them
-                pages.invalid(status, "\"" + uri.strip() + "\": a redirect's page is a file, sent with its Location",
-                        "a path beginning with /, such as \"/errors/" + code + ".html\"");
-                continue;
-            }
-            if ((uri.strip().startsWith("@") || uri.strip().startsWith("=")) && code == 413) {
-                // the body is refused unread and the connection closed after the answer: no location answers it (nginx's
-                // named location gets the request with its body discarded, still announced, which a proxy would send on)
-                pages.invalid(status, "\"" + uri.strip() + "\": a 413 goes to no named location (its body is refused"
-                        + " unread; nginx's error_page 413 @app passes the request on announcing the body it dropped)",
-                        "a path beginning with /, such as \"/errors/413.html\"");
+            if ((uri.strip().startsWith("@") || uri.strip().startsWith("="))
+                    && refusedToLocation(pages, status, code, uri.strip(), "named location")) {
                 continue;
             }
             if (uri.strip().startsWith("@") || uri.strip().startsWith("=")) {
@@ -2067,10 +2058,19 @@ final class SettingsMapper {
                 pages.invalid(status, "\"" + uri + "\" has a . or .. segment", expected + ", written without them");
                 continue;
             }
+            LocationSettings pageLocation = pageLocation(locations, uri);
+            if (answersPage(pageLocation, uri)) {
+                // nginx's error_page 503 /busy.php: an internal redirect to the path, whose script runs (or whose
+                // backend is asked) with the error's status kept; nothing to read here
+                if (!refusedToLocation(pages, status, code, uri, "location")) {
+                    result.put(code, ErrorPage.routed(uri));
+                }
+                continue;
+            }
             if (root == null) {
                 continue; // no file to look for
             }
-            ErrorPage.Source source = ErrorPage.Source.of(root, policy, pageLocation(locations, uri));
+            ErrorPage.Source source = ErrorPage.Source.of(root, policy, pageLocation);
             Path file = source.file(uri);
             if (file == null) {
                 pages.invalid(status, "\"" + uri + "\" is not a path under the root of its location, "
@@ -2159,6 +2159,45 @@ final class SettingsMapper {
                     : "error page " + file + " cannot be read"));
         }
         return page;
+    }
+
+    /**
+     * Whether {@code location}, which an error page's {@code uri} routes to, answers the page itself rather than send
+     * its file: a proxy location, or a FastCGI one that takes the path as a script (its split finds one, or it runs one
+     * script for every path). A FastCGI location's other paths are files, as a request's are.
+     */
+    private static boolean answersPage(LocationSettings location, String uri) {
+        if (location == null) {
+            return false;
+        }
+        return switch (location.handler()) {
+            case PROXY -> true;
+            case FASTCGI -> location.fastcgiScript() != null || ScriptResolver.hasScriptPart(location.scriptSplit(), uri,
+                    gaveUp -> { }); // one that gives up is taken for a script, as a request's path is
+            default -> false;
+        };
+    }
+
+    /**
+     * Whether a page that a location answers ({@code where}: a named one, {@code "@app"}, or the one its path routes
+     * to, {@code "/busy.php"}) cannot be for {@code code}, a problem then: edge's redirects (a return's, a rewrite's, a
+     * directory's) answer themselves, and a 413's body is refused unread and the connection closed after the answer
+     * (nginx's error_page 413 passes the request on with its body discarded, still announced, which a proxy would send
+     * on).
+     */
+    private static boolean refusedToLocation(Section pages, String status, int code, String target, String where) {
+        if (REDIRECTS.contains(code)) {
+            pages.invalid(status, "\"" + target + "\": a redirect's page is a file, sent with its Location",
+                    "a path beginning with /, such as \"/errors/" + code + ".html\"");
+            return true;
+        }
+        if (code == 413) {
+            pages.invalid(status, "\"" + target + "\": a 413 goes to no " + where + " (its body is refused unread;"
+                    + " nginx's error_page 413 @app passes the request on announcing the body it dropped)",
+                    "a path beginning with /, such as \"/errors/413.html\"");
+            return true;
+        }
+        return false;
     }
 
     /**

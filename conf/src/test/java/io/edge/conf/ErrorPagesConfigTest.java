@@ -417,8 +417,8 @@ class ErrorPagesConfigTest {
 
     @Test
     void aPageOfNoKnownTypeSuchAsAScriptIsAProblem() throws Exception {
-        // nginx's error_page 503 /busy.php runs the script; edge reads the file and sends it as it is: the source
-        // (with whatever it holds, such as the database password) would have gone to every client of a busy PHP.
+        // No PHP location takes /errors/busy.php here: edge would read the file and send it as it is, the source (with
+        // whatever it holds, such as the database password) going to every client of a busy PHP.
         Files.writeString(dir.resolve("www/errors/busy.php"), "<?php $db = 'secret'; echo 'busy';");
         Files.writeString(dir.resolve("www/errors/README"), "pages");
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(
@@ -428,6 +428,44 @@ class ErrorPagesConfigTest {
         assertThat(e).isNotNull();
         assertThat(e.problems()).extracting(ConfigProblem::key).containsExactly(
                 "edge.sites[0].error-pages.502", "edge.sites[0].error-pages.503");
+    }
+
+    /**
+     * nginx's error_page 503 /busy.php is an internal redirect to the URI: where a PHP location takes it as a script,
+     * or a proxy location takes it, that location answers it, the error's status kept (nginx 1.22.1 side by side). No
+     * problem then, and nothing read: the page goes to its location, as a named location's. A redirect's page, and a
+     * 413's, stay files, as for a named location.
+     */
+    @Test
+    void aPagePathAScriptOrProxyLocationTakesGoesThere() throws Exception {
+        String backends = """
+                fastcgi.backends.php { addresses = ["127.0.0.1:9000"] }
+                proxy.backends.api { addresses = ["127.0.0.1:8080"] }
+                """;
+        SiteSettings site = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                sites = [{ root = www, error-pages { 404 = "/404.php", 503 = "/errors/busy.php", 502 = "/api/502.html"
+                    500 = "/app/500.html" }
+                  locations = [{ match = "~ \\\\.php$", fastcgi = php }, { match = "/api/", proxy = api }
+                    { match = "/app/", fastcgi = php }] }]
+                """ + backends)).sites().get(0);
+        for (int status : new int[] {404, 503, 502}) {
+            assertThat(site.errorPage(status)).as("%d", status).isNull();
+            assertThat(site.namedErrorPage(status).named()).as("%d", status).isTrue();
+            assertThat(site.namedErrorPage(status).answerStatus()).as("%d", status).isEqualTo(-1);
+        }
+        assertThat(site.namedErrorPage(404).uri()).isEqualTo("/404.php");
+        assertThat(site.namedErrorPage(502).uri()).isEqualTo("/api/502.html");
+        assertThat(site.errorPage(500).missing()).as("no script: a file, as before").isTrue();
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(
+                EdgeConfFile.write(dir, """
+                        sites = [{ root = www, error-pages { 301 = "/moved.php", 413 = "/api/413.html" }
+                          locations = [{ match = "~ \\\\.php$", fastcgi = php }, { match = "/api/", proxy = api }] }]
+                        """ + backends)));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::key).containsExactly(
+                "edge.sites[0].error-pages.301", "edge.sites[0].error-pages.413");
+        assertThat(e.problems().get(0).message()).contains("\"/moved.php\": a redirect's page is a file");
+        assertThat(e.problems().get(1).message()).contains("\"/api/413.html\": a 413 goes to no location");
     }
 
     /**

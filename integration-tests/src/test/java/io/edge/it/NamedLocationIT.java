@@ -52,8 +52,11 @@ class NamedLocationIT {
         backend.close();
     }
 
-    /** The backend's answer: its method, the URI as it came and the body; a 302 for a path with "redirect" in it. */
-    private static void answer(HttpExchange exchange) throws IOException {
+    /**
+     * The backend's answer: its method, the URI as it came and the body; a 302 for a path with "redirect" in it. The
+     * backend of {@link ErrorPageScriptIT} too.
+     */
+    static void answer(HttpExchange exchange) throws IOException {
         byte[] body;
         try (InputStream in = exchange.getRequestBody()) {
             body = in.readAllBytes();

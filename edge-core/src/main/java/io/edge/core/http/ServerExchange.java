@@ -1701,7 +1701,9 @@ final class ServerExchange implements Exchange {
     /**
      * Hands the request to the named location its site's error-pages name for {@code status} ({@code 404 = "@app"}) and
      * returns true, as nginx's error_page to a named location: its method, URI and query unchanged, its answer's status
-     * the error's ({@code "@app"}), its own ({@code "= @app"}) or the one written ({@code "=200 @app"}). Not for a
+     * the error's ({@code "@app"}), its own ({@code "= @app"}) or the one written ({@code "=200 @app"}). A page whose
+     * path a script or proxy location takes ({@code 503 = "/busy.php"}, {@link ErrorPage#routed}) goes there as nginx's
+     * error_page redirect to a URI does, with the error's status. Not for a
      * second error of the request, nor one refused before it was routed, nor one whose body was refused or is being
      * read (a 413, or an error met while a responder reads the body, goes out as it is).
      */
@@ -1728,7 +1730,17 @@ final class ServerExchange implements Exchange {
             keptWithFile = null;
             carryHeaders(fields);
         }
-        redirectNamed(page.uri());
+        if (page.routed()) {
+            // nginx's error_page 503 /busy.php: an internal redirect to the page's path, routed again (the site's
+            // rewrites met), without the request's query, as a GET (a HEAD kept) whose body goes on as it came
+            // (measured: php://input and CONTENT_LENGTH the POST's), REQUEST_URI still the request's
+            if (!isHead()) {
+                request.setMethod(HttpMethod.GET);
+            }
+            redirect(page.uri(), "", true);
+        } else {
+            redirectNamed(page.uri());
+        }
         return true;
     }
 

@@ -1,0 +1,124 @@
+package io.edge.it;
+
+import static io.edge.it.UpstreamTries.send;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * error-pages whose path a PHP location takes as a script ({@code 404 = "/404.php"}) or a proxy location takes
+ * ({@code 404 = "/api/404.html"}), as nginx's {@code error_page 404 /404.php;}: an internal redirect to the page's URI,
+ * its answer going with the error's status. Each answer here is the one nginx 1.22 gave side by side with php-fpm 8.2.
+ */
+class ErrorPageScriptIT {
+
+    /** The page's script: what it was run as, its own status 200 (or the one asked for). */
+    private static final String PAGE = """
+            <?php if (isset($_GET['code'])) { http_response_code((int) $_GET['code']); } header('X-Page: php');
+            echo $_SERVER['REQUEST_METHOD'], ' ', $_SERVER['REQUEST_URI'], ' ', $_SERVER['SCRIPT_NAME'], ' [',
+                $_SERVER['QUERY_STRING'], '] ', file_get_contents('php://input');""";
+
+    @TempDir
+    Path dir;
+
+    private Path www;
+    private JdkBackend backend;
+
+    @BeforeEach
+    void files() throws IOException {
+        www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("404.php"), PAGE);
+        Files.writeString(www.resolve("busy.php"), PAGE);
+        Files.writeString(www.resolve("here.txt"), "here\n");
+        Files.writeString(Files.createDirectories(www.resolve("dead")).resolve("slow.php"), "<?php echo 'never';");
+        backend = JdkBackend.start(NamedLocationIT::answer);
+    }
+
+    @AfterEach
+    void stopBackend() {
+        backend.close();
+    }
+
+    private EdgeHarness edge(PhpFpm fpm) throws Exception {
+        return EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www"
+                  error-pages { 404 = "/404.php", 503 = "/busy.php", 405 = "/api/405.html" }
+                  locations = [
+                    { match = "/" }, { match = "~ \\\\.php$", fastcgi = php }
+                    { match = "^~ /dead/", fastcgi = dead }, { match = "/api/", proxy = app }
+                  ] }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                fastcgi.backends.dead { addresses = ["unix:%s"], queue { timeout = 300 ms } }
+                proxy.backends.app { addresses = ["%s"] }
+                """.formatted(fpm.address(), dir.resolve("nobody-listens.sock"), backend.address()));
+    }
+
+    private PhpFpm fpm() throws IOException {
+        return PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
+    }
+
+    /**
+     * nginx's {@code error_page 404 /404.php}: the script runs for the missing path, REQUEST_URI the request's, its
+     * SCRIPT_NAME the page's and no query (the page's URI has none), the answer going with 404 over the script's 200.
+     */
+    @Test
+    void aMissingPathsPageIsThePhpScriptsAnswerWithThe404() throws Exception {
+        try (PhpFpm fpm = fpm(); EdgeHarness edge = edge(fpm)) {
+            HttpResponse<String> missing = send(edge, "GET", "/no/such.html?a=1", null);
+            assertThat(missing.statusCode()).isEqualTo(404);
+            assertThat(missing.headers().firstValue("x-page")).contains("php");
+            assertThat(missing.body()).isEqualTo("GET /no/such.html?a=1 /404.php [] ");
+            assertThat(send(edge, "GET", "/here.txt", null).body()).as("files are still files").isEqualTo("here\n");
+        }
+    }
+
+    /**
+     * A POST that errored: nginx's redirect to the page's URI makes it a GET (measured: REQUEST_METHOD GET), the body
+     * passed on with it as it came (php://input, CONTENT_LENGTH), where a named location would keep the POST.
+     */
+    @Test
+    void aPostThatErroredRunsThePageScriptAsAGet() throws Exception {
+        try (PhpFpm fpm = fpm(); EdgeHarness edge = edge(fpm)) {
+            HttpResponse<String> missing = send(edge, "POST", "/no/such.txt?q=2", "x=1&y=2");
+            assertThat(missing.statusCode()).isEqualTo(404);
+            assertThat(missing.body()).isEqualTo("GET /no/such.txt?q=2 /404.php [] x=1&y=2");
+        }
+    }
+
+    /**
+     * nginx's {@code error_page 503 /busy.php} for a FastCGI group whose queue is full: the page's script answers
+     * with the 503 kept. nginx makes no Retry-After, and a redirect's answer carries the page location's headers, not
+     * the erring one's: edge's Retry-After of the queue goes with its own page, not with the script's.
+     */
+    @Test
+    void aFullQueuesBusyPageIsThePhpScriptsAnswerWithThe503() throws Exception {
+        try (PhpFpm fpm = fpm(); EdgeHarness edge = edge(fpm)) {
+            HttpResponse<String> busy = send(edge, "GET", "/dead/slow.php?x=1", null);
+            assertThat(busy.statusCode()).isEqualTo(503);
+            assertThat(busy.body()).isEqualTo("GET /dead/slow.php?x=1 /busy.php [] ");
+            assertThat(busy.headers().firstValue("retry-after")).isEmpty();
+        }
+    }
+
+    /**
+     * nginx's {@code error_page 405 /api/405.html} beside {@code location /api/ { proxy_pass ...; }}: the backend is
+     * asked for the page's URI, as a GET, and its answer goes with the 405 (measured: the backend's 200 sent as 404
+     * for a 404's page).
+     */
+    @Test
+    void aPagePathAProxyLocationTakesIsTheBackendsAnswerWithTheErrorsStatus() throws Exception {
+        try (PhpFpm fpm = fpm(); EdgeHarness edge = edge(fpm)) {
+            HttpResponse<String> refused = send(edge, "DELETE", "/here.txt", null);
+            assertThat(refused.statusCode()).isEqualTo(405);
+            assertThat(refused.headers().firstValue("x-app")).contains("proxy");
+            assertThat(refused.body()).isEqualTo("app GET /api/405.html ");
+        }
+    }
+}
