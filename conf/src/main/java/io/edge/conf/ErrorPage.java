@@ -195,10 +195,12 @@ public final class ErrorPage {
     /**
      * The page at {@code uri} ({@code "/busy.php"}) is answered by the location that path routes to, which runs it as a
      * script or asks its backend for it, as nginx's {@code error_page 503 /busy.php}: an internal redirect to the path
-     * (without the request's query; a GET, a HEAD kept, the body passed on as it came), with the error's status.
+     * (without the request's query; a GET, a HEAD kept, the body passed on as it came), with the error's status
+     * ({@code answerStatus} -1, written {@code "/busy.php"}), its own ({@code 0}, {@code "= /busy.php"}) or {@code
+     * answerStatus} ({@code "=200 /busy.php"}).
      */
-    public static ErrorPage routed(String uri) {
-        return named(uri, -1);
+    public static ErrorPage routed(String uri, int answerStatus) {
+        return named(uri, answerStatus);
     }
 
     /** The page as the next answer sends it: its file as last read ({@link #refresh}). */

@@ -2033,7 +2033,8 @@ final class SettingsMapper {
                 continue;
             }
             if (uri.strip().startsWith("@") || uri.strip().startsWith("=")) {
-                ErrorPage named = namedErrorPage(pages, siteKey, status, uri.strip(), names);
+                ErrorPage named = namedErrorPage(pages, siteKey, status, uri.strip(), names,
+                        path -> answersPage(pageLocation(locations, path), path));
                 if (named != null) {
                     result.put(code, named);
                 }
@@ -2052,7 +2053,7 @@ final class SettingsMapper {
                 pages.invalid(status, "\"" + uri + "\" is not a path under the root", expected);
                 continue;
             }
-            if (Arrays.stream(uri.split("/", -1)).anyMatch(segment -> segment.equals(".") || segment.equals(".."))) {
+            if (hasDotSegment(uri)) {
                 // "/../www/404.html" normalised to a file under the root, which the open beneath it then refused:
                 // "cannot be read: Permission denied" of a readable file
                 pages.invalid(status, "\"" + uri + "\" has a . or .. segment", expected + ", written without them");
@@ -2063,7 +2064,7 @@ final class SettingsMapper {
                 // nginx's error_page 503 /busy.php: an internal redirect to the path, whose script runs (or whose
                 // backend is asked) with the error's status kept; nothing to read here
                 if (!refusedToLocation(pages, status, code, uri, "location")) {
-                    result.put(code, ErrorPage.routed(uri));
+                    result.put(code, ErrorPage.routed(uri, -1));
                 }
                 continue;
             }
@@ -2161,6 +2162,11 @@ final class SettingsMapper {
         return page;
     }
 
+    /** Whether a page's {@code uri} has a "." or ".." segment. */
+    private static boolean hasDotSegment(String uri) {
+        return Arrays.stream(uri.split("/", -1)).anyMatch(segment -> segment.equals(".") || segment.equals(".."));
+    }
+
     /**
      * Whether {@code location}, which an error page's {@code uri} routes to, answers the page itself rather than send
      * its file: a proxy location, or a FastCGI one that takes the path as a script (its split finds one, or it runs one
@@ -2216,20 +2222,25 @@ final class SettingsMapper {
     /**
      * An error-pages entry that names a location of the site ({@code names}) as nginx's {@code error_page 404 @app}:
      * {@code "@app"} (the answer goes with the error's status), {@code "= @app"} (with its own) or {@code "=200 @app"};
-     * null and a problem where it is none of these.
+     * or, after an {@code "="}, a path that a location answers ({@code routed}: a script's, a proxy's), as nginx's
+     * {@code error_page 404 = /404.php}; null and a problem where it is none of these.
      */
     private static ErrorPage namedErrorPage(Section pages, String siteKey, String status, String text,
-            Set<String> names) {
+            Set<String> names, Predicate<String> routed) {
         String expected = "a named location of this site, \"@app\" (answering with the error's status), \"= @app\""
-                + " (with its own) or \"=200 @app\", or a path beginning with /";
+                + " (with its own) or \"=200 @app\", the path a script or proxy location takes in place of \"@app\","
+                + " or a path beginning with /";
         String[] words = text.split("\\s+");
         int answerStatus = -1;
         String name = words[0];
         if (words[0].startsWith("=")) {
             String code = words[0].substring(1);
-            if (words.length != 2 || !words[1].startsWith("@")) {
-                pages.invalid(status, "\"" + text + "\" has no named location after its \"=\" (a page is sent with"
-                        + " the error's status)", expected);
+            boolean path = words.length == 2 && words[1].startsWith("/") && Section.pathFault(words[1]) == null
+                    && !hasDotSegment(words[1])
+                    && routed.test(words[1]);
+            if (words.length != 2 || !words[1].startsWith("@") && !path) {
+                pages.invalid(status, "\"" + text + "\" has no named location after its \"=\", nor a path a script"
+                        + " or proxy location takes (a file's page is sent with the error's status)", expected);
                 return null;
             }
             answerStatus = code.isEmpty() ? 0 : code.matches("[0-9]{3}") ? Integer.parseInt(code) : -2;
@@ -2238,6 +2249,9 @@ final class SettingsMapper {
                 return null;
             }
             name = words[1];
+            if (path) {
+                return ErrorPage.routed(name, answerStatus);
+            }
         } else if (words.length != 1) {
             pages.invalid(status, "\"" + text + "\" is not one name", expected);
             return null;

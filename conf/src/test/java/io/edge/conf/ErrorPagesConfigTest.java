@@ -456,6 +456,15 @@ class ErrorPagesConfigTest {
         assertThat(site.namedErrorPage(404).uri()).isEqualTo("/404.php");
         assertThat(site.namedErrorPage(502).uri()).isEqualTo("/api/502.html");
         assertThat(site.errorPage(500).missing()).as("no script: a file, as before").isTrue();
+        // nginx's error_page 404 = /404.php (the script's own status) and =200 (the one written)
+        SiteSettings equals = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                sites = [{ root = www, error-pages { 404 = "= /404.php", 503 = "=200 /api/busy.html" }
+                  locations = [{ match = "~ \\\\.php$", fastcgi = php }, { match = "/api/", proxy = api }] }]
+                """ + backends)).sites().get(0);
+        assertThat(equals.namedErrorPage(404).uri()).isEqualTo("/404.php");
+        assertThat(equals.namedErrorPage(404).answerStatus()).isZero();
+        assertThat(equals.namedErrorPage(503).uri()).isEqualTo("/api/busy.html");
+        assertThat(equals.namedErrorPage(503).answerStatus()).isEqualTo(200);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(
                 EdgeConfFile.write(dir, """
                         sites = [{ root = www, error-pages { 301 = "/moved.php", 413 = "/api/413.html" }

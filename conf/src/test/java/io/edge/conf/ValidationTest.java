@@ -1899,8 +1899,8 @@ class ValidationTest {
                   { match = "@guarded", fastcgi = php, fastcgi-script = "/index.php", status-allow = ["127.0.0.1"] }
                 ] }]
                 """ + backends)).extracting(ConfigProblem::key, ConfigProblem::message).containsExactlyInAnyOrder(
-                tuple("edge.sites[0].error-pages.403", "\"= /403.html\" has no named location after its \"=\" (a page"
-                        + " is sent with the error's status)"),
+                tuple("edge.sites[0].error-pages.403", "\"= /403.html\" has no named location after its \"=\", nor"
+                        + " a path a script or proxy location takes (a file's page is sent with the error's status)"),
                 tuple("edge.sites[0].error-pages.404", "\"=20\" is not \"=\" or \"=\" and a status"),
                 tuple("edge.sites[0].error-pages.410", "\"@app @app\" is not one name"),
                 tuple("edge.sites[0].locations[2].match", "\" @app\" duplicates an earlier location of this site"),

@@ -47,9 +47,14 @@ class ErrorPageScriptIT {
     }
 
     private EdgeHarness edge(PhpFpm fpm) throws Exception {
+        return edge(fpm, "404 = \"/404.php\", 503 = \"/busy.php\", 405 = \"/api/405.html\"");
+    }
+
+    /** edge with error-pages {@code pages}, PHP by {@code fpm}, a FastCGI group nobody listens for and a backend. */
+    private EdgeHarness edge(PhpFpm fpm, String pages) throws Exception {
         return EdgeHarness.start(dir, """
                 sites = [{ server-names = ["_"], default = true, root = "www"
-                  error-pages { 404 = "/404.php", 503 = "/busy.php", 405 = "/api/405.html" }
+                  error-pages { %s }
                   locations = [
                     { match = "/" }, { match = "~ \\\\.php$", fastcgi = php }
                     { match = "^~ /dead/", fastcgi = dead }, { match = "/api/", proxy = app }
@@ -57,7 +62,7 @@ class ErrorPageScriptIT {
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
                 fastcgi.backends.dead { addresses = ["unix:%s"], queue { timeout = 300 ms } }
                 proxy.backends.app { addresses = ["%s"] }
-                """.formatted(fpm.address(), dir.resolve("nobody-listens.sock"), backend.address()));
+                """.formatted(pages, fpm.address(), dir.resolve("nobody-listens.sock"), backend.address()));
     }
 
     private PhpFpm fpm() throws IOException {
@@ -89,6 +94,22 @@ class ErrorPageScriptIT {
             HttpResponse<String> missing = send(edge, "POST", "/no/such.txt?q=2", "x=1&y=2");
             assertThat(missing.statusCode()).isEqualTo(404);
             assertThat(missing.body()).isEqualTo("GET /no/such.txt?q=2 /404.php [] x=1&y=2");
+        }
+    }
+
+    /**
+     * nginx's {@code error_page 404 = /404.php} (the script's own status, measured: its 200, and a POST made a GET)
+     * and {@code error_page 503 =200 /busy.php} (the one written).
+     */
+    @Test
+    void theEqualsFormsAnswerWithTheScriptsOwnStatusOrTheOneWritten() throws Exception {
+        try (PhpFpm fpm = fpm(); EdgeHarness edge = edge(fpm, "404 = \"= /404.php\", 503 = \"=200 /busy.php\"")) {
+            HttpResponse<String> own = send(edge, "POST", "/no/such.txt", "a=1");
+            assertThat(own.statusCode()).isEqualTo(200);
+            assertThat(own.body()).isEqualTo("GET /no/such.txt /404.php [] a=1");
+            HttpResponse<String> written = send(edge, "GET", "/dead/slow.php", null);
+            assertThat(written.statusCode()).isEqualTo(200);
+            assertThat(written.body()).isEqualTo("GET /dead/slow.php /busy.php [] ");
         }
     }
 
