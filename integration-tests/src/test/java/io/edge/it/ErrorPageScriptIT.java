@@ -129,6 +129,26 @@ class ErrorPageScriptIT {
     }
 
     /**
+     * An error of the page's own answer is not paged again, as nginx's error_page is met once (measured: php-fpm down
+     * under {@code error_page 502 503 /busy.php}, nginx's own 502): the page's script in the busy group is refused as
+     * the request was, edge's own 503 then, with its Retry-After. A HEAD stays a HEAD, as nginx's redirect keeps it.
+     */
+    @Test
+    void anErrorOfThePagesAnswerIsNotPagedAgainAndAHeadStaysAHead() throws Exception {
+        Files.writeString(www.resolve("dead/busy.php"), PAGE);
+        try (PhpFpm fpm = fpm(); EdgeHarness edge = edge(fpm, "503 = \"/dead/busy.php\", 404 = \"/404.php\"")) {
+            HttpResponse<String> busy = send(edge, "GET", "/dead/slow.php", null);
+            assertThat(busy.statusCode()).isEqualTo(503);
+            assertThat(busy.body()).contains("503 Service Unavailable");
+            assertThat(busy.headers().firstValue("retry-after")).isPresent();
+            HttpResponse<String> head = send(edge, "HEAD", "/no/such.html", null);
+            assertThat(head.statusCode()).isEqualTo(404);
+            assertThat(head.headers().firstValue("x-page")).contains("php");
+            assertThat(head.body()).isEmpty();
+        }
+    }
+
+    /**
      * nginx's {@code error_page 405 /api/405.html} beside {@code location /api/ { proxy_pass ...; }}: the backend is
      * asked for the page's URI, as a GET, and its answer goes with the 405 (measured: the backend's 200 sent as 404
      * for a 404's page).
