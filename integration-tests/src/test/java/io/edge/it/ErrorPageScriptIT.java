@@ -86,7 +86,8 @@ class ErrorPageScriptIT {
 
     /**
      * A POST that errored: nginx's redirect to the page's URI makes it a GET (measured: REQUEST_METHOD GET), the body
-     * passed on with it as it came (php://input, CONTENT_LENGTH), where a named location would keep the POST.
+     * passed on with it as it came (php://input, CONTENT_LENGTH), where a named location would keep the POST; one
+     * read whole for a script that could not run is passed on too.
      */
     @Test
     void aPostThatErroredRunsThePageScriptAsAGet() throws Exception {
@@ -94,6 +95,11 @@ class ErrorPageScriptIT {
             HttpResponse<String> missing = send(edge, "POST", "/no/such.txt?q=2", "x=1&y=2");
             assertThat(missing.statusCode()).isEqualTo(404);
             assertThat(missing.body()).isEqualTo("GET /no/such.txt?q=2 /404.php [] x=1&y=2");
+            // one its script's full queue refused, its body read whole for it: passed on all the same (nginx 1.22,
+            // a POST to a script on a dead socket under error_page 502 /404.php: GET, CONTENT_LENGTH 7, its 7 bytes)
+            HttpResponse<String> busy = send(edge, "POST", "/dead/slow.php", "a=1");
+            assertThat(busy.statusCode()).isEqualTo(503);
+            assertThat(busy.body()).isEqualTo("GET /dead/slow.php /busy.php [] a=1");
         }
     }
 

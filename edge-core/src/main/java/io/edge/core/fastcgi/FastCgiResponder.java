@@ -904,6 +904,11 @@ public final class FastCgiResponder implements Responder {
                     // the address it tried and $upstream_status the status of that try, here what the client gets
                     exchange.upstreamFailed(last, f.cause());
                 }
+                if (body != null && !clientGone) {
+                    // read whole, never sent: the error's page (503 = "/busy.php", "@busy") gets it, as nginx's
+                    // error_page redirect sends on the body it read; the exchange holds a share till it ends
+                    BackendFileNames.passOnBody(exchange, body);
+                }
                 releaseBody();
                 // passed on with no address left to try: answered as the last try failed, as nginx does
                 failed(passedOnFor != null && f.cause() instanceof BackendUnavailableException && last == null
