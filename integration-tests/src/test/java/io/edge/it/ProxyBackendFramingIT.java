@@ -443,6 +443,34 @@ class ProxyBackendFramingIT {
         }
     }
 
+    /**
+     * nginx 1.22 takes a head line without a colon for a field with an empty value ("Foo: " to its client) where the line
+     * holds no whitespace, and refuses one that does ("Content-Length 5", "Foo bar": "upstream sent invalid header", a
+     * 502, its connection closed); it skips a second status line (IIS's). Measured behind a raw backend. Before, edge
+     * answered the first 502 and passed the second as a field Foo.
+     */
+    @Test
+    void aHeadLineWithoutAColonIsAFieldWithAnEmptyValueOrA502AsNginxsReadsIt() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = edge(fake)) {
+            fake.answer("bare", "HTTP/1.1 200 OK\r\nFoo\r\nContent-Length: 5\r\n\r\nhello");
+            fake.answer("twice", "HTTP/1.1 200 OK\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 5\r\n\r\nhello");
+            fake.answer("length", "HTTP/1.1 200 OK\r\nContent-Length 5\r\n\r\nhello");
+            fake.answer("space", "HTTP/1.1 200 OK\r\nFoo bar\r\nContent-Length: 5\r\n\r\nhello");
+            HttpResponse<String> bare = get(edge, "/bare");
+            assertThat(bare.statusCode()).isEqualTo(200);
+            assertThat(bare.body()).isEqualTo("hello");
+            assertThat(bare.headers().firstValue("Foo")).hasValue("");
+            HttpResponse<String> twice = get(edge, "/twice");
+            assertThat(twice.statusCode()).isEqualTo(200);
+            assertThat(twice.body()).isEqualTo("hello");
+            assertThat(fake.connections()).as("both kept").isEqualTo(1);
+            assertThat(get(edge, "/length").statusCode()).isEqualTo(502);
+            assertThat(get(edge, "/space").statusCode()).isEqualTo(502);
+            assertThat(get(edge, "/bare").statusCode()).isEqualTo(200);
+            assertThat(fake.connections()).as("neither refused one kept").isEqualTo(3);
+        }
+    }
+
     /** A chunk's data is taken by its size, whatever it holds: a LF in it is no line end. */
     @Test
     void aChunksDataWithLineFeedsInItPassesAsItIs() throws Exception {

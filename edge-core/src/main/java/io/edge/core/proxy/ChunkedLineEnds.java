@@ -28,8 +28,13 @@ import java.util.Locale;
  * it is no number ("abc", "+5", "-5", "5, 5"), where Netty's decoder refuses two lines and a value not a number
  * ({@link #framingInDoubt} tells the heads whose framing says two things). A trailer section goes on
  * empty, its lines whatever they hold left out, as nginx's chunked parser skips them (and its proxy passes none) where
- * Netty's decoder refuses a line without a colon. A head with a folded line (obs-fold) goes on as it came, told by
- * {@link #folded}: nginx 1.22 refuses it, and so does {@link ProxyResponder}.
+ * Netty's decoder refuses a line without a colon. A head line without a colon is a field with an empty value ("Foo"
+ * goes on as "Foo:"), and one that begins "HTTP/" is left out (IIS's status line sent twice), as nginx 1.22 reads them,
+ * where Netty's decoder refuses both. A head with a folded line (obs-fold), or with whitespace or a control character
+ * within a field's name (a line without a colon is all name: "Content-Length 5"; but before a colon, "Foo : x", RFC 9112
+ * 5.1 lets a proxy take it out, as Netty's decoder does), goes on as it came, told by {@link #refused}: nginx 1.22
+ * refuses it ("upstream sent invalid header"), and so does {@link ProxyResponder}, where Netty's decoder would take
+ * "Foo bar" for a field Foo.
  *
  * <pre>
  *   HEAD (lines, held) ──empty line, a 1xx but 101──► HEAD
@@ -59,6 +64,11 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
      * it, the codec's error.
      */
     private static final int MAX_LINE = 16 * 1024;
+    /**
+     * How a head line that nginx 1.22's proxy skips begins (its header parser meets the '/' after "HTTP", case as it is):
+     * IIS may send its status line twice.
+     */
+    private static final String SECOND_STATUS_LINE = "HTTP/";
 
     private final boolean bodiless;
     private final StringBuilder line = new StringBuilder();
@@ -82,8 +92,8 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
     /** How many times the head's Transfer-Encoding fields named chunked, and whether the last coding they name is. */
     private int chunkedNamed;
     private boolean lastCodingChunked;
-    /** A head had a folded line. */
-    private boolean folded;
+    /** What nginx 1.22 refuses in a head so far (a folded line, whitespace in a name), or null. */
+    private String refused;
     /** In the trailer section: a trailer line came (what follows is left out). */
     private boolean trailers;
     /** The line after a chunk's data, or a trailer line, has a byte other than CR. */
@@ -113,9 +123,12 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
         return chunked ? length || chunkedNamed != 1 || !lastCodingChunked : codingNamed || lengthsDiffer;
     }
 
-    /** Whether a head of the answer had a folded line (obs-fold, RFC 9112 5.2), which nginx 1.22 refuses. */
-    boolean folded() {
-        return folded;
+    /**
+     * What a head of the answer had that nginx 1.22 refuses as "upstream sent invalid header", or null for nothing: a
+     * folded line (obs-fold, RFC 9112 5.2), or whitespace or a control character within a field's name.
+     */
+    String refused() {
+        return refused;
     }
 
     /** @param bodiless the request was a HEAD: its answer has no body, whatever its head says */
@@ -338,8 +351,14 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
             addHeadLine(text);
             char first = text.charAt(0);
             if (first == ' ' || first == '\t') {
-                folded = true;
+                refused = "a folded header line";
                 return;
+            }
+            if (text.startsWith(SECOND_STATUS_LINE)) {
+                return;
+            }
+            if (refused == null && !isName(text)) {
+                refused = "a header line whose name holds whitespace";
             }
             String name = fieldName(text);
             if (name.equalsIgnoreCase("transfer-encoding")) {
@@ -369,9 +388,13 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
         boolean lengthKept = lastLengthLine >= 0 && isLength(lengthValue(headLines.get(lastLengthLine)));
         for (int i = 0; i < headLines.size(); i++) {
             String text = headLines.get(i);
-            if (i > 0 && !folded) {
+            if (i > 0 && refused == null) {
                 // as nginx 1.22 reads the head: chunked over any Content-Length, its Transfer-Encoding fields one;
-                // else the last Content-Length, if a number, and no coding
+                // else the last Content-Length, if a number, and no coding; a line without a colon a field, a second
+                // status line none
+                if (text.startsWith(SECOND_STATUS_LINE)) {
+                    continue;
+                }
                 String name = fieldName(text);
                 if (name.equalsIgnoreCase("content-length") && (chunked || i != lastLengthLine || !lengthKept)) {
                     continue;
@@ -382,6 +405,9 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
                         codingWritten = true;
                     }
                     continue;
+                }
+                if (text.indexOf(':') < 0) {
+                    text += ":";
                 }
             }
             head.append(text).append("\r\n");
@@ -398,7 +424,7 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
             lengthsDiffer = false;
             codingNamed = false;
             chunkedNamed = 0;
-        } else if (chunked && !folded && !bodiless && status != 101 && status != 204 && status != 304) {
+        } else if (chunked && refused == null && !bodiless && status != 101 && status != 204 && status != 304) {
             state = State.SIZE;
         } else {
             state = State.PASS;
@@ -433,9 +459,36 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** A field's name as Netty's decoder takes an answer's: up to the colon or a space or tab before it. */
+    /**
+     * Whether a field line's name holds no whitespace or control character, as nginx 1.22's header parser wants it: the
+     * whole line where it has no colon, else what comes before its colon but the spaces and tabs just before it.
+     */
+    private static boolean isName(String text) {
+        int colon = text.indexOf(':');
+        int end = colon < 0 ? text.length() : colon;
+        if (colon >= 0) {
+            while (end > 0 && (text.charAt(end - 1) == ' ' || text.charAt(end - 1) == '\t')) {
+                end--;
+            }
+        }
+        for (int i = 0; i < end; i++) {
+            char c = text.charAt(i);
+            if (c <= 0x20 || c == 0x7f) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A field's name as Netty's decoder takes an answer's: up to the colon or a space or tab before it (the whole line
+     * where it has no colon).
+     */
     private static String fieldName(String text) {
         int colon = text.indexOf(':');
+        if (colon < 0) {
+            colon = text.length();
+        }
         int nameEnd = 0;
         while (nameEnd < colon && text.charAt(nameEnd) != ' ' && text.charAt(nameEnd) != '\t') {
             nameEnd++;
@@ -460,9 +513,12 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** A Content-Length field's value, as nginx 1.22 reads it: without the spaces around it (but not a tab). */
+    /**
+     * A Content-Length field's value, as nginx 1.22 reads it: without the spaces around it (but not a tab); empty for a
+     * line without a colon.
+     */
     private static String lengthValue(String text) {
-        String value = text.substring(text.indexOf(':') + 1);
+        String value = text.indexOf(':') < 0 ? "" : text.substring(text.indexOf(':') + 1);
         int start = 0;
         int end = value.length();
         while (start < end && value.charAt(start) == ' ') {

@@ -577,10 +577,10 @@ public final class ProxyResponder implements Responder {
                 }
                 return;
             }
-            if (msg instanceof HttpResponse && lineEnds.folded()) {
-                // nginx 1.22's "upstream sent invalid header" (obs-fold, RFC 9112 5.2, which Netty's decoder joins)
+            if (msg instanceof HttpResponse && lineEnds.refused() != null) {
+                // nginx 1.22's "upstream sent invalid header" (obs-fold, which Netty's decoder joins; a name with a space)
                 ReferenceCountUtil.release(msg);
-                protocolError("a folded header line");
+                protocolError(lineEnds.refused());
                 return;
             }
             if (msg instanceof HttpResponse response) {
