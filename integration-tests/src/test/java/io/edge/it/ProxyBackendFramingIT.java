@@ -471,6 +471,25 @@ class ProxyBackendFramingIT {
         }
     }
 
+    /**
+     * A head's field lines count as they came against edge's 8 KiB, a repeated Content-Length too, though only the last
+     * is read: nginx 1.22 answered 502 ("upstream sent too big header") to a head of 550 "Content-Length: 5" lines
+     * (10 KB) as to one of 520 other fields, and already to 260 of either (5 KB: its proxy_buffer_size is a 4 KiB page).
+     * Before, edge read the repeated lines as one and answered 200, where it refused as many other lines.
+     */
+    @Test
+    void aHeadOfRepeatedLinesPastTheLimitIsA502AsOneOfOtherLines() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = edge(fake)) {
+            fake.answer("lengths", "HTTP/1.1 200 OK\r\n" + "Content-Length: 5\r\n".repeat(550) + "\r\nhello");
+            fake.answer("fields", "HTTP/1.1 200 OK\r\n" + "X-Many: 0123456789\r\n".repeat(520)
+                    + "Content-Length: 5\r\n\r\nhello");
+            fake.answer("within", "HTTP/1.1 200 OK\r\n" + "Content-Length: 5\r\n".repeat(260) + "\r\nhello");
+            assertThat(get(edge, "/lengths").statusCode()).isEqualTo(502);
+            assertThat(get(edge, "/fields").statusCode()).isEqualTo(502);
+            assertThat(get(edge, "/within").body()).isEqualTo("hello");
+        }
+    }
+
     /** A chunk's data is taken by its size, whatever it holds: a LF in it is no line end. */
     @Test
     void aChunksDataWithLineFeedsInItPassesAsItIs() throws Exception {

@@ -45,9 +45,9 @@ import java.util.Locale;
  *                     ──line end, n──► DATA (n bytes as they are) ──► DATA_END (a line, empty) ──► SIZE
  *                     ──SP, HT or ';'──► EXTENSION (bytes left out) ──line end──► as SIZE's
  *   any line state ──what nginx refuses and Netty would refuse anyway (no HTTP status line, a size not hex, a
- *                    line or head too long, bytes after a chunk's data, a CR alone)──► PASS, the bytes as they came
- *                    (a head's held so far with its CRs, in an extension from its CR on): the codec reports the answer
- *                    broken
+ *                    line or head too long, its field lines counted as they came, bytes after a chunk's data, a CR
+ *                    alone)──► PASS, the bytes as they came (a head's held so far with its CRs, in an extension from
+ *                    its CR on): the codec reports the answer broken
  * </pre>
  * In PASS (and in DATA) bytes go on untouched; a chunked body whose lines all end with CRLF, whose chunks have no
  * extension and whose trailer section is empty, goes on as the same buffers. A head no longer than it came (its lines
@@ -65,6 +65,12 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
      */
     private static final int MAX_LINE = 16 * 1024;
     /**
+     * The codec's limit on a head's field lines (their characters, line ends aside, as Netty's decoder counts them),
+     * which this handler makes count as they came: a head of many lines it leaves out (repeated Content-Lengths) is
+     * refused as one of as many other lines is, where nginx 1.22 refuses either past its proxy_buffer_size.
+     */
+    private static final int MAX_FIELDS = ProxyResponder.ANSWER_DECODING.getMaxHeaderSize();
+    /**
      * How a head line that nginx 1.22's proxy skips begins (its header parser meets the '/' after "HTTP", case as it is):
      * IIS may send its status line twice.
      */
@@ -78,6 +84,8 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
     /** The head read so far, its lines without their line ends: the status line first. */
     private final List<String> headLines = new ArrayList<>();
     private int headChars;
+    /** The characters of the head's field lines so far, as they came, without their line ends. */
+    private int fieldChars;
     private boolean chunked;
     /** The head had a Content-Length field. */
     private boolean length;
@@ -317,7 +325,7 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
             if (!afterCr) {
                 line.append((char) (b & 0xff));
             }
-            if (line.length() + headChars > MAX_LINE) {
+            if (line.length() + headChars > MAX_LINE || statusRead && line.length() + fieldChars > MAX_FIELDS) {
                 headLines.add(afterCr ? line + "\r" : line.toString()); // a CR last too, its LF to come
                 line.setLength(0);
                 passHead(ctx, false); // the line as it came so far, without a line end: the codec refuses it
@@ -349,6 +357,7 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
         }
         if (!text.isEmpty()) {
             addHeadLine(text);
+            fieldChars += text.length();
             char first = text.charAt(0);
             if (first == ' ' || first == '\t') {
                 refused = "a folded header line";
@@ -415,6 +424,7 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
         writeHead(ctx, head.append("\r\n"));
         headLines.clear();
         headChars = 0;
+        fieldChars = 0;
         if (interim) {
             // an interim answer: the answer's own head follows
             statusRead = false;
