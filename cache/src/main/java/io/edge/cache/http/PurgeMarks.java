@@ -25,6 +25,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * 8 KiB targets, which kept out every fill running meanwhile. The hash is seeded per process; two URLs that share one
  * only refuse an answer more, never store a wrong one.
  *
+ * <p>A mark is the URL's in every scope ({@link ResponseCache#scope}, the https one too): a POST to a site whose cached
+ * location chooses its group by a variable invalidates the URL in each group's scope and the site's, for http and https,
+ * and each scope's mark of its own spent 2 x (groups + 1) of the bound on one POST. The same host and target in another
+ * site's scope (sites on addresses of their own) shares the mark: an answer of that site asked for before it is taken as
+ * overtaken too, which costs a revalidation, as a hash shared does.
+ *
  * <p>Shared by the caches of successive configurations: a request outlives a reload, and so may a purge's meaning.
  * Purges and the stores that ask are not on any hot path: one lock.
  */
@@ -80,10 +86,15 @@ final class PurgeMarks {
         return at == null ? floor : Math.max(floor, at);
     }
 
-    /** FNV-1a over the URL's characters from this process's seed, then a finalizer that spreads every bit. */
+    /**
+     * FNV-1a over the URL's characters, from its host on (its scope left out: {@link CachePolicy#primaryKey}), from this
+     * process's seed, then a finalizer that spreads every bit.
+     */
     private long hash(String url) {
+        // the host begins after the separator before the last: a scope ends in one, and no host or target holds one
+        int host = url.lastIndexOf(CachePolicy.HOST_SEPARATOR, url.lastIndexOf(CachePolicy.HOST_SEPARATOR) - 1) + 1;
         long h = seed;
-        for (int i = 0; i < url.length(); i++) {
+        for (int i = host; i < url.length(); i++) {
             h = (h ^ url.charAt(i)) * FNV_PRIME;
         }
         h ^= h >>> 33;

@@ -1505,6 +1505,40 @@ class ResponseCacheTest {
                 .as("its own URL's invalidation still keeps it out").isFalse();
     }
 
+    /**
+     * A POST to a site whose cached location chooses its group by a variable invalidates its URL in every scope of the
+     * site, each group's and the site's, for http and https: 2 x (groups + 1) invalidations. One mark covers the URL in
+     * all of them, so 9 000 such POSTs to other URLs during a fill in a site of four groups leave the marks within
+     * their bound. Each scope's mark was one of its own: 90 000 marks, a floor raised past the fill, which was kept out
+     * as if its URL had been purged. What an invalidation in any scope marks still keeps out a fill of that URL asked for before it, in every
+     * scope.
+     */
+    @Test
+    void anInvalidationInEveryScopeOfASiteMarksItsUrlOnce() {
+        String site = cache.scope(List.of("127.0.0.1:8080"));
+        List<String> scopes = new ArrayList<>();
+        scopes.add(site);
+        for (int group = 0; group < 4; group++) {
+            scopes.add(site + cache.scope(List.of("group", group)));
+        }
+        List<String> both = new ArrayList<>(scopes);
+        scopes.forEach(scope -> both.add(ResponseCache.httpsScope(scope)));
+        Lookup filling = cache.lookup(scopes.get(2), get("/page"));
+        for (int i = 0; i < PurgeMarks.MAX_MARKS / 10 * 9; i++) {
+            HttpRequest post = request(HttpMethod.POST, "/cart/" + i);
+            for (String scope : both) {
+                cache.invalidate(scope, post, CachePolicyTest.response(200), false);
+            }
+        }
+        assertThat(fill(filling, get("/page"), "p", "Cache-Control", "max-age=300")).isTrue();
+
+        for (String asked : both) {
+            Lookup before = cache.lookup(asked, get("/cart/7"));
+            cache.invalidate(scopes.get(1), request(HttpMethod.POST, "/cart/7"), CachePolicyTest.response(200), false);
+            assertThat(fill(before, get("/cart/7"), "c", "Cache-Control", "max-age=300")).as(asked).isFalse();
+        }
+    }
+
     @Test
     void aResponseBeingSentSurvivesPurgeAndEviction() {
         store(get("/a"), backend("still here", "Cache-Control", "max-age=60"));
