@@ -1181,8 +1181,10 @@ public final class Edge {
                         : new ProxyResponder(g.proxyPools.get(name), g.proxyGroups.get(name), spoolDir(),
                         bodySpoolDir(g), cacheGate));
             }
+            // the site's gate, for what the cache makes of a value naming no group: it looks nothing up there
             Responder choice = new BackendChoice(fastCgi ? "fastcgi" : "proxy", fastCgi ? location.fastcgiBackend()
-                    : location.proxy().backend(), location.backendChoice(), groups);
+                    : location.proxy().backend(), location.backendChoice(), groups,
+                    location.cache() ? responseCacheGate(g, cacheScope, siteScopes, location) : null);
             return location.cache() ? purging(g, siteScopes, choice) : choice;
         }
         if (location.handler() == LocationSettings.Handler.FASTCGI) {

@@ -353,6 +353,57 @@ class BackendChoiceIT {
     }
 
     /**
+     * A value naming no group in a cached location is logged as the cache looked it up: nginx 1.22 looks its cache up
+     * before it finds no upstream of that name (measured, proxy_pass http://$pool and fastcgi_pass $pool with a map and
+     * a cache: MISS beside the 502 and the 500, BYPASS where proxy_cache_bypass holds; "-" for a POST, which is not
+     * looked up, and for an empty value, which fails before the lookup). Before, $upstream_cache_status was "-" for each.
+     */
+    @Test
+    void aValueNamingNoGroupInACachedLocationIsLoggedAsTheCacheLookedItUp() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        String closed = "127.0.0.1:" + FakeHttpBackend.closedPort();
+        CapturedLog access = CapturedLog.of("edge.access");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                     server {
+                       access-log = "-", access-log-format = "$request_method|$http_x_tenant|$status|$upstream_cache_status"
+                       maps.pool { source = "$http_x_tenant", default = app, values = [
+                         { match = empty, value = "" }, { match = nowhere, value = nosuch } ] }
+                     }
+                     cache.responses.bypass = ["$http_x_bypass"]
+                     sites = [{ server-names = ["_"], default = true, root = "www", locations = [
+                       { match = "/", proxy = "$pool", cache = true }
+                       { match = "~ \\\\.php$", fastcgi = "$pool", cache = true }
+                     ] }]
+                     proxy.backends.app { addresses = ["%s"] }
+                     fastcgi.backends.app { addresses = ["%s"] }
+                     """.formatted(closed, closed))) {
+            assertLogged(edge, access, HttpRequest.newBuilder(edge.uri("/x")).header("X-Tenant", "nowhere"),
+                    "GET|nowhere|502|MISS");
+            assertLogged(edge, access, HttpRequest.newBuilder(edge.uri("/x")).header("X-Tenant", "nowhere")
+                    .method("HEAD", HttpRequest.BodyPublishers.noBody()), "HEAD|nowhere|502|MISS");
+            assertLogged(edge, access, HttpRequest.newBuilder(edge.uri("/x")).header("X-Tenant", "nowhere")
+                    .header("X-Bypass", "1"), "GET|nowhere|502|BYPASS");
+            assertLogged(edge, access, HttpRequest.newBuilder(edge.uri("/x")).header("X-Tenant", "nowhere")
+                    .POST(HttpRequest.BodyPublishers.ofString("a=b")), "POST|nowhere|502|-");
+            assertLogged(edge, access, HttpRequest.newBuilder(edge.uri("/x")).header("X-Tenant", "empty"),
+                    "GET|empty|500|-");
+            assertLogged(edge, access, HttpRequest.newBuilder(edge.uri("/a.php")).header("X-Tenant", "nowhere"),
+                    "GET|nowhere|500|MISS");
+            assertLogged(edge, access, HttpRequest.newBuilder(edge.uri("/a.php")).header("X-Tenant", "empty"),
+                    "GET|empty|500|-");
+        }
+    }
+
+    /** Sends {@code request} and checks the access log's line for it. */
+    private static void assertLogged(EdgeHarness edge, CapturedLog access, HttpRequest.Builder request, String line)
+            throws Exception {
+        int before = access.lines().size();
+        HTTP.send(request.build(), HttpResponse.BodyHandlers.discarding());
+        await(() -> access.lines().size() > before, "the access log's line");
+        assertThat(access.lines().get(before)).isEqualTo(line);
+    }
+
+    /**
      * {@code cache = true} beside {@code fastcgi = "$php_pool"} (nginx wants a fastcgi_cache_key there; edge's key is
      * the one of every cached location, with the group chosen): each pool's answer to one URL is its own entry.
      */

@@ -210,18 +210,39 @@ public final class ResponseCacheGate implements BackendGate {
         return false;
     }
 
+    /** Whether {@code clientRequest} is looked up in the cache: a GET or a HEAD, without a body. */
+    private static boolean lookedUp(HttpRequest clientRequest) {
+        HttpMethod method = clientRequest.method();
+        boolean bodiless = HttpUtil.getContentLength(clientRequest, 0L) == 0 && !HttpUtil.isTransferEncodingChunked(clientRequest);
+        return (HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method)) && bodiless;
+    }
+
+    /** Whether cache.responses.bypass holds for {@code exchange}: its answer neither looked up nor stored. */
+    private boolean bypassed(Exchange exchange) {
+        return !bypass.isEmpty() && holds(exchange, bypass);
+    }
+
+    /**
+     * A MISS for a request the gate would look up (a BYPASS where bypass holds), nothing for another, as nginx 1.22 logs
+     * a request whose upstream it finds no name for after its cache lookup (measured: proxy_pass http://$pool and
+     * fastcgi_pass $pool with a map). Nothing is looked up: the name is no group's, and no group's entry answers it.
+     */
+    @Override
+    public void noBackend(Exchange exchange) {
+        if (lookedUp(exchange.request())) {
+            exchange.cacheStatus(bypassed(exchange) ? CacheStatus.BYPASS : CacheStatus.MISS);
+        }
+    }
+
     @Override
     public void enter(Exchange exchange, BackendGate.Backend backend) {
         HttpRequest clientRequest = exchange.request();
-        HttpMethod method = clientRequest.method();
-        boolean bodiless = HttpUtil.getContentLength(clientRequest, 0L) == 0 && !HttpUtil.isTransferEncodingChunked(clientRequest);
-        if (!(HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method)) || !bodiless) {
+        if (!lookedUp(clientRequest)) {
             backend.run(exchange, clientRequest, new Invalidation(clientRequest));
             return;
         }
         String requestScope = exchange.https() ? httpsScope : scope;
-        Lookup lookup = !bypass.isEmpty() && holds(exchange, bypass) ? cache.bypassed(requestScope)
-                : cache.lookup(requestScope, clientRequest);
+        Lookup lookup = bypassed(exchange) ? cache.bypassed(requestScope) : cache.lookup(requestScope, clientRequest);
         Lookup.Outcome outcome = lookup.outcome();
         exchange.cacheStatus(cacheStatus(outcome));
         if (outcome != Lookup.Outcome.FRESH && outcome != Lookup.Outcome.STALE_WHILE_REVALIDATE

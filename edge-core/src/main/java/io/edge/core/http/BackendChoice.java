@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
  * an empty one 500 ("invalid URL prefix in "http://"", "no host in upstream """), another 502 for a proxy ("no
  * resolver defined to resolve nosuch") and 500 for FastCGI ("no port in upstream "nosuch""); the error log says the
  * value and the setting (the first of a burst: a client's header may name no group request after request), and
- * $upstream_addr stays empty, as nginx's "-". A value names a group whatever the case of its letters A to Z
+ * $upstream_addr stays empty, as nginx's "-"; in a cached location, a value not empty is first what the cache makes of
+ * it ({@link BackendGate#noBackend}: a MISS in $upstream_cache_status), as nginx looks its cache up before it finds no
+ * upstream of the name, where it refuses an empty one before. A value names a group whatever the case of its letters A to Z
  * ("APP_BETA" is app_beta), as nginx finds an upstream by its name (measured: 200 from upstream app_beta).
  */
 public final class BackendChoice implements Responder {
@@ -37,6 +39,8 @@ public final class BackendChoice implements Responder {
      * refuses them).
      */
     private final Map<String, String> namesIgnoringCase;
+    /** The response cache in front of the groups (to say what it makes of a value naming none), or null for none. */
+    private final BackendGate cacheGate;
     /** This location's requests whose value named no group: one line now and then, each location's own. */
     private final ThrottledWarnings unnamed = new ThrottledWarnings(LOG, System::nanoTime);
 
@@ -45,9 +49,12 @@ public final class BackendChoice implements Responder {
      * @param written the setting's value as written
      * @param choice  that value, the text worked out for each request
      * @param groups  every group of that kind by its name, with the location's responder for it
+     * @param cacheGate the response cache in front of each group's responder, or null where the location has none
      */
-    public BackendChoice(String setting, String written, VariableText choice, Map<String, Responder> groups) {
+    public BackendChoice(String setting, String written, VariableText choice, Map<String, Responder> groups,
+            BackendGate cacheGate) {
         this.setting = setting;
+        this.cacheGate = cacheGate;
         this.written = written;
         this.choice = choice;
         this.groups = Map.copyOf(groups);
@@ -72,6 +79,9 @@ public final class BackendChoice implements Responder {
                 + LogText.escapeBytes(exchange.request().uri()) + " -> " + status.code() + ": " + setting + " = \""
                 + LogText.escapeBytes(written) + "\" came out " + (group.isEmpty() ? "empty"
                 : "\"" + LogText.escapeBytes(group) + "\"") + ", which names no group of edge." + setting + ".backends");
+        if (cacheGate != null && !group.isEmpty()) {
+            cacheGate.noBackend(exchange);
+        }
         exchange.sendError(status);
     }
 }

@@ -15,6 +15,15 @@ public interface BackendGate {
 
     void enter(Exchange exchange, Backend backend);
 
+    /**
+     * The request has no backend to go to (a value of {@code proxy = "$pool"} or {@code fastcgi = "$pool"} that names no
+     * group), and its caller answers the error: the gate says what it would have made of the request before asking
+     * one (the response cache, a MISS or a BYPASS in {@code $upstream_cache_status}, as nginx 1.22 looks its cache up
+     * before it finds no upstream of that name). Nothing by default.
+     */
+    default void noBackend(Exchange exchange) {
+    }
+
     /** Sends one request of a location to its backend. */
     @FunctionalInterface
     interface Backend {
