@@ -36,6 +36,21 @@ class CachedRangePageIT {
         PhpScripts.install(www);
         Files.createDirectories(www.resolve("errors"));
         Files.writeString(www.resolve("errors/416.html"), RANGE_PAGE);
+        // a download's first ten bytes, then (held until the test releases it, 20 s at most) its last ten
+        Files.writeString(www.resolve("held.php"), """
+                <?php
+                header('Content-Type: application/octet-stream');
+                header('Accept-Ranges: bytes');
+                header('Cache-Control: public, max-age=60');
+                header('Content-Length: 20');
+                echo '0123456789';
+                while (ob_get_level() > 0) { ob_end_flush(); }
+                flush();
+                $release = __DIR__ . '/../release-' . basename($_GET['id']);
+                for ($i = 0; $i < 2000 && !file_exists($release); $i++) { usleep(10000); }
+                touch(__DIR__ . '/../ended-' . basename($_GET['id']));
+                echo 'abcdefghij';
+                """);
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
         edge = EdgeHarness.start(dir, """
                 sites = [{
@@ -102,6 +117,24 @@ class CachedRangePageIT {
             HttpResponse<String> head = send("HEAD", url, "Range", "bytes=" + length + "-");
             assertThat(head.statusCode()).isEqualTo(416);
             assertThat(head.headers().firstValue("content-length")).contains(String.valueOf(RANGE_PAGE.length()));
+        }
+    }
+
+    /**
+     * The page of a range past the end of an answer on its way from the script goes as soon as the answer's first
+     * part does, not once the script has ended: nginx 1.22 answers its 416 at once (measured beside php-fpm 8.2: 0.04 s
+     * for a fastcgi_cache miss of 8 MiB a script streamed over 2 s). It went with the answer's last part, the client
+     * waiting on the whole body it would never get (a download resumed at its end, on an answer too large to store).
+     */
+    @Test
+    void theRangesPageGoesBeforeTheScriptHasEnded() throws Exception {
+        HttpResponse<String> past = send("GET", "/held.php?id=early", "Range", "bytes=20-");
+        try {
+            assertThat(past.statusCode()).isEqualTo(416);
+            assertThat(past.body()).isEqualTo(RANGE_PAGE);
+            assertThat(dir.resolve("ended-early")).as("the script still held").doesNotExist();
+        } finally {
+            Files.writeString(dir.resolve("release-early"), "");
         }
     }
 }

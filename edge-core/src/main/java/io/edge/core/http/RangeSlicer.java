@@ -38,7 +38,7 @@ public final class RangeSlicer {
     private final long last;
     /** How far into the body the parts written so far reached. */
     private long position;
-    /** A 416's page ({@link #refuseWith}), sent with the answer's last part in place of its body; else null. */
+    /** A 416's page ({@link #refuseWith}), sent with the answer's first part in place of its body; else null. */
     private ByteBuf instead;
 
     private RangeSlicer(long first, long last) {
@@ -83,8 +83,8 @@ public final class RangeSlicer {
      * of {@code refusal}, edge's page or the site's for the status (a missing page's 404), with the answer's fields
      * ({@link #carryFields}) and its Content-Range, as nginx's range filter's 416 becomes its special response with the
      * fields of the answer it refused. Takes {@code refusal}, and {@code response} when it is whole (then released, and
-     * {@code refusal} returned, nothing left to slice); else {@code refusal}'s body goes with the answer's last part, in
-     * place of its body.
+     * {@code refusal} returned, nothing left to slice); else {@code refusal}'s body goes with the answer's first part, in
+     * place of its body (the parts after it go empty).
      */
     HttpResponse refuseWith(HttpResponse response, FullHttpResponse refusal, boolean paged) {
         carryFields(response.headers(), refusal.headers(), paged);
@@ -92,7 +92,7 @@ public final class RangeSlicer {
             whole.release();
             return refusal;
         }
-        instead = refusal.content(); // this slicer's now, until it goes with the last part
+        instead = refusal.content(); // this slicer's now, until it goes with the first part
         return new DefaultHttpResponse(response.protocolVersion(), refusal.status(), refusal.headers());
     }
 
@@ -130,12 +130,14 @@ public final class RangeSlicer {
     /** {@code content} cut to the part of the range it holds (maybe none): a new message; {@code content} released. */
     HttpContent slice(HttpContent content) {
         ByteBuf kept = slice(content.content());
+        if (instead != null) {
+            // the 416's page, in place of the answer's body (kept: empty), with its first part: the client has its
+            // whole answer then, not once the script has sent all of a body it will never see
+            kept = instead;
+            instead = null;
+        }
         try {
             if (content instanceof LastHttpContent last) {
-                if (instead != null) {
-                    kept = instead; // the 416's page, in place of the answer's body (kept: empty)
-                    instead = null;
-                }
                 return new DefaultLastHttpContent(kept, last.trailingHeaders());
             }
             return new DefaultHttpContent(kept);
