@@ -102,12 +102,15 @@ public final class RangeSlicer {
      * its type, length, transfer coding or Accept-Ranges, and its ETag and Last-Modified only with the site's page
      * ({@code paged}; nginx clears them from its own page, and its error_page redirect to a file keeps them and adds
      * the page's ETag after, a second ETag field HTTP does not allow: edge sends the answer's alone, as for a file).
+     * Nor the Content-Encoding of an answer its script compressed (nginx 1.22 keeps it: its page, not so coded,
+     * goes labelled gzip, which no client can decode).
      */
     public static void carryFields(HttpHeaders answer, HttpHeaders refusal, boolean paged) {
         for (String name : answer.names()) {
             if (!HttpHeaderNames.CONTENT_TYPE.contentEqualsIgnoreCase(name)
                     && !HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name)
                     && !HttpHeaderNames.TRANSFER_ENCODING.contentEqualsIgnoreCase(name)
+                    && !HttpHeaderNames.CONTENT_ENCODING.contentEqualsIgnoreCase(name)
                     && !HttpHeaderNames.ACCEPT_RANGES.contentEqualsIgnoreCase(name)
                     && (paged || !HttpHeaderNames.ETAG.contentEqualsIgnoreCase(name)
                             && !HttpHeaderNames.LAST_MODIFIED.contentEqualsIgnoreCase(name))
