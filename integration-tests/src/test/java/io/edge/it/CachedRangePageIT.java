@@ -65,6 +65,7 @@ class CachedRangePageIT {
                 """);
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2\n");
         edge = EdgeHarness.start(dir, """
+                server.listen = ["127.0.0.1:0 http2"]
                 sites = [{
                   server-names = ["_"], default = true, root = "www"
                   error-pages { 416 = "/errors/416.html" }
@@ -99,6 +100,24 @@ class CachedRangePageIT {
         return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** A URL of {@code cache.php} and the length of its answer's body. */
+    private record Answer(String url, long length) {
+    }
+
+    /**
+     * {@code id}'s answer (with {@code extra}, Accept-Ranges: bytes and a Cache-Control that lets it be stored) twice,
+     * its miss then the hit of what it stored, then that of "big" and {@code id}, too large to store, streamed on its
+     * miss every time.
+     */
+    private static List<Answer> missHitAndLarge(String id, String extra) {
+        int pad = 2 * 1024 * 1024; // past max-object-size: streamed, never stored
+        Answer stored = new Answer(CachedPhp.url(id, "public, max-age=60", "&ar=bytes" + extra),
+                CachedPhp.body(id, 1).length());
+        Answer large = new Answer(CachedPhp.url("big" + id, "public, max-age=60", "&ar=bytes" + extra + "&pad=" + pad),
+                CachedPhp.body("big" + id, 1).length() + pad);
+        return List.of(stored, stored, large);
+    }
+
     /**
      * The site's page with the Content-Range, the script's ETag (nginx sends the page's after it, a second ETag field:
      * edge the first alone, as for a file's 416) and its other fields, the location's headers added to the 200 before
@@ -107,13 +126,9 @@ class CachedRangePageIT {
      */
     @Test
     void aRangePastTheEndOfAScriptsAnswerGetsTheSitesPage() throws Exception {
-        int pad = 2 * 1024 * 1024; // past max-object-size: streamed, never stored
-        String stored = CachedPhp.url("paged", "public, max-age=60", "&ar=bytes&etag=%22s1%22");
-        String large = CachedPhp.url("bigpaged", "public, max-age=60", "&ar=bytes&etag=%22s1%22&pad=" + pad);
-        // the miss, then the hit of what it stored; the large one's miss every time
-        for (String url : List.of(stored, stored, large)) {
-            long length = url.equals(large) ? CachedPhp.body("bigpaged", 1).length() + pad
-                    : CachedPhp.body("paged", 1).length();
+        for (Answer answer : missHitAndLarge("paged", "&etag=%22s1%22")) {
+            String url = answer.url();
+            long length = answer.length();
             HttpResponse<String> past = send("GET", url, "Range", "bytes=" + length + "-");
             assertThat(past.statusCode()).as(url).isEqualTo(416);
             assertThat(past.body()).as(url).isEqualTo(RANGE_PAGE);
@@ -165,5 +180,21 @@ class CachedRangePageIT {
         assertThat(past.body()).isEqualTo(RANGE_PAGE);
         assertThat(past.headers().firstValue("content-encoding")).isEmpty();
         assertThat(past.headers().firstValue("vary")).contains("Accept-Encoding");
+    }
+
+    /**
+     * Over HTTP/2 (h2c) the page goes as over HTTP/1.1, on the miss that cuts the range as it streams, the hit, and an
+     * answer too large to store: its length, its bytes, the stream ended after them. Pins it: the streamed answer's
+     * page goes as a DATA frame in place of its first part, its other parts empty ones.
+     */
+    @Test
+    void overHttp2TheRangesPageGoesAsOverHttp11() throws Exception {
+        for (Answer answer : missHitAndLarge("h2paged", "")) {
+            String sent = Curl.output("--http2-prior-knowledge", "-i", "-H", "Range: bytes=" + answer.length() + "-",
+                    "http://127.0.0.1:" + edge.address().getPort() + answer.url());
+            assertThat(sent).as(answer.url()).startsWith("HTTP/2 416")
+                    .contains("content-range: bytes */" + answer.length())
+                    .contains("content-length: " + RANGE_PAGE.length()).endsWith("\r\n\r\n" + RANGE_PAGE);
+        }
     }
 }
