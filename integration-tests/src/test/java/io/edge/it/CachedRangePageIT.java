@@ -36,9 +36,11 @@ class CachedRangePageIT {
         PhpScripts.install(www);
         Files.createDirectories(www.resolve("errors"));
         Files.writeString(www.resolve("errors/416.html"), RANGE_PAGE);
-        // a download's first ten bytes, then (held until the test releases it, 20 s at most) its last ten
+        // a download's first ten bytes, then (held until the test releases it, 20 s at most) its last ten; each run
+        // counted in runs-<id>
         Files.writeString(www.resolve("held.php"), """
                 <?php
+                file_put_contents(__DIR__ . '/../runs-' . basename($_GET['id']), 'x', FILE_APPEND | LOCK_EX);
                 header('Content-Type: application/octet-stream');
                 header('Accept-Ranges: bytes');
                 header('Cache-Control: public, max-age=60');
@@ -163,6 +165,11 @@ class CachedRangePageIT {
         } finally {
             Files.writeString(dir.resolve("release-early"), "");
         }
+        // the answer the page went in place of is stored whole all the same, the script run once
+        HttpResponse<String> hit = Awaits.until(() -> send("GET", "/held.php?id=early"),
+                stored -> stored.headers().firstValue("x-cache").orElse("").equals("HIT"), "the answer stored");
+        assertThat(hit.body()).isEqualTo("0123456789abcdefghij");
+        assertThat(Files.readString(dir.resolve("runs-early"))).isEqualTo("x");
     }
 
     /**
