@@ -472,6 +472,33 @@ class ProxyBackendFramingIT {
     }
 
     /**
+     * Pins a cached location's entry of an answer with a line without a colon and a second status line: nginx 1.22.1
+     * (proxy_cache beside a raw backend, measured) sent "Foo: " to the MISS and to the HIT alike; so does edge, the
+     * status line read over in both.
+     */
+    @Test
+    void aHeadLineWithoutAColonIsKeptWithACachedEntryAsAFieldWithAnEmptyValue() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend();
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = ".", locations = [
+                       { match = "/", proxy = fake, cache = true, headers { X-Cache = "$upstream_cache_status" } }
+                     ] }]
+                     proxy.backends.fake { addresses = ["127.0.0.1:%d"] }
+                     """.formatted(fake.port()))) {
+            fake.answer("bare", "HTTP/1.1 200 OK\r\nFoo\r\nHTTP/1.1 404 Not Found\r\nCache-Control: max-age=60\r\n"
+                    + "Content-Length: 5\r\n\r\nhello");
+            for (String status : new String[] {"MISS", "HIT"}) {
+                HttpResponse<String> answer = get(edge, "/bare");
+                assertThat(answer.statusCode()).as(status).isEqualTo(200);
+                assertThat(answer.body()).as(status).isEqualTo("hello");
+                assertThat(answer.headers().firstValue("X-Cache")).hasValue(status);
+                assertThat(answer.headers().allValues("Foo")).as(status).containsExactly("");
+            }
+            assertThat(fake.connections()).isEqualTo(1);
+        }
+    }
+
+    /**
      * A head's field lines count as they came against edge's 8 KiB, a repeated Content-Length too, though only the last
      * is read: nginx 1.22 answered 502 ("upstream sent too big header") to a head of 550 "Content-Length: 5" lines
      * (10 KB) as to one of 520 other fields, and already to 260 of either (5 KB: its proxy_buffer_size is a 4 KiB page).
