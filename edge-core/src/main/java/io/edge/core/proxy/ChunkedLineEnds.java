@@ -32,9 +32,9 @@ import java.util.Locale;
  * goes on as "Foo:"), and one that begins "HTTP/" is left out (IIS's status line sent twice), as nginx 1.22 reads them,
  * where Netty's decoder refuses both. A head with a folded line (obs-fold), or with whitespace or a control character
  * within a field's name (a line without a colon is all name: "Content-Length 5"; but before a colon, "Foo : x", RFC 9112
- * 5.1 lets a proxy take it out, as Netty's decoder does), goes on as it came, told by {@link #refused}: nginx 1.22
- * refuses it ("upstream sent invalid header"), and so does {@link ProxyResponder}, where Netty's decoder would take
- * "Foo bar" for a field Foo.
+ * 5.1 has a proxy take it out, as Netty's decoder does, where nginx 1.22 refuses that too: measured), goes on as it
+ * came, told by {@link #refused}: nginx 1.22 refuses it ("upstream sent invalid header"), and so does
+ * {@link ProxyResponder}, where Netty's decoder would take "Foo bar" for a field Foo.
  *
  * <pre>
  *   HEAD (lines, held) ──empty line, a 1xx but 101──► HEAD
