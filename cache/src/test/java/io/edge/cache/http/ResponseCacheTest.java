@@ -1539,6 +1539,39 @@ class ResponseCacheTest {
         }
     }
 
+    /**
+     * Pins what one mark for a URL in every scope (e7e80e59) costs another site whose scope holds the same host and
+     * target (sites on addresses of their own): a fill of it asked for before the other site's purge or invalidation of
+     * the URL is taken as overtaken, not fresh to the next request (a revalidation more), but its entries stay and a
+     * fill asked for after is fresh; the site's own purge still keeps out its own fill asked for before, as does a
+     * purge by prefix every fill asked for before it, in any scope.
+     */
+    @Test
+    void aMarkSharedWithAnotherSitesScopeCostsARevalidationNeverAFreshOldPageOrAPurge() {
+        String publicSite = cache.scope(List.of("127.0.0.1:8080"));
+        String adminSite = cache.scope(List.of("127.0.0.1:8081"));
+        assertThat(fill(cache.lookup(adminSite, get("/kept")), get("/kept"), "admin", "Cache-Control", "max-age=300"))
+                .isTrue();
+        Lookup adminAsked = cache.lookup(adminSite, get("/page"));
+        Lookup publicAsked = cache.lookup(publicSite, get("/page"));
+        cache.purge(ResponseCache.keyOf(publicSite, get("/page")), false);
+        cache.purge(ResponseCache.keyOf(publicSite, get("/kept")), false);
+        assertThat(fill(publicAsked, get("/page"), "old", "Cache-Control", "max-age=300")).as("its own purge").isFalse();
+        assertThat(cache.lookup(publicSite, get("/page")).outcome()).isNotEqualTo(Lookup.Outcome.FRESH);
+        assertThat(fill(adminAsked, get("/page"), "admin", "Cache-Control", "max-age=300")).as("the mark shared")
+                .isFalse();
+        assertThat(cache.lookup(adminSite, get("/page")).outcome()).isNotEqualTo(Lookup.Outcome.FRESH);
+        assertThat(body(cache.lookup(adminSite, get("/kept")).response())).as("not purged with the other site's")
+                .isEqualTo("admin");
+        Lookup adminAfter = cache.lookup(adminSite, get("/page"));
+        assertThat(fill(adminAfter, get("/page"), "new", "Cache-Control", "max-age=300")).isTrue();
+        assertThat(body(cache.lookup(adminSite, get("/page")).response())).isEqualTo("new");
+
+        Lookup beforePrefix = cache.lookup(adminSite, get("/other"));
+        cache.purgePrefix(ResponseCache.keyOf(publicSite, get("/")), false);
+        assertThat(fill(beforePrefix, get("/other"), "old", "Cache-Control", "max-age=300")).isFalse();
+    }
+
     @Test
     void aResponseBeingSentSurvivesPurgeAndEviction() {
         store(get("/a"), backend("still here", "Cache-Control", "max-age=60"));
