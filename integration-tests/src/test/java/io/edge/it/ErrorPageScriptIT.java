@@ -50,7 +50,10 @@ class ErrorPageScriptIT {
         return edge(fpm, "404 = \"/404.php\", 503 = \"/busy.php\", 405 = \"/api/405.html\"");
     }
 
-    /** edge with error-pages {@code pages}, PHP by {@code fpm}, a FastCGI group nobody listens for and a backend. */
+    /**
+     * edge with error-pages {@code pages}, PHP by {@code fpm}, a FastCGI group nobody listens for, a backend and a
+     * proxy group whose one address refuses connects.
+     */
     private EdgeHarness edge(PhpFpm fpm, String pages) throws Exception {
         return EdgeHarness.start(dir, """
                 sites = [{ server-names = ["_"], default = true, root = "www"
@@ -58,11 +61,14 @@ class ErrorPageScriptIT {
                   locations = [
                     { match = "/" }, { match = "~ \\\\.php$", fastcgi = php }
                     { match = "^~ /dead/", fastcgi = dead }, { match = "/api/", proxy = app }
+                    { match = "/down/", proxy = down }
                   ] }]
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
                 fastcgi.backends.dead { addresses = ["unix:%s"], queue { timeout = 300 ms } }
                 proxy.backends.app { addresses = ["%s"] }
-                """.formatted(pages, fpm.address(), dir.resolve("nobody-listens.sock"), backend.address()));
+                proxy.backends.down { addresses = ["127.0.0.1:%d"] }
+                """.formatted(pages, fpm.address(), dir.resolve("nobody-listens.sock"), backend.address(),
+                FakeHttpBackend.closedPort()));
     }
 
     private PhpFpm fpm() throws IOException {
@@ -100,6 +106,25 @@ class ErrorPageScriptIT {
             HttpResponse<String> busy = send(edge, "POST", "/dead/slow.php", "a=1");
             assertThat(busy.statusCode()).isEqualTo(503);
             assertThat(busy.body()).isEqualTo("GET /dead/slow.php /busy.php [] a=1");
+        }
+    }
+
+    /**
+     * A POST whose proxied backend refused the connect, its body read whole for it and never sent: nginx 1.22 runs the
+     * page with that body as for a script's group (measured: {@code location /papi/ { proxy_pass
+     * http://127.0.0.1:19601; }} with nothing there, under {@code error_page 502 /busy.php}: 502, the page's script
+     * saw GET, CONTENT_LENGTH 7 and the 7 bytes), one over client-body-buffer-size from its spool file too.
+     */
+    @Test
+    void aPostWhoseProxiedBackendRefusedTheConnectRunsThePageWithItsBody() throws Exception {
+        try (PhpFpm fpm = fpm(); EdgeHarness edge = edge(fpm, "502 = \"/busy.php\"")) {
+            HttpResponse<String> down = send(edge, "POST", "/down/x?q=1", "a=1&b=2");
+            assertThat(down.statusCode()).isEqualTo(502);
+            assertThat(down.body()).isEqualTo("GET /down/x?q=1 /busy.php [] a=1&b=2");
+            String big = "b".repeat(200_000);
+            HttpResponse<String> spooled = send(edge, "POST", "/down/y", big);
+            assertThat(spooled.statusCode()).isEqualTo(502);
+            assertThat(spooled.body()).isEqualTo("GET /down/y /busy.php [] " + big);
         }
     }
 

@@ -431,6 +431,11 @@ public final class ProxyResponder implements Responder {
                 if (last != null && !last.equals(failedConnect)) { // (that one is listed: connectFailed)
                     exchange.upstreamFailed(last, f.cause());
                 }
+                if (body != null && !detached) {
+                    // read whole, never sent: the error's page (502 = "/busy.php", "@busy") gets it, as nginx's
+                    // error_page redirect sends on the body it read (a script's group's the same: FastCgiResponder)
+                    BackendFileNames.passOnBody(exchange, body);
+                }
                 finish();
                 // passed on with no address left to try: answered as the last try failed, as nginx does
                 failed(passedOnFor != null && f.cause() instanceof BackendUnavailableException && last == null
