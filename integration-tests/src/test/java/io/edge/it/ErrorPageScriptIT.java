@@ -180,6 +180,47 @@ class ErrorPageScriptIT {
     }
 
     /**
+     * Pins the response cache of the page's location as nginx 1.22's fastcgi_cache with {@code fastcgi_cache_key
+     * $scheme$request_method$host$request_uri} (measured side by side): the page's answer is stored under the
+     * request's URI (edge's key), with the script's own status; the error's status goes over a hit of it, and the
+     * page's own URI is another entry. A cached location that meets that URI first answers it from there: the busy
+     * page of a script whose group was down, stored, is what the next request for the script gets, as a 200 (nginx:
+     * 502 with the page, then 200 HIT with the same body).
+     */
+    @Test
+    void theCacheOfThePagesLocationStoresItsAnswerUnderTheRequestsUri() throws Exception {
+        String page = "<?php header('Cache-Control: max-age=60'); echo $_SERVER['REQUEST_URI'], ' ', uniqid();";
+        Files.writeString(www.resolve("404.php"), page);
+        Files.writeString(www.resolve("busy.php"), page);
+        try (PhpFpm fpm = fpm(); EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www"
+                  error-pages { 404 = "/404.php", 503 = "/busy.php" }
+                  locations = [
+                    { match = "/" }, { match = "~ \\\\.php$", fastcgi = php, cache = true }
+                    { match = "^~ /dead/", fastcgi = dead, cache = true }
+                  ] }]
+                fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
+                fastcgi.backends.dead { addresses = ["unix:%s"], queue { timeout = 300 ms } }
+                """.formatted(fpm.address(), dir.resolve("nobody-listens.sock")))) {
+            HttpResponse<String> missing = send(edge, "GET", "/no/such.html", null);
+            assertThat(missing.statusCode()).isEqualTo(404);
+            assertThat(missing.body()).startsWith("/no/such.html ");
+            HttpResponse<String> again = send(edge, "GET", "/no/such.html", null);
+            assertThat(again.statusCode()).as("a hit goes with the error's status").isEqualTo(404);
+            assertThat(again.body()).as("the stored answer").isEqualTo(missing.body());
+            HttpResponse<String> own = send(edge, "GET", "/404.php", null);
+            assertThat(own.statusCode()).isEqualTo(200);
+            assertThat(own.body()).as("the page's URI is another entry").startsWith("/404.php ");
+            HttpResponse<String> busy = send(edge, "GET", "/dead/slow.php", null);
+            assertThat(busy.statusCode()).isEqualTo(503);
+            assertThat(busy.body()).startsWith("/dead/slow.php ");
+            HttpResponse<String> stored = send(edge, "GET", "/dead/slow.php", null);
+            assertThat(stored.statusCode()).as("the cached location meets the stored page first").isEqualTo(200);
+            assertThat(stored.body()).isEqualTo(busy.body());
+        }
+    }
+
+    /**
      * nginx's {@code error_page 405 /api/405.html} beside {@code location /api/ { proxy_pass ...; }}: the backend is
      * asked for the page's URI, as a GET, and its answer goes with the 405 (measured: the backend's 200 sent as 404
      * for a 404's page).
