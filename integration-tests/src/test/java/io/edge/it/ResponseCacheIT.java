@@ -725,7 +725,10 @@ class ResponseCacheIT {
      */
     @Test
     void theRequestWaitingForAFillSinceBeforeAPostHasTheFillsAnswerAndOneAfterItDoesNot() throws Exception {
-        String url = url("postfill", "public, max-age=60", "&hold=release-postfill&holdto=1");
+        // the third run (the one after the POST) is held too, so the request from before it answers while that fill
+        // is still going: a late answer to it could otherwise be a HIT of the third run's entry, fresh by then
+        String url = url("postfill", "public, max-age=60",
+                "&hold=release-postfill&holdto=1&hold2=release-postfill-after&hold2from=3");
         long coalesced = php.metric("edge_response_cache_coalesced_total");
         CompletableFuture<HttpResponse<String>> leader = php.getAsync(url);
         eventually(() -> php.runs("postfill"), runs -> runs == 1);
@@ -738,6 +741,8 @@ class ResponseCacheIT {
         php.release("release-postfill");
         assertThat(leader.get().body()).isEqualTo(body("postfill", 1));
         assertThat(beforePost.get().body()).isEqualTo(body("postfill", 1));
+        eventually(() -> php.runs("postfill"), runs -> runs == 3);
+        php.release("release-postfill-after");
         assertThat(afterPost.get().body()).isEqualTo(body("postfill", 3));
         assertThat(php.get(url).body()).isEqualTo(body("postfill", 3));
         assertThat(php.runs("postfill")).isEqualTo(3);
