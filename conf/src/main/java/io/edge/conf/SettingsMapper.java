@@ -2028,15 +2028,15 @@ final class SettingsMapper {
                         + " redirect edge makes (301, 302, 303, 307, 308)");
                 continue;
             }
-            if ((uri.strip().startsWith("@") || uri.strip().startsWith("="))
-                    && refusedToLocation(pages, status, code, uri.strip(), "named location")) {
-                continue;
-            }
-            if (uri.strip().startsWith("@") || uri.strip().startsWith("=")) {
-                ErrorPage named = namedErrorPage(pages, siteKey, status, uri.strip(), names,
-                        path -> answersPage(pageLocation(locations, path), path));
-                if (named != null) {
-                    result.put(code, named);
+            String located = uri.strip();
+            if (located.startsWith("@") || located.startsWith("=")) {
+                // a named location answers it, or after "=" the location a path routes to
+                if (!refusedToLocation(pages, status, code, located, "named location")) {
+                    ErrorPage named = namedErrorPage(pages, siteKey, status, located, names,
+                            path -> answersPage(pageLocation(locations, path), path));
+                    if (named != null) {
+                        result.put(code, named);
+                    }
                 }
                 continue;
             }
