@@ -1379,6 +1379,7 @@ public final class Edge {
         if (g.responseCache != null) {
             lines.add("response cache: " + responseCacheLine(g.responseCache));
         }
+        lines.add("image filter: " + server.imagesLine());
         lines.add("memory: direct=" + DirectMemory.used() + " direct-max=" + DirectMemory.limit() + " heap="
                 + heapInUse() + " heap-max=" + Runtime.getRuntime().maxMemory());
         return lines;
@@ -1494,6 +1495,10 @@ public final class Edge {
                     .gauge("edge_response_cache_bytes", "Bytes held.", stats.bytesHeld())
                     .gauge("edge_response_cache_entries", "Responses held.", stats.entries());
         }
+        HttpServerContext.ImageStats images = server.imageStats();
+        m.gauge("edge_image_filter_jobs", "Image-filter jobs waiting for a worker or being made.", images.jobs())
+                .counter("edge_image_filter_abandoned_total", "Image-filter jobs not made, their client gone before a "
+                        + "worker came to them.", images.abandoned());
         m.gauge("edge_direct_memory_bytes", "Direct memory in use: read buffers, caches, connections' buffers.",
                         DirectMemory.used())
                 .gauge("edge_direct_memory_max_bytes", "The direct memory limit (-XX:MaxDirectMemorySize); reads past it"

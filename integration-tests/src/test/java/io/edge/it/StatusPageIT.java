@@ -90,6 +90,7 @@ class StatusPageIT {
         assertThat(page.body().lines()).anySatisfy(line -> assertThat(line)
                 .startsWith("proxy backend api: open=0 ").endsWith(" failed-connects=0"));
         assertThat(page.body().lines()).anySatisfy(line -> assertThat(line).startsWith("content cache: hits="));
+        assertThat(page.body().lines()).as("no image made nor abandoned").contains("image filter: jobs=0 abandoned=0");
         assertThat(page.body().lines()).anySatisfy(line -> assertThat(line)
                 .matches("memory: direct=[1-9]\\d* direct-max=[1-9]\\d* heap=[1-9]\\d* heap-max=[1-9]\\d*"));
         assertThat(page.body().lines()).first().asString()
@@ -154,6 +155,8 @@ class StatusPageIT {
             assertThat(samples.get("edge_direct_memory_bytes")).as("buffers in use").isPositive()
                     .isLessThanOrEqualTo(samples.get("edge_direct_memory_max_bytes"));
             assertThat(samples.get("edge_heap_used_bytes")).isPositive();
+            assertThat(samples.get("edge_image_filter_abandoned_total")).isZero();
+            assertThat(samples.get("edge_image_filter_jobs")).isZero();
         }
     }
 

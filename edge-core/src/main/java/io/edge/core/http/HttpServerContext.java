@@ -263,6 +263,23 @@ public final class HttpServerContext {
         return images;
     }
 
+    /**
+     * The status page's image line: image-filter jobs waiting or running now, and since start those abandoned, their
+     * client gone before a worker came to them ({@link ImageWorkers#abandoned}).
+     */
+    public String imagesLine() {
+        ImageStats stats = imageStats();
+        return "jobs=" + stats.jobs() + " abandoned=" + stats.abandoned();
+    }
+
+    /** The figures of {@link #imagesLine}. */
+    public record ImageStats(int jobs, long abandoned) {
+    }
+
+    public ImageStats imageStats() {
+        return new ImageStats(images.admitted(), images.abandoned());
+    }
+
     public ChannelGroup connections() {
         return connections;
     }
