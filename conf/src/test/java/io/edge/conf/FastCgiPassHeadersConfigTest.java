@@ -37,6 +37,30 @@ class FastCgiPassHeadersConfigTest {
     }
 
     /**
+     * A number or boolean is read as its text, as every string and list of strings in the configuration is (HOCON's
+     * own reading): {@code 1} and {@code true} are field names a script may send; a list or object in the list is a
+     * problem. nginx 1.22 takes any text ({@code fastcgi_pass_header "Bad Name";} passes nginx -t).
+     */
+    @Test
+    void aNumberOrBooleanIsReadAsItsTextAndAListInTheListIsAProblem() throws Exception {
+        EdgeSettings settings = EdgeConfFile.load(dir, """
+                fastcgi.backends.php { addresses = ["unix:/run/php.sock"] }
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = php, fastcgi-pass-headers = [1, true] }] }]
+                """);
+        assertThat(settings.sites().get(0).locations().get(0).fastcgiPassHeaders()).containsExactlyInAnyOrder("1", "true");
+
+        Path file = EdgeConfFile.write(dir, """
+                fastcgi.backends.php { addresses = ["unix:/run/php.sock"] }
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = php, fastcgi-pass-headers = [Status, [a]] }] }]
+                """);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(file));
+        assertThat(e.problems()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message,
+                        ConfigProblem::expected)
+                .containsExactly(tuple(3, "edge.sites[0].locations[0].fastcgi-pass-headers[1]", "[\"a\"] is not a string",
+                        "a string"));
+    }
+
+    /**
      * A name that is no field name and the key in a location without fastcgi are problems with their file, line and
      * key, all at once.
      */
