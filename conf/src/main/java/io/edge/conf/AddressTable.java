@@ -3,7 +3,9 @@ package io.edge.conf;
 import io.netty.util.NetUtil;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * Address ranges and a value for each, found by longest prefix, as nginx's geo radix trees find them: for an address,
@@ -60,6 +62,12 @@ final class AddressTable<V> {
             }
         }
         return null;
+    }
+
+    /** The values of every range, IPv4's and IPv6's. */
+    List<V> values() {
+        return Stream.of(ipv4, ipv6).flatMap(family -> family.byPrefix.values().stream())
+                .flatMap(networks -> networks.values().stream()).toList();
     }
 
     /**

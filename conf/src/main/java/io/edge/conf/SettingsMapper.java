@@ -110,13 +110,21 @@ final class SettingsMapper {
     private final Map<String, Section> spawnUsers = new HashMap<>();
     /** The addresses each backend group wrote, for the warning of groups sharing one. */
     private final SharedAddresses sharedAddresses = new SharedAddresses();
-    /** Error pages loaded that cannot be sent yet (missing, unreadable), said as warnings: nginx -t looks at none. */
-    private final List<ConfigProblem> pageWarnings = new ArrayList<>();
+    /**
+     * What loads but is said as a warning, where nginx -t says nothing: error pages that cannot be sent yet (missing,
+     * unreadable), a backend chosen by a variable none of whose values names a group.
+     */
+    private final List<ConfigProblem> warnings = new ArrayList<>();
     /**
      * The server's maps, geos and splits ({@code server.maps}, {@code server.geo}, {@code server.split-clients}), read
      * first: every text may name them.
      */
     private VariableMaps maps = VariableMaps.NONE;
+    /**
+     * The variables a rewrites' set or a site regex's named group gives a value to, whatever a map of the name holds:
+     * not known at load.
+     */
+    private Set<String> assigned = Set.of();
 
     /**
      * @param problems  where problems go
@@ -146,6 +154,7 @@ final class SettingsMapper {
         Set<String> captured = RewriteRule.captureNames(edge.object());
         captured.removeAll(declared); // a set's as well: said as a set's
         declared.addAll(captured);
+        assigned = Set.copyOf(declared);
         maps = VariableMaps.read(serverSection.section("maps"), serverSection.section("geo"),
                 serverSection.section("split-clients"), declared, problems,
                 SettingsMapper::reservedName).captured(captured);
@@ -188,7 +197,7 @@ final class SettingsMapper {
                 objectOrEmpty(reference.get("location-defaults"))).section("always-headers"), "always-headers", null);
         return new EdgeSettings(source, server, staticIo, mimeTypes, sites,
                 withBodyLimits(backends, sites, server.limits().body()), cache,
-                Stream.concat(sharedAddresses.warnings(backends, problems).stream(), pageWarnings.stream()).toList(),
+                Stream.concat(sharedAddresses.warnings(backends, problems).stream(), warnings.stream()).toList(),
                 alwaysHeaders, proxyBackends);
     }
 
@@ -2092,7 +2101,7 @@ final class SettingsMapper {
                     // nginx -t looks for no error_page file: its redirect to a missing one (a dangling link's too) is
                     // a 404 at request time, whatever the status it was for; read once it is there
                     result.put(code, ErrorPage.missing(uri, file, type, source));
-                    pageWarnings.add(pages.writtenAt(status).problem("error page " + file + " is not there: its"
+                    warnings.add(pages.writtenAt(status).problem("error page " + file + " is not there: its"
                             + " errors are answered 404 (as nginx's error_page to a missing file) until it is"));
                     continue;
                 }
@@ -2156,7 +2165,7 @@ final class SettingsMapper {
         ErrorPage page = ErrorPage.missing(uri, file, type, source);
         String why = page.refresh();
         if (page.content().state() != ErrorPage.State.READ) { // not made readable meanwhile
-            pageWarnings.add(pages.writtenAt(status).problem(why != null ? why
+            warnings.add(pages.writtenAt(status).problem(why != null ? why
                     : "error page " + file + " cannot be read"));
         }
         return page;
@@ -2334,6 +2343,12 @@ final class SettingsMapper {
         /** Whether {@code name} names no backend, usable or reported: the location's problem to report. */
         boolean isUnknown(String name) {
             return !allReported && !usable.contains(name) && !written.contains(name);
+        }
+
+        /** Whether {@code value}, a variable's, names a backend, usable or reported ({@link #named}). */
+        boolean names(String value) {
+            String name = named(value);
+            return usable.contains(name) || written.contains(name);
         }
 
         /**
@@ -2800,7 +2815,7 @@ final class SettingsMapper {
                             "alias"), root, null, slashless(parsed) ? aliasCaptures : null) : null;
             String fastcgi = location.optionalString("fastcgi");
             String backend = fastcgi == null || namesByVariable(fastcgi) ? fastcgi : backendNames.named(fastcgi);
-            VariableText fastcgiChoice = backendChoice(location, "fastcgi", backend, parsed);
+            VariableText fastcgiChoice = backendChoice(location, "fastcgi", backend, parsed, backendNames);
             Set<String> usable = backendNames.usable();
             if (backend != null && !namesByVariable(backend) && backendNames.isUnknown(backend)) {
                 // bad in itself: said once, where written (location-defaults' for every location inheriting it)
@@ -2874,7 +2889,8 @@ final class SettingsMapper {
             Return returns = returnOf(location, parsed, backend, status, frontController, sendfileRoots, cache);
             Rewrite rewrite = rewriteOf(location, parsed, backend, status, frontController, sendfileRoots, cache,
                     returns);
-            VariableText proxyChoice = backendChoice(location, "proxy", location.optionalString("proxy"), parsed);
+            VariableText proxyChoice = backendChoice(location, "proxy", location.optionalString("proxy"), parsed,
+                    proxyNames);
             LocationSettings.Proxy proxy = proxy(location, parsed, backend, proxyChoice);
             if (cache && backend == null && proxy == null) {
                 // nginx's fastcgi_cache and proxy_cache: the response cache stands before a backend, of either kind
@@ -3183,8 +3199,11 @@ final class SettingsMapper {
      * $pool} and {@code proxy_pass http://$pool}: the text whose value names, for each request, the group of that kind
      * it goes to (any variable edge has, a map's, a regex location's capture). Null where {@code written} names its
      * group itself, or with a problem said: a variable edge does not have, one not known before a group is chosen.
+     * Where every value the text can take is known at load (maps of text) and none names one of {@code groups}, it
+     * loads with a warning, as nginx -t passes {@code proxy_pass http://$pool;} whatever its map holds.
      */
-    private VariableText backendChoice(Section location, String key, String written, LocationMatch parsed) {
+    private VariableText backendChoice(Section location, String key, String written, LocationMatch parsed,
+            BackendNames groups) {
         if (!namesByVariable(written)) {
             return null;
         }
@@ -3201,7 +3220,59 @@ final class SettingsMapper {
                     "a group's name, or variables whose value is one (\"$pool\" from a map)");
             return null;
         }
+        Set<String> values = possibleValues(text.parts());
+        if (values != null && !groups.allReported() && values.stream().noneMatch(groups::names)) {
+            ConfigProblem warning = location.writtenAt(key).problem(LocationMatch.quoted(written) + " can only be "
+                    + values.stream().map(LocationMatch::quoted).collect(Collectors.joining(", ")) + ", which name no "
+                    + "group of edge." + key + ".backends: each of its requests is answered as one naming no group ("
+                    + (key.equals("proxy") ? "502, 500 for an empty value" : "500") + ")");
+            if (!warnings.contains(warning)) { // once where location-defaults wrote it
+                warnings.add(warning);
+            }
+        }
         return text;
+    }
+
+    /** The most values {@link #possibleValues} lists; a text that can take more is taken as any. */
+    private static final int MOST_VALUES = 64;
+
+    /**
+     * Every value {@code parts} can come out as, in order, where each part is text or a map whose values are such
+     * texts; null where one is not known at load (another variable, a capture, one {@link #assigned}) or there are over
+     * {@link #MOST_VALUES}.
+     */
+    private Set<String> possibleValues(List<Return.Part> parts) {
+        Set<String> values = Set.of("");
+        for (Return.Part part : parts) {
+            Set<String> partValues = new TreeSet<>();
+            if (part.literal() != null) {
+                partValues.add(part.literal());
+            } else if (part.map() != null && !assigned.contains(part.variable())) {
+                for (List<Return.Part> value : part.map().values()) {
+                    Set<String> taken = possibleValues(value); // maps in a cycle are none
+                    if (taken == null) {
+                        return null;
+                    }
+                    partValues.addAll(taken);
+                    if (partValues.size() > MOST_VALUES) {
+                        return null; // a geo of many ranges: not gathered whole for each location
+                    }
+                }
+            } else {
+                return null;
+            }
+            Set<String> joined = new TreeSet<>();
+            for (String before : values) {
+                for (String value : partValues) {
+                    joined.add(before + value);
+                }
+            }
+            if (joined.size() > MOST_VALUES) {
+                return null;
+            }
+            values = joined;
+        }
+        return values;
     }
 
     /**

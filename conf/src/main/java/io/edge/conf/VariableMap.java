@@ -1,6 +1,7 @@
 package io.edge.conf;
 
 import io.edge.fastcgi.regex.BoundedMatch;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -167,6 +168,23 @@ public final class VariableMap {
             }
         }
         return new Found(fallback, null);
+    }
+
+    /** Every value an entry or the default gives, as written (each a text that may name variables). */
+    List<List<Return.Part>> values() {
+        List<List<Return.Part>> values = new ArrayList<>();
+        values.add(fallback);
+        values.addAll(exact.values());
+        heads.forEach(head -> values.add(head.value()));
+        tails.forEach(tail -> values.add(tail.value()));
+        regexes.forEach(regex -> values.add(regex.value()));
+        if (ranges != null) {
+            values.addAll(ranges.values());
+        }
+        if (splits != null) {
+            splits.forEach(split -> values.add(split.value()));
+        }
+        return values;
     }
 
     /**

@@ -173,4 +173,48 @@ class BackendChoiceConfigTest {
                 .extracting(ConfigProblem::message).singleElement().asString()
                 .contains("\"proxy_redirect default\" cannot be used with \"proxy_pass\" directive with variables");
     }
+
+    /**
+     * A variable whose every value is known at load and names no group of its kind loads with a warning (file, line,
+     * key), as nginx 1.22 -t passes proxy_pass http://$pool; and fastcgi_pass $php_pool; with maps of no upstream's
+     * name: each request there would be answered as one naming no group. Where one value names a group, or a value is
+     * not known at load (a request's variable, a set's, a capture), nothing is said.
+     */
+    @Test
+    void aVariableThatCanNameNoGroupIsAWarning() throws Exception {
+        EdgeSettings settings = EdgeConfFile.load(dir, GROUPS + """
+                server.maps {
+                  nowhere { source = "$http_x_tenant", default = nosuch, values = [{ match = beta, value = other }] }
+                  tier { source = "$arg_t", default = gamma }
+                  either { source = "$arg_e", default = "$nowhere", values = [{ match = a, value = "$pool" }] }
+                  wild { source = "$arg_w", values = [{ match = "~^(.*)$", value = "$1" }] }
+                }
+                sites = [{ root = www, rewrites = [{ if = "$arg_s", set = "$chosen $arg_s" }], locations = [
+                  { match = "/a/", proxy = "$nowhere" }
+                  { match = "/b/", fastcgi = "$nowhere" }
+                  { match = "/c/", proxy = "app_$tier" }
+                  { match = "/d/", proxy = "$either" }
+                  { match = "/e/", proxy = "PHP_$nowhere" }
+                  { match = "/f/", proxy = "$wild" }
+                  { match = "/g/", proxy = "$chosen" }
+                  { match = "/h/", fastcgi = "php_$arg_v" }
+                ] }]
+                """);
+        assertThat(settings.warnings()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactlyInAnyOrder(
+                        tuple(17, "edge.sites[0].locations[0].proxy", "\"$nowhere\" can only be \"nosuch\", \"other\","
+                                + " which name no group of edge.proxy.backends: each of its requests is answered as one"
+                                + " naming no group (502, 500 for an empty value)"),
+                        tuple(18, "edge.sites[0].locations[1].fastcgi", "\"$nowhere\" can only be \"nosuch\","
+                                + " \"other\", which name no group of edge.fastcgi.backends: each of its requests is"
+                                + " answered as one naming no group (500)"),
+                        tuple(19, "edge.sites[0].locations[2].proxy", "\"app_$tier\" can only be \"app_gamma\", which"
+                                + " name no group of edge.proxy.backends: each of its requests is answered as one naming"
+                                + " no group (502, 500 for an empty value)"),
+                        tuple(21, "edge.sites[0].locations[4].proxy", "\"PHP_$nowhere\" can only be \"PHP_nosuch\","
+                                + " \"PHP_other\", which name no group of edge.proxy.backends: each of its requests is"
+                                + " answered as one naming no group (502, 500 for an empty value)"));
+        assertThat(settings.sites().get(0).locations()).allSatisfy(location -> assertThat(location.backendChoice())
+                .as("loads").isNotNull());
+    }
 }
