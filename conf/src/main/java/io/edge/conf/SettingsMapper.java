@@ -187,10 +187,10 @@ final class SettingsMapper {
         Section proxy = edge.section("proxy");
         proxyBackends = proxyBackends(proxy);
         proxyNames = BackendNames.of(proxy, proxyBackends.keySet());
-        List<SiteSettings> sites = sites(edge, BackendNames.of(fastcgi, backends.keySet()), mimeTypes, server.listen(),
-                server.tls());
+        BackendNames fastcgiNames = BackendNames.of(fastcgi, backends.keySet());
+        List<SiteSettings> sites = sites(edge, fastcgiNames, mimeTypes, server.listen(), server.tls());
         unlistened(server, sites);
-        spawnUsersReach(backends, sites);
+        spawnUsersReach(backends, fastcgiNames, sites);
         CacheSettings cache = cache(edge.section("cache"));
         // read (and checked) as each location's too: its problems are found once
         Map<String, VariableText> alwaysHeaders = headers(defaults(edge, "location-defaults",
@@ -209,7 +209,8 @@ final class SettingsMapper {
      * front controller is asked for as a file it must read: it may lie in a directory below the root that user cannot
      * enter, or (symlinks = allow) be a link out of the root, and every request no script or file answers runs it.
      */
-    private void spawnUsersReach(Map<String, BackendGroupSettings> backends, List<SiteSettings> sites) {
+    private void spawnUsersReach(Map<String, BackendGroupSettings> backends, BackendNames names,
+            List<SiteSettings> sites) {
         if (!root || spawnUsers.isEmpty()) {
             return;
         }
@@ -217,34 +218,59 @@ final class SettingsMapper {
         Set<String> read = new HashSet<>(); // backend NUL front controller file, asked once
         for (SiteSettings site : sites) {
             for (LocationSettings location : site.everyLocation()) {
-                // a group a variable names is one of several: whose user must enter this root is not known here
-                Section spawnSection = location.handler() == LocationSettings.Handler.FASTCGI
-                        && location.backendChoice() == null && location.fastcgiScript() == null
-                        ? spawnUsers.get(location.fastcgiBackend()) : null;
                 Path dir = location.root() != null ? location.root() : site.root();
-                if (spawnSection == null || dir == null || !Files.isDirectory(dir)) {
+                if (location.handler() != LocationSettings.Handler.FASTCGI || location.fastcgiScript() != null
+                        || dir == null || !Files.isDirectory(dir)) {
                     continue; // a root that is not there is its own problem, said where it is written
                 }
-                BackendGroupSettings.Spawn spawn = backends.get(location.fastcgiBackend()).spawn();
-                String account = spawn.user() + (spawn.group() == null ? "" : " (group " + spawn.group() + ")");
-                String rootKey = location.fastcgiBackend() + "\0" + dir;
-                if (!entered.containsKey(rootKey)) {
-                    boolean enters = SpawnAccess.canEnter(spawn.user(), spawn.group(), dir) != Boolean.FALSE;
-                    entered.put(rootKey, enters);
-                    if (!enters) {
-                        spawnSection.problem("user", account + " cannot enter " + dir + ", the root of the location \""
-                                        + location.match() + "\": php-fpm would answer each of its scripts \"Primary "
-                                        + "script unknown\" (404)",
-                                "a user that can (chmod o+x on it and each directory above it, a group of the user's,"
-                                        + " or an ACL), or another user");
+                for (String group : scriptGroups(location, names)) {
+                    Section spawnSection = spawnUsers.get(group);
+                    if (spawnSection != null) {
+                        spawnUserReaches(spawnSection, backends.get(group).spawn(), group, site, location, dir,
+                                entered, read);
                     }
                 }
-                Path controller = entered.get(rootKey) ? frontControllerFile(site, location, dir) : null;
-                if (controller != null && read.add(location.fastcgiBackend() + "\0" + controller)
-                        && SpawnAccess.canRead(spawn.user(), spawn.group(), controller) == Boolean.FALSE) {
-                    frontControllerUnread(spawnSection, account, spawn, location, controller);
-                }
             }
+        }
+    }
+
+    /**
+     * The FastCGI groups a location's scripts go to: the one it names, or those the values of its variable name where
+     * all are known at load ({@link #possibleValues}); none where a value is not, as any group could be its.
+     */
+    private Set<String> scriptGroups(LocationSettings location, BackendNames names) {
+        if (location.backendChoice() == null) {
+            return Set.of(location.fastcgiBackend());
+        }
+        Set<String> values = possibleValues(location.backendChoice().parts());
+        return values == null ? Set.of() : values.stream().filter(names::names).map(names::named)
+                .collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    /**
+     * Whether {@code spawn}'s user (of {@code group}) enters {@code dir}, the root of {@code location}, and reads its
+     * front controller: a problem of {@code spawnSection}'s user where not; each root ({@code entered}) and front
+     * controller ({@code read}) asked once per group.
+     */
+    private void spawnUserReaches(Section spawnSection, BackendGroupSettings.Spawn spawn, String group, SiteSettings site,
+            LocationSettings location, Path dir, Map<String, Boolean> entered, Set<String> read) {
+        String account = spawn.user() + (spawn.group() == null ? "" : " (group " + spawn.group() + ")");
+        String rootKey = group + "\0" + dir;
+        if (!entered.containsKey(rootKey)) {
+            boolean enters = SpawnAccess.canEnter(spawn.user(), spawn.group(), dir) != Boolean.FALSE;
+            entered.put(rootKey, enters);
+            if (!enters) {
+                spawnSection.problem("user", account + " cannot enter " + dir + ", the root of the location \""
+                                + location.match() + "\": php-fpm would answer each of its scripts \"Primary "
+                                + "script unknown\" (404)",
+                        "a user that can (chmod o+x on it and each directory above it, a group of the user's,"
+                                + " or an ACL), or another user");
+            }
+        }
+        Path controller = entered.get(rootKey) ? frontControllerFile(site, location, dir) : null;
+        if (controller != null && read.add(group + "\0" + controller)
+                && SpawnAccess.canRead(spawn.user(), spawn.group(), controller) == Boolean.FALSE) {
+            frontControllerUnread(spawnSection, account, spawn, location, controller);
         }
     }
 

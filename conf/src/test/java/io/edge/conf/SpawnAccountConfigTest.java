@@ -116,6 +116,32 @@ class SpawnAccountConfigTest {
     }
 
     /**
+     * A location whose group a variable chooses is checked for each spawned group its values can name, as a location
+     * naming that group: a map of text whose values are php and other. A text with a request's variable could name any
+     * group, so none is asked for it (php-fpm answers 404 only where the request chose that group).
+     */
+    @Test
+    void asRootARootThatAVariableChosenSpawnUserCannotEnterIsAProblem() throws Exception {
+        Path www = dir.resolve("www");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.createDirectories(www);
+        Files.setPosixFilePermissions(www, PosixFilePermissions.fromString("rwx------"));
+        String groups = """
+                server.run-dir = run
+                fastcgi.backends.php.spawn { enabled = true, command = "/bin/true", user = nobody }
+                fastcgi.backends.other { addresses = ["127.0.0.1:9000"] }
+                server.maps.pool { source = "$http_x_tenant", default = PHP, values = [{ match = b, value = other }] }
+                """;
+        assertSpawnUserProblem(EdgeConfFile.write(dir, groups + """
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = "$pool" }] }]
+                """), "nobody cannot enter " + www + ", the root of the location \"/\": php-fpm would answer each of"
+                + " its scripts \"Primary script unknown\" (404)");
+        assertThat(ConfigLoader.checkOnly().asRoot(true).load(EdgeConfFile.write(dir, groups + """
+                sites = [{ root = www, locations = [{ match = "/", fastcgi = "$arg_pool" }] }]
+                """)).backends().get("php").spawn().user()).as("any group: none asked").isEqualTo("nobody");
+    }
+
+    /**
      * A root its spawn.user can enter but not list (0711, as a hardened home or docroot) is no problem: php-fpm opens a
      * script by its path, which needs search permission on each directory, never read.
      */
