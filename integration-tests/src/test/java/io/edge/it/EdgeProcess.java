@@ -166,16 +166,26 @@ final class EdgeProcess implements AutoCloseable {
         // no range left below the ephemeral one, or no pick there bindable (a CI run once came here, why unknown: the
         // last refusal is printed): as the kernel picks, but never twice either -- it hands a port just closed out
         // again at once, and the two ports of one onFreePorts pick were once the same
+        Refusal refusal = lastRefusal;
         System.err.println("EdgeProcess.freePort: no free port below " + below + " (last bind refused: "
-                + lastRefusal + "); the kernel's pick instead");
-        for (int attempt = 0; attempt < 1_000; attempt++) {
-            try (ServerSocket socket = new ServerSocket(0)) {
-                if (HANDED_OUT.add(socket.getLocalPort())) {
-                    return socket.getLocalPort();
+                + (refusal == null ? "none" : refusal.port() + ": " + refusal.cause()) + "); the kernel's pick instead");
+        try {
+            for (int attempt = 0; attempt < 1_000; attempt++) {
+                try (ServerSocket socket = new ServerSocket(0)) {
+                    if (HANDED_OUT.add(socket.getLocalPort())) {
+                        return socket.getLocalPort();
+                    }
                 }
             }
+            throw new IOException("no port the kernel picked was one not handed out before, and no free port below "
+                    + below);
+        } catch (IOException failure) {
+            // why the pick below the ephemeral range was given up goes with the failure, not only to stderr
+            if (refusal != null) {
+                failure.addSuppressed(refusal.cause());
+            }
+            throw failure;
         }
-        throw new IOException("no port the kernel picked was one not handed out before");
     }
 
     /** A test's step run on ports picked for it ({@link #onFreePorts}), returning what it started (or null). */
@@ -278,13 +288,17 @@ final class EdgeProcess implements AutoCloseable {
             socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
             return true;
         } catch (IOException taken) {
-            lastRefusal = port + ": " + taken;
+            lastRefusal = new Refusal(port, taken);
             return false;
         }
     }
 
-    /** Why {@link #bindable} last said no, for {@link #freePort}'s note where none was. */
-    private static volatile String lastRefusal;
+    /** A port {@link #bindable} said no to, and why. */
+    private record Refusal(int port, IOException cause) {
+    }
+
+    /** Why {@link #bindable} last said no, for {@link #freePort}'s note and failure where none was. */
+    private static volatile Refusal lastRefusal;
 
     /**
      * Waits (bounded) until edge says it listens on a loopback port and returns that port: for a configuration that
