@@ -143,6 +143,8 @@ public final class ErrorPage {
     private final String contentType;
     /** For a {@link #named} one: the status its answer goes with; -1 the error's, 0 the location's own. */
     private final int answerStatus;
+    /** For a {@link #routed} one: the query its path was written with ("x=1" of "/404.php?x=1"), "" for none. */
+    private final String query;
     /** Where {@link #refresh} reads the file; null: a page made in code, never read. */
     private final Source source;
     private volatile Content content;
@@ -150,16 +152,17 @@ public final class ErrorPage {
     private List<Object> version;
 
     public ErrorPage(String uri, Path file, String contentType, byte[] body) {
-        this(uri, file, contentType, new Content(State.READ, body.clone()), -1, null, null);
+        this(uri, file, contentType, new Content(State.READ, body.clone()), -1, "", null, null);
     }
 
-    private ErrorPage(String uri, Path file, String contentType, Content content, int answerStatus, Source source,
-            List<Object> version) {
+    private ErrorPage(String uri, Path file, String contentType, Content content, int answerStatus, String query,
+            Source source, List<Object> version) {
         this.uri = uri;
         this.file = file;
         this.contentType = contentType;
         this.content = content;
         this.answerStatus = answerStatus;
+        this.query = query;
         this.source = source;
         this.version = version;
     }
@@ -170,7 +173,7 @@ public final class ErrorPage {
      * again from {@code source} when it changes.
      */
     static ErrorPage read(String uri, Path file, String contentType, byte[] body, Source source, List<Object> version) {
-        return new ErrorPage(uri, file, contentType, new Content(State.READ, body), -1, source, settled(version));
+        return new ErrorPage(uri, file, contentType, new Content(State.READ, body), -1, "", source, settled(version));
     }
 
     /**
@@ -180,7 +183,7 @@ public final class ErrorPage {
      * redirect's Location kept), not paged again. {@link #refresh} reads it once it is there.
      */
     static ErrorPage missing(String uri, Path file, String contentType, Source source) {
-        return new ErrorPage(uri, file, contentType, Content.NOT_READ, -1, source, null);
+        return new ErrorPage(uri, file, contentType, Content.NOT_READ, -1, "", source, null);
     }
 
     /**
@@ -189,18 +192,19 @@ public final class ErrorPage {
      * its own ({@code 0}, {@code "= @app"}) or {@code answerStatus} ({@code "=200 @app"}).
      */
     public static ErrorPage named(String name, int answerStatus) {
-        return new ErrorPage(name, null, null, new Content(State.READ, new byte[0]), answerStatus, null, null);
+        return routed(name, "", answerStatus);
     }
 
     /**
      * The page at {@code uri} ({@code "/busy.php"}) is answered by the location that path routes to, which runs it as a
      * script or asks its backend for it, as nginx's {@code error_page 503 /busy.php}: an internal redirect to the path
-     * (without the request's query; a GET, a HEAD kept, the body passed on as it came), with the error's status
-     * ({@code answerStatus} -1, written {@code "/busy.php"}), its own ({@code 0}, {@code "= /busy.php"}) or {@code
-     * answerStatus} ({@code "=200 /busy.php"}).
+     * (with {@code query} in place of the request's, "" for none, as nginx's {@code error_page 404 /404.php?x=1}
+     * passes x=1; a GET, a HEAD kept, the body passed on as it came), with the error's status ({@code answerStatus}
+     * -1, written {@code "/busy.php"}), its own ({@code 0}, {@code "= /busy.php"}) or {@code answerStatus} ({@code
+     * "=200 /busy.php"}).
      */
-    public static ErrorPage routed(String uri, int answerStatus) {
-        return named(uri, answerStatus);
+    public static ErrorPage routed(String uri, String query, int answerStatus) {
+        return new ErrorPage(uri, null, null, new Content(State.READ, new byte[0]), answerStatus, query, null, null);
     }
 
     /** The page as the next answer sends it: its file as last read ({@link #refresh}). */
@@ -231,7 +235,12 @@ public final class ErrorPage {
         return answerStatus;
     }
 
-    /** The page's path as error-pages names it ("/errors/404.html"); a named location's name. */
+    /** For a {@link #routed} one: the query its path was written with, without '?' ("" for none). */
+    public String query() {
+        return query;
+    }
+
+    /** The page's path as error-pages names it ("/errors/404.html", its query aside); a named location's name. */
     public String uri() {
         return uri;
     }
@@ -411,7 +420,7 @@ public final class ErrorPage {
     public boolean equals(Object o) {
         return o instanceof ErrorPage other && uri.equals(other.uri) && Objects.equals(file, other.file)
                 && Objects.equals(contentType, other.contentType) && content.equals(other.content)
-                && answerStatus == other.answerStatus;
+                && answerStatus == other.answerStatus && query.equals(other.query);
     }
 
     @Override
@@ -422,7 +431,7 @@ public final class ErrorPage {
     @Override
     public String toString() {
         Content now = content;
-        return named() ? "ErrorPage[" + uri + ", status " + answerStatus + "]"
+        return named() ? "ErrorPage[" + uri + (query.isEmpty() ? "" : "?" + query) + ", status " + answerStatus + "]"
                 : now.state() != State.READ ? "ErrorPage[" + file + ", " + now.state().name().toLowerCase() + "]"
                 : "ErrorPage[" + file + ", " + contentType + ", " + now.length() + " bytes]";
     }

@@ -2066,7 +2066,7 @@ final class SettingsMapper {
             String located = uri.strip();
             if (located.startsWith("@") || located.startsWith("=")) {
                 // a named location answers it, or after "=" the location a path routes to
-                if (!refusedToLocation(pages, status, code, located, "named location")) {
+                if (!refusedToLocation(pages, status, code, located, false)) {
                     ErrorPage named = namedErrorPage(pages, siteKey, status, located, names,
                             path -> answersPage(pageLocation(locations, path), path));
                     if (named != null) {
@@ -2075,6 +2075,10 @@ final class SettingsMapper {
                 }
                 continue;
             }
+            // nginx's error_page 404 /404.php?x=1 redirects with the args x=1; a file's page is that file, its args
+            // unused (measured: nginx 1.22 serves /404.html for error_page 404 /404.html?y=2)
+            String query = queryPart(uri);
+            uri = pathPart(uri);
             String path = "a path beginning with /, such as \"/errors/" + code + ".html\"";
             String fault = Section.pathFault(uri);
             if (fault != null) {
@@ -2098,8 +2102,8 @@ final class SettingsMapper {
             if (answersPage(pageLocation, uri)) {
                 // nginx's error_page 503 /busy.php: an internal redirect to the path, whose script runs (or whose
                 // backend is asked) with the error's status kept; nothing to read here
-                if (!refusedToLocation(pages, status, code, uri, "location")) {
-                    result.put(code, ErrorPage.routed(uri, -1));
+                if (!refusedToLocation(pages, status, code, uri, true)) {
+                    result.put(code, ErrorPage.routed(uri, query, -1));
                 }
                 continue;
             }
@@ -2197,6 +2201,18 @@ final class SettingsMapper {
         return page;
     }
 
+    /** A page's {@code uri} without the query it may be written with ("/404.php" of "/404.php?x=1"). */
+    private static String pathPart(String uri) {
+        int mark = uri.indexOf('?');
+        return mark < 0 ? uri : uri.substring(0, mark);
+    }
+
+    /** The query a page's {@code uri} is written with, without '?' ("x=1" of "/404.php?x=1"), "" for none. */
+    private static String queryPart(String uri) {
+        int mark = uri.indexOf('?');
+        return mark < 0 ? "" : uri.substring(mark + 1);
+    }
+
     /** Whether a page's {@code uri} has a "." or ".." segment. */
     private static boolean hasDotSegment(String uri) {
         return Arrays.stream(uri.split("/", -1)).anyMatch(segment -> segment.equals(".") || segment.equals(".."));
@@ -2220,22 +2236,25 @@ final class SettingsMapper {
     }
 
     /**
-     * Whether a page that a location answers ({@code where}: a named one, {@code "@app"}, or the one its path routes
-     * to, {@code "/busy.php"}) cannot be for {@code code}, a problem then: edge's redirects (a return's, a rewrite's, a
-     * directory's) answer themselves, and a 413's body is refused unread and the connection closed after the answer
-     * (nginx's error_page 413 passes the request on with its body discarded, still announced, which a proxy would send
-     * on).
+     * Whether a page that a location answers ({@code routed}: the one its path routes to, {@code "/busy.php"}, else a
+     * named one, {@code "@app"}, or an {@code "="} form) cannot be for {@code code}, a problem then: a redirect's goes
+     * to no named location (nginx's would pass the request on, its method and body kept, where the redirect answers
+     * it), and a 413's body is refused unread and the connection closed after the answer (nginx's error_page 413
+     * @app passes the request on with its body discarded, still announced, which a proxy would send on; its
+     * error_page 413 /413.php runs the script as a GET without the body, which edge does not yet).
      */
-    private static boolean refusedToLocation(Section pages, String status, int code, String target, String where) {
-        if (REDIRECTS.contains(code)) {
-            pages.invalid(status, "\"" + target + "\": a redirect's page is a file, sent with its Location",
+    private static boolean refusedToLocation(Section pages, String status, int code, String target, boolean routed) {
+        if (REDIRECTS.contains(code) && !routed) {
+            pages.invalid(status, "\"" + target + "\": a redirect's page is a file, or a path a script or proxy"
+                    + " location takes, sent with its Location",
                     "a path beginning with /, such as \"/errors/" + code + ".html\"");
             return true;
         }
         if (code == 413) {
-            pages.invalid(status, "\"" + target + "\": a 413 goes to no " + where + " (its body is refused unread;"
-                    + " nginx's error_page 413 @app passes the request on announcing the body it dropped)",
-                    "a path beginning with /, such as \"/errors/413.html\"");
+            pages.invalid(status, "\"" + target + "\": a 413 goes to no " + (routed ? "location"
+                    + " (its body is refused unread, and edge runs no page without it)" : "named location"
+                    + " (its body is refused unread; nginx's error_page 413 @app passes the request on announcing the"
+                    + " body it dropped)"), "a path beginning with /, such as \"/errors/413.html\"");
             return true;
         }
         return false;
@@ -2270,9 +2289,9 @@ final class SettingsMapper {
         String name = words[0];
         if (words[0].startsWith("=")) {
             String code = words[0].substring(1);
-            boolean path = words.length == 2 && words[1].startsWith("/") && Section.pathFault(words[1]) == null
-                    && !hasDotSegment(words[1])
-                    && routed.test(words[1]);
+            String target = words.length == 2 ? pathPart(words[1]) : "";
+            boolean path = target.startsWith("/") && Section.pathFault(target) == null && !hasDotSegment(target)
+                    && routed.test(target);
             if (words.length != 2 || !words[1].startsWith("@") && !path) {
                 pages.invalid(status, "\"" + text + "\" has no named location after its \"=\", nor a path a script"
                         + " or proxy location takes (a file's page is sent with the error's status)", expected);
@@ -2285,7 +2304,7 @@ final class SettingsMapper {
             }
             name = words[1];
             if (path) {
-                return ErrorPage.routed(name, answerStatus);
+                return ErrorPage.routed(target, queryPart(name), answerStatus);
             }
         } else if (words.length != 1) {
             pages.invalid(status, "\"" + text + "\" is not one name", expected);

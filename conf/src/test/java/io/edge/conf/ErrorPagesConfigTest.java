@@ -67,8 +67,9 @@ class ErrorPagesConfigTest {
         assertThat(e).isNotNull();
         assertThat(e.problems()).extracting(ConfigProblem::key, ConfigProblem::line, ConfigProblem::message,
                 ConfigProblem::expected).containsExactly(
-                tuple("edge.sites[0].error-pages.302", 2, "\"@app\": a redirect's page is a file, sent with its"
-                        + " Location", "a path beginning with /, such as \"/errors/302.html\""),
+                tuple("edge.sites[0].error-pages.302", 2, "\"@app\": a redirect's page is a file, or a path a"
+                        + " script or proxy location takes, sent with its Location",
+                        "a path beginning with /, such as \"/errors/302.html\""),
                 tuple("edge.sites[0].error-pages.304", 2, "\"304\" is not an error status", "a status from 400 to"
                         + " 599, or a redirect edge makes (301, 302, 303, 307, 308)"));
     }
@@ -433,8 +434,8 @@ class ErrorPagesConfigTest {
     /**
      * nginx's error_page 503 /busy.php is an internal redirect to the URI: where a PHP location takes it as a script,
      * or a proxy location takes it, that location answers it, the error's status kept (nginx 1.22.1 side by side). No
-     * problem then, and nothing read: the page goes to its location, as a named location's. A redirect's page, and a
-     * 413's, stay files, as for a named location.
+     * problem then, and nothing read: the page goes to its location, as a named location's. A 413's page stays a file,
+     * and a redirect's goes to no named location.
      */
     @Test
     void aPagePathAScriptOrProxyLocationTakesGoesThere() throws Exception {
@@ -467,14 +468,41 @@ class ErrorPagesConfigTest {
         assertThat(equals.namedErrorPage(503).answerStatus()).isEqualTo(200);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(
                 EdgeConfFile.write(dir, """
-                        sites = [{ root = www, error-pages { 301 = "/moved.php", 413 = "/api/413.html" }
-                          locations = [{ match = "~ \\\\.php$", fastcgi = php }, { match = "/api/", proxy = api }] }]
+                        sites = [{ root = www, error-pages { 301 = "@app", 413 = "/api/413.html" }
+                          locations = [{ match = "~ \\\\.php$", fastcgi = php }, { match = "/api/", proxy = api }
+                            { match = "@app", proxy = api }] }]
                         """ + backends)));
         assertThat(e).isNotNull();
         assertThat(e.problems()).extracting(ConfigProblem::key).containsExactly(
                 "edge.sites[0].error-pages.301", "edge.sites[0].error-pages.413");
-        assertThat(e.problems().get(0).message()).contains("\"/moved.php\": a redirect's page is a file");
+        assertThat(e.problems().get(0).message()).contains("\"@app\": a redirect's page is a file, or a path");
         assertThat(e.problems().get(1).message()).contains("\"/api/413.html\": a 413 goes to no location");
+    }
+
+    /**
+     * nginx 1.22 runs a redirect's page script ({@code error_page 301 /moved.php}: measured, the 301 and its Location
+     * kept, the script run as a GET), and passes a page's query to it ({@code error_page 404 /404.php?x=1}: measured,
+     * QUERY_STRING x=1, REQUEST_URI the request's); a file's page with a query is the file (measured: nginx serves it).
+     */
+    @Test
+    void aRedirectsScriptPageAndAPagesQueryGoToTheirLocation() throws Exception {
+        SiteSettings site = new ConfigLoader().load(EdgeConfFile.write(dir, """
+                sites = [{ root = www, error-pages { 301 = "/moved.php", 302 = "/api/moved", 404 = "/404.php?x=1&y"
+                    503 = "/errors/503.html?z=2", 500 = "= /api/500?a=b" }
+                  locations = [{ match = "~ \\\\.php$", fastcgi = php }, { match = "/api/", proxy = api }] }]
+                fastcgi.backends.php { addresses = ["127.0.0.1:9000"] }
+                proxy.backends.api { addresses = ["127.0.0.1:8080"] }
+                """)).sites().get(0);
+        assertThat(site.namedErrorPage(301).uri()).isEqualTo("/moved.php");
+        assertThat(site.namedErrorPage(302).uri()).isEqualTo("/api/moved");
+        assertThat(site.namedErrorPage(404).uri()).isEqualTo("/404.php");
+        assertThat(site.namedErrorPage(404).query()).isEqualTo("x=1&y");
+        assertThat(site.namedErrorPage(301).query()).isEmpty();
+        assertThat(site.namedErrorPage(500).uri()).isEqualTo("/api/500");
+        assertThat(site.namedErrorPage(500).query()).isEqualTo("a=b");
+        assertThat(site.namedErrorPage(500).answerStatus()).isZero();
+        assertThat(site.errorPage(503).uri()).isEqualTo("/errors/503.html");
+        assertThat(text(site.errorPage(503))).isEqualTo("<p>busy</p>");
     }
 
     /**

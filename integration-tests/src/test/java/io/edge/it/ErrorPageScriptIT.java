@@ -234,4 +234,59 @@ class ErrorPageScriptIT {
             assertThat(refused.body()).isEqualTo("app GET /api/405.html ");
         }
     }
+
+    /**
+     * nginx 1.22's {@code error_page 301 /moved.php} and {@code error_page 302 /api/moved} (measured side by side): the
+     * page runs for a return's redirect and a directory's 301 to its slash, as a GET (a HEAD kept), REQUEST_URI the
+     * request's, and its answer goes with the redirect's status and Location.
+     */
+    @Test
+    void aRedirectsPageAScriptOrProxyLocationTakesRunsWithTheRedirectsStatusAndLocation() throws Exception {
+        Files.createDirectories(www.resolve("dir"));
+        try (PhpFpm fpm = fpm(); EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www"
+                  error-pages { 301 = "/404.php", 302 = "/api/moved" }
+                  locations = [
+                    { match = "/" }, { match = "~ \\\\.php$", fastcgi = php }, { match = "/api/", proxy = app }
+                    { match = "= /old", return = "301 /new" }
+                    { match = "= /away", return = "302 http://example.com/x" }
+                  ] }]
+                fastcgi.backends.php { addresses = ["%s"] }
+                proxy.backends.app { addresses = ["%s"] }
+                """.formatted(fpm.address(), backend.address()))) {
+            HttpResponse<String> old = send(edge, "GET", "/old?a=1", null);
+            assertThat(old.statusCode()).isEqualTo(301);
+            assertThat(old.headers().allValues("location")).singleElement().asString().endsWith("/new");
+            assertThat(old.headers().firstValue("x-page")).contains("php");
+            assertThat(old.body()).isEqualTo("GET /old?a=1 /404.php [] ");
+            HttpResponse<String> directory = send(edge, "HEAD", "/dir", null);
+            assertThat(directory.statusCode()).isEqualTo(301);
+            assertThat(directory.headers().allValues("location")).singleElement().asString().endsWith("/dir/");
+            assertThat(directory.headers().firstValue("x-page")).contains("php");
+            assertThat(directory.body()).isEmpty();
+            HttpResponse<String> away = send(edge, "GET", "/away", null);
+            assertThat(away.statusCode()).isEqualTo(302);
+            assertThat(away.headers().allValues("location")).containsExactly("http://example.com/x");
+            assertThat(away.headers().firstValue("x-app")).contains("proxy");
+            assertThat(away.body()).isEqualTo("app GET /api/moved ");
+        }
+    }
+
+    /**
+     * nginx 1.22's {@code error_page 404 /404.php?x=1&y=2} and {@code error_page 405 /api/405.html?z=3} (measured): the
+     * page's query in place of the request's, the script's QUERY_STRING (REQUEST_URI still the request's), the proxied
+     * backend asked for the page's URI with it.
+     */
+    @Test
+    void aPagesQueryGoesToItsLocationInPlaceOfTheRequests() throws Exception {
+        String pages = "404 = \"/404.php?x=1&y=2\", 405 = \"/api/405.html?z=3\"";
+        try (PhpFpm fpm = fpm(); EdgeHarness edge = edge(fpm, pages)) {
+            HttpResponse<String> missing = send(edge, "GET", "/no/such.html?a=1", null);
+            assertThat(missing.statusCode()).isEqualTo(404);
+            assertThat(missing.body()).isEqualTo("GET /no/such.html?a=1 /404.php [x=1&y=2] ");
+            HttpResponse<String> refused = send(edge, "DELETE", "/here.txt", null);
+            assertThat(refused.statusCode()).isEqualTo(405);
+            assertThat(refused.body()).isEqualTo("app GET /api/405.html?z=3 ");
+        }
+    }
 }

@@ -23,6 +23,7 @@ import io.netty.channel.unix.Errors;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -239,6 +240,25 @@ public final class ErrorResponses {
                 headers.add(name, kept.getAll(name));
             }
         }
+    }
+
+    /**
+     * Answers {@code exchange} with a redirect edge makes, {@code status} to {@code location} (a return's, a rewrite's,
+     * a directory's to its slash): the site's page for it where a script or proxy location takes the page's path
+     * ({@code 301 = "/moved.php"}), run with the status and {@code Location} kept, as nginx 1.22's {@code error_page
+     * 301 /moved.php} runs it (measured: the script saw a GET, a HEAD kept, REQUEST_URI the request's); else edge's
+     * own page or the site's file, with {@code Location} and {@code kept}, a script's X-Accel-Redirect's fields
+     * ({@link #addKeptWithFile}).
+     */
+    public static void redirect(Exchange exchange, HttpResponseStatus status, String location, HttpHeaders kept) {
+        if (exchange.toNamedErrorPage(status, new DefaultHttpHeaders().set(HttpHeaderNames.LOCATION, location))) {
+            return;
+        }
+        // a page saying so, as nginx's (its layout edge's, as its other pages'; a HEAD's without its body)
+        FullHttpResponse response = response(exchange, status);
+        addKeptWithFile(kept, response.headers());
+        response.headers().set(HttpHeaderNames.LOCATION, location);
+        exchange.complete(exchange.writeAndFlush(response)); // the write owns the body
     }
 
     /**

@@ -10,6 +10,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -69,17 +70,17 @@ public final class ReturnResponder implements Responder {
         }
         String text = Variables.render(exchange, captures, answer.text(),
                 answer.redirects() ? Variables.Escape.URL : Variables.Escape.NONE);
-        FullHttpResponse response;
         if (answer.redirects()) {
             exchange.answerWithOwnStatus(); // nginx's special response: a 302, whatever error page led here
-            // a page saying so, as nginx's (its layout edge's, as its other pages'; a HEAD's without its body)
-            response = ErrorResponses.response(exchange, status);
             // a site's rewrites' (no location yet) write it as location-defaults say, nginx's server level
             LocationSettings.Redirects redirects = location != null ? location.redirects()
                     : exchange.site() != null ? exchange.site().redirects() : LocationSettings.Redirects.DEFAULT;
-            response.headers().set(HttpHeaderNames.LOCATION,
-                    RedirectLocation.of(exchange, redirects, onThisHost(text, answer.text())));
-        } else if (!Exchange.statusHasBody(answer.status())) {
+            ErrorResponses.redirect(exchange, status, RedirectLocation.of(exchange, redirects,
+                    onThisHost(text, answer.text())), EmptyHttpHeaders.INSTANCE);
+            return;
+        }
+        FullHttpResponse response;
+        if (!Exchange.statusHasBody(answer.status())) {
             response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
         } else {
             int length = ByteBufUtil.utf8Bytes(text);

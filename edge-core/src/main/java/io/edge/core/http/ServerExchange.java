@@ -1732,12 +1732,13 @@ final class ServerExchange implements Exchange {
         }
         if (page.routed()) {
             // nginx's error_page 503 /busy.php: an internal redirect to the page's path, routed again (the site's
-            // rewrites met), without the request's query, as a GET (a HEAD kept) whose body goes on as it came
-            // (measured: php://input and CONTENT_LENGTH the POST's), REQUEST_URI still the request's
+            // rewrites met), with the page's query in place of the request's (error_page 404 /404.php?x=1, measured:
+            // QUERY_STRING x=1), as a GET (a HEAD kept) whose body goes on as it came (measured: php://input and
+            // CONTENT_LENGTH the POST's), REQUEST_URI still the request's
             if (!isHead()) {
                 request.setMethod(HttpMethod.GET);
             }
-            redirect(page.uri(), "", true);
+            redirect(page.uri(), page.query(), true);
         } else {
             redirectNamed(page.uri());
         }

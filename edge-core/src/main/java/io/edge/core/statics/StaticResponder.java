@@ -771,15 +771,11 @@ public final class StaticResponder implements Responder {
     /** As {@link #redirectToDirectory(Exchange, String)}, with a script's X-Accel-Redirect's {@code kept} fields. */
     private static void redirectToDirectory(Exchange exchange, String uriPath, HttpHeaders kept) {
         exchange.answerWithOwnStatus(); // nginx's special response: a 301, whatever error page led to a named location
-        // a page saying so, as nginx's (its layout edge's, as its other pages'; a HEAD's without its body)
-        FullHttpResponse response = ErrorResponses.response(exchange, HttpResponseStatus.MOVED_PERMANENTLY);
-        ErrorResponses.addKeptWithFile(kept, response.headers());
         String query = exchange.query();
         LocationSettings location = exchange.location(); // none for a file given without a location: nginx's defaults
-        response.headers().set(HttpHeaderNames.LOCATION, RedirectLocation.of(exchange,
+        ErrorResponses.redirect(exchange, HttpResponseStatus.MOVED_PERMANENTLY, RedirectLocation.of(exchange,
                 location == null ? LocationSettings.Redirects.DEFAULT : location.redirects(),
-                RequestTarget.encodePath(uriPath) + '/' + (query.isEmpty() ? "" : "?" + query)));
-        exchange.complete(exchange.writeAndFlush(response));
+                RequestTarget.encodePath(uriPath) + '/' + (query.isEmpty() ? "" : "?" + query)), kept);
     }
 
     /**
