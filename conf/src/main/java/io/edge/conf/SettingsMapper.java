@@ -2240,8 +2240,8 @@ final class SettingsMapper {
      * named one, {@code "@app"}, or an {@code "="} form) cannot be for {@code code}, a problem then: a redirect's goes
      * to no named location (nginx's would pass the request on, its method and body kept, where the redirect answers
      * it), and a 413's body is refused unread and the connection closed after the answer (nginx's error_page 413
-     * @app passes the request on with its body discarded, still announced, which a proxy would send on; its
-     * error_page 413 /413.php runs the script as a GET without the body, which edge does not yet).
+     * @app passes the request on with its body discarded, still announced, which a proxy would send on; a path's
+     * page, 413 = "/413.php", runs without it, as nginx's error_page 413 /413.php).
      */
     private static boolean refusedToLocation(Section pages, String status, int code, String target, boolean routed) {
         if (REDIRECTS.contains(code) && !routed) {
@@ -2250,11 +2250,10 @@ final class SettingsMapper {
                     "a path beginning with /, such as \"/errors/" + code + ".html\"");
             return true;
         }
-        if (code == 413) {
-            pages.invalid(status, "\"" + target + "\": a 413 goes to no " + (routed ? "location"
-                    + " (its body is refused unread, and edge runs no page without it)" : "named location"
-                    + " (its body is refused unread; nginx's error_page 413 @app passes the request on announcing the"
-                    + " body it dropped)"), "a path beginning with /, such as \"/errors/413.html\"");
+        if (code == 413 && !routed) {
+            pages.invalid(status, "\"" + target + "\": a 413 goes to no named location (its body is refused unread;"
+                    + " nginx's error_page 413 @app passes the request on announcing the body it dropped)",
+                    "a path beginning with /, such as \"/errors/413.html\"");
             return true;
         }
         return false;

@@ -434,8 +434,8 @@ class ErrorPagesConfigTest {
     /**
      * nginx's error_page 503 /busy.php is an internal redirect to the URI: where a PHP location takes it as a script,
      * or a proxy location takes it, that location answers it, the error's status kept (nginx 1.22.1 side by side). No
-     * problem then, and nothing read: the page goes to its location, as a named location's. A 413's page stays a file,
-     * and a redirect's goes to no named location.
+     * problem then, and nothing read: the page goes to its location, as a named location's. A 413's and a redirect's go
+     * to no named location.
      */
     @Test
     void aPagePathAScriptOrProxyLocationTakesGoesThere() throws Exception {
@@ -468,7 +468,7 @@ class ErrorPagesConfigTest {
         assertThat(equals.namedErrorPage(503).answerStatus()).isEqualTo(200);
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(
                 EdgeConfFile.write(dir, """
-                        sites = [{ root = www, error-pages { 301 = "@app", 413 = "/api/413.html" }
+                        sites = [{ root = www, error-pages { 301 = "@app", 413 = "@app" }
                           locations = [{ match = "~ \\\\.php$", fastcgi = php }, { match = "/api/", proxy = api }
                             { match = "@app", proxy = api }] }]
                         """ + backends)));
@@ -476,7 +476,7 @@ class ErrorPagesConfigTest {
         assertThat(e.problems()).extracting(ConfigProblem::key).containsExactly(
                 "edge.sites[0].error-pages.301", "edge.sites[0].error-pages.413");
         assertThat(e.problems().get(0).message()).contains("\"@app\": a redirect's page is a file, or a path");
-        assertThat(e.problems().get(1).message()).contains("\"/api/413.html\": a 413 goes to no location");
+        assertThat(e.problems().get(1).message()).contains("\"@app\": a 413 goes to no named location");
     }
 
     /**
@@ -488,12 +488,14 @@ class ErrorPagesConfigTest {
     void aRedirectsScriptPageAndAPagesQueryGoToTheirLocation() throws Exception {
         SiteSettings site = new ConfigLoader().load(EdgeConfFile.write(dir, """
                 sites = [{ root = www, error-pages { 301 = "/moved.php", 302 = "/api/moved", 404 = "/404.php?x=1&y"
+                    413 = "/api/413.html"
                     503 = "/errors/503.html?z=2", 500 = "= /api/500?a=b" }
                   locations = [{ match = "~ \\\\.php$", fastcgi = php }, { match = "/api/", proxy = api }] }]
                 fastcgi.backends.php { addresses = ["127.0.0.1:9000"] }
                 proxy.backends.api { addresses = ["127.0.0.1:8080"] }
                 """)).sites().get(0);
         assertThat(site.namedErrorPage(301).uri()).isEqualTo("/moved.php");
+        assertThat(site.namedErrorPage(413).uri()).isEqualTo("/api/413.html");
         assertThat(site.namedErrorPage(302).uri()).isEqualTo("/api/moved");
         assertThat(site.namedErrorPage(404).uri()).isEqualTo("/404.php");
         assertThat(site.namedErrorPage(404).query()).isEqualTo("x=1&y");

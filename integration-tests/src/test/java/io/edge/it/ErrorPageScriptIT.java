@@ -3,6 +3,8 @@ package io.edge.it;
 import static io.edge.it.UpstreamTries.send;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.core.http.RawHttpClient;
+
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -287,6 +289,40 @@ class ErrorPageScriptIT {
             HttpResponse<String> refused = send(edge, "DELETE", "/here.txt", null);
             assertThat(refused.statusCode()).isEqualTo(405);
             assertThat(refused.body()).isEqualTo("app GET /api/405.html?z=3 ");
+        }
+    }
+
+    /**
+     * nginx 1.22's {@code error_page 413 /413.php} and {@code error_page 413 /api/413} (measured, client_max_body_size
+     * 10 and a POST declaring 20 bytes): the page runs as a GET without the body it refused (php://input empty; the
+     * proxied backend asked with no body), its answer goes with the 413, and the connection closes after it. nginx
+     * announces the refused body's length to the script (CONTENT_LENGTH 20), edge none (empty, as a GET's).
+     */
+    @Test
+    void aBodyDeclaredOverTheLimitRunsThe413sPageWithoutItAndTheConnectionCloses() throws Exception {
+        Files.writeString(www.resolve("413.php"), """
+                <?php echo $_SERVER['REQUEST_METHOD'], ' ', $_SERVER['REQUEST_URI'], ' [',
+                    $_SERVER['CONTENT_LENGTH'] ?? '-', '] [', file_get_contents('php://input'), ']';""");
+        for (String page : new String[] {"/413.php", "/api/413"}) {
+            try (PhpFpm fpm = fpm(); EdgeHarness edge = EdgeHarness.start(dir, """
+                    sites = [{ server-names = ["_"], default = true, root = "www", error-pages { 413 = "%s" }
+                      locations = [
+                        { match = "/", body-limit = 10 }, { match = "~ \\\\.php$", fastcgi = php }
+                        { match = "/api/", proxy = app }
+                      ] }]
+                    fastcgi.backends.php { addresses = ["%s"] }
+                    proxy.backends.app { addresses = ["%s"] }
+                    """.formatted(page, fpm.address(), backend.address()));
+                 RawHttpClient client = new RawHttpClient(edge.address())) {
+                client.send("POST /big?q=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 20\r\n\r\n01234567890123456789"
+                        + "GET /here.txt HTTP/1.1\r\nHost: a\r\n\r\n");
+                RawHttpClient.Response tooLarge = client.read();
+                assertThat(tooLarge.status()).as(page).isEqualTo(413);
+                assertThat(tooLarge.text()).as(page).isEqualTo(page.equals("/413.php") ? "GET /big?q=1 [] []"
+                        : "app GET /api/413 ");
+                assertThat(tooLarge.header("connection")).as(page).isEqualTo("close");
+                assertThat(client.isClosedByPeer()).as(page).isTrue();
+            }
         }
     }
 }

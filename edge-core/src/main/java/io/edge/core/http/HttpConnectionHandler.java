@@ -328,6 +328,18 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         return true;
     }
 
+    /**
+     * Drops what comes of {@code exchange}'s body from now on, unread, and closes the connection once it has answered:
+     * its 413's page runs without the body it refused ({@link ServerExchange#toNamedErrorPage}).
+     */
+    void dropBody(ServerExchange exchange) {
+        if (exchange == current && pipelined.isEmpty()) {
+            discardingBody = true;
+        }
+        closeAfterCurrent = true;
+        moreMayCome = true; // the rest of the body, and whatever follows it
+    }
+
     /** The request stream can't be trusted any more: answer the running exchange if possible, then close. */
     private void failConnection(Throwable cause) {
         if (!pipelined.isEmpty() && !discardingBody && failQueued(cause)) {

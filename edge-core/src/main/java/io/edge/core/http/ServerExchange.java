@@ -1716,8 +1716,10 @@ final class ServerExchange implements Exchange {
         }
         ErrorPage page = site == null || errorPaged || unrouted ? null : site.namedErrorPage(status.code());
         // a body read, or being read, goes to no location that would wait for it again; one kept whole does (a
-        // script's X-Accel-Redirect to a missing file: nginx's error page sends the body it kept)
-        if (page == null || status.code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()
+        // script's X-Accel-Redirect to a missing file: nginx's error_page sends the body it kept). A 413's page only
+        // for a body declared over the limit, none of it come yet: it goes on without it, below.
+        boolean tooLarge = status.code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code();
+        if (page == null || tooLarge && (!page.routed() || bodyArrived || HttpUtil.getContentLength(request, -1L) < 0)
                 || bodyRequested() && keptBody == null) {
             return false;
         }
@@ -1737,6 +1739,14 @@ final class ServerExchange implements Exchange {
             // CONTENT_LENGTH the POST's), REQUEST_URI still the request's
             if (!isHead()) {
                 request.setMethod(HttpMethod.GET);
+            }
+            if (tooLarge) {
+                // nginx's error_page 413 /413.php: the page runs without the body it refused (measured: php://input
+                // empty, CONTENT_LENGTH still the refused one's; a proxied page's backend asked with Content-Length:
+                // 0), and the connection closes after it. edge announces none: the page's location sees no body, and
+                // what comes of it is dropped unread.
+                request.headers().remove(HttpHeaderNames.CONTENT_LENGTH).remove(HttpHeaderNames.TRANSFER_ENCODING);
+                connection.dropBody(this);
             }
             redirect(page.uri(), page.query(), true);
         } else {
