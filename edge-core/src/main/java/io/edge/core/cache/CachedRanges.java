@@ -121,7 +121,9 @@ final class CachedRanges {
     private static FullHttpResponse response(FullHttpResponse whole, ByteBuf body) {
         FullHttpResponse part = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.PARTIAL_CONTENT,
                 body);
-        part.headers().set(whole.headers()).remove(HttpHeaderNames.TRANSFER_ENCODING);
+        // without the stored Accept-Ranges: nginx 1.22's range filter clears it from the 206s it makes
+        part.headers().set(whole.headers()).remove(HttpHeaderNames.TRANSFER_ENCODING)
+                .remove(HttpHeaderNames.ACCEPT_RANGES);
         return part;
     }
 }

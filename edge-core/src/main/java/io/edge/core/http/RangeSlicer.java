@@ -69,7 +69,8 @@ public final class RangeSlicer {
         Range part = partial.ranges().get(0);
         response.setStatus(HttpResponseStatus.PARTIAL_CONTENT);
         headers.set(HttpHeaderNames.CONTENT_RANGE, part.contentRange(length))
-                .set(HttpHeaderNames.CONTENT_LENGTH, part.length());
+                .set(HttpHeaderNames.CONTENT_LENGTH, part.length())
+                .remove(HttpHeaderNames.ACCEPT_RANGES); // as nginx 1.22's range filter clears it from its 206
         return new RangeSlicer(part.first(), part.last());
     }
 

@@ -1120,7 +1120,7 @@ public final class StaticResponder implements Responder {
         }
         // The duplicate (or its slice, which shares its reference) passes to the response.
         FullHttpResponse response = fullResponse(status, body);
-        head(response.headers(), contentType, contentLength, etag, mtime).add(extra);
+        rangedHead(head(response.headers(), contentType, contentLength, etag, mtime).add(extra), status);
         if (compressibleType != null && status == HttpResponseStatus.OK) {
             // compressed once per version of the file, kept beside its bytes
             exchange.offerCompression(new Exchange.CompressedForm() {
@@ -1286,8 +1286,8 @@ public final class StaticResponder implements Responder {
         if ((exchange.isHead() && !imaged) || body.isEmpty()) {
             file.release();
             FullHttpResponse response = fullResponse(status, Unpooled.EMPTY_BUFFER);
-            fileHead(response.headers(), responseType, contentLength, etag, mtime, precompressed).add(extra)
-                    .add(passThrough);
+            rangedHead(fileHead(response.headers(), responseType, contentLength, etag, mtime, precompressed), status)
+                    .add(extra).add(passThrough);
             offerCompression(exchange, response, compressibleType, size);
             exchange.complete(exchange.writeAndFlush(response));
             return;
@@ -1322,8 +1322,8 @@ public final class StaticResponder implements Responder {
             return;
         }
         HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, OWN_HEADERS);
-        fileHead(response.headers(), responseType, contentLength, etag, mtime, precompressed).add(extra)
-                .add(passThrough);
+        rangedHead(fileHead(response.headers(), responseType, contentLength, etag, mtime, precompressed), status)
+                .add(extra).add(passThrough);
         offerCompression(exchange, response, compressibleType, size);
         // read into buffers by the engine, not sent by sendfile: compressed on its way out (zlib), encrypted (no
         // sendfile through a cipher), or in an HTTP/2 stream's DATA frames, h2c's too (a region there would be read by
@@ -1484,6 +1484,11 @@ public final class StaticResponder implements Responder {
             long mtime, boolean precompressed) {
         head(headers, contentType, contentLength, etag, mtime);
         return precompressed ? headers.remove(HttpHeaderNames.ACCEPT_RANGES) : headers;
+    }
+
+    /** {@code headers}, of a 206 without their Accept-Ranges: nginx 1.22's range filter clears it from its 206s. */
+    private static HttpHeaders rangedHead(HttpHeaders headers, HttpResponseStatus status) {
+        return status == HttpResponseStatus.PARTIAL_CONTENT ? headers.remove(HttpHeaderNames.ACCEPT_RANGES) : headers;
     }
 
     /** Adds the entity headers to a new response's {@code headers} (none of them there yet: add, not set). */

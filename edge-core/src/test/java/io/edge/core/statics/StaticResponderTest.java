@@ -377,6 +377,8 @@ class StaticResponderTest {
             assertThat(head.status()).isEqualTo(HttpResponseStatus.PARTIAL_CONTENT);
             assertThat(head.headers().get("Content-Range")).isEqualTo("bytes 5-24/36");
             assertThat(head.headers().get("Content-Length")).isEqualTo("20");
+            // as nginx 1.22's 206 of a file (measured): its range filter clears the 200's Accept-Ranges
+            assertThat(head.headers().contains("Accept-Ranges")).isFalse();
             assertThat(ex.body()).isEqualTo(BIG.substring(5, 25));
         } finally {
             ex.releaseAll();
@@ -416,6 +418,7 @@ class StaticResponderTest {
             assertThat(head.status()).isEqualTo(HttpResponseStatus.PARTIAL_CONTENT);
             String type = head.headers().get("Content-Type");
             assertThat(type).startsWith("multipart/byteranges; boundary=");
+            assertThat(head.headers().contains("Accept-Ranges")).isFalse();
             String boundary = type.substring(type.indexOf('=') + 1);
             String body = ex.body();
             assertThat(body).isEqualTo("\r\n--" + boundary + "\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-1/36\r\n\r\n01"
