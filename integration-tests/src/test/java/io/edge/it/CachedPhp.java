@@ -134,6 +134,12 @@ final class CachedPhp implements AutoCloseable {
         return Files.exists(counter) ? Files.readAllLines(counter).stream().filter(id::equals).count() : 0;
     }
 
+    /** How cache.php's run for {@code id} with {@code stream} ended: "aborted", "done", or null while it runs. */
+    String streamEnd(String id) throws IOException {
+        Path end = dir.resolve("stream-" + id + ".txt");
+        return Files.exists(end) ? Files.readString(end) : null;
+    }
+
     /** The most runs of cache.php for {@code id} with {@code track} that ran at once (0: none ran). */
     long mostAtOnce(String id) throws IOException {
         Path most = dir.resolve("most-" + id + ".txt");

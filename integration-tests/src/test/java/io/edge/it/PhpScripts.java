@@ -212,6 +212,24 @@ final class PhpScripts {
                 $out = 'id=' . $id . ' run=' . $runs . ' ae=' . ($_SERVER['HTTP_ACCEPT_ENCODING'] ?? '');
                 // pad: that many more bytes (x), the length declared, as a download script declares it
                 if (isset($_GET['pad'])) { $out .= str_repeat('x', (int)$_GET['pad']); header('Content-Length: ' . strlen($out)); }
+                // stream: that many 64 KiB pieces (s) after the rest, the length declared, each flushed as written, until
+                // a write fails; then stream-<id>.txt says "aborted" (the connection to PHP was let go) or "done"
+                if (isset($_GET['stream'])) {
+                    ignore_user_abort(true);
+                    $pieces = (int)$_GET['stream'];
+                    header('Content-Length: ' . (strlen($out) + $pieces * 65536));
+                    echo $out;
+                    $piece = str_repeat('s', 65536);
+                    for ($i = 0; $i < $pieces && !connection_aborted(); $i++) {
+                        while (ob_get_level() > 0) { ob_end_flush(); }
+                        flush();
+                        echo $piece;
+                    }
+                    while (ob_get_level() > 0) { ob_end_flush(); }
+                    flush();
+                    file_put_contents(__DIR__ . '/../stream-' . basename($id) . '.txt', connection_aborted() ? 'aborted' : 'done');
+                    exit;
+                }
                 echo $out;
                 """);
         Files.createDirectories(root.resolve("private"));

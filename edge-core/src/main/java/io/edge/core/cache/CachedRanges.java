@@ -19,6 +19,8 @@ import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -45,10 +47,7 @@ final class CachedRanges {
      * whole answer is to go.
      */
     static boolean answer(Exchange exchange, FullHttpResponse response, String accelLimitRate) {
-        if (SubFilter.filters(exchange, response.headers().get(HttpHeaderNames.CONTENT_TYPE))
-                && response.headers().get(HttpHeaderNames.CONTENT_ENCODING, "").isBlank()) {
-            // the location's sub-filter changes its bytes on the way out: the whole filtered 200, as nginx's range
-            // filter finds no length left to take a range of; never a range of the stored bytes, not filtered
+        if (filtered(exchange, response.headers())) {
             return false;
         }
         // a HEAD's lookup may hand the answer back without its body: its head says how long the GET's is
@@ -58,18 +57,8 @@ final class CachedRanges {
             return false;
         }
         if (ranges instanceof Unsatisfiable unsatisfiable) {
-            // edge's page or the site's, with the stored answer's fields, as nginx's range filter's 416 on a cache hit
-            // becomes its special response (then its error_page redirect); its headers filter ran on the 200 before,
-            // so the location's expires and headers go with it too, as with a file's 416
-            ErrorPage page = exchange.errorPage(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
-            FullHttpResponse refusal = ErrorResponses.response(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
-                    exchange.isHead(), page, exchange.serverTokens());
-            refusal.headers().set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange());
-            RangeSlicer.carryFields(response.headers(), refusal.headers(),
-                    ErrorResponses.sendsSitePage(refusal, HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, page));
             response.release();
-            exchange.withLocationHeaders();
-            exchange.complete(exchange.writeAndFlush(refusal));
+            refuse(exchange, response.headers(), unsatisfiable);
             return true;
         }
         if (!(ranges instanceof Partial partial)) {
@@ -86,6 +75,46 @@ final class CachedRanges {
         exchange.offerCompression(length, type);
         SlicedAnswer.answer(exchange, part, accelLimitRate);
         return true;
+    }
+
+    /**
+     * What {@code exchange}'s Range asks of {@code backendResponse}, a script's answer on its way to the cache (a miss),
+     * when nothing of it can go: the 416 {@link #refuse} answers in its place. Null when its range or the whole goes
+     * (judged as {@link RangeSlicer} judges it as it streams: its length declared, not chunked, not sub-filtered).
+     */
+    static Unsatisfiable refusedOnTheWay(Exchange exchange, HttpResponse backendResponse) {
+        if (HttpUtil.isTransferEncodingChunked(backendResponse) || filtered(exchange, backendResponse.headers())) {
+            return null;
+        }
+        return RangeSlicer.rangesOf(exchange.request(), backendResponse,
+                HttpUtil.getContentLength(backendResponse, -1L)) instanceof Unsatisfiable unsatisfiable
+                ? unsatisfiable : null;
+    }
+
+    /**
+     * Answers {@code exchange} with the 416 of a range past the end of the answer {@code answer} heads: edge's page or
+     * the site's, with the answer's fields ({@link RangeSlicer#carryFields}), as nginx's range filter's 416 becomes its
+     * special response (then its error_page redirect); its headers filter ran on the 200 before, so the location's
+     * expires and headers go with it too, as with a file's 416.
+     */
+    static void refuse(Exchange exchange, HttpHeaders answer, Unsatisfiable unsatisfiable) {
+        ErrorPage page = exchange.errorPage(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
+        FullHttpResponse refusal = ErrorResponses.response(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+                exchange.isHead(), page, exchange.serverTokens());
+        refusal.headers().set(HttpHeaderNames.CONTENT_RANGE, unsatisfiable.contentRange());
+        RangeSlicer.carryFields(answer, refusal.headers(),
+                ErrorResponses.sendsSitePage(refusal, HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, page));
+        exchange.withLocationHeaders();
+        exchange.complete(exchange.writeAndFlush(refusal));
+    }
+
+    /**
+     * Whether the location's sub-filter changes the answer's bytes on the way out: the whole filtered 200, as nginx's
+     * range filter finds no length left to take a range of; never a range of the unfiltered bytes.
+     */
+    private static boolean filtered(Exchange exchange, HttpHeaders answer) {
+        return SubFilter.filters(exchange, answer.get(HttpHeaderNames.CONTENT_TYPE))
+                && answer.get(HttpHeaderNames.CONTENT_ENCODING, "").isBlank();
     }
 
     /** The 206 of {@code partial} of {@code whole}'s body, {@code length} bytes long; without a body for a HEAD. */

@@ -11,6 +11,7 @@ import io.edge.core.http.BackendGate;
 import io.edge.core.http.CacheStatus;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.Variables;
+import io.edge.core.statics.ByteRanges.Unsatisfiable;
 import io.edge.core.statics.Preconditions;
 import io.edge.fastcgi.LogText;
 import io.netty.buffer.ByteBuf;
@@ -658,6 +659,8 @@ public final class ResponseCacheGate implements BackendGate {
      *          --otherwise---------------> STREAMING (recorded when storable) --onEnd--> stored
      *          --a 200 the client's own validators match--> 304 to the client, then DETACHED (recorded when storable;
      *                                                         else nobody wants the rest: the backend is let go)
+     *          --a 200 the client's Range is past the end of--> 416 to the client; nothing recorded, the backend let go
+     *                                                         (DETACHED and recorded where followers wait for it)
      *   STREAMING, not (or no longer) recorded: the flight ends at once (NOT_STORED; DONE where the answer varies
      *                                            by fields the flight's key was not made with), so followers go on: one to the
      *                                            backend, or all (hit-for-miss)
@@ -761,10 +764,39 @@ public final class ResponseCacheGate implements BackendGate {
                 detached = true;
                 return false;
             }
-            if (!detached && !sendsFile) { // a file handed out takes the Range itself
+            boolean ranged = !detached && !sendsFile; // a file handed out takes the Range itself
+            Unsatisfiable refused = ranged ? CachedRanges.refusedOnTheWay(exchange, backendResponse) : null;
+            if (refused != null) {
+                // A range past its end: the 416 goes now, and nothing of the answer is kept, nor read, as nginx's
+                // range filter's 416 on a miss ends its upstream request (measured beside php-fpm 8.2: the script's
+                // next write failed, and the next request was a MISS). Unless followers wait for it: then the answer
+                // goes on for them, and is stored, as after a 304 to the client.
+                if (ticket == null || !ticket.hasFollowers()) {
+                    closeRecorder();
+                    endUnstored(backendResponse);
+                }
+                refuseRange(backendResponse, refused);
+                detached = true;
+                return false;
+            }
+            if (ranged) {
                 exchange.offerRanges(); // asked for whole: the client's Range is honoured on the way out, as nginx's
             }
             return true;
+        }
+
+        /**
+         * The 416 of {@code backendResponse}'s range, as a hit's ({@link CachedRanges#refuse}): with the script's fields
+         * as the client would have had them, of the X-Accel ones only those the location passes.
+         */
+        private void refuseRange(HttpResponse backendResponse, Unsatisfiable refused) {
+            HttpHeaders answer = backendResponse.headers().copy();
+            for (String name : ACCEL_FIELDS) {
+                if (!passedAccelFields.contains(name)) {
+                    answer.remove(name);
+                }
+            }
+            CachedRanges.refuse(exchange, answer, refused);
         }
 
         @Override
