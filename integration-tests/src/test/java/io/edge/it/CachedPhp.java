@@ -89,6 +89,11 @@ final class CachedPhp implements AutoCloseable {
         return HTTP.send(request(method, path, headers), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** As {@link #get}, the body as its bytes. */
+    HttpResponse<byte[]> getBytes(String path, String... headers) throws Exception {
+        return HTTP.send(request("GET", path, headers), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
     CompletableFuture<HttpResponse<String>> getAsync(String path, String... headers) {
         return HTTP.sendAsync(request("GET", path, headers), HttpResponse.BodyHandlers.ofString());
     }

@@ -212,6 +212,8 @@ final class PhpScripts {
                 $out = 'id=' . $id . ' run=' . $runs . ' ae=' . ($_SERVER['HTTP_ACCEPT_ENCODING'] ?? '');
                 // pad: that many more bytes (x), the length declared, as a download script declares it
                 if (isset($_GET['pad'])) { $out .= str_repeat('x', (int)$_GET['pad']); header('Content-Length: ' . strlen($out)); }
+                // gz: the answer compressed by the script (Content-Encoding: gzip), its length declared
+                if (isset($_GET['gz'])) { $out = gzencode($out); header('Content-Encoding: gzip'); header('Content-Length: ' . strlen($out)); }
                 // stream: that many 64 KiB pieces (s) after the rest, the length declared, each flushed as written, until
                 // a write fails; then stream-<id>.txt says "aborted" (the connection to PHP was let go) or "done"
                 if (isset($_GET['stream'])) {

@@ -613,6 +613,18 @@ public final class ResponseCache implements AutoCloseable {
         return record(asked.scope, clientRequest, backendResponse, asked.asOf);
     }
 
+    /**
+     * Whether {@code backendResponse} could be stored as the answer to {@code clientRequest} but for its size (past
+     * {@code max-object-size}, edge's own bound): what nginx's cache takes as cacheable, the answers its range filter
+     * ranges on a miss. Not whether there is room, nor whether a purge came since it was asked.
+     */
+    public boolean storableButForSize(HttpRequest clientRequest, HttpResponse backendResponse) {
+        HttpResponse unsized = new DefaultHttpResponse(backendResponse.protocolVersion(), backendResponse.status(),
+                backendResponse.headers().copy().remove(HttpHeaderNames.CONTENT_LENGTH));
+        CacheControl cc = CacheControl.of(unsized.headers());
+        return policy.storable(clientRequest, unsized, cc, policy.validSeconds(unsized, cc));
+    }
+
     private ResponseRecorder record(String scope, HttpRequest clientRequest, HttpResponse backendResponse,
             long askedAsOf) {
         CacheControl cc = CacheControl.of(backendResponse.headers());

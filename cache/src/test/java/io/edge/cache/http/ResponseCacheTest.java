@@ -1769,6 +1769,24 @@ class ResponseCacheTest {
         assertThat(cache.stats().entries()).isZero();
     }
 
+    /**
+     * What nginx's cache takes as cacheable, whose Range its range filter cuts on a miss: an answer past the largest
+     * object size too (edge's own bound), not one with Set-Cookie or private, nor one for a request with no-store.
+     */
+    @Test
+    void anAnswerTooLargeIsStorableButForItsSize() {
+        HttpResponse large = head(HttpResponseStatus.OK, "Cache-Control", "max-age=60", "Content-Length", "10000000");
+        assertThat(cache.storableButForSize(get("/large"), large)).isTrue();
+        try (ResponseRecorder recorder = cache.record(get("/large"), large)) {
+            assertThat(recorder).as("past the largest object size").isNull();
+        }
+        assertThat(cache.storableButForSize(get("/cookie"),
+                head(HttpResponseStatus.OK, "Cache-Control", "max-age=60", "Set-Cookie", "s=1"))).isFalse();
+        assertThat(cache.storableButForSize(get("/private"),
+                head(HttpResponseStatus.OK, "Cache-Control", "private, max-age=60"))).isFalse();
+        assertThat(cache.storableButForSize(get("/no-store", "Cache-Control", "no-store"), large)).isFalse();
+    }
+
     @Test
     void fieldsAddedToTheHeadAfterRecordingStartedAreNotStored() {
         HttpResponse head = head(HttpResponseStatus.OK, "Cache-Control", "max-age=60", "X-Backend", "1");

@@ -764,7 +764,11 @@ public final class ResponseCacheGate implements BackendGate {
                 detached = true;
                 return false;
             }
-            boolean ranged = !detached && !sendsFile; // a file handed out takes the Range itself
+            // A range goes only of an answer the cache may store (one too large for it too), as nginx's range filter
+            // takes only what its cache stores (measured: Set-Cookie, no-store or private, a whole 200 to a Range, one
+            // past its end too); a file handed out takes the Range itself
+            boolean ranged = !detached && !sendsFile && exchange.request().headers().contains(HttpHeaderNames.RANGE)
+                    && (recorder != null || cache.storableButForSize(backendRequest, backendResponse));
             Unsatisfiable refused = ranged ? CachedRanges.refusedOnTheWay(exchange, backendResponse) : null;
             if (refused != null) {
                 // A range past its end: the 416 goes now, and nothing of the answer is kept, nor read, as nginx's

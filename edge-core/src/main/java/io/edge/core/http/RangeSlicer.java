@@ -27,7 +27,8 @@ import java.util.Date;
  * whole (the response cache hides a client's Range from the script, as fastcgi_cache does, and a miss or an answer too
  * large to store then went whole: a video's seek or a resumed download had all of it, each time). As nginx's: only for
  * a 200 whose length its head declares and whose script said it takes ranges ({@code Accept-Ranges: bytes}), one that
- * goes uncompressed, an {@code If-Range} naming it; one range becomes a 206 of those bytes, none in the body a 416
+ * edge does not compress (one its script compressed is ranged as it is, its bytes as encoded, as nginx ranges it), an
+ * {@code If-Range} naming it; one range becomes a 206 of those bytes, none in the body a 416
  * ({@link #refuseWith}: the page edge or the site has for it, sent in place of the answer's body); several are sent
  * whole (nginx makes a multipart answer only of a body it holds in one buffer). One per response, on its event loop.
  */
@@ -53,7 +54,7 @@ public final class RangeSlicer {
      */
     static RangeSlicer begin(HttpRequest request, HttpResponse response) {
         HttpHeaders headers = response.headers();
-        if (headers.contains(HttpHeaderNames.CONTENT_ENCODING) || HttpUtil.isTransferEncodingChunked(response)) {
+        if (HttpUtil.isTransferEncodingChunked(response)) {
             return null;
         }
         long length = HttpUtil.getContentLength(response, -1L);

@@ -1123,8 +1123,9 @@ final class ServerExchange implements Exchange {
                     message = response;
                 }
             }
-            // then nginx's range filter, on an answer that goes uncompressed
-            if (rangesOffered && gzip == null && sub == null && !response.headers().contains(HttpHeaderNames.CONTENT_ENCODING)) {
+            // then nginx's range filter, on an answer edge does not compress (one its script compressed is ranged as
+            // it is, as nginx's range filter ranges it)
+            if (rangesOffered && gzip == null && sub == null) {
                 slicer = RangeSlicer.begin(request, response);
                 if (slicer != null && slicer.refuses()) {
                     response = refuseRange(response, routed ? location : null);
