@@ -11,11 +11,13 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -122,6 +124,13 @@ public final class ResponseCache implements AutoCloseable {
      * head (nginx hides them), but kept beside it ({@link StoredResponse#accelFields}). {@code Trailer} is stored: it is end-to-end (RFC 9110 6.6.2), a script's reaches the
      * client on a miss, and nginx's cache sends it on a hit too.
      */
+    /**
+     * A stored answer's fields: their names as the backend's reader took them, not judged again here (a proxied
+     * backend's may hold any visible ASCII, {@code Fo(o}, as nginx passes it on), so a hit carries what the miss did.
+     */
+    private static final HttpHeadersFactory STORED_FIELDS = DefaultHttpHeadersFactory.headersFactory()
+            .withNameValidation(false);
+
     private static final Set<String> NOT_STORED = Set.of("connection", "keep-alive", "proxy-connection",
             "transfer-encoding", "te", "upgrade", "proxy-authenticate", "proxy-authorization", "age",
             X_ACCEL_EXPIRES.toLowerCase(Locale.ROOT), X_ACCEL_LIMIT_RATE.toLowerCase(Locale.ROOT),
@@ -1041,7 +1050,7 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     private static HttpHeaders storedHeaders(HttpHeaders backend, int bodyLength) {
-        HttpHeaders headers = new DefaultHttpHeaders();
+        HttpHeaders headers = STORED_FIELDS.newHeaders();
         List<String> connectionOptions = new ArrayList<>();
         for (String option : backend.getAll(HttpHeaderNames.CONNECTION)) {
             for (String name : option.split(",")) {
@@ -1085,7 +1094,7 @@ public final class ResponseCache implements AutoCloseable {
         if (body == null) {
             return null;
         }
-        HttpHeaders merged = new DefaultHttpHeaders().set(old.headers);
+        HttpHeaders merged = STORED_FIELDS.newHeaders().set(old.headers);
         for (String name : notModified.headers().names()) {
             String lower = name.toLowerCase(Locale.ROOT);
             if (!NOT_UPDATED.contains(lower) && !NOT_STORED.contains(lower)) {
@@ -1153,7 +1162,7 @@ public final class ResponseCache implements AutoCloseable {
             return answer;
         }
         drop(lookup.key(), old);
-        HttpHeaders out = new DefaultHttpHeaders().set(merged).set(HttpHeaderNames.AGE, 0);
+        HttpHeaders out = STORED_FIELDS.newHeaders().set(merged).set(HttpHeaderNames.AGE, 0);
         if (lookup.head) {
             body.release();
             body = Unpooled.EMPTY_BUFFER;
@@ -1199,7 +1208,7 @@ public final class ResponseCache implements AutoCloseable {
         if (body == null) {
             return null;
         }
-        HttpHeaders headers = new DefaultHttpHeaders().set(stored.headers)
+        HttpHeaders headers = STORED_FIELDS.newHeaders().set(stored.headers)
                 .set(HttpHeaderNames.AGE, stored.ageSeconds(ticker.read()));
         // The caller owns body (a retained duplicate) from here.
         return new CachedResponse(stored.status, body, headers, stored.xAccelLimitRate, stored.accelFields);

@@ -17,6 +17,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -148,11 +149,11 @@ final class CachedRanges {
     }
 
     private static FullHttpResponse response(FullHttpResponse whole, ByteBuf body) {
+        // a copy keeps the stored names' judge (a proxied backend's Fo(o goes on)
         FullHttpResponse part = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.PARTIAL_CONTENT,
-                body);
+                body, whole.headers().copy(), new DefaultHttpHeaders());
         // without the stored Accept-Ranges: nginx 1.22's range filter clears it from the 206s it makes
-        part.headers().set(whole.headers()).remove(HttpHeaderNames.TRANSFER_ENCODING)
-                .remove(HttpHeaderNames.ACCEPT_RANGES);
+        part.headers().remove(HttpHeaderNames.TRANSFER_ENCODING).remove(HttpHeaderNames.ACCEPT_RANGES);
         return part;
     }
 }

@@ -18,6 +18,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -559,9 +560,11 @@ public final class ResponseCacheGate implements BackendGate {
      * X-Accel fields, only those the location passes.
      */
     private void answerNotModified(Exchange exchange, HttpResponse response) {
+        // a copy keeps the stored names' judge (a proxied backend's Fo(o goes on)
         FullHttpResponse notModified = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER);
-        notModified.headers().set(response.headers()).remove(HttpHeaderNames.CONTENT_LENGTH)
+                HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER, response.headers().copy(),
+                new DefaultHttpHeaders());
+        notModified.headers().remove(HttpHeaderNames.CONTENT_LENGTH)
                 .remove(HttpHeaderNames.TRANSFER_ENCODING);
         for (String name : ACCEL_FIELDS) {
             if (!passedAccelFields.contains(name)) {

@@ -3,6 +3,13 @@ package io.edge.core.proxy;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +37,7 @@ import java.util.Locale;
  * empty, its lines whatever they hold left out, as nginx's chunked parser skips them (and its proxy passes none) where
  * Netty's decoder refuses a line without a colon. A head line without a colon is a field with an empty value ("Foo"
  * goes on as "Foo:"), and one that begins "HTTP/" is left out (IIS's status line sent twice), as nginx 1.22 reads them,
- * where Netty's decoder refuses both. A head with a folded line (obs-fold), or with whitespace or a control character
+ * where Netty's decoder refuses both; so is one whose name has a byte past ASCII, as nginx 1.22 leaves it out. A head with a folded line (obs-fold), or with whitespace or a control character
  * within a field's name (a line without a colon is all name: "Content-Length 5"; but before a colon, "Foo : x", RFC 9112
  * 5.1 has a proxy take it out, as Netty's decoder does, where nginx 1.22 refuses that too: measured), goes on as it
  * came, told by {@link #refused}: nginx 1.22 refuses it ("upstream sent invalid header"), and so does
@@ -45,9 +52,11 @@ import java.util.Locale;
  *                     ──line end, n──► DATA (n bytes as they are) ──► DATA_END (a line, empty) ──► SIZE
  *                     ──SP, HT or ';'──► EXTENSION (bytes left out) ──line end──► as SIZE's
  *   any line state ──what nginx refuses and Netty would refuse anyway (no HTTP status line, a size not hex, a
- *                    line or head too long, its field lines counted as they came, bytes after a chunk's data, a CR
- *                    alone)──► PASS, the bytes as they came (a head's held so far with its CRs, in an extension from
- *                    its CR on): the codec reports the answer broken
+ *                    line or head too long, bytes after a chunk's data, a CR alone)──► PASS, the bytes as they came
+ *                    (a head's held so far with its CRs, in an extension from its CR on): the codec reports the
+ *                    answer broken
+ *   HEAD ──field lines past {@link #MAX_FIELDS}, counted as they came──► TOO_BIG: a failed answer in the codec's
+ *                    words goes on, and every byte from then on is dropped
  * </pre>
  * In PASS (and in DATA) bytes go on untouched; a chunked body whose lines all end with CRLF, whose chunks have no
  * extension and whose trailer section is empty, goes on as the same buffers. A head no longer than it came (its lines
@@ -57,7 +66,7 @@ import java.util.Locale;
  */
 final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
 
-    private enum State { HEAD, SIZE, EXTENSION, DATA, DATA_END, TRAILERS, PASS }
+    private enum State { HEAD, SIZE, EXTENSION, DATA, DATA_END, TRAILERS, PASS, TOO_BIG }
 
     /**
      * Longer than any line, or head, Netty's decoder takes by default (a status line of 4 KiB, fields of 8 KiB): past
@@ -65,11 +74,13 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
      */
     private static final int MAX_LINE = 16 * 1024;
     /**
-     * The codec's limit on a head's field lines (their characters, line ends aside, as Netty's decoder counts them),
-     * which this handler makes count as they came: a head of many lines it leaves out (repeated Content-Lengths) is
-     * refused as one of as many other lines is, where nginx 1.22 refuses either past its proxy_buffer_size.
+     * The limit on a head's field lines (their characters, line ends aside, as Netty's decoder counts them), counted
+     * here as they came: a head of many lines this handler leaves out (repeated Content-Lengths) is refused as one of
+     * as many other lines is, where nginx 1.22 refuses either past its proxy_buffer_size; and a line without a colon
+     * counts without the colon it is given. The codec's own limit is twice this ({@link ProxyResponder#ANSWER_DECODING}),
+     * room for a colon given to every line: past this one, this handler fails the answer itself.
      */
-    private static final int MAX_FIELDS = ProxyResponder.ANSWER_DECODING.getMaxHeaderSize();
+    static final int MAX_FIELDS = 8 * 1024;
     /**
      * How a head line that nginx 1.22's proxy skips begins (its header parser meets the '/' after "HTTP", case as it is):
      * IIS may send its status line twice.
@@ -146,6 +157,10 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (state == State.TOO_BIG) {
+            ReferenceCountUtil.release(msg); // the answer failed: the connection is closed, nothing more read
+            return;
+        }
         if (state == State.PASS || !(msg instanceof ByteBuf in)) {
             ctx.fireChannelRead(msg);
             return;
@@ -154,7 +169,7 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
         copied = in.readerIndex();
         int end = in.writerIndex();
         int i = in.readerIndex();
-        while (i < end && state != State.PASS) {
+        while (i < end && state != State.PASS && state != State.TOO_BIG) {
             if (state == State.DATA) {
                 int n = (int) Math.min(dataLeft, end - i);
                 i += n;
@@ -184,6 +199,9 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
             }
             i++;
         }
+        if (state == State.TOO_BIG) {
+            copied = end; // what follows the head held is dropped with it
+        }
         ByteBuf changed = out;
         this.in = null;
         out = null;
@@ -197,9 +215,16 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(changed);
         } else {
             changed.release(); // all of it a head still held
-            if (!ctx.channel().config().isAutoRead()) {
+            if (!ctx.channel().config().isAutoRead() && state != State.TOO_BIG) {
                 ctx.read();
             }
+        }
+        if (state == State.TOO_BIG) {
+            // the codec's error, as it would give it (its own limit has room for the colons this handler gives)
+            HttpResponse failed = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_GATEWAY);
+            failed.setDecoderResult(DecoderResult.failure(new TooLongHttpHeaderException(
+                    "HTTP header is larger than " + MAX_FIELDS + " bytes.")));
+            ctx.fireChannelRead(failed);
         }
     }
 
@@ -325,7 +350,11 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
             if (!afterCr) {
                 line.append((char) (b & 0xff));
             }
-            if (line.length() + headChars > MAX_LINE || statusRead && line.length() + fieldChars > MAX_FIELDS) {
+            if (statusRead && line.length() + fieldChars > MAX_FIELDS) {
+                headLines.clear();
+                line.setLength(0);
+                state = State.TOO_BIG;
+            } else if (line.length() + headChars > MAX_LINE) {
                 headLines.add(afterCr ? line + "\r" : line.toString()); // a CR last too, its LF to come
                 line.setLength(0);
                 passHead(ctx, false); // the line as it came so far, without a line end: the codec refuses it
@@ -405,6 +434,9 @@ final class ChunkedLineEnds extends ChannelInboundHandlerAdapter {
                     continue;
                 }
                 String name = fieldName(text);
+                if (name.chars().anyMatch(c -> c >= 0x80)) {
+                    continue; // nginx 1.22 leaves such a line out, saying nothing (measured: "Fo\xe9o: v")
+                }
                 if (name.equalsIgnoreCase("content-length") && (chunked || i != lastLengthLine || !lengthKept)) {
                     continue;
                 }

@@ -159,10 +159,14 @@ public final class ProxyResponder implements Responder {
      * line's version (RFC 9112 6.1 lets a recipient), and over a Content-Length beside it, which ChunkedLineEnds leaves
      * out (6.3: chunked wins); neither answer's connection is reused ({@link Call#head}). Nor does the codec see two
      * Content-Lengths, or one that is no number, which it would refuse: ChunkedLineEnds leaves the last one, as nginx
-     * 1.22 reads it, or none (the body read to the close).
+     * 1.22 reads it, or none (the body read to the close). A field's name may hold any visible ASCII but ':', as nginx
+     * 1.22's proxy passes it on ({@link ProxyHeaders#ANSWER_FIELDS}), where Netty's would refuse {@code Fo(o}. The
+     * head's fields are held to 8 KiB by ChunkedLineEnds, as they came: the codec's limit has room for the colon it
+     * gives each line that had none.
      */
     static final HttpDecoderConfig ANSWER_DECODING = new HttpDecoderConfig().setStrictLineParsing(false)
-            .setUseRfc9112TransferEncoding(false);
+            .setUseRfc9112TransferEncoding(false).setHeadersFactory(ProxyHeaders.ANSWER_FIELDS)
+            .setMaxHeaderSize(2 * ChunkedLineEnds.MAX_FIELDS);
 
     private final BackendPool pool;
     private final long readTimeoutNanos;
@@ -624,7 +628,8 @@ public final class ProxyResponder implements Responder {
                 passOn(new BackendUnavailableException(lease.address() + " answered " + code));
                 return;
             }
-            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status());
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status(),
+                    ProxyHeaders.ANSWER_FIELDS);
             ProxyHeaders.copyResponse(response.headers(), head.headers(), location.proxy().passHeaders());
             ProxyHeaders.rewriteRedirects(exchange, location.proxy(), head.headers());
             boolean bodiless = exchange.isHead() || !Exchange.statusHasBody(code);
@@ -824,7 +829,8 @@ public final class ProxyResponder implements Responder {
 
         private void tunnel(HttpResponse response) {
             exchange.upstreamStatus(response.status().code());
-            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status());
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status(),
+                    ProxyHeaders.ANSWER_FIELDS);
             ProxyHeaders.copyResponse(response.headers(), head.headers(), location.proxy().passHeaders());
             head.headers().set(HttpHeaderNames.UPGRADE, response.headers().get(HttpHeaderNames.UPGRADE));
             head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
