@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The response cache in front of a location's backend (a {@link BackendGate}): a FastCGI location's scripts (nginx's
- * fastcgi_cache) and a proxied location's HTTP group (proxy_cache) alike. GET and HEAD without a body are looked up;
+ * fastcgi_cache) and a proxied location's HTTP group (proxy_cache) alike. GET and HEAD (with a body too) are looked up;
  * everything else goes straight to the backend, and a non-error answer to an unsafe method (POST, PUT, DELETE...)
  * invalidates what the cache holds for the URIs it changed ({@link ResponseCache#invalidate}, RFC 9111 4.4): removes
  * it, or with purge-marks-stale marks it to be revalidated before its next use.
@@ -212,11 +212,13 @@ public final class ResponseCacheGate implements BackendGate {
         return false;
     }
 
-    /** Whether {@code clientRequest} is looked up in the cache: a GET or a HEAD, without a body. */
+    /**
+     * Whether {@code clientRequest} is looked up in the cache: a GET or a HEAD, with a body or without, as nginx 1.22
+     * looks up a GET with a body (measured: MISS, its answer stored, a later one a HIT) and sends a miss's body on.
+     */
     private static boolean lookedUp(HttpRequest clientRequest) {
         HttpMethod method = clientRequest.method();
-        boolean bodiless = HttpUtil.getContentLength(clientRequest, 0L) == 0 && !HttpUtil.isTransferEncodingChunked(clientRequest);
-        return (HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method)) && bodiless;
+        return HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method);
     }
 
     /** Whether cache.responses.bypass holds for {@code exchange}: its answer neither looked up nor stored. */
@@ -315,6 +317,8 @@ public final class ResponseCacheGate implements BackendGate {
             return true;
         }
         HttpRequest backendRequest = lookup.backendRequest(exchange.request());
+        // a bodiless GET, whatever body the client's had (a GET may have one, and is looked up all the same)
+        backendRequest.headers().remove(HttpHeaderNames.CONTENT_LENGTH).remove(HttpHeaderNames.TRANSFER_ENCODING);
         // Snapshot the client's exchange before answering it completes it; and the backend it runs on kept (a reload
         // meanwhile closes it only once the refresh is over).
         DetachedExchange detached = new DetachedExchange(exchange, backendRequest);
