@@ -64,7 +64,7 @@ import org.slf4j.LoggerFactory;
  * and each stream a child channel that serves its one request as an HTTP/1.1 connection serves one, by the same
  * handler ({@link HttpConnectionHandler}), so routing, files, FastCGI, caches, limits and the access log are the same:
  * <pre>
- *   RequestTimeouts -> Http2StreamFrameToHttpObjectCodec -> StreamRequests (read as HTTP/1.1, sent as HTTP/2.0)
+ *   RequestTimeouts -> Http2StreamFrameToHttpObjectCodec -> TokenFieldNames -> StreamRequests (read as HTTP/1.1, sent as HTTP/2.0)
  *     -> FileRegionReader (files in pieces, as DATA frames) -> HttpConnectionHandler
  * </pre>
  * A stream's answer carries no connection-specific field: Netty's codec drops them (RFC 9113 8.2.2). A stream the
@@ -151,6 +151,7 @@ final class Http2Connection extends ReusableConnection implements StreamedConnec
                 streamPipeline.addLast("timeouts", streamTimeouts);
                 streamPipeline.addLast("head-check", new RequestHeadCheck());
                 streamPipeline.addLast("http", new Http2StreamFrameToHttpObjectCodec(true));
+                streamPipeline.addLast("field-names", TokenFieldNames.INSTANCE);
                 streamPipeline.addLast("requests", new StreamRequests(HTTP_2, limits.requestLine(), CODEC_FIELDS,
                         Http2Exception.class, false, cause -> false,
                         (ctx, cause) -> ctx.writeAndFlush(new DefaultHttp2ResetFrame(

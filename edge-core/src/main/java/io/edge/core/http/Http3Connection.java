@@ -57,8 +57,8 @@ import org.slf4j.LoggerFactory;
  * ({@link Http2Connection}), by the same handler ({@link HttpConnectionHandler}), so routing, files, FastCGI, caches,
  * limits and the access log are the same:
  * <pre>
- *   StreamWriteTimeout -> RequestTimeouts -> Http3FrameToHttpObjectCodec -> ContentFromZero -> StreamRequests (read
- *     as HTTP/1.1, sent as HTTP/3.0)
+ *   StreamWriteTimeout -> RequestTimeouts -> Http3FrameToHttpObjectCodec -> TokenFieldNames -> ContentFromZero
+ *     -> StreamRequests (read as HTTP/1.1, sent as HTTP/3.0)
  *     -> FileRegionReader (files in pieces, through QUIC's cipher: no sendfile) -> HttpConnectionHandler
  * </pre>
  * A file goes in pieces as the stream's channel is writable (QUIC's flow control of the stream and the
@@ -207,6 +207,7 @@ final class Http3Connection extends ReusableConnection implements StreamedConnec
                 streamPipeline.addLast("write-timeout", new StreamWriteTimeout(timeouts.write()));
                 streamPipeline.addLast("timeouts", streamTimeouts);
                 streamPipeline.addLast("http", new Http3FrameToHttpObjectCodec(true));
+                streamPipeline.addLast("field-names", TokenFieldNames.INSTANCE);
                 streamPipeline.addLast("content-from-zero", new ContentFromZero());
                 streamPipeline.addLast("requests", new StreamRequests(HTTP_3, limits.requestLine(), CODEC_FIELDS,
                         Http3Exception.class, true, Http3HeadersValidationException.class::isInstance,
