@@ -808,13 +808,12 @@ public final class ProxyResponder implements Responder {
             releaseLease(Lease.Outcome.CLOSE);
         }
 
-        /** The backend switched protocols: the call is over, its connection and the client's a tunnel's. */
-        /** The backend's X-Accel-Buffering ("yes" or "no" in any case, of several lines the last), else {@code dflt}. */
         /** The backend's X-Accel-Limit-Rate line that sets the pace ({@link BodyPace#scriptRate}); null for none. */
         private static String accelLimitRate(HttpResponse response) {
             return BodyPace.scriptRate(response.headers().getAll(ResponseCache.X_ACCEL_LIMIT_RATE));
         }
 
+        /** The backend's X-Accel-Buffering ("yes" or "no" in any case, of several lines the last), else {@code dflt}. */
         private static boolean accelBuffering(HttpResponse response, boolean dflt) {
             boolean buffering = dflt;
             for (String value : response.headers().getAll("X-Accel-Buffering")) {
@@ -827,6 +826,7 @@ public final class ProxyResponder implements Responder {
             return buffering;
         }
 
+        /** The backend switched protocols: the call is over, its connection and the client's a tunnel's. */
         private void tunnel(HttpResponse response) {
             exchange.upstreamStatus(response.status().code());
             HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status(),
