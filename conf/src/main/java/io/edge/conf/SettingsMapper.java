@@ -45,10 +45,12 @@ import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -3281,6 +3283,35 @@ final class SettingsMapper {
     private static final int MOST_VALUES = 64;
 
     /**
+     * Each map's values ({@link #mapValues}) as worked out once, empty for one that can take any: a map named by many
+     * entries of another, in a chain of such maps, is not gone through again for each (31^8 texts for 8 maps of 30).
+     */
+    private final Map<VariableMap, Optional<Set<String>>> mapValues = new IdentityHashMap<>();
+
+    /** Every value {@code map} can come out as ({@link #possibleValues} of each of its values), or null. */
+    private Set<String> mapValues(VariableMap map) {
+        Optional<Set<String>> known = mapValues.get(map);
+        if (known != null) {
+            return known.orElse(null);
+        }
+        Set<String> values = new TreeSet<>();
+        for (List<Return.Part> value : map.values()) {
+            Set<String> taken = possibleValues(value); // maps in a cycle are none
+            if (taken == null) {
+                values = null;
+                break;
+            }
+            values.addAll(taken);
+            if (values.size() > MOST_VALUES) {
+                values = null; // a geo of many ranges: not gathered whole for each location
+                break;
+            }
+        }
+        mapValues.put(map, Optional.ofNullable(values));
+        return values;
+    }
+
+    /**
      * Every value {@code parts} can come out as, in order, where each part is text or a map whose values are such
      * texts; null where one is not known at load (another variable, a capture, one {@link #assigned}) or there are over
      * {@link #MOST_VALUES}.
@@ -3292,16 +3323,11 @@ final class SettingsMapper {
             if (part.literal() != null) {
                 partValues.add(part.literal());
             } else if (part.map() != null && !assigned.contains(part.variable())) {
-                for (List<Return.Part> value : part.map().values()) {
-                    Set<String> taken = possibleValues(value); // maps in a cycle are none
-                    if (taken == null) {
-                        return null;
-                    }
-                    partValues.addAll(taken);
-                    if (partValues.size() > MOST_VALUES) {
-                        return null; // a geo of many ranges: not gathered whole for each location
-                    }
+                Set<String> taken = mapValues(part.map());
+                if (taken == null) {
+                    return null;
                 }
+                partValues.addAll(taken);
             } else {
                 return null;
             }

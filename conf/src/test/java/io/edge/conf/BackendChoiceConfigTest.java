@@ -3,8 +3,10 @@ package io.edge.conf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -216,5 +218,32 @@ class BackendChoiceConfigTest {
                                 + " answered as one naming no group (502, 500 for an empty value)"));
         assertThat(settings.sites().get(0).locations()).allSatisfy(location -> assertThat(location.backendChoice())
                 .as("loads").isNotNull());
+    }
+
+    /**
+     * Maps naming maps are each gone through once: a chain of 8 maps of 30 entries, each naming the next, loads at once
+     * with its warning. Each entry's value was gone through again for each entry naming its map: 31^8 texts, a
+     * --check-config (and a reload) that did not end.
+     */
+    @Test
+    void aChainOfWideMapsIsGoneThroughOnce() throws Exception {
+        StringBuilder maps = new StringBuilder("server.maps {\n");
+        for (int map = 0; map < 8; map++) {
+            String next = map < 7 ? "\"$m" + (map + 1) + "\"" : "nosuch";
+            maps.append("  m").append(map).append(" { source = \"$arg_a").append(map).append("\", default = ")
+                    .append(next).append(", values = [");
+            for (int entry = 0; entry < 30; entry++) {
+                maps.append(entry == 0 ? "" : ", ").append("{ match = k").append(entry).append(", value = ")
+                        .append(next).append(" }");
+            }
+            maps.append("] }\n");
+        }
+        String conf = GROUPS + maps + """
+                }
+                sites = [{ root = www, locations = [{ match = "/", proxy = "$m0" }] }]
+                """;
+        EdgeSettings settings = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> EdgeConfFile.load(dir, conf));
+        assertThat(settings.warnings()).extracting(ConfigProblem::message).singleElement().asString()
+                .startsWith("\"$m0\" can only be \"nosuch\", which name no group of edge.proxy.backends");
     }
 }
