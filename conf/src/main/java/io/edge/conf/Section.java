@@ -261,6 +261,14 @@ final class Section {
         return problems.writtenAt(value == null ? anchor : value.origin(), key(name));
     }
 
+    /**
+     * As {@link #writtenAt(String)}, but under the key of the section that wrote {@code name}'s value: the defaults'
+     * for one inherited from them unchanged, as {@link #invalid(String, String, String)} says it, once for all.
+     */
+    WrittenAt writtenAtItsWriter(String name) {
+        return writer(name).writtenAt(name);
+    }
+
     /** Where element {@code index} of the list {@code name} was written, as a problem about it names it. */
     WrittenAt writtenAt(String name, int index) {
         ConfigValue value = object.get(name);

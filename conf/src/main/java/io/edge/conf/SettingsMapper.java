@@ -3268,7 +3268,7 @@ final class SettingsMapper {
         }
         Set<String> values = possibleValues(text.parts());
         if (values != null && !groups.allReported() && values.stream().noneMatch(groups::names)) {
-            ConfigProblem warning = location.writtenAt(key).problem(LocationMatch.quoted(written) + " can only be "
+            ConfigProblem warning = location.writtenAtItsWriter(key).problem(LocationMatch.quoted(written) + " can only be "
                     + values.stream().map(LocationMatch::quoted).collect(Collectors.joining(", ")) + ", which name no "
                     + "group of edge." + key + ".backends: each of its requests is answered as one naming no group ("
                     + (key.equals("proxy") ? "502, 500 for an empty value" : "500") + ")");

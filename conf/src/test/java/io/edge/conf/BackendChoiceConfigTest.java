@@ -246,4 +246,23 @@ class BackendChoiceConfigTest {
         assertThat(settings.warnings()).extracting(ConfigProblem::message).singleElement().asString()
                 .startsWith("\"$m0\" can only be \"nosuch\", which name no group of edge.proxy.backends");
     }
+
+    /**
+     * A variable written once, in location-defaults, whose values name no group is one warning, at location-defaults'
+     * key and line, as a problem of a value written there is said once: it was said for each location inheriting it,
+     * under that location's key but at location-defaults' line.
+     */
+    @Test
+    void aVariableInLocationDefaultsThatCanNameNoGroupIsOneWarning() throws Exception {
+        EdgeSettings settings = EdgeConfFile.load(dir, GROUPS + """
+                server.maps.nowhere { source = "$http_x_tenant", default = nosuch }
+                location-defaults { proxy = "$nowhere" }
+                sites = [
+                  { server-names = [a], root = www, locations = [{ match = "/" }, { match = "/x/" }] }
+                  { server-names = [b], root = www, locations = [{ match = "/" }] }
+                ]
+                """);
+        assertThat(settings.warnings()).extracting(ConfigProblem::line, ConfigProblem::key).singleElement()
+                .isEqualTo(tuple(11, "edge.location-defaults.proxy"));
+    }
 }
