@@ -2104,7 +2104,7 @@ final class SettingsMapper {
             if (answersPage(pageLocation, uri)) {
                 // nginx's error_page 503 /busy.php: an internal redirect to the path, whose script runs (or whose
                 // backend is asked) with the error's status kept; nothing to read here
-                if (!refusedToLocation(pages, status, code, uri, true)) {
+                if (!refusedToLocation(pages, status, code, uri, true) && !unsendableQuery(pages, status, uri, query)) {
                     result.put(code, ErrorPage.routed(uri, query, -1));
                 }
                 continue;
@@ -2215,6 +2215,21 @@ final class SettingsMapper {
         return mark < 0 ? "" : uri.substring(mark + 1);
     }
 
+    /**
+     * Whether a routed page's {@code query} has a character no request target carries (a blank, a control, a non-ASCII
+     * one), a problem then: a proxied page's request line could not be sent (Netty refused it at request time, the
+     * backend's connection opened and left waiting), as a URL's it is written percent-encoded.
+     */
+    private static boolean unsendableQuery(Section pages, String status, String uri, String query) {
+        if (query.chars().allMatch(c -> c > ' ' && c < 0x7f)) {
+            return false;
+        }
+        pages.invalid(status, "\"" + uri + "?" + query + "\": its query has a blank, a control or a non-ASCII"
+                + " character, which no request target carries", "a query written percent-encoded, as in a URL"
+                + " (\"a%20b\" for \"a b\")");
+        return true;
+    }
+
     /** Whether a page's {@code uri} has a "." or ".." segment. */
     private static boolean hasDotSegment(String uri) {
         return Arrays.stream(uri.split("/", -1)).anyMatch(segment -> segment.equals(".") || segment.equals(".."));
@@ -2305,7 +2320,8 @@ final class SettingsMapper {
             }
             name = words[1];
             if (path) {
-                return ErrorPage.routed(target, queryPart(name), answerStatus);
+                return unsendableQuery(pages, status, target, queryPart(name)) ? null
+                        : ErrorPage.routed(target, queryPart(name), answerStatus);
             }
         } else if (words.length != 1) {
             pages.invalid(status, "\"" + text + "\" is not one name", expected);

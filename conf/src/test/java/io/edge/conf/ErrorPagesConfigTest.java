@@ -508,6 +508,31 @@ class ErrorPagesConfigTest {
     }
 
     /**
+     * A page's query goes out in a request target: to a proxied backend in its request line. One with a blank, a control
+     * or a non-ASCII character cannot be sent (Netty refused it at request time, "The URI contain illegal characters",
+     * in a listener: the backend's connection was opened, nothing sent, and the client waited for the backend to give
+     * up): a problem of its key and line, to be written percent-encoded, as in a URL.
+     */
+    @Test
+    void aPagesQueryThatNoRequestTargetMayCarryIsAProblem() throws Exception {
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(
+                EdgeConfFile.write(dir, """
+                        sites = [{ root = www, error-pages { 404 = "/api/p?a b", 500 = "= /api/p?x=1\\r\\nX: 1"
+                            503 = "/404.php?é", 502 = "/api/p?a%20b&c=%C3%A9" }
+                          locations = [{ match = "~ \\\\.php$", fastcgi = php }, { match = "/api/", proxy = api }] }]
+                        fastcgi.backends.php { addresses = ["127.0.0.1:9000"] }
+                        proxy.backends.api { addresses = ["127.0.0.1:8080"] }
+                        """)));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).extracting(ConfigProblem::key, ConfigProblem::line).containsExactly(
+                tuple("edge.sites[0].error-pages.404", 2), tuple("edge.sites[0].error-pages.500", 2),
+                tuple("edge.sites[0].error-pages.503", 3));
+        assertThat(e.problems().get(0).message()).isEqualTo("\"/api/p?a b\": its query has a blank, a control or a"
+                + " non-ASCII character, which no request target carries");
+        assertThat(e.problems().get(0).expected()).contains("percent-encoded", "a%20b");
+    }
+
+    /**
      * nginx's error_page 404 /errors/404.html is an internal redirect to the URI, matched against the locations again
      * (nginx 1.22.1, side by side): a location /errors/ with its own root serves the page from there, one with an alias
      * from the alias's directory, a regex location's alias by its captures; no location of its own, the site's root.
