@@ -275,6 +275,31 @@ class ErrorPageScriptIT {
     }
 
     /**
+     * nginx 1.22's {@code error_page 301 /moved.php} beside a server-level {@code rewrite ^/perm$ /new permanent;}
+     * (measured side by side): the page runs for the site's rewrite's redirect as for a location's, a GET with
+     * REQUEST_URI the request's, the 301 and its Location kept, with the page's location's headers (nginx's headers
+     * filter after its error_page redirect). Before, the site's rewrite answered unrouted and edge's own page went.
+     */
+    @Test
+    void aSitesRewritesRedirectRunsItsPageAsALocationsDoes() throws Exception {
+        try (PhpFpm fpm = fpm(); EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", error-pages { 301 = "/404.php" }
+                  rewrites = [{ rewrite = "^/perm$ /new permanent" }]
+                  locations = [
+                    { match = "/" }, { match = "~ \\\\.php$", fastcgi = php, headers { X-Where = php } }
+                  ] }]
+                fastcgi.backends.php { addresses = ["%s"] }
+                """.formatted(fpm.address()))) {
+            HttpResponse<String> moved = send(edge, "GET", "/perm?a=1", null);
+            assertThat(moved.statusCode()).isEqualTo(301);
+            assertThat(moved.headers().allValues("location")).singleElement().asString().endsWith("/new?a=1");
+            assertThat(moved.headers().firstValue("x-page")).contains("php");
+            assertThat(moved.headers().firstValue("x-where")).contains("php");
+            assertThat(moved.body()).isEqualTo("GET /perm?a=1 /404.php [] ");
+        }
+    }
+
+    /**
      * nginx 1.22's {@code error_page 404 /404.php?x=1&y=2} and {@code error_page 405 /api/405.html?z=3} (measured): the
      * page's query in place of the request's, the script's QUERY_STRING (REQUEST_URI still the request's), the proxied
      * backend asked for the page's URI with it.

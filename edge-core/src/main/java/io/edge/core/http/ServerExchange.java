@@ -35,6 +35,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -1715,7 +1716,12 @@ final class ServerExchange implements Exchange {
         if (state != State.OPEN) {
             return false;
         }
-        ErrorPage page = site == null || errorPaged || unrouted ? null : site.namedErrorPage(status.code());
+        // a site's rewrites' redirect (answered before a location was chosen, unrouted for its headers) goes to its
+        // page as a location's does, as nginx's error_page at its server rewrite phase (measured: rewrite ^/perm$ /new
+        // permanent at server level ran error_page 301 /moved.php); a request refused before routing is no redirect
+        boolean redirect = status.codeClass() == HttpStatusClass.REDIRECTION;
+        ErrorPage page = site == null || errorPaged || unrouted && !redirect ? null
+                : site.namedErrorPage(status.code());
         // a body read, or being read, goes to no location that would wait for it again; one kept whole does (a
         // script's X-Accel-Redirect to a missing file: nginx's error_page sends the body it kept). A 413's page only
         // for a body declared over the limit, none of it come yet: it goes on without it, below.
@@ -1741,6 +1747,7 @@ final class ServerExchange implements Exchange {
             if (!isHead()) {
                 request.setMethod(HttpMethod.GET);
             }
+            unrouted = false; // the page's location answers, with its headers
             if (tooLarge) {
                 // nginx's error_page 413 /413.php: the page runs without the body it refused (measured: php://input
                 // empty, CONTENT_LENGTH still the refused one's; a proxied page's backend asked with Content-Length:
