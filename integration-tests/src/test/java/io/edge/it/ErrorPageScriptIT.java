@@ -182,23 +182,25 @@ class ErrorPageScriptIT {
     }
 
     /**
-     * Pins the response cache of the page's location as nginx 1.22's fastcgi_cache with {@code fastcgi_cache_key
-     * $scheme$request_method$host$request_uri} (measured side by side): the page's answer is stored under the
-     * request's URI (edge's key), with the script's own status; the error's status goes over a hit of it, and the
-     * page's own URI is another entry. A cached location that meets that URI first answers it from there: the busy
-     * page of a script whose group was down, stored, is what the next request for the script gets, as a 200 (nginx:
-     * 502 with the page, then 200 HIT with the same body).
+     * The response cache of the page's location stays out of a page that stands for an error: its answer is neither
+     * looked up nor stored under the request's URI, where nginx 1.22's fastcgi_cache (key {@code
+     * $scheme$request_method$host$request_uri}, measured side by side) stores it there: the busy page of a script
+     * whose group was down, and the page of a 413 any client can cause with one POST, would be what the next GET of
+     * that URI gets, as a 200. The page's own URI is cached as any, and a page answering with the script's own status
+     * ({@code "= /404.php"}, a front controller's answer for the URI) is stored as nginx stores it.
      */
     @Test
-    void theCacheOfThePagesLocationStoresItsAnswerUnderTheRequestsUri() throws Exception {
-        String page = "<?php header('Cache-Control: max-age=60'); echo $_SERVER['REQUEST_URI'], ' ', uniqid();";
+    void theCacheOfThePagesLocationKeepsNoAnswerThatStandsForAnError() throws Exception {
+        String page = "<?php header('Cache-Control: public, max-age=60'); echo $_SERVER['REQUEST_URI'], ' ', uniqid();";
         Files.writeString(www.resolve("404.php"), page);
         Files.writeString(www.resolve("busy.php"), page);
+        Files.writeString(www.resolve("413.php"), page);
+        Files.writeString(www.resolve("app.php"), "<?php header('Cache-Control: max-age=60'); echo 'app';");
         try (PhpFpm fpm = fpm(); EdgeHarness edge = EdgeHarness.start(dir, """
                 sites = [{ server-names = ["_"], default = true, root = "www"
-                  error-pages { 404 = "/404.php", 503 = "/busy.php" }
+                  error-pages { 404 = "/404.php", 503 = "/busy.php", 413 = "/413.php" }
                   locations = [
-                    { match = "/" }, { match = "~ \\\\.php$", fastcgi = php, cache = true }
+                    { match = "/" }, { match = "~ \\\\.php$", fastcgi = php, cache = true, body-limit = 10 }
                     { match = "^~ /dead/", fastcgi = dead, cache = true }
                   ] }]
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
@@ -208,17 +210,33 @@ class ErrorPageScriptIT {
             assertThat(missing.statusCode()).isEqualTo(404);
             assertThat(missing.body()).startsWith("/no/such.html ");
             HttpResponse<String> again = send(edge, "GET", "/no/such.html", null);
-            assertThat(again.statusCode()).as("a hit goes with the error's status").isEqualTo(404);
-            assertThat(again.body()).as("the stored answer").isEqualTo(missing.body());
+            assertThat(again.statusCode()).isEqualTo(404);
+            assertThat(again.body()).as("the page ran again").startsWith("/no/such.html ").isNotEqualTo(missing.body());
             HttpResponse<String> own = send(edge, "GET", "/404.php", null);
             assertThat(own.statusCode()).isEqualTo(200);
-            assertThat(own.body()).as("the page's URI is another entry").startsWith("/404.php ");
+            assertThat(send(edge, "GET", "/404.php", null).body()).as("the page's own URI is cached")
+                    .isEqualTo(own.body());
             HttpResponse<String> busy = send(edge, "GET", "/dead/slow.php", null);
             assertThat(busy.statusCode()).isEqualTo(503);
             assertThat(busy.body()).startsWith("/dead/slow.php ");
-            HttpResponse<String> stored = send(edge, "GET", "/dead/slow.php", null);
-            assertThat(stored.statusCode()).as("the cached location meets the stored page first").isEqualTo(200);
-            assertThat(stored.body()).isEqualTo(busy.body());
+            HttpResponse<String> stillBusy = send(edge, "GET", "/dead/slow.php", null);
+            assertThat(stillBusy.statusCode()).as("no busy page stored as the script's answer").isEqualTo(503);
+            HttpResponse<String> tooLarge = send(edge, "POST", "/app.php", "01234567890123456789");
+            assertThat(tooLarge.statusCode()).isEqualTo(413);
+            assertThat(tooLarge.body()).startsWith("/app.php ");
+            HttpResponse<String> app = send(edge, "GET", "/app.php", null);
+            assertThat(app.statusCode()).isEqualTo(200);
+            assertThat(app.body()).as("a 413's page stored for the URI by one POST").isEqualTo("app");
+        }
+        try (PhpFpm fpm = fpm(); EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", error-pages { 404 = "= /404.php" }
+                  locations = [{ match = "/" }, { match = "~ \\\\.php$", fastcgi = php, cache = true }] }]
+                fastcgi.backends.php { addresses = ["%s"] }
+                """.formatted(fpm.address()))) {
+            HttpResponse<String> missing = send(edge, "GET", "/no/such.html", null);
+            assertThat(missing.statusCode()).isEqualTo(200);
+            assertThat(send(edge, "GET", "/no/such.html", null).body()).as("the script's own answer for the URI, stored")
+                    .isEqualTo(missing.body());
         }
     }
 

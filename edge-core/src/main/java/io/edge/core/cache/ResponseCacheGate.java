@@ -241,6 +241,14 @@ public final class ResponseCacheGate implements BackendGate {
     @Override
     public void enter(Exchange exchange, BackendGate.Backend backend) {
         HttpRequest clientRequest = exchange.request();
+        if (exchange.answersAsErrorPage()) {
+            // a page of an error (404 = "/404.php"): its answer stands for the error, not for the URI it would be kept
+            // under, where nginx's fastcgi_cache keeps it (measured: a 413's page, one POST away, then answered the
+            // URI's GETs as a 200 HIT), so nothing is looked up or stored
+            exchange.cacheStatus(CacheStatus.BYPASS);
+            backend.run(exchange, clientRequest, null);
+            return;
+        }
         if (!lookedUp(clientRequest)) {
             backend.run(exchange, clientRequest, new Invalidation(clientRequest));
             return;

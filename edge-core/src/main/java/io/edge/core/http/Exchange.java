@@ -447,6 +447,16 @@ public interface Exchange {
         return null;
     }
 
+    /**
+     * Whether the request went on to the path of its site's page for an error ({@code 404 = "/404.php"}, {@code "=200
+     * /404.php"}), whose answer stands for the error, not for the request's URI; a page answering with its own status
+     * ({@code "= /index.php"}, a front controller's answer for the URI) or a named location's answer does not. By
+     * default false.
+     */
+    default boolean answersAsErrorPage() {
+        return false;
+    }
+
     /** As {@link #readBody(Consumer, Runnable)}, for a responder that keeps nothing of the body between chunks. */
     default void readBody(Consumer<HttpContent> onContent) {
         readBody(onContent, () -> { });

@@ -171,6 +171,8 @@ final class ServerExchange implements Exchange {
      * page, as nginx's error_page is met once per request (recursive_error_pages off).
      */
     private boolean errorPaged;
+    /** That page is a path's whose answer stands for the error ({@link #answersAsErrorPage}). */
+    private boolean answersAsErrorPage;
     /** The status the answer's head goes with whatever its own, nginx's {@code err_status}; 0: its own. */
     private int errStatus;
     /** When its head began ({@link System#nanoTime}): nginx's request time counts from the head's first byte. */
@@ -1748,6 +1750,7 @@ final class ServerExchange implements Exchange {
                 request.setMethod(HttpMethod.GET);
             }
             unrouted = false; // the page's location answers, with its headers
+            answersAsErrorPage = page.answerStatus() != 0;
             if (tooLarge) {
                 // nginx's error_page 413 /413.php: the page runs without the body it refused (measured: php://input
                 // empty, CONTENT_LENGTH still the refused one's; a proxied page's backend asked with Content-Length:
@@ -1761,6 +1764,11 @@ final class ServerExchange implements Exchange {
             redirectNamed(page.uri());
         }
         return true;
+    }
+
+    @Override
+    public boolean answersAsErrorPage() {
+        return answersAsErrorPage;
     }
 
     @Override
