@@ -2268,8 +2268,10 @@ final class SettingsMapper {
             return true;
         }
         if (code == 413 && !routed) {
-            pages.invalid(status, "\"" + target + "\": a 413 goes to no named location (its body is refused unread;"
-                    + " nginx's error_page 413 @app passes the request on announcing the body it dropped)",
+            pages.invalid(status, "\"" + target + "\": " + (target.startsWith("=")
+                    ? "a 413's page goes with the 413, never its own status (the client's body was refused unread)"
+                    : "a 413 goes to no named location (its body is refused unread; nginx's error_page 413 @app passes"
+                            + " the request on announcing the body it dropped)"),
                     "a path beginning with /, such as \"/errors/413.html\"");
             return true;
         }

@@ -477,6 +477,13 @@ class ErrorPagesConfigTest {
                 "edge.sites[0].error-pages.301", "edge.sites[0].error-pages.413");
         assertThat(e.problems().get(0).message()).contains("\"@app\": a redirect's page is a file, or a path");
         assertThat(e.problems().get(1).message()).contains("\"@app\": a 413 goes to no named location");
+        ConfigException equalsForm = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader().load(
+                EdgeConfFile.write(dir, """
+                        sites = [{ root = www, error-pages { 413 = "= /404.php" }
+                          locations = [{ match = "~ \\\\.php$", fastcgi = php }] }]
+                        """ + backends)));
+        assertThat(equalsForm.problems()).singleElement().extracting(ConfigProblem::message).asString()
+                .contains("\"= /404.php\": a 413's page goes with the 413, never its own status");
     }
 
     /**
