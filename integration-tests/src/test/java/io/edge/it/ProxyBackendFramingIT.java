@@ -788,6 +788,34 @@ class ProxyBackendFramingIT {
         }
     }
 
+    /**
+     * A failure once the backend's answer ended (in the cache's onEnd, which answers a revalidated entry) reaches the
+     * client as an answer, and is logged. A range past the end of an entry with a name outside a token, revalidated by
+     * a 304: its 416's page refused the name (Netty's token check), and the exception, thrown after the call was done,
+     * was dropped by the call's exceptionCaught: the client waited for its timeout, nothing logged.
+     */
+    @Test
+    void aFailureAfterTheBackendsAnswerEndedStillAnswersTheClient() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = cachedEdge(fake)) {
+            fake.answer("names", "HTTP/1.1 200 OK\r\nFo(o: bar\r\nAccept-Ranges: bytes\r\nETag: \"a\"\r\n"
+                    + "Cache-Control: max-age=1\r\nContent-Length: 2\r\n\r\nok");
+            assertThat(rawGet(edge, "/names")).contains("\r\nX-Cache: MISS\r\n");
+            Thread.sleep(2100);
+            fake.answer("names", "HTTP/1.1 304 Not Modified\r\nETag: \"a\"\r\nCache-Control: max-age=60\r\n\r\n");
+            assertThat(rawWithin(edge, "GET /names HTTP/1.1\r\nHost: localhost\r\nRange: bytes=10-\r\n"
+                    + "Connection: close\r\n\r\n")).startsWith("HTTP/1.1 500 ");
+        }
+    }
+
+    /** As {@link #raw}, the answer due within 10 s (a read timeout past that). */
+    private static String rawWithin(EdgeHarness edge, String request) throws IOException {
+        try (Socket client = new Socket(InetAddress.getLoopbackAddress(), edge.uri("/").getPort())) {
+            client.setSoTimeout(10_000);
+            client.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            return new String(client.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
     /** A GET of {@code target} on a socket of its own, its answer read to the close as ISO-8859-1 text. */
     private static String rawGet(EdgeHarness edge, String target) throws IOException {
         return raw(edge, "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");

@@ -568,6 +568,26 @@ public final class ProxyResponder implements Responder {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            try {
+                read(ctx, msg);
+            } catch (RuntimeException | Error e) {
+                if (!done) {
+                    throw e; // exceptionCaught: the try fails, answered 502 (or passed on) as before
+                }
+                // thrown once the backend's part was over (the tap's onEnd: a revalidated entry's answer, a store),
+                // which exceptionCaught leaves alone (done): the client gets an answer (500), or its connection
+                // closed after the head, and either is logged (fail's warning), not left to wait for its timeout
+                if (exchange.isEnded()) {
+                    LOG.warn("[{}] {} {}: failed after its answer: {}", exchange.requestId(),
+                            exchange.request().method(), LogText.escapeBytes(exchange.request().uri()), e.toString(),
+                            e);
+                } else {
+                    exchange.fail(e);
+                }
+            }
+        }
+
+        private void read(ChannelHandlerContext ctx, Object msg) {
             if (done) {
                 ReferenceCountUtil.release(msg);
                 return;
