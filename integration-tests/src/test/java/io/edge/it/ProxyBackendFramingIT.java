@@ -789,10 +789,9 @@ class ProxyBackendFramingIT {
     }
 
     /**
-     * A failure once the backend's answer ended (in the cache's onEnd, which answers a revalidated entry) reaches the
-     * client as an answer, and is logged. A range past the end of an entry with a name outside a token, revalidated by
-     * a 304: its 416's page refused the name (Netty's token check), and the exception, thrown after the call was done,
-     * was dropped by the call's exceptionCaught: the client waited for its timeout, nothing logged.
+     * A range past the end of an entry with a name outside a token, revalidated by a 304, is a 416 with that field.
+     * Its 416's page refused the name (Netty's token check): the exception, thrown after the call was done, was
+     * dropped by the call's exceptionCaught (the client waited for its timeout, nothing logged), then a 500.
      */
     @Test
     void aFailureAfterTheBackendsAnswerEndedStillAnswersTheClient() throws Exception {
@@ -803,7 +802,25 @@ class ProxyBackendFramingIT {
             Thread.sleep(2100);
             fake.answer("names", "HTTP/1.1 304 Not Modified\r\nETag: \"a\"\r\nCache-Control: max-age=60\r\n\r\n");
             assertThat(rawWithin(edge, "GET /names HTTP/1.1\r\nHost: localhost\r\nRange: bytes=10-\r\n"
-                    + "Connection: close\r\n\r\n")).startsWith("HTTP/1.1 500 ");
+                    + "Connection: close\r\n\r\n")).startsWith("HTTP/1.1 416 ").contains("\r\nFo(o: bar\r\n");
+        }
+    }
+
+    /**
+     * A range past the end of a cached answer with a name outside a token is a 416 carrying the answer's fields, that
+     * one too, on the miss and on the hit. Before, the 416's page refused the name: the miss a 502 (the exception taken
+     * for the backend's failure), the hit a 500.
+     */
+    @Test
+    void aRangePastTheEndOfACachedAnswerWithANameOutsideATokenIsA416() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = cachedEdge(fake)) {
+            fake.answer("names", "HTTP/1.1 200 OK\r\nFo(o: bar\r\nAccept-Ranges: bytes\r\n"
+                    + "Cache-Control: max-age=60\r\nContent-Length: 2\r\n\r\nok");
+            for (String status : new String[] {"MISS", "HIT"}) {
+                assertThat(rawWithin(edge, "GET /names HTTP/1.1\r\nHost: localhost\r\nRange: bytes=10-\r\n"
+                        + "Connection: close\r\n\r\n")).as(status).startsWith("HTTP/1.1 416 ")
+                        .contains("\r\nFo(o: bar\r\n", "bytes */2\r\n");
+            }
         }
     }
 

@@ -24,10 +24,12 @@ import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -364,11 +366,20 @@ public final class ErrorResponses {
         return response instanceof Page;
     }
 
-    /** An answer {@link #response} made, told from a responder's by its class. */
+    /**
+     * An answer {@link #response} made, told from a responder's by its class. Its field names are not judged as
+     * tokens: a 416's page carries the fields of the answer it refused ({@link RangeSlicer#carryFields}), and a proxied
+     * backend's may hold any visible ASCII ({@code Fo(o}, as nginx 1.22 passes it), which Netty's default refused with
+     * an exception in the middle of the answer (a cache hit's 500, a miss's 502, a revalidated entry's client left
+     * without an answer).
+     */
     private static final class Page extends DefaultFullHttpResponse {
 
+        private static final HttpHeadersFactory FIELDS = DefaultHttpHeadersFactory.headersFactory()
+                .withNameValidation(false);
+
         Page(HttpResponseStatus status, ByteBuf body) {
-            super(HttpVersion.HTTP_1_1, status, body);
+            super(HttpVersion.HTTP_1_1, status, body, FIELDS.newHeaders(), FIELDS.newHeaders());
         }
     }
 
