@@ -824,6 +824,29 @@ class ProxyBackendFramingIT {
         }
     }
 
+    /**
+     * Pins what 8bcd596e made so: a GET with a body that finds its entry stale within stale-while-revalidate is
+     * answered STALE, and the refresh it starts (a bodiless GET) lands: the next GET is a HIT of the new answer.
+     */
+    @Test
+    void aGetWithABodyRefreshesAStaleWhileRevalidateEntry() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = cachedEdge(fake)) {
+            fake.answer("swr", "HTTP/1.1 200 OK\r\nCache-Control: max-age=1, stale-while-revalidate=60\r\n"
+                    + "Content-Length: 3\r\n\r\none");
+            assertThat(rawGet(edge, "/swr")).contains("\r\nX-Cache: MISS\r\n").endsWith("one");
+            Thread.sleep(2100);
+            fake.answer("swr", "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Length: 3\r\n\r\ntwo");
+            assertThat(rawWithin(edge, "GET /swr HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\n"
+                    + "Connection: close\r\n\r\nabc")).contains("\r\nX-Cache: STALE\r\n").endsWith("one");
+            String later = "";
+            for (int i = 0; i < 50 && !later.contains("X-Cache: HIT"); i++) {
+                Thread.sleep(100);
+                later = rawWithin(edge, "GET /swr HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+            }
+            assertThat(later).contains("\r\nX-Cache: HIT\r\n").endsWith("two");
+        }
+    }
+
     /** As {@link #raw}, the answer due within 10 s (a read timeout past that). */
     private static String rawWithin(EdgeHarness edge, String request) throws IOException {
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), edge.uri("/").getPort())) {
