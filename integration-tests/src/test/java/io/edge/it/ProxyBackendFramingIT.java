@@ -847,6 +847,29 @@ class ProxyBackendFramingIT {
         }
     }
 
+    /**
+     * A proxied image with a name outside a token goes through a location's image-filter with that field, as it goes
+     * without the filter. Before, the filter's copy of the head refused the name.
+     */
+    @Test
+    void aProxiedImageWithANameOutsideATokenPassesTheImageFilter() throws Exception {
+        String gif = "GIF89a\u0001\u0000\u0001\u0000\u0080\u0000\u0000\u0000\u0000\u0000\u00ff\u00ff\u00ff"
+                + "!\u00f9\u0004\u0001\u0000\u0000\u0000\u0000,\u0000\u0000\u0000\u0000\u0001\u0000\u0001\u0000"
+                + "\u0000\u0002\u0002D\u0001\u0000;";
+        try (FakeHttpBackend fake = new FakeHttpBackend();
+             EdgeHarness edge = EdgeHarness.start(dir, """
+                     sites = [{ server-names = ["_"], default = true, root = ".", locations = [
+                       { match = "/", proxy = fake, image-filter.filter = test }
+                     ] }]
+                     proxy.backends.fake { addresses = ["127.0.0.1:%d"] }
+                     """.formatted(fake.port()))) {
+            fake.answer("i.gif", "HTTP/1.1 200 OK\r\nFo(o: bar\r\nContent-Type: image/gif\r\nContent-Length: "
+                    + gif.length() + "\r\n\r\n" + gif);
+            assertThat(rawWithin(edge, "GET /i.gif HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"))
+                    .startsWith("HTTP/1.1 200 ").contains("\r\nFo(o: bar\r\n").endsWith(gif);
+        }
+    }
+
     /** As {@link #raw}, the answer due within 10 s (a read timeout past that). */
     private static String rawWithin(EdgeHarness edge, String request) throws IOException {
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), edge.uri("/").getPort())) {

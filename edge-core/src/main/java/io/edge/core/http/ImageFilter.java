@@ -8,6 +8,7 @@ import io.edge.core.image.ImageMaker;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -207,8 +208,10 @@ public final class ImageFilter {
      */
     private FullHttpResponse asIs(boolean made) {
         ByteBuf content = headRequest ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body, 0, length);
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, head.status(), content);
-        HttpHeaders headers = response.headers().set(head.headers());
+        // a copy keeps the head's judge of names (a proxied backend's Fo(o goes on, as without the filter)
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, head.status(), content,
+                head.headers().copy(), new DefaultHttpHeaders());
+        HttpHeaders headers = response.headers();
         headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
         headers.remove(HttpHeaderNames.ACCEPT_RANGES);
         headers.set(HttpHeaderNames.CONTENT_TYPE, image.type().mediaType());
