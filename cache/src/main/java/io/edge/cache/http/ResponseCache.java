@@ -119,18 +119,18 @@ public final class ResponseCache implements AutoCloseable {
      */
     public static final String X_ACCEL_BUFFERING = "X-Accel-Buffering";
     /**
-     * Fields about one connection (RFC 9111 3.1), never stored; {@code Age} is computed on the way out; a script's
-     * {@code X-Accel-Expires}, {@code X-Accel-Limit-Rate} and {@code X-Accel-Buffering} are for this server, not in the
-     * head (nginx hides them), but kept beside it ({@link StoredResponse#accelFields}). {@code Trailer} is stored: it is end-to-end (RFC 9110 6.6.2), a script's reaches the
-     * client on a miss, and nginx's cache sends it on a hit too.
-     */
-    /**
      * A stored answer's fields: their names as the backend's reader took them, not judged again here (a proxied
      * backend's may hold any visible ASCII, {@code Fo(o}, as nginx passes it on), so a hit carries what the miss did.
      */
     private static final HttpHeadersFactory STORED_FIELDS = DefaultHttpHeadersFactory.headersFactory()
             .withNameValidation(false);
 
+    /**
+     * Fields about one connection (RFC 9111 3.1), never stored; {@code Age} is computed on the way out; a script's
+     * {@code X-Accel-Expires}, {@code X-Accel-Limit-Rate} and {@code X-Accel-Buffering} are for this server, not in the
+     * head (nginx hides them), but kept beside it ({@link StoredResponse#accelFields}). {@code Trailer} is stored: it
+     * is end-to-end (RFC 9110 6.6.2), a script's reaches the client on a miss, and nginx's cache sends it on a hit too.
+     */
     private static final Set<String> NOT_STORED = Set.of("connection", "keep-alive", "proxy-connection",
             "transfer-encoding", "te", "upgrade", "proxy-authenticate", "proxy-authorization", "age",
             X_ACCEL_EXPIRES.toLowerCase(Locale.ROOT), X_ACCEL_LIMIT_RATE.toLowerCase(Locale.ROOT),
