@@ -153,8 +153,9 @@ class ClientBodyBufferIT {
                 assertThat(response.statusCode()).isEqualTo(200);
                 assertThat(response.body()).isEqualTo(size + " " + md5(body));
                 assertThat(saidBuffered(size)).as("said it buffered %d bytes to a file", size).isEqualTo(size > SIZE);
+                // closed by the file task that follows the answer, which the client may have before it ran
+                await(() -> spoolFilesIn(bodies) == 0, "the file of the body of " + size + " closed with its request");
             }
-            assertThat(spoolFilesIn(bodies)).as("every file closed with its request").isZero();
             assertThat(spoolFilesIn(dir.resolve("run"))).as("nothing in the run-dir").isZero();
         } finally {
             EdgeHarness.close(edge, fpm);
