@@ -53,6 +53,9 @@ final class CachedRanges {
         }
         // a HEAD's lookup may hand the answer back without its body: its head says how long the GET's is
         long length = exchange.isHead() ? HttpUtil.getContentLength(response, -1L) : response.content().readableBytes();
+        if (exchange.compresses(response, length)) {
+            return false; // the location's gzip takes it: the whole compressed 200, as nginx's gzip before its ranges
+        }
         ByteRanges.Result ranges = RangeSlicer.rangesOf(exchange.request(), response, length);
         if (ranges == null) {
             return false;
@@ -81,14 +84,16 @@ final class CachedRanges {
     /**
      * What {@code exchange}'s Range asks of {@code backendResponse}, a script's answer on its way to the cache (a miss),
      * when nothing of it can go: the 416 {@link #refuse} answers in its place. Null when its range or the whole goes
-     * (judged as {@link RangeSlicer} judges it as it streams: its length declared, not chunked, not sub-filtered).
+     * (judged as {@link RangeSlicer} judges it as it streams: its length declared, not chunked, not sub-filtered, not
+     * compressed by the location's gzip).
      */
     static Unsatisfiable refusedOnTheWay(Exchange exchange, HttpResponse backendResponse) {
-        if (HttpUtil.isTransferEncodingChunked(backendResponse) || filtered(exchange, backendResponse.headers())) {
-            return null;
+        long length = HttpUtil.getContentLength(backendResponse, -1L);
+        if (HttpUtil.isTransferEncodingChunked(backendResponse) || filtered(exchange, backendResponse.headers())
+                || exchange.compresses(backendResponse, length)) {
+            return null; // the location's gzip takes it: the whole compressed 200, as nginx's gzip before its ranges
         }
-        return RangeSlicer.rangesOf(exchange.request(), backendResponse,
-                HttpUtil.getContentLength(backendResponse, -1L)) instanceof Unsatisfiable unsatisfiable
+        return RangeSlicer.rangesOf(exchange.request(), backendResponse, length) instanceof Unsatisfiable unsatisfiable
                 ? unsatisfiable : null;
     }
 

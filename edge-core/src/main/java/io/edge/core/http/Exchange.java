@@ -527,6 +527,15 @@ public interface Exchange {
     }
 
     /**
+     * Whether the location's gzip would compress {@code answer}, a script's 200 whose body has {@code length} bytes (-1
+     * if unknown), for this client: then a Range gets it whole, compressed, as nginx's gzip filter leaves its range
+     * filter no length. By default nothing is compressed.
+     */
+    default boolean compresses(HttpResponse answer, long length) {
+        return false;
+    }
+
+    /**
      * The head written next is a script's 200 asked for whole (the response cache hid the client's Range): the client's
      * Range is honoured on it as it goes out, as nginx's range filter does ({@link RangeSlicer}). By default it goes
      * whole.

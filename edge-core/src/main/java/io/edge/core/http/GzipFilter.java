@@ -120,6 +120,22 @@ public final class GzipFilter {
         return new GzipFilter(alloc, gzip.level());
     }
 
+    /**
+     * Whether {@link #begin} would compress {@code response}, a 200 whose body has {@code length} bytes (-1 if unknown),
+     * for {@code request}'s client: judged as it judges, without touching the response. nginx's gzip filter runs before
+     * its range filter and leaves it no length: such an answer goes whole to a Range, compressed.
+     */
+    static boolean compresses(HttpRequest request, HttpResponse response, long length, LocationSettings.Gzip gzip,
+            LocationSettings.GzipClients clients) {
+        HttpHeaders headers = response.headers();
+        return response.status().code() == 200
+                && gzip.compresses(mediaType(headers.get(HttpHeaderNames.CONTENT_TYPE)))
+                && headers.get(HttpHeaderNames.CONTENT_ENCODING, "").isBlank()
+                && !headers.containsValue(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_TRANSFORM, true)
+                && (length < 0 || length >= gzip.minLength())
+                && sendsGzip(request, headers, false, clients);
+    }
+
     /** The response's Content-Length, -1 without one (or one that is not a number, which the backend's reader refused). */
     static long declaredLength(HttpResponse response) {
         try {

@@ -976,6 +976,13 @@ final class ServerExchange implements Exchange {
     }
 
     @Override
+    public boolean compresses(HttpResponse answer, long length) {
+        LocationSettings answering = location();
+        LocationSettings.Gzip zip = answering == null ? null : answering.gzip();
+        return zip != null && GzipFilter.compresses(request, answer, length, zip, answering.gzipClients());
+    }
+
+    @Override
     public void offerRanges() {
         rangesOffered = true;
     }
