@@ -200,6 +200,7 @@ final class PhpScripts {
                 if (isset($_GET['xae'])) { header('X-Accel-Expires: ' . $_GET['xae']); }
                 if (isset($_GET['age'])) { header('Age: ' . $_GET['age']); }
                 if (isset($_GET['ar'])) { header('Accept-Ranges: ' . $_GET['ar']); }
+                if (isset($_GET['xab'])) { header('X-Accel-Buffering: ' . $_GET['xab']); }
                 if (isset($_GET['trailer'])) { header('Trailer: ' . $_GET['trailer']); }
                 if (isset($_SERVER['HTTP_RANGE'])) { header('X-Saw-Range: ' . $_SERVER['HTTP_RANGE']); }
                 if (isset($_SERVER['HTTP_IF_NONE_MATCH'])) { header('X-Saw-If-None-Match: ' . $_SERVER['HTTP_IF_NONE_MATCH']); }

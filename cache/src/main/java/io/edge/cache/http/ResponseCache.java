@@ -624,12 +624,14 @@ public final class ResponseCache implements AutoCloseable {
 
     /**
      * Whether {@code backendResponse} could be stored as the answer to {@code clientRequest} but for its size (past
-     * {@code max-object-size}, edge's own bound): what nginx's cache takes as cacheable, the answers its range filter
-     * ranges on a miss. Not whether there is room, nor whether a purge came since it was asked.
+     * {@code max-object-size}, edge's own bound) and its buffering (X-Accel-Buffering: no, or the group's buffering off,
+     * which nginx learns only after it judged the answer cacheable at its head): what nginx's cache takes as cacheable,
+     * the answers its range filter ranges on a miss. Not whether there is room, nor whether a purge came since it was
+     * asked.
      */
     public boolean storableButForSize(HttpRequest clientRequest, HttpResponse backendResponse) {
         HttpResponse unsized = new DefaultHttpResponse(backendResponse.protocolVersion(), backendResponse.status(),
-                backendResponse.headers().copy().remove(HttpHeaderNames.CONTENT_LENGTH));
+                backendResponse.headers().copy().remove(HttpHeaderNames.CONTENT_LENGTH).remove(X_ACCEL_BUFFERING));
         CacheControl cc = CacheControl.of(unsized.headers());
         return policy.storable(clientRequest, unsized, cc, policy.validSeconds(unsized, cc));
     }
