@@ -406,6 +406,35 @@ class ResponseCacheIT {
     }
 
     /**
+     * A range past the end of a miss's answer that other requests wait for: its 416 goes at the answer's head, and the
+     * answer is still read and stored for them; PHP runs once, and the next is a HIT. Pins the followers' case of
+     * aRangePastTheEndOfAMissStoresNothingAndLetsTheScriptGo (untested: nginx's lock waiters would each go to the
+     * backend once its 416 ended the upstream request; edge's are answered by the one run).
+     */
+    @Test
+    void aRangePastTheEndOfAMissOthersWaitForIsStoredForThem() throws Exception {
+        String url = url("range416wait", "public, max-age=60", "&ar=bytes&pad=0&hold=release-range416wait");
+        long coalesced = php.metric("edge_response_cache_coalesced_total");
+        CompletableFuture<HttpResponse<String>> past = php.getAsync(url, "Range", "bytes=1000-");
+        eventually(() -> php.runs("range416wait"), runs -> runs == 1);
+        List<CompletableFuture<HttpResponse<String>>> waiting = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            waiting.add(php.getAsync(url));
+        }
+        eventually(() -> php.metric("edge_response_cache_coalesced_total") - coalesced, n -> n == 3);
+        php.release("release-range416wait");
+        assertThat(past.get().statusCode()).isEqualTo(416);
+        for (CompletableFuture<HttpResponse<String>> response : waiting) {
+            assertThat(response.get().statusCode()).isEqualTo(200);
+            assertThat(response.get().body()).isEqualTo(body("range416wait", 1));
+        }
+        assertThat(php.get(url).headers().firstValue("x-cache")).contains("HIT");
+        assertThat(php.runs("range416wait")).isEqualTo(1);
+        eventually(() -> php.metric("edge_fastcgi_connections_open{group=\"php\"}")
+                - php.metric("edge_fastcgi_connections_idle{group=\"php\"}"), busy -> busy == 0);
+    }
+
+    /**
      * A 206 says no Accept-Ranges, on the miss that cuts it as the answer streams and on the hit, one range or
      * several, as nginx 1.22's range filter clears it (measured beside php-fpm 8.2, fastcgi_cache miss and hit, and a
      * file's 206); the whole 200 keeps the script's. Every 206 had the script's Accept-Ranges.
