@@ -82,9 +82,7 @@ public final class GzipFilter {
         boolean rangeOfFile = status == 206 && bodyType != null;
         String type = rangeOfFile ? bodyType : headers.get(HttpHeaderNames.CONTENT_TYPE, notModified ? bodyType : null);
         if (status != 200 && status != 403 && status != 404 && !notModified && !rangeOfFile
-                || !gzip.compresses(mediaType(type))
-                || !headers.get(HttpHeaderNames.CONTENT_ENCODING, "").isBlank()
-                || headers.containsValue(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_TRANSFORM, true)) {
+                || !compressible(headers, type, gzip)) {
             return null;
         }
         long length = notModified || rangeOfFile ? bodyLength
@@ -129,11 +127,18 @@ public final class GzipFilter {
             LocationSettings.GzipClients clients) {
         HttpHeaders headers = response.headers();
         return response.status().code() == 200
-                && gzip.compresses(mediaType(headers.get(HttpHeaderNames.CONTENT_TYPE)))
-                && headers.get(HttpHeaderNames.CONTENT_ENCODING, "").isBlank()
-                && !headers.containsValue(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_TRANSFORM, true)
+                && compressible(headers, headers.get(HttpHeaderNames.CONTENT_TYPE), gzip)
                 && (length < 0 || length >= gzip.minLength())
                 && sendsGzip(request, headers, false, clients);
+    }
+
+    /**
+     * Whether {@code gzip} may compress an answer of {@code type} with {@code headers}: a type it lists, no coding of the
+     * answer's own, no {@code Cache-Control: no-transform}.
+     */
+    private static boolean compressible(HttpHeaders headers, String type, LocationSettings.Gzip gzip) {
+        return gzip.compresses(mediaType(type)) && headers.get(HttpHeaderNames.CONTENT_ENCODING, "").isBlank()
+                && !headers.containsValue(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_TRANSFORM, true);
     }
 
     /** The response's Content-Length, -1 without one (or one that is not a number, which the backend's reader refused). */
