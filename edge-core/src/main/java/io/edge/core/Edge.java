@@ -1379,7 +1379,7 @@ public final class Edge {
         if (g.responseCache != null) {
             lines.add("response cache: " + responseCacheLine(g.responseCache));
         }
-        lines.add("image filter: " + server.imagesLine());
+        lines.add("image filter: " + server.imageStats().line());
         lines.add("memory: direct=" + DirectMemory.used() + " direct-max=" + DirectMemory.limit() + " heap="
                 + heapInUse() + " heap-max=" + Runtime.getRuntime().maxMemory());
         return lines;

@@ -474,13 +474,7 @@ public final class EdgeServer implements AutoCloseable {
         return started == null ? new HttpServerContext.ConnectionStats(0, 0, false, 0, 0, 0, 0) : started.connectionStats();
     }
 
-    /** The status page's image line ({@link HttpServerContext#imagesLine}); "" before the start. */
-    public String imagesLine() {
-        HttpServerContext started = context;
-        return started == null ? "" : started.imagesLine();
-    }
-
-    /** The figures of {@link #imagesLine}; all zero before the start. */
+    /** The image filter's figures ({@link HttpServerContext#imageStats}); all zero before the start. */
     public HttpServerContext.ImageStats imageStats() {
         HttpServerContext started = context;
         return started == null ? new HttpServerContext.ImageStats(0, 0) : started.imageStats();

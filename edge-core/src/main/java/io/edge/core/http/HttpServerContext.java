@@ -264,16 +264,15 @@ public final class HttpServerContext {
     }
 
     /**
-     * The status page's image line: image-filter jobs waiting or running now, and since start those abandoned, their
+     * The status page's image figures: image-filter jobs waiting or running now, and since start those abandoned, their
      * client gone before a worker came to them ({@link ImageWorkers#abandoned}).
      */
-    public String imagesLine() {
-        ImageStats stats = imageStats();
-        return "jobs=" + stats.jobs() + " abandoned=" + stats.abandoned();
-    }
-
-    /** The figures of {@link #imagesLine}. */
     public record ImageStats(int jobs, long abandoned) {
+
+        /** As the status page's image line says them. */
+        public String line() {
+            return "jobs=" + jobs + " abandoned=" + abandoned;
+        }
     }
 
     public ImageStats imageStats() {

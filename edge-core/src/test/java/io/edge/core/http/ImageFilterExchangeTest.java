@@ -204,6 +204,6 @@ class ImageFilterExchangeTest {
         }
         client.runPendingTasks();
         assertThat(context.images().abandoned()).isEqualTo(1);
-        assertThat(context.imagesLine()).as("the status page's line").isEqualTo("jobs=0 abandoned=1");
+        assertThat(context.imageStats().line()).as("the status page's line").isEqualTo("jobs=0 abandoned=1");
     }
 }
