@@ -55,6 +55,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
@@ -2069,8 +2070,9 @@ final class SettingsMapper {
             if (located.startsWith("@") || located.startsWith("=")) {
                 // a named location answers it, or after "=" the location a path routes to
                 if (!refusedToLocation(pages, status, code, located, false)) {
+                    Consumer<String> gaveUp = why -> gaveUpOnPage(pages, status, why);
                     ErrorPage named = namedErrorPage(pages, siteKey, status, located, names,
-                            path -> answersPage(pageLocation(locations, path), path));
+                            path -> answersPage(pageLocation(locations, path, gaveUp), path, gaveUp));
                     if (named != null) {
                         result.put(code, named);
                     }
@@ -2100,8 +2102,9 @@ final class SettingsMapper {
                 pages.invalid(status, "\"" + uri + "\" has a . or .. segment", expected + ", written without them");
                 continue;
             }
-            LocationSettings pageLocation = pageLocation(locations, uri);
-            if (answersPage(pageLocation, uri)) {
+            Consumer<String> gaveUp = why -> gaveUpOnPage(pages, status, why);
+            LocationSettings pageLocation = pageLocation(locations, uri, gaveUp);
+            if (answersPage(pageLocation, uri, gaveUp)) {
                 // nginx's error_page 503 /busy.php: an internal redirect to the path, whose script runs (or whose
                 // backend is asked) with the error's status kept; nothing to read here
                 if (!refusedToLocation(pages, status, code, uri, true) && !unsendableQuery(pages, status, uri, query)) {
@@ -2238,18 +2241,28 @@ final class SettingsMapper {
     /**
      * Whether {@code location}, which an error page's {@code uri} routes to, answers the page itself rather than send
      * its file: a proxy location, or a FastCGI one that takes the path as a script (its split finds one, or it runs one
-     * script for every path). A FastCGI location's other paths are files, as a request's are.
+     * script for every path). A FastCGI location's other paths are files, as a request's are. A split that gives up on
+     * the path takes it for a script, as a request's path is taken, and {@code gaveUp} is told why.
      */
-    private static boolean answersPage(LocationSettings location, String uri) {
+    private static boolean answersPage(LocationSettings location, String uri, Consumer<String> gaveUp) {
         if (location == null) {
             return false;
         }
         return switch (location.handler()) {
             case PROXY -> true;
             case FASTCGI -> location.fastcgiScript() != null || ScriptResolver.hasScriptPart(location.scriptSplit(), uri,
-                    gaveUp -> { }); // one that gives up is taken for a script, as a request's path is
+                    split -> gaveUp.accept(split.reason()));
             default -> false;
         };
+    }
+
+    /**
+     * A regex gave up on the path of the page {@code pages} names at {@code status} ({@code why}, with what the page is
+     * taken for then): a warning at that key, as a request's path it gives up on is logged, never passed over in
+     * silence. Not a problem: nginx -t matches no error_page path against its locations.
+     */
+    private void gaveUpOnPage(Section pages, String status, String why) {
+        warnings.add(pages.writtenAt(status).problem("error page " + pages.optionalString(status) + ": " + why));
     }
 
     /**
@@ -2280,13 +2293,16 @@ final class SettingsMapper {
 
     /**
      * The location of {@code locations} that an error page's {@code uri} routes to, as a request's path is routed; null
-     * for none, or where a regex gave up on it (the page then read beneath the site's root; a request for the URI itself
-     * would be a 500).
+     * for none, or where a regex gave up on it, which {@code gaveUp} is told (the page then read beneath the site's root;
+     * a request for the URI itself would be a 500).
      */
-    private static LocationSettings pageLocation(List<LocationSettings> locations, String uri) {
+    private static LocationSettings pageLocation(List<LocationSettings> locations, String uri,
+            Consumer<String> gaveUp) {
         try {
             return LocationSearch.find(locations, uri);
-        } catch (RegexGaveUpException gaveUp) {
+        } catch (RegexGaveUpException e) {
+            gaveUp.accept(e.getMessage() + "; the page is looked for as if no location took its path, beneath the"
+                    + " site's root (a request for the path itself would be a 500)");
             return null;
         }
     }

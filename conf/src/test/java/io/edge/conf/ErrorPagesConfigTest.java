@@ -613,4 +613,33 @@ class ErrorPagesConfigTest {
                         + dir.resolve("www/errors/404.html") + " is not there: its errors are answered 404 (as nginx's error_page to a missing file) until"
                         + " it is"));
     }
+
+    /**
+     * A location regex that gives up on a page's path at load (three greedy groups on a path of 600 directories, cubic:
+     * past BoundedMatch's budget) is a warning at the page's key naming the regex and what the page is read as, as a
+     * request's path it gives up on is logged: the page is read beneath the site's root. A split-path-info that gives
+     * up takes the path for a script, said so too.
+     */
+    @Test
+    void aRegexThatGivesUpOnAPagesPathIsAWarningNamingIt() throws Exception {
+        String deep = "a/".repeat(600);
+        String uri = "/errors/" + deep + "x.html";
+        Files.createDirectories(dir.resolve("www/errors/" + deep));
+        Files.writeString(dir.resolve("www" + uri), "<p>deep</p>");
+        EdgeSettings settings = EdgeConfFile.load(dir, """
+                sites = [{ root = www, error-pages { 404 = "%s", 503 = "/%sx.php" }
+                  locations = [{ match = "~ [.]php$", fastcgi = php, split-path-info = "^(/.*/.*/.*[.]php)(/.*)$" }
+                    { match = "~ ^/(.*)/(.*)/(.*)[.]jpg$" }] }]
+                fastcgi.backends.php.addresses = ["unix:/run/php.sock"]
+                """.formatted(uri, deep));
+        assertThat(text(settings.sites().get(0).errorPage(404))).isEqualTo("<p>deep</p>");
+        assertThat(settings.sites().get(0).namedErrorPage(503).routed()).isTrue();
+        assertThat(settings.warnings()).extracting(ConfigProblem::key, ConfigProblem::line)
+                .containsExactly(tuple("edge.sites[0].error-pages.404", 2), tuple("edge.sites[0].error-pages.503", 2));
+        assertThat(settings.warnings().get(0).message()).startsWith("error page " + uri + ": location"
+                + " \"~ ^/(.*)/(.*)/(.*)[.]jpg$\" gave up on a path of 1214 characters").endsWith("beneath the"
+                + " site's root (a request for the path itself would be a 500)");
+        assertThat(settings.warnings().get(1).message()).startsWith("error page /" + deep + "x.php: split-path-info"
+                + " \"").contains("gave up on a path of 1206 characters", "taken for a script, never sent as a file");
+    }
 }
