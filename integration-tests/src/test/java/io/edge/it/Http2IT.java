@@ -371,6 +371,36 @@ class Http2IT {
     }
 
     /**
+     * A body over a location's limit gets the site's 413 page on a stream as on HTTP/1.1: a page a script location
+     * takes ({@code 413 = "/413.php"}) runs as a GET without the body, for a body declared over the limit and for one
+     * found over it as it comes (no length said); a file's page goes as it is.
+     */
+    @Test
+    void aBodyOverTheLimitGetsTheSitesPageOnAStream() throws Exception {
+        Files.writeString(www.resolve("413.php"), "<?php echo 'page ', $_SERVER['REQUEST_METHOD'], ' [',"
+                + " file_get_contents('php://input'), ']';");
+        Files.writeString(www.resolve("413.html"), "<p>too large</p>\n");
+        for (String page : new String[] {"/413.php", "/413.html"}) {
+            try (EdgeHarness edge = started("pages" + page.substring(5), """
+                    server.limits.body = 1k
+                    site-defaults.error-pages { 413 = "%s" }
+                    """.formatted(page))) {
+                HttpClient h2 = client(HttpClient.Version.HTTP_2);
+                String expected = page.equals("/413.php") ? "page GET []" : "<p>too large</p>\n";
+                for (HttpRequest.BodyPublisher body : List.of(HttpRequest.BodyPublishers.ofByteArray(new byte[4096]),
+                        HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(new byte[4096])))) {
+                    String as = page + ", " + (body.contentLength() < 0 ? "no length said" : "a length said");
+                    HttpResponse<String> tooLarge = h2.send(request("/echo.php").POST(body).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    assertThat(tooLarge.version()).as(as).isEqualTo(HttpClient.Version.HTTP_2);
+                    assertThat(tooLarge.statusCode()).as(as).isEqualTo(413);
+                    assertThat(tooLarge.body()).as(as).isEqualTo(expected);
+                }
+            }
+        }
+    }
+
+    /**
      * A stream reset in the middle of a script's answer ends its FastCGI request as a client's close does on HTTP/1:
      * the script is told (connection_aborted), and the backend's one connection is free for the next request on the
      * same connection, which would get 503 at once were it still held.

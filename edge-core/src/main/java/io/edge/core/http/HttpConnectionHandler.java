@@ -340,8 +340,11 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         moreMayCome = true; // the rest of the body, and whatever follows it
     }
 
-    /** The request stream can't be trusted any more: answer the running exchange if possible, then close. */
-    private void failConnection(Throwable cause) {
+    /**
+     * The request stream can't be trusted any more: answer the running exchange if possible (its body given up on,
+     * {@link ServerExchange#bodyFailed}), then close.
+     */
+    private void failConnection(HttpStatusException cause) {
         if (!pipelined.isEmpty() && !discardingBody && failQueued(cause)) {
             return;
         }
@@ -354,7 +357,7 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
             // if it is).
             closeAfterLastResponse();
         } else if (bodyOfCurrent) {
-            current.fail(cause);
+            current.bodyFailed(cause);
         }
         // else: a pipelined or dropped request was bad; the running exchange finishes, then the connection closes
     }

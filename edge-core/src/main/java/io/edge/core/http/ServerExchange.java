@@ -184,6 +184,16 @@ final class ServerExchange implements Exchange {
     private boolean continueWent;
     /** Some of the request body reached the exchange (the client did not wait for a 100, or got one). */
     private boolean bodyArrived;
+    /**
+     * {@link #bodyFailed}: the body was found over the limit or unreadable as it came, or the client stopped sending it;
+     * what is left of it is never read.
+     */
+    private boolean bodyGivenUp;
+    /**
+     * {@link #bodyFailed}: that failure (a 413 or 400 the site's routed page answers), held until a responder asks for
+     * the body ({@link #readBody}), where it is answered; null for none.
+     */
+    private HttpStatusException heldBodyFailure;
     private State state = State.OPEN;
     /** What starts the error log's lines of this exchange ({@link #tagLogLines}): empty, or a tag and a space. */
     private String logTag = "";
@@ -771,10 +781,44 @@ final class ServerExchange implements Exchange {
         }
     }
 
+    /**
+     * The connection gives up on the request's body ({@code failure}): over the limit or unreadable as it came (413,
+     * 400), or the client stopped sending it (408); the rest of it is never read, and the connection closes after the
+     * answer. Answered at once, but where the site's page for a 413 or 400 is a path a script or proxy location takes
+     * and no responder asks for the body yet (a script being looked up): held until one does ({@link #readBody}), so
+     * that the page runs in its place ({@link #toNamedErrorPage}), never beside a responder still at work; one that
+     * answers without the body (a file's GET) answers as it would.
+     */
+    void bodyFailed(HttpStatusException failure) {
+        if (heldBodyFailure != null) {
+            return; // the first failure is the one answered
+        }
+        bodyGivenUp = true;
+        int code = failure.status().code();
+        ErrorPage page = site() == null || errorPaged ? null : site().namedErrorPage(code);
+        boolean held = state == State.OPEN && bodyConsumer == null && page != null && page.routed()
+                && (code == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()
+                || code == HttpResponseStatus.BAD_REQUEST.code());
+        if (!held) {
+            fail(failure);
+            return;
+        }
+        heldBodyFailure = failure;
+        dropEarlyBody();
+        connection.dropBody(this);
+    }
+
     @Override
     public void readBody(Consumer<HttpContent> onContent, Runnable onIncomplete) {
         bodyConsumer = onContent;
         bodyIncomplete = onIncomplete;
+        if (heldBodyFailure != null) {
+            // the responder waits for a body that will not come whole: answered now, the site's page in its place
+            HttpStatusException failure = heldBodyFailure;
+            heldBodyFailure = null;
+            fail(failure);
+            return;
+        }
         if (awaitsContinue() && state == State.OPEN) {
             sendContinue();
         }
@@ -921,14 +965,19 @@ final class ServerExchange implements Exchange {
 
     /** The exchange is over, so is its request body: release what was held, tell a consumer still waiting. */
     private void endBody() {
-        if (earlyBody != null) {
-            earlyBody.forEach(ReferenceCountUtil::release);
-            earlyBody = null;
-        }
+        dropEarlyBody();
         Runnable incomplete = bodyIncomplete;
         bodyIncomplete = null;
         if (incomplete != null) {
             incomplete.run();
+        }
+    }
+
+    /** Releases the body that came before a responder asked for it. */
+    private void dropEarlyBody() {
+        if (earlyBody != null) {
+            earlyBody.forEach(ReferenceCountUtil::release);
+            earlyBody = null;
         }
     }
 
@@ -1715,8 +1764,9 @@ final class ServerExchange implements Exchange {
      * the error's ({@code "@app"}), its own ({@code "= @app"}) or the one written ({@code "=200 @app"}). A page whose
      * path a script or proxy location takes ({@code 503 = "/busy.php"}, {@link ErrorPage#routed}) goes there as nginx's
      * error_page redirect to a URI does, with the error's status. Not for a
-     * second error of the request, nor one refused before it was routed, nor one whose body was refused or is being
-     * read (a 413, or an error met while a responder reads the body, goes out as it is).
+     * second error of the request, nor one refused before it was routed, nor one
+     * whose body is being read or went to a backend (an error met then goes out as it is); but a 413 or 400 of a body
+     * refused or given up on before a backend was asked ({@link #bodyFailed}) goes to a path's page without it.
      */
     @Override
     public boolean toNamedErrorPage(HttpResponseStatus status) {
@@ -1732,11 +1782,20 @@ final class ServerExchange implements Exchange {
         ErrorPage page = site == null || errorPaged || unrouted && !redirect ? null
                 : site.namedErrorPage(status.code());
         // a body read, or being read, goes to no location that would wait for it again; one kept whole does (a
-        // script's X-Accel-Redirect to a missing file: nginx's error_page sends the body it kept). A 413's page only
-        // for a body declared over the limit, none of it come yet: it goes on without it, below.
-        boolean tooLarge = status.code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code();
-        if (page == null || tooLarge && (!page.routed() || bodyArrived || HttpUtil.getContentLength(request, -1L) < 0)
-                || bodyRequested() && keptBody == null) {
+        // script's X-Accel-Redirect to a missing file: nginx's error_page sends the body it kept). A 413's or 400's
+        // page runs without the body, below, for one declared over the limit, none of it come yet, or one found over
+        // it or unreadable as it came while a responder read it whole for a script or a proxied backend not yet asked
+        // (bodyFailed), as nginx's error_page 413 /413.php runs for a chunked body over client_max_body_size and
+        // error_page 400 /400.php for a broken chunk (measured: the script saw a GET; nginx passes it the part of the
+        // body read before, CONTENT_LENGTH 60 and those bytes, edge none of it)
+        int code = status.code();
+        boolean tooLarge = code == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code();
+        boolean declaredTooLarge = tooLarge && !bodyArrived && HttpUtil.getContentLength(request, -1L) >= 0;
+        boolean cutWhileRead = bodyGivenUp && bodyIncomplete != null && upstreamStart == 0
+                && (tooLarge || code == HttpResponseStatus.BAD_REQUEST.code());
+        boolean withoutBody = page != null && page.routed() && (declaredTooLarge || cutWhileRead);
+        if (page == null || (tooLarge || bodyGivenUp) && !withoutBody
+                || !withoutBody && bodyRequested() && keptBody == null) {
             return false;
         }
         errorPaged = true;
@@ -1758,12 +1817,14 @@ final class ServerExchange implements Exchange {
             }
             unrouted = false; // the page's location answers, with its headers
             answersAsErrorPage = page.answerStatus() != 0;
-            if (tooLarge) {
+            if (withoutBody) {
                 // nginx's error_page 413 /413.php: the page runs without the body it refused (measured: php://input
                 // empty, CONTENT_LENGTH still the refused one's; a proxied page's backend asked with Content-Length:
                 // 0), and the connection closes after it. edge announces none: the page's location sees no body, and
-                // what comes of it is dropped unread.
+                // what comes of it is dropped unread; what a responder read of it is let go.
                 request.headers().remove(HttpHeaderNames.CONTENT_LENGTH).remove(HttpHeaderNames.TRANSFER_ENCODING);
+                bodyConsumer = null;
+                endBody();
                 connection.dropBody(this);
             }
             redirect(page.uri(), page.query(), true);
