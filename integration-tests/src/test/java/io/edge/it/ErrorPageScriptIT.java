@@ -440,4 +440,36 @@ class ErrorPageScriptIT {
             }
         }
     }
+
+    /**
+     * nginx 1.22's server-level {@code if ($arg_deny) { return 403; }} runs {@code error_page 403 /403.php} (measured:
+     * the script saw a GET of /x?deny=1), as a location's return does; an unconditional server-level {@code return 403;}
+     * meets itself again at the page's URI, and nginx's own 403 goes (error pages are met once). edge's site rewrites
+     * alike.
+     */
+    @Test
+    void aSitesRewritesErrorRunsTheSitesPage() throws Exception {
+        Files.writeString(www.resolve("403.php"), PAGE);
+        try (PhpFpm fpm = fpm(); EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [
+                  { server-names = ["_"], default = true, root = "www", error-pages { 403 = "/403.php" }
+                    rewrites = [{ if = "$arg_deny", return = 403 }]
+                    locations = [{ match = "/" }, { match = "~ \\\\.php$", fastcgi = php }] }
+                  { server-names = ["all"], root = "www", error-pages { 403 = "/403.php" }
+                    rewrites = [{ return = 403 }]
+                    locations = [{ match = "/" }, { match = "~ \\\\.php$", fastcgi = php }] }
+                ]
+                fastcgi.backends.php { addresses = ["%s"] }
+                """.formatted(fpm.address()))) {
+            HttpResponse<String> denied = send(edge, "GET", "/x?deny=1", null);
+            assertThat(denied.statusCode()).isEqualTo(403);
+            assertThat(denied.body()).isEqualTo("GET /x?deny=1 /403.php [] ");
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                client.send("GET /x HTTP/1.1\r\nHost: all\r\n\r\n");
+                RawHttpClient.Response refused = client.read();
+                assertThat(refused.status()).isEqualTo(403);
+                assertThat(refused.text()).contains("<title>403 Forbidden</title>");
+            }
+        }
+    }
 }

@@ -78,7 +78,7 @@ public final class RewritePhase {
         if (exchange.site() == null || exchange.site().rewrites().isEmpty()) {
             return false;
         }
-        return run(exchange, exchange.site().rewrites(), null, exchange.path(), exchange::refusedUnrouted, goOn, null,
+        return run(exchange, exchange.site().rewrites(), null, exchange.path(), exchange::answeredBySite, goOn, null,
                 false);
     }
 

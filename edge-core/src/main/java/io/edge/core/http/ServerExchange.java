@@ -153,6 +153,11 @@ final class ServerExchange implements Exchange {
      * headers of one no location gives in place of a location's.
      */
     private boolean unrouted;
+    /**
+     * {@link #answeredBySite}: that answer is its site's rewrites' (nginx's server-level {@code return}), which goes to
+     * the site's error page as a location's does, where a request refused before routing does not.
+     */
+    private boolean siteAnswered;
     /** {@link #requestId()}, once asked; the same through internal redirects, as nginx's. */
     private String requestId;
     /** {@link #mapValues()}, once asked: kept through internal redirects, as nginx keeps a map's value. */
@@ -672,6 +677,17 @@ final class ServerExchange implements Exchange {
      */
     void refusedUnrouted() {
         unrouted = true;
+    }
+
+    /**
+     * Its site's rewrites answer it, before a location was chosen (nginx's server-level {@code return 403}): its answer
+     * gets the server's headers as {@link #refusedUnrouted}'s, and an error goes to the site's page as a location's
+     * does, as nginx's error_page runs at its server rewrite phase (measured: {@code if ($arg_deny) { return 403; }}
+     * in a server block ran {@code error_page 403 /403.php}).
+     */
+    void answeredBySite() {
+        unrouted = true;
+        siteAnswered = true;
     }
 
     @Override
@@ -1764,7 +1780,7 @@ final class ServerExchange implements Exchange {
      * the error's ({@code "@app"}), its own ({@code "= @app"}) or the one written ({@code "=200 @app"}). A page whose
      * path a script or proxy location takes ({@code 503 = "/busy.php"}, {@link ErrorPage#routed}) goes there as nginx's
      * error_page redirect to a URI does, with the error's status. Not for a
-     * second error of the request, nor one refused before it was routed, nor one
+     * second error of the request, nor one refused before it was routed (but for its site's rewrites' answer), nor one
      * whose body is being read or went to a backend (an error met then goes out as it is); but a 413 or 400 of a body
      * refused or given up on before a backend was asked ({@link #bodyFailed}) goes to a path's page without it.
      */
@@ -1779,7 +1795,7 @@ final class ServerExchange implements Exchange {
         // page as a location's does, as nginx's error_page at its server rewrite phase (measured: rewrite ^/perm$ /new
         // permanent at server level ran error_page 301 /moved.php); a request refused before routing is no redirect
         boolean redirect = status.codeClass() == HttpStatusClass.REDIRECTION;
-        ErrorPage page = site == null || errorPaged || unrouted && !redirect ? null
+        ErrorPage page = site == null || errorPaged || unrouted && !redirect && !siteAnswered ? null
                 : site.namedErrorPage(status.code());
         // a body read, or being read, goes to no location that would wait for it again; one kept whole does (a
         // script's X-Accel-Redirect to a missing file: nginx's error_page sends the body it kept). A 413's or 400's
