@@ -247,7 +247,7 @@ class ResponseCacheIT {
      */
     @Test
     void aRangeOfACachedAnswerThatTakesRangesIsAnsweredFromTheCache() throws Exception {
-        String url = url("ranges", "public, max-age=60", "&ar=bytes&etag=%22r1%22");
+        String url = url("ranges", "public, max-age=60", "&ar=bytes&etag=%22r1%22&pad=0"); // its length declared
         String whole = body("ranges", 1);
         HttpResponse<String> miss = php.get(url, "Range", "bytes=0-1");
         assertThat(miss.statusCode()).as("the fill's range, as nginx's range filter cuts it").isEqualTo(206);
@@ -338,7 +338,7 @@ class ResponseCacheIT {
     @Test
     void anUnsatisfiableRangeOfAScriptsAnswerGetsEdgesPageWithTheScriptsFields() throws Exception {
         int pad = 2 * 1024 * 1024; // past max-object-size: streamed, never stored
-        String stored = url("rangepage", "public, max-age=60", "&ar=bytes&etag=%22p1%22");
+        String stored = url("rangepage", "public, max-age=60", "&ar=bytes&etag=%22p1%22&pad=0");
         String large = url("bigrangepage", "public, max-age=60", "&ar=bytes&etag=%22p2%22&pad=" + pad);
         assertUnsatisfiable(stored, body("rangepage", 1).length(), "MISS");
         assertThat(php.get(stored).statusCode()).isEqualTo(200);
@@ -361,6 +361,35 @@ class ResponseCacheIT {
         HttpResponse<String> head = php.send("HEAD", url, "Range", "bytes=" + length + "-");
         assertThat(head.statusCode()).isEqualTo(416);
         assertThat(head.headers().firstValue("content-length")).contains(String.valueOf(past.body().length()));
+    }
+
+    /**
+     * An answer whose script declared no length (php-fpm adds none: a plain echo) goes whole to a Range, a 200 on its
+     * miss and on its hit, one past its end too, and is stored, as nginx 1.22's range filter leaves an answer of no
+     * known length alone, on the hit too, as its cache keeps the head as it came (measured beside php-fpm 8.2,
+     * fastcgi_cache: 1000 bytes, Accept-Ranges: bytes, no Content-Length, `bytes=0-9` a whole 200 on the MISS and the
+     * HIT, `bytes=5000-` too). Edge ranged it, the miss once it had come whole, and the hit by its stored length.
+     */
+    @Test
+    void anAnswerWithoutADeclaredLengthGoesWholeToARangeOnItsMissAndItsHit() throws Exception {
+        String url = url("rangenolength", "public, max-age=60", "&ar=bytes");
+        String whole = body("rangenolength", 1);
+        HttpResponse<String> miss = php.get(url, "Range", "bytes=0-1");
+        assertThat(miss.statusCode()).isEqualTo(200);
+        assertThat(miss.headers().firstValue("x-cache")).contains("MISS");
+        assertThat(miss.body()).isEqualTo(whole);
+        for (String range : List.of("bytes=0-1", "bytes=0-0,2-2", "bytes=1000-")) {
+            HttpResponse<String> hit = php.get(url, "Range", range);
+            assertThat(hit.statusCode()).as(range).isEqualTo(200);
+            assertThat(hit.headers().firstValue("x-cache")).as(range).contains("HIT");
+            assertThat(hit.body()).as(range).isEqualTo(whole);
+            assertThat(hit.headers().firstValue("content-range")).as(range).isEmpty();
+        }
+        HttpResponse<String> pastOnMiss = php.get(url("rangenolength416", "public, max-age=60", "&ar=bytes"),
+                "Range", "bytes=1000-");
+        assertThat(pastOnMiss.statusCode()).isEqualTo(200);
+        assertThat(pastOnMiss.body()).isEqualTo(body("rangenolength416", 1));
+        assertThat(php.runs("rangenolength")).isEqualTo(1);
     }
 
     /** Without Accept-Ranges: bytes from its script, a cached answer goes whole to a Range, as nginx sends it. */
@@ -441,7 +470,7 @@ class ResponseCacheIT {
      */
     @Test
     void aPartialAnswerSaysNoAcceptRanges() throws Exception {
-        String url = url("rangenoar", "public, max-age=60", "&ar=bytes");
+        String url = url("rangenoar", "public, max-age=60", "&ar=bytes&pad=0");
         HttpResponse<String> miss = php.get(url, "Range", "bytes=0-1");
         assertThat(miss.statusCode()).isEqualTo(206);
         assertThat(miss.headers().firstValue("x-cache")).contains("MISS");

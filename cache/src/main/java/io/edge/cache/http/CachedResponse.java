@@ -15,12 +15,24 @@ public final class CachedResponse extends DefaultFullHttpResponse {
 
     private final String xAccelLimitRate;
     private final HttpHeaders accelFields;
+    private final boolean lengthDeclared;
 
     CachedResponse(HttpResponseStatus status, ByteBuf body, HttpHeaders headers, String xAccelLimitRate,
-            HttpHeaders accelFields) {
+            HttpHeaders accelFields, boolean lengthDeclared) {
         super(HttpVersion.HTTP_1_1, status, body, headers, new DefaultHttpHeaders());
         this.xAccelLimitRate = xAccelLimitRate;
         this.accelFields = accelFields;
+        this.lengthDeclared = lengthDeclared;
+    }
+
+    /**
+     * Whether the backend declared the body's length in the head it stored the answer with ({@link
+     * ResponseCache#declaresLength}); the head handed out here always has a {@code Content-Length}, of the stored body.
+     * nginx's cache keeps the upstream's head as it came, and its range filter ranges a hit only where that head
+     * declared a length (measured: a script's 200 without one, a whole 200 to a Range on the hit as on the miss).
+     */
+    public boolean lengthDeclared() {
+        return lengthDeclared;
     }
 
     /**

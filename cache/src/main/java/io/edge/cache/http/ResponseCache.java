@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.IllegalReferenceCountException;
 import io.netty.util.Timer;
@@ -412,6 +413,16 @@ public final class ResponseCache implements AutoCloseable {
         return !buffering;
     }
 
+    /**
+     * Whether {@code backendResponse}'s head declares its body's length: a {@code Content-Length}, not chunked. nginx's
+     * range filter ranges an upstream's answer only then, on a miss and on the hit of it alike: its cache keeps the
+     * upstream's head as it came (measured beside php-fpm 8.2, fastcgi_cache: a script's 200 without a length, which
+     * php-fpm never adds, is a whole 200 to a Range on the hit too).
+     */
+    public static boolean declaresLength(HttpResponse backendResponse) {
+        return HttpUtil.isContentLengthSet(backendResponse) && !HttpUtil.isTransferEncodingChunked(backendResponse);
+    }
+
     /** {@link #lookup(String, HttpRequest)} in no scope. */
     public Lookup lookup(HttpRequest clientRequest) {
         return lookup(CachePolicy.NO_SCOPE, clientRequest);
@@ -730,7 +741,8 @@ public final class ResponseCache implements AutoCloseable {
         boolean overtaken = purgeMarks.purgedSince(primary, askedAsOf);
         StoredResponse left = overtaken ? cache.policy().getIfPresentQuietly(key) : null;
         StoredResponse stored = entry(backendResponse.status(), headers, backendResponse.headers(), receipt, cc,
-                accel, limitRate, accelFields, valid, askedAsOf, overtaken, left, exact);
+                accel, limitRate, accelFields, valid, askedAsOf, overtaken, left, exact,
+                declaresLength(backendResponse));
         if (overtaken) {
             return putOvertaken(primary, vary, key, askedAsOf, stored, left);
         }
@@ -956,11 +968,12 @@ public final class ResponseCache implements AutoCloseable {
      * the answer, kept for every use, or null; {@code valid}: the seconds the settings keep an
      * answer that says nothing of its lifetime ({@link CachePolicy#validSeconds}), or {@link
      * CachePolicy#NO_ACCEL_EXPIRES}; {@code askedAsOf}: when it was asked for, on the purges' clock; {@code overtaken}:
-     * its URL was purged since, and {@code left} is what the purge left under its key, or null ({@link #putOvertaken}).
+     * its URL was purged since, and {@code left} is what the purge left under its key, or null ({@link #putOvertaken});
+     * {@code lengthDeclared}: the backend's head declared the body's length ({@link #declaresLength}).
      */
     private StoredResponse entry(HttpResponseStatus status, HttpHeaders headers, HttpHeaders received, Receipt receipt,
             CacheControl cc, String xAccelExpires, String xAccelLimitRate, HttpHeaders accelFields, long valid,
-            long askedAsOf, boolean overtaken, StoredResponse left, ByteBuf body) {
+            long askedAsOf, boolean overtaken, StoredResponse left, ByteBuf body, boolean lengthDeclared) {
         long wall = receipt.wallMillis();
         long accel = CachePolicy.accelExpires(xAccelExpires, wall);
         long lifetime = valid > 0 ? valid : CachePolicy.freshnessLifetime(headers, cc, wall, accel);
@@ -995,7 +1008,7 @@ public final class ResponseCache implements AutoCloseable {
                 staleForbidden ? 0 : whileRevalidated, onErrors ? onError : 0, onErrors && graceApplies,
                 alwaysRevalidate, staleForbidden, CachePolicy.sharedWithAuthorization(cc),
                 headers.get(HttpHeaderNames.ETAG), headers.get(HttpHeaderNames.LAST_MODIFIED), xAccelExpires,
-                xAccelLimitRate, accelFields);
+                xAccelLimitRate, accelFields, lengthDeclared);
     }
 
     /**
@@ -1133,7 +1146,7 @@ public final class ResponseCache implements AutoCloseable {
             boolean overtaken = purgeMarks.purgedSince(primary, lookup.asOf);
             StoredResponse left = overtaken ? cache.policy().getIfPresentQuietly(lookup.key()) : null;
             StoredResponse renewed = entry(old.status, merged, notModified.headers(), receipt, cc, accel, limitRate,
-                    accelFields, valid, lookup.asOf, overtaken, left, body); // owns body
+                    accelFields, valid, lookup.asOf, overtaken, left, body, old.lengthDeclared); // owns body
             CachedResponse answer = toResponse(renewed, lookup.head); // before the entry can be evicted
             if (overtaken) {
                 putOvertaken(primary, CachePolicy.varyNames(merged), lookup.key(), lookup.asOf, renewed, left);
@@ -1170,7 +1183,7 @@ public final class ResponseCache implements AutoCloseable {
             body = Unpooled.EMPTY_BUFFER;
         }
         // The caller owns body from here.
-        return new CachedResponse(old.status, body, out, limitRate, accelFields);
+        return new CachedResponse(old.status, body, out, limitRate, accelFields, old.lengthDeclared);
     }
 
     /**
@@ -1213,7 +1226,8 @@ public final class ResponseCache implements AutoCloseable {
         HttpHeaders headers = STORED_FIELDS.newHeaders().set(stored.headers)
                 .set(HttpHeaderNames.AGE, stored.ageSeconds(ticker.read()));
         // The caller owns body (a retained duplicate) from here.
-        return new CachedResponse(stored.status, body, headers, stored.xAccelLimitRate, stored.accelFields);
+        return new CachedResponse(stored.status, body, headers, stored.xAccelLimitRate, stored.accelFields,
+                stored.lengthDeclared);
     }
 
     /**

@@ -63,13 +63,19 @@ final class StoredResponse extends AbstractReferenceCounted {
      * miss did). Never modified.
      */
     final HttpHeaders accelFields;
+    /**
+     * Whether the backend declared the body's length in its head (a {@code Content-Length}, not chunked): a stored head
+     * always says it, so this tells what the backend said. nginx ranges a hit only then ({@link
+     * CachedResponse#lengthDeclared}).
+     */
+    final boolean lengthDeclared;
 
     StoredResponse(HttpResponseStatus status, HttpHeaders headers, ByteBuf body, long bornAt, long receivedAt,
             long askedAsOf, long freshUntil,
             long staleWhileRevalidateNanos, long staleIfErrorNanos, boolean graceApplies, boolean alwaysRevalidate,
             boolean staleForbidden,
             boolean sharedWithAuthorization, String etag, String lastModified, String xAccelExpires,
-            String xAccelLimitRate, HttpHeaders accelFields) {
+            String xAccelLimitRate, HttpHeaders accelFields, boolean lengthDeclared) {
         this.status = status;
         this.headers = headers;
         this.body = body;
@@ -88,6 +94,7 @@ final class StoredResponse extends AbstractReferenceCounted {
         this.xAccelExpires = xAccelExpires;
         this.xAccelLimitRate = xAccelLimitRate;
         this.accelFields = accelFields;
+        this.lengthDeclared = lengthDeclared;
     }
 
     long ageSeconds(long now) {

@@ -431,6 +431,34 @@ class ResponseCacheTest {
     }
 
     /**
+     * An entry tells whether its backend declared the body's length (its own head always says it, of the stored body),
+     * through a 304's renewal too, for the ranges of its hits: nginx ranges a hit only where the upstream's head had a
+     * length.
+     */
+    @Test
+    void anEntryTellsWhetherItsBackendDeclaredTheLength() {
+        store(get("/declared"), backend("D", "Cache-Control", "max-age=1", "ETag", "\"d\""));
+        FullHttpResponse undeclared = backend("U", "Cache-Control", "max-age=1", "ETag", "\"u\"");
+        undeclared.headers().remove("Content-Length");
+        store(get("/undeclared"), undeclared);
+        for (String[] path : new String[][] {{"/declared", "true"}, {"/undeclared", "false"}}) {
+            CachedResponse hit = cache.lookup(get(path[0])).response();
+            assertThat(hit.lengthDeclared()).as(path[0]).isEqualTo(Boolean.parseBoolean(path[1]));
+            assertThat(hit.headers().get("Content-Length")).as(path[0]).isEqualTo("1");
+            hit.release();
+        }
+        time.advanceSeconds(3600);
+        Lookup stale = cache.lookup(get("/undeclared"));
+        assertThat(stale.outcome()).isEqualTo(Lookup.Outcome.STALE);
+        CachedResponse renewed = cache.revalidated(stale, notModified("ETag", "\"u\"", "Content-Length", "1"));
+        assertThat(renewed.lengthDeclared()).as("the stored answer's word, not the 304's").isFalse();
+        renewed.release();
+        CachedResponse again = cache.lookup(get("/undeclared")).response();
+        assertThat(again.lengthDeclared()).isFalse();
+        again.release();
+    }
+
+    /**
      * A 304 renews an entry by the X-Accel-Expires the script stored it with, unless the 304 brings its own: a
      * page kept 10 s (its no-cache for browsers) is kept 10 s more, and a 304 saying 0 drops it.
      */

@@ -31,7 +31,8 @@ import io.netty.handler.codec.http.HttpVersion;
  * {@code multipart/byteranges} of several, or 416 when none is in the body (edge's page or the site's, with the stored
  * answer's fields, as {@link RangeSlicer#carryFields}). Only for an answer whose script said it
  * takes them (an {@code Accept-Ranges} naming {@code bytes}), as nginx ranges a cached answer only when its
- * upstream sent that header ({@code ngx_http_upstream_copy_allow_ranges}); any other goes whole, as a 200. The backend
+ * upstream sent that header ({@code ngx_http_upstream_copy_allow_ranges}), and declared its length (the caller asks
+ * {@link io.edge.cache.http.CachedResponse#lengthDeclared} first); any other goes whole, as a 200. The backend
  * never sees the client's Range of a cached URL (the fill asks for the whole answer), so this is the only place it is
  * honoured but for an answer on its way from the script ({@link RangeSlicer}, which judges both alike). An
  * {@code If-Range} that does not name the stored answer (strong ETag, or its Last-Modified exactly) has it

@@ -534,7 +534,8 @@ public final class ResponseCacheGate implements BackendGate {
             }
             case PROCEED -> {
                 String limitRate = response.xAccelLimitRate();
-                if (CachedRanges.answer(exchange, response, limitRate)) {
+                // ranged only where the backend declared its length, as nginx's range filter ranges a hit
+                if (response.lengthDeclared() && CachedRanges.answer(exchange, response, limitRate)) {
                     return true;
                 }
                 exchange.offerCompression();
@@ -781,8 +782,12 @@ public final class ResponseCacheGate implements BackendGate {
             }
             // A range goes only of an answer the cache may store (one too large for it too), as nginx's range filter
             // takes only what its cache stores (measured: Set-Cookie, no-store or private, a whole 200 to a Range, one
-            // past its end too); a file handed out takes the Range itself
+            // past its end too), and only where the backend declared its length, as nginx's range filter wants it
+            // (measured: a script's answer without one, which php-fpm never adds, a whole 200; edge knows the length of
+            // one that came whole, but nginx ranges its hit no more than its miss); a file handed out takes the Range
+            // itself
             boolean ranged = !detached && !sendsFile && exchange.request().headers().contains(HttpHeaderNames.RANGE)
+                    && ResponseCache.declaresLength(backendResponse)
                     && (recorder != null || cache.storableButForSize(backendRequest, backendResponse));
             Unsatisfiable refused = ranged ? CachedRanges.refusedOnTheWay(exchange, backendResponse) : null;
             if (refused != null) {
