@@ -392,6 +392,43 @@ class ResponseCacheIT {
         assertThat(php.runs("rangenolength")).isEqualTo(1);
     }
 
+    /**
+     * The answer to a request with Authorization or with Cache-Control: no-store, which the cache keeps out for that
+     * request alone (RFC 9111 3.5, 5.2.1.5), is ranged on its way all the same, a 206 or a 416, as nginx 1.22's
+     * fastcgi_cache ranges it, reading neither field (measured beside php-fpm 8.2: 1000 bytes, Accept-Ranges: bytes, a
+     * Content-Length, max-age=60, `bytes=0-9` with `Authorization: Bearer x` or `Cache-Control: no-store` a 206 on the
+     * MISS, and on the HIT nginx stored it for). A hit for such a request is ranged as any: a no-store request's, and an
+     * Authorization request's of an answer that says public. Edge sent the whole 200 on the miss.
+     */
+    @Test
+    void anAnswerKeptOutForItsRequestsAuthorizationOrNoStoreIsRangedOnItsWay() throws Exception {
+        for (String[] own : new String[][] {{"rangeauth", "Authorization", "Bearer x"},
+                {"rangenostorereq", "Cache-Control", "no-store"}}) {
+            String url = url(own[0], "max-age=60", "&ar=bytes&pad=0");
+            int length = body(own[0], 1).length();
+            HttpResponse<String> part = php.get(url, "Range", "bytes=0-1", own[1], own[2]);
+            assertThat(part.statusCode()).as(own[1]).isEqualTo(206);
+            assertThat(part.headers().firstValue("x-cache")).as(own[1]).contains("MISS");
+            assertThat(part.body()).as(own[1]).isEqualTo("id");
+            assertThat(part.headers().firstValue("content-range")).as(own[1]).contains("bytes 0-1/" + length);
+            HttpResponse<String> past = php.get(url, "Range", "bytes=" + length + "-", own[1], own[2]);
+            assertThat(past.statusCode()).as(own[1]).isEqualTo(416);
+            assertThat(past.headers().firstValue("content-range")).as(own[1]).contains("bytes */" + length);
+            assertThat(php.get(url).headers().firstValue("x-cache")).as(own[1] + ": kept out").contains("MISS");
+        }
+        String noStore = url("rangenostorereq", "max-age=60", "&ar=bytes&pad=0");
+        HttpResponse<String> hit = php.get(noStore, "Range", "bytes=3-4", "Cache-Control", "no-store");
+        assertThat(hit.statusCode()).isEqualTo(206);
+        assertThat(hit.headers().firstValue("x-cache")).contains("HIT");
+        assertThat(hit.body()).isEqualTo(body("rangenostorereq", 3).substring(3, 5));
+        String shared = url("rangeauthpublic", "public, max-age=60", "&ar=bytes&pad=0");
+        assertThat(php.get(shared).statusCode()).isEqualTo(200);
+        HttpResponse<String> authorized = php.get(shared, "Range", "bytes=3-4", "Authorization", "Bearer x");
+        assertThat(authorized.statusCode()).isEqualTo(206);
+        assertThat(authorized.headers().firstValue("x-cache")).contains("HIT");
+        assertThat(authorized.body()).isEqualTo(body("rangeauthpublic", 1).substring(3, 5));
+    }
+
     /** Without Accept-Ranges: bytes from its script, a cached answer goes whole to a Range, as nginx sends it. */
     @Test
     void aRangeOfACachedAnswerWhoseScriptTakesNoRangesGetsItWhole() throws Exception {

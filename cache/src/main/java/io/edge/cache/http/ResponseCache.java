@@ -634,17 +634,18 @@ public final class ResponseCache implements AutoCloseable {
     }
 
     /**
-     * Whether {@code backendResponse} could be stored as the answer to {@code clientRequest} but for its size (past
-     * {@code max-object-size}, edge's own bound) and its buffering (X-Accel-Buffering: no, or the group's buffering off,
-     * which nginx learns only after it judged the answer cacheable at its head): what nginx's cache takes as cacheable,
-     * the answers its range filter ranges on a miss. Not whether there is room, nor whether a purge came since it was
-     * asked.
+     * Whether {@code backendResponse} is an answer this cache stores by its own fields, whatever keeps it out this time:
+     * its size (past {@code max-object-size}, edge's own bound), its buffering (X-Accel-Buffering: no, or the group's
+     * buffering off, which nginx learns only after it judged the answer cacheable at its head), or the request it
+     * answers (its {@code no-store}, its {@code Authorization} where the answer does not say {@code public}: nginx's
+     * cache reads neither, measured: it stores and ranges such an answer). What nginx's cache takes as cacheable, the
+     * answers its range filter ranges on a miss. Not whether there is room, nor whether a purge came since it was asked.
      */
-    public boolean storableButForSize(HttpRequest clientRequest, HttpResponse backendResponse) {
+    public boolean storableByItsHead(HttpResponse backendResponse) {
         HttpResponse unsized = new DefaultHttpResponse(backendResponse.protocolVersion(), backendResponse.status(),
                 backendResponse.headers().copy().remove(HttpHeaderNames.CONTENT_LENGTH).remove(X_ACCEL_BUFFERING));
         CacheControl cc = CacheControl.of(unsized.headers());
-        return policy.storable(clientRequest, unsized, cc, policy.validSeconds(unsized, cc));
+        return policy.storableResponse(unsized, cc, policy.validSeconds(unsized, cc));
     }
 
     private ResponseRecorder record(String scope, HttpRequest clientRequest, HttpResponse backendResponse,

@@ -780,15 +780,16 @@ public final class ResponseCacheGate implements BackendGate {
                 detached = true;
                 return false;
             }
-            // A range goes only of an answer the cache may store (one too large for it too), as nginx's range filter
-            // takes only what its cache stores (measured: Set-Cookie, no-store or private, a whole 200 to a Range, one
-            // past its end too), and only where the backend declared its length, as nginx's range filter wants it
-            // (measured: a script's answer without one, which php-fpm never adds, a whole 200; edge knows the length of
-            // one that came whole, but nginx ranges its hit no more than its miss); a file handed out takes the Range
-            // itself
+            // A range goes only of an answer the cache may store by its own fields (one too large for it too, or one
+            // kept out for its request's no-store or Authorization alone, which nginx's cache does not read), as
+            // nginx's range filter takes only what its cache takes as cacheable (measured: Set-Cookie, no-store or
+            // private from the script, a whole 200 to a Range, one past its end too), and only where the backend
+            // declared its length, as nginx's range filter wants it (measured: a script's answer without one, which
+            // php-fpm never adds, a whole 200; edge knows the length of one that came whole, but nginx ranges its hit
+            // no more than its miss); a file handed out takes the Range itself
             boolean ranged = !detached && !sendsFile && exchange.request().headers().contains(HttpHeaderNames.RANGE)
                     && ResponseCache.declaresLength(backendResponse)
-                    && (recorder != null || cache.storableButForSize(backendRequest, backendResponse));
+                    && (recorder != null || cache.storableByItsHead(backendResponse));
             Unsatisfiable refused = ranged ? CachedRanges.refusedOnTheWay(exchange, backendResponse) : null;
             if (refused != null) {
                 // A range past its end: the 416 goes now, and nothing of the answer is kept, nor read, as nginx's
