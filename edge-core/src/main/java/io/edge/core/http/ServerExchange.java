@@ -431,13 +431,16 @@ final class ServerExchange implements Exchange {
      * its own (nginx's static module and return keep the type they find set) or where it has none, but a backend's
      * own (a proxied or FastCGI location's), which nginx's upstream sets over it; an error's text/html stays, as
      * nginx's error page sets it, and a later redirect's script's, which its file has ({@link #keepAccelFields}).
-     * Their Accept-Ranges goes with a 2xx only: nginx's error page and 304 clear it; their ETag (a file's, whose 416
-     * went to a named location) not with edge's own error page, which nginx's special response clears it from.
+     * Their Accept-Ranges goes with a 2xx only: nginx's error page and 304 clear it; nor with a 206, a range of the
+     * answer, as no 206 of edge's says one (nginx 1.22 sends a backend's there, measured: "Accept-Ranges: none" on the
+     * 206 of its redirect's file, which it ranged all the same); their ETag (a file's, whose 416 went to a named
+     * location) not with edge's own error page, which nginx's special response clears it from.
      */
     private void addCarried(HttpResponse response) {
         HttpHeaders headers = response.headers();
         for (String name : carried.names()) {
-            if (HttpHeaderNames.ACCEPT_RANGES.contentEqualsIgnoreCase(name) && (status < 200 || status > 299)
+            if (HttpHeaderNames.ACCEPT_RANGES.contentEqualsIgnoreCase(name) && (status < 200 || status > 299
+                    || status == HttpResponseStatus.PARTIAL_CONTENT.code())
                     || HttpHeaderNames.ETAG.contentEqualsIgnoreCase(name) && ownErrorPage) {
                 continue;
             }
