@@ -142,7 +142,8 @@ final class PhpScripts {
         // hold=NAME (from run holdfrom on, default 1, to run holdto, default all) keeps the worker busy until the test
         // creates NAME (2 min at most); hold2=NAME holds so from run hold2from on (default 2), a second hold beside it;
         // failfrom=N answers 500 from the N-th run on; varyif=NAME sends Vary: NAME only to a request that has NAME;
-        // location=URI answers 302 to it; age=N sends Age: N; etag=TAG sends ETag: TAG (and an If-None-Match it saw comes back); ar=UNITS
+        // location=URI answers 302 to it; age=N sends Age: N; etag=TAG sends ETag: TAG (and an If-None-Match it saw comes back);
+        // lm=DATE sends Last-Modified: DATE; ar=UNITS
         // sends Accept-Ranges: UNITS (and a Range it saw comes back).
         write(root, "cache.php", """
                 <?php
@@ -196,6 +197,7 @@ final class PhpScripts {
                 if (isset($_GET['cookie'])) { header('Set-Cookie: session=' . $_GET['cookie']); }
                 if (isset($_GET['location'])) { header('Location: ' . $_GET['location']); }
                 if (isset($_GET['etag'])) { header('ETag: ' . $_GET['etag']); }
+                if (isset($_GET['lm'])) { header('Last-Modified: ' . $_GET['lm']); }
                 if (isset($_GET['xsf'])) { header('X-Sendfile: ' . $_GET['xsf']); }
                 if (isset($_GET['xae'])) { header('X-Accel-Expires: ' . $_GET['xae']); }
                 if (isset($_GET['age'])) { header('Age: ' . $_GET['age']); }

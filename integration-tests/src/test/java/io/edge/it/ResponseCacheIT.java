@@ -429,6 +429,37 @@ class ResponseCacheIT {
         assertThat(authorized.body()).isEqualTo(body("rangeauthpublic", 1).substring(3, 5));
     }
 
+    /**
+     * If-Range on a script's answer, on its miss (ranged on its way) and on its hit: its strong ETag or its exact
+     * Last-Modified ranges it; a weak tag, the answer's own weak ETag too, has the whole 200 (RFC 9110 13.1.5: If-Range
+     * compares strongly, a weak tag never names the bytes), and so does a later date. nginx 1.22 ranges an answer
+     * whose weak ETag the If-Range equals (measured beside php-fpm 8.2, fastcgi_cache: W/"w1" on an answer with ETag
+     * W/"w1", a 206 on the MISS and on the HIT; "w1" a 200; its Last-Modified a 206, a second later a 200), a bug edge
+     * does not copy. Pins what edge did.
+     */
+    @Test
+    void ifRangeRangesAScriptsAnswerByItsStrongTagOrExactDateNotByAWeakTag() throws Exception {
+        String lastModified = "Sat, 01 Jan 2000 00:00:00 GMT";
+        String later = "Sat, 01 Jan 2000 00:00:01 GMT";
+        String[][] cases = {
+            {"%22s1%22", "\"s1\"", "206"}, {"%22s1%22", lastModified, "206"}, {"%22s1%22", "W/\"s1\"", "200"},
+            {"%22s1%22", later, "200"}, {"W/%22w1%22", "W/\"w1\"", "200"}, {"W/%22w1%22", "\"w1\"", "200"},
+            {"W/%22w1%22", lastModified, "206"}};
+        for (int i = 0; i < cases.length; i++) {
+            String id = "ifrange" + i;
+            String url = url(id, "public, max-age=60", "&ar=bytes&pad=0&etag=" + cases[i][0] + "&lm="
+                    + URLEncoder.encode(lastModified, StandardCharsets.UTF_8));
+            for (String status : List.of("MISS", "HIT")) {
+                HttpResponse<String> response = php.get(url, "Range", "bytes=0-1", "If-Range", cases[i][1]);
+                String as = status + " If-Range " + cases[i][1] + " of ETag " + cases[i][0];
+                assertThat(response.headers().firstValue("x-cache")).as(as).contains(status);
+                assertThat(response.statusCode()).as(as).isEqualTo(Integer.parseInt(cases[i][2]));
+                assertThat(response.body()).as(as).isEqualTo(cases[i][2].equals("206") ? "id" : body(id, 1));
+            }
+            assertThat(php.runs(id)).isEqualTo(1);
+        }
+    }
+
     /** Without Accept-Ranges: bytes from its script, a cached answer goes whole to a Range, as nginx sends it. */
     @Test
     void aRangeOfACachedAnswerWhoseScriptTakesNoRangesGetsItWhole() throws Exception {
