@@ -503,6 +503,32 @@ class ResponseCacheIT {
     }
 
     /**
+     * A range past the end of a small miss, whose answer php-fpm wrote whole with its END_REQUEST (one write, read at
+     * once): the 416 goes and nothing is stored, but its kept-alive FastCGI connection goes back to the pool for the next
+     * request, no script being left to stop; only one whose script writes on after its head is closed
+     * (aRangePastTheEndOfAMissStoresNothingAndLetsTheScriptGo). Pins what edge did: README said the connection was
+     * closed in either case.
+     */
+    @Test
+    void aRangePastTheEndOfAMissThatEndedInTheSameReadKeepsItsConnection() throws Exception {
+        String open = "edge_fastcgi_connections_open{group=\"php\"}";
+        String idle = "edge_fastcgi_connections_idle{group=\"php\"}";
+        try (CachedPhp kept = CachedPhp.start(dir.resolve("kept"), 1,
+                "max-connections = 1, keep-alive { enabled = true }", "")) {
+            assertThat(kept.get(url("keptwarm", null, "")).statusCode()).isEqualTo(200);
+            eventually(() -> kept.metric(idle), n -> n == 1);
+            String url = url("kept416", "public, max-age=60", "&ar=bytes&pad=0");
+            HttpResponse<String> past = kept.get(url, "Range", "bytes=1000-");
+            assertThat(past.statusCode()).isEqualTo(416);
+            eventually(() -> kept.metric(idle), n -> n == 1);
+            assertThat(kept.metric(open)).as("the one connection, kept").isEqualTo(1);
+            HttpResponse<String> next = kept.get(url);
+            assertThat(next.headers().firstValue("x-cache")).as("nothing stored").contains("MISS");
+            assertThat(next.body()).isEqualTo(body("kept416", 2));
+        }
+    }
+
+    /**
      * A range past the end of a miss's answer that other requests wait for: its 416 goes at the answer's head, and the
      * answer is still read and stored for them; PHP runs once, and the next is a HIT. Pins the followers' case of
      * aRangePastTheEndOfAMissStoresNothingAndLetsTheScriptGo (untested: nginx's lock waiters would each go to the
