@@ -64,6 +64,14 @@ final class AddressTable<V> {
         return null;
     }
 
+    /**
+     * Whether every lookup finds a range: the table has both 0.0.0.0/0 and ::/0 ({@link #find} takes an IPv4-mapped
+     * address as IPv4, and a geo looks a source that is no address up as 255.255.255.255).
+     */
+    boolean holdsEveryAddress() {
+        return ipv4.byPrefix.containsKey(0) && ipv6.byPrefix.containsKey(0);
+    }
+
     /** The values of every range, IPv4's and IPv6's. */
     List<V> values() {
         return Stream.of(ipv4, ipv6).flatMap(family -> family.byPrefix.values().stream())

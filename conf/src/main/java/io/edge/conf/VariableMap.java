@@ -170,10 +170,18 @@ public final class VariableMap {
         return new Found(fallback, null);
     }
 
-    /** Every value an entry or the default gives, as written (each a text that may name variables). */
+    /**
+     * Every value an entry or the default gives, as written (each a text that may name variables); the default left
+     * out where {@link #find} can never take it: a geo that holds every address (0.0.0.0/0 and ::/0), a split with a
+     * {@code *} part.
+     */
     List<List<Return.Part>> values() {
         List<List<Return.Part>> values = new ArrayList<>();
-        values.add(fallback);
+        boolean defaultUnreachable = ranges != null && ranges.holdsEveryAddress()
+                || splits != null && splits.stream().anyMatch(split -> split.bound() == 0);
+        if (!defaultUnreachable) {
+            values.add(fallback);
+        }
         values.addAll(exact.values());
         heads.forEach(head -> values.add(head.value()));
         tails.forEach(tail -> values.add(tail.value()));

@@ -221,6 +221,38 @@ class BackendChoiceConfigTest {
     }
 
     /**
+     * A default no request can reach is no value the checks count: a geo that holds 0.0.0.0/0 and ::/0 (every address,
+     * and a source that is none, looked up as 255.255.255.255) and a split with a "*" part never give theirs, so a
+     * variable whose reachable values name no group is the warning even where the default names one, and the split's
+     * "" is not listed. A geo with 0.0.0.0/0 alone still gives its default to an IPv6 client: nothing said.
+     */
+    @Test
+    void aDefaultNoRequestReachesIsNoValue() throws Exception {
+        EdgeSettings settings = EdgeConfFile.load(dir, GROUPS + """
+                server.geo {
+                  everywhere { default = app, values = [{ match = "0.0.0.0/0", value = eu }, { match = "::/0", value = eu }] }
+                  ipv4 { default = app, values = [{ match = "0.0.0.0/0", value = eu }] }
+                }
+                server.split-clients {
+                  halves { source = "$remote_addr", values = [{ percent = "50%", value = eu }, { percent = "*", value = us }] }
+                }
+                sites = [{ root = www, locations = [
+                  { match = "/a/", proxy = "$everywhere" }
+                  { match = "/b/", proxy = "$ipv4" }
+                  { match = "/c/", proxy = "$halves" }
+                ] }]
+                """);
+        assertThat(settings.warnings()).extracting(ConfigProblem::line, ConfigProblem::key, ConfigProblem::message)
+                .containsExactlyInAnyOrder(
+                        tuple(18, "edge.sites[0].locations[0].proxy", "\"$everywhere\" can only be \"eu\", which name"
+                                + " no group of edge.proxy.backends: each of its requests is answered as one naming no"
+                                + " group (502, 500 for an empty value)"),
+                        tuple(20, "edge.sites[0].locations[2].proxy", "\"$halves\" can only be \"eu\", \"us\", which"
+                                + " name no group of edge.proxy.backends: each of its requests is answered as one naming"
+                                + " no group (502, 500 for an empty value)"));
+    }
+
+    /**
      * Maps naming maps are each gone through once: a chain of 8 maps of 30 entries, each naming the next, loads at once
      * with its warning. Each entry's value was gone through again for each entry naming its map: 31^8 texts, a
      * --check-config (and a reload) that did not end.
