@@ -2572,7 +2572,7 @@ final class SettingsMapper {
                 }
             }
             result.add(new SiteSettings(serverNames, isDefault, root, index, policy, locations, errorPages, listen,
-                    rewrites, certificates, clientVerify, captureVariables(serverNames, rewrites),
+                    rewrites, certificates, clientVerify, captureVariables(serverNames, rewrites, locations),
                     redirects(locationDefaults), defaultsGzip, defaultsGzip == null ? null : defaultsGzipClients));
         }
         return result;
@@ -2581,9 +2581,14 @@ final class SettingsMapper {
     /**
      * The variables the named groups of a site's regexes set when they match (its server names' written {@code ~regex},
      * its rewrites'), by group name: as nginx's, they keep the last match's value for the rest of the request, so a
-     * location's texts read them as a set's variable ({@link RewriteRule#captureNames} declared them).
+     * location's texts read them as a set's variable ({@link RewriteRule#captureNames} declared them). Its locations'
+     * regexes (a regex location's, its rewrites' and ifs', nested ones' too) set those of a name edge has anyway (a
+     * map's, a geo's, a split's, a set's): nginx's {@code rewrite ^/(?<pool>[a-z]+)$ ...} sets a map's {@code $pool}
+     * for the rest of the request, measured with nginx 1.22, the map declared after the server; declared before it,
+     * nginx's capture takes the map's variable over and the map gives "" to every request, which edge does not copy.
      */
-    private Map<String, VariableMap> captureVariables(List<String> serverNames, List<RewriteRule> rewrites) {
+    private Map<String, VariableMap> captureVariables(List<String> serverNames, List<RewriteRule> rewrites,
+            List<LocationSettings> locations) {
         Set<String> names = new TreeSet<>();
         for (String name : serverNames) {
             names.addAll(Return.namedGroups(SiteSettings.serverNameRegex(name)));
@@ -2591,6 +2596,12 @@ final class SettingsMapper {
         if (!rewrites.isEmpty()) {
             rewrites.get(0).groups().values().forEach(names::addAll); // each entry's copy is the list's
         }
+        locations.stream().flatMap(LocationSettings::withNested).forEach(location -> {
+            names.addAll(Return.namedGroups(location.regex()));
+            if (!location.rewrites().isEmpty()) {
+                location.rewrites().get(0).groups().values().forEach(names::addAll);
+            }
+        });
         Map<String, VariableMap> variables = new HashMap<>();
         for (String name : names) {
             VariableMap variable = maps.get(name);

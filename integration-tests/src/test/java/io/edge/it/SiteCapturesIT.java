@@ -75,4 +75,42 @@ class SiteCapturesIT {
             }
         }
     }
+
+    /**
+     * A location's rewrite or regex whose named group has a map's name sets the map's variable for the rest of the
+     * request, as nginx 1.22's (measured, map $uri $pool declared after the server): the location a rewrite's last
+     * routes to reads it in its headers as its file is served, and in its return. Before, they read the map's value.
+     */
+    @Test
+    void aLocationsNamedGroupOfAMapsNameSetsTheMapForTheRestOfTheRequest() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Files.writeString(dir.resolve("www/f.txt"), "file\n");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                server.maps.pool { source = "$uri", default = mapdef, values = [{ match = "~^/m", value = mapm }] }
+                sites = [{ root = www, locations = [
+                  { match = "/b/", rewrites = [{ rewrite = "^/b/(?<pool>[a-z]+)$ /f.txt last" }] }
+                  { match = "= /f.txt", headers { X-Pool = "$pool" } }
+                  { match = "/a/", rewrites = [{ rewrite = "^/a/(?<pool>[a-z]+)$ /r/ last" }] }
+                  { match = "~ ^/l/(?<pool>[a-z]+)$", rewrites = [{ rewrite = "^ /r/ last" }] }
+                  { match = "/r/", return = "200 r pool=$pool", headers { X-Pool = "$pool" } }
+                ] }]
+                """)) {
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                RawHttpClient.Response response = client.send("GET /b/abc HTTP/1.1\r\nHost: h\r\n\r\n").read();
+                assertThat(response.status()).isEqualTo(200);
+                assertThat(response.text()).isEqualTo("file\n");
+                assertThat(response.header("X-Pool")).as("the rewrite's group, over the map's").isEqualTo("abc");
+                response = client.send("GET /f.txt HTTP/1.1\r\nHost: h\r\n\r\n").read();
+                assertThat(response.header("X-Pool")).as("no rewrite ran: the map's").isEqualTo("mapdef");
+                for (String[] asked : new String[][] {
+                        {"/a/abc", "r pool=abc", "abc"},
+                        {"/l/abc", "r pool=abc", "abc"},
+                        {"/r/", "r pool=mapdef", "mapdef"}}) {
+                    response = client.send("GET " + asked[0] + " HTTP/1.1\r\nHost: h\r\n\r\n").read();
+                    assertThat(response.text()).as(asked[0] + ", as nginx 1.22 answers it").isEqualTo(asked[1]);
+                    assertThat(response.header("X-Pool")).as(asked[0]).isEqualTo(asked[2]);
+                }
+            }
+        }
+    }
 }

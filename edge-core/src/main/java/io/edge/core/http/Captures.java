@@ -151,8 +151,10 @@ final class Captures {
     }
 
     /**
-     * The named group {@code part} of the last of {@link #matched} that has it; where none has, the value a site's regex
-     * kept of it ({@link #keep}: a server name's, a site rewrite's, met before this list), else null.
+     * The named group {@code part} of the last of {@link #matched} that has it; where none has, the value of the site's
+     * variable of its name: what a regex kept of it ({@link #keep}: a server name's, a site rewrite's, an earlier
+     * location's, met before this list), else the map's of that name ("" for a set's), as nginx's variable is the
+     * map's until a match sets it; else null.
      */
     private String lastMatched(Return.Part part) {
         for (Matched regex = matched; regex != null; regex = regex.before()) {
@@ -162,7 +164,7 @@ final class Captures {
             }
         }
         VariableMap variable = exchange.site() == null ? null : exchange.site().captureVariables().get(part.variable());
-        String kept = variable == null ? null : exchange.mapValues().get(variable);
-        return kept == null ? null : Variables.paramText(kept); // kept as bytes, one char each: a capture is text
+        // kept as bytes, one char each, as a map's value is: a capture is text
+        return variable == null ? null : Variables.paramText(Variables.mapValue(exchange, variable));
     }
 }

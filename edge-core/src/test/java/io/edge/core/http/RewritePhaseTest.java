@@ -616,4 +616,61 @@ class RewritePhaseTest {
             }
         }
     }
+
+    /**
+     * A location's regex (its rewrite's, a regex location's own) whose named group has a map's name sets that map's
+     * variable for the rest of the request, in the location's later entries and in the location a rewrite routes to; a
+     * group nested in another sets both; a rewrite that finds no match leaves the map's value. Answers as nginx 1.22
+     * gave them with the same blocks (map $uri $pool declared after the server: declared before it, nginx's capture
+     * takes the variable over and the map is "" for every request, which edge does not copy). Before, a location's
+     * group reached its own list alone: the location routed to, and an entry after a rewrite that found no match,
+     * read the map's default or nothing.
+     */
+    @Test
+    void aLocationsNamedGroupOfAMapsNameSetsTheMap() throws Exception {
+        InetSocketAddress address = start("""
+                server.maps.pool { source = "$uri", default = mapdef, values = [{ match = "~^/m", value = mapm }] }
+                sites = [{ server-names = [h], root = www, locations = [
+                  { match = "/c/", rewrites = [
+                    { rewrite = "^/c/(?<pool>[a-z]+)$ /c/done" }
+                    { return = "200 c pool=$pool uri=$uri" }
+                  ] }
+                  { match = "/d/", rewrites = [
+                    { set = "$before $pool" }
+                    { rewrite = "^/d/(?<pool>[a-z]+)$ /d/done" }
+                    { return = "200 d before=$before pool=$pool" }
+                  ] }
+                  { match = "/e/", rewrites = [
+                    { rewrite = "^/e/(?<pool>[0-9]+)$ /e/done" }
+                    { return = "200 e pool=$pool" }
+                  ] }
+                  { match = "/a/", rewrites = [{ rewrite = "^/a/(?<pool>[a-z]+)$ /r/ last" }] }
+                  { match = "~ ^/l/(?<pool>[a-z]+)$", rewrites = [{ rewrite = "^ /r/ last" }] }
+                  { match = "/rp/", rewrites = [{ rewrite = "^/rp/(?<a>x(?<pool>y))$ /r/ last" }] }
+                  { match = "/r/", rewrites = [{ return = "200 r pool=$pool uri=$uri" }] }
+                  { match = "/m/", rewrites = [{ return = "200 m pool=$pool" }] }
+                  { match = "~ ^/n/(?<a>x(?<b>y))$", rewrites = [{ return = "200 n a=$a b=$b" }] }
+                  { match = "/rn/", rewrites = [
+                    { rewrite = "^/rn/(?<a>x(?<b>y))$ /rn/done" }
+                    { return = "200 rn a=$a b=$b" }
+                  ] }
+                ] }]
+                """);
+        try (RawHttpClient client = new RawHttpClient(address)) {
+            for (String[] asked : new String[][] {
+                    {"/c/abc", "c pool=abc uri=/c/done"},
+                    {"/d/abc", "d before=mapdef pool=abc"},
+                    {"/e/abc", "e pool=mapdef"},
+                    {"/a/abc", "r pool=abc uri=/r/"},
+                    {"/l/abc", "r pool=abc uri=/r/"},
+                    {"/rp/xy", "r pool=y uri=/r/"},
+                    {"/r/", "r pool=mapdef uri=/r/"},
+                    {"/m/x", "m pool=mapm"},
+                    {"/n/xy", "n a=xy b=y"},
+                    {"/rn/xy", "rn a=xy b=y"}}) {
+                assertThat(client.send("GET " + asked[0] + " HTTP/1.1\r\nHost: h\r\n\r\n").read().text())
+                        .as(asked[0] + ", as nginx 1.22 answers it").isEqualTo(asked[1]);
+            }
+        }
+    }
 }
