@@ -347,6 +347,38 @@ class StaticFilesIT {
         }
     }
 
+    /**
+     * Under symlinks = deny a root that is itself a link holds nothing: every path is 404, its index and the way to
+     * it too, as nginx 1.22.1's disable_symlinks on answers a root that is a link to a directory (measured: 404 for
+     * /f.txt and /, openat() ENOTDIR; disable_symlinks on from=$document_root, which trusts the root's own path and
+     * which edge has not, served it), where edge served the link's directory. Under the default within-root the same
+     * root is served by its real path (a deploy's current -> releases/42).
+     */
+    @Test
+    void underSymlinksDenyARootThatIsALinkHoldsNothing() throws Exception {
+        Path linkedRoot = Files.createSymbolicLink(dir.resolve("root-link"), dir.resolve("root"));
+        try {
+            try (EdgeHarness own = EdgeHarness.start(dir, """
+                    sites = [{ server-names = ["_"], default = true, root = "root-link", symlinks = deny }]
+                    """)) {
+                for (String path : new String[] {"/hello.txt", "/", "/docs/", "/docs/page.custom", "/missing"}) {
+                    HttpResponse<byte[]> answer = HttpClient.newHttpClient().send(
+                            HttpRequest.newBuilder(own.uri(path)).build(), HttpResponse.BodyHandlers.ofByteArray());
+                    assertThat(answer.statusCode()).as(path).isEqualTo(404);
+                }
+            }
+            try (EdgeHarness own = EdgeHarness.start(dir, """
+                    sites = [{ server-names = ["_"], default = true, root = "root-link" }]
+                    """)) {
+                HttpResponse<String> answer = HttpClient.newHttpClient().send(
+                        HttpRequest.newBuilder(own.uri("/hello.txt")).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(answer.statusCode()).isEqualTo(200);
+            }
+        } finally {
+            Files.delete(linkedRoot);
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"/../outside.txt", "/%2e%2e/outside.txt", "/%252e%252e/outside.txt", "/..%2foutside.txt",
             "/%2e%2e%2foutside.txt", "/hello.txt%00", "/..\\outside.txt", "/%2e%2e%5coutside.txt", "/docs/../../outside.txt",

@@ -53,7 +53,12 @@ import org.slf4j.LoggerFactory;
  * <p>The root's real path is taken again every {@code directoryTtl} (on a thread of its own, never the
  * caller's), and where the root is held open, whether that path still names the directory held: when a deploy
  * switches a link on the way to the root ({@code current -> releases/42}) or renames another directory over it
- * ({@code mv root root.old; mv root.new root}), files come from the new tree within that time.
+ * ({@code mv root root.old; mv root.new root}), files come from the new tree within that time. With
+ * {@code followSymlinks=false} the root's own path is held to the rule as well: while it is a link, or one of the
+ * directories above it is (its real path is not the path configured), every path below it is not found, as nginx's
+ * {@code disable_symlinks on} opens every component from "/" and meets ENOTDIR at the link (nginx 1.22, measured:
+ * {@code root} a link to a directory, each request 404; its {@code from=$document_root}, which trusts the root's own
+ * components, has no counterpart here).
  *
  * <p>{@link #normalize} is pure. {@link #resolve} and {@link #resolveNormalized} stat the file system, so
  * they block: the asynchronous engines call them off the event loop.
@@ -220,6 +225,10 @@ public final class PathResolver {
         }
         boolean file = found && !Files.isDirectory(real);
         this.current = new Root(real, found && !file ? openDirectory(real) : null, found, file);
+        if (reachedThroughLink(current)) {
+            log.warn("{}: links are not followed and the root is reached through one (its real path is {}): every"
+                    + " path below it is not found (404), as nginx's disable_symlinks on answers", configured, real);
+        }
         if (checkRootPeriodically) {
             RootChecks.every(this, directoryTtl);
         }
@@ -268,7 +277,10 @@ public final class PathResolver {
         if (old.directory() != null) {
             old.directory().release();
         }
-        if (!real.equals(old.real())) {
+        if (!real.equals(old.real()) && reachedThroughLink(current)) {
+            log.warn("{}: the root is now {} (was {}), reached through a link, which is not followed: every path below"
+                    + " it is not found (404)", configured, real, old.real());
+        } else if (!real.equals(old.real())) {
             log.info("{}: the root is now {} (was {})", configured, real, old.real());
         } else if (old.directory() == null) {
             if (current.directory() != null) {
@@ -445,6 +457,9 @@ public final class PathResolver {
         if (root.file() && relative.isEmpty()) {
             return fileRootRefusal(uriPath);
         }
+        if (reachedThroughLink(root)) {
+            return linkOnTheWay(uriPath);
+        }
         Path lexical = relative.isEmpty() ? root.real() : root.real().resolve(relative);
         if (policy.followSymlinks() && policy.symlinksMayLeaveRoot()) {
             return Resolution.lexical(uriPath, lexical, relative);
@@ -585,7 +600,18 @@ public final class PathResolver {
         if (root.file() && relative.isEmpty()) {
             return fileRootRefusal(uriPath);
         }
+        if (reachedThroughLink(root)) {
+            return linkOnTheWay(uriPath);
+        }
         return resolveChecked(uriPath, relative, root.real());
+    }
+
+    /**
+     * Whether links are not followed and {@code root}, found, is reached through one: its real path is not the path
+     * configured (the root a link, or a directory above it), a link on the way to every file below it.
+     */
+    private boolean reachedThroughLink(Root root) {
+        return !policy.followSymlinks() && root.found() && !root.real().equals(configured);
     }
 
     /**

@@ -271,8 +271,39 @@ class PathResolverTest {
         Path link = Files.createSymbolicLink(tmp.resolve("wwwlink"), root);
         PathResolver resolver = new PathResolver(link, PathPolicy.DEFAULT);
         assertThat(resolver.resolve("/AB/CD/thumb.jpg").status()).isEqualTo(Status.OK);
-        assertThat(new PathResolver(link, new PathPolicy(false, false, false)).resolve("/index.html").status())
+        assertThat(new PathResolver(link, new PathPolicy(false, true, true)).resolve("/index.html").status())
                 .isEqualTo(Status.OK);
+    }
+
+    /**
+     * Links not followed, a root that is a link, or below one, holds nothing: every path is not found, checked or
+     * opened, as nginx 1.22's disable_symlinks on answers a root that is a link to a directory (measured: each request
+     * 404, openat() ENOTDIR; served with from=$document_root, which edge has not). Before, the root was taken by its
+     * real path and its files served.
+     */
+    @Test
+    void withLinksRefusedARootReachedThroughALinkHoldsNothing() throws IOException {
+        Path link = Files.createSymbolicLink(tmp.resolve("wwwlink"), root);
+        Path above = Files.createSymbolicLink(tmp.resolve("tmplink"), tmp);
+        for (Path linked : new Path[] {link, above.resolve("www")}) {
+            PathResolver deny = new PathResolver(linked, new PathPolicy(false, false, false));
+            try {
+                for (String path : new String[] {"/index.html", "/", "/AB/CD/thumb.jpg", "/missing"}) {
+                    assertThat(deny.resolve(path).status()).as(linked + path).isEqualTo(Status.NOT_FOUND);
+                    assertThat(deny.resolveForOpen(path).status()).as(linked + path).isEqualTo(Status.NOT_FOUND);
+                }
+                assertThatThrownBy(() -> read(deny, "/index.html")).as(linked.toString())
+                        .isInstanceOf(NoSuchFileException.class);
+            } finally {
+                deny.close();
+            }
+        }
+        PathResolver real = new PathResolver(root, new PathPolicy(false, false, false));
+        try {
+            assertThat(read(real, "/index.html")).as("the same tree by its real path").isEqualTo("hi");
+        } finally {
+            real.close();
+        }
     }
 
     @Test
