@@ -454,11 +454,9 @@ public final class PathResolver {
      */
     private Resolution lexical(String uriPath, String relative) {
         Root root = current;
-        if (root.file() && relative.isEmpty()) {
-            return fileRootRefusal(uriPath);
-        }
-        if (reachedThroughLink(root)) {
-            return linkOnTheWay(uriPath);
+        Resolution refused = rootRefusal(root, uriPath, relative);
+        if (refused != null) {
+            return refused;
         }
         Path lexical = relative.isEmpty() ? root.real() : root.real().resolve(relative);
         if (policy.followSymlinks() && policy.symlinksMayLeaveRoot()) {
@@ -597,13 +595,20 @@ public final class PathResolver {
      */
     private Resolution resolveBelowCurrent(String uriPath, String relative) {
         Root root = current;
+        Resolution refused = rootRefusal(root, uriPath, relative);
+        return refused != null ? refused : resolveChecked(uriPath, relative, root.real());
+    }
+
+    /**
+     * What {@code root} itself refuses of {@code relative} below it ({@code uriPath}), or null: the root found to be a
+     * file, named as itself ({@link #fileRootRefusal}); every path, where links are not followed and the root is
+     * reached through one ({@link #reachedThroughLink}).
+     */
+    private Resolution rootRefusal(Root root, String uriPath, String relative) {
         if (root.file() && relative.isEmpty()) {
             return fileRootRefusal(uriPath);
         }
-        if (reachedThroughLink(root)) {
-            return linkOnTheWay(uriPath);
-        }
-        return resolveChecked(uriPath, relative, root.real());
+        return reachedThroughLink(root) ? linkOnTheWay(uriPath) : null;
     }
 
     /**
