@@ -2542,6 +2542,9 @@ final class SettingsMapper {
                 }
             }
             PathPolicy policy = pathPolicy(site);
+            if (root != null && !policy.followSymlinks()) {
+                linkedRoot(site, root);
+            }
             List<LocationSettings> locations = locations(site, locationDefaults, locationTemplate, siteKeys,
                     backendNames);
             Map<Integer, ErrorPage> errorPages = errorPages(site.section("error-pages"), site.key("error-pages"), root,
@@ -5092,6 +5095,27 @@ final class SettingsMapper {
                     "the path of a directory edge's user can open files in");
         }
         return path;
+    }
+
+    /**
+     * A warning where {@code root}, {@code site}'s under symlinks = deny, is reached through a link (it is one, or a
+     * directory above it is): every request below it is 404, as nginx 1.22's disable_symlinks on answers a root that
+     * is a link (measured, ENOTDIR), and as edge's resolver answers it ({@code PathResolver}); nginx -t says nothing.
+     */
+    private void linkedRoot(Section site, Path root) {
+        Path written = root.toAbsolutePath().normalize();
+        Path real;
+        try {
+            real = written.toRealPath();
+        } catch (IOException e) {
+            return; // not there: said where it is written
+        }
+        if (!real.equals(written)) {
+            warnings.add(site.writtenAt("root").problem(written + " is reached through a symbolic link (its real"
+                    + " path is " + real + "), which symlinks = deny does not follow: every request below it is"
+                    + " answered 404, as nginx's disable_symlinks on answers it (edge has no from=$document_root);"
+                    + " write its real path, or symlinks = within-root"));
+        }
     }
 
     /** What {@link #reasonNoFile} says of a path that is not there. */
