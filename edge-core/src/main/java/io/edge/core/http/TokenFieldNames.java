@@ -5,8 +5,11 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpHeaderValidationUtil;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Ahead of an HTTP/2 or HTTP/3 stream's codec: leaves out of an answer's head the fields whose names are no token (a
@@ -24,11 +27,21 @@ final class TokenFieldNames extends ChannelOutboundHandlerAdapter {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (msg instanceof HttpResponse response) {
+        if (msg instanceof HttpResponse response && !allTokens(response.headers())) {
+            // the rare answer with such a name pays for the list; every other one is only looked through
             List<String> refused = response.headers().names().stream()
                     .filter(name -> HttpHeaderValidationUtil.validateToken(name) >= 0).toList();
             refused.forEach(response.headers()::remove);
         }
         ctx.write(msg, promise);
+    }
+
+    private static boolean allTokens(HttpHeaders headers) {
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+            if (HttpHeaderValidationUtil.validateToken(it.next().getKey()) >= 0) {
+                return false;
+            }
+        }
+        return true;
     }
 }
