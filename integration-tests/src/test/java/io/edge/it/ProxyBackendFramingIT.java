@@ -2,6 +2,7 @@ package io.edge.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edge.core.http.CapturedLog;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -713,14 +714,23 @@ class ProxyBackendFramingIT {
         }
     }
 
-    /** Pins what was right: a control character in a name is a 502, as nginx 1.22's "upstream sent invalid header". */
+    /**
+     * A control character in a name is a 502, as nginx 1.22's "upstream sent invalid header" (pins what was right), and
+     * its log line has the character escaped, as nginx's ("Fo\x01..."): it had the raw byte.
+     */
     @Test
-    void aFieldNameWithAControlCharacterIsA502AsNginxs() throws Exception {
-        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = edge(fake)) {
+    void aFieldNameWithAControlCharacterIsA502AsNginxsItsByteEscapedInTheLog() throws Exception {
+        try (FakeHttpBackend fake = new FakeHttpBackend(); EdgeHarness edge = edge(fake);
+             CapturedLog log = CapturedLog.of("io.edge.core.http.ServerExchange")) {
             fake.answer("control", "HTTP/1.1 200 OK\r\nFo\u0001o: v\r\nContent-Length: 2\r\n\r\nok");
             fake.answer("delete", "HTTP/1.1 200 OK\r\nFo\u007fo: v\r\nContent-Length: 2\r\n\r\nok");
             assertThat(rawGet(edge, "/control")).startsWith("HTTP/1.1 502 ");
             assertThat(rawGet(edge, "/delete")).startsWith("HTTP/1.1 502 ");
+            assertThat(log.warnings()).anySatisfy(line -> assertThat(line).contains("GET /control -> 502")
+                    .contains("Fo\\x01o"));
+            assertThat(log.warnings()).anySatisfy(line -> assertThat(line).contains("GET /delete -> 502")
+                    .contains("Fo\\x7fo"));
+            assertThat(log.warnings()).allSatisfy(line -> assertThat(line).doesNotContain("\u0001", "\u007f"));
         }
     }
 

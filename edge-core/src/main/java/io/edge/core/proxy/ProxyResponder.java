@@ -1069,13 +1069,17 @@ public final class ProxyResponder implements Responder {
             }
         }
 
+        /**
+         * {@code what}: how the answer is broken, the backend's bytes in it (a decoder's refusal names the field) written
+         * as they are in the log line, a control character as {@code \x01}, as nginx's "upstream sent invalid header".
+         */
         private void protocolError(String what) {
             exchange.upstreamStatus(HttpResponseStatus.BAD_GATEWAY.code());
             exchange.upstreamEnded();
             finish();
             releaseLease(Lease.Outcome.BACKEND_FAILED);
             passOnOrFail(new ProxyProtocolException(lease.address() + " answered " + exchange.request().method()
-                    + " " + LogText.escapeBytes(exchange.request().uri()) + " with " + what),
+                    + " " + LogText.escapeBytes(exchange.request().uri()) + " with " + LogText.escapeBytes(what)),
                     LocationSettings.Condition.INVALID_HEADER);
         }
 
