@@ -4,9 +4,9 @@ import io.edge.conf.LocationSettings;
 import io.edge.conf.VariableText;
 import io.edge.core.http.Exchange;
 import io.edge.core.http.Variables;
+import io.edge.fastcgi.cgi.AnswerFields;
 import io.edge.fastcgi.cgi.CgiParams;
 import io.edge.fastcgi.regex.BoundedMatch;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
@@ -42,29 +42,14 @@ final class ProxyHeaders {
     private static final List<CharSequence> REDIRECTING = List.of(HttpHeaderNames.LOCATION, REFRESH);
 
     /**
-     * The fields of a backend's answer, and of the head the client gets from it: a name is any visible ASCII but ':',
-     * as nginx 1.22's proxy passes {@code Fo(o}, {@code Foo/bar}, {@code Foo{} on (measured), where Netty's default
-     * takes a token only. What else a name may hold {@link ChunkedLineEnds} has judged before (whitespace and control
-     * characters refused, a line whose name has a byte past ASCII left out): a name this refuses fails the decoder,
-     * the answer a 502, never an exception on the client's side.
+     * The fields of a backend's answer, and of the head the client gets from it ({@link AnswerFields}): what else a
+     * name may hold {@link ChunkedLineEnds} has judged before (whitespace and control characters refused, a line whose
+     * name has a byte past ASCII left out): a name this refuses fails the decoder, the answer a 502, never an
+     * exception on the client's side.
      */
-    static final HttpHeadersFactory ANSWER_FIELDS = DefaultHttpHeadersFactory.headersFactory()
-            .withNameValidator(ProxyHeaders::validateAnswerName);
+    static final HttpHeadersFactory ANSWER_FIELDS = AnswerFields.FACTORY;
 
     private ProxyHeaders() {
-    }
-
-    private static void validateAnswerName(CharSequence name) {
-        if (name.length() == 0) {
-            throw new IllegalArgumentException("empty field name");
-        }
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            if (c <= ' ' || c >= 0x7f || c == ':') {
-                throw new IllegalArgumentException("field name " + name + " has character " + (int) c
-                        + " (expected: visible ASCII but ':')");
-            }
-        }
     }
 
     /**

@@ -2,7 +2,6 @@ package io.edge.fastcgi.cgi;
 
 import io.edge.fastcgi.FcgiProtocolException;
 import io.netty.buffer.ByteBuf;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -23,9 +22,12 @@ import java.util.stream.Collectors;
  * line are left readable in the last chunk: they are the start of the body.
  *
  * <p>A line starting with a space or tab (obs-fold, a continuation of the line before) is a protocol error, as
- * nginx's 502: trimmed into a field of its own it would hand the client fields the script never sent. A field with a
- * control character in its value goes with spaces in their place; one whose name is not a token, and a line with no
- * colon, are dropped; all are listed by {@link #mended} (the caller logs them).
+ * nginx's 502: trimmed into a field of its own it would hand the client fields the script never sent. So is a name
+ * with a control character in it ({@code Fo\x01o}, a tab), nginx 1.22's "upstream sent invalid header" (measured), as
+ * a proxied backend's. A name of any other visible ASCII goes on ({@code Fo(o}, {@code Foo/bar}: {@link AnswerFields}),
+ * as nginx passes it; one with a byte past ASCII is left out without a word, as the proxy leaves it out. A field with a
+ * control character in its value goes with spaces in their place; one with a space in its name, and a line with no
+ * colon, are dropped; these are listed by {@link #mended} (the caller logs them).
  *
  * <p>The head's framing is checked, since it goes to the client: a 1xx {@code Status} (an interim response
  * sent as the final one would desynchronise the client's pipelined responses) and a {@code Content-Length}
@@ -49,7 +51,7 @@ public final class CgiResponseParser {
     private final Set<String> kept;
     private int lines;
     private final StringBuilder line = new StringBuilder(80);
-    private final HttpHeaders headers = new DefaultHttpHeaders();
+    private final HttpHeaders headers = AnswerFields.FACTORY.newHeaders();
     private final List<String> mended = new ArrayList<>(0);
     private int headerBytes;
     private HttpResponse head;
@@ -119,19 +121,25 @@ public final class CgiResponseParser {
         }
         int colon = text.indexOf(':');
         if (colon <= 0) {
-            // header('Cache-Control no-cache'), a typo: the page still goes, as with a name that is no token below
-            // (nginx since 1.21.1 answers 502 for a name with a space, and sends a bare "Garbage" as a field of no
-            // value)
+            // header('Cache-Control no-cache'), a typo: the page still goes, as with a space in a name below (nginx
+            // since 1.21.1 answers 502 for a name with a space, and sends a bare "Garbage" as a field of no value)
             mended.add(quote(text) + ": not a header (name: value), dropped");
             return;
         }
-        String name = text.substring(0, colon).trim();
+        String name = withoutTrailingBlanks(text.substring(0, colon));
+        if (name.chars().anyMatch(c -> c < ' ' || c == 0x7f)) {
+            // nginx 1.22's "upstream sent invalid header", a 502 (measured: Fo\x01o, Fo\x7fo, a tab), as the proxy's
+            throw FcgiProtocolException.of("response header name", quote(name), "no control character");
+        }
+        if (name.chars().anyMatch(c -> c >= 0x80)) {
+            return; // as the proxy leaves such a line out (nginx 1.22's FastCGI sends the byte on: measured, "Fo\xe9o")
+        }
         String value = text.substring(colon + 1).trim();
         try {
             headers.add(name, value);
             return;
         } catch (IllegalArgumentException invalid) {
-            // below: mended or dropped, not a 502 for the whole answer
+            // a control character in the value: mended below, not a 502 for the whole answer
         }
         // RFC 9110 5.5: a recipient may replace CR (and the other controls, which it may also keep) in a field value
         // with SP; a script's stray byte (header("X: a\x01b")) should not cost the page, as it does not behind nginx
@@ -140,8 +148,17 @@ public final class CgiResponseParser {
             headers.add(name, spaced);
             mended.add(quote(text) + ": control characters sent as spaces");
         } catch (IllegalArgumentException stillInvalid) {
-            mended.add(quote(text) + ": not a valid HTTP header, dropped"); // a name with '@' in it, say
+            mended.add(quote(text) + ": not a valid HTTP header, dropped"); // a space in its name, say
         }
+    }
+
+    /** {@code name} without the spaces and tabs before its colon ({@code Foo : v} is {@code Foo: v}). */
+    private static String withoutTrailingBlanks(String name) {
+        int end = name.length();
+        while (end > 0 && (name.charAt(end - 1) == ' ' || name.charAt(end - 1) == '\t')) {
+            end--;
+        }
+        return name.substring(0, end);
     }
 
     /** {@code value} with each control character but HTAB replaced by SP. */

@@ -907,7 +907,7 @@ class FcgiExchangeTest {
             leased = TestLeases.lease(backend, true);
             FcgiExchange.start(leased.lease(), List.of(), new FcgiExchange.Options("req-5", 1 << 20,
                     Duration.ofSeconds(5), Duration.ofSeconds(5), ""), recorder).endStdin();
-            return backend.writeInbound(record(6, "X(bad): v\r\n".repeat(990) + "\r\nbody"), endRequest(0));
+            return backend.writeInbound(record(6, "X bad: v\r\n".repeat(990) + "\r\nbody"), endRequest(0));
         });
         assertThat(recorder.head.status().code()).isEqualTo(200);
         assertThat(warned).hasSize(FcgiExchange.MENDED_LOGGED + 1)
