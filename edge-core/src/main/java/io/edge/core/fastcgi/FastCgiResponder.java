@@ -794,6 +794,8 @@ public final class FastCgiResponder implements Responder {
         private boolean answeredWhole;
         /** The client's answer was ended ({@link #completeResponse}). */
         private boolean responseEnded;
+        /** The backend's answer ended ({@link #onEnd} ran): a failure told after it is edge's own. */
+        private boolean backendEnded;
         /** What the client could not take yet, in order; null until some of the body had to wait. */
         private ResponseSpool spool;
         /** Writes {@link #spool} out as the client takes it; made with it. */
@@ -1863,6 +1865,7 @@ public final class FastCgiResponder implements Responder {
 
         @Override
         public void onEnd() {
+            backendEnded = true;
             releaseBackends();
             exchange.upstreamEnded();
             releaseBody(); // all of it was sent, or the backend answered without reading the rest
@@ -1886,6 +1889,17 @@ public final class FastCgiResponder implements Responder {
 
         @Override
         public void onError(Throwable cause) {
+            if (backendEnded) {
+                // what onEnd threw (the tap's end: a revalidated entry's answer, a store; the held answer's write),
+                // logged by the exchange: the client gets a 500, or its connection closed after the head, not its
+                // timeout
+                releaseHeld();
+                releaseSpool();
+                if (!exchange.isEnded()) {
+                    exchange.fail(cause);
+                }
+                return;
+            }
             exchange.upstreamEnded(); // a retry starts it again
             if (!headReceived) {
                 // the try's status as nginx writes one that failed: 504 timed out, else 502

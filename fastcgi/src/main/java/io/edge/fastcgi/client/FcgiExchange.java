@@ -152,7 +152,8 @@ public final class FcgiExchange {
          * want), or what the listener itself threw from {@code onHead}, {@code onBody} or {@code onReadComplete}.
          * {@code onHead} may already have been called. The lease is released
          * and the connection closed, except after a response head the exchange refused: the script runs on, so the
-         * exchange goes on alone as after {@link #abort} and releases the lease itself when its worker is free.
+         * exchange goes on alone as after {@link #abort} and releases the lease itself when its worker is free. Also
+         * after {@code onEnd}, with what it threw: the backend's part was over, its lease released as after any end.
          */
         void onError(Throwable cause);
     }
@@ -613,7 +614,15 @@ public final class FcgiExchange {
                     release(clean ? Lease.Outcome.REUSABLE : Lease.Outcome.CLOSE);
                 }
                 if (listening) {
-                    listener.onEnd();
+                    try {
+                        listener.onEnd();
+                    } catch (RuntimeException | Error e) {
+                        // the backend's part is over (its lease released, or held for its worker as ever): edge's own
+                        // fault, told as any of the listener's, which ends the client's exchange with it; dropped
+                        // (this exchange's handler leaves a done exchange alone), the client waited for its timeout
+                        logListenerFailure("the end of the response", e);
+                        listener.onError(e);
+                    }
                 }
             }
             // a refusal of a request the script never saw; after output of it, a backend that speaks no FastCGI
@@ -778,6 +787,11 @@ public final class FcgiExchange {
      * rather than waiting for a backend that is not at fault.
      */
     private void listenerFailed(String what, Throwable e) {
+        logListenerFailure(what, e);
+        fail(e, Lease.Outcome.CLOSE);
+    }
+
+    private void logListenerFailure(String what, Throwable e) {
         if (e instanceof OutOfMemoryError) {
             // out of (direct) memory for a moment, under a load's peak: no bug to trace, one line per answer it fails
             LOG.warn("[{}] {}: {} could not be taken: {} (raise -XX:MaxDirectMemorySize, or lower "
@@ -785,7 +799,6 @@ public final class FcgiExchange {
         } else {
             LOG.warn("[{}] {}: {} could not be taken: {}", options.requestId(), lease.address(), what, e.toString(), e);
         }
-        fail(e, Lease.Outcome.CLOSE);
     }
 
     private void stderr(FcgiStderr stderr) {

@@ -416,6 +416,35 @@ class FcgiExchangeTest {
     }
 
     /**
+     * A listener that throws taking the end (the response cache's store, a revalidated entry's answer: edge's own bug)
+     * is told of it as of any of its failures, logged with its stack trace, the lease released as after any clean end
+     * (the backend not blamed). Before, the exception went to the exchange's handler, which left the ended exchange
+     * alone: nothing logged, and the client waited for its timeout.
+     */
+    @Test
+    void aListenerThrowingOnTheEndIsToldOfItAndItIsLogged() throws Exception {
+        RuntimeException bug = new IllegalStateException("a bug of edge's");
+        Recorder throwing = new Recorder() {
+            @Override
+            public void onEnd() {
+                super.onEnd();
+                throw bug;
+            }
+        };
+        List<ch.qos.logback.classic.spi.ILoggingEvent> events = loggedEvents(FcgiExchange.class.getName(), () -> {
+            start(true, throwing).endStdin();
+            sent().forEach(io.netty.util.ReferenceCountUtil::release);
+            return backend.writeInbound(record(6, "Content-Type: text/plain\r\n\r\nbody"), record(6, ""),
+                    endRequest(0));
+        });
+        assertThat(throwing.ended).isTrue();
+        assertThat(throwing.error).isSameAs(bug);
+        assertThat(leased.lease().outcome()).isEqualTo(io.edge.fastcgi.pool.Lease.Outcome.REUSABLE);
+        assertThat(events).filteredOn(e -> e.getFormattedMessage().contains("the end of the response could not be taken"))
+                .singleElement().satisfies(e -> assertThat(e.getThrowableProxy()).isNotNull());
+    }
+
+    /**
      * Out of direct memory taking a part of the body (a load's peak: 200 clients that read nothing, each holding its
      * answer) the exchange ends as for any listener failure, its line saying what to raise and without a stack trace:
      * no bug of edge's, and 120 answers failed so wrote 120 traces of 30 lines.
