@@ -572,7 +572,8 @@ public final class ProxyResponder implements Responder {
                 read(ctx, msg);
             } catch (RuntimeException | Error e) {
                 if (!done) {
-                    throw e; // exceptionCaught: the try fails, answered 502 (or passed on) as before
+                    ownFailure(e);
+                    return;
                 }
                 // thrown once the backend's part was over (the tap's onEnd: a revalidated entry's answer, a store),
                 // which exceptionCaught leaves alone (done): the client gets an answer (500), or its connection
@@ -585,6 +586,30 @@ public final class ProxyResponder implements Responder {
                     exchange.fail(e);
                 }
             }
+        }
+
+        /**
+         * {@code e}, thrown by edge's own code as it took the backend's answer (a bug copying its head, the tap's store):
+         * the request fails with it, a 500 (or its connection closed after the head), where the tap does not answer it
+         * (told as of any failure: its flight ends); but the backend is not at fault, so no failure of its address is
+         * counted and the request goes to no other. It went to exceptionCaught, a 502, counted against the address,
+         * and passed on to the next one, which failed the same way.
+         */
+        private void ownFailure(Throwable e) {
+            if (e instanceof OutOfMemoryError) {
+                // no memory for a buffer (-XX:MaxDirectMemorySize reached) at a load's peak: no bug to trace
+                LOG.warn("[{}] {} {}: the answer could not be taken: {}", exchange.requestId(),
+                        exchange.request().method(), LogText.escapeBytes(exchange.request().uri()), e.toString());
+            } else {
+                LOG.error("[{}] {} {}: the answer could not be taken: {}", exchange.requestId(),
+                        exchange.request().method(), LogText.escapeBytes(exchange.request().uri()), e.toString(), e);
+            }
+            finish();
+            if (lease != null) {
+                releaseLease(Lease.Outcome.CLOSE); // the rest of the answer unread
+            }
+            exchange.upstreamEnded();
+            failed(e);
         }
 
         private void read(ChannelHandlerContext ctx, Object msg) {

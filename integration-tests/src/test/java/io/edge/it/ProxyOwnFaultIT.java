@@ -1,0 +1,102 @@
+package io.edge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import io.edge.conf.ConfigLoader;
+import io.edge.conf.EdgeSettings;
+import io.edge.core.EdgeServer;
+import io.edge.core.http.BackendGate;
+import io.edge.core.http.CapturedLog;
+import io.edge.core.http.RawHttpClient;
+import io.edge.core.proxy.BackendTls;
+import io.edge.core.proxy.ProxyResponder;
+import io.edge.fastcgi.BackendGroupSettings;
+import io.edge.fastcgi.pool.AddressCounts;
+import io.edge.fastcgi.pool.BackendPool;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An exception of edge's own while a proxied answer's head is taken is edge's failure, not the backend's: a 500, logged
+ * with its stack trace at ERROR, no failure of the address counted and the request sent to no other. The fault is the
+ * response cache's place, a gate whose tap throws at the head (ProxyResponder's constructor takes any gate).
+ */
+class ProxyOwnFaultIT {
+
+    @TempDir
+    Path dir;
+
+    /** A tap that fails at the head, as a bug in the response cache would. */
+    private static final class ThrowingTap implements BackendGate.ResponseTap {
+        @Override
+        public boolean onHead(HttpResponse backendResponse) {
+            throw new IllegalStateException("a bug of edge's own");
+        }
+
+        @Override
+        public void onBody(ByteBuf chunk) {
+        }
+
+        @Override
+        public void onEnd() {
+        }
+
+        @Override
+        public boolean onError(Throwable cause) {
+            return false;
+        }
+    }
+
+    /**
+     * Before, the exception reached the call's exceptionCaught: a failure of the first address (counted against its
+     * health), the request passed on to the second, which failed the same way, and the client had a 502.
+     */
+    @Test
+    void anExceptionOfEdgesOwnAtTheHeadIsA500AndNoFailureOfTheBackend() throws Exception {
+        try (FakeHttpBackend first = new FakeHttpBackend(); FakeHttpBackend second = new FakeHttpBackend();
+             CapturedLog log = CapturedLog.of(ProxyResponder.class)) {
+            String ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+            first.answer("a", ok);
+            second.answer("a", ok);
+            Path conf = dir.resolve("edge.conf");
+            Files.writeString(conf, """
+                    edge {
+                      server.listen = ["127.0.0.1:0"]
+                      server.access-log = off
+                      sites = [{ server-names = ["_"], default = true, root = ".",
+                        locations = [{ match = "/", proxy = app }] }]
+                      proxy.backends.app { addresses = ["127.0.0.1:%d", "127.0.0.1:%d"] }
+                    }
+                    """.formatted(first.port(), second.port()));
+            EdgeSettings settings = new ConfigLoader().load(conf);
+            BackendGroupSettings group = settings.proxyBackends().get("app");
+            BackendPool pool = BackendPool.create(group, null, new AddressCounts(), BackendTls.of(group),
+                    BackendPool.Kind.PROXY);
+            BackendGate faulty = (exchange, backend) -> backend.run(exchange, exchange.request(), new ThrowingTap());
+            EdgeServer server = new EdgeServer(settings, location -> new ProxyResponder(pool, group, dir, dir, faulty));
+            try {
+                server.start();
+                try (RawHttpClient client = new RawHttpClient(server.boundAddresses().get(0))) {
+                    client.send("GET /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+                    assertThat(client.read().status()).isEqualTo(500);
+                }
+                assertThat(first.connections()).isEqualTo(1);
+                assertThat(second.connections()).as("passed on to the next address").isZero();
+                assertThat(log.events()).filteredOn(e -> e.getLevel() == Level.ERROR).singleElement()
+                        .satisfies(e -> {
+                            assertThat(e.getFormattedMessage()).contains("GET /a: the answer could not be taken")
+                                    .contains("a bug of edge's own");
+                            assertThat(e.getThrowableProxy()).as("its stack trace").isNotNull();
+                        });
+            } finally {
+                server.shutdown();
+                pool.close();
+            }
+        }
+    }
+}
