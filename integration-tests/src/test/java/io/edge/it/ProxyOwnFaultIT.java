@@ -14,8 +14,6 @@ import io.edge.core.proxy.ProxyResponder;
 import io.edge.fastcgi.BackendGroupSettings;
 import io.edge.fastcgi.pool.AddressCounts;
 import io.edge.fastcgi.pool.BackendPool;
-import io.netty.buffer.ByteBuf;
-import io.netty.handler.codec.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -30,27 +28,6 @@ class ProxyOwnFaultIT {
 
     @TempDir
     Path dir;
-
-    /** A tap that fails at the head, as a bug in the response cache would. */
-    private static final class ThrowingTap implements BackendGate.ResponseTap {
-        @Override
-        public boolean onHead(HttpResponse backendResponse) {
-            throw new IllegalStateException("a bug of edge's own");
-        }
-
-        @Override
-        public void onBody(ByteBuf chunk) {
-        }
-
-        @Override
-        public void onEnd() {
-        }
-
-        @Override
-        public boolean onError(Throwable cause) {
-            return false;
-        }
-    }
 
     /**
      * Before, the exception reached the call's exceptionCaught: a failure of the first address (counted against its
@@ -77,7 +54,7 @@ class ProxyOwnFaultIT {
             BackendGroupSettings group = settings.proxyBackends().get("app");
             BackendPool pool = BackendPool.create(group, null, new AddressCounts(), BackendTls.of(group),
                     BackendPool.Kind.PROXY);
-            BackendGate faulty = (exchange, backend) -> backend.run(exchange, exchange.request(), new ThrowingTap());
+            BackendGate faulty = ThrowingTap.gate(ThrowingTap.At.HEAD);
             EdgeServer server = new EdgeServer(settings, location -> new ProxyResponder(pool, group, dir, dir, faulty));
             try {
                 server.start();
@@ -90,7 +67,7 @@ class ProxyOwnFaultIT {
                 assertThat(log.events()).filteredOn(e -> e.getLevel() == Level.ERROR).singleElement()
                         .satisfies(e -> {
                             assertThat(e.getFormattedMessage()).contains("GET /a: the answer could not be taken")
-                                    .contains("a bug of edge's own");
+                                    .contains(ThrowingTap.BUG);
                             assertThat(e.getThrowableProxy()).as("its stack trace").isNotNull();
                         });
             } finally {
