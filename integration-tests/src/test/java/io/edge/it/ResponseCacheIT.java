@@ -529,6 +529,43 @@ class ResponseCacheIT {
     }
 
     /**
+     * A request the cache stays out of (bypass, or an Authorization request that finds an entry not marked public: both
+     * BYPASS) or stores nothing for (no-cache) goes to the script as the client sent it, its Range and If-Range too, and
+     * its answer goes as the script made it: only a lookup whose answer may be stored asks for it whole. nginx 1.22
+     * blanks HTTP_RANGE and HTTP_IF_RANGE in every fastcgi_cache location and ranges a storable answer itself (measured
+     * beside php-fpm 8.2, fastcgi_cache_bypass and fastcgi_no_cache: the script saw neither field; bytes=0-9 a 206,
+     * bytes=5000- a 416, a private answer a whole 200). Pins what edge does: README said PHP never saw the client's
+     * Range in a cached location.
+     */
+    @Test
+    void aRequestTheCacheStaysOutOfTakesItsRangeToTheScript() throws Exception {
+        try (CachedPhp passed = CachedPhp.start(dir.resolve("passed"), 2, "max-connections = 2",
+                "bypass = [\"$http_x_bypass\"], no-cache = [\"$http_x_nocache\"]")) {
+            String url = url("passrange", "public, max-age=60", "&ar=bytes&pad=0");
+            String[][] outside = {{"X-Bypass", "BYPASS"}, {"X-Nocache", "MISS"}};
+            for (int i = 0; i < outside.length; i++) {
+                HttpResponse<String> sent = passed.get(url, outside[i][0], "1", "Range", "bytes=0-1",
+                        "If-Range", "\"x\"");
+                assertThat(sent.statusCode()).as(outside[i][0]).isEqualTo(200);
+                assertThat(sent.headers().firstValue("x-cache")).as(outside[i][0]).contains(outside[i][1]);
+                assertThat(sent.headers().firstValue("x-saw-range")).as(outside[i][0]).contains("bytes=0-1");
+                assertThat(sent.body()).as(outside[i][0]).isEqualTo(body("passrange", i + 1));
+            }
+            HttpResponse<String> looked = passed.get(url, "Range", "bytes=0-1");
+            assertThat(looked.statusCode()).as("a lookup asks for it whole").isEqualTo(206);
+            assertThat(looked.headers().firstValue("x-cache")).contains("MISS");
+            assertThat(looked.headers().firstValue("x-saw-range")).isEmpty();
+            String own = url("passrangeauth", "max-age=60", "&ar=bytes&pad=0");
+            assertThat(passed.get(own).headers().firstValue("x-cache")).contains("MISS");
+            HttpResponse<String> authorized = passed.get(own, "Range", "bytes=0-1", "Authorization", "Bearer x");
+            assertThat(authorized.statusCode()).isEqualTo(200);
+            assertThat(authorized.headers().firstValue("x-cache")).contains("BYPASS");
+            assertThat(authorized.headers().firstValue("x-saw-range")).contains("bytes=0-1");
+            assertThat(authorized.body()).isEqualTo(body("passrangeauth", 2));
+        }
+    }
+
+    /**
      * A range past the end of a miss's answer that other requests wait for: its 416 goes at the answer's head, and the
      * answer is still read and stored for them; PHP runs once, and the next is a HIT. Pins the followers' case of
      * aRangePastTheEndOfAMissStoresNothingAndLetsTheScriptGo (untested: nginx's lock waiters would each go to the
