@@ -165,6 +165,31 @@ public record RewriteRule(Condition condition, Return answer, Pattern regex, Rew
         return names;
     }
 
+    /**
+     * The names a named group of any regex under {@code edge}'s sites, site-defaults and location-defaults gives, a
+     * location's included (its match, its rewrites' and ifs', nested locations' too): read before anything is compiled.
+     * A location's group of a map's name sets that map for the rest of the request ({@code SettingsMapper}'s
+     * captureVariables), so such a map's value is not known at load.
+     */
+    static Set<String> anyCaptureNames(ConfigObject edge) {
+        Set<String> names = new TreeSet<>();
+        for (String key : List.of("sites", "site-defaults", "location-defaults")) {
+            writtenGroups(edge.get(key), null, names);
+        }
+        return names;
+    }
+
+    private static void writtenGroups(ConfigValue value, String key, Set<String> names) {
+        if (value instanceof ConfigObject object) {
+            object.forEach((name, inner) -> writtenGroups(inner, name, names));
+        } else if (value instanceof ConfigList list) {
+            list.forEach(inner -> writtenGroups(inner, key, names));
+        } else if (value != null && value.valueType() == ConfigValueType.STRING
+                && ("match".equals(key) || "rewrite".equals(key) || "if".equals(key))) {
+            names.addAll(Return.writtenGroups((String) value.unwrapped()));
+        }
+    }
+
     private static List<ConfigValue> listed(ConfigValue value) {
         return value instanceof ConfigList list ? list : List.of();
     }

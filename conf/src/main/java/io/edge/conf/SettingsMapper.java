@@ -124,8 +124,8 @@ final class SettingsMapper {
      */
     private VariableMaps maps = VariableMaps.NONE;
     /**
-     * The variables a rewrites' set or a site regex's named group gives a value to, whatever a map of the name holds:
-     * not known at load.
+     * The variables a rewrites' set or a named group (a site's regex's, a location's) gives a value to, whatever a map
+     * of the name holds: not known at load.
      */
     private Set<String> assigned = Set.of();
 
@@ -157,7 +157,9 @@ final class SettingsMapper {
         Set<String> captured = RewriteRule.captureNames(edge.object());
         captured.removeAll(declared); // a set's as well: said as a set's
         declared.addAll(captured);
-        assigned = Set.copyOf(declared);
+        Set<String> assignedNames = new TreeSet<>(declared);
+        assignedNames.addAll(RewriteRule.anyCaptureNames(edge.object())); // a location's group of a map's name sets it
+        assigned = Set.copyOf(assignedNames);
         maps = VariableMaps.read(serverSection.section("maps"), serverSection.section("geo"),
                 serverSection.section("split-clients"), declared, problems,
                 SettingsMapper::reservedName).captured(captured);

@@ -221,6 +221,38 @@ class BackendChoiceConfigTest {
     }
 
     /**
+     * A location's named group of a map's name sets the map for the rest of the request (53f86d56): {@code /a/app}
+     * rewritten to {@code /r/} goes to group app though the map alone can only be "nosuch", so that map's values are
+     * not known at load and nothing is said, as for a site rewrite's group or a set. A map no regex names keeps its
+     * warning.
+     */
+    @Test
+    void aMapALocationsNamedGroupSetsIsNotKnownAtLoad() throws Exception {
+        EdgeSettings settings = EdgeConfFile.load(dir, GROUPS + """
+                server.maps {
+                  nowhere { source = "$http_x_tenant", default = nosuch }
+                  bylocation { source = "$http_x_tenant", default = nosuch }
+                  byif { source = "$http_x_tenant", default = nosuch }
+                  untouched { source = "$http_x_tenant", default = nosuch }
+                }
+                sites = [{ root = www, locations = [
+                  { match = "/a/", rewrites = [{ rewrite = "^/a/(?<nowhere>[a-z]+)$ /r/ last" }] }
+                  { match = "~ ^/l/(?<bylocation>[a-z]+)$", rewrites = [{ rewrite = "^ /r2/ last" }] }
+                  { match = "/n/", locations = [{ match = "/n/i/", rewrites = [
+                    { if = "$uri ~ ^/n/i/(?<byif>[a-z]+)$", rewrite = "^ /r3/ last" }] }] }
+                  { match = "/r/", proxy = "$nowhere" }
+                  { match = "/r2/", proxy = "$bylocation" }
+                  { match = "/r3/", proxy = "$byif" }
+                  { match = "/u/", proxy = "$untouched" }
+                ] }]
+                """);
+        assertThat(settings.warnings()).extracting(ConfigProblem::key, ConfigProblem::message)
+                .containsExactly(tuple("edge.sites[0].locations[6].proxy", "\"$untouched\" can only be \"nosuch\","
+                        + " which name no group of edge.proxy.backends: each of its requests is answered as one naming"
+                        + " no group (502, 500 for an empty value)"));
+    }
+
+    /**
      * A default no request can reach is no value the checks count: a geo that holds 0.0.0.0/0 and ::/0 (every address,
      * and a source that is none, looked up as 255.255.255.255) and a split with a "*" part never give theirs, so a
      * variable whose reachable values name no group is the warning even where the default names one, and the split's
