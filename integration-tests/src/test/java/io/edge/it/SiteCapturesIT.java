@@ -113,4 +113,34 @@ class SiteCapturesIT {
             }
         }
     }
+
+    /**
+     * A map a location's named group set keeps that value through the internal redirect to the site's error page, as
+     * nginx 1.22 keeps it (measured: location /a/ { rewrite ^/a/(?<pool>[a-z]+)$ /missing last; } with error_page 404
+     * /404.html and location = /404.html { add_header X-Pool $pool always; }: /a/abc 404 with X-Pool abc; the same
+     * through try_files' front controller and X-Accel-Redirect); the next request on the connection reads the map again.
+     */
+    @Test
+    void aMapALocationsGroupSetKeepsItsValueThroughTheErrorPage() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Files.writeString(dir.resolve("www/404.html"), "404 page\n");
+        try (EdgeHarness edge = EdgeHarness.start(dir, """
+                server.maps.pool { source = "$uri", default = mapdef, values = [{ match = "~^/m", value = mapm }] }
+                sites = [{ root = www, error-pages { 404 = "/404.html" }, locations = [
+                  { match = "= /404.html", always-headers { X-Pool = "$pool" } }
+                  { match = "/a/", rewrites = [{ rewrite = "^/a/(?<pool>[a-z]+)$ /missing last" }] }
+                ] }]
+                """)) {
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                RawHttpClient.Response response = client.send("GET /a/abc HTTP/1.1\r\nHost: h\r\n\r\n").read();
+                assertThat(response.status()).isEqualTo(404);
+                assertThat(response.text()).isEqualTo("404 page\n");
+                assertThat(response.header("X-Pool")).as("the rewrite's group, through the error page").isEqualTo("abc");
+                response = client.send("GET /missing HTTP/1.1\r\nHost: h\r\n\r\n").read();
+                assertThat(response.status()).isEqualTo(404);
+                assertThat(response.header("X-Pool")).as("the next request on the connection: the map's")
+                        .isEqualTo("mapdef");
+            }
+        }
+    }
 }
