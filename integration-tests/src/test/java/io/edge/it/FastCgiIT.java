@@ -64,6 +64,7 @@ class FastCgiIT {
     static void start() throws Exception {
         Path www = PhpScripts.install(Files.createDirectories(dir.resolve("www")));
         counter = dir.resolve("count.txt");
+        Files.createSymbolicLink(www.resolve("private-link"), Path.of("private")); // an x-sendfile directory's link
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), """
                 pm = static
                 pm.max_children = 8
@@ -82,6 +83,9 @@ class FastCgiIT {
                 }, {
                   server-names = ["nolinks.test"], root = "www", symlinks = deny
                   locations = [{ match = "/", fastcgi = php, x-sendfile = ["www/private"] }]
+                }, {
+                  server-names = ["linkeddir.test"], root = "www", symlinks = deny
+                  locations = [{ match = "/", fastcgi = php, x-sendfile = ["www/private-link"] }]
                 }, {
                   server-names = ["behind-tls.test"], root = "www"
                   locations = [{ match = "/", fastcgi = php,
@@ -578,6 +582,25 @@ class FastCgiIT {
         } finally {
             Files.delete(link);
         }
+    }
+
+    /**
+     * Under symlinks = deny an x-sendfile directory that is a link holds nothing, as a root that is one does (42cd0c97:
+     * every path below it 404, as nginx's disable_symlinks on meets ENOTDIR at the link): a script hands out no file
+     * below it, named through the link or by its real path. The same file under the site's within-root goes out.
+     */
+    @Test
+    void xSendfileBelowALinkedDirectoryIsRefusedUnderSymlinksDeny() throws Exception {
+        for (String named : new String[] {"www/private-link/doc.txt", "www/private/doc.txt"}) {
+            try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                RawHttpClient.Response sent = client.send("GET /sendfile.php?f=" + dir.resolve(named)
+                        + " HTTP/1.1\r\nHost: linkeddir.test\r\n\r\n").read();
+                assertThat(sent.status()).as(named).isEqualTo(403);
+                assertThat(sent.text()).as(named).doesNotContain("a document PHP decided to hand out");
+            }
+        }
+        assertThat(get("/sendfile.php?f=" + dir.resolve("www/private/doc.txt")).statusCode()).as("under within-root")
+                .isEqualTo(200);
     }
 
     /**

@@ -1455,16 +1455,34 @@ public final class FastCgiResponder implements Responder {
                         + "way, never a script's source", requestId, logged(file), logged(real));
                 return false;
             }
+            PathPolicy policy = exchange.site().pathPolicy();
+            List<PathResolver> linked = List.of();
+            if (!policy.followSymlinks()) {
+                // under symlinks = deny a directory reached through a link (one, or below one) holds nothing, as a root
+                // does (PathResolver: every path below it 404)
+                linked = roots.stream().filter(d -> !d.root().equals(d.configuredRoot())).toList();
+                if (!linked.isEmpty()) {
+                    List<PathResolver> unlinked = new ArrayList<>(roots);
+                    unlinked.removeAll(linked);
+                    roots = unlinked;
+                }
+            }
             PathResolver dir = roots.stream().filter(d -> {
                 Path holding = directoryOnly ? d.directoryRoot() : d.root();
                 return holding != null && real.startsWith(holding);
             }).findFirst().orElse(null);
             if (dir == null) {
-                LOG.warn("[{}] backend asked to send {}, which is {} outside {}", requestId, logged(file), logged(real),
-                        whereFrom());
+                PathResolver through = linked.stream().filter(d -> real.startsWith(d.root())).findFirst().orElse(null);
+                if (through != null) {
+                    LOG.warn("[{}] backend asked to send {}, below {}, which is reached through a link (its real path is"
+                            + " {}): the site's symlinks = deny holds nothing there", requestId, logged(file),
+                            through.configuredRoot(), through.root());
+                } else {
+                    LOG.warn("[{}] backend asked to send {}, which is {} outside {}", requestId, logged(file),
+                            logged(real), whereFrom());
+                }
                 return false;
             }
-            PathPolicy policy = exchange.site().pathPolicy();
             if (!policy.allowDotfiles() && isDotfileUnder(real, dir.root())) {
                 LOG.warn("[{}] backend asked to send {}, which is the dotfile {} (the site's dotfiles = deny)",
                         requestId, logged(file), logged(real));
