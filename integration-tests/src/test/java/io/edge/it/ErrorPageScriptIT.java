@@ -472,4 +472,53 @@ class ErrorPageScriptIT {
             }
         }
     }
+
+    /**
+     * A GET whose chunked body is found over the limit, or broken, as it comes, to a script or proxy location whose
+     * response cache looks it up: the 413's or 400's page runs in place of the script or the backend, and the cache's
+     * flight that request led ends with it, so the URI's next GET goes to the script or backend at once, not behind a
+     * leader that never asks it. Failed before: the page ran, but the flight was left open, and the next GET of the URI
+     * waited for the whole coalesce-timeout (here an hour: the raw client's read gave up).
+     */
+    @Test
+    void aCachedLocationsGetWhoseBodyFailsAsItComesLeavesNoFlightForTheNextGetToWaitOn() throws Exception {
+        Files.writeString(www.resolve("413.php"), BODY_PAGE);
+        Files.writeString(www.resolve("400.php"), BODY_PAGE);
+        Files.writeString(www.resolve("app.php"), "<?php echo 'app';");
+        String chunkOver = "12c\r\n" + "x".repeat(300) + "\r\n0\r\n\r\n";
+        String broken = "5\r\nhello\r\nzz\r\n";
+        try (PhpFpm fpm = fpm(); EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www"
+                  error-pages { 413 = "/413.php", 400 = "/400.php" }
+                  locations = [
+                    { match = "/" }, { match = "~ \\\\.php$", fastcgi = php, cache = true, body-limit = 100 }
+                    { match = "/api/", proxy = app, cache = true, body-limit = 100 }
+                  ] }]
+                fastcgi.backends.php { addresses = ["%s"] }
+                proxy.backends.app { addresses = ["%s"] }
+                cache.responses.coalesce-timeout = 1 h
+                """.formatted(fpm.address(), backend.address()))) {
+            String[][] cases = {
+                    {"/app.php?1", chunkOver, "413", "app"}, {"/app.php?2", broken, "400", "app"},
+                    {"/api/x?1", chunkOver, "413", "app GET /api/x?1 "},
+                    {"/api/x?2", broken, "400", "app GET /api/x?2 "}};
+            for (String[] sent : cases) {
+                String as = sent[0] + " " + sent[2];
+                try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                    client.send("GET " + sent[0] + " HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            + sent[1]);
+                    RawHttpClient.Response answer = client.read();
+                    assertThat(answer.status()).as(as).isEqualTo(Integer.parseInt(sent[2]));
+                    assertThat(answer.text()).as(as).isEqualTo("GET " + sent[0] + " [] []");
+                    assertThat(client.isClosedByPeer()).as(as).isTrue();
+                }
+                try (RawHttpClient client = new RawHttpClient(edge.address())) {
+                    client.send("GET " + sent[0] + " HTTP/1.1\r\nHost: a\r\n\r\n");
+                    RawHttpClient.Response next = client.read();
+                    assertThat(next.status()).as(as + ", the next GET").isEqualTo(200);
+                    assertThat(next.text()).as(as + ", the next GET").isEqualTo(sent[3]);
+                }
+            }
+        }
+    }
 }

@@ -981,6 +981,17 @@ public final class ResponseCacheGate implements BackendGate {
             });
         }
 
+        /**
+         * Given up before the backend answered (its body ended short, the error's page answers): the flight ends as
+         * {@link #abandon}'s, or the URI's next misses would wait behind it for the whole coalesce-timeout.
+         */
+        @Override
+        public void onGivenUp() {
+            if (!ended) {
+                abandon();
+            }
+        }
+
         /** Nobody is left to answer: the flight ends, and nothing more is recorded or merged. */
         private void abandon() {
             end();

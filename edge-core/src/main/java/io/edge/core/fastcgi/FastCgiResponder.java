@@ -673,6 +673,9 @@ public final class FastCgiResponder implements Responder {
         }), () -> {
             body.release();
             held.run();
+            if (tap != null) {
+                tap.onGivenUp(); // the cache's flight this request leads ends: nothing will be asked for it
+            }
         });
     }
 

@@ -102,5 +102,14 @@ public interface BackendGate {
         default boolean onClientGone(Runnable giveUp) {
             return false;
         }
+
+        /**
+         * The request was given up before any answer of the backend: its body ended short while it was read for it
+         * (over the limit, a broken chunk, its client gone) and the exchange is answered otherwise (the error's page,
+         * edge's own). The tap lets go of what it holds, and whoever waits for its answer goes on alone; nothing is
+         * answered here, and no call follows. Nothing by default.
+         */
+        default void onGivenUp() {
+        }
     }
 }

@@ -351,7 +351,12 @@ public final class ProxyResponder implements Responder {
                     body = whole;
                     toGroup();
                 }
-            }), whole::release);
+            }), () -> {
+                whole.release();
+                if (tap != null) {
+                    tap.onGivenUp(); // the cache's flight this request leads ends: nothing will be asked for it
+                }
+            });
         }
 
         /** The body could not go to its spool file (a full disk, no descriptor left): 500 (503 for descriptors). */
@@ -537,6 +542,9 @@ public final class ProxyResponder implements Responder {
             if (!done && lease != null) {
                 finish();
                 releaseLease(Lease.Outcome.ABANDONED);
+                if (tap != null) {
+                    tap.onGivenUp(); // no answer comes for the cache's flight this request leads
+                }
             }
         }
 
