@@ -521,4 +521,36 @@ class ErrorPageScriptIT {
             }
         }
     }
+
+    /**
+     * A request queued behind another on its connection (pipelined: its head and chunked body read with the script's
+     * request before it) whose body is past its location's limit gets the site's 413 page, as one whose body goes past
+     * it as it comes does, as nginx 1.22's (measured: GET /slow.php then a POST of one 300-byte chunk to /post.php in
+     * one write, client_max_body_size 100: the script's 200, then the 413 with /413.php run as a GET, Connection:
+     * close). Failed before: edge's own 413 page for the queued one.
+     */
+    @Test
+    void aQueuedRequestsChunkedBodyOverTheLimitRunsThePageWithoutIt() throws Exception {
+        Files.writeString(www.resolve("413.php"), BODY_PAGE);
+        Files.writeString(www.resolve("app.php"), "<?php echo 'app';");
+        Files.writeString(www.resolve("post.php"), "<?php echo 'ran with ', strlen(file_get_contents('php://input'));");
+        try (PhpFpm fpm = fpm(); EdgeHarness edge = EdgeHarness.start(dir, """
+                sites = [{ server-names = ["_"], default = true, root = "www", error-pages { 413 = "/413.php" }
+                  locations = [{ match = "/" }, { match = "~ \\\\.php$", fastcgi = php, body-limit = 100 }] }]
+                fastcgi.backends.php { addresses = ["%s"] }
+                """.formatted(fpm.address()));
+             RawHttpClient client = new RawHttpClient(edge.address())) {
+            client.send("GET /app.php HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "POST /post.php?q=1 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "12c\r\n" + "x".repeat(300) + "\r\n0\r\n\r\n");
+            RawHttpClient.Response first = client.read();
+            assertThat(first.status()).isEqualTo(200);
+            assertThat(first.text()).isEqualTo("app");
+            RawHttpClient.Response queued = client.read();
+            assertThat(queued.status()).isEqualTo(413);
+            assertThat(queued.text()).isEqualTo("GET /post.php?q=1 [] []");
+            assertThat(queued.header("connection")).isEqualTo("close");
+            assertThat(client.isClosedByPeer()).isTrue();
+        }
+    }
 }

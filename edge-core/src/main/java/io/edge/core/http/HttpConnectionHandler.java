@@ -1159,8 +1159,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
 
     /**
      * The running exchange, started from the queue, had more body waiting for it than its location takes: 413, as
-     * for a body counted past the limit as it comes ({@link #checkBody}), and what else was read is dropped with the
-     * rest of the body.
+     * for a body counted past the limit as it comes ({@link #checkBody}), the site's page too
+     * ({@link ServerExchange#bodyFailed}), and what else was read is dropped with the rest of the body.
      */
     private void refuseQueuedBody() {
         closeAfterCurrent = true;
@@ -1168,7 +1168,8 @@ final class HttpConnectionHandler extends ChannelInboundHandlerAdapter {
         discardingBody = true;
         releasePipelined();
         tooLarge(current, past(current.bodyLimit()));
-        current.fail(new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "queued body over the limit"));
+        current.bodyFailed(new HttpStatusException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                "queued body over the limit"));
     }
 
     /** Logs a 413 to {@code exchange}'s request, whose body is {@code what} ({@link HttpServerContext#tooLarge}). */
