@@ -3,6 +3,7 @@ package io.edge.it;
 import io.edge.core.http.BackendGate;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpResponse;
+import java.util.List;
 
 /**
  * The response cache's place in a responder (a gate's tap) with a bug of edge's own: it throws at the answer's head or
@@ -10,19 +11,30 @@ import io.netty.handler.codec.http.HttpResponse;
  */
 final class ThrowingTap implements BackendGate.ResponseTap {
 
-    enum At { HEAD, END }
+    enum At { HEAD, BODY, END }
 
     static final String BUG = "a bug of edge's own";
 
     private final At at;
+    /** Where the chunks shown to it go, each retained once more (to see whether its caller released its own hold). */
+    private final List<ByteBuf> seen;
 
-    private ThrowingTap(At at) {
+    private ThrowingTap(At at, List<ByteBuf> seen) {
         this.at = at;
+        this.seen = seen;
     }
 
     /** The gate that sends every request through a tap that throws {@code at}. */
     static BackendGate gate(At at) {
-        return (exchange, backend) -> backend.run(exchange, exchange.request(), new ThrowingTap(at));
+        return gate(at, null);
+    }
+
+    /**
+     * As {@link #gate(At)}, each body chunk the tap is shown put in {@code seen} retained: the caller's own hold is to
+     * be let go (refCnt back to 1, the test's), whatever the tap threw; the test releases what it holds.
+     */
+    static BackendGate gate(At at, List<ByteBuf> seen) {
+        return (exchange, backend) -> backend.run(exchange, exchange.request(), new ThrowingTap(at, seen));
     }
 
     @Override
@@ -35,6 +47,12 @@ final class ThrowingTap implements BackendGate.ResponseTap {
 
     @Override
     public void onBody(ByteBuf chunk) {
+        if (seen != null) {
+            seen.add(chunk.retain());
+        }
+        if (at == At.BODY) {
+            throw new IllegalStateException(BUG);
+        }
     }
 
     @Override

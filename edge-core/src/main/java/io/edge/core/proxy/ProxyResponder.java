@@ -900,7 +900,12 @@ public final class ProxyResponder implements Responder {
             }
             boolean last = content instanceof LastHttpContent;
             if (tap != null && content.content().isReadable()) {
-                tap.onBody(content.content()); // as it is read: a buffered answer is recorded at the backend's speed
+                try {
+                    tap.onBody(content.content()); // as it is read: a buffered answer is recorded at the backend's speed
+                } catch (RuntimeException | Error e) {
+                    content.release(); // still the call's: channelRead's ownFailure takes the rest
+                    throw e;
+                }
             }
             if (!content.content().isReadable() || takenOver) {
                 content.release();
