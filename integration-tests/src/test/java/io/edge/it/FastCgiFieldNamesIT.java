@@ -36,11 +36,18 @@ class FastCgiFieldNamesIT {
                 header('X-After: a');
                 echo 'ok';
                 """);
+        Files.writeString(Files.createDirectories(www.resolve("c")).resolve("cached.php"), """
+                <?php
+                header('Cache-Control: public, max-age=300');
+                header('Fo(o: v');
+                echo 'ok';
+                """);
         fpm = PhpFpm.unix(Files.createDirectories(dir.resolve("fpm")), "pm = static\npm.max_children = 2");
         edge = EdgeHarness.start(dir, """
                 server.listen = ["127.0.0.1:0 http2"]
                 sites = [{ server-names = ["_"], default = true, root = "www",
-                  locations = [{ match = "/", fastcgi = php }] }]
+                  locations = [{ match = "/", fastcgi = php },
+                    { match = "/c/", fastcgi = php, cache = true, headers { X-Cache = "$upstream_cache_status" } }] }]
                 fastcgi.backends.php { addresses = ["%s"], max-connections = 2 }
                 """.formatted(fpm.address()));
     }
@@ -108,5 +115,20 @@ class FastCgiFieldNamesIT {
                     .contains("\"Fo\\x01o\""));
             assertThat(log.warnings()).allSatisfy(line -> assertThat(line).doesNotContain("\u0001", "\u007f"));
         }
+    }
+
+    /**
+     * Pins what was right: the response cache keeps such a field with the entry, an HTTP/2 client's MISS and HIT go
+     * without it, and leaving it out there takes nothing from the entry: an HTTP/1.1 client's HIT after them has it.
+     */
+    @Test
+    void aCachedEntryKeepsSuchANameLeftOutOfItsHitsOverHttp2Only() throws Exception {
+        String target = edge.uri("/c/cached.php").toString();
+        for (String status : new String[] {"MISS", "HIT"}) {
+            assertThat(Curl.output("-i", "--http2-prior-knowledge", target)).as(status).startsWith("HTTP/2 200")
+                    .contains("x-cache: " + status).doesNotContain("fo(o").endsWith("ok");
+        }
+        assertThat(Curl.output("-i", target)).startsWith("HTTP/1.1 200 ").contains("\r\nX-Cache: HIT\r\n")
+                .contains("\r\nFo(o: v\r\n").endsWith("ok");
     }
 }
